@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# test.sh - build, start what the tests need, run every test, stop it all.
+#
+#   scripts/test.sh            the normal build (build/), warnings as errors
+#   scripts/test.sh --asan     AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
+#   extra arguments after the mode go to 'meson test' (e.g. a suite: --suite unit)
+#
+# Ends with the line "N passed, N failed" and exits non-zero on any failure.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+mode=normal
+if [ "${1:-}" = "--asan" ]; then mode=asan; shift; fi
+if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0; fi
+
+scripts/install-deps.sh || exit 1
+
+if [ $mode = asan ]; then
+  builddir=build-asan
+  setup_args=(-Dwerror=true -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false)
+  mult=4
+else
+  builddir=build
+  setup_args=(-Dwerror=true)
+  mult=1
+fi
+if [ ! -f "$builddir/build.ninja" ]; then
+  meson setup "$builddir" "${setup_args[@]}" >/dev/null || { echo "meson setup failed"; echo "0 passed, 1 failed"; exit 1; }
+fi
+if ! ninja -C "$builddir" >"$builddir/ninja.log" 2>&1; then
+  grep -E 'error|FAILED' -A5 "$builddir/ninja.log" | head -60
+  echo "build failed (full log: $builddir/ninja.log)"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+pgdir=$(mktemp -d /tmp/pane-test-pg.XXXXXX)
+rmdir "$pgdir"
+cleanup() {
+  scripts/pg.sh stop "$pgdir" >/dev/null 2>&1
+  rm -rf "$pgdir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+if ! env_lines=$(scripts/pg.sh start "$pgdir"); then
+  echo "could not start the test PostgreSQL"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+eval "$env_lines"
+echo "test PostgreSQL: $DATABASE_URL"
+
+rm -f "$builddir/meson-logs/testlog.json"
+meson test -C "$builddir" --no-rebuild --print-errorlogs --timeout-multiplier "$mult" "$@"
+status=$?
+
+read -r passed failed skipped < <(python3 - "$builddir/meson-logs/testlog.json" <<'PY'
+import json, sys
+p = f = s = 0
+try:
+    for line in open(sys.argv[1]):
+        r = json.loads(line).get("result")
+        if r in ("OK", "EXPECTEDFAIL"):
+            p += 1
+        elif r == "SKIP":
+            s += 1
+        else:
+            f += 1
+except FileNotFoundError:
+    f = 1
+print(p, f, s)
+PY
+)
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+if [ "$skipped" -gt 0 ]; then
+  echo "$passed passed, $failed failed, $skipped skipped"
+else
+  echo "$passed passed, $failed failed"
+fi
+[ "$failed" -eq 0 ]

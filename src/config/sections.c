@@ -1,0 +1,51 @@
+/*
+ * sections.c - the top-level sections pane.yaml may have.
+ *
+ * Each part binds its own section; this list exists so that a misspelt
+ * section ("sourcse:") is an error at start rather than silently ignored.
+ * A part that adds a section adds one row here.
+ */
+#include "config/sections.h"
+
+#include <string.h>
+
+#include "base/buf.h"
+
+static const char *const sections[] = {
+	"server",     /* src/serve: listen address, data directory, threads, limits */
+	"log",        /* logging level and format */
+	"database",   /* PostgreSQL for the queue */
+	"queue",      /* src/queue: schema, retention, queues */
+	"worker",     /* src/queue: worker defaults */
+	"auth",       /* src/http: bearer tokens and open endpoints */
+	"uploads",    /* src/api: upload directory, limits, retention */
+	"store",      /* src/store: retention, limits */
+	"receivers",  /* src/receivers: statsd, otlp, remote_write, loki push */
+	"scrape",     /* src/receivers: Prometheus scrape targets */
+	"sources",    /* src/sources: postgres, supabase, render, sentry, sql */
+	"alerts",     /* src/alert: rules */
+	"notifiers",  /* src/alert: slack, pagerduty, webhook */
+	"outputs",    /* src/outputs: remote_write, loki */
+	NULL,
+};
+
+int pane_cfg_check_sections(const struct pane_cfg *cfg, struct pane_err *err)
+{
+	const struct pane_cfg_node *root = cfg->root;
+	for (size_t i = 0; i < root->n_items; i++) {
+		const struct pane_cfg_node *n = root->items[i];
+		bool known = false;
+		for (size_t j = 0; sections[j] && !known; j++)
+			known = strcmp(sections[j], n->key) == 0;
+		if (!known) {
+			struct pane_buf b;
+			pane_buf_init(&b, 1024);
+			for (size_t j = 0; sections[j]; j++)
+				pane_buf_addf(&b, "%s%s", j ? ", " : "", sections[j]);
+			int rc = pane_cfg_error(cfg, n, err, "unknown section (known sections: %s)", b.data);
+			pane_buf_release(&b);
+			return rc;
+		}
+	}
+	return 0;
+}

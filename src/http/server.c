@@ -1,0 +1,796 @@
+/*
+ * server.c - libmicrohttpd daemon with a router and bounded bodies.
+ *
+ * Idea: libmicrohttpd owns sockets, parsing, keep-alive and its thread pool
+ * (epoll, one listening socket shared by the pool); this file adds what every
+ * pane endpoint needs on top: route matching with path parameters, per-route
+ * body limits enforced while the body streams in, form decoding, an auth
+ * hook, JSON error bodies, counters and an access log.
+ *
+ * A request moves through three access-handler calls (MHD's protocol):
+ *
+ *   first call   -> match route (404/405 answered at once), auth (401/403),
+ *                   Content-Length far over the limit (413 at once); else
+ *                   allocate struct pane_http_req and return.
+ *   body chunks  -> appended to req->body; past max_body the rest is read
+ *                   and discarded (up to DRAIN_MAX, so the client sees a
+ *                   clean 413, not a reset), then 413.
+ *   final call   -> run the handler, queue its response.
+ *   completed    -> free the request (MHD_OPTION_NOTIFY_COMPLETED).
+ *
+ * Invariants:
+ *   (1) A handler runs at most once per request, always with the whole body.
+ *   (2) Every request gets exactly one response; a handler that sets none
+ *       produces 500.
+ *   (3) Memory per request is bounded by max_body + max_header_bytes.
+ *
+ * Threads: MHD pool threads call everything here; the route table is
+ * read-only after start.
+ */
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/str.h"
+
+#define DEFAULT_MAX_BODY (1u << 20)
+#define MAX_PARAMS 8
+#define MAX_SEGMENTS 32
+#define RESP_MAX (256u << 20)
+/* A body over the limit is read and discarded up to this many bytes so the
+ * client sees a clean 413 instead of a reset; past it the connection is
+ * answered at once and closed. */
+#define DRAIN_MAX (4u << 20)
+
+struct route {
+	char *method;
+	char **segs;       /* pattern segments; "{name}" / "{name*}" keep the braces */
+	size_t n_segs;
+	pane_http_handler handler;
+	void *ctx;
+	size_t max_body;
+	char *scope;
+};
+
+struct pane_http_server {
+	struct pane_http_server_opts opts;
+	char *listen;
+	struct route *routes;
+	size_t n_routes;
+	struct MHD_Daemon *mhd;
+	int fd;
+	int port;
+	bool loopback;
+	pane_http_auth_fn auth;
+	void *auth_ctx;
+	struct pane_stat *st_requests, *st_errors, *st_too_large;
+};
+
+struct kv {
+	char *name;
+	char *value;
+};
+
+struct pane_http_req {
+	struct pane_http_server *srv;
+	struct MHD_Connection *conn;
+	const char *method;
+	char *path;
+	const struct route *route;
+	struct kv params[MAX_PARAMS];
+	size_t n_params;
+	struct pane_buf body;
+	bool responded;     /* a response was queued before the handler ran */
+	bool too_big;       /* body over the limit: drained, then answered 413 */
+	uint64_t drained;   /* bytes discarded while too_big */
+	bool form_parsed;
+	struct kv *form;
+	size_t n_form;
+	char peer[64];
+	int64_t start_ns;
+};
+
+struct pane_http_resp {
+	int status;
+	struct pane_buf body;
+	char *content_type;
+	struct kv *headers;
+	size_t n_headers;
+};
+
+/* ---------- routes ---------- */
+
+static size_t split_path(char *path, char **segs, size_t max)
+{
+	size_t n = 0;
+	char *p = path;
+	while (*p == '/')
+		p++;
+	while (*p && n < max) {
+		segs[n++] = p;
+		char *slash = strchr(p, '/');
+		if (!slash)
+			break;
+		*slash = '\0';
+		p = slash + 1;
+	}
+	return n;
+}
+
+int pane_http_server_route(struct pane_http_server *srv, const struct pane_http_route *r)
+{
+	if (!r->pattern || r->pattern[0] != '/' || !r->handler || !r->method)
+		return PANE_EINVAL;
+	char *copy = pane_xstrdup(r->pattern);
+	char *segs[MAX_SEGMENTS];
+	size_t n = split_path(copy, segs, MAX_SEGMENTS);
+	struct route rt = {0};
+	rt.segs = pane_xcalloc(n ? n : 1, sizeof *rt.segs);
+	size_t params = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(segs[i]);
+		if (segs[i][0] == '{') {
+			bool rest = len > 3 && segs[i][len - 2] == '*';
+			if (segs[i][len - 1] != '}' || len < 3 || (rest && i != n - 1) || ++params > MAX_PARAMS) {
+				for (size_t j = 0; j < i; j++)
+					free(rt.segs[j]);
+				free(rt.segs);
+				free(copy);
+				return PANE_EINVAL;
+			}
+		}
+		rt.segs[i] = pane_xstrdup(segs[i]);
+	}
+	free(copy);
+	rt.n_segs = n;
+	rt.method = pane_xstrdup(r->method);
+	rt.handler = r->handler;
+	rt.ctx = r->ctx;
+	rt.max_body = r->max_body ? r->max_body : DEFAULT_MAX_BODY;
+	rt.scope = pane_xstrdup(r->scope);
+	srv->routes = pane_xrealloc(srv->routes, pane_mul_size(srv->n_routes + 1, sizeof *srv->routes));
+	srv->routes[srv->n_routes++] = rt;
+	return 0;
+}
+
+/* Matches path segments against a route; fills params on success. */
+static bool route_match(const struct route *rt, char **segs, size_t n, struct pane_http_req *req)
+{
+	size_t np = 0;
+	struct kv params[MAX_PARAMS];
+	size_t i;
+	for (i = 0; i < rt->n_segs; i++) {
+		const char *pat = rt->segs[i];
+		size_t plen = strlen(pat);
+		if (pat[0] == '{' && pat[plen - 2] == '*') {
+			/* rest-of-path parameter: join remaining segments */
+			struct pane_buf b;
+			pane_buf_init(&b, PANE_BUF_NOLIMIT);
+			for (size_t j = i; j < n; j++)
+				pane_buf_addf(&b, "%s%s", j > i ? "/" : "", segs[j]);
+			params[np].name = pane_xstrndup(pat + 1, plen - 3);
+			params[np++].value = pane_buf_detach(&b, NULL);
+			i = n;
+			goto matched;
+		}
+		if (i >= n)
+			goto nomatch;
+		if (pat[0] == '{') {
+			if (!*segs[i])
+				goto nomatch;
+			params[np].name = pane_xstrndup(pat + 1, plen - 2);
+			params[np++].value = pane_xstrdup(segs[i]);
+		} else if (strcmp(pat, segs[i]) != 0) {
+			goto nomatch;
+		}
+	}
+	if (i != n)
+		goto nomatch;
+matched:
+	if (req) {
+		memcpy(req->params, params, np * sizeof *params);
+		req->n_params = np;
+	} else {
+		for (size_t k = 0; k < np; k++) {
+			free(params[k].name);
+			free(params[k].value);
+		}
+	}
+	return true;
+nomatch:
+	for (size_t k = 0; k < np; k++) {
+		free(params[k].name);
+		free(params[k].value);
+	}
+	return false;
+}
+
+/* ---------- responses ---------- */
+
+static void resp_init(struct pane_http_resp *resp)
+{
+	memset(resp, 0, sizeof *resp);
+	pane_buf_init(&resp->body, RESP_MAX);
+}
+
+static void resp_release(struct pane_http_resp *resp)
+{
+	pane_buf_release(&resp->body);
+	free(resp->content_type);
+	for (size_t i = 0; i < resp->n_headers; i++) {
+		free(resp->headers[i].name);
+		free(resp->headers[i].value);
+	}
+	free(resp->headers);
+}
+
+void pane_http_resp_status(struct pane_http_resp *resp, int status)
+{
+	resp->status = status;
+}
+
+void pane_http_resp_header(struct pane_http_resp *resp, const char *name, const char *value)
+{
+	resp->headers = pane_xrealloc(resp->headers, pane_mul_size(resp->n_headers + 1, sizeof *resp->headers));
+	resp->headers[resp->n_headers].name = pane_xstrdup(name);
+	resp->headers[resp->n_headers].value = pane_xstrdup(value);
+	resp->n_headers++;
+}
+
+void pane_http_resp_content_type(struct pane_http_resp *resp, const char *type)
+{
+	free(resp->content_type);
+	resp->content_type = pane_xstrdup(type);
+}
+
+struct pane_buf *pane_http_resp_body(struct pane_http_resp *resp)
+{
+	return &resp->body;
+}
+
+void pane_http_resp_json(struct pane_http_resp *resp, int status, const char *json)
+{
+	resp->status = status;
+	pane_http_resp_content_type(resp, "application/json");
+	pane_buf_reset(&resp->body);
+	pane_buf_adds(&resp->body, json);
+}
+
+void pane_http_resp_error(struct pane_http_resp *resp, int status, const char *code, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	resp->status = status;
+	pane_http_resp_content_type(resp, "application/json");
+	pane_buf_reset(&resp->body);
+	pane_buf_adds(&resp->body, "{\"error\":{\"code\":");
+	pane_buf_add_json_str(&resp->body, code, strlen(code));
+	pane_buf_adds(&resp->body, ",\"message\":");
+	pane_buf_add_json_str(&resp->body, msg, strlen(msg));
+	pane_buf_adds(&resp->body, "}}\n");
+}
+
+static enum MHD_Result queue(struct pane_http_req *req, struct MHD_Connection *conn, struct pane_http_resp *resp)
+{
+	if (resp->status == 0)
+		pane_http_resp_error(resp, 500, "internal", "the handler produced no response");
+	size_t len;
+	size_t body_len = resp->body.len;
+	char *body = pane_buf_detach(&resp->body, &len);
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(body);
+		return MHD_NO;
+	}
+	if (resp->content_type)
+		MHD_add_response_header(r, "Content-Type", resp->content_type);
+	for (size_t i = 0; i < resp->n_headers; i++)
+		MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value);
+	enum MHD_Result ret = MHD_queue_response(conn, (unsigned)resp->status, r);
+	MHD_destroy_response(r);
+
+	struct pane_http_server *srv = req->srv;
+	if (srv->st_requests)
+		pane_stat_inc(srv->st_requests);
+	if (resp->status >= 500 && srv->st_errors)
+		pane_stat_inc(srv->st_errors);
+	if (pane_log_enabled(PANE_LOG_DEBUG)) {
+		char st[8], bytes[24], dur[32];
+		snprintf(st, sizeof st, "%d", resp->status);
+		snprintf(bytes, sizeof bytes, "%zu", body_len);
+		snprintf(dur, sizeof dur, "%.3fms", (double)(pane_mono_ns() - req->start_ns) / 1e6);
+		pane_log_kv(PANE_LOG_DEBUG, "http", "request", "method", req->method, "path", req->path, "status",
+			    st, "bytes", bytes, "duration", dur, "peer", req->peer, NULL);
+	}
+	return ret;
+}
+
+/* Answers at once (before the handler) with an error. */
+static enum MHD_Result answer_error(struct pane_http_req *req, struct MHD_Connection *conn, int status,
+				   const char *code, const char *msg, const char *allow)
+{
+	struct pane_http_resp resp;
+	resp_init(&resp);
+	pane_http_resp_error(&resp, status, code, "%s", msg);
+	if (allow)
+		pane_http_resp_header(&resp, "Allow", allow);
+	enum MHD_Result r = queue(req, conn, &resp);
+	resp_release(&resp);
+	req->responded = true;
+	return r;
+}
+
+static enum MHD_Result answer_too_big(struct pane_http_req *req, struct MHD_Connection *conn)
+{
+	if (req->srv->st_too_large)
+		pane_stat_inc(req->srv->st_too_large);
+	char msg[128];
+	snprintf(msg, sizeof msg, "request body is larger than the limit of %zu bytes", req->route->max_body);
+	return answer_error(req, conn, 413, "payload_too_large", msg, NULL);
+}
+
+/* ---------- request accessors ---------- */
+
+const char *pane_http_req_method(const struct pane_http_req *req)
+{
+	return req->method;
+}
+
+const char *pane_http_req_path(const struct pane_http_req *req)
+{
+	return req->path;
+}
+
+const char *pane_http_req_param(const struct pane_http_req *req, const char *name)
+{
+	for (size_t i = 0; i < req->n_params; i++)
+		if (strcmp(req->params[i].name, name) == 0)
+			return req->params[i].value;
+	return NULL;
+}
+
+const char *pane_http_req_header(const struct pane_http_req *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *pane_http_req_body(const struct pane_http_req *req, size_t *len)
+{
+	if (len)
+		*len = req->body.len;
+	return req->body.data;
+}
+
+const char *pane_http_req_peer(const struct pane_http_req *req)
+{
+	return req->peer;
+}
+
+bool pane_http_req_content_type_is(const struct pane_http_req *req, const char *type)
+{
+	const char *ct = pane_http_req_header(req, "Content-Type");
+	if (!ct)
+		return false;
+	size_t n = strcspn(ct, ";");
+	while (n && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
+		n--;
+	return n == strlen(type) && strncasecmp(ct, type, n) == 0;
+}
+
+size_t pane_http_url_decode(char *s, size_t len, bool plus_is_space)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (c == '+' && plus_is_space) {
+			c = ' ';
+		} else if (c == '%' && i + 2 < len) {
+			int hi = s[i + 1], lo = s[i + 2];
+			int h = hi >= '0' && hi <= '9' ? hi - '0' : (hi | 32) >= 'a' && (hi | 32) <= 'f' ? (hi | 32) - 'a' + 10 : -1;
+			int l = lo >= '0' && lo <= '9' ? lo - '0' : (lo | 32) >= 'a' && (lo | 32) <= 'f' ? (lo | 32) - 'a' + 10 : -1;
+			if (h >= 0 && l >= 0) {
+				c = (char)(h * 16 + l);
+				i += 2;
+			}
+		}
+		s[j++] = c;
+	}
+	if (j < len)
+		s[j] = '\0';
+	return j;
+}
+
+static void parse_form(struct pane_http_req *req)
+{
+	req->form_parsed = true;
+	if (!pane_http_req_content_type_is(req, "application/x-www-form-urlencoded"))
+		return;
+	struct pane_str rest = pane_str_make(req->body.data, req->body.len), pair;
+	while (rest.len) {
+		pane_str_cut(rest, '&', &pair, &rest);
+		if (!pair.len)
+			continue;
+		struct pane_str k, v;
+		pane_str_cut(pair, '=', &k, &v);
+		char *name = pane_str_dup(k);
+		char *value = pane_str_dup(v);
+		pane_http_url_decode(name, strlen(name), true);
+		pane_http_url_decode(value, strlen(value), true);
+		req->form = pane_xrealloc(req->form, pane_mul_size(req->n_form + 1, sizeof *req->form));
+		req->form[req->n_form].name = name;
+		req->form[req->n_form].value = value;
+		req->n_form++;
+	}
+}
+
+const char *pane_http_req_arg(struct pane_http_req *req, const char *name)
+{
+	const char *v = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+	if (v)
+		return v;
+	if (!req->form_parsed)
+		parse_form(req);
+	for (size_t i = 0; i < req->n_form; i++)
+		if (strcmp(req->form[i].name, name) == 0)
+			return req->form[i].value;
+	return NULL;
+}
+
+struct args_iter {
+	const char *name;
+	const char **out;
+	size_t max;
+	size_t n;
+};
+
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	struct args_iter *it = cls;
+	if (key && strcmp(key, it->name) == 0) {
+		if (it->n < it->max)
+			it->out[it->n] = value ? value : "";
+		it->n++;
+	}
+	return MHD_YES;
+}
+
+size_t pane_http_req_args(struct pane_http_req *req, const char *name, const char **out, size_t max)
+{
+	struct args_iter it = {name, out, max, 0};
+	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, collect_arg, &it);
+	if (!req->form_parsed)
+		parse_form(req);
+	for (size_t i = 0; i < req->n_form; i++)
+		collect_arg(&it, MHD_POSTDATA_KIND, req->form[i].name, req->form[i].value);
+	return it.n;
+}
+
+static void req_free(struct pane_http_req *req)
+{
+	if (!req)
+		return;
+	for (size_t i = 0; i < req->n_params; i++) {
+		free(req->params[i].name);
+		free(req->params[i].value);
+	}
+	for (size_t i = 0; i < req->n_form; i++) {
+		free(req->form[i].name);
+		free(req->form[i].value);
+	}
+	free(req->form);
+	free(req->path);
+	pane_buf_release(&req->body);
+	free(req);
+}
+
+/* ---------- MHD callbacks ---------- */
+
+static const struct route *find_route(struct pane_http_server *srv, const char *method, const char *url,
+				      struct pane_http_req *req, char *allow, size_t allow_len)
+{
+	char *copy = pane_xstrdup(url);
+	char *segs[MAX_SEGMENTS + 1];
+	size_t n = split_path(copy, segs, MAX_SEGMENTS + 1);
+	const struct route *found = NULL;
+	bool head = strcmp(method, "HEAD") == 0;
+	allow[0] = '\0';
+	if (n <= MAX_SEGMENTS) {
+		for (size_t i = 0; i < srv->n_routes && !found; i++) {
+			const struct route *rt = &srv->routes[i];
+			bool same = strcmp(rt->method, method) == 0 || (head && strcmp(rt->method, "GET") == 0);
+			if (!route_match(rt, segs, n, same ? req : NULL))
+				continue;
+			if (same) {
+				found = rt;
+			} else if (!strstr(allow, rt->method)) {
+				size_t l = strlen(allow);
+				snprintf(allow + l, allow_len - l, "%s%s", l ? ", " : "", rt->method);
+			}
+		}
+	}
+	free(copy);
+	return found;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+				  const char *version, const char *upload_data, size_t *upload_data_size,
+				  void **con_cls)
+{
+	(void)version;
+	struct pane_http_server *srv = cls;
+	struct pane_http_req *req = *con_cls;
+
+	if (!req) {
+		req = pane_xcalloc(1, sizeof *req);
+		req->srv = srv;
+		req->conn = conn;
+		req->method = method;
+		req->path = pane_xstrdup(url);
+		req->start_ns = pane_mono_ns();
+		pane_buf_init(&req->body, DEFAULT_MAX_BODY);
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		if (ci && ci->client_addr) {
+			const struct sockaddr *sa = ci->client_addr;
+			if (sa->sa_family == AF_INET)
+				inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, req->peer, sizeof req->peer);
+			else if (sa->sa_family == AF_INET6)
+				inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, req->peer, sizeof req->peer);
+		}
+		*con_cls = req;
+
+		char allow[128];
+		req->route = find_route(srv, method, url, req, allow, sizeof allow);
+		if (!req->route) {
+			if (allow[0])
+				return answer_error(req, conn, 405, "method_not_allowed", "method not allowed for this path", allow);
+			return answer_error(req, conn, 404, "not_found", "no such endpoint", NULL);
+		}
+		req->body.max = req->route->max_body;
+		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+		uint64_t clen;
+		if (cl && pane_str_to_u64(pane_str_c(cl), &clen) == 0 && clen > req->route->max_body) {
+			if (clen - req->route->max_body > DRAIN_MAX)
+				return answer_too_big(req, conn);
+			req->too_big = true;
+		}
+		if (req->route->scope && srv->auth) {
+			struct pane_http_resp resp;
+			resp_init(&resp);
+			if (!srv->auth(srv->auth_ctx, req, req->route->scope, &resp)) {
+				enum MHD_Result r = queue(req, conn, &resp);
+				resp_release(&resp);
+				req->responded = true;
+				return r;
+			}
+			resp_release(&resp);
+		}
+		return MHD_YES;
+	}
+
+	if (*upload_data_size) {
+		size_t n = *upload_data_size;
+		*upload_data_size = 0;
+		if (req->responded)
+			return MHD_YES;
+		if (!req->too_big && pane_buf_add(&req->body, upload_data, n) < 0) {
+			req->too_big = true;
+			pane_buf_release(&req->body);
+		}
+		if (req->too_big) {
+			req->drained += n;
+			if (req->drained > DRAIN_MAX)
+				return answer_too_big(req, conn);
+		}
+		return MHD_YES;
+	}
+	if (req->responded)
+		return MHD_YES;
+	if (req->too_big)
+		return answer_too_big(req, conn);
+	if (req->responded)
+		return MHD_YES;
+
+	struct pane_http_resp resp;
+	resp_init(&resp);
+	req->route->handler(req, &resp, req->route->ctx);
+	enum MHD_Result r = queue(req, conn, &resp);
+	resp_release(&resp);
+	req->responded = true;
+	return r;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	req_free(*con_cls);
+	*con_cls = NULL;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	char msg[512];
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	size_t n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = '\0';
+	pane_debug("http", "libmicrohttpd: %s", msg);
+}
+
+/* ---------- lifecycle ---------- */
+
+static int parse_listen(const char *listen, char *host, size_t hostlen, char *port, size_t portlen)
+{
+	const char *colon;
+	if (listen[0] == '[') {
+		const char *close = strchr(listen, ']');
+		if (!close || close[1] != ':')
+			return PANE_EINVAL;
+		snprintf(host, hostlen, "%.*s", (int)(close - listen - 1), listen + 1);
+		colon = close + 1;
+	} else {
+		colon = strrchr(listen, ':');
+		if (!colon)
+			return PANE_EINVAL;
+		snprintf(host, hostlen, "%.*s", (int)(colon - listen), listen);
+	}
+	uint64_t p;
+	if (pane_str_to_u64(pane_str_c(colon + 1), &p) < 0 || p > 65535)
+		return PANE_EINVAL;
+	snprintf(port, portlen, "%s", colon + 1);
+	return 0;
+}
+
+struct pane_http_server *pane_http_server_new(const struct pane_http_server_opts *opts, struct pane_err *err)
+{
+	char host[256], port[16];
+	const char *listen = opts->listen ? opts->listen : "127.0.0.1:8080";
+	if (parse_listen(listen, host, sizeof host, port, sizeof port) < 0) {
+		pane_err_set(err, PANE_EINVAL, "bad listen address '%s'", listen);
+		pane_err_detail(err, "write HOST:PORT, e.g. 127.0.0.1:8080, [::1]:8080 or 0.0.0.0:8080");
+		return NULL;
+	}
+	struct pane_http_server *srv = pane_xcalloc(1, sizeof *srv);
+	srv->opts = *opts;
+	srv->listen = pane_xstrdup(listen);
+	srv->opts.listen = srv->listen;
+	srv->fd = -1;
+	if (srv->opts.stats) {
+		srv->st_requests = pane_stats_counter(srv->opts.stats, "pane_http_requests_total", NULL,
+						      "HTTP requests answered");
+		srv->st_errors = pane_stats_counter(srv->opts.stats, "pane_http_server_errors_total", NULL,
+						    "HTTP requests answered with a 5xx status");
+		srv->st_too_large = pane_stats_counter(srv->opts.stats, "pane_http_too_large_total", NULL,
+						       "HTTP requests refused for a body over the route's limit");
+	}
+	return srv;
+}
+
+void pane_http_server_set_auth(struct pane_http_server *srv, pane_http_auth_fn fn, void *ctx)
+{
+	srv->auth = fn;
+	srv->auth_ctx = ctx;
+}
+
+int pane_http_server_start(struct pane_http_server *srv, struct pane_err *err)
+{
+	char host[256], port[16];
+	parse_listen(srv->listen, host, sizeof host, port, sizeof port);
+	struct addrinfo hints = {0}, *res = NULL;
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	int gai = getaddrinfo(*host ? host : NULL, port, &hints, &res);
+	if (gai != 0)
+		return pane_err_set(err, PANE_EINVAL, "cannot resolve listen address '%s': %s", srv->listen,
+				    gai_strerror(gai));
+	int fd = -1;
+	int saved = 0;
+	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd < 0) {
+			saved = errno;
+			continue;
+		}
+		int one = 1;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 1024) == 0) {
+			if (ai->ai_family == AF_INET)
+				srv->loopback = (ntohl(((struct sockaddr_in *)ai->ai_addr)->sin_addr.s_addr) >> 24) == 127;
+			else if (ai->ai_family == AF_INET6)
+				srv->loopback = IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr);
+			break;
+		}
+		saved = errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0) {
+		pane_err_set(err, PANE_EIO, "cannot listen on %s: %s", srv->listen, strerror(saved));
+		if (saved == EADDRINUSE)
+			pane_err_detail(err, "another process uses that port; pick another with --listen HOST:PORT");
+		return PANE_EIO;
+	}
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	getsockname(fd, (struct sockaddr *)&ss, &sl);
+	srv->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+						   : ((struct sockaddr_in *)&ss)->sin_port);
+	srv->fd = fd;
+
+	unsigned threads = srv->opts.threads;
+	if (!threads) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = n > 0 ? (unsigned)n : 2;
+	}
+	srv->mhd = MHD_start_daemon(
+		MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, srv,
+		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+		MHD_OPTION_THREAD_POOL_SIZE, threads,
+		MHD_OPTION_CONNECTION_LIMIT, srv->opts.max_connections ? srv->opts.max_connections : 1024u,
+		MHD_OPTION_CONNECTION_TIMEOUT, srv->opts.idle_timeout_s ? srv->opts.idle_timeout_s : 30u,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		(size_t)(srv->opts.max_header_bytes ? srv->opts.max_header_bytes : 32u * 1024u),
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
+		MHD_OPTION_END);
+	if (!srv->mhd) {
+		close(fd);
+		srv->fd = -1;
+		return pane_err_set(err, PANE_EIO, "cannot start the HTTP server on %s", srv->listen);
+	}
+	return 0;
+}
+
+int pane_http_server_port(const struct pane_http_server *srv)
+{
+	return srv->port;
+}
+
+bool pane_http_server_is_loopback(const struct pane_http_server *srv)
+{
+	return srv->loopback;
+}
+
+void pane_http_server_free(struct pane_http_server *srv)
+{
+	if (!srv)
+		return;
+	if (srv->mhd)
+		MHD_stop_daemon(srv->mhd); /* also closes the listening socket */
+	else if (srv->fd >= 0)
+		close(srv->fd);
+	for (size_t i = 0; i < srv->n_routes; i++) {
+		struct route *rt = &srv->routes[i];
+		for (size_t j = 0; j < rt->n_segs; j++)
+			free(rt->segs[j]);
+		free(rt->segs);
+		free(rt->method);
+		free(rt->scope);
+	}
+	free(srv->routes);
+	free(srv->listen);
+	free(srv);
+}

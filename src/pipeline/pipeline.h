@@ -1,0 +1,50 @@
+/*
+ * pipeline.h - fan-out of records from producers to sinks.
+ *
+ * Producers hold a `struct pane_pipeline *` and call the write functions;
+ * the pipeline hands each batch to every registered sink that takes that
+ * kind. The *primary* sink (the store, added first with PANE_SINK_PRIMARY)
+ * decides the result a producer sees: a receiver acknowledges its client only
+ * when the primary accepted. Secondary sinks (outputs) are best effort: their
+ * failures are counted and logged, never returned.
+ *
+ * Sinks are registered before producers start; registration is not
+ * thread-safe, writes are (each sink does its own locking).
+ */
+#ifndef PANE_PIPELINE_PIPELINE_H
+#define PANE_PIPELINE_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "pipeline/record.h"
+#include "pipeline/sink.h"
+
+struct pane_pipeline;
+
+enum { PANE_SINK_PRIMARY = 1 << 0 };
+
+struct pane_pipeline *pane_pipeline_new(void);
+/* Closes every sink (close callback) and frees the pipeline. NULL is a no-op. */
+void pane_pipeline_free(struct pane_pipeline *p);
+/* Registers a sink; the pipeline owns it from now on (closes it on free). */
+void pane_pipeline_add_sink(struct pane_pipeline *p, struct pane_sink sink, unsigned flags);
+
+int pane_pipeline_write_samples(struct pane_pipeline *p, const struct pane_sample *s, size_t n,
+				struct pane_err *err);
+int pane_pipeline_write_logs(struct pane_pipeline *p, const struct pane_log_record *l, size_t n,
+			     struct pane_err *err);
+int pane_pipeline_write_events(struct pane_pipeline *p, const struct pane_event *e, size_t n,
+			       struct pane_err *err);
+int pane_pipeline_flush(struct pane_pipeline *p, struct pane_err *err);
+
+/* Counters, for pane's own /metrics. */
+struct pane_pipeline_stats {
+	uint64_t samples, logs, events;       /* accepted by the primary sink */
+	uint64_t rejected;                    /* refused by the primary sink */
+	uint64_t secondary_errors;            /* failed writes to secondary sinks */
+};
+void pane_pipeline_get_stats(const struct pane_pipeline *p, struct pane_pipeline_stats *out);
+
+#endif

@@ -1,0 +1,341 @@
+/*
+ * serve.c - `pane serve`: build the shared handles, attach the parts, wait.
+ *
+ * Idea: the daemon is a fixed sequence, not a framework. Load and validate
+ * the whole config first (a typo fails at start, never at 3 a.m.), create
+ * the handles every part shares, call each part's attach function in
+ * dependency order, start HTTP last (so no request reaches a half-built
+ * daemon), then sleep on the signal pipe. Shutdown is the reverse: HTTP
+ * stops first, then the parts' stop callbacks in reverse order.
+ *
+ * Attach order (each line one call; a part is added by adding its line):
+ *   1. built-in routes: /healthz, /readyz, /metrics
+ *
+ * Runs on the main thread; parts start their own threads.
+ */
+#include "serve/serve.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <libpq-fe.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/signals.h"
+#include "base/stats.h"
+#include "cli/cli.h"
+#include "config/config.h"
+#include "config/sections.h"
+#include "http/server.h"
+
+struct server_cfg {
+	char *listen;
+	char *data_dir;
+	int64_t threads;
+	int64_t max_connections;
+	int64_t idle_timeout_ms;
+};
+
+static const struct pane_cfg_field server_fields[] = {
+	{"listen", PANE_CFT_STRING, offsetof(struct server_cfg, listen), "127.0.0.1:8080", 0,
+	 "address to listen on (HOST:PORT); non-loopback addresses need auth tokens", 0, 0},
+	{"data_dir", PANE_CFT_STRING, offsetof(struct server_cfg, data_dir), "./pane-data", 0,
+	 "directory for the embedded store, uploads and state", 0, 0},
+	{"threads", PANE_CFT_INT, offsetof(struct server_cfg, threads), "0", 0,
+	 "HTTP worker threads (0 = one per CPU)", 0, 256},
+	{"max_connections", PANE_CFT_INT, offsetof(struct server_cfg, max_connections), "1024", 0,
+	 "open connections at most", 1, 1000000},
+	{"idle_timeout", PANE_CFT_DURATION, offsetof(struct server_cfg, idle_timeout_ms), "30s", 0,
+	 "close a connection idle for this long", 1000, 3600000},
+	{NULL, 0, 0, NULL, 0, NULL, 0, 0},
+};
+
+struct log_cfg {
+	char *level;
+	char *format;
+};
+
+static const struct pane_cfg_field log_fields[] = {
+	{"level", PANE_CFT_STRING, offsetof(struct log_cfg, level), NULL, 0, "debug, info, warn or error", 0, 0},
+	{"format", PANE_CFT_STRING, offsetof(struct log_cfg, format), NULL, 0, "logfmt or json", 0, 0},
+	{NULL, 0, 0, NULL, 0, NULL, 0, 0},
+};
+
+struct stop_fn {
+	void (*fn)(void *);
+	void *arg;
+};
+
+struct readiness {
+	char *name;
+	bool (*check)(void *arg, struct pane_err *err);
+	void *arg;
+};
+
+struct serve_priv {
+	struct stop_fn *stops;
+	size_t n_stops;
+	struct readiness *checks;
+	size_t n_checks;
+	int64_t started_ms;
+};
+
+void pane_serve_on_stop(struct pane_serve *s, void (*fn)(void *arg), void *arg)
+{
+	struct serve_priv *p = s->priv;
+	p->stops = pane_xrealloc(p->stops, pane_mul_size(p->n_stops + 1, sizeof *p->stops));
+	p->stops[p->n_stops].fn = fn;
+	p->stops[p->n_stops].arg = arg;
+	p->n_stops++;
+}
+
+void pane_serve_add_readiness(struct pane_serve *s, const char *name,
+			      bool (*check)(void *arg, struct pane_err *err), void *arg)
+{
+	struct serve_priv *p = s->priv;
+	p->checks = pane_xrealloc(p->checks, pane_mul_size(p->n_checks + 1, sizeof *p->checks));
+	p->checks[p->n_checks].name = pane_xstrdup(name);
+	p->checks[p->n_checks].check = check;
+	p->checks[p->n_checks].arg = arg;
+	p->n_checks++;
+}
+
+/* ---------- built-in routes ---------- */
+
+static void h_healthz(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
+{
+	(void)req;
+	(void)ctx;
+	pane_http_resp_json(resp, 200, "{\"status\":\"ok\"}\n");
+}
+
+static void h_readyz(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
+{
+	(void)req;
+	struct pane_serve *s = ctx;
+	struct serve_priv *p = s->priv;
+	struct pane_buf *b = pane_http_resp_body(resp);
+	bool ok = true;
+	pane_buf_adds(b, "{\"checks\":{");
+	for (size_t i = 0; i < p->n_checks; i++) {
+		struct pane_err e = {0};
+		bool good = p->checks[i].check(p->checks[i].arg, &e);
+		ok = ok && good;
+		pane_buf_addf(b, "%s", i ? "," : "");
+		pane_buf_add_json_str(b, p->checks[i].name, strlen(p->checks[i].name));
+		pane_buf_adds(b, ":");
+		if (good)
+			pane_buf_adds(b, "\"ok\"");
+		else
+			pane_buf_add_json_str(b, e.msg, strlen(e.msg));
+	}
+	pane_buf_addf(b, "},\"status\":\"%s\"}\n", ok ? "ready" : "not_ready");
+	pane_http_resp_status(resp, ok ? 200 : 503);
+	pane_http_resp_content_type(resp, "application/json");
+}
+
+static void h_metrics(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
+{
+	(void)req;
+	struct pane_serve *s = ctx;
+	struct serve_priv *p = s->priv;
+	struct pane_stat *up = pane_stats_gauge(s->stats, "pane_uptime_seconds", NULL, "seconds since pane started");
+	pane_stat_set(up, (double)(pane_wall_ms() - p->started_ms) / 1000.0);
+	pane_stats_render(s->stats, pane_http_resp_body(resp));
+	pane_http_resp_status(resp, 200);
+	pane_http_resp_content_type(resp, "text/plain; version=0.0.4; charset=utf-8");
+}
+
+static bool check_data_dir(void *arg, struct pane_err *err)
+{
+	const char *dir = arg;
+	if (access(dir, W_OK) == 0)
+		return true;
+	pane_err_set(err, PANE_EIO, "data directory %s is not writable: %s", dir, strerror(errno));
+	return false;
+}
+
+static bool check_postgres(void *arg, struct pane_err *err)
+{
+	const char *url = arg;
+	PGPing ping = PQping(url);
+	if (ping == PQPING_OK)
+		return true;
+	pane_err_set(err, PANE_EDB, "%s",
+		     ping == PQPING_REJECT ? "PostgreSQL rejects connections (starting up or shutting down?)"
+		     : ping == PQPING_NO_ATTEMPT ? "bad database URL"
+						 : "PostgreSQL is not reachable");
+	return false;
+}
+
+/* ---------- run ---------- */
+
+static int make_dir(const char *dir, struct pane_err *err)
+{
+	char path[4096];
+	if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
+		return pane_err_set(err, PANE_EINVAL, "data directory path is too long");
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			return pane_err_set(err, PANE_EIO, "cannot create %s: %s", path, strerror(errno));
+		*p = '/';
+	}
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		return pane_err_set(err, PANE_EIO, "cannot create data directory %s: %s", path, strerror(errno));
+	return 0;
+}
+
+int pane_serve_run(const struct pane_serve_opts *opts)
+{
+	const char *cmd = opts->demo ? "demo" : "serve";
+	struct pane_err err = {0};
+	struct pane_cfg *cfg = NULL;
+	struct server_cfg sc = {0};
+	struct log_cfg lc = {0};
+	struct serve_priv priv = {0};
+	struct pane_serve s = {0};
+	int status = PANE_EXIT_FAILURE;
+
+	if (pane_signals_install() < 0) {
+		fprintf(stderr, "pane %s: cannot install signal handlers\n", cmd);
+		return PANE_EXIT_FAILURE;
+	}
+	cfg = opts->config_path ? pane_cfg_load(opts->config_path, &err) : pane_cfg_empty();
+	if (!cfg)
+		goto fail;
+	if (pane_cfg_check_sections(cfg, &err) < 0 ||
+	    pane_cfg_bind(cfg, pane_cfg_get(cfg->root, "server"), server_fields, &sc, &err) < 0 ||
+	    pane_cfg_bind(cfg, pane_cfg_get(cfg->root, "log"), log_fields, &lc, &err) < 0)
+		goto fail;
+	if (lc.level || lc.format) {
+		enum pane_log_level lvl = PANE_LOG_INFO;
+		enum pane_log_format fmt = PANE_LOG_LOGFMT;
+		if (lc.level && pane_log_level_parse(lc.level, &lvl) < 0) {
+			pane_cfg_error(cfg, pane_cfg_lookup(cfg->root, "log.level"), &err,
+				       "'%s' is not one of debug, info, warn, error", lc.level);
+			goto fail;
+		}
+		if (lc.format && pane_log_format_parse(lc.format, &fmt) < 0) {
+			pane_cfg_error(cfg, pane_cfg_lookup(cfg->root, "log.format"), &err,
+				       "'%s' is not logfmt or json", lc.format);
+			goto fail;
+		}
+		pane_log_setup(lvl, fmt);
+	}
+	const char *listen = opts->listen ? opts->listen : sc.listen;
+	const char *data_dir = opts->data_dir ? opts->data_dir : sc.data_dir;
+	if (make_dir(data_dir, &err) < 0)
+		goto fail;
+
+	priv.started_ms = pane_wall_ms();
+	s.cfg = cfg;
+	s.data_dir = data_dir;
+	s.demo = opts->demo;
+	s.priv = &priv;
+	const char *db = getenv("DATABASE_URL");
+	s.database_url = db && *db ? db : NULL;
+	s.stats = pane_stats_new();
+	struct pane_http_server_opts ho = {
+		.listen = listen,
+		.threads = (unsigned)sc.threads,
+		.max_connections = (unsigned)sc.max_connections,
+		.idle_timeout_s = (unsigned)(sc.idle_timeout_ms / 1000),
+		.stats = s.stats,
+	};
+	s.http = pane_http_server_new(&ho, &err);
+	if (!s.http)
+		goto fail;
+
+	/* 1. built-in routes */
+	pane_http_server_route(s.http, &(struct pane_http_route){.method = "GET", .pattern = "/healthz",
+								 .handler = h_healthz, .ctx = &s});
+	pane_http_server_route(s.http, &(struct pane_http_route){.method = "GET", .pattern = "/readyz",
+								 .handler = h_readyz, .ctx = &s});
+	pane_http_server_route(s.http, &(struct pane_http_route){.method = "GET", .pattern = "/metrics",
+								 .handler = h_metrics, .ctx = &s});
+	pane_serve_add_readiness(&s, "data_dir", check_data_dir, (void *)data_dir);
+	if (s.database_url)
+		pane_serve_add_readiness(&s, "postgres", check_postgres, (void *)s.database_url);
+
+	if (pane_http_server_start(s.http, &err) < 0)
+		goto fail;
+	int port = pane_http_server_port(s.http);
+	pane_log_kv(PANE_LOG_INFO, "serve", "pane is running", "listen", listen, "data_dir", data_dir,
+		    "postgres", s.database_url ? "configured" : "not configured", NULL);
+	if (opts->on_ready)
+		opts->on_ready(&s, port, opts->arg);
+
+	pane_signals_wait(-1);
+	pane_info("serve", "stopping");
+	status = PANE_EXIT_OK;
+
+fail:
+	if (status != PANE_EXIT_OK && err.code)
+		pane_cli_fail(cmd, &err);
+	pane_http_server_free(s.http);
+	for (size_t i = priv.n_stops; i-- > 0;)
+		priv.stops[i].fn(priv.stops[i].arg);
+	free(priv.stops);
+	for (size_t i = 0; i < priv.n_checks; i++)
+		free(priv.checks[i].name);
+	free(priv.checks);
+	pane_stats_free(s.stats);
+	pane_cfg_unbind(server_fields, &sc);
+	pane_cfg_unbind(log_fields, &lc);
+	pane_cfg_free(cfg);
+	if (status == PANE_EXIT_OK)
+		pane_info("serve", "stopped");
+	return status;
+}
+
+static const char serve_usage[] = "usage: pane serve [--config pane.yaml] [--listen HOST:PORT] [--data-dir DIR]\n";
+
+int pane_cmd_serve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"listen", required_argument, NULL, 'l'},
+		{"data-dir", required_argument, NULL, 'd'},
+		{"help", no_argument, NULL, 'h'},
+		{0, 0, 0, 0},
+	};
+	struct pane_serve_opts so = {0};
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+c:l:d:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': so.config_path = optarg; break;
+		case 'l': so.listen = optarg; break;
+		case 'd': so.data_dir = optarg; break;
+		case 'h':
+			printf("pane serve - run the console: HTTP API, receivers, sources, store and alerts\n\n%s\n"
+			       "With no config file pane runs on embedded defaults: it listens on 127.0.0.1:8080,\n"
+			       "keeps data in ./pane-data, and enables the jobs API when DATABASE_URL is set.\n\n"
+			       "options:\n"
+			       "  -c, --config FILE     pane.yaml to load (see examples/pane.yaml)\n"
+			       "  -l, --listen ADDR     HOST:PORT to listen on (overrides server.listen)\n"
+			       "  -d, --data-dir DIR    data directory (overrides server.data_dir)\n"
+			       "  -h, --help            this help\n\n"
+			       "endpoints: GET /healthz (alive), GET /readyz (dependencies), GET /metrics (pane's own)\n"
+			       "Stops cleanly on SIGINT or SIGTERM.\n",
+			       serve_usage);
+			return PANE_EXIT_OK;
+		default:
+			return pane_cli_bad_option("serve", serve_usage, argv);
+		}
+	}
+	if (optind < argc)
+		return pane_cli_usage_error("serve", serve_usage, "unexpected argument '%s'", argv[optind]);
+	return pane_serve_run(&so);
+}
