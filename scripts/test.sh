@@ -4,6 +4,7 @@
 #   scripts/test.sh            the normal build (build/), warnings as errors
 #   scripts/test.sh --asan     AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
 #   extra arguments after the mode go to 'meson test' (e.g. a suite: --suite unit)
+#   PANE_BUILD_DIR=build-x      use build-x/ (and build-x-asan/) instead of build/
 #
 # Ends with the line "N passed, N failed" and exits non-zero on any failure.
 set -uo pipefail
@@ -17,11 +18,11 @@ if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then sed -n '2,8p' "$0" | sed
 scripts/install-deps.sh || exit 1
 
 if [ $mode = asan ]; then
-  builddir=build-asan
+  builddir=${PANE_BUILD_DIR:-build}-asan
   setup_args=(-Dwerror=true -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false)
   mult=4
 else
-  builddir=build
+  builddir=${PANE_BUILD_DIR:-build}
   setup_args=(-Dwerror=true)
   mult=1
 fi
