@@ -27,7 +27,7 @@ else
   mult=1
 fi
 if [ ! -f "$builddir/build.ninja" ]; then
-  meson setup "$builddir" "${setup_args[@]}" >/dev/null || { echo "meson setup failed"; echo "0 passed, 1 failed"; exit 1; }
+  meson setup "$builddir" "${setup_args[@]}" >"$root/.meson-setup.log" 2>&1 || { tail -20 "$root/.meson-setup.log"; echo "meson setup failed"; echo "0 passed, 1 failed"; exit 1; }
 fi
 if ! ninja -C "$builddir" >"$builddir/ninja.log" 2>&1; then
   grep -E 'error|FAILED' -A5 "$builddir/ninja.log" | head -60
