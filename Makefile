@@ -32,7 +32,7 @@ bench: build
 	@scripts/bench.sh
 
 fuzz:
-	@scripts/fuzz.sh
+	@scripts/fuzz.sh $(FUZZ_RUNS)
 
 deps:
 	@scripts/install-deps.sh
