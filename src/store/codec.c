@@ -267,21 +267,34 @@ static bool dec_fits(double v, int k, int64_t *m)
 	return true;
 }
 
-/* Finds a common k so every value is m/10^k exactly; false when none. */
+/* NaN (stale markers), +-Inf and -0.0 have no decimal form: the decimal
+ * codecs carry them as exceptions (position + raw bits) when they are few. */
+static bool exceptional(double v)
+{
+	return !isfinite(v) || dbits(v) == 0x8000000000000000ull;
+}
+
+/* Finds a common k so every non-exceptional value is m/10^k exactly; false
+ * when none, or when too many values are exceptions. */
 static bool dec_scale(const double *v, size_t n, int *kout)
 {
 	int k = 0;
 	int64_t m;
+	size_t exc = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (!isfinite(v[i]) || dbits(v[i]) == 0x8000000000000000ull)
-			return false;
+		if (exceptional(v[i])) {
+			exc++;
+			continue;
+		}
 		while (!dec_fits(v[i], k, &m)) {
 			if (++k > MAX_K)
 				return false;
 		}
 	}
+	if (exc * 8 > n)
+		return false;
 	for (size_t i = 0; i < n; i++)
-		if (!dec_fits(v[i], k, &m))
+		if (!exceptional(v[i]) && !dec_fits(v[i], k, &m))
 			return false;
 	*kout = k;
 	return true;
@@ -289,14 +302,31 @@ static bool dec_scale(const double *v, size_t n, int *kout)
 
 static int dec_encode(const double *v, size_t n, int k, bool dod, struct pane_buf *out)
 {
-	int rc = put_uv(out, (uint64_t)k);
+	size_t exc = 0, last = 0;
+	for (size_t i = 0; i < n; i++)
+		exc += exceptional(v[i]);
+	int rc = put_uv(out, exc);
+	for (size_t i = 0; i < n && !rc; i++) {
+		if (!exceptional(v[i]))
+			continue;
+		rc |= put_uv(out, i - last);
+		last = i;
+		uint64_t u = dbits(v[i]);
+		uint8_t b[8];
+		for (int j = 0; j < 8; j++)
+			b[j] = (uint8_t)(u >> (8 * j));
+		rc |= pane_buf_add(out, b, 8);
+	}
+	rc |= put_uv(out, (uint64_t)k);
 	int64_t m0 = 0;
-	dec_fits(v[0], k, &m0);
+	if (!exceptional(v[0]))
+		dec_fits(v[0], k, &m0);
 	rc |= put_uv(out, pane_zigzag(m0));
 	uint64_t prev = (uint64_t)m0, pd = 0;
 	for (size_t i = 1; i < n && rc == 0; i++) {
-		int64_t m = 0;
-		dec_fits(v[i], k, &m);
+		int64_t m = (int64_t)prev; /* an exception repeats the previous m (delta 0) */
+		if (!exceptional(v[i]))
+			dec_fits(v[i], k, &m);
 		uint64_t d = (uint64_t)m - prev;
 		prev = (uint64_t)m;
 		rc |= put_uv(out, pane_zigzag(dod && i > 1 ? (int64_t)(d - pd) : (int64_t)d));
@@ -307,6 +337,17 @@ static int dec_encode(const double *v, size_t n, int k, bool dod, struct pane_bu
 
 static int dec_decode(struct rd *r, double *v, size_t n, bool dod)
 {
+	uint64_t exc = rd_uv(r);
+	if (r->bad || exc > n)
+		return PANE_EINVAL;
+	size_t exc_off = r->off, pos = 0;
+	for (uint64_t e = 0; e < exc; e++) { /* skip now, apply after the values */
+		uint64_t d = rd_uv(r);
+		pos += (size_t)d;
+		if (r->bad || pos >= n || (e && d == 0) || r->len - r->off < 8)
+			return PANE_EINVAL;
+		r->off += 8;
+	}
 	uint64_t k = rd_uv(r);
 	if (k > MAX_K)
 		return PANE_EINVAL;
@@ -319,7 +360,19 @@ static int dec_decode(struct rd *r, double *v, size_t n, bool dod)
 		pd = d;
 		v[i] = (double)(int64_t)m / p10[k];
 	}
-	return r->bad ? PANE_EINVAL : 0;
+	if (r->bad)
+		return PANE_EINVAL;
+	struct rd er = {.p = r->p, .len = r->len, .off = exc_off};
+	pos = 0;
+	for (uint64_t e = 0; e < exc; e++) {
+		pos += (size_t)rd_uv(&er);
+		uint64_t u = 0;
+		for (int j = 0; j < 8; j++)
+			u |= (uint64_t)er.p[er.off + (size_t)j] << (8 * j);
+		er.off += 8;
+		v[pos] = bitsd(u);
+	}
+	return 0;
 }
 
 /* ---------- chunks ---------- */

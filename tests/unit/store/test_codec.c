@@ -106,6 +106,16 @@ static void decimals_pick_decimal_codec(void **state)
 		assert_int_equal(roundtrip(ts, gauge, N, c2), c2);
 		assert_int_equal(roundtrip(ts, counter, N, c2), c2);
 	}
+	/* a few stale markers, -0.0 and Inf ride along as exceptions in a decimal chunk */
+	double withstale[N];
+	memcpy(withstale, gauge, sizeof gauge);
+	withstale[0] = pane_stale_nan();
+	withstale[100] = -0.0;
+	withstale[101] = INFINITY;
+	withstale[N - 1] = pane_stale_nan();
+	int k3 = roundtrip(ts, withstale, N, -1);
+	assert_true(k3 == PANE_CODEC_DEC_D1 || k3 == PANE_CODEC_DEC_D2);
+	assert_int_equal(roundtrip(ts, withstale, N, PANE_CODEC_DEC_D2), PANE_CODEC_DEC_D2);
 	/* random floats: XOR */
 	double rnd[N];
 	for (int i = 0; i < N; i++)
