@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -95,6 +96,7 @@ struct pane_store {
 	pthread_mutex_t mu;
 	sqlite3 *db;
 	bool in_txn;
+	int lock_fd;                 /* flock'ed: one process per store directory */
 	int wal_fd;
 	uint64_t wal_size;
 	bool wal_unsynced;
@@ -820,6 +822,7 @@ struct pane_store *pane_store_open(const struct pane_store_opts *o, struct pane_
 	st->dir = pane_xstrdup(o->dir);
 	st->o.dir = st->dir;
 	st->wal_fd = -1;
+	st->lock_fd = -1;
 	st->next_seq = 1;
 	st->lim.burst = 5;
 	st->lim.per_ms = 60000;
@@ -830,6 +833,13 @@ struct pane_store *pane_store_open(const struct pane_store_opts *o, struct pane_
 	st->ix = pane_index_new();
 	register_stats(st);
 
+	snprintf(path, sizeof path, "%s/lock", st->dir);
+	st->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (st->lock_fd < 0 || flock(st->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		pane_err_set(err, PANE_EIO, "store: %s is in use by another pane process", st->dir);
+		pane_err_detail(err, "stop the running `pane serve` (or import) first, or use another --data-dir");
+		goto fail;
+	}
 	snprintf(path, sizeof path, "%s/metrics.db", st->dir);
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
 	    SQLITE_OK) {
@@ -1234,6 +1244,8 @@ void pane_store_close(struct pane_store *st)
 	pane_index_free(st->ix);
 	pane_buf_release(&st->rec);
 	pane_logdb_close(st->logs);
+	if (st->lock_fd >= 0)
+		close(st->lock_fd);
 	pthread_mutex_destroy(&st->mu);
 	free(st->dir);
 	free(st);
