@@ -120,9 +120,15 @@ def main():
                     prev = r
                     sums.append(round(ssum, 6))
                 add("http_request_duration_seconds_sum", "histogram", dict(base, path=path), sums)
-    ts = []
-    for i in range(n):
-        ts.append(START + i * STEP + rnd.randint(-4, 4))
+    # each scrape target has its own scrape times (a few ms of jitter); all series
+    # of one target share them, as in real scrapes
+    ts_of = {}
+
+    def times(instance):
+        if instance not in ts_of:
+            off = rnd.randint(0, STEP - 1)
+            ts_of[instance] = [START + off + i * STEP + rnd.randint(-4, 4) for i in range(n)]
+        return ts_of[instance]
 
     def labstr(l, name=None):
         return ",".join('%s="%s"' % (k, l[k]) for k in sorted(l))
@@ -142,6 +148,7 @@ def main():
                     fam = name[: -len(suf)]
             om.write("# TYPE %s %s\n" % (name, "gauge" if typ == "gauge" else "unknown"))
             for labels, vals in series:
+                ts = times(labels["instance"])
                 nser += 1
                 sel = "%s{%s}" % (name, labstr(labels))
                 p.write("".join("%s %s %d\n" % (sel, fmt(v), t) for v, t in zip(vals, ts)))

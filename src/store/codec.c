@@ -377,6 +377,44 @@ static int dec_decode(struct rd *r, double *v, size_t n, bool dod)
 
 /* ---------- chunks ---------- */
 
+enum { TS_DOD = 0, TS_GRID = 1 };
+
+/* Order-0 entropy of a byte stream in bits: what zstd's entropy stage gets
+ * near for streams of small varints. Used to choose between codings. */
+static double entropy_bits(const struct pane_buf *b)
+{
+	size_t cnt[256] = {0};
+	for (size_t i = 0; i < b->len; i++)
+		cnt[(uint8_t)b->data[i]]++;
+	double bits = 0;
+	for (int i = 0; i < 256; i++)
+		if (cnt[i])
+			bits -= (double)cnt[i] * log2((double)cnt[i] / (double)b->len);
+	return bits + 8.0 * 4; /* a table's worth of overhead, so tiny streams compare by length */
+}
+
+static void encode_ts(const int64_t *ts, size_t n, int mode, struct pane_buf *out)
+{
+	put_uv(out, pane_zigzag(ts[0]));
+	if (mode == TS_GRID) {
+		/* step from the ends; samples are coded as deviations from t0 + i*step */
+		uint64_t span = (uint64_t)ts[n - 1] - (uint64_t)ts[0];
+		int64_t step = n > 1 ? (int64_t)span / (int64_t)(n - 1) : 0;
+		put_uv(out, pane_zigzag(step));
+		for (size_t i = 1; i < n; i++) {
+			uint64_t grid = (uint64_t)ts[0] + (uint64_t)step * i;
+			put_uv(out, pane_zigzag((int64_t)((uint64_t)ts[i] - grid)));
+		}
+		return;
+	}
+	uint64_t pd = 0;
+	for (size_t i = 1; i < n; i++) {
+		uint64_t d = (uint64_t)ts[i] - (uint64_t)ts[i - 1];
+		put_uv(out, pane_zigzag(i == 1 ? (int64_t)d : (int64_t)(d - pd)));
+		pd = d;
+	}
+}
+
 static int encode_values(const double *v, size_t n, int codec, struct pane_buf *out)
 {
 	switch (codec) {
@@ -430,22 +468,26 @@ int pane_chunk_encode(const int64_t *ts, const double *v, size_t n, int force, s
 		for (int c = PANE_CODEC_XOR; c <= PANE_CODEC_DEC_D2; c++) {
 			struct pane_buf t;
 			pane_buf_init(&t, PANE_BUF_NOLIMIT);
-			if (encode_values(v, n, c, &t) == 0 && t.len < best) {
-				best = t.len;
+			size_t cost;
+			if (encode_values(v, n, c, &t) == 0 && (cost = (size_t)entropy_bits(&t)) < best) {
+				best = cost;
 				codec = c;
 			}
 			pane_buf_release(&t);
 		}
 	}
-	rc |= put_uv(out, (uint64_t)codec);
-	/* timestamps */
-	rc |= put_uv(out, pane_zigzag(ts[0]));
-	uint64_t pd = 0;
-	for (size_t i = 1; i < n && rc == 0; i++) {
-		uint64_t d = (uint64_t)ts[i] - (uint64_t)ts[i - 1];
-		rc |= put_uv(out, pane_zigzag(i == 1 ? (int64_t)d : (int64_t)(d - pd)));
-		pd = d;
+	/* timestamps: delta-of-delta or deviation from a regular grid, whichever
+	 * has the smaller estimated compressed size */
+	struct pane_buf tb[2];
+	for (int m = 0; m < 2; m++) {
+		pane_buf_init(&tb[m], PANE_BUF_NOLIMIT);
+		encode_ts(ts, n, m, &tb[m]);
 	}
+	int tsmode = n > 2 && entropy_bits(&tb[1]) < entropy_bits(&tb[0]) ? TS_GRID : TS_DOD;
+	rc |= put_uv(out, (uint64_t)codec | (uint64_t)tsmode << 4);
+	rc |= pane_buf_add(out, tb[tsmode].data, tb[tsmode].len);
+	pane_buf_release(&tb[0]);
+	pane_buf_release(&tb[1]);
 	if (!rc)
 		rc = encode_values(v, n, codec, out);
 	if (rc) {
@@ -460,12 +502,18 @@ int pane_chunk_decode(const uint8_t *p, size_t len, int64_t *ts, double *v, size
 {
 	struct rd r = {.p = p, .len = len};
 	uint64_t cnt = rd_uv(&r);
-	uint64_t codec = rd_uv(&r);
-	if (r.bad || cnt == 0 || cnt > PANE_CHUNK_MAX || cnt > cap || codec > PANE_CODEC_CONST)
+	uint64_t tag = rd_uv(&r);
+	uint64_t codec = tag & 15, tsmode = tag >> 4;
+	if (r.bad || cnt == 0 || cnt > PANE_CHUNK_MAX || cnt > cap || codec > PANE_CODEC_CONST || tsmode > TS_GRID)
 		return PANE_EINVAL;
 	uint64_t t = (uint64_t)pane_unzigzag(rd_uv(&r)), pd = 0;
 	ts[0] = (int64_t)t;
-	for (size_t i = 1; i < cnt && !r.bad; i++) {
+	if (tsmode == TS_GRID) {
+		uint64_t step = (uint64_t)pane_unzigzag(rd_uv(&r));
+		for (size_t i = 1; i < cnt && !r.bad; i++)
+			ts[i] = (int64_t)(t + step * i + (uint64_t)pane_unzigzag(rd_uv(&r)));
+	}
+	for (size_t i = 1; i < cnt && !r.bad && tsmode == TS_DOD; i++) {
 		uint64_t x = (uint64_t)pane_unzigzag(rd_uv(&r));
 		uint64_t d = i == 1 ? x : pd + x;
 		t += d;

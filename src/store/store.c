@@ -465,6 +465,52 @@ static int seal_head(struct pane_store *st, struct series *s, struct pane_err *e
 	return 0;
 }
 
+/* The segment of a series' pending chunks. They are re-encoded as one
+ * chunk (sorted, up to PANE_CHUNK_MAX samples): one timestamp column and
+ * one value column compress much better under zstd than 120-sample pieces
+ * interleaved (measured in bench/README.md). */
+static int pack_segment(struct pane_store *st, struct series *s, struct pane_buf *blob)
+{
+	if (s->pn > PANE_CHUNK_MAX)
+		return pane_segment_pack(s->pend, s->plen, st->o.zstd_level, blob);
+	int64_t *ts = pane_xmalloc(s->pn * sizeof *ts);
+	double *v = pane_xmalloc(s->pn * sizeof *v);
+	size_t n = 0, off = 0;
+	int rc = 0;
+	while (off < s->plen && rc == 0) {
+		size_t cnt, used;
+		rc = pane_chunk_decode(s->pend + off, s->plen - off, ts + n, v + n, s->pn - n, &cnt, &used);
+		n += cnt;
+		off += used;
+	}
+	if (rc == 0) {
+		/* stable insertion sort (chunks may overlap after out-of-order writes) */
+		bool sorted = true;
+		for (size_t i = 1; i < n && sorted; i++)
+			sorted = ts[i - 1] <= ts[i];
+		for (size_t i = 1; i < n && !sorted; i++) {
+			int64_t t = ts[i];
+			double x = v[i];
+			size_t j = i;
+			while (j > 0 && ts[j - 1] > t) {
+				ts[j] = ts[j - 1];
+				v[j] = v[j - 1];
+				j--;
+			}
+			ts[j] = t;
+			v[j] = x;
+		}
+		struct pane_buf raw;
+		pane_buf_init(&raw, PANE_BUF_NOLIMIT);
+		int codec = pane_chunk_encode(ts, v, n, -1, &raw);
+		rc = codec < 0 ? codec : pane_segment_pack(raw.data, raw.len, st->o.zstd_level, blob);
+		pane_buf_release(&raw);
+	}
+	free(ts);
+	free(v);
+	return rc;
+}
+
 static int persist_pending(struct pane_store *st, struct series *s, struct pane_err *err)
 {
 	if (!s->pn)
@@ -477,7 +523,11 @@ static int persist_pending(struct pane_store *st, struct series *s, struct pane_
 		return err->code;
 	struct pane_buf blob;
 	pane_buf_init(&blob, PANE_BUF_NOLIMIT);
-	pane_segment_pack(s->pend, s->plen, st->o.zstd_level, &blob);
+	rc = pack_segment(st, s, &blob);
+	if (rc < 0) {
+		pane_buf_release(&blob);
+		return pane_err_set(err, rc, "store: cannot encode a segment of series %u", s->id);
+	}
 	uint32_t crc = pane_crc32c(0, blob.data, blob.len);
 	uint64_t off = p->size;
 	if (write_all(p->fd, blob.data, blob.len) < 0) {
@@ -1031,9 +1081,22 @@ int pane_store_flush(struct pane_store *st, struct pane_err *err)
 	return rc;
 }
 
-/* Rewrites the WAL to hold only what is not in segments (caller holds mu). */
+static int persist_all(struct pane_store *st, struct pane_err *err);
+
+/* Rewrites the WAL to hold only what is not in segments (caller holds mu).
+ * When that would itself be large (long heads, e.g. a huge import), the
+ * heads are persisted first so checkpoints cannot repeat back to back. */
 static int checkpoint(struct pane_store *st, struct pane_err *err)
 {
+	uint64_t unpersisted = 0;
+	for (size_t id = 1; id < st->nser; id++)
+		if (st->ser[id])
+			unpersisted += st->ser[id]->pn + st->ser[id]->hn;
+	if ((int64_t)(unpersisted * 14) > st->o.wal_max_bytes / 2) {
+		int prc = persist_all(st, err);
+		if (prc < 0)
+			return prc;
+	}
 	int rc = sync_parts(st, err);
 	if (rc < 0)
 		return rc;
