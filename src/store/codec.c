@@ -445,50 +445,76 @@ static int encode_values(const double *v, size_t n, int codec, struct pane_buf *
 	}
 }
 
+enum { TAG_NO_TS = 0x40, TAG_NO_VALUES = 0x80 };
+
+static int chunk_encode(const int64_t *ts, const double *v, size_t n, int force, struct pane_buf *out);
+
 int pane_chunk_encode(const int64_t *ts, const double *v, size_t n, int force, struct pane_buf *out)
+{
+	return chunk_encode(ts, v, n, force, out);
+}
+
+int pane_column_encode_ts(const int64_t *ts, size_t n, struct pane_buf *out)
+{
+	return chunk_encode(ts, NULL, n, -1, out);
+}
+
+int pane_column_encode_values(const double *v, size_t n, struct pane_buf *out)
+{
+	return chunk_encode(NULL, v, n, -1, out);
+}
+
+static int chunk_encode(const int64_t *ts, const double *v, size_t n, int force, struct pane_buf *out)
 {
 	if (n == 0 || n > PANE_CHUNK_MAX)
 		return PANE_EINVAL;
 	size_t start = out->len;
 	int rc = put_uv(out, n);
-	/* candidates */
-	bool constant = true;
-	for (size_t i = 1; i < n && constant; i++)
-		constant = dbits(v[i]) == dbits(v[0]);
-	int k;
-	bool dec = !constant && dec_scale(v, n, &k);
-	int codec = PANE_CODEC_XOR;
-	if (constant)
-		codec = PANE_CODEC_CONST;
-	else if (force >= 0 && force != PANE_CODEC_CONST && (force == PANE_CODEC_XOR || dec))
-		codec = force;
-	else if (dec) {
-		/* measure: encode each candidate and keep the smallest */
-		size_t best = SIZE_MAX;
-		for (int c = PANE_CODEC_XOR; c <= PANE_CODEC_DEC_D2; c++) {
-			struct pane_buf t;
-			pane_buf_init(&t, PANE_BUF_NOLIMIT);
-			size_t cost;
-			if (encode_values(v, n, c, &t) == 0 && (cost = (size_t)entropy_bits(&t)) < best) {
-				best = cost;
-				codec = c;
+	int codec = PANE_CODEC_CONST;
+	if (v) {
+		bool constant = true;
+		for (size_t i = 1; i < n && constant; i++)
+			constant = dbits(v[i]) == dbits(v[0]);
+		int k;
+		bool dec = !constant && dec_scale(v, n, &k);
+		codec = PANE_CODEC_XOR;
+		if (constant)
+			codec = PANE_CODEC_CONST;
+		else if (force >= 0 && force != PANE_CODEC_CONST && (force == PANE_CODEC_XOR || dec))
+			codec = force;
+		else if (dec) {
+			/* measure: encode each candidate, keep the smallest estimated size */
+			size_t best = SIZE_MAX;
+			for (int c = PANE_CODEC_XOR; c <= PANE_CODEC_DEC_D2; c++) {
+				struct pane_buf t;
+				pane_buf_init(&t, PANE_BUF_NOLIMIT);
+				size_t cost;
+				if (encode_values(v, n, c, &t) == 0 && (cost = (size_t)entropy_bits(&t)) < best) {
+					best = cost;
+					codec = c;
+				}
+				pane_buf_release(&t);
 			}
-			pane_buf_release(&t);
 		}
 	}
-	/* timestamps: delta-of-delta or deviation from a regular grid, whichever
-	 * has the smaller estimated compressed size */
-	struct pane_buf tb[2];
-	for (int m = 0; m < 2; m++) {
-		pane_buf_init(&tb[m], PANE_BUF_NOLIMIT);
-		encode_ts(ts, n, m, &tb[m]);
+	uint64_t tag = (uint64_t)codec | (ts ? 0 : TAG_NO_TS) | (v ? 0 : TAG_NO_VALUES);
+	if (ts) {
+		/* delta-of-delta or deviation from a regular grid, whichever has the
+		 * smaller estimated compressed size */
+		struct pane_buf tb[2];
+		for (int m = 0; m < 2; m++) {
+			pane_buf_init(&tb[m], PANE_BUF_NOLIMIT);
+			encode_ts(ts, n, m, &tb[m]);
+		}
+		int tsmode = n > 2 && entropy_bits(&tb[1]) < entropy_bits(&tb[0]) ? TS_GRID : TS_DOD;
+		rc |= put_uv(out, tag | (uint64_t)tsmode << 4);
+		rc |= pane_buf_add(out, tb[tsmode].data, tb[tsmode].len);
+		pane_buf_release(&tb[0]);
+		pane_buf_release(&tb[1]);
+	} else {
+		rc |= put_uv(out, tag);
 	}
-	int tsmode = n > 2 && entropy_bits(&tb[1]) < entropy_bits(&tb[0]) ? TS_GRID : TS_DOD;
-	rc |= put_uv(out, (uint64_t)codec | (uint64_t)tsmode << 4);
-	rc |= pane_buf_add(out, tb[tsmode].data, tb[tsmode].len);
-	pane_buf_release(&tb[0]);
-	pane_buf_release(&tb[1]);
-	if (!rc)
+	if (!rc && v)
 		rc = encode_values(v, n, codec, out);
 	if (rc) {
 		pane_buf_truncate(out, start);
@@ -503,10 +529,20 @@ int pane_chunk_decode(const uint8_t *p, size_t len, int64_t *ts, double *v, size
 	struct rd r = {.p = p, .len = len};
 	uint64_t cnt = rd_uv(&r);
 	uint64_t tag = rd_uv(&r);
-	uint64_t codec = tag & 15, tsmode = tag >> 4;
-	if (r.bad || cnt == 0 || cnt > PANE_CHUNK_MAX || cnt > cap || codec > PANE_CODEC_CONST || tsmode > TS_GRID)
+	uint64_t codec = tag & 15, tsmode = (tag >> 4) & 3;
+	bool has_ts = !(tag & TAG_NO_TS), has_v = !(tag & TAG_NO_VALUES);
+	if (r.bad || cnt == 0 || cnt > PANE_CHUNK_MAX || cnt > cap || codec > PANE_CODEC_CONST || tsmode > TS_GRID ||
+	    tag > 0xff || (!has_ts && !has_v))
 		return PANE_EINVAL;
-	uint64_t t = (uint64_t)pane_unzigzag(rd_uv(&r)), pd = 0;
+	if (!has_ts) {
+		memset(ts, 0, cnt * sizeof *ts);
+		tsmode = 2; /* skip both timestamp decoders */
+	}
+	if (!has_v) {
+		memset(v, 0, cnt * sizeof *v);
+		codec = 99;
+	}
+	uint64_t t = has_ts ? (uint64_t)pane_unzigzag(rd_uv(&r)) : 0, pd = 0;
 	ts[0] = (int64_t)t;
 	if (tsmode == TS_GRID) {
 		uint64_t step = (uint64_t)pane_unzigzag(rd_uv(&r));
@@ -544,8 +580,12 @@ int pane_chunk_decode(const uint8_t *p, size_t len, int64_t *ts, double *v, size
 		r.off += (size_t)nb;
 		break;
 	}
-	default:
+	case PANE_CODEC_DEC_D1:
+	case PANE_CODEC_DEC_D2:
 		rc = dec_decode(&r, v, cnt, codec == PANE_CODEC_DEC_D2);
+		break;
+	default: /* no values in this column chunk */
+		break;
 	}
 	if (rc || r.bad)
 		return PANE_EINVAL;

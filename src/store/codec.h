@@ -35,6 +35,11 @@ enum pane_chunk_codec { PANE_CODEC_XOR = 0, PANE_CODEC_DEC_D1 = 1, PANE_CODEC_DE
  * else that codec if it can represent the data (else the smallest).
  * Returns the codec used, or PANE_ETOOBIG from the buffer / PANE_EINVAL. */
 int pane_chunk_encode(const int64_t *ts, const double *v, size_t n, int force, struct pane_buf *out);
+/* Column chunks: the same format holding only timestamps (values decode as
+ * 0) or only values (timestamps decode as 0). Segments store the two columns
+ * apart so that series scraped together share one timestamp column. */
+int pane_column_encode_ts(const int64_t *ts, size_t n, struct pane_buf *out);
+int pane_column_encode_values(const double *v, size_t n, struct pane_buf *out);
 /* Decodes the chunk at p (len bytes available): *n samples into ts/v
  * (capacity cap >= PANE_CHUNK_MAX is always enough), *used bytes consumed.
  * 0 or PANE_ECORRUPT-like PANE_EINVAL for malformed input (never reads

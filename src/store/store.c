@@ -55,7 +55,8 @@
 #include "store/logs.h"
 
 #define HEAD_CAP 120
-#define SEG_TARGET 1440
+#define SEG_TARGET PANE_CHUNK_MAX /* samples; normally the window ends a segment first */
+#define WINDOW_MS (6 * 3600 * 1000LL) /* a segment holds one aligned window of a series */
 #define DAY_MS 86400000LL
 #define WAL_MAGIC "PANEWAL1"
 #define WAL_REC_MAX (64u << 20)
@@ -73,11 +74,11 @@ struct series {
 	bool unsorted;
 	int64_t *hts;
 	double *hv;
-	int64_t hday;
+	int64_t hwin;            /* window (ts / WINDOW_MS) of the head */
 	uint64_t hseq;           /* highest seq in head */
 	uint8_t *pend;
 	uint32_t plen, pcap, pn;
-	int64_t pmint, pmaxt, pday;
+	int64_t pmint, pmaxt, pwin;
 	uint64_t pseq_pend;      /* highest seq in pending */
 	uint64_t pseq;           /* highest seq in segments */
 	int64_t mint, maxt;      /* of everything stored */
@@ -181,7 +182,7 @@ static struct part *part_get(struct pane_store *st, int64_t day, bool create, st
 			return &st->parts[i];
 	if (!create)
 		return NULL;
-	char path[4096], sql[512];
+	char path[4096], sql[1024];
 	snprintf(path, sizeof path, "%s/chunks/d%" PRId64 ".seg", st->dir, day);
 	int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (fd < 0) {
@@ -191,8 +192,11 @@ static struct part *part_get(struct pane_store *st, int64_t day, bool create, st
 	snprintf(sql, sizeof sql,
 		 "CREATE TABLE IF NOT EXISTS \"s_%" PRId64 "\"(sid INTEGER NOT NULL, off INTEGER NOT NULL, "
 		 "mint INTEGER NOT NULL, maxt INTEGER NOT NULL, n INTEGER NOT NULL, len INTEGER NOT NULL, "
-		 "crc INTEGER NOT NULL, PRIMARY KEY(sid, off)) WITHOUT ROWID",
-		 day);
+		 "crc INTEGER NOT NULL, toff INTEGER NOT NULL, tlen INTEGER NOT NULL, tcrc INTEGER NOT NULL, "
+		 "PRIMARY KEY(sid, off)) WITHOUT ROWID;"
+		 "CREATE TABLE IF NOT EXISTS \"t_%" PRId64 "\"(hash INTEGER PRIMARY KEY, off INTEGER NOT NULL, "
+		 "len INTEGER NOT NULL)",
+		 day, day);
 	if (exec(st, sql, err) < 0) {
 		close(fd);
 		return NULL;
@@ -421,7 +425,7 @@ static int seal_head(struct pane_store *st, struct series *s, struct pane_err *e
 {
 	if (!s->hn)
 		return 0;
-	if (s->pn && s->pday != s->hday) {
+	if (s->pn && s->pwin != s->hwin) {
 		int rc = persist_pending(st, s, err);
 		if (rc < 0)
 			return rc;
@@ -435,7 +439,6 @@ static int seal_head(struct pane_store *st, struct series *s, struct pane_err *e
 		pane_buf_release(&b);
 		return pane_err_set(err, PANE_EIO, "store: cannot encode a chunk");
 	}
-	count_codec(st, codec);
 	if (s->plen + b.len > s->pcap) {
 		size_t nc = s->pcap ? s->pcap : 256;
 		while (nc < s->plen + b.len)
@@ -448,7 +451,7 @@ static int seal_head(struct pane_store *st, struct series *s, struct pane_err *e
 	if (!s->pn) {
 		s->pmint = s->hts[0];
 		s->pmaxt = s->hts[s->hn - 1];
-		s->pday = s->hday;
+		s->pwin = s->hwin;
 	} else {
 		if (s->hts[0] < s->pmint)
 			s->pmint = s->hts[0];
@@ -465,16 +468,11 @@ static int seal_head(struct pane_store *st, struct series *s, struct pane_err *e
 	return 0;
 }
 
-/* The segment of a series' pending chunks. They are re-encoded as one
- * chunk (sorted, up to PANE_CHUNK_MAX samples): one timestamp column and
- * one value column compress much better under zstd than 120-sample pieces
- * interleaved (measured in bench/README.md). */
-static int pack_segment(struct pane_store *st, struct series *s, struct pane_buf *blob)
+/* Decodes a series' pending chunks into sorted arrays (caller frees). */
+static int pending_samples(struct series *s, int64_t **tsout, double **vout, size_t *nout)
 {
-	if (s->pn > PANE_CHUNK_MAX)
-		return pane_segment_pack(s->pend, s->plen, st->o.zstd_level, blob);
-	int64_t *ts = pane_xmalloc(s->pn * sizeof *ts);
-	double *v = pane_xmalloc(s->pn * sizeof *v);
+	int64_t *ts = pane_xmalloc(pane_mul_size(s->pn ? s->pn : 1, sizeof *ts));
+	double *v = pane_xmalloc(pane_mul_size(s->pn ? s->pn : 1, sizeof *v));
 	size_t n = 0, off = 0;
 	int rc = 0;
 	while (off < s->plen && rc == 0) {
@@ -483,34 +481,83 @@ static int pack_segment(struct pane_store *st, struct series *s, struct pane_buf
 		n += cnt;
 		off += used;
 	}
-	if (rc == 0) {
-		/* stable insertion sort (chunks may overlap after out-of-order writes) */
-		bool sorted = true;
-		for (size_t i = 1; i < n && sorted; i++)
-			sorted = ts[i - 1] <= ts[i];
-		for (size_t i = 1; i < n && !sorted; i++) {
-			int64_t t = ts[i];
-			double x = v[i];
-			size_t j = i;
-			while (j > 0 && ts[j - 1] > t) {
-				ts[j] = ts[j - 1];
-				v[j] = v[j - 1];
-				j--;
-			}
-			ts[j] = t;
-			v[j] = x;
+	/* stable insertion sort: chunks may overlap after out-of-order writes */
+	bool sorted = true;
+	for (size_t i = 1; i < n && sorted; i++)
+		sorted = ts[i - 1] <= ts[i];
+	for (size_t i = 1; i < n && !sorted; i++) {
+		int64_t t = ts[i];
+		double x = v[i];
+		size_t j = i;
+		while (j > 0 && ts[j - 1] > t) {
+			ts[j] = ts[j - 1];
+			v[j] = v[j - 1];
+			j--;
 		}
-		struct pane_buf raw;
-		pane_buf_init(&raw, PANE_BUF_NOLIMIT);
-		int codec = pane_chunk_encode(ts, v, n, -1, &raw);
-		rc = codec < 0 ? codec : pane_segment_pack(raw.data, raw.len, st->o.zstd_level, blob);
-		pane_buf_release(&raw);
+		ts[j] = t;
+		v[j] = x;
 	}
-	free(ts);
-	free(v);
+	*tsout = ts;
+	*vout = v;
+	*nout = n;
+	return rc < 0 ? PANE_EIO : 0;
+}
+
+/* Writes blob to the partition file; *off gets its offset. */
+static int part_append(struct part *p, const struct pane_buf *blob, uint64_t *off, struct pane_err *err)
+{
+	*off = p->size;
+	if (write_all(p->fd, blob->data, blob->len) < 0)
+		return pane_err_set(err, PANE_EIO, "store: cannot write a segment: %s", strerror(errno));
+	p->size += blob->len;
+	p->dirty = true;
+	return 0;
+}
+
+/* The timestamp column of a segment, shared: series scraped together have
+ * identical timestamps, so a column already in this partition (same hash,
+ * same bytes) is referenced instead of written again. */
+static int ts_column(struct pane_store *st, struct part *p, const struct pane_buf *blob, uint64_t *off,
+		     struct pane_err *err)
+{
+	uint64_t h = pane_hash_bytes(blob->data, blob->len, 0x70616e65ull) >> 1;
+	char sql[200];
+	snprintf(sql, sizeof sql, "SELECT off, len FROM \"t_%" PRId64 "\" WHERE hash = ?", p->day);
+	sqlite3_stmt *q = NULL;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
+		return sql_fail(st, err, "timestamp columns");
+	sqlite3_bind_int64(q, 1, (int64_t)h);
+	bool found = false;
+	if (sqlite3_step(q) == SQLITE_ROW && (size_t)sqlite3_column_int64(q, 1) == blob->len) {
+		int64_t o = sqlite3_column_int64(q, 0);
+		uint8_t *tmp = pane_xmalloc(blob->len);
+		found = pread(p->fd, tmp, blob->len, o) == (ssize_t)blob->len && memcmp(tmp, blob->data, blob->len) == 0;
+		free(tmp);
+		if (found)
+			*off = (uint64_t)o;
+	}
+	sqlite3_finalize(q);
+	if (found) {
+		st->c.ts_shared++;
+		return 0;
+	}
+	int rc = part_append(p, blob, off, err);
+	if (rc < 0)
+		return rc;
+	snprintf(sql, sizeof sql, "INSERT OR IGNORE INTO \"t_%" PRId64 "\"(hash, off, len) VALUES (?, ?, ?)", p->day);
+	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
+		return sql_fail(st, err, "timestamp columns");
+	sqlite3_bind_int64(q, 1, (int64_t)h);
+	sqlite3_bind_int64(q, 2, (int64_t)*off);
+	sqlite3_bind_int64(q, 3, (int64_t)blob->len);
+	rc = sqlite3_step(q) == SQLITE_DONE ? 0 : sql_fail(st, err, "timestamp columns");
+	sqlite3_finalize(q);
 	return rc;
 }
 
+/* Persists pending as a segment: the samples re-encoded as one timestamp
+ * column and one value column (zstd over a whole column compresses far
+ * better than 120-sample chunks interleaved; measured in bench/README.md). */
 static int persist_pending(struct pane_store *st, struct series *s, struct pane_err *err)
 {
 	if (!s->pn)
@@ -518,41 +565,54 @@ static int persist_pending(struct pane_store *st, struct series *s, struct pane_
 	int rc = begin(st, err);
 	if (rc < 0)
 		return rc;
-	struct part *p = part_get(st, s->pday, true, err);
+	struct part *p = part_get(st, day_of(s->pwin * WINDOW_MS), true, err);
 	if (!p)
 		return err->code;
-	struct pane_buf blob;
-	pane_buf_init(&blob, PANE_BUF_NOLIMIT);
-	rc = pack_segment(st, s, &blob);
+	int64_t *ts = NULL;
+	double *v = NULL;
+	size_t n = 0;
+	struct pane_buf raw, tblob, vblob;
+	pane_buf_init(&raw, PANE_BUF_NOLIMIT);
+	pane_buf_init(&tblob, PANE_BUF_NOLIMIT);
+	pane_buf_init(&vblob, PANE_BUF_NOLIMIT);
+	sqlite3_stmt *ins = NULL, *up = NULL;
+	uint64_t toff = 0, voff = 0;
+	rc = pending_samples(s, &ts, &v, &n);
+	if (rc == 0 && n > PANE_CHUNK_MAX)
+		rc = PANE_EINVAL;
 	if (rc < 0) {
-		pane_buf_release(&blob);
-		return pane_err_set(err, rc, "store: cannot encode a segment of series %u", s->id);
+		rc = pane_err_set(err, PANE_EIO, "store: pending chunks of series %u do not decode", s->id);
+		goto out;
 	}
-	uint32_t crc = pane_crc32c(0, blob.data, blob.len);
-	uint64_t off = p->size;
-	if (write_all(p->fd, blob.data, blob.len) < 0) {
-		pane_buf_release(&blob);
-		return pane_err_set(err, PANE_EIO, "store: cannot write a segment: %s", strerror(errno));
-	}
-	p->size += blob.len;
-	p->dirty = true;
+	pane_column_encode_ts(ts, n, &raw);
+	pane_segment_pack(raw.data, raw.len, st->o.zstd_level, &tblob);
+	pane_buf_reset(&raw);
+	int codec = pane_column_encode_values(v, n, &raw);
+	if (codec >= 0)
+		count_codec(st, codec);
+	pane_segment_pack(raw.data, raw.len, st->o.zstd_level, &vblob);
+	if ((rc = ts_column(st, p, &tblob, &toff, err)) < 0 || (rc = part_append(p, &vblob, &voff, err)) < 0)
+		goto out;
 	char sql[256];
 	snprintf(sql, sizeof sql,
-		 "INSERT INTO \"s_%" PRId64 "\"(sid, off, mint, maxt, n, len, crc) VALUES (?,?,?,?,?,?,?)", s->pday);
-	sqlite3_stmt *ins = NULL, *up = NULL;
-	rc = 0;
+		 "INSERT INTO \"s_%" PRId64 "\"(sid, off, mint, maxt, n, len, crc, toff, tlen, tcrc) "
+		 "VALUES (?,?,?,?,?,?,?,?,?,?)",
+		 p->day);
 	if (sqlite3_prepare_v2(st->db, sql, -1, &ins, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(st->db, "UPDATE series SET pseq = ? WHERE id = ?", -1, &up, NULL) != SQLITE_OK) {
 		rc = sql_fail(st, err, "prepare");
 		goto out;
 	}
 	sqlite3_bind_int64(ins, 1, s->id);
-	sqlite3_bind_int64(ins, 2, (int64_t)off);
-	sqlite3_bind_int64(ins, 3, s->pmint);
-	sqlite3_bind_int64(ins, 4, s->pmaxt);
-	sqlite3_bind_int64(ins, 5, s->pn);
-	sqlite3_bind_int64(ins, 6, (int64_t)blob.len);
-	sqlite3_bind_int64(ins, 7, crc);
+	sqlite3_bind_int64(ins, 2, (int64_t)voff);
+	sqlite3_bind_int64(ins, 3, ts[0]);
+	sqlite3_bind_int64(ins, 4, ts[n - 1]);
+	sqlite3_bind_int64(ins, 5, (int64_t)n);
+	sqlite3_bind_int64(ins, 6, (int64_t)vblob.len);
+	sqlite3_bind_int64(ins, 7, pane_crc32c(0, vblob.data, vblob.len));
+	sqlite3_bind_int64(ins, 8, (int64_t)toff);
+	sqlite3_bind_int64(ins, 9, (int64_t)tblob.len);
+	sqlite3_bind_int64(ins, 10, pane_crc32c(0, tblob.data, tblob.len));
 	sqlite3_bind_int64(up, 1, (int64_t)s->pseq_pend);
 	sqlite3_bind_int64(up, 2, s->id);
 	if (sqlite3_step(ins) != SQLITE_DONE || sqlite3_step(up) != SQLITE_DONE) {
@@ -563,7 +623,7 @@ static int persist_pending(struct pane_store *st, struct series *s, struct pane_
 	s->pn = 0;
 	s->plen = 0;
 	st->c.segments++;
-	if (s->pcap > 4096) { /* give back a buffer grown by an unusual burst */
+	if (s->pcap > 8192) { /* give back a buffer grown by an unusual burst */
 		free(s->pend);
 		s->pend = NULL;
 		s->pcap = 0;
@@ -571,7 +631,11 @@ static int persist_pending(struct pane_store *st, struct series *s, struct pane_
 out:
 	sqlite3_finalize(ins);
 	sqlite3_finalize(up);
-	pane_buf_release(&blob);
+	pane_buf_release(&raw);
+	pane_buf_release(&tblob);
+	pane_buf_release(&vblob);
+	free(ts);
+	free(v);
 	return rc;
 }
 
@@ -579,9 +643,9 @@ out:
 static int head_add(struct pane_store *st, struct series *s, int64_t ts, double v, uint64_t seq,
 		    struct pane_err *err)
 {
-	int64_t day = day_of(ts);
+	int64_t win = ts / WINDOW_MS - (ts % WINDOW_MS < 0);
 	int rc = 0;
-	if (s->hn && (s->hday != day || s->hn >= HEAD_CAP))
+	if (s->hn && (s->hwin != win || s->hn >= HEAD_CAP))
 		rc = seal_head(st, s, err);
 	if (rc < 0)
 		return rc;
@@ -594,7 +658,7 @@ static int head_add(struct pane_store *st, struct series *s, int64_t ts, double 
 		s->hcap = nc;
 	}
 	if (!s->hn)
-		s->hday = day;
+		s->hwin = win;
 	else if (ts < s->hts[s->hn - 1])
 		s->unsorted = true;
 	s->hts[s->hn] = ts;
@@ -1202,8 +1266,9 @@ static int persist_all(struct pane_store *st, struct pane_err *err)
 static int drop_partition(struct pane_store *st, size_t i, struct pane_err *err)
 {
 	struct part p = st->parts[i];
-	char sql[128], path[4096];
-	snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS \"s_%" PRId64 "\"", p.day);
+	char sql[256], path[4096];
+	snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS \"s_%" PRId64 "\"; DROP TABLE IF EXISTS \"t_%" PRId64 "\"",
+		 p.day, p.day);
 	int rc = commit(st, err);
 	if (!rc)
 		rc = exec(st, sql, err);
@@ -1521,9 +1586,34 @@ static void sort_dedup(struct collect *c)
 	c->n = k;
 }
 
+/* Reads, checks and unpacks one column blob, then decodes it. */
+static bool read_column(struct part *p, int64_t off, int64_t len, uint32_t crc, struct pane_buf *scratch,
+			int64_t *ts, double *v, size_t *n)
+{
+	if (len <= 0 || len > SEG_RAW_MAX)
+		return false;
+	uint8_t *blob = pane_xmalloc((size_t)len);
+	bool good = pread(p->fd, blob, (size_t)len, off) == len && pane_crc32c(0, blob, (size_t)len) == crc;
+	pane_buf_reset(scratch);
+	size_t used;
+	good = good && pane_segment_unpack(blob, (size_t)len, SEG_RAW_MAX, scratch) == 0 &&
+	       pane_chunk_decode((const uint8_t *)scratch->data, scratch->len, ts, v, PANE_CHUNK_MAX, n, &used) == 0;
+	free(blob);
+	return good;
+}
+
+/* A query's cache of the last timestamp column read (shared columns repeat). */
+struct ts_cache {
+	int64_t day, off;
+	size_t n;
+	int64_t *ts;
+	double *dummy;   /* scratch for the values of a timestamp column */
+	int64_t *tdummy; /* scratch for the timestamps of a value column, and pending chunks */
+};
+
 /* All samples of s in [mint, maxt] (caller holds mu). */
-static int read_series(struct pane_store *st, struct series *s, struct collect *c, int64_t *tbuf, double *vbuf,
-		       struct pane_buf *scratch, struct pane_err *err)
+static int read_series(struct pane_store *st, struct series *s, struct collect *c, struct ts_cache *tc,
+		       double *vbuf, struct pane_buf *scratch, struct pane_err *err)
 {
 	int64_t d0 = day_of(c->mint), d1 = day_of(c->maxt);
 	for (size_t i = 0; i < st->nparts; i++) {
@@ -1532,7 +1622,8 @@ static int read_series(struct pane_store *st, struct series *s, struct collect *
 			continue;
 		char sql[200];
 		snprintf(sql, sizeof sql,
-			 "SELECT off, len, crc FROM \"s_%" PRId64 "\" WHERE sid = ? AND maxt >= ? AND mint <= ? ORDER BY off",
+			 "SELECT off, len, crc, toff, tlen, tcrc FROM \"s_%" PRId64
+			 "\" WHERE sid = ? AND maxt >= ? AND mint <= ? ORDER BY mint",
 			 p->day);
 		sqlite3_stmt *q = NULL;
 		if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
@@ -1541,26 +1632,32 @@ static int read_series(struct pane_store *st, struct series *s, struct collect *
 		sqlite3_bind_int64(q, 2, c->mint);
 		sqlite3_bind_int64(q, 3, c->maxt);
 		while (sqlite3_step(q) == SQLITE_ROW) {
-			int64_t off = sqlite3_column_int64(q, 0), len = sqlite3_column_int64(q, 1);
-			uint32_t crc = (uint32_t)sqlite3_column_int64(q, 2);
-			if (len <= 0 || len > SEG_RAW_MAX)
-				continue;
-			uint8_t *blob = pane_xmalloc((size_t)len);
-			bool good = pread(p->fd, blob, (size_t)len, off) == len && pane_crc32c(0, blob, (size_t)len) == crc;
-			pane_buf_reset(scratch);
-			if (good)
-				good = pane_segment_unpack(blob, (size_t)len, SEG_RAW_MAX, scratch) == 0 &&
-				       collect_chunks(c, (const uint8_t *)scratch->data, scratch->len, tbuf, vbuf) == 0;
-			free(blob);
-			if (!good)
+			int64_t off = sqlite3_column_int64(q, 0), toff = sqlite3_column_int64(q, 3);
+			size_t nv = 0;
+			bool good = true;
+			if (tc->day != p->day || tc->off != toff || !tc->n) {
+				tc->n = 0;
+				good = read_column(p, toff, sqlite3_column_int64(q, 4), (uint32_t)sqlite3_column_int64(q, 5),
+						   scratch, tc->ts, tc->dummy, &tc->n);
+				tc->day = p->day;
+				tc->off = toff;
+			}
+			good = good && read_column(p, off, sqlite3_column_int64(q, 1), (uint32_t)sqlite3_column_int64(q, 2),
+						   scratch, tc->tdummy, vbuf, &nv) && nv == tc->n;
+			if (!good) {
+				tc->n = 0;
 				pane_log_limited(&st->lim, PANE_LOG_ERROR, "store",
 						 "segment of series %u at day %" PRId64 " offset %" PRId64
 						 " is corrupt; skipped",
 						 s->id, p->day, off);
+				continue;
+			}
+			for (size_t k = 0; k < nv; k++)
+				collect_add(c, tc->ts[k], vbuf[k]);
 		}
 		sqlite3_finalize(q);
 	}
-	if (s->plen && collect_chunks(c, s->pend, s->plen, tbuf, vbuf) < 0)
+	if (s->plen && collect_chunks(c, s->pend, s->plen, tc->tdummy, vbuf) < 0)
 		return pane_err_set(err, PANE_EIO, "store: pending chunk of series %u does not decode", s->id);
 	for (size_t i = 0; i < s->hn; i++)
 		collect_add(c, s->hts[i], s->hv[i]);
@@ -1610,7 +1707,9 @@ static int r_select(void *ctx, const struct pane_matcher *m, size_t nm, int64_t 
 	si->lv = pane_xcalloc(cnt + 1, sizeof *si->lv);
 	si->ts = pane_xcalloc(cnt + 1, sizeof *si->ts);
 	si->v = pane_xcalloc(cnt + 1, sizeof *si->v);
-	int64_t *tbuf = pane_xmalloc(PANE_CHUNK_MAX * sizeof *tbuf);
+	struct ts_cache tc = {.ts = pane_xmalloc(PANE_CHUNK_MAX * sizeof(int64_t)),
+			      .dummy = pane_xmalloc(PANE_CHUNK_MAX * sizeof(double)),
+			      .tdummy = pane_xmalloc(PANE_CHUNK_MAX * sizeof(int64_t))};
 	double *vbuf = pane_xmalloc(PANE_CHUNK_MAX * sizeof *vbuf);
 	struct pane_buf scratch;
 	pane_buf_init(&scratch, PANE_BUF_NOLIMIT);
@@ -1618,7 +1717,7 @@ static int r_select(void *ctx, const struct pane_matcher *m, size_t nm, int64_t 
 	for (int64_t i = pane_bitmap_next(&set, 1); i >= 0 && !rc; i = pane_bitmap_next(&set, (uint32_t)i + 1)) {
 		struct series *s = st->ser[i];
 		struct collect c = {.mint = mint, .maxt = maxt};
-		rc = read_series(st, s, &c, tbuf, vbuf, &scratch, err);
+		rc = read_series(st, s, &c, &tc, vbuf, &scratch, err);
 		if (rc < 0 || c.n == 0) {
 			free(c.ts);
 			free(c.v);
@@ -1656,7 +1755,9 @@ static int r_select(void *ctx, const struct pane_matcher *m, size_t nm, int64_t 
 	pthread_mutex_unlock(&st->mu);
 	pane_bitmap_release(&set);
 	pane_buf_release(&scratch);
-	free(tbuf);
+	free(tc.ts);
+	free(tc.dummy);
+	free(tc.tdummy);
 	free(vbuf);
 	if (rc < 0) {
 		set_free(&si->set);

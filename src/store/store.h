@@ -86,7 +86,8 @@ int pane_store_maintain(struct pane_store *st, int64_t now_ms, struct pane_err *
 struct pane_store_counters {
 	uint64_t series, samples, rejected_old, rejected_series, rejected_invalid;
 	uint64_t chunks_xor, chunks_dec, chunks_const; /* codec choices (measured per chunk) */
-	uint64_t segments, wal_bytes, wal_cut_bytes, partitions_dropped;
+	uint64_t segments, ts_shared;  /* ts_shared: segments that reused another's timestamp column */
+	uint64_t wal_bytes, wal_cut_bytes, partitions_dropped;
 	uint64_t logs, events;
 };
 void pane_store_get_counters(struct pane_store *st, struct pane_store_counters *out);
