@@ -620,7 +620,43 @@ int pane_segment_pack(const void *raw, size_t len, int level, struct pane_buf *o
 	return rc;
 }
 
+struct pane_unpacker {
+	ZSTD_DCtx *dctx;
+};
+
+struct pane_unpacker *pane_unpacker_new(void)
+{
+	struct pane_unpacker *u = pane_xcalloc(1, sizeof *u);
+	u->dctx = ZSTD_createDCtx();
+	if (!u->dctx) {
+		free(u);
+		return NULL;
+	}
+	return u;
+}
+
+void pane_unpacker_free(struct pane_unpacker *u)
+{
+	if (!u)
+		return;
+	ZSTD_freeDCtx(u->dctx);
+	free(u);
+}
+
+static int unpack(ZSTD_DCtx *dctx, const void *blob, size_t len, size_t max_raw, struct pane_buf *out);
+
 int pane_segment_unpack(const void *blob, size_t len, size_t max_raw, struct pane_buf *out)
+{
+	return unpack(NULL, blob, len, max_raw, out);
+}
+
+int pane_segment_unpack_with(struct pane_unpacker *u, const void *blob, size_t len, size_t max_raw,
+			     struct pane_buf *out)
+{
+	return unpack(u ? u->dctx : NULL, blob, len, max_raw, out);
+}
+
+static int unpack(ZSTD_DCtx *dctx, const void *blob, size_t len, size_t max_raw, struct pane_buf *out)
 {
 	const uint8_t *p = blob;
 	if (len < 1)
@@ -636,7 +672,8 @@ int pane_segment_unpack(const void *blob, size_t len, size_t max_raw, struct pan
 	size_t start = out->len;
 	if (pane_buf_grow(out, (size_t)rawlen) < 0)
 		return PANE_ETOOBIG;
-	size_t got = ZSTD_decompress(out->data + start, (size_t)rawlen, p + 1 + h, len - 1 - h);
+	size_t got = dctx ? ZSTD_decompressDCtx(dctx, out->data + start, (size_t)rawlen, p + 1 + h, len - 1 - h)
+			  : ZSTD_decompress(out->data + start, (size_t)rawlen, p + 1 + h, len - 1 - h);
 	if (ZSTD_isError(got) || got != rawlen)
 		return PANE_EINVAL;
 	out->len = start + got;

@@ -52,6 +52,13 @@ int pane_chunk_decode(const uint8_t *p, size_t len, int64_t *ts, double *v, size
 int pane_segment_pack(const void *raw, size_t len, int level, struct pane_buf *out);
 /* Unwraps a blob into raw chunks (bounded by max_raw). 0 or PANE_EINVAL. */
 int pane_segment_unpack(const void *blob, size_t len, size_t max_raw, struct pane_buf *out);
+/* The same with a reusable decompression context (readers that unpack many
+ * segments: creating a zstd context per call dominates otherwise). */
+struct pane_unpacker;
+struct pane_unpacker *pane_unpacker_new(void);
+void pane_unpacker_free(struct pane_unpacker *u);
+int pane_segment_unpack_with(struct pane_unpacker *u, const void *blob, size_t len, size_t max_raw,
+			     struct pane_buf *out);
 
 /* Varints (exposed for the WAL). put returns bytes written (<= 10). get
  * returns bytes read or 0 on malformed/short input. */

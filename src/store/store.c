@@ -1587,8 +1587,8 @@ static void sort_dedup(struct collect *c)
 }
 
 /* Reads, checks and unpacks one column blob, then decodes it. */
-static bool read_column(struct part *p, int64_t off, int64_t len, uint32_t crc, struct pane_buf *scratch,
-			int64_t *ts, double *v, size_t *n)
+static bool read_column(struct pane_unpacker *u, struct part *p, int64_t off, int64_t len, uint32_t crc,
+			struct pane_buf *scratch, int64_t *ts, double *v, size_t *n)
 {
 	if (len <= 0 || len > SEG_RAW_MAX)
 		return false;
@@ -1596,20 +1596,46 @@ static bool read_column(struct part *p, int64_t off, int64_t len, uint32_t crc, 
 	bool good = pread(p->fd, blob, (size_t)len, off) == len && pane_crc32c(0, blob, (size_t)len) == crc;
 	pane_buf_reset(scratch);
 	size_t used;
-	good = good && pane_segment_unpack(blob, (size_t)len, SEG_RAW_MAX, scratch) == 0 &&
+	good = good && pane_segment_unpack_with(u, blob, (size_t)len, SEG_RAW_MAX, scratch) == 0 &&
 	       pane_chunk_decode((const uint8_t *)scratch->data, scratch->len, ts, v, PANE_CHUNK_MAX, n, &used) == 0;
 	free(blob);
 	return good;
 }
 
-/* A query's cache of the last timestamp column read (shared columns repeat). */
-struct ts_cache {
+/* A query's cache of decoded timestamp columns (shared columns repeat
+ * across series): direct-mapped by offset. */
+#define TSC_SLOTS 64
+struct ts_slot {
 	int64_t day, off;
 	size_t n;
 	int64_t *ts;
+};
+
+struct ts_cache {
+	struct ts_slot slot[TSC_SLOTS];
+	struct pane_unpacker *u;
+	int64_t *ts;     /* decode target */
 	double *dummy;   /* scratch for the values of a timestamp column */
 	int64_t *tdummy; /* scratch for the timestamps of a value column, and pending chunks */
 };
+
+/* The decoded timestamp column at (day, off), or NULL when corrupt. */
+static const struct ts_slot *ts_column_get(struct ts_cache *tc, struct part *p, int64_t off, int64_t len,
+					   uint32_t crc, struct pane_buf *scratch)
+{
+	struct ts_slot *sl = &tc->slot[((uint64_t)off * 0x9E3779B97F4A7C15ull) >> 58];
+	if (sl->ts && sl->day == p->day && sl->off == off)
+		return sl;
+	size_t n = 0;
+	if (!read_column(tc->u, p, off, len, crc, scratch, tc->ts, tc->dummy, &n))
+		return NULL;
+	sl->ts = pane_xrealloc(sl->ts, (n ? n : 1) * sizeof *sl->ts);
+	memcpy(sl->ts, tc->ts, n * sizeof *sl->ts);
+	sl->n = n;
+	sl->day = p->day;
+	sl->off = off;
+	return sl;
+}
 
 /* All samples of s in [mint, maxt] (caller holds mu). */
 static int read_series(struct pane_store *st, struct series *s, struct collect *c, struct ts_cache *tc,
@@ -1632,20 +1658,14 @@ static int read_series(struct pane_store *st, struct series *s, struct collect *
 		sqlite3_bind_int64(q, 2, c->mint);
 		sqlite3_bind_int64(q, 3, c->maxt);
 		while (sqlite3_step(q) == SQLITE_ROW) {
-			int64_t off = sqlite3_column_int64(q, 0), toff = sqlite3_column_int64(q, 3);
+			int64_t off = sqlite3_column_int64(q, 0);
 			size_t nv = 0;
-			bool good = true;
-			if (tc->day != p->day || tc->off != toff || !tc->n) {
-				tc->n = 0;
-				good = read_column(p, toff, sqlite3_column_int64(q, 4), (uint32_t)sqlite3_column_int64(q, 5),
-						   scratch, tc->ts, tc->dummy, &tc->n);
-				tc->day = p->day;
-				tc->off = toff;
-			}
-			good = good && read_column(p, off, sqlite3_column_int64(q, 1), (uint32_t)sqlite3_column_int64(q, 2),
-						   scratch, tc->tdummy, vbuf, &nv) && nv == tc->n;
+			const struct ts_slot *sl = ts_column_get(tc, p, sqlite3_column_int64(q, 3), sqlite3_column_int64(q, 4),
+								 (uint32_t)sqlite3_column_int64(q, 5), scratch);
+			bool good = sl && read_column(tc->u, p, off, sqlite3_column_int64(q, 1),
+						      (uint32_t)sqlite3_column_int64(q, 2), scratch, tc->tdummy, vbuf, &nv) &&
+				    nv == sl->n;
 			if (!good) {
-				tc->n = 0;
 				pane_log_limited(&st->lim, PANE_LOG_ERROR, "store",
 						 "segment of series %u at day %" PRId64 " offset %" PRId64
 						 " is corrupt; skipped",
@@ -1653,7 +1673,7 @@ static int read_series(struct pane_store *st, struct series *s, struct collect *
 				continue;
 			}
 			for (size_t k = 0; k < nv; k++)
-				collect_add(c, tc->ts[k], vbuf[k]);
+				collect_add(c, sl->ts[k], vbuf[k]);
 		}
 		sqlite3_finalize(q);
 	}
@@ -1709,7 +1729,8 @@ static int r_select(void *ctx, const struct pane_matcher *m, size_t nm, int64_t 
 	si->v = pane_xcalloc(cnt + 1, sizeof *si->v);
 	struct ts_cache tc = {.ts = pane_xmalloc(PANE_CHUNK_MAX * sizeof(int64_t)),
 			      .dummy = pane_xmalloc(PANE_CHUNK_MAX * sizeof(double)),
-			      .tdummy = pane_xmalloc(PANE_CHUNK_MAX * sizeof(int64_t))};
+			      .tdummy = pane_xmalloc(PANE_CHUNK_MAX * sizeof(int64_t)),
+			      .u = pane_unpacker_new()};
 	double *vbuf = pane_xmalloc(PANE_CHUNK_MAX * sizeof *vbuf);
 	struct pane_buf scratch;
 	pane_buf_init(&scratch, PANE_BUF_NOLIMIT);
@@ -1758,6 +1779,9 @@ static int r_select(void *ctx, const struct pane_matcher *m, size_t nm, int64_t 
 	free(tc.ts);
 	free(tc.dummy);
 	free(tc.tdummy);
+	for (size_t i = 0; i < TSC_SLOTS; i++)
+		free(tc.slot[i].ts);
+	pane_unpacker_free(tc.u);
 	free(vbuf);
 	if (rc < 0) {
 		set_free(&si->set);
