@@ -30,7 +30,7 @@
 #define BATCH 8192
 #define CACHE_MAX 2000000
 
-static const char import_usage[] = "usage: pane import --format prometheus FILE [--data-dir DIR]\n";
+static const char import_usage[] = "usage: pane import --format prometheus FILE [--data-dir DIR] [--wal]\n";
 
 struct cached {
 	char *name;
@@ -143,17 +143,20 @@ int pane_cmd_import(int argc, char **argv)
 	static const struct option opts[] = {
 		{"format", required_argument, NULL, 'f'},
 		{"data-dir", required_argument, NULL, 'd'},
+		{"wal", no_argument, NULL, 'w'},
 		{"help", no_argument, NULL, 'h'},
 		{0, 0, 0, 0},
 	};
 	const char *format = NULL, *data_dir = "./pane-data";
+	bool with_wal = false;
 	int c;
 	opterr = 0;
 	optind = 0; /* GNU: re-initialise (main parsed with "+") so options may follow FILE */
-	while ((c = getopt_long(argc, argv, "f:d:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:d:wh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f': format = optarg; break;
 		case 'd': data_dir = optarg; break;
+		case 'w': with_wal = true; break;
 		case 'h':
 			printf("pane import - load Prometheus text data into a data directory (backfill, benchmarks)\n\n%s\n"
 			       "FILE holds lines `name{label=\"value\",...} VALUE [TIMESTAMP_MS]` (the format of\n"
@@ -164,6 +167,8 @@ int pane_cmd_import(int argc, char **argv)
 			       "options:\n"
 			       "  -f, --format prometheus  input format (the only one so far)\n"
 			       "  -d, --data-dir DIR       data directory (default ./pane-data)\n"
+			       "      --wal                also write the WAL (by default a bulk load writes segments\n"
+			       "                           only, like promtool; an interrupted import is run again)\n"
 			       "  -h, --help               this help\n\n"
 			       "A progress bar is shown when stderr is a terminal. Exit status 0 when every\n"
 			       "line was imported, 1 when some were skipped or rejected, 2 for usage errors.\n",
@@ -200,6 +205,7 @@ int pane_cmd_import(int argc, char **argv)
 	o.retention_ms = 0;                /* an import keeps what it is given */
 	o.ooo_window_ms = INT64_MAX / 4;   /* and in any order */
 	o.fsync = PANE_FSYNC_NEVER;        /* close() syncs everything at the end */
+	o.no_wal = !with_wal;              /* like promtool, a bulk load writes segments only */
 	struct pane_err err = {0};
 	struct pane_store *st = pane_store_open(&o, &err);
 	if (!st) {
@@ -214,8 +220,9 @@ int pane_cmd_import(int argc, char **argv)
 	size_t nb = 0;
 	uint64_t imported = 0, rejected = 0, bad = 0, lineno = 0;
 	int64_t now = pane_wall_ms(), done = 0;
-	char *line = NULL;
-	size_t cap = 0;
+	char *line = NULL, *prev_text = NULL;
+	size_t cap = 0, prev_len = 0, prev_cap = 0;
+	struct cached *prev = NULL; /* the previous line's series */
 	ssize_t got;
 	int status = PANE_EXIT_OK;
 	while ((got = getline(&line, &cap, in)) > 0) {
@@ -240,7 +247,10 @@ int pane_cmd_import(int argc, char **argv)
 		else if (tss.len && pane_str_to_i64(tss, &ts) < 0)
 			msg = "bad timestamp (integer milliseconds expected)";
 		struct cached *cs = NULL;
-		if (!msg && !(cs = pane_map_get(&cache, line, sl))) {
+		/* files are usually grouped by series: compare with the previous line first */
+		if (!msg && prev && sl == prev_len && memcmp(prev_text, line, sl) == 0)
+			cs = prev;
+		if (!msg && !cs && !(cs = pane_map_get(&cache, line, sl))) {
 			cs = parse_series(line, sl, &msg);
 			if (cs) {
 				if (cache.len >= CACHE_MAX) {
@@ -250,6 +260,7 @@ int pane_cmd_import(int argc, char **argv)
 					}
 					pane_map_release(&cache);
 					pane_map_init(&cache, cached_free);
+					prev = NULL;
 				}
 				pane_map_put(&cache, line, sl, cs);
 			}
@@ -258,6 +269,15 @@ int pane_cmd_import(int argc, char **argv)
 			if (++bad <= 10)
 				fprintf(stderr, "%spane import: %s:%" PRIu64 ": %s\n", pg.tty ? "\n" : "", file, lineno, msg);
 			continue;
+		}
+		if (cs != prev) {
+			prev = cs;
+			prev_len = sl;
+			if (sl > prev_cap) {
+				prev_cap = sl * 2;
+				prev_text = pane_xrealloc(prev_text, prev_cap);
+			}
+			memcpy(prev_text, line, sl);
 		}
 		batch[nb++] = (struct pane_sample){cs->name, &cs->labels, ts, v};
 		if (nb == BATCH) {
@@ -294,6 +314,7 @@ int pane_cmd_import(int argc, char **argv)
 	if (status == PANE_EXIT_OK && (bad || rejected))
 		status = PANE_EXIT_FAILURE;
 	free(line);
+	free(prev_text);
 	free(batch);
 	pane_map_release(&cache);
 	if (in != stdin)

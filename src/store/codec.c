@@ -260,7 +260,7 @@ static bool dec_fits(double v, int k, int64_t *m)
 	double s = v * p10[k];
 	if (!(fabs(s) < M_LIMIT))
 		return false;
-	int64_t x = llround(s);
+	int64_t x = (int64_t)lrint(s); /* any rounding will do: the round trip is checked below */
 	if (dbits((double)x / p10[k]) != dbits(v))
 		return false;
 	*m = x;

@@ -434,7 +434,8 @@ static int seal_head(struct pane_store *st, struct series *s, struct pane_err *e
 		sort_head(s);
 	struct pane_buf b;
 	pane_buf_init(&b, PANE_BUF_NOLIMIT);
-	int codec = pane_chunk_encode(s->hts, s->hv, s->hn, -1, &b);
+	/* no measuring here: pending is re-encoded (and measured) when persisted */
+	int codec = pane_chunk_encode(s->hts, s->hv, s->hn, PANE_CODEC_DEC_D1, &b);
 	if (codec < 0) {
 		pane_buf_release(&b);
 		return pane_err_set(err, PANE_EIO, "store: cannot encode a chunk");
@@ -1043,12 +1044,18 @@ int pane_store_write(struct pane_store *st, const struct pane_sample *smp, size_
 	/* 1. resolve series and decide each sample */
 	for (size_t i = 0; i < n; i++) {
 		target[i] = NULL;
-		if (!smp[i].name || !pane_metric_name_valid(smp[i].name, strlen(smp[i].name))) {
-			st->c.rejected_invalid++;
-			continue;
+		bool rejected = false;
+		struct series *s;
+		/* records are borrowed for the call: same pointers, same series */
+		if (i > 0 && target[i - 1] && smp[i].name == smp[i - 1].name && smp[i].labels == smp[i - 1].labels) {
+			s = target[i - 1];
+		} else {
+			if (!smp[i].name || !pane_metric_name_valid(smp[i].name, strlen(smp[i].name))) {
+				st->c.rejected_invalid++;
+				continue;
+			}
+			s = resolve(st, &smp[i], &key, &series_recs, &rejected, err);
 		}
-		bool rejected;
-		struct series *s = resolve(st, &smp[i], &key, &series_recs, &rejected, err);
 		if (!s) {
 			if (rejected) {
 				st->c.rejected_series++;
@@ -1088,7 +1095,7 @@ int pane_store_write(struct pane_store *st, const struct pane_sample *smp, size_
 		}
 		rec_end(&st->rec, start);
 	}
-	if (st->rec.len) {
+	if (st->rec.len && !st->o.no_wal) {
 		rc = wal_append(st, st->rec.data, st->rec.len, err);
 		if (rc < 0)
 			goto out;

@@ -58,6 +58,8 @@ struct pane_store_opts {
 	int64_t fsync_interval_ms;       /* for PANE_FSYNC_INTERVAL (default 1000) */
 	int64_t wal_max_bytes;           /* checkpoint the WAL past this (default 64 MiB) */
 	int zstd_level;                  /* segments (default 9) */
+	bool no_wal;                     /* bulk loads only (`pane import`): writes skip the WAL, so a
+					  * crash loses what was not yet persisted; close() persists all */
 	int64_t log_retention_ms;        /* logs and events; 0 = keep */
 	int64_t log_retention_bytes;     /* logs.db size limit; 0 = none */
 	struct pane_stats *stats;        /* counters are registered here when non-NULL */
