@@ -56,10 +56,11 @@ pane_bytes=$(du -sb "$work/pane/store" | cut -f1)
 pane_seg=$(cat "$work/pane/store/chunks/"*.seg | wc -c)
 pane_cpu=$(cpu_of "$work/pane.time")
 pane_rss=$(awk '{print $3}' "$work/pane.time")
+rows=$(python3 "$root/bench/store/sqlite_rows.py" "$work/pane/store" "$work/rows.db")
 "$sb" read "$work/pane/store" 5 >"$work/pane.read"
 pane_read=$(awk '/read_ms_median/ {print $2}' "$work/pane.read")
 pane_read_n=$(awk '/read_samples/ {print $2}' "$work/pane.read")
-"$sb" live "$work/pane-live" 1000 480 >"$work/pane.live"
+"$sb" live "$work/pane-live" 10000 480 >"$work/pane.live"
 pane_live=$(awk '/bytes_per_active_series/ {print $2}' "$work/pane.live")
 
 # ---- Prometheus (promtool backfill)
@@ -93,6 +94,7 @@ print(sum(len(json.loads(l)["values"]) for l in sys.stdin))' )
 done
 kill -INT "$vmpid"; wait "$vmpid" 2>/dev/null || true; vmpid=
 vm_bytes=$(du -sb "$work/vm" | cut -f1)
+vm_nocache=$(( vm_bytes - $(du -sb "$work/vm/cache" | cut -f1) ))
 vm_read=$(printf '%s\n' "${vm_reads[@]}" | sort -n | sed -n 2p)
 
 bps() { python3 -c "print('%.3f' % ($1 / $samples))"; }
@@ -102,10 +104,12 @@ echo "store benchmark: $series series, $samples samples ($hours h at 15 s), one 
 printf '%-34s %14s %14s %14s\n' "" pane prometheus victoriametrics
 printf '%-34s %14s %14s %14s\n' "bytes on disk" "$pane_bytes" "$prom_bytes" "$vm_bytes"
 printf '%-34s %14s %14s %14s\n' "bytes/sample (everything)" "$(bps $pane_bytes)" "$(bps $prom_bytes)" "$(bps $vm_bytes)"
+printf '%-34s %14s %14s %14s\n' "bytes/sample (VM without cache/)" "" "" "$(bps $vm_nocache)"
 printf '%-34s %14s %14s %14s\n' "bytes/sample (pane: segments only)" "$(bps $pane_seg)" "" ""
 printf '%-34s %14s %14s %14s\n' "ingest CPU seconds" "$pane_cpu" "$prom_cpu" "$vm_cpu"
 printf '%-34s %14s %14s %14s\n' "peak RSS during ingest (KB)" "$pane_rss" "$prom_rss" "$vm_rss"
 printf '%-34s %14s %14s %14s\n' "peak RSS / series (bytes)" "$(per_series $pane_rss)" "$(per_series $prom_rss)" "$(per_series $vm_rss)"
 printf '%-34s %14s %14s %14s\n' "read all samples (ms, median)" "$pane_read" "" "$vm_read"
 echo "pane read returned $pane_read_n samples; VictoriaMetrics' read is /api/v1/export incl. JSON + parsing"
-echo "pane live ingest, 1000 series x 480 scrapes: $pane_live bytes of RSS per active series"
+echo "pane live ingest, 10000 series x 480 scrapes: $pane_live bytes of RSS per active series"
+echo "pane segments as SQLite rows instead of files: $rows"

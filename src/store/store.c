@@ -6,28 +6,32 @@
  *     write(2) before the call returns (kill -9 safe; fdatasync per policy).
  *     Each sample gets a global sequence number (seq) in WAL order.
  *   - Per series, an in-memory head of up to HEAD_CAP raw samples; when full
- *     (or the UTC day changes) it is sorted and sealed into one compressed
- *     chunk (codec.h) appended to the series' pending bytes.
- *   - When pending holds SEG_TARGET samples (or the day changes, or the
- *     store closes) it becomes a *segment*: zstd-packed, appended whole to
- *     the day's partition file chunks/d<DAY>.seg, and indexed by one row in
- *     metrics.db table "s_<DAY>" (sid, mint, maxt, n, off, len, crc). The
- *     series' watermark pseq (highest seq now in a segment) is updated in
- *     the same transaction. No per-sample B-tree update ever happens.
+ *     (or the sample's 6 h window changes) it is sorted and sealed into one
+ *     compressed chunk (codec.h) appended to the series' pending bytes.
+ *   - When the series moves to the next aligned 6 h window (or the store
+ *     closes), pending becomes a *segment*: re-encoded as one timestamp
+ *     column and one value column, each zstd-packed and appended to the
+ *     day's partition file chunks/d<DAY>.seg, and indexed by one row in
+ *     metrics.db table "s_<DAY>". A timestamp column identical to one
+ *     already in the day (series scraped together) is referenced through
+ *     "t_<DAY>" instead of written again. The series' watermark pseq
+ *     (highest seq now in a segment) moves in the same transaction. No
+ *     per-sample B-tree update ever happens.
  *   - Replay skips WAL samples whose seq <= the series' pseq, so nothing is
  *     persisted twice. A checkpoint rewrites the WAL to hold only the
  *     samples still in memory (with fresh seqs), after syncing segments.
  *   - Retention drops a day: DROP TABLE + unlink, never a DELETE of rows.
  *
  * Segments live in flat files rather than SQLite rows because rows of a
- * few KB leave pages partly empty (measured in bench/README.md); the
- * catalog and the small index rows stay in SQLite.
+ * few hundred bytes to a few KB leave pages partly empty (measured in
+ * bench/README.md); the catalog and the small index rows stay in SQLite.
  *
  * Invariants:
  *   (1) A series' samples with seq <= pseq are in segments; those above are
  *       in pending or head (or in the WAL after a crash).
  *   (2) Everything is guarded by st->mu.
- *   (3) A head or pending buffer holds samples of one UTC day only.
+ *   (3) A head or pending buffer holds samples of one 6 h window only (so
+ *       of one UTC day, the partition).
  */
 #include "store/store.h"
 
@@ -54,7 +58,7 @@
 #include "store/index.h"
 #include "store/logs.h"
 
-#define HEAD_CAP 120
+#define HEAD_CAP 32
 #define SEG_TARGET PANE_CHUNK_MAX /* samples; normally the window ends a segment first */
 #define WINDOW_MS (6 * 3600 * 1000LL) /* a segment holds one aligned window of a series */
 #define DAY_MS 86400000LL
@@ -558,7 +562,7 @@ static int ts_column(struct pane_store *st, struct part *p, const struct pane_bu
 
 /* Persists pending as a segment: the samples re-encoded as one timestamp
  * column and one value column (zstd over a whole column compresses far
- * better than 120-sample chunks interleaved; measured in bench/README.md). */
+ * better than small chunks with the columns interleaved; measured in bench/README.md). */
 static int persist_pending(struct pane_store *st, struct series *s, struct pane_err *err)
 {
 	if (!s->pn)
