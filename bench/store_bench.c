@@ -41,6 +41,7 @@ static struct pane_store *open_dir(const char *dir, bool fresh)
 	o.dir = dir;
 	o.retention_ms = 0;
 	o.ooo_window_ms = INT64_MAX / 4;
+	o.max_future_ms = 0;
 	o.fsync = PANE_FSYNC_NEVER;
 	(void)fresh;
 	struct pane_err err = {0};

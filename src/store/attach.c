@@ -33,6 +33,7 @@ struct store_cfg {
 	int64_t retention_ms;
 	int64_t retention_bytes;
 	int64_t ooo_window_ms;
+	int64_t max_future_ms;
 	int64_t max_series;
 	int64_t max_series_per_metric;
 	char *wal_fsync;
@@ -49,6 +50,8 @@ static const struct pane_cfg_field store_fields[] = {
 	 "drop the oldest days of metrics past this size on disk; 0 = no limit", 0, 0},
 	{"out_of_order_window", PANE_CFT_DURATION, offsetof(struct store_cfg, ooo_window_ms), "10m", 0,
 	 "accept samples this far behind a series' newest; older ones are rejected and counted", 0, 0},
+	{"max_future", PANE_CFT_DURATION, offsetof(struct store_cfg, max_future_ms), "1d", 0,
+	 "reject samples further ahead of this machine's clock (counted); 0 = accept any time", 0, 0},
 	{"max_series", PANE_CFT_INT, offsetof(struct store_cfg, max_series), "1000000", 0,
 	 "series in all; new series past it are rejected (logged, counted); 0 = no limit", 0, INT64_MAX},
 	{"max_series_per_metric", PANE_CFT_INT, offsetof(struct store_cfg, max_series_per_metric), "100000", 0,
@@ -238,6 +241,7 @@ int pane_store_attach(struct pane_serve *s, struct pane_err *err)
 	o.retention_ms = c.retention_ms;
 	o.retention_bytes = c.retention_bytes;
 	o.ooo_window_ms = c.ooo_window_ms;
+	o.max_future_ms = c.max_future_ms;
 	o.max_series = c.max_series;
 	o.max_series_per_metric = c.max_series_per_metric;
 	o.fsync_interval_ms = c.wal_fsync_interval_ms;

@@ -204,6 +204,7 @@ int pane_cmd_import(int argc, char **argv)
 	o.dir = dir;
 	o.retention_ms = 0;                /* an import keeps what it is given */
 	o.ooo_window_ms = INT64_MAX / 4;   /* and in any order */
+	o.max_future_ms = 0;               /* and at any time */
 	o.fsync = PANE_FSYNC_NEVER;        /* close() syncs everything at the end */
 	o.no_wal = !with_wal;              /* like promtool, a bulk load writes segments only */
 	struct pane_err err = {0};

@@ -117,7 +117,7 @@ struct pane_store {
 	struct pane_store_counters c;
 	struct pane_buf rec;         /* scratch: WAL record being built */
 	struct pane_logdb *logs;
-	struct pane_stat *st_samples, *st_old, *st_card, *st_series;
+	struct pane_stat *st_samples, *st_old, *st_card, *st_future, *st_series;
 	struct pane_log_limit lim;
 };
 
@@ -139,6 +139,7 @@ void pane_store_opts_default(struct pane_store_opts *o)
 	o->wal_max_bytes = 64ll << 20;
 	o->zstd_level = 9;
 	o->log_retention_ms = 14 * DAY_MS;
+	o->max_future_ms = DAY_MS;
 }
 
 /* ---------- SQLite helpers ---------- */
@@ -193,6 +194,9 @@ static struct part *part_get(struct pane_store *st, int64_t day, bool create, st
 		pane_err_set(err, PANE_EIO, "store: cannot open %s: %s", path, strerror(errno));
 		return NULL;
 	}
+	struct stat sb;
+	fstat(fd, &sb);
+	close(fd); /* opened again on demand (part_fd) */
 	snprintf(sql, sizeof sql,
 		 "CREATE TABLE IF NOT EXISTS \"s_%" PRId64 "\"(sid INTEGER NOT NULL, off INTEGER NOT NULL, "
 		 "mint INTEGER NOT NULL, maxt INTEGER NOT NULL, n INTEGER NOT NULL, len INTEGER NOT NULL, "
@@ -201,25 +205,51 @@ static struct part *part_get(struct pane_store *st, int64_t day, bool create, st
 		 "CREATE TABLE IF NOT EXISTS \"t_%" PRId64 "\"(hash INTEGER PRIMARY KEY, off INTEGER NOT NULL, "
 		 "len INTEGER NOT NULL)",
 		 day, day);
-	if (exec(st, sql, err) < 0) {
-		close(fd);
+	if (exec(st, sql, err) < 0)
 		return NULL;
-	}
-	struct stat sb;
-	fstat(fd, &sb);
 	st->parts = pane_xrealloc(st->parts, pane_mul_size(st->nparts + 1, sizeof *st->parts));
 	struct part *p = &st->parts[st->nparts++];
 	p->day = day;
-	p->fd = fd;
+	p->fd = -1;
 	p->size = (uint64_t)sb.st_size;
 	p->dirty = false;
 	return p;
 }
 
+/* The partition file's descriptor, opened on demand. At most MAX_OPEN_PARTS
+ * stay open (years of imported history would otherwise exhaust descriptors);
+ * a file closed to make room is fdatasync'ed first when it was written. */
+#define MAX_OPEN_PARTS 32
+static int part_fd(struct pane_store *st, struct part *p)
+{
+	if (p->fd >= 0)
+		return p->fd;
+	size_t open_n = 0;
+	for (size_t i = 0; i < st->nparts; i++)
+		open_n += st->parts[i].fd >= 0;
+	for (size_t i = 0; i < st->nparts && open_n >= MAX_OPEN_PARTS; i++) {
+		struct part *o = &st->parts[i];
+		if (o->fd < 0)
+			continue;
+		if (o->dirty && fdatasync(o->fd) < 0)
+			pane_error("store", "fsync of the partition of day %" PRId64 ": %s", o->day, strerror(errno));
+		close(o->fd);
+		o->fd = -1;
+		o->dirty = false;
+		open_n--;
+	}
+	char path[4096];
+	snprintf(path, sizeof path, "%s/chunks/d%" PRId64 ".seg", st->dir, p->day);
+	p->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (p->fd < 0)
+		pane_log_limited(&st->lim, PANE_LOG_ERROR, "store", "cannot open %s: %s", path, strerror(errno));
+	return p->fd;
+}
+
 static int sync_parts(struct pane_store *st, struct pane_err *err)
 {
 	for (size_t i = 0; i < st->nparts; i++) {
-		if (st->parts[i].dirty && fdatasync(st->parts[i].fd) < 0)
+		if (st->parts[i].dirty && st->parts[i].fd >= 0 && fdatasync(st->parts[i].fd) < 0)
 			return pane_err_set(err, PANE_EIO, "store: fsync of a partition failed: %s", strerror(errno));
 		st->parts[i].dirty = false;
 	}
@@ -509,10 +539,12 @@ static int pending_samples(struct series *s, int64_t **tsout, double **vout, siz
 }
 
 /* Writes blob to the partition file; *off gets its offset. */
-static int part_append(struct part *p, const struct pane_buf *blob, uint64_t *off, struct pane_err *err)
+static int part_append(struct pane_store *st, struct part *p, const struct pane_buf *blob, uint64_t *off,
+		       struct pane_err *err)
 {
 	*off = p->size;
-	if (write_all(p->fd, blob->data, blob->len) < 0)
+	int fd = part_fd(st, p);
+	if (fd < 0 || write_all(fd, blob->data, blob->len) < 0)
 		return pane_err_set(err, PANE_EIO, "store: cannot write a segment: %s", strerror(errno));
 	p->size += blob->len;
 	p->dirty = true;
@@ -536,7 +568,8 @@ static int ts_column(struct pane_store *st, struct part *p, const struct pane_bu
 	if (sqlite3_step(q) == SQLITE_ROW && (size_t)sqlite3_column_int64(q, 1) == blob->len) {
 		int64_t o = sqlite3_column_int64(q, 0);
 		uint8_t *tmp = pane_xmalloc(blob->len);
-		found = pread(p->fd, tmp, blob->len, o) == (ssize_t)blob->len && memcmp(tmp, blob->data, blob->len) == 0;
+		found = part_fd(st, p) >= 0 && pread(p->fd, tmp, blob->len, o) == (ssize_t)blob->len &&
+			memcmp(tmp, blob->data, blob->len) == 0;
 		free(tmp);
 		if (found)
 			*off = (uint64_t)o;
@@ -546,7 +579,7 @@ static int ts_column(struct pane_store *st, struct part *p, const struct pane_bu
 		st->c.ts_shared++;
 		return 0;
 	}
-	int rc = part_append(p, blob, off, err);
+	int rc = part_append(st, p, blob, off, err);
 	if (rc < 0)
 		return rc;
 	snprintf(sql, sizeof sql, "INSERT OR IGNORE INTO \"t_%" PRId64 "\"(hash, off, len) VALUES (?, ?, ?)", p->day);
@@ -596,7 +629,7 @@ static int persist_pending(struct pane_store *st, struct series *s, struct pane_
 	if (codec >= 0)
 		count_codec(st, codec);
 	pane_segment_pack(raw.data, raw.len, st->o.zstd_level, &vblob);
-	if ((rc = ts_column(st, p, &tblob, &toff, err)) < 0 || (rc = part_append(p, &vblob, &voff, err)) < 0)
+	if ((rc = ts_column(st, p, &tblob, &toff, err)) < 0 || (rc = part_append(st, p, &vblob, &voff, err)) < 0)
 		goto out;
 	char sql[256];
 	snprintf(sql, sizeof sql,
@@ -701,23 +734,33 @@ static int load_catalog(struct pane_store *st, struct pane_err *err)
 	if (sqlite3_prepare_v2(st->db, "SELECT name FROM sqlite_master WHERE type='table' AND name LIKE 's\\_%' ESCAPE '\\'",
 			       -1, &q, NULL) != SQLITE_OK)
 		return sql_fail(st, err, "list partitions");
-	int64_t days[4096];
-	size_t nd = 0;
-	while (sqlite3_step(q) == SQLITE_ROW && nd < 4096) {
+	int64_t *days = NULL;
+	size_t nd = 0, capd = 0;
+	while (sqlite3_step(q) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(q, 0);
 		char *end;
 		long long d = strtoll(name + 2, &end, 10);
-		if (*end == '\0')
-			days[nd++] = d;
+		if (*end != '\0')
+			continue;
+		if (nd == capd) {
+			capd = capd ? capd * 2 : 64;
+			days = pane_xrealloc(days, pane_mul_size(capd, sizeof *days));
+		}
+		days[nd++] = d;
 	}
 	sqlite3_finalize(q);
-	for (size_t i = 0; i < nd; i++) {
-		if (!part_get(st, days[i], true, err))
-			return err->code;
+	int rc = 0;
+	for (size_t i = 0; i < nd && !rc; i++) {
+		if (!part_get(st, days[i], true, err)) {
+			rc = err->code;
+			break;
+		}
 		char sql[200];
 		snprintf(sql, sizeof sql, "SELECT sid, min(mint), max(maxt) FROM \"s_%" PRId64 "\" GROUP BY sid", days[i]);
-		if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
-			return sql_fail(st, err, "read partition");
+		if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK) {
+			rc = sql_fail(st, err, "read partition");
+			break;
+		}
 		while (sqlite3_step(q) == SQLITE_ROW) {
 			uint64_t sid = (uint64_t)sqlite3_column_int64(q, 0);
 			if (sid >= st->nser || !st->ser[sid])
@@ -731,7 +774,8 @@ static int load_catalog(struct pane_store *st, struct pane_err *err)
 		}
 		sqlite3_finalize(q);
 	}
-	return 0;
+	free(days);
+	return rc;
 }
 
 static int catalog_insert(struct pane_store *st, const struct series *s, struct pane_err *err)
@@ -915,6 +959,8 @@ static void register_stats(struct pane_store *st)
 					"samples rejected by the store");
 	st->st_card = pane_stats_counter(st->o.stats, "pane_store_rejected_samples_total", "reason=\"cardinality\"",
 					 "samples rejected by the store");
+	st->st_future = pane_stats_counter(st->o.stats, "pane_store_rejected_samples_total", "reason=\"future\"",
+					   "samples rejected by the store");
 	st->st_series = pane_stats_gauge(st->o.stats, "pane_store_series", NULL, "series in the store");
 }
 
@@ -1031,14 +1077,35 @@ static struct series *resolve(struct pane_store *st, const struct pane_sample *s
 
 static int checkpoint(struct pane_store *st, struct pane_err *err);
 
+#define WRITE_BATCH_MAX 100000 /* samples per WAL record (keeps records far below WAL_REC_MAX) */
+
+static int write_batch(struct pane_store *st, const struct pane_sample *smp, size_t n, size_t *accepted,
+		       struct pane_err *err);
+
 int pane_store_write(struct pane_store *st, const struct pane_sample *smp, size_t n, size_t *accepted,
 		     struct pane_err *err)
+{
+	size_t total = 0;
+	int rc = 0;
+	for (size_t off = 0; off < n && rc == 0; off += WRITE_BATCH_MAX) {
+		size_t part = 0, k = n - off < WRITE_BATCH_MAX ? n - off : WRITE_BATCH_MAX;
+		rc = write_batch(st, smp + off, k, &part, err);
+		total += part;
+	}
+	if (accepted)
+		*accepted = total;
+	return rc;
+}
+
+static int write_batch(struct pane_store *st, const struct pane_sample *smp, size_t n, size_t *accepted,
+		       struct pane_err *err)
 {
 	size_t ok = 0;
 	if (accepted)
 		*accepted = 0;
 	if (n == 0)
 		return 0;
+	int64_t newest_ok = st->o.max_future_ms > 0 ? pane_wall_ms() + st->o.max_future_ms : INT64_MAX;
 	struct pane_buf key, series_recs;
 	pane_buf_init(&key, PANE_BUF_NOLIMIT);
 	pane_buf_init(&series_recs, PANE_BUF_NOLIMIT);
@@ -1069,6 +1136,15 @@ int pane_store_write(struct pane_store *st, const struct pane_sample *smp, size_
 			}
 			rc = err->code ? err->code : PANE_EIO;
 			goto out;
+		}
+		if (smp[i].ts_ms > newest_ok) {
+			pane_log_limited(&st->lim, PANE_LOG_WARN, "store",
+					 "sample of %s is more than store.max_future ahead of this clock; rejected",
+					 smp[i].name);
+			st->c.rejected_future++;
+			if (st->st_future)
+				pane_stat_inc(st->st_future);
+			continue;
 		}
 		if (s->maxt != INT64_MIN && smp[i].ts_ms < s->maxt - st->o.ooo_window_ms) {
 			st->c.rejected_old++;
@@ -1285,7 +1361,8 @@ static int drop_partition(struct pane_store *st, size_t i, struct pane_err *err)
 		rc = exec(st, sql, err);
 	if (rc < 0)
 		return rc;
-	close(p.fd);
+	if (p.fd >= 0)
+		close(p.fd);
 	snprintf(path, sizeof path, "%s/chunks/d%" PRId64 ".seg", st->dir, p.day);
 	unlink(path);
 	st->parts[i] = st->parts[--st->nparts];
@@ -1372,7 +1449,8 @@ void pane_store_close(struct pane_store *st)
 	if (st->wal_fd >= 0)
 		close(st->wal_fd);
 	for (size_t i = 0; i < st->nparts; i++)
-		close(st->parts[i].fd);
+		if (st->parts[i].fd >= 0)
+			close(st->parts[i].fd);
 	free(st->parts);
 	for (size_t i = 0; i < st->nser; i++)
 		if (st->ser[i])
@@ -1655,7 +1733,7 @@ static int read_series(struct pane_store *st, struct series *s, struct collect *
 	int64_t d0 = day_of(c->mint), d1 = day_of(c->maxt);
 	for (size_t i = 0; i < st->nparts; i++) {
 		struct part *p = &st->parts[i];
-		if (p->day < d0 || p->day > d1)
+		if (p->day < d0 || p->day > d1 || part_fd(st, p) < 0)
 			continue;
 		char sql[200];
 		snprintf(sql, sizeof sql,

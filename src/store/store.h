@@ -52,6 +52,7 @@ struct pane_store_opts {
 	int64_t retention_ms;            /* drop data older than this; 0 = keep */
 	int64_t retention_bytes;         /* drop oldest days past this size; 0 = no limit */
 	int64_t ooo_window_ms;           /* accept samples this far behind a series' newest; older are rejected */
+	int64_t max_future_ms;           /* reject samples further ahead of the clock (default 1 d); 0 = any */
 	int64_t max_series;              /* 0 = unlimited */
 	int64_t max_series_per_metric;   /* 0 = unlimited */
 	enum pane_store_fsync fsync;
@@ -86,7 +87,7 @@ int pane_store_flush(struct pane_store *st, struct pane_err *err);
 int pane_store_maintain(struct pane_store *st, int64_t now_ms, struct pane_err *err);
 
 struct pane_store_counters {
-	uint64_t series, samples, rejected_old, rejected_series, rejected_invalid;
+	uint64_t series, samples, rejected_old, rejected_future, rejected_series, rejected_invalid;
 	uint64_t chunks_xor, chunks_dec, chunks_const; /* codec choices (measured per chunk) */
 	uint64_t segments, ts_shared;  /* ts_shared: segments that reused another's timestamp column */
 	uint64_t wal_bytes, wal_cut_bytes, partitions_dropped;

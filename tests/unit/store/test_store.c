@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/clock.h"
 #include "store/store.h"
 
 #define T0 1700000000000LL /* 2023-11-14 22:13:20 UTC */
@@ -365,6 +366,55 @@ static void retention_drops_whole_days(void **state)
 	free(dir);
 }
 
+static void many_days_big_batches_and_the_future(void **state)
+{
+	(void)state;
+	char *dir = tmpdir();
+	struct pane_store_opts o;
+	pane_store_opts_default(&o);
+	o.retention_ms = 0;
+	struct pane_store *st = open_store(dir, &o);
+	/* 40 days: more partitions than stay open at once */
+	for (int d = 0; d < 40; d++)
+		assert_int_equal(put(st, "m", "a", T0 + d * 86400000LL, d), 1);
+	/* too far ahead of the clock: rejected and counted */
+	assert_int_equal(put(st, "m", "a", pane_wall_ms() + 2 * 86400000LL, 1), 0);
+	struct pane_store_counters c;
+	pane_store_get_counters(st, &c);
+	assert_int_equal(c.rejected_future, 1);
+	/* one call with more samples than one WAL record takes */
+	enum { BIG = 250000 };
+	struct pane_sample *b = calloc(BIG, sizeof *b);
+	struct pane_label l[] = {{"inst", "big"}};
+	struct pane_labels ls = {l, 1, 1, false};
+	for (int i = 0; i < BIG; i++)
+		b[i] = (struct pane_sample){"big", &ls, T0 + i * 1000LL, i};
+	size_t acc = 0;
+	struct pane_err err = {0};
+	assert_int_equal(pane_store_write(st, b, BIG, &acc, &err), 0);
+	assert_int_equal(acc, BIG);
+	free(b);
+	pane_store_close(st);
+	st = open_store(dir, &o);
+	struct pane_reader r = pane_store_reader(st);
+	struct pane_series_set *set;
+	struct pane_matcher m = {"inst", "a", PANE_MATCH_EQ};
+	assert_int_equal(r.ops->select(r.ctx, &m, 1, 0, INT64_MAX, 0, &set, &err), 0);
+	assert_int_equal(set->n, 1);
+	assert_int_equal(set->series[0].n, 40);
+	for (int d = 0; d < 40; d++)
+		assert_true(set->series[0].values[d] == d);
+	set->free(set);
+	struct pane_matcher mb = {"inst", "big", PANE_MATCH_EQ};
+	assert_int_equal(r.ops->select(r.ctx, &mb, 1, 0, INT64_MAX, 0, &set, &err), 0);
+	assert_int_equal(set->series[0].n, BIG);
+	assert_true(set->series[0].values[BIG - 1] == BIG - 1);
+	set->free(set);
+	pane_store_close(st);
+	rmrf(dir);
+	free(dir);
+}
+
 static void logs_and_events(void **state)
 {
 	(void)state;
@@ -476,6 +526,7 @@ int main(void)
 		cmocka_unit_test(wal_replay_cuts_torn_tail),
 		cmocka_unit_test(out_of_order_and_cardinality),
 		cmocka_unit_test(retention_drops_whole_days),
+		cmocka_unit_test(many_days_big_batches_and_the_future),
 		cmocka_unit_test(logs_and_events),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
