@@ -475,9 +475,10 @@ static int seal_head(struct pane_store *st, struct series *s, struct pane_err *e
 		return pane_err_set(err, PANE_EIO, "store: cannot encode a chunk");
 	}
 	if (s->plen + b.len > s->pcap) {
-		size_t nc = s->pcap ? s->pcap : 256;
+		/* grow by a quarter: pending is most of a series' memory, keep slack small */
+		size_t nc = s->pcap ? s->pcap : 128;
 		while (nc < s->plen + b.len)
-			nc *= 2;
+			nc += nc / 4 + 16;
 		s->pend = pane_xrealloc(s->pend, nc);
 		s->pcap = (uint32_t)nc;
 	}

@@ -93,6 +93,23 @@ static void import_roundtrip(void **state)
 	set->free(set);
 	pane_store_close(st);
 
+	/* --wal: the same data through the WAL path (as the daemon writes) */
+	snprintf(args, sizeof args, "import --wal --format prometheus '%s' --data-dir '%s/data2'", file, dir);
+	assert_int_equal(run(args, out, sizeof out), 1);
+	assert_non_null(strstr(out, "imported 1500 samples"));
+	snprintf(sdir, sizeof sdir, "%s/data2/store", dir);
+	st = pane_store_open(&o, &err);
+	assert_non_null(st);
+	r = pane_store_reader(st);
+	assert_int_equal(r.ops->select(r.ctx, NULL, 0, 0, INT64_MAX, 0, &set, &err), 0);
+	assert_int_equal(set->n, 3);
+	size_t total = 0;
+	for (size_t i = 0; i < set->n; i++)
+		total += set->series[i].n;
+	assert_int_equal(total, 1500);
+	set->free(set);
+	pane_store_close(st);
+
 	/* usage errors */
 	assert_int_equal(run("import --help", out, sizeof out), 0);
 	assert_non_null(strstr(out, "usage: pane import"));
