@@ -29,7 +29,8 @@
  * Invariants:
  *   (1) A series' samples with seq <= pseq are in segments; those above are
  *       in pending or head (or in the WAL after a crash).
- *   (2) Everything is guarded by st->mu.
+ *   (2) Everything in struct pane_store is guarded by st->mu; a select
+ *       holds it only to snapshot, then reads segments on its own.
  *   (3) A head or pending buffer holds samples of one 6 h window only (so
  *       of one UTC day, the partition).
  */
@@ -1677,13 +1678,13 @@ static void sort_dedup(struct collect *c)
 }
 
 /* Reads, checks and unpacks one column blob, then decodes it. */
-static bool read_column(struct pane_unpacker *u, struct part *p, int64_t off, int64_t len, uint32_t crc,
+static bool read_column(struct pane_unpacker *u, int fd, int64_t off, int64_t len, uint32_t crc,
 			struct pane_buf *scratch, int64_t *ts, double *v, size_t *n)
 {
 	if (len <= 0 || len > SEG_RAW_MAX)
 		return false;
 	uint8_t *blob = pane_xmalloc((size_t)len);
-	bool good = pread(p->fd, blob, (size_t)len, off) == len && pane_crc32c(0, blob, (size_t)len) == crc;
+	bool good = pread(fd, blob, (size_t)len, off) == len && pane_crc32c(0, blob, (size_t)len) == crc;
 	pane_buf_reset(scratch);
 	size_t used;
 	good = good && pane_segment_unpack_with(u, blob, (size_t)len, SEG_RAW_MAX, scratch) == 0 &&
@@ -1710,67 +1711,87 @@ struct ts_cache {
 };
 
 /* The decoded timestamp column at (day, off), or NULL when corrupt. */
-static const struct ts_slot *ts_column_get(struct ts_cache *tc, struct part *p, int64_t off, int64_t len,
+static const struct ts_slot *ts_column_get(struct ts_cache *tc, int64_t day, int fd, int64_t off, int64_t len,
 					   uint32_t crc, struct pane_buf *scratch)
 {
 	struct ts_slot *sl = &tc->slot[((uint64_t)off * 0x9E3779B97F4A7C15ull) >> 58];
-	if (sl->ts && sl->day == p->day && sl->off == off)
+	if (sl->ts && sl->day == day && sl->off == off)
 		return sl;
 	size_t n = 0;
-	if (!read_column(tc->u, p, off, len, crc, scratch, tc->ts, tc->dummy, &n))
+	if (!read_column(tc->u, fd, off, len, crc, scratch, tc->ts, tc->dummy, &n))
 		return NULL;
 	sl->ts = pane_xrealloc(sl->ts, (n ? n : 1) * sizeof *sl->ts);
 	memcpy(sl->ts, tc->ts, n * sizeof *sl->ts);
 	sl->n = n;
-	sl->day = p->day;
+	sl->day = day;
 	sl->off = off;
 	return sl;
 }
 
-/* All samples of s in [mint, maxt] (caller holds mu). */
-static int read_series(struct pane_store *st, struct series *s, struct collect *c, struct ts_cache *tc,
-		       double *vbuf, struct pane_buf *scratch, struct pane_err *err)
+/* A select works on a snapshot taken under the store's lock (the matched
+ * series' labels, pending bytes and head) and then reads segments through
+ * its own read-only SQLite connection and file descriptors, without the
+ * lock: queries run in parallel with each other and with ingestion. A
+ * segment persisted after the snapshot repeats samples the snapshot has;
+ * the merge drops duplicate timestamps. */
+struct snap {
+	uint32_t id;
+	uint16_t nl, hn;
+	uint32_t keylen, plen;
+	char *key;
+	uint8_t *pend;
+	int64_t *hts;
+	double *hv;
+};
+
+struct rpart {
+	int64_t day;
+	int fd;
+	sqlite3_stmt *q;
+};
+
+static void snap_release(struct snap *sn)
 {
-	int64_t d0 = day_of(c->mint), d1 = day_of(c->maxt);
-	for (size_t i = 0; i < st->nparts; i++) {
-		struct part *p = &st->parts[i];
-		if (p->day < d0 || p->day > d1 || part_fd(st, p) < 0)
-			continue;
-		char sql[200];
-		snprintf(sql, sizeof sql,
-			 "SELECT off, len, crc, toff, tlen, tcrc FROM \"s_%" PRId64
-			 "\" WHERE sid = ? AND maxt >= ? AND mint <= ? ORDER BY mint",
-			 p->day);
-		sqlite3_stmt *q = NULL;
-		if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
-			return sql_fail(st, err, "read segments");
-		sqlite3_bind_int64(q, 1, s->id);
+	free(sn->key);
+	free(sn->pend);
+	free(sn->hts);
+	free(sn->hv);
+}
+
+/* All samples of one snapshot series in [mint, maxt]. */
+static int read_series(struct pane_store *st, struct rpart *rp, size_t nrp, const struct snap *sn, struct collect *c,
+		       struct ts_cache *tc, double *vbuf, struct pane_buf *scratch, struct pane_err *err)
+{
+	for (size_t i = 0; i < nrp; i++) {
+		sqlite3_stmt *q = rp[i].q;
+		sqlite3_reset(q);
+		sqlite3_bind_int64(q, 1, sn->id);
 		sqlite3_bind_int64(q, 2, c->mint);
 		sqlite3_bind_int64(q, 3, c->maxt);
 		while (sqlite3_step(q) == SQLITE_ROW) {
 			int64_t off = sqlite3_column_int64(q, 0);
 			size_t nv = 0;
-			const struct ts_slot *sl = ts_column_get(tc, p, sqlite3_column_int64(q, 3), sqlite3_column_int64(q, 4),
-								 (uint32_t)sqlite3_column_int64(q, 5), scratch);
-			bool good = sl && read_column(tc->u, p, off, sqlite3_column_int64(q, 1),
+			const struct ts_slot *sl =
+				ts_column_get(tc, rp[i].day, rp[i].fd, sqlite3_column_int64(q, 3), sqlite3_column_int64(q, 4),
+					      (uint32_t)sqlite3_column_int64(q, 5), scratch);
+			bool good = sl && read_column(tc->u, rp[i].fd, off, sqlite3_column_int64(q, 1),
 						      (uint32_t)sqlite3_column_int64(q, 2), scratch, tc->tdummy, vbuf, &nv) &&
 				    nv == sl->n;
 			if (!good) {
 				pane_log_limited(&st->lim, PANE_LOG_ERROR, "store",
 						 "segment of series %u at day %" PRId64 " offset %" PRId64
 						 " is corrupt; skipped",
-						 s->id, p->day, off);
+						 sn->id, rp[i].day, off);
 				continue;
 			}
 			for (size_t k = 0; k < nv; k++)
 				collect_add(c, sl->ts[k], vbuf[k]);
 		}
-		sqlite3_finalize(q);
 	}
-	if (s->plen && collect_chunks(c, s->pend, s->plen, tc->tdummy, vbuf) < 0)
-		return pane_err_set(err, PANE_EIO, "store: pending chunk of series %u does not decode", s->id);
-	for (size_t i = 0; i < s->hn; i++)
-		collect_add(c, s->hts[i], s->hv[i]);
+	if (sn->plen && collect_chunks(c, sn->pend, sn->plen, tc->tdummy, vbuf) < 0)
+		return pane_err_set(err, PANE_EIO, "store: pending chunk of series %u does not decode", sn->id);
+	for (size_t i = 0; i < sn->hn; i++)
+		collect_add(c, sn->hts[i], sn->hv[i]);
 	sort_dedup(c);
 	return 0;
 }
@@ -1794,12 +1815,21 @@ static int match_range(struct pane_store *st, const struct pane_matcher *m, size
 	return 0;
 }
 
+static void *dup_bytes(const void *p, size_t n)
+{
+	void *d = pane_xmalloc(n ? n : 1);
+	if (n)
+		memcpy(d, p, n);
+	return d;
+}
+
 static int r_select(void *ctx, const struct pane_matcher *m, size_t nm, int64_t mint, int64_t maxt, size_t max_samples,
 		    struct pane_series_set **out, struct pane_err *err)
 {
 	struct pane_store *st = ctx;
 	*out = NULL;
 	struct pane_bitmap set;
+	/* 1. the snapshot, under the lock */
 	pthread_mutex_lock(&st->mu);
 	int rc = match_range(st, m, nm, mint, maxt, &set, err);
 	if (rc < 0) {
@@ -1809,6 +1839,57 @@ static int r_select(void *ctx, const struct pane_matcher *m, size_t nm, int64_t 
 	size_t cnt = 0;
 	for (int64_t i = pane_bitmap_next(&set, 1); i >= 0; i = pane_bitmap_next(&set, (uint32_t)i + 1))
 		cnt++;
+	struct snap *sn = pane_xcalloc(cnt + 1, sizeof *sn);
+	size_t k0 = 0;
+	for (int64_t i = pane_bitmap_next(&set, 1); i >= 0; i = pane_bitmap_next(&set, (uint32_t)i + 1)) {
+		struct series *s = st->ser[i];
+		struct snap *x = &sn[k0++];
+		x->id = s->id;
+		x->nl = s->nl;
+		x->keylen = s->keylen;
+		x->key = dup_bytes(s->key, s->keylen + 1);
+		x->plen = s->plen;
+		x->pend = s->plen ? dup_bytes(s->pend, s->plen) : NULL;
+		x->hn = s->hn;
+		x->hts = s->hn ? dup_bytes(s->hts, s->hn * sizeof *s->hts) : NULL;
+		x->hv = s->hn ? dup_bytes(s->hv, s->hn * sizeof *s->hv) : NULL;
+	}
+	int64_t d0 = day_of(mint), d1 = day_of(maxt);
+	struct rpart *rp = pane_xcalloc(st->nparts + 1, sizeof *rp);
+	size_t nrp = 0;
+	for (size_t i = 0; i < st->nparts; i++)
+		if (st->parts[i].day >= d0 && st->parts[i].day <= d1)
+			rp[nrp++] = (struct rpart){.day = st->parts[i].day, .fd = -1};
+	pthread_mutex_unlock(&st->mu);
+	pane_bitmap_release(&set);
+
+	/* 2. segments, without the lock */
+	sqlite3 *db = NULL;
+	char path[4096];
+	if (nrp && cnt) {
+		snprintf(path, sizeof path, "%s/metrics.db", st->dir);
+		if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+			rc = pane_err_set(err, PANE_EIO, "store: cannot open %s for reading: %s", path,
+					  db ? sqlite3_errmsg(db) : "?");
+			goto done;
+		}
+		sqlite3_busy_timeout(db, 5000);
+		sqlite3_exec(db, "BEGIN", NULL, NULL, NULL); /* one consistent view for the whole select */
+	}
+	for (size_t i = 0; i < nrp && db; i++) {
+		char sql[200];
+		snprintf(sql, sizeof sql,
+			 "SELECT off, len, crc, toff, tlen, tcrc FROM \"s_%" PRId64
+			 "\" WHERE sid = ? AND maxt >= ? AND mint <= ? ORDER BY mint",
+			 rp[i].day);
+		snprintf(path, sizeof path, "%s/chunks/d%" PRId64 ".seg", st->dir, rp[i].day);
+		/* a day dropped by retention meanwhile is simply skipped */
+		if (sqlite3_prepare_v2(db, sql, -1, &rp[i].q, NULL) != SQLITE_OK ||
+		    (rp[i].fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+			sqlite3_finalize(rp[i].q);
+			rp[i--] = rp[--nrp];
+		}
+	}
 	struct set_impl *si = pane_xcalloc(1, sizeof *si);
 	si->set.impl = si;
 	si->set.free = set_free;
@@ -1825,10 +1906,9 @@ static int r_select(void *ctx, const struct pane_matcher *m, size_t nm, int64_t 
 	struct pane_buf scratch;
 	pane_buf_init(&scratch, PANE_BUF_NOLIMIT);
 	size_t total = 0;
-	for (int64_t i = pane_bitmap_next(&set, 1); i >= 0 && !rc; i = pane_bitmap_next(&set, (uint32_t)i + 1)) {
-		struct series *s = st->ser[i];
+	for (size_t i = 0; i < cnt && !rc; i++) {
 		struct collect c = {.mint = mint, .maxt = maxt};
-		rc = read_series(st, s, &c, &tc, vbuf, &scratch, err);
+		rc = read_series(st, rp, nrp, &sn[i], &c, &tc, vbuf, &scratch, err);
 		if (rc < 0 || c.n == 0) {
 			free(c.ts);
 			free(c.v);
@@ -1843,11 +1923,11 @@ static int r_select(void *ctx, const struct pane_matcher *m, size_t nm, int64_t 
 			break;
 		}
 		size_t k = si->set.n++;
-		si->keys[k] = pane_xmalloc(s->keylen + 1);
-		memcpy(si->keys[k], s->key, s->keylen + 1);
-		si->lv[k] = pane_xcalloc(s->nl ? s->nl : 1, sizeof *si->lv[k]);
+		si->keys[k] = sn[i].key; /* ownership moves to the set */
+		sn[i].key = NULL;
+		si->lv[k] = pane_xcalloc(sn[i].nl ? sn[i].nl : 1, sizeof *si->lv[k]);
 		const char *p = si->keys[k];
-		for (size_t j = 0; j < s->nl; j++) {
+		for (size_t j = 0; j < sn[i].nl; j++) {
 			si->lv[k][j].name = p;
 			p += strlen(p) + 1;
 			si->lv[k][j].value = p;
@@ -1857,14 +1937,12 @@ static int r_select(void *ctx, const struct pane_matcher *m, size_t nm, int64_t 
 		si->v[k] = c.v;
 		struct pane_series *ps = &si->set.series[k];
 		ps->labels.v = si->lv[k];
-		ps->labels.n = ps->labels.cap = s->nl;
+		ps->labels.n = ps->labels.cap = sn[i].nl;
 		ps->labels.owned = false;
 		ps->ts = c.ts;
 		ps->values = c.v;
 		ps->n = c.n;
 	}
-	pthread_mutex_unlock(&st->mu);
-	pane_bitmap_release(&set);
 	pane_buf_release(&scratch);
 	free(tc.ts);
 	free(tc.dummy);
@@ -1873,13 +1951,27 @@ static int r_select(void *ctx, const struct pane_matcher *m, size_t nm, int64_t 
 		free(tc.slot[i].ts);
 	pane_unpacker_free(tc.u);
 	free(vbuf);
-	if (rc < 0) {
+	if (rc < 0)
 		set_free(&si->set);
-		return rc;
+	else {
+		qsort(si->set.series, si->set.n, sizeof *si->set.series, cmp_series);
+		*out = &si->set;
 	}
-	qsort(si->set.series, si->set.n, sizeof *si->set.series, cmp_series);
-	*out = &si->set;
-	return 0;
+done:
+	for (size_t i = 0; i < nrp; i++) {
+		sqlite3_finalize(rp[i].q);
+		if (rp[i].fd >= 0)
+			close(rp[i].fd);
+	}
+	free(rp);
+	if (db) {
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+		sqlite3_close(db);
+	}
+	for (size_t i = 0; i < cnt; i++)
+		snap_release(&sn[i]);
+	free(sn);
+	return rc;
 }
 
 static int r_label_names(void *ctx, const struct pane_matcher *m, size_t nm, int64_t mint, int64_t maxt, char ***names,

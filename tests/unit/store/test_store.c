@@ -8,6 +8,7 @@
 #include <cmocka.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,6 +168,63 @@ static void write_read_reopen(void **state)
 	assert_true(pane_store_disk_bytes(st) > 0);
 	pane_store_close(st);
 	st = open_store(dir, NULL);
+	pane_store_close(st);
+	rmrf(dir);
+	free(dir);
+}
+
+struct reader_arg {
+	struct pane_store *st;
+	int rounds;
+	int bad;
+	int seen;
+};
+
+/* Selects while the writer ingests: every answer is ascending, exact and
+ * without duplicates, whatever the writer persisted meanwhile. */
+static void *reader_thread(void *p)
+{
+	struct reader_arg *a = p;
+	struct pane_reader r = pane_store_reader(a->st);
+	struct pane_matcher m = {"__name__", "m", PANE_MATCH_EQ};
+	for (int k = 0; k < a->rounds; k++) {
+		struct pane_series_set *set = NULL;
+		struct pane_err err = {0};
+		if (r.ops->select(r.ctx, &m, 1, 0, INT64_MAX, 0, &set, &err) < 0) {
+			a->bad++;
+			continue;
+		}
+		for (size_t i = 0; i < set->n; i++) {
+			struct pane_series *s = &set->series[i];
+			int which = strcmp(s->labels.v[1].value, "a") == 0 ? 0 : 1;
+			for (size_t j = 0; j < s->n; j++) {
+				int idx = (int)((s->ts[j] - T0) / 15000);
+				double w = val(which, idx);
+				if (s->ts[j] != T0 + idx * 15000LL || memcmp(&w, &s->values[j], 8) != 0 ||
+				    (j && s->ts[j] <= s->ts[j - 1]))
+					a->bad++;
+			}
+			a->seen += (int)s->n;
+		}
+		set->free(set);
+	}
+	return NULL;
+}
+
+static void reads_run_beside_writes(void **state)
+{
+	(void)state;
+	char *dir = tmpdir();
+	struct pane_store *st = open_store(dir, NULL);
+	struct reader_arg a[2] = {{st, 40, 0, 0}, {st, 40, 0, 0}};
+	pthread_t t[2];
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, reader_thread, &a[i]), 0);
+	write_many(st, 4000); /* crosses windows: segments persist while readers read */
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	assert_int_equal(a[0].bad + a[1].bad, 0);
+	check_many(st, 4000);
 	pane_store_close(st);
 	rmrf(dir);
 	free(dir);
@@ -523,6 +581,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(write_read_reopen),
 		cmocka_unit_test(shared_timestamps_and_corrupt_segments),
+		cmocka_unit_test(reads_run_beside_writes),
 		cmocka_unit_test(wal_replay_cuts_torn_tail),
 		cmocka_unit_test(out_of_order_and_cardinality),
 		cmocka_unit_test(retention_drops_whole_days),
