@@ -61,7 +61,8 @@ rows=$(python3 "$root/bench/store/sqlite_rows.py" "$work/pane/store" "$work/rows
 pane_read=$(awk '/read_ms_median/ {print $2}' "$work/pane.read")
 pane_read_n=$(awk '/read_samples/ {print $2}' "$work/pane.read")
 "$sb" live "$work/pane-live" 10000 480 >"$work/pane.live"
-pane_live=$(awk '/bytes_per_active_series/ {print $2}' "$work/pane.live")
+pane_live=$(awk '/^bytes_per_active_series/ {print $2}' "$work/pane.live")
+pane_heap=$(awk '/^heap_bytes_per_active_series/ {print $2}' "$work/pane.live")
 
 # ---- Prometheus (promtool backfill)
 /usr/bin/time -f "%U %S %M" -o "$work/prom.time" promtool tsdb create-blocks-from openmetrics "$work/data.om" "$work/prom" >/dev/null 2>"$work/prom.log" || { cat "$work/prom.log"; exit 1; }
@@ -111,5 +112,5 @@ printf '%-34s %14s %14s %14s\n' "peak RSS during ingest (KB)" "$pane_rss" "$prom
 printf '%-34s %14s %14s %14s\n' "peak RSS / series (bytes)" "$(per_series $pane_rss)" "$(per_series $prom_rss)" "$(per_series $vm_rss)"
 printf '%-34s %14s %14s %14s\n' "read all samples (ms, median)" "$pane_read" "" "$vm_read"
 echo "pane read returned $pane_read_n samples; VictoriaMetrics' read is /api/v1/export incl. JSON + parsing"
-echo "pane live ingest, 10000 series x 480 scrapes: $pane_live bytes of RSS per active series"
+echo "pane live ingest, 10000 series x 480 scrapes: $pane_live bytes of RSS ($pane_heap bytes of heap) per active series"
 echo "pane segments as SQLite rows instead of files: $rows"

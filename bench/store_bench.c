@@ -11,6 +11,7 @@
  *   store_bench bytes DIR              disk bytes, samples and codec choices
  */
 #include <inttypes.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +92,7 @@ static int cmd_read(const char *dir, int repeat)
 static int cmd_live(const char *dir, int nseries, int scrapes)
 {
 	long before = status_kb("VmRSS:");
+	size_t heap0 = mallinfo2().uordblks;
 	struct pane_store *st = open_dir(dir, true);
 	char (*inst)[16] = pane_xcalloc((size_t)nseries, 16);
 	struct pane_label *lab = pane_xcalloc((size_t)nseries * 2, sizeof *lab);
@@ -118,9 +120,11 @@ static int cmd_live(const char *dir, int nseries, int scrapes)
 		}
 	}
 	long after = status_kb("VmRSS:"), peak = status_kb("VmHWM:");
+	size_t heap1 = mallinfo2().uordblks;
 	printf("live_series %d\nlive_scrapes %d\nrss_kb_before %ld\nrss_kb_after %ld\npeak_kb %ld\n"
-	       "bytes_per_active_series %.0f\n",
-	       nseries, scrapes, before, after, peak, (double)(after - before) * 1024.0 / nseries);
+	       "bytes_per_active_series %.0f\nheap_bytes_per_active_series %.0f\n",
+	       nseries, scrapes, before, after, peak, (double)(after - before) * 1024.0 / nseries,
+	       (double)(heap1 - heap0) / nseries);
 	pane_store_close(st);
 	free(inst);
 	free(lab);

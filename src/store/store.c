@@ -663,11 +663,10 @@ static int persist_pending(struct pane_store *st, struct series *s, struct pane_
 	s->pn = 0;
 	s->plen = 0;
 	st->c.segments++;
-	if (s->pcap > 8192) { /* give back a buffer grown by an unusual burst */
-		free(s->pend);
-		s->pend = NULL;
-		s->pcap = 0;
-	}
+	/* the next window starts small: most series are idle between windows */
+	free(s->pend);
+	s->pend = NULL;
+	s->pcap = 0;
 out:
 	sqlite3_finalize(ins);
 	sqlite3_finalize(up);
