@@ -44,7 +44,8 @@ trap cleanup EXIT
 python3 "$root/bench/store/gen.py" "$work/data" --hours "$hours" 2>"$work/gen.log"
 cat "$work/gen.log"
 samples=$(grep -o '= [0-9]*' "$work/gen.log" | tr -dc 0-9)
-series=$(grep -o 'gen.py: [0-9]*' "$work/gen.log" | tr -dc 0-9)
+series=$(grep -o 'gen.py: [0-9]* series' "$work/gen.log" | tr -dc 0-9)
+floor=$(grep -o 'floor [0-9.]*' "$work/gen.log" | cut -d' ' -f2)
 
 cpu_of() { # "user sys" from /usr/bin/time output file -> seconds
   awk '{print $1 + $2}' "$1"
@@ -106,6 +107,7 @@ printf '%-34s %14s %14s %14s\n' "" pane prometheus victoriametrics
 printf '%-34s %14s %14s %14s\n' "bytes on disk" "$pane_bytes" "$prom_bytes" "$vm_bytes"
 printf '%-34s %14s %14s %14s\n' "bytes/sample (everything)" "$(bps $pane_bytes)" "$(bps $prom_bytes)" "$(bps $vm_bytes)"
 printf '%-34s %14s %14s %14s\n' "bytes/sample (VM without cache/)" "" "" "$(bps $vm_nocache)"
+printf '%-34s %14s %14s %14s\n' "est. entropy floor (bytes/sample)" "$floor" "$floor" "$floor"
 printf '%-34s %14s %14s %14s\n' "bytes/sample (pane: segments only)" "$(bps $pane_seg)" "" ""
 printf '%-34s %14s %14s %14s\n' "ingest CPU seconds" "$pane_cpu" "$prom_cpu" "$vm_cpu"
 printf '%-34s %14s %14s %14s\n' "peak RSS during ingest (KB)" "$pane_rss" "$prom_rss" "$vm_rss"

@@ -37,8 +37,11 @@ def main():
     rnd = random.Random(42)
     fams = {}  # name -> (type, [(labels, values)])
 
-    def add(name, typ, labels, vals):
-        fams.setdefault(name, (typ, []))[1].append((labels, vals))
+    def add(name, typ, labels, vals, q=None):
+        # q: the value grid (10^-decimals, 4096 for page-rounded bytes, 1 for integers)
+        if q is None:
+            q = 1.0 if all(float(v).is_integer() for v in vals[:50]) else 0.01
+        fams.setdefault(name, (typ, []))[1].append((labels, vals, q))
 
     def counter(rate, noise, decimals, start=None):
         v = start if start is not None else rnd.uniform(1e3, 1e7)
@@ -67,12 +70,13 @@ def main():
                                ("irq", 0.01), ("softirq", 0.05), ("steal", 0.0), ("nice", 0.0)):
                 add("node_cpu_seconds_total", "counter",
                     {"instance": inst, "job": "node", "cpu": str(cpu), "mode": mode},
-                    counter(rate, 0.15, 2))
+                    counter(rate, 0.15, 2), q=0.01)
         for name, base in (("node_memory_MemAvailable_bytes", 6e9), ("node_memory_Cached_bytes", 2e9),
                            ("node_memory_Buffers_bytes", 3e8), ("node_memory_MemFree_bytes", 1e9)):
-            add(name, "gauge", {"instance": inst, "job": "node"}, [int(x) // 4096 * 4096 for x in gauge(base, base * 0.1, 0.002, 0)])
-        add("node_load1", "gauge", {"instance": inst, "job": "node"}, gauge(1.5, 0.8, 0.05, 2))
-        add("node_load5", "gauge", {"instance": inst, "job": "node"}, gauge(1.5, 0.7, 0.02, 2))
+            add(name, "gauge", {"instance": inst, "job": "node"},
+                [int(x) // 4096 * 4096 for x in gauge(base, base * 0.1, 0.002, 0)], q=4096.0)
+        add("node_load1", "gauge", {"instance": inst, "job": "node"}, gauge(1.5, 0.8, 0.05, 2), q=0.01)
+        add("node_load5", "gauge", {"instance": inst, "job": "node"}, gauge(1.5, 0.7, 0.02, 2), q=0.01)
         for dev in ("eth0", "lo"):
             add("node_network_receive_bytes_total", "counter", {"instance": inst, "job": "node", "device": dev},
                 counter(2e5 if dev == "eth0" else 3e4, 0.5, 0))
@@ -80,9 +84,10 @@ def main():
                 counter(1.5e5 if dev == "eth0" else 3e4, 0.5, 0))
         for mp in ("/", "/var"):
             add("node_filesystem_avail_bytes", "gauge", {"instance": inst, "job": "node", "mountpoint": mp, "fstype": "ext4"},
-                [int(x) // 4096 * 4096 for x in gauge(5e10, 1e8, 0.0005, 0)])
+                [int(x) // 4096 * 4096 for x in gauge(5e10, 1e8, 0.0005, 0)], q=4096.0)
         add("node_disk_written_bytes_total", "counter", {"instance": inst, "job": "node", "device": "sda"}, counter(5e5, 0.8, 0))
-        add("node_disk_io_time_seconds_total", "counter", {"instance": inst, "job": "node", "device": "sda"}, counter(0.3, 0.5, 3))
+        add("node_disk_io_time_seconds_total", "counter", {"instance": inst, "job": "node", "device": "sda"},
+            counter(0.3, 0.5, 3), q=0.001)
     dbs = max(1, int(6 * scale))
     for d in range(dbs):
         lab = {"instance": "pg-%d:9187" % (d // 3), "job": "postgres", "datname": "app%d" % d}
@@ -119,7 +124,7 @@ def main():
                     ssum += (r - prev) * rnd.uniform(0.03, 0.09)
                     prev = r
                     sums.append(round(ssum, 6))
-                add("http_request_duration_seconds_sum", "histogram", dict(base, path=path), sums)
+                add("http_request_duration_seconds_sum", "histogram", dict(base, path=path), sums, q=1e-6)
     # each scrape target has its own scrape times (a few ms of jitter); all series
     # of one target share them, as in real scrapes
     ts_of = {}
@@ -138,6 +143,47 @@ def main():
             return str(int(v))
         return repr(v)
 
+    # An estimate of the floor the data's randomness sets, for compressors that
+    # code each series on its own and share timestamps per scrape target: per
+    # series, the entropy of a Gaussian with the spread of the de-trended first
+    # differences, discretised to the value grid; per target, log2(9) bits of
+    # scrape jitter per scrape. (Gaussian is the maximum-entropy shape for a
+    # given spread, so where the noise is not Gaussian this overstates it.)
+    def hq(x):
+        if x < 1e-9:
+            return 0.0
+        if x > 4:
+            return 0.5 * math.log2(2 * math.pi * math.e * x * x)
+        h = 0.0
+        lim = int(10 * x) + 6
+        cdf = lambda z: 0.5 * (1 + math.erf(z / math.sqrt(2)))
+        for k in range(-lim, lim + 1):
+            pk = cdf((k + 0.5) / x) - cdf((k - 0.5) / x)
+            if pk > 0:
+                h -= pk * math.log2(pk)
+        return h
+
+    def series_bits(vals, q):
+        d = [vals[i] - vals[i - 1] for i in range(1, len(vals))]
+        if len(d) < 3:
+            return 0.0
+        w = 20
+        pre = [0.0]
+        for x in d:
+            pre.append(pre[-1] + x)
+        r2 = 0.0
+        for i in range(len(d)):
+            a, b = max(0, i - w), min(len(d), i + w + 1)
+            m = (pre[b] - pre[a]) / (b - a)
+            r2 += (d[i] - m) ** 2
+        sigma = math.sqrt(r2 / len(d))
+        return hq(sigma / q) * len(d)
+
+    floor_bits = 0.0
+    for name in fams:
+        for labels, vals, q in fams[name][1]:
+            floor_bits += series_bits(vals, q)
+
     nser = 0
     with open(out + ".prom", "w") as p, open(out + ".om", "w") as om:
         for name in sorted(fams):
@@ -147,14 +193,16 @@ def main():
                 if typ == "histogram" and name.endswith(suf):
                     fam = name[: -len(suf)]
             om.write("# TYPE %s %s\n" % (name, "gauge" if typ == "gauge" else "unknown"))
-            for labels, vals in series:
+            for labels, vals, _q in series:
                 ts = times(labels["instance"])
                 nser += 1
                 sel = "%s{%s}" % (name, labstr(labels))
                 p.write("".join("%s %s %d\n" % (sel, fmt(v), t) for v, t in zip(vals, ts)))
                 om.write("".join("%s %s %.3f\n" % (sel, fmt(v), t / 1000.0) for v, t in zip(vals, ts)))
         om.write("# EOF\n")
+    floor_bits += len(ts_of) * n * math.log2(9)
     sys.stderr.write("gen.py: %d series x %d samples = %d samples\n" % (nser, n, nser * n))
+    sys.stderr.write("gen.py: estimated entropy floor %.3f bytes/sample\n" % (floor_bits / 8 / (nser * n)))
 
 
 if __name__ == "__main__":
