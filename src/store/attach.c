@@ -41,6 +41,7 @@ struct store_cfg {
 	int64_t log_retention_ms;
 	int64_t log_retention_bytes;
 	int64_t self_interval_ms;
+	char *tiers;
 };
 
 static const struct pane_cfg_field store_fields[] = {
@@ -64,6 +65,8 @@ static const struct pane_cfg_field store_fields[] = {
 	 "keep logs and events this long; 0 keeps everything", 0, 0},
 	{"log_retention_size", PANE_CFT_SIZE, offsetof(struct store_cfg, log_retention_bytes), "0", 0,
 	 "delete the oldest logs past this size; 0 = no limit", 0, 0},
+	{"tiers", PANE_CFT_STRING, offsetof(struct store_cfg, tiers), "1h", 0,
+	 "downsampled tiers stored with the data: none, 1h, 5m or 5m,1h (others are computed when read)", 0, 0},
 	{"self_metrics_interval", PANE_CFT_DURATION, offsetof(struct store_cfg, self_interval_ms), "15s", 0,
 	 "copy pane's own counters into the store (provider=\"pane\") this often; 0 = off", 0, 0},
 	{NULL, 0, 0, NULL, 0, NULL, 0, 0},
@@ -232,6 +235,11 @@ int pane_store_attach(struct pane_serve *s, struct pane_err *err)
 	else {
 		pane_cfg_error(s->cfg, pane_cfg_get(sec, "wal_fsync"), err, "'%s' is not batch, interval or never",
 			       c.wal_fsync);
+		pane_cfg_unbind(store_fields, &c);
+		return err->code;
+	}
+	if (pane_store_parse_tiers(c.tiers, &o.tiers) < 0) {
+		pane_cfg_error(s->cfg, pane_cfg_get(sec, "tiers"), err, "'%s' is not none, 1h, 5m or 5m,1h", c.tiers);
 		pane_cfg_unbind(store_fields, &c);
 		return err->code;
 	}

@@ -30,7 +30,8 @@
 #define BATCH 8192
 #define CACHE_MAX 2000000
 
-static const char import_usage[] = "usage: pane import --format prometheus FILE [--data-dir DIR] [--wal]\n";
+static const char import_usage[] =
+	"usage: pane import --format prometheus FILE [--data-dir DIR] [--wal] [--tiers LIST]\n";
 
 struct cached {
 	char *name;
@@ -144,19 +145,22 @@ int pane_cmd_import(int argc, char **argv)
 		{"format", required_argument, NULL, 'f'},
 		{"data-dir", required_argument, NULL, 'd'},
 		{"wal", no_argument, NULL, 'w'},
+		{"tiers", required_argument, NULL, 't'},
 		{"help", no_argument, NULL, 'h'},
 		{0, 0, 0, 0},
 	};
 	const char *format = NULL, *data_dir = "./pane-data";
 	bool with_wal = false;
+	const char *tiers = "1h";
 	int c;
 	opterr = 0;
 	optind = 0; /* GNU: re-initialise (main parsed with "+") so options may follow FILE */
-	while ((c = getopt_long(argc, argv, "f:d:wh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:d:wt:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f': format = optarg; break;
 		case 'd': data_dir = optarg; break;
 		case 'w': with_wal = true; break;
+		case 't': tiers = optarg; break;
 		case 'h':
 			printf("pane import - load Prometheus text data into a data directory (backfill, benchmarks)\n\n%s\n"
 			       "FILE holds lines `name{label=\"value\",...} VALUE [TIMESTAMP_MS]` (the format of\n"
@@ -169,6 +173,7 @@ int pane_cmd_import(int argc, char **argv)
 			       "  -d, --data-dir DIR       data directory (default ./pane-data)\n"
 			       "      --wal                also write the WAL (by default a bulk load writes segments\n"
 			       "                           only, like promtool; an interrupted import is run again)\n"
+			       "      --tiers LIST         downsampled tiers to store: none, 1h (default), 5m, 5m,1h\n"
 			       "  -h, --help               this help\n\n"
 			       "A progress bar is shown when stderr is a terminal. Exit status 0 when every\n"
 			       "line was imported, 1 when some were skipped or rejected, 2 for usage errors.\n",
@@ -182,6 +187,9 @@ int pane_cmd_import(int argc, char **argv)
 		return pane_cli_usage_error("import", import_usage, "--format is required (prometheus)");
 	if (strcmp(format, "prometheus") != 0)
 		return pane_cli_usage_error("import", import_usage, "unknown format '%s' (only 'prometheus')", format);
+	unsigned tier_mask;
+	if (pane_store_parse_tiers(tiers, &tier_mask) < 0)
+		return pane_cli_usage_error("import", import_usage, "--tiers '%s' is not none, 1h, 5m or 5m,1h", tiers);
 	if (optind >= argc)
 		return pane_cli_usage_error("import", import_usage, "no FILE given");
 	if (optind + 1 < argc)
@@ -206,6 +214,7 @@ int pane_cmd_import(int argc, char **argv)
 	o.ooo_window_ms = INT64_MAX / 4;   /* and in any order */
 	o.max_future_ms = 0;               /* and at any time */
 	o.fsync = PANE_FSYNC_NEVER;        /* close() syncs everything at the end */
+	o.tiers = tier_mask;
 	o.no_wal = !with_wal;              /* like promtool, a bulk load writes segments only */
 	struct pane_err err = {0};
 	struct pane_store *st = pane_store_open(&o, &err);

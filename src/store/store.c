@@ -41,6 +41,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -141,6 +142,7 @@ void pane_store_opts_default(struct pane_store_opts *o)
 	o->zstd_level = 9;
 	o->log_retention_ms = 14 * DAY_MS;
 	o->max_future_ms = DAY_MS;
+	o->tiers = PANE_TIER_1H;
 }
 
 /* ---------- SQLite helpers ---------- */
@@ -204,8 +206,11 @@ static struct part *part_get(struct pane_store *st, int64_t day, bool create, st
 		 "crc INTEGER NOT NULL, toff INTEGER NOT NULL, tlen INTEGER NOT NULL, tcrc INTEGER NOT NULL, "
 		 "PRIMARY KEY(sid, off)) WITHOUT ROWID;"
 		 "CREATE TABLE IF NOT EXISTS \"t_%" PRId64 "\"(hash INTEGER PRIMARY KEY, off INTEGER NOT NULL, "
-		 "len INTEGER NOT NULL)",
-		 day, day);
+		 "len INTEGER NOT NULL);"
+		 "CREATE TABLE IF NOT EXISTS \"a_%" PRId64 "\"(sid INTEGER NOT NULL, step INTEGER NOT NULL, "
+		 "off INTEGER NOT NULL, len INTEGER NOT NULL, crc INTEGER NOT NULL, mint INTEGER NOT NULL, "
+		 "maxt INTEGER NOT NULL, PRIMARY KEY(sid, step, off)) WITHOUT ROWID",
+		 day, day, day);
 	if (exec(st, sql, err) < 0)
 		return NULL;
 	st->parts = pane_xrealloc(st->parts, pane_mul_size(st->nparts + 1, sizeof *st->parts));
@@ -595,6 +600,127 @@ static int ts_column(struct pane_store *st, struct part *p, const struct pane_bu
 	return rc;
 }
 
+/* ---------- downsampled tiers ----------
+ * With each segment, per 5 min and per 1 h bucket: count, min, max, sum and
+ * last (with its timestamp) of the non-stale samples, as seven columns in
+ * one zstd blob, indexed in "a_<DAY>". Windows are aligned to both steps, so
+ * a bucket is split only when out-of-order writes make a second segment for
+ * a window; readers combine such partial buckets. */
+static const int64_t tier_steps[] = {5 * 60 * 1000LL, 3600 * 1000LL};
+
+struct bucket {
+	int64_t t, last_ts;
+	double count, min, max, sum, last;
+};
+
+static size_t make_buckets(const int64_t *ts, const double *v, size_t n, int64_t step, struct bucket *out)
+{
+	size_t nb = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (pane_is_stale_nan(v[i]))
+			continue;
+		int64_t t = ts[i] / step * step - (ts[i] % step < 0 ? step : 0);
+		if (!nb || out[nb - 1].t != t) {
+			out[nb++] = (struct bucket){.t = t, .last_ts = ts[i], .count = 0, .min = v[i], .max = v[i],
+						    .sum = 0, .last = v[i]};
+		}
+		struct bucket *b = &out[nb - 1];
+		b->count += 1;
+		if (v[i] < b->min || isnan(b->min))
+			b->min = v[i];
+		if (v[i] > b->max || isnan(b->max))
+			b->max = v[i];
+		b->sum += v[i];
+		if (ts[i] >= b->last_ts) {
+			b->last_ts = ts[i];
+			b->last = v[i];
+		}
+	}
+	return nb;
+}
+
+/* Combines b into a (same bucket). */
+static void bucket_merge(struct bucket *a, const struct bucket *b)
+{
+	a->count += b->count;
+	if (b->min < a->min || isnan(a->min))
+		a->min = b->min;
+	if (b->max > a->max || isnan(a->max))
+		a->max = b->max;
+	a->sum += b->sum;
+	if (b->last_ts >= a->last_ts) {
+		a->last_ts = b->last_ts;
+		a->last = b->last;
+	}
+}
+
+static void add_column(struct pane_buf *raw, struct pane_buf *col)
+{
+	uint8_t t[10];
+	pane_buf_add(raw, t, pane_uvarint_put(t, col->len));
+	pane_buf_add(raw, col->data, col->len);
+	pane_buf_reset(col);
+}
+
+static int persist_tier(struct pane_store *st, struct part *p, uint32_t sid, int64_t step, const int64_t *ts,
+			const double *v, size_t n, struct pane_err *err)
+{
+	struct bucket *b = pane_xmalloc(pane_mul_size(n ? n : 1, sizeof *b));
+	size_t nb = make_buckets(ts, v, n, step, b);
+	if (!nb) {
+		free(b);
+		return 0;
+	}
+	int64_t *t = pane_xmalloc(nb * sizeof *t);
+	double *col = pane_xmalloc(nb * sizeof *col);
+	struct pane_buf raw, one, blob;
+	pane_buf_init(&raw, PANE_BUF_NOLIMIT);
+	pane_buf_init(&one, PANE_BUF_NOLIMIT);
+	pane_buf_init(&blob, PANE_BUF_NOLIMIT);
+	for (size_t i = 0; i < nb; i++)
+		t[i] = b[i].t;
+	pane_column_encode_ts(t, nb, &one);
+	add_column(&raw, &one);
+	for (int c = 0; c < 6; c++) {
+		for (size_t i = 0; i < nb; i++)
+			col[i] = c == 0 ? b[i].count : c == 1 ? b[i].min : c == 2 ? b[i].max : c == 3 ? b[i].sum
+				: c == 4 ? b[i].last : (double)(b[i].last_ts - b[i].t);
+		pane_column_encode_values(col, nb, &one);
+		add_column(&raw, &one);
+	}
+	pane_segment_pack(raw.data, raw.len, st->o.zstd_level, &blob);
+	uint64_t off = 0;
+	int rc = part_append(st, p, &blob, &off, err);
+	sqlite3_stmt *q = NULL;
+	if (!rc) {
+		char sql[200];
+		snprintf(sql, sizeof sql,
+			 "INSERT INTO \"a_%" PRId64 "\"(sid, step, off, len, crc, mint, maxt) VALUES (?,?,?,?,?,?,?)",
+			 p->day);
+		if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
+			rc = sql_fail(st, err, "tier index");
+	}
+	if (!rc) {
+		sqlite3_bind_int64(q, 1, sid);
+		sqlite3_bind_int64(q, 2, step);
+		sqlite3_bind_int64(q, 3, (int64_t)off);
+		sqlite3_bind_int64(q, 4, (int64_t)blob.len);
+		sqlite3_bind_int64(q, 5, pane_crc32c(0, blob.data, blob.len));
+		sqlite3_bind_int64(q, 6, b[0].t);
+		sqlite3_bind_int64(q, 7, b[nb - 1].t);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			rc = sql_fail(st, err, "tier index");
+	}
+	sqlite3_finalize(q);
+	pane_buf_release(&raw);
+	pane_buf_release(&one);
+	pane_buf_release(&blob);
+	free(t);
+	free(col);
+	free(b);
+	return rc;
+}
+
 /* Persists pending as a segment: the samples re-encoded as one timestamp
  * column and one value column (zstd over a whole column compresses far
  * better than small chunks with the columns interleaved; measured in bench/README.md). */
@@ -659,6 +785,11 @@ static int persist_pending(struct pane_store *st, struct series *s, struct pane_
 		rc = sql_fail(st, err, "segment index");
 		goto out;
 	}
+	for (size_t t = 0; t < sizeof tier_steps / sizeof tier_steps[0] && !rc; t++)
+		if (st->o.tiers & (1u << t))
+			rc = persist_tier(st, p, s->id, tier_steps[t], ts, v, n, err);
+	if (rc < 0)
+		goto out;
 	s->pseq = s->pseq_pend;
 	s->pn = 0;
 	s->plen = 0;
@@ -1355,8 +1486,10 @@ static int drop_partition(struct pane_store *st, size_t i, struct pane_err *err)
 {
 	struct part p = st->parts[i];
 	char sql[256], path[4096];
-	snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS \"s_%" PRId64 "\"; DROP TABLE IF EXISTS \"t_%" PRId64 "\"",
-		 p.day, p.day);
+	snprintf(sql, sizeof sql,
+		 "DROP TABLE IF EXISTS \"s_%" PRId64 "\"; DROP TABLE IF EXISTS \"t_%" PRId64
+		 "\"; DROP TABLE IF EXISTS \"a_%" PRId64 "\"",
+		 p.day, p.day, p.day);
 	int rc = commit(st, err);
 	if (!rc)
 		rc = exec(st, sql, err);
@@ -1692,6 +1825,19 @@ static bool read_column(struct pane_unpacker *u, int fd, int64_t off, int64_t le
 	return good;
 }
 
+static bool read_column_raw(struct pane_unpacker *u, int fd, int64_t off, int64_t len, uint32_t crc,
+			    struct pane_buf *scratch)
+{
+	if (len <= 0 || len > SEG_RAW_MAX)
+		return false;
+	uint8_t *blob = pane_xmalloc((size_t)len);
+	bool good = pread(fd, blob, (size_t)len, off) == len && pane_crc32c(0, blob, (size_t)len) == crc;
+	pane_buf_reset(scratch);
+	good = good && pane_segment_unpack_with(u, blob, (size_t)len, SEG_RAW_MAX, scratch) == 0;
+	free(blob);
+	return good;
+}
+
 /* A query's cache of decoded timestamp columns (shared columns repeat
  * across series): direct-mapped by offset. */
 #define TSC_SLOTS 64
@@ -1814,6 +1960,154 @@ static int match_range(struct pane_store *st, const struct pane_matcher *m, size
 	return 0;
 }
 
+struct bucket_list {
+	struct bucket *b;
+	size_t n, cap;
+};
+
+static void blist_add(struct bucket_list *l, const struct bucket *b)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		l->b = pane_xrealloc(l->b, pane_mul_size(l->cap, sizeof *l->b));
+	}
+	l->b[l->n++] = *b;
+}
+
+static int cmp_bucket(const void *a, const void *b)
+{
+	int64_t x = ((const struct bucket *)a)->t, y = ((const struct bucket *)b)->t;
+	return x < y ? -1 : x > y;
+}
+
+/* Decodes one tier blob's seven columns into buckets. */
+static bool tier_decode(struct pane_unpacker *u, int fd, int64_t off, int64_t len, uint32_t crc,
+			struct pane_buf *scratch, int64_t *tb, double *vb, struct bucket_list *out)
+{
+	size_t n = 0, nb = 0;
+	if (!read_column_raw(u, fd, off, len, crc, scratch))
+		return false;
+	const uint8_t *p = (const uint8_t *)scratch->data;
+	size_t rem = scratch->len, first = out->n;
+	for (int c = 0; c < 7; c++) {
+		uint64_t cl;
+		size_t k = pane_uvarint_get(p, rem, &cl), used;
+		if (!k || cl > rem - k)
+			return false;
+		p += k;
+		rem -= k;
+		double *vals = vb;
+		if (pane_chunk_decode(p, (size_t)cl, tb, vals, PANE_CHUNK_MAX, &n, &used) < 0 || (c && n != nb))
+			return false;
+		if (c == 0) {
+			nb = n;
+			for (size_t i = 0; i < nb; i++)
+				blist_add(out, &(struct bucket){.t = tb[i]});
+		}
+		for (size_t i = 0; c && i < nb; i++) {
+			struct bucket *b = &out->b[first + i];
+			switch (c) {
+			case 1: b->count = vals[i]; break;
+			case 2: b->min = vals[i]; break;
+			case 3: b->max = vals[i]; break;
+			case 4: b->sum = vals[i]; break;
+			case 5: b->last = vals[i]; break;
+			default: b->last_ts = b->t + (int64_t)vals[i]; break;
+			}
+		}
+		p += cl;
+		rem -= (size_t)cl;
+	}
+	return true;
+}
+
+static double bucket_value(const struct bucket *b, enum pane_tier_agg agg)
+{
+	switch (agg) {
+	case PANE_AGG_MIN: return b->min;
+	case PANE_AGG_MAX: return b->max;
+	case PANE_AGG_SUM: return b->sum;
+	case PANE_AGG_COUNT: return b->count;
+	case PANE_AGG_LAST: return b->last;
+	default: return b->count ? b->sum / b->count : NAN;
+	}
+}
+
+/* The buckets of one snapshot series: tier rows + its in-memory samples. */
+static int read_tier_series(struct pane_store *st, struct rpart *rp, size_t nrp, const struct snap *sn,
+			    int64_t step, enum pane_tier_agg agg, struct collect *c, struct ts_cache *tc, double *vbuf,
+			    struct pane_buf *scratch, struct pane_err *err)
+{
+	struct bucket_list l = {0};
+	int64_t lo = c->mint / step * step - (c->mint % step < 0 ? step : 0);
+	unsigned bit = step == tier_steps[0] ? 1u : 2u;
+	if (!(st->o.tiers & bit)) {
+		/* this tier is not stored: aggregate the raw samples (same answer, slower) */
+		struct collect raw = {.mint = lo, .maxt = c->maxt};
+		int rc = read_series(st, rp, nrp, sn, &raw, tc, vbuf, scratch, err);
+		if (rc == 0 && raw.n) {
+			struct bucket *b = pane_xmalloc(raw.n * sizeof *b);
+			size_t nb = make_buckets(raw.ts, raw.v, raw.n, step, b);
+			for (size_t i = 0; i < nb; i++)
+				collect_add(c, b[i].t, bucket_value(&b[i], agg));
+			free(b);
+		}
+		free(raw.ts);
+		free(raw.v);
+		return rc;
+	}
+	for (size_t i = 0; i < nrp; i++) {
+		sqlite3_stmt *q = rp[i].q;
+		sqlite3_reset(q);
+		sqlite3_bind_int64(q, 1, sn->id);
+		sqlite3_bind_int64(q, 2, lo);
+		sqlite3_bind_int64(q, 3, c->maxt);
+		sqlite3_bind_int64(q, 4, step);
+		while (sqlite3_step(q) == SQLITE_ROW) {
+			if (!tier_decode(tc->u, rp[i].fd, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1),
+					 (uint32_t)sqlite3_column_int64(q, 2), scratch, tc->tdummy, vbuf, &l))
+				pane_log_limited(&st->lim, PANE_LOG_ERROR, "store",
+						 "tier data of series %u at day %" PRId64 " is corrupt; skipped", sn->id,
+						 rp[i].day);
+		}
+	}
+	/* what is still in memory, aggregated now */
+	struct collect raw = {.mint = lo, .maxt = c->maxt};
+	if (sn->plen && collect_chunks(&raw, sn->pend, sn->plen, tc->tdummy, vbuf) < 0) {
+		free(raw.ts);
+		free(raw.v);
+		free(l.b);
+		return pane_err_set(err, PANE_EIO, "store: pending chunk of series %u does not decode", sn->id);
+	}
+	for (size_t i = 0; i < sn->hn; i++)
+		collect_add(&raw, sn->hts[i], sn->hv[i]);
+	sort_dedup(&raw);
+	if (raw.n) {
+		struct bucket *b = pane_xmalloc(raw.n * sizeof *b);
+		size_t nb = make_buckets(raw.ts, raw.v, raw.n, step, b);
+		for (size_t i = 0; i < nb; i++)
+			blist_add(&l, &b[i]);
+		free(b);
+	}
+	free(raw.ts);
+	free(raw.v);
+	qsort(l.b, l.n, sizeof *l.b, cmp_bucket);
+	for (size_t i = 0; i < l.n;) {
+		struct bucket acc = l.b[i++];
+		while (i < l.n && l.b[i].t == acc.t)
+			bucket_merge(&acc, &l.b[i++]);
+		if (acc.t >= lo && acc.t <= c->maxt) {
+			/* collect_add filters by [mint, maxt]: widen to the bucket grid */
+			int64_t keep = c->mint;
+			c->mint = lo;
+			collect_add(c, acc.t, bucket_value(&acc, agg));
+			c->mint = keep;
+		}
+	}
+	free(l.b);
+	return 0;
+}
+
 static void *dup_bytes(const void *p, size_t n)
 {
 	void *d = pane_xmalloc(n ? n : 1);
@@ -1822,11 +2116,56 @@ static void *dup_bytes(const void *p, size_t n)
 	return d;
 }
 
+static int select_impl(struct pane_store *st, const struct pane_matcher *m, size_t nm, int64_t mint, int64_t maxt,
+		       size_t max_samples, int64_t step, enum pane_tier_agg agg, struct pane_series_set **out,
+		       struct pane_err *err);
+
+int pane_store_parse_tiers(const char *s, unsigned *mask)
+{
+	*mask = 0;
+	if (strcmp(s, "none") == 0)
+		return 0;
+	const char *p = s;
+	while (*p) {
+		size_t n = strcspn(p, ", ");
+		if (n == 2 && strncmp(p, "5m", 2) == 0)
+			*mask |= PANE_TIER_5M;
+		else if (n == 2 && strncmp(p, "1h", 2) == 0)
+			*mask |= PANE_TIER_1H;
+		else if (n)
+			return PANE_EINVAL;
+		p += n;
+		p += strspn(p, ", ");
+	}
+	return 0;
+}
+
 static int r_select(void *ctx, const struct pane_matcher *m, size_t nm, int64_t mint, int64_t maxt, size_t max_samples,
 		    struct pane_series_set **out, struct pane_err *err)
 {
-	struct pane_store *st = ctx;
+	return select_impl(ctx, m, nm, mint, maxt, max_samples, 0, PANE_AGG_LAST, out, err);
+}
+
+int pane_store_select_tier(struct pane_store *st, int64_t step, enum pane_tier_agg agg, const struct pane_matcher *m,
+			   size_t nm, int64_t mint, int64_t maxt, size_t max_samples, struct pane_series_set **out,
+			   struct pane_err *err)
+{
 	*out = NULL;
+	if (step != tier_steps[0] && step != tier_steps[1])
+		return pane_err_set(err, PANE_EINVAL, "no tier of step %" PRId64 " ms (there are 300000 and 3600000)",
+				    step);
+	if ((int)agg < PANE_AGG_MIN || agg > PANE_AGG_AVG)
+		return pane_err_set(err, PANE_EINVAL, "unknown tier aggregate");
+	return select_impl(st, m, nm, mint, maxt, max_samples, step, agg, out, err);
+}
+
+static int select_impl(struct pane_store *st, const struct pane_matcher *m, size_t nm, int64_t mint, int64_t maxt,
+		       size_t max_samples, int64_t step, enum pane_tier_agg agg, struct pane_series_set **out,
+		       struct pane_err *err)
+{
+	*out = NULL;
+	if (step)
+		mint = mint / step * step - (mint % step < 0 ? step : 0); /* whole buckets */
 	struct pane_bitmap set;
 	/* 1. the snapshot, under the lock */
 	pthread_mutex_lock(&st->mu);
@@ -1877,10 +2216,16 @@ static int r_select(void *ctx, const struct pane_matcher *m, size_t nm, int64_t 
 	}
 	for (size_t i = 0; i < nrp && db; i++) {
 		char sql[200];
-		snprintf(sql, sizeof sql,
-			 "SELECT off, len, crc, toff, tlen, tcrc FROM \"s_%" PRId64
-			 "\" WHERE sid = ? AND maxt >= ? AND mint <= ? ORDER BY mint",
-			 rp[i].day);
+		if (step && (st->o.tiers & (step == tier_steps[0] ? 1u : 2u)))
+			snprintf(sql, sizeof sql,
+				 "SELECT off, len, crc FROM \"a_%" PRId64
+				 "\" WHERE sid = ?1 AND step = ?4 AND maxt >= ?2 AND mint <= ?3",
+				 rp[i].day);
+		else
+			snprintf(sql, sizeof sql,
+				 "SELECT off, len, crc, toff, tlen, tcrc FROM \"s_%" PRId64
+				 "\" WHERE sid = ? AND maxt >= ? AND mint <= ? ORDER BY mint",
+				 rp[i].day);
 		snprintf(path, sizeof path, "%s/chunks/d%" PRId64 ".seg", st->dir, rp[i].day);
 		/* a day dropped by retention meanwhile is simply skipped */
 		if (sqlite3_prepare_v2(db, sql, -1, &rp[i].q, NULL) != SQLITE_OK ||
@@ -1907,7 +2252,8 @@ static int r_select(void *ctx, const struct pane_matcher *m, size_t nm, int64_t 
 	size_t total = 0;
 	for (size_t i = 0; i < cnt && !rc; i++) {
 		struct collect c = {.mint = mint, .maxt = maxt};
-		rc = read_series(st, rp, nrp, &sn[i], &c, &tc, vbuf, &scratch, err);
+		rc = step ? read_tier_series(st, rp, nrp, &sn[i], step, agg, &c, &tc, vbuf, &scratch, err)
+			  : read_series(st, rp, nrp, &sn[i], &c, &tc, vbuf, &scratch, err);
 		if (rc < 0 || c.n == 0) {
 			free(c.ts);
 			free(c.v);

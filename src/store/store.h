@@ -59,6 +59,8 @@ struct pane_store_opts {
 	int64_t fsync_interval_ms;       /* for PANE_FSYNC_INTERVAL (default 1000) */
 	int64_t wal_max_bytes;           /* checkpoint the WAL past this (default 64 MiB) */
 	int zstd_level;                  /* segments (default 9) */
+	unsigned tiers;                  /* PANE_TIER_* stored with each segment (default 1 h); a tier not
+					  * stored is computed from raw samples when read */
 	bool no_wal;                     /* bulk loads only (`pane import`): writes skip the WAL, so a
 					  * crash loses what was not yet persisted; close() persists all */
 	int64_t log_retention_ms;        /* logs and events; 0 = keep */
@@ -99,6 +101,19 @@ int64_t pane_store_disk_bytes(struct pane_store *st);
 
 struct pane_sink pane_store_sink(struct pane_store *st);
 struct pane_reader pane_store_reader(struct pane_store *st);
+
+/* Downsampled reads, for long ranges (a 30-day chart): like the reader's
+ * select, but each returned sample is one bucket of `step` ms (300000 = 5 min
+ * or 3600000 = 1 h, stored with every segment): timestamp = bucket start,
+ * value = the aggregate of the bucket's samples, stale markers left out.
+ * Data still in memory is aggregated on the fly. Free with set->free(set). */
+enum { PANE_TIER_5M = 1u << 0, PANE_TIER_1H = 1u << 1 };
+enum pane_tier_agg { PANE_AGG_MIN, PANE_AGG_MAX, PANE_AGG_SUM, PANE_AGG_COUNT, PANE_AGG_LAST, PANE_AGG_AVG };
+/* "none", "1h", "5m", "5m,1h" (any order) -> PANE_TIER_* mask; 0 or PANE_EINVAL. */
+int pane_store_parse_tiers(const char *s, unsigned *mask);
+int pane_store_select_tier(struct pane_store *st, int64_t step, enum pane_tier_agg agg, const struct pane_matcher *m,
+			   size_t n_matchers, int64_t mint, int64_t maxt, size_t max_samples,
+			   struct pane_series_set **out, struct pane_err *err);
 
 /* ---- logs and events ---- */
 
