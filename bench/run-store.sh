@@ -6,6 +6,7 @@
 #
 # Generates ~1,000 realistic series x 24 h at 15 s (bench/store/gen.py), then
 #   pane:       pane import (Prometheus text, ms timestamps) into a fresh dir
+#               (default: raw + the 1 h tier; again with --tiers none)
 #   Prometheus: promtool tsdb create-blocks-from openmetrics
 #   VictoriaMetrics: started on a loopback port, POST /api/v1/import/prometheus,
 #               /internal/force_flush, stopped cleanly (SIGINT)
@@ -54,10 +55,12 @@ cpu_of() { # "user sys" from /usr/bin/time output file -> seconds
 # ---- pane
 /usr/bin/time -f "%U %S %M" -o "$work/pane.time" "$pane" import --format prometheus "$work/data.prom" --data-dir "$work/pane" >/dev/null
 pane_bytes=$(du -sb "$work/pane/store" | cut -f1)
-pane_seg=$(cat "$work/pane/store/chunks/"*.seg | wc -c)
+"$pane" import --tiers none --format prometheus "$work/data.prom" --data-dir "$work/pane-notiers" >/dev/null
+pane_notiers=$(du -sb "$work/pane-notiers/store" | cut -f1)
+pane_seg=$(cat "$work/pane-notiers/store/chunks/"*.seg | wc -c)
 pane_cpu=$(cpu_of "$work/pane.time")
 pane_rss=$(awk '{print $3}' "$work/pane.time")
-rows=$(python3 "$root/bench/store/sqlite_rows.py" "$work/pane/store" "$work/rows.db")
+rows=$(python3 "$root/bench/store/sqlite_rows.py" "$work/pane-notiers/store" "$work/rows.db")
 "$sb" read "$work/pane/store" 5 >"$work/pane.read"
 pane_read=$(awk '/read_ms_median/ {print $2}' "$work/pane.read")
 pane_read_n=$(awk '/read_samples/ {print $2}' "$work/pane.read")
@@ -106,9 +109,10 @@ echo "store benchmark: $series series, $samples samples ($hours h at 15 s), one 
 printf '%-34s %14s %14s %14s\n' "" pane prometheus victoriametrics
 printf '%-34s %14s %14s %14s\n' "bytes on disk" "$pane_bytes" "$prom_bytes" "$vm_bytes"
 printf '%-34s %14s %14s %14s\n' "bytes/sample (everything)" "$(bps $pane_bytes)" "$(bps $prom_bytes)" "$(bps $vm_bytes)"
+printf '%-34s %14s %14s %14s\n' "bytes/sample (pane without tiers)" "$(bps $pane_notiers)" "" ""
 printf '%-34s %14s %14s %14s\n' "bytes/sample (VM without cache/)" "" "" "$(bps $vm_nocache)"
 printf '%-34s %14s %14s %14s\n' "est. entropy floor (bytes/sample)" "$floor" "$floor" "$floor"
-printf '%-34s %14s %14s %14s\n' "bytes/sample (pane: segments only)" "$(bps $pane_seg)" "" ""
+printf '%-34s %14s %14s %14s\n' "bytes/sample (pane: segments only, no tiers)" "$(bps $pane_seg)" "" ""
 printf '%-34s %14s %14s %14s\n' "ingest CPU seconds" "$pane_cpu" "$prom_cpu" "$vm_cpu"
 printf '%-34s %14s %14s %14s\n' "peak RSS during ingest (KB)" "$pane_rss" "$prom_rss" "$vm_rss"
 printf '%-34s %14s %14s %14s\n' "peak RSS / series (bytes)" "$(per_series $pane_rss)" "$(per_series $prom_rss)" "$(per_series $vm_rss)"

@@ -464,6 +464,11 @@ int pane_column_encode_values(const double *v, size_t n, struct pane_buf *out)
 	return chunk_encode(NULL, v, n, -1, out);
 }
 
+int pane_column_encode_values_as(const double *v, size_t n, int force, struct pane_buf *out)
+{
+	return chunk_encode(NULL, v, n, force, out);
+}
+
 static int chunk_encode(const int64_t *ts, const double *v, size_t n, int force, struct pane_buf *out)
 {
 	if (n == 0 || n > PANE_CHUNK_MAX)

@@ -40,6 +40,8 @@ int pane_chunk_encode(const int64_t *ts, const double *v, size_t n, int force, s
  * apart so that series scraped together share one timestamp column. */
 int pane_column_encode_ts(const int64_t *ts, size_t n, struct pane_buf *out);
 int pane_column_encode_values(const double *v, size_t n, struct pane_buf *out);
+/* The same with a codec given (as pane_chunk_encode's force): no measuring. */
+int pane_column_encode_values_as(const double *v, size_t n, int force, struct pane_buf *out);
 /* Decodes the chunk at p (len bytes available): *n samples into ts/v
  * (capacity cap >= PANE_CHUNK_MAX is always enough), *used bytes consumed.
  * 0 or PANE_ECORRUPT-like PANE_EINVAL for malformed input (never reads

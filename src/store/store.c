@@ -685,7 +685,8 @@ static int persist_tier(struct pane_store *st, struct part *p, uint32_t sid, int
 		for (size_t i = 0; i < nb; i++)
 			col[i] = c == 0 ? b[i].count : c == 1 ? b[i].min : c == 2 ? b[i].max : c == 3 ? b[i].sum
 				: c == 4 ? b[i].last : (double)(b[i].last_ts - b[i].t);
-		pane_column_encode_values(col, nb, &one);
+		/* small columns: a fixed choice is as good as measuring and much cheaper */
+		pane_column_encode_values_as(col, nb, PANE_CODEC_DEC_D1, &one);
 		add_column(&raw, &one);
 	}
 	pane_segment_pack(raw.data, raw.len, st->o.zstd_level, &blob);
