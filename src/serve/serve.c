@@ -9,6 +9,7 @@
  * stops first, then the parts' stop callbacks in reverse order.
  *
  * Attach order (each line one call; a part is added by adding its line):
+ *   0. store: opens DATA_DIR/store, creates s->pipeline (store = primary sink)
  *   1. built-in routes: /healthz, /readyz, /metrics
  *
  * Runs on the main thread; parts start their own threads.
@@ -35,6 +36,7 @@
 #include "config/config.h"
 #include "config/sections.h"
 #include "http/server.h"
+#include "store/store.h"
 
 struct server_cfg {
 	char *listen;
@@ -255,6 +257,10 @@ int pane_serve_run(const struct pane_serve_opts *opts)
 	};
 	s.http = pane_http_server_new(&ho, &err);
 	if (!s.http)
+		goto fail;
+
+	/* 0. the store and the pipeline every producer writes through */
+	if (pane_store_attach(&s, &err) < 0)
 		goto fail;
 
 	/* 1. built-in routes */

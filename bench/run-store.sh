@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# run-store.sh - pane's embedded store next to Prometheus and VictoriaMetrics
+# (both from Debian) on the same generated day of metrics.
+#
+#   bench/run-store.sh [--hours H] [--keep]
+#
+# Generates ~1,000 realistic series x 24 h at 15 s (bench/store/gen.py), then
+#   pane:       pane import (Prometheus text, ms timestamps) into a fresh dir
+#               (default: raw + the 1 h tier; again with --tiers none)
+#   Prometheus: promtool tsdb create-blocks-from openmetrics
+#   VictoriaMetrics: started on a loopback port, POST /api/v1/import/prometheus,
+#               /internal/force_flush, stopped cleanly (SIGINT)
+# and prints bytes/sample on disk (everything in the data directory after a
+# clean shutdown), ingest CPU seconds, peak RSS, and the time to read every
+# sample back (pane: in-process select of all series; VictoriaMetrics:
+# /api/v1/export of all series, which includes JSON encoding - see the note).
+# Uses the build in ${PANE_BUILD_DIR:-build}. Runs take a couple of minutes.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${PANE_BUILD_DIR:-build}
+hours=24
+keep=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --hours) hours=$2; shift 2 ;;
+    --keep) keep=1; shift ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "run-store.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+for t in promtool victoria-metrics python3 curl; do
+  command -v $t >/dev/null || { echo "run-store.sh: $t missing: scripts/install-deps.sh --bench" >&2; exit 1; }
+done
+[ -x "$root/$build/pane" ] && [ -x "$root/$build/bench/store_bench" ] || ninja -C "$root/$build" >/dev/null
+pane="$root/$build/pane"
+sb="$root/$build/bench/store_bench"
+work=$(mktemp -d /tmp/pane-bench-store.XXXXXX)
+vmpid=
+cleanup() {
+  [ -n "$vmpid" ] && kill "$vmpid" 2>/dev/null
+  [ $keep -eq 1 ] && echo "kept $work" || rm -rf "$work"
+}
+trap cleanup EXIT
+
+python3 "$root/bench/store/gen.py" "$work/data" --hours "$hours" 2>"$work/gen.log"
+cat "$work/gen.log"
+samples=$(grep -o '= [0-9]*' "$work/gen.log" | tr -dc 0-9)
+series=$(grep -o 'gen.py: [0-9]* series' "$work/gen.log" | tr -dc 0-9)
+floor=$(grep -o 'floor [0-9.]*' "$work/gen.log" | cut -d' ' -f2)
+
+cpu_of() { # "user sys" from /usr/bin/time output file -> seconds
+  awk '{print $1 + $2}' "$1"
+}
+
+# ---- pane
+/usr/bin/time -f "%U %S %M" -o "$work/pane.time" "$pane" import --format prometheus "$work/data.prom" --data-dir "$work/pane" >/dev/null
+pane_bytes=$(du -sb "$work/pane/store" | cut -f1)
+"$pane" import --tiers none --format prometheus "$work/data.prom" --data-dir "$work/pane-notiers" >/dev/null
+pane_notiers=$(du -sb "$work/pane-notiers/store" | cut -f1)
+pane_seg=$(cat "$work/pane-notiers/store/chunks/"*.seg | wc -c)
+pane_cpu=$(cpu_of "$work/pane.time")
+pane_rss=$(awk '{print $3}' "$work/pane.time")
+rows=$(python3 "$root/bench/store/sqlite_rows.py" "$work/pane-notiers/store" "$work/rows.db")
+"$sb" read "$work/pane/store" 5 >"$work/pane.read"
+pane_read=$(awk '/read_ms_median/ {print $2}' "$work/pane.read")
+pane_read_n=$(awk '/read_samples/ {print $2}' "$work/pane.read")
+"$sb" live "$work/pane-live" 10000 480 >"$work/pane.live"
+pane_live=$(awk '/^bytes_per_active_series/ {print $2}' "$work/pane.live")
+pane_heap=$(awk '/^heap_bytes_per_active_series/ {print $2}' "$work/pane.live")
+
+# ---- Prometheus (promtool backfill)
+/usr/bin/time -f "%U %S %M" -o "$work/prom.time" promtool tsdb create-blocks-from openmetrics "$work/data.om" "$work/prom" >/dev/null 2>"$work/prom.log" || { cat "$work/prom.log"; exit 1; }
+prom_bytes=$(du -sb "$work/prom" | cut -f1)
+prom_cpu=$(cpu_of "$work/prom.time")
+prom_rss=$(awk '{print $3}' "$work/prom.time")
+
+# ---- VictoriaMetrics
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+victoria-metrics -storageDataPath="$work/vm" -httpListenAddr="127.0.0.1:$port" -retentionPeriod=100y \
+  -search.maxExportSeries=100000 -loggerLevel=ERROR >"$work/vm.log" 2>&1 &
+vmpid=$!
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$vmpid/stat"; }
+hz=$(getconf CLK_TCK)
+t0=$(cpu_ticks)
+curl -sf --data-binary @"$work/data.prom" "http://127.0.0.1:$port/api/v1/import/prometheus"
+curl -sf "http://127.0.0.1:$port/internal/force_flush" >/dev/null
+t1=$(cpu_ticks)
+vm_cpu=$(python3 -c "print(round(($t1 - $t0) / $hz, 2))")
+vm_rss=$(awk '/VmHWM/ {print $2}' "/proc/$vmpid/status")
+vm_reads=()
+for _ in 1 2 3; do
+  s=$(date +%s%N)
+  n=$(curl -sf "http://127.0.0.1:$port/api/v1/export" --data-urlencode 'match[]={__name__!=""}' | python3 -c '
+import sys, json
+print(sum(len(json.loads(l)["values"]) for l in sys.stdin))' )
+  e=$(date +%s%N)
+  vm_reads+=($(( (e - s) / 1000000 )))
+done
+kill -INT "$vmpid"; wait "$vmpid" 2>/dev/null || true; vmpid=
+vm_bytes=$(du -sb "$work/vm" | cut -f1)
+vm_nocache=$(( vm_bytes - $(du -sb "$work/vm/cache" | cut -f1) ))
+vm_read=$(printf '%s\n' "${vm_reads[@]}" | sort -n | sed -n 2p)
+
+bps() { python3 -c "print('%.3f' % ($1 / $samples))"; }
+per_series() { python3 -c "print('%.0f' % ($1 * 1024 / $series))"; }
+echo
+echo "store benchmark: $series series, $samples samples ($hours h at 15 s), one run on a shared 2-core machine"
+printf '%-34s %14s %14s %14s\n' "" pane prometheus victoriametrics
+printf '%-34s %14s %14s %14s\n' "bytes on disk" "$pane_bytes" "$prom_bytes" "$vm_bytes"
+printf '%-34s %14s %14s %14s\n' "bytes/sample (everything)" "$(bps $pane_bytes)" "$(bps $prom_bytes)" "$(bps $vm_bytes)"
+printf '%-34s %14s %14s %14s\n' "bytes/sample (pane without tiers)" "$(bps $pane_notiers)" "" ""
+printf '%-34s %14s %14s %14s\n' "bytes/sample (VM without cache/)" "" "" "$(bps $vm_nocache)"
+printf '%-34s %14s %14s %14s\n' "est. entropy floor (bytes/sample)" "$floor" "$floor" "$floor"
+printf '%-34s %14s %14s %14s\n' "bytes/sample (pane: segments only, no tiers)" "$(bps $pane_seg)" "" ""
+printf '%-34s %14s %14s %14s\n' "ingest CPU seconds" "$pane_cpu" "$prom_cpu" "$vm_cpu"
+printf '%-34s %14s %14s %14s\n' "peak RSS during ingest (KB)" "$pane_rss" "$prom_rss" "$vm_rss"
+printf '%-34s %14s %14s %14s\n' "peak RSS / series (bytes)" "$(per_series $pane_rss)" "$(per_series $prom_rss)" "$(per_series $vm_rss)"
+printf '%-34s %14s %14s %14s\n' "read all samples (ms, median)" "$pane_read" "" "$vm_read"
+echo "pane read returned $pane_read_n samples; VictoriaMetrics' read is /api/v1/export incl. JSON + parsing"
+echo "pane live ingest, 10000 series x 480 scrapes: $pane_live bytes of RSS ($pane_heap bytes of heap) per active series"
+echo "pane segments as SQLite rows instead of files: $rows"

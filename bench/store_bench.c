@@ -1,0 +1,157 @@
+/*
+ * store_bench.c - the store's side of bench/run-store.sh.
+ *
+ *   store_bench read DIR [REPEAT]      select every series over all time,
+ *                                      REPEAT times; prints samples, series
+ *                                      and the median wall ms
+ *   store_bench live DIR SERIES SCRAPES
+ *                                      ingests like a live daemon (one batch per
+ *                                      scrape of SERIES series, 15 s apart) and
+ *                                      prints resident memory per active series
+ *   store_bench bytes DIR              disk bytes, samples and codec choices
+ */
+#include <inttypes.h>
+#include <malloc.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/mem.h"
+#include "store/store.h"
+
+static long status_kb(const char *key)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long v = -1;
+	size_t kl = strlen(key);
+	while (f && fgets(line, sizeof line, f))
+		if (strncmp(line, key, kl) == 0)
+			v = strtol(line + kl + 1, NULL, 10);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static struct pane_store *open_dir(const char *dir, bool fresh)
+{
+	struct pane_store_opts o;
+	pane_store_opts_default(&o);
+	o.dir = dir;
+	o.retention_ms = 0;
+	o.ooo_window_ms = INT64_MAX / 4;
+	o.max_future_ms = 0;
+	o.fsync = PANE_FSYNC_NEVER;
+	(void)fresh;
+	struct pane_err err = {0};
+	struct pane_store *st = pane_store_open(&o, &err);
+	if (!st) {
+		fprintf(stderr, "store_bench: %s\n", err.msg);
+		exit(1);
+	}
+	return st;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int cmd_read(const char *dir, int repeat)
+{
+	struct pane_store *st = open_dir(dir, false);
+	struct pane_reader r = pane_store_reader(st);
+	double ms[64];
+	size_t samples = 0, series = 0;
+	if (repeat > 64)
+		repeat = 64;
+	for (int k = 0; k < repeat; k++) {
+		struct pane_series_set *set = NULL;
+		struct pane_err err = {0};
+		int64_t t0 = pane_mono_ns();
+		if (r.ops->select(r.ctx, NULL, 0, INT64_MIN, INT64_MAX, 0, &set, &err) < 0) {
+			fprintf(stderr, "store_bench: %s\n", err.msg);
+			return 1;
+		}
+		ms[k] = (double)(pane_mono_ns() - t0) / 1e6;
+		samples = 0;
+		series = set->n;
+		for (size_t i = 0; i < set->n; i++)
+			samples += set->series[i].n;
+		set->free(set);
+	}
+	qsort(ms, (size_t)repeat, sizeof *ms, cmp_d);
+	printf("read_series %zu\nread_samples %zu\nread_ms_median %.1f\n", series, samples, ms[repeat / 2]);
+	pane_store_close(st);
+	return 0;
+}
+
+static int cmd_live(const char *dir, int nseries, int scrapes)
+{
+	long before = status_kb("VmRSS:");
+	size_t heap0 = mallinfo2().uordblks;
+	struct pane_store *st = open_dir(dir, true);
+	char (*inst)[16] = pane_xcalloc((size_t)nseries, 16);
+	struct pane_label *lab = pane_xcalloc((size_t)nseries * 2, sizeof *lab);
+	struct pane_labels *ls = pane_xcalloc((size_t)nseries, sizeof *ls);
+	struct pane_sample *b = pane_xcalloc((size_t)nseries, sizeof *b);
+	double *v = pane_xcalloc((size_t)nseries, sizeof *v);
+	for (int s = 0; s < nseries; s++) {
+		snprintf(inst[s], 16, "h%d", s);
+		lab[2 * s] = (struct pane_label){"instance", inst[s]};
+		lab[2 * s + 1] = (struct pane_label){"job", s % 2 ? "node" : "api"};
+		ls[s] = (struct pane_labels){&lab[2 * s], 2, 2, false};
+		v[s] = (double)(s * 1000);
+	}
+	srand(1);
+	int64_t t = 1700006400000;
+	for (int k = 0; k < scrapes; k++, t += 15000) {
+		for (int s = 0; s < nseries; s++) {
+			v[s] += s % 3 ? (double)(rand() % 500) : 0.25 * (rand() % 9);
+			b[s] = (struct pane_sample){s % 4 ? "requests_total" : "cpu_seconds_total", &ls[s], t + rand() % 5, v[s]};
+		}
+		struct pane_err err = {0};
+		if (pane_store_write(st, b, (size_t)nseries, NULL, &err) < 0) {
+			fprintf(stderr, "store_bench: %s\n", err.msg);
+			return 1;
+		}
+	}
+	long after = status_kb("VmRSS:"), peak = status_kb("VmHWM:");
+	size_t heap1 = mallinfo2().uordblks;
+	printf("live_series %d\nlive_scrapes %d\nrss_kb_before %ld\nrss_kb_after %ld\npeak_kb %ld\n"
+	       "bytes_per_active_series %.0f\nheap_bytes_per_active_series %.0f\n",
+	       nseries, scrapes, before, after, peak, (double)(after - before) * 1024.0 / nseries,
+	       (double)(heap1 - heap0) / nseries);
+	pane_store_close(st);
+	free(inst);
+	free(lab);
+	free(ls);
+	free(b);
+	free(v);
+	return 0;
+}
+
+static int cmd_bytes(const char *dir)
+{
+	struct pane_store *st = open_dir(dir, false);
+	struct pane_store_counters c;
+	pane_store_get_counters(st, &c);
+	printf("series %" PRIu64 "\n", c.series);
+	pane_store_close(st);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 3 && strcmp(argv[1], "read") == 0)
+		return cmd_read(argv[2], argc > 3 ? (int)strtol(argv[3], NULL, 10) : 5);
+	if (argc == 5 && strcmp(argv[1], "live") == 0)
+		return cmd_live(argv[2], (int)strtol(argv[3], NULL, 10), (int)strtol(argv[4], NULL, 10));
+	if (argc == 3 && strcmp(argv[1], "bytes") == 0)
+		return cmd_bytes(argv[2]);
+	fprintf(stderr, "usage: store_bench read DIR [REPEAT] | live DIR SERIES SCRAPES | bytes DIR\n");
+	return 2;
+}

@@ -1,0 +1,75 @@
+/*
+ * codec.h - compressed chunks of (timestamp, value) samples.
+ *
+ * A chunk holds up to PANE_CHUNK_MAX samples of one series in timestamp
+ * order. Timestamps are coded as delta-of-delta zigzag varints. Values are
+ * coded by whichever of these is smallest for the chunk (chosen by encoding
+ * each candidate, so the choice is always a measurement on the real data):
+ *   XOR      Gorilla: XOR with the previous value, leading/trailing zero
+ *            windows, bit-packed. Exact for every bit pattern.
+ *   DEC_D1   values are m * 10^-k exactly (common k): varint deltas of m.
+ *   DEC_D2   the same with delta-of-delta (steady counters).
+ *   CONST    all values bit-identical: 8 bytes.
+ * Every codec is bit-exact: NaN payloads (the stale marker), -0.0 and
+ * +-Inf survive (the decimal codecs refuse chunks they cannot round-trip).
+ *
+ * A *segment* is a run of chunks of one series, stored as one blob:
+ * a header byte (raw or zstd) then the chunks, zstd-compressed as a whole
+ * when that is smaller. Byte-aligned varints compress well under zstd,
+ * which is why the decimal codecs usually win on disk.
+ */
+#ifndef PANE_STORE_CODEC_H
+#define PANE_STORE_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+
+#define PANE_CHUNK_MAX 4096
+
+enum pane_chunk_codec { PANE_CODEC_XOR = 0, PANE_CODEC_DEC_D1 = 1, PANE_CODEC_DEC_D2 = 2, PANE_CODEC_CONST = 3 };
+
+/* Appends one chunk (1 <= n <= PANE_CHUNK_MAX, ts ascending or not: any
+ * int64 order is coded exactly) to out. force: -1 picks the smallest codec,
+ * else that codec if it can represent the data (else the smallest).
+ * Returns the codec used, or PANE_ETOOBIG from the buffer / PANE_EINVAL. */
+int pane_chunk_encode(const int64_t *ts, const double *v, size_t n, int force, struct pane_buf *out);
+/* Column chunks: the same format holding only timestamps (values decode as
+ * 0) or only values (timestamps decode as 0). Segments store the two columns
+ * apart so that series scraped together share one timestamp column. */
+int pane_column_encode_ts(const int64_t *ts, size_t n, struct pane_buf *out);
+int pane_column_encode_values(const double *v, size_t n, struct pane_buf *out);
+/* The same with a codec given (as pane_chunk_encode's force): no measuring. */
+int pane_column_encode_values_as(const double *v, size_t n, int force, struct pane_buf *out);
+/* Decodes the chunk at p (len bytes available): *n samples into ts/v
+ * (capacity cap >= PANE_CHUNK_MAX is always enough), *used bytes consumed.
+ * 0 or PANE_ECORRUPT-like PANE_EINVAL for malformed input (never reads
+ * past len). */
+int pane_chunk_decode(const uint8_t *p, size_t len, int64_t *ts, double *v, size_t cap, size_t *n,
+		      size_t *used);
+
+/* Segment: wraps concatenated chunks (raw) into a blob, zstd when it pays.
+ * level: zstd level. */
+int pane_segment_pack(const void *raw, size_t len, int level, struct pane_buf *out);
+/* Unwraps a blob into raw chunks (bounded by max_raw). 0 or PANE_EINVAL. */
+int pane_segment_unpack(const void *blob, size_t len, size_t max_raw, struct pane_buf *out);
+/* The same with a reusable decompression context (readers that unpack many
+ * segments: creating a zstd context per call dominates otherwise). */
+struct pane_unpacker;
+struct pane_unpacker *pane_unpacker_new(void);
+void pane_unpacker_free(struct pane_unpacker *u);
+int pane_segment_unpack_with(struct pane_unpacker *u, const void *blob, size_t len, size_t max_raw,
+			     struct pane_buf *out);
+
+/* Varints (exposed for the WAL). put returns bytes written (<= 10). get
+ * returns bytes read or 0 on malformed/short input. */
+size_t pane_uvarint_put(uint8_t *p, uint64_t v);
+size_t pane_uvarint_get(const uint8_t *p, size_t len, uint64_t *v);
+static inline uint64_t pane_zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
+static inline int64_t pane_unzigzag(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
+
+/* CRC-32C (Castagnoli), software. */
+uint32_t pane_crc32c(uint32_t crc, const void *data, size_t len);
+
+#endif

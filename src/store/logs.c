@@ -1,0 +1,506 @@
+/*
+ * logs.c - log lines and events in SQLite (logs.db), see store.h.
+ *
+ * Idea: logs are rows with the standard labels (provider, service,
+ * environment, instance) as indexed columns and the full label set as a
+ * JSON object; an external-content FTS5 table with the trigram tokenizer
+ * indexes the message, so any substring of three or more characters is an
+ * index lookup (shorter ones fall back to LIKE). Pages are newest first
+ * with a (ts, id) cursor, so paging is stable while new lines arrive.
+ * Events are a plain table keyed for idempotent re-import (dedup_key).
+ *
+ * Invariants:
+ *   (1) All SQL is parameterised; label names are validated and passed as
+ *       bound JSON paths.
+ *   (2) Only valid JSON objects are stored as fields/body; anything else is
+ *       kept as {"_raw": "..."} so output is always valid JSON.
+ *   (3) One connection, serialised by db->mu.
+ */
+#include "store/logs.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "base/mem.h"
+
+#define MESSAGE_MAX (1u << 20)
+#define TEXT_MAX 1024
+
+struct pane_logdb {
+	sqlite3 *db;
+	pthread_mutex_t mu;
+};
+
+static const char schema[] =
+	"PRAGMA journal_mode=WAL;"
+	"PRAGMA synchronous=NORMAL;"
+	"CREATE TABLE IF NOT EXISTS logs(id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, severity INTEGER NOT NULL,"
+	" provider TEXT, service TEXT, environment TEXT, instance TEXT, labels TEXT NOT NULL,"
+	" message TEXT NOT NULL, fields TEXT);"
+	"CREATE INDEX IF NOT EXISTS logs_ts ON logs(ts);"
+	"CREATE INDEX IF NOT EXISTS logs_service ON logs(service, ts);"
+	"CREATE VIRTUAL TABLE IF NOT EXISTS logs_fts USING fts5(message, content='logs', content_rowid='id',"
+	" tokenize='trigram');"
+	"CREATE TRIGGER IF NOT EXISTS logs_ai AFTER INSERT ON logs BEGIN"
+	" INSERT INTO logs_fts(rowid, message) VALUES (new.id, new.message); END;"
+	"CREATE TRIGGER IF NOT EXISTS logs_ad AFTER DELETE ON logs BEGIN"
+	" INSERT INTO logs_fts(logs_fts, rowid, message) VALUES ('delete', old.id, old.message); END;"
+	"CREATE TABLE IF NOT EXISTS events(id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, kind TEXT NOT NULL,"
+	" labels TEXT NOT NULL, title TEXT NOT NULL, url TEXT, body TEXT, dedup_key TEXT);"
+	"CREATE INDEX IF NOT EXISTS events_ts ON events(ts);"
+	"CREATE INDEX IF NOT EXISTS events_kind ON events(kind, ts);"
+	"CREATE UNIQUE INDEX IF NOT EXISTS events_dedup ON events(kind, dedup_key, ts) WHERE dedup_key IS NOT NULL;";
+
+static int fail(struct pane_logdb *db, struct pane_err *err, const char *what)
+{
+	return pane_err_set(err, PANE_EIO, "logs: %s: %s", what, sqlite3_errmsg(db->db));
+}
+
+struct pane_logdb *pane_logdb_open(const char *path, struct pane_err *err)
+{
+	struct pane_logdb *db = pane_xcalloc(1, sizeof *db);
+	pthread_mutex_init(&db->mu, NULL);
+	char *msg = NULL;
+	if (sqlite3_open_v2(path, &db->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		pane_err_set(err, PANE_EIO, "cannot open %s: %s", path, db->db ? sqlite3_errmsg(db->db) : "?");
+		goto fail;
+	}
+	sqlite3_busy_timeout(db->db, 5000);
+	if (sqlite3_exec(db->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
+		pane_err_set(err, PANE_EIO, "cannot set up %s: %s", path, msg ? msg : "?");
+		pane_err_detail(err, "pane needs SQLite with FTS5 and the trigram tokenizer (3.34 or newer)");
+		sqlite3_free(msg);
+		goto fail;
+	}
+	return db;
+fail:
+	pane_logdb_close(db);
+	return NULL;
+}
+
+void pane_logdb_close(struct pane_logdb *db)
+{
+	if (!db)
+		return;
+	if (db->db) {
+		sqlite3_exec(db->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+		sqlite3_close(db->db);
+	}
+	pthread_mutex_destroy(&db->mu);
+	free(db);
+}
+
+static void labels_json(struct pane_buf *b, const struct pane_labels *ls)
+{
+	pane_buf_reset(b);
+	pane_buf_addc(b, '{');
+	for (size_t i = 0; ls && i < ls->n; i++) {
+		if (i)
+			pane_buf_addc(b, ',');
+		pane_buf_add_json_str(b, ls->v[i].name, strlen(ls->v[i].name));
+		pane_buf_addc(b, ':');
+		pane_buf_add_json_str(b, ls->v[i].value, strlen(ls->v[i].value));
+	}
+	pane_buf_addc(b, '}');
+}
+
+static void bind_text_or_null(sqlite3_stmt *q, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(q, i, s, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(q, i);
+}
+
+int pane_logdb_write_logs(struct pane_logdb *db, const struct pane_log_record *l, size_t n, struct pane_err *err)
+{
+	for (size_t i = 0; i < n; i++)
+		if (l[i].message_len > MESSAGE_MAX)
+			return pane_err_set(err, PANE_ETOOBIG, "log message of %zu bytes is over the %u-byte limit",
+					    l[i].message_len, MESSAGE_MAX);
+	static const char sql[] =
+		"INSERT INTO logs(ts, severity, provider, service, environment, instance, labels, message, fields) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, CASE WHEN ?9 IS NULL THEN NULL "
+		"WHEN json_valid(?9) AND json_type(?9) = 'object' THEN ?9 ELSE json_object('_raw', ?9) END)";
+	struct pane_buf lj;
+	pane_buf_init(&lj, PANE_BUF_NOLIMIT);
+	sqlite3_stmt *q = NULL;
+	int rc = 0;
+	pthread_mutex_lock(&db->mu);
+	if (sqlite3_exec(db->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db->db, sql, -1, &q, NULL) != SQLITE_OK) {
+		rc = fail(db, err, "insert");
+		goto out;
+	}
+	for (size_t i = 0; i < n && !rc; i++) {
+		labels_json(&lj, l[i].labels);
+		sqlite3_reset(q);
+		sqlite3_bind_int64(q, 1, l[i].ts_ms);
+		sqlite3_bind_int(q, 2, (int)l[i].severity);
+		const struct pane_labels *ls = l[i].labels;
+		bind_text_or_null(q, 3, ls ? pane_labels_get(ls, PANE_LABEL_PROVIDER) : NULL);
+		bind_text_or_null(q, 4, ls ? pane_labels_get(ls, PANE_LABEL_SERVICE) : NULL);
+		bind_text_or_null(q, 5, ls ? pane_labels_get(ls, PANE_LABEL_ENVIRONMENT) : NULL);
+		bind_text_or_null(q, 6, ls ? pane_labels_get(ls, PANE_LABEL_INSTANCE) : NULL);
+		sqlite3_bind_text(q, 7, lj.data, (int)lj.len, SQLITE_TRANSIENT);
+		sqlite3_bind_text(q, 8, l[i].message ? l[i].message : "", (int)l[i].message_len, SQLITE_STATIC);
+		bind_text_or_null(q, 9, l[i].fields_json);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			rc = fail(db, err, "insert");
+	}
+	if (!rc && sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		rc = fail(db, err, "commit");
+out:
+	if (rc)
+		sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_finalize(q);
+	pthread_mutex_unlock(&db->mu);
+	pane_buf_release(&lj);
+	return rc;
+}
+
+int pane_logdb_write_events(struct pane_logdb *db, const struct pane_event *e, size_t n, struct pane_err *err)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!e[i].kind || !*e[i].kind)
+			return pane_err_set(err, PANE_EINVAL, "event without a kind");
+	static const char sql[] =
+		"INSERT OR IGNORE INTO events(ts, kind, labels, title, url, body, dedup_key) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, CASE WHEN ?6 IS NULL THEN NULL "
+		"WHEN json_valid(?6) AND json_type(?6) = 'object' THEN ?6 ELSE json_object('_raw', ?6) END, ?7)";
+	struct pane_buf lj;
+	pane_buf_init(&lj, PANE_BUF_NOLIMIT);
+	sqlite3_stmt *q = NULL;
+	int rc = 0;
+	pthread_mutex_lock(&db->mu);
+	if (sqlite3_exec(db->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db->db, sql, -1, &q, NULL) != SQLITE_OK) {
+		rc = fail(db, err, "insert event");
+		goto out;
+	}
+	for (size_t i = 0; i < n && !rc; i++) {
+		labels_json(&lj, e[i].labels);
+		sqlite3_reset(q);
+		sqlite3_bind_int64(q, 1, e[i].ts_ms);
+		sqlite3_bind_text(q, 2, e[i].kind, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 3, lj.data, (int)lj.len, SQLITE_TRANSIENT);
+		sqlite3_bind_text(q, 4, e[i].title ? e[i].title : "", -1, SQLITE_STATIC);
+		bind_text_or_null(q, 5, e[i].url);
+		bind_text_or_null(q, 6, e[i].body_json);
+		bind_text_or_null(q, 7, e[i].dedup_key);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			rc = fail(db, err, "insert event");
+	}
+	if (!rc && sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		rc = fail(db, err, "commit");
+out:
+	if (rc)
+		sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_finalize(q);
+	pthread_mutex_unlock(&db->mu);
+	pane_buf_release(&lj);
+	return rc;
+}
+
+/* ---------- queries ---------- */
+
+/* Bind values collected while building SQL. */
+struct args {
+	const char *s[80];
+	int64_t i[80];
+	bool is_int[80];
+	int n;
+};
+
+static int add_s(struct args *a, const char *s)
+{
+	a->s[a->n] = s;
+	a->is_int[a->n] = false;
+	return ++a->n;
+}
+
+static int add_i(struct args *a, int64_t v)
+{
+	a->i[a->n] = v;
+	a->is_int[a->n] = true;
+	return ++a->n;
+}
+
+static int label_filters(struct pane_buf *sql, struct args *a, const struct pane_label *l, size_t n, char paths[][300],
+			 struct pane_err *err)
+{
+	if (n > 32)
+		return pane_err_set(err, PANE_EINVAL, "too many label filters (%zu, at most 32)", n);
+	for (size_t i = 0; i < n; i++) {
+		if (!l[i].name || !pane_label_name_valid(l[i].name, strlen(l[i].name)) || strlen(l[i].name) > 256)
+			return pane_err_set(err, PANE_EINVAL, "bad label name in a filter");
+		snprintf(paths[i], 300, "$.\"%s\"", l[i].name);
+		int pi = add_s(a, paths[i]);
+		int vi = add_s(a, l[i].value ? l[i].value : "");
+		pane_buf_addf(sql, " AND json_extract(labels, ?%d) IS ?%d", pi, vi);
+	}
+	return 0;
+}
+
+static void bind_args(sqlite3_stmt *q, const struct args *a)
+{
+	for (int i = 0; i < a->n; i++) {
+		if (a->is_int[i])
+			sqlite3_bind_int64(q, i + 1, a->i[i]);
+		else
+			sqlite3_bind_text(q, i + 1, a->s[i], -1, SQLITE_STATIC);
+	}
+}
+
+/* Escapes LIKE wildcards with a backslash and wraps in %...%. */
+static char *like_pattern(const char *t)
+{
+	size_t n = strlen(t);
+	char *p = pane_xmalloc(2 * n + 3), *o = p;
+	*o++ = '%';
+	for (size_t i = 0; i < n; i++) {
+		if (t[i] == '%' || t[i] == '_' || t[i] == '\\')
+			*o++ = '\\';
+		*o++ = t[i];
+	}
+	*o++ = '%';
+	*o = '\0';
+	return p;
+}
+
+/* An FTS5 string literal: "..." with quotes doubled. */
+static char *fts_phrase(const char *t)
+{
+	size_t n = strlen(t);
+	char *p = pane_xmalloc(2 * n + 3), *o = p;
+	*o++ = '"';
+	for (size_t i = 0; i < n; i++) {
+		if (t[i] == '"')
+			*o++ = '"';
+		*o++ = t[i];
+	}
+	*o++ = '"';
+	*o = '\0';
+	return p;
+}
+
+static void json_or_null(struct pane_buf *b, sqlite3_stmt *q, int col)
+{
+	const char *s = (const char *)sqlite3_column_text(q, col);
+	pane_buf_adds(b, s ? s : "null");
+}
+
+int pane_logdb_search(struct pane_logdb *db, const struct pane_log_query *q, struct pane_buf *out,
+		      struct pane_err *err)
+{
+	size_t limit = q->limit ? q->limit : 100;
+	if (limit > 1000)
+		return pane_err_set(err, PANE_EINVAL, "limit %zu is over 1000", limit);
+	int64_t cts = 0, cid = 0;
+	bool has_cursor = q->cursor && *q->cursor;
+	if (has_cursor) {
+		char *end;
+		cts = strtoll(q->cursor, &end, 10);
+		if (*end != ':' || (cid = strtoll(end + 1, &end, 10), *end != '\0')) {
+			pane_err_set(err, PANE_EINVAL, "bad cursor '%s'", q->cursor);
+			pane_err_detail(err, "pass the \"next\" value of the previous page unchanged");
+			return PANE_EINVAL;
+		}
+	}
+	if (q->text && strlen(q->text) > TEXT_MAX)
+		return pane_err_set(err, PANE_EINVAL, "search text is over %d bytes", TEXT_MAX);
+	struct pane_buf sql;
+	pane_buf_init(&sql, PANE_BUF_NOLIMIT);
+	struct args a = {.n = 0};
+	char paths[32][300];
+	char *pat = NULL;
+	pane_buf_adds(&sql, "SELECT id, ts, severity, labels, message, fields FROM logs WHERE 1");
+	int rc = label_filters(&sql, &a, q->labels, q->n_labels, paths, err);
+	if (rc < 0)
+		goto out;
+	if (q->mint || q->maxt) {
+		pane_buf_addf(&sql, " AND ts >= ?%d", add_i(&a, q->mint));
+		pane_buf_addf(&sql, " AND ts <= ?%d", add_i(&a, q->maxt));
+	}
+	if (q->min_severity > PANE_SEV_UNKNOWN)
+		pane_buf_addf(&sql, " AND severity >= ?%d", add_i(&a, q->min_severity));
+	if (has_cursor) {
+		int ti = add_i(&a, cts), ii = add_i(&a, cid);
+		pane_buf_addf(&sql, " AND (ts < ?%d OR (ts = ?%d AND id < ?%d))", ti, ti, ii);
+	}
+	if (q->text && *q->text) {
+		if (strlen(q->text) >= 3) {
+			pat = fts_phrase(q->text);
+			pane_buf_addf(&sql, " AND id IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH ?%d)", add_s(&a, pat));
+		} else {
+			pat = like_pattern(q->text);
+			pane_buf_addf(&sql, " AND message LIKE ?%d ESCAPE '\\'", add_s(&a, pat));
+		}
+	}
+	pane_buf_addf(&sql, " ORDER BY ts DESC, id DESC LIMIT ?%d", add_i(&a, (int64_t)limit + 1));
+	sqlite3_stmt *st = NULL;
+	pthread_mutex_lock(&db->mu);
+	if (sqlite3_prepare_v2(db->db, sql.data, -1, &st, NULL) != SQLITE_OK) {
+		rc = fail(db, err, "search");
+		pthread_mutex_unlock(&db->mu);
+		goto out;
+	}
+	bind_args(st, &a);
+	pane_buf_adds(out, "{\"logs\":[");
+	size_t n = 0;
+	int64_t last_ts = 0, last_id = 0;
+	bool more = false;
+	int s;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == limit) {
+			more = true;
+			break;
+		}
+		last_id = sqlite3_column_int64(st, 0);
+		last_ts = sqlite3_column_int64(st, 1);
+		const char *msg = (const char *)sqlite3_column_text(st, 4);
+		pane_buf_addf(out, "%s{\"ts\":%" PRId64 ",\"severity\":\"%s\",\"labels\":", n ? "," : "", last_ts,
+			      pane_log_severity_name((enum pane_log_severity)sqlite3_column_int(st, 2)));
+		json_or_null(out, st, 3);
+		pane_buf_adds(out, ",\"message\":");
+		pane_buf_add_json_str(out, msg ? msg : "", (size_t)sqlite3_column_bytes(st, 4));
+		pane_buf_adds(out, ",\"fields\":");
+		json_or_null(out, st, 5);
+		pane_buf_addc(out, '}');
+		n++;
+	}
+	if (s != SQLITE_ROW && s != SQLITE_DONE)
+		rc = fail(db, err, "search");
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&db->mu);
+	if (more)
+		pane_buf_addf(out, "],\"next\":\"%" PRId64 ":%" PRId64 "\"}", last_ts, last_id);
+	else
+		pane_buf_adds(out, "],\"next\":null}");
+out:
+	free(pat);
+	pane_buf_release(&sql);
+	return rc;
+}
+
+int pane_logdb_events(struct pane_logdb *db, const struct pane_event_query *q, struct pane_buf *out,
+		      struct pane_err *err)
+{
+	size_t limit = q->limit ? q->limit : 100;
+	if (limit > 1000)
+		return pane_err_set(err, PANE_EINVAL, "limit %zu is over 1000", limit);
+	struct pane_buf sql;
+	pane_buf_init(&sql, PANE_BUF_NOLIMIT);
+	struct args a = {.n = 0};
+	char paths[32][300];
+	pane_buf_adds(&sql, "SELECT ts, kind, labels, title, url, body FROM events WHERE 1");
+	int rc = label_filters(&sql, &a, q->labels, q->n_labels, paths, err);
+	if (rc < 0)
+		goto out;
+	if (q->kind && *q->kind)
+		pane_buf_addf(&sql, " AND kind = ?%d", add_s(&a, q->kind));
+	if (q->mint || q->maxt) {
+		pane_buf_addf(&sql, " AND ts >= ?%d", add_i(&a, q->mint));
+		pane_buf_addf(&sql, " AND ts <= ?%d", add_i(&a, q->maxt));
+	}
+	pane_buf_addf(&sql, " ORDER BY ts DESC, id DESC LIMIT ?%d", add_i(&a, (int64_t)limit));
+	sqlite3_stmt *st = NULL;
+	pthread_mutex_lock(&db->mu);
+	if (sqlite3_prepare_v2(db->db, sql.data, -1, &st, NULL) != SQLITE_OK) {
+		rc = fail(db, err, "events");
+		pthread_mutex_unlock(&db->mu);
+		goto out;
+	}
+	bind_args(st, &a);
+	pane_buf_adds(out, "{\"events\":[");
+	size_t n = 0;
+	int s;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *kind = (const char *)sqlite3_column_text(st, 1);
+		const char *title = (const char *)sqlite3_column_text(st, 3);
+		const char *url = (const char *)sqlite3_column_text(st, 4);
+		pane_buf_addf(out, "%s{\"ts\":%" PRId64 ",\"kind\":", n++ ? "," : "", (int64_t)sqlite3_column_int64(st, 0));
+		pane_buf_add_json_str(out, kind ? kind : "", kind ? strlen(kind) : 0);
+		pane_buf_adds(out, ",\"labels\":");
+		json_or_null(out, st, 2);
+		pane_buf_adds(out, ",\"title\":");
+		pane_buf_add_json_str(out, title ? title : "", title ? strlen(title) : 0);
+		pane_buf_adds(out, ",\"url\":");
+		if (url)
+			pane_buf_add_json_str(out, url, strlen(url));
+		else
+			pane_buf_adds(out, "null");
+		pane_buf_adds(out, ",\"body\":");
+		json_or_null(out, st, 5);
+		pane_buf_addc(out, '}');
+	}
+	if (s != SQLITE_DONE)
+		rc = fail(db, err, "events");
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&db->mu);
+	pane_buf_adds(out, "]}");
+out:
+	pane_buf_release(&sql);
+	return rc;
+}
+
+static int64_t used_bytes(struct pane_logdb *db)
+{
+	sqlite3_stmt *q = NULL;
+	int64_t v = 0;
+	if (sqlite3_prepare_v2(db->db,
+			       "SELECT (page_count - freelist_count) * page_size FROM pragma_page_count, "
+			       "pragma_freelist_count, pragma_page_size",
+			       -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW)
+		v = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return v;
+}
+
+/* Deletes in bounded batches so no single statement holds the lock long. */
+static int delete_batches(struct pane_logdb *db, const char *sql, int64_t arg, struct pane_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	if (sqlite3_prepare_v2(db->db, sql, -1, &q, NULL) != SQLITE_OK)
+		return fail(db, err, "retention");
+	int rc = 0;
+	for (int round = 0; round < 1000; round++) {
+		sqlite3_reset(q);
+		sqlite3_bind_int64(q, 1, arg);
+		if (sqlite3_step(q) != SQLITE_DONE) {
+			rc = fail(db, err, "retention");
+			break;
+		}
+		if (sqlite3_changes(db->db) == 0)
+			break;
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+int pane_logdb_retain(struct pane_logdb *db, int64_t cutoff_ms, int64_t max_bytes, struct pane_err *err)
+{
+	int rc = 0;
+	pthread_mutex_lock(&db->mu);
+	if (cutoff_ms > INT64_MIN) {
+		rc = delete_batches(db, "DELETE FROM logs WHERE id IN (SELECT id FROM logs WHERE ts < ?1 LIMIT 5000)",
+				    cutoff_ms, err);
+		if (!rc)
+			rc = delete_batches(db,
+					    "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE ts < ?1 LIMIT 5000)",
+					    cutoff_ms, err);
+	}
+	for (int round = 0; !rc && max_bytes > 0 && round < 100 && used_bytes(db) > max_bytes; round++)
+		rc = delete_batches(db,
+				    "DELETE FROM logs WHERE id IN (SELECT id FROM logs ORDER BY ts LIMIT 5000) AND ?1 = ?1",
+				    0, err);
+	pthread_mutex_unlock(&db->mu);
+	return rc;
+}

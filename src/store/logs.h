@@ -1,0 +1,27 @@
+/*
+ * logs.h - the store's logs and events database (internal to src/store).
+ */
+#ifndef PANE_STORE_LOGS_H
+#define PANE_STORE_LOGS_H
+
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+#include "pipeline/record.h"
+#include "store/store.h"
+
+struct pane_logdb;
+
+struct pane_logdb *pane_logdb_open(const char *path, struct pane_err *err);
+void pane_logdb_close(struct pane_logdb *db);
+int pane_logdb_write_logs(struct pane_logdb *db, const struct pane_log_record *l, size_t n, struct pane_err *err);
+int pane_logdb_write_events(struct pane_logdb *db, const struct pane_event *e, size_t n, struct pane_err *err);
+int pane_logdb_search(struct pane_logdb *db, const struct pane_log_query *q, struct pane_buf *out,
+		      struct pane_err *err);
+int pane_logdb_events(struct pane_logdb *db, const struct pane_event_query *q, struct pane_buf *out,
+		      struct pane_err *err);
+/* Drops logs/events older than cutoff_ms, then oldest first past max_bytes (0 = none). */
+int pane_logdb_retain(struct pane_logdb *db, int64_t cutoff_ms, int64_t max_bytes, struct pane_err *err);
+
+#endif

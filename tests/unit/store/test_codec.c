@@ -1,0 +1,285 @@
+/* test_codec.c - chunks round-trip every bit pattern exactly; malformed input is refused. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "pipeline/record.h"
+#include "store/codec.h"
+
+static uint64_t bits(double d)
+{
+	uint64_t u;
+	memcpy(&u, &d, 8);
+	return u;
+}
+
+static double from_bits(uint64_t u)
+{
+	double d;
+	memcpy(&d, &u, 8);
+	return d;
+}
+
+/* Encodes with the given codec, decodes, compares bit for bit; returns the codec used. */
+static int roundtrip(const int64_t *ts, const double *v, size_t n, int force)
+{
+	struct pane_buf b;
+	pane_buf_init(&b, PANE_BUF_NOLIMIT);
+	pane_buf_addc(&b, 'x'); /* chunks are appended, not written at offset 0 */
+	int codec = pane_chunk_encode(ts, v, n, force, &b);
+	assert_true(codec >= 0);
+	int64_t *ts2 = calloc(PANE_CHUNK_MAX, sizeof *ts2);
+	double *v2 = calloc(PANE_CHUNK_MAX, sizeof *v2);
+	size_t n2 = 0, used = 0;
+	assert_int_equal(pane_chunk_decode((const uint8_t *)b.data + 1, b.len - 1, ts2, v2, PANE_CHUNK_MAX, &n2, &used), 0);
+	assert_int_equal(n2, n);
+	assert_int_equal(used, b.len - 1);
+	for (size_t i = 0; i < n; i++) {
+		assert_true(ts2[i] == ts[i]);
+		assert_true(bits(v2[i]) == bits(v[i]));
+	}
+	/* every strict prefix is refused or decodes differently, never read past the end */
+	for (size_t cut = 0; cut < b.len - 1; cut += 1 + (b.len / 64)) {
+		uint8_t *copy = malloc(cut ? cut : 1);
+		memcpy(copy, b.data + 1, cut);
+		size_t n3 = 0, u3 = 0;
+		int rc = pane_chunk_decode(copy, cut, ts2, v2, PANE_CHUNK_MAX, &n3, &u3);
+		assert_true(rc == PANE_EINVAL || u3 <= cut);
+		free(copy);
+	}
+	free(ts2);
+	free(v2);
+	pane_buf_release(&b);
+	return codec;
+}
+
+static void edge_values_all_codecs(void **state)
+{
+	(void)state;
+	double v[] = {0.0, -0.0, NAN, INFINITY, -INFINITY, pane_stale_nan(), from_bits(0x7ff8dead0000beefull),
+		      1.8446744073709552e19, 9007199254740993.0, -1e308, 5e-324, 1.5, 0.1, 42.0, -123.456};
+	size_t n = sizeof v / sizeof v[0];
+	int64_t ts[sizeof v / sizeof v[0]];
+	for (size_t i = 0; i < n; i++)
+		ts[i] = 1700000000000 + (int64_t)i * 15000;
+	assert_int_equal(roundtrip(ts, v, n, PANE_CODEC_XOR), PANE_CODEC_XOR);
+	/* decimal codecs cannot hold NaN/Inf/-0: the encoder falls back, still exact */
+	assert_int_equal(roundtrip(ts, v, n, PANE_CODEC_DEC_D1), PANE_CODEC_XOR);
+	assert_int_equal(roundtrip(ts, v, n, -1), PANE_CODEC_XOR);
+	/* the stale marker keeps its exact payload */
+	double st[3] = {1.0, pane_stale_nan(), 2.0};
+	int64_t t3[3] = {1, 2, 3};
+	roundtrip(t3, st, 3, -1);
+	assert_true(bits(st[1]) == PANE_STALE_NAN_BITS);
+	/* -0.0 alone is constant, and stays -0.0 */
+	double nz[2] = {-0.0, -0.0};
+	assert_int_equal(roundtrip(t3, nz, 2, -1), PANE_CODEC_CONST);
+}
+
+static void decimals_pick_decimal_codec(void **state)
+{
+	(void)state;
+	enum { N = 720 };
+	int64_t ts[N];
+	double counter[N], gauge[N], cpu[N];
+	uint64_t c = 123456789012ull;
+	srand(7);
+	for (int i = 0; i < N; i++) {
+		ts[i] = 1700000000000 + (int64_t)i * 15000 + (rand() % 3) - 1; /* jitter */
+		c += 1000 + (uint64_t)(rand() % 50);
+		counter[i] = (double)c;
+		gauge[i] = (double)(rand() % 100000) / 100.0;   /* two decimals */
+		cpu[i] = (double)(rand() % 1000000) / 1000.0;
+	}
+	int k1 = roundtrip(ts, counter, N, -1);
+	assert_true(k1 == PANE_CODEC_DEC_D1 || k1 == PANE_CODEC_DEC_D2);
+	int k2 = roundtrip(ts, gauge, N, -1);
+	assert_true(k2 == PANE_CODEC_DEC_D1 || k2 == PANE_CODEC_DEC_D2);
+	roundtrip(ts, cpu, N, -1);
+	for (int c2 = 0; c2 <= PANE_CODEC_DEC_D2; c2++) {
+		assert_int_equal(roundtrip(ts, gauge, N, c2), c2);
+		assert_int_equal(roundtrip(ts, counter, N, c2), c2);
+	}
+	/* a few stale markers, -0.0 and Inf ride along as exceptions in a decimal chunk */
+	double withstale[N];
+	memcpy(withstale, gauge, sizeof gauge);
+	withstale[0] = pane_stale_nan();
+	withstale[100] = -0.0;
+	withstale[101] = INFINITY;
+	withstale[N - 1] = pane_stale_nan();
+	int k3 = roundtrip(ts, withstale, N, -1);
+	assert_true(k3 == PANE_CODEC_DEC_D1 || k3 == PANE_CODEC_DEC_D2);
+	assert_int_equal(roundtrip(ts, withstale, N, PANE_CODEC_DEC_D2), PANE_CODEC_DEC_D2);
+	/* random floats: XOR */
+	double rnd[N];
+	for (int i = 0; i < N; i++)
+		rnd[i] = (double)rand() / 3.0 + (double)rand() * 1e-9;
+	assert_int_equal(roundtrip(ts, rnd, N, -1), PANE_CODEC_XOR);
+}
+
+static void timestamps_irregular_and_extreme(void **state)
+{
+	(void)state;
+	int64_t ts[] = {INT64_MIN, -1, 0, 1, 1000, 999, INT64_MAX, INT64_MIN + 1, 1700000000000, 1700000000001,
+			1700000086400, 1700000086400, 5};
+	double v[13];
+	for (int i = 0; i < 13; i++)
+		v[i] = i;
+	roundtrip(ts, v, 13, -1);
+	roundtrip(ts, v, 13, PANE_CODEC_XOR);
+	int64_t one = 42;
+	double ov = -3.25;
+	roundtrip(&one, &ov, 1, -1);
+	/* a full chunk */
+	int64_t *big = malloc(PANE_CHUNK_MAX * sizeof *big);
+	double *bv = malloc(PANE_CHUNK_MAX * sizeof *bv);
+	for (int i = 0; i < PANE_CHUNK_MAX; i++) {
+		big[i] = (int64_t)i * i * 7;
+		bv[i] = i % 17 == 0 ? NAN : sqrt(i);
+	}
+	roundtrip(big, bv, PANE_CHUNK_MAX, -1);
+	struct pane_buf b;
+	pane_buf_init(&b, PANE_BUF_NOLIMIT);
+	assert_int_equal(pane_chunk_encode(big, bv, 0, -1, &b), PANE_EINVAL);
+	assert_int_equal(pane_chunk_encode(big, bv, PANE_CHUNK_MAX + 1, -1, &b), PANE_EINVAL);
+	pane_buf_release(&b);
+	free(big);
+	free(bv);
+}
+
+static void columns_roundtrip(void **state)
+{
+	(void)state;
+	enum { N = 1440 };
+	int64_t ts[N], ts2[PANE_CHUNK_MAX];
+	double v[N], v2[PANE_CHUNK_MAX];
+	for (int i = 0; i < N; i++) {
+		ts[i] = 1700000000000 + i * 15000LL + (i * 7919 % 9) - 4; /* jitter: grid coding */
+		v[i] = i % 300 == 0 ? pane_stale_nan() : (double)(i * 3 % 1000) / 100.0;
+	}
+	struct pane_buf b;
+	pane_buf_init(&b, PANE_BUF_NOLIMIT);
+	assert_true(pane_column_encode_ts(ts, N, &b) >= 0);
+	size_t n, used;
+	assert_int_equal(pane_chunk_decode((const uint8_t *)b.data, b.len, ts2, v2, PANE_CHUNK_MAX, &n, &used), 0);
+	assert_int_equal(n, N);
+	assert_int_equal(used, b.len);
+	assert_memory_equal(ts, ts2, sizeof ts);
+	assert_true(v2[5] == 0.0); /* no values in a timestamp column */
+	pane_buf_reset(&b);
+	int codec = pane_column_encode_values(v, N, &b);
+	assert_true(codec == PANE_CODEC_DEC_D1 || codec == PANE_CODEC_DEC_D2);
+	assert_int_equal(pane_chunk_decode((const uint8_t *)b.data, b.len, ts2, v2, PANE_CHUNK_MAX, &n, &used), 0);
+	assert_int_equal(n, N);
+	assert_memory_equal(v, v2, sizeof v);
+	assert_true(ts2[7] == 0);
+	/* a tag claiming neither column is refused */
+	uint8_t bad[] = {2, 0xC0, 0x01, 0};
+	assert_int_equal(pane_chunk_decode(bad, sizeof bad, ts2, v2, PANE_CHUNK_MAX, &n, &used), PANE_EINVAL);
+	/* a reusable unpacker gives the same bytes */
+	struct pane_buf packed, back;
+	pane_buf_init(&packed, PANE_BUF_NOLIMIT);
+	pane_buf_init(&back, PANE_BUF_NOLIMIT);
+	assert_int_equal(pane_segment_pack(b.data, b.len, 9, &packed), 0);
+	struct pane_unpacker *u = pane_unpacker_new();
+	for (int k = 0; k < 3; k++) {
+		pane_buf_reset(&back);
+		assert_int_equal(pane_segment_unpack_with(u, packed.data, packed.len, 1 << 20, &back), 0);
+		assert_int_equal(back.len, b.len);
+		assert_memory_equal(back.data, b.data, b.len);
+	}
+	pane_unpacker_free(u);
+	pane_buf_release(&packed);
+	pane_buf_release(&back);
+	pane_buf_release(&b);
+}
+
+static void garbage_is_refused(void **state)
+{
+	(void)state;
+	int64_t ts[PANE_CHUNK_MAX];
+	double v[PANE_CHUNK_MAX];
+	uint8_t junk[256];
+	srand(11);
+	for (int round = 0; round < 2000; round++) {
+		size_t len = (size_t)(rand() % 256);
+		for (size_t i = 0; i < len; i++)
+			junk[i] = (uint8_t)rand();
+		size_t n = 0, used = 0;
+		int rc = pane_chunk_decode(junk, len, ts, v, PANE_CHUNK_MAX, &n, &used);
+		assert_true(rc == 0 || rc == PANE_EINVAL);
+		if (rc == 0)
+			assert_true(used <= len && n >= 1);
+	}
+	size_t n, used;
+	assert_int_equal(pane_chunk_decode(junk, 0, ts, v, PANE_CHUNK_MAX, &n, &used), PANE_EINVAL);
+}
+
+static void segments_pack_and_refuse_bad(void **state)
+{
+	(void)state;
+	struct pane_buf raw, blob, back;
+	pane_buf_init(&raw, PANE_BUF_NOLIMIT);
+	pane_buf_init(&blob, PANE_BUF_NOLIMIT);
+	pane_buf_init(&back, PANE_BUF_NOLIMIT);
+	for (int i = 0; i < 4000; i++)
+		pane_buf_addc(&raw, (char)(i % 7));
+	assert_int_equal(pane_segment_pack(raw.data, raw.len, 3, &blob), 0);
+	assert_true(blob.len < raw.len / 4); /* repetitive data is compressed */
+	assert_int_equal(pane_segment_unpack(blob.data, blob.len, 1 << 20, &back), 0);
+	assert_int_equal(back.len, raw.len);
+	assert_memory_equal(back.data, raw.data, raw.len);
+	pane_buf_reset(&back);
+	assert_int_equal(pane_segment_unpack(blob.data, blob.len, 100, &back), PANE_EINVAL); /* over bound */
+	pane_buf_reset(&back);
+	assert_int_equal(pane_segment_unpack(blob.data, blob.len - 3, 1 << 20, &back), PANE_EINVAL);
+	pane_buf_reset(&back);
+	/* incompressible data is stored raw */
+	pane_buf_reset(&blob);
+	assert_int_equal(pane_segment_pack("ab", 2, 3, &blob), 0);
+	assert_int_equal(blob.len, 3);
+	assert_int_equal(pane_segment_unpack(blob.data, blob.len, 10, &back), 0);
+	assert_memory_equal(back.data, "ab", 2);
+	assert_int_equal(pane_segment_unpack("\x07", 1, 10, &back), PANE_EINVAL);
+	pane_buf_release(&raw);
+	pane_buf_release(&blob);
+	pane_buf_release(&back);
+}
+
+static void crc_and_varints(void **state)
+{
+	(void)state;
+	assert_true(pane_crc32c(0, "123456789", 9) == 0xE3069283u); /* the CRC-32C check value */
+	uint64_t vals[] = {0, 1, 127, 128, 300, UINT32_MAX, UINT64_MAX};
+	for (size_t i = 0; i < 7; i++) {
+		uint8_t b[10];
+		size_t k = pane_uvarint_put(b, vals[i]);
+		uint64_t back = 0;
+		assert_int_equal(pane_uvarint_get(b, k, &back), k);
+		assert_true(back == vals[i]);
+		assert_int_equal(pane_uvarint_get(b, k - 1, &back), 0);
+	}
+	int64_t s[] = {0, -1, 1, INT64_MIN, INT64_MAX};
+	for (size_t i = 0; i < 5; i++)
+		assert_true(pane_unzigzag(pane_zigzag(s[i])) == s[i]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(edge_values_all_codecs),
+		cmocka_unit_test(decimals_pick_decimal_codec),
+		cmocka_unit_test(timestamps_irregular_and_extreme),
+		cmocka_unit_test(columns_roundtrip),
+		cmocka_unit_test(garbage_is_refused),
+		cmocka_unit_test(segments_pack_and_refuse_bad),
+		cmocka_unit_test(crc_and_varints),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,683 @@
+/* test_store.c - the store end to end in a temporary directory: write, read,
+ * reopen, WAL replay with a torn tail, out-of-order window, cardinality
+ * guard, retention, logs and events. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/clock.h"
+#include "store/store.h"
+
+#define T0 1700000000000LL /* 2023-11-14 22:13:20 UTC */
+
+static char *tmpdir(void)
+{
+	char *d = strdup("/tmp/pane-store-test.XXXXXX");
+	assert_non_null(mkdtemp(d));
+	return d;
+}
+
+static void rmrf(const char *d)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", d);
+	assert_int_equal(system(cmd), 0);
+}
+
+static struct pane_store *open_store(const char *dir, struct pane_store_opts *o)
+{
+	struct pane_store_opts def;
+	if (!o) {
+		pane_store_opts_default(&def);
+		def.retention_ms = 0;
+		o = &def;
+	}
+	o->dir = dir;
+	struct pane_err err = {0};
+	struct pane_store *st = pane_store_open(o, &err);
+	if (!st)
+		fail_msg("open: %s", err.msg);
+	return st;
+}
+
+/* Writes one sample of metric name with label inst=inst. Returns accepted. */
+static size_t put(struct pane_store *st, const char *name, const char *inst, int64_t ts, double v)
+{
+	struct pane_label l[] = {{"inst", inst}};
+	struct pane_labels ls = {l, 1, 1, false};
+	struct pane_sample s = {name, &ls, ts, v};
+	struct pane_err err = {0};
+	size_t acc = 99;
+	assert_int_equal(pane_store_write(st, &s, 1, &acc, &err), 0);
+	return acc;
+}
+
+static double val(int series, int i)
+{
+	if (i % 97 == 5)
+		return pane_stale_nan();
+	return series == 0 ? (double)(1000 + i * 3) : series == 1 ? (double)(i % 50) / 4.0 : sin(i) * 1e3;
+}
+
+static void write_many(struct pane_store *st, int n)
+{
+	struct pane_label l[3][1] = {{{"inst", "a"}}, {{"inst", "b"}}, {{"inst", "c"}}};
+	struct pane_labels ls[3] = {{l[0], 1, 1, false}, {l[1], 1, 1, false}, {l[2], 1, 1, false}};
+	struct pane_sample batch[3 * 50];
+	for (int i = 0; i < n; i += 50) {
+		size_t k = 0;
+		for (int j = i; j < i + 50 && j < n; j++)
+			for (int s = 0; s < 3; s++)
+				batch[k++] = (struct pane_sample){s == 2 ? "other" : "m", &ls[s], T0 + j * 15000LL, val(s, j)};
+		struct pane_err err = {0};
+		size_t acc = 0;
+		assert_int_equal(pane_store_write(st, batch, k, &acc, &err), 0);
+		assert_int_equal(acc, k);
+	}
+}
+
+static void check_many(struct pane_store *st, int n)
+{
+	struct pane_reader r = pane_store_reader(st);
+	struct pane_matcher m = {"__name__", "m|other", PANE_MATCH_RE};
+	struct pane_series_set *set = NULL;
+	struct pane_err err = {0};
+	assert_int_equal(r.ops->select(r.ctx, &m, 1, T0, T0 + n * 15000LL, 0, &set, &err), 0);
+	assert_int_equal(set->n, 3);
+	/* sorted by label set: {__name__=m,inst=a} < {m,b} < {other,c} */
+	const char *want_name[] = {"m", "m", "other"}, *want_inst[] = {"a", "b", "c"};
+	int which[] = {0, 1, 2};
+	for (size_t i = 0; i < 3; i++) {
+		struct pane_series *s = &set->series[i];
+		assert_int_equal(s->labels.n, 2);
+		assert_string_equal(s->labels.v[0].name, "__name__");
+		assert_string_equal(s->labels.v[0].value, want_name[i]);
+		assert_string_equal(s->labels.v[1].value, want_inst[i]);
+		assert_int_equal(s->n, (size_t)n);
+		for (int j = 0; j < n; j++) {
+			assert_true(s->ts[j] == T0 + j * 15000LL);
+			double w = val(which[i], j);
+			assert_memory_equal(&s->values[j], &w, 8);
+		}
+	}
+	set->free(set);
+	/* a sub-range */
+	assert_int_equal(r.ops->select(r.ctx, &m, 1, T0 + 15000, T0 + 30000, 0, &set, &err), 0);
+	assert_int_equal(set->n, 3);
+	assert_int_equal(set->series[0].n, 2);
+	set->free(set);
+	/* max_samples */
+	assert_int_equal(r.ops->select(r.ctx, &m, 1, T0, T0 + n * 15000LL, 10, &set, &err), PANE_ETOOBIG);
+	assert_null(set);
+	/* label names and values */
+	char **names;
+	size_t nn;
+	assert_int_equal(r.ops->label_names(r.ctx, NULL, 0, T0, T0 + n * 15000LL, &names, &nn, &err), 0);
+	assert_int_equal(nn, 2);
+	assert_string_equal(names[0], "__name__");
+	assert_string_equal(names[1], "inst");
+	for (size_t i = 0; i < nn; i++)
+		free(names[i]);
+	free(names);
+	struct pane_matcher mm = {"__name__", "m", PANE_MATCH_EQ};
+	assert_int_equal(r.ops->label_values(r.ctx, "inst", &mm, 1, T0, T0 + n * 15000LL, &names, &nn, &err), 0);
+	assert_int_equal(nn, 2);
+	assert_string_equal(names[1], "b");
+	for (size_t i = 0; i < nn; i++)
+		free(names[i]);
+	free(names);
+	/* outside every sample's time: nothing */
+	assert_int_equal(r.ops->label_names(r.ctx, NULL, 0, 0, 1000, &names, &nn, &err), 0);
+	assert_int_equal(nn, 0);
+	free(names);
+}
+
+static void write_read_reopen(void **state)
+{
+	(void)state;
+	char *dir = tmpdir();
+	struct pane_store *st = open_store(dir, NULL);
+	write_many(st, 3000); /* heads, pending chunks and segments */
+	check_many(st, 3000);
+	struct pane_store_counters c;
+	pane_store_get_counters(st, &c);
+	assert_int_equal(c.series, 3);
+	assert_int_equal(c.samples, 9000);
+	assert_true(c.segments >= 3);
+	pane_store_close(st);
+	/* a clean close leaves an empty WAL */
+	char path[600];
+	snprintf(path, sizeof path, "%s/wal", dir);
+	struct stat sb;
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_size, 8);
+	st = open_store(dir, NULL);
+	check_many(st, 3000);
+	assert_true(pane_store_disk_bytes(st) > 0);
+	pane_store_close(st);
+	st = open_store(dir, NULL);
+	pane_store_close(st);
+	rmrf(dir);
+	free(dir);
+}
+
+struct reader_arg {
+	struct pane_store *st;
+	int rounds;
+	int bad;
+	int seen;
+};
+
+/* Selects while the writer ingests: every answer is ascending, exact and
+ * without duplicates, whatever the writer persisted meanwhile. */
+static void *reader_thread(void *p)
+{
+	struct reader_arg *a = p;
+	struct pane_reader r = pane_store_reader(a->st);
+	struct pane_matcher m = {"__name__", "m", PANE_MATCH_EQ};
+	for (int k = 0; k < a->rounds; k++) {
+		struct pane_series_set *set = NULL;
+		struct pane_err err = {0};
+		if (r.ops->select(r.ctx, &m, 1, 0, INT64_MAX, 0, &set, &err) < 0) {
+			a->bad++;
+			continue;
+		}
+		for (size_t i = 0; i < set->n; i++) {
+			struct pane_series *s = &set->series[i];
+			int which = strcmp(s->labels.v[1].value, "a") == 0 ? 0 : 1;
+			for (size_t j = 0; j < s->n; j++) {
+				int idx = (int)((s->ts[j] - T0) / 15000);
+				double w = val(which, idx);
+				if (s->ts[j] != T0 + idx * 15000LL || memcmp(&w, &s->values[j], 8) != 0 ||
+				    (j && s->ts[j] <= s->ts[j - 1]))
+					a->bad++;
+			}
+			a->seen += (int)s->n;
+		}
+		set->free(set);
+	}
+	return NULL;
+}
+
+static void reads_run_beside_writes(void **state)
+{
+	(void)state;
+	char *dir = tmpdir();
+	struct pane_store *st = open_store(dir, NULL);
+	struct reader_arg a[2] = {{st, 40, 0, 0}, {st, 40, 0, 0}};
+	pthread_t t[2];
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, reader_thread, &a[i]), 0);
+	write_many(st, 4000); /* crosses windows: segments persist while readers read */
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	assert_int_equal(a[0].bad + a[1].bad, 0);
+	check_many(st, 4000);
+	pane_store_close(st);
+	rmrf(dir);
+	free(dir);
+}
+
+static void shared_timestamps_and_corrupt_segments(void **state)
+{
+	(void)state;
+	char *dir = tmpdir();
+	struct pane_store *st = open_store(dir, NULL);
+	write_many(st, 3000); /* three series with identical timestamps, 12.5 h: 6 h windows persisted */
+	struct pane_store_counters c;
+	pane_store_get_counters(st, &c);
+	assert_true(c.segments >= 6);
+	assert_true(c.ts_shared >= 4); /* the 2nd and 3rd series reuse the 1st's timestamp column */
+	assert_true(c.chunks_dec > 0 && c.chunks_xor > 0);
+	pane_store_close(st);
+	st = open_store(dir, NULL);
+	check_many(st, 3000);
+	pane_store_close(st);
+	char cmd[700];
+	/* flip bytes inside the first blob of every segment file (a timestamp column
+	 * shared by all three series): reads skip what fails its
+	 * checksum (logged), never crash, and keep the rest */
+	snprintf(cmd, sizeof cmd,
+		 "for f in '%s'/chunks/*.seg; do printf '\\377\\377\\377\\377' | dd of=\"$f\" bs=1 seek=20 conv=notrunc 2>/dev/null; done",
+		 dir);
+	assert_int_equal(system(cmd), 0);
+	st = open_store(dir, NULL);
+	struct pane_reader r = pane_store_reader(st);
+	struct pane_series_set *set = NULL;
+	struct pane_err err = {0};
+	assert_int_equal(r.ops->select(r.ctx, NULL, 0, 0, INT64_MAX, 0, &set, &err), 0);
+	size_t total = 0;
+	for (size_t i = 0; i < set->n; i++)
+		total += set->series[i].n;
+	assert_true(total < 9000);
+	assert_true(total > 0);
+	set->free(set);
+	pane_store_close(st);
+	rmrf(dir);
+	free(dir);
+}
+
+/* The tiers agree with aggregating the raw samples, for data in segments and
+ * in memory alike. */
+static void check_tiers(struct pane_store *st, int64_t step)
+{
+	struct pane_reader r = pane_store_reader(st);
+	struct pane_series_set *raw = NULL;
+	struct pane_err err = {0};
+	assert_int_equal(r.ops->select(r.ctx, NULL, 0, 0, INT64_MAX, 0, &raw, &err), 0);
+	for (int agg = PANE_AGG_MIN; agg <= PANE_AGG_AVG; agg++) {
+		struct pane_series_set *t = NULL;
+		assert_int_equal(pane_store_select_tier(st, step, (enum pane_tier_agg)agg, NULL, 0, 0, INT64_MAX, 0, &t, &err), 0);
+		assert_int_equal(t->n, raw->n);
+		for (size_t i = 0; i < raw->n; i++) {
+			const struct pane_series *rs = &raw->series[i], *ts = &t->series[i];
+			assert_int_equal(pane_labels_cmp(&rs->labels, &ts->labels), 0);
+			size_t j = 0, k = 0;
+			while (j < rs->n) {
+				int64_t b = rs->ts[j] / step * step;
+				double cnt = 0, mn = INFINITY, mx = -INFINITY, sum = 0, last = 0;
+				for (; j < rs->n && rs->ts[j] / step * step == b; j++) {
+					double v = rs->values[j];
+					if (pane_is_stale_nan(v))
+						continue;
+					cnt++;
+					mn = v < mn ? v : mn;
+					mx = v > mx ? v : mx;
+					sum += v;
+					last = v;
+				}
+				if (cnt == 0)
+					continue;
+				assert_true(k < ts->n);
+				assert_true(ts->ts[k] == b);
+				double want = agg == PANE_AGG_MIN ? mn : agg == PANE_AGG_MAX ? mx : agg == PANE_AGG_SUM ? sum
+					: agg == PANE_AGG_COUNT ? cnt : agg == PANE_AGG_LAST ? last : sum / cnt;
+				double got = ts->values[k];
+				assert_true(fabs(got - want) <= 1e-9 * (fabs(want) + 1));
+				k++;
+			}
+			assert_int_equal(k, ts->n);
+		}
+		t->free(t);
+	}
+	raw->free(raw);
+	struct pane_series_set *t = NULL;
+	assert_int_equal(pane_store_select_tier(st, 1000, PANE_AGG_MAX, NULL, 0, 0, INT64_MAX, 0, &t, &err), PANE_EINVAL);
+}
+
+static void tiers_with(unsigned mask)
+{
+	char *dir = tmpdir();
+	struct pane_store_opts o;
+	pane_store_opts_default(&o);
+	o.retention_ms = 0;
+	o.tiers = mask;
+	struct pane_store *st = open_store(dir, &o);
+	write_many(st, 3000); /* 12.5 h: two windows in segments, the rest in memory */
+	check_tiers(st, 300000);
+	check_tiers(st, 3600000);
+	/* an out-of-order write into a persisted window: a second, partial bucket set */
+	assert_int_equal(put(st, "m", "a", T0 + 2990 * 15000LL + 7, 123456.0), 1);
+	check_tiers(st, 300000);
+	pane_store_close(st);
+	st = open_store(dir, &o);
+	check_tiers(st, 300000);
+	check_tiers(st, 3600000);
+	/* a sub-range starts at a whole bucket */
+	struct pane_series_set *t = NULL;
+	struct pane_err err = {0};
+	struct pane_matcher m = {"inst", "a", PANE_MATCH_EQ};
+	assert_int_equal(pane_store_select_tier(st, 3600000, PANE_AGG_COUNT, &m, 1, T0 + 7200000 + 5, T0 + 7200000 + 10, 0,
+						&t, &err), 0);
+	assert_int_equal(t->n, 1);
+	assert_int_equal(t->series[0].n, 1);
+	assert_true(t->series[0].ts[0] == (T0 + 7200000) / 3600000 * 3600000);
+	t->free(t);
+	pane_store_close(st);
+	rmrf(dir);
+	free(dir);
+}
+
+static void downsampled_tiers(void **state)
+{
+	(void)state;
+	tiers_with(PANE_TIER_1H);                /* the default: 5 min computed from raw samples */
+	tiers_with(PANE_TIER_5M | PANE_TIER_1H); /* both stored */
+	tiers_with(0);                           /* none stored */
+}
+
+static void wal_replay_cuts_torn_tail(void **state)
+{
+	(void)state;
+	char *dir = tmpdir();
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct pane_store_opts o;
+		pane_store_opts_default(&o);
+		o.retention_ms = 0;
+		o.fsync = PANE_FSYNC_NEVER;
+		struct pane_store *st = open_store(dir, &o);
+		write_many(st, 2000);
+		_exit(0); /* a crash: nothing closed, heads only in the WAL */
+	}
+	int status;
+	waitpid(pid, &status, 0);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	char path[600];
+	snprintf(path, sizeof path, "%s/wal", dir);
+	int fd = open(path, O_WRONLY | O_APPEND);
+	assert_true(fd >= 0);
+	/* a torn record: plausible header, short body */
+	static const unsigned char torn[] = {0x40, 0, 0, 0, 1, 2, 3, 4, 2, 9, 9};
+	assert_int_equal(write(fd, torn, sizeof torn), (ssize_t)sizeof torn);
+	close(fd);
+	struct pane_store *st = open_store(dir, NULL);
+	check_many(st, 2000);
+	struct pane_store_counters c;
+	pane_store_get_counters(st, &c);
+	assert_int_equal(c.wal_cut_bytes, sizeof torn);
+	/* writes continue after the cut, and survive another reopen */
+	assert_int_equal(put(st, "m", "a", T0 + 2000 * 15000LL, 1.0), 1);
+	pane_store_close(st);
+	st = open_store(dir, NULL);
+	struct pane_reader r = pane_store_reader(st);
+	struct pane_matcher m[] = {{"__name__", "m", PANE_MATCH_EQ}, {"inst", "a", PANE_MATCH_EQ}};
+	struct pane_series_set *set;
+	struct pane_err err = {0};
+	assert_int_equal(r.ops->select(r.ctx, m, 2, T0, T0 + 3000 * 15000LL, 0, &set, &err), 0);
+	assert_int_equal(set->n, 1);
+	assert_int_equal(set->series[0].n, 2001);
+	set->free(set);
+	pane_store_close(st);
+
+	/* a flipped byte inside the last record: that record is cut, the rest kept */
+	pid = fork();
+	if (pid == 0) {
+		struct pane_store *s2 = open_store(dir, NULL);
+		put(s2, "m", "a", T0 + 2001 * 15000LL, 2.0);
+		put(s2, "m", "a", T0 + 2002 * 15000LL, 3.0);
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	fd = open(path, O_RDWR);
+	off_t end = lseek(fd, 0, SEEK_END);
+	unsigned char b;
+	assert_int_equal(pread(fd, &b, 1, end - 3), 1);
+	b ^= 0x40;
+	assert_int_equal(pwrite(fd, &b, 1, end - 3), 1);
+	close(fd);
+	st = open_store(dir, NULL);
+	r = pane_store_reader(st);
+	assert_int_equal(r.ops->select(r.ctx, m, 2, T0, T0 + 3000 * 15000LL, 0, &set, &err), 0);
+	assert_int_equal(set->series[0].n, 2002); /* 2.0 kept, 3.0 (corrupted) cut */
+	assert_true(set->series[0].values[2001] == 2.0);
+	set->free(set);
+	pane_store_get_counters(st, &c);
+	assert_true(c.wal_cut_bytes > 0);
+	pane_store_close(st);
+	rmrf(dir);
+	free(dir);
+}
+
+static void out_of_order_and_cardinality(void **state)
+{
+	(void)state;
+	char *dir = tmpdir();
+	struct pane_store_opts o;
+	pane_store_opts_default(&o);
+	o.retention_ms = 0;
+	o.ooo_window_ms = 60000;
+	o.max_series_per_metric = 2;
+	o.max_series = 3;
+	struct pane_store *st = open_store(dir, &o);
+	assert_int_equal(put(st, "m", "a", T0 + 1000000, 1), 1);
+	assert_int_equal(put(st, "m", "a", T0 + 990000, 2), 1);  /* within the window */
+	assert_int_equal(put(st, "m", "a", T0 + 900000, 3), 0);  /* too old: rejected */
+	assert_int_equal(put(st, "m", "b", T0, 1), 1);
+	assert_int_equal(put(st, "m", "c", T0, 1), 0);           /* third series of m */
+	assert_int_equal(put(st, "n", "a", T0, 1), 1);
+	assert_int_equal(put(st, "o", "a", T0, 1), 0);           /* fourth series in all */
+	assert_int_equal(put(st, "m", "b", T0 + 1, 5), 1);       /* existing series keep flowing */
+	struct pane_store_counters c;
+	pane_store_get_counters(st, &c);
+	assert_int_equal(c.rejected_old, 1);
+	assert_int_equal(c.rejected_series, 2);
+	/* an invalid name is refused, counted, and the rest of the batch lands */
+	struct pane_label na[] = {{"inst", "a"}};
+	struct pane_labels nls = {na, 1, 1, false};
+	struct pane_sample bad[2] = {{"bad name", NULL, T0, 1}, {"n", &nls, T0 + 5, 7}};
+	size_t acc;
+	struct pane_err err = {0};
+	assert_int_equal(pane_store_write(st, bad, 2, &acc, &err), 0);
+	assert_int_equal(acc, 1);
+	struct pane_reader r = pane_store_reader(st);
+	struct pane_matcher m[] = {{"__name__", "m", PANE_MATCH_EQ}, {"inst", "a", PANE_MATCH_EQ}};
+	struct pane_series_set *set;
+	pane_store_close(st);
+	st = open_store(dir, &o);
+	r = pane_store_reader(st);
+	assert_int_equal(r.ops->select(r.ctx, m, 2, 0, INT64_MAX, 0, &set, &err), 0);
+	assert_int_equal(set->n, 1);
+	assert_int_equal(set->series[0].n, 2);
+	assert_true(set->series[0].ts[0] == T0 + 990000 && set->series[0].values[0] == 2);
+	assert_true(set->series[0].ts[1] == T0 + 1000000);
+	set->free(set);
+	/* the limits hold after a reopen too */
+	assert_int_equal(put(st, "m", "d", T0, 1), 0);
+	struct pane_matcher badre = {"inst", "(", PANE_MATCH_RE};
+	assert_int_equal(r.ops->select(r.ctx, &badre, 1, 0, INT64_MAX, 0, &set, &err), PANE_EINVAL);
+	pane_store_close(st);
+	rmrf(dir);
+	free(dir);
+}
+
+static void retention_drops_whole_days(void **state)
+{
+	(void)state;
+	char *dir = tmpdir();
+	struct pane_store_opts o;
+	pane_store_opts_default(&o);
+	o.retention_ms = 2 * 86400000LL;
+	int64_t now = T0 + 10 * 86400000LL;
+	struct pane_store *st = open_store(dir, &o);
+	for (int d = 5; d >= 0; d--)
+		assert_int_equal(put(st, "m", "a", now - d * 86400000LL, d), 1);
+	pane_store_close(st); /* persists every day into its partition */
+	st = open_store(dir, &o);
+	struct pane_err err = {0};
+	assert_int_equal(pane_store_maintain(st, now, &err), 0);
+	struct pane_store_counters c;
+	pane_store_get_counters(st, &c);
+	assert_true(c.partitions_dropped >= 3);
+	struct pane_reader r = pane_store_reader(st);
+	struct pane_matcher m = {"__name__", "m", PANE_MATCH_EQ};
+	struct pane_series_set *set;
+	assert_int_equal(r.ops->select(r.ctx, &m, 1, 0, INT64_MAX, 0, &set, &err), 0);
+	assert_int_equal(set->n, 1);
+	assert_true(set->series[0].n <= 3 && set->series[0].n >= 2);
+	assert_true(set->series[0].ts[0] >= now - 3 * 86400000LL);
+	set->free(set);
+	pane_store_close(st);
+	rmrf(dir);
+	free(dir);
+}
+
+static void many_days_big_batches_and_the_future(void **state)
+{
+	(void)state;
+	char *dir = tmpdir();
+	struct pane_store_opts o;
+	pane_store_opts_default(&o);
+	o.retention_ms = 0;
+	struct pane_store *st = open_store(dir, &o);
+	/* 40 days: more partitions than stay open at once */
+	for (int d = 0; d < 40; d++)
+		assert_int_equal(put(st, "m", "a", T0 + d * 86400000LL, d), 1);
+	/* too far ahead of the clock: rejected and counted */
+	assert_int_equal(put(st, "m", "a", pane_wall_ms() + 2 * 86400000LL, 1), 0);
+	struct pane_store_counters c;
+	pane_store_get_counters(st, &c);
+	assert_int_equal(c.rejected_future, 1);
+	/* one call with more samples than one WAL record takes */
+	enum { BIG = 250000 };
+	struct pane_sample *b = calloc(BIG, sizeof *b);
+	struct pane_label l[] = {{"inst", "big"}};
+	struct pane_labels ls = {l, 1, 1, false};
+	for (int i = 0; i < BIG; i++)
+		b[i] = (struct pane_sample){"big", &ls, T0 + i * 1000LL, i};
+	size_t acc = 0;
+	struct pane_err err = {0};
+	assert_int_equal(pane_store_write(st, b, BIG, &acc, &err), 0);
+	assert_int_equal(acc, BIG);
+	free(b);
+	pane_store_close(st);
+	st = open_store(dir, &o);
+	struct pane_reader r = pane_store_reader(st);
+	struct pane_series_set *set;
+	struct pane_matcher m = {"inst", "a", PANE_MATCH_EQ};
+	assert_int_equal(r.ops->select(r.ctx, &m, 1, 0, INT64_MAX, 0, &set, &err), 0);
+	assert_int_equal(set->n, 1);
+	assert_int_equal(set->series[0].n, 40);
+	for (int d = 0; d < 40; d++)
+		assert_true(set->series[0].values[d] == d);
+	set->free(set);
+	struct pane_matcher mb = {"inst", "big", PANE_MATCH_EQ};
+	assert_int_equal(r.ops->select(r.ctx, &mb, 1, 0, INT64_MAX, 0, &set, &err), 0);
+	assert_int_equal(set->series[0].n, BIG);
+	assert_true(set->series[0].values[BIG - 1] == BIG - 1);
+	set->free(set);
+	pane_store_close(st);
+	rmrf(dir);
+	free(dir);
+}
+
+static void logs_and_events(void **state)
+{
+	(void)state;
+	char *dir = tmpdir();
+	struct pane_store *st = open_store(dir, NULL);
+	struct pane_label la[] = {{"provider", "render"}, {"service", "api"}};
+	struct pane_label lb[] = {{"provider", "render"}, {"service", "web"}};
+	struct pane_labels lsa = {la, 2, 2, false}, lsb = {lb, 2, 2, false};
+	struct pane_log_record logs[30];
+	char msgs[30][64];
+	for (int i = 0; i < 30; i++) {
+		snprintf(msgs[i], sizeof msgs[i], "%s request %d took %dms", i % 3 ? "GET" : "POST", i, i * 7);
+		logs[i] = (struct pane_log_record){T0 + i * 1000, i % 2 ? &lsa : &lsb, i % 5 ? PANE_SEV_INFO : PANE_SEV_ERROR,
+						   msgs[i], strlen(msgs[i]), i == 3 ? "{\"user\":\"x\"}" : i == 4 ? "not json" : NULL};
+	}
+	struct pane_err err = {0};
+	assert_int_equal(pane_store_write_logs(st, logs, 30, &err), 0);
+	struct pane_buf out;
+	pane_buf_init(&out, PANE_BUF_NOLIMIT);
+	/* text (trigram, case-insensitive) + label + newest first + paging */
+	struct pane_label f[] = {{"service", "api"}};
+	struct pane_log_query q = {.labels = f, .n_labels = 1, .text = "post", .limit = 2};
+	assert_int_equal(pane_store_search_logs(st, &q, &out, &err), 0);
+	/* api = odd i; POST = i % 3 == 0: 27, 21, 15, 9, 3 */
+	assert_non_null(strstr(out.data, "POST request 27 "));
+	assert_non_null(strstr(out.data, "POST request 21 "));
+	assert_null(strstr(out.data, "request 15 "));
+	char *next = strstr(out.data, "\"next\":\"");
+	assert_non_null(next);
+	char cursor[64];
+	assert_int_equal(sscanf(next + 8, "%63[^\"]", cursor), 1);
+	pane_buf_reset(&out);
+	q.cursor = cursor;
+	q.limit = 10;
+	assert_int_equal(pane_store_search_logs(st, &q, &out, &err), 0);
+	assert_non_null(strstr(out.data, "request 15 "));
+	assert_non_null(strstr(out.data, "request 3 took"));
+	assert_non_null(strstr(out.data, "\"fields\":{\"user\":\"x\"}"));
+	assert_non_null(strstr(out.data, "\"next\":null"));
+	assert_null(strstr(out.data, "request 27 "));
+	/* short text uses LIKE; severity; wildcards are literal */
+	pane_buf_reset(&out);
+	struct pane_log_query q2 = {.text = "5m", .min_severity = PANE_SEV_ERROR};
+	assert_int_equal(pane_store_search_logs(st, &q2, &out, &err), 0);
+	assert_non_null(strstr(out.data, "request 25 took 175ms")); /* 25 % 5 == 0: error */
+	assert_non_null(strstr(out.data, "request 5 took 35ms"));
+	pane_buf_reset(&out);
+	q2.text = "8m"; /* 4, 14, 24: all info */
+	assert_int_equal(pane_store_search_logs(st, &q2, &out, &err), 0);
+	assert_string_equal(out.data, "{\"logs\":[],\"next\":null}");
+	pane_buf_reset(&out);
+	q2.min_severity = PANE_SEV_UNKNOWN;
+	assert_int_equal(pane_store_search_logs(st, &q2, &out, &err), 0);
+	assert_non_null(strstr(out.data, "request 24 took 168ms"));
+	pane_buf_reset(&out);
+	struct pane_log_query q3 = {.text = "%"};
+	assert_int_equal(pane_store_search_logs(st, &q3, &out, &err), 0);
+	assert_string_equal(out.data, "{\"logs\":[],\"next\":null}");
+	/* invalid fields are kept as _raw */
+	pane_buf_reset(&out);
+	struct pane_log_query q4 = {.text = "request 4 took"};
+	assert_int_equal(pane_store_search_logs(st, &q4, &out, &err), 0);
+	assert_non_null(strstr(out.data, "{\"_raw\":\"not json\"}"));
+	/* bad input */
+	struct pane_log_query bad = {.cursor = "nope"};
+	assert_int_equal(pane_store_search_logs(st, &bad, &out, &err), PANE_EINVAL);
+	struct pane_label badl[] = {{"bad-name\"", "x"}};
+	struct pane_log_query bad2 = {.labels = badl, .n_labels = 1};
+	assert_int_equal(pane_store_search_logs(st, &bad2, &out, &err), PANE_EINVAL);
+
+	/* events: idempotent by dedup key, filtered by kind, labels and time */
+	struct pane_event ev[3] = {
+		{T0, "deploy", &lsa, "deploy api v1", "http://x/1", "{\"sha\":\"abc\"}", "d1"},
+		{T0, "deploy", &lsa, "deploy api v1 again", NULL, NULL, "d1"},
+		{T0 + 5000, "alert", &lsb, "web down", NULL, "[1]", NULL},
+	};
+	assert_int_equal(pane_store_write_events(st, ev, 3, &err), 0);
+	pane_buf_reset(&out);
+	struct pane_event_query eq = {.kind = "deploy"};
+	assert_int_equal(pane_store_query_events(st, &eq, &out, &err), 0);
+	assert_non_null(strstr(out.data, "\"title\":\"deploy api v1\""));
+	assert_null(strstr(out.data, "again"));
+	assert_non_null(strstr(out.data, "\"body\":{\"sha\":\"abc\"}"));
+	pane_buf_reset(&out);
+	struct pane_event_query eq2 = {.labels = lb, .n_labels = 2, .mint = T0 + 1, .maxt = T0 + 10000};
+	assert_int_equal(pane_store_query_events(st, &eq2, &out, &err), 0);
+	assert_non_null(strstr(out.data, "web down"));
+	assert_non_null(strstr(out.data, "\"body\":{\"_raw\":\"[1]\"}"));
+	assert_null(strstr(out.data, "deploy"));
+	struct pane_event noKind = {T0, NULL, NULL, "x", NULL, NULL, NULL};
+	assert_int_equal(pane_store_write_events(st, &noKind, 1, &err), PANE_EINVAL);
+	/* retention by age */
+	assert_int_equal(pane_store_maintain(st, T0 + 15 * 86400000LL, &err), 0);
+	pane_buf_reset(&out);
+	struct pane_log_query all = {0};
+	assert_int_equal(pane_store_search_logs(st, &all, &out, &err), 0);
+	assert_string_equal(out.data, "{\"logs\":[],\"next\":null}");
+	pane_buf_release(&out);
+	pane_store_close(st);
+	rmrf(dir);
+	free(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(write_read_reopen),
+		cmocka_unit_test(shared_timestamps_and_corrupt_segments),
+		cmocka_unit_test(reads_run_beside_writes),
+		cmocka_unit_test(downsampled_tiers),
+		cmocka_unit_test(wal_replay_cuts_torn_tail),
+		cmocka_unit_test(out_of_order_and_cardinality),
+		cmocka_unit_test(retention_drops_whole_days),
+		cmocka_unit_test(many_days_big_batches_and_the_future),
+		cmocka_unit_test(logs_and_events),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
