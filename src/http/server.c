@@ -773,6 +773,27 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
 	return MHD_YES;
 }
 
+struct each_arg {
+	void (*fn)(void *arg, const char *key, const char *value);
+	void *arg;
+};
+
+static enum MHD_Result each_arg_cb(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	struct each_arg *e = cls;
+	if (key)
+		e->fn(e->arg, key, value ? value : "");
+	return MHD_YES;
+}
+
+void pane_http_req_query_each(const struct pane_http_req *req,
+			      void (*fn)(void *arg, const char *key, const char *value), void *arg)
+{
+	struct each_arg e = {fn, arg};
+	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, each_arg_cb, &e);
+}
+
 size_t pane_http_req_args(struct pane_http_req *req, const char *name, const char **out, size_t max)
 {
 	struct args_iter it = {name, out, max, 0};

@@ -127,6 +127,9 @@ bool pane_http_req_content_type_is(const struct pane_http_req *req, const char *
  * server never touches it). NULL until set. */
 void pane_http_req_set_user(struct pane_http_req *req, void *user);
 void *pane_http_req_user(const struct pane_http_req *req);
+/* Calls fn for every query-string argument in order (value "" when absent). */
+void pane_http_req_query_each(const struct pane_http_req *req,
+			      void (*fn)(void *arg, const char *key, const char *value), void *arg);
 /* Body bytes received so far (also for streaming routes). */
 uint64_t pane_http_req_body_bytes(const struct pane_http_req *req);
 

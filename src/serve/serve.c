@@ -10,6 +10,7 @@
  *
  * Attach order (each line one call; a part is added by adding its line):
  *   1. built-in routes: /healthz, /readyz, /metrics
+ *   2. api: bearer-token auth for every route; jobs API + uploads when DATABASE_URL is set
  *
  * Runs on the main thread; parts start their own threads.
  */
@@ -34,6 +35,7 @@
 #include "cli/cli.h"
 #include "config/config.h"
 #include "config/sections.h"
+#include "api/api.h"
 #include "http/server.h"
 
 struct server_cfg {
@@ -267,6 +269,10 @@ int pane_serve_run(const struct pane_serve_opts *opts)
 	pane_serve_add_readiness(&s, "data_dir", check_data_dir, (void *)data_dir);
 	if (s.database_url)
 		pane_serve_add_readiness(&s, "postgres", check_postgres, (void *)s.database_url);
+
+	/* 2. api (auth always; jobs API and uploads with PostgreSQL) */
+	if (pane_api_attach(&s, &err) < 0)
+		goto fail;
 
 	if (pane_http_server_start(s.http, &err) < 0)
 		goto fail;
