@@ -117,6 +117,7 @@ struct pane_http_server {
 	pthread_mutex_t susp_mu;
 	struct susp *susp_head;
 	bool stopping;
+	struct pane_log_limit slow_lim;
 };
 
 struct kv {
@@ -146,6 +147,7 @@ struct pane_http_req {
 	bool completed_ok;
 	void *user;
 	struct pane_http_deferred *deferred;
+	struct pane_http_resp *early; /* on_body refused mid-body: sent once the body is drained */
 };
 
 struct pane_http_resp {
@@ -819,6 +821,10 @@ static void req_free(struct pane_http_req *req)
 	}
 	free(req->form);
 	free(req->path);
+	if (req->early) {
+		resp_release(req->early);
+		free(req->early);
+	}
 	pane_buf_release(&req->body);
 	free(req);
 }
@@ -970,22 +976,33 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		    (double)req->body_bytes < (double)rate * ((double)elapsed_ns / 1e9)) {
 			if (srv->st_slow)
 				pane_stat_inc(srv->st_slow);
-			char msg[160];
-			snprintf(msg, sizeof msg, "request body arrives slower than %u bytes per second; send it faster", rate);
-			return answer_error(req, conn, 408, "request_timeout", msg, NULL);
+			/* MHD cannot answer mid-body: close the connection */
+			pane_log_limited(&srv->slow_lim, PANE_LOG_INFO, "http",
+					 "closing %s: request body arrives slower than %u bytes per second", req->peer, rate);
+			req->responded = true;
+			return MHD_NO;
 		}
 		if (req->route->on_body) {
-			if (req->body_bytes > req->route->max_body)
-				return answer_too_big(req, conn);
-			struct pane_http_resp resp;
-			resp_init(&resp);
-			enum MHD_Result r = MHD_YES;
-			if (req->route->on_body(req, upload_data, n, &resp, req->route->ctx) < 0) {
-				r = queue(req, conn, &resp);
-				req->responded = true;
+			/* MHD cannot answer mid-body: a refusal is kept, the rest of the body is
+			 * read and dropped (up to DRAIN_MAX, else the connection is closed), and
+			 * the refusal is sent at the end */
+			if (req->early || req->too_big) {
+				req->drained += n;
+				return req->drained > DRAIN_MAX ? MHD_NO : MHD_YES;
 			}
-			resp_release(&resp);
-			return r;
+			if (req->body_bytes > req->route->max_body) {
+				req->too_big = true;
+				return MHD_YES;
+			}
+			struct pane_http_resp *resp = pane_xmalloc(sizeof *resp);
+			resp_init(resp);
+			if (req->route->on_body(req, upload_data, n, resp, req->route->ctx) < 0) {
+				req->early = resp;
+				return MHD_YES;
+			}
+			resp_release(resp);
+			free(resp);
+			return MHD_YES;
 		}
 		if (!req->too_big && pane_buf_add(&req->body, upload_data, n) < 0) {
 			req->too_big = true;
@@ -1002,6 +1019,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	if (req->too_big)
 		return answer_too_big(req, conn);
+	if (req->early) {
+		enum MHD_Result r = queue(req, conn, req->early);
+		req->responded = true;
+		return r;
+	}
 	return run_handler(req, conn);
 }
 
@@ -1089,6 +1111,8 @@ struct pane_http_server *pane_http_server_new(const struct pane_http_server_opts
 						  "HTTP requests cut off for sending their body too slowly");
 	}
 	pthread_mutex_init(&srv->susp_mu, NULL);
+	srv->slow_lim.burst = 5;
+	srv->slow_lim.per_ms = 60000;
 	return srv;
 }
 
@@ -1225,8 +1249,21 @@ void pane_http_server_free(struct pane_http_server *srv)
 		pthread_mutex_unlock(&x->mu);
 	}
 	pthread_mutex_unlock(&srv->susp_mu);
-	if (srv->mhd)
-		MHD_stop_daemon(srv->mhd); /* also closes the listening socket */
+	if (srv->mhd) {
+		/* stop accepting, let the woken requests answer (bounded wait), then stop */
+		MHD_socket lfd = MHD_quiesce_daemon(srv->mhd);
+		for (int i = 0; i < 400; i++) {
+			pthread_mutex_lock(&srv->susp_mu);
+			bool empty = srv->susp_head == NULL;
+			pthread_mutex_unlock(&srv->susp_mu);
+			if (empty)
+				break;
+			pane_sleep_ms(5);
+		}
+		MHD_stop_daemon(srv->mhd);
+		if (lfd != MHD_INVALID_SOCKET)
+			close(lfd);
+	}
 	else if (srv->fd >= 0)
 		close(srv->fd);
 	for (size_t i = 0; i < srv->n_routes; i++) {
