@@ -10,7 +10,8 @@
 #   2. the peer: pgbench, 64 clients, one `SELECT pane.enqueue(...)` per
 #      transaction against the same server - what producers pay without the
 #      HTTP layer's micro-batching;
-#   3. 1 MiB uploads to POST /v1/uploads/bench (wrk, 16 connections).
+#   3. 1 MiB uploads to POST /v1/uploads/bench (wrk, 16 connections), with
+#      uploads.fsync on (the default) and then off.
 # Prints one line per run; needs wrk (scripts/install-deps.sh --bench).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,15 +22,18 @@ pane=${PANE_BIN:-build/pane}
 command -v wrk >/dev/null || { echo "run-api.sh: wrk is missing: scripts/install-deps.sh --bench"; exit 1; }
 
 work=$(mktemp -d /tmp/pane-bench-api.XXXXXX)
-pgdir=$work/pg
+pgdir=$(mktemp -d /tmp/pane-bench-api-pg.XXXXXX)
+rmdir "$pgdir"
 pane_pid=
+pane2_pid=
 cleanup() {
   [ -n "$pane_pid" ] && kill "$pane_pid" 2>/dev/null && wait "$pane_pid" 2>/dev/null
+  [ -n "$pane2_pid" ] && kill "$pane2_pid" 2>/dev/null && wait "$pane2_pid" 2>/dev/null
   scripts/pg.sh stop "$pgdir" >/dev/null 2>&1 || true
-  rm -rf "$work"
+  rm -rf "$work" "$pgdir"
 }
 trap cleanup EXIT
-eval "$(scripts/pg.sh start "$pgdir")"
+eval "$(scripts/pg.sh start "$pgdir" 2>/dev/null)"
 "$pane" migrate --database-url "$DATABASE_URL" >/dev/null
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 printf 'log:\n  level: warn\nuploads:\n  max_size: 2MiB\n  fsync: true\n' > "$work/pane.yaml"
@@ -66,3 +70,15 @@ out=$(UPLOAD_FILE="$work/upload.bin" wrk -t2 -c16 -d"${secs}s" --latency -s benc
 res=$(grep '^RESULT' <<<"$out")
 rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
 echo "pane  POST /v1/uploads/q 1 MiB (fsync on)  uploads/s=$rps $res"
+
+# 4. the same without fsync (uploads.fsync: false): what the disk flush costs
+kill "$pane_pid"; wait "$pane_pid" 2>/dev/null || true; pane_pid=
+printf 'log:\n  level: warn\nuploads:\n  max_size: 2MiB\n  fsync: false\n' > "$work/pane2.yaml"
+DATABASE_URL=$DATABASE_URL "$pane" serve --config "$work/pane2.yaml" --listen "127.0.0.1:$port" \
+  --data-dir "$work/data2" >"$work/pane2.log" 2>&1 &
+pane2_pid=$!
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+out=$(UPLOAD_FILE="$work/upload.bin" wrk -t2 -c16 -d"${secs}s" --latency -s bench/upload.lua "http://127.0.0.1:$port/v1/uploads/bench")
+res=$(grep '^RESULT' <<<"$out")
+rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
+echo "pane  POST /v1/uploads/q 1 MiB (fsync off) uploads/s=$rps $res"

@@ -1,31 +1,55 @@
 /*
- * server.c - libmicrohttpd daemon with a router and bounded bodies.
+ * server.c - libmicrohttpd daemon with a router, bounded bodies and
+ * suspendable answers.
  *
  * Idea: libmicrohttpd owns sockets, parsing, keep-alive and its thread pool
  * (epoll, one listening socket shared by the pool); this file adds what every
  * pane endpoint needs on top: route matching with path parameters, per-route
- * body limits enforced while the body streams in, form decoding, an auth
- * hook, JSON error bodies, counters and an access log.
+ * body limits enforced while the body streams in, streamed bodies for
+ * uploads, form decoding, an auth hook, JSON error bodies, counters and an
+ * access log - and answers that are NOT produced on the pool thread:
+ * deferred responses (a batched commit answers later) and streamed
+ * responses (Server-Sent Events). Both suspend the connection instead of
+ * blocking a thread or polling, so two pool threads can hold thousands of
+ * waiting requests.
  *
- * A request moves through three access-handler calls (MHD's protocol):
+ * A request moves through these access-handler calls (MHD's protocol):
  *
- *   first call   -> match route (404/405 answered at once), auth (401/403),
- *                   Content-Length far over the limit (413 at once); else
- *                   allocate struct pane_http_req and return.
- *   body chunks  -> appended to req->body; past max_body the rest is read
- *                   and discarded (up to DRAIN_MAX, so the client sees a
- *                   clean 413, not a reset), then 413.
- *   final call   -> run the handler, queue its response.
- *   completed    -> free the request (MHD_OPTION_NOTIFY_COMPLETED).
+ *   first call   -> match route (404/405 answered at once), Content-Length
+ *                   over the limit (413 at once), auth (401/403), on_begin
+ *                   (may refuse: 415 ...); else allocate the request.
+ *   body chunks  -> buffered into req->body, or handed to on_body (streamed
+ *                   routes). Past max_body, or after an on_body refusal, the
+ *                   rest is read and discarded (up to DRAIN_MAX, so the client
+ *                   sees a clean answer), because MHD can only answer once the
+ *                   body is in; past DRAIN_MAX the connection is closed. A body
+ *                   slower than body_min_rate after body_grace_s: closed.
+ *   final call   -> run the handler; queue its response, or suspend
+ *                   (deferred) until pane_http_deferred_finish resumes it and
+ *                   MHD calls once more (answer_deferred).
+ *   completed    -> on_close, release the deferred, free the request
+ *                   (MHD_OPTION_NOTIFY_COMPLETED).
+ *
+ * Suspension (struct susp, shared by deferred answers and streams): one
+ * reference for MHD's side, one for the completing side; whoever is last
+ * frees. suspended/abandoned are read and written under its mutex, so a
+ * resume never races a suspend. The server lists live ones: stopping marks
+ * them abandoned and resumes them (MHD must not stop with suspended
+ * connections), waits briefly for them to answer (503 / end of stream),
+ * then stops MHD.
  *
  * Invariants:
- *   (1) A handler runs at most once per request, always with the whole body.
- *   (2) Every request gets exactly one response; a handler that sets none
- *       produces 500.
- *   (3) Memory per request is bounded by max_body + max_header_bytes.
+ *   (1) A handler runs at most once per request, with the whole body (or,
+ *       for streamed routes, after on_body saw all of it).
+ *   (2) Every request gets at most one response; a handler that sets none
+ *       produces 500; on_close runs exactly once when on_begin/on_close exist.
+ *   (3) Memory per request is bounded by max_body (buffered routes) or by
+ *       MHD's connection buffer (streamed routes) plus max_header_bytes; a
+ *       stream's pending output by its max_buffer.
  *
  * Threads: MHD pool threads call everything here; the route table is
- * read-only after start.
+ * read-only after start; deferred/stream handles are completed from any
+ * thread.
  */
 #include "http/server.h"
 

@@ -16,7 +16,10 @@
  * Request bodies are buffered up to the route's max_body (default 1 MiB) and
  * answered 413 beyond it, without reading the rest. The handler runs once,
  * with the whole body, on a server thread; it fills resp and returns. The
- * response is sent after the handler returns.
+ * response is sent after the handler returns - unless the handler deferred
+ * it (pane_http_resp_defer: answered later from another thread) or made it a
+ * stream (pane_http_resp_stream: Server-Sent Events). Routes with on_body
+ * get their body piece by piece instead (uploads), never buffered.
  *
  * Ownership: the server owns routes' copies of pattern strings, not ctx.
  * req and resp, and every string they hand out, live only during the call.

@@ -334,6 +334,9 @@ int pane_cmd_serve(int argc, char **argv)
 			       "  -d, --data-dir DIR    data directory (overrides server.data_dir)\n"
 			       "  -h, --help            this help\n\n"
 			       "endpoints: GET /healthz (alive), GET /readyz (dependencies), GET /metrics (pane's own)\n"
+			       "with DATABASE_URL: the jobs API (POST /v1/queues/Q/jobs, GET /v1/jobs/ID[/events],\n"
+			       "  POST /v1/uploads/Q, GET /v1/queues ...; see docs/edge-functions.md)\n"
+			       "Without auth tokens (auth: in pane.yaml) pane listens on loopback addresses only.\n"
 			       "Stops cleanly on SIGINT or SIGTERM.\n",
 			       serve_usage);
 			return PANE_EXIT_OK;

@@ -128,6 +128,7 @@ static void stored_and_enqueued(void **state)
 	assert_int_not_equal(access(path, F_OK), 0);
 	json_decref(p);
 	json_decref(j);
+	pt_http_result_free(&r);
 	free(body);
 }
 
