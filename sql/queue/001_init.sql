@@ -716,3 +716,33 @@ BEGIN
 	RETURN v_n;
 END
 $$;
+
+-- Gives jobs back without using up an attempt (graceful shutdown of a
+-- worker that could not finish them in its grace period).
+CREATE FUNCTION pane.release_jobs(worker text, ids bigint[], attempts int[]) RETURNS int
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_n int;
+BEGIN
+	UPDATE pane.jobs j SET state = 'available', attempt = j.attempt - 1, locked_by = NULL, lease_expires_at = NULL,
+		started_at = NULL
+	FROM unnest(ids, attempts) AS u(id, attempt)
+	WHERE j.id = u.id AND j.attempt = u.attempt AND j.locked_by = release_jobs.worker AND j.state = 'running';
+	GET DIAGNOSTICS v_n = ROW_COUNT;
+	RETURN v_n;
+END
+$$;
+
+-- Cron schedules: the worker that locks a due row enqueues its job with the
+-- unique key cron:NAME:TICK and moves next_run_at, in one transaction, so a
+-- tick runs once however many workers there are.
+CREATE FUNCTION pane.set_schedule(name text, cron text, queue text, payload jsonb DEFAULT '{}',
+		priority int DEFAULT 0, max_attempts int DEFAULT 25, timeout interval DEFAULT NULL) RETURNS void
+LANGUAGE sql AS $$
+	INSERT INTO pane.schedules AS s (name, cron, queue, payload, priority, max_attempts, timeout)
+	VALUES (set_schedule.name, set_schedule.cron, set_schedule.queue, coalesce(set_schedule.payload, '{}'),
+		set_schedule.priority, set_schedule.max_attempts, set_schedule.timeout)
+	ON CONFLICT (name) DO UPDATE SET cron = excluded.cron, queue = excluded.queue, payload = excluded.payload,
+		priority = excluded.priority, max_attempts = excluded.max_attempts, timeout = excluded.timeout,
+		next_run_at = NULL, enabled = true;
+$$;
