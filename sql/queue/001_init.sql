@@ -135,25 +135,28 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- seconds or interval text -> interval; NULL for JSON null/absent
+-- (STABLE, like the text-to-interval cast inside: a function declared more
+-- strictly than its body is not inlined, and inlining is what makes the
+-- validation of a 10,000-job batch take milliseconds)
 CREATE FUNCTION pane._interval(v jsonb) RETURNS interval
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE sql STABLE AS $$
 	SELECT CASE jsonb_typeof(v)
 		WHEN 'number' THEN make_interval(secs => v::text::double precision)
 		WHEN 'string' THEN (v #>> '{}')::interval
 	END
 $$;
 
--- Why one job spec is invalid, or NULL. ord is 1-based.
+-- Why one job spec is invalid, or NULL. ord is 1-based. Written as one
+-- expression without sub-selects so PostgreSQL inlines it into the caller's
+-- query (a non-inlined call costs ~70 us per job; inlined, ~1 us).
 CREATE FUNCTION pane._spec_error(e jsonb, ord bigint, max_payload bigint) RETURNS text
 LANGUAGE sql STABLE AS $$
 	SELECT CASE
 	WHEN jsonb_typeof(e) IS DISTINCT FROM 'object' THEN
 		format('job %s: each job must be a JSON object, got %s', ord, coalesce(jsonb_typeof(e), 'nothing'))
-	WHEN EXISTS (SELECT 1 FROM jsonb_object_keys(e) k WHERE k NOT IN
-			('queue', 'payload', 'run_at', 'delay', 'priority', 'max_attempts', 'unique_key', 'timeout')) THEN
-		format('job %s: unknown field "%s" (known: queue, payload, run_at, delay, priority, max_attempts, unique_key, timeout)',
-			ord, (SELECT k FROM jsonb_object_keys(e) k WHERE k NOT IN
-			('queue', 'payload', 'run_at', 'delay', 'priority', 'max_attempts', 'unique_key', 'timeout') LIMIT 1))
+	WHEN (e - '{queue,payload,run_at,delay,priority,max_attempts,unique_key,timeout}'::text[]) <> '{}'::jsonb THEN
+		format('job %s: unknown field(s) %s (known: queue, payload, run_at, delay, priority, max_attempts, unique_key, timeout)',
+			ord, e - '{queue,payload,run_at,delay,priority,max_attempts,unique_key,timeout}'::text[])
 	WHEN jsonb_typeof(e->'queue') IS DISTINCT FROM 'string' OR e->>'queue' = '' THEN
 		format('job %s: "queue" must be a non-empty string', ord)
 	WHEN length(e->>'queue') > 128 THEN

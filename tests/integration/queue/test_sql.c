@@ -73,7 +73,7 @@ static void invalid_input_writes_nothing(void **state)
 		{"SELECT * FROM pane.enqueue_many('[{\"queue\":\"q\",\"delay\":\"soon\"}]')", "invalid input syntax for type interval"},
 		{"SELECT * FROM pane.enqueue_many('[{\"queue\":\"\"}]')", "\"queue\" must be a non-empty string"},
 		{"SELECT * FROM pane.enqueue_many('[{\"queue\":7}]')", "\"queue\" must be a non-empty string"},
-		{"SELECT * FROM pane.enqueue_many('[{\"queue\":\"q\",\"dealy\":1}]')", "unknown field \"dealy\""},
+		{"SELECT * FROM pane.enqueue_many('[{\"queue\":\"q\",\"dealy\":1}]')", "unknown field(s) {\"dealy\": 1}"},
 		{"SELECT * FROM pane.enqueue_many('[[1]]')", "each job must be a JSON object"},
 		{"SELECT * FROM pane.enqueue_many('[{\"queue\":\"q\",\"priority\":1.5}]')", "\"priority\" must be an integer"},
 		{"SELECT * FROM pane.enqueue_many('[{\"queue\":\"q\",\"max_attempts\":0}]')", "\"max_attempts\" must be an integer"},
