@@ -158,6 +158,11 @@ $$;
 CREATE FUNCTION pane._spec_error(e jsonb, ord bigint, max_payload bigint) RETURNS text
 LANGUAGE sql STABLE AS $$
 	SELECT CASE
+	-- the common shape first: only queue and payload (no casts can fail here)
+	WHEN jsonb_typeof(e) = 'object' AND (e - '{queue,payload}'::text[]) = '{}'::jsonb
+	     AND jsonb_typeof(e->'queue') = 'string' AND e->>'queue' <> '' AND length(e->>'queue') <= 128
+	     AND coalesce(pg_column_size(e->'payload') <= max_payload, true) THEN
+		NULL
 	WHEN jsonb_typeof(e) IS DISTINCT FROM 'object' THEN
 		format('job %s: each job must be a JSON object, got %s', ord, coalesce(jsonb_typeof(e), 'nothing'))
 	WHEN (e - '{queue,payload,run_at,delay,priority,max_attempts,unique_key,timeout}'::text[]) <> '{}'::jsonb THEN
@@ -189,9 +194,9 @@ LANGUAGE sql STABLE AS $$
 		format('job %s: "timeout" must be seconds (a number) or an interval such as "5 minutes"', ord)
 	WHEN pane._interval(e->'timeout') <= interval '0' THEN
 		format('job %s: "timeout" must be positive', ord)
-	WHEN e ? 'payload' AND octet_length((e->'payload')::text) > max_payload THEN
+	WHEN e ? 'payload' AND pg_column_size(e->'payload') > max_payload THEN
 		format('job %s: payload is %s bytes, over the limit of %s bytes (pane.settings max_payload_bytes)',
-			ord, octet_length((e->'payload')::text), max_payload)
+			ord, pg_column_size(e->'payload'), max_payload)
 	END
 $$;
 
@@ -244,10 +249,10 @@ BEGIN
 		RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'pane.enqueue: unique_key must not be empty (pass NULL for none)';
 	END IF;
 	v_max := pane._setting('max_payload_bytes', '1048576')::bigint;
-	IF octet_length(coalesce(payload, '{}')::text) > v_max THEN
+	IF pg_column_size(coalesce(payload, '{}')) > v_max THEN
 		RAISE EXCEPTION USING ERRCODE = '54000',
 			MESSAGE = format('pane.enqueue: payload is %s bytes, over the limit of %s bytes',
-				octet_length(payload::text), v_max),
+				pg_column_size(payload), v_max),
 			HINT = 'raise pane.settings max_payload_bytes or store large data elsewhere and pass a reference';
 	END IF;
 	LOOP
