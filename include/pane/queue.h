@@ -84,3 +84,52 @@ int pane_queue_stats(PGconn *c, const char *schema, char **json, struct pane_err
 int pane_queue_pg_err(PGconn *c, PGresult *r, struct pane_err *err, const char *what);
 
 #endif
+
+/* ------------------------------------------------------------------ worker */
+
+enum pane_queue_handler {
+	PANE_HANDLER_NOOP,  /* builtin: succeed at once */
+	PANE_HANDLER_FAIL,  /* builtin: fail every attempt */
+	PANE_HANDLER_SLEEP, /* builtin: sleep sleep_ms, then succeed */
+	PANE_HANDLER_EXEC,  /* run exec_cmd (sh -c) per job */
+	PANE_HANDLER_HTTP,  /* POST the job JSON to http_url */
+};
+
+struct pane_queue_worker_opts {
+	const char *database_url;
+	const char *schema;          /* NULL = "pane" */
+	const char *const *queues;   /* n_queues names */
+	int n_queues;
+	int concurrency;             /* jobs run at once (default 10) */
+	enum pane_queue_handler handler;
+	int64_t sleep_ms;
+	const char *exec_cmd;
+	const char *http_url;
+	bool drain;                  /* return once nothing is runnable and nothing runs */
+	bool poll_only;              /* no LISTEN (PgBouncer transaction mode) */
+	int64_t poll_ms;             /* poll interval (default 1000; LISTEN wakes sooner) */
+	int64_t lease_ms;            /* lease per claim (default 30000), renewed every lease/3 */
+	int64_t grace_ms;            /* on SIGTERM: time to finish running jobs (default 10000) */
+	double backoff_base_s;       /* retry backoff base (default 1 s, doubling per attempt) */
+	int64_t maintenance_ms;      /* rescue, retention, cron tick period (default 1000) */
+	bool no_cron;                /* do not run cron schedules */
+	int batch_max;               /* largest claim (default max(concurrency, 100)) */
+	/* local prefetch: claim up to this many jobs beyond free slots
+	 * (builtin noop/fail only; default 0) */
+	volatile int *stop;          /* optional: set non-zero to stop (besides SIGINT/SIGTERM) */
+};
+
+/* The worker's own numbers, updated atomically while it runs (read them
+ * from any thread with pane_queue_worker_stats_read). */
+struct pane_queue_worker_stats {
+	uint64_t claimed, processed, failed, retried, rescued, lost_leases, cancelled, reconnects;
+	double run_seconds;          /* total handler time */
+	double pickup_ms_last;       /* claim time - run_at of the last job claimed */
+	double pickup_ms_max;
+};
+
+/* Runs a worker until stopped (SIGINT/SIGTERM, *opts->stop) or, with drain,
+ * until the queues are empty. stats (may be NULL) is updated while it runs.
+ * Returns 0, or a negative PANE_E* (bad options, schema missing) with err. */
+int pane_queue_worker_run(const struct pane_queue_worker_opts *opts, struct pane_queue_worker_stats *stats,
+			  struct pane_err *err);
