@@ -44,6 +44,14 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && 
 psql=(/usr/lib/postgresql/15/bin/psql)
 [ -x "${psql[0]}" ] || psql=(psql)
 
+# p99 of the upload acknowledgement (last body byte -> answer) from pane's histogram
+ack_p99() {
+  curl -s "http://127.0.0.1:$port/metrics" | awk '
+    /^pane_api_upload_ack_seconds_bucket/ { match($0, /le="[^"]*"/); le = substr($0, RSTART + 4, RLENGTH - 5);
+                                            n++; les[n] = le; cnt[n] = $2 }
+    END { total = cnt[n]; for (i = 1; i <= n; i++) if (cnt[i] >= 0.99 * total) { printf "ack_p99<=%ss (n=%d)", les[i], total; exit } }'
+}
+
 echo "machine: $(nproc) cores, shared; runs of ${secs}s; pane, PostgreSQL and the load generator on one host"
 
 # 1. single-job POST
@@ -69,7 +77,7 @@ head -c $((1 << 20)) /dev/urandom > "$work/upload.bin"
 out=$(UPLOAD_FILE="$work/upload.bin" wrk -t2 -c16 -d"${secs}s" --latency -s bench/upload.lua "http://127.0.0.1:$port/v1/uploads/bench")
 res=$(grep '^RESULT' <<<"$out")
 rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
-echo "pane  POST /v1/uploads/q 1 MiB (fsync on)  uploads/s=$rps $res"
+echo "pane  POST /v1/uploads/q 1 MiB (fsync on)  uploads/s=$rps $res $(ack_p99)"
 
 # 4. the same without fsync (uploads.fsync: false): what the disk flush costs
 kill "$pane_pid"; wait "$pane_pid" 2>/dev/null || true; pane_pid=
@@ -81,4 +89,4 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && 
 out=$(UPLOAD_FILE="$work/upload.bin" wrk -t2 -c16 -d"${secs}s" --latency -s bench/upload.lua "http://127.0.0.1:$port/v1/uploads/bench")
 res=$(grep '^RESULT' <<<"$out")
 rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
-echo "pane  POST /v1/uploads/q 1 MiB (fsync off) uploads/s=$rps $res"
+echo "pane  POST /v1/uploads/q 1 MiB (fsync off) uploads/s=$rps $res $(ack_p99)"

@@ -55,6 +55,8 @@
 #include "http/sha256.h"
 
 #define MAX_META 64
+#define N_ACK_BUCKETS 9
+static const double ack_bounds[N_ACK_BUCKETS] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5};
 
 struct uploads_cfg {
 	char *dir;
@@ -91,6 +93,9 @@ struct pane_api_uploads {
 	pthread_cond_t cv;
 	bool stop;
 	struct pane_stat *st_uploads, *st_bytes, *st_aborted, *st_removed;
+	/* time from the body's last byte to the answer (flush, rename, commit),
+	 * as Prometheus histogram series */
+	struct pane_stat *st_ack_bucket[N_ACK_BUCKETS + 1], *st_ack_sum, *st_ack_count;
 };
 
 /* one upload in progress (lives from begin to close) */
@@ -111,6 +116,7 @@ struct up {
 
 /* what the batch callback needs after the request is gone */
 struct pending {
+	int64_t body_done_ns;
 	struct pane_http_deferred *d;
 	struct pane_api_uploads *u;
 	char id[33];
@@ -330,8 +336,17 @@ static void up_enqueued(void *arg, const int64_t *ids, const bool *created, size
 			fclose(f);
 		}
 		free(side);
-		if (p->u->st_uploads)
-			pane_stat_inc(p->u->st_uploads);
+		struct pane_api_uploads *u = p->u;
+		if (u->st_uploads) {
+			pane_stat_inc(u->st_uploads);
+			double secs = (double)(pane_mono_ns() - p->body_done_ns) / 1e9;
+			for (int i = 0; i < N_ACK_BUCKETS; i++)
+				if (secs <= ack_bounds[i])
+					pane_stat_inc(u->st_ack_bucket[i]);
+			pane_stat_inc(u->st_ack_bucket[N_ACK_BUCKETS]);
+			pane_stat_add(u->st_ack_sum, secs);
+			pane_stat_inc(u->st_ack_count);
+		}
 		struct pane_buf *b = pane_http_resp_body(resp);
 		pane_buf_addf(b, "{\"job_id\":%lld,\"upload_id\":\"%s\",\"status_url\":\"/v1/jobs/%lld\","
 				 "\"events_url\":\"/v1/jobs/%lld/events\"}\n",
@@ -348,6 +363,7 @@ static void h_upload(struct pane_http_req *req, struct pane_http_resp *resp, voi
 {
 	struct pane_api *api = ctx;
 	struct pane_api_uploads *u = api->uploads;
+	int64_t body_done_ns = pane_mono_ns();
 	struct up *x = pane_http_req_user(req);
 	if (!x || x->fd < 0) {
 		pane_http_resp_error(resp, 500, "internal", "the upload was not set up");
@@ -390,6 +406,7 @@ static void h_upload(struct pane_http_req *req, struct pane_http_resp *resp, voi
 	json_decref(el);
 
 	struct pending *p = pane_xcalloc(1, sizeof *p);
+	p->body_done_ns = body_done_ns;
 	p->u = u;
 	memcpy(p->id, x->id, sizeof p->id);
 	p->path = final;
@@ -568,6 +585,17 @@ struct pane_api_uploads *pane_api_uploads_new(struct pane_api *api, const struct
 						   "uploads abandoned before the end (partial file removed)");
 		u->st_removed = pane_stats_counter(api->stats, "pane_api_uploads_removed_total", NULL,
 						   "stored uploads removed after their job finished + retention");
+		static const char help[] = "seconds from an upload's last body byte to its answer (flush, rename, commit)";
+		for (int i = 0; i <= N_ACK_BUCKETS; i++) {
+			char le[32];
+			if (i < N_ACK_BUCKETS)
+				snprintf(le, sizeof le, "le=\"%g\"", ack_bounds[i]);
+			else
+				snprintf(le, sizeof le, "le=\"+Inf\"");
+			u->st_ack_bucket[i] = pane_stats_counter(api->stats, "pane_api_upload_ack_seconds_bucket", le, help);
+		}
+		u->st_ack_sum = pane_stats_counter(api->stats, "pane_api_upload_ack_seconds_sum", NULL, help);
+		u->st_ack_count = pane_stats_counter(api->stats, "pane_api_upload_ack_seconds_count", NULL, help);
 	}
 	pthread_mutex_init(&u->mu, NULL);
 	pthread_cond_init(&u->cv, NULL);

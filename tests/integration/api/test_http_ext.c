@@ -198,7 +198,11 @@ static void streamed_body(void **state)
 	snprintf(want, sizeof want, "n=%zu buffered=0 multi=1 sha=%s", n, hex);
 	assert_string_equal(r.body, want);
 	pt_http_result_free(&r);
+	/* on_close runs just after the answer went out: wait for it */
+	for (int i = 0; i < 1000 && atomic_load(&closes_ok) == before; i++)
+		pane_sleep_ms(5);
 	assert_int_equal(atomic_load(&closes_ok), before + 1);
+	assert_int_equal(atomic_load(&closes_bad), 0);
 
 	/* refused by on_begin before the body */
 	const char *html[] = {"Content-Type: text/html", NULL};
