@@ -32,6 +32,14 @@ void pane_api_jobs_routes(struct pane_api *api, struct pane_http_server *srv);
 /* Answers resp from a failed SQL/batch error (400/404/409/413/429/503). */
 void pane_api_error_resp(struct pane_http_resp *resp, const struct pane_err *err);
 bool pane_api_queue_name_ok(const char *q);
+/* Parses an enqueue body (a job object or an array of them) into
+ * enqueue_many elements joined by commas, appended to out. Returns the job
+ * count (>= 1), or -400 / -413 with code ("malformed_json", "invalid_job",
+ * "invalid_request", "payload_too_large") and msg set. *array tells which
+ * form it was. idem (may be NULL) becomes the single job's unique_key. */
+struct pane_buf;
+int pane_api_parse_jobs(const char *body, size_t len, const char *queue, const char *idem, struct pane_buf *out,
+			bool *array, char *code, size_t codelen, char *msg, size_t msglen);
 /* Runs "SELECT schema.fn($1)" style one-value queries on a pooled connection.
  * *out (may be NULL) gets the first value as a heap string or NULL for SQL NULL. */
 int pane_api_query1(struct pane_api *api, const char *sql, int nparams, const char *const *params, char **out,

@@ -247,6 +247,59 @@ static int json_begin(struct pane_http_req *req, struct pane_http_resp *resp, vo
 	return 0;
 }
 
+int pane_api_parse_jobs(const char *body, size_t len, const char *queue, const char *idem, struct pane_buf *out,
+			bool *array, char *code, size_t codelen, char *msg, size_t msglen)
+{
+	json_error_t je;
+	json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+	int rc;
+	if (!root) {
+		snprintf(code, codelen, "malformed_json");
+		snprintf(msg, msglen, "malformed JSON at line %d column %d: %s", je.line, je.column, je.text);
+		return -400;
+	}
+	if (idem && (!*idem || strlen(idem) > 512)) {
+		snprintf(code, codelen, "invalid_request");
+		snprintf(msg, msglen, "Idempotency-Key must be 1-512 bytes");
+		rc = -400;
+		goto out;
+	}
+	*array = json_is_array(root);
+	if (*array) {
+		size_t n = json_array_size(root);
+		if (n == 0 || n > MAX_JOBS_PER_REQUEST) {
+			snprintf(code, codelen, n ? "payload_too_large" : "invalid_request");
+			snprintf(msg, msglen, "an array holds 1 to %d jobs", MAX_JOBS_PER_REQUEST);
+			rc = n ? -413 : -400;
+			goto out;
+		}
+		if (idem) {
+			snprintf(code, codelen, "invalid_request");
+			snprintf(msg, msglen, "Idempotency-Key applies to one job; give each array element a unique_key");
+			rc = -400;
+			goto out;
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (add_elem(json_array_get(root, i), queue, NULL, i, true, out, msg, msglen) < 0) {
+				snprintf(code, codelen, "invalid_job");
+				rc = -400;
+				goto out;
+			}
+		}
+		rc = (int)n;
+	} else {
+		if (add_elem(root, queue, idem, 0, false, out, msg, msglen) < 0) {
+			snprintf(code, codelen, "invalid_job");
+			rc = -400;
+			goto out;
+		}
+		rc = 1;
+	}
+out:
+	json_decref(root);
+	return rc;
+}
+
 static void h_enqueue(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
 {
 	struct pane_api *api = ctx;
@@ -258,62 +311,28 @@ static void h_enqueue(struct pane_http_req *req, struct pane_http_resp *resp, vo
 	}
 	size_t len;
 	const char *body = pane_http_req_body(req, &len);
-	json_error_t je;
-	json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
-	if (!root) {
-		pane_http_resp_error(resp, 400, "malformed_json", "malformed JSON at line %d column %d: %s", je.line,
-				     je.column, je.text);
-		return;
-	}
-	const char *idem = pane_http_req_header(req, "Idempotency-Key");
-	if (idem && (!*idem || strlen(idem) > 512)) {
-		pane_http_resp_error(resp, 400, "invalid_request", "Idempotency-Key must be 1-512 bytes");
-		goto out;
-	}
 	struct pane_buf elems;
 	pane_buf_init(&elems, PANE_BUF_NOLIMIT);
-	char msg[512];
-	size_t n = 0;
-	bool array = json_is_array(root);
-	if (array) {
-		n = json_array_size(root);
-		if (n == 0 || n > MAX_JOBS_PER_REQUEST) {
-			pane_http_resp_error(resp, n ? 413 : 400, n ? "payload_too_large" : "invalid_request",
-					     "an array holds 1 to %d jobs", MAX_JOBS_PER_REQUEST);
-			goto out_elems;
-		}
-		if (idem) {
-			pane_http_resp_error(resp, 400, "invalid_request",
-					     "Idempotency-Key applies to one job; give each array element a unique_key");
-			goto out_elems;
-		}
-		for (size_t i = 0; i < n; i++) {
-			if (add_elem(json_array_get(root, i), queue, NULL, i, true, &elems, msg, sizeof msg) < 0) {
-				pane_http_resp_error(resp, 400, "invalid_job", "%s", msg);
-				goto out_elems;
-			}
-		}
-	} else {
-		n = 1;
-		if (add_elem(root, queue, idem, 0, false, &elems, msg, sizeof msg) < 0) {
-			pane_http_resp_error(resp, 400, "invalid_job", "%s", msg);
-			goto out_elems;
-		}
+	char code[32], msg[512];
+	bool array = false;
+	int n = pane_api_parse_jobs(body, len, queue, pane_http_req_header(req, "Idempotency-Key"), &elems, &array,
+				    code, sizeof code, msg, sizeof msg);
+	if (n < 0) {
+		pane_http_resp_error(resp, -n, code, "%s", msg);
+		goto out;
 	}
 	struct enq *e = pane_xcalloc(1, sizeof *e);
 	e->array = array;
 	e->d = pane_http_resp_defer(resp);
-	if (pane_api_batcher_submit(api->batcher, elems.data, elems.len, n, enq_done, e) < 0) {
+	if (pane_api_batcher_submit(api->batcher, elems.data, elems.len, (size_t)n, enq_done, e) < 0) {
 		struct pane_err err = {0};
 		pane_err_set(&err, PANE_EAGAIN, "too many jobs are waiting to be committed; retry shortly");
 		pane_api_error_resp(pane_http_deferred_resp(e->d), &err);
 		pane_http_deferred_finish(e->d);
 		free(e);
 	}
-out_elems:
-	pane_buf_release(&elems);
 out:
-	json_decref(root);
+	pane_buf_release(&elems);
 }
 
 /* ---------- reads and management ---------- */
