@@ -61,7 +61,7 @@ for n in "${sizes[@]}"; do
     set -- $(cd "$(dirname "$gw")" && DATABASE_URL=$u MODE=enqueue N=$n BATCH=1000 node "$gw" 2>/dev/null); res[gw_enq_$n]+="$4 "
     psql -qAtX "$u" -c "VACUUM ANALYZE" >/dev/null
     set -- $(cd "$(dirname "$gw")" && DATABASE_URL=$u MODE=drain N=$n CONCURRENCY=24 node "$gw" 2>/dev/null); res[gw_drain_$n]+="$4 "
-    echo "  round $r, $n jobs: pane enqueue ${res[pane_enq_$n]##* } drain ${res[pane_drain_$n]}| graphile enqueue ${res[gw_enq_$n]} drain ${res[gw_drain_$n]}" | tr -s ' ' >&2
+    echo "  $n jobs after round $r: pane enqueue ${res[pane_enq_$n]}drain ${res[pane_drain_$n]}| graphile enqueue ${res[gw_enq_$n]}drain ${res[gw_drain_$n]}" | tr -s ' ' >&2
   done
 done
 

@@ -10,7 +10,8 @@
  *
  * Attach order (each line one call; a part is added by adding its line):
  *   1. built-in routes: /healthz, /readyz, /metrics
- *   2. api: bearer-token auth for every route; jobs API + uploads when DATABASE_URL is set
+ *   2. queue: queue numbers into /metrics; demo worker (src/queue/attach.c)
+ *   3. api: bearer-token auth for every route; jobs API + uploads when DATABASE_URL is set
  *
  * Runs on the main thread; parts start their own threads.
  */
@@ -37,6 +38,7 @@
 #include "config/sections.h"
 #include "api/api.h"
 #include "http/server.h"
+#include "queue/attach.h"
 
 struct server_cfg {
 	char *listen;
@@ -269,8 +271,11 @@ int pane_serve_run(const struct pane_serve_opts *opts)
 	pane_serve_add_readiness(&s, "data_dir", check_data_dir, (void *)data_dir);
 	if (s.database_url)
 		pane_serve_add_readiness(&s, "postgres", check_postgres, (void *)s.database_url);
+	/* 2. queue */
+	if (pane_queue_attach(&s, &err) < 0)
+		goto fail;
 
-	/* 2. api (auth always; jobs API and uploads with PostgreSQL) */
+	/* 3. api (auth always; jobs API and uploads with PostgreSQL) */
 	if (pane_api_attach(&s, &err) < 0)
 		goto fail;
 
