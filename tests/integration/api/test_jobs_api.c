@@ -417,6 +417,44 @@ static void refuses_public_listen_without_tokens(void **state)
 	assert_non_null(strstr(text, "auth.tokens"));
 }
 
+/* PostgreSQL unreachable: pane still starts; writes and reads answer 503
+ * with Retry-After and a reason, readiness says why */
+static void database_down_is_503(void **state)
+{
+	(void)state;
+	char log[512], listen[64], data[512], base[64], url[128];
+	int port = pt_free_port();
+	snprintf(log, sizeof log, "%s/down.log", env.dir);
+	snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
+	snprintf(data, sizeof data, "%s/down-data", env.dir);
+	snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
+	char *saved = strdup(getenv("DATABASE_URL"));
+	setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:1/nothing?connect_timeout=2", 1);
+	char *argv[] = {(char *)pt_pane_bin(), "serve", "--listen", listen, "--data-dir", data, NULL};
+	pid_t pid = pt_spawn(argv, log);
+	setenv("DATABASE_URL", saved, 1);
+	free(saved);
+	snprintf(url, sizeof url, "%s/healthz", base);
+	assert_int_equal(pt_wait_http(url, 20000), 0);
+	const char *h[] = {"Content-Type: application/json", NULL};
+	struct pt_http_result r;
+	snprintf(url, sizeof url, "%s/v1/queues/q/jobs", base);
+	assert_int_equal(pt_http("POST", url, h, "{}", 2, &r), 0);
+	assert_int_equal(r.status, 503);
+	assert_non_null(strstr(r.headers, "Retry-After:"));
+	assert_non_null(strstr(r.body, "PostgreSQL"));
+	pt_http_result_free(&r);
+	snprintf(url, sizeof url, "%s/v1/jobs/1", base);
+	assert_int_equal(pt_http("GET", url, NULL, NULL, 0, &r), 0);
+	assert_int_equal(r.status, 503);
+	pt_http_result_free(&r);
+	snprintf(url, sizeof url, "%s/readyz", base);
+	assert_int_equal(pt_http("GET", url, NULL, NULL, 0, &r), 0);
+	assert_int_equal(r.status, 503);
+	pt_http_result_free(&r);
+	assert_int_equal(pt_stop(pid, SIGTERM), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -427,6 +465,7 @@ int main(void)
 		cmocka_unit_test(cancel_retry_pause),
 		cmocka_unit_test(sse_sees_completion),
 		cmocka_unit_test(refuses_public_listen_without_tokens),
+		cmocka_unit_test(database_down_is_503),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
