@@ -169,7 +169,7 @@ static void pause_and_drain(void **state)
 {
 	char *url = qt_db("queue_w_pause");
 	PGconn *c = qt_connect(url);
-	qt_val(c, "SELECT pane.pause_queue('p')");
+	free(qt_val(c, "SELECT pane.pause_queue('p')"));
 	long long id = qt_num(c, "SELECT pane.enqueue('p')");
 	pid_t w = qt_worker(url, NULL, "--queues", "p", "--builtin", "noop", "--drain", NULL);
 	assert_int_equal(qt_wait_exit(w), 0);
