@@ -188,6 +188,25 @@ static void pause_and_drain(void **state)
 	free(url);
 }
 
+static void poll_only_mode(void **state)
+{
+	char *url = qt_db("queue_w_pollonly");
+	PGconn *c = qt_connect(url);
+	char log[128];
+	snprintf(log, sizeof log, "%s/pollonly.log", tmpdir);
+	pid_t w = qt_worker(url, log, "--queues", "po", "--poll-only", "--poll-interval", "100ms", "--builtin", "noop", NULL);
+	assert_true(qt_wait(c, "1", 10000, "SELECT count(*) FROM pane.workers"));
+	char cmd[256];
+	snprintf(cmd, sizeof cmd, "grep -q 'poll-only' %s", log);
+	assert_int_equal(system(cmd), 0);
+	long long id = qt_num(c, "SELECT pane.enqueue('po', '{}', run_at => now() + interval '300 ms')");
+	assert_true(qt_wait(c, "completed", 10000, "SELECT pane.job(%lld)->>'state'", id));
+	kill(w, SIGTERM);
+	assert_int_equal(qt_wait_exit(w), 0);
+	PQfinish(c);
+	free(url);
+}
+
 static void graceful_sigterm(void **state)
 {
 	char *url = qt_db("queue_w_sigterm");
@@ -301,6 +320,7 @@ int main(void)
 		cmocka_unit_test(timeout_kills_process_group),
 		cmocka_unit_test(cancel_running_job),
 		cmocka_unit_test(pause_and_drain),
+		cmocka_unit_test(poll_only_mode),
 		cmocka_unit_test(graceful_sigterm),
 		cmocka_unit_test(http_handler),
 	};
