@@ -218,11 +218,12 @@ static void collect_meta(void *arg, const char *key, const char *value)
 	struct up *x = arg;
 	if (strcmp(key, "filename") == 0)
 		return;
-	if (++x->n_meta > MAX_META || strlen(key) > 128 || strlen(value) > 4096) {
+	json_t *v = json_string(value); /* NULL when not UTF-8 */
+	if (++x->n_meta > MAX_META || strlen(key) > 128 || strlen(value) > 4096 || !v ||
+	    json_object_set_new(x->meta, key, v) < 0) {
 		x->meta_bad = true;
 		return;
 	}
-	json_object_set_new(x->meta, key, json_string(value));
 }
 
 static int up_begin(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
@@ -255,7 +256,8 @@ static int up_begin(struct pane_http_req *req, struct pane_http_resp *resp, void
 	pane_http_req_query_each(req, collect_meta, x);
 	if (x->meta_bad) {
 		pane_http_resp_error(resp, 400, "invalid_request",
-				     "at most %d metadata parameters, names up to 128 and values up to 4096 bytes", MAX_META);
+				     "at most %d metadata parameters, UTF-8, names up to 128 and values up to 4096 bytes",
+				     MAX_META);
 		return -1;
 	}
 	const char *fn = pane_http_req_arg(req, "filename");
@@ -266,6 +268,12 @@ static int up_begin(struct pane_http_req *req, struct pane_http_resp *resp, void
 		raw = disposition_filename(pane_http_req_header(req, "Content-Disposition"));
 	x->filename = sanitize_filename(raw);
 	free(raw);
+	json_t *probe = json_pack("{s:s?,s:s}", "f", x->filename, "c", ct); /* NULL unless both are UTF-8 */
+	if (!probe) {
+		pane_http_resp_error(resp, 400, "invalid_request", "the filename and Content-Type must be UTF-8");
+		return -1;
+	}
+	json_decref(probe);
 	x->content_type = pane_xstrdup(ct);
 	snprintf(x->id, sizeof x->id, "%016llx%016llx", (unsigned long long)pane_random_u64(),
 		 (unsigned long long)pane_random_u64());

@@ -147,6 +147,13 @@ static void refusals_leave_nothing(void **state)
 	r = api_req(&env, "POST", "/v1/uploads/bad%20queue", NULL, "image/png", "x", 1);
 	assert_int_equal(r.status, 400);
 	pt_http_result_free(&r);
+	r = api_req(&env, "POST", "/v1/uploads/images?filename=%FF%FE.png", NULL, "image/png", "x", 1);
+	assert_int_equal(r.status, 400);
+	assert_non_null(strstr(r.body, "UTF-8"));
+	pt_http_result_free(&r);
+	r = api_req(&env, "POST", "/v1/uploads/images?note=%C3%28", NULL, "image/png", "x", 1);
+	assert_int_equal(r.status, 400);
+	pt_http_result_free(&r);
 	/* over max_size with a Content-Length: refused before the body */
 	size_t big = (2u << 20) + 1;
 	char *body = calloc(1, big);
