@@ -13,6 +13,7 @@
 #ifndef PANE_HTTP_SHA256_H
 #define PANE_HTTP_SHA256_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,10 @@ void pane_sha256_update(struct pane_sha256 *h, const void *data, size_t len);
 void pane_sha256_final(struct pane_sha256 *h, uint8_t out[PANE_SHA256_LEN]);
 /* One-shot digest. */
 void pane_sha256(const void *data, size_t len, uint8_t out[PANE_SHA256_LEN]);
+/* Chooses the implementation: on = the CPU's SHA extensions when it has
+ * them (the default), off = portable C. Returns whether hardware is used.
+ * For tests and benchmarks; call before hashing starts. */
+bool pane_sha256_use_hw(bool on);
 /* Lower-case hex of a digest into out (65 bytes with the NUL). */
 void pane_sha256_hex(const uint8_t digest[PANE_SHA256_LEN], char out[2 * PANE_SHA256_LEN + 1]);
 
