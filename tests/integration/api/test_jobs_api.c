@@ -26,6 +26,7 @@
 #define JSON "application/json"
 
 static struct api_env env;
+static pid_t extra_pid; /* a second pane started by one test; stopped in teardown if still running */
 
 static const char yaml[] = "auth:\n"
 			   "  open_read: false\n"
@@ -47,6 +48,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
+	if (extra_pid > 0)
+		pt_stop(extra_pid, SIGKILL);
 	api_stop(&env);
 	return 0;
 }
@@ -431,7 +434,7 @@ static void database_down_is_503(void **state)
 	char *saved = strdup(getenv("DATABASE_URL"));
 	setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:1/nothing?connect_timeout=2", 1);
 	char *argv[] = {(char *)pt_pane_bin(), "serve", "--listen", listen, "--data-dir", data, NULL};
-	pid_t pid = pt_spawn(argv, log);
+	pid_t pid = extra_pid = pt_spawn(argv, log);
 	setenv("DATABASE_URL", saved, 1);
 	free(saved);
 	snprintf(url, sizeof url, "%s/healthz", base);
@@ -452,6 +455,7 @@ static void database_down_is_503(void **state)
 	assert_int_equal(pt_http("GET", url, NULL, NULL, 0, &r), 0);
 	assert_int_equal(r.status, 503);
 	pt_http_result_free(&r);
+	extra_pid = 0;
 	assert_int_equal(pt_stop(pid, SIGTERM), 0);
 }
 

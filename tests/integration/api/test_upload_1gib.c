@@ -43,11 +43,26 @@ static size_t keep(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+static struct api_env env;
+
+static int setup(void **state)
+{
+	(void)state;
+	api_start(&env, "api_upload_1gib", "uploads:\n  max_size: 2GiB\n  fsync: false\n");
+	return 0;
+}
+
+/* runs even when an assertion failed, so no server is left behind */
+static int teardown(void **state)
+{
+	(void)state;
+	api_stop(&env);
+	return 0;
+}
+
 static void one_gib(void **state)
 {
 	(void)state;
-	struct api_env env;
-	api_start(&env, "api_upload_1gib", "uploads:\n  max_size: 2GiB\n  fsync: false\n");
 	/* warm up: one small upload so lazily made things exist */
 	struct pt_http_result r = api_req(&env, "POST", "/v1/uploads/big", NULL, "application/octet-stream", "w", 1);
 	assert_int_equal(r.status, 202);
@@ -105,7 +120,6 @@ static void one_gib(void **state)
 	assert_int_equal(stat(PQgetvalue(res, 0, 1), &st), 0);
 	assert_int_equal((long long)st.st_size, (long long)SIZE);
 	PQclear(res);
-	api_stop(&env);
 }
 
 int main(void)
@@ -113,5 +127,5 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(one_gib),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, setup, teardown);
 }
