@@ -290,6 +290,33 @@ static void slow_body_is_cut_off(void **state)
 	close(fd);
 }
 
+/* slow-loris: many clients trickling their headers hold no thread - with two
+ * pool threads, everyone else is still served while they dribble */
+static void header_tricklers_hold_no_thread(void **state)
+{
+	(void)state;
+	enum { N = 40 };
+	int fds[N];
+	for (int i = 0; i < N; i++) {
+		fds[i] = pt_raw_connect(port);
+		const char *head = "GET /ok HTTP/1.1\r\nX-Slow: ";
+		assert_int_equal(pt_raw_send(fds[i], head, strlen(head)), 0);
+	}
+	for (int round = 0; round < 5; round++) {
+		for (int i = 0; i < N; i++)
+			pt_raw_send(fds[i], "a", 1);
+		struct pt_http_result r = req("GET", "/ok", NULL, NULL, 0);
+		assert_int_equal(r.status, 200);
+		pt_http_result_free(&r);
+	}
+	/* they are still connected and complete normally once they finish */
+	const char *end = "\r\nHost: x\r\n\r\n";
+	assert_int_equal(pt_raw_send(fds[0], end, strlen(end)), 0);
+	assert_int_equal(pt_raw_status(fds[0], 10000), 200);
+	for (int i = 0; i < N; i++)
+		close(fds[i]);
+}
+
 static void oversized_headers(void **state)
 {
 	(void)state;
@@ -388,6 +415,7 @@ int main(void)
 		cmocka_unit_test(deferred_answers),
 		cmocka_unit_test(streamed_events),
 		cmocka_unit_test(slow_body_is_cut_off),
+		cmocka_unit_test(header_tricklers_hold_no_thread),
 		cmocka_unit_test(oversized_headers),
 		cmocka_unit_test(stop_with_suspended),
 	};
