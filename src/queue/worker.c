@@ -1151,8 +1151,9 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 		if (wait_ms < 0)
 			wait_ms = 0;
 		handle_notifies(&w);
-		if (w.wake_claim)
+		if (w.wake_claim && want_claim)
 			continue;
+		w.wake_claim = false; /* slots or acknowledgements are full: the next turn claims anyway */
 		struct pollfd p[3] = {{.fd = w.efd, .events = POLLIN},
 				      {.fd = pane_signals_fd(), .events = POLLIN},
 				      {.fd = w.conn ? PQsocket(w.conn) : -1, .events = POLLIN}};
