@@ -75,6 +75,7 @@
 extern char **environ;
 
 #define RESULT_MAX (1u << 20)
+#define PANE_EXIT_DISCARD 100 /* --exec: fail for good, do not retry */
 #define ERROR_TAIL 4000
 
 enum outcome { OUT_OK, OUT_RETRY, OUT_DISCARD, OUT_DROPPED };
@@ -348,11 +349,13 @@ static void handler_exec(struct worker *w, struct job *j)
 			set_result_from_stdout(j, &ob);
 		}
 	} else {
-		j->outcome = OUT_RETRY;
+		/* exit status 100: a permanent failure, no retry (dead letter at once) */
+		j->outcome = WIFEXITED(status) && WEXITSTATUS(status) == PANE_EXIT_DISCARD ? OUT_DISCARD : OUT_RETRY;
 		struct pane_buf b;
 		pane_buf_init(&b, PANE_BUF_NOLIMIT);
 		if (WIFEXITED(status))
-			pane_buf_addf(&b, "exit status %d", WEXITSTATUS(status));
+			pane_buf_addf(&b, "exit status %d%s", WEXITSTATUS(status),
+				      j->outcome == OUT_DISCARD ? " (discarded: no retry)" : "");
 		else
 			pane_buf_addf(&b, "killed by signal %d", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 		if (eb.len)
@@ -420,7 +423,8 @@ static void handler_http(struct worker *w, struct job *j)
 		j->outcome = OUT_OK;
 		set_result_from_stdout(j, &b);
 	} else {
-		j->outcome = OUT_RETRY;
+		/* 422: the endpoint says the job can never succeed - no retry */
+		j->outcome = status == 422 ? OUT_DISCARD : OUT_RETRY;
 		struct pane_buf e;
 		pane_buf_init(&e, PANE_BUF_NOLIMIT);
 		pane_buf_addf(&e, "POST %s: HTTP %ld", w->o->http_url, status);
@@ -1147,8 +1151,9 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 		if (wait_ms < 0)
 			wait_ms = 0;
 		handle_notifies(&w);
-		if (w.wake_claim)
+		if (w.wake_claim && want_claim)
 			continue;
+		w.wake_claim = false; /* slots or acknowledgements are full: the next turn claims anyway */
 		struct pollfd p[3] = {{.fd = w.efd, .events = POLLIN},
 				      {.fd = pane_signals_fd(), .events = POLLIN},
 				      {.fd = w.conn ? PQsocket(w.conn) : -1, .events = POLLIN}};

@@ -52,6 +52,45 @@ static void enqueue_and_unique_keys(void **state)
 	free(url);
 }
 
+/* Two sessions enqueue the same key at once: the second waits for the
+ * first's transaction and gets its id, for enqueue and enqueue_many alike. */
+static void unique_key_race(void **state)
+{
+	char *url = qt_db("queue_sql_race");
+	PGconn *a = qt_connect(url), *b = qt_connect(url);
+	PQclear(PQexec(a, "BEGIN"));
+	long long id = qt_num(a, "SELECT pane.enqueue('r', unique_key => 'same')");
+	assert_int_equal(PQsendQuery(b, "SELECT pane.enqueue('r', unique_key => 'same')"), 1);
+	/* b is blocked on a's uncommitted row; let a commit */
+	qt_sleep_ms(100);
+	PQclear(PQexec(a, "COMMIT"));
+	PGresult *r = PQgetResult(b);
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	assert_int_equal(strtoll(PQgetvalue(r, 0, 0), NULL, 10), id);
+	PQclear(r);
+	while ((r = PQgetResult(b)))
+		PQclear(r);
+	/* a rolled-back holder leaves the key free for the waiter */
+	PQclear(PQexec(a, "BEGIN"));
+	long long gone = qt_num(a, "SELECT id FROM pane.enqueue_many('[{\"queue\": \"r\", \"unique_key\": \"other\"}]')");
+	assert_int_equal(PQsendQuery(b, "SELECT id::text || ' ' || created::text FROM pane.enqueue_many('[{\"queue\": \"r\", \"unique_key\": \"other\"}]')"), 1);
+	qt_sleep_ms(100);
+	PQclear(PQexec(a, "ROLLBACK"));
+	r = PQgetResult(b);
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	char want[64];
+	snprintf(want, sizeof want, "%lld true", gone);
+	assert_string_not_equal(PQgetvalue(r, 0, 0), want);
+	assert_non_null(strstr(PQgetvalue(r, 0, 0), " true"));
+	PQclear(r);
+	while ((r = PQgetResult(b)))
+		PQclear(r);
+	assert_int_equal(qt_num(a, "SELECT count(*) FROM pane.jobs WHERE unique_key IN ('same', 'other')"), 2);
+	PQfinish(a);
+	PQfinish(b);
+	free(url);
+}
+
 static void invalid_input_writes_nothing(void **state)
 {
 	char *url = qt_db("queue_sql_invalid");
@@ -312,6 +351,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(enqueue_and_unique_keys),
+		cmocka_unit_test(unique_key_race),
 		cmocka_unit_test(invalid_input_writes_nothing),
 		cmocka_unit_test(notifications),
 		cmocka_unit_test(transitions_job_cancel_retry_pause),

@@ -42,9 +42,11 @@ static void exec_handler_contract(void **state)
 	PGconn *c = qt_connect(url);
 	long long ok = qt_num(c, "SELECT pane.enqueue('e', '{\"n\": 41}')");
 	long long bad = qt_num(c, "SELECT pane.enqueue('e', '{\"n\": -1}', max_attempts => 2)");
+	long long disc = qt_num(c, "SELECT pane.enqueue('e', '{\"discard\": true}')");
 	/* the handler: reads the job JSON, answers n+1 from the environment; n < 0 fails */
 	const char *cmd =
-		"job=$(cat); case \"$job\" in *'\"n\": -1'*) echo \"bad n for $PANE_JOB_ID\" >&2; exit 3;; esac; "
+		"job=$(cat); case \"$job\" in *'\"n\": -1'*) echo \"bad n for $PANE_JOB_ID\" >&2; exit 3;; "
+		"*discard*) echo 'cannot ever work' >&2; exit 100;; esac; "
 		"echo \"{\\\"id\\\": $PANE_JOB_ID, \\\"queue\\\": \\\"$PANE_QUEUE\\\", \\\"attempt\\\": $PANE_ATTEMPT}\"";
 	pid_t w = qt_worker(url, NULL, "--queues", "e", "--exec", cmd, "--backoff-base", "50ms", "--drain", NULL);
 	assert_int_equal(qt_wait_exit(w), 0);
@@ -63,6 +65,11 @@ static void exec_handler_contract(void **state)
 		      "(pane.job(%lld)->'errors'->1->>'error')", bad, bad, bad);
 	snprintf(want, sizeof want, "failed 2 exit status 3: bad n for %lld\n", bad);
 	assert_string_equal(s, want);
+	free(s);
+	/* exit 100: failed at once although 25 attempts were allowed */
+	s = qt_val(c, "SELECT (pane.job(%lld)->>'state') || ' ' || (pane.job(%lld)->>'attempt') || ' ' || "
+		      "(pane.job(%lld)->'errors'->0->>'error')", disc, disc, disc);
+	assert_string_equal(s, "failed 1 exit status 100 (discarded: no retry): cannot ever work\n");
 	free(s);
 	/* re-drive the failed job with a handler that succeeds */
 	char *out = NULL;
@@ -263,7 +270,9 @@ static void *peer_main(void *arg)
 		body = body ? body + 4 : buf;
 		snprintf(p->last_body, sizeof p->last_body, "%s", body);
 		char resp[1024];
-		if (strstr(body, "fail"))
+		if (strstr(body, "never"))
+			snprintf(resp, sizeof resp, "HTTP/1.1 422 Unprocessable Entity\r\nContent-Length: 3\r\nConnection: close\r\n\r\nbad");
+		else if (strstr(body, "fail"))
 			snprintf(resp, sizeof resp, "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\nConnection: close\r\n\r\nnope");
 		else
 			snprintf(resp, sizeof resp, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 15\r\n"
@@ -291,6 +300,7 @@ static void http_handler(void **state)
 	assert_int_equal(pthread_create(&th, NULL, peer_main, &p), 0);
 	long long ok = qt_num(c, "SELECT pane.enqueue('h', '{\"image\": \"cat.jpg\"}')");
 	long long bad = qt_num(c, "SELECT pane.enqueue('h', '{\"please\": \"fail\"}', max_attempts => 1)");
+	long long never = qt_num(c, "SELECT pane.enqueue('h', '{\"never\": 1}')");
 	char hu[64];
 	snprintf(hu, sizeof hu, "http://127.0.0.1:%d/jobs", ntohs(a.sin_port));
 	pid_t w = qt_worker(url, NULL, "--queues", "h", "--concurrency", "1", "--http", hu, "--drain", NULL);
@@ -302,8 +312,11 @@ static void http_handler(void **state)
 	assert_non_null(strstr(s, "failed POST http://127.0.0.1:"));
 	assert_non_null(strstr(s, "HTTP 500: nope"));
 	free(s);
-	assert_int_equal(__atomic_load_n(&p.served, __ATOMIC_SEQ_CST), 2);
-	/* the body is the job JSON */
+	s = qt_val(c, "SELECT (pane.job(%lld)->>'state') || ' ' || (pane.job(%lld)->>'attempt')", never, never);
+	assert_string_equal(s, "failed 1");
+	free(s);
+	assert_int_equal(__atomic_load_n(&p.served, __ATOMIC_SEQ_CST), 3);
+	/* the body is the job JSON (the last request was the 422 one) */
 	assert_non_null(strstr(p.last_body, "\"queue\":\"h\""));
 	assert_non_null(strstr(p.last_body, "\"attempt\":1"));
 	shutdown(p.fd, SHUT_RDWR);
