@@ -21,10 +21,27 @@ static void on_ready(struct pane_serve *s, int port, void *arg)
 	       "  readiness     curl http://127.0.0.1:%d/readyz\n"
 	       "  own metrics   curl http://127.0.0.1:%d/metrics\n"
 	       "  data          %s (store: %s/store; pane's own metrics land there every 15 s)\n"
-	       "  postgres      %s\n"
-	       "\n"
-	       "  Press Ctrl-C to stop.\n\n",
+	       "  postgres      %s\n",
 	       port, port, port, s->data_dir, s->data_dir, s->database_url ? s->database_url : "(none: DATABASE_URL not set)");
+	if (s->database_url)
+		printf("\n"
+		       "  job queue     a worker runs queue 'demo'; three sample jobs were enqueued\n"
+		       "                pane jobs list        pane jobs stats\n"
+		       "                pane enqueue demo '{\"hello\": \"world\"}'\n"
+		       "                curl -s http://127.0.0.1:%d/metrics | grep pane_queue\n"
+		       "\n"
+		       "  enqueue       curl -X POST http://127.0.0.1:%d/v1/queues/demo/jobs -H 'Content-Type: application/json' \\\n"
+		       "                     -d '{\"payload\": {\"hello\": \"world\"}}'\n"
+		       "  watch a job   curl -N http://127.0.0.1:%d/v1/jobs/ID/events   (ID from the answer above;\n"
+		       "                Server-Sent Events until the worker finishes it)\n"
+		       "  upload        curl -X POST --data-binary @photo.jpg -H 'Content-Type: image/jpeg' \\\n"
+		       "                     'http://127.0.0.1:%d/v1/uploads/demo?filename=photo.jpg'\n"
+		       "  queues        curl http://127.0.0.1:%d/v1/queues\n",
+		       port, port, port, port, port);
+	else
+		printf("\n  job queue     set DATABASE_URL (or run 'make demo') to see jobs processed\n");
+	printf("\n"
+	       "  Press Ctrl-C to stop.\n\n");
 	fflush(stdout);
 }
 

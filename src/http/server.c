@@ -1,31 +1,55 @@
 /*
- * server.c - libmicrohttpd daemon with a router and bounded bodies.
+ * server.c - libmicrohttpd daemon with a router, bounded bodies and
+ * suspendable answers.
  *
  * Idea: libmicrohttpd owns sockets, parsing, keep-alive and its thread pool
  * (epoll, one listening socket shared by the pool); this file adds what every
  * pane endpoint needs on top: route matching with path parameters, per-route
- * body limits enforced while the body streams in, form decoding, an auth
- * hook, JSON error bodies, counters and an access log.
+ * body limits enforced while the body streams in, streamed bodies for
+ * uploads, form decoding, an auth hook, JSON error bodies, counters and an
+ * access log - and answers that are NOT produced on the pool thread:
+ * deferred responses (a batched commit answers later) and streamed
+ * responses (Server-Sent Events). Both suspend the connection instead of
+ * blocking a thread or polling, so two pool threads can hold thousands of
+ * waiting requests.
  *
- * A request moves through three access-handler calls (MHD's protocol):
+ * A request moves through these access-handler calls (MHD's protocol):
  *
- *   first call   -> match route (404/405 answered at once), auth (401/403),
- *                   Content-Length far over the limit (413 at once); else
- *                   allocate struct pane_http_req and return.
- *   body chunks  -> appended to req->body; past max_body the rest is read
- *                   and discarded (up to DRAIN_MAX, so the client sees a
- *                   clean 413, not a reset), then 413.
- *   final call   -> run the handler, queue its response.
- *   completed    -> free the request (MHD_OPTION_NOTIFY_COMPLETED).
+ *   first call   -> match route (404/405 answered at once), Content-Length
+ *                   over the limit (413 at once), auth (401/403), on_begin
+ *                   (may refuse: 415 ...); else allocate the request.
+ *   body chunks  -> buffered into req->body, or handed to on_body (streamed
+ *                   routes). Past max_body, or after an on_body refusal, the
+ *                   rest is read and discarded (up to DRAIN_MAX, so the client
+ *                   sees a clean answer), because MHD can only answer once the
+ *                   body is in; past DRAIN_MAX the connection is closed. A body
+ *                   slower than body_min_rate after body_grace_s: closed.
+ *   final call   -> run the handler; queue its response, or suspend
+ *                   (deferred) until pane_http_deferred_finish resumes it and
+ *                   MHD calls once more (answer_deferred).
+ *   completed    -> on_close, release the deferred, free the request
+ *                   (MHD_OPTION_NOTIFY_COMPLETED).
+ *
+ * Suspension (struct susp, shared by deferred answers and streams): one
+ * reference for MHD's side, one for the completing side; whoever is last
+ * frees. suspended/abandoned are read and written under its mutex, so a
+ * resume never races a suspend. The server lists live ones: stopping marks
+ * them abandoned and resumes them (MHD must not stop with suspended
+ * connections), waits briefly for them to answer (503 / end of stream),
+ * then stops MHD.
  *
  * Invariants:
- *   (1) A handler runs at most once per request, always with the whole body.
- *   (2) Every request gets exactly one response; a handler that sets none
- *       produces 500.
- *   (3) Memory per request is bounded by max_body + max_header_bytes.
+ *   (1) A handler runs at most once per request, with the whole body (or,
+ *       for streamed routes, after on_body saw all of it).
+ *   (2) Every request gets at most one response; a handler that sets none
+ *       produces 500; on_close runs exactly once when on_begin/on_close exist.
+ *   (3) Memory per request is bounded by max_body (buffered routes) or by
+ *       MHD's connection buffer (streamed routes) plus max_header_bytes; a
+ *       stream's pending output by its max_buffer.
  *
  * Threads: MHD pool threads call everything here; the route table is
- * read-only after start.
+ * read-only after start; deferred/stream handles are completed from any
+ * thread.
  */
 #include "http/server.h"
 
@@ -34,6 +58,7 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,8 +80,43 @@
  * client sees a clean 413 instead of a reset; past it the connection is
  * answered at once and closed. */
 #define DRAIN_MAX (4u << 20)
+#define STREAM_BUF_DEFAULT (64u << 10)
+
+/* Something that suspends a connection (a deferred response or a streamed
+ * body). Shared between an MHD thread and the thread that completes it, so
+ * it is reference counted (one ref each) and guarded by mu. The server lists
+ * the live ones so that stopping can resume every suspended connection
+ * first (MHD forbids stopping with suspended connections). */
+struct susp {
+	pthread_mutex_t mu;
+	int refs;
+	struct MHD_Connection *conn; /* NULL once MHD is done with the request */
+	bool suspended;              /* MHD_suspend_connection called, not yet resumed */
+	bool abandoned;              /* the server is stopping */
+	struct pane_http_server *srv;
+	struct susp *prev, *next;
+	bool listed;
+	void (*destroy)(struct susp *);
+};
+
+struct pane_http_deferred {
+	struct susp s;  /* first */
+	bool done;
+	struct pane_http_resp *resp;
+};
+
+struct pane_http_stream {
+	struct susp s;  /* first */
+	struct pane_buf buf;  /* bytes not yet handed to MHD, from off */
+	size_t off;
+	bool closed;          /* the writer is done */
+	bool gone;            /* the client (or server) is gone */
+};
 
 struct route {
+	int (*on_begin)(struct pane_http_req *, struct pane_http_resp *, void *);
+	int (*on_body)(struct pane_http_req *, const char *, size_t, struct pane_http_resp *, void *);
+	void (*on_close)(struct pane_http_req *, bool, void *);
 	char *method;
 	char **segs;       /* pattern segments; "{name}" / "{name*}" keep the braces */
 	size_t n_segs;
@@ -77,7 +137,11 @@ struct pane_http_server {
 	bool loopback;
 	pane_http_auth_fn auth;
 	void *auth_ctx;
-	struct pane_stat *st_requests, *st_errors, *st_too_large;
+	struct pane_stat *st_requests, *st_errors, *st_too_large, *st_slow;
+	pthread_mutex_t susp_mu;
+	struct susp *susp_head;
+	bool stopping;
+	struct pane_log_limit slow_lim;
 };
 
 struct kv {
@@ -102,9 +166,17 @@ struct pane_http_req {
 	size_t n_form;
 	char peer[64];
 	int64_t start_ns;
+	uint64_t body_bytes;  /* body bytes received (buffered or streamed) */
+	bool began;           /* on_begin ran (so on_close is owed) */
+	bool completed_ok;
+	void *user;
+	struct pane_http_deferred *deferred;
+	struct pane_http_resp *early; /* on_body refused mid-body: sent once the body is drained */
 };
 
 struct pane_http_resp {
+	struct pane_http_deferred *deferred; /* set by pane_http_resp_defer */
+	struct pane_http_stream *stream;     /* set by pane_http_resp_stream */
 	int status;
 	struct pane_buf body;
 	char *content_type;
@@ -162,6 +234,9 @@ int pane_http_server_route(struct pane_http_server *srv, const struct pane_http_
 	rt.ctx = r->ctx;
 	rt.max_body = r->max_body ? r->max_body : DEFAULT_MAX_BODY;
 	rt.scope = pane_xstrdup(r->scope);
+	rt.on_begin = r->on_begin;
+	rt.on_body = r->on_body;
+	rt.on_close = r->on_close;
 	srv->routes = pane_xrealloc(srv->routes, pane_mul_size(srv->n_routes + 1, sizeof *srv->routes));
 	srv->routes[srv->n_routes++] = rt;
 	return 0;
@@ -227,8 +302,18 @@ static void resp_init(struct pane_http_resp *resp)
 	pane_buf_init(&resp->body, RESP_MAX);
 }
 
+static void susp_unref(struct susp *x);
+
 static void resp_release(struct pane_http_resp *resp)
 {
+	if (resp->stream) {
+		/* never queued (an error path): the MHD side's ref goes here */
+		pthread_mutex_lock(&resp->stream->s.mu);
+		resp->stream->gone = true;
+		pthread_mutex_unlock(&resp->stream->s.mu);
+		susp_unref(&resp->stream->s);
+		resp->stream = NULL;
+	}
 	pane_buf_release(&resp->body);
 	free(resp->content_type);
 	for (size_t i = 0; i < resp->n_headers; i++) {
@@ -287,17 +372,221 @@ void pane_http_resp_error(struct pane_http_resp *resp, int status, const char *c
 	pane_buf_adds(&resp->body, "}}\n");
 }
 
+/* ---------- suspendable connections: deferred responses and streams ---------- */
+
+static void susp_init(struct susp *x, void (*destroy)(struct susp *))
+{
+	pthread_mutex_init(&x->mu, NULL);
+	x->refs = 2; /* the MHD side and the completing/writing side */
+	x->destroy = destroy;
+}
+
+static void susp_unlist(struct susp *x)
+{
+	struct pane_http_server *srv = x->srv;
+	if (!srv)
+		return;
+	pthread_mutex_lock(&srv->susp_mu);
+	if (x->listed) {
+		if (x->prev)
+			x->prev->next = x->next;
+		else
+			srv->susp_head = x->next;
+		if (x->next)
+			x->next->prev = x->prev;
+		x->listed = false;
+	}
+	pthread_mutex_unlock(&srv->susp_mu);
+	x->srv = NULL;
+}
+
+/* Lists x so that stopping can resume it; false when the server is already
+ * stopping (then x is marked abandoned). */
+static bool susp_list(struct pane_http_server *srv, struct susp *x)
+{
+	pthread_mutex_lock(&srv->susp_mu);
+	bool ok = !srv->stopping;
+	if (ok) {
+		x->srv = srv;
+		x->prev = NULL;
+		x->next = srv->susp_head;
+		if (srv->susp_head)
+			srv->susp_head->prev = x;
+		srv->susp_head = x;
+		x->listed = true;
+	} else {
+		x->abandoned = true;
+	}
+	pthread_mutex_unlock(&srv->susp_mu);
+	return ok;
+}
+
+static void susp_unref(struct susp *x)
+{
+	pthread_mutex_lock(&x->mu);
+	int left = --x->refs;
+	pthread_mutex_unlock(&x->mu);
+	if (left == 0) {
+		pthread_mutex_destroy(&x->mu);
+		x->destroy(x);
+	}
+}
+
+/* Caller holds x->mu. */
+static void susp_resume_locked(struct susp *x)
+{
+	if (x->suspended && x->conn) {
+		x->suspended = false;
+		MHD_resume_connection(x->conn);
+	}
+}
+
+static void deferred_destroy(struct susp *x)
+{
+	struct pane_http_deferred *d = (struct pane_http_deferred *)x;
+	resp_release(d->resp);
+	free(d->resp);
+	free(d);
+}
+
+struct pane_http_deferred *pane_http_resp_defer(struct pane_http_resp *resp)
+{
+	if (resp->deferred)
+		return resp->deferred;
+	struct pane_http_deferred *d = pane_xcalloc(1, sizeof *d);
+	susp_init(&d->s, deferred_destroy);
+	d->resp = pane_xmalloc(sizeof *d->resp);
+	resp_init(d->resp);
+	resp->deferred = d;
+	return d;
+}
+
+struct pane_http_resp *pane_http_deferred_resp(struct pane_http_deferred *d)
+{
+	return d->resp;
+}
+
+void pane_http_deferred_finish(struct pane_http_deferred *d)
+{
+	pthread_mutex_lock(&d->s.mu);
+	d->done = true;
+	susp_resume_locked(&d->s);
+	pthread_mutex_unlock(&d->s.mu);
+	susp_unref(&d->s);
+}
+
+static void stream_destroy(struct susp *x)
+{
+	struct pane_http_stream *st = (struct pane_http_stream *)x;
+	pane_buf_release(&st->buf);
+	free(st);
+}
+
+struct pane_http_stream *pane_http_resp_stream(struct pane_http_resp *resp, size_t max_buffer)
+{
+	if (resp->stream)
+		return resp->stream;
+	struct pane_http_stream *st = pane_xcalloc(1, sizeof *st);
+	susp_init(&st->s, stream_destroy);
+	pane_buf_init(&st->buf, max_buffer ? max_buffer : STREAM_BUF_DEFAULT);
+	resp->stream = st;
+	return st;
+}
+
+int pane_http_stream_write(struct pane_http_stream *st, const char *data, size_t len)
+{
+	int rc = 0;
+	pthread_mutex_lock(&st->s.mu);
+	if (st->gone || st->s.abandoned || st->closed) {
+		rc = PANE_EIO;
+	} else {
+		if (st->off && st->off == st->buf.len) {
+			pane_buf_reset(&st->buf);
+			st->off = 0;
+		}
+		if (pane_buf_add(&st->buf, data, len) < 0) {
+			st->closed = true; /* the client is too slow: end the body */
+			rc = PANE_ETOOBIG;
+		}
+		susp_resume_locked(&st->s);
+	}
+	pthread_mutex_unlock(&st->s.mu);
+	return rc;
+}
+
+void pane_http_stream_close(struct pane_http_stream *st)
+{
+	if (!st)
+		return;
+	pthread_mutex_lock(&st->s.mu);
+	st->closed = true;
+	susp_resume_locked(&st->s);
+	pthread_mutex_unlock(&st->s.mu);
+	susp_unref(&st->s);
+}
+
+/* MHD content reader: hands out buffered bytes; with none, suspends the
+ * connection (a writer resumes it) instead of returning 0 to a busy loop. */
+static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+	(void)pos;
+	struct pane_http_stream *st = cls;
+	ssize_t n;
+	pthread_mutex_lock(&st->s.mu);
+	if (st->buf.len > st->off) {
+		size_t avail = st->buf.len - st->off;
+		size_t take = avail < max ? avail : max;
+		memcpy(out, st->buf.data + st->off, take);
+		st->off += take;
+		n = (ssize_t)take;
+	} else if (st->closed || st->s.abandoned || st->gone) {
+		n = MHD_CONTENT_READER_END_OF_STREAM;
+	} else {
+		st->s.suspended = true;
+		MHD_suspend_connection(st->s.conn);
+		n = 0;
+	}
+	pthread_mutex_unlock(&st->s.mu);
+	return n;
+}
+
+/* MHD is done with the response (sent, or the client left). */
+static void stream_free_cb(void *cls)
+{
+	struct pane_http_stream *st = cls;
+	susp_unlist(&st->s);
+	pthread_mutex_lock(&st->s.mu);
+	st->gone = true;
+	st->s.conn = NULL;
+	st->s.suspended = false;
+	pthread_mutex_unlock(&st->s.mu);
+	susp_unref(&st->s);
+}
+
 static enum MHD_Result queue(struct pane_http_req *req, struct MHD_Connection *conn, struct pane_http_resp *resp)
 {
 	if (resp->status == 0)
 		pane_http_resp_error(resp, 500, "internal", "the handler produced no response");
 	size_t len;
 	size_t body_len = resp->body.len;
-	char *body = pane_buf_detach(&resp->body, &len);
-	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-	if (!r) {
-		free(body);
-		return MHD_NO;
+	struct MHD_Response *r;
+	if (resp->stream) {
+		struct pane_http_stream *st = resp->stream;
+		resp->stream = NULL; /* the MHD side's ref now belongs to the response */
+		st->s.conn = conn;
+		susp_list(req->srv, &st->s);
+		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16u << 10, stream_read, st, stream_free_cb);
+		if (!r) {
+			stream_free_cb(st);
+			return MHD_NO;
+		}
+	} else {
+		char *body = pane_buf_detach(&resp->body, &len);
+		r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+		if (!r) {
+			free(body);
+			return MHD_NO;
+		}
 	}
 	if (resp->content_type)
 		MHD_add_response_header(r, "Content-Type", resp->content_type);
@@ -346,6 +635,29 @@ static enum MHD_Result answer_too_big(struct pane_http_req *req, struct MHD_Conn
 	return answer_error(req, conn, 413, "payload_too_large", msg, NULL);
 }
 
+/* A resumed (or never suspended) deferred request: send what the completer
+ * left, or 503 when the server is stopping first. */
+static enum MHD_Result answer_deferred(struct pane_http_req *req, struct MHD_Connection *conn)
+{
+	struct pane_http_deferred *d = req->deferred;
+	if (req->responded)
+		return MHD_YES;
+	pthread_mutex_lock(&d->s.mu);
+	bool done = d->done, abandoned = d->s.abandoned;
+	if (!done && !abandoned) {
+		d->s.suspended = true; /* spurious wake-up: wait again */
+		MHD_suspend_connection(conn);
+		pthread_mutex_unlock(&d->s.mu);
+		return MHD_YES;
+	}
+	pthread_mutex_unlock(&d->s.mu);
+	if (!done)
+		return answer_error(req, conn, 503, "unavailable", "the server is stopping; retry", NULL);
+	enum MHD_Result r = queue(req, conn, d->resp);
+	req->responded = true;
+	return r;
+}
+
 /* ---------- request accessors ---------- */
 
 const char *pane_http_req_method(const struct pane_http_req *req)
@@ -376,6 +688,21 @@ const char *pane_http_req_body(const struct pane_http_req *req, size_t *len)
 	if (len)
 		*len = req->body.len;
 	return req->body.data;
+}
+
+void pane_http_req_set_user(struct pane_http_req *req, void *user)
+{
+	req->user = user;
+}
+
+void *pane_http_req_user(const struct pane_http_req *req)
+{
+	return req->user;
+}
+
+uint64_t pane_http_req_body_bytes(const struct pane_http_req *req)
+{
+	return req->body_bytes;
 }
 
 const char *pane_http_req_peer(const struct pane_http_req *req)
@@ -472,6 +799,27 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
 	return MHD_YES;
 }
 
+struct each_arg {
+	void (*fn)(void *arg, const char *key, const char *value);
+	void *arg;
+};
+
+static enum MHD_Result each_arg_cb(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	struct each_arg *e = cls;
+	if (key)
+		e->fn(e->arg, key, value ? value : "");
+	return MHD_YES;
+}
+
+void pane_http_req_query_each(const struct pane_http_req *req,
+			      void (*fn)(void *arg, const char *key, const char *value), void *arg)
+{
+	struct each_arg e = {fn, arg};
+	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, each_arg_cb, &e);
+}
+
 size_t pane_http_req_args(struct pane_http_req *req, const char *name, const char **out, size_t max)
 {
 	struct args_iter it = {name, out, max, 0};
@@ -497,6 +845,10 @@ static void req_free(struct pane_http_req *req)
 	}
 	free(req->form);
 	free(req->path);
+	if (req->early) {
+		resp_release(req->early);
+		free(req->early);
+	}
 	pane_buf_release(&req->body);
 	free(req);
 }
@@ -528,6 +880,38 @@ static const struct route *find_route(struct pane_http_server *srv, const char *
 	}
 	free(copy);
 	return found;
+}
+
+/* Runs the handler (after the whole body) and queues or defers its answer. */
+static enum MHD_Result run_handler(struct pane_http_req *req, struct MHD_Connection *conn)
+{
+	struct pane_http_resp resp;
+	resp_init(&resp);
+	req->route->handler(req, &resp, req->route->ctx);
+	if (resp.stream && resp.status == 0)
+		resp.status = 200;
+	if (resp.deferred) {
+		struct pane_http_deferred *d = resp.deferred;
+		resp.deferred = NULL;
+		resp_release(&resp);
+		req->deferred = d;
+		d->s.conn = conn;
+		susp_list(req->srv, &d->s);
+		pthread_mutex_lock(&d->s.mu);
+		bool ready = d->done || d->s.abandoned;
+		if (!ready) {
+			d->s.suspended = true;
+			MHD_suspend_connection(conn);
+		}
+		pthread_mutex_unlock(&d->s.mu);
+		if (!ready)
+			return MHD_YES;
+		return answer_deferred(req, conn);
+	}
+	enum MHD_Result r = queue(req, conn, &resp);
+	resp_release(&resp);
+	req->responded = true;
+	return r;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -567,7 +951,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
 		uint64_t clen;
 		if (cl && pane_str_to_u64(pane_str_c(cl), &clen) == 0 && clen > req->route->max_body) {
-			if (clen - req->route->max_body > DRAIN_MAX)
+			if (clen - req->route->max_body > DRAIN_MAX || req->route->on_body)
 				return answer_too_big(req, conn);
 			req->too_big = true;
 		}
@@ -582,14 +966,68 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			}
 			resp_release(&resp);
 		}
+		if (req->route->on_begin || req->route->on_close) {
+			req->began = true;
+			if (req->route->on_begin) {
+				struct pane_http_resp resp;
+				resp_init(&resp);
+				if (req->route->on_begin(req, &resp, req->route->ctx) < 0) {
+					enum MHD_Result r = queue(req, conn, &resp);
+					resp_release(&resp);
+					req->responded = true;
+					return r;
+				}
+				resp_release(&resp);
+			}
+		}
 		return MHD_YES;
 	}
+
+	if (req->deferred)
+		return answer_deferred(req, conn);
 
 	if (*upload_data_size) {
 		size_t n = *upload_data_size;
 		*upload_data_size = 0;
 		if (req->responded)
 			return MHD_YES;
+		req->body_bytes += n;
+		/* slow clients: a body must keep an average rate once the grace period is over */
+		int64_t elapsed_ns = pane_mono_ns() - req->start_ns;
+		unsigned grace = srv->opts.body_grace_s ? srv->opts.body_grace_s : 10u;
+		unsigned rate = srv->opts.body_min_rate ? srv->opts.body_min_rate : 1024u;
+		if (elapsed_ns > (int64_t)grace * 1000000000LL &&
+		    (double)req->body_bytes < (double)rate * ((double)elapsed_ns / 1e9)) {
+			if (srv->st_slow)
+				pane_stat_inc(srv->st_slow);
+			/* MHD cannot answer mid-body: close the connection */
+			pane_log_limited(&srv->slow_lim, PANE_LOG_INFO, "http",
+					 "closing %s: request body arrives slower than %u bytes per second", req->peer, rate);
+			req->responded = true;
+			return MHD_NO;
+		}
+		if (req->route->on_body) {
+			/* MHD cannot answer mid-body: a refusal is kept, the rest of the body is
+			 * read and dropped (up to DRAIN_MAX, else the connection is closed), and
+			 * the refusal is sent at the end */
+			if (req->early || req->too_big) {
+				req->drained += n;
+				return req->drained > DRAIN_MAX ? MHD_NO : MHD_YES;
+			}
+			if (req->body_bytes > req->route->max_body) {
+				req->too_big = true;
+				return MHD_YES;
+			}
+			struct pane_http_resp *resp = pane_xmalloc(sizeof *resp);
+			resp_init(resp);
+			if (req->route->on_body(req, upload_data, n, resp, req->route->ctx) < 0) {
+				req->early = resp;
+				return MHD_YES;
+			}
+			resp_release(resp);
+			free(resp);
+			return MHD_YES;
+		}
 		if (!req->too_big && pane_buf_add(&req->body, upload_data, n) < 0) {
 			req->too_big = true;
 			pane_buf_release(&req->body);
@@ -605,16 +1043,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	if (req->too_big)
 		return answer_too_big(req, conn);
-	if (req->responded)
-		return MHD_YES;
-
-	struct pane_http_resp resp;
-	resp_init(&resp);
-	req->route->handler(req, &resp, req->route->ctx);
-	enum MHD_Result r = queue(req, conn, &resp);
-	resp_release(&resp);
-	req->responded = true;
-	return r;
+	if (req->early) {
+		enum MHD_Result r = queue(req, conn, req->early);
+		req->responded = true;
+		return r;
+	}
+	return run_handler(req, conn);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -622,8 +1056,22 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
 	(void)cls;
 	(void)conn;
-	(void)toe;
-	req_free(*con_cls);
+	struct pane_http_req *req = *con_cls;
+	if (req) {
+		if (req->began && req->route->on_close)
+			req->route->on_close(req, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK, req->route->ctx);
+		if (req->deferred) {
+			struct pane_http_deferred *d = req->deferred;
+			susp_unlist(&d->s);
+			pthread_mutex_lock(&d->s.mu);
+			d->s.conn = NULL;
+			d->s.suspended = false;
+			pthread_mutex_unlock(&d->s.mu);
+			susp_unref(&d->s);
+			req->deferred = NULL;
+		}
+	}
+	req_free(req);
 	*con_cls = NULL;
 }
 
@@ -683,7 +1131,12 @@ struct pane_http_server *pane_http_server_new(const struct pane_http_server_opts
 						    "HTTP requests answered with a 5xx status");
 		srv->st_too_large = pane_stats_counter(srv->opts.stats, "pane_http_too_large_total", NULL,
 						       "HTTP requests refused for a body over the route's limit");
+		srv->st_slow = pane_stats_counter(srv->opts.stats, "pane_http_slow_clients_total", NULL,
+						  "HTTP requests cut off for sending their body too slowly");
 	}
+	pthread_mutex_init(&srv->susp_mu, NULL);
+	srv->slow_lim.burst = 5;
+	srv->slow_lim.per_ms = 60000;
 	return srv;
 }
 
@@ -746,7 +1199,9 @@ int pane_http_server_start(struct pane_http_server *srv, struct pane_err *err)
 		threads = n > 0 ? (unsigned)n : 2;
 	}
 	srv->mhd = MHD_start_daemon(
-		MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, srv,
+		MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME, 0, NULL,
+		NULL, on_request, srv,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, srv->opts.max_connections_per_ip,
 		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
 		MHD_OPTION_THREAD_POOL_SIZE, threads,
 		MHD_OPTION_CONNECTION_LIMIT, srv->opts.max_connections ? srv->opts.max_connections : 1024u,
@@ -774,12 +1229,65 @@ bool pane_http_server_is_loopback(const struct pane_http_server *srv)
 	return srv->loopback;
 }
 
+const char *pane_http_server_listen(const struct pane_http_server *srv)
+{
+	return srv->listen;
+}
+
+bool pane_http_server_listen_is_loopback(const struct pane_http_server *srv)
+{
+	char host[256], port[16];
+	if (parse_listen(srv->listen, host, sizeof host, port, sizeof port) < 0 || !*host)
+		return false;
+	struct addrinfo hints = {0}, *res = NULL;
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if (getaddrinfo(host, port, &hints, &res) != 0)
+		return false;
+	bool all = res != NULL;
+	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		if (ai->ai_family == AF_INET)
+			all = all && (ntohl(((struct sockaddr_in *)ai->ai_addr)->sin_addr.s_addr) >> 24) == 127;
+		else if (ai->ai_family == AF_INET6)
+			all = all && IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr);
+		else
+			all = false;
+	}
+	freeaddrinfo(res);
+	return all;
+}
+
 void pane_http_server_free(struct pane_http_server *srv)
 {
 	if (!srv)
 		return;
-	if (srv->mhd)
-		MHD_stop_daemon(srv->mhd); /* also closes the listening socket */
+	/* MHD must not stop with suspended connections: wake every one; a
+	 * deferred request then answers 503, a stream ends. */
+	pthread_mutex_lock(&srv->susp_mu);
+	srv->stopping = true;
+	for (struct susp *x = srv->susp_head; x; x = x->next) {
+		pthread_mutex_lock(&x->mu);
+		x->abandoned = true;
+		susp_resume_locked(x);
+		pthread_mutex_unlock(&x->mu);
+	}
+	pthread_mutex_unlock(&srv->susp_mu);
+	if (srv->mhd) {
+		/* stop accepting, let the woken requests answer (bounded wait), then stop */
+		MHD_socket lfd = MHD_quiesce_daemon(srv->mhd);
+		for (int i = 0; i < 400; i++) {
+			pthread_mutex_lock(&srv->susp_mu);
+			bool empty = srv->susp_head == NULL;
+			pthread_mutex_unlock(&srv->susp_mu);
+			if (empty)
+				break;
+			pane_sleep_ms(5);
+		}
+		MHD_stop_daemon(srv->mhd);
+		if (lfd != MHD_INVALID_SOCKET)
+			close(lfd);
+	}
 	else if (srv->fd >= 0)
 		close(srv->fd);
 	for (size_t i = 0; i < srv->n_routes; i++) {
@@ -792,5 +1300,6 @@ void pane_http_server_free(struct pane_http_server *srv)
 	}
 	free(srv->routes);
 	free(srv->listen);
+	pthread_mutex_destroy(&srv->susp_mu);
 	free(srv);
 }

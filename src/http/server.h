@@ -16,7 +16,10 @@
  * Request bodies are buffered up to the route's max_body (default 1 MiB) and
  * answered 413 beyond it, without reading the rest. The handler runs once,
  * with the whole body, on a server thread; it fills resp and returns. The
- * response is sent after the handler returns.
+ * response is sent after the handler returns - unless the handler deferred
+ * it (pane_http_resp_defer: answered later from another thread) or made it a
+ * stream (pane_http_resp_stream: Server-Sent Events). Routes with on_body
+ * get their body piece by piece instead (uploads), never buffered.
  *
  * Ownership: the server owns routes' copies of pattern strings, not ctx.
  * req and resp, and every string they hand out, live only during the call.
@@ -47,6 +50,22 @@ struct pane_http_route {
 	void *ctx;
 	size_t max_body;       /* bytes; 0 means the default (1 MiB) */
 	const char *scope;     /* NULL: open; otherwise the token scope needed ("read", "enqueue", "admin") */
+
+	/* ---- optional, added with the jobs API (zero = old behaviour) ---- */
+	/* Runs after routing and auth, before any body byte is read: may answer
+	 * at once (415, 400 ...) by filling resp and returning < 0. */
+	int (*on_begin)(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx);
+	/* Streaming body: when set the body is NOT buffered; each piece goes to
+	 * on_body as it arrives (0 = go on; < 0 with resp filled = answer now,
+	 * the rest is not read). handler then runs with an empty body. max_body
+	 * still bounds the total (413). */
+	int (*on_body)(struct pane_http_req *req, const char *data, size_t len, struct pane_http_resp *resp,
+		       void *ctx);
+	/* Runs exactly once when the request ends for any reason (response sent,
+	 * client gone, server stopping), after on_begin was called: completed
+	 * says whether the response went out in full. For cleaning up what
+	 * on_begin/on_body made (pane_http_req_user). req accessors are valid. */
+	void (*on_close)(struct pane_http_req *req, bool completed, void *ctx);
 };
 
 struct pane_http_server_opts {
@@ -56,6 +75,11 @@ struct pane_http_server_opts {
 	unsigned idle_timeout_s;     /* 0 = 30 */
 	size_t max_header_bytes;     /* per-connection memory for headers; 0 = 32 KiB */
 	struct pane_stats *stats;    /* optional: request counters land here */
+	/* ---- optional, added with the jobs API (zero = default) ---- */
+	unsigned max_connections_per_ip; /* 0 = no per-address limit */
+	unsigned body_min_rate;      /* bytes/s a request body must average once body_grace_s
+				      * have passed, else 408 and close (slow clients); 0 = 1024 */
+	unsigned body_grace_s;       /* 0 = 10 */
 };
 
 /* Authorisation hook (installed by the auth layer): return true to let the
@@ -75,6 +99,11 @@ int pane_http_server_start(struct pane_http_server *srv, struct pane_err *err);
 int pane_http_server_port(const struct pane_http_server *srv);
 /* True when bound to a loopback address only. */
 bool pane_http_server_is_loopback(const struct pane_http_server *srv);
+/* Before start: true when every address the listen option resolves to is a
+ * loopback address (":8080" and "0.0.0.0:8080" are not). */
+bool pane_http_server_listen_is_loopback(const struct pane_http_server *srv);
+/* The listen option as given ("127.0.0.1:8080"). */
+const char *pane_http_server_listen(const struct pane_http_server *srv);
 /* Stops serving (waits for handlers in flight) and frees. NULL is a no-op. */
 void pane_http_server_free(struct pane_http_server *srv);
 
@@ -97,6 +126,16 @@ const char *pane_http_req_peer(const struct pane_http_req *req);
 /* True when the Content-Type's media type equals type (parameters ignored). */
 bool pane_http_req_content_type_is(const struct pane_http_req *req, const char *type);
 
+/* A per-request pointer for on_begin/on_body/handler/on_close (the
+ * server never touches it). NULL until set. */
+void pane_http_req_set_user(struct pane_http_req *req, void *user);
+void *pane_http_req_user(const struct pane_http_req *req);
+/* Calls fn for every query-string argument in order (value "" when absent). */
+void pane_http_req_query_each(const struct pane_http_req *req,
+			      void (*fn)(void *arg, const char *key, const char *value), void *arg);
+/* Body bytes received so far (also for streaming routes). */
+uint64_t pane_http_req_body_bytes(const struct pane_http_req *req);
+
 /* ---- response builders ---- */
 void pane_http_resp_status(struct pane_http_resp *resp, int status);
 /* Adds a response header (copied). */
@@ -110,6 +149,41 @@ void pane_http_resp_json(struct pane_http_resp *resp, int status, const char *js
  * snake_case identifier ("not_found", "payload_too_large"). */
 void pane_http_resp_error(struct pane_http_resp *resp, int status, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+
+/* ---- deferred responses (answer later, from any thread) ----
+ *
+ * A handler that waits on something slow (a batched database commit) calls
+ * pane_http_resp_defer() and returns: the pool thread is free at once and the
+ * connection is suspended (it costs a socket and a little memory, no
+ * thread). Later, from any thread, fill pane_http_deferred_resp() and call
+ * pane_http_deferred_finish() exactly once; the handle is invalid after it.
+ * If the client or the server goes away first, finish still must be called
+ * (it then just frees). Whatever the handler put in its own resp is ignored.
+ * req is NOT valid after the handler returns: copy what you need. */
+struct pane_http_deferred;
+struct pane_http_deferred *pane_http_resp_defer(struct pane_http_resp *resp);
+struct pane_http_resp *pane_http_deferred_resp(struct pane_http_deferred *d);
+void pane_http_deferred_finish(struct pane_http_deferred *d);
+
+/* ---- streamed responses (Server-Sent Events and other long bodies) ----
+ *
+ * pane_http_resp_stream() makes the handler's response a body of unknown
+ * length (chunked) that is written over time from any thread. Status and
+ * headers set on resp are sent when the handler returns. While nothing is
+ * buffered the connection is suspended (no thread, no polling). The writer
+ * owns the handle until pane_http_stream_close(), which ends the body after
+ * what was written. Buffered bytes are bounded by max_buffer (0 = 64 KiB):
+ * a client that falls that far behind is cut off. A suspended connection
+ * cannot see its client leave, so a writer should write something (an SSE
+ * comment) every few seconds; writes then fail with PANE_EIO once the
+ * client is gone. */
+struct pane_http_stream;
+struct pane_http_stream *pane_http_resp_stream(struct pane_http_resp *resp, size_t max_buffer);
+/* 0, PANE_EIO (client or server gone), PANE_ETOOBIG (client too slow; the
+ * stream is ended). Thread-safe. */
+int pane_http_stream_write(struct pane_http_stream *st, const char *data, size_t len);
+/* Ends the body after what was written and releases the writer's handle. */
+void pane_http_stream_close(struct pane_http_stream *st);
 
 /* Decodes %XX and '+' (form rules) in place; returns the new length. */
 size_t pane_http_url_decode(char *s, size_t len, bool plus_is_space);

@@ -11,6 +11,8 @@
  * Attach order (each line one call; a part is added by adding its line):
  *   0. store: opens DATA_DIR/store, creates s->pipeline (store = primary sink)
  *   1. built-in routes: /healthz, /readyz, /metrics
+ *   2. queue: queue numbers into /metrics; demo worker (src/queue/attach.c)
+ *   3. api: bearer-token auth for every route; jobs API + uploads when DATABASE_URL is set
  *
  * Runs on the main thread; parts start their own threads.
  */
@@ -35,8 +37,10 @@
 #include "cli/cli.h"
 #include "config/config.h"
 #include "config/sections.h"
+#include "api/api.h"
 #include "http/server.h"
 #include "store/store.h"
+#include "queue/attach.h"
 
 struct server_cfg {
 	char *listen;
@@ -273,6 +277,13 @@ int pane_serve_run(const struct pane_serve_opts *opts)
 	pane_serve_add_readiness(&s, "data_dir", check_data_dir, (void *)data_dir);
 	if (s.database_url)
 		pane_serve_add_readiness(&s, "postgres", check_postgres, (void *)s.database_url);
+	/* 2. queue */
+	if (pane_queue_attach(&s, &err) < 0)
+		goto fail;
+
+	/* 3. api (auth always; jobs API and uploads with PostgreSQL) */
+	if (pane_api_attach(&s, &err) < 0)
+		goto fail;
 
 	if (pane_http_server_start(s.http, &err) < 0)
 		goto fail;
@@ -334,6 +345,9 @@ int pane_cmd_serve(int argc, char **argv)
 			       "  -d, --data-dir DIR    data directory (overrides server.data_dir)\n"
 			       "  -h, --help            this help\n\n"
 			       "endpoints: GET /healthz (alive), GET /readyz (dependencies), GET /metrics (pane's own)\n"
+			       "with DATABASE_URL: the jobs API (POST /v1/queues/Q/jobs, GET /v1/jobs/ID[/events],\n"
+			       "  POST /v1/uploads/Q, GET /v1/queues ...; see docs/edge-functions.md)\n"
+			       "Without auth tokens (auth: in pane.yaml) pane listens on loopback addresses only.\n"
 			       "Stops cleanly on SIGINT or SIGTERM.\n",
 			       serve_usage);
 			return PANE_EXIT_OK;

@@ -1,0 +1,33 @@
+/*
+ * pgpool.h - a small fixed pool of PostgreSQL connections for HTTP handlers.
+ *
+ * Handlers borrow a connection for one short statement and give it back.
+ * Connections are opened lazily and re-opened after a failure, so the pool
+ * starts even while PostgreSQL is down (requests then answer 503).
+ *
+ *     PGconn *c = pane_api_pool_get(pool, &err);     (blocks while all are busy)
+ *     ... PQexecParams(c, ...) ...
+ *     pane_api_pool_put(pool, c, broken);            (broken: close it)
+ *
+ * Thread-safe. The pool owns the connections.
+ */
+#ifndef PANE_API_PGPOOL_H
+#define PANE_API_PGPOOL_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+#include "base/err.h"
+
+struct pane_api_pool;
+
+struct pane_api_pool *pane_api_pool_new(const char *url, unsigned size);
+void pane_api_pool_free(struct pane_api_pool *p);
+/* A connected connection, or NULL with err (PANE_EDB) when PostgreSQL is not reachable. */
+PGconn *pane_api_pool_get(struct pane_api_pool *p, struct pane_err *err);
+/* Returns c; broken (or a bad connection status) closes it. */
+void pane_api_pool_put(struct pane_api_pool *p, PGconn *c, bool broken);
+/* Opens a new connection outside the pool (for threads that keep one). */
+PGconn *pane_api_connect(const char *url, struct pane_err *err);
+
+#endif

@@ -1,0 +1,643 @@
+/*
+ * uploads.c - POST /v1/uploads/{queue}: stream a file to disk, hand it to a worker.
+ *
+ * Idea: the upload is acknowledged as soon as its bytes are safely on disk
+ * and its job is committed; the heavy work happens in a worker, so the
+ * answer time is the time to receive the body plus one batched commit,
+ * whatever the job costs. The body never sits in memory: each piece MHD
+ * reads (bounded by its connection buffer) is written to
+ * DIR/<upload_id>.part and fed to SHA-256, then dropped.
+ *
+ * Life of an upload (functions in brackets):
+ *
+ *   begin [up_begin]    queue name, content type (415), filename (sanitised),
+ *                       metadata from the query string; open <id>.part
+ *   body  [up_body]     write + hash each piece; over max_size -> 413
+ *   end   [h_upload]    fdatasync, rename .part -> <id>, submit the job
+ *                       through the batcher (same path as POST .../jobs)
+ *   done  [up_enqueued] job committed: write <id>.job (the job id), 202;
+ *                       refused: remove the file, error status
+ *   close [up_close]    any end: a .part still there (client left, error)
+ *                       is removed - no file, no job
+ *   sweep [sweeper]     every sweep_interval: files whose job finished more
+ *                       than `retention` ago (or no longer exists) are removed
+ *
+ * Invariants:
+ *   (1) a job is enqueued only for a complete body that is on disk;
+ *   (2) a disconnect before the end leaves neither file nor job;
+ *   (3) memory per upload is constant (one hash state, a few strings).
+ *
+ * Threads: begin/body/end on HTTP threads, done on a batcher thread, the
+ * sweeper on its own thread.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api/internal.h"
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/map.h"
+#include "base/mem.h"
+#include "base/stats.h"
+#include "base/str.h"
+#include "config/config.h"
+#include "http/sha256.h"
+
+#define MAX_META 64
+#define N_ACK_BUCKETS 9
+static const double ack_bounds[N_ACK_BUCKETS] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5};
+
+struct uploads_cfg {
+	char *dir;
+	int64_t max_size;
+	int64_t retention_ms;
+	struct pane_cfg_strlist content_types;
+	bool fsync;
+	int64_t sweep_ms;
+};
+
+static const struct pane_cfg_field uploads_fields[] = {
+	{"dir", PANE_CFT_STRING, offsetof(struct uploads_cfg, dir), NULL, 0,
+	 "where uploads are stored (default: DATA_DIR/uploads)", 0, 0},
+	{"max_size", PANE_CFT_SIZE, offsetof(struct uploads_cfg, max_size), "1GiB", 0, "largest upload accepted (413 beyond)",
+	 1, INT64_MAX},
+	{"retention", PANE_CFT_DURATION, offsetof(struct uploads_cfg, retention_ms), "24h", 0,
+	 "keep a stored upload this long after its job finished", 0, INT64_MAX},
+	{"content_types", PANE_CFT_STRLIST, offsetof(struct uploads_cfg, content_types), NULL, 0,
+	 "accepted media types, e.g. [image/png, image/*]; empty = any (415 otherwise)", 0, 0},
+	{"fsync", PANE_CFT_BOOL, offsetof(struct uploads_cfg, fsync), "true", 0,
+	 "flush each upload to disk before its job is enqueued", 0, 0},
+	{"sweep_interval", PANE_CFT_DURATION, offsetof(struct uploads_cfg, sweep_ms), "1m", 0,
+	 "how often finished uploads are looked for", 100, INT64_MAX},
+	{NULL, 0, 0, NULL, 0, NULL, 0, 0},
+};
+
+struct pane_api_uploads {
+	struct pane_api *api;
+	struct uploads_cfg cfg;
+	char *dir; /* absolute */
+	pthread_t sweeper;
+	bool started;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool stop;
+	struct pane_stat *st_uploads, *st_bytes, *st_aborted, *st_removed;
+	/* time from the body's last byte to the answer (flush, rename, commit),
+	 * as Prometheus histogram series */
+	struct pane_stat *st_ack_bucket[N_ACK_BUCKETS + 1], *st_ack_sum, *st_ack_count;
+};
+
+/* one upload in progress (lives from begin to close) */
+struct up {
+	struct pane_api_uploads *u;
+	int fd;
+	char id[33];
+	char *part;
+	char *content_type;
+	char *filename;
+	json_t *meta;
+	size_t n_meta;
+	bool meta_bad;
+	struct pane_sha256 sha;
+	uint64_t size;
+	bool handed; /* the file left .part: up_close must not remove it */
+};
+
+/* what the batch callback needs after the request is gone */
+struct pending {
+	int64_t body_done_ns;
+	struct pane_http_deferred *d;
+	struct pane_api_uploads *u;
+	char id[33];
+	char *path;
+};
+
+/* ---------- helpers ---------- */
+
+/* Keeps the last path component, drops control characters, quotes and
+ * backslashes, refuses "." and "..", caps at 255 bytes. NULL when nothing is left. */
+static char *sanitize_filename(const char *in)
+{
+	if (!in)
+		return NULL;
+	const char *base = in;
+	for (const char *p = in; *p; p++)
+		if (*p == '/' || *p == '\\')
+			base = p + 1;
+	struct pane_buf b;
+	pane_buf_init(&b, 255);
+	for (const char *p = base; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c < 0x20 || c == 0x7f || c == '"')
+			continue;
+		if (pane_buf_addc(&b, (char)c) < 0)
+			break;
+	}
+	if (b.len == 0 || strcmp(b.data, ".") == 0 || strcmp(b.data, "..") == 0) {
+		pane_buf_release(&b);
+		return NULL;
+	}
+	return pane_buf_detach(&b, NULL);
+}
+
+/* filename="..." from a Content-Disposition header, or NULL (heap). */
+static char *disposition_filename(const char *cd)
+{
+	if (!cd)
+		return NULL;
+	const char *p = strstr(cd, "filename=");
+	if (!p)
+		return NULL;
+	p += 9;
+	if (*p == '"') {
+		p++;
+		const char *e = strchr(p, '"');
+		return e ? pane_xstrndup(p, (size_t)(e - p)) : NULL;
+	}
+	return pane_xstrndup(p, strcspn(p, "; "));
+}
+
+static bool type_allowed(const struct uploads_cfg *c, const char *ct)
+{
+	if (c->content_types.n == 0)
+		return true;
+	size_t n = strcspn(ct, ";");
+	while (n && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
+		n--;
+	for (size_t i = 0; i < c->content_types.n; i++) {
+		const char *t = c->content_types.items[i];
+		size_t tl = strlen(t);
+		if (tl >= 2 && t[tl - 1] == '*' && t[tl - 2] == '/') {
+			if (n >= tl - 1 && strncasecmp(ct, t, tl - 1) == 0)
+				return true;
+		} else if (tl == n && strncasecmp(ct, t, n) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static char *path_join(const char *dir, const char *name, const char *ext)
+{
+	struct pane_buf b;
+	pane_buf_init(&b, PANE_BUF_NOLIMIT);
+	pane_buf_addf(&b, "%s/%s%s", dir, name, ext);
+	return pane_buf_detach(&b, NULL);
+}
+
+static void up_free(struct up *x)
+{
+	if (!x)
+		return;
+	if (x->fd >= 0)
+		close(x->fd);
+	if (x->part && !x->handed)
+		unlink(x->part);
+	free(x->part);
+	free(x->content_type);
+	free(x->filename);
+	json_decref(x->meta);
+	free(x);
+}
+
+/* ---------- the request ---------- */
+
+static void collect_meta(void *arg, const char *key, const char *value)
+{
+	struct up *x = arg;
+	if (strcmp(key, "filename") == 0)
+		return;
+	json_t *v = json_string(value); /* NULL when not UTF-8 */
+	if (++x->n_meta > MAX_META || strlen(key) > 128 || strlen(value) > 4096 || !v ||
+	    json_object_set_new(x->meta, key, v) < 0) {
+		x->meta_bad = true;
+		return;
+	}
+}
+
+static int up_begin(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
+{
+	struct pane_api *api = ctx;
+	struct pane_api_uploads *u = api->uploads;
+	const char *queue = pane_http_req_param(req, "queue");
+	if (!pane_api_queue_name_ok(queue)) {
+		pane_http_resp_error(resp, 400, "invalid_queue",
+				     "queue names are 1-128 characters of letters, digits, '_', '-', '.' and ':'");
+		return -1;
+	}
+	const char *ct = pane_http_req_header(req, "Content-Type");
+	if (!ct || !*ct)
+		ct = "application/octet-stream";
+	if (pane_http_req_content_type_is(req, "multipart/form-data")) {
+		pane_http_resp_error(resp, 415, "unsupported_media_type",
+				     "send the file itself as the body (not multipart/form-data), its type in Content-Type");
+		return -1;
+	}
+	if (!type_allowed(&u->cfg, ct)) {
+		pane_http_resp_error(resp, 415, "unsupported_media_type", "uploads of type '%s' are not accepted here", ct);
+		return -1;
+	}
+	struct up *x = pane_xcalloc(1, sizeof *x);
+	x->u = u;
+	x->fd = -1;
+	x->meta = json_object();
+	pane_http_req_set_user(req, x);
+	pane_http_req_query_each(req, collect_meta, x);
+	if (x->meta_bad) {
+		pane_http_resp_error(resp, 400, "invalid_request",
+				     "at most %d metadata parameters, UTF-8, names up to 128 and values up to 4096 bytes",
+				     MAX_META);
+		return -1;
+	}
+	const char *fn = pane_http_req_arg(req, "filename");
+	char *raw = fn ? pane_xstrdup(fn) : NULL;
+	if (!raw && pane_http_req_header(req, "X-Filename"))
+		raw = pane_xstrdup(pane_http_req_header(req, "X-Filename"));
+	if (!raw)
+		raw = disposition_filename(pane_http_req_header(req, "Content-Disposition"));
+	x->filename = sanitize_filename(raw);
+	free(raw);
+	json_t *probe = json_pack("{s:s?,s:s}", "f", x->filename, "c", ct); /* NULL unless both are UTF-8 */
+	if (!probe) {
+		pane_http_resp_error(resp, 400, "invalid_request", "the filename and Content-Type must be UTF-8");
+		return -1;
+	}
+	json_decref(probe);
+	x->content_type = pane_xstrdup(ct);
+	snprintf(x->id, sizeof x->id, "%016llx%016llx", (unsigned long long)pane_random_u64(),
+		 (unsigned long long)pane_random_u64());
+	x->part = path_join(u->dir, x->id, ".part");
+	x->fd = open(x->part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	if (x->fd < 0) {
+		pane_error("api", "cannot create %s: %s", x->part, strerror(errno));
+		free(x->part);
+		x->part = NULL;
+		pane_http_resp_error(resp, 500, "internal", "cannot store the upload: %s", strerror(errno));
+		return -1;
+	}
+	pane_sha256_init(&x->sha);
+	return 0;
+}
+
+static int up_body(struct pane_http_req *req, const char *data, size_t len, struct pane_http_resp *resp, void *ctx)
+{
+	(void)ctx;
+	struct up *x = pane_http_req_user(req);
+	if (!x || x->fd < 0)
+		return 0;
+	size_t off = 0;
+	while (off < len) {
+		ssize_t w = write(x->fd, data + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			int e = errno;
+			pane_error("api", "cannot write %s: %s", x->part, strerror(e));
+			if (e == ENOSPC)
+				pane_http_resp_error(resp, 507, "insufficient_storage", "the upload directory is full");
+			else
+				pane_http_resp_error(resp, 500, "internal", "cannot store the upload: %s", strerror(e));
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	pane_sha256_update(&x->sha, data, len);
+	x->size += len;
+	return 0;
+}
+
+static void up_close(struct pane_http_req *req, bool completed, void *ctx)
+{
+	struct pane_api *api = ctx;
+	struct up *x = pane_http_req_user(req);
+	if (x && !x->handed && api->uploads->st_aborted && !completed)
+		pane_stat_inc(api->uploads->st_aborted);
+	up_free(x);
+	pane_http_req_set_user(req, NULL);
+}
+
+static void up_enqueued(void *arg, const int64_t *ids, const bool *created, size_t n, const struct pane_err *err)
+{
+	(void)created;
+	(void)n;
+	struct pending *p = arg;
+	struct pane_http_resp *resp = pane_http_deferred_resp(p->d);
+	if (err) {
+		unlink(p->path);
+		pane_api_error_resp(resp, err);
+	} else {
+		char *side = path_join(p->u->dir, p->id, ".job");
+		FILE *f = fopen(side, "we");
+		if (f) {
+			fprintf(f, "%lld\n", (long long)ids[0]);
+			fclose(f);
+		}
+		free(side);
+		struct pane_api_uploads *u = p->u;
+		if (u->st_uploads) {
+			pane_stat_inc(u->st_uploads);
+			double secs = (double)(pane_mono_ns() - p->body_done_ns) / 1e9;
+			for (int i = 0; i < N_ACK_BUCKETS; i++)
+				if (secs <= ack_bounds[i])
+					pane_stat_inc(u->st_ack_bucket[i]);
+			pane_stat_inc(u->st_ack_bucket[N_ACK_BUCKETS]);
+			pane_stat_add(u->st_ack_sum, secs);
+			pane_stat_inc(u->st_ack_count);
+		}
+		struct pane_buf *b = pane_http_resp_body(resp);
+		pane_buf_addf(b, "{\"job_id\":%lld,\"upload_id\":\"%s\",\"status_url\":\"/v1/jobs/%lld\","
+				 "\"events_url\":\"/v1/jobs/%lld/events\"}\n",
+			      (long long)ids[0], p->id, (long long)ids[0], (long long)ids[0]);
+		pane_http_resp_status(resp, 202);
+		pane_http_resp_content_type(resp, "application/json");
+	}
+	pane_http_deferred_finish(p->d);
+	free(p->path);
+	free(p);
+}
+
+static void h_upload(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
+{
+	struct pane_api *api = ctx;
+	struct pane_api_uploads *u = api->uploads;
+	int64_t body_done_ns = pane_mono_ns();
+	struct up *x = pane_http_req_user(req);
+	if (!x || x->fd < 0) {
+		pane_http_resp_error(resp, 500, "internal", "the upload was not set up");
+		return;
+	}
+	if (u->cfg.fsync && fdatasync(x->fd) < 0) {
+		pane_http_resp_error(resp, 500, "internal", "cannot flush the upload: %s", strerror(errno));
+		return;
+	}
+	close(x->fd);
+	x->fd = -1;
+	char *final = path_join(u->dir, x->id, "");
+	if (rename(x->part, final) < 0) {
+		pane_http_resp_error(resp, 500, "internal", "cannot store the upload: %s", strerror(errno));
+		free(final);
+		return;
+	}
+	x->handed = true;
+	if (u->st_bytes)
+		pane_stat_add(u->st_bytes, (double)x->size);
+	uint8_t dg[PANE_SHA256_LEN];
+	char hex[2 * PANE_SHA256_LEN + 1];
+	pane_sha256_final(&x->sha, dg);
+	pane_sha256_hex(dg, hex);
+
+	json_t *up = json_object();
+	json_object_set_new(up, "id", json_string(x->id));
+	json_object_set_new(up, "path", json_string(final));
+	json_object_set_new(up, "size", json_integer((json_int_t)x->size));
+	json_object_set_new(up, "sha256", json_string(hex));
+	json_object_set_new(up, "content_type", json_string(x->content_type));
+	json_object_set_new(up, "filename", x->filename ? json_string(x->filename) : json_null());
+	json_t *payload = json_object();
+	json_object_set_new(payload, "upload", up);
+	json_object_set(payload, "meta", x->meta);
+	json_t *el = json_object();
+	json_object_set_new(el, "queue", json_string(pane_http_req_param(req, "queue")));
+	json_object_set_new(el, "payload", payload);
+	char *text = json_dumps(el, JSON_COMPACT);
+	json_decref(el);
+
+	struct pending *p = pane_xcalloc(1, sizeof *p);
+	p->body_done_ns = body_done_ns;
+	p->u = u;
+	memcpy(p->id, x->id, sizeof p->id);
+	p->path = final;
+	p->d = pane_http_resp_defer(resp);
+	if (!text || pane_api_batcher_submit(api->batcher, text, strlen(text), 1, up_enqueued, p) < 0) {
+		struct pane_err err = {0};
+		pane_err_set(&err, PANE_EAGAIN, "too many jobs are waiting to be committed; retry shortly");
+		up_enqueued(p, NULL, NULL, 0, &err);
+	}
+	free(text);
+}
+
+/* ---------- retention ---------- */
+
+static bool has_suffix(const char *s, const char *suf)
+{
+	size_t a = strlen(s), b = strlen(suf);
+	return a >= b && strcmp(s + a - b, suf) == 0;
+}
+
+static void remove_upload(struct pane_api_uploads *u, const char *id)
+{
+	char *f = path_join(u->dir, id, "");
+	char *j = path_join(u->dir, id, ".job");
+	unlink(f);
+	unlink(j);
+	free(f);
+	free(j);
+	if (u->st_removed)
+		pane_stat_inc(u->st_removed);
+}
+
+static void sweep(struct pane_api_uploads *u, PGconn **cp)
+{
+	DIR *d = opendir(u->dir);
+	if (!d)
+		return;
+	struct pane_buf ids, ups;
+	pane_buf_init(&ids, PANE_BUF_NOLIMIT);
+	pane_buf_init(&ups, PANE_BUF_NOLIMIT);
+	size_t n = 0;
+	struct dirent *de;
+	time_t now = time(NULL);
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || strlen(de->d_name) != 32 + 4 || !has_suffix(de->d_name, ".job"))
+			continue;
+		char *side = path_join(u->dir, de->d_name, "");
+		FILE *f = fopen(side, "re");
+		long long jid = 0;
+		if (f) {
+			if (fscanf(f, "%lld", &jid) != 1)
+				jid = 0;
+			fclose(f);
+		}
+		free(side);
+		if (jid <= 0)
+			continue;
+		pane_buf_addf(&ids, "%s%lld", n ? "," : "{", jid);
+		pane_buf_addf(&ups, "%s%.32s", n ? "," : "{", de->d_name);
+		n++;
+		if (n >= 5000)
+			break;
+	}
+	/* orphans: stored but their job was never recorded (crash in between) */
+	rewinddir(d);
+	while ((de = readdir(d))) {
+		if (strlen(de->d_name) != 32 || strchr(de->d_name, '.'))
+			continue;
+		char *j = path_join(u->dir, de->d_name, ".job");
+		char *f = path_join(u->dir, de->d_name, "");
+		struct stat st;
+		if (access(j, F_OK) != 0 && stat(f, &st) == 0 &&
+		    (int64_t)(now - st.st_mtime) * 1000 > 2 * u->cfg.retention_ms + 3600 * 1000) {
+			pane_warn("api", "removing upload %s: no job was recorded for it", de->d_name);
+			unlink(f);
+		}
+		free(j);
+		free(f);
+	}
+	closedir(d);
+	if (n) {
+		pane_buf_addc(&ids, '}');
+		pane_buf_addc(&ups, '}');
+		if (!*cp) {
+			struct pane_err err = {0};
+			*cp = pane_api_connect(u->api->url, &err);
+		}
+		if (*cp) {
+			char sql[512], ret[32];
+			snprintf(sql, sizeof sql,
+				 "SELECT u.up FROM unnest($1::bigint[], $2::text[]) AS u(id, up), "
+				 "LATERAL (SELECT \"%s\".job(u.id)) x(j) "
+				 "WHERE x.j IS NULL OR (x.j->>'state' IN ('completed', 'failed', 'cancelled') "
+				 "AND (x.j->>'finished_at')::timestamptz <= now() - $3::bigint * interval '1 millisecond')",
+				 u->api->schema);
+			snprintf(ret, sizeof ret, "%lld", (long long)u->cfg.retention_ms);
+			const char *params[3] = {ids.data, ups.data, ret};
+			PGresult *r = PQexecParams(*cp, sql, 3, NULL, params, NULL, NULL, 0);
+			if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+				for (int i = 0; i < PQntuples(r); i++)
+					remove_upload(u, PQgetvalue(r, i, 0));
+			} else if (PQstatus(*cp) != CONNECTION_OK) {
+				PQfinish(*cp);
+				*cp = NULL;
+			}
+			PQclear(r);
+		}
+	}
+	pane_buf_release(&ids);
+	pane_buf_release(&ups);
+}
+
+static void *sweeper(void *arg)
+{
+	struct pane_api_uploads *u = arg;
+	PGconn *c = NULL;
+	pthread_mutex_lock(&u->mu);
+	while (!u->stop) {
+		pthread_mutex_unlock(&u->mu);
+		sweep(u, &c);
+		pthread_mutex_lock(&u->mu);
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		int64_t ns = ts.tv_nsec + (u->cfg.sweep_ms % 1000) * 1000000;
+		ts.tv_sec += (time_t)(u->cfg.sweep_ms / 1000) + (time_t)(ns / 1000000000);
+		ts.tv_nsec = (long)(ns % 1000000000);
+		if (!u->stop)
+			pthread_cond_timedwait(&u->cv, &u->mu, &ts);
+	}
+	pthread_mutex_unlock(&u->mu);
+	if (c)
+		PQfinish(c);
+	return NULL;
+}
+
+/* ---------- lifecycle ---------- */
+
+struct pane_api_uploads *pane_api_uploads_new(struct pane_api *api, const struct pane_cfg *cfg, const char *data_dir,
+					      struct pane_err *err)
+{
+	struct pane_api_uploads *u = pane_xcalloc(1, sizeof *u);
+	u->api = api;
+	if (pane_cfg_bind(cfg, cfg ? pane_cfg_get(cfg->root, "uploads") : NULL, uploads_fields, &u->cfg, err) < 0)
+		goto fail;
+	char *dir = u->cfg.dir ? pane_xstrdup(u->cfg.dir) : path_join(data_dir, "uploads", "");
+	if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
+		pane_err_set(err, PANE_EIO, "cannot create the upload directory %s: %s", dir, strerror(errno));
+		free(dir);
+		goto fail;
+	}
+	char abs[PATH_MAX];
+	if (!realpath(dir, abs)) {
+		pane_err_set(err, PANE_EIO, "cannot resolve the upload directory %s: %s", dir, strerror(errno));
+		free(dir);
+		goto fail;
+	}
+	free(dir);
+	u->dir = pane_xstrdup(abs);
+	/* no upload is in progress yet: leftovers of a previous run go */
+	DIR *d = opendir(u->dir);
+	if (d) {
+		struct dirent *de;
+		while ((de = readdir(d))) {
+			if (has_suffix(de->d_name, ".part")) {
+				char *p = path_join(u->dir, de->d_name, "");
+				unlink(p);
+				free(p);
+			}
+		}
+		closedir(d);
+	}
+	if (api->stats) {
+		u->st_uploads = pane_stats_counter(api->stats, "pane_api_uploads_total", NULL, "uploads stored and enqueued");
+		u->st_bytes = pane_stats_counter(api->stats, "pane_api_upload_bytes_total", NULL, "bytes of stored uploads");
+		u->st_aborted = pane_stats_counter(api->stats, "pane_api_uploads_aborted_total", NULL,
+						   "uploads abandoned before the end (partial file removed)");
+		u->st_removed = pane_stats_counter(api->stats, "pane_api_uploads_removed_total", NULL,
+						   "stored uploads removed after their job finished + retention");
+		static const char help[] = "seconds from an upload's last body byte to its answer (flush, rename, commit)";
+		for (int i = 0; i <= N_ACK_BUCKETS; i++) {
+			char le[32];
+			if (i < N_ACK_BUCKETS)
+				snprintf(le, sizeof le, "le=\"%g\"", ack_bounds[i]);
+			else
+				snprintf(le, sizeof le, "le=\"+Inf\"");
+			u->st_ack_bucket[i] = pane_stats_counter(api->stats, "pane_api_upload_ack_seconds_bucket", le, help);
+		}
+		u->st_ack_sum = pane_stats_counter(api->stats, "pane_api_upload_ack_seconds_sum", NULL, help);
+		u->st_ack_count = pane_stats_counter(api->stats, "pane_api_upload_ack_seconds_count", NULL, help);
+	}
+	pthread_mutex_init(&u->mu, NULL);
+	pthread_cond_init(&u->cv, NULL);
+	pthread_create(&u->sweeper, NULL, sweeper, u);
+	u->started = true;
+	return u;
+fail:
+	pane_cfg_unbind(uploads_fields, &u->cfg);
+	free(u);
+	return NULL;
+}
+
+void pane_api_uploads_free(struct pane_api_uploads *u)
+{
+	if (!u)
+		return;
+	if (u->started) {
+		pthread_mutex_lock(&u->mu);
+		u->stop = true;
+		pthread_cond_broadcast(&u->cv);
+		pthread_mutex_unlock(&u->mu);
+		pthread_join(u->sweeper, NULL);
+		pthread_mutex_destroy(&u->mu);
+		pthread_cond_destroy(&u->cv);
+	}
+	pane_cfg_unbind(uploads_fields, &u->cfg);
+	free(u->dir);
+	free(u);
+}
+
+void pane_api_uploads_route(struct pane_api *api, struct pane_http_server *srv)
+{
+	pane_http_server_route(srv, &(struct pane_http_route){
+		.method = "POST", .pattern = "/v1/uploads/{queue}", .handler = h_upload, .ctx = api, .scope = "enqueue",
+		.max_body = (size_t)api->uploads->cfg.max_size, .on_begin = up_begin, .on_body = up_body,
+		.on_close = up_close});
+}

@@ -1,0 +1,37 @@
+/*
+ * api_common.h - shared by the jobs API integration tests: start `pane serve`
+ * on a fresh, migrated database with a config, talk to it, run SQL.
+ */
+#ifndef PANE_TESTS_API_COMMON_H
+#define PANE_TESTS_API_COMMON_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "support.h"
+
+struct api_env {
+	char *db_url;
+	char dir[256];      /* temporary directory: config, data, log */
+	char base[64];      /* http://127.0.0.1:PORT */
+	int port;
+	pid_t pid;
+	PGconn *sql;
+};
+
+/* Creates database pt_<name>, migrates it, writes pane.yaml (yaml_extra is
+ * appended after a server section), starts pane serve and waits for it. */
+void api_start(struct api_env *e, const char *name, const char *yaml_extra);
+void api_stop(struct api_env *e);
+/* One request to path with an optional bearer token and content type. */
+struct pt_http_result api_req(struct api_env *e, const char *method, const char *path, const char *token,
+			      const char *ctype, const char *body, size_t len);
+/* First column of the first row of a query as a long long (-1 on NULL / error). */
+long long api_sql_ll(struct api_env *e, const char *sql);
+/* A metric's value from /metrics (-1 when absent). */
+double api_metric(struct api_env *e, const char *name);
+/* The id in a {"id":N,...} or {"job_id":N,...} body, or -1. */
+long long api_json_ll(const char *body, const char *key);
+
+#endif
