@@ -334,6 +334,11 @@ static struct pane_source *find_instance(struct pane_sources *ss, const char *na
 	return NULL;
 }
 
+struct pane_source *pane_sources_instance(struct pane_sources *ss, const char *instance)
+{
+	return find_instance(ss, instance);
+}
+
 /* ---------- emitting ---------- */
 
 const char *pane_source_name(const struct pane_source *src)

@@ -61,6 +61,10 @@ size_t pane_sources_count(const struct pane_sources *ss);
  * threads are not started (tools and tests). Returns collect()'s result. */
 int pane_sources_collect_once(struct pane_sources *ss, const char *instance, struct pane_err *err);
 
+/* The named instance, or NULL. For tools and tests: call plugin-facing
+ * functions (cursor, emit) on it only while the threads are not started. */
+struct pane_source *pane_sources_instance(struct pane_sources *ss, const char *instance);
+
 /* Per-instance counters (for tests and the status API). */
 struct pane_source_status {
 	uint64_t collections;     /* attempted */
