@@ -1,0 +1,15 @@
+/*
+ * registry.c - the source plugins compiled into pane.
+ *
+ * Adding a source: write src/sources/<name>.c defining
+ * `const struct pane_source_plugin pane_source_<name>` (see source.h),
+ * add it to src/sources/meson.build, and add one row here.
+ */
+#include "sources/sources.h"
+
+extern const struct pane_source_plugin pane_source_postgres;
+
+const struct pane_source_plugin *const pane_source_plugins[] = {
+	&pane_source_postgres,
+	NULL,
+};
