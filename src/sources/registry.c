@@ -8,8 +8,10 @@
 #include "sources/sources.h"
 
 extern const struct pane_source_plugin pane_source_postgres;
+extern const struct pane_source_plugin pane_source_supabase;
 
 const struct pane_source_plugin *const pane_source_plugins[] = {
 	&pane_source_postgres,
+	&pane_source_supabase,
 	NULL,
 };

@@ -124,6 +124,8 @@ int pane_source_emit_event(struct pane_source *src, const struct pane_labels *ex
 /* Names the failure for pane_source_errors_total{reason=...} ("rate_limited",
  * "sql_error", "malformed", ...; [a-z_]+). Call before returning an error. */
 void pane_source_set_reason(struct pane_source *src, const char *reason);
+/* The reason set so far in this collection ("" when none). */
+const char *pane_source_reason(const struct pane_source *src);
 
 /* The collection's start time (Unix ms). */
 int64_t pane_source_now_ms(const struct pane_source *src);

@@ -366,6 +366,11 @@ void pane_source_set_reason(struct pane_source *src, const char *reason)
 	snprintf(src->reason, sizeof src->reason, "%s", reason ? reason : "");
 }
 
+const char *pane_source_reason(const struct pane_source *src)
+{
+	return src->reason;
+}
+
 static int flush_batch(struct pane_source *src)
 {
 	if (src->n_batch == 0)
