@@ -361,6 +361,12 @@ static void read_ratelimit(struct pane_http_client *c, struct pane_http_response
 	int64_t lim = header_i64(r, "X-RateLimit-Limit", "RateLimit-Limit");
 	int64_t rem = header_i64(r, "X-RateLimit-Remaining", "RateLimit-Remaining");
 	int64_t reset = header_i64(r, "X-RateLimit-Reset", "RateLimit-Reset");
+	if (lim < 0 && rem < 0 && reset < 0) {
+		/* Sentry SaaS: X-Sentry-Rate-Limit-*, Reset in Unix seconds */
+		lim = header_i64(r, "X-Sentry-Rate-Limit-Limit", NULL);
+		rem = header_i64(r, "X-Sentry-Rate-Limit-Remaining", NULL);
+		reset = header_i64(r, "X-Sentry-Rate-Limit-Reset", NULL);
+	}
 	if (lim < 0 && rem < 0 && reset < 0)
 		return;
 	r->ratelimit.known = true;

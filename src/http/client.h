@@ -9,7 +9,8 @@
  *     with exponential backoff and full jitter, honouring `Retry-After`
  *     (seconds or HTTP-date) when the server sends it;
  *   - rate-limit awareness: the client remembers the last
- *     `X-RateLimit-Limit/Remaining/Reset` (also `RateLimit-*`) it saw, and
+ *     `X-RateLimit-Limit/Remaining/Reset` (also `RateLimit-*`, and
+ *     Sentry's `X-Sentry-Rate-Limit-*`) it saw, and
  *     when the budget is spent it waits for the reset before the next
  *     request instead of earning a 429; optionally it also spaces requests
  *     to at most `requests_per_minute`;
