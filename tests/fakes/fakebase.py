@@ -121,6 +121,10 @@ def make_handler(state, provider):
 
         def send(self, status, body, headers=None, path=None, query=""):
             data = body.encode() if isinstance(body, str) else body
+            if path is not None:  # logged before answering: a client that got the answer sees it counted
+                with state.lock:
+                    state.requests.append({"method": self.command, "path": path, "query": query,
+                                           "status": status, "t": time.time()})
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             for k, v in (headers or {}).items():
@@ -131,10 +135,6 @@ def make_handler(state, provider):
                 self.wfile.write(data)
             except (BrokenPipeError, ConnectionResetError):
                 pass
-            if path is not None:
-                with state.lock:
-                    state.requests.append({"method": self.command, "path": path, "query": query,
-                                           "status": status, "t": time.time()})
 
         def send_huge(self, mb, path, query):
             """A 200 whose JSON body is mb megabytes, streamed without buffering it."""
