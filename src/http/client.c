@@ -384,6 +384,8 @@ static void read_ratelimit(struct pane_http_client *c, struct pane_http_response
 	c->rl = r->ratelimit;
 }
 
+#define RESET_MARGIN_MS 250
+
 static bool retryable_status(long st)
 {
 	return st == 429 || st == 500 || st == 502 || st == 503 || st == 504;
@@ -395,8 +397,10 @@ static int wait_before_send(struct pane_http_client *c, const char *what, struct
 {
 	int64_t wait = 0;
 	int64_t now = pane_wall_ms();
-	if (c->rl.known && c->rl.remaining == 0 && c->rl.reset_ms > now) {
-		wait = c->rl.reset_ms - now;
+	/* a reset given in whole seconds may end a moment after that second
+	 * on the server's clock: wait a little past it, not onto its edge */
+	if (c->rl.known && c->rl.remaining == 0 && c->rl.reset_ms + RESET_MARGIN_MS > now) {
+		wait = c->rl.reset_ms + RESET_MARGIN_MS - now;
 		if (wait > c->o.max_wait_ms)
 			return pane_err_set(err, PANE_EAGAIN, "%s: rate limit spent; resets in %lld s", what,
 					    (long long)(wait / 1000));

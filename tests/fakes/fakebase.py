@@ -100,7 +100,8 @@ class FakeState:
                 return None
             t = time.time()
             if t - self.window[0] >= self.rate_window:
-                self.window = [t, 0]
+                # fixed windows aligned to the epoch, like Sentry's and Render's limiters
+                self.window = [(t // self.rate_window) * self.rate_window, 0]
             self.window[1] += 1
             reset = max(1, int(self.window[0] + self.rate_window - t + 0.999))
             remaining = max(0, self.rate_limit - self.window[1])
@@ -184,7 +185,7 @@ def make_handler(state, provider):
                         if k in payload:
                             setattr(state, k, payload[k])
                             if k == "rate_limit":
-                                state.window = [time.time(), 0]
+                                state.window = [0, 0]
                     provider.configure(payload)
                 return self.send(200, "{}")
             with state.lock:

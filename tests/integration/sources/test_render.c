@@ -456,19 +456,19 @@ static void skewed_clock_is_clamped_and_counted(void **state)
 	collect_ok(f);
 	int64_t after = pane_wall_ms();
 	assert_int_equal(distinct_logs(f->rec), NLOGS);
+	int64_t max_ts = 0;
 	recorder_lock(f->rec);
-	for (size_t i = 0; i < recorder_n_logs(f->rec); i++) {
-		int64_t ts = recorder_log(f->rec, i)->ts_ms;
-		assert_true(ts <= after + 5 * 60000); /* nothing two hours ahead */
-	}
+	for (size_t i = 0; i < recorder_n_logs(f->rec); i++)
+		if (recorder_log(f->rec, i)->ts_ms > max_ts)
+			max_ts = recorder_log(f->rec, i)->ts_ms;
+	for (size_t i = 0; i < recorder_n_samples(f->rec); i++)
+		if (recorder_sample(f->rec, i)->ts_ms > max_ts)
+			max_ts = recorder_sample(f->rec, i)->ts_ms;
 	recorder_unlock(f->rec);
+	assert_true(max_ts <= after + 5 * 60000); /* nothing two hours ahead */
 	(void)before;
 	assert_true(recorder_last(f->rec, "pane_source_skewed_records_total", "source", "render", NULL) > 0);
 	assert_true(partial(f, "clock_skew") > 0);
-	recorder_lock(f->rec);
-	for (size_t i = 0; i < recorder_n_samples(f->rec); i++)
-		assert_true(recorder_sample(f->rec, i)->ts_ms <= after + 5 * 60000);
-	recorder_unlock(f->rec);
 	assert_true(recorder_last(f->rec, "pane_source_up", "source", "render", NULL) == 1);
 	/* the log cursor lives in the provider's clock: new lines still arrive once */
 	free(fake_post(&fk, "/__fake/logs", "{\"n\": 4}"));
