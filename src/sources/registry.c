@@ -9,9 +9,13 @@
 
 extern const struct pane_source_plugin pane_source_postgres;
 extern const struct pane_source_plugin pane_source_supabase;
+extern const struct pane_source_plugin pane_source_sql;
+extern const struct pane_source_plugin pane_source_queue;
 
 const struct pane_source_plugin *const pane_source_plugins[] = {
 	&pane_source_postgres,
 	&pane_source_supabase,
+	&pane_source_sql,
+	&pane_source_queue,
 	NULL,
 };
