@@ -109,6 +109,7 @@ struct pane_sources {
 	pthread_mutex_t mu;
 	pthread_cond_t cond;             /* on CLOCK_MONOTONIC */
 	bool threads_started;
+	struct pane_cfg *owned_cfg;      /* demo mode's own section, freed with us */
 };
 
 /* ---------- registry lookup ---------- */
@@ -879,6 +880,7 @@ void pane_sources_free(struct pane_sources *ss)
 		instance_free(ss->inst[i]);
 	free(ss->inst);
 	free(ss->cursor_dir);
+	pane_cfg_free(ss->owned_cfg);
 	pthread_cond_destroy(&ss->cond);
 	pthread_mutex_destroy(&ss->mu);
 	free(ss);
@@ -891,15 +893,32 @@ static void stop_sources(void *arg)
 	pane_sources_free(arg);
 }
 
+/* `pane demo` with DATABASE_URL and no sources section watches its own
+ * database: PostgreSQL statistics and the queue's health. */
+static const char demo_sources[] = "sources:\n"
+				   "  postgres:\n    url: ${DATABASE_URL}\n    interval: 15s\n    environment: demo\n"
+				   "  queue:\n    url: ${DATABASE_URL}\n    interval: 15s\n    environment: demo\n";
+
 int pane_sources_attach(struct pane_serve *s, struct pane_err *err)
 {
 	const struct pane_cfg_node *sec = pane_cfg_get(s->cfg->root, "sources");
 	struct pane_sources_opts o = {
 		.cfg = s->cfg, .section = sec, .pipeline = s->pipeline, .stats = s->stats, .data_dir = s->data_dir};
+	struct pane_cfg *demo = NULL;
+	if (!sec && s->demo && s->database_url) {
+		demo = pane_cfg_parse("(demo sources)", demo_sources, strlen(demo_sources), err);
+		if (!demo)
+			return err && err->code ? err->code : PANE_EINVAL;
+		o.cfg = demo;
+		o.section = pane_cfg_get(demo->root, "sources");
+	}
 	/* Bind and initialise even without a store, so a typo fails at start. */
 	struct pane_sources *ss = pane_sources_new(&o, err);
-	if (!ss)
+	if (!ss) {
+		pane_cfg_free(demo);
 		return err && err->code ? err->code : PANE_EINVAL;
+	}
+	ss->owned_cfg = demo;
 	if (ss->n == 0) {
 		pane_sources_free(ss);
 		return 0;

@@ -57,5 +57,18 @@ pid=
 [ $st -eq 0 ] && ok || bad "pane serve exited $st after SIGTERM"
 expect_in "$tmp/log" "stopped"
 
+# pane demo with DATABASE_URL watches its own database with the sources
+if [ -n "${DATABASE_URL:-}" ]; then
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  "$bin" demo --listen "127.0.0.1:$port" --data-dir "$tmp/d5" >"$tmp/demo" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 100); do grep -q "Press Ctrl-C" "$tmp/demo" 2>/dev/null && break; sleep 0.1; done
+  expect_in "$tmp/demo" "  sources       "
+  if grep -qF "sources are disabled without a store: 2 configured source(s)" "$tmp/demo"; then ok
+  elif grep -qF 'msg="source started" source=postgres' "$tmp/demo"; then ok
+  else bad "demo did not set up its sources: $(tail -5 "$tmp/demo")"; fi
+  kill -TERM "$pid"; wait "$pid"; pid=
+fi
+
 echo "$((checks - fails)) passed, $fails failed"
 [ $fails -eq 0 ]
