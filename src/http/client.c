@@ -375,6 +375,10 @@ static void read_ratelimit(struct pane_http_client *c, struct pane_http_response
 		r->ratelimit.reset_ms = now_ms + reset * 1000;
 	else
 		r->ratelimit.reset_ms = 0;
+	/* whole seconds are rounded by the server: with the budget spent, wait
+	 * one more second rather than arrive a moment early and earn a 429 */
+	if (rem == 0 && r->ratelimit.reset_ms)
+		r->ratelimit.reset_ms += 1000;
 	c->rl = r->ratelimit;
 }
 

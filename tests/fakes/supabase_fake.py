@@ -216,6 +216,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def send(self, status, body, ctype="application/json", headers=None):
         data = body.encode() if isinstance(body, str) else body
+        # record before answering, so a client that got the answer sees it in /__fake/requests
+        with STATE.lock:
+            if not self.path.startswith("/__fake"):
+                u = urllib.parse.urlsplit(self.path)
+                STATE.requests.append({"method": self.command, "path": u.path,
+                                       "query": urllib.parse.parse_qs(u.query), "status": status})
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
@@ -223,11 +229,6 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.end_headers()
         self.wfile.write(data)
-        with STATE.lock:
-            if not self.path.startswith("/__fake"):
-                u = urllib.parse.urlsplit(self.path)
-                STATE.requests.append({"method": self.command, "path": u.path,
-                                       "query": urllib.parse.parse_qs(u.query), "status": status})
 
     def sendj(self, status, obj, headers=None):
         self.send(status, json.dumps(obj), headers=headers)
