@@ -301,6 +301,31 @@ static void restart_neither_skips_nor_duplicates(void **state)
 	assert_int_equal(collect(f, &err), 0);
 }
 
+static void an_old_cursor_stays_inside_the_24h_window(void **state)
+{
+	struct fx *f = *state;
+	int64_t now = now_us();
+	add_rows("ancient", 3, now - 47 * 3600 * 1000000LL, 1000000); /* older than the API serves */
+	add_rows("recent", 3, now - 3600 * 1000000LL, 1000000);
+	char path[128], text[256];
+	snprintf(path, sizeof path, "%s/sources", f->dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof path, "%s/sources/supabase.cursor", f->dir);
+	snprintf(text, sizeof text, "{\"v\":1,\"logs\":{\"_all\":{\"ts_us\":%lld,\"seen\":{}}}}",
+		 (long long)(now - 72 * 3600 * 1000000LL));
+	FILE *fp = fopen(path, "w");
+	fputs(text, fp);
+	fclose(fp);
+	start(f, "    metrics: false\n    usage: false\n    health: false\n");
+	struct pane_err err;
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	/* no request asked for more than 24 h (the fake answers 400 to that) */
+	assert_int_equal(fake_count("/analytics/endpoints/logs", 400), 0);
+	assert_int_equal(distinct_ids_no_dups(f->rec), 3);
+	assert_int_equal(recorder_count_logs(f->rec, NULL, NULL), 3);
+}
+
 static void gone_legacy_endpoint_moves_to_unified(void **state)
 {
 	struct fx *f = *state;
@@ -563,6 +588,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(pages_logs_health_usage_and_metrics, each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(restart_neither_skips_nor_duplicates, each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(an_old_cursor_stays_inside_the_24h_window, each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(gone_legacy_endpoint_moves_to_unified, each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(auto_uses_legacy_where_unified_is_missing, each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(sql_error_with_http_200_is_an_error, each_setup, each_teardown),
