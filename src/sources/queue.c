@@ -16,7 +16,11 @@
  *
  * and, when the queue keeps a workers table (`workers: true`, default),
  * per-worker heartbeats: pane_queue_worker_last_seen_age_seconds{worker},
- * pane_queue_worker_concurrency{worker}. Reading only the function keeps
+ * pane_queue_worker_concurrency{worker}, and the counters each worker
+ * reports in its heartbeat (workers.stats): pane_queue_worker_processed_total,
+ * _failed_total, _retried_total, _claimed_total, _lost_leases_total, ...,
+ * pane_queue_worker_pickup_latency_seconds (the last pickup),
+ * pane_queue_worker_running. Reading only the function keeps
  * this source independent of the queue's tables; the workers query is the
  * one exception and is switched off with `workers: false`.
  *
@@ -75,8 +79,8 @@ static int queue_init(struct pane_source *src, void *cfgp, const struct pane_cfg
 	pane_buf_init(&b, 512);
 	pane_buf_addf(&b, "SELECT %s.queue_stats()::text", s);
 	c->stats_sql = pane_buf_detach(&b, NULL);
-	pane_buf_addf(&b, "SELECT id, extract(epoch FROM now() - last_seen) AS last_seen_age_seconds, concurrency "
-			  "FROM %s.workers ORDER BY id LIMIT 1000",
+	pane_buf_addf(&b, "SELECT id, extract(epoch FROM now() - last_seen) AS last_seen_age_seconds, concurrency, "
+			  "stats::text FROM %s.workers ORDER BY id LIMIT 1000",
 		      s);
 	c->workers_sql = pane_buf_detach(&b, NULL);
 	return 0;
@@ -137,6 +141,39 @@ static int emit_stats(struct pane_source *src, const char *text, struct pane_err
 	return 0;
 }
 
+/* The worker's own counters from its last heartbeat (workers.stats):
+ * cumulative counts become _total counters, pickup_ms_last the pickup
+ * latency in seconds, other numbers pane_queue_worker_<key>. */
+static void emit_worker_stats(struct pane_source *src, const char *worker, const char *text)
+{
+	static const char *const counters[] = {"claimed", "processed", "failed", "retried", "lost_leases",
+					       "cancelled", "reconnects", "run_seconds", NULL};
+	json_t *o = json_loads(text, 0, NULL);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return;
+	}
+	const char *key;
+	json_t *v;
+	json_object_foreach(o, key, v) {
+		if (!json_is_number(v))
+			continue;
+		double d = json_number_value(v);
+		char metric[PANE_METRIC_NAME_MAX + 1];
+		bool counter = false;
+		for (size_t k = 0; counters[k]; k++)
+			counter = counter || strcmp(counters[k], key) == 0;
+		if (strcmp(key, "pickup_ms_last") == 0) {
+			snprintf(metric, sizeof metric, "pane_queue_worker_pickup_latency_seconds");
+			d /= 1000.0;
+		} else {
+			snprintf(metric, sizeof metric, "pane_queue_worker_%s%s", key, counter ? "_total" : "");
+		}
+		pane_source_emit_samplev(src, metric, 0, d, "worker", worker, NULL);
+	}
+	json_decref(o);
+}
+
 static int queue_collect(struct pane_source *src, void *ctxp, struct pane_err *err)
 {
 	struct queue_ctx *c = ctxp;
@@ -177,6 +214,8 @@ static int queue_collect(struct pane_source *src, void *ctxp, struct pane_err *e
 			pane_source_emit_samplev(src, "pane_queue_worker_last_seen_age_seconds", 0, v, "worker", w, NULL);
 		if (!PQgetisnull(r, i, 2) && pane_src_pg_value(PQgetvalue(r, i, 2), &v) == 0)
 			pane_source_emit_samplev(src, "pane_queue_worker_concurrency", 0, v, "worker", w, NULL);
+		if (PQnfields(r) > 3 && !PQgetisnull(r, i, 3))
+			emit_worker_stats(src, w, PQgetvalue(r, i, 3));
 	}
 	PQclear(r);
 	return 0;

@@ -72,6 +72,8 @@ static void queue_numbers_become_series(void **state)
 	exec_ok(c, "SELECT pane.pause_queue('reports')");
 	exec_ok(c, "SELECT pane.register_worker('w1', 'host-a', 123, '{emails}', 4)");
 	exec_ok(c, "SELECT * FROM pane.claim('w1', 'emails', 1, 30)");
+	exec_ok(c, "SELECT * FROM pane.heartbeat('w1', '{}', '{}', 30, "
+		   "'{\"processed\":5,\"failed\":1,\"retried\":2,\"pickup_ms_last\":12.5,\"running\":1}')");
 
 	setenv("PT_Q_URL", url, 1);
 	struct fx f;
@@ -90,6 +92,11 @@ static void queue_numbers_become_series(void **state)
 	assert_true(recorder_last(r, "pane_queue_oldest_runnable_age_seconds", "queue", "emails", NULL) >= 0);
 	assert_true(recorder_last(r, "pane_queue_worker_concurrency", "worker", "w1", "provider", "pane", NULL) == 4);
 	assert_true(recorder_last(r, "pane_queue_worker_last_seen_age_seconds", "worker", "w1", NULL) >= 0);
+	assert_true(recorder_last(r, "pane_queue_worker_processed_total", "worker", "w1", NULL) == 5);
+	assert_true(recorder_last(r, "pane_queue_worker_failed_total", "worker", "w1", NULL) == 1);
+	assert_true(recorder_last(r, "pane_queue_worker_retried_total", "worker", "w1", NULL) == 2);
+	assert_true(recorder_last(r, "pane_queue_worker_pickup_latency_seconds", "worker", "w1", NULL) == 0.0125);
+	assert_true(recorder_last(r, "pane_queue_worker_running", "worker", "w1", NULL) == 1);
 	assert_true(recorder_last(r, "pane_source_up", "source", "queue", NULL) == 1);
 	finish(&f);
 	PQfinish(c);
