@@ -548,6 +548,14 @@ static int tail(struct pane_source *src, struct sb_ctx *c, enum endpoint ep, con
 			pane_source_set_reason(src, "malformed");
 			return pane_err_set(err, PANE_EINVAL, "%s: %zu row(s) without a string id or a timestamp", what, bad);
 		}
+		/* the cursor moves only past lines the store accepted */
+		rc = pane_source_flush(src, err);
+		if (rc < 0) {
+			pane_map_release(&c->marks); /* forget what was read: start again from the saved cursor */
+			pane_map_init(&c->marks, mark_free);
+			c->cursor_loaded = false;
+			return rc;
+		}
 		if (page_max > w->ts_us)
 			w->ts_us = page_max;
 		seen_prune(w, overlap_us);

@@ -326,6 +326,28 @@ static void an_old_cursor_stays_inside_the_24h_window(void **state)
 	assert_int_equal(recorder_count_logs(f->rec, NULL, NULL), 3);
 }
 
+static void a_refusing_store_holds_the_cursor(void **state)
+{
+	struct fx *f = *state;
+	add_rows("st", 6, now_us() - 5 * 60 * 1000000LL, 1000000);
+	start(f, "    log_page_size: 4\n    metrics: false\n    usage: false\n    health: false\n");
+	recorder_fail_writes(f->rec, true);
+	struct pane_err err;
+	assert_int_equal(collect(f, &err), PANE_EIO);
+	struct pane_source_status st;
+	pane_sources_status(f->ss, "supabase", &st);
+	assert_string_equal(st.last_reason, "store");
+	char path[128];
+	snprintf(path, sizeof path, "%s/sources/supabase.cursor", f->dir);
+	assert_int_equal(access(path, F_OK), -1); /* nothing accepted, nothing remembered */
+	/* the store is back: everything arrives, once */
+	recorder_fail_writes(f->rec, false);
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(distinct_ids_no_dups(f->rec), 6);
+	assert_int_equal(access(path, F_OK), 0);
+}
+
 static void gone_legacy_endpoint_moves_to_unified(void **state)
 {
 	struct fx *f = *state;
@@ -589,6 +611,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(pages_logs_health_usage_and_metrics, each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(restart_neither_skips_nor_duplicates, each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(an_old_cursor_stays_inside_the_24h_window, each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(a_refusing_store_holds_the_cursor, each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(gone_legacy_endpoint_moves_to_unified, each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(auto_uses_legacy_where_unified_is_missing, each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(sql_error_with_http_200_is_an_error, each_setup, each_teardown),

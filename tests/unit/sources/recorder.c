@@ -42,9 +42,12 @@ static int w_samples(void *ctx, const struct pane_sample *s, size_t n, size_t *a
 
 static int w_logs(void *ctx, const struct pane_log_record *l, size_t n, struct pane_err *err)
 {
-	(void)err;
 	struct recorder *r = ctx;
 	pthread_mutex_lock(&r->mu);
+	if (r->fail) {
+		pthread_mutex_unlock(&r->mu);
+		return pane_err_set(err, PANE_EIO, "recorder refuses writes");
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct rec_log *c = pane_vec_push_zero(&r->logs);
 		pane_labels_copy(&c->labels, l[i].labels);

@@ -31,7 +31,7 @@ struct recorder;
 
 /* A pipeline whose primary sink is a new recorder (*rec). Free the pipeline
  * with pane_pipeline_free (it closes the recorder). fail_writes makes every
- * sample write fail (a rejecting store). */
+ * sample and log write fail (a rejecting store). */
 struct pane_pipeline *recorder_pipeline(struct recorder **rec);
 void recorder_fail_writes(struct recorder *r, bool fail);
 
