@@ -513,6 +513,32 @@ static void malformed_bodies_mark_the_source_down(void **state)
 	assert_true(recorder_last(f->rec, "pane_source_up", "source", "supabase", NULL) == 1);
 }
 
+static void health_changes_become_events(void **state)
+{
+	struct fx *f = *state;
+	start(f, "    logs: false\n    metrics: false\n    usage: false\n    health_services: [auth, db]\n");
+	struct pane_err err;
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(recorder_n_events(f->rec), 0); /* first sighting: no transition */
+	fake_post("/__fake/config", "{\"health\":[{\"name\":\"db\",\"healthy\":false,\"status\":\"UNHEALTHY\","
+				    "\"error\":\"connection refused\"}]}");
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_true(recorder_last(f->rec, "supabase_service_healthy", "component", "db", NULL) == 0);
+	assert_true(recorder_last(f->rec, "supabase_service_healthy", "component", "auth", NULL) == 1);
+	assert_int_equal(recorder_n_events(f->rec), 1);
+	recorder_lock(f->rec);
+	const char *ev = recorder_event(f->rec, 0);
+	assert_non_null(strstr(ev, "health|supabase db: ACTIVE_HEALTHY -> UNHEALTHY|"));
+	assert_non_null(strstr(ev, "\"to\":\"UNHEALTHY\""));
+	recorder_unlock(f->rec);
+	/* unchanged: no new event */
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(recorder_n_events(f->rec), 1);
+}
+
 static void bad_credentials_are_reported_as_auth(void **state)
 {
 	struct fx *f = *state;
@@ -619,6 +645,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(too_many_requests_are_retried_then_given_up, each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(server_errors_fail_one_part_not_the_others, each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(malformed_bodies_mark_the_source_down, each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(health_changes_become_events, each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(bad_credentials_are_reported_as_auth, each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(config_mistakes_fail_at_start, each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(a_slow_source_delays_no_other, each_setup, each_teardown),
