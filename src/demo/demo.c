@@ -29,6 +29,13 @@ static void on_ready(struct pane_serve *s, int port, void *arg)
 	       !s->database_url ? "(none: they watch DATABASE_URL)"
 	       : s->pipeline	 ? "postgres statistics + queue health every 15s (pane_source_up on /metrics)"
 				 : "(disabled: no store attached)");
+	if (s->database_url)
+		printf("  job queue     a worker runs queue 'demo'; three sample jobs were enqueued\n"
+		       "                pane jobs list        pane jobs stats\n"
+		       "                pane enqueue demo '{\"hello\": \"world\"}'\n"
+		       "                curl -s http://127.0.0.1:%d/metrics | grep pane_queue\n\n", port);
+	else
+		printf("  job queue     set DATABASE_URL (or run 'make demo') to see jobs processed\n\n");
 	fflush(stdout);
 }
 

@@ -8,10 +8,16 @@
  * from a work list and put them on a done list, waking the main thread
  * through an eventfd.
  *
+ * Acknowledgements go through a completer thread with its own connection:
+ * while it runs complete_jobs / fail_jobs for one batch, the main thread
+ * already claims the next, so the two statements use two backends at once.
+ *
  * The main loop, each turn:
- *   1. flush finished jobs: one complete_jobs and one fail_jobs call for all
- *      of them (batched acks); ids the database did not accept lost their
- *      lease (fenced off) and are counted, never retried from here;
+ *   1. hand finished jobs to the completer, which sends one complete_jobs
+ *      and one fail_jobs call for all of them (batched acks); ids the
+ *      database did not accept lost their lease (fenced off) and are
+ *      counted, never retried from here. Claims pause while more than two
+ *      batches wait for acknowledgement (back-pressure);
  *   2. claim: per queue, pane.claim(worker, queue, free slots) - one
  *      `FOR UPDATE SKIP LOCKED` statement sized to the free slots;
  *   3. every lease/3: heartbeat - renews the leases of the jobs it runs and
@@ -28,8 +34,10 @@
  *      fencing lives in the SQL, so a worker that lost its lease changes
  *      nothing.
  *   2. Finished jobs stay in memory until the database accepted the batch;
- *      a lost connection keeps them and the loop reconnects with backoff
- *      (100 ms doubling to 5 s), then flushes them.
+ *      a lost connection keeps them and the completer reconnects with
+ *      backoff (100 ms doubling to 5 s), then sends them. Only at shutdown,
+ *      after the grace period, are unacknowledged jobs abandoned (their
+ *      leases expire and they run again: at-least-once).
  *   3. On SIGTERM the worker stops claiming, waits up to the grace period,
  *      then kills what still runs and gives those jobs back without using an
  *      attempt (pane.release_jobs).
@@ -67,6 +75,7 @@
 extern char **environ;
 
 #define RESULT_MAX (1u << 20)
+#define PANE_EXIT_DISCARD 100 /* --exec: fail for good, do not retry */
 #define ERROR_TAIL 4000
 
 enum outcome { OUT_OK, OUT_RETRY, OUT_DISCARD, OUT_DROPPED };
@@ -108,6 +117,14 @@ struct worker {
 	struct job *finished;  /* waiting to be flushed */
 	int n_finished;
 	bool wake_claim;       /* a NOTIFY for one of our queues arrived */
+	/* completer (see completer()) */
+	pthread_t cp_thread;
+	pthread_mutex_t cmu;
+	pthread_cond_t ccv;
+	struct job *cp_head;
+	int cp_n;
+	bool cp_busy, cp_quit;
+	atomic_int cp_abandon;
 	char sql_claim[256], sql_complete[320], sql_fail[320], sql_heartbeat[256], sql_release[192];
 };
 
@@ -332,11 +349,13 @@ static void handler_exec(struct worker *w, struct job *j)
 			set_result_from_stdout(j, &ob);
 		}
 	} else {
-		j->outcome = OUT_RETRY;
+		/* exit status 100: a permanent failure, no retry (dead letter at once) */
+		j->outcome = WIFEXITED(status) && WEXITSTATUS(status) == PANE_EXIT_DISCARD ? OUT_DISCARD : OUT_RETRY;
 		struct pane_buf b;
 		pane_buf_init(&b, PANE_BUF_NOLIMIT);
 		if (WIFEXITED(status))
-			pane_buf_addf(&b, "exit status %d", WEXITSTATUS(status));
+			pane_buf_addf(&b, "exit status %d%s", WEXITSTATUS(status),
+				      j->outcome == OUT_DISCARD ? " (discarded: no retry)" : "");
 		else
 			pane_buf_addf(&b, "killed by signal %d", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 		if (eb.len)
@@ -404,7 +423,8 @@ static void handler_http(struct worker *w, struct job *j)
 		j->outcome = OUT_OK;
 		set_result_from_stdout(j, &b);
 	} else {
-		j->outcome = OUT_RETRY;
+		/* 422: the endpoint says the job can never succeed - no retry */
+		j->outcome = status == 422 ? OUT_DISCARD : OUT_RETRY;
 		struct pane_buf e;
 		pane_buf_init(&e, PANE_BUF_NOLIMIT);
 		pane_buf_addf(&e, "POST %s: HTTP %ld", w->o->http_url, status);
@@ -482,21 +502,26 @@ static bool conn_ok(struct worker *w)
 	return w->conn && PQstatus(w->conn) == CONNECTION_OK;
 }
 
-/* Runs a statement that returns rows; NULL (logged) on failure. */
-static PGresult *q(struct worker *w, const char *sql, int n, const char *const *p, const char *what)
+/* Runs a statement that returns rows on c; NULL (logged) on failure. */
+static PGresult *qc(PGconn *c, const char *sql, int n, const char *const *p, const char *what)
 {
-	if (!conn_ok(w))
+	if (!c || PQstatus(c) != CONNECTION_OK)
 		return NULL;
-	PGresult *r = PQexecParams(w->conn, sql, n, NULL, p, NULL, NULL, 0);
+	PGresult *r = PQexecParams(c, sql, n, NULL, p, NULL, NULL, 0);
 	ExecStatusType s = PQresultStatus(r);
 	if (s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK)
 		return r;
 	struct pane_err e = {0};
-	pane_queue_pg_err(w->conn, r, &e, what);
+	pane_queue_pg_err(c, r, &e, what);
 	static struct pane_log_limit lim = {.burst = 5, .per_ms = 10000};
 	pane_log_limited(&lim, PANE_LOG_WARN, "queue", "%s", e.msg);
 	PQclear(r);
 	return NULL;
+}
+
+static PGresult *q(struct worker *w, const char *sql, int n, const char *const *p, const char *what)
+{
+	return qc(w->conn, sql, n, p, what);
 }
 
 static int connect_db(struct worker *w, struct pane_err *err)
@@ -586,16 +611,17 @@ static void array_text(struct pane_buf *ids, struct pane_buf *atts, struct job *
 	pane_buf_addc(atts, '}');
 }
 
-/* Sends finished jobs to the database. Returns false when the connection
- * failed (jobs are kept for the next try). */
-static bool flush(struct worker *w)
+/* Sends a list of finished jobs to the database over c (the completer's
+ * connection). Returns false when the connection failed: the caller keeps
+ * the list and tries again after reconnecting. On true the list is freed. */
+static bool flush_list(struct worker *w, PGconn *c, struct job *list, int n_list)
 {
-	if (!w->finished)
+	if (!list)
 		return true;
-	struct job **ok = pane_xcalloc((size_t)w->n_finished, sizeof *ok);
-	struct job **bad = pane_xcalloc((size_t)w->n_finished, sizeof *bad);
+	struct job **ok = pane_xcalloc((size_t)n_list, sizeof *ok);
+	struct job **bad = pane_xcalloc((size_t)n_list, sizeof *bad);
 	int n_ok = 0, n_bad = 0, n_drop = 0;
-	for (struct job *j = w->finished; j; j = j->next) {
+	for (struct job *j = list; j; j = j->next) {
 		if (j->outcome == OUT_OK)
 			ok[n_ok++] = j;
 		else if (j->outcome == OUT_RETRY || j->outcome == OUT_DISCARD)
@@ -619,7 +645,7 @@ static bool flush(struct worker *w)
 		}
 		pane_buf_addc(&extra, ']');
 		const char *p[4] = {w->id, ids.data, atts.data, any_result ? extra.data : NULL};
-		PGresult *r = q(w, w->sql_complete, 4, p, "completing jobs");
+		PGresult *r = qc(c, w->sql_complete, 4, p, "completing jobs");
 		if (!r) {
 			good = false;
 		} else {
@@ -649,7 +675,7 @@ static bool flush(struct worker *w)
 		char base[32];
 		snprintf(base, sizeof base, "%g", w->o->backoff_base_s);
 		const char *p[6] = {w->id, ids.data, atts.data, extra.data, disc.data, base};
-		PGresult *r = q(w, w->sql_fail, 6, p, "recording failed jobs");
+		PGresult *r = qc(c, w->sql_fail, 6, p, "recording failed jobs");
 		if (!r) {
 			good = false;
 		} else {
@@ -666,17 +692,110 @@ static bool flush(struct worker *w)
 	pane_buf_release(&extra);
 	free(ok);
 	free(bad);
-	if (!good && !conn_ok(w))
+	if (!good && (!c || PQstatus(c) != CONNECTION_OK))
 		return false;
 	/* delivered, or refused by the database (not retried: logged) */
 	stat_add(&w->st->cancelled, (uint64_t)n_drop);
-	while (w->finished) {
-		struct job *j = w->finished;
-		w->finished = j->next;
+	while (list) {
+		struct job *j = list;
+		list = j->next;
 		job_free(j);
 	}
-	w->n_finished = 0;
 	return true;
+}
+
+/* The completer: a thread with its own connection that acknowledges
+ * finished jobs in batches while the main thread claims the next batch, so
+ * the two statements run on two backends at once. */
+static PGconn *completer_connect(struct worker *w)
+{
+	const char *keys[] = {"dbname", "application_name", "connect_timeout", NULL};
+	const char *vals[] = {w->o->database_url, "pane-worker-completer", "5", NULL};
+	PGconn *c = PQconnectdbParams(keys, vals, 1);
+	if (PQstatus(c) != CONNECTION_OK) {
+		PQfinish(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void *completer(void *arg)
+{
+	struct worker *w = arg;
+	PGconn *c = NULL;
+	for (;;) {
+		pthread_mutex_lock(&w->cmu);
+		while (!w->cp_head && !w->cp_quit)
+			pthread_cond_wait(&w->ccv, &w->cmu);
+		if (!w->cp_head) {
+			pthread_mutex_unlock(&w->cmu);
+			break;
+		}
+		struct job *list = w->cp_head;
+		int n = w->cp_n;
+		w->cp_head = NULL;
+		w->cp_busy = true;
+		pthread_mutex_unlock(&w->cmu);
+		int64_t delay = 100;
+		for (;;) {
+			if (!c || PQstatus(c) != CONNECTION_OK) {
+				if (c)
+					PQfinish(c);
+				c = completer_connect(w);
+			}
+			if (c && flush_list(w, c, list, n))
+				break;
+			if (atomic_load(&w->cp_abandon)) {
+				pane_warn("queue", "could not acknowledge %d finished job(s): they run again after their lease", n);
+				while (list) {
+					struct job *j = list;
+					list = j->next;
+					job_free(j);
+				}
+				break;
+			}
+			pane_sleep_ms(delay);
+			delay = delay * 2 > 5000 ? 5000 : delay * 2;
+		}
+		pthread_mutex_lock(&w->cmu);
+		w->cp_n -= n;
+		w->cp_busy = false;
+		pthread_mutex_unlock(&w->cmu);
+		uint64_t one = 1;
+		if (write(w->efd, &one, sizeof one) < 0) {
+			/* cannot overflow in practice */
+		}
+	}
+	if (c)
+		PQfinish(c);
+	return NULL;
+}
+
+/* Hands the finished jobs to the completer. */
+static void handoff(struct worker *w)
+{
+	if (!w->finished)
+		return;
+	struct job *tail = w->finished;
+	while (tail->next)
+		tail = tail->next;
+	pthread_mutex_lock(&w->cmu);
+	tail->next = w->cp_head;
+	w->cp_head = w->finished;
+	w->cp_n += w->n_finished;
+	pthread_cond_signal(&w->ccv);
+	pthread_mutex_unlock(&w->cmu);
+	w->finished = NULL;
+	w->n_finished = 0;
+}
+
+/* Jobs handed over and not yet acknowledged (0 = completer idle). */
+static int completer_backlog(struct worker *w)
+{
+	pthread_mutex_lock(&w->cmu);
+	int n = w->cp_n + (w->cp_busy ? 1 : 0);
+	pthread_mutex_unlock(&w->cmu);
+	return n;
 }
 
 static void finish(struct worker *w, struct job *j)
@@ -894,8 +1013,7 @@ static void shutdown_running(struct worker *w)
 		struct pollfd p = {.fd = w->efd, .events = POLLIN};
 		poll(&p, 1, 100);
 		collect_done(w);
-		if (!flush(w))
-			reconnect(w, stop_requested);
+		handoff(w);
 	}
 	if (w->n_running > 0) {
 		struct pane_buf ids, atts;
@@ -968,6 +1086,13 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 	w.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	pthread_mutex_init(&w.mu, NULL);
 	pthread_cond_init(&w.cv, NULL);
+	pthread_mutex_init(&w.cmu, NULL);
+	pthread_cond_init(&w.ccv, NULL);
+	if (pthread_create(&w.cp_thread, NULL, completer, &w) != 0) {
+		close_conn(&w);
+		close(w.efd);
+		return pane_err_set(err, PANE_EIO, "cannot start the completer thread");
+	}
 	w.running = pane_xcalloc((size_t)o.concurrency, sizeof *w.running);
 	if (o.handler != PANE_HANDLER_NOOP && o.handler != PANE_HANDLER_FAIL) {
 		w.threads = pane_xcalloc((size_t)o.concurrency, sizeof *w.threads);
@@ -987,8 +1112,7 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 			continue;
 		}
 		collect_done(&w);
-		if (!flush(&w))
-			continue;
+		handoff(&w);
 		int64_t now = pane_mono_ns();
 		if (now - last_maint >= o.maintenance_ms * 1000000) {
 			maintenance(&w);
@@ -1000,7 +1124,9 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 			last_hb = now;
 		}
 		int got = 0;
-		bool want_claim = w.n_running < o.concurrency;
+		int backlog = completer_backlog(&w);
+		/* back-pressure: do not run ahead of acknowledgements by more than two batches */
+		bool want_claim = w.n_running < o.concurrency && backlog <= 2 * o.batch_max;
 		if (want_claim) {
 			got = claim(&w);
 			if (got < 0)
@@ -1010,7 +1136,7 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 		}
 		if (got > 0 || w.finished)
 			continue; /* more may be waiting: go round at once */
-		if (o.drain && w.n_running == 0 && !w.finished) {
+		if (o.drain && want_claim && w.n_running == 0 && !w.finished && backlog == 0) {
 			pane_info("queue", "drained: nothing runnable is left");
 			break;
 		}
@@ -1042,7 +1168,17 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 	for (int i = 0; i < w.n_threads; i++)
 		pthread_join(w.threads[i], NULL);
 	collect_done(&w);
-	flush(&w);
+	handoff(&w);
+	/* let the completer acknowledge the rest; give up after the grace period */
+	int64_t give_up = pane_mono_ns() + o.grace_ms * 1000000;
+	while (completer_backlog(&w) > 0 && pane_mono_ns() < give_up && pane_signals_count() < 2)
+		pane_sleep_ms(5);
+	atomic_store(&w.cp_abandon, 1);
+	pthread_mutex_lock(&w.cmu);
+	w.cp_quit = true;
+	pthread_cond_signal(&w.ccv);
+	pthread_mutex_unlock(&w.cmu);
+	pthread_join(w.cp_thread, NULL);
 	if (conn_ok(&w)) {
 		char sql[128];
 		snprintf(sql, sizeof sql, "SELECT %s.unregister_worker($1)::text", o.schema);
@@ -1065,5 +1201,7 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 	close(w.efd);
 	pthread_mutex_destroy(&w.mu);
 	pthread_cond_destroy(&w.cv);
+	pthread_mutex_destroy(&w.cmu);
+	pthread_cond_destroy(&w.ccv);
 	return 0;
 }

@@ -20,7 +20,7 @@ static void global_concurrency_across_workers(void **state)
 {
 	char *url = qt_db("queue_f_limit");
 	PGconn *c = qt_connect(url);
-	qt_val(c, "SELECT pane.set_queue_limits('g', concurrency => 2)");
+	free(qt_val(c, "SELECT pane.set_queue_limits('g', concurrency => 2)"));
 	qt_num(c, "SELECT count(*) FROM pane.enqueue_many((SELECT jsonb_agg(jsonb_build_object('queue', 'g')) FROM generate_series(1, 12)))");
 	pid_t w[3];
 	for (int i = 0; i < 3; i++)
@@ -51,7 +51,7 @@ static void cron_runs_once_per_tick(void **state)
 	char *url = qt_db("queue_f_cron");
 	PGconn *c = qt_connect(url);
 	/* every second (6-field form) */
-	qt_val(c, "SELECT pane.set_schedule('tick', '* * * * * *', 'cron', '{\"from\": \"cron\"}')");
+	free(qt_val(c, "SELECT pane.set_schedule('tick', '* * * * * *', 'cron', '{\"from\": \"cron\"}')"));
 	pid_t a = qt_worker(url, NULL, "--queues", "cron", "--builtin", "noop", NULL);
 	pid_t b = qt_worker(url, NULL, "--queues", "cron", "--builtin", "noop", NULL);
 	assert_true(qt_wait(c, "t", 20000, "SELECT count(*) >= 4 FROM pane.jobs_history WHERE unique_key LIKE 'cron:tick:%%'"));
@@ -68,7 +68,7 @@ static void cron_runs_once_per_tick(void **state)
 	assert_string_equal(s, "cron");
 	free(s);
 	/* a bad expression disables the schedule instead of looping */
-	qt_val(c, "SELECT pane.set_schedule('broken', '61 * * * *', 'cron')");
+	free(qt_val(c, "SELECT pane.set_schedule('broken', '61 * * * *', 'cron')"));
 	pid_t w = qt_worker(url, NULL, "--queues", "cron", "--builtin", "noop", NULL);
 	assert_true(qt_wait(c, "f", 10000, "SELECT enabled::text::char FROM pane.schedules WHERE name = 'broken'"));
 	kill(w, SIGTERM);

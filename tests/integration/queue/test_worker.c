@@ -8,8 +8,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,9 +42,11 @@ static void exec_handler_contract(void **state)
 	PGconn *c = qt_connect(url);
 	long long ok = qt_num(c, "SELECT pane.enqueue('e', '{\"n\": 41}')");
 	long long bad = qt_num(c, "SELECT pane.enqueue('e', '{\"n\": -1}', max_attempts => 2)");
+	long long disc = qt_num(c, "SELECT pane.enqueue('e', '{\"discard\": true}')");
 	/* the handler: reads the job JSON, answers n+1 from the environment; n < 0 fails */
 	const char *cmd =
-		"job=$(cat); case \"$job\" in *'\"n\": -1'*) echo \"bad n for $PANE_JOB_ID\" >&2; exit 3;; esac; "
+		"job=$(cat); case \"$job\" in *'\"n\": -1'*) echo \"bad n for $PANE_JOB_ID\" >&2; exit 3;; "
+		"*discard*) echo 'cannot ever work' >&2; exit 100;; esac; "
 		"echo \"{\\\"id\\\": $PANE_JOB_ID, \\\"queue\\\": \\\"$PANE_QUEUE\\\", \\\"attempt\\\": $PANE_ATTEMPT}\"";
 	pid_t w = qt_worker(url, NULL, "--queues", "e", "--exec", cmd, "--backoff-base", "50ms", "--drain", NULL);
 	assert_int_equal(qt_wait_exit(w), 0);
@@ -59,6 +65,11 @@ static void exec_handler_contract(void **state)
 		      "(pane.job(%lld)->'errors'->1->>'error')", bad, bad, bad);
 	snprintf(want, sizeof want, "failed 2 exit status 3: bad n for %lld\n", bad);
 	assert_string_equal(s, want);
+	free(s);
+	/* exit 100: failed at once although 25 attempts were allowed */
+	s = qt_val(c, "SELECT (pane.job(%lld)->>'state') || ' ' || (pane.job(%lld)->>'attempt') || ' ' || "
+		      "(pane.job(%lld)->'errors'->0->>'error')", disc, disc, disc);
+	assert_string_equal(s, "failed 1 exit status 100 (discarded: no retry): cannot ever work\n");
 	free(s);
 	/* re-drive the failed job with a handler that succeeds */
 	char *out = NULL;
@@ -165,7 +176,7 @@ static void pause_and_drain(void **state)
 {
 	char *url = qt_db("queue_w_pause");
 	PGconn *c = qt_connect(url);
-	qt_val(c, "SELECT pane.pause_queue('p')");
+	free(qt_val(c, "SELECT pane.pause_queue('p')"));
 	long long id = qt_num(c, "SELECT pane.enqueue('p')");
 	pid_t w = qt_worker(url, NULL, "--queues", "p", "--builtin", "noop", "--drain", NULL);
 	assert_int_equal(qt_wait_exit(w), 0);
@@ -180,6 +191,25 @@ static void pause_and_drain(void **state)
 	s = qt_val(c, "SELECT pane.job(%lld)->>'state'", id);
 	assert_string_equal(s, "completed");
 	free(s);
+	PQfinish(c);
+	free(url);
+}
+
+static void poll_only_mode(void **state)
+{
+	char *url = qt_db("queue_w_pollonly");
+	PGconn *c = qt_connect(url);
+	char log[128];
+	snprintf(log, sizeof log, "%s/pollonly.log", tmpdir);
+	pid_t w = qt_worker(url, log, "--queues", "po", "--poll-only", "--poll-interval", "100ms", "--builtin", "noop", NULL);
+	assert_true(qt_wait(c, "1", 10000, "SELECT count(*) FROM pane.workers"));
+	char cmd[256];
+	snprintf(cmd, sizeof cmd, "grep -q 'poll-only' %s", log);
+	assert_int_equal(system(cmd), 0);
+	long long id = qt_num(c, "SELECT pane.enqueue('po', '{}', run_at => now() + interval '300 ms')");
+	assert_true(qt_wait(c, "completed", 10000, "SELECT pane.job(%lld)->>'state'", id));
+	kill(w, SIGTERM);
+	assert_int_equal(qt_wait_exit(w), 0);
 	PQfinish(c);
 	free(url);
 }
@@ -206,6 +236,96 @@ static void graceful_sigterm(void **state)
 	free(url);
 }
 
+/* A one-purpose HTTP peer: answers POSTs whose body mentions "fail" with
+ * 500, others with 200 and a JSON body that echoes the job id; counts them. */
+struct peer {
+	int fd;
+	int served;
+	char last_body[512];
+};
+
+static void *peer_main(void *arg)
+{
+	struct peer *p = arg;
+	for (;;) {
+		int c = accept(p->fd, NULL, NULL);
+		if (c < 0)
+			return NULL;
+		char buf[8192];
+		size_t len = 0;
+		ssize_t n;
+		long want = -1;
+		while (len < sizeof buf - 1 && (n = read(c, buf + len, sizeof buf - 1 - len)) > 0) {
+			len += (size_t)n;
+			buf[len] = 0;
+			char *hdr_end = strstr(buf, "\r\n\r\n");
+			if (hdr_end && want < 0) {
+				char *cl = strcasestr(buf, "content-length:");
+				want = cl ? strtol(cl + 15, NULL, 10) : 0;
+			}
+			if (hdr_end && (long)(len - (size_t)(hdr_end + 4 - buf)) >= want)
+				break;
+		}
+		char *body = strstr(buf, "\r\n\r\n");
+		body = body ? body + 4 : buf;
+		snprintf(p->last_body, sizeof p->last_body, "%s", body);
+		char resp[1024];
+		if (strstr(body, "never"))
+			snprintf(resp, sizeof resp, "HTTP/1.1 422 Unprocessable Entity\r\nContent-Length: 3\r\nConnection: close\r\n\r\nbad");
+		else if (strstr(body, "fail"))
+			snprintf(resp, sizeof resp, "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\nConnection: close\r\n\r\nnope");
+		else
+			snprintf(resp, sizeof resp, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 15\r\n"
+				 "Connection: close\r\n\r\n{\"handled\": 42}");
+		if (write(c, resp, strlen(resp)) < 0) {
+			/* the worker will see a transport error */
+		}
+		close(c);
+		__atomic_add_fetch(&p->served, 1, __ATOMIC_SEQ_CST);
+	}
+}
+
+static void http_handler(void **state)
+{
+	char *url = qt_db("queue_w_http");
+	PGconn *c = qt_connect(url);
+	struct peer p = {0};
+	p.fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t al = sizeof a;
+	assert_int_equal(bind(p.fd, (struct sockaddr *)&a, sizeof a), 0);
+	assert_int_equal(getsockname(p.fd, (struct sockaddr *)&a, &al), 0);
+	assert_int_equal(listen(p.fd, 16), 0);
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, peer_main, &p), 0);
+	long long ok = qt_num(c, "SELECT pane.enqueue('h', '{\"image\": \"cat.jpg\"}')");
+	long long bad = qt_num(c, "SELECT pane.enqueue('h', '{\"please\": \"fail\"}', max_attempts => 1)");
+	long long never = qt_num(c, "SELECT pane.enqueue('h', '{\"never\": 1}')");
+	char hu[64];
+	snprintf(hu, sizeof hu, "http://127.0.0.1:%d/jobs", ntohs(a.sin_port));
+	pid_t w = qt_worker(url, NULL, "--queues", "h", "--concurrency", "1", "--http", hu, "--drain", NULL);
+	assert_int_equal(qt_wait_exit(w), 0);
+	char *s = qt_val(c, "SELECT (pane.job(%lld)->>'state') || ' ' || (pane.job(%lld)->>'result')", ok, ok);
+	assert_string_equal(s, "completed {\"handled\": 42}");
+	free(s);
+	s = qt_val(c, "SELECT (pane.job(%lld)->>'state') || ' ' || (pane.job(%lld)->'errors'->0->>'error')", bad, bad);
+	assert_non_null(strstr(s, "failed POST http://127.0.0.1:"));
+	assert_non_null(strstr(s, "HTTP 500: nope"));
+	free(s);
+	s = qt_val(c, "SELECT (pane.job(%lld)->>'state') || ' ' || (pane.job(%lld)->>'attempt')", never, never);
+	assert_string_equal(s, "failed 1");
+	free(s);
+	assert_int_equal(__atomic_load_n(&p.served, __ATOMIC_SEQ_CST), 3);
+	/* the body is the job JSON (the last request was the 422 one) */
+	assert_non_null(strstr(p.last_body, "\"queue\":\"h\""));
+	assert_non_null(strstr(p.last_body, "\"attempt\":1"));
+	shutdown(p.fd, SHUT_RDWR);
+	close(p.fd);
+	pthread_join(th, NULL);
+	PQfinish(c);
+	free(url);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -213,7 +333,9 @@ int main(void)
 		cmocka_unit_test(timeout_kills_process_group),
 		cmocka_unit_test(cancel_running_job),
 		cmocka_unit_test(pause_and_drain),
+		cmocka_unit_test(poll_only_mode),
 		cmocka_unit_test(graceful_sigterm),
+		cmocka_unit_test(http_handler),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
