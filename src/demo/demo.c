@@ -22,9 +22,20 @@ static void on_ready(struct pane_serve *s, int port, void *arg)
 	       "  own metrics   curl http://127.0.0.1:%d/metrics\n"
 	       "  data          %s\n"
 	       "  postgres      %s\n"
+	       "  sources       %s\n"
 	       "\n"
 	       "  Press Ctrl-C to stop.\n\n",
-	       port, port, port, s->data_dir, s->database_url ? s->database_url : "(none: DATABASE_URL not set)");
+	       port, port, port, s->data_dir, s->database_url ? s->database_url : "(none: DATABASE_URL not set)",
+	       !s->database_url ? "(none: they watch DATABASE_URL)"
+	       : s->pipeline	 ? "postgres statistics + queue health every 15s (pane_source_up on /metrics)"
+				 : "(disabled: no store attached)");
+	if (s->database_url)
+		printf("  job queue     a worker runs queue 'demo'; three sample jobs were enqueued\n"
+		       "                pane jobs list        pane jobs stats\n"
+		       "                pane enqueue demo '{\"hello\": \"world\"}'\n"
+		       "                curl -s http://127.0.0.1:%d/metrics | grep pane_queue\n\n", port);
+	else
+		printf("  job queue     set DATABASE_URL (or run 'make demo') to see jobs processed\n\n");
 	fflush(stdout);
 }
 

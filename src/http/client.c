@@ -381,10 +381,12 @@ static void read_ratelimit(struct pane_http_client *c, struct pane_http_response
 		r->ratelimit.reset_ms = now_ms + reset * 1000;
 	else
 		r->ratelimit.reset_ms = 0;
+	/* whole seconds are rounded by the server: with the budget spent, wait
+	 * one more second rather than arrive a moment early and earn a 429 */
+	if (rem == 0 && r->ratelimit.reset_ms)
+		r->ratelimit.reset_ms += 1000;
 	c->rl = r->ratelimit;
 }
-
-#define RESET_MARGIN_MS 250
 
 static bool retryable_status(long st)
 {
@@ -397,10 +399,8 @@ static int wait_before_send(struct pane_http_client *c, const char *what, struct
 {
 	int64_t wait = 0;
 	int64_t now = pane_wall_ms();
-	/* a reset given in whole seconds may end a moment after that second
-	 * on the server's clock: wait a little past it, not onto its edge */
-	if (c->rl.known && c->rl.remaining == 0 && c->rl.reset_ms + RESET_MARGIN_MS > now) {
-		wait = c->rl.reset_ms + RESET_MARGIN_MS - now;
+	if (c->rl.known && c->rl.remaining == 0 && c->rl.reset_ms > now) {
+		wait = c->rl.reset_ms - now;
 		if (wait > c->o.max_wait_ms)
 			return pane_err_set(err, PANE_EAGAIN, "%s: rate limit spent; resets in %lld s", what,
 					    (long long)(wait / 1000));

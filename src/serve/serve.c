@@ -10,7 +10,8 @@
  *
  * Attach order (each line one call; a part is added by adding its line):
  *   1. built-in routes: /healthz, /readyz, /metrics
- *   2. sources (src/sources): pull sources, one thread each (needs s.pipeline)
+ *   2. queue: queue numbers into /metrics; demo worker (src/queue/attach.c)
+ *   3. sources (src/sources): pull sources, one thread each (needs s.pipeline)
  *
  * Runs on the main thread; parts start their own threads.
  */
@@ -36,6 +37,7 @@
 #include "config/config.h"
 #include "config/sections.h"
 #include "http/server.h"
+#include "queue/attach.h"
 #include "sources/sources.h"
 
 struct server_cfg {
@@ -269,8 +271,11 @@ int pane_serve_run(const struct pane_serve_opts *opts)
 	pane_serve_add_readiness(&s, "data_dir", check_data_dir, (void *)data_dir);
 	if (s.database_url)
 		pane_serve_add_readiness(&s, "postgres", check_postgres, (void *)s.database_url);
+	/* 2. queue */
+	if (pane_queue_attach(&s, &err) < 0)
+		goto fail;
 
-	/* 2. sources */
+	/* 3. sources */
 	if (pane_sources_attach(&s, &err) < 0)
 		goto fail;
 

@@ -146,6 +146,10 @@ json_t *pane_saas_cursor_load(struct pane_source *src)
 
 int pane_saas_cursor_save(struct pane_source *src, const json_t *state, struct pane_err *err)
 {
+	/* the cursor never runs ahead of what the store accepted */
+	int frc = pane_source_flush(src, err);
+	if (frc < 0)
+		return frc;
 	char *text = json_dumps(state, JSON_COMPACT | JSON_SORT_KEYS);
 	if (!text)
 		return pane_err_set(err, PANE_EIO, "cannot serialise the cursor");

@@ -61,7 +61,8 @@ void pane_saas_partial_add(struct pane_saas_partial *p, const char *reason);
 void pane_saas_partial_emit(struct pane_source *src, struct pane_saas_partial *p);
 
 /* The cursor as a JSON object: loads it (an empty object when there is none
- * or it is unreadable, with a warning) / saves it. */
+ * or it is unreadable, with a warning) / saves it after pane_source_flush()
+ * succeeded (a refused write leaves the old cursor: nothing is skipped). */
 json_t *pane_saas_cursor_load(struct pane_source *src);
 int pane_saas_cursor_save(struct pane_source *src, const json_t *state, struct pane_err *err);
 

@@ -105,9 +105,9 @@ const char *pane_source_name(const struct pane_source *src);       /* instance n
 const struct pane_labels *pane_source_labels(const struct pane_source *src);
 
 /* Emit records. Each adds the common labels (provider, service, environment,
- * unless `extra` already sets them) and, for samples, buffers the record:
- * buffered samples are written when collect returns or when the batch is
- * full. name must be a valid metric name; extra may be NULL. ts_ms 0 means
+ * unless `extra` already sets them). Samples and logs are copied into a
+ * buffer written when collect returns, when the batch is full, or at
+ * pane_source_flush(); events are written at once. name must be a valid metric name; extra may be NULL. ts_ms 0 means
  * "now" (the collection's start). Returns 0 or PANE_EINVAL/PANE_ETOOBIG for a
  * bad name or label (the record is dropped and counted, collection goes on). */
 int pane_source_emit_sample(struct pane_source *src, const char *name, const struct pane_labels *extra,
@@ -120,6 +120,13 @@ int pane_source_emit_log(struct pane_source *src, const struct pane_labels *extr
 int pane_source_emit_event(struct pane_source *src, const struct pane_labels *extra, int64_t ts_ms,
 			   const char *kind, const char *title, const char *url, const char *body_json,
 			   const char *dedup_key);
+
+/* Writes the buffered samples and logs now. 0 when the primary sink (the
+ * store) accepted everything written so far in this collection, else its
+ * error (reason "store" is set). Call before saving a cursor, and do not
+ * advance the cursor past records the store refused. Events are never
+ * buffered. */
+int pane_source_flush(struct pane_source *src, struct pane_err *err);
 
 /* Names the failure for pane_source_errors_total{reason=...} ("rate_limited",
  * "sql_error", "malformed", ...; [a-z_]+). Call before returning an error. */

@@ -14,9 +14,11 @@
  * Invariants:
  *   (1) After every collection the instance's health series are written,
  *       whatever the outcome: up, last success, duration, errors by reason.
- *   (2) Samples emitted during a collection are buffered in the instance and
- *       written in batches; the last batch is written before the health
- *       series, so "up=1" never precedes the data it vouches for.
+ *   (2) Samples and logs emitted during a collection are buffered in the
+ *       instance and written in batches; the last batch is written before
+ *       the health series, so "up=1" never precedes the data it vouches for.
+ *       A source that keeps a cursor calls pane_source_flush() first and
+ *       advances the cursor only when the store accepted.
  *   (3) A stop request wakes every sleeping instance at once (one condition
  *       variable on the monotonic clock) and cancels HTTP transfers through
  *       pane_source_stopping(); pane_sources_free() joins every thread before
@@ -62,6 +64,17 @@ struct pending_sample {
 	double value;
 };
 
+struct pending_log {
+	struct pane_labels labels;
+	int64_t ts_ms;
+	enum pane_log_severity sev;
+	char *message;
+	size_t message_len;
+	char *fields_json;
+};
+
+#define LOG_BATCH_MAX 500
+
 struct reason_count {
 	char reason[64];
 	uint64_t count;
@@ -83,6 +96,8 @@ struct pane_source {
 	/* per collection (instance thread only) */
 	struct pending_sample *batch;
 	size_t n_batch;
+	struct pending_log *logs;
+	size_t n_logs;
 	int64_t now_ms;
 	char reason[64];
 	uint64_t dropped;
@@ -109,6 +124,7 @@ struct pane_sources {
 	pthread_mutex_t mu;
 	pthread_cond_t cond;             /* on CLOCK_MONOTONIC */
 	bool threads_started;
+	struct pane_cfg *owned_cfg;      /* demo mode's own section, freed with us */
 };
 
 /* ---------- registry lookup ---------- */
@@ -171,6 +187,12 @@ static void instance_free(struct pane_source *src)
 		pane_labels_release(&src->batch[i].labels);
 	}
 	free(src->batch);
+	for (size_t i = 0; i < src->n_logs; i++) {
+		pane_labels_release(&src->logs[i].labels);
+		free(src->logs[i].message);
+		free(src->logs[i].fields_json);
+	}
+	free(src->logs);
 	pane_labels_release(&src->labels);
 	pane_labels_release(&src->health_labels);
 	pthread_mutex_destroy(&src->mu);
@@ -400,6 +422,50 @@ static int flush_batch(struct pane_source *src)
 	return rc;
 }
 
+static int flush_logs(struct pane_source *src)
+{
+	if (src->n_logs == 0)
+		return 0;
+	struct pane_log_record *l = pane_xmalloc(pane_mul_size(src->n_logs, sizeof *l));
+	for (size_t i = 0; i < src->n_logs; i++) {
+		struct pending_log *p = &src->logs[i];
+		l[i] = (struct pane_log_record){.ts_ms = p->ts_ms, .labels = &p->labels, .severity = p->sev,
+						.message = p->message, .message_len = p->message_len,
+						.fields_json = p->fields_json};
+	}
+	int rc = 0;
+	if (src->owner->pipeline) {
+		struct pane_err e = {0};
+		rc = pane_pipeline_write_logs(src->owner->pipeline, l, src->n_logs, &e);
+		if (rc < 0 && src->flush_rc == 0) {
+			src->flush_rc = rc;
+			src->flush_err = e;
+		}
+	}
+	free(l);
+	for (size_t i = 0; i < src->n_logs; i++) {
+		pane_labels_release(&src->logs[i].labels);
+		free(src->logs[i].message);
+		free(src->logs[i].fields_json);
+	}
+	src->n_logs = 0;
+	return rc;
+}
+
+int pane_source_flush(struct pane_source *src, struct pane_err *err)
+{
+	int before = src->flush_rc;
+	flush_batch(src);
+	flush_logs(src);
+	if (src->flush_rc < 0 && before == 0) {
+		if (err)
+			*err = src->flush_err;
+		pane_source_set_reason(src, "store");
+		return src->flush_rc;
+	}
+	return before < 0 ? before : 0;
+}
+
 /* Copies extra and adds the instance's common labels under it. */
 static int build_labels(struct pane_source *src, const struct pane_labels *extra, struct pane_labels *out)
 {
@@ -475,24 +541,18 @@ int pane_source_emit_log(struct pane_source *src, const struct pane_labels *extr
 		src->dropped++;
 		return rc;
 	}
-	struct pane_log_record l = {
-		.ts_ms = ts_ms ? ts_ms : pane_source_now_ms(src),
-		.labels = &ls,
-		.severity = sev,
-		.message = msg ? msg : "",
-		.message_len = msg ? msg_len : 0,
-		.fields_json = fields_json,
-	};
-	if (src->owner->pipeline) {
-		struct pane_err e = {0};
-		rc = pane_pipeline_write_logs(src->owner->pipeline, &l, 1, &e);
-		if (rc < 0 && src->flush_rc == 0) {
-			src->flush_rc = rc;
-			src->flush_err = e;
-		}
-	}
-	pane_labels_release(&ls);
-	return rc;
+	if (src->n_logs == LOG_BATCH_MAX)
+		flush_logs(src);
+	if (!src->logs)
+		src->logs = pane_xcalloc(LOG_BATCH_MAX, sizeof *src->logs);
+	struct pending_log *p = &src->logs[src->n_logs++];
+	p->labels = ls;
+	p->ts_ms = ts_ms ? ts_ms : pane_source_now_ms(src);
+	p->sev = sev;
+	p->message = pane_xstrndup(msg ? msg : "", msg ? msg_len : 0);
+	p->message_len = msg ? msg_len : 0;
+	p->fields_json = pane_xstrdup(fields_json);
+	return 0;
 }
 
 int pane_source_emit_event(struct pane_source *src, const struct pane_labels *extra, int64_t ts_ms,
@@ -747,6 +807,7 @@ static int run_collect(struct pane_source *src, struct pane_err *err)
 	int64_t t0 = pane_mono_ns();
 	int rc = src->plugin->collect(src, src->ctx, &e);
 	flush_batch(src);
+	flush_logs(src);
 	if (rc == 0 && src->flush_rc < 0) {
 		rc = src->flush_rc;
 		e = src->flush_err;
@@ -879,6 +940,7 @@ void pane_sources_free(struct pane_sources *ss)
 		instance_free(ss->inst[i]);
 	free(ss->inst);
 	free(ss->cursor_dir);
+	pane_cfg_free(ss->owned_cfg);
 	pthread_cond_destroy(&ss->cond);
 	pthread_mutex_destroy(&ss->mu);
 	free(ss);
@@ -891,15 +953,32 @@ static void stop_sources(void *arg)
 	pane_sources_free(arg);
 }
 
+/* `pane demo` with DATABASE_URL and no sources section watches its own
+ * database: PostgreSQL statistics and the queue's health. */
+static const char demo_sources[] = "sources:\n"
+				   "  postgres:\n    url: ${DATABASE_URL}\n    interval: 15s\n    environment: demo\n"
+				   "  queue:\n    url: ${DATABASE_URL}\n    interval: 15s\n    environment: demo\n";
+
 int pane_sources_attach(struct pane_serve *s, struct pane_err *err)
 {
 	const struct pane_cfg_node *sec = pane_cfg_get(s->cfg->root, "sources");
 	struct pane_sources_opts o = {
 		.cfg = s->cfg, .section = sec, .pipeline = s->pipeline, .stats = s->stats, .data_dir = s->data_dir};
+	struct pane_cfg *demo = NULL;
+	if (!sec && s->demo && s->database_url) {
+		demo = pane_cfg_parse("(demo sources)", demo_sources, strlen(demo_sources), err);
+		if (!demo)
+			return err && err->code ? err->code : PANE_EINVAL;
+		o.cfg = demo;
+		o.section = pane_cfg_get(demo->root, "sources");
+	}
 	/* Bind and initialise even without a store, so a typo fails at start. */
 	struct pane_sources *ss = pane_sources_new(&o, err);
-	if (!ss)
+	if (!ss) {
+		pane_cfg_free(demo);
 		return err && err->code ? err->code : PANE_EINVAL;
+	}
+	ss->owned_cfg = demo;
 	if (ss->n == 0) {
 		pane_sources_free(ss);
 		return 0;

@@ -12,6 +12,10 @@
  * late-arriving lines, and drops those it has seen by id, so a restart
  * neither skips nor duplicates.
  *
+ * Health: supabase_service_healthy{component} and _status{component,status}
+ * each collection, and an event (kind "health") when a component's status
+ * changes between two collections.
+ *
  * Two log endpoints exist (providers.md 3a): the newer
  * `.../analytics/endpoints/logs` (ClickHouse SQL over one `logs` table with
  * a `source` column, ISO timestamps) and the older `.../logs.all`
@@ -143,6 +147,7 @@ struct sb_ctx {
 	bool cursor_loaded;
 	struct pane_map marks;     /* key -> struct watermark * */
 	int64_t last_usage_ms;
+	struct pane_map health;    /* component -> last status (heap string) */
 };
 
 /* ---------- helpers ---------- */
@@ -548,6 +553,14 @@ static int tail(struct pane_source *src, struct sb_ctx *c, enum endpoint ep, con
 			pane_source_set_reason(src, "malformed");
 			return pane_err_set(err, PANE_EINVAL, "%s: %zu row(s) without a string id or a timestamp", what, bad);
 		}
+		/* the cursor moves only past lines the store accepted */
+		rc = pane_source_flush(src, err);
+		if (rc < 0) {
+			pane_map_release(&c->marks); /* forget what was read: start again from the saved cursor */
+			pane_map_init(&c->marks, mark_free);
+			c->cursor_loaded = false;
+			return rc;
+		}
 		if (page_max > w->ts_us)
 			w->ts_us = page_max;
 		seen_prune(w, overlap_us);
@@ -609,6 +622,36 @@ static int collect_logs(struct pane_source *src, struct sb_ctx *c, struct pane_e
 
 /* ---------- health and usage ---------- */
 
+/* An event when a component's status changes (not on the first sighting:
+ * pane has no memory of the status before it started). */
+static void health_transition(struct pane_source *src, struct sb_ctx *c, const char *component, const char *status)
+{
+	const char *prev = pane_map_gets(&c->health, component);
+	if (prev && strcmp(prev, status) != 0) {
+		char title[256], dedup[256], body[512];
+		snprintf(title, sizeof title, "supabase %s: %s -> %s", component, prev, status);
+		snprintf(dedup, sizeof dedup, "supabase-health:%s:%s:%lld", component, status,
+			 (long long)pane_source_now_ms(src));
+		struct pane_buf b;
+		pane_buf_init(&b, sizeof body);
+		pane_buf_adds(&b, "{\"component\":");
+		pane_buf_add_json_str(&b, component, strlen(component));
+		pane_buf_adds(&b, ",\"from\":");
+		pane_buf_add_json_str(&b, prev, strlen(prev));
+		pane_buf_adds(&b, ",\"to\":");
+		pane_buf_add_json_str(&b, status, strlen(status));
+		pane_buf_adds(&b, "}");
+		struct pane_labels ls;
+		pane_labels_init(&ls);
+		pane_labels_set(&ls, "component", component);
+		pane_source_emit_event(src, &ls, 0, "health", title, NULL, b.data, dedup);
+		pane_labels_release(&ls);
+		pane_buf_release(&b);
+	}
+	if (!prev || strcmp(prev, status) != 0)
+		pane_map_puts(&c->health, component, pane_xstrdup(status));
+}
+
 static int collect_health(struct pane_source *src, struct sb_ctx *c, struct pane_err *err)
 {
 	struct pane_buf url;
@@ -646,6 +689,7 @@ static int collect_health(struct pane_source *src, struct sb_ctx *c, struct pane
 		if (st)
 			pane_source_emit_samplev(src, "supabase_service_status", 0, 1.0, "component", json_string_value(name),
 						 "status", st, NULL);
+		health_transition(src, c, json_string_value(name), st ? st : ok ? "healthy" : "unhealthy");
 	}
 	json_decref(root);
 	return 0;
@@ -811,6 +855,7 @@ static int sb_init(struct pane_source *src, void *cfgp, const struct pane_cfg *f
 	*ctxp = c;
 	c->cfg = cfg;
 	pane_map_init(&c->marks, mark_free);
+	pane_map_init(&c->health, free);
 	if (cfg->metrics_url && *cfg->metrics_url) {
 		c->metrics_url = pane_xstrdup(cfg->metrics_url);
 	} else {
@@ -877,6 +922,7 @@ static void sb_close(void *ctxp)
 	pane_http_client_free(c->mgmt);
 	pane_http_client_free(c->prom);
 	pane_map_release(&c->marks);
+	pane_map_release(&c->health);
 	free(c->metrics_url);
 	free(c);
 }

@@ -37,7 +37,8 @@ Test control (not part of the contract), JSON over POST:
   /__fake/logs      {"rows": [{"id", "ts_us", "source", "severity", "message", "attributes"}]}
   /__fake/config    {"legacy": "ok"|"gone", "unified": "ok"|"absent",
                      "faults": [{"path": substring, "status": 503, "count": 2,
-                                 "body": optional text, "delay_ms": optional}],
+                                 "body": optional text, "headers": optional {name: value},
+                                 "delay_ms": optional}],
                      "slow_ms": {"substring": ms}, "health": [...], "metrics": "text",
                      "rate_limit": N, "rate_window": seconds}
   /__fake/reset     forget logs, faults, requests and rate windows
@@ -215,6 +216,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def send(self, status, body, ctype="application/json", headers=None):
         data = body.encode() if isinstance(body, str) else body
+        # record before answering, so a client that got the answer sees it in /__fake/requests
+        with STATE.lock:
+            if not self.path.startswith("/__fake"):
+                u = urllib.parse.urlsplit(self.path)
+                STATE.requests.append({"method": self.command, "path": u.path,
+                                       "query": urllib.parse.parse_qs(u.query), "status": status})
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
@@ -222,11 +229,6 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.end_headers()
         self.wfile.write(data)
-        with STATE.lock:
-            if not self.path.startswith("/__fake"):
-                u = urllib.parse.urlsplit(self.path)
-                STATE.requests.append({"method": self.command, "path": u.path,
-                                       "query": urllib.parse.parse_qs(u.query), "status": status})
 
     def sendj(self, status, obj, headers=None):
         self.send(status, json.dumps(obj), headers=headers)
@@ -323,11 +325,13 @@ class Handler(BaseHTTPRequestHandler):
             if used > limit:
                 return self.sendj(429, {"message": "ThrottlerException: Too Many Requests"}, rl)
         if fault:
+            hdrs = dict(rl)
+            hdrs.update(fault.get("headers") or {})
             if fault.get("body") is not None:
-                return self.send(fault.get("status", 200), fault["body"], headers=rl)
+                return self.send(fault.get("status", 200), fault["body"], headers=hdrs)
             st = fault.get("status", 500)
             msg = "ThrottlerException: Too Many Requests" if st == 429 else "Internal server error"
-            return self.sendj(st, {"message": msg}, rl)
+            return self.sendj(st, {"message": msg}, hdrs)
 
         if rest == "health":
             return self.health(q)

@@ -301,6 +301,53 @@ static void restart_neither_skips_nor_duplicates(void **state)
 	assert_int_equal(collect(f, &err), 0);
 }
 
+static void an_old_cursor_stays_inside_the_24h_window(void **state)
+{
+	struct fx *f = *state;
+	int64_t now = now_us();
+	add_rows("ancient", 3, now - 47 * 3600 * 1000000LL, 1000000); /* older than the API serves */
+	add_rows("recent", 3, now - 3600 * 1000000LL, 1000000);
+	char path[128], text[256];
+	snprintf(path, sizeof path, "%s/sources", f->dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof path, "%s/sources/supabase.cursor", f->dir);
+	snprintf(text, sizeof text, "{\"v\":1,\"logs\":{\"_all\":{\"ts_us\":%lld,\"seen\":{}}}}",
+		 (long long)(now - 72 * 3600 * 1000000LL));
+	FILE *fp = fopen(path, "w");
+	fputs(text, fp);
+	fclose(fp);
+	start(f, "    metrics: false\n    usage: false\n    health: false\n");
+	struct pane_err err;
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	/* no request asked for more than 24 h (the fake answers 400 to that) */
+	assert_int_equal(fake_count("/analytics/endpoints/logs", 400), 0);
+	assert_int_equal(distinct_ids_no_dups(f->rec), 3);
+	assert_int_equal(recorder_count_logs(f->rec, NULL, NULL), 3);
+}
+
+static void a_refusing_store_holds_the_cursor(void **state)
+{
+	struct fx *f = *state;
+	add_rows("st", 6, now_us() - 5 * 60 * 1000000LL, 1000000);
+	start(f, "    log_page_size: 4\n    metrics: false\n    usage: false\n    health: false\n");
+	recorder_fail_writes(f->rec, true);
+	struct pane_err err;
+	assert_int_equal(collect(f, &err), PANE_EIO);
+	struct pane_source_status st;
+	pane_sources_status(f->ss, "supabase", &st);
+	assert_string_equal(st.last_reason, "store");
+	char path[128];
+	snprintf(path, sizeof path, "%s/sources/supabase.cursor", f->dir);
+	assert_int_equal(access(path, F_OK), -1); /* nothing accepted, nothing remembered */
+	/* the store is back: everything arrives, once */
+	recorder_fail_writes(f->rec, false);
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(distinct_ids_no_dups(f->rec), 6);
+	assert_int_equal(access(path, F_OK), 0);
+}
+
 static void gone_legacy_endpoint_moves_to_unified(void **state)
 {
 	struct fx *f = *state;
@@ -466,6 +513,32 @@ static void malformed_bodies_mark_the_source_down(void **state)
 	assert_true(recorder_last(f->rec, "pane_source_up", "source", "supabase", NULL) == 1);
 }
 
+static void health_changes_become_events(void **state)
+{
+	struct fx *f = *state;
+	start(f, "    logs: false\n    metrics: false\n    usage: false\n    health_services: [auth, db]\n");
+	struct pane_err err;
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(recorder_n_events(f->rec), 0); /* first sighting: no transition */
+	fake_post("/__fake/config", "{\"health\":[{\"name\":\"db\",\"healthy\":false,\"status\":\"UNHEALTHY\","
+				    "\"error\":\"connection refused\"}]}");
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_true(recorder_last(f->rec, "supabase_service_healthy", "component", "db", NULL) == 0);
+	assert_true(recorder_last(f->rec, "supabase_service_healthy", "component", "auth", NULL) == 1);
+	assert_int_equal(recorder_n_events(f->rec), 1);
+	recorder_lock(f->rec);
+	const char *ev = recorder_event(f->rec, 0);
+	assert_non_null(strstr(ev, "health|supabase db: ACTIVE_HEALTHY -> UNHEALTHY|"));
+	assert_non_null(strstr(ev, "\"to\":\"UNHEALTHY\""));
+	recorder_unlock(f->rec);
+	/* unchanged: no new event */
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(recorder_n_events(f->rec), 1);
+}
+
 static void bad_credentials_are_reported_as_auth(void **state)
 {
 	struct fx *f = *state;
@@ -563,6 +636,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(pages_logs_health_usage_and_metrics, each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(restart_neither_skips_nor_duplicates, each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(an_old_cursor_stays_inside_the_24h_window, each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(a_refusing_store_holds_the_cursor, each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(gone_legacy_endpoint_moves_to_unified, each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(auto_uses_legacy_where_unified_is_missing, each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(sql_error_with_http_200_is_an_error, each_setup, each_teardown),
@@ -570,6 +645,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(too_many_requests_are_retried_then_given_up, each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(server_errors_fail_one_part_not_the_others, each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(malformed_bodies_mark_the_source_down, each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(health_changes_become_events, each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(bad_credentials_are_reported_as_auth, each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(config_mistakes_fail_at_start, each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(a_slow_source_delays_no_other, each_setup, each_teardown),

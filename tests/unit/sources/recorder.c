@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/mem.h"
 #include "base/vec.h"
 
@@ -16,6 +17,7 @@ struct recorder {
 	pthread_mutex_t mu;
 	struct pane_vec samples; /* struct rec_sample */
 	struct pane_vec logs;    /* struct rec_log */
+	struct pane_vec events;  /* char * "kind|title|body|dedup" */
 	bool fail;
 };
 
@@ -42,9 +44,12 @@ static int w_samples(void *ctx, const struct pane_sample *s, size_t n, size_t *a
 
 static int w_logs(void *ctx, const struct pane_log_record *l, size_t n, struct pane_err *err)
 {
-	(void)err;
 	struct recorder *r = ctx;
 	pthread_mutex_lock(&r->mu);
+	if (r->fail) {
+		pthread_mutex_unlock(&r->mu);
+		return pane_err_set(err, PANE_EIO, "recorder refuses writes");
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct rec_log *c = pane_vec_push_zero(&r->logs);
 		pane_labels_copy(&c->labels, l[i].labels);
@@ -59,8 +64,32 @@ static int w_logs(void *ctx, const struct pane_log_record *l, size_t n, struct p
 
 static int w_events(void *ctx, const struct pane_event *e, size_t n, struct pane_err *err)
 {
-	(void)ctx, (void)e, (void)n, (void)err;
+	(void)err;
+	struct recorder *r = ctx;
+	pthread_mutex_lock(&r->mu);
+	for (size_t i = 0; i < n; i++) {
+		struct pane_buf b;
+		pane_buf_init(&b, PANE_BUF_NOLIMIT);
+		pane_buf_addf(&b, "%s|%s|%s|%s", e[i].kind, e[i].title, e[i].body_json ? e[i].body_json : "",
+			      e[i].dedup_key ? e[i].dedup_key : "");
+		char *t = pane_buf_detach(&b, NULL);
+		pane_vec_push(&r->events, &t);
+	}
+	pthread_mutex_unlock(&r->mu);
 	return 0;
+}
+
+size_t recorder_n_events(struct recorder *r)
+{
+	pthread_mutex_lock(&r->mu);
+	size_t n = r->events.len;
+	pthread_mutex_unlock(&r->mu);
+	return n;
+}
+
+const char *recorder_event(struct recorder *r, size_t i)
+{
+	return *(char **)pane_vec_at(&r->events, i);
 }
 
 void recorder_clear(struct recorder *r)
@@ -77,8 +106,11 @@ void recorder_clear(struct recorder *r)
 		free(l->message);
 		free(l->fields_json);
 	}
+	for (size_t i = 0; i < r->events.len; i++)
+		free(*(char **)pane_vec_at(&r->events, i));
 	pane_vec_clear(&r->samples);
 	pane_vec_clear(&r->logs);
+	pane_vec_clear(&r->events);
 	pthread_mutex_unlock(&r->mu);
 }
 
@@ -88,6 +120,7 @@ static void r_close(void *ctx)
 	recorder_clear(r);
 	pane_vec_release(&r->samples);
 	pane_vec_release(&r->logs);
+	pane_vec_release(&r->events);
 	pthread_mutex_destroy(&r->mu);
 	free(r);
 }
@@ -106,6 +139,7 @@ struct pane_pipeline *recorder_pipeline(struct recorder **rec)
 	pthread_mutex_init(&r->mu, NULL);
 	pane_vec_init(&r->samples, sizeof(struct rec_sample));
 	pane_vec_init(&r->logs, sizeof(struct rec_log));
+	pane_vec_init(&r->events, sizeof(char *));
 	struct pane_pipeline *p = pane_pipeline_new();
 	pane_pipeline_add_sink(p, (struct pane_sink){&recorder_ops, r}, PANE_SINK_PRIMARY);
 	*rec = r;

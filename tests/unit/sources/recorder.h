@@ -31,7 +31,7 @@ struct recorder;
 
 /* A pipeline whose primary sink is a new recorder (*rec). Free the pipeline
  * with pane_pipeline_free (it closes the recorder). fail_writes makes every
- * sample write fail (a rejecting store). */
+ * sample and log write fail (a rejecting store). */
 struct pane_pipeline *recorder_pipeline(struct recorder **rec);
 void recorder_fail_writes(struct recorder *r, bool fail);
 
@@ -49,6 +49,10 @@ void recorder_clear(struct recorder *r);
 size_t recorder_count(struct recorder *r, const char *name, ...) __attribute__((sentinel));
 /* The value of the last such sample; NaN when none. */
 double recorder_last(struct recorder *r, const char *name, ...) __attribute__((sentinel));
+/* Events seen, each rendered "kind|title|body_json|dedup_key". recorder_event
+ * is stable until recorder_clear. */
+size_t recorder_n_events(struct recorder *r);
+const char *recorder_event(struct recorder *r, size_t i);
 /* Logs whose label k equals v (or all logs when k is NULL). */
 size_t recorder_count_logs(struct recorder *r, const char *k, const char *v);
 

@@ -1,0 +1,135 @@
+/*
+ * pane/queue.h - pane's job queue on PostgreSQL, the C API.
+ *
+ * The queue lives in one schema ("pane" unless configured) created by
+ * pane_queue_migrate(). Every producer path - this API, `pane enqueue`, the
+ * HTTP API, supabase.rpc('enqueue') - goes through the same SQL functions
+ * (pane.enqueue, pane.enqueue_many), so validation and NOTIFY behave the
+ * same everywhere. See docs/queue.md for the SQL contract.
+ *
+ * Conventions: functions take a connected PGconn (the caller owns it and may
+ * be inside its own transaction: enqueue then commits with the caller's
+ * work), a schema name (NULL = "pane"), return 0 or a negative PANE_E* and
+ * fill err. Strings returned through char ** are heap-allocated; free().
+ * Not thread-safe per connection (libpq's rule); distinct connections are
+ * independent.
+ *
+ * Job states: available (runnable now, scheduled for later, or waiting for a
+ * retry), running, completed, failed (attempts exhausted or discarded),
+ * cancelled.
+ */
+#ifndef PANE_QUEUE_H
+#define PANE_QUEUE_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/err.h"
+
+#define PANE_QUEUE_DEFAULT_SCHEMA "pane"
+/* the newest schema version this build knows */
+int pane_queue_schema_version_latest(void);
+
+/* True when s is a usable schema name: [a-z_][a-z0-9_]{0,62}. */
+bool pane_queue_schema_valid(const char *schema);
+
+/* Creates or upgrades the schema. Safe to run concurrently (advisory lock)
+ * and idempotent. *from / *to receive the version before and after (may be
+ * NULL). Runs in its own transaction: c must not be inside one. */
+int pane_queue_migrate(PGconn *c, const char *schema, int *from, int *to, struct pane_err *err);
+/* The installed version, 0 when the schema is missing. */
+int pane_queue_schema_version(PGconn *c, const char *schema, int *version, struct pane_err *err);
+
+/* One job to add. Zero-initialise, then set queue (required). */
+struct pane_job_spec {
+	const char *queue;
+	const char *payload_json; /* NULL = {} */
+	const char *run_at;       /* timestamptz text, NULL = now (or now + delay) */
+	int64_t delay_ms;         /* > 0: run after this long (run_at must be NULL) */
+	int priority;             /* higher runs first; default 0 */
+	int max_attempts;         /* 0 = default (25) */
+	const char *unique_key;   /* NULL = none */
+	int64_t timeout_ms;       /* 0 = none */
+};
+
+/* Adds a job via pane.enqueue; *id receives its id (the existing job's id
+ * when an active job holds spec->unique_key). */
+int pane_queue_enqueue(PGconn *c, const char *schema, const struct pane_job_spec *spec, int64_t *id,
+		       struct pane_err *err);
+/* pane.enqueue_many(jobs_json): *ids_json receives [{"id":..,"created":..},..]. */
+int pane_queue_enqueue_many(PGconn *c, const char *schema, const char *jobs_json, char **result_json,
+			    struct pane_err *err);
+
+/* pane.job(id) as JSON; PANE_ENOTFOUND when there is no such job. */
+int pane_queue_job(PGconn *c, const char *schema, int64_t id, char **json, struct pane_err *err);
+/* Lists jobs as a JSON array (newest first), active and history. queue and
+ * state may be NULL (any); limit 1..10000. */
+int pane_queue_list(PGconn *c, const char *schema, const char *queue, const char *state, int limit,
+		    char **json, struct pane_err *err);
+/* pane.cancel_job / pane.retry_job: state receives the job's state after the
+ * call; PANE_ENOTFOUND when there is no such job. */
+int pane_queue_cancel(PGconn *c, const char *schema, int64_t id, char state[16], struct pane_err *err);
+int pane_queue_retry(PGconn *c, const char *schema, int64_t id, char state[16], struct pane_err *err);
+int pane_queue_pause(PGconn *c, const char *schema, const char *queue, bool pause, struct pane_err *err);
+/* pane.set_queue_limits: concurrency / rate_limit < 0 = no limit. */
+int pane_queue_set_limits(PGconn *c, const char *schema, const char *queue, int concurrency, int rate_limit,
+			  int64_t rate_period_ms, struct pane_err *err);
+/* pane.queue_stats() JSON: [{"queue","paused","available","scheduled",
+ * "running","completed","failed","cancelled","oldest_runnable_age_seconds"}]. */
+int pane_queue_stats(PGconn *c, const char *schema, char **json, struct pane_err *err);
+
+/* Fills err from a failed PGresult / connection (message + hint). Returns
+ * PANE_EDB. */
+int pane_queue_pg_err(PGconn *c, PGresult *r, struct pane_err *err, const char *what);
+
+#endif
+
+/* ------------------------------------------------------------------ worker */
+
+enum pane_queue_handler {
+	PANE_HANDLER_NOOP,  /* builtin: succeed at once */
+	PANE_HANDLER_FAIL,  /* builtin: fail every attempt */
+	PANE_HANDLER_SLEEP, /* builtin: sleep sleep_ms, then succeed */
+	PANE_HANDLER_EXEC,  /* run exec_cmd (sh -c) per job */
+	PANE_HANDLER_HTTP,  /* POST the job JSON to http_url */
+};
+
+struct pane_queue_worker_opts {
+	const char *database_url;
+	const char *schema;          /* NULL = "pane" */
+	const char *const *queues;   /* n_queues names */
+	int n_queues;
+	int concurrency;             /* jobs run at once (default 10) */
+	enum pane_queue_handler handler;
+	int64_t sleep_ms;
+	const char *exec_cmd;
+	const char *http_url;
+	bool drain;                  /* return once nothing is runnable and nothing runs */
+	bool poll_only;              /* no LISTEN (PgBouncer transaction mode) */
+	int64_t poll_ms;             /* poll interval (default 1000; LISTEN wakes sooner) */
+	int64_t lease_ms;            /* lease per claim (default 30000), renewed every lease/3 */
+	int64_t grace_ms;            /* on SIGTERM: time to finish running jobs (default 10000) */
+	double backoff_base_s;       /* retry backoff base (default 1 s, doubling per attempt) */
+	int64_t maintenance_ms;      /* rescue, retention, cron tick period (default 1000) */
+	bool no_cron;                /* do not run cron schedules */
+	int batch_max;               /* largest claim (default max(concurrency, 100)) */
+	/* local prefetch: claim up to this many jobs beyond free slots
+	 * (builtin noop/fail only; default 0) */
+	volatile int *stop;          /* optional: set non-zero to stop (besides SIGINT/SIGTERM) */
+};
+
+/* The worker's own numbers, updated atomically while it runs (read them
+ * from any thread with pane_queue_worker_stats_read). */
+struct pane_queue_worker_stats {
+	uint64_t claimed, processed, failed, retried, rescued, lost_leases, cancelled, reconnects;
+	double run_seconds;          /* total handler time */
+	double pickup_ms_last;       /* claim time - run_at of the last job claimed */
+	double pickup_ms_max;
+};
+
+/* Runs a worker until stopped (SIGINT/SIGTERM, *opts->stop) or, with drain,
+ * until the queues are empty. stats (may be NULL) is updated while it runs.
+ * Returns 0, or a negative PANE_E* (bad options, schema missing) with err. */
+int pane_queue_worker_run(const struct pane_queue_worker_opts *opts, struct pane_queue_worker_stats *stats,
+			  struct pane_err *err);

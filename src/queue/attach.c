@@ -1,0 +1,250 @@
+/*
+ * attach.c - the queue inside `pane serve` / `pane demo`.
+ *
+ * When PostgreSQL is configured (DATABASE_URL) and the schema is installed,
+ * a collector thread reads pane.queue_stats() every queue.stats_interval and
+ * publishes the queue's numbers in pane's stats registry (so /metrics and
+ * the monitoring half see them):
+ *   pane_queue_jobs{queue,state}                       jobs per state
+ *   pane_queue_oldest_runnable_age_seconds{queue}      age of the oldest runnable job
+ *   pane_queue_workers                                 registered, heartbeating workers
+ * Workers keep their own counters (processed, failed, retried, rescued,
+ * lost leases, run time, pickup latency) in pane.workers.stats, written with
+ * each heartbeat; the collector sums them into pane_queue_worker_*_total.
+ *
+ * In demo mode it also migrates, starts an in-process worker on queue "demo"
+ * (sleep 300 ms per job) and enqueues a few sample jobs, so a newcomer sees
+ * jobs go from available to completed.
+ *
+ * Thread context: attach runs on the main thread; the collector and the demo
+ * worker run on their own threads and stop in the stop callback.
+ */
+#include "queue/attach.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/stats.h"
+#include "config/config.h"
+#include "pane/queue.h"
+#include "serve/serve.h"
+
+struct queue_cfg {
+	char *schema;
+	int64_t stats_interval_ms;
+	bool demo_worker;
+};
+
+static const struct pane_cfg_field queue_fields[] = {
+	{"schema", PANE_CFT_STRING, offsetof(struct queue_cfg, schema), "pane", 0,
+	 "PostgreSQL schema of the queue (pane migrate --schema)", 0, 0},
+	{"stats_interval", PANE_CFT_DURATION, offsetof(struct queue_cfg, stats_interval_ms), "10s", 0,
+	 "how often queue depth and worker numbers are read into /metrics", 1000, 3600000},
+	{"demo_worker", PANE_CFT_BOOL, offsetof(struct queue_cfg, demo_worker), "true", 0,
+	 "in `pane demo`: migrate, run a worker on queue 'demo' and enqueue sample jobs", 0, 0},
+	{NULL, 0, 0, NULL, 0, NULL, 0, 0},
+};
+
+struct queue_part {
+	struct queue_cfg cfg;
+	const char *url;
+	struct pane_stats *stats;
+	pthread_t collector, worker;
+	bool has_collector, has_worker;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool stop;
+	volatile int worker_stop;
+	const char *demo_queues[1];
+};
+
+static void set_gauge(struct pane_stats *st, const char *name, const char *labels, const char *help, double v)
+{
+	pane_stat_set(pane_stats_gauge(st, name, labels, help), v);
+}
+
+static void collect(struct queue_part *p, PGconn *c)
+{
+	char *json = NULL;
+	struct pane_err err = {0};
+	if (pane_queue_stats(c, p->cfg.schema, &json, &err) < 0) {
+		static struct pane_log_limit lim = {.burst = 2, .per_ms = 60000};
+		pane_log_limited(&lim, PANE_LOG_WARN, "queue", "reading queue statistics: %s", err.msg);
+		return;
+	}
+	json_t *a = json_loads(json, 0, NULL);
+	free(json);
+	size_t i;
+	json_t *q;
+	static const char *states[] = {"available", "scheduled", "running", "completed", "failed", "cancelled"};
+	json_array_foreach(a, i, q) {
+		const char *name = json_string_value(json_object_get(q, "queue"));
+		if (!name || strlen(name) > 128 || strpbrk(name, "\"\\\n"))
+			continue;
+		char labels[256];
+		for (size_t k = 0; k < sizeof states / sizeof states[0]; k++) {
+			snprintf(labels, sizeof labels, "queue=\"%s\",state=\"%s\"", name, states[k]);
+			set_gauge(p->stats, "pane_queue_jobs", labels, "jobs per queue and state",
+				  json_number_value(json_object_get(q, states[k])));
+		}
+		snprintf(labels, sizeof labels, "queue=\"%s\"", name);
+		set_gauge(p->stats, "pane_queue_oldest_runnable_age_seconds", labels,
+			  "age of the oldest job that could run now",
+			  json_number_value(json_object_get(q, "oldest_runnable_age_seconds")));
+		set_gauge(p->stats, "pane_queue_paused", labels, "1 when the queue is paused",
+			  json_is_true(json_object_get(q, "paused")) ? 1 : 0);
+	}
+	json_decref(a);
+	char sql[512];
+	snprintf(sql, sizeof sql,
+		 "SELECT count(*), coalesce(sum((stats->>'processed')::float8), 0), coalesce(sum((stats->>'failed')::float8), 0),"
+		 " coalesce(sum((stats->>'retried')::float8), 0), coalesce(sum((stats->>'lost_leases')::float8), 0),"
+		 " coalesce(sum((stats->>'run_seconds')::float8), 0), coalesce(max((stats->>'pickup_ms_last')::float8), 0)"
+		 " FROM %s.workers", p->cfg.schema);
+	PGresult *r = PQexec(c, sql);
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+		set_gauge(p->stats, "pane_queue_workers", NULL, "registered workers", strtod(PQgetvalue(r, 0, 0), NULL));
+		set_gauge(p->stats, "pane_queue_worker_processed", NULL, "jobs completed by the running workers",
+			  strtod(PQgetvalue(r, 0, 1), NULL));
+		set_gauge(p->stats, "pane_queue_worker_failed", NULL, "jobs failed for good by the running workers",
+			  strtod(PQgetvalue(r, 0, 2), NULL));
+		set_gauge(p->stats, "pane_queue_worker_retried", NULL, "attempts that failed and will be retried",
+			  strtod(PQgetvalue(r, 0, 3), NULL));
+		set_gauge(p->stats, "pane_queue_worker_lost_leases", NULL, "acknowledgements refused by fencing",
+			  strtod(PQgetvalue(r, 0, 4), NULL));
+		set_gauge(p->stats, "pane_queue_worker_run_seconds", NULL, "handler time of the running workers",
+			  strtod(PQgetvalue(r, 0, 5), NULL));
+		set_gauge(p->stats, "pane_queue_pickup_latency_ms", NULL, "last claim's run_at-to-start delay",
+			  strtod(PQgetvalue(r, 0, 6), NULL));
+	}
+	PQclear(r);
+}
+
+static void *collector_main(void *arg)
+{
+	struct queue_part *p = arg;
+	PGconn *c = NULL;
+	pthread_mutex_lock(&p->mu);
+	while (!p->stop) {
+		pthread_mutex_unlock(&p->mu);
+		if (!c || PQstatus(c) != CONNECTION_OK) {
+			if (c)
+				PQfinish(c);
+			c = PQconnectdb(p->url);
+		}
+		if (PQstatus(c) == CONNECTION_OK)
+			collect(p, c);
+		pthread_mutex_lock(&p->mu);
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		int64_t ns = ts.tv_nsec + (p->cfg.stats_interval_ms % 1000) * 1000000;
+		ts.tv_sec += p->cfg.stats_interval_ms / 1000 + ns / 1000000000;
+		ts.tv_nsec = ns % 1000000000;
+		if (!p->stop)
+			pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+	}
+	pthread_mutex_unlock(&p->mu);
+	if (c)
+		PQfinish(c);
+	return NULL;
+}
+
+static void *demo_worker_main(void *arg)
+{
+	struct queue_part *p = arg;
+	p->demo_queues[0] = "demo";
+	struct pane_queue_worker_opts o = {
+		.database_url = p->url, .schema = p->cfg.schema, .queues = p->demo_queues, .n_queues = 1,
+		.concurrency = 2, .handler = PANE_HANDLER_SLEEP, .sleep_ms = 300, .stop = &p->worker_stop,
+		.grace_ms = 2000,
+	};
+	struct pane_err err = {0};
+	if (pane_queue_worker_run(&o, NULL, &err) < 0)
+		pane_warn("queue", "demo worker: %s", err.msg);
+	return NULL;
+}
+
+static void stop_part(void *arg)
+{
+	struct queue_part *p = arg;
+	pthread_mutex_lock(&p->mu);
+	p->stop = true;
+	p->worker_stop = 1;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	if (p->has_collector)
+		pthread_join(p->collector, NULL);
+	if (p->has_worker)
+		pthread_join(p->worker, NULL);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
+	pane_cfg_unbind(queue_fields, &p->cfg);
+	free(p);
+}
+
+static void demo_setup(struct queue_part *p, PGconn *c)
+{
+	struct pane_err err = {0};
+	if (pane_queue_migrate(c, p->cfg.schema, NULL, NULL, &err) < 0) {
+		pane_warn("queue", "demo: migrating: %s", err.msg);
+		return;
+	}
+	static const char *samples[] = {
+		"{\"kind\": \"resize-upload\", \"file\": \"cat.jpg\"}",
+		"{\"kind\": \"render-report\", \"month\": \"2026-11\"}",
+		"{\"kind\": \"send-email\", \"to\": \"newcomer@example.com\"}",
+	};
+	for (size_t i = 0; i < sizeof samples / sizeof samples[0]; i++) {
+		struct pane_job_spec spec = {.queue = "demo", .payload_json = samples[i], .delay_ms = (int64_t)i * 1500};
+		int64_t id;
+		if (pane_queue_enqueue(c, p->cfg.schema, &spec, &id, &err) < 0)
+			pane_warn("queue", "demo: enqueue: %s", err.msg);
+	}
+}
+
+int pane_queue_attach(struct pane_serve *s, struct pane_err *err)
+{
+	struct queue_part *p = pane_xcalloc(1, sizeof *p);
+	if (pane_cfg_bind(s->cfg, pane_cfg_get(s->cfg->root, "queue"), queue_fields, &p->cfg, err) < 0) {
+		pane_cfg_unbind(queue_fields, &p->cfg);
+		free(p);
+		return PANE_EINVAL;
+	}
+	if (!pane_queue_schema_valid(p->cfg.schema)) {
+		pane_cfg_error(s->cfg, pane_cfg_lookup(s->cfg->root, "queue.schema"), err,
+			       "'%s' is not a valid schema name ([a-z_][a-z0-9_]*)", p->cfg.schema);
+		pane_cfg_unbind(queue_fields, &p->cfg);
+		free(p);
+		return PANE_EINVAL;
+	}
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	p->url = s->database_url;
+	p->stats = s->stats;
+	pane_serve_on_stop(s, stop_part, p);
+	if (!p->url)
+		return 0;
+	PGconn *c = PQconnectdb(p->url);
+	if (PQstatus(c) == CONNECTION_OK) {
+		PQclear(PQexec(c, "SET client_min_messages = warning"));
+		if (s->demo && p->cfg.demo_worker)
+			demo_setup(p, c);
+		int version = 0;
+		pane_queue_schema_version(c, p->cfg.schema, &version, NULL);
+		if (version == 0)
+			pane_info("queue", "schema %s is not installed: queue metrics start after 'pane migrate'", p->cfg.schema);
+	}
+	PQfinish(c);
+	p->has_collector = pthread_create(&p->collector, NULL, collector_main, p) == 0;
+	if (s->demo && p->cfg.demo_worker)
+		p->has_worker = pthread_create(&p->worker, NULL, demo_worker_main, p) == 0;
+	return 0;
+}

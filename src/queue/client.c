@@ -1,0 +1,224 @@
+/*
+ * client.c - the producer and management half of the C API (pane/queue.h).
+ *
+ * Every call is one parameterised statement against the SQL functions in
+ * sql/queue/ - no logic is duplicated here, so the CLI, the HTTP API and
+ * any other client validate and notify identically. The schema name is the
+ * only thing formatted into SQL text, and it is validated first.
+ */
+#include "pane/queue.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/mem.h"
+
+static const char *schema_or_default(const char *schema, struct pane_err *err, int *rc)
+{
+	schema = schema ? schema : PANE_QUEUE_DEFAULT_SCHEMA;
+	*rc = 0;
+	if (!pane_queue_schema_valid(schema))
+		*rc = pane_err_set(err, PANE_EINVAL, "invalid schema name '%s'", schema);
+	return schema;
+}
+
+/* Runs a one-row, one-column query; *out gets a heap copy of the value or
+ * NULL when it is SQL NULL / no row. */
+static int query_value(PGconn *c, const char *sql, int n, const char *const *params, char **out,
+		       struct pane_err *err, const char *what)
+{
+	*out = NULL;
+	PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		int rc = pane_queue_pg_err(c, r, err, what);
+		PQclear(r);
+		return rc;
+	}
+	if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
+		*out = pane_xstrdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return 0;
+}
+
+int pane_queue_enqueue(PGconn *c, const char *schema, const struct pane_job_spec *s, int64_t *id,
+		       struct pane_err *err)
+{
+	int rc;
+	schema = schema_or_default(schema, err, &rc);
+	if (rc < 0)
+		return rc;
+	if (!s->queue || !*s->queue)
+		return pane_err_set(err, PANE_EINVAL, "queue name must not be empty");
+	if (s->delay_ms < 0)
+		return pane_err_set(err, PANE_EINVAL, "delay must not be negative");
+	if (s->delay_ms > 0 && s->run_at)
+		return pane_err_set(err, PANE_EINVAL, "give a run time or a delay, not both");
+	char sql[512], prio[24], att[24], delay[48], timeout[48];
+	snprintf(sql, sizeof sql,
+		 "SELECT %s.enqueue($1, $2::jsonb, coalesce($3::timestamptz, now() + $4::interval), $5::int, $6::int, $7, "
+		 "$8::interval)",
+		 schema);
+	snprintf(prio, sizeof prio, "%d", s->priority);
+	snprintf(att, sizeof att, "%d", s->max_attempts > 0 ? s->max_attempts : 25);
+	snprintf(delay, sizeof delay, "%" PRId64 " milliseconds", s->delay_ms);
+	snprintf(timeout, sizeof timeout, "%" PRId64 " milliseconds", s->timeout_ms);
+	const char *p[8] = {s->queue, s->payload_json ? s->payload_json : "{}", s->run_at,
+			    delay, prio, att, s->unique_key, s->timeout_ms > 0 ? timeout : NULL};
+	char *v;
+	if ((rc = query_value(c, sql, 8, p, &v, err, "enqueue")) < 0)
+		return rc;
+	*id = v ? strtoll(v, NULL, 10) : 0;
+	free(v);
+	return 0;
+}
+
+int pane_queue_enqueue_many(PGconn *c, const char *schema, const char *jobs_json, char **result_json,
+			    struct pane_err *err)
+{
+	int rc;
+	schema = schema_or_default(schema, err, &rc);
+	if (rc < 0)
+		return rc;
+	char sql[256];
+	snprintf(sql, sizeof sql,
+		 "SELECT coalesce(json_agg(json_build_object('id', id, 'created', created)), '[]') "
+		 "FROM %s.enqueue_many($1::jsonb)", schema);
+	const char *p[1] = {jobs_json};
+	return query_value(c, sql, 1, p, result_json, err, "enqueue");
+}
+
+int pane_queue_job(PGconn *c, const char *schema, int64_t id, char **json, struct pane_err *err)
+{
+	int rc;
+	schema = schema_or_default(schema, err, &rc);
+	if (rc < 0)
+		return rc;
+	char sql[128], idb[24];
+	snprintf(sql, sizeof sql, "SELECT %s.job($1::bigint)", schema);
+	snprintf(idb, sizeof idb, "%" PRId64, id);
+	const char *p[1] = {idb};
+	if ((rc = query_value(c, sql, 1, p, json, err, "reading the job")) < 0)
+		return rc;
+	if (!*json)
+		return pane_err_set(err, PANE_ENOTFOUND, "no job with id %" PRId64, id);
+	return 0;
+}
+
+int pane_queue_list(PGconn *c, const char *schema, const char *queue, const char *state, int limit,
+		    char **json, struct pane_err *err)
+{
+	int rc;
+	schema = schema_or_default(schema, err, &rc);
+	if (rc < 0)
+		return rc;
+	if (limit < 1 || limit > 10000)
+		return pane_err_set(err, PANE_EINVAL, "limit must be between 1 and 10000");
+	static const char *states[] = {"available", "running", "completed", "failed", "cancelled"};
+	if (state) {
+		bool ok = false;
+		for (size_t i = 0; i < sizeof states / sizeof states[0]; i++)
+			ok = ok || strcmp(state, states[i]) == 0;
+		if (!ok) {
+			pane_err_set(err, PANE_EINVAL, "unknown state '%s'", state);
+			pane_err_detail(err, "states: available, running, completed, failed, cancelled");
+			return PANE_EINVAL;
+		}
+	}
+	char sql[1024], lim[16];
+	snprintf(lim, sizeof lim, "%d", limit);
+	snprintf(sql, sizeof sql,
+		 "SELECT coalesce(json_agg(x ORDER BY x.id DESC), '[]') FROM ("
+		 " (SELECT id, queue, state, priority, attempt, max_attempts, run_at, created_at, finished_at, unique_key"
+		 "  FROM %s.jobs WHERE ($1::text IS NULL OR queue = $1) AND ($2::text IS NULL OR state = $2)"
+		 "  ORDER BY id DESC LIMIT $3::int)"
+		 " UNION ALL"
+		 " (SELECT id, queue, state, priority, attempt, max_attempts, run_at, created_at, finished_at, unique_key"
+		 "  FROM %s.jobs_history WHERE ($1::text IS NULL OR queue = $1) AND ($2::text IS NULL OR state = $2)"
+		 "  ORDER BY id DESC LIMIT $3::int)"
+		 " ORDER BY id DESC LIMIT $3::int) x",
+		 schema, schema);
+	const char *p[3] = {queue, state, lim};
+	return query_value(c, sql, 3, p, json, err, "listing jobs");
+}
+
+static int state_call(PGconn *c, const char *schema, const char *fn, int64_t id, char state[16],
+		      struct pane_err *err)
+{
+	int rc;
+	schema = schema_or_default(schema, err, &rc);
+	if (rc < 0)
+		return rc;
+	char sql[128], idb[24];
+	snprintf(sql, sizeof sql, "SELECT %s.%s($1::bigint)", schema, fn);
+	snprintf(idb, sizeof idb, "%" PRId64, id);
+	const char *p[1] = {idb};
+	char *v;
+	if ((rc = query_value(c, sql, 1, p, &v, err, fn)) < 0)
+		return rc;
+	if (!v)
+		return pane_err_set(err, PANE_ENOTFOUND, "no job with id %" PRId64, id);
+	snprintf(state, 16, "%s", v);
+	free(v);
+	return 0;
+}
+
+int pane_queue_cancel(PGconn *c, const char *schema, int64_t id, char state[16], struct pane_err *err)
+{
+	return state_call(c, schema, "cancel_job", id, state, err);
+}
+
+int pane_queue_retry(PGconn *c, const char *schema, int64_t id, char state[16], struct pane_err *err)
+{
+	return state_call(c, schema, "retry_job", id, state, err);
+}
+
+int pane_queue_pause(PGconn *c, const char *schema, const char *queue, bool pause, struct pane_err *err)
+{
+	int rc;
+	schema = schema_or_default(schema, err, &rc);
+	if (rc < 0)
+		return rc;
+	if (!queue || !*queue)
+		return pane_err_set(err, PANE_EINVAL, "queue name must not be empty");
+	char sql[128];
+	snprintf(sql, sizeof sql, "SELECT %s.%s($1)::text", schema, pause ? "pause_queue" : "resume_queue");
+	const char *p[1] = {queue};
+	char *v;
+	rc = query_value(c, sql, 1, p, &v, err, pause ? "pausing the queue" : "resuming the queue");
+	free(v);
+	return rc;
+}
+
+int pane_queue_set_limits(PGconn *c, const char *schema, const char *queue, int concurrency, int rate_limit,
+			  int64_t rate_period_ms, struct pane_err *err)
+{
+	int rc;
+	schema = schema_or_default(schema, err, &rc);
+	if (rc < 0)
+		return rc;
+	if (!queue || !*queue)
+		return pane_err_set(err, PANE_EINVAL, "queue name must not be empty");
+	char sql[160], cb[16], rb[16], pb[48];
+	snprintf(sql, sizeof sql, "SELECT %s.set_queue_limits($1, $2::int, $3::int, $4::interval)::text", schema);
+	snprintf(cb, sizeof cb, "%d", concurrency);
+	snprintf(rb, sizeof rb, "%d", rate_limit);
+	snprintf(pb, sizeof pb, "%" PRId64 " milliseconds", rate_period_ms > 0 ? rate_period_ms : 1000);
+	const char *p[4] = {queue, concurrency >= 0 ? cb : NULL, rate_limit > 0 ? rb : NULL, pb};
+	char *v;
+	rc = query_value(c, sql, 4, p, &v, err, "setting queue limits");
+	free(v);
+	return rc;
+}
+
+int pane_queue_stats(PGconn *c, const char *schema, char **json, struct pane_err *err)
+{
+	int rc;
+	schema = schema_or_default(schema, err, &rc);
+	if (rc < 0)
+		return rc;
+	char sql[128];
+	snprintf(sql, sizeof sql, "SELECT %s.queue_stats()", schema);
+	return query_value(c, sql, 0, NULL, json, err, "reading queue statistics");
+}

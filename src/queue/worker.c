@@ -1,0 +1,1207 @@
+/*
+ * worker.c - the worker runtime: claim, run, complete, with leases.
+ *
+ * One main thread owns the PostgreSQL connection and does all SQL; handlers
+ * run elsewhere. The builtin noop/fail handlers run inline (nothing to wait
+ * for, so a claimed batch is completed in the next round trip); sleep, exec
+ * and http run on a pool of `concurrency` executor threads that take jobs
+ * from a work list and put them on a done list, waking the main thread
+ * through an eventfd.
+ *
+ * Acknowledgements go through a completer thread with its own connection:
+ * while it runs complete_jobs / fail_jobs for one batch, the main thread
+ * already claims the next, so the two statements use two backends at once.
+ *
+ * The main loop, each turn:
+ *   1. hand finished jobs to the completer, which sends one complete_jobs
+ *      and one fail_jobs call for all of them (batched acks); ids the
+ *      database did not accept lost their lease (fenced off) and are
+ *      counted, never retried from here. Claims pause while more than two
+ *      batches wait for acknowledgement (back-pressure);
+ *   2. claim: per queue, pane.claim(worker, queue, free slots) - one
+ *      `FOR UPDATE SKIP LOCKED` statement sized to the free slots;
+ *   3. every lease/3: heartbeat - renews the leases of the jobs it runs and
+ *      learns which it no longer holds (cancelled, rescued): their handlers
+ *      are stopped (process group killed);
+ *   4. every maintenance period: pane.rescue() (expired leases of dead
+ *      workers), retention, cron ticks;
+ *   5. if there was nothing to do: poll() on the connection's socket
+ *      (NOTIFY pane_jobs / pane_cancel), the eventfd and the signal fd, for
+ *      at most the poll interval (the fallback that never relies on LISTEN).
+ *
+ * Invariants:
+ *   1. A job is completed or failed only with its (id, attempt, worker):
+ *      fencing lives in the SQL, so a worker that lost its lease changes
+ *      nothing.
+ *   2. Finished jobs stay in memory until the database accepted the batch;
+ *      a lost connection keeps them and the completer reconnects with
+ *      backoff (100 ms doubling to 5 s), then sends them. Only at shutdown,
+ *      after the grace period, are unacknowledged jobs abandoned (their
+ *      leases expire and they run again: at-least-once).
+ *   3. On SIGTERM the worker stops claiming, waits up to the grace period,
+ *      then kills what still runs and gives those jobs back without using an
+ *      attempt (pane.release_jobs).
+ *
+ * Thread context: pane_queue_worker_run blocks its caller's thread; stats
+ * are atomics and may be read from anywhere.
+ */
+#include "pane/queue.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/signals.h"
+#include "queue/cron.h"
+
+extern char **environ;
+
+#define RESULT_MAX (1u << 20)
+#define PANE_EXIT_DISCARD 100 /* --exec: fail for good, do not retry */
+#define ERROR_TAIL 4000
+
+enum outcome { OUT_OK, OUT_RETRY, OUT_DISCARD, OUT_DROPPED };
+
+struct job {
+	int64_t id;
+	int attempt, max_attempts;
+	char *queue;
+	char *json;          /* what handlers receive */
+	int64_t timeout_ms;  /* 0 = none */
+	atomic_int cancel;   /* 1: lost/cancelled, 2: shutdown */
+	atomic_int pgid;     /* exec: the handler's process group */
+	enum outcome outcome;
+	char *result;        /* JSON text or NULL */
+	char *error;
+	int64_t started_ns;
+	struct job *next;
+};
+
+struct worker {
+	const struct pane_queue_worker_opts *o;
+	struct pane_queue_worker_stats *st;
+	const char *schema;
+	char id[128];
+	PGconn *conn;
+	bool listening;
+	/* executor pool */
+	pthread_t *threads;
+	int n_threads;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct job *work_head, *work_tail;
+	struct job *done_head;
+	bool quit;
+	int efd;
+	/* main-thread state */
+	struct job **running;  /* concurrency slots */
+	int n_running;
+	struct job *finished;  /* waiting to be flushed */
+	int n_finished;
+	bool wake_claim;       /* a NOTIFY for one of our queues arrived */
+	/* completer (see completer()) */
+	pthread_t cp_thread;
+	pthread_mutex_t cmu;
+	pthread_cond_t ccv;
+	struct job *cp_head;
+	int cp_n;
+	bool cp_busy, cp_quit;
+	atomic_int cp_abandon;
+	char sql_claim[256], sql_complete[320], sql_fail[320], sql_heartbeat[256], sql_release[192];
+};
+
+static void job_free(struct job *j)
+{
+	if (!j)
+		return;
+	free(j->queue);
+	free(j->json);
+	free(j->result);
+	free(j->error);
+	free(j);
+}
+
+static void stat_add(uint64_t *p, uint64_t n)
+{
+	__atomic_add_fetch(p, n, __ATOMIC_RELAXED);
+}
+
+/* ------------------------------------------------------------------ handlers */
+
+static bool cancelled(struct job *j)
+{
+	return atomic_load(&j->cancel) != 0;
+}
+
+static void handler_sleep(struct job *j, int64_t ms)
+{
+	int64_t end = pane_mono_ns() + ms * 1000000;
+	int64_t deadline = j->timeout_ms > 0 ? pane_mono_ns() + j->timeout_ms * 1000000 : INT64_MAX;
+	for (;;) {
+		int64_t now = pane_mono_ns();
+		if (cancelled(j)) {
+			j->outcome = OUT_DROPPED;
+			return;
+		}
+		if (now >= deadline) {
+			j->outcome = OUT_RETRY;
+			j->error = pane_xstrdup("timed out");
+			return;
+		}
+		if (now >= end) {
+			j->outcome = OUT_OK;
+			return;
+		}
+		int64_t step = end - now;
+		if (deadline - now < step)
+			step = deadline - now;
+		if (step > 20000000)
+			step = 20000000;
+		struct timespec ts = {0, (long)step};
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* Appends what fd has to b, keeping at most max bytes (the first max for
+ * stdout, the last for stderr when tail). Returns false at EOF. */
+static bool drain_fd(int fd, struct pane_buf *b, size_t max, bool tail, bool *overflow)
+{
+	char chunk[8192];
+	ssize_t n = read(fd, chunk, sizeof chunk);
+	if (n <= 0)
+		return n < 0 && (errno == EINTR || errno == EAGAIN);
+	if (tail) {
+		pane_buf_add(b, chunk, (size_t)n);
+		if (b->len > max) {
+			memmove(b->data, b->data + b->len - max, max);
+			pane_buf_truncate(b, max);
+		}
+	} else if (pane_buf_add(b, chunk, (size_t)n) < 0 || b->len > max) {
+		*overflow = true;
+	}
+	return true;
+}
+
+static void set_result_from_stdout(struct job *j, struct pane_buf *out)
+{
+	size_t n = out->len;
+	while (n > 0 && (out->data[n - 1] == '\n' || out->data[n - 1] == ' ' || out->data[n - 1] == '\r'))
+		n--;
+	if (n == 0)
+		return;
+	json_error_t e;
+	json_t *v = json_loadb(out->data, n, JSON_DECODE_ANY, &e);
+	if (v) {
+		j->result = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		json_decref(v);
+	} else {
+		struct pane_buf b;
+		pane_buf_init(&b, PANE_BUF_NOLIMIT);
+		pane_buf_add_json_str(&b, out->data, n);
+		j->result = pane_buf_detach(&b, NULL);
+	}
+}
+
+static void handler_exec(struct worker *w, struct job *j)
+{
+	int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
+	struct pane_buf ob, eb;
+	pane_buf_init(&ob, RESULT_MAX + 8192);
+	pane_buf_init(&eb, PANE_BUF_NOLIMIT);
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	char **envp = NULL;
+	pid_t pid = -1;
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
+		j->outcome = OUT_RETRY;
+		j->error = pane_xstrdup("cannot create pipes for the handler");
+		goto cleanup;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+	posix_spawnattr_init(&at);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	posix_spawnattr_setpgroup(&at, 0);
+	sigset_t none, all;
+	sigemptyset(&none);
+	sigfillset(&all);
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setsigdefault(&at, &all);
+	size_t n_env = 0;
+	while (environ[n_env])
+		n_env++;
+	envp = pane_xcalloc(n_env + 4, sizeof *envp);
+	size_t k = 0;
+	for (size_t i = 0; i < n_env; i++)
+		if (strncmp(environ[i], "PANE_JOB_ID=", 12) && strncmp(environ[i], "PANE_QUEUE=", 11) &&
+		    strncmp(environ[i], "PANE_ATTEMPT=", 13))
+			envp[k++] = environ[i];
+	char e_id[48], e_att[32];
+	snprintf(e_id, sizeof e_id, "PANE_JOB_ID=%" PRId64, j->id);
+	snprintf(e_att, sizeof e_att, "PANE_ATTEMPT=%d", j->attempt);
+	struct pane_buf eq;
+	pane_buf_init(&eq, PANE_BUF_NOLIMIT);
+	pane_buf_addf(&eq, "PANE_QUEUE=%s", j->queue);
+	envp[k++] = e_id;
+	envp[k++] = e_att;
+	envp[k++] = eq.data;
+	char *argv[] = {"/bin/sh", "-c", (char *)w->o->exec_cmd, NULL};
+	int rc = posix_spawn(&pid, "/bin/sh", &fa, &at, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	if (rc != 0) {
+		pane_buf_release(&eq);
+		j->outcome = OUT_RETRY;
+		j->error = pane_xstrdup("cannot start the handler: /bin/sh missing?");
+		goto cleanup;
+	}
+	atomic_store(&j->pgid, pid);
+	if (cancelled(j))
+		kill(-pid, SIGKILL);
+	close(in[0]);
+	close(out[1]);
+	close(err[1]);
+	in[0] = out[1] = err[1] = -1;
+	/* the job JSON on stdin (small, but do not block if the handler ignores it) */
+	fcntl(in[1], F_SETFL, O_NONBLOCK);
+	size_t off = 0, len = strlen(j->json);
+	int64_t deadline = j->timeout_ms > 0 ? pane_mono_ns() + j->timeout_ms * 1000000 : INT64_MAX;
+	bool out_open = true, err_open = true, overflow = false, timed_out = false, killed = false;
+	while (out_open || err_open || in[1] >= 0) {
+		if (in[1] >= 0) {
+			ssize_t n = write(in[1], j->json + off, len - off);
+			if (n > 0)
+				off += (size_t)n;
+			if ((n < 0 && errno != EAGAIN) || off >= len) {
+				close(in[1]);
+				in[1] = -1;
+			}
+		}
+		struct pollfd p[3];
+		int np = 0;
+		if (out_open)
+			p[np++] = (struct pollfd){.fd = out[0], .events = POLLIN};
+		if (err_open)
+			p[np++] = (struct pollfd){.fd = err[0], .events = POLLIN};
+		if (in[1] >= 0)
+			p[np++] = (struct pollfd){.fd = in[1], .events = POLLOUT};
+		poll(p, (nfds_t)np, 50);
+		for (int i = 0; i < np; i++) {
+			if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			if (p[i].fd == out[0] && !drain_fd(out[0], &ob, RESULT_MAX, false, &overflow))
+				out_open = false;
+			else if (p[i].fd == err[0] && !drain_fd(err[0], &eb, ERROR_TAIL, true, &overflow))
+				err_open = false;
+		}
+		if (!killed && (cancelled(j) || pane_mono_ns() >= deadline)) {
+			timed_out = !cancelled(j);
+			kill(-pid, SIGKILL);
+			killed = true;
+			if (in[1] >= 0) {
+				close(in[1]);
+				in[1] = -1;
+			}
+		}
+	}
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	/* whatever the handler left running in its group goes too */
+	kill(-pid, SIGKILL);
+	pane_buf_release(&eq);
+	if (cancelled(j)) {
+		j->outcome = OUT_DROPPED;
+	} else if (timed_out) {
+		j->outcome = OUT_RETRY;
+		struct pane_buf b;
+		pane_buf_init(&b, PANE_BUF_NOLIMIT);
+		pane_buf_addf(&b, "timed out after %" PRId64 " ms (process group killed)", j->timeout_ms);
+		if (eb.len)
+			pane_buf_addf(&b, "; stderr: %s", eb.data);
+		j->error = pane_buf_detach(&b, NULL);
+	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		if (overflow) {
+			j->outcome = OUT_RETRY;
+			j->error = pane_xstrdup("handler wrote more than 1 MiB to stdout (the result limit)");
+		} else {
+			j->outcome = OUT_OK;
+			set_result_from_stdout(j, &ob);
+		}
+	} else {
+		/* exit status 100: a permanent failure, no retry (dead letter at once) */
+		j->outcome = WIFEXITED(status) && WEXITSTATUS(status) == PANE_EXIT_DISCARD ? OUT_DISCARD : OUT_RETRY;
+		struct pane_buf b;
+		pane_buf_init(&b, PANE_BUF_NOLIMIT);
+		if (WIFEXITED(status))
+			pane_buf_addf(&b, "exit status %d%s", WEXITSTATUS(status),
+				      j->outcome == OUT_DISCARD ? " (discarded: no retry)" : "");
+		else
+			pane_buf_addf(&b, "killed by signal %d", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+		if (eb.len)
+			pane_buf_addf(&b, ": %s", eb.data);
+		j->error = pane_buf_detach(&b, NULL);
+	}
+cleanup:
+	for (int i = 0; i < 2; i++) {
+		if (in[i] >= 0)
+			close(in[i]);
+		if (out[i] >= 0)
+			close(out[i]);
+		if (err[i] >= 0)
+			close(err[i]);
+	}
+	free(envp);
+	pane_buf_release(&ob);
+	pane_buf_release(&eb);
+}
+
+static size_t on_http_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct pane_buf *b = arg;
+	if (pane_buf_add(b, p, size * n) < 0)
+		return 0;
+	return size * n;
+}
+
+static int on_http_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+{
+	return cancelled(arg) ? 1 : 0;
+}
+
+static void handler_http(struct worker *w, struct job *j)
+{
+	CURL *h = curl_easy_init();
+	struct pane_buf b;
+	pane_buf_init(&b, RESULT_MAX);
+	struct curl_slist *hl = curl_slist_append(NULL, "Content-Type: application/json");
+	hl = curl_slist_append(hl, "Expect:");
+	curl_easy_setopt(h, CURLOPT_URL, w->o->http_url);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, j->json);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_http_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_http_progress);
+	curl_easy_setopt(h, CURLOPT_XFERINFODATA, j);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (j->timeout_ms > 0)
+		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)j->timeout_ms);
+	CURLcode rc = curl_easy_perform(h);
+	long status = 0;
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	if (cancelled(j)) {
+		j->outcome = OUT_DROPPED;
+	} else if (rc != CURLE_OK) {
+		j->outcome = OUT_RETRY;
+		struct pane_buf e;
+		pane_buf_init(&e, PANE_BUF_NOLIMIT);
+		pane_buf_addf(&e, "POST %s: %s", w->o->http_url, curl_easy_strerror(rc));
+		j->error = pane_buf_detach(&e, NULL);
+	} else if (status >= 200 && status < 300) {
+		j->outcome = OUT_OK;
+		set_result_from_stdout(j, &b);
+	} else {
+		/* 422: the endpoint says the job can never succeed - no retry */
+		j->outcome = status == 422 ? OUT_DISCARD : OUT_RETRY;
+		struct pane_buf e;
+		pane_buf_init(&e, PANE_BUF_NOLIMIT);
+		pane_buf_addf(&e, "POST %s: HTTP %ld", w->o->http_url, status);
+		if (b.len)
+			pane_buf_addf(&e, ": %.*s", (int)(b.len > ERROR_TAIL ? ERROR_TAIL : b.len), b.data);
+		j->error = pane_buf_detach(&e, NULL);
+	}
+	pane_buf_release(&b);
+	curl_slist_free_all(hl);
+	curl_easy_cleanup(h);
+}
+
+static void run_handler(struct worker *w, struct job *j)
+{
+	switch (w->o->handler) {
+	case PANE_HANDLER_NOOP: j->outcome = OUT_OK; break;
+	case PANE_HANDLER_FAIL:
+		j->outcome = OUT_RETRY;
+		j->error = pane_xstrdup("builtin fail handler");
+		break;
+	case PANE_HANDLER_SLEEP: handler_sleep(j, w->o->sleep_ms); break;
+	case PANE_HANDLER_EXEC: handler_exec(w, j); break;
+	case PANE_HANDLER_HTTP: handler_http(w, j); break;
+	}
+}
+
+static void *executor(void *arg)
+{
+	struct worker *w = arg;
+	for (;;) {
+		pthread_mutex_lock(&w->mu);
+		while (!w->work_head && !w->quit)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (!w->work_head) {
+			pthread_mutex_unlock(&w->mu);
+			return NULL;
+		}
+		struct job *j = w->work_head;
+		w->work_head = j->next;
+		if (!w->work_head)
+			w->work_tail = NULL;
+		pthread_mutex_unlock(&w->mu);
+		j->next = NULL;
+		int64_t t0 = pane_mono_ns();
+		run_handler(w, j);
+		double secs = (double)(pane_mono_ns() - t0) / 1e9;
+		double cur;
+		__atomic_load(&w->st->run_seconds, &cur, __ATOMIC_RELAXED);
+		/* approximate under contention: a statistic, not an account */
+		double next = cur + secs;
+		__atomic_store(&w->st->run_seconds, &next, __ATOMIC_RELAXED);
+		pthread_mutex_lock(&w->mu);
+		j->next = w->done_head;
+		w->done_head = j;
+		pthread_mutex_unlock(&w->mu);
+		uint64_t one = 1;
+		if (write(w->efd, &one, sizeof one) < 0) {
+			/* the counter cannot overflow in practice; nothing to do */
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ database */
+
+static void close_conn(struct worker *w)
+{
+	if (w->conn)
+		PQfinish(w->conn);
+	w->conn = NULL;
+	w->listening = false;
+}
+
+static bool conn_ok(struct worker *w)
+{
+	return w->conn && PQstatus(w->conn) == CONNECTION_OK;
+}
+
+/* Runs a statement that returns rows on c; NULL (logged) on failure. */
+static PGresult *qc(PGconn *c, const char *sql, int n, const char *const *p, const char *what)
+{
+	if (!c || PQstatus(c) != CONNECTION_OK)
+		return NULL;
+	PGresult *r = PQexecParams(c, sql, n, NULL, p, NULL, NULL, 0);
+	ExecStatusType s = PQresultStatus(r);
+	if (s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK)
+		return r;
+	struct pane_err e = {0};
+	pane_queue_pg_err(c, r, &e, what);
+	static struct pane_log_limit lim = {.burst = 5, .per_ms = 10000};
+	pane_log_limited(&lim, PANE_LOG_WARN, "queue", "%s", e.msg);
+	PQclear(r);
+	return NULL;
+}
+
+static PGresult *q(struct worker *w, const char *sql, int n, const char *const *p, const char *what)
+{
+	return qc(w->conn, sql, n, p, what);
+}
+
+static int connect_db(struct worker *w, struct pane_err *err)
+{
+	const char *keys[] = {"dbname", "application_name", "connect_timeout", NULL};
+	const char *vals[] = {w->o->database_url, "pane-worker", "5", NULL};
+	w->conn = PQconnectdbParams(keys, vals, 1);
+	if (PQstatus(w->conn) != CONNECTION_OK) {
+		pane_queue_pg_err(w->conn, NULL, err, "connecting to PostgreSQL");
+		close_conn(w);
+		return PANE_EDB;
+	}
+	PQclear(PQexec(w->conn, "SET client_min_messages = warning"));
+	int version = 0;
+	if (pane_queue_schema_version(w->conn, w->schema, &version, err) < 0) {
+		close_conn(w);
+		return PANE_EDB;
+	}
+	if (version == 0) {
+		pane_err_set(err, PANE_ENOTFOUND, "schema %s is not installed", w->schema);
+		pane_err_detail(err, "run 'pane migrate' first");
+		close_conn(w);
+		return PANE_ENOTFOUND;
+	}
+	if (!w->o->poll_only) {
+		PGresult *r = PQexec(w->conn, "LISTEN pane_jobs; LISTEN pane_cancel");
+		w->listening = PQresultStatus(r) == PGRES_COMMAND_OK;
+		PQclear(r);
+	}
+	char host[64] = "localhost", pid[16], conc[16], sql[160];
+	gethostname(host, sizeof host - 1);
+	snprintf(pid, sizeof pid, "%d", (int)getpid());
+	snprintf(conc, sizeof conc, "%d", w->o->concurrency);
+	struct pane_buf qa;
+	pane_buf_init(&qa, PANE_BUF_NOLIMIT);
+	pane_buf_addc(&qa, '[');
+	for (int i = 0; i < w->o->n_queues; i++) {
+		if (i)
+			pane_buf_addc(&qa, ',');
+		pane_buf_add_json_str(&qa, w->o->queues[i], strlen(w->o->queues[i]));
+	}
+	pane_buf_addc(&qa, ']');
+	snprintf(sql, sizeof sql,
+		 "SELECT %s.register_worker($1, $2, $3::int, ARRAY(SELECT jsonb_array_elements_text($4::jsonb)), $5::int)::text",
+		 w->schema);
+	const char *p[5] = {w->id, host, pid, qa.data, conc};
+	PGresult *r = q(w, sql, 5, p, "registering the worker");
+	pane_buf_release(&qa);
+	if (!r) {
+		pane_err_set(err, PANE_EDB, "cannot register the worker");
+		close_conn(w);
+		return PANE_EDB;
+	}
+	PQclear(r);
+	return 0;
+}
+
+/* Reconnects with backoff until it works or a stop is requested. */
+static void reconnect(struct worker *w, bool (*stop)(struct worker *))
+{
+	int64_t delay = 100;
+	close_conn(w);
+	while (!stop(w)) {
+		struct pane_err e = {0};
+		if (connect_db(w, &e) == 0) {
+			stat_add(&w->st->reconnects, 1);
+			pane_info("queue", "reconnected to PostgreSQL");
+			return;
+		}
+		static struct pane_log_limit lim = {.burst = 3, .per_ms = 30000};
+		pane_log_limited(&lim, PANE_LOG_WARN, "queue", "%s; retrying in %" PRId64 " ms", e.msg, delay);
+		pane_sleep_ms(delay);
+		delay = delay * 2 > 5000 ? 5000 : delay * 2;
+	}
+}
+
+/* Appends "{a,b,c}" array text of ids / attempts for jobs in list. */
+static void array_text(struct pane_buf *ids, struct pane_buf *atts, struct job *const *v, int n)
+{
+	pane_buf_addc(ids, '{');
+	pane_buf_addc(atts, '{');
+	for (int i = 0; i < n; i++) {
+		pane_buf_addf(ids, "%s%" PRId64, i ? "," : "", v[i]->id);
+		pane_buf_addf(atts, "%s%d", i ? "," : "", v[i]->attempt);
+	}
+	pane_buf_addc(ids, '}');
+	pane_buf_addc(atts, '}');
+}
+
+/* Sends a list of finished jobs to the database over c (the completer's
+ * connection). Returns false when the connection failed: the caller keeps
+ * the list and tries again after reconnecting. On true the list is freed. */
+static bool flush_list(struct worker *w, PGconn *c, struct job *list, int n_list)
+{
+	if (!list)
+		return true;
+	struct job **ok = pane_xcalloc((size_t)n_list, sizeof *ok);
+	struct job **bad = pane_xcalloc((size_t)n_list, sizeof *bad);
+	int n_ok = 0, n_bad = 0, n_drop = 0;
+	for (struct job *j = list; j; j = j->next) {
+		if (j->outcome == OUT_OK)
+			ok[n_ok++] = j;
+		else if (j->outcome == OUT_RETRY || j->outcome == OUT_DISCARD)
+			bad[n_bad++] = j;
+		else
+			n_drop++;
+	}
+	bool good = true;
+	struct pane_buf ids, atts, extra;
+	pane_buf_init(&ids, PANE_BUF_NOLIMIT);
+	pane_buf_init(&atts, PANE_BUF_NOLIMIT);
+	pane_buf_init(&extra, PANE_BUF_NOLIMIT);
+	if (n_ok) {
+		array_text(&ids, &atts, ok, n_ok);
+		bool any_result = false;
+		pane_buf_addc(&extra, '[');
+		for (int i = 0; i < n_ok; i++) {
+			pane_buf_adds(&extra, i ? "," : "");
+			pane_buf_adds(&extra, ok[i]->result ? ok[i]->result : "null");
+			any_result = any_result || ok[i]->result;
+		}
+		pane_buf_addc(&extra, ']');
+		const char *p[4] = {w->id, ids.data, atts.data, any_result ? extra.data : NULL};
+		PGresult *r = qc(c, w->sql_complete, 4, p, "completing jobs");
+		if (!r) {
+			good = false;
+		} else {
+			uint64_t done = (uint64_t)PQntuples(r);
+			stat_add(&w->st->processed, done);
+			stat_add(&w->st->lost_leases, (uint64_t)n_ok - done);
+			PQclear(r);
+		}
+	}
+	if (good && n_bad) {
+		pane_buf_reset(&ids);
+		pane_buf_reset(&atts);
+		pane_buf_reset(&extra);
+		array_text(&ids, &atts, bad, n_bad);
+		struct pane_buf disc;
+		pane_buf_init(&disc, PANE_BUF_NOLIMIT);
+		pane_buf_addc(&extra, '[');
+		pane_buf_addc(&disc, '{');
+		for (int i = 0; i < n_bad; i++) {
+			pane_buf_adds(&extra, i ? "," : "");
+			const char *e = bad[i]->error ? bad[i]->error : "failed";
+			pane_buf_add_json_str(&extra, e, strlen(e));
+			pane_buf_addf(&disc, "%s%s", i ? "," : "", bad[i]->outcome == OUT_DISCARD ? "t" : "f");
+		}
+		pane_buf_addc(&extra, ']');
+		pane_buf_addc(&disc, '}');
+		char base[32];
+		snprintf(base, sizeof base, "%g", w->o->backoff_base_s);
+		const char *p[6] = {w->id, ids.data, atts.data, extra.data, disc.data, base};
+		PGresult *r = qc(c, w->sql_fail, 6, p, "recording failed jobs");
+		if (!r) {
+			good = false;
+		} else {
+			int n = PQntuples(r);
+			for (int i = 0; i < n; i++)
+				stat_add(strcmp(PQgetvalue(r, i, 1), "failed") == 0 ? &w->st->failed : &w->st->retried, 1);
+			stat_add(&w->st->lost_leases, (uint64_t)(n_bad - n));
+			PQclear(r);
+		}
+		pane_buf_release(&disc);
+	}
+	pane_buf_release(&ids);
+	pane_buf_release(&atts);
+	pane_buf_release(&extra);
+	free(ok);
+	free(bad);
+	if (!good && (!c || PQstatus(c) != CONNECTION_OK))
+		return false;
+	/* delivered, or refused by the database (not retried: logged) */
+	stat_add(&w->st->cancelled, (uint64_t)n_drop);
+	while (list) {
+		struct job *j = list;
+		list = j->next;
+		job_free(j);
+	}
+	return true;
+}
+
+/* The completer: a thread with its own connection that acknowledges
+ * finished jobs in batches while the main thread claims the next batch, so
+ * the two statements run on two backends at once. */
+static PGconn *completer_connect(struct worker *w)
+{
+	const char *keys[] = {"dbname", "application_name", "connect_timeout", NULL};
+	const char *vals[] = {w->o->database_url, "pane-worker-completer", "5", NULL};
+	PGconn *c = PQconnectdbParams(keys, vals, 1);
+	if (PQstatus(c) != CONNECTION_OK) {
+		PQfinish(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void *completer(void *arg)
+{
+	struct worker *w = arg;
+	PGconn *c = NULL;
+	for (;;) {
+		pthread_mutex_lock(&w->cmu);
+		while (!w->cp_head && !w->cp_quit)
+			pthread_cond_wait(&w->ccv, &w->cmu);
+		if (!w->cp_head) {
+			pthread_mutex_unlock(&w->cmu);
+			break;
+		}
+		struct job *list = w->cp_head;
+		int n = w->cp_n;
+		w->cp_head = NULL;
+		w->cp_busy = true;
+		pthread_mutex_unlock(&w->cmu);
+		int64_t delay = 100;
+		for (;;) {
+			if (!c || PQstatus(c) != CONNECTION_OK) {
+				if (c)
+					PQfinish(c);
+				c = completer_connect(w);
+			}
+			if (c && flush_list(w, c, list, n))
+				break;
+			if (atomic_load(&w->cp_abandon)) {
+				pane_warn("queue", "could not acknowledge %d finished job(s): they run again after their lease", n);
+				while (list) {
+					struct job *j = list;
+					list = j->next;
+					job_free(j);
+				}
+				break;
+			}
+			pane_sleep_ms(delay);
+			delay = delay * 2 > 5000 ? 5000 : delay * 2;
+		}
+		pthread_mutex_lock(&w->cmu);
+		w->cp_n -= n;
+		w->cp_busy = false;
+		pthread_mutex_unlock(&w->cmu);
+		uint64_t one = 1;
+		if (write(w->efd, &one, sizeof one) < 0) {
+			/* cannot overflow in practice */
+		}
+	}
+	if (c)
+		PQfinish(c);
+	return NULL;
+}
+
+/* Hands the finished jobs to the completer. */
+static void handoff(struct worker *w)
+{
+	if (!w->finished)
+		return;
+	struct job *tail = w->finished;
+	while (tail->next)
+		tail = tail->next;
+	pthread_mutex_lock(&w->cmu);
+	tail->next = w->cp_head;
+	w->cp_head = w->finished;
+	w->cp_n += w->n_finished;
+	pthread_cond_signal(&w->ccv);
+	pthread_mutex_unlock(&w->cmu);
+	w->finished = NULL;
+	w->n_finished = 0;
+}
+
+/* Jobs handed over and not yet acknowledged (0 = completer idle). */
+static int completer_backlog(struct worker *w)
+{
+	pthread_mutex_lock(&w->cmu);
+	int n = w->cp_n + (w->cp_busy ? 1 : 0);
+	pthread_mutex_unlock(&w->cmu);
+	return n;
+}
+
+static void finish(struct worker *w, struct job *j)
+{
+	for (int i = 0; i < w->n_running; i++) {
+		if (w->running[i] == j) {
+			w->running[i] = w->running[--w->n_running];
+			break;
+		}
+	}
+	j->next = w->finished;
+	w->finished = j;
+	w->n_finished++;
+}
+
+static void collect_done(struct worker *w)
+{
+	uint64_t v;
+	if (read(w->efd, &v, sizeof v) < 0) {
+		/* EAGAIN: nothing signalled */
+	}
+	pthread_mutex_lock(&w->mu);
+	struct job *d = w->done_head;
+	w->done_head = NULL;
+	pthread_mutex_unlock(&w->mu);
+	while (d) {
+		struct job *n = d->next;
+		finish(w, d);
+		d = n;
+	}
+}
+
+static void dispatch(struct worker *w, struct job *j)
+{
+	w->running[w->n_running++] = j;
+	j->started_ns = pane_mono_ns();
+	if (w->o->handler == PANE_HANDLER_NOOP || w->o->handler == PANE_HANDLER_FAIL) {
+		run_handler(w, j);
+		finish(w, j);
+		return;
+	}
+	pthread_mutex_lock(&w->mu);
+	j->next = NULL;
+	if (w->work_tail)
+		w->work_tail->next = j;
+	else
+		w->work_head = j;
+	w->work_tail = j;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* Claims up to free slots from each queue in turn. Returns jobs claimed,
+ * -1 on a connection failure. */
+static int claim(struct worker *w)
+{
+	int total = 0;
+	for (int qi = 0; qi < w->o->n_queues; qi++) {
+		int free_slots = w->o->concurrency - w->n_running;
+		if (free_slots <= 0)
+			break;
+		if (free_slots > w->o->batch_max)
+			free_slots = w->o->batch_max;
+		char n[16], lease[32];
+		snprintf(n, sizeof n, "%d", free_slots);
+		snprintf(lease, sizeof lease, "%.3f", (double)w->o->lease_ms / 1000.0);
+		const char *p[4] = {w->id, w->o->queues[qi], n, lease};
+		PGresult *r = q(w, w->sql_claim, 4, p, "claiming jobs");
+		if (!r)
+			return conn_ok(w) ? total : -1;
+		int rows = PQntuples(r);
+		for (int i = 0; i < rows; i++) {
+			struct job *j = pane_xcalloc(1, sizeof *j);
+			j->id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+			j->attempt = (int)strtol(PQgetvalue(r, i, 1), NULL, 10);
+			j->max_attempts = (int)strtol(PQgetvalue(r, i, 2), NULL, 10);
+			j->queue = pane_xstrdup(PQgetvalue(r, i, 3));
+			j->timeout_ms = strtoll(PQgetvalue(r, i, 4), NULL, 10);
+			double pickup = strtod(PQgetvalue(r, i, 5), NULL);
+			if (w->o->handler != PANE_HANDLER_NOOP && w->o->handler != PANE_HANDLER_FAIL) {
+				struct pane_buf b;
+				pane_buf_init(&b, PANE_BUF_NOLIMIT);
+				pane_buf_addf(&b, "{\"id\":%" PRId64 ",\"queue\":", j->id);
+				pane_buf_add_json_str(&b, j->queue, strlen(j->queue));
+				pane_buf_addf(&b, ",\"attempt\":%d,\"max_attempts\":%d,\"payload\":%s}", j->attempt,
+					      j->max_attempts, PQgetvalue(r, i, 6));
+				j->json = pane_buf_detach(&b, NULL);
+			}
+			__atomic_store(&w->st->pickup_ms_last, &pickup, __ATOMIC_RELAXED);
+			double mx;
+			__atomic_load(&w->st->pickup_ms_max, &mx, __ATOMIC_RELAXED);
+			if (pickup > mx)
+				__atomic_store(&w->st->pickup_ms_max, &pickup, __ATOMIC_RELAXED);
+			dispatch(w, j);
+		}
+		stat_add(&w->st->claimed, (uint64_t)rows);
+		total += rows;
+		PQclear(r);
+	}
+	return total;
+}
+
+static struct job *find_running(struct worker *w, int64_t id)
+{
+	for (int i = 0; i < w->n_running; i++)
+		if (w->running[i]->id == id)
+			return w->running[i];
+	return NULL;
+}
+
+static void stop_job(struct job *j, int why)
+{
+	int expected = 0;
+	atomic_compare_exchange_strong(&j->cancel, &expected, why);
+	int pg = atomic_load(&j->pgid);
+	if (pg > 0)
+		kill(-pg, SIGKILL);
+}
+
+/* Renews leases; stops handlers of jobs no longer held. */
+static bool heartbeat(struct worker *w)
+{
+	struct pane_buf ids, atts, stats;
+	pane_buf_init(&ids, PANE_BUF_NOLIMIT);
+	pane_buf_init(&atts, PANE_BUF_NOLIMIT);
+	pane_buf_init(&stats, PANE_BUF_NOLIMIT);
+	array_text(&ids, &atts, w->running, w->n_running);
+	struct pane_queue_worker_stats s = *w->st;
+	pane_buf_addf(&stats,
+		      "{\"claimed\":%" PRIu64 ",\"processed\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"retried\":%" PRIu64
+		      ",\"lost_leases\":%" PRIu64 ",\"cancelled\":%" PRIu64 ",\"reconnects\":%" PRIu64
+		      ",\"run_seconds\":%.3f,\"pickup_ms_last\":%.3f,\"running\":%d}",
+		      s.claimed, s.processed, s.failed, s.retried, s.lost_leases, s.cancelled, s.reconnects, s.run_seconds,
+		      s.pickup_ms_last, w->n_running);
+	char lease[32];
+	snprintf(lease, sizeof lease, "%.3f", (double)w->o->lease_ms / 1000.0);
+	const char *p[5] = {w->id, ids.data, atts.data, lease, stats.data};
+	PGresult *r = q(w, w->sql_heartbeat, 5, p, "heartbeat");
+	pane_buf_release(&ids);
+	pane_buf_release(&atts);
+	pane_buf_release(&stats);
+	if (!r)
+		return conn_ok(w);
+	for (int i = 0; i < PQntuples(r); i++) {
+		struct job *j = find_running(w, strtoll(PQgetvalue(r, i, 0), NULL, 10));
+		if (j) {
+			pane_info("queue", "job %" PRId64 " is no longer held by this worker (cancelled or lease lost): stopping it",
+				  j->id);
+			stop_job(j, 1);
+		}
+	}
+	PQclear(r);
+	return true;
+}
+
+static void handle_notifies(struct worker *w)
+{
+	if (!w->conn)
+		return;
+	PQconsumeInput(w->conn);
+	PGnotify *n;
+	while ((n = PQnotifies(w->conn)) != NULL) {
+		if (strcmp(n->relname, "pane_cancel") == 0) {
+			struct job *j = find_running(w, strtoll(n->extra, NULL, 10));
+			if (j) {
+				pane_info("queue", "job %" PRId64 " was cancelled: stopping its handler", j->id);
+				stop_job(j, 1);
+			}
+		} else {
+			for (int i = 0; i < w->o->n_queues; i++)
+				if (strcmp(n->extra, w->o->queues[i]) == 0)
+					w->wake_claim = true;
+		}
+		PQfreemem(n);
+	}
+}
+
+/* rescue, retention, cron */
+static void maintenance(struct worker *w)
+{
+	char sql[256], base[32];
+	snprintf(base, sizeof base, "%g", w->o->backoff_base_s);
+	snprintf(sql, sizeof sql, "SELECT %s.rescue($1::float8, $2::float8)", w->schema);
+	char ttl[32];
+	snprintf(ttl, sizeof ttl, "%.3f", 3.0 * (double)w->o->lease_ms / 1000.0);
+	const char *p[2] = {base, ttl};
+	PGresult *r = q(w, sql, 2, p, "rescuing expired leases");
+	if (r) {
+		uint64_t n = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+		if (n)
+			pane_info("queue", "rescued %" PRIu64 " job(s) whose lease expired", n);
+		stat_add(&w->st->rescued, n);
+		PQclear(r);
+	}
+	snprintf(sql, sizeof sql, "SELECT %s.prune_history()", w->schema);
+	if ((r = q(w, sql, 0, NULL, "pruning history")))
+		PQclear(r);
+	if (!w->o->no_cron)
+		pane_queue_cron_tick(w->conn, w->schema);
+}
+
+static bool stop_requested(struct worker *w)
+{
+	return pane_signals_stop_requested() || (w->o->stop && *w->o->stop);
+}
+
+/* Graceful end: wait up to grace for running jobs, then kill and release. */
+static void shutdown_running(struct worker *w)
+{
+	int64_t end = pane_mono_ns() + w->o->grace_ms * 1000000;
+	if (w->n_running)
+		pane_info("queue", "stopping: waiting up to %" PRId64 " ms for %d running job(s)", w->o->grace_ms,
+			  w->n_running);
+	while (w->n_running > 0 && pane_mono_ns() < end && pane_signals_count() < 2) {
+		struct pollfd p = {.fd = w->efd, .events = POLLIN};
+		poll(&p, 1, 100);
+		collect_done(w);
+		handoff(w);
+	}
+	if (w->n_running > 0) {
+		struct pane_buf ids, atts;
+		pane_buf_init(&ids, PANE_BUF_NOLIMIT);
+		pane_buf_init(&atts, PANE_BUF_NOLIMIT);
+		array_text(&ids, &atts, w->running, w->n_running);
+		for (int i = 0; i < w->n_running; i++)
+			stop_job(w->running[i], 2);
+		const char *p[3] = {w->id, ids.data, atts.data};
+		PGresult *r = q(w, w->sql_release, 3, p, "releasing jobs");
+		if (r) {
+			pane_info("queue", "gave back %s job(s) still running after the grace period", PQgetvalue(r, 0, 0));
+			PQclear(r);
+		}
+		pane_buf_release(&ids);
+		pane_buf_release(&atts);
+	}
+}
+
+int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct pane_queue_worker_stats *stats,
+			  struct pane_err *err)
+{
+	struct pane_queue_worker_opts o = *opts_in;
+	struct pane_queue_worker_stats local_stats = {0};
+	if (!o.schema)
+		o.schema = PANE_QUEUE_DEFAULT_SCHEMA;
+	if (!pane_queue_schema_valid(o.schema))
+		return pane_err_set(err, PANE_EINVAL, "invalid schema name '%s'", o.schema);
+	if (o.n_queues < 1)
+		return pane_err_set(err, PANE_EINVAL, "no queues given");
+	if (o.concurrency <= 0)
+		o.concurrency = 10;
+	if (o.poll_ms <= 0)
+		o.poll_ms = 1000;
+	if (o.lease_ms <= 0)
+		o.lease_ms = 30000;
+	if (o.grace_ms <= 0)
+		o.grace_ms = 10000;
+	if (o.backoff_base_s <= 0)
+		o.backoff_base_s = 1;
+	if (o.maintenance_ms <= 0)
+		o.maintenance_ms = 1000;
+	if (o.batch_max <= 0)
+		o.batch_max = o.concurrency;
+	struct worker w = {.o = &o, .st = stats ? stats : &local_stats, .schema = o.schema, .efd = -1};
+	char host[64] = "host";
+	gethostname(host, sizeof host - 1);
+	snprintf(w.id, sizeof w.id, "%s-%d-%04x", host, (int)getpid(), (unsigned)(pane_mono_ns() & 0xffff));
+	snprintf(w.sql_claim, sizeof w.sql_claim,
+		 "SELECT id, attempt, max_attempts, queue, coalesce((extract(epoch FROM timeout) * 1000)::bigint, 0),"
+		 " extract(epoch FROM started_at - run_at) * 1000, payload FROM %s.claim($1, $2, $3::int, $4::float8)",
+		 o.schema);
+	snprintf(w.sql_complete, sizeof w.sql_complete,
+		 "SELECT %s.complete_jobs($1, $2::bigint[], $3::int[],"
+		 " ARRAY(SELECT e FROM jsonb_array_elements($4::jsonb) WITH ORDINALITY t(e, o) ORDER BY o))",
+		 o.schema);
+	snprintf(w.sql_fail, sizeof w.sql_fail,
+		 "SELECT * FROM %s.fail_jobs($1, $2::bigint[], $3::int[],"
+		 " ARRAY(SELECT e FROM jsonb_array_elements_text($4::jsonb) WITH ORDINALITY t(e, o) ORDER BY o),"
+		 " $5::boolean[], $6::float8)",
+		 o.schema);
+	snprintf(w.sql_heartbeat, sizeof w.sql_heartbeat,
+		 "SELECT %s.heartbeat($1, $2::bigint[], $3::int[], $4::float8, $5::jsonb)", o.schema);
+	snprintf(w.sql_release, sizeof w.sql_release, "SELECT %s.release_jobs($1, $2::bigint[], $3::int[])", o.schema);
+
+	pane_signals_install();
+	int rc = connect_db(&w, err);
+	if (rc < 0)
+		return rc;
+	w.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	pthread_mutex_init(&w.mu, NULL);
+	pthread_cond_init(&w.cv, NULL);
+	pthread_mutex_init(&w.cmu, NULL);
+	pthread_cond_init(&w.ccv, NULL);
+	if (pthread_create(&w.cp_thread, NULL, completer, &w) != 0) {
+		close_conn(&w);
+		close(w.efd);
+		return pane_err_set(err, PANE_EIO, "cannot start the completer thread");
+	}
+	w.running = pane_xcalloc((size_t)o.concurrency, sizeof *w.running);
+	if (o.handler != PANE_HANDLER_NOOP && o.handler != PANE_HANDLER_FAIL) {
+		w.threads = pane_xcalloc((size_t)o.concurrency, sizeof *w.threads);
+		for (int i = 0; i < o.concurrency; i++) {
+			if (pthread_create(&w.threads[i], NULL, executor, &w) != 0)
+				break;
+			w.n_threads++;
+		}
+	}
+	pane_info("queue", "worker %s started: queues=%d concurrency=%d %s", w.id, o.n_queues, o.concurrency,
+		  o.poll_only ? "poll-only" : "listen+poll");
+	int64_t last_hb = pane_mono_ns(), last_maint = 0, last_poll = 0;
+	int64_t hb_ns = o.lease_ms * 1000000 / 3;
+	while (!stop_requested(&w)) {
+		if (!conn_ok(&w)) {
+			reconnect(&w, stop_requested);
+			continue;
+		}
+		collect_done(&w);
+		handoff(&w);
+		int64_t now = pane_mono_ns();
+		if (now - last_maint >= o.maintenance_ms * 1000000) {
+			maintenance(&w);
+			last_maint = now;
+		}
+		if (now - last_hb >= hb_ns) {
+			if (!heartbeat(&w))
+				continue;
+			last_hb = now;
+		}
+		int got = 0;
+		int backlog = completer_backlog(&w);
+		/* back-pressure: do not run ahead of acknowledgements by more than two batches */
+		bool want_claim = w.n_running < o.concurrency && backlog <= 2 * o.batch_max;
+		if (want_claim) {
+			got = claim(&w);
+			if (got < 0)
+				continue;
+			last_poll = pane_mono_ns();
+			w.wake_claim = false;
+		}
+		if (got > 0 || w.finished)
+			continue; /* more may be waiting: go round at once */
+		if (o.drain && want_claim && w.n_running == 0 && !w.finished && backlog == 0) {
+			pane_info("queue", "drained: nothing runnable is left");
+			break;
+		}
+		/* idle: wait for a NOTIFY, a finished handler, a signal or the poll tick */
+		int64_t wait_ms = o.poll_ms - (pane_mono_ns() - last_poll) / 1000000;
+		int64_t to_hb = (last_hb + hb_ns - pane_mono_ns()) / 1000000;
+		if (to_hb < wait_ms)
+			wait_ms = to_hb;
+		int64_t to_maint = (last_maint + o.maintenance_ms * 1000000 - pane_mono_ns()) / 1000000;
+		if (to_maint < wait_ms)
+			wait_ms = to_maint;
+		if (wait_ms < 0)
+			wait_ms = 0;
+		handle_notifies(&w);
+		if (w.wake_claim)
+			continue;
+		struct pollfd p[3] = {{.fd = w.efd, .events = POLLIN},
+				      {.fd = pane_signals_fd(), .events = POLLIN},
+				      {.fd = w.conn ? PQsocket(w.conn) : -1, .events = POLLIN}};
+		poll(p, 3, (int)wait_ms);
+		if (p[2].revents)
+			handle_notifies(&w);
+	}
+	shutdown_running(&w);
+	pthread_mutex_lock(&w.mu);
+	w.quit = true;
+	pthread_cond_broadcast(&w.cv);
+	pthread_mutex_unlock(&w.mu);
+	for (int i = 0; i < w.n_threads; i++)
+		pthread_join(w.threads[i], NULL);
+	collect_done(&w);
+	handoff(&w);
+	/* let the completer acknowledge the rest; give up after the grace period */
+	int64_t give_up = pane_mono_ns() + o.grace_ms * 1000000;
+	while (completer_backlog(&w) > 0 && pane_mono_ns() < give_up && pane_signals_count() < 2)
+		pane_sleep_ms(5);
+	atomic_store(&w.cp_abandon, 1);
+	pthread_mutex_lock(&w.cmu);
+	w.cp_quit = true;
+	pthread_cond_signal(&w.ccv);
+	pthread_mutex_unlock(&w.cmu);
+	pthread_join(w.cp_thread, NULL);
+	if (conn_ok(&w)) {
+		char sql[128];
+		snprintf(sql, sizeof sql, "SELECT %s.unregister_worker($1)::text", o.schema);
+		const char *p[1] = {w.id};
+		PGresult *r = q(&w, sql, 1, p, "unregistering the worker");
+		PQclear(r);
+	}
+	while (w.finished) {
+		struct job *j = w.finished;
+		w.finished = j->next;
+		job_free(j);
+	}
+	for (int i = 0; i < w.n_running; i++)
+		job_free(w.running[i]);
+	pane_info("queue", "worker %s stopped: processed=%" PRIu64 " failed=%" PRIu64 " retried=%" PRIu64, w.id,
+		  w.st->processed, w.st->failed, w.st->retried);
+	close_conn(&w);
+	free(w.running);
+	free(w.threads);
+	close(w.efd);
+	pthread_mutex_destroy(&w.mu);
+	pthread_cond_destroy(&w.cv);
+	pthread_mutex_destroy(&w.cmu);
+	pthread_cond_destroy(&w.ccv);
+	return 0;
+}

@@ -1,0 +1,172 @@
+/*
+ * worker_cli.c - `pane worker`: flags to pane_queue_worker_opts, then run
+ * (the runtime is worker.c).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/mem.h"
+#include "base/str.h"
+#include "cli/cli.h"
+#include "pane/queue.h"
+
+static const char worker_usage[] =
+	"usage: pane worker --queues a,b [--concurrency N] (--exec CMD | --http URL | --builtin noop|fail|sleep:MS)\n"
+	"                   [--drain] [--poll-only] [--poll-interval D] [--lease D] [--grace D]\n"
+	"                   [--backoff-base D] [--batch N] [--no-cron] [--database-url URL] [--schema NAME]\n";
+
+static void print_help(void)
+{
+	printf("pane worker - run jobs from the queue\n\n%s\n"
+	       "Claims jobs of the named queues in batches sized to its free slots and runs each with\n"
+	       "the handler. Wakes on NOTIFY within milliseconds and polls as a fallback.\n\n"
+	       "handlers:\n"
+	       "  --exec CMD        run 'sh -c CMD' per job: the job JSON {id,queue,attempt,max_attempts,\n"
+	       "                    payload} on stdin, PANE_JOB_ID, PANE_QUEUE, PANE_ATTEMPT in the\n"
+	       "                    environment; exit 0 = success and stdout's JSON is the result;\n"
+	       "                    otherwise stderr's tail is the error; exit 100 = fail for good (no\n"
+	       "                    retry). On timeout or cancel the whole process group is killed.\n"
+	       "  --http URL        POST the job JSON; 2xx = success and the body is the result;\n"
+	       "                    422 = fail for good (no retry); other answers are retried\n"
+	       "  --builtin NAME    noop, fail, or sleep:MS (for tests and benchmarks)\n\n"
+	       "options:\n"
+	       "  -q, --queues LIST      comma-separated queue names (required)\n"
+	       "  -c, --concurrency N    jobs run at once (default 10)\n"
+	       "  --drain                exit 0 once nothing is runnable and nothing runs\n"
+	       "  --poll-only            never LISTEN (PgBouncer in transaction mode)\n"
+	       "  --poll-interval D      poll period (default 1s; NOTIFY wakes sooner)\n"
+	       "  --lease D              lease per claim, renewed every third of it (default 30s);\n"
+	       "                         a crashed worker's jobs are retried once it expires\n"
+	       "  --grace D              on SIGTERM: time to finish running jobs (default 10s); the rest\n"
+	       "                         is given back without using an attempt. A second signal skips it\n"
+	       "  --backoff-base D       retry delay base: D * 2^(attempt-1) +-25%%, at most 1h (default 1s)\n"
+	       "  --batch N              largest claim per query (default: concurrency)\n"
+	       "  --no-cron              do not run cron schedules (pane.schedules)\n"
+	       "  -d, --database-url URL PostgreSQL URL (default: $DATABASE_URL)\n"
+	       "  -s, --schema NAME      schema (default: pane)\n"
+	       "  -h, --help             this help\n", worker_usage);
+}
+
+static int dur(const char *flag, const char *v, int64_t *out)
+{
+	if (pane_duration_parse(pane_str_c(v), 1000, out) < 0 || *out <= 0)
+		return pane_cli_usage_error("worker", worker_usage, "%s '%s' is not a positive duration (e.g. 500ms, 30s)",
+					    flag, v);
+	return 0;
+}
+
+int pane_cmd_worker(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"queues", required_argument, NULL, 'q'},
+		{"concurrency", required_argument, NULL, 'c'},
+		{"exec", required_argument, NULL, 'e'},
+		{"http", required_argument, NULL, 'H'},
+		{"builtin", required_argument, NULL, 'b'},
+		{"drain", no_argument, NULL, 'D'},
+		{"poll-only", no_argument, NULL, 'P'},
+		{"poll-interval", required_argument, NULL, 'i'},
+		{"lease", required_argument, NULL, 'L'},
+		{"grace", required_argument, NULL, 'g'},
+		{"backoff-base", required_argument, NULL, 'B'},
+		{"batch", required_argument, NULL, 'n'},
+		{"no-cron", no_argument, NULL, 'C'},
+		{"database-url", required_argument, NULL, 'd'},
+		{"schema", required_argument, NULL, 's'},
+		{"help", no_argument, NULL, 'h'},
+		{0, 0, 0, 0},
+	};
+	struct pane_queue_worker_opts o = {.concurrency = 10, .schema = PANE_QUEUE_DEFAULT_SCHEMA};
+	const char *url = NULL, *queues = NULL;
+	int handlers = 0, rc;
+	int64_t v, backoff_ms = 1000;
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "q:c:d:s:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'q': queues = optarg; break;
+		case 'c':
+			if (pane_str_to_i64(pane_str_c(optarg), &v) < 0 || v < 1 || v > 10000)
+				return pane_cli_usage_error("worker", worker_usage, "--concurrency must be between 1 and 10000");
+			o.concurrency = (int)v;
+			break;
+		case 'n':
+			if (pane_str_to_i64(pane_str_c(optarg), &v) < 0 || v < 1 || v > 10000)
+				return pane_cli_usage_error("worker", worker_usage, "--batch must be between 1 and 10000");
+			o.batch_max = (int)v;
+			break;
+		case 'e': o.handler = PANE_HANDLER_EXEC; o.exec_cmd = optarg; handlers++; break;
+		case 'H':
+			if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8))
+				return pane_cli_usage_error("worker", worker_usage, "--http needs an http:// or https:// URL");
+			o.handler = PANE_HANDLER_HTTP;
+			o.http_url = optarg;
+			handlers++;
+			break;
+		case 'b':
+			handlers++;
+			if (!strcmp(optarg, "noop")) {
+				o.handler = PANE_HANDLER_NOOP;
+			} else if (!strcmp(optarg, "fail")) {
+				o.handler = PANE_HANDLER_FAIL;
+			} else if (!strncmp(optarg, "sleep:", 6) &&
+				   pane_str_to_i64(pane_str_c(optarg + 6), &v) == 0 && v >= 0) {
+				o.handler = PANE_HANDLER_SLEEP;
+				o.sleep_ms = v;
+			} else {
+				return pane_cli_usage_error("worker", worker_usage,
+							    "--builtin '%s' is not noop, fail or sleep:MS", optarg);
+			}
+			break;
+		case 'D': o.drain = true; break;
+		case 'P': o.poll_only = true; break;
+		case 'i': if ((rc = dur("--poll-interval", optarg, &o.poll_ms))) return rc; break;
+		case 'L': if ((rc = dur("--lease", optarg, &o.lease_ms))) return rc; break;
+		case 'g': if ((rc = dur("--grace", optarg, &o.grace_ms))) return rc; break;
+		case 'B': if ((rc = dur("--backoff-base", optarg, &backoff_ms))) return rc; break;
+		case 'C': o.no_cron = true; break;
+		case 'd': url = optarg; break;
+		case 's': o.schema = optarg; break;
+		case 'h': print_help(); return PANE_EXIT_OK;
+		default: return pane_cli_bad_option("worker", worker_usage, argv);
+		}
+	}
+	if (optind < argc)
+		return pane_cli_usage_error("worker", worker_usage, "unexpected argument '%s'", argv[optind]);
+	if (!queues || !*queues)
+		return pane_cli_usage_error("worker", worker_usage, "--queues is required");
+	if (handlers != 1)
+		return pane_cli_usage_error("worker", worker_usage, "give exactly one of --exec, --http, --builtin");
+	if (!pane_queue_schema_valid(o.schema))
+		return pane_cli_usage_error("worker", worker_usage, "schema '%s' is not a valid name", o.schema);
+	o.backoff_base_s = (double)backoff_ms / 1000.0;
+	o.database_url = pane_cli_database_url("worker", url);
+	if (!o.database_url)
+		return PANE_EXIT_USAGE;
+	/* split the queue list */
+	char *list = pane_xstrdup(queues);
+	const char **qv = pane_xcalloc(strlen(list) + 1, sizeof *qv);
+	int nq = 0;
+	for (char *p = list, *save = NULL, *tok; (tok = strtok_r(p, ",", &save)); p = NULL) {
+		if (!*tok)
+			continue;
+		qv[nq++] = tok;
+	}
+	if (nq == 0) {
+		free(qv);
+		free(list);
+		return pane_cli_usage_error("worker", worker_usage, "--queues names no queue");
+	}
+	o.queues = qv;
+	o.n_queues = nq;
+	struct pane_err err = {0};
+	rc = pane_queue_worker_run(&o, NULL, &err);
+	free(qv);
+	free(list);
+	if (rc < 0)
+		return pane_cli_fail("worker", &err);
+	return PANE_EXIT_OK;
+}

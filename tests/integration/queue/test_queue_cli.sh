@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# test_queue_cli.sh - the queue's commands end to end: help, usage errors
+# (exit 2), clear failures (exit 1) that write nothing, human and --json
+# output of migrate, enqueue and jobs.
+set -u
+bin=${PANE_BIN:?run through meson test}
+[ -n "${DATABASE_URL:-}" ] || { echo "DATABASE_URL not set: skipping"; exit 77; }
+base=${DATABASE_URL%/*}
+db=pt_queue_cli
+psql -qAtX "$DATABASE_URL" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" >/dev/null || exit 1
+export DATABASE_URL="$base/$db"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+checks=0
+ok() { checks=$((checks + 1)); }
+bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
+expect_status() { # want cmd...
+  local want=$1; shift
+  "$@" >"$tmp/out" 2>"$tmp/err"; local got=$?
+  if [ "$got" -eq "$want" ]; then ok; else bad "$* exited $got, want $want: $(head -3 "$tmp/err")"; fi
+}
+expect_in() { # file text
+  if grep -qF -- "$2" "$1"; then ok; else bad "'$2' not in $1: $(head -5 "$1")"; fi
+}
+count() { psql -qAtX "$DATABASE_URL" -c "$1"; }
+
+for c in worker enqueue jobs migrate; do
+  expect_status 0 "$bin" "$c" --help
+  expect_in "$tmp/out" "usage: pane $c"
+  expect_in "$tmp/out" "--database-url"
+done
+
+# before migrate: a clear hint
+expect_status 1 "$bin" jobs stats
+expect_in "$tmp/err" "pane migrate"
+expect_status 1 "$bin" worker --queues a --builtin noop --drain
+expect_in "$tmp/err" "run 'pane migrate' first"
+
+expect_status 0 "$bin" migrate
+expect_in "$tmp/out" "migrated from version 0 to 1"
+expect_status 0 "$bin" migrate
+expect_in "$tmp/out" "up to date"
+expect_status 2 "$bin" migrate --schema 'x;drop'
+expect_in "$tmp/err" "not a valid name"
+(unset DATABASE_URL; expect_status 2 "$bin" worker --queues a --builtin noop)
+(unset DATABASE_URL; expect_status 1 "$bin" enqueue a)
+expect_in "$tmp/err" "pass --database-url"
+expect_status 1 "$bin" migrate --database-url postgresql://postgres@127.0.0.1:1/none
+expect_in "$tmp/err" "cannot connect to PostgreSQL"
+
+# enqueue: ids, stdin, unique keys, options
+expect_status 0 "$bin" enqueue mail '{"to": "a@example.com"}'
+id1=$(cat "$tmp/out")
+[ "$id1" -gt 0 ] 2>/dev/null && ok || bad "enqueue printed '$id1'"
+echo '{"from": "stdin"}' | "$bin" enqueue mail - --unique-key k1 --priority 5 --json >"$tmp/out" 2>"$tmp/err"
+expect_in "$tmp/out" '{"id":'
+echo '{}' | "$bin" enqueue mail - --unique-key k1 --json >"$tmp/out2" 2>"$tmp/err"
+cmp -s "$tmp/out" "$tmp/out2" && ok || bad "unique key gave a second id: $(cat "$tmp/out" "$tmp/out2")"
+expect_status 0 "$bin" enqueue mail --delay 1h --max-attempts 3 --timeout 30s
+id3=$(cat "$tmp/out")
+
+# bad input: clear errors, nothing written
+before=$(count "SELECT count(*) FROM pane.jobs")
+expect_status 1 "$bin" enqueue mail '{not json'
+expect_in "$tmp/err" "not valid JSON"
+expect_status 2 "$bin" enqueue mail --delay -5s
+expect_in "$tmp/err" "must not be negative"
+expect_status 2 "$bin" enqueue mail --delay soon
+expect_status 2 "$bin" enqueue mail --priority high
+expect_status 2 "$bin" enqueue mail --max-attempts 0
+expect_status 2 "$bin" enqueue mail --run-at 2026-01-01T00:00:00Z --delay 5s
+expect_status 2 "$bin" enqueue
+expect_in "$tmp/err" "no queue given"
+expect_status 2 "$bin" enqueue ''
+expect_status 1 "$bin" enqueue mail --run-at 'not a time'
+expect_in "$tmp/err" "pane enqueue: enqueue:"
+psql -qAtX "$DATABASE_URL" -c "UPDATE pane.settings SET value = '50' WHERE key = 'max_payload_bytes'"
+expect_status 1 "$bin" enqueue mail "{\"big\": \"$(head -c 200 /dev/zero | tr '\0' x)\"}"
+expect_in "$tmp/err" "over the limit of 50 bytes"
+after=$(count "SELECT count(*) FROM pane.jobs")
+[ "$before" = "$after" ] && ok || bad "bad input wrote jobs: $before -> $after"
+
+# jobs
+expect_status 0 "$bin" jobs list
+expect_in "$tmp/out" "mail"
+expect_in "$tmp/out" "available"
+expect_status 0 "$bin" jobs list --json --queue mail --state available --limit 2
+python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); assert len(a)==2, a' "$tmp/out" && ok || bad "list --limit 2"
+expect_status 2 "$bin" jobs list --state bogus-state-x --limit 0
+expect_status 1 "$bin" jobs list --state bogus
+expect_in "$tmp/err" "unknown state"
+expect_status 0 "$bin" jobs show "$id1"
+expect_in "$tmp/out" "a@example.com"
+expect_status 0 "$bin" jobs show "$id1" --json
+python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["state"]=="available" and j["payload"]["to"]=="a@example.com", j' "$tmp/out" && ok || bad "show --json"
+expect_status 1 "$bin" jobs show 99999999
+expect_in "$tmp/err" "no job with id 99999999"
+expect_status 2 "$bin" jobs show abc
+expect_status 2 "$bin" jobs frob
+expect_status 0 "$bin" jobs cancel "$id3"
+expect_in "$tmp/out" "cancelled"
+expect_status 0 "$bin" jobs retry "$id3" --json
+expect_in "$tmp/out" '"state":"available"'
+expect_status 0 "$bin" jobs pause mail
+expect_status 0 "$bin" jobs stats --json
+python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); m=[q for q in a if q["queue"]=="mail"][0]; assert m["paused"] and m["available"]==3, m' "$tmp/out" && ok || bad "stats --json: $(cat "$tmp/out")"
+expect_status 0 "$bin" jobs resume mail
+expect_status 0 "$bin" jobs limit mail --concurrency 2 --rate 10 --per 1s
+expect_status 2 "$bin" jobs limit mail
+expect_status 0 "$bin" worker --queues mail --builtin noop --drain
+expect_status 0 "$bin" jobs stats
+expect_in "$tmp/out" "COMPLETED"
+[ "$(count "SELECT count(*) FROM pane.jobs_history WHERE state = 'completed'")" = 3 ] && ok || bad "worker did not complete 3 jobs"
+
+expect_status 2 "$bin" worker --queues a
+expect_in "$tmp/err" "exactly one of"
+expect_status 2 "$bin" worker --builtin noop
+expect_status 2 "$bin" worker --queues a --builtin sleep:abc
+expect_status 2 "$bin" worker --queues a --http ftp://x --builtin noop
+expect_status 2 "$bin" worker --queues a --builtin noop --lease 0s
+
+psql -qAtX "$base/postgres" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
+echo "$checks checks, $fails failed"
+[ "$fails" -eq 0 ]

@@ -1,0 +1,341 @@
+/* test_worker.c - `pane worker` end to end against the real PostgreSQL:
+ * the exec handler's contract (stdin, environment, result, error), retries
+ * to failed and a re-drive, per-job timeout killing the process group,
+ * cancelling a running job, pause with --drain, graceful SIGTERM (finish in
+ * the grace period, give back the rest), the worker registry. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "qt.h"
+
+static char tmpdir[64];
+
+static int setup(void **state)
+{
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/pane-qt-XXXXXX");
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void exec_handler_contract(void **state)
+{
+	char *url = qt_db("queue_w_exec");
+	PGconn *c = qt_connect(url);
+	long long ok = qt_num(c, "SELECT pane.enqueue('e', '{\"n\": 41}')");
+	long long bad = qt_num(c, "SELECT pane.enqueue('e', '{\"n\": -1}', max_attempts => 2)");
+	long long disc = qt_num(c, "SELECT pane.enqueue('e', '{\"discard\": true}')");
+	/* the handler: reads the job JSON, answers n+1 from the environment; n < 0 fails */
+	const char *cmd =
+		"job=$(cat); case \"$job\" in *'\"n\": -1'*) echo \"bad n for $PANE_JOB_ID\" >&2; exit 3;; "
+		"*discard*) echo 'cannot ever work' >&2; exit 100;; esac; "
+		"echo \"{\\\"id\\\": $PANE_JOB_ID, \\\"queue\\\": \\\"$PANE_QUEUE\\\", \\\"attempt\\\": $PANE_ATTEMPT}\"";
+	pid_t w = qt_worker(url, NULL, "--queues", "e", "--exec", cmd, "--backoff-base", "50ms", "--drain", NULL);
+	assert_int_equal(qt_wait_exit(w), 0);
+	/* the drain may end while the retry waits for its backoff: run again until it is done */
+	for (int i = 0; i < 40 && qt_num(c, "SELECT count(*) FROM pane.jobs") > 0; i++) {
+		qt_sleep_ms(100);
+		w = qt_worker(url, NULL, "--queues", "e", "--exec", cmd, "--backoff-base", "50ms", "--drain", NULL);
+		assert_int_equal(qt_wait_exit(w), 0);
+	}
+	char *s = qt_val(c, "SELECT (pane.job(%lld)->>'state') || ' ' || (pane.job(%lld)->'result')::text", ok, ok);
+	char want[160];
+	snprintf(want, sizeof want, "completed {\"id\": %lld, \"queue\": \"e\", \"attempt\": 1}", ok);
+	assert_string_equal(s, want);
+	free(s);
+	s = qt_val(c, "SELECT (pane.job(%lld)->>'state') || ' ' || jsonb_array_length(pane.job(%lld)->'errors') || ' ' || "
+		      "(pane.job(%lld)->'errors'->1->>'error')", bad, bad, bad);
+	snprintf(want, sizeof want, "failed 2 exit status 3: bad n for %lld\n", bad);
+	assert_string_equal(s, want);
+	free(s);
+	/* exit 100: failed at once although 25 attempts were allowed */
+	s = qt_val(c, "SELECT (pane.job(%lld)->>'state') || ' ' || (pane.job(%lld)->>'attempt') || ' ' || "
+		      "(pane.job(%lld)->'errors'->0->>'error')", disc, disc, disc);
+	assert_string_equal(s, "failed 1 exit status 100 (discarded: no retry): cannot ever work\n");
+	free(s);
+	/* re-drive the failed job with a handler that succeeds */
+	char *out = NULL;
+	char idtxt[32];
+	snprintf(idtxt, sizeof idtxt, "%lld", bad);
+	assert_int_equal(qt_pane(url, &out, "jobs", "retry", idtxt, NULL), 0);
+	assert_non_null(strstr(out, "available"));
+	free(out);
+	w = qt_worker(url, NULL, "--queues", "e", "--exec", "cat >/dev/null", "--drain", NULL);
+	assert_int_equal(qt_wait_exit(w), 0);
+	s = qt_val(c, "SELECT (pane.job(%lld)->>'state') || ' ' || (pane.job(%lld)->>'attempt')", bad, bad);
+	assert_string_equal(s, "completed 3");
+	free(s);
+	PQfinish(c);
+	free(url);
+}
+
+static bool pid_alive(long pid)
+{
+	return kill((pid_t)pid, 0) == 0 || errno != ESRCH;
+}
+
+static long read_pid(const char *path)
+{
+	for (int i = 0; i < 200; i++) {
+		FILE *f = fopen(path, "r");
+		long pid = 0;
+		if (f) {
+			if (fscanf(f, "%ld", &pid) != 1)
+				pid = 0;
+			fclose(f);
+		}
+		if (pid > 0)
+			return pid;
+		qt_sleep_ms(50);
+	}
+	fail_msg("no pid in %s", path);
+	return 0;
+}
+
+static void timeout_kills_process_group(void **state)
+{
+	char *url = qt_db("queue_w_timeout");
+	PGconn *c = qt_connect(url);
+	long long id = qt_num(c, "SELECT pane.enqueue('t', timeout => interval '300 ms', max_attempts => 1)");
+	char cmd[256], pidf[128];
+	snprintf(pidf, sizeof pidf, "%s/grandchild.pid", tmpdir);
+	/* the handler starts a grandchild in its process group, then hangs */
+	snprintf(cmd, sizeof cmd, "sleep 60 & echo $! > %s; wait", pidf);
+	pid_t w = qt_worker(url, NULL, "--queues", "t", "--exec", cmd, "--drain", NULL);
+	assert_int_equal(qt_wait_exit(w), 0);
+	char *s = qt_val(c, "SELECT (pane.job(%lld)->>'state') || ' ' || (pane.job(%lld)->'errors'->0->>'error')", id, id);
+	assert_non_null(strstr(s, "failed timed out after 300 ms"));
+	free(s);
+	long gc = read_pid(pidf);
+	bool gone = false;
+	for (int i = 0; i < 100 && !gone; i++) {
+		gone = !pid_alive(gc);
+		qt_sleep_ms(20);
+	}
+	assert_true(gone);
+	PQfinish(c);
+	free(url);
+}
+
+static void cancel_running_job(void **state)
+{
+	char *url = qt_db("queue_w_cancel");
+	PGconn *c = qt_connect(url);
+	long long id = qt_num(c, "SELECT pane.enqueue('c')");
+	char cmd[256], pidf[128], log[128];
+	snprintf(pidf, sizeof pidf, "%s/cancel.pid", tmpdir);
+	snprintf(log, sizeof log, "%s/cancel.log", tmpdir);
+	snprintf(cmd, sizeof cmd, "echo $$ > %s; sleep 60", pidf);
+	pid_t w = qt_worker(url, log, "--queues", "c", "--exec", cmd, NULL);
+	assert_true(qt_wait(c, "running", 10000, "SELECT pane.job(%lld)->>'state'", id));
+	long hp = read_pid(pidf);
+	assert_true(pid_alive(hp));
+	char idtxt[32], *out = NULL;
+	snprintf(idtxt, sizeof idtxt, "%lld", id);
+	assert_int_equal(qt_pane(url, &out, "jobs", "cancel", idtxt, NULL), 0);
+	assert_non_null(strstr(out, "cancelled"));
+	free(out);
+	bool gone = false;
+	for (int i = 0; i < 200 && !gone; i++) {
+		gone = !pid_alive(hp);
+		qt_sleep_ms(25);
+	}
+	assert_true(gone);
+	char *s = qt_val(c, "SELECT pane.job(%lld)->>'state'", id);
+	assert_string_equal(s, "cancelled");
+	free(s);
+	/* the worker keeps going */
+	long long id2 = qt_num(c, "SELECT pane.enqueue('c', '{}')");
+	assert_true(qt_wait(c, "running", 10000, "SELECT pane.job(%lld)->>'state'", id2));
+	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.workers"), 1);
+	assert_int_equal(kill(w, SIGTERM), 0);
+	assert_int_equal(qt_wait_exit(w), 0);
+	PQfinish(c);
+	free(url);
+}
+
+static void pause_and_drain(void **state)
+{
+	char *url = qt_db("queue_w_pause");
+	PGconn *c = qt_connect(url);
+	free(qt_val(c, "SELECT pane.pause_queue('p')"));
+	long long id = qt_num(c, "SELECT pane.enqueue('p')");
+	pid_t w = qt_worker(url, NULL, "--queues", "p", "--builtin", "noop", "--drain", NULL);
+	assert_int_equal(qt_wait_exit(w), 0);
+	char *s = qt_val(c, "SELECT pane.job(%lld)->>'state'", id);
+	assert_string_equal(s, "available");
+	free(s);
+	char *out = NULL;
+	assert_int_equal(qt_pane(url, &out, "jobs", "resume", "p", NULL), 0);
+	free(out);
+	w = qt_worker(url, NULL, "--queues", "p", "--builtin", "noop", "--drain", NULL);
+	assert_int_equal(qt_wait_exit(w), 0);
+	s = qt_val(c, "SELECT pane.job(%lld)->>'state'", id);
+	assert_string_equal(s, "completed");
+	free(s);
+	PQfinish(c);
+	free(url);
+}
+
+static void poll_only_mode(void **state)
+{
+	char *url = qt_db("queue_w_pollonly");
+	PGconn *c = qt_connect(url);
+	char log[128];
+	snprintf(log, sizeof log, "%s/pollonly.log", tmpdir);
+	pid_t w = qt_worker(url, log, "--queues", "po", "--poll-only", "--poll-interval", "100ms", "--builtin", "noop", NULL);
+	assert_true(qt_wait(c, "1", 10000, "SELECT count(*) FROM pane.workers"));
+	char cmd[256];
+	snprintf(cmd, sizeof cmd, "grep -q 'poll-only' %s", log);
+	assert_int_equal(system(cmd), 0);
+	long long id = qt_num(c, "SELECT pane.enqueue('po', '{}', run_at => now() + interval '300 ms')");
+	assert_true(qt_wait(c, "completed", 10000, "SELECT pane.job(%lld)->>'state'", id));
+	kill(w, SIGTERM);
+	assert_int_equal(qt_wait_exit(w), 0);
+	PQfinish(c);
+	free(url);
+}
+
+static void graceful_sigterm(void **state)
+{
+	char *url = qt_db("queue_w_sigterm");
+	PGconn *c = qt_connect(url);
+	long long quick = qt_num(c, "SELECT pane.enqueue('g', '{\"s\": 0.4}')");
+	long long slow = qt_num(c, "SELECT pane.enqueue('g', '{\"s\": 60}')");
+	const char *cmd = "case \"$(cat)\" in *0.4*) sleep 0.4;; *) sleep 60;; esac";
+	pid_t w = qt_worker(url, NULL, "--queues", "g", "--concurrency", "2", "--exec", cmd, "--grace", "1500ms", NULL);
+	assert_true(qt_wait(c, "2", 10000, "SELECT count(*) FROM pane.jobs WHERE state = 'running'"));
+	assert_true(qt_wait(c, "1", 10000, "SELECT count(*) FROM pane.workers"));
+	assert_int_equal(kill(w, SIGTERM), 0);
+	assert_int_equal(qt_wait_exit(w), 0);
+	char *s = qt_val(c, "SELECT (pane.job(%lld)->>'state') || ' ' || (pane.job(%lld)->>'state') || ' ' || "
+			      "(pane.job(%lld)->>'attempt')", quick, slow, slow);
+	/* the quick one finished in the grace period; the slow one was given back unused */
+	assert_string_equal(s, "completed available 0");
+	free(s);
+	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.workers"), 0);
+	PQfinish(c);
+	free(url);
+}
+
+/* A one-purpose HTTP peer: answers POSTs whose body mentions "fail" with
+ * 500, others with 200 and a JSON body that echoes the job id; counts them. */
+struct peer {
+	int fd;
+	int served;
+	char last_body[512];
+};
+
+static void *peer_main(void *arg)
+{
+	struct peer *p = arg;
+	for (;;) {
+		int c = accept(p->fd, NULL, NULL);
+		if (c < 0)
+			return NULL;
+		char buf[8192];
+		size_t len = 0;
+		ssize_t n;
+		long want = -1;
+		while (len < sizeof buf - 1 && (n = read(c, buf + len, sizeof buf - 1 - len)) > 0) {
+			len += (size_t)n;
+			buf[len] = 0;
+			char *hdr_end = strstr(buf, "\r\n\r\n");
+			if (hdr_end && want < 0) {
+				char *cl = strcasestr(buf, "content-length:");
+				want = cl ? strtol(cl + 15, NULL, 10) : 0;
+			}
+			if (hdr_end && (long)(len - (size_t)(hdr_end + 4 - buf)) >= want)
+				break;
+		}
+		char *body = strstr(buf, "\r\n\r\n");
+		body = body ? body + 4 : buf;
+		snprintf(p->last_body, sizeof p->last_body, "%s", body);
+		char resp[1024];
+		if (strstr(body, "never"))
+			snprintf(resp, sizeof resp, "HTTP/1.1 422 Unprocessable Entity\r\nContent-Length: 3\r\nConnection: close\r\n\r\nbad");
+		else if (strstr(body, "fail"))
+			snprintf(resp, sizeof resp, "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\nConnection: close\r\n\r\nnope");
+		else
+			snprintf(resp, sizeof resp, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 15\r\n"
+				 "Connection: close\r\n\r\n{\"handled\": 42}");
+		if (write(c, resp, strlen(resp)) < 0) {
+			/* the worker will see a transport error */
+		}
+		close(c);
+		__atomic_add_fetch(&p->served, 1, __ATOMIC_SEQ_CST);
+	}
+}
+
+static void http_handler(void **state)
+{
+	char *url = qt_db("queue_w_http");
+	PGconn *c = qt_connect(url);
+	struct peer p = {0};
+	p.fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t al = sizeof a;
+	assert_int_equal(bind(p.fd, (struct sockaddr *)&a, sizeof a), 0);
+	assert_int_equal(getsockname(p.fd, (struct sockaddr *)&a, &al), 0);
+	assert_int_equal(listen(p.fd, 16), 0);
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, peer_main, &p), 0);
+	long long ok = qt_num(c, "SELECT pane.enqueue('h', '{\"image\": \"cat.jpg\"}')");
+	long long bad = qt_num(c, "SELECT pane.enqueue('h', '{\"please\": \"fail\"}', max_attempts => 1)");
+	long long never = qt_num(c, "SELECT pane.enqueue('h', '{\"never\": 1}')");
+	char hu[64];
+	snprintf(hu, sizeof hu, "http://127.0.0.1:%d/jobs", ntohs(a.sin_port));
+	pid_t w = qt_worker(url, NULL, "--queues", "h", "--concurrency", "1", "--http", hu, "--drain", NULL);
+	assert_int_equal(qt_wait_exit(w), 0);
+	char *s = qt_val(c, "SELECT (pane.job(%lld)->>'state') || ' ' || (pane.job(%lld)->>'result')", ok, ok);
+	assert_string_equal(s, "completed {\"handled\": 42}");
+	free(s);
+	s = qt_val(c, "SELECT (pane.job(%lld)->>'state') || ' ' || (pane.job(%lld)->'errors'->0->>'error')", bad, bad);
+	assert_non_null(strstr(s, "failed POST http://127.0.0.1:"));
+	assert_non_null(strstr(s, "HTTP 500: nope"));
+	free(s);
+	s = qt_val(c, "SELECT (pane.job(%lld)->>'state') || ' ' || (pane.job(%lld)->>'attempt')", never, never);
+	assert_string_equal(s, "failed 1");
+	free(s);
+	assert_int_equal(__atomic_load_n(&p.served, __ATOMIC_SEQ_CST), 3);
+	/* the body is the job JSON (the last request was the 422 one) */
+	assert_non_null(strstr(p.last_body, "\"queue\":\"h\""));
+	assert_non_null(strstr(p.last_body, "\"attempt\":1"));
+	shutdown(p.fd, SHUT_RDWR);
+	close(p.fd);
+	pthread_join(th, NULL);
+	PQfinish(c);
+	free(url);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(exec_handler_contract),
+		cmocka_unit_test(timeout_kills_process_group),
+		cmocka_unit_test(cancel_running_job),
+		cmocka_unit_test(pause_and_drain),
+		cmocka_unit_test(poll_only_mode),
+		cmocka_unit_test(graceful_sigterm),
+		cmocka_unit_test(http_handler),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
