@@ -229,7 +229,7 @@ static int collect_services(struct pane_source *src, struct render_ctx *c, struc
 		char lim[16];
 		snprintf(lim, sizeof lim, "%lld", (long long)c->cfg->page_size);
 		pane_http_url_add_query(&u, "limit", lim);
-		if (c->cfg->owner_id)
+		if (c->cfg->owner_id && *c->cfg->owner_id)
 			pane_http_url_add_query(&u, "ownerId", c->cfg->owner_id);
 		if (after)
 			pane_http_url_add_query(&u, "cursor", after);

@@ -23,6 +23,8 @@ static void example_config_binds(void **state)
 	setenv("SUPABASE_SECRET_KEY", "sb_secret_x", 1);
 	setenv("APP_DATABASE_URL", "postgres://127.0.0.1:1/x", 1);
 	setenv("DATABASE_URL", "postgres://127.0.0.1:1/x", 1);
+	setenv("RENDER_API_KEY", "rnd_x", 1);
+	setenv("SENTRY_AUTH_TOKEN", "sntrys_x", 1);
 	struct pane_err err = {0};
 	struct pane_cfg *cfg = pane_cfg_load(path, &err);
 	if (!cfg)
@@ -32,8 +34,10 @@ static void example_config_binds(void **state)
 	struct pane_sources *ss = pane_sources_new(&o, &err);
 	if (!ss)
 		fail_msg("%s", err.msg);
-	assert_int_equal(pane_sources_count(ss), 4);
+	assert_int_equal(pane_sources_count(ss), 6);
 	assert_non_null(pane_sources_instance(ss, "supabase"));
+	assert_non_null(pane_sources_instance(ss, "render"));
+	assert_non_null(pane_sources_instance(ss, "sentry"));
 	pane_sources_free(ss);
 	pane_cfg_free(cfg);
 }
