@@ -49,7 +49,8 @@ import math
 import sys
 import time
 
-import fakebase as fb
+sys.dont_write_bytecode = True  # keep the source tree clean
+import fakebase as fb  # noqa: E402
 
 OWNER = "tea-cu1vurggph6c73els2bg"
 TYPES = ["web_service", "background_worker", "private_service", "cron_job", "static_site", "web_service"]

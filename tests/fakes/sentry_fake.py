@@ -47,7 +47,8 @@ import sys
 import time
 import urllib.parse
 
-import fakebase as fb
+sys.dont_write_bytecode = True  # keep the source tree clean
+import fakebase as fb  # noqa: E402
 
 PROJECTS = [{"id": "2", "name": "Pump Station", "slug": "pump-station", "platform": "python"},
             {"id": "3", "name": "Web Shop", "slug": "web-shop", "platform": "javascript"},
