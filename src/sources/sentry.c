@@ -16,6 +16,9 @@
  * become events so a dashboard can tie errors to the release that brought
  * them.
  *
+ * Project slugs come from the projects list (one request per collection),
+ * so every series names a project the same way.
+ *
  * Cursor (DATA_DIR/sources/<instance>.cursor, JSON):
  *   {"v":1, "issues":{"<id>":"<substatus>"}, "stats":{"wm":ms,"tot":{"p|c|o":n}},
  *    "perf":{"<yAxis>":ms}, "releases":["<version>", ...]}
@@ -198,6 +201,59 @@ static const char *project_label(struct sentry_ctx *c, json_t *proj_id)
 		return "unknown";
 	const char *slug = pane_saas_str(c->project_slugs, buf);
 	return slug ? slug : buf;
+}
+
+/* ---------- projects ---------- */
+
+/* Learns project id -> slug (so counters and gauges share the `project`
+ * label) and writes sentry_project_info. */
+static int collect_projects(struct pane_source *src, struct sentry_ctx *c, struct pane_err *err)
+{
+	struct pane_buf u;
+	org_url(c, &u, "projects/", false);
+	pane_http_url_add_query(&u, "per_page", "100");
+	char *url = pane_buf_detach(&u, NULL);
+	struct pane_http_response r;
+	pane_http_response_init(&r);
+	int rc = 0;
+	for (int64_t page = 0; url && page < c->cfg->max_pages && !pane_source_stopping(src); page++) {
+		json_t *root = NULL;
+		rc = get(src, c, url, &r, &root, err);
+		if (rc < 0)
+			break;
+		size_t i;
+		json_t *p;
+		json_array_foreach(root, i, p) {
+			const char *id = pane_saas_str(p, "id"), *slug = pane_saas_str(p, "slug");
+			if (!id || !slug)
+				continue;
+			if (c->cfg->projects.n) {
+				bool want = false;
+				for (size_t k = 0; k < c->cfg->projects.n; k++)
+					want = want || strcmp(c->cfg->projects.items[k], id) == 0 ||
+					       strcmp(c->cfg->projects.items[k], slug) == 0;
+				if (!want)
+					continue;
+			}
+			if (json_object_size(c->project_slugs) < 10000)
+				json_object_set_new(c->project_slugs, id, json_string(slug));
+			const char *platform = pane_saas_str(p, "platform");
+			pane_source_emit_samplev(src, "sentry_project_info", 0, 1, "project", slug, "project_id", id,
+						 "platform", platform ? platform : "unknown", NULL);
+		}
+		json_decref(root);
+		char *next = pane_http_link_next(pane_http_response_header(&r, "Link"));
+		if (next && strcmp(next, url) == 0) {
+			pane_saas_partial_add(&c->partial, "cursor_loop");
+			free(next);
+			next = NULL;
+		}
+		free(url);
+		url = next;
+	}
+	free(url);
+	pane_http_response_release(&r);
+	return rc;
 }
 
 /* ---------- issues ---------- */
@@ -750,6 +806,7 @@ static int sentry_collect(struct pane_source *src, void *ctxp, struct pane_err *
 		bool on;
 		int (*fn)(struct pane_source *, struct sentry_ctx *, struct pane_err *);
 	} parts[] = {
+		{true, collect_projects},
 		{c->cfg->issues, collect_issues},
 		{c->cfg->stats, collect_stats},
 		{c->cfg->performance, collect_performance},

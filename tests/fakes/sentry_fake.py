@@ -26,6 +26,7 @@ OpenAPI file sentry-openapi-derefed.json), not what pane happens to send:
         "interval"},"values":[{"timestamp" ms,"value","incomplete"}]}],"meta":{...}}
         "performance": "forbidden" answers 403, "absent" 404 (plans without it).
   GET /api/0/organizations/{org}/releases/          per_page, cursor (Link pagination), newest first
+  GET /api/0/organizations/{org}/projects/          per_page, cursor (Link pagination)
 
   Auth: Authorization: Bearer TOKEN, else 401 {"detail": ...}. Errors are {"detail": "..."};
   500 is {"detail": "Internal Error", "errorId": ...}. SaaS rate limiting: every response
@@ -260,6 +261,8 @@ class Sentry:
             return self.timeseries(q)
         if rest == "releases/":
             return self.list_releases(path, q)
+        if rest == "projects/":
+            return self.list_projects(path, q)
         raise fb.Reply(404, err(404, "The requested resource does not exist"))
 
     def list_issues(self, path, q, fault):
@@ -306,6 +309,18 @@ class Sentry:
         off = self.offset(q)
         page = sel[off:off + limit]
         return 200, json.dumps([self.public_release(r) for r in page]), {"Link": self.link(path, q, off, limit, len(sel))}
+
+    def list_projects(self, path, q):
+        try:
+            limit = max(1, min(100, int(q.get("per_page", ["100"])[-1])))
+        except ValueError:
+            raise fb.Reply(400, err(400, "Invalid per_page"))
+        off = self.offset(q)
+        page = [dict(p, dateCreated="2024-01-02T03:04:05.000000Z", isBookmarked=False, isMember=True,
+                     hasAccess=True, features=["performance-view"], firstEvent=None,
+                     firstTransactionEvent=None, latestDeploys=None, options={}, xFakeExtra=[1])
+                for p in PROJECTS[off:off + limit]]
+        return 200, json.dumps(page), {"Link": self.link(path, q, off, limit, len(PROJECTS))}
 
     def window(self, q, default):
         now = fb.now_us()

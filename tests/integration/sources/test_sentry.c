@@ -204,9 +204,14 @@ static void issues_page_by_link_and_become_gauges_and_events(void **state)
 static void event_rates_become_counters(void **state)
 {
 	struct fx *f = *state;
-	start(f, "    performance: false\n    releases: false\n");
+	/* without the issue walk: project slugs come from the projects list */
+	start(f, "    issues: false\n    performance: false\n    releases: false\n");
 	collect_ok(f);
 	struct recorder *r = f->rec;
+	assert_int_equal(recorder_count(r, "sentry_project_info", NULL), 3);
+	assert_int_equal(recorder_count(r, "sentry_project_info", "project", "billing", "project_id", "5", "platform",
+					"unknown", NULL),
+			 1);
 	size_t n = recorder_count(r, "sentry_events_total", "project", "pump-station", "category", "error", "outcome",
 				  "accepted", NULL);
 	assert_true(n >= 22 && n <= 24); /* the complete hours of the last day */
@@ -230,7 +235,7 @@ static void event_rates_become_counters(void **state)
 	assert_true(recorder_count(r, "sentry_events_total", "category", "transaction", NULL) > 0);
 	/* a second collection (and a restart) adds no bucket twice */
 	collect_ok(f);
-	start(f, "    performance: false\n    releases: false\n");
+	start(f, "    issues: false\n    performance: false\n    releases: false\n");
 	collect_ok(f);
 	size_t n2 = recorder_count(r, "sentry_events_total", "project", "pump-station", "category", "error", "outcome",
 				   "accepted", NULL);
