@@ -56,7 +56,7 @@
 
 #define URL_MAX (64 * 1024)
 #define DEPLOYS_KEEP 5000
-#define LOG_IDS_MAX 10000
+#define LOG_IDS_MAX 2000 /* ids sharing the newest timestamp, kept in the cursor */
 #define RESOURCES_PER_CALL 20
 
 struct render_cfg {

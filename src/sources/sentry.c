@@ -55,7 +55,7 @@
 #include "sources/source.h"
 
 #define URL_MAX (64 * 1024)
-#define ISSUES_KEEP 50000
+#define ISSUES_KEEP 20000 /* ~25 bytes each in the cursor (bounded at 1 MiB) */
 #define RELEASES_KEEP 500
 #define COMBOS_MAX 2000
 
