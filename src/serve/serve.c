@@ -13,6 +13,7 @@
  *   1. built-in routes: /healthz, /readyz, /metrics
  *   2. queue: queue numbers into /metrics; demo worker (src/queue/attach.c)
  *   3. api: bearer-token auth for every route; jobs API + uploads when DATABASE_URL is set
+ *   4. sources (src/sources): pull sources, one thread each (needs s.pipeline)
  *
  * Runs on the main thread; parts start their own threads.
  */
@@ -41,6 +42,7 @@
 #include "http/server.h"
 #include "store/store.h"
 #include "queue/attach.h"
+#include "sources/sources.h"
 
 struct server_cfg {
 	char *listen;
@@ -283,6 +285,10 @@ int pane_serve_run(const struct pane_serve_opts *opts)
 
 	/* 3. api (auth always; jobs API and uploads with PostgreSQL) */
 	if (pane_api_attach(&s, &err) < 0)
+		goto fail;
+
+	/* 4. sources */
+	if (pane_sources_attach(&s, &err) < 0)
 		goto fail;
 
 	if (pane_http_server_start(s.http, &err) < 0)

@@ -1,0 +1,534 @@
+/* test_render.c - the Render source in-process (recorder as the primary
+ * sink) over real HTTP against tests/fakes/render_fake.py: service paging,
+ * info series, deploy events with the right timestamps, logs paged by time
+ * window and resumed across restarts without gaps or duplicates, metrics
+ * with service/instance labels, rate limits and 429, and every fault:
+ * bad key (no retry storm), 403, a deleted service, 5xx bursts, truncated
+ * JSON, an endless cursor, a 50 MB response and a skewed clock. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/map.h"
+#include "config/config.h"
+#include "evrec.h"
+#include "fakectl.h"
+#include "pipeline/pipeline.h"
+#include "recorder.h"
+#include "sources/sources.h"
+#include "support.h"
+
+static struct fakectl fk;
+static const char *key_env = "PT_RENDER_KEY";
+
+#define SVC0 "srv-d0000000000000000000"
+#define SVC1 "srv-d0000000000000000001"
+#define NLOGS 250
+
+struct fx {
+	struct recorder *rec;
+	struct evrec *ev;
+	struct pane_pipeline *p;
+	struct pane_cfg *cfg;
+	struct pane_sources *ss;
+	char dir[64];
+};
+
+static int group_setup(void **state)
+{
+	(void)state;
+	fake_start(&fk, "render_fake.py", NULL);
+	setenv("PT_RENDER_KEY", "rnd_test", 1);
+	setenv("PT_RENDER_BAD", "rnd_wrong", 1);
+	char api[128];
+	snprintf(api, sizeof api, "%s/v1", fk.base);
+	setenv("PT_RENDER_API", api, 1);
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	fake_stop(&fk);
+	return 0;
+}
+
+static int each_setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+	snprintf(f->dir, sizeof f->dir, "/tmp/pane-render-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	f->p = recorder_pipeline(&f->rec);
+	f->ev = evrec_attach(f->p);
+	free(fake_post(&fk, "/__fake/reset", "{}"));
+	*state = f;
+	return 0;
+}
+
+static int each_teardown(void **state)
+{
+	struct fx *f = *state;
+	pane_sources_free(f->ss);
+	pane_cfg_free(f->cfg);
+	pane_pipeline_free(f->p);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+/* (Re)starts the sources (a pane restart), keeping recorder and data dir. */
+static void start(struct fx *f, const char *extra)
+{
+	pane_sources_free(f->ss);
+	pane_cfg_free(f->cfg);
+	f->ss = NULL;
+	char yaml[4096];
+	snprintf(yaml, sizeof yaml,
+		 "sources:\n  render:\n    api_key: ${%s}\n    api_url: ${PT_RENDER_API}\n"
+		 "    requests_per_minute: 0\n    timeout: 10s\n    log_lookback: 1h\n    environment: test\n"
+		 "    max_rate_wait: 10s\n%s",
+		 key_env, extra ? extra : "");
+	struct pane_err err = {0};
+	f->cfg = pane_cfg_parse("pane.yaml", yaml, strlen(yaml), &err);
+	if (!f->cfg)
+		fail_msg("%s", err.msg);
+	struct pane_sources_opts o = {
+		.cfg = f->cfg, .section = pane_cfg_get(f->cfg->root, "sources"), .pipeline = f->p, .data_dir = f->dir};
+	f->ss = pane_sources_new(&o, &err);
+	if (!f->ss)
+		fail_msg("%s", err.msg);
+}
+
+static int collect(struct fx *f, struct pane_err *err)
+{
+	memset(err, 0, sizeof *err);
+	return pane_sources_collect_once(f->ss, "render", err);
+}
+
+static void collect_ok(struct fx *f)
+{
+	struct pane_err err;
+	if (collect(f, &err) < 0)
+		fail_msg("collect: %s (%s)", err.msg, err.detail);
+}
+
+/* Every recorded log id exactly once; returns the number of distinct ids. */
+static size_t distinct_logs(struct recorder *r)
+{
+	struct pane_map seen;
+	pane_map_init(&seen, NULL);
+	recorder_lock(r);
+	for (size_t i = 0; i < recorder_n_logs(r); i++) {
+		json_t *fj = json_loads(recorder_log(r, i)->fields_json, 0, NULL);
+		const char *id = json_string_value(json_object_get(fj, "id"));
+		assert_non_null(id);
+		if (pane_map_gets(&seen, id))
+			fail_msg("log %s delivered twice", id);
+		pane_map_puts(&seen, id, (void *)1);
+		json_decref(fj);
+	}
+	recorder_unlock(r);
+	size_t n = seen.len;
+	pane_map_release(&seen);
+	return n;
+}
+
+static double partial(struct fx *f, const char *reason)
+{
+	return recorder_last(f->rec, "pane_source_partial_errors_total", "source", "render", "reason", reason, NULL);
+}
+
+static void pages_services_deploys_logs_and_metrics(void **state)
+{
+	struct fx *f = *state;
+	start(f, "    page_size: 2\n    log_page_size: 40\n    log_max_pages: 100\n");
+	collect_ok(f);
+	struct recorder *r = f->rec;
+
+	/* 7 services in pages of 2: 4 requests, one info series each */
+	assert_int_equal(fake_count(&fk, "/v1/services", 200), 4);
+	assert_int_equal(recorder_count(r, "render_service_info", "provider", "render", "environment", "test", NULL), 7);
+	assert_int_equal(recorder_count(r, "render_service_info", "service", "svc-0", "service_id", SVC0, "type",
+					"web_service", "region", "oregon", "plan", "starter", "suspended", "not_suspended",
+					NULL),
+			 1);
+	assert_int_equal(recorder_count(r, "render_service_info", "service", "svc-5", "suspended", "suspended", NULL), 1);
+	/* a static site has no region or plan: the labels are absent, not empty */
+	assert_int_equal(recorder_count(r, "render_service_info", "service", "svc-4", "type", "static_site", "region",
+					NULL, "plan", NULL, NULL),
+			 1);
+	assert_true(recorder_last(r, "render_services", NULL) == 7);
+
+	/* logs: 250 lines over 50 minutes in pages of 40, every one once */
+	assert_int_equal(distinct_logs(r), NLOGS);
+	assert_true(fake_count(&fk, "/v1/logs", 200) >= NLOGS / 40);
+	assert_true(recorder_count_logs(r, "service", "svc-0") > 0);
+	recorder_lock(r);
+	bool checked = false;
+	for (size_t i = 0; i < recorder_n_logs(r); i++) {
+		const struct rec_log *l = recorder_log(r, i);
+		const char *lvl = pane_labels_get(&l->labels, "level");
+		assert_non_null(pane_labels_get(&l->labels, "instance"));
+		assert_non_null(lvl);
+		assert_non_null(pane_labels_get(&l->labels, "type"));
+		assert_string_equal(pane_labels_get(&l->labels, "provider"), "render");
+		if (strcmp(lvl, "error") == 0) {
+			assert_int_equal(l->sev, PANE_SEV_ERROR);
+			checked = true;
+		}
+		if (strcmp(pane_labels_get(&l->labels, "type"), "request") == 0)
+			assert_non_null(strstr(l->fields_json, "\"statusCode\""));
+	}
+	recorder_unlock(r);
+	assert_true(checked);
+
+	/* deploys: the newest of each service is live */
+	assert_int_equal(recorder_count(r, "render_deploy_status", "service", "svc-0", "status", "live", NULL), 1);
+	assert_true(evrec_count(f->ev, "deploy", "service", "svc-0", "status", "live", NULL) == 1);
+	assert_true(evrec_count(f->ev, "deploy", "service", "svc-0", "status", "deactivated", NULL) == 2);
+
+	/* metrics: per instance, with service labels and converted units */
+	assert_true(recorder_count(r, "render_cpu_usage_cores", "service", "svc-0", "service_id", SVC0, "instance",
+				   SVC0 "-7d9fx", NULL) >= 5);
+	assert_true(recorder_count(r, "render_cpu_usage_cores", "instance", SVC0 "-k2p4q", NULL) >= 5);
+	assert_true(recorder_count(r, "render_memory_usage_bytes", "service", "svc-0", NULL) >= 5);
+	assert_true(recorder_last(r, "render_memory_limit_bytes", "service", "svc-0", NULL) == 512e6);
+	double p95 = recorder_last(r, "render_http_latency_seconds", "service", "svc-0", "quantile", "0.95", NULL);
+	assert_true(p95 >= 0.020 && p95 < 0.030); /* 20..28 ms in the fake */
+	assert_true(recorder_count(r, "render_http_latency_seconds", "quantile", "0.5", NULL) >= 5);
+	assert_true(recorder_count(r, "render_http_requests", "service", "svc-0", "status_code", "502", NULL) >= 5);
+	assert_true(recorder_count(r, "render_bandwidth_bytes", "service", "svc-4", NULL) >= 5); /* static site */
+	assert_true(recorder_last(r, "render_instance_count", "service", "svc-0", NULL) == 2);
+	/* a worker has no HTTP metrics; a suspended service no metrics at all */
+	assert_int_equal(recorder_count(r, "render_http_requests", "service", "svc-1", NULL), 0);
+	assert_int_equal(recorder_count(r, "render_cpu_usage_cores", "service", "svc-5", NULL), 0);
+	assert_true(recorder_last(r, "pane_source_up", "source", "render", NULL) == 1);
+	assert_true(recorder_last(r, "pane_source_partial", "source", "render", NULL) == 0);
+
+	/* a second collection repeats no metric point and no log line */
+	size_t cpu = recorder_count(r, "render_cpu_usage_cores", NULL);
+	collect_ok(f);
+	assert_int_equal(distinct_logs(r), NLOGS);
+	assert_true(recorder_count(r, "render_cpu_usage_cores", NULL) <= cpu + 4); /* at most the next minute */
+}
+
+static void restarts_neither_skip_nor_duplicate_logs(void **state)
+{
+	struct fx *f = *state;
+	/* a small page budget: the first collection stops half way */
+	start(f, "    log_page_size: 30\n    log_max_pages: 4\n    metrics: false\n    deploys: false\n");
+	collect_ok(f);
+	assert_int_equal(distinct_logs(f->rec), 120);
+	/* restart, and lines arrive meanwhile, three at a time sharing a timestamp */
+	free(fake_post(&fk, "/__fake/logs", "{\"n\": 30, \"same_ts\": 3}"));
+	start(f, "    log_page_size: 30\n    log_max_pages: 4\n    metrics: false\n    deploys: false\n");
+	collect_ok(f);
+	/* a page that ends inside a shared timestamp is re-read from it: the
+	 * repeat is dropped by id, so a page may bring one line fewer */
+	size_t mid = distinct_logs(f->rec);
+	assert_true(mid > 200 && mid <= 240);
+	start(f, "    log_page_size: 7\n    log_max_pages: 100\n    metrics: false\n    deploys: false\n");
+	collect_ok(f);
+	assert_int_equal(distinct_logs(f->rec), NLOGS + 30);
+	assert_int_equal(recorder_n_logs(f->rec), NLOGS + 30);
+	/* nothing new: nothing delivered */
+	start(f, "    metrics: false\n    deploys: false\n");
+	collect_ok(f);
+	assert_int_equal(recorder_n_logs(f->rec), NLOGS + 30);
+	free(fake_post(&fk, "/__fake/logs", "{\"n\": 5, \"same_ts\": 5, \"level\": \"error\"}"));
+	collect_ok(f);
+	assert_int_equal(distinct_logs(f->rec), NLOGS + 35);
+}
+
+static void iso(int64_t ms, char *out, size_t n)
+{
+	pane_time_format(ms, out, n);
+}
+
+static void deploy_status_changes_become_events_at_their_time(void **state)
+{
+	struct fx *f = *state;
+	start(f, "    logs: false\n    metrics: false\n");
+	collect_ok(f);
+	evrec_clear(f->ev);
+	int64_t base = (pane_wall_ms() / 1000) * 1000 - 20 * 60000;
+	char t[4][40], body[512];
+	for (int i = 0; i < 4; i++)
+		iso(base + i * 60000, t[i], sizeof t[i]);
+	snprintf(body, sizeof body,
+		 "{\"service\":\"" SVC0 "\",\"action\":\"new\",\"at\":\"%s\","
+		 "\"commit\":{\"id\":\"2f4c9e1d0a77aa\",\"message\":\"fix: retry on 502\\n\\ndetails\"}}",
+		 t[0]);
+	free(fake_post(&fk, "/__fake/deploy", body));
+	collect_ok(f);
+	const struct rec_event *e = evrec_find(f->ev, "deploy", "service", "svc-0", "status", "created", NULL);
+	assert_non_null(e);
+	assert_int_equal(e->ts_ms, base);
+	assert_string_equal(pane_labels_get(&e->labels, "commit"), "2f4c9e1d0a77");
+	assert_string_equal(pane_labels_get(&e->labels, "provider"), "render");
+	assert_non_null(strstr(e->title, "2f4c9e1 fix: retry on 502"));
+	assert_non_null(strstr(e->body_json, "\"commit_message\":\"fix: retry on 502\\n\\ndetails\""));
+	assert_non_null(strstr(e->url, "/deploys/dep-"));
+	assert_true(recorder_last(f->rec, "render_deploy_status", "service", "svc-0", "status", "created", NULL) == 1);
+
+	static const char *const steps[] = {"build_in_progress", "update_in_progress", "live"};
+	for (int i = 0; i < 3; i++) {
+		snprintf(body, sizeof body, "{\"service\":\"" SVC0 "\",\"action\":\"advance\",\"at\":\"%s\"}", t[i + 1]);
+		free(fake_post(&fk, "/__fake/deploy", body));
+		collect_ok(f);
+		e = evrec_find(f->ev, "deploy", "service", "svc-0", "status", steps[i], NULL);
+		assert_non_null(e);
+		assert_int_equal(e->ts_ms, base + (i + 1) * 60000);
+	}
+	/* going live deactivated the previous deploy at the same moment */
+	assert_int_equal(evrec_count(f->ev, "deploy", "service", "svc-0", "status", "deactivated", NULL), 1);
+	e = evrec_find(f->ev, "deploy", "service", "svc-0", "status", "deactivated", NULL);
+	assert_int_equal(e->ts_ms, base + 3 * 60000);
+	assert_int_equal(evrec_n(f->ev), 5);
+	/* restart: nothing is announced twice */
+	start(f, "    logs: false\n    metrics: false\n");
+	collect_ok(f);
+	assert_int_equal(evrec_n(f->ev), 5);
+	/* a failed build */
+	snprintf(body, sizeof body, "{\"service\":\"" SVC1 "\",\"action\":\"new\"}");
+	free(fake_post(&fk, "/__fake/deploy", body));
+	free(fake_post(&fk, "/__fake/deploy", "{\"service\":\"" SVC1 "\",\"action\":\"fail\"}"));
+	collect_ok(f);
+	assert_int_equal(evrec_count(f->ev, "deploy", "service", "svc-1", "status", "build_failed", NULL), 1);
+}
+
+static void rate_limit_headers_are_respected(void **state)
+{
+	struct fx *f = *state;
+	/* 6 requests a second: the client waits on Ratelimit-Remaining: 0 */
+	free(fake_post(&fk, "/__fake/config", "{\"rate_limit\": 6, \"rate_window\": 1}"));
+	start(f, "    metric_names: [cpu, memory]\n");
+	collect_ok(f);
+	assert_int_equal(fake_count(&fk, "", 429), 0);
+	assert_int_equal(distinct_logs(f->rec), NLOGS);
+	assert_true(fake_count(&fk, "", 200) > 12);
+
+	/* a 429 anyway (no Retry-After, the documented body): retried after the reset */
+	free(fake_post(&fk, "/__fake/config",
+		       "{\"rate_limit\": 0, \"faults\": [{\"path\": \"/v1/services\", \"status\": 429, \"count\": 1,"
+		       " \"headers\": {\"Ratelimit-Limit\": \"400\", \"Ratelimit-Remaining\": \"0\","
+		       " \"Ratelimit-Reset\": \"1\"}}]}"));
+	collect_ok(f);
+	assert_int_equal(fake_count(&fk, "/v1/services", 429), 1);
+	assert_true(recorder_last(f->rec, "pane_source_up", "source", "render", NULL) == 1);
+	/* 429 past the retries: down with reason rate_limited, bounded attempts */
+	free(fake_post(&fk, "/__fake/config",
+		       "{\"faults\": [{\"path\": \"/v1/services\", \"status\": 429, \"count\": -1}]}"));
+	size_t before = fake_count(&fk, "/v1/services", 0);
+	struct pane_err err;
+	assert_true(collect(f, &err) < 0);
+	assert_int_equal(fake_count(&fk, "/v1/services", 0) - before, 3); /* 1 + retries: 2 */
+	struct pane_source_status st;
+	pane_sources_status(f->ss, "render", &st);
+	assert_string_equal(st.last_reason, "rate_limited");
+}
+
+static void bad_key_and_forbidden_fail_fast(void **state)
+{
+	struct fx *f = *state;
+	key_env = "PT_RENDER_BAD";
+	start(f, NULL);
+	key_env = "PT_RENDER_KEY";
+	struct pane_err err;
+	assert_int_equal(collect(f, &err), PANE_EPERM);
+	assert_int_equal(collect(f, &err), PANE_EPERM);
+	assert_non_null(strstr(err.msg, "401"));
+	/* no retry storm: one request per collection, and nothing after it */
+	assert_int_equal(fake_count(&fk, "", 0), 2);
+	struct pane_source_status st;
+	pane_sources_status(f->ss, "render", &st);
+	assert_false(st.up);
+	assert_string_equal(st.last_reason, "auth");
+	assert_true(recorder_last(f->rec, "pane_source_errors_total", "source", "render", "reason", "auth", NULL) == 2);
+
+	/* a key that lists services but may not read logs: 403 stops that part once */
+	free(fake_post(&fk, "/__fake/config", "{\"faults\": [{\"path\": \"/v1/logs\", \"status\": 403, \"count\": -1}]}"));
+	start(f, "    metrics: false\n");
+	assert_int_equal(collect(f, &err), PANE_EPERM);
+	assert_int_equal(fake_count(&fk, "/v1/logs", 403), 1);
+	assert_int_equal(recorder_count(f->rec, "render_service_info", NULL), 7);
+}
+
+static void deleted_service_is_skipped_and_counted(void **state)
+{
+	struct fx *f = *state;
+	free(fake_post(&fk, "/__fake/config", "{\"deleted\": [\"" SVC1 "\"]}"));
+	start(f, "    metrics: false\n    logs: false\n");
+	collect_ok(f);
+	assert_true(recorder_last(f->rec, "pane_source_up", "source", "render", NULL) == 1);
+	assert_true(partial(f, "not_found") == 1);
+	assert_true(recorder_last(f->rec, "pane_source_partial", "source", "render", NULL) == 1);
+	assert_int_equal(evrec_count(f->ev, "deploy", "service", "svc-1", NULL), 0);
+	assert_true(evrec_count(f->ev, "deploy", "service", "svc-2", NULL) > 0);
+	assert_true(evrec_count(f->ev, "deploy", "service", "svc-6", NULL) > 0);
+}
+
+static void server_errors_are_retried_then_reported(void **state)
+{
+	struct fx *f = *state;
+	free(fake_post(&fk, "/__fake/config",
+		       "{\"faults\": [{\"path\": \"/v1/services\", \"status\": 503, \"count\": 2}]}"));
+	start(f, "    metrics: false\n    logs: false\n");
+	collect_ok(f);
+	assert_int_equal(fake_count(&fk, "/v1/services", 503), 2);
+	assert_int_equal(fake_count(&fk, "/v1/services", 200), 1);
+	free(fake_post(&fk, "/__fake/config",
+		       "{\"faults\": [{\"path\": \"/v1/services\", \"status\": 500, \"count\": 10}]}"));
+	struct pane_err err;
+	assert_int_equal(collect(f, &err), PANE_EHTTP);
+	assert_int_equal(fake_count(&fk, "/v1/services", 500), 3);
+	struct pane_source_status st;
+	pane_sources_status(f->ss, "render", &st);
+	assert_string_equal(st.last_reason, "http");
+}
+
+static void truncated_json_is_malformed_and_loses_nothing(void **state)
+{
+	struct fx *f = *state;
+	free(fake_post(&fk, "/__fake/config",
+		       "{\"faults\": [{\"path\": \"/v1/logs\", \"kind\": \"truncated\", \"count\": 1}]}"));
+	start(f, "    metrics: false\n    deploys: false\n    log_page_size: 100\n");
+	struct pane_err err;
+	assert_int_equal(collect(f, &err), PANE_EINVAL);
+	assert_non_null(strstr(err.msg, "malformed JSON"));
+	struct pane_source_status st;
+	pane_sources_status(f->ss, "render", &st);
+	assert_string_equal(st.last_reason, "malformed");
+	assert_int_equal(recorder_n_logs(f->rec), 0);
+	assert_int_equal(recorder_count(f->rec, "render_service_info", NULL), 7);
+	collect_ok(f);
+	assert_int_equal(distinct_logs(f->rec), NLOGS);
+}
+
+static void endless_cursors_are_cut(void **state)
+{
+	struct fx *f = *state;
+	free(fake_post(&fk, "/__fake/config",
+		       "{\"faults\": [{\"path\": \"/v1/services\", \"kind\": \"loop\", \"count\": -1},"
+		       "{\"path\": \"/v1/logs\", \"kind\": \"loop\", \"count\": -1}]}"));
+	start(f, "    page_size: 2\n    metrics: false\n    deploys: false\n    log_page_size: 10\n    max_pages: 1000\n");
+	collect_ok(f);
+	assert_int_equal(fake_count(&fk, "/v1/services", 0), 2); /* the repeat is seen at once */
+	assert_true(fake_count(&fk, "/v1/logs", 0) <= 2);
+	assert_true(partial(f, "cursor_loop") == 2);
+	assert_int_equal(distinct_logs(f->rec), 10);
+	assert_true(recorder_last(f->rec, "pane_source_up", "source", "render", NULL) == 1);
+}
+
+static void huge_response_is_bounded(void **state)
+{
+	struct fx *f = *state;
+	free(fake_post(&fk, "/__fake/config",
+		       "{\"faults\": [{\"path\": \"/v1/services\", \"kind\": \"huge\", \"mb\": 50, \"count\": 1}]}"));
+	start(f, "    max_response: 4MiB\n");
+	struct pane_err err;
+	assert_int_equal(collect(f, &err), PANE_ETOOBIG);
+	assert_non_null(strstr(err.msg, "larger than"));
+	struct pane_source_status st;
+	pane_sources_status(f->ss, "render", &st);
+	assert_string_equal(st.last_reason, "too_big");
+	collect_ok(f); /* the next collection is clean */
+	assert_int_equal(recorder_count(f->rec, "render_service_info", NULL), 7);
+}
+
+static void skewed_clock_is_clamped_and_counted(void **state)
+{
+	struct fx *f = *state;
+	free(fake_post(&fk, "/__fake/config", "{\"skew_s\": 7200}"));
+	start(f, "    metric_names: [cpu]\n");
+	int64_t before = pane_wall_ms();
+	collect_ok(f);
+	int64_t after = pane_wall_ms();
+	assert_int_equal(distinct_logs(f->rec), NLOGS);
+	int64_t max_ts = 0;
+	recorder_lock(f->rec);
+	for (size_t i = 0; i < recorder_n_logs(f->rec); i++)
+		if (recorder_log(f->rec, i)->ts_ms > max_ts)
+			max_ts = recorder_log(f->rec, i)->ts_ms;
+	for (size_t i = 0; i < recorder_n_samples(f->rec); i++)
+		if (recorder_sample(f->rec, i)->ts_ms > max_ts)
+			max_ts = recorder_sample(f->rec, i)->ts_ms;
+	recorder_unlock(f->rec);
+	assert_true(max_ts <= after + 5 * 60000); /* nothing two hours ahead */
+	(void)before;
+	assert_true(recorder_last(f->rec, "pane_source_skewed_records_total", "source", "render", NULL) > 0);
+	assert_true(partial(f, "clock_skew") > 0);
+	assert_true(recorder_last(f->rec, "pane_source_up", "source", "render", NULL) == 1);
+	/* the log cursor lives in the provider's clock: new lines still arrive once */
+	free(fake_post(&fk, "/__fake/logs", "{\"n\": 4}"));
+	collect_ok(f);
+	assert_int_equal(distinct_logs(f->rec), NLOGS + 4);
+}
+
+static void config_mistakes_are_clear(void **state)
+{
+	(void)state;
+	static const char *const bad[][2] = {
+		{"    metric_names: [cpu, gpu]\n", "unknown metric 'gpu'"},
+		{"    latency_quantiles: [1.5]\n", "not a quantile"},
+		{"    page_size: 500\n", "page_size"},
+		{"    api_url: ftp://x\n", "http:// or https://"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char yaml[1024];
+		snprintf(yaml, sizeof yaml, "sources:\n  render:\n    api_key: ${PT_RENDER_KEY}\n%s", bad[i][0]);
+		struct pane_err err = {0};
+		struct pane_cfg *cfg = pane_cfg_parse("pane.yaml", yaml, strlen(yaml), &err);
+		assert_non_null(cfg);
+		struct recorder *rec;
+		struct pane_pipeline *p = recorder_pipeline(&rec);
+		struct pane_sources_opts o = {.cfg = cfg, .section = pane_cfg_get(cfg->root, "sources"), .pipeline = p};
+		struct pane_sources *ss = pane_sources_new(&o, &err);
+		assert_null(ss);
+		if (!strstr(err.msg, bad[i][1]) && !strstr(err.detail, bad[i][1]))
+			fail_msg("%s: got %s", bad[i][0], err.msg);
+		pane_pipeline_free(p);
+		pane_cfg_free(cfg);
+	}
+	/* a key written inline is refused: secrets only from the environment */
+	const char *inline_key = "sources:\n  render:\n    api_key: rnd_inline\n";
+	struct pane_err err = {0};
+	struct pane_cfg *cfg = pane_cfg_parse("pane.yaml", inline_key, strlen(inline_key), &err);
+	struct recorder *rec;
+	struct pane_pipeline *p = recorder_pipeline(&rec);
+	struct pane_sources_opts o = {.cfg = cfg, .section = pane_cfg_get(cfg->root, "sources"), .pipeline = p};
+	assert_null(pane_sources_new(&o, &err));
+	pane_pipeline_free(p);
+	pane_cfg_free(cfg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(pages_services_deploys_logs_and_metrics, each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(restarts_neither_skip_nor_duplicate_logs, each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(deploy_status_changes_become_events_at_their_time, each_setup,
+						each_teardown),
+		cmocka_unit_test_setup_teardown(rate_limit_headers_are_respected, each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(bad_key_and_forbidden_fail_fast, each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(deleted_service_is_skipped_and_counted, each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(server_errors_are_retried_then_reported, each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(truncated_json_is_malformed_and_loses_nothing, each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(endless_cursors_are_cut, each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(huge_response_is_bounded, each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(skewed_clock_is_clamped_and_counted, each_setup, each_teardown),
+		cmocka_unit_test(config_mistakes_are_clear),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

@@ -1,0 +1,654 @@
+/* test_supabase.c - the Supabase source over real HTTP against the fake
+ * Management API and metrics endpoint (tests/fakes/supabase_fake.py):
+ * paging, restart without gaps or duplicates, the 410 and 404 endpoint
+ * switches, SQL errors returned with 200, rate limiting (headers, 429),
+ * 5xx, malformed bodies, bad credentials, and a slow source that delays
+ * no other. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <jansson.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/map.h"
+#include "config/config.h"
+#include "pipeline/pipeline.h"
+#include "recorder.h"
+#include "sources/sources.h"
+#include "support.h"
+
+static int port;
+static pid_t fake;
+static char base[64];
+
+static void fake_post(const char *path, const char *json)
+{
+	char url[256];
+	snprintf(url, sizeof url, "%s%s", base, path);
+	struct pt_http_result r;
+	const char *h[] = {"Content-Type: application/json", NULL};
+	if (pt_http("POST", url, h, json, strlen(json), &r) < 0 || r.status != 200)
+		fail_msg("fake %s: %ld", path, r.status);
+	pt_http_result_free(&r);
+}
+
+/* Requests the fake saw whose path ends with suffix and answered status
+ * (0 = any). */
+static size_t fake_count(const char *suffix, long status)
+{
+	char url[256];
+	snprintf(url, sizeof url, "%s/__fake/requests", base);
+	struct pt_http_result r;
+	if (pt_http("GET", url, NULL, NULL, 0, &r) < 0 || r.status != 200)
+		fail_msg("fake requests");
+	json_t *a = json_loads(r.body, 0, NULL);
+	pt_http_result_free(&r);
+	assert_non_null(a);
+	size_t n = 0, i;
+	json_t *it;
+	json_array_foreach(a, i, it) {
+		const char *p = json_string_value(json_object_get(it, "path"));
+		size_t pl = strlen(p), sl = strlen(suffix);
+		if (pl >= sl && strcmp(p + pl - sl, suffix) == 0 &&
+		    (status == 0 || json_integer_value(json_object_get(it, "status")) == status))
+			n++;
+	}
+	json_decref(a);
+	return n;
+}
+
+/* Adds n log rows: ids PREFIX-i, timestamps start_us + i*step_us, rotating
+ * through three sources. */
+static void add_rows(const char *prefix, int n, int64_t start_us, int64_t step_us)
+{
+	static const char *const srcs[] = {"edge_logs", "postgres_logs", "auth_logs"};
+	static const char *const sev[] = {"INFO", "ERROR", "WARNING"};
+	struct pane_buf b;
+	pane_buf_init(&b, PANE_BUF_NOLIMIT);
+	pane_buf_adds(&b, "{\"rows\":[");
+	for (int i = 0; i < n; i++)
+		pane_buf_addf(&b,
+			      "%s{\"id\":\"%s-%03d\",\"ts_us\":%lld,\"source\":\"%s\",\"severity\":\"%s\","
+			      "\"message\":\"line %s-%03d\",\"attributes\":{\"request.method\":\"GET\",\"n\":%d}}",
+			      i ? "," : "", prefix, i, (long long)(start_us + i * step_us), srcs[i % 3], sev[i % 3], prefix,
+			      i, i);
+	pane_buf_adds(&b, "]}");
+	fake_post("/__fake/logs", b.data);
+	pane_buf_release(&b);
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	port = pt_free_port();
+	snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
+	const char *root = getenv("PANE_SOURCE_ROOT");
+	char script[1024], portstr[16];
+	snprintf(script, sizeof script, "%s/tests/fakes/supabase_fake.py", root ? root : ".");
+	snprintf(portstr, sizeof portstr, "%d", port);
+	char *argv[] = {"/usr/bin/python3", script, portstr, NULL};
+	fake = pt_spawn(argv, NULL);
+	char ping[128];
+	snprintf(ping, sizeof ping, "%s/__fake/ping", base);
+	if (pt_wait_http(ping, 15000) < 0)
+		fail_msg("the Supabase fake did not start");
+	setenv("PT_SB_TOKEN", "sbp_test_token", 1);
+	setenv("PT_SB_KEY", "sb_secret_test", 1);
+	setenv("PT_SB_BAD", "sbp_wrong", 1);
+	setenv("PT_SB_API", base, 1);
+	char murl[160];
+	snprintf(murl, sizeof murl, "%s/customer/v1/privileged/metrics", base);
+	setenv("PT_SB_METRICS", murl, 1);
+	snprintf(murl, sizeof murl, "%s/customer/v1/privileged/metrics/slow", base);
+	setenv("PT_SB_METRICS_SLOW", murl, 1);
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	pt_stop(fake, SIGTERM);
+	return 0;
+}
+
+struct fx {
+	struct recorder *rec;
+	struct pane_pipeline *p;
+	struct pane_cfg *cfg;
+	struct pane_sources *ss;
+	char dir[64];
+};
+
+static int each_setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+	snprintf(f->dir, sizeof f->dir, "/tmp/pane-sb-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	f->p = recorder_pipeline(&f->rec);
+	fake_post("/__fake/reset", "{}");
+	*state = f;
+	return 0;
+}
+
+static int each_teardown(void **state)
+{
+	struct fx *f = *state;
+	pane_sources_free(f->ss);
+	pane_cfg_free(f->cfg);
+	pane_pipeline_free(f->p);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+/* (Re)starts the sources from yaml (extra keys appended to the common
+ * supabase instance), keeping the recorder and data directory. */
+static void start(struct fx *f, const char *extra)
+{
+	pane_sources_free(f->ss);
+	pane_cfg_free(f->cfg);
+	f->ss = NULL;
+	char yaml[4096];
+	snprintf(yaml, sizeof yaml,
+		 "sources:\n  supabase:\n    project_ref: abcdefghijklmnopqrst\n    access_token: ${PT_SB_TOKEN}\n"
+		 "    service_role_key: ${PT_SB_KEY}\n    api_url: ${PT_SB_API}\n    metrics_url: ${PT_SB_METRICS}\n"
+		 "    requests_per_minute: 0\n    timeout: 10s\n    log_lookback: 30m\n    environment: test\n%s",
+		 extra ? extra : "");
+	struct pane_err err = {0};
+	f->cfg = pane_cfg_parse("pane.yaml", yaml, strlen(yaml), &err);
+	if (!f->cfg)
+		fail_msg("%s", err.msg);
+	struct pane_sources_opts o = {
+		.cfg = f->cfg, .section = pane_cfg_get(f->cfg->root, "sources"), .pipeline = f->p, .data_dir = f->dir};
+	f->ss = pane_sources_new(&o, &err);
+	if (!f->ss)
+		fail_msg("%s", err.msg);
+}
+
+static int collect(struct fx *f, struct pane_err *err)
+{
+	memset(err, 0, sizeof *err);
+	return pane_sources_collect_once(f->ss, "supabase", err);
+}
+
+/* Every recorded log id exactly once; returns the number of distinct ids. */
+static size_t distinct_ids_no_dups(struct recorder *r)
+{
+	struct pane_map seen;
+	pane_map_init(&seen, NULL);
+	recorder_lock(r);
+	size_t n = recorder_n_logs(r);
+	for (size_t i = 0; i < n; i++) {
+		const struct rec_log *l = recorder_log(r, i);
+		json_t *fj = json_loads(l->fields_json, 0, NULL);
+		assert_non_null(fj);
+		const char *id = json_string_value(json_object_get(fj, "id"));
+		assert_non_null(id);
+		if (pane_map_gets(&seen, id))
+			fail_msg("log %s delivered twice", id);
+		pane_map_puts(&seen, id, (void *)1);
+		json_decref(fj);
+	}
+	recorder_unlock(r);
+	size_t d = seen.len;
+	pane_map_release(&seen);
+	return d;
+}
+
+static int64_t now_us(void)
+{
+	return pane_wall_ms() * 1000;
+}
+
+static void pages_logs_health_usage_and_metrics(void **state)
+{
+	struct fx *f = *state;
+	int64_t t0 = now_us() - 10 * 60 * 1000000LL;
+	add_rows("a", 20, t0, 1000000);
+	add_rows("same", 7, t0 + 30 * 1000000LL, 0); /* a burst sharing one timestamp, wider than a page */
+	start(f, "    log_page_size: 3\n    log_max_pages: 100\n");
+	struct pane_err err;
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	struct recorder *r = f->rec;
+	assert_int_equal(distinct_ids_no_dups(r), 27);
+	assert_int_equal(recorder_count_logs(r, "source", "postgres_logs"), 7 + 2); /* i%3==1 of 20, +2 of 7 */
+	assert_int_equal(recorder_count_logs(r, "provider", "supabase"), 27);
+	assert_int_equal(recorder_count_logs(r, "environment", "test"), 27);
+	/* fields and severity */
+	recorder_lock(r);
+	bool checked = false;
+	for (size_t i = 0; i < recorder_n_logs(r); i++) {
+		const struct rec_log *l = recorder_log(r, i);
+		if (strcmp(l->message, "line a-004") != 0)
+			continue;
+		assert_int_equal(l->sev, PANE_SEV_ERROR);
+		assert_int_equal(l->ts_ms, (t0 + 4 * 1000000) / 1000);
+		assert_non_null(strstr(l->fields_json, "\"log_attributes\":{\"n\":\"4\",\"request.method\":\"GET\"}"));
+		checked = true;
+	}
+	recorder_unlock(r);
+	assert_true(checked);
+	/* pages of 3: at least 27/3 requests, all on the unified endpoint */
+	assert_true(fake_count("/analytics/endpoints/logs", 200) >= 9);
+	assert_int_equal(fake_count("/analytics/endpoints/logs.all", 0), 0);
+
+	assert_true(recorder_last(r, "supabase_service_healthy", "component", "auth", "provider", "supabase", NULL) == 1);
+	assert_true(recorder_last(r, "supabase_service_status", "component", "db", "status", "ACTIVE_HEALTHY", NULL) == 1);
+	assert_int_equal(recorder_count(r, "supabase_usage_api_requests", "kind", "rest", NULL), 3);
+	assert_true(recorder_last(r, "supabase_usage_api_requests_count", NULL) == 4242);
+	assert_true(recorder_last(r, "node_load5", "supabase_project_ref", "abcdefghijklmnopqrst", "service_type", "db",
+				  "provider", "supabase", NULL) == 0.25);
+	assert_true(recorder_last(r, "http_server_duration_milliseconds_bucket", "le", "+Inf", NULL) == 4);
+	assert_true(recorder_last(r, "pane_source_up", "source", "supabase", NULL) == 1);
+
+	/* a second collection: usage buckets are not repeated, no log twice */
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(recorder_count(r, "supabase_usage_api_requests", "kind", "rest", NULL), 3);
+	assert_int_equal(distinct_ids_no_dups(r), 27);
+}
+
+static void restart_neither_skips_nor_duplicates(void **state)
+{
+	struct fx *f = *state;
+	int64_t t0 = now_us() - 10 * 60 * 1000000LL;
+	add_rows("one", 10, t0, 2000000);
+	start(f, "    log_page_size: 4\n    log_overlap: 2m\n    metrics: false\n    usage: false\n    health: false\n");
+	struct pane_err err;
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(distinct_ids_no_dups(f->rec), 10);
+	char path[128];
+	snprintf(path, sizeof path, "%s/sources/supabase.cursor", f->dir);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+
+	/* pane restarts; meanwhile new lines arrive, two of them late (stamped
+	 * before the newest line already read, inside the overlap window) */
+	add_rows("two", 10, t0 + 60 * 1000000LL, 1000000);
+	add_rows("late", 2, t0 + 17 * 1000000LL, 100);
+	start(f, "    log_page_size: 4\n    log_overlap: 2m\n    metrics: false\n    usage: false\n    health: false\n");
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(distinct_ids_no_dups(f->rec), 22);
+	assert_int_equal(recorder_n_logs(f->rec), 22);
+
+	/* nothing new: nothing delivered */
+	start(f, "    log_page_size: 4\n    metrics: false\n    usage: false\n    health: false\n");
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(recorder_n_logs(f->rec), 22);
+
+	/* a damaged cursor file is reported, not fatal: the source starts over
+	 * from log_lookback (duplicates are then possible and expected) */
+	FILE *fp = fopen(path, "w");
+	fputs("{not json", fp);
+	fclose(fp);
+	start(f, "    metrics: false\n    usage: false\n    health: false\n");
+	assert_int_equal(collect(f, &err), 0);
+}
+
+static void an_old_cursor_stays_inside_the_24h_window(void **state)
+{
+	struct fx *f = *state;
+	int64_t now = now_us();
+	add_rows("ancient", 3, now - 47 * 3600 * 1000000LL, 1000000); /* older than the API serves */
+	add_rows("recent", 3, now - 3600 * 1000000LL, 1000000);
+	char path[128], text[256];
+	snprintf(path, sizeof path, "%s/sources", f->dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof path, "%s/sources/supabase.cursor", f->dir);
+	snprintf(text, sizeof text, "{\"v\":1,\"logs\":{\"_all\":{\"ts_us\":%lld,\"seen\":{}}}}",
+		 (long long)(now - 72 * 3600 * 1000000LL));
+	FILE *fp = fopen(path, "w");
+	fputs(text, fp);
+	fclose(fp);
+	start(f, "    metrics: false\n    usage: false\n    health: false\n");
+	struct pane_err err;
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	/* no request asked for more than 24 h (the fake answers 400 to that) */
+	assert_int_equal(fake_count("/analytics/endpoints/logs", 400), 0);
+	assert_int_equal(distinct_ids_no_dups(f->rec), 3);
+	assert_int_equal(recorder_count_logs(f->rec, NULL, NULL), 3);
+}
+
+static void a_refusing_store_holds_the_cursor(void **state)
+{
+	struct fx *f = *state;
+	add_rows("st", 6, now_us() - 5 * 60 * 1000000LL, 1000000);
+	start(f, "    log_page_size: 4\n    metrics: false\n    usage: false\n    health: false\n");
+	recorder_fail_writes(f->rec, true);
+	struct pane_err err;
+	assert_int_equal(collect(f, &err), PANE_EIO);
+	struct pane_source_status st;
+	pane_sources_status(f->ss, "supabase", &st);
+	assert_string_equal(st.last_reason, "store");
+	char path[128];
+	snprintf(path, sizeof path, "%s/sources/supabase.cursor", f->dir);
+	assert_int_equal(access(path, F_OK), -1); /* nothing accepted, nothing remembered */
+	/* the store is back: everything arrives, once */
+	recorder_fail_writes(f->rec, false);
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(distinct_ids_no_dups(f->rec), 6);
+	assert_int_equal(access(path, F_OK), 0);
+}
+
+static void gone_legacy_endpoint_moves_to_unified(void **state)
+{
+	struct fx *f = *state;
+	add_rows("x", 5, now_us() - 5 * 60 * 1000000LL, 1000000);
+	fake_post("/__fake/config", "{\"legacy\":\"gone\"}");
+	start(f, "    logs_endpoint: logs.all\n    metrics: false\n    usage: false\n    health: false\n");
+	struct pane_err err;
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(fake_count("/analytics/endpoints/logs.all", 410), 1);
+	assert_true(fake_count("/analytics/endpoints/logs", 200) >= 1);
+	assert_int_equal(distinct_ids_no_dups(f->rec), 5);
+	assert_true(recorder_last(f->rec, "pane_source_up", "source", "supabase", NULL) == 1);
+	/* it stays on the unified endpoint */
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(fake_count("/analytics/endpoints/logs.all", 0), 1);
+}
+
+static void auto_uses_legacy_where_unified_is_missing(void **state)
+{
+	struct fx *f = *state;
+	int64_t t0 = now_us() - 5 * 60 * 1000000LL;
+	add_rows("leg", 6, t0, 1000000);
+	fake_post("/__fake/config", "{\"unified\":\"absent\"}");
+	start(f, "    log_sources: [edge_logs, postgres_logs, auth_logs]\n    log_page_size: 2\n"
+		 "    metrics: false\n    usage: false\n    health: false\n");
+	struct pane_err err;
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(distinct_ids_no_dups(f->rec), 6);
+	assert_int_equal(recorder_count_logs(f->rec, "source", "edge_logs"), 2);
+	/* integer microsecond timestamps became the right milliseconds */
+	recorder_lock(f->rec);
+	for (size_t i = 0; i < recorder_n_logs(f->rec); i++) {
+		const struct rec_log *l = recorder_log(f->rec, i);
+		int k = (int)strtol(l->message + strlen("line leg-"), NULL, 10);
+		assert_int_equal(l->ts_ms, (t0 + k * 1000000LL) / 1000);
+	}
+	recorder_unlock(f->rec);
+	assert_true(fake_count("/analytics/endpoints/logs.all", 200) >= 3);
+}
+
+static void sql_error_with_http_200_is_an_error(void **state)
+{
+	struct fx *f = *state;
+	add_rows("e", 3, now_us() - 60 * 1000000LL, 1000);
+	/* the legacy endpoint does not know this table: HTTP 200 with error set */
+	start(f, "    logs_endpoint: logs.all\n    log_sources: [edge_logs, nonexistent_logs]\n"
+		 "    metrics: false\n    usage: false\n    health: false\n");
+	struct pane_err err;
+	assert_true(collect(f, &err) < 0);
+	assert_non_null(strstr(err.msg, "Table nonexistent_logs was not found"));
+	struct pane_source_status st;
+	pane_sources_status(f->ss, "supabase", &st);
+	assert_false(st.up);
+	assert_string_equal(st.last_reason, "provider_error");
+	assert_true(recorder_last(f->rec, "pane_source_errors_total", "source", "supabase", "reason", "provider_error",
+				  NULL) == 1);
+	assert_true(recorder_last(f->rec, "pane_source_up", "source", "supabase", NULL) == 0);
+	/* the good table before it was still read */
+	assert_int_equal(recorder_count_logs(f->rec, "source", "edge_logs"), 1);
+}
+
+static void rate_limit_headers_are_respected(void **state)
+{
+	struct fx *f = *state;
+	int64_t t0 = now_us() - 5 * 60 * 1000000LL;
+	add_rows("rl", 12, t0, 1000000);
+	/* 3 analytics requests per 2 s window; the collection needs 2 + 7 */
+	fake_post("/__fake/config", "{\"rate_limit\":3,\"rate_window\":2}");
+	start(f, "    log_page_size: 2\n    log_max_pages: 100\n    metrics: false\n    max_rate_wait: 10s\n");
+	struct pane_err err;
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(distinct_ids_no_dups(f->rec), 12);
+	assert_int_equal(fake_count("/analytics/endpoints/logs", 429), 0);
+	assert_int_equal(fake_count("/usage.api-counts", 429), 0);
+	assert_true(fake_count("/analytics/endpoints/logs", 200) >= 7);
+}
+
+static void too_many_requests_are_retried_then_given_up(void **state)
+{
+	struct fx *f = *state;
+	add_rows("tm", 4, now_us() - 5 * 60 * 1000000LL, 1000000);
+	/* one 429 (the fake's window resets in 1 s): retried, then fine */
+	fake_post("/__fake/config", "{\"rate_window\":1,\"faults\":[{\"path\":\"/endpoints/logs\",\"status\":429,\"count\":1}]}");
+	start(f, "    metrics: false\n    usage: false\n    health: false\n    retries: 2\n");
+	struct pane_err err;
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(fake_count("/analytics/endpoints/logs", 429), 1);
+	assert_int_equal(distinct_ids_no_dups(f->rec), 4);
+
+	/* more 429s than retries: the collection fails as rate_limited, the
+	 * next one picks up exactly where the cursor is */
+	add_rows("tm2", 4, now_us() - 60 * 1000000LL, 1000000);
+	fake_post("/__fake/config", "{\"faults\":[{\"path\":\"/endpoints/logs\",\"status\":429,\"count\":3}]}");
+	start(f, "    metrics: false\n    usage: false\n    health: false\n    retries: 1\n");
+	assert_int_equal(collect(f, &err), PANE_EAGAIN);
+	struct pane_source_status st;
+	pane_sources_status(f->ss, "supabase", &st);
+	assert_string_equal(st.last_reason, "rate_limited");
+	assert_int_equal(distinct_ids_no_dups(f->rec), 4);
+	fake_post("/__fake/config", "{\"faults\":[]}");
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(distinct_ids_no_dups(f->rec), 8);
+}
+
+static void server_errors_fail_one_part_not_the_others(void **state)
+{
+	struct fx *f = *state;
+	add_rows("se", 3, now_us() - 60 * 1000000LL, 1000);
+	fake_post("/__fake/config", "{\"faults\":[{\"path\":\"/health\",\"status\":503,\"count\":10}]}");
+	start(f, "    retries: 1\n");
+	struct pane_err err;
+	assert_int_equal(collect(f, &err), PANE_EHTTP);
+	assert_non_null(strstr(err.msg, "HTTP 503"));
+	assert_null(strstr(err.msg, "services=")); /* query strings stay out of messages */
+	assert_int_equal(fake_count("/health", 503), 2); /* first try + 1 retry */
+	struct pane_source_status st;
+	pane_sources_status(f->ss, "supabase", &st);
+	assert_string_equal(st.last_reason, "http");
+	assert_int_equal(distinct_ids_no_dups(f->rec), 3);                   /* logs still read */
+	assert_true(recorder_count(f->rec, "node_load5", NULL) == 1);         /* metrics too */
+	assert_true(recorder_last(f->rec, "pane_source_up", "source", "supabase", NULL) == 0);
+}
+
+static void malformed_bodies_mark_the_source_down(void **state)
+{
+	struct fx *f = *state;
+	start(f, "    usage: false\n    health: false\n");
+	struct pane_err err;
+	struct pane_source_status st;
+
+	fake_post("/__fake/config", "{\"faults\":[{\"path\":\"/endpoints/logs\",\"status\":200,\"body\":\"{\\\"result\\\": [{\\\"id\\\"\"}]}");
+	assert_int_equal(collect(f, &err), PANE_EINVAL);
+	assert_non_null(strstr(err.msg, "malformed JSON"));
+	pane_sources_status(f->ss, "supabase", &st);
+	assert_string_equal(st.last_reason, "malformed");
+
+	/* the 2026 removal message with HTTP 200 (no result, no error) */
+	fake_post("/__fake/config", "{\"faults\":[{\"path\":\"/endpoints/logs\",\"status\":200,\"body\":\"{\\\"message\\\":\\\"gone\\\"}\"}]}");
+	assert_int_equal(collect(f, &err), PANE_EINVAL);
+	assert_non_null(strstr(err.msg, "no result array"));
+
+	/* rows without ids */
+	fake_post("/__fake/config", "{\"faults\":[{\"path\":\"/endpoints/logs\",\"status\":200,\"body\":\"{\\\"result\\\":[{\\\"timestamp\\\":\\\"x\\\"}],\\\"error\\\":null}\"}]}");
+	assert_int_equal(collect(f, &err), PANE_EINVAL);
+
+	/* a broken exposition delivers no metric at all */
+	recorder_clear(f->rec);
+	fake_post("/__fake/config", "{\"faults\":[{\"path\":\"/privileged/metrics\",\"status\":200,\"body\":\"ok_metric 1\\nbroken{le=\\\"1\\\" 2\\n\"}]}");
+	assert_int_equal(collect(f, &err), PANE_EINVAL);
+	assert_non_null(strstr(err.msg, "line 2"));
+	assert_int_equal(recorder_count(f->rec, "ok_metric", NULL), 0);
+	assert_true(recorder_last(f->rec, "pane_source_errors_total", "source", "supabase", "reason", "malformed", NULL) ==
+		    4);
+	/* and it recovers */
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_true(recorder_last(f->rec, "pane_source_up", "source", "supabase", NULL) == 1);
+}
+
+static void health_changes_become_events(void **state)
+{
+	struct fx *f = *state;
+	start(f, "    logs: false\n    metrics: false\n    usage: false\n    health_services: [auth, db]\n");
+	struct pane_err err;
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(recorder_n_events(f->rec), 0); /* first sighting: no transition */
+	fake_post("/__fake/config", "{\"health\":[{\"name\":\"db\",\"healthy\":false,\"status\":\"UNHEALTHY\","
+				    "\"error\":\"connection refused\"}]}");
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_true(recorder_last(f->rec, "supabase_service_healthy", "component", "db", NULL) == 0);
+	assert_true(recorder_last(f->rec, "supabase_service_healthy", "component", "auth", NULL) == 1);
+	assert_int_equal(recorder_n_events(f->rec), 1);
+	recorder_lock(f->rec);
+	const char *ev = recorder_event(f->rec, 0);
+	assert_non_null(strstr(ev, "health|supabase db: ACTIVE_HEALTHY -> UNHEALTHY|"));
+	assert_non_null(strstr(ev, "\"to\":\"UNHEALTHY\""));
+	recorder_unlock(f->rec);
+	/* unchanged: no new event */
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(recorder_n_events(f->rec), 1);
+}
+
+static void bad_credentials_are_reported_as_auth(void **state)
+{
+	struct fx *f = *state;
+	struct pane_err err = {0};
+	char yaml[1024];
+	snprintf(yaml, sizeof yaml,
+		 "sources:\n  supabase:\n    project_ref: abcdefghijklmnopqrst\n    access_token: ${PT_SB_BAD}\n"
+		 "    service_role_key: ${PT_SB_BAD}\n    api_url: ${PT_SB_API}\n    metrics_url: ${PT_SB_METRICS}\n"
+		 "    requests_per_minute: 0\n");
+	f->cfg = pane_cfg_parse("pane.yaml", yaml, strlen(yaml), &err);
+	struct pane_sources_opts o = {
+		.cfg = f->cfg, .section = pane_cfg_get(f->cfg->root, "sources"), .pipeline = f->p, .data_dir = f->dir};
+	f->ss = pane_sources_new(&o, &err);
+	assert_non_null(f->ss);
+	assert_int_equal(collect(f, &err), PANE_EPERM);
+	assert_non_null(strstr(err.msg, "HTTP 401"));
+	assert_null(strstr(err.msg, "sbp_wrong"));
+	struct pane_source_status st;
+	pane_sources_status(f->ss, "supabase", &st);
+	assert_string_equal(st.last_reason, "auth");
+	assert_int_equal(fake_count("/privileged/metrics", 401), 1);
+}
+
+static void config_mistakes_fail_at_start(void **state)
+{
+	struct fx *f = *state;
+	struct pane_err err = {0};
+	static const char *const bad[][2] = {
+		{"    project_ref: short\n    access_token: ${PT_SB_TOKEN}\n    metrics: false\n", "20 lower-case letters"},
+		{"    project_ref: abcdefghijklmnopqrst\n    access_token: sbp_literal\n", "only from the environment"},
+		{"    project_ref: abcdefghijklmnopqrst\n    metrics: false\n", "access_token is required"},
+		{"    project_ref: abcdefghijklmnopqrst\n    access_token: ${PT_SB_TOKEN}\n",
+		 "service_role_key is required"},
+		{"    project_ref: abcdefghijklmnopqrst\n    access_token: ${PT_SB_TOKEN}\n    metrics: false\n"
+		 "    log_sources: [\"edge_logs'; drop\"]\n",
+		 "not a log source name"},
+		{"    project_ref: abcdefghijklmnopqrst\n    access_token: ${PT_SB_TOKEN}\n    metrics: false\n"
+		 "    logs_endpoint: newest\n",
+		 "auto, logs or logs.all"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char yaml[1024];
+		snprintf(yaml, sizeof yaml, "sources:\n  supabase:\n%s", bad[i][0]);
+		struct pane_cfg *cfg = pane_cfg_parse("pane.yaml", yaml, strlen(yaml), &err);
+		assert_non_null(cfg);
+		struct pane_sources_opts o = {.cfg = cfg, .section = pane_cfg_get(cfg->root, "sources"), .pipeline = f->p};
+		assert_null(pane_sources_new(&o, &err));
+		if (!strstr(err.msg, bad[i][1]))
+			fail_msg("case %zu: '%s' lacks '%s'", i, err.msg, bad[i][1]);
+		assert_non_null(strstr(err.msg, "pane.yaml:"));
+		pane_cfg_free(cfg);
+	}
+}
+
+static void a_slow_source_delays_no_other(void **state)
+{
+	struct fx *f = *state;
+	/* "slow" waits 60 s for its metrics; "fast" polls health every second */
+	fake_post("/__fake/config", "{\"slow_ms\":{\"metrics/slow\":60000}}");
+	struct pane_err err = {0};
+	const char *yaml =
+		"sources:\n"
+		"  slow:\n    type: supabase\n    project_ref: abcdefghijklmnopqrst\n    service_role_key: ${PT_SB_KEY}\n"
+		"    metrics_url: ${PT_SB_METRICS_SLOW}\n    logs: false\n    health: false\n    usage: false\n"
+		"    timeout: 120s\n    interval: 1s\n"
+		"  fast:\n    type: supabase\n    project_ref: abcdefghijklmnopqrst\n    access_token: ${PT_SB_TOKEN}\n"
+		"    api_url: ${PT_SB_API}\n    metrics: false\n    logs: false\n    usage: false\n    interval: 1s\n"
+		"    requests_per_minute: 0\n";
+	f->cfg = pane_cfg_parse("pane.yaml", yaml, strlen(yaml), &err);
+	struct pane_sources_opts o = {
+		.cfg = f->cfg, .section = pane_cfg_get(f->cfg->root, "sources"), .pipeline = f->p, .data_dir = f->dir};
+	f->ss = pane_sources_new(&o, &err);
+	assert_non_null(f->ss);
+	assert_int_equal(pane_sources_start(f->ss, &err), 0);
+	struct pane_source_status fast, slow;
+	for (int i = 0; i < 600; i++) { /* until fast has collected 3 times (bounded poll) */
+		pane_sources_status(f->ss, "fast", &fast);
+		if (fast.collections >= 3)
+			break;
+		pane_sleep_ms(50);
+	}
+	pane_sources_status(f->ss, "slow", &slow);
+	assert_true(fast.collections >= 3);
+	assert_true(fast.up);
+	assert_int_equal(slow.collections, 0); /* still inside its first request */
+	assert_int_equal(fake_count("/privileged/metrics/slow", 0), 0);
+	/* stopping interrupts the slow transfer (the test would hang otherwise) */
+	pane_sources_free(f->ss);
+	f->ss = NULL;
+	assert_true(recorder_count(f->rec, "supabase_service_healthy", "service", "fast", NULL) >= 3 * 6);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(pages_logs_health_usage_and_metrics, each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(restart_neither_skips_nor_duplicates, each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(an_old_cursor_stays_inside_the_24h_window, each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(a_refusing_store_holds_the_cursor, each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(gone_legacy_endpoint_moves_to_unified, each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(auto_uses_legacy_where_unified_is_missing, each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(sql_error_with_http_200_is_an_error, each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(rate_limit_headers_are_respected, each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(too_many_requests_are_retried_then_given_up, each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(server_errors_fail_one_part_not_the_others, each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(malformed_bodies_mark_the_source_down, each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(health_changes_become_events, each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(bad_credentials_are_reported_as_auth, each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(config_mistakes_fail_at_start, each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(a_slow_source_delays_no_other, each_setup, each_teardown),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
