@@ -297,6 +297,10 @@ static int parse_sample(struct parser *ps, const char *line, size_t len, size_t 
 					closed = true;
 					break;
 				}
+				if (c == '\0') {
+					bad(ps, lineno, "NUL byte in label value", line, len);
+					return 0;
+				}
 				if (c == '\\') {
 					if (i >= len)
 						break;

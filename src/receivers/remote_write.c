@@ -229,7 +229,7 @@ static int series(struct dec *d, struct rd ts, struct pane_err *err)
 			refuse(d, ns, "invalid label name '%.*s'", clip(nlen), np ? np : "");
 			return 0;
 		}
-		if (vlen > PANE_LABEL_VALUE_MAX || !pane_utf8_valid(vp, vlen)) {
+		if (vlen > PANE_LABEL_VALUE_MAX || !pane_utf8_valid(vp, vlen) || (vlen && memchr(vp, 0, vlen))) {
 			d->used = used0;
 			refuse(d, ns, "label value of '%.*s' is too long or not UTF-8", clip(nlen), np);
 			return 0;
