@@ -22,9 +22,16 @@ static void on_ready(struct pane_serve *s, int port, void *arg)
 	       "  own metrics   curl http://127.0.0.1:%d/metrics\n"
 	       "  data          %s\n"
 	       "  postgres      %s\n"
+	       "  push metrics  echo 'demo.hits:1|c' | nc -u -w0 127.0.0.1 8125   (StatsD)\n"
+	       "                Prometheus remote_write -> http://127.0.0.1:%d/api/v1/write\n"
+	       "                OTLP/HTTP JSON -> http://127.0.0.1:%d/v1/metrics, /v1/logs\n"
+	       "  push logs     http://127.0.0.1:%d/loki/api/v1/push, /api/v1/push/jsonlines\n"
+	       "%s"
 	       "\n"
 	       "  Press Ctrl-C to stop.\n\n",
-	       port, port, port, s->data_dir, s->database_url ? s->database_url : "(none: DATABASE_URL not set)");
+	       port, port, port, s->data_dir, s->database_url ? s->database_url : "(none: DATABASE_URL not set)",
+	       port, port, port,
+	       s->pipeline ? "" : "                (receivers are off until the store is attached)\n");
 	fflush(stdout);
 }
 

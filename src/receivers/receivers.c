@@ -143,6 +143,7 @@ static int parse_doubles(const struct pane_cfg *cfg, const struct pane_cfg_node 
 	return 0;
 }
 
+/* Binds and checks the statsd section; starts the listener when r is set. */
 static int start_statsd(struct pane_serve *s, const struct pane_cfg_node *sec, struct receivers *r,
 			struct pane_err *err)
 {
@@ -164,6 +165,8 @@ static int start_statsd(struct pane_serve *s, const struct pane_cfg_node *sec, s
 			rc = pane_cfg_error(s->cfg, pane_cfg_get(sec, "buckets"), err, "buckets must be increasing");
 			goto out;
 		}
+	if (!r)
+		goto out;
 	static const char *const extra[] = {"provider", "app", NULL};
 	struct pane_statsd_opts o = {
 		.udp_listen = sc.listen,
@@ -236,11 +239,13 @@ static int start_scrape(struct pane_serve *s, struct receivers *r, struct pane_e
 			.max_body = (size_t)sc.max_body, .sample_limit = (size_t)sc.sample_limit,
 			.honor_labels = tc[i].honor_labels, .labels = &ls[i]};
 	}
-	r->scraper = pane_scraper_new(s->pipeline, t, n, s->stats, err);
-	if (!r->scraper)
-		rc = PANE_EINVAL;
-	else
-		pane_info("receivers", "scraping %zu target(s)", n);
+	if (r) {
+		r->scraper = pane_scraper_new(s->pipeline, t, n, s->stats, err);
+		if (!r->scraper)
+			rc = PANE_EINVAL;
+		else
+			pane_info("receivers", "scraping %zu target(s)", n);
+	}
 out:
 	for (size_t i = 0; i < n; i++) {
 		pane_cfg_unbind(target_fields, &tc[i]);
@@ -262,6 +267,10 @@ int pane_receivers_attach(struct pane_serve *s, struct pane_err *err)
 	if (rc < 0)
 		return rc;
 	if (!s->pipeline) {
+		/* still check the whole configuration: a typo fails at start */
+		if ((rc = start_statsd(s, pane_cfg_get(sec, "statsd"), NULL, err)) < 0 ||
+		    (rc = start_scrape(s, NULL, err)) < 0)
+			return rc;
 		pane_warn("receivers", "receivers are disabled: no store is attached to take their data");
 		return 0;
 	}
