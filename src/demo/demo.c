@@ -45,7 +45,14 @@ static void on_ready(struct pane_serve *s, int port, void *arg)
 	else
 		printf("\n  job queue     set DATABASE_URL (or run 'make demo') to see jobs processed\n");
 	printf("\n"
-	       "  Press Ctrl-C to stop.\n\n");
+	       "  push metrics  echo 'demo.hits:1|c' | nc -u -w0 127.0.0.1 8125   (StatsD)\n"
+	       "                Prometheus remote_write -> http://127.0.0.1:%d/api/v1/write\n"
+	       "                OTLP/HTTP JSON -> http://127.0.0.1:%d/v1/metrics, /v1/logs\n"
+	       "  push logs     http://127.0.0.1:%d/loki/api/v1/push, /api/v1/push/jsonlines\n"
+	       "%s"
+	       "\n"
+	       "  Press Ctrl-C to stop.\n\n",
+	       port, port, port, s->pipeline ? "" : "                (receivers are off until the store is attached)\n");
 	fflush(stdout);
 }
 

@@ -14,6 +14,7 @@
  *   2. queue: queue numbers into /metrics; demo worker (src/queue/attach.c)
  *   3. api: bearer-token auth for every route; jobs API + uploads when DATABASE_URL is set
  *   4. sources (src/sources): pull sources, one thread each (needs s.pipeline)
+ *   5. receivers (push endpoints, StatsD, scrape loops; need the pipeline)
  *
  * Runs on the main thread; parts start their own threads.
  */
@@ -43,6 +44,7 @@
 #include "store/store.h"
 #include "queue/attach.h"
 #include "sources/sources.h"
+#include "receivers/receivers.h"
 
 struct server_cfg {
 	char *listen;
@@ -289,6 +291,10 @@ int pane_serve_run(const struct pane_serve_opts *opts)
 
 	/* 4. sources */
 	if (pane_sources_attach(&s, &err) < 0)
+		goto fail;
+
+	/* 5. receivers */
+	if (pane_receivers_attach(&s, &err) < 0)
 		goto fail;
 
 	if (pane_http_server_start(s.http, &err) < 0)

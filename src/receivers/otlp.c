@@ -1,0 +1,481 @@
+/*
+ * otlp.c - OTLP/HTTP JSON metrics and logs (see otlp.h).
+ *
+ * Idea: the JSON form of OTLP is deep but regular, so it is walked with
+ * jansson directly (resource -> scope -> metric -> data point) and each
+ * data point is written as soon as its labels are built; there is no
+ * intermediate model. The proto3 JSON quirks are handled in two helpers:
+ * 64-bit integers may arrive as strings or numbers, and unknown fields are
+ * ignored.
+ *
+ * Invariants:
+ *   (1) The body is bounded by the HTTP route before it gets here; jansson
+ *       limits nesting depth.
+ *   (2) One bad data point is counted and skipped; the rest are written.
+ *   (3) Label sets honour record.h: names sanitised, empty values dropped,
+ *       at most PANE_LABELS_MAX (extra attributes are refused with the point).
+ */
+#include "receivers/otlp.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/mem.h"
+#include "base/str.h"
+#include "receivers/promtext.h"
+
+static int64_t jint(json_t *v, bool *ok)
+{
+	if (json_is_integer(v))
+		return (int64_t)json_integer_value(v);
+	if (json_is_real(v))
+		return (int64_t)json_real_value(v);
+	if (json_is_string(v)) {
+		int64_t x;
+		if (pane_str_to_i64(pane_str_make(json_string_value(v), json_string_length(v)), &x) == 0)
+			return x;
+		uint64_t u;
+		if (pane_str_to_u64(pane_str_make(json_string_value(v), json_string_length(v)), &u) == 0)
+			return (int64_t)(u > INT64_MAX ? INT64_MAX : u);
+	}
+	if (ok)
+		*ok = false;
+	return 0;
+}
+
+static double jnum(json_t *v, bool *ok)
+{
+	if (json_is_number(v))
+		return json_number_value(v);
+	if (json_is_string(v)) {
+		double d;
+		if (pane_str_to_double(pane_str_make(json_string_value(v), json_string_length(v)), &d) == 0)
+			return d;
+	}
+	*ok = false;
+	return 0;
+}
+
+/* AnyValue -> text for a label value (scalars only); false for others. */
+static bool any_to_text(json_t *val, struct pane_buf *out)
+{
+	json_t *x;
+	pane_buf_reset(out);
+	if ((x = json_object_get(val, "stringValue")) && json_is_string(x))
+		return pane_buf_add(out, json_string_value(x), json_string_length(x)) == 0;
+	if ((x = json_object_get(val, "boolValue")))
+		return pane_buf_adds(out, json_is_true(x) ? "true" : "false") == 0;
+	if ((x = json_object_get(val, "intValue"))) {
+		bool ok = true;
+		int64_t i = jint(x, &ok);
+		return ok && pane_buf_addf(out, "%lld", (long long)i) == 0;
+	}
+	if ((x = json_object_get(val, "doubleValue"))) {
+		bool ok = true;
+		double d = jnum(x, &ok);
+		return ok && pane_buf_addf(out, "%g", d) == 0;
+	}
+	return false;
+}
+
+/* AnyValue -> JSON value (for log fields and non-string bodies). */
+static json_t *any_to_json(json_t *val)
+{
+	json_t *x;
+	if (!json_is_object(val))
+		return json_null();
+	if ((x = json_object_get(val, "stringValue")))
+		return json_incref(x);
+	if ((x = json_object_get(val, "boolValue")))
+		return json_incref(x);
+	if ((x = json_object_get(val, "intValue"))) {
+		bool ok = true;
+		int64_t i = jint(x, &ok);
+		return ok ? json_integer(i) : json_incref(x);
+	}
+	if ((x = json_object_get(val, "doubleValue")))
+		return json_incref(x);
+	if ((x = json_object_get(val, "bytesValue")))
+		return json_incref(x);
+	if ((x = json_object_get(val, "arrayValue"))) {
+		json_t *arr = json_array(), *it;
+		size_t i;
+		json_array_foreach(json_object_get(x, "values"), i, it)
+			json_array_append_new(arr, any_to_json(it));
+		return arr;
+	}
+	if ((x = json_object_get(val, "kvlistValue"))) {
+		json_t *obj = json_object(), *it;
+		size_t i;
+		json_array_foreach(json_object_get(x, "values"), i, it) {
+			json_t *k = json_object_get(it, "key");
+			if (json_is_string(k))
+				json_object_set_new(obj, json_string_value(k), any_to_json(json_object_get(it, "value")));
+		}
+		return obj;
+	}
+	return json_null();
+}
+
+/* Sets labels from an attributes array. Resource mode maps the standard
+ * keys and ignores the rest; point mode keeps everything. */
+static int attrs_to_labels(json_t *attrs, struct pane_labels *ls, bool resource)
+{
+	json_t *a;
+	size_t i;
+	struct pane_buf v;
+	pane_buf_init(&v, PANE_LABEL_VALUE_MAX);
+	int rc = 0;
+	json_array_foreach(attrs, i, a) {
+		json_t *k = json_object_get(a, "key");
+		if (!json_is_string(k) || !any_to_text(json_object_get(a, "value"), &v))
+			continue;
+		const char *key = json_string_value(k);
+		const char *name = NULL;
+		char *owned = NULL;
+		if (strcmp(key, "service.name") == 0)
+			name = PANE_LABEL_SERVICE;
+		else if (strcmp(key, "deployment.environment") == 0 || strcmp(key, "deployment.environment.name") == 0)
+			name = PANE_LABEL_ENVIRONMENT;
+		else if (strcmp(key, "service.instance.id") == 0)
+			name = PANE_LABEL_INSTANCE;
+		else if (!resource)
+			name = owned = pane_name_sanitize(key, strlen(key), false);
+		if (!name)
+			continue;
+		if (name[0] == '_' && name[1] == '_') {
+			free(owned);
+			continue;
+		}
+		if (!pane_utf8_valid(v.data, v.len)) {
+			free(owned);
+			rc = PANE_EINVAL;
+			break;
+		}
+		int r = pane_labels_setn(ls, name, strlen(name), v.data, v.len);
+		free(owned);
+		if (r < 0) {
+			rc = r;
+			break;
+		}
+	}
+	pane_buf_release(&v);
+	return rc;
+}
+
+struct mctx {
+	struct pane_pipeline *p;
+	struct pane_otlp_result *res;
+	int64_t now_ms;
+	struct pane_err *err;
+	int rc;
+	struct pane_sample batch[256];
+	struct pane_labels lsets[256];
+	char *names[256];
+	size_t n;
+};
+
+static void mflush(struct mctx *m)
+{
+	if (m->n && m->rc == 0) {
+		int r = pane_pipeline_write_samples(m->p, m->batch, m->n, m->err);
+		if (r < 0)
+			m->rc = r;
+		else
+			m->res->accepted += m->n;
+	}
+	for (size_t i = 0; i < m->n; i++) {
+		pane_labels_release(&m->lsets[i]);
+		free(m->names[i]);
+	}
+	m->n = 0;
+}
+
+static void reject(struct mctx *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void reject(struct mctx *m, const char *fmt, ...)
+{
+	m->res->rejected++;
+	if (m->res->first_error[0])
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(m->res->first_error, sizeof m->res->first_error, fmt, ap);
+	va_end(ap);
+}
+
+static void put(struct mctx *m, const char *name, const char *suffix, const struct pane_labels *base,
+		const char *xl, const char *xv, int64_t ts, double v)
+{
+	if (m->n == 256)
+		mflush(m);
+	size_t nl = strlen(name), sl = strlen(suffix);
+	char *full = pane_xmalloc(nl + sl + 1);
+	memcpy(full, name, nl);
+	memcpy(full + nl, suffix, sl + 1);
+	m->names[m->n] = full;
+	pane_labels_copy(&m->lsets[m->n], base);
+	if (xl)
+		pane_labels_set(&m->lsets[m->n], xl, xv);
+	m->batch[m->n] = (struct pane_sample){.name = full, .labels = &m->lsets[m->n], .ts_ms = ts, .value = v};
+	m->n++;
+}
+
+static void fmt_bound(char *out, size_t n, double v)
+{
+	if (isinf(v))
+		snprintf(out, n, "%s", v > 0 ? "+Inf" : "-Inf");
+	else
+		snprintf(out, n, "%.17g", v);
+	char s[40];
+	snprintf(s, sizeof s, "%g", v);
+	if (!isinf(v) && strtod(s, NULL) == v)
+		snprintf(out, n, "%s", s);
+}
+
+static void points(struct mctx *m, const char *name, const char *kind, json_t *body, const struct pane_labels *res)
+{
+	json_t *dps = json_object_get(body, "dataPoints"), *dp;
+	size_t i;
+	bool ok = true;
+	int64_t temporality = jint(json_object_get(body, "aggregationTemporality"), &ok);
+	bool monotonic = json_is_true(json_object_get(body, "isMonotonic"));
+	bool is_sum = strcmp(kind, "sum") == 0;
+	json_array_foreach(dps, i, dp) {
+		struct pane_labels ls;
+		pane_labels_copy(&ls, res);
+		if (attrs_to_labels(json_object_get(dp, "attributes"), &ls, false) < 0) {
+			reject(m, "%s: data point attributes are invalid or too many", name);
+			pane_labels_release(&ls);
+			continue;
+		}
+		if (!pane_labels_get(&ls, PANE_LABEL_PROVIDER))
+			pane_labels_set(&ls, PANE_LABEL_PROVIDER, "app");
+		ok = true;
+		int64_t tns = jint(json_object_get(dp, "timeUnixNano"), &ok);
+		int64_t ts = ok && tns > 0 ? tns / 1000000 : m->now_ms;
+		bool novalue = (jint(json_object_get(dp, "flags"), NULL) & 1) != 0;
+		if ((is_sum || !strcmp(kind, "histogram")) && temporality == 1) {
+			reject(m, "%s: delta temporality is not supported (send cumulative)", name);
+			pane_labels_release(&ls);
+			continue;
+		}
+		if (!strcmp(kind, "gauge") || is_sum) {
+			json_t *v = json_object_get(dp, "asDouble");
+			double val;
+			ok = true;
+			if (v)
+				val = jnum(v, &ok);
+			else
+				val = (double)jint(json_object_get(dp, "asInt"), &ok);
+			if (!ok && !novalue) {
+				reject(m, "%s: data point without asDouble/asInt", name);
+				pane_labels_release(&ls);
+				continue;
+			}
+			if (novalue)
+				val = pane_stale_nan();
+			size_t nl = strlen(name);
+			bool total = is_sum && monotonic && !(nl >= 6 && strcmp(name + nl - 6, "_total") == 0);
+			put(m, name, total ? "_total" : "", &ls, NULL, NULL, ts, val);
+		} else if (!strcmp(kind, "histogram")) {
+			json_t *counts = json_object_get(dp, "bucketCounts"), *bounds = json_object_get(dp, "explicitBounds");
+			size_t nb = json_array_size(bounds);
+			if (json_array_size(counts) != nb + 1 && json_array_size(counts) != 0) {
+				reject(m, "%s: bucketCounts must have one more entry than explicitBounds", name);
+				pane_labels_release(&ls);
+				continue;
+			}
+			ok = true;
+			double count = (double)jint(json_object_get(dp, "count"), &ok);
+			double sum = jnum(json_object_get(dp, "sum"), &ok);
+			double cum = 0;
+			char le[48];
+			for (size_t b = 0; b < json_array_size(counts) && b < nb; b++) {
+				cum += (double)jint(json_array_get(counts, b), &ok);
+				fmt_bound(le, sizeof le, jnum(json_array_get(bounds, b), &ok));
+				put(m, name, "_bucket", &ls, "le", le, ts, novalue ? pane_stale_nan() : cum);
+			}
+			put(m, name, "_bucket", &ls, "le", "+Inf", ts, novalue ? pane_stale_nan() : count);
+			put(m, name, "_count", &ls, NULL, NULL, ts, novalue ? pane_stale_nan() : count);
+			if (json_object_get(dp, "sum"))
+				put(m, name, "_sum", &ls, NULL, NULL, ts, novalue ? pane_stale_nan() : sum);
+		} else if (!strcmp(kind, "summary")) {
+			json_t *qv = json_object_get(dp, "quantileValues"), *q;
+			size_t k;
+			char qs[48];
+			ok = true;
+			json_array_foreach(qv, k, q) {
+				fmt_bound(qs, sizeof qs, jnum(json_object_get(q, "quantile"), &ok));
+				put(m, name, "", &ls, "quantile", qs, ts, jnum(json_object_get(q, "value"), &ok));
+			}
+			put(m, name, "_count", &ls, NULL, NULL, ts, (double)jint(json_object_get(dp, "count"), &ok));
+			put(m, name, "_sum", &ls, NULL, NULL, ts, jnum(json_object_get(dp, "sum"), &ok));
+		}
+		pane_labels_release(&ls);
+	}
+}
+
+static json_t *load(const char *body, size_t len, const char *top, struct pane_err *err)
+{
+	json_error_t je;
+	json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+	if (!root) {
+		pane_err_set(err, PANE_EINVAL, "body is not valid JSON: %s (line %d)", je.text, je.line);
+		return NULL;
+	}
+	if (!json_is_object(root) || !json_is_array(json_object_get(root, top))) {
+		json_decref(root);
+		pane_err_set(err, PANE_EINVAL, "expected a JSON object with a \"%s\" array", top);
+		return NULL;
+	}
+	return root;
+}
+
+int pane_otlp_metrics_json(struct pane_pipeline *p, const char *body, size_t len, int64_t now_ms,
+			   struct pane_otlp_result *res, struct pane_err *err)
+{
+	memset(res, 0, sizeof *res);
+	json_t *root = load(body, len, "resourceMetrics", err);
+	if (!root)
+		return PANE_EINVAL;
+	struct mctx *m = pane_xcalloc(1, sizeof *m);
+	m->p = p;
+	m->res = res;
+	m->now_ms = now_ms;
+	m->err = err;
+	json_t *rm, *sm, *met;
+	size_t i, j, k;
+	json_array_foreach(json_object_get(root, "resourceMetrics"), i, rm) {
+		struct pane_labels rl;
+		pane_labels_init(&rl);
+		attrs_to_labels(json_object_get(json_object_get(rm, "resource"), "attributes"), &rl, true);
+		json_array_foreach(json_object_get(rm, "scopeMetrics"), j, sm) {
+			json_array_foreach(json_object_get(sm, "metrics"), k, met) {
+				json_t *jn = json_object_get(met, "name");
+				if (!json_is_string(jn) || json_string_length(jn) == 0) {
+					reject(m, "%s", "metric without a name");
+					continue;
+				}
+				char *name = pane_name_sanitize(json_string_value(jn), json_string_length(jn), true);
+				static const char *const kinds[] = {"gauge", "sum", "histogram", "summary"};
+				bool known = false;
+				for (size_t t = 0; t < 4; t++) {
+					json_t *b = json_object_get(met, kinds[t]);
+					if (b) {
+						points(m, name, kinds[t], b, &rl);
+						known = true;
+					}
+				}
+				if (!known)
+					reject(m, "%s: metric kind not supported (exponential histograms are not)", name);
+				free(name);
+			}
+		}
+		pane_labels_release(&rl);
+	}
+	mflush(m);
+	int rc = m->rc;
+	free(m);
+	json_decref(root);
+	return rc;
+}
+
+/* severityNumber ranges from the OTLP log data model */
+static enum pane_log_severity sev_from_number(int64_t n)
+{
+	if (n <= 0)
+		return PANE_SEV_UNKNOWN;
+	if (n <= 8)
+		return PANE_SEV_DEBUG;
+	if (n <= 12)
+		return PANE_SEV_INFO;
+	if (n <= 16)
+		return PANE_SEV_WARN;
+	if (n <= 20)
+		return PANE_SEV_ERROR;
+	return PANE_SEV_FATAL;
+}
+
+int pane_otlp_logs_json(struct pane_pipeline *p, const char *body, size_t len, int64_t now_ms,
+			struct pane_otlp_result *res, struct pane_err *err)
+{
+	memset(res, 0, sizeof *res);
+	json_t *root = load(body, len, "resourceLogs", err);
+	if (!root)
+		return PANE_EINVAL;
+	int rc = 0;
+	json_t *rl, *sl, *lr;
+	size_t i, j, k;
+	json_array_foreach(json_object_get(root, "resourceLogs"), i, rl) {
+		struct pane_labels labels;
+		pane_labels_init(&labels);
+		attrs_to_labels(json_object_get(json_object_get(rl, "resource"), "attributes"), &labels, true);
+		if (!pane_labels_get(&labels, PANE_LABEL_PROVIDER))
+			pane_labels_set(&labels, PANE_LABEL_PROVIDER, "app");
+		json_array_foreach(json_object_get(rl, "scopeLogs"), j, sl) {
+			json_array_foreach(json_object_get(sl, "logRecords"), k, lr) {
+				bool ok = true;
+				int64_t tns = jint(json_object_get(lr, "timeUnixNano"), &ok);
+				if (!ok || tns <= 0) {
+					ok = true;
+					tns = jint(json_object_get(lr, "observedTimeUnixNano"), &ok);
+				}
+				int64_t ts = ok && tns > 0 ? tns / 1000000 : now_ms;
+				enum pane_log_severity sev = sev_from_number(jint(json_object_get(lr, "severityNumber"), NULL));
+				json_t *st = json_object_get(lr, "severityText");
+				if (sev == PANE_SEV_UNKNOWN && json_is_string(st))
+					sev = pane_log_severity_parse(json_string_value(st), json_string_length(st));
+				json_t *b = json_object_get(lr, "body");
+				json_t *bs = json_object_get(b, "stringValue");
+				char *msg = NULL;
+				if (json_is_string(bs)) {
+					msg = pane_xstrndup(json_string_value(bs), json_string_length(bs));
+				} else if (b) {
+					json_t *bj = any_to_json(b);
+					msg = json_dumps(bj, JSON_COMPACT | JSON_ENCODE_ANY);
+					json_decref(bj);
+				}
+				json_t *fields = json_object(), *a;
+				size_t q;
+				json_array_foreach(json_object_get(lr, "attributes"), q, a) {
+					json_t *key = json_object_get(a, "key");
+					if (json_is_string(key))
+						json_object_set_new(fields, json_string_value(key),
+								    any_to_json(json_object_get(a, "value")));
+				}
+				static const char *const ids[] = {"traceId", "spanId"};
+				static const char *const fid[] = {"trace_id", "span_id"};
+				for (int t = 0; t < 2; t++) {
+					json_t *id = json_object_get(lr, ids[t]);
+					if (json_is_string(id) && json_string_length(id))
+						json_object_set(fields, fid[t], id);
+				}
+				char *fj = json_object_size(fields) ? json_dumps(fields, JSON_COMPACT) : NULL;
+				json_decref(fields);
+				struct pane_log_record rec = {.ts_ms = ts, .labels = &labels, .severity = sev,
+							      .message = msg ? msg : "", .message_len = msg ? strlen(msg) : 0,
+							      .fields_json = fj};
+				int r = pane_pipeline_write_logs(p, &rec, 1, err);
+				free(msg);
+				free(fj);
+				if (r < 0) {
+					rc = r;
+					break;
+				}
+				res->accepted++;
+			}
+			if (rc < 0)
+				break;
+		}
+		pane_labels_release(&labels);
+		if (rc < 0)
+			break;
+	}
+	json_decref(root);
+	return rc;
+}

@@ -1,0 +1,474 @@
+/*
+ * promtext.c - Prometheus text 0.0.4 / OpenMetrics parser (see promtext.h).
+ *
+ * Idea: one pass over the bytes, line by line, with no allocation per line.
+ * Names and unescaped label values are written into one batch arena (a
+ * fixed block allocated once per parse); label sets are slices of a fixed
+ * label pool, sorted in place (series have a handful of labels, insertion
+ * sort wins). When the arena, the pool or the sample array could not take
+ * the next line, the batch goes to the callback and everything is reused.
+ * This keeps memory at a constant ~2 MiB whatever the input size and lets
+ * the whole thing run at memory-scan speed.
+ *
+ * Invariants:
+ *   (1) A line is either delivered whole or counted as bad; a bad line
+ *       never stops the parse (only the callback or max_samples do).
+ *   (2) Delivered label sets are sorted, unique, values non-empty, names
+ *       valid per record.h, values valid UTF-8, sizes within record.h's
+ *       bounds.
+ *   (3) Reads never go past text + len (the input need not end in NUL or
+ *       a newline).
+ */
+#include "receivers/promtext.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/mem.h"
+#include "base/str.h"
+
+#define BATCH 512
+#define POOL (BATCH * 16)
+#define ARENA (2u << 20)
+#define LINE_MAX_BYTES (512u << 10)
+
+bool pane_utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *e = p + len;
+	while (p < e) {
+		unsigned char c = *p;
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		size_t n;
+		uint32_t cp;
+		if ((c & 0xE0) == 0xC0) {
+			n = 2;
+			cp = c & 0x1F;
+		} else if ((c & 0xF0) == 0xE0) {
+			n = 3;
+			cp = c & 0x0F;
+		} else if ((c & 0xF8) == 0xF0) {
+			n = 4;
+			cp = c & 0x07;
+		} else {
+			return false;
+		}
+		if ((size_t)(e - p) < n)
+			return false;
+		for (size_t i = 1; i < n; i++) {
+			if ((p[i] & 0xC0) != 0x80)
+				return false;
+			cp = (cp << 6) | (p[i] & 0x3F);
+		}
+		if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+		    (cp >= 0xD800 && cp <= 0xDFFF))
+			return false;
+		p += n;
+	}
+	return true;
+}
+
+bool pane_promtext_is_openmetrics(const char *ct)
+{
+	return ct && strncasecmp(ct, "application/openmetrics-text", 28) == 0;
+}
+
+/* character classes: 1 = name start, 2 = name continue, 4 = metric-only ':' */
+static unsigned char cls[256];
+static void init_cls(void)
+{
+	if (cls['a'])
+		return;
+	for (int c = 0; c < 256; c++) {
+		unsigned char v = 0;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_')
+			v = 3;
+		else if (c >= '0' && c <= '9')
+			v = 2;
+		else if (c == ':')
+			v = 4;
+		cls[c] = v;
+	}
+}
+
+struct parser {
+	const struct pane_promtext_opts *o;
+	pane_promtext_fn fn;
+	void *arg;
+	struct pane_promtext_result *res;
+	char *arena;
+	size_t used;
+	struct pane_label *pool;
+	size_t pool_used;
+	struct pane_labels *lsets;
+	struct pane_sample *samples;
+	size_t n;
+	size_t extra_bytes;
+};
+
+static int flush_batch(struct parser *ps, struct pane_err *err)
+{
+	int rc = 0;
+	if (ps->n)
+		rc = ps->fn(ps->arg, ps->samples, ps->n, err);
+	ps->res->samples += ps->n;
+	ps->n = 0;
+	ps->used = 0;
+	ps->pool_used = 0;
+	return rc;
+}
+
+static void bad(struct parser *ps, size_t lineno, const char *what, const char *line, size_t len)
+{
+	ps->res->bad_lines++;
+	if (ps->res->line)
+		return;
+	ps->res->line = lineno;
+	snprintf(ps->res->first_error, sizeof ps->res->first_error, "line %zu: %s: %.*s", lineno, what,
+		 (int)(len > 60 ? 60 : len), line);
+}
+
+static size_t skip_ws(const char *p, size_t i, size_t len)
+{
+	while (i < len && (p[i] == ' ' || p[i] == '\t'))
+		i++;
+	return i;
+}
+
+/* A float the way Go and Prometheus write them. */
+static int parse_float(const char *p, size_t len, double *out)
+{
+	if (len == 0 || len > 63)
+		return -1;
+	size_t i = 0;
+	bool neg = false;
+	if (p[0] == '-' || p[0] == '+') {
+		neg = p[0] == '-';
+		i = 1;
+	}
+	if (i < len && len - i <= 15) {
+		uint64_t n = 0;
+		size_t j = i;
+		for (; j < len && p[j] >= '0' && p[j] <= '9'; j++)
+			n = n * 10 + (uint64_t)(p[j] - '0');
+		if (j == len && j > i) {
+			*out = neg ? -(double)n : (double)n;
+			return 0;
+		}
+	}
+	return pane_str_to_double(pane_str_make(p, len), out) < 0 ? -1 : 0;
+}
+
+static int parse_comment(struct parser *ps, const char *line, size_t len, size_t lineno)
+{
+	size_t i = skip_ws(line, 1, len);
+	const char *kw = line + i;
+	size_t kl = 0;
+	while (i + kl < len && line[i + kl] != ' ' && line[i + kl] != '\t')
+		kl++;
+	if (kl == 3 && memcmp(kw, "EOF", 3) == 0 && skip_ws(line, i + 3, len) == len) {
+		ps->res->saw_eof = true;
+		return ps->o->openmetrics ? 1 : 0;
+	}
+	bool is_type = kl == 4 && memcmp(kw, "TYPE", 4) == 0;
+	bool is_help = kl == 4 && memcmp(kw, "HELP", 4) == 0;
+	bool is_unit = kl == 4 && memcmp(kw, "UNIT", 4) == 0;
+	if (!is_type && !is_help && !is_unit)
+		return 0; /* a plain comment */
+	i = skip_ws(line, i + kl, len);
+	size_t ns = i;
+	while (i < len && line[i] != ' ' && line[i] != '\t')
+		i++;
+	if (!pane_metric_name_valid(line + ns, i - ns)) {
+		bad(ps, lineno, "bad metric name in metadata line", line, len);
+		return 0;
+	}
+	if (is_type) {
+		static const char *const types[] = {"counter", "gauge", "histogram", "summary", "untyped", "unknown",
+						    "stateset", "info", "gaugehistogram", NULL};
+		i = skip_ws(line, i, len);
+		size_t ts = i;
+		while (i < len && line[i] != ' ' && line[i] != '\t')
+			i++;
+		bool ok = false;
+		for (const char *const *t = types; *t; t++)
+			if (strlen(*t) == i - ts && memcmp(*t, line + ts, i - ts) == 0)
+				ok = true;
+		if (!ok || skip_ws(line, i, len) != len)
+			bad(ps, lineno, "unknown metric type", line, len);
+	}
+	return 0;
+}
+
+static void sort_labels(struct pane_label *v, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		struct pane_label x = v[i];
+		size_t j = i;
+		while (j > 0 && strcmp(v[j - 1].name, x.name) > 0) {
+			v[j] = v[j - 1];
+			j--;
+		}
+		v[j] = x;
+	}
+}
+
+/* Parses one sample line into the batch. Returns 0 (delivered or counted as
+ * bad) or a negative code from the callback. */
+static int parse_sample(struct parser *ps, const char *line, size_t len, size_t lineno, struct pane_err *err)
+{
+	const struct pane_promtext_opts *o = ps->o;
+	size_t extra_n = o->extra ? o->extra->n : 0;
+	if (len > LINE_MAX_BYTES) {
+		bad(ps, lineno, "line too long", line, len);
+		return 0;
+	}
+	size_t need = 2 * len + ps->extra_bytes + 16;
+	if (ps->n == BATCH || ps->used + need > ARENA || ps->pool_used + PANE_LABELS_MAX + extra_n + 1 > POOL) {
+		int rc = flush_batch(ps, err);
+		if (rc < 0)
+			return rc;
+	}
+	char *a = ps->arena + ps->used;
+	size_t au = 0;
+	struct pane_label *lv = ps->pool + ps->pool_used;
+	size_t nl = 0;
+
+	size_t i = 0;
+	size_t ns = 0;
+	if (!(cls[(unsigned char)line[0]] & 1) && line[0] != ':') {
+		bad(ps, lineno, "bad metric name", line, len);
+		return 0;
+	}
+	while (i < len && cls[(unsigned char)line[i]])
+		i++;
+	if (i - ns > PANE_METRIC_NAME_MAX) {
+		bad(ps, lineno, "metric name too long", line, len);
+		return 0;
+	}
+	const char *name = a;
+	memcpy(a, line, i);
+	a[i] = '\0';
+	au = i + 1;
+	size_t after = i;
+	i = skip_ws(line, i, len);
+	if (i < len && line[i] == '{') {
+		i++;
+		for (;;) {
+			i = skip_ws(line, i, len);
+			if (i < len && line[i] == '}') {
+				i++;
+				break;
+			}
+			size_t ls = i;
+			while (i < len && (cls[(unsigned char)line[i]] & 3) && (i > ls || (cls[(unsigned char)line[i]] & 1)))
+				i++;
+			size_t lnlen = i - ls;
+			if (lnlen == 0 || !pane_label_name_valid(line + ls, lnlen)) {
+				bad(ps, lineno, "bad label name", line, len);
+				return 0;
+			}
+			i = skip_ws(line, i, len);
+			if (i + 1 >= len || line[i] != '=') {
+				bad(ps, lineno, "expected '=' after label name", line, len);
+				return 0;
+			}
+			i = skip_ws(line, i + 1, len);
+			if (i >= len || line[i] != '"') {
+				bad(ps, lineno, "expected '\"' to open a label value", line, len);
+				return 0;
+			}
+			i++;
+			char *ln = a + au;
+			memcpy(ln, line + ls, lnlen);
+			ln[lnlen] = '\0';
+			au += lnlen + 1;
+			char *val = a + au;
+			size_t vl = 0;
+			bool closed = false;
+			while (i < len) {
+				char c = line[i++];
+				if (c == '"') {
+					closed = true;
+					break;
+				}
+				if (c == '\0') {
+					bad(ps, lineno, "NUL byte in label value", line, len);
+					return 0;
+				}
+				if (c == '\\') {
+					if (i >= len)
+						break;
+					char e = line[i++];
+					c = e == 'n' ? '\n' : e == '\\' ? '\\' : e == '"' ? '"' : 0;
+					if (!c) {
+						bad(ps, lineno, "bad escape in label value", line, len);
+						return 0;
+					}
+				}
+				val[vl++] = c;
+			}
+			if (!closed) {
+				bad(ps, lineno, "unterminated label value", line, len);
+				return 0;
+			}
+			val[vl] = '\0';
+			au += vl + 1;
+			if (vl > PANE_LABEL_VALUE_MAX || !pane_utf8_valid(val, vl)) {
+				bad(ps, lineno, vl > PANE_LABEL_VALUE_MAX ? "label value too long" : "label value is not UTF-8",
+				    line, len);
+				return 0;
+			}
+			if (vl > 0) {
+				if (nl == PANE_LABELS_MAX) {
+					bad(ps, lineno, "too many labels", line, len);
+					return 0;
+				}
+				lv[nl].name = ln;
+				lv[nl].value = val;
+				nl++;
+			}
+			i = skip_ws(line, i, len);
+			if (i < len && line[i] == ',') {
+				i++;
+				continue;
+			}
+			if (i < len && line[i] == '}') {
+				i++;
+				break;
+			}
+			bad(ps, lineno, "expected ',' or '}' in label set", line, len);
+			return 0;
+		}
+		after = i;
+	}
+	/* value */
+	size_t vs = skip_ws(line, i, len);
+	if (vs == after || vs >= len) {
+		bad(ps, lineno, "expected a space before the value", line, len);
+		return 0;
+	}
+	i = vs;
+	while (i < len && line[i] != ' ' && line[i] != '\t')
+		i++;
+	double value;
+	if (parse_float(line + vs, i - vs, &value) < 0) {
+		bad(ps, lineno, "bad sample value", line, len);
+		return 0;
+	}
+	int64_t ts = o->default_ts_ms;
+	i = skip_ws(line, i, len);
+	if (i < len && line[i] != '#') {
+		size_t ts0 = i;
+		while (i < len && line[i] != ' ' && line[i] != '\t')
+			i++;
+		double t;
+		if (o->openmetrics) {
+			if (parse_float(line + ts0, i - ts0, &t) < 0 || !isfinite(t) || fabs(t) > 9.2e15) {
+				bad(ps, lineno, "bad timestamp", line, len);
+				return 0;
+			}
+			ts = (int64_t)llround(t * 1000.0);
+		} else {
+			int64_t ms;
+			if (pane_str_to_i64(pane_str_make(line + ts0, i - ts0), &ms) < 0) {
+				bad(ps, lineno, "bad timestamp (want integer milliseconds)", line, len);
+				return 0;
+			}
+			ts = ms;
+		}
+		i = skip_ws(line, i, len);
+	}
+	if (i < len && line[i] != '#') {
+		bad(ps, lineno, "unexpected text after the sample", line, len);
+		return 0;
+	}
+	/* ' # {...} v [ts]' is an exemplar: deliberately ignored */
+	sort_labels(lv, nl);
+	for (size_t k = 1; k < nl; k++)
+		if (strcmp(lv[k - 1].name, lv[k].name) == 0) {
+			bad(ps, lineno, "duplicate label name", line, len);
+			return 0;
+		}
+	if (extra_n) {
+		/* merge: extra labels win unless honor_labels */
+		for (size_t e = 0; e < extra_n; e++) {
+			const struct pane_label *x = &o->extra->v[e];
+			size_t k = 0;
+			while (k < nl && strcmp(lv[k].name, x->name) != 0)
+				k++;
+			if (k < nl) {
+				if (!o->honor_labels)
+					lv[k].value = x->value;
+			} else if (nl < PANE_LABELS_MAX) {
+				lv[nl++] = *x;
+			}
+		}
+		sort_labels(lv, nl);
+	}
+	ps->used += au;
+	ps->pool_used += nl;
+	struct pane_labels *ls = &ps->lsets[ps->n];
+	ls->v = lv;
+	ls->n = nl;
+	ls->cap = nl;
+	ls->owned = false;
+	ps->samples[ps->n] = (struct pane_sample){.name = name, .labels = ls, .ts_ms = ts, .value = value};
+	ps->n++;
+	if (o->max_samples && ps->res->samples + ps->n > o->max_samples)
+		return pane_err_set(err, PANE_ETOOBIG, "more than %zu samples", o->max_samples);
+	return 0;
+}
+
+int pane_promtext_parse(const char *text, size_t len, const struct pane_promtext_opts *opts,
+			pane_promtext_fn fn, void *arg, struct pane_promtext_result *res, struct pane_err *err)
+{
+	init_cls();
+	memset(res, 0, sizeof *res);
+	struct parser ps = {.o = opts, .fn = fn, .arg = arg, .res = res};
+	if (opts->extra)
+		for (size_t i = 0; i < opts->extra->n; i++)
+			ps.extra_bytes += strlen(opts->extra->v[i].name) + strlen(opts->extra->v[i].value) + 2;
+	ps.arena = pane_xmalloc(ARENA);
+	ps.pool = pane_xmalloc(POOL * sizeof *ps.pool);
+	ps.lsets = pane_xmalloc(BATCH * sizeof *ps.lsets);
+	ps.samples = pane_xmalloc(BATCH * sizeof *ps.samples);
+	int rc = 0;
+	size_t lineno = 0;
+	const char *p = text, *end = text + len;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+		const char *line = p;
+		size_t ll = (size_t)(le - p);
+		p = nl ? nl + 1 : end;
+		lineno++;
+		if (ll && line[ll - 1] == '\r')
+			ll--;
+		size_t s = skip_ws(line, 0, ll);
+		line += s;
+		ll -= s;
+		if (ll == 0)
+			continue;
+		if (line[0] == '#') {
+			if (parse_comment(&ps, line, ll, lineno) > 0)
+				break;
+			continue;
+		}
+		rc = parse_sample(&ps, line, ll, lineno, err);
+		if (rc < 0)
+			break;
+	}
+	if (rc == 0)
+		rc = flush_batch(&ps, err);
+	free(ps.arena);
+	free(ps.pool);
+	free(ps.lsets);
+	free(ps.samples);
+	return rc;
+}

@@ -1,0 +1,59 @@
+/*
+ * promtext.h - Prometheus text exposition (0.0.4) and OpenMetrics 1.0 parser.
+ *
+ * Streams samples out in batches through a callback; nothing is kept after
+ * a batch is delivered, so memory is bounded by the batch, not the input.
+ * A bad line is counted and skipped (the first error is reported with its
+ * line number); the good lines around it are still delivered.
+ *
+ * Accepted: HELP/TYPE/UNIT and comments (checked loosely, not required),
+ * label value escapes \\ \" \n, trailing comma in label sets, values as Go
+ * floats (NaN, +Inf, -Inf), 0.0.4 timestamps in integer milliseconds,
+ * OpenMetrics timestamps in float seconds, OpenMetrics exemplars (` # {..}
+ * v [ts]`, ignored), `# EOF` (OpenMetrics: end of input).
+ * Refused per line: invalid metric or label names, duplicate label names,
+ * invalid UTF-8 in label values, NaN/Inf timestamps, junk after the value.
+ */
+#ifndef PANE_RECEIVERS_PROMTEXT_H
+#define PANE_RECEIVERS_PROMTEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "pipeline/record.h"
+
+/* Receives a batch of samples, valid only during the call. A negative
+ * return stops the parse and is returned by pane_promtext_parse. */
+typedef int (*pane_promtext_fn)(void *arg, const struct pane_sample *s, size_t n, struct pane_err *err);
+
+struct pane_promtext_opts {
+	bool openmetrics;              /* timestamps in seconds, # EOF */
+	int64_t default_ts_ms;         /* for samples without a timestamp */
+	const struct pane_labels *extra; /* added to every sample (override the target's unless honor_labels) */
+	bool honor_labels;             /* keep the exposed value when a label clashes with extra */
+	size_t max_samples;            /* stop with PANE_ETOOBIG past this many; 0 = no limit */
+};
+
+struct pane_promtext_result {
+	size_t samples;       /* delivered */
+	size_t bad_lines;     /* skipped as malformed */
+	size_t line;          /* line number of the first bad line (0 = none) */
+	char first_error[200];
+	bool saw_eof;
+};
+
+/* Parses text (not necessarily NUL-terminated). Returns 0 when the input was
+ * read to the end (bad lines may have been skipped: see res), or a negative
+ * code from the callback or PANE_ETOOBIG for max_samples. */
+int pane_promtext_parse(const char *text, size_t len, const struct pane_promtext_opts *opts,
+			pane_promtext_fn fn, void *arg, struct pane_promtext_result *res, struct pane_err *err);
+
+/* Content-Type says OpenMetrics? (application/openmetrics-text) */
+bool pane_promtext_is_openmetrics(const char *content_type);
+
+/* True when s[0..len) is valid UTF-8 (shared with the other receivers). */
+bool pane_utf8_valid(const char *s, size_t len);
+
+#endif

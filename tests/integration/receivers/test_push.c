@@ -1,0 +1,293 @@
+/* test_push.c - push receivers over real HTTP into a recorder sink:
+ * remote_write (good, truncated, snappy bomb, bad labels, invalid UTF-8),
+ * Prometheus text import, OTLP JSON metrics and logs, Loki push, JSON lines,
+ * and a primary sink that refuses (503). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <curl/curl.h>
+#include <math.h>
+#include <snappy-c.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/mem.h"
+#include "base/stats.h"
+#include "http/server.h"
+#include "receivers/receivers.h"
+#include "receivers/remote_write.h"
+#include "recorder.h"
+#include "support.h"
+
+static struct pane_http_server *srv;
+static struct pane_stats *stats;
+static struct pane_pipeline *pipe_;
+static struct pt_recorder *rec;
+static struct pane_receivers_http *routes;
+static char base[64];
+
+static int setup(void **state)
+{
+	(void)state;
+	struct pane_err err = {0};
+	stats = pane_stats_new();
+	rec = pt_recorder_new();
+	pipe_ = pane_pipeline_new();
+	pane_pipeline_add_sink(pipe_, pt_recorder_sink(rec), PANE_SINK_PRIMARY);
+	struct pane_http_server_opts o = {.listen = "127.0.0.1:0", .threads = 2, .stats = stats};
+	srv = pane_http_server_new(&o, &err);
+	assert_non_null(srv);
+	routes = pane_receivers_routes(srv, pipe_, &(struct pane_receivers_http_opts){.stats = stats,
+										     .max_body = 4u << 20,
+										     .max_decoded = 1u << 20});
+	assert_int_equal(pane_http_server_start(srv, &err), 0);
+	snprintf(base, sizeof base, "http://127.0.0.1:%d", pane_http_server_port(srv));
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	pane_http_server_free(srv);
+	pane_receivers_http_free(routes);
+	pane_pipeline_free(pipe_);
+	pt_recorder_free(rec);
+	pane_stats_free(stats);
+	return 0;
+}
+
+static long post(const char *path, const char *const *headers, const char *body, size_t len, char **out)
+{
+	char url[256];
+	snprintf(url, sizeof url, "%s%s", base, path);
+	struct pt_http_result r = {0};
+	assert_int_equal(pt_http("POST", url, headers, body, len, &r), 0);
+	long st = r.status;
+	if (out)
+		*out = pane_xstrdup(r.body);
+	pt_http_result_free(&r);
+	return st;
+}
+
+static const char *const rw_headers[] = {"Content-Type: application/x-protobuf", "Content-Encoding: snappy",
+					 "X-Prometheus-Remote-Write-Version: 0.1.0", NULL};
+
+static long send_rw(const char *pb, size_t len, char **out)
+{
+	size_t cap = snappy_max_compressed_length(len);
+	char *z = pane_xmalloc(cap);
+	assert_int_equal(snappy_compress(pb, len, z, &cap), SNAPPY_OK);
+	long st = post("/api/v1/write", rw_headers, z, cap, out);
+	free(z);
+	return st;
+}
+
+static void remote_write_good_and_bad(void **state)
+{
+	(void)state;
+	struct pane_labels a, b;
+	pane_labels_init(&a);
+	pane_labels_init(&b);
+	pane_labels_set(&a, "job", "rw");
+	pane_labels_set(&a, "instance", "x:1");
+	pane_labels_setn(&b, "job", 3, "bad\xff", 4); /* invalid UTF-8 value, set raw */
+	struct pane_sample s[3] = {
+		{.name = "rw_metric", .labels = &a, .ts_ms = 1700000000000, .value = 42.5},
+		{.name = "rw_stale", .labels = &a, .ts_ms = 1700000000001, .value = pane_stale_nan()},
+		{.name = "rw_badutf8", .labels = &b, .ts_ms = 1700000000000, .value = 1},
+	};
+	struct pane_buf pb;
+	pane_buf_init(&pb, PANE_BUF_NOLIMIT);
+	pane_remote_write_encode(s, 2, &pb);
+	assert_int_equal(send_rw(pb.data, pb.len, NULL), 204);
+	const struct pt_rec_sample *got = pt_recorder_find(rec, "rw_metric", "job", "rw", "instance", "x:1", NULL);
+	assert_non_null(got);
+	assert_true(got->value == 42.5);
+	assert_int_equal(got->ts_ms, 1700000000000);
+	assert_true(pane_is_stale_nan(pt_recorder_find(rec, "rw_stale", NULL)->value));
+
+	/* one invalid series among good ones: 400, good ones kept */
+	pane_buf_reset(&pb);
+	pane_remote_write_encode(s, 3, &pb);
+	size_t before = pt_recorder_count(rec, "rw_metric");
+	char *body = NULL;
+	assert_int_equal(send_rw(pb.data, pb.len, &body), 400);
+	assert_non_null(strstr(body, "UTF-8"));
+	free(body);
+	assert_int_equal(pt_recorder_count(rec, "rw_metric"), before + 1);
+	assert_null(pt_recorder_find(rec, "rw_badutf8", NULL));
+
+	/* truncated protobuf: 400 */
+	pane_buf_reset(&pb);
+	pane_remote_write_encode(s, 1, &pb);
+	assert_int_equal(send_rw(pb.data, pb.len - 3, &body), 400);
+	assert_non_null(strstr(body, "truncated"));
+	free(body);
+
+	/* not snappy at all: 400; a declared 1 TiB uncompressed size: 413 before any allocation */
+	assert_int_equal(post("/api/v1/write", rw_headers, "\xff\xff\xff\xff\xff\xff\xff", 7, NULL), 400);
+	const char bomb[] = "\x80\x80\x80\x80\x04\x00"; /* declares 1 GiB */
+	assert_int_equal(post("/api/v1/write", rw_headers, bomb, 6, &body), 413);
+	assert_non_null(strstr(body, "exceeds the limit"));
+	free(body);
+	const char *gz[] = {"Content-Encoding: gzip", NULL};
+	assert_int_equal(post("/api/v1/write", gz, "x", 1, NULL), 415);
+
+	pane_labels_release(&a);
+	pane_labels_release(&b);
+	pane_buf_release(&pb);
+}
+
+static void import_text(void **state)
+{
+	(void)state;
+	const char *t = "# TYPE imp counter\nimp_total{a=\"1\"} 5 1700000000000\nimp_total{a=\"2\"} 6\n"
+			"bad-name 1\nimp_nan_ts 1 NaN\n";
+	char *body = NULL;
+	assert_int_equal(post("/api/v1/import/prometheus?extra_label=env%3Dtest", NULL, t, strlen(t), &body), 400);
+	assert_non_null(strstr(body, "2 lines refused"));
+	free(body);
+	const struct pt_rec_sample *s = pt_recorder_find(rec, "imp_total", "a", "1", "env", "test", NULL);
+	assert_non_null(s);
+	assert_int_equal(s->ts_ms, 1700000000000);
+	assert_non_null(pt_recorder_find(rec, "imp_total", "a", "2", NULL));
+	assert_null(pt_recorder_find(rec, "imp_nan_ts", NULL));
+	const char *ok = "imp_ok 1\n";
+	assert_int_equal(post("/api/v1/import/prometheus", NULL, ok, strlen(ok), NULL), 204);
+}
+
+/* shaped like opentelemetry-proto/examples/metrics.json */
+static const char otlp_metrics[] =
+	"{\"resourceMetrics\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":{\"stringValue\":\"my.service\"}},"
+	"{\"key\":\"deployment.environment\",\"value\":{\"stringValue\":\"prod\"}}]},"
+	"\"scopeMetrics\":[{\"scope\":{\"name\":\"my.library\",\"version\":\"1.0.0\",\"attributes\":[{\"key\":\"my.scope.attribute\",\"value\":{\"stringValue\":\"some scope attribute\"}}]},"
+	"\"metrics\":["
+	"{\"name\":\"my.counter\",\"unit\":\"1\",\"description\":\"I am a Counter\",\"sum\":{\"aggregationTemporality\":2,\"isMonotonic\":true,"
+	"\"dataPoints\":[{\"asDouble\":5,\"startTimeUnixNano\":\"1544712660300000000\",\"timeUnixNano\":\"1544712660300000000\","
+	"\"attributes\":[{\"key\":\"my.counter.attr\",\"value\":{\"stringValue\":\"some value\"}}]}]}},"
+	"{\"name\":\"my.gauge\",\"unit\":\"1\",\"description\":\"I am a Gauge\",\"gauge\":{\"dataPoints\":[{\"asInt\":\"10\",\"timeUnixNano\":\"1544712660300000000\"}]}},"
+	"{\"name\":\"my.histogram\",\"unit\":\"1\",\"description\":\"I am a Histogram\",\"histogram\":{\"aggregationTemporality\":2,"
+	"\"dataPoints\":[{\"startTimeUnixNano\":\"1544712660300000000\",\"timeUnixNano\":\"1544712660300000000\",\"count\":\"2\",\"sum\":2,"
+	"\"bucketCounts\":[\"1\",\"1\"],\"explicitBounds\":[1],\"min\":0,\"max\":2}]}},"
+	"{\"name\":\"my.delta\",\"sum\":{\"aggregationTemporality\":1,\"isMonotonic\":true,\"dataPoints\":[{\"asInt\":\"3\"}]}}"
+	"]}]}]}";
+
+static const char otlp_logs[] =
+	"{\"resourceLogs\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":{\"stringValue\":\"my.service\"}}]},"
+	"\"scopeLogs\":[{\"scope\":{\"name\":\"my.library\",\"version\":\"1.0.0\"},\"logRecords\":[{\"timeUnixNano\":\"1544712660300000000\","
+	"\"observedTimeUnixNano\":\"1544712660300000000\",\"severityNumber\":10,\"severityText\":\"Information\","
+	"\"traceId\":\"5B8EFFF798038103D269B633813FC60C\",\"spanId\":\"EEE19B7EC3C1B174\",\"body\":{\"stringValue\":\"Example log record\"},"
+	"\"attributes\":[{\"key\":\"string.attribute\",\"value\":{\"stringValue\":\"some string\"}},"
+	"{\"key\":\"int.attribute\",\"value\":{\"intValue\":10}},{\"key\":\"array.attribute\",\"value\":{\"arrayValue\":{\"values\":[{\"stringValue\":\"many\"},{\"stringValue\":\"values\"}]}}}]}]}]}]}";
+
+static void otlp_json(void **state)
+{
+	(void)state;
+	const char *json[] = {"Content-Type: application/json", NULL};
+	char *body = NULL;
+	assert_int_equal(post("/v1/metrics", json, otlp_metrics, sizeof otlp_metrics - 1, &body), 200);
+	assert_non_null(strstr(body, "\"rejectedDataPoints\":\"1\"")); /* the delta sum */
+	free(body);
+	const struct pt_rec_sample *s =
+		pt_recorder_find(rec, "my_counter_total", "service", "my.service", "environment", "prod",
+				 "my_counter_attr", "some value", "provider", "app", NULL);
+	assert_non_null(s);
+	assert_true(s->value == 5);
+	assert_int_equal(s->ts_ms, 1544712660300);
+	assert_true(pt_recorder_find(rec, "my_gauge", NULL)->value == 10);
+	assert_true(pt_recorder_find(rec, "my_histogram_bucket", "le", "1", NULL)->value == 1);
+	assert_true(pt_recorder_find(rec, "my_histogram_bucket", "le", "+Inf", NULL)->value == 2);
+	assert_true(pt_recorder_find(rec, "my_histogram_sum", NULL)->value == 2);
+	assert_null(pt_recorder_find(rec, "my_delta_total", NULL));
+
+	size_t logs0 = rec->n_logs;
+	assert_int_equal(post("/v1/logs", json, otlp_logs, sizeof otlp_logs - 1, &body), 200);
+	assert_string_equal(body, "{}\n");
+	free(body);
+	assert_int_equal(rec->n_logs, logs0 + 1);
+	struct pt_rec_log *l = &rec->logs[logs0];
+	assert_string_equal(l->message, "Example log record");
+	assert_int_equal(l->severity, PANE_SEV_INFO);
+	assert_string_equal(pane_labels_get(&l->labels, "service"), "my.service");
+	assert_non_null(strstr(l->fields_json, "\"int.attribute\":10"));
+	assert_non_null(strstr(l->fields_json, "\"trace_id\":\"5B8EFFF798038103D269B633813FC60C\""));
+
+	assert_int_equal(post("/v1/metrics", json, "{not json", 9, &body), 400);
+	assert_non_null(strstr(body, "not valid JSON"));
+	free(body);
+	assert_int_equal(post("/v1/metrics", json, "{\"resourceMetrics\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":{\"stringValue\":\"\xff\"}}]}}]}", 87, NULL), 400);
+	const char *pbh[] = {"Content-Type: application/x-protobuf", NULL};
+	assert_int_equal(post("/v1/metrics", pbh, "x", 1, NULL), 415);
+}
+
+static void loki_and_jsonlines(void **state)
+{
+	(void)state;
+	const char *json[] = {"Content-Type: application/json", NULL};
+	const char loki[] = "{\"streams\":[{\"stream\":{\"source\":\"edge_logs\",\"project\":\"abc\",\"level\":\"error\"},"
+			    "\"values\":[[\"1570818238000000000\",\"{\\\"msg\\\":\\\"GET /rest/v1/orders 200\\\"}\",{\"trace_id\":\"0242ac120002\"}],"
+			    "[\"notanumber\",\"x\"]]}]}";
+	size_t logs0 = rec->n_logs;
+	char *body = NULL;
+	assert_int_equal(post("/loki/api/v1/push", json, loki, sizeof loki - 1, &body), 400);
+	assert_non_null(strstr(body, "1 entries refused, 1 written"));
+	free(body);
+	assert_int_equal(rec->n_logs, logs0 + 1);
+	struct pt_rec_log *l = &rec->logs[logs0];
+	assert_int_equal(l->ts_ms, 1570818238000);
+	assert_int_equal(l->severity, PANE_SEV_ERROR);
+	assert_string_equal(pane_labels_get(&l->labels, "source"), "edge_logs");
+	assert_string_equal(l->fields_json, "{\"trace_id\":\"0242ac120002\"}");
+	assert_int_equal(post("/loki/api/v1/push", NULL, loki, sizeof loki - 1, NULL), 415);
+
+	const char jl[] = "{\"ts\":\"2026-11-28T12:00:00Z\",\"level\":\"warn\",\"msg\":\"disk low\",\"free_mb\":12}\n"
+			  "not json\n"
+			  "{\"time\":1764331200,\"message\":\"second\"}\n";
+	logs0 = rec->n_logs;
+	assert_int_equal(post("/api/v1/push/jsonlines?service=api&environment=prod", NULL, jl, sizeof jl - 1, &body), 200);
+	assert_non_null(strstr(body, "\"accepted\":2,\"rejected\":1"));
+	free(body);
+	l = &rec->logs[logs0];
+	assert_string_equal(l->message, "disk low");
+	assert_int_equal(l->severity, PANE_SEV_WARN);
+	assert_string_equal(l->fields_json, "{\"free_mb\":12}");
+	assert_string_equal(pane_labels_get(&l->labels, "service"), "api");
+	assert_int_equal(rec->logs[logs0 + 1].ts_ms, 1764331200000);
+}
+
+static void store_refuses_503(void **state)
+{
+	(void)state;
+	pthread_mutex_lock(&rec->mu);
+	rec->fail_next = 1;
+	pthread_mutex_unlock(&rec->mu);
+	const char *t = "refused_metric 1\n";
+	char *body = NULL;
+	assert_int_equal(post("/api/v1/import/prometheus", NULL, t, strlen(t), &body), 503);
+	assert_non_null(strstr(body, "store_unavailable"));
+	free(body);
+	struct pane_buf m;
+	pane_buf_init(&m, PANE_BUF_NOLIMIT);
+	pane_stats_render(stats, &m);
+	assert_non_null(strstr(m.data, "pane_receiver_rejected_total{receiver=\"remote_write\"} 1"));
+	pane_buf_release(&m);
+}
+
+int main(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(remote_write_good_and_bad),
+		cmocka_unit_test(import_text),
+		cmocka_unit_test(otlp_json),
+		cmocka_unit_test(loki_and_jsonlines),
+		cmocka_unit_test(store_refuses_503),
+	};
+	int rc = cmocka_run_group_tests(tests, setup, teardown);
+	curl_global_cleanup();
+	return rc;
+}
