@@ -717,7 +717,7 @@ static bool binop_val(enum pq_op op, double l, double r, double *out)
 }
 
 static bool is_cmp(enum pq_op op) { return op >= PQ_EQL && op <= PQ_LTE; }
-static bool drops_name(enum pq_op op) { return op >= PQ_ADD && op <= PQ_ATAN2; }
+static bool drops_name(enum pq_op op) { return op >= PQ_ADD && op <= PQ_POW; }
 
 /* Go strconv.FormatFloat(v, 'f', -1, 64) */
 void pane_query_fmt_float(double v, char *out, size_t outlen)
@@ -1594,14 +1594,9 @@ struct group {
 /* Go container/heap with Less(i, j) = a < b (NaN smallest) for topk, reversed for bottomk */
 static bool heap_less(bool top, double a, double b)
 {
-	if (top) {
-		if (isnan(a) && !isnan(b))
-			return true;
-		return a < b;
-	}
-	if (isnan(a) && !isnan(b))
+	if (isnan(a))
 		return true;
-	return a > b;
+	return top ? a < b : a > b;
 }
 
 static void heap_up(struct sample *h, size_t j, bool top)

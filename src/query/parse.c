@@ -335,6 +335,7 @@ struct parser {
 	struct pq_arena *a;
 	struct pane_err *err;
 	bool failed;
+	int in_bracket;
 	int depth;
 	int n_sel;
 };
@@ -585,6 +586,12 @@ static void lex(struct parser *p, struct tokv *t)
 		}
 		perr(p, t->pos, "bad number or duration syntax: \"%.*s\"", (int)t->len, t->s);
 		t->t = T_ERR;
+		return;
+	}
+	if (c == ':' && p->in_bracket) {
+		t->t = T_COLON;
+		t->len = 1;
+		p->off++;
 		return;
 	}
 	if (is_ident_start(c)) {
@@ -1104,8 +1111,11 @@ static struct pq_node *parse_postfix(struct parser *p, struct pq_node *n)
 	for (;;) {
 		struct tokv *t = peek(p);
 		if (t->t == T_LBRACK) {
+			p->in_bracket++;
 			int pos = next(p).pos;
 			struct tokv d = next(p);
+			struct tokv *c = peek(p);
+			p->in_bracket--;
 			if (d.t != T_DURATION) {
 				unexpected(p, &d, "range or subquery", "duration");
 				return NULL;
@@ -1114,7 +1124,6 @@ static struct pq_node *parse_postfix(struct parser *p, struct pq_node *n)
 				perr(p, d.pos, "duration must be greater than 0");
 				return NULL;
 			}
-			struct tokv *c = peek(p);
 			if (c->t == T_RBRACK) {
 				next(p);
 				if (n->kind != PQ_VSEL || n->offset || n->at_kind != PQ_AT_NONE) {
