@@ -2220,7 +2220,7 @@ int pane_query_exec(struct pane_reader reader, const struct pane_query_opts *opt
 			return pane_err_set(err, PANE_EINVAL, "zero or negative query resolution step widths are not accepted. Try a positive integer");
 		}
 		size_t maxp = opts && opts->max_points ? opts->max_points : 11000;
-		if ((uint64_t)(end - start) / (uint64_t)step >= maxp) {
+		if ((uint64_t)(end - start) / (uint64_t)step > maxp) {
 			pq_expr_free(e);
 			*cls = PANE_QERR_BAD_DATA;
 			return pane_err_set(err, PANE_ETOOBIG,
