@@ -10,6 +10,7 @@
  *
  * Attach order (each line one call; a part is added by adding its line):
  *   1. built-in routes: /healthz, /readyz, /metrics
+ *   2. query: the Prometheus API (/api/v1/query...) over the store's reader
  *
  * Runs on the main thread; parts start their own threads.
  */
@@ -35,6 +36,7 @@
 #include "config/config.h"
 #include "config/sections.h"
 #include "http/server.h"
+#include "api/prom_api.h"
 
 struct server_cfg {
 	char *listen;
@@ -267,6 +269,14 @@ int pane_serve_run(const struct pane_serve_opts *opts)
 	pane_serve_add_readiness(&s, "data_dir", check_data_dir, (void *)data_dir);
 	if (s.database_url)
 		pane_serve_add_readiness(&s, "postgres", check_postgres, (void *)s.database_url);
+
+	/* 2. query API: PromQL over the store's reader, once the store has attached */
+	if (s.store) {
+		struct pane_reader rd = {0};
+		/* INTEGRATOR: rd = pane_store_reader(s.store); (the store's reader.h implementation) */
+		if (rd.ops && pane_query_attach(&s, rd, &err) < 0)
+			goto fail;
+	}
 
 	if (pane_http_server_start(s.http, &err) < 0)
 		goto fail;

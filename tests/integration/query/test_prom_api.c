@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "api/prom_api.h"
 #include "http/server.h"
@@ -277,6 +279,60 @@ static void test_errors(void **state)
 	json_decref(j);
 }
 
+/* runs `pane query ARGS... --url base`; returns the exit status, output in *out */
+static int run_cli(char **out, const char *a1, const char *a2, const char *a3, const char *a4, const char *a5)
+{
+	char logp[] = "/tmp/pane-query-cli-XXXXXX";
+	int fd = mkstemp(logp);
+	assert_true(fd >= 0);
+	close(fd);
+	char *argv[16];
+	int n = 0;
+	argv[n++] = (char *)pt_pane_bin();
+	argv[n++] = "query";
+	const char *as[] = {a1, a2, a3, a4, a5};
+	for (int i = 0; i < 5; i++)
+		if (as[i])
+			argv[n++] = (char *)as[i];
+	argv[n++] = "--url";
+	argv[n++] = base;
+	argv[n] = NULL;
+	pid_t pid = pt_spawn(argv, logp);
+	int st = 0;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	FILE *f = fopen(logp, "r");
+	assert_non_null(f);
+	static char buf[1 << 16];
+	size_t len = fread(buf, 1, sizeof buf - 1, f);
+	buf[len] = 0;
+	fclose(f);
+	unlink(logp);
+	*out = buf;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static void test_cli(void **state)
+{
+	(void)state;
+	char *out;
+	assert_int_equal(run_cli(&out, "temperature_celsius", "--time", "1700001830", NULL, NULL), 0);
+	if (!strstr(out, "SERIES") || !strstr(out, "temperature_celsius{building=\"main\", room=\"attic\"}"))
+		fail_msg("unexpected table:\n%s", out);
+	assert_int_equal(run_cli(&out, "sum(build_info)", "--start", "1700000000", "--end", "1700000060"), 0);
+	/* default step: 100 points over the range, at least 1 s -> 61 rows */
+	if (!strstr(out, "{}") || !strstr(out, "2023-11-14T22:13:20.000Z  2") || !strstr(out, "2023-11-14T22:14:20.000Z  2"))
+		fail_msg("unexpected range output:\n%s", out);
+	assert_int_equal(run_cli(&out, "1+1", "--time", "4", "--json", NULL), 0);
+	if (!strstr(out, "{\"status\":\"success\",\"data\":{\"resultType\":\"scalar\",\"result\":[4,\"2\"]}}"))
+		fail_msg("unexpected JSON:\n%s", out);
+	assert_int_equal(run_cli(&out, "label_replace(dup_source,\"a\",\"s\",\"a\",\".*\")", "--time", "1700001000", NULL, NULL), 1);
+	if (!strstr(out, "execution: vector cannot contain metrics with the same labelset"))
+		fail_msg("unexpected error output:\n%s", out);
+	assert_int_equal(run_cli(&out, "sum(", NULL, NULL, NULL, NULL), 1);
+	assert_non_null(strstr(out, "parse error"));
+	assert_int_equal(run_cli(&out, "up", "--time", "1", "--start", "1"), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -284,6 +340,7 @@ int main(void)
 		cmocka_unit_test(test_query_shapes),
 		cmocka_unit_test(test_series_labels_values),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_cli),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
