@@ -321,17 +321,34 @@ struct pmap {
 	const void **k;
 	size_t *v;
 	size_t cap, n;
+	struct pq_arena *a;
 };
 
-static void pmap_init(struct ev *ev, struct pmap *m, size_t hint)
+static void *aalloc(struct ev *ev, struct pq_arena *a, size_t n)
+{
+	void *p = pq_arena_alloc(a, n);
+	if (!p)
+		ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
+			"query processing would load too many samples into memory in query execution");
+	return p;
+}
+
+/* A map on arena a (NULL: the step arena). */
+static void pmap_init_in(struct ev *ev, struct pq_arena *a, struct pmap *m, size_t hint)
 {
 	size_t c = 16;
 	while (c < hint * 2)
 		c *= 2;
 	m->cap = c;
 	m->n = 0;
-	m->k = salloc(ev, c * sizeof *m->k);
-	m->v = salloc(ev, c * sizeof *m->v);
+	m->a = a;
+	m->k = aalloc(ev, a, c * sizeof *m->k);
+	m->v = aalloc(ev, a, c * sizeof *m->v);
+}
+
+static void pmap_init(struct ev *ev, struct pmap *m, size_t hint)
+{
+	pmap_init_in(ev, &ev->sa, m, hint);
 }
 
 static size_t phash(const void *p)
@@ -348,7 +365,7 @@ static size_t *pmap_slot(struct ev *ev, struct pmap *m, const void *key, bool *f
 {
 	if ((m->n + 1) * 10 >= m->cap * 7) {
 		struct pmap nm;
-		pmap_init(ev, &nm, m->cap);
+		pmap_init_in(ev, m->a, &nm, m->cap);
 		for (size_t i = 0; i < m->cap; i++)
 			if (m->k[i]) {
 				bool f;
@@ -2153,26 +2170,15 @@ static int run(struct ev *ev, struct pq_expr *e, bool instant, struct pane_query
 		}
 		return 0;
 	}
-	struct pq_arena keep = ev->sa;
-	(void)keep;
-	/* output index lives on the query arena: swap arenas while building it */
-	struct pq_arena tmp = ev->sa;
-	ev->sa = ev->qa;
-	pmap_init(ev, &idx, 64);
-	ev->qa = ev->sa;
-	ev->sa = tmp;
+	/* the output index lives on the query arena */
+	pmap_init_in(ev, &ev->qa, &idx, 64);
 	for (int64_t ts = ev->start; ts <= ev->end; ts += ev->step) {
 		struct val v = eval(ev, e->root, ts);
-		/* out_add may grow idx: do that on the query arena */
-		tmp = ev->sa;
-		ev->sa = ev->qa;
 		if (v.type == PQ_T_SCALAR)
 			out_add(ev, &idx, ev->empty, ts, v.scalar);
 		else
 			for (size_t i = 0; i < v.n; i++)
 				out_add(ev, &idx, v.s[i].m, ts, v.s[i].v);
-		ev->qa = ev->sa;
-		ev->sa = tmp;
 		pq_arena_release(&ev->sa);
 		pq_arena_init(&ev->sa, STEP_ARENA_LIMIT);
 		check_time(ev);

@@ -23,6 +23,7 @@
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/vec.h"
+#include "query/query.h"
 
 /* ---------------- arena ---------------- */
 
@@ -965,11 +966,12 @@ static struct pq_node *parse_call(struct parser *p, const struct tokv *name, con
 	int nl = func_nlisted(f);
 	int na = (int)v.len;
 	if (f->variadic ? na < f->min_args : (na < f->min_args || na > nl)) {
-		if (f->min_args == nl || f->variadic)
+		if (na < f->min_args)
 			perr(p, name->pos, "expected %s%d argument(s) in call to \"%s\", got %d",
-			     f->variadic ? "at least " : "", f->min_args, f->name, na);
+			     (f->variadic || f->min_args < nl) ? "at least " : "", f->min_args, f->name, na);
 		else
-			perr(p, name->pos, "expected at most %d argument(s) in call to \"%s\", got %d", nl, f->name, na);
+			perr(p, name->pos, "expected %s%d argument(s) in call to \"%s\", got %d",
+			     f->min_args < nl ? "at most " : "", nl, f->name, na);
 		goto fail;
 	}
 	n->nargs = v.len;
@@ -1515,19 +1517,8 @@ void pq_print(const struct pq_node *n, struct pane_buf *b)
 	char d[64], s[64];
 	switch (n->kind) {
 	case PQ_NUM: {
-		char f[64];
-		if (isnan(n->num))
-			snprintf(f, sizeof f, "NaN");
-		else if (isinf(n->num))
-			snprintf(f, sizeof f, "%sInf", n->num < 0 ? "-" : "+");
-		else
-			snprintf(f, sizeof f, "%.17g", n->num);
-		/* shortest form that round-trips */
-		for (int prec = 1; prec <= 17 && isfinite(n->num); prec++) {
-			snprintf(f, sizeof f, "%.*g", prec, n->num);
-			if (strtod(f, NULL) == n->num)
-				break;
-		}
+		char f[400];
+		pane_query_fmt_float(n->num, f, sizeof f);
 		pane_buf_adds(b, f);
 		break;
 	}
