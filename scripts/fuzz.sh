@@ -12,7 +12,7 @@ fi
 ninja -C build-fuzz >/dev/null
 n=0
 for t in build-fuzz/tests/fuzz/fuzz_*; do
-  [ -x "$t" ] || continue
+  [ -f "$t" ] && [ -x "$t" ] || continue
   name=$(basename "$t")
   corpus="tests/fuzz/corpus/${name#fuzz_}"
   mkdir -p "build-fuzz/corpus-$name"

@@ -42,6 +42,9 @@
 struct lset {
 	uint64_t hash;
 	uint32_t n;
+	const struct lset *noname;     /* memo: this set without __name__ */
+	const void *memo_key;          /* memo: the node that last derived ... */
+	const struct lset *memo;       /* ... this set from it (grouping, matching) */
 	struct pane_label l[];
 };
 
@@ -271,12 +274,17 @@ static const struct lset *lb_done(struct ev *ev, struct lb *b)
 
 static const struct lset *drop_name(struct ev *ev, const struct lset *s)
 {
-	if (!lget(s, "__name__"))
-		return s;
-	struct lb b;
-	lb_from(ev, &b, s, 0);
-	lb_del(&b, "__name__");
-	return lb_done(ev, &b);
+	if (s->noname)
+		return s->noname;
+	const struct lset *r = s;
+	if (lget(s, "__name__")) {
+		struct lb b;
+		lb_from(ev, &b, s, 0);
+		lb_del(&b, "__name__");
+		r = lb_done(ev, &b);
+	}
+	((struct lset *)s)->noname = r;
+	return r;
 }
 
 static bool in_list(const char *name, const char **l, size_t n)
@@ -288,7 +296,23 @@ static bool in_list(const char *name, const char **l, size_t n)
 }
 
 /* Labels kept (on/by: only the listed; ignoring/without: all but the listed and __name__). */
-static const struct lset *subset(struct ev *ev, const struct lset *s, bool keep_listed, const char **l, size_t n)
+static const struct lset *subset_raw(struct ev *ev, const struct lset *s, bool keep_listed, const char **l, size_t n);
+/* key: the node asking (its lists never change), or NULL for no memo */
+static const struct lset *subset(struct ev *ev, const void *key, const struct lset *s, bool keep_listed,
+				 const char **l, size_t n)
+{
+	/* one-slot memo per label set */
+	if (key && s->memo_key == key)
+		return s->memo;
+	const struct lset *r = subset_raw(ev, s, keep_listed, l, n);
+	if (key) {
+		((struct lset *)s)->memo_key = key;
+		((struct lset *)s)->memo = r;
+	}
+	return r;
+}
+
+static const struct lset *subset_raw(struct ev *ev, const struct lset *s, bool keep_listed, const char **l, size_t n)
 {
 	struct pane_label *tmp = salloc(ev, (s->n + 1) * sizeof *tmp);
 	size_t k = 0;
@@ -751,9 +775,47 @@ void pane_query_fmt_float(double v, char *out, size_t outlen)
 		snprintf(out, outlen, signbit(v) ? "-0" : "0");
 		return;
 	}
+	/* fast path: the fewest decimals k (0..22) whose rounding reads back as v;
+	 * round(v * 10^k) is the nearest k-decimal number, and the division is
+	 * correctly rounded, so the check proves the text round-trips */
+	static const double p10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+				     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+	for (int k = 0; k < 23; k++) {
+		double x = v * p10[k];
+		if (!(fabs(x) < 9e15))
+			break;
+		int64_t r = llround(x);
+		if ((double)r / p10[k] != v)
+			continue;
+		char dig[32];
+		int nd = 0;
+		uint64_t u = r < 0 ? (uint64_t)(-r) : (uint64_t)r;
+		do {
+			dig[nd++] = (char)('0' + u % 10);
+			u /= 10;
+		} while (u);
+		while (nd <= k)
+			dig[nd++] = '0';
+		char buf[48];
+		size_t o = 0;
+		if (v < 0)
+			buf[o++] = '-';
+		for (int i = nd - 1; i >= 0; i--) {
+			buf[o++] = dig[i];
+			if (i == k && k > 0)
+				buf[o++] = '.';
+		}
+		buf[o] = 0;
+		if (outlen > o) {
+			memcpy(out, buf, o + 1);
+			return;
+		}
+		break;
+	}
 	char e[40];
-	int prec;
-	for (prec = 1; prec <= 17; prec++) {
+	/* a decimal of up to 15 digits survives a trip through the nearest
+	 * double, so if 15 digits round-trip, stripping zeros gives the shortest */
+	for (int prec = 15; prec <= 17; prec++) {
 		snprintf(e, sizeof e, "%.*e", prec - 1, v);
 		if (strtod(e, NULL) == v)
 			break;
@@ -768,32 +830,34 @@ void pane_query_fmt_float(double v, char *out, size_t outlen)
 		p++;
 	}
 	for (; *p && *p != 'e'; p++)
-		if (isdigit((unsigned char)*p))
+		if (isdigit((unsigned char)*p) && nd < sizeof digits)
 			digits[nd++] = *p;
 	int exp10 = (int)strtol(p + 1, NULL, 10);
 	while (nd > 1 && digits[nd - 1] == '0')
 		nd--;
-	/* value = 0.d1d2.. * 10^(exp10+1) */
 	int point = exp10 + 1; /* digits before the decimal point */
-	struct pane_buf b;
-	pane_buf_init(&b, 512);
+	char buf[400];
+	size_t o = 0;
 	if (neg)
-		pane_buf_addc(&b, '-');
+		buf[o++] = '-';
 	if (point <= 0) {
-		pane_buf_adds(&b, "0.");
-		for (int i = 0; i < -point; i++)
-			pane_buf_addc(&b, '0');
-		pane_buf_add(&b, digits, nd);
+		buf[o++] = '0';
+		buf[o++] = '.';
+		for (int i = 0; i < -point && o < sizeof buf - 30; i++)
+			buf[o++] = '0';
+		for (size_t i = 0; i < nd; i++)
+			buf[o++] = digits[i];
 	} else {
-		for (int i = 0; i < point; i++)
-			pane_buf_addc(&b, i < (int)nd ? digits[i] : '0');
+		for (int i = 0; i < point && o < sizeof buf - 30; i++)
+			buf[o++] = i < (int)nd ? digits[i] : '0';
 		if ((int)nd > point) {
-			pane_buf_addc(&b, '.');
-			pane_buf_add(&b, digits + point, nd - (size_t)point);
+			buf[o++] = '.';
+			for (size_t i = (size_t)point; i < nd; i++)
+				buf[o++] = digits[i];
 		}
 	}
-	snprintf(out, outlen, "%s", b.data);
-	pane_buf_release(&b);
+	buf[o] = 0;
+	snprintf(out, outlen, "%s", buf);
 }
 
 void pane_query_fmt_ts(int64_t ms, char *out, size_t outlen)
@@ -801,14 +865,31 @@ void pane_query_fmt_ts(int64_t ms, char *out, size_t outlen)
 	bool neg = ms < 0;
 	uint64_t a = neg ? (uint64_t)(-(ms + 1)) + 1 : (uint64_t)ms;
 	uint64_t s = a / 1000, f = a % 1000;
-	if (f == 0)
-		snprintf(out, outlen, "%s%llu", neg ? "-" : "", (unsigned long long)s);
-	else if (f % 100 == 0)
-		snprintf(out, outlen, "%s%llu.%01llu", neg ? "-" : "", (unsigned long long)s, (unsigned long long)(f / 100));
-	else if (f % 10 == 0)
-		snprintf(out, outlen, "%s%llu.%02llu", neg ? "-" : "", (unsigned long long)s, (unsigned long long)(f / 10));
-	else
-		snprintf(out, outlen, "%s%llu.%03llu", neg ? "-" : "", (unsigned long long)s, (unsigned long long)f);
+	char buf[40], dig[24];
+	size_t o = 0;
+	int nd = 0;
+	if (neg)
+		buf[o++] = '-';
+	do {
+		dig[nd++] = (char)('0' + s % 10);
+		s /= 10;
+	} while (s);
+	while (nd > 0)
+		buf[o++] = dig[--nd];
+	if (f) {
+		buf[o++] = '.';
+		buf[o++] = (char)('0' + f / 100);
+		if (f % 100) {
+			buf[o++] = (char)('0' + f / 10 % 10);
+			if (f % 10)
+				buf[o++] = (char)('0' + f % 10);
+		}
+	}
+	buf[o] = 0;
+	if (outlen > o)
+		memcpy(out, buf, o + 1);
+	else if (outlen)
+		out[0] = 0;
 }
 
 /* ---------------- functions ---------------- */
@@ -1704,8 +1785,7 @@ static struct val eval_agg(struct ev *ev, struct pq_node *n, int64_t t)
 			lb_set(ev, &lb, vlabel, pq_arena_strndup(&ev->sa, f, strlen(f)));
 			m = lb_done(ev, &lb);
 		}
-		const struct lset *key = n->without ? subset(ev, m, false, grouping, ngrp)
-				       : subset(ev, m, true, grouping, ngrp);
+		const struct lset *key = subset(ev, vlabel ? NULL : n, m, !n->without, grouping, ngrp);
 		bool found;
 		size_t *slot = pmap_slot(ev, &idx, key, &found);
 		if (!found) {
@@ -1815,9 +1895,7 @@ static struct val eval_agg(struct ev *ev, struct pq_node *n, int64_t t)
 
 static const struct lset *signature(struct ev *ev, struct pq_node *n, const struct lset *m)
 {
-	if (n->on)
-		return subset(ev, m, true, n->mlabels, n->n_mlabels);
-	return subset(ev, m, false, n->mlabels, n->n_mlabels);
+	return subset(ev, n, m, n->on, n->mlabels, n->n_mlabels);
 }
 
 static const struct lset *result_metric(struct ev *ev, struct pq_node *n, const struct lset *l, const struct lset *r)
@@ -2295,7 +2373,11 @@ static int json_point(struct pane_buf *b, int64_t t, double v)
 	char ts[48], vs[400];
 	pane_query_fmt_ts(t, ts, sizeof ts);
 	pane_query_fmt_float(v, vs, sizeof vs);
-	return pane_buf_addf(b, "[%s,\"%s\"]", ts, vs);
+	pane_buf_addc(b, '[');
+	pane_buf_adds(b, ts);
+	pane_buf_add(b, ",\"", 2);
+	pane_buf_adds(b, vs);
+	return pane_buf_add(b, "\"]", 2);
 }
 
 int pane_query_result_json(const struct pane_query_result *r, struct pane_buf *b)
