@@ -322,7 +322,8 @@ static void names_or_values(struct pane_query_api *api, struct pane_http_req *re
 			return;
 		}
 		all = pane_xrealloc(all, (nall + n + 1) * sizeof *all);
-		memcpy(all + nall, v, n * sizeof *v);
+		if (n)
+			memcpy(all + nall, v, n * sizeof *v);
 		nall += n;
 		free(v);
 	}

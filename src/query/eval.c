@@ -1767,7 +1767,8 @@ static struct val eval_agg(struct ev *ev, struct pq_node *n, int64_t t)
 	size_t ngrp = n->n_grouping;
 	if (vlabel && !n->without) {
 		grouping = salloc(ev, (ngrp + 1) * sizeof *grouping);
-		memcpy(grouping, n->grouping, ngrp * sizeof *grouping);
+		if (ngrp)
+			memcpy(grouping, n->grouping, ngrp * sizeof *grouping);
 		grouping[ngrp++] = vlabel;
 	}
 	struct pmap idx;
@@ -2237,8 +2238,10 @@ static int run(struct ev *ev, struct pq_expr *e, bool instant, struct pane_query
 				lset_to_labels(v.ms[i].m, &out->series[i].labels);
 				out->series[i].ts = pane_xmalloc((v.ms[i].n + 1) * sizeof(int64_t));
 				out->series[i].values = pane_xmalloc((v.ms[i].n + 1) * sizeof(double));
-				memcpy(out->series[i].ts, v.ms[i].t, v.ms[i].n * sizeof(int64_t));
-				memcpy(out->series[i].values, v.ms[i].v, v.ms[i].n * sizeof(double));
+				if (v.ms[i].n) {
+					memcpy(out->series[i].ts, v.ms[i].t, v.ms[i].n * sizeof(int64_t));
+					memcpy(out->series[i].values, v.ms[i].v, v.ms[i].n * sizeof(double));
+				}
 				out->series[i].n = v.ms[i].n;
 			}
 			out->n = v.n;
@@ -2261,7 +2264,8 @@ static int run(struct ev *ev, struct pq_expr *e, bool instant, struct pane_query
 		pq_arena_init(&ev->sa, STEP_ARENA_LIMIT);
 		check_time(ev);
 	}
-	qsort(ev->out.data, ev->out.len, sizeof(struct outser), outser_cmp);
+	if (ev->out.len)
+		qsort(ev->out.data, ev->out.len, sizeof(struct outser), outser_cmp);
 	out->type = PANE_QT_MATRIX;
 	out->series = pane_xcalloc(ev->out.len ? ev->out.len : 1, sizeof *out->series);
 	for (size_t i = 0; i < ev->out.len; i++) {

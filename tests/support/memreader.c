@@ -181,7 +181,8 @@ struct pt_memdb *pt_memdb_parse(const char *text, struct pane_err *err)
 			break;
 		p = e + 1;
 	}
-	qsort(db->s, db->n, sizeof *db->s, ser_cmp);
+	if (db->n)
+		qsort(db->s, db->n, sizeof *db->s, ser_cmp);
 	return db;
 }
 
