@@ -117,6 +117,13 @@ static void ev_fail(struct ev *ev, enum pane_query_errclass cls, int code, const
 	longjmp(ev->jb, 1);
 }
 
+static inline bool is_stale(double v)
+{
+	uint64_t b;
+	memcpy(&b, &v, sizeof b);
+	return b == PANE_STALE_NAN_BITS;
+}
+
 static void *salloc(struct ev *ev, size_t n)
 {
 	void *p = pq_arena_alloc(&ev->sa, n);
@@ -573,7 +580,7 @@ static struct val eval_vsel(struct ev *ev, struct pq_node *n, int64_t t)
 		if (k == 0)
 			continue;
 		k--;
-		if (s->t[k] < ref - ev->lookback || pane_is_stale_nan(s->v[k]))
+		if (s->t[k] < ref - ev->lookback || is_stale(s->v[k]))
 			continue;
 		v.s[v.n].m = s->m;
 		v.s[v.n].v = s->v[k];
@@ -594,7 +601,7 @@ static bool slice(struct ev *ev, const struct mseries *s, int64_t lo, int64_t hi
 	out->n = b > a ? b - a : 0;
 	bool stale = false;
 	for (size_t i = 0; i < out->n; i++)
-		if (pane_is_stale_nan(out->v[i])) {
+		if (is_stale(out->v[i])) {
 			stale = true;
 			break;
 		}
@@ -603,7 +610,7 @@ static bool slice(struct ev *ev, const struct mseries *s, int64_t lo, int64_t hi
 		double *nv = salloc(ev, out->n * sizeof *nv);
 		size_t k = 0;
 		for (size_t i = 0; i < out->n; i++)
-			if (!pane_is_stale_nan(out->v[i])) {
+			if (!is_stale(out->v[i])) {
 				nt[k] = out->t[i];
 				nv[k++] = out->v[i];
 			}
@@ -815,9 +822,11 @@ void pane_query_fmt_float(double v, char *out, size_t outlen)
 	char e[40];
 	/* a decimal of up to 15 digits survives a trip through the nearest
 	 * double, so if 15 digits round-trip, stripping zeros gives the shortest */
-	for (int prec = 15; prec <= 17; prec++) {
+	/* values the fast path could not place usually need 16 or 17 digits */
+	int first = (fabs(v) < 1e-7 || fabs(v) >= 9e15) ? 15 : 16;
+	for (int prec = first; prec <= 17; prec++) {
 		snprintf(e, sizeof e, "%.*e", prec - 1, v);
-		if (strtod(e, NULL) == v)
+		if (prec == 17 || strtod(e, NULL) == v)
 			break;
 	}
 	/* e = [-]D.DDDDe[+-]XX */
