@@ -20,11 +20,12 @@ static void on_ready(struct pane_serve *s, int port, void *arg)
 	       "  health        curl http://127.0.0.1:%d/healthz\n"
 	       "  readiness     curl http://127.0.0.1:%d/readyz\n"
 	       "  own metrics   curl http://127.0.0.1:%d/metrics\n"
+	       "  PromQL        pane query 'up' --url http://127.0.0.1:%d   (Grafana: Prometheus data source, same URL)\n"
 	       "  data          %s\n"
 	       "  postgres      %s\n"
 	       "\n"
 	       "  Press Ctrl-C to stop.\n\n",
-	       port, port, port, s->data_dir, s->database_url ? s->database_url : "(none: DATABASE_URL not set)");
+	       port, port, port, port, s->data_dir, s->database_url ? s->database_url : "(none: DATABASE_URL not set)");
 	fflush(stdout);
 }
 
