@@ -3,7 +3,8 @@
 
 Loads data.om into a TSDB with promtool, starts prometheus on a free
 loopback port over it, runs every line of queries.txt as a range query
-(T0+300 .. T0+3900, step 30 s) and as an instant query (T0+1830), and
+(T0+300 .. T0+3900, step 30 s; and T0+317.25 .. T0+3699, step 47.5 s)
+and as an instant query (T0+1830), and
 writes expected.jsonl: one JSON object per query and kind with Prometheus'
 status and data or errorType. Run through regen.sh.
 """
@@ -12,6 +13,7 @@ import json, os, shutil, socket, subprocess, sys, tempfile, time, urllib.parse, 
 HERE = os.path.dirname(os.path.abspath(__file__))
 T0 = 1700000000
 RANGE = (T0 + 300, T0 + 3900, 30)
+ODD = (T0 + 317.25, T0 + 3699, 47.5)  # a start and step that align with nothing
 INSTANT = T0 + 1830
 
 
@@ -60,6 +62,9 @@ def main():
             r = get(base + "/api/v1/query_range?" + urllib.parse.urlencode(
                 {"query": q, "start": RANGE[0], "end": RANGE[1], "step": RANGE[2]}))
             out.append({"query": q, "kind": "range", "response": r})
+            r = get(base + "/api/v1/query_range?" + urllib.parse.urlencode(
+                {"query": q, "start": ODD[0], "end": ODD[1], "step": ODD[2]}))
+            out.append({"query": q, "kind": "range_odd", "response": r})
             r = get(base + "/api/v1/query?" + urllib.parse.urlencode({"query": q, "time": INSTANT}))
             out.append({"query": q, "kind": "instant", "response": r})
         with open(os.path.join(HERE, "expected.jsonl"), "w") as f:
