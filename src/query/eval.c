@@ -98,6 +98,7 @@ struct ev {
 	struct pane_vec sets; /* struct pane_series_set * to free */
 	struct pane_vec out;  /* struct outser */
 	size_t out_points;
+	size_t step_points;   /* subquery points made during this top-level step */
 	unsigned tick;
 	jmp_buf jb;
 	enum pane_query_errclass cls;
@@ -648,8 +649,16 @@ static struct val eval_subq(struct ev *ev, struct pq_node *n, int64_t t)
 	struct pane_vec acc; /* struct outser, points on the step arena */
 	pane_vec_init(&acc, sizeof(struct outser));
 	size_t npts = ref >= s0 ? (size_t)((ref - s0) / step) + 1 : 0;
+	if (npts > ev->max_samples)
+		ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
+			"query processing would load too many samples into memory in query execution");
 	for (int64_t ts = s0; ts <= ref; ts += step) {
+		check_time(ev);
 		struct val in = eval(ev, n->a, ts);
+		ev->step_points += in.n;
+		if (ev->step_points > ev->max_samples)
+			ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
+				"query processing would load too many samples into memory in query execution");
 		for (size_t i = 0; i < in.n; i++) {
 			bool f;
 			size_t *slot = pmap_slot(ev, &idx, in.s[i].m, &f);
@@ -2271,6 +2280,7 @@ static int run(struct ev *ev, struct pq_expr *e, bool instant, struct pane_query
 				out_add(ev, &idx, v.s[i].m, ts, v.s[i].v);
 		pq_arena_release(&ev->sa);
 		pq_arena_init(&ev->sa, STEP_ARENA_LIMIT);
+		ev->step_points = 0;
 		check_time(ev);
 	}
 	if (ev->out.len)

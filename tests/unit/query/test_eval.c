@@ -98,6 +98,11 @@ static void test_limits(void **state)
 	/* output points count too */
 	rc = pane_query_exec(pt_memdb_reader(db), &o, "vector(1)", 0, 3600000, 1000, &r, &cls, &err);
 	assert_int_equal(rc, PANE_ETOOBIG);
+	/* a subquery that would make more points than allowed fails before it starts */
+	rc = pane_query_exec(pt_memdb_reader(db), &o, "max_over_time(vector(1)[1y:1ms])", 0, 0, 0, &r, &cls, &err);
+	assert_int_equal(rc, PANE_ETOOBIG);
+	rc = pane_query_exec(pt_memdb_reader(db), &o, "max_over_time(big[1h:1s])", 3600000, 3600000, 0, &r, &cls, &err);
+	assert_int_equal(rc, PANE_ETOOBIG);
 	/* more than 11,000 points per series */
 	rc = pane_query_exec(pt_memdb_reader(db), NULL, "1", 0, 11001000, 1000, &r, &cls, &err);
 	assert_int_equal(cls, PANE_QERR_BAD_DATA);
