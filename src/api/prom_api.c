@@ -434,6 +434,37 @@ static void h_series(struct pane_http_req *req, struct pane_http_resp *resp, voi
 	matchsets_free(&m);
 }
 
+static void h_format_query(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
+{
+	(void)ctx;
+	const char *q = pane_http_req_arg(req, "query");
+	struct pane_buf b, j;
+	struct pane_err e = {0};
+	pane_buf_init(&b, PQ_MAX_EXPR_LEN * 4);
+	if (pane_query_format(q ? q : "", &b, &e) < 0) {
+		api_error(resp, 400, "bad_data", "invalid parameter \"query\": %s", e.msg);
+	} else {
+		pane_buf_init(&j, PANE_BUF_NOLIMIT);
+		pane_buf_add_json_str(&j, b.data, b.len);
+		api_ok(resp, j.data, j.len);
+		pane_buf_release(&j);
+	}
+	pane_buf_release(&b);
+}
+
+static void h_exemplars(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
+{
+	(void)ctx;
+	const char *q = pane_http_req_arg(req, "query");
+	struct pane_err e = {0};
+	if (pane_query_check(q ? q : "", &e) < 0) {
+		api_error(resp, 400, "bad_data", "invalid parameter \"query\": %s", e.msg);
+		return;
+	}
+	/* pane keeps no exemplars: the empty list Prometheus answers when it has none */
+	api_ok(resp, "[]", 2);
+}
+
 static void h_metadata(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
 {
 	(void)req;
@@ -470,6 +501,8 @@ struct pane_query_api *pane_query_api_new(struct pane_http_server *http, struct 
 		{"/api/v1/labels", h_labels, true},
 		{"/api/v1/label/{name}/values", h_label_values, false},
 		{"/api/v1/metadata", h_metadata, false},
+		{"/api/v1/format_query", h_format_query, true},
+		{"/api/v1/query_exemplars", h_exemplars, true},
 		{"/api/v1/status/buildinfo", h_buildinfo, false},
 	};
 	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {

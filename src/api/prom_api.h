@@ -3,7 +3,8 @@
  *
  * Routes (GET and form-encoded POST, scope "read"): /api/v1/query,
  * /api/v1/query_range, /api/v1/series, /api/v1/labels,
- * /api/v1/label/{name}/values, /api/v1/metadata, /api/v1/status/buildinfo.
+ * /api/v1/label/{name}/values, /api/v1/metadata, /api/v1/status/buildinfo,
+ * /api/v1/format_query, /api/v1/query_exemplars (empty: no exemplars kept).
  * Answers have Prometheus' shapes: {"status":"success","data":...} or
  * {"status":"error","errorType":"bad_data|execution|timeout","error":"..."}
  * with 400, 422 or 503. Grafana's Prometheus data source works against it.

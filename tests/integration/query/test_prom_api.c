@@ -207,6 +207,15 @@ static void test_series_labels_values(void **state)
 	free(s);
 	json_decref(j);
 
+	j = call(base, "/api/v1/format_query", "query=sum(rate(x%5B5m%5D))by(a)", &st);
+	assert_int_equal(st, 200);
+	assert_string_equal(json_string_value(json_object_get(j, "data")), "sum by (a) (rate(x[5m]))");
+	json_decref(j);
+	j = call(base, "/api/v1/query_exemplars?query=x&start=0&end=10", NULL, &st);
+	assert_int_equal(st, 200);
+	assert_true(json_is_array(json_object_get(j, "data")));
+	json_decref(j);
+
 	j = call(base, "/api/v1/metadata", NULL, &st);
 	assert_int_equal(st, 200);
 	assert_true(json_is_object(json_object_get(j, "data")));
