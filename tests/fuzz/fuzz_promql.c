@@ -1,14 +1,42 @@
-/* fuzz_promql.c - libFuzzer target for the PromQL parser and printer.
+/* fuzz_promql.c - libFuzzer target for the PromQL parser, printer and evaluator.
  * Any input must parse or fail with a message, never crash, leak or recurse
  * without bound; whatever parses must print to a form that parses again to
- * the same printed form. */
+ * the same printed form, and must evaluate (instant and range, over a small
+ * in-memory data set with tight limits) to an answer or an error. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/buf.h"
 #include "query/ast.h"
+#include "memreader.h"
 #include "query/query.h"
+
+static struct pt_memdb *db;
+
+static void evaluate(const char *q)
+{
+	if (!db) {
+		struct pane_err e = {0};
+		db = pt_memdb_parse("a{x=\"1\",le=\"1\"} 1 0\na{x=\"1\",le=\"1\"} 3 15\na{x=\"2\",le=\"+Inf\"} NaN 0\n"
+				    "a{x=\"2\",le=\"+Inf\"} 4 30\nb{y=\"z\"} -Inf 10\nb{y=\"z\"} stale 20\nb{y=\"z\"} 2 40\n"
+				    "c 5 0\nc 6 60\n", &e);
+		if (!db)
+			abort();
+	}
+	struct pane_query_opts o = {.timeout_ms = 200, .max_samples = 20000};
+	struct pane_query_result r;
+	struct pane_err e = {0};
+	if (pane_query_exec(pt_memdb_reader(db), &o, q, 30000, 30000, 0, &r, NULL, &e) == 0)
+		pane_query_result_release(&r);
+	else if (!e.msg[0])
+		abort();
+	e.msg[0] = 0;
+	if (pane_query_exec(pt_memdb_reader(db), &o, q, 0, 120000, 7000, &r, NULL, &e) == 0)
+		pane_query_result_release(&r);
+	else if (!e.msg[0])
+		abort();
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -35,6 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pane_buf_release(&a);
 		pane_buf_release(&b);
 		pq_expr_free(e);
+		evaluate(s);
 	} else if (!err.msg[0]) {
 		abort(); /* a failure without a message */
 	}
