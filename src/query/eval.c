@@ -2008,7 +2008,7 @@ static struct val eval_vv(struct ev *ev, struct pq_node *n, struct val l, struct
 	}
 	struct pmap matched;
 	pmap_init(ev, &matched, lhs.n);
-	struct pmap inserted; /* for many-to-one: (sig, metric) pairs */
+	struct pmap inserted; /* for many-to-one: result metrics already produced */
 	pmap_init(ev, &inserted, lhs.n);
 	v = vec_alloc(ev, lhs.n);
 	for (size_t i = 0; i < lhs.n; i++) {
@@ -2040,13 +2040,9 @@ static struct val eval_vv(struct ev *ev, struct pq_node *n, struct val l, struct
 				ev_fail(ev, PANE_QERR_EXECUTION, PANE_EINVAL,
 					"multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)");
 		} else {
-			/* the pair (sig, metric): metric alone identifies it since metric includes the match labels */
-			struct pane_label pair[2] = {{"s", (const char *)sig}, {"m", (const char *)metric}};
-			(void)pair;
-			char key[64];
-			snprintf(key, sizeof key, "%p/%p", (const void *)sig, (const void *)metric);
-			struct pane_label kl = {"k", key};
-			const struct lset *kk = intern(ev, &kl, 1);
+			/* the result labels contain the matching labels, so the metric alone
+			 * identifies the (signature, metric) pair Prometheus tracks */
+			const struct lset *kk = metric;
 			pmap_slot(ev, &inserted, kk, &f);
 			if (f)
 				ev_fail(ev, PANE_QERR_EXECUTION, PANE_EINVAL,
