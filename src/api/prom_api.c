@@ -68,7 +68,7 @@ static int parse_time(const char *s, int64_t *ms)
 		return -1;
 	double d;
 	if (pane_str_to_double(pane_str_c(s), &d) == 0) {
-		if (!isfinite(d) || d > 9.2e15 || d < -9.2e15)
+		if (!isfinite(d) || fabs(d) > (double)PQ_MAX_TIME_MS / 1000)
 			return -1;
 		*ms = (int64_t)llround(d * 1000.0);
 		return 0;
@@ -83,7 +83,7 @@ static int parse_dur(const char *s, int64_t *ms)
 		return -1;
 	double d;
 	if (pane_str_to_double(pane_str_c(s), &d) == 0) {
-		if (!isfinite(d) || d > 9.2e15 || d < -9.2e15)
+		if (!isfinite(d) || fabs(d) > (double)PQ_MAX_DURATION_MS / 1000)
 			return -1;
 		*ms = (int64_t)llround(d * 1000.0);
 		return 0;

@@ -123,6 +123,10 @@ struct pq_expr {
 
 #define PQ_MAX_DEPTH 200     /* nesting bound: parentheses, calls, operators */
 #define PQ_MAX_EXPR_LEN (256 * 1024)
+/* Bounds that keep every time computation (t - offset - range - lookback)
+ * far inside int64 milliseconds. */
+#define PQ_MAX_DURATION_MS 9223372036854LL   /* int64 nanoseconds, like Go's time.Duration */
+#define PQ_MAX_TIME_MS 9223372036854775LL     /* ~292,000 years */
 
 /* Parses and type-checks. NULL with "1:7: parse error: ..." in err. */
 struct pq_expr *pq_parse(const char *input, struct pane_err *err);

@@ -2311,6 +2311,11 @@ int pane_query_exec(struct pane_reader reader, const struct pane_query_opts *opt
 		return PANE_EINVAL;
 	}
 	bool instant = step == 0;
+	if (start > PQ_MAX_TIME_MS || start < -PQ_MAX_TIME_MS || end > PQ_MAX_TIME_MS || end < -PQ_MAX_TIME_MS) {
+		pq_expr_free(e);
+		*cls = PANE_QERR_BAD_DATA;
+		return pane_err_set(err, PANE_EINVAL, "timestamp out of range");
+	}
 	if (!instant) {
 		if (end < start) {
 			pq_expr_free(e);

@@ -179,6 +179,9 @@ int pq_duration_parse(const char *s, size_t len, int64_t *ms)
 			return -1;
 		total += v * units[u].ms;
 	}
+	/* Prometheus durations are int64 nanoseconds: at most ~292 years */
+	if (total > PQ_MAX_DURATION_MS)
+		return -1;
 	*ms = total;
 	return 0;
 }
@@ -1099,7 +1102,7 @@ static bool parse_at(struct parser *p, struct pq_node *n)
 		return false;
 	}
 	v *= sign;
-	if (!isfinite(v) || fabs(v) > 9.2e15) {
+	if (!isfinite(v) || fabs(v) > (double)PQ_MAX_TIME_MS / 1000) {
 		perr(p, nt.pos, "timestamp out of bounds for @ modifier: %g", v);
 		return false;
 	}

@@ -118,6 +118,12 @@ static void test_limits(void **state)
 	assert_int_equal(rc, PANE_ETIMEDOUT);
 	assert_int_equal(cls, PANE_QERR_TIMEOUT);
 	assert_string_equal(err.msg, "query timed out in expression evaluation");
+	/* absurd timestamps are refused, not overflowed */
+	rc = pane_query_exec(pt_memdb_reader(db), NULL, "x offset 290y", INT64_MAX - 5, INT64_MAX - 5, 0, &r, &cls, &err);
+	assert_int_equal(cls, PANE_QERR_BAD_DATA);
+	rc = pane_query_exec(pt_memdb_reader(db), NULL, "rate(big[290y] offset -290y)", 0, 0, 0, &r, &cls, &err);
+	assert_int_equal(rc, 0);
+	pane_query_result_release(&r);
 	/* execution error class */
 	rc = pane_query_exec(pt_memdb_reader(db), NULL, "label_replace({a=\"1\"}, \"__name__\", \"x\", \"\", \"\")",
 			     50000, 50000, 0, &r, &cls, &err);

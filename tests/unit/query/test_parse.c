@@ -127,6 +127,9 @@ static void test_errors(void **state)
 	expect_err("x y", "unexpected identifier \"y\", expected end of input or an operator");
 	expect_err("topk(x)", "wrong number of arguments for aggregate expression provided, expected 2, got 1");
 	expect_err("x[0s]", "duration must be greater than 0");
+	expect_err("x offset 300y", "bad number or duration syntax");
+	expect_err("x[99999999999999d]", "bad number or duration syntax");
+	expect_err("x @ 1e300", "timestamp out of bounds");
 }
 
 static void test_depth_and_size(void **state)
