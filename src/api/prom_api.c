@@ -24,6 +24,7 @@
 #include "serve/serve.h"
 
 #define MAX_MATCH 64
+#define SERIES_MAX_SAMPLES 10000000    /* samples a /api/v1/series lookup may load */
 #define MIN_TIME (-62135596800000LL)   /* Prometheus' minimum (year 1) in ms */
 #define MAX_TIME (253402300799000LL)   /* year 9999 */
 
@@ -379,8 +380,21 @@ static void h_series(struct pane_http_req *req, struct pane_http_resp *resp, voi
 		struct pq_node *s = sel_of(m.e[i]);
 		struct pane_series_set *set = NULL;
 		struct pane_err e = {0};
+		/* reader.h has no "series without samples" call, so this select loads
+		 * samples too: a tighter budget keeps a wide lookup's memory bounded */
 		size_t budget = api->opts.max_samples ? api->opts.max_samples : 50000000;
+		if (budget > SERIES_MAX_SAMPLES)
+			budget = SERIES_MAX_SAMPLES;
 		int rc = api->reader.ops->select(api->reader.ctx, s->matchers, s->n_matchers, start, end, budget, &set, &e);
+		if (rc == PANE_ETOOBIG) {
+			api_error(resp, 422, "execution",
+				  "the series lookup covers too many samples; narrow match[] or start/end");
+			for (size_t j = 0; j < nobj; j++)
+				free(objs[j]);
+			free(objs);
+			matchsets_free(&m);
+			return;
+		}
 		if (rc < 0) {
 			api_error(resp, rc == PANE_ETIMEDOUT ? 503 : 422, rc == PANE_ETIMEDOUT ? "timeout" : "execution",
 				  "%s", e.msg[0] ? e.msg : "reading series failed");
