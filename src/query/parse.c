@@ -504,36 +504,42 @@ fail:
 
 static bool parse_go_float(const char *s, size_t n, double *out)
 {
-	char tmp[128];
-	if (n == 0 || n >= sizeof tmp)
+	if (n == 0 || n > 4096)
 		return false;
-	memcpy(tmp, s, n);
-	tmp[n] = 0;
+	char *tmp = pane_xstrndup(s, n);
+	bool ok = false;
+	char *end;
 	if (!strcasecmp(tmp, "inf") || !strcasecmp(tmp, "+inf")) {
 		*out = INFINITY;
-		return true;
-	}
-	if (!strcasecmp(tmp, "nan")) {
+		ok = true;
+	} else if (!strcasecmp(tmp, "nan")) {
 		*out = NAN;
-		return true;
-	}
-	/* strtod also takes "infinity", "nan(...)", hex floats: Go accepts hex ints/floats too */
-	char *end;
-	if (n > 2 && tmp[0] == '0' && (tmp[1] == 'x' || tmp[1] == 'X')) {
+		ok = true;
+	} else if (n > 2 && tmp[0] == '0' && (tmp[1] == 'x' || tmp[1] == 'X')) {
+		ok = true;
 		for (size_t k = 2; k < n; k++)
 			if (hexval((unsigned char)tmp[k]) < 0)
-				return false;
-		errno = 0;
-		unsigned long long v = strtoull(tmp + 2, &end, 16);
-		*out = (double)v;
-		return *end == 0;
+				ok = false;
+		if (ok) {
+			errno = 0;
+			*out = strtod(tmp, &end); /* hex integers, any size (rounded like Go) */
+			ok = *end == 0;
+		}
+	} else {
+		ok = true;
+		/* Go's ParseFloat: digits, one point, an exponent; strtod would also take
+		 * "infinity", "nan(...)" and hex, which the checks above and here exclude */
+		for (size_t k = 0; k < n; k++)
+			if (!(isdigit((unsigned char)tmp[k]) || tmp[k] == '.' || tmp[k] == 'e' || tmp[k] == 'E' ||
+			      tmp[k] == '+' || tmp[k] == '-'))
+				ok = false;
+		if (ok) {
+			*out = strtod(tmp, &end);
+			ok = *end == 0;
+		}
 	}
-	for (size_t k = 0; k < n; k++)
-		if (!(isdigit((unsigned char)tmp[k]) || tmp[k] == '.' || tmp[k] == 'e' || tmp[k] == 'E' ||
-		      tmp[k] == '+' || tmp[k] == '-'))
-			return false;
-	*out = strtod(tmp, &end);
-	return *end == 0;
+	free(tmp);
+	return ok;
 }
 
 static void lex(struct parser *p, struct tokv *t)

@@ -13,6 +13,7 @@
 #include "query/query.h"
 
 static struct pt_memdb *db;
+size_t fuzz_promql_evaluated; /* inputs that parsed and were evaluated (read by replay_promql.c) */
 
 static void evaluate(const char *q)
 {
@@ -24,6 +25,7 @@ static void evaluate(const char *q)
 		if (!db)
 			abort();
 	}
+	fuzz_promql_evaluated++;
 	struct pane_query_opts o = {.timeout_ms = 200, .max_samples = 20000};
 	struct pane_query_result r;
 	struct pane_err e = {0};
