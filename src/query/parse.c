@@ -533,9 +533,20 @@ static bool parse_go_float(const char *s, size_t n, double *out)
 			if (!(isdigit((unsigned char)tmp[k]) || tmp[k] == '.' || tmp[k] == 'e' || tmp[k] == 'E' ||
 			      tmp[k] == '+' || tmp[k] == '-'))
 				ok = false;
-		if (ok) {
+		bool octal = n > 1 && tmp[0] == '0';
+		for (size_t k = 0; k < n && octal; k++)
+			octal = tmp[k] >= '0' && tmp[k] <= '7';
+		if (ok && octal) {
+			/* Go's ParseInt(s, 0, 64), tried first, reads "017" as octal */
+			errno = 0;
+			unsigned long long v = strtoull(tmp, &end, 8);
+			*out = (double)v;
+			ok = *end == 0 && errno == 0 && v <= INT64_MAX;
+		} else if (ok) {
+			errno = 0;
 			*out = strtod(tmp, &end);
-			ok = *end == 0;
+			/* Go's ParseFloat fails on overflow ("1e400"); underflow to 0 is fine */
+			ok = *end == 0 && !(errno == ERANGE && isinf(*out));
 		}
 	}
 	free(tmp);
