@@ -95,6 +95,11 @@ struct ev {
 	int64_t deadline;
 	size_t max_samples, loaded_samples;
 	struct cache *caches;
+	struct {
+		void (*fn)(void *);
+		void *arg;
+	} defers[8];             /* cleanups for an error unwinding through a function */
+	int ndefer;
 	struct pane_vec sets; /* struct pane_series_set * to free */
 	struct pane_vec out;  /* struct outser */
 	size_t out_points;
@@ -124,6 +129,29 @@ static inline bool is_stale(double v)
 	memcpy(&b, &v, sizeof b);
 	return b == PANE_STALE_NAN_BITS;
 }
+
+/* Registers fn(arg) to run if an error unwinds before ev_undefer(). */
+static void ev_defer(struct ev *ev, void (*fn)(void *), void *arg)
+{
+	if (ev->ndefer == (int)(sizeof ev->defers / sizeof ev->defers[0]))
+		abort();
+	ev->defers[ev->ndefer].fn = fn;
+	ev->defers[ev->ndefer].arg = arg;
+	ev->ndefer++;
+}
+
+/* Runs and drops the last n cleanups (the normal path). */
+static void ev_undefer(struct ev *ev, int n)
+{
+	while (n-- > 0 && ev->ndefer > 0) {
+		ev->ndefer--;
+		ev->defers[ev->ndefer].fn(ev->defers[ev->ndefer].arg);
+	}
+}
+
+static void free_re(void *p) { pcre2_code_free(p); }
+static void free_md(void *p) { pcre2_match_data_free(p); }
+static void free_buf(void *p) { pane_buf_release(p); }
 
 static void *salloc(struct ev *ev, size_t n)
 {
@@ -646,8 +674,9 @@ static struct val eval_subq(struct ev *ev, struct pq_node *n, int64_t t)
 		s0 += step;
 	struct pmap idx;
 	pmap_init(ev, &idx, 16);
-	struct pane_vec acc; /* struct outser, points on the step arena */
-	pane_vec_init(&acc, sizeof(struct outser));
+	/* series accumulated on the step arena (nothing to free if an error unwinds) */
+	size_t nacc = 0, cacc = 16;
+	struct outser *acc = salloc(ev, cacc * sizeof *acc);
 	size_t npts = ref >= s0 ? (size_t)((ref - s0) / step) + 1 : 0;
 	if (npts > ev->max_samples)
 		ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
@@ -663,14 +692,21 @@ static struct val eval_subq(struct ev *ev, struct pq_node *n, int64_t t)
 			bool f;
 			size_t *slot = pmap_slot(ev, &idx, in.s[i].m, &f);
 			if (!f) {
-				*slot = acc.len;
-				struct outser *o = pane_vec_push_zero(&acc);
+				if (nacc == cacc) {
+					struct outser *na = salloc(ev, cacc * 2 * sizeof *na);
+					memcpy(na, acc, nacc * sizeof *na);
+					acc = na;
+					cacc *= 2;
+				}
+				*slot = nacc;
+				struct outser *o = &acc[nacc++];
+				memset(o, 0, sizeof *o);
 				o->m = in.s[i].m;
 				o->t = salloc(ev, npts * sizeof *o->t);
 				o->v = salloc(ev, npts * sizeof *o->v);
 				o->cap = npts;
 			}
-			struct outser *o = pane_vec_at(&acc, *slot);
+			struct outser *o = &acc[*slot];
 			if (o->n < o->cap) {
 				o->t[o->n] = ts;
 				o->v[o->n++] = in.s[i].v;
@@ -678,12 +714,9 @@ static struct val eval_subq(struct ev *ev, struct pq_node *n, int64_t t)
 		}
 	}
 	struct val v = {.type = PQ_T_MATRIX};
-	v.ms = salloc(ev, (acc.len ? acc.len : 1) * sizeof *v.ms);
-	for (size_t i = 0; i < acc.len; i++) {
-		struct outser *o = pane_vec_at(&acc, i);
-		v.ms[v.n++] = (struct mseries){o->m, o->t, o->v, o->n};
-	}
-	pane_vec_release(&acc);
+	v.ms = salloc(ev, (nacc ? nacc : 1) * sizeof *v.ms);
+	for (size_t i = 0; i < nacc; i++)
+		v.ms[v.n++] = (struct mseries){acc[i].m, acc[i].t, acc[i].v, acc[i].n};
 	qsort(v.ms, v.n, sizeof *v.ms, mseries_cmp);
 	return v;
 }
@@ -1226,10 +1259,13 @@ static struct val fn_label_replace(struct ev *ev, struct pq_node *n, int64_t t)
 		pcre2_code_free(re);
 		ev_fail(ev, PANE_QERR_EXECUTION, PANE_EINVAL, "invalid destination label name in label_replace(): %s", dst);
 	}
+	ev_defer(ev, free_re, re);
 	pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
+	ev_defer(ev, free_md, md);
+	struct pane_buf *b = salloc(ev, sizeof *b);
+	pane_buf_init(b, 1 << 20);
+	ev_defer(ev, free_buf, b);
 	struct val v = vec_alloc(ev, in.n);
-	struct pane_buf b;
-	pane_buf_init(&b, 1 << 20);
 	int failrc = 0;
 	for (size_t i = 0; i < in.n; i++) {
 		const char *sv = lget(in.s[i].m, src);
@@ -1242,23 +1278,21 @@ static struct val fn_label_replace(struct ev *ev, struct pq_node *n, int64_t t)
 			break;
 		}
 		if (r == 1) {
-			pane_buf_reset(&b);
-			expand_template(ev, re, md, sv, repl, &b);
+			pane_buf_reset(b);
+			expand_template(ev, re, md, sv, repl, b);
 			struct lb lb;
 			lb_from(ev, &lb, m, 1);
 			lb_del(&lb, dst);
-			if (b.len)
+			if (b->len)
 				lb_set(ev, &lb, pq_arena_strndup(&ev->sa, dst, strlen(dst)),
-				       pq_arena_strndup(&ev->sa, b.data, b.len));
+				       pq_arena_strndup(&ev->sa, b->data, b->len));
 			m = lb_done(ev, &lb);
 		}
 		v.s[v.n] = in.s[i];
 		v.s[v.n].m = m;
 		v.n++;
 	}
-	pane_buf_release(&b);
-	pcre2_match_data_free(md);
-	pcre2_code_free(re);
+	ev_undefer(ev, 3);
 	if (failrc)
 		ev_fail(ev, PANE_QERR_EXECUTION, PANE_EINVAL,
 			"regular expression in label_replace() failed on a label value (match limit exceeded?)");
@@ -1276,25 +1310,26 @@ static struct val fn_label_join(struct ev *ev, struct pq_node *n, int64_t t)
 			ev_fail(ev, PANE_QERR_EXECUTION, PANE_EINVAL, "invalid source label name in label_join(): %s",
 				n->args[k]->str);
 	struct val v = vec_alloc(ev, in.n);
-	struct pane_buf b;
-	pane_buf_init(&b, 1 << 20);
+	struct pane_buf *b = salloc(ev, sizeof *b);
+	pane_buf_init(b, 1 << 20);
+	ev_defer(ev, free_buf, b);
 	for (size_t i = 0; i < in.n; i++) {
-		pane_buf_reset(&b);
+		pane_buf_reset(b);
 		for (size_t k = 3; k < n->nargs; k++) {
 			if (k > 3)
-				pane_buf_adds(&b, sep);
+				pane_buf_adds(b, sep);
 			const char *sv = lget(in.s[i].m, n->args[k]->str);
 			if (sv)
-				pane_buf_adds(&b, sv);
+				pane_buf_adds(b, sv);
 		}
 		struct lb lb;
 		lb_from(ev, &lb, in.s[i].m, 1);
-		lb_set(ev, &lb, dst, pq_arena_strndup(&ev->sa, b.data, b.len));
+		lb_set(ev, &lb, dst, pq_arena_strndup(&ev->sa, b->data, b->len));
 		v.s[v.n] = in.s[i];
 		v.s[v.n].m = lb_done(ev, &lb);
 		v.n++;
 	}
-	pane_buf_release(&b);
+	ev_undefer(ev, 1);
 	return v;
 }
 
@@ -2172,6 +2207,7 @@ static int outser_cmp(const void *a, const void *b)
 
 static void ev_cleanup(struct ev *ev)
 {
+	ev_undefer(ev, ev->ndefer);
 	for (size_t i = 0; i < ev->sets.len; i++) {
 		struct pane_series_set *s = *(struct pane_series_set **)pane_vec_at(&ev->sets, i);
 		if (s && s->free)

@@ -31,6 +31,10 @@ static int setup(void **state)
 		pane_buf_addf(&b, "h{a=\"1\"} %d %d\n", t, t);
 	for (int t = 0; t < 3600; t += 1)
 		pane_buf_addf(&b, "big{a=\"1\"} %d %d\n", t, t);
+	pane_buf_adds(&b, "lv{v=\"");
+	for (int i = 0; i < 3000; i++)
+		pane_buf_addc(&b, 'a');
+	pane_buf_adds(&b, "!\"} 1 0\n");
 	struct pane_err err = {0};
 	db = pt_memdb_parse(b.data, &err);
 	pane_buf_release(&b);
@@ -124,6 +128,22 @@ static void test_limits(void **state)
 	rc = pane_query_exec(pt_memdb_reader(db), NULL, "rate(big[290y] offset -290y)", 0, 0, 0, &r, &cls, &err);
 	assert_int_equal(rc, 0);
 	pane_query_result_release(&r);
+	/* a catastrophic regex in label_replace stops at PCRE2's match limit: an
+	 * execution error, nothing leaked (ASan run) */
+	rc = pane_query_exec(pt_memdb_reader(db), NULL, "label_replace(lv, \"x\", \"y\", \"v\", \"(a+)+\")", 0, 0, 0,
+			     &r, &cls, &err);
+	assert_true(rc < 0);
+	assert_int_equal(cls, PANE_QERR_EXECUTION);
+	assert_non_null(strstr(err.msg, "match limit"));
+	/* and in a selector (the reader reports it) */
+	rc = pane_query_exec(pt_memdb_reader(db), NULL, "lv{v=~\"(a+)+\"}", 0, 0, 0, &r, &cls, &err);
+	assert_true(rc < 0);
+	/* a timeout inside a subquery inside label_join unwinds cleanly */
+	o = (struct pane_query_opts){.timeout_ms = 1};
+	rc = pane_query_exec(pt_memdb_reader(db), &o,
+			     "label_join(max_over_time(sum_over_time(big[10m])[1h:1s]), \"d\", \",\", \"a\")", 0, 3600000,
+			     10000, &r, &cls, &err);
+	assert_int_equal(rc, PANE_ETIMEDOUT);
 	/* execution error class */
 	rc = pane_query_exec(pt_memdb_reader(db), NULL, "label_replace({a=\"1\"}, \"__name__\", \"x\", \"\", \"\")",
 			     50000, 50000, 0, &r, &cls, &err);

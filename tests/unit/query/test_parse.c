@@ -170,14 +170,15 @@ static void test_regex_limits(void **state)
 {
 	(void)state;
 	char eb[256];
-	pcre2_code *re = pq_re_compile("(a+)+b", eb, sizeof eb);
+	pcre2_code *re = pq_re_compile("(a+)+", eb, sizeof eb);
 	assert_non_null(re);
 	char s[4096];
-	memset(s, 'a', sizeof s - 1);
+	memset(s, 'a', sizeof s - 2);
+	s[sizeof s - 2] = '!';
 	s[sizeof s - 1] = 0;
 	/* catastrophic backtracking stops at the match limit with an error, not a hang */
 	int r = pq_re_match(re, s, strlen(s), NULL);
-	assert_true(r <= 0);
+	assert_true(r < 0);
 	pcre2_code_free(re);
 	re = pq_re_compile("a|b", eb, sizeof eb);
 	assert_int_equal(pq_re_match(re, "a", 1, NULL), 1);
