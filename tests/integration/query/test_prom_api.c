@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -288,6 +289,55 @@ static void test_errors(void **state)
 	json_decref(j);
 }
 
+/* many clients at once: every answer complete and identical to a lone one */
+static const char *conc_q =
+	"query=sum%20by%20(instance)%20(rate(http_requests_total%7Bmethod%3D~%22g.*%22%7D%5B5m%5D))"
+	"%20*%20on(instance)%20group_left(version)%20build_info&start=1700000300&end=1700003600&step=15";
+static char *conc_want;
+
+static void *conc_worker(void *arg)
+{
+	(void)arg;
+	char url[128];
+	snprintf(url, sizeof url, "%s/api/v1/query_range", base);
+	const char *hdr[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
+	intptr_t bad = 0;
+	for (int i = 0; i < 20; i++) {
+		struct pt_http_result r;
+		if (pt_http("POST", url, hdr, conc_q, strlen(conc_q), &r) != 0)
+			return (void *)1;
+		if (r.status != 200 || strcmp(r.body, conc_want) != 0)
+			bad++;
+		pt_http_result_free(&r);
+	}
+	return (void *)bad;
+}
+
+static void test_concurrent(void **state)
+{
+	(void)state;
+	char url[128];
+	snprintf(url, sizeof url, "%s/api/v1/query_range", base);
+	const char *hdr[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
+	struct pt_http_result r;
+	assert_int_equal(pt_http("POST", url, hdr, conc_q, strlen(conc_q), &r), 0);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "\"version\":\"1.2.0\""));
+	conc_want = strdup(r.body);
+	pt_http_result_free(&r);
+	pthread_t th[8];
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, conc_worker, NULL), 0);
+	intptr_t bad = 0;
+	for (int i = 0; i < 8; i++) {
+		void *rv;
+		pthread_join(th[i], &rv);
+		bad += (intptr_t)rv;
+	}
+	free(conc_want);
+	assert_int_equal(bad, 0);
+}
+
 /* runs `pane query ARGS... --url base`; returns the exit status, output in *out */
 static int run_cli(char **out, const char *a1, const char *a2, const char *a3, const char *a4, const char *a5)
 {
@@ -350,6 +400,7 @@ int main(void)
 		cmocka_unit_test(test_series_labels_values),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_cli),
+		cmocka_unit_test(test_concurrent),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
