@@ -43,7 +43,8 @@ static void api_error(struct pane_http_resp *resp, int status, const char *type,
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	struct pane_buf *b = pane_http_resp_body(resp);
-	pane_buf_reset(b);
+	if (b->len) /* an empty buffer points at a shared static "" (base/buf.c) */
+		pane_buf_reset(b);
 	pane_buf_addf(b, "{\"status\":\"error\",\"errorType\":\"%s\",\"error\":", type);
 	pane_buf_add_json_str(b, msg, strlen(msg));
 	pane_buf_addc(b, '}');
@@ -54,7 +55,8 @@ static void api_error(struct pane_http_resp *resp, int status, const char *type,
 static void api_ok(struct pane_http_resp *resp, const char *data_json, size_t len)
 {
 	struct pane_buf *b = pane_http_resp_body(resp);
-	pane_buf_reset(b);
+	if (b->len) /* an empty buffer points at a shared static "" (base/buf.c) */
+		pane_buf_reset(b);
 	pane_buf_adds(b, "{\"status\":\"success\",\"data\":");
 	pane_buf_add(b, data_json, len);
 	pane_buf_addc(b, '}');

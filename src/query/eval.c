@@ -1278,7 +1278,8 @@ static struct val fn_label_replace(struct ev *ev, struct pq_node *n, int64_t t)
 			break;
 		}
 		if (r == 1) {
-			pane_buf_reset(b);
+			if (b->len) /* an empty buffer points at a shared static "" (base/buf.c) */
+				pane_buf_reset(b);
 			expand_template(ev, re, md, sv, repl, b);
 			struct lb lb;
 			lb_from(ev, &lb, m, 1);
@@ -1314,7 +1315,8 @@ static struct val fn_label_join(struct ev *ev, struct pq_node *n, int64_t t)
 	pane_buf_init(b, 1 << 20);
 	ev_defer(ev, free_buf, b);
 	for (size_t i = 0; i < in.n; i++) {
-		pane_buf_reset(b);
+		if (b->len) /* an empty buffer points at a shared static "" (base/buf.c) */
+			pane_buf_reset(b);
 		for (size_t k = 3; k < n->nargs; k++) {
 			if (k > 3)
 				pane_buf_adds(b, sep);
