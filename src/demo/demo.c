@@ -20,10 +20,11 @@ static void on_ready(struct pane_serve *s, int port, void *arg)
 	       "  health        curl http://127.0.0.1:%d/healthz\n"
 	       "  readiness     curl http://127.0.0.1:%d/readyz\n"
 	       "  own metrics   curl http://127.0.0.1:%d/metrics\n"
+	       "  PromQL        pane query 'up' --url http://127.0.0.1:%d   (Grafana: Prometheus data source, same URL)\n"
 	       "  data          %s (store: %s/store; pane's own metrics land there every 15 s)\n"
 	       "  postgres      %s\n"
 	       "  sources       %s\n",
-	       port, port, port, s->data_dir, s->data_dir, s->database_url ? s->database_url : "(none: DATABASE_URL not set)",
+	       port, port, port, port, s->data_dir, s->data_dir, s->database_url ? s->database_url : "(none: DATABASE_URL not set)",
 	       !s->database_url ? "(none: they watch DATABASE_URL)"
 	       : s->pipeline	 ? "postgres statistics + queue health every 15s (pane_source_up on /metrics)"
 				 : "(disabled: no store attached)");

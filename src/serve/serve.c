@@ -15,6 +15,7 @@
  *   3. api: bearer-token auth for every route; jobs API + uploads when DATABASE_URL is set
  *   4. sources (src/sources): pull sources, one thread each (needs s.pipeline)
  *   5. receivers (push endpoints, StatsD, scrape loops; need the pipeline)
+ *   6. query: the Prometheus API (/api/v1/query...) over the store's reader
  *
  * Runs on the main thread; parts start their own threads.
  */
@@ -45,6 +46,7 @@
 #include "queue/attach.h"
 #include "sources/sources.h"
 #include "receivers/receivers.h"
+#include "api/prom_api.h"
 
 struct server_cfg {
 	char *listen;
@@ -296,6 +298,13 @@ int pane_serve_run(const struct pane_serve_opts *opts)
 	/* 5. receivers */
 	if (pane_receivers_attach(&s, &err) < 0)
 		goto fail;
+
+	/* 6. query API: PromQL over the store's reader, once the store has attached */
+	if (s.store) {
+		struct pane_reader rd = pane_store_reader(s.store);
+		if (pane_query_attach(&s, rd, &err) < 0)
+			goto fail;
+	}
 
 	if (pane_http_server_start(s.http, &err) < 0)
 		goto fail;

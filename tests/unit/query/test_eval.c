@@ -1,0 +1,212 @@
+/* test_eval.c - evaluator behaviour the Prometheus corpus cannot express:
+ * stale markers, the max-samples limit, the timeout, the points limit, the
+ * JSON number and timestamp formats, and memory released on every path. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "memreader.h"
+#include "query/query.h"
+
+static struct pt_memdb *db;
+
+static int setup(void **state)
+{
+	(void)state;
+	struct pane_buf b;
+	pane_buf_init(&b, PANE_BUF_NOLIMIT);
+	/* g: a sample every 10 s from 0 to 100 s, then a stale marker at 105 s, back at 400 s */
+	for (int t = 0; t <= 100; t += 10)
+		pane_buf_addf(&b, "g{a=\"1\"} %d %d\n", t, t);
+	pane_buf_adds(&b, "g{a=\"1\"} stale 105\n");
+	pane_buf_adds(&b, "g{a=\"1\"} 7 400\n");
+	/* h: no stale marker, just stops at 100 s */
+	for (int t = 0; t <= 100; t += 10)
+		pane_buf_addf(&b, "h{a=\"1\"} %d %d\n", t, t);
+	for (int t = 0; t < 3600; t += 1)
+		pane_buf_addf(&b, "big{a=\"1\"} %d %d\n", t, t);
+	pane_buf_adds(&b, "lv{v=\"");
+	for (int i = 0; i < 3000; i++)
+		pane_buf_addc(&b, 'a');
+	pane_buf_adds(&b, "!\"} 1 0\n");
+	struct pane_err err = {0};
+	db = pt_memdb_parse(b.data, &err);
+	pane_buf_release(&b);
+	assert_non_null(db);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	pt_memdb_free(db);
+	return 0;
+}
+
+static size_t instant_n(const char *q, int64_t t_ms, double *v)
+{
+	struct pane_query_result r;
+	struct pane_err err = {0};
+	int rc = pane_query_exec(pt_memdb_reader(db), NULL, q, t_ms, t_ms, 0, &r, NULL, &err);
+	if (rc != 0)
+		fail_msg("%s: %s", q, err.msg);
+	size_t n = r.n;
+	if (v && r.type == PANE_QT_VECTOR && n)
+		*v = r.series[0].values[0];
+	pane_query_result_release(&r);
+	return n;
+}
+
+static void test_staleness(void **state)
+{
+	(void)state;
+	double v;
+	assert_int_equal(instant_n("g", 100000, &v), 1);
+	assert_true(v == 100);
+	/* right after the stale marker g is gone, while h stays for the lookback */
+	assert_int_equal(instant_n("g", 106000, NULL), 0);
+	assert_int_equal(instant_n("h", 106000, NULL), 1);
+	assert_int_equal(instant_n("h", 400000, NULL), 1);  /* 100 s + 5 m lookback, inclusive */
+	assert_int_equal(instant_n("h", 400001, NULL), 0);
+	assert_int_equal(instant_n("g", 400000, &v), 1);
+	assert_true(v == 7);
+	/* range functions skip the marker */
+	assert_int_equal(instant_n("count_over_time(g[1m])", 130000, &v), 1);
+	assert_true(v == 4);  /* 70, 80, 90, 100: both ends inclusive */
+	/* a custom lookback */
+	struct pane_query_result r;
+	struct pane_err err = {0};
+	struct pane_query_opts o = {.lookback_ms = 30000};
+	assert_int_equal(pane_query_exec(pt_memdb_reader(db), &o, "h", 131000, 131000, 0, &r, NULL, &err), 0);
+	assert_int_equal(r.n, 0);
+	pane_query_result_release(&r);
+}
+
+static void test_limits(void **state)
+{
+	(void)state;
+	struct pane_query_result r;
+	struct pane_err err = {0};
+	enum pane_query_errclass cls;
+	struct pane_query_opts o = {.max_samples = 1000};
+	int rc = pane_query_exec(pt_memdb_reader(db), &o, "sum_over_time(big[1h])", 3600000, 3600000, 0, &r, &cls, &err);
+	assert_int_equal(rc, PANE_ETOOBIG);
+	assert_int_equal(cls, PANE_QERR_EXECUTION);
+	assert_non_null(strstr(err.msg, "too many samples"));
+	/* output points count too */
+	rc = pane_query_exec(pt_memdb_reader(db), &o, "vector(1)", 0, 3600000, 1000, &r, &cls, &err);
+	assert_int_equal(rc, PANE_ETOOBIG);
+	/* a subquery that would make more points than allowed fails before it starts */
+	rc = pane_query_exec(pt_memdb_reader(db), &o, "max_over_time(vector(1)[1y:1ms])", 0, 0, 0, &r, &cls, &err);
+	assert_int_equal(rc, PANE_ETOOBIG);
+	rc = pane_query_exec(pt_memdb_reader(db), &o, "max_over_time(big[1h:1s])", 3600000, 3600000, 0, &r, &cls, &err);
+	assert_int_equal(rc, PANE_ETOOBIG);
+	/* more than 11,000 points per series */
+	rc = pane_query_exec(pt_memdb_reader(db), NULL, "1", 0, 11001000, 1000, &r, &cls, &err);
+	assert_int_equal(cls, PANE_QERR_BAD_DATA);
+	assert_non_null(strstr(err.msg, "11,000"));
+	rc = pane_query_exec(pt_memdb_reader(db), NULL, "1", 0, 11000000, 1000, &r, &cls, &err);
+	assert_int_equal(rc, 0);
+	assert_int_equal(r.series[0].n, 11001);
+	pane_query_result_release(&r);
+	/* timeout */
+	o = (struct pane_query_opts){.timeout_ms = 1};
+	rc = pane_query_exec(pt_memdb_reader(db), &o, "max_over_time(sum_over_time(big[10m])[1h:1s])", 0, 3600000,
+			     10000, &r, &cls, &err);
+	assert_int_equal(rc, PANE_ETIMEDOUT);
+	assert_int_equal(cls, PANE_QERR_TIMEOUT);
+	assert_string_equal(err.msg, "query timed out in expression evaluation");
+	/* absurd timestamps are refused, not overflowed */
+	rc = pane_query_exec(pt_memdb_reader(db), NULL, "x offset 290y", INT64_MAX - 5, INT64_MAX - 5, 0, &r, &cls, &err);
+	assert_int_equal(cls, PANE_QERR_BAD_DATA);
+	rc = pane_query_exec(pt_memdb_reader(db), NULL, "rate(big[290y] offset -290y)", 0, 0, 0, &r, &cls, &err);
+	assert_int_equal(rc, 0);
+	pane_query_result_release(&r);
+	/* a catastrophic regex in label_replace stops at PCRE2's match limit: an
+	 * execution error, nothing leaked (ASan run) */
+	rc = pane_query_exec(pt_memdb_reader(db), NULL, "label_replace(lv, \"x\", \"y\", \"v\", \"(a+)+\")", 0, 0, 0,
+			     &r, &cls, &err);
+	assert_true(rc < 0);
+	assert_int_equal(cls, PANE_QERR_EXECUTION);
+	assert_non_null(strstr(err.msg, "match limit"));
+	/* and in a selector (the reader reports it) */
+	rc = pane_query_exec(pt_memdb_reader(db), NULL, "lv{v=~\"(a+)+\"}", 0, 0, 0, &r, &cls, &err);
+	assert_true(rc < 0);
+	/* a timeout inside a subquery inside label_join unwinds cleanly */
+	o = (struct pane_query_opts){.timeout_ms = 1};
+	rc = pane_query_exec(pt_memdb_reader(db), &o,
+			     "label_join(max_over_time(sum_over_time(big[10m])[1h:1s]), \"d\", \",\", \"a\")", 0, 3600000,
+			     10000, &r, &cls, &err);
+	assert_int_equal(rc, PANE_ETIMEDOUT);
+	/* execution error class */
+	rc = pane_query_exec(pt_memdb_reader(db), NULL, "label_replace({a=\"1\"}, \"__name__\", \"x\", \"\", \"\")",
+			     50000, 50000, 0, &r, &cls, &err);
+	assert_int_equal(cls, PANE_QERR_EXECUTION);
+}
+
+static void test_range_alignment(void **state)
+{
+	(void)state;
+	struct pane_query_result r;
+	struct pane_err err = {0};
+	assert_int_equal(pane_query_exec(pt_memdb_reader(db), NULL, "h", 5000, 65000, 20000, &r, NULL, &err), 0);
+	assert_int_equal(r.type, PANE_QT_MATRIX);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.series[0].n, 4);
+	assert_int_equal(r.series[0].ts[1], 25000);
+	assert_true(r.series[0].values[1] == 20);
+	pane_query_result_release(&r);
+	/* an instant range selector returns the raw samples */
+	assert_int_equal(pane_query_exec(pt_memdb_reader(db), NULL, "h[25s]", 100000, 100000, 0, &r, NULL, &err), 0);
+	assert_int_equal(r.type, PANE_QT_MATRIX);
+	assert_int_equal(r.series[0].n, 3);
+	assert_int_equal(r.series[0].ts[0], 80000);
+	struct pane_buf b;
+	pane_buf_init(&b, PANE_BUF_NOLIMIT);
+	pane_query_result_json(&r, &b);
+	assert_string_equal(b.data, "{\"resultType\":\"matrix\",\"result\":[{\"metric\":{\"__name__\":\"h\",\"a\":\"1\"},"
+				    "\"values\":[[80,\"80\"],[90,\"90\"],[100,\"100\"]]}]}");
+	pane_buf_release(&b);
+	pane_query_result_release(&r);
+}
+
+static void test_formats(void **state)
+{
+	(void)state;
+	char s[64];
+	struct { double v; const char *want; } f[] = {
+		{1, "1"}, {0.1, "0.1"}, {-2.5, "-2.5"}, {1e21, "1000000000000000000000"}, {1e-7, "0.0000001"},
+		{123456789.125, "123456789.125"}, {NAN, "NaN"}, {INFINITY, "+Inf"}, {-INFINITY, "-Inf"},
+		{0.30000000000000004, "0.30000000000000004"}, {5e-324, NULL},
+	};
+	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+		pane_query_fmt_float(f[i].v, s, sizeof s);
+		if (f[i].want)
+			assert_string_equal(s, f[i].want);
+		else
+			assert_true(strtod(s, NULL) == f[i].v || strlen(s) >= sizeof s - 1);
+	}
+	pane_query_fmt_ts(1700000000000, s, sizeof s);
+	assert_string_equal(s, "1700000000");
+	pane_query_fmt_ts(1700000000500, s, sizeof s);
+	assert_string_equal(s, "1700000000.5");
+	pane_query_fmt_ts(1700000000012, s, sizeof s);
+	assert_string_equal(s, "1700000000.012");
+	pane_query_fmt_ts(-1500, s, sizeof s);
+	assert_string_equal(s, "-1.5");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_staleness), cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_range_alignment), cmocka_unit_test(test_formats),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
