@@ -55,7 +55,7 @@
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/vec.h"
-#include "sources/promtext.h"
+#include "receivers/promtext.h"
 #include "sources/source.h"
 
 #define SEEN_MAX 20000
@@ -765,18 +765,20 @@ struct prom_ctx {
 	size_t n;
 };
 
-static int on_prom_sample(void *arg, const char *name, const struct pane_labels *labels, double value, int64_t ts)
+static int on_prom_samples(void *arg, const struct pane_sample *smp, size_t n, struct pane_err *err)
 {
+	(void)err;
 	struct prom_ctx *p = arg;
-	if (pane_source_emit_sample(p->src, name, labels, ts, value) == 0)
-		p->n++;
+	for (size_t i = 0; i < n; i++)
+		if (pane_source_emit_sample(p->src, smp[i].name, smp[i].labels, smp[i].ts_ms, smp[i].value) == 0)
+			p->n++;
 	return 0;
 }
 
-static int on_prom_count(void *arg, const char *name, const struct pane_labels *labels, double value, int64_t ts)
+static int on_prom_count(void *arg, const struct pane_sample *smp, size_t n, struct pane_err *err)
 {
-	(void)name, (void)labels, (void)value, (void)ts;
-	((struct prom_ctx *)arg)->n++;
+	(void)smp, (void)err;
+	((struct prom_ctx *)arg)->n += n;
 	return 0;
 }
 
@@ -792,12 +794,17 @@ static int collect_metrics(struct pane_source *src, struct sb_ctx *c, struct pan
 									 "Accept: text/plain; version=0.0.4", NULL}},
 				     &resp, err);
 	if (rc == 0) {
-		/* validate the whole exposition first: a malformed one delivers nothing */
+		/* validate the whole exposition first: a malformed one delivers nothing
+		 * (the receivers' parser skips bad lines; here any bad line fails the scrape) */
+		struct pane_promtext_opts o = {.default_ts_ms = pane_wall_ms()};
+		struct pane_promtext_result res = {0};
 		struct prom_ctx dry = {0};
-		rc = pane_promtext_parse(resp.body.data, resp.body.len, on_prom_count, &dry, err);
+		rc = pane_promtext_parse(resp.body.data, resp.body.len, &o, on_prom_count, &dry, &res, err);
+		if (rc == 0 && res.bad_lines)
+			rc = pane_err_set(err, PANE_EINVAL, "line %zu: %s", res.line, res.first_error);
 		if (rc == 0) {
 			struct prom_ctx p = {.src = src};
-			rc = pane_promtext_parse(resp.body.data, resp.body.len, on_prom_sample, &p, err);
+			rc = pane_promtext_parse(resp.body.data, resp.body.len, &o, on_prom_samples, &p, &res, err);
 		}
 		if (rc < 0) {
 			pane_err_prefix(err, "supabase metrics");

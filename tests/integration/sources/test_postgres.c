@@ -17,7 +17,7 @@
 #include "base/buf.h"
 #include "config/config.h"
 #include "pipeline/pipeline.h"
-#include "recorder.h"
+#include "sources_recorder.h"
 #include "sources/pg.h"
 #include "sources/postgres_queries.h"
 #include "sources/sources.h"

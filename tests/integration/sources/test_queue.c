@@ -16,7 +16,7 @@
 #include "config/config.h"
 #include "pane/queue.h"
 #include "pipeline/pipeline.h"
-#include "recorder.h"
+#include "sources_recorder.h"
 #include "sources/sources.h"
 #include "support.h"
 

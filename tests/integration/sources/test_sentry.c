@@ -24,7 +24,7 @@
 #include "evrec.h"
 #include "fakectl.h"
 #include "pipeline/pipeline.h"
-#include "recorder.h"
+#include "sources_recorder.h"
 #include "sources/sources.h"
 #include "support.h"
 

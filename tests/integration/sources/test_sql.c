@@ -15,7 +15,7 @@
 
 #include "config/config.h"
 #include "pipeline/pipeline.h"
-#include "recorder.h"
+#include "sources_recorder.h"
 #include "sources/sources.h"
 #include "support.h"
 

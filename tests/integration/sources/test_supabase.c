@@ -23,7 +23,7 @@
 #include "base/map.h"
 #include "config/config.h"
 #include "pipeline/pipeline.h"
-#include "recorder.h"
+#include "sources_recorder.h"
 #include "sources/sources.h"
 #include "support.h"
 

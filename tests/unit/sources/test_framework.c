@@ -14,7 +14,7 @@
 
 #include "config/config.h"
 #include "pipeline/pipeline.h"
-#include "recorder.h"
+#include "sources_recorder.h"
 #include "sources/sources.h"
 
 static struct pane_sources *load(const char *yaml, struct pane_pipeline *p, const char *dir, struct pane_err *err,

@@ -1,7 +1,7 @@
 /*
  * recorder.c - the test recorder sink (see recorder.h).
  */
-#include "recorder.h"
+#include "sources_recorder.h"
 
 #include <math.h>
 #include <pthread.h>
