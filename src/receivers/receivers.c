@@ -178,6 +178,15 @@ static int start_statsd(struct pane_serve *s, const struct pane_cfg_node *sec, s
 			.series_ttl_ms = sc.series_ttl, .stats = s->stats},
 	};
 	r->statsd = pane_statsd_new(s->pipeline, &o, err);
+	if (!r->statsd && !pane_cfg_lookup(sec, "listen") && !sc.unix_socket) {
+		/* The default port is a convenience: a second pane on this machine
+		 * (or another StatsD server) must not stop the daemon from starting.
+		 * An address the user wrote down is still a start-up error. */
+		pane_log_kv(PANE_LOG_WARN, "receivers", "statsd not started on its default address", "udp",
+			    sc.listen, "reason", err->msg, "hint", "set receivers.statsd.listen", NULL);
+		pane_err_clear(err);
+		goto out;
+	}
 	if (!r->statsd) {
 		rc = PANE_EIO;
 		goto out;

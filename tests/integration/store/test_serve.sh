@@ -4,6 +4,7 @@
 # every self_metrics_interval, a second process on the same data directory is
 # refused, and SIGTERM closes it cleanly (empty WAL, segments on disk).
 set -u
+unset DATABASE_URL  # the store alone: no queue schema to wait for
 bin=${PANE_BIN:?run through meson test}
 tmp=$(mktemp -d)
 pid=
