@@ -35,7 +35,8 @@ void pane_buf_release(struct pane_buf *b)
 void pane_buf_reset(struct pane_buf *b)
 {
 	b->len = 0;
-	b->data[0] = '\0';
+	if (b->cap) /* never write the shared static "": other threads read it */
+		b->data[0] = '\0';
 }
 
 char *pane_buf_detach(struct pane_buf *b, size_t *len_out)
