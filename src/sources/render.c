@@ -211,8 +211,9 @@ static void labels_for(struct pane_labels *ls, const struct svc *s)
 
 /* ---------- services ---------- */
 
-static int collect_services(struct pane_source *src, struct render_ctx *c, struct pane_err *err)
+static int collect_services(struct pane_source *src, void *ctxp, struct pane_err *err)
 {
+	struct render_ctx *c = ctxp;
 	svcs_clear(c);
 	char *after = NULL;
 	int rc = 0;
@@ -472,8 +473,9 @@ static int collect_deploys_of(struct pane_source *src, struct render_ctx *c, con
 	return 0;
 }
 
-static int collect_deploys(struct pane_source *src, struct render_ctx *c, struct pane_err *err)
+static int collect_deploys(struct pane_source *src, void *ctxp, struct pane_err *err)
 {
+	struct render_ctx *c = ctxp;
 	int64_t now = pane_source_now_ms(src);
 	for (size_t i = 0; i < c->svcs.len && !pane_source_stopping(src); i++) {
 		const struct svc *s = pane_vec_at(&c->svcs, i);
@@ -644,8 +646,9 @@ static int tail_owner(struct pane_source *src, struct render_ctx *c, const char 
 	return rc;
 }
 
-static int collect_logs(struct pane_source *src, struct render_ctx *c, struct pane_err *err)
+static int collect_logs(struct pane_source *src, void *ctxp, struct pane_err *err)
 {
+	struct render_ctx *c = ctxp;
 	/* one tail per workspace: the API wants resources of one owner */
 	struct pane_vec owners;
 	pane_vec_init(&owners, sizeof(char *));
@@ -812,8 +815,9 @@ static int metric_call(struct pane_source *src, struct render_ctx *c, const stru
 	return 0;
 }
 
-static int collect_metrics(struct pane_source *src, struct render_ctx *c, struct pane_err *err)
+static int collect_metrics(struct pane_source *src, void *ctxp, struct pane_err *err)
 {
+	struct render_ctx *c = ctxp;
 	json_t *marks = state_obj(c, "metrics");
 	int rc = 0;
 	for (size_t k = 0; k < c->cfg->metric_names.n && rc == 0 && !pane_source_stopping(src); k++) {
@@ -906,35 +910,12 @@ static int render_collect(struct pane_source *src, void *ctxp, struct pane_err *
 		pane_saas_partial_emit(src, &c->partial);
 		return rc;
 	}
-	int first = 0;
-	char reason[64] = "";
-	struct {
-		bool on;
-		int (*fn)(struct pane_source *, struct render_ctx *, struct pane_err *);
-	} parts[] = {
+	const struct pane_source_part parts[] = {
 		{c->cfg->deploys, collect_deploys},
 		{c->cfg->logs, collect_logs},
 		{c->cfg->metrics, collect_metrics},
 	};
-	for (size_t i = 0; i < sizeof parts / sizeof parts[0] && !pane_source_stopping(src); i++) {
-		if (!parts[i].on)
-			continue;
-		struct pane_err e = {0};
-		pane_source_set_reason(src, "");
-		int prc = parts[i].fn(src, c, &e);
-		if (prc < 0 && first == 0) {
-			first = prc;
-			if (err)
-				*err = e;
-			snprintf(reason, sizeof reason, "%s", pane_source_reason(src));
-			if (prc == PANE_EPERM)
-				break; /* a bad key fails everything alike: do not ask again */
-		} else if (prc < 0) {
-			pane_log_kv(PANE_LOG_WARN, "sources", "render part failed", "source", pane_source_name(src), "error",
-				    e.msg, NULL);
-		}
-	}
-	pane_source_set_reason(src, reason);
+	int first = pane_source_run_parts(src, c, parts, sizeof parts / sizeof parts[0], true, err);
 	pane_saas_partial_emit(src, &c->partial);
 	return first;
 }

@@ -207,8 +207,9 @@ static const char *project_label(struct sentry_ctx *c, json_t *proj_id)
 
 /* Learns project id -> slug (so counters and gauges share the `project`
  * label) and writes sentry_project_info. */
-static int collect_projects(struct pane_source *src, struct sentry_ctx *c, struct pane_err *err)
+static int collect_projects(struct pane_source *src, void *ctxp, struct pane_err *err)
 {
+	struct sentry_ctx *c = ctxp;
 	struct pane_buf u;
 	org_url(c, &u, "projects/", false);
 	pane_http_url_add_query(&u, "per_page", "100");
@@ -380,8 +381,9 @@ static int check_vanished(struct pane_source *src, struct sentry_ctx *c, json_t 
 	return rc;
 }
 
-static int collect_issues(struct pane_source *src, struct sentry_ctx *c, struct pane_err *err)
+static int collect_issues(struct pane_source *src, void *ctxp, struct pane_err *err)
 {
+	struct sentry_ctx *c = ctxp;
 	int64_t now = pane_source_now_ms(src);
 	json_t *known = state_get(c, "issues", false);
 	json_t *seen = json_object();
@@ -475,8 +477,9 @@ static int collect_issues(struct pane_source *src, struct sentry_ctx *c, struct 
 
 /* ---------- event rates (stats_v2) ---------- */
 
-static int collect_stats(struct pane_source *src, struct sentry_ctx *c, struct pane_err *err)
+static int collect_stats(struct pane_source *src, void *ctxp, struct pane_err *err)
 {
+	struct sentry_ctx *c = ctxp;
 	int64_t now = pane_source_now_ms(src);
 	json_t *st = state_get(c, "stats", false);
 	json_t *tot = json_object_get(st, "tot");
@@ -649,8 +652,9 @@ static int perf_axis(struct pane_source *src, struct sentry_ctx *c, const char *
 	return 0;
 }
 
-static int collect_performance(struct pane_source *src, struct sentry_ctx *c, struct pane_err *err)
+static int collect_performance(struct pane_source *src, void *ctxp, struct pane_err *err)
 {
+	struct sentry_ctx *c = ctxp;
 	static const struct {
 		const char *yaxis, *metric, *quantile;
 		double scale;
@@ -674,8 +678,9 @@ static int collect_performance(struct pane_source *src, struct sentry_ctx *c, st
 
 /* ---------- releases ---------- */
 
-static int collect_releases(struct pane_source *src, struct sentry_ctx *c, struct pane_err *err)
+static int collect_releases(struct pane_source *src, void *ctxp, struct pane_err *err)
 {
+	struct sentry_ctx *c = ctxp;
 	int64_t now = pane_source_now_ms(src);
 	json_t *known = state_get(c, "releases", true);
 	struct pane_buf u;
@@ -800,47 +805,24 @@ static int sentry_collect(struct pane_source *src, void *ctxp, struct pane_err *
 		c->baseline = json_object_get(c->state, "v") == NULL;
 	}
 	json_object_set_new(c->state, "v", json_integer(1));
-	int first = 0;
-	char reason[64] = "";
-	struct {
-		bool on;
-		int (*fn)(struct pane_source *, struct sentry_ctx *, struct pane_err *);
-	} parts[] = {
+	const struct pane_source_part parts[] = {
 		{true, collect_projects},
 		{c->cfg->issues, collect_issues},
 		{c->cfg->stats, collect_stats},
 		{c->cfg->performance, collect_performance},
 		{c->cfg->releases, collect_releases},
 	};
-	for (size_t i = 0; i < sizeof parts / sizeof parts[0] && !pane_source_stopping(src); i++) {
-		if (!parts[i].on)
-			continue;
-		struct pane_err e = {0};
-		pane_source_set_reason(src, "");
-		int rc = parts[i].fn(src, c, &e);
-		if (rc < 0 && first == 0) {
-			first = rc;
-			if (err)
-				*err = e;
-			snprintf(reason, sizeof reason, "%s", pane_source_reason(src));
-			if (rc == PANE_EPERM)
-				break; /* a bad token fails everything alike: do not ask again */
-		} else if (rc < 0) {
-			pane_log_kv(PANE_LOG_WARN, "sources", "sentry part failed", "source", pane_source_name(src), "error",
-				    e.msg, NULL);
-		}
-	}
+	int first = pane_source_run_parts(src, c, parts, sizeof parts / sizeof parts[0], true, err);
 	struct pane_err e = {0};
 	int src_rc = pane_saas_cursor_save(src, c->state, &e);
 	if (src_rc < 0 && first == 0) {
 		first = src_rc;
 		if (err)
 			*err = e;
-		snprintf(reason, sizeof reason, "cursor");
+		pane_source_set_reason(src, "cursor");
 	}
 	if (first == 0)
 		c->baseline = false;
-	pane_source_set_reason(src, reason);
 	pane_saas_partial_emit(src, &c->partial);
 	return first;
 }

@@ -134,6 +134,19 @@ void pane_source_set_reason(struct pane_source *src, const char *reason);
 /* The reason set so far in this collection ("" when none). */
 const char *pane_source_reason(const struct pane_source *src);
 
+/* One part of a collection (Supabase health, Render deploys, Sentry issues...). */
+struct pane_source_part {
+	bool on;
+	int (*fn)(struct pane_source *src, void *ctx, struct pane_err *err);
+};
+/* Runs the enabled parts in order until the daemon stops. A failing part
+ * does not stop the others (it is logged), except PANE_EPERM when
+ * stop_on_perm is set (a bad key fails every part alike: do not ask again).
+ * Returns the first failure with its err, and leaves that part's reason set
+ * on src; 0 and reason "" when every part succeeded. */
+int pane_source_run_parts(struct pane_source *src, void *ctx, const struct pane_source_part *parts, size_t n,
+			  bool stop_on_perm, struct pane_err *err);
+
 /* The collection's start time (Unix ms). */
 int64_t pane_source_now_ms(const struct pane_source *src);
 /* True once the daemon is stopping. */

@@ -996,3 +996,30 @@ int pane_sources_attach(struct pane_serve *s, struct pane_err *err)
 	pane_serve_on_stop(s, stop_sources, ss);
 	return 0;
 }
+
+int pane_source_run_parts(struct pane_source *src, void *ctx, const struct pane_source_part *parts, size_t n,
+			  bool stop_on_perm, struct pane_err *err)
+{
+	int first = 0;
+	char reason[64] = "";
+	for (size_t i = 0; i < n && !pane_source_stopping(src); i++) {
+		if (!parts[i].on)
+			continue;
+		struct pane_err e = {0};
+		pane_source_set_reason(src, "");
+		int rc = parts[i].fn(src, ctx, &e);
+		if (rc < 0 && first == 0) {
+			first = rc;
+			if (err)
+				*err = e;
+			snprintf(reason, sizeof reason, "%s", pane_source_reason(src));
+			if (rc == PANE_EPERM && stop_on_perm)
+				break;
+		} else if (rc < 0) {
+			pane_log_kv(PANE_LOG_WARN, "sources", "collection part failed", "source", pane_source_name(src),
+				    "error", e.msg, NULL);
+		}
+	}
+	pane_source_set_reason(src, reason);
+	return first;
+}

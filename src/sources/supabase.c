@@ -579,8 +579,9 @@ static int tail(struct pane_source *src, struct sb_ctx *c, enum endpoint ep, con
 	return 0;
 }
 
-static int collect_logs(struct pane_source *src, struct sb_ctx *c, struct pane_err *err)
+static int collect_logs(struct pane_source *src, void *ctxp, struct pane_err *err)
 {
+	struct sb_ctx *c = ctxp;
 	if (!c->cursor_loaded)
 		cursor_load(src, c);
 	size_t emitted = 0;
@@ -652,8 +653,9 @@ static void health_transition(struct pane_source *src, struct sb_ctx *c, const c
 		pane_map_puts(&c->health, component, pane_xstrdup(status));
 }
 
-static int collect_health(struct pane_source *src, struct sb_ctx *c, struct pane_err *err)
+static int collect_health(struct pane_source *src, void *ctxp, struct pane_err *err)
 {
+	struct sb_ctx *c = ctxp;
 	struct pane_buf url;
 	int rc = api_url(c, &url, "health");
 	for (size_t i = 0; rc == 0 && i < c->cfg->health_services.n; i++)
@@ -695,8 +697,9 @@ static int collect_health(struct pane_source *src, struct sb_ctx *c, struct pane
 	return 0;
 }
 
-static int collect_usage(struct pane_source *src, struct sb_ctx *c, struct pane_err *err)
+static int collect_usage(struct pane_source *src, void *ctxp, struct pane_err *err)
 {
+	struct sb_ctx *c = ctxp;
 	struct pane_buf url;
 	int rc = api_url(c, &url, "analytics/endpoints/usage.api-counts");
 	if (rc == 0)
@@ -782,8 +785,9 @@ static int on_prom_count(void *arg, const struct pane_sample *smp, size_t n, str
 	return 0;
 }
 
-static int collect_metrics(struct pane_source *src, struct sb_ctx *c, struct pane_err *err)
+static int collect_metrics(struct pane_source *src, void *ctxp, struct pane_err *err)
 {
+	struct sb_ctx *c = ctxp;
 	struct pane_http_response resp;
 	pane_http_response_init(&resp);
 	int rc = pane_http_client_do(c->prom,
@@ -889,36 +893,13 @@ static int sb_init(struct pane_source *src, void *cfgp, const struct pane_cfg *f
 static int sb_collect(struct pane_source *src, void *ctxp, struct pane_err *err)
 {
 	struct sb_ctx *c = ctxp;
-	int first = 0;
-	char reason[64] = "";
-	struct {
-		bool on;
-		int (*fn)(struct pane_source *, struct sb_ctx *, struct pane_err *);
-	} parts[] = {
+	const struct pane_source_part parts[] = {
 		{c->cfg->health, collect_health},
 		{c->cfg->usage, collect_usage},
 		{c->cfg->logs, collect_logs},
 		{c->cfg->metrics, collect_metrics},
 	};
-	for (size_t i = 0; i < sizeof parts / sizeof parts[0] && !pane_source_stopping(src); i++) {
-		if (!parts[i].on)
-			continue;
-		struct pane_err e = {0};
-		pane_source_set_reason(src, "");
-		int rc = parts[i].fn(src, c, &e);
-		if (rc < 0 && first == 0) {
-			first = rc;
-			if (err)
-				*err = e;
-			/* keep the first failure's reason (set by the part, or derived later) */
-			snprintf(reason, sizeof reason, "%s", pane_source_reason(src));
-		} else if (rc < 0) {
-			pane_log_kv(PANE_LOG_WARN, "sources", "supabase part failed", "source", pane_source_name(src),
-				    "error", e.msg, NULL);
-		}
-	}
-	pane_source_set_reason(src, reason);
-	return first;
+	return pane_source_run_parts(src, c, parts, sizeof parts / sizeof parts[0], false, err);
 }
 
 static void sb_close(void *ctxp)
