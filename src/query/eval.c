@@ -1765,7 +1765,7 @@ static void heap_up(struct sample *h, size_t j, bool top)
 	}
 }
 
-static bool heap_down(struct sample *h, size_t i0, size_t n, bool top)
+static void heap_down(struct sample *h, size_t i0, size_t n, bool top)
 {
 	size_t i = i0;
 	for (;;) {
@@ -1783,18 +1783,25 @@ static bool heap_down(struct sample *h, size_t i0, size_t n, bool top)
 		h[j] = tmp;
 		i = j;
 	}
-	return i > i0;
 }
 
-static int heap_out_top(const void *a, const void *b)
+/* The heap's output order: Go's sort.Sort(sort.Reverse(heap)), which for
+ * up to 12 elements is an insertion sort, so ties keep the order Prometheus
+ * shows in an instant vector; longer heaps fall back to qsort (descending
+ * for topk, ascending for bottomk, NaN last), whose tie order may differ. */
+static void heap_out(struct sample *h, size_t n, bool top)
 {
-	/* descending by value, NaN last */
-	return sort_desc(a, b);
-}
-
-static int heap_out_bottom(const void *a, const void *b)
-{
-	return sort_asc(a, b);
+	if (n > 12) {
+		qsort(h, n, sizeof *h, top ? sort_desc : sort_asc);
+		return;
+	}
+	for (size_t i = 1; i < n; i++) {
+		for (size_t j = i; j > 0 && heap_less(top, h[j - 1].v, h[j].v); j--) {
+			struct sample tmp = h[j];
+			h[j] = h[j - 1];
+			h[j - 1] = tmp;
+		}
+	}
 }
 
 static struct val eval_agg(struct ev *ev, struct pq_node *n, int64_t t)
@@ -1895,17 +1902,29 @@ static struct val eval_agg(struct ev *ev, struct pq_node *n, int64_t t)
 			break;
 		}
 		case PQ_TOPK: case PQ_BOTTOMK: {
+			/* Prometheus 2.42: a newcomer enters when the heap is not full,
+			 * when it beats the root, or when the root is NaN (even for a NaN
+			 * newcomer); a full heap pops its root first (k == 1 replaces it
+			 * in place). Which of several tied series survive depends on
+			 * exactly these moves, so they are Go's, step for step. */
 			bool top = op == PQ_TOPK;
-			if ((int64_t)gr->hn < k) {
-				gr->heap[gr->hn] = in.s[i];
-				heap_up(gr->heap, gr->hn, top);
-				gr->hn++;
-			} else if (top ? (gr->heap[0].v < x || (isnan(gr->heap[0].v) && !isnan(x)))
-				       : (gr->heap[0].v > x || (isnan(gr->heap[0].v) && !isnan(x)))) {
-				gr->heap[0] = in.s[i];
-				if (!heap_down(gr->heap, 0, gr->hn, top))
-					heap_up(gr->heap, 0, top);
+			double r = gr->heap[0].v;
+			if (!((int64_t)gr->hn < k || (top ? r < x : r > x) || isnan(r)))
+				break;
+			if ((int64_t)gr->hn == k) {
+				if (k == 1) {
+					gr->heap[0] = in.s[i];
+					break;
+				}
+				gr->hn--;
+				struct sample tmp = gr->heap[0];
+				gr->heap[0] = gr->heap[gr->hn];
+				gr->heap[gr->hn] = tmp;
+				heap_down(gr->heap, 0, gr->hn, top);
 			}
+			gr->heap[gr->hn] = in.s[i];
+			heap_up(gr->heap, gr->hn, top);
+			gr->hn++;
 			break;
 		}
 		case PQ_QUANTILE:
@@ -1934,7 +1953,7 @@ static struct val eval_agg(struct ev *ev, struct pq_node *n, int64_t t)
 		case PQ_STDDEV: out = sqrt(gr->value / (double)gr->count); break;
 		case PQ_QUANTILE: out = quantile(param, gr->vals, gr->nv); break;
 		case PQ_TOPK: case PQ_BOTTOMK:
-			qsort(gr->heap, gr->hn, sizeof *gr->heap, op == PQ_TOPK ? heap_out_top : heap_out_bottom);
+			heap_out(gr->heap, gr->hn, op == PQ_TOPK);
 			for (size_t j = 0; j < gr->hn; j++) {
 				v.s[v.n] = gr->heap[j];
 				v.s[v.n++].t = t;
