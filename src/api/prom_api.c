@@ -481,12 +481,76 @@ static void h_exemplars(struct pane_http_req *req, struct pane_http_resp *resp, 
 	api_ok(resp, "[]", 2);
 }
 
+/* Go's strconv.Atoi: optional sign, decimal digits, within int64. */
+static int go_atoi(const char *s, int64_t *out)
+{
+	bool neg = *s == '-';
+	if (*s == '-' || *s == '+')
+		s++;
+	if (!*s)
+		return -1;
+	uint64_t v = 0;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > (UINT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	if (v > (uint64_t)INT64_MAX + (neg ? 1 : 0))
+		return -1;
+	*out = neg ? (int64_t)(0 - v) : (int64_t)v;
+	return 0;
+}
+
+/* Prometheus 2.42's metricMetadata: {"name":[{"type","help","unit"}],...};
+ * `metric` picks one family, `limit` caps the number of families (negative:
+ * no cap, 0: none; not a number: 400). 2.42 has no limit_per_metric (it
+ * ignores the parameter, so does pane: the store keeps one entry per name).
+ * A reader without metadata answers {} like Prometheus without targets. */
 static void h_metadata(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
 {
-	(void)req;
-	(void)ctx;
-	/* the store keeps no TYPE/HELP yet: an empty map, as Prometheus answers for unknown metrics */
-	api_ok(resp, "{}", 2);
+	struct pane_query_api *api = ctx;
+	size_t limit = SIZE_MAX;
+	const char *ls = pane_http_req_arg(req, "limit");
+	if (ls && *ls) {
+		int64_t v;
+		if (go_atoi(ls, &v) < 0) {
+			api_error(resp, 400, "bad_data", "limit must be a number");
+			return;
+		}
+		if (v >= 0)
+			limit = (size_t)v;
+	}
+	const char *metric = pane_http_req_arg(req, "metric");
+	if (metric && !*metric)
+		metric = NULL;
+	if (!api->reader.ops->metadata || limit == 0) {
+		api_ok(resp, "{}", 2);
+		return;
+	}
+	struct pane_metadata *m = NULL;
+	size_t n = 0;
+	struct pane_err e = {0};
+	if (api->reader.ops->metadata(api->reader.ctx, metric, limit, &m, &n, &e) < 0) {
+		api_error(resp, 500, "internal", "reading metadata: %s", e.msg);
+		return;
+	}
+	struct pane_buf b;
+	pane_buf_init(&b, PANE_BUF_NOLIMIT);
+	pane_buf_addc(&b, '{');
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			pane_buf_addc(&b, ',');
+		pane_buf_add_json_str(&b, m[i].name, strlen(m[i].name));
+		pane_buf_addf(&b, ":[{\"type\":\"%s\",\"help\":", pane_metric_type_name(m[i].type));
+		pane_buf_add_json_str(&b, m[i].help, strlen(m[i].help));
+		pane_buf_adds(&b, ",\"unit\":");
+		pane_buf_add_json_str(&b, m[i].unit, strlen(m[i].unit));
+		pane_buf_adds(&b, "}]");
+	}
+	pane_buf_addc(&b, '}');
+	api_ok(resp, b.data, b.len);
+	pane_buf_release(&b);
+	free(m);
 }
 
 static void h_buildinfo(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)

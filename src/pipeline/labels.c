@@ -229,3 +229,37 @@ const char *pane_log_severity_name(enum pane_log_severity sev)
 	static const char *names[] = {"unknown", "debug", "info", "warn", "error", "fatal"};
 	return (unsigned)sev < 6 ? names[sev] : "unknown";
 }
+
+static const char *const metric_type_names[] = {"unknown", "counter", "gauge", "histogram", "gaugehistogram",
+						"summary", "info", "stateset"};
+
+const char *pane_metric_type_name(enum pane_metric_type t)
+{
+	return (unsigned)t < sizeof metric_type_names / sizeof metric_type_names[0] ? metric_type_names[t] : "unknown";
+}
+
+int pane_metric_type_parse(const char *s, size_t len, enum pane_metric_type *out)
+{
+	if (len == 7 && memcmp(s, "untyped", 7) == 0) {
+		*out = PANE_METRIC_UNKNOWN;
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof metric_type_names / sizeof metric_type_names[0]; i++) {
+		if (strlen(metric_type_names[i]) == len && memcmp(s, metric_type_names[i], len) == 0) {
+			*out = (enum pane_metric_type)i;
+			return 0;
+		}
+	}
+	return PANE_EINVAL;
+}
+
+size_t pane_utf8_cut(const char *s, size_t len, size_t max)
+{
+	if (len <= max)
+		return len;
+	size_t n = max;
+	/* back off continuation bytes, then drop the lead byte whose sequence was cut */
+	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	return n;
+}

@@ -7,31 +7,47 @@
  * WAL), so the producer's call returns exactly when the primary sink has
  * the data, which is what lets receivers acknowledge honestly.
  *
+ * Metadata is the one kind the pipeline filters: producers send a
+ * family's HELP/TYPE with every scrape or push, and the pipeline remembers
+ * a fingerprint per name (bounded, under meta_mu) and passes on only what
+ * changed, so the store sees a write when a help text changes, not per
+ * scrape.
+ *
  * Invariants:
  *   (1) At most one primary sink, and it is consulted first.
  *   (2) The sink array does not change after producers start (no lock).
+ *   (3) A metadata fingerprint is remembered only after the primary sink
+ *       accepted the entry (a failed write is retried by the next call).
  */
 #include "pipeline/pipeline.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/log.h"
+#include "base/map.h"
 #include "base/mem.h"
 
 #define MAX_SINKS 8
+#define META_SEEN_MAX 65536
 
 struct pane_pipeline {
 	struct pane_sink sinks[MAX_SINKS];
 	size_t n_sinks;
 	int primary;  /* index, or -1 */
 	atomic_uint_fast64_t samples, logs, events, rejected, secondary_errors;
+	pthread_mutex_t meta_mu;
+	struct pane_map meta_seen; /* name -> uint64_t fingerprint (heap) */
 };
 
 struct pane_pipeline *pane_pipeline_new(void)
 {
 	struct pane_pipeline *p = pane_xcalloc(1, sizeof *p);
 	p->primary = -1;
+	pthread_mutex_init(&p->meta_mu, NULL);
+	pane_map_init(&p->meta_seen, free);
 	return p;
 }
 
@@ -42,6 +58,8 @@ void pane_pipeline_free(struct pane_pipeline *p)
 	for (size_t i = 0; i < p->n_sinks; i++)
 		if (p->sinks[i].ops->close)
 			p->sinks[i].ops->close(p->sinks[i].ctx);
+	pane_map_release(&p->meta_seen);
+	pthread_mutex_destroy(&p->meta_mu);
 	free(p);
 }
 
@@ -123,6 +141,68 @@ int pane_pipeline_write_events(struct pane_pipeline *p, const struct pane_event 
 		if (p->sinks[i].ops->write_events(p->sinks[i].ctx, ev, n, &e) < 0)
 			secondary_failed(p, &p->sinks[i], &e);
 	}
+	return rc;
+}
+
+static uint64_t meta_fingerprint(const struct pane_metadata *m)
+{
+	uint64_t h = pane_hash_bytes(&m->type, sizeof m->type, 0x6d657461u);
+	h = pane_hash_bytes(m->help, strlen(m->help) + 1, h);
+	return pane_hash_bytes(m->unit, strlen(m->unit) + 1, h);
+}
+
+int pane_pipeline_write_metadata(struct pane_pipeline *p, const struct pane_metadata *m, size_t n,
+				 struct pane_err *err)
+{
+	if (n == 0)
+		return 0;
+	struct pane_metadata *fresh = pane_xmalloc(pane_mul_size(n, sizeof *fresh));
+	uint64_t *fp = pane_xmalloc(pane_mul_size(n, sizeof *fp));
+	size_t k = 0;
+	pthread_mutex_lock(&p->meta_mu);
+	for (size_t i = 0; i < n; i++) {
+		if (!m[i].name || !pane_metric_name_valid(m[i].name, strlen(m[i].name)))
+			continue;
+		struct pane_metadata e = m[i];
+		if (!e.help)
+			e.help = "";
+		if (!e.unit)
+			e.unit = "";
+		uint64_t f = meta_fingerprint(&e);
+		const uint64_t *seen = pane_map_gets(&p->meta_seen, e.name);
+		if (seen && *seen == f)
+			continue;
+		fp[k] = f;
+		fresh[k++] = e;
+	}
+	pthread_mutex_unlock(&p->meta_mu);
+	int rc = 0;
+	if (k && p->primary >= 0 && p->sinks[p->primary].ops->write_metadata) {
+		struct pane_sink *ps = &p->sinks[p->primary];
+		rc = ps->ops->write_metadata(ps->ctx, fresh, k, err);
+	}
+	if (k && rc == 0) {
+		pthread_mutex_lock(&p->meta_mu);
+		if (p->meta_seen.len + k > META_SEEN_MAX) {
+			pane_map_release(&p->meta_seen);
+			pane_map_init(&p->meta_seen, free);
+		}
+		for (size_t i = 0; i < k; i++) {
+			uint64_t *v = pane_xmalloc(sizeof *v);
+			*v = fp[i];
+			pane_map_puts(&p->meta_seen, fresh[i].name, v);
+		}
+		pthread_mutex_unlock(&p->meta_mu);
+	}
+	for (size_t i = 0; k && i < p->n_sinks; i++) {
+		if ((int)i == p->primary || !p->sinks[i].ops->write_metadata)
+			continue;
+		struct pane_err e = {0};
+		if (p->sinks[i].ops->write_metadata(p->sinks[i].ctx, fresh, k, &e) < 0)
+			secondary_failed(p, &p->sinks[i], &e);
+	}
+	free(fresh);
+	free(fp);
 	return rc;
 }
 

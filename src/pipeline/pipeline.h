@@ -37,6 +37,12 @@ int pane_pipeline_write_logs(struct pane_pipeline *p, const struct pane_log_reco
 			     struct pane_err *err);
 int pane_pipeline_write_events(struct pane_pipeline *p, const struct pane_event *e, size_t n,
 			       struct pane_err *err);
+/* Metric metadata. Entries with an invalid name, or unchanged since the
+ * pipeline last handed them to the sinks (a seen-set of up to 65536 names,
+ * forgotten when full), are skipped, so producers may call this on every
+ * scrape or push. The primary sink's result is returned. */
+int pane_pipeline_write_metadata(struct pane_pipeline *p, const struct pane_metadata *m, size_t n,
+				 struct pane_err *err);
 int pane_pipeline_flush(struct pane_pipeline *p, struct pane_err *err);
 
 /* Counters, for pane's own /metrics. */

@@ -113,6 +113,33 @@ struct pane_event {
 	const char *dedup_key;            /* optional: same key + kind + ts = same event (idempotent re-import) */
 };
 
+/* Metric metadata: what Prometheus keeps per metric family from # HELP,
+ * # TYPE and # UNIT (and remote_write's metadata, OTLP's metric kinds).
+ * The values are remote_write's MetricMetadata.MetricType numbers. */
+enum pane_metric_type {
+	PANE_METRIC_UNKNOWN = 0, PANE_METRIC_COUNTER = 1, PANE_METRIC_GAUGE = 2, PANE_METRIC_HISTOGRAM = 3,
+	PANE_METRIC_GAUGEHISTOGRAM = 4, PANE_METRIC_SUMMARY = 5, PANE_METRIC_INFO = 6, PANE_METRIC_STATESET = 7,
+};
+
+#define PANE_METADATA_HELP_MAX 4096    /* bytes of help text kept (longer text is cut at a character) */
+#define PANE_METADATA_UNIT_MAX 256     /* bytes */
+
+struct pane_metadata {
+	const char *name;                 /* metric family name (no _total/_bucket suffix), valid per the rules above */
+	enum pane_metric_type type;
+	const char *help;                 /* UTF-8, at most PANE_METADATA_HELP_MAX bytes; "" when none */
+	const char *unit;                 /* "" when none */
+};
+
+/* "counter", "gauge", ..., "unknown": the names Prometheus' API answers. */
+const char *pane_metric_type_name(enum pane_metric_type t);
+/* A # TYPE word (exact case; "untyped" is the text format's "unknown").
+ * 0, or PANE_EINVAL for anything else. */
+int pane_metric_type_parse(const char *s, size_t len, enum pane_metric_type *out);
+/* Length of the longest prefix of s[0..len) that is at most max bytes and
+ * does not end inside a UTF-8 sequence (for cutting help text). */
+size_t pane_utf8_cut(const char *s, size_t len, size_t max);
+
 /* "debug"/"info"/"warning"/"error"/... (case-insensitive, common aliases) */
 enum pane_log_severity pane_log_severity_parse(const char *s, size_t len);
 const char *pane_log_severity_name(enum pane_log_severity sev);

@@ -16,6 +16,10 @@
  *   (4) A sink may leave write_logs or write_events NULL when it takes only
  *       samples (remote_write); the pipeline then skips it for that kind.
  *   (5) close() flushes what is buffered and frees ctx; no call follows it.
+ *   (6) write_metadata (HELP/TYPE/UNIT per metric family) may be NULL too.
+ *       The pipeline calls it only with entries that changed since it last
+ *       passed them on (a bounded seen-set), so it is rare; a sink keeps
+ *       the last one written per name.
  */
 #ifndef PANE_PIPELINE_SINK_H
 #define PANE_PIPELINE_SINK_H
@@ -34,6 +38,8 @@ struct pane_sink_ops {
 	/* Makes everything written so far durable (fsync the WAL, send the batch). May be NULL. */
 	int (*flush)(void *ctx, struct pane_err *err);
 	void (*close)(void *ctx);
+	/* Last so that positional initialisers of the older table still compile. */
+	int (*write_metadata)(void *ctx, const struct pane_metadata *m, size_t n, struct pane_err *err);
 };
 
 struct pane_sink {

@@ -161,6 +161,8 @@ static void h_import(struct pane_http_req *req, struct pane_http_resp *resp, voi
 		.openmetrics = pane_http_req_content_type_is(req, "application/openmetrics-text"),
 		.default_ts_ms = pane_wall_ms(),
 		.extra = extra.n ? &extra : NULL,
+		.meta = pane_promtext_meta_to_pipeline,
+		.meta_arg = h->p,
 	};
 	struct wctx w = {.p = h->p};
 	struct pane_promtext_result r;

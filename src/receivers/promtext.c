@@ -10,9 +10,14 @@
  * This keeps memory at a constant ~2 MiB whatever the input size and lets
  * the whole thing run at memory-scan speed.
  *
+ * Metadata (# HELP/# TYPE/# UNIT), when the caller asks for it, collects
+ * in up to META_BATCH fixed slots, one per family name, merged across
+ * lines; full slots or the end of input hand them to the meta callback.
+ * The slots are allocated only when asked for (~300 KiB).
+ *
  * Invariants:
  *   (1) A line is either delivered whole or counted as bad; a bad line
- *       never stops the parse (only the callback or max_samples do).
+ *       never stops the parse (only the callbacks or max_samples do).
  *   (2) Delivered label sets are sorted, unique, values non-empty, names
  *       valid per record.h, values valid UTF-8, sizes within record.h's
  *       bounds.
@@ -27,13 +32,23 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/log.h"
 #include "base/mem.h"
 #include "base/str.h"
+#include "pipeline/pipeline.h"
 
 #define BATCH 512
 #define POOL (BATCH * 16)
 #define ARENA (2u << 20)
 #define LINE_MAX_BYTES (512u << 10)
+#define META_BATCH 64
+
+struct meta_slot {
+	char name[PANE_METRIC_NAME_MAX + 1];
+	char help[PANE_METADATA_HELP_MAX + 2]; /* one byte over the bound, to cut at a character */
+	char unit[PANE_METADATA_UNIT_MAX + 1];
+	enum pane_metric_type type;
+};
 
 bool pane_utf8_valid(const char *s, size_t len)
 {
@@ -73,6 +88,16 @@ bool pane_utf8_valid(const char *s, size_t len)
 	return true;
 }
 
+int pane_promtext_meta_to_pipeline(void *pipeline, const struct pane_metadata *m, size_t n, struct pane_err *err)
+{
+	(void)err;
+	static struct pane_log_limit lim = {.burst = 3, .per_ms = 60000};
+	struct pane_err e = {0};
+	if (pane_pipeline_write_metadata(pipeline, m, n, &e) < 0)
+		pane_log_limited(&lim, PANE_LOG_WARN, "receivers", "metadata not stored: %s", e.msg);
+	return 0;
+}
+
 bool pane_promtext_is_openmetrics(const char *ct)
 {
 	return ct && strncasecmp(ct, "application/openmetrics-text", 28) == 0;
@@ -109,7 +134,59 @@ struct parser {
 	struct pane_sample *samples;
 	size_t n;
 	size_t extra_bytes;
+	struct meta_slot *meta; /* META_BATCH slots when opts->meta is set */
+	size_t n_meta;
 };
+
+static int flush_meta(struct parser *ps, struct pane_err *err)
+{
+	if (!ps->n_meta)
+		return 0;
+	struct pane_metadata m[META_BATCH];
+	for (size_t i = 0; i < ps->n_meta; i++)
+		m[i] = (struct pane_metadata){.name = ps->meta[i].name, .type = ps->meta[i].type,
+					      .help = ps->meta[i].help, .unit = ps->meta[i].unit};
+	size_t n = ps->n_meta;
+	ps->n_meta = 0;
+	return ps->o->meta(ps->o->meta_arg, m, n, err);
+}
+
+/* The slot of family name[0..len), a fresh one when it is not pending.
+ * NULL with *rc set when handing full slots to the callback failed. */
+static struct meta_slot *meta_slot(struct parser *ps, const char *name, size_t len, int *rc, struct pane_err *err)
+{
+	for (size_t i = 0; i < ps->n_meta; i++)
+		if (strlen(ps->meta[i].name) == len && memcmp(ps->meta[i].name, name, len) == 0)
+			return &ps->meta[i];
+	if (ps->n_meta == META_BATCH && (*rc = flush_meta(ps, err)) < 0)
+		return NULL;
+	struct meta_slot *m = &ps->meta[ps->n_meta++];
+	memcpy(m->name, name, len);
+	m->name[len] = '\0';
+	m->help[0] = m->unit[0] = '\0';
+	m->type = PANE_METRIC_UNKNOWN;
+	return m;
+}
+
+/* Help text as Prometheus unescapes it (\\ and \n; OpenMetrics also \"; any
+ * other backslash stays), cut to PANE_METADATA_HELP_MAX bytes at a character. */
+static void unescape_help(const char *p, size_t len, bool om, char *out)
+{
+	size_t w = 0;
+	for (size_t i = 0; i < len && w <= PANE_METADATA_HELP_MAX; i++) {
+		char c = p[i];
+		if (c == '\\' && i + 1 < len) {
+			char e = p[i + 1];
+			if (e == '\\' || e == 'n' || (om && e == '"')) {
+				c = e == 'n' ? '\n' : e;
+				i++;
+			}
+		}
+		out[w++] = c;
+	}
+	w = pane_utf8_cut(out, w, PANE_METADATA_HELP_MAX);
+	out[w] = '\0';
+}
 
 static int flush_batch(struct parser *ps, struct pane_err *err)
 {
@@ -164,7 +241,9 @@ static int parse_float(const char *p, size_t len, double *out)
 	return pane_str_to_double(pane_str_make(p, len), out) < 0 ? -1 : 0;
 }
 
-static int parse_comment(struct parser *ps, const char *line, size_t len, size_t lineno)
+/* Returns 1 at an OpenMetrics # EOF, 0 to go on, or a negative code from
+ * the metadata callback. */
+static int parse_comment(struct parser *ps, const char *line, size_t len, size_t lineno, struct pane_err *err)
 {
 	size_t i = skip_ws(line, 1, len);
 	const char *kw = line + i;
@@ -184,23 +263,45 @@ static int parse_comment(struct parser *ps, const char *line, size_t len, size_t
 	size_t ns = i;
 	while (i < len && line[i] != ' ' && line[i] != '\t')
 		i++;
-	if (!pane_metric_name_valid(line + ns, i - ns)) {
+	size_t nlen = i - ns;
+	if (!pane_metric_name_valid(line + ns, nlen)) {
 		bad(ps, lineno, "bad metric name in metadata line", line, len);
 		return 0;
 	}
+	i = skip_ws(line, i, len);
+	size_t vs = i; /* the rest: a type word, help text or a unit */
+	enum pane_metric_type type = PANE_METRIC_UNKNOWN;
 	if (is_type) {
-		static const char *const types[] = {"counter", "gauge", "histogram", "summary", "untyped", "unknown",
-						    "stateset", "info", "gaugehistogram", NULL};
-		i = skip_ws(line, i, len);
-		size_t ts = i;
 		while (i < len && line[i] != ' ' && line[i] != '\t')
 			i++;
-		bool ok = false;
-		for (const char *const *t = types; *t; t++)
-			if (strlen(*t) == i - ts && memcmp(*t, line + ts, i - ts) == 0)
-				ok = true;
-		if (!ok || skip_ws(line, i, len) != len)
+		if (pane_metric_type_parse(line + vs, i - vs, &type) < 0 || skip_ws(line, i, len) != len) {
 			bad(ps, lineno, "unknown metric type", line, len);
+			return 0;
+		}
+	} else if (is_unit) {
+		while (i < len && line[i] != ' ' && line[i] != '\t')
+			i++;
+		if (i - vs > PANE_METADATA_UNIT_MAX || skip_ws(line, i, len) != len || !pane_utf8_valid(line + vs, i - vs)) {
+			bad(ps, lineno, "bad unit", line, len);
+			return 0;
+		}
+	} else if (!pane_utf8_valid(line + vs, len - vs)) {
+		bad(ps, lineno, "help text is not UTF-8", line, len);
+		return 0;
+	}
+	if (!ps->meta)
+		return 0;
+	int rc = 0;
+	struct meta_slot *m = meta_slot(ps, line + ns, nlen, &rc, err);
+	if (!m)
+		return rc;
+	if (is_type) {
+		m->type = type;
+	} else if (is_unit) {
+		memcpy(m->unit, line + vs, i - vs);
+		m->unit[i - vs] = '\0';
+	} else {
+		unescape_help(line + vs, len - vs, ps->o->openmetrics, m->help);
 	}
 	return 0;
 }
@@ -438,6 +539,8 @@ int pane_promtext_parse(const char *text, size_t len, const struct pane_promtext
 	ps.pool = pane_xmalloc(POOL * sizeof *ps.pool);
 	ps.lsets = pane_xmalloc(BATCH * sizeof *ps.lsets);
 	ps.samples = pane_xmalloc(BATCH * sizeof *ps.samples);
+	if (opts->meta)
+		ps.meta = pane_xmalloc(META_BATCH * sizeof *ps.meta);
 	int rc = 0;
 	size_t lineno = 0;
 	const char *p = text, *end = text + len;
@@ -456,8 +559,11 @@ int pane_promtext_parse(const char *text, size_t len, const struct pane_promtext
 		if (ll == 0)
 			continue;
 		if (line[0] == '#') {
-			if (parse_comment(&ps, line, ll, lineno) > 0)
+			rc = parse_comment(&ps, line, ll, lineno, err);
+			if (rc != 0) {
+				rc = rc > 0 ? 0 : rc;
 				break;
+			}
 			continue;
 		}
 		rc = parse_sample(&ps, line, ll, lineno, err);
@@ -466,6 +572,9 @@ int pane_promtext_parse(const char *text, size_t len, const struct pane_promtext
 	}
 	if (rc == 0)
 		rc = flush_batch(&ps, err);
+	if (rc == 0 && ps.meta)
+		rc = flush_meta(&ps, err);
+	free(ps.meta);
 	free(ps.arena);
 	free(ps.pool);
 	free(ps.lsets);

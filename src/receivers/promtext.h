@@ -6,7 +6,8 @@
  * A bad line is counted and skipped (the first error is reported with its
  * line number); the good lines around it are still delivered.
  *
- * Accepted: HELP/TYPE/UNIT and comments (checked loosely, not required),
+ * Accepted: HELP/TYPE/UNIT and comments (not required; with a metadata
+ * callback they are delivered per family, see pane_promtext_meta_fn),
  * label value escapes \\ \" \n, trailing comma in label sets, values as Go
  * floats (NaN, +Inf, -Inf), 0.0.4 timestamps in integer milliseconds,
  * OpenMetrics timestamps in float seconds, OpenMetrics exemplars (` # {..}
@@ -28,12 +29,23 @@
  * return stops the parse and is returned by pane_promtext_parse. */
 typedef int (*pane_promtext_fn)(void *arg, const struct pane_sample *s, size_t n, struct pane_err *err);
 
+/* Receives metric families' metadata in batches (valid only during the
+ * call): one entry per family name seen in # HELP / # TYPE / # UNIT lines,
+ * merged across lines (type "unknown" and "" until given), help unescaped
+ * (\\ and \n; OpenMetrics also \") and cut to PANE_METADATA_HELP_MAX
+ * bytes. A # TYPE with an unknown word, help or unit that is not UTF-8, or
+ * a unit over PANE_METADATA_UNIT_MAX is a bad line and not delivered.
+ * Called after the samples; a negative return is returned by the parse. */
+typedef int (*pane_promtext_meta_fn)(void *arg, const struct pane_metadata *m, size_t n, struct pane_err *err);
+
 struct pane_promtext_opts {
 	bool openmetrics;              /* timestamps in seconds, # EOF */
 	int64_t default_ts_ms;         /* for samples without a timestamp */
 	const struct pane_labels *extra; /* added to every sample (override the target's unless honor_labels) */
 	bool honor_labels;             /* keep the exposed value when a label clashes with extra */
 	size_t max_samples;            /* stop with PANE_ETOOBIG past this many; 0 = no limit */
+	pane_promtext_meta_fn meta;    /* metadata receiver; NULL = HELP/TYPE/UNIT only checked */
+	void *meta_arg;
 };
 
 struct pane_promtext_result {
@@ -49,6 +61,12 @@ struct pane_promtext_result {
  * code from the callback or PANE_ETOOBIG for max_samples. */
 int pane_promtext_parse(const char *text, size_t len, const struct pane_promtext_opts *opts,
 			pane_promtext_fn fn, void *arg, struct pane_promtext_result *res, struct pane_err *err);
+
+/* A pane_promtext_meta_fn for opts.meta with the struct pane_pipeline as
+ * meta_arg: writes the batch through pane_pipeline_write_metadata (which
+ * passes on only what changed). A failure is logged, rate-limited, and does
+ * not stop the parse: metadata never costs a client its samples. */
+int pane_promtext_meta_to_pipeline(void *pipeline, const struct pane_metadata *m, size_t n, struct pane_err *err);
 
 /* Content-Type says OpenMetrics? (application/openmetrics-text) */
 bool pane_promtext_is_openmetrics(const char *content_type);

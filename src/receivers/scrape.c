@@ -160,7 +160,8 @@ static void scrape_once(struct target *t, CURL *curl)
 	if (ok) {
 		struct pane_promtext_opts o = {.openmetrics = pane_promtext_is_openmetrics(ct), .default_ts_ms = ts,
 					       .extra = &t->labels, .honor_labels = t->honor_labels,
-					       .max_samples = t->sample_limit};
+					       .max_samples = t->sample_limit,
+					       .meta = pane_promtext_meta_to_pipeline, .meta_arg = sc->p};
 		struct pctx c = {.t = t};
 		pane_buf_init(&c.key, PANE_BUF_NOLIMIT);
 		struct pane_err e = {0};

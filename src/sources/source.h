@@ -120,6 +120,10 @@ int pane_source_emit_log(struct pane_source *src, const struct pane_labels *extr
 int pane_source_emit_event(struct pane_source *src, const struct pane_labels *extra, int64_t ts_ms,
 			   const char *kind, const char *title, const char *url, const char *body_json,
 			   const char *dedup_key);
+/* Metric metadata (HELP/TYPE/UNIT per family), written at once through the
+ * pipeline, which passes on only what changed: call it every collection.
+ * A failure is logged, never fails the collection. */
+void pane_source_emit_metadata(struct pane_source *src, const struct pane_metadata *m, size_t n);
 
 /* Writes the buffered samples and logs now. 0 when the primary sink (the
  * store) accepted everything written so far in this collection, else its

@@ -586,6 +586,14 @@ int pane_source_emit_event(struct pane_source *src, const struct pane_labels *ex
 	return rc;
 }
 
+void pane_source_emit_metadata(struct pane_source *src, const struct pane_metadata *m, size_t n)
+{
+	static struct pane_log_limit lim = {.burst = 3, .per_ms = 60000};
+	struct pane_err e = {0};
+	if (src->owner->pipeline && pane_pipeline_write_metadata(src->owner->pipeline, m, n, &e) < 0)
+		pane_log_limited(&lim, PANE_LOG_WARN, "sources", "%s: metadata not stored: %s", src->name, e.msg);
+}
+
 /* ---------- waiting ---------- */
 
 static bool wait_until_mono(struct pane_sources *ss, int64_t deadline_ns)

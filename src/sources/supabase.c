@@ -778,6 +778,13 @@ static int on_prom_samples(void *arg, const struct pane_sample *smp, size_t n, s
 	return 0;
 }
 
+static int on_prom_meta(void *arg, const struct pane_metadata *m, size_t n, struct pane_err *err)
+{
+	(void)err;
+	pane_source_emit_metadata(((struct prom_ctx *)arg)->src, m, n);
+	return 0;
+}
+
 static int on_prom_count(void *arg, const struct pane_sample *smp, size_t n, struct pane_err *err)
 {
 	(void)smp, (void)err;
@@ -808,6 +815,8 @@ static int collect_metrics(struct pane_source *src, void *ctxp, struct pane_err 
 			rc = pane_err_set(err, PANE_EINVAL, "line %zu: %s", res.line, res.first_error);
 		if (rc == 0) {
 			struct prom_ctx p = {.src = src};
+			o.meta = on_prom_meta;
+			o.meta_arg = &p;
 			rc = pane_promtext_parse(resp.body.data, resp.body.len, &o, on_prom_samples, &p, &res, err);
 		}
 		if (rc < 0) {

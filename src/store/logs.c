@@ -8,6 +8,8 @@
  * index lookup (shorter ones fall back to LIKE). Pages are newest first
  * with a (ts, id) cursor, so paging is stable while new lines arrive.
  * Events are a plain table keyed for idempotent re-import (dedup_key).
+ * Metric metadata (HELP/TYPE/UNIT) is one row per metric family name,
+ * upserted (last writer wins); an unchanged row is not rewritten.
  *
  * Invariants:
  *   (1) All SQL is parameterised; label names are validated and passed as
@@ -54,7 +56,9 @@ static const char schema[] =
 	" labels TEXT NOT NULL, title TEXT NOT NULL, url TEXT, body TEXT, dedup_key TEXT);"
 	"CREATE INDEX IF NOT EXISTS events_ts ON events(ts);"
 	"CREATE INDEX IF NOT EXISTS events_kind ON events(kind, ts);"
-	"CREATE UNIQUE INDEX IF NOT EXISTS events_dedup ON events(kind, dedup_key, ts) WHERE dedup_key IS NOT NULL;";
+	"CREATE UNIQUE INDEX IF NOT EXISTS events_dedup ON events(kind, dedup_key, ts) WHERE dedup_key IS NOT NULL;"
+	"CREATE TABLE IF NOT EXISTS metadata(name TEXT PRIMARY KEY, type TEXT NOT NULL, help TEXT NOT NULL,"
+	" unit TEXT NOT NULL) WITHOUT ROWID;";
 
 static int fail(struct pane_logdb *db, struct pane_err *err, const char *what)
 {
@@ -205,6 +209,121 @@ out:
 	sqlite3_finalize(q);
 	pthread_mutex_unlock(&db->mu);
 	pane_buf_release(&lj);
+	return rc;
+}
+
+/* ---------- metric metadata ---------- */
+
+int pane_logdb_write_metadata(struct pane_logdb *db, const struct pane_metadata *m, size_t n, size_t *skipped,
+			      struct pane_err *err)
+{
+	static const char sql[] =
+		"INSERT INTO metadata(name, type, help, unit) VALUES (?1, ?2, ?3, ?4) "
+		"ON CONFLICT(name) DO UPDATE SET type = excluded.type, help = excluded.help, unit = excluded.unit "
+		"WHERE type != excluded.type OR help != excluded.help OR unit != excluded.unit";
+	sqlite3_stmt *q = NULL;
+	int rc = 0;
+	size_t bad = 0;
+	pthread_mutex_lock(&db->mu);
+	if (sqlite3_exec(db->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db->db, sql, -1, &q, NULL) != SQLITE_OK) {
+		rc = fail(db, err, "insert metadata");
+		goto out;
+	}
+	for (size_t i = 0; i < n && !rc; i++) {
+		const char *help = m[i].help ? m[i].help : "", *unit = m[i].unit ? m[i].unit : "";
+		size_t hl = strlen(help), ul = strlen(unit);
+		/* producers bound these (record.h); what still breaks a rule is skipped, not stored.
+		 * Bytes that are not UTF-8 are replaced when answered (pane_buf_add_json_str). */
+		if (!m[i].name || !pane_metric_name_valid(m[i].name, strlen(m[i].name)) ||
+		    hl > PANE_METADATA_HELP_MAX || ul > PANE_METADATA_UNIT_MAX) {
+			bad++;
+			continue;
+		}
+		sqlite3_reset(q);
+		sqlite3_bind_text(q, 1, m[i].name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, pane_metric_type_name(m[i].type), -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 3, help, (int)hl, SQLITE_STATIC);
+		sqlite3_bind_text(q, 4, unit, (int)ul, SQLITE_STATIC);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			rc = fail(db, err, "insert metadata");
+	}
+	if (!rc && sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		rc = fail(db, err, "commit");
+out:
+	if (rc)
+		sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_finalize(q);
+	pthread_mutex_unlock(&db->mu);
+	if (skipped)
+		*skipped = bad;
+	return rc;
+}
+
+int pane_logdb_metadata(struct pane_logdb *db, const char *metric, size_t limit, struct pane_metadata **out,
+			size_t *n, struct pane_err *err)
+{
+	*out = NULL;
+	*n = 0;
+	if (limit == 0)
+		return 0;
+	const char *sql = metric ? "SELECT name, type, help, unit FROM metadata WHERE name = ?1 LIMIT ?2"
+				 : "SELECT name, type, help, unit FROM metadata ORDER BY name LIMIT ?2";
+	struct pane_buf strs;
+	pane_buf_init(&strs, PANE_BUF_NOLIMIT);
+	size_t *offs = NULL; /* per row: 3 string offsets into strs */
+	enum pane_metric_type *types = NULL;
+	size_t rows = 0, cap = 0;
+	sqlite3_stmt *q = NULL;
+	int rc = 0;
+	pthread_mutex_lock(&db->mu);
+	if (sqlite3_prepare_v2(db->db, sql, -1, &q, NULL) != SQLITE_OK) {
+		rc = fail(db, err, "read metadata");
+		goto out;
+	}
+	if (metric)
+		sqlite3_bind_text(q, 1, metric, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, limit > (size_t)INT64_MAX ? INT64_MAX : (int64_t)limit);
+	int st;
+	while ((st = sqlite3_step(q)) == SQLITE_ROW) {
+		if (rows == cap) {
+			cap = cap ? cap * 2 : 64;
+			offs = pane_xrealloc(offs, pane_mul_size(cap, 3 * sizeof *offs));
+			types = pane_xrealloc(types, pane_mul_size(cap, sizeof *types));
+		}
+		const char *tname = (const char *)sqlite3_column_text(q, 1);
+		if (!tname || pane_metric_type_parse(tname, strlen(tname), &types[rows]) < 0)
+			types[rows] = PANE_METRIC_UNKNOWN;
+		int cols[3] = {0, 2, 3};
+		for (int c = 0; c < 3; c++) {
+			offs[rows * 3 + (size_t)c] = strs.len;
+			const unsigned char *t = sqlite3_column_text(q, cols[c]);
+			pane_buf_add(&strs, t ? (const char *)t : "", (size_t)sqlite3_column_bytes(q, cols[c]));
+			pane_buf_addc(&strs, '\0');
+		}
+		rows++;
+	}
+	if (st != SQLITE_DONE) {
+		rc = fail(db, err, "read metadata");
+		goto out;
+	}
+	if (rows) {
+		size_t head = pane_mul_size(rows, sizeof **out);
+		struct pane_metadata *v = pane_xmalloc(head + strs.len);
+		char *base = (char *)v + head;
+		memcpy(base, strs.data, strs.len);
+		for (size_t i = 0; i < rows; i++)
+			v[i] = (struct pane_metadata){.name = base + offs[i * 3], .type = types[i],
+						      .help = base + offs[i * 3 + 1], .unit = base + offs[i * 3 + 2]};
+		*out = v;
+		*n = rows;
+	}
+out:
+	sqlite3_finalize(q);
+	pthread_mutex_unlock(&db->mu);
+	free(offs);
+	free(types);
+	pane_buf_release(&strs);
 	return rc;
 }
 

@@ -65,6 +65,13 @@ struct pane_reader_ops {
 	/* Values of one label, same rules. */
 	int (*label_values)(void *ctx, const char *name, const struct pane_matcher *m, size_t n_matchers,
 			    int64_t mint, int64_t maxt, char ***values, size_t *n, struct pane_err *err);
+	/* Optional, NULL when the reader keeps no metric metadata (the API then
+	 * answers an empty map). Metadata per metric family (record.h), sorted
+	 * by name, only `metric` when non-NULL, at most limit entries (SIZE_MAX
+	 * = all, 0 = none). *out is one allocation holding the array and its
+	 * strings: the caller frees it with free(*out); NULL when *n is 0. */
+	int (*metadata)(void *ctx, const char *metric, size_t limit, struct pane_metadata **out, size_t *n,
+			struct pane_err *err);
 };
 
 struct pane_reader {

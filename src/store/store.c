@@ -1648,6 +1648,24 @@ int pane_store_write_events(struct pane_store *st, const struct pane_event *e, s
 	return rc;
 }
 
+int pane_store_write_metadata(struct pane_store *st, const struct pane_metadata *m, size_t n, struct pane_err *err)
+{
+	size_t skipped = 0;
+	int rc = pane_logdb_write_metadata(st->logs, m, n, &skipped, err);
+	if (skipped) {
+		static struct pane_log_limit lim = {.burst = 5, .per_ms = 60000};
+		pane_log_limited(&lim, PANE_LOG_WARN, "store", "skipped %zu metadata entries with a bad name or oversized help",
+				 skipped);
+	}
+	return rc;
+}
+
+int pane_store_metadata(struct pane_store *st, const char *metric, size_t limit, struct pane_metadata **out,
+			size_t *n, struct pane_err *err)
+{
+	return pane_logdb_metadata(st->logs, metric, limit, out, n, err);
+}
+
 int pane_store_search_logs(struct pane_store *st, const struct pane_log_query *q, struct pane_buf *out,
 			   struct pane_err *err)
 {
@@ -1677,6 +1695,11 @@ static int sink_events(void *ctx, const struct pane_event *e, size_t n, struct p
 	return pane_store_write_events(ctx, e, n, err);
 }
 
+static int sink_metadata(void *ctx, const struct pane_metadata *m, size_t n, struct pane_err *err)
+{
+	return pane_store_write_metadata(ctx, m, n, err);
+}
+
 static int sink_flush(void *ctx, struct pane_err *err)
 {
 	return pane_store_flush(ctx, err);
@@ -1697,6 +1720,7 @@ static const struct pane_sink_ops sink_ops = {
 	.write_events = sink_events,
 	.flush = sink_flush,
 	.close = sink_close,
+	.write_metadata = sink_metadata,
 };
 
 struct pane_sink pane_store_sink(struct pane_store *st)
@@ -2350,10 +2374,17 @@ static int r_label_values(void *ctx, const char *name, const struct pane_matcher
 	return rc;
 }
 
+static int r_metadata(void *ctx, const char *metric, size_t limit, struct pane_metadata **out, size_t *n,
+		      struct pane_err *err)
+{
+	return pane_store_metadata(ctx, metric, limit, out, n, err);
+}
+
 static const struct pane_reader_ops reader_ops = {
 	.select = r_select,
 	.label_names = r_label_names,
 	.label_values = r_label_values,
+	.metadata = r_metadata,
 };
 
 struct pane_reader pane_store_reader(struct pane_store *st)

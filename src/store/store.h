@@ -8,7 +8,7 @@
  *   wal          pane's own write-ahead log of acknowledged samples that
  *                are not yet in metrics.db (CRC-checked records);
  *   logs.db      SQLite (WAL mode): log lines (FTS5 trigram index on the
- *                message) and events.
+ *                message), events, and metric metadata (HELP/TYPE/UNIT).
  *
  * Writes: a sample batch is acknowledged once it is in the WAL (written
  * with write(2), so it survives kill -9; fdatasync per batch or per
@@ -119,6 +119,16 @@ int pane_store_select_tier(struct pane_store *st, int64_t step, enum pane_tier_a
 
 int pane_store_write_logs(struct pane_store *st, const struct pane_log_record *l, size_t n, struct pane_err *err);
 int pane_store_write_events(struct pane_store *st, const struct pane_event *e, size_t n, struct pane_err *err);
+
+/* Metric metadata, one row per family name (last writer wins). Entries
+ * with an invalid name or help/unit over record.h's bounds are skipped with
+ * a (rate-limited) warning; the call fails only on a database error. */
+int pane_store_write_metadata(struct pane_store *st, const struct pane_metadata *m, size_t n, struct pane_err *err);
+/* Sorted by name; only `metric` when non-NULL; at most limit (SIZE_MAX = all).
+ * *out is one allocation (free(*out)), NULL when *n is 0. Also the reader's
+ * metadata callback. */
+int pane_store_metadata(struct pane_store *st, const char *metric, size_t limit, struct pane_metadata **out,
+			size_t *n, struct pane_err *err);
 
 struct pane_log_query {
 	const struct pane_label *labels; /* equality filters (AND), e.g. service=api */

@@ -397,7 +397,10 @@ static int mem_label_values(void *ctx, const char *name, const struct pane_match
 	return collect(ctx, name, m, nm, mint, maxt, values, n, err);
 }
 
-static const struct pane_reader_ops mem_ops = {mem_select, mem_label_names, mem_label_values};
+/* no metadata: the in-memory reader loads samples only (metadata stays NULL) */
+static const struct pane_reader_ops mem_ops = {
+	.select = mem_select, .label_names = mem_label_names, .label_values = mem_label_values,
+};
 
 struct pane_reader pt_memdb_reader(struct pt_memdb *db)
 {
