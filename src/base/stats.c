@@ -185,3 +185,18 @@ void pane_stats_each(struct pane_stats *st,
 		fn(arg, s->name, s->labels, s->type, pane_stat_get(s));
 	pthread_mutex_unlock(&st->lock);
 }
+
+void pane_stats_each_family(struct pane_stats *st,
+			    void (*fn)(void *arg, const char *name, enum pane_stat_type type, const char *help),
+			    void *arg)
+{
+	pthread_mutex_lock(&st->lock);
+	for (struct pane_stat *s = st->head; s; s = s->next) {
+		bool first = true;
+		for (struct pane_stat *p = st->head; p != s && first; p = p->next)
+			first = strcmp(p->name, s->name) != 0;
+		if (first)
+			fn(arg, s->name, s->type, s->help);
+	}
+	pthread_mutex_unlock(&st->lock);
+}

@@ -51,4 +51,11 @@ void pane_stats_each(struct pane_stats *st,
 				double value),
 		     void *arg);
 
+/* Calls fn once per metric family (name), in registration order, with its
+ * type and help (the first registration's), for metric metadata. Holds the
+ * registry lock during the walk: fn must not register stats. */
+void pane_stats_each_family(struct pane_stats *st,
+			    void (*fn)(void *arg, const char *name, enum pane_stat_type type, const char *help),
+			    void *arg);
+
 #endif

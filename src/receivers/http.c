@@ -112,10 +112,12 @@ static void h_remote_write(struct pane_http_req *req, struct pane_http_resp *res
 	}
 	struct wctx w = {.p = h->p};
 	struct pane_rw_result r;
-	rc = pane_remote_write_decode(pb, pblen, write_batch, &w, &r, &e);
+	rc = pane_remote_write_decode_meta(pb, pblen, write_batch, &w, pane_promtext_meta_to_pipeline, h->p, &r, &e);
 	free(pb);
 	count(h, h->records, R_RW, (double)r.samples);
 	count(h, h->rejected, R_RW, (double)r.bad_samples);
+	if (r.bad_metadata) /* Prometheus 2.42 ignores metadata: the samples still count, the entry is skipped */
+		refused(h, R_RW, r.meta_error);
 	if (w.failed) {
 		unavailable(resp, &e);
 		return;

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/log.h"
 #include "base/mem.h"
 #include "base/str.h"
 #include "receivers/promtext.h"
@@ -178,7 +179,59 @@ struct mctx {
 	struct pane_labels lsets[256];
 	char *names[256];
 	size_t n;
+	struct pane_metadata meta[64]; /* strings are heap copies, freed by meta_flush */
+	size_t n_meta;
 };
+
+static void meta_flush(struct mctx *m)
+{
+	if (m->n_meta && m->rc == 0) {
+		static struct pane_log_limit lim = {.burst = 3, .per_ms = 60000};
+		struct pane_err e = {0};
+		if (pane_pipeline_write_metadata(m->p, m->meta, m->n_meta, &e) < 0)
+			pane_log_limited(&lim, PANE_LOG_WARN, "receivers", "otlp: metadata not stored: %s", e.msg);
+	}
+	for (size_t i = 0; i < m->n_meta; i++) {
+		free((char *)m->meta[i].name);
+		free((char *)m->meta[i].help);
+		free((char *)m->meta[i].unit);
+	}
+	m->n_meta = 0;
+}
+
+/* A metric's kind, description and unit as its family's metadata. */
+static void meta_add(struct mctx *m, const char *name, const char *kind, json_t *met, json_t *body)
+{
+	enum pane_metric_type t = PANE_METRIC_GAUGE;
+	const char *suffix = "";
+	if (!strcmp(kind, "sum") && json_is_true(json_object_get(body, "isMonotonic"))) {
+		size_t nl = strlen(name);
+		t = PANE_METRIC_COUNTER;
+		if (!(nl >= 6 && strcmp(name + nl - 6, "_total") == 0))
+			suffix = "_total";
+	} else if (!strcmp(kind, "histogram")) {
+		t = PANE_METRIC_HISTOGRAM;
+	} else if (!strcmp(kind, "summary")) {
+		t = PANE_METRIC_SUMMARY;
+	}
+	json_t *d = json_object_get(met, "description"), *u = json_object_get(met, "unit");
+	const char *help = json_is_string(d) ? json_string_value(d) : "";
+	const char *unit = json_is_string(u) ? json_string_value(u) : "";
+	size_t ul = strlen(unit);
+	if (ul > PANE_METADATA_UNIT_MAX)
+		ul = 0; /* a unit that long is not one; keep the rest of the entry */
+	if (m->n_meta == sizeof m->meta / sizeof m->meta[0])
+		meta_flush(m);
+	size_t nl = strlen(name), sl = strlen(suffix);
+	char *full = pane_xmalloc(nl + sl + 1);
+	memcpy(full, name, nl);
+	memcpy(full + nl, suffix, sl + 1);
+	m->meta[m->n_meta++] = (struct pane_metadata){
+		.name = full, .type = t,
+		.help = pane_xstrndup(help, pane_utf8_cut(help, strlen(help), PANE_METADATA_HELP_MAX)),
+		.unit = pane_xstrndup(unit, ul),
+	};
+}
 
 static void mflush(struct mctx *m)
 {
@@ -368,6 +421,8 @@ int pane_otlp_metrics_json(struct pane_pipeline *p, const char *body, size_t len
 					json_t *b = json_object_get(met, kinds[t]);
 					if (b) {
 						points(m, name, kinds[t], b, &rl);
+						if (!known)
+							meta_add(m, name, kinds[t], met, b);
 						known = true;
 					}
 				}
@@ -379,6 +434,7 @@ int pane_otlp_metrics_json(struct pane_pipeline *p, const char *body, size_t len
 		pane_labels_release(&rl);
 	}
 	mflush(m);
+	meta_flush(m);
 	int rc = m->rc;
 	free(m);
 	json_decref(root);

@@ -11,6 +11,10 @@
  * -> environment, service.instance.id -> instance; data point attributes
  * become labels (names sanitised). Every record gets provider="app" unless
  * the attributes say otherwise.
+ * Metadata: each metric's kind, description and unit become the metadata
+ * of its family (gauge and non-monotonic sum -> gauge, monotonic sum ->
+ * counter named `<name>_total`, histogram, summary), description cut to
+ * PANE_METADATA_HELP_MAX bytes; the pipeline passes on only what changed.
  * Logs: each logRecord -> a log record (severityNumber/Text, body as text,
  * attributes + trace/span ids as fields JSON).
  */

@@ -110,9 +110,22 @@ static int field(struct rd *r, uint32_t *num, int *wt, struct rd *sub, uint64_t 
 #define POOL (BATCH * 8)
 #define ARENA (2u << 20)
 
+#define META_BATCH 64
+
+struct meta_slot {
+	char name[PANE_METRIC_NAME_MAX + 1];
+	char help[PANE_METADATA_HELP_MAX + 1];
+	char unit[PANE_METADATA_UNIT_MAX + 1];
+	enum pane_metric_type type;
+};
+
 struct dec {
 	pane_promtext_fn fn;
 	void *arg;
+	pane_promtext_meta_fn meta_fn;
+	void *meta_arg;
+	struct meta_slot *meta; /* META_BATCH slots, allocated at the first metadata entry */
+	size_t n_meta;
 	struct pane_rw_result *res;
 	char *arena;
 	size_t used;
@@ -314,11 +327,93 @@ static int series(struct dec *d, struct rd ts, struct pane_err *err)
 	return 0;
 }
 
+static int flush_meta(struct dec *d, struct pane_err *err)
+{
+	if (!d->n_meta)
+		return 0;
+	struct pane_metadata m[META_BATCH];
+	for (size_t i = 0; i < d->n_meta; i++)
+		m[i] = (struct pane_metadata){.name = d->meta[i].name, .type = d->meta[i].type, .help = d->meta[i].help,
+					      .unit = d->meta[i].unit};
+	size_t n = d->n_meta;
+	d->n_meta = 0;
+	d->res->metadata += n;
+	return d->meta_fn(d->meta_arg, m, n, err);
+}
+
+/* One MetricMetadata. Framing errors stop the decode (-1); an entry that
+ * breaks a rule is counted and skipped. */
+static int metadata(struct dec *d, struct rd r, struct pane_err *err)
+{
+	uint64_t type = 0;
+	struct rd name = {0}, help = {0}, unit = {0};
+	while (r.p < r.end) {
+		uint32_t num;
+		int wt;
+		struct rd sub;
+		uint64_t v;
+		if (field(&r, &num, &wt, &sub, &v) < 0)
+			return pane_err_set(err, PANE_EINVAL, "truncated or malformed protobuf MetricMetadata");
+		if (num == 1 && wt == 0)
+			type = v;
+		else if (num == 2 && wt == 2)
+			name = sub;
+		else if (num == 4 && wt == 2)
+			help = sub;
+		else if (num == 5 && wt == 2)
+			unit = sub;
+	}
+	size_t nl = (size_t)(name.end - name.p), hl = (size_t)(help.end - help.p), ul = (size_t)(unit.end - unit.p);
+	const char *why = NULL;
+	if (!name.p || !pane_metric_name_valid((const char *)name.p, nl))
+		why = "invalid metric family name";
+	else if (type > PANE_METRIC_STATESET)
+		why = "unknown metric type";
+	else if (ul > PANE_METADATA_UNIT_MAX || !pane_utf8_valid((const char *)unit.p, ul))
+		why = "bad unit";
+	else if (!pane_utf8_valid((const char *)help.p, hl))
+		why = "help is not UTF-8";
+	if (why) {
+		d->res->bad_metadata++;
+		if (!d->res->meta_error)
+			d->res->meta_error = why;
+		return 0;
+	}
+	if (!d->meta_fn)
+		return 0;
+	if (!d->meta)
+		d->meta = pane_xmalloc(META_BATCH * sizeof *d->meta);
+	if (d->n_meta == META_BATCH) {
+		int rc = flush_meta(d, err);
+		if (rc < 0)
+			return rc;
+	}
+	struct meta_slot *m = &d->meta[d->n_meta++];
+	memcpy(m->name, name.p, nl);
+	m->name[nl] = '\0';
+	hl = pane_utf8_cut((const char *)help.p, hl, PANE_METADATA_HELP_MAX);
+	if (hl)
+		memcpy(m->help, help.p, hl);
+	m->help[hl] = '\0';
+	if (ul)
+		memcpy(m->unit, unit.p, ul);
+	m->unit[ul] = '\0';
+	m->type = (enum pane_metric_type)type;
+	return 0;
+}
+
 int pane_remote_write_decode(const char *pb, size_t len, pane_promtext_fn fn, void *arg,
 			     struct pane_rw_result *res, struct pane_err *err)
 {
+	return pane_remote_write_decode_meta(pb, len, fn, arg, NULL, NULL, res, err);
+}
+
+int pane_remote_write_decode_meta(const char *pb, size_t len, pane_promtext_fn fn, void *arg,
+				  pane_promtext_meta_fn meta_fn, void *meta_arg, struct pane_rw_result *res,
+				  struct pane_err *err)
+{
 	memset(res, 0, sizeof *res);
-	struct dec d = {.fn = fn, .arg = arg, .res = res};
+	struct dec d = {.fn = fn, .arg = arg, .meta_fn = meta_fn, .meta_arg = meta_arg, .res = res};
 	d.arena = pane_xmalloc(ARENA);
 	d.pool = pane_xmalloc(POOL * sizeof *d.pool);
 	d.lsets = pane_xmalloc(BATCH * sizeof *d.lsets);
@@ -338,11 +433,18 @@ int pane_remote_write_decode(const char *pb, size_t len, pane_promtext_fn fn, vo
 			rc = series(&d, sub, err);
 			if (rc < 0)
 				break;
+		} else if (num == 3 && wt == 2) {
+			rc = metadata(&d, sub, err);
+			if (rc < 0)
+				break;
 		}
 	}
 	int frc = flush_batch(&d, rc < 0 ? NULL : err);
 	if (rc == 0)
 		rc = frc;
+	if (rc == 0 && d.meta_fn)
+		rc = flush_meta(&d, err);
+	free(d.meta);
 	free(d.arena);
 	free(d.pool);
 	free(d.lsets);

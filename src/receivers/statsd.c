@@ -198,6 +198,7 @@ struct series {
 	uint64_t *buckets;          /* cumulative per-bucket counts (histogram mode) */
 	struct pane_map set;        /* members this interval */
 	bool set_full;
+	bool meta_sent;             /* its family's metadata went to the pipeline */
 };
 
 struct pane_statsd_agg {
@@ -515,6 +516,8 @@ size_t pane_statsd_agg_feed(struct pane_statsd_agg *a, const char *pkt, size_t l
 
 struct out {
 	struct pane_vec samples;  /* struct pane_sample */
+	struct pane_vec meta;     /* struct pane_metadata, names owned through `owned` */
+	struct pane_vec meta_of;  /* struct series * whose metadata is in `meta` */
 	struct pane_vec owned;    /* char * and struct pane_labels * to free */
 	struct pane_vec lsets;
 };
@@ -634,11 +637,46 @@ static void reset_interval(struct series *s)
 	}
 }
 
+/* The metadata of a series' families, once per series (the pipeline also
+ * drops repeats): counter -> <name>_total counter; gauge and set -> gauge;
+ * timer -> summary (with <name>_min/_max gauges) or histogram with buckets. */
+static void series_meta(struct pane_statsd_agg *a, struct out *o, struct series *s)
+{
+	if (s->meta_sent)
+		return;
+	struct pane_metadata m = {.help = "", .unit = ""};
+	pane_vec_push(&o->meta_of, &s);
+	switch (s->kind) {
+	case K_COUNTER:
+		m.name = own_str(o, suffixed(s->name, "_total"));
+		m.type = PANE_METRIC_COUNTER;
+		break;
+	case K_GAUGE: case K_SET:
+		m.name = s->name;
+		m.type = PANE_METRIC_GAUGE;
+		break;
+	case K_SUMMARY:
+		m.name = s->name;
+		m.type = s->buckets ? PANE_METRIC_HISTOGRAM : PANE_METRIC_SUMMARY;
+		if (!a->o.buckets) {
+			struct pane_metadata g = {.type = PANE_METRIC_GAUGE, .help = "", .unit = ""};
+			g.name = own_str(o, suffixed(s->name, "_min"));
+			pane_vec_push(&o->meta, &g);
+			g.name = own_str(o, suffixed(s->name, "_max"));
+			pane_vec_push(&o->meta, &g);
+		}
+		break;
+	}
+	pane_vec_push(&o->meta, &m);
+}
+
 int pane_statsd_agg_flush(struct pane_statsd_agg *a, struct pane_pipeline *p, int64_t ts_ms,
 			  struct pane_err *err)
 {
 	struct out o;
 	pane_vec_init(&o.samples, sizeof(struct pane_sample));
+	pane_vec_init(&o.meta, sizeof(struct pane_metadata));
+	pane_vec_init(&o.meta_of, sizeof(struct series *));
 	pane_vec_init(&o.owned, sizeof(char *));
 	pane_vec_init(&o.lsets, sizeof(struct pane_labels *));
 	struct pane_vec dead;
@@ -654,11 +692,22 @@ int pane_statsd_agg_flush(struct pane_statsd_agg *a, struct pane_pipeline *p, in
 		struct series *s = v;
 		bool expired = ts_ms - s->last_seen_ms > a->o.series_ttl_ms;
 		emit_series(a, &o, s, ts_ms, expired);
+		if (!expired)
+			series_meta(a, &o, s);
 		if (expired)
 			pane_vec_push(&dead, &s);
 	}
 	if (p && o.samples.len)
 		rc = pane_pipeline_write_samples(p, o.samples.data, o.samples.len, err);
+	if (p && o.meta.len) {
+		struct pane_err me = {0};
+		if (pane_pipeline_write_metadata(p, o.meta.data, o.meta.len, &me) == 0) {
+			for (size_t i = 0; i < o.meta_of.len; i++)
+				(*(struct series **)pane_vec_at(&o.meta_of, i))->meta_sent = true;
+		} else {
+			pane_log_limited(&a->lim, PANE_LOG_WARN, "statsd", "metadata not stored: %s", me.msg);
+		}
+	}
 	pos = 0;
 	while (pane_map_next(&a->canon, &pos, &k, &kl, &v))
 		reset_interval(v);
@@ -690,6 +739,8 @@ int pane_statsd_agg_flush(struct pane_statsd_agg *a, struct pane_pipeline *p, in
 	pane_vec_release(&o.owned);
 	pane_vec_release(&o.lsets);
 	pane_vec_release(&o.samples);
+	pane_vec_release(&o.meta);
+	pane_vec_release(&o.meta_of);
 	pane_vec_release(&dead);
 	return rc;
 }

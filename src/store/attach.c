@@ -82,6 +82,7 @@ struct attached {
 	pthread_cond_t cv;
 	bool stop;
 	char last_error[256]; /* guarded by mu; "" when healthy */
+	size_t meta_families; /* families whose metadata the store has (the housekeeping thread's) */
 };
 
 /* ---------- self-monitoring ---------- */
@@ -117,10 +118,44 @@ static void self_collect(void *arg, const char *name, const char *labels, enum p
 	b->n++;
 }
 
+struct self_meta {
+	struct pane_metadata *m;
+	size_t n, cap;
+};
+
+static void self_family(void *arg, const char *name, enum pane_stat_type type, const char *help)
+{
+	struct self_meta *b = arg;
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 64;
+		b->m = pane_xrealloc(b->m, pane_mul_size(b->cap, sizeof *b->m));
+	}
+	/* strings stay valid while the registry lives (stats.h), longer than this call's use */
+	b->m[b->n++] = (struct pane_metadata){.name = name, .help = help, .unit = "",
+					      .type = type == PANE_STAT_COUNTER ? PANE_METRIC_COUNTER : PANE_METRIC_GAUGE};
+}
+
+/* pane's own HELP/TYPE, written when the registry has gained families (parts
+ * register stats on first use), so the store is not rewritten every round. */
+static void self_metadata(struct attached *a)
+{
+	struct self_meta b = {0};
+	pane_stats_each_family(a->s->stats, self_family, &b);
+	if (b.n != a->meta_families) {
+		struct pane_err err = {0};
+		if (pane_store_write_metadata(a->st, b.m, b.n, &err) < 0)
+			pane_warn("store", "self-metrics metadata: %s", err.msg);
+		else
+			a->meta_families = b.n;
+	}
+	free(b.m);
+}
+
 static void self_metrics(struct attached *a)
 {
 	struct self_batch b = {.now = pane_wall_ms()};
 	pane_stats_each(a->s->stats, self_collect, &b);
+	self_metadata(a);
 	for (size_t i = 0; i < b.n; i++)
 		b.s[i].labels = &b.ls[i];
 	struct pane_err err = {0};
