@@ -64,6 +64,35 @@ static int rec_logs(void *ctx, const struct pane_log_record *l, size_t n, struct
 	return 0;
 }
 
+static int rec_metadata(void *ctx, const struct pane_metadata *m, size_t n, struct pane_err *err)
+{
+	(void)err;
+	struct pt_recorder *r = ctx;
+	pthread_mutex_lock(&r->mu);
+	r->meta_writes++;
+	if (r->n_metas + n > r->cap_metas) {
+		r->cap_metas = (r->n_metas + n) * 2;
+		r->metas = pane_xrealloc(r->metas, pane_mul_size(r->cap_metas, sizeof *r->metas));
+	}
+	for (size_t i = 0; i < n; i++)
+		r->metas[r->n_metas++] = (struct pt_rec_meta){pane_xstrdup(m[i].name), m[i].type, pane_xstrdup(m[i].help),
+							       pane_xstrdup(m[i].unit)};
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	return 0;
+}
+
+const struct pt_rec_meta *pt_recorder_find_meta(struct pt_recorder *r, const char *name)
+{
+	const struct pt_rec_meta *found = NULL;
+	pthread_mutex_lock(&r->mu);
+	for (size_t i = r->n_metas; i-- > 0 && !found;)
+		if (strcmp(r->metas[i].name, name) == 0)
+			found = &r->metas[i];
+	pthread_mutex_unlock(&r->mu);
+	return found;
+}
+
 static void rec_close(void *ctx)
 {
 	struct pt_recorder *r = ctx;
@@ -74,6 +103,7 @@ static void rec_close(void *ctx)
 
 static const struct pane_sink_ops rec_ops = {
 	.name = "recorder", .write_samples = rec_samples, .write_logs = rec_logs, .close = rec_close,
+	.write_metadata = rec_metadata,
 };
 
 struct pt_recorder *pt_recorder_new(void)
@@ -99,6 +129,12 @@ void pt_recorder_free(struct pt_recorder *r)
 		free(r->logs[i].fields_json);
 	}
 	free(r->logs);
+	for (size_t i = 0; i < r->n_metas; i++) {
+		free(r->metas[i].name);
+		free(r->metas[i].help);
+		free(r->metas[i].unit);
+	}
+	free(r->metas);
 	pthread_cond_destroy(&r->cv);
 	pthread_mutex_destroy(&r->mu);
 	free(r);

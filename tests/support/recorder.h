@@ -33,6 +33,13 @@ struct pt_rec_log {
 	char *fields_json;
 };
 
+struct pt_rec_meta {
+	char *name;
+	enum pane_metric_type type;
+	char *help;
+	char *unit;
+};
+
 struct pt_recorder {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -45,6 +52,9 @@ struct pt_recorder {
 	int fail_next;        /* > 0: that many next write_samples calls fail */
 	bool discard;         /* count only, keep nothing (benchmarks) */
 	uint64_t counted;     /* samples seen (also when discarding) */
+	struct pt_rec_meta *metas; /* every metadata entry written, in order */
+	size_t n_metas, cap_metas;
+	size_t meta_writes;   /* write_metadata calls */
 };
 
 struct pt_recorder *pt_recorder_new(void);
@@ -63,5 +73,7 @@ bool pt_recorder_wait_samples(struct pt_recorder *r, size_t n, int timeout_ms);
 /* Waits until a sample named name exists. */
 bool pt_recorder_wait_name(struct pt_recorder *r, const char *name, int timeout_ms);
 bool pt_recorder_wait_logs(struct pt_recorder *r, size_t n, int timeout_ms);
+/* The last metadata entry written for name, or NULL. Valid until freed. */
+const struct pt_rec_meta *pt_recorder_find_meta(struct pt_recorder *r, const char *name);
 
 #endif
