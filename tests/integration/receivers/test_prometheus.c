@@ -1,6 +1,7 @@
 /* test_prometheus.c - Debian's Prometheus, configured with remote_write
  * pointing at pane's receiver (real HTTP server, recorder sink), scraping
- * itself; waits until its samples arrive, then stops it. */
+ * itself; waits until its samples and its metric metadata arrive, then
+ * stops it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -47,7 +48,8 @@ static void prometheus_remote_write(void **state)
 		"global:\n  scrape_interval: 1s\n  external_labels:\n    source: prom_test\n"
 		"scrape_configs:\n  - job_name: prom\n    static_configs:\n      - targets: ['127.0.0.1:%d']\n"
 		"remote_write:\n  - url: http://127.0.0.1:%d/api/v1/write\n    queue_config:\n"
-		"      batch_send_deadline: 1s\n      min_backoff: 100ms\n",
+		"      batch_send_deadline: 1s\n      min_backoff: 100ms\n"
+		"    metadata_config:\n      send_interval: 1s\n",
 		pport, pane_http_server_port(srv));
 	fclose(f);
 	char a_cfg[600], a_data[600], a_listen[64];
@@ -76,6 +78,14 @@ static void prometheus_remote_write(void **state)
 	assert_string_equal(pane_labels_get(&up->labels, "instance"), inst);
 	assert_non_null(pt_recorder_find(rec, "prometheus_build_info", "job", "prom", NULL));
 	assert_true(pt_recorder_wait_name(rec, "scrape_duration_seconds", 10000));
+	/* and the metadata of the families it scraped (WriteRequest.metadata) */
+	const struct pt_rec_meta *md = NULL;
+	while (pane_mono_ns() < deadline && !(md = pt_recorder_find_meta(rec, "prometheus_http_requests_total")))
+		pane_sleep_ms(200);
+	assert_non_null(md);
+	assert_int_equal(md->type, PANE_METRIC_COUNTER);
+	assert_string_equal(md->help, "Counter of HTTP requests.");
+	assert_null(pt_recorder_find_meta(rec, "prometheus_http_requests")); /* family names as sent */
 	assert_int_equal(pt_stop(pid, SIGTERM), 0);
 
 	struct pane_buf m;
