@@ -27,10 +27,25 @@ static int check(void *arg, const struct pane_sample *s, size_t n, struct pane_e
 	return 0;
 }
 
+/* delivered metadata keeps its promises too: valid names, bounded UTF-8 help */
+static int check_meta(void *arg, const struct pane_metadata *m, size_t n, struct pane_err *err)
+{
+	(void)arg;
+	(void)err;
+	for (size_t i = 0; i < n; i++) {
+		size_t hl = strlen(m[i].help);
+		if (!pane_metric_name_valid(m[i].name, strlen(m[i].name)) || hl > PANE_METADATA_HELP_MAX ||
+		    !pane_utf8_valid(m[i].help, hl) || strlen(m[i].unit) > PANE_METADATA_UNIT_MAX ||
+		    m[i].type > PANE_METRIC_STATESET)
+			__builtin_trap();
+	}
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct pane_promtext_result r;
-	struct pane_promtext_opts o = {.openmetrics = size && (data[0] & 1)};
+	struct pane_promtext_opts o = {.openmetrics = size && (data[0] & 1), .meta = check_meta};
 	pane_promtext_parse((const char *)data, size, &o, check, NULL, &r, NULL);
 	return 0;
 }
