@@ -5,6 +5,9 @@
  * /api/v1/query_range, /api/v1/series, /api/v1/labels,
  * /api/v1/label/{name}/values, /api/v1/metadata, /api/v1/status/buildinfo,
  * /api/v1/format_query, /api/v1/query_exemplars (empty: no exemplars kept).
+ * /api/v1/metadata answers from the reader's optional metadata callback
+ * (the store's HELP/TYPE/UNIT per family) like Prometheus 2.42, with
+ * `metric` and `limit`; `{}` when the reader keeps none.
  * Answers have Prometheus' shapes: {"status":"success","data":...} or
  * {"status":"error","errorType":"bad_data|execution|timeout","error":"..."}
  * with 400, 422 or 503. Grafana's Prometheus data source works against it.
