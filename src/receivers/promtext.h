@@ -35,7 +35,8 @@ typedef int (*pane_promtext_fn)(void *arg, const struct pane_sample *s, size_t n
  * (\\ and \n; OpenMetrics also \") and cut to PANE_METADATA_HELP_MAX
  * bytes. A # TYPE with an unknown word, help or unit that is not UTF-8, or
  * a unit over PANE_METADATA_UNIT_MAX is a bad line and not delivered.
- * Called after the samples; a negative return is returned by the parse. */
+ * Batches hold up to 64 families (the last one comes after the samples);
+ * a negative return stops the parse and is returned by it. */
 typedef int (*pane_promtext_meta_fn)(void *arg, const struct pane_metadata *m, size_t n, struct pane_err *err);
 
 struct pane_promtext_opts {

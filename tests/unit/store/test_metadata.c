@@ -98,7 +98,7 @@ static void upsert_read_filter_limit(void **state)
 	assert_string_equal(m[0].help, "Zeta, now a gauge.");
 	assert_string_equal(m[0].unit, "bytes");
 	free(m);
-	read_all(st, NULL, SIZE_MAX, 3);
+	free(read_all(st, NULL, SIZE_MAX, 3));
 	pane_store_close(st);
 
 	/* persisted in logs.db */
