@@ -268,8 +268,11 @@ static int parse_comment(struct parser *ps, const char *line, size_t len, size_t
 		bad(ps, lineno, "bad metric name in metadata line", line, len);
 		return 0;
 	}
+	size_t after_name = i;
 	i = skip_ws(line, i, len);
-	size_t vs = i; /* the rest: a type word, help text or a unit */
+	size_t vs = i; /* the rest: a type word or a unit */
+	if (is_help) /* Prometheus drops exactly one separator: further blanks belong to the help */
+		vs = after_name < len ? after_name + 1 : len;
 	enum pane_metric_type type = PANE_METRIC_UNKNOWN;
 	if (is_type) {
 		while (i < len && line[i] != ' ' && line[i] != '\t')

@@ -3,7 +3,8 @@
  * Prometheus 2.42's shape, with `metric` and `limit` (and its 400 for a limit
  * that is not a number); hostile metadata (a 64 KiB help, an unknown type)
  * is bounded or refused per line; a changed help wins; pane's own counters
- * describe themselves; everything survives a restart. */
+ * describe themselves; everything survives a restart. And the same target
+ * scraped by Debian's Prometheus 2.42 and by pane gives the same answer. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,13 +19,14 @@
 
 #include "base/buf.h"
 #include "base/clock.h"
+#include "http/server.h"
 #include "pipeline/record.h"
 #include "support.h"
 
 static char dir[64], base[64];
 static pid_t pid;
 
-static void start(void)
+static void start_with(const char *extra_yaml)
 {
 	char cfg[256], data[256], log[256];
 	snprintf(cfg, sizeof cfg, "%s/pane.yaml", dir);
@@ -34,7 +36,7 @@ static void start(void)
 	FILE *f = fopen(cfg, "w");
 	assert_non_null(f);
 	fprintf(f, "server:\n  listen: 127.0.0.1:%d\nstore:\n  self_metrics_interval: 100ms\n"
-		   "receivers:\n  statsd:\n    enabled: false\n", port);
+		   "receivers:\n  statsd:\n    enabled: false\n%s", port, extra_yaml);
 	fclose(f);
 	snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
 	char *argv[] = {(char *)pt_pane_bin(), "serve", "--config", cfg, "--data-dir", data, NULL};
@@ -48,6 +50,11 @@ static void start(void)
 			print_message("could not show the log\n");
 		fail_msg("pane serve did not start");
 	}
+}
+
+static void start(void)
+{
+	start_with("");
 }
 
 static long post_text(const char *text, size_t len)
@@ -238,10 +245,156 @@ static void metadata_round_trip(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* An exposition with the corners of the text format's metadata: escapes,
+ * blanks after the separator, untyped, help without type and the reverse,
+ * families without samples, non-ASCII help. */
+static const char exposition[] =
+	"# HELP esc_total Escapes: back\\\\slash, new\\nline, quote \\\" tab\tend.  \n"
+	"# TYPE esc_total counter\n"
+	"esc_total 1\n"
+	"# HELP plain_gauge   Leading blanks belong to the help.\n"
+	"# TYPE plain_gauge gauge\n"
+	"plain_gauge 2\n"
+	"# TYPE untyped_thing untyped\n"
+	"untyped_thing 3\n"
+	"# HELP help_only Only help, no type.\n"
+	"help_only 4\n"
+	"# TYPE hist_seconds histogram\n"
+	"# HELP hist_seconds A histogram.\n"
+	"hist_seconds_bucket{le=\"1\"} 1\n"
+	"hist_seconds_bucket{le=\"+Inf\"} 2\n"
+	"hist_seconds_sum 3\n"
+	"hist_seconds_count 2\n"
+	"# TYPE sum_q summary\n"
+	"sum_q{quantile=\"0.5\"} 1\n"
+	"sum_q_sum 1\n"
+	"sum_q_count 1\n"
+	"# HELP unicode_g Gr\xc3\xbc\xc3\x9f""e \xe2\x80\x93 <b>&amp;\n"
+	"# TYPE unicode_g gauge\n"
+	"unicode_g 5\n"
+	"# TYPE typed_no_samples gauge\n"
+	"# HELP empty_help \n"
+	"# TYPE empty_help gauge\n"
+	"empty_help 6\n";
+
+static void h_exposition(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
+{
+	(void)req, (void)ctx;
+	pane_buf_adds(pane_http_resp_body(resp), exposition);
+	pane_http_resp_status(resp, 200);
+	pane_http_resp_content_type(resp, "text/plain; version=0.0.4");
+}
+
+/* GET url's "data" once it holds at least `want` families and, when like
+ * is given, every family of like (scrapes are 1 s apart). */
+static bool has_all(json_t *d, json_t *like)
+{
+	const char *name;
+	json_t *v;
+	json_object_foreach(like, name, v) {
+		if (!json_object_get(d, name))
+			return false;
+	}
+	return true;
+}
+
+static json_t *wait_data(const char *url, size_t want, json_t *like)
+{
+	int64_t deadline = pane_mono_ns() + 60 * 1000000000LL;
+	while (pane_mono_ns() < deadline) {
+		struct pt_http_result r;
+		if (pt_http("GET", url, NULL, NULL, 0, &r) == 0 && r.status == 200) {
+			json_t *j = json_loads(r.body, 0, NULL);
+			pt_http_result_free(&r);
+			json_t *d = json_object_get(j, "data");
+			if (json_object_size(d) >= want && (!like || has_all(d, like))) {
+				json_incref(d);
+				json_decref(j);
+				return d;
+			}
+			json_decref(j);
+		} else if (r.body) {
+			pt_http_result_free(&r);
+		}
+		pane_sleep_ms(200);
+	}
+	fail_msg("no metadata at %s", url);
+	return NULL;
+}
+
+static void same_answers_as_prometheus(void **state)
+{
+	(void)state;
+	unsetenv("DATABASE_URL");
+	snprintf(dir, sizeof dir, "/tmp/pane-metadata-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	struct pane_err err = {0};
+	struct pane_http_server *target =
+		pane_http_server_new(&(struct pane_http_server_opts){.listen = "127.0.0.1:0", .threads = 2}, &err);
+	assert_non_null(target);
+	pane_http_server_route(target, &(struct pane_http_route){.method = "GET", .pattern = "/metrics",
+								 .handler = h_exposition});
+	assert_int_equal(pane_http_server_start(target, &err), 0);
+	int tport = pane_http_server_port(target);
+
+	char yaml[256];
+	snprintf(yaml, sizeof yaml, "scrape:\n  interval: 1s\n  targets:\n    - url: http://127.0.0.1:%d/metrics\n"
+				    "      job: t\n", tport);
+	start_with(yaml);
+
+	char cfg[256], data[256], log[256], a_cfg[300], a_data[300], a_listen[64];
+	snprintf(cfg, sizeof cfg, "%s/prometheus.yml", dir);
+	snprintf(data, sizeof data, "%s/prom", dir);
+	snprintf(log, sizeof log, "%s/prometheus.log", dir);
+	FILE *f = fopen(cfg, "w");
+	assert_non_null(f);
+	fprintf(f, "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: t\n    static_configs:\n"
+		   "      - targets: ['127.0.0.1:%d']\n", tport);
+	fclose(f);
+	int pport = pt_free_port();
+	snprintf(a_cfg, sizeof a_cfg, "--config.file=%s", cfg);
+	snprintf(a_data, sizeof a_data, "--storage.tsdb.path=%s", data);
+	snprintf(a_listen, sizeof a_listen, "--web.listen-address=127.0.0.1:%d", pport);
+	char *argv[] = {"/usr/bin/prometheus", a_cfg, a_data, a_listen, NULL};
+	pid_t ppid = pt_spawn(argv, log);
+
+	char url[160];
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/api/v1/metadata", pport);
+	json_t *prom = wait_data(url, 9, NULL);
+	/* pane also holds its own counters' metadata: compare the target's families */
+	snprintf(url, sizeof url, "%s/api/v1/metadata", base);
+	json_t *mine = wait_data(url, 9, prom);
+	const char *name;
+	json_t *v;
+	size_t compared = 0;
+	json_object_foreach(prom, name, v) {
+		json_t *m = json_object_get(mine, name);
+		if (!json_equal(v, m)) {
+			char *a = json_dumps(v, 0), *b = m ? json_dumps(m, 0) : NULL;
+			fail_msg("%s: prometheus %s, pane %s", name, a, b ? b : "(none)");
+		}
+		compared++;
+	}
+	assert_int_equal(compared, 9);
+	/* one family by name, both sides */
+	json_t *esc = json_object_get(json_array_get(json_object_get(mine, "esc_total"), 0), "help");
+	assert_string_equal(json_string_value(esc), "Escapes: back\\slash, new\nline, quote \\\" tab\tend.  ");
+	json_decref(prom);
+	json_decref(mine);
+
+	assert_int_equal(pt_stop(ppid, SIGTERM), 0);
+	assert_int_equal(pt_stop(pid, SIGTERM), 0);
+	pane_http_server_free(target);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(metadata_round_trip),
+		cmocka_unit_test(same_answers_as_prometheus),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
