@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# test_serve.sh - the query side inside `pane serve`: the `query:` section is
+# bound (bad values name file:line:key), its timeout reaches the engine (a
+# query over it answers 503 timeout), and logs pushed to the JSON-lines
+# receiver come back from GET /api/v1/logs with their labels and severity.
+set -u
+unset DATABASE_URL  # the store alone
+bin=${PANE_BIN:?run through meson test}
+tmp=$(mktemp -d)
+pid=
+trap 'rm -rf "$tmp"; [ -n "$pid" ] && kill "$pid" 2>/dev/null' EXIT
+fails=0
+checks=0
+ok() { checks=$((checks + 1)); }
+bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
+expect_in() { if grep -qF -- "$2" "$1"; then ok; else bad "'$2' not in $1: $(head -5 "$1")"; fi; }
+
+printf 'query:\n  timeout: forever\n' >"$tmp/bad.yaml"
+"$bin" serve --config "$tmp/bad.yaml" --data-dir "$tmp/d0" >"$tmp/out" 2>"$tmp/err"
+[ $? -eq 1 ] && ok || bad "bad query.timeout accepted"
+expect_in "$tmp/err" "bad.yaml:2: query.timeout"
+printf 'query:\n  max_samples: 10\n' >"$tmp/bad2.yaml"
+"$bin" serve --config "$tmp/bad2.yaml" --data-dir "$tmp/d0" >"$tmp/out" 2>"$tmp/err"
+expect_in "$tmp/err" "bad2.yaml:2: query.max_samples"
+printf 'query:\n  lookback: 5m\n' >"$tmp/bad3.yaml"
+"$bin" serve --config "$tmp/bad3.yaml" --data-dir "$tmp/d0" >"$tmp/out" 2>"$tmp/err"
+expect_in "$tmp/err" "query.lookback"
+
+# a 1 ms timeout: a heavy query must answer 503 timeout, a light one still works
+printf 'query:\n  timeout: 1ms\n  lookback_delta: 1m\n  max_samples: 1000000\nreceivers:\n  statsd:\n    enabled: false\n' >"$tmp/good.yaml"
+port=$(( (RANDOM % 20000) + 30000 ))
+"$bin" serve --config "$tmp/good.yaml" --listen "127.0.0.1:$port" --data-dir "$tmp/data" >"$tmp/serve.log" 2>&1 &
+pid=$!
+up=0
+for _ in $(seq 1 100); do
+  if curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then up=1; break; fi
+  sleep 0.05
+done
+[ $up -eq 1 ] && ok || bad "pane serve not ready: $(cat "$tmp/serve.log")"
+u="http://127.0.0.1:$port"
+code=$(curl -sS -o "$tmp/slow" -w '%{http_code}' "$u/api/v1/query_range" \
+  --data-urlencode 'query=count_values("v", vector(1)) * on() group_left sum(count_over_time(vector(time())[1d:1s]))' \
+  --data-urlencode start=0 --data-urlencode end=10000 --data-urlencode step=1)
+[ "$code" = 503 ] && ok || bad "a query over query.timeout answered $code: $(head -c 300 "$tmp/slow")"
+expect_in "$tmp/slow" '"errorType":"timeout"'
+curl -sS "$u/api/v1/query?query=1%2B1&time=4" >"$tmp/q"
+expect_in "$tmp/q" '"result":[4,"2"]'
+
+# logs in through the JSON-lines receiver, out through /api/v1/logs
+now=$(date +%s)
+printf '{"ts":%s,"level":"error","msg":"payment webhook failed: card_declined","order":"o-17"}\n{"ts":%s,"level":"info","msg":"payment ok"}\nnot json\n' \
+  "$now" "$now" | curl -sS -o "$tmp/push" -w '%{http_code}\n' --data-binary @- \
+  "$u/api/v1/push/jsonlines?service=billing&environment=prod" >"$tmp/push.code"
+expect_in "$tmp/push.code" "20"
+curl -sS -G "$u/api/v1/logs" --data-urlencode 'selector={service="billing"}' \
+  --data-urlencode search=webhook --data-urlencode severity=warn >"$tmp/logs"
+expect_in "$tmp/logs" '"status":"success"'
+expect_in "$tmp/logs" 'payment webhook failed: card_declined'
+expect_in "$tmp/logs" '"severity":"error"'
+expect_in "$tmp/logs" '"environment":"prod"'
+expect_in "$tmp/logs" '"order":"o-17"'
+n=$(grep -o '"message"' "$tmp/logs" | wc -l)
+[ "$n" -eq 1 ] && ok || bad "expected 1 log, got $n: $(cat "$tmp/logs")"
+curl -sS -G "$u/api/v1/logs" --data-urlencode 'selector={service="billing"}' >"$tmp/all"
+n=$(grep -o '"message"' "$tmp/all" | wc -l)
+[ "$n" -eq 2 ] && ok || bad "expected 2 logs for billing, got $n: $(cat "$tmp/all")"
+code=$(curl -sS -o "$tmp/bad" -w '%{http_code}' "$u/api/v1/events?limit=0")
+[ "$code" = 400 ] && ok || bad "/api/v1/events?limit=0 answered $code"
+curl -sS "$u/api/v1/events" >"$tmp/ev"
+expect_in "$tmp/ev" '{"status":"success","data":{"events":['
+
+kill -TERM "$pid"
+wait "$pid"; st=$?
+pid=
+[ "$st" -eq 0 ] && ok || bad "pane serve exited $st after SIGTERM: $(tail -5 "$tmp/serve.log")"
+echo "$checks checks, $fails failed"
+[ "$fails" -eq 0 ]
