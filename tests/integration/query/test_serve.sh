@@ -3,17 +3,8 @@
 # bound (bad values name file:line:key), its timeout reaches the engine (a
 # query over it answers 503 timeout), and logs pushed to the JSON-lines
 # receiver come back from GET /api/v1/logs with their labels and severity.
-set -u
+. "${PANE_SOURCE_ROOT:?run through meson test}/tests/support/checks.sh"
 unset DATABASE_URL  # the store alone
-bin=${PANE_BIN:?run through meson test}
-tmp=$(mktemp -d)
-pid=
-trap 'rm -rf "$tmp"; [ -n "$pid" ] && kill "$pid" 2>/dev/null' EXIT
-fails=0
-checks=0
-ok() { checks=$((checks + 1)); }
-bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
-expect_in() { if grep -qF -- "$2" "$1"; then ok; else bad "'$2' not in $1: $(head -5 "$1")"; fi; }
 
 printf 'query:\n  timeout: forever\n' >"$tmp/bad.yaml"
 "$bin" serve --config "$tmp/bad.yaml" --data-dir "$tmp/d0" >"$tmp/out" 2>"$tmp/err"
@@ -28,16 +19,8 @@ expect_in "$tmp/err" "query.lookback"
 
 # a 1 ms timeout: a heavy query must answer 503 timeout, a light one still works
 printf 'query:\n  timeout: 1ms\n  lookback_delta: 1m\n  max_samples: 1000000\nreceivers:\n  statsd:\n    enabled: false\n' >"$tmp/good.yaml"
-port=$(( (RANDOM % 20000) + 30000 ))
-"$bin" serve --config "$tmp/good.yaml" --listen "127.0.0.1:$port" --data-dir "$tmp/data" >"$tmp/serve.log" 2>&1 &
-pid=$!
-up=0
-for _ in $(seq 1 100); do
-  if curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then up=1; break; fi
-  sleep 0.05
-done
-[ $up -eq 1 ] && ok || bad "pane serve not ready: $(cat "$tmp/serve.log")"
-u="http://127.0.0.1:$port"
+serve_start "$tmp/serve.log" /readyz --config "$tmp/good.yaml" --data-dir "$tmp/data" && ok ||
+  bad "pane serve not ready: $(cat "$tmp/serve.log")"
 code=$(curl -sS -o "$tmp/slow" -w '%{http_code}' "$u/api/v1/query_range" \
   --data-urlencode 'query=count_values("v", vector(1)) * on() group_left sum(count_over_time(vector(time())[1d:1s]))' \
   --data-urlencode start=0 --data-urlencode end=10000 --data-urlencode step=1)
@@ -69,9 +52,5 @@ code=$(curl -sS -o "$tmp/bad" -w '%{http_code}' "$u/api/v1/events?limit=0")
 curl -sS "$u/api/v1/events" >"$tmp/ev"
 expect_in "$tmp/ev" '{"status":"success","data":{"events":['
 
-kill -TERM "$pid"
-wait "$pid"; st=$?
-pid=
-[ "$st" -eq 0 ] && ok || bad "pane serve exited $st after SIGTERM: $(tail -5 "$tmp/serve.log")"
-echo "$checks checks, $fails failed"
-[ "$fails" -eq 0 ]
+serve_stop && ok || bad "pane serve exited $? after SIGTERM: $(tail -5 "$tmp/serve.log")"
+finish
