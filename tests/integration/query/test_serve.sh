@@ -2,7 +2,8 @@
 # test_serve.sh - the query side inside `pane serve`: the `query:` section is
 # bound (bad values name file:line:key), its timeout reaches the engine (a
 # query over it answers 503 timeout), and logs pushed to the JSON-lines
-# receiver come back from GET /api/v1/logs with their labels and severity.
+# receiver come back from GET /api/v1/logs with their labels and severity,
+# and through `pane logs` (including --follow) and `pane events`.
 . "${PANE_SOURCE_ROOT:?run through meson test}/tests/support/checks.sh"
 unset DATABASE_URL  # the store alone
 
@@ -47,6 +48,38 @@ n=$(grep -o '"message"' "$tmp/logs" | wc -l)
 curl -sS -G "$u/api/v1/logs" --data-urlencode 'selector={service="billing"}' >"$tmp/all"
 n=$(grep -o '"message"' "$tmp/all" | wc -l)
 [ "$n" -eq 2 ] && ok || bad "expected 2 logs for billing, got $n: $(cat "$tmp/all")"
+# the same through `pane logs` (oldest first, provider/service, level) and its errors
+export PANE_URL=$u
+expect_status 0 "$bin" logs '{service="billing"}' --since 1h
+expect_in "$tmp/out" "ERROR  app/billing  payment webhook failed: card_declined"
+first=$(head -1 "$tmp/out"); last=$(tail -1 "$tmp/out")
+case "$first$last" in *card_declined*"payment ok") ok ;; *) bad "pane logs not oldest first: $(cat "$tmp/out")" ;; esac
+expect_status 0 "$bin" logs --search WEBHOOK --severity error --labels --json
+expect_in "$tmp/out" '"order":"o-17"'
+n=$(wc -l <"$tmp/out"); [ "$n" -eq 1 ] && ok || bad "pane logs --json printed $n lines: $(cat "$tmp/out")"
+expect_status 0 "$bin" logs --search nothing-like-this
+expect_in "$tmp/err" "(no logs match)"
+expect_status 1 "$bin" logs '{service=~"b.*"}'
+expect_in "$tmp/err" "only = matchers"
+expect_status 2 "$bin" logs --since yesterday
+expect_in "$tmp/err" "is not a duration"
+expect_status 2 "$bin" logs --since 1h --start 0
+expect_status 1 "$bin" logs --url "http://127.0.0.1:$(free_port)"
+expect_in "$tmp/err" "is \`pane serve\` running there?"
+expect_status 0 "$bin" events --kind deploy
+expect_in "$tmp/out" "(no events)"
+expect_status 2 "$bin" events --limit 5000
+# --follow prints a line pushed after it started, then stops on SIGTERM
+"$bin" logs -f '{service="billing"}' >"$tmp/follow" 2>&1 &
+fpid=$!
+sleep 0.5
+printf '{"ts":%s,"level":"warn","msg":"pushed while following"}\n' "$(date +%s)" |
+  curl -sS -o /dev/null --data-binary @- "$u/api/v1/push/jsonlines?service=billing&environment=prod"
+for _ in $(seq 1 100); do grep -q "pushed while following" "$tmp/follow" && break; sleep 0.1; done
+expect_in "$tmp/follow" "WARN   app/billing  pushed while following"
+kill -TERM "$fpid"; wait "$fpid"; st=$?
+[ "$st" -eq 0 ] && ok || bad "pane logs -f exited $st on SIGTERM"
+n=$(grep -c "payment ok" "$tmp/follow"); [ "$n" -eq 1 ] && ok || bad "pane logs -f printed a line $n times"
 code=$(curl -sS -o "$tmp/bad" -w '%{http_code}' "$u/api/v1/events?limit=0")
 [ "$code" = 400 ] && ok || bad "/api/v1/events?limit=0 answered $code"
 curl -sS "$u/api/v1/events" >"$tmp/ev"
