@@ -20,6 +20,7 @@
 #include "base/clock.h"
 #include "base/mem.h"
 #include "base/str.h"
+#include "config/config.h"
 #include "query/ast.h"
 #include "serve/serve.h"
 
@@ -33,9 +34,7 @@ struct pane_query_api {
 	struct pane_query_opts opts;
 };
 
-static void api_error(struct pane_http_resp *resp, int status, const char *type, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void api_error(struct pane_http_resp *resp, int status, const char *type, const char *fmt, ...)
+void pane_prom_error(struct pane_http_resp *resp, int status, const char *type, const char *fmt, ...)
 {
 	char msg[1200];
 	va_list ap;
@@ -52,7 +51,7 @@ static void api_error(struct pane_http_resp *resp, int status, const char *type,
 	pane_http_resp_content_type(resp, "application/json");
 }
 
-static void api_ok(struct pane_http_resp *resp, const char *data_json, size_t len)
+void pane_prom_ok(struct pane_http_resp *resp, const char *data_json, size_t len)
 {
 	struct pane_buf *b = pane_http_resp_body(resp);
 	if (b->len) /* an empty buffer points at a shared static "" (base/buf.c) */
@@ -64,8 +63,7 @@ static void api_ok(struct pane_http_resp *resp, const char *data_json, size_t le
 	pane_http_resp_content_type(resp, "application/json");
 }
 
-/* Prometheus parseTime: Unix seconds (with fraction) or RFC 3339. */
-static int parse_time(const char *s, int64_t *ms)
+int pane_prom_parse_time(const char *s, int64_t *ms)
 {
 	if (!s || !*s)
 		return -1;
@@ -109,16 +107,16 @@ static void answer(struct pane_http_resp *resp, int rc, enum pane_query_errclass
 	if (rc < 0) {
 		switch (cls) {
 		case PANE_QERR_BAD_DATA:
-			api_error(resp, 400, "bad_data", "invalid parameter \"query\": %s", e->msg);
+			pane_prom_error(resp, 400, "bad_data", "invalid parameter \"query\": %s", e->msg);
 			break;
 		case PANE_QERR_TIMEOUT:
-			api_error(resp, 503, "timeout", "%s", e->msg);
+			pane_prom_error(resp, 503, "timeout", "%s", e->msg);
 			break;
 		case PANE_QERR_EXECUTION:
-			api_error(resp, 422, "execution", "%s", e->msg);
+			pane_prom_error(resp, 422, "execution", "%s", e->msg);
 			break;
 		default:
-			api_error(resp, 500, "internal", "%s", e->msg);
+			pane_prom_error(resp, 500, "internal", "%s", e->msg);
 			break;
 		}
 		return;
@@ -126,9 +124,9 @@ static void answer(struct pane_http_resp *resp, int rc, enum pane_query_errclass
 	struct pane_buf b;
 	pane_buf_init(&b, (size_t)200 << 20);
 	if (pane_query_result_json(r, &b) < 0)
-		api_error(resp, 422, "execution", "the answer is larger than 200 MiB; narrow the query or raise the step");
+		pane_prom_error(resp, 422, "execution", "the answer is larger than 200 MiB; narrow the query or raise the step");
 	else
-		api_ok(resp, b.data, b.len);
+		pane_prom_ok(resp, b.data, b.len);
 	pane_buf_release(&b);
 }
 
@@ -138,8 +136,8 @@ static void h_query(struct pane_http_req *req, struct pane_http_resp *resp, void
 	const char *q = pane_http_req_arg(req, "query");
 	const char *ts = pane_http_req_arg(req, "time");
 	int64_t t = pane_wall_ms();
-	if (ts && *ts && parse_time(ts, &t) < 0) {
-		api_error(resp, 400, "bad_data", "invalid parameter \"time\": cannot parse \"%s\" to a valid timestamp", ts);
+	if (ts && *ts && pane_prom_parse_time(ts, &t) < 0) {
+		pane_prom_error(resp, 400, "bad_data", "invalid parameter \"time\": cannot parse \"%s\" to a valid timestamp", ts);
 		return;
 	}
 	struct pane_query_opts o;
@@ -160,32 +158,32 @@ static void h_query_range(struct pane_http_req *req, struct pane_http_resp *resp
 	const char *ss = pane_http_req_arg(req, "start"), *es = pane_http_req_arg(req, "end"),
 		   *st = pane_http_req_arg(req, "step");
 	int64_t start, end, step;
-	if (parse_time(ss, &start) < 0) {
-		api_error(resp, 400, "bad_data", "invalid parameter \"start\": cannot parse \"%s\" to a valid timestamp",
+	if (pane_prom_parse_time(ss, &start) < 0) {
+		pane_prom_error(resp, 400, "bad_data", "invalid parameter \"start\": cannot parse \"%s\" to a valid timestamp",
 			  ss ? ss : "");
 		return;
 	}
-	if (parse_time(es, &end) < 0) {
-		api_error(resp, 400, "bad_data", "invalid parameter \"end\": cannot parse \"%s\" to a valid timestamp",
+	if (pane_prom_parse_time(es, &end) < 0) {
+		pane_prom_error(resp, 400, "bad_data", "invalid parameter \"end\": cannot parse \"%s\" to a valid timestamp",
 			  es ? es : "");
 		return;
 	}
 	if (end < start) {
-		api_error(resp, 400, "bad_data", "invalid parameter \"end\": end timestamp must not be before start time");
+		pane_prom_error(resp, 400, "bad_data", "invalid parameter \"end\": end timestamp must not be before start time");
 		return;
 	}
 	if (parse_dur(st, &step) < 0) {
-		api_error(resp, 400, "bad_data", "invalid parameter \"step\": cannot parse \"%s\" to a valid duration",
+		pane_prom_error(resp, 400, "bad_data", "invalid parameter \"step\": cannot parse \"%s\" to a valid duration",
 			  st ? st : "");
 		return;
 	}
 	if (step <= 0) {
-		api_error(resp, 400, "bad_data",
+		pane_prom_error(resp, 400, "bad_data",
 			  "invalid parameter \"step\": zero or negative query resolution step widths are not accepted. Try a positive integer");
 		return;
 	}
 	if ((uint64_t)(end - start) / (uint64_t)step > 11000) {
-		api_error(resp, 400, "bad_data",
+		pane_prom_error(resp, 400, "bad_data",
 			  "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)");
 		return;
 	}
@@ -219,14 +217,14 @@ static bool parse_matches(struct pane_http_req *req, struct pane_http_resp *resp
 	size_t n = pane_http_req_args(req, "match[]", v, MAX_MATCH);
 	m->n = 0;
 	if (n > MAX_MATCH) {
-		api_error(resp, 400, "bad_data", "too many match[] parameters (%zu, at most %d)", n, MAX_MATCH);
+		pane_prom_error(resp, 400, "bad_data", "too many match[] parameters (%zu, at most %d)", n, MAX_MATCH);
 		return false;
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct pane_err e = {0};
 		struct pq_expr *x = pq_parse(v[i], &e);
 		if (!x) {
-			api_error(resp, 400, "bad_data", "invalid parameter \"match[]\": %s", e.msg);
+			pane_prom_error(resp, 400, "bad_data", "invalid parameter \"match[]\": %s", e.msg);
 			matchsets_free(m);
 			return false;
 		}
@@ -234,7 +232,7 @@ static bool parse_matches(struct pane_http_req *req, struct pane_http_resp *resp
 		while (r->kind == PQ_PAREN)
 			r = r->a;
 		if (r->kind != PQ_VSEL || r->offset || r->at_kind != PQ_AT_NONE) {
-			api_error(resp, 400, "bad_data", "invalid parameter \"match[]\": \"%s\" is not a series selector", v[i]);
+			pane_prom_error(resp, 400, "bad_data", "invalid parameter \"match[]\": \"%s\" is not a series selector", v[i]);
 			pq_expr_free(x);
 			matchsets_free(m);
 			return false;
@@ -257,16 +255,16 @@ static bool time_range(struct pane_http_req *req, struct pane_http_resp *resp, i
 	const char *ss = pane_http_req_arg(req, "start"), *es = pane_http_req_arg(req, "end");
 	*start = MIN_TIME;
 	*end = MAX_TIME;
-	if (ss && *ss && parse_time(ss, start) < 0) {
-		api_error(resp, 400, "bad_data", "invalid parameter \"start\": cannot parse \"%s\" to a valid timestamp", ss);
+	if (ss && *ss && pane_prom_parse_time(ss, start) < 0) {
+		pane_prom_error(resp, 400, "bad_data", "invalid parameter \"start\": cannot parse \"%s\" to a valid timestamp", ss);
 		return false;
 	}
-	if (es && *es && parse_time(es, end) < 0) {
-		api_error(resp, 400, "bad_data", "invalid parameter \"end\": cannot parse \"%s\" to a valid timestamp", es);
+	if (es && *es && pane_prom_parse_time(es, end) < 0) {
+		pane_prom_error(resp, 400, "bad_data", "invalid parameter \"end\": cannot parse \"%s\" to a valid timestamp", es);
 		return false;
 	}
 	if (*end < *start) {
-		api_error(resp, 400, "bad_data", "invalid parameter \"end\": end timestamp must not be before start time");
+		pane_prom_error(resp, 400, "bad_data", "invalid parameter \"end\": end timestamp must not be before start time");
 		return false;
 	}
 	return true;
@@ -293,7 +291,7 @@ static void strings_answer(struct pane_http_resp *resp, char **v, size_t n)
 		pane_buf_add_json_str(&b, v[i], strlen(v[i]));
 	}
 	pane_buf_addc(&b, ']');
-	api_ok(resp, b.data, b.len);
+	pane_prom_ok(resp, b.data, b.len);
 	pane_buf_release(&b);
 }
 
@@ -316,7 +314,7 @@ static void names_or_values(struct pane_query_api *api, struct pane_http_req *re
 		int rc = label ? api->reader.ops->label_values(api->reader.ctx, label, mt, nm, start, end, &v, &n, &e)
 			       : api->reader.ops->label_names(api->reader.ctx, mt, nm, start, end, &v, &n, &e);
 		if (rc < 0) {
-			api_error(resp, rc == PANE_ETIMEDOUT ? 503 : 422, rc == PANE_ETIMEDOUT ? "timeout" : "execution",
+			pane_prom_error(resp, rc == PANE_ETIMEDOUT ? 503 : 422, rc == PANE_ETIMEDOUT ? "timeout" : "execution",
 				  "%s", e.msg[0] ? e.msg : "reading labels failed");
 			for (size_t j = 0; j < nall; j++)
 				free(all[j]);
@@ -351,7 +349,7 @@ static void h_label_values(struct pane_http_req *req, struct pane_http_resp *res
 		ok = name[i] == '_' || (name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
 		     (name[i] >= '0' && name[i] <= '9');
 	if (!ok) {
-		api_error(resp, 400, "bad_data", "invalid label name: \"%s\"", name ? name : "");
+		pane_prom_error(resp, 400, "bad_data", "invalid label name: \"%s\"", name ? name : "");
 		return;
 	}
 	names_or_values(ctx, req, resp, name);
@@ -365,13 +363,13 @@ static void h_series(struct pane_http_req *req, struct pane_http_resp *resp, voi
 	if (!time_range(req, resp, &start, &end) || !parse_matches(req, resp, &m))
 		return;
 	if (m.n == 0) {
-		api_error(resp, 400, "bad_data", "no match[] parameter provided");
+		pane_prom_error(resp, 400, "bad_data", "no match[] parameter provided");
 		return;
 	}
 	const char *lim = pane_http_req_arg(req, "limit");
 	uint64_t limit = 0;
 	if (lim && *lim && pane_str_to_u64(pane_str_c(lim), &limit) < 0) {
-		api_error(resp, 400, "bad_data", "invalid parameter \"limit\": cannot parse \"%s\"", lim);
+		pane_prom_error(resp, 400, "bad_data", "invalid parameter \"limit\": cannot parse \"%s\"", lim);
 		matchsets_free(&m);
 		return;
 	}
@@ -389,7 +387,7 @@ static void h_series(struct pane_http_req *req, struct pane_http_resp *resp, voi
 			budget = SERIES_MAX_SAMPLES;
 		int rc = api->reader.ops->select(api->reader.ctx, s->matchers, s->n_matchers, start, end, budget, &set, &e);
 		if (rc == PANE_ETOOBIG) {
-			api_error(resp, 422, "execution",
+			pane_prom_error(resp, 422, "execution",
 				  "the series lookup covers too many samples; narrow match[] or start/end");
 			for (size_t j = 0; j < nobj; j++)
 				free(objs[j]);
@@ -398,7 +396,7 @@ static void h_series(struct pane_http_req *req, struct pane_http_resp *resp, voi
 			return;
 		}
 		if (rc < 0) {
-			api_error(resp, rc == PANE_ETIMEDOUT ? 503 : 422, rc == PANE_ETIMEDOUT ? "timeout" : "execution",
+			pane_prom_error(resp, rc == PANE_ETIMEDOUT ? 503 : 422, rc == PANE_ETIMEDOUT ? "timeout" : "execution",
 				  "%s", e.msg[0] ? e.msg : "reading series failed");
 			for (size_t j = 0; j < nobj; j++)
 				free(objs[j]);
@@ -442,7 +440,7 @@ static void h_series(struct pane_http_req *req, struct pane_http_resp *resp, voi
 		pane_buf_adds(&out, objs[j]);
 	}
 	pane_buf_addc(&out, ']');
-	api_ok(resp, out.data, out.len);
+	pane_prom_ok(resp, out.data, out.len);
 	pane_buf_release(&out);
 	for (size_t j = 0; j < nobj; j++)
 		free(objs[j]);
@@ -458,11 +456,11 @@ static void h_format_query(struct pane_http_req *req, struct pane_http_resp *res
 	struct pane_err e = {0};
 	pane_buf_init(&b, PQ_MAX_EXPR_LEN * 4);
 	if (pane_query_format(q ? q : "", &b, &e) < 0) {
-		api_error(resp, 400, "bad_data", "invalid parameter \"query\": %s", e.msg);
+		pane_prom_error(resp, 400, "bad_data", "invalid parameter \"query\": %s", e.msg);
 	} else {
 		pane_buf_init(&j, PANE_BUF_NOLIMIT);
 		pane_buf_add_json_str(&j, b.data, b.len);
-		api_ok(resp, j.data, j.len);
+		pane_prom_ok(resp, j.data, j.len);
 		pane_buf_release(&j);
 	}
 	pane_buf_release(&b);
@@ -474,11 +472,11 @@ static void h_exemplars(struct pane_http_req *req, struct pane_http_resp *resp, 
 	const char *q = pane_http_req_arg(req, "query");
 	struct pane_err e = {0};
 	if (pane_query_check(q ? q : "", &e) < 0) {
-		api_error(resp, 400, "bad_data", "invalid parameter \"query\": %s", e.msg);
+		pane_prom_error(resp, 400, "bad_data", "invalid parameter \"query\": %s", e.msg);
 		return;
 	}
 	/* pane keeps no exemplars: the empty list Prometheus answers when it has none */
-	api_ok(resp, "[]", 2);
+	pane_prom_ok(resp, "[]", 2);
 }
 
 /* Go's strconv.Atoi: optional sign, decimal digits, within int64. */
@@ -514,7 +512,7 @@ static void h_metadata(struct pane_http_req *req, struct pane_http_resp *resp, v
 	if (ls && *ls) {
 		int64_t v;
 		if (go_atoi(ls, &v) < 0) {
-			api_error(resp, 400, "bad_data", "limit must be a number");
+			pane_prom_error(resp, 400, "bad_data", "limit must be a number");
 			return;
 		}
 		if (v >= 0)
@@ -524,14 +522,14 @@ static void h_metadata(struct pane_http_req *req, struct pane_http_resp *resp, v
 	if (metric && !*metric)
 		metric = NULL;
 	if (!api->reader.ops->metadata || limit == 0) {
-		api_ok(resp, "{}", 2);
+		pane_prom_ok(resp, "{}", 2);
 		return;
 	}
 	struct pane_metadata *m = NULL;
 	size_t n = 0;
 	struct pane_err e = {0};
 	if (api->reader.ops->metadata(api->reader.ctx, metric, limit, &m, &n, &e) < 0) {
-		api_error(resp, 500, "internal", "reading metadata: %s", e.msg);
+		pane_prom_error(resp, 500, "internal", "reading metadata: %s", e.msg);
 		return;
 	}
 	struct pane_buf b;
@@ -548,7 +546,7 @@ static void h_metadata(struct pane_http_req *req, struct pane_http_resp *resp, v
 		pane_buf_adds(&b, "}]");
 	}
 	pane_buf_addc(&b, '}');
-	api_ok(resp, b.data, b.len);
+	pane_prom_ok(resp, b.data, b.len);
 	pane_buf_release(&b);
 	free(m);
 }
@@ -560,7 +558,7 @@ static void h_buildinfo(struct pane_http_req *req, struct pane_http_resp *resp, 
 	/* version: the Prometheus API level pane answers like (Grafana reads it for feature detection) */
 	const char *data = "{\"version\":\"2.42.0\",\"revision\":\"pane-" PANE_VERSION "\",\"branch\":\"pane\","
 			   "\"buildUser\":\"pane\",\"buildDate\":\"\",\"goVersion\":\"none (pane is written in C)\"}";
-	api_ok(resp, data, strlen(data));
+	pane_prom_ok(resp, data, strlen(data));
 }
 
 struct pane_query_api *pane_query_api_new(struct pane_http_server *http, struct pane_reader reader,
@@ -610,9 +608,29 @@ static void stop_api(void *arg)
 	pane_query_api_free(arg);
 }
 
+struct query_cfg {
+	int64_t lookback_ms, timeout_ms, max_samples;
+};
+
+static const struct pane_cfg_field query_fields[] = {
+	{"lookback_delta", PANE_CFT_DURATION, offsetof(struct query_cfg, lookback_ms), "5m", 0,
+	 "how far back an instant selector looks for a series' latest sample", 1, PQ_MAX_DURATION_MS},
+	{"timeout", PANE_CFT_DURATION, offsetof(struct query_cfg, timeout_ms), "2m", 0,
+	 "longest a query may run (a request's timeout= may only shorten it); then 503 timeout", 1, 3600000},
+	{"max_samples", PANE_CFT_INT, offsetof(struct query_cfg, max_samples), "50000000", 0,
+	 "samples a query may hold at once (bounds its memory, ~16 bytes each); then 422 execution", 1000,
+	 1000000000},
+	{NULL, 0, 0, NULL, 0, NULL, 0, 0},
+};
+
 int pane_query_attach(struct pane_serve *s, struct pane_reader reader, struct pane_err *err)
 {
-	struct pane_query_api *api = pane_query_api_new(s->http, reader, NULL, err);
+	struct query_cfg c;
+	if (pane_cfg_bind(s->cfg, pane_cfg_get(s->cfg->root, "query"), query_fields, &c, err) < 0)
+		return PANE_EINVAL;
+	struct pane_query_opts o = {.lookback_ms = c.lookback_ms, .timeout_ms = c.timeout_ms,
+				    .max_samples = (size_t)c.max_samples};
+	struct pane_query_api *api = pane_query_api_new(s->http, reader, &o, err);
 	if (!api)
 		return err && err->code ? err->code : PANE_EINVAL;
 	pane_serve_on_stop(s, stop_api, api);

@@ -29,8 +29,18 @@ struct pane_query_api *pane_query_api_new(struct pane_http_server *http, struct 
 					  const struct pane_query_opts *opts, struct pane_err *err);
 void pane_query_api_free(struct pane_query_api *api);
 
-/* For `pane serve`: adds the routes over reader (the store's) with
- * Prometheus' default limits and frees them at shutdown. */
+/* Prometheus' answer envelope, shared with pane's own /api/v1 endpoints
+ * (logs_api.h): {"status":"success","data":DATA} with 200, or
+ * {"status":"error","errorType":TYPE,"error":MSG} with status. */
+void pane_prom_ok(struct pane_http_resp *resp, const char *data_json, size_t len);
+void pane_prom_error(struct pane_http_resp *resp, int status, const char *type, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Prometheus' parseTime: Unix seconds (with fraction) or RFC 3339 -> ms; 0 or -1. */
+int pane_prom_parse_time(const char *s, int64_t *ms);
+
+/* For `pane serve`: adds the routes over reader (the store's) with the
+ * limits of the `query:` section (Prometheus' defaults) and frees them at
+ * shutdown. */
 int pane_query_attach(struct pane_serve *s, struct pane_reader reader, struct pane_err *err);
 
 #endif

@@ -23,6 +23,7 @@ static const char *const sections[] = {
 	"receivers",  /* src/receivers: statsd, otlp, remote_write, loki push */
 	"scrape",     /* src/receivers: Prometheus scrape targets */
 	"sources",    /* src/sources: postgres, supabase, render, sentry, sql */
+	"query",      /* src/api: PromQL limits (lookback_delta, timeout, max_samples) */
 	"alerts",     /* src/alert: rules */
 	"notifiers",  /* src/alert: slack, pagerduty, webhook */
 	"outputs",    /* src/outputs: remote_write, loki */

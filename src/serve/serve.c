@@ -15,7 +15,8 @@
  *   3. api: bearer-token auth for every route; jobs API + uploads when DATABASE_URL is set
  *   4. sources (src/sources): pull sources, one thread each (needs s.pipeline)
  *   5. receivers (push endpoints, StatsD, scrape loops; need the pipeline)
- *   6. query: the Prometheus API (/api/v1/query...) over the store's reader
+ *   6. query: the Prometheus API (/api/v1/query...) over the store's reader,
+ *      and /api/v1/logs, /api/v1/events over its logs and events
  *
  * Runs on the main thread; parts start their own threads.
  */
@@ -46,6 +47,7 @@
 #include "queue/attach.h"
 #include "sources/sources.h"
 #include "receivers/receivers.h"
+#include "api/logs_api.h"
 #include "api/prom_api.h"
 
 struct server_cfg {
@@ -302,7 +304,7 @@ int pane_serve_run(const struct pane_serve_opts *opts)
 	/* 6. query API: PromQL over the store's reader, once the store has attached */
 	if (s.store) {
 		struct pane_reader rd = pane_store_reader(s.store);
-		if (pane_query_attach(&s, rd, &err) < 0)
+		if (pane_query_attach(&s, rd, &err) < 0 || pane_logs_api_add(s.http, s.store, &err) < 0)
 			goto fail;
 	}
 
