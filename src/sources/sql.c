@@ -215,6 +215,17 @@ static int run_query(struct pane_source *src, struct sql_ctx *c, struct sql_quer
 			bad++;
 		pane_labels_release(&ls);
 	}
+	/* the query's help as the metric's metadata (the pipeline drops repeats):
+	 * a name ending in _total is a counter, anything else a gauge */
+	size_t nlen = strlen(q->name);
+	const char *help = q->help ? q->help : "";
+	char *h = pane_xstrndup(help, pane_utf8_cut(help, strlen(help), PANE_METADATA_HELP_MAX));
+	struct pane_metadata md = {
+		.name = q->name, .help = h, .unit = "",
+		.type = nlen > 6 && strcmp(q->name + nlen - 6, "_total") == 0 ? PANE_METRIC_COUNTER : PANE_METRIC_GAUGE,
+	};
+	pane_source_emit_metadata(src, &md, 1);
+	free(h);
 	if (bad) {
 		pane_source_set_reason(src, "bad_value");
 		rc = pane_err_set(err, PANE_EINVAL, "%s: %zu row(s) with a value that is not a number or a bad label", what,

@@ -119,6 +119,15 @@ static void rows_become_samples(void **state)
 	assert_true(pt_recorder_last(f.rec, "orders_revenue", "customer", NULL, NULL) == 1);
 	assert_int_equal(pt_recorder_count(f.rec, "orders_revenue", NULL), 3);
 	assert_true(pt_recorder_last(f.rec, "pane_source_up", "source", "business", NULL) == 1);
+	/* each query's help becomes its metric's metadata */
+	const struct pt_rec_meta *md = pt_recorder_find_meta(f.rec, "orders_revenue");
+	assert_non_null(md);
+	assert_int_equal(md->type, PANE_METRIC_GAUGE);
+	assert_string_equal(md->help, "revenue per customer");
+	md = pt_recorder_find_meta(f.rec, "signups_total");
+	assert_non_null(md);
+	assert_int_equal(md->type, PANE_METRIC_COUNTER);
+	assert_string_equal(md->help, "");
 	finish(&f);
 }
 

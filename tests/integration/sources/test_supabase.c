@@ -252,6 +252,11 @@ static void pages_logs_health_usage_and_metrics(void **state)
 	assert_true(pt_recorder_last(r, "node_load5", "supabase_project_ref", "abcdefghijklmnopqrst", "service_type", "db",
 				  "provider", "supabase", NULL) == 0.25);
 	assert_true(pt_recorder_last(r, "http_server_duration_milliseconds_bucket", "le", "+Inf", NULL) == 4);
+	/* the exposition's HELP/TYPE become metadata */
+	const struct pt_rec_meta *md = pt_recorder_find_meta(r, "node_load5");
+	assert_non_null(md);
+	assert_int_equal(md->type, PANE_METRIC_GAUGE);
+	assert_string_equal(md->help, "5m load average.");
 	assert_true(pt_recorder_last(r, "pane_source_up", "source", "supabase", NULL) == 1);
 
 	/* a second collection: usage buckets are not repeated, no log twice */
