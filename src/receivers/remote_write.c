@@ -1,7 +1,7 @@
 /*
  * remote_write.c - remote_write 1.0 decoding (see remote_write.h).
  *
- * Idea: the protobuf is four tiny messages, so it is read directly from the
+ * Idea: the protobuf is five tiny messages, so it is read directly from the
  * wire format (varints, length-delimited fields) instead of generating code
  * and building an object tree: one pass, no allocation per series, strings
  * copied once into a batch arena where they get their NUL terminators.
@@ -15,7 +15,8 @@
  *   (3) Memory per decode is a fixed batch (arena, label pool, samples),
  *       whatever the request size.
  *   (4) A series with an invalid label set is refused whole and counted;
- *       the other series of the request are still delivered.
+ *       the other series of the request are still delivered. The same for
+ *       a metadata entry (bad name, type number, UTF-8): counted, skipped.
  */
 #include "receivers/remote_write.h"
 

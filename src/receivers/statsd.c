@@ -20,6 +20,8 @@
  *       quantiles, min, max and sets describe the last interval only.
  *   (4) A series not updated for series_ttl is removed after one last stale
  *       marker, so dashboards see it end instead of flat-lining.
+ *   (5) A series' metadata (its type as Prometheus would name it) goes to
+ *       the pipeline at the first flush that accepts it, then never again.
  *
  * Threads: the aggregator is guarded by one mutex (the listener thread is
  * the usual only writer; flush may come from another thread). The listener

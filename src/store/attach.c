@@ -6,7 +6,8 @@
  * the periodic work: WAL fsync on the interval policy, retention and WAL
  * checkpoints every minute, and pane's own counters copied into the store
  * as samples with provider="pane" (pane monitors itself with the same
- * store, queries and alerts as everything else).
+ * store, queries and alerts as everything else), with their HELP/TYPE as
+ * metric metadata whenever the registry has gained families.
  *
  * Ownership: the pipeline holds a sink whose close() only flushes; this
  * file's stop callback frees the pipeline first, then closes the store, and
