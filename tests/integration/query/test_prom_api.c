@@ -217,9 +217,14 @@ static void test_series_labels_values(void **state)
 	assert_true(json_is_array(json_object_get(j, "data")));
 	json_decref(j);
 
+	/* the in-memory reader keeps no metadata: an empty map, as Prometheus without targets */
 	j = call(base, "/api/v1/metadata", NULL, &st);
 	assert_int_equal(st, 200);
 	assert_true(json_is_object(json_object_get(j, "data")));
+	assert_int_equal(json_object_size(json_object_get(j, "data")), 0);
+	json_decref(j);
+	j = call(base, "/api/v1/metadata?limit=x", NULL, &st);
+	expect_error(j, st, 400, "bad_data", "limit must be a number");
 	json_decref(j);
 }
 
