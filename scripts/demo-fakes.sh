@@ -24,15 +24,25 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
+# ours PID: the process runs and is one of our fakes (a pid file may be stale
+# and its number taken by another program). A zombie has stopped already: an
+# init that reaps slowly must not make us wait for it.
+ours() {
+  case "$(ps -o stat= -p "$1" 2>/dev/null)" in '' | Z*) return 1 ;; esac
+  tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -q 'tests/fakes/[a-z]*_fake\.py'
+}
+
 stop_all() { # DIR
   local f pid
   for f in "$1"/*.pid; do
     [ -f "$f" ] || continue
     pid=$(cat "$f")
     case "$pid" in '' | *[!0-9]*) rm -f "$f"; continue ;; esac
-    kill -TERM "$pid" 2>/dev/null
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null
+    if ours "$pid"; then
+      kill -TERM "$pid" 2>/dev/null
+      for _ in $(seq 1 50); do ours "$pid" || break; sleep 0.1; done
+      ours "$pid" && kill -KILL "$pid" 2>/dev/null
+    fi
     rm -f "$f"
   done
 }
@@ -52,7 +62,7 @@ start_fake() {
         echo "$port"
         return 0
       fi
-      kill -0 "$pid" 2>/dev/null || break
+      ours "$pid" || break
       sleep 0.1
     done
     kill -TERM "$pid" 2>/dev/null

@@ -22,6 +22,15 @@ static bool demo_env(const char *name)
 	return v && *v;
 }
 
+/* "  deploys       " the first time a label is printed, blanks after. */
+static const char *label(const char *name, bool *shown)
+{
+	static char buf[32];
+	snprintf(buf, sizeof buf, "  %-14s", *shown ? "" : name);
+	*shown = true;
+	return buf;
+}
+
 /* Where the simulated providers' deploys, issues, logs and metrics show up. */
 static void print_providers(const struct pane_serve *s, int port)
 {
@@ -31,7 +40,7 @@ static void print_providers(const struct pane_serve *s, int port)
 		printf("\n  providers     none: 'make demo' simulates Render, Sentry and Supabase (scripts/demo.sh)\n");
 		return;
 	}
-	printf("\n  providers     %s%s%s%s%s: SIMULATED on loopback (tests/fakes/), refreshed every 15 s\n",
+	printf("\n  providers     %s%s%s%s%s: SIMULATED on loopback (tests/fakes/), collected every 15 s\n",
 	       render ? "Render" : "", render && (sentry || supabase) ? ", " : "", sentry ? "Sentry" : "",
 	       sentry && supabase ? ", " : "", supabase ? "Supabase" : "");
 	printf("                real ones: a sources: section in pane.yaml (examples/pane.yaml,\n"
@@ -40,27 +49,30 @@ static void print_providers(const struct pane_serve *s, int port)
 		printf("                (not collected: no store attached)\n");
 		return;
 	}
+	const char *more = "                     ";
+	bool shown = false;
 	if (render)
 		printf("  deploys       curl 'http://127.0.0.1:%d/api/v1/events?kind=deploy&limit=5'   (Render)\n", port);
 	if (sentry)
 		printf("  issues        curl 'http://127.0.0.1:%d/api/v1/events?kind=issue&limit=5'    (Sentry; kind=release too)\n",
 		       port);
 	if (render)
-		printf("  logs          curl -G http://127.0.0.1:%d/api/v1/logs --data-urlencode 'selector={provider=\"render\"}' \\\n"
-		       "                     --data-urlencode severity=warn --data-urlencode limit=5\n",
-		       port);
+		printf("%scurl -G http://127.0.0.1:%d/api/v1/logs --data-urlencode 'selector={provider=\"render\"}' \\\n"
+		       "%s--data-urlencode severity=warn --data-urlencode limit=5\n",
+		       label("logs", &shown), port, more);
 	if (supabase)
-		printf("%s curl -G http://127.0.0.1:%d/api/v1/logs --data-urlencode 'selector={provider=\"supabase\"}' \\\n"
-		       "                     --data-urlencode limit=5\n",
-		       render ? "             " : "  logs         ", port);
+		printf("%scurl -G http://127.0.0.1:%d/api/v1/logs --data-urlencode 'selector={provider=\"supabase\"}' \\\n"
+		       "%s--data-urlencode limit=5\n",
+		       label("logs", &shown), port, more);
+	shown = false;
 	if (render)
-		printf("  metrics       pane query 'render_cpu_usage_cores' --url http://127.0.0.1:%d\n", port);
+		printf("%spane query 'render_cpu_usage_cores' --url http://127.0.0.1:%d\n", label("metrics", &shown), port);
 	if (sentry)
-		printf("%s pane query 'sum by (project, level) (sentry_issues)' --url http://127.0.0.1:%d\n",
-		       render ? "             " : "  metrics      ", port);
+		printf("%spane query 'sum by (project, level) (sentry_issues)' --url http://127.0.0.1:%d\n",
+		       label("metrics", &shown), port);
 	if (supabase)
-		printf("%s pane query 'node_load5' --url http://127.0.0.1:%d   (Supabase's metrics endpoint)\n",
-		       render || sentry ? "             " : "  metrics      ", port);
+		printf("%spane query 'node_load5' --url http://127.0.0.1:%d   (Supabase's metrics endpoint)\n",
+		       label("metrics", &shown), port);
 	printf("  source health pane query 'pane_source_up' --url http://127.0.0.1:%d\n", port);
 }
 

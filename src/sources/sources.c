@@ -1029,6 +1029,8 @@ int pane_sources_attach(struct pane_serve *s, struct pane_err *err)
 	/* Bind and initialise even without a store, so a typo fails at start. */
 	struct pane_sources *ss = pane_sources_new(&o, err);
 	if (!ss) {
+		if (demo && err && !err->detail[0])
+			pane_err_detail(err, "the PANE_DEMO_* variables come from scripts/demo.sh ('make demo')");
 		pane_cfg_free(demo);
 		return err && err->code ? err->code : PANE_EINVAL;
 	}

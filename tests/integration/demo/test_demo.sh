@@ -109,7 +109,7 @@ demo_pid=$!
 if wait_banner "$tmp/demo" "$demo_pid"; then ok; else bad "make demo printed no banner: $(tail -20 "$tmp/demo")"; fi
 api="http://127.0.0.1:$listen_port"
 # the banner says where to look, with this port
-expect_in "$tmp/demo" "SIMULATED on loopback"
+expect_in "$tmp/demo" "providers     Render, Sentry, Supabase: SIMULATED on loopback"
 expect_in "$tmp/demo" "docs/render-sentry.md"
 expect_in "$tmp/demo" "curl '$api/api/v1/events?kind=deploy&limit=5'"
 expect_in "$tmp/demo" "curl '$api/api/v1/events?kind=issue&limit=5'"
@@ -147,8 +147,8 @@ fake_pids=$(cat "$fakedir"/*.pid 2>/dev/null)
 kill -TERM "$demo_pid"; wait "$demo_pid"; st=$?; demo_pid=
 [ $st -eq 0 ] && ok || bad "demo.sh exited $st after SIGTERM: $(tail -5 "$tmp/demo")"
 expect_in "$tmp/demo" "stopping the simulated providers"
-for p in $fake_pids; do
-  if kill -0 "$p" 2>/dev/null; then bad "simulated provider $p still runs after demo.sh stopped"; else ok; fi
+for p in $fake_pids; do # a zombie has stopped (this machine's init may reap it late)
+  if case "$(ps -o stat= -p "$p" 2>/dev/null)" in '' | Z*) false ;; *) true ;; esac; then bad "simulated provider $p still runs after demo.sh stopped"; else ok; fi
 done
 [ -d "$fakedir" ] && bad "demo.sh left $fakedir behind" || ok
 if "$root/scripts/pg.sh" status "$tmp/pg"; then bad "the demo's PostgreSQL still runs"; else ok; fi
