@@ -22,8 +22,7 @@ demo_pid=
 cleanup() {
   [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
   [ -n "$demo_pid" ] && kill -TERM "$demo_pid" 2>/dev/null && wait "$demo_pid" 2>/dev/null
-  "$root/scripts/demo-fakes.sh" stop "$tmp/fakes" >/dev/null 2>&1
-  for d in "$tmp"/fakes.*; do [ -d "$d" ] && "$root/scripts/demo-fakes.sh" stop "$d" >/dev/null 2>&1; done
+  for d in "$tmp"/pane-demo-fakes.*; do [ -d "$d" ] && "$root/scripts/demo-fakes.sh" stop "$d" >/dev/null 2>&1; done
   [ -d "$tmp/pg" ] && "$root/scripts/pg.sh" stop "$tmp/pg" >/dev/null 2>&1
   rm -rf "$tmp"
 }
@@ -61,16 +60,31 @@ try:
 except Exception:
     print(-1)'
 }
-# poll_count NAME URL [curl args...]: waits (bounded) until the answer has results
-poll_count() {
-  local name=$1 n=-1
-  shift
+# Checks are queued with want NAME URL [curl args...] and polled together by
+# poll_all until every one has results or a generous bound passes.
+names=()
+argss=()
+want() { names+=("$1"); shift; argss+=("$(printf '%q ' "$@")"); }
+poll_all() {
+  local i n done_all last=()
+  local -a got=()
+  for i in "${!names[@]}"; do got[$i]=0; last[$i]=-1; done
   for _ in $(seq 1 240); do
-    n=$(count "$@")
-    [ "$n" -gt 0 ] 2>/dev/null && break
+    done_all=1
+    for i in "${!names[@]}"; do
+      [ "${got[$i]}" -eq 1 ] && continue
+      n=$(eval "count ${argss[$i]}")
+      last[$i]=$n
+      if [ "$n" -gt 0 ] 2>/dev/null; then got[$i]=1; else done_all=0; fi
+    done
+    [ $done_all -eq 1 ] && break
     sleep 0.5
   done
-  if [ "$n" -gt 0 ] 2>/dev/null; then ok; else bad "$name: no results from $* (last count $n)"; fi
+  for i in "${!names[@]}"; do
+    if [ "${got[$i]}" -eq 1 ]; then ok; else bad "${names[$i]}: no results from ${argss[$i]}(last count ${last[$i]})"; fi
+  done
+  names=()
+  argss=()
 }
 unset_demo_env() {
   unset PANE_DEMO_RENDER_URL PANE_DEMO_RENDER_KEY PANE_DEMO_SENTRY_URL PANE_DEMO_SENTRY_TOKEN \
@@ -120,20 +134,21 @@ expect_in "$tmp/demo" "postgres statistics + queue health"
 for s in render sentry supabase postgres queue; do expect_in "$tmp/demo" "msg=\"source started\" source=$s "; done
 
 # and what it points at answers
-poll_count "render deploys" "$api/api/v1/events" --data-urlencode kind=deploy \
+want "render deploys" "$api/api/v1/events" --data-urlencode kind=deploy \
   --data-urlencode 'selector={provider="render"}'
-poll_count "sentry issues" "$api/api/v1/events" --data-urlencode kind=issue \
+want "sentry issues" "$api/api/v1/events" --data-urlencode kind=issue \
   --data-urlencode 'selector={provider="sentry"}'
-poll_count "render logs" "$api/api/v1/logs" --data-urlencode 'selector={provider="render"}'
-poll_count "supabase logs" "$api/api/v1/logs" --data-urlencode 'selector={provider="supabase"}'
-poll_count "render metric" "$api/api/v1/query" --data-urlencode 'query=render_cpu_usage_cores'
-poll_count "sentry metric" "$api/api/v1/query" --data-urlencode 'query=sum by (project, level) (sentry_issues)'
-poll_count "supabase metric" "$api/api/v1/query" --data-urlencode 'query=node_load5'
-poll_count "postgres source up" "$api/api/v1/query" --data-urlencode 'query=pane_source_up{source="postgres"} == 1'
+want "render logs" "$api/api/v1/logs" --data-urlencode 'selector={provider="render"}'
+want "supabase logs" "$api/api/v1/logs" --data-urlencode 'selector={provider="supabase"}'
+want "render metric" "$api/api/v1/query" --data-urlencode 'query=render_cpu_usage_cores'
+want "sentry metric" "$api/api/v1/query" --data-urlencode 'query=sum by (project, level) (sentry_issues)'
+want "supabase metric" "$api/api/v1/query" --data-urlencode 'query=node_load5'
+want "postgres source up" "$api/api/v1/query" --data-urlencode 'query=pane_source_up{source="postgres"} == 1'
 # the simulations keep producing (--live): a deploy of the demo's own making
-poll_count "live render deploy" "$api/api/v1/events" --data-urlencode kind=deploy \
+want "live render deploy" "$api/api/v1/events" --data-urlencode kind=deploy \
   --data-urlencode 'selector={provider="render",service="svc-0",status="live"}' \
   --data-urlencode "start=$(date -u -d '-10 min' +%Y-%m-%dT%H:%M:%SZ)"
+poll_all
 # the banner's `pane query` line works as printed
 if "$bin" query 'render_cpu_usage_cores' --url "$api" >"$tmp/q" 2>&1 && grep -q 'provider="render"' "$tmp/q"; then ok
 else bad "pane query render_cpu_usage_cores: $(head -5 "$tmp/q")"; fi
@@ -147,8 +162,11 @@ fake_pids=$(cat "$fakedir"/*.pid 2>/dev/null)
 kill -TERM "$demo_pid"; wait "$demo_pid"; st=$?; demo_pid=
 [ $st -eq 0 ] && ok || bad "demo.sh exited $st after SIGTERM: $(tail -5 "$tmp/demo")"
 expect_in "$tmp/demo" "stopping the simulated providers"
-for p in $fake_pids; do # a zombie has stopped (this machine's init may reap it late)
-  if case "$(ps -o stat= -p "$p" 2>/dev/null)" in '' | Z*) false ;; *) true ;; esac; then bad "simulated provider $p still runs after demo.sh stopped"; else ok; fi
+running() { # a zombie has stopped (an init may reap it late)
+  case "$(ps -o stat= -p "$1" 2>/dev/null)" in '' | Z*) return 1 ;; *) return 0 ;; esac
+}
+for p in $fake_pids; do
+  if running "$p"; then bad "simulated provider $p still runs after demo.sh stopped"; else ok; fi
 done
 [ -d "$fakedir" ] && bad "demo.sh left $fakedir behind" || ok
 if "$root/scripts/pg.sh" status "$tmp/pg"; then bad "the demo's PostgreSQL still runs"; else ok; fi
