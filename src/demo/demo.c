@@ -52,21 +52,26 @@ static void print_providers(const struct pane_serve *s, int port)
 	const char *more = "                     ";
 	bool shown = false;
 	if (render)
-		printf("  deploys       curl 'http://127.0.0.1:%d/api/v1/events?kind=deploy&limit=5'   (Render)\n", port);
+		printf("  deploys       curl 'http://127.0.0.1:%d/api/v1/events?kind=deploy&limit=5'   (Render)\n",
+		       port);
 	if (sentry)
-		printf("  issues        curl 'http://127.0.0.1:%d/api/v1/events?kind=issue&limit=5'    (Sentry; kind=release too)\n",
+		printf("  issues        curl 'http://127.0.0.1:%d/api/v1/events?kind=issue&limit=5'    (Sentry; "
+		       "kind=release too)\n",
 		       port);
 	if (render)
-		printf("%scurl -G http://127.0.0.1:%d/api/v1/logs --data-urlencode 'selector={provider=\"render\"}' \\\n"
-		       "%s--data-urlencode severity=warn --data-urlencode limit=5\n",
-		       label("logs", &shown), port, more);
+		printf(
+		    "%scurl -G http://127.0.0.1:%d/api/v1/logs --data-urlencode 'selector={provider=\"render\"}' \\\n"
+		    "%s--data-urlencode severity=warn --data-urlencode limit=5\n",
+		    label("logs", &shown), port, more);
 	if (supabase)
-		printf("%scurl -G http://127.0.0.1:%d/api/v1/logs --data-urlencode 'selector={provider=\"supabase\"}' \\\n"
-		       "%s--data-urlencode limit=5\n",
-		       label("logs", &shown), port, more);
+		printf(
+		    "%scurl -G http://127.0.0.1:%d/api/v1/logs --data-urlencode 'selector={provider=\"supabase\"}' \\\n"
+		    "%s--data-urlencode limit=5\n",
+		    label("logs", &shown), port, more);
 	shown = false;
 	if (render)
-		printf("%spane query 'render_cpu_usage_cores' --url http://127.0.0.1:%d\n", label("metrics", &shown), port);
+		printf("%spane query 'render_cpu_usage_cores' --url http://127.0.0.1:%d\n", label("metrics", &shown),
+		       port);
 	if (sentry)
 		printf("%spane query 'sum by (project, level) (sentry_issues)' --url http://127.0.0.1:%d\n",
 		       label("metrics", &shown), port);
@@ -143,7 +148,9 @@ int pane_cmd_demo(int argc, char **argv)
 		case 'd': so.data_dir = optarg; break;
 		case 'h':
 			printf("pane demo - run everything on local defaults and show where to look\n\n%s\n"
-			       "Uses DATABASE_URL when set ('make demo' starts a local PostgreSQL for you).\n\n"
+			       "Uses DATABASE_URL when set ('make demo' starts a local PostgreSQL for you), and\n"
+			       "simulated Render, Sentry and Supabase when PANE_DEMO_RENDER_URL, PANE_DEMO_SENTRY_URL,\n"
+			       "PANE_DEMO_SUPABASE_URL and their keys are set ('make demo' starts them: scripts/demo-fakes.sh).\n\n"
 			       "options:\n"
 			       "  -l, --listen ADDR    HOST:PORT (default 127.0.0.1:8080)\n"
 			       "  -d, --data-dir DIR   data directory (default ./pane-data)\n"
