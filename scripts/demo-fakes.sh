@@ -28,7 +28,10 @@ free_port() {
 # and its number taken by another program). A zombie has stopped already: an
 # init that reaps slowly must not make us wait for it.
 ours() {
-  case "$(ps -o stat= -p "$1" 2>/dev/null)" in '' | Z*) return 1 ;; esac
+  local st
+  read -r st <"/proc/$1/stat" 2>/dev/null || return 1
+  st=${st##*) }
+  case "$st" in Z* | X*) return 1 ;; esac
   tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -q 'tests/fakes/[a-z]*_fake\.py'
 }
 
