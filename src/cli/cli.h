@@ -44,6 +44,8 @@ int pane_cmd_enqueue(int argc, char **argv);
 int pane_cmd_jobs(int argc, char **argv);
 int pane_cmd_migrate(int argc, char **argv);
 int pane_cmd_query(int argc, char **argv);
+int pane_cmd_logs(int argc, char **argv);
+int pane_cmd_events(int argc, char **argv);
 int pane_cmd_import(int argc, char **argv);
 int pane_cmd_demo(int argc, char **argv);
 int pane_cmd_bench(int argc, char **argv);

@@ -8,7 +8,6 @@
  * row per series for instant vectors, one block per series for ranges) or,
  * with --json, as the API's JSON.
  */
-#include <curl/curl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -19,6 +18,7 @@
 #include "base/clock.h"
 #include "base/mem.h"
 #include "cli/cli.h"
+#include "cli/remote.h"
 #include "query/query.h"
 
 static const char usage[] =
@@ -37,19 +37,6 @@ static const char help[] =
 	"examples:\n"
 	"  pane query 'sum by (service) (rate(http_requests_total[5m]))'\n"
 	"  pane query 'up' --start 2026-11-28T10:00:00Z --end 2026-11-28T11:00:00Z --step 1m\n";
-
-static size_t on_body(char *p, size_t sz, size_t n, void *ud)
-{
-	struct pane_buf *b = ud;
-	return pane_buf_add(b, p, sz * n) == 0 ? sz * n : 0;
-}
-
-static void add_arg(CURL *c, struct pane_buf *form, const char *name, const char *value)
-{
-	char *e = curl_easy_escape(c, value, 0);
-	pane_buf_addf(form, "%s%s=%s", form->len ? "&" : "", name, e);
-	curl_free(e);
-}
 
 static void fmt_metric(json_t *m, struct pane_buf *b)
 {
@@ -138,8 +125,7 @@ int pane_cmd_query(int argc, char **argv)
 		{"token", required_argument, NULL, 'k'}, {"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *at = NULL, *start = NULL, *end = NULL, *step = NULL, *url = getenv("PANE_URL"),
-		   *token = getenv("PANE_TOKEN");
+	const char *at = NULL, *start = NULL, *end = NULL, *step = NULL, *url = NULL, *token = NULL;
 	bool json = false;
 	int c;
 	opterr = 0;
@@ -171,8 +157,6 @@ int pane_cmd_query(int argc, char **argv)
 		pane_err_prefix(&err, "invalid expression");
 		return pane_cli_fail("query", &err);
 	}
-	if (!url || !*url)
-		url = "http://127.0.0.1:8080";
 	char nowbuf[40], stepbuf[40];
 	int64_t now = pane_wall_ms();
 	pane_query_fmt_ts(now, nowbuf, sizeof nowbuf);
@@ -188,79 +172,35 @@ int pane_cmd_query(int argc, char **argv)
 		pane_query_fmt_ts(st, stepbuf, sizeof stepbuf);
 		step = stepbuf;
 	}
-	CURL *h = curl_easy_init();
-	struct pane_buf form, body;
+	struct pane_remote rem;
+	pane_remote_init(&rem, url, token);
+	struct pane_buf form, raw;
 	pane_buf_init(&form, 1 << 20);
-	pane_buf_init(&body, (size_t)256 << 20);
-	add_arg(h, &form, "query", expr);
+	pane_buf_init(&raw, PANE_BUF_NOLIMIT);
+	pane_remote_arg(&form, "query", expr);
 	if (range) {
-		add_arg(h, &form, "start", start);
-		add_arg(h, &form, "end", end);
-		add_arg(h, &form, "step", step);
+		pane_remote_arg(&form, "start", start);
+		pane_remote_arg(&form, "end", end);
+		pane_remote_arg(&form, "step", step);
 	} else {
-		add_arg(h, &form, "time", at ? at : nowbuf);
+		pane_remote_arg(&form, "time", at ? at : nowbuf);
 	}
-	char full[2048];
-	size_t ul = strlen(url);
-	snprintf(full, sizeof full, "%.*s/api/v1/%s", (int)(ul && url[ul - 1] == '/' ? ul - 1 : ul), url,
-		 range ? "query_range" : "query");
-	struct curl_slist *hdrs = NULL;
-	char auth[1024];
-	if (token && *token) {
-		snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
-		hdrs = curl_slist_append(hdrs, auth);
-	}
-	curl_easy_setopt(h, CURLOPT_URL, full);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, form.data);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)form.len);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, 150L);
-	if (hdrs)
-		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-	CURLcode cc = curl_easy_perform(h);
-	long status = 0;
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(h);
-	pane_buf_release(&form);
 	int rc = PANE_EXIT_FAILURE;
-	json_t *j = NULL;
-	if (cc != CURLE_OK) {
-		pane_err_set(&err, PANE_EHTTP, "cannot reach pane at %s: %s", url, curl_easy_strerror(cc));
-		pane_err_detail(&err, "is `pane serve` running there? point --url (or PANE_URL) at it");
-		pane_cli_fail("query", &err);
-		goto out;
-	}
-	json_error_t je;
-	j = json_loadb(body.data, body.len, 0, &je);
-	if (!j || !json_is_object(j)) {
-		pane_err_set(&err, PANE_EHTTP, "%s answered %ld with something that is not the Prometheus API", full, status);
-		pane_err_detail(&err, "check --url: it should be pane's address, e.g. http://127.0.0.1:8080");
-		pane_cli_fail("query", &err);
-		goto out;
-	}
-	const char *st = json_string_value(json_object_get(j, "status"));
-	if (!st || strcmp(st, "success")) {
-		const char *et = json_string_value(json_object_get(j, "errorType"));
-		const char *em = json_string_value(json_object_get(j, "error"));
-		if (!em) {
-			json_t *e2 = json_object_get(json_object_get(j, "error"), "message");
-			em = json_string_value(e2);
-		}
-		pane_err_set(&err, PANE_EHTTP, "%s%s%s", et ? et : "", et ? ": " : "", em ? em : "request failed");
+	json_t *data = pane_remote_call(&rem, range ? "query_range" : "query", &form, true, &raw, &err);
+	if (!data) {
 		pane_cli_fail("query", &err);
 		goto out;
 	}
 	if (json) {
-		fwrite(body.data, 1, body.len, stdout);
+		fwrite(raw.data, 1, raw.len, stdout);
 		fputc('\n', stdout);
 	} else {
-		print_table(json_object_get(j, "data"));
+		print_table(data);
 	}
 	rc = PANE_EXIT_OK;
 out:
-	json_decref(j);
-	pane_buf_release(&body);
+	json_decref(data);
+	pane_buf_release(&form);
+	pane_buf_release(&raw);
 	return rc;
 }

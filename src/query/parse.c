@@ -1589,7 +1589,13 @@ void pq_print(const struct pq_node *n, struct pane_buf *b)
 		pane_buf_addc(b, ')');
 		break;
 	case PQ_BIN:
-		pq_print(n->a, b);
+		/* Prometheus prints the literal Inf as "+Inf"; left of ^ that would
+		 * read back as +(Inf ^ x) (unary binds looser than ^), so print it
+		 * bare there to keep print(parse(print(e))) == print(e) */
+		if (n->op == PQ_POW && n->a->kind == PQ_NUM && isinf(n->a->num) && n->a->num > 0)
+			pane_buf_adds(b, "Inf");
+		else
+			pq_print(n->a, b);
 		pane_buf_addf(b, " %s ", pq_op_name(n->op));
 		if (n->bool_mod)
 			pane_buf_adds(b, "bool ");

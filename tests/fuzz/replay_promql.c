@@ -26,20 +26,21 @@ int main(void)
 	const char *root = getenv("PANE_SOURCE_ROOT");
 	char dir[4096];
 	snprintf(dir, sizeof dir, "%s/tests/fuzz/corpus/promql", root ? root : ".");
-	DIR *d = opendir(dir);
-	if (!d) {
+	/* sorted, so the mutations below are the same on every checkout */
+	struct dirent **ents;
+	int ne = scandir(dir, &ents, NULL, alphasort);
+	if (ne < 0) {
 		fprintf(stderr, "cannot open %s\n", dir);
 		return 1;
 	}
 	char *seeds[512];
 	size_t lens[512], n = 0;
-	struct dirent *e;
-	while ((e = readdir(d)) && n < 512) {
-		if (e->d_name[0] == '.')
-			continue;
+	for (int i = 0; i < ne; i++) {
+		const char *name = ents[i]->d_name;
 		char p[8192];
-		snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-		FILE *f = fopen(p, "rb");
+		snprintf(p, sizeof p, "%s/%s", dir, name);
+		FILE *f = name[0] != '.' && n < 512 ? fopen(p, "rb") : NULL;
+		free(ents[i]);
 		if (!f)
 			continue;
 		seeds[n] = malloc(65536);
@@ -48,7 +49,7 @@ int main(void)
 		LLVMFuzzerTestOneInput((const uint8_t *)seeds[n], lens[n]);
 		n++;
 	}
-	closedir(d);
+	free(ents);
 	if (n == 0) {
 		fprintf(stderr, "no seeds in %s\n", dir);
 		return 1;

@@ -1,32 +1,47 @@
 /* recorder.c - the test recorder sink (see recorder.h). */
 #include "recorder.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "base/buf.h"
 #include "base/clock.h"
 #include "base/mem.h"
+
+/* Grows *arr (of *cap elements of size sz) to hold n + more. */
+static void reserve(void **arr, size_t *cap, size_t n, size_t more, size_t sz)
+{
+	if (n + more <= *cap)
+		return;
+	*cap = (n + more) * 2;
+	*arr = pane_xrealloc(*arr, pane_mul_size(*cap, sz));
+}
+
+static int refuse(struct pt_recorder *r, struct pane_err *err, const char *why)
+{
+	pthread_mutex_unlock(&r->mu);
+	return pane_err_set(err, PANE_EIO, "%s", why);
+}
 
 static int rec_samples(void *ctx, const struct pane_sample *s, size_t n, size_t *accepted, struct pane_err *err)
 {
 	struct pt_recorder *r = ctx;
+	if (accepted)
+		*accepted = 0;
 	pthread_mutex_lock(&r->mu);
+	if (r->fail_all)
+		return refuse(r, err, "recorder refuses writes");
 	if (r->fail_next > 0) {
 		r->fail_next--;
-		pthread_mutex_unlock(&r->mu);
-		if (accepted)
-			*accepted = 0;
-		return pane_err_set(err, PANE_EIO, "recorder told to fail");
+		return refuse(r, err, "recorder told to fail");
 	}
 	r->writes++;
 	r->counted += n;
 	if (!r->discard) {
-		if (r->n_samples + n > r->cap_samples) {
-			r->cap_samples = (r->n_samples + n) * 2;
-			r->samples = pane_xrealloc(r->samples, pane_mul_size(r->cap_samples, sizeof *r->samples));
-		}
+		reserve((void **)&r->samples, &r->cap_samples, r->n_samples, n, sizeof *r->samples);
 		for (size_t i = 0; i < n; i++) {
 			struct pt_rec_sample *d = &r->samples[r->n_samples++];
 			d->name = pane_xstrdup(s[i].name);
@@ -44,13 +59,11 @@ static int rec_samples(void *ctx, const struct pane_sample *s, size_t n, size_t 
 
 static int rec_logs(void *ctx, const struct pane_log_record *l, size_t n, struct pane_err *err)
 {
-	(void)err;
 	struct pt_recorder *r = ctx;
 	pthread_mutex_lock(&r->mu);
-	if (r->n_logs + n > r->cap_logs) {
-		r->cap_logs = (r->n_logs + n) * 2;
-		r->logs = pane_xrealloc(r->logs, pane_mul_size(r->cap_logs, sizeof *r->logs));
-	}
+	if (r->fail_all)
+		return refuse(r, err, "recorder refuses writes");
+	reserve((void **)&r->logs, &r->cap_logs, r->n_logs, n, sizeof *r->logs);
 	for (size_t i = 0; i < n; i++) {
 		struct pt_rec_log *d = &r->logs[r->n_logs++];
 		d->ts_ms = l[i].ts_ms;
@@ -64,16 +77,42 @@ static int rec_logs(void *ctx, const struct pane_log_record *l, size_t n, struct
 	return 0;
 }
 
+static int rec_events(void *ctx, const struct pane_event *e, size_t n, struct pane_err *err)
+{
+	(void)err;
+	struct pt_recorder *r = ctx;
+	pthread_mutex_lock(&r->mu);
+	reserve((void **)&r->events, &r->cap_events, r->n_events, n, sizeof *r->events);
+	for (size_t i = 0; i < n; i++) {
+		struct pane_buf b;
+		pane_buf_init(&b, PANE_BUF_NOLIMIT);
+		pane_buf_addf(&b, "%s|%s|%s|%s", e[i].kind, e[i].title, e[i].body_json ? e[i].body_json : "",
+			      e[i].dedup_key ? e[i].dedup_key : "");
+		r->events[r->n_events++] = pane_buf_detach(&b, NULL);
+	}
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	return 0;
+}
+
 static void rec_close(void *ctx)
 {
 	struct pt_recorder *r = ctx;
+	if (r->owned) {
+		pt_recorder_free(r);
+		return;
+	}
 	pthread_mutex_lock(&r->mu);
 	r->closed = true;
 	pthread_mutex_unlock(&r->mu);
 }
 
 static const struct pane_sink_ops rec_ops = {
-	.name = "recorder", .write_samples = rec_samples, .write_logs = rec_logs, .close = rec_close,
+	.name = "recorder",
+	.write_samples = rec_samples,
+	.write_logs = rec_logs,
+	.write_events = rec_events,
+	.close = rec_close,
 };
 
 struct pt_recorder *pt_recorder_new(void)
@@ -84,24 +123,41 @@ struct pt_recorder *pt_recorder_new(void)
 	return r;
 }
 
-void pt_recorder_free(struct pt_recorder *r)
+/* Frees the kept records; the caller holds the lock or is the only user. */
+static void drop_records(struct pt_recorder *r)
 {
-	if (!r)
-		return;
 	for (size_t i = 0; i < r->n_samples; i++) {
 		free(r->samples[i].name);
 		pane_labels_release(&r->samples[i].labels);
 	}
-	free(r->samples);
 	for (size_t i = 0; i < r->n_logs; i++) {
 		pane_labels_release(&r->logs[i].labels);
 		free(r->logs[i].message);
 		free(r->logs[i].fields_json);
 	}
+	for (size_t i = 0; i < r->n_events; i++)
+		free(r->events[i]);
+	r->n_samples = r->n_logs = r->n_events = 0;
+}
+
+void pt_recorder_free(struct pt_recorder *r)
+{
+	if (!r)
+		return;
+	drop_records(r);
+	free(r->samples);
 	free(r->logs);
+	free(r->events);
 	pthread_cond_destroy(&r->cv);
 	pthread_mutex_destroy(&r->mu);
 	free(r);
+}
+
+void pt_recorder_clear(struct pt_recorder *r)
+{
+	pthread_mutex_lock(&r->mu);
+	drop_records(r);
+	pthread_mutex_unlock(&r->mu);
 }
 
 struct pane_sink pt_recorder_sink(struct pt_recorder *r)
@@ -109,38 +165,118 @@ struct pane_sink pt_recorder_sink(struct pt_recorder *r)
 	return (struct pane_sink){.ops = &rec_ops, .ctx = r};
 }
 
-const struct pt_rec_sample *pt_recorder_find(struct pt_recorder *r, const char *name, ...)
+struct pane_pipeline *pt_recorder_pipeline(struct pt_recorder **rec)
 {
-	const struct pt_rec_sample *found = NULL;
-	pthread_mutex_lock(&r->mu);
-	for (size_t i = r->n_samples; i-- > 0 && !found;) {
-		struct pt_rec_sample *s = &r->samples[i];
-		if (strcmp(s->name, name) != 0)
-			continue;
-		va_list ap;
-		va_start(ap, name);
-		bool ok = true;
-		const char *k;
-		while ((k = va_arg(ap, const char *)) != NULL) {
-			const char *v = va_arg(ap, const char *);
-			const char *have = pane_labels_get(&s->labels, k);
-			if (!have || strcmp(have, v) != 0)
-				ok = false;
-		}
-		va_end(ap);
-		if (ok)
-			found = s;
-	}
-	pthread_mutex_unlock(&r->mu);
-	return found;
+	struct pt_recorder *r = pt_recorder_new();
+	r->owned = true;
+	struct pane_pipeline *p = pane_pipeline_new();
+	pane_pipeline_add_sink(p, pt_recorder_sink(r), PANE_SINK_PRIMARY);
+	*rec = r;
+	return p;
 }
 
-size_t pt_recorder_count(struct pt_recorder *r, const char *name)
+void pt_recorder_fail_writes(struct pt_recorder *r, bool fail)
+{
+	pthread_mutex_lock(&r->mu);
+	r->fail_all = fail;
+	pthread_mutex_unlock(&r->mu);
+}
+
+void pt_recorder_lock(struct pt_recorder *r)
+{
+	pthread_mutex_lock(&r->mu);
+}
+
+void pt_recorder_unlock(struct pt_recorder *r)
+{
+	pthread_mutex_unlock(&r->mu);
+}
+
+static bool matches(const struct pt_rec_sample *s, const char *name, va_list ap)
+{
+	if (strcmp(s->name, name) != 0)
+		return false;
+	const char *k;
+	while ((k = va_arg(ap, const char *)) != NULL) {
+		const char *v = va_arg(ap, const char *);
+		const char *have = pane_labels_get(&s->labels, k);
+		if (v == NULL ? have != NULL : (!have || strcmp(have, v) != 0))
+			return false;
+	}
+	return true;
+}
+
+/* Counts the matching samples and finds the last one; the caller holds the lock. */
+static size_t scan(struct pt_recorder *r, const char *name, va_list ap, const struct pt_rec_sample **last)
+{
+	size_t n = 0;
+	*last = NULL;
+	for (size_t i = 0; i < r->n_samples; i++) {
+		va_list aq;
+		va_copy(aq, ap);
+		if (matches(&r->samples[i], name, aq)) {
+			n++;
+			*last = &r->samples[i];
+		}
+		va_end(aq);
+	}
+	return n;
+}
+
+const struct pt_rec_sample *pt_recorder_find(struct pt_recorder *r, const char *name, ...)
+{
+	const struct pt_rec_sample *last;
+	va_list ap;
+	va_start(ap, name);
+	pthread_mutex_lock(&r->mu);
+	scan(r, name, ap, &last);
+	pthread_mutex_unlock(&r->mu);
+	va_end(ap);
+	return last;
+}
+
+size_t pt_recorder_count(struct pt_recorder *r, const char *name, ...)
+{
+	const struct pt_rec_sample *last;
+	va_list ap;
+	va_start(ap, name);
+	pthread_mutex_lock(&r->mu);
+	size_t n = scan(r, name, ap, &last);
+	pthread_mutex_unlock(&r->mu);
+	va_end(ap);
+	return n;
+}
+
+double pt_recorder_last(struct pt_recorder *r, const char *name, ...)
+{
+	const struct pt_rec_sample *last;
+	va_list ap;
+	va_start(ap, name);
+	pthread_mutex_lock(&r->mu);
+	scan(r, name, ap, &last);
+	double v = last ? last->value : NAN;
+	pthread_mutex_unlock(&r->mu);
+	va_end(ap);
+	return v;
+}
+
+size_t pt_recorder_count_logs(struct pt_recorder *r, const char *k, const char *v)
 {
 	size_t n = 0;
 	pthread_mutex_lock(&r->mu);
-	for (size_t i = 0; i < r->n_samples; i++)
-		n += strcmp(r->samples[i].name, name) == 0;
+	for (size_t i = 0; i < r->n_logs; i++) {
+		const char *have = k ? pane_labels_get(&r->logs[i].labels, k) : NULL;
+		if (!k || (have && strcmp(have, v) == 0))
+			n++;
+	}
+	pthread_mutex_unlock(&r->mu);
+	return n;
+}
+
+size_t pt_recorder_n_events(struct pt_recorder *r)
+{
+	pthread_mutex_lock(&r->mu);
+	size_t n = r->n_events;
 	pthread_mutex_unlock(&r->mu);
 	return n;
 }

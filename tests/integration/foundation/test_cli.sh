@@ -2,22 +2,7 @@
 # test_cli.sh - the pane binary end to end: help, version, usage errors (exit 2),
 # config errors naming file:line and key, and `pane serve` answering /healthz,
 # /readyz and /metrics, then stopping cleanly on SIGTERM.
-set -u
-bin=${PANE_BIN:?run through meson test}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"; [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null' EXIT
-fails=0
-checks=0
-ok() { checks=$((checks + 1)); }
-bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
-expect_status() { # want cmd...
-  local want=$1; shift
-  "$@" >"$tmp/out" 2>"$tmp/err"; local got=$?
-  if [ "$got" -eq "$want" ]; then ok; else bad "$* exited $got, want $want: $(head -3 "$tmp/err")"; fi
-}
-expect_in() { # file text
-  if grep -qF -- "$2" "$1"; then ok; else bad "'$2' not in $1: $(head -5 "$1")"; fi
-}
+. "${PANE_SOURCE_ROOT:?run through meson test}/tests/support/checks.sh"
 
 expect_status 0 "$bin" --help
 expect_in "$tmp/out" "commands:"
@@ -30,7 +15,7 @@ expect_status 2 "$bin" frobnicate
 expect_in "$tmp/err" "unknown command 'frobnicate'"
 expect_status 2 "$bin" --bogus
 expect_status 2 "$bin" --log-level loud serve
-for c in serve worker enqueue jobs migrate query import demo bench; do
+for c in serve worker enqueue jobs migrate query logs events import demo bench; do
   expect_status 0 "$bin" "$c" --help
   expect_in "$tmp/out" "usage: pane $c"
 done
@@ -57,29 +42,18 @@ expect_status 1 "$bin" serve --config "$tmp/missing.yaml"
 expect_in "$tmp/err" "missing.yaml: cannot open"
 
 # serve on defaults answers health, readiness and metrics, and stops on SIGTERM
-port=$(( (RANDOM % 20000) + 30000 ))
-"$bin" serve --listen "127.0.0.1:$port" --data-dir "$tmp/data" >"$tmp/serve.log" 2>&1 &
-pid=$!
-up=0
-for _ in $(seq 1 100); do
-  if curl -fsS "http://127.0.0.1:$port/healthz" >"$tmp/health" 2>/dev/null; then up=1; break; fi
-  sleep 0.05
-done
-if [ $up -eq 1 ]; then ok; else bad "pane serve did not answer /healthz: $(cat "$tmp/serve.log")"; fi
+serve_start "$tmp/serve.log" /healthz --data-dir "$tmp/data" && ok || bad "pane serve did not answer /healthz: $(cat "$tmp/serve.log")"
+curl -sS "$u/healthz" >"$tmp/health"
 expect_in "$tmp/health" '"status":"ok"'
-curl -sS "http://127.0.0.1:$port/readyz" >"$tmp/ready"
+curl -sS "$u/readyz" >"$tmp/ready"
 expect_in "$tmp/ready" '"data_dir":"ok"'
-curl -sS "http://127.0.0.1:$port/metrics" >"$tmp/metrics"
+curl -sS "$u/metrics" >"$tmp/metrics"
 expect_in "$tmp/metrics" "# TYPE pane_http_requests_total counter"
 expect_in "$tmp/metrics" "pane_uptime_seconds"
-code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/no/such/thing")
+code=$(curl -s -o /dev/null -w '%{http_code}' "$u/no/such/thing")
 [ "$code" = 404 ] && ok || bad "unknown path answered $code"
-kill -TERM "$pid"
-wait "$pid"; st=$?
-pid=
-[ "$st" -eq 0 ] && ok || bad "pane serve exited $st after SIGTERM"
+serve_stop && ok || bad "pane serve exited $? after SIGTERM"
 expect_in "$tmp/serve.log" "msg=stopped"
 [ -d "$tmp/data" ] && ok || bad "data directory was not created"
 
-echo "$checks checks, $fails failed"
-[ "$fails" -eq 0 ]
+finish

@@ -2,27 +2,12 @@
 # test_queue_cli.sh - the queue's commands end to end: help, usage errors
 # (exit 2), clear failures (exit 1) that write nothing, human and --json
 # output of migrate, enqueue and jobs.
-set -u
-bin=${PANE_BIN:?run through meson test}
+. "${PANE_SOURCE_ROOT:?run through meson test}/tests/support/checks.sh"
 [ -n "${DATABASE_URL:-}" ] || { echo "DATABASE_URL not set: skipping"; exit 77; }
 base=${DATABASE_URL%/*}
 db=pt_queue_cli
 psql -qAtX "$DATABASE_URL" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" >/dev/null || exit 1
 export DATABASE_URL="$base/$db"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-checks=0
-ok() { checks=$((checks + 1)); }
-bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
-expect_status() { # want cmd...
-  local want=$1; shift
-  "$@" >"$tmp/out" 2>"$tmp/err"; local got=$?
-  if [ "$got" -eq "$want" ]; then ok; else bad "$* exited $got, want $want: $(head -3 "$tmp/err")"; fi
-}
-expect_in() { # file text
-  if grep -qF -- "$2" "$1"; then ok; else bad "'$2' not in $1: $(head -5 "$1")"; fi
-}
 count() { psql -qAtX "$DATABASE_URL" -c "$1"; }
 
 for c in worker enqueue jobs migrate; do
@@ -125,5 +110,4 @@ expect_status 2 "$bin" worker --queues a --http ftp://x --builtin noop
 expect_status 2 "$bin" worker --queues a --builtin noop --lease 0s
 
 psql -qAtX "$base/postgres" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
-echo "$checks checks, $fails failed"
-[ "$fails" -eq 0 ]
+finish

@@ -113,12 +113,12 @@ static void remote_write_good_and_bad(void **state)
 	/* one invalid series among good ones: 400, good ones kept */
 	pane_buf_reset(&pb);
 	pane_remote_write_encode(s, 3, &pb);
-	size_t before = pt_recorder_count(rec, "rw_metric");
+	size_t before = pt_recorder_count(rec, "rw_metric", NULL);
 	char *body = NULL;
 	assert_int_equal(send_rw(pb.data, pb.len, &body), 400);
 	assert_non_null(strstr(body, "UTF-8"));
 	free(body);
-	assert_int_equal(pt_recorder_count(rec, "rw_metric"), before + 1);
+	assert_int_equal(pt_recorder_count(rec, "rw_metric", NULL), before + 1);
 	assert_null(pt_recorder_find(rec, "rw_badutf8", NULL));
 
 	/* truncated protobuf: 400 */

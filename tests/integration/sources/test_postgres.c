@@ -17,7 +17,7 @@
 #include "base/buf.h"
 #include "config/config.h"
 #include "pipeline/pipeline.h"
-#include "sources_recorder.h"
+#include "recorder.h"
 #include "sources/pg.h"
 #include "sources/postgres_queries.h"
 #include "sources/sources.h"
@@ -81,7 +81,7 @@ static int teardown(void **state)
 }
 
 struct fixture {
-	struct recorder *rec;
+	struct pt_recorder *rec;
 	struct pane_pipeline *p;
 	struct pane_cfg *cfg;
 	struct pane_sources *ss;
@@ -90,7 +90,7 @@ struct fixture {
 static void start(struct fixture *f, const char *yaml)
 {
 	struct pane_err err = {0};
-	f->p = recorder_pipeline(&f->rec);
+	f->p = pt_recorder_pipeline(&f->rec);
 	f->cfg = pane_cfg_parse("pane.yaml", yaml, strlen(yaml), &err);
 	assert_non_null(f->cfg);
 	struct pane_sources_opts o = {.cfg = f->cfg, .section = pane_cfg_get(f->cfg->root, "sources"), .pipeline = f->p};
@@ -116,39 +116,39 @@ static void collects_postgres_exporter_style_series(void **state)
 	int rc = pane_sources_collect_once(f.ss, "db", &err);
 	if (rc < 0)
 		fail_msg("collect: %s (%s)", err.msg, err.detail);
-	struct recorder *r = f.rec;
+	struct pt_recorder *r = f.rec;
 
-	assert_true(recorder_last(r, "pg_up", "provider", "postgres", "service", "db", "environment", "test", NULL) == 1);
-	assert_true(recorder_last(r, "pg_stat_database_xact_commit_total", "datname", "pt_sources_pg", NULL) > 0);
-	assert_false(isnan(recorder_last(r, "pg_stat_database_session_time_seconds_total", "datname", "pt_sources_pg",
+	assert_true(pt_recorder_last(r, "pg_up", "provider", "postgres", "service", "db", "environment", "test", NULL) == 1);
+	assert_true(pt_recorder_last(r, "pg_stat_database_xact_commit_total", "datname", "pt_sources_pg", NULL) > 0);
+	assert_false(isnan(pt_recorder_last(r, "pg_stat_database_session_time_seconds_total", "datname", "pt_sources_pg",
 					 NULL))); /* PG 14+ columns on 15 */
-	assert_true(recorder_last(r, "pg_stat_database_numbackends", "datname", "pt_sources_pg", NULL) >= 1);
-	assert_true(recorder_last(r, "pg_database_size_bytes", "datname", "pt_sources_pg", NULL) > 0);
-	assert_false(isnan(recorder_last(r, "pg_database_xid_age", "datname", "pt_sources_pg", NULL)));
-	assert_true(recorder_last(r, "pg_stat_activity_count", "datname", "pt_sources_pg", "state", "active", NULL) >= 1);
-	assert_true(recorder_last(r, "pg_settings_max_connections", NULL) > 0);
-	assert_true(recorder_last(r, "pg_connections", NULL) >= 1);
-	assert_false(isnan(recorder_last(r, "pg_notification_queue_usage", NULL)));
-	assert_true(recorder_last(r, "pg_replication_is_replica", NULL) == 0);
-	assert_true(recorder_last(r, "pg_server_version_num", NULL) >= 150000);
+	assert_true(pt_recorder_last(r, "pg_stat_database_numbackends", "datname", "pt_sources_pg", NULL) >= 1);
+	assert_true(pt_recorder_last(r, "pg_database_size_bytes", "datname", "pt_sources_pg", NULL) > 0);
+	assert_false(isnan(pt_recorder_last(r, "pg_database_xid_age", "datname", "pt_sources_pg", NULL)));
+	assert_true(pt_recorder_last(r, "pg_stat_activity_count", "datname", "pt_sources_pg", "state", "active", NULL) >= 1);
+	assert_true(pt_recorder_last(r, "pg_settings_max_connections", NULL) > 0);
+	assert_true(pt_recorder_last(r, "pg_connections", NULL) >= 1);
+	assert_false(isnan(pt_recorder_last(r, "pg_notification_queue_usage", NULL)));
+	assert_true(pt_recorder_last(r, "pg_replication_is_replica", NULL) == 0);
+	assert_true(pt_recorder_last(r, "pg_server_version_num", NULL) >= 150000);
 	/* 13-16: checkpoints in pg_stat_bgwriter */
-	assert_int_equal(recorder_count(r, "pg_stat_bgwriter_checkpoints_timed_total", NULL), 1);
-	assert_int_equal(recorder_count(r, "pg_stat_checkpointer_num_timed_total", NULL), 0);
-	assert_true(recorder_count(r, "pg_locks_count", "mode", "AccessShareLock", NULL) >= 1);
+	assert_int_equal(pt_recorder_count(r, "pg_stat_bgwriter_checkpoints_timed_total", NULL), 1);
+	assert_int_equal(pt_recorder_count(r, "pg_stat_checkpointer_num_timed_total", NULL), 0);
+	assert_true(pt_recorder_count(r, "pg_locks_count", "mode", "AccessShareLock", NULL) >= 1);
 
 	/* tables: the two largest only; orders has its live tuples */
-	assert_true(recorder_last(r, "pg_stat_user_tables_n_live_tup", "relname", "orders", "schemaname", "public",
+	assert_true(pt_recorder_last(r, "pg_stat_user_tables_n_live_tup", "relname", "orders", "schemaname", "public",
 				  NULL) == 5000);
-	assert_int_equal(recorder_count(r, "pg_stat_user_tables_size_bytes", NULL), 2);
-	assert_int_equal(recorder_count(r, "pg_stat_user_tables_n_tup_ins_total", "relname", "orders", NULL), 1);
+	assert_int_equal(pt_recorder_count(r, "pg_stat_user_tables_size_bytes", NULL), 2);
+	assert_int_equal(pt_recorder_count(r, "pg_stat_user_tables_n_tup_ins_total", "relname", "orders", NULL), 1);
 
 	/* statements: bounded to 5 series per metric, with queryid, user and text */
-	size_t calls = recorder_count(r, "pg_stat_statements_calls_total", NULL);
+	size_t calls = pt_recorder_count(r, "pg_stat_statements_calls_total", NULL);
 	assert_true(calls >= 1 && calls <= 5);
-	recorder_lock(r);
+	pt_recorder_lock(r);
 	bool saw_text = false;
-	for (size_t i = 0; i < recorder_n_samples(r); i++) {
-		const struct rec_sample *s = recorder_sample(r, i);
+	for (size_t i = 0; i < r->n_samples; i++) {
+		const struct pt_rec_sample *s = &r->samples[i];
 		if (strcmp(s->name, "pg_stat_statements_calls_total") != 0)
 			continue;
 		assert_non_null(pane_labels_get(&s->labels, "queryid"));
@@ -158,13 +158,13 @@ static void collects_postgres_exporter_style_series(void **state)
 			saw_text = true;
 		}
 	}
-	recorder_unlock(r);
+	pt_recorder_unlock(r);
 	assert_true(saw_text); /* pg_monitor lets the read-only role see statement text */
-	assert_true(recorder_last(r, "pg_stat_statements_tracked", NULL) >= 1);
+	assert_true(pt_recorder_last(r, "pg_stat_statements_tracked", NULL) >= 1);
 
 	/* health */
-	assert_true(recorder_last(r, "pane_source_up", "source", "db", NULL) == 1);
-	assert_true(recorder_last(r, "pane_source_last_success_timestamp_seconds", "source", "db", NULL) > 1.7e9);
+	assert_true(pt_recorder_last(r, "pane_source_up", "source", "db", NULL) == 1);
+	assert_true(pt_recorder_last(r, "pane_source_last_success_timestamp_seconds", "source", "db", NULL) > 1.7e9);
 	finish(&f);
 }
 
@@ -236,20 +236,20 @@ static void a_blocked_group_does_not_blind_the_others(void **state)
 	pane_sources_status(f.ss, "db", &st);
 	assert_false(st.up);
 	assert_string_equal(st.last_reason, "timeout");
-	assert_true(recorder_last(f.rec, "pane_source_errors_total", "source", "db", "reason", "timeout", NULL) == 1);
+	assert_true(pt_recorder_last(f.rec, "pane_source_errors_total", "source", "db", "reason", "timeout", NULL) == 1);
 	/* the other groups still delivered */
-	assert_true(recorder_count(f.rec, "pg_stat_database_xact_commit_total", NULL) >= 1);
-	assert_true(recorder_count(f.rec, "pg_locks_count", "mode", "AccessExclusiveLock", NULL) >= 1);
-	assert_true(recorder_count(f.rec, "pg_stat_statements_calls_total", NULL) >= 1);
+	assert_true(pt_recorder_count(f.rec, "pg_stat_database_xact_commit_total", NULL) >= 1);
+	assert_true(pt_recorder_count(f.rec, "pg_locks_count", "mode", "AccessExclusiveLock", NULL) >= 1);
+	assert_true(pt_recorder_count(f.rec, "pg_stat_statements_calls_total", NULL) >= 1);
 	exec_ok(locker, "ROLLBACK");
 	PQfinish(locker);
 	/* the lock is gone: the next collection is clean and the source is up again */
-	recorder_clear(f.rec);
+	pt_recorder_clear(f.rec);
 	rc = pane_sources_collect_once(f.ss, "db", &err);
 	if (rc < 0)
 		fail_msg("%s", err.msg);
-	assert_true(recorder_last(f.rec, "pane_source_up", "source", "db", NULL) == 1);
-	assert_true(recorder_last(f.rec, "pane_source_errors_total", "source", "db", "reason", "timeout", NULL) == 1);
+	assert_true(pt_recorder_last(f.rec, "pane_source_up", "source", "db", NULL) == 1);
+	assert_true(pt_recorder_last(f.rec, "pane_source_errors_total", "source", "db", "reason", "timeout", NULL) == 1);
 	finish(&f);
 }
 

@@ -16,7 +16,7 @@
 #include "config/config.h"
 #include "pane/queue.h"
 #include "pipeline/pipeline.h"
-#include "sources_recorder.h"
+#include "recorder.h"
 #include "sources/sources.h"
 #include "support.h"
 
@@ -29,7 +29,7 @@ static void exec_ok(PGconn *c, const char *sql)
 }
 
 struct fx {
-	struct recorder *rec;
+	struct pt_recorder *rec;
 	struct pane_pipeline *p;
 	struct pane_cfg *cfg;
 	struct pane_sources *ss;
@@ -39,7 +39,7 @@ static void start(struct fx *f)
 {
 	const char *yaml = "sources:\n  queue:\n    url: ${PT_Q_URL}\n    environment: test\n";
 	struct pane_err err = {0};
-	f->p = recorder_pipeline(&f->rec);
+	f->p = pt_recorder_pipeline(&f->rec);
 	f->cfg = pane_cfg_parse("pane.yaml", yaml, strlen(yaml), &err);
 	struct pane_sources_opts o = {.cfg = f->cfg, .section = pane_cfg_get(f->cfg->root, "sources"), .pipeline = f->p};
 	f->ss = pane_sources_new(&o, &err);
@@ -80,24 +80,24 @@ static void queue_numbers_become_series(void **state)
 	start(&f);
 	if (pane_sources_collect_once(f.ss, "queue", &err) < 0)
 		fail_msg("%s (%s)", err.msg, err.detail);
-	struct recorder *r = f.rec;
-	assert_true(recorder_last(r, "pane_queue_jobs", "queue", "emails", "state", "available", "provider", "pane",
+	struct pt_recorder *r = f.rec;
+	assert_true(pt_recorder_last(r, "pane_queue_jobs", "queue", "emails", "state", "available", "provider", "pane",
 				  "environment", "test", NULL) == 2);
-	assert_true(recorder_last(r, "pane_queue_jobs", "queue", "emails", "state", "running", NULL) == 1);
-	assert_true(recorder_last(r, "pane_queue_jobs", "queue", "emails", "state", "scheduled", NULL) == 1);
-	assert_true(recorder_last(r, "pane_queue_jobs", "queue", "emails", "state", "completed", NULL) == 0);
-	assert_true(recorder_last(r, "pane_queue_jobs", "queue", "reports", "state", "available", NULL) == 2);
-	assert_true(recorder_last(r, "pane_queue_paused", "queue", "reports", NULL) == 1);
-	assert_true(recorder_last(r, "pane_queue_paused", "queue", "emails", NULL) == 0);
-	assert_true(recorder_last(r, "pane_queue_oldest_runnable_age_seconds", "queue", "emails", NULL) >= 0);
-	assert_true(recorder_last(r, "pane_queue_worker_concurrency", "worker", "w1", "provider", "pane", NULL) == 4);
-	assert_true(recorder_last(r, "pane_queue_worker_last_seen_age_seconds", "worker", "w1", NULL) >= 0);
-	assert_true(recorder_last(r, "pane_queue_worker_processed_total", "worker", "w1", NULL) == 5);
-	assert_true(recorder_last(r, "pane_queue_worker_failed_total", "worker", "w1", NULL) == 1);
-	assert_true(recorder_last(r, "pane_queue_worker_retried_total", "worker", "w1", NULL) == 2);
-	assert_true(recorder_last(r, "pane_queue_worker_pickup_latency_seconds", "worker", "w1", NULL) == 0.0125);
-	assert_true(recorder_last(r, "pane_queue_worker_running", "worker", "w1", NULL) == 1);
-	assert_true(recorder_last(r, "pane_source_up", "source", "queue", NULL) == 1);
+	assert_true(pt_recorder_last(r, "pane_queue_jobs", "queue", "emails", "state", "running", NULL) == 1);
+	assert_true(pt_recorder_last(r, "pane_queue_jobs", "queue", "emails", "state", "scheduled", NULL) == 1);
+	assert_true(pt_recorder_last(r, "pane_queue_jobs", "queue", "emails", "state", "completed", NULL) == 0);
+	assert_true(pt_recorder_last(r, "pane_queue_jobs", "queue", "reports", "state", "available", NULL) == 2);
+	assert_true(pt_recorder_last(r, "pane_queue_paused", "queue", "reports", NULL) == 1);
+	assert_true(pt_recorder_last(r, "pane_queue_paused", "queue", "emails", NULL) == 0);
+	assert_true(pt_recorder_last(r, "pane_queue_oldest_runnable_age_seconds", "queue", "emails", NULL) >= 0);
+	assert_true(pt_recorder_last(r, "pane_queue_worker_concurrency", "worker", "w1", "provider", "pane", NULL) == 4);
+	assert_true(pt_recorder_last(r, "pane_queue_worker_last_seen_age_seconds", "worker", "w1", NULL) >= 0);
+	assert_true(pt_recorder_last(r, "pane_queue_worker_processed_total", "worker", "w1", NULL) == 5);
+	assert_true(pt_recorder_last(r, "pane_queue_worker_failed_total", "worker", "w1", NULL) == 1);
+	assert_true(pt_recorder_last(r, "pane_queue_worker_retried_total", "worker", "w1", NULL) == 2);
+	assert_true(pt_recorder_last(r, "pane_queue_worker_pickup_latency_seconds", "worker", "w1", NULL) == 0.0125);
+	assert_true(pt_recorder_last(r, "pane_queue_worker_running", "worker", "w1", NULL) == 1);
+	assert_true(pt_recorder_last(r, "pane_source_up", "source", "queue", NULL) == 1);
 	finish(&f);
 	PQfinish(c);
 	free(url);

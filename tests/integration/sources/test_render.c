@@ -23,7 +23,7 @@
 #include "evrec.h"
 #include "fakectl.h"
 #include "pipeline/pipeline.h"
-#include "sources_recorder.h"
+#include "recorder.h"
 #include "sources/sources.h"
 #include "support.h"
 
@@ -35,7 +35,7 @@ static const char *key_env = "PT_RENDER_KEY";
 #define NLOGS 250
 
 struct fx {
-	struct recorder *rec;
+	struct pt_recorder *rec;
 	struct evrec *ev;
 	struct pane_pipeline *p;
 	struct pane_cfg *cfg;
@@ -67,7 +67,7 @@ static int each_setup(void **state)
 	struct fx *f = calloc(1, sizeof *f);
 	snprintf(f->dir, sizeof f->dir, "/tmp/pane-render-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
-	f->p = recorder_pipeline(&f->rec);
+	f->p = pt_recorder_pipeline(&f->rec);
 	f->ev = evrec_attach(f->p);
 	free(fake_post(&fk, "/__fake/reset", "{}"));
 	*state = f;
@@ -124,13 +124,13 @@ static void collect_ok(struct fx *f)
 }
 
 /* Every recorded log id exactly once; returns the number of distinct ids. */
-static size_t distinct_logs(struct recorder *r)
+static size_t distinct_logs(struct pt_recorder *r)
 {
 	struct pane_map seen;
 	pane_map_init(&seen, NULL);
-	recorder_lock(r);
-	for (size_t i = 0; i < recorder_n_logs(r); i++) {
-		json_t *fj = json_loads(recorder_log(r, i)->fields_json, 0, NULL);
+	pt_recorder_lock(r);
+	for (size_t i = 0; i < r->n_logs; i++) {
+		json_t *fj = json_loads(r->logs[i].fields_json, 0, NULL);
 		const char *id = json_string_value(json_object_get(fj, "id"));
 		assert_non_null(id);
 		if (pane_map_gets(&seen, id))
@@ -138,7 +138,7 @@ static size_t distinct_logs(struct recorder *r)
 		pane_map_puts(&seen, id, (void *)1);
 		json_decref(fj);
 	}
-	recorder_unlock(r);
+	pt_recorder_unlock(r);
 	size_t n = seen.len;
 	pane_map_release(&seen);
 	return n;
@@ -146,7 +146,7 @@ static size_t distinct_logs(struct recorder *r)
 
 static double partial(struct fx *f, const char *reason)
 {
-	return recorder_last(f->rec, "pane_source_partial_errors_total", "source", "render", "reason", reason, NULL);
+	return pt_recorder_last(f->rec, "pane_source_partial_errors_total", "source", "render", "reason", reason, NULL);
 }
 
 static void pages_services_deploys_logs_and_metrics(void **state)
@@ -154,73 +154,73 @@ static void pages_services_deploys_logs_and_metrics(void **state)
 	struct fx *f = *state;
 	start(f, "    page_size: 2\n    log_page_size: 40\n    log_max_pages: 100\n");
 	collect_ok(f);
-	struct recorder *r = f->rec;
+	struct pt_recorder *r = f->rec;
 
 	/* 7 services in pages of 2: 4 requests, one info series each */
 	assert_int_equal(fake_count(&fk, "/v1/services", 200), 4);
-	assert_int_equal(recorder_count(r, "render_service_info", "provider", "render", "environment", "test", NULL), 7);
-	assert_int_equal(recorder_count(r, "render_service_info", "service", "svc-0", "service_id", SVC0, "type",
+	assert_int_equal(pt_recorder_count(r, "render_service_info", "provider", "render", "environment", "test", NULL), 7);
+	assert_int_equal(pt_recorder_count(r, "render_service_info", "service", "svc-0", "service_id", SVC0, "type",
 					"web_service", "region", "oregon", "plan", "starter", "suspended", "not_suspended",
 					NULL),
 			 1);
-	assert_int_equal(recorder_count(r, "render_service_info", "service", "svc-5", "suspended", "suspended", NULL), 1);
+	assert_int_equal(pt_recorder_count(r, "render_service_info", "service", "svc-5", "suspended", "suspended", NULL), 1);
 	/* a static site has no region or plan: the labels are absent, not empty */
-	assert_int_equal(recorder_count(r, "render_service_info", "service", "svc-4", "type", "static_site", "region",
+	assert_int_equal(pt_recorder_count(r, "render_service_info", "service", "svc-4", "type", "static_site", "region",
 					NULL, "plan", NULL, NULL),
 			 1);
-	assert_true(recorder_last(r, "render_services", NULL) == 7);
+	assert_true(pt_recorder_last(r, "render_services", NULL) == 7);
 
 	/* logs: 250 lines over 50 minutes in pages of 40, every one once */
 	assert_int_equal(distinct_logs(r), NLOGS);
 	assert_true(fake_count(&fk, "/v1/logs", 200) >= NLOGS / 40);
-	assert_true(recorder_count_logs(r, "service", "svc-0") > 0);
-	recorder_lock(r);
+	assert_true(pt_recorder_count_logs(r, "service", "svc-0") > 0);
+	pt_recorder_lock(r);
 	bool checked = false;
-	for (size_t i = 0; i < recorder_n_logs(r); i++) {
-		const struct rec_log *l = recorder_log(r, i);
+	for (size_t i = 0; i < r->n_logs; i++) {
+		const struct pt_rec_log *l = &r->logs[i];
 		const char *lvl = pane_labels_get(&l->labels, "level");
 		assert_non_null(pane_labels_get(&l->labels, "instance"));
 		assert_non_null(lvl);
 		assert_non_null(pane_labels_get(&l->labels, "type"));
 		assert_string_equal(pane_labels_get(&l->labels, "provider"), "render");
 		if (strcmp(lvl, "error") == 0) {
-			assert_int_equal(l->sev, PANE_SEV_ERROR);
+			assert_int_equal(l->severity, PANE_SEV_ERROR);
 			checked = true;
 		}
 		if (strcmp(pane_labels_get(&l->labels, "type"), "request") == 0)
 			assert_non_null(strstr(l->fields_json, "\"statusCode\""));
 	}
-	recorder_unlock(r);
+	pt_recorder_unlock(r);
 	assert_true(checked);
 
 	/* deploys: the newest of each service is live */
-	assert_int_equal(recorder_count(r, "render_deploy_status", "service", "svc-0", "status", "live", NULL), 1);
+	assert_int_equal(pt_recorder_count(r, "render_deploy_status", "service", "svc-0", "status", "live", NULL), 1);
 	assert_true(evrec_count(f->ev, "deploy", "service", "svc-0", "status", "live", NULL) == 1);
 	assert_true(evrec_count(f->ev, "deploy", "service", "svc-0", "status", "deactivated", NULL) == 2);
 
 	/* metrics: per instance, with service labels and converted units */
-	assert_true(recorder_count(r, "render_cpu_usage_cores", "service", "svc-0", "service_id", SVC0, "instance",
+	assert_true(pt_recorder_count(r, "render_cpu_usage_cores", "service", "svc-0", "service_id", SVC0, "instance",
 				   SVC0 "-7d9fx", NULL) >= 5);
-	assert_true(recorder_count(r, "render_cpu_usage_cores", "instance", SVC0 "-k2p4q", NULL) >= 5);
-	assert_true(recorder_count(r, "render_memory_usage_bytes", "service", "svc-0", NULL) >= 5);
-	assert_true(recorder_last(r, "render_memory_limit_bytes", "service", "svc-0", NULL) == 512e6);
-	double p95 = recorder_last(r, "render_http_latency_seconds", "service", "svc-0", "quantile", "0.95", NULL);
+	assert_true(pt_recorder_count(r, "render_cpu_usage_cores", "instance", SVC0 "-k2p4q", NULL) >= 5);
+	assert_true(pt_recorder_count(r, "render_memory_usage_bytes", "service", "svc-0", NULL) >= 5);
+	assert_true(pt_recorder_last(r, "render_memory_limit_bytes", "service", "svc-0", NULL) == 512e6);
+	double p95 = pt_recorder_last(r, "render_http_latency_seconds", "service", "svc-0", "quantile", "0.95", NULL);
 	assert_true(p95 >= 0.020 && p95 < 0.030); /* 20..28 ms in the fake */
-	assert_true(recorder_count(r, "render_http_latency_seconds", "quantile", "0.5", NULL) >= 5);
-	assert_true(recorder_count(r, "render_http_requests", "service", "svc-0", "status_code", "502", NULL) >= 5);
-	assert_true(recorder_count(r, "render_bandwidth_bytes", "service", "svc-4", NULL) >= 5); /* static site */
-	assert_true(recorder_last(r, "render_instance_count", "service", "svc-0", NULL) == 2);
+	assert_true(pt_recorder_count(r, "render_http_latency_seconds", "quantile", "0.5", NULL) >= 5);
+	assert_true(pt_recorder_count(r, "render_http_requests", "service", "svc-0", "status_code", "502", NULL) >= 5);
+	assert_true(pt_recorder_count(r, "render_bandwidth_bytes", "service", "svc-4", NULL) >= 5); /* static site */
+	assert_true(pt_recorder_last(r, "render_instance_count", "service", "svc-0", NULL) == 2);
 	/* a worker has no HTTP metrics; a suspended service no metrics at all */
-	assert_int_equal(recorder_count(r, "render_http_requests", "service", "svc-1", NULL), 0);
-	assert_int_equal(recorder_count(r, "render_cpu_usage_cores", "service", "svc-5", NULL), 0);
-	assert_true(recorder_last(r, "pane_source_up", "source", "render", NULL) == 1);
-	assert_true(recorder_last(r, "pane_source_partial", "source", "render", NULL) == 0);
+	assert_int_equal(pt_recorder_count(r, "render_http_requests", "service", "svc-1", NULL), 0);
+	assert_int_equal(pt_recorder_count(r, "render_cpu_usage_cores", "service", "svc-5", NULL), 0);
+	assert_true(pt_recorder_last(r, "pane_source_up", "source", "render", NULL) == 1);
+	assert_true(pt_recorder_last(r, "pane_source_partial", "source", "render", NULL) == 0);
 
 	/* a second collection repeats no metric point and no log line */
-	size_t cpu = recorder_count(r, "render_cpu_usage_cores", NULL);
+	size_t cpu = pt_recorder_count(r, "render_cpu_usage_cores", NULL);
 	collect_ok(f);
 	assert_int_equal(distinct_logs(r), NLOGS);
-	assert_true(recorder_count(r, "render_cpu_usage_cores", NULL) <= cpu + 4); /* at most the next minute */
+	assert_true(pt_recorder_count(r, "render_cpu_usage_cores", NULL) <= cpu + 4); /* at most the next minute */
 }
 
 static void restarts_neither_skip_nor_duplicate_logs(void **state)
@@ -241,11 +241,11 @@ static void restarts_neither_skip_nor_duplicate_logs(void **state)
 	start(f, "    log_page_size: 7\n    log_max_pages: 100\n    metrics: false\n    deploys: false\n");
 	collect_ok(f);
 	assert_int_equal(distinct_logs(f->rec), NLOGS + 30);
-	assert_int_equal(recorder_n_logs(f->rec), NLOGS + 30);
+	assert_int_equal(f->rec->n_logs, NLOGS + 30);
 	/* nothing new: nothing delivered */
 	start(f, "    metrics: false\n    deploys: false\n");
 	collect_ok(f);
-	assert_int_equal(recorder_n_logs(f->rec), NLOGS + 30);
+	assert_int_equal(f->rec->n_logs, NLOGS + 30);
 	free(fake_post(&fk, "/__fake/logs", "{\"n\": 5, \"same_ts\": 5, \"level\": \"error\"}"));
 	collect_ok(f);
 	assert_int_equal(distinct_logs(f->rec), NLOGS + 35);
@@ -280,7 +280,7 @@ static void deploy_status_changes_become_events_at_their_time(void **state)
 	assert_non_null(strstr(e->title, "2f4c9e1 fix: retry on 502"));
 	assert_non_null(strstr(e->body_json, "\"commit_message\":\"fix: retry on 502\\n\\ndetails\""));
 	assert_non_null(strstr(e->url, "/deploys/dep-"));
-	assert_true(recorder_last(f->rec, "render_deploy_status", "service", "svc-0", "status", "created", NULL) == 1);
+	assert_true(pt_recorder_last(f->rec, "render_deploy_status", "service", "svc-0", "status", "created", NULL) == 1);
 
 	static const char *const steps[] = {"build_in_progress", "update_in_progress", "live"};
 	for (int i = 0; i < 3; i++) {
@@ -326,7 +326,7 @@ static void rate_limit_headers_are_respected(void **state)
 		       " \"Ratelimit-Reset\": \"1\"}}]}"));
 	collect_ok(f);
 	assert_int_equal(fake_count(&fk, "/v1/services", 429), 1);
-	assert_true(recorder_last(f->rec, "pane_source_up", "source", "render", NULL) == 1);
+	assert_true(pt_recorder_last(f->rec, "pane_source_up", "source", "render", NULL) == 1);
 	/* 429 past the retries: down with reason rate_limited, bounded attempts */
 	free(fake_post(&fk, "/__fake/config",
 		       "{\"faults\": [{\"path\": \"/v1/services\", \"status\": 429, \"count\": -1}]}"));
@@ -355,14 +355,14 @@ static void bad_key_and_forbidden_fail_fast(void **state)
 	pane_sources_status(f->ss, "render", &st);
 	assert_false(st.up);
 	assert_string_equal(st.last_reason, "auth");
-	assert_true(recorder_last(f->rec, "pane_source_errors_total", "source", "render", "reason", "auth", NULL) == 2);
+	assert_true(pt_recorder_last(f->rec, "pane_source_errors_total", "source", "render", "reason", "auth", NULL) == 2);
 
 	/* a key that lists services but may not read logs: 403 stops that part once */
 	free(fake_post(&fk, "/__fake/config", "{\"faults\": [{\"path\": \"/v1/logs\", \"status\": 403, \"count\": -1}]}"));
 	start(f, "    metrics: false\n");
 	assert_int_equal(collect(f, &err), PANE_EPERM);
 	assert_int_equal(fake_count(&fk, "/v1/logs", 403), 1);
-	assert_int_equal(recorder_count(f->rec, "render_service_info", NULL), 7);
+	assert_int_equal(pt_recorder_count(f->rec, "render_service_info", NULL), 7);
 }
 
 static void deleted_service_is_skipped_and_counted(void **state)
@@ -371,9 +371,9 @@ static void deleted_service_is_skipped_and_counted(void **state)
 	free(fake_post(&fk, "/__fake/config", "{\"deleted\": [\"" SVC1 "\"]}"));
 	start(f, "    metrics: false\n    logs: false\n");
 	collect_ok(f);
-	assert_true(recorder_last(f->rec, "pane_source_up", "source", "render", NULL) == 1);
+	assert_true(pt_recorder_last(f->rec, "pane_source_up", "source", "render", NULL) == 1);
 	assert_true(partial(f, "not_found") == 1);
-	assert_true(recorder_last(f->rec, "pane_source_partial", "source", "render", NULL) == 1);
+	assert_true(pt_recorder_last(f->rec, "pane_source_partial", "source", "render", NULL) == 1);
 	assert_int_equal(evrec_count(f->ev, "deploy", "service", "svc-1", NULL), 0);
 	assert_true(evrec_count(f->ev, "deploy", "service", "svc-2", NULL) > 0);
 	assert_true(evrec_count(f->ev, "deploy", "service", "svc-6", NULL) > 0);
@@ -410,8 +410,8 @@ static void truncated_json_is_malformed_and_loses_nothing(void **state)
 	struct pane_source_status st;
 	pane_sources_status(f->ss, "render", &st);
 	assert_string_equal(st.last_reason, "malformed");
-	assert_int_equal(recorder_n_logs(f->rec), 0);
-	assert_int_equal(recorder_count(f->rec, "render_service_info", NULL), 7);
+	assert_int_equal(f->rec->n_logs, 0);
+	assert_int_equal(pt_recorder_count(f->rec, "render_service_info", NULL), 7);
 	collect_ok(f);
 	assert_int_equal(distinct_logs(f->rec), NLOGS);
 }
@@ -428,7 +428,7 @@ static void endless_cursors_are_cut(void **state)
 	assert_true(fake_count(&fk, "/v1/logs", 0) <= 2);
 	assert_true(partial(f, "cursor_loop") == 2);
 	assert_int_equal(distinct_logs(f->rec), 10);
-	assert_true(recorder_last(f->rec, "pane_source_up", "source", "render", NULL) == 1);
+	assert_true(pt_recorder_last(f->rec, "pane_source_up", "source", "render", NULL) == 1);
 }
 
 static void huge_response_is_bounded(void **state)
@@ -444,7 +444,7 @@ static void huge_response_is_bounded(void **state)
 	pane_sources_status(f->ss, "render", &st);
 	assert_string_equal(st.last_reason, "too_big");
 	collect_ok(f); /* the next collection is clean */
-	assert_int_equal(recorder_count(f->rec, "render_service_info", NULL), 7);
+	assert_int_equal(pt_recorder_count(f->rec, "render_service_info", NULL), 7);
 }
 
 static void skewed_clock_is_clamped_and_counted(void **state)
@@ -457,19 +457,19 @@ static void skewed_clock_is_clamped_and_counted(void **state)
 	int64_t after = pane_wall_ms();
 	assert_int_equal(distinct_logs(f->rec), NLOGS);
 	int64_t max_ts = 0;
-	recorder_lock(f->rec);
-	for (size_t i = 0; i < recorder_n_logs(f->rec); i++)
-		if (recorder_log(f->rec, i)->ts_ms > max_ts)
-			max_ts = recorder_log(f->rec, i)->ts_ms;
-	for (size_t i = 0; i < recorder_n_samples(f->rec); i++)
-		if (recorder_sample(f->rec, i)->ts_ms > max_ts)
-			max_ts = recorder_sample(f->rec, i)->ts_ms;
-	recorder_unlock(f->rec);
+	pt_recorder_lock(f->rec);
+	for (size_t i = 0; i < f->rec->n_logs; i++)
+		if (f->rec->logs[i].ts_ms > max_ts)
+			max_ts = f->rec->logs[i].ts_ms;
+	for (size_t i = 0; i < f->rec->n_samples; i++)
+		if (f->rec->samples[i].ts_ms > max_ts)
+			max_ts = f->rec->samples[i].ts_ms;
+	pt_recorder_unlock(f->rec);
 	assert_true(max_ts <= after + 5 * 60000); /* nothing two hours ahead */
 	(void)before;
-	assert_true(recorder_last(f->rec, "pane_source_skewed_records_total", "source", "render", NULL) > 0);
+	assert_true(pt_recorder_last(f->rec, "pane_source_skewed_records_total", "source", "render", NULL) > 0);
 	assert_true(partial(f, "clock_skew") > 0);
-	assert_true(recorder_last(f->rec, "pane_source_up", "source", "render", NULL) == 1);
+	assert_true(pt_recorder_last(f->rec, "pane_source_up", "source", "render", NULL) == 1);
 	/* the log cursor lives in the provider's clock: new lines still arrive once */
 	free(fake_post(&fk, "/__fake/logs", "{\"n\": 4}"));
 	collect_ok(f);
@@ -491,8 +491,8 @@ static void config_mistakes_are_clear(void **state)
 		struct pane_err err = {0};
 		struct pane_cfg *cfg = pane_cfg_parse("pane.yaml", yaml, strlen(yaml), &err);
 		assert_non_null(cfg);
-		struct recorder *rec;
-		struct pane_pipeline *p = recorder_pipeline(&rec);
+		struct pt_recorder *rec;
+		struct pane_pipeline *p = pt_recorder_pipeline(&rec);
 		struct pane_sources_opts o = {.cfg = cfg, .section = pane_cfg_get(cfg->root, "sources"), .pipeline = p};
 		struct pane_sources *ss = pane_sources_new(&o, &err);
 		assert_null(ss);
@@ -505,8 +505,8 @@ static void config_mistakes_are_clear(void **state)
 	const char *inline_key = "sources:\n  render:\n    api_key: rnd_inline\n";
 	struct pane_err err = {0};
 	struct pane_cfg *cfg = pane_cfg_parse("pane.yaml", inline_key, strlen(inline_key), &err);
-	struct recorder *rec;
-	struct pane_pipeline *p = recorder_pipeline(&rec);
+	struct pt_recorder *rec;
+	struct pane_pipeline *p = pt_recorder_pipeline(&rec);
 	struct pane_sources_opts o = {.cfg = cfg, .section = pane_cfg_get(cfg->root, "sources"), .pipeline = p};
 	assert_null(pane_sources_new(&o, &err));
 	pane_pipeline_free(p);

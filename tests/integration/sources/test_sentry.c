@@ -24,7 +24,7 @@
 #include "evrec.h"
 #include "fakectl.h"
 #include "pipeline/pipeline.h"
-#include "sources_recorder.h"
+#include "recorder.h"
 #include "sources/sources.h"
 #include "support.h"
 
@@ -32,7 +32,7 @@ static struct fakectl fk;
 static const char *token_env = "PT_SENTRY_TOKEN";
 
 struct fx {
-	struct recorder *rec;
+	struct pt_recorder *rec;
 	struct evrec *ev;
 	struct pane_pipeline *p;
 	struct pane_cfg *cfg;
@@ -62,7 +62,7 @@ static int each_setup(void **state)
 	struct fx *f = calloc(1, sizeof *f);
 	snprintf(f->dir, sizeof f->dir, "/tmp/pane-sentry-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
-	f->p = recorder_pipeline(&f->rec);
+	f->p = pt_recorder_pipeline(&f->rec);
 	f->ev = evrec_attach(f->p);
 	free(fake_post(&fk, "/__fake/reset", "{}"));
 	free(fake_post(&fk, "/__fake/config", "{\"self_hosted\": false}"));
@@ -129,18 +129,18 @@ static int64_t unresolved(void)
 
 static double partial(struct fx *f, const char *reason)
 {
-	return recorder_last(f->rec, "pane_source_partial_errors_total", "source", "sentry", "reason", reason, NULL);
+	return pt_recorder_last(f->rec, "pane_source_partial_errors_total", "source", "sentry", "reason", reason, NULL);
 }
 
 /* The sum of the sentry_issues gauges of the last collection. */
-static double gauge_sum(struct recorder *r)
+static double gauge_sum(struct pt_recorder *r)
 {
 	double sum = 0;
-	recorder_lock(r);
-	for (size_t i = 0; i < recorder_n_samples(r); i++)
-		if (strcmp(recorder_sample(r, i)->name, "sentry_issues") == 0)
-			sum += recorder_sample(r, i)->value;
-	recorder_unlock(r);
+	pt_recorder_lock(r);
+	for (size_t i = 0; i < r->n_samples; i++)
+		if (strcmp(r->samples[i].name, "sentry_issues") == 0)
+			sum += r->samples[i].value;
+	pt_recorder_unlock(r);
 	return sum;
 }
 
@@ -151,13 +151,13 @@ static void issues_page_by_link_and_become_gauges_and_events(void **state)
 	assert_true(n > 150);
 	start(f, "    page_size: 40\n    stats: false\n    performance: false\n    releases: false\n");
 	collect_ok(f);
-	struct recorder *r = f->rec;
+	struct pt_recorder *r = f->rec;
 	assert_int_equal(fake_count(&fk, "/issues/", 200), (size_t)((n + 39) / 40));
-	assert_true(recorder_last(r, "sentry_issues_unresolved_total", NULL) == (double)n);
+	assert_true(pt_recorder_last(r, "sentry_issues_unresolved_total", NULL) == (double)n);
 	assert_true(gauge_sum(r) == (double)n);
-	assert_true(recorder_count(r, "sentry_issues", "project", "pump-station", "level", "error", "status", "unresolved",
+	assert_true(pt_recorder_count(r, "sentry_issues", "project", "pump-station", "level", "error", "status", "unresolved",
 				   "substatus", "ongoing", "provider", "sentry", "environment", "test", NULL) == 1);
-	assert_true(recorder_count(r, "sentry_issues", "substatus", "regressed", NULL) >= 1);
+	assert_true(pt_recorder_count(r, "sentry_issues", "substatus", "regressed", NULL) >= 1);
 	/* every unresolved issue seen within the lookback is news once */
 	assert_int_equal(evrec_count(f->ev, "issue", "status", "new", NULL), (size_t)n);
 	const struct rec_event *e = evrec_find(f->ev, "issue", "short_id", "PUMP-STATION-3EC", NULL);
@@ -170,7 +170,7 @@ static void issues_page_by_link_and_become_gauges_and_events(void **state)
 	assert_string_equal(json_string_value(json_object_get(b, "culprit")), "app.views in handler_3");
 	assert_string_equal(json_string_value(json_object_get(b, "title")), "ValueError: bad value 3");
 	json_decref(b);
-	assert_true(recorder_last(r, "pane_source_up", "source", "sentry", NULL) == 1);
+	assert_true(pt_recorder_last(r, "pane_source_up", "source", "sentry", NULL) == 1);
 
 	/* lifecycle: a new issue, a regression, a resolution */
 	evrec_clear(f->ev);
@@ -193,7 +193,7 @@ static void issues_page_by_link_and_become_gauges_and_events(void **state)
 	assert_int_equal(evrec_count(f->ev, "issue", "status", "resolved", "issue_id", "1004", NULL), 0); /* deleted */
 	assert_int_equal(evrec_n(f->ev), 3);
 	json_decref(iss);
-	assert_true(recorder_last(r, "sentry_issues_unresolved_total", NULL) == (double)unresolved());
+	assert_true(pt_recorder_last(r, "sentry_issues_unresolved_total", NULL) == (double)unresolved());
 
 	/* a restart announces nothing again */
 	start(f, "    page_size: 40\n    stats: false\n    performance: false\n    releases: false\n");
@@ -207,20 +207,20 @@ static void event_rates_become_counters(void **state)
 	/* without the issue walk: project slugs come from the projects list */
 	start(f, "    issues: false\n    performance: false\n    releases: false\n");
 	collect_ok(f);
-	struct recorder *r = f->rec;
-	assert_int_equal(recorder_count(r, "sentry_project_info", NULL), 3);
-	assert_int_equal(recorder_count(r, "sentry_project_info", "project", "billing", "project_id", "5", "platform",
+	struct pt_recorder *r = f->rec;
+	assert_int_equal(pt_recorder_count(r, "sentry_project_info", NULL), 3);
+	assert_int_equal(pt_recorder_count(r, "sentry_project_info", "project", "billing", "project_id", "5", "platform",
 					"unknown", NULL),
 			 1);
-	size_t n = recorder_count(r, "sentry_events_total", "project", "pump-station", "category", "error", "outcome",
+	size_t n = pt_recorder_count(r, "sentry_events_total", "project", "pump-station", "category", "error", "outcome",
 				  "accepted", NULL);
 	assert_true(n >= 22 && n <= 24); /* the complete hours of the last day */
 	/* a counter: never decreasing, stamped at the end of its bucket */
-	recorder_lock(r);
+	pt_recorder_lock(r);
 	double last = -1;
 	int64_t last_ts = 0;
-	for (size_t i = 0; i < recorder_n_samples(r); i++) {
-		const struct rec_sample *s = recorder_sample(r, i);
+	for (size_t i = 0; i < r->n_samples; i++) {
+		const struct pt_rec_sample *s = &r->samples[i];
 		if (strcmp(s->name, "sentry_events_total") != 0 ||
 		    strcmp(pane_labels_get(&s->labels, "project"), "pump-station") != 0 ||
 		    strcmp(pane_labels_get(&s->labels, "category"), "error") != 0 ||
@@ -231,13 +231,13 @@ static void event_rates_become_counters(void **state)
 		assert_true(s->ts_ms <= pane_wall_ms());
 		last = s->value, last_ts = s->ts_ms;
 	}
-	recorder_unlock(r);
-	assert_true(recorder_count(r, "sentry_events_total", "category", "transaction", NULL) > 0);
+	pt_recorder_unlock(r);
+	assert_true(pt_recorder_count(r, "sentry_events_total", "category", "transaction", NULL) > 0);
 	/* a second collection (and a restart) adds no bucket twice */
 	collect_ok(f);
 	start(f, "    issues: false\n    performance: false\n    releases: false\n");
 	collect_ok(f);
-	size_t n2 = recorder_count(r, "sentry_events_total", "project", "pump-station", "category", "error", "outcome",
+	size_t n2 = pt_recorder_count(r, "sentry_events_total", "project", "pump-station", "category", "error", "outcome",
 				   "accepted", NULL);
 	assert_true(n2 <= n + 1); /* at most an hour that completed meanwhile */
 }
@@ -247,31 +247,31 @@ static void performance_series_where_the_plan_allows(void **state)
 	struct fx *f = *state;
 	start(f, "    issues: false\n    stats: false\n    releases: false\n    transactions_top: 2\n");
 	collect_ok(f);
-	struct recorder *r = f->rec;
-	double p95 = recorder_last(r, "sentry_transaction_duration_seconds", "transaction", "GET /api/orders",
+	struct pt_recorder *r = f->rec;
+	double p95 = pt_recorder_last(r, "sentry_transaction_duration_seconds", "transaction", "GET /api/orders",
 				   "quantile", "0.95", NULL);
 	assert_true(p95 >= 0.120 && p95 < 0.130); /* 120..129 ms in the fake */
-	double p50 = recorder_last(r, "sentry_transaction_duration_seconds", "transaction", "POST /api/checkout",
+	double p50 = pt_recorder_last(r, "sentry_transaction_duration_seconds", "transaction", "POST /api/checkout",
 				   "quantile", "0.5", NULL);
 	assert_true(p50 >= 0.050 && p50 < 0.060);
-	assert_int_equal(recorder_count(r, "sentry_transaction_duration_seconds", "transaction", "GET /health", NULL), 0);
-	assert_true(recorder_count(r, "sentry_transaction_throughput_per_minute", "transaction", "GET /api/orders",
+	assert_int_equal(pt_recorder_count(r, "sentry_transaction_duration_seconds", "transaction", "GET /health", NULL), 0);
+	assert_true(pt_recorder_count(r, "sentry_transaction_throughput_per_minute", "transaction", "GET /api/orders",
 				   NULL) >= 20);
-	assert_true(recorder_last(r, "sentry_performance_available", NULL) == 1);
+	assert_true(pt_recorder_last(r, "sentry_performance_available", NULL) == 1);
 	/* incomplete buckets are not written: nothing from the current hour */
-	recorder_lock(r);
-	for (size_t i = 0; i < recorder_n_samples(r); i++)
-		if (strncmp(recorder_sample(r, i)->name, "sentry_transaction", 18) == 0)
-			assert_true(recorder_sample(r, i)->ts_ms + 3600000 <= pane_wall_ms());
-	recorder_unlock(r);
+	pt_recorder_lock(r);
+	for (size_t i = 0; i < r->n_samples; i++)
+		if (strncmp(r->samples[i].name, "sentry_transaction", 18) == 0)
+			assert_true(r->samples[i].ts_ms + 3600000 <= pane_wall_ms());
+	pt_recorder_unlock(r);
 
 	free(fake_post(&fk, "/__fake/config", "{\"performance\": \"forbidden\"}"));
 	collect_ok(f);
-	assert_true(recorder_last(r, "sentry_performance_available", NULL) == 0);
-	assert_true(recorder_last(r, "pane_source_up", "source", "sentry", NULL) == 1);
+	assert_true(pt_recorder_last(r, "sentry_performance_available", NULL) == 0);
+	assert_true(pt_recorder_last(r, "pane_source_up", "source", "sentry", NULL) == 1);
 	free(fake_post(&fk, "/__fake/config", "{\"performance\": \"absent\"}"));
 	collect_ok(f);
-	assert_true(recorder_last(r, "sentry_performance_available", NULL) == 0);
+	assert_true(pt_recorder_last(r, "sentry_performance_available", NULL) == 0);
 }
 
 static void releases_become_events_once(void **state)
@@ -306,7 +306,7 @@ static void rate_limits_are_respected(void **state)
 	start(f, "    page_size: 100\n    releases: false\n    performance: false\n");
 	collect_ok(f);
 	assert_int_equal(fake_count(&fk, "", 429), 0); /* waited on X-Sentry-Rate-Limit-Remaining: 0 */
-	assert_true(recorder_last(f->rec, "sentry_issues_unresolved_total", NULL) == (double)unresolved());
+	assert_true(pt_recorder_last(f->rec, "sentry_issues_unresolved_total", NULL) == (double)unresolved());
 
 	/* a 429 with Sentry's body (a bare JSON string) and no Retry-After */
 	free(fake_post(&fk, "/__fake/config",
@@ -336,8 +336,8 @@ static void self_hosted_without_rate_limit_headers(void **state)
 	collect_ok(f);
 	assert_int_equal(fake_count(&fk, "", 429), 0);
 	assert_true(fake_count(&fk, "", 200) > 2);
-	assert_true(recorder_last(f->rec, "sentry_issues_unresolved_total", NULL) == (double)unresolved());
-	assert_true(recorder_last(f->rec, "pane_source_up", "source", "sentry", NULL) == 1);
+	assert_true(pt_recorder_last(f->rec, "sentry_issues_unresolved_total", NULL) == (double)unresolved());
+	assert_true(pt_recorder_last(f->rec, "pane_source_up", "source", "sentry", NULL) == 1);
 }
 
 static void bad_token_fails_fast(void **state)
@@ -416,9 +416,9 @@ static void skewed_clock_is_clamped_and_counted(void **state)
 	evrec_unlock(f->ev);
 	if (max_ts > after + 5 * 60000) /* nothing two hours ahead (max_clock_skew is 5m) */
 		fail_msg("event '%s' at %lld, after %lld", what, (long long)max_ts, (long long)after);
-	assert_true(recorder_last(f->rec, "pane_source_skewed_records_total", "source", "sentry", NULL) > 0);
+	assert_true(pt_recorder_last(f->rec, "pane_source_skewed_records_total", "source", "sentry", NULL) > 0);
 	assert_true(partial(f, "clock_skew") > 0);
-	assert_true(recorder_last(f->rec, "pane_source_up", "source", "sentry", NULL) == 1);
+	assert_true(pt_recorder_last(f->rec, "pane_source_up", "source", "sentry", NULL) == 1);
 }
 
 int main(void)

@@ -3,17 +3,7 @@
 # the daemon at start with FILE:LINE: key messages; a good section starts
 # (the sources run when a store is attached and are reported disabled
 # without one), and the daemon still stops cleanly on SIGTERM.
-set -u
-bin=${PANE_BIN:?run through meson test}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"; [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null' EXIT
-fails=0
-checks=0
-ok() { checks=$((checks + 1)); }
-bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
-expect_in() { # file text
-  if grep -qF -- "$2" "$1"; then ok; else bad "'$2' not in $1: $(head -5 "$1")"; fi
-}
+. "${PANE_SOURCE_ROOT:?run through meson test}/tests/support/checks.sh"
 
 # a secret written into the file
 cat >"$tmp/bad1.yaml" <<'Y'
@@ -37,29 +27,19 @@ printf 'sources:\n  queue:\n    url: ${PT_SURELY_UNSET_VAR}\n' >"$tmp/bad3.yaml"
 expect_in "$tmp/err" "PT_SURELY_UNSET_VAR"
 
 # a good section: starts, says what it does with the sources, stops cleanly
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 printf 'sources:\n  queue:\n    url: ${PT_QUEUE_URL}\n    interval: 1s\n' >"$tmp/good.yaml"
-PT_QUEUE_URL="${DATABASE_URL:-postgres://127.0.0.1:1/none}" "$bin" serve --config "$tmp/good.yaml" \
-  --listen "127.0.0.1:$port" --data-dir "$tmp/d4" >"$tmp/log" 2>&1 &
-pid=$!
-up=0
-for _ in $(seq 1 100); do
-  if curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then up=1; break; fi
-  sleep 0.1
-done
-[ $up -eq 1 ] && ok || bad "pane serve with sources did not answer /healthz: $(tail -5 "$tmp/log")"
+PT_QUEUE_URL="${DATABASE_URL:-postgres://127.0.0.1:1/none}" serve_start "$tmp/log" /healthz \
+  --config "$tmp/good.yaml" --data-dir "$tmp/d4" && ok ||
+  bad "pane serve with sources did not answer /healthz: $(tail -5 "$tmp/log")"
 if grep -qF "sources are disabled without a store" "$tmp/log"; then ok
 elif grep -qF 'msg="source started" source=queue' "$tmp/log"; then ok
 else bad "no word about the sources in the log: $(tail -5 "$tmp/log")"; fi
-kill -TERM "$pid"
-wait "$pid"; st=$?
-pid=
-[ $st -eq 0 ] && ok || bad "pane serve exited $st after SIGTERM"
+serve_stop && ok || bad "pane serve exited $? after SIGTERM"
 expect_in "$tmp/log" "stopped"
 
 # pane demo with DATABASE_URL watches its own database with the sources
 if [ -n "${DATABASE_URL:-}" ]; then
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  port=$(free_port)
   "$bin" demo --listen "127.0.0.1:$port" --data-dir "$tmp/d5" >"$tmp/demo" 2>&1 &
   pid=$!
   for _ in $(seq 1 100); do grep -q "Press Ctrl-C" "$tmp/demo" 2>/dev/null && break; sleep 0.1; done
@@ -70,5 +50,4 @@ if [ -n "${DATABASE_URL:-}" ]; then
   kill -TERM "$pid"; wait "$pid"; pid=
 fi
 
-echo "$((checks - fails)) passed, $fails failed"
-[ $fails -eq 0 ]
+finish

@@ -15,7 +15,7 @@
 
 #include "config/config.h"
 #include "pipeline/pipeline.h"
-#include "sources_recorder.h"
+#include "recorder.h"
 #include "sources/sources.h"
 #include "support.h"
 
@@ -65,7 +65,7 @@ static int teardown(void **state)
 }
 
 struct fx {
-	struct recorder *rec;
+	struct pt_recorder *rec;
 	struct pane_pipeline *p;
 	struct pane_cfg *cfg;
 	struct pane_sources *ss;
@@ -77,7 +77,7 @@ static void start(struct fx *f, const char *queries, const char *extra)
 	snprintf(yaml, sizeof yaml, "sources:\n  business:\n    type: sql\n    url: ${PT_SQL_URL}\n%s    queries:\n%s",
 		 extra ? extra : "", queries);
 	struct pane_err err = {0};
-	f->p = recorder_pipeline(&f->rec);
+	f->p = pt_recorder_pipeline(&f->rec);
 	f->cfg = pane_cfg_parse("pane.yaml", yaml, strlen(yaml), &err);
 	if (!f->cfg)
 		fail_msg("%s", err.msg);
@@ -110,15 +110,15 @@ static void rows_become_samples(void **state)
 	struct pane_err err = {0};
 	if (pane_sources_collect_once(f.ss, "business", &err) < 0)
 		fail_msg("%s", err.msg);
-	assert_true(recorder_last(f.rec, "signups_total", "plan", "pro", "provider", "app", "service", "business",
+	assert_true(pt_recorder_last(f.rec, "signups_total", "plan", "pro", "provider", "app", "service", "business",
 				  "environment", "test", NULL) == 10);
-	assert_true(recorder_last(f.rec, "signups_total", "plan", "free", NULL) == 20);
-	assert_true(recorder_last(f.rec, "orders_revenue", "customer", "acme", "currency", NULL, NULL) == 15);
-	assert_true(recorder_last(f.rec, "orders_revenue", "customer", "globex", NULL) == 7);
+	assert_true(pt_recorder_last(f.rec, "signups_total", "plan", "free", NULL) == 20);
+	assert_true(pt_recorder_last(f.rec, "orders_revenue", "customer", "acme", "currency", NULL, NULL) == 15);
+	assert_true(pt_recorder_last(f.rec, "orders_revenue", "customer", "globex", NULL) == 7);
 	/* a NULL label value means "no such label" */
-	assert_true(recorder_last(f.rec, "orders_revenue", "customer", NULL, NULL) == 1);
-	assert_int_equal(recorder_count(f.rec, "orders_revenue", NULL), 3);
-	assert_true(recorder_last(f.rec, "pane_source_up", "source", "business", NULL) == 1);
+	assert_true(pt_recorder_last(f.rec, "orders_revenue", "customer", NULL, NULL) == 1);
+	assert_int_equal(pt_recorder_count(f.rec, "orders_revenue", NULL), 3);
+	assert_true(pt_recorder_last(f.rec, "pane_source_up", "source", "business", NULL) == 1);
 	finish(&f);
 }
 
@@ -143,10 +143,10 @@ static void writes_fail_and_others_still_run(void **state)
 	struct pane_source_status st;
 	pane_sources_status(f.ss, "business", &st);
 	assert_string_equal(st.last_reason, "query");
-	assert_true(recorder_last(f.rec, "users_total", NULL) == 30);
-	assert_int_equal(recorder_count(f.rec, "next_id", NULL), 0);
-	assert_int_equal(recorder_count(f.rec, "sneaky", NULL), 0);
-	assert_int_equal(recorder_count(f.rec, "cte_delete", NULL), 0);
+	assert_true(pt_recorder_last(f.rec, "users_total", NULL) == 30);
+	assert_int_equal(pt_recorder_count(f.rec, "next_id", NULL), 0);
+	assert_int_equal(pt_recorder_count(f.rec, "sneaky", NULL), 0);
+	assert_int_equal(pt_recorder_count(f.rec, "cte_delete", NULL), 0);
 	assert_int_equal(count_users(), 30);
 	finish(&f);
 }
@@ -166,8 +166,8 @@ static void slow_queries_time_out(void **state)
 	struct pane_source_status st;
 	pane_sources_status(f.ss, "business", &st);
 	assert_string_equal(st.last_reason, "timeout");
-	assert_true(recorder_last(f.rec, "quick", NULL) == 2);
-	assert_true(recorder_last(f.rec, "pane_source_errors_total", "source", "business", "reason", "timeout", NULL) == 1);
+	assert_true(pt_recorder_last(f.rec, "quick", NULL) == 2);
+	assert_true(pt_recorder_last(f.rec, "pane_source_errors_total", "source", "business", "reason", "timeout", NULL) == 1);
 	finish(&f);
 }
 
@@ -181,9 +181,9 @@ static void row_limit_and_bad_values(void **state)
 	      "    max_rows: 10\n");
 	struct pane_err err = {0};
 	assert_int_equal(pane_sources_collect_once(f.ss, "business", &err), PANE_ETOOBIG);
-	assert_int_equal(recorder_count(f.rec, "many", NULL), 10);
-	assert_true(recorder_last(f.rec, "many", "n", "10", NULL) == 10);
-	assert_int_equal(recorder_count(f.rec, "many", "n", "11", NULL), 0);
+	assert_int_equal(pt_recorder_count(f.rec, "many", NULL), 10);
+	assert_true(pt_recorder_last(f.rec, "many", "n", "10", NULL) == 10);
+	assert_int_equal(pt_recorder_count(f.rec, "many", "n", "11", NULL), 0);
 	struct pane_source_status st;
 	pane_sources_status(f.ss, "business", &st);
 	assert_string_equal(st.last_reason, "row_limit");
@@ -200,9 +200,9 @@ static void row_limit_and_bad_values(void **state)
 	assert_int_equal(pane_sources_collect_once(f.ss, "business", &err), PANE_EINVAL);
 	pane_sources_status(f.ss, "business", &st);
 	assert_string_equal(st.last_reason, "bad_value");
-	assert_true(recorder_last(f.rec, "flags", NULL) == 1);   /* booleans are 0/1; NULL values skipped */
-	assert_int_equal(recorder_count(f.rec, "flags", NULL), 1);
-	assert_int_equal(recorder_count(f.rec, "words", NULL), 0);
+	assert_true(pt_recorder_last(f.rec, "flags", NULL) == 1);   /* booleans are 0/1; NULL values skipped */
+	assert_int_equal(pt_recorder_count(f.rec, "flags", NULL), 1);
+	assert_int_equal(pt_recorder_count(f.rec, "words", NULL), 0);
 	finish(&f);
 }
 

@@ -23,7 +23,7 @@
 #include "base/map.h"
 #include "config/config.h"
 #include "pipeline/pipeline.h"
-#include "sources_recorder.h"
+#include "recorder.h"
 #include "sources/sources.h"
 #include "support.h"
 
@@ -122,7 +122,7 @@ static int group_teardown(void **state)
 }
 
 struct fx {
-	struct recorder *rec;
+	struct pt_recorder *rec;
 	struct pane_pipeline *p;
 	struct pane_cfg *cfg;
 	struct pane_sources *ss;
@@ -134,7 +134,7 @@ static int each_setup(void **state)
 	struct fx *f = calloc(1, sizeof *f);
 	snprintf(f->dir, sizeof f->dir, "/tmp/pane-sb-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
-	f->p = recorder_pipeline(&f->rec);
+	f->p = pt_recorder_pipeline(&f->rec);
 	fake_post("/__fake/reset", "{}");
 	*state = f;
 	return 0;
@@ -184,14 +184,14 @@ static int collect(struct fx *f, struct pane_err *err)
 }
 
 /* Every recorded log id exactly once; returns the number of distinct ids. */
-static size_t distinct_ids_no_dups(struct recorder *r)
+static size_t distinct_ids_no_dups(struct pt_recorder *r)
 {
 	struct pane_map seen;
 	pane_map_init(&seen, NULL);
-	recorder_lock(r);
-	size_t n = recorder_n_logs(r);
+	pt_recorder_lock(r);
+	size_t n = r->n_logs;
 	for (size_t i = 0; i < n; i++) {
-		const struct rec_log *l = recorder_log(r, i);
+		const struct pt_rec_log *l = &r->logs[i];
 		json_t *fj = json_loads(l->fields_json, 0, NULL);
 		assert_non_null(fj);
 		const char *id = json_string_value(json_object_get(fj, "id"));
@@ -201,7 +201,7 @@ static size_t distinct_ids_no_dups(struct recorder *r)
 		pane_map_puts(&seen, id, (void *)1);
 		json_decref(fj);
 	}
-	recorder_unlock(r);
+	pt_recorder_unlock(r);
 	size_t d = seen.len;
 	pane_map_release(&seen);
 	return d;
@@ -222,42 +222,42 @@ static void pages_logs_health_usage_and_metrics(void **state)
 	struct pane_err err;
 	if (collect(f, &err) < 0)
 		fail_msg("%s", err.msg);
-	struct recorder *r = f->rec;
+	struct pt_recorder *r = f->rec;
 	assert_int_equal(distinct_ids_no_dups(r), 27);
-	assert_int_equal(recorder_count_logs(r, "source", "postgres_logs"), 7 + 2); /* i%3==1 of 20, +2 of 7 */
-	assert_int_equal(recorder_count_logs(r, "provider", "supabase"), 27);
-	assert_int_equal(recorder_count_logs(r, "environment", "test"), 27);
+	assert_int_equal(pt_recorder_count_logs(r, "source", "postgres_logs"), 7 + 2); /* i%3==1 of 20, +2 of 7 */
+	assert_int_equal(pt_recorder_count_logs(r, "provider", "supabase"), 27);
+	assert_int_equal(pt_recorder_count_logs(r, "environment", "test"), 27);
 	/* fields and severity */
-	recorder_lock(r);
+	pt_recorder_lock(r);
 	bool checked = false;
-	for (size_t i = 0; i < recorder_n_logs(r); i++) {
-		const struct rec_log *l = recorder_log(r, i);
+	for (size_t i = 0; i < r->n_logs; i++) {
+		const struct pt_rec_log *l = &r->logs[i];
 		if (strcmp(l->message, "line a-004") != 0)
 			continue;
-		assert_int_equal(l->sev, PANE_SEV_ERROR);
+		assert_int_equal(l->severity, PANE_SEV_ERROR);
 		assert_int_equal(l->ts_ms, (t0 + 4 * 1000000) / 1000);
 		assert_non_null(strstr(l->fields_json, "\"log_attributes\":{\"n\":\"4\",\"request.method\":\"GET\"}"));
 		checked = true;
 	}
-	recorder_unlock(r);
+	pt_recorder_unlock(r);
 	assert_true(checked);
 	/* pages of 3: at least 27/3 requests, all on the unified endpoint */
 	assert_true(fake_count("/analytics/endpoints/logs", 200) >= 9);
 	assert_int_equal(fake_count("/analytics/endpoints/logs.all", 0), 0);
 
-	assert_true(recorder_last(r, "supabase_service_healthy", "component", "auth", "provider", "supabase", NULL) == 1);
-	assert_true(recorder_last(r, "supabase_service_status", "component", "db", "status", "ACTIVE_HEALTHY", NULL) == 1);
-	assert_int_equal(recorder_count(r, "supabase_usage_api_requests", "kind", "rest", NULL), 3);
-	assert_true(recorder_last(r, "supabase_usage_api_requests_count", NULL) == 4242);
-	assert_true(recorder_last(r, "node_load5", "supabase_project_ref", "abcdefghijklmnopqrst", "service_type", "db",
+	assert_true(pt_recorder_last(r, "supabase_service_healthy", "component", "auth", "provider", "supabase", NULL) == 1);
+	assert_true(pt_recorder_last(r, "supabase_service_status", "component", "db", "status", "ACTIVE_HEALTHY", NULL) == 1);
+	assert_int_equal(pt_recorder_count(r, "supabase_usage_api_requests", "kind", "rest", NULL), 3);
+	assert_true(pt_recorder_last(r, "supabase_usage_api_requests_count", NULL) == 4242);
+	assert_true(pt_recorder_last(r, "node_load5", "supabase_project_ref", "abcdefghijklmnopqrst", "service_type", "db",
 				  "provider", "supabase", NULL) == 0.25);
-	assert_true(recorder_last(r, "http_server_duration_milliseconds_bucket", "le", "+Inf", NULL) == 4);
-	assert_true(recorder_last(r, "pane_source_up", "source", "supabase", NULL) == 1);
+	assert_true(pt_recorder_last(r, "http_server_duration_milliseconds_bucket", "le", "+Inf", NULL) == 4);
+	assert_true(pt_recorder_last(r, "pane_source_up", "source", "supabase", NULL) == 1);
 
 	/* a second collection: usage buckets are not repeated, no log twice */
 	if (collect(f, &err) < 0)
 		fail_msg("%s", err.msg);
-	assert_int_equal(recorder_count(r, "supabase_usage_api_requests", "kind", "rest", NULL), 3);
+	assert_int_equal(pt_recorder_count(r, "supabase_usage_api_requests", "kind", "rest", NULL), 3);
 	assert_int_equal(distinct_ids_no_dups(r), 27);
 }
 
@@ -284,13 +284,13 @@ static void restart_neither_skips_nor_duplicates(void **state)
 	if (collect(f, &err) < 0)
 		fail_msg("%s", err.msg);
 	assert_int_equal(distinct_ids_no_dups(f->rec), 22);
-	assert_int_equal(recorder_n_logs(f->rec), 22);
+	assert_int_equal(f->rec->n_logs, 22);
 
 	/* nothing new: nothing delivered */
 	start(f, "    log_page_size: 4\n    metrics: false\n    usage: false\n    health: false\n");
 	if (collect(f, &err) < 0)
 		fail_msg("%s", err.msg);
-	assert_int_equal(recorder_n_logs(f->rec), 22);
+	assert_int_equal(f->rec->n_logs, 22);
 
 	/* a damaged cursor file is reported, not fatal: the source starts over
 	 * from log_lookback (duplicates are then possible and expected) */
@@ -323,7 +323,7 @@ static void an_old_cursor_stays_inside_the_24h_window(void **state)
 	/* no request asked for more than 24 h (the fake answers 400 to that) */
 	assert_int_equal(fake_count("/analytics/endpoints/logs", 400), 0);
 	assert_int_equal(distinct_ids_no_dups(f->rec), 3);
-	assert_int_equal(recorder_count_logs(f->rec, NULL, NULL), 3);
+	assert_int_equal(pt_recorder_count_logs(f->rec, NULL, NULL), 3);
 }
 
 static void a_refusing_store_holds_the_cursor(void **state)
@@ -331,7 +331,7 @@ static void a_refusing_store_holds_the_cursor(void **state)
 	struct fx *f = *state;
 	add_rows("st", 6, now_us() - 5 * 60 * 1000000LL, 1000000);
 	start(f, "    log_page_size: 4\n    metrics: false\n    usage: false\n    health: false\n");
-	recorder_fail_writes(f->rec, true);
+	pt_recorder_fail_writes(f->rec, true);
 	struct pane_err err;
 	assert_int_equal(collect(f, &err), PANE_EIO);
 	struct pane_source_status st;
@@ -341,7 +341,7 @@ static void a_refusing_store_holds_the_cursor(void **state)
 	snprintf(path, sizeof path, "%s/sources/supabase.cursor", f->dir);
 	assert_int_equal(access(path, F_OK), -1); /* nothing accepted, nothing remembered */
 	/* the store is back: everything arrives, once */
-	recorder_fail_writes(f->rec, false);
+	pt_recorder_fail_writes(f->rec, false);
 	if (collect(f, &err) < 0)
 		fail_msg("%s", err.msg);
 	assert_int_equal(distinct_ids_no_dups(f->rec), 6);
@@ -360,7 +360,7 @@ static void gone_legacy_endpoint_moves_to_unified(void **state)
 	assert_int_equal(fake_count("/analytics/endpoints/logs.all", 410), 1);
 	assert_true(fake_count("/analytics/endpoints/logs", 200) >= 1);
 	assert_int_equal(distinct_ids_no_dups(f->rec), 5);
-	assert_true(recorder_last(f->rec, "pane_source_up", "source", "supabase", NULL) == 1);
+	assert_true(pt_recorder_last(f->rec, "pane_source_up", "source", "supabase", NULL) == 1);
 	/* it stays on the unified endpoint */
 	if (collect(f, &err) < 0)
 		fail_msg("%s", err.msg);
@@ -379,15 +379,15 @@ static void auto_uses_legacy_where_unified_is_missing(void **state)
 	if (collect(f, &err) < 0)
 		fail_msg("%s", err.msg);
 	assert_int_equal(distinct_ids_no_dups(f->rec), 6);
-	assert_int_equal(recorder_count_logs(f->rec, "source", "edge_logs"), 2);
+	assert_int_equal(pt_recorder_count_logs(f->rec, "source", "edge_logs"), 2);
 	/* integer microsecond timestamps became the right milliseconds */
-	recorder_lock(f->rec);
-	for (size_t i = 0; i < recorder_n_logs(f->rec); i++) {
-		const struct rec_log *l = recorder_log(f->rec, i);
+	pt_recorder_lock(f->rec);
+	for (size_t i = 0; i < f->rec->n_logs; i++) {
+		const struct pt_rec_log *l = &f->rec->logs[i];
 		int k = (int)strtol(l->message + strlen("line leg-"), NULL, 10);
 		assert_int_equal(l->ts_ms, (t0 + k * 1000000LL) / 1000);
 	}
-	recorder_unlock(f->rec);
+	pt_recorder_unlock(f->rec);
 	assert_true(fake_count("/analytics/endpoints/logs.all", 200) >= 3);
 }
 
@@ -405,11 +405,11 @@ static void sql_error_with_http_200_is_an_error(void **state)
 	pane_sources_status(f->ss, "supabase", &st);
 	assert_false(st.up);
 	assert_string_equal(st.last_reason, "provider_error");
-	assert_true(recorder_last(f->rec, "pane_source_errors_total", "source", "supabase", "reason", "provider_error",
+	assert_true(pt_recorder_last(f->rec, "pane_source_errors_total", "source", "supabase", "reason", "provider_error",
 				  NULL) == 1);
-	assert_true(recorder_last(f->rec, "pane_source_up", "source", "supabase", NULL) == 0);
+	assert_true(pt_recorder_last(f->rec, "pane_source_up", "source", "supabase", NULL) == 0);
 	/* the good table before it was still read */
-	assert_int_equal(recorder_count_logs(f->rec, "source", "edge_logs"), 1);
+	assert_int_equal(pt_recorder_count_logs(f->rec, "source", "edge_logs"), 1);
 }
 
 static void rate_limit_headers_are_respected(void **state)
@@ -473,8 +473,8 @@ static void server_errors_fail_one_part_not_the_others(void **state)
 	pane_sources_status(f->ss, "supabase", &st);
 	assert_string_equal(st.last_reason, "http");
 	assert_int_equal(distinct_ids_no_dups(f->rec), 3);                   /* logs still read */
-	assert_true(recorder_count(f->rec, "node_load5", NULL) == 1);         /* metrics too */
-	assert_true(recorder_last(f->rec, "pane_source_up", "source", "supabase", NULL) == 0);
+	assert_true(pt_recorder_count(f->rec, "node_load5", NULL) == 1);         /* metrics too */
+	assert_true(pt_recorder_last(f->rec, "pane_source_up", "source", "supabase", NULL) == 0);
 }
 
 static void malformed_bodies_mark_the_source_down(void **state)
@@ -500,17 +500,17 @@ static void malformed_bodies_mark_the_source_down(void **state)
 	assert_int_equal(collect(f, &err), PANE_EINVAL);
 
 	/* a broken exposition delivers no metric at all */
-	recorder_clear(f->rec);
+	pt_recorder_clear(f->rec);
 	fake_post("/__fake/config", "{\"faults\":[{\"path\":\"/privileged/metrics\",\"status\":200,\"body\":\"ok_metric 1\\nbroken{le=\\\"1\\\" 2\\n\"}]}");
 	assert_int_equal(collect(f, &err), PANE_EINVAL);
 	assert_non_null(strstr(err.msg, "line 2"));
-	assert_int_equal(recorder_count(f->rec, "ok_metric", NULL), 0);
-	assert_true(recorder_last(f->rec, "pane_source_errors_total", "source", "supabase", "reason", "malformed", NULL) ==
+	assert_int_equal(pt_recorder_count(f->rec, "ok_metric", NULL), 0);
+	assert_true(pt_recorder_last(f->rec, "pane_source_errors_total", "source", "supabase", "reason", "malformed", NULL) ==
 		    4);
 	/* and it recovers */
 	if (collect(f, &err) < 0)
 		fail_msg("%s", err.msg);
-	assert_true(recorder_last(f->rec, "pane_source_up", "source", "supabase", NULL) == 1);
+	assert_true(pt_recorder_last(f->rec, "pane_source_up", "source", "supabase", NULL) == 1);
 }
 
 static void health_changes_become_events(void **state)
@@ -520,23 +520,23 @@ static void health_changes_become_events(void **state)
 	struct pane_err err;
 	if (collect(f, &err) < 0)
 		fail_msg("%s", err.msg);
-	assert_int_equal(recorder_n_events(f->rec), 0); /* first sighting: no transition */
+	assert_int_equal(pt_recorder_n_events(f->rec), 0); /* first sighting: no transition */
 	fake_post("/__fake/config", "{\"health\":[{\"name\":\"db\",\"healthy\":false,\"status\":\"UNHEALTHY\","
 				    "\"error\":\"connection refused\"}]}");
 	if (collect(f, &err) < 0)
 		fail_msg("%s", err.msg);
-	assert_true(recorder_last(f->rec, "supabase_service_healthy", "component", "db", NULL) == 0);
-	assert_true(recorder_last(f->rec, "supabase_service_healthy", "component", "auth", NULL) == 1);
-	assert_int_equal(recorder_n_events(f->rec), 1);
-	recorder_lock(f->rec);
-	const char *ev = recorder_event(f->rec, 0);
+	assert_true(pt_recorder_last(f->rec, "supabase_service_healthy", "component", "db", NULL) == 0);
+	assert_true(pt_recorder_last(f->rec, "supabase_service_healthy", "component", "auth", NULL) == 1);
+	assert_int_equal(pt_recorder_n_events(f->rec), 1);
+	pt_recorder_lock(f->rec);
+	const char *ev = f->rec->events[0];
 	assert_non_null(strstr(ev, "health|supabase db: ACTIVE_HEALTHY -> UNHEALTHY|"));
 	assert_non_null(strstr(ev, "\"to\":\"UNHEALTHY\""));
-	recorder_unlock(f->rec);
+	pt_recorder_unlock(f->rec);
 	/* unchanged: no new event */
 	if (collect(f, &err) < 0)
 		fail_msg("%s", err.msg);
-	assert_int_equal(recorder_n_events(f->rec), 1);
+	assert_int_equal(pt_recorder_n_events(f->rec), 1);
 }
 
 static void bad_credentials_are_reported_as_auth(void **state)
@@ -628,7 +628,7 @@ static void a_slow_source_delays_no_other(void **state)
 	/* stopping interrupts the slow transfer (the test would hang otherwise) */
 	pane_sources_free(f->ss);
 	f->ss = NULL;
-	assert_true(recorder_count(f->rec, "supabase_service_healthy", "service", "fast", NULL) >= 3 * 6);
+	assert_true(pt_recorder_count(f->rec, "supabase_service_healthy", "service", "fast", NULL) >= 3 * 6);
 }
 
 int main(void)

@@ -3,17 +3,8 @@
 # (bad values name file:line:key), it is ready, pane's own counters reach it
 # every self_metrics_interval, a second process on the same data directory is
 # refused, and SIGTERM closes it cleanly (empty WAL, segments on disk).
-set -u
+. "${PANE_SOURCE_ROOT:?run through meson test}/tests/support/checks.sh"
 unset DATABASE_URL  # the store alone: no queue schema to wait for
-bin=${PANE_BIN:?run through meson test}
-tmp=$(mktemp -d)
-pid=
-trap 'rm -rf "$tmp"; [ -n "$pid" ] && kill "$pid" 2>/dev/null' EXIT
-fails=0
-checks=0
-ok() { checks=$((checks + 1)); }
-bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
-expect_in() { if grep -qF -- "$2" "$1"; then ok; else bad "'$2' not in $1: $(head -5 "$1")"; fi; }
 
 printf 'store:\n  wal_fsync: sometimes\n' >"$tmp/bad.yaml"
 "$bin" serve --config "$tmp/bad.yaml" --data-dir "$tmp/d0" >"$tmp/out" 2>"$tmp/err"
@@ -27,18 +18,12 @@ printf 'store:\n  unknown_knob: 1\n' >"$tmp/bad3.yaml"
 expect_in "$tmp/err" "store.unknown_knob"
 
 printf 'store:\n  retention: 7d\n  wal_fsync: batch\n  self_metrics_interval: 100ms\n' >"$tmp/good.yaml"
-port=$(( (RANDOM % 20000) + 30000 ))
-"$bin" serve --config "$tmp/good.yaml" --listen "127.0.0.1:$port" --data-dir "$tmp/data" >"$tmp/serve.log" 2>&1 &
-pid=$!
-up=0
-for _ in $(seq 1 100); do
-  if curl -fsS "http://127.0.0.1:$port/readyz" >"$tmp/ready" 2>/dev/null; then up=1; break; fi
-  sleep 0.05
-done
-[ $up -eq 1 ] && ok || bad "pane serve not ready: $(cat "$tmp/serve.log")"
+serve_start "$tmp/serve.log" /readyz --config "$tmp/good.yaml" --data-dir "$tmp/data" && ok ||
+  bad "pane serve not ready: $(cat "$tmp/serve.log")"
+curl -sS "$u/readyz" >"$tmp/ready"
 expect_in "$tmp/ready" '"store":"ok"'
 sleep 0.5
-curl -sS "http://127.0.0.1:$port/metrics" >"$tmp/metrics"
+curl -sS "$u/metrics" >"$tmp/metrics"
 expect_in "$tmp/metrics" "pane_store_series"
 n=$(awk '/^pane_store_samples_total/ {print $2}' "$tmp/metrics")
 [ "${n:-0}" -gt 0 ] 2>/dev/null && ok || bad "no self-metrics samples stored (pane_store_samples_total=$n)"
@@ -46,10 +31,7 @@ printf 'x 1 1\n' >"$tmp/one.prom"
 "$bin" import --format prometheus "$tmp/one.prom" --data-dir "$tmp/data" >"$tmp/out" 2>"$tmp/err"
 [ $? -eq 1 ] && ok || bad "import into a running daemon's store was not refused"
 expect_in "$tmp/err" "in use by another pane process"
-kill -TERM "$pid"
-wait "$pid"; st=$?
-pid=
-[ "$st" -eq 0 ] && ok || bad "pane serve exited $st after SIGTERM: $(tail -5 "$tmp/serve.log")"
+serve_stop && ok || bad "pane serve exited $? after SIGTERM: $(tail -5 "$tmp/serve.log")"
 wal=$(stat -c %s "$tmp/data/store/wal")
 [ "$wal" -eq 8 ] && ok || bad "WAL not emptied at a clean stop ($wal bytes)"
 segs=$(cat "$tmp/data/store/chunks/"*.seg 2>/dev/null | wc -c)
@@ -57,5 +39,4 @@ segs=$(cat "$tmp/data/store/chunks/"*.seg 2>/dev/null | wc -c)
 "$bin" import --format prometheus "$tmp/one.prom" --data-dir "$tmp/data" >"$tmp/out" 2>"$tmp/err"
 [ $? -eq 0 ] && ok || bad "import after the daemon stopped failed: $(cat "$tmp/err")"
 
-echo "$checks checks, $fails failed"
-[ "$fails" -eq 0 ]
+finish

@@ -107,7 +107,7 @@ static void aggregates_one_interval(void **state)
 	assert_non_null(s);
 	assert_true(fabs(s->value - 12.0) < 1e-9); /* 1/0.1 + 2 */
 	assert_int_equal(s->ts_ms, 1000);
-	assert_int_equal(pt_recorder_count(rec, "req_total"), 1);
+	assert_int_equal(pt_recorder_count(rec, "req_total", NULL), 1);
 	s = pt_recorder_find(rec, "g", NULL);
 	assert_true(s->value == 12.0);
 	assert_true(pt_recorder_find(rec, "lat_count", NULL)->value == 3.0);
@@ -125,7 +125,7 @@ static void aggregates_one_interval(void **state)
 	assert_true(pt_recorder_find(rec, "req_total", NULL)->value == 13.0);
 	assert_true(pt_recorder_find(rec, "u", NULL)->value == 1.0);
 	assert_true(pt_recorder_find(rec, "lat_count", NULL)->value == 3.0);
-	assert_int_equal(pt_recorder_count(rec, "lat_min"), 1); /* no values this interval */
+	assert_int_equal(pt_recorder_count(rec, "lat_min", NULL), 1); /* no values this interval */
 
 	pane_statsd_agg_free(a);
 	pane_pipeline_free(p);

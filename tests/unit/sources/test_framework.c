@@ -14,7 +14,7 @@
 
 #include "config/config.h"
 #include "pipeline/pipeline.h"
-#include "sources_recorder.h"
+#include "recorder.h"
 #include "sources/sources.h"
 
 static struct pane_sources *load(const char *yaml, struct pane_pipeline *p, const char *dir, struct pane_err *err,
@@ -81,8 +81,8 @@ static void config_errors_name_the_place(void **state)
 static void unreachable_database_is_down_with_reason(void **state)
 {
 	(void)state;
-	struct recorder *rec;
-	struct pane_pipeline *p = recorder_pipeline(&rec);
+	struct pt_recorder *rec;
+	struct pane_pipeline *p = pt_recorder_pipeline(&rec);
 	struct pane_err err = {0};
 	struct pane_cfg *cfg;
 	setenv("PT_FW_URL", "postgres://pane@127.0.0.1:1/none", 1);
@@ -96,13 +96,13 @@ static void unreachable_database_is_down_with_reason(void **state)
 	assert_null(strstr(err.msg, "127.0.0.1:1/none")); /* the URL (password) is never in a message */
 	assert_true(pane_sources_collect_once(ss, "db", &err) < 0);
 
-	assert_true(recorder_last(rec, "pg_up", "provider", "postgres", "service", "billing", "environment", "staging",
+	assert_true(pt_recorder_last(rec, "pg_up", "provider", "postgres", "service", "billing", "environment", "staging",
 				  NULL) == 0);
-	assert_true(recorder_last(rec, "pane_source_up", "source", "db", "provider", "postgres", NULL) == 0);
-	assert_true(recorder_last(rec, "pane_source_errors_total", "source", "db", "reason", "connection", NULL) == 2);
-	assert_int_equal(recorder_count(rec, "pane_source_scrape_duration_seconds", "source", "db", NULL), 2);
+	assert_true(pt_recorder_last(rec, "pane_source_up", "source", "db", "provider", "postgres", NULL) == 0);
+	assert_true(pt_recorder_last(rec, "pane_source_errors_total", "source", "db", "reason", "connection", NULL) == 2);
+	assert_int_equal(pt_recorder_count(rec, "pane_source_scrape_duration_seconds", "source", "db", NULL), 2);
 	/* never succeeded: no last-success series */
-	assert_int_equal(recorder_count(rec, "pane_source_last_success_timestamp_seconds", NULL), 0);
+	assert_int_equal(pt_recorder_count(rec, "pane_source_last_success_timestamp_seconds", NULL), 0);
 
 	struct pane_source_status st;
 	assert_int_equal(pane_sources_status(ss, "db", &st), 0);
@@ -125,8 +125,8 @@ static void cursor_files_round_trip(void **state)
 	(void)state;
 	char dir[] = "/tmp/pane-fw-XXXXXX";
 	assert_non_null(mkdtemp(dir));
-	struct recorder *rec;
-	struct pane_pipeline *p = recorder_pipeline(&rec);
+	struct pt_recorder *rec;
+	struct pane_pipeline *p = pt_recorder_pipeline(&rec);
 	struct pane_err err = {0};
 	struct pane_cfg *cfg;
 	setenv("PT_FW_URL", "postgres://127.0.0.1:1/none", 1);
