@@ -12,12 +12,9 @@
 #    `pane query`). SIGTERM (what Ctrl-C does) stops pane, the simulations and
 #    the cluster.
 # Waiting is by polling with generous bounds, never by measuring time.
-set -u
-bin=${PANE_BIN:?run through meson test}
-root=${PANE_SOURCE_ROOT:?run through meson test}
-tmp=$(mktemp -d)
+. "${PANE_SOURCE_ROOT:?run through meson test}/tests/support/checks.sh"
+root=$PANE_SOURCE_ROOT
 chmod 755 "$tmp" # the cluster's directory inside must be reachable for the postgres user
-pid=
 demo_pid=
 cleanup() {
   [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
@@ -27,14 +24,6 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-fails=0
-checks=0
-ok() { checks=$((checks + 1)); }
-bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
-expect_in() { # file text
-  if grep -qF -- "$2" "$1"; then ok; else bad "'$2' not in $1: $(tail -20 "$1")"; fi
-}
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_banner() { # file pid
   for _ in $(seq 1 1200); do
     grep -q "Press Ctrl-C" "$1" 2>/dev/null && return 0
@@ -175,5 +164,4 @@ done
 if "$root/scripts/pg.sh" status "$tmp/pg"; then bad "the demo's PostgreSQL still runs"; else ok; fi
 expect_in "$tmp/demo" "stopped"
 
-echo "$((checks - fails)) passed, $fails failed"
-[ $fails -eq 0 ]
+finish
