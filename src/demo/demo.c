@@ -79,6 +79,10 @@ static void print_providers(const struct pane_serve *s, int port)
 		printf("%spane query 'node_load5' --url http://127.0.0.1:%d   (Supabase's metrics endpoint)\n",
 		       label("metrics", &shown), port);
 	printf("  source health pane query 'pane_source_up' --url http://127.0.0.1:%d\n", port);
+	printf("  in the shell  pane events --kind %s --url http://127.0.0.1:%d\n", render ? "deploy" : "issue", port);
+	if (render || supabase)
+		printf("                pane logs '{provider=\"%s\"}' --follow --url http://127.0.0.1:%d\n",
+		       render ? "render" : "supabase", port);
 }
 
 static void on_ready(struct pane_serve *s, int port, void *arg)

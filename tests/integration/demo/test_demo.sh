@@ -141,6 +141,13 @@ poll_all
 # the banner's `pane query` line works as printed
 if "$bin" query 'render_cpu_usage_cores' --url "$api" >"$tmp/q" 2>&1 && grep -q 'provider="render"' "$tmp/q"; then ok
 else bad "pane query render_cpu_usage_cores: $(head -5 "$tmp/q")"; fi
+# and so do its `pane events` and `pane logs` lines
+expect_in "$tmp/demo" "pane events --kind deploy --url $api"
+expect_in "$tmp/demo" "pane logs '{provider=\"render\"}' --follow --url $api"
+if "$bin" events --kind deploy --json --url "$api" >"$tmp/ev" 2>&1 && grep -q '"provider":"render"' "$tmp/ev"; then ok
+else bad "pane events --kind deploy: $(head -5 "$tmp/ev")"; fi
+if "$bin" logs '{provider="supabase"}' --json --url "$api" >"$tmp/lg" 2>&1 && grep -q '"provider":"supabase"' "$tmp/lg"; then ok
+else bad "pane logs supabase: $(head -5 "$tmp/lg")"; fi
 # the secrets stay in the environment: pane's log never shows the fakes' keys
 if grep -qE 'rnd_test|sntrys_test|sbp_test_token|sb_secret_test' "$tmp/demo"; then bad "a key in the demo output"; else ok; fi
 
