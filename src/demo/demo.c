@@ -1,15 +1,89 @@
 /*
  * demo.c - `pane demo`: run the daemon on local defaults and say where to look.
  *
- * `make demo` starts a throwaway PostgreSQL (scripts/demo.sh) and runs this.
- * Each finished capability adds itself here: what it starts in demo mode and
- * the line that tells a newcomer where to look.
+ * `make demo` starts a throwaway PostgreSQL and simulations of Render, Sentry
+ * and Supabase (scripts/demo.sh, tests/fakes/) and runs this. Each finished
+ * capability adds itself here: what it starts in demo mode and the line that
+ * tells a newcomer where to look. The sources themselves are chosen in
+ * src/sources/sources.c (demo_cfg): the same PANE_DEMO_*_URL variables that
+ * turn a provider on there are read here to say where to look for it.
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cli/cli.h"
 #include "serve/serve.h"
+
+static bool demo_env(const char *name)
+{
+	const char *v = getenv(name);
+	return v && *v;
+}
+
+/* "  deploys       " the first time a label is printed, blanks after. */
+static const char *label(const char *name, bool *shown)
+{
+	static char buf[32];
+	snprintf(buf, sizeof buf, "  %-14s", *shown ? "" : name);
+	*shown = true;
+	return buf;
+}
+
+/* Where the simulated providers' deploys, issues, logs and metrics show up. */
+static void print_providers(const struct pane_serve *s, int port)
+{
+	bool render = demo_env("PANE_DEMO_RENDER_URL"), sentry = demo_env("PANE_DEMO_SENTRY_URL"),
+	     supabase = demo_env("PANE_DEMO_SUPABASE_URL");
+	if (!render && !sentry && !supabase) {
+		printf("\n  providers     none: 'make demo' simulates Render, Sentry and Supabase (scripts/demo.sh)\n");
+		return;
+	}
+	printf("\n  providers     %s%s%s%s%s: SIMULATED on loopback (tests/fakes/), collected every 15 s\n",
+	       render ? "Render" : "", render && (sentry || supabase) ? ", " : "", sentry ? "Sentry" : "",
+	       sentry && supabase ? ", " : "", supabase ? "Supabase" : "");
+	printf("                real ones: a sources: section in pane.yaml (examples/pane.yaml,\n"
+	       "                docs/render-sentry.md, docs/supabase.md), then pane serve --config pane.yaml\n");
+	if (!s->pipeline) {
+		printf("                (not collected: no store attached)\n");
+		return;
+	}
+	const char *more = "                     ";
+	bool shown = false;
+	if (render)
+		printf("  deploys       curl 'http://127.0.0.1:%d/api/v1/events?kind=deploy&limit=5'   (Render)\n",
+		       port);
+	if (sentry)
+		printf("  issues        curl 'http://127.0.0.1:%d/api/v1/events?kind=issue&limit=5'    (Sentry; "
+		       "kind=release too)\n",
+		       port);
+	if (render)
+		printf(
+		    "%scurl -G http://127.0.0.1:%d/api/v1/logs --data-urlencode 'selector={provider=\"render\"}' \\\n"
+		    "%s--data-urlencode severity=warn --data-urlencode limit=5\n",
+		    label("logs", &shown), port, more);
+	if (supabase)
+		printf(
+		    "%scurl -G http://127.0.0.1:%d/api/v1/logs --data-urlencode 'selector={provider=\"supabase\"}' \\\n"
+		    "%s--data-urlencode limit=5\n",
+		    label("logs", &shown), port, more);
+	shown = false;
+	if (render)
+		printf("%spane query 'render_cpu_usage_cores' --url http://127.0.0.1:%d\n", label("metrics", &shown),
+		       port);
+	if (sentry)
+		printf("%spane query 'sum by (project, level) (sentry_issues)' --url http://127.0.0.1:%d\n",
+		       label("metrics", &shown), port);
+	if (supabase)
+		printf("%spane query 'node_load5' --url http://127.0.0.1:%d   (Supabase's metrics endpoint)\n",
+		       label("metrics", &shown), port);
+	printf("  source health pane query 'pane_source_up' --url http://127.0.0.1:%d\n", port);
+	printf("  in the shell  pane events --kind %s --url http://127.0.0.1:%d\n", render ? "deploy" : "issue", port);
+	if (render || supabase)
+		printf("                pane logs '{provider=\"%s\"}' --follow --url http://127.0.0.1:%d\n",
+		       render ? "render" : "supabase", port);
+}
 
 static void on_ready(struct pane_serve *s, int port, void *arg)
 {
@@ -25,9 +99,10 @@ static void on_ready(struct pane_serve *s, int port, void *arg)
 	       "  postgres      %s\n"
 	       "  sources       %s\n",
 	       port, port, port, port, s->data_dir, s->data_dir, s->database_url ? s->database_url : "(none: DATABASE_URL not set)",
-	       !s->database_url ? "(none: they watch DATABASE_URL)"
+	       !s->database_url ? "(none of its own: they watch DATABASE_URL)"
 	       : s->pipeline	 ? "postgres statistics + queue health every 15s (pane_source_up on /metrics)"
 				 : "(disabled: no store attached)");
+	print_providers(s, port);
 	if (s->database_url)
 		printf("\n"
 		       "  job queue     a worker runs queue 'demo'; three sample jobs were enqueued\n"
@@ -77,7 +152,9 @@ int pane_cmd_demo(int argc, char **argv)
 		case 'd': so.data_dir = optarg; break;
 		case 'h':
 			printf("pane demo - run everything on local defaults and show where to look\n\n%s\n"
-			       "Uses DATABASE_URL when set ('make demo' starts a local PostgreSQL for you).\n\n"
+			       "Uses DATABASE_URL when set ('make demo' starts a local PostgreSQL for you), and\n"
+			       "simulated Render, Sentry and Supabase when PANE_DEMO_RENDER_URL, PANE_DEMO_SENTRY_URL,\n"
+			       "PANE_DEMO_SUPABASE_URL and their keys are set ('make demo' starts them: scripts/demo-fakes.sh).\n\n"
 			       "options:\n"
 			       "  -l, --listen ADDR    HOST:PORT (default 127.0.0.1:8080)\n"
 			       "  -d, --data-dir DIR   data directory (default ./pane-data)\n"

@@ -12,6 +12,10 @@ Faults (set with POST /__fake/config {"faults": [...]}), each a dict:
 
 Test control (never part of a provider's contract):
   POST /__fake/reset, POST /__fake/config, GET /__fake/requests, GET /__fake/ping
+
+Live mode (--live SECONDS, off by default; for `make demo`, never for tests): a
+thread calls the provider's live_tick(k) under the state lock every SECONDS, so a
+demo keeps seeing new deploys, issues and log lines.
 """
 import datetime as dt
 import json
@@ -239,6 +243,26 @@ def make_handler(state, provider):
             self.send(status, body, h, path=u.path, query=u.query)
 
     return H
+
+
+def start_live(state, every_s, tick):
+    """Calls tick(k) (k = 0, 1, ...) under state.lock every every_s seconds on a
+    daemon thread; tick(0) runs at once. every_s <= 0: nothing (the default)."""
+    if every_s <= 0:
+        return
+
+    def run():
+        k = 0
+        while True:
+            with state.lock:
+                try:
+                    tick(k)
+                except Exception as e:  # a demo nicety must never stop the fake
+                    print("live tick %d failed: %r" % (k, e), file=sys.stderr, flush=True)
+            k += 1
+            time.sleep(every_s)
+
+    threading.Thread(target=run, daemon=True).start()
 
 
 def serve(port, state, provider):

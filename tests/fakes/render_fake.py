@@ -3,6 +3,7 @@
 source tests. Standard library only.
 
     python3 tests/fakes/render_fake.py PORT [--key rnd_test] [--services 7] [--logs 250]
+        [--live SECONDS]   (demo only: a few log lines and a deploy step every SECONDS)
 
 It serves the DOCUMENTED contract (shared/reference/providers.md section 2 and
 Render's OpenAPI file render-public-api.json), not what pane happens to send:
@@ -247,6 +248,19 @@ class Render:
             return self.public(cur, "deploy")
         return None
 
+    def live_tick(self, k):
+        """--live: new log lines, and the first web service keeps deploying
+        (created -> build -> update -> live, every fifth one fails)."""
+        self.control("/__fake/logs", {"n": 3})
+        svc = self.services[0]["id"]
+        busy = any(d["status"] in ("created", "build_in_progress", "update_in_progress") for d in self.deploys[svc])
+        if not busy:
+            self.control("/__fake/deploy", {"service": svc, "action": "new", "trigger": "new_commit",
+                                            "commit": {"message": "demo change %d" % k}})
+        else:
+            fail = k % 20 == 18
+            self.control("/__fake/deploy", {"service": svc, "action": "fail" if fail else "advance"})
+
     # ---- serialisation ----
     def ts(self, us):
         return None if us is None else fb.iso_us(us + self.st.skew_s * 1000000)
@@ -482,9 +496,11 @@ class Render:
 
 
 def main():
-    port, opts = fb.main_args(sys.argv, {"key": "rnd_test", "services": 7, "logs": 250})
+    port, opts = fb.main_args(sys.argv, {"key": "rnd_test", "services": 7, "logs": 250, "live": 0.0})
     state = fb.FakeState()
-    fb.serve(port, state, Render(state, opts))
+    render = Render(state, opts)
+    fb.start_live(state, opts["live"], render.live_tick)
+    fb.serve(port, state, render)
 
 
 if __name__ == "__main__":

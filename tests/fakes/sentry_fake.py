@@ -4,7 +4,7 @@ issues, stats_v2, events-timeseries, releases) for pane's source tests.
 Standard library only.
 
     python3 tests/fakes/sentry_fake.py PORT [--token sntrys_test] [--org acme] [--issues 230]
-        [--self-hosted 0|1]
+        [--self-hosted 0|1] [--live SECONDS]   (demo only: issue activity every SECONDS)
 
 It serves the DOCUMENTED contract (shared/reference/providers.md section 1 and Sentry's
 OpenAPI file sentry-openapi-derefed.json), not what pane happens to send:
@@ -171,6 +171,18 @@ class Sentry:
             proj = next((x for x in PROJECTS if x["slug"] == p.get("project")), PROJECTS[0])
             return self.public_release(self.new_release(p["version"], at, proj))
         return None
+
+    def live_tick(self, k):
+        """--live: an event on an open issue each tick, a new issue every third
+        tick, the oldest open issue resolved every fifth."""
+        open_ = [i for i in self.issues if i["status"] == "unresolved"]
+        if open_:
+            self.control("/__fake/issue", {"action": "event", "id": open_[-1 - k % len(open_)]["id"]})
+        if k % 3 == 1:
+            self.control("/__fake/issue", {"action": "new", "project": PROJECTS[k % 3]["slug"],
+                                           "title": "TimeoutError: demo request %d took too long" % k})
+        if k % 5 == 4 and open_:
+            self.control("/__fake/issue", {"action": "resolve", "id": open_[0]["id"]})
 
     # ---- serialisation ----
     def ts(self, us):
@@ -429,9 +441,12 @@ class Sentry:
 
 
 def main():
-    port, opts = fb.main_args(sys.argv, {"token": "sntrys_test", "org": "acme", "issues": 230, "self_hosted": 0})
+    port, opts = fb.main_args(sys.argv, {"token": "sntrys_test", "org": "acme", "issues": 230, "self_hosted": 0,
+                                         "live": 0.0})
     state = fb.FakeState()
-    fb.serve(port, state, Sentry(state, opts, port))
+    sentry = Sentry(state, opts, port)
+    fb.start_live(state, opts["live"], sentry.live_tick)
+    fb.serve(port, state, sentry)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,10 @@ health, usage) and of a project's privileged metrics endpoint, for pane's
 source tests. Standard library only.
 
     python3 tests/fakes/supabase_fake.py PORT [--ref REF] [--token TOKEN] [--service-key KEY]
-        [--rate-limit N] [--rate-window SECONDS]
+        [--rate-limit N] [--rate-window SECONDS] [--live SECONDS]
+
+--live SECONDS (demo only, off by default): ten minutes of log lines at start, then
+a few new ones every SECONDS, so `make demo` has Supabase logs to show.
 
 It serves the DOCUMENTED contract (shared/reference/providers.md section 3
 and the Management API OpenAPI file), not what pane happens to send:
@@ -101,6 +104,37 @@ class State:
 
 
 STATE = None
+
+LIVE_LINES = [("edge_logs", "INFO", "GET | 200 | /rest/v1/orders?select=* | 12ms"),
+              ("postgres_logs", "LOG", "connection authorized: user=authenticator database=postgres"),
+              ("auth_logs", "INFO", "request completed: POST /token?grant_type=password 200"),
+              ("edge_logs", "WARNING", "POST | 429 | /functions/v1/checkout | rate limited"),
+              ("postgres_logs", "ERROR", "duplicate key value violates unique constraint \"orders_pkey\""),
+              ("function_logs", "INFO", "checkout: charged order in 231ms")]
+
+
+def live(every_s):
+    """--live: backfill ten minutes, then three lines every every_s seconds."""
+    def line(k, ts_us):
+        src, sev, msg = LIVE_LINES[k % len(LIVE_LINES)]
+        return {"id": "live-%06d" % k, "ts_us": ts_us, "source": src, "severity": sev, "message": msg,
+                "attributes": {"demo": "true", "n": k}}
+
+    def run():
+        now = int(time.time() * 1000000)
+        k = 0
+        with STATE.lock:
+            for k in range(40):
+                STATE.logs.append(line(k, now - (40 - k) * 15 * 1000000))
+        while True:
+            time.sleep(every_s)
+            now = int(time.time() * 1000000)
+            with STATE.lock:
+                for j in range(3):
+                    k += 1
+                    STATE.logs.append(line(k, now + j))
+
+    threading.Thread(target=run, daemon=True).start()
 
 
 def iso_unified(ts_us):
@@ -442,16 +476,18 @@ def main(argv):
         print(__doc__)
         return 0 if len(argv) >= 2 else 2
     args = {"ref": "abcdefghijklmnopqrst", "token": "sbp_test_token", "service_key": "sb_secret_test",
-            "rate_limit": 30, "rate_window": 60}
+            "rate_limit": 30, "rate_window": 60, "live": 0}
     port = int(argv[1])
     i = 2
     while i < len(argv):
         k = argv[i].lstrip("-").replace("-", "_")
         v = argv[i + 1]
-        args[k] = int(v) if k in ("rate_limit", "rate_window") else v
+        args[k] = int(v) if k in ("rate_limit", "rate_window") else float(v) if k == "live" else v
         i += 2
     global STATE
     STATE = State(args)
+    if args["live"] > 0:
+        live(args["live"])
     srv = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     srv.daemon_threads = True
     print("supabase fake listening on 127.0.0.1:%d" % port, flush=True)
