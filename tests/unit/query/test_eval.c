@@ -1,6 +1,7 @@
 /* test_eval.c - evaluator behaviour the Prometheus corpus cannot express:
  * stale markers, the max-samples limit, the timeout, the points limit, the
- * JSON number and timestamp formats, and memory released on every path. */
+ * JSON number and timestamp formats, sorts that stay sorts with thousands of
+ * ties, and memory released on every path. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,6 +32,12 @@ static int setup(void **state)
 		pane_buf_addf(&b, "h{a=\"1\"} %d %d\n", t, t);
 	for (int t = 0; t < 3600; t += 1)
 		pane_buf_addf(&b, "big{a=\"1\"} %d %d\n", t, t);
+	/* many: 3000 series, few distinct values (ties, NaN, +-Inf), some runs
+	 * ascending or descending, so Go's pdqsort takes every path */
+	static const char *const mv[] = {"NaN", "-Inf", "0", "1", "+Inf", "1", "0", "2.5", "-3"};
+	for (int i = 0; i < 3000; i++)
+		pane_buf_addf(&b, "many{i=\"%04d\"} %s 0\n", i,
+			      i < 600 ? mv[(i * 7 + i / 13) % 9] : i < 1200 ? "5" : i < 1800 ? (i % 2 ? "1" : "2") : mv[i % 9]);
 	pane_buf_adds(&b, "lv{v=\"");
 	for (int i = 0; i < 3000; i++)
 		pane_buf_addc(&b, 'a');
@@ -61,6 +68,50 @@ static size_t instant_n(const char *q, int64_t t_ms, double *v)
 		*v = r.series[0].values[0];
 	pane_query_result_release(&r);
 	return n;
+}
+
+/* v[0..n) in order for sort() (asc) or sort_desc(): NaN last either way */
+static bool in_order(const double *v, size_t n, bool asc)
+{
+	for (size_t i = 1; i < n; i++) {
+		if (isnan(v[i]))
+			continue;
+		if (isnan(v[i - 1]) || (asc ? v[i - 1] > v[i] : v[i - 1] < v[i]))
+			return false;
+	}
+	return true;
+}
+
+/* sort(), sort_desc(), topk and bottomk keep every series and order them,
+ * whatever the ties (their order against Prometheus is in the corpus). */
+static void test_sorts_are_sorts(void **state)
+{
+	(void)state;
+	static const struct { const char *q; size_t n; bool asc; } cases[] = {
+		{"sort(many)", 3000, true}, {"sort_desc(many)", 3000, false},
+		{"sort_desc(many{i=~\"0[0-5].*\"})", 600, false}, {"sort(many{i=~\"0[0-5].*\"})", 600, true},
+		{"topk(2500, many)", 2500, false}, {"bottomk(40, many)", 40, true}, {"topk(13, many)", 13, false},
+	};
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		struct pane_query_result r;
+		struct pane_err err = {0};
+		if (pane_query_exec(pt_memdb_reader(db), NULL, cases[c].q, 0, 0, 0, &r, NULL, &err) != 0)
+			fail_msg("%s: %s", cases[c].q, err.msg);
+		assert_int_equal(r.n, cases[c].n);
+		double *v = malloc(r.n * sizeof *v);
+		char *seen = calloc(3000, 1);
+		for (size_t i = 0; i < r.n; i++) {
+			v[i] = r.series[i].values[0];
+			int id = (int)strtol(pane_labels_get(&r.series[i].labels, "i"), NULL, 10);
+			assert_false(seen[id]); /* a permutation: no series twice */
+			seen[id] = 1;
+		}
+		if (!in_order(v, r.n, cases[c].asc))
+			fail_msg("%s: not in order", cases[c].q);
+		free(v);
+		free(seen);
+		pane_query_result_release(&r);
+	}
 }
 
 static void test_staleness(void **state)
@@ -207,6 +258,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_staleness), cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_range_alignment), cmocka_unit_test(test_formats),
+		cmocka_unit_test(test_sorts_are_sorts),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
