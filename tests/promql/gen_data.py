@@ -126,11 +126,11 @@ dates = {"leap": 1709208000, "newyear": 1704067199, "dec31": 1703980800, "epoch"
 for which, d in sorted(dates.items()):
     series("date_values", [("which", which)], [(ts(i), float(d + i * 3600)) for i in range(N)])
 
-# more tied series than Go's insertion-sort cut-off (12): topk/bottomk/sort
-# tie order follows Go's pdqsort there
+# more tied series than Go's insertion-sort cut-off (12) and its ninther
+# cut-off (50): topk/bottomk/sort tie order follows Go's pdqsort there
 tie_cycle = [float("nan"), float("-inf"), 0.0, 1.0, float("inf"), 1.0, 0.0]
-for s in range(20):
-    series("tie_values", [("n", "%02d" % ((s * 7) % 20))], [(ts(i), tie_cycle[(i + s * 3) % 7]) for i in range(N)])
+for s in range(60):
+    series("tie_values", [("n", "%02d" % ((s * 7) % 60))], [(ts(i), tie_cycle[(i + s * 3 + s // 9) % 7]) for i in range(N)])
 
 series("constant_value", [], [(ts(i), 5.0) for i in range(N)])
 series("starts_late", [("job", "late")], [(ts(i), float(i)) for i in range(200, N)])
