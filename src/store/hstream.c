@@ -1,0 +1,249 @@
+/*
+ * hstream.c - a series' head encoded as samples arrive (see hstream.h).
+ *
+ * Idea: the store used to keep up to 32 raw samples (16 B each) per series
+ * plus the window's sealed chunks; encoding each sample on arrival into one
+ * bit stream costs ~3 B per sample and lets the store spill whole blocks
+ * of the stream to a file, because appended bytes never change. The codes
+ * are chosen for scrape data: timestamps a fixed interval apart with a few
+ * ms of jitter, counters with integer or cent increments; anything else
+ * falls back to Gorilla's XOR, which is exact for every bit pattern.
+ *
+ * Invariants:
+ *   (1) Bits already in the stream never change: a full block can leave.
+ *   (2) The decoder derives every choice from the bits read so far and the
+ *       same pure functions as the encoder (as_int, as_cent), so a value
+ *       decodes to the exact bits that were appended.
+ *   (3) Reads are bounded by the byte length given; malformed input is
+ *       PANE_EINVAL, never undefined behaviour (arithmetic is unsigned).
+ *
+ * The on-disk segment format is elsewhere (codec.c): a stream lives only
+ * as long as its window is in memory, so it can change without migration.
+ */
+#include "store/hstream.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "store/codec.h"
+
+#define INT_LIMIT 9007199254740992.0 /* 2^53: every integer below is exact */
+
+static uint64_t bits_of(double d)
+{
+	uint64_t u;
+	memcpy(&u, &d, 8);
+	return u;
+}
+
+static double double_of(uint64_t u)
+{
+	double d;
+	memcpy(&d, &u, 8);
+	return d;
+}
+
+/* The value as an exact integer (not -0.0, |v| < 2^53). */
+static bool as_int(uint64_t vb, int64_t *m)
+{
+	double v = double_of(vb);
+	if (!(fabs(v) < INT_LIMIT))
+		return false;
+	int64_t i = (int64_t)v;
+	if (bits_of((double)i) != vb)
+		return false;
+	*m = i;
+	return true;
+}
+
+/* The value as m / 100 exactly (not -0.0, |m| < 2^53). */
+static bool as_cent(uint64_t vb, int64_t *m)
+{
+	double v = double_of(vb);
+	if (!(fabs(v) < INT_LIMIT / 128))
+		return false;
+	int64_t i = llround(v * 100.0);
+	if (bits_of((double)i / 100.0) != vb)
+		return false;
+	*m = i;
+	return true;
+}
+
+static void put(struct pane_hstream *h, uint64_t x, unsigned nb)
+{
+	while (nb) {
+		unsigned used = h->nbits & 7u, room = 8 - used, take = nb < room ? nb : room;
+		uint8_t b = (uint8_t)((x >> (nb - take)) & ((1u << take) - 1));
+		size_t i = h->nbits >> 3;
+		if (!used)
+			h->tail[i] = 0;
+		h->tail[i] |= (uint8_t)(b << (room - take));
+		h->nbits = (uint16_t)(h->nbits + take);
+		nb -= take;
+	}
+}
+
+/* zigzag(dod) with a 1-4 bit class prefix */
+static void put_dod(struct pane_hstream *h, uint64_t z)
+{
+	if (z == 0)
+		put(h, 0, 1);
+	else if (z < (1u << 7))
+		put(h, (0x2ull << 7) | z, 9);
+	else if (z < (1u << 14))
+		put(h, (0x6ull << 14) | z, 17);
+	else if (z < (1u << 24))
+		put(h, (0xEull << 24) | z, 28);
+	else {
+		put(h, 0xF, 4);
+		put(h, z, 64);
+	}
+}
+
+static void put_delta(struct pane_hstream *h, uint64_t z)
+{
+	if (z < (1u << 6))
+		put(h, z, 7);
+	else if (z < (1u << 13))
+		put(h, (0x2ull << 13) | z, 15);
+	else if (z < (1u << 20))
+		put(h, (0x6ull << 20) | z, 23);
+	else {
+		put(h, 0x7, 3);
+		put(h, z, 64);
+	}
+}
+
+void pane_hstream_init(struct pane_hstream *h)
+{
+	memset(h, 0, sizeof *h);
+}
+
+void pane_hstream_append(struct pane_hstream *h, int64_t ts, double v)
+{
+	uint64_t vb = bits_of(v);
+	if (h->n == 0) {
+		put(h, (uint64_t)ts, 64);
+		put(h, vb, 64);
+		h->t = ts;
+		h->dt = 0;
+		h->v = vb;
+		h->n = 1;
+		return;
+	}
+	int64_t d = (int64_t)((uint64_t)ts - (uint64_t)h->t);
+	put_dod(h, pane_zigzag((int64_t)((uint64_t)d - (uint64_t)h->dt)));
+	int64_t a, b;
+	if (vb == h->v)
+		put(h, 0, 1);
+	else if (as_int(h->v, &a) && as_int(vb, &b)) {
+		put(h, 0x2, 2);
+		put_delta(h, pane_zigzag(b - a));
+	} else if (as_cent(h->v, &a) && as_cent(vb, &b)) {
+		put(h, 0x6, 3);
+		put_delta(h, pane_zigzag(b - a));
+	} else {
+		uint64_t x = vb ^ h->v;
+		unsigned lz = (unsigned)__builtin_clzll(x), tz = (unsigned)__builtin_ctzll(x);
+		unsigned len = 64 - lz - tz;
+		put(h, 0x7, 3);
+		put(h, lz, 6);
+		put(h, len - 1, 6);
+		put(h, x >> tz, len);
+	}
+	h->t = ts;
+	h->dt = d;
+	h->v = vb;
+	h->n++;
+}
+
+void pane_hstream_take(struct pane_hstream *h, uint8_t *out)
+{
+	memcpy(out, h->tail, PANE_HS_BLOCK);
+	size_t rest = pane_hstream_tail_len(h) - PANE_HS_BLOCK;
+	memmove(h->tail, h->tail + PANE_HS_BLOCK, rest);
+	h->nbits = (uint16_t)(h->nbits - PANE_HS_BLOCK * 8);
+}
+
+struct rd {
+	const uint8_t *p;
+	uint64_t pos, end; /* in bits */
+};
+
+static int get(struct rd *r, unsigned nb, uint64_t *x)
+{
+	if (r->end - r->pos < nb)
+		return PANE_EINVAL;
+	uint64_t v = 0;
+	while (nb) {
+		unsigned used = (unsigned)(r->pos & 7u), room = 8 - used, take = nb < room ? nb : room;
+		uint8_t b = (uint8_t)((r->p[r->pos >> 3] >> (room - take)) & ((1u << take) - 1));
+		v = (v << take) | b;
+		r->pos += take;
+		nb -= take;
+	}
+	*x = v;
+	return 0;
+}
+
+/* Counts leading 1 bits, at most max (the class of a prefix code). */
+static int get_class(struct rd *r, unsigned max, unsigned *cls)
+{
+	unsigned c = 0;
+	uint64_t b = 1;
+	while (c < max) {
+		if (get(r, 1, &b) < 0)
+			return PANE_EINVAL;
+		if (!b)
+			break;
+		c++;
+	}
+	*cls = c;
+	return 0;
+}
+
+int pane_hstream_decode(const uint8_t *p, size_t len, size_t n, int64_t *ts, double *v)
+{
+	if (n == 0)
+		return 0;
+	if (len > UINT64_MAX / 8)
+		return PANE_EINVAL;
+	struct rd r = {p, 0, (uint64_t)len * 8};
+	uint64_t t, vb, x;
+	if (get(&r, 64, &t) < 0 || get(&r, 64, &vb) < 0)
+		return PANE_EINVAL;
+	uint64_t dt = 0;
+	ts[0] = (int64_t)t;
+	v[0] = double_of(vb);
+	static const unsigned dod_w[] = {0, 7, 14, 24, 64}, delta_w[] = {6, 13, 20, 64};
+	for (size_t i = 1; i < n; i++) {
+		unsigned c;
+		if (get_class(&r, 4, &c) < 0)
+			return PANE_EINVAL;
+		uint64_t z = 0;
+		if (c && get(&r, dod_w[c], &z) < 0)
+			return PANE_EINVAL;
+		dt += (uint64_t)pane_unzigzag(z);
+		t += dt;
+		ts[i] = (int64_t)t;
+		if (get_class(&r, 3, &c) < 0)
+			return PANE_EINVAL;
+		if (c == 1 || c == 2) {
+			int64_t a;
+			unsigned dc;
+			if ((c == 1 ? !as_int(vb, &a) : !as_cent(vb, &a)) || get_class(&r, 3, &dc) < 0 ||
+			    get(&r, delta_w[dc], &z) < 0)
+				return PANE_EINVAL;
+			int64_t m = (int64_t)((uint64_t)a + (uint64_t)pane_unzigzag(z));
+			vb = bits_of(c == 1 ? (double)m : (double)m / 100.0);
+		} else if (c == 3) {
+			uint64_t lz, l1;
+			if (get(&r, 6, &lz) < 0 || get(&r, 6, &l1) < 0 || lz + l1 + 1 > 64 || get(&r, (unsigned)l1 + 1, &x) < 0)
+				return PANE_EINVAL;
+			vb ^= x << (64 - lz - (l1 + 1));
+		}
+		v[i] = double_of(vb);
+	}
+	return 0;
+}
