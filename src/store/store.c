@@ -1,16 +1,18 @@
 /*
  * store.c - the metrics side of the embedded store (see store.h).
  *
- * Idea: a sample's life is WAL -> head -> chunk -> segment.
+ * Idea: a sample's life is WAL -> head -> segment.
  *   - Every accepted batch is one CRC-checked WAL record written with one
  *     write(2) before the call returns (kill -9 safe; fdatasync per policy).
  *     Each sample gets a global sequence number (seq) in WAL order.
- *   - Per series, an in-memory head of up to HEAD_CAP raw samples; when full
- *     (or the sample's 6 h window changes) it is sorted and sealed into one
- *     compressed chunk (codec.h) appended to the series' pending bytes.
+ *   - Per series, a *head*: every sample of its current 6 h window not yet
+ *     in a segment, encoded as it arrives into one bit stream (hstream.h,
+ *     ~3 B per sample). Out-of-order samples are appended as they come
+ *     (the series is flagged unsorted) and sorted, stably, when decoded.
  *   - When the series moves to the next aligned 6 h window (or the store
- *     closes), pending becomes a *segment*: re-encoded as one timestamp
- *     column and one value column, each zstd-packed and appended to the
+ *     closes, or the head holds SEG_TARGET samples), the head becomes a
+ *     *segment*: re-encoded as one timestamp column and one value column
+ *     (codec.h), each zstd-packed and appended to the
  *     day's partition file chunks/d<DAY>.seg, and indexed by one row in
  *     metrics.db table "s_<DAY>". A timestamp column identical to one
  *     already in the day (series scraped together) is referenced through
@@ -28,11 +30,11 @@
  *
  * Invariants:
  *   (1) A series' samples with seq <= pseq are in segments; those above are
- *       in pending or head (or in the WAL after a crash).
+ *       in the head (or in the WAL after a crash); hseq is the head's highest.
  *   (2) Everything in struct pane_store is guarded by st->mu; a select
  *       holds it only to snapshot, then reads segments on its own.
- *   (3) A head or pending buffer holds samples of one 6 h window only (so
- *       of one UTC day, the partition).
+ *   (3) A head holds samples of one 6 h window only (so of one UTC day, the
+ *       partition), at most SEG_TARGET of them.
  */
 #include "store/store.h"
 
@@ -57,10 +59,10 @@
 #include "base/mem.h"
 #include "base/stats.h"
 #include "store/codec.h"
+#include "store/hstream.h"
 #include "store/index.h"
 #include "store/logs.h"
 
-#define HEAD_CAP 32
 #define SEG_TARGET PANE_CHUNK_MAX /* samples; normally the window ends a segment first */
 #define WINDOW_MS (6 * 3600 * 1000LL) /* a segment holds one aligned window of a series */
 #define DAY_MS 86400000LL
@@ -76,18 +78,14 @@ struct series {
 	char *key;               /* "name\0value\0" pairs, sorted, __name__ included */
 	struct pane_label *lv;   /* points into key */
 	uint16_t nl;
-	uint16_t hn, hcap;
-	bool unsorted;
-	int64_t *hts;
-	double *hv;
+	bool unsorted;           /* a sample of the head is older than one appended before it */
+	uint32_t hnblk;          /* blocks taken out of the head stream */
+	uint8_t *hb;             /* those blocks, PANE_HS_BLOCK bytes each */
 	int64_t hwin;            /* window (ts / WINDOW_MS) of the head */
-	uint64_t hseq;           /* highest seq in head */
-	uint8_t *pend;
-	uint32_t plen, pcap, pn;
-	int64_t pmint, pmaxt, pwin;
-	uint64_t pseq_pend;      /* highest seq in pending */
+	uint64_t hseq;           /* highest seq in the head */
 	uint64_t pseq;           /* highest seq in segments */
 	int64_t mint, maxt;      /* of everything stored */
+	struct pane_hstream hs;  /* the head: every sample of the window not in a segment */
 };
 
 struct part {
@@ -268,9 +266,7 @@ static void series_free(struct series *s)
 {
 	free(s->key);
 	free(s->lv);
-	free(s->hts);
-	free(s->hv);
-	free(s->pend);
+	free(s->hb);
 	free(s);
 }
 
@@ -430,27 +426,6 @@ static int wal_append(struct pane_store *st, const void *p, size_t len, struct p
 
 /* ---------- head, chunks, segments ---------- */
 
-static void sort_head(struct series *s)
-{
-	/* insertion sort: stable (a later write of the same ts stays later) and
-	 * linear on the nearly sorted input out-of-order writes produce */
-	for (size_t i = 1; i < s->hn; i++) {
-		int64_t t = s->hts[i];
-		double v = s->hv[i];
-		size_t j = i;
-		while (j > 0 && s->hts[j - 1] > t) {
-			s->hts[j] = s->hts[j - 1];
-			s->hv[j] = s->hv[j - 1];
-			j--;
-		}
-		s->hts[j] = t;
-		s->hv[j] = v;
-	}
-	s->unsorted = false;
-}
-
-static int persist_pending(struct pane_store *st, struct series *s, struct pane_err *err);
-
 static void count_codec(struct pane_store *st, int codec)
 {
 	if (codec == PANE_CODEC_XOR)
@@ -461,73 +436,21 @@ static void count_codec(struct pane_store *st, int codec)
 		st->c.chunks_dec++;
 }
 
-static int seal_head(struct pane_store *st, struct series *s, struct pane_err *err)
+/* The head stream's bytes (taken blocks, then the tail) appended to out. */
+static int head_bytes(struct pane_store *st, const struct series *s, struct pane_buf *out, struct pane_err *err)
 {
-	if (!s->hn)
-		return 0;
-	if (s->pn && s->pwin != s->hwin) {
-		int rc = persist_pending(st, s, err);
-		if (rc < 0)
-			return rc;
-	}
-	if (s->unsorted)
-		sort_head(s);
-	struct pane_buf b;
-	pane_buf_init(&b, PANE_BUF_NOLIMIT);
-	/* no measuring here: pending is re-encoded (and measured) when persisted */
-	int codec = pane_chunk_encode(s->hts, s->hv, s->hn, PANE_CODEC_DEC_D1, &b);
-	if (codec < 0) {
-		pane_buf_release(&b);
-		return pane_err_set(err, PANE_EIO, "store: cannot encode a chunk");
-	}
-	if (s->plen + b.len > s->pcap) {
-		/* grow by a quarter: pending is most of a series' memory, keep slack small */
-		size_t nc = s->pcap ? s->pcap : 128;
-		while (nc < s->plen + b.len)
-			nc += nc / 4 + 16;
-		s->pend = pane_xrealloc(s->pend, nc);
-		s->pcap = (uint32_t)nc;
-	}
-	memcpy(s->pend + s->plen, b.data, b.len);
-	s->plen += (uint32_t)b.len;
-	if (!s->pn) {
-		s->pmint = s->hts[0];
-		s->pmaxt = s->hts[s->hn - 1];
-		s->pwin = s->hwin;
-	} else {
-		if (s->hts[0] < s->pmint)
-			s->pmint = s->hts[0];
-		if (s->hts[s->hn - 1] > s->pmaxt)
-			s->pmaxt = s->hts[s->hn - 1];
-	}
-	s->pn += s->hn;
-	if (s->hseq > s->pseq_pend)
-		s->pseq_pend = s->hseq;
-	s->hn = 0;
-	pane_buf_release(&b);
-	if (s->pn >= SEG_TARGET)
-		return persist_pending(st, s, err);
+	(void)st;
+	(void)err;
+	pane_buf_add(out, s->hb, (size_t)s->hnblk * PANE_HS_BLOCK);
+	pane_buf_add(out, s->hs.tail, pane_hstream_tail_len(&s->hs));
 	return 0;
 }
 
-/* Decodes a series' pending chunks into sorted arrays (caller frees). */
-static int pending_samples(struct series *s, int64_t **tsout, double **vout, size_t *nout)
+/* Stable insertion sort by timestamp (a later write of the same ts stays
+ * later): linear on the nearly sorted input out-of-order writes produce. */
+static void sort_samples(int64_t *ts, double *v, size_t n)
 {
-	int64_t *ts = pane_xmalloc(pane_mul_size(s->pn ? s->pn : 1, sizeof *ts));
-	double *v = pane_xmalloc(pane_mul_size(s->pn ? s->pn : 1, sizeof *v));
-	size_t n = 0, off = 0;
-	int rc = 0;
-	while (off < s->plen && rc == 0) {
-		size_t cnt, used;
-		rc = pane_chunk_decode(s->pend + off, s->plen - off, ts + n, v + n, s->pn - n, &cnt, &used);
-		n += cnt;
-		off += used;
-	}
-	/* stable insertion sort: chunks may overlap after out-of-order writes */
-	bool sorted = true;
-	for (size_t i = 1; i < n && sorted; i++)
-		sorted = ts[i - 1] <= ts[i];
-	for (size_t i = 1; i < n && !sorted; i++) {
+	for (size_t i = 1; i < n; i++) {
 		int64_t t = ts[i];
 		double x = v[i];
 		size_t j = i;
@@ -539,10 +462,43 @@ static int pending_samples(struct series *s, int64_t **tsout, double **vout, siz
 		ts[j] = t;
 		v[j] = x;
 	}
+}
+
+/* Decodes a series' head into arrays (caller frees), in arrival order or
+ * sorted by timestamp. */
+static int head_samples(struct pane_store *st, struct series *s, bool sorted, int64_t **tsout, double **vout,
+			struct pane_err *err)
+{
+	size_t n = s->hs.n;
+	struct pane_buf b;
+	pane_buf_init(&b, PANE_BUF_NOLIMIT);
+	int rc = head_bytes(st, s, &b, err);
+	int64_t *ts = pane_xmalloc(pane_mul_size(n ? n : 1, sizeof *ts));
+	double *v = pane_xmalloc(pane_mul_size(n ? n : 1, sizeof *v));
+	if (!rc && pane_hstream_decode((const uint8_t *)b.data, b.len, n, ts, v) < 0)
+		rc = pane_err_set(err, PANE_EIO, "store: the head of series %u does not decode", s->id);
+	pane_buf_release(&b);
+	if (rc < 0) {
+		free(ts);
+		free(v);
+		return rc;
+	}
+	if (sorted && s->unsorted)
+		sort_samples(ts, v, n);
 	*tsout = ts;
 	*vout = v;
-	*nout = n;
-	return rc < 0 ? PANE_EIO : 0;
+	return 0;
+}
+
+/* Empties a series' head (its samples are in a segment now). */
+static void head_reset(struct pane_store *st, struct series *s)
+{
+	(void)st;
+	free(s->hb);
+	s->hb = NULL;
+	s->hnblk = 0;
+	s->unsorted = false;
+	pane_hstream_init(&s->hs);
 }
 
 /* Writes blob to the partition file; *off gets its offset. */
@@ -722,17 +678,18 @@ static int persist_tier(struct pane_store *st, struct part *p, uint32_t sid, int
 	return rc;
 }
 
-/* Persists pending as a segment: the samples re-encoded as one timestamp
- * column and one value column (zstd over a whole column compresses far
- * better than small chunks with the columns interleaved; measured in bench/README.md). */
-static int persist_pending(struct pane_store *st, struct series *s, struct pane_err *err)
+/* Persists the head as a segment: the samples sorted and re-encoded as one
+ * timestamp column and one value column (zstd over a whole column
+ * compresses far better than small chunks with the columns interleaved;
+ * measured in bench/README.md), then empties the head. */
+static int persist_head(struct pane_store *st, struct series *s, struct pane_err *err)
 {
-	if (!s->pn)
+	if (!s->hs.n)
 		return 0;
 	int rc = begin(st, err);
 	if (rc < 0)
 		return rc;
-	struct part *p = part_get(st, day_of(s->pwin * WINDOW_MS), true, err);
+	struct part *p = part_get(st, day_of(s->hwin * WINDOW_MS), true, err);
 	if (!p)
 		return err->code;
 	int64_t *ts = NULL;
@@ -744,13 +701,13 @@ static int persist_pending(struct pane_store *st, struct series *s, struct pane_
 	pane_buf_init(&vblob, PANE_BUF_NOLIMIT);
 	sqlite3_stmt *ins = NULL, *up = NULL;
 	uint64_t toff = 0, voff = 0;
-	rc = pending_samples(s, &ts, &v, &n);
-	if (rc == 0 && n > PANE_CHUNK_MAX)
-		rc = PANE_EINVAL;
-	if (rc < 0) {
-		rc = pane_err_set(err, PANE_EIO, "store: pending chunks of series %u do not decode", s->id);
+	n = s->hs.n;
+	if (n > PANE_CHUNK_MAX) {
+		rc = pane_err_set(err, PANE_EIO, "store: the head of series %u is too long", s->id);
 		goto out;
 	}
+	if ((rc = head_samples(st, s, true, &ts, &v, err)) < 0)
+		goto out;
 	pane_column_encode_ts(ts, n, &raw);
 	pane_segment_pack(raw.data, raw.len, st->o.zstd_level, &tblob);
 	pane_buf_reset(&raw);
@@ -780,7 +737,7 @@ static int persist_pending(struct pane_store *st, struct series *s, struct pane_
 	sqlite3_bind_int64(ins, 8, (int64_t)toff);
 	sqlite3_bind_int64(ins, 9, (int64_t)tblob.len);
 	sqlite3_bind_int64(ins, 10, pane_crc32c(0, tblob.data, tblob.len));
-	sqlite3_bind_int64(up, 1, (int64_t)s->pseq_pend);
+	sqlite3_bind_int64(up, 1, (int64_t)s->hseq);
 	sqlite3_bind_int64(up, 2, s->id);
 	if (sqlite3_step(ins) != SQLITE_DONE || sqlite3_step(up) != SQLITE_DONE) {
 		rc = sql_fail(st, err, "segment index");
@@ -791,14 +748,9 @@ static int persist_pending(struct pane_store *st, struct series *s, struct pane_
 			rc = persist_tier(st, p, s->id, tier_steps[t], ts, v, n, err);
 	if (rc < 0)
 		goto out;
-	s->pseq = s->pseq_pend;
-	s->pn = 0;
-	s->plen = 0;
+	s->pseq = s->hseq;
 	st->c.segments++;
-	/* the next window starts small: most series are idle between windows */
-	free(s->pend);
-	s->pend = NULL;
-	s->pcap = 0;
+	head_reset(st, s);
 out:
 	sqlite3_finalize(ins);
 	sqlite3_finalize(up);
@@ -810,31 +762,27 @@ out:
 	return rc;
 }
 
-/* Adds one sample to a series' head (sample already in the WAL). */
+/* Adds one sample to a series' head (sample already in the WAL). A head
+ * that holds another window, or SEG_TARGET samples, is persisted first. */
 static int head_add(struct pane_store *st, struct series *s, int64_t ts, double v, uint64_t seq,
 		    struct pane_err *err)
 {
 	int64_t win = ts / WINDOW_MS - (ts % WINDOW_MS < 0);
-	int rc = 0;
-	if (s->hn && (s->hwin != win || s->hn >= HEAD_CAP))
-		rc = seal_head(st, s, err);
-	if (rc < 0)
-		return rc;
-	if (s->hn == s->hcap) {
-		uint16_t nc = s->hcap ? (uint16_t)(s->hcap * 2) : 8;
-		if (nc > HEAD_CAP)
-			nc = HEAD_CAP;
-		s->hts = pane_xrealloc(s->hts, nc * sizeof *s->hts);
-		s->hv = pane_xrealloc(s->hv, nc * sizeof *s->hv);
-		s->hcap = nc;
+	if (s->hs.n && (s->hwin != win || s->hs.n >= SEG_TARGET)) {
+		int rc = persist_head(st, s, err);
+		if (rc < 0)
+			return rc;
 	}
-	if (!s->hn)
+	if (!s->hs.n)
 		s->hwin = win;
-	else if (ts < s->hts[s->hn - 1])
+	else if (ts < s->hs.t)
 		s->unsorted = true;
-	s->hts[s->hn] = ts;
-	s->hv[s->hn] = v;
-	s->hn++;
+	if (pane_hstream_full(&s->hs)) {
+		s->hb = pane_xrealloc(s->hb, pane_mul_size((size_t)s->hnblk + 1, PANE_HS_BLOCK));
+		pane_hstream_take(&s->hs, s->hb + (size_t)s->hnblk * PANE_HS_BLOCK);
+		s->hnblk++;
+	}
+	pane_hstream_append(&s->hs, ts, v);
 	if (seq > s->hseq)
 		s->hseq = seq;
 	if (ts < s->mint)
@@ -857,7 +805,6 @@ static int load_catalog(struct pane_store *st, struct pane_err *err)
 		int kl = sqlite3_column_bytes(q, 1);
 		struct series *s = series_make(id, key ? key : "", (size_t)kl);
 		s->pseq = (uint64_t)sqlite3_column_int64(q, 2);
-		s->pseq_pend = s->pseq;
 		if (s->pseq >= st->next_seq)
 			st->next_seq = s->pseq + 1;
 		series_register(st, s);
@@ -1375,7 +1322,7 @@ static int checkpoint(struct pane_store *st, struct pane_err *err)
 	uint64_t unpersisted = 0;
 	for (size_t id = 1; id < st->nser; id++)
 		if (st->ser[id])
-			unpersisted += st->ser[id]->pn + st->ser[id]->hn;
+			unpersisted += st->ser[id]->hs.n;
 	if ((int64_t)(unpersisted * 14) > st->o.wal_max_bytes / 2) {
 		int prc = persist_all(st, err);
 		if (prc < 0)
@@ -1395,47 +1342,31 @@ static int checkpoint(struct pane_store *st, struct pane_err *err)
 	struct pane_buf b;
 	pane_buf_init(&b, PANE_BUF_NOLIMIT);
 	pane_buf_add(&b, WAL_MAGIC, 8);
-	int64_t *ts = pane_xmalloc(PANE_CHUNK_MAX * sizeof *ts);
-	double *v = pane_xmalloc(PANE_CHUNK_MAX * sizeof *v);
 	uint64_t seq = st->next_seq;
 	for (size_t id = 1; id < st->nser && rc == 0; id++) {
 		struct series *s = st->ser[id];
-		if (!s || (!s->pn && !s->hn))
+		if (!s || !s->hs.n)
 			continue;
+		int64_t *ts;
+		double *v;
+		/* arrival order: replay appends them again as they came */
+		if ((rc = head_samples(st, s, false, &ts, &v, err)) < 0)
+			break;
 		size_t start = b.len;
 		rec_begin(&b, REC_SAMPLES);
 		rec_uv(&b, seq);
-		size_t off = 0;
-		bool had_head = s->hn > 0;
-		while (off < s->plen) {
-			size_t cnt, used;
-			if (pane_chunk_decode(s->pend + off, s->plen - off, ts, v, PANE_CHUNK_MAX, &cnt, &used) < 0) {
-				rc = pane_err_set(err, PANE_EIO, "store: pending chunk does not decode");
-				break;
-			}
-			off += used;
-			for (size_t i = 0; i < cnt; i++) {
-				rec_uv(&b, s->id);
-				rec_uv(&b, pane_zigzag(ts[i]));
-				pane_buf_add(&b, &v[i], 8);
-				seq++;
-			}
-		}
-		if (s->pn)
-			s->pseq_pend = seq - 1;
-		for (size_t i = 0; i < s->hn; i++) {
+		for (size_t i = 0; i < s->hs.n; i++) {
 			rec_uv(&b, s->id);
-			rec_uv(&b, pane_zigzag(s->hts[i]));
-			pane_buf_add(&b, &s->hv[i], 8);
+			rec_uv(&b, pane_zigzag(ts[i]));
+			pane_buf_add(&b, &v[i], 8);
 			seq++;
 		}
 		rec_end(&b, start);
-		/* the new seqs are above every pseq: pending's and head's watermarks follow them */
-		if (had_head)
-			s->hseq = seq - 1;
+		/* the new seqs are above every pseq: the head's watermark follows them */
+		s->hseq = seq - 1;
+		free(ts);
+		free(v);
 	}
-	free(ts);
-	free(v);
 	if (!rc && (write_all(fd, b.data, b.len) < 0 || fdatasync(fd) < 0))
 		rc = pane_err_set(err, PANE_EIO, "store: cannot write %s: %s", tmp, strerror(errno));
 	if (!rc && rename(tmp, path) < 0)
@@ -1462,7 +1393,7 @@ static int checkpoint(struct pane_store *st, struct pane_err *err)
 	return 0;
 }
 
-/* Seals every head and persists every pending buffer (close, tests). */
+/* Persists every head (close, large checkpoints). */
 static int persist_all(struct pane_store *st, struct pane_err *err)
 {
 	int rc = 0;
@@ -1470,9 +1401,7 @@ static int persist_all(struct pane_store *st, struct pane_err *err)
 		struct series *s = st->ser[id];
 		if (!s)
 			continue;
-		rc = seal_head(st, s, err);
-		if (!rc)
-			rc = persist_pending(st, s, err);
+		rc = persist_head(st, s, err);
 	}
 	if (!rc)
 		rc = sync_parts(st, err);
@@ -1779,20 +1708,6 @@ static void collect_add(struct collect *c, int64_t t, double v)
 	c->n++;
 }
 
-static int collect_chunks(struct collect *c, const uint8_t *p, size_t len, int64_t *tbuf, double *vbuf)
-{
-	size_t off = 0;
-	while (off < len) {
-		size_t cnt, used;
-		if (pane_chunk_decode(p + off, len - off, tbuf, vbuf, PANE_CHUNK_MAX, &cnt, &used) < 0)
-			return PANE_EIO;
-		off += used;
-		for (size_t i = 0; i < cnt; i++)
-			collect_add(c, tbuf[i], vbuf[i]);
-	}
-	return 0;
-}
-
 /* Stable merge sort by timestamp, then keep the last write of each timestamp. */
 static void sort_dedup(struct collect *c)
 {
@@ -1906,12 +1821,10 @@ static const struct ts_slot *ts_column_get(struct ts_cache *tc, int64_t day, int
  * the merge drops duplicate timestamps. */
 struct snap {
 	uint32_t id;
-	uint16_t nl, hn;
-	uint32_t keylen, plen;
+	uint16_t nl;
+	uint32_t keylen, hn, hlen;
 	char *key;
-	uint8_t *pend;
-	int64_t *hts;
-	double *hv;
+	uint8_t *hbytes; /* the head stream's bytes (hstream.h), hn samples */
 };
 
 struct rpart {
@@ -1923,9 +1836,19 @@ struct rpart {
 static void snap_release(struct snap *sn)
 {
 	free(sn->key);
-	free(sn->pend);
-	free(sn->hts);
-	free(sn->hv);
+	free(sn->hbytes);
+}
+
+/* Adds a snapshot's head samples to c (tbuf, vbuf: PANE_CHUNK_MAX each). */
+static int collect_head(struct collect *c, const struct snap *sn, int64_t *tbuf, double *vbuf)
+{
+	if (!sn->hn)
+		return 0;
+	if (sn->hn > PANE_CHUNK_MAX || pane_hstream_decode(sn->hbytes, sn->hlen, sn->hn, tbuf, vbuf) < 0)
+		return PANE_EIO;
+	for (size_t i = 0; i < sn->hn; i++)
+		collect_add(c, tbuf[i], vbuf[i]);
+	return 0;
 }
 
 /* All samples of one snapshot series in [mint, maxt]. */
@@ -1958,10 +1881,8 @@ static int read_series(struct pane_store *st, struct rpart *rp, size_t nrp, cons
 				collect_add(c, sl->ts[k], vbuf[k]);
 		}
 	}
-	if (sn->plen && collect_chunks(c, sn->pend, sn->plen, tc->tdummy, vbuf) < 0)
-		return pane_err_set(err, PANE_EIO, "store: pending chunk of series %u does not decode", sn->id);
-	for (size_t i = 0; i < sn->hn; i++)
-		collect_add(c, sn->hts[i], sn->hv[i]);
+	if (collect_head(c, sn, tc->tdummy, vbuf) < 0)
+		return pane_err_set(err, PANE_EIO, "store: the head of series %u does not decode", sn->id);
 	sort_dedup(c);
 	return 0;
 }
@@ -2098,14 +2019,12 @@ static int read_tier_series(struct pane_store *st, struct rpart *rp, size_t nrp,
 	}
 	/* what is still in memory, aggregated now */
 	struct collect raw = {.mint = lo, .maxt = c->maxt};
-	if (sn->plen && collect_chunks(&raw, sn->pend, sn->plen, tc->tdummy, vbuf) < 0) {
+	if (collect_head(&raw, sn, tc->tdummy, vbuf) < 0) {
 		free(raw.ts);
 		free(raw.v);
 		free(l.b);
-		return pane_err_set(err, PANE_EIO, "store: pending chunk of series %u does not decode", sn->id);
+		return pane_err_set(err, PANE_EIO, "store: the head of series %u does not decode", sn->id);
 	}
-	for (size_t i = 0; i < sn->hn; i++)
-		collect_add(&raw, sn->hts[i], sn->hv[i]);
 	sort_dedup(&raw);
 	if (raw.n) {
 		struct bucket *b = pane_xmalloc(raw.n * sizeof *b);
@@ -2211,11 +2130,22 @@ static int select_impl(struct pane_store *st, const struct pane_matcher *m, size
 		x->nl = s->nl;
 		x->keylen = s->keylen;
 		x->key = dup_bytes(s->key, s->keylen + 1);
-		x->plen = s->plen;
-		x->pend = s->plen ? dup_bytes(s->pend, s->plen) : NULL;
-		x->hn = s->hn;
-		x->hts = s->hn ? dup_bytes(s->hts, s->hn * sizeof *s->hts) : NULL;
-		x->hv = s->hn ? dup_bytes(s->hv, s->hn * sizeof *s->hv) : NULL;
+		if (s->hs.n && !rc) {
+			struct pane_buf hb;
+			pane_buf_init(&hb, PANE_BUF_NOLIMIT);
+			rc = head_bytes(st, s, &hb, err);
+			x->hn = s->hs.n;
+			x->hlen = (uint32_t)hb.len;
+			x->hbytes = hb.cap ? (uint8_t *)hb.data : NULL; /* ownership moves to the snapshot */
+		}
+	}
+	if (rc < 0) {
+		pthread_mutex_unlock(&st->mu);
+		pane_bitmap_release(&set);
+		for (size_t i = 0; i < k0; i++)
+			snap_release(&sn[i]);
+		free(sn);
+		return rc;
 	}
 	int64_t d0 = day_of(mint), d1 = day_of(maxt);
 	struct rpart *rp = pane_xcalloc(st->nparts + 1, sizeof *rp);
