@@ -69,6 +69,9 @@
 #define WAL_MAGIC "PANEWAL1"
 #define WAL_REC_MAX (64u << 20)
 #define SEG_RAW_MAX (8u << 20)
+#define HBLK (4 + PANE_HS_BLOCK) /* head-file block: index + 1 of the previous block, then stream bytes */
+#define HW_MAX (64u << 10)       /* head-file blocks buffered before one write */
+#define HCOMPACT_MIN 4096        /* dead head-file blocks before compaction is considered */
 
 enum { REC_SERIES = 1, REC_SAMPLES = 2 };
 
@@ -79,8 +82,8 @@ struct series {
 	struct pane_label *lv;   /* points into key */
 	uint16_t nl;
 	bool unsorted;           /* a sample of the head is older than one appended before it */
-	uint32_t hnblk;          /* blocks taken out of the head stream */
-	uint8_t *hb;             /* those blocks, PANE_HS_BLOCK bytes each */
+	uint32_t hnblk;          /* blocks taken out of the head stream (in the head file) */
+	uint32_t hlast;          /* index + 1 of the last of them, 0 = none */
 	int64_t hwin;            /* window (ts / WINDOW_MS) of the head */
 	uint64_t hseq;           /* highest seq in the head */
 	uint64_t pseq;           /* highest seq in segments */
@@ -112,6 +115,11 @@ struct pane_store {
 	size_t nser, capser;
 	struct pane_map per_metric;  /* name -> count (uintptr_t) */
 	struct pane_index *ix;
+	int head_fd;                 /* the head file: blocks taken out of head streams */
+	uint32_t hblocks, hdead;     /* blocks in it; of those, dead (their head was persisted) */
+	uint32_t hw_first;           /* hw holds blocks [hw_first, hblocks) not yet written */
+	uint32_t hcompact_min;       /* dead blocks before a compaction is tried (grows on failure) */
+	struct pane_buf hw;
 	struct part *parts;
 	size_t nparts;
 	struct pane_store_counters c;
@@ -266,7 +274,6 @@ static void series_free(struct series *s)
 {
 	free(s->key);
 	free(s->lv);
-	free(s->hb);
 	free(s);
 }
 
@@ -436,14 +443,192 @@ static void count_codec(struct pane_store *st, int codec)
 		st->c.chunks_dec++;
 }
 
+/* ---------- the head file ----------
+ * Full blocks of head streams leave memory for DATA_DIR/store/head: fixed
+ * blocks of HBLK bytes, each naming the series' previous block, so a
+ * series keeps only its last block's index and the count. The file is
+ * truncated on open and rebuilt by WAL replay (the WAL is what is durable),
+ * so it is never fsync'ed. Blocks are only appended (buffered in hw and
+ * written with one pwrite); a persisted head's blocks become dead, and the
+ * file is rewritten with only the live chains when it is mostly dead.
+ * A failed write is not fatal: the blocks stay in hw (reads find them
+ * there) and the write is retried. */
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Writes the buffered blocks; on failure they stay buffered (logged). */
+static void head_flush(struct pane_store *st)
+{
+	if (!st->hw.len)
+		return;
+	const char *p = st->hw.data;
+	size_t left = st->hw.len;
+	off_t off = (off_t)st->hw_first * HBLK;
+	while (left) {
+		ssize_t w = pwrite(st->head_fd, p, left, off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			pane_log_limited(&st->lim, PANE_LOG_ERROR, "store",
+					 "cannot write the head file: %s (its blocks stay in memory)",
+					 w < 0 ? strerror(errno) : "short write");
+			/* keep what was not written; whole blocks were written before it */
+			size_t done = (st->hw.len - left) / HBLK * HBLK;
+			memmove(st->hw.data, st->hw.data + done, st->hw.len - done);
+			st->hw.len -= done;
+			st->hw_first += (uint32_t)(done / HBLK);
+			return;
+		}
+		p += w;
+		left -= (size_t)w;
+		off += w;
+	}
+	pane_buf_reset(&st->hw);
+}
+
+/* Moves a full tail block of s's head stream to the head file. */
+static void head_take(struct pane_store *st, struct series *s)
+{
+	uint8_t blk[HBLK];
+	put_u32(blk, s->hlast);
+	pane_hstream_take(&s->hs, blk + 4);
+	if (!st->hw.len)
+		st->hw_first = st->hblocks;
+	pane_buf_add(&st->hw, blk, HBLK);
+	s->hlast = ++st->hblocks;
+	s->hnblk++;
+	if (st->hw.len + HBLK > HW_MAX)
+		head_flush(st);
+}
+
+static int head_block(struct pane_store *st, uint32_t idx, uint8_t *out)
+{
+	if (st->hw.len && idx >= st->hw_first && idx - st->hw_first < st->hw.len / HBLK) {
+		memcpy(out, st->hw.data + (size_t)(idx - st->hw_first) * HBLK, HBLK);
+		return 0;
+	}
+	for (size_t got = 0; got < HBLK;) {
+		ssize_t r = pread(st->head_fd, out + got, HBLK - got, (off_t)idx * HBLK + (off_t)got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return PANE_EIO;
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+/* The stream bytes of s's taken blocks, in order, appended to out. */
+static int head_blocks(struct pane_store *st, const struct series *s, struct pane_buf *out, struct pane_err *err)
+{
+	size_t base = out->len;
+	uint8_t blk[HBLK];
+	for (size_t i = 0; i < s->hnblk; i++)
+		pane_buf_add(out, blk, PANE_HS_BLOCK); /* room, filled back to front */
+	uint32_t cur = s->hlast;
+	for (size_t i = s->hnblk; i-- > 0;) {
+		if (cur == 0 || cur > st->hblocks || head_block(st, cur - 1, blk) < 0)
+			return pane_err_set(err, PANE_EIO, "store: cannot read the head file (series %u): %s", s->id,
+					    cur == 0 || cur > st->hblocks ? "broken chain" : strerror(errno));
+		memcpy(out->data + base + i * PANE_HS_BLOCK, blk + 4, PANE_HS_BLOCK);
+		cur = get_u32(blk);
+	}
+	return 0;
+}
+
 /* The head stream's bytes (taken blocks, then the tail) appended to out. */
 static int head_bytes(struct pane_store *st, const struct series *s, struct pane_buf *out, struct pane_err *err)
 {
-	(void)st;
-	(void)err;
-	pane_buf_add(out, s->hb, (size_t)s->hnblk * PANE_HS_BLOCK);
+	int rc = head_blocks(st, s, out, err);
+	if (rc < 0)
+		return rc;
 	pane_buf_add(out, s->hs.tail, pane_hstream_tail_len(&s->hs));
 	return 0;
+}
+
+/* Rewrites the head file with only the live chains (each contiguous) when
+ * it is mostly dead; empties it when nothing lives. Failure is logged and
+ * leaves the old file in use. */
+static void head_compact(struct pane_store *st)
+{
+	if (st->hdead < st->hcompact_min || (uint64_t)st->hdead * 4 < (uint64_t)st->hblocks * 3)
+		return;
+	head_flush(st);
+	if (st->hw.len)
+		return;
+	if (st->hdead == st->hblocks) {
+		if (ftruncate(st->head_fd, 0) == 0) {
+			st->hblocks = st->hdead = 0;
+			st->hcompact_min = HCOMPACT_MIN;
+		}
+		return;
+	}
+	char path[4096], tmp[4096];
+	snprintf(path, sizeof path, "%s/head", st->dir);
+	snprintf(tmp, sizeof tmp, "%s/head.tmp", st->dir);
+	uint32_t *nlast = pane_xcalloc(st->nser ? st->nser : 1, sizeof *nlast);
+	struct pane_buf bytes, out;
+	pane_buf_init(&bytes, PANE_BUF_NOLIMIT);
+	pane_buf_init(&out, PANE_BUF_NOLIMIT);
+	struct pane_err err = {0};
+	int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	bool good = fd >= 0;
+	uint32_t n = 0;
+	uint64_t off = 0;
+	for (size_t id = 1; id < st->nser && good; id++) {
+		struct series *s = st->ser[id];
+		if (!s || !s->hnblk)
+			continue;
+		pane_buf_reset(&bytes);
+		good = head_blocks(st, s, &bytes, &err) == 0;
+		for (size_t i = 0; i < s->hnblk && good; i++) {
+			uint8_t blk[HBLK];
+			put_u32(blk, i ? n : 0);
+			memcpy(blk + 4, bytes.data + i * PANE_HS_BLOCK, PANE_HS_BLOCK);
+			pane_buf_add(&out, blk, HBLK);
+			n++;
+		}
+		nlast[id] = n;
+		if (good && out.len >= HW_MAX) {
+			good = pwrite(fd, out.data, out.len, (off_t)off) == (ssize_t)out.len;
+			off += out.len;
+			pane_buf_reset(&out);
+		}
+	}
+	if (good && out.len)
+		good = pwrite(fd, out.data, out.len, (off_t)off) == (ssize_t)out.len;
+	if (good)
+		good = rename(tmp, path) == 0;
+	if (good) {
+		for (size_t id = 1; id < st->nser; id++)
+			if (st->ser[id] && st->ser[id]->hnblk)
+				st->ser[id]->hlast = nlast[id];
+		close(st->head_fd);
+		st->head_fd = fd;
+		st->hblocks = n;
+		st->hdead = 0;
+		st->hcompact_min = HCOMPACT_MIN;
+	} else {
+		pane_log_limited(&st->lim, PANE_LOG_ERROR, "store", "cannot compact the head file: %s",
+				 err.code ? err.msg : strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
+		st->hcompact_min = st->hdead * 2;
+	}
+	free(nlast);
+	pane_buf_release(&bytes);
+	pane_buf_release(&out);
 }
 
 /* Stable insertion sort by timestamp (a later write of the same ts stays
@@ -493,9 +678,8 @@ static int head_samples(struct pane_store *st, struct series *s, bool sorted, in
 /* Empties a series' head (its samples are in a segment now). */
 static void head_reset(struct pane_store *st, struct series *s)
 {
-	(void)st;
-	free(s->hb);
-	s->hb = NULL;
+	st->hdead += s->hnblk;
+	s->hlast = 0;
 	s->hnblk = 0;
 	s->unsorted = false;
 	pane_hstream_init(&s->hs);
@@ -778,9 +962,9 @@ static int head_add(struct pane_store *st, struct series *s, int64_t ts, double 
 	else if (ts < s->hs.t)
 		s->unsorted = true;
 	if (pane_hstream_full(&s->hs)) {
-		s->hb = pane_xrealloc(s->hb, pane_mul_size((size_t)s->hnblk + 1, PANE_HS_BLOCK));
-		pane_hstream_take(&s->hs, s->hb + (size_t)s->hnblk * PANE_HS_BLOCK);
-		s->hnblk++;
+		if (st->hblocks == UINT32_MAX)
+			return pane_err_set(err, PANE_EIO, "store: the head file is full");
+		head_take(st, s);
 	}
 	pane_hstream_append(&s->hs, ts, v);
 	if (seq > s->hseq)
@@ -1068,6 +1252,9 @@ struct pane_store *pane_store_open(const struct pane_store_opts *o, struct pane_
 	st->o.dir = st->dir;
 	st->wal_fd = -1;
 	st->lock_fd = -1;
+	st->head_fd = -1;
+	st->hcompact_min = HCOMPACT_MIN;
+	pane_buf_init(&st->hw, PANE_BUF_NOLIMIT);
 	st->next_seq = 1;
 	st->lim.burst = 5;
 	st->lim.per_ms = 60000;
@@ -1098,9 +1285,17 @@ struct pane_store *pane_store_open(const struct pane_store_opts *o, struct pane_
 		goto fail;
 	if (load_catalog(st, err) < 0)
 		goto fail;
+	/* the head file is rebuilt from the WAL */
+	snprintf(path, sizeof path, "%s/head", st->dir);
+	st->head_fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (st->head_fd < 0) {
+		pane_err_set(err, PANE_EIO, "store: cannot open %s: %s", path, strerror(errno));
+		goto fail;
+	}
 	snprintf(path, sizeof path, "%s/wal", st->dir);
 	if (replay_wal(st, path, err) < 0 || commit(st, err) < 0)
 		goto fail;
+	head_flush(st);
 	snprintf(path, sizeof path, "%s/logs.db", st->dir);
 	st->logs = pane_logdb_open(path, err);
 	if (!st->logs)
@@ -1270,6 +1465,8 @@ static int write_batch(struct pane_store *st, const struct pane_sample *smp, siz
 			goto out;
 	}
 	st->next_seq = seq;
+	head_flush(st);
+	head_compact(st);
 	st->c.samples += ok;
 	if (st->st_samples)
 		pane_stat_add(st->st_samples, (double)ok);
@@ -1403,6 +1600,7 @@ static int persist_all(struct pane_store *st, struct pane_err *err)
 			continue;
 		rc = persist_head(st, s, err);
 	}
+	head_compact(st);
 	if (!rc)
 		rc = sync_parts(st, err);
 	if (!rc)
@@ -1512,6 +1710,13 @@ void pane_store_close(struct pane_store *st)
 	}
 	if (st->wal_fd >= 0)
 		close(st->wal_fd);
+	if (st->head_fd >= 0) {
+		/* rebuilt from the WAL on open: nothing in it is needed any more */
+		if (ftruncate(st->head_fd, 0) < 0) {
+		}
+		close(st->head_fd);
+	}
+	pane_buf_release(&st->hw);
 	for (size_t i = 0; i < st->nparts; i++)
 		if (st->parts[i].fd >= 0)
 			close(st->parts[i].fd);
