@@ -79,7 +79,6 @@ struct series {
 	uint32_t id;
 	uint32_t keylen;
 	char *key;               /* "name\0value\0" pairs, sorted, __name__ included */
-	struct pane_label *lv;   /* points into key */
 	uint16_t nl;
 	bool unsorted;           /* a sample of the head is older than one appended before it */
 	uint32_t hnblk;          /* blocks taken out of the head stream (in the head file) */
@@ -110,7 +109,9 @@ struct pane_store {
 	bool wal_unsynced;
 	int64_t last_sync_ms;
 	uint64_t next_seq;
-	struct pane_map by_key;      /* key bytes -> struct series * */
+	uint32_t *idtab;             /* series ids by key hash (open addressing, 0 = empty) */
+	size_t idcap, idlen;         /* idcap: a power of two, 0 before the first series */
+	uint64_t idseed;
 	struct series **ser;         /* by id; ser[0] unused */
 	size_t nser, capser;
 	struct pane_map per_metric;  /* name -> count (uintptr_t) */
@@ -273,7 +274,6 @@ static int sync_parts(struct pane_store *st, struct pane_err *err)
 static void series_free(struct series *s)
 {
 	free(s->key);
-	free(s->lv);
 	free(s);
 }
 
@@ -289,25 +289,86 @@ static struct series *series_make(uint32_t id, const char *key, size_t keylen)
 	for (size_t i = 0; i < keylen; i++)
 		n += key[i] == '\0';
 	s->nl = (uint16_t)(n / 2);
-	s->lv = pane_xcalloc(s->nl ? s->nl : 1, sizeof *s->lv);
-	const char *p = s->key;
-	for (size_t i = 0; i < s->nl; i++) {
-		s->lv[i].name = p;
-		p += strlen(p) + 1;
-		s->lv[i].value = p;
-		p += strlen(p) + 1;
-	}
 	s->mint = INT64_MAX;
 	s->maxt = INT64_MIN;
 	return s;
 }
 
+/* The series' labels as views into its key (lv: s->nl entries). */
+static void series_labels(const struct series *s, struct pane_label *lv)
+{
+	const char *p = s->key;
+	for (size_t i = 0; i < s->nl; i++) {
+		lv[i].name = p;
+		p += strlen(p) + 1;
+		lv[i].value = p;
+		p += strlen(p) + 1;
+	}
+}
+
 static const char *series_name(const struct series *s)
 {
-	for (size_t i = 0; i < s->nl; i++)
-		if (strcmp(s->lv[i].name, "__name__") == 0)
-			return s->lv[i].value;
+	const char *p = s->key;
+	for (size_t i = 0; i < s->nl; i++) {
+		const char *v = p + strlen(p) + 1;
+		if (strcmp(p, "__name__") == 0)
+			return v;
+		p = v + strlen(v) + 1;
+	}
 	return "";
+}
+
+/* ---------- series by key ----------
+ * An open-addressing table of series ids (4 bytes a slot, under 3/4 full)
+ * keyed by the hash of the series key, compared against the series' own
+ * key: no copy of the key, no per-entry allocation. Series are never
+ * removed from a running store. */
+
+static uint64_t key_hash(const struct pane_store *st, const void *key, size_t len)
+{
+	return pane_hash_bytes(key, len, st->idseed);
+}
+
+static struct series *by_key_get(const struct pane_store *st, const void *key, size_t len)
+{
+	if (!st->idcap)
+		return NULL;
+	size_t mask = st->idcap - 1;
+	for (size_t i = (size_t)key_hash(st, key, len) & mask;; i = (i + 1) & mask) {
+		uint32_t id = st->idtab[i];
+		if (!id)
+			return NULL;
+		struct series *s = st->ser[id];
+		if (s->keylen == len && memcmp(s->key, key, len) == 0)
+			return s;
+	}
+}
+
+static void by_key_insert(uint32_t *tab, size_t cap, uint64_t h, uint32_t id)
+{
+	size_t mask = cap - 1, i = (size_t)h & mask;
+	while (tab[i])
+		i = (i + 1) & mask;
+	tab[i] = id;
+}
+
+/* s must be in st->ser already. */
+static void by_key_put(struct pane_store *st, const struct series *s)
+{
+	if ((st->idlen + 1) * 4 > st->idcap * 3) {
+		size_t nc = st->idcap ? st->idcap * 2 : 1024;
+		uint32_t *nt = pane_xcalloc(nc, sizeof *nt);
+		for (size_t i = 0; i < st->idcap; i++) {
+			uint32_t id = st->idtab[i];
+			if (id)
+				by_key_insert(nt, nc, key_hash(st, st->ser[id]->key, st->ser[id]->keylen), id);
+		}
+		free(st->idtab);
+		st->idtab = nt;
+		st->idcap = nc;
+	}
+	by_key_insert(st->idtab, st->idcap, key_hash(st, s->key, s->keylen), s->id);
+	st->idlen++;
 }
 
 static void series_register(struct pane_store *st, struct series *s)
@@ -323,9 +384,14 @@ static void series_register(struct pane_store *st, struct series *s)
 	st->ser[s->id] = s;
 	if (s->id >= st->nser)
 		st->nser = s->id + 1;
-	pane_map_put(&st->by_key, s->key, s->keylen, s);
-	struct pane_labels ls = {s->lv, s->nl, s->nl, false};
+	by_key_put(st, s);
+	struct pane_label small[16];
+	struct pane_label *lv = s->nl <= 16 ? small : pane_xcalloc(s->nl, sizeof *lv);
+	series_labels(s, lv);
+	struct pane_labels ls = {lv, s->nl, s->nl, false};
 	pane_index_add(st->ix, s->id, &ls);
+	if (lv != small)
+		free(lv);
 	const char *name = series_name(s);
 	uintptr_t cnt = (uintptr_t)pane_map_gets(&st->per_metric, name);
 	pane_map_puts(&st->per_metric, name, (void *)(cnt + 1));
@@ -1075,7 +1141,7 @@ static int replay_record(struct pane_store *st, const uint8_t *p, size_t len, st
 		off += k;
 		if (a < st->nser && st->ser[a])
 			return 0;
-		if (pane_map_get(&st->by_key, p + off, (size_t)b))
+		if (by_key_get(st, p + off, (size_t)b))
 			return PANE_EINVAL;
 		struct series *s = series_make((uint32_t)a, (const char *)p + off, (size_t)b);
 		series_register(st, s);
@@ -1259,7 +1325,7 @@ struct pane_store *pane_store_open(const struct pane_store_opts *o, struct pane_
 	st->lim.burst = 5;
 	st->lim.per_ms = 60000;
 	pthread_mutex_init(&st->mu, NULL);
-	pane_map_init(&st->by_key, NULL);
+	st->idseed = pane_random_u64();
 	pane_map_init(&st->per_metric, NULL);
 	pane_buf_init(&st->rec, PANE_BUF_NOLIMIT);
 	st->ix = pane_index_new();
@@ -1318,7 +1384,7 @@ static struct series *resolve(struct pane_store *st, const struct pane_sample *s
 	*rejected = false;
 	if (sample_key(smp, key) < 0)
 		return NULL;
-	struct series *s = pane_map_get(&st->by_key, key->data, key->len);
+	struct series *s = by_key_get(st, key->data, key->len);
 	if (s)
 		return s;
 	if (st->o.max_series > 0 && (int64_t)st->c.series >= st->o.max_series) {
@@ -1728,7 +1794,7 @@ void pane_store_close(struct pane_store *st)
 		if (st->ser[i])
 			series_free(st->ser[i]);
 	free(st->ser);
-	pane_map_release(&st->by_key);
+	free(st->idtab);
 	pane_map_release(&st->per_metric);
 	pane_index_free(st->ix);
 	pane_buf_release(&st->rec);
