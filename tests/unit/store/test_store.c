@@ -666,6 +666,247 @@ static void logs_and_events(void **state)
 	free(dir);
 }
 
+
+/* ---- heads: the in-memory stream, the head file, replay and compaction ---- */
+
+#define HS_SERIES 600
+#define TW 1700006400000LL /* the start of a 6 h window */
+
+struct hs_model {
+	int64_t *ts;
+	double *v;
+	size_t n, cap;
+};
+
+static uint64_t hs_rng = 88172645463325252ull;
+
+static uint64_t hs_rand(void)
+{
+	hs_rng ^= hs_rng << 13;
+	hs_rng ^= hs_rng >> 7;
+	hs_rng ^= hs_rng << 17;
+	return hs_rng;
+}
+
+/* A value for series s at step k: counters, cents, any bit pattern, specials. */
+static double hs_value(int s, int k)
+{
+	static const uint64_t special[] = {0x7ff0000000000002ull /* stale */, 0x7ff0000000000000ull, 0xfff0000000000000ull,
+					   0x8000000000000000ull, 0, 0x7ff8dead0000beefull, 0xfff8000000000001ull};
+	uint64_t b;
+	double d;
+	switch (s % 4) {
+	case 0: return (double)(1000 + k * 7 + (int)(hs_rand() % 5));
+	case 1: return (double)(int)(hs_rand() % 10000) / 100.0;
+	case 2:
+		b = hs_rand();
+		memcpy(&d, &b, 8);
+		return d;
+	default:
+		b = special[hs_rand() % 7];
+		memcpy(&d, &b, 8);
+		return d;
+	}
+}
+
+/* Writes `steps` scrapes of every series in `which` (bit per series mod 5:
+ * series with s % 5 in the mask), starting at step k0, with out-of-order
+ * and duplicate timestamps; records every write in the model. */
+static void hs_write(struct pane_store *st, struct hs_model *mod, int k0, int steps, unsigned mask)
+{
+	static struct pane_label l[HS_SERIES][1];
+	static struct pane_labels ls[HS_SERIES];
+	static char names[HS_SERIES][16];
+	struct pane_sample *b = calloc(HS_SERIES, sizeof *b);
+	for (int s = 0; s < HS_SERIES; s++) {
+		snprintf(names[s], sizeof names[s], "i%d", s);
+		l[s][0] = (struct pane_label){"inst", names[s]};
+		ls[s] = (struct pane_labels){l[s], 1, 1, false};
+	}
+	for (int k = k0; k < k0 + steps; k++) {
+		size_t n = 0;
+		for (int s = 0; s < HS_SERIES; s++) {
+			if (!(mask & (1u << (s % 5))))
+				continue;
+			int64_t ts = TW + k * 15000LL + (int64_t)(hs_rand() % 5);
+			/* no out-of-order write in a window's first 10 min: a series
+			 * that moved to a new window stays there */
+			uint64_t r = k % 1440 >= 40 ? hs_rand() % 20 : 19;
+			if (r == 0 && mod[s].n)
+				ts = mod[s].ts[mod[s].n - 1]; /* a duplicate timestamp */
+			else if (r == 1)
+				ts -= (int64_t)(hs_rand() % 600000); /* out of order, up to 10 min back */
+			double v = hs_value(s, k);
+			b[n++] = (struct pane_sample){"hs", &ls[s], ts, v};
+			struct hs_model *m = &mod[s];
+			if (m->n == m->cap) {
+				m->cap = m->cap ? m->cap * 2 : 256;
+				m->ts = realloc(m->ts, m->cap * sizeof *m->ts);
+				m->v = realloc(m->v, m->cap * sizeof *m->v);
+			}
+			m->ts[m->n] = ts;
+			m->v[m->n++] = v;
+		}
+		struct pane_err err = {0};
+		size_t acc = 0;
+		assert_int_equal(pane_store_write(st, b, n, &acc, &err), 0);
+		assert_int_equal(acc, n);
+	}
+	free(b);
+}
+
+/* Every series reads back as its writes stably sorted by time, the last
+ * write of a timestamp winning, bit for bit. */
+static void hs_check(struct pane_store *st, const struct hs_model *mod)
+{
+	struct pane_reader r = pane_store_reader(st);
+	struct pane_matcher m = {"__name__", "hs", PANE_MATCH_EQ};
+	struct pane_series_set *set = NULL;
+	struct pane_err err = {0};
+	assert_int_equal(r.ops->select(r.ctx, &m, 1, INT64_MIN, INT64_MAX, 0, &set, &err), 0);
+	assert_int_equal(set->n, HS_SERIES);
+	for (size_t i = 0; i < set->n; i++) {
+		const struct pane_series *ps = &set->series[i];
+		int s = atoi(ps->labels.v[1].value + 1);
+		const struct hs_model *md = &mod[s];
+		/* expected: stable insertion sort, then last write per timestamp */
+		int64_t *ts = malloc((md->n + 1) * sizeof *ts);
+		double *v = malloc((md->n + 1) * sizeof *v);
+		size_t n = 0;
+		for (size_t k = 0; k < md->n; k++) {
+			size_t j = n++;
+			while (j > 0 && ts[j - 1] > md->ts[k]) {
+				ts[j] = ts[j - 1];
+				v[j] = v[j - 1];
+				j--;
+			}
+			ts[j] = md->ts[k];
+			v[j] = md->v[k];
+		}
+		size_t w = 0;
+		for (size_t k = 0; k < n; k++) {
+			if (w && ts[w - 1] == ts[k]) {
+				v[w - 1] = v[k];
+				continue;
+			}
+			ts[w] = ts[k];
+			v[w++] = v[k];
+		}
+		assert_int_equal(ps->n, w);
+		for (size_t k = 0; k < w; k++) {
+			assert_true(ps->ts[k] == ts[k]);
+			assert_memory_equal(&ps->values[k], &v[k], 8);
+		}
+		free(ts);
+		free(v);
+	}
+	set->free(set);
+}
+
+/* Records writes in the model only (what a child process wrote), through a
+ * throw-away store so that the random sequence advances the same way. */
+static void hs_model(struct hs_model *mod, const struct pane_store_opts *o, int k0, int steps, unsigned mask)
+{
+	struct pane_store_opts o2 = *o;
+	char *scratch = tmpdir();
+	o2.no_wal = true;
+	struct pane_store *tmp = open_store(scratch, &o2);
+	hs_write(tmp, mod, k0, steps, mask);
+	pane_store_close(tmp);
+	rmrf(scratch);
+	free(scratch);
+}
+
+static int64_t file_size(const char *dir, const char *name)
+{
+	char path[600];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	struct stat sb;
+	return stat(path, &sb) == 0 ? (int64_t)sb.st_size : -1;
+}
+
+static void heads_spill_replay_and_compact(void **state)
+{
+	(void)state;
+	char *dir = tmpdir();
+	struct hs_model *mod = calloc(HS_SERIES, sizeof *mod);
+	struct pane_store_opts o;
+	pane_store_opts_default(&o);
+	o.retention_ms = 0;
+	o.max_future_ms = 0;
+	o.ooo_window_ms = 3600000;
+	o.fsync = PANE_FSYNC_NEVER;
+	/* 1. 300 scrapes in one window: heads only, most of them in the head file */
+	hs_rng = 1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct pane_store *st = open_store(dir, &o);
+		hs_write(st, mod, 0, 300, 0x1f);
+		assert_true(file_size(dir, "head") > 600 * 64 * 10);
+		hs_check(st, mod);
+		_exit(0); /* a crash: the heads exist only in the WAL (and the head file) */
+	}
+	int status;
+	waitpid(pid, &status, 0);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	hs_rng = 1;
+	hs_model(mod, &o, 0, 300, 0x1f); /* the child's writes, in this process's model */
+	/* 2. replay rebuilds the heads (and the head file, truncated on open) */
+	struct pane_store *st = open_store(dir, &o);
+	assert_true(file_size(dir, "head") > 600 * 64 * 10);
+	hs_check(st, mod);
+	/* 3. four series in five move to the next window: their heads become
+	 * segments, their blocks dead; the file is compacted to the live fifth */
+	int64_t before = file_size(dir, "head");
+	hs_write(st, mod, 1440, 1, 0x1e);
+	int64_t after = file_size(dir, "head");
+	assert_true(after > 0 && after < before / 3);
+	hs_check(st, mod);
+	hs_write(st, mod, 300, 50, 0x01); /* the live chains keep growing after the move */
+	hs_write(st, mod, 1441, 50, 0x1e);
+	hs_check(st, mod);
+	/* 4. a checkpoint rewrites the WAL from decoded heads (not persisting
+	 * them: the head file stays in use); a crash after it replays them */
+	pane_store_close(st);
+	assert_int_equal(file_size(dir, "head"), 0);
+	o.wal_max_bytes = 1 << 20;
+	uint64_t rng_at = hs_rng;
+	pid = fork();
+	if (pid == 0) {
+		st = open_store(dir, &o);
+		hs_check(st, mod);
+		hs_write(st, mod, 1491, 40, 0x1f);
+		hs_write(st, mod, 2880, 30, 0x1e);
+		int64_t wal_before = file_size(dir, "wal");
+		struct pane_err err = {0};
+		assert_int_equal(pane_store_maintain(st, TW, &err), 0);
+		assert_true(file_size(dir, "wal") < wal_before);
+		assert_true(file_size(dir, "head") > 0);
+		hs_check(st, mod);
+		hs_write(st, mod, 2910, 5, 0x1f);
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	hs_rng = rng_at;
+	hs_model(mod, &o, 1491, 40, 0x1f);
+	hs_model(mod, &o, 2880, 30, 0x1e);
+	hs_model(mod, &o, 2910, 5, 0x1f);
+	st = open_store(dir, &o);
+	hs_check(st, mod);
+	pane_store_close(st);
+	st = open_store(dir, &o);
+	hs_check(st, mod);
+	pane_store_close(st);
+	for (int s = 0; s < HS_SERIES; s++) {
+		free(mod[s].ts);
+		free(mod[s].v);
+	}
+	free(mod);
+	rmrf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -678,6 +919,7 @@ int main(void)
 		cmocka_unit_test(retention_drops_whole_days),
 		cmocka_unit_test(many_days_big_batches_and_the_future),
 		cmocka_unit_test(logs_and_events),
+		cmocka_unit_test(heads_spill_replay_and_compact),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
