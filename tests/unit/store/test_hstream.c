@@ -150,16 +150,16 @@ static void random_sequences(void **state)
 		size_t n = 1 + (size_t)(rand() % 700);
 		int64_t *ts = malloc(n * sizeof *ts);
 		double *v = malloc(n * sizeof *v);
-		int64_t t = (int64_t)rand() * rand() - RAND_MAX;
+		uint64_t t = (uint64_t)rand() * (uint64_t)rand(); /* unsigned: wraps, never overflows */
 		for (size_t i = 0; i < n; i++) {
 			switch (rand() % 6) {
-			case 0: t += rand() % 3 - 1; break;
+			case 0: t += (uint64_t)(rand() % 3) - 1; break;
 			case 1: t += 15000; break;
-			case 2: t -= rand() % 100000; break;
-			case 3: t = ((int64_t)rand() << 33) ^ ((int64_t)rand() << 2) ^ rand(); break;
-			default: t += rand() % 70000; break;
+			case 2: t -= (uint64_t)(rand() % 100000); break;
+			case 3: t = ((uint64_t)rand() << 33) ^ ((uint64_t)rand() << 2) ^ (uint64_t)rand(); break;
+			default: t += (uint64_t)(rand() % 70000); break;
 			}
-			ts[i] = t;
+			ts[i] = (int64_t)t;
 			uint64_t r = ((uint64_t)rand() << 42) ^ ((uint64_t)rand() << 21) ^ (uint64_t)rand();
 			switch (rand() % 5) {
 			case 0: v[i] = from_bits(r); break; /* any bit pattern, NaNs included */
