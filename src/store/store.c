@@ -9,6 +9,11 @@
  *     in a segment, encoded as it arrives into one bit stream (hstream.h,
  *     ~3 B per sample). Out-of-order samples are appended as they come
  *     (the series is flagged unsorted) and sorted, stably, when decoded.
+ *     Only the stream's tail stays in memory: each full block of it goes
+ *     to the head file (DATA_DIR/store/head, see "the head file" below),
+ *     which is truncated on open and rebuilt by WAL replay. It holds
+ *     nothing the WAL does not, so it is never fsync'ed and a kill -9
+ *     loses nothing.
  *   - When the series moves to the next aligned 6 h window (or the store
  *     closes, or the head holds SEG_TARGET samples), the head becomes a
  *     *segment*: re-encoded as one timestamp column and one value column
@@ -21,7 +26,7 @@
  *     per-sample B-tree update ever happens.
  *   - Replay skips WAL samples whose seq <= the series' pseq, so nothing is
  *     persisted twice. A checkpoint rewrites the WAL to hold only the
- *     samples still in memory (with fresh seqs), after syncing segments.
+ *     samples still in heads (with fresh seqs), after syncing segments.
  *   - Retention drops a day: DROP TABLE + unlink, never a DELETE of rows.
  *
  * Segments live in flat files rather than SQLite rows because rows of a
@@ -35,6 +40,9 @@
  *       holds it only to snapshot, then reads segments on its own.
  *   (3) A head holds samples of one 6 h window only (so of one UTC day, the
  *       partition), at most SEG_TARGET of them.
+ *   (4) A series' head is its hnblk blocks in the head file (a chain from
+ *       hlast backwards, each block naming its predecessor), then hs.tail;
+ *       blocks are never rewritten in place, only moved whole by compaction.
  */
 #include "store/store.h"
 
@@ -2066,7 +2074,7 @@ struct ts_cache {
 	struct pane_unpacker *u;
 	int64_t *ts;     /* decode target */
 	double *dummy;   /* scratch for the values of a timestamp column */
-	int64_t *tdummy; /* scratch for the timestamps of a value column, and pending chunks */
+	int64_t *tdummy; /* scratch for the timestamps of a value column, and heads */
 };
 
 /* The decoded timestamp column at (day, off), or NULL when corrupt. */
@@ -2088,7 +2096,8 @@ static const struct ts_slot *ts_column_get(struct ts_cache *tc, int64_t day, int
 }
 
 /* A select works on a snapshot taken under the store's lock (the matched
- * series' labels, pending bytes and head) and then reads segments through
+ * series' labels and head bytes, the head file's blocks read under the
+ * lock since compaction moves them) and then reads segments through
  * its own read-only SQLite connection and file descriptors, without the
  * lock: queries run in parallel with each other and with ingestion. A
  * segment persisted after the snapshot repeats samples the snapshot has;
@@ -2291,7 +2300,7 @@ static int read_tier_series(struct pane_store *st, struct rpart *rp, size_t nrp,
 						 rp[i].day);
 		}
 	}
-	/* what is still in memory, aggregated now */
+	/* what is still in the head, aggregated now */
 	struct collect raw = {.mint = lo, .maxt = c->maxt};
 	if (collect_head(&raw, sn, tc->tdummy, vbuf) < 0) {
 		free(raw.ts);
