@@ -125,6 +125,27 @@ static int cmd_live(const char *dir, int nseries, int scrapes)
 	       "bytes_per_active_series %.0f\nheap_bytes_per_active_series %.0f\n",
 	       nseries, scrapes, before, after, peak, (double)(after - before) * 1024.0 / nseries,
 	       (double)(heap1 - heap0) / nseries);
+	/* reading what is still in memory: every series over the last hour, as
+	 * a dashboard would (after the figures above, so they do not include it) */
+	struct pane_reader r = pane_store_reader(st);
+	double ms[5];
+	size_t got = 0;
+	for (int k = 0; k < 5; k++) {
+		struct pane_series_set *set = NULL;
+		struct pane_err err = {0};
+		int64_t t0 = pane_mono_ns();
+		if (r.ops->select(r.ctx, NULL, 0, t - 3600000, t, 0, &set, &err) < 0) {
+			fprintf(stderr, "store_bench: %s\n", err.msg);
+			return 1;
+		}
+		ms[k] = (double)(pane_mono_ns() - t0) / 1e6;
+		got = 0;
+		for (size_t i = 0; i < set->n; i++)
+			got += set->series[i].n;
+		set->free(set);
+	}
+	qsort(ms, 5, sizeof *ms, cmp_d);
+	printf("live_read_samples %zu\nlive_read_ms_median %.1f\n", got, ms[2]);
 	pane_store_close(st);
 	free(inst);
 	free(lab);
