@@ -168,18 +168,38 @@ void pane_hstream_take(struct pane_hstream *h, uint8_t *out)
 
 struct rd {
 	const uint8_t *p;
+	size_t len;        /* bytes */
 	uint64_t pos, end; /* in bits */
 };
 
-static int get(struct rd *r, unsigned nb, uint64_t *x)
+/* Up to 56 bits at pos, right-aligned, without advancing; bits past the
+ * end read as 0 (callers check the length first). */
+static inline __attribute__((always_inline)) uint64_t peek56(const struct rd *r, unsigned nb)
+{
+	size_t i = (size_t)(r->pos >> 3);
+	unsigned off = (unsigned)(r->pos & 7u);
+	uint64_t w = 0;
+	size_t avail = r->len - i;
+	if (avail >= 8) {
+		memcpy(&w, r->p + i, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		w = __builtin_bswap64(w); /* the stream is most significant bit first */
+#endif
+	} else {
+		for (unsigned k = 0; k < 8; k++)
+			w = w << 8 | (k < avail ? r->p[i + k] : 0);
+	}
+	return (w << off) >> (64 - nb);
+}
+
+static inline __attribute__((always_inline)) int get(struct rd *r, unsigned nb, uint64_t *x)
 {
 	if (r->end - r->pos < nb)
 		return PANE_EINVAL;
 	uint64_t v = 0;
 	while (nb) {
-		unsigned used = (unsigned)(r->pos & 7u), room = 8 - used, take = nb < room ? nb : room;
-		uint8_t b = (uint8_t)((r->p[r->pos >> 3] >> (room - take)) & ((1u << take) - 1));
-		v = (v << take) | b;
+		unsigned take = nb > 56 ? 56 : nb;
+		v = (v << take) | peek56(r, take);
 		r->pos += take;
 		nb -= take;
 	}
@@ -187,17 +207,24 @@ static int get(struct rd *r, unsigned nb, uint64_t *x)
 	return 0;
 }
 
-/* Counts leading 1 bits, at most max (the class of a prefix code). */
-static int get_class(struct rd *r, unsigned max, unsigned *cls)
+/* Counts leading 1 bits, at most max (the class of a prefix code), and
+ * consumes them and the 0 that ends them (none after max ones). */
+static inline __attribute__((always_inline)) int get_class(struct rd *r, unsigned max, unsigned *cls)
 {
-	unsigned c = 0;
-	uint64_t b = 1;
-	while (c < max) {
-		if (get(r, 1, &b) < 0)
-			return PANE_EINVAL;
-		if (!b)
-			break;
-		c++;
+	uint64_t avail = r->end - r->pos;
+	unsigned nb = avail < max ? (unsigned)avail : max;
+	if (nb == 0)
+		return PANE_EINVAL;
+	uint64_t inv = ~(peek56(r, nb) << (64 - nb));
+	unsigned c = inv ? (unsigned)__builtin_clzll(inv) : 64;
+	if (c > nb)
+		c = nb;
+	if (c < max) {
+		if (c == nb)
+			return PANE_EINVAL; /* ran out before the ending 0 */
+		r->pos += c + 1;
+	} else {
+		r->pos += max;
 	}
 	*cls = c;
 	return 0;
@@ -209,16 +236,70 @@ int pane_hstream_decode(const uint8_t *p, size_t len, size_t n, int64_t *ts, dou
 		return 0;
 	if (len > UINT64_MAX / 8)
 		return PANE_EINVAL;
-	struct rd r = {p, 0, (uint64_t)len * 8};
+	struct rd r = {p, len, 0, (uint64_t)len * 8};
 	uint64_t t, vb, x;
 	if (get(&r, 64, &t) < 0 || get(&r, 64, &vb) < 0)
 		return PANE_EINVAL;
 	uint64_t dt = 0;
+	/* the last decimal form decoded (1 integer, 2 cents) and its m: the
+	 * next delta of the same form starts from it without recomputing */
+	unsigned mc = 0;
+	int64_t mm = 0;
 	ts[0] = (int64_t)t;
 	v[0] = double_of(vb);
 	static const unsigned dod_w[] = {0, 7, 14, 24, 64}, delta_w[] = {6, 13, 20, 64};
 	for (size_t i = 1; i < n; i++) {
 		unsigned c;
+		/* fast path: a sample whose codes all lie in the next 56 bits is
+		 * parsed from one load (nothing changes until it is known to fit) */
+		if (r.end - r.pos >= 56) {
+			uint64_t w = peek56(&r, 56) << 8, u, z1 = 0, z2 = 0;
+			unsigned tc = (unsigned)__builtin_clzll(~w), vc, used, vused = 1;
+			if (tc < 4) {
+				used = tc ? tc + 1 + dod_w[tc] : 1;
+				if (tc)
+					z1 = (w << (tc + 1)) >> (64 - dod_w[tc]);
+				u = w << used;
+				vc = (unsigned)__builtin_clzll(~u | 1);
+				if (vc > 3)
+					vc = 3;
+				bool ok = true;
+				int64_t a = mm;
+				if (vc == 1 || vc == 2) {
+					unsigned dc = (unsigned)__builtin_clzll(~(u << (vc + 1)) | 1);
+					ok = dc < 3;
+					if (ok) {
+						vused = vc + 1 + dc + 1 + delta_w[dc];
+						z2 = (u << (vc + 1 + dc + 1)) >> (64 - delta_w[dc]);
+					}
+				} else if (vc == 3) {
+					uint64_t lz = (u << 3) >> 58, xl = ((u << 9) >> 58) + 1;
+					vused = 15 + (unsigned)xl;
+					ok = lz + xl <= 64 && used + vused <= 56;
+					if (ok)
+						z2 = ((u << 15) >> (64 - xl)) << (64 - lz - xl);
+				}
+				if (ok && used + vused <= 56) {
+					if ((vc == 1 || vc == 2) && mc != vc && (vc == 1 ? !as_int(vb, &a) : !as_cent(vb, &a)))
+						return PANE_EINVAL;
+					dt += (uint64_t)pane_unzigzag(z1);
+					t += dt;
+					ts[i] = (int64_t)t;
+					if (vc == 1 || vc == 2) {
+						int64_t m = (int64_t)((uint64_t)a + (uint64_t)pane_unzigzag(z2));
+						vb = bits_of(vc == 1 ? (double)m : (double)m / 100.0);
+						mc = vc;
+						mm = m;
+					} else if (vc == 3) {
+						mc = 0;
+						vb ^= z2;
+					}
+					v[i] = double_of(vb);
+					r.pos += used + vused;
+					continue;
+				}
+			}
+		}
 		if (get_class(&r, 4, &c) < 0)
 			return PANE_EINVAL;
 		uint64_t z = 0;
@@ -230,14 +311,17 @@ int pane_hstream_decode(const uint8_t *p, size_t len, size_t n, int64_t *ts, dou
 		if (get_class(&r, 3, &c) < 0)
 			return PANE_EINVAL;
 		if (c == 1 || c == 2) {
-			int64_t a;
+			int64_t a = mm;
 			unsigned dc;
-			if ((c == 1 ? !as_int(vb, &a) : !as_cent(vb, &a)) || get_class(&r, 3, &dc) < 0 ||
+			if ((mc != c && (c == 1 ? !as_int(vb, &a) : !as_cent(vb, &a))) || get_class(&r, 3, &dc) < 0 ||
 			    get(&r, delta_w[dc], &z) < 0)
 				return PANE_EINVAL;
 			int64_t m = (int64_t)((uint64_t)a + (uint64_t)pane_unzigzag(z));
 			vb = bits_of(c == 1 ? (double)m : (double)m / 100.0);
+			mc = c;
+			mm = m;
 		} else if (c == 3) {
+			mc = 0;
 			uint64_t lz, l1;
 			if (get(&r, 6, &lz) < 0 || get(&r, 6, &l1) < 0 || lz + l1 + 1 > 64 || get(&r, (unsigned)l1 + 1, &x) < 0)
 				return PANE_EINVAL;

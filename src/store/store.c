@@ -58,6 +58,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -129,6 +130,8 @@ struct pane_store {
 	uint32_t hw_first;           /* hw holds blocks [hw_first, hblocks) not yet written */
 	uint32_t hcompact_min;       /* dead blocks before a compaction is tried (grows on failure) */
 	struct pane_buf hw;
+	const uint8_t *hmap;         /* the written part of the head file mapped, during bulk reads */
+	size_t hmaplen;
 	struct part *parts;
 	size_t nparts;
 	struct pane_store_counters c;
@@ -590,6 +593,10 @@ static int head_block(struct pane_store *st, uint32_t idx, uint8_t *out)
 		memcpy(out, st->hw.data + (size_t)(idx - st->hw_first) * HBLK, HBLK);
 		return 0;
 	}
+	if (st->hmap && ((size_t)idx + 1) * HBLK <= st->hmaplen) {
+		memcpy(out, st->hmap + (size_t)idx * HBLK, HBLK);
+		return 0;
+	}
 	for (size_t got = 0; got < HBLK;) {
 		ssize_t r = pread(st->head_fd, out + got, HBLK - got, (off_t)idx * HBLK + (off_t)got);
 		if (r < 0 && errno == EINTR)
@@ -601,13 +608,41 @@ static int head_block(struct pane_store *st, uint32_t idx, uint8_t *out)
 	return 0;
 }
 
+/* Bulk reads (a select of many series, compaction) map the written part of
+ * the head file for their duration instead of one pread per block; the
+ * mapping is dropped at once, so its pages do not stay resident. Caller
+ * holds mu (no write, truncation or compaction meanwhile). */
+static void head_map(struct pane_store *st)
+{
+	uint32_t written = st->hw.len ? st->hw_first : st->hblocks;
+	size_t len = (size_t)written * HBLK;
+	if (st->hmap || len < 64 * HBLK)
+		return;
+	void *p = mmap(NULL, len, PROT_READ, MAP_SHARED, st->head_fd, 0);
+	if (p == MAP_FAILED)
+		return; /* pread still works */
+	st->hmap = p;
+	st->hmaplen = len;
+}
+
+static void head_unmap(struct pane_store *st)
+{
+	if (!st->hmap)
+		return;
+	munmap((void *)st->hmap, st->hmaplen);
+	st->hmap = NULL;
+	st->hmaplen = 0;
+}
+
 /* The stream bytes of s's taken blocks, in order, appended to out. */
 static int head_blocks(struct pane_store *st, const struct series *s, struct pane_buf *out, struct pane_err *err)
 {
-	size_t base = out->len;
+	size_t base = out->len, need = (size_t)s->hnblk * PANE_HS_BLOCK;
 	uint8_t blk[HBLK];
-	for (size_t i = 0; i < s->hnblk; i++)
-		pane_buf_add(out, blk, PANE_HS_BLOCK); /* room, filled back to front */
+	/* room for the blocks (filled back to front) and the tail after them */
+	pane_buf_grow(out, need + PANE_HS_TAIL);
+	out->len += need;
+	out->data[out->len] = '\0';
 	uint32_t cur = s->hlast;
 	for (size_t i = s->hnblk; i-- > 0;) {
 		if (cur == 0 || cur > st->hblocks || head_block(st, cur - 1, blk) < 0)
@@ -657,6 +692,7 @@ static void head_compact(struct pane_store *st)
 	int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	bool good = fd >= 0;
 	uint32_t n = 0;
+	head_map(st);
 	uint64_t off = 0;
 	for (size_t id = 1; id < st->nser && good; id++) {
 		struct series *s = st->ser[id];
@@ -680,6 +716,7 @@ static void head_compact(struct pane_store *st)
 	}
 	if (good && out.len)
 		good = pwrite(fd, out.data, out.len, (off_t)off) == (ssize_t)out.len;
+	head_unmap(st);
 	if (good)
 		good = rename(tmp, path) == 0;
 	if (good) {
@@ -1617,6 +1654,7 @@ static int checkpoint(struct pane_store *st, struct pane_err *err)
 	pane_buf_init(&b, PANE_BUF_NOLIMIT);
 	pane_buf_add(&b, WAL_MAGIC, 8);
 	uint64_t seq = st->next_seq;
+	head_map(st);
 	for (size_t id = 1; id < st->nser && rc == 0; id++) {
 		struct series *s = st->ser[id];
 		if (!s || !s->hs.n)
@@ -1641,6 +1679,7 @@ static int checkpoint(struct pane_store *st, struct pane_err *err)
 		free(ts);
 		free(v);
 	}
+	head_unmap(st);
 	if (!rc && (write_all(fd, b.data, b.len) < 0 || fdatasync(fd) < 0))
 		rc = pane_err_set(err, PANE_EIO, "store: cannot write %s: %s", tmp, strerror(errno));
 	if (!rc && rename(tmp, path) < 0)
@@ -1671,12 +1710,14 @@ static int checkpoint(struct pane_store *st, struct pane_err *err)
 static int persist_all(struct pane_store *st, struct pane_err *err)
 {
 	int rc = 0;
+	head_map(st);
 	for (size_t id = 1; id < st->nser && !rc; id++) {
 		struct series *s = st->ser[id];
 		if (!s)
 			continue;
 		rc = persist_head(st, s, err);
 	}
+	head_unmap(st);
 	head_compact(st);
 	if (!rc)
 		rc = sync_parts(st, err);
@@ -2406,6 +2447,8 @@ static int select_impl(struct pane_store *st, const struct pane_matcher *m, size
 		cnt++;
 	struct snap *sn = pane_xcalloc(cnt + 1, sizeof *sn);
 	size_t k0 = 0;
+	if (cnt > 16)
+		head_map(st);
 	for (int64_t i = pane_bitmap_next(&set, 1); i >= 0; i = pane_bitmap_next(&set, (uint32_t)i + 1)) {
 		struct series *s = st->ser[i];
 		struct snap *x = &sn[k0++];
@@ -2422,6 +2465,7 @@ static int select_impl(struct pane_store *st, const struct pane_matcher *m, size
 			x->hbytes = hb.cap ? (uint8_t *)hb.data : NULL; /* ownership moves to the snapshot */
 		}
 	}
+	head_unmap(st);
 	if (rc < 0) {
 		pthread_mutex_unlock(&st->mu);
 		pane_bitmap_release(&set);
