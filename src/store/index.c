@@ -7,15 +7,24 @@
  * all ids and ANDs them; a regex is run once per distinct *value*, never
  * per series. Listing names and values intersects postings with the set.
  *
+ * A pair carried by a single series (an instance, a pod name: most pairs
+ * of a high-cardinality label) holds its id inline in the map's value
+ * pointer, tagged with the low bit, instead of a postings allocation and
+ * its id array (~56 bytes less per such series); the second id turns it
+ * into a postings list.
+ *
  * Invariants:
  *   (1) Postings are ascending (ids are added in increasing order).
  *   (2) A series lacking a label appears in none of that name's postings,
  *       which is how empty-matching matchers find it (complement).
+ *   (3) A value pointer with the low bit set is one inline id (id << 1 | 1);
+ *       otherwise it is a struct postings * (malloc'ed: low bit clear).
  */
 #include "store/index.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,8 +45,39 @@ struct pane_index {
 	uint32_t limit;        /* max id + 1 */
 };
 
+#if UINTPTR_MAX >= 0x1FFFFFFFFull
+#define FITS_INLINE(id) true
+#else
+#define FITS_INLINE(id) ((id) <= (UINTPTR_MAX >> 1))
+#endif
+
+static bool is_inline(const void *v)
+{
+	return ((uintptr_t)v & 1u) != 0;
+}
+
+static uint32_t inline_id(const void *v)
+{
+	return (uint32_t)((uintptr_t)v >> 1);
+}
+
+/* The ids of a map value (inline or a postings list) as an array. */
+static const uint32_t *value_ids(const void *v, uint32_t *one, size_t *n)
+{
+	if (is_inline(v)) {
+		*one = inline_id(v);
+		*n = 1;
+		return one;
+	}
+	const struct postings *ps = v;
+	*n = ps->n;
+	return ps->ids;
+}
+
 static void postings_free(void *p)
 {
+	if (is_inline(p))
+		return;
 	struct postings *ps = p;
 	free(ps->ids);
 	free(ps);
@@ -80,9 +120,20 @@ void pane_index_add(struct pane_index *ix, uint32_t sid, const struct pane_label
 			pane_map_init(&ln->values, postings_free);
 			pane_map_puts(&ix->names, labels->v[i].name, ln);
 		}
-		struct postings *ps = pane_map_gets(&ln->values, labels->v[i].value);
-		if (!ps) {
+		void *pv = pane_map_gets(&ln->values, labels->v[i].value);
+		if (!pv && FITS_INLINE(sid)) {
+			pane_map_puts(&ln->values, labels->v[i].value, (void *)(((uintptr_t)sid << 1) | 1u));
+			continue;
+		}
+		struct postings *ps = pv;
+		if (!pv || is_inline(pv)) {
 			ps = pane_xcalloc(1, sizeof *ps);
+			if (pv) {
+				ps->cap = 2;
+				ps->ids = pane_xmalloc(2 * sizeof *ps->ids);
+				ps->ids[ps->n++] = inline_id(pv);
+			}
+			/* replaces the inline id (postings_free ignores it) */
 			pane_map_puts(&ln->values, labels->v[i].value, ps);
 		}
 		if (ps->n == ps->cap) {
@@ -131,10 +182,13 @@ int64_t pane_bitmap_next(const struct pane_bitmap *b, uint32_t i)
 	}
 }
 
-static void set_postings(struct pane_bitmap *b, const struct postings *ps, bool on)
+static void set_postings(struct pane_bitmap *b, const void *pv, bool on)
 {
-	for (size_t i = 0; i < ps->n; i++) {
-		uint32_t id = ps->ids[i];
+	uint32_t one;
+	size_t n;
+	const uint32_t *ids = value_ids(pv, &one, &n);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t id = ids[i];
 		if (on)
 			b->w[id >> 6] |= 1ull << (id & 63);
 		else
@@ -142,10 +196,13 @@ static void set_postings(struct pane_bitmap *b, const struct postings *ps, bool 
 	}
 }
 
-static bool postings_meet(const struct postings *ps, const struct pane_bitmap *set)
+static bool postings_meet(const void *pv, const struct pane_bitmap *set)
 {
-	for (size_t i = 0; i < ps->n; i++)
-		if (pane_bitmap_has(set, ps->ids[i]))
+	uint32_t one;
+	size_t n;
+	const uint32_t *ids = value_ids(pv, &one, &n);
+	for (size_t i = 0; i < n; i++)
+		if (pane_bitmap_has(set, ids[i]))
 			return true;
 	return false;
 }
@@ -189,9 +246,9 @@ static int one_matcher(struct pane_index *ix, const struct pane_matcher *m, stru
 		bool eq = m->op == PANE_MATCH_EQ;
 		if (*val) {
 			pane_bitmap_init(b, ix->limit, !eq);
-			struct postings *ps = ln ? pane_map_gets(&ln->values, val) : NULL;
-			if (ps)
-				set_postings(b, ps, eq);
+			void *pv = ln ? pane_map_gets(&ln->values, val) : NULL;
+			if (pv)
+				set_postings(b, pv, eq);
 		} else {
 			/* = "" : lacking the label; != "" : having it */
 			pane_bitmap_init(b, ix->limit, eq);

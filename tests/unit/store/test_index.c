@@ -148,11 +148,74 @@ static void many_series_bitmap_edges(void **state)
 	pane_index_free(ix);
 }
 
+
+/* Pairs of one series keep the id inline; the second series turns them into
+ * a list. Matching, names and values give the same answers either way. */
+static void single_series_pairs(void **state)
+{
+	(void)state;
+	struct pane_index *ix = pane_index_new();
+	char inst[2000][16], grp[2000][16];
+	for (uint32_t id = 1; id < 2000; id++) {
+		snprintf(inst[id], sizeof inst[id], "h%u", id);
+		/* group g3 has 3 series, g7 7 series..., others one (id 1000+) */
+		snprintf(grp[id], sizeof grp[id], "g%u", id < 1000 ? id % 10 : id);
+		struct pane_label l[] = {{"__name__", "m"}, {"grp", grp[id]}, {"inst", inst[id]}};
+		struct pane_labels ls = {l, 3, 3, false};
+		pane_index_add(ix, id, &ls);
+	}
+	for (uint32_t id = 1; id < 2000; id += 37) {
+		struct pane_matcher m = {"inst", inst[id], PANE_MATCH_EQ};
+		struct pane_bitmap b;
+		struct pane_err err = {0};
+		assert_int_equal(pane_index_match(ix, &m, 1, &b, &err), 0);
+		assert_int_equal(pane_bitmap_next(&b, 0), id);
+		assert_int_equal(pane_bitmap_next(&b, id + 1), -1);
+		/* the complement: every other series */
+		struct pane_matcher ne = {"inst", inst[id], PANE_MATCH_NE};
+		struct pane_bitmap c;
+		assert_int_equal(pane_index_match(ix, &ne, 1, &c, &err), 0);
+		size_t cnt = 0;
+		for (int64_t i = pane_bitmap_next(&c, 0); i >= 0; i = pane_bitmap_next(&c, (uint32_t)i + 1))
+			cnt++;
+		assert_int_equal(cnt, 1998);
+		char **vals;
+		size_t n;
+		pane_index_values(ix, "grp", &b, &vals, &n);
+		assert_int_equal(n, 1);
+		assert_string_equal(vals[0], grp[id]);
+		free(vals[0]);
+		free(vals);
+		pane_bitmap_release(&b);
+		pane_bitmap_release(&c);
+	}
+	struct pane_matcher g3 = {"grp", "g3", PANE_MATCH_EQ};
+	struct pane_bitmap b;
+	struct pane_err err = {0};
+	assert_int_equal(pane_index_match(ix, &g3, 1, &b, &err), 0);
+	size_t cnt = 0;
+	for (int64_t i = pane_bitmap_next(&b, 0); i >= 0; i = pane_bitmap_next(&b, (uint32_t)i + 1)) {
+		assert_int_equal(i % 10, 3);
+		cnt++;
+	}
+	assert_int_equal(cnt, 100);
+	pane_bitmap_release(&b);
+	struct pane_matcher re = {"grp", "g1[0-9]{3}", PANE_MATCH_RE}; /* the single-series groups g1000..g1999 */
+	assert_int_equal(pane_index_match(ix, &re, 1, &b, &err), 0);
+	cnt = 0;
+	for (int64_t i = pane_bitmap_next(&b, 0); i >= 0; i = pane_bitmap_next(&b, (uint32_t)i + 1))
+		cnt++;
+	assert_int_equal(cnt, 1000);
+	pane_bitmap_release(&b);
+	pane_index_free(ix);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(matchers),
 		cmocka_unit_test(names_and_values),
+		cmocka_unit_test(single_series_pairs),
 		cmocka_unit_test(many_series_bitmap_edges),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
