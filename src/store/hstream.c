@@ -280,7 +280,8 @@ int pane_hstream_decode(const uint8_t *p, size_t len, size_t n, int64_t *ts, dou
 						z2 = ((u << 15) >> (64 - xl)) << (64 - lz - xl);
 				}
 				if (ok && used + vused <= 56) {
-					if ((vc == 1 || vc == 2) && mc != vc && (vc == 1 ? !as_int(vb, &a) : !as_cent(vb, &a)))
+					if ((vc == 1 || vc == 2) && mc != vc &&
+					    (vc == 1 ? !as_int(vb, &a) : !as_cent(vb, &a)))
 						return PANE_EINVAL;
 					dt += (uint64_t)pane_unzigzag(z1);
 					t += dt;
@@ -323,7 +324,8 @@ int pane_hstream_decode(const uint8_t *p, size_t len, size_t n, int64_t *ts, dou
 		} else if (c == 3) {
 			mc = 0;
 			uint64_t lz, l1;
-			if (get(&r, 6, &lz) < 0 || get(&r, 6, &l1) < 0 || lz + l1 + 1 > 64 || get(&r, (unsigned)l1 + 1, &x) < 0)
+			if (get(&r, 6, &lz) < 0 || get(&r, 6, &l1) < 0 || lz + l1 + 1 > 64 ||
+			    get(&r, (unsigned)l1 + 1, &x) < 0)
 				return PANE_EINVAL;
 			vb ^= x << (64 - lz - (l1 + 1));
 		}

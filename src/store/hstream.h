@@ -17,7 +17,7 @@
  *              value
  *                '0'   same bits as the previous value
  *                '10'  integer delta: both values are exact integers
- *                      (|v| < 2^53, not -0.0); zigzag(delta) as 
+ *                      (|v| < 2^53, not -0.0); zigzag(delta) as
  *                      '0' 6 | '10' 13 | '110' 20 | '111' 64 bits
  *                '110' the same for m/100 (value == (double)m / 100 exactly)
  *                '111' XOR with the previous bits: 6 bits of leading zeros,
@@ -44,11 +44,11 @@
 #define PANE_HS_TAIL (PANE_HS_BLOCK + PANE_HS_SAMPLE_MAX + 1)
 
 struct pane_hstream {
-	int64_t t;          /* last timestamp */
-	int64_t dt;         /* last timestamp delta */
-	uint64_t v;         /* last value's bits */
-	uint32_t n;         /* samples in the whole stream */
-	uint16_t nbits;     /* bits used in tail */
+	int64_t t;      /* last timestamp */
+	int64_t dt;     /* last timestamp delta */
+	uint64_t v;     /* last value's bits */
+	uint32_t n;     /* samples in the whole stream */
+	uint16_t nbits; /* bits used in tail */
 	uint8_t tail[PANE_HS_TAIL];
 };
 
@@ -56,14 +56,20 @@ struct pane_hstream {
 void pane_hstream_init(struct pane_hstream *h);
 /* True when PANE_HS_BLOCK whole bytes are in the tail: take them before the
  * next append. */
-static inline bool pane_hstream_full(const struct pane_hstream *h) { return h->nbits >= PANE_HS_BLOCK * 8; }
+static inline bool pane_hstream_full(const struct pane_hstream *h)
+{
+	return h->nbits >= PANE_HS_BLOCK * 8;
+}
 /* Appends one sample. The tail must not be full (pane_hstream_full). */
 void pane_hstream_append(struct pane_hstream *h, int64_t ts, double v);
 /* Moves the first PANE_HS_BLOCK bytes of the tail to out (which must hold
  * PANE_HS_BLOCK bytes). Only when full. */
 void pane_hstream_take(struct pane_hstream *h, uint8_t *out);
 /* Bytes of the tail that hold data ((nbits + 7) / 8). */
-static inline size_t pane_hstream_tail_len(const struct pane_hstream *h) { return ((size_t)h->nbits + 7) / 8; }
+static inline size_t pane_hstream_tail_len(const struct pane_hstream *h)
+{
+	return ((size_t)h->nbits + 7) / 8;
+}
 
 /* Decodes n samples from the stream's bytes p[0..len) (the taken blocks in
  * order, then the tail) into ts and v. 0, or PANE_EINVAL when the bytes end

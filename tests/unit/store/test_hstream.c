@@ -99,10 +99,34 @@ static void scrape_like_series(void **state)
 static void edge_values(void **state)
 {
 	(void)state;
-	double vals[] = {0.0, -0.0, INFINITY, -INFINITY, NAN, pane_stale_nan(), from_bits(0x7ff8dead00000001ull),
-			 from_bits(0xfff0000000000001ull), 1.0, -1.0, 9007199254740992.0, 9007199254740993.0 * 2,
-			 -9007199254740991.0, 0.01, 0.1, 0.29, -0.07, 1e300, -1e-300, 4.9e-324, 123456789.25,
-			 70368744177663.99, 70368744177664.01, DBL_MAX, -DBL_MAX, 0.5, 1e15, 1e16};
+	double vals[] = {0.0,
+	                 -0.0,
+	                 INFINITY,
+	                 -INFINITY,
+	                 NAN,
+	                 pane_stale_nan(),
+	                 from_bits(0x7ff8dead00000001ull),
+	                 from_bits(0xfff0000000000001ull),
+	                 1.0,
+	                 -1.0,
+	                 9007199254740992.0,
+	                 9007199254740993.0 * 2,
+	                 -9007199254740991.0,
+	                 0.01,
+	                 0.1,
+	                 0.29,
+	                 -0.07,
+	                 1e300,
+	                 -1e-300,
+	                 4.9e-324,
+	                 123456789.25,
+	                 70368744177663.99,
+	                 70368744177664.01,
+	                 DBL_MAX,
+	                 -DBL_MAX,
+	                 0.5,
+	                 1e15,
+	                 1e16};
 	size_t nv = sizeof vals / sizeof vals[0];
 	/* every ordered pair, so each value follows each other value (all value codes, both directions) */
 	size_t n = nv * nv * 2;
@@ -124,8 +148,27 @@ static void edge_values(void **state)
 static void timestamps_out_of_order_duplicate_extreme(void **state)
 {
 	(void)state;
-	int64_t ts[] = {1000, 1000, 999, 5000, 4000, 4000, INT64_MAX, INT64_MIN, 0, -1, INT64_MIN, INT64_MAX,
-			1 << 20, (int64_t)1 << 40, -((int64_t)1 << 40), 17, 17, 17, 18, 16, 100000000000};
+	int64_t ts[] = {1000,
+	                1000,
+	                999,
+	                5000,
+	                4000,
+	                4000,
+	                INT64_MAX,
+	                INT64_MIN,
+	                0,
+	                -1,
+	                INT64_MIN,
+	                INT64_MAX,
+	                1 << 20,
+	                (int64_t)1 << 40,
+	                -((int64_t)1 << 40),
+	                17,
+	                17,
+	                17,
+	                18,
+	                16,
+	                100000000000};
 	size_t n = sizeof ts / sizeof ts[0];
 	double v[sizeof ts / sizeof ts[0]];
 	for (size_t i = 0; i < n; i++)
@@ -200,11 +243,11 @@ static void garbage_is_refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(scrape_like_series),
-		cmocka_unit_test(edge_values),
-		cmocka_unit_test(timestamps_out_of_order_duplicate_extreme),
-		cmocka_unit_test(random_sequences),
-		cmocka_unit_test(garbage_is_refused),
+	    cmocka_unit_test(scrape_like_series),
+	    cmocka_unit_test(edge_values),
+	    cmocka_unit_test(timestamps_out_of_order_duplicate_extreme),
+	    cmocka_unit_test(random_sequences),
+	    cmocka_unit_test(garbage_is_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
