@@ -113,20 +113,6 @@ static uint64_t rd_uv(struct rd *r)
 	return v;
 }
 
-static inline uint64_t dbits(double d)
-{
-	uint64_t u;
-	memcpy(&u, &d, 8);
-	return u;
-}
-
-static inline double bitsd(uint64_t u)
-{
-	double d;
-	memcpy(&d, &u, 8);
-	return d;
-}
-
 /* ---------- Gorilla XOR bit stream ---------- */
 
 struct bw {
@@ -187,11 +173,11 @@ static uint64_t br_get(struct br *r, int nbits)
 static int xor_encode(const double *v, size_t n, struct pane_buf *out)
 {
 	struct bw w = {.b = out};
-	uint64_t prev = dbits(v[0]);
+	uint64_t prev = pane_f64_bits(v[0]);
 	bw_put(&w, prev, 64);
 	int pl = -1, pt = 0;
 	for (size_t i = 1; i < n; i++) {
-		uint64_t cur = dbits(v[i]);
+		uint64_t cur = pane_f64_bits(v[i]);
 		uint64_t x = cur ^ prev;
 		prev = cur;
 		if (!x) {
@@ -221,11 +207,11 @@ static int xor_encode(const double *v, size_t n, struct pane_buf *out)
 static int xor_decode(struct br *r, double *v, size_t n)
 {
 	uint64_t prev = br_get(r, 64);
-	v[0] = bitsd(prev);
+	v[0] = pane_bits_f64(prev);
 	int pl = -1, pt = 0;
 	for (size_t i = 1; i < n && !r->bad; i++) {
 		if (br_get(r, 1) == 0) {
-			v[i] = bitsd(prev);
+			v[i] = pane_bits_f64(prev);
 			continue;
 		}
 		uint64_t x;
@@ -244,7 +230,7 @@ static int xor_decode(struct br *r, double *v, size_t n)
 			pt = trail;
 		}
 		prev ^= x;
-		v[i] = bitsd(prev);
+		v[i] = pane_bits_f64(prev);
 	}
 	return r->bad ? PANE_EINVAL : 0;
 }
@@ -261,7 +247,7 @@ static bool dec_fits(double v, int k, int64_t *m)
 	if (!(fabs(s) < M_LIMIT))
 		return false;
 	int64_t x = (int64_t)lrint(s); /* any rounding will do: the round trip is checked below */
-	if (dbits((double)x / p10[k]) != dbits(v))
+	if (pane_f64_bits((double)x / p10[k]) != pane_f64_bits(v))
 		return false;
 	*m = x;
 	return true;
@@ -271,7 +257,7 @@ static bool dec_fits(double v, int k, int64_t *m)
  * codecs carry them as exceptions (position + raw bits) when they are few. */
 static bool exceptional(double v)
 {
-	return !isfinite(v) || dbits(v) == 0x8000000000000000ull;
+	return !isfinite(v) || pane_f64_bits(v) == 0x8000000000000000ull;
 }
 
 /* Finds a common k so every non-exceptional value is m/10^k exactly; false
@@ -311,7 +297,7 @@ static int dec_encode(const double *v, size_t n, int k, bool dod, struct pane_bu
 			continue;
 		rc |= put_uv(out, i - last);
 		last = i;
-		uint64_t u = dbits(v[i]);
+		uint64_t u = pane_f64_bits(v[i]);
 		uint8_t b[8];
 		for (int j = 0; j < 8; j++)
 			b[j] = (uint8_t)(u >> (8 * j));
@@ -370,7 +356,7 @@ static int dec_decode(struct rd *r, double *v, size_t n, bool dod)
 		for (int j = 0; j < 8; j++)
 			u |= (uint64_t)er.p[er.off + (size_t)j] << (8 * j);
 		er.off += 8;
-		v[pos] = bitsd(u);
+		v[pos] = pane_bits_f64(u);
 	}
 	return 0;
 }
@@ -419,7 +405,7 @@ static int encode_values(const double *v, size_t n, int codec, struct pane_buf *
 {
 	switch (codec) {
 	case PANE_CODEC_CONST: {
-		uint64_t u = dbits(v[0]);
+		uint64_t u = pane_f64_bits(v[0]);
 		uint8_t b[8];
 		for (int i = 0; i < 8; i++)
 			b[i] = (uint8_t)(u >> (8 * i));
@@ -479,7 +465,7 @@ static int chunk_encode(const int64_t *ts, const double *v, size_t n, int force,
 	if (v) {
 		bool constant = true;
 		for (size_t i = 1; i < n && constant; i++)
-			constant = dbits(v[i]) == dbits(v[0]);
+			constant = pane_f64_bits(v[i]) == pane_f64_bits(v[0]);
 		int k;
 		bool dec = !constant && dec_scale(v, n, &k);
 		codec = PANE_CODEC_XOR;
@@ -573,7 +559,7 @@ int pane_chunk_decode(const uint8_t *p, size_t len, int64_t *ts, double *v, size
 			u |= (uint64_t)p[r.off + (size_t)i] << (8 * i);
 		r.off += 8;
 		for (size_t i = 0; i < cnt; i++)
-			v[i] = bitsd(u);
+			v[i] = pane_bits_f64(u);
 		break;
 	}
 	case PANE_CODEC_XOR: {

@@ -23,6 +23,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "base/buf.h"
 
@@ -66,6 +67,19 @@ int pane_segment_unpack_with(struct pane_unpacker *u, const void *blob, size_t l
  * returns bytes read or 0 on malformed/short input. */
 size_t pane_uvarint_put(uint8_t *p, uint64_t v);
 size_t pane_uvarint_get(const uint8_t *p, size_t len, uint64_t *v);
+/* A double's bit pattern and back (bit-exact: NaN payloads, -0.0). */
+static inline uint64_t pane_f64_bits(double d)
+{
+	uint64_t u;
+	memcpy(&u, &d, sizeof u);
+	return u;
+}
+static inline double pane_bits_f64(uint64_t u)
+{
+	double d;
+	memcpy(&d, &u, sizeof d);
+	return d;
+}
 static inline uint64_t pane_zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
 static inline int64_t pane_unzigzag(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
 

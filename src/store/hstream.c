@@ -30,28 +30,14 @@
 
 #define INT_LIMIT 9007199254740992.0 /* 2^53: every integer below is exact */
 
-static uint64_t bits_of(double d)
-{
-	uint64_t u;
-	memcpy(&u, &d, 8);
-	return u;
-}
-
-static double double_of(uint64_t u)
-{
-	double d;
-	memcpy(&d, &u, 8);
-	return d;
-}
-
 /* The value as an exact integer (not -0.0, |v| < 2^53). */
 static bool as_int(uint64_t vb, int64_t *m)
 {
-	double v = double_of(vb);
+	double v = pane_bits_f64(vb);
 	if (!(fabs(v) < INT_LIMIT))
 		return false;
 	int64_t i = (int64_t)v;
-	if (bits_of((double)i) != vb)
+	if (pane_f64_bits((double)i) != vb)
 		return false;
 	*m = i;
 	return true;
@@ -60,11 +46,11 @@ static bool as_int(uint64_t vb, int64_t *m)
 /* The value as m / 100 exactly (not -0.0, |m| < 2^53). */
 static bool as_cent(uint64_t vb, int64_t *m)
 {
-	double v = double_of(vb);
+	double v = pane_bits_f64(vb);
 	if (!(fabs(v) < INT_LIMIT / 128))
 		return false;
 	int64_t i = llround(v * 100.0);
-	if (bits_of((double)i / 100.0) != vb)
+	if (pane_f64_bits((double)i / 100.0) != vb)
 		return false;
 	*m = i;
 	return true;
@@ -84,35 +70,25 @@ static void put(struct pane_hstream *h, uint64_t x, unsigned nb)
 	}
 }
 
-/* zigzag(dod) with a 1-4 bit class prefix */
-static void put_dod(struct pane_hstream *h, uint64_t z)
-{
-	if (z == 0)
-		put(h, 0, 1);
-	else if (z < (1u << 7))
-		put(h, (0x2ull << 7) | z, 9);
-	else if (z < (1u << 14))
-		put(h, (0x6ull << 14) | z, 17);
-	else if (z < (1u << 24))
-		put(h, (0xEull << 24) | z, 28);
-	else {
-		put(h, 0xF, 4);
-		put(h, z, 64);
-	}
-}
+/* Field widths of the prefix-coded classes (see hstream.h): class c is
+ * written as c one bits and a 0 (no 0 after the last class), then the
+ * value in w[c] bits. Shared by the encoder and the decoder. */
+static const unsigned dod_w[] = {0, 7, 14, 24, 64}, delta_w[] = {6, 13, 20, 64};
+#define NDOD (sizeof dod_w / sizeof dod_w[0])
+#define NDELTA (sizeof delta_w / sizeof delta_w[0])
 
-static void put_delta(struct pane_hstream *h, uint64_t z)
+/* z in the smallest class of w[0..nw) that holds it. */
+static void put_class(struct pane_hstream *h, uint64_t z, const unsigned *w, unsigned nw)
 {
-	if (z < (1u << 6))
-		put(h, z, 7);
-	else if (z < (1u << 13))
-		put(h, (0x2ull << 13) | z, 15);
-	else if (z < (1u << 20))
-		put(h, (0x6ull << 20) | z, 23);
-	else {
-		put(h, 0x7, 3);
-		put(h, z, 64);
-	}
+	unsigned c = 0;
+	while (c + 1 < nw && z >> w[c])
+		c++;
+	if (c + 1 < nw)
+		put(h, ((1ull << c) - 1) << 1, c + 1);
+	else
+		put(h, (1ull << c) - 1, c);
+	if (w[c])
+		put(h, z, w[c]);
 }
 
 void pane_hstream_init(struct pane_hstream *h)
@@ -122,7 +98,7 @@ void pane_hstream_init(struct pane_hstream *h)
 
 void pane_hstream_append(struct pane_hstream *h, int64_t ts, double v)
 {
-	uint64_t vb = bits_of(v);
+	uint64_t vb = pane_f64_bits(v);
 	if (h->n == 0) {
 		put(h, (uint64_t)ts, 64);
 		put(h, vb, 64);
@@ -133,16 +109,16 @@ void pane_hstream_append(struct pane_hstream *h, int64_t ts, double v)
 		return;
 	}
 	int64_t d = (int64_t)((uint64_t)ts - (uint64_t)h->t);
-	put_dod(h, pane_zigzag((int64_t)((uint64_t)d - (uint64_t)h->dt)));
+	put_class(h, pane_zigzag((int64_t)((uint64_t)d - (uint64_t)h->dt)), dod_w, NDOD);
 	int64_t a, b;
 	if (vb == h->v)
 		put(h, 0, 1);
 	else if (as_int(h->v, &a) && as_int(vb, &b)) {
 		put(h, 0x2, 2);
-		put_delta(h, pane_zigzag(b - a));
+		put_class(h, pane_zigzag(b - a), delta_w, NDELTA);
 	} else if (as_cent(h->v, &a) && as_cent(vb, &b)) {
 		put(h, 0x6, 3);
-		put_delta(h, pane_zigzag(b - a));
+		put_class(h, pane_zigzag(b - a), delta_w, NDELTA);
 	} else {
 		uint64_t x = vb ^ h->v;
 		unsigned lz = (unsigned)__builtin_clzll(x), tz = (unsigned)__builtin_ctzll(x);
@@ -246,8 +222,7 @@ int pane_hstream_decode(const uint8_t *p, size_t len, size_t n, int64_t *ts, dou
 	unsigned mc = 0;
 	int64_t mm = 0;
 	ts[0] = (int64_t)t;
-	v[0] = double_of(vb);
-	static const unsigned dod_w[] = {0, 7, 14, 24, 64}, delta_w[] = {6, 13, 20, 64};
+	v[0] = pane_bits_f64(vb);
 	for (size_t i = 1; i < n; i++) {
 		unsigned c;
 		/* fast path: a sample whose codes all lie in the next 56 bits is
@@ -288,20 +263,20 @@ int pane_hstream_decode(const uint8_t *p, size_t len, size_t n, int64_t *ts, dou
 					ts[i] = (int64_t)t;
 					if (vc == 1 || vc == 2) {
 						int64_t m = (int64_t)((uint64_t)a + (uint64_t)pane_unzigzag(z2));
-						vb = bits_of(vc == 1 ? (double)m : (double)m / 100.0);
+						vb = pane_f64_bits(vc == 1 ? (double)m : (double)m / 100.0);
 						mc = vc;
 						mm = m;
 					} else if (vc == 3) {
 						mc = 0;
 						vb ^= z2;
 					}
-					v[i] = double_of(vb);
+					v[i] = pane_bits_f64(vb);
 					r.pos += used + vused;
 					continue;
 				}
 			}
 		}
-		if (get_class(&r, 4, &c) < 0)
+		if (get_class(&r, NDOD - 1, &c) < 0)
 			return PANE_EINVAL;
 		uint64_t z = 0;
 		if (c && get(&r, dod_w[c], &z) < 0)
@@ -314,11 +289,11 @@ int pane_hstream_decode(const uint8_t *p, size_t len, size_t n, int64_t *ts, dou
 		if (c == 1 || c == 2) {
 			int64_t a = mm;
 			unsigned dc;
-			if ((mc != c && (c == 1 ? !as_int(vb, &a) : !as_cent(vb, &a))) || get_class(&r, 3, &dc) < 0 ||
-			    get(&r, delta_w[dc], &z) < 0)
+			if ((mc != c && (c == 1 ? !as_int(vb, &a) : !as_cent(vb, &a))) ||
+			    get_class(&r, NDELTA - 1, &dc) < 0 || get(&r, delta_w[dc], &z) < 0)
 				return PANE_EINVAL;
 			int64_t m = (int64_t)((uint64_t)a + (uint64_t)pane_unzigzag(z));
-			vb = bits_of(c == 1 ? (double)m : (double)m / 100.0);
+			vb = pane_f64_bits(c == 1 ? (double)m : (double)m / 100.0);
 			mc = c;
 			mm = m;
 		} else if (c == 3) {
@@ -329,7 +304,7 @@ int pane_hstream_decode(const uint8_t *p, size_t len, size_t n, int64_t *ts, dou
 				return PANE_EINVAL;
 			vb ^= x << (64 - lz - (l1 + 1));
 		}
-		v[i] = double_of(vb);
+		v[i] = pane_bits_f64(vb);
 	}
 	return 0;
 }

@@ -1825,8 +1825,9 @@ void pane_store_close(struct pane_store *st)
 		close(st->wal_fd);
 	if (st->head_fd >= 0) {
 		/* rebuilt from the WAL on open: nothing in it is needed any more */
-		if (ftruncate(st->head_fd, 0) < 0) {
-		}
+		if (ftruncate(st->head_fd, 0) < 0)
+			pane_warn("store", "cannot truncate %s/head: %s (harmless: it is rebuilt on open)",
+				 st->dir, strerror(errno));
 		close(st->head_fd);
 	}
 	pane_buf_release(&st->hw);

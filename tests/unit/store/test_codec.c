@@ -12,20 +12,6 @@
 #include "pipeline/record.h"
 #include "store/codec.h"
 
-static uint64_t bits(double d)
-{
-	uint64_t u;
-	memcpy(&u, &d, 8);
-	return u;
-}
-
-static double from_bits(uint64_t u)
-{
-	double d;
-	memcpy(&d, &u, 8);
-	return d;
-}
-
 /* Encodes with the given codec, decodes, compares bit for bit; returns the codec used. */
 static int roundtrip(const int64_t *ts, const double *v, size_t n, int force)
 {
@@ -42,7 +28,7 @@ static int roundtrip(const int64_t *ts, const double *v, size_t n, int force)
 	assert_int_equal(used, b.len - 1);
 	for (size_t i = 0; i < n; i++) {
 		assert_true(ts2[i] == ts[i]);
-		assert_true(bits(v2[i]) == bits(v[i]));
+		assert_true(pane_f64_bits(v2[i]) == pane_f64_bits(v[i]));
 	}
 	/* every strict prefix is refused or decodes differently, never read past the end */
 	for (size_t cut = 0; cut < b.len - 1; cut += 1 + (b.len / 64)) {
@@ -62,7 +48,7 @@ static int roundtrip(const int64_t *ts, const double *v, size_t n, int force)
 static void edge_values_all_codecs(void **state)
 {
 	(void)state;
-	double v[] = {0.0, -0.0, NAN, INFINITY, -INFINITY, pane_stale_nan(), from_bits(0x7ff8dead0000beefull),
+	double v[] = {0.0, -0.0, NAN, INFINITY, -INFINITY, pane_stale_nan(), pane_bits_f64(0x7ff8dead0000beefull),
 		      1.8446744073709552e19, 9007199254740993.0, -1e308, 5e-324, 1.5, 0.1, 42.0, -123.456};
 	size_t n = sizeof v / sizeof v[0];
 	int64_t ts[sizeof v / sizeof v[0]];
@@ -76,7 +62,7 @@ static void edge_values_all_codecs(void **state)
 	double st[3] = {1.0, pane_stale_nan(), 2.0};
 	int64_t t3[3] = {1, 2, 3};
 	roundtrip(t3, st, 3, -1);
-	assert_true(bits(st[1]) == PANE_STALE_NAN_BITS);
+	assert_true(pane_f64_bits(st[1]) == PANE_STALE_NAN_BITS);
 	/* -0.0 alone is constant, and stays -0.0 */
 	double nz[2] = {-0.0, -0.0};
 	assert_int_equal(roundtrip(t3, nz, 2, -1), PANE_CODEC_CONST);

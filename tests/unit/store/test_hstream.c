@@ -12,21 +12,8 @@
 
 #include "base/err.h"
 #include "pipeline/record.h"
+#include "store/codec.h"
 #include "store/hstream.h"
-
-static uint64_t bits(double d)
-{
-	uint64_t u;
-	memcpy(&u, &d, 8);
-	return u;
-}
-
-static double from_bits(uint64_t u)
-{
-	double d;
-	memcpy(&d, &u, 8);
-	return d;
-}
 
 /* Appends everything the way the store does (taking full blocks into one
  * byte array), decodes, compares bit for bit; checks that truncations fail. */
@@ -54,7 +41,7 @@ static size_t roundtrip(const int64_t *ts, const double *v, size_t n)
 	assert_int_equal(pane_hstream_decode(bytes, len, n, ts2, v2), 0);
 	for (size_t i = 0; i < n; i++) {
 		assert_true(ts2[i] == ts[i]);
-		assert_true(bits(v2[i]) == bits(v[i]));
+		assert_true(pane_f64_bits(v2[i]) == pane_f64_bits(v[i]));
 	}
 	/* the last sample needs its last byte: one byte short is refused */
 	if (n) {
@@ -105,8 +92,8 @@ static void edge_values(void **state)
 	                 -INFINITY,
 	                 NAN,
 	                 pane_stale_nan(),
-	                 from_bits(0x7ff8dead00000001ull),
-	                 from_bits(0xfff0000000000001ull),
+	                 pane_bits_f64(0x7ff8dead00000001ull),
+	                 pane_bits_f64(0xfff0000000000001ull),
 	                 1.0,
 	                 -1.0,
 	                 9007199254740992.0,
@@ -205,7 +192,7 @@ static void random_sequences(void **state)
 			ts[i] = (int64_t)t;
 			uint64_t r = ((uint64_t)rand() << 42) ^ ((uint64_t)rand() << 21) ^ (uint64_t)rand();
 			switch (rand() % 5) {
-			case 0: v[i] = from_bits(r); break; /* any bit pattern, NaNs included */
+			case 0: v[i] = pane_bits_f64(r); break; /* any bit pattern, NaNs included */
 			case 1: v[i] = (double)(rand() % 1000) / 100.0; break;
 			case 2: v[i] = (double)(rand() - RAND_MAX / 2); break;
 			case 3: v[i] = i ? v[i - 1] : 0; break;
