@@ -59,10 +59,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   stamp=/var/lib/apt/periodic/pane-update-stamp
   if [ ! -e "$stamp" ] || [ -n "$(find "$stamp" -mmin +360 2>/dev/null)" ] ||
      ! apt-cache show "${missing[0]}" >/dev/null 2>&1; then
-    apt-get update -qq >"$log" 2>&1 || { cat "$log" >&2; rm -f "$log"; exit 1; }
+    apt-get update -qq -o DPkg::Lock::Timeout=900 >"$log" 2>&1 || { cat "$log" >&2; rm -f "$log"; exit 1; }
     mkdir -p "$(dirname "$stamp")" && touch "$stamp"
   fi
-  if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$log" 2>&1; then
+  if ! apt-get install -y -qq -o DPkg::Lock::Timeout=900 --no-install-recommends "${missing[@]}" >"$log" 2>&1; then
     cat "$log" >&2; rm -f "$log"
     echo "pane: apt-get install failed" >&2
     exit 1

@@ -18,6 +18,7 @@
 
 static atomic_int g_count;
 static atomic_bool g_stop;
+static atomic_uint g_reloads;
 static int g_pipe[2] = {-1, -1};
 
 void pane_signals_request_stop(void)
@@ -39,6 +40,24 @@ static void on_signal(int sig)
 	errno = saved;
 }
 
+static void on_hup(int sig)
+{
+	(void)sig;
+	int saved = errno;
+	atomic_fetch_add(&g_reloads, 1);
+	if (g_pipe[1] >= 0) {
+		char c = 2;
+		ssize_t r = write(g_pipe[1], &c, 1);
+		(void)r;
+	}
+	errno = saved;
+}
+
+unsigned pane_signals_reload_count(void)
+{
+	return atomic_load(&g_reloads);
+}
+
 int pane_signals_install(void)
 {
 	if (g_pipe[0] < 0) {
@@ -50,6 +69,9 @@ int pane_signals_install(void)
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_RESTART;
 	if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0)
+		return PANE_EIO;
+	sa.sa_handler = on_hup;
+	if (sigaction(SIGHUP, &sa, NULL) < 0)
 		return PANE_EIO;
 	signal(SIGPIPE, SIG_IGN);
 	if (atomic_load(&g_stop))
@@ -89,5 +111,14 @@ bool pane_signals_wait(int64_t timeout_ms)
 	while (poll(&pfd, 1, t) < 0 && errno == EINTR)
 		if (atomic_load(&g_stop))
 			break;
+	if (!atomic_load(&g_stop)) {
+		/* woken by a reload: empty the pipe so the next wait sleeps again
+		 * (a stop arriving meanwhile sets the flag before its write) */
+		char drain[64];
+		while (read(g_pipe[0], drain, sizeof drain) > 0)
+			;
+		if (atomic_load(&g_stop))
+			pane_signals_request_stop();
+	}
 	return atomic_load(&g_stop);
 }

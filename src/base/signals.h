@@ -1,5 +1,5 @@
 /*
- * signals.h - clean shutdown on SIGINT/SIGTERM.
+ * signals.h - clean shutdown on SIGINT/SIGTERM, reload on SIGHUP.
  *
  * The first SIGINT or SIGTERM asks the process to stop: the flag becomes
  * true and pane_signals_fd() turns readable, so poll()/epoll loops and
@@ -31,5 +31,10 @@ int pane_signals_fd(void);
 bool pane_signals_wait(int64_t timeout_ms);
 /* Requests a stop from code (tests, fatal errors in a thread). Async-signal-safe. */
 void pane_signals_request_stop(void);
+
+/* SIGHUP asks for a reload: it bumps a counter and wakes pane_signals_wait()
+ * (which then returns false). The caller compares the counter with the value
+ * it last handled. Without pane_signals_install(), SIGHUP keeps its default. */
+unsigned pane_signals_reload_count(void);
 
 #endif

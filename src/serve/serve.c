@@ -5,7 +5,8 @@
  * the whole config first (a typo fails at start, never at 3 a.m.), create
  * the handles every part shares, call each part's attach function in
  * dependency order, start HTTP last (so no request reaches a half-built
- * daemon), then sleep on the signal pipe. Shutdown is the reverse: HTTP
+ * daemon), then sleep on the signal pipe; SIGHUP or POST /-/reload re-reads
+ * pane.yaml and hands it to the parts that registered pane_serve_on_reload. Shutdown is the reverse: HTTP
  * stops first, then the parts' stop callbacks in reverse order.
  *
  * Attach order (each line one call; a part is added by adding its line):
@@ -24,6 +25,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <libpq-fe.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -88,6 +90,11 @@ struct stop_fn {
 	void *arg;
 };
 
+struct reload_fn {
+	int (*fn)(void *arg, const struct pane_cfg *cfg, struct pane_err *err);
+	void *arg;
+};
+
 struct readiness {
 	char *name;
 	bool (*check)(void *arg, struct pane_err *err);
@@ -97,6 +104,12 @@ struct readiness {
 struct serve_priv {
 	struct stop_fn *stops;
 	size_t n_stops;
+	struct reload_fn *reloads;
+	size_t n_reloads;
+	const char *config_path;   /* NULL: embedded defaults (a reload re-reads nothing) */
+	struct pane_cfg **old_cfgs; /* every config loaded by a reload, freed at exit */
+	size_t n_old_cfgs;
+	pthread_mutex_t reload_mu;  /* one reload at a time (SIGHUP and POST /-/reload) */
 	struct readiness *checks;
 	size_t n_checks;
 	int64_t started_ms;
@@ -109,6 +122,67 @@ void pane_serve_on_stop(struct pane_serve *s, void (*fn)(void *arg), void *arg)
 	p->stops[p->n_stops].fn = fn;
 	p->stops[p->n_stops].arg = arg;
 	p->n_stops++;
+}
+
+void pane_serve_on_reload(struct pane_serve *s,
+			  int (*fn)(void *arg, const struct pane_cfg *cfg, struct pane_err *err), void *arg)
+{
+	struct serve_priv *p = s->priv;
+	p->reloads = pane_xrealloc(p->reloads, pane_mul_size(p->n_reloads + 1, sizeof *p->reloads));
+	p->reloads[p->n_reloads].fn = fn;
+	p->reloads[p->n_reloads].arg = arg;
+	p->n_reloads++;
+}
+
+/* Re-reads pane.yaml and hands it to every reload callback. 0, or the first
+ * failure with every reason in msgs ("; "-separated). */
+static int serve_reload(struct pane_serve *s, struct pane_buf *msgs)
+{
+	struct serve_priv *p = s->priv;
+	struct pane_err err = {0};
+	int rc = 0;
+	pthread_mutex_lock(&p->reload_mu);
+	struct pane_cfg *cfg = p->config_path ? pane_cfg_load(p->config_path, &err) : pane_cfg_empty();
+	if (!cfg || pane_cfg_check_sections(cfg, &err) < 0) {
+		pane_buf_adds(msgs, err.msg);
+		pane_cfg_free(cfg);
+		cfg = NULL;
+		rc = err.code ? err.code : PANE_EINVAL;
+	}
+	for (size_t i = 0; cfg && i < p->n_reloads; i++) {
+		struct pane_err e = {0};
+		int r = p->reloads[i].fn(p->reloads[i].arg, cfg, &e);
+		if (r < 0) {
+			if (msgs->len)
+				pane_buf_adds(msgs, "; ");
+			pane_buf_adds(msgs, e.msg[0] ? e.msg : "reload failed");
+			if (rc == 0)
+				rc = r;
+		}
+	}
+	if (cfg) {
+		p->old_cfgs = pane_xrealloc(p->old_cfgs, pane_mul_size(p->n_old_cfgs + 1, sizeof *p->old_cfgs));
+		p->old_cfgs[p->n_old_cfgs++] = cfg;
+	}
+	pthread_mutex_unlock(&p->reload_mu);
+	if (rc < 0)
+		pane_log_kv(PANE_LOG_ERROR, "serve", "reload failed; the previous configuration keeps running",
+			    "error", msgs->data ? msgs->data : "", NULL);
+	else
+		pane_info("serve", "configuration reloaded");
+	return rc;
+}
+
+static void h_reload(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
+{
+	(void)req;
+	struct pane_buf msgs;
+	pane_buf_init(&msgs, 64 * 1024);
+	if (serve_reload(ctx, &msgs) < 0)
+		pane_http_resp_error(resp, 400, "reload_failed", "%s", msgs.data ? msgs.data : "reload failed");
+	else
+		pane_http_resp_json(resp, 200, "{\"status\":\"reloaded\"}\n");
+	pane_buf_release(&msgs);
 }
 
 void pane_serve_add_readiness(struct pane_serve *s, const char *name,
@@ -253,6 +327,8 @@ int pane_serve_run(const struct pane_serve_opts *opts)
 		goto fail;
 
 	priv.started_ms = pane_wall_ms();
+	priv.config_path = opts->config_path;
+	pthread_mutex_init(&priv.reload_mu, NULL);
 	s.cfg = cfg;
 	s.data_dir = data_dir;
 	s.demo = opts->demo;
@@ -282,6 +358,8 @@ int pane_serve_run(const struct pane_serve_opts *opts)
 								 .handler = h_readyz, .ctx = &s});
 	pane_http_server_route(s.http, &(struct pane_http_route){.method = "GET", .pattern = "/metrics",
 								 .handler = h_metrics, .ctx = &s});
+	pane_http_server_route(s.http, &(struct pane_http_route){.method = "POST", .pattern = "/-/reload",
+								 .handler = h_reload, .ctx = &s});
 	pane_serve_add_readiness(&s, "data_dir", check_data_dir, (void *)data_dir);
 	if (s.database_url)
 		pane_serve_add_readiness(&s, "postgres", check_postgres, (void *)s.database_url);
@@ -316,7 +394,17 @@ int pane_serve_run(const struct pane_serve_opts *opts)
 	if (opts->on_ready)
 		opts->on_ready(&s, port, opts->arg);
 
-	pane_signals_wait(-1);
+	unsigned reloads_seen = pane_signals_reload_count();
+	while (!pane_signals_wait(-1)) {
+		unsigned now = pane_signals_reload_count();
+		if (now == reloads_seen)
+			continue;
+		reloads_seen = now;
+		struct pane_buf msgs;
+		pane_buf_init(&msgs, 64 * 1024);
+		serve_reload(&s, &msgs); /* logs its own outcome */
+		pane_buf_release(&msgs);
+	}
 	pane_info("serve", "stopping");
 	status = PANE_EXIT_OK;
 
@@ -327,6 +415,10 @@ fail:
 	for (size_t i = priv.n_stops; i-- > 0;)
 		priv.stops[i].fn(priv.stops[i].arg);
 	free(priv.stops);
+	free(priv.reloads);
+	for (size_t i = 0; i < priv.n_old_cfgs; i++)
+		pane_cfg_free(priv.old_cfgs[i]);
+	free(priv.old_cfgs);
 	for (size_t i = 0; i < priv.n_checks; i++)
 		free(priv.checks[i].name);
 	free(priv.checks);
@@ -367,11 +459,12 @@ int pane_cmd_serve(int argc, char **argv)
 			       "  -l, --listen ADDR     HOST:PORT to listen on (overrides server.listen)\n"
 			       "  -d, --data-dir DIR    data directory (overrides server.data_dir)\n"
 			       "  -h, --help            this help\n\n"
-			       "endpoints: GET /healthz (alive), GET /readyz (dependencies), GET /metrics (pane's own)\n"
+			       "endpoints: GET /healthz (alive), GET /readyz (dependencies), GET /metrics (pane's own),\n"
+			       "  POST /-/reload (re-read pane.yaml, as SIGHUP does)\n"
 			       "with DATABASE_URL: the jobs API (POST /v1/queues/Q/jobs, GET /v1/jobs/ID[/events],\n"
 			       "  POST /v1/uploads/Q, GET /v1/queues ...; see docs/edge-functions.md)\n"
 			       "Without auth tokens (auth: in pane.yaml) pane listens on loopback addresses only.\n"
-			       "Stops cleanly on SIGINT or SIGTERM.\n",
+			       "Stops cleanly on SIGINT or SIGTERM; SIGHUP reloads pane.yaml.\n",
 			       serve_usage);
 			return PANE_EXIT_OK;
 		default:

@@ -23,6 +23,7 @@ struct pane_stats;
 struct pane_http_server;
 struct pane_pipeline;
 struct pane_store;
+struct pane_alert_sink;
 
 struct pane_serve {
 	const struct pane_cfg *cfg;        /* the loaded pane.yaml (or empty defaults) */
@@ -33,6 +34,7 @@ struct pane_serve {
 	struct pane_http_server *http;     /* add routes before the server starts */
 	struct pane_pipeline *pipeline;    /* where records go (may be NULL until the store attaches) */
 	struct pane_store *store;          /* the embedded store, NULL until it attaches */
+	struct pane_alert_sink *alerts;    /* where rules send alerts (alert/alert.h); set by notify */
 	void *priv;                        /* serve.c's own bookkeeping */
 };
 
@@ -43,6 +45,16 @@ void pane_serve_on_stop(struct pane_serve *s, void (*fn)(void *arg), void *arg);
  * a short reason in err. Called on HTTP threads; must be quick. */
 void pane_serve_add_readiness(struct pane_serve *s, const char *name,
 			      bool (*check)(void *arg, struct pane_err *err), void *arg);
+
+/* Registers fn(arg, cfg) to run on a reload (SIGHUP or POST /-/reload), in
+ * order of registration, with the freshly loaded pane.yaml. fn validates its
+ * section first and swaps in the new state only when all of it is good; on
+ * an error it keeps what is running, returns a negative PANE_E* and says why
+ * in err (with file:line). A failed fn does not stop the later ones; the
+ * reload as a whole fails (POST /-/reload answers 400 with every reason).
+ * cfg stays valid until the daemon stops. Runs on one thread at a time. */
+void pane_serve_on_reload(struct pane_serve *s,
+			  int (*fn)(void *arg, const struct pane_cfg *cfg, struct pane_err *err), void *arg);
 
 /* ---- running the daemon (used by `pane serve` and `pane demo`) ---- */
 
