@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_cli.sh - the pane binary end to end: help, version, usage errors (exit 2),
 # config errors naming file:line and key, and `pane serve` answering /healthz,
-# /readyz and /metrics, then stopping cleanly on SIGTERM.
+# /readyz and /metrics, reloading on POST /-/reload and SIGHUP, then stopping
+# cleanly on SIGTERM.
 . "${PANE_SOURCE_ROOT:?run through meson test}/tests/support/checks.sh"
 
 expect_status 0 "$bin" --help
@@ -55,5 +56,23 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "$u/no/such/thing")
 serve_stop && ok || bad "pane serve exited $? after SIGTERM"
 expect_in "$tmp/serve.log" "msg=stopped"
 [ -d "$tmp/data" ] && ok || bad "data directory was not created"
+
+# reload: POST /-/reload and SIGHUP re-read pane.yaml; a bad file is refused
+# with file:line and the daemon keeps running on what it had
+printf 'log:\n  level: info\n' >"$tmp/reload.yaml"
+serve_start "$tmp/reload.log" /healthz --config "$tmp/reload.yaml" --data-dir "$tmp/data2" && ok || bad "pane serve did not start: $(cat "$tmp/reload.log")"
+code=$(curl -s -o "$tmp/rl1" -w '%{http_code}' -X POST "$u/-/reload")
+[ "$code" = 200 ] && ok || bad "POST /-/reload answered $code: $(cat "$tmp/rl1")"
+expect_in "$tmp/rl1" '"status":"reloaded"'
+printf 'log:\n  level: info\nsourcse: {}\n' >"$tmp/reload.yaml"
+code=$(curl -s -o "$tmp/rl2" -w '%{http_code}' -X POST "$u/-/reload")
+[ "$code" = 400 ] && ok || bad "a bad reload answered $code: $(cat "$tmp/rl2")"
+expect_in "$tmp/rl2" 'reload.yaml:3: sourcse: unknown section'
+kill -HUP "$pid"
+for _ in $(seq 1 100); do grep -q 'reload failed' "$tmp/reload.log" && break; sleep 0.05; done
+expect_in "$tmp/reload.log" 'msg="reload failed; the previous configuration keeps running"'
+curl -sS "$u/healthz" >"$tmp/health2"
+expect_in "$tmp/health2" '"status":"ok"'
+serve_stop && ok || bad "pane serve exited $? after SIGTERM (after reloads)"
 
 finish
