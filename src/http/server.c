@@ -35,8 +35,9 @@
  * frees. suspended/abandoned are read and written under its mutex, so a
  * resume never races a suspend. The server lists live ones: stopping marks
  * them abandoned and resumes them (MHD must not stop with suspended
- * connections), waits briefly for them to answer (503 / end of stream),
- * then stops MHD.
+ * connections), closes new connections as they come (on_accept), waits
+ * briefly for the woken ones to answer (503 / end of stream), then stops
+ * MHD. Never MHD_quiesce_daemon: it races MHD's own epoll workers.
  *
  * Invariants:
  *   (1) A handler runs at most once per request, with the whole body (or,
@@ -59,6 +60,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,6 +143,7 @@ struct pane_http_server {
 	pthread_mutex_t susp_mu;
 	struct susp *susp_head;
 	bool stopping;
+	atomic_bool refusing; /* stopping: on_accept closes new connections */
 	struct pane_log_limit slow_lim;
 };
 
@@ -1088,6 +1091,16 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---------- lifecycle ---------- */
 
+/* Once the server is stopping, new connections are closed as they come
+ * (instead of MHD_quiesce_daemon, see pane_http_server_free). */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	(void)addr;
+	(void)addrlen;
+	struct pane_http_server *srv = cls;
+	return atomic_load(&srv->refusing) ? MHD_NO : MHD_YES;
+}
+
 static int parse_listen(const char *listen, char *host, size_t hostlen, char *port, size_t portlen)
 {
 	const char *colon;
@@ -1199,8 +1212,8 @@ int pane_http_server_start(struct pane_http_server *srv, struct pane_err *err)
 		threads = n > 0 ? (unsigned)n : 2;
 	}
 	srv->mhd = MHD_start_daemon(
-		MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME, 0, NULL,
-		NULL, on_request, srv,
+		MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME, 0, on_accept,
+		srv, on_request, srv,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, srv->opts.max_connections_per_ip,
 		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
 		MHD_OPTION_THREAD_POOL_SIZE, threads,
@@ -1273,9 +1286,15 @@ void pane_http_server_free(struct pane_http_server *srv)
 		pthread_mutex_unlock(&x->mu);
 	}
 	pthread_mutex_unlock(&srv->susp_mu);
+	atomic_store(&srv->refusing, true);
 	if (srv->mhd) {
-		/* stop accepting, let the woken requests answer (bounded wait), then stop */
-		MHD_socket lfd = MHD_quiesce_daemon(srv->mhd);
+		/* let the woken requests answer (bounded wait), then stop. New
+		 * connections are closed at once by on_accept meanwhile. Not
+		 * MHD_quiesce_daemon: with epoll and a thread pool it races the
+		 * workers removing the listen socket from their epoll sets, and
+		 * the loser aborts the process ("Failed to remove listen FD from
+		 * epoll set", libmicrohttpd 0.9.75). MHD_stop_daemon closes the
+		 * listen socket it was given. */
 		for (int i = 0; i < 400; i++) {
 			pthread_mutex_lock(&srv->susp_mu);
 			bool empty = srv->susp_head == NULL;
@@ -1285,8 +1304,6 @@ void pane_http_server_free(struct pane_http_server *srv)
 			pane_sleep_ms(5);
 		}
 		MHD_stop_daemon(srv->mhd);
-		if (lfd != MHD_INVALID_SOCKET)
-			close(lfd);
 	}
 	else if (srv->fd >= 0)
 		close(srv->fd);
