@@ -115,16 +115,20 @@ static int run(struct pane_api_batcher *b, PGconn **cp, struct item *items, stru
 	pane_buf_release(&q);
 	int rc = 0;
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		const char *m = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
-		if (!m)
-			m = PQerrorMessage(*cp);
+		/* copy the first line: the message may live in the PGconn, which
+		 * is finished below when the connection is gone */
+		const char *pm = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+		if (!pm)
+			pm = PQerrorMessage(*cp);
+		char m[512];
+		snprintf(m, sizeof m, "%.*s", (int)strcspn(pm, "\n"), pm);
 		rc = map_sqlstate(PQresultErrorField(r, PG_DIAG_SQLSTATE));
-		pane_err_set(err, rc, "%.*s", (int)strcspn(m, "\n"), m);
+		pane_err_set(err, rc, "%s", m);
 		if (PQstatus(*cp) != CONNECTION_OK) {
 			PQfinish(*cp);
 			*cp = NULL;
 			rc = PANE_EDB;
-			pane_err_set(err, PANE_EDB, "PostgreSQL connection lost: %.*s", (int)strcspn(m, "\n"), m);
+			pane_err_set(err, PANE_EDB, "PostgreSQL connection lost: %s", m);
 		}
 		PQclear(r);
 		return rc;
