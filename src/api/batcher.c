@@ -37,6 +37,8 @@
 
 #define MAX_BATCH_JOBS 2000
 #define MAX_WAITING_JOBS 100000
+/* a whole batch (up to MAX_BATCH_JOBS rows, one commit) */
+#define BATCH_TIMEOUT_S PANE_API_STATEMENT_TIMEOUT_S
 
 struct item {
 	char *elems;
@@ -111,8 +113,13 @@ static int run(struct pane_api_batcher *b, PGconn **cp, struct item *items, stru
 		return PANE_EDB;
 	}
 	const char *params[1] = {q.data};
-	PGresult *r = PQexecParams(*cp, b->sql, 1, NULL, params, NULL, NULL, 0);
+	PGresult *r = pane_api_exec(*cp, b->sql, 1, params, BATCH_TIMEOUT_S * 1000, err);
 	pane_buf_release(&q);
+	if (!r) {
+		PQfinish(*cp);
+		*cp = NULL;
+		return PANE_EDB;
+	}
 	int rc = 0;
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		/* copy the first line: the message may live in the PGconn, which

@@ -126,6 +126,7 @@ struct route {
 	void *ctx;
 	size_t max_body;
 	char *scope;
+	bool blocking;
 };
 
 struct pane_http_server {
@@ -144,6 +145,15 @@ struct pane_http_server {
 	struct susp *susp_head;
 	bool stopping;
 	atomic_bool refusing; /* stopping: on_accept closes new connections */
+	/* the blocking pool (routes with .blocking): a FIFO of jobs, threads
+	 * started with the server when any route needs them */
+	pthread_mutex_t blk_mu;
+	pthread_cond_t blk_cv;
+	struct blk_job *blk_head, *blk_tail;
+	size_t blk_len;
+	bool blk_stop;
+	pthread_t blk_th[PANE_HTTP_BLOCKING_THREADS];
+	unsigned blk_n;
 	struct pane_log_limit slow_lim;
 };
 
@@ -240,6 +250,7 @@ int pane_http_server_route(struct pane_http_server *srv, const struct pane_http_
 	rt.on_begin = r->on_begin;
 	rt.on_body = r->on_body;
 	rt.on_close = r->on_close;
+	rt.blocking = r->blocking;
 	srv->routes = pane_xrealloc(srv->routes, pane_mul_size(srv->n_routes + 1, sizeof *srv->routes));
 	srv->routes[srv->n_routes++] = rt;
 	return 0;
@@ -885,12 +896,112 @@ static const struct route *find_route(struct pane_http_server *srv, const char *
 	return found;
 }
 
+/* ---------- the blocking pool ---------- */
+
+struct blk_job {
+	struct pane_http_req *req;
+	struct pane_http_deferred *d;
+	int64_t queued_ns;
+	struct blk_job *next;
+};
+
+/* Answers a blocking job without running it. */
+static void blk_refuse(struct blk_job *j, const char *msg)
+{
+	struct pane_http_resp *r = pane_http_deferred_resp(j->d);
+	pane_http_resp_header(r, "Retry-After", "1");
+	pane_http_resp_error(r, 503, "unavailable", "%s", msg);
+	pane_http_deferred_finish(j->d);
+	free(j);
+}
+
+static void *blk_main(void *arg)
+{
+	struct pane_http_server *srv = arg;
+	pthread_mutex_lock(&srv->blk_mu);
+	for (;;) {
+		while (!srv->blk_head && !srv->blk_stop)
+			pthread_cond_wait(&srv->blk_cv, &srv->blk_mu);
+		if (!srv->blk_head)
+			break;
+		struct blk_job *j = srv->blk_head;
+		srv->blk_head = j->next;
+		if (!srv->blk_head)
+			srv->blk_tail = NULL;
+		srv->blk_len--;
+		bool stop = srv->blk_stop;
+		pthread_mutex_unlock(&srv->blk_mu);
+		if (stop)
+			blk_refuse(j, "the server is stopping; retry");
+		else if (pane_mono_ns() - j->queued_ns > (int64_t)PANE_HTTP_BLOCKING_WAIT_S * 1000000000)
+			blk_refuse(j, "the server is busy: the request waited too long for a worker; retry");
+		else {
+			/* the connection is suspended: MHD leaves it (and req) alone */
+			j->req->route->handler(j->req, pane_http_deferred_resp(j->d), j->req->route->ctx);
+			pane_http_deferred_finish(j->d);
+			free(j);
+		}
+		pthread_mutex_lock(&srv->blk_mu);
+	}
+	pthread_mutex_unlock(&srv->blk_mu);
+	return NULL;
+}
+
+/* Queues req for the blocking pool; false when the queue is full or the
+ * server is stopping. */
+static bool blk_submit(struct pane_http_server *srv, struct pane_http_req *req, struct pane_http_deferred *d)
+{
+	pthread_mutex_lock(&srv->blk_mu);
+	bool ok = !srv->blk_stop && srv->blk_n > 0 && srv->blk_len < PANE_HTTP_BLOCKING_QUEUE;
+	if (ok) {
+		struct blk_job *j = pane_xcalloc(1, sizeof *j);
+		j->req = req;
+		j->d = d;
+		j->queued_ns = pane_mono_ns();
+		if (srv->blk_tail)
+			srv->blk_tail->next = j;
+		else
+			srv->blk_head = j;
+		srv->blk_tail = j;
+		srv->blk_len++;
+		pthread_cond_signal(&srv->blk_cv);
+	}
+	pthread_mutex_unlock(&srv->blk_mu);
+	return ok;
+}
+
+/* Stops the pool: waits for running handlers (bounded by their own
+ * deadlines), answers queued jobs 503. Before suspended connections are
+ * resumed, because a running handler still uses its req. */
+static void blk_stop(struct pane_http_server *srv)
+{
+	pthread_mutex_lock(&srv->blk_mu);
+	srv->blk_stop = true;
+	pthread_cond_broadcast(&srv->blk_cv);
+	pthread_mutex_unlock(&srv->blk_mu);
+	for (unsigned i = 0; i < srv->blk_n; i++)
+		pthread_join(srv->blk_th[i], NULL);
+	srv->blk_n = 0;
+}
+
 /* Runs the handler (after the whole body) and queues or defers its answer. */
 static enum MHD_Result run_handler(struct pane_http_req *req, struct MHD_Connection *conn)
 {
 	struct pane_http_resp resp;
 	resp_init(&resp);
-	req->route->handler(req, &resp, req->route->ctx);
+	if (req->route->blocking) {
+		/* answered by the pool: the same path as a handler that defers */
+		struct pane_http_deferred *d = pane_http_resp_defer(&resp);
+		if (!blk_submit(req->srv, req, d)) {
+			struct pane_http_resp *r = pane_http_deferred_resp(d);
+			pane_http_resp_header(r, "Retry-After", "1");
+			pane_http_resp_error(r, 503, "unavailable", "the server is busy: too many requests wait for a "
+								    "dependency; retry");
+			pane_http_deferred_finish(d);
+		}
+	} else {
+		req->route->handler(req, &resp, req->route->ctx);
+	}
 	if (resp.stream && resp.status == 0)
 		resp.status = 200;
 	if (resp.deferred) {
@@ -1148,6 +1259,8 @@ struct pane_http_server *pane_http_server_new(const struct pane_http_server_opts
 						  "HTTP requests cut off for sending their body too slowly");
 	}
 	pthread_mutex_init(&srv->susp_mu, NULL);
+	pthread_mutex_init(&srv->blk_mu, NULL);
+	pthread_cond_init(&srv->blk_cv, NULL);
 	srv->slow_lim.burst = 5;
 	srv->slow_lim.per_ms = 60000;
 	return srv;
@@ -1229,6 +1342,14 @@ int pane_http_server_start(struct pane_http_server *srv, struct pane_err *err)
 		srv->fd = -1;
 		return pane_err_set(err, PANE_EIO, "cannot start the HTTP server on %s", srv->listen);
 	}
+	bool any_blocking = false;
+	for (size_t i = 0; i < srv->n_routes; i++)
+		any_blocking = any_blocking || srv->routes[i].blocking;
+	pthread_mutex_lock(&srv->blk_mu);
+	for (unsigned i = 0; any_blocking && i < PANE_HTTP_BLOCKING_THREADS; i++)
+		if (pthread_create(&srv->blk_th[srv->blk_n], NULL, blk_main, srv) == 0)
+			srv->blk_n++;
+	pthread_mutex_unlock(&srv->blk_mu);
 	return 0;
 }
 
@@ -1275,6 +1396,8 @@ void pane_http_server_free(struct pane_http_server *srv)
 {
 	if (!srv)
 		return;
+	/* blocking handlers first: they use their (suspended) requests */
+	blk_stop(srv);
 	/* MHD must not stop with suspended connections: wake every one; a
 	 * deferred request then answers 503, a stream ends. */
 	pthread_mutex_lock(&srv->susp_mu);
@@ -1318,5 +1441,7 @@ void pane_http_server_free(struct pane_http_server *srv)
 	free(srv->routes);
 	free(srv->listen);
 	pthread_mutex_destroy(&srv->susp_mu);
+	pthread_mutex_destroy(&srv->blk_mu);
+	pthread_cond_destroy(&srv->blk_cv);
 	free(srv);
 }

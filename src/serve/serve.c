@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/buf.h"
@@ -113,6 +114,18 @@ struct serve_priv {
 	struct readiness *checks;
 	size_t n_checks;
 	int64_t started_ms;
+	/* /readyz runs the checks on its own thread (started by the first
+	 * request): a check that hangs on a dependency holds that thread, not
+	 * an HTTP one. A request asks for a run (wanted) and waits, bounded,
+	 * for it (done); only one request waits at a time. */
+	pthread_mutex_t ready_mu;
+	pthread_cond_t ready_cv;
+	pthread_t ready_th;
+	bool ready_started, ready_stop, ready_waiting;
+	uint64_t ready_wanted, ready_done;
+	int64_t ready_run_since_ms; /* 0 when no run is in progress */
+	char *ready_body;
+	int ready_status;
 };
 
 void pane_serve_on_stop(struct pane_serve *s, void (*fn)(void *arg), void *arg)
@@ -205,12 +218,11 @@ static void h_healthz(struct pane_http_req *req, struct pane_http_resp *resp, vo
 	pane_http_resp_json(resp, 200, "{\"status\":\"ok\"}\n");
 }
 
-static void h_readyz(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
+/* Runs every readiness check; the JSON body, *ok when all passed. */
+static char *run_checks(struct serve_priv *p, bool *okp)
 {
-	(void)req;
-	struct pane_serve *s = ctx;
-	struct serve_priv *p = s->priv;
-	struct pane_buf *b = pane_http_resp_body(resp);
+	struct pane_buf buf, *b = &buf;
+	pane_buf_init(b, PANE_BUF_NOLIMIT);
 	bool ok = true;
 	pane_buf_adds(b, "{\"checks\":{");
 	for (size_t i = 0; i < p->n_checks; i++) {
@@ -226,8 +238,83 @@ static void h_readyz(struct pane_http_req *req, struct pane_http_resp *resp, voi
 			pane_buf_add_json_str(b, e.msg, strlen(e.msg));
 	}
 	pane_buf_addf(b, "},\"status\":\"%s\"}\n", ok ? "ready" : "not_ready");
-	pane_http_resp_status(resp, ok ? 200 : 503);
-	pane_http_resp_content_type(resp, "application/json");
+	*okp = ok;
+	return b->data;
+}
+
+static void *ready_main(void *arg)
+{
+	struct serve_priv *p = arg;
+	pthread_mutex_lock(&p->ready_mu);
+	for (;;) {
+		while (!p->ready_stop && p->ready_done >= p->ready_wanted)
+			pthread_cond_wait(&p->ready_cv, &p->ready_mu);
+		if (p->ready_stop)
+			break;
+		uint64_t gen = p->ready_wanted;
+		p->ready_run_since_ms = pane_wall_ms();
+		pthread_mutex_unlock(&p->ready_mu);
+		bool ok;
+		char *body = run_checks(p, &ok);
+		pthread_mutex_lock(&p->ready_mu);
+		free(p->ready_body);
+		p->ready_body = body;
+		p->ready_status = ok ? 200 : 503;
+		p->ready_done = gen;
+		p->ready_run_since_ms = 0;
+		pthread_cond_broadcast(&p->ready_cv);
+	}
+	pthread_mutex_unlock(&p->ready_mu);
+	return NULL;
+}
+
+#define READY_WAIT_MS 2000
+
+static void h_readyz(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
+{
+	(void)req;
+	struct pane_serve *s = ctx;
+	struct serve_priv *p = s->priv;
+	pthread_mutex_lock(&p->ready_mu);
+	if (!p->ready_started && !p->ready_stop)
+		p->ready_started = pthread_create(&p->ready_th, NULL, ready_main, p) == 0;
+	uint64_t mine = ++p->ready_wanted;
+	pthread_cond_broadcast(&p->ready_cv);
+	if (!p->ready_waiting) {
+		p->ready_waiting = true;
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += READY_WAIT_MS / 1000;
+		while (p->ready_done < mine && pthread_cond_timedwait(&p->ready_cv, &p->ready_mu, &until) == 0)
+			;
+		p->ready_waiting = false;
+	}
+	/* a fresh result; or, for a request that did not wait, the last one
+	 * while the checks are not overdue */
+	bool overdue = p->ready_run_since_ms && pane_wall_ms() - p->ready_run_since_ms >= READY_WAIT_MS;
+	if (p->ready_body && (p->ready_done >= mine || !overdue)) {
+		pane_buf_adds(pane_http_resp_body(resp), p->ready_body);
+		pane_http_resp_status(resp, p->ready_status);
+		pane_http_resp_content_type(resp, "application/json");
+	} else {
+		pane_http_resp_error(resp, 503, "not_ready", "the readiness checks did not finish within %d s",
+				     READY_WAIT_MS / 1000);
+	}
+	pthread_mutex_unlock(&p->ready_mu);
+}
+
+static void ready_stop(struct serve_priv *p)
+{
+	pthread_mutex_lock(&p->ready_mu);
+	p->ready_stop = true;
+	bool started = p->ready_started;
+	pthread_cond_broadcast(&p->ready_cv);
+	pthread_mutex_unlock(&p->ready_mu);
+	if (started)
+		pthread_join(p->ready_th, NULL);
+	free(p->ready_body);
+	pthread_mutex_destroy(&p->ready_mu);
+	pthread_cond_destroy(&p->ready_cv);
 }
 
 static void h_metrics(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
@@ -254,7 +341,10 @@ static bool check_data_dir(void *arg, struct pane_err *err)
 static bool check_postgres(void *arg, struct pane_err *err)
 {
 	const char *url = arg;
-	PGPing ping = PQping(url);
+	/* bounded: a frozen server still accepts TCP connections */
+	static const char *const keys[] = {"connect_timeout", "dbname", NULL};
+	const char *vals[] = {"3", url, NULL};
+	PGPing ping = PQpingParams(keys, vals, 1);
 	if (ping == PQPING_OK)
 		return true;
 	pane_err_set(err, PANE_EDB, "%s",
@@ -294,6 +384,8 @@ int pane_serve_run(const struct pane_serve_opts *opts)
 	struct serve_priv priv = {0};
 	struct pane_serve s = {0};
 	int status = PANE_EXIT_FAILURE;
+	pthread_mutex_init(&priv.ready_mu, NULL);
+	pthread_cond_init(&priv.ready_cv, NULL);
 
 	if (pane_signals_install() < 0) {
 		fprintf(stderr, "pane %s: cannot install signal handlers\n", cmd);
@@ -355,7 +447,7 @@ int pane_serve_run(const struct pane_serve_opts *opts)
 	pane_http_server_route(s.http, &(struct pane_http_route){.method = "GET", .pattern = "/healthz",
 								 .handler = h_healthz, .ctx = &s});
 	pane_http_server_route(s.http, &(struct pane_http_route){.method = "GET", .pattern = "/readyz",
-								 .handler = h_readyz, .ctx = &s});
+								 .handler = h_readyz, .ctx = &s, .blocking = true});
 	pane_http_server_route(s.http, &(struct pane_http_route){.method = "GET", .pattern = "/metrics",
 								 .handler = h_metrics, .ctx = &s});
 	pane_http_server_route(s.http, &(struct pane_http_route){.method = "POST", .pattern = "/-/reload",
@@ -412,6 +504,7 @@ fail:
 	if (status != PANE_EXIT_OK && err.code)
 		pane_cli_fail(cmd, &err);
 	pane_http_server_free(s.http);
+	ready_stop(&priv); /* its checks use the parts stopped below */
 	for (size_t i = priv.n_stops; i-- > 0;)
 		priv.stops[i].fn(priv.stops[i].arg);
 	free(priv.stops);

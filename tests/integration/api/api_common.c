@@ -69,7 +69,7 @@ void api_stop(struct api_env *e)
 	PQfinish(e->sql);
 	char cmd[512];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", e->dir);
-	if (st == 0 && system(cmd) != 0)
+	if (st == 0 && !getenv("PT_KEEP") && system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", e->dir);
 	free(e->db_url);
 }
