@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/buf.h"
 #include "base/clock.h"
@@ -91,10 +92,47 @@ static void unavailable(struct pane_http_resp *resp, const struct pane_err *e)
 	pane_http_resp_error(resp, 503, "store_unavailable", "the store did not accept the data: %s", e->msg);
 }
 
+/* Remote write 1.0 only: a sender that offers 2.0
+ * (proto=io.prometheus.write.v2.Request) gets 415, which the spec defines
+ * as "fall back to 1.0"; answering 204 would drop its data silently. No
+ * Content-Type is taken as 1.0 (old senders). */
+static bool rw_version_ok(struct pane_http_req *req, struct pane_http_resp *resp)
+{
+	const char *ct = pane_http_req_header(req, "Content-Type");
+	if (!ct || !*ct)
+		return true;
+	if (!pane_http_req_content_type_is(req, "application/x-protobuf")) {
+		pane_http_resp_error(resp, 415, "unsupported_media_type",
+				     "Content-Type '%s' is not remote write; send application/x-protobuf", ct);
+		return false;
+	}
+	for (const char *p = strchr(ct, ';'); p; p = strchr(p + 1, ';')) {
+		const char *v = p + 1;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		if (strncasecmp(v, "proto=", 6) != 0)
+			continue;
+		v += 6;
+		size_t n = strcspn(v, "; \t");
+		if (n == strlen("prometheus.WriteRequest") && strncmp(v, "prometheus.WriteRequest", n) == 0)
+			return true;
+		pane_http_resp_error(resp, 415, "unsupported_media_type",
+				     "remote write message %.*s is not supported; send remote write 1.0 "
+				     "(proto=prometheus.WriteRequest)",
+				     (int)n, v);
+		return false;
+	}
+	return true;
+}
+
 static void h_remote_write(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
 {
 	struct pane_receivers_http *h = ((struct hctx *)ctx)->h;
 	count(h, h->requests, R_RW, 1);
+	if (!rw_version_ok(req, resp)) {
+		count(h, h->failed, R_RW, 1);
+		return;
+	}
 	if (!encoding_ok(req, resp, "snappy"))
 		return;
 	size_t len;
