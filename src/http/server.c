@@ -67,6 +67,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/clock.h"
@@ -154,6 +155,14 @@ struct pane_http_server {
 	bool blk_stop;
 	pthread_t blk_th[PANE_HTTP_BLOCKING_THREADS];
 	unsigned blk_n;
+	/* open connections and their request-head deadlines (struct tconn) */
+	pthread_mutex_t tc_mu;
+	pthread_cond_t tc_cv;
+	struct tconn *tc_head;
+	bool tc_stop, tc_started;
+	pthread_t tc_th;
+	unsigned header_timeout_s, idle_s;
+	struct pane_stat *st_slow_head;
 	struct pane_log_limit slow_lim;
 };
 
@@ -896,6 +905,95 @@ static const struct route *find_route(struct pane_http_server *srv, const char *
 	return found;
 }
 
+/* ---------- request-head deadlines ---------- */
+
+/* One per open connection (MHD's socket context). MHD's own timeout is an
+ * idle timeout, which a client trickling one header byte at a time resets
+ * forever; the reaper closes a connection whose request head is not
+ * complete by its deadline, by shutting its socket down (MHD then sees the
+ * end and closes it on its own thread). */
+struct tconn {
+	struct tconn *prev, *next;
+	int fd;
+	bool busy;           /* a request's head is in: deadlines do not apply */
+	bool cut;            /* already shut down */
+	int64_t deadline_ns; /* while !busy */
+};
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct pane_http_server *srv = cls;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		struct tconn *t = pane_xcalloc(1, sizeof *t);
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		t->fd = ci ? ci->connect_fd : -1;
+		t->deadline_ns = pane_mono_ns() + (int64_t)srv->header_timeout_s * 1000000000;
+		pthread_mutex_lock(&srv->tc_mu);
+		t->next = srv->tc_head;
+		if (srv->tc_head)
+			srv->tc_head->prev = t;
+		srv->tc_head = t;
+		pthread_mutex_unlock(&srv->tc_mu);
+		*socket_context = t;
+	} else if (*socket_context) {
+		struct tconn *t = *socket_context;
+		pthread_mutex_lock(&srv->tc_mu);
+		if (t->prev)
+			t->prev->next = t->next;
+		else
+			srv->tc_head = t->next;
+		if (t->next)
+			t->next->prev = t->prev;
+		pthread_mutex_unlock(&srv->tc_mu);
+		free(t);
+		*socket_context = NULL;
+	}
+}
+
+static struct tconn *tconn_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
+
+/* busy: a request head arrived; else a request ended and the next head has
+ * until the idle timeout. */
+static void tconn_mark(struct pane_http_server *srv, struct MHD_Connection *conn, bool busy)
+{
+	struct tconn *t = tconn_of(conn);
+	if (!t)
+		return;
+	pthread_mutex_lock(&srv->tc_mu);
+	t->busy = busy;
+	if (!busy)
+		t->deadline_ns = pane_mono_ns() + (int64_t)srv->idle_s * 1000000000;
+	pthread_mutex_unlock(&srv->tc_mu);
+}
+
+static void *reaper_main(void *arg)
+{
+	struct pane_http_server *srv = arg;
+	pthread_mutex_lock(&srv->tc_mu);
+	while (!srv->tc_stop) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 1;
+		pthread_cond_timedwait(&srv->tc_cv, &srv->tc_mu, &until);
+		int64_t now = pane_mono_ns();
+		for (struct tconn *t = srv->tc_head; t; t = t->next) {
+			if (t->busy || t->cut || t->fd < 0 || now < t->deadline_ns)
+				continue;
+			shutdown(t->fd, SHUT_RDWR);
+			t->cut = true;
+			if (srv->st_slow_head)
+				pane_stat_inc(srv->st_slow_head);
+		}
+	}
+	pthread_mutex_unlock(&srv->tc_mu);
+	return NULL;
+}
+
 /* ---------- the blocking pool ---------- */
 
 struct blk_job {
@@ -1037,6 +1135,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct pane_http_req *req = *con_cls;
 
 	if (!req) {
+		tconn_mark(srv, conn, true);
 		req = pane_xcalloc(1, sizeof *req);
 		req->srv = srv;
 		req->conn = conn;
@@ -1168,8 +1267,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
-	(void)cls;
-	(void)conn;
+	struct pane_http_server *srv = cls;
+	tconn_mark(srv, conn, false);
 	struct pane_http_req *req = *con_cls;
 	if (req) {
 		if (req->began && req->route->on_close)
@@ -1257,10 +1356,16 @@ struct pane_http_server *pane_http_server_new(const struct pane_http_server_opts
 						       "HTTP requests refused for a body over the route's limit");
 		srv->st_slow = pane_stats_counter(srv->opts.stats, "pane_http_slow_clients_total", NULL,
 						  "HTTP requests cut off for sending their body too slowly");
+		srv->st_slow_head = pane_stats_counter(srv->opts.stats, "pane_http_slow_headers_total", NULL,
+						       "HTTP connections closed for not sending a request head in time");
 	}
 	pthread_mutex_init(&srv->susp_mu, NULL);
 	pthread_mutex_init(&srv->blk_mu, NULL);
 	pthread_cond_init(&srv->blk_cv, NULL);
+	pthread_mutex_init(&srv->tc_mu, NULL);
+	pthread_cond_init(&srv->tc_cv, NULL);
+	srv->header_timeout_s = opts->header_timeout_s ? opts->header_timeout_s : 10;
+	srv->idle_s = opts->idle_timeout_s ? opts->idle_timeout_s : 30;
 	srv->slow_lim.burst = 5;
 	srv->slow_lim.per_ms = 60000;
 	return srv;
@@ -1335,6 +1440,7 @@ int pane_http_server_start(struct pane_http_server *srv, struct pane_err *err)
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 		(size_t)(srv->opts.max_header_bytes ? srv->opts.max_header_bytes : 32u * 1024u),
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
 		MHD_OPTION_END);
 	if (!srv->mhd) {
@@ -1342,6 +1448,9 @@ int pane_http_server_start(struct pane_http_server *srv, struct pane_err *err)
 		srv->fd = -1;
 		return pane_err_set(err, PANE_EIO, "cannot start the HTTP server on %s", srv->listen);
 	}
+	pthread_mutex_lock(&srv->tc_mu);
+	srv->tc_started = pthread_create(&srv->tc_th, NULL, reaper_main, srv) == 0;
+	pthread_mutex_unlock(&srv->tc_mu);
 	bool any_blocking = false;
 	for (size_t i = 0; i < srv->n_routes; i++)
 		any_blocking = any_blocking || srv->routes[i].blocking;
@@ -1428,6 +1537,13 @@ void pane_http_server_free(struct pane_http_server *srv)
 		}
 		MHD_stop_daemon(srv->mhd);
 	}
+	pthread_mutex_lock(&srv->tc_mu);
+	srv->tc_stop = true;
+	pthread_cond_broadcast(&srv->tc_cv);
+	bool reaper = srv->tc_started;
+	pthread_mutex_unlock(&srv->tc_mu);
+	if (reaper)
+		pthread_join(srv->tc_th, NULL);
 	else if (srv->fd >= 0)
 		close(srv->fd);
 	for (size_t i = 0; i < srv->n_routes; i++) {
@@ -1443,5 +1559,7 @@ void pane_http_server_free(struct pane_http_server *srv)
 	pthread_mutex_destroy(&srv->susp_mu);
 	pthread_mutex_destroy(&srv->blk_mu);
 	pthread_cond_destroy(&srv->blk_cv);
+	pthread_mutex_destroy(&srv->tc_mu);
+	pthread_cond_destroy(&srv->tc_cv);
 	free(srv);
 }

@@ -93,6 +93,10 @@ struct pane_http_server_opts {
 	unsigned body_min_rate;      /* bytes/s a request body must average once body_grace_s
 				      * have passed, else 408 and close (slow clients); 0 = 1024 */
 	unsigned body_grace_s;       /* 0 = 10 */
+	/* ---- optional, added with hardening (zero = default) ---- */
+	unsigned header_timeout_s;   /* a new connection must complete its request head within this
+				      * (trickled headers do not reset it), else it is closed; 0 = 10.
+				      * Later requests on a kept-alive connection get idle_timeout_s. */
 };
 
 /* Authorisation hook (installed by the auth layer): return true to let the

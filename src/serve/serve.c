@@ -59,6 +59,8 @@ struct server_cfg {
 	int64_t threads;
 	int64_t max_connections;
 	int64_t idle_timeout_ms;
+	int64_t max_connections_per_ip;
+	int64_t header_timeout_ms;
 };
 
 static const struct pane_cfg_field server_fields[] = {
@@ -72,6 +74,10 @@ static const struct pane_cfg_field server_fields[] = {
 	 "open connections at most", 1, 1000000},
 	{"idle_timeout", PANE_CFT_DURATION, offsetof(struct server_cfg, idle_timeout_ms), "30s", 0,
 	 "close a connection idle for this long", 1000, 3600000},
+	{"max_connections_per_ip", PANE_CFT_INT, offsetof(struct server_cfg, max_connections_per_ip), "256", 0,
+	 "open connections per client address at most (0 = no limit)", 0, 1000000},
+	{"header_timeout", PANE_CFT_DURATION, offsetof(struct server_cfg, header_timeout_ms), "10s", 0,
+	 "a new connection must send its whole request head within this", 1000, 3600000},
 	{NULL, 0, 0, NULL, 0, NULL, 0, 0},
 };
 
@@ -433,6 +439,8 @@ int pane_serve_run(const struct pane_serve_opts *opts)
 		.threads = (unsigned)sc.threads,
 		.max_connections = (unsigned)sc.max_connections,
 		.idle_timeout_s = (unsigned)(sc.idle_timeout_ms / 1000),
+		.max_connections_per_ip = (unsigned)sc.max_connections_per_ip,
+		.header_timeout_s = (unsigned)(sc.header_timeout_ms / 1000),
 		.stats = s.stats,
 	};
 	s.http = pane_http_server_new(&ho, &err);
