@@ -86,16 +86,24 @@ static void secondary_failed(struct pane_pipeline *p, const struct pane_sink *s,
 int pane_pipeline_write_samples(struct pane_pipeline *p, const struct pane_sample *s, size_t n,
 				struct pane_err *err)
 {
+	return pane_pipeline_write_samples_counted(p, s, n, NULL, err);
+}
+
+int pane_pipeline_write_samples_counted(struct pane_pipeline *p, const struct pane_sample *s, size_t n,
+					size_t *accepted_out, struct pane_err *err)
+{
 	int rc = 0;
+	size_t accepted = n;
 	if (p->primary >= 0) {
 		struct pane_sink *ps = &p->sinks[p->primary];
-		size_t accepted = n;
 		rc = ps->ops->write_samples ? ps->ops->write_samples(ps->ctx, s, n, &accepted, err) : 0;
 		if (accepted > n)
 			accepted = n;
 		atomic_fetch_add(&p->samples, accepted);
 		atomic_fetch_add(&p->rejected, n - accepted);
 	}
+	if (accepted_out)
+		*accepted_out = accepted;
 	for (size_t i = 0; i < p->n_sinks; i++) {
 		if ((int)i == p->primary || !p->sinks[i].ops->write_samples)
 			continue;

@@ -75,12 +75,16 @@ static void refused(struct pane_receivers_http *h, int which, const char *what)
 struct wctx {
 	struct pane_pipeline *p;
 	bool failed;
+	size_t dropped; /* accepted by the pipeline but not kept by the store */
 };
 
 static int write_batch(void *arg, const struct pane_sample *s, size_t n, struct pane_err *err)
 {
 	struct wctx *w = arg;
-	int rc = pane_pipeline_write_samples(w->p, s, n, err);
+	size_t kept = n;
+	int rc = pane_pipeline_write_samples_counted(w->p, s, n, &kept, err);
+	if (rc == 0)
+		w->dropped += n - kept;
 	if (rc < 0)
 		w->failed = true;
 	return rc;
@@ -173,6 +177,12 @@ static void h_remote_write(struct pane_http_req *req, struct pane_http_resp *res
 				     r.bad_series, r.bad_samples, r.first_error);
 		return;
 	}
+	if (w.dropped) { /* Prometheus answers 400 for samples it cannot keep; the rest are stored */
+		count(h, h->rejected, R_RW, (double)w.dropped);
+		pane_http_resp_error(resp, 400, "samples_not_stored", "%zu of %zu samples were not stored (%s)",
+				     w.dropped, r.samples, PANE_PIPELINE_DROPPED_WHY);
+		return;
+	}
 	pane_http_resp_status(resp, 204);
 }
 
@@ -218,7 +228,13 @@ static void h_import(struct pane_http_req *req, struct pane_http_resp *resp, voi
 	if (r.bad_lines) {
 		refused(h, R_IMPORT, r.first_error);
 		pane_http_resp_error(resp, 400, "invalid_lines", "%zu lines refused, %zu samples written; first: %s",
-				     r.bad_lines, r.samples, r.first_error);
+				     r.bad_lines, r.samples - w.dropped, r.first_error);
+		return;
+	}
+	if (w.dropped) {
+		count(h, h->rejected, R_IMPORT, (double)w.dropped);
+		pane_http_resp_error(resp, 400, "samples_not_stored", "%zu of %zu samples were not stored (%s)",
+				     w.dropped, r.samples, PANE_PIPELINE_DROPPED_WHY);
 		return;
 	}
 	pane_http_resp_status(resp, 204);

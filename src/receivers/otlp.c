@@ -236,11 +236,21 @@ static void meta_add(struct mctx *m, const char *name, const char *kind, json_t 
 static void mflush(struct mctx *m)
 {
 	if (m->n && m->rc == 0) {
-		int r = pane_pipeline_write_samples(m->p, m->batch, m->n, m->err);
-		if (r < 0)
+		size_t kept = m->n;
+		int r = pane_pipeline_write_samples_counted(m->p, m->batch, m->n, &kept, m->err);
+		if (r < 0) {
 			m->rc = r;
-		else
-			m->res->accepted += m->n;
+		} else {
+			/* the store may keep fewer: those are rejected data points (partialSuccess) */
+			m->res->accepted += kept;
+			if (kept < m->n) {
+				m->res->rejected += m->n - kept;
+				if (!m->res->first_error[0])
+					snprintf(m->res->first_error, sizeof m->res->first_error,
+						 "%zu data points were not stored (%s)", m->n - kept,
+						 PANE_PIPELINE_DROPPED_WHY);
+			}
+		}
 	}
 	for (size_t i = 0; i < m->n; i++) {
 		pane_labels_release(&m->lsets[i]);
