@@ -526,6 +526,16 @@ int pane_otlp_logs_json(struct pane_pipeline *p, const char *body, size_t len, i
 				struct pane_log_record rec = {.ts_ms = ts, .labels = &labels, .severity = sev,
 							      .message = msg ? msg : "", .message_len = msg ? strlen(msg) : 0,
 							      .fields_json = fj};
+				if (rec.message_len > PANE_LOG_MESSAGE_MAX) { /* refused alone, the rest stored */
+					res->rejected++;
+					if (!res->first_error[0])
+						snprintf(res->first_error, sizeof res->first_error,
+							 "a log record body of %zu bytes is over the %u-byte limit",
+							 rec.message_len, PANE_LOG_MESSAGE_MAX);
+					free(msg);
+					free(fj);
+					continue;
+				}
 				int r = pane_pipeline_write_logs(p, &rec, 1, err);
 				free(msg);
 				free(fj);
