@@ -6,6 +6,12 @@
 . "${PANE_SOURCE_ROOT:?run through meson test}/tests/support/checks.sh"
 unset DATABASE_URL
 
+# 0 means what the docs say (keep / any time / off), not a parse error
+printf 'store:\n  retention: 0\n  log_retention: 0\n  max_future: 0\n  self_metrics_interval: 0\n' >"$tmp/zero.yaml"
+serve_start "$tmp/zero.log" /readyz --config "$tmp/zero.yaml" --data-dir "$tmp/zdata" && ok ||
+  bad "pane serve refused 0 for off/keep: $(tail -3 "$tmp/zero.log")"
+serve_stop || bad "pane serve (zeros) did not stop cleanly"
+
 printf 'store:\n  max_future: 1h\n  max_series_per_metric: 2\n' >"$tmp/pane.yaml"
 serve_start "$tmp/serve.log" /readyz --config "$tmp/pane.yaml" --data-dir "$tmp/data" && ok ||
   bad "pane serve not ready: $(tail -5 "$tmp/serve.log")"

@@ -72,6 +72,25 @@ static void binds_values_and_defaults(void **state)
 	pane_cfg_unbind(fields, &c);
 }
 
+/* "0" is a duration (off/keep in the docs), without a unit */
+static void zero_duration_needs_no_unit(void **state)
+{
+	(void)state;
+	setenv("PANE_TEST_KEY", "s3cret", 1);
+	struct demo_cfg c;
+	struct pane_err err = {0};
+	assert_int_equal(bind_text("sources:\n  demo:\n    api_key: ${PANE_TEST_KEY}\n    interval: 0\n", &c, &err), 0);
+	assert_int_equal(c.interval_ms, 0);
+	pane_cfg_unbind(fields, &c);
+	assert_int_equal(bind_text("sources:\n  demo:\n    api_key: ${PANE_TEST_KEY}\n    interval: 0s\n", &c, &err), 0);
+	assert_int_equal(c.interval_ms, 0);
+	pane_cfg_unbind(fields, &c);
+	/* other unitless numbers are still refused */
+	assert_true(bind_text("sources:\n  demo:\n    api_key: ${PANE_TEST_KEY}\n    interval: 5\n", &c, &err) < 0);
+	assert_non_null(strstr(err.msg, "is not a duration"));
+	pane_cfg_unbind(fields, &c);
+}
+
 static void expect_error(const char *text, const char *want)
 {
 	struct demo_cfg c;
@@ -196,6 +215,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(binds_values_and_defaults),
+		cmocka_unit_test(zero_duration_needs_no_unit),
 		cmocka_unit_test(errors_name_file_line_and_key),
 		cmocka_unit_test(env_expansion_rules),
 		cmocka_unit_test(hostile_input_is_bounded),
