@@ -40,7 +40,18 @@ struct pane_pipeline {
 	atomic_uint_fast64_t samples, logs, events, rejected, secondary_errors;
 	pthread_mutex_t meta_mu;
 	struct pane_map meta_seen; /* name -> uint64_t fingerprint (heap) */
+	atomic_int_fast64_t max_future_ms;
 };
+
+void pane_pipeline_set_max_future(struct pane_pipeline *p, int64_t ms)
+{
+	atomic_store(&p->max_future_ms, ms);
+}
+
+int64_t pane_pipeline_max_future(const struct pane_pipeline *p)
+{
+	return atomic_load(&((struct pane_pipeline *)p)->max_future_ms);
+}
 
 struct pane_pipeline *pane_pipeline_new(void)
 {

@@ -38,6 +38,11 @@ int pane_pipeline_write_samples(struct pane_pipeline *p, const struct pane_sampl
  * old for their series). Receivers tell their client about the rest. */
 int pane_pipeline_write_samples_counted(struct pane_pipeline *p, const struct pane_sample *s, size_t n,
 					size_t *accepted, struct pane_err *err);
+/* How far ahead of this machine's clock a record's timestamp may be; set by
+ * the primary sink's owner (the store: store.max_future), 0 = no bound.
+ * Receivers refuse log records beyond it, one by one, and say so. */
+void pane_pipeline_set_max_future(struct pane_pipeline *p, int64_t ms);
+int64_t pane_pipeline_max_future(const struct pane_pipeline *p);
 /* Why a primary sink (the store) drops samples without failing, for answers. */
 #define PANE_PIPELINE_DROPPED_WHY                                                                              \
 	"beyond store.max_future, past store.max_series / store.max_series_per_metric, or older than their "  \

@@ -59,6 +59,13 @@ static void lreject(struct lb *b, const char *fmt, ...) __attribute__((format(pr
 static void ladd(struct lb *b, const struct pane_labels *ls, int64_t ts, enum pane_log_severity sev, char *msg,
 		 size_t mlen, char *fields)
 {
+	int64_t ahead = pane_pipeline_max_future(b->p);
+	if (ahead > 0 && ts > pane_wall_ms() + ahead) {
+		lreject(b, "a log timestamp is more than store.max_future ahead of this clock");
+		free(msg);
+		free(fields);
+		return;
+	}
 	if (mlen > PANE_LOG_MESSAGE_MAX) {
 		lreject(b, "a log line of %zu bytes is over the %u-byte limit", mlen, PANE_LOG_MESSAGE_MAX);
 		free(msg);

@@ -526,9 +526,14 @@ int pane_otlp_logs_json(struct pane_pipeline *p, const char *body, size_t len, i
 				struct pane_log_record rec = {.ts_ms = ts, .labels = &labels, .severity = sev,
 							      .message = msg ? msg : "", .message_len = msg ? strlen(msg) : 0,
 							      .fields_json = fj};
-				if (rec.message_len > PANE_LOG_MESSAGE_MAX) { /* refused alone, the rest stored */
+				int64_t ahead = pane_pipeline_max_future(p);
+				bool future = ahead > 0 && ts > now_ms + ahead;
+				if (future || rec.message_len > PANE_LOG_MESSAGE_MAX) { /* refused alone */
 					res->rejected++;
-					if (!res->first_error[0])
+					if (!res->first_error[0] && future)
+						snprintf(res->first_error, sizeof res->first_error,
+							 "a log timestamp is more than store.max_future ahead of this clock");
+					else if (!res->first_error[0])
 						snprintf(res->first_error, sizeof res->first_error,
 							 "a log record body of %zu bytes is over the %u-byte limit",
 							 rec.message_len, PANE_LOG_MESSAGE_MAX);
