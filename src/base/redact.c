@@ -51,7 +51,7 @@ static bool redact_userinfo(char *s, size_t cap)
 			hit = true;
 			p = s + next;
 		} else {
-			p = s + (end > a ? end : a);
+			p = s + a; /* every "://" is looked at, even inside another's authority */
 		}
 		if ((size_t)(p - s) >= strlen(s))
 			break;
@@ -80,6 +80,7 @@ static bool redact_keys(char *s, size_t cap)
 				e += s[e] == '\\' && s[e + 1] ? 2 : 1;
 			if (s[e])
 				e++;
+			e += strcspn(s + e, " \t\r\n&;,\"'"); /* 'a'b is one value */
 		} else {
 			e = v + strcspn(s + v, " \t\r\n&;,\"'");
 		}
