@@ -34,8 +34,10 @@ PGconn *pane_api_connect(const char *url, struct pane_err *err);
 /* PQping with the same connect_timeout. */
 PGPing pane_api_ping(const char *url);
 
-#define PANE_API_CONNECT_TIMEOUT_S 3
-#define PANE_API_STATEMENT_TIMEOUT_S 5
+/* generous: a loaded machine can take seconds to fork a backend; a frozen
+ * server is still found out, and no HTTP thread waits meanwhile */
+#define PANE_API_CONNECT_TIMEOUT_S 10
+#define PANE_API_STATEMENT_TIMEOUT_S 15
 
 /* PQexecParams with a client-side deadline (a frozen server answers
  * nothing, and statement_timeout runs on the server). The result (check

@@ -123,13 +123,12 @@ struct serve_priv {
 	/* /readyz runs the checks on its own thread (started by the first
 	 * request): a check that hangs on a dependency holds that thread, not
 	 * an HTTP one. A request asks for a run (wanted) and waits, bounded,
-	 * for it (done); only one request waits at a time. */
+	 * for it (done). */
 	pthread_mutex_t ready_mu;
 	pthread_cond_t ready_cv;
 	pthread_t ready_th;
-	bool ready_started, ready_stop, ready_waiting;
+	bool ready_started, ready_stop;
 	uint64_t ready_wanted, ready_done;
-	int64_t ready_run_since_ms; /* 0 when no run is in progress */
 	char *ready_body;
 	int ready_status;
 };
@@ -258,7 +257,6 @@ static void *ready_main(void *arg)
 		if (p->ready_stop)
 			break;
 		uint64_t gen = p->ready_wanted;
-		p->ready_run_since_ms = pane_wall_ms();
 		pthread_mutex_unlock(&p->ready_mu);
 		bool ok;
 		char *body = run_checks(p, &ok);
@@ -267,15 +265,16 @@ static void *ready_main(void *arg)
 		p->ready_body = body;
 		p->ready_status = ok ? 200 : 503;
 		p->ready_done = gen;
-		p->ready_run_since_ms = 0;
 		pthread_cond_broadcast(&p->ready_cv);
 	}
 	pthread_mutex_unlock(&p->ready_mu);
 	return NULL;
 }
 
-#define READY_WAIT_MS 2000
+#define READY_WAIT_MS 5000
 
+/* Runs on the server's blocking pool (.blocking): waits, bounded, for a run
+ * of the checks that started after this request arrived. */
 static void h_readyz(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
 {
 	(void)req;
@@ -286,19 +285,12 @@ static void h_readyz(struct pane_http_req *req, struct pane_http_resp *resp, voi
 		p->ready_started = pthread_create(&p->ready_th, NULL, ready_main, p) == 0;
 	uint64_t mine = ++p->ready_wanted;
 	pthread_cond_broadcast(&p->ready_cv);
-	if (!p->ready_waiting) {
-		p->ready_waiting = true;
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += READY_WAIT_MS / 1000;
-		while (p->ready_done < mine && pthread_cond_timedwait(&p->ready_cv, &p->ready_mu, &until) == 0)
-			;
-		p->ready_waiting = false;
-	}
-	/* a fresh result; or, for a request that did not wait, the last one
-	 * while the checks are not overdue */
-	bool overdue = p->ready_run_since_ms && pane_wall_ms() - p->ready_run_since_ms >= READY_WAIT_MS;
-	if (p->ready_body && (p->ready_done >= mine || !overdue)) {
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += READY_WAIT_MS / 1000;
+	while (p->ready_done < mine && pthread_cond_timedwait(&p->ready_cv, &p->ready_mu, &until) == 0)
+		;
+	if (p->ready_body && p->ready_done >= mine) {
 		pane_buf_adds(pane_http_resp_body(resp), p->ready_body);
 		pane_http_resp_status(resp, p->ready_status);
 		pane_http_resp_content_type(resp, "application/json");
