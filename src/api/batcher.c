@@ -37,6 +37,8 @@
 
 #define MAX_BATCH_JOBS 2000
 #define MAX_WAITING_JOBS 100000
+/* a whole batch (up to MAX_BATCH_JOBS rows, one commit) */
+#define BATCH_TIMEOUT_S PANE_API_STATEMENT_TIMEOUT_S
 
 struct item {
 	char *elems;
@@ -111,20 +113,29 @@ static int run(struct pane_api_batcher *b, PGconn **cp, struct item *items, stru
 		return PANE_EDB;
 	}
 	const char *params[1] = {q.data};
-	PGresult *r = PQexecParams(*cp, b->sql, 1, NULL, params, NULL, NULL, 0);
+	PGresult *r = pane_api_exec(*cp, b->sql, 1, params, BATCH_TIMEOUT_S * 1000, err);
 	pane_buf_release(&q);
+	if (!r) {
+		PQfinish(*cp);
+		*cp = NULL;
+		return PANE_EDB;
+	}
 	int rc = 0;
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		const char *m = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
-		if (!m)
-			m = PQerrorMessage(*cp);
+		/* copy the first line: the message may live in the PGconn, which
+		 * is finished below when the connection is gone */
+		const char *pm = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+		if (!pm)
+			pm = PQerrorMessage(*cp);
+		char m[512];
+		snprintf(m, sizeof m, "%.*s", (int)strcspn(pm, "\n"), pm);
 		rc = map_sqlstate(PQresultErrorField(r, PG_DIAG_SQLSTATE));
-		pane_err_set(err, rc, "%.*s", (int)strcspn(m, "\n"), m);
+		pane_err_set(err, rc, "%s", m);
 		if (PQstatus(*cp) != CONNECTION_OK) {
 			PQfinish(*cp);
 			*cp = NULL;
 			rc = PANE_EDB;
-			pane_err_set(err, PANE_EDB, "PostgreSQL connection lost: %.*s", (int)strcspn(m, "\n"), m);
+			pane_err_set(err, PANE_EDB, "PostgreSQL connection lost: %s", m);
 		}
 		PQclear(r);
 		return rc;

@@ -70,7 +70,11 @@ int pane_api_query1(struct pane_api *api, const char *sql, int nparams, const ch
 	PGconn *c = pane_api_pool_get(api->pool, err);
 	if (!c)
 		return PANE_EDB;
-	PGresult *r = PQexecParams(c, sql, nparams, NULL, params, NULL, NULL, 0);
+	PGresult *r = pane_api_exec(c, sql, nparams, params, PANE_API_STATEMENT_TIMEOUT_S * 1000, err);
+	if (!r) {
+		pane_api_pool_put(api->pool, c, true);
+		return PANE_EDB;
+	}
 	int rc = 0;
 	if (PQresultStatus(r) != PGRES_TUPLES_OK && PQresultStatus(r) != PGRES_COMMAND_OK) {
 		const char *st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
@@ -485,15 +489,15 @@ void pane_api_jobs_routes(struct pane_api *api, struct pane_http_server *srv)
 							      .handler = h_enqueue, .ctx = api, .scope = "enqueue",
 							      .on_begin = json_begin});
 	pane_http_server_route(srv, &(struct pane_http_route){.method = "GET", .pattern = "/v1/jobs/{id}",
-							      .handler = h_job, .ctx = api, .scope = "read"});
+							      .handler = h_job, .blocking = true, .ctx = api, .scope = "read"});
 	pane_http_server_route(srv, &(struct pane_http_route){.method = "POST", .pattern = "/v1/jobs/{id}/cancel",
-							      .handler = h_cancel, .ctx = api, .scope = "admin"});
+							      .handler = h_cancel, .blocking = true, .ctx = api, .scope = "admin"});
 	pane_http_server_route(srv, &(struct pane_http_route){.method = "POST", .pattern = "/v1/jobs/{id}/retry",
-							      .handler = h_retry, .ctx = api, .scope = "admin"});
+							      .handler = h_retry, .blocking = true, .ctx = api, .scope = "admin"});
 	pane_http_server_route(srv, &(struct pane_http_route){.method = "GET", .pattern = "/v1/queues",
-							      .handler = h_queues, .ctx = api, .scope = "read"});
+							      .handler = h_queues, .blocking = true, .ctx = api, .scope = "read"});
 	pane_http_server_route(srv, &(struct pane_http_route){.method = "POST", .pattern = "/v1/queues/{queue}/pause",
-							      .handler = h_pause, .ctx = api, .scope = "admin"});
+							      .handler = h_pause, .blocking = true, .ctx = api, .scope = "admin"});
 	pane_http_server_route(srv, &(struct pane_http_route){.method = "POST", .pattern = "/v1/queues/{queue}/resume",
-							      .handler = h_resume, .ctx = api, .scope = "admin"});
+							      .handler = h_resume, .blocking = true, .ctx = api, .scope = "admin"});
 }

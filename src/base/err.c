@@ -4,6 +4,8 @@
 #include "base/err.h"
 
 #include <stdio.h>
+
+#include "base/redact.h"
 #include <string.h>
 
 int pane_err_setv(struct pane_err *err, int code, const char *fmt, va_list ap)
@@ -12,6 +14,7 @@ int pane_err_setv(struct pane_err *err, int code, const char *fmt, va_list ap)
 		return code;
 	err->code = code;
 	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+	pane_redact(err->msg, sizeof err->msg); /* messages reach logs and HTTP bodies */
 	err->detail[0] = '\0';
 	return code;
 }
@@ -33,6 +36,7 @@ void pane_err_detail(struct pane_err *err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err->detail, sizeof err->detail, fmt, ap);
 	va_end(ap);
+	pane_redact(err->detail, sizeof err->detail);
 }
 
 void pane_err_prefix(struct pane_err *err, const char *fmt, ...)
@@ -47,6 +51,7 @@ void pane_err_prefix(struct pane_err *err, const char *fmt, ...)
 	va_end(ap);
 	memcpy(old, err->msg, sizeof old);
 	snprintf(err->msg, sizeof err->msg, "%s: %s", prefix, old);
+	pane_redact(err->msg, sizeof err->msg);
 }
 
 void pane_err_clear(struct pane_err *err)

@@ -7,6 +7,7 @@
  * a space, quote, '=' or control character; JSON output escapes properly.
  */
 #include "base/log.h"
+#include "base/redact.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -84,7 +85,22 @@ static void add_logfmt_value(struct pane_buf *b, const char *v)
 	pane_buf_addc(b, '"');
 }
 
+static void add_field_raw(struct pane_buf *b, const char *key, const char *value);
+
+/* Every logged value loses its credentials (base/redact.h). */
 static void add_field(struct pane_buf *b, const char *key, const char *value)
+{
+	if (!pane_redact_needed(value)) {
+		add_field_raw(b, key, value);
+		return;
+	}
+	char tmp[4096];
+	snprintf(tmp, sizeof tmp, "%s", value);
+	pane_redact(tmp, sizeof tmp);
+	add_field_raw(b, key, tmp);
+}
+
+static void add_field_raw(struct pane_buf *b, const char *key, const char *value)
 {
 	if (!value)
 		value = "";

@@ -519,7 +519,7 @@ static int bind_value(const struct pane_cfg *cfg, const struct pane_cfg_node *no
 		      const struct pane_cfg_field *f, const char *text, void *obj, struct pane_err *err)
 {
 	char *slot = (char *)obj + f->offset;
-	int64_t i64;
+	int64_t i64 = 0;
 	switch (f->type) {
 	case PANE_CFT_STRING:
 		free(*(char **)slot);
@@ -540,10 +540,15 @@ static int bind_value(const struct pane_cfg *cfg, const struct pane_cfg_node *no
 		if (pane_str_to_i64(pane_str_c(text), &i64) < 0)
 			goto bad;
 		break;
-	case PANE_CFT_DURATION:
-		if (pane_duration_parse(pane_str_c(text), 0, &i64) < 0)
+	case PANE_CFT_DURATION: {
+		/* a bare 0 needs no unit: the docs say "0 = off/keep" for several */
+		struct pane_str t = pane_str_trim(pane_str_c(text));
+		if (t.len == 1 && t.p[0] == '0')
+			i64 = 0;
+		else if (pane_duration_parse(t, 0, &i64) < 0)
 			goto bad;
 		break;
+	}
 	case PANE_CFT_SIZE:
 		if (pane_cfg_parse_size(text, &i64) < 0)
 			goto bad;

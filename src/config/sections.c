@@ -14,9 +14,7 @@
 static const char *const sections[] = {
 	"server",     /* src/serve: listen address, data directory, threads, limits */
 	"log",        /* logging level and format */
-	"database",   /* PostgreSQL for the queue */
 	"queue",      /* src/queue: schema, retention, queues */
-	"worker",     /* src/queue: worker defaults */
 	"auth",       /* src/http: bearer tokens and open endpoints */
 	"uploads",    /* src/api: upload directory, limits, retention */
 	"store",      /* src/store: retention, limits */
@@ -24,10 +22,20 @@ static const char *const sections[] = {
 	"scrape",     /* src/receivers: Prometheus scrape targets */
 	"sources",    /* src/sources: postgres, supabase, render, sentry, sql */
 	"query",      /* src/api: PromQL limits (lookback_delta, timeout, max_samples) */
-	"alerts",     /* src/alert: rules */
-	"notifiers",  /* src/alert: slack, pagerduty, webhook */
-	"outputs",    /* src/outputs: remote_write, loki */
 	NULL,
+};
+
+/* Sections people write that nothing reads: refused with what to do
+ * instead, rather than accepted and ignored. */
+static const struct {
+	const char *name, *why;
+} not_sections[] = {
+	{"database", "PostgreSQL is not configured here: set DATABASE_URL (pane migrate and pane worker also take "
+		     "--database-url)"},
+	{"worker", "workers are not configured here: pass options to `pane worker` (see pane worker --help)"},
+	{"alerts", "is not built yet: pane.yaml has no alerting section in this version"},
+	{"notifiers", "is not built yet: pane.yaml has no notification section in this version"},
+	{"outputs", "is not built yet: pane does not forward data to other systems in this version"},
 };
 
 int pane_cfg_check_sections(const struct pane_cfg *cfg, struct pane_err *err)
@@ -38,6 +46,9 @@ int pane_cfg_check_sections(const struct pane_cfg *cfg, struct pane_err *err)
 		bool known = false;
 		for (size_t j = 0; sections[j] && !known; j++)
 			known = strcmp(sections[j], n->key) == 0;
+		for (size_t j = 0; !known && j < sizeof not_sections / sizeof not_sections[0]; j++)
+			if (strcmp(not_sections[j].name, n->key) == 0)
+				return pane_cfg_error(cfg, n, err, "%s", not_sections[j].why);
 		if (!known) {
 			struct pane_buf b;
 			pane_buf_init(&b, 1024);

@@ -35,8 +35,9 @@
  * frees. suspended/abandoned are read and written under its mutex, so a
  * resume never races a suspend. The server lists live ones: stopping marks
  * them abandoned and resumes them (MHD must not stop with suspended
- * connections), waits briefly for them to answer (503 / end of stream),
- * then stops MHD.
+ * connections), closes new connections as they come (on_accept), waits
+ * briefly for the woken ones to answer (503 / end of stream), then stops
+ * MHD. Never MHD_quiesce_daemon: it races MHD's own epoll workers.
  *
  * Invariants:
  *   (1) A handler runs at most once per request, with the whole body (or,
@@ -59,12 +60,14 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/clock.h"
@@ -124,6 +127,7 @@ struct route {
 	void *ctx;
 	size_t max_body;
 	char *scope;
+	bool blocking;
 };
 
 struct pane_http_server {
@@ -141,6 +145,24 @@ struct pane_http_server {
 	pthread_mutex_t susp_mu;
 	struct susp *susp_head;
 	bool stopping;
+	atomic_bool refusing; /* stopping: on_accept closes new connections */
+	/* the blocking pool (routes with .blocking): a FIFO of jobs, threads
+	 * started with the server when any route needs them */
+	pthread_mutex_t blk_mu;
+	pthread_cond_t blk_cv;
+	struct blk_job *blk_head, *blk_tail;
+	size_t blk_len;
+	bool blk_stop;
+	pthread_t blk_th[PANE_HTTP_BLOCKING_THREADS];
+	unsigned blk_n;
+	/* open connections and their request-head deadlines (struct tconn) */
+	pthread_mutex_t tc_mu;
+	pthread_cond_t tc_cv;
+	struct tconn *tc_head;
+	bool tc_stop, tc_started;
+	pthread_t tc_th;
+	unsigned header_timeout_s, idle_s;
+	struct pane_stat *st_slow_head;
 	struct pane_log_limit slow_lim;
 };
 
@@ -237,6 +259,7 @@ int pane_http_server_route(struct pane_http_server *srv, const struct pane_http_
 	rt.on_begin = r->on_begin;
 	rt.on_body = r->on_body;
 	rt.on_close = r->on_close;
+	rt.blocking = r->blocking;
 	srv->routes = pane_xrealloc(srv->routes, pane_mul_size(srv->n_routes + 1, sizeof *srv->routes));
 	srv->routes[srv->n_routes++] = rt;
 	return 0;
@@ -882,12 +905,201 @@ static const struct route *find_route(struct pane_http_server *srv, const char *
 	return found;
 }
 
+/* ---------- request-head deadlines ---------- */
+
+/* One per open connection (MHD's socket context). MHD's own timeout is an
+ * idle timeout, which a client trickling one header byte at a time resets
+ * forever; the reaper closes a connection whose request head is not
+ * complete by its deadline, by shutting its socket down (MHD then sees the
+ * end and closes it on its own thread). */
+struct tconn {
+	struct tconn *prev, *next;
+	int fd;
+	bool busy;           /* a request's head is in: deadlines do not apply */
+	bool cut;            /* already shut down */
+	int64_t deadline_ns; /* while !busy */
+};
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct pane_http_server *srv = cls;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		struct tconn *t = pane_xcalloc(1, sizeof *t);
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		t->fd = ci ? ci->connect_fd : -1;
+		t->deadline_ns = pane_mono_ns() + (int64_t)srv->header_timeout_s * 1000000000;
+		pthread_mutex_lock(&srv->tc_mu);
+		t->next = srv->tc_head;
+		if (srv->tc_head)
+			srv->tc_head->prev = t;
+		srv->tc_head = t;
+		pthread_mutex_unlock(&srv->tc_mu);
+		*socket_context = t;
+	} else if (*socket_context) {
+		struct tconn *t = *socket_context;
+		pthread_mutex_lock(&srv->tc_mu);
+		if (t->prev)
+			t->prev->next = t->next;
+		else
+			srv->tc_head = t->next;
+		if (t->next)
+			t->next->prev = t->prev;
+		pthread_mutex_unlock(&srv->tc_mu);
+		free(t);
+		*socket_context = NULL;
+	}
+}
+
+static struct tconn *tconn_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
+
+/* busy: a request head arrived; else a request ended and the next head has
+ * until the idle timeout. */
+static void tconn_mark(struct pane_http_server *srv, struct MHD_Connection *conn, bool busy)
+{
+	struct tconn *t = tconn_of(conn);
+	if (!t)
+		return;
+	pthread_mutex_lock(&srv->tc_mu);
+	t->busy = busy;
+	if (!busy)
+		t->deadline_ns = pane_mono_ns() + (int64_t)srv->idle_s * 1000000000;
+	pthread_mutex_unlock(&srv->tc_mu);
+}
+
+static void *reaper_main(void *arg)
+{
+	struct pane_http_server *srv = arg;
+	pthread_mutex_lock(&srv->tc_mu);
+	while (!srv->tc_stop) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 1;
+		pthread_cond_timedwait(&srv->tc_cv, &srv->tc_mu, &until);
+		int64_t now = pane_mono_ns();
+		for (struct tconn *t = srv->tc_head; t; t = t->next) {
+			if (t->busy || t->cut || t->fd < 0 || now < t->deadline_ns)
+				continue;
+			shutdown(t->fd, SHUT_RDWR);
+			t->cut = true;
+			if (srv->st_slow_head)
+				pane_stat_inc(srv->st_slow_head);
+		}
+	}
+	pthread_mutex_unlock(&srv->tc_mu);
+	return NULL;
+}
+
+/* ---------- the blocking pool ---------- */
+
+struct blk_job {
+	struct pane_http_req *req;
+	struct pane_http_deferred *d;
+	int64_t queued_ns;
+	struct blk_job *next;
+};
+
+/* Answers a blocking job without running it. */
+static void blk_refuse(struct blk_job *j, const char *msg)
+{
+	struct pane_http_resp *r = pane_http_deferred_resp(j->d);
+	pane_http_resp_header(r, "Retry-After", "1");
+	pane_http_resp_error(r, 503, "unavailable", "%s", msg);
+	pane_http_deferred_finish(j->d);
+	free(j);
+}
+
+static void *blk_main(void *arg)
+{
+	struct pane_http_server *srv = arg;
+	pthread_mutex_lock(&srv->blk_mu);
+	for (;;) {
+		while (!srv->blk_head && !srv->blk_stop)
+			pthread_cond_wait(&srv->blk_cv, &srv->blk_mu);
+		if (!srv->blk_head)
+			break;
+		struct blk_job *j = srv->blk_head;
+		srv->blk_head = j->next;
+		if (!srv->blk_head)
+			srv->blk_tail = NULL;
+		srv->blk_len--;
+		bool stop = srv->blk_stop;
+		pthread_mutex_unlock(&srv->blk_mu);
+		if (stop)
+			blk_refuse(j, "the server is stopping; retry");
+		else if (pane_mono_ns() - j->queued_ns > (int64_t)PANE_HTTP_BLOCKING_WAIT_S * 1000000000)
+			blk_refuse(j, "the server is busy: the request waited too long for a worker; retry");
+		else {
+			/* the connection is suspended: MHD leaves it (and req) alone */
+			j->req->route->handler(j->req, pane_http_deferred_resp(j->d), j->req->route->ctx);
+			pane_http_deferred_finish(j->d);
+			free(j);
+		}
+		pthread_mutex_lock(&srv->blk_mu);
+	}
+	pthread_mutex_unlock(&srv->blk_mu);
+	return NULL;
+}
+
+/* Queues req for the blocking pool; false when the queue is full or the
+ * server is stopping. */
+static bool blk_submit(struct pane_http_server *srv, struct pane_http_req *req, struct pane_http_deferred *d)
+{
+	pthread_mutex_lock(&srv->blk_mu);
+	bool ok = !srv->blk_stop && srv->blk_n > 0 && srv->blk_len < PANE_HTTP_BLOCKING_QUEUE;
+	if (ok) {
+		struct blk_job *j = pane_xcalloc(1, sizeof *j);
+		j->req = req;
+		j->d = d;
+		j->queued_ns = pane_mono_ns();
+		if (srv->blk_tail)
+			srv->blk_tail->next = j;
+		else
+			srv->blk_head = j;
+		srv->blk_tail = j;
+		srv->blk_len++;
+		pthread_cond_signal(&srv->blk_cv);
+	}
+	pthread_mutex_unlock(&srv->blk_mu);
+	return ok;
+}
+
+/* Stops the pool: waits for running handlers (bounded by their own
+ * deadlines), answers queued jobs 503. Before suspended connections are
+ * resumed, because a running handler still uses its req. */
+static void blk_stop(struct pane_http_server *srv)
+{
+	pthread_mutex_lock(&srv->blk_mu);
+	srv->blk_stop = true;
+	pthread_cond_broadcast(&srv->blk_cv);
+	pthread_mutex_unlock(&srv->blk_mu);
+	for (unsigned i = 0; i < srv->blk_n; i++)
+		pthread_join(srv->blk_th[i], NULL);
+	srv->blk_n = 0;
+}
+
 /* Runs the handler (after the whole body) and queues or defers its answer. */
 static enum MHD_Result run_handler(struct pane_http_req *req, struct MHD_Connection *conn)
 {
 	struct pane_http_resp resp;
 	resp_init(&resp);
-	req->route->handler(req, &resp, req->route->ctx);
+	if (req->route->blocking) {
+		/* answered by the pool: the same path as a handler that defers */
+		struct pane_http_deferred *d = pane_http_resp_defer(&resp);
+		if (!blk_submit(req->srv, req, d)) {
+			struct pane_http_resp *r = pane_http_deferred_resp(d);
+			pane_http_resp_header(r, "Retry-After", "1");
+			pane_http_resp_error(r, 503, "unavailable", "the server is busy: too many requests wait for a "
+								    "dependency; retry");
+			pane_http_deferred_finish(d);
+		}
+	} else {
+		req->route->handler(req, &resp, req->route->ctx);
+	}
 	if (resp.stream && resp.status == 0)
 		resp.status = 200;
 	if (resp.deferred) {
@@ -923,6 +1135,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct pane_http_req *req = *con_cls;
 
 	if (!req) {
+		tconn_mark(srv, conn, true);
 		req = pane_xcalloc(1, sizeof *req);
 		req->srv = srv;
 		req->conn = conn;
@@ -1054,8 +1267,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
-	(void)cls;
-	(void)conn;
+	struct pane_http_server *srv = cls;
+	tconn_mark(srv, conn, false);
 	struct pane_http_req *req = *con_cls;
 	if (req) {
 		if (req->began && req->route->on_close)
@@ -1087,6 +1300,16 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 /* ---------- lifecycle ---------- */
+
+/* Once the server is stopping, new connections are closed as they come
+ * (instead of MHD_quiesce_daemon, see pane_http_server_free). */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	(void)addr;
+	(void)addrlen;
+	struct pane_http_server *srv = cls;
+	return atomic_load(&srv->refusing) ? MHD_NO : MHD_YES;
+}
 
 static int parse_listen(const char *listen, char *host, size_t hostlen, char *port, size_t portlen)
 {
@@ -1133,8 +1356,16 @@ struct pane_http_server *pane_http_server_new(const struct pane_http_server_opts
 						       "HTTP requests refused for a body over the route's limit");
 		srv->st_slow = pane_stats_counter(srv->opts.stats, "pane_http_slow_clients_total", NULL,
 						  "HTTP requests cut off for sending their body too slowly");
+		srv->st_slow_head = pane_stats_counter(srv->opts.stats, "pane_http_slow_headers_total", NULL,
+						       "HTTP connections closed for not sending a request head in time");
 	}
 	pthread_mutex_init(&srv->susp_mu, NULL);
+	pthread_mutex_init(&srv->blk_mu, NULL);
+	pthread_cond_init(&srv->blk_cv, NULL);
+	pthread_mutex_init(&srv->tc_mu, NULL);
+	pthread_cond_init(&srv->tc_cv, NULL);
+	srv->header_timeout_s = opts->header_timeout_s ? opts->header_timeout_s : 10;
+	srv->idle_s = opts->idle_timeout_s ? opts->idle_timeout_s : 30;
 	srv->slow_lim.burst = 5;
 	srv->slow_lim.per_ms = 60000;
 	return srv;
@@ -1199,8 +1430,8 @@ int pane_http_server_start(struct pane_http_server *srv, struct pane_err *err)
 		threads = n > 0 ? (unsigned)n : 2;
 	}
 	srv->mhd = MHD_start_daemon(
-		MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME, 0, NULL,
-		NULL, on_request, srv,
+		MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME, 0, on_accept,
+		srv, on_request, srv,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, srv->opts.max_connections_per_ip,
 		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
 		MHD_OPTION_THREAD_POOL_SIZE, threads,
@@ -1209,6 +1440,7 @@ int pane_http_server_start(struct pane_http_server *srv, struct pane_err *err)
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 		(size_t)(srv->opts.max_header_bytes ? srv->opts.max_header_bytes : 32u * 1024u),
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
 		MHD_OPTION_END);
 	if (!srv->mhd) {
@@ -1216,6 +1448,17 @@ int pane_http_server_start(struct pane_http_server *srv, struct pane_err *err)
 		srv->fd = -1;
 		return pane_err_set(err, PANE_EIO, "cannot start the HTTP server on %s", srv->listen);
 	}
+	pthread_mutex_lock(&srv->tc_mu);
+	srv->tc_started = pthread_create(&srv->tc_th, NULL, reaper_main, srv) == 0;
+	pthread_mutex_unlock(&srv->tc_mu);
+	bool any_blocking = false;
+	for (size_t i = 0; i < srv->n_routes; i++)
+		any_blocking = any_blocking || srv->routes[i].blocking;
+	pthread_mutex_lock(&srv->blk_mu);
+	for (unsigned i = 0; any_blocking && i < PANE_HTTP_BLOCKING_THREADS; i++)
+		if (pthread_create(&srv->blk_th[srv->blk_n], NULL, blk_main, srv) == 0)
+			srv->blk_n++;
+	pthread_mutex_unlock(&srv->blk_mu);
 	return 0;
 }
 
@@ -1262,6 +1505,8 @@ void pane_http_server_free(struct pane_http_server *srv)
 {
 	if (!srv)
 		return;
+	/* blocking handlers first: they use their (suspended) requests */
+	blk_stop(srv);
 	/* MHD must not stop with suspended connections: wake every one; a
 	 * deferred request then answers 503, a stream ends. */
 	pthread_mutex_lock(&srv->susp_mu);
@@ -1273,9 +1518,15 @@ void pane_http_server_free(struct pane_http_server *srv)
 		pthread_mutex_unlock(&x->mu);
 	}
 	pthread_mutex_unlock(&srv->susp_mu);
+	atomic_store(&srv->refusing, true);
 	if (srv->mhd) {
-		/* stop accepting, let the woken requests answer (bounded wait), then stop */
-		MHD_socket lfd = MHD_quiesce_daemon(srv->mhd);
+		/* let the woken requests answer (bounded wait), then stop. New
+		 * connections are closed at once by on_accept meanwhile. Not
+		 * MHD_quiesce_daemon: with epoll and a thread pool it races the
+		 * workers removing the listen socket from their epoll sets, and
+		 * the loser aborts the process ("Failed to remove listen FD from
+		 * epoll set", libmicrohttpd 0.9.75). MHD_stop_daemon closes the
+		 * listen socket it was given. */
 		for (int i = 0; i < 400; i++) {
 			pthread_mutex_lock(&srv->susp_mu);
 			bool empty = srv->susp_head == NULL;
@@ -1285,9 +1536,14 @@ void pane_http_server_free(struct pane_http_server *srv)
 			pane_sleep_ms(5);
 		}
 		MHD_stop_daemon(srv->mhd);
-		if (lfd != MHD_INVALID_SOCKET)
-			close(lfd);
 	}
+	pthread_mutex_lock(&srv->tc_mu);
+	srv->tc_stop = true;
+	pthread_cond_broadcast(&srv->tc_cv);
+	bool reaper = srv->tc_started;
+	pthread_mutex_unlock(&srv->tc_mu);
+	if (reaper)
+		pthread_join(srv->tc_th, NULL);
 	else if (srv->fd >= 0)
 		close(srv->fd);
 	for (size_t i = 0; i < srv->n_routes; i++) {
@@ -1301,5 +1557,9 @@ void pane_http_server_free(struct pane_http_server *srv)
 	free(srv->routes);
 	free(srv->listen);
 	pthread_mutex_destroy(&srv->susp_mu);
+	pthread_mutex_destroy(&srv->blk_mu);
+	pthread_cond_destroy(&srv->blk_cv);
+	pthread_mutex_destroy(&srv->tc_mu);
+	pthread_cond_destroy(&srv->tc_cv);
 	free(srv);
 }

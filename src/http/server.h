@@ -66,7 +66,20 @@ struct pane_http_route {
 	 * says whether the response went out in full. For cleaning up what
 	 * on_begin/on_body made (pane_http_req_user). req accessors are valid. */
 	void (*on_close)(struct pane_http_req *req, bool completed, void *ctx);
+
+	/* ---- optional, added with hardening (zero = old behaviour) ---- */
+	/* The handler may wait on a dependency (PostgreSQL): it runs on the
+	 * server's separate blocking pool, never on a thread that reads
+	 * requests, so a hung dependency cannot stop /healthz. Its connection
+	 * is suspended meanwhile. When the pool's queue is full, or a request
+	 * waited in it longer than PANE_HTTP_BLOCKING_WAIT_S, it is answered 503
+	 * without running. */
+	bool blocking;
 };
+
+#define PANE_HTTP_BLOCKING_THREADS 4
+#define PANE_HTTP_BLOCKING_QUEUE 64
+#define PANE_HTTP_BLOCKING_WAIT_S 5
 
 struct pane_http_server_opts {
 	const char *listen;          /* "127.0.0.1:8080", "[::1]:0", ":8080"; port 0 picks a free port */
@@ -80,6 +93,10 @@ struct pane_http_server_opts {
 	unsigned body_min_rate;      /* bytes/s a request body must average once body_grace_s
 				      * have passed, else 408 and close (slow clients); 0 = 1024 */
 	unsigned body_grace_s;       /* 0 = 10 */
+	/* ---- optional, added with hardening (zero = default) ---- */
+	unsigned header_timeout_s;   /* a new connection must complete its request head within this
+				      * (trickled headers do not reset it), else it is closed; 0 = 10.
+				      * Later requests on a kept-alive connection get idle_timeout_s. */
 };
 
 /* Authorisation hook (installed by the auth layer): return true to let the

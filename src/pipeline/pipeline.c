@@ -40,7 +40,18 @@ struct pane_pipeline {
 	atomic_uint_fast64_t samples, logs, events, rejected, secondary_errors;
 	pthread_mutex_t meta_mu;
 	struct pane_map meta_seen; /* name -> uint64_t fingerprint (heap) */
+	atomic_int_fast64_t max_future_ms;
 };
+
+void pane_pipeline_set_max_future(struct pane_pipeline *p, int64_t ms)
+{
+	atomic_store(&p->max_future_ms, ms);
+}
+
+int64_t pane_pipeline_max_future(const struct pane_pipeline *p)
+{
+	return atomic_load(&((struct pane_pipeline *)p)->max_future_ms);
+}
 
 struct pane_pipeline *pane_pipeline_new(void)
 {
@@ -86,16 +97,24 @@ static void secondary_failed(struct pane_pipeline *p, const struct pane_sink *s,
 int pane_pipeline_write_samples(struct pane_pipeline *p, const struct pane_sample *s, size_t n,
 				struct pane_err *err)
 {
+	return pane_pipeline_write_samples_counted(p, s, n, NULL, err);
+}
+
+int pane_pipeline_write_samples_counted(struct pane_pipeline *p, const struct pane_sample *s, size_t n,
+					size_t *accepted_out, struct pane_err *err)
+{
 	int rc = 0;
+	size_t accepted = n;
 	if (p->primary >= 0) {
 		struct pane_sink *ps = &p->sinks[p->primary];
-		size_t accepted = n;
 		rc = ps->ops->write_samples ? ps->ops->write_samples(ps->ctx, s, n, &accepted, err) : 0;
 		if (accepted > n)
 			accepted = n;
 		atomic_fetch_add(&p->samples, accepted);
 		atomic_fetch_add(&p->rejected, n - accepted);
 	}
+	if (accepted_out)
+		*accepted_out = accepted;
 	for (size_t i = 0; i < p->n_sinks; i++) {
 		if ((int)i == p->primary || !p->sinks[i].ops->write_samples)
 			continue;

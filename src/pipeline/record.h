@@ -94,6 +94,10 @@ enum pane_log_severity {
 	PANE_SEV_UNKNOWN = 0, PANE_SEV_DEBUG, PANE_SEV_INFO, PANE_SEV_WARN, PANE_SEV_ERROR, PANE_SEV_FATAL,
 };
 
+/* The longest log message a sink takes; receivers refuse longer ones one by
+ * one (a permanent 4xx-class error for that line, never a retryable 503). */
+#define PANE_LOG_MESSAGE_MAX (1u << 20)
+
 struct pane_log_record {
 	int64_t ts_ms;
 	const struct pane_labels *labels; /* provider, service, environment, source, ... */

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/redact.h"
 #include "base/clock.h"
 #include "base/str.h"
 #include "cli/cli.h"
@@ -32,7 +33,9 @@ PGconn *pane_queue_cli_connect(const char *cmd, const char *url_flag)
 	const char *vals[] = {url, "pane", NULL};
 	PGconn *c = PQconnectdbParams(keys, vals, 1);
 	if (PQstatus(c) != CONNECTION_OK) {
-		const char *m = PQerrorMessage(c);
+		char m[1024];
+		snprintf(m, sizeof m, "%s", PQerrorMessage(c));
+		pane_redact(m, sizeof m); /* libpq echoes a malformed URL, password and all */
 		size_t n = strlen(m);
 		while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
 			n--;

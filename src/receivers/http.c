@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/buf.h"
 #include "base/clock.h"
@@ -74,12 +75,16 @@ static void refused(struct pane_receivers_http *h, int which, const char *what)
 struct wctx {
 	struct pane_pipeline *p;
 	bool failed;
+	size_t dropped; /* accepted by the pipeline but not kept by the store */
 };
 
 static int write_batch(void *arg, const struct pane_sample *s, size_t n, struct pane_err *err)
 {
 	struct wctx *w = arg;
-	int rc = pane_pipeline_write_samples(w->p, s, n, err);
+	size_t kept = n;
+	int rc = pane_pipeline_write_samples_counted(w->p, s, n, &kept, err);
+	if (rc == 0)
+		w->dropped += n - kept;
 	if (rc < 0)
 		w->failed = true;
 	return rc;
@@ -91,10 +96,47 @@ static void unavailable(struct pane_http_resp *resp, const struct pane_err *e)
 	pane_http_resp_error(resp, 503, "store_unavailable", "the store did not accept the data: %s", e->msg);
 }
 
+/* Remote write 1.0 only: a sender that offers 2.0
+ * (proto=io.prometheus.write.v2.Request) gets 415, which the spec defines
+ * as "fall back to 1.0"; answering 204 would drop its data silently. No
+ * Content-Type is taken as 1.0 (old senders). */
+static bool rw_version_ok(struct pane_http_req *req, struct pane_http_resp *resp)
+{
+	const char *ct = pane_http_req_header(req, "Content-Type");
+	if (!ct || !*ct)
+		return true;
+	if (!pane_http_req_content_type_is(req, "application/x-protobuf")) {
+		pane_http_resp_error(resp, 415, "unsupported_media_type",
+				     "Content-Type '%s' is not remote write; send application/x-protobuf", ct);
+		return false;
+	}
+	for (const char *p = strchr(ct, ';'); p; p = strchr(p + 1, ';')) {
+		const char *v = p + 1;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		if (strncasecmp(v, "proto=", 6) != 0)
+			continue;
+		v += 6;
+		size_t n = strcspn(v, "; \t");
+		if (n == strlen("prometheus.WriteRequest") && strncmp(v, "prometheus.WriteRequest", n) == 0)
+			return true;
+		pane_http_resp_error(resp, 415, "unsupported_media_type",
+				     "remote write message %.*s is not supported; send remote write 1.0 "
+				     "(proto=prometheus.WriteRequest)",
+				     (int)n, v);
+		return false;
+	}
+	return true;
+}
+
 static void h_remote_write(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
 {
 	struct pane_receivers_http *h = ((struct hctx *)ctx)->h;
 	count(h, h->requests, R_RW, 1);
+	if (!rw_version_ok(req, resp)) {
+		count(h, h->failed, R_RW, 1);
+		return;
+	}
 	if (!encoding_ok(req, resp, "snappy"))
 		return;
 	size_t len;
@@ -133,6 +175,12 @@ static void h_remote_write(struct pane_http_req *req, struct pane_http_resp *res
 		refused(h, R_RW, r.first_error);
 		pane_http_resp_error(resp, 400, "invalid_series", "%zu series (%zu samples) refused, first: %s",
 				     r.bad_series, r.bad_samples, r.first_error);
+		return;
+	}
+	if (w.dropped) { /* Prometheus answers 400 for samples it cannot keep; the rest are stored */
+		count(h, h->rejected, R_RW, (double)w.dropped);
+		pane_http_resp_error(resp, 400, "samples_not_stored", "%zu of %zu samples were not stored (%s)",
+				     w.dropped, r.samples, PANE_PIPELINE_DROPPED_WHY);
 		return;
 	}
 	pane_http_resp_status(resp, 204);
@@ -180,7 +228,13 @@ static void h_import(struct pane_http_req *req, struct pane_http_resp *resp, voi
 	if (r.bad_lines) {
 		refused(h, R_IMPORT, r.first_error);
 		pane_http_resp_error(resp, 400, "invalid_lines", "%zu lines refused, %zu samples written; first: %s",
-				     r.bad_lines, r.samples, r.first_error);
+				     r.bad_lines, r.samples - w.dropped, r.first_error);
+		return;
+	}
+	if (w.dropped) {
+		count(h, h->rejected, R_IMPORT, (double)w.dropped);
+		pane_http_resp_error(resp, 400, "samples_not_stored", "%zu of %zu samples were not stored (%s)",
+				     w.dropped, r.samples, PANE_PIPELINE_DROPPED_WHY);
 		return;
 	}
 	pane_http_resp_status(resp, 204);

@@ -52,10 +52,26 @@ static void lflush(struct lb *b)
 	b->n = 0;
 }
 
-/* Takes ownership of msg and fields. */
+static void lreject(struct lb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Takes ownership of msg and fields. A message over PANE_LOG_MESSAGE_MAX
+ * is refused alone: the rest of the push is stored, once. */
 static void ladd(struct lb *b, const struct pane_labels *ls, int64_t ts, enum pane_log_severity sev, char *msg,
 		 size_t mlen, char *fields)
 {
+	int64_t ahead = pane_pipeline_max_future(b->p);
+	if (ahead > 0 && ts > pane_wall_ms() + ahead) {
+		lreject(b, "a log timestamp is more than store.max_future ahead of this clock");
+		free(msg);
+		free(fields);
+		return;
+	}
+	if (mlen > PANE_LOG_MESSAGE_MAX) {
+		lreject(b, "a log line of %zu bytes is over the %u-byte limit", mlen, PANE_LOG_MESSAGE_MAX);
+		free(msg);
+		free(fields);
+		return;
+	}
 	if (b->n == LBATCH)
 		lflush(b);
 	pane_labels_copy(&b->lsets[b->n], ls);
@@ -66,7 +82,6 @@ static void ladd(struct lb *b, const struct pane_labels *ls, int64_t ts, enum pa
 	b->n++;
 }
 
-static void lreject(struct lb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void lreject(struct lb *b, const char *fmt, ...)
 {
 	b->res->rejected++;

@@ -236,11 +236,21 @@ static void meta_add(struct mctx *m, const char *name, const char *kind, json_t 
 static void mflush(struct mctx *m)
 {
 	if (m->n && m->rc == 0) {
-		int r = pane_pipeline_write_samples(m->p, m->batch, m->n, m->err);
-		if (r < 0)
+		size_t kept = m->n;
+		int r = pane_pipeline_write_samples_counted(m->p, m->batch, m->n, &kept, m->err);
+		if (r < 0) {
 			m->rc = r;
-		else
-			m->res->accepted += m->n;
+		} else {
+			/* the store may keep fewer: those are rejected data points (partialSuccess) */
+			m->res->accepted += kept;
+			if (kept < m->n) {
+				m->res->rejected += m->n - kept;
+				if (!m->res->first_error[0])
+					snprintf(m->res->first_error, sizeof m->res->first_error,
+						 "%zu data points were not stored (%s)", m->n - kept,
+						 PANE_PIPELINE_DROPPED_WHY);
+			}
+		}
 	}
 	for (size_t i = 0; i < m->n; i++) {
 		pane_labels_release(&m->lsets[i]);
@@ -516,6 +526,21 @@ int pane_otlp_logs_json(struct pane_pipeline *p, const char *body, size_t len, i
 				struct pane_log_record rec = {.ts_ms = ts, .labels = &labels, .severity = sev,
 							      .message = msg ? msg : "", .message_len = msg ? strlen(msg) : 0,
 							      .fields_json = fj};
+				int64_t ahead = pane_pipeline_max_future(p);
+				bool future = ahead > 0 && ts > now_ms + ahead;
+				if (future || rec.message_len > PANE_LOG_MESSAGE_MAX) { /* refused alone */
+					res->rejected++;
+					if (!res->first_error[0] && future)
+						snprintf(res->first_error, sizeof res->first_error,
+							 "a log timestamp is more than store.max_future ahead of this clock");
+					else if (!res->first_error[0])
+						snprintf(res->first_error, sizeof res->first_error,
+							 "a log record body of %zu bytes is over the %u-byte limit",
+							 rec.message_len, PANE_LOG_MESSAGE_MAX);
+					free(msg);
+					free(fj);
+					continue;
+				}
 				int r = pane_pipeline_write_logs(p, &rec, 1, err);
 				free(msg);
 				free(fj);

@@ -193,6 +193,12 @@ static int start_statsd(struct pane_serve *s, const struct pane_cfg_node *sec, s
 	}
 	pane_log_kv(PANE_LOG_INFO, "receivers", "statsd listening", "udp", sc.listen ? sc.listen : "",
 		    "unix", sc.unix_socket ? sc.unix_socket : "", NULL);
+	if (pane_statsd_udp_is_public(r->statsd)) /* like the HTTP side: say it */
+		pane_log_kv(PANE_LOG_WARN, "receivers",
+			    "statsd listens on a non-loopback address: anyone who can reach it can write metrics "
+			    "(StatsD has no authentication)",
+			    "udp", sc.listen ? sc.listen : "", "hint",
+			    "bind receivers.statsd.listen to 127.0.0.1, or firewall the port", NULL);
 out:
 	free(q);
 	free(b);

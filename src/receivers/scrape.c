@@ -30,6 +30,7 @@
 #include "base/log.h"
 #include "base/map.h"
 #include "base/mem.h"
+#include "base/redact.h"
 #include "base/stats.h"
 #include "receivers/promtext.h"
 
@@ -251,11 +252,20 @@ static void *target_thread(void *arg)
 	return NULL;
 }
 
+/* host:port, without user:password@ (the label is stored and shown) */
 static char *instance_of(const char *url)
 {
 	const char *p = strstr(url, "://");
 	p = p ? p + 3 : url;
 	size_t n = strcspn(p, "/?#");
+	const char *at = NULL;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] == '@')
+			at = p + i;
+	if (at) {
+		n -= (size_t)(at + 1 - p);
+		p = at + 1;
+	}
 	return pane_xstrndup(p, n);
 }
 
@@ -305,8 +315,11 @@ struct pane_scraper *pane_scraper_new(struct pane_pipeline *p, const struct pane
 		if (stats) {
 			struct pane_buf lab;
 			pane_buf_init(&lab, 4096);
+			char shown[2048]; /* the URL without its password: /metrics is public */
+			snprintf(shown, sizeof shown, "%s", t->url);
+			pane_redact(shown, sizeof shown);
 			pane_buf_adds(&lab, "target=");
-			pane_buf_add_json_str(&lab, t->url, strlen(t->url));
+			pane_buf_add_json_str(&lab, shown, strlen(shown));
 			t->st_fail = pane_stats_counter(stats, "pane_scrape_failures_total", lab.data,
 							"scrapes that failed (timeout, too big, HTTP error)");
 			t->st_scrapes = pane_stats_counter(stats, "pane_scrapes_total", lab.data, "scrapes done");

@@ -353,9 +353,12 @@ static void canon_key(struct pane_buf *b, char tc, const char *name, const struc
 	}
 }
 
-/* Finds or creates the series for a line; NULL when it cannot (counted). */
-static struct series *lookup(struct pane_statsd_agg *a, const struct pane_statsd_line *l, int64_t now)
+/* Finds or creates the series for a line; NULL when it cannot: *capped
+ * when max_series stopped it (counted as dropped here), else its tags are
+ * malformed (the caller counts those). */
+static struct series *lookup(struct pane_statsd_agg *a, const struct pane_statsd_line *l, int64_t now, bool *capped)
 {
+	*capped = false;
 	char kbuf[PANE_STATSD_LINE_MAX + 8];
 	size_t klen = 0;
 	kbuf[klen++] = type_code(l->type);
@@ -379,6 +382,7 @@ static struct series *lookup(struct pane_statsd_agg *a, const struct pane_statsd
 	s = pane_map_get(&a->canon, ck.data, ck.len);
 	if (!s) {
 		if (a->canon.len >= a->o.max_series) {
+			*capped = true;
 			a->dropped_series++;
 			if (a->st_dropped)
 				pane_stat_inc(a->st_dropped);
@@ -494,9 +498,11 @@ size_t pane_statsd_agg_feed(struct pane_statsd_agg *a, const char *pkt, size_t l
 			pane_log_limited(&a->lim, PANE_LOG_WARN, "statsd", "%s", e.msg);
 			continue;
 		}
-		struct series *s = lookup(a, &l, now);
+		bool capped;
+		struct series *s = lookup(a, &l, now, &capped);
 		if (!s) {
-			bad++;
+			if (!capped) /* dropped at the cap is counted once, as dropped */
+				bad++;
 			continue;
 		}
 		apply(a, s, &l, now);
@@ -768,6 +774,7 @@ struct pane_statsd {
 	struct pane_statsd_agg *agg;
 	int64_t interval_ms;
 	int udp_fd, unix_fd, wake_fd;
+	bool udp_loopback;
 	int port;
 	char *unix_path;
 	pthread_t thread;
@@ -825,6 +832,9 @@ static int open_udp(struct pane_statsd *sd, const char *listen, size_t rcvbuf, s
 	getsockname(fd, (struct sockaddr *)&ss, &sl);
 	sd->port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
 					    : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	sd->udp_loopback = ss.ss_family == AF_INET6
+				   ? IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&ss)->sin6_addr)
+				   : (ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) == 127;
 	sd->udp_fd = fd;
 	return 0;
 }
@@ -949,6 +959,11 @@ struct pane_statsd *pane_statsd_new(struct pane_pipeline *p, const struct pane_s
 fail:
 	pane_statsd_free(sd);
 	return NULL;
+}
+
+bool pane_statsd_udp_is_public(const struct pane_statsd *sd)
+{
+	return sd->udp_fd >= 0 && !sd->udp_loopback;
 }
 
 int pane_statsd_port(const struct pane_statsd *sd)

@@ -110,6 +110,9 @@ struct pane_statsd;
  * on a bad address or a bind failure. The pipeline is borrowed. */
 struct pane_statsd *pane_statsd_new(struct pane_pipeline *p, const struct pane_statsd_opts *opts,
 				    struct pane_err *err);
+/* True when the UDP socket is bound to a non-loopback address: anyone who
+ * can reach it can write metrics (StatsD has no authentication). */
+bool pane_statsd_udp_is_public(const struct pane_statsd *sd);
 /* The bound UDP port (useful with port 0), or -1 without UDP. */
 int pane_statsd_port(const struct pane_statsd *sd);
 struct pane_statsd_agg *pane_statsd_aggregator(struct pane_statsd *sd);

@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/buf.h"
@@ -58,6 +59,8 @@ struct server_cfg {
 	int64_t threads;
 	int64_t max_connections;
 	int64_t idle_timeout_ms;
+	int64_t max_connections_per_ip;
+	int64_t header_timeout_ms;
 };
 
 static const struct pane_cfg_field server_fields[] = {
@@ -71,6 +74,10 @@ static const struct pane_cfg_field server_fields[] = {
 	 "open connections at most", 1, 1000000},
 	{"idle_timeout", PANE_CFT_DURATION, offsetof(struct server_cfg, idle_timeout_ms), "30s", 0,
 	 "close a connection idle for this long", 1000, 3600000},
+	{"max_connections_per_ip", PANE_CFT_INT, offsetof(struct server_cfg, max_connections_per_ip), "256", 0,
+	 "open connections per client address at most (0 = no limit)", 0, 1000000},
+	{"header_timeout", PANE_CFT_DURATION, offsetof(struct server_cfg, header_timeout_ms), "10s", 0,
+	 "a new connection must send its whole request head within this", 1000, 3600000},
 	{NULL, 0, 0, NULL, 0, NULL, 0, 0},
 };
 
@@ -113,6 +120,17 @@ struct serve_priv {
 	struct readiness *checks;
 	size_t n_checks;
 	int64_t started_ms;
+	/* /readyz runs the checks on its own thread (started by the first
+	 * request): a check that hangs on a dependency holds that thread, not
+	 * an HTTP one. A request asks for a run (wanted) and waits, bounded,
+	 * for it (done). */
+	pthread_mutex_t ready_mu;
+	pthread_cond_t ready_cv;
+	pthread_t ready_th;
+	bool ready_started, ready_stop;
+	uint64_t ready_wanted, ready_done;
+	char *ready_body;
+	int ready_status;
 };
 
 void pane_serve_on_stop(struct pane_serve *s, void (*fn)(void *arg), void *arg)
@@ -205,12 +223,11 @@ static void h_healthz(struct pane_http_req *req, struct pane_http_resp *resp, vo
 	pane_http_resp_json(resp, 200, "{\"status\":\"ok\"}\n");
 }
 
-static void h_readyz(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
+/* Runs every readiness check; the JSON body, *ok when all passed. */
+static char *run_checks(struct serve_priv *p, bool *okp)
 {
-	(void)req;
-	struct pane_serve *s = ctx;
-	struct serve_priv *p = s->priv;
-	struct pane_buf *b = pane_http_resp_body(resp);
+	struct pane_buf buf, *b = &buf;
+	pane_buf_init(b, PANE_BUF_NOLIMIT);
 	bool ok = true;
 	pane_buf_adds(b, "{\"checks\":{");
 	for (size_t i = 0; i < p->n_checks; i++) {
@@ -226,8 +243,76 @@ static void h_readyz(struct pane_http_req *req, struct pane_http_resp *resp, voi
 			pane_buf_add_json_str(b, e.msg, strlen(e.msg));
 	}
 	pane_buf_addf(b, "},\"status\":\"%s\"}\n", ok ? "ready" : "not_ready");
-	pane_http_resp_status(resp, ok ? 200 : 503);
-	pane_http_resp_content_type(resp, "application/json");
+	*okp = ok;
+	return b->data;
+}
+
+static void *ready_main(void *arg)
+{
+	struct serve_priv *p = arg;
+	pthread_mutex_lock(&p->ready_mu);
+	for (;;) {
+		while (!p->ready_stop && p->ready_done >= p->ready_wanted)
+			pthread_cond_wait(&p->ready_cv, &p->ready_mu);
+		if (p->ready_stop)
+			break;
+		uint64_t gen = p->ready_wanted;
+		pthread_mutex_unlock(&p->ready_mu);
+		bool ok;
+		char *body = run_checks(p, &ok);
+		pthread_mutex_lock(&p->ready_mu);
+		free(p->ready_body);
+		p->ready_body = body;
+		p->ready_status = ok ? 200 : 503;
+		p->ready_done = gen;
+		pthread_cond_broadcast(&p->ready_cv);
+	}
+	pthread_mutex_unlock(&p->ready_mu);
+	return NULL;
+}
+
+#define READY_WAIT_MS 5000
+
+/* Runs on the server's blocking pool (.blocking): waits, bounded, for a run
+ * of the checks that started after this request arrived. */
+static void h_readyz(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
+{
+	(void)req;
+	struct pane_serve *s = ctx;
+	struct serve_priv *p = s->priv;
+	pthread_mutex_lock(&p->ready_mu);
+	if (!p->ready_started && !p->ready_stop)
+		p->ready_started = pthread_create(&p->ready_th, NULL, ready_main, p) == 0;
+	uint64_t mine = ++p->ready_wanted;
+	pthread_cond_broadcast(&p->ready_cv);
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += READY_WAIT_MS / 1000;
+	while (p->ready_done < mine && pthread_cond_timedwait(&p->ready_cv, &p->ready_mu, &until) == 0)
+		;
+	if (p->ready_body && p->ready_done >= mine) {
+		pane_buf_adds(pane_http_resp_body(resp), p->ready_body);
+		pane_http_resp_status(resp, p->ready_status);
+		pane_http_resp_content_type(resp, "application/json");
+	} else {
+		pane_http_resp_error(resp, 503, "not_ready", "the readiness checks did not finish within %d s",
+				     READY_WAIT_MS / 1000);
+	}
+	pthread_mutex_unlock(&p->ready_mu);
+}
+
+static void ready_stop(struct serve_priv *p)
+{
+	pthread_mutex_lock(&p->ready_mu);
+	p->ready_stop = true;
+	bool started = p->ready_started;
+	pthread_cond_broadcast(&p->ready_cv);
+	pthread_mutex_unlock(&p->ready_mu);
+	if (started)
+		pthread_join(p->ready_th, NULL);
+	free(p->ready_body);
+	pthread_mutex_destroy(&p->ready_mu);
+	pthread_cond_destroy(&p->ready_cv);
 }
 
 static void h_metrics(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
@@ -254,7 +339,10 @@ static bool check_data_dir(void *arg, struct pane_err *err)
 static bool check_postgres(void *arg, struct pane_err *err)
 {
 	const char *url = arg;
-	PGPing ping = PQping(url);
+	/* bounded: a frozen server still accepts TCP connections */
+	static const char *const keys[] = {"connect_timeout", "dbname", NULL};
+	const char *vals[] = {"3", url, NULL};
+	PGPing ping = PQpingParams(keys, vals, 1);
 	if (ping == PQPING_OK)
 		return true;
 	pane_err_set(err, PANE_EDB, "%s",
@@ -294,6 +382,8 @@ int pane_serve_run(const struct pane_serve_opts *opts)
 	struct serve_priv priv = {0};
 	struct pane_serve s = {0};
 	int status = PANE_EXIT_FAILURE;
+	pthread_mutex_init(&priv.ready_mu, NULL);
+	pthread_cond_init(&priv.ready_cv, NULL);
 
 	if (pane_signals_install() < 0) {
 		fprintf(stderr, "pane %s: cannot install signal handlers\n", cmd);
@@ -341,6 +431,8 @@ int pane_serve_run(const struct pane_serve_opts *opts)
 		.threads = (unsigned)sc.threads,
 		.max_connections = (unsigned)sc.max_connections,
 		.idle_timeout_s = (unsigned)(sc.idle_timeout_ms / 1000),
+		.max_connections_per_ip = (unsigned)sc.max_connections_per_ip,
+		.header_timeout_s = (unsigned)(sc.header_timeout_ms / 1000),
 		.stats = s.stats,
 	};
 	s.http = pane_http_server_new(&ho, &err);
@@ -355,7 +447,7 @@ int pane_serve_run(const struct pane_serve_opts *opts)
 	pane_http_server_route(s.http, &(struct pane_http_route){.method = "GET", .pattern = "/healthz",
 								 .handler = h_healthz, .ctx = &s});
 	pane_http_server_route(s.http, &(struct pane_http_route){.method = "GET", .pattern = "/readyz",
-								 .handler = h_readyz, .ctx = &s});
+								 .handler = h_readyz, .ctx = &s, .blocking = true});
 	pane_http_server_route(s.http, &(struct pane_http_route){.method = "GET", .pattern = "/metrics",
 								 .handler = h_metrics, .ctx = &s});
 	pane_http_server_route(s.http, &(struct pane_http_route){.method = "POST", .pattern = "/-/reload",
@@ -412,6 +504,7 @@ fail:
 	if (status != PANE_EXIT_OK && err.code)
 		pane_cli_fail(cmd, &err);
 	pane_http_server_free(s.http);
+	ready_stop(&priv); /* its checks use the parts stopped below */
 	for (size_t i = priv.n_stops; i-- > 0;)
 		priv.stops[i].fn(priv.stops[i].arg);
 	free(priv.stops);

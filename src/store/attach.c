@@ -307,6 +307,7 @@ int pane_store_attach(struct pane_serve *s, struct pane_err *err)
 	s->store = a->st;
 	s->pipeline = pane_pipeline_new();
 	pane_pipeline_add_sink(s->pipeline, pane_store_sink(a->st), PANE_SINK_PRIMARY);
+	pane_pipeline_set_max_future(s->pipeline, c.max_future_ms); /* receivers bound log timestamps too */
 	pane_serve_add_readiness(s, "store", store_ready, a);
 	pane_serve_on_stop(s, store_stop, a);
 	if (pthread_create(&a->thread, NULL, housekeeping, a) != 0)

@@ -30,7 +30,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 
-#define MESSAGE_MAX (1u << 20)
+#define MESSAGE_MAX PANE_LOG_MESSAGE_MAX
 #define TEXT_MAX 1024
 
 struct pane_logdb {

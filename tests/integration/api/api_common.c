@@ -13,8 +13,14 @@
 
 #include "base/err.h"
 #include "pane/queue.h"
+#include "tcpproxy.h"
 
 void api_start(struct api_env *e, const char *name, const char *yaml_extra)
+{
+	api_start_ex(e, name, yaml_extra, 0);
+}
+
+void api_start_ex(struct api_env *e, const char *name, const char *yaml_extra, int pg_port)
 {
 	memset(e, 0, sizeof *e);
 	e->db_url = pt_db_fresh(name);
@@ -42,7 +48,9 @@ void api_start(struct api_env *e, const char *name, const char *yaml_extra)
 	FILE *f = fopen(path, "w");
 	fprintf(f, "server:\n  listen: 127.0.0.1:%d\n%s", e->port, yaml_extra ? yaml_extra : "");
 	fclose(f);
-	setenv("DATABASE_URL", e->db_url, 1);
+	char *serve_url = pg_port > 0 ? pt_url_with_port(e->db_url, pg_port) : strdup(e->db_url);
+	setenv("DATABASE_URL", serve_url, 1);
+	free(serve_url);
 	char *argv[] = {(char *)pt_pane_bin(), "serve", "--config", path, "--data-dir", data, NULL};
 	e->pid = pt_spawn(argv, log);
 	char url[128];
@@ -61,7 +69,7 @@ void api_stop(struct api_env *e)
 	PQfinish(e->sql);
 	char cmd[512];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", e->dir);
-	if (st == 0 && system(cmd) != 0)
+	if (st == 0 && !getenv("PT_KEEP") && system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", e->dir);
 	free(e->db_url);
 }

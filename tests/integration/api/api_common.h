@@ -23,6 +23,10 @@ struct api_env {
 /* Creates database pt_<name>, migrates it, writes pane.yaml (yaml_extra is
  * appended after a server section), starts pane serve and waits for it. */
 void api_start(struct api_env *e, const char *name, const char *yaml_extra);
+/* The same, but pane serve reaches PostgreSQL on 127.0.0.1:pg_port (a
+ * tcpproxy in front of it) when pg_port > 0; the test's own connection
+ * (e->sql) stays direct. */
+void api_start_ex(struct api_env *e, const char *name, const char *yaml_extra, int pg_port);
 void api_stop(struct api_env *e);
 /* One request to path with an optional bearer token and content type. */
 struct pt_http_result api_req(struct api_env *e, const char *method, const char *path, const char *token,

@@ -72,6 +72,25 @@ static void binds_values_and_defaults(void **state)
 	pane_cfg_unbind(fields, &c);
 }
 
+/* "0" is a duration (off/keep in the docs), without a unit */
+static void zero_duration_needs_no_unit(void **state)
+{
+	(void)state;
+	setenv("PANE_TEST_KEY", "s3cret", 1);
+	struct demo_cfg c;
+	struct pane_err err = {0};
+	assert_int_equal(bind_text("sources:\n  demo:\n    api_key: ${PANE_TEST_KEY}\n    interval: 0\n", &c, &err), 0);
+	assert_int_equal(c.interval_ms, 0);
+	pane_cfg_unbind(fields, &c);
+	assert_int_equal(bind_text("sources:\n  demo:\n    api_key: ${PANE_TEST_KEY}\n    interval: 0s\n", &c, &err), 0);
+	assert_int_equal(c.interval_ms, 0);
+	pane_cfg_unbind(fields, &c);
+	/* other unitless numbers are still refused */
+	assert_true(bind_text("sources:\n  demo:\n    api_key: ${PANE_TEST_KEY}\n    interval: 5\n", &c, &err) < 0);
+	assert_non_null(strstr(err.msg, "is not a duration"));
+	pane_cfg_unbind(fields, &c);
+}
+
 static void expect_error(const char *text, const char *want)
 {
 	struct demo_cfg c;
@@ -160,6 +179,30 @@ static void unknown_sections_are_refused(void **state)
 	pane_cfg_free(cfg);
 }
 
+/* Sections that nothing reads are refused with what to do instead. */
+static void unbuilt_sections_are_refused(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
+		{"server: {}\ndatabase:\n  url: postgres://x\n", "pane.yaml:2: database: PostgreSQL is not configured here: set DATABASE_URL"},
+		{"worker:\n  concurrency: 4\n", "pane.yaml:1: worker: workers are not configured here"},
+		{"alerts: []\n", "pane.yaml:1: alerts: is not built yet"},
+		{"notifiers:\n  slack: {}\n", "pane.yaml:1: notifiers: is not built yet"},
+		{"outputs:\n  loki: {}\n", "pane.yaml:1: outputs: is not built yet"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct pane_err err = {0};
+		struct pane_cfg *cfg = pane_cfg_parse("pane.yaml", cases[i].text, strlen(cases[i].text), &err);
+		assert_non_null(cfg);
+		assert_int_equal(pane_cfg_check_sections(cfg, &err), PANE_EINVAL);
+		if (!strstr(err.msg, cases[i].want))
+			fail_msg("%s -> %s", cases[i].text, err.msg);
+		pane_cfg_free(cfg);
+	}
+}
+
 static void load_reports_missing_file(void **state)
 {
 	(void)state;
@@ -172,10 +215,12 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(binds_values_and_defaults),
+		cmocka_unit_test(zero_duration_needs_no_unit),
 		cmocka_unit_test(errors_name_file_line_and_key),
 		cmocka_unit_test(env_expansion_rules),
 		cmocka_unit_test(hostile_input_is_bounded),
 		cmocka_unit_test(unknown_sections_are_refused),
+		cmocka_unit_test(unbuilt_sections_are_refused),
 		cmocka_unit_test(load_reports_missing_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
