@@ -958,6 +958,13 @@ static struct pq_node *unparen(struct pq_node *n)
 	return n;
 }
 
+/* A string argument: a literal, maybe in parentheses (the parser allows
+ * nothing else of type string). */
+static const char *str_arg(struct pq_node *n)
+{
+	return unparen(n)->str;
+}
+
 /* Range and reference time of a matrix argument (selector or subquery). */
 static void matrix_window(struct ev *ev, struct pq_node *arg, int64_t t, int64_t *range, int64_t *ref)
 {
@@ -1249,8 +1256,8 @@ static bool valid_label_name(const char *s)
 static struct val fn_label_replace(struct ev *ev, struct pq_node *n, int64_t t)
 {
 	struct val in = eval(ev, n->args[0], t);
-	const char *dst = n->args[1]->str, *repl = n->args[2]->str, *src = n->args[3]->str,
-		   *rx = n->args[4]->str;
+	const char *dst = str_arg(n->args[1]), *repl = str_arg(n->args[2]), *src = str_arg(n->args[3]),
+		   *rx = str_arg(n->args[4]);
 	char eb[300];
 	pcre2_code *re = pq_re_compile(rx, eb, sizeof eb);
 	if (!re)
@@ -1303,13 +1310,13 @@ static struct val fn_label_replace(struct ev *ev, struct pq_node *n, int64_t t)
 static struct val fn_label_join(struct ev *ev, struct pq_node *n, int64_t t)
 {
 	struct val in = eval(ev, n->args[0], t);
-	const char *dst = n->args[1]->str, *sep = n->args[2]->str;
+	const char *dst = str_arg(n->args[1]), *sep = str_arg(n->args[2]);
 	if (!valid_label_name(dst))
 		ev_fail(ev, PANE_QERR_EXECUTION, PANE_EINVAL, "invalid destination label name in label_join(): %s", dst);
 	for (size_t k = 3; k < n->nargs; k++)
-		if (!valid_label_name(n->args[k]->str))
+		if (!valid_label_name(str_arg(n->args[k])))
 			ev_fail(ev, PANE_QERR_EXECUTION, PANE_EINVAL, "invalid source label name in label_join(): %s",
-				n->args[k]->str);
+				str_arg(n->args[k]));
 	struct val v = vec_alloc(ev, in.n);
 	struct pane_buf *b = salloc(ev, sizeof *b);
 	pane_buf_init(b, 1 << 20);
@@ -1320,7 +1327,7 @@ static struct val fn_label_join(struct ev *ev, struct pq_node *n, int64_t t)
 		for (size_t k = 3; k < n->nargs; k++) {
 			if (k > 3)
 				pane_buf_adds(b, sep);
-			const char *sv = lget(in.s[i].m, n->args[k]->str);
+			const char *sv = lget(in.s[i].m, str_arg(n->args[k]));
 			if (sv)
 				pane_buf_adds(b, sv);
 		}
@@ -1417,16 +1424,18 @@ static struct val fn_histogram_quantile(struct ev *ev, struct pq_node *n, int64_
 		double ub;
 		if (pane_str_to_double(pane_str_c(le), &ub) != 0)
 			continue;
+		/* grouped with the metric name, output without it: buckets of two
+		 * histograms with the same labels are not merged; the result then
+		 * holds a duplicate set and fails, as in Prometheus (its #9910) */
 		struct lb lb;
 		lb_from(ev, &lb, in.s[i].m, 0);
 		lb_del(&lb, "le");
-		lb_del(&lb, "__name__");
 		const struct lset *m = lb_done(ev, &lb);
 		bool f;
 		size_t *slot = pmap_slot(ev, &idx, m, &f);
 		if (!f) {
 			*slot = ng;
-			gm[ng++] = m;
+			gm[ng++] = drop_name(ev, m);
 		}
 		bk[nb].ub = ub;
 		bk[nb].count = in.s[i].v;
@@ -1443,6 +1452,7 @@ static struct val fn_histogram_quantile(struct ev *ev, struct pq_node *n, int64_
 		v.s[v.n].t = t;
 		v.s[v.n++].v = bucket_quantile(q, tmp, k);
 	}
+	check_dups(ev, &v);
 	return v;
 }
 
@@ -1809,7 +1819,7 @@ static struct val eval_call(struct ev *ev, struct pq_node *n, int64_t t)
 	}
 	case F_TIMESTAMP: {
 		struct val in = eval(ev, n->args[0], t);
-		bool raw = n->args[0]->kind == PQ_VSEL;
+		bool raw = unparen(n->args[0])->kind == PQ_VSEL; /* timestamp(((m))) too, as Prometheus */
 		v = vec_alloc(ev, in.n);
 		for (size_t i = 0; i < in.n; i++)
 			v.s[v.n++] = (struct sample){drop_name(ev, in.s[i].m), (double)(raw ? in.s[i].t : t) / 1000, t};

@@ -60,6 +60,8 @@ static bool labels_eq(const struct pane_labels *x, const struct pane_labels *y)
 	return true;
 }
 
+static int add_sample(struct pt_memdb *db, struct pane_labels *lsp, int64_t ts, double v);
+
 static int parse_line(struct pt_memdb *db, const char *line, size_t len, int lineno, struct pane_err *err)
 {
 	size_t i = 0;
@@ -130,9 +132,19 @@ static int parse_line(struct pt_memdb *db, const char *line, size_t len, int lin
 		}
 	}
 	qsort(tmp, k, sizeof tmp[0], lab_cmp);
-	ls.v = pane_xmalloc(k * sizeof tmp[0]);
+	ls.v = pane_xmalloc((k ? k : 1) * sizeof tmp[0]);
 	memcpy(ls.v, tmp, k * sizeof tmp[0]);
 	ls.n = ls.cap = k;
+	if (add_sample(db, &ls, ts, v) < 0)
+		return pane_err_set(err, PANE_EINVAL, "line %d: timestamps must increase within a series", lineno);
+	return 0;
+}
+
+/* Appends (ts, v) to the series labelled ls (sorted, owned: taken over or
+ * released). -1 when ts does not follow the series' last timestamp. */
+static int add_sample(struct pt_memdb *db, struct pane_labels *lsp, int64_t ts, double v)
+{
+	struct pane_labels ls = *lsp;
 	struct mser *s = NULL;
 	for (size_t j = db->n; j-- > 0;)
 		if (labels_eq(&db->s[j].labels, &ls)) {
@@ -156,7 +168,7 @@ static int parse_line(struct pt_memdb *db, const char *line, size_t len, int lin
 		s->v = pane_xrealloc(s->v, s->cap * sizeof *s->v);
 	}
 	if (s->n && s->ts[s->n - 1] >= ts)
-		return pane_err_set(err, PANE_EINVAL, "line %d: timestamps must increase within a series", lineno);
+		return -1;
 	s->ts[s->n] = ts;
 	s->v[s->n++] = v;
 	return 0;
@@ -184,6 +196,42 @@ struct pt_memdb *pt_memdb_parse(const char *text, struct pane_err *err)
 	if (db->n)
 		qsort(db->s, db->n, sizeof *db->s, ser_cmp);
 	return db;
+}
+
+struct pt_memdb *pt_memdb_new(void)
+{
+	return pane_xcalloc(1, sizeof(struct pt_memdb));
+}
+
+int pt_memdb_add(struct pt_memdb *db, const struct pane_label *l, size_t n, int64_t ts, double v,
+		 struct pane_err *err)
+{
+	struct pane_labels ls = {0};
+	ls.owned = true;
+	ls.v = pane_xcalloc(n ? n : 1, sizeof *ls.v);
+	for (size_t i = 0; i < n; i++) {
+		if (!l[i].value[0])
+			continue;
+		ls.v[ls.n].name = pane_xstrdup(l[i].name);
+		ls.v[ls.n++].value = pane_xstrdup(l[i].value);
+	}
+	ls.cap = n;
+	qsort(ls.v, ls.n, sizeof *ls.v, lab_cmp);
+	for (size_t i = 1; i < ls.n; i++)
+		if (!strcmp(ls.v[i - 1].name, ls.v[i].name)) {
+			pane_err_set(err, PANE_EINVAL, "label %s given twice", ls.v[i].name);
+			pane_labels_release(&ls);
+			return PANE_EINVAL;
+		}
+	if (add_sample(db, &ls, ts, v) < 0)
+		return pane_err_set(err, PANE_EINVAL, "timestamps must increase within a series");
+	return 0;
+}
+
+void pt_memdb_seal(struct pt_memdb *db)
+{
+	if (db->n)
+		qsort(db->s, db->n, sizeof *db->s, ser_cmp);
 }
 
 struct pt_memdb *pt_memdb_load(const char *path, struct pane_err *err)
