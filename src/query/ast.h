@@ -121,7 +121,10 @@ struct pq_expr {
 	int n_selectors;         /* cache ids 0..n-1 */
 };
 
-#define PQ_MAX_DEPTH 200     /* nesting bound: parentheses, calls, operators */
+#define PQ_MAX_DEPTH 200     /* parser recursion bound: parentheses, calls, operators */
+/* Tree height bound (root to deepest leaf, any node kind): what the
+ * evaluator's recursion needs; a chain of N binary operators is N high. */
+#define PQ_MAX_HEIGHT 1000
 #define PQ_MAX_EXPR_LEN (256 * 1024)
 /* Bounds that keep every time computation (t - offset - range - lookback)
  * far inside int64 milliseconds. */

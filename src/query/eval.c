@@ -105,6 +105,7 @@ struct ev {
 	size_t out_points;
 	size_t step_points;   /* subquery points made during this top-level step */
 	unsigned tick;
+	int depth;            /* eval() recursion, bounded by PQ_MAX_HEIGHT */
 	jmp_buf jb;
 	enum pane_query_errclass cls;
 	struct pane_err *err;
@@ -2390,7 +2391,21 @@ static struct val eval_bin(struct ev *ev, struct pq_node *n, int64_t t)
 	return v;
 }
 
+static struct val eval_node(struct ev *ev, struct pq_node *n, int64_t t);
+
+/* Every recursion goes through here: the parser bounds the tree's height,
+ * and this bound holds even if a future node kind recursed more. */
 static struct val eval(struct ev *ev, struct pq_node *n, int64_t t)
+{
+	if (++ev->depth > PQ_MAX_HEIGHT + 8)
+		ev_fail(ev, PANE_QERR_BAD_DATA, PANE_EINVAL, "expression nests too deeply (more than %d levels)",
+			PQ_MAX_HEIGHT);
+	struct val v = eval_node(ev, n, t);
+	ev->depth--;
+	return v;
+}
+
+static struct val eval_node(struct ev *ev, struct pq_node *n, int64_t t)
 {
 	switch (n->kind) {
 	case PQ_NUM: return (struct val){.type = PQ_T_SCALAR, .scalar = n->num};

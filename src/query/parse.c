@@ -7,7 +7,9 @@
  * Prometheus' grammar and checks types the way its parser does, so every
  * error is reported before evaluation as "LINE:COL: parse error: WHAT",
  * naming what was expected. Recursion depth is bounded (PQ_MAX_DEPTH) so
- * hostile nesting cannot exhaust the stack; everything lives in one arena.
+ * hostile nesting cannot exhaust the stack, and so is the height of the
+ * tree it builds (PQ_MAX_HEIGHT: long operator chains), which bounds every
+ * later recursive walk; everything lives in one arena.
  */
 #include "query/ast.h"
 
@@ -1434,6 +1436,25 @@ static struct pq_node *parse_expr(struct parser *p, int min_prec)
 	return p->failed ? NULL : lhs;
 }
 
+/* The tree's height bounds every recursive walk after parsing (evaluation,
+ * planning, printing). Operator chains (x + x + ... + x, a or b or ...)
+ * parse iteratively yet nest in the tree, so they are counted here, not by
+ * the parser's recursion depth. The walk itself stops at the bound. */
+static bool check_height(struct parser *p, const struct pq_node *n, int h)
+{
+	if (!n)
+		return true;
+	if (h > PQ_MAX_HEIGHT) {
+		perr(p, n->pos, "expression nests too deeply (more than %d operators, calls or parentheses in a row)",
+		     PQ_MAX_HEIGHT);
+		return false;
+	}
+	for (size_t i = 0; i < n->nargs; i++)
+		if (!check_height(p, n->args[i], h + 1))
+			return false;
+	return check_height(p, n->a, h + 1) && check_height(p, n->b, h + 1) && check_height(p, n->param, h + 1);
+}
+
 struct pq_expr *pq_parse(const char *input, struct pane_err *err)
 {
 	size_t len = strlen(input);
@@ -1455,6 +1476,8 @@ struct pq_expr *pq_parse(const char *input, struct pane_err *err)
 		unexpected(&p, peek(&p), NULL, "end of input or an operator");
 		goto fail;
 	}
+	if (!check_height(&p, e->root, 1))
+		goto fail;
 	e->n_selectors = p.n_sel;
 	return e;
 fail:
