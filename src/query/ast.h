@@ -16,8 +16,7 @@
 #include "base/err.h"
 #include "store/reader.h"
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
+#include "base/regex.h" /* pcre2.h */
 
 /* ---- arena: bump allocation, freed at once ---- */
 struct pq_arena_chunk;
@@ -137,10 +136,6 @@ void pq_expr_free(struct pq_expr *e);
 void pq_print(const struct pq_node *n, struct pane_buf *b);
 const char *pq_op_name(enum pq_op op);
 const char *pq_type_name(enum pq_vtype t);
-/* Compiles "^(?:re)$" with a bounded match context available through pq_re_match. */
-pcre2_code *pq_re_compile(const char *re, char *errbuf, size_t errlen);
-/* 1 match, 0 no match, negative on a PCRE2 error (e.g. match limit). ov may be NULL. */
-int pq_re_match(pcre2_code *re, const char *s, size_t len, pcre2_match_data *md);
 /* Durations as Prometheus writes them: 1y2w3d4h5m6s7ms, units in order. */
 int pq_duration_parse(const char *s, size_t len, int64_t *ms);
 void pq_duration_format(int64_t ms, char *out, size_t len);

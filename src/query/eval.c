@@ -30,6 +30,7 @@
 
 #include "base/clock.h"
 #include "base/mem.h"
+#include "base/regex.h"
 #include "base/str.h"
 #include "base/vec.h"
 #include "query/ast.h"
@@ -1259,8 +1260,8 @@ static struct val fn_label_replace(struct ev *ev, struct pq_node *n, int64_t t)
 	struct val in = eval(ev, n->args[0], t);
 	const char *dst = str_arg(n->args[1]), *repl = str_arg(n->args[2]), *src = str_arg(n->args[3]),
 		   *rx = str_arg(n->args[4]);
-	char eb[300];
-	pcre2_code *re = pq_re_compile(rx, eb, sizeof eb);
+	struct pane_err rerr = {0};
+	pcre2_code *re = pane_regex_compile(rx, 0, &rerr); /* no dot-all: Go's default, as Prometheus 2.x */
 	if (!re)
 		ev_fail(ev, PANE_QERR_EXECUTION, PANE_EINVAL, "invalid regular expression in label_replace(): %s", rx);
 	if (!valid_label_name(dst)) {
@@ -1279,7 +1280,7 @@ static struct val fn_label_replace(struct ev *ev, struct pq_node *n, int64_t t)
 		const char *sv = lget(in.s[i].m, src);
 		if (!sv)
 			sv = "";
-		int r = pq_re_match(re, sv, strlen(sv), md);
+		int r = pane_regex_match(re, sv, strlen(sv), md);
 		const struct lset *m = in.s[i].m;
 		if (r < 0) {
 			failrc = r;

@@ -16,13 +16,13 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "base/mem.h"
+#include "base/regex.h"
 #include "base/str.h"
 #include "base/vec.h"
 #include "query/query.h"
@@ -89,58 +89,6 @@ char *pq_arena_strndup(struct pq_arena *a, const char *s, size_t n)
 	memcpy(p, s, n);
 	p[n] = 0;
 	return p;
-}
-
-/* ---------------- regexes ---------------- */
-
-static pcre2_match_context *g_mctx;
-static pthread_once_t g_mctx_once = PTHREAD_ONCE_INIT;
-
-static void mctx_init(void)
-{
-	g_mctx = pcre2_match_context_create(NULL);
-	pcre2_set_match_limit(g_mctx, 1000000);
-	pcre2_set_depth_limit(g_mctx, 10000);
-	pcre2_set_heap_limit(g_mctx, 20000); /* KiB */
-}
-
-pcre2_code *pq_re_compile(const char *re, char *errbuf, size_t errlen)
-{
-	size_t n = strlen(re);
-	char *pat = pane_xmalloc(n + 8);
-	memcpy(pat, "^(?:", 4);
-	memcpy(pat + 4, re, n);
-	memcpy(pat + 4 + n, ")$", 3);
-	int ec;
-	PCRE2_SIZE eo;
-	pcre2_code *c = pcre2_compile((PCRE2_SPTR)pat, n + 6, PCRE2_UTF | PCRE2_DOLLAR_ENDONLY, &ec, &eo, NULL);
-	free(pat);
-	if (!c) {
-		PCRE2_UCHAR msg[256];
-		pcre2_get_error_message(ec, msg, sizeof msg);
-		snprintf(errbuf, errlen, "error parsing regexp: %s at offset %zu of %s", (char *)msg,
-			 eo >= 4 ? (size_t)eo - 4 : 0, re);
-		return NULL;
-	}
-	pcre2_jit_compile(c, PCRE2_JIT_COMPLETE);
-	pthread_once(&g_mctx_once, mctx_init);
-	return c;
-}
-
-int pq_re_match(pcre2_code *re, const char *s, size_t len, pcre2_match_data *md)
-{
-	pthread_once(&g_mctx_once, mctx_init);
-	pcre2_match_data *own = NULL;
-	if (!md)
-		md = own = pcre2_match_data_create_from_pattern(re, NULL);
-	int rc = pcre2_match(re, (PCRE2_SPTR)s, len, 0, 0, md, g_mctx);
-	if (own)
-		pcre2_match_data_free(own);
-	if (rc >= 0)
-		return 1;
-	if (rc == PCRE2_ERROR_NOMATCH || rc == PCRE2_ERROR_PARTIAL || (rc <= PCRE2_ERROR_UTF8_ERR1 && rc >= PCRE2_ERROR_UTF8_ERR21))
-		return 0;
-	return rc < 0 ? rc : -1;
 }
 
 /* ---------------- durations ---------------- */
@@ -849,11 +797,11 @@ static bool matcher_matches_empty(struct parser *p, const struct pane_matcher *m
 	case PANE_MATCH_EQ: return m->value[0] == 0;
 	case PANE_MATCH_NE: return m->value[0] != 0;
 	default: {
-		char eb[256];
-		pcre2_code *re = pq_re_compile(m->value, eb, sizeof eb);
+		struct pane_err e = {0};
+		pcre2_code *re = pane_regex_compile(m->value, PANE_REGEX_DOTALL, &e);
 		if (!re)
 			return false;
-		int r = pq_re_match(re, "", 0, NULL);
+		int r = pane_regex_match(re, "", 0, NULL);
 		pcre2_code_free(re);
 		bool mt = r == 1;
 		return m->op == PANE_MATCH_RE ? mt : !mt;
@@ -904,10 +852,10 @@ static struct pq_node *parse_selector(struct parser *p, const struct tokv *name)
 			}
 			struct pane_matcher m = {pq_arena_strndup(p->a, lt.s, lt.len), vt.str, op};
 			if (op == PANE_MATCH_RE || op == PANE_MATCH_NRE) {
-				char eb[300];
-				pcre2_code *re = pq_re_compile(vt.str, eb, sizeof eb);
+				struct pane_err e = {0};
+				pcre2_code *re = pane_regex_compile(vt.str, PANE_REGEX_DOTALL, &e);
 				if (!re) {
-					perr(p, vt.pos, "%s", eb);
+					perr(p, vt.pos, "%s", e.msg);
 					goto fail;
 				}
 				pcre2_code_free(re);

@@ -2,9 +2,9 @@
 # test_serve.sh - the query side inside `pane serve`: the `query:` section is
 # bound (bad values name file:line:key), its timeout reaches the engine (a
 # query over it answers 503 timeout), too deep a query is 400, and logs
-# pushed to the JSON-lines
-# receiver come back from GET /api/v1/logs with their labels and severity,
-# and through `pane logs` (including --follow) and `pane events`.
+# pushed to the JSON-lines receiver come back from GET /api/v1/logs with
+# their labels and severity, and through `pane logs` (including --follow)
+# and `pane events`.
 . "${PANE_SOURCE_ROOT:?run through meson test}/tests/support/checks.sh"
 unset DATABASE_URL  # the store alone
 

@@ -195,21 +195,30 @@ static void test_depth_and_size(void **state)
 static void test_regex_limits(void **state)
 {
 	(void)state;
-	char eb[256];
-	pcre2_code *re = pq_re_compile("(a+)+", eb, sizeof eb);
+	struct pane_err err = {0};
+	pcre2_code *re = pane_regex_compile("(a+)+", 0, &err);
 	assert_non_null(re);
 	char s[4096];
 	memset(s, 'a', sizeof s - 2);
 	s[sizeof s - 2] = '!';
 	s[sizeof s - 1] = 0;
 	/* catastrophic backtracking stops at the match limit with an error, not a hang */
-	int r = pq_re_match(re, s, strlen(s), NULL);
-	assert_true(r < 0);
+	assert_int_equal(pane_regex_match(re, s, strlen(s), NULL), PANE_ETOOBIG);
 	pcre2_code_free(re);
-	re = pq_re_compile("a|b", eb, sizeof eb);
-	assert_int_equal(pq_re_match(re, "a", 1, NULL), 1);
-	assert_int_equal(pq_re_match(re, "ab", 2, NULL), 0); /* anchored */
+	re = pane_regex_compile("a|b", 0, &err);
+	assert_int_equal(pane_regex_match(re, "a", 1, NULL), 1);
+	assert_int_equal(pane_regex_match(re, "ab", 2, NULL), 0); /* anchored */
 	pcre2_code_free(re);
+	re = pane_regex_compile("a.b", 0, &err);
+	assert_int_equal(pane_regex_match(re, "a\nb", 3, NULL), 0);
+	pcre2_code_free(re);
+	re = pane_regex_compile("a.b", PANE_REGEX_DOTALL, &err);
+	assert_int_equal(pane_regex_match(re, "a\nb", 3, NULL), 1);
+	assert_int_equal(pane_regex_match(re, "a\xff" "b", 3, NULL), 0); /* not UTF-8: no match, no error */
+	pcre2_code_free(re);
+	assert_null(pane_regex_compile("a(b", 0, &err));
+	assert_int_equal(err.code, PANE_EINVAL);
+	assert_non_null(strstr(err.msg, "error parsing regexp: missing closing parenthesis"));
 }
 
 static void test_durations(void **state)
