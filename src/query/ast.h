@@ -20,14 +20,24 @@
 
 /* ---- arena: bump allocation, freed at once ---- */
 struct pq_arena_chunk;
+/* Bytes several arenas may malloc together (one query's): a chunk is
+ * counted against limit before it is allocated and given back when freed. */
+struct pq_budget {
+	size_t used, peak, limit;
+};
 struct pq_arena {
 	struct pq_arena_chunk *head;
 	size_t used_total;   /* bytes handed out */
 	size_t limit;        /* 0: none; past it pq_arena_alloc returns NULL */
+	struct pq_budget *budget; /* NULL: none */
 };
 void pq_arena_init(struct pq_arena *a, size_t limit);
+/* No limit of its own; its chunks count against b. */
+void pq_arena_init_budget(struct pq_arena *a, struct pq_budget *b);
 void pq_arena_release(struct pq_arena *a);
-/* NULL only when the limit is passed. */
+/* Forgets everything allocated but keeps the newest chunk for reuse. */
+void pq_arena_reset(struct pq_arena *a);
+/* NULL only when the limit or the budget is passed. */
 void *pq_arena_alloc(struct pq_arena *a, size_t n);
 char *pq_arena_strndup(struct pq_arena *a, const char *s, size_t n);
 

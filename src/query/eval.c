@@ -21,6 +21,9 @@
 
 #include <ctype.h>
 #include <math.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,7 +38,14 @@
 #include "base/vec.h"
 #include "query/ast.h"
 
-#define STEP_ARENA_LIMIT ((size_t)2 << 30)
+/* Memory a query may hold in its arenas: proportional to max_samples
+ * (a point is 16-24 bytes; arrays that grow by doubling inside an arena
+ * leave their old copies behind, up to 4x; maps and label sets come with
+ * them), plus a fixed allowance for small queries. */
+#define BYTES_PER_SAMPLE 64
+#define BUDGET_FIXED ((size_t)8 << 20)
+/* After a query that held this much, unused heap goes back to the system. */
+#define TRIM_AFTER_BYTES ((size_t)32 << 20)
 #define DEFAULT_SUBQUERY_STEP 60000
 
 /* ---------------- interned label sets ---------------- */
@@ -89,12 +99,15 @@ struct ev {
 	struct pane_reader reader;
 	struct pq_expr *expr;
 	struct pq_arena qa, sa;
+	struct pq_budget budget;   /* qa, sa and held count against it */
+	struct pq_arena *held;     /* step arenas of enclosing subqueries, while */
+	int nheld, n_subq;         /* their inner steps run on a scratch sa */
 	struct lset **itab;
 	size_t icap, in;
 	const struct lset *empty;
 	int64_t start, end, step, lookback;
 	int64_t deadline;
-	size_t max_samples, loaded_samples;
+	size_t max_samples, loaded_samples, loaded_series;
 	struct cache *caches;
 	struct {
 		void (*fn)(void *);
@@ -162,6 +175,14 @@ static void *salloc(struct ev *ev, size_t n)
 		ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
 			"query processing would load too many samples into memory in query execution");
 	return p;
+}
+
+static char *sstrndup(struct ev *ev, const char *p, size_t n)
+{
+	char *d = salloc(ev, n + 1);
+	memcpy(d, p, n);
+	d[n] = 0;
+	return d;
 }
 
 static void *qalloc(struct ev *ev, size_t n)
@@ -501,6 +522,7 @@ static void plan(struct ev *ev, struct pq_node *n, int64_t tmin, int64_t tmax)
 		return;
 	}
 	case PQ_SUBQ: {
+		ev->n_subq++;
 		int64_t lo = tmin, hi = tmax;
 		if (n->at_kind != PQ_AT_NONE) {
 			int64_t at = n->at_kind == PQ_AT_TS ? n->at : n->at_kind == PQ_AT_START ? ev->start : ev->end;
@@ -542,6 +564,7 @@ static struct cache *load(struct ev *ev, struct pq_node *vs)
 	if (rc < 0)
 		ev_fail(ev, PANE_QERR_EXECUTION, rc, "%s", e.msg[0] ? e.msg : "reading series failed");
 	pane_vec_push(&ev->sets, &set);
+	ev->loaded_series += set->n;
 	c->series = qalloc(ev, (set->n + 1) * sizeof *c->series);
 	c->n = 0;
 	for (size_t i = 0; i < set->n; i++) {
@@ -666,6 +689,14 @@ static struct val eval_msel(struct ev *ev, struct pq_node *n, int64_t t)
 	return v;
 }
 
+/*
+ * A subquery's result (the accumulated series, their arrays, the index)
+ * lives on the caller's step arena, parked in ev->held while each inner
+ * step runs on a scratch arena that is reset after it: what a subquery
+ * holds is its result plus one inner step, not every step's garbage (a
+ * nested subquery reading nothing used to grow to the 2 GiB arena limit).
+ * Arrays grow by doubling, so a series present at few steps costs few.
+ */
 static struct val eval_subq(struct ev *ev, struct pq_node *n, int64_t t)
 {
 	int64_t ref = at_time(ev, n, t) - n->offset;
@@ -674,15 +705,20 @@ static struct val eval_subq(struct ev *ev, struct pq_node *n, int64_t t)
 	int64_t s0 = step * (lo / step);
 	if (s0 < lo)
 		s0 += step;
-	struct pmap idx;
-	pmap_init(ev, &idx, 16);
-	/* series accumulated on the step arena (nothing to free if an error unwinds) */
-	size_t nacc = 0, cacc = 16;
-	struct outser *acc = salloc(ev, cacc * sizeof *acc);
 	size_t npts = ref >= s0 ? (size_t)((ref - s0) / step) + 1 : 0;
 	if (npts > ev->max_samples)
 		ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
 			"query processing would load too many samples into memory in query execution");
+	if (ev->nheld >= ev->n_subq)
+		abort(); /* plan() counted the subqueries */
+	int hi = ev->nheld++;
+	ev->held[hi] = ev->sa;
+	struct pq_arena *outer = &ev->held[hi];
+	pq_arena_init_budget(&ev->sa, &ev->budget);
+	struct pmap idx;
+	pmap_init_in(ev, outer, &idx, 16);
+	size_t nacc = 0, cacc = 16;
+	struct outser *acc = aalloc(ev, outer, cacc * sizeof *acc);
 	for (int64_t ts = s0; ts <= ref; ts += step) {
 		check_time(ev);
 		struct val in = eval(ev, n->a, ts);
@@ -695,7 +731,7 @@ static struct val eval_subq(struct ev *ev, struct pq_node *n, int64_t t)
 			size_t *slot = pmap_slot(ev, &idx, in.s[i].m, &f);
 			if (!f) {
 				if (nacc == cacc) {
-					struct outser *na = salloc(ev, cacc * 2 * sizeof *na);
+					struct outser *na = aalloc(ev, outer, cacc * 2 * sizeof *na);
 					memcpy(na, acc, nacc * sizeof *na);
 					acc = na;
 					cacc *= 2;
@@ -704,17 +740,32 @@ static struct val eval_subq(struct ev *ev, struct pq_node *n, int64_t t)
 				struct outser *o = &acc[nacc++];
 				memset(o, 0, sizeof *o);
 				o->m = in.s[i].m;
-				o->t = salloc(ev, npts * sizeof *o->t);
-				o->v = salloc(ev, npts * sizeof *o->v);
-				o->cap = npts;
 			}
 			struct outser *o = &acc[*slot];
-			if (o->n < o->cap) {
-				o->t[o->n] = ts;
-				o->v[o->n++] = in.s[i].v;
+			if (o->n == o->cap) {
+				if (o->cap == npts)
+					continue;
+				size_t nc = o->cap ? o->cap * 2 : 4;
+				if (nc > npts)
+					nc = npts;
+				int64_t *nt = aalloc(ev, outer, nc * sizeof *nt);
+				double *nv = aalloc(ev, outer, nc * sizeof *nv);
+				if (o->n) {
+					memcpy(nt, o->t, o->n * sizeof *nt);
+					memcpy(nv, o->v, o->n * sizeof *nv);
+				}
+				o->t = nt;
+				o->v = nv;
+				o->cap = nc;
 			}
+			o->t[o->n] = ts;
+			o->v[o->n++] = in.s[i].v;
 		}
+		pq_arena_reset(&ev->sa);
 	}
+	pq_arena_release(&ev->sa);
+	ev->sa = ev->held[hi];
+	ev->nheld--;
 	struct val v = {.type = PQ_T_MATRIX};
 	v.ms = salloc(ev, (nacc ? nacc : 1) * sizeof *v.ms);
 	for (size_t i = 0; i < nacc; i++)
@@ -1294,8 +1345,8 @@ static struct val fn_label_replace(struct ev *ev, struct pq_node *n, int64_t t)
 			lb_from(ev, &lb, m, 1);
 			lb_del(&lb, dst);
 			if (b->len)
-				lb_set(ev, &lb, pq_arena_strndup(&ev->sa, dst, strlen(dst)),
-				       pq_arena_strndup(&ev->sa, b->data, b->len));
+				lb_set(ev, &lb, sstrndup(ev, dst, strlen(dst)),
+				       sstrndup(ev, b->data, b->len));
 			m = lb_done(ev, &lb);
 		}
 		v.s[v.n] = in.s[i];
@@ -1335,7 +1386,7 @@ static struct val fn_label_join(struct ev *ev, struct pq_node *n, int64_t t)
 		}
 		struct lb lb;
 		lb_from(ev, &lb, in.s[i].m, 1);
-		lb_set(ev, &lb, dst, pq_arena_strndup(&ev->sa, b->data, b->len));
+		lb_set(ev, &lb, dst, sstrndup(ev, b->data, b->len));
 		v.s[v.n] = in.s[i];
 		v.s[v.n].m = lb_done(ev, &lb);
 		v.n++;
@@ -2083,7 +2134,7 @@ static struct val eval_agg(struct ev *ev, struct pq_node *n, int64_t t)
 			pane_query_fmt_float(x, f, sizeof f);
 			struct lb lb;
 			lb_from(ev, &lb, m, 1);
-			lb_set(ev, &lb, vlabel, pq_arena_strndup(&ev->sa, f, strlen(f)));
+			lb_set(ev, &lb, vlabel, sstrndup(ev, f, strlen(f)));
 			m = lb_done(ev, &lb);
 		}
 		const struct lset *key = subset(ev, vlabel ? NULL : n, m, !n->without, grouping, ngrp);
@@ -2497,6 +2548,9 @@ static void ev_cleanup(struct ev *ev)
 	free(ev->caches);
 	pq_arena_release(&ev->qa);
 	pq_arena_release(&ev->sa);
+	for (int i = 0; i < ev->nheld; i++)
+		pq_arena_release(&ev->held[i]);
+	free(ev->held);
 	pq_expr_free(ev->expr);
 }
 
@@ -2524,11 +2578,12 @@ static int run(struct ev *ev, struct pq_expr *e, bool instant, struct pane_query
 	struct pmap idx;
 	if (setjmp(ev->jb))
 		return -1;
-	pq_arena_init(&ev->qa, STEP_ARENA_LIMIT);
-	pq_arena_init(&ev->sa, STEP_ARENA_LIMIT);
+	pq_arena_init_budget(&ev->qa, &ev->budget);
+	pq_arena_init_budget(&ev->sa, &ev->budget);
 	ev->caches = pane_xcalloc((size_t)e->n_selectors + 1, sizeof *ev->caches);
 	ev->empty = intern(ev, NULL, 0);
 	plan(ev, e->root, ev->start, ev->end);
+	ev->held = pane_xcalloc((size_t)ev->n_subq + 1, sizeof *ev->held);
 	if (instant) {
 		struct val v = eval(ev, e->root, ev->start);
 		out->ts = ev->start;
@@ -2583,8 +2638,7 @@ static int run(struct ev *ev, struct pq_expr *e, bool instant, struct pane_query
 		else
 			for (size_t i = 0; i < v.n; i++)
 				out_add(ev, &idx, v.s[i].m, ts, v.s[i].v);
-		pq_arena_release(&ev->sa);
-		pq_arena_init(&ev->sa, STEP_ARENA_LIMIT);
+		pq_arena_reset(&ev->sa);
 		ev->step_points = 0;
 		check_time(ev);
 	}
@@ -2661,6 +2715,9 @@ int pane_query_exec(struct pane_reader reader, const struct pane_query_opts *opt
 	ev->step = instant ? 1 : step;
 	ev->lookback = opts && opts->lookback_ms ? opts->lookback_ms : 5 * 60000;
 	ev->max_samples = opts && opts->max_samples ? opts->max_samples : 50000000;
+	ev->budget.limit = ev->max_samples < (SIZE_MAX - BUDGET_FIXED) / BYTES_PER_SAMPLE
+				   ? ev->max_samples * BYTES_PER_SAMPLE + BUDGET_FIXED
+				   : SIZE_MAX;
 	int64_t to = opts && opts->timeout_ms ? opts->timeout_ms : 120000;
 	ev->deadline = pane_mono_ns() + to * 1000000;
 	pane_vec_init(&ev->sets, sizeof(struct pane_series_set *));
@@ -2671,8 +2728,19 @@ int pane_query_exec(struct pane_reader reader, const struct pane_query_opts *opt
 		rc = ev->err && ev->err->code ? ev->err->code : PANE_EINVAL;
 		pane_query_result_release(out);
 	}
+	/* the arenas' peak, or a rough size of the reader's sets */
+	size_t heap_est = ev->budget.peak + ev->loaded_samples * 16 + ev->loaded_series * 512;
+	if (opts && opts->stats) {
+		opts->stats->peak_bytes = ev->budget.peak;
+		opts->stats->samples = ev->loaded_samples;
+	}
 	ev_cleanup(ev);
 	free(ev);
+#ifdef __GLIBC__
+	/* freed arenas and reader sets stay in the heap otherwise (RSS kept) */
+	if (heap_est > TRIM_AFTER_BYTES)
+		malloc_trim(0);
+#endif
 	return rc;
 }
 

@@ -40,6 +40,20 @@ void pq_arena_init(struct pq_arena *a, size_t limit)
 	a->head = NULL;
 	a->used_total = 0;
 	a->limit = limit;
+	a->budget = NULL;
+}
+
+void pq_arena_init_budget(struct pq_arena *a, struct pq_budget *b)
+{
+	pq_arena_init(a, 0);
+	a->budget = b;
+}
+
+static void chunk_free(struct pq_arena *a, struct pq_arena_chunk *c)
+{
+	if (a->budget)
+		a->budget->used -= sizeof *c + c->size;
+	free(c);
 }
 
 void pq_arena_release(struct pq_arena *a)
@@ -47,10 +61,26 @@ void pq_arena_release(struct pq_arena *a)
 	struct pq_arena_chunk *c = a->head;
 	while (c) {
 		struct pq_arena_chunk *n = c->next;
-		free(c);
+		chunk_free(a, c);
 		c = n;
 	}
 	a->head = NULL;
+	a->used_total = 0;
+}
+
+void pq_arena_reset(struct pq_arena *a)
+{
+	struct pq_arena_chunk *keep = a->head;
+	if (!keep)
+		return;
+	struct pq_arena_chunk *c = keep->next;
+	while (c) {
+		struct pq_arena_chunk *n = c->next;
+		chunk_free(a, c);
+		c = n;
+	}
+	keep->next = NULL;
+	keep->used = 0;
 	a->used_total = 0;
 }
 
@@ -68,6 +98,18 @@ void *pq_arena_alloc(struct pq_arena *a, size_t n)
 			sz = c->size * 2;
 		if (sz < n)
 			sz = n;
+		if (a->budget) {
+			/* counted before it is allocated; a smaller chunk if that fits */
+			struct pq_budget *b = a->budget;
+			size_t left = b->limit > b->used + sizeof *c ? b->limit - b->used - sizeof *c : 0;
+			if (left < n)
+				return NULL;
+			if (sz > left)
+				sz = left;
+			b->used += sizeof *c + sz;
+			if (b->used > b->peak)
+				b->peak = b->used;
+		}
 		c = pane_xmalloc(sizeof *c + sz);
 		c->size = sz;
 		c->used = 0;

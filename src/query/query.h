@@ -7,6 +7,11 @@
  * Semantics follow Prometheus 2.x: 5 m lookback, stale markers end a series,
  * range selectors include both ends, rate() extrapolates as Prometheus does.
  *
+ * Memory: what the evaluator holds is bounded by max_samples (64 bytes a
+ * sample plus 8 MiB), counted before it is allocated; past it the query
+ * fails like one over max_samples (execution, 422). After a query that held
+ * more than 32 MiB, freed heap is handed back to the system (malloc_trim).
+ *
  * Errors come back with a class (pane_query_errclass) that maps onto the
  * Prometheus HTTP API's errorType and status: bad_data 400, execution 422,
  * timeout 503.
@@ -24,11 +29,18 @@
 #include "pipeline/record.h"
 #include "store/reader.h"
 
+/* What one query used (filled when it ends, also on failure). */
+struct pane_query_stats {
+	size_t peak_bytes;     /* most the evaluator's arenas held at once */
+	size_t samples;        /* samples loaded from the reader */
+};
+
 struct pane_query_opts {
 	int64_t lookback_ms;   /* 0: 5 minutes */
 	int64_t timeout_ms;    /* 0: 2 minutes */
 	size_t max_samples;    /* 0: 50,000,000 (samples loaded plus points produced) */
 	size_t max_points;     /* points per series in a range query; 0: 11,000 */
+	struct pane_query_stats *stats; /* optional, written by pane_query_exec */
 };
 
 enum pane_query_errclass { PANE_QERR_NONE, PANE_QERR_BAD_DATA, PANE_QERR_EXECUTION, PANE_QERR_TIMEOUT,

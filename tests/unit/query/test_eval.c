@@ -352,12 +352,65 @@ static void test_deep_chains(void **state)
 	}
 }
 
+/* issue 14 item 7: memory per query is bounded by max_samples and counted
+ * before it is allocated (pane_query_stats.peak_bytes is what the arenas
+ * held at most; no RSS or timing involved) */
+static void test_memory_bounded(void **state)
+{
+	(void)state;
+	struct pane_query_stats st = {0};
+	struct pane_query_opts o = {.max_samples = 100000, .stats = &st};
+	struct pane_query_result r;
+	enum pane_query_errclass cls;
+	struct pane_err err = {0};
+	/* a nested subquery that reads nothing: 601 x 601 inner steps used to
+	 * pile up on one step arena; now each inner step's scratch is reset */
+	int rc = pane_query_exec(pt_memdb_reader(db), &o, "max_over_time(max_over_time(nothing[10m:1s])[10m:1s])",
+				 3600000, 3600000, 0, &r, &cls, &err);
+	if (rc != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(r.n, 0);
+	pane_query_result_release(&r);
+	if (st.peak_bytes > (1u << 20))
+		fail_msg("nested empty subquery held %zu bytes", st.peak_bytes);
+	/* 3000 series present at 301 of 3601 subquery steps: 903,000 points
+	 * over max_samples 100,000; fails with the limit error, and what it
+	 * held stays inside the budget (it allocated 3601 points per series up
+	 * front: 173 MB before failing) */
+	memset(&st, 0, sizeof st);
+	rc = pane_query_exec(pt_memdb_reader(db), &o, "max_over_time(many[1h:1s])", 300000, 300000, 0, &r, &cls, &err);
+	assert_int_equal(rc, PANE_ETOOBIG);
+	assert_int_equal(cls, PANE_QERR_EXECUTION);
+	assert_non_null(strstr(err.msg, "too many samples"));
+	if (st.peak_bytes > 100000 * 64 + (8u << 20))
+		fail_msg("a failing subquery held %zu bytes", st.peak_bytes);
+	/* the same within the limit answers, holding about what it returns */
+	o.max_samples = 1000000;
+	memset(&st, 0, sizeof st);
+	rc = pane_query_exec(pt_memdb_reader(db), &o, "count(max_over_time(many[1h:1s]))", 300000, 300000, 0, &r,
+			     &cls, &err);
+	if (rc != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(r.n, 1);
+	assert_true(r.series[0].values[0] == 3000);
+	pane_query_result_release(&r);
+	if (st.peak_bytes > 3000 * 512 * 16 * 2 + (4u << 20))
+		fail_msg("subquery of 903,000 points held %zu bytes", st.peak_bytes);
+	/* a tiny max_samples leaves the fixed allowance only: an aggregation
+	 * over 3000 series still fits, the limit error is clean */
+	o.max_samples = 10;
+	rc = pane_query_exec(pt_memdb_reader(db), &o, "count(many)", 0, 0, 0, &r, &cls, &err);
+	assert_int_equal(rc, PANE_ETOOBIG);
+	assert_int_equal(cls, PANE_QERR_EXECUTION);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_staleness),       cmocka_unit_test(test_limits),
 	    cmocka_unit_test(test_range_alignment), cmocka_unit_test(test_formats),
 	    cmocka_unit_test(test_sorts_are_sorts), cmocka_unit_test(test_deep_chains),
+		cmocka_unit_test(test_memory_bounded),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
