@@ -2659,6 +2659,44 @@ static int run(struct ev *ev, struct pq_expr *e, bool instant, struct pane_query
 	return 0;
 }
 
+int pane_query_check_range(int64_t start, int64_t end, int64_t step, bool range, size_t max_points,
+			   const char **param, struct pane_err *err)
+{
+	const char *dummy;
+	if (!param)
+		param = &dummy;
+	*param = NULL;
+	if (end < start) {
+		*param = "end";
+		return pane_err_set(err, PANE_EINVAL, "end timestamp must not be before start time");
+	}
+	if (!range)
+		return 0;
+	if (step <= 0) {
+		*param = "step";
+		return pane_err_set(err, PANE_EINVAL,
+				    "zero or negative query resolution step widths are not accepted. Try a positive integer");
+	}
+	size_t maxp = max_points ? max_points : 11000;
+	if (((uint64_t)end - (uint64_t)start) / (uint64_t)step > maxp) { /* end >= start: no wrap */
+		char num[32];
+		int len = snprintf(num, sizeof num, "%zu", maxp);
+		char grouped[48];
+		size_t o = 0;
+		for (int i = 0; i < len; i++) {
+			if (i && (len - i) % 3 == 0)
+				grouped[o++] = ',';
+			grouped[o++] = num[i];
+		}
+		grouped[o] = 0;
+		return pane_err_set(err, PANE_ETOOBIG,
+				    "exceeded maximum resolution of %s points per timeseries. Try decreasing the query "
+				    "resolution (?step=XX)",
+				    grouped);
+	}
+	return 0;
+}
+
 int pane_query_exec(struct pane_reader reader, const struct pane_query_opts *opts, const char *expr,
 		    int64_t start, int64_t end, int64_t step, struct pane_query_result *out,
 		    enum pane_query_errclass *cls, struct pane_err *err)
@@ -2680,22 +2718,11 @@ int pane_query_exec(struct pane_reader reader, const struct pane_query_opts *opt
 		return pane_err_set(err, PANE_EINVAL, "timestamp out of range");
 	}
 	if (!instant) {
-		if (end < start) {
+		int rrc = pane_query_check_range(start, end, step, true, opts ? opts->max_points : 0, NULL, err);
+		if (rrc < 0) {
 			pq_expr_free(e);
 			*cls = PANE_QERR_BAD_DATA;
-			return pane_err_set(err, PANE_EINVAL, "end timestamp must not be before start time");
-		}
-		if (step < 0) {
-			pq_expr_free(e);
-			*cls = PANE_QERR_BAD_DATA;
-			return pane_err_set(err, PANE_EINVAL, "zero or negative query resolution step widths are not accepted. Try a positive integer");
-		}
-		size_t maxp = opts && opts->max_points ? opts->max_points : 11000;
-		if ((uint64_t)(end - start) / (uint64_t)step > maxp) {
-			pq_expr_free(e);
-			*cls = PANE_QERR_BAD_DATA;
-			return pane_err_set(err, PANE_ETOOBIG,
-					    "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)");
+			return rrc;
 		}
 		if (e->root->type != PQ_T_SCALAR && e->root->type != PQ_T_VECTOR) {
 			*cls = PANE_QERR_BAD_DATA;

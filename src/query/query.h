@@ -67,6 +67,15 @@ struct pane_query_result {
 /* Parses expr only (for validation); 0 or PANE_EINVAL with "1:7: parse error: ..." */
 int pane_query_check(const char *expr, struct pane_err *err);
 
+/* The one check of a query's time range, for the engine and the HTTP API:
+ * end not before start, and with a step (> 0 means a range query; pass 0
+ * for an instant query or a series/labels lookup) the step positive and at
+ * most max_points (0: 11,000) points per series. 0, or PANE_EINVAL /
+ * PANE_ETOOBIG with Prometheus' message and *param the request parameter it
+ * is about ("end", "step"; NULL when none, as for the resolution). */
+int pane_query_check_range(int64_t start, int64_t end, int64_t step, bool range, size_t max_points,
+			   const char **param, struct pane_err *err);
+
 /* Evaluates expr at start (instant: start == end, step 0) or from start to end
  * every step ms. *cls says how a failure should be reported. */
 int pane_query_exec(struct pane_reader reader, const struct pane_query_opts *opts, const char *expr,

@@ -404,13 +404,42 @@ static void test_memory_bounded(void **state)
 	assert_int_equal(cls, PANE_QERR_EXECUTION);
 }
 
+/* one owner of the range checks (the HTTP API calls the same function) */
+static void test_check_range(void **state)
+{
+	(void)state;
+	const char *param;
+	struct pane_err err = {0};
+	assert_int_equal(pane_query_check_range(0, 1000, 1, true, 0, &param, &err), 0);
+	assert_int_equal(pane_query_check_range(10, 0, 0, false, 0, &param, &err), PANE_EINVAL);
+	assert_string_equal(param, "end");
+	assert_string_equal(err.msg, "end timestamp must not be before start time");
+	assert_int_equal(pane_query_check_range(0, 10, 0, true, 0, &param, &err), PANE_EINVAL);
+	assert_string_equal(param, "step");
+	assert_int_equal(pane_query_check_range(0, 11001, 1, true, 0, &param, &err), PANE_ETOOBIG);
+	assert_null(param);
+	assert_string_equal(err.msg, "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing "
+				     "the query resolution (?step=XX)");
+	assert_int_equal(pane_query_check_range(0, 11000, 1, true, 0, &param, &err), 0);
+	assert_int_equal(pane_query_check_range(0, 1000001, 1, true, 1000000, &param, &err), PANE_ETOOBIG);
+	assert_non_null(strstr(err.msg, "of 1,000,000 points"));
+	assert_int_equal(pane_query_check_range(INT64_MIN, INT64_MAX, 1, true, 0, &param, &err), PANE_ETOOBIG);
+	/* the engine says the same */
+	struct pane_query_result r;
+	enum pane_query_errclass cls;
+	assert_int_equal(pane_query_exec(pt_memdb_reader(db), NULL, "1", 0, 20000000, 1000, &r, &cls, &err),
+			 PANE_ETOOBIG);
+	assert_int_equal(cls, PANE_QERR_BAD_DATA);
+	assert_non_null(strstr(err.msg, "exceeded maximum resolution of 11,000 points"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_staleness),       cmocka_unit_test(test_limits),
 	    cmocka_unit_test(test_range_alignment), cmocka_unit_test(test_formats),
 	    cmocka_unit_test(test_sorts_are_sorts), cmocka_unit_test(test_deep_chains),
-		cmocka_unit_test(test_memory_bounded),
+		cmocka_unit_test(test_memory_bounded), cmocka_unit_test(test_check_range),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
