@@ -12,10 +12,19 @@
  * Label sets are interned per query (struct lset): equal sets are the same
  * pointer, so matching, grouping and duplicate detection compare pointers.
  * Memory: a query arena (interned labels, output) and a step arena that is
- * dropped after each top-level step; both are bounded, as are the samples
- * loaded (max_samples) and the wall time (timeout, checked in loops).
+ * reset after each top-level step (and a scratch one per subquery step);
+ * together they are bounded by a budget derived from max_samples, counted
+ * before a chunk is allocated, as are the samples loaded and the wall time
+ * (timeout, checked in loops). After a large query the freed heap goes
+ * back to the system (malloc_trim).
  * Errors unwind with longjmp to pane_query_exec; everything they could leak
  * lives in the arenas or in lists freed there.
+ *
+ * This file is the core: interning, arenas, planning and loading, selectors
+ * and subqueries, the dispatch (pq_eval), the driver and the JSON answer.
+ * Functions, aggregations and binary operators are functions.c,
+ * aggregate.c and binary.c; the invariants they share are numbered in
+ * eval_internal.h.
  */
 #include "query/query.h"
 
@@ -37,7 +46,7 @@
 #include "base/str.h"
 #include "base/vec.h"
 #include "query/ast.h"
-#include "query/gosort.h"
+#include "query/eval_internal.h"
 
 /* Memory a query may hold in its arenas: proportional to max_samples
  * (a point is 16-24 bytes; arrays that grow by doubling inside an arena
@@ -49,87 +58,7 @@
 #define TRIM_AFTER_BYTES ((size_t)32 << 20)
 #define DEFAULT_SUBQUERY_STEP 60000
 
-/* ---------------- interned label sets ---------------- */
-
-struct lset {
-	uint64_t hash;
-	uint32_t n;
-	const struct lset *noname;     /* memo: this set without __name__ */
-	const void *memo_key;          /* memo: the node that last derived ... */
-	const struct lset *memo;       /* ... this set from it (grouping, matching) */
-	struct pane_label l[];
-};
-
-struct sample {
-	const struct lset *m;
-	double v;
-	int64_t t;
-};
-
-struct mseries {
-	const struct lset *m;
-	const int64_t *t;
-	const double *v;
-	size_t n;
-};
-
-struct val {
-	enum pq_vtype type;
-	double scalar;
-	const char *str;
-	struct sample *s;     /* vector */
-	struct mseries *ms;   /* matrix */
-	size_t n;
-};
-
-struct cache {
-	bool planned, loaded;
-	int64_t mint, maxt;
-	struct mseries *series;
-	size_t n;
-};
-
-struct outser {
-	const struct lset *m;
-	int64_t *t;
-	double *v;
-	size_t n, cap;
-};
-
-struct ev {
-	struct pane_reader reader;
-	struct pq_expr *expr;
-	struct pq_arena qa, sa;
-	struct pq_budget budget;   /* qa, sa and held count against it */
-	struct pq_arena *held;     /* step arenas of enclosing subqueries, while */
-	int nheld, n_subq;         /* their inner steps run on a scratch sa */
-	struct lset **itab;
-	size_t icap, in;
-	const struct lset *empty;
-	int64_t start, end, step, lookback;
-	int64_t deadline;
-	size_t max_samples, loaded_samples, loaded_series;
-	struct cache *caches;
-	struct {
-		void (*fn)(void *);
-		void *arg;
-	} defers[8];             /* cleanups for an error unwinding through a function */
-	int ndefer;
-	struct pane_vec sets; /* struct pane_series_set * to free */
-	struct pane_vec out;  /* struct outser */
-	size_t out_points;
-	size_t step_points;   /* subquery points made during this top-level step */
-	unsigned tick;
-	int depth;            /* eval() recursion, bounded by PQ_MAX_HEIGHT */
-	jmp_buf jb;
-	enum pane_query_errclass cls;
-	struct pane_err *err;
-	pcre2_match_data *md;
-};
-
-static void ev_fail(struct ev *ev, enum pane_query_errclass cls, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5), noreturn));
-static void ev_fail(struct ev *ev, enum pane_query_errclass cls, int code, const char *fmt, ...)
+void pq_ev_fail(struct ev *ev, enum pane_query_errclass cls, int code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -139,15 +68,9 @@ static void ev_fail(struct ev *ev, enum pane_query_errclass cls, int code, const
 	longjmp(ev->jb, 1);
 }
 
-static inline bool is_stale(double v)
-{
-	uint64_t b;
-	memcpy(&b, &v, sizeof b);
-	return b == PANE_STALE_NAN_BITS;
-}
 
-/* Registers fn(arg) to run if an error unwinds before ev_undefer(). */
-static void ev_defer(struct ev *ev, void (*fn)(void *), void *arg)
+/* Registers fn(arg) to run if an error unwinds before pq_ev_undefer(). */
+void pq_ev_defer(struct ev *ev, void (*fn)(void *), void *arg)
 {
 	if (ev->ndefer == (int)(sizeof ev->defers / sizeof ev->defers[0]))
 		abort();
@@ -157,7 +80,7 @@ static void ev_defer(struct ev *ev, void (*fn)(void *), void *arg)
 }
 
 /* Runs and drops the last n cleanups (the normal path). */
-static void ev_undefer(struct ev *ev, int n)
+void pq_ev_undefer(struct ev *ev, int n)
 {
 	while (n-- > 0 && ev->ndefer > 0) {
 		ev->ndefer--;
@@ -165,22 +88,19 @@ static void ev_undefer(struct ev *ev, int n)
 	}
 }
 
-static void free_re(void *p) { pcre2_code_free(p); }
-static void free_md(void *p) { pcre2_match_data_free(p); }
-static void free_buf(void *p) { pane_buf_release(p); }
 
-static void *salloc(struct ev *ev, size_t n)
+void *pq_salloc(struct ev *ev, size_t n)
 {
 	void *p = pq_arena_alloc(&ev->sa, n);
 	if (!p)
-		ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
+		pq_ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
 			"query processing would load too many samples into memory in query execution");
 	return p;
 }
 
-static char *sstrndup(struct ev *ev, const char *p, size_t n)
+char *pq_sstrndup(struct ev *ev, const char *p, size_t n)
 {
-	char *d = salloc(ev, n + 1);
+	char *d = pq_salloc(ev, n + 1);
 	memcpy(d, p, n);
 	d[n] = 0;
 	return d;
@@ -190,16 +110,11 @@ static void *qalloc(struct ev *ev, size_t n)
 {
 	void *p = pq_arena_alloc(&ev->qa, n);
 	if (!p)
-		ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
+		pq_ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
 			"query processing would load too many samples into memory in query execution");
 	return p;
 }
 
-static void check_time(struct ev *ev)
-{
-	if ((++ev->tick & 255) == 0 && pane_mono_ns() > ev->deadline)
-		ev_fail(ev, PANE_QERR_TIMEOUT, PANE_ETIMEDOUT, "query timed out in expression evaluation");
-}
 
 static int label_cmp(const void *a, const void *b)
 {
@@ -272,29 +187,17 @@ static const struct lset *intern(struct ev *ev, const struct pane_label *l, size
 	return s;
 }
 
-static const char *lget(const struct lset *s, const char *name)
-{
-	for (uint32_t i = 0; i < s->n; i++)
-		if (!strcmp(s->l[i].name, name))
-			return s->l[i].value;
-	return NULL;
-}
 
-/* A label builder on the step arena: copy, set, delete, then intern. */
-struct lb {
-	struct pane_label *l;
-	size_t n, cap;
-};
 
-static void lb_from(struct ev *ev, struct lb *b, const struct lset *s, size_t extra)
+void pq_lb_from(struct ev *ev, struct lb *b, const struct lset *s, size_t extra)
 {
 	b->cap = s->n + extra + 1;
-	b->l = salloc(ev, b->cap * sizeof *b->l);
+	b->l = pq_salloc(ev, b->cap * sizeof *b->l);
 	memcpy(b->l, s->l, s->n * sizeof *b->l);
 	b->n = s->n;
 }
 
-static void lb_del(struct lb *b, const char *name)
+void pq_lb_del(struct lb *b, const char *name)
 {
 	for (size_t i = 0; i < b->n; i++)
 		if (!strcmp(b->l[i].name, name)) {
@@ -304,10 +207,10 @@ static void lb_del(struct lb *b, const char *name)
 		}
 }
 
-static void lb_set(struct ev *ev, struct lb *b, const char *name, const char *value)
+void pq_lb_set(struct ev *ev, struct lb *b, const char *name, const char *value)
 {
 	if (!value || !*value) {
-		lb_del(b, name);
+		pq_lb_del(b, name);
 		return;
 	}
 	for (size_t i = 0; i < b->n; i++)
@@ -316,7 +219,7 @@ static void lb_set(struct ev *ev, struct lb *b, const char *name, const char *va
 			return;
 		}
 	if (b->n == b->cap) {
-		struct pane_label *nl = salloc(ev, b->cap * 2 * sizeof *nl);
+		struct pane_label *nl = pq_salloc(ev, b->cap * 2 * sizeof *nl);
 		memcpy(nl, b->l, b->n * sizeof *nl);
 		b->l = nl;
 		b->cap *= 2;
@@ -327,27 +230,27 @@ static void lb_set(struct ev *ev, struct lb *b, const char *name, const char *va
 	qsort(b->l, b->n, sizeof *b->l, label_cmp);
 }
 
-static const struct lset *lb_done(struct ev *ev, struct lb *b)
+const struct lset *pq_lb_done(struct ev *ev, struct lb *b)
 {
 	return intern(ev, b->l, b->n);
 }
 
-static const struct lset *drop_name(struct ev *ev, const struct lset *s)
+const struct lset *pq_drop_name(struct ev *ev, const struct lset *s)
 {
 	if (s->noname)
 		return s->noname;
 	const struct lset *r = s;
-	if (lget(s, "__name__")) {
+	if (pq_lget(s, "__name__")) {
 		struct lb b;
-		lb_from(ev, &b, s, 0);
-		lb_del(&b, "__name__");
-		r = lb_done(ev, &b);
+		pq_lb_from(ev, &b, s, 0);
+		pq_lb_del(&b, "__name__");
+		r = pq_lb_done(ev, &b);
 	}
 	((struct lset *)s)->noname = r;
 	return r;
 }
 
-static bool in_list(const char *name, const char **l, size_t n)
+bool pq_in_list(const char *name, const char **l, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (!strcmp(l[i], name))
@@ -358,7 +261,7 @@ static bool in_list(const char *name, const char **l, size_t n)
 /* Labels kept (on/by: only the listed; ignoring/without: all but the listed and __name__). */
 static const struct lset *subset_raw(struct ev *ev, const struct lset *s, bool keep_listed, const char **l, size_t n);
 /* key: the node asking (its lists never change), or NULL for no memo */
-static const struct lset *subset(struct ev *ev, const void *key, const struct lset *s, bool keep_listed,
+const struct lset *pq_subset(struct ev *ev, const void *key, const struct lset *s, bool keep_listed,
 				 const char **l, size_t n)
 {
 	/* one-slot memo per label set */
@@ -374,10 +277,10 @@ static const struct lset *subset(struct ev *ev, const void *key, const struct ls
 
 static const struct lset *subset_raw(struct ev *ev, const struct lset *s, bool keep_listed, const char **l, size_t n)
 {
-	struct pane_label *tmp = salloc(ev, (s->n + 1) * sizeof *tmp);
+	struct pane_label *tmp = pq_salloc(ev, (s->n + 1) * sizeof *tmp);
 	size_t k = 0;
 	for (uint32_t i = 0; i < s->n; i++) {
-		bool listed = in_list(s->l[i].name, l, n);
+		bool listed = pq_in_list(s->l[i].name, l, n);
 		if (keep_listed ? listed : (!listed && strcmp(s->l[i].name, "__name__")))
 			tmp[k++] = s->l[i];
 	}
@@ -401,18 +304,12 @@ static int lset_cmp(const struct lset *a, const struct lset *b)
 
 /* ---------------- pointer sets/maps on the step arena ---------------- */
 
-struct pmap {
-	const void **k;
-	size_t *v;
-	size_t cap, n;
-	struct pq_arena *a;
-};
 
 static void *aalloc(struct ev *ev, struct pq_arena *a, size_t n)
 {
 	void *p = pq_arena_alloc(a, n);
 	if (!p)
-		ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
+		pq_ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
 			"query processing would load too many samples into memory in query execution");
 	return p;
 }
@@ -430,7 +327,7 @@ static void pmap_init_in(struct ev *ev, struct pq_arena *a, struct pmap *m, size
 	m->v = aalloc(ev, a, c * sizeof *m->v);
 }
 
-static void pmap_init(struct ev *ev, struct pmap *m, size_t hint)
+void pq_pmap_init(struct ev *ev, struct pmap *m, size_t hint)
 {
 	pmap_init_in(ev, &ev->sa, m, hint);
 }
@@ -445,7 +342,7 @@ static size_t phash(const void *p)
 }
 
 /* Returns a pointer to the value slot; *found says if the key was there. */
-static size_t *pmap_slot(struct ev *ev, struct pmap *m, const void *key, bool *found)
+size_t *pq_pmap_slot(struct ev *ev, struct pmap *m, const void *key, bool *found)
 {
 	if ((m->n + 1) * 10 >= m->cap * 7) {
 		struct pmap nm;
@@ -453,7 +350,7 @@ static size_t *pmap_slot(struct ev *ev, struct pmap *m, const void *key, bool *f
 		for (size_t i = 0; i < m->cap; i++)
 			if (m->k[i]) {
 				bool f;
-				*pmap_slot(ev, &nm, m->k[i], &f) = m->v[i];
+				*pq_pmap_slot(ev, &nm, m->k[i], &f) = m->v[i];
 			}
 		*m = nm;
 	}
@@ -471,7 +368,7 @@ static size_t *pmap_slot(struct ev *ev, struct pmap *m, const void *key, bool *f
 	return &m->v[j];
 }
 
-static size_t *pmap_get(struct pmap *m, const void *key)
+size_t *pq_pmap_get(struct pmap *m, const void *key)
 {
 	size_t j = phash(key) & (m->cap - 1);
 	while (m->k[j]) {
@@ -482,17 +379,17 @@ static size_t *pmap_get(struct pmap *m, const void *key)
 	return NULL;
 }
 
-static void check_dups(struct ev *ev, const struct val *v)
+void pq_check_dups(struct ev *ev, const struct val *v)
 {
 	if (v->type != PQ_T_VECTOR || v->n < 2)
 		return;
 	struct pmap m;
-	pmap_init(ev, &m, v->n);
+	pq_pmap_init(ev, &m, v->n);
 	for (size_t i = 0; i < v->n; i++) {
 		bool f;
-		pmap_slot(ev, &m, v->s[i].m, &f);
+		pq_pmap_slot(ev, &m, v->s[i].m, &f);
 		if (f)
-			ev_fail(ev, PANE_QERR_EXECUTION, PANE_EINVAL, "vector cannot contain metrics with the same labelset");
+			pq_ev_fail(ev, PANE_QERR_EXECUTION, PANE_EINVAL, "vector cannot contain metrics with the same labelset");
 	}
 }
 
@@ -559,11 +456,11 @@ static struct cache *load(struct ev *ev, struct pq_node *vs)
 	size_t budget = ev->max_samples > ev->loaded_samples ? ev->max_samples - ev->loaded_samples : 0;
 	int rc = ev->reader.ops->select(ev->reader.ctx, vs->matchers, vs->n_matchers, c->mint, c->maxt, budget, &set, &e);
 	if (rc == PANE_ETOOBIG)
-		ev_fail(ev, PANE_QERR_EXECUTION, rc, "query processing would load too many samples into memory in query execution");
+		pq_ev_fail(ev, PANE_QERR_EXECUTION, rc, "query processing would load too many samples into memory in query execution");
 	if (rc == PANE_ETIMEDOUT)
-		ev_fail(ev, PANE_QERR_TIMEOUT, rc, "query timed out in expression evaluation");
+		pq_ev_fail(ev, PANE_QERR_TIMEOUT, rc, "query timed out in expression evaluation");
 	if (rc < 0)
-		ev_fail(ev, PANE_QERR_EXECUTION, rc, "%s", e.msg[0] ? e.msg : "reading series failed");
+		pq_ev_fail(ev, PANE_QERR_EXECUTION, rc, "%s", e.msg[0] ? e.msg : "reading series failed");
 	pane_vec_push(&ev->sets, &set);
 	ev->loaded_series += set->n;
 	c->series = qalloc(ev, (set->n + 1) * sizeof *c->series);
@@ -572,9 +469,9 @@ static struct cache *load(struct ev *ev, struct pq_node *vs)
 		struct pane_series *s = &set->series[i];
 		ev->loaded_samples += s->n;
 		if (ev->loaded_samples > ev->max_samples)
-			ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
+			pq_ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
 				"query processing would load too many samples into memory in query execution");
-		struct pane_label *tmp = salloc(ev, (s->labels.n + 1) * sizeof *tmp);
+		struct pane_label *tmp = pq_salloc(ev, (s->labels.n + 1) * sizeof *tmp);
 		size_t k = 0;
 		for (size_t j = 0; j < s->labels.n; j++)
 			if (s->labels.v[j].value && s->labels.v[j].value[0])
@@ -605,7 +502,7 @@ static size_t lower_bound(const int64_t *t, size_t n, int64_t x)
 	return lo;
 }
 
-static int64_t at_time(struct ev *ev, const struct pq_node *n, int64_t t)
+int64_t pq_at_time(struct ev *ev, const struct pq_node *n, int64_t t)
 {
 	switch (n->at_kind) {
 	case PQ_AT_TS: return n->at;
@@ -615,20 +512,19 @@ static int64_t at_time(struct ev *ev, const struct pq_node *n, int64_t t)
 	}
 }
 
-static struct val eval(struct ev *ev, struct pq_node *n, int64_t t);
 
-static struct val vec_alloc(struct ev *ev, size_t cap)
+struct val pq_vec_alloc(struct ev *ev, size_t cap)
 {
 	struct val v = {.type = PQ_T_VECTOR};
-	v.s = salloc(ev, (cap ? cap : 1) * sizeof *v.s);
+	v.s = pq_salloc(ev, (cap ? cap : 1) * sizeof *v.s);
 	return v;
 }
 
 static struct val eval_vsel(struct ev *ev, struct pq_node *n, int64_t t)
 {
 	struct cache *c = load(ev, n);
-	int64_t ref = at_time(ev, n, t) - n->offset;
-	struct val v = vec_alloc(ev, c->n);
+	int64_t ref = pq_at_time(ev, n, t) - n->offset;
+	struct val v = pq_vec_alloc(ev, c->n);
 	for (size_t i = 0; i < c->n; i++) {
 		struct mseries *s = &c->series[i];
 		size_t k = lower_bound(s->t, s->n, ref + 1);
@@ -642,7 +538,7 @@ static struct val eval_vsel(struct ev *ev, struct pq_node *n, int64_t t)
 		v.s[v.n].t = s->t[k];
 		v.n++;
 	}
-	check_time(ev);
+	pq_check_time(ev);
 	return v;
 }
 
@@ -661,8 +557,8 @@ static bool slice(struct ev *ev, const struct mseries *s, int64_t lo, int64_t hi
 			break;
 		}
 	if (stale) {
-		int64_t *nt = salloc(ev, out->n * sizeof *nt);
-		double *nv = salloc(ev, out->n * sizeof *nv);
+		int64_t *nt = pq_salloc(ev, out->n * sizeof *nt);
+		double *nv = pq_salloc(ev, out->n * sizeof *nv);
 		size_t k = 0;
 		for (size_t i = 0; i < out->n; i++)
 			if (!is_stale(out->v[i])) {
@@ -680,13 +576,13 @@ static struct val eval_msel(struct ev *ev, struct pq_node *n, int64_t t)
 {
 	struct pq_node *vs = n->a;
 	struct cache *c = load(ev, vs);
-	int64_t ref = at_time(ev, vs, t) - vs->offset;
+	int64_t ref = pq_at_time(ev, vs, t) - vs->offset;
 	struct val v = {.type = PQ_T_MATRIX};
-	v.ms = salloc(ev, (c->n ? c->n : 1) * sizeof *v.ms);
+	v.ms = pq_salloc(ev, (c->n ? c->n : 1) * sizeof *v.ms);
 	for (size_t i = 0; i < c->n; i++)
 		if (slice(ev, &c->series[i], ref - n->range, ref, &v.ms[v.n]))
 			v.n++;
-	check_time(ev);
+	pq_check_time(ev);
 	return v;
 }
 
@@ -700,7 +596,7 @@ static struct val eval_msel(struct ev *ev, struct pq_node *n, int64_t t)
  */
 static struct val eval_subq(struct ev *ev, struct pq_node *n, int64_t t)
 {
-	int64_t ref = at_time(ev, n, t) - n->offset;
+	int64_t ref = pq_at_time(ev, n, t) - n->offset;
 	int64_t step = n->step ? n->step : DEFAULT_SUBQUERY_STEP;
 	int64_t lo = ref - n->range;
 	int64_t s0 = step * (lo / step);
@@ -708,7 +604,7 @@ static struct val eval_subq(struct ev *ev, struct pq_node *n, int64_t t)
 		s0 += step;
 	size_t npts = ref >= s0 ? (size_t)((ref - s0) / step) + 1 : 0;
 	if (npts > ev->max_samples)
-		ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
+		pq_ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
 			"query processing would load too many samples into memory in query execution");
 	if (ev->nheld >= ev->n_subq)
 		abort(); /* plan() counted the subqueries */
@@ -721,15 +617,15 @@ static struct val eval_subq(struct ev *ev, struct pq_node *n, int64_t t)
 	size_t nacc = 0, cacc = 16;
 	struct outser *acc = aalloc(ev, outer, cacc * sizeof *acc);
 	for (int64_t ts = s0; ts <= ref; ts += step) {
-		check_time(ev);
-		struct val in = eval(ev, n->a, ts);
+		pq_check_time(ev);
+		struct val in = pq_eval(ev, n->a, ts);
 		ev->step_points += in.n;
 		if (ev->step_points > ev->max_samples)
-			ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
+			pq_ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
 				"query processing would load too many samples into memory in query execution");
 		for (size_t i = 0; i < in.n; i++) {
 			bool f;
-			size_t *slot = pmap_slot(ev, &idx, in.s[i].m, &f);
+			size_t *slot = pq_pmap_slot(ev, &idx, in.s[i].m, &f);
 			if (!f) {
 				if (nacc == cacc) {
 					struct outser *na = aalloc(ev, outer, cacc * 2 * sizeof *na);
@@ -768,7 +664,7 @@ static struct val eval_subq(struct ev *ev, struct pq_node *n, int64_t t)
 	ev->sa = ev->held[hi];
 	ev->nheld--;
 	struct val v = {.type = PQ_T_MATRIX};
-	v.ms = salloc(ev, (nacc ? nacc : 1) * sizeof *v.ms);
+	v.ms = pq_salloc(ev, (nacc ? nacc : 1) * sizeof *v.ms);
 	for (size_t i = 0; i < nacc; i++)
 		v.ms[v.n++] = (struct mseries){acc[i].m, acc[i].t, acc[i].v, acc[i].n};
 	qsort(v.ms, v.n, sizeof *v.ms, mseries_cmp);
@@ -777,41 +673,8 @@ static struct val eval_subq(struct ev *ev, struct pq_node *n, int64_t t)
 
 /* ---------------- numbers ---------------- */
 
-static double go_max(double a, double b)
-{
-	if (isinf(a) && a > 0)
-		return a;
-	if (isinf(b) && b > 0)
-		return b;
-	if (isnan(a) || isnan(b))
-		return NAN;
-	if (a == 0 && b == 0)
-		return signbit(a) ? b : a;
-	return a > b ? a : b;
-}
 
-static double go_min(double a, double b)
-{
-	if (isinf(a) && a < 0)
-		return a;
-	if (isinf(b) && b < 0)
-		return b;
-	if (isnan(a) || isnan(b))
-		return NAN;
-	if (a == 0 && b == 0)
-		return signbit(a) ? a : b;
-	return a < b ? a : b;
-}
 
-static void kahan_inc(double inc, double *sum, double *c)
-{
-	double t = *sum + inc;
-	if (fabs(*sum) >= fabs(inc))
-		*c += (*sum - t) + inc;
-	else
-		*c += (inc - t) + *sum;
-	*sum = t;
-}
 
 static int dbl_cmp(const void *a, const void *b)
 {
@@ -824,7 +687,7 @@ static int dbl_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y ? 1 : 0;
 }
 
-static double quantile(double q, double *v, size_t n)
+double pq_quantile(double q, double *v, size_t n)
 {
 	if (n == 0 || isnan(q))
 		return NAN;
@@ -840,1243 +703,16 @@ static double quantile(double q, double *v, size_t n)
 	return v[(size_t)lower] * (1 - w) + v[(size_t)upper] * w;
 }
 
-static bool binop_val(enum pq_op op, double l, double r, double *out)
-{
-	switch (op) {
-	case PQ_ADD: *out = l + r; return true;
-	case PQ_SUB: *out = l - r; return true;
-	case PQ_MUL: *out = l * r; return true;
-	case PQ_DIV: *out = l / r; return true;
-	case PQ_POW: *out = pow(l, r); return true;
-	case PQ_MOD: *out = fmod(l, r); return true;
-	case PQ_ATAN2: *out = atan2(l, r); return true;
-	case PQ_EQL: *out = l; return l == r;
-	case PQ_NEQ: *out = l; return l != r;
-	case PQ_GTR: *out = l; return l > r;
-	case PQ_LSS: *out = l; return l < r;
-	case PQ_GTE: *out = l; return l >= r;
-	case PQ_LTE: *out = l; return l <= r;
-	default: *out = NAN; return false;
-	}
-}
 
-static bool is_cmp(enum pq_op op) { return op >= PQ_EQL && op <= PQ_LTE; }
-static bool drops_name(enum pq_op op) { return op >= PQ_ADD && op <= PQ_POW; }
-
-/* ---------------- functions ---------------- */
-
-static double scalar_arg(struct ev *ev, struct pq_node *n, int64_t t)
-{
-	struct val v = eval(ev, n, t);
-	return v.scalar;
-}
-
-static struct pq_node *unparen(struct pq_node *n)
-{
-	while (n->kind == PQ_PAREN)
-		n = n->a;
-	return n;
-}
-
-/* A string argument: a literal, maybe in parentheses (the parser allows
- * nothing else of type string). */
-static const char *str_arg(struct pq_node *n)
-{
-	return unparen(n)->str;
-}
-
-/* Range and reference time of a matrix argument (selector or subquery). */
-static void matrix_window(struct ev *ev, struct pq_node *arg, int64_t t, int64_t *range, int64_t *ref)
-{
-	arg = unparen(arg);
-	if (arg->kind == PQ_MSEL) {
-		*range = arg->range;
-		*ref = at_time(ev, arg->a, t) - arg->a->offset;
-	} else {
-		*range = arg->range;
-		*ref = at_time(ev, arg, t) - arg->offset;
-	}
-}
-
-static bool extrapolated(const struct mseries *s, int64_t range, int64_t ref, bool counter, bool is_rate, double *out)
-{
-	if (s->n < 2)
-		return false;
-	int64_t rstart = ref - range, rend = ref;
-	double result = s->v[s->n - 1] - s->v[0];
-	if (counter) {
-		double last = 0;
-		for (size_t i = 0; i < s->n; i++) {
-			if (s->v[i] < last)
-				result += last;
-			last = s->v[i];
-		}
-	}
-	double to_start = (double)(s->t[0] - rstart) / 1000;
-	double to_end = (double)(rend - s->t[s->n - 1]) / 1000;
-	double sampled = (double)(s->t[s->n - 1] - s->t[0]) / 1000;
-	double avg = sampled / (double)(s->n - 1);
-	if (counter && result > 0 && s->v[0] >= 0) {
-		double to_zero = sampled * (s->v[0] / result);
-		if (to_zero < to_start)
-			to_start = to_zero;
-	}
-	double thr = avg * 1.1;
-	double interval = sampled;
-	interval += to_start < thr ? to_start : avg / 2;
-	interval += to_end < thr ? to_end : avg / 2;
-	result = result * (interval / sampled);
-	if (is_rate)
-		result = result / ((double)range / 1000);
-	*out = result;
-	return true;
-}
-
-static void linreg(const struct mseries *s, int64_t icpt, double *slope, double *intercept)
-{
-	double n = 0, sx = 0, cx = 0, sy = 0, cy = 0, sxy = 0, cxy = 0, sx2 = 0, cx2 = 0;
-	double inity = s->v[0];
-	bool consty = true;
-	for (size_t i = 0; i < s->n; i++) {
-		if (consty && i > 0 && s->v[i] != inity)
-			consty = false;
-		n += 1;
-		double x = (double)(s->t[i] - icpt) / 1e3;
-		kahan_inc(x, &sx, &cx);
-		kahan_inc(s->v[i], &sy, &cy);
-		kahan_inc(x * s->v[i], &sxy, &cxy);
-		kahan_inc(x * x, &sx2, &cx2);
-	}
-	if (consty) {
-		if (isinf(inity)) {
-			*slope = NAN;
-			*intercept = NAN;
-			return;
-		}
-		*slope = 0;
-		*intercept = inity;
-		return;
-	}
-	sx += cx;
-	sy += cy;
-	sxy += cxy;
-	sx2 += cx2;
-	double cov = sxy - sx * sy / n;
-	double var = sx2 - sx * sx / n;
-	*slope = cov / var;
-	*intercept = sy / n - *slope * sx / n;
-}
-
-static double over_time(struct ev *ev, enum pq_fn f, const struct mseries *s, double q)
-{
-	switch (f) {
-	case F_AVG_OVER_TIME: {
-		double mean = 0, count = 0, c = 0;
-		for (size_t i = 0; i < s->n; i++) {
-			double x = s->v[i];
-			count++;
-			if (isinf(mean)) {
-				if (isinf(x) && (mean > 0) == (x > 0))
-					continue;
-				if (!isinf(x) && !isnan(x))
-					continue;
-			}
-			kahan_inc(x / count - mean / count, &mean, &c);
-		}
-		if (isinf(mean))
-			return mean;
-		return mean + c;
-	}
-	case F_SUM_OVER_TIME: {
-		double sum = 0, c = 0;
-		for (size_t i = 0; i < s->n; i++)
-			kahan_inc(s->v[i], &sum, &c);
-		if (isinf(sum))
-			return sum;
-		return sum + c;
-	}
-	case F_COUNT_OVER_TIME: return (double)s->n;
-	case F_MIN_OVER_TIME: {
-		double m = s->v[0];
-		for (size_t i = 0; i < s->n; i++)
-			if (s->v[i] < m || isnan(m))
-				m = s->v[i];
-		return m;
-	}
-	case F_MAX_OVER_TIME: {
-		double m = s->v[0];
-		for (size_t i = 0; i < s->n; i++)
-			if (s->v[i] > m || isnan(m))
-				m = s->v[i];
-		return m;
-	}
-	case F_STDDEV_OVER_TIME:
-	case F_STDVAR_OVER_TIME: {
-		double count = 0, mean = 0, cm = 0, aux = 0, ca = 0;
-		for (size_t i = 0; i < s->n; i++) {
-			count++;
-			double delta = s->v[i] - (mean + cm);
-			kahan_inc(delta / count, &mean, &cm);
-			kahan_inc(delta * (s->v[i] - (mean + cm)), &aux, &ca);
-		}
-		double var = (aux + ca) / count;
-		return f == F_STDDEV_OVER_TIME ? sqrt(var) : var;
-	}
-	case F_QUANTILE_OVER_TIME: {
-		double *tmp = salloc(ev, s->n * sizeof *tmp);
-		memcpy(tmp, s->v, s->n * sizeof *tmp);
-		return quantile(q, tmp, s->n);
-	}
-	case F_LAST_OVER_TIME: return s->v[s->n - 1];
-	case F_PRESENT_OVER_TIME: return 1;
-	case F_CHANGES: {
-		double ch = 0;
-		for (size_t i = 1; i < s->n; i++) {
-			double a = s->v[i - 1], b = s->v[i];
-			if (a != b && !(isnan(a) && isnan(b)))
-				ch++;
-		}
-		return ch;
-	}
-	case F_RESETS: {
-		double r = 0;
-		for (size_t i = 1; i < s->n; i++)
-			if (s->v[i] < s->v[i - 1])
-				r++;
-		return r;
-	}
-	default: return NAN;
-	}
-}
-
-static double holt_winters(const struct mseries *s, double sf, double tf, bool *ok)
-{
-	*ok = false;
-	if (s->n < 2)
-		return 0;
-	double s0 = 0, s1 = s->v[0], b = s->v[1] - s->v[0], x, y;
-	for (size_t i = 1; i < s->n; i++) {
-		x = sf * s->v[i];
-		if (i > 1)
-			b = tf * (s1 - s0) + (1 - tf) * b;
-		y = (1 - sf) * (s1 + b);
-		s0 = s1;
-		s1 = x + y;
-	}
-	*ok = true;
-	return s1;
-}
-
-static struct val absent_labels(struct ev *ev, struct pq_node *arg)
-{
-	arg = unparen(arg);
-	struct pq_node *vs = arg->kind == PQ_MSEL ? arg->a : arg->kind == PQ_VSEL ? arg : NULL;
-	struct lb b = {0};
-	b.cap = 8;
-	b.l = salloc(ev, b.cap * sizeof *b.l);
-	if (vs) {
-		const char **drop = salloc(ev, (vs->n_matchers + 1) * sizeof *drop);
-		size_t nd = 0;
-		for (size_t i = 0; i < vs->n_matchers; i++) {
-			struct pane_matcher *m = &vs->matchers[i];
-			if (!strcmp(m->name, "__name__"))
-				continue;
-			bool has = false;
-			for (size_t j = 0; j < b.n; j++)
-				if (!strcmp(b.l[j].name, m->name))
-					has = true;
-			if (m->op == PANE_MATCH_EQ && !has)
-				lb_set(ev, &b, m->name, m->value);
-			else
-				drop[nd++] = m->name;
-		}
-		for (size_t i = 0; i < nd; i++)
-			lb_del(&b, drop[i]);
-	}
-	struct val v = vec_alloc(ev, 1);
-	v.s[0].m = lb_done(ev, &b);
-	v.s[0].v = 1;
-	v.n = 1;
-	return v;
-}
-
-/* Go regexp.Expand-style template: $1, ${1}, $name, ${name}, $$ */
-static void expand_template(struct ev *ev, pcre2_code *re, pcre2_match_data *md, const char *src, const char *tmpl,
-			    struct pane_buf *out)
-{
-	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-	uint32_t ngroups = pcre2_get_ovector_count(md);
-	for (const char *p = tmpl; *p;) {
-		if (*p != '$') {
-			pane_buf_addc(out, *p++);
-			continue;
-		}
-		p++;
-		if (*p == '$') {
-			pane_buf_addc(out, '$');
-			p++;
-			continue;
-		}
-		const char *ns, *ne;
-		bool brace = *p == '{';
-		if (brace) {
-			ns = p + 1;
-			ne = ns;
-			while (*ne && (isalnum((unsigned char)*ne) || *ne == '_'))
-				ne++;
-			if (*ne != '}' || ne == ns) {
-				pane_buf_addc(out, '$');
-				continue;
-			}
-			p = ne + 1;
-		} else {
-			ns = p;
-			ne = ns;
-			while (*ne && (isalnum((unsigned char)*ne) || *ne == '_'))
-				ne++;
-			if (ne == ns) {
-				pane_buf_addc(out, '$');
-				continue;
-			}
-			p = ne;
-		}
-		size_t nl = (size_t)(ne - ns);
-		bool num = true;
-		for (size_t i = 0; i < nl; i++)
-			if (!isdigit((unsigned char)ns[i]))
-				num = false;
-		long g = -1;
-		if (num) {
-			g = nl > 9 ? -1 : strtol(ns, NULL, 10);
-		} else {
-			char name[128];
-			if (nl < sizeof name) {
-				memcpy(name, ns, nl);
-				name[nl] = 0;
-				int r = pcre2_substring_number_from_name(re, (PCRE2_SPTR)name);
-				g = r >= 0 ? r : -1;
-			}
-		}
-		if (g >= 0 && (uint32_t)g < ngroups && ov[2 * g] != PCRE2_UNSET)
-			pane_buf_add(out, src + ov[2 * g], ov[2 * g + 1] - ov[2 * g]);
-	}
-	(void)ev;
-}
-
-static bool valid_label_name(const char *s)
-{
-	if (!*s || !(isalpha((unsigned char)*s) || *s == '_'))
-		return false;
-	for (s++; *s; s++)
-		if (!(isalnum((unsigned char)*s) || *s == '_'))
-			return false;
-	return true;
-}
-
-static struct val fn_label_replace(struct ev *ev, struct pq_node *n, int64_t t)
-{
-	struct val in = eval(ev, n->args[0], t);
-	const char *dst = str_arg(n->args[1]), *repl = str_arg(n->args[2]), *src = str_arg(n->args[3]),
-		   *rx = str_arg(n->args[4]);
-	struct pane_err rerr = {0};
-	pcre2_code *re = pane_regex_compile(rx, 0, &rerr); /* no dot-all: Go's default, as Prometheus 2.x */
-	if (!re)
-		ev_fail(ev, PANE_QERR_EXECUTION, PANE_EINVAL, "invalid regular expression in label_replace(): %s", rx);
-	if (!valid_label_name(dst)) {
-		pcre2_code_free(re);
-		ev_fail(ev, PANE_QERR_EXECUTION, PANE_EINVAL, "invalid destination label name in label_replace(): %s", dst);
-	}
-	ev_defer(ev, free_re, re);
-	pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
-	ev_defer(ev, free_md, md);
-	struct pane_buf *b = salloc(ev, sizeof *b);
-	pane_buf_init(b, 1 << 20);
-	ev_defer(ev, free_buf, b);
-	struct val v = vec_alloc(ev, in.n);
-	int failrc = 0;
-	for (size_t i = 0; i < in.n; i++) {
-		const char *sv = lget(in.s[i].m, src);
-		if (!sv)
-			sv = "";
-		int r = pane_regex_match(re, sv, strlen(sv), md);
-		const struct lset *m = in.s[i].m;
-		if (r < 0) {
-			failrc = r;
-			break;
-		}
-		if (r == 1) {
-			if (b->len) /* an empty buffer points at a shared static "" (base/buf.c) */
-				pane_buf_reset(b);
-			expand_template(ev, re, md, sv, repl, b);
-			struct lb lb;
-			lb_from(ev, &lb, m, 1);
-			lb_del(&lb, dst);
-			if (b->len)
-				lb_set(ev, &lb, sstrndup(ev, dst, strlen(dst)),
-				       sstrndup(ev, b->data, b->len));
-			m = lb_done(ev, &lb);
-		}
-		v.s[v.n] = in.s[i];
-		v.s[v.n].m = m;
-		v.n++;
-	}
-	ev_undefer(ev, 3);
-	if (failrc)
-		ev_fail(ev, PANE_QERR_EXECUTION, PANE_EINVAL,
-			"regular expression in label_replace() failed on a label value (match limit exceeded?)");
-	return v;
-}
-
-static struct val fn_label_join(struct ev *ev, struct pq_node *n, int64_t t)
-{
-	struct val in = eval(ev, n->args[0], t);
-	const char *dst = str_arg(n->args[1]), *sep = str_arg(n->args[2]);
-	if (!valid_label_name(dst))
-		ev_fail(ev, PANE_QERR_EXECUTION, PANE_EINVAL, "invalid destination label name in label_join(): %s", dst);
-	for (size_t k = 3; k < n->nargs; k++)
-		if (!valid_label_name(str_arg(n->args[k])))
-			ev_fail(ev, PANE_QERR_EXECUTION, PANE_EINVAL, "invalid source label name in label_join(): %s",
-				str_arg(n->args[k]));
-	struct val v = vec_alloc(ev, in.n);
-	struct pane_buf *b = salloc(ev, sizeof *b);
-	pane_buf_init(b, 1 << 20);
-	ev_defer(ev, free_buf, b);
-	for (size_t i = 0; i < in.n; i++) {
-		if (b->len) /* an empty buffer points at a shared static "" (base/buf.c) */
-			pane_buf_reset(b);
-		for (size_t k = 3; k < n->nargs; k++) {
-			if (k > 3)
-				pane_buf_adds(b, sep);
-			const char *sv = lget(in.s[i].m, str_arg(n->args[k]));
-			if (sv)
-				pane_buf_adds(b, sv);
-		}
-		struct lb lb;
-		lb_from(ev, &lb, in.s[i].m, 1);
-		lb_set(ev, &lb, dst, sstrndup(ev, b->data, b->len));
-		v.s[v.n] = in.s[i];
-		v.s[v.n].m = lb_done(ev, &lb);
-		v.n++;
-	}
-	ev_undefer(ev, 1);
-	return v;
-}
-
-struct bucket {
-	double ub, count;
-};
-
-static int bucket_cmp(const void *a, const void *b)
-{
-	double x = ((const struct bucket *)a)->ub, y = ((const struct bucket *)b)->ub;
-	return x < y ? -1 : x > y ? 1 : 0;
-}
-
-static double bucket_quantile(double q, struct bucket *b, size_t n)
-{
-	if (isnan(q))
-		return NAN;
-	if (q < 0)
-		return -INFINITY;
-	if (q > 1)
-		return INFINITY;
-	qsort(b, n, sizeof *b, bucket_cmp);
-	if (n == 0 || !(isinf(b[n - 1].ub) && b[n - 1].ub > 0))
-		return NAN;
-	/* coalesce equal bounds */
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (k > 0 && b[k - 1].ub == b[i].ub)
-			b[k - 1].count += b[i].count;
-		else
-			b[k++] = b[i];
-	}
-	n = k;
-	double mx = -INFINITY;
-	for (size_t i = 0; i < n; i++) {
-		if (b[i].count > mx)
-			mx = b[i].count;
-		else if (b[i].count < mx)
-			b[i].count = mx;
-	}
-	if (n < 2)
-		return NAN;
-	double obs = b[n - 1].count;
-	if (obs == 0)
-		return NAN;
-	double rank = q * obs;
-	size_t lo = 0, hi = n - 1;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (b[mid].count >= rank)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	size_t i = lo;
-	if (i == n - 1)
-		return b[n - 2].ub;
-	if (i == 0 && b[0].ub <= 0)
-		return b[0].ub;
-	double start = 0, end = b[i].ub, count = b[i].count;
-	if (i > 0) {
-		start = b[i - 1].ub;
-		count -= b[i - 1].count;
-		rank -= b[i - 1].count;
-	}
-	return start + (end - start) * (rank / count);
-}
-
-static struct val fn_histogram_quantile(struct ev *ev, struct pq_node *n, int64_t t)
-{
-	double q = scalar_arg(ev, n->args[0], t);
-	struct val in = eval(ev, n->args[1], t);
-	struct pmap idx;
-	pmap_init(ev, &idx, in.n);
-	struct bucket *bk = salloc(ev, (in.n + 1) * sizeof *bk);
-	size_t *grp = salloc(ev, (in.n + 1) * sizeof *grp);
-	const struct lset **gm = salloc(ev, (in.n + 1) * sizeof *gm);
-	size_t ng = 0, nb = 0;
-	for (size_t i = 0; i < in.n; i++) {
-		const char *le = lget(in.s[i].m, "le");
-		if (!le)
-			continue;
-		double ub;
-		if (pane_str_to_double(pane_str_c(le), &ub) != 0)
-			continue;
-		/* grouped with the metric name, output without it: buckets of two
-		 * histograms with the same labels are not merged; the result then
-		 * holds a duplicate set and fails, as in Prometheus (its #9910) */
-		struct lb lb;
-		lb_from(ev, &lb, in.s[i].m, 0);
-		lb_del(&lb, "le");
-		const struct lset *m = lb_done(ev, &lb);
-		bool f;
-		size_t *slot = pmap_slot(ev, &idx, m, &f);
-		if (!f) {
-			*slot = ng;
-			gm[ng++] = drop_name(ev, m);
-		}
-		bk[nb].ub = ub;
-		bk[nb].count = in.s[i].v;
-		grp[nb++] = *slot;
-	}
-	struct val v = vec_alloc(ev, ng);
-	struct bucket *tmp = salloc(ev, (nb + 1) * sizeof *tmp);
-	for (size_t g = 0; g < ng; g++) {
-		size_t k = 0;
-		for (size_t i = 0; i < nb; i++)
-			if (grp[i] == g)
-				tmp[k++] = bk[i];
-		v.s[v.n].m = gm[g];
-		v.s[v.n].t = t;
-		v.s[v.n++].v = bucket_quantile(q, tmp, k);
-	}
-	check_dups(ev, &v);
-	return v;
-}
-
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
-static double date_part(enum pq_fn f, double secs)
-{
-	if (isnan(secs) || isinf(secs) || fabs(secs) > 1e15)
-		return NAN;
-	time_t tt = (time_t)(int64_t)secs;
-	struct tm tm;
-	if (!gmtime_r(&tt, &tm))
-		return NAN;
-	int year = tm.tm_year + 1900;
-	switch (f) {
-	case F_DAY_OF_MONTH: return tm.tm_mday;
-	case F_DAY_OF_WEEK: return tm.tm_wday;
-	case F_DAY_OF_YEAR: return tm.tm_yday + 1;
-	case F_HOUR: return tm.tm_hour;
-	case F_MINUTE: return tm.tm_min;
-	case F_MONTH: return tm.tm_mon + 1;
-	case F_YEAR: return year;
-	case F_DAYS_IN_MONTH: {
-		int m = tm.tm_mon + 1;
-		int64_t a = days_from_civil(year, (unsigned)m, 1);
-		int64_t b = m == 12 ? days_from_civil(year + 1, 1, 1) : days_from_civil(year, (unsigned)m + 1, 1);
-		return (double)(b - a);
-	}
-	default: return NAN;
-	}
-}
-
-static double math1(enum pq_fn f, double x)
-{
-	switch (f) {
-	case F_ABS: return fabs(x);
-	case F_CEIL: return ceil(x);
-	case F_FLOOR: return floor(x);
-	case F_EXP: return exp(x);
-	case F_SQRT: return sqrt(x);
-	case F_LN: return log(x);
-	case F_LOG2: return log2(x);
-	case F_LOG10: return log10(x);
-	case F_SGN: return x > 0 ? 1 : x < 0 ? -1 : x;
-	case F_ACOS: return acos(x);
-	case F_ACOSH: return acosh(x);
-	case F_ASIN: return asin(x);
-	case F_ASINH: return asinh(x);
-	case F_ATAN: return atan(x);
-	case F_ATANH: return atanh(x);
-	case F_COS: return cos(x);
-	case F_COSH: return cosh(x);
-	case F_SIN: return sin(x);
-	case F_SINH: return sinh(x);
-	case F_TAN: return tan(x);
-	case F_TANH: return tanh(x);
-	case F_DEG: return x * 180 / M_PI;
-	case F_RAD: return x * M_PI / 180;
-	default: return NAN;
-	}
-}
-
-/* sort() and sort_desc() order as Prometheus' sort.Sort(sort.Reverse(h))
- * over a value heap (gosort.c has why the algorithm matters): Less(i, j) is
- * the heap's Less(j, i); for desc the heap is vectorByValueHeap (NaN
- * smallest), otherwise vectorByReverseValueHeap. */
-static bool sample_less(const void *x, const void *y, void *ctx)
-{
-	bool desc = *(const bool *)ctx;
-	double a = ((const struct sample *)y)->v, b = ((const struct sample *)x)->v;
-	if (isnan(a))
-		return true;
-	return desc ? a < b : a > b;
-}
-
-static void go_sort_values(struct sample *v, size_t n, bool desc)
-{
-	pq_go_sort(v, n, sizeof *v, sample_less, &desc);
-}
-
-static struct val eval_call(struct ev *ev, struct pq_node *n, int64_t t)
-{
-	enum pq_fn f = n->func->id;
-	struct val v;
-	switch (f) {
-	case F_TIME: return (struct val){.type = PQ_T_SCALAR, .scalar = (double)t / 1000};
-	case F_PI: return (struct val){.type = PQ_T_SCALAR, .scalar = M_PI};
-	case F_VECTOR: {
-		double s = scalar_arg(ev, n->args[0], t);
-		v = vec_alloc(ev, 1);
-		v.s[0] = (struct sample){ev->empty, s, t};
-		v.n = 1;
-		return v;
-	}
-	case F_SCALAR: {
-		struct val in = eval(ev, n->args[0], t);
-		return (struct val){.type = PQ_T_SCALAR, .scalar = in.n == 1 ? in.s[0].v : NAN};
-	}
-	case F_LABEL_REPLACE: v = fn_label_replace(ev, n, t); break;
-	case F_LABEL_JOIN: v = fn_label_join(ev, n, t); break;
-	case F_HISTOGRAM_QUANTILE: v = fn_histogram_quantile(ev, n, t); break;
-	case F_ABSENT: {
-		struct val in = eval(ev, n->args[0], t);
-		if (in.n)
-			return vec_alloc(ev, 0);
-		v = absent_labels(ev, n->args[0]);
-		break;
-	}
-	case F_ABSENT_OVER_TIME: {
-		struct val in = eval(ev, n->args[0], t);
-		if (in.n)
-			return vec_alloc(ev, 0);
-		v = absent_labels(ev, n->args[0]);
-		break;
-	}
-	case F_TIMESTAMP: {
-		struct val in = eval(ev, n->args[0], t);
-		bool raw = unparen(n->args[0])->kind == PQ_VSEL; /* timestamp(((m))) too, as Prometheus */
-		v = vec_alloc(ev, in.n);
-		for (size_t i = 0; i < in.n; i++)
-			v.s[v.n++] = (struct sample){drop_name(ev, in.s[i].m), (double)(raw ? in.s[i].t : t) / 1000, t};
-		break;
-	}
-	case F_SORT:
-	case F_SORT_DESC: {
-		struct val in = eval(ev, n->args[0], t);
-		v = vec_alloc(ev, in.n);
-		memcpy(v.s, in.s, in.n * sizeof *v.s);
-		v.n = in.n;
-		go_sort_values(v.s, v.n, f != F_SORT);
-		break;
-	}
-	case F_DAY_OF_MONTH: case F_DAY_OF_WEEK: case F_DAY_OF_YEAR: case F_DAYS_IN_MONTH: case F_HOUR:
-	case F_MINUTE: case F_MONTH: case F_YEAR: {
-		if (n->nargs == 0) {
-			v = vec_alloc(ev, 1);
-			v.s[0] = (struct sample){ev->empty, date_part(f, floor((double)t / 1000)), t};
-			v.n = 1;
-			return v;
-		}
-		struct val in = eval(ev, n->args[0], t);
-		v = vec_alloc(ev, in.n);
-		for (size_t i = 0; i < in.n; i++)
-			v.s[v.n++] = (struct sample){drop_name(ev, in.s[i].m), date_part(f, in.s[i].v), t};
-		break;
-	}
-	case F_CLAMP: case F_CLAMP_MIN: case F_CLAMP_MAX: {
-		struct val in = eval(ev, n->args[0], t);
-		double lo = -INFINITY, hi = INFINITY;
-		if (f == F_CLAMP) {
-			lo = scalar_arg(ev, n->args[1], t);
-			hi = scalar_arg(ev, n->args[2], t);
-			if (hi < lo)
-				return vec_alloc(ev, 0);
-		} else if (f == F_CLAMP_MIN) {
-			lo = scalar_arg(ev, n->args[1], t);
-		} else {
-			hi = scalar_arg(ev, n->args[1], t);
-		}
-		v = vec_alloc(ev, in.n);
-		for (size_t i = 0; i < in.n; i++) {
-			double x = in.s[i].v;
-			if (f == F_CLAMP)
-				x = go_max(lo, go_min(hi, x));
-			else if (f == F_CLAMP_MIN)
-				x = go_max(lo, x);
-			else
-				x = go_min(hi, x);
-			v.s[v.n++] = (struct sample){drop_name(ev, in.s[i].m), x, t};
-		}
-		break;
-	}
-	case F_ROUND: {
-		struct val in = eval(ev, n->args[0], t);
-		double to = n->nargs > 1 ? scalar_arg(ev, n->args[1], t) : 1;
-		double inv = 1.0 / to;
-		v = vec_alloc(ev, in.n);
-		for (size_t i = 0; i < in.n; i++)
-			v.s[v.n++] = (struct sample){drop_name(ev, in.s[i].m), floor(in.s[i].v * inv + 0.5) / inv, t};
-		break;
-	}
-	case F_RATE: case F_INCREASE: case F_DELTA: case F_IRATE: case F_IDELTA: case F_DERIV:
-	case F_PREDICT_LINEAR: case F_HOLT_WINTERS: case F_AVG_OVER_TIME: case F_SUM_OVER_TIME:
-	case F_COUNT_OVER_TIME: case F_MIN_OVER_TIME: case F_MAX_OVER_TIME: case F_STDDEV_OVER_TIME:
-	case F_STDVAR_OVER_TIME: case F_QUANTILE_OVER_TIME: case F_LAST_OVER_TIME: case F_PRESENT_OVER_TIME:
-	case F_CHANGES: case F_RESETS: {
-		struct pq_node *marg = f == F_QUANTILE_OVER_TIME ? n->args[1] : n->args[0];
-		double p1 = 0, p2 = 0;
-		if (f == F_QUANTILE_OVER_TIME)
-			p1 = scalar_arg(ev, n->args[0], t);
-		else if (f == F_PREDICT_LINEAR)
-			p1 = scalar_arg(ev, n->args[1], t);
-		else if (f == F_HOLT_WINTERS) {
-			p1 = scalar_arg(ev, n->args[1], t);
-			p2 = scalar_arg(ev, n->args[2], t);
-			if (p1 <= 0 || p1 >= 1)
-				ev_fail(ev, PANE_QERR_EXECUTION, PANE_EINVAL, "invalid smoothing factor. Expected: 0 < sf < 1, got: %g", p1);
-			if (p2 <= 0 || p2 >= 1)
-				ev_fail(ev, PANE_QERR_EXECUTION, PANE_EINVAL, "invalid trend factor. Expected: 0 < tf < 1, got: %g", p2);
-		}
-		struct val in = eval(ev, marg, t);
-		int64_t range, ref;
-		matrix_window(ev, marg, t, &range, &ref);
-		v = vec_alloc(ev, in.n);
-		for (size_t i = 0; i < in.n; i++) {
-			const struct mseries *s = &in.ms[i];
-			double out;
-			bool ok = true;
-			check_time(ev);
-			switch (f) {
-			case F_RATE: ok = extrapolated(s, range, ref, true, true, &out); break;
-			case F_INCREASE: ok = extrapolated(s, range, ref, true, false, &out); break;
-			case F_DELTA: ok = extrapolated(s, range, ref, false, false, &out); break;
-			case F_IRATE:
-			case F_IDELTA: {
-				if (s->n < 2) {
-					ok = false;
-					break;
-				}
-				double last = s->v[s->n - 1], prev = s->v[s->n - 2];
-				out = (f == F_IRATE && last < prev) ? last : last - prev;
-				int64_t dt = s->t[s->n - 1] - s->t[s->n - 2];
-				if (dt == 0) {
-					ok = false;
-					break;
-				}
-				if (f == F_IRATE)
-					out /= (double)dt / 1000;
-				break;
-			}
-			case F_DERIV: {
-				if (s->n < 2) {
-					ok = false;
-					break;
-				}
-				double sl, ic;
-				linreg(s, s->t[0], &sl, &ic);
-				out = sl;
-				break;
-			}
-			case F_PREDICT_LINEAR: {
-				if (s->n < 2) {
-					ok = false;
-					break;
-				}
-				double sl, ic;
-				linreg(s, t, &sl, &ic);
-				out = sl * p1 + ic;
-				break;
-			}
-			case F_HOLT_WINTERS: out = holt_winters(s, p1, p2, &ok); break;
-			default:
-				if (s->n == 0) {
-					ok = false;
-					break;
-				}
-				out = over_time(ev, f, s, p1);
-				break;
-			}
-			if (!ok)
-				continue;
-			v.s[v.n++] = (struct sample){f == F_LAST_OVER_TIME ? s->m : drop_name(ev, s->m), out, t};
-		}
-		break;
-	}
-	default: {
-		struct val in = eval(ev, n->args[0], t);
-		v = vec_alloc(ev, in.n);
-		for (size_t i = 0; i < in.n; i++)
-			v.s[v.n++] = (struct sample){drop_name(ev, in.s[i].m), math1(f, in.s[i].v), t};
-		break;
-	}
-	}
-	check_dups(ev, &v);
-	return v;
-}
-
-/* ---------------- aggregation ---------------- */
-
-struct group {
-	const struct lset *m;
-	double value, mean;
-	size_t count;
-	bool seen;
-	struct sample *heap;
-	size_t hn;
-	double *vals;
-	size_t nv, cv;
-};
-
-/* Go container/heap with Less(i, j) = a < b (NaN smallest) for topk, reversed for bottomk */
-static bool heap_less(bool top, double a, double b)
-{
-	if (isnan(a))
-		return true;
-	return top ? a < b : a > b;
-}
-
-static void heap_up(struct sample *h, size_t j, bool top)
-{
-	while (j > 0) {
-		size_t i = (j - 1) / 2;
-		if (i == j || !heap_less(top, h[j].v, h[i].v))
-			break;
-		struct sample tmp = h[i];
-		h[i] = h[j];
-		h[j] = tmp;
-		j = i;
-	}
-}
-
-static void heap_down(struct sample *h, size_t i0, size_t n, bool top)
-{
-	size_t i = i0;
-	for (;;) {
-		size_t j1 = 2 * i + 1;
-		if (j1 >= n)
-			break;
-		size_t j = j1;
-		size_t j2 = j1 + 1;
-		if (j2 < n && heap_less(top, h[j2].v, h[j1].v))
-			j = j2;
-		if (!heap_less(top, h[j].v, h[i].v))
-			break;
-		struct sample tmp = h[i];
-		h[i] = h[j];
-		h[j] = tmp;
-		i = j;
-	}
-}
-
-/* The heap's output order: Prometheus' sort.Sort(sort.Reverse(heap)) is
- * sort_desc's sort for topk and sort()'s for bottomk, ties included. */
-static void heap_out(struct sample *h, size_t n, bool top)
-{
-	go_sort_values(h, n, top);
-}
-
-static struct val eval_agg(struct ev *ev, struct pq_node *n, int64_t t)
-{
-	double param = 0;
-	const char *vlabel = NULL;
-	enum pq_op op = n->op;
-	if (op == PQ_TOPK || op == PQ_BOTTOMK || op == PQ_QUANTILE)
-		param = scalar_arg(ev, n->param, t);
-	if (op == PQ_COUNT_VALUES) {
-		vlabel = eval(ev, n->param, t).str;
-		if (!valid_label_name(vlabel))
-			ev_fail(ev, PANE_QERR_EXECUTION, PANE_EINVAL, "invalid label name \"%s\"", vlabel);
-	}
-	struct val in = eval(ev, n->a, t);
-	int64_t k = 0;
-	if (op == PQ_TOPK || op == PQ_BOTTOMK) {
-		if (!(param >= -9.2e18 && param <= 9.2e18))
-			ev_fail(ev, PANE_QERR_EXECUTION, PANE_EINVAL, "Scalar value %g overflows int64", param);
-		k = (int64_t)param;
-		if (k < 1)
-			return vec_alloc(ev, 0);
-	}
-	const char **grouping = n->grouping;
-	size_t ngrp = n->n_grouping;
-	if (vlabel && !n->without) {
-		grouping = salloc(ev, (ngrp + 1) * sizeof *grouping);
-		if (ngrp)
-			memcpy(grouping, n->grouping, ngrp * sizeof *grouping);
-		grouping[ngrp++] = vlabel;
-	}
-	struct pmap idx;
-	pmap_init(ev, &idx, in.n);
-	struct group *g = salloc(ev, (in.n + 1) * sizeof *g);
-	size_t ng = 0;
-	for (size_t i = 0; i < in.n; i++) {
-		const struct lset *m = in.s[i].m;
-		double x = in.s[i].v;
-		if (vlabel) {
-			char f[64];
-			pane_query_fmt_float(x, f, sizeof f);
-			struct lb lb;
-			lb_from(ev, &lb, m, 1);
-			lb_set(ev, &lb, vlabel, sstrndup(ev, f, strlen(f)));
-			m = lb_done(ev, &lb);
-		}
-		const struct lset *key = subset(ev, vlabel ? NULL : n, m, !n->without, grouping, ngrp);
-		bool found;
-		size_t *slot = pmap_slot(ev, &idx, key, &found);
-		if (!found) {
-			*slot = ng;
-			struct group *gr = &g[ng++];
-			gr->m = key;
-			gr->value = x;
-			gr->mean = x;
-			gr->count = 1;
-			if (op == PQ_COUNT || op == PQ_COUNT_VALUES)
-				gr->value = 1;
-			else if (op == PQ_GROUP)
-				gr->value = 1;
-			else if (op == PQ_STDDEV || op == PQ_STDVAR)
-				gr->value = 0;
-			if (op == PQ_TOPK || op == PQ_BOTTOMK) {
-				size_t cap = (size_t)k < in.n ? (size_t)k : in.n;
-				gr->heap = salloc(ev, (cap + 1) * sizeof *gr->heap);
-				gr->heap[0] = in.s[i];
-				gr->hn = 1;
-			}
-			if (op == PQ_QUANTILE) {
-				gr->cv = 8;
-				gr->vals = salloc(ev, gr->cv * sizeof *gr->vals);
-				gr->vals[gr->nv++] = x;
-			}
-			continue;
-		}
-		struct group *gr = &g[*slot];
-		switch (op) {
-		case PQ_SUM: gr->value += x; break;
-		case PQ_AVG:
-			gr->count++;
-			if (isinf(gr->mean)) {
-				if (isinf(x) && (gr->mean > 0) == (x > 0))
-					break;
-				if (!isinf(x) && !isnan(x))
-					break;
-			}
-			gr->mean += x / (double)gr->count - gr->mean / (double)gr->count;
-			break;
-		case PQ_GROUP: break;
-		case PQ_COUNT: case PQ_COUNT_VALUES: gr->count++; gr->value = (double)gr->count; break;
-		case PQ_MAX: if (gr->value < x || isnan(gr->value)) gr->value = x; break;
-		case PQ_MIN: if (gr->value > x || isnan(gr->value)) gr->value = x; break;
-		case PQ_STDVAR: case PQ_STDDEV: {
-			gr->count++;
-			double delta = x - gr->mean;
-			gr->mean += delta / (double)gr->count;
-			gr->value += delta * (x - gr->mean);
-			break;
-		}
-		case PQ_TOPK: case PQ_BOTTOMK: {
-			/* Prometheus 2.42: a newcomer enters when the heap is not full,
-			 * when it beats the root, or when the root is NaN (even for a NaN
-			 * newcomer); a full heap pops its root first (k == 1 replaces it
-			 * in place). Which of several tied series survive depends on
-			 * exactly these moves, so they are Go's, step for step. */
-			bool top = op == PQ_TOPK;
-			double r = gr->heap[0].v;
-			if (!((int64_t)gr->hn < k || (top ? r < x : r > x) || isnan(r)))
-				break;
-			if ((int64_t)gr->hn == k) {
-				if (k == 1) {
-					gr->heap[0] = in.s[i];
-					break;
-				}
-				gr->hn--;
-				struct sample tmp = gr->heap[0];
-				gr->heap[0] = gr->heap[gr->hn];
-				gr->heap[gr->hn] = tmp;
-				heap_down(gr->heap, 0, gr->hn, top);
-			}
-			gr->heap[gr->hn] = in.s[i];
-			heap_up(gr->heap, gr->hn, top);
-			gr->hn++;
-			break;
-		}
-		case PQ_QUANTILE:
-			if (gr->nv == gr->cv) {
-				double *nv = salloc(ev, gr->cv * 2 * sizeof *nv);
-				memcpy(nv, gr->vals, gr->nv * sizeof *nv);
-				gr->vals = nv;
-				gr->cv *= 2;
-			}
-			gr->vals[gr->nv++] = x;
-			break;
-		default: break;
-		}
-	}
-	size_t total = 0;
-	for (size_t i = 0; i < ng; i++)
-		total += (op == PQ_TOPK || op == PQ_BOTTOMK) ? g[i].hn : 1;
-	struct val v = vec_alloc(ev, total);
-	for (size_t i = 0; i < ng; i++) {
-		struct group *gr = &g[i];
-		double out = gr->value;
-		switch (op) {
-		case PQ_AVG: out = gr->mean; break;
-		case PQ_COUNT: case PQ_COUNT_VALUES: out = (double)gr->count; break;
-		case PQ_STDVAR: out = gr->value / (double)gr->count; break;
-		case PQ_STDDEV: out = sqrt(gr->value / (double)gr->count); break;
-		case PQ_QUANTILE: out = quantile(param, gr->vals, gr->nv); break;
-		case PQ_TOPK: case PQ_BOTTOMK:
-			heap_out(gr->heap, gr->hn, op == PQ_TOPK);
-			for (size_t j = 0; j < gr->hn; j++) {
-				v.s[v.n] = gr->heap[j];
-				v.s[v.n++].t = t;
-			}
-			continue;
-		default: break;
-		}
-		v.s[v.n++] = (struct sample){gr->m, out, t};
-	}
-	return v;
-}
-
-/* ---------------- binary operators ---------------- */
-
-static const struct lset *signature(struct ev *ev, struct pq_node *n, const struct lset *m)
-{
-	return subset(ev, n, m, n->on, n->mlabels, n->n_mlabels);
-}
-
-static const struct lset *result_metric(struct ev *ev, struct pq_node *n, const struct lset *l, const struct lset *r)
-{
-	struct lb b;
-	lb_from(ev, &b, l, n->n_include);
-	if (drops_name(n->op))
-		lb_del(&b, "__name__");
-	if (n->card == PQ_ONE_TO_ONE) {
-		if (n->on) {
-			size_t k = 0;
-			for (size_t i = 0; i < b.n; i++)
-				if (in_list(b.l[i].name, n->mlabels, n->n_mlabels))
-					b.l[k++] = b.l[i];
-			b.n = k;
-		} else {
-			for (size_t i = 0; i < n->n_mlabels; i++)
-				lb_del(&b, n->mlabels[i]);
-		}
-	}
-	for (size_t i = 0; i < n->n_include; i++) {
-		const char *v = lget(r, n->include[i]);
-		lb_set(ev, &b, n->include[i], v);
-	}
-	return lb_done(ev, &b);
-}
-
-static struct val eval_vv(struct ev *ev, struct pq_node *n, struct val l, struct val r, int64_t t)
-{
-	struct val v;
-	if (n->op == PQ_AND || n->op == PQ_UNLESS) {
-		struct pmap rs;
-		pmap_init(ev, &rs, r.n);
-		for (size_t i = 0; i < r.n; i++) {
-			bool f;
-			pmap_slot(ev, &rs, signature(ev, n, r.s[i].m), &f);
-		}
-		v = vec_alloc(ev, l.n);
-		for (size_t i = 0; i < l.n; i++) {
-			bool has = pmap_get(&rs, signature(ev, n, l.s[i].m)) != NULL;
-			if (has == (n->op == PQ_AND))
-				v.s[v.n++] = l.s[i];
-		}
-		return v;
-	}
-	if (n->op == PQ_OR) {
-		struct pmap ls;
-		pmap_init(ev, &ls, l.n);
-		v = vec_alloc(ev, l.n + r.n);
-		for (size_t i = 0; i < l.n; i++) {
-			bool f;
-			pmap_slot(ev, &ls, signature(ev, n, l.s[i].m), &f);
-			v.s[v.n++] = l.s[i];
-		}
-		for (size_t i = 0; i < r.n; i++)
-			if (!pmap_get(&ls, signature(ev, n, r.s[i].m)))
-				v.s[v.n++] = r.s[i];
-		return v;
-	}
-	bool swap = n->card == PQ_ONE_TO_MANY;
-	struct val lhs = swap ? r : l, rhs = swap ? l : r;
-	struct pmap rsig;
-	pmap_init(ev, &rsig, rhs.n);
-	for (size_t i = 0; i < rhs.n; i++) {
-		const struct lset *sig = signature(ev, n, rhs.s[i].m);
-		bool f;
-		size_t *slot = pmap_slot(ev, &rsig, sig, &f);
-		if (f) {
-			struct pane_buf b1, b2, b3;
-			pane_buf_init(&b1, 4096);
-			pane_buf_init(&b2, 4096);
-			pane_buf_init(&b3, 4096);
-			const struct lset *s[3] = {sig, rhs.s[i].m, rhs.s[*slot].m};
-			struct pane_buf *bs[3] = {&b1, &b2, &b3};
-			for (int k = 0; k < 3; k++) {
-				pane_buf_addc(bs[k], '{');
-				for (uint32_t j = 0; j < s[k]->n; j++)
-					pane_buf_addf(bs[k], "%s%s=\"%s\"", j ? ", " : "", s[k]->l[j].name, s[k]->l[j].value);
-				pane_buf_addc(bs[k], '}');
-			}
-			char msg[PANE_ERR_MSG_MAX];
-			snprintf(msg, sizeof msg,
-				 "found duplicate series for the match group %s on the %s hand-side of the operation: [%s, %s];many-to-many matching not allowed: matching labels must be unique on one side",
-				 b1.data, swap ? "left" : "right", b2.data, b3.data);
-			pane_buf_release(&b1);
-			pane_buf_release(&b2);
-			pane_buf_release(&b3);
-			ev_fail(ev, PANE_QERR_EXECUTION, PANE_EINVAL, "%s", msg);
-		}
-		*slot = i;
-	}
-	struct pmap matched;
-	pmap_init(ev, &matched, lhs.n);
-	struct pmap inserted; /* for many-to-one: result metrics already produced */
-	pmap_init(ev, &inserted, lhs.n);
-	v = vec_alloc(ev, lhs.n);
-	for (size_t i = 0; i < lhs.n; i++) {
-		const struct lset *sig = signature(ev, n, lhs.s[i].m);
-		size_t *ri = pmap_get(&rsig, sig);
-		if (!ri)
-			continue;
-		const struct sample *rs = &rhs.s[*ri];
-		double vl = lhs.s[i].v, vr = rs->v;
-		if (swap) {
-			double tmp = vl;
-			vl = vr;
-			vr = tmp;
-		}
-		double value;
-		bool keep = binop_val(n->op, vl, vr, &value);
-		if (n->bool_mod) {
-			value = keep ? 1 : 0;
-		} else if (!keep) {
-			continue;
-		}
-		const struct lset *metric = result_metric(ev, n, lhs.s[i].m, rs->m);
-		if (n->bool_mod)
-			metric = drop_name(ev, metric);
-		bool f;
-		if (n->card == PQ_ONE_TO_ONE) {
-			pmap_slot(ev, &matched, sig, &f);
-			if (f)
-				ev_fail(ev, PANE_QERR_EXECUTION, PANE_EINVAL,
-					"multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)");
-		} else {
-			/* the result labels contain the matching labels, so the metric alone
-			 * identifies the (signature, metric) pair Prometheus tracks */
-			const struct lset *kk = metric;
-			pmap_slot(ev, &inserted, kk, &f);
-			if (f)
-				ev_fail(ev, PANE_QERR_EXECUTION, PANE_EINVAL,
-					"multiple matches for labels: grouping labels must ensure unique matches");
-		}
-		v.s[v.n++] = (struct sample){metric, value, t};
-	}
-	return v;
-}
-
-static struct val eval_bin(struct ev *ev, struct pq_node *n, int64_t t)
-{
-	struct val l = eval(ev, n->a, t);
-	struct val r = eval(ev, n->b, t);
-	struct val v;
-	if (l.type == PQ_T_SCALAR && r.type == PQ_T_SCALAR) {
-		double out;
-		bool keep = binop_val(n->op, l.scalar, r.scalar, &out);
-		if (n->bool_mod)
-			out = keep ? 1 : 0;
-		return (struct val){.type = PQ_T_SCALAR, .scalar = out};
-	}
-	if (l.type == PQ_T_VECTOR && r.type == PQ_T_VECTOR) {
-		v = eval_vv(ev, n, l, r, t);
-	} else {
-		bool swap = l.type == PQ_T_SCALAR;
-		struct val vec = swap ? r : l;
-		double sc = swap ? l.scalar : r.scalar;
-		v = vec_alloc(ev, vec.n);
-		for (size_t i = 0; i < vec.n; i++) {
-			double lv = vec.s[i].v, rv = sc;
-			if (swap) {
-				lv = sc;
-				rv = vec.s[i].v;
-			}
-			double value;
-			bool keep = binop_val(n->op, lv, rv, &value);
-			if (is_cmp(n->op) && swap)
-				value = rv;
-			if (n->bool_mod) {
-				value = keep ? 1 : 0;
-				keep = true;
-			}
-			if (!keep)
-				continue;
-			const struct lset *m = vec.s[i].m;
-			if (drops_name(n->op) || n->bool_mod)
-				m = drop_name(ev, m);
-			v.s[v.n++] = (struct sample){m, value, t};
-		}
-	}
-	check_dups(ev, &v);
-	return v;
-}
 
 static struct val eval_node(struct ev *ev, struct pq_node *n, int64_t t);
 
 /* Every recursion goes through here: the parser bounds the tree's height,
  * and this bound holds even if a future node kind recursed more. */
-static struct val eval(struct ev *ev, struct pq_node *n, int64_t t)
+struct val pq_eval(struct ev *ev, struct pq_node *n, int64_t t)
 {
 	if (++ev->depth > PQ_MAX_HEIGHT + 8)
-		ev_fail(ev, PANE_QERR_BAD_DATA, PANE_EINVAL, "expression nests too deeply (more than %d levels)",
+		pq_ev_fail(ev, PANE_QERR_BAD_DATA, PANE_EINVAL, "expression nests too deeply (more than %d levels)",
 			PQ_MAX_HEIGHT);
 	struct val v = eval_node(ev, n, t);
 	ev->depth--;
@@ -2088,25 +724,25 @@ static struct val eval_node(struct ev *ev, struct pq_node *n, int64_t t)
 	switch (n->kind) {
 	case PQ_NUM: return (struct val){.type = PQ_T_SCALAR, .scalar = n->num};
 	case PQ_STR: return (struct val){.type = PQ_T_STRING, .str = n->str};
-	case PQ_PAREN: return eval(ev, n->a, t);
+	case PQ_PAREN: return pq_eval(ev, n->a, t);
 	case PQ_VSEL: return eval_vsel(ev, n, t);
 	case PQ_MSEL: return eval_msel(ev, n, t);
 	case PQ_SUBQ: return eval_subq(ev, n, t);
-	case PQ_CALL: return eval_call(ev, n, t);
-	case PQ_AGG: return eval_agg(ev, n, t);
-	case PQ_BIN: return eval_bin(ev, n, t);
+	case PQ_CALL: return pq_eval_call(ev, n, t);
+	case PQ_AGG: return pq_eval_agg(ev, n, t);
+	case PQ_BIN: return pq_eval_bin(ev, n, t);
 	case PQ_UNARY: {
-		struct val in = eval(ev, n->a, t);
+		struct val in = pq_eval(ev, n->a, t);
 		if (n->op == PQ_ADD)
 			return in;
 		if (in.type == PQ_T_SCALAR) {
 			in.scalar = -in.scalar;
 			return in;
 		}
-		struct val v = vec_alloc(ev, in.n);
+		struct val v = pq_vec_alloc(ev, in.n);
 		for (size_t i = 0; i < in.n; i++)
-			v.s[v.n++] = (struct sample){drop_name(ev, in.s[i].m), -in.s[i].v, t};
-		check_dups(ev, &v);
+			v.s[v.n++] = (struct sample){pq_drop_name(ev, in.s[i].m), -in.s[i].v, t};
+		pq_check_dups(ev, &v);
 		return v;
 	}
 	}
@@ -2131,7 +767,7 @@ static void lset_to_labels(const struct lset *s, struct pane_labels *out)
 static void out_add(struct ev *ev, struct pmap *idx, const struct lset *m, int64_t t, double v)
 {
 	bool f;
-	size_t *slot = pmap_slot(ev, idx, m, &f);
+	size_t *slot = pq_pmap_slot(ev, idx, m, &f);
 	if (!f) {
 		*slot = ev->out.len;
 		struct outser *o = pane_vec_push_zero(&ev->out);
@@ -2146,7 +782,7 @@ static void out_add(struct ev *ev, struct pmap *idx, const struct lset *m, int64
 	o->t[o->n] = t;
 	o->v[o->n++] = v;
 	if (++ev->out_points > ev->max_samples)
-		ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
+		pq_ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
 			"query processing would load too many samples into memory in query execution");
 }
 
@@ -2157,7 +793,7 @@ static int outser_cmp(const void *a, const void *b)
 
 static void ev_cleanup(struct ev *ev)
 {
-	ev_undefer(ev, ev->ndefer);
+	pq_ev_undefer(ev, ev->ndefer);
 	for (size_t i = 0; i < ev->sets.len; i++) {
 		struct pane_series_set *s = *(struct pane_series_set **)pane_vec_at(&ev->sets, i);
 		if (s && s->free)
@@ -2211,7 +847,7 @@ static int run(struct ev *ev, struct pq_expr *e, bool instant, struct pane_query
 	plan(ev, e->root, ev->start, ev->end);
 	ev->held = pane_xcalloc((size_t)ev->n_subq + 1, sizeof *ev->held);
 	if (instant) {
-		struct val v = eval(ev, e->root, ev->start);
+		struct val v = pq_eval(ev, e->root, ev->start);
 		out->ts = ev->start;
 		switch (v.type) {
 		case PQ_T_SCALAR:
@@ -2258,7 +894,7 @@ static int run(struct ev *ev, struct pq_expr *e, bool instant, struct pane_query
 	/* the output index lives on the query arena */
 	pmap_init_in(ev, &ev->qa, &idx, 64);
 	for (int64_t ts = ev->start; ts <= ev->end; ts += ev->step) {
-		struct val v = eval(ev, e->root, ts);
+		struct val v = pq_eval(ev, e->root, ts);
 		if (v.type == PQ_T_SCALAR)
 			out_add(ev, &idx, ev->empty, ts, v.scalar);
 		else
@@ -2266,7 +902,7 @@ static int run(struct ev *ev, struct pq_expr *e, bool instant, struct pane_query
 				out_add(ev, &idx, v.s[i].m, ts, v.s[i].v);
 		pq_arena_reset(&ev->sa);
 		ev->step_points = 0;
-		check_time(ev);
+		pq_check_time(ev);
 	}
 	if (ev->out.len)
 		qsort(ev->out.data, ev->out.len, sizeof(struct outser), outser_cmp);
