@@ -20,14 +20,21 @@
  * also runs as a range query from <time>-1m to <time>+1m step 1m, and the
  * point at <time> must give the same answer (not for eval_ordered).
  *
- * Usage: test_promql_upstream [-v] [DIR|FILE ...]; without arguments the
+ * Later Prometheus versions' additions are read too: "eval range from <t>
+ * to <t> step <d> <expr>" with a value sequence per series, eval_warn and
+ * eval_info (pane makes no annotations: plain evals), and in an eval_fail
+ * "expected_fail_message MSG" / "expected_fail_regexp RE".
+ *
+ * Usage: test_promql_upstream [-v] [--expect-fail] [DIR|FILE ...]; without arguments the
  * directory named by PANE_PROMQL_TESTDIR, else
  * $PANE_SOURCE_ROOT/tests/promql/upstream. Prints every failed eval with
  * file:line and a summary "N evals, N passed, N failed"; exits 1 when an
- * eval failed or a file could not be read or parsed.
+ * eval failed or a file could not be read or parsed. --expect-fail turns
+ * that around (every eval must fail), to test the runner itself.
  */
 #include <ctype.h>
 #include <dirent.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +43,7 @@
 
 #include "base/buf.h"
 #include "base/mem.h"
+#include "base/regex.h"
 #include "memreader.h"
 #include "query/ast.h"
 #include "query/query.h"
@@ -45,14 +53,20 @@
 struct expect {
 	struct pane_label l[MAX_LABELS]; /* owned strings, sorted by name */
 	size_t n;
-	double v;
+	double v;     /* instant */
+	int64_t *idx; /* range: step index of each expected point ("_" leaves gaps) */
+	double *vals;
+	size_t nv;
 	bool seen;
 };
 
 struct evalcmd {
 	int line;
-	bool fail, ordered, scalar;
+	bool fail, ordered, scalar, range;
 	int64_t at;
+	int64_t start, end, step; /* range */
+	char *fail_msg;           /* expected_fail_message: the error must equal it */
+	char *fail_re;            /* expected_fail_regexp: the error must match it */
 	char *expr;
 	struct expect *e;
 	size_t n, cap;
@@ -368,6 +382,31 @@ static bool load_flush(struct pt_memdb *db, struct lser *s, size_t n, char *why,
 static bool expect_line(struct evalcmd *c, const char *line, char *why, size_t wl)
 {
 	double v;
+	if (!strncmp(line, "expected_fail_message ", 22) || !strncmp(line, "expected_fail_regexp ", 21)) {
+		bool msg = line[14] == 'm';
+		char **dst = msg ? &c->fail_msg : &c->fail_re;
+		free(*dst);
+		*dst = pane_xstrdup(skip_ws(line + (msg ? 22 : 21)));
+		return true;
+	}
+	if (c->range) {
+		/* a series and its values per step, in load's notation */
+		struct lser ls;
+		if (!load_line(&ls, line, 1, why, wl))
+			return false;
+		if (c->n == c->cap) {
+			c->cap = c->cap ? c->cap * 2 : 8;
+			c->e = pane_xrealloc(c->e, c->cap * sizeof *c->e);
+		}
+		struct expect *e = &c->e[c->n++];
+		memset(e, 0, sizeof *e);
+		memcpy(e->l, ls.l, ls.nl * sizeof *ls.l);
+		e->n = ls.nl;
+		e->idx = ls.ts;
+		e->vals = ls.v;
+		e->nv = ls.n;
+		return true;
+	}
 	const char *p = scan_number(line, &v);
 	if (p && !*skip_ws(p)) {
 		c->scalar = true;
@@ -403,9 +442,14 @@ static bool expect_line(struct evalcmd *c, const char *line, char *why, size_t w
 
 static void evalcmd_release(struct evalcmd *c)
 {
-	for (size_t i = 0; i < c->n; i++)
+	for (size_t i = 0; i < c->n; i++) {
 		labels_free(c->e[i].l, c->e[i].n);
+		free(c->e[i].idx);
+		free(c->e[i].vals);
+	}
 	free(c->e);
+	free(c->fail_msg);
+	free(c->fail_re);
 	free(c->expr);
 	memset(c, 0, sizeof *c);
 }
@@ -498,6 +542,79 @@ static bool compare(struct evalcmd *c, const struct pane_query_series *s, const 
 	return true;
 }
 
+/* A range eval: every series expected, each point at start + i * step. */
+static bool compare_range(struct evalcmd *c, const struct pane_query_result *r, char *why, size_t wl)
+{
+	char lb[512];
+	for (size_t j = 0; j < c->n; j++)
+		c->e[j].seen = false;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct pane_query_series *s = &r->series[i];
+		size_t j = 0;
+		while (j < c->n && !labels_match(&c->e[j], &s->labels))
+			j++;
+		fmt_labels(&s->labels, lb, sizeof lb);
+		if (j == c->n) {
+			snprintf(why, wl, "unexpected metric %s in result", lb);
+			return false;
+		}
+		struct expect *e = &c->e[j];
+		e->seen = true;
+		if (e->nv != s->n) {
+			snprintf(why, wl, "expected %zu points for %s, got %zu", e->nv, lb, s->n);
+			return false;
+		}
+		for (size_t k = 0; k < e->nv; k++) {
+			int64_t t = c->start + e->idx[k] * c->step;
+			if (t > c->end) {
+				snprintf(why, wl, "expected %zu points for %s, but the range cannot hold them", e->nv,
+				         lb);
+				return false;
+			}
+			if (s->ts[k] != t || !almost_equal(e->vals[k], s->values[k])) {
+				snprintf(why, wl,
+				         "expected %.17g at %" PRId64 " ms for %s, got %.17g at %" PRId64 " ms",
+				         e->vals[k], t, lb, s->values[k], s->ts[k]);
+				return false;
+			}
+		}
+	}
+	for (size_t j = 0; j < c->n; j++)
+		if (!c->e[j].seen) {
+			struct pane_labels l = {.v = c->e[j].l, .n = c->e[j].n};
+			fmt_labels(&l, lb, sizeof lb);
+			snprintf(why, wl, "expected metric %s not found", lb);
+			return false;
+		}
+	return true;
+}
+
+/* An eval_fail's error against expected_fail_message / _regexp, if given. */
+static bool fail_matches(const struct evalcmd *c, const char *msg, char *why, size_t wl)
+{
+	if (c->fail_msg && strcmp(c->fail_msg, msg)) {
+		snprintf(why, wl, "expected error \"%s\", got \"%s\"", c->fail_msg, msg);
+		return false;
+	}
+	if (c->fail_re) {
+		struct pane_err e = {0};
+		/* Go's MatchString is unanchored; the wrapper anchors */
+		size_t n = strlen(c->fail_re) + 16;
+		char *pat = pane_xmalloc(n);
+		snprintf(pat, n, ".*(?:%s).*", c->fail_re);
+		pcre2_code *re = pane_regex_compile(pat, PANE_REGEX_DOTALL, &e);
+		free(pat);
+		int m = re ? pane_regex_match(re, msg, strlen(msg), NULL) : -1;
+		if (re)
+			pcre2_code_free(re);
+		if (m != 1) {
+			snprintf(why, wl, "error \"%s\" does not match /%s/", msg, c->fail_re);
+			return false;
+		}
+	}
+	return true;
+}
+
 static bool run_eval(struct pt_memdb *db, struct evalcmd *c, char *why, size_t wl)
 {
 	struct pane_query_opts opts = {0};
@@ -506,10 +623,24 @@ static bool run_eval(struct pt_memdb *db, struct evalcmd *c, char *why, size_t w
 	struct pane_err err = {0};
 	pt_memdb_seal(db);
 	struct pane_reader rd = pt_memdb_reader(db);
+	if (c->range) {
+		int rrc = pane_query_exec(rd, &opts, c->expr, c->start, c->end, c->step, &r, &cls, &err);
+		if (rrc < 0) {
+			if (c->fail)
+				return fail_matches(c, err.msg, why, wl);
+			snprintf(why, wl, "error evaluating query: %s", err.msg);
+			return false;
+		}
+		bool rok = !c->fail && compare_range(c, &r, why, wl);
+		if (c->fail)
+			snprintf(why, wl, "expected an error evaluating the query but got none");
+		pane_query_result_release(&r);
+		return rok;
+	}
 	int rc = pane_query_exec(rd, &opts, c->expr, c->at, c->at, 0, &r, &cls, &err);
 	if (rc < 0) {
 		if (c->fail)
-			return true;
+			return fail_matches(c, err.msg, why, wl);
 		snprintf(why, wl, "error evaluating query: %s", err.msg);
 		return false;
 	}
@@ -671,25 +802,52 @@ static void run_file(const char *path, struct totals *t)
 			} else if (!strncmp(p, "_ordered", 8)) {
 				c.ordered = true;
 				p += 8;
+			} else if (!strncmp(p, "_warn", 5) || !strncmp(p, "_info", 5)) {
+				p += 5; /* later Prometheus: the same eval, expecting annotations pane does not make */
 			}
 			const char *q = skip_ws(p);
-			bool ok = q != p && !strncmp(q, "instant", 7);
-			if (ok) {
+			bool ok = q != p;
+			if (ok && !strncmp(q, "range", 5) && (q[5] == ' ' || q[5] == '\t')) {
+				/* later Prometheus: eval range from <t> to <t> step <d> <expr> */
+				static const char *const kw[] = {"from", "to", "step"};
+				int64_t *dst[] = {&c.start, &c.end, &c.step};
+				q = skip_ws(q + 5);
+				for (int k = 0; k < 3 && ok; k++) {
+					size_t kl = strlen(kw[k]);
+					ok = !strncmp(q, kw[k], kl) && (q[kl] == ' ' || q[kl] == '\t');
+					if (!ok)
+						break;
+					q = skip_ws(q + kl);
+					const char *te = q;
+					while (*te && *te != ' ' && *te != '\t')
+						te++;
+					ok = parse_dur(q, (size_t)(te - q), dst[k]);
+					q = skip_ws(te);
+				}
+				ok = ok && c.step > 0 && c.end >= c.start && *q;
+				if (ok) {
+					c.range = true;
+					c.expr = pane_xstrdup(q);
+				}
+			} else if (ok && !strncmp(q, "instant", 7)) {
 				q = skip_ws(q + 7);
 				ok = !strncmp(q, "at", 2) && (q[2] == ' ' || q[2] == '\t');
-			}
-			if (ok) {
-				q = skip_ws(q + 2);
-				const char *te = q;
-				while (*te && *te != ' ' && *te != '\t')
-					te++;
-				ok = parse_dur(q, (size_t)(te - q), &c.at) && *skip_ws(te);
-				if (ok)
-					c.expr = pane_xstrdup(skip_ws(te));
+				if (ok) {
+					q = skip_ws(q + 2);
+					const char *te = q;
+					while (*te && *te != ' ' && *te != '\t')
+						te++;
+					ok = parse_dur(q, (size_t)(te - q), &c.at) && *skip_ws(te);
+					if (ok)
+						c.expr = pane_xstrdup(skip_ws(te));
+				}
+			} else {
+				ok = false;
 			}
 			if (!ok) {
 				file_error(t, path, lineno,
-				           "expected \"eval[_fail|_ordered] instant at <time> <expr>\"");
+				           "expected \"eval[_fail|_ordered|_warn|_info] instant at <time> <expr>\" or "
+				           "\"eval range from <time> to <time> step <duration> <expr>\"");
 				evalcmd_release(&c);
 				break;
 			}
@@ -780,9 +938,16 @@ int main(int argc, char **argv)
 	struct totals t = {0};
 	int first = 1;
 	setvbuf(stdout, NULL, _IOLBF, 0); /* a crash still shows the evals before it */
-	if (argc > 1 && !strcmp(argv[1], "-v")) {
-		verbose = true;
-		first = 2;
+	bool expect_fail = false;
+	for (; first < argc && argv[first][0] == '-'; first++) {
+		if (!strcmp(argv[first], "-v"))
+			verbose = true;
+		else if (!strcmp(argv[first], "--expect-fail"))
+			expect_fail = true;
+		else {
+			fprintf(stderr, "usage: %s [-v] [--expect-fail] [DIR|FILE ...]\n", argv[0]);
+			return 2;
+		}
 	}
 	if (first < argc) {
 		for (int i = first; i < argc; i++)
@@ -803,5 +968,7 @@ int main(int argc, char **argv)
 	if (t.file_errors)
 		printf(", %zu file errors", t.file_errors);
 	printf("\n");
+	if (expect_fail) /* the runner's own check: every eval must be caught */
+		return t.passed || t.file_errors || t.evals == 0 ? 1 : 0;
 	return t.failed || t.file_errors || t.evals == 0 ? 1 : 0;
 }
