@@ -2541,8 +2541,9 @@ static int select_impl(struct pane_store *st, const struct pane_matcher *m, size
 		/* the samples still allowed are the most collected (twice that
 		 * before duplicates of head and segments are merged): a series
 		 * cannot allocate past max_samples before it is counted */
+		size_t left = max_samples - total;
 		struct collect c = {.mint = mint, .maxt = maxt,
-				    .limit = max_samples ? (max_samples - total) * 2 + 64 : 0};
+				    .limit = max_samples && left < SIZE_MAX / 4 ? left * 2 + 64 : 0};
 		rc = step ? read_tier_series(st, rp, nrp, &sn[i], step, agg, &c, &tc, vbuf, &scratch, err)
 			  : read_series(st, rp, nrp, &sn[i], &c, &tc, vbuf, &scratch, err);
 		if (rc < 0 || c.n == 0) {
