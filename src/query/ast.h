@@ -16,19 +16,28 @@
 #include "base/err.h"
 #include "store/reader.h"
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
+#include "base/regex.h" /* pcre2.h */
 
 /* ---- arena: bump allocation, freed at once ---- */
 struct pq_arena_chunk;
+/* Bytes several arenas may malloc together (one query's): a chunk is
+ * counted against limit before it is allocated and given back when freed. */
+struct pq_budget {
+	size_t used, peak, limit;
+};
 struct pq_arena {
 	struct pq_arena_chunk *head;
 	size_t used_total;   /* bytes handed out */
 	size_t limit;        /* 0: none; past it pq_arena_alloc returns NULL */
+	struct pq_budget *budget; /* NULL: none */
 };
 void pq_arena_init(struct pq_arena *a, size_t limit);
+/* No limit of its own; its chunks count against b. */
+void pq_arena_init_budget(struct pq_arena *a, struct pq_budget *b);
 void pq_arena_release(struct pq_arena *a);
-/* NULL only when the limit is passed. */
+/* Forgets everything allocated but keeps the newest chunk for reuse. */
+void pq_arena_reset(struct pq_arena *a);
+/* NULL only when the limit or the budget is passed. */
 void *pq_arena_alloc(struct pq_arena *a, size_t n);
 char *pq_arena_strndup(struct pq_arena *a, const char *s, size_t n);
 
@@ -121,7 +130,10 @@ struct pq_expr {
 	int n_selectors;         /* cache ids 0..n-1 */
 };
 
-#define PQ_MAX_DEPTH 200     /* nesting bound: parentheses, calls, operators */
+#define PQ_MAX_DEPTH 200     /* parser recursion bound: parentheses, calls, operators */
+/* Tree height bound (root to deepest leaf, any node kind): what the
+ * evaluator's recursion needs; a chain of N binary operators is N high. */
+#define PQ_MAX_HEIGHT 1000
 #define PQ_MAX_EXPR_LEN (256 * 1024)
 /* Bounds that keep every time computation (t - offset - range - lookback)
  * far inside int64 milliseconds. */
@@ -134,10 +146,6 @@ void pq_expr_free(struct pq_expr *e);
 void pq_print(const struct pq_node *n, struct pane_buf *b);
 const char *pq_op_name(enum pq_op op);
 const char *pq_type_name(enum pq_vtype t);
-/* Compiles "^(?:re)$" with a bounded match context available through pq_re_match. */
-pcre2_code *pq_re_compile(const char *re, char *errbuf, size_t errlen);
-/* 1 match, 0 no match, negative on a PCRE2 error (e.g. match limit). ov may be NULL. */
-int pq_re_match(pcre2_code *re, const char *s, size_t len, pcre2_match_data *md);
 /* Durations as Prometheus writes them: 1y2w3d4h5m6s7ms, units in order. */
 int pq_duration_parse(const char *s, size_t len, int64_t *ms);
 void pq_duration_format(int64_t ms, char *out, size_t len);

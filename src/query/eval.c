@@ -12,15 +12,27 @@
  * Label sets are interned per query (struct lset): equal sets are the same
  * pointer, so matching, grouping and duplicate detection compare pointers.
  * Memory: a query arena (interned labels, output) and a step arena that is
- * dropped after each top-level step; both are bounded, as are the samples
- * loaded (max_samples) and the wall time (timeout, checked in loops).
+ * reset after each top-level step (and a scratch one per subquery step);
+ * together they are bounded by a budget derived from max_samples, counted
+ * before a chunk is allocated, as are the samples loaded and the wall time
+ * (timeout, checked in loops). After a large query the freed heap goes
+ * back to the system (malloc_trim).
  * Errors unwind with longjmp to pane_query_exec; everything they could leak
  * lives in the arenas or in lists freed there.
+ *
+ * This file is the core: interning, arenas, planning and loading, selectors
+ * and subqueries, the dispatch (pq_eval), the driver and the JSON answer.
+ * Functions, aggregations and binary operators are functions.c,
+ * aggregate.c and binary.c; the invariants they share are numbered in
+ * eval_internal.h.
  */
 #include "query/query.h"
 
 #include <ctype.h>
 #include <math.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,90 +42,23 @@
 
 #include "base/clock.h"
 #include "base/mem.h"
+#include "base/regex.h"
 #include "base/str.h"
 #include "base/vec.h"
 #include "query/ast.h"
+#include "query/eval_internal.h"
 
-#define STEP_ARENA_LIMIT ((size_t)2 << 30)
+/* Memory a query may hold in its arenas: proportional to max_samples
+ * (a point is 16-24 bytes; arrays that grow by doubling inside an arena
+ * leave their old copies behind, up to 4x; maps and label sets come with
+ * them), plus a fixed allowance for small queries. */
+#define BYTES_PER_SAMPLE 64
+#define BUDGET_FIXED ((size_t)8 << 20)
+/* After a query that held this much, unused heap goes back to the system. */
+#define TRIM_AFTER_BYTES ((size_t)32 << 20)
 #define DEFAULT_SUBQUERY_STEP 60000
 
-/* ---------------- interned label sets ---------------- */
-
-struct lset {
-	uint64_t hash;
-	uint32_t n;
-	const struct lset *noname;     /* memo: this set without __name__ */
-	const void *memo_key;          /* memo: the node that last derived ... */
-	const struct lset *memo;       /* ... this set from it (grouping, matching) */
-	struct pane_label l[];
-};
-
-struct sample {
-	const struct lset *m;
-	double v;
-	int64_t t;
-};
-
-struct mseries {
-	const struct lset *m;
-	const int64_t *t;
-	const double *v;
-	size_t n;
-};
-
-struct val {
-	enum pq_vtype type;
-	double scalar;
-	const char *str;
-	struct sample *s;     /* vector */
-	struct mseries *ms;   /* matrix */
-	size_t n;
-};
-
-struct cache {
-	bool planned, loaded;
-	int64_t mint, maxt;
-	struct mseries *series;
-	size_t n;
-};
-
-struct outser {
-	const struct lset *m;
-	int64_t *t;
-	double *v;
-	size_t n, cap;
-};
-
-struct ev {
-	struct pane_reader reader;
-	struct pq_expr *expr;
-	struct pq_arena qa, sa;
-	struct lset **itab;
-	size_t icap, in;
-	const struct lset *empty;
-	int64_t start, end, step, lookback;
-	int64_t deadline;
-	size_t max_samples, loaded_samples;
-	struct cache *caches;
-	struct {
-		void (*fn)(void *);
-		void *arg;
-	} defers[8];             /* cleanups for an error unwinding through a function */
-	int ndefer;
-	struct pane_vec sets; /* struct pane_series_set * to free */
-	struct pane_vec out;  /* struct outser */
-	size_t out_points;
-	size_t step_points;   /* subquery points made during this top-level step */
-	unsigned tick;
-	jmp_buf jb;
-	enum pane_query_errclass cls;
-	struct pane_err *err;
-	pcre2_match_data *md;
-};
-
-static void ev_fail(struct ev *ev, enum pane_query_errclass cls, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5), noreturn));
-static void ev_fail(struct ev *ev, enum pane_query_errclass cls, int code, const char *fmt, ...)
+void pq_ev_fail(struct ev *ev, enum pane_query_errclass cls, int code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -123,15 +68,9 @@ static void ev_fail(struct ev *ev, enum pane_query_errclass cls, int code, const
 	longjmp(ev->jb, 1);
 }
 
-static inline bool is_stale(double v)
-{
-	uint64_t b;
-	memcpy(&b, &v, sizeof b);
-	return b == PANE_STALE_NAN_BITS;
-}
 
-/* Registers fn(arg) to run if an error unwinds before ev_undefer(). */
-static void ev_defer(struct ev *ev, void (*fn)(void *), void *arg)
+/* Registers fn(arg) to run if an error unwinds before pq_ev_undefer(). */
+void pq_ev_defer(struct ev *ev, void (*fn)(void *), void *arg)
 {
 	if (ev->ndefer == (int)(sizeof ev->defers / sizeof ev->defers[0]))
 		abort();
@@ -141,7 +80,7 @@ static void ev_defer(struct ev *ev, void (*fn)(void *), void *arg)
 }
 
 /* Runs and drops the last n cleanups (the normal path). */
-static void ev_undefer(struct ev *ev, int n)
+void pq_ev_undefer(struct ev *ev, int n)
 {
 	while (n-- > 0 && ev->ndefer > 0) {
 		ev->ndefer--;
@@ -149,33 +88,33 @@ static void ev_undefer(struct ev *ev, int n)
 	}
 }
 
-static void free_re(void *p) { pcre2_code_free(p); }
-static void free_md(void *p) { pcre2_match_data_free(p); }
-static void free_buf(void *p) { pane_buf_release(p); }
 
-static void *salloc(struct ev *ev, size_t n)
+void *pq_salloc(struct ev *ev, size_t n)
 {
 	void *p = pq_arena_alloc(&ev->sa, n);
 	if (!p)
-		ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
+		pq_ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
 			"query processing would load too many samples into memory in query execution");
 	return p;
+}
+
+char *pq_sstrndup(struct ev *ev, const char *p, size_t n)
+{
+	char *d = pq_salloc(ev, n + 1);
+	memcpy(d, p, n);
+	d[n] = 0;
+	return d;
 }
 
 static void *qalloc(struct ev *ev, size_t n)
 {
 	void *p = pq_arena_alloc(&ev->qa, n);
 	if (!p)
-		ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
+		pq_ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
 			"query processing would load too many samples into memory in query execution");
 	return p;
 }
 
-static void check_time(struct ev *ev)
-{
-	if ((++ev->tick & 255) == 0 && pane_mono_ns() > ev->deadline)
-		ev_fail(ev, PANE_QERR_TIMEOUT, PANE_ETIMEDOUT, "query timed out in expression evaluation");
-}
 
 static int label_cmp(const void *a, const void *b)
 {
@@ -248,29 +187,17 @@ static const struct lset *intern(struct ev *ev, const struct pane_label *l, size
 	return s;
 }
 
-static const char *lget(const struct lset *s, const char *name)
-{
-	for (uint32_t i = 0; i < s->n; i++)
-		if (!strcmp(s->l[i].name, name))
-			return s->l[i].value;
-	return NULL;
-}
 
-/* A label builder on the step arena: copy, set, delete, then intern. */
-struct lb {
-	struct pane_label *l;
-	size_t n, cap;
-};
 
-static void lb_from(struct ev *ev, struct lb *b, const struct lset *s, size_t extra)
+void pq_lb_from(struct ev *ev, struct lb *b, const struct lset *s, size_t extra)
 {
 	b->cap = s->n + extra + 1;
-	b->l = salloc(ev, b->cap * sizeof *b->l);
+	b->l = pq_salloc(ev, b->cap * sizeof *b->l);
 	memcpy(b->l, s->l, s->n * sizeof *b->l);
 	b->n = s->n;
 }
 
-static void lb_del(struct lb *b, const char *name)
+void pq_lb_del(struct lb *b, const char *name)
 {
 	for (size_t i = 0; i < b->n; i++)
 		if (!strcmp(b->l[i].name, name)) {
@@ -280,10 +207,10 @@ static void lb_del(struct lb *b, const char *name)
 		}
 }
 
-static void lb_set(struct ev *ev, struct lb *b, const char *name, const char *value)
+void pq_lb_set(struct ev *ev, struct lb *b, const char *name, const char *value)
 {
 	if (!value || !*value) {
-		lb_del(b, name);
+		pq_lb_del(b, name);
 		return;
 	}
 	for (size_t i = 0; i < b->n; i++)
@@ -292,7 +219,7 @@ static void lb_set(struct ev *ev, struct lb *b, const char *name, const char *va
 			return;
 		}
 	if (b->n == b->cap) {
-		struct pane_label *nl = salloc(ev, b->cap * 2 * sizeof *nl);
+		struct pane_label *nl = pq_salloc(ev, b->cap * 2 * sizeof *nl);
 		memcpy(nl, b->l, b->n * sizeof *nl);
 		b->l = nl;
 		b->cap *= 2;
@@ -303,27 +230,27 @@ static void lb_set(struct ev *ev, struct lb *b, const char *name, const char *va
 	qsort(b->l, b->n, sizeof *b->l, label_cmp);
 }
 
-static const struct lset *lb_done(struct ev *ev, struct lb *b)
+const struct lset *pq_lb_done(struct ev *ev, struct lb *b)
 {
 	return intern(ev, b->l, b->n);
 }
 
-static const struct lset *drop_name(struct ev *ev, const struct lset *s)
+const struct lset *pq_drop_name(struct ev *ev, const struct lset *s)
 {
 	if (s->noname)
 		return s->noname;
 	const struct lset *r = s;
-	if (lget(s, "__name__")) {
+	if (pq_lget(s, "__name__")) {
 		struct lb b;
-		lb_from(ev, &b, s, 0);
-		lb_del(&b, "__name__");
-		r = lb_done(ev, &b);
+		pq_lb_from(ev, &b, s, 0);
+		pq_lb_del(&b, "__name__");
+		r = pq_lb_done(ev, &b);
 	}
 	((struct lset *)s)->noname = r;
 	return r;
 }
 
-static bool in_list(const char *name, const char **l, size_t n)
+bool pq_in_list(const char *name, const char **l, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (!strcmp(l[i], name))
@@ -334,7 +261,7 @@ static bool in_list(const char *name, const char **l, size_t n)
 /* Labels kept (on/by: only the listed; ignoring/without: all but the listed and __name__). */
 static const struct lset *subset_raw(struct ev *ev, const struct lset *s, bool keep_listed, const char **l, size_t n);
 /* key: the node asking (its lists never change), or NULL for no memo */
-static const struct lset *subset(struct ev *ev, const void *key, const struct lset *s, bool keep_listed,
+const struct lset *pq_subset(struct ev *ev, const void *key, const struct lset *s, bool keep_listed,
 				 const char **l, size_t n)
 {
 	/* one-slot memo per label set */
@@ -350,10 +277,10 @@ static const struct lset *subset(struct ev *ev, const void *key, const struct ls
 
 static const struct lset *subset_raw(struct ev *ev, const struct lset *s, bool keep_listed, const char **l, size_t n)
 {
-	struct pane_label *tmp = salloc(ev, (s->n + 1) * sizeof *tmp);
+	struct pane_label *tmp = pq_salloc(ev, (s->n + 1) * sizeof *tmp);
 	size_t k = 0;
 	for (uint32_t i = 0; i < s->n; i++) {
-		bool listed = in_list(s->l[i].name, l, n);
+		bool listed = pq_in_list(s->l[i].name, l, n);
 		if (keep_listed ? listed : (!listed && strcmp(s->l[i].name, "__name__")))
 			tmp[k++] = s->l[i];
 	}
@@ -377,18 +304,12 @@ static int lset_cmp(const struct lset *a, const struct lset *b)
 
 /* ---------------- pointer sets/maps on the step arena ---------------- */
 
-struct pmap {
-	const void **k;
-	size_t *v;
-	size_t cap, n;
-	struct pq_arena *a;
-};
 
 static void *aalloc(struct ev *ev, struct pq_arena *a, size_t n)
 {
 	void *p = pq_arena_alloc(a, n);
 	if (!p)
-		ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
+		pq_ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
 			"query processing would load too many samples into memory in query execution");
 	return p;
 }
@@ -406,7 +327,7 @@ static void pmap_init_in(struct ev *ev, struct pq_arena *a, struct pmap *m, size
 	m->v = aalloc(ev, a, c * sizeof *m->v);
 }
 
-static void pmap_init(struct ev *ev, struct pmap *m, size_t hint)
+void pq_pmap_init(struct ev *ev, struct pmap *m, size_t hint)
 {
 	pmap_init_in(ev, &ev->sa, m, hint);
 }
@@ -421,7 +342,7 @@ static size_t phash(const void *p)
 }
 
 /* Returns a pointer to the value slot; *found says if the key was there. */
-static size_t *pmap_slot(struct ev *ev, struct pmap *m, const void *key, bool *found)
+size_t *pq_pmap_slot(struct ev *ev, struct pmap *m, const void *key, bool *found)
 {
 	if ((m->n + 1) * 10 >= m->cap * 7) {
 		struct pmap nm;
@@ -429,7 +350,7 @@ static size_t *pmap_slot(struct ev *ev, struct pmap *m, const void *key, bool *f
 		for (size_t i = 0; i < m->cap; i++)
 			if (m->k[i]) {
 				bool f;
-				*pmap_slot(ev, &nm, m->k[i], &f) = m->v[i];
+				*pq_pmap_slot(ev, &nm, m->k[i], &f) = m->v[i];
 			}
 		*m = nm;
 	}
@@ -447,7 +368,7 @@ static size_t *pmap_slot(struct ev *ev, struct pmap *m, const void *key, bool *f
 	return &m->v[j];
 }
 
-static size_t *pmap_get(struct pmap *m, const void *key)
+size_t *pq_pmap_get(struct pmap *m, const void *key)
 {
 	size_t j = phash(key) & (m->cap - 1);
 	while (m->k[j]) {
@@ -458,17 +379,17 @@ static size_t *pmap_get(struct pmap *m, const void *key)
 	return NULL;
 }
 
-static void check_dups(struct ev *ev, const struct val *v)
+void pq_check_dups(struct ev *ev, const struct val *v)
 {
 	if (v->type != PQ_T_VECTOR || v->n < 2)
 		return;
 	struct pmap m;
-	pmap_init(ev, &m, v->n);
+	pq_pmap_init(ev, &m, v->n);
 	for (size_t i = 0; i < v->n; i++) {
 		bool f;
-		pmap_slot(ev, &m, v->s[i].m, &f);
+		pq_pmap_slot(ev, &m, v->s[i].m, &f);
 		if (f)
-			ev_fail(ev, PANE_QERR_EXECUTION, PANE_EINVAL, "vector cannot contain metrics with the same labelset");
+			pq_ev_fail(ev, PANE_QERR_EXECUTION, PANE_EINVAL, "vector cannot contain metrics with the same labelset");
 	}
 }
 
@@ -499,6 +420,7 @@ static void plan(struct ev *ev, struct pq_node *n, int64_t tmin, int64_t tmax)
 		return;
 	}
 	case PQ_SUBQ: {
+		ev->n_subq++;
 		int64_t lo = tmin, hi = tmax;
 		if (n->at_kind != PQ_AT_NONE) {
 			int64_t at = n->at_kind == PQ_AT_TS ? n->at : n->at_kind == PQ_AT_START ? ev->start : ev->end;
@@ -534,21 +456,22 @@ static struct cache *load(struct ev *ev, struct pq_node *vs)
 	size_t budget = ev->max_samples > ev->loaded_samples ? ev->max_samples - ev->loaded_samples : 0;
 	int rc = ev->reader.ops->select(ev->reader.ctx, vs->matchers, vs->n_matchers, c->mint, c->maxt, budget, &set, &e);
 	if (rc == PANE_ETOOBIG)
-		ev_fail(ev, PANE_QERR_EXECUTION, rc, "query processing would load too many samples into memory in query execution");
+		pq_ev_fail(ev, PANE_QERR_EXECUTION, rc, "query processing would load too many samples into memory in query execution");
 	if (rc == PANE_ETIMEDOUT)
-		ev_fail(ev, PANE_QERR_TIMEOUT, rc, "query timed out in expression evaluation");
+		pq_ev_fail(ev, PANE_QERR_TIMEOUT, rc, "query timed out in expression evaluation");
 	if (rc < 0)
-		ev_fail(ev, PANE_QERR_EXECUTION, rc, "%s", e.msg[0] ? e.msg : "reading series failed");
+		pq_ev_fail(ev, PANE_QERR_EXECUTION, rc, "%s", e.msg[0] ? e.msg : "reading series failed");
 	pane_vec_push(&ev->sets, &set);
+	ev->loaded_series += set->n;
 	c->series = qalloc(ev, (set->n + 1) * sizeof *c->series);
 	c->n = 0;
 	for (size_t i = 0; i < set->n; i++) {
 		struct pane_series *s = &set->series[i];
 		ev->loaded_samples += s->n;
 		if (ev->loaded_samples > ev->max_samples)
-			ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
+			pq_ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
 				"query processing would load too many samples into memory in query execution");
-		struct pane_label *tmp = salloc(ev, (s->labels.n + 1) * sizeof *tmp);
+		struct pane_label *tmp = pq_salloc(ev, (s->labels.n + 1) * sizeof *tmp);
 		size_t k = 0;
 		for (size_t j = 0; j < s->labels.n; j++)
 			if (s->labels.v[j].value && s->labels.v[j].value[0])
@@ -579,7 +502,7 @@ static size_t lower_bound(const int64_t *t, size_t n, int64_t x)
 	return lo;
 }
 
-static int64_t at_time(struct ev *ev, const struct pq_node *n, int64_t t)
+int64_t pq_at_time(struct ev *ev, const struct pq_node *n, int64_t t)
 {
 	switch (n->at_kind) {
 	case PQ_AT_TS: return n->at;
@@ -589,20 +512,19 @@ static int64_t at_time(struct ev *ev, const struct pq_node *n, int64_t t)
 	}
 }
 
-static struct val eval(struct ev *ev, struct pq_node *n, int64_t t);
 
-static struct val vec_alloc(struct ev *ev, size_t cap)
+struct val pq_vec_alloc(struct ev *ev, size_t cap)
 {
 	struct val v = {.type = PQ_T_VECTOR};
-	v.s = salloc(ev, (cap ? cap : 1) * sizeof *v.s);
+	v.s = pq_salloc(ev, (cap ? cap : 1) * sizeof *v.s);
 	return v;
 }
 
 static struct val eval_vsel(struct ev *ev, struct pq_node *n, int64_t t)
 {
 	struct cache *c = load(ev, n);
-	int64_t ref = at_time(ev, n, t) - n->offset;
-	struct val v = vec_alloc(ev, c->n);
+	int64_t ref = pq_at_time(ev, n, t) - n->offset;
+	struct val v = pq_vec_alloc(ev, c->n);
 	for (size_t i = 0; i < c->n; i++) {
 		struct mseries *s = &c->series[i];
 		size_t k = lower_bound(s->t, s->n, ref + 1);
@@ -616,7 +538,7 @@ static struct val eval_vsel(struct ev *ev, struct pq_node *n, int64_t t)
 		v.s[v.n].t = s->t[k];
 		v.n++;
 	}
-	check_time(ev);
+	pq_check_time(ev);
 	return v;
 }
 
@@ -635,8 +557,8 @@ static bool slice(struct ev *ev, const struct mseries *s, int64_t lo, int64_t hi
 			break;
 		}
 	if (stale) {
-		int64_t *nt = salloc(ev, out->n * sizeof *nt);
-		double *nv = salloc(ev, out->n * sizeof *nv);
+		int64_t *nt = pq_salloc(ev, out->n * sizeof *nt);
+		double *nv = pq_salloc(ev, out->n * sizeof *nv);
 		size_t k = 0;
 		for (size_t i = 0; i < out->n; i++)
 			if (!is_stale(out->v[i])) {
@@ -654,46 +576,59 @@ static struct val eval_msel(struct ev *ev, struct pq_node *n, int64_t t)
 {
 	struct pq_node *vs = n->a;
 	struct cache *c = load(ev, vs);
-	int64_t ref = at_time(ev, vs, t) - vs->offset;
+	int64_t ref = pq_at_time(ev, vs, t) - vs->offset;
 	struct val v = {.type = PQ_T_MATRIX};
-	v.ms = salloc(ev, (c->n ? c->n : 1) * sizeof *v.ms);
+	v.ms = pq_salloc(ev, (c->n ? c->n : 1) * sizeof *v.ms);
 	for (size_t i = 0; i < c->n; i++)
 		if (slice(ev, &c->series[i], ref - n->range, ref, &v.ms[v.n]))
 			v.n++;
-	check_time(ev);
+	pq_check_time(ev);
 	return v;
 }
 
+/*
+ * A subquery's result (the accumulated series, their arrays, the index)
+ * lives on the caller's step arena, parked in ev->held while each inner
+ * step runs on a scratch arena that is reset after it: what a subquery
+ * holds is its result plus one inner step, not every step's garbage (a
+ * nested subquery reading nothing used to grow to the 2 GiB arena limit).
+ * Arrays grow by doubling, so a series present at few steps costs few.
+ */
 static struct val eval_subq(struct ev *ev, struct pq_node *n, int64_t t)
 {
-	int64_t ref = at_time(ev, n, t) - n->offset;
+	int64_t ref = pq_at_time(ev, n, t) - n->offset;
 	int64_t step = n->step ? n->step : DEFAULT_SUBQUERY_STEP;
 	int64_t lo = ref - n->range;
 	int64_t s0 = step * (lo / step);
 	if (s0 < lo)
 		s0 += step;
-	struct pmap idx;
-	pmap_init(ev, &idx, 16);
-	/* series accumulated on the step arena (nothing to free if an error unwinds) */
-	size_t nacc = 0, cacc = 16;
-	struct outser *acc = salloc(ev, cacc * sizeof *acc);
 	size_t npts = ref >= s0 ? (size_t)((ref - s0) / step) + 1 : 0;
 	if (npts > ev->max_samples)
-		ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
+		pq_ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
 			"query processing would load too many samples into memory in query execution");
+	if (ev->nheld >= ev->n_subq)
+		abort(); /* plan() counted the subqueries */
+	int hi = ev->nheld++;
+	ev->held[hi] = ev->sa;
+	struct pq_arena *outer = &ev->held[hi];
+	pq_arena_init_budget(&ev->sa, &ev->budget);
+	struct pmap idx;
+	pmap_init_in(ev, outer, &idx, 16);
+	size_t nacc = 0, cacc = 16;
+	struct outser *acc = aalloc(ev, outer, cacc * sizeof *acc);
 	for (int64_t ts = s0; ts <= ref; ts += step) {
-		check_time(ev);
-		struct val in = eval(ev, n->a, ts);
+		pq_check_time(ev);
+		struct val in = pq_eval(ev, n->a, ts);
 		ev->step_points += in.n;
 		if (ev->step_points > ev->max_samples)
-			ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
+			pq_ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
 				"query processing would load too many samples into memory in query execution");
 		for (size_t i = 0; i < in.n; i++) {
 			bool f;
-			size_t *slot = pmap_slot(ev, &idx, in.s[i].m, &f);
+			size_t *slot = pq_pmap_slot(ev, &idx, in.s[i].m, &f);
 			if (!f) {
 				if (nacc == cacc) {
-					struct outser *na = salloc(ev, cacc * 2 * sizeof *na);
+					struct outser *na = aalloc(ev, outer, cacc * 2 * sizeof *na);
 					memcpy(na, acc, nacc * sizeof *na);
 					acc = na;
 					cacc *= 2;
@@ -702,19 +637,34 @@ static struct val eval_subq(struct ev *ev, struct pq_node *n, int64_t t)
 				struct outser *o = &acc[nacc++];
 				memset(o, 0, sizeof *o);
 				o->m = in.s[i].m;
-				o->t = salloc(ev, npts * sizeof *o->t);
-				o->v = salloc(ev, npts * sizeof *o->v);
-				o->cap = npts;
 			}
 			struct outser *o = &acc[*slot];
-			if (o->n < o->cap) {
-				o->t[o->n] = ts;
-				o->v[o->n++] = in.s[i].v;
+			if (o->n == o->cap) {
+				if (o->cap == npts)
+					continue;
+				size_t nc = o->cap ? o->cap * 2 : 4;
+				if (nc > npts)
+					nc = npts;
+				int64_t *nt = aalloc(ev, outer, nc * sizeof *nt);
+				double *nv = aalloc(ev, outer, nc * sizeof *nv);
+				if (o->n) {
+					memcpy(nt, o->t, o->n * sizeof *nt);
+					memcpy(nv, o->v, o->n * sizeof *nv);
+				}
+				o->t = nt;
+				o->v = nv;
+				o->cap = nc;
 			}
+			o->t[o->n] = ts;
+			o->v[o->n++] = in.s[i].v;
 		}
+		pq_arena_reset(&ev->sa);
 	}
+	pq_arena_release(&ev->sa);
+	ev->sa = ev->held[hi];
+	ev->nheld--;
 	struct val v = {.type = PQ_T_MATRIX};
-	v.ms = salloc(ev, (nacc ? nacc : 1) * sizeof *v.ms);
+	v.ms = pq_salloc(ev, (nacc ? nacc : 1) * sizeof *v.ms);
 	for (size_t i = 0; i < nacc; i++)
 		v.ms[v.n++] = (struct mseries){acc[i].m, acc[i].t, acc[i].v, acc[i].n};
 	qsort(v.ms, v.n, sizeof *v.ms, mseries_cmp);
@@ -723,41 +673,8 @@ static struct val eval_subq(struct ev *ev, struct pq_node *n, int64_t t)
 
 /* ---------------- numbers ---------------- */
 
-static double go_max(double a, double b)
-{
-	if (isinf(a) && a > 0)
-		return a;
-	if (isinf(b) && b > 0)
-		return b;
-	if (isnan(a) || isnan(b))
-		return NAN;
-	if (a == 0 && b == 0)
-		return signbit(a) ? b : a;
-	return a > b ? a : b;
-}
 
-static double go_min(double a, double b)
-{
-	if (isinf(a) && a < 0)
-		return a;
-	if (isinf(b) && b < 0)
-		return b;
-	if (isnan(a) || isnan(b))
-		return NAN;
-	if (a == 0 && b == 0)
-		return signbit(a) ? a : b;
-	return a < b ? a : b;
-}
 
-static void kahan_inc(double inc, double *sum, double *c)
-{
-	double t = *sum + inc;
-	if (fabs(*sum) >= fabs(inc))
-		*c += (*sum - t) + inc;
-	else
-		*c += (inc - t) + *sum;
-	*sum = t;
-}
 
 static int dbl_cmp(const void *a, const void *b)
 {
@@ -770,7 +687,7 @@ static int dbl_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y ? 1 : 0;
 }
 
-static double quantile(double q, double *v, size_t n)
+double pq_quantile(double q, double *v, size_t n)
 {
 	if (n == 0 || isnan(q))
 		return NAN;
@@ -786,1624 +703,46 @@ static double quantile(double q, double *v, size_t n)
 	return v[(size_t)lower] * (1 - w) + v[(size_t)upper] * w;
 }
 
-static bool binop_val(enum pq_op op, double l, double r, double *out)
+
+
+static struct val eval_node(struct ev *ev, struct pq_node *n, int64_t t);
+
+/* Every recursion goes through here: the parser bounds the tree's height,
+ * and this bound holds even if a future node kind recursed more. */
+struct val pq_eval(struct ev *ev, struct pq_node *n, int64_t t)
 {
-	switch (op) {
-	case PQ_ADD: *out = l + r; return true;
-	case PQ_SUB: *out = l - r; return true;
-	case PQ_MUL: *out = l * r; return true;
-	case PQ_DIV: *out = l / r; return true;
-	case PQ_POW: *out = pow(l, r); return true;
-	case PQ_MOD: *out = fmod(l, r); return true;
-	case PQ_ATAN2: *out = atan2(l, r); return true;
-	case PQ_EQL: *out = l; return l == r;
-	case PQ_NEQ: *out = l; return l != r;
-	case PQ_GTR: *out = l; return l > r;
-	case PQ_LSS: *out = l; return l < r;
-	case PQ_GTE: *out = l; return l >= r;
-	case PQ_LTE: *out = l; return l <= r;
-	default: *out = NAN; return false;
-	}
-}
-
-static bool is_cmp(enum pq_op op) { return op >= PQ_EQL && op <= PQ_LTE; }
-static bool drops_name(enum pq_op op) { return op >= PQ_ADD && op <= PQ_POW; }
-
-/* Go strconv.FormatFloat(v, 'f', -1, 64) */
-void pane_query_fmt_float(double v, char *out, size_t outlen)
-{
-	if (isnan(v)) {
-		snprintf(out, outlen, "NaN");
-		return;
-	}
-	if (isinf(v)) {
-		snprintf(out, outlen, v > 0 ? "+Inf" : "-Inf");
-		return;
-	}
-	if (v == 0) {
-		snprintf(out, outlen, signbit(v) ? "-0" : "0");
-		return;
-	}
-	/* fast path: the fewest decimals k (0..22) whose rounding reads back as v;
-	 * round(v * 10^k) is the nearest k-decimal number, and the division is
-	 * correctly rounded, so the check proves the text round-trips */
-	static const double p10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-				     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-	for (int k = 0; k < 23; k++) {
-		double x = v * p10[k];
-		if (!(fabs(x) < 9e15))
-			break;
-		int64_t r = llround(x);
-		if ((double)r / p10[k] != v)
-			continue;
-		char dig[32];
-		int nd = 0;
-		uint64_t u = r < 0 ? (uint64_t)(-r) : (uint64_t)r;
-		do {
-			dig[nd++] = (char)('0' + u % 10);
-			u /= 10;
-		} while (u);
-		while (nd <= k)
-			dig[nd++] = '0';
-		char buf[48];
-		size_t o = 0;
-		if (v < 0)
-			buf[o++] = '-';
-		for (int i = nd - 1; i >= 0; i--) {
-			buf[o++] = dig[i];
-			if (i == k && k > 0)
-				buf[o++] = '.';
-		}
-		buf[o] = 0;
-		if (outlen > o) {
-			memcpy(out, buf, o + 1);
-			return;
-		}
-		break;
-	}
-	char e[40];
-	/* a decimal of up to 15 digits survives a trip through the nearest
-	 * double, so if 15 digits round-trip, stripping zeros gives the shortest */
-	/* values the fast path could not place usually need 16 or 17 digits */
-	int first = (fabs(v) < 1e-7 || fabs(v) >= 9e15) ? 15 : 16;
-	for (int prec = first; prec <= 17; prec++) {
-		snprintf(e, sizeof e, "%.*e", prec - 1, v);
-		if (prec == 17 || strtod(e, NULL) == v)
-			break;
-	}
-	/* e = [-]D.DDDDe[+-]XX */
-	char digits[24];
-	size_t nd = 0;
-	const char *p = e;
-	bool neg = false;
-	if (*p == '-') {
-		neg = true;
-		p++;
-	}
-	for (; *p && *p != 'e'; p++)
-		if (isdigit((unsigned char)*p) && nd < sizeof digits)
-			digits[nd++] = *p;
-	int exp10 = (int)strtol(p + 1, NULL, 10);
-	while (nd > 1 && digits[nd - 1] == '0')
-		nd--;
-	int point = exp10 + 1; /* digits before the decimal point */
-	char buf[400];
-	size_t o = 0;
-	if (neg)
-		buf[o++] = '-';
-	if (point <= 0) {
-		buf[o++] = '0';
-		buf[o++] = '.';
-		for (int i = 0; i < -point && o < sizeof buf - 30; i++)
-			buf[o++] = '0';
-		for (size_t i = 0; i < nd; i++)
-			buf[o++] = digits[i];
-	} else {
-		for (int i = 0; i < point && o < sizeof buf - 30; i++)
-			buf[o++] = i < (int)nd ? digits[i] : '0';
-		if ((int)nd > point) {
-			buf[o++] = '.';
-			for (size_t i = (size_t)point; i < nd; i++)
-				buf[o++] = digits[i];
-		}
-	}
-	buf[o] = 0;
-	snprintf(out, outlen, "%s", buf);
-}
-
-void pane_query_fmt_ts(int64_t ms, char *out, size_t outlen)
-{
-	bool neg = ms < 0;
-	uint64_t a = neg ? (uint64_t)(-(ms + 1)) + 1 : (uint64_t)ms;
-	uint64_t s = a / 1000, f = a % 1000;
-	char buf[40], dig[24];
-	size_t o = 0;
-	int nd = 0;
-	if (neg)
-		buf[o++] = '-';
-	do {
-		dig[nd++] = (char)('0' + s % 10);
-		s /= 10;
-	} while (s);
-	while (nd > 0)
-		buf[o++] = dig[--nd];
-	if (f) {
-		buf[o++] = '.';
-		buf[o++] = (char)('0' + f / 100);
-		if (f % 100) {
-			buf[o++] = (char)('0' + f / 10 % 10);
-			if (f % 10)
-				buf[o++] = (char)('0' + f % 10);
-		}
-	}
-	buf[o] = 0;
-	if (outlen > o)
-		memcpy(out, buf, o + 1);
-	else if (outlen)
-		out[0] = 0;
-}
-
-/* ---------------- functions ---------------- */
-
-static double scalar_arg(struct ev *ev, struct pq_node *n, int64_t t)
-{
-	struct val v = eval(ev, n, t);
-	return v.scalar;
-}
-
-static struct pq_node *unparen(struct pq_node *n)
-{
-	while (n->kind == PQ_PAREN)
-		n = n->a;
-	return n;
-}
-
-/* Range and reference time of a matrix argument (selector or subquery). */
-static void matrix_window(struct ev *ev, struct pq_node *arg, int64_t t, int64_t *range, int64_t *ref)
-{
-	arg = unparen(arg);
-	if (arg->kind == PQ_MSEL) {
-		*range = arg->range;
-		*ref = at_time(ev, arg->a, t) - arg->a->offset;
-	} else {
-		*range = arg->range;
-		*ref = at_time(ev, arg, t) - arg->offset;
-	}
-}
-
-static bool extrapolated(const struct mseries *s, int64_t range, int64_t ref, bool counter, bool is_rate, double *out)
-{
-	if (s->n < 2)
-		return false;
-	int64_t rstart = ref - range, rend = ref;
-	double result = s->v[s->n - 1] - s->v[0];
-	if (counter) {
-		double last = 0;
-		for (size_t i = 0; i < s->n; i++) {
-			if (s->v[i] < last)
-				result += last;
-			last = s->v[i];
-		}
-	}
-	double to_start = (double)(s->t[0] - rstart) / 1000;
-	double to_end = (double)(rend - s->t[s->n - 1]) / 1000;
-	double sampled = (double)(s->t[s->n - 1] - s->t[0]) / 1000;
-	double avg = sampled / (double)(s->n - 1);
-	if (counter && result > 0 && s->v[0] >= 0) {
-		double to_zero = sampled * (s->v[0] / result);
-		if (to_zero < to_start)
-			to_start = to_zero;
-	}
-	double thr = avg * 1.1;
-	double interval = sampled;
-	interval += to_start < thr ? to_start : avg / 2;
-	interval += to_end < thr ? to_end : avg / 2;
-	result = result * (interval / sampled);
-	if (is_rate)
-		result = result / ((double)range / 1000);
-	*out = result;
-	return true;
-}
-
-static void linreg(const struct mseries *s, int64_t icpt, double *slope, double *intercept)
-{
-	double n = 0, sx = 0, cx = 0, sy = 0, cy = 0, sxy = 0, cxy = 0, sx2 = 0, cx2 = 0;
-	double inity = s->v[0];
-	bool consty = true;
-	for (size_t i = 0; i < s->n; i++) {
-		if (consty && i > 0 && s->v[i] != inity)
-			consty = false;
-		n += 1;
-		double x = (double)(s->t[i] - icpt) / 1e3;
-		kahan_inc(x, &sx, &cx);
-		kahan_inc(s->v[i], &sy, &cy);
-		kahan_inc(x * s->v[i], &sxy, &cxy);
-		kahan_inc(x * x, &sx2, &cx2);
-	}
-	if (consty) {
-		if (isinf(inity)) {
-			*slope = NAN;
-			*intercept = NAN;
-			return;
-		}
-		*slope = 0;
-		*intercept = inity;
-		return;
-	}
-	sx += cx;
-	sy += cy;
-	sxy += cxy;
-	sx2 += cx2;
-	double cov = sxy - sx * sy / n;
-	double var = sx2 - sx * sx / n;
-	*slope = cov / var;
-	*intercept = sy / n - *slope * sx / n;
-}
-
-static double over_time(struct ev *ev, enum pq_fn f, const struct mseries *s, double q)
-{
-	switch (f) {
-	case F_AVG_OVER_TIME: {
-		double mean = 0, count = 0, c = 0;
-		for (size_t i = 0; i < s->n; i++) {
-			double x = s->v[i];
-			count++;
-			if (isinf(mean)) {
-				if (isinf(x) && (mean > 0) == (x > 0))
-					continue;
-				if (!isinf(x) && !isnan(x))
-					continue;
-			}
-			kahan_inc(x / count - mean / count, &mean, &c);
-		}
-		if (isinf(mean))
-			return mean;
-		return mean + c;
-	}
-	case F_SUM_OVER_TIME: {
-		double sum = 0, c = 0;
-		for (size_t i = 0; i < s->n; i++)
-			kahan_inc(s->v[i], &sum, &c);
-		if (isinf(sum))
-			return sum;
-		return sum + c;
-	}
-	case F_COUNT_OVER_TIME: return (double)s->n;
-	case F_MIN_OVER_TIME: {
-		double m = s->v[0];
-		for (size_t i = 0; i < s->n; i++)
-			if (s->v[i] < m || isnan(m))
-				m = s->v[i];
-		return m;
-	}
-	case F_MAX_OVER_TIME: {
-		double m = s->v[0];
-		for (size_t i = 0; i < s->n; i++)
-			if (s->v[i] > m || isnan(m))
-				m = s->v[i];
-		return m;
-	}
-	case F_STDDEV_OVER_TIME:
-	case F_STDVAR_OVER_TIME: {
-		double count = 0, mean = 0, cm = 0, aux = 0, ca = 0;
-		for (size_t i = 0; i < s->n; i++) {
-			count++;
-			double delta = s->v[i] - (mean + cm);
-			kahan_inc(delta / count, &mean, &cm);
-			kahan_inc(delta * (s->v[i] - (mean + cm)), &aux, &ca);
-		}
-		double var = (aux + ca) / count;
-		return f == F_STDDEV_OVER_TIME ? sqrt(var) : var;
-	}
-	case F_QUANTILE_OVER_TIME: {
-		double *tmp = salloc(ev, s->n * sizeof *tmp);
-		memcpy(tmp, s->v, s->n * sizeof *tmp);
-		return quantile(q, tmp, s->n);
-	}
-	case F_LAST_OVER_TIME: return s->v[s->n - 1];
-	case F_PRESENT_OVER_TIME: return 1;
-	case F_CHANGES: {
-		double ch = 0;
-		for (size_t i = 1; i < s->n; i++) {
-			double a = s->v[i - 1], b = s->v[i];
-			if (a != b && !(isnan(a) && isnan(b)))
-				ch++;
-		}
-		return ch;
-	}
-	case F_RESETS: {
-		double r = 0;
-		for (size_t i = 1; i < s->n; i++)
-			if (s->v[i] < s->v[i - 1])
-				r++;
-		return r;
-	}
-	default: return NAN;
-	}
-}
-
-static double holt_winters(const struct mseries *s, double sf, double tf, bool *ok)
-{
-	*ok = false;
-	if (s->n < 2)
-		return 0;
-	double s0 = 0, s1 = s->v[0], b = s->v[1] - s->v[0], x, y;
-	for (size_t i = 1; i < s->n; i++) {
-		x = sf * s->v[i];
-		if (i > 1)
-			b = tf * (s1 - s0) + (1 - tf) * b;
-		y = (1 - sf) * (s1 + b);
-		s0 = s1;
-		s1 = x + y;
-	}
-	*ok = true;
-	return s1;
-}
-
-static struct val absent_labels(struct ev *ev, struct pq_node *arg)
-{
-	arg = unparen(arg);
-	struct pq_node *vs = arg->kind == PQ_MSEL ? arg->a : arg->kind == PQ_VSEL ? arg : NULL;
-	struct lb b = {0};
-	b.cap = 8;
-	b.l = salloc(ev, b.cap * sizeof *b.l);
-	if (vs) {
-		const char **drop = salloc(ev, (vs->n_matchers + 1) * sizeof *drop);
-		size_t nd = 0;
-		for (size_t i = 0; i < vs->n_matchers; i++) {
-			struct pane_matcher *m = &vs->matchers[i];
-			if (!strcmp(m->name, "__name__"))
-				continue;
-			bool has = false;
-			for (size_t j = 0; j < b.n; j++)
-				if (!strcmp(b.l[j].name, m->name))
-					has = true;
-			if (m->op == PANE_MATCH_EQ && !has)
-				lb_set(ev, &b, m->name, m->value);
-			else
-				drop[nd++] = m->name;
-		}
-		for (size_t i = 0; i < nd; i++)
-			lb_del(&b, drop[i]);
-	}
-	struct val v = vec_alloc(ev, 1);
-	v.s[0].m = lb_done(ev, &b);
-	v.s[0].v = 1;
-	v.n = 1;
+	if (++ev->depth > PQ_MAX_HEIGHT + 8)
+		pq_ev_fail(ev, PANE_QERR_BAD_DATA, PANE_EINVAL, "expression nests too deeply (more than %d levels)",
+			PQ_MAX_HEIGHT);
+	struct val v = eval_node(ev, n, t);
+	ev->depth--;
 	return v;
 }
 
-/* Go regexp.Expand-style template: $1, ${1}, $name, ${name}, $$ */
-static void expand_template(struct ev *ev, pcre2_code *re, pcre2_match_data *md, const char *src, const char *tmpl,
-			    struct pane_buf *out)
-{
-	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-	uint32_t ngroups = pcre2_get_ovector_count(md);
-	for (const char *p = tmpl; *p;) {
-		if (*p != '$') {
-			pane_buf_addc(out, *p++);
-			continue;
-		}
-		p++;
-		if (*p == '$') {
-			pane_buf_addc(out, '$');
-			p++;
-			continue;
-		}
-		const char *ns, *ne;
-		bool brace = *p == '{';
-		if (brace) {
-			ns = p + 1;
-			ne = ns;
-			while (*ne && (isalnum((unsigned char)*ne) || *ne == '_'))
-				ne++;
-			if (*ne != '}' || ne == ns) {
-				pane_buf_addc(out, '$');
-				continue;
-			}
-			p = ne + 1;
-		} else {
-			ns = p;
-			ne = ns;
-			while (*ne && (isalnum((unsigned char)*ne) || *ne == '_'))
-				ne++;
-			if (ne == ns) {
-				pane_buf_addc(out, '$');
-				continue;
-			}
-			p = ne;
-		}
-		size_t nl = (size_t)(ne - ns);
-		bool num = true;
-		for (size_t i = 0; i < nl; i++)
-			if (!isdigit((unsigned char)ns[i]))
-				num = false;
-		long g = -1;
-		if (num) {
-			g = nl > 9 ? -1 : strtol(ns, NULL, 10);
-		} else {
-			char name[128];
-			if (nl < sizeof name) {
-				memcpy(name, ns, nl);
-				name[nl] = 0;
-				int r = pcre2_substring_number_from_name(re, (PCRE2_SPTR)name);
-				g = r >= 0 ? r : -1;
-			}
-		}
-		if (g >= 0 && (uint32_t)g < ngroups && ov[2 * g] != PCRE2_UNSET)
-			pane_buf_add(out, src + ov[2 * g], ov[2 * g + 1] - ov[2 * g]);
-	}
-	(void)ev;
-}
-
-static bool valid_label_name(const char *s)
-{
-	if (!*s || !(isalpha((unsigned char)*s) || *s == '_'))
-		return false;
-	for (s++; *s; s++)
-		if (!(isalnum((unsigned char)*s) || *s == '_'))
-			return false;
-	return true;
-}
-
-static struct val fn_label_replace(struct ev *ev, struct pq_node *n, int64_t t)
-{
-	struct val in = eval(ev, n->args[0], t);
-	const char *dst = n->args[1]->str, *repl = n->args[2]->str, *src = n->args[3]->str,
-		   *rx = n->args[4]->str;
-	char eb[300];
-	pcre2_code *re = pq_re_compile(rx, eb, sizeof eb);
-	if (!re)
-		ev_fail(ev, PANE_QERR_EXECUTION, PANE_EINVAL, "invalid regular expression in label_replace(): %s", rx);
-	if (!valid_label_name(dst)) {
-		pcre2_code_free(re);
-		ev_fail(ev, PANE_QERR_EXECUTION, PANE_EINVAL, "invalid destination label name in label_replace(): %s", dst);
-	}
-	ev_defer(ev, free_re, re);
-	pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
-	ev_defer(ev, free_md, md);
-	struct pane_buf *b = salloc(ev, sizeof *b);
-	pane_buf_init(b, 1 << 20);
-	ev_defer(ev, free_buf, b);
-	struct val v = vec_alloc(ev, in.n);
-	int failrc = 0;
-	for (size_t i = 0; i < in.n; i++) {
-		const char *sv = lget(in.s[i].m, src);
-		if (!sv)
-			sv = "";
-		int r = pq_re_match(re, sv, strlen(sv), md);
-		const struct lset *m = in.s[i].m;
-		if (r < 0) {
-			failrc = r;
-			break;
-		}
-		if (r == 1) {
-			if (b->len) /* an empty buffer points at a shared static "" (base/buf.c) */
-				pane_buf_reset(b);
-			expand_template(ev, re, md, sv, repl, b);
-			struct lb lb;
-			lb_from(ev, &lb, m, 1);
-			lb_del(&lb, dst);
-			if (b->len)
-				lb_set(ev, &lb, pq_arena_strndup(&ev->sa, dst, strlen(dst)),
-				       pq_arena_strndup(&ev->sa, b->data, b->len));
-			m = lb_done(ev, &lb);
-		}
-		v.s[v.n] = in.s[i];
-		v.s[v.n].m = m;
-		v.n++;
-	}
-	ev_undefer(ev, 3);
-	if (failrc)
-		ev_fail(ev, PANE_QERR_EXECUTION, PANE_EINVAL,
-			"regular expression in label_replace() failed on a label value (match limit exceeded?)");
-	return v;
-}
-
-static struct val fn_label_join(struct ev *ev, struct pq_node *n, int64_t t)
-{
-	struct val in = eval(ev, n->args[0], t);
-	const char *dst = n->args[1]->str, *sep = n->args[2]->str;
-	if (!valid_label_name(dst))
-		ev_fail(ev, PANE_QERR_EXECUTION, PANE_EINVAL, "invalid destination label name in label_join(): %s", dst);
-	for (size_t k = 3; k < n->nargs; k++)
-		if (!valid_label_name(n->args[k]->str))
-			ev_fail(ev, PANE_QERR_EXECUTION, PANE_EINVAL, "invalid source label name in label_join(): %s",
-				n->args[k]->str);
-	struct val v = vec_alloc(ev, in.n);
-	struct pane_buf *b = salloc(ev, sizeof *b);
-	pane_buf_init(b, 1 << 20);
-	ev_defer(ev, free_buf, b);
-	for (size_t i = 0; i < in.n; i++) {
-		if (b->len) /* an empty buffer points at a shared static "" (base/buf.c) */
-			pane_buf_reset(b);
-		for (size_t k = 3; k < n->nargs; k++) {
-			if (k > 3)
-				pane_buf_adds(b, sep);
-			const char *sv = lget(in.s[i].m, n->args[k]->str);
-			if (sv)
-				pane_buf_adds(b, sv);
-		}
-		struct lb lb;
-		lb_from(ev, &lb, in.s[i].m, 1);
-		lb_set(ev, &lb, dst, pq_arena_strndup(&ev->sa, b->data, b->len));
-		v.s[v.n] = in.s[i];
-		v.s[v.n].m = lb_done(ev, &lb);
-		v.n++;
-	}
-	ev_undefer(ev, 1);
-	return v;
-}
-
-struct bucket {
-	double ub, count;
-};
-
-static int bucket_cmp(const void *a, const void *b)
-{
-	double x = ((const struct bucket *)a)->ub, y = ((const struct bucket *)b)->ub;
-	return x < y ? -1 : x > y ? 1 : 0;
-}
-
-static double bucket_quantile(double q, struct bucket *b, size_t n)
-{
-	if (isnan(q))
-		return NAN;
-	if (q < 0)
-		return -INFINITY;
-	if (q > 1)
-		return INFINITY;
-	qsort(b, n, sizeof *b, bucket_cmp);
-	if (n == 0 || !(isinf(b[n - 1].ub) && b[n - 1].ub > 0))
-		return NAN;
-	/* coalesce equal bounds */
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (k > 0 && b[k - 1].ub == b[i].ub)
-			b[k - 1].count += b[i].count;
-		else
-			b[k++] = b[i];
-	}
-	n = k;
-	double mx = -INFINITY;
-	for (size_t i = 0; i < n; i++) {
-		if (b[i].count > mx)
-			mx = b[i].count;
-		else if (b[i].count < mx)
-			b[i].count = mx;
-	}
-	if (n < 2)
-		return NAN;
-	double obs = b[n - 1].count;
-	if (obs == 0)
-		return NAN;
-	double rank = q * obs;
-	size_t lo = 0, hi = n - 1;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (b[mid].count >= rank)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	size_t i = lo;
-	if (i == n - 1)
-		return b[n - 2].ub;
-	if (i == 0 && b[0].ub <= 0)
-		return b[0].ub;
-	double start = 0, end = b[i].ub, count = b[i].count;
-	if (i > 0) {
-		start = b[i - 1].ub;
-		count -= b[i - 1].count;
-		rank -= b[i - 1].count;
-	}
-	return start + (end - start) * (rank / count);
-}
-
-static struct val fn_histogram_quantile(struct ev *ev, struct pq_node *n, int64_t t)
-{
-	double q = scalar_arg(ev, n->args[0], t);
-	struct val in = eval(ev, n->args[1], t);
-	struct pmap idx;
-	pmap_init(ev, &idx, in.n);
-	struct bucket *bk = salloc(ev, (in.n + 1) * sizeof *bk);
-	size_t *grp = salloc(ev, (in.n + 1) * sizeof *grp);
-	const struct lset **gm = salloc(ev, (in.n + 1) * sizeof *gm);
-	size_t ng = 0, nb = 0;
-	for (size_t i = 0; i < in.n; i++) {
-		const char *le = lget(in.s[i].m, "le");
-		if (!le)
-			continue;
-		double ub;
-		if (pane_str_to_double(pane_str_c(le), &ub) != 0)
-			continue;
-		struct lb lb;
-		lb_from(ev, &lb, in.s[i].m, 0);
-		lb_del(&lb, "le");
-		lb_del(&lb, "__name__");
-		const struct lset *m = lb_done(ev, &lb);
-		bool f;
-		size_t *slot = pmap_slot(ev, &idx, m, &f);
-		if (!f) {
-			*slot = ng;
-			gm[ng++] = m;
-		}
-		bk[nb].ub = ub;
-		bk[nb].count = in.s[i].v;
-		grp[nb++] = *slot;
-	}
-	struct val v = vec_alloc(ev, ng);
-	struct bucket *tmp = salloc(ev, (nb + 1) * sizeof *tmp);
-	for (size_t g = 0; g < ng; g++) {
-		size_t k = 0;
-		for (size_t i = 0; i < nb; i++)
-			if (grp[i] == g)
-				tmp[k++] = bk[i];
-		v.s[v.n].m = gm[g];
-		v.s[v.n].t = t;
-		v.s[v.n++].v = bucket_quantile(q, tmp, k);
-	}
-	return v;
-}
-
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
-static double date_part(enum pq_fn f, double secs)
-{
-	if (isnan(secs) || isinf(secs) || fabs(secs) > 1e15)
-		return NAN;
-	time_t tt = (time_t)(int64_t)secs;
-	struct tm tm;
-	if (!gmtime_r(&tt, &tm))
-		return NAN;
-	int year = tm.tm_year + 1900;
-	switch (f) {
-	case F_DAY_OF_MONTH: return tm.tm_mday;
-	case F_DAY_OF_WEEK: return tm.tm_wday;
-	case F_DAY_OF_YEAR: return tm.tm_yday + 1;
-	case F_HOUR: return tm.tm_hour;
-	case F_MINUTE: return tm.tm_min;
-	case F_MONTH: return tm.tm_mon + 1;
-	case F_YEAR: return year;
-	case F_DAYS_IN_MONTH: {
-		int m = tm.tm_mon + 1;
-		int64_t a = days_from_civil(year, (unsigned)m, 1);
-		int64_t b = m == 12 ? days_from_civil(year + 1, 1, 1) : days_from_civil(year, (unsigned)m + 1, 1);
-		return (double)(b - a);
-	}
-	default: return NAN;
-	}
-}
-
-static double math1(enum pq_fn f, double x)
-{
-	switch (f) {
-	case F_ABS: return fabs(x);
-	case F_CEIL: return ceil(x);
-	case F_FLOOR: return floor(x);
-	case F_EXP: return exp(x);
-	case F_SQRT: return sqrt(x);
-	case F_LN: return log(x);
-	case F_LOG2: return log2(x);
-	case F_LOG10: return log10(x);
-	case F_SGN: return x > 0 ? 1 : x < 0 ? -1 : x;
-	case F_ACOS: return acos(x);
-	case F_ACOSH: return acosh(x);
-	case F_ASIN: return asin(x);
-	case F_ASINH: return asinh(x);
-	case F_ATAN: return atan(x);
-	case F_ATANH: return atanh(x);
-	case F_COS: return cos(x);
-	case F_COSH: return cosh(x);
-	case F_SIN: return sin(x);
-	case F_SINH: return sinh(x);
-	case F_TAN: return tan(x);
-	case F_TANH: return tanh(x);
-	case F_DEG: return x * 180 / M_PI;
-	case F_RAD: return x * M_PI / 180;
-	default: return NAN;
-	}
-}
-
-/* Go's sort.Float64s-like order for sort(): NaN last (ascending), NaN last (descending). */
-/* ---------------- Go's sort.Sort, for tie order ----------------
- *
- * sort(), sort_desc() and the output of topk/bottomk are, in Prometheus,
- * sort.Sort(sort.Reverse(h)) over a value heap type. sort.Sort is not
- * stable, so the order of equal values (ties, NaNs) in an instant vector is
- * whatever Go's pattern-defeating quicksort (Go 1.19, the toolchain Debian's
- * Prometheus 2.42 is built with) leaves. This is that algorithm, move for
- * move, with less(i, j) = the heap's Less(j, i): for `desc` the heap is
- * vectorByValueHeap (NaN smallest), otherwise vectorByReverseValueHeap. */
-
-struct gosort {
-	struct sample *v;
-	bool desc;
-};
-
-static bool gs_less(const struct gosort *g, long i, long j)
-{
-	double a = g->v[j].v, b = g->v[i].v;
-	if (isnan(a))
-		return true;
-	return g->desc ? a < b : a > b;
-}
-
-static void gs_swap(struct gosort *g, long i, long j)
-{
-	struct sample t = g->v[i];
-	g->v[i] = g->v[j];
-	g->v[j] = t;
-}
-
-static void gs_insertion(struct gosort *g, long a, long b)
-{
-	for (long i = a + 1; i < b; i++)
-		for (long j = i; j > a && gs_less(g, j, j - 1); j--)
-			gs_swap(g, j, j - 1);
-}
-
-static void gs_sift_down(struct gosort *g, long lo, long hi, long first)
-{
-	long root = lo;
-	for (;;) {
-		long child = 2 * root + 1;
-		if (child >= hi)
-			return;
-		if (child + 1 < hi && gs_less(g, first + child, first + child + 1))
-			child++;
-		if (!gs_less(g, first + root, first + child))
-			return;
-		gs_swap(g, first + root, first + child);
-		root = child;
-	}
-}
-
-static void gs_heapsort(struct gosort *g, long a, long b)
-{
-	long hi = b - a;
-	for (long i = (hi - 1) / 2; i >= 0; i--)
-		gs_sift_down(g, i, hi, a);
-	for (long i = hi - 1; i >= 0; i--) {
-		gs_swap(g, a, a + i);
-		gs_sift_down(g, 0, i, a);
-	}
-}
-
-static void gs_order2(struct gosort *g, long *a, long *b, int *swaps)
-{
-	if (gs_less(g, *b, *a)) {
-		long t = *a;
-		*a = *b;
-		*b = t;
-		(*swaps)++;
-	}
-}
-
-static long gs_median(struct gosort *g, long a, long b, long c, int *swaps)
-{
-	gs_order2(g, &a, &b, swaps);
-	gs_order2(g, &b, &c, swaps);
-	gs_order2(g, &a, &b, swaps);
-	return b;
-}
-
-enum { GS_UNKNOWN, GS_INCREASING, GS_DECREASING };
-
-static long gs_choose_pivot(struct gosort *g, long a, long b, int *hint)
-{
-	long l = b - a;
-	int swaps = 0;
-	long i = a + l / 4 * 1, j = a + l / 4 * 2, k = a + l / 4 * 3;
-	if (l >= 8) {
-		if (l >= 50) { /* Tukey's ninther */
-			i = gs_median(g, i - 1, i, i + 1, &swaps);
-			j = gs_median(g, j - 1, j, j + 1, &swaps);
-			k = gs_median(g, k - 1, k, k + 1, &swaps);
-		}
-		j = gs_median(g, i, j, k, &swaps);
-	}
-	*hint = swaps == 0 ? GS_INCREASING : swaps == 12 ? GS_DECREASING : GS_UNKNOWN;
-	return j;
-}
-
-static void gs_reverse(struct gosort *g, long a, long b)
-{
-	for (long i = a, j = b - 1; i < j; i++, j--)
-		gs_swap(g, i, j);
-}
-
-/* true when data[a:b] ended up sorted */
-static bool gs_partial_insertion(struct gosort *g, long a, long b)
-{
-	long i = a + 1;
-	for (int step = 0; step < 5; step++) {
-		while (i < b && !gs_less(g, i, i - 1))
-			i++;
-		if (i == b)
-			return true;
-		if (b - a < 50)
-			return false;
-		gs_swap(g, i, i - 1);
-		if (i - a >= 2) /* shift the smaller one left (Go's bound is index 1, not a + 1) */
-			for (long j = i - 1; j >= 1 && gs_less(g, j, j - 1); j--)
-				gs_swap(g, j, j - 1);
-		if (b - i >= 2)
-			for (long j = i + 1; j < b && gs_less(g, j, j - 1); j++)
-				gs_swap(g, j, j - 1);
-	}
-	return false;
-}
-
-static long gs_partition(struct gosort *g, long a, long b, long pivot, bool *already)
-{
-	gs_swap(g, a, pivot);
-	long i = a + 1, j = b - 1;
-	while (i <= j && gs_less(g, i, a))
-		i++;
-	while (i <= j && !gs_less(g, j, a))
-		j--;
-	if (i > j) {
-		gs_swap(g, j, a);
-		*already = true;
-		return j;
-	}
-	gs_swap(g, i, j);
-	i++;
-	j--;
-	for (;;) {
-		while (i <= j && gs_less(g, i, a))
-			i++;
-		while (i <= j && !gs_less(g, j, a))
-			j--;
-		if (i > j)
-			break;
-		gs_swap(g, i, j);
-		i++;
-		j--;
-	}
-	gs_swap(g, j, a);
-	*already = false;
-	return j;
-}
-
-static long gs_partition_equal(struct gosort *g, long a, long b, long pivot)
-{
-	gs_swap(g, a, pivot);
-	long i = a + 1, j = b - 1;
-	for (;;) {
-		while (i <= j && !gs_less(g, a, i))
-			i++;
-		while (i <= j && gs_less(g, a, j))
-			j--;
-		if (i > j)
-			break;
-		gs_swap(g, i, j);
-		i++;
-		j--;
-	}
-	return i;
-}
-
-static unsigned gs_bits_len(uint64_t x)
-{
-	return x ? 64u - (unsigned)__builtin_clzll(x) : 0;
-}
-
-static void gs_break_patterns(struct gosort *g, long a, long b)
-{
-	long length = b - a;
-	if (length < 8)
-		return;
-	uint64_t r = (uint64_t)length; /* Go 1.19's xorshift: <<13, >>17, <<5 */
-	uint64_t modulus = (uint64_t)1 << gs_bits_len((uint64_t)length);
-	for (long idx = a + (length / 4) * 2 - 1; idx <= a + (length / 4) * 2 + 1; idx++) {
-		r ^= r << 13;
-		r ^= r >> 17;
-		r ^= r << 5;
-		long other = (long)(r & (modulus - 1));
-		if (other >= length)
-			other -= length;
-		gs_swap(g, idx, a + other);
-	}
-}
-
-static void gs_pdqsort(struct gosort *g, long a, long b, unsigned limit)
-{
-	bool balanced = true, partitioned = true;
-	for (;;) {
-		long length = b - a;
-		if (length <= 12) {
-			gs_insertion(g, a, b);
-			return;
-		}
-		if (limit == 0) {
-			gs_heapsort(g, a, b);
-			return;
-		}
-		if (!balanced) {
-			gs_break_patterns(g, a, b);
-			limit--;
-		}
-		int hint;
-		long pivot = gs_choose_pivot(g, a, b, &hint);
-		if (hint == GS_DECREASING) {
-			gs_reverse(g, a, b);
-			pivot = (b - 1) - (pivot - a);
-			hint = GS_INCREASING;
-		}
-		if (balanced && partitioned && hint == GS_INCREASING && gs_partial_insertion(g, a, b))
-			return;
-		if (a > 0 && !gs_less(g, a - 1, pivot)) {
-			a = gs_partition_equal(g, a, b, pivot);
-			continue;
-		}
-		bool already;
-		long mid = gs_partition(g, a, b, pivot, &already);
-		partitioned = already;
-		long left = mid - a, right = b - mid, threshold = length / 8;
-		if (left < right) {
-			balanced = left >= threshold;
-			gs_pdqsort(g, a, mid, limit);
-			a = mid + 1;
-		} else {
-			balanced = right >= threshold;
-			gs_pdqsort(g, mid + 1, b, limit);
-			b = mid;
-		}
-	}
-}
-
-/* Sorts v[0..n) as Prometheus' sort_desc (desc) or sort() (!desc) does,
- * ties included. */
-static void go_sort_values(struct sample *v, size_t n, bool desc)
-{
-	if (n <= 1)
-		return;
-	struct gosort g = {v, desc};
-	gs_pdqsort(&g, 0, (long)n, gs_bits_len(n));
-}
-
-static struct val eval_call(struct ev *ev, struct pq_node *n, int64_t t)
-{
-	enum pq_fn f = n->func->id;
-	struct val v;
-	switch (f) {
-	case F_TIME: return (struct val){.type = PQ_T_SCALAR, .scalar = (double)t / 1000};
-	case F_PI: return (struct val){.type = PQ_T_SCALAR, .scalar = M_PI};
-	case F_VECTOR: {
-		double s = scalar_arg(ev, n->args[0], t);
-		v = vec_alloc(ev, 1);
-		v.s[0] = (struct sample){ev->empty, s, t};
-		v.n = 1;
-		return v;
-	}
-	case F_SCALAR: {
-		struct val in = eval(ev, n->args[0], t);
-		return (struct val){.type = PQ_T_SCALAR, .scalar = in.n == 1 ? in.s[0].v : NAN};
-	}
-	case F_LABEL_REPLACE: v = fn_label_replace(ev, n, t); break;
-	case F_LABEL_JOIN: v = fn_label_join(ev, n, t); break;
-	case F_HISTOGRAM_QUANTILE: v = fn_histogram_quantile(ev, n, t); break;
-	case F_ABSENT: {
-		struct val in = eval(ev, n->args[0], t);
-		if (in.n)
-			return vec_alloc(ev, 0);
-		v = absent_labels(ev, n->args[0]);
-		break;
-	}
-	case F_ABSENT_OVER_TIME: {
-		struct val in = eval(ev, n->args[0], t);
-		if (in.n)
-			return vec_alloc(ev, 0);
-		v = absent_labels(ev, n->args[0]);
-		break;
-	}
-	case F_TIMESTAMP: {
-		struct val in = eval(ev, n->args[0], t);
-		bool raw = n->args[0]->kind == PQ_VSEL;
-		v = vec_alloc(ev, in.n);
-		for (size_t i = 0; i < in.n; i++)
-			v.s[v.n++] = (struct sample){drop_name(ev, in.s[i].m), (double)(raw ? in.s[i].t : t) / 1000, t};
-		break;
-	}
-	case F_SORT:
-	case F_SORT_DESC: {
-		struct val in = eval(ev, n->args[0], t);
-		v = vec_alloc(ev, in.n);
-		memcpy(v.s, in.s, in.n * sizeof *v.s);
-		v.n = in.n;
-		go_sort_values(v.s, v.n, f != F_SORT);
-		break;
-	}
-	case F_DAY_OF_MONTH: case F_DAY_OF_WEEK: case F_DAY_OF_YEAR: case F_DAYS_IN_MONTH: case F_HOUR:
-	case F_MINUTE: case F_MONTH: case F_YEAR: {
-		if (n->nargs == 0) {
-			v = vec_alloc(ev, 1);
-			v.s[0] = (struct sample){ev->empty, date_part(f, floor((double)t / 1000)), t};
-			v.n = 1;
-			return v;
-		}
-		struct val in = eval(ev, n->args[0], t);
-		v = vec_alloc(ev, in.n);
-		for (size_t i = 0; i < in.n; i++)
-			v.s[v.n++] = (struct sample){drop_name(ev, in.s[i].m), date_part(f, in.s[i].v), t};
-		break;
-	}
-	case F_CLAMP: case F_CLAMP_MIN: case F_CLAMP_MAX: {
-		struct val in = eval(ev, n->args[0], t);
-		double lo = -INFINITY, hi = INFINITY;
-		if (f == F_CLAMP) {
-			lo = scalar_arg(ev, n->args[1], t);
-			hi = scalar_arg(ev, n->args[2], t);
-			if (hi < lo)
-				return vec_alloc(ev, 0);
-		} else if (f == F_CLAMP_MIN) {
-			lo = scalar_arg(ev, n->args[1], t);
-		} else {
-			hi = scalar_arg(ev, n->args[1], t);
-		}
-		v = vec_alloc(ev, in.n);
-		for (size_t i = 0; i < in.n; i++) {
-			double x = in.s[i].v;
-			if (f == F_CLAMP)
-				x = go_max(lo, go_min(hi, x));
-			else if (f == F_CLAMP_MIN)
-				x = go_max(lo, x);
-			else
-				x = go_min(hi, x);
-			v.s[v.n++] = (struct sample){drop_name(ev, in.s[i].m), x, t};
-		}
-		break;
-	}
-	case F_ROUND: {
-		struct val in = eval(ev, n->args[0], t);
-		double to = n->nargs > 1 ? scalar_arg(ev, n->args[1], t) : 1;
-		double inv = 1.0 / to;
-		v = vec_alloc(ev, in.n);
-		for (size_t i = 0; i < in.n; i++)
-			v.s[v.n++] = (struct sample){drop_name(ev, in.s[i].m), floor(in.s[i].v * inv + 0.5) / inv, t};
-		break;
-	}
-	case F_RATE: case F_INCREASE: case F_DELTA: case F_IRATE: case F_IDELTA: case F_DERIV:
-	case F_PREDICT_LINEAR: case F_HOLT_WINTERS: case F_AVG_OVER_TIME: case F_SUM_OVER_TIME:
-	case F_COUNT_OVER_TIME: case F_MIN_OVER_TIME: case F_MAX_OVER_TIME: case F_STDDEV_OVER_TIME:
-	case F_STDVAR_OVER_TIME: case F_QUANTILE_OVER_TIME: case F_LAST_OVER_TIME: case F_PRESENT_OVER_TIME:
-	case F_CHANGES: case F_RESETS: {
-		struct pq_node *marg = f == F_QUANTILE_OVER_TIME ? n->args[1] : n->args[0];
-		double p1 = 0, p2 = 0;
-		if (f == F_QUANTILE_OVER_TIME)
-			p1 = scalar_arg(ev, n->args[0], t);
-		else if (f == F_PREDICT_LINEAR)
-			p1 = scalar_arg(ev, n->args[1], t);
-		else if (f == F_HOLT_WINTERS) {
-			p1 = scalar_arg(ev, n->args[1], t);
-			p2 = scalar_arg(ev, n->args[2], t);
-			if (p1 <= 0 || p1 >= 1)
-				ev_fail(ev, PANE_QERR_EXECUTION, PANE_EINVAL, "invalid smoothing factor. Expected: 0 < sf < 1, got: %g", p1);
-			if (p2 <= 0 || p2 >= 1)
-				ev_fail(ev, PANE_QERR_EXECUTION, PANE_EINVAL, "invalid trend factor. Expected: 0 < tf < 1, got: %g", p2);
-		}
-		struct val in = eval(ev, marg, t);
-		int64_t range, ref;
-		matrix_window(ev, marg, t, &range, &ref);
-		v = vec_alloc(ev, in.n);
-		for (size_t i = 0; i < in.n; i++) {
-			const struct mseries *s = &in.ms[i];
-			double out;
-			bool ok = true;
-			check_time(ev);
-			switch (f) {
-			case F_RATE: ok = extrapolated(s, range, ref, true, true, &out); break;
-			case F_INCREASE: ok = extrapolated(s, range, ref, true, false, &out); break;
-			case F_DELTA: ok = extrapolated(s, range, ref, false, false, &out); break;
-			case F_IRATE:
-			case F_IDELTA: {
-				if (s->n < 2) {
-					ok = false;
-					break;
-				}
-				double last = s->v[s->n - 1], prev = s->v[s->n - 2];
-				out = (f == F_IRATE && last < prev) ? last : last - prev;
-				int64_t dt = s->t[s->n - 1] - s->t[s->n - 2];
-				if (dt == 0) {
-					ok = false;
-					break;
-				}
-				if (f == F_IRATE)
-					out /= (double)dt / 1000;
-				break;
-			}
-			case F_DERIV: {
-				if (s->n < 2) {
-					ok = false;
-					break;
-				}
-				double sl, ic;
-				linreg(s, s->t[0], &sl, &ic);
-				out = sl;
-				break;
-			}
-			case F_PREDICT_LINEAR: {
-				if (s->n < 2) {
-					ok = false;
-					break;
-				}
-				double sl, ic;
-				linreg(s, t, &sl, &ic);
-				out = sl * p1 + ic;
-				break;
-			}
-			case F_HOLT_WINTERS: out = holt_winters(s, p1, p2, &ok); break;
-			default:
-				if (s->n == 0) {
-					ok = false;
-					break;
-				}
-				out = over_time(ev, f, s, p1);
-				break;
-			}
-			if (!ok)
-				continue;
-			v.s[v.n++] = (struct sample){f == F_LAST_OVER_TIME ? s->m : drop_name(ev, s->m), out, t};
-		}
-		break;
-	}
-	default: {
-		struct val in = eval(ev, n->args[0], t);
-		v = vec_alloc(ev, in.n);
-		for (size_t i = 0; i < in.n; i++)
-			v.s[v.n++] = (struct sample){drop_name(ev, in.s[i].m), math1(f, in.s[i].v), t};
-		break;
-	}
-	}
-	check_dups(ev, &v);
-	return v;
-}
-
-/* ---------------- aggregation ---------------- */
-
-struct group {
-	const struct lset *m;
-	double value, mean;
-	size_t count;
-	bool seen;
-	struct sample *heap;
-	size_t hn;
-	double *vals;
-	size_t nv, cv;
-};
-
-/* Go container/heap with Less(i, j) = a < b (NaN smallest) for topk, reversed for bottomk */
-static bool heap_less(bool top, double a, double b)
-{
-	if (isnan(a))
-		return true;
-	return top ? a < b : a > b;
-}
-
-static void heap_up(struct sample *h, size_t j, bool top)
-{
-	while (j > 0) {
-		size_t i = (j - 1) / 2;
-		if (i == j || !heap_less(top, h[j].v, h[i].v))
-			break;
-		struct sample tmp = h[i];
-		h[i] = h[j];
-		h[j] = tmp;
-		j = i;
-	}
-}
-
-static void heap_down(struct sample *h, size_t i0, size_t n, bool top)
-{
-	size_t i = i0;
-	for (;;) {
-		size_t j1 = 2 * i + 1;
-		if (j1 >= n)
-			break;
-		size_t j = j1;
-		size_t j2 = j1 + 1;
-		if (j2 < n && heap_less(top, h[j2].v, h[j1].v))
-			j = j2;
-		if (!heap_less(top, h[j].v, h[i].v))
-			break;
-		struct sample tmp = h[i];
-		h[i] = h[j];
-		h[j] = tmp;
-		i = j;
-	}
-}
-
-/* The heap's output order: Prometheus' sort.Sort(sort.Reverse(heap)) is
- * sort_desc's sort for topk and sort()'s for bottomk, ties included. */
-static void heap_out(struct sample *h, size_t n, bool top)
-{
-	go_sort_values(h, n, top);
-}
-
-static struct val eval_agg(struct ev *ev, struct pq_node *n, int64_t t)
-{
-	double param = 0;
-	const char *vlabel = NULL;
-	enum pq_op op = n->op;
-	if (op == PQ_TOPK || op == PQ_BOTTOMK || op == PQ_QUANTILE)
-		param = scalar_arg(ev, n->param, t);
-	if (op == PQ_COUNT_VALUES) {
-		vlabel = eval(ev, n->param, t).str;
-		if (!valid_label_name(vlabel))
-			ev_fail(ev, PANE_QERR_EXECUTION, PANE_EINVAL, "invalid label name \"%s\"", vlabel);
-	}
-	struct val in = eval(ev, n->a, t);
-	int64_t k = 0;
-	if (op == PQ_TOPK || op == PQ_BOTTOMK) {
-		if (!(param >= -9.2e18 && param <= 9.2e18))
-			ev_fail(ev, PANE_QERR_EXECUTION, PANE_EINVAL, "Scalar value %g overflows int64", param);
-		k = (int64_t)param;
-		if (k < 1)
-			return vec_alloc(ev, 0);
-	}
-	const char **grouping = n->grouping;
-	size_t ngrp = n->n_grouping;
-	if (vlabel && !n->without) {
-		grouping = salloc(ev, (ngrp + 1) * sizeof *grouping);
-		if (ngrp)
-			memcpy(grouping, n->grouping, ngrp * sizeof *grouping);
-		grouping[ngrp++] = vlabel;
-	}
-	struct pmap idx;
-	pmap_init(ev, &idx, in.n);
-	struct group *g = salloc(ev, (in.n + 1) * sizeof *g);
-	size_t ng = 0;
-	for (size_t i = 0; i < in.n; i++) {
-		const struct lset *m = in.s[i].m;
-		double x = in.s[i].v;
-		if (vlabel) {
-			char f[64];
-			pane_query_fmt_float(x, f, sizeof f);
-			struct lb lb;
-			lb_from(ev, &lb, m, 1);
-			lb_set(ev, &lb, vlabel, pq_arena_strndup(&ev->sa, f, strlen(f)));
-			m = lb_done(ev, &lb);
-		}
-		const struct lset *key = subset(ev, vlabel ? NULL : n, m, !n->without, grouping, ngrp);
-		bool found;
-		size_t *slot = pmap_slot(ev, &idx, key, &found);
-		if (!found) {
-			*slot = ng;
-			struct group *gr = &g[ng++];
-			gr->m = key;
-			gr->value = x;
-			gr->mean = x;
-			gr->count = 1;
-			if (op == PQ_COUNT || op == PQ_COUNT_VALUES)
-				gr->value = 1;
-			else if (op == PQ_GROUP)
-				gr->value = 1;
-			else if (op == PQ_STDDEV || op == PQ_STDVAR)
-				gr->value = 0;
-			if (op == PQ_TOPK || op == PQ_BOTTOMK) {
-				size_t cap = (size_t)k < in.n ? (size_t)k : in.n;
-				gr->heap = salloc(ev, (cap + 1) * sizeof *gr->heap);
-				gr->heap[0] = in.s[i];
-				gr->hn = 1;
-			}
-			if (op == PQ_QUANTILE) {
-				gr->cv = 8;
-				gr->vals = salloc(ev, gr->cv * sizeof *gr->vals);
-				gr->vals[gr->nv++] = x;
-			}
-			continue;
-		}
-		struct group *gr = &g[*slot];
-		switch (op) {
-		case PQ_SUM: gr->value += x; break;
-		case PQ_AVG:
-			gr->count++;
-			if (isinf(gr->mean)) {
-				if (isinf(x) && (gr->mean > 0) == (x > 0))
-					break;
-				if (!isinf(x) && !isnan(x))
-					break;
-			}
-			gr->mean += x / (double)gr->count - gr->mean / (double)gr->count;
-			break;
-		case PQ_GROUP: break;
-		case PQ_COUNT: case PQ_COUNT_VALUES: gr->count++; gr->value = (double)gr->count; break;
-		case PQ_MAX: if (gr->value < x || isnan(gr->value)) gr->value = x; break;
-		case PQ_MIN: if (gr->value > x || isnan(gr->value)) gr->value = x; break;
-		case PQ_STDVAR: case PQ_STDDEV: {
-			gr->count++;
-			double delta = x - gr->mean;
-			gr->mean += delta / (double)gr->count;
-			gr->value += delta * (x - gr->mean);
-			break;
-		}
-		case PQ_TOPK: case PQ_BOTTOMK: {
-			/* Prometheus 2.42: a newcomer enters when the heap is not full,
-			 * when it beats the root, or when the root is NaN (even for a NaN
-			 * newcomer); a full heap pops its root first (k == 1 replaces it
-			 * in place). Which of several tied series survive depends on
-			 * exactly these moves, so they are Go's, step for step. */
-			bool top = op == PQ_TOPK;
-			double r = gr->heap[0].v;
-			if (!((int64_t)gr->hn < k || (top ? r < x : r > x) || isnan(r)))
-				break;
-			if ((int64_t)gr->hn == k) {
-				if (k == 1) {
-					gr->heap[0] = in.s[i];
-					break;
-				}
-				gr->hn--;
-				struct sample tmp = gr->heap[0];
-				gr->heap[0] = gr->heap[gr->hn];
-				gr->heap[gr->hn] = tmp;
-				heap_down(gr->heap, 0, gr->hn, top);
-			}
-			gr->heap[gr->hn] = in.s[i];
-			heap_up(gr->heap, gr->hn, top);
-			gr->hn++;
-			break;
-		}
-		case PQ_QUANTILE:
-			if (gr->nv == gr->cv) {
-				double *nv = salloc(ev, gr->cv * 2 * sizeof *nv);
-				memcpy(nv, gr->vals, gr->nv * sizeof *nv);
-				gr->vals = nv;
-				gr->cv *= 2;
-			}
-			gr->vals[gr->nv++] = x;
-			break;
-		default: break;
-		}
-	}
-	size_t total = 0;
-	for (size_t i = 0; i < ng; i++)
-		total += (op == PQ_TOPK || op == PQ_BOTTOMK) ? g[i].hn : 1;
-	struct val v = vec_alloc(ev, total);
-	for (size_t i = 0; i < ng; i++) {
-		struct group *gr = &g[i];
-		double out = gr->value;
-		switch (op) {
-		case PQ_AVG: out = gr->mean; break;
-		case PQ_COUNT: case PQ_COUNT_VALUES: out = (double)gr->count; break;
-		case PQ_STDVAR: out = gr->value / (double)gr->count; break;
-		case PQ_STDDEV: out = sqrt(gr->value / (double)gr->count); break;
-		case PQ_QUANTILE: out = quantile(param, gr->vals, gr->nv); break;
-		case PQ_TOPK: case PQ_BOTTOMK:
-			heap_out(gr->heap, gr->hn, op == PQ_TOPK);
-			for (size_t j = 0; j < gr->hn; j++) {
-				v.s[v.n] = gr->heap[j];
-				v.s[v.n++].t = t;
-			}
-			continue;
-		default: break;
-		}
-		v.s[v.n++] = (struct sample){gr->m, out, t};
-	}
-	return v;
-}
-
-/* ---------------- binary operators ---------------- */
-
-static const struct lset *signature(struct ev *ev, struct pq_node *n, const struct lset *m)
-{
-	return subset(ev, n, m, n->on, n->mlabels, n->n_mlabels);
-}
-
-static const struct lset *result_metric(struct ev *ev, struct pq_node *n, const struct lset *l, const struct lset *r)
-{
-	struct lb b;
-	lb_from(ev, &b, l, n->n_include);
-	if (drops_name(n->op))
-		lb_del(&b, "__name__");
-	if (n->card == PQ_ONE_TO_ONE) {
-		if (n->on) {
-			size_t k = 0;
-			for (size_t i = 0; i < b.n; i++)
-				if (in_list(b.l[i].name, n->mlabels, n->n_mlabels))
-					b.l[k++] = b.l[i];
-			b.n = k;
-		} else {
-			for (size_t i = 0; i < n->n_mlabels; i++)
-				lb_del(&b, n->mlabels[i]);
-		}
-	}
-	for (size_t i = 0; i < n->n_include; i++) {
-		const char *v = lget(r, n->include[i]);
-		lb_set(ev, &b, n->include[i], v);
-	}
-	return lb_done(ev, &b);
-}
-
-static struct val eval_vv(struct ev *ev, struct pq_node *n, struct val l, struct val r, int64_t t)
-{
-	struct val v;
-	if (n->op == PQ_AND || n->op == PQ_UNLESS) {
-		struct pmap rs;
-		pmap_init(ev, &rs, r.n);
-		for (size_t i = 0; i < r.n; i++) {
-			bool f;
-			pmap_slot(ev, &rs, signature(ev, n, r.s[i].m), &f);
-		}
-		v = vec_alloc(ev, l.n);
-		for (size_t i = 0; i < l.n; i++) {
-			bool has = pmap_get(&rs, signature(ev, n, l.s[i].m)) != NULL;
-			if (has == (n->op == PQ_AND))
-				v.s[v.n++] = l.s[i];
-		}
-		return v;
-	}
-	if (n->op == PQ_OR) {
-		struct pmap ls;
-		pmap_init(ev, &ls, l.n);
-		v = vec_alloc(ev, l.n + r.n);
-		for (size_t i = 0; i < l.n; i++) {
-			bool f;
-			pmap_slot(ev, &ls, signature(ev, n, l.s[i].m), &f);
-			v.s[v.n++] = l.s[i];
-		}
-		for (size_t i = 0; i < r.n; i++)
-			if (!pmap_get(&ls, signature(ev, n, r.s[i].m)))
-				v.s[v.n++] = r.s[i];
-		return v;
-	}
-	bool swap = n->card == PQ_ONE_TO_MANY;
-	struct val lhs = swap ? r : l, rhs = swap ? l : r;
-	struct pmap rsig;
-	pmap_init(ev, &rsig, rhs.n);
-	for (size_t i = 0; i < rhs.n; i++) {
-		const struct lset *sig = signature(ev, n, rhs.s[i].m);
-		bool f;
-		size_t *slot = pmap_slot(ev, &rsig, sig, &f);
-		if (f) {
-			struct pane_buf b1, b2, b3;
-			pane_buf_init(&b1, 4096);
-			pane_buf_init(&b2, 4096);
-			pane_buf_init(&b3, 4096);
-			const struct lset *s[3] = {sig, rhs.s[i].m, rhs.s[*slot].m};
-			struct pane_buf *bs[3] = {&b1, &b2, &b3};
-			for (int k = 0; k < 3; k++) {
-				pane_buf_addc(bs[k], '{');
-				for (uint32_t j = 0; j < s[k]->n; j++)
-					pane_buf_addf(bs[k], "%s%s=\"%s\"", j ? ", " : "", s[k]->l[j].name, s[k]->l[j].value);
-				pane_buf_addc(bs[k], '}');
-			}
-			char msg[PANE_ERR_MSG_MAX];
-			snprintf(msg, sizeof msg,
-				 "found duplicate series for the match group %s on the %s hand-side of the operation: [%s, %s];many-to-many matching not allowed: matching labels must be unique on one side",
-				 b1.data, swap ? "left" : "right", b2.data, b3.data);
-			pane_buf_release(&b1);
-			pane_buf_release(&b2);
-			pane_buf_release(&b3);
-			ev_fail(ev, PANE_QERR_EXECUTION, PANE_EINVAL, "%s", msg);
-		}
-		*slot = i;
-	}
-	struct pmap matched;
-	pmap_init(ev, &matched, lhs.n);
-	struct pmap inserted; /* for many-to-one: result metrics already produced */
-	pmap_init(ev, &inserted, lhs.n);
-	v = vec_alloc(ev, lhs.n);
-	for (size_t i = 0; i < lhs.n; i++) {
-		const struct lset *sig = signature(ev, n, lhs.s[i].m);
-		size_t *ri = pmap_get(&rsig, sig);
-		if (!ri)
-			continue;
-		const struct sample *rs = &rhs.s[*ri];
-		double vl = lhs.s[i].v, vr = rs->v;
-		if (swap) {
-			double tmp = vl;
-			vl = vr;
-			vr = tmp;
-		}
-		double value;
-		bool keep = binop_val(n->op, vl, vr, &value);
-		if (n->bool_mod) {
-			value = keep ? 1 : 0;
-		} else if (!keep) {
-			continue;
-		}
-		const struct lset *metric = result_metric(ev, n, lhs.s[i].m, rs->m);
-		if (n->bool_mod)
-			metric = drop_name(ev, metric);
-		bool f;
-		if (n->card == PQ_ONE_TO_ONE) {
-			pmap_slot(ev, &matched, sig, &f);
-			if (f)
-				ev_fail(ev, PANE_QERR_EXECUTION, PANE_EINVAL,
-					"multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)");
-		} else {
-			/* the result labels contain the matching labels, so the metric alone
-			 * identifies the (signature, metric) pair Prometheus tracks */
-			const struct lset *kk = metric;
-			pmap_slot(ev, &inserted, kk, &f);
-			if (f)
-				ev_fail(ev, PANE_QERR_EXECUTION, PANE_EINVAL,
-					"multiple matches for labels: grouping labels must ensure unique matches");
-		}
-		v.s[v.n++] = (struct sample){metric, value, t};
-	}
-	return v;
-}
-
-static struct val eval_bin(struct ev *ev, struct pq_node *n, int64_t t)
-{
-	struct val l = eval(ev, n->a, t);
-	struct val r = eval(ev, n->b, t);
-	struct val v;
-	if (l.type == PQ_T_SCALAR && r.type == PQ_T_SCALAR) {
-		double out;
-		bool keep = binop_val(n->op, l.scalar, r.scalar, &out);
-		if (n->bool_mod)
-			out = keep ? 1 : 0;
-		return (struct val){.type = PQ_T_SCALAR, .scalar = out};
-	}
-	if (l.type == PQ_T_VECTOR && r.type == PQ_T_VECTOR) {
-		v = eval_vv(ev, n, l, r, t);
-	} else {
-		bool swap = l.type == PQ_T_SCALAR;
-		struct val vec = swap ? r : l;
-		double sc = swap ? l.scalar : r.scalar;
-		v = vec_alloc(ev, vec.n);
-		for (size_t i = 0; i < vec.n; i++) {
-			double lv = vec.s[i].v, rv = sc;
-			if (swap) {
-				lv = sc;
-				rv = vec.s[i].v;
-			}
-			double value;
-			bool keep = binop_val(n->op, lv, rv, &value);
-			if (is_cmp(n->op) && swap)
-				value = rv;
-			if (n->bool_mod) {
-				value = keep ? 1 : 0;
-				keep = true;
-			}
-			if (!keep)
-				continue;
-			const struct lset *m = vec.s[i].m;
-			if (drops_name(n->op) || n->bool_mod)
-				m = drop_name(ev, m);
-			v.s[v.n++] = (struct sample){m, value, t};
-		}
-	}
-	check_dups(ev, &v);
-	return v;
-}
-
-static struct val eval(struct ev *ev, struct pq_node *n, int64_t t)
+static struct val eval_node(struct ev *ev, struct pq_node *n, int64_t t)
 {
 	switch (n->kind) {
 	case PQ_NUM: return (struct val){.type = PQ_T_SCALAR, .scalar = n->num};
 	case PQ_STR: return (struct val){.type = PQ_T_STRING, .str = n->str};
-	case PQ_PAREN: return eval(ev, n->a, t);
+	case PQ_PAREN: return pq_eval(ev, n->a, t);
 	case PQ_VSEL: return eval_vsel(ev, n, t);
 	case PQ_MSEL: return eval_msel(ev, n, t);
 	case PQ_SUBQ: return eval_subq(ev, n, t);
-	case PQ_CALL: return eval_call(ev, n, t);
-	case PQ_AGG: return eval_agg(ev, n, t);
-	case PQ_BIN: return eval_bin(ev, n, t);
+	case PQ_CALL: return pq_eval_call(ev, n, t);
+	case PQ_AGG: return pq_eval_agg(ev, n, t);
+	case PQ_BIN: return pq_eval_bin(ev, n, t);
 	case PQ_UNARY: {
-		struct val in = eval(ev, n->a, t);
+		struct val in = pq_eval(ev, n->a, t);
 		if (n->op == PQ_ADD)
 			return in;
 		if (in.type == PQ_T_SCALAR) {
 			in.scalar = -in.scalar;
 			return in;
 		}
-		struct val v = vec_alloc(ev, in.n);
+		struct val v = pq_vec_alloc(ev, in.n);
 		for (size_t i = 0; i < in.n; i++)
-			v.s[v.n++] = (struct sample){drop_name(ev, in.s[i].m), -in.s[i].v, t};
-		check_dups(ev, &v);
+			v.s[v.n++] = (struct sample){pq_drop_name(ev, in.s[i].m), -in.s[i].v, t};
+		pq_check_dups(ev, &v);
 		return v;
 	}
 	}
@@ -2428,7 +767,7 @@ static void lset_to_labels(const struct lset *s, struct pane_labels *out)
 static void out_add(struct ev *ev, struct pmap *idx, const struct lset *m, int64_t t, double v)
 {
 	bool f;
-	size_t *slot = pmap_slot(ev, idx, m, &f);
+	size_t *slot = pq_pmap_slot(ev, idx, m, &f);
 	if (!f) {
 		*slot = ev->out.len;
 		struct outser *o = pane_vec_push_zero(&ev->out);
@@ -2443,7 +782,7 @@ static void out_add(struct ev *ev, struct pmap *idx, const struct lset *m, int64
 	o->t[o->n] = t;
 	o->v[o->n++] = v;
 	if (++ev->out_points > ev->max_samples)
-		ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
+		pq_ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
 			"query processing would load too many samples into memory in query execution");
 }
 
@@ -2454,7 +793,7 @@ static int outser_cmp(const void *a, const void *b)
 
 static void ev_cleanup(struct ev *ev)
 {
-	ev_undefer(ev, ev->ndefer);
+	pq_ev_undefer(ev, ev->ndefer);
 	for (size_t i = 0; i < ev->sets.len; i++) {
 		struct pane_series_set *s = *(struct pane_series_set **)pane_vec_at(&ev->sets, i);
 		if (s && s->free)
@@ -2471,6 +810,9 @@ static void ev_cleanup(struct ev *ev)
 	free(ev->caches);
 	pq_arena_release(&ev->qa);
 	pq_arena_release(&ev->sa);
+	for (int i = 0; i < ev->nheld; i++)
+		pq_arena_release(&ev->held[i]);
+	free(ev->held);
 	pq_expr_free(ev->expr);
 }
 
@@ -2498,13 +840,14 @@ static int run(struct ev *ev, struct pq_expr *e, bool instant, struct pane_query
 	struct pmap idx;
 	if (setjmp(ev->jb))
 		return -1;
-	pq_arena_init(&ev->qa, STEP_ARENA_LIMIT);
-	pq_arena_init(&ev->sa, STEP_ARENA_LIMIT);
+	pq_arena_init_budget(&ev->qa, &ev->budget);
+	pq_arena_init_budget(&ev->sa, &ev->budget);
 	ev->caches = pane_xcalloc((size_t)e->n_selectors + 1, sizeof *ev->caches);
 	ev->empty = intern(ev, NULL, 0);
 	plan(ev, e->root, ev->start, ev->end);
+	ev->held = pane_xcalloc((size_t)ev->n_subq + 1, sizeof *ev->held);
 	if (instant) {
-		struct val v = eval(ev, e->root, ev->start);
+		struct val v = pq_eval(ev, e->root, ev->start);
 		out->ts = ev->start;
 		switch (v.type) {
 		case PQ_T_SCALAR:
@@ -2551,16 +894,15 @@ static int run(struct ev *ev, struct pq_expr *e, bool instant, struct pane_query
 	/* the output index lives on the query arena */
 	pmap_init_in(ev, &ev->qa, &idx, 64);
 	for (int64_t ts = ev->start; ts <= ev->end; ts += ev->step) {
-		struct val v = eval(ev, e->root, ts);
+		struct val v = pq_eval(ev, e->root, ts);
 		if (v.type == PQ_T_SCALAR)
 			out_add(ev, &idx, ev->empty, ts, v.scalar);
 		else
 			for (size_t i = 0; i < v.n; i++)
 				out_add(ev, &idx, v.s[i].m, ts, v.s[i].v);
-		pq_arena_release(&ev->sa);
-		pq_arena_init(&ev->sa, STEP_ARENA_LIMIT);
+		pq_arena_reset(&ev->sa);
 		ev->step_points = 0;
-		check_time(ev);
+		pq_check_time(ev);
 	}
 	if (ev->out.len)
 		qsort(ev->out.data, ev->out.len, sizeof(struct outser), outser_cmp);
@@ -2576,6 +918,44 @@ static int run(struct ev *ev, struct pq_expr *e, bool instant, struct pane_query
 		o->v = NULL;
 	}
 	out->n = ev->out.len;
+	return 0;
+}
+
+int pane_query_check_range(int64_t start, int64_t end, int64_t step, bool range, size_t max_points,
+			   const char **param, struct pane_err *err)
+{
+	const char *dummy;
+	if (!param)
+		param = &dummy;
+	*param = NULL;
+	if (end < start) {
+		*param = "end";
+		return pane_err_set(err, PANE_EINVAL, "end timestamp must not be before start time");
+	}
+	if (!range)
+		return 0;
+	if (step <= 0) {
+		*param = "step";
+		return pane_err_set(err, PANE_EINVAL,
+				    "zero or negative query resolution step widths are not accepted. Try a positive integer");
+	}
+	size_t maxp = max_points ? max_points : 11000;
+	if (((uint64_t)end - (uint64_t)start) / (uint64_t)step > maxp) { /* end >= start: no wrap */
+		char num[32];
+		int len = snprintf(num, sizeof num, "%zu", maxp);
+		char grouped[48];
+		size_t o = 0;
+		for (int i = 0; i < len; i++) {
+			if (i && (len - i) % 3 == 0)
+				grouped[o++] = ',';
+			grouped[o++] = num[i];
+		}
+		grouped[o] = 0;
+		return pane_err_set(err, PANE_ETOOBIG,
+				    "exceeded maximum resolution of %s points per timeseries. Try decreasing the query "
+				    "resolution (?step=XX)",
+				    grouped);
+	}
 	return 0;
 }
 
@@ -2600,22 +980,11 @@ int pane_query_exec(struct pane_reader reader, const struct pane_query_opts *opt
 		return pane_err_set(err, PANE_EINVAL, "timestamp out of range");
 	}
 	if (!instant) {
-		if (end < start) {
+		int rrc = pane_query_check_range(start, end, step, true, opts ? opts->max_points : 0, NULL, err);
+		if (rrc < 0) {
 			pq_expr_free(e);
 			*cls = PANE_QERR_BAD_DATA;
-			return pane_err_set(err, PANE_EINVAL, "end timestamp must not be before start time");
-		}
-		if (step < 0) {
-			pq_expr_free(e);
-			*cls = PANE_QERR_BAD_DATA;
-			return pane_err_set(err, PANE_EINVAL, "zero or negative query resolution step widths are not accepted. Try a positive integer");
-		}
-		size_t maxp = opts && opts->max_points ? opts->max_points : 11000;
-		if ((uint64_t)(end - start) / (uint64_t)step > maxp) {
-			pq_expr_free(e);
-			*cls = PANE_QERR_BAD_DATA;
-			return pane_err_set(err, PANE_ETOOBIG,
-					    "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)");
+			return rrc;
 		}
 		if (e->root->type != PQ_T_SCALAR && e->root->type != PQ_T_VECTOR) {
 			*cls = PANE_QERR_BAD_DATA;
@@ -2635,6 +1004,9 @@ int pane_query_exec(struct pane_reader reader, const struct pane_query_opts *opt
 	ev->step = instant ? 1 : step;
 	ev->lookback = opts && opts->lookback_ms ? opts->lookback_ms : 5 * 60000;
 	ev->max_samples = opts && opts->max_samples ? opts->max_samples : 50000000;
+	ev->budget.limit = ev->max_samples < (SIZE_MAX - BUDGET_FIXED) / BYTES_PER_SAMPLE
+				   ? ev->max_samples * BYTES_PER_SAMPLE + BUDGET_FIXED
+				   : SIZE_MAX;
 	int64_t to = opts && opts->timeout_ms ? opts->timeout_ms : 120000;
 	ev->deadline = pane_mono_ns() + to * 1000000;
 	pane_vec_init(&ev->sets, sizeof(struct pane_series_set *));
@@ -2645,8 +1017,19 @@ int pane_query_exec(struct pane_reader reader, const struct pane_query_opts *opt
 		rc = ev->err && ev->err->code ? ev->err->code : PANE_EINVAL;
 		pane_query_result_release(out);
 	}
+	/* the arenas' peak, or a rough size of the reader's sets */
+	size_t heap_est = ev->budget.peak + ev->loaded_samples * 16 + ev->loaded_series * 512;
+	if (opts && opts->stats) {
+		opts->stats->peak_bytes = ev->budget.peak;
+		opts->stats->samples = ev->loaded_samples;
+	}
 	ev_cleanup(ev);
 	free(ev);
+#ifdef __GLIBC__
+	/* freed arenas and reader sets stay in the heap otherwise (RSS kept) */
+	if (heap_est > TRIM_AFTER_BYTES)
+		malloc_trim(0);
+#endif
 	return rc;
 }
 

@@ -7,20 +7,22 @@
  * Prometheus' grammar and checks types the way its parser does, so every
  * error is reported before evaluation as "LINE:COL: parse error: WHAT",
  * naming what was expected. Recursion depth is bounded (PQ_MAX_DEPTH) so
- * hostile nesting cannot exhaust the stack; everything lives in one arena.
+ * hostile nesting cannot exhaust the stack, and so is the height of the
+ * tree it builds (PQ_MAX_HEIGHT: long operator chains), which bounds every
+ * later recursive walk; everything lives in one arena.
  */
 #include "query/ast.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "base/mem.h"
+#include "base/regex.h"
 #include "base/str.h"
 #include "base/vec.h"
 #include "query/query.h"
@@ -38,6 +40,20 @@ void pq_arena_init(struct pq_arena *a, size_t limit)
 	a->head = NULL;
 	a->used_total = 0;
 	a->limit = limit;
+	a->budget = NULL;
+}
+
+void pq_arena_init_budget(struct pq_arena *a, struct pq_budget *b)
+{
+	pq_arena_init(a, 0);
+	a->budget = b;
+}
+
+static void chunk_free(struct pq_arena *a, struct pq_arena_chunk *c)
+{
+	if (a->budget)
+		a->budget->used -= sizeof *c + c->size;
+	free(c);
 }
 
 void pq_arena_release(struct pq_arena *a)
@@ -45,10 +61,26 @@ void pq_arena_release(struct pq_arena *a)
 	struct pq_arena_chunk *c = a->head;
 	while (c) {
 		struct pq_arena_chunk *n = c->next;
-		free(c);
+		chunk_free(a, c);
 		c = n;
 	}
 	a->head = NULL;
+	a->used_total = 0;
+}
+
+void pq_arena_reset(struct pq_arena *a)
+{
+	struct pq_arena_chunk *keep = a->head;
+	if (!keep)
+		return;
+	struct pq_arena_chunk *c = keep->next;
+	while (c) {
+		struct pq_arena_chunk *n = c->next;
+		chunk_free(a, c);
+		c = n;
+	}
+	keep->next = NULL;
+	keep->used = 0;
 	a->used_total = 0;
 }
 
@@ -66,6 +98,18 @@ void *pq_arena_alloc(struct pq_arena *a, size_t n)
 			sz = c->size * 2;
 		if (sz < n)
 			sz = n;
+		if (a->budget) {
+			/* counted before it is allocated; a smaller chunk if that fits */
+			struct pq_budget *b = a->budget;
+			size_t left = b->limit > b->used + sizeof *c ? b->limit - b->used - sizeof *c : 0;
+			if (left < n)
+				return NULL;
+			if (sz > left)
+				sz = left;
+			b->used += sizeof *c + sz;
+			if (b->used > b->peak)
+				b->peak = b->used;
+		}
 		c = pane_xmalloc(sizeof *c + sz);
 		c->size = sz;
 		c->used = 0;
@@ -87,58 +131,6 @@ char *pq_arena_strndup(struct pq_arena *a, const char *s, size_t n)
 	memcpy(p, s, n);
 	p[n] = 0;
 	return p;
-}
-
-/* ---------------- regexes ---------------- */
-
-static pcre2_match_context *g_mctx;
-static pthread_once_t g_mctx_once = PTHREAD_ONCE_INIT;
-
-static void mctx_init(void)
-{
-	g_mctx = pcre2_match_context_create(NULL);
-	pcre2_set_match_limit(g_mctx, 1000000);
-	pcre2_set_depth_limit(g_mctx, 10000);
-	pcre2_set_heap_limit(g_mctx, 20000); /* KiB */
-}
-
-pcre2_code *pq_re_compile(const char *re, char *errbuf, size_t errlen)
-{
-	size_t n = strlen(re);
-	char *pat = pane_xmalloc(n + 8);
-	memcpy(pat, "^(?:", 4);
-	memcpy(pat + 4, re, n);
-	memcpy(pat + 4 + n, ")$", 3);
-	int ec;
-	PCRE2_SIZE eo;
-	pcre2_code *c = pcre2_compile((PCRE2_SPTR)pat, n + 6, PCRE2_UTF | PCRE2_DOLLAR_ENDONLY, &ec, &eo, NULL);
-	free(pat);
-	if (!c) {
-		PCRE2_UCHAR msg[256];
-		pcre2_get_error_message(ec, msg, sizeof msg);
-		snprintf(errbuf, errlen, "error parsing regexp: %s at offset %zu of %s", (char *)msg,
-			 eo >= 4 ? (size_t)eo - 4 : 0, re);
-		return NULL;
-	}
-	pcre2_jit_compile(c, PCRE2_JIT_COMPLETE);
-	pthread_once(&g_mctx_once, mctx_init);
-	return c;
-}
-
-int pq_re_match(pcre2_code *re, const char *s, size_t len, pcre2_match_data *md)
-{
-	pthread_once(&g_mctx_once, mctx_init);
-	pcre2_match_data *own = NULL;
-	if (!md)
-		md = own = pcre2_match_data_create_from_pattern(re, NULL);
-	int rc = pcre2_match(re, (PCRE2_SPTR)s, len, 0, 0, md, g_mctx);
-	if (own)
-		pcre2_match_data_free(own);
-	if (rc >= 0)
-		return 1;
-	if (rc == PCRE2_ERROR_NOMATCH || rc == PCRE2_ERROR_PARTIAL || (rc <= PCRE2_ERROR_UTF8_ERR1 && rc >= PCRE2_ERROR_UTF8_ERR21))
-		return 0;
-	return rc < 0 ? rc : -1;
 }
 
 /* ---------------- durations ---------------- */
@@ -847,11 +839,11 @@ static bool matcher_matches_empty(struct parser *p, const struct pane_matcher *m
 	case PANE_MATCH_EQ: return m->value[0] == 0;
 	case PANE_MATCH_NE: return m->value[0] != 0;
 	default: {
-		char eb[256];
-		pcre2_code *re = pq_re_compile(m->value, eb, sizeof eb);
+		struct pane_err e = {0};
+		pcre2_code *re = pane_regex_compile(m->value, PANE_REGEX_DOTALL, &e);
 		if (!re)
 			return false;
-		int r = pq_re_match(re, "", 0, NULL);
+		int r = pane_regex_match(re, "", 0, NULL);
 		pcre2_code_free(re);
 		bool mt = r == 1;
 		return m->op == PANE_MATCH_RE ? mt : !mt;
@@ -902,10 +894,10 @@ static struct pq_node *parse_selector(struct parser *p, const struct tokv *name)
 			}
 			struct pane_matcher m = {pq_arena_strndup(p->a, lt.s, lt.len), vt.str, op};
 			if (op == PANE_MATCH_RE || op == PANE_MATCH_NRE) {
-				char eb[300];
-				pcre2_code *re = pq_re_compile(vt.str, eb, sizeof eb);
+				struct pane_err e = {0};
+				pcre2_code *re = pane_regex_compile(vt.str, PANE_REGEX_DOTALL, &e);
 				if (!re) {
-					perr(p, vt.pos, "%s", eb);
+					perr(p, vt.pos, "%s", e.msg);
 					goto fail;
 				}
 				pcre2_code_free(re);
@@ -1434,6 +1426,25 @@ static struct pq_node *parse_expr(struct parser *p, int min_prec)
 	return p->failed ? NULL : lhs;
 }
 
+/* The tree's height bounds every recursive walk after parsing (evaluation,
+ * planning, printing). Operator chains (x + x + ... + x, a or b or ...)
+ * parse iteratively yet nest in the tree, so they are counted here, not by
+ * the parser's recursion depth. The walk itself stops at the bound. */
+static bool check_height(struct parser *p, const struct pq_node *n, int h)
+{
+	if (!n)
+		return true;
+	if (h > PQ_MAX_HEIGHT) {
+		perr(p, n->pos, "expression nests too deeply (more than %d operators, calls or parentheses in a row)",
+		     PQ_MAX_HEIGHT);
+		return false;
+	}
+	for (size_t i = 0; i < n->nargs; i++)
+		if (!check_height(p, n->args[i], h + 1))
+			return false;
+	return check_height(p, n->a, h + 1) && check_height(p, n->b, h + 1) && check_height(p, n->param, h + 1);
+}
+
 struct pq_expr *pq_parse(const char *input, struct pane_err *err)
 {
 	size_t len = strlen(input);
@@ -1455,6 +1466,8 @@ struct pq_expr *pq_parse(const char *input, struct pane_err *err)
 		unexpected(&p, peek(&p), NULL, "end of input or an operator");
 		goto fail;
 	}
+	if (!check_height(&p, e->root, 1))
+		goto fail;
 	e->n_selectors = p.n_sel;
 	return e;
 fail:

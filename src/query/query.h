@@ -7,6 +7,11 @@
  * Semantics follow Prometheus 2.x: 5 m lookback, stale markers end a series,
  * range selectors include both ends, rate() extrapolates as Prometheus does.
  *
+ * Memory: what the evaluator holds is bounded by max_samples (64 bytes a
+ * sample plus 8 MiB), counted before it is allocated; past it the query
+ * fails like one over max_samples (execution, 422). After a query that held
+ * more than 32 MiB, freed heap is handed back to the system (malloc_trim).
+ *
  * Errors come back with a class (pane_query_errclass) that maps onto the
  * Prometheus HTTP API's errorType and status: bad_data 400, execution 422,
  * timeout 503.
@@ -24,11 +29,18 @@
 #include "pipeline/record.h"
 #include "store/reader.h"
 
+/* What one query used (filled when it ends, also on failure). */
+struct pane_query_stats {
+	size_t peak_bytes;     /* most the evaluator's arenas held at once */
+	size_t samples;        /* samples loaded from the reader */
+};
+
 struct pane_query_opts {
 	int64_t lookback_ms;   /* 0: 5 minutes */
 	int64_t timeout_ms;    /* 0: 2 minutes */
 	size_t max_samples;    /* 0: 50,000,000 (samples loaded plus points produced) */
 	size_t max_points;     /* points per series in a range query; 0: 11,000 */
+	struct pane_query_stats *stats; /* optional, written by pane_query_exec */
 };
 
 enum pane_query_errclass { PANE_QERR_NONE, PANE_QERR_BAD_DATA, PANE_QERR_EXECUTION, PANE_QERR_TIMEOUT,
@@ -54,6 +66,15 @@ struct pane_query_result {
 
 /* Parses expr only (for validation); 0 or PANE_EINVAL with "1:7: parse error: ..." */
 int pane_query_check(const char *expr, struct pane_err *err);
+
+/* The one check of a query's time range, for the engine and the HTTP API:
+ * end not before start, and with a step (> 0 means a range query; pass 0
+ * for an instant query or a series/labels lookup) the step positive and at
+ * most max_points (0: 11,000) points per series. 0, or PANE_EINVAL /
+ * PANE_ETOOBIG with Prometheus' message and *param the request parameter it
+ * is about ("end", "step"; NULL when none, as for the resolution). */
+int pane_query_check_range(int64_t start, int64_t end, int64_t step, bool range, size_t max_points,
+			   const char **param, struct pane_err *err);
 
 /* Evaluates expr at start (instant: start == end, step 0) or from start to end
  * every step ms. *cls says how a failure should be reported. */

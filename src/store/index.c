@@ -22,14 +22,13 @@
  */
 #include "store/index.h"
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/map.h"
 #include "base/mem.h"
+#include "base/regex.h"
 
 struct postings {
 	uint32_t *ids;
@@ -209,27 +208,6 @@ static bool postings_meet(const void *pv, const struct pane_bitmap *set)
 
 /* ---------- matchers ---------- */
 
-static pcre2_code *compile_re(const char *re, struct pane_err *err)
-{
-	int ec;
-	PCRE2_SIZE off;
-	pcre2_code *code = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED,
-					 PCRE2_ANCHORED | PCRE2_ENDANCHORED | PCRE2_DOTALL | PCRE2_UTF, &ec, &off, NULL);
-	if (!code) {
-		PCRE2_UCHAR msg[128];
-		pcre2_get_error_message(ec, msg, sizeof msg);
-		pane_err_set(err, PANE_EINVAL, "bad regular expression \"%s\" at offset %zu: %s", re, (size_t)off,
-			     (const char *)msg);
-		pane_err_detail(err, "=~ and !~ take a PCRE2 expression matched against the whole value");
-	}
-	return code;
-}
-
-static bool re_match(pcre2_code *code, pcre2_match_data *md, const char *s)
-{
-	return pcre2_match(code, (PCRE2_SPTR)s, strlen(s), 0, 0, md, NULL) >= 0;
-}
-
 /* The bitmap of one matcher. */
 static int one_matcher(struct pane_index *ix, const struct pane_matcher *m, struct pane_bitmap *b,
 		       struct pane_err *err)
@@ -259,22 +237,33 @@ static int one_matcher(struct pane_index *ix, const struct pane_matcher *m, stru
 	}
 	case PANE_MATCH_RE:
 	case PANE_MATCH_NRE: {
-		pcre2_code *code = compile_re(val, err);
-		if (!code)
+		pcre2_code *code = pane_regex_compile(val, PANE_REGEX_DOTALL, err);
+		if (!code) {
+			pane_err_detail(err, "=~ and !~ take a PCRE2 expression matched against the whole value");
 			return PANE_EINVAL;
+		}
 		pcre2_match_data *md = pcre2_match_data_create_from_pattern(code, NULL);
-		bool empty = re_match(code, md, "");
+		int r = pane_regex_match(code, "", 0, md);
 		bool want = m->op == PANE_MATCH_RE;
 		/* start with the series lacking the label: in the set iff (empty matches) == want */
-		bool lacking_in = empty == want;
+		bool lacking_in = (r == 1) == want;
 		pane_bitmap_init(b, ix->limit, lacking_in);
-		while (ln && pane_map_next(&ln->values, &pos, &k, &kl, &v)) {
-			bool in = re_match(code, md, k) == want;
-			if (in != lacking_in)
+		while (r >= 0 && ln && pane_map_next(&ln->values, &pos, &k, &kl, &v)) {
+			r = pane_regex_match(code, k, kl, md);
+			bool in = (r == 1) == want;
+			if (r >= 0 && in != lacking_in)
 				set_postings(b, v, in);
 		}
 		pcre2_match_data_free(md);
 		pcre2_code_free(code);
+		if (r < 0) {
+			pane_bitmap_release(b);
+			/* PANE_EINVAL, not the limit's PANE_ETOOBIG: a reader's ETOOBIG means max_samples */
+			pane_err_set(err, PANE_EINVAL, "regular expression \"%.200s\" on %s: match limit exceeded", val,
+				     m->name);
+			pane_err_detail(err, "nested repetition such as (a+)+ backtracks exponentially");
+			return PANE_EINVAL;
+		}
 		return 0;
 	}
 	}

@@ -2011,14 +2011,23 @@ struct collect {
 	double *v;
 	size_t n, cap;
 	int64_t mint, maxt;
+	size_t limit; /* 0: none; past it samples are dropped and over set */
+	bool over;
 };
 
+/* Arrays start small and double: a query over many series with a sample
+ * or two each (an instant query) costs bytes per series, not the 4 KiB a
+ * first block of 256 did. */
 static void collect_add(struct collect *c, int64_t t, double v)
 {
 	if (t < c->mint || t > c->maxt)
 		return;
+	if (c->limit && c->n >= c->limit) {
+		c->over = true;
+		return;
+	}
 	if (c->n == c->cap) {
-		c->cap = c->cap ? c->cap * 2 : 256;
+		c->cap = c->cap ? c->cap * 2 : 4;
 		c->ts = pane_xrealloc(c->ts, pane_mul_size(c->cap, sizeof *c->ts));
 		c->v = pane_xrealloc(c->v, pane_mul_size(c->cap, sizeof *c->v));
 	}
@@ -2529,7 +2538,12 @@ static int select_impl(struct pane_store *st, const struct pane_matcher *m, size
 	pane_buf_init(&scratch, PANE_BUF_NOLIMIT);
 	size_t total = 0;
 	for (size_t i = 0; i < cnt && !rc; i++) {
-		struct collect c = {.mint = mint, .maxt = maxt};
+		/* the samples still allowed are the most collected (twice that
+		 * before duplicates of head and segments are merged): a series
+		 * cannot allocate past max_samples before it is counted */
+		size_t left = max_samples - total;
+		struct collect c = {.mint = mint, .maxt = maxt,
+				    .limit = max_samples && left < SIZE_MAX / 4 ? left * 2 + 64 : 0};
 		rc = step ? read_tier_series(st, rp, nrp, &sn[i], step, agg, &c, &tc, vbuf, &scratch, err)
 			  : read_series(st, rp, nrp, &sn[i], &c, &tc, vbuf, &scratch, err);
 		if (rc < 0 || c.n == 0) {
@@ -2538,7 +2552,7 @@ static int select_impl(struct pane_store *st, const struct pane_matcher *m, size
 			continue;
 		}
 		total += c.n;
-		if (max_samples && total > max_samples) {
+		if (c.over || (max_samples && total > max_samples)) {
 			free(c.ts);
 			free(c.v);
 			rc = pane_err_set(err, PANE_ETOOBIG, "query would read more than %zu samples", max_samples);
@@ -2555,6 +2569,10 @@ static int select_impl(struct pane_store *st, const struct pane_matcher *m, size
 			p += strlen(p) + 1;
 			si->lv[k][j].value = p;
 			p += strlen(p) + 1;
+		}
+		if (c.cap > c.n + 4) { /* give back what doubling left over */
+			c.ts = pane_xrealloc(c.ts, c.n * sizeof *c.ts);
+			c.v = pane_xrealloc(c.v, c.n * sizeof *c.v);
 		}
 		si->ts[k] = c.ts;
 		si->v[k] = c.v;

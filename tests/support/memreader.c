@@ -15,8 +15,8 @@
 
 #include "base/buf.h"
 #include "base/mem.h"
+#include "base/regex.h"
 #include "base/str.h"
-#include "query/ast.h"
 
 struct mser {
 	struct pane_labels labels;
@@ -59,6 +59,8 @@ static bool labels_eq(const struct pane_labels *x, const struct pane_labels *y)
 			return false;
 	return true;
 }
+
+static int add_sample(struct pt_memdb *db, struct pane_labels *lsp, int64_t ts, double v);
 
 static int parse_line(struct pt_memdb *db, const char *line, size_t len, int lineno, struct pane_err *err)
 {
@@ -130,9 +132,19 @@ static int parse_line(struct pt_memdb *db, const char *line, size_t len, int lin
 		}
 	}
 	qsort(tmp, k, sizeof tmp[0], lab_cmp);
-	ls.v = pane_xmalloc(k * sizeof tmp[0]);
+	ls.v = pane_xmalloc((k ? k : 1) * sizeof tmp[0]);
 	memcpy(ls.v, tmp, k * sizeof tmp[0]);
 	ls.n = ls.cap = k;
+	if (add_sample(db, &ls, ts, v) < 0)
+		return pane_err_set(err, PANE_EINVAL, "line %d: timestamps must increase within a series", lineno);
+	return 0;
+}
+
+/* Appends (ts, v) to the series labelled ls (sorted, owned: taken over or
+ * released). -1 when ts does not follow the series' last timestamp. */
+static int add_sample(struct pt_memdb *db, struct pane_labels *lsp, int64_t ts, double v)
+{
+	struct pane_labels ls = *lsp;
 	struct mser *s = NULL;
 	for (size_t j = db->n; j-- > 0;)
 		if (labels_eq(&db->s[j].labels, &ls)) {
@@ -156,7 +168,7 @@ static int parse_line(struct pt_memdb *db, const char *line, size_t len, int lin
 		s->v = pane_xrealloc(s->v, s->cap * sizeof *s->v);
 	}
 	if (s->n && s->ts[s->n - 1] >= ts)
-		return pane_err_set(err, PANE_EINVAL, "line %d: timestamps must increase within a series", lineno);
+		return -1;
 	s->ts[s->n] = ts;
 	s->v[s->n++] = v;
 	return 0;
@@ -184,6 +196,42 @@ struct pt_memdb *pt_memdb_parse(const char *text, struct pane_err *err)
 	if (db->n)
 		qsort(db->s, db->n, sizeof *db->s, ser_cmp);
 	return db;
+}
+
+struct pt_memdb *pt_memdb_new(void)
+{
+	return pane_xcalloc(1, sizeof(struct pt_memdb));
+}
+
+int pt_memdb_add(struct pt_memdb *db, const struct pane_label *l, size_t n, int64_t ts, double v,
+		 struct pane_err *err)
+{
+	struct pane_labels ls = {0};
+	ls.owned = true;
+	ls.v = pane_xcalloc(n ? n : 1, sizeof *ls.v);
+	for (size_t i = 0; i < n; i++) {
+		if (!l[i].value[0])
+			continue;
+		ls.v[ls.n].name = pane_xstrdup(l[i].name);
+		ls.v[ls.n++].value = pane_xstrdup(l[i].value);
+	}
+	ls.cap = n;
+	qsort(ls.v, ls.n, sizeof *ls.v, lab_cmp);
+	for (size_t i = 1; i < ls.n; i++)
+		if (!strcmp(ls.v[i - 1].name, ls.v[i].name)) {
+			pane_err_set(err, PANE_EINVAL, "label %s given twice", ls.v[i].name);
+			pane_labels_release(&ls);
+			return PANE_EINVAL;
+		}
+	if (add_sample(db, &ls, ts, v) < 0)
+		return pane_err_set(err, PANE_EINVAL, "timestamps must increase within a series");
+	return 0;
+}
+
+void pt_memdb_seal(struct pt_memdb *db)
+{
+	if (db->n)
+		qsort(db->s, db->n, sizeof *db->s, ser_cmp);
 }
 
 struct pt_memdb *pt_memdb_load(const char *path, struct pane_err *err)
@@ -235,10 +283,9 @@ static int compile(const struct pane_matcher *m, size_t n, struct compiled *c, s
 	for (size_t i = 0; i < n; i++) {
 		if (m[i].op != PANE_MATCH_RE && m[i].op != PANE_MATCH_NRE)
 			continue;
-		char eb[300];
-		c->re[i] = pq_re_compile(m[i].value, eb, sizeof eb);
+		c->re[i] = pane_regex_compile(m[i].value, PANE_REGEX_DOTALL, err);
 		if (!c->re[i])
-			return pane_err_set(err, PANE_EINVAL, "%s", eb);
+			return PANE_EINVAL;
 	}
 	return 0;
 }
@@ -262,7 +309,7 @@ static int matches(const struct mser *s, const struct pane_matcher *m, size_t n,
 		case PANE_MATCH_EQ: ok = !strcmp(v, m[i].value); break;
 		case PANE_MATCH_NE: ok = strcmp(v, m[i].value) != 0; break;
 		default: {
-			int r = pq_re_match(c->re[i], v, strlen(v), NULL);
+			int r = pane_regex_match(c->re[i], v, strlen(v), NULL);
 			if (r < 0)
 				return r;
 			ok = (r == 1) == (m[i].op == PANE_MATCH_RE);

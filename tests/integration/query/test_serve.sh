@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # test_serve.sh - the query side inside `pane serve`: the `query:` section is
 # bound (bad values name file:line:key), its timeout reaches the engine (a
-# query over it answers 503 timeout), and logs pushed to the JSON-lines
-# receiver come back from GET /api/v1/logs with their labels and severity,
-# and through `pane logs` (including --follow) and `pane events`.
+# query over it answers 503 timeout), too deep a query is 400, and logs
+# pushed to the JSON-lines receiver come back from GET /api/v1/logs with
+# their labels and severity, and through `pane logs` (including --follow)
+# and `pane events`.
 . "${PANE_SOURCE_ROOT:?run through meson test}/tests/support/checks.sh"
 unset DATABASE_URL  # the store alone
 
@@ -27,6 +28,18 @@ code=$(curl -sS -o "$tmp/slow" -w '%{http_code}' "$u/api/v1/query_range" \
   --data-urlencode start=0 --data-urlencode end=10000 --data-urlencode step=1)
 [ "$code" = 503 ] && ok || bad "a query over query.timeout answered $code: $(head -c 300 "$tmp/slow")"
 expect_in "$tmp/slow" '"errorType":"timeout"'
+curl -sS "$u/api/v1/query?query=1%2B1&time=4" >"$tmp/q"
+expect_in "$tmp/q" '"result":[4,"2"]'
+
+# issue 14: a 25 KB chain of 5,001 terms overflowed the stack and killed the
+# server; now 400 bad_data for +, and, unless, and the server still answers
+for op in %2B and unless; do  # url-encoded: %2B is +
+  { printf 'query=up'; for _ in $(seq 5000); do printf '+%s+up' "$op"; done; } >"$tmp/deep.form"
+  code=$(curl -sS -o "$tmp/deep" -w '%{http_code}' "$u/api/v1/query" --data-binary @"$tmp/deep.form")
+  [ "$code" = 400 ] && ok || bad "a 5,001-term $op chain answered $code: $(head -c 300 "$tmp/deep")"
+  expect_in "$tmp/deep" '"errorType":"bad_data"'
+  expect_in "$tmp/deep" 'nests too deeply'
+done
 curl -sS "$u/api/v1/query?query=1%2B1&time=4" >"$tmp/q"
 expect_in "$tmp/q" '"result":[4,"2"]'
 

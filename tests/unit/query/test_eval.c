@@ -12,7 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pthread.h>
+
 #include "memreader.h"
+#include "query/ast.h"
 #include "query/query.h"
 
 static struct pt_memdb *db;
@@ -37,7 +40,10 @@ static int setup(void **state)
 	static const char *const mv[] = {"NaN", "-Inf", "0", "1", "+Inf", "1", "0", "2.5", "-3"};
 	for (int i = 0; i < 3000; i++)
 		pane_buf_addf(&b, "many{i=\"%04d\"} %s 0\n", i,
-			      i < 600 ? mv[(i * 7 + i / 13) % 9] : i < 1200 ? "5" : i < 1800 ? (i % 2 ? "1" : "2") : mv[i % 9]);
+		              i < 600    ? mv[(i * 7 + i / 13) % 9]
+		              : i < 1200 ? "5"
+		              : i < 1800 ? (i % 2 ? "1" : "2")
+		                         : mv[i % 9]);
 	pane_buf_adds(&b, "lv{v=\"");
 	for (int i = 0; i < 3000; i++)
 		pane_buf_addc(&b, 'a');
@@ -87,10 +93,18 @@ static bool in_order(const double *v, size_t n, bool asc)
 static void test_sorts_are_sorts(void **state)
 {
 	(void)state;
-	static const struct { const char *q; size_t n; bool asc; } cases[] = {
-		{"sort(many)", 3000, true}, {"sort_desc(many)", 3000, false},
-		{"sort_desc(many{i=~\"0[0-5].*\"})", 600, false}, {"sort(many{i=~\"0[0-5].*\"})", 600, true},
-		{"topk(2500, many)", 2500, false}, {"bottomk(40, many)", 40, true}, {"topk(13, many)", 13, false},
+	static const struct {
+		const char *q;
+		size_t n;
+		bool asc;
+	} cases[] = {
+	    {"sort(many)", 3000, true},
+	    {"sort_desc(many)", 3000, false},
+	    {"sort_desc(many{i=~\"0[0-5].*\"})", 600, false},
+	    {"sort(many{i=~\"0[0-5].*\"})", 600, true},
+	    {"topk(2500, many)", 2500, false},
+	    {"bottomk(40, many)", 40, true},
+	    {"topk(13, many)", 13, false},
 	};
 	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
 		struct pane_query_result r;
@@ -123,13 +137,13 @@ static void test_staleness(void **state)
 	/* right after the stale marker g is gone, while h stays for the lookback */
 	assert_int_equal(instant_n("g", 106000, NULL), 0);
 	assert_int_equal(instant_n("h", 106000, NULL), 1);
-	assert_int_equal(instant_n("h", 400000, NULL), 1);  /* 100 s + 5 m lookback, inclusive */
+	assert_int_equal(instant_n("h", 400000, NULL), 1); /* 100 s + 5 m lookback, inclusive */
 	assert_int_equal(instant_n("h", 400001, NULL), 0);
 	assert_int_equal(instant_n("g", 400000, &v), 1);
 	assert_true(v == 7);
 	/* range functions skip the marker */
 	assert_int_equal(instant_n("count_over_time(g[1m])", 130000, &v), 1);
-	assert_true(v == 4);  /* 70, 80, 90, 100: both ends inclusive */
+	assert_true(v == 4); /* 70, 80, 90, 100: both ends inclusive */
 	/* a custom lookback */
 	struct pane_query_result r;
 	struct pane_err err = {0};
@@ -146,7 +160,8 @@ static void test_limits(void **state)
 	struct pane_err err = {0};
 	enum pane_query_errclass cls;
 	struct pane_query_opts o = {.max_samples = 1000};
-	int rc = pane_query_exec(pt_memdb_reader(db), &o, "sum_over_time(big[1h])", 3600000, 3600000, 0, &r, &cls, &err);
+	int rc =
+	    pane_query_exec(pt_memdb_reader(db), &o, "sum_over_time(big[1h])", 3600000, 3600000, 0, &r, &cls, &err);
 	assert_int_equal(rc, PANE_ETOOBIG);
 	assert_int_equal(cls, PANE_QERR_EXECUTION);
 	assert_non_null(strstr(err.msg, "too many samples"));
@@ -169,12 +184,13 @@ static void test_limits(void **state)
 	/* timeout */
 	o = (struct pane_query_opts){.timeout_ms = 1};
 	rc = pane_query_exec(pt_memdb_reader(db), &o, "max_over_time(sum_over_time(big[10m])[1h:1s])", 0, 3600000,
-			     10000, &r, &cls, &err);
+	                     10000, &r, &cls, &err);
 	assert_int_equal(rc, PANE_ETIMEDOUT);
 	assert_int_equal(cls, PANE_QERR_TIMEOUT);
 	assert_string_equal(err.msg, "query timed out in expression evaluation");
 	/* absurd timestamps are refused, not overflowed */
-	rc = pane_query_exec(pt_memdb_reader(db), NULL, "x offset 290y", INT64_MAX - 5, INT64_MAX - 5, 0, &r, &cls, &err);
+	rc = pane_query_exec(pt_memdb_reader(db), NULL, "x offset 290y", INT64_MAX - 5, INT64_MAX - 5, 0, &r, &cls,
+	                     &err);
 	assert_int_equal(cls, PANE_QERR_BAD_DATA);
 	rc = pane_query_exec(pt_memdb_reader(db), NULL, "rate(big[290y] offset -290y)", 0, 0, 0, &r, &cls, &err);
 	assert_int_equal(rc, 0);
@@ -182,7 +198,7 @@ static void test_limits(void **state)
 	/* a catastrophic regex in label_replace stops at PCRE2's match limit: an
 	 * execution error, nothing leaked (ASan run) */
 	rc = pane_query_exec(pt_memdb_reader(db), NULL, "label_replace(lv, \"x\", \"y\", \"v\", \"(a+)+\")", 0, 0, 0,
-			     &r, &cls, &err);
+	                     &r, &cls, &err);
 	assert_true(rc < 0);
 	assert_int_equal(cls, PANE_QERR_EXECUTION);
 	assert_non_null(strstr(err.msg, "match limit"));
@@ -192,12 +208,12 @@ static void test_limits(void **state)
 	/* a timeout inside a subquery inside label_join unwinds cleanly */
 	o = (struct pane_query_opts){.timeout_ms = 1};
 	rc = pane_query_exec(pt_memdb_reader(db), &o,
-			     "label_join(max_over_time(sum_over_time(big[10m])[1h:1s]), \"d\", \",\", \"a\")", 0, 3600000,
-			     10000, &r, &cls, &err);
+	                     "label_join(max_over_time(sum_over_time(big[10m])[1h:1s]), \"d\", \",\", \"a\")", 0,
+	                     3600000, 10000, &r, &cls, &err);
 	assert_int_equal(rc, PANE_ETIMEDOUT);
 	/* execution error class */
 	rc = pane_query_exec(pt_memdb_reader(db), NULL, "label_replace({a=\"1\"}, \"__name__\", \"x\", \"\", \"\")",
-			     50000, 50000, 0, &r, &cls, &err);
+	                     50000, 50000, 0, &r, &cls, &err);
 	assert_int_equal(cls, PANE_QERR_EXECUTION);
 }
 
@@ -221,8 +237,9 @@ static void test_range_alignment(void **state)
 	struct pane_buf b;
 	pane_buf_init(&b, PANE_BUF_NOLIMIT);
 	pane_query_result_json(&r, &b);
-	assert_string_equal(b.data, "{\"resultType\":\"matrix\",\"result\":[{\"metric\":{\"__name__\":\"h\",\"a\":\"1\"},"
-				    "\"values\":[[80,\"80\"],[90,\"90\"],[100,\"100\"]]}]}");
+	assert_string_equal(b.data,
+	                    "{\"resultType\":\"matrix\",\"result\":[{\"metric\":{\"__name__\":\"h\",\"a\":\"1\"},"
+	                    "\"values\":[[80,\"80\"],[90,\"90\"],[100,\"100\"]]}]}");
 	pane_buf_release(&b);
 	pane_query_result_release(&r);
 }
@@ -231,10 +248,21 @@ static void test_formats(void **state)
 {
 	(void)state;
 	char s[64];
-	struct { double v; const char *want; } f[] = {
-		{1, "1"}, {0.1, "0.1"}, {-2.5, "-2.5"}, {1e21, "1000000000000000000000"}, {1e-7, "0.0000001"},
-		{123456789.125, "123456789.125"}, {NAN, "NaN"}, {INFINITY, "+Inf"}, {-INFINITY, "-Inf"},
-		{0.30000000000000004, "0.30000000000000004"}, {5e-324, NULL},
+	struct {
+		double v;
+		const char *want;
+	} f[] = {
+	    {1, "1"},
+	    {0.1, "0.1"},
+	    {-2.5, "-2.5"},
+	    {1e21, "1000000000000000000000"},
+	    {1e-7, "0.0000001"},
+	    {123456789.125, "123456789.125"},
+	    {NAN, "NaN"},
+	    {INFINITY, "+Inf"},
+	    {-INFINITY, "-Inf"},
+	    {0.30000000000000004, "0.30000000000000004"},
+	    {5e-324, NULL},
 	};
 	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
 		pane_query_fmt_float(f[i].v, s, sizeof s);
@@ -253,12 +281,165 @@ static void test_formats(void **state)
 	assert_string_equal(s, "-1.5");
 }
 
+struct deep {
+	const char *q;
+	int rc;
+	enum pane_query_errclass cls;
+	struct pane_err err;
+	struct pane_query_result r;
+};
+
+static void *deep_run(void *arg)
+{
+	struct deep *d = arg;
+	d->rc = pane_query_exec(pt_memdb_reader(db), NULL, d->q, 50000, 50000, 0, &d->r, &d->cls, &d->err);
+	return NULL;
+}
+
+/* Runs q on a thread with a stack of stack_kb KiB: the deepest tree the
+ * parser accepts must fit in far less than a default 8 MiB thread stack. */
+static void deep_exec(struct deep *d, const char *q, size_t stack_kb)
+{
+	memset(d, 0, sizeof *d);
+	d->q = q;
+	pthread_attr_t a;
+	pthread_attr_init(&a);
+	assert_int_equal(pthread_attr_setstacksize(&a, stack_kb * 1024), 0);
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, &a, deep_run, d), 0);
+	pthread_join(th, NULL);
+	pthread_attr_destroy(&a);
+}
+
+/* issue 14 item 1: 5,001 terms of + (or and/unless) overflowed the stack in
+ * eval_bin -> eval and killed pane serve; now bad_data, and the deepest
+ * accepted chain evaluates in a bounded stack */
+static void test_deep_chains(void **state)
+{
+	(void)state;
+	static const char *const ops[] = {" + ", " and ", " unless ", " or "};
+#if defined(__SANITIZE_ADDRESS__)
+	size_t stack_kb = 8192; /* ASan's redzones make frames several times larger */
+#else
+	size_t stack_kb = 2048;
+#endif
+	for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
+		struct pane_buf b;
+		pane_buf_init(&b, PANE_BUF_NOLIMIT);
+		for (int i = 0; i < PQ_MAX_HEIGHT; i++) {
+			if (i)
+				pane_buf_adds(&b, ops[k]);
+			pane_buf_adds(&b, "g");
+		}
+		struct deep d;
+		deep_exec(&d, b.data, stack_kb);
+		if (d.rc != 0)
+			fail_msg("%s chain of %d: %s", ops[k], PQ_MAX_HEIGHT, d.err.msg);
+		assert_int_equal(d.r.type, PANE_QT_VECTOR);
+		assert_int_equal(d.r.n, k == 2 ? 0 : 1);
+		if (k == 0)
+			assert_true(d.r.series[0].values[0] == 50.0 * PQ_MAX_HEIGHT);
+		pane_query_result_release(&d.r);
+		for (int i = PQ_MAX_HEIGHT; i < 5001; i++) {
+			pane_buf_adds(&b, ops[k]);
+			pane_buf_adds(&b, "g");
+		}
+		deep_exec(&d, b.data, stack_kb);
+		assert_int_not_equal(d.rc, 0);
+		assert_int_equal(d.cls, PANE_QERR_BAD_DATA);
+		assert_non_null(strstr(d.err.msg, "nests too deeply"));
+		pane_buf_release(&b);
+	}
+}
+
+/* issue 14 item 7: memory per query is bounded by max_samples and counted
+ * before it is allocated (pane_query_stats.peak_bytes is what the arenas
+ * held at most; no RSS or timing involved) */
+static void test_memory_bounded(void **state)
+{
+	(void)state;
+	struct pane_query_stats st = {0};
+	struct pane_query_opts o = {.max_samples = 100000, .stats = &st};
+	struct pane_query_result r;
+	enum pane_query_errclass cls;
+	struct pane_err err = {0};
+	/* a nested subquery that reads nothing: 601 x 601 inner steps used to
+	 * pile up on one step arena; now each inner step's scratch is reset */
+	int rc = pane_query_exec(pt_memdb_reader(db), &o, "max_over_time(max_over_time(nothing[10m:1s])[10m:1s])",
+				 3600000, 3600000, 0, &r, &cls, &err);
+	if (rc != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(r.n, 0);
+	pane_query_result_release(&r);
+	if (st.peak_bytes > (1u << 20))
+		fail_msg("nested empty subquery held %zu bytes", st.peak_bytes);
+	/* 3000 series present at 301 of 3601 subquery steps: 903,000 points
+	 * over max_samples 100,000; fails with the limit error, and what it
+	 * held stays inside the budget (it allocated 3601 points per series up
+	 * front: 173 MB before failing) */
+	memset(&st, 0, sizeof st);
+	rc = pane_query_exec(pt_memdb_reader(db), &o, "max_over_time(many[1h:1s])", 300000, 300000, 0, &r, &cls, &err);
+	assert_int_equal(rc, PANE_ETOOBIG);
+	assert_int_equal(cls, PANE_QERR_EXECUTION);
+	assert_non_null(strstr(err.msg, "too many samples"));
+	if (st.peak_bytes > 100000 * 64 + (8u << 20))
+		fail_msg("a failing subquery held %zu bytes", st.peak_bytes);
+	/* the same within the limit answers, holding about what it returns */
+	o.max_samples = 1000000;
+	memset(&st, 0, sizeof st);
+	rc = pane_query_exec(pt_memdb_reader(db), &o, "count(max_over_time(many[1h:1s]))", 300000, 300000, 0, &r,
+			     &cls, &err);
+	if (rc != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(r.n, 1);
+	assert_true(r.series[0].values[0] == 3000);
+	pane_query_result_release(&r);
+	if (st.peak_bytes > 3000 * 512 * 16 * 2 + (4u << 20))
+		fail_msg("subquery of 903,000 points held %zu bytes", st.peak_bytes);
+	/* a tiny max_samples leaves the fixed allowance only: an aggregation
+	 * over 3000 series still fits, the limit error is clean */
+	o.max_samples = 10;
+	rc = pane_query_exec(pt_memdb_reader(db), &o, "count(many)", 0, 0, 0, &r, &cls, &err);
+	assert_int_equal(rc, PANE_ETOOBIG);
+	assert_int_equal(cls, PANE_QERR_EXECUTION);
+}
+
+/* one owner of the range checks (the HTTP API calls the same function) */
+static void test_check_range(void **state)
+{
+	(void)state;
+	const char *param;
+	struct pane_err err = {0};
+	assert_int_equal(pane_query_check_range(0, 1000, 1, true, 0, &param, &err), 0);
+	assert_int_equal(pane_query_check_range(10, 0, 0, false, 0, &param, &err), PANE_EINVAL);
+	assert_string_equal(param, "end");
+	assert_string_equal(err.msg, "end timestamp must not be before start time");
+	assert_int_equal(pane_query_check_range(0, 10, 0, true, 0, &param, &err), PANE_EINVAL);
+	assert_string_equal(param, "step");
+	assert_int_equal(pane_query_check_range(0, 11001, 1, true, 0, &param, &err), PANE_ETOOBIG);
+	assert_null(param);
+	assert_string_equal(err.msg, "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing "
+				     "the query resolution (?step=XX)");
+	assert_int_equal(pane_query_check_range(0, 11000, 1, true, 0, &param, &err), 0);
+	assert_int_equal(pane_query_check_range(0, 1000001, 1, true, 1000000, &param, &err), PANE_ETOOBIG);
+	assert_non_null(strstr(err.msg, "of 1,000,000 points"));
+	assert_int_equal(pane_query_check_range(INT64_MIN, INT64_MAX, 1, true, 0, &param, &err), PANE_ETOOBIG);
+	/* the engine says the same */
+	struct pane_query_result r;
+	enum pane_query_errclass cls;
+	assert_int_equal(pane_query_exec(pt_memdb_reader(db), NULL, "1", 0, 20000000, 1000, &r, &cls, &err),
+			 PANE_ETOOBIG);
+	assert_int_equal(cls, PANE_QERR_BAD_DATA);
+	assert_non_null(strstr(err.msg, "exceeded maximum resolution of 11,000 points"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_staleness), cmocka_unit_test(test_limits),
-		cmocka_unit_test(test_range_alignment), cmocka_unit_test(test_formats),
-		cmocka_unit_test(test_sorts_are_sorts),
+	    cmocka_unit_test(test_staleness),       cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_range_alignment), cmocka_unit_test(test_formats),
+	    cmocka_unit_test(test_sorts_are_sorts), cmocka_unit_test(test_deep_chains),
+		cmocka_unit_test(test_memory_bounded), cmocka_unit_test(test_check_range),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -49,7 +49,8 @@ static void test_print(void **state)
 	roundtrip("topk(3, x)", "topk(3, x)");
 	roundtrip("count_values(\"v\", x)", "count_values(\"v\", x)");
 	roundtrip("0x10 + 1e3 + .5", "16 + 1000 + 0.5");
-	roundtrip("label_replace(x, \"a\", \"$1\", \"b\", \"(.*)\")", "label_replace(x, \"a\", \"$1\", \"b\", \"(.*)\")");
+	roundtrip("label_replace(x, \"a\", \"$1\", \"b\", \"(.*)\")",
+	          "label_replace(x, \"a\", \"$1\", \"b\", \"(.*)\")");
 	roundtrip("x # a comment\n + 1", "x + 1");
 }
 
@@ -147,16 +148,41 @@ static void test_depth_and_size(void **state)
 	s[n] = '1';
 	s[n + 1] = 0;
 	expect_err(s, "nests too deeply");
-	/* a long flat chain is fine: precedence climbing iterates */
+	/* operator chains parse iteratively but nest in the tree: bounded by
+	 * PQ_MAX_HEIGHT (issue 14: 5,001 terms overflowed the evaluator's stack) */
+	static const char *const ops[] = {" + ", " and ", " unless ", " or ", " * on() ", " == bool "};
+	for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
+		struct pane_buf b;
+		pane_buf_init(&b, PANE_BUF_NOLIMIT);
+		for (int i = 0; i < PQ_MAX_HEIGHT;
+		     i++) /* PQ_MAX_HEIGHT - 1 operators: the tree is PQ_MAX_HEIGHT high */
+		{
+			if (i)
+				pane_buf_adds(&b, ops[k]);
+			pane_buf_adds(&b, "up");
+		}
+		pane_buf_adds(&b, ""); /* b.data is a string even if nothing was added */
+		struct pane_err err = {0};
+		struct pq_expr *e = pq_parse(b.data, &err);
+		if (!e)
+			fail_msg("%s: %s", ops[k], err.msg);
+		pq_expr_free(e);
+		pane_buf_adds(&b, ops[k]);
+		pane_buf_adds(&b, "up");
+		expect_err(b.data, "nests too deeply");
+		for (int i = PQ_MAX_HEIGHT + 1; i < 5001; i++) {
+			pane_buf_adds(&b, ops[k]);
+			pane_buf_adds(&b, "up");
+		}
+		expect_err(b.data, "nests too deeply");
+		pane_buf_release(&b);
+	}
+	/* the height counts every kind of node: calls and parentheses in a chain */
 	struct pane_buf b;
 	pane_buf_init(&b, PANE_BUF_NOLIMIT);
-	for (int i = 0; i < 5000; i++)
-		pane_buf_adds(&b, i ? " + x" : "x");
-	struct pane_err err = {0};
-	struct pq_expr *e = pq_parse(b.data, &err);
-	if (!e)
-		fail_msg("%s", err.msg);
-	pq_expr_free(e);
+	for (int i = 0; i < PQ_MAX_HEIGHT; i++)
+		pane_buf_adds(&b, i ? " + abs((x))" : "x");
+	expect_err(b.data, "nests too deeply");
 	pane_buf_release(&b);
 	free(s);
 	s = malloc(PQ_MAX_EXPR_LEN + 10);
@@ -169,21 +195,30 @@ static void test_depth_and_size(void **state)
 static void test_regex_limits(void **state)
 {
 	(void)state;
-	char eb[256];
-	pcre2_code *re = pq_re_compile("(a+)+", eb, sizeof eb);
+	struct pane_err err = {0};
+	pcre2_code *re = pane_regex_compile("(a+)+", 0, &err);
 	assert_non_null(re);
 	char s[4096];
 	memset(s, 'a', sizeof s - 2);
 	s[sizeof s - 2] = '!';
 	s[sizeof s - 1] = 0;
 	/* catastrophic backtracking stops at the match limit with an error, not a hang */
-	int r = pq_re_match(re, s, strlen(s), NULL);
-	assert_true(r < 0);
+	assert_int_equal(pane_regex_match(re, s, strlen(s), NULL), PANE_ETOOBIG);
 	pcre2_code_free(re);
-	re = pq_re_compile("a|b", eb, sizeof eb);
-	assert_int_equal(pq_re_match(re, "a", 1, NULL), 1);
-	assert_int_equal(pq_re_match(re, "ab", 2, NULL), 0); /* anchored */
+	re = pane_regex_compile("a|b", 0, &err);
+	assert_int_equal(pane_regex_match(re, "a", 1, NULL), 1);
+	assert_int_equal(pane_regex_match(re, "ab", 2, NULL), 0); /* anchored */
 	pcre2_code_free(re);
+	re = pane_regex_compile("a.b", 0, &err);
+	assert_int_equal(pane_regex_match(re, "a\nb", 3, NULL), 0);
+	pcre2_code_free(re);
+	re = pane_regex_compile("a.b", PANE_REGEX_DOTALL, &err);
+	assert_int_equal(pane_regex_match(re, "a\nb", 3, NULL), 1);
+	assert_int_equal(pane_regex_match(re, "a\xff" "b", 3, NULL), 0); /* not UTF-8: no match, no error */
+	pcre2_code_free(re);
+	assert_null(pane_regex_compile("a(b", 0, &err));
+	assert_int_equal(err.code, PANE_EINVAL);
+	assert_non_null(strstr(err.msg, "error parsing regexp: missing closing parenthesis"));
 }
 
 static void test_durations(void **state)
@@ -205,9 +240,9 @@ static void test_durations(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_print),        cmocka_unit_test(test_precedence),
-		cmocka_unit_test(test_errors),       cmocka_unit_test(test_depth_and_size),
-		cmocka_unit_test(test_regex_limits), cmocka_unit_test(test_durations),
+	    cmocka_unit_test(test_print),        cmocka_unit_test(test_precedence),
+	    cmocka_unit_test(test_errors),       cmocka_unit_test(test_depth_and_size),
+	    cmocka_unit_test(test_regex_limits), cmocka_unit_test(test_durations),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -82,7 +82,37 @@ static void matchers(void **state)
 	struct pane_bitmap b;
 	struct pane_err err = {0};
 	assert_int_equal(pane_index_match(ix, &bad, 1, &b, &err), PANE_EINVAL);
-	assert_non_null(strstr(err.msg, "regular expression"));
+	assert_non_null(strstr(err.msg, "error parsing regexp"));
+	pane_index_free(ix);
+}
+
+/* issue 14 item 11: the index ran =~ without PCRE2's match limits, so a
+ * catastrophic pattern on a long value held the selecting thread for hours;
+ * it now fails with the limit error from base/regex.c after a bounded amount
+ * of work (this test finishing at all is the check) */
+static void regex_limits_on_selection(void **state)
+{
+	(void)state;
+	struct pane_index *ix = pane_index_new();
+	char v[4096];
+	memset(v, 'a', sizeof v - 2);
+	v[sizeof v - 2] = '!';
+	v[sizeof v - 1] = 0;
+	struct pane_label l1[] = {{"__name__", "up"}, {"job", v}};
+	struct pane_label l2[] = {{"__name__", "up"}, {"job", "aaa"}};
+	struct pane_labels s1 = {l1, 2, 2, false}, s2 = {l2, 2, 2, false};
+	pane_index_add(ix, 1, &s2);
+	pane_index_add(ix, 2, &s1);
+	struct pane_matcher m[] = {{"__name__", "up", PANE_MATCH_EQ}, {"job", "(a+)+", PANE_MATCH_RE}};
+	struct pane_bitmap b;
+	struct pane_err err = {0};
+	assert_int_equal(pane_index_match(ix, m, 2, &b, &err), PANE_EINVAL);
+	assert_non_null(strstr(err.msg, "match limit exceeded"));
+	m[1].op = PANE_MATCH_NRE;
+	assert_int_equal(pane_index_match(ix, m, 2, &b, &err), PANE_EINVAL);
+	/* a harmless pattern still selects */
+	struct pane_matcher short_only[] = {{"job", "a{1,3}", PANE_MATCH_RE}};
+	assert_int_equal(sel(ix, short_only, 1), B(1));
 	pane_index_free(ix);
 }
 
@@ -214,6 +244,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(matchers),
+		cmocka_unit_test(regex_limits_on_selection),
 		cmocka_unit_test(names_and_values),
 		cmocka_unit_test(single_series_pairs),
 		cmocka_unit_test(many_series_bitmap_edges),

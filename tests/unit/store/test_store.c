@@ -7,6 +7,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <fcntl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -907,6 +910,59 @@ static void heads_spill_replay_and_compact(void **state)
 	free(dir);
 }
 
+/* issue 14 item 7: a select over many series with one sample each (an
+ * instant query's count(x)) held 4 KiB per series (the first block of a
+ * series' sample arrays); now its arrays are as large as its samples. The
+ * heap in use is read from the allocator itself (mallinfo2), not RSS. */
+static void select_memory_per_series(void **state)
+{
+	(void)state;
+	char *dir = tmpdir();
+	struct pane_store_opts o;
+	pane_store_opts_default(&o);
+	o.retention_ms = 0;
+	o.max_series = 0;
+	o.max_series_per_metric = 0;
+	struct pane_store *st = open_store(dir, &o);
+	enum { N = 20000 };
+	static char names[N][8];
+	static struct pane_label l[N][1];
+	static struct pane_labels ls[N];
+	static struct pane_sample batch[N];
+	for (int i = 0; i < N; i++) {
+		snprintf(names[i], sizeof names[i], "%05d", i);
+		l[i][0] = (struct pane_label){"inst", names[i]};
+		ls[i] = (struct pane_labels){l[i], 1, 1, false};
+		batch[i] = (struct pane_sample){"one", &ls[i], T0, (double)i};
+	}
+	struct pane_err err = {0};
+	size_t acc = 0;
+	assert_int_equal(pane_store_write(st, batch, N, &acc, &err), 0);
+	assert_int_equal(acc, N);
+	struct pane_reader r = pane_store_reader(st);
+	struct pane_matcher m = {"__name__", "one", PANE_MATCH_EQ};
+	struct pane_series_set *set = NULL;
+#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
+	struct mallinfo2 before = mallinfo2();
+#endif
+	assert_int_equal(r.ops->select(r.ctx, &m, 1, T0 - 300000, T0, 0, &set, &err), 0);
+	assert_int_equal(set->n, N);
+	assert_int_equal(set->series[N - 1].n, 1);
+#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
+	struct mallinfo2 after = mallinfo2();
+	size_t held = after.uordblks + after.hblkhd - before.uordblks - before.hblkhd;
+	if (held > (size_t)N * 512)
+		fail_msg("a set of %d one-sample series holds %zu bytes (%zu a series)", N, held, held / N);
+#endif
+	set->free(set);
+	/* one series' samples past max_samples fail before they are all held */
+	assert_int_equal(r.ops->select(r.ctx, &m, 1, T0 - 300000, T0, 100, &set, &err), PANE_ETOOBIG);
+	assert_null(set);
+	pane_store_close(st);
+	rmrf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -920,6 +976,7 @@ int main(void)
 		cmocka_unit_test(many_days_big_batches_and_the_future),
 		cmocka_unit_test(logs_and_events),
 		cmocka_unit_test(heads_spill_replay_and_compact),
+		cmocka_unit_test(select_memory_per_series),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
