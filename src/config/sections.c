@@ -25,6 +25,7 @@ static const char *const sections[] = {
 	"sources",    /* src/sources: postgres, supabase, render, sentry, sql */
 	"query",      /* src/api: PromQL limits (lookback_delta, timeout, max_samples) */
 	"alerts",     /* src/alert: rules */
+	"rules",      /* src/alert: rule files, evaluation interval, external labels/URL */
 	"notifiers",  /* src/alert: slack, pagerduty, webhook */
 	"outputs",    /* src/outputs: remote_write, loki */
 	NULL,
