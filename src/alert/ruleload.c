@@ -202,7 +202,6 @@ static void load_rule(struct loader *l, struct pane_rule_group *g, const struct 
 	const struct pane_cfg_node *rec = pane_cfg_get(rn, "record"), *al = pane_cfg_get(rn, "alert"),
 	                           *ex = pane_cfg_get(rn, "expr");
 	const char *rname = *sval(al) ? sval(al) : sval(rec);
-	const struct pane_cfg_node *namenode = *sval(al) ? al : rec;
 	size_t before = l->n_errs;
 	if (*sval(rec) && *sval(al))
 		rerr(l, rec, g->name, idx, rname, "only one of 'record' and 'alert' must be set");
@@ -240,12 +239,12 @@ static void load_rule(struct loader *l, struct pane_rule_group *g, const struct 
 	for (size_t i = 0; i < r.n_labels; i++) {
 		const char *k = r.labels[i].name;
 		if (!pane_label_name_valid(k, strlen(k)) || strcmp(k, "__name__") == 0)
-			rerr(l, namenode, g->name, idx, rname, "invalid label name: %s", k);
+			rerr(l, NULL, g->name, idx, rname, "invalid label name: %s", k);
 	}
 	for (size_t i = 0; i < r.n_ann; i++) {
 		const char *k = r.ann[i].name;
 		if (!pane_label_name_valid(k, strlen(k)))
-			rerr(l, namenode, g->name, idx, rname, "invalid annotation name: %s", k);
+			rerr(l, NULL, g->name, idx, rname, "invalid annotation name: %s", k);
 	}
 	if (r.alerting) {
 		char tname[600];
@@ -308,10 +307,8 @@ static void load_file(struct loader *l, struct pane_rules *rs, const char *path)
 		bool dup = false;
 		for (size_t j = first; j < rs->n_groups && !dup; j++)
 			dup = strcmp(rs->groups[j].name, name) == 0;
-		if (dup) {
-			lerr(l, "%d:%d: groupname: \"%s\" is repeated in the same file", nm->vline, nm->vcol, name);
-			continue;
-		}
+		if (dup) /* reported; its rules are still checked, as Prometheus does */
+			lerr(l, "%d:%d: groupname: \"%s\" is repeated in the same file", gn->vline, gn->vcol, name);
 		struct pane_rule_group g = {0};
 		g.name = pane_xstrdup(name);
 		g.file = pane_xstrdup(path);

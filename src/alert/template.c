@@ -74,7 +74,8 @@ struct pipe {
 
 struct node {
 	enum nk k;
-	int pos;       /* byte offset in the text */
+	int pos;       /* byte offset in the text, where Go puts the node */
+	int start;     /* where the operand's first token starts */
 	char *text;    /* TEXT, STRING value, IDENT name, VAR name, NUMBER text, source form */
 	size_t len;    /* TEXT length */
 	char **fields; /* FIELD/VAR/CHAIN: .a.b */
@@ -318,8 +319,12 @@ static bool peek_word(struct parser *ps, const char *w)
 
 static void read_fields(struct parser *ps, struct node *n)
 {
+	size_t first = n->n_fields;
 	while (ps->p < ps->len && ps->src[ps->p] == '.' && ps->p + 1 < ps->len && is_ident_start(ps->src[ps->p + 1])) {
 		ps->p++;
+		/* Go positions a field chain at its first field after the term */
+		if (n->n_fields == first + (n->k == N_FIELD ? 1 : 0))
+			n->pos = (int)ps->p - 1;
 		n->fields = pane_xrealloc(n->fields, pane_mul_size(n->n_fields + 1, sizeof *n->fields));
 		n->fields[n->n_fields++] = read_word(ps);
 	}
@@ -573,9 +578,13 @@ static struct pipe *parse_pipe(struct parser *ps, bool decl_ok, bool range)
 			skip_space(ps);
 			if (ps->p >= ps->len || at_close(ps) || ps->src[ps->p] == ')' || ps->src[ps->p] == '|')
 				break;
+			size_t at = ps->p;
 			struct node *o = parse_operand(ps);
 			if (!o)
 				break;
+			o->start = (int)at;
+			if (cmd->n_items == 0)
+				cmd->pos = (int)at;
 			add_item(cmd, o);
 		}
 		if (ps->failed) {
@@ -2211,7 +2220,7 @@ static struct val eval_cmd(struct run *r, const struct node *cmd, struct val dot
 			args[n - 1] = *final;
 		if (r->failed)
 			return (struct val){0};
-		return call(r, first, fn, args, n, dot);
+		return call(r, cmd, fn, args, n, dot);
 	}
 	if (cmd->n_items > 1 || final) {
 		if (first->k == N_FIELD || first->k == N_VAR || first->k == N_CHAIN) {
