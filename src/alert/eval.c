@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alert/alert.h"
 #include "alert/rules.h"
 #include "alert/template.h"
 #include "base/clock.h"
@@ -425,4 +426,73 @@ void pane_rules_group_eval(struct pane_rule_group *g, const struct pane_rules_en
 	g->eval_seconds = (double)(pane_mono_ns() - g0) / 1e9;
 	g->last_eval_ms = ts;
 	pthread_mutex_unlock(&g->mu);
+}
+
+static void url_escape(const char *s, struct pane_buf *b)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+		    *p == '_' || *p == '.' || *p == '~')
+			pane_buf_addc(b, (char)*p);
+		else if (*p == ' ')
+			pane_buf_addc(b, '+');
+		else
+			pane_buf_addf(b, "%%%02X", *p);
+	}
+}
+
+size_t pane_rules_group_send(struct pane_rule_group *g, int64_t ts, int64_t resend_delay_ms, int64_t interval_ms,
+                             const char *external_url, const struct pane_alert_sink *sink)
+{
+	int64_t delta = resend_delay_ms > interval_ms ? resend_delay_ms : interval_ms;
+	pthread_mutex_lock(&g->mu);
+	size_t cap = 0, n = 0;
+	for (size_t i = 0; i < g->n_rules; i++)
+		cap += g->rules[i].n_active;
+	struct pane_alert *out = pane_xcalloc(cap ? cap : 1, sizeof *out);
+	struct pane_labels *anns = pane_xcalloc(cap ? cap : 1, sizeof *anns);
+	char **urls = pane_xcalloc(cap ? cap : 1, sizeof *urls);
+	for (size_t i = 0; i < g->n_rules; i++) {
+		struct pane_rule *r = &g->rules[i];
+		if (!r->alerting)
+			continue;
+		for (size_t k = 0; k < r->n_active; k++) {
+			struct pane_rule_alert *a = r->active[k];
+			if (a->state == PANE_ALERT_PENDING)
+				continue;
+			bool need = !a->last_sent_at || (a->resolved_at && a->resolved_at > a->last_sent_at) ||
+			            a->last_sent_at + resend_delay_ms < ts;
+			if (!need)
+				continue;
+			a->last_sent_at = ts;
+			a->valid_until = ts + 4 * delta;
+			pane_labels_init(&anns[n]);
+			for (size_t q = 0; q < a->n_ann; q++)
+				pane_labels_set(&anns[n], a->ann[q].name, a->ann[q].value);
+			struct pane_buf u;
+			pane_buf_init(&u, PANE_BUF_NOLIMIT);
+			pane_buf_adds(&u, external_url ? external_url : "");
+			pane_buf_adds(&u, "/graph?g0.expr=");
+			url_escape(r->expr, &u);
+			pane_buf_adds(&u, "&g0.tab=1");
+			urls[n] = pane_buf_detach(&u, NULL);
+			out[n] = (struct pane_alert){.labels = &a->labels,
+			                             .annotations = &anns[n],
+			                             .starts_at_ms = a->fired_at,
+			                             .ends_at_ms = a->resolved_at ? a->resolved_at : a->valid_until,
+			                             .generator_url = urls[n]};
+			n++;
+		}
+	}
+	if (n && sink)
+		sink->send(sink->ctx, out, n);
+	pthread_mutex_unlock(&g->mu);
+	for (size_t i = 0; i < n; i++) {
+		pane_labels_release(&anns[i]);
+		free(urls[i]);
+	}
+	free(anns);
+	free(urls);
+	free(out);
+	return n;
 }

@@ -114,6 +114,16 @@ struct pane_rules_env {
  * rule (last_error, failures), never returned. Takes g->mu. */
 void pane_rules_group_eval(struct pane_rule_group *g, const struct pane_rules_env *env, int64_t ts);
 
+struct pane_alert_sink;
+/* Hands the alerts of g that need sending at ts to sink, with Prometheus'
+ * rules: pending never; firing when never sent or last sent more than
+ * resend_delay_ms ago; resolved when resolved since the last send (and again
+ * every resend delay while kept). Sets last_sent_at and valid_until = ts +
+ * 4 x max(resend delay, interval); ends_at = resolved_at or valid_until,
+ * starts_at = fired_at. Returns how many were sent. Takes g->mu. */
+size_t pane_rules_group_send(struct pane_rule_group *g, int64_t ts, int64_t resend_delay_ms, int64_t interval_ms,
+			     const char *external_url, const struct pane_alert_sink *sink);
+
 /* "ALERTS" sample value etc. helpers for the API. */
 const char *pane_alert_state_name(enum pane_alert_state s);
 

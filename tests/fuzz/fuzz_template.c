@@ -25,8 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pane_labels_set(&ls, "job", "api");
 	pane_labels_set(&ext, "cluster", "eu1");
 	if (pane_tmpl_check("__alert_Fuzz", text, &err) == 0) {
-		struct pane_tmpl_data d = {.labels = &ls, .external_labels = &ext, .external_url = "http://x/y",
-					   .value = 1234.5};
+		struct pane_tmpl_data d = {
+		    .labels = &ls, .external_labels = &ext, .external_url = "http://x/y", .value = 1234.5};
 		struct pane_buf out;
 		pane_buf_init(&out, 1 << 20);
 		pane_tmpl_expand("__alert_Fuzz", text, &d, &out, &err);

@@ -50,10 +50,11 @@ int main(void)
 		fprintf(stderr, "no seeds in %s\n", dir);
 		return 1;
 	}
-	static const char *tokens[] = {"{{", "}}", "{{-", "-}}", "$labels", ".Labels", "|", "(", ")", "\"",
-				       "`", "end", "else", "if ", "range ", "with ", "$x := ", "printf \"%5.2f\" ",
-				       "humanize ", "query ", "first", "args 1 2", "$value", "1e308", "-", ".", "$",
-				       "{{/*", "*/}}", "break", "index ", "len ", "eq 1 1.0", "title ", "\n"};
+	static const char *tokens[] = {
+	    "{{",        "}}",     "{{-",   "-}}",      "$labels", ".Labels",  "|",      "(",      ")",
+	    "\"",        "`",      "end",   "else",     "if ",     "range ",   "with ",  "$x := ", "printf \"%5.2f\" ",
+	    "humanize ", "query ", "first", "args 1 2", "$value",  "1e308",    "-",      ".",      "$",
+	    "{{/*",      "*/}}",   "break", "index ",   "len ",    "eq 1 1.0", "title ", "\n"};
 	char buf[40000];
 	for (int it = 0; it < 20000; it++) {
 		size_t s = next() % n, len = lens[s];
