@@ -14,9 +14,22 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for dir in tests/alert/promtool tests/alert/own examples/rules; do
   [ -d "$root/$dir" ] || continue
+  if [ -f "$root/$dir/check.args" ]; then # `pane rules check` against `promtool check rules`
+    n=$((n + 1))
+    args=$(cat "$root/$dir/check.args")
+    # shellcheck disable=SC2086
+    (cd "$root/$dir" && "$pane" rules check $args >"$tmp/pane" 2>&1; echo "rc=$?" >>"$tmp/pane")
+    cmp -s "$root/$dir/check.out" "$tmp/pane" || { echo "FAIL pane rules check $args in $dir:"; diff "$root/$dir/check.out" "$tmp/pane" | head -40; fail=1; }
+    if [ $have_promtool = 1 ]; then
+      # shellcheck disable=SC2086
+      (cd "$root/$dir" && promtool check rules $args >"$tmp/prom" 2>&1; echo "rc=$?" >>"$tmp/prom")
+      cmp -s "$root/$dir/check.out" "$tmp/prom" || { echo "FAIL promtool check rules output changed in $dir"; diff "$root/$dir/check.out" "$tmp/prom" | head -20; fail=1; }
+    fi
+  fi
   for out in "$root/$dir"/*.out; do
     [ -f "$out" ] || continue
     name=$(basename "$out" .out)
+    [ "$name" = check ] && continue
     n=$((n + 1))
     (cd "$root/$dir" && "$pane" rules test "$name.yml" >"$tmp/pane" 2>&1; echo "rc=$?" >>"$tmp/pane")
     if ! cmp -s "$out" "$tmp/pane"; then
