@@ -6,6 +6,7 @@
 # the same daemon idle for the same window, divided by the rounds), and the
 # wall time of a round as the tools report it (sum of group evaluation times).
 #   bench/run-rules.sh [INTERVAL_S] [WINDOW_S]      (defaults 10 60)
+#   PEERS="pane prometheus vmalert" (default: all three) chooses who runs.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 interval=${1:-10}; window=${2:-60}
@@ -39,10 +40,9 @@ rounds=$(awk -v w="$window" -v i="$interval" 'BEGIN { printf "%.1f", w / i }')
 echo "10,000 series, 500 recording + 500 alerting rules in 10 groups, every ${interval}s; CPU over ${window}s (${rounds} rounds) minus idle"
 
 # ---- pane
-"$build/pane" import --format prometheus "$tmp/data.txt" --data-dir "$tmp/pane" >/dev/null 2>&1
 run_pane() { # with_rules
   local port; port=$(freeport)
-  { printf 'server:\n  listen: 127.0.0.1:%s\n  data_dir: %s\nreceivers:\n  statsd:\n    listen: ""\n' "$port" "$tmp/pane"
+  { printf 'server:\n  listen: 127.0.0.1:%s\n  data_dir: %s\nreceivers:\n  statsd:\n    enabled: false\n' "$port" "$tmp/pane"
     [ "$1" = 1 ] && printf 'rules:\n  files: [%s]\n  evaluation_interval: %ss\n' "$tmp/rules.yml" "$interval"; } >"$tmp/pane.yaml"
   "$build/pane" serve --config "$tmp/pane.yaml" >"$tmp/pane.log" 2>&1 & local p=$!; pids+=($p)
   wait_url "http://127.0.0.1:$port/healthz"
@@ -51,11 +51,17 @@ run_pane() { # with_rules
   kill $p; wait $p 2>/dev/null || true
   echo "$c $e"
 }
+peers=${PEERS:-pane prometheus vmalert}
+want() { case " $peers " in *" $1 "*) return 0;; esac; return 1; }
+pane_busy=- pane_idle=- pane_eval=- prom_busy=- prom_idle=- prom_eval=-
+if want pane; then
+"$build/pane" import --format prometheus "$tmp/data.txt" --data-dir "$tmp/pane" >/dev/null 2>&1
 read -r pane_busy pane_eval < <(run_pane 1)
 read -r pane_idle _ < <(run_pane 0)
+echo "pane: busy ${pane_busy}s idle ${pane_idle}s, round ${pane_eval}s"
+fi
 
 # ---- Prometheus 2.42
-promtool tsdb create-blocks-from openmetrics "$tmp/data.om" "$tmp/prom" >/dev/null
 run_prom() {
   local port; port=$(freeport)
   { printf 'global:\n  evaluation_interval: %ss\n' "$interval"; [ "$1" = 1 ] && printf 'rule_files: [%s]\n' "$tmp/rules.yml"; } >"$tmp/prom.yml"
@@ -67,12 +73,16 @@ run_prom() {
   kill $p; wait $p 2>/dev/null || true
   echo "$c $e"
 }
+if want prometheus; then
+promtool tsdb create-blocks-from openmetrics "$tmp/data.om" "$tmp/prom" >/dev/null
 read -r prom_busy prom_eval < <(run_prom 1)
 read -r prom_idle _ < <(run_prom 0)
+echo "Prometheus: busy ${prom_busy}s idle ${prom_idle}s, round ${prom_eval}s"
+fi
 
 # ---- vmalert + VictoriaMetrics
 vm_busy=- vm_idle=- vm_eval=-
-if command -v victoria-metrics >/dev/null && command -v vmalert >/dev/null; then
+if want vmalert && command -v victoria-metrics >/dev/null && command -v vmalert >/dev/null; then
   vport=$(freeport)
   victoria-metrics -storageDataPath="$tmp/vm" -retentionPeriod=100y -httpListenAddr=127.0.0.1:$vport \
     -search.disableCache -search.latencyOffset=0s >"$tmp/vm.log" 2>&1 & vmp=$!; pids+=($vmp)
@@ -80,12 +90,22 @@ if command -v victoria-metrics >/dev/null && command -v vmalert >/dev/null; then
   curl -fsS --data-binary @"$tmp/data.txt" "http://127.0.0.1:$vport/api/v1/import/prometheus" >/dev/null
   curl -fsS "http://127.0.0.1:$vport/internal/force_flush" >/dev/null
   vm_idle=$(measure $vmp)
-  aport=$(freeport)
+  aport=$(freeport); nport=$(freeport)
+  # Debian's vmalert has no -notifier.blackhole: a sink that accepts the alerts (not measured)
+  python3 -c 'import http.server as h, sys
+class S(h.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0))); self.send_response(200); self.end_headers()
+    def log_message(self, *a): pass
+h.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), S).serve_forever()' "$nport" & pids+=($!)
   vmalert -rule="$tmp/rules.yml" -datasource.url="http://127.0.0.1:$vport" -remoteWrite.url="http://127.0.0.1:$vport" \
-    -notifier.blackhole -evaluationInterval=${interval}s -httpListenAddr=127.0.0.1:$aport >"$tmp/vmalert.log" 2>&1 & ap=$!; pids+=($ap)
-  wait_url "http://127.0.0.1:$aport/health"
-  vm_busy=$(measure $vmp $ap)
-  vm_eval=$(evaltime "http://127.0.0.1:$aport")
+    -notifier.url="http://127.0.0.1:$nport" -evaluationInterval=${interval}s -httpListenAddr=127.0.0.1:$aport >"$tmp/vmalert.log" 2>&1 & ap=$!; pids+=($ap)
+  if wait_url "http://127.0.0.1:$aport/health"; then
+    vm_busy=$(measure $vmp $ap)
+    vm_eval=$(evaltime "http://127.0.0.1:$aport")
+  else
+    tail -5 "$tmp/vmalert.log"
+  fi
 fi
 
 python3 - "$rounds" "$pane_busy" "$pane_idle" "$pane_eval" "$prom_busy" "$prom_idle" "$prom_eval" "$vm_busy" "$vm_idle" "$vm_eval" <<'PY'

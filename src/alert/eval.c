@@ -67,21 +67,64 @@ static int lcmp(const void *a, const void *b)
 	return pane_labels_cmp(a, b);
 }
 
-static int write_one(const struct pane_rules_env *env, const struct pane_labels *ls, int64_t ts, double v,
-                     struct pane_err *err)
+/* A rule's output, written in one call when the rule is done (one WAL
+ * append for the rule rather than one per sample). */
+struct batch {
+	struct pane_labels *ls; /* without __name__ */
+	char **names;
+	struct pane_sample *s;
+	size_t n, cap;
+};
+
+static int write_one(struct batch *b, const struct pane_labels *ls, int64_t ts, double v, struct pane_err *err)
 {
+	(void)err;
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 64;
+		b->ls = pane_xrealloc(b->ls, pane_mul_size(b->cap, sizeof *b->ls));
+		b->names = pane_xrealloc(b->names, pane_mul_size(b->cap, sizeof *b->names));
+		b->s = pane_xrealloc(b->s, pane_mul_size(b->cap, sizeof *b->s));
+	}
 	const char *name = pane_labels_get(ls, "__name__");
-	struct pane_labels rest;
-	pane_labels_copy(&rest, ls);
-	pane_labels_set(&rest, "__name__", "");
-	struct pane_sample s = {.name = name, .labels = &rest, .ts_ms = ts, .value = v};
-	int rc = env->out.write ? env->out.write(env->out.ctx, &s, 1, err) : 0;
-	pane_labels_release(&rest);
+	b->names[b->n] = pane_xstrdup(name ? name : "");
+	b->s[b->n].ts_ms = ts;
+	b->s[b->n].value = v;
+	pane_labels_copy(&b->ls[b->n], ls);
+	pane_labels_set(&b->ls[b->n], "__name__", "");
+	b->n++;
+	return 0;
+}
+
+static int batch_flush(struct batch *b, const struct pane_rules_env *env, struct pane_err *err)
+{
+	int rc = 0;
+	for (size_t i = 0; i < b->n; i++) {
+		b->s[i].name = b->names[i];
+		b->s[i].labels = &b->ls[i];
+	}
+	if (b->n && env->out.write)
+		rc = env->out.write(env->out.ctx, b->s, b->n, err);
+	for (size_t i = 0; i < b->n; i++) {
+		pane_labels_release(&b->ls[i]);
+		free(b->names[i]);
+	}
+	b->n = 0;
 	return rc;
 }
 
+static void batch_release(struct batch *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		pane_labels_release(&b->ls[i]);
+		free(b->names[i]);
+	}
+	free(b->ls);
+	free(b->names);
+	free(b->s);
+}
+
 /* Writes stale markers for series in r->prev missing from cur, then makes cur the new prev. */
-static void finish_output(struct pane_rule *r, const struct pane_rules_env *env, struct outset *cur, int64_t ts)
+static void finish_output(struct pane_rule *r, struct batch *bt, struct outset *cur, int64_t ts)
 {
 	if (cur->n > 1)
 		qsort(cur->v, cur->n, sizeof *cur->v, lcmp);
@@ -92,7 +135,7 @@ static void finish_output(struct pane_rule *r, const struct pane_rules_env *env,
 		if (j < cur->n && pane_labels_cmp(&cur->v[j], &r->prev[i]) == 0)
 			continue;
 		struct pane_err e;
-		write_one(env, &r->prev[i], ts, pane_stale_nan(), &e);
+		write_one(bt, &r->prev[i], ts, pane_stale_nan(), &e);
 	}
 	for (size_t i = 0; i < r->n_prev; i++)
 		pane_labels_release(&r->prev[i]);
@@ -146,8 +189,8 @@ static void outset_release(struct outset *o)
 	free(o->v);
 }
 
-static int eval_recording(struct pane_rule_group *g, struct pane_rule *r, const struct pane_rules_env *env, int64_t ts,
-                          struct pane_err *err)
+static int eval_recording(struct pane_rule_group *g, struct pane_rule *r, const struct pane_rules_env *env,
+                          struct batch *bt, int64_t ts, struct pane_err *err)
 {
 	struct pane_query_result res;
 	if (query(env, r->expr, ts, &res, err) < 0)
@@ -180,7 +223,7 @@ static int eval_recording(struct pane_rule_group *g, struct pane_rule *r, const 
 	}
 	if (rc == 0) {
 		for (size_t i = 0; i < tmp.n && rc == 0; i++)
-			rc = write_one(env, &tmp.v[i], ts, vals[i], err);
+			rc = write_one(bt, &tmp.v[i], ts, vals[i], err);
 	}
 	outset_release(&tmp);
 	free(vals);
@@ -188,7 +231,7 @@ static int eval_recording(struct pane_rule_group *g, struct pane_rule *r, const 
 		outset_release(&cur);
 		return rc;
 	}
-	finish_output(r, env, &cur, ts);
+	finish_output(r, bt, &cur, ts);
 	return 0;
 }
 
@@ -239,26 +282,26 @@ struct newalert {
 	uint64_t hash;
 };
 
-static void write_alert_series(struct pane_rule *r, const struct pane_rules_env *env, struct outset *cur,
-                               struct pane_rule_alert *a, int64_t ts)
+static void write_alert_series(struct pane_rule *r, struct batch *bt, struct outset *cur, struct pane_rule_alert *a,
+                               int64_t ts)
 {
 	struct pane_labels ls;
 	struct pane_err e;
 	pane_labels_copy(&ls, &a->labels);
 	pane_labels_set(&ls, "__name__", "ALERTS");
 	pane_labels_set(&ls, "alertstate", pane_alert_state_name(a->state));
-	write_one(env, &ls, ts, 1, &e);
+	write_one(bt, &ls, ts, 1, &e);
 	outset_add(cur, &ls);
 	pane_labels_release(&ls);
 	pane_labels_copy(&ls, &a->labels);
 	pane_labels_set(&ls, "__name__", "ALERTS_FOR_STATE");
-	write_one(env, &ls, ts, (double)(a->active_at / 1000), &e);
+	write_one(bt, &ls, ts, (double)(a->active_at / 1000), &e);
 	outset_add(cur, &ls);
 	pane_labels_release(&ls);
 }
 
-static int eval_alerting(struct pane_rule_group *g, struct pane_rule *r, const struct pane_rules_env *env, int64_t ts,
-                         struct pane_err *err)
+static int eval_alerting(struct pane_rule_group *g, struct pane_rule *r, const struct pane_rules_env *env,
+                         struct batch *bt, int64_t ts, struct pane_err *err)
 {
 	struct pane_query_result res;
 	if (query(env, r->expr, ts, &res, err) < 0)
@@ -388,7 +431,7 @@ static int eval_alerting(struct pane_rule_group *g, struct pane_rule *r, const s
 			a->fired_at = ts;
 		}
 		if (env->write_alerts)
-			write_alert_series(r, env, &cur, a, ts);
+			write_alert_series(r, bt, &cur, a, ts);
 	}
 	r->n_active = w;
 	if (g->limit > 0 && n_active_pending > g->limit) {
@@ -399,7 +442,7 @@ static int eval_alerting(struct pane_rule_group *g, struct pane_rule *r, const s
 		return pane_err_set(err, PANE_EINVAL, "exceeded limit of %lld with %lld alerts", (long long)g->limit,
 		                    (long long)n_active_pending);
 	}
-	finish_output(r, env, &cur, ts);
+	finish_output(r, bt, &cur, ts);
 	return 0;
 }
 
@@ -411,7 +454,11 @@ void pane_rules_group_eval(struct pane_rule_group *g, const struct pane_rules_en
 		struct pane_rule *r = &g->rules[i];
 		struct pane_err e;
 		int64_t t0 = pane_mono_ns();
-		int rc = r->alerting ? eval_alerting(g, r, env, ts, &e) : eval_recording(g, r, env, ts, &e);
+		struct batch bt = {0};
+		int rc = r->alerting ? eval_alerting(g, r, env, &bt, ts, &e) : eval_recording(g, r, env, &bt, ts, &e);
+		if (batch_flush(&bt, env, rc < 0 ? NULL : &e) < 0 && rc == 0)
+			rc = PANE_EIO;
+		batch_release(&bt);
 		r->eval_seconds = (double)(pane_mono_ns() - t0) / 1e9;
 		r->last_eval_ms = ts;
 		r->evaluated = true;
