@@ -496,7 +496,8 @@ static void run_group(const struct pane_cfg_node *t, int64_t eval_interval, char
 		if (!dup)
 			times[nt++] = d;
 	}
-	qsort(times, nt, sizeof *times, i64cmp);
+	if (nt > 1)
+		qsort(times, nt, sizeof *times, i64cmp);
 	size_t curr = 0;
 	int64_t maxt = max_eval_time(t);
 	struct pane_rules_env env = {.reader = pane_memstore_reader(m),
@@ -576,10 +577,13 @@ static void run_group(const struct pane_cfg_node *t, int64_t eval_interval, char
 						exp[q].ann[y].value = (char *)sval(xa->items[y]);
 					}
 					exp[q].n_ann = nxa;
-					qsort(exp[q].ann, nxa, sizeof *exp[q].ann, kvsort);
+					if (nxa > 1)
+						qsort(exp[q].ann, nxa, sizeof *exp[q].ann, kvsort);
 				}
-				qsort(got, ngot, sizeof *got, la_cmp);
-				qsort(exp, nexp, sizeof *exp, la_cmp);
+				if (ngot > 1)
+					qsort(got, ngot, sizeof *got, la_cmp);
+				if (nexp > 1)
+					qsort(exp, nexp, sizeof *exp, la_cmp);
 				bool equal = ngot == nexp;
 				for (size_t q = 0; q < nexp && equal; q++)
 					equal = la_cmp(&got[q], &exp[q]) == 0;
@@ -693,8 +697,10 @@ static void run_group(const struct pane_cfg_node *t, int64_t eval_interval, char
 			exp[q].v = v;
 		}
 		if (!bad) {
-			qsort(exp, nexp, sizeof *exp, ps_cmp);
-			qsort(got, ngot, sizeof *got, ps_cmp);
+			if (nexp > 1)
+				qsort(exp, nexp, sizeof *exp, ps_cmp);
+			if (ngot > 1)
+				qsort(got, ngot, sizeof *got, ps_cmp);
 			bool equal = nexp == ngot;
 			for (size_t q = 0; q < nexp && equal; q++)
 				equal = pane_labels_cmp(&exp[q].labels, &got[q].labels) == 0 && exp[q].v == got[q].v;
