@@ -8,9 +8,11 @@
  * code is 1).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "alert/rules.h"
+#include "base/buf.h"
 #include "cli/cli.h"
 
 static const char usage[] = "usage: pane rules check FILE...\n"
@@ -26,6 +28,64 @@ static const char help[] = "pane rules - check and unit-test Prometheus rule fil
                            "          alert_rule_test, promql_expr_test, external_labels, external_url)\n"
                            "          and print promtool's verdicts and diffs\n\n"
                            "Exit status: 0 all good, 1 a file failed, 2 usage error.\n";
+
+struct ruleid {
+	const char *metric;
+	const struct pane_rule *r;
+};
+
+static int ruleid_cmp(const void *a, const void *b)
+{
+	const struct ruleid *x = a, *y = b;
+	int c = strcmp(x->metric, y->metric);
+	if (c)
+		return c;
+	size_t n = x->r->n_labels < y->r->n_labels ? x->r->n_labels : y->r->n_labels;
+	for (size_t i = 0; i < n; i++) {
+		if ((c = strcmp(x->r->labels[i].name, y->r->labels[i].name)) != 0)
+			return c;
+		if ((c = strcmp(x->r->labels[i].value, y->r->labels[i].value)) != 0)
+			return c;
+	}
+	return x->r->n_labels < y->r->n_labels ? -1 : x->r->n_labels > y->r->n_labels;
+}
+
+/* promtool's duplicate-rules lint: rules of a file with the same name and
+ * labels. Writes the lint message into b; returns how many. */
+static size_t duplicates(const struct pane_rules *rs, struct pane_buf *b)
+{
+	size_t n = 0;
+	for (size_t g = 0; g < rs->n_groups; g++)
+		n += rs->groups[g].n_rules;
+	if (n < 2)
+		return 0;
+	struct ruleid *v = calloc(n, sizeof *v), *dup = calloc(n, sizeof *dup);
+	if (!v || !dup) {
+		free(v);
+		free(dup);
+		return 0;
+	}
+	size_t k = 0, nd = 0;
+	for (size_t g = 0; g < rs->n_groups; g++)
+		for (size_t i = 0; i < rs->groups[g].n_rules; i++)
+			v[k++] = (struct ruleid){rs->groups[g].rules[i].name, &rs->groups[g].rules[i]};
+	qsort(v, n, sizeof *v, ruleid_cmp);
+	for (size_t i = 1; i < n; i++)
+		if (ruleid_cmp(&v[i - 1], &v[i]) == 0 && (nd == 0 || ruleid_cmp(&v[i - 1], &dup[nd - 1]) != 0))
+			dup[nd++] = v[i];
+	if (nd) {
+		pane_buf_addf(b, "lint error %zu duplicate rule(s) found.\n", nd);
+		for (size_t i = 0; i < nd; i++) {
+			pane_buf_addf(b, "Metric: %s\nLabel(s):\n", dup[i].metric);
+			for (size_t l = 0; l < dup[i].r->n_labels; l++)
+				pane_buf_addf(b, "\t%s: %s\n", dup[i].r->labels[l].name, dup[i].r->labels[l].value);
+		}
+		pane_buf_adds(b, "Might cause inconsistency while recording expressions");
+	}
+	free(v);
+	free(dup);
+	return nd;
+}
 
 static int check(int n, char **files)
 {
@@ -45,7 +105,15 @@ static int check(int n, char **files)
 			size_t nr = 0;
 			for (size_t g = 0; g < rs->n_groups; g++)
 				nr += rs->groups[g].n_rules;
-			printf("  SUCCESS: %zu rules found\n", nr);
+			struct pane_buf lint;
+			pane_buf_init(&lint, PANE_BUF_NOLIMIT);
+			if (duplicates(rs, &lint)) { /* reported, not fatal (promtool's default) */
+				fprintf(stderr, "  FAILED:\n%s\n", lint.data);
+				fflush(stderr);
+			} else {
+				printf("  SUCCESS: %zu rules found\n", nr);
+			}
+			pane_buf_release(&lint);
 			pane_rules_free(rs);
 		}
 		printf("\n");
