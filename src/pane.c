@@ -28,6 +28,7 @@ static const struct {
 	{"jobs", pane_cmd_jobs, "list, inspect, cancel and retry jobs; queue statistics"},
 	{"migrate", pane_cmd_migrate, "create or upgrade pane's schema in PostgreSQL"},
 	{"query", pane_cmd_query, "evaluate a PromQL expression against the store"},
+	{"rules", pane_cmd_rules, "check and unit-test Prometheus rule files (like promtool)"},
 	{"logs", pane_cmd_logs, "search and tail the logs pane keeps"},
 	{"events", pane_cmd_events, "list deploys, issues and other events"},
 	{"import", pane_cmd_import, "load Prometheus text data into a data directory"},

@@ -49,5 +49,6 @@ int pane_cmd_events(int argc, char **argv);
 int pane_cmd_import(int argc, char **argv);
 int pane_cmd_demo(int argc, char **argv);
 int pane_cmd_bench(int argc, char **argv);
+int pane_cmd_rules(int argc, char **argv);
 
 #endif

@@ -34,6 +34,7 @@ struct builder {
 	yaml_parser_t parser;
 	const char *name;
 	size_t nodes;
+	bool raw; /* keep scalars verbatim (no ${ENV} expansion) */
 	struct pane_err *err;
 };
 
@@ -64,6 +65,7 @@ static struct pane_cfg_node *node_new(struct builder *b, enum pane_cfg_kind kind
 	struct pane_cfg_node *n = pane_xcalloc(1, sizeof *n);
 	n->kind = kind;
 	n->line = line;
+	n->vline = line;
 	b->nodes++;
 	return n;
 }
@@ -129,6 +131,7 @@ static bool is_null_scalar(const yaml_event_t *ev)
 static int build(struct builder *b, yaml_event_t *ev, const char *path, int depth, struct pane_cfg_node **out)
 {
 	int line = (int)ev->start_mark.line + 1;
+	int col = (int)ev->start_mark.column + 1;
 	*out = NULL;
 	if (depth > PANE_CFG_MAX_DEPTH)
 		return fail(b, line, path, "nested more than %d levels deep", PANE_CFG_MAX_DEPTH);
@@ -141,14 +144,17 @@ static int build(struct builder *b, yaml_event_t *ev, const char *path, int dept
 	case YAML_SCALAR_EVENT: {
 		if (is_null_scalar(ev)) {
 			*out = node_new(b, PANE_CFG_NULL, line);
+			(*out)->vcol = col;
 			return 0;
 		}
 		struct pane_err e;
 		bool whole = false;
-		char *v = pane_cfg_expand_env((const char *)ev->data.scalar.value, &whole, &e);
+		char *v = b->raw ? pane_xstrdup((const char *)ev->data.scalar.value)
+				 : pane_cfg_expand_env((const char *)ev->data.scalar.value, &whole, &e);
 		if (!v)
 			return fail(b, line, path, "%s", e.msg);
 		struct pane_cfg_node *n = node_new(b, PANE_CFG_SCALAR, line);
+		n->vcol = col;
 		n->value = v;
 		n->from_env = whole;
 		*out = n;
@@ -156,6 +162,7 @@ static int build(struct builder *b, yaml_event_t *ev, const char *path, int dept
 	}
 	case YAML_SEQUENCE_START_EVENT: {
 		struct pane_cfg_node *n = node_new(b, PANE_CFG_SEQ, line);
+		n->vcol = col;
 		for (;;) {
 			yaml_event_t cev;
 			if (next_event(b, &cev) < 0) {
@@ -183,6 +190,7 @@ static int build(struct builder *b, yaml_event_t *ev, const char *path, int dept
 	}
 	case YAML_MAPPING_START_EVENT: {
 		struct pane_cfg_node *n = node_new(b, PANE_CFG_MAP, line);
+		n->vcol = col;
 		for (;;) {
 			yaml_event_t kev;
 			if (next_event(b, &kev) < 0) {
@@ -247,9 +255,9 @@ struct pane_cfg *pane_cfg_empty(void)
 	return cfg;
 }
 
-struct pane_cfg *pane_cfg_parse(const char *name, const char *text, size_t len, struct pane_err *err)
+static struct pane_cfg *parse(const char *name, const char *text, size_t len, bool raw, struct pane_err *err)
 {
-	struct builder b = {.name = name, .err = err};
+	struct builder b = {.name = name, .raw = raw, .err = err};
 	struct pane_cfg_node *root = NULL;
 	yaml_event_t ev;
 	int rc = 0;
@@ -311,7 +319,17 @@ struct pane_cfg *pane_cfg_parse(const char *name, const char *text, size_t len, 
 	return cfg;
 }
 
-struct pane_cfg *pane_cfg_load(const char *path, struct pane_err *err)
+struct pane_cfg *pane_cfg_parse(const char *name, const char *text, size_t len, struct pane_err *err)
+{
+	return parse(name, text, len, false, err);
+}
+
+struct pane_cfg *pane_cfg_parse_raw(const char *name, const char *text, size_t len, struct pane_err *err)
+{
+	return parse(name, text, len, true, err);
+}
+
+static struct pane_cfg *load(const char *path, bool raw, struct pane_err *err)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f) {
@@ -338,9 +356,19 @@ struct pane_cfg *pane_cfg_load(const char *path, struct pane_err *err)
 		pane_err_set(err, PANE_EIO, "%s: read error", path);
 		return NULL;
 	}
-	struct pane_cfg *cfg = pane_cfg_parse(path, b.data, b.len, err);
+	struct pane_cfg *cfg = parse(path, b.data, b.len, raw, err);
 	pane_buf_release(&b);
 	return cfg;
+}
+
+struct pane_cfg *pane_cfg_load(const char *path, struct pane_err *err)
+{
+	return load(path, false, err);
+}
+
+struct pane_cfg *pane_cfg_load_raw(const char *path, struct pane_err *err)
+{
+	return load(path, true, err);
 }
 
 const struct pane_cfg_node *pane_cfg_get(const struct pane_cfg_node *map, const char *key)

@@ -35,6 +35,7 @@ struct pane_cfg_node {
 	char *path;        /* dotted path from the root, "" for the root */
 	char *value;       /* scalar text after expansion (NULL unless SCALAR) */
 	bool from_env;     /* the scalar was exactly one ${VAR} reference */
+	int vline, vcol;   /* 1-based line and column where the value itself starts */
 	struct pane_cfg_node **items; /* map entries in file order, or sequence items */
 	size_t n_items;
 };
@@ -55,6 +56,10 @@ struct pane_cfg *pane_cfg_load(const char *path, struct pane_err *err);
 struct pane_cfg *pane_cfg_parse(const char *name, const char *text, size_t len, struct pane_err *err);
 /* An empty configuration (root = empty map), for running on defaults. */
 struct pane_cfg *pane_cfg_empty(void);
+/* Like pane_cfg_parse/pane_cfg_load but scalars are kept verbatim (no ${ENV}
+ * expansion): for files that are not pane.yaml (rule files, rule tests). */
+struct pane_cfg *pane_cfg_parse_raw(const char *name, const char *text, size_t len, struct pane_err *err);
+struct pane_cfg *pane_cfg_load_raw(const char *path, struct pane_err *err);
 void pane_cfg_free(struct pane_cfg *cfg);
 
 /* Direct child of a MAP node by key, or NULL (also when map is NULL). */

@@ -22,6 +22,7 @@ static const char *const sections[] = {
 	"scrape",     /* src/receivers: Prometheus scrape targets */
 	"sources",    /* src/sources: postgres, supabase, render, sentry, sql */
 	"query",      /* src/api: PromQL limits (lookback_delta, timeout, max_samples) */
+	"rules",      /* src/alert: rule files, evaluation interval, external labels/URL */
 	NULL,
 };
 
@@ -33,8 +34,9 @@ static const struct {
 	{"database", "PostgreSQL is not configured here: set DATABASE_URL (pane migrate and pane worker also take "
 		     "--database-url)"},
 	{"worker", "workers are not configured here: pass options to `pane worker` (see pane worker --help)"},
-	{"alerts", "is not built yet: pane.yaml has no alerting section in this version"},
-	{"notifiers", "is not built yet: pane.yaml has no notification section in this version"},
+	{"alerts", "alert rules are configured under rules: (rule files) and notifications under alerting: "
+		   "(docs/rules.md, docs/alerting.md)"},
+	{"notifiers", "notifications are configured under alerting:, in Alertmanager's format (docs/alerting.md)"},
 	{"outputs", "is not built yet: pane does not forward data to other systems in this version"},
 };
 

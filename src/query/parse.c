@@ -1277,7 +1277,30 @@ static struct pq_node *parse_primary(struct parser *p)
 		return parse_selector(p, &it);
 	}
 	default:
-		unexpected(p, t, NULL, "an expression");
+		if (t->t == T_EOF) { /* Prometheus' wording at the end of the input */
+			int open = 0;
+			for (size_t i = 0; i < p->len; i++) {
+				char c = p->in[i];
+				if (c == '"' || c == '\'' || c == '`') { /* skip string literals (closed: the lexer got here) */
+					for (i++; i < p->len && p->in[i] != c; i++)
+						if (p->in[i] == '\\' && c != '`')
+							i++;
+					continue;
+				}
+				if (c == '#') { /* comment to end of line */
+					while (i < p->len && p->in[i] != '\n')
+						i++;
+					continue;
+				}
+				open += c == '(' ? 1 : c == ')' ? -1 : 0;
+			}
+			if (open > 0)
+				perr(p, t->pos, "unclosed left parenthesis");
+			else
+				unexpected(p, t, NULL, NULL);
+		} else {
+			unexpected(p, t, NULL, "an expression");
+		}
 		return NULL;
 	}
 }

@@ -16,7 +16,7 @@ expect_status 2 "$bin" frobnicate
 expect_in "$tmp/err" "unknown command 'frobnicate'"
 expect_status 2 "$bin" --bogus
 expect_status 2 "$bin" --log-level loud serve
-for c in serve worker enqueue jobs migrate query logs events import demo bench; do
+for c in serve worker enqueue jobs migrate query logs events import demo bench rules; do
   expect_status 0 "$bin" "$c" --help
   expect_in "$tmp/out" "usage: pane $c"
 done

@@ -95,7 +95,7 @@ static void test_errors(void **state)
 {
 	(void)state;
 	expect_err("", "1:1: parse error: no expression found in input");
-	expect_err("sum(", "1:5: parse error: unexpected end of input, expected an expression");
+	expect_err("sum(", "1:5: parse error: unclosed left parenthesis");
 	expect_err("rate(x[5m]", "expected \",\" or \")\"");
 	expect_err("x{a=\"b\"", "1:8: parse error: unexpected end of input in label matching, expected \",\" or \"}\"");
 	expect_err("x{a=b}", "1:5: parse error: unexpected identifier \"b\" in label matching, expected string");

@@ -1,0 +1,2413 @@
+/*
+ * template.c - the Go text/template subset of Prometheus' alert templates.
+ *
+ * The idea: parse the whole text into a small tree (text, actions, if, range,
+ * with) once, then walk it with a dynamically typed value (string, int,
+ * float, bool, label map, query result, sample, args map, the data root),
+ * doing what Go's text/template does for the same types: how a value
+ * prints, which values are "true", how a number literal becomes an int or a
+ * float64, which comparisons are errors. Prometheus wraps every template in
+ * four definitions ({{$labels := .Labels}}...), so positions in error
+ * messages count them too, as Go's do.
+ *
+ * Invariants: 1. every allocation made while running a template goes on the
+ * run's list and is freed when it ends (values are borrowed within a run);
+ * 2. output is bounded by the caller's pane_buf maximum; 3. recursion depth
+ * is bounded (hostile templates cannot blow the stack).
+ * Errors: "template: NAME:LINE: ..." for parse errors and
+ * "template: NAME:LINE:COL: executing \"NAME\" at <NODE>: ..." while running,
+ * wrapped by pane_tmpl_expand as Prometheus does ("error executing template").
+ * Threads: no shared state.
+ */
+#include "alert/template.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/mem.h"
+#include "query/ast.h"
+#include "query/query.h"
+
+#define MAX_DEPTH 100
+
+static const char defs[] = "{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}"
+                           "{{$externalURL := .ExternalURL}}{{$value := .Value}}";
+
+/* ---------------------------------------------------------------- tree */
+
+enum nk {
+	N_LIST,
+	N_TEXT,
+	N_ACTION,
+	N_IF,
+	N_RANGE,
+	N_WITH,
+	N_BREAK,
+	N_CONTINUE,
+	/* operands */
+	N_FIELD,
+	N_VAR,
+	N_DOT,
+	N_IDENT,
+	N_STRING,
+	N_NUMBER,
+	N_BOOL,
+	N_NIL,
+	N_PIPE,
+	N_CHAIN,
+};
+
+struct node;
+
+struct pipe {
+	char **decl;
+	size_t n_decl;
+	bool assign;        /* = rather than := */
+	struct node **cmds; /* each an N_LIST of operands (a command) */
+	size_t n_cmds;
+};
+
+struct node {
+	enum nk k;
+	int pos;       /* byte offset in the text, where Go puts the node */
+	int start;     /* where the operand's first token starts */
+	char *text;    /* TEXT, STRING value, IDENT name, VAR name, NUMBER text, source form */
+	size_t len;    /* TEXT length */
+	char **fields; /* FIELD/VAR/CHAIN: .a.b */
+	size_t n_fields;
+	bool isint, b;
+	int64_t i;
+	double f;
+	struct pipe *pipe;   /* ACTION/IF/RANGE/WITH/PIPE */
+	struct node **items; /* LIST: children / command operands */
+	size_t n_items;
+	struct node *list, *elselist; /* IF/RANGE/WITH */
+	struct node *operand;         /* CHAIN: (pipe).field */
+};
+
+struct parser {
+	const char *name;
+	const char *src;
+	size_t len;
+	size_t p;
+	char **vars;
+	size_t n_vars, cap_vars;
+	int range_depth;
+	int depth;
+	struct pane_err *err;
+	bool failed;
+	bool trim_next; /* the previous action ended with -}} */
+};
+
+static void node_free(struct node *n);
+
+static void pipe_free(struct pipe *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n_decl; i++)
+		free(p->decl[i]);
+	free(p->decl);
+	for (size_t i = 0; i < p->n_cmds; i++)
+		node_free(p->cmds[i]);
+	free(p->cmds);
+	free(p);
+}
+
+static void node_free(struct node *n)
+{
+	if (!n)
+		return;
+	free(n->text);
+	for (size_t i = 0; i < n->n_fields; i++)
+		free(n->fields[i]);
+	free(n->fields);
+	pipe_free(n->pipe);
+	for (size_t i = 0; i < n->n_items; i++)
+		node_free(n->items[i]);
+	free(n->items);
+	node_free(n->list);
+	node_free(n->elselist);
+	node_free(n->operand);
+	free(n);
+}
+
+static struct node *nnew(enum nk k, int pos)
+{
+	struct node *n = pane_xcalloc(1, sizeof *n);
+	n->k = k;
+	n->pos = pos;
+	return n;
+}
+
+static void add_item(struct node *list, struct node *c)
+{
+	list->items = pane_xrealloc(list->items, pane_mul_size(list->n_items + 1, sizeof *list->items));
+	list->items[list->n_items++] = c;
+}
+
+static int line_of(const char *src, size_t pos)
+{
+	int line = 1;
+	for (size_t i = 0; i < pos && src[i]; i++)
+		line += src[i] == '\n';
+	return line;
+}
+
+static void perr(struct parser *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void perr(struct parser *ps, const char *fmt, ...)
+{
+	if (ps->failed)
+		return;
+	ps->failed = true;
+	char msg[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	pane_err_set(ps->err, PANE_EINVAL, "template: %s:%d: %s", ps->name, line_of(ps->src, ps->p), msg);
+}
+
+/* function names known at parse time (Go: "function %q not defined") */
+static const char *const funcs[] = {
+    "and",
+    "or",
+    "not",
+    "len",
+    "index",
+    "slice",
+    "print",
+    "printf",
+    "println",
+    "html",
+    "js",
+    "urlquery",
+    "call",
+    "eq",
+    "ne",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "query",
+    "first",
+    "label",
+    "value",
+    "strvalue",
+    "args",
+    "reReplaceAll",
+    "safeHtml",
+    "match",
+    "title",
+    "toUpper",
+    "toLower",
+    "graphLink",
+    "tableLink",
+    "sortByLabel",
+    "humanize",
+    "humanize1024",
+    "humanizeDuration",
+    "humanizePercentage",
+    "humanizeTimestamp",
+    "toTime",
+    "pathPrefix",
+    "externalURL",
+    "stripPort",
+    "parseDuration",
+    NULL,
+};
+
+static bool func_known(const char *s)
+{
+	for (size_t i = 0; funcs[i]; i++)
+		if (strcmp(funcs[i], s) == 0)
+			return true;
+	return false;
+}
+
+static bool var_known(struct parser *ps, const char *v)
+{
+	if (strcmp(v, "$") == 0)
+		return true;
+	for (size_t i = ps->n_vars; i-- > 0;)
+		if (strcmp(ps->vars[i], v) == 0)
+			return true;
+	return false;
+}
+
+static void var_push(struct parser *ps, const char *v)
+{
+	if (ps->n_vars == ps->cap_vars) {
+		ps->cap_vars = ps->cap_vars ? ps->cap_vars * 2 : 16;
+		ps->vars = pane_xrealloc(ps->vars, pane_mul_size(ps->cap_vars, sizeof *ps->vars));
+	}
+	ps->vars[ps->n_vars++] = pane_xstrdup(v);
+}
+
+static void vars_pop(struct parser *ps, size_t to)
+{
+	while (ps->n_vars > to)
+		free(ps->vars[--ps->n_vars]);
+}
+
+/* ---- lexing inside an action ---- */
+
+static void skip_space(struct parser *ps)
+{
+	while (ps->p < ps->len &&
+	       (ps->src[ps->p] == ' ' || ps->src[ps->p] == '\t' || ps->src[ps->p] == '\n' || ps->src[ps->p] == '\r'))
+		ps->p++;
+}
+
+/* at "}}" or " -}}" (after skip_space) */
+static bool at_close(struct parser *ps)
+{
+	const char *s = ps->src + ps->p;
+	size_t left = ps->len - ps->p;
+	if (left >= 2 && s[0] == '}' && s[1] == '}')
+		return true;
+	return left >= 3 && s[0] == '-' && s[1] == '}' && s[2] == '}';
+}
+
+static void eat_close(struct parser *ps)
+{
+	skip_space(ps);
+	if (!at_close(ps)) {
+		if (ps->p >= ps->len)
+			perr(ps, "unclosed action");
+		else
+			perr(ps, "unexpected \"%c\" in command", ps->src[ps->p]);
+		return;
+	}
+	if (ps->src[ps->p] == '-') {
+		ps->p += 3;
+		ps->trim_next = true;
+	} else {
+		ps->p += 2;
+	}
+}
+
+static bool is_ident_start(char c)
+{
+	return isalpha((unsigned char)c) || c == '_';
+}
+
+static bool is_ident(char c)
+{
+	return isalnum((unsigned char)c) || c == '_';
+}
+
+static char *read_word(struct parser *ps)
+{
+	size_t s = ps->p;
+	while (ps->p < ps->len && is_ident(ps->src[ps->p]))
+		ps->p++;
+	return pane_xstrndup(ps->src + s, ps->p - s);
+}
+
+static bool peek_word(struct parser *ps, const char *w)
+{
+	size_t n = strlen(w);
+	return ps->len - ps->p >= n && memcmp(ps->src + ps->p, w, n) == 0 &&
+	       (ps->p + n >= ps->len || !is_ident(ps->src[ps->p + n]));
+}
+
+static void read_fields(struct parser *ps, struct node *n)
+{
+	size_t first = n->n_fields;
+	while (ps->p < ps->len && ps->src[ps->p] == '.' && ps->p + 1 < ps->len && is_ident_start(ps->src[ps->p + 1])) {
+		ps->p++;
+		/* Go positions a field chain at its first field after the term */
+		if (n->n_fields == first + (n->k == N_FIELD ? 1 : 0))
+			n->pos = (int)ps->p - 1;
+		n->fields = pane_xrealloc(n->fields, pane_mul_size(n->n_fields + 1, sizeof *n->fields));
+		n->fields[n->n_fields++] = read_word(ps);
+	}
+}
+
+static struct pipe *parse_pipe(struct parser *ps, bool decl_ok, bool range);
+
+static int unquote(struct parser *ps, struct pane_buf *b)
+{
+	char q = ps->src[ps->p++];
+	while (ps->p < ps->len && ps->src[ps->p] != q) {
+		char c = ps->src[ps->p++];
+		if (q == '`') {
+			pane_buf_addc(b, c);
+			continue;
+		}
+		if (c == '\n') {
+			perr(ps, "unterminated quoted string");
+			return -1;
+		}
+		if (c != '\\') {
+			pane_buf_addc(b, c);
+			continue;
+		}
+		if (ps->p >= ps->len)
+			break;
+		c = ps->src[ps->p++];
+		switch (c) {
+		case 'n': pane_buf_addc(b, '\n'); break;
+		case 't': pane_buf_addc(b, '\t'); break;
+		case 'r': pane_buf_addc(b, '\r'); break;
+		case 'a': pane_buf_addc(b, '\a'); break;
+		case 'b': pane_buf_addc(b, '\b'); break;
+		case 'f': pane_buf_addc(b, '\f'); break;
+		case 'v': pane_buf_addc(b, '\v'); break;
+		case '\\':
+		case '"':
+		case '\'': pane_buf_addc(b, c); break;
+		case 'x': {
+			if (ps->p + 2 > ps->len || !isxdigit((unsigned char)ps->src[ps->p]) ||
+			    !isxdigit((unsigned char)ps->src[ps->p + 1])) {
+				perr(ps, "invalid syntax");
+				return -1;
+			}
+			char h[3] = {ps->src[ps->p], ps->src[ps->p + 1], 0};
+			pane_buf_addc(b, (char)strtol(h, NULL, 16));
+			ps->p += 2;
+			break;
+		}
+		default: perr(ps, "invalid syntax"); return -1;
+		}
+	}
+	if (ps->p >= ps->len) {
+		perr(ps, q == '`' ? "unterminated raw quoted string" : "unterminated quoted string");
+		return -1;
+	}
+	ps->p++;
+	return 0;
+}
+
+/* One operand (term plus .field chain), or NULL at the end of a command. */
+static struct node *parse_operand(struct parser *ps)
+{
+	skip_space(ps);
+	if (ps->p >= ps->len || at_close(ps))
+		return NULL;
+	int pos = (int)ps->p;
+	char c = ps->src[ps->p];
+	struct node *n = NULL;
+	if (c == '.' && (ps->p + 1 >= ps->len || !is_ident_start(ps->src[ps->p + 1]))) {
+		ps->p++;
+		n = nnew(N_DOT, pos);
+	} else if (c == '.') {
+		n = nnew(N_FIELD, pos);
+		read_fields(ps, n);
+		return n;
+	} else if (c == '$') {
+		ps->p++;
+		char *w = read_word(ps);
+		n = nnew(N_VAR, pos);
+		n->text = pane_xmalloc(strlen(w) + 2);
+		n->text[0] = '$';
+		memcpy(n->text + 1, w, strlen(w) + 1);
+		free(w);
+		if (!var_known(ps, n->text)) {
+			perr(ps, "undefined variable \"%s\"", n->text);
+			node_free(n);
+			return NULL;
+		}
+		read_fields(ps, n);
+		return n;
+	} else if (c == '"' || c == '`') {
+		struct pane_buf b;
+		pane_buf_init(&b, PANE_BUF_NOLIMIT);
+		if (unquote(ps, &b) < 0) {
+			pane_buf_release(&b);
+			return NULL;
+		}
+		n = nnew(N_STRING, pos);
+		n->len = b.len;
+		n->text = pane_xstrndup(b.len ? b.data : "", b.len);
+		pane_buf_release(&b);
+	} else if (c == '\'') {
+		ps->p++;
+		if (ps->p + 1 >= ps->len || ps->src[ps->p + 1] != '\'') {
+			perr(ps, "malformed character constant");
+			return NULL;
+		}
+		n = nnew(N_NUMBER, pos);
+		n->isint = true;
+		n->i = (unsigned char)ps->src[ps->p];
+		n->f = (double)n->i;
+		ps->p += 2;
+		n->text = pane_xstrndup(ps->src + pos, ps->p - (size_t)pos);
+	} else if (isdigit((unsigned char)c) ||
+	           ((c == '-' || c == '+') && ps->p + 1 < ps->len &&
+	            (isdigit((unsigned char)ps->src[ps->p + 1]) || ps->src[ps->p + 1] == '.'))) {
+		size_t s = ps->p;
+		ps->p++;
+		while (ps->p < ps->len &&
+		       (isalnum((unsigned char)ps->src[ps->p]) || ps->src[ps->p] == '.' || ps->src[ps->p] == '_' ||
+		        ((ps->src[ps->p] == '-' || ps->src[ps->p] == '+') &&
+		         (ps->src[ps->p - 1] == 'e' || ps->src[ps->p - 1] == 'E'))))
+			ps->p++;
+		n = nnew(N_NUMBER, pos);
+		n->text = pane_xstrndup(ps->src + s, ps->p - s);
+		char *end;
+		bool hex = strstr(n->text, "0x") || strstr(n->text, "0X");
+		if (!hex && !strpbrk(n->text, ".eE")) {
+			n->isint = true;
+			n->i = strtoll(n->text, &end, 10);
+			n->f = (double)n->i;
+		} else if (hex) {
+			n->isint = true;
+			n->i = strtoll(n->text, &end, 16);
+			n->f = (double)n->i;
+		} else {
+			n->f = strtod(n->text, &end);
+		}
+		if (*end) {
+			perr(ps, "bad number syntax: \"%s\"", n->text);
+			node_free(n);
+			return NULL;
+		}
+	} else if (c == '(') {
+		ps->p++;
+		if (++ps->depth > MAX_DEPTH) {
+			perr(ps, "nested too deeply");
+			return NULL;
+		}
+		struct pipe *pp = parse_pipe(ps, false, false);
+		ps->depth--;
+		if (!pp)
+			return NULL;
+		skip_space(ps);
+		if (ps->p >= ps->len || ps->src[ps->p] != ')') {
+			pipe_free(pp);
+			perr(ps, "unclosed left paren");
+			return NULL;
+		}
+		ps->p++;
+		n = nnew(N_PIPE, pos);
+		n->pipe = pp;
+	} else if (is_ident_start(c)) {
+		char *w = read_word(ps);
+		if (strcmp(w, "true") == 0 || strcmp(w, "false") == 0) {
+			n = nnew(N_BOOL, pos);
+			n->b = w[0] == 't';
+			free(w);
+		} else if (strcmp(w, "nil") == 0) {
+			n = nnew(N_NIL, pos);
+			free(w);
+		} else {
+			if (!func_known(w)) {
+				perr(ps, "function \"%s\" not defined", w);
+				free(w);
+				return NULL;
+			}
+			n = nnew(N_IDENT, pos);
+			n->text = w;
+		}
+	} else {
+		perr(ps, "unexpected \"%c\" in command", c);
+		return NULL;
+	}
+	/* a field chain after a term: (x).a, $.a handled above */
+	if (ps->p < ps->len && ps->src[ps->p] == '.' && ps->p + 1 < ps->len && is_ident_start(ps->src[ps->p + 1])) {
+		if (n->k == N_BOOL || n->k == N_NIL || n->k == N_STRING || n->k == N_NUMBER) {
+			perr(ps, "unexpected . after term");
+			node_free(n);
+			return NULL;
+		}
+		struct node *ch = nnew(N_CHAIN, pos);
+		ch->operand = n;
+		read_fields(ps, ch);
+		n = ch;
+	}
+	return n;
+}
+
+/* A pipeline up to "}}" or ")" (not consumed). */
+static struct pipe *parse_pipe(struct parser *ps, bool decl_ok, bool range)
+{
+	struct pipe *pp = pane_xcalloc(1, sizeof *pp);
+	skip_space(ps);
+	/* declarations: $x := / $x = / $i, $e := */
+	if (decl_ok && ps->p < ps->len && ps->src[ps->p] == '$') {
+		size_t save = ps->p;
+		char *names[2] = {0};
+		size_t nn = 0;
+		for (;;) {
+			if (ps->src[ps->p] != '$')
+				break;
+			ps->p++;
+			char *w = read_word(ps);
+			names[nn] = pane_xmalloc(strlen(w) + 2);
+			names[nn][0] = '$';
+			memcpy(names[nn] + 1, w, strlen(w) + 1);
+			free(w);
+			nn++;
+			skip_space(ps);
+			if (range && nn == 1 && ps->p < ps->len && ps->src[ps->p] == ',') {
+				ps->p++;
+				skip_space(ps);
+				continue;
+			}
+			break;
+		}
+		bool is_decl = ps->len - ps->p >= 2 && ps->src[ps->p] == ':' && ps->src[ps->p + 1] == '=';
+		bool is_assign = !is_decl && ps->p < ps->len && ps->src[ps->p] == '=' &&
+		                 (ps->p + 1 >= ps->len || ps->src[ps->p + 1] != '=');
+		if (is_decl || is_assign) {
+			ps->p += is_decl ? 2 : 1;
+			pp->assign = is_assign;
+			pp->decl = pane_xcalloc(2, sizeof *pp->decl);
+			for (size_t i = 0; i < nn; i++) {
+				pp->decl[i] = names[i];
+				if (is_assign && !var_known(ps, names[i]))
+					perr(ps, "undefined variable \"%s\"", names[i]);
+			}
+			pp->n_decl = nn;
+		} else {
+			for (size_t i = 0; i < nn; i++)
+				free(names[i]);
+			ps->p = save;
+		}
+	}
+	for (;;) {
+		struct node *cmd = nnew(N_LIST, (int)ps->p);
+		for (;;) {
+			skip_space(ps);
+			if (ps->p >= ps->len || at_close(ps) || ps->src[ps->p] == ')' || ps->src[ps->p] == '|')
+				break;
+			size_t at = ps->p;
+			struct node *o = parse_operand(ps);
+			if (!o)
+				break;
+			o->start = (int)at;
+			if (cmd->n_items == 0)
+				cmd->pos = (int)at;
+			add_item(cmd, o);
+		}
+		if (ps->failed) {
+			node_free(cmd);
+			pipe_free(pp);
+			return NULL;
+		}
+		if (cmd->n_items == 0) {
+			node_free(cmd);
+			perr(ps, pp->n_cmds ? "missing command" : "missing value for command");
+			pipe_free(pp);
+			return NULL;
+		}
+		pp->cmds = pane_xrealloc(pp->cmds, pane_mul_size(pp->n_cmds + 1, sizeof *pp->cmds));
+		pp->cmds[pp->n_cmds++] = cmd;
+		skip_space(ps);
+		if (ps->p < ps->len && ps->src[ps->p] == '|') {
+			ps->p++;
+			continue;
+		}
+		break;
+	}
+	if (!pp->assign)
+		for (size_t i = 0; i < pp->n_decl; i++)
+			var_push(ps, pp->decl[i]);
+	return pp;
+}
+
+enum stop { STOP_EOF, STOP_END, STOP_ELSE };
+
+static struct node *parse_list(struct parser *ps, enum stop *stop, bool *else_if);
+
+/* Text up to the next "{{", honouring trim markers. */
+static void parse_text(struct parser *ps, struct node *list)
+{
+	size_t s = ps->p;
+	const char *o = NULL;
+	for (size_t i = ps->p; i + 1 < ps->len; i++)
+		if (ps->src[i] == '{' && ps->src[i + 1] == '{') {
+			o = ps->src + i;
+			break;
+		}
+	size_t e = o ? (size_t)(o - ps->src) : ps->len;
+	size_t ts = s, te = e;
+	if (ps->trim_next) {
+		while (ts < te && isspace((unsigned char)ps->src[ts]))
+			ts++;
+		ps->trim_next = false;
+	}
+	/* "{{- " trims the text before it */
+	if (o && e + 3 < ps->len + 1 && ps->src[e + 2] == '-' && e + 3 < ps->len &&
+	    isspace((unsigned char)ps->src[e + 3]))
+		while (te > ts && isspace((unsigned char)ps->src[te - 1]))
+			te--;
+	if (te > ts) {
+		struct node *t = nnew(N_TEXT, (int)ts);
+		t->text = pane_xstrndup(ps->src + ts, te - ts);
+		t->len = te - ts;
+		add_item(list, t);
+	}
+	ps->p = e;
+}
+
+/* After "{{" (and an optional "- "): the action's keyword or pipeline. */
+static struct node *parse_action(struct parser *ps, enum stop *stop, bool *else_if)
+{
+	int pos = (int)ps->p;
+	skip_space(ps);
+	if (ps->len - ps->p >= 2 && ps->src[ps->p] == '/' && ps->src[ps->p + 1] == '*') {
+		const char *e = NULL;
+		for (size_t i = ps->p + 2; i + 1 < ps->len; i++)
+			if (ps->src[i] == '*' && ps->src[i + 1] == '/') {
+				e = ps->src + i;
+				break;
+			}
+		if (!e) {
+			perr(ps, "unclosed comment");
+			return NULL;
+		}
+		ps->p = (size_t)(e - ps->src) + 2;
+		eat_close(ps);
+		return nnew(N_LIST, pos); /* empty */
+	}
+	if (peek_word(ps, "end")) {
+		ps->p += 3;
+		eat_close(ps);
+		*stop = STOP_END;
+		return NULL;
+	}
+	if (peek_word(ps, "else")) {
+		ps->p += 4;
+		skip_space(ps);
+		*stop = STOP_ELSE;
+		if (peek_word(ps, "if") || peek_word(ps, "with")) {
+			*else_if = true; /* the caller parses the "if ..." that follows */
+			return NULL;
+		}
+		eat_close(ps);
+		return NULL;
+	}
+	if (peek_word(ps, "break") || peek_word(ps, "continue")) {
+		bool br = ps->src[ps->p] == 'b';
+		if (!ps->range_depth) {
+			perr(ps, "{{%s}} outside {{range}}", br ? "break" : "continue");
+			return NULL;
+		}
+		ps->p += br ? 5 : 8;
+		eat_close(ps);
+		return nnew(br ? N_BREAK : N_CONTINUE, pos);
+	}
+	enum nk k = N_ACTION;
+	if (peek_word(ps, "if")) {
+		k = N_IF;
+		ps->p += 2;
+	} else if (peek_word(ps, "range")) {
+		k = N_RANGE;
+		ps->p += 5;
+	} else if (peek_word(ps, "with")) {
+		k = N_WITH;
+		ps->p += 4;
+	} else if (peek_word(ps, "define") || peek_word(ps, "template") || peek_word(ps, "block")) {
+		perr(ps, "define, template and block are not supported in alert templates");
+		return NULL;
+	}
+	size_t vars = ps->n_vars;
+	struct pipe *pp = parse_pipe(ps, true, k == N_RANGE);
+	if (!pp)
+		return NULL;
+	eat_close(ps);
+	struct node *n = nnew(k, pos);
+	n->pipe = pp;
+	if (ps->failed)
+		return n;
+	if (k == N_ACTION)
+		return n;
+	if (++ps->depth > MAX_DEPTH) {
+		perr(ps, "nested too deeply");
+		return n;
+	}
+	if (k == N_RANGE)
+		ps->range_depth++;
+	enum stop st = STOP_EOF;
+	bool eif = false;
+	n->list = parse_list(ps, &st, &eif);
+	if (k == N_RANGE)
+		ps->range_depth--;
+	if (!ps->failed && st == STOP_ELSE) {
+		if (eif) {
+			/* else if / else with: a nested node that shares our {{end}} */
+			n->elselist = nnew(N_LIST, (int)ps->p);
+			enum stop st2 = STOP_EOF;
+			bool eif2 = false;
+			struct node *inner = parse_action(ps, &st2, &eif2);
+			if (inner)
+				add_item(n->elselist, inner);
+			st = STOP_END;
+		} else {
+			n->elselist = parse_list(ps, &st, &eif);
+			if (!ps->failed && st != STOP_END)
+				perr(ps, "expected end; found %s", st == STOP_ELSE ? "{{else}}" : "EOF");
+		}
+	} else if (!ps->failed && st != STOP_END) {
+		perr(ps, "unexpected EOF");
+	}
+	ps->depth--;
+	vars_pop(ps, vars);
+	return n;
+}
+
+static struct node *parse_list(struct parser *ps, enum stop *stop, bool *else_if)
+{
+	struct node *list = nnew(N_LIST, (int)ps->p);
+	*stop = STOP_EOF;
+	while (!ps->failed && ps->p < ps->len) {
+		parse_text(ps, list);
+		if (ps->p >= ps->len)
+			break;
+		ps->p += 2; /* {{ */
+		if (ps->p + 1 < ps->len && ps->src[ps->p] == '-' && isspace((unsigned char)ps->src[ps->p + 1]))
+			ps->p++;
+		enum stop st = STOP_EOF;
+		struct node *a = parse_action(ps, &st, else_if);
+		if (a)
+			add_item(list, a);
+		if (st != STOP_EOF) {
+			*stop = st;
+			return list;
+		}
+	}
+	return list;
+}
+
+static struct node *parse(const char *name, const char *src, size_t len, struct pane_err *err)
+{
+	struct parser ps = {.name = name, .src = src, .len = len, .err = err};
+	enum stop st;
+	bool eif = false;
+	struct node *root = parse_list(&ps, &st, &eif);
+	if (!ps.failed && st == STOP_END)
+		perr(&ps, "unexpected {{end}}");
+	if (!ps.failed && st == STOP_ELSE)
+		perr(&ps, "unexpected {{else}}");
+	vars_pop(&ps, 0);
+	free(ps.vars);
+	if (ps.failed) {
+		node_free(root);
+		return NULL;
+	}
+	return root;
+}
+
+/* ---------------------------------------------------------------- values */
+
+enum vk { V_NIL, V_STR, V_INT, V_FLOAT, V_BOOL, V_LABELS, V_VEC, V_SAMPLE, V_ARGS, V_DATA, V_HTML };
+
+struct tsample;
+struct tvec;
+struct targs;
+
+struct val {
+	enum vk k;
+	const char *s; /* STR, HTML */
+	int64_t i;
+	double f;
+	bool b;
+	const struct pane_labels *ls; /* LABELS (may be NULL: empty map) */
+	struct tvec *vec;
+	struct tsample *smp;
+	struct targs *args;
+};
+
+struct tsample {
+	struct pane_labels labels;
+	double value;
+};
+
+struct tvec {
+	struct tsample **s;
+	size_t n;
+};
+
+struct targs {
+	struct val *v;
+	size_t n;
+};
+
+struct var {
+	const char *name;
+	struct val v;
+};
+
+struct run {
+	const char *name;
+	const char *src;
+	const struct pane_tmpl_data *d;
+	struct pane_buf *out;
+	struct pane_err *err;
+	bool failed;
+	void **allocs;
+	size_t n_allocs, cap_allocs;
+	struct tsample **samples;
+	size_t n_samples, cap_samples;
+	struct var *vars;
+	size_t n_vars, cap_vars;
+	int depth;
+	int brk; /* 1 break, 2 continue */
+};
+
+static void *ralloc(struct run *r, size_t n)
+{
+	void *p = pane_xcalloc(1, n ? n : 1);
+	if (r->n_allocs == r->cap_allocs) {
+		r->cap_allocs = r->cap_allocs ? r->cap_allocs * 2 : 32;
+		r->allocs = pane_xrealloc(r->allocs, pane_mul_size(r->cap_allocs, sizeof *r->allocs));
+	}
+	r->allocs[r->n_allocs++] = p;
+	return p;
+}
+
+static const char *rstr(struct run *r, const char *s, size_t n)
+{
+	char *p = ralloc(r, n + 1);
+	memcpy(p, s, n);
+	return p;
+}
+
+static struct tsample *new_sample(struct run *r)
+{
+	struct tsample *s = pane_xcalloc(1, sizeof *s);
+	pane_labels_init(&s->labels);
+	if (r->n_samples == r->cap_samples) {
+		r->cap_samples = r->cap_samples ? r->cap_samples * 2 : 16;
+		r->samples = pane_xrealloc(r->samples, pane_mul_size(r->cap_samples, sizeof *r->samples));
+	}
+	r->samples[r->n_samples++] = s;
+	return s;
+}
+
+static void node_source(const struct node *n, struct pane_buf *b);
+
+static void fail(struct run *r, const struct node *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void fail(struct run *r, const struct node *n, const char *fmt, ...)
+{
+	if (r->failed)
+		return;
+	r->failed = true;
+	char msg[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	int pos = n ? n->pos : 0;
+	int line = line_of(r->src, (size_t)pos);
+	int col = pos;
+	for (int i = pos - 1; i >= 0; i--)
+		if (r->src[i] == '\n') {
+			col = pos - i - 1;
+			break;
+		}
+	struct pane_buf b;
+	pane_buf_init(&b, 300);
+	if (n)
+		node_source(n, &b);
+	if (b.len >= 300 - 1) {
+		pane_buf_truncate(&b, 20);
+		pane_buf_adds(&b, "...");
+	}
+	pane_err_set(r->err, PANE_EINVAL, "template: %s:%d:%d: executing \"%s\" at <%s>: %s", r->name, line, col,
+	             r->name, b.len ? b.data : "", msg);
+	pane_buf_release(&b);
+}
+
+static void pipe_source(const struct pipe *p, struct pane_buf *b)
+{
+	for (size_t i = 0; i < p->n_decl; i++)
+		pane_buf_addf(b, "%s%s", i ? ", " : "", p->decl[i]);
+	if (p->n_decl)
+		pane_buf_adds(b, p->assign ? " = " : " := ");
+	for (size_t i = 0; i < p->n_cmds; i++) {
+		if (i)
+			pane_buf_adds(b, " | ");
+		node_source(p->cmds[i], b);
+	}
+}
+
+static void node_source(const struct node *n, struct pane_buf *b)
+{
+	switch (n->k) {
+	case N_LIST:
+		for (size_t i = 0; i < n->n_items; i++) {
+			if (i)
+				pane_buf_addc(b, ' ');
+			node_source(n->items[i], b);
+		}
+		break;
+	case N_FIELD:
+		for (size_t i = 0; i < n->n_fields; i++)
+			pane_buf_addf(b, ".%s", n->fields[i]);
+		break;
+	case N_VAR:
+		pane_buf_adds(b, n->text);
+		for (size_t i = 0; i < n->n_fields; i++)
+			pane_buf_addf(b, ".%s", n->fields[i]);
+		break;
+	case N_DOT: pane_buf_addc(b, '.'); break;
+	case N_IDENT:
+	case N_NUMBER: pane_buf_adds(b, n->text); break;
+	case N_STRING: {
+		pane_buf_addc(b, '"');
+		for (size_t i = 0; i < n->len; i++) {
+			char c = n->text[i];
+			if (c == '"' || c == '\\')
+				pane_buf_addc(b, '\\');
+			if (c == '\n')
+				pane_buf_adds(b, "\\n");
+			else
+				pane_buf_addc(b, c);
+		}
+		pane_buf_addc(b, '"');
+		break;
+	}
+	case N_BOOL: pane_buf_adds(b, n->b ? "true" : "false"); break;
+	case N_NIL: pane_buf_adds(b, "nil"); break;
+	case N_PIPE:
+		pane_buf_addc(b, '(');
+		pipe_source(n->pipe, b);
+		pane_buf_addc(b, ')');
+		break;
+	case N_CHAIN:
+		node_source(n->operand, b);
+		for (size_t i = 0; i < n->n_fields; i++)
+			pane_buf_addf(b, ".%s", n->fields[i]);
+		break;
+	default: break;
+	}
+}
+
+/* ---- formatting numbers as Go does ---- */
+
+/* shortest digits of v (finite, > 0): d = "12345", returns decimal exponent (d[0] is 10^exp) */
+static int shortest(double v, char *d, size_t dlen)
+{
+	char tmp[40];
+	for (int p = 1; p <= 17; p++) {
+		snprintf(tmp, sizeof tmp, "%.*e", p - 1, v);
+		if (strtod(tmp, NULL) == v)
+			break;
+	}
+	/* tmp: D.DDDDe+XX */
+	size_t k = 0;
+	const char *q = tmp;
+	for (; *q && *q != 'e'; q++)
+		if (isdigit((unsigned char)*q) && k + 1 < dlen)
+			d[k++] = *q;
+	d[k] = 0;
+	while (k > 1 && d[k - 1] == '0')
+		d[--k] = 0;
+	return (int)strtol(q + 1, NULL, 10);
+}
+
+/* Go strconv.FormatFloat(v, fmt, -1, 64) for fmt 'g' (eprec 6 as %v uses) or 'e' */
+static void go_shortest(double v, char fmt, char *out, size_t outlen)
+{
+	if (isnan(v)) {
+		snprintf(out, outlen, "NaN");
+		return;
+	}
+	if (isinf(v)) {
+		snprintf(out, outlen, v > 0 ? "+Inf" : "-Inf");
+		return;
+	}
+	if (v == 0) {
+		snprintf(out, outlen, "%s%s", signbit(v) ? "-" : "", fmt == 'e' ? "0e+00" : "0");
+		return;
+	}
+	char d[32];
+	const char *sign = v < 0 ? "-" : "";
+	int exp = shortest(fabs(v), d, sizeof d);
+	size_t nd = strlen(d);
+	if (fmt == 'e' || exp < -4 || exp >= 6) {
+		char mant[40];
+		if (nd > 1)
+			snprintf(mant, sizeof mant, "%c.%s", d[0], d + 1);
+		else
+			snprintf(mant, sizeof mant, "%c", d[0]);
+		snprintf(out, outlen, "%s%se%c%02d", sign, mant, exp < 0 ? '-' : '+', abs(exp));
+		return;
+	}
+	struct pane_buf b;
+	pane_buf_init(&b, 64);
+	pane_buf_adds(&b, sign);
+	if (exp < 0) {
+		pane_buf_adds(&b, "0.");
+		for (int i = -1; i > exp; i--)
+			pane_buf_addc(&b, '0');
+		pane_buf_adds(&b, d);
+	} else {
+		for (int i = 0; i <= exp || (size_t)i < nd; i++) {
+			if (i == exp + 1)
+				pane_buf_addc(&b, '.');
+			pane_buf_addc(&b, (size_t)i < nd ? d[i] : '0');
+		}
+	}
+	snprintf(out, outlen, "%s", b.data);
+	pane_buf_release(&b);
+}
+
+void pane_tmpl_fmt_float_v(double v, char *out, size_t outlen)
+{
+	go_shortest(v, 'g', out, outlen);
+}
+
+/* C printf of one float conversion, with Go's spelling of NaN/Inf */
+static void fmt_float_c(struct pane_buf *b, const char *flags, int width, int prec, char conv, double v)
+{
+	if (isnan(v) || isinf(v)) {
+		const char *s = isnan(v) ? (strchr(flags, '+') ? "+NaN" : "NaN") : v > 0 ? "+Inf" : "-Inf";
+		if (isinf(v) && v > 0 && !strchr(flags, '+'))
+			s = "+Inf";
+		bool left = strchr(flags, '-') != NULL;
+		pane_buf_addf(b, left ? "%-*s" : "%*s", width, s);
+		return;
+	}
+	char f[32];
+	if (prec >= 0)
+		snprintf(f, sizeof f, "%%%s%d.%d%c", flags, width, prec, conv);
+	else
+		snprintf(f, sizeof f, "%%%s%d%c", flags, width, conv);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	pane_buf_addf(b, f, v);
+#pragma GCC diagnostic pop
+}
+
+static void print_val(struct run *r, const struct val *v, struct pane_buf *b);
+
+static void print_labels_map(const struct pane_labels *ls, struct pane_buf *b)
+{
+	pane_buf_adds(b, "map[");
+	for (size_t i = 0; ls && i < ls->n; i++)
+		pane_buf_addf(b, "%s%s:%s", i ? " " : "", ls->v[i].name, ls->v[i].value);
+	pane_buf_addc(b, ']');
+}
+
+static void print_sample(const struct tsample *s, struct pane_buf *b)
+{
+	char f[64];
+	go_shortest(s->value, 'g', f, sizeof f);
+	pane_buf_adds(b, "&{");
+	print_labels_map(&s->labels, b);
+	pane_buf_addf(b, " %s}", f);
+}
+
+static void print_val(struct run *r, const struct val *v, struct pane_buf *b)
+{
+	char f[64];
+	switch (v->k) {
+	case V_NIL: pane_buf_adds(b, "<no value>"); break;
+	case V_STR:
+	case V_HTML: pane_buf_adds(b, v->s); break;
+	case V_INT: pane_buf_addf(b, "%lld", (long long)v->i); break;
+	case V_FLOAT:
+		go_shortest(v->f, 'g', f, sizeof f);
+		pane_buf_adds(b, f);
+		break;
+	case V_BOOL: pane_buf_adds(b, v->b ? "true" : "false"); break;
+	case V_LABELS: print_labels_map(v->ls, b); break;
+	case V_SAMPLE:
+		if (v->smp)
+			print_sample(v->smp, b);
+		else
+			pane_buf_adds(b, "<nil>");
+		break;
+	case V_VEC:
+		pane_buf_addc(b, '[');
+		for (size_t i = 0; v->vec && i < v->vec->n; i++) {
+			if (i)
+				pane_buf_addc(b, ' ');
+			char p[32];
+			snprintf(p, sizeof p, "%p", (void *)v->vec->s[i]);
+			pane_buf_adds(b, p);
+		}
+		pane_buf_addc(b, ']');
+		break;
+	case V_ARGS:
+		pane_buf_adds(b, "map[");
+		for (size_t i = 0; v->args && i < v->args->n; i++) {
+			pane_buf_addf(b, "%sarg%zu:", i ? " " : "", i);
+			print_val(r, &v->args->v[i], b);
+		}
+		pane_buf_addc(b, ']');
+		break;
+	case V_DATA:
+		pane_buf_adds(b, "{");
+		print_labels_map(r->d->labels, b);
+		pane_buf_adds(b, " ");
+		print_labels_map(r->d->external_labels, b);
+		go_shortest(r->d->value, 'g', f, sizeof f);
+		pane_buf_addf(b, " %s %s}", r->d->external_url ? r->d->external_url : "", f);
+		break;
+	}
+}
+
+static const char *type_name(const struct val *v)
+{
+	switch (v->k) {
+	case V_NIL: return "<nil>";
+	case V_STR: return "string";
+	case V_HTML: return "template.HTML";
+	case V_INT: return "int";
+	case V_FLOAT: return "float64";
+	case V_BOOL: return "bool";
+	case V_LABELS: return "map[string]string";
+	case V_VEC: return "template.queryResult";
+	case V_SAMPLE: return "*template.sample";
+	case V_ARGS: return "map[string]interface {}";
+	case V_DATA:
+		return "struct { Labels map[string]string; ExternalLabels map[string]string; ExternalURL string; Value "
+		       "interface {} }";
+	}
+	return "?";
+}
+
+static bool truth(const struct val *v)
+{
+	switch (v->k) {
+	case V_NIL: return false;
+	case V_STR:
+	case V_HTML: return v->s[0] != 0;
+	case V_INT: return v->i != 0;
+	case V_FLOAT: return v->f != 0;
+	case V_BOOL: return v->b;
+	case V_LABELS: return v->ls && v->ls->n > 0;
+	case V_VEC: return v->vec && v->vec->n > 0;
+	case V_SAMPLE: return v->smp != NULL;
+	case V_ARGS: return v->args && v->args->n > 0;
+	case V_DATA: return true;
+	}
+	return false;
+}
+
+/* ---- evaluation ---- */
+
+static struct val eval_pipe(struct run *r, const struct pipe *p, struct val dot, const struct node *at);
+
+static struct val sval(const char *s)
+{
+	return (struct val){.k = V_STR, .s = s};
+}
+
+static const struct val *var_get(struct run *r, const char *name)
+{
+	for (size_t i = r->n_vars; i-- > 0;)
+		if (strcmp(r->vars[i].name, name) == 0)
+			return &r->vars[i].v;
+	return NULL;
+}
+
+static void var_set(struct run *r, const char *name, struct val v, bool assign)
+{
+	if (assign) {
+		for (size_t i = r->n_vars; i-- > 0;)
+			if (strcmp(r->vars[i].name, name) == 0) {
+				r->vars[i].v = v;
+				return;
+			}
+	}
+	if (r->n_vars == r->cap_vars) {
+		r->cap_vars = r->cap_vars ? r->cap_vars * 2 : 16;
+		r->vars = pane_xrealloc(r->vars, pane_mul_size(r->cap_vars, sizeof *r->vars));
+	}
+	r->vars[r->n_vars++] = (struct var){.name = name, .v = v};
+}
+
+static struct val field(struct run *r, const struct node *at, struct val v, const char *f)
+{
+	switch (v.k) {
+	case V_DATA:
+		if (strcmp(f, "Labels") == 0)
+			return (struct val){.k = V_LABELS, .ls = r->d->labels};
+		if (strcmp(f, "ExternalLabels") == 0)
+			return (struct val){.k = V_LABELS, .ls = r->d->external_labels};
+		if (strcmp(f, "ExternalURL") == 0)
+			return sval(r->d->external_url ? r->d->external_url : "");
+		if (strcmp(f, "Value") == 0)
+			return (struct val){.k = V_FLOAT, .f = r->d->value};
+		fail(r, at, "can't evaluate field %s in type %s", f, type_name(&v));
+		return (struct val){0};
+	case V_LABELS: {
+		const char *s = v.ls ? pane_labels_get(v.ls, f) : NULL;
+		return sval(s ? s : "");
+	}
+	case V_SAMPLE:
+		if (!v.smp) {
+			fail(r, at, "nil pointer evaluating *template.sample.%s", f);
+			return (struct val){0};
+		}
+		if (strcmp(f, "Labels") == 0)
+			return (struct val){.k = V_LABELS, .ls = &v.smp->labels};
+		if (strcmp(f, "Value") == 0)
+			return (struct val){.k = V_FLOAT, .f = v.smp->value};
+		fail(r, at, "can't evaluate field %s in type *template.sample", f);
+		return (struct val){0};
+	case V_ARGS:
+		for (size_t i = 0; v.args && i < v.args->n; i++) {
+			char k[32];
+			snprintf(k, sizeof k, "arg%zu", i);
+			if (strcmp(k, f) == 0)
+				return v.args->v[i];
+		}
+		return (struct val){.k = V_NIL};
+	case V_NIL: fail(r, at, "nil pointer evaluating interface {}.%s", f); return (struct val){0};
+	default: fail(r, at, "can't evaluate field %s in type %s", f, type_name(&v)); return (struct val){0};
+	}
+}
+
+static struct val eval_arg(struct run *r, const struct node *n, struct val dot)
+{
+	struct val v = {0};
+	switch (n->k) {
+	case N_DOT: return dot;
+	case N_FIELD:
+		v = dot;
+		for (size_t i = 0; i < n->n_fields && !r->failed; i++)
+			v = field(r, n, v, n->fields[i]);
+		return v;
+	case N_VAR: {
+		const struct val *x = var_get(r, n->text);
+		if (!x) {
+			fail(r, n, "undefined variable: %s", n->text);
+			return v;
+		}
+		v = *x;
+		for (size_t i = 0; i < n->n_fields && !r->failed; i++)
+			v = field(r, n, v, n->fields[i]);
+		return v;
+	}
+	case N_STRING: return sval(n->text);
+	case N_NUMBER:
+		if (n->isint)
+			return (struct val){.k = V_INT, .i = n->i};
+		return (struct val){.k = V_FLOAT, .f = n->f};
+	case N_BOOL: return (struct val){.k = V_BOOL, .b = n->b};
+	case N_NIL: return (struct val){.k = V_NIL};
+	case N_PIPE: return eval_pipe(r, n->pipe, dot, n);
+	case N_CHAIN:
+		v = eval_arg(r, n->operand, dot);
+		for (size_t i = 0; i < n->n_fields && !r->failed; i++)
+			v = field(r, n, v, n->fields[i]);
+		return v;
+	case N_IDENT:
+		/* a function used as an argument with no args: called */
+	default: break;
+	}
+	return v;
+}
+
+/* Go's convertToFloat */
+static int to_float(struct run *r, const struct node *at, const char *fn, const struct val *v, double *out)
+{
+	switch (v->k) {
+	case V_FLOAT: *out = v->f; return 0;
+	case V_INT: *out = (double)v->i; return 0;
+	case V_STR:
+	case V_HTML: {
+		char *end;
+		const char *s = v->s;
+		double d = 0;
+		bool ok = *s != 0;
+		if (ok) {
+			if (strcmp(s, "NaN") == 0 || strcmp(s, "nan") == 0)
+				d = NAN;
+			else if (!strcmp(s, "Inf") || !strcmp(s, "+Inf") || !strcmp(s, "inf") || !strcmp(s, "+inf"))
+				d = INFINITY;
+			else if (!strcmp(s, "-Inf") || !strcmp(s, "-inf"))
+				d = -INFINITY;
+			else {
+				d = strtod(s, &end);
+				ok = *end == 0 && !isspace((unsigned char)*s);
+			}
+		}
+		if (!ok) {
+			fail(r, at, "error calling %s: strconv.ParseFloat: parsing \"%s\": invalid syntax", fn, s);
+			return -1;
+		}
+		*out = d;
+		return 0;
+	}
+	default: fail(r, at, "error calling %s: can't convert %s to float", fn, type_name(v)); return -1;
+	}
+}
+
+static const char *want_str(struct run *r, const struct node *at, const struct val *v, size_t argi, const char *fn)
+{
+	if (v->k == V_STR || v->k == V_HTML)
+		return v->s;
+	fail(r, at, "wrong type for value; expected string; got %s", type_name(v));
+	(void)argi;
+	(void)fn;
+	return NULL;
+}
+
+static const char *g4(struct run *r, double v, const char *suffix)
+{
+	char b[64];
+	if (isnan(v))
+		snprintf(b, sizeof b, "NaN%s", suffix);
+	else if (isinf(v))
+		snprintf(b, sizeof b, "%s%s", v > 0 ? "+Inf" : "-Inf", suffix);
+	else
+		snprintf(b, sizeof b, "%.4g%s", v, suffix);
+	return rstr(r, b, strlen(b));
+}
+
+static const char *humanize(struct run *r, double v)
+{
+	if (v == 0 || isnan(v) || isinf(v))
+		return g4(r, v, "");
+	static const char *const big[] = {"k", "M", "G", "T", "P", "E", "Z", "Y"};
+	static const char *const small[] = {"m", "u", "n", "p", "f", "a", "z", "y"};
+	const char *prefix = "";
+	if (fabs(v) >= 1) {
+		for (size_t i = 0; i < 8; i++) {
+			if (fabs(v) < 1000)
+				break;
+			prefix = big[i];
+			v /= 1000;
+		}
+		return g4(r, v, prefix);
+	}
+	for (size_t i = 0; i < 8; i++) {
+		if (fabs(v) >= 1)
+			break;
+		prefix = small[i];
+		v *= 1000;
+	}
+	return g4(r, v, prefix);
+}
+
+static const char *humanize1024(struct run *r, double v)
+{
+	if (fabs(v) <= 1 || isnan(v) || isinf(v))
+		return g4(r, v, "");
+	static const char *const big[] = {"ki", "Mi", "Gi", "Ti", "Pi", "Ei", "Zi", "Yi"};
+	const char *prefix = "";
+	for (size_t i = 0; i < 8; i++) {
+		if (fabs(v) < 1024)
+			break;
+		prefix = big[i];
+		v /= 1024;
+	}
+	return g4(r, v, prefix);
+}
+
+static const char *humanize_duration(struct run *r, double v)
+{
+	if (isnan(v) || isinf(v))
+		return g4(r, v, "");
+	if (v == 0)
+		return g4(r, v, "s");
+	char b[128];
+	if (fabs(v) >= 1) {
+		const char *sign = "";
+		if (v < 0) {
+			sign = "-";
+			v = -v;
+		}
+		int64_t d = (int64_t)v;
+		long long s = d % 60, m = (d / 60) % 60, h = (d / 3600) % 24, days = d / 86400;
+		if (days)
+			snprintf(b, sizeof b, "%s%lldd %lldh %lldm %llds", sign, days, h, m, s);
+		else if (h)
+			snprintf(b, sizeof b, "%s%lldh %lldm %llds", sign, h, m, s);
+		else if (m)
+			snprintf(b, sizeof b, "%s%lldm %llds", sign, m, s);
+		else
+			snprintf(b, sizeof b, "%s%.4gs", sign, v);
+		return rstr(r, b, strlen(b));
+	}
+	static const char *const small[] = {"m", "u", "n", "p", "f", "a", "z", "y"};
+	const char *prefix = "";
+	for (size_t i = 0; i < 8; i++) {
+		if (fabs(v) >= 1)
+			break;
+		prefix = small[i];
+		v *= 1000;
+	}
+	snprintf(b, sizeof b, "%.4g%ss", v, prefix);
+	return rstr(r, b, strlen(b));
+}
+
+/* Go's time.Time.String() in UTC: "2006-01-02 15:04:05.999999999 +0000 UTC" */
+static const char *time_string(struct run *r, double v, const struct node *at, const char *fn)
+{
+	if (isnan(v) || isinf(v))
+		return g4(r, v, "");
+	double sec = floor(v);
+	double frac = v - sec;
+	int64_t ns = (int64_t)llround(frac * 1e9);
+	if (ns >= 1000000000) {
+		sec += 1;
+		ns -= 1000000000;
+	}
+	if (sec > 9.2e15 || sec < -9.2e15) {
+		fail(r, at, "error calling %s: timestamp out of range", fn);
+		return NULL;
+	}
+	time_t t = (time_t)sec;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	char b[128];
+	char fr[16] = "";
+	if (ns) {
+		snprintf(fr, sizeof fr, ".%09lld", (long long)ns);
+		size_t n = strlen(fr);
+		while (n > 1 && fr[n - 1] == '0')
+			fr[--n] = 0;
+	}
+	snprintf(b, sizeof b, "%04d-%02d-%02d %02d:%02d:%02d%s +0000 UTC", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+	         tm.tm_hour, tm.tm_min, tm.tm_sec, fr);
+	return rstr(r, b, strlen(b));
+}
+
+/* Go fmt.Sprintf for the verbs templates use */
+static void go_printf(struct run *r, const char *f, const struct val *args, size_t n, struct pane_buf *b)
+{
+	size_t ai = 0;
+	for (const char *p = f; *p; p++) {
+		if (*p != '%') {
+			pane_buf_addc(b, *p);
+			continue;
+		}
+		p++;
+		if (*p == '%') {
+			pane_buf_addc(b, '%');
+			continue;
+		}
+		char flags[8] = "";
+		size_t nf = 0;
+		while (*p && strchr("-+# 0", *p) && nf < sizeof flags - 1)
+			flags[nf++] = *p++;
+		int width = 0, prec = -1;
+		while (isdigit((unsigned char)*p))
+			width = width * 10 + (*p++ - '0');
+		if (*p == '.') {
+			p++;
+			prec = 0;
+			while (isdigit((unsigned char)*p))
+				prec = prec * 10 + (*p++ - '0');
+		}
+		char conv = *p;
+		if (!conv) {
+			pane_buf_adds(b, "%!(NOVERB)");
+			break;
+		}
+		if (ai >= n) {
+			pane_buf_addf(b, "%%!%c(MISSING)", conv);
+			continue;
+		}
+		const struct val *v = &args[ai++];
+		struct pane_buf t;
+		pane_buf_init(&t, PANE_BUF_NOLIMIT);
+		bool bad = false;
+		switch (conv) {
+		case 'v':
+			if (v->k == V_FLOAT && prec < 0) {
+				char x[64];
+				go_shortest(v->f, 'g', x, sizeof x);
+				pane_buf_adds(&t, x);
+			} else if (v->k == V_FLOAT) {
+				fmt_float_c(&t, "", 0, prec, 'g', v->f);
+			} else {
+				print_val(r, v, &t);
+			}
+			break;
+		case 's':
+			if (v->k == V_STR || v->k == V_HTML) {
+				if (prec >= 0 && (size_t)prec < strlen(v->s))
+					pane_buf_add(&t, v->s, (size_t)prec);
+				else
+					pane_buf_adds(&t, v->s);
+			} else if (v->k == V_LABELS || v->k == V_ARGS || v->k == V_VEC || v->k == V_SAMPLE) {
+				print_val(r, v, &t);
+			} else {
+				bad = true;
+			}
+			break;
+		case 'q':
+			if (v->k == V_STR || v->k == V_HTML) {
+				pane_buf_addc(&t, '"');
+				for (const char *s = v->s; *s; s++) {
+					if (*s == '"' || *s == '\\')
+						pane_buf_addc(&t, '\\');
+					if (*s == '\n')
+						pane_buf_adds(&t, "\\n");
+					else
+						pane_buf_addc(&t, *s);
+				}
+				pane_buf_addc(&t, '"');
+			} else {
+				bad = true;
+			}
+			break;
+		case 'd':
+			if (v->k == V_INT)
+				pane_buf_addf(&t, "%lld", (long long)v->i);
+			else
+				bad = true;
+			break;
+		case 'x':
+		case 'X':
+			if (v->k == V_INT)
+				pane_buf_addf(&t, conv == 'x' ? "%llx" : "%llX", (long long)v->i);
+			else if (v->k == V_STR)
+				for (const char *s = v->s; *s; s++)
+					pane_buf_addf(&t, conv == 'x' ? "%02x" : "%02X", (unsigned char)*s);
+			else
+				bad = true;
+			break;
+		case 't':
+			if (v->k == V_BOOL)
+				pane_buf_adds(&t, v->b ? "true" : "false");
+			else
+				bad = true;
+			break;
+		case 'f':
+		case 'F':
+		case 'e':
+		case 'E':
+		case 'g':
+		case 'G':
+			if (v->k == V_FLOAT) {
+				if ((conv == 'g' || conv == 'G') && prec < 0) {
+					char x[64];
+					go_shortest(v->f, 'g', x, sizeof x);
+					pane_buf_adds(&t, x);
+				} else if ((conv == 'e' || conv == 'E') && prec < 0) {
+					fmt_float_c(&t, "", 0, 6, conv, v->f);
+				} else {
+					fmt_float_c(&t, "", 0, prec < 0 ? 6 : prec, conv == 'F' ? 'f' : conv, v->f);
+				}
+				/* width and flags are applied below */
+			} else {
+				bad = true;
+			}
+			break;
+		default: bad = true;
+		}
+		if (bad) {
+			pane_buf_reset(&t);
+			pane_buf_addf(&t, "%%!%c(%s=", conv, v->k == V_NIL ? "<nil>" : type_name(v));
+			if (v->k != V_NIL)
+				print_val(r, v, &t);
+			pane_buf_addc(&t, ')');
+			if (v->k == V_NIL) {
+				pane_buf_reset(&t);
+				pane_buf_addf(&t, "%%!%c(<nil>)", conv);
+			}
+		}
+		/* padding */
+		const char *s = t.len ? t.data : "";
+		size_t len = t.len;
+		if ((int)len < width && !bad) {
+			bool left = strchr(flags, '-') != NULL;
+			bool zero = strchr(flags, '0') && !left && conv != 's' && conv != 'q' && conv != 'v';
+			size_t pad = (size_t)width - len;
+			if (left) {
+				pane_buf_add(b, s, len);
+				for (size_t i = 0; i < pad; i++)
+					pane_buf_addc(b, ' ');
+			} else if (zero) {
+				size_t sg = (s[0] == '-' || s[0] == '+') ? 1 : 0;
+				pane_buf_add(b, s, sg);
+				for (size_t i = 0; i < pad; i++)
+					pane_buf_addc(b, '0');
+				pane_buf_add(b, s + sg, len - sg);
+			} else {
+				for (size_t i = 0; i < pad; i++)
+					pane_buf_addc(b, ' ');
+				pane_buf_add(b, s, len);
+			}
+		} else {
+			pane_buf_add(b, s, len);
+		}
+		pane_buf_release(&t);
+	}
+	if (ai < n) {
+		pane_buf_adds(b, "%!(EXTRA ");
+		for (size_t i = ai; i < n; i++) {
+			if (i > ai)
+				pane_buf_adds(b, ", ");
+			pane_buf_addf(b, "%s=", type_name(&args[i]));
+			print_val(r, &args[i], b);
+		}
+		pane_buf_addc(b, ')');
+	}
+}
+
+/* Go's "title": strings.Title, first letter of each word upper-cased */
+static const char *title(struct run *r, const char *s)
+{
+	size_t n = strlen(s);
+	char *o = ralloc(r, n + 1);
+	bool prev_letter = false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		bool letter = isalnum(c) || c == '_' || c == '\'' || c >= 0x80;
+		o[i] = (char)(!prev_letter && c < 0x80 ? toupper(c) : c);
+		prev_letter = letter;
+	}
+	return o;
+}
+
+static const char *map_case(struct run *r, const char *s, int (*f)(int))
+{
+	size_t n = strlen(s);
+	char *o = ralloc(r, n + 1);
+	for (size_t i = 0; i < n; i++)
+		o[i] = (unsigned char)s[i] < 0x80 ? (char)f((unsigned char)s[i]) : s[i];
+	return o;
+}
+
+/* Go regexp (RE2) is unanchored for match/ReplaceAll; PCRE2 is close enough for the common syntax. */
+static pcre2_code *re_compile(struct run *r, const struct node *at, const char *fn, const char *pat)
+{
+	int ec;
+	PCRE2_SIZE eo;
+	pcre2_code *c = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &ec, &eo, NULL);
+	if (!c) {
+		PCRE2_UCHAR m[128];
+		pcre2_get_error_message(ec, m, sizeof m);
+		fail(r, at, "error calling %s: error parsing regexp: %s: `%s`", fn, (const char *)m, pat);
+	}
+	return c;
+}
+
+static const char *re_replace_all(struct run *r, const struct node *at, const char *pat, const char *repl,
+                                  const char *text)
+{
+	pcre2_code *re = re_compile(r, at, "reReplaceAll", pat);
+	if (!re)
+		return NULL;
+	pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
+	struct pane_buf b;
+	pane_buf_init(&b, 1 << 20);
+	size_t len = strlen(text), off = 0, last = 0;
+	uint32_t ncap = 0;
+	pcre2_pattern_info(re, PCRE2_INFO_CAPTURECOUNT, &ncap);
+	while (off <= len) {
+		int rc = pcre2_match(re, (PCRE2_SPTR)text, len, off, 0, md, NULL);
+		if (rc < 0)
+			break;
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+		pane_buf_add(&b, text + last, ov[0] - last);
+		/* Go's Expand: $1, ${1}, ${name}, $$ */
+		for (const char *p = repl; *p; p++) {
+			if (*p != '$') {
+				pane_buf_addc(&b, *p);
+				continue;
+			}
+			p++;
+			if (*p == '$') {
+				pane_buf_addc(&b, '$');
+				continue;
+			}
+			char name[64];
+			size_t k = 0;
+			bool brace = *p == '{';
+			if (brace)
+				p++;
+			while ((isalnum((unsigned char)*p) || *p == '_') && k + 1 < sizeof name)
+				name[k++] = *p++;
+			name[k] = 0;
+			if (brace) {
+				if (*p != '}') {
+					pane_buf_addc(&b, '$');
+					p = p - k - 2;
+					continue;
+				}
+			} else {
+				p--;
+			}
+			if (!k) {
+				pane_buf_addc(&b, '$');
+				if (!brace)
+					continue;
+				continue;
+			}
+			char *end;
+			long gi = strtol(name, &end, 10);
+			int idx = -1;
+			if (*end == 0)
+				idx = (int)gi;
+			else
+				idx = pcre2_substring_number_from_name(re, (PCRE2_SPTR)name);
+			if (idx >= 0 && (uint32_t)idx <= ncap && idx < rc && ov[2 * idx] != PCRE2_UNSET)
+				pane_buf_add(&b, text + ov[2 * idx], ov[2 * idx + 1] - ov[2 * idx]);
+		}
+		last = ov[1];
+		if (ov[1] == ov[0]) {
+			if (ov[0] >= len)
+				break;
+			off = ov[1] + 1;
+			pane_buf_add(&b, text + last, 1);
+			last = off;
+		} else {
+			off = ov[1];
+		}
+	}
+	if (last < len)
+		pane_buf_add(&b, text + last, len - last);
+	pcre2_match_data_free(md);
+	pcre2_code_free(re);
+	const char *s = rstr(r, b.len ? b.data : "", b.len);
+	pane_buf_release(&b);
+	return s;
+}
+
+static struct val do_query(struct run *r, const struct node *at, const char *q)
+{
+	struct val v = {.k = V_VEC};
+	v.vec = ralloc(r, sizeof *v.vec);
+	if (!r->d->reader) {
+		fail(r, at, "error calling query: no query engine here");
+		return v;
+	}
+	struct pane_query_result res;
+	enum pane_query_errclass cls;
+	struct pane_err e;
+	struct pane_query_opts o = {0};
+	if (pane_query_exec(*r->d->reader, &o, q, r->d->ts, r->d->ts, 0, &res, &cls, &e) < 0) {
+		fail(r, at, "error calling query: %s", e.msg);
+		return v;
+	}
+	if (res.type == PANE_QT_SCALAR) {
+		v.vec->s = ralloc(r, sizeof *v.vec->s);
+		struct tsample *s = new_sample(r);
+		s->value = res.scalar;
+		v.vec->s[0] = s;
+		v.vec->n = 1;
+	} else if (res.type == PANE_QT_VECTOR) {
+		v.vec->s = ralloc(r, (res.n ? res.n : 1) * sizeof *v.vec->s);
+		for (size_t i = 0; i < res.n; i++) {
+			struct tsample *s = new_sample(r);
+			pane_labels_copy(&s->labels, &res.series[i].labels);
+			s->value = res.series[i].values[0];
+			v.vec->s[v.vec->n++] = s;
+		}
+	} else {
+		fail(r, at, "error calling query: query result is not a vector or scalar");
+	}
+	pane_query_result_release(&res);
+	return v;
+}
+
+static __thread const char *sort_label;
+static int sample_by_label(const void *a, const void *b)
+{
+	const struct tsample *x = *(struct tsample *const *)a, *y = *(struct tsample *const *)b;
+	const char *vx = pane_labels_get(&x->labels, sort_label), *vy = pane_labels_get(&y->labels, sort_label);
+	return strcmp(vx ? vx : "", vy ? vy : "");
+}
+
+static int kind_class(const struct val *v)
+{
+	switch (v->k) {
+	case V_INT: return 1;
+	case V_FLOAT: return 2;
+	case V_STR:
+	case V_HTML: return 3;
+	case V_BOOL: return 4;
+	default: return 0;
+	}
+}
+
+/* -1/0/1 or -2 on incompatible */
+static int compare(const struct val *a, const struct val *b, bool ordered)
+{
+	int ka = kind_class(a), kb = kind_class(b);
+	if (!ka || !kb || ka != kb)
+		return -2;
+	switch (ka) {
+	case 1: return a->i < b->i ? -1 : a->i > b->i;
+	case 2: return a->f < b->f ? -1 : a->f > b->f ? 1 : a->f == b->f ? 0 : 3; /* NaN: unordered */
+	case 3: {
+		int c = strcmp(a->s, b->s);
+		return c < 0 ? -1 : c > 0;
+	}
+	case 4:
+		if (ordered)
+			return -3;
+		return a->b == b->b ? 0 : 1;
+	}
+	return -2;
+}
+
+static struct val call(struct run *r, const struct node *at, const char *fn, struct val *a, size_t n, struct val dot)
+{
+	struct val none = {0};
+	(void)dot;
+#define NARGS(k)                                                                                                       \
+	do {                                                                                                           \
+		if (n != (k)) {                                                                                        \
+			fail(r, at, "wrong number of args for %s: want %d got %zu", fn, (k), n);                       \
+			return none;                                                                                   \
+		}                                                                                                      \
+	} while (0)
+	double f;
+	if (!strcmp(fn, "humanize") || !strcmp(fn, "humanize1024") || !strcmp(fn, "humanizeDuration") ||
+	    !strcmp(fn, "humanizePercentage") || !strcmp(fn, "humanizeTimestamp") || !strcmp(fn, "toTime")) {
+		NARGS(1);
+		if (to_float(r, at, fn, &a[0], &f) < 0)
+			return none;
+		const char *s;
+		if (!strcmp(fn, "humanize"))
+			s = humanize(r, f);
+		else if (!strcmp(fn, "humanize1024"))
+			s = humanize1024(r, f);
+		else if (!strcmp(fn, "humanizeDuration"))
+			s = humanize_duration(r, f);
+		else if (!strcmp(fn, "humanizePercentage"))
+			s = g4(r, f * 100, "%");
+		else
+			s = time_string(r, f, at, fn);
+		return s ? sval(s) : none;
+	}
+	if (!strcmp(fn, "printf") || !strcmp(fn, "print") || !strcmp(fn, "println")) {
+		struct pane_buf b;
+		pane_buf_init(&b, 1 << 20);
+		if (!strcmp(fn, "printf")) {
+			if (n < 1) {
+				fail(r, at, "wrong number of args for printf: want at least 1 got 0");
+				pane_buf_release(&b);
+				return none;
+			}
+			const char *fs = want_str(r, at, &a[0], 0, fn);
+			if (!fs) {
+				pane_buf_release(&b);
+				return none;
+			}
+			go_printf(r, fs, a + 1, n - 1, &b);
+		} else {
+			for (size_t i = 0; i < n; i++) {
+				bool str = a[i].k == V_STR || a[i].k == V_HTML;
+				bool pstr = i > 0 && (a[i - 1].k == V_STR || a[i - 1].k == V_HTML);
+				if (i > 0 && (!strcmp(fn, "println") || (!str && !pstr)))
+					pane_buf_addc(&b, ' ');
+				print_val(r, &a[i], &b);
+			}
+			if (!strcmp(fn, "println"))
+				pane_buf_addc(&b, '\n');
+		}
+		struct val v = sval(rstr(r, b.len ? b.data : "", b.len));
+		pane_buf_release(&b);
+		return v;
+	}
+	if (!strcmp(fn, "title") || !strcmp(fn, "toUpper") || !strcmp(fn, "toLower") || !strcmp(fn, "safeHtml") ||
+	    !strcmp(fn, "stripPort") || !strcmp(fn, "query") || !strcmp(fn, "html") || !strcmp(fn, "urlquery") ||
+	    !strcmp(fn, "js")) {
+		NARGS(1);
+		const char *s = want_str(r, at, &a[0], 0, fn);
+		if (!s)
+			return none;
+		if (!strcmp(fn, "title"))
+			return sval(title(r, s));
+		if (!strcmp(fn, "toUpper"))
+			return sval(map_case(r, s, toupper));
+		if (!strcmp(fn, "toLower"))
+			return sval(map_case(r, s, tolower));
+		if (!strcmp(fn, "safeHtml"))
+			return (struct val){.k = V_HTML, .s = s};
+		if (!strcmp(fn, "query"))
+			return do_query(r, at, s);
+		if (!strcmp(fn, "stripPort")) {
+			/* net.SplitHostPort: "host:port" or "[v6]:port"; otherwise unchanged */
+			const char *colon = strrchr(s, ':');
+			if (s[0] == '[') {
+				const char *rb = strchr(s, ']');
+				if (rb && rb[1] == ':' && !strchr(rb + 2, ':'))
+					return sval(rstr(r, s + 1, (size_t)(rb - s - 1)));
+				return sval(s);
+			}
+			if (!colon || strchr(s, ':') != colon || strchr(s, '[') || strchr(s, ']'))
+				return sval(s);
+			return sval(rstr(r, s, (size_t)(colon - s)));
+		}
+		struct pane_buf b;
+		pane_buf_init(&b, 1 << 20);
+		for (const char *p = s; *p; p++) {
+			unsigned char c = (unsigned char)*p;
+			if (!strcmp(fn, "html")) {
+				switch (c) {
+				case '<': pane_buf_adds(&b, "&lt;"); break;
+				case '>': pane_buf_adds(&b, "&gt;"); break;
+				case '&': pane_buf_adds(&b, "&amp;"); break;
+				case '\'': pane_buf_adds(&b, "&#39;"); break;
+				case '"': pane_buf_adds(&b, "&#34;"); break;
+				case 0: pane_buf_adds(&b, "\xef\xbf\xbd"); break;
+				default: pane_buf_addc(&b, (char)c);
+				}
+			} else if (!strcmp(fn, "urlquery")) {
+				if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
+					pane_buf_addc(&b, (char)c);
+				else if (c == ' ')
+					pane_buf_addc(&b, '+');
+				else
+					pane_buf_addf(&b, "%%%02X", c);
+			} else {
+				switch (c) {
+				case '\\': pane_buf_adds(&b, "\\\\"); break;
+				case '\'': pane_buf_adds(&b, "\\'"); break;
+				case '"': pane_buf_adds(&b, "\\\""); break;
+				case '<': pane_buf_adds(&b, "\\u003C"); break;
+				case '>': pane_buf_adds(&b, "\\u003E"); break;
+				case '&': pane_buf_adds(&b, "\\u0026"); break;
+				case '=': pane_buf_adds(&b, "\\u003D"); break;
+				default:
+					if (c < 0x20)
+						pane_buf_addf(&b, "\\u%04X", c);
+					else
+						pane_buf_addc(&b, (char)c);
+				}
+			}
+		}
+		struct val v = sval(rstr(r, b.len ? b.data : "", b.len));
+		pane_buf_release(&b);
+		return v;
+	}
+	if (!strcmp(fn, "match") || !strcmp(fn, "reReplaceAll")) {
+		NARGS(!strcmp(fn, "match") ? 2 : 3);
+		const char *s0 = want_str(r, at, &a[0], 0, fn);
+		const char *s1 = s0 ? want_str(r, at, &a[1], 1, fn) : NULL;
+		if (!s1)
+			return none;
+		if (!strcmp(fn, "reReplaceAll")) {
+			const char *s2 = want_str(r, at, &a[2], 2, fn);
+			if (!s2)
+				return none;
+			const char *o = re_replace_all(r, at, s0, s1, s2);
+			return o ? sval(o) : none;
+		}
+		pcre2_code *re = re_compile(r, at, fn, s0);
+		if (!re)
+			return none;
+		pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
+		int rc = pcre2_match(re, (PCRE2_SPTR)s1, strlen(s1), 0, 0, md, NULL);
+		pcre2_match_data_free(md);
+		pcre2_code_free(re);
+		return (struct val){.k = V_BOOL, .b = rc >= 0};
+	}
+	if (!strcmp(fn, "first")) {
+		NARGS(1);
+		if (a[0].k != V_VEC) {
+			fail(r, at, "wrong type for value; expected template.queryResult; got %s", type_name(&a[0]));
+			return none;
+		}
+		if (!a[0].vec || a[0].vec->n == 0) {
+			fail(r, at, "error calling first: first() called on vector with no elements");
+			return none;
+		}
+		return (struct val){.k = V_SAMPLE, .smp = a[0].vec->s[0]};
+	}
+	if (!strcmp(fn, "value") || !strcmp(fn, "strvalue")) {
+		NARGS(1);
+		if (a[0].k != V_SAMPLE) {
+			fail(r, at, "wrong type for value; expected *template.sample; got %s", type_name(&a[0]));
+			return none;
+		}
+		if (!strcmp(fn, "value"))
+			return (struct val){.k = V_FLOAT, .f = a[0].smp ? a[0].smp->value : 0};
+		const char *s = a[0].smp ? pane_labels_get(&a[0].smp->labels, "__value__") : NULL;
+		return sval(s ? s : "");
+	}
+	if (!strcmp(fn, "label")) {
+		NARGS(2);
+		const char *l = want_str(r, at, &a[0], 0, fn);
+		if (!l)
+			return none;
+		if (a[1].k != V_SAMPLE) {
+			fail(r, at, "wrong type for value; expected *template.sample; got %s", type_name(&a[1]));
+			return none;
+		}
+		const char *s = a[1].smp ? pane_labels_get(&a[1].smp->labels, l) : NULL;
+		return sval(s ? s : "");
+	}
+	if (!strcmp(fn, "sortByLabel")) {
+		NARGS(2);
+		const char *l = want_str(r, at, &a[0], 0, fn);
+		if (!l)
+			return none;
+		if (a[1].k != V_VEC) {
+			fail(r, at, "wrong type for value; expected template.queryResult; got %s", type_name(&a[1]));
+			return none;
+		}
+		struct val v = {.k = V_VEC, .vec = ralloc(r, sizeof(struct tvec))};
+		size_t cnt = a[1].vec ? a[1].vec->n : 0;
+		v.vec->s = ralloc(r, (cnt ? cnt : 1) * sizeof *v.vec->s);
+		for (size_t i = 0; i < cnt; i++)
+			v.vec->s[i] = a[1].vec->s[i];
+		v.vec->n = cnt;
+		sort_label = l; /* qsort has no context argument; templates run one at a time per thread */
+		if (cnt > 1)
+			qsort(v.vec->s, cnt, sizeof *v.vec->s, sample_by_label);
+		return v;
+	}
+	if (!strcmp(fn, "args")) {
+		struct val v = {.k = V_ARGS, .args = ralloc(r, sizeof(struct targs))};
+		v.args->v = ralloc(r, (n ? n : 1) * sizeof *v.args->v);
+		for (size_t i = 0; i < n; i++)
+			v.args->v[i] = a[i];
+		v.args->n = n;
+		return v;
+	}
+	if (!strcmp(fn, "pathPrefix") || !strcmp(fn, "externalURL")) {
+		NARGS(0);
+		const char *u = r->d->external_url ? r->d->external_url : "";
+		if (!strcmp(fn, "externalURL"))
+			return sval(u);
+		const char *sch = strstr(u, "://");
+		const char *path = sch ? strchr(sch + 3, '/') : NULL;
+		if (!path)
+			return sval("");
+		const char *q = strpbrk(path, "?#");
+		return sval(rstr(r, path, q ? (size_t)(q - path) : strlen(path)));
+	}
+	if (!strcmp(fn, "graphLink") || !strcmp(fn, "tableLink")) {
+		NARGS(1);
+		const char *s = want_str(r, at, &a[0], 0, fn);
+		if (!s)
+			return none;
+		struct pane_buf b;
+		pane_buf_init(&b, 1 << 20);
+		pane_buf_addf(&b, "/graph?g0.expr=");
+		for (const char *p = s; *p; p++) {
+			unsigned char c = (unsigned char)*p;
+			if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
+				pane_buf_addc(&b, (char)c);
+			else if (c == ' ')
+				pane_buf_addc(&b, '+');
+			else
+				pane_buf_addf(&b, "%%%02X", c);
+		}
+		pane_buf_addf(&b, "&g0.tab=%d", !strcmp(fn, "graphLink") ? 0 : 1);
+		struct val v = sval(rstr(r, b.data, b.len));
+		pane_buf_release(&b);
+		return v;
+	}
+	if (!strcmp(fn, "parseDuration")) {
+		NARGS(1);
+		const char *s = want_str(r, at, &a[0], 0, fn);
+		if (!s)
+			return none;
+		int64_t ms;
+		if (pq_duration_parse(s, strlen(s), &ms) < 0) {
+			fail(r, at, "error calling parseDuration: not a valid duration string: \"%s\"", s);
+			return none;
+		}
+		return (struct val){.k = V_FLOAT, .f = (double)ms / 1000.0};
+	}
+	if (!strcmp(fn, "not")) {
+		NARGS(1);
+		return (struct val){.k = V_BOOL, .b = !truth(&a[0])};
+	}
+	if (!strcmp(fn, "len")) {
+		NARGS(1);
+		int64_t l = 0;
+		switch (a[0].k) {
+		case V_STR:
+		case V_HTML: l = (int64_t)strlen(a[0].s); break;
+		case V_LABELS: l = a[0].ls ? (int64_t)a[0].ls->n : 0; break;
+		case V_VEC: l = a[0].vec ? (int64_t)a[0].vec->n : 0; break;
+		case V_ARGS: l = a[0].args ? (int64_t)a[0].args->n : 0; break;
+		default: fail(r, at, "error calling len: len of type %s", type_name(&a[0])); return none;
+		}
+		return (struct val){.k = V_INT, .i = l};
+	}
+	if (!strcmp(fn, "index")) {
+		if (n < 1) {
+			fail(r, at, "wrong number of args for index: want at least 1 got 0");
+			return none;
+		}
+		struct val v = a[0];
+		for (size_t i = 1; i < n && !r->failed; i++) {
+			if (v.k == V_LABELS) {
+				const char *k = want_str(r, at, &a[i], i, fn);
+				if (!k)
+					return none;
+				const char *s = v.ls ? pane_labels_get(v.ls, k) : NULL;
+				v = sval(s ? s : "");
+			} else if (v.k == V_VEC && a[i].k == V_INT) {
+				if (!v.vec || a[i].i < 0 || (size_t)a[i].i >= v.vec->n) {
+					fail(r, at, "error calling index: index out of range: %lld", (long long)a[i].i);
+					return none;
+				}
+				v = (struct val){.k = V_SAMPLE, .smp = v.vec->s[a[i].i]};
+			} else {
+				fail(r, at, "error calling index: can't index item of type %s", type_name(&v));
+				return none;
+			}
+		}
+		return v;
+	}
+	if (!strcmp(fn, "eq") || !strcmp(fn, "ne") || !strcmp(fn, "lt") || !strcmp(fn, "le") || !strcmp(fn, "gt") ||
+	    !strcmp(fn, "ge")) {
+		bool is_eq = !strcmp(fn, "eq");
+		if (is_eq ? n < 2 : n != 2) {
+			fail(r, at, "wrong number of args for %s: want 2 got %zu", fn, n);
+			return none;
+		}
+		bool res = false;
+		for (size_t i = 1; i < n; i++) {
+			int c = compare(&a[0], &a[i], !is_eq && strcmp(fn, "ne"));
+			if (c == -2) {
+				fail(r, at, "error calling %s: incompatible types for comparison", fn);
+				return none;
+			}
+			if (c == -3) {
+				fail(r, at, "error calling %s: invalid type for comparison", fn);
+				return none;
+			}
+			if (is_eq) {
+				if (c == 0) {
+					res = true;
+					break;
+				}
+				continue;
+			}
+			if (!strcmp(fn, "ne"))
+				res = c != 0;
+			else if (!strcmp(fn, "lt"))
+				res = c == -1;
+			else if (!strcmp(fn, "le"))
+				res = c == -1 || c == 0;
+			else if (!strcmp(fn, "gt"))
+				res = c == 1;
+			else
+				res = c == 1 || c == 0;
+		}
+		return (struct val){.k = V_BOOL, .b = res};
+	}
+	fail(r, at, "%s is not a function here", fn);
+	return none;
+#undef NARGS
+}
+
+/* and/or evaluate lazily */
+static struct val eval_cmd(struct run *r, const struct node *cmd, struct val dot, const struct val *final)
+{
+	const struct node *first = cmd->items[0];
+	if (first->k == N_IDENT) {
+		const char *fn = first->text;
+		size_t n = cmd->n_items - 1 + (final ? 1 : 0);
+		if (!strcmp(fn, "and") || !strcmp(fn, "or")) {
+			if (n < 1) {
+				fail(r, first, "wrong number of args for %s: want at least 1 got 0", fn);
+				return (struct val){0};
+			}
+			bool is_and = fn[0] == 'a';
+			struct val v = {0};
+			for (size_t i = 0; i < n; i++) {
+				v = i < cmd->n_items - 1 ? eval_arg(r, cmd->items[i + 1], dot) : *final;
+				if (r->failed)
+					return v;
+				if (truth(&v) != is_and)
+					return v;
+			}
+			return v;
+		}
+		struct val *args = ralloc(r, (n ? n : 1) * sizeof *args);
+		for (size_t i = 0; i + 1 < cmd->n_items && !r->failed; i++)
+			args[i] = eval_arg(r, cmd->items[i + 1], dot);
+		if (final)
+			args[n - 1] = *final;
+		if (r->failed)
+			return (struct val){0};
+		return call(r, cmd, fn, args, n, dot);
+	}
+	if (cmd->n_items > 1 || final) {
+		if (first->k == N_FIELD || first->k == N_VAR || first->k == N_CHAIN) {
+			fail(r, first, "%s has arguments but cannot be invoked as function",
+			     first->n_fields ? first->fields[first->n_fields - 1] : first->text);
+		} else {
+			struct pane_buf b;
+			pane_buf_init(&b, 200);
+			node_source(first, &b);
+			fail(r, first, "can't give argument to non-function %s", b.data);
+			pane_buf_release(&b);
+		}
+		return (struct val){0};
+	}
+	return eval_arg(r, first, dot);
+}
+
+static struct val eval_pipe(struct run *r, const struct pipe *p, struct val dot, const struct node *at)
+{
+	struct val v = {0};
+	(void)at;
+	for (size_t i = 0; i < p->n_cmds && !r->failed; i++)
+		v = eval_cmd(r, p->cmds[i], dot, i ? &v : NULL);
+	if (r->failed)
+		return v;
+	for (size_t i = 0; i < p->n_decl; i++)
+		var_set(r, p->decl[i], v, p->assign);
+	return v;
+}
+
+static void walk(struct run *r, const struct node *n, struct val dot);
+
+static void walk_list(struct run *r, const struct node *list, struct val dot)
+{
+	if (!list)
+		return;
+	for (size_t i = 0; i < list->n_items && !r->failed && !r->brk; i++)
+		walk(r, list->items[i], dot);
+}
+
+static void walk(struct run *r, const struct node *n, struct val dot)
+{
+	if (r->failed)
+		return;
+	if (++r->depth > MAX_DEPTH) {
+		fail(r, n, "exceeded maximum template depth (%d)", MAX_DEPTH);
+		return;
+	}
+	size_t vars = r->n_vars;
+	switch (n->k) {
+	case N_LIST: walk_list(r, n, dot); break;
+	case N_TEXT:
+		if (pane_buf_add(r->out, n->text, n->len) < 0)
+			fail(r, n, "output too large");
+		break;
+	case N_ACTION: {
+		struct val v = eval_pipe(r, n->pipe, dot, n);
+		if (!r->failed && n->pipe->n_decl == 0) {
+			print_val(r, &v, r->out);
+		}
+		break;
+	}
+	case N_IF:
+	case N_WITH: {
+		struct val v = eval_pipe(r, n->pipe, dot, n);
+		if (r->failed)
+			break;
+		if (truth(&v))
+			walk_list(r, n->list, n->k == N_WITH ? v : dot);
+		else
+			walk_list(r, n->elselist, dot);
+		break;
+	}
+	case N_RANGE: {
+		struct pipe tmp = *n->pipe;
+		tmp.n_decl = 0; /* range declares per element */
+		struct val v = eval_pipe(r, &tmp, dot, n);
+		if (r->failed)
+			break;
+		size_t cnt = 0;
+		if (v.k == V_VEC)
+			cnt = v.vec ? v.vec->n : 0;
+		else if (v.k == V_LABELS)
+			cnt = v.ls ? v.ls->n : 0;
+		else if (v.k == V_ARGS)
+			cnt = v.args ? v.args->n : 0;
+		else if (v.k == V_INT)
+			cnt = v.i > 0 ? (size_t)v.i : 0;
+		else if (v.k != V_NIL) {
+			fail(r, n, "range can't iterate over %s", v.k == V_STR ? v.s : type_name(&v));
+			break;
+		}
+		/* map keys of args sort as strings: arg0, arg1, arg10, arg2 ... */
+		for (size_t i = 0; i < cnt && !r->failed; i++) {
+			struct val key, elem;
+			if (v.k == V_VEC) {
+				key = (struct val){.k = V_INT, .i = (int64_t)i};
+				elem = (struct val){.k = V_SAMPLE, .smp = v.vec->s[i]};
+			} else if (v.k == V_LABELS) {
+				key = sval(v.ls->v[i].name);
+				elem = sval(v.ls->v[i].value);
+			} else if (v.k == V_INT) {
+				key = (struct val){.k = V_INT, .i = (int64_t)i};
+				elem = key;
+			} else {
+				char k[32];
+				snprintf(k, sizeof k, "arg%zu", i);
+				key = sval(rstr(r, k, strlen(k)));
+				elem = v.args->v[i];
+			}
+			size_t vv = r->n_vars;
+			if (n->pipe->n_decl == 1) {
+				var_set(r, n->pipe->decl[0], elem, false);
+			} else if (n->pipe->n_decl == 2) {
+				var_set(r, n->pipe->decl[0], key, false);
+				var_set(r, n->pipe->decl[1], elem, false);
+			}
+			walk_list(r, n->list, elem);
+			r->n_vars = vv;
+			if (r->brk == 1) {
+				r->brk = 0;
+				break;
+			}
+			r->brk = 0;
+		}
+		if (cnt == 0)
+			walk_list(r, n->elselist, dot);
+		break;
+	}
+	case N_BREAK: r->brk = 1; break;
+	case N_CONTINUE: r->brk = 2; break;
+	default: break;
+	}
+	if (n->k == N_IF || n->k == N_WITH || n->k == N_RANGE)
+		r->n_vars = vars;
+	r->depth--;
+}
+
+/* ---------------------------------------------------------------- API */
+
+static char *with_defs(const char *text, size_t *len)
+{
+	size_t dl = strlen(defs), tl = strlen(text);
+	char *s = pane_xmalloc(dl + tl + 1);
+	memcpy(s, defs, dl);
+	memcpy(s + dl, text, tl + 1);
+	*len = dl + tl;
+	return s;
+}
+
+int pane_tmpl_check(const char *name, const char *text, struct pane_err *err)
+{
+	size_t len;
+	char *src = with_defs(text, &len);
+	struct node *root = parse(name, src, len, err);
+	free(src);
+	if (!root)
+		return PANE_EINVAL;
+	node_free(root);
+	return 0;
+}
+
+int pane_tmpl_expand(const char *name, const char *text, const struct pane_tmpl_data *d, struct pane_buf *out,
+                     struct pane_err *err)
+{
+	size_t len;
+	char *src = with_defs(text, &len);
+	struct pane_err e;
+	struct node *root = parse(name, src, len, &e);
+	if (!root) {
+		free(src);
+		return pane_err_set(err, PANE_EINVAL, "error parsing template %s: %s", name, e.msg);
+	}
+	struct run r = {.name = name, .src = src, .d = d, .out = out, .err = &e};
+	walk(&r, root, (struct val){.k = V_DATA});
+	for (size_t i = 0; i < r.n_allocs; i++)
+		free(r.allocs[i]);
+	free(r.allocs);
+	for (size_t i = 0; i < r.n_samples; i++) {
+		pane_labels_release(&r.samples[i]->labels);
+		free(r.samples[i]);
+	}
+	free(r.samples);
+	free(r.vars);
+	node_free(root);
+	free(src);
+	if (r.failed)
+		return pane_err_set(err, PANE_EINVAL, "error executing template %s: %s", name, e.msg);
+	return 0;
+}
