@@ -27,6 +27,7 @@ static const char *const sections[] = {
 	"alerts",     /* src/alert: rules */
 	"notifiers",  /* src/alert: slack, pagerduty, webhook */
 	"outputs",    /* src/outputs: remote_write, loki */
+	"alerting",   /* src/notify: Alertmanager routes, receivers, silences (or config_file) */
 	NULL,
 };
 
