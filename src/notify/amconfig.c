@@ -354,9 +354,10 @@ static int route_node(struct rd *r, const struct pane_cfg_node *n, struct pane_a
 		const struct pane_cfg_node *it = n->items[i];
 		const char *k = it->key;
 		int rc = 0;
-		if (!strcmp(k, "receiver"))
+		if (!strcmp(k, "receiver")) {
 			rc = str(r, it, &rt->receiver);
-		else if (!strcmp(k, "continue"))
+			rt->receiver_node = it;
+		} else if (!strcmp(k, "continue"))
 			rc = boolean(r, it, &rt->cont);
 		else if (!strcmp(k, "matchers"))
 			rc = matchers_node(r, it, &rt->matchers, PANE_AM_NE);
@@ -860,7 +861,7 @@ static int check_route_refs(struct rd *r, const struct pane_cfg_node *n, const s
                             const struct pane_am_route *rt)
 {
 	if (!pane_am_receiver_find(c, rt->receiver))
-		return bad(r, n, "route (line %d) names receiver '%s', which is not defined", rt->line, rt->receiver);
+		return bad(r, rt->receiver_node ? rt->receiver_node : n, "receiver '%s' is not defined", rt->receiver);
 	for (size_t i = 0; i < rt->n_mute; i++)
 		if (!pane_am_interval_find(c, rt->mute_intervals[i]))
 			return bad(r, n, "route (line %d): time interval '%s' is not defined", rt->line,
@@ -880,7 +881,19 @@ static int check_route_refs(struct rd *r, const struct pane_cfg_node *n, const s
 static bool secret_key(const char *k)
 {
 	return !strcmp(k, "api_url") || !strcmp(k, "routing_key") || !strcmp(k, "service_key") ||
-	       !strcmp(k, "slack_api_url") || !strcmp(k, "url");
+	       !strcmp(k, "slack_api_url");
+}
+
+/* a scalar YAML reads back as the same value without quotes (so booleans
+ * and numbers keep their type for Alertmanager's strict decoder) */
+static bool plain_ok(const char *v)
+{
+	if (!*v || strchr("-?:,[]{}#&*!|>'\"%@`~ ", v[0]))
+		return false;
+	for (const char *p = v; *p; p++)
+		if (!(isalnum((unsigned char)*p) || strchr("_./-", *p)))
+			return false;
+	return true;
 }
 
 static void yaml_emit(struct pane_buf *b, const struct pane_cfg_node *n, int indent, bool skip_pane_keys)
@@ -899,6 +912,8 @@ static void yaml_emit(struct pane_buf *b, const struct pane_cfg_node *n, int ind
 			pane_buf_addc(b, ' ');
 			if (n->kind == PANE_CFG_MAP && secret_key(it->key))
 				pane_buf_adds(b, "<secret>");
+			else if (plain_ok(it->value))
+				pane_buf_adds(b, it->value);
 			else
 				pane_buf_add_json_str(b, it->value, strlen(it->value));
 			pane_buf_addc(b, '\n');

@@ -59,6 +59,7 @@ struct pane_am_route {
 	size_t n_routes;
 	char *key; /* Alertmanager's route key: "{}/{a=\"b\"}/..." plus the index when needed */
 	int line;
+	const struct pane_cfg_node *receiver_node; /* for messages; valid only while loading */
 };
 
 struct pane_am_slack {
