@@ -256,4 +256,45 @@ expect_in "$tmp/rv" '"name":"hook2"'
 amt config routes test alertname=HookX >"$tmp/rt" && ok || bad "amtool routes test against pane: $(cat "$tmp/amtool.err")"
 expect_in "$tmp/rt" "hook2"
 serve_stop && ok || bad "pane serve did not stop cleanly"
+
+# ---- forwarding to a real Alertmanager; Render deploys become PagerDuty change events ----
+amp=$(free_port); rp=$(free_port)
+printf 'route:\n  receiver: blackhole\nreceivers:\n  - name: blackhole\n' >"$tmp/real-am.yml"
+prometheus-alertmanager --config.file="$tmp/real-am.yml" --storage.path="$tmp/amdata" \
+  --web.listen-address="127.0.0.1:$amp" --cluster.listen-address= >"$tmp/am.log" 2>&1 &
+fpids+=($!)
+wait_for 20 curl -fsS "http://127.0.0.1:$amp/-/ready" -o /dev/null && ok || bad "alertmanager did not start: $(cat "$tmp/am.log")"
+python3 "$fakes/render_fake.py" "$rp" --services 2 >"$tmp/render.log" 2>&1 &
+fpids+=($!)
+wait_for 10 curl -fsS "http://127.0.0.1:$rp/__fake/ping" -o /dev/null && ok || bad "render fake did not start"
+curl -fsS -XPOST "$P/_reset" -o /dev/null
+cat >"$tmp/pane2.yaml" <<YML
+sources:
+  render:
+    api_key: \${RENDER_API_KEY}
+    api_url: http://127.0.0.1:$rp/v1
+    interval: 1s
+    logs: false
+    metrics: false
+alerting:
+  alertmanagers:
+    - url: http://127.0.0.1:$amp
+  route:
+    receiver: pager
+  receivers:
+    - name: pager
+      pagerduty_configs:
+        - routing_key: 0123456789abcdef0123456789abcdef
+          url: http://127.0.0.1:$pp/v2/enqueue
+YML
+RENDER_API_KEY=rnd_test serve_start "$tmp/serve4.log" /readyz --config "$tmp/pane2.yaml" --data-dir "$tmp/data2" &&
+  ok || bad "pane with render: $(cat "$tmp/serve4.log")"
+post_alerts '[{"labels":{"alertname":"Forwarded","service":"api"},"annotations":{"summary":"to the real one"}}]' >/dev/null
+forwarded() { amtool --alertmanager.url="http://127.0.0.1:$amp" alert query alertname=Forwarded 2>/dev/null | grep -q "to the real one"; }
+wait_for 20 forwarded && ok || bad "alert not forwarded to alertmanager: $(cat "$tmp/am.log" | tail -3)"
+has_change() { [ "$(recv_py "$P" 'len([x for x in r if x["path"] == "/v2/change/enqueue"])')" -ge 1 ]; }
+wait_for 30 has_change && ok || bad "no change event for a deploy: $(cat "$tmp/pagerduty.log" | tail -3)"
+recv_py "$P" '[x["body"]["payload"]["summary"] for x in r if x["path"] == "/v2/change/enqueue"][0]' >"$tmp/ch"
+expect_in "$tmp/ch" "deploy"
+serve_stop && ok || bad "pane serve (2) did not stop cleanly"
 finish
