@@ -220,7 +220,7 @@ static const char *pd_severity(const struct pane_am_pagerduty *c, const struct n
 	int best = 4;
 	for (size_t i = 0; i < m->n; i++) {
 		const char *s = pane_labels_get(&m->alerts[i].labels, "severity");
-		if (!s)
+		if (!s || m->alerts[i].resolved)
 			continue;
 		int r = !strcmp(s, "critical") || !strcmp(s, "page")                    ? 0
 		        : !strcmp(s, "error") || !strcmp(s, "high")                     ? 1
