@@ -703,7 +703,7 @@ static int ranges(struct rd *r, const struct pane_cfg_node *n, const char *const
 		if (rc == 0)
 			rc = name_or_num(b ? b : a, names, base, &y);
 		free(a);
-		if (rc < 0 || x < lo || y > hi || (x > y && !(x < 0 && y < 0) && !(x > 0 && y < 0)))
+		if (rc < 0 || x < lo || y > hi || (x > y && !(x > 0 && y < 0)) || (lo >= 0 && (x < lo || y < lo)))
 			return bad(r, it, "'%s' is not a valid range", it->value);
 		(*out)[(*nout)++] = (struct pane_am_range){x, y};
 	}

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -162,6 +163,21 @@ static void test_config_errors(void **state)
 	pane_am_config_free(c);
 }
 
+static void test_example(void **state)
+{
+	(void)state;
+	const char *root = getenv("PANE_SOURCE_ROOT");
+	char path[4096];
+	snprintf(path, sizeof path, "%s/examples/alertmanager.yml", root ? root : ".");
+	struct pane_err err = {0};
+	struct pane_am_config *c = pane_am_config_load_file(path, &err);
+	if (!c)
+		fail_msg("%s", err.msg);
+	assert_int_equal(c->n_receivers, 4);
+	assert_int_equal(c->route.n_routes, 3);
+	pane_am_config_free(c);
+}
+
 static void test_fingerprint(void **state)
 {
 	(void)state;
@@ -260,8 +276,8 @@ static void test_payloads(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_matchers),    cmocka_unit_test(test_routes),   cmocka_unit_test(test_config_errors),
-	    cmocka_unit_test(test_fingerprint), cmocka_unit_test(test_payloads),
+	    cmocka_unit_test(test_matchers),    cmocka_unit_test(test_routes),  cmocka_unit_test(test_config_errors),
+	    cmocka_unit_test(test_fingerprint), cmocka_unit_test(test_example), cmocka_unit_test(test_payloads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
