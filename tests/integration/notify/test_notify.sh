@@ -216,6 +216,21 @@ wait_for 30 count_ge "$S" $((n0 + 1)) && ok || bad "message lost after a 429"
 [ "$(metric 'pane_notifications_failed_total{receiver="slack",reason="rate_limited"}')" -ge 1 ] && ok || bad "429 not counted"
 [ "$(metric 'pane_notifications_total{receiver="slack",integration="slack"}')" -ge 4 ] && ok || bad "sent not counted"
 
+# a hanging Slack does not delay PagerDuty; a refused PagerDuty event becomes a pane event
+curl -fsS -XPOST "$S/_faults" -d '{"faults":[{"kind":"hang","count":1}]}' -o /dev/null
+curl -fsS -XPOST "$P/_faults" -d '{"faults":[{"kind":"status","status":400,"count":1}]}' -o /dev/null
+nP=$(count "$P")
+post_alerts '[{"labels":{"alertname":"Hung","severity":"critical"}}]' >/dev/null
+post_alerts '[{"labels":{"alertname":"PagedAnyway","severity":"critical"}}]' >/dev/null
+wait_for 8 count_ge "$P" $((nP + 1)) && ok || bad "pagerduty waited for a hanging slack"
+has_event() { curl -fsS "$u/api/v1/events?kind=notification&start=0" | grep -q 'notification to pager (pagerduty) failed'; }
+wait_for 10 has_event && ok || bad "no notification event: $(curl -fsS "$u/api/v1/events?kind=notification&start=0")"
+[ "$(metric 'pane_notifications_failed_total{receiver="pager",reason="client_error"}')" -ge 1 ] && ok || bad "400 not counted"
+# the hung Slack request times out (10 s) and is retried: both messages arrive
+slack_has() { recv_py "$S" '" ".join(x["body"]["text"] for x in r)' | grep -qF "$1"; }
+wait_for 40 slack_has "PagedAnyway" && slack_has "Hung" && ok || bad "slack messages lost after a hang"
+[ "$(metric 'pane_notifications_failed_total{receiver="slack",reason="timeout"}')" -ge 1 ] && ok || bad "timeout not counted"
+
 # restart: nothing is paged twice, and a resolve made after it still goes out
 serve_stop
 nS=$(count "$S"); nP=$(count "$P")
