@@ -127,6 +127,7 @@ struct notify {
 	sqlite3 *db;
 	pthread_mutex_t db_mu;
 	pthread_t th;
+	bool th_started;
 	bool stop;
 	int64_t started_ms;
 	char *external_url;
@@ -847,14 +848,6 @@ static bool needs_update(const struct nflog_entry *e, const struct job *j, bool 
 		for (size_t i = 0; i < j->n; i++)
 			if (j->alerts[i].resolved && !fps_contains(e->resolved, j->alerts[i].fp))
 				return true;
-	/* a previously firing alert that is gone from the group (silenced) */
-	if (e->firing && *e->firing) {
-		size_t prev = 1;
-		for (const char *p = e->firing; *p; p++)
-			prev += *p == ',';
-		if (prev > nf)
-			return true;
-	}
 	return e->ts <= now - j->repeat_ms;
 }
 
@@ -1122,10 +1115,13 @@ static void sink_send(void *ctx, const struct pane_alert *alerts, size_t n)
 	pane_buf_addc(&b, ']');
 	json_t *arr = json_loadb(b.data, b.len, 0, NULL);
 	struct pane_err err = {0};
-	if (!arr || put_alerts_json(nt, arr, &err) < 0)
+	if (!arr || put_alerts_json(nt, arr, &err) < 0) {
 		pane_warn("notify", "alerts from the rules refused: %s", err.msg);
-	else
+	} else {
+		pthread_mutex_lock(&nt->mu);
 		forward(nt, b.data);
+		pthread_mutex_unlock(&nt->mu);
+	}
 	json_decref(arr);
 	pane_buf_release(&b);
 }
@@ -1803,7 +1799,8 @@ static void on_stop(void *arg)
 	nt->stop = true;
 	pthread_cond_signal(&nt->cv);
 	pthread_mutex_unlock(&nt->mu);
-	pthread_join(nt->th, NULL);
+	if (nt->th_started)
+		pthread_join(nt->th, NULL);
 	for (size_t i = 0; i < nt->n_integs; i++)
 		integ_free(nt->integs[i]);
 	free(nt->integs);
@@ -1858,9 +1855,10 @@ int pane_notify_attach(struct pane_serve *s, struct pane_err *err)
 	regroup(nt);
 	start_integs(nt->integs, nt->n_integs);
 	if (pthread_create(&nt->th, NULL, dispatcher, nt) != 0) {
-		nt->th = pthread_self();
+		on_stop(nt);
 		return pane_err_set(err, PANE_EIO, "cannot start the notification dispatcher");
 	}
+	nt->th_started = true;
 	nt->sink = (struct pane_alert_sink){.ctx = nt, .send = sink_send};
 	s->alerts = &nt->sink;
 	if (s->pipeline) {
