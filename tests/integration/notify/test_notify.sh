@@ -108,6 +108,10 @@ route:
     - matchers: ['severity="critical"']
       receiver: pager
       continue: true
+    - matchers: ['alertname="HookRepeat"']
+      receiver: hook
+      group_interval: 1s
+      repeat_interval: 3s
     - matchers: ['alertname=~"Hook.*"']
       receiver: hook
     - matchers: ['alertname=~".+"']
@@ -181,6 +185,14 @@ count_is "$S" 3 && ok || bad "extra slack messages after resolve: $(count "$S")"
 post_alerts '[{"labels":{"alertname":"HookTest","env":"prod"},"annotations":{"summary":"s"}}]' >/dev/null
 wait_for 20 count_ge "$W" 1 && ok || bad "no webhook: $(cat "$tmp/webhook.log")"
 [ "$(recv_py "$W" 'r[0]["body"]["version"] + r[0]["body"]["status"] + r[0]["body"]["receiver"] + r[0]["body"]["commonLabels"]["env"]')" = "4firinghookprod" ] && ok || bad "webhook body: $(received "$W")"
+
+# repeat_interval: an unchanged group is sent again once it has passed, not before
+post_alerts '[{"labels":{"alertname":"HookRepeat"}}]' >/dev/null
+hook_n() { recv_py "$W" 'len([x for x in r if x["body"]["commonLabels"].get("alertname") == "HookRepeat"])'; }
+hook_ge() { [ "$(hook_n)" -ge "$1" ]; }
+wait_for 20 hook_ge 2 && ok || bad "HookRepeat not repeated"
+gap=$(recv_py "$W" '(lambda t: t[1] - t[0])([x["t"] for x in r if x["body"]["commonLabels"].get("alertname") == "HookRepeat"])')
+python3 -c "import sys; sys.exit(0 if $gap >= 3.0 else 1)" && ok || bad "repeated after $gap s, before repeat_interval 3s"
 
 # silences through amtool: a silenced alert is suppressed and not sent; expired, it is
 sid=$(amt silence add alertname=Quiet -c "maintenance" -a tester) && [ -n "$sid" ] && ok || bad "amtool silence add: $(cat "$tmp/amtool.err")"
