@@ -214,6 +214,7 @@ int pane_am_matchers_parse(struct pane_am_matchers *ms, const char *text, struct
 struct rd {
 	const struct pane_cfg *cfg;
 	struct pane_err *err;
+	bool in_pane_yaml; /* secrets only as ${VAR} there, as everywhere in pane.yaml */
 };
 
 static int bad(struct rd *r, const struct pane_cfg_node *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -225,6 +226,16 @@ static int bad(struct rd *r, const struct pane_cfg_node *n, const char *fmt, ...
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	return pane_cfg_error(r->cfg, n, r->err, "%s", msg);
+}
+
+/* api_url, routing_key, slack_api_url inline in pane.yaml: from the environment */
+static int secret(struct rd *r, const struct pane_cfg_node *it)
+{
+	if (r->in_pane_yaml && it->kind == PANE_CFG_SCALAR && !it->from_env)
+		return bad(r, it,
+		           "a secret: write it as ${VAR} (secrets come only from the environment in "
+		           "pane.yaml), or keep it in an Alertmanager file named by config_file");
+	return 0;
 }
 
 static int want(struct rd *r, const struct pane_cfg_node *n, enum pane_cfg_kind k)
@@ -488,6 +499,8 @@ static int slack_node(struct rd *r, const struct pane_cfg_node *n, struct pane_a
 		             : !strcmp(k, "color")      ? &s->color
 		                                        : NULL;
 		int rc;
+		if (dst == &s->api_url && secret(r, it) < 0)
+			return PANE_EINVAL;
 		if (dst)
 			rc = no_template(r, it) < 0 ? PANE_EINVAL : str(r, it, dst);
 		else if (!strcmp(k, "send_resolved"))
@@ -526,6 +539,8 @@ static int pagerduty_node(struct rd *r, const struct pane_cfg_node *n, struct pa
 		             : !strcmp(k, "group")       ? &p->group
 		                                         : NULL;
 		int rc;
+		if (dst == &p->routing_key && secret(r, it) < 0)
+			return PANE_EINVAL;
 		if (dst)
 			rc = no_template(r, it) < 0 ? PANE_EINVAL : str(r, it, dst);
 		else if (!strcmp(k, "send_resolved"))
@@ -948,7 +963,7 @@ static int am_body(struct rd *r, const struct pane_cfg_node *n, struct pane_am_c
 				if (!strcmp(gi->key, "resolve_timeout"))
 					rc = dur(r, gi, &c->resolve_timeout_ms);
 				else if (!strcmp(gi->key, "slack_api_url"))
-					rc = str(r, gi, &g.slack_api_url);
+					rc = secret(r, gi) < 0 ? PANE_EINVAL : str(r, gi, &g.slack_api_url);
 				else if (!strcmp(gi->key, "pagerduty_url"))
 					rc = str(r, gi, &g.pagerduty_url);
 				else
@@ -1034,7 +1049,7 @@ struct pane_am_config *pane_am_config_load_file(const char *path, struct pane_er
 	if (!f)
 		return NULL;
 	struct pane_am_config *c = config_new();
-	struct rd r = {f, err};
+	struct rd r = {f, err, false};
 	c->enabled = true;
 	c->file = pane_xstrdup(path);
 	if (am_body(&r, f->root, c, false) < 0) {
@@ -1051,7 +1066,7 @@ struct pane_am_config *pane_am_config_load(const struct pane_cfg *cfg, const str
 	struct pane_am_config *c = config_new();
 	if (!node || node->kind == PANE_CFG_NULL)
 		return c;
-	struct rd r = {cfg, err};
+	struct rd r = {cfg, err, true};
 	if (want(&r, node, PANE_CFG_MAP) < 0)
 		goto fail;
 	c->enabled = true;

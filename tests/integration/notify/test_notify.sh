@@ -53,7 +53,11 @@ expect_in "$tmp/err" "bad3.yaml:4"
 printf 'alerting:\n  config_file: missing.yml\n' >"$tmp/bad4.yaml"
 "$bin" serve --config "$tmp/bad4.yaml" --data-dir "$tmp/d0" --listen 127.0.0.1:0 >"$tmp/out" 2>"$tmp/err"
 expect_in "$tmp/err" "missing.yml"
-printf 'alerting:\n  route:\n    receiver: x\n  receivers:\n    - name: x\n      slack_configs:\n        - api_url: http://x/services/a/b/c\n          title: "{{ .Status }}"\n' >"$tmp/bad5.yaml"
+printf 'alerting:\n  route:\n    receiver: x\n  receivers:\n    - name: x\n      slack_configs:\n        - api_url: http://x/services/a/b/c\n' >"$tmp/bad6.yaml"
+"$bin" serve --config "$tmp/bad6.yaml" --data-dir "$tmp/d0" --listen 127.0.0.1:0 >"$tmp/out" 2>"$tmp/err"
+expect_in "$tmp/err" "bad6.yaml:7: alerting.receivers[0].slack_configs[0].api_url: a secret: write it as \${VAR}"
+export SLACK_URL=http://x/services/a/b/c
+printf 'alerting:\n  route:\n    receiver: x\n  receivers:\n    - name: x\n      slack_configs:\n        - api_url: ${SLACK_URL}\n          title: "{{ .Status }}"\n' >"$tmp/bad5.yaml"
 "$bin" serve --config "$tmp/bad5.yaml" --data-dir "$tmp/d0" --listen 127.0.0.1:0 >"$tmp/out" 2>"$tmp/err"
 expect_in "$tmp/err" "bad5.yaml:8: alerting.receivers[0].slack_configs[0].title: Go templates are not supported"
 
@@ -311,9 +315,10 @@ alerting:
   receivers:
     - name: pager
       pagerduty_configs:
-        - routing_key: 0123456789abcdef0123456789abcdef
+        - routing_key: \${PD_ROUTING_KEY}
           url: http://127.0.0.1:$pp/v2/enqueue
 YML
+export PD_ROUTING_KEY=0123456789abcdef0123456789abcdef
 RENDER_API_KEY=rnd_test serve_start "$tmp/serve4.log" /readyz --config "$tmp/pane2.yaml" --data-dir "$tmp/data2" &&
   ok || bad "pane with render: $(cat "$tmp/serve4.log")"
 post_alerts '[{"labels":{"alertname":"Forwarded","service":"api"},"annotations":{"summary":"to the real one"}}]' >/dev/null

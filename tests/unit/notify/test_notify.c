@@ -156,6 +156,20 @@ static void test_config_errors(void **state)
 	assert_non_null(strstr(err.msg, "template files"));
 	assert_null(load("alerting:\n  bogus: 1\n", &err));
 	assert_non_null(strstr(err.msg, "unknown key"));
+	/* secrets inline in pane.yaml only from the environment */
+	assert_null(load("alerting:\n  route:\n    receiver: a\n  receivers:\n    - name: a\n      slack_configs:\n    "
+	                 "    - api_url: https://hooks.slack.com/services/T/B/x\n",
+	                 &err));
+	assert_non_null(strstr(err.msg, "t.yaml:7:"));
+	assert_non_null(strstr(err.msg, "a secret"));
+	setenv("PANE_TEST_SLACK_URL", "https://hooks.slack.com/services/T/B/x", 1);
+	struct pane_am_config *sc = load("alerting:\n  route:\n    receiver: a\n  receivers:\n    - name: a\n      "
+	                                 "slack_configs:\n        - api_url: ${PANE_TEST_SLACK_URL}\n",
+	                                 &err);
+	assert_non_null(sc);
+	assert_string_equal(sc->receivers[0].slack[0].api_url, "https://hooks.slack.com/services/T/B/x");
+	assert_null(strstr(sc->original, "hooks.slack.com"));
+	pane_am_config_free(sc);
 	/* no alerting section: an empty, disabled config */
 	struct pane_am_config *c = load("server: {}\n", &err);
 	assert_non_null(c);
