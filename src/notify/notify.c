@@ -39,6 +39,7 @@
 #include "base/mem.h"
 #include "base/stats.h"
 #include "base/str.h"
+#include "base/vec.h"
 #include "alert/alert.h"
 #include "config/config.h"
 #include "http/client.h"
@@ -128,6 +129,9 @@ struct notify {
 	pthread_mutex_t db_mu;
 	pthread_t th;
 	bool th_started;
+	uint64_t gen, src_gen; /* alert store / config changes; the inhibit sources' view */
+	struct pane_vec *src;  /* per inhibit rule: struct nalert * that match its source */
+	size_t n_src;
 	bool stop;
 	int64_t started_ms;
 	char *external_url;
@@ -404,6 +408,7 @@ static struct nalert *store_alert(struct notify *nt, const struct pane_labels *l
 	a->starts_ms = starts;
 	a->ends_ms = ends;
 	a->updated_ms = now;
+	nt->gen++;
 	return a;
 }
 
@@ -537,22 +542,49 @@ static bool silenced_by(struct notify *nt, const struct pane_labels *ls, int64_t
 	return any;
 }
 
+/* The alerts that may inhibit, per inhibit rule: rebuilt only when the alert
+ * store or the config changed (gen), so a flush of n alerts costs n x sources,
+ * not n x all alerts. Entries that resolved since are skipped at use. */
+static void inhibit_sources(struct notify *nt, int64_t now)
+{
+	size_t nr = nt->cfg ? nt->cfg->n_inhibits : 0;
+	if (nt->src && nt->src_gen == nt->gen && nt->n_src == nr)
+		return;
+	for (size_t r = 0; r < nt->n_src; r++)
+		pane_vec_release(&nt->src[r]);
+	free(nt->src);
+	nt->n_src = nr;
+	nt->src = pane_xcalloc(nr + 1, sizeof *nt->src);
+	for (size_t r = 0; r < nr; r++)
+		pane_vec_init(&nt->src[r], sizeof(struct nalert *));
+	size_t pos = 0;
+	const char *k;
+	size_t kl;
+	void *v;
+	while (nr && pane_map_next(&nt->alerts, &pos, &k, &kl, &v)) {
+		struct nalert *a = v;
+		if (alert_resolved(a, now))
+			continue;
+		for (size_t r = 0; r < nr; r++)
+			if (pane_am_matchers_match(&nt->cfg->inhibits[r].source, &a->labels))
+				pane_vec_push(&nt->src[r], &a);
+	}
+	nt->src_gen = nt->gen;
+}
+
 static bool inhibited_by(struct notify *nt, const struct nalert *t, int64_t now, struct pane_buf *ids)
 {
-	if (!nt->cfg)
+	if (!nt->cfg || !nt->cfg->n_inhibits)
 		return false;
+	inhibit_sources(nt, now);
 	bool any = false;
 	for (size_t r = 0; r < nt->cfg->n_inhibits; r++) {
 		const struct pane_am_inhibit *ih = &nt->cfg->inhibits[r];
 		if (!pane_am_matchers_match(&ih->target, &t->labels))
 			continue;
-		size_t pos = 0;
-		const char *k;
-		size_t kl;
-		void *v;
-		while (pane_map_next(&nt->alerts, &pos, &k, &kl, &v)) {
-			const struct nalert *s = v;
-			if (s == t || alert_resolved(s, now) || !pane_am_matchers_match(&ih->source, &s->labels))
+		for (size_t i = 0; i < nt->src[r].len; i++) {
+			const struct nalert *s = *(struct nalert **)pane_vec_at(&nt->src[r], i);
+			if (s == t || alert_resolved(s, now))
 				continue;
 			bool eq = true;
 			for (size_t e = 0; e < ih->n_equal && eq; e++) {
@@ -693,6 +725,8 @@ static void gc_alerts(struct notify *nt, int64_t now)
 		if (alert_resolved(a, now) && a->ends_ms < now - GC_RESOLVED_MS)
 			dead[nd++] = a->fp;
 	}
+	if (nd)
+		nt->gen++;
 	for (size_t i = 0; i < nd; i++) {
 		pane_map_del(&nt->alerts, &dead[i], sizeof dead[i]);
 		if (nt->db)
@@ -1070,6 +1104,7 @@ static void start_integs(struct integ **v, size_t n)
 /* Regroups every alert under the current config (start, reload). nt->mu held. */
 static void regroup(struct notify *nt)
 {
+	nt->gen++;
 	pane_map_release(&nt->groups);
 	pane_map_init(&nt->groups, group_free);
 	int64_t now = pane_wall_ms();
@@ -1806,6 +1841,9 @@ static void on_stop(void *arg)
 	free(nt->integs);
 	if (nt->s && nt->s->alerts == &nt->sink)
 		nt->s->alerts = NULL;
+	for (size_t r = 0; r < nt->n_src; r++)
+		pane_vec_release(&nt->src[r]);
+	free(nt->src);
 	pane_map_release(&nt->groups);
 	pane_map_release(&nt->alerts);
 	for (size_t i = 0; i < nt->n_sil; i++)
