@@ -188,7 +188,21 @@ static bool alert_resolved(const struct nalert *a, int64_t now)
 
 static const char *ext_url(struct notify *nt)
 {
-	return nt->cfg && nt->cfg->external_url ? nt->cfg->external_url : nt->external_url;
+	if (nt->cfg && nt->cfg->external_url)
+		return nt->cfg->external_url;
+	if (!nt->external_url) { /* the listen address with the bound port (known once serving) */
+		const char *listen = pane_http_server_listen(nt->s->http);
+		const char *colon = listen ? strrchr(listen, ':') : NULL;
+		struct pane_buf u;
+		pane_buf_init(&u, PANE_BUF_NOLIMIT);
+		if (!colon || colon == listen || !strncmp(listen, "0.0.0.0:", 8))
+			pane_buf_adds(&u, "http://localhost");
+		else
+			pane_buf_addf(&u, "http://%.*s", (int)(colon - listen), listen);
+		pane_buf_addf(&u, ":%d", pane_http_server_port(nt->s->http));
+		nt->external_url = pane_buf_detach(&u, NULL);
+	}
+	return nt->external_url;
 }
 
 static void stat_failed(struct notify *nt, const char *receiver, const char *reason)
@@ -1875,15 +1889,6 @@ int pane_notify_attach(struct pane_serve *s, struct pane_err *err)
 	nt->started_ms = pane_wall_ms();
 	nt->flushes = pane_stats_counter(s->stats, "pane_notification_group_flushes_total", NULL,
 	                                 "aggregation group flushes (each may notify)");
-	struct pane_buf u;
-	pane_buf_init(&u, PANE_BUF_NOLIMIT);
-	const char *listen = pane_http_server_listen(s->http);
-	pane_buf_addf(&u, "http://%s", listen && listen[0] == ':' ? "localhost" : "");
-	if (listen && listen[0] != ':')
-		pane_buf_adds(&u, listen);
-	else if (listen)
-		pane_buf_adds(&u, listen);
-	nt->external_url = pane_buf_detach(&u, NULL);
 	if (db_open(nt, s->data_dir, err) < 0) {
 		on_stop(nt);
 		return PANE_EDB;
