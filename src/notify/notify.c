@@ -726,26 +726,29 @@ static void flush_group(struct notify *nt, struct ngroup *g, int64_t now)
 	free(snaps);
 }
 
+/* Forgets alerts resolved over an hour ago (the rules stop resending after 15 min). */
 static void gc_alerts(struct notify *nt, int64_t now)
 {
 	size_t pos = 0;
 	const char *k;
 	size_t kl;
 	void *v;
-	uint64_t dead[256];
-	size_t nd = 0;
-	while (nd < 256 && pane_map_next(&nt->alerts, &pos, &k, &kl, &v)) {
+	struct pane_vec dead;
+	pane_vec_init(&dead, sizeof(uint64_t));
+	while (pane_map_next(&nt->alerts, &pos, &k, &kl, &v)) {
 		struct nalert *a = v;
 		if (alert_resolved(a, now) && a->ends_ms < now - GC_RESOLVED_MS)
-			dead[nd++] = a->fp;
+			pane_vec_push(&dead, &a->fp);
 	}
-	if (nd)
+	if (dead.len)
 		nt->gen++;
-	for (size_t i = 0; i < nd; i++) {
-		pane_map_del(&nt->alerts, &dead[i], sizeof dead[i]);
+	for (size_t i = 0; i < dead.len; i++) {
+		uint64_t fp = *(uint64_t *)pane_vec_at(&dead, i);
+		pane_map_del(&nt->alerts, &fp, sizeof fp);
 		if (nt->db)
-			db_del_alert(nt, dead[i]);
+			db_del_alert(nt, fp);
 	}
+	pane_vec_release(&dead);
 }
 
 static void *dispatcher(void *arg)
