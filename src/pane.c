@@ -12,6 +12,7 @@
 
 #include "base/log.h"
 #include "cli/cli.h"
+#include "notify/notify.h"
 
 #ifndef PANE_VERSION
 #define PANE_VERSION "0.0.0"
@@ -31,6 +32,7 @@ static const struct {
 	{"rules", pane_cmd_rules, "check and unit-test Prometheus rule files (like promtool)"},
 	{"logs", pane_cmd_logs, "search and tail the logs pane keeps"},
 	{"events", pane_cmd_events, "list deploys, issues and other events"},
+	{"alerts", pane_cmd_alerts, "alerts, silences and notification routes (Alertmanager-compatible)"},
 	{"import", pane_cmd_import, "load Prometheus text data into a data directory"},
 	{"demo", pane_cmd_demo, "run everything on local defaults and show where to look"},
 	{"bench", pane_cmd_bench, "run pane's built-in benchmarks"},

@@ -103,3 +103,63 @@ out:
 	pane_buf_release(&body);
 	return data;
 }
+
+json_t *pane_remote_am(const struct pane_remote *r, const char *method, const char *path, const char *json_body,
+		       struct pane_err *err)
+{
+	size_t ul = strlen(r->url);
+	while (ul && r->url[ul - 1] == '/')
+		ul--;
+	struct pane_buf url, body;
+	pane_buf_init(&url, 1 << 20);
+	pane_buf_init(&body, BODY_MAX);
+	pane_buf_addf(&url, "%.*s/api/v2/%s", (int)ul, r->url, path);
+	CURL *h = curl_easy_init();
+	struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+	char auth[1024];
+	if (r->token && *r->token) {
+		snprintf(auth, sizeof auth, "Authorization: Bearer %s", r->token);
+		hdrs = curl_slist_append(hdrs, auth);
+	}
+	curl_easy_setopt(h, CURLOPT_URL, url.data);
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+	if (json_body) {
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, json_body);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(json_body));
+	}
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	CURLcode cc = curl_easy_perform(h);
+	long status = 0;
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(h);
+	json_t *j = NULL;
+	if (cc != CURLE_OK) {
+		pane_err_set(err, PANE_EHTTP, "cannot reach pane at %.*s: %s", (int)ul, r->url, curl_easy_strerror(cc));
+		pane_err_detail(err, "is `pane serve` running there? point --url (or PANE_URL) at it");
+		goto out;
+	}
+	j = body.len ? json_loadb(body.data, body.len, JSON_DECODE_ANY, NULL) : json_null();
+	if (status < 200 || status > 299) {
+		json_t *e = json_object_get(j, "error");
+		const char *em = json_string_value(json_object_get(e, "message"));
+		pane_err_set(err, PANE_EHTTP, "%s /api/v2/%s answered %ld: %s", method, path, status,
+			     em ? em : json_is_string(j) ? json_string_value(j) : "request failed");
+		if (status == 401 || status == 403)
+			pane_err_detail(err, "pass a token with the needed scope: --token (or PANE_TOKEN)");
+		json_decref(j);
+		j = NULL;
+		goto out;
+	}
+	if (!j)
+		pane_err_set(err, PANE_EHTTP, "%.*s/api/v2/%s answered something that is not JSON", (int)ul, r->url,
+			     path);
+out:
+	pane_buf_release(&url);
+	pane_buf_release(&body);
+	return j;
+}

@@ -23,6 +23,7 @@ static const char *const sections[] = {
 	"sources",    /* src/sources: postgres, supabase, render, sentry, sql */
 	"query",      /* src/api: PromQL limits (lookback_delta, timeout, max_samples) */
 	"rules",      /* src/alert: rule files, evaluation interval, external labels/URL */
+	"alerting",   /* src/notify: Alertmanager routes, receivers, silences (or config_file) */
 	NULL,
 };
 

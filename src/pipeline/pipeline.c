@@ -84,7 +84,10 @@ void pane_pipeline_add_sink(struct pane_pipeline *p, struct pane_sink sink, unsi
 	}
 	if ((flags & PANE_SINK_PRIMARY) && p->primary < 0)
 		p->primary = (int)p->n_sinks;
-	p->sinks[p->n_sinks++] = sink;
+	p->sinks[p->n_sinks] = sink;
+	/* published after the slot is written: a sink added once producers run
+	 * (notify's deploy-event sink, step 7) is seen whole or not yet */
+	__atomic_store_n(&p->n_sinks, p->n_sinks + 1, __ATOMIC_RELEASE);
 }
 
 static void secondary_failed(struct pane_pipeline *p, const struct pane_sink *s, const struct pane_err *e)

@@ -18,6 +18,7 @@
  *   5. receivers (push endpoints, StatsD, scrape loops; need the pipeline)
  *   6. query: the Prometheus API (/api/v1/query...) over the store's reader,
  *      and /api/v1/logs, /api/v1/events over its logs and events
+ *   7. notify (src/notify): alerting:, /api/v2 (Alertmanager's API), s.alerts
  *   8. rules (src/alert): rules:, a thread per group, /api/v1/rules, /api/v1/alerts
  *
  * Runs on the main thread; parts start their own threads.
@@ -53,6 +54,7 @@
 #include "receivers/receivers.h"
 #include "api/logs_api.h"
 #include "api/prom_api.h"
+#include "notify/notify.h"
 #include "alert/attach.h"
 
 struct server_cfg {
@@ -479,6 +481,10 @@ int pane_serve_run(const struct pane_serve_opts *opts)
 		if (pane_query_attach(&s, rd, &err) < 0 || pane_logs_api_add(s.http, s.store, &err) < 0)
 			goto fail;
 	}
+
+	/* 7. notify: alerting:, the /api/v2 routes, s.alerts */
+	if (pane_notify_attach(&s, &err) < 0)
+		goto fail;
 
 	/* 8. rules: rules:, /api/v1/rules, /api/v1/alerts; alerts to s.alerts when notify set it */
 	if (s.store && pane_rules_attach(&s, pane_store_reader(s.store), &err) < 0)

@@ -1,0 +1,1219 @@
+/*
+ * amconfig.c - Alertmanager's configuration format on pane's YAML tree.
+ *
+ * Idea: walk the node tree once, key by key, into plain structs; every key is
+ * either understood or refused with "file:line: path: why", so a config that
+ * loads is a config pane honours. Routes inherit receiver, group_by and the
+ * three timers from their parent, as Alertmanager's do; matchers use
+ * Alertmanager's syntax (and the older match/match_re maps). Regexes are
+ * anchored like Alertmanager's ("^(?:re)$").
+ */
+#include "notify/amconfig.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <ctype.h>
+#include <libgen.h>
+#include <pcre2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/mem.h"
+#include "base/str.h"
+#include "config/config.h"
+
+/* ---- matchers ---- */
+
+const char *pane_am_op_str(enum pane_am_op op)
+{
+	switch (op) {
+	case PANE_AM_EQ: return "=";
+	case PANE_AM_NE: return "!=";
+	case PANE_AM_RE: return "=~";
+	case PANE_AM_NRE: return "!~";
+	}
+	return "=";
+}
+
+int pane_am_matcher_add(struct pane_am_matchers *ms, const char *name, const char *value, enum pane_am_op op,
+                        struct pane_err *err)
+{
+	void *re = NULL;
+	if (!pane_label_name_valid(name, strlen(name)) && strcmp(name, "__name__") != 0)
+		return pane_err_set(err, PANE_EINVAL, "invalid label name '%s' in matcher", name);
+	if (op == PANE_AM_RE || op == PANE_AM_NRE) {
+		struct pane_buf b;
+		pane_buf_init(&b, PANE_BUF_NOLIMIT);
+		pane_buf_addf(&b, "^(?:%s)$", value);
+		int ec;
+		PCRE2_SIZE eo;
+		re = pcre2_compile((PCRE2_SPTR)b.data, b.len, PCRE2_UTF | PCRE2_DOLLAR_ENDONLY, &ec, &eo, NULL);
+		pane_buf_release(&b);
+		if (!re) {
+			PCRE2_UCHAR msg[120];
+			pcre2_get_error_message(ec, msg, sizeof msg);
+			return pane_err_set(err, PANE_EINVAL, "bad regular expression '%s': %s", value, (char *)msg);
+		}
+	}
+	ms->v = pane_xrealloc(ms->v, (ms->n + 1) * sizeof *ms->v);
+	ms->v[ms->n++] = (struct pane_am_matcher){pane_xstrdup(name), pane_xstrdup(value), op, re};
+	return 0;
+}
+
+void pane_am_matchers_release(struct pane_am_matchers *ms)
+{
+	for (size_t i = 0; i < ms->n; i++) {
+		free(ms->v[i].name);
+		free(ms->v[i].value);
+		if (ms->v[i].re)
+			pcre2_code_free(ms->v[i].re);
+	}
+	free(ms->v);
+	ms->v = NULL;
+	ms->n = 0;
+}
+
+bool pane_am_matcher_matches(const struct pane_am_matcher *m, const char *value)
+{
+	if (!value)
+		value = "";
+	switch (m->op) {
+	case PANE_AM_EQ: return strcmp(m->value, value) == 0;
+	case PANE_AM_NE: return strcmp(m->value, value) != 0;
+	case PANE_AM_RE:
+	case PANE_AM_NRE: {
+		pcre2_match_data *md = pcre2_match_data_create_from_pattern(m->re, NULL);
+		int rc = pcre2_match(m->re, (PCRE2_SPTR)value, strlen(value), 0, 0, md, NULL);
+		pcre2_match_data_free(md);
+		return (rc >= 0) == (m->op == PANE_AM_RE);
+	}
+	}
+	return false;
+}
+
+bool pane_am_matchers_match(const struct pane_am_matchers *ms, const struct pane_labels *ls)
+{
+	for (size_t i = 0; i < ms->n; i++)
+		if (!pane_am_matcher_matches(&ms->v[i], pane_labels_get(ls, ms->v[i].name)))
+			return false;
+	return true;
+}
+
+static const char *skip_ws(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	return p;
+}
+
+/* One value: "quoted with \\ escapes" or bare up to ',' or '}' (trimmed). */
+static int parse_value(const char **pp, struct pane_buf *out, struct pane_err *err)
+{
+	const char *p = skip_ws(*pp);
+	if (*p == '"') {
+		p++;
+		while (*p && *p != '"') {
+			if (*p == '\\' && p[1]) {
+				p++;
+				char c = *p == 'n' ? '\n' : *p == 't' ? '\t' : *p;
+				pane_buf_addc(out, c);
+			} else {
+				pane_buf_addc(out, *p);
+			}
+			p++;
+		}
+		if (*p != '"')
+			return pane_err_set(err, PANE_EINVAL, "unterminated quoted value in matcher");
+		p++;
+	} else {
+		const char *s = p;
+		while (*p && *p != ',' && *p != '}')
+			p++;
+		const char *e = p;
+		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		pane_buf_add(out, s, (size_t)(e - s));
+	}
+	*pp = p;
+	return 0;
+}
+
+int pane_am_matchers_parse(struct pane_am_matchers *ms, const char *text, struct pane_err *err)
+{
+	const char *p = skip_ws(text);
+	bool braces = *p == '{';
+	if (braces)
+		p++;
+	int rc = 0;
+	struct pane_buf name, value;
+	pane_buf_init(&name, 4096);
+	pane_buf_init(&value, 65536);
+	for (;;) {
+		p = skip_ws(p);
+		if (!*p || (braces && *p == '}'))
+			break;
+		pane_buf_reset(&name);
+		pane_buf_reset(&value);
+		const char *s = p;
+		while (*p && (isalnum((unsigned char)*p) || *p == '_'))
+			p++;
+		if (p == s) {
+			rc = pane_err_set(err, PANE_EINVAL, "bad matcher '%s': expected a label name", text);
+			break;
+		}
+		pane_buf_add(&name, s, (size_t)(p - s));
+		p = skip_ws(p);
+		enum pane_am_op op;
+		if (p[0] == '=' && p[1] == '~') {
+			op = PANE_AM_RE;
+			p += 2;
+		} else if (p[0] == '!' && p[1] == '~') {
+			op = PANE_AM_NRE;
+			p += 2;
+		} else if (p[0] == '!' && p[1] == '=') {
+			op = PANE_AM_NE;
+			p += 2;
+		} else if (p[0] == '=') {
+			op = PANE_AM_EQ;
+			p += 1;
+		} else {
+			rc = pane_err_set(err, PANE_EINVAL, "bad matcher '%s': expected =, !=, =~ or !~ after '%s'",
+			                  text, name.data);
+			break;
+		}
+		if ((rc = parse_value(&p, &value, err)) < 0)
+			break;
+		if ((rc = pane_am_matcher_add(ms, name.data, value.len ? value.data : "", op, err)) < 0)
+			break;
+		p = skip_ws(p);
+		if (*p == ',') {
+			p++;
+			continue;
+		}
+		if (*p && !(braces && *p == '}')) {
+			rc = pane_err_set(err, PANE_EINVAL, "bad matcher '%s': unexpected '%c'", text, *p);
+			break;
+		}
+	}
+	if (rc == 0 && braces) {
+		if (*p != '}')
+			rc = pane_err_set(err, PANE_EINVAL, "bad matcher '%s': missing '}'", text);
+		else if (*skip_ws(p + 1))
+			rc = pane_err_set(err, PANE_EINVAL, "bad matcher '%s': text after '}'", text);
+	}
+	pane_buf_release(&name);
+	pane_buf_release(&value);
+	return rc;
+}
+
+/* ---- reading the tree ---- */
+
+struct rd {
+	const struct pane_cfg *cfg;
+	struct pane_err *err;
+	bool in_pane_yaml; /* secrets only as ${VAR} there, as everywhere in pane.yaml */
+};
+
+static int bad(struct rd *r, const struct pane_cfg_node *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int bad(struct rd *r, const struct pane_cfg_node *n, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	return pane_cfg_error(r->cfg, n, r->err, "%s", msg);
+}
+
+/* api_url, routing_key, slack_api_url inline in pane.yaml: from the environment */
+static int secret(struct rd *r, const struct pane_cfg_node *it)
+{
+	if (r->in_pane_yaml && it->kind == PANE_CFG_SCALAR && !it->from_env)
+		return bad(r, it,
+		           "a secret: write it as ${VAR} (secrets come only from the environment in "
+		           "pane.yaml), or keep it in an Alertmanager file named by config_file");
+	return 0;
+}
+
+static int want(struct rd *r, const struct pane_cfg_node *n, enum pane_cfg_kind k)
+{
+	if (n->kind == k || (k == PANE_CFG_SEQ && n->kind == PANE_CFG_NULL) ||
+	    (k == PANE_CFG_MAP && n->kind == PANE_CFG_NULL))
+		return 0;
+	return bad(r, n, "expected %s", k == PANE_CFG_MAP ? "a map" : k == PANE_CFG_SEQ ? "a list" : "a value");
+}
+
+static int str(struct rd *r, const struct pane_cfg_node *n, char **out)
+{
+	if (n->kind != PANE_CFG_SCALAR)
+		return bad(r, n, "expected a value");
+	free(*out);
+	*out = pane_xstrdup(n->value);
+	return 0;
+}
+
+static int dur(struct rd *r, const struct pane_cfg_node *n, int64_t *out)
+{
+	if (n->kind != PANE_CFG_SCALAR || pane_duration_parse(pane_str_c(n->value), 0, out) < 0 || *out < 0)
+		return bad(r, n, "'%s' is not a duration (like 30s, 5m, 4h)",
+		           n->kind == PANE_CFG_SCALAR ? n->value : "");
+	return 0;
+}
+
+static int boolean(struct rd *r, const struct pane_cfg_node *n, bool *out)
+{
+	if (n->kind != PANE_CFG_SCALAR || pane_cfg_parse_bool(n->value, out) < 0)
+		return bad(r, n, "expected true or false");
+	return 0;
+}
+
+static int strlist(struct rd *r, const struct pane_cfg_node *n, char ***out, size_t *nout)
+{
+	if (want(r, n, PANE_CFG_SEQ) < 0)
+		return PANE_EINVAL;
+	*out = pane_xcalloc(n->n_items + 1, sizeof **out);
+	*nout = 0;
+	for (size_t i = 0; i < n->n_items; i++) {
+		if (n->items[i]->kind != PANE_CFG_SCALAR)
+			return bad(r, n->items[i], "expected a value");
+		(*out)[(*nout)++] = pane_xstrdup(n->items[i]->value);
+	}
+	return 0;
+}
+
+static void strlist_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static int cmpstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* matchers: [...] (Alertmanager syntax), match: {k: v}, match_re: {k: re} */
+static int matchers_node(struct rd *r, const struct pane_cfg_node *n, struct pane_am_matchers *ms,
+                         enum pane_am_op op_for_map)
+{
+	if (op_for_map == PANE_AM_NE) { /* matchers: list */
+		if (want(r, n, PANE_CFG_SEQ) < 0)
+			return PANE_EINVAL;
+		for (size_t i = 0; i < n->n_items; i++) {
+			const struct pane_cfg_node *it = n->items[i];
+			if (it->kind != PANE_CFG_SCALAR)
+				return bad(r, it, "expected a matcher like 'severity=\"critical\"'");
+			if (pane_am_matchers_parse(ms, it->value, r->err) < 0) {
+				char m[PANE_ERR_MSG_MAX];
+				snprintf(m, sizeof m, "%s", r->err->msg);
+				return bad(r, it, "%s", m);
+			}
+		}
+		return 0;
+	}
+	if (want(r, n, PANE_CFG_MAP) < 0)
+		return PANE_EINVAL;
+	for (size_t i = 0; i < n->n_items; i++) {
+		const struct pane_cfg_node *it = n->items[i];
+		if (it->kind != PANE_CFG_SCALAR)
+			return bad(r, it, "expected a value");
+		if (pane_am_matcher_add(ms, it->key, it->value, op_for_map, r->err) < 0) {
+			char m[PANE_ERR_MSG_MAX];
+			snprintf(m, sizeof m, "%s", r->err->msg);
+			return bad(r, it, "%s", m);
+		}
+	}
+	return 0;
+}
+
+static void matchers_key(struct pane_buf *b, const struct pane_am_matchers *ms)
+{
+	pane_buf_addc(b, '{');
+	for (size_t i = 0; i < ms->n; i++) {
+		pane_buf_addf(b, "%s%s%s", i ? "," : "", ms->v[i].name, pane_am_op_str(ms->v[i].op));
+		pane_buf_add_json_str(b, ms->v[i].value, strlen(ms->v[i].value));
+	}
+	pane_buf_addc(b, '}');
+}
+
+static void route_free(struct pane_am_route *rt)
+{
+	free(rt->receiver);
+	pane_am_matchers_release(&rt->matchers);
+	strlist_free(rt->group_by, rt->n_group_by);
+	strlist_free(rt->mute_intervals, rt->n_mute);
+	strlist_free(rt->active_intervals, rt->n_active);
+	for (size_t i = 0; i < rt->n_routes; i++)
+		route_free(&rt->routes[i]);
+	free(rt->routes);
+	free(rt->key);
+}
+
+static int route_node(struct rd *r, const struct pane_cfg_node *n, struct pane_am_route *rt,
+                      const struct pane_am_route *parent, size_t index)
+{
+	if (want(r, n, PANE_CFG_MAP) < 0)
+		return PANE_EINVAL;
+	rt->line = n->line;
+	bool have_gb = false, have_gw = false, have_gi = false, have_ri = false;
+	const struct pane_cfg_node *routes = NULL;
+	for (size_t i = 0; i < n->n_items; i++) {
+		const struct pane_cfg_node *it = n->items[i];
+		const char *k = it->key;
+		int rc = 0;
+		if (!strcmp(k, "receiver")) {
+			rc = str(r, it, &rt->receiver);
+			rt->receiver_node = it;
+		} else if (!strcmp(k, "continue"))
+			rc = boolean(r, it, &rt->cont);
+		else if (!strcmp(k, "matchers"))
+			rc = matchers_node(r, it, &rt->matchers, PANE_AM_NE);
+		else if (!strcmp(k, "match"))
+			rc = matchers_node(r, it, &rt->matchers, PANE_AM_EQ);
+		else if (!strcmp(k, "match_re"))
+			rc = matchers_node(r, it, &rt->matchers, PANE_AM_RE);
+		else if (!strcmp(k, "group_by")) {
+			have_gb = true;
+			rc = strlist(r, it, &rt->group_by, &rt->n_group_by);
+			for (size_t j = 0; rc == 0 && j < rt->n_group_by; j++) {
+				if (!strcmp(rt->group_by[j], "...")) {
+					if (rt->n_group_by != 1)
+						rc = bad(r, it, "'...' must be the only item of group_by");
+					rt->group_by_all = true;
+				} else if (!pane_label_name_valid(rt->group_by[j], strlen(rt->group_by[j]))) {
+					rc = bad(r, it, "'%s' is not a label name", rt->group_by[j]);
+				}
+			}
+		} else if (!strcmp(k, "group_wait")) {
+			have_gw = true;
+			rc = dur(r, it, &rt->group_wait_ms);
+		} else if (!strcmp(k, "group_interval")) {
+			have_gi = true;
+			rc = dur(r, it, &rt->group_interval_ms);
+			if (rc == 0 && rt->group_interval_ms == 0)
+				rc = bad(r, it, "group_interval cannot be zero");
+		} else if (!strcmp(k, "repeat_interval")) {
+			have_ri = true;
+			rc = dur(r, it, &rt->repeat_interval_ms);
+			if (rc == 0 && rt->repeat_interval_ms == 0)
+				rc = bad(r, it, "repeat_interval cannot be zero");
+		} else if (!strcmp(k, "mute_time_intervals"))
+			rc = strlist(r, it, &rt->mute_intervals, &rt->n_mute);
+		else if (!strcmp(k, "active_time_intervals"))
+			rc = strlist(r, it, &rt->active_intervals, &rt->n_active);
+		else if (!strcmp(k, "routes"))
+			routes = it;
+		else
+			rc = bad(r, it,
+			         "unknown route key (known: receiver, matchers, match, match_re, continue, "
+			         "group_by, group_wait, group_interval, repeat_interval, mute_time_intervals, "
+			         "active_time_intervals, routes)");
+		if (rc < 0)
+			return rc;
+	}
+	if (rt->n_group_by > 1)
+		qsort(rt->group_by, rt->n_group_by, sizeof *rt->group_by, cmpstr);
+	if (!parent) {
+		if (!rt->receiver)
+			return bad(r, n, "the root route needs a receiver");
+		if (rt->matchers.n)
+			return bad(r, n, "the root route must not have matchers");
+		if (rt->cont)
+			return bad(r, n, "the root route cannot have continue");
+		if (rt->n_mute || rt->n_active)
+			return bad(r, n, "the root route cannot have mute or active time intervals");
+		if (!have_gw)
+			rt->group_wait_ms = 30000;
+		if (!have_gi)
+			rt->group_interval_ms = 300000;
+		if (!have_ri)
+			rt->repeat_interval_ms = 4 * 3600000;
+	} else {
+		if (!rt->receiver)
+			rt->receiver = pane_xstrdup(parent->receiver);
+		if (!have_gb) {
+			rt->group_by_all = parent->group_by_all;
+			rt->n_group_by = parent->n_group_by;
+			rt->group_by = pane_xcalloc(parent->n_group_by + 1, sizeof *rt->group_by);
+			for (size_t j = 0; j < parent->n_group_by; j++)
+				rt->group_by[j] = pane_xstrdup(parent->group_by[j]);
+		}
+		if (!have_gw)
+			rt->group_wait_ms = parent->group_wait_ms;
+		if (!have_gi)
+			rt->group_interval_ms = parent->group_interval_ms;
+		if (!have_ri)
+			rt->repeat_interval_ms = parent->repeat_interval_ms;
+	}
+	/* Alertmanager's key: parent's key "/" own matchers, with the index
+	 * among siblings so that two routes with the same matchers differ */
+	struct pane_buf b;
+	pane_buf_init(&b, PANE_BUF_NOLIMIT);
+	if (parent)
+		pane_buf_addf(&b, "%s/", parent->key);
+	matchers_key(&b, &rt->matchers);
+	if (parent)
+		pane_buf_addf(&b, "/%zu", index);
+	rt->key = pane_buf_detach(&b, NULL);
+	if (routes) {
+		if (want(r, routes, PANE_CFG_SEQ) < 0)
+			return PANE_EINVAL;
+		rt->routes = pane_xcalloc(routes->n_items + 1, sizeof *rt->routes);
+		for (size_t i = 0; i < routes->n_items; i++) {
+			rt->n_routes++;
+			if (route_node(r, routes->items[i], &rt->routes[i], rt, i) < 0)
+				return PANE_EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* A value that would need Go's template engine: refused, named. */
+static int no_template(struct rd *r, const struct pane_cfg_node *it)
+{
+	if (it->kind == PANE_CFG_SCALAR && strstr(it->value, "{{"))
+		return bad(r, it,
+		           "Go templates are not supported by pane yet; remove the key to get "
+		           "Alertmanager's default text, or write plain text");
+	return 0;
+}
+
+static int slack_node(struct rd *r, const struct pane_cfg_node *n, struct pane_am_slack *s, const char *global_url)
+{
+	if (want(r, n, PANE_CFG_MAP) < 0)
+		return PANE_EINVAL;
+	for (size_t i = 0; i < n->n_items; i++) {
+		const struct pane_cfg_node *it = n->items[i];
+		const char *k = it->key;
+		char **dst = !strcmp(k, "api_url")      ? &s->api_url
+		             : !strcmp(k, "channel")    ? &s->channel
+		             : !strcmp(k, "username")   ? &s->username
+		             : !strcmp(k, "icon_emoji") ? &s->icon_emoji
+		             : !strcmp(k, "icon_url")   ? &s->icon_url
+		             : !strcmp(k, "title")      ? &s->title
+		             : !strcmp(k, "text")       ? &s->text
+		             : !strcmp(k, "color")      ? &s->color
+		                                        : NULL;
+		int rc;
+		if (dst == &s->api_url && secret(r, it) < 0)
+			return PANE_EINVAL;
+		if (dst)
+			rc = no_template(r, it) < 0 ? PANE_EINVAL : str(r, it, dst);
+		else if (!strcmp(k, "send_resolved"))
+			rc = boolean(r, it, &s->send_resolved);
+		else
+			rc = bad(r, it,
+			         "slack_configs key not supported by pane (supported: api_url, channel, username, "
+			         "icon_emoji, icon_url, title, text, color, send_resolved)");
+		if (rc < 0)
+			return rc;
+	}
+	if (!s->api_url && global_url)
+		s->api_url = pane_xstrdup(global_url);
+	if (!s->api_url)
+		return bad(r, n, "no api_url (and no global.slack_api_url)");
+	return 0;
+}
+
+static int pagerduty_node(struct rd *r, const struct pane_cfg_node *n, struct pane_am_pagerduty *p,
+                          const char *global_url)
+{
+	if (want(r, n, PANE_CFG_MAP) < 0)
+		return PANE_EINVAL;
+	p->send_resolved = true;
+	for (size_t i = 0; i < n->n_items; i++) {
+		const struct pane_cfg_node *it = n->items[i];
+		const char *k = it->key;
+		char **dst = !strcmp(k, "routing_key")   ? &p->routing_key
+		             : !strcmp(k, "url")         ? &p->url
+		             : !strcmp(k, "client")      ? &p->client
+		             : !strcmp(k, "client_url")  ? &p->client_url
+		             : !strcmp(k, "description") ? &p->description
+		             : !strcmp(k, "severity")    ? &p->severity
+		             : !strcmp(k, "class")       ? &p->class
+		             : !strcmp(k, "component")   ? &p->component
+		             : !strcmp(k, "group")       ? &p->group
+		                                         : NULL;
+		int rc;
+		if (dst == &p->routing_key && secret(r, it) < 0)
+			return PANE_EINVAL;
+		if (dst)
+			rc = no_template(r, it) < 0 ? PANE_EINVAL : str(r, it, dst);
+		else if (!strcmp(k, "send_resolved"))
+			rc = boolean(r, it, &p->send_resolved);
+		else if (!strcmp(k, "service_key"))
+			rc = bad(r, it, "service_key is the Events API v1; pane speaks v2: use routing_key");
+		else
+			rc = bad(r, it,
+			         "pagerduty_configs key not supported by pane (supported: routing_key, url, "
+			         "client, client_url, description, severity, class, component, group, "
+			         "send_resolved)");
+		if (rc < 0)
+			return rc;
+	}
+	if (!p->url)
+		p->url = pane_xstrdup(global_url ? global_url : "https://events.pagerduty.com/v2/enqueue");
+	if (!p->routing_key)
+		return bad(r, n, "routing_key is required");
+	return 0;
+}
+
+static int webhook_node(struct rd *r, const struct pane_cfg_node *n, struct pane_am_webhook *w)
+{
+	if (want(r, n, PANE_CFG_MAP) < 0)
+		return PANE_EINVAL;
+	w->send_resolved = true;
+	for (size_t i = 0; i < n->n_items; i++) {
+		const struct pane_cfg_node *it = n->items[i];
+		int rc;
+		if (!strcmp(it->key, "url"))
+			rc = str(r, it, &w->url);
+		else if (!strcmp(it->key, "send_resolved"))
+			rc = boolean(r, it, &w->send_resolved);
+		else if (!strcmp(it->key, "max_alerts")) {
+			int64_t v;
+			rc = it->kind == PANE_CFG_SCALAR && pane_str_to_i64(pane_str_c(it->value), &v) == 0 && v >= 0
+			         ? 0
+			         : bad(r, it, "expected a number >= 0");
+			w->max_alerts = v;
+		} else
+			rc = bad(r, it,
+			         "webhook_configs key not supported by pane (supported: url, send_resolved, "
+			         "max_alerts)");
+		if (rc < 0)
+			return rc;
+	}
+	if (!w->url)
+		return bad(r, n, "url is required");
+	return 0;
+}
+
+struct global {
+	char *slack_api_url, *pagerduty_url;
+};
+
+static int receiver_node(struct rd *r, const struct pane_cfg_node *n, struct pane_am_receiver *rv,
+                         const struct global *g)
+{
+	if (want(r, n, PANE_CFG_MAP) < 0)
+		return PANE_EINVAL;
+	for (size_t i = 0; i < n->n_items; i++) {
+		const struct pane_cfg_node *it = n->items[i];
+		const char *k = it->key;
+		int rc = 0;
+		if (!strcmp(k, "name"))
+			rc = str(r, it, &rv->name);
+		else if (!strcmp(k, "slack_configs")) {
+			if (want(r, it, PANE_CFG_SEQ) < 0)
+				return PANE_EINVAL;
+			rv->slack = pane_xcalloc(it->n_items + 1, sizeof *rv->slack);
+			for (size_t j = 0; j < it->n_items && rc == 0; j++) {
+				rv->n_slack++;
+				rc = slack_node(r, it->items[j], &rv->slack[j], g->slack_api_url);
+			}
+		} else if (!strcmp(k, "pagerduty_configs")) {
+			if (want(r, it, PANE_CFG_SEQ) < 0)
+				return PANE_EINVAL;
+			rv->pagerduty = pane_xcalloc(it->n_items + 1, sizeof *rv->pagerduty);
+			for (size_t j = 0; j < it->n_items && rc == 0; j++) {
+				rv->n_pagerduty++;
+				rc = pagerduty_node(r, it->items[j], &rv->pagerduty[j], g->pagerduty_url);
+			}
+		} else if (!strcmp(k, "webhook_configs")) {
+			if (want(r, it, PANE_CFG_SEQ) < 0)
+				return PANE_EINVAL;
+			rv->webhook = pane_xcalloc(it->n_items + 1, sizeof *rv->webhook);
+			for (size_t j = 0; j < it->n_items && rc == 0; j++) {
+				rv->n_webhook++;
+				rc = webhook_node(r, it->items[j], &rv->webhook[j]);
+			}
+		} else if (strstr(k, "_configs"))
+			rc = bad(r, it,
+			         "receiver kind '%s' is not supported by pane (supported: slack_configs, "
+			         "pagerduty_configs, webhook_configs)",
+			         k);
+		else
+			rc = bad(r, it, "unknown receiver key");
+		if (rc < 0)
+			return rc;
+	}
+	if (!rv->name || !*rv->name)
+		return bad(r, n, "a receiver needs a name");
+	return 0;
+}
+
+static int inhibit_node(struct rd *r, const struct pane_cfg_node *n, struct pane_am_inhibit *ih)
+{
+	if (want(r, n, PANE_CFG_MAP) < 0)
+		return PANE_EINVAL;
+	for (size_t i = 0; i < n->n_items; i++) {
+		const struct pane_cfg_node *it = n->items[i];
+		const char *k = it->key;
+		int rc;
+		if (!strcmp(k, "source_matchers"))
+			rc = matchers_node(r, it, &ih->source, PANE_AM_NE);
+		else if (!strcmp(k, "target_matchers"))
+			rc = matchers_node(r, it, &ih->target, PANE_AM_NE);
+		else if (!strcmp(k, "source_match"))
+			rc = matchers_node(r, it, &ih->source, PANE_AM_EQ);
+		else if (!strcmp(k, "target_match"))
+			rc = matchers_node(r, it, &ih->target, PANE_AM_EQ);
+		else if (!strcmp(k, "source_match_re"))
+			rc = matchers_node(r, it, &ih->source, PANE_AM_RE);
+		else if (!strcmp(k, "target_match_re"))
+			rc = matchers_node(r, it, &ih->target, PANE_AM_RE);
+		else if (!strcmp(k, "equal"))
+			rc = strlist(r, it, &ih->equal, &ih->n_equal);
+		else
+			rc = bad(r, it,
+			         "unknown inhibit rule key (known: source_matchers, target_matchers, "
+			         "source_match, target_match, source_match_re, target_match_re, equal)");
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- time intervals ---- */
+
+static const char *const weekday_names[] = {"sunday",   "monday", "tuesday",  "wednesday",
+                                            "thursday", "friday", "saturday", NULL};
+static const char *const month_names[] = {"january", "february",  "march",   "april",    "may",      "june", "july",
+                                          "august",  "september", "october", "november", "december", NULL};
+
+static int name_or_num(const char *s, const char *const *names, int base, int *out)
+{
+	for (int i = 0; names && names[i]; i++)
+		if (pane_streq_nocase(s, names[i])) {
+			*out = i + base;
+			return 0;
+		}
+	int64_t v;
+	if (pane_str_to_i64(pane_str_c(s), &v) < 0)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+/* "a:b" or "a" lists of names/numbers */
+static int ranges(struct rd *r, const struct pane_cfg_node *n, const char *const *names, int base, int lo, int hi,
+                  struct pane_am_range **out, size_t *nout)
+{
+	if (want(r, n, PANE_CFG_SEQ) < 0)
+		return PANE_EINVAL;
+	*out = pane_xcalloc(n->n_items + 1, sizeof **out);
+	for (size_t i = 0; i < n->n_items; i++) {
+		const struct pane_cfg_node *it = n->items[i];
+		if (it->kind != PANE_CFG_SCALAR)
+			return bad(r, it, "expected a value");
+		char *a = pane_xstrdup(it->value), *b = strchr(a + (a[0] == '-'), ':');
+		if (b)
+			*b++ = 0;
+		int x, y;
+		int rc = name_or_num(a, names, base, &x);
+		if (rc == 0)
+			rc = name_or_num(b ? b : a, names, base, &y);
+		free(a);
+		if (rc < 0 || x < lo || y > hi || (x > y && !(x > 0 && y < 0)) || (lo >= 0 && (x < lo || y < lo)))
+			return bad(r, it, "'%s' is not a valid range", it->value);
+		(*out)[(*nout)++] = (struct pane_am_range){x, y};
+	}
+	return 0;
+}
+
+static int hhmm(const char *s, int *out)
+{
+	int h, m;
+	char tail;
+	if (sscanf(s, "%d:%d%c", &h, &m, &tail) != 2 || h < 0 || h > 24 || m < 0 || m > 59 || (h == 24 && m))
+		return -1;
+	*out = h * 60 + m;
+	return 0;
+}
+
+static int timeint_node(struct rd *r, const struct pane_cfg_node *n, struct pane_am_timeint *t)
+{
+	if (want(r, n, PANE_CFG_MAP) < 0)
+		return PANE_EINVAL;
+	for (size_t i = 0; i < n->n_items; i++) {
+		const struct pane_cfg_node *it = n->items[i];
+		const char *k = it->key;
+		int rc = 0;
+		if (!strcmp(k, "times")) {
+			if (want(r, it, PANE_CFG_SEQ) < 0)
+				return PANE_EINVAL;
+			t->times = pane_xcalloc(it->n_items + 1, sizeof *t->times);
+			for (size_t j = 0; j < it->n_items && rc == 0; j++) {
+				const struct pane_cfg_node *tn = it->items[j];
+				const struct pane_cfg_node *st = pane_cfg_get(tn, "start_time");
+				const struct pane_cfg_node *en = pane_cfg_get(tn, "end_time");
+				int a, b;
+				if (tn->kind != PANE_CFG_MAP || !st || !en || tn->n_items != 2 ||
+				    st->kind != PANE_CFG_SCALAR || en->kind != PANE_CFG_SCALAR ||
+				    hhmm(st->value, &a) < 0 || hhmm(en->value, &b) < 0 || a >= b)
+					rc = bad(r, tn,
+					         "expected {start_time: HH:MM, end_time: HH:MM} with start < end");
+				else
+					t->times[t->n_times++] = (struct pane_am_range){a, b};
+			}
+		} else if (!strcmp(k, "weekdays"))
+			rc = ranges(r, it, weekday_names, 0, 0, 6, &t->weekdays, &t->n_weekdays);
+		else if (!strcmp(k, "days_of_month"))
+			rc = ranges(r, it, NULL, 0, -31, 31, &t->days, &t->n_days);
+		else if (!strcmp(k, "months"))
+			rc = ranges(r, it, month_names, 1, 1, 12, &t->months, &t->n_months);
+		else if (!strcmp(k, "years"))
+			rc = ranges(r, it, NULL, 0, 0, 9999, &t->years, &t->n_years);
+		else if (!strcmp(k, "location")) {
+			if (it->kind != PANE_CFG_SCALAR || (strcmp(it->value, "UTC") && strcmp(it->value, "Etc/UTC")))
+				rc = bad(r, it, "pane evaluates time intervals in UTC only");
+		} else
+			rc = bad(r, it,
+			         "unknown time interval key (known: times, weekdays, days_of_month, "
+			         "months, years, location)");
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int intervals_node(struct rd *r, const struct pane_cfg_node *n, struct pane_am_config *c)
+{
+	if (want(r, n, PANE_CFG_SEQ) < 0)
+		return PANE_EINVAL;
+	c->intervals = pane_xrealloc(c->intervals, (c->n_intervals + n->n_items + 1) * sizeof *c->intervals);
+	for (size_t i = 0; i < n->n_items; i++) {
+		const struct pane_cfg_node *it = n->items[i];
+		struct pane_am_timeinterval *ti = &c->intervals[c->n_intervals++];
+		memset(ti, 0, sizeof *ti);
+		if (want(r, it, PANE_CFG_MAP) < 0)
+			return PANE_EINVAL;
+		const struct pane_cfg_node *nm = pane_cfg_get(it, "name");
+		const struct pane_cfg_node *tis = pane_cfg_get(it, "time_intervals");
+		if (!nm || nm->kind != PANE_CFG_SCALAR)
+			return bad(r, it, "a time interval needs a name");
+		ti->name = pane_xstrdup(nm->value);
+		if (pane_am_interval_find(c, ti->name) != ti)
+			return bad(r, nm, "time interval '%s' is defined twice", ti->name);
+		for (size_t j = 0; j < it->n_items; j++)
+			if (strcmp(it->items[j]->key, "name") && strcmp(it->items[j]->key, "time_intervals"))
+				return bad(r, it->items[j], "unknown key (known: name, time_intervals)");
+		if (!tis)
+			continue;
+		if (want(r, tis, PANE_CFG_SEQ) < 0)
+			return PANE_EINVAL;
+		ti->v = pane_xcalloc(tis->n_items + 1, sizeof *ti->v);
+		for (size_t j = 0; j < tis->n_items; j++) {
+			ti->n++;
+			if (timeint_node(r, tis->items[j], &ti->v[j]) < 0)
+				return PANE_EINVAL;
+		}
+	}
+	return 0;
+}
+
+static bool in_ranges(const struct pane_am_range *v, size_t n, int x, int days_in_month)
+{
+	if (n == 0)
+		return true;
+	for (size_t i = 0; i < n; i++) {
+		int lo = v[i].lo, hi = v[i].hi;
+		if (days_in_month) { /* negative days count from the end (-1 = last day) */
+			if (lo < 0)
+				lo = days_in_month + 1 + lo;
+			if (hi < 0)
+				hi = days_in_month + 1 + hi;
+		}
+		if (x >= lo && x <= hi)
+			return true;
+	}
+	return false;
+}
+
+bool pane_am_interval_contains(const struct pane_am_timeinterval *ti, int64_t t_ms)
+{
+	time_t t = (time_t)(t_ms / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int y = tm.tm_year + 1900;
+	int dim = mdays[tm.tm_mon] + (tm.tm_mon == 1 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
+	int minute = tm.tm_hour * 60 + tm.tm_min;
+	for (size_t i = 0; i < ti->n; i++) {
+		const struct pane_am_timeint *p = &ti->v[i];
+		bool in_time = p->n_times == 0;
+		for (size_t j = 0; j < p->n_times && !in_time; j++)
+			in_time = minute >= p->times[j].lo && minute < p->times[j].hi;
+		if (in_time && in_ranges(p->weekdays, p->n_weekdays, tm.tm_wday, 0) &&
+		    in_ranges(p->days, p->n_days, tm.tm_mday, dim) &&
+		    in_ranges(p->months, p->n_months, tm.tm_mon + 1, 0) && in_ranges(p->years, p->n_years, y, 0))
+			return true;
+	}
+	return false;
+}
+
+const struct pane_am_timeinterval *pane_am_interval_find(const struct pane_am_config *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_intervals; i++)
+		if (c->intervals[i].name && !strcmp(c->intervals[i].name, name))
+			return &c->intervals[i];
+	return NULL;
+}
+
+const struct pane_am_receiver *pane_am_receiver_find(const struct pane_am_config *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_receivers; i++)
+		if (c->receivers[i].name && !strcmp(c->receivers[i].name, name))
+			return &c->receivers[i];
+	return NULL;
+}
+
+static int check_route_refs(struct rd *r, const struct pane_cfg_node *n, const struct pane_am_config *c,
+                            const struct pane_am_route *rt)
+{
+	if (!pane_am_receiver_find(c, rt->receiver))
+		return bad(r, rt->receiver_node ? rt->receiver_node : n, "receiver '%s' is not defined", rt->receiver);
+	for (size_t i = 0; i < rt->n_mute; i++)
+		if (!pane_am_interval_find(c, rt->mute_intervals[i]))
+			return bad(r, n, "route (line %d): time interval '%s' is not defined", rt->line,
+			           rt->mute_intervals[i]);
+	for (size_t i = 0; i < rt->n_active; i++)
+		if (!pane_am_interval_find(c, rt->active_intervals[i]))
+			return bad(r, n, "route (line %d): time interval '%s' is not defined", rt->line,
+			           rt->active_intervals[i]);
+	for (size_t i = 0; i < rt->n_routes; i++)
+		if (check_route_refs(r, n, c, &rt->routes[i]) < 0)
+			return PANE_EINVAL;
+	return 0;
+}
+
+/* ---- the original text for /api/v2/status (YAML, secrets masked) ---- */
+
+static bool secret_key(const char *k)
+{
+	return !strcmp(k, "api_url") || !strcmp(k, "routing_key") || !strcmp(k, "service_key") ||
+	       !strcmp(k, "slack_api_url");
+}
+
+/* a scalar YAML reads back as the same value without quotes (so booleans
+ * and numbers keep their type for Alertmanager's strict decoder) */
+static bool plain_ok(const char *v)
+{
+	if (!*v || strchr("-?:,[]{}#&*!|>'\"%@`~ ", v[0]))
+		return false;
+	for (const char *p = v; *p; p++)
+		if (!(isalnum((unsigned char)*p) || strchr("_./-", *p)))
+			return false;
+	return true;
+}
+
+static void yaml_emit(struct pane_buf *b, const struct pane_cfg_node *n, int indent, bool skip_pane_keys)
+{
+	for (size_t i = 0; i < n->n_items; i++) {
+		const struct pane_cfg_node *it = n->items[i];
+		if (skip_pane_keys && (!strcmp(it->key, "config_file") || !strcmp(it->key, "alertmanagers") ||
+		                       !strcmp(it->key, "external_url") || !strcmp(it->key, "give_up")))
+			continue;
+		pane_buf_addf(b, "%*s", indent, "");
+		if (n->kind == PANE_CFG_MAP)
+			pane_buf_addf(b, "%s:", it->key);
+		else
+			pane_buf_adds(b, "-");
+		if (it->kind == PANE_CFG_SCALAR) {
+			pane_buf_addc(b, ' ');
+			if (n->kind == PANE_CFG_MAP && secret_key(it->key))
+				pane_buf_adds(b, "<secret>");
+			else if (plain_ok(it->value))
+				pane_buf_adds(b, it->value);
+			else
+				pane_buf_add_json_str(b, it->value, strlen(it->value));
+			pane_buf_addc(b, '\n');
+		} else if (it->kind == PANE_CFG_NULL) {
+			pane_buf_adds(b, " null\n");
+		} else if (it->n_items == 0) {
+			pane_buf_adds(b, it->kind == PANE_CFG_MAP ? " {}\n" : " []\n");
+		} else {
+			pane_buf_addc(b, '\n');
+			yaml_emit(b, it, indent + 2, false);
+		}
+	}
+}
+
+/* ---- whole config ---- */
+
+static int am_body(struct rd *r, const struct pane_cfg_node *n, struct pane_am_config *c, bool inline_)
+{
+	struct global g = {0};
+	int rc = 0;
+	const struct pane_cfg_node *route = NULL, *receivers = NULL, *inhibits = NULL;
+	for (size_t i = 0; i < n->n_items && rc == 0; i++) {
+		const struct pane_cfg_node *it = n->items[i];
+		const char *k = it->key;
+		if (!strcmp(k, "global")) {
+			if (want(r, it, PANE_CFG_MAP) < 0) {
+				rc = PANE_EINVAL;
+				break;
+			}
+			for (size_t j = 0; j < it->n_items && rc == 0; j++) {
+				const struct pane_cfg_node *gi = it->items[j];
+				if (!strcmp(gi->key, "resolve_timeout"))
+					rc = dur(r, gi, &c->resolve_timeout_ms);
+				else if (!strcmp(gi->key, "slack_api_url"))
+					rc = secret(r, gi) < 0 ? PANE_EINVAL : str(r, gi, &g.slack_api_url);
+				else if (!strcmp(gi->key, "pagerduty_url"))
+					rc = str(r, gi, &g.pagerduty_url);
+				else
+					rc = bad(r, gi,
+					         "global key not supported by pane (supported: resolve_timeout, "
+					         "slack_api_url, pagerduty_url)");
+			}
+		} else if (!strcmp(k, "route"))
+			route = it;
+		else if (!strcmp(k, "receivers"))
+			receivers = it;
+		else if (!strcmp(k, "inhibit_rules"))
+			inhibits = it;
+		else if (!strcmp(k, "time_intervals") || !strcmp(k, "mute_time_intervals"))
+			rc = intervals_node(r, it, c);
+		else if (!strcmp(k, "templates")) {
+			if (it->kind == PANE_CFG_SEQ && it->n_items)
+				rc = bad(r, it,
+				         "template files are not supported by pane yet (it uses Alertmanager's "
+				         "default Slack and PagerDuty texts)");
+		} else if (inline_ && (!strcmp(k, "config_file") || !strcmp(k, "alertmanagers") ||
+		                       !strcmp(k, "external_url") || !strcmp(k, "give_up")))
+			continue;
+		else
+			rc = bad(r, it,
+			         "unknown key (known: global, route, receivers, inhibit_rules, time_intervals, "
+			         "mute_time_intervals, templates%s)",
+			         inline_ ? ", config_file, alertmanagers, external_url, give_up" : "");
+	}
+	if (rc == 0 && receivers) {
+		if (want(r, receivers, PANE_CFG_SEQ) < 0) {
+			rc = PANE_EINVAL;
+		} else {
+			c->receivers = pane_xcalloc(receivers->n_items + 1, sizeof *c->receivers);
+			for (size_t i = 0; i < receivers->n_items && rc == 0; i++) {
+				c->n_receivers++;
+				rc = receiver_node(r, receivers->items[i], &c->receivers[i], &g);
+				if (rc == 0 && pane_am_receiver_find(c, c->receivers[i].name) != &c->receivers[i])
+					rc = bad(r, receivers->items[i], "receiver '%s' is defined twice",
+					         c->receivers[i].name);
+			}
+		}
+	}
+	if (rc == 0 && inhibits) {
+		if (want(r, inhibits, PANE_CFG_SEQ) < 0) {
+			rc = PANE_EINVAL;
+		} else {
+			c->inhibits = pane_xcalloc(inhibits->n_items + 1, sizeof *c->inhibits);
+			for (size_t i = 0; i < inhibits->n_items && rc == 0; i++) {
+				c->n_inhibits++;
+				rc = inhibit_node(r, inhibits->items[i], &c->inhibits[i]);
+			}
+		}
+	}
+	if (rc == 0 && (route || c->n_receivers)) {
+		if (!route)
+			rc = bad(r, n, "no route (a route with a receiver is required)");
+		else if ((rc = route_node(r, route, &c->route, NULL, 0)) == 0)
+			rc = check_route_refs(r, route, c, &c->route);
+	}
+	if (rc == 0) {
+		struct pane_buf b;
+		pane_buf_init(&b, PANE_BUF_NOLIMIT);
+		yaml_emit(&b, n, 0, inline_);
+		c->original = pane_buf_detach(&b, NULL);
+	}
+	free(g.slack_api_url);
+	free(g.pagerduty_url);
+	return rc;
+}
+
+static struct pane_am_config *config_new(void)
+{
+	struct pane_am_config *c = pane_xcalloc(1, sizeof *c);
+	c->resolve_timeout_ms = 300000;
+	c->give_up_ms = 3600000;
+	return c;
+}
+
+struct pane_am_config *pane_am_config_load_file(const char *path, struct pane_err *err)
+{
+	struct pane_cfg *f = pane_cfg_load(path, err);
+	if (!f)
+		return NULL;
+	struct pane_am_config *c = config_new();
+	struct rd r = {f, err, false};
+	c->enabled = true;
+	c->file = pane_xstrdup(path);
+	if (am_body(&r, f->root, c, false) < 0) {
+		pane_am_config_free(c);
+		c = NULL;
+	}
+	pane_cfg_free(f);
+	return c;
+}
+
+struct pane_am_config *pane_am_config_load(const struct pane_cfg *cfg, const struct pane_cfg_node *node,
+                                           struct pane_err *err)
+{
+	struct pane_am_config *c = config_new();
+	if (!node || node->kind == PANE_CFG_NULL)
+		return c;
+	struct rd r = {cfg, err, true};
+	if (want(&r, node, PANE_CFG_MAP) < 0)
+		goto fail;
+	c->enabled = true;
+	const struct pane_cfg_node *it;
+	if ((it = pane_cfg_get(node, "external_url")) && str(&r, it, &c->external_url) < 0)
+		goto fail;
+	if ((it = pane_cfg_get(node, "give_up")) && dur(&r, it, &c->give_up_ms) < 0)
+		goto fail;
+	if ((it = pane_cfg_get(node, "alertmanagers"))) {
+		if (want(&r, it, PANE_CFG_SEQ) < 0)
+			goto fail;
+		c->forward = pane_xcalloc(it->n_items + 1, sizeof *c->forward);
+		for (size_t i = 0; i < it->n_items; i++) {
+			const struct pane_cfg_node *am = it->items[i], *u = pane_cfg_get(am, "url");
+			if (am->kind != PANE_CFG_MAP || !u || u->kind != PANE_CFG_SCALAR || am->n_items != 1 ||
+			    (strncmp(u->value, "http://", 7) && strncmp(u->value, "https://", 8))) {
+				bad(&r, am, "expected {url: http://host:9093}");
+				goto fail;
+			}
+			c->forward[c->n_forward++].url = pane_xstrdup(u->value);
+		}
+	}
+	const struct pane_cfg_node *cf = pane_cfg_get(node, "config_file");
+	if (cf) {
+		if (cf->kind != PANE_CFG_SCALAR) {
+			bad(&r, cf, "expected a file name");
+			goto fail;
+		}
+		for (size_t i = 0; i < node->n_items; i++) {
+			const char *k = node->items[i]->key;
+			if (strcmp(k, "config_file") && strcmp(k, "alertmanagers") && strcmp(k, "external_url") &&
+			    strcmp(k, "give_up")) {
+				bad(&r, node->items[i], "with config_file, the Alertmanager keys belong in that file");
+				goto fail;
+			}
+		}
+		char *path;
+		if (cf->value[0] == '/' || !cfg->file) {
+			path = pane_xstrdup(cf->value);
+		} else {
+			char *d = pane_xstrdup(cfg->file);
+			struct pane_buf b;
+			pane_buf_init(&b, PANE_BUF_NOLIMIT);
+			pane_buf_addf(&b, "%s/%s", dirname(d), cf->value);
+			free(d);
+			path = pane_buf_detach(&b, NULL);
+		}
+		struct pane_am_config *fc = pane_am_config_load_file(path, err);
+		free(path);
+		if (!fc)
+			goto fail;
+		/* keep pane's own keys from pane.yaml */
+		fc->forward = c->forward;
+		fc->n_forward = c->n_forward;
+		fc->external_url = c->external_url;
+		fc->give_up_ms = c->give_up_ms;
+		c->forward = NULL;
+		c->n_forward = 0;
+		c->external_url = NULL;
+		pane_am_config_free(c);
+		return fc;
+	}
+	c->file = pane_xstrdup(cfg->file ? cfg->file : "pane.yaml");
+	if (am_body(&r, node, c, true) < 0)
+		goto fail;
+	return c;
+fail:
+	pane_am_config_free(c);
+	return NULL;
+}
+
+void pane_am_config_free(struct pane_am_config *c)
+{
+	if (!c)
+		return;
+	route_free(&c->route);
+	for (size_t i = 0; i < c->n_receivers; i++) {
+		struct pane_am_receiver *rv = &c->receivers[i];
+		free(rv->name);
+		for (size_t j = 0; j < rv->n_slack; j++) {
+			struct pane_am_slack *s = &rv->slack[j];
+			free(s->api_url), free(s->channel), free(s->username), free(s->icon_emoji);
+			free(s->icon_url), free(s->title), free(s->text), free(s->color);
+		}
+		for (size_t j = 0; j < rv->n_pagerduty; j++) {
+			struct pane_am_pagerduty *p = &rv->pagerduty[j];
+			free(p->routing_key), free(p->url), free(p->client), free(p->client_url);
+			free(p->description), free(p->severity), free(p->class), free(p->component), free(p->group);
+		}
+		for (size_t j = 0; j < rv->n_webhook; j++)
+			free(rv->webhook[j].url);
+		free(rv->slack), free(rv->pagerduty), free(rv->webhook);
+	}
+	free(c->receivers);
+	for (size_t i = 0; i < c->n_inhibits; i++) {
+		pane_am_matchers_release(&c->inhibits[i].source);
+		pane_am_matchers_release(&c->inhibits[i].target);
+		strlist_free(c->inhibits[i].equal, c->inhibits[i].n_equal);
+	}
+	free(c->inhibits);
+	for (size_t i = 0; i < c->n_intervals; i++) {
+		struct pane_am_timeinterval *ti = &c->intervals[i];
+		for (size_t j = 0; j < ti->n; j++) {
+			free(ti->v[j].times), free(ti->v[j].weekdays), free(ti->v[j].days);
+			free(ti->v[j].months), free(ti->v[j].years);
+		}
+		free(ti->v);
+		free(ti->name);
+	}
+	free(c->intervals);
+	for (size_t i = 0; i < c->n_forward; i++)
+		free(c->forward[i].url);
+	free(c->forward);
+	free(c->external_url);
+	free(c->original);
+	free(c->file);
+	free(c);
+}
+
+/* Alertmanager's Route.Match: depth first; a route that matches returns its
+ * matching children's results (or itself when none match); continue=false
+ * stops at the first matching sibling. */
+static size_t route_match(const struct pane_am_route *rt, const struct pane_labels *ls,
+                          const struct pane_am_route **out, size_t max, size_t have)
+{
+	if (!pane_am_matchers_match(&rt->matchers, ls))
+		return have;
+	size_t before = have;
+	for (size_t i = 0; i < rt->n_routes; i++) {
+		size_t h2 = route_match(&rt->routes[i], ls, out, max, have);
+		bool matched = h2 > have;
+		have = h2;
+		if (matched && !rt->routes[i].cont)
+			break;
+	}
+	if (have == before) {
+		if (have < max)
+			out[have] = rt;
+		have++;
+	}
+	return have;
+}
+
+size_t pane_am_route_match(const struct pane_am_route *root, const struct pane_labels *ls,
+                           const struct pane_am_route **out, size_t max)
+{
+	if (!root->receiver)
+		return 0;
+	return route_match(root, ls, out, max, 0);
+}

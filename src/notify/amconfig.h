@@ -1,0 +1,154 @@
+/*
+ * amconfig.h - Alertmanager 0.25's configuration (route tree, inhibit rules,
+ * receivers) read from pane's YAML tree, and label matchers.
+ *
+ * The same keys work inline under `alerting:` in pane.yaml or in an
+ * alertmanager.yml named by `alerting: {config_file: ...}`. Errors name the
+ * file and line. Parts that pane cannot honour yet are refused by name, never
+ * silently ignored.
+ */
+#ifndef PANE_NOTIFY_AMCONFIG_H
+#define PANE_NOTIFY_AMCONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "pipeline/record.h"
+
+struct pane_cfg;
+struct pane_cfg_node;
+
+enum pane_am_op { PANE_AM_EQ, PANE_AM_NE, PANE_AM_RE, PANE_AM_NRE };
+
+struct pane_am_matcher {
+	char *name;
+	char *value;
+	enum pane_am_op op;
+	void *re; /* pcre2_code for =~ and !~ (anchored) */
+};
+
+struct pane_am_matchers {
+	struct pane_am_matcher *v;
+	size_t n;
+};
+
+/* Parses "{a=\"b\", c=~\"d.*\"}" or "a=b,c!=d" (Alertmanager's syntax) and
+ * appends to ms. 0 or PANE_EINVAL with a message in err. */
+int pane_am_matchers_parse(struct pane_am_matchers *ms, const char *text, struct pane_err *err);
+int pane_am_matcher_add(struct pane_am_matchers *ms, const char *name, const char *value, enum pane_am_op op,
+                        struct pane_err *err);
+void pane_am_matchers_release(struct pane_am_matchers *ms);
+bool pane_am_matcher_matches(const struct pane_am_matcher *m, const char *value);
+/* True when every matcher matches ls (a missing label has the value ""). */
+bool pane_am_matchers_match(const struct pane_am_matchers *ms, const struct pane_labels *ls);
+const char *pane_am_op_str(enum pane_am_op op);
+
+struct pane_am_route {
+	char *receiver;
+	struct pane_am_matchers matchers;
+	bool cont;
+	bool group_by_all; /* group_by: ['...'] */
+	char **group_by;   /* sorted */
+	size_t n_group_by;
+	int64_t group_wait_ms, group_interval_ms, repeat_interval_ms;
+	char **mute_intervals, **active_intervals;
+	size_t n_mute, n_active;
+	struct pane_am_route *routes;
+	size_t n_routes;
+	char *key; /* Alertmanager's route key: "{}/{a=\"b\"}/..." plus the index when needed */
+	int line;
+	const struct pane_cfg_node *receiver_node; /* for messages; valid only while loading */
+};
+
+struct pane_am_slack {
+	char *api_url, *channel, *username, *icon_emoji, *icon_url, *title, *text, *color;
+	bool send_resolved;
+};
+
+struct pane_am_pagerduty {
+	char *routing_key, *url, *client, *client_url, *description, *severity, *class, *component, *group;
+	bool send_resolved;
+};
+
+struct pane_am_webhook {
+	char *url;
+	bool send_resolved;
+	int64_t max_alerts;
+};
+
+struct pane_am_receiver {
+	char *name;
+	struct pane_am_slack *slack;
+	size_t n_slack;
+	struct pane_am_pagerduty *pagerduty;
+	size_t n_pagerduty;
+	struct pane_am_webhook *webhook;
+	size_t n_webhook;
+};
+
+struct pane_am_inhibit {
+	struct pane_am_matchers source, target;
+	char **equal;
+	size_t n_equal;
+};
+
+/* One time range of a time interval (Alertmanager's TimeInterval): each
+ * list empty means "any". Minutes of the day [start, end); weekdays 0=Sunday;
+ * days of month 1..31 or negative from the end; months 1..12. */
+struct pane_am_range {
+	int lo, hi;
+};
+struct pane_am_timeint {
+	struct pane_am_range *times, *weekdays, *days, *months, *years;
+	size_t n_times, n_weekdays, n_days, n_months, n_years;
+};
+struct pane_am_timeinterval {
+	char *name;
+	struct pane_am_timeint *v;
+	size_t n;
+};
+
+struct pane_am_forward {
+	char *url; /* base URL of an Alertmanager: alerts go to <url>/api/v2/alerts */
+};
+
+struct pane_am_config {
+	int64_t resolve_timeout_ms;
+	struct pane_am_route route;
+	struct pane_am_receiver *receivers;
+	size_t n_receivers;
+	struct pane_am_inhibit *inhibits;
+	size_t n_inhibits;
+	struct pane_am_timeinterval *intervals;
+	size_t n_intervals;
+	/* pane's own keys under alerting: */
+	struct pane_am_forward *forward;
+	size_t n_forward;
+	char *external_url; /* links in messages point here (default http://<listen>) */
+	int64_t give_up_ms; /* stop retrying a notification after this long */
+	char *original;     /* the Alertmanager part as YAML (secrets masked), for /api/v2/status */
+	char *file;         /* where it came from (for messages) */
+	bool enabled;       /* an alerting: section (or config_file) exists */
+};
+
+/* Reads `alerting:` (node may be NULL: notifications off, an empty config).
+ * cfg is pane.yaml's tree (for file:line and the config_file's directory). */
+struct pane_am_config *pane_am_config_load(const struct pane_cfg *cfg, const struct pane_cfg_node *node,
+                                           struct pane_err *err);
+/* Reads a whole Alertmanager file (for `pane alerts routes test --config.file`). */
+struct pane_am_config *pane_am_config_load_file(const char *path, struct pane_err *err);
+void pane_am_config_free(struct pane_am_config *c);
+
+const struct pane_am_receiver *pane_am_receiver_find(const struct pane_am_config *c, const char *name);
+const struct pane_am_timeinterval *pane_am_interval_find(const struct pane_am_config *c, const char *name);
+/* True when t (Unix ms, UTC) falls in the interval. */
+bool pane_am_interval_contains(const struct pane_am_timeinterval *ti, int64_t t_ms);
+
+/* The routes an alert with labels ls reaches (Alertmanager's Route.Match):
+ * fills out with up to max routes, returns how many there are. */
+size_t pane_am_route_match(const struct pane_am_route *root, const struct pane_labels *ls,
+                           const struct pane_am_route **out, size_t max);
+
+#endif

@@ -1,0 +1,362 @@
+/*
+ * msg.c - the bodies pane sends: Slack attachments, PagerDuty Events API v2,
+ * Alertmanager's webhook JSON (version 4).
+ *
+ * Idea: one view of a notification (struct nmsg: receiver, group labels,
+ * alert copies) and one builder per integration. The texts follow
+ * Alertmanager's default templates (subject "[FIRING:n] group values
+ * (common values)", a title link back to the console), written out in C
+ * rather than interpreted from Go templates.
+ */
+#include "notify/internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "http/sha256.h"
+
+/* Prometheus' labelSetToFingerprint: FNV-1a 64 over sorted name 0xff value 0xff. */
+uint64_t pane_notify_fingerprint(const struct pane_labels *ls)
+{
+	uint64_t h = 14695981039346656037ull;
+	for (size_t i = 0; i < ls->n; i++) {
+		for (const char *p = ls->v[i].name; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ull;
+		h = (h ^ 0xff) * 1099511628211ull;
+		for (const char *p = ls->v[i].value; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ull;
+		h = (h ^ 0xff) * 1099511628211ull;
+	}
+	return h;
+}
+
+void pane_notify_time(struct pane_buf *b, int64_t ms)
+{
+	char t[40];
+	if (ms <= 0)
+		snprintf(t, sizeof t, "0001-01-01T00:00:00Z");
+	else
+		pane_time_format(ms, t, sizeof t);
+	pane_buf_addf(b, "\"%s\"", t);
+}
+
+void pane_notify_labels_json(struct pane_buf *b, const struct pane_labels *ls)
+{
+	pane_buf_addc(b, '{');
+	for (size_t i = 0; ls && i < ls->n; i++) {
+		if (i)
+			pane_buf_addc(b, ',');
+		pane_buf_add_json_str(b, ls->v[i].name, strlen(ls->v[i].name));
+		pane_buf_addc(b, ':');
+		pane_buf_add_json_str(b, ls->v[i].value, strlen(ls->v[i].value));
+	}
+	pane_buf_addc(b, '}');
+}
+
+static size_t n_firing(const struct nmsg *m)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < m->n; i++)
+		k += !m->alerts[i].resolved;
+	return k;
+}
+
+/* labels every alert has with the same value */
+static void common_labels(const struct nmsg *m, bool annotations, struct pane_labels *out)
+{
+	pane_labels_init(out);
+	if (!m->n)
+		return;
+	const struct pane_labels *first = annotations ? &m->alerts[0].annotations : &m->alerts[0].labels;
+	for (size_t i = 0; i < first->n; i++) {
+		bool all = true;
+		for (size_t j = 1; j < m->n && all; j++) {
+			const char *v = pane_labels_get(annotations ? &m->alerts[j].annotations : &m->alerts[j].labels,
+			                                first->v[i].name);
+			all = v && !strcmp(v, first->v[i].value);
+		}
+		if (all)
+			pane_labels_set(out, first->v[i].name, first->v[i].value);
+	}
+}
+
+void pane_notify_subject(struct pane_buf *b, const struct nmsg *m)
+{
+	size_t nf = n_firing(m);
+	if (nf)
+		pane_buf_addf(b, "[FIRING:%zu]", nf);
+	else
+		pane_buf_adds(b, "[RESOLVED]");
+	for (size_t i = 0; i < m->group_labels->n; i++)
+		pane_buf_addf(b, " %s", m->group_labels->v[i].value);
+	struct pane_labels common;
+	common_labels(m, false, &common);
+	if (common.n > m->group_labels->n) {
+		pane_buf_adds(b, " (");
+		bool first = true;
+		for (size_t i = 0; i < common.n; i++) {
+			if (pane_labels_get(m->group_labels, common.v[i].name))
+				continue;
+			pane_buf_addf(b, "%s%s", first ? "" : " ", common.v[i].value);
+			first = false;
+		}
+		pane_buf_addc(b, ')');
+	}
+	pane_labels_release(&common);
+}
+
+static void console_link(struct pane_buf *b, const struct nmsg *m)
+{
+	pane_buf_addf(b, "%s/alerts?receiver=", m->external_url);
+	for (const char *p = m->receiver; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("-_.~", c))
+			pane_buf_addc(b, (char)c);
+		else
+			pane_buf_addf(b, "%%%02X", c);
+	}
+}
+
+/* A readable list of the alerts (Slack mrkdwn): summary, description,
+ * labels, for the firing ones and then the resolved ones. */
+static void alert_list(struct pane_buf *b, const struct nmsg *m)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		bool head = false;
+		for (size_t i = 0; i < m->n; i++) {
+			const struct nsnap *a = &m->alerts[i];
+			if (a->resolved != (pass == 1))
+				continue;
+			if (!head)
+				pane_buf_addf(b, "%s*%s*\n", b->len ? "\n" : "", pass ? "Resolved" : "Firing");
+			head = true;
+			const char *name = pane_labels_get(&a->labels, "alertname");
+			const char *sev = pane_labels_get(&a->labels, "severity");
+			const char *summary = pane_labels_get(&a->annotations, "summary");
+			pane_buf_addf(b, "*Alert:* %s", summary ? summary : name ? name : "(no name)");
+			if (sev)
+				pane_buf_addf(b, " - `%s`", sev);
+			pane_buf_addc(b, '\n');
+			const char *desc = pane_labels_get(&a->annotations, "description");
+			if (desc)
+				pane_buf_addf(b, "*Description:* %s\n", desc);
+			for (size_t j = 0; j < a->annotations.n; j++)
+				if (strcmp(a->annotations.v[j].name, "summary") &&
+				    strcmp(a->annotations.v[j].name, "description"))
+					pane_buf_addf(b, "*%s:* %s\n", a->annotations.v[j].name,
+					              a->annotations.v[j].value);
+			pane_buf_adds(b, "*Labels:*");
+			for (size_t j = 0; j < a->labels.n; j++)
+				pane_buf_addf(b, " %s=`%s`", a->labels.v[j].name, a->labels.v[j].value);
+			pane_buf_addc(b, '\n');
+		}
+	}
+}
+
+static void jstr(struct pane_buf *b, const char *key, const char *v)
+{
+	pane_buf_addf(b, "\"%s\":", key);
+	pane_buf_add_json_str(b, v, strlen(v));
+}
+
+void pane_notify_slack_payload(struct pane_buf *b, const struct pane_am_slack *c, const struct nmsg *m)
+{
+	struct pane_buf title, text, link;
+	pane_buf_init(&title, PANE_BUF_NOLIMIT);
+	pane_buf_init(&text, PANE_BUF_NOLIMIT);
+	pane_buf_init(&link, PANE_BUF_NOLIMIT);
+	if (c->title)
+		pane_buf_adds(&title, c->title);
+	else
+		pane_notify_subject(&title, m);
+	if (c->text)
+		pane_buf_adds(&text, c->text);
+	else
+		alert_list(&text, m);
+	console_link(&link, m);
+	bool firing = n_firing(m) > 0;
+	pane_buf_adds(b, "{");
+	if (c->channel) {
+		jstr(b, "channel", c->channel);
+		pane_buf_addc(b, ',');
+	}
+	if (c->username) {
+		jstr(b, "username", c->username);
+		pane_buf_addc(b, ',');
+	}
+	if (c->icon_emoji) {
+		jstr(b, "icon_emoji", c->icon_emoji);
+		pane_buf_addc(b, ',');
+	}
+	if (c->icon_url) {
+		jstr(b, "icon_url", c->icon_url);
+		pane_buf_addc(b, ',');
+	}
+	/* top-level text too: what notifications and clients without attachments show */
+	jstr(b, "text", title.data ? title.data : "");
+	pane_buf_adds(b, ",\"attachments\":[{");
+	jstr(b, "title", title.data ? title.data : "");
+	pane_buf_addc(b, ',');
+	jstr(b, "title_link", link.data);
+	pane_buf_addc(b, ',');
+	jstr(b, "text", text.data ? text.data : "");
+	pane_buf_addc(b, ',');
+	jstr(b, "fallback", title.data ? title.data : "");
+	pane_buf_addc(b, ',');
+	jstr(b, "color", c->color ? c->color : firing ? "danger" : "good");
+	pane_buf_adds(b, ",\"mrkdwn_in\":[\"fallback\",\"pretext\",\"text\"]}]}");
+	pane_buf_release(&title);
+	pane_buf_release(&text);
+	pane_buf_release(&link);
+}
+
+static const char *pd_severity(const struct pane_am_pagerduty *c, const struct nmsg *m)
+{
+	if (c->severity)
+		return c->severity;
+	/* the highest severity label among the firing alerts */
+	static const char *const order[] = {"critical", "error", "warning", "info"};
+	int best = 4;
+	for (size_t i = 0; i < m->n; i++) {
+		const char *s = pane_labels_get(&m->alerts[i].labels, "severity");
+		if (!s || m->alerts[i].resolved)
+			continue;
+		int r = !strcmp(s, "critical") || !strcmp(s, "page")                    ? 0
+		        : !strcmp(s, "error") || !strcmp(s, "high")                     ? 1
+		        : !strcmp(s, "warning") || !strcmp(s, "warn")                   ? 2
+		        : !strcmp(s, "info") || !strcmp(s, "low") || !strcmp(s, "none") ? 3
+		                                                                        : 1;
+		if (r < best)
+			best = r;
+	}
+	return best == 4 ? "error" : order[best];
+}
+
+void pane_notify_pagerduty_payload(struct pane_buf *b, const struct pane_am_pagerduty *c, const struct nmsg *m)
+{
+	uint8_t d[PANE_SHA256_LEN];
+	char hex[2 * PANE_SHA256_LEN + 1];
+	pane_sha256(m->group_key, strlen(m->group_key), d);
+	pane_sha256_hex(d, hex);
+	size_t nf = n_firing(m);
+	pane_buf_adds(b, "{");
+	jstr(b, "routing_key", c->routing_key);
+	pane_buf_addc(b, ',');
+	jstr(b, "dedup_key", hex);
+	pane_buf_addc(b, ',');
+	jstr(b, "event_action", nf ? "trigger" : "resolve");
+	if (nf) {
+		struct pane_buf t, link;
+		pane_buf_init(&t, PANE_BUF_NOLIMIT);
+		pane_buf_init(&link, PANE_BUF_NOLIMIT);
+		if (c->description)
+			pane_buf_adds(&t, c->description);
+		else
+			pane_notify_subject(&t, m);
+		if (t.len > 1024)
+			pane_buf_truncate(&t, 1024);
+		console_link(&link, m);
+		pane_buf_adds(b, ",\"payload\":{");
+		jstr(b, "summary", t.data);
+		pane_buf_addc(b, ',');
+		jstr(b, "source", c->client ? c->client : "pane");
+		pane_buf_addc(b, ',');
+		jstr(b, "severity", pd_severity(c, m));
+		pane_buf_adds(b, ",\"timestamp\":");
+		pane_notify_time(b, pane_wall_ms());
+		if (c->component) {
+			pane_buf_addc(b, ',');
+			jstr(b, "component", c->component);
+		}
+		if (c->group) {
+			pane_buf_addc(b, ',');
+			jstr(b, "group", c->group);
+		}
+		if (c->class) {
+			pane_buf_addc(b, ',');
+			jstr(b, "class", c->class);
+		}
+		pane_buf_addf(b, ",\"custom_details\":{\"num_firing\":%zu,\"num_resolved\":%zu,\"firing\":[", nf,
+		              m->n - nf);
+		bool first = true;
+		for (size_t i = 0; i < m->n; i++) {
+			if (m->alerts[i].resolved)
+				continue;
+			pane_buf_adds(b, first ? "{\"labels\":" : ",{\"labels\":");
+			first = false;
+			pane_notify_labels_json(b, &m->alerts[i].labels);
+			pane_buf_adds(b, ",\"annotations\":");
+			pane_notify_labels_json(b, &m->alerts[i].annotations);
+			pane_buf_adds(b, ",\"startsAt\":");
+			pane_notify_time(b, m->alerts[i].starts_ms);
+			pane_buf_addc(b, '}');
+		}
+		pane_buf_adds(b, "]}}");
+		pane_buf_addc(b, ',');
+		jstr(b, "client", c->client ? c->client : "pane");
+		pane_buf_addc(b, ',');
+		jstr(b, "client_url", c->client_url ? c->client_url : link.data);
+		pane_buf_adds(b, ",\"links\":[{");
+		jstr(b, "href", link.data);
+		pane_buf_adds(b, ",\"text\":\"pane alerts\"}");
+		for (size_t i = 0; i < m->n; i++) {
+			if (m->alerts[i].resolved || !m->alerts[i].generator_url || !*m->alerts[i].generator_url)
+				continue;
+			pane_buf_adds(b, ",{");
+			jstr(b, "href", m->alerts[i].generator_url);
+			pane_buf_adds(b, ",\"text\":\"rule\"}");
+			break;
+		}
+		pane_buf_addc(b, ']');
+		pane_buf_release(&t);
+		pane_buf_release(&link);
+	}
+	pane_buf_addc(b, '}');
+}
+
+void pane_notify_webhook_payload(struct pane_buf *b, const struct pane_am_webhook *c, const struct nmsg *m)
+{
+	size_t nf = n_firing(m), n = m->n, truncated = 0;
+	if (c->max_alerts > 0 && (int64_t)n > c->max_alerts) {
+		truncated = n - (size_t)c->max_alerts;
+		n = (size_t)c->max_alerts;
+	}
+	struct pane_labels cl, ca;
+	common_labels(m, false, &cl);
+	common_labels(m, true, &ca);
+	pane_buf_adds(b, "{\"version\":\"4\",");
+	jstr(b, "groupKey", m->group_key);
+	pane_buf_addf(b, ",\"truncatedAlerts\":%zu,", truncated);
+	jstr(b, "status", nf ? "firing" : "resolved");
+	pane_buf_addc(b, ',');
+	jstr(b, "receiver", m->receiver);
+	pane_buf_adds(b, ",\"groupLabels\":");
+	pane_notify_labels_json(b, m->group_labels);
+	pane_buf_adds(b, ",\"commonLabels\":");
+	pane_notify_labels_json(b, &cl);
+	pane_buf_adds(b, ",\"commonAnnotations\":");
+	pane_notify_labels_json(b, &ca);
+	pane_buf_addc(b, ',');
+	jstr(b, "externalURL", m->external_url);
+	pane_buf_adds(b, ",\"alerts\":[");
+	for (size_t i = 0; i < n; i++) {
+		const struct nsnap *a = &m->alerts[i];
+		pane_buf_adds(b, i ? ",{" : "{");
+		jstr(b, "status", a->resolved ? "resolved" : "firing");
+		pane_buf_adds(b, ",\"labels\":");
+		pane_notify_labels_json(b, &a->labels);
+		pane_buf_adds(b, ",\"annotations\":");
+		pane_notify_labels_json(b, &a->annotations);
+		pane_buf_adds(b, ",\"startsAt\":");
+		pane_notify_time(b, a->starts_ms);
+		pane_buf_adds(b, ",\"endsAt\":");
+		pane_notify_time(b, a->resolved ? a->ends_ms : 0);
+		pane_buf_addc(b, ',');
+		jstr(b, "generatorURL", a->generator_url ? a->generator_url : "");
+		pane_buf_addf(b, ",\"fingerprint\":\"%016llx\"}", (unsigned long long)a->fp);
+	}
+	pane_buf_adds(b, "]}");
+	pane_labels_release(&cl);
+	pane_labels_release(&ca);
+}

@@ -1,0 +1,297 @@
+/* test_notify.c - notifications without a daemon: Alertmanager's matcher
+ * syntax, the route tree (continue, inheritance, '...'), time intervals,
+ * fingerprints, and the Slack/PagerDuty/webhook bodies. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/str.h"
+#include "config/config.h"
+#include "notify/amconfig.h"
+#include "notify/internal.h"
+
+static void labels(struct pane_labels *ls, const char *const *kv)
+{
+	pane_labels_init(ls);
+	for (; kv[0]; kv += 2)
+		pane_labels_set(ls, kv[0], kv[1]);
+}
+
+static void test_matchers(void **state)
+{
+	(void)state;
+	struct pane_am_matchers ms = {0};
+	struct pane_err err = {0};
+	assert_int_equal(
+	    pane_am_matchers_parse(&ms, "{alertname=\"Disk \\\"full\\\"\", sev=~\"crit.*\",team!=ops, x!~a|b}", &err),
+	    0);
+	assert_int_equal(ms.n, 4);
+	assert_string_equal(ms.v[0].value, "Disk \"full\"");
+	assert_int_equal(ms.v[1].op, PANE_AM_RE);
+	assert_int_equal(ms.v[2].op, PANE_AM_NE);
+	assert_string_equal(ms.v[2].value, "ops");
+	assert_int_equal(ms.v[3].op, PANE_AM_NRE);
+	/* regexes are anchored */
+	assert_true(pane_am_matcher_matches(&ms.v[1], "critical"));
+	assert_false(pane_am_matcher_matches(&ms.v[1], "xcritical"));
+	/* a missing label is the empty value */
+	assert_true(pane_am_matcher_matches(&ms.v[2], NULL));
+	pane_am_matchers_release(&ms);
+	assert_true(pane_am_matchers_parse(&ms, "a=~\"((\"", &err) < 0);
+	assert_non_null(strstr(err.msg, "regular expression"));
+	pane_am_matchers_release(&ms);
+	assert_true(pane_am_matchers_parse(&ms, "{a=\"b\"", &err) < 0);
+	pane_am_matchers_release(&ms);
+	assert_true(pane_am_matchers_parse(&ms, "=b", &err) < 0);
+	pane_am_matchers_release(&ms);
+	assert_true(pane_am_matchers_parse(&ms, "a==b c", &err) < 0 || ms.n == 1);
+	pane_am_matchers_release(&ms);
+}
+
+static const char am_yaml[] = "alerting:\n"
+                              "  route:\n"
+                              "    receiver: default\n"
+                              "    group_by: [service, alertname]\n"
+                              "    group_wait: 5s\n"
+                              "    routes:\n"
+                              "      - matchers: ['service=~\"db|cache\"']\n"
+                              "        receiver: database\n"
+                              "        continue: true\n"
+                              "        group_interval: 1m\n"
+                              "        routes:\n"
+                              "          - match: {severity: critical}\n"
+                              "            receiver: db-pager\n"
+                              "      - match_re: {service: ^(db|api)$}\n"
+                              "        receiver: backend\n"
+                              "        group_by: ['...']\n"
+                              "        mute_time_intervals: [nights]\n"
+                              "  receivers:\n"
+                              "    - name: default\n"
+                              "    - name: database\n"
+                              "    - name: db-pager\n"
+                              "    - name: backend\n"
+                              "  time_intervals:\n"
+                              "    - name: nights\n"
+                              "      time_intervals:\n"
+                              "        - times: [{start_time: '22:00', end_time: '24:00'}]\n"
+                              "          weekdays: ['monday:friday']\n";
+
+static struct pane_am_config *load(const char *yaml, struct pane_err *err)
+{
+	struct pane_cfg *cfg = pane_cfg_parse("t.yaml", yaml, strlen(yaml), err);
+	assert_non_null(cfg);
+	struct pane_am_config *c = pane_am_config_load(cfg, pane_cfg_get(cfg->root, "alerting"), err);
+	pane_cfg_free(cfg);
+	return c;
+}
+
+static void test_routes(void **state)
+{
+	(void)state;
+	struct pane_err err = {0};
+	struct pane_am_config *c = load(am_yaml, &err);
+	assert_non_null(c);
+	struct pane_labels ls;
+	const struct pane_am_route *rs[8];
+	labels(&ls, (const char *const[]){"service", "db", "severity", "critical", NULL});
+	assert_int_equal(pane_am_route_match(&c->route, &ls, rs, 8), 2);
+	assert_string_equal(rs[0]->receiver, "db-pager");
+	assert_string_equal(rs[1]->receiver, "backend");
+	/* inherited from the parent: group_by, group_wait; own group_interval */
+	assert_int_equal(rs[0]->n_group_by, 2);
+	assert_string_equal(rs[0]->group_by[0], "alertname"); /* sorted */
+	assert_int_equal(rs[0]->group_wait_ms, 5000);
+	assert_int_equal(rs[0]->group_interval_ms, 60000);
+	assert_int_equal(rs[0]->repeat_interval_ms, 4 * 3600000);
+	assert_true(rs[1]->group_by_all);
+	pane_labels_release(&ls);
+	labels(&ls, (const char *const[]){"service", "web", NULL});
+	assert_int_equal(pane_am_route_match(&c->route, &ls, rs, 8), 1);
+	assert_string_equal(rs[0]->receiver, "default");
+	pane_labels_release(&ls);
+	/* nights: Monday 2026-11-30 23:00 UTC is in, 21:59 is not, Saturday is not */
+	const struct pane_am_timeinterval *ti = pane_am_interval_find(c, "nights");
+	assert_non_null(ti);
+	int64_t mon;
+	assert_int_equal(pane_time_parse(pane_str_c("2026-11-30T23:00:00Z"), &mon), 0);
+	assert_true(pane_am_interval_contains(ti, mon));
+	assert_false(pane_am_interval_contains(ti, mon - 61 * 60000));
+	assert_false(pane_am_interval_contains(ti, mon + 5 * 86400000LL));
+	pane_am_config_free(c);
+}
+
+static void test_config_errors(void **state)
+{
+	(void)state;
+	struct pane_err err = {0};
+	assert_null(load(
+	    "alerting:\n  route:\n    receiver: a\n  receivers:\n    - name: a\n      opsgenie_configs: []\n", &err));
+	assert_non_null(strstr(err.msg, "t.yaml:6:"));
+	assert_non_null(strstr(err.msg, "not supported"));
+	assert_null(load(
+	    "alerting:\n  route:\n    receiver: a\n    mute_time_intervals: [x]\n  receivers:\n    - name: a\n", &err));
+	assert_non_null(strstr(err.msg, "root route cannot have mute"));
+	assert_null(load("alerting:\n  route:\n    receiver: a\n    routes:\n      - receiver: a\n        "
+	                 "mute_time_intervals: [x]\n  receivers:\n    - name: a\n",
+	                 &err));
+	assert_non_null(strstr(err.msg, "'x' is not defined"));
+	assert_null(load(
+	    "alerting:\n  route:\n    receiver: a\n    group_by: [a, '...']\n  receivers:\n    - name: a\n", &err));
+	assert_non_null(strstr(err.msg, "t.yaml:4:"));
+	assert_null(load("alerting:\n  receivers:\n    - name: a\n    - name: a\n  route:\n    receiver: a\n", &err));
+	assert_non_null(strstr(err.msg, "defined twice"));
+	assert_null(load("alerting:\n  route:\n    receiver: a\n  receivers:\n    - name: a\n      "
+	                 "pagerduty_configs:\n        - service_key: x\n",
+	                 &err));
+	assert_non_null(strstr(err.msg, "routing_key"));
+	assert_null(
+	    load("alerting:\n  route:\n    receiver: a\n  templates: ['x.tmpl']\n  receivers:\n    - name: a\n", &err));
+	assert_non_null(strstr(err.msg, "template files"));
+	assert_null(load("alerting:\n  bogus: 1\n", &err));
+	assert_non_null(strstr(err.msg, "unknown key"));
+	/* secrets inline in pane.yaml only from the environment */
+	assert_null(load("alerting:\n  route:\n    receiver: a\n  receivers:\n    - name: a\n      slack_configs:\n    "
+	                 "    - api_url: https://hooks.slack.com/services/T/B/x\n",
+	                 &err));
+	assert_non_null(strstr(err.msg, "t.yaml:7:"));
+	assert_non_null(strstr(err.msg, "a secret"));
+	setenv("PANE_TEST_SLACK_URL", "https://hooks.slack.com/services/T/B/x", 1);
+	struct pane_am_config *sc = load("alerting:\n  route:\n    receiver: a\n  receivers:\n    - name: a\n      "
+	                                 "slack_configs:\n        - api_url: ${PANE_TEST_SLACK_URL}\n",
+	                                 &err);
+	assert_non_null(sc);
+	assert_string_equal(sc->receivers[0].slack[0].api_url, "https://hooks.slack.com/services/T/B/x");
+	assert_null(strstr(sc->original, "hooks.slack.com"));
+	pane_am_config_free(sc);
+	/* no alerting section: an empty, disabled config */
+	struct pane_am_config *c = load("server: {}\n", &err);
+	assert_non_null(c);
+	assert_false(c->enabled);
+	pane_am_config_free(c);
+}
+
+static void test_example(void **state)
+{
+	(void)state;
+	const char *root = getenv("PANE_SOURCE_ROOT");
+	char path[4096];
+	snprintf(path, sizeof path, "%s/examples/alertmanager.yml", root ? root : ".");
+	struct pane_err err = {0};
+	struct pane_am_config *c = pane_am_config_load_file(path, &err);
+	if (!c)
+		fail_msg("%s", err.msg);
+	assert_int_equal(c->n_receivers, 4);
+	assert_int_equal(c->route.n_routes, 3);
+	pane_am_config_free(c);
+}
+
+static void test_fingerprint(void **state)
+{
+	(void)state;
+	struct pane_labels ls;
+	pane_labels_init(&ls);
+	/* Prometheus: the empty label set hashes to FNV-1a's offset basis */
+	assert_true(pane_notify_fingerprint(&ls) == 0xcbf29ce484222325ull);
+	labels(&ls, (const char *const[]){"a", "1", "b", "2", NULL});
+	struct pane_labels ls2;
+	labels(&ls2, (const char *const[]){"b", "2", "a", "1", NULL});
+	assert_true(pane_notify_fingerprint(&ls) == pane_notify_fingerprint(&ls2));
+	pane_labels_release(&ls2);
+	labels(&ls2, (const char *const[]){"a", "12", NULL});
+	assert_true(pane_notify_fingerprint(&ls) != pane_notify_fingerprint(&ls2));
+	pane_labels_release(&ls);
+	pane_labels_release(&ls2);
+}
+
+static void test_payloads(void **state)
+{
+	(void)state;
+	struct nsnap a[2] = {0};
+	labels(&a[0].labels, (const char *const[]){"alertname", "Disk", "severity", "warning", "host", "a", NULL});
+	labels(&a[0].annotations, (const char *const[]){"summary", "disk 91% full", NULL});
+	labels(&a[1].labels, (const char *const[]){"alertname", "Disk", "severity", "critical", "host", "b", NULL});
+	pane_labels_init(&a[1].annotations);
+	a[0].starts_ms = a[1].starts_ms = 1764333296000;
+	a[1].resolved = true;
+	a[1].ends_ms = 1764333396000;
+	struct pane_labels gl;
+	labels(&gl, (const char *const[]){"alertname", "Disk", NULL});
+	struct nmsg m = {.receiver = "ops team",
+	                 .group_key = "{}:{alertname=\"Disk\"}",
+	                 .group_labels = &gl,
+	                 .alerts = a,
+	                 .n = 2,
+	                 .external_url = "http://pane:8080"};
+	struct pane_buf b;
+	pane_buf_init(&b, PANE_BUF_NOLIMIT);
+	pane_notify_subject(&b, &m);
+	assert_string_equal(b.data, "[FIRING:1] Disk");
+	pane_buf_reset(&b);
+	struct pane_am_slack sc = {.api_url = "x", .channel = "#ops"};
+	pane_notify_slack_payload(&b, &sc, &m);
+	json_t *j = json_loads(b.data, 0, NULL);
+	assert_non_null(j);
+	json_t *att = json_array_get(json_object_get(j, "attachments"), 0);
+	assert_string_equal(json_string_value(json_object_get(att, "title_link")),
+	                    "http://pane:8080/alerts?receiver=ops%20team");
+	assert_string_equal(json_string_value(json_object_get(att, "color")), "danger");
+	assert_non_null(strstr(json_string_value(json_object_get(att, "text")), "disk 91% full"));
+	assert_non_null(strstr(json_string_value(json_object_get(att, "text")), "*Resolved*"));
+	json_decref(j);
+	pane_buf_reset(&b);
+	struct pane_am_pagerduty pc = {.routing_key = "0123456789abcdef0123456789abcdef", .url = "x"};
+	pane_notify_pagerduty_payload(&b, &pc, &m);
+	j = json_loads(b.data, 0, NULL);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "event_action")), "trigger");
+	assert_int_equal(strlen(json_string_value(json_object_get(j, "dedup_key"))), 64);
+	/* severity from the firing alerts' labels when the config sets none */
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "payload"), "severity")), "warning");
+	json_decref(j);
+	pane_buf_reset(&b);
+	struct pane_am_webhook wc = {.url = "x", .max_alerts = 1};
+	pane_notify_webhook_payload(&b, &wc, &m);
+	j = json_loads(b.data, 0, NULL);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "version")), "4");
+	assert_int_equal(json_integer_value(json_object_get(j, "truncatedAlerts")), 1);
+	assert_int_equal(json_array_size(json_object_get(j, "alerts")), 1);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "commonLabels"), "alertname")),
+	                    "Disk");
+	assert_null(json_object_get(json_object_get(j, "commonLabels"), "host"));
+	json_decref(j);
+	/* all resolved: a PagerDuty resolve with the same key, no payload */
+	a[0].resolved = true;
+	a[0].ends_ms = a[1].ends_ms;
+	pane_buf_reset(&b);
+	pane_notify_pagerduty_payload(&b, &pc, &m);
+	j = json_loads(b.data, 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(j, "event_action")), "resolve");
+	assert_null(json_object_get(j, "payload"));
+	json_decref(j);
+	pane_buf_reset(&b);
+	pane_notify_subject(&b, &m);
+	assert_string_equal(b.data, "[RESOLVED] Disk");
+	pane_buf_release(&b);
+	for (int i = 0; i < 2; i++) {
+		pane_labels_release(&a[i].labels);
+		pane_labels_release(&a[i].annotations);
+	}
+	pane_labels_release(&gl);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_matchers),    cmocka_unit_test(test_routes),  cmocka_unit_test(test_config_errors),
+	    cmocka_unit_test(test_fingerprint), cmocka_unit_test(test_example), cmocka_unit_test(test_payloads),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
