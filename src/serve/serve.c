@@ -18,6 +18,7 @@
  *   5. receivers (push endpoints, StatsD, scrape loops; need the pipeline)
  *   6. query: the Prometheus API (/api/v1/query...) over the store's reader,
  *      and /api/v1/logs, /api/v1/events over its logs and events
+ *   9. console (src/console): the web console at / and /assets/
  *
  * Runs on the main thread; parts start their own threads.
  */
@@ -51,6 +52,7 @@
 #include "receivers/receivers.h"
 #include "api/logs_api.h"
 #include "api/prom_api.h"
+#include "console/console.h"
 
 struct server_cfg {
 	char *listen;
@@ -385,6 +387,9 @@ int pane_serve_run(const struct pane_serve_opts *opts)
 		if (pane_query_attach(&s, rd, &err) < 0 || pane_logs_api_add(s.http, s.store, &err) < 0)
 			goto fail;
 	}
+	/* 9. console: the web console at / (after every API it calls) */
+	if (pane_console_attach(&s, &err) < 0)
+		goto fail;
 
 	if (pane_http_server_start(s.http, &err) < 0)
 		goto fail;
