@@ -25,7 +25,7 @@
 #include "serve/serve.h"
 #include "store/store.h"
 
-struct console {
+struct pane_console {
 	struct pane_reader reader;
 	struct pane_store *store;
 };
@@ -138,7 +138,7 @@ static bool range_args(struct pane_http_req *req, struct pane_http_resp *resp, i
 
 static void get_overview(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
 {
-	struct console *c = ctx;
+	struct pane_console *c = ctx;
 	int64_t start, end, step;
 	if (!range_args(req, resp, &start, &end, &step))
 		return;
@@ -203,7 +203,7 @@ static long feed_logs(struct pane_store *st, const struct pane_label *labels, si
 
 static void get_changes(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
 {
-	struct console *c = ctx;
+	struct pane_console *c = ctx;
 	const char *a = pane_http_req_arg(req, "start"), *b = pane_http_req_arg(req, "end"),
 	           *service = pane_http_req_arg(req, "service");
 	int64_t start, end;
@@ -244,35 +244,56 @@ static void get_changes(struct pane_http_req *req, struct pane_http_resp *resp, 
 	pane_console_templates_free(t);
 }
 
-int pane_console_attach(struct pane_serve *s, struct pane_err *err)
+struct pane_console *pane_console_new(struct pane_http_server *http, struct pane_store *store, struct pane_err *err)
 {
+	struct pane_console *c = pane_xcalloc(1, sizeof *c);
 	int rc = 0;
-	if (s->store) {
-		struct console *c = pane_xcalloc(1, sizeof *c);
-		c->reader = pane_store_reader(s->store);
-		c->store = s->store;
-		pane_serve_on_stop(s, free, c);
-		rc = pane_http_server_route(s->http, &(struct pane_http_route){.method = "GET",
-		                                                               .pattern = "/api/v1/console/overview",
-		                                                               .handler = get_overview,
-		                                                               .ctx = c,
-		                                                               .scope = "read"});
+	if (store) {
+		c->reader = pane_store_reader(store);
+		c->store = store;
+		rc = pane_http_server_route(http, &(struct pane_http_route){.method = "GET",
+		                                                            .pattern = "/api/v1/console/overview",
+		                                                            .handler = get_overview,
+		                                                            .ctx = c,
+		                                                            .scope = "read"});
 		if (rc == 0)
-			rc = pane_http_server_route(s->http,
-			                            &(struct pane_http_route){.method = "GET",
-			                                                      .pattern = "/api/v1/console/changes",
-			                                                      .handler = get_changes,
-			                                                      .ctx = c,
-			                                                      .scope = "read"});
+			rc =
+			    pane_http_server_route(http, &(struct pane_http_route){.method = "GET",
+			                                                           .pattern = "/api/v1/console/changes",
+			                                                           .handler = get_changes,
+			                                                           .ctx = c,
+			                                                           .scope = "read"});
 	}
 	if (rc == 0)
 		rc = pane_http_server_route(
-		    s->http, &(struct pane_http_route){.method = "GET", .pattern = "/", .handler = get_index});
+		    http, &(struct pane_http_route){.method = "GET", .pattern = "/", .handler = get_index});
 	if (rc == 0)
 		rc = pane_http_server_route(
-		    s->http,
+		    http,
 		    &(struct pane_http_route){.method = "GET", .pattern = "/assets/{name}", .handler = get_asset});
-	if (rc < 0)
+	if (rc < 0) {
 		pane_err_set(err, rc, "console: cannot add its routes");
-	return rc;
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void pane_console_free(struct pane_console *c)
+{
+	free(c);
+}
+
+static void stop(void *arg)
+{
+	pane_console_free(arg);
+}
+
+int pane_console_attach(struct pane_serve *s, struct pane_err *err)
+{
+	struct pane_console *c = pane_console_new(s->http, s->store, err);
+	if (!c)
+		return err->code ? err->code : PANE_EINVAL;
+	pane_serve_on_stop(s, stop, c);
+	return 0;
 }

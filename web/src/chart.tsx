@@ -11,6 +11,7 @@ import { clock, fmtNum } from './time';
 export const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#8c8c8c', '#F0E442'];
 
 export interface Marker {
+  id?: string;
   ts: number; // ms
   label: string;
   failed?: boolean;
@@ -92,6 +93,7 @@ function overlay(u: uPlot, markers: Marker[], bands: Band[]) {
     d.className = 'marker' + (m.failed ? ' failed' : '');
     d.style.left = x + 'px';
     d.dataset.ts = String(m.ts);
+    if (m.id) d.dataset.id = m.id;
     d.title = (m.failed ? '✗ ' : '✓ ') + m.label;
     layer.appendChild(d);
   }

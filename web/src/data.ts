@@ -48,6 +48,7 @@ export function deploysOf(evs: PaneEvent[]): Deploy[] {
 
 export function markersOf(ds: Deploy[]): Marker[] {
   return ds.map((d) => ({
+    id: d.id,
     ts: d.ts,
     failed: FAILED.test(d.status),
     label: `deploy ${d.service} ${d.commit} ${d.status}${d.trigger ? ' (' + d.trigger + ')' : ''}${d.message ? ': ' + d.message : ''}`,

@@ -77,6 +77,7 @@ export function fmtNum(v: number | null | undefined, unit = ''): string {
     return v.toFixed(v < 10 && i ? 1 : 0) + ' ' + u[i];
   }
   const a = Math.abs(v);
+  if (Number.isInteger(v) && a < 1e4) return String(v);
   if (a >= 1e6) return (v / 1e6).toFixed(1) + 'M';
   if (a >= 1e4) return (v / 1e3).toFixed(1) + 'k';
   if (a >= 100) return v.toFixed(0);

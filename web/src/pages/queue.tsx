@@ -102,8 +102,8 @@ export function Queue({ route }: { route: Route }) {
                   <td class="r num">{fmtNum(x.completed_last_minute)}</td>
                   <td class="r">{x.failed ? <Status level="bad">{x.failed}</Status> : <span class="num muted">0</span>}</td>
                   <td class="r">
-                    <button class="btn" onClick={() => act(x.paused ? 'resume ' + x.queue : 'pause ' + x.queue, `/v1/queues/${encodeURIComponent(x.queue)}/${x.paused ? 'resume' : 'pause'}`)}>
-                      {x.paused ? '▶ resume' : '⏸ pause'}
+                    <button class="btn" data-action={x.paused ? 'resume' : 'pause'} onClick={() => act(x.paused ? 'resume ' + x.queue : 'pause ' + x.queue, `/v1/queues/${encodeURIComponent(x.queue)}/${x.paused ? 'resume' : 'pause'}`)}>
+                      {x.paused ? 'resume' : 'pause'}
                     </button>
                   </td>
                 </tr>
@@ -172,10 +172,10 @@ export function Queue({ route }: { route: Route }) {
                   {job.data.max_attempts} · created {dateTime(Date.parse(job.data.created_at))}
                 </p>
                 <div class="row">
-                  <button class="btn" disabled={!['failed', 'cancelled', 'completed'].includes(job.data.state)} onClick={() => act('retry #' + jobId, `/v1/jobs/${jobId}/retry`)}>
+                  <button class="btn" data-action="retry" disabled={!['failed', 'cancelled', 'completed'].includes(job.data.state)} onClick={() => act('retry #' + jobId, `/v1/jobs/${jobId}/retry`)}>
                     ↻ retry
                   </button>{' '}
-                  <button class="btn danger" disabled={!['available', 'scheduled', 'running', 'retryable'].includes(job.data.state)} onClick={() => act('cancel #' + jobId, `/v1/jobs/${jobId}/cancel`)}>
+                  <button class="btn danger" data-action="cancel" disabled={!['available', 'scheduled', 'running', 'retryable'].includes(job.data.state)} onClick={() => act('cancel #' + jobId, `/v1/jobs/${jobId}/cancel`)}>
                     ✕ cancel
                   </button>
                 </div>

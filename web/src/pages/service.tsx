@@ -2,7 +2,7 @@
 // markers and alert bands, the cursor shared by every chart and the logs
 // beside them (hover a moment, the logs scroll to it), its Sentry issues and
 // events timeline below. Drag over a chart to zoom or ask what changed.
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { events, logs, rangeQuery, selector } from '../api';
 import { Chart } from '../chart';
 import { alerts, bandsOf, deploys, markersOf } from '../data';
@@ -40,7 +40,14 @@ export function Service({ name, route }: { name: string; route: Route }) {
   );
   const dep = useData(() => deploys(r.from, r.to, name), [name, r.from, r.to]);
   const al = useData(() => alerts(), []);
-  const lg = useData(() => logs({ selector: selector({ service: name, environment: env || undefined }), start: r.from / 1000, end: r.to / 1000, limit: 1000 }), [name, env, r.from, r.to]);
+  // the logs follow the cursor: when it moves past the lines loaded, the
+  // 1,000 lines up to the cursor are loaded instead (debounced)
+  const [anchor, setAnchor] = useState<number | null>(null);
+  useEffect(() => setAnchor(null), [name, env, r.from, r.to]);
+  const lg = useData(
+    () => logs({ selector: selector({ service: name, environment: env || undefined }), start: r.from / 1000, end: (anchor ?? r.to) / 1000, limit: 1000 }),
+    [name, env, r.from, r.to, anchor],
+  );
   const ev = useData(() => events({ selector: selector({ service: name }), start: r.from / 1000, end: r.to / 1000, limit: 200 }), [name, r.from, r.to]);
 
   const [cursor, setCursor] = useState<number | null>(null);
@@ -48,8 +55,18 @@ export function Service({ name, route }: { name: string; route: Route }) {
   const markers = useMemo(() => markersOf(dep.data || []), [dep.data]);
   const bands = useMemo(() => bandsOf(al.data, name, r.to), [al.data, name, r.to]);
   const lines = lg.data?.logs || [];
+  useEffect(() => {
+    if (cursor === null || !lg.data || lg.loading) return;
+    const newest = lines.length ? lines[0].ts : r.to;
+    const oldest = lines.length ? lines[lines.length - 1].ts : r.from;
+    const full = lg.data.next !== null;
+    const outside = (full && cursor < oldest - step) || (anchor !== null && cursor > newest + step);
+    if (!outside) return;
+    const id = setTimeout(() => setAnchor(Math.min(r.to, cursor + 30 * step)), 200);
+    return () => clearTimeout(id);
+  }, [cursor, lg.data, lg.loading]);
   // logs are newest first: the first line at or before the cursor
-  const hotIndex = cursor === null ? null : Math.max(0, lines.findIndex((l) => l.ts <= cursor + step / 2));
+  const hotIndex = cursor === null || !lines.length ? null : ((i) => (i < 0 ? lines.length - 1 : i))(lines.findIndex((l) => l.ts <= cursor + step / 2));
 
   const chartProps = { from: r.from, to: r.to, step, markers, bands, sync: 'service', onHover: setCursor, onSelect: (a: number, b: number) => setSel([a, b]) };
   return (
@@ -95,7 +112,10 @@ export function Service({ name, route }: { name: string; route: Route }) {
         </div>
         <aside class="sidelogs">
           <div class="sidehead">
-            <b>Logs</b> <span class="muted">{lines.length >= 1000 ? 'newest 1,000' : lines.length} · follow the cursor</span>
+            <b>Logs</b>{' '}
+            <span class="muted">
+              {lines.length >= 1000 ? (anchor ? '1,000 up to ' + clock(anchor) : 'newest 1,000') : lines.length} · follow the cursor
+            </span>
             <span class="grow" />
             <a href={href('logs', '', { sel: selector({ service: name }) })}>all logs →</a>
           </div>
