@@ -113,7 +113,7 @@ export function Overview({ route }: { route: Route }) {
             <code>service</code> label (docs/sources.md).
           </Empty>
         ) : (
-          <table class="grid services">
+          <table class="grid services" data-ready={ov.data && dep.data && !ov.loading ? '1' : '0'}>
             <thead>
               <tr>
                 <th>service</th>
