@@ -77,7 +77,7 @@ async function step(name, fn) {
 }
 
 const now = Date.now();
-const from = now - 30 * 60e3;
+const from = now - Number(process.env.PANE_WINDOW_MINUTES || 30) * 60e3;
 const win = `from=${from}&to=${now}`;
 
 // ---- the page itself: headers, CSP, bundle cached forever, gzip ----
