@@ -91,9 +91,44 @@ export function Alerts({ route }: { route: Route }) {
           </div>
         )}
         {groups.data && groups.data.length > 0 && (
-          <p class="muted small">
-            Grouped as notified: {groups.data.length} notification group{groups.data.length > 1 ? 's' : ''} (Alertmanager API).
-          </p>
+          <div>
+            <p class="muted small">
+              Grouped as notified ({groups.data.length} notification group{groups.data.length > 1 ? 's' : ''}, Alertmanager's /api/v2/alerts/groups):
+            </p>
+            {groups.data.map((g: any) => (
+              <div class="agroup" data-group>
+                <h3>
+                  <code>{lbl(g.labels || {}) || 'all'}</code> <span class="muted">→ {g.receiver?.name || 'receiver'} · {(g.alerts || []).length}</span>
+                </h3>
+                <table class="grid">
+                  <tbody>
+                    {(g.alerts || []).map((a: any) => (
+                      <tr>
+                        <td>
+                          <Status level={a.status?.state === 'suppressed' ? 'none' : 'bad'}>{a.status?.state || 'active'}</Status>
+                        </td>
+                        <td>
+                          <b>{a.labels?.alertname}</b> <code>{lbl(a.labels || {})}</code>
+                          {a.annotations?.summary && <div class="muted">{a.annotations.summary}</div>}
+                        </td>
+                        <td class="muted">{a.startsAt ? 'since ' + ago(Date.parse(a.startsAt)) : ''}</td>
+                        <td class="r">
+                          <button
+                            class="btn"
+                            data-action="silence"
+                            onClick={() => setDraft({ matchers: Object.entries(a.labels as Record<string, string>).map(([name, value]) => ({ name, value })), hours: 2, comment: '' })}
+                          >
+                            silence…
+                          </button>
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            ))}
+            {byName.size > 0 && <p class="muted small">From the rules (/api/v1/alerts), pending ones included:</p>}
+          </div>
         )}
         {[...byName.entries()].map(([name, list]) => (
           <div class="agroup">
@@ -115,6 +150,7 @@ export function Alerts({ route }: { route: Route }) {
                     <td class="r">
                       {sil.data !== undefined && (
                         <button
+                          data-action="silence"
                           class="btn"
                           onClick={() =>
                             setDraft({ matchers: Object.entries(a.labels as Record<string, string>).map(([name, value]) => ({ name, value })), hours: 2, comment: '' })
@@ -230,7 +266,13 @@ export function Alerts({ route }: { route: Route }) {
                     </div>
                   </td>
                   <td class="muted small">until {dateTime(Date.parse(s.endsAt))}</td>
-                  <td class="r">{s.status?.state !== 'expired' && <button class="btn" onClick={() => expire(s.id)}>expire</button>}</td>
+                  <td class="r">
+                    {s.status?.state !== 'expired' && (
+                      <button class="btn" data-action="expire" onClick={() => expire(s.id)}>
+                        expire
+                      </button>
+                    )}
+                  </td>
                 </tr>
               ))}
             </tbody>
