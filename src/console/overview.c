@@ -26,6 +26,11 @@ const struct pane_console_panel pane_console_overview_panels[] = {
     {"queue_oldest", "max by (queue) (pane_queue_oldest_runnable_age_seconds)"},
     {"queue_failed", "max by (queue) (pane_queue_jobs{state=\"failed\"})"},
     {"supabase", "min by (component) (supabase_service_healthy)"},
+    {"db_connections", "sum " BY "(pg_stat_activity_count)"},
+    {"db_max_connections", "max " BY "(pg_settings_max_connections)"},
+    {"db_size", "sum " BY "(pg_database_size_bytes)"},
+    {"db_longest_query", "max " BY "(pg_stat_activity_max_query_duration_seconds)"},
+    {"load5", "max " BY "(node_load5)"},
     {NULL, NULL},
 };
 

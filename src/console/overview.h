@@ -9,7 +9,9 @@
  *   services  which services have series at all
  *   requests, errors (ratio of 5xx), p95 (seconds), cpu and mem (fraction of
  *   the plan's limit), up (pane_source_up by source), queue_depth,
- *   queue_oldest, supabase (component health)
+ *   queue_oldest, queue_failed, supabase (component health), db_connections,
+ *   db_max_connections, db_size, db_longest_query (from postgres sources),
+ *   load5 (node_load5, e.g. Supabase's metrics endpoint)
  * A failing query does not fail the others (its entry carries the error).
  */
 #ifndef PANE_CONSOLE_OVERVIEW_H

@@ -221,7 +221,22 @@ static void test_overview(void **state)
 	json_t *j = get_data(path, 200);
 	assert_string_equal(json_string_value(json_object_get(j, "status")), "success");
 	json_t *d = json_object_get(j, "data");
-	const char *keys[] = {"services", "requests", "errors", "p95", "cpu", "mem", "up", "queue_depth", "supabase"};
+	const char *keys[] = {"services",
+	                      "requests",
+	                      "errors",
+	                      "p95",
+	                      "cpu",
+	                      "mem",
+	                      "up",
+	                      "queue_depth",
+	                      "queue_oldest",
+	                      "queue_failed",
+	                      "supabase",
+	                      "db_connections",
+	                      "db_max_connections",
+	                      "db_size",
+	                      "db_longest_query",
+	                      "load5"};
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
 		if (!json_object_get(d, keys[i]))
 			fail_msg("overview without %s", keys[i]);

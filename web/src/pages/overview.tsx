@@ -193,7 +193,8 @@ export function Overview({ route }: { route: Route }) {
           <Queues q={qs.data} error={qs.error} depth={d.queue_depth} r={r} step={step} />
         </Section>
       </div>
-      <Section title="Supabase">
+      <Section title="Databases and Supabase">
+        <Databases d={d} />
         <Supabase p={d.supabase} />
       </Section>
     </div>
@@ -287,7 +288,7 @@ function Queues({ q, error, depth, r, step }: { q?: any; error?: ApiError; depth
 function Supabase({ p }: { p?: Panel }) {
   const list = p?.result || [];
   if (!list.length)
-    return <Empty>No Supabase health in this range: the supabase source goes in the sources: section of pane.yaml (docs/supabase.md).</Empty>;
+    return <Empty>No Supabase health in this range: the supabase source goes in the sources: section of pane.yaml (docs/supabase.md); a postgres source adds the database itself.</Empty>;
   return (
     <div class="chips">
       {list.map((s) => {
@@ -301,5 +302,59 @@ function Supabase({ p }: { p?: Panel }) {
         );
       })}
     </div>
+  );
+}
+
+function Databases({ d }: { d: Record<string, Panel> }) {
+  const conns = byKey(d.db_connections),
+    max = byKey(d.db_max_connections),
+    size = byKey(d.db_size),
+    longest = byKey(d.db_longest_query),
+    load = byKey(d.load5);
+  const keys = [...new Set([...conns.keys(), ...size.keys(), ...load.keys()])].sort();
+  if (!keys.length) return null;
+  return (
+    <table class="grid dbs">
+      <thead>
+        <tr>
+          <th>database</th>
+          <th class="r">connections</th>
+          <th class="r">size</th>
+          <th class="r">longest running query</th>
+          <th class="r">load (5 m)</th>
+        </tr>
+      </thead>
+      <tbody>
+        {keys.map((k) => {
+          const [provider, service, env] = k.split('/');
+          const c = last(conns.get(k)),
+            m = last(max.get(k)),
+            q = last(longest.get(k));
+          const ratio = c !== null && m ? c / m : null;
+          return (
+            <tr>
+              <td>
+                <a href={href('service', service, { env })}>{service}</a> <span class="muted">{env}</span> <span class="tag">{provider}</span>
+              </td>
+              <td class="r">
+                {ratio !== null && ratio > 0.8 ? (
+                  <Status level="warn">
+                    {fmtNum(c)} / {fmtNum(m)}
+                  </Status>
+                ) : (
+                  <span class="num">
+                    {fmtNum(c)}
+                    {m ? ' / ' + fmtNum(m) : ''}
+                  </span>
+                )}
+              </td>
+              <td class="r num">{fmtNum(last(size.get(k)), 'B')}</td>
+              <td class="r">{q !== null && q > 60 ? <Status level="warn">{fmtNum(q, 's')}</Status> : <span class="num">{fmtNum(q, 's')}</span>}</td>
+              <td class="r num">{fmtNum(last(load.get(k)))}</td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
   );
 }
