@@ -4,7 +4,8 @@
 #
 # Starts what `make demo` starts - the simulated Render, Sentry and Supabase
 # (tests/fakes/, scripts/demo-fakes.sh) and `pane demo` on a fresh database -
-# waits until their deploys, logs and metrics are in the store, then runs
+# waits until their deploys, logs (from 15 min ago and the last 4 min: the
+# hover check needs lines on both sides) and metrics are in the store, then runs
 # web/test/browser.mjs against it: every page loads, charts are drawn, deploy
 # markers sit at the deploy times, hovering a chart moves the logs, retry and
 # cancel act, and a second `pane serve` that wants a token asks for one.
@@ -56,7 +57,8 @@ ready=0
 for _ in $(seq 1 600); do
   kill -0 "$demo_pid" 2>/dev/null || break
   if has "$u/api/v1/events" --data-urlencode kind=deploy --data-urlencode 'selector={service="svc-0"}' &&
-     has "$u/api/v1/logs" --data-urlencode 'selector={service="svc-0"}' &&
+     has "$u/api/v1/logs" --data-urlencode 'selector={service="svc-0"}' --data-urlencode "end=$(($(date +%s) - 900))" &&
+     has "$u/api/v1/logs" --data-urlencode 'selector={service="svc-0"}' --data-urlencode "start=$(($(date +%s) - 240))" &&
      has "$u/api/v1/query" --data-urlencode 'query=render_http_requests{service="svc-0"}' &&
      has "$u/api/v1/query" --data-urlencode 'query=render_cpu_usage_cores{service="svc-0"}'; then
     ready=1
