@@ -465,7 +465,7 @@ int pane_cmd_serve(int argc, char **argv)
 			       "  -d, --data-dir DIR    data directory (overrides server.data_dir)\n"
 			       "  -h, --help            this help\n\n"
 			       "endpoints: GET /healthz (alive), GET /readyz (dependencies), GET /metrics (pane's own),\n"
-			       "  POST /-/reload (re-read pane.yaml, as SIGHUP does)\n"
+			       "  POST /-/reload (re-read pane.yaml, as SIGHUP does), GET / (the web console, docs/console.md)\n"
 			       "with DATABASE_URL: the jobs API (POST /v1/queues/Q/jobs, GET /v1/jobs/ID[/events],\n"
 			       "  POST /v1/uploads/Q, GET /v1/queues ...; see docs/edge-functions.md)\n"
 			       "Without auth tokens (auth: in pane.yaml) pane listens on loopback addresses only.\n"
