@@ -7,9 +7,10 @@
 #   make asan     the whole test suite under AddressSanitizer + UBSan
 #   make bench    side-by-side benchmarks (bench/README.md)
 #   make fuzz     build the libFuzzer targets and run each for a short while
+#   make screenshots  the console's browser test, writing a screenshot of each page to docs/console/
 #   make clean    remove the build directories
 
-.PHONY: all build demo test asan bench fuzz deps clean format
+.PHONY: all build demo test asan bench fuzz deps clean format screenshots
 
 all: build
 
@@ -30,6 +31,9 @@ asan:
 bench: build
 	@scripts/install-deps.sh --bench
 	@scripts/bench.sh
+
+screenshots:
+	@PANE_CONSOLE_SHOTS=$(CURDIR)/docs/console scripts/test.sh console_browser
 
 fuzz:
 	@scripts/fuzz.sh $(FUZZ_RUNS)

@@ -26,6 +26,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/str.h"
+#include "pane/queue.h"
 
 #define MAX_JOBS_PER_REQUEST 1000
 
@@ -382,6 +383,52 @@ static void h_job(struct pane_http_req *req, struct pane_http_resp *resp, void *
 	free(json);
 }
 
+/* GET /v1/jobs?queue=Q&state=S&limit=N: the newest jobs, active and
+ * finished (pane_queue_list), for the console's Queue page. */
+static void h_jobs(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
+{
+	struct pane_api *api = ctx;
+	const char *queue = pane_http_req_arg(req, "queue"), *state = pane_http_req_arg(req, "state"),
+		   *lim = pane_http_req_arg(req, "limit");
+	if (queue && !*queue)
+		queue = NULL;
+	if (state && !*state)
+		state = NULL;
+	if (queue && !pane_api_queue_name_ok(queue)) {
+		pane_http_resp_error(resp, 400, "invalid_queue", "queue names are 1-128 letters, digits, '_', '-', '.', ':'");
+		return;
+	}
+	int64_t limit = 100;
+	if (lim && (pane_str_to_i64(pane_str_c(lim), &limit) < 0 || limit < 1 || limit > 1000)) {
+		pane_http_resp_error(resp, 400, "invalid_limit", "limit is 1..1000");
+		return;
+	}
+	struct pane_err err = {0};
+	PGconn *c = pane_api_pool_get(api->pool, &err);
+	if (!c) {
+		pane_api_error_resp(resp, &err);
+		return;
+	}
+	char *json = NULL;
+	int rc = pane_queue_list(c, api->schema, queue, state, (int)limit, &json, &err);
+	pane_api_pool_put(api->pool, c, rc < 0 && PQstatus(c) != CONNECTION_OK);
+	if (rc < 0) {
+		if (rc == PANE_EINVAL)
+			pane_http_resp_error(resp, 400, "invalid_request", "%s", err.msg);
+		else
+			pane_api_error_resp(resp, &err);
+		free(json);
+		return;
+	}
+	pane_http_resp_status(resp, 200);
+	pane_http_resp_content_type(resp, "application/json");
+	struct pane_buf *b = pane_http_resp_body(resp);
+	pane_buf_adds(b, "{\"jobs\":");
+	pane_buf_adds(b, json ? json : "[]");
+	pane_buf_adds(b, "}\n");
+	free(json);
+}
+
 static void manage(struct pane_http_req *req, struct pane_http_resp *resp, struct pane_api *api, bool cancel)
 {
 	char id[24], sql[256];
@@ -488,6 +535,8 @@ void pane_api_jobs_routes(struct pane_api *api, struct pane_http_server *srv)
 	pane_http_server_route(srv, &(struct pane_http_route){.method = "POST", .pattern = "/v1/queues/{queue}/jobs",
 							      .handler = h_enqueue, .ctx = api, .scope = "enqueue",
 							      .on_begin = json_begin});
+	pane_http_server_route(srv, &(struct pane_http_route){.method = "GET", .pattern = "/v1/jobs",
+							      .handler = h_jobs, .ctx = api, .scope = "read"});
 	pane_http_server_route(srv, &(struct pane_http_route){.method = "GET", .pattern = "/v1/jobs/{id}",
 							      .handler = h_job, .blocking = true, .ctx = api, .scope = "read"});
 	pane_http_server_route(srv, &(struct pane_http_route){.method = "POST", .pattern = "/v1/jobs/{id}/cancel",

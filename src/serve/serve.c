@@ -20,6 +20,7 @@
  *      and /api/v1/logs, /api/v1/events over its logs and events
  *   7. notify (src/notify): alerting:, /api/v2 (Alertmanager's API), s.alerts
  *   8. rules (src/alert): rules:, a thread per group, /api/v1/rules, /api/v1/alerts
+ *   9. console (src/console): the web console at / and /assets/
  *
  * Runs on the main thread; parts start their own threads.
  */
@@ -56,6 +57,7 @@
 #include "api/prom_api.h"
 #include "notify/notify.h"
 #include "alert/attach.h"
+#include "console/console.h"
 
 struct server_cfg {
 	char *listen;
@@ -481,13 +483,16 @@ int pane_serve_run(const struct pane_serve_opts *opts)
 		if (pane_query_attach(&s, rd, &err) < 0 || pane_logs_api_add(s.http, s.store, &err) < 0)
 			goto fail;
 	}
-
 	/* 7. notify: alerting:, the /api/v2 routes, s.alerts */
 	if (pane_notify_attach(&s, &err) < 0)
 		goto fail;
 
 	/* 8. rules: rules:, /api/v1/rules, /api/v1/alerts; alerts to s.alerts when notify set it */
 	if (s.store && pane_rules_attach(&s, pane_store_reader(s.store), &err) < 0)
+		goto fail;
+
+	/* 9. console: the web console at / (after every API it calls) */
+	if (pane_console_attach(&s, &err) < 0)
 		goto fail;
 
 	if (pane_http_server_start(s.http, &err) < 0)
@@ -565,7 +570,7 @@ int pane_cmd_serve(int argc, char **argv)
 			       "  -d, --data-dir DIR    data directory (overrides server.data_dir)\n"
 			       "  -h, --help            this help\n\n"
 			       "endpoints: GET /healthz (alive), GET /readyz (dependencies), GET /metrics (pane's own),\n"
-			       "  POST /-/reload (re-read pane.yaml, as SIGHUP does)\n"
+			       "  POST /-/reload (re-read pane.yaml, as SIGHUP does), GET / (the web console, docs/console.md)\n"
 			       "with DATABASE_URL: the jobs API (POST /v1/queues/Q/jobs, GET /v1/jobs/ID[/events],\n"
 			       "  POST /v1/uploads/Q, GET /v1/queues ...; see docs/edge-functions.md)\n"
 			       "Without auth tokens (auth: in pane.yaml) pane listens on loopback addresses only.\n"

@@ -1,0 +1,65 @@
+/*
+ * overview.c - the Overview page's numbers in one round trip (overview.h).
+ *
+ * Idea: the page is a handful of PromQL range queries grouped by
+ * (provider, service, environment), never a query per tile. Running them
+ * here, over the same reader the Prometheus API uses, turns ten requests
+ * into one; each query is still plain PromQL a user can paste into Explore.
+ */
+#include "console/overview.h"
+
+#include <string.h>
+
+#include "query/query.h"
+
+#define BY "by (provider, service, environment) "
+
+const struct pane_console_panel pane_console_overview_panels[] = {
+    {"services", "count " BY "({service!=\"\", provider!=\"pane\"})"},
+    {"requests", "sum " BY "(render_http_requests)"},
+    {"errors", "sum " BY "(render_http_requests{status_code=~\"5..\"}) / sum " BY "(render_http_requests)"},
+    {"p95", "max " BY "(render_http_latency_seconds{quantile=\"0.95\"})"},
+    {"cpu", "sum " BY "(render_cpu_usage_cores) / sum " BY "(render_cpu_limit_cores)"},
+    {"mem", "sum " BY "(render_memory_usage_bytes) / sum " BY "(render_memory_limit_bytes)"},
+    {"up", "min by (source, provider) (pane_source_up)"},
+    {"queue_depth", "max by (queue) (pane_queue_jobs{state=~\"available|scheduled|retryable\"})"},
+    {"queue_oldest", "max by (queue) (pane_queue_oldest_runnable_age_seconds)"},
+    {"queue_failed", "max by (queue) (pane_queue_jobs{state=\"failed\"})"},
+    {"supabase", "min by (component) (supabase_service_healthy)"},
+    {"db_connections", "sum " BY "(pg_stat_activity_count)"},
+    {"db_max_connections", "max " BY "(pg_settings_max_connections)"},
+    {"db_size", "sum " BY "(pg_database_size_bytes)"},
+    {"db_longest_query", "max " BY "(pg_stat_activity_max_query_duration_seconds)"},
+    {"load5", "max " BY "(node_load5)"},
+    {NULL, NULL},
+};
+
+int pane_console_overview(struct pane_reader reader, int64_t start, int64_t end, int64_t step, struct pane_buf *out,
+                          struct pane_err *err)
+{
+	if (step <= 0 || end < start || (end - start) / step > 11000) {
+		pane_err_set(err, PANE_EINVAL, "bad range: need start <= end and at most 11,000 steps");
+		return PANE_EINVAL;
+	}
+	pane_buf_addc(out, '{');
+	for (const struct pane_console_panel *p = pane_console_overview_panels; p->name; p++) {
+		if (p != pane_console_overview_panels)
+			pane_buf_addc(out, ',');
+		pane_buf_add_json_str(out, p->name, strlen(p->name));
+		pane_buf_addc(out, ':');
+		struct pane_query_result r = {0};
+		enum pane_query_errclass cls = PANE_QERR_NONE;
+		struct pane_err e = {0};
+		if (pane_query_exec(reader, &(struct pane_query_opts){.timeout_ms = 10000}, p->expr, start, end, step,
+		                    &r, &cls, &e) < 0) {
+			pane_buf_adds(out, "{\"error\":");
+			pane_buf_add_json_str(out, e.msg, strlen(e.msg));
+			pane_buf_addc(out, '}');
+		} else {
+			pane_query_result_json(&r, out);
+		}
+		pane_query_result_release(&r);
+	}
+	pane_buf_addc(out, '}');
+	return 0;
+}
