@@ -27,6 +27,11 @@ Render's OpenAPI file render-public-api.json), not what pane happens to send:
   GET /v1/metrics/bandwidth-sources       {"data":[{"labels":{resource,trafficSource},"values":
         [{"timestamp": epoch seconds, "value"}]}]}
 
+  Spec allowances the fake exercises by default: `limit` is a maximum, not a promise - a
+  list page holds at most --page-cap items (default 3) whatever the limit, and only an empty
+  page ends the list; /metrics/http-latency labels its series with the resource only (the
+  quantile asked for is not echoed); every service has --deploys deploys (default 4).
+
   Auth: Authorization: Bearer KEY, else 401 {"id","message"}. Every response carries
   Ratelimit-Limit / -Remaining / -Reset (seconds until the window resets) when a limit is
   configured; past it 429 {"id","message"} without Retry-After. Objects carry every optional
@@ -35,6 +40,7 @@ Render's OpenAPI file render-public-api.json), not what pane happens to send:
 Test control (see fakebase.py for faults; "loop" makes /v1/services repeat its cursor and
 /v1/logs answer hasMore with the same window forever):
   POST /__fake/config  {"deleted": [service ids], "skew_s": seconds added to every timestamp,
+                        "page_cap": items per list page at most (0 = as many as limit),
                         "rate_limit": N, "rate_window": seconds, "faults": [...]}
   POST /__fake/deploy  {"service": id, "action": "new"|"advance"|"fail"|"cancel",
                         "at": RFC 3339 (default now), "commit": {"id","message"}}
@@ -96,6 +102,7 @@ class Render:
     def reset(self):
         self.t0 = fb.now_us()
         self.deleted = set()
+        self.page_cap = self.opts["page_cap"]
         self.services = []
         self.deploys = {}
         self.logs = []
@@ -154,9 +161,10 @@ class Render:
 
     def make_history(self, s):
         out = []
-        for k in range(3):
-            created = self.t0 - (3 - k) * 86400 * 1000000
-            status = "live" if k == 2 else "deactivated"
+        n = self.opts["deploys"]
+        for k in range(n):
+            created = self.t0 - (n - k) * 86400 * 1000000
+            status = "live" if k == n - 1 else "deactivated"
             out.append(self.make_deploy(s["id"], created, status, k))
         return out
 
@@ -196,6 +204,8 @@ class Render:
     def configure(self, p):
         if "deleted" in p:
             self.deleted = set(p["deleted"])
+        if "page_cap" in p:
+            self.page_cap = int(p["page_cap"])
 
     def control(self, path, p):
         if path == "/__fake/state":
@@ -290,6 +300,12 @@ class Render:
     def rate_body(self, info):
         return err(429, "rate limit exceeded, retry in %d seconds" % info[2])
 
+    def page_n(self, q):
+        """Items in one list page: at most limit, and at most page_cap (the spec's
+        limit is a maximum; a short page does not mean the end)."""
+        n = self.limit(q)
+        return min(n, self.page_cap) if self.page_cap > 0 else n
+
     def limit(self, q):
         v = q.get("limit", ["20"])[-1]
         try:
@@ -336,7 +352,7 @@ class Render:
         raise fb.Reply(404, err(404, "not found"))
 
     def list_services(self, q, fault):
-        n = self.limit(q)
+        n = self.page_n(q)
         sel = list(self.services)
         for name, key in (("name", lambda s: s["name"]), ("type", lambda s: s["type"]),
                           ("region", lambda s: s["serviceDetails"].get("region", "")),
@@ -353,7 +369,7 @@ class Render:
         return 200, json.dumps(out), {}
 
     def list_deploys(self, svc, q):
-        n = self.limit(q)
+        n = self.page_n(q)
         sel = sorted(self.deploys[svc["id"]], key=lambda d: d["createdAt"], reverse=True)
         statuses = self.multi(q, "status", True)
         if statuses:
@@ -464,9 +480,7 @@ class Render:
                 groups = [[("statusCode", c)] for c in ("200", "404", "502")]
             elif name == "http-requests" and q.get("aggregateBy", [""])[-1] == "host":
                 groups = [[("host", "svc.onrender.com")]]
-            elif name == "http-latency":
-                groups = [[("quantile", q.get("quantile", ["0.95"])[-1])]]
-            else:
+            else:  # http-latency too: the quantile asked for is not echoed as a label
                 groups = [[]]
             unit = {"cpu": "cpu", "cpu-limit": "cpu", "cpu-target": "cpu", "memory": "bytes",
                     "memory-limit": "bytes", "memory-target": "bytes", "http-requests": "count",
@@ -496,7 +510,8 @@ class Render:
 
 
 def main():
-    port, opts = fb.main_args(sys.argv, {"key": "rnd_test", "services": 7, "logs": 250, "live": 0.0})
+    port, opts = fb.main_args(sys.argv, {"key": "rnd_test", "services": 7, "logs": 250, "live": 0.0,
+                                          "page_cap": 3, "deploys": 4})
     state = fb.FakeState()
     render = Render(state, opts)
     fb.start_live(state, opts["live"], render.live_tick)

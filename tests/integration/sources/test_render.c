@@ -174,8 +174,8 @@ static void pages_services_deploys_logs_and_metrics(void **state)
 	collect_ok(f);
 	struct pt_recorder *r = f->rec;
 
-	/* 7 services in pages of 2: 4 requests, one info series each */
-	assert_int_equal(fake_count(&fk, "/v1/services", 200), 4);
+	/* 7 services in pages of 2: 4 requests and the empty page that ends the list */
+	assert_int_equal(fake_count(&fk, "/v1/services", 200), 5);
 	assert_int_equal(pt_recorder_count(r, "render_service_info", "provider", "render", "environment", "test", NULL), 7);
 	assert_int_equal(pt_recorder_count(r, "render_service_info", "service", "svc-0", "service_id", SVC0, "type",
 					"web_service", "region", "oregon", "plan", "starter", "suspended", "not_suspended",
@@ -214,7 +214,7 @@ static void pages_services_deploys_logs_and_metrics(void **state)
 	/* deploys: the newest of each service is live */
 	assert_int_equal(pt_recorder_count(r, "render_deploy_status", "service", "svc-0", "status", "live", NULL), 1);
 	assert_true(evrec_count(f->ev, "deploy", "service", "svc-0", "status", "live", NULL) == 1);
-	assert_true(evrec_count(f->ev, "deploy", "service", "svc-0", "status", "deactivated", NULL) == 2);
+	assert_true(evrec_count(f->ev, "deploy", "service", "svc-0", "status", "deactivated", NULL) == 3);
 
 	/* metrics: per instance, with service labels and converted units */
 	assert_true(pt_recorder_count(r, "render_cpu_usage_cores", "service", "svc-0", "service_id", SVC0, "instance",
@@ -240,6 +240,33 @@ static void pages_services_deploys_logs_and_metrics(void **state)
 	assert_int_equal(distinct_logs(r), NLOGS);
 	/* at most one new point per series: the next minute, when a minute boundary fell in between */
 	assert_true(pt_recorder_count(r, "render_cpu_usage_cores", NULL) <= cpu + cpu_series(r));
+}
+
+/* The spec makes `limit` a maximum: the fake answers pages of at most 3 items
+ * whatever the limit, and only an empty page ends a list. Every service and
+ * every deploy is found (issue 19, findings 1 and 2). */
+static void short_pages_do_not_end_lists(void **state)
+{
+	struct fx *f = *state;
+	start(f, "    logs: false\n    metrics: false\n");
+	collect_ok(f);
+	assert_int_equal(pt_recorder_count(f->rec, "render_service_info", NULL), 7);
+	assert_true(pt_recorder_last(f->rec, "render_services", NULL) == 7);
+	/* 4 deploys per service, 3 deactivated and 1 live, each announced once */
+	assert_int_equal(evrec_count(f->ev, "deploy", "status", "live", NULL), 7);
+	assert_int_equal(evrec_count(f->ev, "deploy", "status", "deactivated", NULL), 21);
+	for (int i = 0; i < 7; i++) {
+		char name[16];
+		snprintf(name, sizeof name, "svc-%d", i);
+		assert_int_equal(evrec_count(f->ev, "deploy", "service", name, "status", "deactivated", NULL), 3);
+	}
+	/* deploys paged by cursor: 2 pages and the empty one per service */
+	assert_int_equal(fake_count(&fk, "/deploys", 200), 7 * 3);
+	/* a second collection announces nothing again */
+	size_t n = evrec_n(f->ev);
+	collect_ok(f);
+	assert_int_equal(evrec_n(f->ev), n);
+	assert_true(pt_recorder_last(f->rec, "pane_source_partial", "source", "render", NULL) == 0);
 }
 
 static void restarts_neither_skip_nor_duplicate_logs(void **state)
@@ -406,7 +433,8 @@ static void server_errors_are_retried_then_reported(void **state)
 	start(f, "    metrics: false\n    logs: false\n");
 	collect_ok(f);
 	assert_int_equal(fake_count(&fk, "/v1/services", 503), 2);
-	assert_int_equal(fake_count(&fk, "/v1/services", 200), 1);
+	/* 7 services, at most 3 a page: 3 pages and the empty one that ends the list */
+	assert_int_equal(fake_count(&fk, "/v1/services", 200), 4);
 	free(fake_post(&fk, "/__fake/config",
 		       "{\"faults\": [{\"path\": \"/v1/services\", \"status\": 500, \"count\": 10}]}"));
 	struct pane_err err;
@@ -536,6 +564,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(pages_services_deploys_logs_and_metrics, each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(short_pages_do_not_end_lists, each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(restarts_neither_skip_nor_duplicate_logs, each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(deploy_status_changes_become_events_at_their_time, each_setup,
 						each_teardown),
