@@ -39,6 +39,8 @@ for SQL it cannot run.
 Test control (not part of the contract), JSON over POST:
   /__fake/logs      {"rows": [{"id", "ts_us", "source", "severity", "message", "attributes"}]}
   /__fake/config    {"legacy": "ok"|"gone", "unified": "ok"|"absent",
+                     "ignore_window": true (a provider that answers every row it has,
+                                    ignoring iso_timestamp_* and the SQL timestamp condition),
                      "faults": [{"path": substring, "status": 503, "count": 2,
                                  "body": optional text, "headers": optional {name: value},
                                  "delay_ms": optional}],
@@ -94,6 +96,7 @@ class State:
         self.logs = []  # dicts: id, ts_us, source, severity, message, attributes
         self.legacy = "ok"
         self.unified = "ok"
+        self.ignore_window = False
         self.faults = []
         self.slow = {}
         self.requests = []
@@ -210,11 +213,12 @@ def run_sql(sql, unified, lo_us, hi_us):
         if c in ("log_attributes", "severity_text") and not unified:
             raise SqlError("Unrecognized name: %s" % c)
     with STATE.lock:
+        ignore = STATE.ignore_window
         rows = [r for r in STATE.logs
                 if (r["source"] in sources if unified and sources is not None else True)
                 and (unified or r["source"] == table)
-                and (since is None or r["ts_us"] >= since)
-                and lo_us <= r["ts_us"] < hi_us]
+                and (ignore or since is None or r["ts_us"] >= since)
+                and (ignore or lo_us <= r["ts_us"] < hi_us)]
     rows.sort(key=lambda r: (r["ts_us"], r["id"]))
     rows = rows[offset:offset + limit]
     out = []
@@ -284,6 +288,7 @@ class Handler(BaseHTTPRequestHandler):
             with STATE.lock:
                 STATE.legacy = cfg.get("legacy", STATE.legacy)
                 STATE.unified = cfg.get("unified", STATE.unified)
+                STATE.ignore_window = bool(cfg.get("ignore_window", STATE.ignore_window))
                 if "faults" in cfg:
                     STATE.faults = [dict(f) for f in cfg["faults"]]
                 if "slow_ms" in cfg:

@@ -306,6 +306,33 @@ static void restart_neither_skips_nor_duplicates(void **state)
 	assert_int_equal(collect(f, &err), 0);
 }
 
+/* A provider that ignores the time window answers old rows again and again:
+ * rows before the window are dropped (and counted), the rest deduplicated by
+ * id, across collections and a restart (issue 19, finding 3). */
+static void a_provider_ignoring_the_window_repeats_nothing(void **state)
+{
+	struct fx *f = *state;
+	fake_post("/__fake/config", "{\"ignore_window\":true}");
+	/* 20 rows a minute apart: wider than log_overlap */
+	add_rows("old", 20, now_us() - 25 * 60 * 1000000LL, 60 * 1000000LL);
+	const char *yaml = "    log_overlap: 2m\n    metrics: false\n    usage: false\n    health: false\n";
+	start(f, yaml);
+	struct pane_err err;
+	for (int i = 0; i < 3; i++)
+		if (collect(f, &err) < 0)
+			fail_msg("%s", err.msg);
+	assert_int_equal(distinct_ids_no_dups(f->rec), 20);
+	assert_true(pt_recorder_last(f->rec, "pane_source_partial_errors_total", "source", "supabase", "reason",
+				     "outside_window", NULL) > 0);
+	add_rows("new", 3, now_us() - 30 * 1000000LL, 1000000);
+	start(f, yaml);
+	for (int i = 0; i < 2; i++)
+		if (collect(f, &err) < 0)
+			fail_msg("%s", err.msg);
+	assert_int_equal(distinct_ids_no_dups(f->rec), 23);
+	assert_int_equal(f->rec->n_logs, 23);
+}
+
 static void an_old_cursor_stays_inside_the_24h_window(void **state)
 {
 	struct fx *f = *state;
@@ -370,6 +397,27 @@ static void gone_legacy_endpoint_moves_to_unified(void **state)
 	if (collect(f, &err) < 0)
 		fail_msg("%s", err.msg);
 	assert_int_equal(fake_count("/analytics/endpoints/logs.all", 0), 1);
+	/* and remembers it across a restart (the cursor keeps the 410) */
+	start(f, "    logs_endpoint: logs.all\n    metrics: false\n    usage: false\n    health: false\n");
+	add_rows("y", 2, now_us() - 60 * 1000000LL, 1000000);
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(fake_count("/analytics/endpoints/logs.all", 0), 1);
+	assert_int_equal(distinct_ids_no_dups(f->rec), 7);
+}
+
+/* The metrics exposition need not carry the project: pane adds
+ * supabase_project_ref (docs/supabase.md promises it). */
+static void metrics_carry_the_project_ref(void **state)
+{
+	struct fx *f = *state;
+	fake_post("/__fake/config", "{\"metrics\":\"# TYPE pg_up gauge\\npg_up{service_type=\\\"db\\\"} 1\\n\"}");
+	start(f, "    logs: false\n    usage: false\n    health: false\n");
+	struct pane_err err;
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_true(pt_recorder_last(f->rec, "pg_up", "supabase_project_ref", "abcdefghijklmnopqrst", "service_type", "db",
+				     NULL) == 1);
 }
 
 static void auto_uses_legacy_where_unified_is_missing(void **state)
@@ -641,9 +689,12 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(pages_logs_health_usage_and_metrics, each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(restart_neither_skips_nor_duplicates, each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(a_provider_ignoring_the_window_repeats_nothing, each_setup,
+						each_teardown),
 		cmocka_unit_test_setup_teardown(an_old_cursor_stays_inside_the_24h_window, each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(a_refusing_store_holds_the_cursor, each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(gone_legacy_endpoint_moves_to_unified, each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(metrics_carry_the_project_ref, each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(auto_uses_legacy_where_unified_is_missing, each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(sql_error_with_http_200_is_an_error, each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(rate_limit_headers_are_respected, each_setup, each_teardown),
