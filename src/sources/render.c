@@ -977,14 +977,15 @@ static int render_collect(struct pane_source *src, void *ctxp, struct pane_err *
 		c->state = pane_saas_cursor_load(src);
 	json_object_set_new(c->state, "v", json_integer(1));
 	int rc = collect_services(src, c, err);
+	pane_source_part_report(src, "services", false, rc, err);
 	if (rc < 0) {
 		pane_saas_partial_emit(src, &c->partial);
 		return rc;
 	}
 	const struct pane_source_part parts[] = {
-	    {c->cfg->deploys, collect_deploys},
-	    {c->cfg->logs, collect_logs},
-	    {c->cfg->metrics, collect_metrics},
+	    {c->cfg->deploys, collect_deploys, "deploys", false},
+	    {c->cfg->logs, collect_logs, "logs", false},
+	    {c->cfg->metrics, collect_metrics, "metrics", false},
 	};
 	int first = pane_source_run_parts(src, c, parts, sizeof parts / sizeof parts[0], true, err);
 	pane_saas_partial_emit(src, &c->partial);

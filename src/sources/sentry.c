@@ -806,11 +806,13 @@ static int sentry_collect(struct pane_source *src, void *ctxp, struct pane_err *
 	}
 	json_object_set_new(c->state, "v", json_integer(1));
 	const struct pane_source_part parts[] = {
-		{true, collect_projects},
-		{c->cfg->issues, collect_issues},
-		{c->cfg->stats, collect_stats},
-		{c->cfg->performance, collect_performance},
-		{c->cfg->releases, collect_releases},
+	    /* core: issues and event rates; the rest is optional (a plan or a
+	     * token scope may lack it: the source stays up and says so) */
+	    {true, collect_projects, "projects", true},
+	    {c->cfg->issues, collect_issues, "issues", false},
+	    {c->cfg->stats, collect_stats, "stats", false},
+	    {c->cfg->performance, collect_performance, "performance", true},
+	    {c->cfg->releases, collect_releases, "releases", true},
 	};
 	int first = pane_source_run_parts(src, c, parts, sizeof parts / sizeof parts[0], true, err);
 	struct pane_err e = {0};

@@ -953,10 +953,11 @@ static int sb_collect(struct pane_source *src, void *ctxp, struct pane_err *err)
 {
 	struct sb_ctx *c = ctxp;
 	const struct pane_source_part parts[] = {
-	    {c->cfg->health, collect_health},
-	    {c->cfg->usage, collect_usage},
-	    {c->cfg->logs, collect_logs},
-	    {c->cfg->metrics, collect_metrics},
+	    /* core: health, logs, metrics; usage is optional (not every plan has it) */
+	    {c->cfg->health, collect_health, "health", false},
+	    {c->cfg->usage, collect_usage, "usage", true},
+	    {c->cfg->logs, collect_logs, "logs", false},
+	    {c->cfg->metrics, collect_metrics, "metrics", false},
 	};
 	int rc = pane_source_run_parts(src, c, parts, sizeof parts / sizeof parts[0], false, err);
 	pane_saas_partial_emit(src, &c->partial);

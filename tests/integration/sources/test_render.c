@@ -29,6 +29,7 @@
 
 static struct fakectl fk;
 static const char *key_env = "PT_RENDER_KEY";
+static const char *timeout = "10s";
 
 #define SVC0 "srv-d0000000000000000000"
 #define SVC1 "srv-d0000000000000000001"
@@ -95,10 +96,10 @@ static void start(struct fx *f, const char *extra)
 	f->ss = NULL;
 	char yaml[4096];
 	snprintf(yaml, sizeof yaml,
-		 "sources:\n  render:\n    api_key: ${%s}\n    api_url: ${PT_RENDER_API}\n"
-		 "    requests_per_minute: 0\n    timeout: 10s\n    log_lookback: 1h\n    environment: test\n"
-		 "    max_rate_wait: 10s\n%s",
-		 key_env, extra ? extra : "");
+	         "sources:\n  render:\n    api_key: ${%s}\n    api_url: ${PT_RENDER_API}\n"
+	         "    requests_per_minute: 0\n    timeout: %s\n    log_lookback: 1h\n    environment: test\n"
+	         "    max_rate_wait: 10s\n%s",
+	         key_env, timeout, extra ? extra : "");
 	struct pane_err err = {0};
 	f->cfg = pane_cfg_parse("pane.yaml", yaml, strlen(yaml), &err);
 	if (!f->cfg)
@@ -523,6 +524,41 @@ static void skewed_clock_is_clamped_and_counted(void **state)
 	assert_int_equal(distinct_logs(f->rec), NLOGS + 4);
 }
 
+/* A provider that hangs: the source is down as soon as one request gets no
+ * answer within `timeout` - written while the client still retries - and
+ * the parts after it are skipped (issue 19, finding 5). */
+static void a_hung_provider_is_down_at_once(void **state)
+{
+	struct fx *f = *state;
+	free(fake_post(
+	    &fk, "/__fake/config",
+	    "{\"faults\": [{\"path\": \"/v1/logs\", \"kind\": \"slow\", \"delay_ms\": 3000, \"count\": 2}]}"));
+	timeout = "1s";
+	start(f, "    retries: 1\n    metric_names: [cpu]\n");
+	timeout = "10s";
+	struct pane_err err;
+	assert_int_equal(collect(f, &err), PANE_ETIMEDOUT);
+	struct pane_source_status st;
+	pane_sources_status(f->ss, "render", &st);
+	assert_false(st.up);
+	assert_string_equal(st.last_reason, "timeout");
+	/* pane_source_up 0 twice: at the first timeout, and when the collection ended */
+	assert_int_equal(pt_recorder_count(f->rec, "pane_source_up", "source", "render", NULL), 2);
+	assert_true(pt_recorder_last(f->rec, "pane_source_up", "source", "render", NULL) == 0);
+	assert_true(pt_recorder_last(f->rec, "pane_source_part_up", "source", "render", "part", "deploys", NULL) == 1);
+	assert_true(pt_recorder_last(f->rec, "pane_source_part_up", "source", "render", "part", "logs", NULL) == 0);
+	assert_int_equal(pt_recorder_count(f->rec, "pane_source_part_up", "part", "metrics", NULL), 0); /* skipped */
+	assert_int_equal(fake_count(&fk, "/cpu", 0), 0);
+	/* the fake answers the two hung requests late; wait for them (bounded) */
+	for (int i = 0; i < 400 && fake_count(&fk, "/v1/logs", 0) < 2; i++)
+		usleep(50 * 1000);
+	assert_int_equal(fake_count(&fk, "/v1/logs", 0), 2);
+	/* the provider is back: up again, nothing lost */
+	collect_ok(f);
+	assert_int_equal(distinct_logs(f->rec), NLOGS);
+	assert_true(pt_recorder_last(f->rec, "pane_source_up", "source", "render", NULL) == 1);
+}
+
 static void config_mistakes_are_clear(void **state)
 {
 	(void)state;
@@ -563,20 +599,21 @@ static void config_mistakes_are_clear(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(pages_services_deploys_logs_and_metrics, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(short_pages_do_not_end_lists, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(restarts_neither_skip_nor_duplicate_logs, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(deploy_status_changes_become_events_at_their_time, each_setup,
-						each_teardown),
-		cmocka_unit_test_setup_teardown(rate_limit_headers_are_respected, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(bad_key_and_forbidden_fail_fast, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(deleted_service_is_skipped_and_counted, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(server_errors_are_retried_then_reported, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(truncated_json_is_malformed_and_loses_nothing, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(endless_cursors_are_cut, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(huge_response_is_bounded, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(skewed_clock_is_clamped_and_counted, each_setup, each_teardown),
-		cmocka_unit_test(config_mistakes_are_clear),
+	    cmocka_unit_test_setup_teardown(pages_services_deploys_logs_and_metrics, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(short_pages_do_not_end_lists, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(restarts_neither_skip_nor_duplicate_logs, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(deploy_status_changes_become_events_at_their_time, each_setup,
+	                                    each_teardown),
+	    cmocka_unit_test_setup_teardown(rate_limit_headers_are_respected, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(bad_key_and_forbidden_fail_fast, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(deleted_service_is_skipped_and_counted, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(server_errors_are_retried_then_reported, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(truncated_json_is_malformed_and_loses_nothing, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(endless_cursors_are_cut, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(huge_response_is_bounded, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(skewed_clock_is_clamped_and_counted, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(a_hung_provider_is_down_at_once, each_setup, each_teardown),
+	    cmocka_unit_test(config_mistakes_are_clear),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

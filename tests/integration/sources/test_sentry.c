@@ -201,6 +201,43 @@ static void issues_page_by_link_and_become_gauges_and_events(void **state)
 	assert_int_equal(evrec_n(f->ev), 3);
 }
 
+/* A plan (or a token scope) without the projects list: the source stays up
+ * while its core parts work, and says which part is unavailable (issue 19,
+ * finding 6). */
+static void a_missing_optional_endpoint_leaves_the_source_up(void **state)
+{
+	struct fx *f = *state;
+	int64_t n = unresolved();
+	free(
+	    fake_post(&fk, "/__fake/config",
+	              "{\"faults\": [{\"path\": \"/organizations/acme/projects/\", \"status\": 404, \"count\": -1}]}"));
+	start(f, "    page_size: 100\n    performance: false\n    releases: false\n");
+	collect_ok(f);
+	struct pt_recorder *r = f->rec;
+	assert_true(pt_recorder_last(r, "pane_source_up", "source", "sentry", NULL) == 1);
+	assert_true(pt_recorder_last(r, "pane_source_part_up", "source", "sentry", "part", "projects", NULL) == 0);
+	assert_true(pt_recorder_last(r, "pane_source_part_unavailable", "source", "sentry", "part", "projects", NULL) ==
+	            1);
+	assert_true(pt_recorder_last(r, "pane_source_part_up", "source", "sentry", "part", "issues", NULL) == 1);
+	assert_true(pt_recorder_last(r, "pane_source_part_up", "source", "sentry", "part", "stats", NULL) == 1);
+	assert_true(pt_recorder_last(r, "sentry_issues_unresolved_total", NULL) == (double)n);
+	struct pane_source_status st;
+	pane_sources_status(f->ss, "sentry", &st);
+	assert_true(st.up);
+	bool seen = false;
+	for (size_t i = 0; i < st.n_parts; i++)
+		if (strcmp(st.parts[i].name, "projects") == 0)
+			seen = st.parts[i].unavailable && !st.parts[i].up;
+	assert_true(seen);
+	/* a core part that fails still takes the source down */
+	free(fake_post(&fk, "/__fake/config",
+	               "{\"faults\": [{\"path\": \"/organizations/acme/issues/\", \"status\": 404, \"count\": -1}]}"));
+	struct pane_err err;
+	assert_true(collect(f, &err) < 0);
+	assert_true(pt_recorder_last(r, "pane_source_up", "source", "sentry", NULL) == 0);
+	assert_true(pt_recorder_last(r, "pane_source_part_up", "source", "sentry", "part", "issues", NULL) == 0);
+}
+
 static void event_rates_become_counters(void **state)
 {
 	struct fx *f = *state;
@@ -424,16 +461,18 @@ static void skewed_clock_is_clamped_and_counted(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(issues_page_by_link_and_become_gauges_and_events, each_setup,
-						each_teardown),
-		cmocka_unit_test_setup_teardown(event_rates_become_counters, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(performance_series_where_the_plan_allows, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(releases_become_events_once, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(rate_limits_are_respected, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(self_hosted_without_rate_limit_headers, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(bad_token_fails_fast, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(faults_leave_the_source_down_or_partial, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(skewed_clock_is_clamped_and_counted, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(a_missing_optional_endpoint_leaves_the_source_up, each_setup,
+	                                    each_teardown),
+	    cmocka_unit_test_setup_teardown(issues_page_by_link_and_become_gauges_and_events, each_setup,
+	                                    each_teardown),
+	    cmocka_unit_test_setup_teardown(event_rates_become_counters, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(performance_series_where_the_plan_allows, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(releases_become_events_once, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(rate_limits_are_respected, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(self_hosted_without_rate_limit_headers, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(bad_token_fails_fast, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(faults_leave_the_source_down_or_partial, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(skewed_clock_is_clamped_and_counted, each_setup, each_teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -530,6 +530,36 @@ static void server_errors_fail_one_part_not_the_others(void **state)
 	assert_true(pt_recorder_last(f->rec, "pane_source_up", "source", "supabase", NULL) == 0);
 }
 
+/* usage.api-counts missing on the plan (404) or forbidden to the token
+ * (403): the source stays up and says the part is unavailable. */
+static void a_missing_usage_endpoint_leaves_the_source_up(void **state)
+{
+	struct fx *f = *state;
+	add_rows("u", 3, now_us() - 60 * 1000000LL, 1000);
+	fake_post("/__fake/config", "{\"faults\":[{\"path\":\"usage.api-counts\",\"status\":404,\"count\":1},"
+	                            "{\"path\":\"usage.api-counts\",\"status\":403,\"count\":1}]}");
+	start(f, NULL);
+	struct pane_err err;
+	for (int i = 0; i < 2; i++) {
+		if (collect(f, &err) < 0)
+			fail_msg("%s", err.msg);
+		assert_true(pt_recorder_last(f->rec, "pane_source_up", "source", "supabase", NULL) == 1);
+		assert_true(pt_recorder_last(f->rec, "pane_source_part_unavailable", "source", "supabase", "part",
+		                             "usage", NULL) == 1);
+		assert_true(
+		    pt_recorder_last(f->rec, "pane_source_part_up", "source", "supabase", "part", "usage", NULL) == 0);
+		assert_true(
+		    pt_recorder_last(f->rec, "pane_source_part_up", "source", "supabase", "part", "logs", NULL) == 1);
+	}
+	assert_int_equal(distinct_ids_no_dups(f->rec), 3);
+	/* offered again: up again */
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_true(pt_recorder_last(f->rec, "pane_source_part_up", "source", "supabase", "part", "usage", NULL) == 1);
+	assert_true(
+	    pt_recorder_last(f->rec, "pane_source_part_unavailable", "source", "supabase", "part", "usage", NULL) == 0);
+}
+
 static void malformed_bodies_mark_the_source_down(void **state)
 {
 	struct fx *f = *state;
@@ -687,24 +717,24 @@ static void a_slow_source_delays_no_other(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(pages_logs_health_usage_and_metrics, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(restart_neither_skips_nor_duplicates, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(a_provider_ignoring_the_window_repeats_nothing, each_setup,
-						each_teardown),
-		cmocka_unit_test_setup_teardown(an_old_cursor_stays_inside_the_24h_window, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(a_refusing_store_holds_the_cursor, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(gone_legacy_endpoint_moves_to_unified, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(metrics_carry_the_project_ref, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(auto_uses_legacy_where_unified_is_missing, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(sql_error_with_http_200_is_an_error, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(rate_limit_headers_are_respected, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(too_many_requests_are_retried_then_given_up, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(server_errors_fail_one_part_not_the_others, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(malformed_bodies_mark_the_source_down, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(health_changes_become_events, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(bad_credentials_are_reported_as_auth, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(config_mistakes_fail_at_start, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(a_slow_source_delays_no_other, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(pages_logs_health_usage_and_metrics, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(restart_neither_skips_nor_duplicates, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(a_provider_ignoring_the_window_repeats_nothing, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(an_old_cursor_stays_inside_the_24h_window, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(a_refusing_store_holds_the_cursor, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(gone_legacy_endpoint_moves_to_unified, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(metrics_carry_the_project_ref, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(auto_uses_legacy_where_unified_is_missing, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(sql_error_with_http_200_is_an_error, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(rate_limit_headers_are_respected, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(too_many_requests_are_retried_then_given_up, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(server_errors_fail_one_part_not_the_others, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(a_missing_usage_endpoint_leaves_the_source_up, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(malformed_bodies_mark_the_source_down, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(health_changes_become_events, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(bad_credentials_are_reported_as_auth, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(config_mistakes_fail_at_start, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(a_slow_source_delays_no_other, each_setup, each_teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
