@@ -11,7 +11,11 @@
  * updated since the service's watermark (`updatedAfter`), and a deploy whose
  * status differs from the one we knew
  * becomes an event kind="deploy" stamped with the time that status began
- * (createdAt, startedAt, finishedAt or updatedAt). Logs are tailed per
+ * (createdAt, startedAt, finishedAt or updatedAt; never before createdAt).
+ * Service events (/services/{id}/events: server failures, restarts,
+ * instance counts, autoscaling, suspensions, ...) become events
+ * kind="service_event" with an event_type label, read from the newest
+ * timestamp already announced (inclusive, ids at it dropped). Logs are tailed per
  * workspace (ownerId) with every service as a repeated `resource`, forward
  * in time, following hasMore/nextStartTime/nextEndTime; metrics are one
  * request per metric for all services at once (`resource` is repeatable).
@@ -21,6 +25,7 @@
  *    "logs":{"<ownerId>":{"ts":"<provider timestamp text>","ids":["..."]}},
  *    "deploys":{"<deployId>":{"s":"<status>","u":<updatedAt ms>}},
  *    "wm":{"<serviceId>":"<updatedAt text>"},
+ *    "events":{"<serviceId>":{"ts":"<timestamp text>","ids":["..."]}},
  *    "metrics":{"<metric>":<last point ms>}}
  * Logs restart at `ts` (inclusive) and drop the ids already emitted at
  * exactly that timestamp, so a restart neither skips nor repeats a line. The
@@ -72,6 +77,7 @@ struct render_cfg {
 	int64_t max_pages;
 	bool deploys;
 	int64_t deploys_page_size;
+	bool events;
 	bool logs;
 	struct pane_cfg_strlist log_types;
 	int64_t log_lookback_ms;
@@ -106,6 +112,8 @@ static const struct pane_cfg_field render_fields[] = {
      "pages per list walk at most (guards against a cursor that never ends)", 1, 10000},
     {"deploys", PANE_CFT_BOOL, offsetof(struct render_cfg, deploys), "true", 0,
      "deploy status changes as events and render_deploy_status", 0, 0},
+    {"events", PANE_CFT_BOOL, offsetof(struct render_cfg, events), "true", 0,
+     "service events (server failures, restarts, instance count changes, ...) as events", 0, 0},
     {"deploys_page_size", PANE_CFT_INT, offsetof(struct render_cfg, deploys_page_size), "20", 0,
      "deploys read per service and collection (newest first)", 1, 100},
     {"logs", PANE_CFT_BOOL, offsetof(struct render_cfg, logs), "true", 0, "tail build and runtime logs", 0, 0},
@@ -555,6 +563,235 @@ static int collect_deploys(struct pane_source *src, void *ctxp, struct pane_err 
 	return pane_saas_cursor_save(src, c->state, err ? err : &e);
 }
 
+/* ---------- service events ---------- */
+
+/* A short, readable summary of an event's details for its title. */
+static void event_summary(struct pane_buf *t, const char *type, json_t *details)
+{
+	json_t *from = json_object_get(details, "fromInstances"), *to = json_object_get(details, "toInstances");
+	if (json_is_integer(from) && json_is_integer(to))
+		pane_buf_addf(t, " (%lld -> %lld instances)", (long long)json_integer_value(from),
+		              (long long)json_integer_value(to));
+	json_t *reason = json_object_get(details, "reason");
+	if (json_is_object(reason)) {
+		const char *k;
+		json_t *v;
+		bool first = true;
+		json_object_foreach(reason, k, v)
+		{
+			if (json_is_null(v))
+				continue;
+			pane_buf_addf(t, "%s%s", first ? " (" : ", ", k);
+			first = false;
+		}
+		if (!first)
+			pane_buf_adds(t, ")");
+	}
+	const char *status = pane_saas_str(details, "deployStatus");
+	if (!status)
+		status = pane_saas_str(details, "buildStatus");
+	if (status && strstr(type, "ended"))
+		pane_buf_addf(t, ": %s", status);
+}
+
+static void emit_service_event(struct pane_source *src, struct render_ctx *c, const struct svc *s, json_t *ev,
+                               int64_t ts_ms)
+{
+	const char *id = pane_saas_str(ev, "id"), *type = pane_saas_str(ev, "type");
+	struct pane_labels ls;
+	labels_for(&ls, s);
+	pane_labels_set(&ls, "event_type", type);
+	struct pane_buf title, url;
+	pane_buf_init(&title, 1024);
+	pane_buf_init(&url, 2048);
+	pane_buf_addf(&title, "%s: ", s->name);
+	for (const char *p = type; *p; p++)
+		pane_buf_addf(&title, "%c", *p == '_' ? ' ' : *p);
+	event_summary(&title, type, json_object_get(ev, "details"));
+	if (s->dashboard)
+		pane_buf_addf(&url, "%s/events", s->dashboard);
+	char *bj = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
+	pane_source_emit_event(src, &ls, ts_ms, "service_event", title.data, url.len ? url.data : NULL, bj, id);
+	free(bj);
+	pane_buf_release(&title), pane_buf_release(&url);
+	pane_labels_release(&ls);
+}
+
+struct ev_ord {
+	size_t i;
+	int64_t us;
+};
+
+static int ev_ord_cmp(const void *a, const void *b)
+{
+	const struct ev_ord *x = a, *y = b;
+	return x->us < y->us ? -1 : x->us > y->us ? 1 : x->i < y->i ? -1 : x->i > y->i;
+}
+
+static int events_of(struct pane_source *src, struct render_ctx *c, const struct svc *s, int64_t now,
+                     struct pane_err *err)
+{
+	json_t *all = state_obj(c, "events");
+	json_t *cur = json_object_get(all, s->id);
+	char start[40];
+	if (json_is_object(cur) && pane_saas_str(cur, "ts"))
+		snprintf(start, sizeof start, "%s", pane_saas_str(cur, "ts"));
+	else
+		pane_time_format(now - c->cfg->log_lookback_ms, start, sizeof start);
+	int64_t start_us = 0;
+	if (pane_saas_time_us(start, &start_us) < 0)
+		return pane_err_set(err, PANE_EINVAL, "bad event cursor for %s", s->id);
+	json_t *seen = json_is_object(cur) ? json_object_get(cur, "ids") : NULL;
+	json_t *got = json_array(); /* every event of the walk, then announced oldest first */
+	char lim[16];
+	snprintf(lim, sizeof lim, "%lld", (long long)c->cfg->page_size);
+	struct pane_http_response r;
+	pane_http_response_init(&r);
+	char *after = NULL;
+	int rc = 0;
+	for (int64_t page = 0; !pane_source_stopping(src); page++) {
+		if (page >= c->cfg->max_pages) {
+			pane_saas_partial_add(&c->partial, "max_pages");
+			break;
+		}
+		struct pane_buf u;
+		pane_buf_init(&u, URL_MAX);
+		pane_saas_url(&u, c->cfg->api_url, "/services/");
+		pane_http_url_encode(&u, s->id, strlen(s->id));
+		pane_buf_adds(&u, "/events");
+		pane_http_url_add_query(&u, "limit", lim);
+		pane_http_url_add_query(&u, "startTime", start);
+		if (after)
+			pane_http_url_add_query(&u, "cursor", after);
+		json_t *root = NULL;
+		rc = get(src, c, &u, &r, &root, err);
+		pane_buf_release(&u);
+		if (rc < 0)
+			break;
+		if (!json_is_array(root)) {
+			json_decref(root);
+			pane_source_set_reason(src, "malformed");
+			rc = pane_err_set(err, PANE_EINVAL, "GET /services/%s/events: expected a JSON array", s->id);
+			break;
+		}
+		size_t i, n = json_array_size(root);
+		json_t *item;
+		const char *last = NULL;
+		json_array_foreach(root, i, item)
+		{
+			last = pane_saas_str(item, "cursor");
+			json_t *ev = json_object_get(item, "event");
+			if (pane_saas_str(ev, "id") && pane_saas_str(ev, "type") && pane_saas_str(ev, "timestamp"))
+				json_array_append(got, ev);
+		}
+		bool same = last && after && strcmp(last, after) == 0;
+		free(after);
+		after = last ? pane_xstrdup(last) : NULL;
+		json_decref(root);
+		if (same) {
+			pane_saas_partial_add(&c->partial, "cursor_loop");
+			break;
+		}
+		if (n == 0 || !after)
+			break;
+	}
+	free(after);
+	pane_http_response_release(&r);
+	if (rc < 0) {
+		json_decref(got);
+		return rc;
+	}
+	/* oldest first, so the cursor ends at the newest */
+	size_t n = json_array_size(got);
+	struct ev_ord *ord = pane_xcalloc(n ? n : 1, sizeof *ord);
+	for (size_t i = 0; i < n; i++) {
+		ord[i].i = i;
+		if (pane_saas_time_us(pane_saas_str(json_array_get(got, i), "timestamp"), &ord[i].us) < 0)
+			ord[i].us = -1;
+	}
+	qsort(ord, n, sizeof *ord, ev_ord_cmp);
+	int64_t cur_us = start_us;
+	const char *cur_ts = start;
+	json_t *ids = json_array();
+	if (json_is_array(seen))
+		json_array_extend(ids, seen);
+	size_t emitted = 0;
+	for (size_t k = 0; k < n; k++) {
+		json_t *ev = json_array_get(got, ord[k].i);
+		const char *id = pane_saas_str(ev, "id");
+		int64_t us = ord[k].us;
+		if (us < 0) {
+			pane_saas_partial_add(&c->partial, "malformed");
+			continue;
+		}
+		if (us < start_us) {
+			pane_saas_partial_add(&c->partial, "outside_window");
+			continue;
+		}
+		bool dup = false;
+		if (us == cur_us) {
+			size_t j;
+			json_t *x;
+			json_array_foreach(ids, j, x) dup = dup || strcmp(json_string_value(x), id) == 0;
+		}
+		if (dup)
+			continue;
+		emit_service_event(src, c, s, ev,
+		                   pane_saas_clamp_ts(&c->partial, us / 1000, now, c->cfg->max_clock_skew_ms));
+		emitted++;
+		if (us > cur_us) {
+			cur_us = us;
+			cur_ts = pane_saas_str(ev, "timestamp");
+			json_array_clear(ids);
+		}
+		if (json_array_size(ids) < LOG_IDS_MAX)
+			json_array_append_new(ids, json_string(id));
+	}
+	if (emitted)
+		json_object_set_new(all, s->id, json_pack("{s:s,s:o}", "ts", cur_ts, "ids", ids));
+	else
+		json_decref(ids);
+	free(ord);
+	json_decref(got);
+	return 0;
+}
+
+static int collect_events(struct pane_source *src, void *ctxp, struct pane_err *err)
+{
+	struct render_ctx *c = ctxp;
+	int64_t now = pane_source_now_ms(src);
+	size_t asked = 0, missing = 0;
+	struct pane_err nf = {0};
+	for (size_t i = 0; i < c->svcs.len && !pane_source_stopping(src); i++) {
+		const struct svc *s = pane_vec_at(&c->svcs, i);
+		if (strcmp(s->type, "static_site") == 0)
+			continue;
+		struct pane_err e = {0};
+		asked++;
+		int rc = events_of(src, c, s, now, &e);
+		if (rc == PANE_ENOTFOUND) {
+			missing++;
+			nf = e;
+			continue;
+		}
+		if (rc < 0) {
+			if (err)
+				*err = e;
+			return rc;
+		}
+	}
+	if (asked && missing == asked) {
+		/* every service answered 404: the endpoint is not there (plan, API version) */
+		if (err)
+			*err = nf;
+		return PANE_ENOTFOUND;
+	}
+	for (size_t i = 0; i < missing; i++)
+		pane_saas_partial_add(&c->partial, "not_found"); /* deleted between the list and this call */
+	struct pane_err e = {0};
+	return pane_saas_cursor_save(src, c->state, err ? err : &e);
+}
+
 /* ---------- logs ---------- */
 
 static void emit_log(struct pane_source *src, struct render_ctx *c, json_t *log, int64_t ts_ms)
@@ -984,6 +1221,7 @@ static int render_collect(struct pane_source *src, void *ctxp, struct pane_err *
 	}
 	const struct pane_source_part parts[] = {
 	    {c->cfg->deploys, collect_deploys, "deploys", false},
+	    {c->cfg->events, collect_events, "events", true},
 	    {c->cfg->logs, collect_logs, "logs", false},
 	    {c->cfg->metrics, collect_metrics, "metrics", false},
 	};

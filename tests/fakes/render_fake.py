@@ -14,6 +14,9 @@ Render's OpenAPI file render-public-api.json), not what pane happens to send:
   GET /v1/services/{id}                  the service object; 404 once deleted
   GET /v1/services/{id}/deploys          bare array of {"cursor", "deploy"}, newest first;
         status[], createdAfter/Before, updatedAfter/Before, finishedAfter/Before; 404 once deleted
+  GET /v1/services/{id}/events            bare array of {"cursor", "event": {id, timestamp,
+        serviceId, type, details}}, newest first; type (repeated or comma-separated),
+        startTime/endTime, cursor, limit 1..100 (default 20); 404 once deleted
   GET /v1/logs                           ownerId and resource (repeated) required (400);
         startTime/endTime RFC 3339 (defaults now-1h / now), direction backward (default)
         or forward, limit 1..100 (default 20), filters instance/level/type/host/method/path/
@@ -45,6 +48,8 @@ Test control (see fakebase.py for faults; "loop" makes /v1/services repeat its c
   POST /__fake/deploy  {"service": id, "action": "new"|"advance"|"fail"|"cancel",
                         "at": RFC 3339 (default now), "commit": {"id","message"}}
                        -> the deploy after the change
+  POST /__fake/event   {"service": id, "type": "server_failed", "details": {...}, "at": RFC 3339}
+                       -> the event
   POST /__fake/logs    {"n": 10, "resource": id (default: round robin), "same_ts": 2,
                         "at": RFC 3339 start (default now)} -> {"ids": [...]}
   GET  /__fake/state   {"services": [...ids...], "owner": id}
@@ -109,8 +114,13 @@ class Render:
         self.seq = 0
         for i in range(self.opts["services"]):
             self.services.append(self.make_service(i))
+        self.events = {}
+        self.evseq = 0
         for s in self.services:
             self.deploys[s["id"]] = self.make_history(s)
+            self.events[s["id"]] = []
+            if s["type"] != "static_site":
+                self.make_events(s)
         n = self.opts["logs"]
         web = [s for s in self.services if s["type"] != "static_site"]
         for k in range(n):
@@ -168,6 +178,33 @@ class Render:
             out.append(self.make_deploy(s["id"], created, status, k))
         return out
 
+    def add_event(self, service_id, etype, details, at):
+        self.evseq += 1
+        ev = {"id": "evt-d%019d" % self.evseq, "timestamp": at, "serviceId": service_id, "type": etype,
+              "details": details, "xFakeExtra": None}
+        self.events[service_id].append(ev)
+        return ev
+
+    def make_events(self, s):
+        """The last live deploy's start and end, an instance count change and, for
+        the first service, a failed server: four events per service, 40 minutes back."""
+        live = self.deploys[s["id"]][-1]
+        base = self.t0 - 40 * 60 * 1000000
+        self.add_event(s["id"], "deploy_started", {"deployId": live["id"], "trigger": {"manual": False,
+                                                                                        "newCommit": "abc"}},
+                       base)
+        self.add_event(s["id"], "deploy_ended", {"deployId": live["id"], "reason": {"newDeploy": None},
+                                                 "deployStatus": "succeeded", "status": 2}, base + 60000000)
+        self.add_event(s["id"], "instance_count_changed", {"fromInstances": 1, "toInstances": 2}, base + 120000000)
+        if s["id"] == sid(0):
+            self.add_event(s["id"], "server_failed", {"instanceID": s["id"] + "-7d9fx",
+                                                      "reason": {"nonZeroExit": 137, "oomKilled": {"memoryLimit": "512Mi"},
+                                                                 "timedOutSeconds": None, "unhealthy": None,
+                                                                 "evicted": None}},
+                           base + 180000000)
+        else:
+            self.add_event(s["id"], "server_restarted", {"triggeredByUser": None}, base + 180000000)
+
     def make_deploy(self, service_id, created, status, k):
         self.seq += 1
         d = {"id": "dep-d%019d" % self.seq, "status": status, "trigger": "new_commit",
@@ -211,6 +248,9 @@ class Render:
         if path == "/__fake/state":
             return {"services": [s["id"] for s in self.services], "owner": OWNER,
                     "types": {s["id"]: s["type"] for s in self.services}}
+        if path == "/__fake/event":
+            at = fb.parse_time(p["at"]) if "at" in p else fb.now_us()
+            return self.event_public(self.add_event(p["service"], p["type"], p.get("details", {}), at))
         if path == "/__fake/logs":
             at = fb.parse_time(p["at"]) if "at" in p else fb.now_us()
             web = [s["id"] for s in self.services if s["type"] != "static_site"]
@@ -344,6 +384,8 @@ class Render:
                 return 200, json.dumps(self.public(svc, "service")), {}
             if len(parts) == 2 and parts[1] == "deploys":
                 return self.list_deploys(svc, q)
+            if len(parts) == 2 and parts[1] == "events":
+                return self.list_events(svc, q)
             raise fb.Reply(404, err(404, "not found"))
         if path == "/v1/logs":
             return self.list_logs(q, fault)
@@ -383,6 +425,25 @@ class Render:
         start = dec_cursor(q["cursor"][-1]) + 1 if "cursor" in q else 0
         page = sel[start:start + n]
         out = [{"cursor": enc_cursor(start + k), "deploy": self.public(d, "deploy")} for k, d in enumerate(page)]
+        return 200, json.dumps(out), {}
+
+    def event_public(self, e):
+        o = json.loads(json.dumps(e))
+        o["timestamp"] = self.ts(o["timestamp"])
+        return o
+
+    def list_events(self, svc, q):
+        n = self.page_n(q)
+        sel = sorted(self.events[svc["id"]], key=lambda e: (e["timestamp"], e["id"]), reverse=True)
+        types = self.multi(q, "type", True)
+        if types:
+            sel = [e for e in sel if e["type"] in types]
+        t0 = self.times(q, "startTime", None)
+        t1 = self.times(q, "endTime", None)
+        sel = [e for e in sel if (t0 is None or e["timestamp"] >= t0) and (t1 is None or e["timestamp"] <= t1)]
+        start = dec_cursor(q["cursor"][-1]) + 1 if "cursor" in q else 0
+        page = sel[start:start + n]
+        out = [{"cursor": enc_cursor(start + k), "event": self.event_public(e)} for k, e in enumerate(page)]
         return 200, json.dumps(out), {}
 
     def list_logs(self, q, fault):

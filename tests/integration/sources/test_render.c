@@ -270,6 +270,60 @@ static void short_pages_do_not_end_lists(void **state)
 	assert_true(pt_recorder_last(f->rec, "pane_source_partial", "source", "render", NULL) == 0);
 }
 
+/* /services/{id}/events become events kind="service_event", each once,
+ * across collections and restarts, paged by cursor in short pages. */
+static void service_events_are_announced_once(void **state)
+{
+	struct fx *f = *state;
+	const char *yaml = "    logs: false\n    metrics: false\n    deploys: false\n";
+	start(f, yaml);
+	collect_ok(f);
+	/* 6 services with events (not the static site), 4 each */
+	assert_int_equal(evrec_count(f->ev, "service_event", NULL), 6 * 4);
+	assert_int_equal(evrec_count(f->ev, "service_event", "event_type", "deploy_ended", NULL), 6);
+	assert_int_equal(evrec_count(f->ev, "service_event", "event_type", "instance_count_changed", NULL), 6);
+	const struct rec_event *e =
+	    evrec_find(f->ev, "service_event", "service", "svc-0", "event_type", "server_failed", NULL);
+	assert_non_null(e);
+	assert_non_null(strstr(e->title, "svc-0: server failed (nonZeroExit, oomKilled)"));
+	assert_non_null(strstr(e->body_json, "\"memoryLimit\":\"512Mi\""));
+	e = evrec_find(f->ev, "service_event", "service", "svc-1", "event_type", "instance_count_changed", NULL);
+	assert_non_null(strstr(e->title, "(1 -> 2 instances)"));
+	assert_true(pt_recorder_last(f->rec, "pane_source_part_up", "source", "render", "part", "events", NULL) == 1);
+	/* again, and after a restart: nothing new, nothing repeated */
+	collect_ok(f);
+	start(f, yaml);
+	collect_ok(f);
+	assert_int_equal(evrec_count(f->ev, "service_event", NULL), 24);
+	/* two new events sharing a timestamp with each other: both, once */
+	char body[256], at[40];
+	pane_time_format(pane_wall_ms() - 60000, at, sizeof at);
+	snprintf(body, sizeof body, "{\"service\":\"" SVC1 "\",\"type\":\"server_restarted\",\"at\":\"%s\"}", at);
+	free(fake_post(&fk, "/__fake/event", body));
+	snprintf(body, sizeof body, "{\"service\":\"" SVC1 "\",\"type\":\"service_suspended\",\"at\":\"%s\"}", at);
+	free(fake_post(&fk, "/__fake/event", body));
+	collect_ok(f);
+	start(f, yaml);
+	collect_ok(f);
+	assert_int_equal(evrec_count(f->ev, "service_event", NULL), 26);
+	assert_int_equal(
+	    evrec_count(f->ev, "service_event", "service", "svc-1", "event_type", "service_suspended", NULL), 1);
+}
+
+/* A plan without service events (404 everywhere): the source stays up. */
+static void missing_service_events_leave_the_source_up(void **state)
+{
+	struct fx *f = *state;
+	free(fake_post(&fk, "/__fake/config",
+	               "{\"faults\": [{\"path\": \"/events\", \"status\": 404, \"count\": -1}]}"));
+	start(f, "    logs: false\n    metrics: false\n");
+	collect_ok(f);
+	assert_true(pt_recorder_last(f->rec, "pane_source_up", "source", "render", NULL) == 1);
+	assert_true(
+	    pt_recorder_last(f->rec, "pane_source_part_unavailable", "source", "render", "part", "events", NULL) == 1);
+	assert_true(evrec_count(f->ev, "deploy", NULL) > 0);
+}
+
 static void restarts_neither_skip_nor_duplicate_logs(void **state)
 {
 	struct fx *f = *state;
@@ -419,7 +473,7 @@ static void deleted_service_is_skipped_and_counted(void **state)
 	start(f, "    metrics: false\n    logs: false\n");
 	collect_ok(f);
 	assert_true(pt_recorder_last(f->rec, "pane_source_up", "source", "render", NULL) == 1);
-	assert_true(partial(f, "not_found") == 1);
+	assert_true(partial(f, "not_found") == 2); /* its deploys and its service events */
 	assert_true(pt_recorder_last(f->rec, "pane_source_partial", "source", "render", NULL) == 1);
 	assert_int_equal(evrec_count(f->ev, "deploy", "service", "svc-1", NULL), 0);
 	assert_true(evrec_count(f->ev, "deploy", "service", "svc-2", NULL) > 0);
@@ -601,6 +655,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(pages_services_deploys_logs_and_metrics, each_setup, each_teardown),
 	    cmocka_unit_test_setup_teardown(short_pages_do_not_end_lists, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(service_events_are_announced_once, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(missing_service_events_leave_the_source_up, each_setup, each_teardown),
 	    cmocka_unit_test_setup_teardown(restarts_neither_skip_nor_duplicate_logs, each_setup, each_teardown),
 	    cmocka_unit_test_setup_teardown(deploy_status_changes_become_events_at_their_time, each_setup,
 	                                    each_teardown),
