@@ -14,7 +14,11 @@
  *
  * Health: supabase_service_healthy{component} and _status{component,status}
  * each collection, and an event (kind "health") when a component's status
- * changes between two collections.
+ * changes between two collections. Advisors (performance and security
+ * lints): supabase_advisor_lints{advisor,level} and an event (kind
+ * "advisor") per lint when it first appears. Disk: supabase_disk_*_bytes
+ * from config/disk/util. Usage, advisors and disk are optional parts: a plan
+ * or token without them leaves the source up (pane_source_part_unavailable).
  *
  * Two log endpoints exist (providers.md 3a): the newer
  * `.../analytics/endpoints/logs` (ClickHouse SQL over one `logs` table with
@@ -29,7 +33,9 @@
  * Cursor (DATA_DIR/sources/<instance>.cursor, JSON):
  *     {"v":1,"legacy_gone":true?,"logs":{"<key>":{"ts_us":N,"seen":{"<id>":ts_us,...}}}}
  * key is "_all" for the newer endpoint, the table name for the older one;
- * legacy_gone remembers a 410 from logs.all, so a restart does not ask again.
+ * legacy_gone remembers a 410 from logs.all, so a restart does not ask again;
+ * "advisors" lists the cache_keys of the lints already announced (a lint
+ * that goes away and comes back is announced again).
  * A provider that ignores the time window (answers rows before the query's
  * `timestamp >=`) has those rows dropped and counted
  * (pane_source_partial_errors_total{reason="outside_window"}); rows inside
@@ -79,6 +85,8 @@ struct sb_cfg {
 	bool metrics;
 	bool health;
 	bool usage;
+	bool advisors;
+	bool disk;
 	char *logs_endpoint;
 	struct pane_cfg_strlist log_sources;
 	int64_t log_lookback_ms;
@@ -110,6 +118,10 @@ static const struct pane_cfg_field sb_fields[] = {
      0},
     {"usage", PANE_CFT_BOOL, offsetof(struct sb_cfg, usage), "true", 0, "poll API usage counts (needs access_token)", 0,
      0},
+    {"advisors", PANE_CFT_BOOL, offsetof(struct sb_cfg, advisors), "true", 0,
+     "performance and security advisors: each lint an event, counts by level (needs access_token)", 0, 0},
+    {"disk", PANE_CFT_BOOL, offsetof(struct sb_cfg, disk), "true", 0,
+     "disk utilisation of the database (needs access_token)", 0, 0},
     {"logs_endpoint", PANE_CFT_STRING, offsetof(struct sb_cfg, logs_endpoint), "auto", 0,
      "auto, logs (the unified endpoint) or logs.all (the legacy one; 410 moves to logs)", 0, 0},
     {"log_sources", PANE_CFT_STRLIST, offsetof(struct sb_cfg, log_sources),
@@ -155,6 +167,8 @@ struct sb_ctx {
 	int64_t last_usage_ms;
 	struct pane_map health; /* component -> last status (heap string) */
 	bool legacy_gone;       /* logs.all answered 410: kept in the cursor across restarts */
+	struct pane_map lints;  /* advisor cache_key -> (void *)1: announced and still reported */
+	struct pane_http_client *plain; /* Management API outside the analytics rate limit */
 	struct pane_saas_partial partial;
 };
 
@@ -369,6 +383,12 @@ static void cursor_load(struct pane_source *src, struct sb_ctx *c)
 	json_t *root = json_loads(text, 0, &je);
 	free(text);
 	json_t *logs = root ? json_object_get(root, "logs") : NULL;
+	pane_map_release(&c->lints);
+	pane_map_init(&c->lints, NULL);
+	size_t ai;
+	json_t *ak;
+	json_array_foreach(json_object_get(root, "advisors"), ai, ak) if (json_is_string(ak))
+	    pane_map_puts(&c->lints, json_string_value(ak), (void *)1);
 	if (json_is_true(json_object_get(root, "legacy_gone"))) {
 		c->legacy_gone = true;
 		c->ep = EP_UNIFIED;
@@ -423,6 +443,16 @@ static int cursor_save(struct pane_source *src, struct sb_ctx *c, struct pane_er
 	json_t *root = json_pack("{s:i,s:o}", "v", 1, "logs", logs);
 	if (c->legacy_gone)
 		json_object_set_new(root, "legacy_gone", json_true());
+	if (c->lints.len) {
+		json_t *keys = json_array();
+		size_t p3 = 0;
+		const char *lk;
+		size_t lkl;
+		void *lv;
+		while (pane_map_next(&c->lints, &p3, &lk, &lkl, &lv))
+			json_array_append_new(keys, json_stringn(lk, lkl));
+		json_object_set_new(root, "advisors", keys);
+	}
 	char *text = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(root);
 	int rc = pane_source_cursor_save(src, text, err);
@@ -792,6 +822,141 @@ static int collect_usage(struct pane_source *src, void *ctxp, struct pane_err *e
 	return rc;
 }
 
+/* ---------- advisors and disk ---------- */
+
+static int plain_get(struct pane_source *src, struct sb_ctx *c, const char *rest, const char *what, json_t **root,
+                     struct pane_err *err)
+{
+	struct pane_buf url;
+	int rc = api_url(c, &url, rest);
+	if (rc < 0) {
+		pane_buf_release(&url);
+		return pane_err_set(err, PANE_ETOOBIG, "%s: URL too long", what);
+	}
+	struct pane_http_response resp;
+	pane_http_response_init(&resp);
+	*root = NULL;
+	rc = pane_http_client_do(c->plain, &(struct pane_http_request){.url = url.data, .bearer = c->cfg->access_token},
+	                         &resp, err);
+	pane_buf_release(&url);
+	if (rc == 0) {
+		json_error_t je;
+		*root = json_loadb(resp.body.data, resp.body.len, 0, &je);
+		if (!*root)
+			rc = json_error(src, what, &je, err);
+	}
+	pane_http_response_release(&resp);
+	return rc;
+}
+
+static int emit_lint(struct pane_source *src, const char *advisor, json_t *l)
+{
+	const char *name = pane_saas_str(l, "name"), *level = pane_saas_str(l, "level");
+	const char *title = pane_saas_str(l, "title"), *key = pane_saas_str(l, "cache_key");
+	json_t *md = json_object_get(l, "metadata");
+	const char *schema = pane_saas_str(md, "schema"), *entity = pane_saas_str(md, "name");
+	struct pane_labels ls;
+	pane_labels_init(&ls);
+	pane_labels_set(&ls, "advisor", advisor);
+	pane_labels_set(&ls, "lint", name);
+	pane_labels_set(&ls, "level", level);
+	struct pane_buf t;
+	pane_buf_init(&t, 1024);
+	pane_buf_addf(&t, "supabase %s advisor %s: %s", advisor, level ? level : "?", title ? title : name);
+	if (schema && entity)
+		pane_buf_addf(&t, " (%s.%s)", schema, entity);
+	char dedup[512];
+	snprintf(dedup, sizeof dedup, "supabase-lint:%s", key);
+	char *bj = json_dumps(l, JSON_COMPACT | JSON_SORT_KEYS);
+	int rc = pane_source_emit_event(src, &ls, 0, "advisor", t.data, pane_saas_str(l, "remediation"), bj, dedup);
+	free(bj);
+	pane_buf_release(&t);
+	pane_labels_release(&ls);
+	return rc;
+}
+
+static int collect_advisors(struct pane_source *src, void *ctxp, struct pane_err *err)
+{
+	struct sb_ctx *c = ctxp;
+	static const char *const advisors[] = {"performance", "security"};
+	static const char *const levels[] = {"ERROR", "WARN", "INFO"};
+	json_t *got[2] = {NULL, NULL};
+	int rc = 0;
+	for (size_t a = 0; a < 2 && rc == 0; a++) {
+		char rest[64], what[64];
+		snprintf(rest, sizeof rest, "advisors/%s", advisors[a]);
+		snprintf(what, sizeof what, "supabase %s advisor", advisors[a]);
+		rc = plain_get(src, c, rest, what, &got[a], err);
+		if (rc == 0 && !json_is_array(json_object_get(got[a], "lints"))) {
+			pane_source_set_reason(src, "malformed");
+			rc = pane_err_set(err, PANE_EINVAL, "%s: expected an object with a lints array", what);
+		}
+	}
+	if (rc == 0) {
+		/* every answer complete: announce what is new, forget what went away */
+		struct pane_map now;
+		pane_map_init(&now, NULL);
+		for (size_t a = 0; a < 2; a++) {
+			double count[3] = {0, 0, 0};
+			size_t i;
+			json_t *l;
+			json_array_foreach(json_object_get(got[a], "lints"), i, l)
+			{
+				const char *key = pane_saas_str(l, "cache_key"), *level = pane_saas_str(l, "level");
+				if (!key || !pane_saas_str(l, "name"))
+					continue;
+				for (size_t k = 0; k < 3; k++)
+					if (level && strcmp(level, levels[k]) == 0)
+						count[k]++;
+				bool known = pane_map_gets(&c->lints, key) || pane_map_gets(&now, key);
+				if (known || emit_lint(src, advisors[a], l) == 0)
+					pane_map_puts(&now, key, (void *)1); /* else announced again next time */
+			}
+			for (size_t k = 0; k < 3; k++)
+				pane_source_emit_samplev(src, "supabase_advisor_lints", 0, count[k], "advisor",
+				                         advisors[a], "level", levels[k], NULL);
+		}
+		pane_map_release(&c->lints);
+		c->lints = now;
+		rc = pane_source_flush(src, err); /* the cursor never runs ahead of the store */
+		if (rc == 0)
+			rc = cursor_save(src, c, err);
+	}
+	json_decref(got[0]);
+	json_decref(got[1]);
+	return rc;
+}
+
+static int collect_disk(struct pane_source *src, void *ctxp, struct pane_err *err)
+{
+	struct sb_ctx *c = ctxp;
+	json_t *root = NULL;
+	int rc = plain_get(src, c, "config/disk/util", "supabase disk", &root, err);
+	if (rc < 0)
+		return rc;
+	json_t *m = json_object_get(root, "metrics");
+	static const struct {
+		const char *field, *name;
+	} map[] = {{"fs_size_bytes", "supabase_disk_size_bytes"},
+	           {"fs_avail_bytes", "supabase_disk_available_bytes"},
+	           {"fs_used_bytes", "supabase_disk_used_bytes"}};
+	if (!json_is_object(m)) {
+		json_decref(root);
+		pane_source_set_reason(src, "malformed");
+		return pane_err_set(err, PANE_EINVAL, "supabase disk: expected an object with metrics");
+	}
+	int64_t ts = 0, us;
+	if (pane_saas_time_us(pane_saas_str(root, "timestamp"), &us) == 0)
+		ts = pane_saas_clamp_ts(&c->partial, us / 1000, pane_source_now_ms(src), 300000);
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+		json_t *v = json_object_get(m, map[i].field);
+		if (json_is_number(v))
+			pane_source_emit_samplev(src, map[i].name, ts, json_number_value(v), NULL);
+	}
+	json_decref(root);
+	return 0;
+}
+
 /* ---------- metrics ---------- */
 
 struct prom_ctx {
@@ -911,10 +1076,11 @@ static int sb_init(struct pane_source *src, void *cfgp, const struct pane_cfg *f
 	if (!iv)
 		return pane_cfg_error(file, pane_cfg_get(node, "usage_interval"), err,
 		                      "expected 15min, 30min, 1hr, 3hr, 1day, 3day or 7day");
-	bool need_token = cfg->logs || cfg->health || cfg->usage;
+	bool need_token = cfg->logs || cfg->health || cfg->usage || cfg->advisors || cfg->disk;
 	if (need_token && (!cfg->access_token || !*cfg->access_token))
-		return pane_cfg_error(file, node, err,
-		                      "access_token is required for logs, health and usage (or turn those off)");
+		return pane_cfg_error(
+		    file, node, err,
+		    "access_token is required for logs, health, usage, advisors and disk (or turn those off)");
 	if (cfg->metrics && (!cfg->service_role_key || !*cfg->service_role_key))
 		return pane_cfg_error(file, node, err,
 		                      "service_role_key is required for metrics (or set metrics: false)");
@@ -926,6 +1092,7 @@ static int sb_init(struct pane_source *src, void *cfgp, const struct pane_cfg *f
 	c->cfg = cfg;
 	pane_map_init(&c->marks, mark_free);
 	pane_map_init(&c->health, free);
+	pane_map_init(&c->lints, NULL);
 	if (cfg->metrics_url && *cfg->metrics_url) {
 		c->metrics_url = pane_xstrdup(cfg->metrics_url);
 	} else {
@@ -944,6 +1111,7 @@ static int sb_init(struct pane_source *src, void *cfgp, const struct pane_cfg *f
 	o.requests_per_minute = cfg->requests_per_minute;
 	c->mgmt = pane_http_client_new(&o);
 	o.requests_per_minute = 0;
+	c->plain = pane_http_client_new(&o);
 	o.max_body = 16u << 20;
 	c->prom = pane_http_client_new(&o);
 	return 0;
@@ -952,12 +1120,16 @@ static int sb_init(struct pane_source *src, void *cfgp, const struct pane_cfg *f
 static int sb_collect(struct pane_source *src, void *ctxp, struct pane_err *err)
 {
 	struct sb_ctx *c = ctxp;
+	if (!c->cursor_loaded)
+		cursor_load(src, c);
 	const struct pane_source_part parts[] = {
 	    /* core: health, logs, metrics; usage is optional (not every plan has it) */
 	    {c->cfg->health, collect_health, "health", false},
 	    {c->cfg->usage, collect_usage, "usage", true},
 	    {c->cfg->logs, collect_logs, "logs", false},
 	    {c->cfg->metrics, collect_metrics, "metrics", false},
+	    {c->cfg->advisors, collect_advisors, "advisors", true},
+	    {c->cfg->disk, collect_disk, "disk", true},
 	};
 	int rc = pane_source_run_parts(src, c, parts, sizeof parts / sizeof parts[0], false, err);
 	pane_saas_partial_emit(src, &c->partial);
@@ -971,6 +1143,8 @@ static void sb_close(void *ctxp)
 		return;
 	pane_http_client_free(c->mgmt);
 	pane_http_client_free(c->prom);
+	pane_http_client_free(c->plain);
+	pane_map_release(&c->lints);
 	pane_map_release(&c->marks);
 	pane_map_release(&c->health);
 	free(c->metrics_url);

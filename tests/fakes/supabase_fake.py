@@ -24,6 +24,9 @@ and the Management API OpenAPI file), not what pane happens to send:
   GET /v1/projects/{ref}/analytics/endpoints/usage.api-counts?interval=...
   GET /v1/projects/{ref}/analytics/endpoints/usage.api-requests-count
   GET /v1/projects/{ref}/health?services=auth&services=db...
+  GET /v1/projects/{ref}/advisors/performance, .../advisors/security   {"lints": [...]}
+  GET /v1/projects/{ref}/config/disk/util   {"timestamp", "metrics": {fs_size_bytes, fs_avail_bytes,
+        fs_used_bytes}}
   GET /customer/v1/privileged/metrics                   Prometheus text, HTTP basic auth
         user service_role, password = the service key
 
@@ -45,6 +48,7 @@ Test control (not part of the contract), JSON over POST:
                                  "body": optional text, "headers": optional {name: value},
                                  "delay_ms": optional}],
                      "slow_ms": {"substring": ms}, "health": [...], "metrics": "text",
+                     "lints": {"performance": [...], "security": [...]}, "disk": {...} or null,
                      "rate_limit": N, "rate_window": seconds}
   /__fake/reset     forget logs, faults, requests and rate windows
   GET /__fake/requests  the requests seen: [{"method","path","query","status"}]
@@ -62,6 +66,23 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LEGACY_TABLES = {"edge_logs", "postgres_logs", "function_edge_logs", "function_logs", "auth_logs",
                  "storage_logs", "realtime_logs", "postgrest_logs", "pgbouncer_logs", "workflow_run_logs"}
+def lint(name, level, category, title, schema, entity, key):
+    return {"name": name, "title": title, "level": level, "facing": "EXTERNAL", "categories": [category],
+            "description": "Detects " + title.lower(), "detail": "%s.%s: %s" % (schema, entity, title),
+            "remediation": "https://supabase.com/docs/guides/database/database-linter?lint=" + name,
+            "metadata": {"schema": schema, "name": entity, "type": "table", "fkey_name": None},
+            "cache_key": key, "xFakeExtra": None}
+
+
+DEFAULT_LINTS = {
+    "performance": [lint("unindexed_foreign_keys", "INFO", "PERFORMANCE", "Unindexed foreign keys", "public",
+                         "orders", "unindexed_foreign_keys_public_orders_orders_customer_id_fkey"),
+                    lint("auth_rls_initplan", "WARN", "PERFORMANCE", "Auth RLS Initialization Plan", "public",
+                         "profiles", "auth_rls_init_plan_public_profiles_select_own")],
+    "security": [lint("rls_disabled_in_public", "ERROR", "SECURITY", "RLS Disabled in Public", "public",
+                      "audit_log", "rls_disabled_in_public_public_audit_log")],
+}
+
 HEALTH_SERVICES = {"auth", "db", "db_postgres_user", "pooler", "realtime", "rest", "storage", "pg_bouncer"}
 USAGE_INTERVALS = {"15min", "30min", "1hr", "3hr", "1day", "3day", "7day"}
 ROW_CAP = 1000
@@ -104,6 +125,8 @@ class State:
         self.rate_limit, self.rate_window = self.default_rate
         self.health = None
         self.metrics = DEFAULT_METRICS.replace("REF", self.ref)
+        self.lints = json.loads(json.dumps(DEFAULT_LINTS))
+        self.disk = {"fs_size_bytes": 8589934592, "fs_avail_bytes": 6039797760, "fs_used_bytes": 2550136832}
 
 
 STATE = None
@@ -297,6 +320,10 @@ class Handler(BaseHTTPRequestHandler):
                     STATE.health = cfg["health"]
                 if "metrics" in cfg:
                     STATE.metrics = cfg["metrics"]
+                if "lints" in cfg:
+                    STATE.lints.update(cfg["lints"])
+                if "disk" in cfg:
+                    STATE.disk = cfg["disk"]
                 STATE.rate_limit = cfg.get("rate_limit", STATE.rate_limit)
                 STATE.rate_window = cfg.get("rate_window", STATE.rate_window)
             return self.sendj(200, {"ok": True})
@@ -374,6 +401,17 @@ class Handler(BaseHTTPRequestHandler):
 
         if rest == "health":
             return self.health(q)
+        if rest in ("advisors/performance", "advisors/security"):
+            with STATE.lock:
+                lints = json.loads(json.dumps(STATE.lints.get(rest.split("/")[1], [])))
+            return self.sendj(200, {"lints": lints})
+        if rest == "config/disk/util":
+            with STATE.lock:
+                disk = STATE.disk
+            if disk is None:
+                return self.sendj(404, {"message": "Cannot GET %s" % u.path})
+            return self.sendj(200, {"timestamp": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                                    "metrics": disk})
         if rest == "analytics/endpoints/logs.all":
             if STATE.legacy == "gone":
                 return self.sendj(410, {"message": "The logs.all endpoint has been removed. Use GET "

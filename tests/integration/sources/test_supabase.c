@@ -560,6 +560,51 @@ static void a_missing_usage_endpoint_leaves_the_source_up(void **state)
 	    pt_recorder_last(f->rec, "pane_source_part_unavailable", "source", "supabase", "part", "usage", NULL) == 0);
 }
 
+/* Advisors: each lint an event once (across collections and restarts),
+ * counts by level; a lint that goes away and comes back is news again.
+ * Disk utilisation as gauges. */
+static void advisors_and_disk(void **state)
+{
+	struct fx *f = *state;
+	const char *yaml = "    logs: false\n    metrics: false\n    usage: false\n    health: false\n";
+	start(f, yaml);
+	struct pane_err err;
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	struct pt_recorder *r = f->rec;
+	assert_int_equal(pt_recorder_n_events(r), 3);
+	assert_true(pt_recorder_last(r, "supabase_advisor_lints", "advisor", "security", "level", "ERROR", NULL) == 1);
+	assert_true(pt_recorder_last(r, "supabase_advisor_lints", "advisor", "performance", "level", "WARN", NULL) ==
+	            1);
+	assert_true(pt_recorder_last(r, "supabase_advisor_lints", "advisor", "performance", "level", "ERROR", NULL) ==
+	            0);
+	assert_true(pt_recorder_last(r, "supabase_disk_size_bytes", "provider", "supabase", NULL) == 8589934592.0);
+	assert_true(pt_recorder_last(r, "supabase_disk_used_bytes", NULL) == 2550136832.0);
+	assert_true(pt_recorder_last(r, "supabase_disk_available_bytes", NULL) == 6039797760.0);
+	assert_true(pt_recorder_last(r, "pane_source_part_up", "part", "advisors", NULL) == 1);
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	start(f, yaml);
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(pt_recorder_n_events(r), 3);
+	/* the security lint is fixed, then comes back */
+	fake_post("/__fake/config", "{\"lints\":{\"security\":[]}}");
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_true(pt_recorder_last(r, "supabase_advisor_lints", "advisor", "security", "level", "ERROR", NULL) == 0);
+	fake_post("/__fake/reset", "{}");
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(pt_recorder_n_events(r), 4);
+	/* no disk endpoint on this plan: the part is unavailable, the source up */
+	fake_post("/__fake/config", "{\"disk\":null}");
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_true(pt_recorder_last(r, "pane_source_part_unavailable", "part", "disk", NULL) == 1);
+	assert_true(pt_recorder_last(r, "pane_source_up", "source", "supabase", NULL) == 1);
+}
+
 static void malformed_bodies_mark_the_source_down(void **state)
 {
 	struct fx *f = *state;
@@ -599,7 +644,8 @@ static void malformed_bodies_mark_the_source_down(void **state)
 static void health_changes_become_events(void **state)
 {
 	struct fx *f = *state;
-	start(f, "    logs: false\n    metrics: false\n    usage: false\n    health_services: [auth, db]\n");
+	start(f, "    logs: false\n    metrics: false\n    usage: false\n    advisors: false\n    health_services: "
+	         "[auth, db]\n");
 	struct pane_err err;
 	if (collect(f, &err) < 0)
 		fail_msg("%s", err.msg);
@@ -683,13 +729,14 @@ static void a_slow_source_delays_no_other(void **state)
 	fake_post("/__fake/config", "{\"slow_ms\":{\"metrics/slow\":60000}}");
 	struct pane_err err = {0};
 	const char *yaml =
-		"sources:\n"
-		"  slow:\n    type: supabase\n    project_ref: abcdefghijklmnopqrst\n    service_role_key: ${PT_SB_KEY}\n"
-		"    metrics_url: ${PT_SB_METRICS_SLOW}\n    logs: false\n    health: false\n    usage: false\n"
-		"    timeout: 120s\n    interval: 1s\n"
-		"  fast:\n    type: supabase\n    project_ref: abcdefghijklmnopqrst\n    access_token: ${PT_SB_TOKEN}\n"
-		"    api_url: ${PT_SB_API}\n    metrics: false\n    logs: false\n    usage: false\n    interval: 1s\n"
-		"    requests_per_minute: 0\n";
+	    "sources:\n"
+	    "  slow:\n    type: supabase\n    project_ref: abcdefghijklmnopqrst\n    service_role_key: ${PT_SB_KEY}\n"
+	    "    metrics_url: ${PT_SB_METRICS_SLOW}\n    logs: false\n    health: false\n    usage: false\n"
+	    "    advisors: false\n    disk: false\n"
+	    "    timeout: 120s\n    interval: 1s\n"
+	    "  fast:\n    type: supabase\n    project_ref: abcdefghijklmnopqrst\n    access_token: ${PT_SB_TOKEN}\n"
+	    "    api_url: ${PT_SB_API}\n    metrics: false\n    logs: false\n    usage: false\n    interval: 1s\n"
+	    "    requests_per_minute: 0\n";
 	f->cfg = pane_cfg_parse("pane.yaml", yaml, strlen(yaml), &err);
 	struct pane_sources_opts o = {
 		.cfg = f->cfg, .section = pane_cfg_get(f->cfg->root, "sources"), .pipeline = f->p, .data_dir = f->dir};
@@ -730,6 +777,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(too_many_requests_are_retried_then_given_up, each_setup, each_teardown),
 	    cmocka_unit_test_setup_teardown(server_errors_fail_one_part_not_the_others, each_setup, each_teardown),
 	    cmocka_unit_test_setup_teardown(a_missing_usage_endpoint_leaves_the_source_up, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(advisors_and_disk, each_setup, each_teardown),
 	    cmocka_unit_test_setup_teardown(malformed_bodies_mark_the_source_down, each_setup, each_teardown),
 	    cmocka_unit_test_setup_teardown(health_changes_become_events, each_setup, each_teardown),
 	    cmocka_unit_test_setup_teardown(bad_credentials_are_reported_as_auth, each_setup, each_teardown),
