@@ -238,6 +238,58 @@ static void a_missing_optional_endpoint_leaves_the_source_up(void **state)
 	assert_true(pt_recorder_last(r, "pane_source_part_up", "source", "sentry", "part", "issues", NULL) == 0);
 }
 
+/* Cron monitors: status per environment, failed/missed/timed-out check-ins
+ * as events (paged newest first past a short page), each once across
+ * collections and restarts. Release health from sessions/. */
+static void monitors_and_release_health(void **state)
+{
+	struct fx *f = *state;
+	const char *yaml =
+	    "    issues: false\n    stats: false\n    performance: false\n    releases: false\n    lookback: 48h\n";
+	start(f, yaml);
+	collect_ok(f);
+	struct pt_recorder *r = f->rec;
+	/* 30 hourly check-ins each, 25 a page: two pages per monitor */
+	assert_int_equal(fake_count(&fk, "/checkins/", 200), 4);
+	assert_int_equal(evrec_count(f->ev, "cron_checkin", NULL), 3);
+	assert_int_equal(evrec_count(f->ev, "cron_checkin", "monitor", "nightly-backup", "status", "missed", NULL), 1);
+	assert_int_equal(evrec_count(f->ev, "cron_checkin", "monitor", "nightly-backup", "status", "error", NULL), 1);
+	assert_int_equal(evrec_count(f->ev, "cron_checkin", "monitor", "invoice-run", "status", "timeout", "project",
+	                             "billing", NULL),
+	                 1);
+	assert_true(pt_recorder_last(r, "sentry_monitor_ok", "monitor", "nightly-backup", "sentry_environment",
+	                             "production", NULL) == 1);
+	/* release health */
+	assert_true(pt_recorder_last(r, "sentry_release_sessions", "project", "pump-station", "release", "1.11.0",
+	                             NULL) == 500);
+	double cf = pt_recorder_last(r, "sentry_release_crash_free_sessions_ratio", "release", "1.11.0", NULL);
+	assert_true(fabs(cf - 0.9) < 1e-9);
+	cf = pt_recorder_last(r, "sentry_release_crash_free_users_ratio", "release", "1.10.0", NULL);
+	assert_true(fabs(cf - 0.98) < 1e-9);
+	assert_int_equal(pt_recorder_count(r, "sentry_release_sessions", "release", "1.9.0", NULL), 0); /* nulls */
+	assert_true(pt_recorder_last(r, "pane_source_part_up", "part", "monitors", NULL) == 1);
+	assert_true(pt_recorder_last(r, "pane_source_part_up", "part", "sessions", NULL) == 1);
+
+	/* again, and after a restart: only the newest page is read, nothing repeats */
+	size_t before = fake_count(&fk, "/checkins/", 200);
+	collect_ok(f);
+	assert_int_equal(fake_count(&fk, "/checkins/", 200), before + 2);
+	start(f, yaml);
+	collect_ok(f);
+	assert_int_equal(evrec_count(f->ev, "cron_checkin", NULL), 3);
+	/* a new missed check-in: announced once; the monitor is not ok */
+	free(fake_post(&fk, "/__fake/checkin", "{\"monitor\":\"invoice-run\",\"status\":\"missed\"}"));
+	free(fake_post(&fk, "/__fake/checkin", "{\"monitor\":\"invoice-run\",\"status\":\"ok\"}"));
+	free(fake_post(&fk, "/__fake/checkin", "{\"monitor\":\"invoice-run\",\"status\":\"missed\"}"));
+	collect_ok(f);
+	start(f, yaml);
+	collect_ok(f);
+	assert_int_equal(evrec_count(f->ev, "cron_checkin", "monitor", "invoice-run", "status", "missed", NULL), 2);
+	assert_true(pt_recorder_last(r, "sentry_monitor_ok", "monitor", "invoice-run", NULL) == 0);
+	assert_true(pt_recorder_last(r, "sentry_monitor_status", "monitor", "invoice-run", "status", "missed_checkin",
+	                             NULL) == 1);
+}
+
 static void event_rates_become_counters(void **state)
 {
 	struct fx *f = *state;
@@ -463,6 +515,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(a_missing_optional_endpoint_leaves_the_source_up, each_setup,
 	                                    each_teardown),
+	    cmocka_unit_test_setup_teardown(monitors_and_release_health, each_setup, each_teardown),
 	    cmocka_unit_test_setup_teardown(issues_page_by_link_and_become_gauges_and_events, each_setup,
 	                                    each_teardown),
 	    cmocka_unit_test_setup_teardown(event_rates_become_counters, each_setup, each_teardown),
