@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/clock.h"
@@ -428,6 +429,31 @@ static void rate_limit_headers_are_respected(void **state)
 	collect_ok(f);
 	assert_int_equal(fake_count(&fk, "/v1/services", 429), 1);
 	assert_true(pt_recorder_last(f->rec, "pane_source_up", "source", "render", NULL) == 1);
+	/* Retry-After as delta seconds and as an HTTP date (RFC 9110): waited, then retried */
+	char hdate[64], cfgb[512];
+	time_t soon = time(NULL) + 2;
+	struct tm tm;
+	gmtime_r(&soon, &tm);
+	strftime(hdate, sizeof hdate, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	snprintf(cfgb, sizeof cfgb,
+	         "{\"faults\": [{\"path\": \"/v1/services\", \"status\": 429, \"count\": 1,"
+	         " \"headers\": {\"Retry-After\": \"1\"}}, {\"path\": \"/deploys\", \"status\": 429, \"count\": 1,"
+	         " \"headers\": {\"Retry-After\": \"%s\"}}]}",
+	         hdate);
+	free(fake_post(&fk, "/__fake/config", cfgb));
+	size_t limited = fake_count(&fk, "", 429);
+	collect_ok(f);
+	assert_int_equal(fake_count(&fk, "", 429), limited + 2);
+	assert_true(pt_recorder_last(f->rec, "pane_source_up", "source", "render", NULL) == 1);
+	/* a rate limit that lasts longer than max_rate_wait (10s): given up at once, not slept on */
+	snprintf(cfgb, sizeof cfgb,
+	         "{\"faults\": [{\"path\": \"/v1/services\", \"status\": 429, \"count\": -1,"
+	         " \"headers\": {\"Retry-After\": \"3600\"}}]}");
+	free(fake_post(&fk, "/__fake/config", cfgb));
+	struct pane_err e429;
+	size_t n0 = fake_count(&fk, "/v1/services", 429);
+	assert_int_equal(collect(f, &e429), PANE_EAGAIN);
+	assert_int_equal(fake_count(&fk, "/v1/services", 429), n0 + 1);
 	/* 429 past the retries: down with reason rate_limited, bounded attempts */
 	free(fake_post(&fk, "/__fake/config",
 		       "{\"faults\": [{\"path\": \"/v1/services\", \"status\": 429, \"count\": -1}]}"));
