@@ -78,6 +78,7 @@ struct render_cfg {
 	bool deploys;
 	int64_t deploys_page_size;
 	bool events;
+	bool datastores;
 	bool logs;
 	struct pane_cfg_strlist log_types;
 	int64_t log_lookback_ms;
@@ -114,6 +115,8 @@ static const struct pane_cfg_field render_fields[] = {
      "deploy status changes as events and render_deploy_status", 0, 0},
     {"events", PANE_CFT_BOOL, offsetof(struct render_cfg, events), "true", 0,
      "service events (server failures, restarts, instance count changes, ...) as events", 0, 0},
+    {"datastores", PANE_CFT_BOOL, offsetof(struct render_cfg, datastores), "true", 0,
+     "Render Postgres and Key Value instances (render_datastore_info) and their metrics", 0, 0},
     {"deploys_page_size", PANE_CFT_INT, offsetof(struct render_cfg, deploys_page_size), "20", 0,
      "deploys read per service and collection (newest first)", 1, 100},
     {"logs", PANE_CFT_BOOL, offsetof(struct render_cfg, logs), "true", 0, "tail build and runtime logs", 0, 0},
@@ -128,8 +131,12 @@ static const struct pane_cfg_field render_fields[] = {
     {"metrics", PANE_CFT_BOOL, offsetof(struct render_cfg, metrics), "true", 0,
      "CPU, memory, HTTP, bandwidth and instance metrics", 0, 0},
     {"metric_names", PANE_CFT_STRLIST, offsetof(struct render_cfg, metric_names),
-     "cpu,cpu-limit,cpu-target,memory,memory-limit,memory-target,http-requests,http-latency,bandwidth,instance-count",
-     0, "metrics endpoints to read (also disk-usage, disk-capacity, active-connections, replication-lag)", 0, 0},
+     "cpu,cpu-limit,cpu-target,memory,memory-limit,memory-target,http-requests,http-latency,bandwidth,instance-count,"
+     "disk-usage,disk-capacity,active-connections,replication-lag",
+     0,
+     "metrics endpoints to read (disk and replication-lag: services with disks and Postgres; active-connections: "
+     "datastores)",
+     0, 0},
     {"latency_quantiles", PANE_CFT_STRLIST, offsetof(struct render_cfg, latency_quantiles), "0.5,0.95,0.99", 0,
      "quantiles of render_http_latency_seconds", 0, 0},
     {"metrics_resolution", PANE_CFT_DURATION, offsetof(struct render_cfg, metrics_resolution_ms), "60s", 0,
@@ -159,6 +166,7 @@ struct render_ctx {
 	struct pane_http_client *http;
 	json_t *state;        /* the cursor */
 	struct pane_vec svcs; /* struct svc, this collection */
+	struct pane_vec stores; /* struct svc of Postgres ("postgres") and Key Value ("key_value") */
 	struct pane_saas_partial partial;
 };
 
@@ -175,6 +183,11 @@ static void svcs_clear(struct render_ctx *c)
 
 static const struct svc *svc_by_id(struct render_ctx *c, const char *id)
 {
+	for (size_t i = 0; id && i < c->stores.len; i++) {
+		const struct svc *s = pane_vec_at(&c->stores, i);
+		if (strcmp(s->id, id) == 0)
+			return s;
+	}
 	for (size_t i = 0; id && i < c->svcs.len; i++) {
 		const struct svc *s = pane_vec_at(&c->svcs, i);
 		if (strcmp(s->id, id) == 0)
@@ -792,6 +805,117 @@ static int collect_events(struct pane_source *src, void *ctxp, struct pane_err *
 	return pane_saas_cursor_save(src, c->state, err ? err : &e);
 }
 
+/* ---------- datastores ---------- */
+
+/* One list (/postgres or /key-value), paged to the empty page. */
+static int list_stores(struct pane_source *src, struct render_ctx *c, const char *path, const char *key,
+                       const char *kind, struct pane_err *err)
+{
+	char lim[16];
+	snprintf(lim, sizeof lim, "%lld", (long long)c->cfg->page_size);
+	struct pane_http_response r;
+	pane_http_response_init(&r);
+	char *after = NULL;
+	int rc = 0;
+	for (int64_t page = 0; !pane_source_stopping(src); page++) {
+		if (page >= c->cfg->max_pages) {
+			pane_saas_partial_add(&c->partial, "max_pages");
+			break;
+		}
+		struct pane_buf u;
+		pane_buf_init(&u, URL_MAX);
+		pane_saas_url(&u, c->cfg->api_url, path);
+		pane_http_url_add_query(&u, "limit", lim);
+		if (c->cfg->owner_id && *c->cfg->owner_id)
+			pane_http_url_add_query(&u, "ownerId", c->cfg->owner_id);
+		if (after)
+			pane_http_url_add_query(&u, "cursor", after);
+		json_t *root = NULL;
+		rc = get(src, c, &u, &r, &root, err);
+		pane_buf_release(&u);
+		if (rc < 0)
+			break;
+		if (!json_is_array(root)) {
+			json_decref(root);
+			pane_source_set_reason(src, "malformed");
+			rc = pane_err_set(err, PANE_EINVAL, "GET %s: expected a JSON array", path);
+			break;
+		}
+		size_t i, n = json_array_size(root);
+		json_t *item;
+		const char *last = NULL;
+		json_array_foreach(root, i, item)
+		{
+			last = pane_saas_str(item, "cursor");
+			json_t *d = json_object_get(item, key);
+			const char *id = pane_saas_str(d, "id"), *name = pane_saas_str(d, "name");
+			if (!id || !name || svc_by_id(c, id))
+				continue;
+			const char *susp = pane_saas_str(d, "suspended");
+			struct svc *v = pane_vec_push_zero(&c->stores);
+			v->id = pane_xstrdup(id);
+			v->name = pane_xstrdup(name);
+			v->type = pane_xstrdup(kind);
+			v->suspended = susp && strcmp(susp, "suspended") == 0;
+			const char *role = pane_saas_str(d, "role");
+			/* a replica's lag is the one replication-lag reports */
+			v->owner = pane_xstrdup(role ? role : "primary");
+			struct pane_labels ls;
+			labels_for(&ls, v);
+			pane_labels_set(&ls, "kind", kind);
+			pane_labels_set(&ls, "plan", pane_saas_str(d, "plan"));
+			pane_labels_set(&ls, "region", pane_saas_str(d, "region"));
+			pane_labels_set(&ls, "version", pane_saas_str(d, "version"));
+			pane_labels_set(&ls, "status", pane_saas_str(d, "status"));
+			pane_labels_set(&ls, "role", role);
+			pane_source_emit_sample(src, "render_datastore_info", &ls, 0, 1);
+			pane_labels_release(&ls);
+		}
+		bool same = last && after && strcmp(last, after) == 0;
+		free(after);
+		after = last ? pane_xstrdup(last) : NULL;
+		json_decref(root);
+		if (same) {
+			pane_saas_partial_add(&c->partial, "cursor_loop");
+			break;
+		}
+		if (n == 0 || !after)
+			break;
+	}
+	free(after);
+	pane_http_response_release(&r);
+	return rc;
+}
+
+static void stores_clear(struct render_ctx *c)
+{
+	for (size_t i = 0; i < c->stores.len; i++) {
+		struct svc *s = pane_vec_at(&c->stores, i);
+		free(s->id), free(s->name), free(s->type), free(s->owner), free(s->dashboard);
+	}
+	pane_vec_clear(&c->stores);
+}
+
+static int collect_datastores(struct pane_source *src, void *ctxp, struct pane_err *err)
+{
+	struct render_ctx *c = ctxp;
+	stores_clear(c);
+	struct pane_err e1 = {0}, e2 = {0};
+	int r1 = list_stores(src, c, "/postgres", "postgres", "postgres", &e1);
+	if (r1 < 0 && r1 != PANE_ENOTFOUND) {
+		if (err)
+			*err = e1;
+		return r1;
+	}
+	int r2 = list_stores(src, c, "/key-value", "keyValue", "key_value", &e2);
+	if (r2 < 0 && (r2 != PANE_ENOTFOUND || r1 == PANE_ENOTFOUND)) {
+		if (err)
+			*err = e2; /* a failure, or neither list exists */
+		return r2;
+	}
+	return 0;
+}
+
 /* ---------- logs ---------- */
 
 static void emit_log(struct pane_source *src, struct render_ctx *c, json_t *log, int64_t ts_ms)
@@ -1133,13 +1257,31 @@ static int collect_metrics(struct pane_source *src, void *ctxp, struct pane_err 
 			continue; /* init validated the names */
 		struct pane_vec ids;
 		pane_vec_init(&ids, sizeof(char *));
-		for (size_t i = 0; i < c->svcs.len; i++) {
+		bool store_only =
+		    strcmp(m->endpoint, "active-connections") == 0 || strcmp(m->endpoint, "replication-lag") == 0;
+		for (size_t i = 0; i < c->svcs.len && !store_only; i++) {
 			const struct svc *s = pane_vec_at(&c->svcs, i);
 			bool web = strcmp(s->type, "web_service") == 0;
 			bool static_site = strcmp(s->type, "static_site") == 0;
 			if (s->suspended || (m->http && !web) || (static_site && strcmp(m->endpoint, "bandwidth") != 0))
 				continue;
 			pane_vec_push(&ids, &s->id);
+		}
+		/* datastores: CPU, memory, connections; disks and replication lag of Postgres */
+		static const char *const store_metrics[] = {"cpu",        "memory",        "active-connections",
+		                                            "disk-usage", "disk-capacity", "replication-lag"};
+		for (size_t i = 0; i < c->stores.len; i++) {
+			const struct svc *s = pane_vec_at(&c->stores, i);
+			bool pg = strcmp(s->type, "postgres") == 0, want = false;
+			for (size_t j = 0; j < sizeof store_metrics / sizeof store_metrics[0]; j++)
+				want = want || strcmp(store_metrics[j], m->endpoint) == 0;
+			if (!pg &&
+			    (strncmp(m->endpoint, "disk", 4) == 0 || strcmp(m->endpoint, "replication-lag") == 0))
+				want = false;
+			if (strcmp(m->endpoint, "replication-lag") == 0 && strcmp(s->owner, "replica") != 0)
+				want = false;
+			if (want && !s->suspended)
+				pane_vec_push(&ids, &s->id);
 		}
 		int64_t wm = json_integer_value(json_object_get(marks, m->endpoint));
 		int64_t new_wm = wm;
@@ -1197,6 +1339,7 @@ static int render_init(struct pane_source *src, void *cfgp, const struct pane_cf
 	*ctxp = c;
 	c->cfg = cfg;
 	pane_vec_init(&c->svcs, sizeof(struct svc));
+	pane_vec_init(&c->stores, sizeof(struct svc));
 	struct pane_http_client_opts o;
 	pane_source_http_opts(src, &o);
 	o.max_retries = cfg->retries ? (int)cfg->retries : -1;
@@ -1222,6 +1365,7 @@ static int render_collect(struct pane_source *src, void *ctxp, struct pane_err *
 	const struct pane_source_part parts[] = {
 	    {c->cfg->deploys, collect_deploys, "deploys", false},
 	    {c->cfg->events, collect_events, "events", true},
+	    {c->cfg->datastores, collect_datastores, "datastores", true},
 	    {c->cfg->logs, collect_logs, "logs", false},
 	    {c->cfg->metrics, collect_metrics, "metrics", false},
 	};
@@ -1237,6 +1381,8 @@ static void render_close(void *ctxp)
 		return;
 	svcs_clear(c);
 	pane_vec_release(&c->svcs);
+	stores_clear(c);
+	pane_vec_release(&c->stores);
 	pane_http_client_free(c->http);
 	json_decref(c->state);
 	free(c);

@@ -17,6 +17,10 @@ Render's OpenAPI file render-public-api.json), not what pane happens to send:
   GET /v1/services/{id}/events            bare array of {"cursor", "event": {id, timestamp,
         serviceId, type, details}}, newest first; type (repeated or comma-separated),
         startTime/endTime, cursor, limit 1..100 (default 20); 404 once deleted
+  GET /v1/postgres, GET /v1/key-value      bare arrays of {"cursor", "postgres"|"keyValue"} (cursor
+        paging like services): two Postgres instances (a primary and its read replica) and one
+        Key Value instance; their metrics (cpu, memory, disk-usage, disk-capacity,
+        active-connections, replication-lag for the replica) under /v1/metrics/*
   GET /v1/logs                           ownerId and resource (repeated) required (400);
         startTime/endTime RFC 3339 (defaults now-1h / now), direction backward (default)
         or forward, limit 1..100 (default 20), filters instance/level/type/host/method/path/
@@ -116,6 +120,24 @@ class Render:
             self.services.append(self.make_service(i))
         self.events = {}
         self.evseq = 0
+        pg = {"ipAllowList": [], "createdAt": self.t0 - 40 * 86400 * 1000000, "updatedAt": self.t0 - 86400 * 1000000,
+              "expiresAt": None, "databaseName": "shop", "databaseUser": "shop", "environmentId": None,
+              "highAvailabilityEnabled": False, "owner": {"id": OWNER, "name": "Acme", "email": "ops@acme.test",
+                                                          "ipAllowList": None, "twoFactorAuthEnabled": True,
+                                                          "type": "team"},
+              "plan": "basic_1gb", "diskSizeGB": 15, "region": "oregon", "readReplicas": [], "suspended": "not_suspended",
+              "suspenders": [], "status": "available", "version": "16", "diskAutoscalingEnabled": False,
+              "dashboardUrl": "https://dashboard.render.com/d/dpg-d00000000000000000a0-a", "xFakeExtra": None}
+        self.postgres = [dict(pg, id="dpg-d00000000000000000a0-a", name="shop-db", role="primary"),
+                         dict(pg, id="dpg-d00000000000000000b0-a", name="shop-db-replica", role="replica",
+                              primaryPostgresID="dpg-d00000000000000000a0-a")]
+        self.postgres[0]["readReplicas"] = [{"id": self.postgres[1]["id"], "name": self.postgres[1]["name"]}]
+        self.keyvalue = [{"id": "red-d00000000000000000c0", "createdAt": self.t0 - 20 * 86400 * 1000000,
+                          "updatedAt": self.t0 - 86400 * 1000000, "status": "available", "region": "frankfurt",
+                          "plan": "starter", "name": "sessions-kv", "owner": pg["owner"],
+                          "options": {"maxmemoryPolicy": "allkeys_lru"}, "ipAllowList": [], "environmentId": None,
+                          "version": "7.2", "dashboardUrl": "https://dashboard.render.com/r/red-d00000000000000000c0",
+                          "xFakeExtra": {}}]
         for s in self.services:
             self.deploys[s["id"]] = self.make_history(s)
             self.events[s["id"]] = []
@@ -389,6 +411,13 @@ class Render:
             raise fb.Reply(404, err(404, "not found"))
         if path == "/v1/logs":
             return self.list_logs(q, fault)
+        if path in ("/v1/postgres", "/v1/key-value"):
+            items, key = (self.postgres, "postgres") if path == "/v1/postgres" else (self.keyvalue, "keyValue")
+            n = self.page_n(q)
+            start = dec_cursor(q["cursor"][-1]) + 1 if "cursor" in q else 0
+            out = [{"cursor": enc_cursor(start + k), key: self.public(x, "store")}
+                   for k, x in enumerate(items[start:start + n])]
+            return 200, json.dumps(out), {}
         if path.startswith("/v1/metrics/"):
             return self.metrics(path[len("/v1/metrics/"):], q)
         raise fb.Reply(404, err(404, "not found"))
@@ -518,6 +547,10 @@ class Render:
         t_first = ((start + step - 1) // step) * step
         stamps = list(range(t_first, end + 1, step))[-2000:]
         for r in resources:
+            store = next((x for x in self.postgres + self.keyvalue if x["id"] == r), None)
+            if store is not None:
+                series += self.store_metrics(name, store, stamps)
+                continue
             svc = next((s for s in self.services if s["id"] == r), None)
             if svc is None or r in self.deleted or svc["suspended"] == "suspended":
                 continue
@@ -559,6 +592,18 @@ class Render:
                                [{"field": k, "value": v} for k, v in g], "unit": unit, "values": vals,
                                "xFakeExtra": []})
         return 200, json.dumps(series), {}
+
+    def store_metrics(self, name, store, stamps):
+        pgs = store["id"].startswith("dpg-")
+        vals = {"cpu": 0.02, "memory": 150e6, "disk-usage": 1.2e9, "disk-capacity": 15e9,
+                "active-connections": 7.0, "replication-lag": 0.25}
+        if name not in vals or (name.startswith("disk") and not pgs) or \
+                (name == "replication-lag" and store.get("role") != "replica"):
+            return []
+        unit = {"cpu": "cpu", "memory": "bytes", "disk-usage": "bytes", "disk-capacity": "bytes",
+                "active-connections": "count", "replication-lag": "seconds"}[name]
+        return [{"labels": [{"field": "resource", "value": store["id"]}], "unit": unit,
+                 "values": [{"timestamp": self.ts(ts), "value": vals[name], "unit": unit} for ts in stamps]}]
 
     def bandwidth_sources(self, q, start, end):
         out = []

@@ -146,7 +146,7 @@ static size_t distinct_logs(struct pt_recorder *r)
 	return n;
 }
 
-/* Number of distinct instances that reported render_cpu_usage_cores. */
+/* Number of distinct series (instances, datastores) of render_cpu_usage_cores. */
 static size_t cpu_series(struct pt_recorder *r)
 {
 	struct pane_map seen;
@@ -154,7 +154,10 @@ static size_t cpu_series(struct pt_recorder *r)
 	pt_recorder_lock(r);
 	for (size_t i = 0; i < r->n_samples; i++)
 		if (!strcmp(r->samples[i].name, "render_cpu_usage_cores")) {
+			/* services per instance; a datastore is one series */
 			const char *inst = pane_labels_get(&r->samples[i].labels, "instance");
+			if (!inst)
+				inst = pane_labels_get(&r->samples[i].labels, "service_id");
 			assert_non_null(inst);
 			pane_map_puts(&seen, inst, (void *)1);
 		}
@@ -323,6 +326,39 @@ static void missing_service_events_leave_the_source_up(void **state)
 	assert_true(
 	    pt_recorder_last(f->rec, "pane_source_part_unavailable", "source", "render", "part", "events", NULL) == 1);
 	assert_true(evrec_count(f->ev, "deploy", NULL) > 0);
+}
+
+/* Render Postgres and Key Value: info series and their metrics, with the
+ * datastore's name as `service` (short pages, like every list). */
+static void datastores_and_their_metrics(void **state)
+{
+	struct fx *f = *state;
+	start(f, "    logs: false\n    deploys: false\n    events: false\n");
+	collect_ok(f);
+	struct pt_recorder *r = f->rec;
+	assert_int_equal(pt_recorder_count(r, "render_datastore_info", NULL), 3);
+	assert_int_equal(pt_recorder_count(r, "render_datastore_info", "service", "shop-db-replica", "kind", "postgres",
+	                                   "role", "replica", "version", "16", NULL),
+	                 1);
+	assert_int_equal(pt_recorder_count(r, "render_datastore_info", "service", "sessions-kv", "kind", "key_value",
+	                                   "region", "frankfurt", NULL),
+	                 1);
+	assert_true(pt_recorder_last(r, "render_disk_capacity_bytes", "service", "shop-db", NULL) == 15e9);
+	assert_true(pt_recorder_last(r, "render_disk_usage_bytes", "service", "shop-db-replica", NULL) == 1.2e9);
+	assert_true(pt_recorder_last(r, "render_active_connections", "service", "sessions-kv", NULL) == 7);
+	assert_true(pt_recorder_last(r, "render_replication_lag_seconds", "service", "shop-db-replica", NULL) == 0.25);
+	assert_int_equal(pt_recorder_count(r, "render_replication_lag_seconds", "service", "shop-db", NULL), 0);
+	assert_int_equal(pt_recorder_count(r, "render_disk_usage_bytes", "service", "sessions-kv", NULL), 0);
+	assert_true(pt_recorder_count(r, "render_memory_usage_bytes", "service_id", "red-d00000000000000000c0", NULL) >=
+	            5);
+	assert_true(pt_recorder_last(r, "pane_source_part_up", "part", "datastores", NULL) == 1);
+	/* a workspace or API without datastores (404): the source stays up */
+	free(fake_post(&fk, "/__fake/config",
+	               "{\"faults\": [{\"path\": \"/v1/postgres\", \"status\": 404, \"count\": -1},"
+	               " {\"path\": \"/v1/key-value\", \"status\": 404, \"count\": -1}]}"));
+	collect_ok(f);
+	assert_true(pt_recorder_last(r, "pane_source_part_unavailable", "part", "datastores", NULL) == 1);
+	assert_true(pt_recorder_last(r, "pane_source_up", "source", "render", NULL) == 1);
 }
 
 static void restarts_neither_skip_nor_duplicate_logs(void **state)
@@ -683,6 +719,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(short_pages_do_not_end_lists, each_setup, each_teardown),
 	    cmocka_unit_test_setup_teardown(service_events_are_announced_once, each_setup, each_teardown),
 	    cmocka_unit_test_setup_teardown(missing_service_events_leave_the_source_up, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(datastores_and_their_metrics, each_setup, each_teardown),
 	    cmocka_unit_test_setup_teardown(restarts_neither_skip_nor_duplicate_logs, each_setup, each_teardown),
 	    cmocka_unit_test_setup_teardown(deploy_status_changes_become_events_at_their_time, each_setup,
 	                                    each_teardown),
