@@ -87,6 +87,7 @@ struct sb_cfg {
 	bool usage;
 	bool advisors;
 	bool disk;
+	bool functions;
 	char *logs_endpoint;
 	struct pane_cfg_strlist log_sources;
 	int64_t log_lookback_ms;
@@ -122,6 +123,8 @@ static const struct pane_cfg_field sb_fields[] = {
      "performance and security advisors: each lint an event, counts by level (needs access_token)", 0, 0},
     {"disk", PANE_CFT_BOOL, offsetof(struct sb_cfg, disk), "true", 0,
      "disk utilisation of the database (needs access_token)", 0, 0},
+    {"functions", PANE_CFT_BOOL, offsetof(struct sb_cfg, functions), "true", 0,
+     "edge functions (supabase_function_info) and their combined stats of the last hour (needs access_token)", 0, 0},
     {"logs_endpoint", PANE_CFT_STRING, offsetof(struct sb_cfg, logs_endpoint), "auto", 0,
      "auto, logs (the unified endpoint) or logs.all (the legacy one; 410 moves to logs)", 0, 0},
     {"log_sources", PANE_CFT_STRLIST, offsetof(struct sb_cfg, log_sources),
@@ -957,6 +960,111 @@ static int collect_disk(struct pane_source *src, void *ctxp, struct pane_err *er
 	return 0;
 }
 
+/* ---------- edge functions ---------- */
+
+/* The newest row of functions.combined-stats (its shape is not specified:
+ * every numeric column becomes supabase_function_stat{function,stat}). */
+static int function_stats(struct pane_source *src, struct sb_ctx *c, const char *id, const char *slug,
+                          struct pane_err *err)
+{
+	struct pane_buf url;
+	int rc = api_url(c, &url, "analytics/endpoints/functions.combined-stats");
+	if (rc == 0)
+		rc = pane_http_url_add_query(&url, "interval", "1hr");
+	if (rc == 0)
+		rc = pane_http_url_add_query(&url, "function_id", id);
+	if (rc < 0) {
+		pane_buf_release(&url);
+		return pane_err_set(err, PANE_ETOOBIG, "supabase function stats: URL too long");
+	}
+	struct pane_http_response resp;
+	pane_http_response_init(&resp);
+	json_t *root = NULL, *rows = NULL;
+	rc = mgmt_get(src, c, url.data, "supabase function stats", &resp, &root, err);
+	pane_buf_release(&url);
+	pane_http_response_release(&resp);
+	if (rc == 0)
+		rc = envelope(src, root, "supabase function stats", &rows, err);
+	if (rc < 0) {
+		json_decref(root);
+		return rc;
+	}
+	json_t *newest = NULL;
+	int64_t newest_us = INT64_MIN;
+	size_t i;
+	json_t *row;
+	json_array_foreach(rows, i, row)
+	{
+		int64_t us = (int64_t)i; /* without a timestamp: the last row */
+		json_t *t = json_object_get(row, "timestamp");
+		if (t && row_time_us(t, &us) < 0)
+			continue;
+		if (json_is_object(row) && us >= newest_us)
+			newest = row, newest_us = us;
+	}
+	const char *k;
+	json_t *v;
+	json_object_foreach(newest, k, v)
+	{
+		if (!json_is_number(v) || strcmp(k, "timestamp") == 0)
+			continue;
+		char *stat = pane_name_sanitize(k, strlen(k), false);
+		pane_source_emit_samplev(src, "supabase_function_stat", 0, json_number_value(v), "function", slug,
+		                         "stat", stat, NULL);
+		free(stat);
+	}
+	json_decref(root);
+	return 0;
+}
+
+static int collect_functions(struct pane_source *src, void *ctxp, struct pane_err *err)
+{
+	struct sb_ctx *c = ctxp;
+	json_t *root = NULL;
+	int rc = plain_get(src, c, "functions", "supabase functions", &root, err);
+	if (rc < 0)
+		return rc;
+	if (!json_is_array(root)) {
+		json_decref(root);
+		pane_source_set_reason(src, "malformed");
+		return pane_err_set(err, PANE_EINVAL, "supabase functions: expected a JSON array");
+	}
+	size_t i;
+	json_t *fn;
+	json_array_foreach(root, i, fn)
+	{
+		const char *id = pane_saas_str(fn, "id"), *slug = pane_saas_str(fn, "slug");
+		if (!id || !slug)
+			continue;
+		json_t *ver = json_object_get(fn, "version");
+		char vs[32] = "";
+		if (json_is_integer(ver))
+			snprintf(vs, sizeof vs, "%lld", (long long)json_integer_value(ver));
+		struct pane_labels ls;
+		pane_labels_init(&ls);
+		pane_labels_set(&ls, "function", slug);
+		pane_labels_set(&ls, "function_id", id);
+		pane_labels_set(&ls, "status", pane_saas_str(fn, "status"));
+		pane_labels_set(&ls, "version", vs[0] ? vs : NULL);
+		pane_source_emit_sample(src, "supabase_function_info", &ls, 0, 1);
+		pane_labels_release(&ls);
+		const char *st = pane_saas_str(fn, "status");
+		if (st && strcmp(st, "REMOVED") == 0)
+			continue;
+		struct pane_err e = {0};
+		int frc = function_stats(src, c, id, slug, &e);
+		if (frc < 0 && rc == 0) {
+			rc = frc;
+			if (err)
+				*err = e;
+		}
+		if (frc == PANE_EPERM || frc == PANE_ENOTFOUND || frc == PANE_EAGAIN)
+			break; /* the same for every function: do not ask again */
+	}
+	json_decref(root);
+	return rc;
+}
+
 /* ---------- metrics ---------- */
 
 struct prom_ctx {
@@ -1076,7 +1184,7 @@ static int sb_init(struct pane_source *src, void *cfgp, const struct pane_cfg *f
 	if (!iv)
 		return pane_cfg_error(file, pane_cfg_get(node, "usage_interval"), err,
 		                      "expected 15min, 30min, 1hr, 3hr, 1day, 3day or 7day");
-	bool need_token = cfg->logs || cfg->health || cfg->usage || cfg->advisors || cfg->disk;
+	bool need_token = cfg->logs || cfg->health || cfg->usage || cfg->advisors || cfg->disk || cfg->functions;
 	if (need_token && (!cfg->access_token || !*cfg->access_token))
 		return pane_cfg_error(
 		    file, node, err,
@@ -1130,6 +1238,7 @@ static int sb_collect(struct pane_source *src, void *ctxp, struct pane_err *err)
 	    {c->cfg->metrics, collect_metrics, "metrics", false},
 	    {c->cfg->advisors, collect_advisors, "advisors", true},
 	    {c->cfg->disk, collect_disk, "disk", true},
+	    {c->cfg->functions, collect_functions, "functions", true},
 	};
 	int rc = pane_source_run_parts(src, c, parts, sizeof parts / sizeof parts[0], false, err);
 	pane_saas_partial_emit(src, &c->partial);

@@ -25,6 +25,10 @@ and the Management API OpenAPI file), not what pane happens to send:
   GET /v1/projects/{ref}/analytics/endpoints/usage.api-requests-count
   GET /v1/projects/{ref}/health?services=auth&services=db...
   GET /v1/projects/{ref}/advisors/performance, .../advisors/security   {"lints": [...]}
+  GET /v1/projects/{ref}/functions          [{id, slug, name, status, version, created_at, updated_at, ...}]
+  GET /v1/projects/{ref}/analytics/endpoints/functions.combined-stats?interval=&function_id=
+        (both required, 400 otherwise) {"result": [rows], "error": null}; the spec leaves the row
+        unspecified: here {"timestamp", "success_count", "error_count", "avg_execution_time"} per hour
   GET /v1/projects/{ref}/config/disk/util   {"timestamp", "metrics": {fs_size_bytes, fs_avail_bytes,
         fs_used_bytes}}
   GET /customer/v1/privileged/metrics                   Prometheus text, HTTP basic auth
@@ -82,6 +86,15 @@ DEFAULT_LINTS = {
     "security": [lint("rls_disabled_in_public", "ERROR", "SECURITY", "RLS Disabled in Public", "public",
                       "audit_log", "rls_disabled_in_public_public_audit_log")],
 }
+
+FUNCTIONS = [{"id": "3c078cce-ad70-4148-9f37-4da362789053", "slug": "checkout", "name": "checkout",
+              "status": "ACTIVE", "version": 12, "created_at": 1735689600000, "updated_at": 1764633600000,
+              "verify_jwt": True, "import_map": False, "entrypoint_path": "index.ts", "import_map_path": None,
+              "ezbr_sha256": None},
+             {"id": "9a1f0d7e-2b3c-4d5e-8f90-1a2b3c4d5e6f", "slug": "send-email", "name": "send-email",
+              "status": "ACTIVE", "version": 3, "created_at": 1735689600000, "updated_at": 1764633600000,
+              "verify_jwt": False, "import_map": False, "entrypoint_path": "index.ts", "import_map_path": None,
+              "ezbr_sha256": None}]
 
 HEALTH_SERVICES = {"auth", "db", "db_postgres_user", "pooler", "realtime", "rest", "storage", "pg_bouncer"}
 USAGE_INTERVALS = {"15min", "30min", "1hr", "3hr", "1day", "3day", "7day"}
@@ -405,6 +418,21 @@ class Handler(BaseHTTPRequestHandler):
             with STATE.lock:
                 lints = json.loads(json.dumps(STATE.lints.get(rest.split("/")[1], [])))
             return self.sendj(200, {"lints": lints})
+        if rest == "functions":
+            return self.sendj(200, [dict(f) for f in FUNCTIONS])
+        if rest == "analytics/endpoints/functions.combined-stats":
+            interval = (q.get("interval") or [""])[0]
+            fid = (q.get("function_id") or [""])[0]
+            if interval not in ("15min", "1hr", "3hr", "1day") or not fid:
+                return self.sendj(400, {"message": "interval and function_id are required"}, rl)
+            k = next((i for i, f in enumerate(FUNCTIONS) if f["id"] == fid), None)
+            if k is None:
+                return self.sendj(200, {"result": [], "error": None}, rl)
+            now = int(time.time()) // 3600 * 3600
+            rows = [{"timestamp": dt.datetime.fromtimestamp(now - 3600 * h, dt.timezone.utc)
+                     .strftime("%Y-%m-%dT%H:%M:%S"), "success_count": 40 + h + k, "error_count": k * 2 + h,
+                     "avg_execution_time": 120.5 + k, "xFakeExtra": None} for h in (1, 0)]
+            return self.sendj(200, {"result": rows, "error": None}, rl)
         if rest == "config/disk/util":
             with STATE.lock:
                 disk = STATE.disk

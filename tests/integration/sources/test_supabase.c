@@ -566,7 +566,8 @@ static void a_missing_usage_endpoint_leaves_the_source_up(void **state)
 static void advisors_and_disk(void **state)
 {
 	struct fx *f = *state;
-	const char *yaml = "    logs: false\n    metrics: false\n    usage: false\n    health: false\n";
+	const char *yaml =
+	    "    logs: false\n    metrics: false\n    usage: false\n    health: false\n    functions: false\n";
 	start(f, yaml);
 	struct pane_err err;
 	if (collect(f, &err) < 0)
@@ -603,6 +604,32 @@ static void advisors_and_disk(void **state)
 		fail_msg("%s", err.msg);
 	assert_true(pt_recorder_last(r, "pane_source_part_unavailable", "part", "disk", NULL) == 1);
 	assert_true(pt_recorder_last(r, "pane_source_up", "source", "supabase", NULL) == 1);
+}
+
+/* Edge functions: info per function and the newest row of their combined
+ * stats (the API leaves the row's shape open: each numeric column a stat). */
+static void edge_functions(void **state)
+{
+	struct fx *f = *state;
+	start(f, "    logs: false\n    metrics: false\n    usage: false\n    health: false\n    advisors: false\n"
+	         "    disk: false\n");
+	struct pane_err err;
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	struct pt_recorder *r = f->rec;
+	assert_int_equal(pt_recorder_count(r, "supabase_function_info", NULL), 2);
+	assert_int_equal(pt_recorder_count(r, "supabase_function_info", "function", "checkout", "status", "ACTIVE",
+	                                   "version", "12", NULL),
+	                 1);
+	/* the newest hour: h = 0 */
+	assert_true(
+	    pt_recorder_last(r, "supabase_function_stat", "function", "checkout", "stat", "success_count", NULL) == 40);
+	assert_true(
+	    pt_recorder_last(r, "supabase_function_stat", "function", "send-email", "stat", "error_count", NULL) == 2);
+	assert_true(pt_recorder_last(r, "supabase_function_stat", "function", "send-email", "stat",
+	                             "avg_execution_time", NULL) == 121.5);
+	assert_int_equal(fake_count("/functions.combined-stats", 200), 2);
+	assert_true(pt_recorder_last(r, "pane_source_part_up", "part", "functions", NULL) == 1);
 }
 
 static void malformed_bodies_mark_the_source_down(void **state)
@@ -732,7 +759,7 @@ static void a_slow_source_delays_no_other(void **state)
 	    "sources:\n"
 	    "  slow:\n    type: supabase\n    project_ref: abcdefghijklmnopqrst\n    service_role_key: ${PT_SB_KEY}\n"
 	    "    metrics_url: ${PT_SB_METRICS_SLOW}\n    logs: false\n    health: false\n    usage: false\n"
-	    "    advisors: false\n    disk: false\n"
+	    "    advisors: false\n    disk: false\n    functions: false\n"
 	    "    timeout: 120s\n    interval: 1s\n"
 	    "  fast:\n    type: supabase\n    project_ref: abcdefghijklmnopqrst\n    access_token: ${PT_SB_TOKEN}\n"
 	    "    api_url: ${PT_SB_API}\n    metrics: false\n    logs: false\n    usage: false\n    interval: 1s\n"
@@ -778,6 +805,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(server_errors_fail_one_part_not_the_others, each_setup, each_teardown),
 	    cmocka_unit_test_setup_teardown(a_missing_usage_endpoint_leaves_the_source_up, each_setup, each_teardown),
 	    cmocka_unit_test_setup_teardown(advisors_and_disk, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(edge_functions, each_setup, each_teardown),
 	    cmocka_unit_test_setup_teardown(malformed_bodies_mark_the_source_down, each_setup, each_teardown),
 	    cmocka_unit_test_setup_teardown(health_changes_become_events, each_setup, each_teardown),
 	    cmocka_unit_test_setup_teardown(bad_credentials_are_reported_as_auth, each_setup, each_teardown),
