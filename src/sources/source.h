@@ -153,7 +153,9 @@ struct pane_source_part {
 /* Runs the enabled parts in order until the daemon stops. A failing part
  * does not stop the others (it is logged), except PANE_EPERM from a core
  * part when stop_on_perm is set (a bad key fails every part alike: do not
- * ask again), and a timeout (the provider hangs: asking again only delays).
+ * ask again), and a part that timed out (the provider hangs: asking again
+ * only delays; the collection fails with PANE_ETIMEDOUT, also when that
+ * part is optional).
  * Returns the first failure of a core part with its err, and leaves that
  * part's reason set on src; 0 and reason "" when every core part succeeded. */
 int pane_source_run_parts(struct pane_source *src, void *ctx, const struct pane_source_part *parts, size_t n,

@@ -1208,16 +1208,6 @@ int pane_source_run_parts(struct pane_source *src, void *ctx, const struct pane_
 	for (size_t i = 0; i < n && !pane_source_stopping(src); i++) {
 		if (!parts[i].on)
 			continue;
-		if (src->timed_out) {
-			/* the provider hangs: every further request would wait as long */
-			if (first == 0) {
-				first = PANE_ETIMEDOUT;
-				if (err)
-					pane_err_set(err, PANE_ETIMEDOUT, "%s", src->st.last_error);
-				snprintf(reason, sizeof reason, "timeout");
-			}
-			break;
-		}
 		struct pane_err e = {0};
 		pane_source_set_reason(src, "");
 		int rc = parts[i].fn(src, ctx, &e);
@@ -1225,6 +1215,17 @@ int pane_source_run_parts(struct pane_source *src, void *ctx, const struct pane_
 			pane_source_part_report(src, parts[i].name, parts[i].optional, rc, &e);
 		bool missing = parts[i].optional && part_missing(src, rc);
 		bool core = !parts[i].optional || (rc == PANE_EPERM && !missing); /* a bad key fails all alike */
+		if (rc == PANE_ETIMEDOUT) {
+			/* the provider hangs: every further request would wait as long,
+			 * and an optional part that hangs is the provider hanging too */
+			if (first == 0) {
+				first = rc;
+				if (err)
+					*err = e;
+				snprintf(reason, sizeof reason, "timeout");
+			}
+			break;
+		}
 		if (rc < 0 && core && first == 0) {
 			first = rc;
 			if (err)
