@@ -48,6 +48,7 @@ Test control (see fakebase.py for faults; "loop" makes /v1/services repeat its c
 /v1/logs answer hasMore with the same window forever):
   POST /__fake/config  {"deleted": [service ids], "skew_s": seconds added to every timestamp,
                         "page_cap": items per list page at most (0 = as many as limit),
+                        "ignore_window": true (a provider whose /v1/logs ignores startTime/endTime),
                         "rate_limit": N, "rate_window": seconds, "faults": [...]}
   POST /__fake/deploy  {"service": id, "action": "new"|"advance"|"fail"|"cancel",
                         "at": RFC 3339 (default now), "commit": {"id","message"}}
@@ -112,6 +113,7 @@ class Render:
         self.t0 = fb.now_us()
         self.deleted = set()
         self.page_cap = self.opts["page_cap"]
+        self.ignore_window = False
         self.services = []
         self.deploys = {}
         self.logs = []
@@ -265,6 +267,8 @@ class Render:
             self.deleted = set(p["deleted"])
         if "page_cap" in p:
             self.page_cap = int(p["page_cap"])
+        if "ignore_window" in p:
+            self.ignore_window = bool(p["ignore_window"])
 
     def control(self, path, p):
         if path == "/__fake/state":
@@ -494,7 +498,7 @@ class Render:
                    ("instance", "host", "statusCode", "method", "path", "level", "type")}
         sel = []
         for log in self.logs:
-            if not (start <= log["ts_us"] <= end):
+            if not self.ignore_window and not (start <= log["ts_us"] <= end):
                 continue
             labels = {l["name"]: l["value"] for l in log["labels"]}
             if labels["resource"] not in res:

@@ -361,6 +361,29 @@ static void datastores_and_their_metrics(void **state)
 	assert_true(pt_recorder_last(r, "pane_source_up", "source", "render", NULL) == 1);
 }
 
+/* A provider whose log API ignores the window sends old lines again: they
+ * are dropped and counted, nothing is stored twice (issue 19, finding 7).
+ * (Forward paging cannot get past such a provider's first page; the
+ * repeated window is cut as a cursor loop, also counted.) */
+static void log_lines_outside_the_window_are_counted(void **state)
+{
+	struct fx *f = *state;
+	const char *yaml = "    metrics: false\n    deploys: false\n    events: false\n    log_max_pages: 100\n";
+	start(f, yaml);
+	collect_ok(f);
+	assert_int_equal(distinct_logs(f->rec), NLOGS);
+	free(fake_post(&fk, "/__fake/config", "{\"ignore_window\": true}"));
+	free(fake_post(&fk, "/__fake/logs", "{\"n\": 3}"));
+	collect_ok(f);
+	start(f, yaml);
+	collect_ok(f);
+	/* every line at most once (the old ones are not stored again) */
+	size_t n = distinct_logs(f->rec);
+	assert_int_equal(f->rec->n_logs, n);
+	assert_true(n >= NLOGS);
+	assert_true(partial(f, "outside_window") > 0);
+}
+
 static void restarts_neither_skip_nor_duplicate_logs(void **state)
 {
 	struct fx *f = *state;
@@ -720,6 +743,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(service_events_are_announced_once, each_setup, each_teardown),
 	    cmocka_unit_test_setup_teardown(missing_service_events_leave_the_source_up, each_setup, each_teardown),
 	    cmocka_unit_test_setup_teardown(datastores_and_their_metrics, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(log_lines_outside_the_window_are_counted, each_setup, each_teardown),
 	    cmocka_unit_test_setup_teardown(restarts_neither_skip_nor_duplicate_logs, each_setup, each_teardown),
 	    cmocka_unit_test_setup_teardown(deploy_status_changes_become_events_at_their_time, each_setup,
 	                                    each_teardown),
