@@ -545,6 +545,8 @@ int pane_http_client_do(struct pane_http_client *c, const struct pane_http_reque
 			return rc;
 		rc = send_once(c, req, method, resp, what, err);
 		resp->attempts++;
+		if (c->o.on_attempt)
+			c->o.on_attempt(c->o.on_attempt_arg, rc, resp->status);
 		if (rc == 0 && resp->status >= 200 && resp->status < 300) {
 			pane_err_clear(err);
 			return 0;

@@ -69,6 +69,12 @@ struct pane_http_client_opts {
 	/* Polled during waits and transfers; returning true cancels. May be NULL. */
 	bool (*cancel)(void *arg);
 	void *cancel_arg;
+	/* Called after every attempt with its result (0 and the HTTP status, or
+	 * the transport error: PANE_ETIMEDOUT when no answer came within
+	 * timeout_ms), before any retry. May be NULL. Sources use it to report a
+	 * hung provider at once rather than after the retries. */
+	void (*on_attempt)(void *arg, int rc, long status);
+	void *on_attempt_arg;
 };
 
 /* Never NULL (aborts on allocation failure like pane_xmalloc). */

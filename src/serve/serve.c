@@ -114,7 +114,15 @@ struct readiness {
 	void *arg;
 };
 
+struct readyz_info {
+	char *name;
+	void (*fn)(void *arg, struct pane_buf *out);
+	void *arg;
+};
+
 struct serve_priv {
+	struct readyz_info *infos;
+	size_t n_infos;
 	struct stop_fn *stops;
 	size_t n_stops;
 	struct reload_fn *reloads;
@@ -220,6 +228,17 @@ void pane_serve_add_readiness(struct pane_serve *s, const char *name,
 	p->n_checks++;
 }
 
+void pane_serve_add_readyz_info(struct pane_serve *s, const char *name, void (*fn)(void *arg, struct pane_buf *out),
+                                void *arg)
+{
+	struct serve_priv *p = s->priv;
+	p->infos = pane_xrealloc(p->infos, pane_mul_size(p->n_infos + 1, sizeof *p->infos));
+	p->infos[p->n_infos].name = pane_xstrdup(name);
+	p->infos[p->n_infos].fn = fn;
+	p->infos[p->n_infos].arg = arg;
+	p->n_infos++;
+}
+
 /* ---------- built-in routes ---------- */
 
 static void h_healthz(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
@@ -248,7 +267,14 @@ static char *run_checks(struct serve_priv *p, bool *okp)
 		else
 			pane_buf_add_json_str(b, e.msg, strlen(e.msg));
 	}
-	pane_buf_addf(b, "},\"status\":\"%s\"}\n", ok ? "ready" : "not_ready");
+	pane_buf_adds(b, "}");
+	for (size_t i = 0; i < p->n_infos; i++) {
+		pane_buf_adds(b, ",");
+		pane_buf_add_json_str(b, p->infos[i].name, strlen(p->infos[i].name));
+		pane_buf_adds(b, ":");
+		p->infos[i].fn(p->infos[i].arg, b);
+	}
+	pane_buf_addf(b, ",\"status\":\"%s\"}\n", ok ? "ready" : "not_ready");
 	*okp = ok;
 	return b->data;
 }
@@ -532,6 +558,9 @@ fail:
 	for (size_t i = 0; i < priv.n_checks; i++)
 		free(priv.checks[i].name);
 	free(priv.checks);
+	for (size_t i = 0; i < priv.n_infos; i++)
+		free(priv.infos[i].name);
+	free(priv.infos);
 	pane_stats_free(s.stats);
 	pane_cfg_unbind(server_fields, &sc);
 	pane_cfg_unbind(log_fields, &lc);

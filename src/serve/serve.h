@@ -46,6 +46,13 @@ void pane_serve_on_stop(struct pane_serve *s, void (*fn)(void *arg), void *arg);
 void pane_serve_add_readiness(struct pane_serve *s, const char *name,
 			      bool (*check)(void *arg, struct pane_err *err), void *arg);
 
+/* Adds `"name": <JSON>` to the body of /readyz, written by fn(arg, out)
+ * (one JSON value). Informational: it does not change readiness (a
+ * provider's outage is not pane's). Called on HTTP threads; must be quick. */
+struct pane_buf;
+void pane_serve_add_readyz_info(struct pane_serve *s, const char *name, void (*fn)(void *arg, struct pane_buf *out),
+                                void *arg);
+
 /* Registers fn(arg, cfg) to run on a reload (SIGHUP or POST /-/reload), in
  * order of registration, with the freshly loaded pane.yaml. fn validates its
  * section first and swaps in the new state only when all of it is good; on

@@ -3,13 +3,19 @@
  * Render's public REST API (https://api.render.com/v1, Bearer API key).
  *
  * Idea: one collection walks the service list once and derives everything
- * from it. Services page by cursor (bare arrays of {cursor, service}; the
- * next page starts after the cursor of the last element; fewer than `limit`
- * items ends it). Every service becomes a render_service_info series. Deploys
- * are read newest first, only those updated since the service's watermark
- * (`updatedAfter`), and a deploy whose status differs from the one we knew
+ * from it. Every list pages by cursor (bare arrays of {cursor, item}; the
+ * next page starts after the cursor of the last element). The spec makes
+ * `limit` a maximum, not a promise: a short page is not the end, only an
+ * empty page (or one without a cursor) is. Every service becomes a
+ * render_service_info series. Deploys are paged newest first, only those
+ * updated since the service's watermark (`updatedAfter`), and a deploy whose
+ * status differs from the one we knew
  * becomes an event kind="deploy" stamped with the time that status began
- * (createdAt, startedAt, finishedAt or updatedAt). Logs are tailed per
+ * (createdAt, startedAt, finishedAt or updatedAt; never before createdAt).
+ * Service events (/services/{id}/events: server failures, restarts,
+ * instance counts, autoscaling, suspensions, ...) become events
+ * kind="service_event" with an event_type label, read from the newest
+ * timestamp already announced (inclusive, ids at it dropped). Logs are tailed per
  * workspace (ownerId) with every service as a repeated `resource`, forward
  * in time, following hasMore/nextStartTime/nextEndTime; metrics are one
  * request per metric for all services at once (`resource` is repeatable).
@@ -19,6 +25,7 @@
  *    "logs":{"<ownerId>":{"ts":"<provider timestamp text>","ids":["..."]}},
  *    "deploys":{"<deployId>":{"s":"<status>","u":<updatedAt ms>}},
  *    "wm":{"<serviceId>":"<updatedAt text>"},
+ *    "events":{"<serviceId>":{"ts":"<timestamp text>","ids":["..."]}},
  *    "metrics":{"<metric>":<last point ms>}}
  * Logs restart at `ts` (inclusive) and drop the ids already emitted at
  * exactly that timestamp, so a restart neither skips nor repeats a line. The
@@ -70,6 +77,8 @@ struct render_cfg {
 	int64_t max_pages;
 	bool deploys;
 	int64_t deploys_page_size;
+	bool events;
+	bool datastores;
 	bool logs;
 	struct pane_cfg_strlist log_types;
 	int64_t log_lookback_ms;
@@ -88,56 +97,63 @@ struct render_cfg {
 };
 
 static const struct pane_cfg_field render_fields[] = {
-	{"api_key", PANE_CFT_STRING, offsetof(struct render_cfg, api_key), NULL, PANE_CFG_REQUIRED | PANE_CFG_SECRET,
-	 "Render API key (rnd_...), only as ${VAR}", 0, 0},
-	{"api_url", PANE_CFT_STRING, offsetof(struct render_cfg, api_url), "https://api.render.com/v1", 0,
-	 "API base URL", 0, 0},
-	{"owner_id", PANE_CFT_STRING, offsetof(struct render_cfg, owner_id), NULL, 0,
-	 "only services of this workspace (tea-... / usr-...); default: every workspace the key sees", 0, 0},
-	{"services", PANE_CFT_STRLIST, offsetof(struct render_cfg, services), NULL, 0,
-	 "only these services (names or srv-... ids); default: all", 0, 0},
-	{"types", PANE_CFT_STRLIST, offsetof(struct render_cfg, types), NULL, 0,
-	 "only these service types (web_service, private_service, background_worker, cron_job, static_site)", 0, 0},
-	{"page_size", PANE_CFT_INT, offsetof(struct render_cfg, page_size), "100", 0,
-	 "services per page (the API allows 1..100)", 1, 100},
-	{"max_pages", PANE_CFT_INT, offsetof(struct render_cfg, max_pages), "50", 0,
-	 "pages per list walk at most (guards against a cursor that never ends)", 1, 10000},
-	{"deploys", PANE_CFT_BOOL, offsetof(struct render_cfg, deploys), "true", 0,
-	 "deploy status changes as events and render_deploy_status", 0, 0},
-	{"deploys_page_size", PANE_CFT_INT, offsetof(struct render_cfg, deploys_page_size), "20", 0,
-	 "deploys read per service and collection (newest first)", 1, 100},
-	{"logs", PANE_CFT_BOOL, offsetof(struct render_cfg, logs), "true", 0, "tail build and runtime logs", 0, 0},
-	{"log_types", PANE_CFT_STRLIST, offsetof(struct render_cfg, log_types), NULL, 0,
-	 "only these log types (app, request, build); default: all", 0, 0},
-	{"log_lookback", PANE_CFT_DURATION, offsetof(struct render_cfg, log_lookback_ms), "15m", 0,
-	 "how far back the first collection reads (no cursor yet)", 60000, 7 * 86400000LL},
-	{"log_page_size", PANE_CFT_INT, offsetof(struct render_cfg, log_page_size), "100", 0,
-	 "log lines per request (the API allows 1..100)", 1, 100},
-	{"log_max_pages", PANE_CFT_INT, offsetof(struct render_cfg, log_max_pages), "20", 0,
-	 "log pages per workspace and collection; the rest follows next time", 1, 10000},
-	{"metrics", PANE_CFT_BOOL, offsetof(struct render_cfg, metrics), "true", 0,
-	 "CPU, memory, HTTP, bandwidth and instance metrics", 0, 0},
-	{"metric_names", PANE_CFT_STRLIST, offsetof(struct render_cfg, metric_names),
-	 "cpu,cpu-limit,cpu-target,memory,memory-limit,memory-target,http-requests,http-latency,bandwidth,instance-count",
-	 0, "metrics endpoints to read (also disk-usage, disk-capacity, active-connections, replication-lag)", 0, 0},
-	{"latency_quantiles", PANE_CFT_STRLIST, offsetof(struct render_cfg, latency_quantiles), "0.5,0.95,0.99", 0,
-	 "quantiles of render_http_latency_seconds", 0, 0},
-	{"metrics_resolution", PANE_CFT_DURATION, offsetof(struct render_cfg, metrics_resolution_ms), "60s", 0,
-	 "resolutionSeconds of metric points (at least 30s)", 30000, 86400000},
-	{"metrics_lookback", PANE_CFT_DURATION, offsetof(struct render_cfg, metrics_lookback_ms), "10m", 0,
-	 "window read on the first collection and after gaps", 60000, 86400000},
-	{"requests_per_minute", PANE_CFT_DOUBLE, offsetof(struct render_cfg, requests_per_minute), "300", 0,
-	 "API requests per minute at most (Render allows 400 GETs a minute)", 0, 0},
-	{"retries", PANE_CFT_INT, offsetof(struct render_cfg, retries), "2", 0,
-	 "retries of a failed request (5xx, 429, timeouts) with backoff and jitter", 0, 10},
-	{"max_rate_wait", PANE_CFT_DURATION, offsetof(struct render_cfg, max_rate_wait_ms), "60s", 0,
-	 "longest wait for a rate-limit window; longer gives up until the next interval", 0, 3600000},
-	{"max_response", PANE_CFT_SIZE, offsetof(struct render_cfg, max_response), "8MiB", 0,
-	 "largest response body accepted", 4096, 1LL << 30},
-	{"max_clock_skew", PANE_CFT_DURATION, offsetof(struct render_cfg, max_clock_skew_ms), "5m", 0,
-	 "timestamps further in the future are stamped now (logs, events) or dropped (metrics) and counted", 0,
-	 86400000},
-	{NULL, 0, 0, NULL, 0, NULL, 0, 0},
+    {"api_key", PANE_CFT_STRING, offsetof(struct render_cfg, api_key), NULL, PANE_CFG_REQUIRED | PANE_CFG_SECRET,
+     "Render API key (rnd_...), only as ${VAR}", 0, 0},
+    {"api_url", PANE_CFT_STRING, offsetof(struct render_cfg, api_url), "https://api.render.com/v1", 0, "API base URL",
+     0, 0},
+    {"owner_id", PANE_CFT_STRING, offsetof(struct render_cfg, owner_id), NULL, 0,
+     "only services of this workspace (tea-... / usr-...); default: every workspace the key sees", 0, 0},
+    {"services", PANE_CFT_STRLIST, offsetof(struct render_cfg, services), NULL, 0,
+     "only these services (names or srv-... ids); default: all", 0, 0},
+    {"types", PANE_CFT_STRLIST, offsetof(struct render_cfg, types), NULL, 0,
+     "only these service types (web_service, private_service, background_worker, cron_job, static_site)", 0, 0},
+    {"page_size", PANE_CFT_INT, offsetof(struct render_cfg, page_size), "100", 0,
+     "services per page (the API allows 1..100)", 1, 100},
+    {"max_pages", PANE_CFT_INT, offsetof(struct render_cfg, max_pages), "50", 0,
+     "pages per list walk at most (guards against a cursor that never ends)", 1, 10000},
+    {"deploys", PANE_CFT_BOOL, offsetof(struct render_cfg, deploys), "true", 0,
+     "deploy status changes as events and render_deploy_status", 0, 0},
+    {"events", PANE_CFT_BOOL, offsetof(struct render_cfg, events), "true", 0,
+     "service events (server failures, restarts, instance count changes, ...) as events", 0, 0},
+    {"datastores", PANE_CFT_BOOL, offsetof(struct render_cfg, datastores), "true", 0,
+     "Render Postgres and Key Value instances (render_datastore_info) and their metrics", 0, 0},
+    {"deploys_page_size", PANE_CFT_INT, offsetof(struct render_cfg, deploys_page_size), "20", 0,
+     "deploys read per service and collection (newest first)", 1, 100},
+    {"logs", PANE_CFT_BOOL, offsetof(struct render_cfg, logs), "true", 0, "tail build and runtime logs", 0, 0},
+    {"log_types", PANE_CFT_STRLIST, offsetof(struct render_cfg, log_types), NULL, 0,
+     "only these log types (app, request, build); default: all", 0, 0},
+    {"log_lookback", PANE_CFT_DURATION, offsetof(struct render_cfg, log_lookback_ms), "15m", 0,
+     "how far back the first collection reads (no cursor yet)", 60000, 7 * 86400000LL},
+    {"log_page_size", PANE_CFT_INT, offsetof(struct render_cfg, log_page_size), "100", 0,
+     "log lines per request (the API allows 1..100)", 1, 100},
+    {"log_max_pages", PANE_CFT_INT, offsetof(struct render_cfg, log_max_pages), "20", 0,
+     "log pages per workspace and collection; the rest follows next time", 1, 10000},
+    {"metrics", PANE_CFT_BOOL, offsetof(struct render_cfg, metrics), "true", 0,
+     "CPU, memory, HTTP, bandwidth and instance metrics", 0, 0},
+    {"metric_names", PANE_CFT_STRLIST, offsetof(struct render_cfg, metric_names),
+     "cpu,cpu-limit,cpu-target,memory,memory-limit,memory-target,http-requests,http-latency,bandwidth,instance-count,"
+     "disk-usage,disk-capacity,active-connections,replication-lag",
+     0,
+     "metrics endpoints to read (disk and replication-lag: services with disks and Postgres; active-connections: "
+     "datastores)",
+     0, 0},
+    {"latency_quantiles", PANE_CFT_STRLIST, offsetof(struct render_cfg, latency_quantiles), "0.5,0.95,0.99", 0,
+     "quantiles of render_http_latency_seconds", 0, 0},
+    {"metrics_resolution", PANE_CFT_DURATION, offsetof(struct render_cfg, metrics_resolution_ms), "60s", 0,
+     "resolutionSeconds of metric points (at least 30s)", 30000, 86400000},
+    {"metrics_lookback", PANE_CFT_DURATION, offsetof(struct render_cfg, metrics_lookback_ms), "10m", 0,
+     "window read on the first collection and after gaps", 60000, 86400000},
+    {"requests_per_minute", PANE_CFT_DOUBLE, offsetof(struct render_cfg, requests_per_minute), "300", 0,
+     "API requests per minute at most (Render allows 400 GETs a minute)", 0, 0},
+    {"retries", PANE_CFT_INT, offsetof(struct render_cfg, retries), "2", 0,
+     "retries of a failed request (5xx, 429, timeouts) with backoff and jitter", 0, 10},
+    {"max_rate_wait", PANE_CFT_DURATION, offsetof(struct render_cfg, max_rate_wait_ms), "60s", 0,
+     "longest wait for a rate-limit window; longer gives up until the next interval", 0, 3600000},
+    {"max_response", PANE_CFT_SIZE, offsetof(struct render_cfg, max_response), "8MiB", 0,
+     "largest response body accepted", 4096, 1LL << 30},
+    {"max_clock_skew", PANE_CFT_DURATION, offsetof(struct render_cfg, max_clock_skew_ms), "5m", 0,
+     "timestamps further in the future are stamped now (logs, events) or dropped (metrics) and counted", 0, 86400000},
+    {NULL, 0, 0, NULL, 0, NULL, 0, 0},
 };
 
 struct svc {
@@ -148,8 +164,9 @@ struct svc {
 struct render_ctx {
 	struct render_cfg *cfg;
 	struct pane_http_client *http;
-	json_t *state;             /* the cursor */
-	struct pane_vec svcs;      /* struct svc, this collection */
+	json_t *state;        /* the cursor */
+	struct pane_vec svcs; /* struct svc, this collection */
+	struct pane_vec stores; /* struct svc of Postgres ("postgres") and Key Value ("key_value") */
 	struct pane_saas_partial partial;
 };
 
@@ -166,6 +183,11 @@ static void svcs_clear(struct render_ctx *c)
 
 static const struct svc *svc_by_id(struct render_ctx *c, const char *id)
 {
+	for (size_t i = 0; id && i < c->stores.len; i++) {
+		const struct svc *s = pane_vec_at(&c->stores, i);
+		if (strcmp(s->id, id) == 0)
+			return s;
+	}
 	for (size_t i = 0; id && i < c->svcs.len; i++) {
 		const struct svc *s = pane_vec_at(&c->svcs, i);
 		if (strcmp(s->id, id) == 0)
@@ -193,7 +215,7 @@ static json_t *state_obj(struct render_ctx *c, const char *key)
 }
 
 static int get(struct pane_source *src, struct render_ctx *c, struct pane_buf *url, struct pane_http_response *r,
-	       json_t **root, struct pane_err *err)
+               json_t **root, struct pane_err *err)
 {
 	pane_http_response_release(r);
 	pane_http_response_init(r);
@@ -248,14 +270,16 @@ static int collect_services(struct pane_source *src, void *ctxp, struct pane_err
 		size_t i, n = json_array_size(root);
 		json_t *item;
 		const char *last = NULL;
-		json_array_foreach(root, i, item) {
+		json_array_foreach(root, i, item)
+		{
 			json_t *s = json_object_get(item, "service");
 			const char *id = pane_saas_str(s, "id"), *name = pane_saas_str(s, "name");
 			last = pane_saas_str(item, "cursor");
 			if (!id || !name)
 				continue; /* not a service: ignore rather than guess */
 			const char *type = pane_saas_str(s, "type");
-			if (c->cfg->services.n && !strlist_has(&c->cfg->services, id) && !strlist_has(&c->cfg->services, name))
+			if (c->cfg->services.n && !strlist_has(&c->cfg->services, id) &&
+			    !strlist_has(&c->cfg->services, name))
 				continue;
 			if (c->cfg->types.n && !strlist_has(&c->cfg->types, type))
 				continue;
@@ -285,7 +309,7 @@ static int collect_services(struct pane_source *src, void *ctxp, struct pane_err
 			if (json_is_integer(ni)) {
 				labels_for(&ls, v);
 				pane_source_emit_sample(src, "render_service_instances_configured", &ls, 0,
-							(double)json_integer_value(ni));
+				                        (double)json_integer_value(ni));
 				pane_labels_release(&ls);
 			}
 		}
@@ -296,11 +320,11 @@ static int collect_services(struct pane_source *src, void *ctxp, struct pane_err
 		if (same) {
 			pane_saas_partial_add(&c->partial, "cursor_loop");
 			pane_warn("sources", "source %s: /services repeated its cursor; stopped paging",
-				  pane_source_name(src));
+			          pane_source_name(src));
 			break;
 		}
-		if ((int64_t)n < c->cfg->page_size || !after)
-			break;
+		if (n == 0 || !after)
+			break; /* only an empty page ends the list: `limit` is a maximum */
 	}
 	free(after);
 	pane_http_response_release(&r);
@@ -316,12 +340,17 @@ static const char *status_time_field(const char *st)
 	static const struct {
 		const char *status, *field;
 	} map[] = {
-		{"created", "createdAt"}, {"queued", "createdAt"},
-		{"build_in_progress", "startedAt"}, {"pre_deploy_in_progress", "startedAt"},
-		{"update_in_progress", "updatedAt"}, {"live", "finishedAt"},
-		{"build_failed", "finishedAt"}, {"update_failed", "finishedAt"},
-		{"pre_deploy_failed", "finishedAt"}, {"canceled", "finishedAt"},
-		{"deactivated", "updatedAt"},
+	    {"created", "createdAt"},
+	    {"queued", "createdAt"},
+	    {"build_in_progress", "startedAt"},
+	    {"pre_deploy_in_progress", "startedAt"},
+	    {"update_in_progress", "updatedAt"},
+	    {"live", "finishedAt"},
+	    {"build_failed", "finishedAt"},
+	    {"update_failed", "finishedAt"},
+	    {"pre_deploy_failed", "finishedAt"},
+	    {"canceled", "finishedAt"},
+	    {"deactivated", "updatedAt"},
 	};
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
 		if (strcmp(map[i].status, st) == 0)
@@ -332,16 +361,24 @@ static const char *status_time_field(const char *st)
 static int64_t deploy_time_ms(json_t *d, const char *status, struct render_ctx *c, int64_t now)
 {
 	const char *fields[] = {status_time_field(status), "updatedAt", "createdAt"};
+	int64_t created_us = 0;
+	bool have_created = pane_saas_time_us(pane_saas_str(d, "createdAt"), &created_us) == 0;
 	for (size_t i = 0; i < 3; i++) {
 		int64_t us;
-		if (pane_saas_time_us(pane_saas_str(d, fields[i]), &us) == 0)
-			return pane_saas_clamp_ts(&c->partial, us / 1000, now, c->cfg->max_clock_skew_ms);
+		if (pane_saas_time_us(pane_saas_str(d, fields[i]), &us) < 0)
+			continue;
+		if (have_created && us < created_us) {
+			/* a status cannot begin before its deploy: stamped at createdAt, counted */
+			pane_saas_partial_add(&c->partial, "deploy_time_before_created");
+			us = created_us;
+		}
+		return pane_saas_clamp_ts(&c->partial, us / 1000, now, c->cfg->max_clock_skew_ms);
 	}
 	return now;
 }
 
 static void emit_deploy_event(struct pane_source *src, struct render_ctx *c, const struct svc *s, json_t *d,
-			      const char *status, int64_t now)
+                              const char *status, int64_t now)
 {
 	const char *id = pane_saas_str(d, "id");
 	json_t *commit = json_object_get(d, "commit");
@@ -382,7 +419,7 @@ static void emit_deploy_event(struct pane_source *src, struct render_ctx *c, con
 	char *bj = json_dumps(body, JSON_COMPACT);
 	json_decref(body);
 	pane_source_emit_event(src, &ls, deploy_time_ms(d, status, c, now), "deploy", title.data,
-			       url.len ? url.data : NULL, bj, key.data);
+	                       url.len ? url.data : NULL, bj, key.data);
 	free(bj);
 	pane_buf_release(&title), pane_buf_release(&url), pane_buf_release(&key);
 	pane_labels_release(&ls);
@@ -396,7 +433,8 @@ static void prune_deploys(json_t *known)
 		json_int_t min = 0;
 		const char *k;
 		json_t *v;
-		json_object_foreach(known, k, v) {
+		json_object_foreach(known, k, v)
+		{
 			json_int_t u = json_integer_value(json_object_get(v, "u"));
 			if (!oldest || u < min)
 				oldest = k, min = u;
@@ -405,72 +443,112 @@ static void prune_deploys(json_t *known)
 	}
 }
 
-static int collect_deploys_of(struct pane_source *src, struct render_ctx *c, const struct svc *s, int64_t now,
-			      struct pane_err *err)
+/* One deploy of a page: the newest becomes render_deploy_status, a changed
+ * status an event. */
+static void deploy_seen(struct pane_source *src, struct render_ctx *c, const struct svc *s, json_t *d, bool newest,
+                        int64_t now)
 {
-	json_t *known = state_obj(c, "deploys"), *wm = state_obj(c, "wm");
-	struct pane_buf u;
-	pane_buf_init(&u, URL_MAX);
-	pane_saas_url(&u, c->cfg->api_url, "/services/");
-	pane_http_url_encode(&u, s->id, strlen(s->id));
-	pane_buf_adds(&u, "/deploys");
+	json_t *known = state_obj(c, "deploys");
+	const char *id = pane_saas_str(d, "id"), *status = pane_saas_str(d, "status");
+	int64_t upd_us = 0;
+	pane_saas_time_us(pane_saas_str(d, "updatedAt"), &upd_us);
+	if (newest) {
+		struct pane_labels ls;
+		labels_for(&ls, s);
+		pane_labels_set(&ls, "status", status);
+		pane_labels_set(&ls, "deploy_id", id);
+		pane_source_emit_sample(src, "render_deploy_status", &ls, 0, 1);
+		pane_labels_release(&ls);
+	}
+	json_t *k = json_object_get(known, id);
+	const char *was = pane_saas_str(k, "s");
+	if (was && strcmp(was, status) == 0)
+		return;
+	if (!k && strcmp(status, "created") != 0 && strcmp(status, "queued") != 0)
+		emit_deploy_event(src, c, s, d, "created", now); /* first sight: where it began */
+	emit_deploy_event(src, c, s, d, status, now);
+	json_object_set_new(known, id, json_pack("{s:s,s:I}", "s", status, "u", (json_int_t)(upd_us / 1000)));
+}
+
+static int collect_deploys_of(struct pane_source *src, struct render_ctx *c, const struct svc *s, int64_t now,
+                              struct pane_err *err)
+{
+	json_t *wm = state_obj(c, "wm");
+	char *since = pane_xstrdup(pane_saas_str(wm, s->id));
 	char lim[16];
 	snprintf(lim, sizeof lim, "%lld", (long long)c->cfg->deploys_page_size);
-	pane_http_url_add_query(&u, "limit", lim);
-	const char *since = pane_saas_str(wm, s->id);
-	if (since)
-		pane_http_url_add_query(&u, "updatedAfter", since);
 	struct pane_http_response r;
 	pane_http_response_init(&r);
-	json_t *root = NULL;
-	int rc = get(src, c, &u, &r, &root, err);
-	pane_buf_release(&u);
-	pane_http_response_release(&r);
-	if (rc < 0)
-		return rc;
-	if (!json_is_array(root)) {
-		json_decref(root);
-		pane_source_set_reason(src, "malformed");
-		return pane_err_set(err, PANE_EINVAL, "GET /services/%s/deploys: expected a JSON array", s->id);
-	}
-	size_t i;
-	json_t *item;
-	bool newest = true;
+	char *after = NULL, *max_upd = NULL;
 	int64_t max_upd_us = 0;
-	const char *max_upd = since;
-	json_array_foreach(root, i, item) {
-		json_t *d = json_object_get(item, "deploy");
-		const char *id = pane_saas_str(d, "id"), *status = pane_saas_str(d, "status");
-		if (!id || !status)
-			continue;
-		int64_t upd_us = 0;
-		if (pane_saas_time_us(pane_saas_str(d, "updatedAt"), &upd_us) == 0 && upd_us > max_upd_us) {
-			max_upd_us = upd_us;
-			max_upd = pane_saas_str(d, "updatedAt");
+	bool newest = true;
+	int rc = 0;
+	for (int64_t page = 0; !pane_source_stopping(src); page++) {
+		if (page >= c->cfg->max_pages) {
+			pane_saas_partial_add(&c->partial, "max_pages");
+			break;
 		}
-		if (newest) {
-			struct pane_labels ls;
-			labels_for(&ls, s);
-			pane_labels_set(&ls, "status", status);
-			pane_labels_set(&ls, "deploy_id", id);
-			pane_source_emit_sample(src, "render_deploy_status", &ls, 0, 1);
-			pane_labels_release(&ls);
+		struct pane_buf u;
+		pane_buf_init(&u, URL_MAX);
+		pane_saas_url(&u, c->cfg->api_url, "/services/");
+		pane_http_url_encode(&u, s->id, strlen(s->id));
+		pane_buf_adds(&u, "/deploys");
+		pane_http_url_add_query(&u, "limit", lim);
+		if (since)
+			pane_http_url_add_query(&u, "updatedAfter", since);
+		if (after)
+			pane_http_url_add_query(&u, "cursor", after);
+		json_t *root = NULL;
+		rc = get(src, c, &u, &r, &root, err);
+		pane_buf_release(&u);
+		if (rc < 0)
+			break;
+		if (!json_is_array(root)) {
+			json_decref(root);
+			pane_source_set_reason(src, "malformed");
+			rc = pane_err_set(err, PANE_EINVAL, "GET /services/%s/deploys: expected a JSON array", s->id);
+			break;
+		}
+		size_t i, n = json_array_size(root);
+		json_t *item;
+		const char *last = NULL;
+		json_array_foreach(root, i, item)
+		{
+			json_t *d = json_object_get(item, "deploy");
+			last = pane_saas_str(item, "cursor");
+			if (!pane_saas_str(d, "id") || !pane_saas_str(d, "status"))
+				continue;
+			int64_t upd_us = 0;
+			const char *upd = pane_saas_str(d, "updatedAt");
+			if (pane_saas_time_us(upd, &upd_us) == 0 && upd_us > max_upd_us) {
+				max_upd_us = upd_us;
+				free(max_upd);
+				max_upd = pane_xstrdup(upd);
+			}
+			deploy_seen(src, c, s, d, newest, now);
 			newest = false;
 		}
-		json_t *k = json_object_get(known, id);
-		const char *was = pane_saas_str(k, "s");
-		if (was && strcmp(was, status) == 0)
-			continue;
-		if (!k && strcmp(status, "created") != 0 && strcmp(status, "queued") != 0)
-			emit_deploy_event(src, c, s, d, "created", now); /* first sight: where it began */
-		emit_deploy_event(src, c, s, d, status, now);
-		json_object_set_new(known, id, json_pack("{s:s,s:I}", "s", status, "u", (json_int_t)(upd_us / 1000)));
+		bool same = last && after && strcmp(last, after) == 0;
+		free(after);
+		after = last ? pane_xstrdup(last) : NULL;
+		json_decref(root);
+		if (same) {
+			pane_saas_partial_add(&c->partial, "cursor_loop");
+			pane_warn("sources", "source %s: deploys of %s repeated their cursor; stopped paging",
+			          pane_source_name(src), s->id);
+			break;
+		}
+		if (n == 0 || !after)
+			break; /* only an empty page ends the list */
 	}
-	if (max_upd && max_upd != since)
+	/* the watermark moves only after a complete walk: an interrupted one is
+	 * read again from the old watermark (known statuses are not repeated) */
+	if (rc == 0 && max_upd && !pane_source_stopping(src))
 		json_object_set_new(wm, s->id, json_string(max_upd));
-	json_decref(root);
-	prune_deploys(known);
-	return 0;
+	free(after), free(max_upd), free(since);
+	pane_http_response_release(&r);
+	prune_deploys(state_obj(c, "deploys"));
+	return rc;
 }
 
 static int collect_deploys(struct pane_source *src, void *ctxp, struct pane_err *err)
@@ -484,8 +562,8 @@ static int collect_deploys(struct pane_source *src, void *ctxp, struct pane_err 
 		if (rc == PANE_ENOTFOUND) {
 			/* deleted between the list and this call: the rest goes on */
 			pane_saas_partial_add(&c->partial, "not_found");
-			pane_warn("sources", "source %s: service %s (%s) is gone: %s", pane_source_name(src), s->name, s->id,
-				  e.msg);
+			pane_warn("sources", "source %s: service %s (%s) is gone: %s", pane_source_name(src), s->name,
+			          s->id, e.msg);
 			continue;
 		}
 		if (rc < 0) {
@@ -496,6 +574,346 @@ static int collect_deploys(struct pane_source *src, void *ctxp, struct pane_err 
 	}
 	struct pane_err e = {0};
 	return pane_saas_cursor_save(src, c->state, err ? err : &e);
+}
+
+/* ---------- service events ---------- */
+
+/* A short, readable summary of an event's details for its title. */
+static void event_summary(struct pane_buf *t, const char *type, json_t *details)
+{
+	json_t *from = json_object_get(details, "fromInstances"), *to = json_object_get(details, "toInstances");
+	if (json_is_integer(from) && json_is_integer(to))
+		pane_buf_addf(t, " (%lld -> %lld instances)", (long long)json_integer_value(from),
+		              (long long)json_integer_value(to));
+	json_t *reason = json_object_get(details, "reason");
+	if (json_is_object(reason)) {
+		const char *k;
+		json_t *v;
+		bool first = true;
+		json_object_foreach(reason, k, v)
+		{
+			if (json_is_null(v))
+				continue;
+			pane_buf_addf(t, "%s%s", first ? " (" : ", ", k);
+			first = false;
+		}
+		if (!first)
+			pane_buf_adds(t, ")");
+	}
+	const char *status = pane_saas_str(details, "deployStatus");
+	if (!status)
+		status = pane_saas_str(details, "buildStatus");
+	if (status && strstr(type, "ended"))
+		pane_buf_addf(t, ": %s", status);
+}
+
+static void emit_service_event(struct pane_source *src, struct render_ctx *c, const struct svc *s, json_t *ev,
+                               int64_t ts_ms)
+{
+	const char *id = pane_saas_str(ev, "id"), *type = pane_saas_str(ev, "type");
+	struct pane_labels ls;
+	labels_for(&ls, s);
+	pane_labels_set(&ls, "event_type", type);
+	struct pane_buf title, url;
+	pane_buf_init(&title, 1024);
+	pane_buf_init(&url, 2048);
+	pane_buf_addf(&title, "%s: ", s->name);
+	for (const char *p = type; *p; p++)
+		pane_buf_addf(&title, "%c", *p == '_' ? ' ' : *p);
+	event_summary(&title, type, json_object_get(ev, "details"));
+	if (s->dashboard)
+		pane_buf_addf(&url, "%s/events", s->dashboard);
+	char *bj = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
+	pane_source_emit_event(src, &ls, ts_ms, "service_event", title.data, url.len ? url.data : NULL, bj, id);
+	free(bj);
+	pane_buf_release(&title), pane_buf_release(&url);
+	pane_labels_release(&ls);
+}
+
+struct ev_ord {
+	size_t i;
+	int64_t us;
+};
+
+static int ev_ord_cmp(const void *a, const void *b)
+{
+	const struct ev_ord *x = a, *y = b;
+	return x->us < y->us ? -1 : x->us > y->us ? 1 : x->i < y->i ? -1 : x->i > y->i;
+}
+
+static int events_of(struct pane_source *src, struct render_ctx *c, const struct svc *s, int64_t now,
+                     struct pane_err *err)
+{
+	json_t *all = state_obj(c, "events");
+	json_t *cur = json_object_get(all, s->id);
+	char start[40];
+	if (json_is_object(cur) && pane_saas_str(cur, "ts"))
+		snprintf(start, sizeof start, "%s", pane_saas_str(cur, "ts"));
+	else
+		pane_time_format(now - c->cfg->log_lookback_ms, start, sizeof start);
+	int64_t start_us = 0;
+	if (pane_saas_time_us(start, &start_us) < 0)
+		return pane_err_set(err, PANE_EINVAL, "bad event cursor for %s", s->id);
+	json_t *seen = json_is_object(cur) ? json_object_get(cur, "ids") : NULL;
+	json_t *got = json_array(); /* every event of the walk, then announced oldest first */
+	char lim[16];
+	snprintf(lim, sizeof lim, "%lld", (long long)c->cfg->page_size);
+	struct pane_http_response r;
+	pane_http_response_init(&r);
+	char *after = NULL;
+	int rc = 0;
+	for (int64_t page = 0; !pane_source_stopping(src); page++) {
+		if (page >= c->cfg->max_pages) {
+			pane_saas_partial_add(&c->partial, "max_pages");
+			break;
+		}
+		struct pane_buf u;
+		pane_buf_init(&u, URL_MAX);
+		pane_saas_url(&u, c->cfg->api_url, "/services/");
+		pane_http_url_encode(&u, s->id, strlen(s->id));
+		pane_buf_adds(&u, "/events");
+		pane_http_url_add_query(&u, "limit", lim);
+		pane_http_url_add_query(&u, "startTime", start);
+		if (after)
+			pane_http_url_add_query(&u, "cursor", after);
+		json_t *root = NULL;
+		rc = get(src, c, &u, &r, &root, err);
+		pane_buf_release(&u);
+		if (rc < 0)
+			break;
+		if (!json_is_array(root)) {
+			json_decref(root);
+			pane_source_set_reason(src, "malformed");
+			rc = pane_err_set(err, PANE_EINVAL, "GET /services/%s/events: expected a JSON array", s->id);
+			break;
+		}
+		size_t i, n = json_array_size(root);
+		json_t *item;
+		const char *last = NULL;
+		json_array_foreach(root, i, item)
+		{
+			last = pane_saas_str(item, "cursor");
+			json_t *ev = json_object_get(item, "event");
+			if (pane_saas_str(ev, "id") && pane_saas_str(ev, "type") && pane_saas_str(ev, "timestamp"))
+				json_array_append(got, ev);
+		}
+		bool same = last && after && strcmp(last, after) == 0;
+		free(after);
+		after = last ? pane_xstrdup(last) : NULL;
+		json_decref(root);
+		if (same) {
+			pane_saas_partial_add(&c->partial, "cursor_loop");
+			break;
+		}
+		if (n == 0 || !after)
+			break;
+	}
+	free(after);
+	pane_http_response_release(&r);
+	if (rc < 0) {
+		json_decref(got);
+		return rc;
+	}
+	/* oldest first, so the cursor ends at the newest */
+	size_t n = json_array_size(got);
+	struct ev_ord *ord = pane_xcalloc(n ? n : 1, sizeof *ord);
+	for (size_t i = 0; i < n; i++) {
+		ord[i].i = i;
+		if (pane_saas_time_us(pane_saas_str(json_array_get(got, i), "timestamp"), &ord[i].us) < 0)
+			ord[i].us = -1;
+	}
+	qsort(ord, n, sizeof *ord, ev_ord_cmp);
+	int64_t cur_us = start_us;
+	const char *cur_ts = start;
+	json_t *ids = json_array();
+	if (json_is_array(seen))
+		json_array_extend(ids, seen);
+	size_t emitted = 0;
+	for (size_t k = 0; k < n; k++) {
+		json_t *ev = json_array_get(got, ord[k].i);
+		const char *id = pane_saas_str(ev, "id");
+		int64_t us = ord[k].us;
+		if (us < 0) {
+			pane_saas_partial_add(&c->partial, "malformed");
+			continue;
+		}
+		if (us < start_us) {
+			pane_saas_partial_add(&c->partial, "outside_window");
+			continue;
+		}
+		bool dup = false;
+		if (us == cur_us) {
+			size_t j;
+			json_t *x;
+			json_array_foreach(ids, j, x) dup = dup || strcmp(json_string_value(x), id) == 0;
+		}
+		if (dup)
+			continue;
+		emit_service_event(src, c, s, ev,
+		                   pane_saas_clamp_ts(&c->partial, us / 1000, now, c->cfg->max_clock_skew_ms));
+		emitted++;
+		if (us > cur_us) {
+			cur_us = us;
+			cur_ts = pane_saas_str(ev, "timestamp");
+			json_array_clear(ids);
+		}
+		if (json_array_size(ids) < LOG_IDS_MAX)
+			json_array_append_new(ids, json_string(id));
+	}
+	if (emitted)
+		json_object_set_new(all, s->id, json_pack("{s:s,s:o}", "ts", cur_ts, "ids", ids));
+	else
+		json_decref(ids);
+	free(ord);
+	json_decref(got);
+	return 0;
+}
+
+static int collect_events(struct pane_source *src, void *ctxp, struct pane_err *err)
+{
+	struct render_ctx *c = ctxp;
+	int64_t now = pane_source_now_ms(src);
+	size_t asked = 0, missing = 0;
+	struct pane_err nf = {0};
+	for (size_t i = 0; i < c->svcs.len && !pane_source_stopping(src); i++) {
+		const struct svc *s = pane_vec_at(&c->svcs, i);
+		if (strcmp(s->type, "static_site") == 0)
+			continue;
+		struct pane_err e = {0};
+		asked++;
+		int rc = events_of(src, c, s, now, &e);
+		if (rc == PANE_ENOTFOUND) {
+			missing++;
+			nf = e;
+			continue;
+		}
+		if (rc < 0) {
+			if (err)
+				*err = e;
+			return rc;
+		}
+	}
+	if (asked && missing == asked) {
+		/* every service answered 404: the endpoint is not there (plan, API version) */
+		if (err)
+			*err = nf;
+		return PANE_ENOTFOUND;
+	}
+	for (size_t i = 0; i < missing; i++)
+		pane_saas_partial_add(&c->partial, "not_found"); /* deleted between the list and this call */
+	struct pane_err e = {0};
+	return pane_saas_cursor_save(src, c->state, err ? err : &e);
+}
+
+/* ---------- datastores ---------- */
+
+/* One list (/postgres or /key-value), paged to the empty page. */
+static int list_stores(struct pane_source *src, struct render_ctx *c, const char *path, const char *key,
+                       const char *kind, struct pane_err *err)
+{
+	char lim[16];
+	snprintf(lim, sizeof lim, "%lld", (long long)c->cfg->page_size);
+	struct pane_http_response r;
+	pane_http_response_init(&r);
+	char *after = NULL;
+	int rc = 0;
+	for (int64_t page = 0; !pane_source_stopping(src); page++) {
+		if (page >= c->cfg->max_pages) {
+			pane_saas_partial_add(&c->partial, "max_pages");
+			break;
+		}
+		struct pane_buf u;
+		pane_buf_init(&u, URL_MAX);
+		pane_saas_url(&u, c->cfg->api_url, path);
+		pane_http_url_add_query(&u, "limit", lim);
+		if (c->cfg->owner_id && *c->cfg->owner_id)
+			pane_http_url_add_query(&u, "ownerId", c->cfg->owner_id);
+		if (after)
+			pane_http_url_add_query(&u, "cursor", after);
+		json_t *root = NULL;
+		rc = get(src, c, &u, &r, &root, err);
+		pane_buf_release(&u);
+		if (rc < 0)
+			break;
+		if (!json_is_array(root)) {
+			json_decref(root);
+			pane_source_set_reason(src, "malformed");
+			rc = pane_err_set(err, PANE_EINVAL, "GET %s: expected a JSON array", path);
+			break;
+		}
+		size_t i, n = json_array_size(root);
+		json_t *item;
+		const char *last = NULL;
+		json_array_foreach(root, i, item)
+		{
+			last = pane_saas_str(item, "cursor");
+			json_t *d = json_object_get(item, key);
+			const char *id = pane_saas_str(d, "id"), *name = pane_saas_str(d, "name");
+			if (!id || !name || svc_by_id(c, id))
+				continue;
+			const char *susp = pane_saas_str(d, "suspended");
+			struct svc *v = pane_vec_push_zero(&c->stores);
+			v->id = pane_xstrdup(id);
+			v->name = pane_xstrdup(name);
+			v->type = pane_xstrdup(kind);
+			v->suspended = susp && strcmp(susp, "suspended") == 0;
+			const char *role = pane_saas_str(d, "role");
+			/* a replica's lag is the one replication-lag reports */
+			v->owner = pane_xstrdup(role ? role : "primary");
+			struct pane_labels ls;
+			labels_for(&ls, v);
+			pane_labels_set(&ls, "kind", kind);
+			pane_labels_set(&ls, "plan", pane_saas_str(d, "plan"));
+			pane_labels_set(&ls, "region", pane_saas_str(d, "region"));
+			pane_labels_set(&ls, "version", pane_saas_str(d, "version"));
+			pane_labels_set(&ls, "status", pane_saas_str(d, "status"));
+			pane_labels_set(&ls, "role", role);
+			pane_source_emit_sample(src, "render_datastore_info", &ls, 0, 1);
+			pane_labels_release(&ls);
+		}
+		bool same = last && after && strcmp(last, after) == 0;
+		free(after);
+		after = last ? pane_xstrdup(last) : NULL;
+		json_decref(root);
+		if (same) {
+			pane_saas_partial_add(&c->partial, "cursor_loop");
+			break;
+		}
+		if (n == 0 || !after)
+			break;
+	}
+	free(after);
+	pane_http_response_release(&r);
+	return rc;
+}
+
+static void stores_clear(struct render_ctx *c)
+{
+	for (size_t i = 0; i < c->stores.len; i++) {
+		struct svc *s = pane_vec_at(&c->stores, i);
+		free(s->id), free(s->name), free(s->type), free(s->owner), free(s->dashboard);
+	}
+	pane_vec_clear(&c->stores);
+}
+
+static int collect_datastores(struct pane_source *src, void *ctxp, struct pane_err *err)
+{
+	struct render_ctx *c = ctxp;
+	stores_clear(c);
+	struct pane_err e1 = {0}, e2 = {0};
+	int r1 = list_stores(src, c, "/postgres", "postgres", "postgres", &e1);
+	if (r1 < 0 && r1 != PANE_ENOTFOUND) {
+		if (err)
+			*err = e1;
+		return r1;
+	}
+	int r2 = list_stores(src, c, "/key-value", "keyValue", "key_value", &e2);
+	if (r2 < 0 && (r2 != PANE_ENOTFOUND || r1 == PANE_ENOTFOUND)) {
+		if (err)
+			*err = e2; /* a failure, or neither list exists */
+		return r2;
+	}
+	return 0;
 }
 
 /* ---------- logs ---------- */
@@ -511,7 +929,8 @@ static void emit_log(struct pane_source *src, struct render_ctx *c, json_t *log,
 	const char *level = NULL;
 	size_t i;
 	json_t *l;
-	json_array_foreach(labels, i, l) {
+	json_array_foreach(labels, i, l)
+	{
 		const char *name = pane_saas_str(l, "name"), *value = pane_saas_str(l, "value");
 		if (!name || !value)
 			continue;
@@ -536,7 +955,7 @@ static void emit_log(struct pane_source *src, struct render_ctx *c, json_t *log,
 }
 
 static int tail_owner(struct pane_source *src, struct render_ctx *c, const char *owner, struct pane_vec *ids,
-		      struct pane_err *err)
+                      struct pane_err *err)
 {
 	json_t *logs = state_obj(c, "logs");
 	json_t *cur = json_object_get(logs, owner);
@@ -548,8 +967,8 @@ static int tail_owner(struct pane_source *src, struct render_ctx *c, const char 
 	}
 	int64_t cur_us = 0;
 	if (pane_saas_time_us(pane_saas_str(cur, "ts"), &cur_us) < 0) {
-		pane_warn("sources", "source %s: bad log cursor for %s, restarting from log_lookback", pane_source_name(src),
-			  owner);
+		pane_warn("sources", "source %s: bad log cursor for %s, restarting from log_lookback",
+		          pane_source_name(src), owner);
 		json_object_del(logs, owner);
 		return tail_owner(src, c, owner, ids, err);
 	}
@@ -591,15 +1010,19 @@ static int tail_owner(struct pane_source *src, struct render_ctx *c, const char 
 		size_t i, emitted = 0;
 		json_t *log;
 		json_t *seen = json_object_get(cur, "ids");
-		json_array_foreach(arr, i, log) {
+		json_array_foreach(arr, i, log)
+		{
 			const char *id = pane_saas_str(log, "id"), *ts = pane_saas_str(log, "timestamp");
 			int64_t us;
 			if (!id || !ts || pane_saas_time_us(ts, &us) < 0) {
 				pane_saas_partial_add(&c->partial, "malformed");
 				continue;
 			}
-			if (us < cur_us)
+			if (us < cur_us) {
+				/* before the window asked for: a provider that ignores startTime */
+				pane_saas_partial_add(&c->partial, "outside_window");
 				continue;
+			}
 			bool dup = false;
 			if (us == cur_us) {
 				size_t j;
@@ -608,7 +1031,8 @@ static int tail_owner(struct pane_source *src, struct render_ctx *c, const char 
 			}
 			if (dup)
 				continue;
-			emit_log(src, c, log, pane_saas_clamp_ts(&c->partial, us / 1000, now, c->cfg->max_clock_skew_ms));
+			emit_log(src, c, log,
+			         pane_saas_clamp_ts(&c->partial, us / 1000, now, c->cfg->max_clock_skew_ms));
 			emitted++;
 			if (us > cur_us) {
 				cur_us = us;
@@ -634,8 +1058,9 @@ static int tail_owner(struct pane_source *src, struct render_ctx *c, const char 
 		}
 		if (stuck) {
 			pane_saas_partial_add(&c->partial, "cursor_loop");
-			pane_warn("sources", "source %s: /logs repeated the same window with nothing new; stopped paging",
-				  pane_source_name(src));
+			pane_warn("sources",
+			          "source %s: /logs repeated the same window with nothing new; stopped paging",
+			          pane_source_name(src));
 			break;
 		}
 		if (!go)
@@ -682,27 +1107,27 @@ static int collect_logs(struct pane_source *src, void *ctxp, struct pane_err *er
 
 struct metric_def {
 	const char *endpoint, *name;
-	double scale;          /* applied after unit conversion */
-	bool seconds;          /* value is a duration: convert ms -> s */
-	bool bytes;            /* value is a size: convert KB/MB/GB -> bytes */
-	bool http;             /* web services only */
+	double scale; /* applied after unit conversion */
+	bool seconds; /* value is a duration: convert ms -> s */
+	bool bytes;   /* value is a size: convert KB/MB/GB -> bytes */
+	bool http;    /* web services only */
 };
 
 static const struct metric_def METRIC_DEFS[] = {
-	{"cpu", "render_cpu_usage_cores", 1, false, false, false},
-	{"cpu-limit", "render_cpu_limit_cores", 1, false, false, false},
-	{"cpu-target", "render_cpu_target_cores", 1, false, false, false},
-	{"memory", "render_memory_usage_bytes", 1, false, true, false},
-	{"memory-limit", "render_memory_limit_bytes", 1, false, true, false},
-	{"memory-target", "render_memory_target_bytes", 1, false, true, false},
-	{"http-requests", "render_http_requests", 1, false, false, true},
-	{"http-latency", "render_http_latency_seconds", 1, true, false, true},
-	{"bandwidth", "render_bandwidth_bytes", 1, false, true, false},
-	{"instance-count", "render_instance_count", 1, false, false, false},
-	{"disk-usage", "render_disk_usage_bytes", 1, false, true, false},
-	{"disk-capacity", "render_disk_capacity_bytes", 1, false, true, false},
-	{"active-connections", "render_active_connections", 1, false, false, false},
-	{"replication-lag", "render_replication_lag_seconds", 1, true, false, false},
+    {"cpu", "render_cpu_usage_cores", 1, false, false, false},
+    {"cpu-limit", "render_cpu_limit_cores", 1, false, false, false},
+    {"cpu-target", "render_cpu_target_cores", 1, false, false, false},
+    {"memory", "render_memory_usage_bytes", 1, false, true, false},
+    {"memory-limit", "render_memory_limit_bytes", 1, false, true, false},
+    {"memory-target", "render_memory_target_bytes", 1, false, true, false},
+    {"http-requests", "render_http_requests", 1, false, false, true},
+    {"http-latency", "render_http_latency_seconds", 1, true, false, true},
+    {"bandwidth", "render_bandwidth_bytes", 1, false, true, false},
+    {"instance-count", "render_instance_count", 1, false, false, false},
+    {"disk-usage", "render_disk_usage_bytes", 1, false, true, false},
+    {"disk-capacity", "render_disk_capacity_bytes", 1, false, true, false},
+    {"active-connections", "render_active_connections", 1, false, false, false},
+    {"replication-lag", "render_replication_lag_seconds", 1, true, false, false},
 };
 
 static const struct metric_def *metric_def(const char *endpoint)
@@ -723,8 +1148,8 @@ static double unit_factor(const struct metric_def *m, const char *unit)
 		static const struct {
 			const char *u;
 			double f;
-		} t[] = {{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"KiB", 1024.0}, {"MiB", 1048576.0},
-			 {"GiB", 1073741824.0}};
+		} t[] = {{"KB", 1e3},     {"MB", 1e6},        {"GB", 1e9},
+		         {"KiB", 1024.0}, {"MiB", 1048576.0}, {"GiB", 1073741824.0}};
 		for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
 			if (strcmp(unit, t[i].u) == 0)
 				return t[i].f;
@@ -732,9 +1157,8 @@ static double unit_factor(const struct metric_def *m, const char *unit)
 	return 1;
 }
 
-static int metric_call(struct pane_source *src, struct render_ctx *c, const struct metric_def *m,
-		       struct pane_vec *ids, const char *extra_k, const char *extra_v, int64_t *wm_ms,
-		       int64_t *new_wm, struct pane_err *err)
+static int metric_call(struct pane_source *src, struct render_ctx *c, const struct metric_def *m, struct pane_vec *ids,
+                       const char *extra_k, const char *extra_v, int64_t *wm_ms, int64_t *new_wm, struct pane_err *err)
 {
 	int64_t now = pane_source_now_ms(src);
 	int64_t from = now - c->cfg->metrics_lookback_ms;
@@ -771,12 +1195,14 @@ static int metric_call(struct pane_source *src, struct render_ctx *c, const stru
 	int64_t complete = now - c->cfg->metrics_resolution_ms; /* the newest bucket is still filling */
 	size_t i;
 	json_t *series;
-	json_array_foreach(root, i, series) {
+	json_array_foreach(root, i, series)
+	{
 		struct pane_labels ls;
 		pane_labels_init(&ls);
 		size_t j;
 		json_t *l;
-		json_array_foreach(json_object_get(series, "labels"), j, l) {
+		json_array_foreach(json_object_get(series, "labels"), j, l)
+		{
 			const char *f = pane_saas_str(l, "field"), *v = pane_saas_str(l, "value");
 			if (!f || !v)
 				continue;
@@ -791,9 +1217,14 @@ static int metric_call(struct pane_source *src, struct render_ctx *c, const stru
 				free(n);
 			}
 		}
+		/* the API does not promise to echo what was asked for as a label:
+		 * without it p50/p95/p99 would collapse into one series */
+		if (extra_k && strcmp(extra_k, "quantile") == 0 && !pane_labels_get(&ls, "quantile"))
+			pane_labels_set(&ls, "quantile", extra_v);
 		double factor = unit_factor(m, pane_saas_str(series, "unit"));
 		json_t *pt;
-		json_array_foreach(json_object_get(series, "values"), j, pt) {
+		json_array_foreach(json_object_get(series, "values"), j, pt)
+		{
 			int64_t us;
 			json_t *val = json_object_get(pt, "value");
 			if (pane_saas_time_us(pane_saas_str(pt, "timestamp"), &us) < 0 || !json_is_number(val))
@@ -826,13 +1257,31 @@ static int collect_metrics(struct pane_source *src, void *ctxp, struct pane_err 
 			continue; /* init validated the names */
 		struct pane_vec ids;
 		pane_vec_init(&ids, sizeof(char *));
-		for (size_t i = 0; i < c->svcs.len; i++) {
+		bool store_only =
+		    strcmp(m->endpoint, "active-connections") == 0 || strcmp(m->endpoint, "replication-lag") == 0;
+		for (size_t i = 0; i < c->svcs.len && !store_only; i++) {
 			const struct svc *s = pane_vec_at(&c->svcs, i);
 			bool web = strcmp(s->type, "web_service") == 0;
 			bool static_site = strcmp(s->type, "static_site") == 0;
 			if (s->suspended || (m->http && !web) || (static_site && strcmp(m->endpoint, "bandwidth") != 0))
 				continue;
 			pane_vec_push(&ids, &s->id);
+		}
+		/* datastores: CPU, memory, connections; disks and replication lag of Postgres */
+		static const char *const store_metrics[] = {"cpu",        "memory",        "active-connections",
+		                                            "disk-usage", "disk-capacity", "replication-lag"};
+		for (size_t i = 0; i < c->stores.len; i++) {
+			const struct svc *s = pane_vec_at(&c->stores, i);
+			bool pg = strcmp(s->type, "postgres") == 0, want = false;
+			for (size_t j = 0; j < sizeof store_metrics / sizeof store_metrics[0]; j++)
+				want = want || strcmp(store_metrics[j], m->endpoint) == 0;
+			if (!pg &&
+			    (strncmp(m->endpoint, "disk", 4) == 0 || strcmp(m->endpoint, "replication-lag") == 0))
+				want = false;
+			if (strcmp(m->endpoint, "replication-lag") == 0 && strcmp(s->owner, "replica") != 0)
+				want = false;
+			if (want && !s->suspended)
+				pane_vec_push(&ids, &s->id);
 		}
 		int64_t wm = json_integer_value(json_object_get(marks, m->endpoint));
 		int64_t new_wm = wm;
@@ -843,8 +1292,8 @@ static int collect_metrics(struct pane_source *src, void *ctxp, struct pane_err 
 				pane_vec_push(&chunk, pane_vec_at(&ids, i));
 			if (strcmp(m->endpoint, "http-latency") == 0) {
 				for (size_t q = 0; q < c->cfg->latency_quantiles.n && rc == 0; q++)
-					rc = metric_call(src, c, m, &chunk, "quantile", c->cfg->latency_quantiles.items[q], &wm,
-							 &new_wm, err);
+					rc = metric_call(src, c, m, &chunk, "quantile",
+					                 c->cfg->latency_quantiles.items[q], &wm, &new_wm, err);
 			} else if (strcmp(m->endpoint, "http-requests") == 0) {
 				rc = metric_call(src, c, m, &chunk, "aggregateBy", "statusCode", &wm, &new_wm, err);
 			} else {
@@ -865,7 +1314,7 @@ static int collect_metrics(struct pane_source *src, void *ctxp, struct pane_err 
 /* ---------- plugin ---------- */
 
 static int render_init(struct pane_source *src, void *cfgp, const struct pane_cfg *file,
-		       const struct pane_cfg_node *node, void **ctxp, struct pane_err *err)
+                       const struct pane_cfg_node *node, void **ctxp, struct pane_err *err)
 {
 	struct render_cfg *cfg = cfgp;
 	if (strncmp(cfg->api_url, "http://", 7) != 0 && strncmp(cfg->api_url, "https://", 8) != 0)
@@ -873,15 +1322,16 @@ static int render_init(struct pane_source *src, void *cfgp, const struct pane_cf
 	for (size_t i = 0; i < cfg->metric_names.n; i++)
 		if (!metric_def(cfg->metric_names.items[i]))
 			return pane_cfg_error(file, pane_cfg_get(node, "metric_names"), err,
-					      "unknown metric '%s' (cpu, cpu-limit, cpu-target, memory, memory-limit, "
-					      "memory-target, http-requests, http-latency, bandwidth, instance-count, "
-					      "disk-usage, disk-capacity, active-connections, replication-lag)",
-					      cfg->metric_names.items[i]);
+			                      "unknown metric '%s' (cpu, cpu-limit, cpu-target, memory, memory-limit, "
+			                      "memory-target, http-requests, http-latency, bandwidth, instance-count, "
+			                      "disk-usage, disk-capacity, active-connections, replication-lag)",
+			                      cfg->metric_names.items[i]);
 	for (size_t i = 0; i < cfg->latency_quantiles.n; i++) {
 		double q;
 		if (pane_str_to_double(pane_str_c(cfg->latency_quantiles.items[i]), &q) < 0 || q <= 0 || q >= 1)
 			return pane_cfg_error(file, pane_cfg_get(node, "latency_quantiles"), err,
-					      "'%s' is not a quantile between 0 and 1", cfg->latency_quantiles.items[i]);
+			                      "'%s' is not a quantile between 0 and 1",
+			                      cfg->latency_quantiles.items[i]);
 	}
 	if (cfg->requests_per_minute < 0)
 		return pane_cfg_error(file, pane_cfg_get(node, "requests_per_minute"), err, "must not be negative");
@@ -889,6 +1339,7 @@ static int render_init(struct pane_source *src, void *cfgp, const struct pane_cf
 	*ctxp = c;
 	c->cfg = cfg;
 	pane_vec_init(&c->svcs, sizeof(struct svc));
+	pane_vec_init(&c->stores, sizeof(struct svc));
 	struct pane_http_client_opts o;
 	pane_source_http_opts(src, &o);
 	o.max_retries = cfg->retries ? (int)cfg->retries : -1;
@@ -906,14 +1357,17 @@ static int render_collect(struct pane_source *src, void *ctxp, struct pane_err *
 		c->state = pane_saas_cursor_load(src);
 	json_object_set_new(c->state, "v", json_integer(1));
 	int rc = collect_services(src, c, err);
+	pane_source_part_report(src, "services", false, rc, err);
 	if (rc < 0) {
 		pane_saas_partial_emit(src, &c->partial);
 		return rc;
 	}
 	const struct pane_source_part parts[] = {
-		{c->cfg->deploys, collect_deploys},
-		{c->cfg->logs, collect_logs},
-		{c->cfg->metrics, collect_metrics},
+	    {c->cfg->deploys, collect_deploys, "deploys", false},
+	    {c->cfg->events, collect_events, "events", true},
+	    {c->cfg->datastores, collect_datastores, "datastores", true},
+	    {c->cfg->logs, collect_logs, "logs", false},
+	    {c->cfg->metrics, collect_metrics, "metrics", false},
 	};
 	int first = pane_source_run_parts(src, c, parts, sizeof parts / sizeof parts[0], true, err);
 	pane_saas_partial_emit(src, &c->partial);
@@ -927,20 +1381,22 @@ static void render_close(void *ctxp)
 		return;
 	svcs_clear(c);
 	pane_vec_release(&c->svcs);
+	stores_clear(c);
+	pane_vec_release(&c->stores);
 	pane_http_client_free(c->http);
 	json_decref(c->state);
 	free(c);
 }
 
 const struct pane_source_plugin pane_source_render = {
-	.name = "render",
-	.provider = "render",
-	.description = "Render services, deploys (as events), build and runtime logs, and service metrics",
-	.default_interval_ms = 60000,
-	.default_timeout_ms = 30000,
-	.cfg_size = sizeof(struct render_cfg),
-	.fields = render_fields,
-	.init = render_init,
-	.collect = render_collect,
-	.close = render_close,
+    .name = "render",
+    .provider = "render",
+    .description = "Render services, deploys (as events), build and runtime logs, and service metrics",
+    .default_interval_ms = 60000,
+    .default_timeout_ms = 30000,
+    .cfg_size = sizeof(struct render_cfg),
+    .fields = render_fields,
+    .init = render_init,
+    .collect = render_collect,
+    .close = render_close,
 };

@@ -19,9 +19,17 @@
  * Project slugs come from the projects list (one request per collection),
  * so every series names a project the same way.
  *
+ * Cron monitors: sentry_monitor_ok{monitor, environment} per environment,
+ * and every failed, missed or timed-out check-in as an event (kind
+ * "cron_checkin"), read newest first by Link pages down to the newest
+ * check-in already seen. Release health: one sessions/ query (totals
+ * only) gives sentry_release_sessions and the crash-free rates of sessions
+ * and users per project and release over `sessions_period`.
+ *
  * Cursor (DATA_DIR/sources/<instance>.cursor, JSON):
  *   {"v":1, "issues":{"<id>":"<substatus>"}, "stats":{"wm":ms,"tot":{"p|c|o":n}},
- *    "perf":{"<yAxis>":ms}, "releases":["<version>", ...]}
+ *    "perf":{"<yAxis>":ms}, "releases":["<version>", ...],
+ *    "checkins":{"<monitor>":{"ts":us,"ids":["..."]}}}
  *
  * Invariants:
  *   (1) Every walk is bounded by max_pages and stops when the next URL
@@ -79,6 +87,9 @@ struct sentry_cfg {
 	int64_t performance_interval_ms;
 	bool releases;
 	int64_t releases_page_size;
+	bool monitors;
+	bool sessions;
+	char *sessions_period;
 	double requests_per_minute;
 	int64_t retries;
 	int64_t max_rate_wait_ms;
@@ -87,54 +98,58 @@ struct sentry_cfg {
 };
 
 static const struct pane_cfg_field sentry_fields[] = {
-	{"auth_token", PANE_CFT_STRING, offsetof(struct sentry_cfg, auth_token), NULL,
-	 PANE_CFG_REQUIRED | PANE_CFG_SECRET,
-	 "auth token (org token sntrys_..., user or internal-integration token), only as ${VAR}", 0, 0},
-	{"url", PANE_CFT_STRING, offsetof(struct sentry_cfg, url), "https://us.sentry.io", 0,
-	 "https://us.sentry.io, https://de.sentry.io or a self-hosted Sentry's URL", 0, 0},
-	{"organization", PANE_CFT_STRING, offsetof(struct sentry_cfg, organization), NULL, PANE_CFG_REQUIRED,
-	 "organization slug or id", 0, 0},
-	{"projects", PANE_CFT_STRLIST, offsetof(struct sentry_cfg, projects), NULL, 0,
-	 "only these projects (ids or slugs); default: all", 0, 0},
-	{"environments", PANE_CFT_STRLIST, offsetof(struct sentry_cfg, environments), NULL, 0,
-	 "only these environments; default: all", 0, 0},
-	{"issues", PANE_CFT_BOOL, offsetof(struct sentry_cfg, issues), "true", 0,
-	 "unresolved issue gauges and new/regressed/resolved events", 0, 0},
-	{"issue_query", PANE_CFT_STRING, offsetof(struct sentry_cfg, issue_query), "is:unresolved", 0,
-	 "search query of the issue walk", 0, 0},
-	{"page_size", PANE_CFT_INT, offsetof(struct sentry_cfg, page_size), "100", 0,
-	 "issues per page (the API allows 1..100)", 1, 100},
-	{"max_pages", PANE_CFT_INT, offsetof(struct sentry_cfg, max_pages), "50", 0,
-	 "pages per walk at most (guards against a cursor that never ends)", 1, 10000},
-	{"resolved_lookups", PANE_CFT_INT, offsetof(struct sentry_cfg, resolved_lookups), "20", 0,
-	 "issues that left the unresolved list looked up per collection", 0, 1000},
-	{"stats", PANE_CFT_BOOL, offsetof(struct sentry_cfg, stats), "true", 0,
-	 "event rates per project, category and outcome (stats_v2) as counters", 0, 0},
-	{"stats_interval", PANE_CFT_STRING, offsetof(struct sentry_cfg, stats_interval), "1h", 0,
-	 "stats_v2 bucket (1h .. 1d, must divide a day)", 0, 0},
-	{"lookback", PANE_CFT_DURATION, offsetof(struct sentry_cfg, lookback_ms), "24h", 0,
-	 "how far back the first collection reads (stats, performance, new issues, releases)", 3600000,
-	 90 * 86400000LL},
-	{"performance", PANE_CFT_BOOL, offsetof(struct sentry_cfg, performance), "true", 0,
-	 "p50/p95 and throughput per transaction (events-timeseries), where the plan allows", 0, 0},
-	{"transactions_top", PANE_CFT_INT, offsetof(struct sentry_cfg, transactions_top), "5", 0,
-	 "transactions (by count) with their own series", 1, 10},
-	{"performance_interval", PANE_CFT_DURATION, offsetof(struct sentry_cfg, performance_interval_ms), "1h", 0,
-	 "bucket of the performance series", 60000, 86400000},
-	{"releases", PANE_CFT_BOOL, offsetof(struct sentry_cfg, releases), "true", 0, "releases as events", 0, 0},
-	{"releases_page_size", PANE_CFT_INT, offsetof(struct sentry_cfg, releases_page_size), "25", 0,
-	 "newest releases read per collection", 1, 100},
-	{"requests_per_minute", PANE_CFT_DOUBLE, offsetof(struct sentry_cfg, requests_per_minute), "60", 0,
-	 "API requests per minute at most (0 = only the server's rate-limit headers)", 0, 0},
-	{"retries", PANE_CFT_INT, offsetof(struct sentry_cfg, retries), "2", 0,
-	 "retries of a failed request (5xx, 429, timeouts) with backoff and jitter", 0, 10},
-	{"max_rate_wait", PANE_CFT_DURATION, offsetof(struct sentry_cfg, max_rate_wait_ms), "60s", 0,
-	 "longest wait for a rate-limit window; longer gives up until the next interval", 0, 3600000},
-	{"max_response", PANE_CFT_SIZE, offsetof(struct sentry_cfg, max_response), "8MiB", 0,
-	 "largest response body accepted", 4096, 1LL << 30},
-	{"max_clock_skew", PANE_CFT_DURATION, offsetof(struct sentry_cfg, max_clock_skew_ms), "5m", 0,
-	 "timestamps further in the future are stamped now (events) or dropped (series) and counted", 0, 86400000},
-	{NULL, 0, 0, NULL, 0, NULL, 0, 0},
+    {"auth_token", PANE_CFT_STRING, offsetof(struct sentry_cfg, auth_token), NULL, PANE_CFG_REQUIRED | PANE_CFG_SECRET,
+     "auth token (org token sntrys_..., user or internal-integration token), only as ${VAR}", 0, 0},
+    {"url", PANE_CFT_STRING, offsetof(struct sentry_cfg, url), "https://us.sentry.io", 0,
+     "https://us.sentry.io, https://de.sentry.io or a self-hosted Sentry's URL", 0, 0},
+    {"organization", PANE_CFT_STRING, offsetof(struct sentry_cfg, organization), NULL, PANE_CFG_REQUIRED,
+     "organization slug or id", 0, 0},
+    {"projects", PANE_CFT_STRLIST, offsetof(struct sentry_cfg, projects), NULL, 0,
+     "only these projects (ids or slugs); default: all", 0, 0},
+    {"environments", PANE_CFT_STRLIST, offsetof(struct sentry_cfg, environments), NULL, 0,
+     "only these environments; default: all", 0, 0},
+    {"issues", PANE_CFT_BOOL, offsetof(struct sentry_cfg, issues), "true", 0,
+     "unresolved issue gauges and new/regressed/resolved events", 0, 0},
+    {"issue_query", PANE_CFT_STRING, offsetof(struct sentry_cfg, issue_query), "is:unresolved", 0,
+     "search query of the issue walk", 0, 0},
+    {"page_size", PANE_CFT_INT, offsetof(struct sentry_cfg, page_size), "100", 0,
+     "issues per page (the API allows 1..100)", 1, 100},
+    {"max_pages", PANE_CFT_INT, offsetof(struct sentry_cfg, max_pages), "50", 0,
+     "pages per walk at most (guards against a cursor that never ends)", 1, 10000},
+    {"resolved_lookups", PANE_CFT_INT, offsetof(struct sentry_cfg, resolved_lookups), "20", 0,
+     "issues that left the unresolved list looked up per collection", 0, 1000},
+    {"stats", PANE_CFT_BOOL, offsetof(struct sentry_cfg, stats), "true", 0,
+     "event rates per project, category and outcome (stats_v2) as counters", 0, 0},
+    {"stats_interval", PANE_CFT_STRING, offsetof(struct sentry_cfg, stats_interval), "1h", 0,
+     "stats_v2 bucket (1h .. 1d, must divide a day)", 0, 0},
+    {"lookback", PANE_CFT_DURATION, offsetof(struct sentry_cfg, lookback_ms), "24h", 0,
+     "how far back the first collection reads (stats, performance, new issues, releases)", 3600000, 90 * 86400000LL},
+    {"performance", PANE_CFT_BOOL, offsetof(struct sentry_cfg, performance), "true", 0,
+     "p50/p95 and throughput per transaction (events-timeseries), where the plan allows", 0, 0},
+    {"transactions_top", PANE_CFT_INT, offsetof(struct sentry_cfg, transactions_top), "5", 0,
+     "transactions (by count) with their own series", 1, 10},
+    {"performance_interval", PANE_CFT_DURATION, offsetof(struct sentry_cfg, performance_interval_ms), "1h", 0,
+     "bucket of the performance series", 60000, 86400000},
+    {"releases", PANE_CFT_BOOL, offsetof(struct sentry_cfg, releases), "true", 0, "releases as events", 0, 0},
+    {"monitors", PANE_CFT_BOOL, offsetof(struct sentry_cfg, monitors), "true", 0,
+     "cron monitors: status per environment, failed and missed check-ins as events", 0, 0},
+    {"sessions", PANE_CFT_BOOL, offsetof(struct sentry_cfg, sessions), "true", 0,
+     "release health: sessions and crash-free rates per project and release", 0, 0},
+    {"sessions_period", PANE_CFT_STRING, offsetof(struct sentry_cfg, sessions_period), "24h", 0,
+     "window of the release health figures (statsPeriod: 1h, 24h, 7d, ...)", 0, 0},
+    {"releases_page_size", PANE_CFT_INT, offsetof(struct sentry_cfg, releases_page_size), "25", 0,
+     "newest releases read per collection", 1, 100},
+    {"requests_per_minute", PANE_CFT_DOUBLE, offsetof(struct sentry_cfg, requests_per_minute), "60", 0,
+     "API requests per minute at most (0 = only the server's rate-limit headers)", 0, 0},
+    {"retries", PANE_CFT_INT, offsetof(struct sentry_cfg, retries), "2", 0,
+     "retries of a failed request (5xx, 429, timeouts) with backoff and jitter", 0, 10},
+    {"max_rate_wait", PANE_CFT_DURATION, offsetof(struct sentry_cfg, max_rate_wait_ms), "60s", 0,
+     "longest wait for a rate-limit window; longer gives up until the next interval", 0, 3600000},
+    {"max_response", PANE_CFT_SIZE, offsetof(struct sentry_cfg, max_response), "8MiB", 0,
+     "largest response body accepted", 4096, 1LL << 30},
+    {"max_clock_skew", PANE_CFT_DURATION, offsetof(struct sentry_cfg, max_clock_skew_ms), "5m", 0,
+     "timestamps further in the future are stamped now (events) or dropped (series) and counted", 0, 86400000},
+    {NULL, 0, 0, NULL, 0, NULL, 0, 0},
 };
 
 struct sentry_ctx {
@@ -764,6 +779,272 @@ static int collect_releases(struct pane_source *src, void *ctxp, struct pane_err
 	return 0;
 }
 
+/* ---------- cron monitors ---------- */
+
+static bool checkin_failed(const char *st)
+{
+	return st && (strcmp(st, "error") == 0 || strcmp(st, "missed") == 0 || strcmp(st, "timeout") == 0);
+}
+
+static void emit_checkin(struct pane_source *src, struct sentry_ctx *c, const char *monitor, const char *project,
+                         json_t *ck, int64_t ts)
+{
+	const char *st = pane_saas_str(ck, "status"), *env = pane_saas_str(ck, "environment");
+	struct pane_labels ls;
+	pane_labels_init(&ls);
+	pane_labels_set(&ls, "monitor", monitor);
+	pane_labels_set(&ls, "project", project);
+	pane_labels_set(&ls, "status", st);
+	if (env)
+		pane_labels_set(&ls, "sentry_environment", env);
+	struct pane_buf t, url;
+	pane_buf_init(&t, 512);
+	pane_buf_init(&url, 2048);
+	pane_buf_addf(&t, "cron monitor %.200s: check-in %s", monitor, st);
+	if (env)
+		pane_buf_addf(&t, " (%.100s)", env);
+	pane_saas_url(&url, c->cfg->url, "/organizations/");
+	pane_http_url_encode(&url, c->cfg->organization, strlen(c->cfg->organization));
+	pane_buf_adds(&url, "/crons/");
+	if (project) {
+		pane_http_url_encode(&url, project, strlen(project));
+		pane_buf_addc(&url, '/');
+	}
+	pane_http_url_encode(&url, monitor, strlen(monitor));
+	pane_buf_addc(&url, '/');
+	char *bj = json_dumps(ck, JSON_COMPACT | JSON_SORT_KEYS);
+	pane_source_emit_event(src, &ls, ts, "cron_checkin", t.data, url.data, bj, pane_saas_str(ck, "id"));
+	free(bj);
+	pane_buf_release(&t), pane_buf_release(&url);
+	pane_labels_release(&ls);
+}
+
+/* Check-ins of one monitor newer than its mark, newest first; failures
+ * become events. The mark moves to the newest check-in after a full walk. */
+static int checkins_of(struct pane_source *src, struct sentry_ctx *c, const char *slug, const char *project,
+                       int64_t now, struct pane_err *err)
+{
+	json_t *marks = state_get(c, "checkins", false);
+	json_t *mark = json_object_get(marks, slug);
+	int64_t since_us =
+	    json_is_object(mark) ? json_integer_value(json_object_get(mark, "ts")) : (now - c->cfg->lookback_ms) * 1000;
+	json_t *seen = json_object_get(mark, "ids");
+	struct pane_buf u;
+	org_url(c, &u, "monitors/", false);
+	pane_http_url_encode(&u, slug, strlen(slug));
+	pane_buf_adds(&u, "/checkins/");
+	char *url = pane_buf_detach(&u, NULL);
+	struct pane_http_response r;
+	pane_http_response_init(&r);
+	int64_t top_us = since_us;
+	json_t *top_ids = json_array();
+	int rc = 0;
+	bool done = false;
+	for (int64_t page = 0; url && !done && page < c->cfg->max_pages && !pane_source_stopping(src); page++) {
+		json_t *root = NULL;
+		rc = get(src, c, url, &r, &root, err);
+		if (rc < 0)
+			break;
+		if (!json_is_array(root)) {
+			json_decref(root);
+			pane_source_set_reason(src, "malformed");
+			rc = pane_err_set(err, PANE_EINVAL, "GET monitors/%s/checkins/: expected a JSON array", slug);
+			break;
+		}
+		size_t i;
+		json_t *ck;
+		json_array_foreach(root, i, ck)
+		{
+			const char *id = pane_saas_str(ck, "id");
+			int64_t us;
+			if (!id || pane_saas_time_us(pane_saas_str(ck, "dateAdded"), &us) < 0)
+				continue;
+			if (us < since_us) {
+				done = true; /* newest first: the rest was seen */
+				continue;
+			}
+			bool dup = false;
+			if (us == since_us) {
+				size_t j;
+				json_t *x;
+				json_array_foreach(seen, j, x) dup = dup || strcmp(json_string_value(x), id) == 0;
+			}
+			if (us > top_us) {
+				top_us = us;
+				json_array_clear(top_ids);
+			}
+			if (us == top_us && json_array_size(top_ids) < 1000)
+				json_array_append_new(top_ids, json_string(id));
+			if (dup || !checkin_failed(pane_saas_str(ck, "status")))
+				continue;
+			emit_checkin(src, c, slug, project, ck, ts_ms_of(c, pane_saas_str(ck, "dateAdded"), now));
+		}
+		json_decref(root);
+		char *next = pane_http_link_next(pane_http_response_header(&r, "Link"));
+		if (next && strcmp(next, url) == 0) {
+			pane_saas_partial_add(&c->partial, "cursor_loop");
+			free(next);
+			next = NULL;
+		}
+		free(url);
+		url = next;
+	}
+	free(url);
+	pane_http_response_release(&r);
+	if (rc == 0 && top_us > since_us)
+		json_object_set_new(marks, slug, json_pack("{s:I,s:o}", "ts", (json_int_t)top_us, "ids", top_ids));
+	else if (rc == 0 && top_us == since_us && json_array_size(top_ids) && json_is_array(seen))
+		json_array_extend(seen, top_ids), json_decref(top_ids);
+	else
+		json_decref(top_ids);
+	return rc;
+}
+
+static int collect_monitors(struct pane_source *src, void *ctxp, struct pane_err *err)
+{
+	struct sentry_ctx *c = ctxp;
+	int64_t now = pane_source_now_ms(src);
+	struct pane_buf u;
+	org_url(c, &u, "monitors/", true);
+	char *url = pane_buf_detach(&u, NULL);
+	struct pane_http_response r;
+	pane_http_response_init(&r);
+	json_t *all = json_array(); /* [slug, project] pairs, walked after the list */
+	int rc = 0;
+	for (int64_t page = 0; url && page < c->cfg->max_pages && !pane_source_stopping(src); page++) {
+		json_t *root = NULL;
+		rc = get(src, c, url, &r, &root, err);
+		if (rc < 0)
+			break;
+		if (!json_is_array(root)) {
+			json_decref(root);
+			pane_source_set_reason(src, "malformed");
+			rc = pane_err_set(err, PANE_EINVAL, "GET monitors/: expected a JSON array");
+			break;
+		}
+		size_t i;
+		json_t *m;
+		json_array_foreach(root, i, m)
+		{
+			const char *slug = pane_saas_str(m, "slug");
+			if (!slug)
+				continue;
+			const char *project = pane_saas_str(json_object_get(m, "project"), "slug");
+			json_t *envs = json_object_get(m, "environments");
+			json_t *one = json_is_object(envs) ? json_pack("[O]", envs) : json_incref(envs);
+			size_t k;
+			json_t *e;
+			json_array_foreach(one, k, e)
+			{
+				const char *name = pane_saas_str(e, "name"), *st = pane_saas_str(e, "status");
+				if (!name || !st)
+					continue;
+				struct pane_labels ls;
+				pane_labels_init(&ls);
+				pane_labels_set(&ls, "monitor", slug);
+				pane_labels_set(&ls, "project", project);
+				pane_labels_set(&ls, "sentry_environment", name);
+				pane_source_emit_sample(src, "sentry_monitor_ok", &ls, 0,
+				                        strcmp(st, "ok") == 0 ? 1 : 0);
+				pane_labels_set(&ls, "status", st);
+				pane_source_emit_sample(src, "sentry_monitor_status", &ls, 0, 1);
+				pane_labels_release(&ls);
+			}
+			json_decref(one);
+			json_array_append_new(all, json_pack("[s,s?]", slug, project));
+		}
+		json_decref(root);
+		char *next = pane_http_link_next(pane_http_response_header(&r, "Link"));
+		if (next && strcmp(next, url) == 0) {
+			pane_saas_partial_add(&c->partial, "cursor_loop");
+			free(next);
+			next = NULL;
+		}
+		free(url);
+		url = next;
+	}
+	free(url);
+	pane_http_response_release(&r);
+	size_t i;
+	json_t *pair;
+	json_array_foreach(all, i, pair)
+	{
+		if (rc < 0 || pane_source_stopping(src))
+			break;
+		struct pane_err e = {0};
+		int crc = checkins_of(src, c, json_string_value(json_array_get(pair, 0)),
+		                      json_string_value(json_array_get(pair, 1)), now, &e);
+		if (crc == PANE_ENOTFOUND) { /* deleted between the list and this call */
+			pane_saas_partial_add(&c->partial, "not_found");
+			continue;
+		}
+		if (crc < 0) {
+			rc = crc;
+			if (err)
+				*err = e;
+		}
+	}
+	json_decref(all);
+	return rc;
+}
+
+/* ---------- release health ---------- */
+
+static int collect_sessions(struct pane_source *src, void *ctxp, struct pane_err *err)
+{
+	struct sentry_ctx *c = ctxp;
+	struct pane_buf u;
+	org_url(c, &u, "sessions/", true);
+	static const char *const fields[] = {"sum(session)", "count_unique(user)", "crash_free_rate(session)",
+	                                     "crash_free_rate(user)"};
+	static const char *const names[] = {"sentry_release_sessions", "sentry_release_users",
+	                                    "sentry_release_crash_free_sessions_ratio",
+	                                    "sentry_release_crash_free_users_ratio"};
+	for (size_t i = 0; i < 4; i++)
+		pane_http_url_add_query(&u, "field", fields[i]);
+	pane_http_url_add_query(&u, "groupBy", "project");
+	pane_http_url_add_query(&u, "groupBy", "release");
+	pane_http_url_add_query(&u, "statsPeriod", c->cfg->sessions_period);
+	pane_http_url_add_query(&u, "interval", "1h");
+	pane_http_url_add_query(&u, "includeSeries", "0");
+	pane_http_url_add_query(&u, "per_page", "100");
+	struct pane_http_response r;
+	pane_http_response_init(&r);
+	json_t *root = NULL;
+	int rc = get(src, c, u.data, &r, &root, err);
+	pane_buf_release(&u);
+	pane_http_response_release(&r);
+	if (rc < 0)
+		return rc;
+	json_t *groups = json_object_get(root, "groups");
+	if (!json_is_array(groups)) {
+		json_decref(root);
+		pane_source_set_reason(src, "malformed");
+		return pane_err_set(err, PANE_EINVAL, "GET sessions/: expected an object with groups");
+	}
+	size_t i;
+	json_t *g;
+	json_array_foreach(groups, i, g)
+	{
+		json_t *by = json_object_get(g, "by"), *tot = json_object_get(g, "totals");
+		const char *release = pane_saas_str(by, "release");
+		if (!release)
+			continue;
+		struct pane_labels ls;
+		pane_labels_init(&ls);
+		pane_labels_set(&ls, "project", project_label(c, json_object_get(by, "project")));
+		pane_labels_set(&ls, "release", release);
+		for (size_t k = 0; k < 4; k++) {
+			json_t *v = json_object_get(tot, fields[k]);
+			if (json_is_number(v)) /* null: no sessions in the window */
+				pane_source_emit_sample(src, names[k], &ls, 0, json_number_value(v));
+		}
+		pane_labels_release(&ls);
+	}
+	json_decref(root);
+	return 0;
+}
+
 /* ---------- plugin ---------- */
 
 static int sentry_init(struct pane_source *src, void *cfgp, const struct pane_cfg *file,
@@ -806,11 +1087,15 @@ static int sentry_collect(struct pane_source *src, void *ctxp, struct pane_err *
 	}
 	json_object_set_new(c->state, "v", json_integer(1));
 	const struct pane_source_part parts[] = {
-		{true, collect_projects},
-		{c->cfg->issues, collect_issues},
-		{c->cfg->stats, collect_stats},
-		{c->cfg->performance, collect_performance},
-		{c->cfg->releases, collect_releases},
+	    /* core: issues and event rates; the rest is optional (a plan or a
+	     * token scope may lack it: the source stays up and says so) */
+	    {true, collect_projects, "projects", true},
+	    {c->cfg->issues, collect_issues, "issues", false},
+	    {c->cfg->stats, collect_stats, "stats", false},
+	    {c->cfg->performance, collect_performance, "performance", true},
+	    {c->cfg->releases, collect_releases, "releases", true},
+	    {c->cfg->monitors, collect_monitors, "monitors", true},
+	    {c->cfg->sessions, collect_sessions, "sessions", true},
 	};
 	int first = pane_source_run_parts(src, c, parts, sizeof parts / sizeof parts[0], true, err);
 	struct pane_err e = {0};

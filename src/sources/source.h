@@ -142,14 +142,27 @@ const char *pane_source_reason(const struct pane_source *src);
 struct pane_source_part {
 	bool on;
 	int (*fn)(struct pane_source *src, void *ctx, struct pane_err *err);
+	/* Named parts report pane_source_part_up{source, part} after each run
+	 * (NULL: not reported). */
+	const char *name;
+	/* An optional part's failure does not fail the collection (the source
+	 * stays up while its core parts work); PANE_ENOTFOUND or PANE_EPERM
+	 * from it means "not on this plan": pane_source_part_unavailable 1. */
+	bool optional;
 };
 /* Runs the enabled parts in order until the daemon stops. A failing part
- * does not stop the others (it is logged), except PANE_EPERM when
- * stop_on_perm is set (a bad key fails every part alike: do not ask again).
- * Returns the first failure with its err, and leaves that part's reason set
- * on src; 0 and reason "" when every part succeeded. */
+ * does not stop the others (it is logged), except PANE_EPERM from a core
+ * part when stop_on_perm is set (a bad key fails every part alike: do not
+ * ask again), and a part that timed out (the provider hangs: asking again
+ * only delays; the collection fails with PANE_ETIMEDOUT, also when that
+ * part is optional).
+ * Returns the first failure of a core part with its err, and leaves that
+ * part's reason set on src; 0 and reason "" when every core part succeeded. */
 int pane_source_run_parts(struct pane_source *src, void *ctx, const struct pane_source_part *parts, size_t n,
 			  bool stop_on_perm, struct pane_err *err);
+/* Reports a named part run outside pane_source_run_parts (rc: its result). */
+void pane_source_part_report(struct pane_source *src, const char *part, bool optional, int rc,
+                             const struct pane_err *err);
 
 /* The collection's start time (Unix ms). */
 int64_t pane_source_now_ms(const struct pane_source *src);

@@ -26,6 +26,13 @@
  *   (4) Cursor files are replaced with write-temp + fsync + rename + fsync of
  *       the directory, so a crash leaves the old or the new cursor, never a
  *       torn one.
+ *   (5) A request attempt that times out marks the instance down at once
+ *       (the HTTP client's on_attempt hook), not when the collection ends:
+ *       a hung provider is visible within one `timeout`. The remaining
+ *       parts of that collection are skipped.
+ *   (6) Parts are reported one by one (pane_source_part_up{part}); an
+ *       optional part that fails leaves the instance up, and one the
+ *       provider does not offer (404/403) is marked unavailable.
  *
  * Threads: instance threads run collect and write to the pipeline (which is
  * thread-safe). The status of an instance is guarded by its mutex, so
@@ -103,6 +110,8 @@ struct pane_source {
 	uint64_t dropped;
 	int flush_rc;
 	struct pane_err flush_err;
+	bool timed_out;   /* a request of this collection got no answer in time */
+	long last_status; /* HTTP status of the last request attempt (0: none) */
 
 	pthread_t thread;
 	bool started;
@@ -429,9 +438,12 @@ static int flush_logs(struct pane_source *src)
 	struct pane_log_record *l = pane_xmalloc(pane_mul_size(src->n_logs, sizeof *l));
 	for (size_t i = 0; i < src->n_logs; i++) {
 		struct pending_log *p = &src->logs[i];
-		l[i] = (struct pane_log_record){.ts_ms = p->ts_ms, .labels = &p->labels, .severity = p->sev,
-						.message = p->message, .message_len = p->message_len,
-						.fields_json = p->fields_json};
+		l[i] = (struct pane_log_record){.ts_ms = p->ts_ms,
+		                                .labels = &p->labels,
+		                                .severity = p->sev,
+		                                .message = p->message,
+		                                .message_len = p->message_len,
+		                                .fields_json = p->fields_json};
 	}
 	int rc = 0;
 	if (src->owner->pipeline) {
@@ -485,8 +497,8 @@ static int build_labels(struct pane_source *src, const struct pane_labels *extra
 	return 0;
 }
 
-int pane_source_emit_sample(struct pane_source *src, const char *name, const struct pane_labels *extra,
-			    int64_t ts_ms, double value)
+int pane_source_emit_sample(struct pane_source *src, const char *name, const struct pane_labels *extra, int64_t ts_ms,
+                            double value)
 {
 	if (!name || !pane_metric_name_valid(name, strlen(name))) {
 		src->dropped++;
@@ -555,9 +567,8 @@ int pane_source_emit_log(struct pane_source *src, const struct pane_labels *extr
 	return 0;
 }
 
-int pane_source_emit_event(struct pane_source *src, const struct pane_labels *extra, int64_t ts_ms,
-			   const char *kind, const char *title, const char *url, const char *body_json,
-			   const char *dedup_key)
+int pane_source_emit_event(struct pane_source *src, const struct pane_labels *extra, int64_t ts_ms, const char *kind,
+                           const char *title, const char *url, const char *body_json, const char *dedup_key)
 {
 	struct pane_labels ls;
 	int rc = build_labels(src, extra, &ls);
@@ -630,12 +641,47 @@ static bool http_cancel(void *arg)
 	return atomic_load(&src->owner->stopping);
 }
 
+/* Down at once: the store, /metrics and /readyz see it while the client
+ * still retries. */
+static void mark_down_now(struct pane_source *src, const char *reason, const char *msg)
+{
+	pthread_mutex_lock(&src->mu);
+	src->st.up = false;
+	snprintf(src->st.last_reason, sizeof src->st.last_reason, "%s", reason);
+	snprintf(src->st.last_error, sizeof src->st.last_error, "%s", msg);
+	pthread_mutex_unlock(&src->mu);
+	if (src->stat_up)
+		pane_stat_set(src->stat_up, 0);
+	if (src->owner->pipeline) {
+		struct pane_sample smp = {"pane_source_up", &src->health_labels, pane_wall_ms(), 0};
+		struct pane_err e = {0};
+		if (pane_pipeline_write_samples(src->owner->pipeline, &smp, 1, &e) < 0)
+			pane_warn("sources", "source %s: health series not stored: %s", src->name, e.msg);
+	}
+	pane_log_kv(PANE_LOG_WARN, "sources", "source down", "source", src->name, "reason", reason, "error", msg, NULL);
+}
+
+static void http_attempt(void *arg, int rc, long status)
+{
+	struct pane_source *src = arg;
+	src->last_status = status;
+	if (rc != PANE_ETIMEDOUT || src->timed_out)
+		return;
+	src->timed_out = true;
+	char msg[128];
+	snprintf(msg, sizeof msg, "a request got no answer within %lld ms",
+	         (long long)((const struct pane_source_common *)src->cfg)->timeout_ms);
+	mark_down_now(src, "timeout", msg);
+}
+
 void pane_source_http_opts(const struct pane_source *src, struct pane_http_client_opts *opts)
 {
 	memset(opts, 0, sizeof *opts);
 	opts->timeout_ms = ((const struct pane_source_common *)src->cfg)->timeout_ms;
 	opts->cancel = http_cancel;
 	opts->cancel_arg = (void *)src;
+	opts->on_attempt = http_attempt;
+	opts->on_attempt_arg = (void *)src;
 }
 
 /* ---------- cursor files ---------- */
@@ -779,7 +825,8 @@ static void emit_health(struct pane_source *src, bool ok, double dur_s)
 	size_t n = 0;
 	s[n++] = (struct pane_sample){"pane_source_up", &src->health_labels, now, ok ? 1.0 : 0.0};
 	s[n++] = (struct pane_sample){"pane_source_scrape_duration_seconds", &src->health_labels, now, dur_s};
-	s[n++] = (struct pane_sample){"pane_source_collections_total", &src->health_labels, now, (double)st.collections};
+	s[n++] =
+	    (struct pane_sample){"pane_source_collections_total", &src->health_labels, now, (double)st.collections};
 	if (st.last_success_ms)
 		s[n++] = (struct pane_sample){"pane_source_last_success_timestamp_seconds", &src->health_labels, now,
 					      (double)st.last_success_ms / 1000.0};
@@ -811,6 +858,8 @@ static int run_collect(struct pane_source *src, struct pane_err *err)
 	src->reason[0] = '\0';
 	src->flush_rc = 0;
 	src->dropped = 0;
+	src->timed_out = false;
+	src->last_status = 0;
 	memset(&src->flush_err, 0, sizeof src->flush_err);
 	int64_t t0 = pane_mono_ns();
 	int rc = src->plugin->collect(src, src->ctx, &e);
@@ -847,8 +896,8 @@ static int run_collect(struct pane_source *src, struct pane_err *err)
 			if (src->owner->stats) {
 				char lbl[192];
 				snprintf(lbl, sizeof lbl, "source=\"%s\",reason=\"%s\"", src->name, reason);
-				src->reasons[i].stat = pane_stats_counter(src->owner->stats, "pane_source_errors_total", lbl,
-									  "failed collections by reason");
+				src->reasons[i].stat = pane_stats_counter(src->owner->stats, "pane_source_errors_total",
+				                                          lbl, "failed collections by reason");
 			}
 			src->n_reasons++;
 		}
@@ -927,8 +976,8 @@ int pane_sources_start(struct pane_sources *ss, struct pane_err *err)
 					    strerror(rc));
 		src->started = true;
 		ss->threads_started = true;
-		pane_log_kv(PANE_LOG_INFO, "sources", "source started", "source", src->name, "type",
-			    src->plugin->name, NULL);
+		pane_log_kv(PANE_LOG_INFO, "sources", "source started", "source", src->name, "type", src->plugin->name,
+		            NULL);
 	}
 	return 0;
 }
@@ -956,6 +1005,47 @@ void pane_sources_free(struct pane_sources *ss)
 
 /* ---------- pane serve ---------- */
 
+/* /readyz: every instance, up or down with its reason, and its parts. */
+static void readyz_sources(void *arg, struct pane_buf *b)
+{
+	struct pane_sources *ss = arg;
+	pane_buf_adds(b, "{");
+	for (size_t i = 0; i < ss->n; i++) {
+		struct pane_source *src = ss->inst[i];
+		pthread_mutex_lock(&src->mu);
+		struct pane_source_status st = src->st;
+		pthread_mutex_unlock(&src->mu);
+		if (i)
+			pane_buf_adds(b, ",");
+		pane_buf_add_json_str(b, src->name, strlen(src->name));
+		pane_buf_addf(b, ":{\"type\":");
+		pane_buf_add_json_str(b, src->plugin->name, strlen(src->plugin->name));
+		const char *state = !st.up && st.last_reason[0] ? "down"
+		                    : st.collections == 0       ? "pending"
+		                    : st.up                     ? "up"
+		                                                : "down";
+		pane_buf_addf(b, ",\"status\":\"%s\",\"collections\":%llu", state, (unsigned long long)st.collections);
+		if (st.last_success_ms)
+			pane_buf_addf(b, ",\"last_success\":%.3f", (double)st.last_success_ms / 1000.0);
+		if (!st.up && st.last_reason[0]) {
+			pane_buf_adds(b, ",\"reason\":");
+			pane_buf_add_json_str(b, st.last_reason, strlen(st.last_reason));
+			pane_buf_adds(b, ",\"error\":");
+			pane_buf_add_json_str(b, st.last_error, strlen(st.last_error));
+		}
+		pane_buf_adds(b, ",\"parts\":{");
+		for (size_t k = 0; k < st.n_parts; k++) {
+			const struct pane_source_part_status *ps = &st.parts[k];
+			if (k)
+				pane_buf_adds(b, ",");
+			pane_buf_add_json_str(b, ps->name, strlen(ps->name));
+			pane_buf_addf(b, ":\"%s\"", ps->up ? "up" : ps->unavailable ? "unavailable" : "down");
+		}
+		pane_buf_adds(b, "}}");
+	}
+	pane_buf_adds(b, "}");
+}
+
 static void stop_sources(void *arg)
 {
 	pane_sources_free(arg);
@@ -968,9 +1058,8 @@ static void stop_sources(void *arg)
  * Like every pane.yaml, the section names the variables that hold the keys,
  * never the keys. Each entry is turned on by its URL variable; its key
  * variables must then be set too (else the usual "not set" error). */
-static const char demo_postgres[] =
-	"  postgres:\n    url: ${DATABASE_URL}\n    interval: 15s\n    environment: demo\n"
-	"  queue:\n    url: ${DATABASE_URL}\n    interval: 15s\n    environment: demo\n";
+static const char demo_postgres[] = "  postgres:\n    url: ${DATABASE_URL}\n    interval: 15s\n    environment: demo\n"
+                                    "  queue:\n    url: ${DATABASE_URL}\n    interval: 15s\n    environment: demo\n";
 static const char demo_render[] =
 	"  render:\n    api_key: ${PANE_DEMO_RENDER_KEY}\n    api_url: ${PANE_DEMO_RENDER_URL}\n"
 	"    interval: 15s\n    environment: demo\n    log_lookback: 1h\n";
@@ -1058,7 +1147,57 @@ int pane_sources_attach(struct pane_serve *s, struct pane_err *err)
 		return err && err->code ? err->code : PANE_EIO;
 	}
 	pane_serve_on_stop(s, stop_sources, ss);
+	pane_serve_add_readyz_info(s, "sources", readyz_sources, ss);
 	return 0;
+}
+
+/* 404/410, or 403 (not 401: a bad key is not a plan's limit). */
+static bool part_missing(const struct pane_source *src, int rc)
+{
+	return rc == PANE_ENOTFOUND || (rc == PANE_EPERM && src->last_status == 403);
+}
+
+void pane_source_part_report(struct pane_source *src, const char *part, bool optional, int rc,
+                             const struct pane_err *err)
+{
+	bool up = rc == 0;
+	bool unavailable = optional && part_missing(src, rc);
+	bool was_unavailable = false;
+	pthread_mutex_lock(&src->mu);
+	size_t i = 0;
+	while (i < src->st.n_parts && strcmp(src->st.parts[i].name, part) != 0)
+		i++;
+	if (i == src->st.n_parts && i < PANE_SOURCE_PARTS_MAX) {
+		snprintf(src->st.parts[i].name, sizeof src->st.parts[i].name, "%s", part);
+		src->st.n_parts++;
+	}
+	if (i < src->st.n_parts) {
+		struct pane_source_part_status *ps = &src->st.parts[i];
+		was_unavailable = ps->unavailable;
+		ps->up = up;
+		ps->unavailable = unavailable;
+		snprintf(ps->error, sizeof ps->error, "%s", up || !err ? "" : err->msg);
+	}
+	pthread_mutex_unlock(&src->mu);
+	pane_source_emit_samplev(src, "pane_source_part_up", 0, up ? 1.0 : 0.0, "source", src->name, "part", part,
+	                         NULL);
+	if (optional)
+		pane_source_emit_samplev(src, "pane_source_part_unavailable", 0, unavailable ? 1.0 : 0.0, "source",
+		                         src->name, "part", part, NULL);
+	if (unavailable && !was_unavailable)
+		pane_log_kv(PANE_LOG_INFO, "sources", "part not available on this plan; the source stays up without it",
+		            "source", src->name, "part", part, "error", err ? err->msg : NULL, NULL);
+	if (src->owner->stats) {
+		char lbl[192];
+		snprintf(lbl, sizeof lbl, "source=\"%s\",part=\"%s\"", src->name, part);
+		pane_stat_set(pane_stats_gauge(src->owner->stats, "pane_source_part_up", lbl,
+		                               "1 when that part of the source's last collection worked"),
+		              up ? 1.0 : 0.0);
+		if (optional)
+			pane_stat_set(pane_stats_gauge(src->owner->stats, "pane_source_part_unavailable", lbl,
+			                               "1 when an optional part is not offered on the provider's plan"),
+			              unavailable ? 1.0 : 0.0);
+	}
 }
 
 int pane_source_run_parts(struct pane_source *src, void *ctx, const struct pane_source_part *parts, size_t n,
@@ -1072,16 +1211,31 @@ int pane_source_run_parts(struct pane_source *src, void *ctx, const struct pane_
 		struct pane_err e = {0};
 		pane_source_set_reason(src, "");
 		int rc = parts[i].fn(src, ctx, &e);
-		if (rc < 0 && first == 0) {
+		if (parts[i].name)
+			pane_source_part_report(src, parts[i].name, parts[i].optional, rc, &e);
+		bool missing = parts[i].optional && part_missing(src, rc);
+		bool core = !parts[i].optional || (rc == PANE_EPERM && !missing); /* a bad key fails all alike */
+		if (rc == PANE_ETIMEDOUT) {
+			/* the provider hangs: every further request would wait as long,
+			 * and an optional part that hangs is the provider hanging too */
+			if (first == 0) {
+				first = rc;
+				if (err)
+					*err = e;
+				snprintf(reason, sizeof reason, "timeout");
+			}
+			break;
+		}
+		if (rc < 0 && core && first == 0) {
 			first = rc;
 			if (err)
 				*err = e;
 			snprintf(reason, sizeof reason, "%s", pane_source_reason(src));
 			if (rc == PANE_EPERM && stop_on_perm)
 				break;
-		} else if (rc < 0) {
+		} else if (rc < 0 && !missing) {
 			pane_log_kv(PANE_LOG_WARN, "sources", "collection part failed", "source", pane_source_name(src),
-				    "error", e.msg, NULL);
+			            "part", parts[i].name, "error", e.msg, NULL);
 		}
 	}
 	pane_source_set_reason(src, reason);

@@ -65,14 +65,25 @@ int pane_sources_collect_once(struct pane_sources *ss, const char *instance, str
  * functions (cursor, emit) on it only while the threads are not started. */
 struct pane_source *pane_sources_instance(struct pane_sources *ss, const char *instance);
 
+/* Health of one named part of a source (source.h, struct pane_source_part). */
+#define PANE_SOURCE_PARTS_MAX 12
+struct pane_source_part_status {
+	char name[32];
+	bool up;          /* its last run succeeded */
+	bool unavailable; /* an optional part the provider does not offer (404/403: not on the plan) */
+	char error[160];  /* the last failure, "" when up */
+};
+
 /* Per-instance counters (for tests and the status API). */
 struct pane_source_status {
 	uint64_t collections;     /* attempted */
 	uint64_t failures;
-	bool up;                  /* last collection succeeded */
+	bool up;                  /* last collection succeeded (false at once when a request timed out) */
 	int64_t last_success_ms;  /* 0 when never */
 	char last_error[PANE_ERR_MSG_MAX];
 	char last_reason[64];
+	size_t n_parts;
+	struct pane_source_part_status parts[PANE_SOURCE_PARTS_MAX];
 };
 /* 0, or PANE_ENOTFOUND for an unknown instance. Thread-safe. */
 int pane_sources_status(struct pane_sources *ss, const char *instance, struct pane_source_status *out);

@@ -14,6 +14,13 @@ Render's OpenAPI file render-public-api.json), not what pane happens to send:
   GET /v1/services/{id}                  the service object; 404 once deleted
   GET /v1/services/{id}/deploys          bare array of {"cursor", "deploy"}, newest first;
         status[], createdAfter/Before, updatedAfter/Before, finishedAfter/Before; 404 once deleted
+  GET /v1/services/{id}/events            bare array of {"cursor", "event": {id, timestamp,
+        serviceId, type, details}}, newest first; type (repeated or comma-separated),
+        startTime/endTime, cursor, limit 1..100 (default 20); 404 once deleted
+  GET /v1/postgres, GET /v1/key-value      bare arrays of {"cursor", "postgres"|"keyValue"} (cursor
+        paging like services): two Postgres instances (a primary and its read replica) and one
+        Key Value instance; their metrics (cpu, memory, disk-usage, disk-capacity,
+        active-connections, replication-lag for the replica) under /v1/metrics/*
   GET /v1/logs                           ownerId and resource (repeated) required (400);
         startTime/endTime RFC 3339 (defaults now-1h / now), direction backward (default)
         or forward, limit 1..100 (default 20), filters instance/level/type/host/method/path/
@@ -27,6 +34,11 @@ Render's OpenAPI file render-public-api.json), not what pane happens to send:
   GET /v1/metrics/bandwidth-sources       {"data":[{"labels":{resource,trafficSource},"values":
         [{"timestamp": epoch seconds, "value"}]}]}
 
+  Spec allowances the fake exercises by default: `limit` is a maximum, not a promise - a
+  list page holds at most --page-cap items (default 3) whatever the limit, and only an empty
+  page ends the list; /metrics/http-latency labels its series with the resource only (the
+  quantile asked for is not echoed); every service has --deploys deploys (default 4).
+
   Auth: Authorization: Bearer KEY, else 401 {"id","message"}. Every response carries
   Ratelimit-Limit / -Remaining / -Reset (seconds until the window resets) when a limit is
   configured; past it 429 {"id","message"} without Retry-After. Objects carry every optional
@@ -35,10 +47,14 @@ Render's OpenAPI file render-public-api.json), not what pane happens to send:
 Test control (see fakebase.py for faults; "loop" makes /v1/services repeat its cursor and
 /v1/logs answer hasMore with the same window forever):
   POST /__fake/config  {"deleted": [service ids], "skew_s": seconds added to every timestamp,
+                        "page_cap": items per list page at most (0 = as many as limit),
+                        "ignore_window": true (a provider whose /v1/logs ignores startTime/endTime),
                         "rate_limit": N, "rate_window": seconds, "faults": [...]}
   POST /__fake/deploy  {"service": id, "action": "new"|"advance"|"fail"|"cancel",
                         "at": RFC 3339 (default now), "commit": {"id","message"}}
                        -> the deploy after the change
+  POST /__fake/event   {"service": id, "type": "server_failed", "details": {...}, "at": RFC 3339}
+                       -> the event
   POST /__fake/logs    {"n": 10, "resource": id (default: round robin), "same_ts": 2,
                         "at": RFC 3339 start (default now)} -> {"ids": [...]}
   GET  /__fake/state   {"services": [...ids...], "owner": id}
@@ -96,14 +112,39 @@ class Render:
     def reset(self):
         self.t0 = fb.now_us()
         self.deleted = set()
+        self.page_cap = self.opts["page_cap"]
+        self.ignore_window = False
         self.services = []
         self.deploys = {}
         self.logs = []
         self.seq = 0
         for i in range(self.opts["services"]):
             self.services.append(self.make_service(i))
+        self.events = {}
+        self.evseq = 0
+        pg = {"ipAllowList": [], "createdAt": self.t0 - 40 * 86400 * 1000000, "updatedAt": self.t0 - 86400 * 1000000,
+              "expiresAt": None, "databaseName": "shop", "databaseUser": "shop", "environmentId": None,
+              "highAvailabilityEnabled": False, "owner": {"id": OWNER, "name": "Acme", "email": "ops@acme.test",
+                                                          "ipAllowList": None, "twoFactorAuthEnabled": True,
+                                                          "type": "team"},
+              "plan": "basic_1gb", "diskSizeGB": 15, "region": "oregon", "readReplicas": [], "suspended": "not_suspended",
+              "suspenders": [], "status": "available", "version": "16", "diskAutoscalingEnabled": False,
+              "dashboardUrl": "https://dashboard.render.com/d/dpg-d00000000000000000a0-a", "xFakeExtra": None}
+        self.postgres = [dict(pg, id="dpg-d00000000000000000a0-a", name="shop-db", role="primary"),
+                         dict(pg, id="dpg-d00000000000000000b0-a", name="shop-db-replica", role="replica",
+                              primaryPostgresID="dpg-d00000000000000000a0-a")]
+        self.postgres[0]["readReplicas"] = [{"id": self.postgres[1]["id"], "name": self.postgres[1]["name"]}]
+        self.keyvalue = [{"id": "red-d00000000000000000c0", "createdAt": self.t0 - 20 * 86400 * 1000000,
+                          "updatedAt": self.t0 - 86400 * 1000000, "status": "available", "region": "frankfurt",
+                          "plan": "starter", "name": "sessions-kv", "owner": pg["owner"],
+                          "options": {"maxmemoryPolicy": "allkeys_lru"}, "ipAllowList": [], "environmentId": None,
+                          "version": "7.2", "dashboardUrl": "https://dashboard.render.com/r/red-d00000000000000000c0",
+                          "xFakeExtra": {}}]
         for s in self.services:
             self.deploys[s["id"]] = self.make_history(s)
+            self.events[s["id"]] = []
+            if s["type"] != "static_site":
+                self.make_events(s)
         n = self.opts["logs"]
         web = [s for s in self.services if s["type"] != "static_site"]
         for k in range(n):
@@ -154,11 +195,39 @@ class Render:
 
     def make_history(self, s):
         out = []
-        for k in range(3):
-            created = self.t0 - (3 - k) * 86400 * 1000000
-            status = "live" if k == 2 else "deactivated"
+        n = self.opts["deploys"]
+        for k in range(n):
+            created = self.t0 - (n - k) * 86400 * 1000000
+            status = "live" if k == n - 1 else "deactivated"
             out.append(self.make_deploy(s["id"], created, status, k))
         return out
+
+    def add_event(self, service_id, etype, details, at):
+        self.evseq += 1
+        ev = {"id": "evt-d%019d" % self.evseq, "timestamp": at, "serviceId": service_id, "type": etype,
+              "details": details, "xFakeExtra": None}
+        self.events[service_id].append(ev)
+        return ev
+
+    def make_events(self, s):
+        """The last live deploy's start and end, an instance count change and, for
+        the first service, a failed server: four events per service, 40 minutes back."""
+        live = self.deploys[s["id"]][-1]
+        base = self.t0 - 40 * 60 * 1000000
+        self.add_event(s["id"], "deploy_started", {"deployId": live["id"], "trigger": {"manual": False,
+                                                                                        "newCommit": "abc"}},
+                       base)
+        self.add_event(s["id"], "deploy_ended", {"deployId": live["id"], "reason": {"newDeploy": None},
+                                                 "deployStatus": "succeeded", "status": 2}, base + 60000000)
+        self.add_event(s["id"], "instance_count_changed", {"fromInstances": 1, "toInstances": 2}, base + 120000000)
+        if s["id"] == sid(0):
+            self.add_event(s["id"], "server_failed", {"instanceID": s["id"] + "-7d9fx",
+                                                      "reason": {"nonZeroExit": 137, "oomKilled": {"memoryLimit": "512Mi"},
+                                                                 "timedOutSeconds": None, "unhealthy": None,
+                                                                 "evicted": None}},
+                           base + 180000000)
+        else:
+            self.add_event(s["id"], "server_restarted", {"triggeredByUser": None}, base + 180000000)
 
     def make_deploy(self, service_id, created, status, k):
         self.seq += 1
@@ -196,11 +265,18 @@ class Render:
     def configure(self, p):
         if "deleted" in p:
             self.deleted = set(p["deleted"])
+        if "page_cap" in p:
+            self.page_cap = int(p["page_cap"])
+        if "ignore_window" in p:
+            self.ignore_window = bool(p["ignore_window"])
 
     def control(self, path, p):
         if path == "/__fake/state":
             return {"services": [s["id"] for s in self.services], "owner": OWNER,
                     "types": {s["id"]: s["type"] for s in self.services}}
+        if path == "/__fake/event":
+            at = fb.parse_time(p["at"]) if "at" in p else fb.now_us()
+            return self.event_public(self.add_event(p["service"], p["type"], p.get("details", {}), at))
         if path == "/__fake/logs":
             at = fb.parse_time(p["at"]) if "at" in p else fb.now_us()
             web = [s["id"] for s in self.services if s["type"] != "static_site"]
@@ -290,6 +366,12 @@ class Render:
     def rate_body(self, info):
         return err(429, "rate limit exceeded, retry in %d seconds" % info[2])
 
+    def page_n(self, q):
+        """Items in one list page: at most limit, and at most page_cap (the spec's
+        limit is a maximum; a short page does not mean the end)."""
+        n = self.limit(q)
+        return min(n, self.page_cap) if self.page_cap > 0 else n
+
     def limit(self, q):
         v = q.get("limit", ["20"])[-1]
         try:
@@ -328,15 +410,24 @@ class Render:
                 return 200, json.dumps(self.public(svc, "service")), {}
             if len(parts) == 2 and parts[1] == "deploys":
                 return self.list_deploys(svc, q)
+            if len(parts) == 2 and parts[1] == "events":
+                return self.list_events(svc, q)
             raise fb.Reply(404, err(404, "not found"))
         if path == "/v1/logs":
             return self.list_logs(q, fault)
+        if path in ("/v1/postgres", "/v1/key-value"):
+            items, key = (self.postgres, "postgres") if path == "/v1/postgres" else (self.keyvalue, "keyValue")
+            n = self.page_n(q)
+            start = dec_cursor(q["cursor"][-1]) + 1 if "cursor" in q else 0
+            out = [{"cursor": enc_cursor(start + k), key: self.public(x, "store")}
+                   for k, x in enumerate(items[start:start + n])]
+            return 200, json.dumps(out), {}
         if path.startswith("/v1/metrics/"):
             return self.metrics(path[len("/v1/metrics/"):], q)
         raise fb.Reply(404, err(404, "not found"))
 
     def list_services(self, q, fault):
-        n = self.limit(q)
+        n = self.page_n(q)
         sel = list(self.services)
         for name, key in (("name", lambda s: s["name"]), ("type", lambda s: s["type"]),
                           ("region", lambda s: s["serviceDetails"].get("region", "")),
@@ -353,7 +444,7 @@ class Render:
         return 200, json.dumps(out), {}
 
     def list_deploys(self, svc, q):
-        n = self.limit(q)
+        n = self.page_n(q)
         sel = sorted(self.deploys[svc["id"]], key=lambda d: d["createdAt"], reverse=True)
         statuses = self.multi(q, "status", True)
         if statuses:
@@ -367,6 +458,25 @@ class Render:
         start = dec_cursor(q["cursor"][-1]) + 1 if "cursor" in q else 0
         page = sel[start:start + n]
         out = [{"cursor": enc_cursor(start + k), "deploy": self.public(d, "deploy")} for k, d in enumerate(page)]
+        return 200, json.dumps(out), {}
+
+    def event_public(self, e):
+        o = json.loads(json.dumps(e))
+        o["timestamp"] = self.ts(o["timestamp"])
+        return o
+
+    def list_events(self, svc, q):
+        n = self.page_n(q)
+        sel = sorted(self.events[svc["id"]], key=lambda e: (e["timestamp"], e["id"]), reverse=True)
+        types = self.multi(q, "type", True)
+        if types:
+            sel = [e for e in sel if e["type"] in types]
+        t0 = self.times(q, "startTime", None)
+        t1 = self.times(q, "endTime", None)
+        sel = [e for e in sel if (t0 is None or e["timestamp"] >= t0) and (t1 is None or e["timestamp"] <= t1)]
+        start = dec_cursor(q["cursor"][-1]) + 1 if "cursor" in q else 0
+        page = sel[start:start + n]
+        out = [{"cursor": enc_cursor(start + k), "event": self.event_public(e)} for k, e in enumerate(page)]
         return 200, json.dumps(out), {}
 
     def list_logs(self, q, fault):
@@ -388,7 +498,7 @@ class Render:
                    ("instance", "host", "statusCode", "method", "path", "level", "type")}
         sel = []
         for log in self.logs:
-            if not (start <= log["ts_us"] <= end):
+            if not self.ignore_window and not (start <= log["ts_us"] <= end):
                 continue
             labels = {l["name"]: l["value"] for l in log["labels"]}
             if labels["resource"] not in res:
@@ -441,6 +551,10 @@ class Render:
         t_first = ((start + step - 1) // step) * step
         stamps = list(range(t_first, end + 1, step))[-2000:]
         for r in resources:
+            store = next((x for x in self.postgres + self.keyvalue if x["id"] == r), None)
+            if store is not None:
+                series += self.store_metrics(name, store, stamps)
+                continue
             svc = next((s for s in self.services if s["id"] == r), None)
             if svc is None or r in self.deleted or svc["suspended"] == "suspended":
                 continue
@@ -464,9 +578,7 @@ class Render:
                 groups = [[("statusCode", c)] for c in ("200", "404", "502")]
             elif name == "http-requests" and q.get("aggregateBy", [""])[-1] == "host":
                 groups = [[("host", "svc.onrender.com")]]
-            elif name == "http-latency":
-                groups = [[("quantile", q.get("quantile", ["0.95"])[-1])]]
-            else:
+            else:  # http-latency too: the quantile asked for is not echoed as a label
                 groups = [[]]
             unit = {"cpu": "cpu", "cpu-limit": "cpu", "cpu-target": "cpu", "memory": "bytes",
                     "memory-limit": "bytes", "memory-target": "bytes", "http-requests": "count",
@@ -485,6 +597,18 @@ class Render:
                                "xFakeExtra": []})
         return 200, json.dumps(series), {}
 
+    def store_metrics(self, name, store, stamps):
+        pgs = store["id"].startswith("dpg-")
+        vals = {"cpu": 0.02, "memory": 150e6, "disk-usage": 1.2e9, "disk-capacity": 15e9,
+                "active-connections": 7.0, "replication-lag": 0.25}
+        if name not in vals or (name.startswith("disk") and not pgs) or \
+                (name == "replication-lag" and store.get("role") != "replica"):
+            return []
+        unit = {"cpu": "cpu", "memory": "bytes", "disk-usage": "bytes", "disk-capacity": "bytes",
+                "active-connections": "count", "replication-lag": "seconds"}[name]
+        return [{"labels": [{"field": "resource", "value": store["id"]}], "unit": unit,
+                 "values": [{"timestamp": self.ts(ts), "value": vals[name], "unit": unit} for ts in stamps]}]
+
     def bandwidth_sources(self, q, start, end):
         out = []
         for r in self.multi(q, "resource", False):
@@ -496,7 +620,8 @@ class Render:
 
 
 def main():
-    port, opts = fb.main_args(sys.argv, {"key": "rnd_test", "services": 7, "logs": 250, "live": 0.0})
+    port, opts = fb.main_args(sys.argv, {"key": "rnd_test", "services": 7, "logs": 250, "live": 0.0,
+                                          "page_cap": 3, "deploys": 4})
     state = fb.FakeState()
     render = Render(state, opts)
     fb.start_live(state, opts["live"], render.live_tick)

@@ -27,6 +27,13 @@ OpenAPI file sentry-openapi-derefed.json), not what pane happens to send:
         "performance": "forbidden" answers 403, "absent" 404 (plans without it).
   GET /api/0/organizations/{org}/releases/          per_page, cursor (Link pagination), newest first
   GET /api/0/organizations/{org}/projects/          per_page, cursor (Link pagination)
+  GET /api/0/organizations/{org}/monitors/          cron monitors (Link pagination, 10 a page)
+  GET /api/0/organizations/{org}/monitors/{slug}/checkins/   newest first, 25 a page (Link
+        pagination; there is no per_page: a page is as long as the server makes it)
+  GET /api/0/organizations/{org}/sessions/          field (sum(session), count_unique(user),
+        crash_free_rate(session|user)), groupBy (project, release, session.status,
+        environment), statsPeriod, interval, includeSeries: {"start","end","intervals",
+        "groups":[{"by","totals","series"}],"query"}
 
   Auth: Authorization: Bearer TOKEN, else 401 {"detail": ...}. Errors are {"detail": "..."};
   500 is {"detail": "Internal Error", "errorId": ...}. SaaS rate limiting: every response
@@ -41,6 +48,7 @@ with the same cursor forever):
   POST /__fake/issue   {"action": "new"|"resolve"|"regress"|"delete"|"event", "id", "at",
                         "project", "level", "title"} -> the issue
   POST /__fake/release {"version", "at", "project"} -> the release
+  POST /__fake/checkin {"monitor": slug, "status": "ok"|"error"|"missed"|"timeout", "at"}
   GET  /__fake/state   {"unresolved": N, "projects": [...]}
 """
 import json
@@ -91,6 +99,31 @@ class Sentry:
             self.new_issue(self.t0 - (self.opts["issues"] - i) * 60 * 1000000, i)
         for k in range(12):
             self.new_release("1.%d.0" % k, self.t0 - (12 - k) * 3600 * 1000000, PROJECTS[k % 3])
+        self.monitors = [{"slug": "nightly-backup", "name": "Nightly backup", "project": PROJECTS[0]},
+                         {"slug": "invoice-run", "name": "Invoice run", "project": PROJECTS[2]}]
+        self.checkins = {m["slug"]: [] for m in self.monitors}
+        self.ckseq = 0
+        # 30 hourly check-ins each (more than a page), three of them failed
+        for m in self.monitors:
+            for h in range(30):
+                st = "ok"
+                if m["slug"] == "nightly-backup" and h in (20, 27):
+                    st = "missed" if h == 20 else "error"
+                if m["slug"] == "invoice-run" and h == 25:
+                    st = "timeout"
+                self.new_checkin(m["slug"], st, self.t0 - (30 - h) * 3600 * 1000000)
+
+    def new_checkin(self, slug, status, at):
+        self.ckseq += 1
+        c = {"id": "%08x-0000-4000-8000-%012x" % (self.ckseq, self.ckseq), "environment": "production",
+             "status": status, "duration": None if status == "missed" else 1200 + self.ckseq,
+             "dateCreated": at, "dateAdded": at, "dateUpdated": at, "dateInProgress": None, "dateClock": at,
+             "expectedTime": at, "groups": [],
+             "monitorConfig": {"schedule_type": "crontab", "schedule": "0 * * * *", "checkin_margin": 5,
+                               "max_runtime": 30, "timezone": None, "failure_issue_threshold": None,
+                               "recovery_threshold": None, "alert_rule_id": None}, "xFakeExtra": None}
+        self.checkins[slug].append(c)
+        return c
 
     def new_issue(self, at, i=None, project=None, level=None, title=None):
         self.seq += 1
@@ -167,6 +200,9 @@ class Sentry:
             elif act == "delete":
                 self.issues.remove(iss)
             return self.public(iss)
+        if path == "/__fake/checkin":
+            c = self.new_checkin(p["monitor"], p.get("status", "ok"), at)
+            return self.public_checkin(c)
         if path == "/__fake/release":
             proj = next((x for x in PROJECTS if x["slug"] == p.get("project")), PROJECTS[0])
             return self.public_release(self.new_release(p["version"], at, proj))
@@ -275,6 +311,15 @@ class Sentry:
             return self.list_releases(path, q)
         if rest == "projects/":
             return self.list_projects(path, q)
+        if rest == "monitors/":
+            return self.list_monitors(path, q)
+        if rest.startswith("monitors/") and rest.endswith("/checkins/") and rest.count("/") == 3:
+            slug = rest.split("/")[1]
+            if slug not in self.checkins:
+                raise fb.Reply(404, err(404, "The requested resource does not exist"))
+            return self.list_checkins(path, q, slug)
+        if rest == "sessions/":
+            return self.sessions(q)
         raise fb.Reply(404, err(404, "The requested resource does not exist"))
 
     def list_issues(self, path, q, fault):
@@ -310,6 +355,66 @@ class Sentry:
         page = sel[off:off + limit]
         h = {"Link": self.link(path, q, off, limit, len(sel), loop), "X-Hits": len(sel), "X-Max-Hits": 1000}
         return 200, json.dumps([self.public(i) for i in page]), h
+
+    def public_checkin(self, c):
+        o = json.loads(json.dumps(c))
+        for k in ("dateCreated", "dateAdded", "dateUpdated", "dateClock", "expectedTime"):
+            o[k] = self.ts(o[k])
+        return o
+
+    def list_monitors(self, path, q):
+        off = self.offset(q)
+        out = []
+        for m in self.monitors[off:off + 10]:
+            last = self.checkins[m["slug"]][-1]
+            env_status = {"ok": "ok", "error": "error", "missed": "missed_checkin", "timeout": "timeout"}[last["status"]]
+            out.append({"id": "mon-%s" % m["slug"], "slug": m["slug"], "name": m["name"], "status": "active",
+                        "isMuted": False, "isUpserting": False, "dateCreated": self.ts(self.t0 - 86400 * 30 * 1000000),
+                        "config": dict(last["monitorConfig"]), "alertRule": None, "owner": None,
+                        "project": dict(m["project"]),
+                        "environments": [{"name": "production", "status": env_status, "isMuted": False,
+                                          "dateCreated": self.ts(self.t0), "lastCheckIn": self.ts(last["dateAdded"]),
+                                          "nextCheckIn": self.ts(last["dateAdded"] + 3600 * 1000000),
+                                          "nextCheckInLatest": self.ts(last["dateAdded"] + 3900 * 1000000),
+                                          "activeIncident": None}],
+                        "xFakeExtra": None})
+        return 200, json.dumps(out), {"Link": self.link(path, q, off, 10, len(self.monitors))}
+
+    def list_checkins(self, path, q, slug):
+        sel = sorted(self.checkins[slug], key=lambda c: (c["dateAdded"], c["id"]), reverse=True)
+        off = self.offset(q)
+        return (200, json.dumps([self.public_checkin(c) for c in sel[off:off + 25]]),
+                {"Link": self.link(path, q, off, 25, len(sel))})
+
+    def sessions(self, q):
+        fields = q.get("field", [])
+        if not fields:
+            raise fb.Reply(400, err(400, "Request is missing a \"field\""))
+        group = q.get("groupBy", [])
+        for g in group:
+            if g not in ("project", "release", "environment", "session.status"):
+                raise fb.Reply(400, err(400, "Invalid groupBy: %s" % g))
+        # two releases of pump-station with sessions; 1.11.0 crashes more
+        rows = [(2, "1.10.0", 1000, 10, 200, 4), (2, "1.11.0", 500, 50, 120, 12)]
+        groups = []
+        for proj, rel, total, crashed, users, cusers in rows:
+            by = {}
+            if "project" in group:
+                by["project"] = proj
+            if "release" in group:
+                by["release"] = rel
+            totals = {}
+            for f in fields:
+                totals[f] = {"sum(session)": total, "count_unique(user)": users,
+                             "crash_free_rate(session)": 1 - crashed / total,
+                             "crash_free_rate(user)": 1 - cusers / users,
+                             "crash_rate(session)": crashed / total}.get(f)
+            groups.append({"by": by, "totals": totals, "series": {}})
+        groups.append({"by": {"project": 3, "release": "1.9.0"} if group else {},
+                       "totals": {f: None for f in fields}, "series": {}})  # no data: nulls
+        now = fb.now_us()
+        return 200, json.dumps({"start": self.ts(now - 86400 * 1000000), "end": self.ts(now), "intervals": [],
+                                "groups": groups, "query": q.get("query", [""])[-1]}), {}
 
     def list_releases(self, path, q):
         try:

@@ -24,6 +24,13 @@ and the Management API OpenAPI file), not what pane happens to send:
   GET /v1/projects/{ref}/analytics/endpoints/usage.api-counts?interval=...
   GET /v1/projects/{ref}/analytics/endpoints/usage.api-requests-count
   GET /v1/projects/{ref}/health?services=auth&services=db...
+  GET /v1/projects/{ref}/advisors/performance, .../advisors/security   {"lints": [...]}
+  GET /v1/projects/{ref}/functions          [{id, slug, name, status, version, created_at, updated_at, ...}]
+  GET /v1/projects/{ref}/analytics/endpoints/functions.combined-stats?interval=&function_id=
+        (both required, 400 otherwise) {"result": [rows], "error": null}; the spec leaves the row
+        unspecified: here {"timestamp", "success_count", "error_count", "avg_execution_time"} per hour
+  GET /v1/projects/{ref}/config/disk/util   {"timestamp", "metrics": {fs_size_bytes, fs_avail_bytes,
+        fs_used_bytes}}
   GET /customer/v1/privileged/metrics                   Prometheus text, HTTP basic auth
         user service_role, password = the service key
 
@@ -39,10 +46,13 @@ for SQL it cannot run.
 Test control (not part of the contract), JSON over POST:
   /__fake/logs      {"rows": [{"id", "ts_us", "source", "severity", "message", "attributes"}]}
   /__fake/config    {"legacy": "ok"|"gone", "unified": "ok"|"absent",
+                     "ignore_window": true (a provider that answers every row it has,
+                                    ignoring iso_timestamp_* and the SQL timestamp condition),
                      "faults": [{"path": substring, "status": 503, "count": 2,
                                  "body": optional text, "headers": optional {name: value},
                                  "delay_ms": optional}],
                      "slow_ms": {"substring": ms}, "health": [...], "metrics": "text",
+                     "lints": {"performance": [...], "security": [...]}, "disk": {...} or null,
                      "rate_limit": N, "rate_window": seconds}
   /__fake/reset     forget logs, faults, requests and rate windows
   GET /__fake/requests  the requests seen: [{"method","path","query","status"}]
@@ -60,6 +70,32 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LEGACY_TABLES = {"edge_logs", "postgres_logs", "function_edge_logs", "function_logs", "auth_logs",
                  "storage_logs", "realtime_logs", "postgrest_logs", "pgbouncer_logs", "workflow_run_logs"}
+def lint(name, level, category, title, schema, entity, key):
+    return {"name": name, "title": title, "level": level, "facing": "EXTERNAL", "categories": [category],
+            "description": "Detects " + title.lower(), "detail": "%s.%s: %s" % (schema, entity, title),
+            "remediation": "https://supabase.com/docs/guides/database/database-linter?lint=" + name,
+            "metadata": {"schema": schema, "name": entity, "type": "table", "fkey_name": None},
+            "cache_key": key, "xFakeExtra": None}
+
+
+DEFAULT_LINTS = {
+    "performance": [lint("unindexed_foreign_keys", "INFO", "PERFORMANCE", "Unindexed foreign keys", "public",
+                         "orders", "unindexed_foreign_keys_public_orders_orders_customer_id_fkey"),
+                    lint("auth_rls_initplan", "WARN", "PERFORMANCE", "Auth RLS Initialization Plan", "public",
+                         "profiles", "auth_rls_init_plan_public_profiles_select_own")],
+    "security": [lint("rls_disabled_in_public", "ERROR", "SECURITY", "RLS Disabled in Public", "public",
+                      "audit_log", "rls_disabled_in_public_public_audit_log")],
+}
+
+FUNCTIONS = [{"id": "3c078cce-ad70-4148-9f37-4da362789053", "slug": "checkout", "name": "checkout",
+              "status": "ACTIVE", "version": 12, "created_at": 1735689600000, "updated_at": 1764633600000,
+              "verify_jwt": True, "import_map": False, "entrypoint_path": "index.ts", "import_map_path": None,
+              "ezbr_sha256": None},
+             {"id": "9a1f0d7e-2b3c-4d5e-8f90-1a2b3c4d5e6f", "slug": "send-email", "name": "send-email",
+              "status": "ACTIVE", "version": 3, "created_at": 1735689600000, "updated_at": 1764633600000,
+              "verify_jwt": False, "import_map": False, "entrypoint_path": "index.ts", "import_map_path": None,
+              "ezbr_sha256": None}]
+
 HEALTH_SERVICES = {"auth", "db", "db_postgres_user", "pooler", "realtime", "rest", "storage", "pg_bouncer"}
 USAGE_INTERVALS = {"15min", "30min", "1hr", "3hr", "1day", "3day", "7day"}
 ROW_CAP = 1000
@@ -94,6 +130,7 @@ class State:
         self.logs = []  # dicts: id, ts_us, source, severity, message, attributes
         self.legacy = "ok"
         self.unified = "ok"
+        self.ignore_window = False
         self.faults = []
         self.slow = {}
         self.requests = []
@@ -101,6 +138,8 @@ class State:
         self.rate_limit, self.rate_window = self.default_rate
         self.health = None
         self.metrics = DEFAULT_METRICS.replace("REF", self.ref)
+        self.lints = json.loads(json.dumps(DEFAULT_LINTS))
+        self.disk = {"fs_size_bytes": 8589934592, "fs_avail_bytes": 6039797760, "fs_used_bytes": 2550136832}
 
 
 STATE = None
@@ -210,11 +249,12 @@ def run_sql(sql, unified, lo_us, hi_us):
         if c in ("log_attributes", "severity_text") and not unified:
             raise SqlError("Unrecognized name: %s" % c)
     with STATE.lock:
+        ignore = STATE.ignore_window
         rows = [r for r in STATE.logs
                 if (r["source"] in sources if unified and sources is not None else True)
                 and (unified or r["source"] == table)
-                and (since is None or r["ts_us"] >= since)
-                and lo_us <= r["ts_us"] < hi_us]
+                and (ignore or since is None or r["ts_us"] >= since)
+                and (ignore or lo_us <= r["ts_us"] < hi_us)]
     rows.sort(key=lambda r: (r["ts_us"], r["id"]))
     rows = rows[offset:offset + limit]
     out = []
@@ -284,6 +324,7 @@ class Handler(BaseHTTPRequestHandler):
             with STATE.lock:
                 STATE.legacy = cfg.get("legacy", STATE.legacy)
                 STATE.unified = cfg.get("unified", STATE.unified)
+                STATE.ignore_window = bool(cfg.get("ignore_window", STATE.ignore_window))
                 if "faults" in cfg:
                     STATE.faults = [dict(f) for f in cfg["faults"]]
                 if "slow_ms" in cfg:
@@ -292,6 +333,10 @@ class Handler(BaseHTTPRequestHandler):
                     STATE.health = cfg["health"]
                 if "metrics" in cfg:
                     STATE.metrics = cfg["metrics"]
+                if "lints" in cfg:
+                    STATE.lints.update(cfg["lints"])
+                if "disk" in cfg:
+                    STATE.disk = cfg["disk"]
                 STATE.rate_limit = cfg.get("rate_limit", STATE.rate_limit)
                 STATE.rate_window = cfg.get("rate_window", STATE.rate_window)
             return self.sendj(200, {"ok": True})
@@ -369,6 +414,32 @@ class Handler(BaseHTTPRequestHandler):
 
         if rest == "health":
             return self.health(q)
+        if rest in ("advisors/performance", "advisors/security"):
+            with STATE.lock:
+                lints = json.loads(json.dumps(STATE.lints.get(rest.split("/")[1], [])))
+            return self.sendj(200, {"lints": lints})
+        if rest == "functions":
+            return self.sendj(200, [dict(f) for f in FUNCTIONS])
+        if rest == "analytics/endpoints/functions.combined-stats":
+            interval = (q.get("interval") or [""])[0]
+            fid = (q.get("function_id") or [""])[0]
+            if interval not in ("15min", "1hr", "3hr", "1day") or not fid:
+                return self.sendj(400, {"message": "interval and function_id are required"}, rl)
+            k = next((i for i, f in enumerate(FUNCTIONS) if f["id"] == fid), None)
+            if k is None:
+                return self.sendj(200, {"result": [], "error": None}, rl)
+            now = int(time.time()) // 3600 * 3600
+            rows = [{"timestamp": dt.datetime.fromtimestamp(now - 3600 * h, dt.timezone.utc)
+                     .strftime("%Y-%m-%dT%H:%M:%S"), "success_count": 40 + h + k, "error_count": k * 2 + h,
+                     "avg_execution_time": 120.5 + k, "xFakeExtra": None} for h in (1, 0)]
+            return self.sendj(200, {"result": rows, "error": None}, rl)
+        if rest == "config/disk/util":
+            with STATE.lock:
+                disk = STATE.disk
+            if disk is None:
+                return self.sendj(404, {"message": "Cannot GET %s" % u.path})
+            return self.sendj(200, {"timestamp": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                                    "metrics": disk})
         if rest == "analytics/endpoints/logs.all":
             if STATE.legacy == "gone":
                 return self.sendj(410, {"message": "The logs.all endpoint has been removed. Use GET "

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/clock.h"
@@ -29,6 +30,7 @@
 
 static struct fakectl fk;
 static const char *key_env = "PT_RENDER_KEY";
+static const char *timeout = "10s";
 
 #define SVC0 "srv-d0000000000000000000"
 #define SVC1 "srv-d0000000000000000001"
@@ -95,10 +97,10 @@ static void start(struct fx *f, const char *extra)
 	f->ss = NULL;
 	char yaml[4096];
 	snprintf(yaml, sizeof yaml,
-		 "sources:\n  render:\n    api_key: ${%s}\n    api_url: ${PT_RENDER_API}\n"
-		 "    requests_per_minute: 0\n    timeout: 10s\n    log_lookback: 1h\n    environment: test\n"
-		 "    max_rate_wait: 10s\n%s",
-		 key_env, extra ? extra : "");
+	         "sources:\n  render:\n    api_key: ${%s}\n    api_url: ${PT_RENDER_API}\n"
+	         "    requests_per_minute: 0\n    timeout: %s\n    log_lookback: 1h\n    environment: test\n"
+	         "    max_rate_wait: 10s\n%s",
+	         key_env, timeout, extra ? extra : "");
 	struct pane_err err = {0};
 	f->cfg = pane_cfg_parse("pane.yaml", yaml, strlen(yaml), &err);
 	if (!f->cfg)
@@ -144,7 +146,7 @@ static size_t distinct_logs(struct pt_recorder *r)
 	return n;
 }
 
-/* Number of distinct instances that reported render_cpu_usage_cores. */
+/* Number of distinct series (instances, datastores) of render_cpu_usage_cores. */
 static size_t cpu_series(struct pt_recorder *r)
 {
 	struct pane_map seen;
@@ -152,7 +154,10 @@ static size_t cpu_series(struct pt_recorder *r)
 	pt_recorder_lock(r);
 	for (size_t i = 0; i < r->n_samples; i++)
 		if (!strcmp(r->samples[i].name, "render_cpu_usage_cores")) {
+			/* services per instance; a datastore is one series */
 			const char *inst = pane_labels_get(&r->samples[i].labels, "instance");
+			if (!inst)
+				inst = pane_labels_get(&r->samples[i].labels, "service_id");
 			assert_non_null(inst);
 			pane_map_puts(&seen, inst, (void *)1);
 		}
@@ -174,8 +179,8 @@ static void pages_services_deploys_logs_and_metrics(void **state)
 	collect_ok(f);
 	struct pt_recorder *r = f->rec;
 
-	/* 7 services in pages of 2: 4 requests, one info series each */
-	assert_int_equal(fake_count(&fk, "/v1/services", 200), 4);
+	/* 7 services in pages of 2: 4 requests and the empty page that ends the list */
+	assert_int_equal(fake_count(&fk, "/v1/services", 200), 5);
 	assert_int_equal(pt_recorder_count(r, "render_service_info", "provider", "render", "environment", "test", NULL), 7);
 	assert_int_equal(pt_recorder_count(r, "render_service_info", "service", "svc-0", "service_id", SVC0, "type",
 					"web_service", "region", "oregon", "plan", "starter", "suspended", "not_suspended",
@@ -214,7 +219,7 @@ static void pages_services_deploys_logs_and_metrics(void **state)
 	/* deploys: the newest of each service is live */
 	assert_int_equal(pt_recorder_count(r, "render_deploy_status", "service", "svc-0", "status", "live", NULL), 1);
 	assert_true(evrec_count(f->ev, "deploy", "service", "svc-0", "status", "live", NULL) == 1);
-	assert_true(evrec_count(f->ev, "deploy", "service", "svc-0", "status", "deactivated", NULL) == 2);
+	assert_true(evrec_count(f->ev, "deploy", "service", "svc-0", "status", "deactivated", NULL) == 3);
 
 	/* metrics: per instance, with service labels and converted units */
 	assert_true(pt_recorder_count(r, "render_cpu_usage_cores", "service", "svc-0", "service_id", SVC0, "instance",
@@ -240,6 +245,143 @@ static void pages_services_deploys_logs_and_metrics(void **state)
 	assert_int_equal(distinct_logs(r), NLOGS);
 	/* at most one new point per series: the next minute, when a minute boundary fell in between */
 	assert_true(pt_recorder_count(r, "render_cpu_usage_cores", NULL) <= cpu + cpu_series(r));
+}
+
+/* The spec makes `limit` a maximum: the fake answers pages of at most 3 items
+ * whatever the limit, and only an empty page ends a list. Every service and
+ * every deploy is found (issue 19, findings 1 and 2). */
+static void short_pages_do_not_end_lists(void **state)
+{
+	struct fx *f = *state;
+	start(f, "    logs: false\n    metrics: false\n");
+	collect_ok(f);
+	assert_int_equal(pt_recorder_count(f->rec, "render_service_info", NULL), 7);
+	assert_true(pt_recorder_last(f->rec, "render_services", NULL) == 7);
+	/* 4 deploys per service, 3 deactivated and 1 live, each announced once */
+	assert_int_equal(evrec_count(f->ev, "deploy", "status", "live", NULL), 7);
+	assert_int_equal(evrec_count(f->ev, "deploy", "status", "deactivated", NULL), 21);
+	for (int i = 0; i < 7; i++) {
+		char name[16];
+		snprintf(name, sizeof name, "svc-%d", i);
+		assert_int_equal(evrec_count(f->ev, "deploy", "service", name, "status", "deactivated", NULL), 3);
+	}
+	/* deploys paged by cursor: 2 pages and the empty one per service */
+	assert_int_equal(fake_count(&fk, "/deploys", 200), 7 * 3);
+	/* a second collection announces nothing again */
+	size_t n = evrec_n(f->ev);
+	collect_ok(f);
+	assert_int_equal(evrec_n(f->ev), n);
+	assert_true(pt_recorder_last(f->rec, "pane_source_partial", "source", "render", NULL) == 0);
+}
+
+/* /services/{id}/events become events kind="service_event", each once,
+ * across collections and restarts, paged by cursor in short pages. */
+static void service_events_are_announced_once(void **state)
+{
+	struct fx *f = *state;
+	const char *yaml = "    logs: false\n    metrics: false\n    deploys: false\n";
+	start(f, yaml);
+	collect_ok(f);
+	/* 6 services with events (not the static site), 4 each */
+	assert_int_equal(evrec_count(f->ev, "service_event", NULL), 6 * 4);
+	assert_int_equal(evrec_count(f->ev, "service_event", "event_type", "deploy_ended", NULL), 6);
+	assert_int_equal(evrec_count(f->ev, "service_event", "event_type", "instance_count_changed", NULL), 6);
+	const struct rec_event *e =
+	    evrec_find(f->ev, "service_event", "service", "svc-0", "event_type", "server_failed", NULL);
+	assert_non_null(e);
+	assert_non_null(strstr(e->title, "svc-0: server failed (nonZeroExit, oomKilled)"));
+	assert_non_null(strstr(e->body_json, "\"memoryLimit\":\"512Mi\""));
+	e = evrec_find(f->ev, "service_event", "service", "svc-1", "event_type", "instance_count_changed", NULL);
+	assert_non_null(strstr(e->title, "(1 -> 2 instances)"));
+	assert_true(pt_recorder_last(f->rec, "pane_source_part_up", "source", "render", "part", "events", NULL) == 1);
+	/* again, and after a restart: nothing new, nothing repeated */
+	collect_ok(f);
+	start(f, yaml);
+	collect_ok(f);
+	assert_int_equal(evrec_count(f->ev, "service_event", NULL), 24);
+	/* two new events sharing a timestamp with each other: both, once */
+	char body[256], at[40];
+	pane_time_format(pane_wall_ms() - 60000, at, sizeof at);
+	snprintf(body, sizeof body, "{\"service\":\"" SVC1 "\",\"type\":\"server_restarted\",\"at\":\"%s\"}", at);
+	free(fake_post(&fk, "/__fake/event", body));
+	snprintf(body, sizeof body, "{\"service\":\"" SVC1 "\",\"type\":\"service_suspended\",\"at\":\"%s\"}", at);
+	free(fake_post(&fk, "/__fake/event", body));
+	collect_ok(f);
+	start(f, yaml);
+	collect_ok(f);
+	assert_int_equal(evrec_count(f->ev, "service_event", NULL), 26);
+	assert_int_equal(
+	    evrec_count(f->ev, "service_event", "service", "svc-1", "event_type", "service_suspended", NULL), 1);
+}
+
+/* A plan without service events (404 everywhere): the source stays up. */
+static void missing_service_events_leave_the_source_up(void **state)
+{
+	struct fx *f = *state;
+	free(fake_post(&fk, "/__fake/config",
+	               "{\"faults\": [{\"path\": \"/events\", \"status\": 404, \"count\": -1}]}"));
+	start(f, "    logs: false\n    metrics: false\n");
+	collect_ok(f);
+	assert_true(pt_recorder_last(f->rec, "pane_source_up", "source", "render", NULL) == 1);
+	assert_true(
+	    pt_recorder_last(f->rec, "pane_source_part_unavailable", "source", "render", "part", "events", NULL) == 1);
+	assert_true(evrec_count(f->ev, "deploy", NULL) > 0);
+}
+
+/* Render Postgres and Key Value: info series and their metrics, with the
+ * datastore's name as `service` (short pages, like every list). */
+static void datastores_and_their_metrics(void **state)
+{
+	struct fx *f = *state;
+	start(f, "    logs: false\n    deploys: false\n    events: false\n");
+	collect_ok(f);
+	struct pt_recorder *r = f->rec;
+	assert_int_equal(pt_recorder_count(r, "render_datastore_info", NULL), 3);
+	assert_int_equal(pt_recorder_count(r, "render_datastore_info", "service", "shop-db-replica", "kind", "postgres",
+	                                   "role", "replica", "version", "16", NULL),
+	                 1);
+	assert_int_equal(pt_recorder_count(r, "render_datastore_info", "service", "sessions-kv", "kind", "key_value",
+	                                   "region", "frankfurt", NULL),
+	                 1);
+	assert_true(pt_recorder_last(r, "render_disk_capacity_bytes", "service", "shop-db", NULL) == 15e9);
+	assert_true(pt_recorder_last(r, "render_disk_usage_bytes", "service", "shop-db-replica", NULL) == 1.2e9);
+	assert_true(pt_recorder_last(r, "render_active_connections", "service", "sessions-kv", NULL) == 7);
+	assert_true(pt_recorder_last(r, "render_replication_lag_seconds", "service", "shop-db-replica", NULL) == 0.25);
+	assert_int_equal(pt_recorder_count(r, "render_replication_lag_seconds", "service", "shop-db", NULL), 0);
+	assert_int_equal(pt_recorder_count(r, "render_disk_usage_bytes", "service", "sessions-kv", NULL), 0);
+	assert_true(pt_recorder_count(r, "render_memory_usage_bytes", "service_id", "red-d00000000000000000c0", NULL) >=
+	            5);
+	assert_true(pt_recorder_last(r, "pane_source_part_up", "part", "datastores", NULL) == 1);
+	/* a workspace or API without datastores (404): the source stays up */
+	free(fake_post(&fk, "/__fake/config",
+	               "{\"faults\": [{\"path\": \"/v1/postgres\", \"status\": 404, \"count\": -1},"
+	               " {\"path\": \"/v1/key-value\", \"status\": 404, \"count\": -1}]}"));
+	collect_ok(f);
+	assert_true(pt_recorder_last(r, "pane_source_part_unavailable", "part", "datastores", NULL) == 1);
+	assert_true(pt_recorder_last(r, "pane_source_up", "source", "render", NULL) == 1);
+}
+
+/* A provider whose log API ignores the window sends old lines again: they
+ * are dropped and counted, nothing is stored twice (issue 19, finding 7).
+ * (Forward paging cannot get past such a provider's first page; the
+ * repeated window is cut as a cursor loop, also counted.) */
+static void log_lines_outside_the_window_are_counted(void **state)
+{
+	struct fx *f = *state;
+	const char *yaml = "    metrics: false\n    deploys: false\n    events: false\n    log_max_pages: 100\n";
+	start(f, yaml);
+	collect_ok(f);
+	assert_int_equal(distinct_logs(f->rec), NLOGS);
+	free(fake_post(&fk, "/__fake/config", "{\"ignore_window\": true}"));
+	free(fake_post(&fk, "/__fake/logs", "{\"n\": 3}"));
+	collect_ok(f);
+	start(f, yaml);
+	collect_ok(f);
+	/* every line at most once (the old ones are not stored again) */
+	size_t n = distinct_logs(f->rec);
+	assert_int_equal(f->rec->n_logs, n);
+	assert_true(n >= NLOGS);
+	assert_true(partial(f, "outside_window") > 0);
 }
 
 static void restarts_neither_skip_nor_duplicate_logs(void **state)
@@ -346,6 +488,31 @@ static void rate_limit_headers_are_respected(void **state)
 	collect_ok(f);
 	assert_int_equal(fake_count(&fk, "/v1/services", 429), 1);
 	assert_true(pt_recorder_last(f->rec, "pane_source_up", "source", "render", NULL) == 1);
+	/* Retry-After as delta seconds and as an HTTP date (RFC 9110): waited, then retried */
+	char hdate[64], cfgb[512];
+	time_t soon = time(NULL) + 2;
+	struct tm tm;
+	gmtime_r(&soon, &tm);
+	strftime(hdate, sizeof hdate, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	snprintf(cfgb, sizeof cfgb,
+	         "{\"faults\": [{\"path\": \"/v1/services\", \"status\": 429, \"count\": 1,"
+	         " \"headers\": {\"Retry-After\": \"1\"}}, {\"path\": \"/deploys\", \"status\": 429, \"count\": 1,"
+	         " \"headers\": {\"Retry-After\": \"%s\"}}]}",
+	         hdate);
+	free(fake_post(&fk, "/__fake/config", cfgb));
+	size_t limited = fake_count(&fk, "", 429);
+	collect_ok(f);
+	assert_int_equal(fake_count(&fk, "", 429), limited + 2);
+	assert_true(pt_recorder_last(f->rec, "pane_source_up", "source", "render", NULL) == 1);
+	/* a rate limit that lasts longer than max_rate_wait (10s): given up at once, not slept on */
+	snprintf(cfgb, sizeof cfgb,
+	         "{\"faults\": [{\"path\": \"/v1/services\", \"status\": 429, \"count\": -1,"
+	         " \"headers\": {\"Retry-After\": \"3600\"}}]}");
+	free(fake_post(&fk, "/__fake/config", cfgb));
+	struct pane_err e429;
+	size_t n0 = fake_count(&fk, "/v1/services", 429);
+	assert_int_equal(collect(f, &e429), PANE_EAGAIN);
+	assert_int_equal(fake_count(&fk, "/v1/services", 429), n0 + 1);
 	/* 429 past the retries: down with reason rate_limited, bounded attempts */
 	free(fake_post(&fk, "/__fake/config",
 		       "{\"faults\": [{\"path\": \"/v1/services\", \"status\": 429, \"count\": -1}]}"));
@@ -391,7 +558,7 @@ static void deleted_service_is_skipped_and_counted(void **state)
 	start(f, "    metrics: false\n    logs: false\n");
 	collect_ok(f);
 	assert_true(pt_recorder_last(f->rec, "pane_source_up", "source", "render", NULL) == 1);
-	assert_true(partial(f, "not_found") == 1);
+	assert_true(partial(f, "not_found") == 2); /* its deploys and its service events */
 	assert_true(pt_recorder_last(f->rec, "pane_source_partial", "source", "render", NULL) == 1);
 	assert_int_equal(evrec_count(f->ev, "deploy", "service", "svc-1", NULL), 0);
 	assert_true(evrec_count(f->ev, "deploy", "service", "svc-2", NULL) > 0);
@@ -406,7 +573,8 @@ static void server_errors_are_retried_then_reported(void **state)
 	start(f, "    metrics: false\n    logs: false\n");
 	collect_ok(f);
 	assert_int_equal(fake_count(&fk, "/v1/services", 503), 2);
-	assert_int_equal(fake_count(&fk, "/v1/services", 200), 1);
+	/* 7 services, at most 3 a page: 3 pages and the empty one that ends the list */
+	assert_int_equal(fake_count(&fk, "/v1/services", 200), 4);
 	free(fake_post(&fk, "/__fake/config",
 		       "{\"faults\": [{\"path\": \"/v1/services\", \"status\": 500, \"count\": 10}]}"));
 	struct pane_err err;
@@ -495,6 +663,41 @@ static void skewed_clock_is_clamped_and_counted(void **state)
 	assert_int_equal(distinct_logs(f->rec), NLOGS + 4);
 }
 
+/* A provider that hangs: the source is down as soon as one request gets no
+ * answer within `timeout` - written while the client still retries - and
+ * the parts after it are skipped (issue 19, finding 5). */
+static void a_hung_provider_is_down_at_once(void **state)
+{
+	struct fx *f = *state;
+	free(fake_post(
+	    &fk, "/__fake/config",
+	    "{\"faults\": [{\"path\": \"/v1/logs\", \"kind\": \"slow\", \"delay_ms\": 3000, \"count\": 2}]}"));
+	timeout = "1s";
+	start(f, "    retries: 1\n    metric_names: [cpu]\n");
+	timeout = "10s";
+	struct pane_err err;
+	assert_int_equal(collect(f, &err), PANE_ETIMEDOUT);
+	struct pane_source_status st;
+	pane_sources_status(f->ss, "render", &st);
+	assert_false(st.up);
+	assert_string_equal(st.last_reason, "timeout");
+	/* pane_source_up 0 twice: at the first timeout, and when the collection ended */
+	assert_int_equal(pt_recorder_count(f->rec, "pane_source_up", "source", "render", NULL), 2);
+	assert_true(pt_recorder_last(f->rec, "pane_source_up", "source", "render", NULL) == 0);
+	assert_true(pt_recorder_last(f->rec, "pane_source_part_up", "source", "render", "part", "deploys", NULL) == 1);
+	assert_true(pt_recorder_last(f->rec, "pane_source_part_up", "source", "render", "part", "logs", NULL) == 0);
+	assert_int_equal(pt_recorder_count(f->rec, "pane_source_part_up", "part", "metrics", NULL), 0); /* skipped */
+	assert_int_equal(fake_count(&fk, "/cpu", 0), 0);
+	/* the fake answers the two hung requests late; wait for them (bounded) */
+	for (int i = 0; i < 400 && fake_count(&fk, "/v1/logs", 0) < 2; i++)
+		usleep(50 * 1000);
+	assert_int_equal(fake_count(&fk, "/v1/logs", 0), 2);
+	/* the provider is back: up again, nothing lost */
+	collect_ok(f);
+	assert_int_equal(distinct_logs(f->rec), NLOGS);
+	assert_true(pt_recorder_last(f->rec, "pane_source_up", "source", "render", NULL) == 1);
+}
+
 static void config_mistakes_are_clear(void **state)
 {
 	(void)state;
@@ -535,19 +738,25 @@ static void config_mistakes_are_clear(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(pages_services_deploys_logs_and_metrics, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(restarts_neither_skip_nor_duplicate_logs, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(deploy_status_changes_become_events_at_their_time, each_setup,
-						each_teardown),
-		cmocka_unit_test_setup_teardown(rate_limit_headers_are_respected, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(bad_key_and_forbidden_fail_fast, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(deleted_service_is_skipped_and_counted, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(server_errors_are_retried_then_reported, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(truncated_json_is_malformed_and_loses_nothing, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(endless_cursors_are_cut, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(huge_response_is_bounded, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(skewed_clock_is_clamped_and_counted, each_setup, each_teardown),
-		cmocka_unit_test(config_mistakes_are_clear),
+	    cmocka_unit_test_setup_teardown(pages_services_deploys_logs_and_metrics, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(short_pages_do_not_end_lists, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(service_events_are_announced_once, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(missing_service_events_leave_the_source_up, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(datastores_and_their_metrics, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(log_lines_outside_the_window_are_counted, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(restarts_neither_skip_nor_duplicate_logs, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(deploy_status_changes_become_events_at_their_time, each_setup,
+	                                    each_teardown),
+	    cmocka_unit_test_setup_teardown(rate_limit_headers_are_respected, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(bad_key_and_forbidden_fail_fast, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(deleted_service_is_skipped_and_counted, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(server_errors_are_retried_then_reported, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(truncated_json_is_malformed_and_loses_nothing, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(endless_cursors_are_cut, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(huge_response_is_bounded, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(skewed_clock_is_clamped_and_counted, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(a_hung_provider_is_down_at_once, each_setup, each_teardown),
+	    cmocka_unit_test(config_mistakes_are_clear),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -201,6 +201,95 @@ static void issues_page_by_link_and_become_gauges_and_events(void **state)
 	assert_int_equal(evrec_n(f->ev), 3);
 }
 
+/* A plan (or a token scope) without the projects list: the source stays up
+ * while its core parts work, and says which part is unavailable (issue 19,
+ * finding 6). */
+static void a_missing_optional_endpoint_leaves_the_source_up(void **state)
+{
+	struct fx *f = *state;
+	int64_t n = unresolved();
+	free(
+	    fake_post(&fk, "/__fake/config",
+	              "{\"faults\": [{\"path\": \"/organizations/acme/projects/\", \"status\": 404, \"count\": -1}]}"));
+	start(f, "    page_size: 100\n    performance: false\n    releases: false\n");
+	collect_ok(f);
+	struct pt_recorder *r = f->rec;
+	assert_true(pt_recorder_last(r, "pane_source_up", "source", "sentry", NULL) == 1);
+	assert_true(pt_recorder_last(r, "pane_source_part_up", "source", "sentry", "part", "projects", NULL) == 0);
+	assert_true(pt_recorder_last(r, "pane_source_part_unavailable", "source", "sentry", "part", "projects", NULL) ==
+	            1);
+	assert_true(pt_recorder_last(r, "pane_source_part_up", "source", "sentry", "part", "issues", NULL) == 1);
+	assert_true(pt_recorder_last(r, "pane_source_part_up", "source", "sentry", "part", "stats", NULL) == 1);
+	assert_true(pt_recorder_last(r, "sentry_issues_unresolved_total", NULL) == (double)n);
+	struct pane_source_status st;
+	pane_sources_status(f->ss, "sentry", &st);
+	assert_true(st.up);
+	bool seen = false;
+	for (size_t i = 0; i < st.n_parts; i++)
+		if (strcmp(st.parts[i].name, "projects") == 0)
+			seen = st.parts[i].unavailable && !st.parts[i].up;
+	assert_true(seen);
+	/* a core part that fails still takes the source down */
+	free(fake_post(&fk, "/__fake/config",
+	               "{\"faults\": [{\"path\": \"/organizations/acme/issues/\", \"status\": 404, \"count\": -1}]}"));
+	struct pane_err err;
+	assert_true(collect(f, &err) < 0);
+	assert_true(pt_recorder_last(r, "pane_source_up", "source", "sentry", NULL) == 0);
+	assert_true(pt_recorder_last(r, "pane_source_part_up", "source", "sentry", "part", "issues", NULL) == 0);
+}
+
+/* Cron monitors: status per environment, failed/missed/timed-out check-ins
+ * as events (paged newest first past a short page), each once across
+ * collections and restarts. Release health from sessions/. */
+static void monitors_and_release_health(void **state)
+{
+	struct fx *f = *state;
+	const char *yaml =
+	    "    issues: false\n    stats: false\n    performance: false\n    releases: false\n    lookback: 48h\n";
+	start(f, yaml);
+	collect_ok(f);
+	struct pt_recorder *r = f->rec;
+	/* 30 hourly check-ins each, 25 a page: two pages per monitor */
+	assert_int_equal(fake_count(&fk, "/checkins/", 200), 4);
+	assert_int_equal(evrec_count(f->ev, "cron_checkin", NULL), 3);
+	assert_int_equal(evrec_count(f->ev, "cron_checkin", "monitor", "nightly-backup", "status", "missed", NULL), 1);
+	assert_int_equal(evrec_count(f->ev, "cron_checkin", "monitor", "nightly-backup", "status", "error", NULL), 1);
+	assert_int_equal(evrec_count(f->ev, "cron_checkin", "monitor", "invoice-run", "status", "timeout", "project",
+	                             "billing", NULL),
+	                 1);
+	assert_true(pt_recorder_last(r, "sentry_monitor_ok", "monitor", "nightly-backup", "sentry_environment",
+	                             "production", NULL) == 1);
+	/* release health */
+	assert_true(pt_recorder_last(r, "sentry_release_sessions", "project", "pump-station", "release", "1.11.0",
+	                             NULL) == 500);
+	double cf = pt_recorder_last(r, "sentry_release_crash_free_sessions_ratio", "release", "1.11.0", NULL);
+	assert_true(fabs(cf - 0.9) < 1e-9);
+	cf = pt_recorder_last(r, "sentry_release_crash_free_users_ratio", "release", "1.10.0", NULL);
+	assert_true(fabs(cf - 0.98) < 1e-9);
+	assert_int_equal(pt_recorder_count(r, "sentry_release_sessions", "release", "1.9.0", NULL), 0); /* nulls */
+	assert_true(pt_recorder_last(r, "pane_source_part_up", "part", "monitors", NULL) == 1);
+	assert_true(pt_recorder_last(r, "pane_source_part_up", "part", "sessions", NULL) == 1);
+
+	/* again, and after a restart: only the newest page is read, nothing repeats */
+	size_t before = fake_count(&fk, "/checkins/", 200);
+	collect_ok(f);
+	assert_int_equal(fake_count(&fk, "/checkins/", 200), before + 2);
+	start(f, yaml);
+	collect_ok(f);
+	assert_int_equal(evrec_count(f->ev, "cron_checkin", NULL), 3);
+	/* a new missed check-in: announced once; the monitor is not ok */
+	free(fake_post(&fk, "/__fake/checkin", "{\"monitor\":\"invoice-run\",\"status\":\"missed\"}"));
+	free(fake_post(&fk, "/__fake/checkin", "{\"monitor\":\"invoice-run\",\"status\":\"ok\"}"));
+	free(fake_post(&fk, "/__fake/checkin", "{\"monitor\":\"invoice-run\",\"status\":\"missed\"}"));
+	collect_ok(f);
+	start(f, yaml);
+	collect_ok(f);
+	assert_int_equal(evrec_count(f->ev, "cron_checkin", "monitor", "invoice-run", "status", "missed", NULL), 2);
+	assert_true(pt_recorder_last(r, "sentry_monitor_ok", "monitor", "invoice-run", NULL) == 0);
+	assert_true(pt_recorder_last(r, "sentry_monitor_status", "monitor", "invoice-run", "status", "missed_checkin",
+	                             NULL) == 1);
+}
+
 static void event_rates_become_counters(void **state)
 {
 	struct fx *f = *state;
@@ -424,16 +513,19 @@ static void skewed_clock_is_clamped_and_counted(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(issues_page_by_link_and_become_gauges_and_events, each_setup,
-						each_teardown),
-		cmocka_unit_test_setup_teardown(event_rates_become_counters, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(performance_series_where_the_plan_allows, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(releases_become_events_once, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(rate_limits_are_respected, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(self_hosted_without_rate_limit_headers, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(bad_token_fails_fast, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(faults_leave_the_source_down_or_partial, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(skewed_clock_is_clamped_and_counted, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(a_missing_optional_endpoint_leaves_the_source_up, each_setup,
+	                                    each_teardown),
+	    cmocka_unit_test_setup_teardown(monitors_and_release_health, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(issues_page_by_link_and_become_gauges_and_events, each_setup,
+	                                    each_teardown),
+	    cmocka_unit_test_setup_teardown(event_rates_become_counters, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(performance_series_where_the_plan_allows, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(releases_become_events_once, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(rate_limits_are_respected, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(self_hosted_without_rate_limit_headers, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(bad_token_fails_fast, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(faults_leave_the_source_down_or_partial, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(skewed_clock_is_clamped_and_counted, each_setup, each_teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -2,7 +2,8 @@
 # test_serve.sh - `pane serve` with a sources section: config mistakes stop
 # the daemon at start with FILE:LINE: key messages; a good section starts
 # (the sources run when a store is attached and are reported disabled
-# without one), and the daemon still stops cleanly on SIGTERM.
+# without one; running ones are listed in /readyz), and the daemon still
+# stops cleanly on SIGTERM.
 . "${PANE_SOURCE_ROOT:?run through meson test}/tests/support/checks.sh"
 
 # a secret written into the file
@@ -34,6 +35,17 @@ PT_QUEUE_URL="${DATABASE_URL:-postgres://127.0.0.1:1/none}" serve_start "$tmp/lo
 if grep -qF "sources are disabled without a store" "$tmp/log"; then ok
 elif grep -qF 'msg="source started" source=queue' "$tmp/log"; then ok
 else bad "no word about the sources in the log: $(tail -5 "$tmp/log")"; fi
+# /readyz lists the running sources (informational: readiness is pane's own)
+if grep -qF 'msg="source started" source=queue' "$tmp/log"; then
+  want='"queue":{"type":"queue","status":"'
+  for _ in $(seq 1 100); do
+    curl -sS "$u/readyz" >"$tmp/ready" 2>/dev/null
+    grep -qF "$want" "$tmp/ready" && break
+    sleep 0.1
+  done
+  expect_in "$tmp/ready" "\"sources\":{$want"
+  expect_in "$tmp/ready" '"collections":'
+fi
 serve_stop && ok || bad "pane serve exited $? after SIGTERM"
 expect_in "$tmp/log" "stopped"
 

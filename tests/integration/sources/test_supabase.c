@@ -306,6 +306,33 @@ static void restart_neither_skips_nor_duplicates(void **state)
 	assert_int_equal(collect(f, &err), 0);
 }
 
+/* A provider that ignores the time window answers old rows again and again:
+ * rows before the window are dropped (and counted), the rest deduplicated by
+ * id, across collections and a restart (issue 19, finding 3). */
+static void a_provider_ignoring_the_window_repeats_nothing(void **state)
+{
+	struct fx *f = *state;
+	fake_post("/__fake/config", "{\"ignore_window\":true}");
+	/* 20 rows a minute apart: wider than log_overlap */
+	add_rows("old", 20, now_us() - 25 * 60 * 1000000LL, 60 * 1000000LL);
+	const char *yaml = "    log_overlap: 2m\n    metrics: false\n    usage: false\n    health: false\n";
+	start(f, yaml);
+	struct pane_err err;
+	for (int i = 0; i < 3; i++)
+		if (collect(f, &err) < 0)
+			fail_msg("%s", err.msg);
+	assert_int_equal(distinct_ids_no_dups(f->rec), 20);
+	assert_true(pt_recorder_last(f->rec, "pane_source_partial_errors_total", "source", "supabase", "reason",
+				     "outside_window", NULL) > 0);
+	add_rows("new", 3, now_us() - 30 * 1000000LL, 1000000);
+	start(f, yaml);
+	for (int i = 0; i < 2; i++)
+		if (collect(f, &err) < 0)
+			fail_msg("%s", err.msg);
+	assert_int_equal(distinct_ids_no_dups(f->rec), 23);
+	assert_int_equal(f->rec->n_logs, 23);
+}
+
 static void an_old_cursor_stays_inside_the_24h_window(void **state)
 {
 	struct fx *f = *state;
@@ -370,6 +397,27 @@ static void gone_legacy_endpoint_moves_to_unified(void **state)
 	if (collect(f, &err) < 0)
 		fail_msg("%s", err.msg);
 	assert_int_equal(fake_count("/analytics/endpoints/logs.all", 0), 1);
+	/* and remembers it across a restart (the cursor keeps the 410) */
+	start(f, "    logs_endpoint: logs.all\n    metrics: false\n    usage: false\n    health: false\n");
+	add_rows("y", 2, now_us() - 60 * 1000000LL, 1000000);
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(fake_count("/analytics/endpoints/logs.all", 0), 1);
+	assert_int_equal(distinct_ids_no_dups(f->rec), 7);
+}
+
+/* The metrics exposition need not carry the project: pane adds
+ * supabase_project_ref (docs/supabase.md promises it). */
+static void metrics_carry_the_project_ref(void **state)
+{
+	struct fx *f = *state;
+	fake_post("/__fake/config", "{\"metrics\":\"# TYPE pg_up gauge\\npg_up{service_type=\\\"db\\\"} 1\\n\"}");
+	start(f, "    logs: false\n    usage: false\n    health: false\n");
+	struct pane_err err;
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_true(pt_recorder_last(f->rec, "pg_up", "supabase_project_ref", "abcdefghijklmnopqrst", "service_type", "db",
+				     NULL) == 1);
 }
 
 static void auto_uses_legacy_where_unified_is_missing(void **state)
@@ -482,6 +530,108 @@ static void server_errors_fail_one_part_not_the_others(void **state)
 	assert_true(pt_recorder_last(f->rec, "pane_source_up", "source", "supabase", NULL) == 0);
 }
 
+/* usage.api-counts missing on the plan (404) or forbidden to the token
+ * (403): the source stays up and says the part is unavailable. */
+static void a_missing_usage_endpoint_leaves_the_source_up(void **state)
+{
+	struct fx *f = *state;
+	add_rows("u", 3, now_us() - 60 * 1000000LL, 1000);
+	fake_post("/__fake/config", "{\"faults\":[{\"path\":\"usage.api-counts\",\"status\":404,\"count\":1},"
+	                            "{\"path\":\"usage.api-counts\",\"status\":403,\"count\":1}]}");
+	start(f, NULL);
+	struct pane_err err;
+	for (int i = 0; i < 2; i++) {
+		if (collect(f, &err) < 0)
+			fail_msg("%s", err.msg);
+		assert_true(pt_recorder_last(f->rec, "pane_source_up", "source", "supabase", NULL) == 1);
+		assert_true(pt_recorder_last(f->rec, "pane_source_part_unavailable", "source", "supabase", "part",
+		                             "usage", NULL) == 1);
+		assert_true(
+		    pt_recorder_last(f->rec, "pane_source_part_up", "source", "supabase", "part", "usage", NULL) == 0);
+		assert_true(
+		    pt_recorder_last(f->rec, "pane_source_part_up", "source", "supabase", "part", "logs", NULL) == 1);
+	}
+	assert_int_equal(distinct_ids_no_dups(f->rec), 3);
+	/* offered again: up again */
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_true(pt_recorder_last(f->rec, "pane_source_part_up", "source", "supabase", "part", "usage", NULL) == 1);
+	assert_true(
+	    pt_recorder_last(f->rec, "pane_source_part_unavailable", "source", "supabase", "part", "usage", NULL) == 0);
+}
+
+/* Advisors: each lint an event once (across collections and restarts),
+ * counts by level; a lint that goes away and comes back is news again.
+ * Disk utilisation as gauges. */
+static void advisors_and_disk(void **state)
+{
+	struct fx *f = *state;
+	const char *yaml =
+	    "    logs: false\n    metrics: false\n    usage: false\n    health: false\n    functions: false\n";
+	start(f, yaml);
+	struct pane_err err;
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	struct pt_recorder *r = f->rec;
+	assert_int_equal(pt_recorder_n_events(r), 3);
+	assert_true(pt_recorder_last(r, "supabase_advisor_lints", "advisor", "security", "level", "ERROR", NULL) == 1);
+	assert_true(pt_recorder_last(r, "supabase_advisor_lints", "advisor", "performance", "level", "WARN", NULL) ==
+	            1);
+	assert_true(pt_recorder_last(r, "supabase_advisor_lints", "advisor", "performance", "level", "ERROR", NULL) ==
+	            0);
+	assert_true(pt_recorder_last(r, "supabase_disk_size_bytes", "provider", "supabase", NULL) == 8589934592.0);
+	assert_true(pt_recorder_last(r, "supabase_disk_used_bytes", NULL) == 2550136832.0);
+	assert_true(pt_recorder_last(r, "supabase_disk_available_bytes", NULL) == 6039797760.0);
+	assert_true(pt_recorder_last(r, "pane_source_part_up", "part", "advisors", NULL) == 1);
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	start(f, yaml);
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(pt_recorder_n_events(r), 3);
+	/* the security lint is fixed, then comes back */
+	fake_post("/__fake/config", "{\"lints\":{\"security\":[]}}");
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_true(pt_recorder_last(r, "supabase_advisor_lints", "advisor", "security", "level", "ERROR", NULL) == 0);
+	fake_post("/__fake/reset", "{}");
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(pt_recorder_n_events(r), 4);
+	/* no disk endpoint on this plan: the part is unavailable, the source up */
+	fake_post("/__fake/config", "{\"disk\":null}");
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_true(pt_recorder_last(r, "pane_source_part_unavailable", "part", "disk", NULL) == 1);
+	assert_true(pt_recorder_last(r, "pane_source_up", "source", "supabase", NULL) == 1);
+}
+
+/* Edge functions: info per function and the newest row of their combined
+ * stats (the API leaves the row's shape open: each numeric column a stat). */
+static void edge_functions(void **state)
+{
+	struct fx *f = *state;
+	start(f, "    logs: false\n    metrics: false\n    usage: false\n    health: false\n    advisors: false\n"
+	         "    disk: false\n");
+	struct pane_err err;
+	if (collect(f, &err) < 0)
+		fail_msg("%s", err.msg);
+	struct pt_recorder *r = f->rec;
+	assert_int_equal(pt_recorder_count(r, "supabase_function_info", NULL), 2);
+	assert_int_equal(pt_recorder_count(r, "supabase_function_info", "function", "checkout", "status", "ACTIVE",
+	                                   "version", "12", NULL),
+	                 1);
+	/* the newest hour: h = 0 */
+	assert_true(
+	    pt_recorder_last(r, "supabase_function_stat", "function", "checkout", "stat", "success_count", NULL) == 40);
+	assert_true(
+	    pt_recorder_last(r, "supabase_function_stat", "function", "send-email", "stat", "error_count", NULL) == 2);
+	assert_true(pt_recorder_last(r, "supabase_function_stat", "function", "send-email", "stat",
+	                             "avg_execution_time", NULL) == 121.5);
+	assert_int_equal(fake_count("/functions.combined-stats", 200), 2);
+	assert_true(pt_recorder_last(r, "pane_source_part_up", "part", "functions", NULL) == 1);
+}
+
 static void malformed_bodies_mark_the_source_down(void **state)
 {
 	struct fx *f = *state;
@@ -521,7 +671,8 @@ static void malformed_bodies_mark_the_source_down(void **state)
 static void health_changes_become_events(void **state)
 {
 	struct fx *f = *state;
-	start(f, "    logs: false\n    metrics: false\n    usage: false\n    health_services: [auth, db]\n");
+	start(f, "    logs: false\n    metrics: false\n    usage: false\n    advisors: false\n    health_services: "
+	         "[auth, db]\n");
 	struct pane_err err;
 	if (collect(f, &err) < 0)
 		fail_msg("%s", err.msg);
@@ -605,13 +756,14 @@ static void a_slow_source_delays_no_other(void **state)
 	fake_post("/__fake/config", "{\"slow_ms\":{\"metrics/slow\":60000}}");
 	struct pane_err err = {0};
 	const char *yaml =
-		"sources:\n"
-		"  slow:\n    type: supabase\n    project_ref: abcdefghijklmnopqrst\n    service_role_key: ${PT_SB_KEY}\n"
-		"    metrics_url: ${PT_SB_METRICS_SLOW}\n    logs: false\n    health: false\n    usage: false\n"
-		"    timeout: 120s\n    interval: 1s\n"
-		"  fast:\n    type: supabase\n    project_ref: abcdefghijklmnopqrst\n    access_token: ${PT_SB_TOKEN}\n"
-		"    api_url: ${PT_SB_API}\n    metrics: false\n    logs: false\n    usage: false\n    interval: 1s\n"
-		"    requests_per_minute: 0\n";
+	    "sources:\n"
+	    "  slow:\n    type: supabase\n    project_ref: abcdefghijklmnopqrst\n    service_role_key: ${PT_SB_KEY}\n"
+	    "    metrics_url: ${PT_SB_METRICS_SLOW}\n    logs: false\n    health: false\n    usage: false\n"
+	    "    advisors: false\n    disk: false\n    functions: false\n"
+	    "    timeout: 120s\n    interval: 1s\n"
+	    "  fast:\n    type: supabase\n    project_ref: abcdefghijklmnopqrst\n    access_token: ${PT_SB_TOKEN}\n"
+	    "    api_url: ${PT_SB_API}\n    metrics: false\n    logs: false\n    usage: false\n    interval: 1s\n"
+	    "    requests_per_minute: 0\n";
 	f->cfg = pane_cfg_parse("pane.yaml", yaml, strlen(yaml), &err);
 	struct pane_sources_opts o = {
 		.cfg = f->cfg, .section = pane_cfg_get(f->cfg->root, "sources"), .pipeline = f->p, .data_dir = f->dir};
@@ -639,21 +791,26 @@ static void a_slow_source_delays_no_other(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(pages_logs_health_usage_and_metrics, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(restart_neither_skips_nor_duplicates, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(an_old_cursor_stays_inside_the_24h_window, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(a_refusing_store_holds_the_cursor, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(gone_legacy_endpoint_moves_to_unified, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(auto_uses_legacy_where_unified_is_missing, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(sql_error_with_http_200_is_an_error, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(rate_limit_headers_are_respected, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(too_many_requests_are_retried_then_given_up, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(server_errors_fail_one_part_not_the_others, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(malformed_bodies_mark_the_source_down, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(health_changes_become_events, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(bad_credentials_are_reported_as_auth, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(config_mistakes_fail_at_start, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(a_slow_source_delays_no_other, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(pages_logs_health_usage_and_metrics, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(restart_neither_skips_nor_duplicates, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(a_provider_ignoring_the_window_repeats_nothing, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(an_old_cursor_stays_inside_the_24h_window, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(a_refusing_store_holds_the_cursor, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(gone_legacy_endpoint_moves_to_unified, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(metrics_carry_the_project_ref, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(auto_uses_legacy_where_unified_is_missing, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(sql_error_with_http_200_is_an_error, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(rate_limit_headers_are_respected, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(too_many_requests_are_retried_then_given_up, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(server_errors_fail_one_part_not_the_others, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(a_missing_usage_endpoint_leaves_the_source_up, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(advisors_and_disk, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(edge_functions, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(malformed_bodies_mark_the_source_down, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(health_changes_become_events, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(bad_credentials_are_reported_as_auth, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(config_mistakes_fail_at_start, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(a_slow_source_delays_no_other, each_setup, each_teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
