@@ -38,7 +38,11 @@
  *      backoff (100 ms doubling to 5 s), then sends them. Only at shutdown,
  *      after the grace period, are unacknowledged jobs abandoned (their
  *      leases expire and they run again: at-least-once).
- *   3. On SIGTERM the worker stops claiming, waits up to the grace period,
+ *   3. An --exec handler never outlives its worker: it runs under a
+ *      supervisor that leads its process group and kills the group when
+ *      the worker dies, SIGKILL and the OOM killer included
+ *      (spawn_supervised).
+ *   4. On SIGTERM the worker stops claiming, waits up to the grace period,
  *      then kills what still runs and gives those jobs back without using an
  *      attempt (pane.release_jobs).
  *
@@ -55,12 +59,12 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -84,12 +88,12 @@ struct job {
 	int64_t id;
 	int attempt, max_attempts;
 	char *queue;
-	char *json;          /* what handlers receive */
-	int64_t timeout_ms;  /* 0 = none */
-	atomic_int cancel;   /* 1: lost/cancelled, 2: shutdown */
-	atomic_int pgid;     /* exec: the handler's process group */
+	char *json;         /* what handlers receive */
+	int64_t timeout_ms; /* 0 = none */
+	atomic_int cancel;  /* 1: lost/cancelled, 2: shutdown */
+	atomic_int pgid;    /* exec: the handler's process group */
 	enum outcome outcome;
-	char *result;        /* JSON text or NULL */
+	char *result; /* JSON text or NULL */
 	char *error;
 	int64_t started_ns;
 	struct job *next;
@@ -112,11 +116,11 @@ struct worker {
 	bool quit;
 	int efd;
 	/* main-thread state */
-	struct job **running;  /* concurrency slots */
+	struct job **running; /* concurrency slots */
 	int n_running;
-	struct job *finished;  /* waiting to be flushed */
+	struct job *finished; /* waiting to be flushed */
 	int n_finished;
-	bool wake_claim;       /* a NOTIFY for one of our queues arrived */
+	bool wake_claim; /* a NOTIFY for one of our queues arrived */
 	/* completer (see completer()) */
 	pthread_t cp_thread;
 	pthread_mutex_t cmu;
@@ -220,14 +224,94 @@ static void set_result_from_stdout(struct job *j, struct pane_buf *out)
 	}
 }
 
+/* The supervisor's end: the worker died (its death signal, see
+ * spawn_supervised) - take the whole process group, supervisor included. */
+static void supervisor_on_orphaned(int sig)
+{
+	(void)sig;
+	kill(0, SIGKILL);
+	_exit(137);
+}
+
+/*
+ * Starts `argv` (/bin/sh -c CMD) with stdin/stdout/stderr on the given fds,
+ * under a supervisor, and returns the supervisor's pid (also the process
+ * group of both), or -1.
+ *
+ * Why a supervisor: PR_SET_PDEATHSIG alone would signal only the direct
+ * child when the worker dies, and a handler's own children (`cmd &`,
+ * pipelines) would live on while the job is rescued and runs again
+ * elsewhere. The supervisor leads a new process group, asks the kernel for
+ * SIGTERM when its parent thread goes (the executor threads live as long
+ * as the worker, so that is the worker's death, SIGKILL and OOM kills
+ * included), and on it kills the group. Otherwise it waits for the handler
+ * and exits the same way (status, or the same signal), so the caller sees
+ * the handler's result. Killing the group (-pid) from the worker, as
+ * timeouts and cancels do, takes the supervisor along.
+ *
+ * Between fork and exec only async-signal-safe calls: the arguments and
+ * environment are built by the caller.
+ */
+static pid_t spawn_supervised(char *const argv[], char *const envp[], int fd0, int fd1, int fd2)
+{
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	/* supervisor */
+	setpgid(0, 0);
+	struct sigaction sa = {.sa_handler = supervisor_on_orphaned};
+	sigfillset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGTERM && s != SIGKILL && s != SIGSTOP)
+			signal(s, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+		supervisor_on_orphaned(0); /* the worker is already gone */
+	dup2(fd0, 0);
+	dup2(fd1, 1);
+	dup2(fd2, 2);
+	/* no exec here, so O_CLOEXEC does not help: other jobs' pipe ends must
+	 * not stay open in the supervisor (a handler would wait for EOF forever) */
+	if (close_range(3, ~0u, 0) < 0)
+		for (int fd = 3; fd < 4096; fd++)
+			close(fd);
+	pid_t h = fork();
+	if (h == 0) {
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGPIPE, SIG_DFL);
+		execve(argv[0], argv, envp);
+		_exit(127);
+	}
+	if (h < 0)
+		_exit(126);
+	/* the supervisor keeps no pipe open: EOF on stdout means the handlers are done */
+	close(0);
+	close(1);
+	close(2);
+	int st = 0;
+	while (waitpid(h, &st, 0) < 0)
+		if (errno != EINTR)
+			_exit(126);
+	if (WIFSIGNALED(st)) {
+		int s = WTERMSIG(st);
+		signal(s, SIG_DFL);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		kill(getpid(), s);
+	}
+	_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 126);
+}
+
 static void handler_exec(struct worker *w, struct job *j)
 {
 	int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
 	struct pane_buf ob, eb;
 	pane_buf_init(&ob, RESULT_MAX + 8192);
 	pane_buf_init(&eb, PANE_BUF_NOLIMIT);
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
 	char **envp = NULL;
 	pid_t pid = -1;
 	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
@@ -235,18 +319,6 @@ static void handler_exec(struct worker *w, struct job *j)
 		j->error = pane_xstrdup("cannot create pipes for the handler");
 		goto cleanup;
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-	posix_spawnattr_init(&at);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	posix_spawnattr_setpgroup(&at, 0);
-	sigset_t none, all;
-	sigemptyset(&none);
-	sigfillset(&all);
-	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setsigdefault(&at, &all);
 	size_t n_env = 0;
 	while (environ[n_env])
 		n_env++;
@@ -266,13 +338,11 @@ static void handler_exec(struct worker *w, struct job *j)
 	envp[k++] = e_att;
 	envp[k++] = eq.data;
 	char *argv[] = {"/bin/sh", "-c", (char *)w->o->exec_cmd, NULL};
-	int rc = posix_spawn(&pid, "/bin/sh", &fa, &at, argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
-	if (rc != 0) {
+	pid = spawn_supervised(argv, envp, in[0], out[1], err[1]);
+	if (pid < 0) {
 		pane_buf_release(&eq);
 		j->outcome = OUT_RETRY;
-		j->error = pane_xstrdup("cannot start the handler: /bin/sh missing?");
+		j->error = pane_xstrdup("cannot start the handler (fork failed)");
 		goto cleanup;
 	}
 	atomic_store(&j->pgid, pid);
@@ -355,7 +425,7 @@ static void handler_exec(struct worker *w, struct job *j)
 		pane_buf_init(&b, PANE_BUF_NOLIMIT);
 		if (WIFEXITED(status))
 			pane_buf_addf(&b, "exit status %d%s", WEXITSTATUS(status),
-				      j->outcome == OUT_DISCARD ? " (discarded: no retry)" : "");
+			              j->outcome == OUT_DISCARD ? " (discarded: no retry)" : "");
 		else
 			pane_buf_addf(&b, "killed by signal %d", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 		if (eb.len)
@@ -565,8 +635,9 @@ static int connect_db(struct worker *w, struct pane_err *err)
 	}
 	pane_buf_addc(&qa, ']');
 	snprintf(sql, sizeof sql,
-		 "SELECT %s.register_worker($1, $2, $3::int, ARRAY(SELECT jsonb_array_elements_text($4::jsonb)), $5::int)::text",
-		 w->schema);
+	         "SELECT %s.register_worker($1, $2, $3::int, ARRAY(SELECT jsonb_array_elements_text($4::jsonb)), "
+	         "$5::int)::text",
+	         w->schema);
 	const char *p[5] = {w->id, host, pid, qa.data, conc};
 	PGresult *r = q(w, sql, 5, p, "registering the worker");
 	pane_buf_release(&qa);
@@ -681,7 +752,8 @@ static bool flush_list(struct worker *w, PGconn *c, struct job *list, int n_list
 		} else {
 			int n = PQntuples(r);
 			for (int i = 0; i < n; i++)
-				stat_add(strcmp(PQgetvalue(r, i, 1), "failed") == 0 ? &w->st->failed : &w->st->retried, 1);
+				stat_add(strcmp(PQgetvalue(r, i, 1), "failed") == 0 ? &w->st->failed : &w->st->retried,
+				         1);
 			stat_add(&w->st->lost_leases, (uint64_t)(n_bad - n));
 			PQclear(r);
 		}
@@ -746,7 +818,9 @@ static void *completer(void *arg)
 			if (c && flush_list(w, c, list, n))
 				break;
 			if (atomic_load(&w->cp_abandon)) {
-				pane_warn("queue", "could not acknowledge %d finished job(s): they run again after their lease", n);
+				pane_warn("queue",
+				          "could not acknowledge %d finished job(s): they run again after their lease",
+				          n);
 				while (list) {
 					struct job *j = list;
 					list = j->next;
@@ -881,7 +955,7 @@ static int claim(struct worker *w)
 				pane_buf_addf(&b, "{\"id\":%" PRId64 ",\"queue\":", j->id);
 				pane_buf_add_json_str(&b, j->queue, strlen(j->queue));
 				pane_buf_addf(&b, ",\"attempt\":%d,\"max_attempts\":%d,\"payload\":%s}", j->attempt,
-					      j->max_attempts, PQgetvalue(r, i, 6));
+				              j->max_attempts, PQgetvalue(r, i, 6));
 				j->json = pane_buf_detach(&b, NULL);
 			}
 			__atomic_store(&w->st->pickup_ms_last, &pickup, __ATOMIC_RELAXED);
@@ -925,11 +999,11 @@ static bool heartbeat(struct worker *w)
 	array_text(&ids, &atts, w->running, w->n_running);
 	struct pane_queue_worker_stats s = *w->st;
 	pane_buf_addf(&stats,
-		      "{\"claimed\":%" PRIu64 ",\"processed\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"retried\":%" PRIu64
-		      ",\"lost_leases\":%" PRIu64 ",\"cancelled\":%" PRIu64 ",\"reconnects\":%" PRIu64
-		      ",\"run_seconds\":%.3f,\"pickup_ms_last\":%.3f,\"running\":%d}",
-		      s.claimed, s.processed, s.failed, s.retried, s.lost_leases, s.cancelled, s.reconnects, s.run_seconds,
-		      s.pickup_ms_last, w->n_running);
+	              "{\"claimed\":%" PRIu64 ",\"processed\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"retried\":%" PRIu64
+	              ",\"lost_leases\":%" PRIu64 ",\"cancelled\":%" PRIu64 ",\"reconnects\":%" PRIu64
+	              ",\"run_seconds\":%.3f,\"pickup_ms_last\":%.3f,\"running\":%d}",
+	              s.claimed, s.processed, s.failed, s.retried, s.lost_leases, s.cancelled, s.reconnects,
+	              s.run_seconds, s.pickup_ms_last, w->n_running);
 	char lease[32];
 	snprintf(lease, sizeof lease, "%.3f", (double)w->o->lease_ms / 1000.0);
 	const char *p[5] = {w->id, ids.data, atts.data, lease, stats.data};
@@ -942,8 +1016,10 @@ static bool heartbeat(struct worker *w)
 	for (int i = 0; i < PQntuples(r); i++) {
 		struct job *j = find_running(w, strtoll(PQgetvalue(r, i, 0), NULL, 10));
 		if (j) {
-			pane_info("queue", "job %" PRId64 " is no longer held by this worker (cancelled or lease lost): stopping it",
-				  j->id);
+			pane_info("queue",
+			          "job %" PRId64
+			          " is no longer held by this worker (cancelled or lease lost): stopping it",
+			          j->id);
 			stop_job(j, 1);
 		}
 	}
@@ -1008,7 +1084,7 @@ static void shutdown_running(struct worker *w)
 	int64_t end = pane_mono_ns() + w->o->grace_ms * 1000000;
 	if (w->n_running)
 		pane_info("queue", "stopping: waiting up to %" PRId64 " ms for %d running job(s)", w->o->grace_ms,
-			  w->n_running);
+		          w->n_running);
 	while (w->n_running > 0 && pane_mono_ns() < end && pane_signals_count() < 2) {
 		struct pollfd p = {.fd = w->efd, .events = POLLIN};
 		poll(&p, 1, 100);
@@ -1025,7 +1101,8 @@ static void shutdown_running(struct worker *w)
 		const char *p[3] = {w->id, ids.data, atts.data};
 		PGresult *r = q(w, w->sql_release, 3, p, "releasing jobs");
 		if (r) {
-			pane_info("queue", "gave back %s job(s) still running after the grace period", PQgetvalue(r, 0, 0));
+			pane_info("queue", "gave back %s job(s) still running after the grace period",
+			          PQgetvalue(r, 0, 0));
 			PQclear(r);
 		}
 		pane_buf_release(&ids);
@@ -1034,7 +1111,7 @@ static void shutdown_running(struct worker *w)
 }
 
 int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct pane_queue_worker_stats *stats,
-			  struct pane_err *err)
+                          struct pane_err *err)
 {
 	struct pane_queue_worker_opts o = *opts_in;
 	struct pane_queue_worker_stats local_stats = {0};
@@ -1063,20 +1140,20 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 	gethostname(host, sizeof host - 1);
 	snprintf(w.id, sizeof w.id, "%s-%d-%04x", host, (int)getpid(), (unsigned)(pane_mono_ns() & 0xffff));
 	snprintf(w.sql_claim, sizeof w.sql_claim,
-		 "SELECT id, attempt, max_attempts, queue, coalesce((extract(epoch FROM timeout) * 1000)::bigint, 0),"
-		 " extract(epoch FROM started_at - run_at) * 1000, payload FROM %s.claim($1, $2, $3::int, $4::float8)",
-		 o.schema);
+	         "SELECT id, attempt, max_attempts, queue, coalesce((extract(epoch FROM timeout) * 1000)::bigint, 0),"
+	         " extract(epoch FROM started_at - run_at) * 1000, payload FROM %s.claim($1, $2, $3::int, $4::float8)",
+	         o.schema);
 	snprintf(w.sql_complete, sizeof w.sql_complete,
-		 "SELECT %s.complete_jobs($1, $2::bigint[], $3::int[],"
-		 " ARRAY(SELECT e FROM jsonb_array_elements($4::jsonb) WITH ORDINALITY t(e, o) ORDER BY o))",
-		 o.schema);
+	         "SELECT %s.complete_jobs($1, $2::bigint[], $3::int[],"
+	         " ARRAY(SELECT e FROM jsonb_array_elements($4::jsonb) WITH ORDINALITY t(e, o) ORDER BY o))",
+	         o.schema);
 	snprintf(w.sql_fail, sizeof w.sql_fail,
-		 "SELECT * FROM %s.fail_jobs($1, $2::bigint[], $3::int[],"
-		 " ARRAY(SELECT e FROM jsonb_array_elements_text($4::jsonb) WITH ORDINALITY t(e, o) ORDER BY o),"
-		 " $5::boolean[], $6::float8)",
-		 o.schema);
+	         "SELECT * FROM %s.fail_jobs($1, $2::bigint[], $3::int[],"
+	         " ARRAY(SELECT e FROM jsonb_array_elements_text($4::jsonb) WITH ORDINALITY t(e, o) ORDER BY o),"
+	         " $5::boolean[], $6::float8)",
+	         o.schema);
 	snprintf(w.sql_heartbeat, sizeof w.sql_heartbeat,
-		 "SELECT %s.heartbeat($1, $2::bigint[], $3::int[], $4::float8, $5::jsonb)", o.schema);
+	         "SELECT %s.heartbeat($1, $2::bigint[], $3::int[], $4::float8, $5::jsonb)", o.schema);
 	snprintf(w.sql_release, sizeof w.sql_release, "SELECT %s.release_jobs($1, $2::bigint[], $3::int[])", o.schema);
 
 	pane_signals_install();
@@ -1103,7 +1180,7 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 		}
 	}
 	pane_info("queue", "worker %s started: queues=%d concurrency=%d %s", w.id, o.n_queues, o.concurrency,
-		  o.poll_only ? "poll-only" : "listen+poll");
+	          o.poll_only ? "poll-only" : "listen+poll");
 	int64_t last_hb = pane_mono_ns(), last_maint = 0, last_poll = 0;
 	int64_t hb_ns = o.lease_ms * 1000000 / 3;
 	while (!stop_requested(&w)) {
@@ -1155,8 +1232,8 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 			continue;
 		w.wake_claim = false; /* slots or acknowledgements are full: the next turn claims anyway */
 		struct pollfd p[3] = {{.fd = w.efd, .events = POLLIN},
-				      {.fd = pane_signals_fd(), .events = POLLIN},
-				      {.fd = w.conn ? PQsocket(w.conn) : -1, .events = POLLIN}};
+		                      {.fd = pane_signals_fd(), .events = POLLIN},
+		                      {.fd = w.conn ? PQsocket(w.conn) : -1, .events = POLLIN}};
 		poll(p, 3, (int)wait_ms);
 		if (p[2].revents)
 			handle_notifies(&w);
@@ -1195,7 +1272,7 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 	for (int i = 0; i < w.n_running; i++)
 		job_free(w.running[i]);
 	pane_info("queue", "worker %s stopped: processed=%" PRIu64 " failed=%" PRIu64 " retried=%" PRIu64, w.id,
-		  w.st->processed, w.st->failed, w.st->retried);
+	          w.st->processed, w.st->failed, w.st->retried);
 	close_conn(&w);
 	free(w.running);
 	free(w.threads);

@@ -45,9 +45,9 @@ static void exec_handler_contract(void **state)
 	long long disc = qt_num(c, "SELECT pane.enqueue('e', '{\"discard\": true}')");
 	/* the handler: reads the job JSON, answers n+1 from the environment; n < 0 fails */
 	const char *cmd =
-		"job=$(cat); case \"$job\" in *'\"n\": -1'*) echo \"bad n for $PANE_JOB_ID\" >&2; exit 3;; "
-		"*discard*) echo 'cannot ever work' >&2; exit 100;; esac; "
-		"echo \"{\\\"id\\\": $PANE_JOB_ID, \\\"queue\\\": \\\"$PANE_QUEUE\\\", \\\"attempt\\\": $PANE_ATTEMPT}\"";
+	    "job=$(cat); case \"$job\" in *'\"n\": -1'*) echo \"bad n for $PANE_JOB_ID\" >&2; exit 3;; "
+	    "*discard*) echo 'cannot ever work' >&2; exit 100;; esac; "
+	    "echo \"{\\\"id\\\": $PANE_JOB_ID, \\\"queue\\\": \\\"$PANE_QUEUE\\\", \\\"attempt\\\": $PANE_ATTEMPT}\"";
 	pid_t w = qt_worker(url, NULL, "--queues", "e", "--exec", cmd, "--backoff-base", "50ms", "--drain", NULL);
 	assert_int_equal(qt_wait_exit(w), 0);
 	/* the drain may end while the retry waits for its backoff: run again until it is done */
@@ -61,14 +61,18 @@ static void exec_handler_contract(void **state)
 	snprintf(want, sizeof want, "completed {\"id\": %lld, \"queue\": \"e\", \"attempt\": 1}", ok);
 	assert_string_equal(s, want);
 	free(s);
-	s = qt_val(c, "SELECT (pane.job(%lld)->>'state') || ' ' || jsonb_array_length(pane.job(%lld)->'errors') || ' ' || "
-		      "(pane.job(%lld)->'errors'->1->>'error')", bad, bad, bad);
+	s = qt_val(c,
+	           "SELECT (pane.job(%lld)->>'state') || ' ' || jsonb_array_length(pane.job(%lld)->'errors') || ' ' || "
+	           "(pane.job(%lld)->'errors'->1->>'error')",
+	           bad, bad, bad);
 	snprintf(want, sizeof want, "failed 2 exit status 3: bad n for %lld\n", bad);
 	assert_string_equal(s, want);
 	free(s);
 	/* exit 100: failed at once although 25 attempts were allowed */
-	s = qt_val(c, "SELECT (pane.job(%lld)->>'state') || ' ' || (pane.job(%lld)->>'attempt') || ' ' || "
-		      "(pane.job(%lld)->'errors'->0->>'error')", disc, disc, disc);
+	s = qt_val(c,
+	           "SELECT (pane.job(%lld)->>'state') || ' ' || (pane.job(%lld)->>'attempt') || ' ' || "
+	           "(pane.job(%lld)->'errors'->0->>'error')",
+	           disc, disc, disc);
 	assert_string_equal(s, "failed 1 exit status 100 (discarded: no retry): cannot ever work\n");
 	free(s);
 	/* re-drive the failed job with a handler that succeeds */
@@ -121,7 +125,8 @@ static void timeout_kills_process_group(void **state)
 	snprintf(cmd, sizeof cmd, "sleep 60 & echo $! > %s; wait", pidf);
 	pid_t w = qt_worker(url, NULL, "--queues", "t", "--exec", cmd, "--drain", NULL);
 	assert_int_equal(qt_wait_exit(w), 0);
-	char *s = qt_val(c, "SELECT (pane.job(%lld)->>'state') || ' ' || (pane.job(%lld)->'errors'->0->>'error')", id, id);
+	char *s =
+	    qt_val(c, "SELECT (pane.job(%lld)->>'state') || ' ' || (pane.job(%lld)->'errors'->0->>'error')", id, id);
 	assert_non_null(strstr(s, "failed timed out after 300 ms"));
 	free(s);
 	long gc = read_pid(pidf);
@@ -129,6 +134,56 @@ static void timeout_kills_process_group(void **state)
 	for (int i = 0; i < 100 && !gone; i++) {
 		gone = !pid_alive(gc);
 		qt_sleep_ms(20);
+	}
+	assert_true(gone);
+	PQfinish(c);
+	free(url);
+}
+
+/* Gone or a zombie (reaped by whoever adopted it, or not yet). */
+static bool pid_gone(long pid)
+{
+	char path[64], st[256];
+	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return true;
+	size_t n = fread(st, 1, sizeof st - 1, f);
+	fclose(f);
+	st[n] = 0;
+	char *p = strrchr(st, ')');
+	return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
+}
+
+/* A worker killed by SIGKILL (the OOM killer) takes its handler and the
+ * handler's process group with it: the job is rescued and runs again
+ * elsewhere, so a surviving handler would do its side effects twice. */
+static void sigkill_takes_handlers_along(void **state)
+{
+	char *url = qt_db("queue_w_sigkill");
+	PGconn *c = qt_connect(url);
+	long long id = qt_num(c, "SELECT pane.enqueue('k')");
+	char cmd[320], shf[128], gcf[128];
+	snprintf(shf, sizeof shf, "%s/k-sh.pid", tmpdir);
+	snprintf(gcf, sizeof gcf, "%s/k-gc.pid", tmpdir);
+	snprintf(cmd, sizeof cmd, "sleep 60 & echo $! > %s.tmp; mv %s.tmp %s; echo $$ > %s.tmp; mv %s.tmp %s; wait",
+	         gcf, gcf, gcf, shf, shf, shf);
+	pid_t w = qt_worker(url, NULL, "--queues", "k", "--exec", cmd, NULL);
+	assert_true(qt_wait(c, "running", 10000, "SELECT pane.job(%lld)->>'state'", id));
+	long sh = read_pid(shf), gc = read_pid(gcf);
+	assert_false(pid_gone(sh));
+	assert_false(pid_gone(gc));
+	assert_int_equal(kill(w, SIGKILL), 0);
+	assert_int_equal(qt_wait_exit(w), 128 + SIGKILL);
+	bool gone = false;
+	for (int i = 0; i < 400 && !gone; i++) {
+		gone = pid_gone(sh) && pid_gone(gc);
+		if (!gone)
+			qt_sleep_ms(25);
+	}
+	if (!gone) {
+		kill((pid_t)gc, SIGKILL);
+		kill((pid_t)sh, SIGKILL);
 	}
 	assert_true(gone);
 	PQfinish(c);
@@ -201,7 +256,8 @@ static void poll_only_mode(void **state)
 	PGconn *c = qt_connect(url);
 	char log[128];
 	snprintf(log, sizeof log, "%s/pollonly.log", tmpdir);
-	pid_t w = qt_worker(url, log, "--queues", "po", "--poll-only", "--poll-interval", "100ms", "--builtin", "noop", NULL);
+	pid_t w =
+	    qt_worker(url, log, "--queues", "po", "--poll-only", "--poll-interval", "100ms", "--builtin", "noop", NULL);
 	assert_true(qt_wait(c, "1", 10000, "SELECT count(*) FROM pane.workers"));
 	char cmd[256];
 	snprintf(cmd, sizeof cmd, "grep -q 'poll-only' %s", log);
@@ -226,8 +282,10 @@ static void graceful_sigterm(void **state)
 	assert_true(qt_wait(c, "1", 10000, "SELECT count(*) FROM pane.workers"));
 	assert_int_equal(kill(w, SIGTERM), 0);
 	assert_int_equal(qt_wait_exit(w), 0);
-	char *s = qt_val(c, "SELECT (pane.job(%lld)->>'state') || ' ' || (pane.job(%lld)->>'state') || ' ' || "
-			      "(pane.job(%lld)->>'attempt')", quick, slow, slow);
+	char *s = qt_val(c,
+	                 "SELECT (pane.job(%lld)->>'state') || ' ' || (pane.job(%lld)->>'state') || ' ' || "
+	                 "(pane.job(%lld)->>'attempt')",
+	                 quick, slow, slow);
 	/* the quick one finished in the grace period; the slow one was given back unused */
 	assert_string_equal(s, "completed available 0");
 	free(s);
@@ -271,12 +329,17 @@ static void *peer_main(void *arg)
 		snprintf(p->last_body, sizeof p->last_body, "%s", body);
 		char resp[1024];
 		if (strstr(body, "never"))
-			snprintf(resp, sizeof resp, "HTTP/1.1 422 Unprocessable Entity\r\nContent-Length: 3\r\nConnection: close\r\n\r\nbad");
+			snprintf(
+			    resp, sizeof resp,
+			    "HTTP/1.1 422 Unprocessable Entity\r\nContent-Length: 3\r\nConnection: close\r\n\r\nbad");
 		else if (strstr(body, "fail"))
-			snprintf(resp, sizeof resp, "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\nConnection: close\r\n\r\nnope");
+			snprintf(
+			    resp, sizeof resp,
+			    "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\nConnection: close\r\n\r\nnope");
 		else
-			snprintf(resp, sizeof resp, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 15\r\n"
-				 "Connection: close\r\n\r\n{\"handled\": 42}");
+			snprintf(resp, sizeof resp,
+			         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 15\r\n"
+			         "Connection: close\r\n\r\n{\"handled\": 42}");
 		if (write(c, resp, strlen(resp)) < 0) {
 			/* the worker will see a transport error */
 		}
@@ -329,13 +392,14 @@ static void http_handler(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(exec_handler_contract),
-		cmocka_unit_test(timeout_kills_process_group),
-		cmocka_unit_test(cancel_running_job),
-		cmocka_unit_test(pause_and_drain),
-		cmocka_unit_test(poll_only_mode),
-		cmocka_unit_test(graceful_sigterm),
-		cmocka_unit_test(http_handler),
+	    cmocka_unit_test(exec_handler_contract),
+	    cmocka_unit_test(timeout_kills_process_group),
+	    cmocka_unit_test(sigkill_takes_handlers_along),
+	    cmocka_unit_test(cancel_running_job),
+	    cmocka_unit_test(pause_and_drain),
+	    cmocka_unit_test(poll_only_mode),
+	    cmocka_unit_test(graceful_sigterm),
+	    cmocka_unit_test(http_handler),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
