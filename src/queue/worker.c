@@ -15,8 +15,8 @@
  * The main loop, each turn:
  *   1. hand finished jobs to the completer, which sends one complete_jobs
  *      and one fail_jobs call for all of them (batched acks); ids the
- *      database did not accept lost their lease (fenced off) and are
- *      counted, never retried from here. Claims pause while more than two
+ *      database did not accept lost their lease (fenced off) and are logged and
+ *      counted (lost_leases), never retried from here. Claims pause while more than two
  *      batches wait for acknowledgement (back-pressure);
  *   2. claim: per queue, pane.claim(worker, queue, free slots) - one
  *      `FOR UPDATE SKIP LOCKED` statement sized to the free slots;
@@ -594,6 +594,18 @@ static PGresult *q(struct worker *w, const char *sql, int n, const char *const *
 	return qc(w->conn, sql, n, p, what);
 }
 
+/* Appends the worker's queue names as a JSON array to b. */
+static void queues_json(struct worker *w, struct pane_buf *b)
+{
+	pane_buf_addc(b, '[');
+	for (int i = 0; i < w->o->n_queues; i++) {
+		if (i)
+			pane_buf_addc(b, ',');
+		pane_buf_add_json_str(b, w->o->queues[i], strlen(w->o->queues[i]));
+	}
+	pane_buf_addc(b, ']');
+}
+
 static int connect_db(struct worker *w, struct pane_err *err)
 {
 	const char *keys[] = {"dbname", "application_name", "connect_timeout", NULL};
@@ -627,13 +639,7 @@ static int connect_db(struct worker *w, struct pane_err *err)
 	snprintf(conc, sizeof conc, "%d", w->o->concurrency);
 	struct pane_buf qa;
 	pane_buf_init(&qa, PANE_BUF_NOLIMIT);
-	pane_buf_addc(&qa, '[');
-	for (int i = 0; i < w->o->n_queues; i++) {
-		if (i)
-			pane_buf_addc(&qa, ',');
-		pane_buf_add_json_str(&qa, w->o->queues[i], strlen(w->o->queues[i]));
-	}
-	pane_buf_addc(&qa, ']');
+	queues_json(w, &qa);
 	snprintf(sql, sizeof sql,
 	         "SELECT %s.register_worker($1, $2, $3::int, ARRAY(SELECT jsonb_array_elements_text($4::jsonb)), "
 	         "$5::int)::text",
@@ -682,6 +688,27 @@ static void array_text(struct pane_buf *ids, struct pane_buf *atts, struct job *
 	pane_buf_addc(atts, '}');
 }
 
+/* Logs the jobs of v the database did not accept (their ids are not in
+ * column 0 of r): the worker lost their lease - rescued after it expired,
+ * cancelled, or re-claimed - so fencing refused what this worker reports.
+ * Counted by the caller in lost_leases. Quadratic, but only runs when some
+ * were refused. */
+static void log_refused(struct job *const *v, int n, PGresult *r, const char *what)
+{
+	static struct pane_log_limit lim = {.burst = 20, .per_ms = 10000};
+	int rows = PQntuples(r);
+	for (int i = 0; i < n; i++) {
+		bool accepted = false;
+		for (int k = 0; k < rows && !accepted; k++)
+			accepted = strtoll(PQgetvalue(r, k, 0), NULL, 10) == v[i]->id;
+		if (!accepted)
+			pane_log_limited(&lim, PANE_LOG_WARN, "queue",
+					 "job %" PRId64 ": %s refused: attempt %d no longer holds the lease"
+					 " (rescued, cancelled or claimed again); its result is dropped",
+					 v[i]->id, what, v[i]->attempt);
+	}
+}
+
 /* Sends a list of finished jobs to the database over c (the completer's
  * connection). Returns false when the connection failed: the caller keeps
  * the list and tries again after reconnecting. On true the list is freed. */
@@ -723,6 +750,8 @@ static bool flush_list(struct worker *w, PGconn *c, struct job *list, int n_list
 			uint64_t done = (uint64_t)PQntuples(r);
 			stat_add(&w->st->processed, done);
 			stat_add(&w->st->lost_leases, (uint64_t)n_ok - done);
+			if ((int)done < n_ok)
+				log_refused(ok, n_ok, r, "completion");
 			PQclear(r);
 		}
 	}
@@ -755,6 +784,8 @@ static bool flush_list(struct worker *w, PGconn *c, struct job *list, int n_list
 				stat_add(strcmp(PQgetvalue(r, i, 1), "failed") == 0 ? &w->st->failed : &w->st->retried,
 				         1);
 			stat_add(&w->st->lost_leases, (uint64_t)(n_bad - n));
+			if (n < n_bad)
+				log_refused(bad, n_bad, r, "failure report");
 			PQclear(r);
 		}
 		pane_buf_release(&disc);
@@ -1073,6 +1104,29 @@ static void maintenance(struct worker *w)
 		pane_queue_cron_tick(w->conn, w->schema);
 }
 
+/* --drain: are jobs of our queues runnable now but held back by a queue's
+ * rate or concurrency limit (claim returned none)? Paused queues and jobs
+ * scheduled for later do not count. A failed query counts as "no": the
+ * drain ends as it did before the check. */
+static bool runnable_left(struct worker *w)
+{
+	char sql[320];
+	snprintf(sql, sizeof sql,
+		 "SELECT EXISTS (SELECT 1 FROM %s.jobs j WHERE j.state = 'available' AND j.run_at <= now()"
+		 " AND j.queue = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))"
+		 " AND NOT EXISTS (SELECT 1 FROM %s.queues q WHERE q.name = j.queue AND q.paused))::text",
+		 w->schema, w->schema);
+	struct pane_buf qa;
+	pane_buf_init(&qa, PANE_BUF_NOLIMIT);
+	queues_json(w, &qa);
+	const char *p[1] = {qa.data};
+	PGresult *r = q(w, sql, 1, p, "checking for jobs held back by limits");
+	pane_buf_release(&qa);
+	bool left = r && PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "true") == 0;
+	PQclear(r);
+	return left;
+}
+
 static bool stop_requested(struct worker *w)
 {
 	return pane_signals_stop_requested() || (w->o->stop && *w->o->stop);
@@ -1213,9 +1267,13 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 		}
 		if (got > 0 || w.finished)
 			continue; /* more may be waiting: go round at once */
+		bool held_back = false;
 		if (o.drain && want_claim && w.n_running == 0 && !w.finished && backlog == 0) {
-			pane_info("queue", "drained: nothing runnable is left");
-			break;
+			held_back = runnable_left(&w);
+			if (!held_back) {
+				pane_info("queue", "drained: nothing runnable is left");
+				break;
+			}
 		}
 		/* idle: wait for a NOTIFY, a finished handler, a signal or the poll tick */
 		int64_t wait_ms = o.poll_ms - (pane_mono_ns() - last_poll) / 1000000;
@@ -1225,6 +1283,8 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 		int64_t to_maint = (last_maint + o.maintenance_ms * 1000000 - pane_mono_ns()) / 1000000;
 		if (to_maint < wait_ms)
 			wait_ms = to_maint;
+		if (held_back && wait_ms > 50)
+			wait_ms = 50; /* a rate or concurrency limit frees up without a NOTIFY */
 		if (wait_ms < 0)
 			wait_ms = 0;
 		handle_notifies(&w);
@@ -1271,8 +1331,9 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 	}
 	for (int i = 0; i < w.n_running; i++)
 		job_free(w.running[i]);
-	pane_info("queue", "worker %s stopped: processed=%" PRIu64 " failed=%" PRIu64 " retried=%" PRIu64, w.id,
-	          w.st->processed, w.st->failed, w.st->retried);
+	pane_info("queue",
+		  "worker %s stopped: processed=%" PRIu64 " failed=%" PRIu64 " retried=%" PRIu64 " lost_leases=%" PRIu64,
+		  w.id, w.st->processed, w.st->failed, w.st->retried, w.st->lost_leases);
 	close_conn(&w);
 	free(w.running);
 	free(w.threads);

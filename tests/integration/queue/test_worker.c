@@ -250,6 +250,63 @@ static void pause_and_drain(void **state)
 	free(url);
 }
 
+/* A rate-limited queue has jobs that are runnable but not claimable this
+ * instant: --drain waits for the tokens instead of calling it drained. */
+static void drain_waits_for_rate_limit(void **state)
+{
+	char *url = qt_db("queue_w_drain_rate");
+	PGconn *c = qt_connect(url);
+	free(qt_val(c, "SELECT pane.set_queue_limits('r', rate_limit => 4, rate_period => interval '1 second')"));
+	free(qt_val(c, "SELECT count(*) FROM generate_series(1, 10) g, LATERAL pane.enqueue('r', jsonb_build_object('g', g))"));
+	pid_t w = qt_worker(url, NULL, "--queues", "r", "--builtin", "noop", "--drain", NULL);
+	assert_int_equal(qt_wait_exit(w), 0);
+	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.jobs"), 0);
+	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.jobs_history WHERE state = 'completed'"), 10);
+	PQfinish(c);
+	free(url);
+}
+
+/* A worker whose job was taken from it (rescued, re-claimed) finishes the
+ * handler anyway; the database refuses the completion (fencing) and the
+ * worker says so in its log and counts it. */
+static void fenced_completion_logged(void **state)
+{
+	char *url = qt_db("queue_w_fenced");
+	PGconn *c = qt_connect(url);
+	char log[128], gate[128], cmd[256];
+	snprintf(log, sizeof log, "%s/fenced.log", tmpdir);
+	snprintf(gate, sizeof gate, "%s/fenced.gate", tmpdir);
+	/* the handler finishes only when the test opens the gate */
+	snprintf(cmd, sizeof cmd, "while [ ! -e %s ]; do sleep 0.05; done", gate);
+	long long id = qt_num(c, "SELECT pane.enqueue('f')");
+	pid_t w = qt_worker(url, log, "--queues", "f", "--exec", cmd, NULL);
+	assert_true(qt_wait(c, "running", 10000, "SELECT pane.job(%lld)->>'state'", id));
+	/* another worker got it meanwhile (what a rescue and a new claim do) */
+	free(qt_val(c, "UPDATE pane.jobs SET attempt = attempt + 1, locked_by = 'thief' WHERE id = %lld RETURNING id", id));
+	FILE *f = fopen(gate, "w");
+	assert_non_null(f);
+	fclose(f);
+	char grep[320];
+	snprintf(grep, sizeof grep, "grep -q 'job %lld: completion refused' %s", id, log);
+	bool seen = false;
+	for (int i = 0; i < 400 && !seen; i++) {
+		seen = system(grep) == 0;
+		if (!seen)
+			qt_sleep_ms(25);
+	}
+	assert_true(seen);
+	assert_int_equal(kill(w, SIGTERM), 0);
+	assert_int_equal(qt_wait_exit(w), 0);
+	snprintf(grep, sizeof grep, "grep -q 'stopped: .*lost_leases=1' %s", log);
+	assert_int_equal(system(grep), 0);
+	/* the thief's claim is untouched */
+	char *s = qt_val(c, "SELECT (pane.job(%lld)->>'state') || ' ' || (SELECT locked_by FROM pane.jobs WHERE id = %lld)", id, id);
+	assert_string_equal(s, "running thief");
+	free(s);
+	PQfinish(c);
+	free(url);
+}
+
 static void poll_only_mode(void **state)
 {
 	char *url = qt_db("queue_w_pollonly");
@@ -397,6 +454,8 @@ int main(void)
 	    cmocka_unit_test(sigkill_takes_handlers_along),
 	    cmocka_unit_test(cancel_running_job),
 	    cmocka_unit_test(pause_and_drain),
+	    cmocka_unit_test(drain_waits_for_rate_limit),
+	    cmocka_unit_test(fenced_completion_logged),
 	    cmocka_unit_test(poll_only_mode),
 	    cmocka_unit_test(graceful_sigterm),
 	    cmocka_unit_test(http_handler),
