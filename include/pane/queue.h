@@ -113,9 +113,10 @@ struct pane_queue_worker_opts {
 	double backoff_base_s;       /* retry backoff base (default 1 s, doubling per attempt) */
 	int64_t maintenance_ms;      /* rescue, retention, cron tick period (default 1000) */
 	bool no_cron;                /* do not run cron schedules */
-	int batch_max;               /* largest claim (default max(concurrency, 100)) */
-	/* local prefetch: claim up to this many jobs beyond free slots
-	 * (builtin noop/fail only; default 0) */
+	int batch_max;               /* largest claim (default concurrency + prefetch) */
+	int prefetch;                /* claim up to this many jobs beyond the free slots; they wait
+	                              * locally, leases held and renewed, and are given back
+	                              * unused on shutdown (default 0) */
 	volatile int *stop;          /* optional: set non-zero to stop (besides SIGINT/SIGTERM) */
 };
 

@@ -115,9 +115,10 @@ struct worker {
 	struct job *done_head;
 	bool quit;
 	int efd;
-	/* main-thread state */
-	struct job **running; /* concurrency slots */
+	/* main-thread state */	struct job **running; /* concurrency slots */
 	int n_running;
+	struct job **pending; /* claimed ahead, not started: a FIFO ring of cap_pending */
+	int n_pending, pend_head, cap_pending;
 	struct job *finished; /* waiting to be flushed */
 	int n_finished;
 	bool wake_claim; /* a NOTIFY for one of our queues arrived */
@@ -933,6 +934,27 @@ static void collect_done(struct worker *w)
 	}
 }
 
+static void dispatch(struct worker *w, struct job *j);
+
+/* Starts claimed-ahead jobs while slots are free (FIFO: claim order). A job
+ * cancelled while it waited is dropped without running. */
+static void dispatch_pending(struct worker *w)
+{
+	while (w->n_pending > 0 && w->n_running < w->o->concurrency) {
+		struct job *j = w->pending[w->pend_head];
+		w->pend_head = (w->pend_head + 1) % w->cap_pending;
+		w->n_pending--;
+		if (cancelled(j)) {
+			j->outcome = OUT_DROPPED;
+			j->next = w->finished;
+			w->finished = j;
+			w->n_finished++;
+			continue;
+		}
+		dispatch(w, j);
+	}
+}
+
 static void dispatch(struct worker *w, struct job *j)
 {
 	w->running[w->n_running++] = j;
@@ -953,13 +975,22 @@ static void dispatch(struct worker *w, struct job *j)
 	pthread_mutex_unlock(&w->mu);
 }
 
-/* Claims up to free slots from each queue in turn. Returns jobs claimed,
- * -1 on a connection failure. */
+/* Jobs the next claim may take: the free slots plus the room left in the
+ * prefetch. */
+static int claim_room(struct worker *w)
+{
+	return w->o->concurrency - w->n_running + w->o->prefetch - w->n_pending;
+}
+
+/* Claims up to the free slots plus the prefetch room from each queue in
+ * turn; what does not fit a slot waits in pending, its lease held (and
+ * renewed by the heartbeat). Returns jobs claimed, -1 on a connection
+ * failure. */
 static int claim(struct worker *w)
 {
 	int total = 0;
 	for (int qi = 0; qi < w->o->n_queues; qi++) {
-		int free_slots = w->o->concurrency - w->n_running;
+		int free_slots = claim_room(w);
 		if (free_slots <= 0)
 			break;
 		if (free_slots > w->o->batch_max)
@@ -994,8 +1025,10 @@ static int claim(struct worker *w)
 			__atomic_load(&w->st->pickup_ms_max, &mx, __ATOMIC_RELAXED);
 			if (pickup > mx)
 				__atomic_store(&w->st->pickup_ms_max, &pickup, __ATOMIC_RELAXED);
-			dispatch(w, j);
+			w->pending[(w->pend_head + w->n_pending) % w->cap_pending] = j;
+			w->n_pending++;
 		}
+		dispatch_pending(w);
 		stat_add(&w->st->claimed, (uint64_t)rows);
 		total += rows;
 		PQclear(r);
@@ -1003,12 +1036,61 @@ static int claim(struct worker *w)
 	return total;
 }
 
+/* A job this worker holds, running or claimed ahead; NULL if none. */
 static struct job *find_running(struct worker *w, int64_t id)
 {
 	for (int i = 0; i < w->n_running; i++)
 		if (w->running[i]->id == id)
 			return w->running[i];
+	for (int i = 0; i < w->n_pending; i++) {
+		struct job *j = w->pending[(w->pend_head + i) % w->cap_pending];
+		if (j->id == id)
+			return j;
+	}
 	return NULL;
+}
+
+/* All jobs whose leases this worker holds: running, then pending (the
+ * caller frees the array, not the jobs). */
+static struct job **held_jobs(struct worker *w, int *n)
+{
+	struct job **v = pane_xcalloc((size_t)(w->n_running + w->n_pending) + 1, sizeof *v);
+	int k = 0;
+	for (int i = 0; i < w->n_running; i++)
+		v[k++] = w->running[i];
+	for (int i = 0; i < w->n_pending; i++)
+		v[k++] = w->pending[(w->pend_head + i) % w->cap_pending];
+	*n = k;
+	return v;
+}
+
+/* Gives the claimed-ahead jobs back without using an attempt
+ * (pane.release_jobs) and frees them. Their handlers never started. */
+static void release_pending(struct worker *w)
+{
+	if (w->n_pending == 0)
+		return;
+	int n = w->n_pending;
+	struct job **v = pane_xcalloc((size_t)n, sizeof *v);
+	for (int i = 0; i < n; i++)
+		v[i] = w->pending[(w->pend_head + i) % w->cap_pending];
+	struct pane_buf ids, atts;
+	pane_buf_init(&ids, PANE_BUF_NOLIMIT);
+	pane_buf_init(&atts, PANE_BUF_NOLIMIT);
+	array_text(&ids, &atts, v, n);
+	const char *p[3] = {w->id, ids.data, atts.data};
+	PGresult *r = q(w, w->sql_release, 3, p, "releasing claimed-ahead jobs");
+	if (r) {
+		pane_info("queue", "gave back %s claimed-ahead job(s) that had not started", PQgetvalue(r, 0, 0));
+		PQclear(r);
+	}
+	pane_buf_release(&ids);
+	pane_buf_release(&atts);
+	for (int i = 0; i < n; i++)
+		job_free(v[i]);
+	free(v);
+	w->n_pending = 0;
+	w->pend_head = 0;
 }
 
 static void stop_job(struct job *j, int why)
@@ -1027,7 +1109,10 @@ static bool heartbeat(struct worker *w)
 	pane_buf_init(&ids, PANE_BUF_NOLIMIT);
 	pane_buf_init(&atts, PANE_BUF_NOLIMIT);
 	pane_buf_init(&stats, PANE_BUF_NOLIMIT);
-	array_text(&ids, &atts, w->running, w->n_running);
+	int n_held;
+	struct job **held = held_jobs(w, &n_held);
+	array_text(&ids, &atts, held, n_held);
+	free(held);
 	struct pane_queue_worker_stats s = *w->st;
 	pane_buf_addf(&stats,
 	              "{\"claimed\":%" PRIu64 ",\"processed\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"retried\":%" PRIu64
@@ -1136,6 +1221,7 @@ static bool stop_requested(struct worker *w)
 static void shutdown_running(struct worker *w)
 {
 	int64_t end = pane_mono_ns() + w->o->grace_ms * 1000000;
+	release_pending(w);
 	if (w->n_running)
 		pane_info("queue", "stopping: waiting up to %" PRId64 " ms for %d running job(s)", w->o->grace_ms,
 		          w->n_running);
@@ -1187,8 +1273,10 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 		o.backoff_base_s = 1;
 	if (o.maintenance_ms <= 0)
 		o.maintenance_ms = 1000;
+	if (o.prefetch < 0)
+		o.prefetch = 0;
 	if (o.batch_max <= 0)
-		o.batch_max = o.concurrency;
+		o.batch_max = o.concurrency + o.prefetch;
 	struct worker w = {.o = &o, .st = stats ? stats : &local_stats, .schema = o.schema, .efd = -1};
 	char host[64] = "host";
 	gethostname(host, sizeof host - 1);
@@ -1225,6 +1313,8 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 		return pane_err_set(err, PANE_EIO, "cannot start the completer thread");
 	}
 	w.running = pane_xcalloc((size_t)o.concurrency, sizeof *w.running);
+	w.cap_pending = o.concurrency + o.prefetch;
+	w.pending = pane_xcalloc((size_t)w.cap_pending, sizeof *w.pending);
 	if (o.handler != PANE_HANDLER_NOOP && o.handler != PANE_HANDLER_FAIL) {
 		w.threads = pane_xcalloc((size_t)o.concurrency, sizeof *w.threads);
 		for (int i = 0; i < o.concurrency; i++) {
@@ -1243,6 +1333,7 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 			continue;
 		}
 		collect_done(&w);
+		dispatch_pending(&w);
 		handoff(&w);
 		int64_t now = pane_mono_ns();
 		if (now - last_maint >= o.maintenance_ms * 1000000) {
@@ -1257,7 +1348,7 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 		int got = 0;
 		int backlog = completer_backlog(&w);
 		/* back-pressure: do not run ahead of acknowledgements by more than two batches */
-		bool want_claim = w.n_running < o.concurrency && backlog <= 2 * o.batch_max;
+		bool want_claim = claim_room(&w) > 0 && backlog <= 2 * o.batch_max;
 		if (want_claim) {
 			got = claim(&w);
 			if (got < 0)
@@ -1268,7 +1359,7 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 		if (got > 0 || w.finished)
 			continue; /* more may be waiting: go round at once */
 		bool held_back = false;
-		if (o.drain && want_claim && w.n_running == 0 && !w.finished && backlog == 0) {
+		if (o.drain && want_claim && w.n_running == 0 && w.n_pending == 0 && !w.finished && backlog == 0) {
 			held_back = runnable_left(&w);
 			if (!held_back) {
 				pane_info("queue", "drained: nothing runnable is left");
@@ -1331,6 +1422,9 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 	}
 	for (int i = 0; i < w.n_running; i++)
 		job_free(w.running[i]);
+	for (int i = 0; i < w.n_pending; i++)
+		job_free(w.pending[(w.pend_head + i) % w.cap_pending]);
+	free(w.pending);
 	pane_info("queue",
 		  "worker %s stopped: processed=%" PRIu64 " failed=%" PRIu64 " retried=%" PRIu64 " lost_leases=%" PRIu64,
 		  w.id, w.st->processed, w.st->failed, w.st->retried, w.st->lost_leases);

@@ -16,7 +16,7 @@
 static const char worker_usage[] =
 	"usage: pane worker --queues a,b [--concurrency N] (--exec CMD | --http URL | --builtin noop|fail|sleep:MS)\n"
 	"                   [--drain] [--poll-only] [--poll-interval D] [--lease D] [--grace D]\n"
-	"                   [--backoff-base D] [--batch N] [--no-cron] [--database-url URL] [--schema NAME]\n";
+	"                   [--backoff-base D] [--batch N] [--prefetch N] [--no-cron] [--database-url URL] [--schema NAME]\n";
 
 static void print_help(void)
 {
@@ -43,7 +43,11 @@ static void print_help(void)
 	       "  --grace D              on SIGTERM: time to finish running jobs (default 10s); the rest\n"
 	       "                         is given back without using an attempt. A second signal skips it\n"
 	       "  --backoff-base D       retry delay base: D * 2^(attempt-1) +-25%%, at most 1h (default 1s)\n"
-	       "  --batch N              largest claim per query (default: concurrency)\n"
+	       "  --batch N              largest claim per query (default: concurrency + prefetch)\n"
+	       "  --prefetch N           claim up to N jobs beyond the free slots and keep them waiting\n"
+	       "                         locally (leases held and renewed; given back unused on SIGTERM).\n"
+	       "                         Raises throughput of short jobs; keeps jobs from other workers\n"
+	       "                         while they wait (default 0)\n"
 	       "  --no-cron              do not run cron schedules (pane.schedules)\n"
 	       "  -d, --database-url URL PostgreSQL URL (default: $DATABASE_URL)\n"
 	       "  -s, --schema NAME      schema (default: pane)\n"
@@ -73,6 +77,7 @@ int pane_cmd_worker(int argc, char **argv)
 		{"grace", required_argument, NULL, 'g'},
 		{"backoff-base", required_argument, NULL, 'B'},
 		{"batch", required_argument, NULL, 'n'},
+		{"prefetch", required_argument, NULL, 'p'},
 		{"no-cron", no_argument, NULL, 'C'},
 		{"database-url", required_argument, NULL, 'd'},
 		{"schema", required_argument, NULL, 's'},
@@ -97,6 +102,11 @@ int pane_cmd_worker(int argc, char **argv)
 			if (pane_str_to_i64(pane_str_c(optarg), &v) < 0 || v < 1 || v > 10000)
 				return pane_cli_usage_error("worker", worker_usage, "--batch must be between 1 and 10000");
 			o.batch_max = (int)v;
+			break;
+		case 'p':
+			if (pane_str_to_i64(pane_str_c(optarg), &v) < 0 || v < 0 || v > 10000)
+				return pane_cli_usage_error("worker", worker_usage, "--prefetch must be between 0 and 10000");
+			o.prefetch = (int)v;
 			break;
 		case 'e': o.handler = PANE_HANDLER_EXEC; o.exec_cmd = optarg; handlers++; break;
 		case 'H':

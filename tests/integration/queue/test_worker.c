@@ -289,10 +289,14 @@ static void fenced_completion_logged(void **state)
 	char grep[320];
 	snprintf(grep, sizeof grep, "grep -q 'job %lld: completion refused' %s", id, log);
 	bool seen = false;
-	for (int i = 0; i < 400 && !seen; i++) {
+	for (int i = 0; i < 800 && !seen; i++) {
 		seen = system(grep) == 0;
 		if (!seen)
 			qt_sleep_ms(25);
+	}
+	if (!seen) {
+		snprintf(grep, sizeof grep, "cat %s >&2", log);
+		assert_int_equal(system(grep), 0);
 	}
 	assert_true(seen);
 	assert_int_equal(kill(w, SIGTERM), 0);
@@ -303,6 +307,47 @@ static void fenced_completion_logged(void **state)
 	char *s = qt_val(c, "SELECT (pane.job(%lld)->>'state') || ' ' || (SELECT locked_by FROM pane.jobs WHERE id = %lld)", id, id);
 	assert_string_equal(s, "running thief");
 	free(s);
+	PQfinish(c);
+	free(url);
+}
+
+/* --prefetch claims ahead up to a bound, holds those leases while the jobs
+ * wait, and gives them back unused (attempt not spent) on SIGTERM. */
+static void prefetch_bounded_and_released(void **state)
+{
+	char *url = qt_db("queue_w_prefetch");
+	PGconn *c = qt_connect(url);
+	free(qt_val(c, "SELECT count(*) FROM generate_series(1, 6) g, LATERAL pane.enqueue('pf', jsonb_build_object('g', g))"));
+	char log[128], gate[128], cmd[256];
+	snprintf(log, sizeof log, "%s/prefetch.log", tmpdir);
+	snprintf(gate, sizeof gate, "%s/prefetch.gate", tmpdir);
+	snprintf(cmd, sizeof cmd, "while [ ! -e %s ]; do sleep 0.05; done", gate);
+	pid_t w = qt_worker(url, log, "--queues", "pf", "--concurrency", "1", "--prefetch", "3", "--exec", cmd,
+			    "--grace", "200ms", "--lease", "3s", NULL);
+	/* one running, three claimed ahead: four leases, never five */
+	assert_true(qt_wait(c, "4", 10000, "SELECT count(*) FROM pane.jobs WHERE state = 'running'"));
+	/* the leases of the waiting jobs are renewed (heartbeat every second) */
+	long long first = qt_num(c, "SELECT max(extract(epoch FROM lease_expires_at) * 1000)::bigint FROM pane.jobs"
+				    " WHERE state = 'running'");
+	assert_true(qt_wait(c, "4", 10000,
+			    "SELECT count(*) FROM pane.jobs WHERE state = 'running' AND"
+			    " extract(epoch FROM lease_expires_at) * 1000 > %lld",
+			    first));
+	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.jobs WHERE state = 'running'"), 4);
+	assert_int_equal(kill(w, SIGTERM), 0);
+	assert_int_equal(qt_wait_exit(w), 0);
+	/* all six back, none with an attempt spent */
+	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.jobs WHERE state = 'available' AND attempt = 0"), 6);
+	char grep[320];
+	snprintf(grep, sizeof grep, "grep -q 'gave back 3 claimed-ahead' %s", log);
+	assert_int_equal(system(grep), 0);
+	/* and they run to completion once the handler may finish */
+	FILE *f = fopen(gate, "w");
+	assert_non_null(f);
+	fclose(f);
+	w = qt_worker(url, NULL, "--queues", "pf", "--concurrency", "2", "--prefetch", "2", "--exec", cmd, "--drain", NULL);
+	assert_int_equal(qt_wait_exit(w), 0);
+	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.jobs_history WHERE state = 'completed'"), 6);
 	PQfinish(c);
 	free(url);
 }
@@ -455,8 +500,8 @@ int main(void)
 	    cmocka_unit_test(cancel_running_job),
 	    cmocka_unit_test(pause_and_drain),
 	    cmocka_unit_test(drain_waits_for_rate_limit),
-	    cmocka_unit_test(fenced_completion_logged),
-	    cmocka_unit_test(poll_only_mode),
+	    cmocka_unit_test(fenced_completion_logged),		cmocka_unit_test(prefetch_bounded_and_released),
+		cmocka_unit_test(poll_only_mode),
 	    cmocka_unit_test(graceful_sigterm),
 	    cmocka_unit_test(http_handler),
 	};
