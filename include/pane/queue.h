@@ -25,7 +25,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "base/err.h"
+#include "pane/err.h"
 
 #define PANE_QUEUE_DEFAULT_SCHEMA "pane"
 /* the newest schema version this build knows */
@@ -83,7 +83,6 @@ int pane_queue_stats(PGconn *c, const char *schema, char **json, struct pane_err
  * PANE_EDB. */
 int pane_queue_pg_err(PGconn *c, PGresult *r, struct pane_err *err, const char *what);
 
-#endif
 
 /* ------------------------------------------------------------------ worker */
 
@@ -93,7 +92,40 @@ enum pane_queue_handler {
 	PANE_HANDLER_SLEEP, /* builtin: sleep sleep_ms, then succeed */
 	PANE_HANDLER_EXEC,  /* run exec_cmd (sh -c) per job */
 	PANE_HANDLER_HTTP,  /* POST the job JSON to http_url */
+	PANE_HANDLER_FUNC,  /* call handler_fn (the C library's handler callback) */
 };
+
+/* A claimed job as a handler function sees it. Everything is owned by the
+ * worker and valid only during the call. */
+struct pane_queue_job {
+	int64_t id;
+	const char *queue;
+	int attempt;           /* 1 on the first run */
+	int max_attempts;
+	const char *payload;   /* the payload, JSON text */
+	const char *json;      /* {"id","queue","attempt","max_attempts","payload"} as --exec gets it */
+	const void *internal;  /* for pane_queue_job_cancelled */
+};
+
+/* What a handler function returns. */
+#define PANE_QUEUE_DONE 0    /* success; *result (optional) is the job's result */
+#define PANE_QUEUE_RETRY 1   /* failed; retried with backoff until max_attempts */
+#define PANE_QUEUE_DISCARD 2 /* failed for good: no retry */
+
+/*
+ * A handler callback: runs one job on one of the worker's `concurrency`
+ * threads (so it must be thread-safe; arg is shared). It may set *result to
+ * a malloc'd JSON text (the job's result; freed by the worker; text that is
+ * not JSON fails the attempt) and *error to a malloc'd message for
+ * RETRY/DISCARD (freed by the worker). Any other return value counts as
+ * RETRY. A long handler should poll pane_queue_job_cancelled() and return
+ * when it turns true (the job was cancelled, its lease was lost, or the
+ * worker is shutting down); what it returns then is ignored.
+ */
+typedef int (*pane_queue_handler_fn)(void *arg, const struct pane_queue_job *job, char **result, char **error);
+
+/* True once the running job should stop (see pane_queue_handler_fn). */
+bool pane_queue_job_cancelled(const struct pane_queue_job *job);
 
 struct pane_queue_worker_opts {
 	const char *database_url;
@@ -105,6 +137,8 @@ struct pane_queue_worker_opts {
 	int64_t sleep_ms;
 	const char *exec_cmd;
 	const char *http_url;
+	pane_queue_handler_fn handler_fn; /* PANE_HANDLER_FUNC */
+	void *handler_arg;
 	bool drain;                  /* return once nothing is runnable and nothing runs */
 	bool poll_only;              /* no LISTEN (PgBouncer transaction mode) */
 	int64_t poll_ms;             /* poll interval (default 1000; LISTEN wakes sooner) */
@@ -134,3 +168,5 @@ struct pane_queue_worker_stats {
  * Returns 0, or a negative PANE_E* (bad options, schema missing) with err. */
 int pane_queue_worker_run(const struct pane_queue_worker_opts *opts, struct pane_queue_worker_stats *stats,
 			  struct pane_err *err);
+
+#endif

@@ -35,6 +35,8 @@
 #include "base/stats.h"
 #include "config/config.h"
 #include "pane/queue.h"
+
+#include "base/err.h"
 #include "serve/serve.h"
 
 struct queue_cfg {

@@ -23,6 +23,8 @@
 #include "cli/cli.h"
 #include "pane/queue.h"
 
+#include "base/err.h"
+
 PGconn *pane_queue_cli_connect(const char *cmd, const char *url_flag)
 {
 	const char *url = pane_cli_database_url(cmd, url_flag);

@@ -8,6 +8,8 @@
  */
 #include "pane/queue.h"
 
+#include "base/err.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

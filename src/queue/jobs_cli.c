@@ -16,6 +16,8 @@
 #include "base/str.h"
 #include "cli/cli.h"
 #include "pane/queue.h"
+
+#include "base/err.h"
 #include "queue/cli_common.h"
 
 static const char jobs_usage[] =

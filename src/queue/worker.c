@@ -51,6 +51,8 @@
  */
 #include "pane/queue.h"
 
+#include "base/err.h"
+
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -87,8 +89,8 @@ enum outcome { OUT_OK, OUT_RETRY, OUT_DISCARD, OUT_DROPPED };
 struct job {
 	int64_t id;
 	int attempt, max_attempts;
-	char *queue;
-	char *json;         /* what handlers receive */
+	char *queue;	char *json;          /* what handlers receive */
+	char *payload;       /* PANE_HANDLER_FUNC only */
 	int64_t timeout_ms; /* 0 = none */
 	atomic_int cancel;  /* 1: lost/cancelled, 2: shutdown */
 	atomic_int pgid;    /* exec: the handler's process group */
@@ -139,6 +141,7 @@ static void job_free(struct job *j)
 		return;
 	free(j->queue);
 	free(j->json);
+	free(j->payload);
 	free(j->result);
 	free(j->error);
 	free(j);
@@ -508,6 +511,48 @@ static void handler_http(struct worker *w, struct job *j)
 	curl_easy_cleanup(h);
 }
 
+bool pane_queue_job_cancelled(const struct pane_queue_job *job)
+{
+	return job && job->internal && cancelled((struct job *)job->internal);
+}
+
+/* PANE_HANDLER_FUNC: the library user's callback, on this executor thread. */
+static void handler_func(struct worker *w, struct job *j)
+{
+	struct pane_queue_job pj = {
+		.id = j->id,
+		.queue = j->queue,
+		.attempt = j->attempt,
+		.max_attempts = j->max_attempts,
+		.payload = j->payload ? j->payload : "{}",
+		.json = j->json,
+		.internal = j,
+	};
+	char *result = NULL, *error = NULL;
+	int rc = w->o->handler_fn(w->o->handler_arg, &pj, &result, &error);
+	if (cancelled(j)) {
+		j->outcome = OUT_DROPPED;
+	} else if (rc == PANE_QUEUE_DONE) {
+		j->outcome = OUT_OK;
+		if (result) {
+			json_error_t e;
+			json_t *v = json_loads(result, JSON_DECODE_ANY, &e);
+			if (v) {
+				j->result = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+				json_decref(v);
+			} else {
+				j->outcome = OUT_RETRY;
+				j->error = pane_xstrdup("handler returned a result that is not JSON");
+			}
+		}
+	} else {
+		j->outcome = rc == PANE_QUEUE_DISCARD ? OUT_DISCARD : OUT_RETRY;
+		j->error = pane_xstrdup(error ? error : "handler failed");
+	}
+	free(result);
+	free(error);
+}
+
 static void run_handler(struct worker *w, struct job *j)
 {
 	switch (w->o->handler) {
@@ -519,6 +564,7 @@ static void run_handler(struct worker *w, struct job *j)
 	case PANE_HANDLER_SLEEP: handler_sleep(j, w->o->sleep_ms); break;
 	case PANE_HANDLER_EXEC: handler_exec(w, j); break;
 	case PANE_HANDLER_HTTP: handler_http(w, j); break;
+	case PANE_HANDLER_FUNC: handler_func(w, j); break;
 	}
 }
 
@@ -1019,6 +1065,8 @@ static int claim(struct worker *w)
 				pane_buf_addf(&b, ",\"attempt\":%d,\"max_attempts\":%d,\"payload\":%s}", j->attempt,
 				              j->max_attempts, PQgetvalue(r, i, 6));
 				j->json = pane_buf_detach(&b, NULL);
+				if (w->o->handler == PANE_HANDLER_FUNC)
+					j->payload = pane_xstrdup(PQgetvalue(r, i, 6));
 			}
 			__atomic_store(&w->st->pickup_ms_last, &pickup, __ATOMIC_RELAXED);
 			double mx;
@@ -1261,6 +1309,8 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 		return pane_err_set(err, PANE_EINVAL, "invalid schema name '%s'", o.schema);
 	if (o.n_queues < 1)
 		return pane_err_set(err, PANE_EINVAL, "no queues given");
+	if (o.handler == PANE_HANDLER_FUNC && !o.handler_fn)
+		return pane_err_set(err, PANE_EINVAL, "handler function missing (PANE_HANDLER_FUNC needs handler_fn)");
 	if (o.concurrency <= 0)
 		o.concurrency = 10;
 	if (o.poll_ms <= 0)

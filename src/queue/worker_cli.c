@@ -13,6 +13,8 @@
 #include "cli/cli.h"
 #include "pane/queue.h"
 
+#include "base/err.h"
+
 static const char worker_usage[] =
 	"usage: pane worker --queues a,b [--concurrency N] (--exec CMD | --http URL | --builtin noop|fail|sleep:MS)\n"
 	"                   [--drain] [--poll-only] [--poll-interval D] [--lease D] [--grace D]\n"
