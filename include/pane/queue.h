@@ -71,6 +71,16 @@ int pane_queue_list(PGconn *c, const char *schema, const char *queue, const char
  * call; PANE_ENOTFOUND when there is no such job. */
 int pane_queue_cancel(PGconn *c, const char *schema, int64_t id, char state[16], struct pane_err *err);
 int pane_queue_retry(PGconn *c, const char *schema, int64_t id, char state[16], struct pane_err *err);
+/* Bulk redrive, one statement (pane.retry_jobs): the queue's jobs in state
+ * "failed" or "cancelled" that finished at or after since (timestamptz text,
+ * NULL = any time) run again now. *n (may be NULL) receives how many. */
+int pane_queue_retry_bulk(PGconn *c, const char *schema, const char *queue, const char *state, const char *since,
+			  int64_t *n, struct pane_err *err);
+/* Bulk cancel, one statement (pane.cancel_jobs): the queue's jobs in states
+ * ("available", "running" or "available,running"; NULL = available) created
+ * at or after since (NULL = any time). Running handlers are stopped. */
+int pane_queue_cancel_bulk(PGconn *c, const char *schema, const char *queue, const char *states, const char *since,
+			   int64_t *n, struct pane_err *err);
 int pane_queue_pause(PGconn *c, const char *schema, const char *queue, bool pause, struct pane_err *err);
 /* pane.set_queue_limits: concurrency / rate_limit < 0 = no limit. */
 int pane_queue_set_limits(PGconn *c, const char *schema, const char *queue, int concurrency, int rate_limit,

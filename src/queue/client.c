@@ -224,3 +224,43 @@ int pane_queue_stats(PGconn *c, const char *schema, char **json, struct pane_err
 	snprintf(sql, sizeof sql, "SELECT %s.queue_stats()", schema);
 	return query_value(c, sql, 0, NULL, json, err, "reading queue statistics");
 }
+
+int pane_queue_retry_bulk(PGconn *c, const char *schema, const char *queue, const char *state, const char *since,
+			  int64_t *n, struct pane_err *err)
+{
+	int rc;
+	schema = schema_or_default(schema, err, &rc);
+	if (rc < 0)
+		return rc;
+	if (!queue || !*queue)
+		return pane_err_set(err, PANE_EINVAL, "queue name must not be empty");
+	char sql[128];
+	snprintf(sql, sizeof sql, "SELECT %s.retry_jobs($1, $2, $3::timestamptz)", schema);
+	const char *p[3] = {queue, state, since};
+	char *v;
+	rc = query_value(c, sql, 3, p, &v, err, "re-driving jobs");
+	if (rc == 0 && n)
+		*n = v ? strtoll(v, NULL, 10) : 0;
+	free(v);
+	return rc;
+}
+
+int pane_queue_cancel_bulk(PGconn *c, const char *schema, const char *queue, const char *states, const char *since,
+			   int64_t *n, struct pane_err *err)
+{
+	int rc;
+	schema = schema_or_default(schema, err, &rc);
+	if (rc < 0)
+		return rc;
+	if (!queue || !*queue)
+		return pane_err_set(err, PANE_EINVAL, "queue name must not be empty");
+	char sql[160];
+	snprintf(sql, sizeof sql, "SELECT %s.cancel_jobs($1, string_to_array($2, ','), $3::timestamptz)", schema);
+	const char *p[3] = {queue, states ? states : "available", since};
+	char *v;
+	rc = query_value(c, sql, 3, p, &v, err, "cancelling jobs");
+	if (rc == 0 && n)
+		*n = v ? strtoll(v, NULL, 10) : 0;
+	free(v);
+	return rc;
+}

@@ -25,9 +25,9 @@ expect_in "$tmp/err" "run 'pane migrate' first"
 # several processes migrating at once: one does the work, the others find it done
 for i in 1 2 3 4; do "$bin" migrate >"$tmp/m$i" 2>&1 & done
 wait
-[ "$(cat "$tmp"/m? | grep -c 'migrated from version 0 to 1')" = 1 ] && ok || bad "concurrent migrate: $(cat "$tmp"/m?)"
+[ "$(cat "$tmp"/m? | grep -c 'migrated from version 0 to 2')" = 1 ] && ok || bad "concurrent migrate: $(cat "$tmp"/m?)"
 [ "$(cat "$tmp"/m? | grep -c 'up to date')" = 3 ] && ok || bad "concurrent migrate: $(cat "$tmp"/m?)"
-[ "$(count "SELECT count(*) FROM pane.schema_version")" = 1 ] && ok || bad "schema_version rows"
+[ "$(count "SELECT count(*) FROM pane.schema_version")" = 2 ] && ok || bad "schema_version rows"
 expect_status 0 "$bin" migrate
 expect_in "$tmp/out" "up to date"
 expect_status 2 "$bin" migrate --schema 'x;drop'
@@ -101,6 +101,31 @@ expect_status 0 "$bin" worker --queues mail --builtin noop --drain
 expect_status 0 "$bin" jobs stats
 expect_in "$tmp/out" "COMPLETED"
 [ "$(count "SELECT count(*) FROM pane.jobs_history WHERE state = 'completed'")" = 3 ] && ok || bad "worker did not complete 3 jobs"
+
+# bulk redrive and cancel: one statement each, --since as a duration or a time
+count "SELECT count(*) FROM generate_series(1, 5) g, LATERAL pane.enqueue('bulk', jsonb_build_object('g', g), max_attempts => 1)" >/dev/null
+count "SELECT pane.enqueue('bulk', '{\"k\": 1}', unique_key => 'held', max_attempts => 1)" >/dev/null
+expect_status 0 "$bin" worker --queues bulk --builtin fail --drain
+[ "$(count "SELECT count(*) FROM pane.jobs_history WHERE queue = 'bulk' AND state = 'failed'")" = 6 ] && ok || bad "6 failed"
+# an old failure (outside --since) and a key held by an active job stay put
+count "UPDATE pane.jobs_history SET finished_at = now() - interval '3 hours' WHERE payload = '{\"g\": 1}'" >/dev/null
+count "SELECT pane.enqueue('bulk', '{\"k\": 2}', unique_key => 'held', run_at => now() + interval '1 day')" >/dev/null
+expect_status 2 "$bin" jobs retry --queue bulk
+expect_in "$tmp/err" "needs --state"
+expect_status 2 "$bin" jobs show 1 --since 1h
+expect_status 1 "$bin" jobs retry --queue bulk --state completed
+expect_in "$tmp/err" "state must be failed or cancelled"
+expect_status 0 "$bin" jobs retry --queue bulk --state failed --since 1h
+expect_in "$tmp/out" "4 job(s) of queue bulk re-driven"
+[ "$(count "SELECT count(*) FROM pane.jobs WHERE queue = 'bulk' AND state = 'available' AND max_attempts = 2")" = 4 ] && ok || bad "re-driven jobs"
+[ "$(count "SELECT count(*) FROM pane.jobs_history WHERE queue = 'bulk' AND state = 'failed'")" = 2 ] && ok || bad "old and key-held jobs stay failed"
+expect_status 0 "$bin" jobs retry --queue bulk --state failed --since 2020-01-01T00:00:00Z --json
+expect_in "$tmp/out" '{"queue":"bulk","retried":1}'
+expect_status 0 "$bin" jobs cancel --queue bulk --json
+expect_in "$tmp/out" '{"queue":"bulk","cancelled":6}'
+[ "$(count "SELECT count(*) FROM pane.jobs WHERE queue = 'bulk'")" = 0 ] && ok || bad "bulk cancel left jobs"
+expect_status 1 "$bin" jobs cancel --queue bulk --state completed
+expect_in "$tmp/err" "states must be available and/or running"
 
 expect_status 2 "$bin" worker --queues a
 expect_in "$tmp/err" "exactly one of"
