@@ -147,6 +147,10 @@ struct pane_queue_worker_opts {
 	int64_t sleep_ms;
 	const char *exec_cmd;
 	const char *http_url;
+	const char *const *http_headers;  /* --http: extra "Name: value" lines (n_http_headers) */
+	int n_http_headers;
+	int64_t http_timeout_ms;          /* --http: per request when the job has no timeout (0 = none) */
+	const char *http_ca_file;         /* --http: CA bundle to verify https with (NULL = system's) */
 	pane_queue_handler_fn handler_fn; /* PANE_HANDLER_FUNC */
 	void *handler_arg;
 	bool drain;                  /* return once nothing is runnable and nothing runs */

@@ -470,6 +470,14 @@ static void handler_http(struct worker *w, struct job *j)
 	pane_buf_init(&b, RESULT_MAX);
 	struct curl_slist *hl = curl_slist_append(NULL, "Content-Type: application/json");
 	hl = curl_slist_append(hl, "Expect:");
+	for (int i = 0; i < w->o->n_http_headers; i++)
+		hl = curl_slist_append(hl, w->o->http_headers[i]);
+	/* TLS: peer and host name always verified (libcurl's defaults, set to be explicit) */
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (w->o->http_ca_file)
+		curl_easy_setopt(h, CURLOPT_CAINFO, w->o->http_ca_file);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
 	curl_easy_setopt(h, CURLOPT_URL, w->o->http_url);
 	curl_easy_setopt(h, CURLOPT_POSTFIELDS, j->json);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
@@ -480,8 +488,9 @@ static void handler_http(struct worker *w, struct job *j)
 	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_http_progress);
 	curl_easy_setopt(h, CURLOPT_XFERINFODATA, j);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	if (j->timeout_ms > 0)
-		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)j->timeout_ms);
+	int64_t timeout_ms = j->timeout_ms > 0 ? j->timeout_ms : w->o->http_timeout_ms;
+	if (timeout_ms > 0)
+		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
 	CURLcode rc = curl_easy_perform(h);
 	long status = 0;
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "base/buf.h"
 #include "base/clock.h"
 #include "base/mem.h"
 #include "base/str.h"
@@ -17,6 +19,7 @@
 
 static const char worker_usage[] =
 	"usage: pane worker --queues a,b [--concurrency N] (--exec CMD | --http URL | --builtin noop|fail|sleep:MS)\n"
+	"                   [--http-header 'Name: value']... [--http-timeout D] [--http-ca FILE]\n"
 	"                   [--drain] [--poll-only] [--poll-interval D] [--lease D] [--grace D]\n"
 	"                   [--backoff-base D] [--batch N] [--prefetch N] [--no-cron] [--database-url URL] [--schema NAME]\n";
 
@@ -32,7 +35,14 @@ static void print_help(void)
 	       "                    otherwise stderr's tail is the error; exit 100 = fail for good (no\n"
 	       "                    retry). On timeout or cancel the whole process group is killed.\n"
 	       "  --http URL        POST the job JSON; 2xx = success and the body is the result;\n"
-	       "                    422 = fail for good (no retry); other answers are retried\n"
+	       "                    422 = fail for good (no retry); other answers are retried.\n"
+	       "                    https is always verified (certificate and host name)\n"
+	       "  --http-header H   add header H ('Name: value', repeatable); ${VAR} in it is replaced\n"
+	       "                    by the environment variable VAR at start, so a token stays out of\n"
+	       "                    the command line: --http-header 'Authorization: Bearer ${TOKEN}'\n"
+	       "  --http-timeout D  per-request time limit when the job has no timeout of its own\n"
+	       "                    (default: none; connecting is limited to 10s)\n"
+	       "  --http-ca FILE    CA certificates (PEM) to verify the endpoint with, for a private CA\n"
 	       "  --builtin NAME    noop, fail, or sleep:MS (for tests and benchmarks)\n\n"
 	       "options:\n"
 	       "  -q, --queues LIST      comma-separated queue names (required)\n"
@@ -56,6 +66,55 @@ static void print_help(void)
 	       "  -h, --help             this help\n", worker_usage);
 }
 
+#define MAX_HEADERS 32
+
+/* "Name: value" with each ${VAR} replaced by the environment's VAR; *out is
+ * heap. A missing variable or a line that is not a header is a usage error
+ * (exit 2) naming it. */
+static int expand_header(const char *in, char **out)
+{
+	*out = NULL;
+	const char *colon = strchr(in, ':');
+	if (!colon || colon == in || strpbrk(in, "\r\n"))
+		return pane_cli_usage_error("worker", worker_usage, "--http-header '%s' is not 'Name: value'", in);
+	struct pane_buf b;
+	pane_buf_init(&b, 16384);
+	const char *p = in;
+	while (*p) {
+		const char *d = strstr(p, "${");
+		if (!d) {
+			pane_buf_adds(&b, p);
+			break;
+		}
+		pane_buf_add(&b, p, (size_t)(d - p));
+		const char *end = strchr(d, '}');
+		if (!end) {
+			pane_buf_release(&b);
+			return pane_cli_usage_error("worker", worker_usage, "--http-header: '${' without '}'");
+		}
+		char name[128];
+		snprintf(name, sizeof name, "%.*s", (int)(end - d - 2), d + 2);
+		const char *v = getenv(name);
+		if (!v || !*v) {
+			pane_buf_release(&b);
+			return pane_cli_usage_error("worker", worker_usage,
+						    "--http-header uses ${%s}, which is not set in the environment", name);
+		}
+		if (strpbrk(v, "\r\n")) {
+			pane_buf_release(&b);
+			return pane_cli_usage_error("worker", worker_usage, "--http-header: ${%s} holds a line break", name);
+		}
+		pane_buf_adds(&b, v);
+		p = end + 1;
+	}
+	if (b.len > 8192) {
+		pane_buf_release(&b);
+		return pane_cli_usage_error("worker", worker_usage, "--http-header is over 8 KiB");
+	}
+	*out = pane_buf_detach(&b, NULL);
+	return 0;
+}
+
 static int dur(const char *flag, const char *v, int64_t *out)
 {
 	if (pane_duration_parse(pane_str_c(v), 1000, out) < 0 || *out <= 0)
@@ -64,8 +123,9 @@ static int dur(const char *flag, const char *v, int64_t *out)
 	return 0;
 }
 
-int pane_cmd_worker(int argc, char **argv)
+static int run_worker(int argc, char **argv, char **hdr, int *n_hdr_out)
 {
+	int n_hdr = 0;
 	static const struct option opts[] = {
 		{"queues", required_argument, NULL, 'q'},
 		{"concurrency", required_argument, NULL, 'c'},
@@ -80,6 +140,9 @@ int pane_cmd_worker(int argc, char **argv)
 		{"backoff-base", required_argument, NULL, 'B'},
 		{"batch", required_argument, NULL, 'n'},
 		{"prefetch", required_argument, NULL, 'p'},
+		{"http-header", required_argument, NULL, 'X'},
+		{"http-timeout", required_argument, NULL, 'T'},
+		{"http-ca", required_argument, NULL, 'A'},
 		{"no-cron", no_argument, NULL, 'C'},
 		{"database-url", required_argument, NULL, 'd'},
 		{"schema", required_argument, NULL, 's'},
@@ -109,6 +172,19 @@ int pane_cmd_worker(int argc, char **argv)
 			if (pane_str_to_i64(pane_str_c(optarg), &v) < 0 || v < 0 || v > 10000)
 				return pane_cli_usage_error("worker", worker_usage, "--prefetch must be between 0 and 10000");
 			o.prefetch = (int)v;
+			break;
+		case 'X':
+			if (n_hdr >= MAX_HEADERS)
+				return pane_cli_usage_error("worker", worker_usage, "at most %d --http-header", MAX_HEADERS);
+			if ((rc = expand_header(optarg, &hdr[n_hdr])))
+				return rc;
+			*n_hdr_out = ++n_hdr;
+			break;
+		case 'T': if ((rc = dur("--http-timeout", optarg, &o.http_timeout_ms))) return rc; break;
+		case 'A':
+			if (access(optarg, R_OK) < 0)
+				return pane_cli_usage_error("worker", worker_usage, "--http-ca '%s' cannot be read", optarg);
+			o.http_ca_file = optarg;
 			break;
 		case 'e': o.handler = PANE_HANDLER_EXEC; o.exec_cmd = optarg; handlers++; break;
 		case 'H':
@@ -154,6 +230,10 @@ int pane_cmd_worker(int argc, char **argv)
 		return pane_cli_usage_error("worker", worker_usage, "give exactly one of --exec, --http, --builtin");
 	if (!pane_queue_schema_valid(o.schema))
 		return pane_cli_usage_error("worker", worker_usage, "schema '%s' is not a valid name", o.schema);
+	if (n_hdr && o.handler != PANE_HANDLER_HTTP)
+		return pane_cli_usage_error("worker", worker_usage, "--http-header goes with --http");
+	o.http_headers = (const char *const *)hdr;
+	o.n_http_headers = n_hdr;
 	o.backoff_base_s = (double)backoff_ms / 1000.0;
 	o.database_url = pane_cli_database_url("worker", url);
 	if (!o.database_url)
@@ -181,4 +261,14 @@ int pane_cmd_worker(int argc, char **argv)
 	if (rc < 0)
 		return pane_cli_fail("worker", &err);
 	return PANE_EXIT_OK;
+}
+
+int pane_cmd_worker(int argc, char **argv)
+{
+	char *hdr[MAX_HEADERS] = {0};
+	int n_hdr = 0;
+	int rc = run_worker(argc, argv, hdr, &n_hdr);
+	for (int i = 0; i < n_hdr; i++)
+		free(hdr[i]);
+	return rc;
 }

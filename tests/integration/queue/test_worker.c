@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "qt.h"
+#include "support.h"
 
 static char tmpdir[64];
 
@@ -31,6 +32,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
+	qt_kill_workers();
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
 	return system(cmd) == 0 ? 0 : -1;
@@ -297,6 +299,8 @@ static void fenced_completion_logged(void **state)
 	if (!seen) {
 		snprintf(grep, sizeof grep, "cat %s >&2", log);
 		assert_int_equal(system(grep), 0);
+		kill(w, SIGKILL); /* no stray worker to claim the next run's jobs */
+		qt_wait_exit(w);
 	}
 	assert_true(seen);
 	assert_int_equal(kill(w, SIGTERM), 0);
@@ -402,7 +406,21 @@ struct peer {
 	int fd;
 	int served;
 	char last_body[512];
+	char last_auth[256];
+	char last_tenant[64];
 };
+
+/* The value of header name (with ": ") in the request head buf, into out. */
+static void header_value(const char *buf, const char *name, char *out, size_t cap)
+{
+	out[0] = 0;
+	const char *h = strcasestr(buf, name);
+	if (!h)
+		return;
+	h += strlen(name);
+	size_t n = strcspn(h, "\r\n");
+	snprintf(out, cap, "%.*s", (int)n, h);
+}
 
 static void *peer_main(void *arg)
 {
@@ -429,6 +447,16 @@ static void *peer_main(void *arg)
 		char *body = strstr(buf, "\r\n\r\n");
 		body = body ? body + 4 : buf;
 		snprintf(p->last_body, sizeof p->last_body, "%s", body);
+		header_value(buf, "\r\nAuthorization: ", p->last_auth, sizeof p->last_auth);
+		header_value(buf, "\r\nX-Tenant: ", p->last_tenant, sizeof p->last_tenant);
+		if (strstr(body, "slow")) {
+			/* never answer: wait until the worker gives up and closes */
+			while (read(c, buf, sizeof buf) > 0)
+				;
+			close(c);
+			__atomic_add_fetch(&p->served, 1, __ATOMIC_SEQ_CST);
+			continue;
+		}
 		char resp[1024];
 		if (strstr(body, "never"))
 			snprintf(
@@ -491,6 +519,116 @@ static void http_handler(void **state)
 	free(url);
 }
 
+static const char tls_server_py[] =
+	"import http.server, ssl, sys\n"
+	"class H(http.server.BaseHTTPRequestHandler):\n"
+	"    def do_POST(self):\n"
+	"        self.rfile.read(int(self.headers.get('Content-Length', 0)))\n"
+	"        b = b'{\"tls\": true}'\n"
+	"        self.send_response(200)\n"
+	"        self.send_header('Content-Type', 'application/json')\n"
+	"        self.send_header('Content-Length', str(len(b)))\n"
+	"        self.end_headers()\n"
+	"        self.wfile.write(b)\n"
+	"    def log_message(self, *a):\n"
+	"        pass\n"
+	"s = http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), H)\n"
+	"c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n"
+	"c.load_cert_chain(sys.argv[2], sys.argv[3])\n"
+	"s.socket = c.wrap_socket(s.socket, server_side=True)\n"
+	"s.serve_forever()\n";
+
+/* --http with headers from the environment, a per-request time limit, and
+ * TLS verified: a self-signed endpoint fails until --http-ca names its
+ * certificate. */
+static void http_headers_timeout_tls(void **state)
+{
+	char *url = qt_db("queue_w_http2");
+	PGconn *c = qt_connect(url);
+	struct peer p = {0};
+	p.fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t al = sizeof a;
+	assert_int_equal(bind(p.fd, (struct sockaddr *)&a, sizeof a), 0);
+	assert_int_equal(getsockname(p.fd, (struct sockaddr *)&a, &al), 0);
+	assert_int_equal(listen(p.fd, 16), 0);
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, peer_main, &p), 0);
+	long long ok = qt_num(c, "SELECT pane.enqueue('h2', '{\"image\": \"a.jpg\"}')");
+	long long slow = qt_num(c, "SELECT pane.enqueue('h2', '{\"slow\": true}', max_attempts => 1)");
+	char hu[64];
+	snprintf(hu, sizeof hu, "http://127.0.0.1:%d/jobs", ntohs(a.sin_port));
+	/* a variable that is not set: refused at start */
+	unsetenv("QT_HTTP_TOKEN");
+	pid_t w = qt_worker(url, NULL, "--queues", "h2", "--http", hu, "--http-header",
+			    "Authorization: Bearer ${QT_HTTP_TOKEN}", "--drain", NULL);
+	assert_int_equal(qt_wait_exit(w), 2);
+	setenv("QT_HTTP_TOKEN", "s3cret-token", 1);
+	w = qt_worker(url, NULL, "--queues", "h2", "--concurrency", "1", "--http", hu, "--http-header",
+		      "Authorization: Bearer ${QT_HTTP_TOKEN}", "--http-header", "X-Tenant: acme", "--http-timeout",
+		      "300ms", "--drain", NULL);
+	assert_int_equal(qt_wait_exit(w), 0);
+	assert_string_equal(p.last_auth, "Bearer s3cret-token");
+	assert_string_equal(p.last_tenant, "acme");
+	char *s = qt_val(c, "SELECT pane.job(%lld)->>'state'", ok);
+	assert_string_equal(s, "completed");
+	free(s);
+	s = qt_val(c, "SELECT (pane.job(%lld)->>'state') || ' ' || (pane.job(%lld)->'errors'->0->>'error')", slow, slow);
+	assert_non_null(strstr(s, "failed POST http://127.0.0.1:"));
+	assert_non_null(strstr(s, "Timeout"));
+	free(s);
+	shutdown(p.fd, SHUT_RDWR);
+	close(p.fd);
+	pthread_join(th, NULL);
+
+	/* TLS: a self-signed certificate for 127.0.0.1 */
+	char cmd[1024], cert[128], key[128], py[128], port[16], tu[64];
+	snprintf(cert, sizeof cert, "%s/tls-cert.pem", tmpdir);
+	snprintf(key, sizeof key, "%s/tls-key.pem", tmpdir);
+	snprintf(py, sizeof py, "%s/tls_server.py", tmpdir);
+	snprintf(cmd, sizeof cmd,
+		 "openssl req -x509 -newkey rsa:2048 -nodes -keyout %s -out %s -days 2 -subj /CN=127.0.0.1"
+		 " -addext subjectAltName=IP:127.0.0.1 2>/dev/null",
+		 key, cert);
+	assert_int_equal(system(cmd), 0);
+	FILE *f = fopen(py, "w");
+	assert_non_null(f);
+	fputs(tls_server_py, f);
+	fclose(f);
+	snprintf(port, sizeof port, "%d", pt_free_port());
+	char *argv[] = {"/usr/bin/python3", py, port, cert, key, NULL};
+	pid_t srv = pt_spawn(argv, NULL);
+	snprintf(tu, sizeof tu, "https://127.0.0.1:%s/jobs", port);
+	/* wait until it accepts connections */
+	bool up = false;
+	for (int i = 0; i < 200 && !up; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+					 .sin_port = htons((uint16_t)atoi(port))};
+		up = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+		close(fd);
+		if (!up)
+			qt_sleep_ms(50);
+	}
+	assert_true(up);
+	long long t1 = qt_num(c, "SELECT pane.enqueue('tls', max_attempts => 1)");
+	w = qt_worker(url, NULL, "--queues", "tls", "--http", tu, "--drain", NULL);
+	assert_int_equal(qt_wait_exit(w), 0);
+	s = qt_val(c, "SELECT (pane.job(%lld)->>'state') || ' ' || (pane.job(%lld)->'errors'->0->>'error')", t1, t1);
+	assert_non_null(strstr(s, "failed POST https://127.0.0.1:"));
+	assert_non_null(strstr(s, "certificate"));
+	free(s);
+	long long t2 = qt_num(c, "SELECT pane.enqueue('tls')");
+	w = qt_worker(url, NULL, "--queues", "tls", "--http", tu, "--http-ca", cert, "--drain", NULL);
+	assert_int_equal(qt_wait_exit(w), 0);
+	s = qt_val(c, "SELECT (pane.job(%lld)->>'state') || ' ' || (pane.job(%lld)->>'result')", t2, t2);
+	assert_string_equal(s, "completed {\"tls\": true}");
+	free(s);
+	pt_stop(srv, SIGTERM);
+	PQfinish(c);
+	free(url);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -501,6 +639,7 @@ int main(void)
 	    cmocka_unit_test(pause_and_drain),
 	    cmocka_unit_test(drain_waits_for_rate_limit),
 	    cmocka_unit_test(fenced_completion_logged),		cmocka_unit_test(prefetch_bounded_and_released),
+		cmocka_unit_test(http_headers_timeout_tls),
 		cmocka_unit_test(poll_only_mode),
 	    cmocka_unit_test(graceful_sigterm),
 	    cmocka_unit_test(http_handler),
