@@ -127,6 +127,37 @@ expect_in "$tmp/out" '{"queue":"bulk","cancelled":6}'
 expect_status 1 "$bin" jobs cancel --queue bulk --state completed
 expect_in "$tmp/err" "states must be available and/or running"
 
+# cron schedules from the command line
+expect_status 0 "$bin" schedules list
+expect_in "$tmp/out" "(no schedules)"
+expect_status 2 "$bin" schedules add nightly --cron '61 * * * *' --queue reports
+expect_in "$tmp/err" "--cron '61 * * * *'"
+expect_status 2 "$bin" schedules add nightly --queue reports
+expect_in "$tmp/err" "needs --cron and --queue"
+expect_status 2 "$bin" schedules add nightly --cron '0 3 * * *' --queue reports --payload '[1]'
+expect_status 0 "$bin" schedules add nightly --cron '0 3 * * *' --queue reports --payload '{"kind": "daily"}' --timeout 5m
+expect_status 0 "$bin" schedules add tick --cron '* * * * * *' --queue ticks --max-attempts 2
+expect_status 0 "$bin" schedules list --json
+python3 -c 'import json,sys; a={s["name"]: s for s in json.load(open(sys.argv[1]))}; n=a["nightly"]; assert n["cron"]=="0 3 * * *" and n["payload"]=={"kind": "daily"} and n["timeout_seconds"]==300 and n["enabled"], n; assert a["tick"]["max_attempts"]==2' "$tmp/out" && ok || bad "schedules list --json: $(cat "$tmp/out")"
+expect_status 0 "$bin" schedules pause nightly
+[ "$(count "SELECT enabled FROM pane.schedules WHERE name = 'nightly'")" = f ] && ok || bad "pause"
+expect_status 0 "$bin" schedules resume nightly
+[ "$(count "SELECT enabled FROM pane.schedules WHERE name = 'nightly'")" = t ] && ok || bad "resume"
+expect_status 1 "$bin" schedules pause nope
+expect_in "$tmp/err" "no schedule named 'nope'"
+# a worker ticks the every-second schedule
+"$bin" worker --queues ticks --builtin noop >"$tmp/tick.log" 2>&1 & tw=$!
+for _ in $(seq 1 200); do
+  [ "$(count "SELECT count(*) FROM pane.jobs_history WHERE queue = 'ticks' AND state = 'completed'")" -ge 1 ] && break
+  sleep 0.05
+done
+kill "$tw"; wait "$tw"
+[ "$(count "SELECT count(*) FROM pane.jobs_history WHERE queue = 'ticks' AND state = 'completed'")" -ge 1 ] && ok || bad "the schedule never ran: $(cat "$tmp/tick.log")"
+expect_status 0 "$bin" schedules remove tick
+expect_status 0 "$bin" schedules list
+expect_in "$tmp/out" "nightly"
+grep -q "^tick " "$tmp/out" && bad "tick still listed" || ok
+
 expect_status 2 "$bin" worker --queues a
 expect_in "$tmp/err" "exactly one of"
 expect_status 2 "$bin" worker --builtin noop
