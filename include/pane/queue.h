@@ -51,6 +51,12 @@ struct pane_job_spec {
 	int max_attempts;         /* 0 = default (25) */
 	const char *unique_key;   /* NULL = none */
 	int64_t timeout_ms;       /* 0 = none */
+	/* Unique keys that outlive completion (pane.enqueue_unique), with
+	 * unique_key: unique per period bucket (0 = no period), and/or across
+	 * these states ("available,running,completed"; active states always
+	 * count; NULL = that default when a period is set, else active only). */
+	int64_t unique_period_ms;
+	const char *unique_states;
 };
 
 /* Adds a job via pane.enqueue; *id receives its id (the existing job's id

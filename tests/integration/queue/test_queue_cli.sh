@@ -25,9 +25,9 @@ expect_in "$tmp/err" "run 'pane migrate' first"
 # several processes migrating at once: one does the work, the others find it done
 for i in 1 2 3 4; do "$bin" migrate >"$tmp/m$i" 2>&1 & done
 wait
-[ "$(cat "$tmp"/m? | grep -c 'migrated from version 0 to 2')" = 1 ] && ok || bad "concurrent migrate: $(cat "$tmp"/m?)"
+[ "$(cat "$tmp"/m? | grep -c 'migrated from version 0 to 3')" = 1 ] && ok || bad "concurrent migrate: $(cat "$tmp"/m?)"
 [ "$(cat "$tmp"/m? | grep -c 'up to date')" = 3 ] && ok || bad "concurrent migrate: $(cat "$tmp"/m?)"
-[ "$(count "SELECT count(*) FROM pane.schema_version")" = 2 ] && ok || bad "schema_version rows"
+[ "$(count "SELECT count(*) FROM pane.schema_version")" = 3 ] && ok || bad "schema_version rows"
 expect_status 0 "$bin" migrate
 expect_in "$tmp/out" "up to date"
 expect_status 2 "$bin" migrate --schema 'x;drop'
@@ -126,6 +126,30 @@ expect_in "$tmp/out" '{"queue":"bulk","cancelled":6}'
 [ "$(count "SELECT count(*) FROM pane.jobs WHERE queue = 'bulk'")" = 0 ] && ok || bad "bulk cancel left jobs"
 expect_status 1 "$bin" jobs cancel --queue bulk --state completed
 expect_in "$tmp/err" "states must be available and/or running"
+
+# unique keys that outlive completion: per period, across chosen states
+expect_status 0 "$bin" enqueue rep '{"n": 1}' --unique-key daily-report --unique-period 1h
+u1=$(cat "$tmp/out")
+expect_status 0 "$bin" enqueue rep '{"n": 2}' --unique-key daily-report --unique-period 1h
+[ "$(cat "$tmp/out")" = "$u1" ] && ok || bad "same period gave a second job: $u1 $(cat "$tmp/out")"
+expect_status 0 "$bin" worker --queues rep --builtin noop --drain
+expect_status 0 "$bin" enqueue rep '{"n": 3}' --unique-key daily-report --unique-period 1h
+[ "$(cat "$tmp/out")" = "$u1" ] && ok || bad "a completed job in the period should hold the key"
+expect_status 0 "$bin" enqueue rep '{"n": 4}' --unique-key daily-report --unique-period 1h --unique-states available,running
+[ "$(cat "$tmp/out")" != "$u1" ] && ok || bad "with active states only, a completed job must not hold the key"
+[ "$(count "SELECT count(*) FROM pane.jobs WHERE queue = 'rep'")" = 1 ] && ok || bad "rep jobs"
+count "SELECT pane.enqueue('rep2', '{}', unique_key => 'once', max_attempts => 1)" >/dev/null
+expect_status 0 "$bin" worker --queues rep2 --builtin fail --drain
+expect_status 0 "$bin" enqueue rep2 --unique-key once --unique-states available,running,failed --json
+expect_in "$tmp/out" '{"id":'
+[ "$(count "SELECT count(*) FROM pane.jobs WHERE queue = 'rep2'")" = 0 ] && ok || bad "a failed job should hold the key"
+expect_status 0 "$bin" enqueue rep2 --unique-key once --unique-states available,running,completed
+[ "$(count "SELECT count(*) FROM pane.jobs WHERE queue = 'rep2'")" = 1 ] && ok || bad "failed is not in the states: a new job"
+expect_status 1 "$bin" enqueue rep2 --unique-key once --unique-states available,done
+expect_in "$tmp/err" "by_states must be among"
+expect_status 1 "$bin" enqueue rep2 --unique-period 1h
+expect_in "$tmp/err" "need a unique key"
+expect_status 2 "$bin" enqueue rep2 --unique-key x --unique-period 0s
 
 # cron schedules from the command line
 expect_status 0 "$bin" schedules list
