@@ -160,6 +160,8 @@ struct pane_queue_worker_opts {
 	pane_queue_handler_fn handler_fn; /* PANE_HANDLER_FUNC */
 	void *handler_arg;
 	bool drain;                  /* return once nothing is runnable and nothing runs */
+	bool progress;               /* with drain: a done/remaining line on stderr each second
+	                              * (for a terminal; `pane worker` sets it when stderr is one) */
 	bool poll_only;              /* no LISTEN (PgBouncer transaction mode) */
 	int64_t poll_ms;             /* poll interval (default 1000; LISTEN wakes sooner) */
 	int64_t lease_ms;            /* lease per claim (default 30000), renewed every lease/3 */

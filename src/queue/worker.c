@@ -89,8 +89,9 @@ enum outcome { OUT_OK, OUT_RETRY, OUT_DISCARD, OUT_DROPPED };
 struct job {
 	int64_t id;
 	int attempt, max_attempts;
-	char *queue;	char *json;          /* what handlers receive */
-	char *payload;       /* PANE_HANDLER_FUNC only */
+	char *queue;
+	char *json;         /* what handlers receive */
+	char *payload;      /* PANE_HANDLER_FUNC only */
 	int64_t timeout_ms; /* 0 = none */
 	atomic_int cancel;  /* 1: lost/cancelled, 2: shutdown */
 	atomic_int pgid;    /* exec: the handler's process group */
@@ -117,7 +118,7 @@ struct worker {
 	struct job *done_head;
 	bool quit;
 	int efd;
-	/* main-thread state */	struct job **running; /* concurrency slots */
+	/* main-thread state */ struct job **running; /* concurrency slots */
 	int n_running;
 	struct job **pending; /* claimed ahead, not started: a FIFO ring of cap_pending */
 	int n_pending, pend_head, cap_pending;
@@ -529,13 +530,13 @@ bool pane_queue_job_cancelled(const struct pane_queue_job *job)
 static void handler_func(struct worker *w, struct job *j)
 {
 	struct pane_queue_job pj = {
-		.id = j->id,
-		.queue = j->queue,
-		.attempt = j->attempt,
-		.max_attempts = j->max_attempts,
-		.payload = j->payload ? j->payload : "{}",
-		.json = j->json,
-		.internal = j,
+	    .id = j->id,
+	    .queue = j->queue,
+	    .attempt = j->attempt,
+	    .max_attempts = j->max_attempts,
+	    .payload = j->payload ? j->payload : "{}",
+	    .json = j->json,
+	    .internal = j,
 	};
 	char *result = NULL, *error = NULL;
 	int rc = w->o->handler_fn(w->o->handler_arg, &pj, &result, &error);
@@ -759,9 +760,9 @@ static void log_refused(struct job *const *v, int n, PGresult *r, const char *wh
 			accepted = strtoll(PQgetvalue(r, k, 0), NULL, 10) == v[i]->id;
 		if (!accepted)
 			pane_log_limited(&lim, PANE_LOG_WARN, "queue",
-					 "job %" PRId64 ": %s refused: attempt %d no longer holds the lease"
-					 " (rescued, cancelled or claimed again); its result is dropped",
-					 v[i]->id, what, v[i]->attempt);
+			                 "job %" PRId64 ": %s refused: attempt %d no longer holds the lease"
+			                 " (rescued, cancelled or claimed again); its result is dropped",
+			                 v[i]->id, what, v[i]->attempt);
 	}
 }
 
@@ -1254,10 +1255,10 @@ static bool runnable_left(struct worker *w)
 {
 	char sql[320];
 	snprintf(sql, sizeof sql,
-		 "SELECT EXISTS (SELECT 1 FROM %s.jobs j WHERE j.state = 'available' AND j.run_at <= now()"
-		 " AND j.queue = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))"
-		 " AND NOT EXISTS (SELECT 1 FROM %s.queues q WHERE q.name = j.queue AND q.paused))::text",
-		 w->schema, w->schema);
+	         "SELECT EXISTS (SELECT 1 FROM %s.jobs j WHERE j.state = 'available' AND j.run_at <= now()"
+	         " AND j.queue = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))"
+	         " AND NOT EXISTS (SELECT 1 FROM %s.queues q WHERE q.name = j.queue AND q.paused))::text",
+	         w->schema, w->schema);
 	struct pane_buf qa;
 	pane_buf_init(&qa, PANE_BUF_NOLIMIT);
 	queues_json(w, &qa);
@@ -1267,6 +1268,32 @@ static bool runnable_left(struct worker *w)
 	bool left = r && PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "true") == 0;
 	PQclear(r);
 	return left;
+}
+
+/* --drain on a terminal: one line, rewritten in place, with what is done
+ * and what is left (runnable now in the worker's queues). */
+static void show_progress(struct worker *w, bool last)
+{
+	char sql[256];
+	snprintf(sql, sizeof sql,
+	         "SELECT count(*) FROM %s.jobs WHERE state = 'available' AND run_at <= now()"
+	         " AND queue = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))",
+	         w->schema);
+	struct pane_buf qa;
+	pane_buf_init(&qa, PANE_BUF_NOLIMIT);
+	queues_json(w, &qa);
+	const char *p[1] = {qa.data};
+	PGresult *r = q(w, sql, 1, p, "counting remaining jobs");
+	pane_buf_release(&qa);
+	long long left = r && PQntuples(r) == 1 ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : -1;
+	PQclear(r);
+	uint64_t done = __atomic_load_n(&w->st->processed, __ATOMIC_RELAXED);
+	uint64_t failed = __atomic_load_n(&w->st->failed, __ATOMIC_RELAXED);
+	uint64_t retried = __atomic_load_n(&w->st->retried, __ATOMIC_RELAXED);
+	fprintf(stderr,
+	        "\rdrain: %" PRIu64 " done, %" PRIu64 " failed, %" PRIu64 " retried, %d running, %lld remaining   %s",
+	        done, failed, retried, w->n_running + w->n_pending, left, last ? "\n" : "");
+	fflush(stderr);
 }
 
 static bool stop_requested(struct worker *w)
@@ -1384,7 +1411,7 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 	}
 	pane_info("queue", "worker %s started: queues=%d concurrency=%d %s", w.id, o.n_queues, o.concurrency,
 	          o.poll_only ? "poll-only" : "listen+poll");
-	int64_t last_hb = pane_mono_ns(), last_maint = 0, last_poll = 0;
+	int64_t last_hb = pane_mono_ns(), last_maint = 0, last_poll = 0, last_progress = pane_mono_ns();
 	int64_t hb_ns = o.lease_ms * 1000000 / 3;
 	while (!stop_requested(&w)) {
 		if (!conn_ok(&w)) {
@@ -1398,6 +1425,10 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 		if (now - last_maint >= o.maintenance_ms * 1000000) {
 			maintenance(&w);
 			last_maint = now;
+		}
+		if (o.drain && o.progress && now - last_progress >= 1000000000) {
+			show_progress(&w, false);
+			last_progress = now;
 		}
 		if (now - last_hb >= hb_ns) {
 			if (!heartbeat(&w))
@@ -1421,6 +1452,8 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 		if (o.drain && want_claim && w.n_running == 0 && w.n_pending == 0 && !w.finished && backlog == 0) {
 			held_back = runnable_left(&w);
 			if (!held_back) {
+				if (o.progress)
+					show_progress(&w, true);
 				pane_info("queue", "drained: nothing runnable is left");
 				break;
 			}
@@ -1485,8 +1518,9 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 		job_free(w.pending[(w.pend_head + i) % w.cap_pending]);
 	free(w.pending);
 	pane_info("queue",
-		  "worker %s stopped: processed=%" PRIu64 " failed=%" PRIu64 " retried=%" PRIu64 " lost_leases=%" PRIu64,
-		  w.id, w.st->processed, w.st->failed, w.st->retried, w.st->lost_leases);
+	          "worker %s stopped: processed=%" PRIu64 " failed=%" PRIu64 " retried=%" PRIu64
+	          " lost_leases=%" PRIu64,
+	          w.id, w.st->processed, w.st->failed, w.st->retried, w.st->lost_leases);
 	close_conn(&w);
 	free(w.running);
 	free(w.threads);

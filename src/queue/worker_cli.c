@@ -18,10 +18,11 @@
 #include "base/err.h"
 
 static const char worker_usage[] =
-	"usage: pane worker --queues a,b [--concurrency N] (--exec CMD | --http URL | --builtin noop|fail|sleep:MS)\n"
-	"                   [--http-header 'Name: value']... [--http-timeout D] [--http-ca FILE]\n"
-	"                   [--drain] [--poll-only] [--poll-interval D] [--lease D] [--grace D]\n"
-	"                   [--backoff-base D] [--batch N] [--prefetch N] [--no-cron] [--database-url URL] [--schema NAME]\n";
+    "usage: pane worker --queues a,b [--concurrency N] (--exec CMD | --http URL | --builtin noop|fail|sleep:MS)\n"
+    "                   [--http-header 'Name: value']... [--http-timeout D] [--http-ca FILE]\n"
+    "                   [--drain] [--poll-only] [--poll-interval D] [--lease D] [--grace D]\n"
+    "                   [--backoff-base D] [--batch N] [--prefetch N] [--no-cron] [--database-url URL] [--schema "
+    "NAME]\n";
 
 static void print_help(void)
 {
@@ -47,7 +48,8 @@ static void print_help(void)
 	       "options:\n"
 	       "  -q, --queues LIST      comma-separated queue names (required)\n"
 	       "  -c, --concurrency N    jobs run at once (default 10)\n"
-	       "  --drain                exit 0 once nothing is runnable and nothing runs\n"
+	       "  --drain                exit 0 once nothing is runnable and nothing runs; on a terminal,\n"
+	       "                         a line with done / failed / running / remaining each second\n"
 	       "  --poll-only            never LISTEN (PgBouncer in transaction mode)\n"
 	       "  --poll-interval D      poll period (default 1s; NOTIFY wakes sooner)\n"
 	       "  --lease D              lease per claim, renewed every third of it (default 30s);\n"
@@ -63,7 +65,8 @@ static void print_help(void)
 	       "  --no-cron              do not run cron schedules (pane.schedules)\n"
 	       "  -d, --database-url URL PostgreSQL URL (default: $DATABASE_URL)\n"
 	       "  -s, --schema NAME      schema (default: pane)\n"
-	       "  -h, --help             this help\n", worker_usage);
+	       "  -h, --help             this help\n",
+	       worker_usage);
 }
 
 #define MAX_HEADERS 32
@@ -98,11 +101,13 @@ static int expand_header(const char *in, char **out)
 		if (!v || !*v) {
 			pane_buf_release(&b);
 			return pane_cli_usage_error("worker", worker_usage,
-						    "--http-header uses ${%s}, which is not set in the environment", name);
+			                            "--http-header uses ${%s}, which is not set in the environment",
+			                            name);
 		}
 		if (strpbrk(v, "\r\n")) {
 			pane_buf_release(&b);
-			return pane_cli_usage_error("worker", worker_usage, "--http-header: ${%s} holds a line break", name);
+			return pane_cli_usage_error("worker", worker_usage, "--http-header: ${%s} holds a line break",
+			                            name);
 		}
 		pane_buf_adds(&b, v);
 		p = end + 1;
@@ -118,8 +123,8 @@ static int expand_header(const char *in, char **out)
 static int dur(const char *flag, const char *v, int64_t *out)
 {
 	if (pane_duration_parse(pane_str_c(v), 1000, out) < 0 || *out <= 0)
-		return pane_cli_usage_error("worker", worker_usage, "%s '%s' is not a positive duration (e.g. 500ms, 30s)",
-					    flag, v);
+		return pane_cli_usage_error("worker", worker_usage,
+		                            "%s '%s' is not a positive duration (e.g. 500ms, 30s)", flag, v);
 	return 0;
 }
 
@@ -127,27 +132,27 @@ static int run_worker(int argc, char **argv, char **hdr, int *n_hdr_out)
 {
 	int n_hdr = 0;
 	static const struct option opts[] = {
-		{"queues", required_argument, NULL, 'q'},
-		{"concurrency", required_argument, NULL, 'c'},
-		{"exec", required_argument, NULL, 'e'},
-		{"http", required_argument, NULL, 'H'},
-		{"builtin", required_argument, NULL, 'b'},
-		{"drain", no_argument, NULL, 'D'},
-		{"poll-only", no_argument, NULL, 'P'},
-		{"poll-interval", required_argument, NULL, 'i'},
-		{"lease", required_argument, NULL, 'L'},
-		{"grace", required_argument, NULL, 'g'},
-		{"backoff-base", required_argument, NULL, 'B'},
-		{"batch", required_argument, NULL, 'n'},
-		{"prefetch", required_argument, NULL, 'p'},
-		{"http-header", required_argument, NULL, 'X'},
-		{"http-timeout", required_argument, NULL, 'T'},
-		{"http-ca", required_argument, NULL, 'A'},
-		{"no-cron", no_argument, NULL, 'C'},
-		{"database-url", required_argument, NULL, 'd'},
-		{"schema", required_argument, NULL, 's'},
-		{"help", no_argument, NULL, 'h'},
-		{0, 0, 0, 0},
+	    {"queues", required_argument, NULL, 'q'},
+	    {"concurrency", required_argument, NULL, 'c'},
+	    {"exec", required_argument, NULL, 'e'},
+	    {"http", required_argument, NULL, 'H'},
+	    {"builtin", required_argument, NULL, 'b'},
+	    {"drain", no_argument, NULL, 'D'},
+	    {"poll-only", no_argument, NULL, 'P'},
+	    {"poll-interval", required_argument, NULL, 'i'},
+	    {"lease", required_argument, NULL, 'L'},
+	    {"grace", required_argument, NULL, 'g'},
+	    {"backoff-base", required_argument, NULL, 'B'},
+	    {"batch", required_argument, NULL, 'n'},
+	    {"prefetch", required_argument, NULL, 'p'},
+	    {"http-header", required_argument, NULL, 'X'},
+	    {"http-timeout", required_argument, NULL, 'T'},
+	    {"http-ca", required_argument, NULL, 'A'},
+	    {"no-cron", no_argument, NULL, 'C'},
+	    {"database-url", required_argument, NULL, 'd'},
+	    {"schema", required_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0, 0, 0, 0},
 	};
 	struct pane_queue_worker_opts o = {.concurrency = 10, .schema = PANE_QUEUE_DEFAULT_SCHEMA};
 	const char *url = NULL, *queues = NULL;
@@ -160,36 +165,49 @@ static int run_worker(int argc, char **argv, char **hdr, int *n_hdr_out)
 		case 'q': queues = optarg; break;
 		case 'c':
 			if (pane_str_to_i64(pane_str_c(optarg), &v) < 0 || v < 1 || v > 10000)
-				return pane_cli_usage_error("worker", worker_usage, "--concurrency must be between 1 and 10000");
+				return pane_cli_usage_error("worker", worker_usage,
+				                            "--concurrency must be between 1 and 10000");
 			o.concurrency = (int)v;
 			break;
 		case 'n':
 			if (pane_str_to_i64(pane_str_c(optarg), &v) < 0 || v < 1 || v > 10000)
-				return pane_cli_usage_error("worker", worker_usage, "--batch must be between 1 and 10000");
+				return pane_cli_usage_error("worker", worker_usage,
+				                            "--batch must be between 1 and 10000");
 			o.batch_max = (int)v;
 			break;
 		case 'p':
 			if (pane_str_to_i64(pane_str_c(optarg), &v) < 0 || v < 0 || v > 10000)
-				return pane_cli_usage_error("worker", worker_usage, "--prefetch must be between 0 and 10000");
+				return pane_cli_usage_error("worker", worker_usage,
+				                            "--prefetch must be between 0 and 10000");
 			o.prefetch = (int)v;
 			break;
 		case 'X':
 			if (n_hdr >= MAX_HEADERS)
-				return pane_cli_usage_error("worker", worker_usage, "at most %d --http-header", MAX_HEADERS);
+				return pane_cli_usage_error("worker", worker_usage, "at most %d --http-header",
+				                            MAX_HEADERS);
 			if ((rc = expand_header(optarg, &hdr[n_hdr])))
 				return rc;
 			*n_hdr_out = ++n_hdr;
 			break;
-		case 'T': if ((rc = dur("--http-timeout", optarg, &o.http_timeout_ms))) return rc; break;
+		case 'T':
+			if ((rc = dur("--http-timeout", optarg, &o.http_timeout_ms)))
+				return rc;
+			break;
 		case 'A':
 			if (access(optarg, R_OK) < 0)
-				return pane_cli_usage_error("worker", worker_usage, "--http-ca '%s' cannot be read", optarg);
+				return pane_cli_usage_error("worker", worker_usage, "--http-ca '%s' cannot be read",
+				                            optarg);
 			o.http_ca_file = optarg;
 			break;
-		case 'e': o.handler = PANE_HANDLER_EXEC; o.exec_cmd = optarg; handlers++; break;
+		case 'e':
+			o.handler = PANE_HANDLER_EXEC;
+			o.exec_cmd = optarg;
+			handlers++;
+			break;
 		case 'H':
 			if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8))
-				return pane_cli_usage_error("worker", worker_usage, "--http needs an http:// or https:// URL");
+				return pane_cli_usage_error("worker", worker_usage,
+				                            "--http needs an http:// or https:// URL");
 			o.handler = PANE_HANDLER_HTTP;
 			o.http_url = optarg;
 			handlers++;
@@ -200,21 +218,33 @@ static int run_worker(int argc, char **argv, char **hdr, int *n_hdr_out)
 				o.handler = PANE_HANDLER_NOOP;
 			} else if (!strcmp(optarg, "fail")) {
 				o.handler = PANE_HANDLER_FAIL;
-			} else if (!strncmp(optarg, "sleep:", 6) &&
-				   pane_str_to_i64(pane_str_c(optarg + 6), &v) == 0 && v >= 0) {
+			} else if (!strncmp(optarg, "sleep:", 6) && pane_str_to_i64(pane_str_c(optarg + 6), &v) == 0 &&
+			           v >= 0) {
 				o.handler = PANE_HANDLER_SLEEP;
 				o.sleep_ms = v;
 			} else {
 				return pane_cli_usage_error("worker", worker_usage,
-							    "--builtin '%s' is not noop, fail or sleep:MS", optarg);
+				                            "--builtin '%s' is not noop, fail or sleep:MS", optarg);
 			}
 			break;
 		case 'D': o.drain = true; break;
 		case 'P': o.poll_only = true; break;
-		case 'i': if ((rc = dur("--poll-interval", optarg, &o.poll_ms))) return rc; break;
-		case 'L': if ((rc = dur("--lease", optarg, &o.lease_ms))) return rc; break;
-		case 'g': if ((rc = dur("--grace", optarg, &o.grace_ms))) return rc; break;
-		case 'B': if ((rc = dur("--backoff-base", optarg, &backoff_ms))) return rc; break;
+		case 'i':
+			if ((rc = dur("--poll-interval", optarg, &o.poll_ms)))
+				return rc;
+			break;
+		case 'L':
+			if ((rc = dur("--lease", optarg, &o.lease_ms)))
+				return rc;
+			break;
+		case 'g':
+			if ((rc = dur("--grace", optarg, &o.grace_ms)))
+				return rc;
+			break;
+		case 'B':
+			if ((rc = dur("--backoff-base", optarg, &backoff_ms)))
+				return rc;
+			break;
 		case 'C': o.no_cron = true; break;
 		case 'd': url = optarg; break;
 		case 's': o.schema = optarg; break;
@@ -235,6 +265,7 @@ static int run_worker(int argc, char **argv, char **hdr, int *n_hdr_out)
 	o.http_headers = (const char *const *)hdr;
 	o.n_http_headers = n_hdr;
 	o.backoff_base_s = (double)backoff_ms / 1000.0;
+	o.progress = o.drain && isatty(STDERR_FILENO);
 	o.database_url = pane_cli_database_url("worker", url);
 	if (!o.database_url)
 		return PANE_EXIT_USAGE;

@@ -151,6 +151,16 @@ expect_status 1 "$bin" enqueue rep2 --unique-period 1h
 expect_in "$tmp/err" "need a unique key"
 expect_status 2 "$bin" enqueue rep2 --unique-key x --unique-period 0s
 
+# --drain on a terminal shows progress (script(1) gives it a pseudo-terminal); not in a pipe
+count "SELECT count(*) FROM generate_series(1, 8) g, LATERAL pane.enqueue('prog', jsonb_build_object('g', g))" >/dev/null
+script -qec "$bin worker --queues prog --builtin sleep:300 --concurrency 2 --drain" /dev/null >"$tmp/tty.out" 2>&1 \
+  && ok || bad "drain under a terminal: $(tail -3 "$tmp/tty.out")"
+expect_in "$tmp/tty.out" "drain: 8 done, 0 failed, 0 retried, 0 running, 0 remaining"
+grep -q "remaining" "$tmp/tty.out" && ok || bad "no progress line"
+count "SELECT pane.enqueue('prog', '{}')" >/dev/null
+expect_status 0 "$bin" worker --queues prog --builtin noop --drain
+grep -q "remaining" "$tmp/err" && bad "progress written to a file" || ok
+
 # cron schedules from the command line
 expect_status 0 "$bin" schedules list
 expect_in "$tmp/out" "(no schedules)"
