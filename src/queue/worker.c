@@ -3,8 +3,9 @@
  *
  * One main thread owns the PostgreSQL connection and does all SQL; handlers
  * run elsewhere. The builtin noop/fail handlers run inline (nothing to wait
- * for, so a claimed batch is completed in the next round trip); sleep, exec
- * and http run on a pool of `concurrency` executor threads that take jobs
+ * for, so a claimed batch is completed in the next round trip); sleep, exec,
+ * http and the library's handler functions (PANE_HANDLER_FUNC) run on a
+ * pool of `concurrency` executor threads that take jobs
  * from a work list and put them on a done list, waking the main thread
  * through an eventfd.
  *
@@ -18,8 +19,12 @@
  *      database did not accept lost their lease (fenced off) and are logged and
  *      counted (lost_leases), never retried from here. Claims pause while more than two
  *      batches wait for acknowledgement (back-pressure);
- *   2. claim: per queue, pane.claim(worker, queue, free slots) - one
- *      `FOR UPDATE SKIP LOCKED` statement sized to the free slots;
+ *   2. claim: per queue, pane.claim(worker, queue, free slots + prefetch
+ *      room) - one `FOR UPDATE SKIP LOCKED` statement. With --prefetch N
+ *      up to N claimed jobs wait in `pending` (a FIFO ring, leases held and
+ *      renewed by the heartbeat) and start as slots free up, so the claim
+ *      size no longer depends on the concurrency; at shutdown they are
+ *      given back unused (release_pending);
  *   3. every lease/3: heartbeat - renews the leases of the jobs it runs and
  *      learns which it no longer holds (cancelled, rescued): their handlers
  *      are stopped (process group killed);
