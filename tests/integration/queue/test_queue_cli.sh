@@ -151,6 +151,37 @@ expect_status 1 "$bin" enqueue rep2 --unique-period 1h
 expect_in "$tmp/err" "need a unique key"
 expect_status 2 "$bin" enqueue rep2 --unique-key x --unique-period 0s
 
+# schedules from pane.yaml: written at start, checked with file:line, a paused one stays paused
+mkdir -p "$tmp/data"
+cat >"$tmp/pane.yaml" <<'Y'
+queue:
+  schedules:
+    - name: yaml-nightly
+      cron: '0 4 * * *'
+      queue: reports
+      payload: '{"from": "yaml"}'
+      timeout: 1m
+Y
+serve_start "$tmp/serve.log" /healthz --config "$tmp/pane.yaml" --data-dir "$tmp/data" && ok || bad "serve: $(tail -3 "$tmp/serve.log")"
+kill "$pid"; wait "$pid" 2>/dev/null; pid=
+[ "$(count "SELECT cron || ' ' || queue || ' ' || (payload->>'from') || ' ' || extract(epoch FROM timeout)::int FROM pane.schedules WHERE name = 'yaml-nightly'")" = "0 4 * * * reports yaml 60" ] \
+  && ok || bad "schedule from pane.yaml: $(count "SELECT * FROM pane.schedules")"
+expect_status 0 "$bin" schedules pause yaml-nightly
+serve_start "$tmp/serve.log" /healthz --config "$tmp/pane.yaml" --data-dir "$tmp/data" && ok || bad "serve again"
+kill "$pid"; wait "$pid" 2>/dev/null; pid=
+[ "$(count "SELECT enabled FROM pane.schedules WHERE name = 'yaml-nightly'")" = f ] && ok || bad "an unchanged schedule was re-enabled"
+cat >"$tmp/bad.yaml" <<'Y'
+queue:
+  schedules:
+    - name: broken
+      queue: reports
+      cron: '0 25 * * *'
+Y
+"$bin" serve --config "$tmp/bad.yaml" --data-dir "$tmp/data" --listen "127.0.0.1:$(free_port)" >"$tmp/out" 2>"$tmp/err" \
+  && bad "serve started with a bad schedule" || ok
+expect_in "$tmp/err" "bad.yaml:5: queue.schedules[0].cron"
+[ "$(count "SELECT count(*) FROM pane.schedules WHERE name = 'broken'")" = 0 ] && ok || bad "broken schedule written"
+
 # --drain on a terminal shows progress (script(1) gives it a pseudo-terminal); not in a pipe
 count "SELECT count(*) FROM generate_series(1, 8) g, LATERAL pane.enqueue('prog', jsonb_build_object('g', g))" >/dev/null
 script -qec "$bin worker --queues prog --builtin sleep:300 --concurrency 2 --drain" /dev/null >"$tmp/tty.out" 2>&1 \
@@ -163,7 +194,7 @@ grep -q "remaining" "$tmp/err" && bad "progress written to a file" || ok
 
 # cron schedules from the command line
 expect_status 0 "$bin" schedules list
-expect_in "$tmp/out" "(no schedules)"
+expect_in "$tmp/out" "yaml-nightly"
 expect_status 2 "$bin" schedules add nightly --cron '61 * * * *' --queue reports
 expect_in "$tmp/err" "--cron '61 * * * *'"
 expect_status 2 "$bin" schedules add nightly --queue reports
