@@ -6,6 +6,7 @@
 #   bench/run-queue.sh            20k and 100k jobs, 3 rounds each, 1M history rows
 #   bench/run-queue.sh --quick    20k jobs, 1 round, 200k history rows
 #   CONCS="8 32" bench/run-queue.sh   only these drain concurrencies
+#   SIZES=100000 ROUNDS=1 bench/run-queue.sh   other job counts / rounds
 #
 # Figures (medians of the rounds):
 #   enqueue   bulk enqueue, batches of 1000: pane.enqueue_many vs addJobs
@@ -23,8 +24,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 quick=0
 [ "${1:-}" = "--quick" ] && quick=1
-case "${1:-}" in -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case "${1:-}" in -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 if [ $quick = 1 ]; then sizes=(20000); rounds=1; history=200000; else sizes=(20000 100000); rounds=3; history=1000000; fi
+[ -n "${SIZES:-}" ] && sizes=($SIZES)
+rounds=${ROUNDS:-$rounds}
 
 scripts/install-deps.sh --bench >/dev/null
 builddir=${PANE_BUILD_DIR:-build}
