@@ -5,11 +5,15 @@
 #
 #   bench/run-queue.sh            20k and 100k jobs, 3 rounds each, 1M history rows
 #   bench/run-queue.sh --quick    20k jobs, 1 round, 200k history rows
+#   CONCS="8 32" bench/run-queue.sh   only these drain concurrencies
+#   SIZES=100000 ROUNDS=1 bench/run-queue.sh   other job counts / rounds
 #
 # Figures (medians of the rounds):
 #   enqueue   bulk enqueue, batches of 1000: pane.enqueue_many vs addJobs
-#   drain     one worker process drains the queue: `pane worker --builtin noop
-#             --drain` vs graphile run() with localQueue 500 + batched completion
+#   drain     one worker process drains the queue at concurrency 8, 32 and 1000:
+#             `pane worker -c C --prefetch 500 --builtin noop --drain` vs graphile
+#             run() with concurrentJobs C, localQueue 500 + batched completion
+#             (the same concurrency and the same local queue on both sides)
 #   pickup    idle queue, enqueue commit -> handler start, p50/p99 (200 jobs)
 #   claim     pane.claim of one job, p50/p99, empty table vs 1M finished jobs in
 #             history + 10k stuck running jobs (pane only; graphile-worker
@@ -20,8 +24,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 quick=0
 [ "${1:-}" = "--quick" ] && quick=1
-case "${1:-}" in -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case "${1:-}" in -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 if [ $quick = 1 ]; then sizes=(20000); rounds=1; history=200000; else sizes=(20000 100000); rounds=3; history=1000000; fi
+[ -n "${SIZES:-}" ] && sizes=($SIZES)
+rounds=${ROUNDS:-$rounds}
 
 scripts/install-deps.sh --bench >/dev/null
 builddir=${PANE_BUILD_DIR:-build}
@@ -46,22 +52,26 @@ echo "# $(date -u +%FT%TZ) $(nproc) cores, $(psql -qAtX "$base/postgres" -c "SEL
   "shared_buffers=$(psql -qAtX "$base/postgres" -c 'SHOW shared_buffers')," \
   "node $(node --version), graphile-worker $(node -p "require('$root/bench/peers/graphile/node_modules/graphile-worker/package.json').version")"
 
+concs=(${CONCS:-8 32 1000})
 declare -A res
 for n in "${sizes[@]}"; do
   for r in $(seq 1 $rounds); do
-    u=$(fresh bench_pane)
-    "$pane" migrate -d "$u" >/dev/null
-    set -- $("$qb" enqueue "$u" "$n" 1000); res[pane_enq_$n]+="$4 "
-    psql -qAtX "$u" -c "VACUUM ANALYZE" >/dev/null
-    t0=$(ms); "$pane" worker -d "$u" -q bench -c 1000 --builtin noop --drain 2>/dev/null; t1=$(ms)
-    left=$(psql -qAtX "$u" -c "SELECT count(*) FROM pane.jobs")
-    [ "$left" = 0 ] || { echo "pane left $left jobs" >&2; exit 1; }
-    res[pane_drain_$n]+="$(( n * 1000000000 / (t1 - t0) )) "
-    u=$(fresh bench_gw)
-    set -- $(cd "$(dirname "$gw")" && DATABASE_URL=$u MODE=enqueue N=$n BATCH=1000 node "$gw" 2>/dev/null); res[gw_enq_$n]+="$4 "
-    psql -qAtX "$u" -c "VACUUM ANALYZE" >/dev/null
-    set -- $(cd "$(dirname "$gw")" && DATABASE_URL=$u MODE=drain N=$n CONCURRENCY=24 node "$gw" 2>/dev/null); res[gw_drain_$n]+="$4 "
-    echo "  $n jobs after round $r: pane enqueue ${res[pane_enq_$n]}drain ${res[pane_drain_$n]}| graphile enqueue ${res[gw_enq_$n]}drain ${res[gw_drain_$n]}" | tr -s ' ' >&2
+    for c in "${concs[@]}"; do
+      u=$(fresh bench_pane)
+      "$pane" migrate -d "$u" >/dev/null
+      set -- $("$qb" enqueue "$u" "$n" 1000); res[pane_enq_$n]+="$4 "
+      psql -qAtX "$u" -c "VACUUM ANALYZE" >/dev/null
+      t0=$(ms); "$pane" worker -d "$u" -q bench -c "$c" --prefetch 500 --builtin noop --drain 2>/dev/null; t1=$(ms)
+      left=$(psql -qAtX "$u" -c "SELECT count(*) FROM pane.jobs")
+      [ "$left" = 0 ] || { echo "pane left $left jobs" >&2; exit 1; }
+      res[pane_drain_${n}_$c]+="$(( n * 1000000000 / (t1 - t0) )) "
+      u=$(fresh bench_gw)
+      set -- $(cd "$(dirname "$gw")" && DATABASE_URL=$u MODE=enqueue N=$n BATCH=1000 node "$gw" 2>/dev/null); res[gw_enq_$n]+="$4 "
+      psql -qAtX "$u" -c "VACUUM ANALYZE" >/dev/null
+      set -- $(cd "$(dirname "$gw")" && DATABASE_URL=$u MODE=drain N=$n CONCURRENCY=$c node "$gw" 2>/dev/null); res[gw_drain_${n}_$c]+="$4 "
+      echo "  $n jobs, concurrency $c, after round $r: pane drain ${res[pane_drain_${n}_$c]}| graphile drain ${res[gw_drain_${n}_$c]}" | tr -s ' ' >&2
+    done
+    echo "  $n jobs after round $r: pane enqueue ${res[pane_enq_$n]}| graphile enqueue ${res[gw_enq_$n]}" | tr -s ' ' >&2
   done
 done
 
@@ -85,9 +95,11 @@ set -- $("$qb" claim "$u" 2000 loaded); claim_loaded="$4 $5"
 printf '\n%-44s %14s %14s %8s\n' "figure" "pane" "graphile" "ratio"
 for n in "${sizes[@]}"; do
   pe=$(echo ${res[pane_enq_$n]} | tr ' ' '\n' | median); ge=$(echo ${res[gw_enq_$n]} | tr ' ' '\n' | median)
-  pd=$(echo ${res[pane_drain_$n]} | tr ' ' '\n' | median); gd=$(echo ${res[gw_drain_$n]} | tr ' ' '\n' | median)
   printf '%-44s %14.0f %14.0f %7.2fx\n' "enqueue $n jobs (jobs/s, batches of 1000)" "$pe" "$ge" "$(awk -v a="$pe" -v b="$ge" 'BEGIN{print a/b}')"
-  printf '%-44s %14.0f %14.0f %7.2fx\n' "drain $n jobs (jobs/s, one process)" "$pd" "$gd" "$(awk -v a="$pd" -v b="$gd" 'BEGIN{print a/b}')"
+  for c in "${concs[@]}"; do
+    pd=$(echo ${res[pane_drain_${n}_$c]} | tr ' ' '\n' | median); gd=$(echo ${res[gw_drain_${n}_$c]} | tr ' ' '\n' | median)
+    printf '%-44s %14.0f %14.0f %7.2fx\n' "drain $n jobs, concurrency $c (jobs/s)" "$pd" "$gd" "$(awk -v a="$pd" -v b="$gd" 'BEGIN{print a/b}')"
+  done
 done
 printf '%-44s %14s %14s\n' "pickup latency p50 / p99 (ms, idle queue)" "${pane_pick/ / / }" "${gw_pick/ / / }"
 printf '%-44s %14s %14s\n' "claim latency p50 / p99 (ms), empty table" "${claim_empty/ / / }" "-"

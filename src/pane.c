@@ -27,6 +27,7 @@ static const struct {
 	{"worker", pane_cmd_worker, "run jobs from the queue"},
 	{"enqueue", pane_cmd_enqueue, "add a job to a queue"},
 	{"jobs", pane_cmd_jobs, "list, inspect, cancel and retry jobs; queue statistics"},
+	{"schedules", pane_cmd_schedules, "cron schedules that enqueue jobs: list, add, remove, pause"},
 	{"migrate", pane_cmd_migrate, "create or upgrade pane's schema in PostgreSQL"},
 	{"query", pane_cmd_query, "evaluate a PromQL expression against the store"},
 	{"rules", pane_cmd_rules, "check and unit-test Prometheus rule files (like promtool)"},

@@ -25,7 +25,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "base/err.h"
+#include "pane/err.h"
 
 #define PANE_QUEUE_DEFAULT_SCHEMA "pane"
 /* the newest schema version this build knows */
@@ -51,6 +51,12 @@ struct pane_job_spec {
 	int max_attempts;         /* 0 = default (25) */
 	const char *unique_key;   /* NULL = none */
 	int64_t timeout_ms;       /* 0 = none */
+	/* Unique keys that outlive completion (pane.enqueue_unique), with
+	 * unique_key: unique per period bucket (0 = no period), and/or across
+	 * these states ("available,running,completed"; active states always
+	 * count; NULL = that default when a period is set, else active only). */
+	int64_t unique_period_ms;
+	const char *unique_states;
 };
 
 /* Adds a job via pane.enqueue; *id receives its id (the existing job's id
@@ -71,6 +77,16 @@ int pane_queue_list(PGconn *c, const char *schema, const char *queue, const char
  * call; PANE_ENOTFOUND when there is no such job. */
 int pane_queue_cancel(PGconn *c, const char *schema, int64_t id, char state[16], struct pane_err *err);
 int pane_queue_retry(PGconn *c, const char *schema, int64_t id, char state[16], struct pane_err *err);
+/* Bulk redrive, one statement (pane.retry_jobs): the queue's jobs in state
+ * "failed" or "cancelled" that finished at or after since (timestamptz text,
+ * NULL = any time) run again now. *n (may be NULL) receives how many. */
+int pane_queue_retry_bulk(PGconn *c, const char *schema, const char *queue, const char *state, const char *since,
+			  int64_t *n, struct pane_err *err);
+/* Bulk cancel, one statement (pane.cancel_jobs): the queue's jobs in states
+ * ("available", "running" or "available,running"; NULL = available) created
+ * at or after since (NULL = any time). Running handlers are stopped. */
+int pane_queue_cancel_bulk(PGconn *c, const char *schema, const char *queue, const char *states, const char *since,
+			   int64_t *n, struct pane_err *err);
 int pane_queue_pause(PGconn *c, const char *schema, const char *queue, bool pause, struct pane_err *err);
 /* pane.set_queue_limits: concurrency / rate_limit < 0 = no limit. */
 int pane_queue_set_limits(PGconn *c, const char *schema, const char *queue, int concurrency, int rate_limit,
@@ -83,7 +99,6 @@ int pane_queue_stats(PGconn *c, const char *schema, char **json, struct pane_err
  * PANE_EDB. */
 int pane_queue_pg_err(PGconn *c, PGresult *r, struct pane_err *err, const char *what);
 
-#endif
 
 /* ------------------------------------------------------------------ worker */
 
@@ -93,7 +108,40 @@ enum pane_queue_handler {
 	PANE_HANDLER_SLEEP, /* builtin: sleep sleep_ms, then succeed */
 	PANE_HANDLER_EXEC,  /* run exec_cmd (sh -c) per job */
 	PANE_HANDLER_HTTP,  /* POST the job JSON to http_url */
+	PANE_HANDLER_FUNC,  /* call handler_fn (the C library's handler callback) */
 };
+
+/* A claimed job as a handler function sees it. Everything is owned by the
+ * worker and valid only during the call. */
+struct pane_queue_job {
+	int64_t id;
+	const char *queue;
+	int attempt;           /* 1 on the first run */
+	int max_attempts;
+	const char *payload;   /* the payload, JSON text */
+	const char *json;      /* {"id","queue","attempt","max_attempts","payload"} as --exec gets it */
+	const void *internal;  /* for pane_queue_job_cancelled */
+};
+
+/* What a handler function returns. */
+#define PANE_QUEUE_DONE 0    /* success; *result (optional) is the job's result */
+#define PANE_QUEUE_RETRY 1   /* failed; retried with backoff until max_attempts */
+#define PANE_QUEUE_DISCARD 2 /* failed for good: no retry */
+
+/*
+ * A handler callback: runs one job on one of the worker's `concurrency`
+ * threads (so it must be thread-safe; arg is shared). It may set *result to
+ * a malloc'd JSON text (the job's result; freed by the worker; text that is
+ * not JSON fails the attempt) and *error to a malloc'd message for
+ * RETRY/DISCARD (freed by the worker). Any other return value counts as
+ * RETRY. A long handler should poll pane_queue_job_cancelled() and return
+ * when it turns true (the job was cancelled, its lease was lost, or the
+ * worker is shutting down); what it returns then is ignored.
+ */
+typedef int (*pane_queue_handler_fn)(void *arg, const struct pane_queue_job *job, char **result, char **error);
+
+/* True once the running job should stop (see pane_queue_handler_fn). */
+bool pane_queue_job_cancelled(const struct pane_queue_job *job);
 
 struct pane_queue_worker_opts {
 	const char *database_url;
@@ -105,7 +153,15 @@ struct pane_queue_worker_opts {
 	int64_t sleep_ms;
 	const char *exec_cmd;
 	const char *http_url;
+	const char *const *http_headers;  /* --http: extra "Name: value" lines (n_http_headers) */
+	int n_http_headers;
+	int64_t http_timeout_ms;          /* --http: per request when the job has no timeout (0 = none) */
+	const char *http_ca_file;         /* --http: CA bundle to verify https with (NULL = system's) */
+	pane_queue_handler_fn handler_fn; /* PANE_HANDLER_FUNC */
+	void *handler_arg;
 	bool drain;                  /* return once nothing is runnable and nothing runs */
+	bool progress;               /* with drain: a done/remaining line on stderr each second
+	                              * (for a terminal; `pane worker` sets it when stderr is one) */
 	bool poll_only;              /* no LISTEN (PgBouncer transaction mode) */
 	int64_t poll_ms;             /* poll interval (default 1000; LISTEN wakes sooner) */
 	int64_t lease_ms;            /* lease per claim (default 30000), renewed every lease/3 */
@@ -113,9 +169,10 @@ struct pane_queue_worker_opts {
 	double backoff_base_s;       /* retry backoff base (default 1 s, doubling per attempt) */
 	int64_t maintenance_ms;      /* rescue, retention, cron tick period (default 1000) */
 	bool no_cron;                /* do not run cron schedules */
-	int batch_max;               /* largest claim (default max(concurrency, 100)) */
-	/* local prefetch: claim up to this many jobs beyond free slots
-	 * (builtin noop/fail only; default 0) */
+	int batch_max;               /* largest claim (default concurrency + prefetch) */
+	int prefetch;                /* claim up to this many jobs beyond the free slots; they wait
+	                              * locally, leases held and renewed, and are given back
+	                              * unused on shutdown (default 0) */
 	volatile int *stop;          /* optional: set non-zero to stop (besides SIGINT/SIGTERM) */
 };
 
@@ -133,3 +190,5 @@ struct pane_queue_worker_stats {
  * Returns 0, or a negative PANE_E* (bad options, schema missing) with err. */
 int pane_queue_worker_run(const struct pane_queue_worker_opts *opts, struct pane_queue_worker_stats *stats,
 			  struct pane_err *err);
+
+#endif

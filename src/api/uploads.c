@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "api/internal.h"
+#include "api/objstore.h"
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -65,6 +66,9 @@ struct uploads_cfg {
 	struct pane_cfg_strlist content_types;
 	bool fsync;
 	int64_t sweep_ms;
+	/* S3-compatible object storage (all NULL: local disk only) */
+	char *s3_endpoint, *s3_bucket, *s3_region, *s3_access_key_id, *s3_secret_access_key, *s3_prefix;
+	int64_t s3_timeout_ms, s3_url_ttl_ms;
 };
 
 static const struct pane_cfg_field uploads_fields[] = {
@@ -80,6 +84,22 @@ static const struct pane_cfg_field uploads_fields[] = {
 	 "flush each upload to disk before its job is enqueued", 0, 0},
 	{"sweep_interval", PANE_CFT_DURATION, offsetof(struct uploads_cfg, sweep_ms), "1m", 0,
 	 "how often finished uploads are looked for", 100, INT64_MAX},
+	{"s3_endpoint", PANE_CFT_STRING, offsetof(struct uploads_cfg, s3_endpoint), NULL, 0,
+	 "S3-compatible object storage for uploads, e.g. https://s3.eu-west-1.amazonaws.com (default: local disk)", 0,
+	 0},
+	{"s3_bucket", PANE_CFT_STRING, offsetof(struct uploads_cfg, s3_bucket), NULL, 0, "the bucket uploads go to", 0, 0},
+	{"s3_region", PANE_CFT_STRING, offsetof(struct uploads_cfg, s3_region), "us-east-1", 0,
+	 "the region signed for (R2: auto)", 0, 0},
+	{"s3_access_key_id", PANE_CFT_STRING, offsetof(struct uploads_cfg, s3_access_key_id), NULL, 0,
+	 "access key id (use ${ENV})", 0, 0},
+	{"s3_secret_access_key", PANE_CFT_STRING, offsetof(struct uploads_cfg, s3_secret_access_key), NULL, 0,
+	 "secret access key (use ${ENV})", 0, 0},
+	{"s3_prefix", PANE_CFT_STRING, offsetof(struct uploads_cfg, s3_prefix), "uploads/", 0,
+	 "object key prefix; the key is prefix + upload id", 0, 0},
+	{"s3_timeout", PANE_CFT_DURATION, offsetof(struct uploads_cfg, s3_timeout_ms), "30s", 0,
+	 "longest PUT of one upload; slower is a 503 and no job", 1, INT64_MAX},
+	{"s3_url_ttl", PANE_CFT_DURATION, offsetof(struct uploads_cfg, s3_url_ttl_ms), "24h", 0,
+	 "how long the presigned GET URL in the job's payload works (at most 7 days)", 1000, 7 * 86400 * 1000LL},
 	{NULL, 0, 0, NULL, 0, NULL, 0, 0},
 };
 
@@ -87,6 +107,8 @@ struct pane_api_uploads {
 	struct pane_api *api;
 	struct uploads_cfg cfg;
 	char *dir; /* absolute */
+	bool s3;   /* uploads go to object storage (cfg.s3_*) */
+	struct pane_objstore store;
 	pthread_t sweeper;
 	bool started;
 	pthread_mutex_t mu;
@@ -120,7 +142,7 @@ struct pending {
 	struct pane_http_deferred *d;
 	struct pane_api_uploads *u;
 	char id[33];
-	char *path;
+	char *path; /* the local file, NULL once it moved to object storage */
 };
 
 /* ---------- helpers ---------- */
@@ -334,11 +356,13 @@ static void up_enqueued(void *arg, const int64_t *ids, const bool *created, size
 	struct pending *p = arg;
 	struct pane_http_resp *resp = pane_http_deferred_resp(p->d);
 	if (err) {
-		unlink(p->path);
+		if (p->path)
+			unlink(p->path);
 		pane_api_error_resp(resp, err);
 	} else {
-		char *side = path_join(p->u->dir, p->id, ".job");
-		FILE *f = fopen(side, "we");
+		/* the sweeper's record (local files only: objects expire by the bucket's lifecycle rule) */
+		char *side = p->path ? path_join(p->u->dir, p->id, ".job") : NULL;
+		FILE *f = side ? fopen(side, "we") : NULL;
 		if (f) {
 			fprintf(f, "%lld\n", (long long)ids[0]);
 			fclose(f);
@@ -399,7 +423,42 @@ static void h_upload(struct pane_http_req *req, struct pane_http_resp *resp, voi
 
 	json_t *up = json_object();
 	json_object_set_new(up, "id", json_string(x->id));
-	json_object_set_new(up, "path", json_string(final));
+	if (u->s3) {
+		/* safely stored means stored in the bucket: no 202 before the store said so */
+		struct pane_buf key;
+		pane_buf_init(&key, PANE_BUF_NOLIMIT);
+		pane_buf_addf(&key, "%s%s", u->cfg.s3_prefix ? u->cfg.s3_prefix : "", x->id);
+		struct pane_err e = {0};
+		if (pane_objstore_put(&u->store, key.data, final, x->size, hex, x->content_type, &e) < 0) {
+			pane_warn("api", "upload %s not stored: %s", x->id, e.msg);
+			unlink(final);
+			free(final);
+			pane_buf_release(&key);
+			json_decref(up);
+			pane_http_resp_error(resp, 503, "unavailable", "the upload could not be stored: %s; retry", e.msg);
+			return;
+		}
+		unlink(final);
+		free(final);
+		final = NULL;
+		int64_t now = (int64_t)time(NULL), ttl = u->cfg.s3_url_ttl_ms / 1000;
+		char *url = pane_objstore_presign_get(&u->store, key.data, now, ttl);
+		char exp[32];
+		time_t et = (time_t)(now + ttl);
+		struct tm tm;
+		gmtime_r(&et, &tm);
+		strftime(exp, sizeof exp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		json_object_set_new(up, "storage", json_string("s3"));
+		json_object_set_new(up, "bucket", json_string(u->cfg.s3_bucket));
+		json_object_set_new(up, "key", json_string(key.data));
+		json_object_set_new(up, "url", json_string(url));
+		json_object_set_new(up, "url_expires_at", json_string(exp));
+		free(url);
+		pane_buf_release(&key);
+	} else {
+		json_object_set_new(up, "storage", json_string("local"));
+		json_object_set_new(up, "path", json_string(final));
+	}
 	json_object_set_new(up, "size", json_integer((json_int_t)x->size));
 	json_object_set_new(up, "sha256", json_string(hex));
 	json_object_set_new(up, "content_type", json_string(x->content_type));
@@ -573,6 +632,33 @@ struct pane_api_uploads *pane_api_uploads_new(struct pane_api *api, const struct
 	}
 	free(dir);
 	u->dir = pane_xstrdup(abs);
+	if (u->cfg.s3_endpoint || u->cfg.s3_bucket) {
+		const char *missing = !u->cfg.s3_endpoint	     ? "s3_endpoint"
+				      : !u->cfg.s3_bucket	     ? "s3_bucket"
+				      : !u->cfg.s3_access_key_id     ? "s3_access_key_id"
+				      : !u->cfg.s3_secret_access_key ? "s3_secret_access_key"
+								     : NULL;
+		if (missing) {
+			pane_err_set(err, PANE_EINVAL, "uploads.%s is required for object storage", missing);
+			free(u->dir);
+			goto fail;
+		}
+		if (strncmp(u->cfg.s3_endpoint, "http://", 7) && strncmp(u->cfg.s3_endpoint, "https://", 8)) {
+			pane_err_set(err, PANE_EINVAL, "uploads.s3_endpoint must be an http:// or https:// URL");
+			free(u->dir);
+			goto fail;
+		}
+		size_t el = strlen(u->cfg.s3_endpoint);
+		while (el > 0 && u->cfg.s3_endpoint[el - 1] == '/')
+			u->cfg.s3_endpoint[--el] = 0;
+		u->s3 = true;
+		u->store = (struct pane_objstore){.endpoint = u->cfg.s3_endpoint,
+						  .bucket = u->cfg.s3_bucket,
+						  .region = u->cfg.s3_region ? u->cfg.s3_region : "us-east-1",
+						  .access_key = u->cfg.s3_access_key_id,
+						  .secret = u->cfg.s3_secret_access_key,
+						  .timeout_ms = u->cfg.s3_timeout_ms};
+	}
 	/* no upload is in progress yet: leftovers of a previous run go */
 	DIR *d = opendir(u->dir);
 	if (d) {

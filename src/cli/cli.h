@@ -42,6 +42,7 @@ int pane_cmd_serve(int argc, char **argv);
 int pane_cmd_worker(int argc, char **argv);
 int pane_cmd_enqueue(int argc, char **argv);
 int pane_cmd_jobs(int argc, char **argv);
+int pane_cmd_schedules(int argc, char **argv);
 int pane_cmd_migrate(int argc, char **argv);
 int pane_cmd_query(int argc, char **argv);
 int pane_cmd_logs(int argc, char **argv);

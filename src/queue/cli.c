@@ -24,6 +24,8 @@
 #include "cli/cli.h"
 #include "pane/queue.h"
 
+#include "base/err.h"
+
 PGconn *pane_queue_cli_connect(const char *cmd, const char *url_flag)
 {
 	const char *url = pane_cli_database_url(cmd, url_flag);
@@ -39,8 +41,10 @@ PGconn *pane_queue_cli_connect(const char *cmd, const char *url_flag)
 		size_t n = strlen(m);
 		while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
 			n--;
-		fprintf(stderr, "pane %s: cannot connect to PostgreSQL: %.*s\n"
-			"  check --database-url / DATABASE_URL and that the server is running\n", cmd, (int)n, m);
+		fprintf(stderr,
+		        "pane %s: cannot connect to PostgreSQL: %.*s\n"
+		        "  check --database-url / DATABASE_URL and that the server is running\n",
+		        cmd, (int)n, m);
 		PQfinish(c);
 		return NULL;
 	}
@@ -52,7 +56,7 @@ int pane_queue_cli_check_schema(const char *cmd, const char *usage, const char *
 {
 	if (!pane_queue_schema_valid(schema))
 		return pane_cli_usage_error(cmd, usage, "schema '%s' is not a valid name ([a-z_][a-z0-9_]*, up to 63)",
-					    schema);
+		                            schema);
 	return 0;
 }
 
@@ -63,10 +67,10 @@ static const char migrate_usage[] = "usage: pane migrate [--database-url URL] [-
 int pane_cmd_migrate(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"database-url", required_argument, NULL, 'd'},
-		{"schema", required_argument, NULL, 's'},
-		{"help", no_argument, NULL, 'h'},
-		{0, 0, 0, 0},
+	    {"database-url", required_argument, NULL, 'd'},
+	    {"schema", required_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0, 0, 0, 0},
 	};
 	const char *url = NULL, *schema = PANE_QUEUE_DEFAULT_SCHEMA;
 	int c;
@@ -82,10 +86,10 @@ int pane_cmd_migrate(int argc, char **argv)
 			       "options:\n"
 			       "  -d, --database-url URL  PostgreSQL URL (default: $DATABASE_URL)\n"
 			       "  -s, --schema NAME       schema to use (default: pane)\n"
-			       "  -h, --help              this help\n", migrate_usage);
+			       "  -h, --help              this help\n",
+			       migrate_usage);
 			return PANE_EXIT_OK;
-		default:
-			return pane_cli_bad_option("migrate", migrate_usage, argv);
+		default: return pane_cli_bad_option("migrate", migrate_usage, argv);
 		}
 	}
 	if (optind < argc)
@@ -113,25 +117,28 @@ int pane_cmd_migrate(int argc, char **argv)
 /* ------------------------------------------------------------------ enqueue */
 
 static const char enqueue_usage[] =
-	"usage: pane enqueue QUEUE [JSON|-] [--run-at T] [--delay 30s] [--priority N] [--unique-key K]\n"
-	"                    [--max-attempts N] [--timeout D] [--json] [--database-url URL] [--schema NAME]\n";
+    "usage: pane enqueue QUEUE [JSON|-] [--run-at T] [--delay 30s] [--priority N] [--unique-key K]\n"
+    "                    [--unique-period D] [--unique-states LIST] [--max-attempts N] [--timeout D] [--json] "
+    "[--database-url URL] [--schema NAME]\n";
 
 #define PANE_ENQUEUE_STDIN_MAX (64u << 20)
 
 int pane_cmd_enqueue(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"run-at", required_argument, NULL, 'r'},
-		{"delay", required_argument, NULL, 'D'},
-		{"priority", required_argument, NULL, 'p'},
-		{"unique-key", required_argument, NULL, 'u'},
-		{"max-attempts", required_argument, NULL, 'm'},
-		{"timeout", required_argument, NULL, 't'},
-		{"json", no_argument, NULL, 'j'},
-		{"database-url", required_argument, NULL, 'd'},
-		{"schema", required_argument, NULL, 's'},
-		{"help", no_argument, NULL, 'h'},
-		{0, 0, 0, 0},
+	    {"run-at", required_argument, NULL, 'r'},
+	    {"delay", required_argument, NULL, 'D'},
+	    {"priority", required_argument, NULL, 'p'},
+	    {"unique-key", required_argument, NULL, 'u'},
+	    {"unique-period", required_argument, NULL, 'P'},
+	    {"unique-states", required_argument, NULL, 'S'},
+	    {"max-attempts", required_argument, NULL, 'm'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"database-url", required_argument, NULL, 'd'},
+	    {"schema", required_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0, 0, 0, 0},
 	};
 	struct pane_job_spec spec = {0};
 	const char *url = NULL, *schema = PANE_QUEUE_DEFAULT_SCHEMA;
@@ -147,23 +154,27 @@ int pane_cmd_enqueue(int argc, char **argv)
 				return pane_cli_usage_error("enqueue", enqueue_usage, "--delay must not be negative");
 			if (pane_duration_parse(pane_str_c(optarg), 1000, &spec.delay_ms) < 0)
 				return pane_cli_usage_error("enqueue", enqueue_usage,
-							    "--delay '%s' is not a duration such as 30s, 5m, 1h", optarg);
+				                            "--delay '%s' is not a duration such as 30s, 5m, 1h",
+				                            optarg);
 			break;
 		case 't':
 			if (pane_duration_parse(pane_str_c(optarg), 1000, &spec.timeout_ms) < 0 || spec.timeout_ms <= 0)
 				return pane_cli_usage_error("enqueue", enqueue_usage,
-							    "--timeout '%s' is not a positive duration such as 30s", optarg);
+				                            "--timeout '%s' is not a positive duration such as 30s",
+				                            optarg);
 			break;
 		case 'p':
 			if (pane_str_to_i64(pane_str_c(optarg), &v) < 0 || v < -1000000 || v > 1000000)
-				return pane_cli_usage_error("enqueue", enqueue_usage,
-							    "--priority '%s' is not an integer between -1000000 and 1000000", optarg);
+				return pane_cli_usage_error(
+				    "enqueue", enqueue_usage,
+				    "--priority '%s' is not an integer between -1000000 and 1000000", optarg);
 			spec.priority = (int)v;
 			break;
 		case 'm':
 			if (pane_str_to_i64(pane_str_c(optarg), &v) < 0 || v < 1 || v > 1000000)
-				return pane_cli_usage_error("enqueue", enqueue_usage,
-							    "--max-attempts '%s' is not an integer between 1 and 1000000", optarg);
+				return pane_cli_usage_error(
+				    "enqueue", enqueue_usage,
+				    "--max-attempts '%s' is not an integer between 1 and 1000000", optarg);
 			spec.max_attempts = (int)v;
 			break;
 		case 'u':
@@ -171,6 +182,14 @@ int pane_cmd_enqueue(int argc, char **argv)
 				return pane_cli_usage_error("enqueue", enqueue_usage, "--unique-key must not be empty");
 			spec.unique_key = optarg;
 			break;
+		case 'P':
+			if (pane_duration_parse(pane_str_c(optarg), 1000, &spec.unique_period_ms) < 0 ||
+			    spec.unique_period_ms <= 0)
+				return pane_cli_usage_error(
+				    "enqueue", enqueue_usage,
+				    "--unique-period '%s' is not a positive duration such as 1h", optarg);
+			break;
+		case 'S': spec.unique_states = optarg; break;
 		case 'j': json = true; break;
 		case 'd': url = optarg; break;
 		case 's': schema = optarg; break;
@@ -184,15 +203,20 @@ int pane_cmd_enqueue(int argc, char **argv)
 			       "  --delay D           run after this long (30s, 5m, 1h; a bare number is seconds)\n"
 			       "  --priority N        higher runs first (default 0)\n"
 			       "  --unique-key K      idempotency key among active jobs\n"
+			       "  --unique-period D   the key is unique per period of D (e.g. 1h: one job per\n"
+			       "                      clock hour), finished jobs included (see --unique-states)\n"
+			       "  --unique-states L   states in which a job with the key counts as a duplicate:\n"
+			       "                      available,running always; add completed, failed, cancelled\n"
+			       "                      (default with --unique-period: available,running,completed)\n"
 			       "  --max-attempts N    attempts before the job is failed (default 25)\n"
 			       "  --timeout D         per-attempt time limit (the worker kills the handler)\n"
 			       "  --json              print {\"id\":N} instead of the bare id\n"
 			       "  -d, --database-url  PostgreSQL URL (default: $DATABASE_URL)\n"
 			       "  -s, --schema NAME   schema (default: pane)\n"
-			       "  -h, --help          this help\n", enqueue_usage);
+			       "  -h, --help          this help\n",
+			       enqueue_usage);
 			return PANE_EXIT_OK;
-		default:
-			return pane_cli_bad_option("enqueue", enqueue_usage, argv);
+		default: return pane_cli_bad_option("enqueue", enqueue_usage, argv);
 		}
 	}
 	if (optind >= argc)
@@ -216,7 +240,7 @@ int pane_cmd_enqueue(int argc, char **argv)
 		while ((n = read(STDIN_FILENO, chunk, sizeof chunk)) > 0) {
 			if (pane_buf_add(&in, chunk, (size_t)n) < 0) {
 				fprintf(stderr, "pane enqueue: the payload on stdin is over %u MiB\n",
-					PANE_ENQUEUE_STDIN_MAX >> 20);
+				        PANE_ENQUEUE_STDIN_MAX >> 20);
 				pane_buf_release(&in);
 				return PANE_EXIT_FAILURE;
 			}
@@ -229,9 +253,10 @@ int pane_cmd_enqueue(int argc, char **argv)
 		json_error_t jerr;
 		json_t *j = json_loads(spec.payload_json, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
 		if (!j) {
-			fprintf(stderr, "pane enqueue: the payload is not valid JSON: %s (line %d, column %d)\n"
-				"  pass a JSON value such as '{\"user\": 42}'; nothing was enqueued\n",
-				jerr.text, jerr.line, jerr.column);
+			fprintf(stderr,
+			        "pane enqueue: the payload is not valid JSON: %s (line %d, column %d)\n"
+			        "  pass a JSON value such as '{\"user\": 42}'; nothing was enqueued\n",
+			        jerr.text, jerr.line, jerr.column);
 			pane_buf_release(&in);
 			return PANE_EXIT_FAILURE;
 		}

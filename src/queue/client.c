@@ -8,6 +8,8 @@
  */
 #include "pane/queue.h"
 
+#include "base/err.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,8 +28,8 @@ static const char *schema_or_default(const char *schema, struct pane_err *err, i
 
 /* Runs a one-row, one-column query; *out gets a heap copy of the value or
  * NULL when it is SQL NULL / no row. */
-static int query_value(PGconn *c, const char *sql, int n, const char *const *params, char **out,
-		       struct pane_err *err, const char *what)
+static int query_value(PGconn *c, const char *sql, int n, const char *const *params, char **out, struct pane_err *err,
+                       const char *what)
 {
 	*out = NULL;
 	PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
@@ -42,8 +44,7 @@ static int query_value(PGconn *c, const char *sql, int n, const char *const *par
 	return 0;
 }
 
-int pane_queue_enqueue(PGconn *c, const char *schema, const struct pane_job_spec *s, int64_t *id,
-		       struct pane_err *err)
+int pane_queue_enqueue(PGconn *c, const char *schema, const struct pane_job_spec *s, int64_t *id, struct pane_err *err)
 {
 	int rc;
 	schema = schema_or_default(schema, err, &rc);
@@ -55,19 +56,40 @@ int pane_queue_enqueue(PGconn *c, const char *schema, const struct pane_job_spec
 		return pane_err_set(err, PANE_EINVAL, "delay must not be negative");
 	if (s->delay_ms > 0 && s->run_at)
 		return pane_err_set(err, PANE_EINVAL, "give a run time or a delay, not both");
-	char sql[512], prio[24], att[24], delay[48], timeout[48];
-	snprintf(sql, sizeof sql,
-		 "SELECT %s.enqueue($1, $2::jsonb, coalesce($3::timestamptz, now() + $4::interval), $5::int, $6::int, $7, "
-		 "$8::interval)",
-		 schema);
+	if ((s->unique_period_ms > 0 || s->unique_states) && !s->unique_key)
+		return pane_err_set(err, PANE_EINVAL, "a unique period or unique states need a unique key");
+	char sql[512], prio[24], att[24], delay[48], timeout[48], period[48];
+	if (s->unique_period_ms > 0 || s->unique_states) {
+		snprintf(sql, sizeof sql,
+		         "SELECT id FROM %s.enqueue_unique($1, $2::jsonb, $7, $9::interval,"
+		         " coalesce(string_to_array($10, ','), ARRAY['available', 'running', 'completed']),"
+		         " coalesce($3::timestamptz, now() + $4::interval), $5::int, $6::int, $8::interval)",
+		         schema);
+	} else {
+		snprintf(sql, sizeof sql,
+		         "SELECT %s.enqueue($1, $2::jsonb, coalesce($3::timestamptz, now() + $4::interval), $5::int, "
+		         "$6::int, $7, "
+		         "$8::interval)",
+		         schema);
+	}
 	snprintf(prio, sizeof prio, "%d", s->priority);
 	snprintf(att, sizeof att, "%d", s->max_attempts > 0 ? s->max_attempts : 25);
 	snprintf(delay, sizeof delay, "%" PRId64 " milliseconds", s->delay_ms);
 	snprintf(timeout, sizeof timeout, "%" PRId64 " milliseconds", s->timeout_ms);
-	const char *p[8] = {s->queue, s->payload_json ? s->payload_json : "{}", s->run_at,
-			    delay, prio, att, s->unique_key, s->timeout_ms > 0 ? timeout : NULL};
+	snprintf(period, sizeof period, "%" PRId64 " milliseconds", s->unique_period_ms);
+	const char *p[10] = {s->queue,
+	                     s->payload_json ? s->payload_json : "{}",
+	                     s->run_at,
+	                     delay,
+	                     prio,
+	                     att,
+	                     s->unique_key,
+	                     s->timeout_ms > 0 ? timeout : NULL,
+	                     s->unique_period_ms > 0 ? period : NULL,
+	                     s->unique_states};
+	bool wide = s->unique_period_ms > 0 || s->unique_states;
 	char *v;
-	if ((rc = query_value(c, sql, 8, p, &v, err, "enqueue")) < 0)
+	if ((rc = query_value(c, sql, wide ? 10 : 8, p, &v, err, "enqueue")) < 0)
 		return rc;
 	*id = v ? strtoll(v, NULL, 10) : 0;
 	free(v);
@@ -75,7 +97,7 @@ int pane_queue_enqueue(PGconn *c, const char *schema, const struct pane_job_spec
 }
 
 int pane_queue_enqueue_many(PGconn *c, const char *schema, const char *jobs_json, char **result_json,
-			    struct pane_err *err)
+                            struct pane_err *err)
 {
 	int rc;
 	schema = schema_or_default(schema, err, &rc);
@@ -83,8 +105,9 @@ int pane_queue_enqueue_many(PGconn *c, const char *schema, const char *jobs_json
 		return rc;
 	char sql[256];
 	snprintf(sql, sizeof sql,
-		 "SELECT coalesce(json_agg(json_build_object('id', id, 'created', created)), '[]') "
-		 "FROM %s.enqueue_many($1::jsonb)", schema);
+	         "SELECT coalesce(json_agg(json_build_object('id', id, 'created', created)), '[]') "
+	         "FROM %s.enqueue_many($1::jsonb)",
+	         schema);
 	const char *p[1] = {jobs_json};
 	return query_value(c, sql, 1, p, result_json, err, "enqueue");
 }
@@ -106,8 +129,8 @@ int pane_queue_job(PGconn *c, const char *schema, int64_t id, char **json, struc
 	return 0;
 }
 
-int pane_queue_list(PGconn *c, const char *schema, const char *queue, const char *state, int limit,
-		    char **json, struct pane_err *err)
+int pane_queue_list(PGconn *c, const char *schema, const char *queue, const char *state, int limit, char **json,
+                    struct pane_err *err)
 {
 	int rc;
 	schema = schema_or_default(schema, err, &rc);
@@ -128,23 +151,23 @@ int pane_queue_list(PGconn *c, const char *schema, const char *queue, const char
 	}
 	char sql[1024], lim[16];
 	snprintf(lim, sizeof lim, "%d", limit);
-	snprintf(sql, sizeof sql,
-		 "SELECT coalesce(json_agg(x ORDER BY x.id DESC), '[]') FROM ("
-		 " (SELECT id, queue, state, priority, attempt, max_attempts, run_at, created_at, finished_at, unique_key"
-		 "  FROM %s.jobs WHERE ($1::text IS NULL OR queue = $1) AND ($2::text IS NULL OR state = $2)"
-		 "  ORDER BY id DESC LIMIT $3::int)"
-		 " UNION ALL"
-		 " (SELECT id, queue, state, priority, attempt, max_attempts, run_at, created_at, finished_at, unique_key"
-		 "  FROM %s.jobs_history WHERE ($1::text IS NULL OR queue = $1) AND ($2::text IS NULL OR state = $2)"
-		 "  ORDER BY id DESC LIMIT $3::int)"
-		 " ORDER BY id DESC LIMIT $3::int) x",
-		 schema, schema);
+	snprintf(
+	    sql, sizeof sql,
+	    "SELECT coalesce(json_agg(x ORDER BY x.id DESC), '[]') FROM ("
+	    " (SELECT id, queue, state, priority, attempt, max_attempts, run_at, created_at, finished_at, unique_key"
+	    "  FROM %s.jobs WHERE ($1::text IS NULL OR queue = $1) AND ($2::text IS NULL OR state = $2)"
+	    "  ORDER BY id DESC LIMIT $3::int)"
+	    " UNION ALL"
+	    " (SELECT id, queue, state, priority, attempt, max_attempts, run_at, created_at, finished_at, unique_key"
+	    "  FROM %s.jobs_history WHERE ($1::text IS NULL OR queue = $1) AND ($2::text IS NULL OR state = $2)"
+	    "  ORDER BY id DESC LIMIT $3::int)"
+	    " ORDER BY id DESC LIMIT $3::int) x",
+	    schema, schema);
 	const char *p[3] = {queue, state, lim};
 	return query_value(c, sql, 3, p, json, err, "listing jobs");
 }
 
-static int state_call(PGconn *c, const char *schema, const char *fn, int64_t id, char state[16],
-		      struct pane_err *err)
+static int state_call(PGconn *c, const char *schema, const char *fn, int64_t id, char state[16], struct pane_err *err)
 {
 	int rc;
 	schema = schema_or_default(schema, err, &rc);
@@ -192,7 +215,7 @@ int pane_queue_pause(PGconn *c, const char *schema, const char *queue, bool paus
 }
 
 int pane_queue_set_limits(PGconn *c, const char *schema, const char *queue, int concurrency, int rate_limit,
-			  int64_t rate_period_ms, struct pane_err *err)
+                          int64_t rate_period_ms, struct pane_err *err)
 {
 	int rc;
 	schema = schema_or_default(schema, err, &rc);
@@ -221,4 +244,44 @@ int pane_queue_stats(PGconn *c, const char *schema, char **json, struct pane_err
 	char sql[128];
 	snprintf(sql, sizeof sql, "SELECT %s.queue_stats()", schema);
 	return query_value(c, sql, 0, NULL, json, err, "reading queue statistics");
+}
+
+int pane_queue_retry_bulk(PGconn *c, const char *schema, const char *queue, const char *state, const char *since,
+                          int64_t *n, struct pane_err *err)
+{
+	int rc;
+	schema = schema_or_default(schema, err, &rc);
+	if (rc < 0)
+		return rc;
+	if (!queue || !*queue)
+		return pane_err_set(err, PANE_EINVAL, "queue name must not be empty");
+	char sql[128];
+	snprintf(sql, sizeof sql, "SELECT %s.retry_jobs($1, $2, $3::timestamptz)", schema);
+	const char *p[3] = {queue, state, since};
+	char *v;
+	rc = query_value(c, sql, 3, p, &v, err, "re-driving jobs");
+	if (rc == 0 && n)
+		*n = v ? strtoll(v, NULL, 10) : 0;
+	free(v);
+	return rc;
+}
+
+int pane_queue_cancel_bulk(PGconn *c, const char *schema, const char *queue, const char *states, const char *since,
+                           int64_t *n, struct pane_err *err)
+{
+	int rc;
+	schema = schema_or_default(schema, err, &rc);
+	if (rc < 0)
+		return rc;
+	if (!queue || !*queue)
+		return pane_err_set(err, PANE_EINVAL, "queue name must not be empty");
+	char sql[160];
+	snprintf(sql, sizeof sql, "SELECT %s.cancel_jobs($1, string_to_array($2, ','), $3::timestamptz)", schema);
+	const char *p[3] = {queue, states ? states : "available", since};
+	char *v;
+	rc = query_value(c, sql, 3, p, &v, err, "cancelling jobs");
+	if (rc == 0 && n)
+		*n = v ? strtoll(v, NULL, 10) : 0;
+	free(v);
+	return rc;
 }

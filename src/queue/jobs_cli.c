@@ -11,17 +11,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/clock.h"
 #include "base/str.h"
 #include "cli/cli.h"
 #include "pane/queue.h"
+
+#include "base/err.h"
 #include "queue/cli_common.h"
 
 static const char jobs_usage[] =
 	"usage: pane jobs list [--queue Q] [--state S] [--limit N] [--json]\n"
 	"       pane jobs show ID [--json]\n"
 	"       pane jobs cancel ID | retry ID\n"
+	"       pane jobs retry --queue Q --state failed|cancelled [--since T]\n"
+	"       pane jobs cancel --queue Q [--state available|running|available,running] [--since T]\n"
 	"       pane jobs stats [--json]\n"
 	"       pane jobs pause QUEUE | resume QUEUE\n"
 	"       pane jobs limit QUEUE [--concurrency N] [--rate N] [--per D]\n"
@@ -35,6 +40,13 @@ static void print_help(void)
 	       "  show ID     one job with its payload, every attempt's error and its result\n"
 	       "  cancel ID   cancel an available or running job (a running handler is killed)\n"
 	       "  retry ID    re-drive a failed or cancelled job (or run a waiting one now)\n"
+	       "  retry --queue Q --state failed|cancelled [--since T]\n"
+	       "              re-drive all of them in one statement (finished at or after T: a\n"
+	       "              timestamp like 2026-12-01T10:00Z, or a duration like 2h meaning the last 2h);\n"
+	       "              jobs whose unique key an active job holds stay where they are\n"
+	       "  cancel --queue Q [--state S] [--since T]\n"
+	       "              cancel all of the queue's available jobs (or running, or both: S =\n"
+	       "              available,running) created at or after T, in one statement\n"
 	       "  stats       jobs per queue and state: available, scheduled, running, completed,\n"
 	       "              failed, cancelled, and the age of the oldest runnable job\n"
 	       "  pause Q     stop workers from claiming jobs of queue Q; resume Q undoes it\n"
@@ -142,6 +154,7 @@ int pane_cmd_jobs(int argc, char **argv)
 	static const struct option opts[] = {
 		{"queue", required_argument, NULL, 'q'},
 		{"state", required_argument, NULL, 'S'},
+		{"since", required_argument, NULL, 'T'},
 		{"limit", required_argument, NULL, 'l'},
 		{"concurrency", required_argument, NULL, 'c'},
 		{"rate", required_argument, NULL, 'r'},
@@ -152,7 +165,7 @@ int pane_cmd_jobs(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{0, 0, 0, 0},
 	};
-	const char *url = NULL, *schema = PANE_QUEUE_DEFAULT_SCHEMA, *queue = NULL, *state = NULL;
+	const char *url = NULL, *schema = PANE_QUEUE_DEFAULT_SCHEMA, *queue = NULL, *state = NULL, *since = NULL;
 	bool json = false;
 	int64_t limit = 50, conc = -2, rate = -2, per_ms = 1000;
 	int c;
@@ -161,6 +174,7 @@ int pane_cmd_jobs(int argc, char **argv)
 		switch (c) {
 		case 'q': queue = optarg; break;
 		case 'S': state = optarg; break;
+		case 'T': since = optarg; break;
 		case 'l':
 			if (pane_str_to_i64(pane_str_c(optarg), &limit) < 0 || limit < 1 || limit > 10000)
 				return pane_cli_usage_error("jobs", jobs_usage, "--limit must be between 1 and 10000");
@@ -190,9 +204,26 @@ int pane_cmd_jobs(int argc, char **argv)
 	const char *arg = optind < argc ? argv[optind++] : NULL;
 	if (optind < argc)
 		return pane_cli_usage_error("jobs", jobs_usage, "unexpected argument '%s'", argv[optind]);
-	bool needs_id = !strcmp(sub, "show") || !strcmp(sub, "cancel") || !strcmp(sub, "retry");
+	bool bulk = (!strcmp(sub, "cancel") || !strcmp(sub, "retry")) && !arg && queue;
+	bool needs_id = !bulk && (!strcmp(sub, "show") || !strcmp(sub, "cancel") || !strcmp(sub, "retry"));
+	if (bulk && !strcmp(sub, "retry") && !state)
+		return pane_cli_usage_error("jobs", jobs_usage, "retry --queue needs --state failed or --state cancelled");
+	if (since && !bulk)
+		return pane_cli_usage_error("jobs", jobs_usage, "--since goes with retry/cancel --queue");
+	char since_ts[64] = "";
+	if (since) {
+		int64_t ago_ms;
+		if (pane_duration_parse(pane_str_c(since), 1000, &ago_ms) == 0 && ago_ms > 0) {
+			time_t t = time(NULL) - (time_t)(ago_ms / 1000);
+			struct tm tm;
+			gmtime_r(&t, &tm);
+			strftime(since_ts, sizeof since_ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		} else {
+			snprintf(since_ts, sizeof since_ts, "%s", since);
+		}
+	}
 	bool needs_queue = !strcmp(sub, "pause") || !strcmp(sub, "resume") || !strcmp(sub, "limit");
-	if (!needs_id && !needs_queue && strcmp(sub, "list") && strcmp(sub, "stats"))
+	if (!bulk && !needs_id && !needs_queue && strcmp(sub, "list") && strcmp(sub, "stats"))
 		return pane_cli_usage_error("jobs", jobs_usage, "unknown subcommand '%s'", sub);
 	int64_t id = 0;
 	if (needs_id && (!arg || parse_id(arg, &id) < 0))
@@ -223,6 +254,23 @@ int pane_cmd_jobs(int argc, char **argv)
 		rc = pane_queue_stats(conn, schema, &out, &err);
 		if (rc == 0)
 			json ? (void)printf("%s\n", out) : print_stats(out);
+	} else if (bulk) {
+		int64_t n = 0;
+		rc = !strcmp(sub, "retry")
+			     ? pane_queue_retry_bulk(conn, schema, queue, state, since ? since_ts : NULL, &n, &err)
+			     : pane_queue_cancel_bulk(conn, schema, queue, state, since ? since_ts : NULL, &n, &err);
+		if (rc == 0) {
+			if (json) {
+				json_t *o = json_pack("{s:s, s:I}", "queue", queue,
+						      !strcmp(sub, "retry") ? "retried" : "cancelled", (json_int_t)n);
+				char *t = json_dumps(o, JSON_COMPACT);
+				printf("%s\n", t);
+				free(t);
+				json_decref(o);
+			} else
+				printf("%" PRId64 " job(s) of queue %s %s\n", n, queue,
+				       !strcmp(sub, "retry") ? "re-driven" : "cancelled");
+		}
 	} else if (needs_id) {
 		rc = !strcmp(sub, "cancel") ? pane_queue_cancel(conn, schema, id, st, &err)
 					    : pane_queue_retry(conn, schema, id, st, &err);

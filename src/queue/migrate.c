@@ -19,6 +19,8 @@
  */
 #include "pane/queue.h"
 
+#include "base/err.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

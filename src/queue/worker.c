@@ -3,8 +3,9 @@
  *
  * One main thread owns the PostgreSQL connection and does all SQL; handlers
  * run elsewhere. The builtin noop/fail handlers run inline (nothing to wait
- * for, so a claimed batch is completed in the next round trip); sleep, exec
- * and http run on a pool of `concurrency` executor threads that take jobs
+ * for, so a claimed batch is completed in the next round trip); sleep, exec,
+ * http and the library's handler functions (PANE_HANDLER_FUNC) run on a
+ * pool of `concurrency` executor threads that take jobs
  * from a work list and put them on a done list, waking the main thread
  * through an eventfd.
  *
@@ -15,11 +16,15 @@
  * The main loop, each turn:
  *   1. hand finished jobs to the completer, which sends one complete_jobs
  *      and one fail_jobs call for all of them (batched acks); ids the
- *      database did not accept lost their lease (fenced off) and are
- *      counted, never retried from here. Claims pause while more than two
+ *      database did not accept lost their lease (fenced off) and are logged and
+ *      counted (lost_leases), never retried from here. Claims pause while more than two
  *      batches wait for acknowledgement (back-pressure);
- *   2. claim: per queue, pane.claim(worker, queue, free slots) - one
- *      `FOR UPDATE SKIP LOCKED` statement sized to the free slots;
+ *   2. claim: per queue, pane.claim(worker, queue, free slots + prefetch
+ *      room) - one `FOR UPDATE SKIP LOCKED` statement. With --prefetch N
+ *      up to N claimed jobs wait in `pending` (a FIFO ring, leases held and
+ *      renewed by the heartbeat) and start as slots free up, so the claim
+ *      size no longer depends on the concurrency; at shutdown they are
+ *      given back unused (release_pending);
  *   3. every lease/3: heartbeat - renews the leases of the jobs it runs and
  *      learns which it no longer holds (cancelled, rescued): their handlers
  *      are stopped (process group killed);
@@ -38,7 +43,11 @@
  *      backoff (100 ms doubling to 5 s), then sends them. Only at shutdown,
  *      after the grace period, are unacknowledged jobs abandoned (their
  *      leases expire and they run again: at-least-once).
- *   3. On SIGTERM the worker stops claiming, waits up to the grace period,
+ *   3. An --exec handler never outlives its worker: it runs under a
+ *      supervisor that leads its process group and kills the group when
+ *      the worker dies, SIGKILL and the OOM killer included
+ *      (spawn_supervised).
+ *   4. On SIGTERM the worker stops claiming, waits up to the grace period,
  *      then kills what still runs and gives those jobs back without using an
  *      attempt (pane.release_jobs).
  *
@@ -46,6 +55,8 @@
  * are atomics and may be read from anywhere.
  */
 #include "pane/queue.h"
+
+#include "base/err.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -55,12 +66,12 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -84,12 +95,13 @@ struct job {
 	int64_t id;
 	int attempt, max_attempts;
 	char *queue;
-	char *json;          /* what handlers receive */
-	int64_t timeout_ms;  /* 0 = none */
-	atomic_int cancel;   /* 1: lost/cancelled, 2: shutdown */
-	atomic_int pgid;     /* exec: the handler's process group */
+	char *json;         /* what handlers receive */
+	char *payload;      /* PANE_HANDLER_FUNC only */
+	int64_t timeout_ms; /* 0 = none */
+	atomic_int cancel;  /* 1: lost/cancelled, 2: shutdown */
+	atomic_int pgid;    /* exec: the handler's process group */
 	enum outcome outcome;
-	char *result;        /* JSON text or NULL */
+	char *result; /* JSON text or NULL */
 	char *error;
 	int64_t started_ns;
 	struct job *next;
@@ -111,12 +123,13 @@ struct worker {
 	struct job *done_head;
 	bool quit;
 	int efd;
-	/* main-thread state */
-	struct job **running;  /* concurrency slots */
+	/* main-thread state */ struct job **running; /* concurrency slots */
 	int n_running;
-	struct job *finished;  /* waiting to be flushed */
+	struct job **pending; /* claimed ahead, not started: a FIFO ring of cap_pending */
+	int n_pending, pend_head, cap_pending;
+	struct job *finished; /* waiting to be flushed */
 	int n_finished;
-	bool wake_claim;       /* a NOTIFY for one of our queues arrived */
+	bool wake_claim; /* a NOTIFY for one of our queues arrived */
 	/* completer (see completer()) */
 	pthread_t cp_thread;
 	pthread_mutex_t cmu;
@@ -134,6 +147,7 @@ static void job_free(struct job *j)
 		return;
 	free(j->queue);
 	free(j->json);
+	free(j->payload);
 	free(j->result);
 	free(j->error);
 	free(j);
@@ -220,14 +234,94 @@ static void set_result_from_stdout(struct job *j, struct pane_buf *out)
 	}
 }
 
+/* The supervisor's end: the worker died (its death signal, see
+ * spawn_supervised) - take the whole process group, supervisor included. */
+static void supervisor_on_orphaned(int sig)
+{
+	(void)sig;
+	kill(0, SIGKILL);
+	_exit(137);
+}
+
+/*
+ * Starts `argv` (/bin/sh -c CMD) with stdin/stdout/stderr on the given fds,
+ * under a supervisor, and returns the supervisor's pid (also the process
+ * group of both), or -1.
+ *
+ * Why a supervisor: PR_SET_PDEATHSIG alone would signal only the direct
+ * child when the worker dies, and a handler's own children (`cmd &`,
+ * pipelines) would live on while the job is rescued and runs again
+ * elsewhere. The supervisor leads a new process group, asks the kernel for
+ * SIGTERM when its parent thread goes (the executor threads live as long
+ * as the worker, so that is the worker's death, SIGKILL and OOM kills
+ * included), and on it kills the group. Otherwise it waits for the handler
+ * and exits the same way (status, or the same signal), so the caller sees
+ * the handler's result. Killing the group (-pid) from the worker, as
+ * timeouts and cancels do, takes the supervisor along.
+ *
+ * Between fork and exec only async-signal-safe calls: the arguments and
+ * environment are built by the caller.
+ */
+static pid_t spawn_supervised(char *const argv[], char *const envp[], int fd0, int fd1, int fd2)
+{
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	/* supervisor */
+	setpgid(0, 0);
+	struct sigaction sa = {.sa_handler = supervisor_on_orphaned};
+	sigfillset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGTERM && s != SIGKILL && s != SIGSTOP)
+			signal(s, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+		supervisor_on_orphaned(0); /* the worker is already gone */
+	dup2(fd0, 0);
+	dup2(fd1, 1);
+	dup2(fd2, 2);
+	/* no exec here, so O_CLOEXEC does not help: other jobs' pipe ends must
+	 * not stay open in the supervisor (a handler would wait for EOF forever) */
+	if (close_range(3, ~0u, 0) < 0)
+		for (int fd = 3; fd < 4096; fd++)
+			close(fd);
+	pid_t h = fork();
+	if (h == 0) {
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGPIPE, SIG_DFL);
+		execve(argv[0], argv, envp);
+		_exit(127);
+	}
+	if (h < 0)
+		_exit(126);
+	/* the supervisor keeps no pipe open: EOF on stdout means the handlers are done */
+	close(0);
+	close(1);
+	close(2);
+	int st = 0;
+	while (waitpid(h, &st, 0) < 0)
+		if (errno != EINTR)
+			_exit(126);
+	if (WIFSIGNALED(st)) {
+		int s = WTERMSIG(st);
+		signal(s, SIG_DFL);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		kill(getpid(), s);
+	}
+	_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 126);
+}
+
 static void handler_exec(struct worker *w, struct job *j)
 {
 	int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
 	struct pane_buf ob, eb;
 	pane_buf_init(&ob, RESULT_MAX + 8192);
 	pane_buf_init(&eb, PANE_BUF_NOLIMIT);
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
 	char **envp = NULL;
 	pid_t pid = -1;
 	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
@@ -235,18 +329,6 @@ static void handler_exec(struct worker *w, struct job *j)
 		j->error = pane_xstrdup("cannot create pipes for the handler");
 		goto cleanup;
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-	posix_spawnattr_init(&at);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	posix_spawnattr_setpgroup(&at, 0);
-	sigset_t none, all;
-	sigemptyset(&none);
-	sigfillset(&all);
-	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setsigdefault(&at, &all);
 	size_t n_env = 0;
 	while (environ[n_env])
 		n_env++;
@@ -266,13 +348,11 @@ static void handler_exec(struct worker *w, struct job *j)
 	envp[k++] = e_att;
 	envp[k++] = eq.data;
 	char *argv[] = {"/bin/sh", "-c", (char *)w->o->exec_cmd, NULL};
-	int rc = posix_spawn(&pid, "/bin/sh", &fa, &at, argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
-	if (rc != 0) {
+	pid = spawn_supervised(argv, envp, in[0], out[1], err[1]);
+	if (pid < 0) {
 		pane_buf_release(&eq);
 		j->outcome = OUT_RETRY;
-		j->error = pane_xstrdup("cannot start the handler: /bin/sh missing?");
+		j->error = pane_xstrdup("cannot start the handler (fork failed)");
 		goto cleanup;
 	}
 	atomic_store(&j->pgid, pid);
@@ -355,7 +435,7 @@ static void handler_exec(struct worker *w, struct job *j)
 		pane_buf_init(&b, PANE_BUF_NOLIMIT);
 		if (WIFEXITED(status))
 			pane_buf_addf(&b, "exit status %d%s", WEXITSTATUS(status),
-				      j->outcome == OUT_DISCARD ? " (discarded: no retry)" : "");
+			              j->outcome == OUT_DISCARD ? " (discarded: no retry)" : "");
 		else
 			pane_buf_addf(&b, "killed by signal %d", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 		if (eb.len)
@@ -396,6 +476,14 @@ static void handler_http(struct worker *w, struct job *j)
 	pane_buf_init(&b, RESULT_MAX);
 	struct curl_slist *hl = curl_slist_append(NULL, "Content-Type: application/json");
 	hl = curl_slist_append(hl, "Expect:");
+	for (int i = 0; i < w->o->n_http_headers; i++)
+		hl = curl_slist_append(hl, w->o->http_headers[i]);
+	/* TLS: peer and host name always verified (libcurl's defaults, set to be explicit) */
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (w->o->http_ca_file)
+		curl_easy_setopt(h, CURLOPT_CAINFO, w->o->http_ca_file);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
 	curl_easy_setopt(h, CURLOPT_URL, w->o->http_url);
 	curl_easy_setopt(h, CURLOPT_POSTFIELDS, j->json);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
@@ -406,8 +494,9 @@ static void handler_http(struct worker *w, struct job *j)
 	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_http_progress);
 	curl_easy_setopt(h, CURLOPT_XFERINFODATA, j);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	if (j->timeout_ms > 0)
-		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)j->timeout_ms);
+	int64_t timeout_ms = j->timeout_ms > 0 ? j->timeout_ms : w->o->http_timeout_ms;
+	if (timeout_ms > 0)
+		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
 	CURLcode rc = curl_easy_perform(h);
 	long status = 0;
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
@@ -437,6 +526,48 @@ static void handler_http(struct worker *w, struct job *j)
 	curl_easy_cleanup(h);
 }
 
+bool pane_queue_job_cancelled(const struct pane_queue_job *job)
+{
+	return job && job->internal && cancelled((struct job *)job->internal);
+}
+
+/* PANE_HANDLER_FUNC: the library user's callback, on this executor thread. */
+static void handler_func(struct worker *w, struct job *j)
+{
+	struct pane_queue_job pj = {
+	    .id = j->id,
+	    .queue = j->queue,
+	    .attempt = j->attempt,
+	    .max_attempts = j->max_attempts,
+	    .payload = j->payload ? j->payload : "{}",
+	    .json = j->json,
+	    .internal = j,
+	};
+	char *result = NULL, *error = NULL;
+	int rc = w->o->handler_fn(w->o->handler_arg, &pj, &result, &error);
+	if (cancelled(j)) {
+		j->outcome = OUT_DROPPED;
+	} else if (rc == PANE_QUEUE_DONE) {
+		j->outcome = OUT_OK;
+		if (result) {
+			json_error_t e;
+			json_t *v = json_loads(result, JSON_DECODE_ANY, &e);
+			if (v) {
+				j->result = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+				json_decref(v);
+			} else {
+				j->outcome = OUT_RETRY;
+				j->error = pane_xstrdup("handler returned a result that is not JSON");
+			}
+		}
+	} else {
+		j->outcome = rc == PANE_QUEUE_DISCARD ? OUT_DISCARD : OUT_RETRY;
+		j->error = pane_xstrdup(error ? error : "handler failed");
+	}
+	free(result);
+	free(error);
+}
+
 static void run_handler(struct worker *w, struct job *j)
 {
 	switch (w->o->handler) {
@@ -448,6 +579,7 @@ static void run_handler(struct worker *w, struct job *j)
 	case PANE_HANDLER_SLEEP: handler_sleep(j, w->o->sleep_ms); break;
 	case PANE_HANDLER_EXEC: handler_exec(w, j); break;
 	case PANE_HANDLER_HTTP: handler_http(w, j); break;
+	case PANE_HANDLER_FUNC: handler_func(w, j); break;
 	}
 }
 
@@ -524,6 +656,18 @@ static PGresult *q(struct worker *w, const char *sql, int n, const char *const *
 	return qc(w->conn, sql, n, p, what);
 }
 
+/* Appends the worker's queue names as a JSON array to b. */
+static void queues_json(struct worker *w, struct pane_buf *b)
+{
+	pane_buf_addc(b, '[');
+	for (int i = 0; i < w->o->n_queues; i++) {
+		if (i)
+			pane_buf_addc(b, ',');
+		pane_buf_add_json_str(b, w->o->queues[i], strlen(w->o->queues[i]));
+	}
+	pane_buf_addc(b, ']');
+}
+
 static int connect_db(struct worker *w, struct pane_err *err)
 {
 	const char *keys[] = {"dbname", "application_name", "connect_timeout", NULL};
@@ -557,16 +701,11 @@ static int connect_db(struct worker *w, struct pane_err *err)
 	snprintf(conc, sizeof conc, "%d", w->o->concurrency);
 	struct pane_buf qa;
 	pane_buf_init(&qa, PANE_BUF_NOLIMIT);
-	pane_buf_addc(&qa, '[');
-	for (int i = 0; i < w->o->n_queues; i++) {
-		if (i)
-			pane_buf_addc(&qa, ',');
-		pane_buf_add_json_str(&qa, w->o->queues[i], strlen(w->o->queues[i]));
-	}
-	pane_buf_addc(&qa, ']');
+	queues_json(w, &qa);
 	snprintf(sql, sizeof sql,
-		 "SELECT %s.register_worker($1, $2, $3::int, ARRAY(SELECT jsonb_array_elements_text($4::jsonb)), $5::int)::text",
-		 w->schema);
+	         "SELECT %s.register_worker($1, $2, $3::int, ARRAY(SELECT jsonb_array_elements_text($4::jsonb)), "
+	         "$5::int)::text",
+	         w->schema);
 	const char *p[5] = {w->id, host, pid, qa.data, conc};
 	PGresult *r = q(w, sql, 5, p, "registering the worker");
 	pane_buf_release(&qa);
@@ -611,6 +750,27 @@ static void array_text(struct pane_buf *ids, struct pane_buf *atts, struct job *
 	pane_buf_addc(atts, '}');
 }
 
+/* Logs the jobs of v the database did not accept (their ids are not in
+ * column 0 of r): the worker lost their lease - rescued after it expired,
+ * cancelled, or re-claimed - so fencing refused what this worker reports.
+ * Counted by the caller in lost_leases. Quadratic, but only runs when some
+ * were refused. */
+static void log_refused(struct job *const *v, int n, PGresult *r, const char *what)
+{
+	static struct pane_log_limit lim = {.burst = 20, .per_ms = 10000};
+	int rows = PQntuples(r);
+	for (int i = 0; i < n; i++) {
+		bool accepted = false;
+		for (int k = 0; k < rows && !accepted; k++)
+			accepted = strtoll(PQgetvalue(r, k, 0), NULL, 10) == v[i]->id;
+		if (!accepted)
+			pane_log_limited(&lim, PANE_LOG_WARN, "queue",
+			                 "job %" PRId64 ": %s refused: attempt %d no longer holds the lease"
+			                 " (rescued, cancelled or claimed again); its result is dropped",
+			                 v[i]->id, what, v[i]->attempt);
+	}
+}
+
 /* Sends a list of finished jobs to the database over c (the completer's
  * connection). Returns false when the connection failed: the caller keeps
  * the list and tries again after reconnecting. On true the list is freed. */
@@ -652,6 +812,8 @@ static bool flush_list(struct worker *w, PGconn *c, struct job *list, int n_list
 			uint64_t done = (uint64_t)PQntuples(r);
 			stat_add(&w->st->processed, done);
 			stat_add(&w->st->lost_leases, (uint64_t)n_ok - done);
+			if ((int)done < n_ok)
+				log_refused(ok, n_ok, r, "completion");
 			PQclear(r);
 		}
 	}
@@ -681,8 +843,11 @@ static bool flush_list(struct worker *w, PGconn *c, struct job *list, int n_list
 		} else {
 			int n = PQntuples(r);
 			for (int i = 0; i < n; i++)
-				stat_add(strcmp(PQgetvalue(r, i, 1), "failed") == 0 ? &w->st->failed : &w->st->retried, 1);
+				stat_add(strcmp(PQgetvalue(r, i, 1), "failed") == 0 ? &w->st->failed : &w->st->retried,
+				         1);
 			stat_add(&w->st->lost_leases, (uint64_t)(n_bad - n));
+			if (n < n_bad)
+				log_refused(bad, n_bad, r, "failure report");
 			PQclear(r);
 		}
 		pane_buf_release(&disc);
@@ -746,7 +911,9 @@ static void *completer(void *arg)
 			if (c && flush_list(w, c, list, n))
 				break;
 			if (atomic_load(&w->cp_abandon)) {
-				pane_warn("queue", "could not acknowledge %d finished job(s): they run again after their lease", n);
+				pane_warn("queue",
+				          "could not acknowledge %d finished job(s): they run again after their lease",
+				          n);
 				while (list) {
 					struct job *j = list;
 					list = j->next;
@@ -828,6 +995,27 @@ static void collect_done(struct worker *w)
 	}
 }
 
+static void dispatch(struct worker *w, struct job *j);
+
+/* Starts claimed-ahead jobs while slots are free (FIFO: claim order). A job
+ * cancelled while it waited is dropped without running. */
+static void dispatch_pending(struct worker *w)
+{
+	while (w->n_pending > 0 && w->n_running < w->o->concurrency) {
+		struct job *j = w->pending[w->pend_head];
+		w->pend_head = (w->pend_head + 1) % w->cap_pending;
+		w->n_pending--;
+		if (cancelled(j)) {
+			j->outcome = OUT_DROPPED;
+			j->next = w->finished;
+			w->finished = j;
+			w->n_finished++;
+			continue;
+		}
+		dispatch(w, j);
+	}
+}
+
 static void dispatch(struct worker *w, struct job *j)
 {
 	w->running[w->n_running++] = j;
@@ -848,13 +1036,22 @@ static void dispatch(struct worker *w, struct job *j)
 	pthread_mutex_unlock(&w->mu);
 }
 
-/* Claims up to free slots from each queue in turn. Returns jobs claimed,
- * -1 on a connection failure. */
+/* Jobs the next claim may take: the free slots plus the room left in the
+ * prefetch. */
+static int claim_room(struct worker *w)
+{
+	return w->o->concurrency - w->n_running + w->o->prefetch - w->n_pending;
+}
+
+/* Claims up to the free slots plus the prefetch room from each queue in
+ * turn; what does not fit a slot waits in pending, its lease held (and
+ * renewed by the heartbeat). Returns jobs claimed, -1 on a connection
+ * failure. */
 static int claim(struct worker *w)
 {
 	int total = 0;
 	for (int qi = 0; qi < w->o->n_queues; qi++) {
-		int free_slots = w->o->concurrency - w->n_running;
+		int free_slots = claim_room(w);
 		if (free_slots <= 0)
 			break;
 		if (free_slots > w->o->batch_max)
@@ -881,16 +1078,20 @@ static int claim(struct worker *w)
 				pane_buf_addf(&b, "{\"id\":%" PRId64 ",\"queue\":", j->id);
 				pane_buf_add_json_str(&b, j->queue, strlen(j->queue));
 				pane_buf_addf(&b, ",\"attempt\":%d,\"max_attempts\":%d,\"payload\":%s}", j->attempt,
-					      j->max_attempts, PQgetvalue(r, i, 6));
+				              j->max_attempts, PQgetvalue(r, i, 6));
 				j->json = pane_buf_detach(&b, NULL);
+				if (w->o->handler == PANE_HANDLER_FUNC)
+					j->payload = pane_xstrdup(PQgetvalue(r, i, 6));
 			}
 			__atomic_store(&w->st->pickup_ms_last, &pickup, __ATOMIC_RELAXED);
 			double mx;
 			__atomic_load(&w->st->pickup_ms_max, &mx, __ATOMIC_RELAXED);
 			if (pickup > mx)
 				__atomic_store(&w->st->pickup_ms_max, &pickup, __ATOMIC_RELAXED);
-			dispatch(w, j);
+			w->pending[(w->pend_head + w->n_pending) % w->cap_pending] = j;
+			w->n_pending++;
 		}
+		dispatch_pending(w);
 		stat_add(&w->st->claimed, (uint64_t)rows);
 		total += rows;
 		PQclear(r);
@@ -898,12 +1099,61 @@ static int claim(struct worker *w)
 	return total;
 }
 
+/* A job this worker holds, running or claimed ahead; NULL if none. */
 static struct job *find_running(struct worker *w, int64_t id)
 {
 	for (int i = 0; i < w->n_running; i++)
 		if (w->running[i]->id == id)
 			return w->running[i];
+	for (int i = 0; i < w->n_pending; i++) {
+		struct job *j = w->pending[(w->pend_head + i) % w->cap_pending];
+		if (j->id == id)
+			return j;
+	}
 	return NULL;
+}
+
+/* All jobs whose leases this worker holds: running, then pending (the
+ * caller frees the array, not the jobs). */
+static struct job **held_jobs(struct worker *w, int *n)
+{
+	struct job **v = pane_xcalloc((size_t)(w->n_running + w->n_pending) + 1, sizeof *v);
+	int k = 0;
+	for (int i = 0; i < w->n_running; i++)
+		v[k++] = w->running[i];
+	for (int i = 0; i < w->n_pending; i++)
+		v[k++] = w->pending[(w->pend_head + i) % w->cap_pending];
+	*n = k;
+	return v;
+}
+
+/* Gives the claimed-ahead jobs back without using an attempt
+ * (pane.release_jobs) and frees them. Their handlers never started. */
+static void release_pending(struct worker *w)
+{
+	if (w->n_pending == 0)
+		return;
+	int n = w->n_pending;
+	struct job **v = pane_xcalloc((size_t)n, sizeof *v);
+	for (int i = 0; i < n; i++)
+		v[i] = w->pending[(w->pend_head + i) % w->cap_pending];
+	struct pane_buf ids, atts;
+	pane_buf_init(&ids, PANE_BUF_NOLIMIT);
+	pane_buf_init(&atts, PANE_BUF_NOLIMIT);
+	array_text(&ids, &atts, v, n);
+	const char *p[3] = {w->id, ids.data, atts.data};
+	PGresult *r = q(w, w->sql_release, 3, p, "releasing claimed-ahead jobs");
+	if (r) {
+		pane_info("queue", "gave back %s claimed-ahead job(s) that had not started", PQgetvalue(r, 0, 0));
+		PQclear(r);
+	}
+	pane_buf_release(&ids);
+	pane_buf_release(&atts);
+	for (int i = 0; i < n; i++)
+		job_free(v[i]);
+	free(v);
+	w->n_pending = 0;
+	w->pend_head = 0;
 }
 
 static void stop_job(struct job *j, int why)
@@ -922,14 +1172,17 @@ static bool heartbeat(struct worker *w)
 	pane_buf_init(&ids, PANE_BUF_NOLIMIT);
 	pane_buf_init(&atts, PANE_BUF_NOLIMIT);
 	pane_buf_init(&stats, PANE_BUF_NOLIMIT);
-	array_text(&ids, &atts, w->running, w->n_running);
+	int n_held;
+	struct job **held = held_jobs(w, &n_held);
+	array_text(&ids, &atts, held, n_held);
+	free(held);
 	struct pane_queue_worker_stats s = *w->st;
 	pane_buf_addf(&stats,
-		      "{\"claimed\":%" PRIu64 ",\"processed\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"retried\":%" PRIu64
-		      ",\"lost_leases\":%" PRIu64 ",\"cancelled\":%" PRIu64 ",\"reconnects\":%" PRIu64
-		      ",\"run_seconds\":%.3f,\"pickup_ms_last\":%.3f,\"running\":%d}",
-		      s.claimed, s.processed, s.failed, s.retried, s.lost_leases, s.cancelled, s.reconnects, s.run_seconds,
-		      s.pickup_ms_last, w->n_running);
+	              "{\"claimed\":%" PRIu64 ",\"processed\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"retried\":%" PRIu64
+	              ",\"lost_leases\":%" PRIu64 ",\"cancelled\":%" PRIu64 ",\"reconnects\":%" PRIu64
+	              ",\"run_seconds\":%.3f,\"pickup_ms_last\":%.3f,\"running\":%d}",
+	              s.claimed, s.processed, s.failed, s.retried, s.lost_leases, s.cancelled, s.reconnects,
+	              s.run_seconds, s.pickup_ms_last, w->n_running);
 	char lease[32];
 	snprintf(lease, sizeof lease, "%.3f", (double)w->o->lease_ms / 1000.0);
 	const char *p[5] = {w->id, ids.data, atts.data, lease, stats.data};
@@ -942,8 +1195,10 @@ static bool heartbeat(struct worker *w)
 	for (int i = 0; i < PQntuples(r); i++) {
 		struct job *j = find_running(w, strtoll(PQgetvalue(r, i, 0), NULL, 10));
 		if (j) {
-			pane_info("queue", "job %" PRId64 " is no longer held by this worker (cancelled or lease lost): stopping it",
-				  j->id);
+			pane_info("queue",
+			          "job %" PRId64
+			          " is no longer held by this worker (cancelled or lease lost): stopping it",
+			          j->id);
 			stop_job(j, 1);
 		}
 	}
@@ -997,6 +1252,55 @@ static void maintenance(struct worker *w)
 		pane_queue_cron_tick(w->conn, w->schema);
 }
 
+/* --drain: are jobs of our queues runnable now but held back by a queue's
+ * rate or concurrency limit (claim returned none)? Paused queues and jobs
+ * scheduled for later do not count. A failed query counts as "no": the
+ * drain ends as it did before the check. */
+static bool runnable_left(struct worker *w)
+{
+	char sql[320];
+	snprintf(sql, sizeof sql,
+	         "SELECT EXISTS (SELECT 1 FROM %s.jobs j WHERE j.state = 'available' AND j.run_at <= now()"
+	         " AND j.queue = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))"
+	         " AND NOT EXISTS (SELECT 1 FROM %s.queues q WHERE q.name = j.queue AND q.paused))::text",
+	         w->schema, w->schema);
+	struct pane_buf qa;
+	pane_buf_init(&qa, PANE_BUF_NOLIMIT);
+	queues_json(w, &qa);
+	const char *p[1] = {qa.data};
+	PGresult *r = q(w, sql, 1, p, "checking for jobs held back by limits");
+	pane_buf_release(&qa);
+	bool left = r && PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "true") == 0;
+	PQclear(r);
+	return left;
+}
+
+/* --drain on a terminal: one line, rewritten in place, with what is done
+ * and what is left (runnable now in the worker's queues). */
+static void show_progress(struct worker *w, bool last)
+{
+	char sql[256];
+	snprintf(sql, sizeof sql,
+	         "SELECT count(*) FROM %s.jobs WHERE state = 'available' AND run_at <= now()"
+	         " AND queue = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))",
+	         w->schema);
+	struct pane_buf qa;
+	pane_buf_init(&qa, PANE_BUF_NOLIMIT);
+	queues_json(w, &qa);
+	const char *p[1] = {qa.data};
+	PGresult *r = q(w, sql, 1, p, "counting remaining jobs");
+	pane_buf_release(&qa);
+	long long left = r && PQntuples(r) == 1 ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : -1;
+	PQclear(r);
+	uint64_t done = __atomic_load_n(&w->st->processed, __ATOMIC_RELAXED);
+	uint64_t failed = __atomic_load_n(&w->st->failed, __ATOMIC_RELAXED);
+	uint64_t retried = __atomic_load_n(&w->st->retried, __ATOMIC_RELAXED);
+	fprintf(stderr,
+	        "\rdrain: %" PRIu64 " done, %" PRIu64 " failed, %" PRIu64 " retried, %d running, %lld remaining   %s",
+	        done, failed, retried, w->n_running + w->n_pending, left, last ? "\n" : "");
+	fflush(stderr);
+}
+
 static bool stop_requested(struct worker *w)
 {
 	return pane_signals_stop_requested() || (w->o->stop && *w->o->stop);
@@ -1006,9 +1310,10 @@ static bool stop_requested(struct worker *w)
 static void shutdown_running(struct worker *w)
 {
 	int64_t end = pane_mono_ns() + w->o->grace_ms * 1000000;
+	release_pending(w);
 	if (w->n_running)
 		pane_info("queue", "stopping: waiting up to %" PRId64 " ms for %d running job(s)", w->o->grace_ms,
-			  w->n_running);
+		          w->n_running);
 	while (w->n_running > 0 && pane_mono_ns() < end && pane_signals_count() < 2) {
 		struct pollfd p = {.fd = w->efd, .events = POLLIN};
 		poll(&p, 1, 100);
@@ -1025,7 +1330,8 @@ static void shutdown_running(struct worker *w)
 		const char *p[3] = {w->id, ids.data, atts.data};
 		PGresult *r = q(w, w->sql_release, 3, p, "releasing jobs");
 		if (r) {
-			pane_info("queue", "gave back %s job(s) still running after the grace period", PQgetvalue(r, 0, 0));
+			pane_info("queue", "gave back %s job(s) still running after the grace period",
+			          PQgetvalue(r, 0, 0));
 			PQclear(r);
 		}
 		pane_buf_release(&ids);
@@ -1034,7 +1340,7 @@ static void shutdown_running(struct worker *w)
 }
 
 int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct pane_queue_worker_stats *stats,
-			  struct pane_err *err)
+                          struct pane_err *err)
 {
 	struct pane_queue_worker_opts o = *opts_in;
 	struct pane_queue_worker_stats local_stats = {0};
@@ -1044,6 +1350,8 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 		return pane_err_set(err, PANE_EINVAL, "invalid schema name '%s'", o.schema);
 	if (o.n_queues < 1)
 		return pane_err_set(err, PANE_EINVAL, "no queues given");
+	if (o.handler == PANE_HANDLER_FUNC && !o.handler_fn)
+		return pane_err_set(err, PANE_EINVAL, "handler function missing (PANE_HANDLER_FUNC needs handler_fn)");
 	if (o.concurrency <= 0)
 		o.concurrency = 10;
 	if (o.poll_ms <= 0)
@@ -1056,27 +1364,29 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 		o.backoff_base_s = 1;
 	if (o.maintenance_ms <= 0)
 		o.maintenance_ms = 1000;
+	if (o.prefetch < 0)
+		o.prefetch = 0;
 	if (o.batch_max <= 0)
-		o.batch_max = o.concurrency;
+		o.batch_max = o.concurrency + o.prefetch;
 	struct worker w = {.o = &o, .st = stats ? stats : &local_stats, .schema = o.schema, .efd = -1};
 	char host[64] = "host";
 	gethostname(host, sizeof host - 1);
 	snprintf(w.id, sizeof w.id, "%s-%d-%04x", host, (int)getpid(), (unsigned)(pane_mono_ns() & 0xffff));
 	snprintf(w.sql_claim, sizeof w.sql_claim,
-		 "SELECT id, attempt, max_attempts, queue, coalesce((extract(epoch FROM timeout) * 1000)::bigint, 0),"
-		 " extract(epoch FROM started_at - run_at) * 1000, payload FROM %s.claim($1, $2, $3::int, $4::float8)",
-		 o.schema);
+	         "SELECT id, attempt, max_attempts, queue, coalesce((extract(epoch FROM timeout) * 1000)::bigint, 0),"
+	         " extract(epoch FROM started_at - run_at) * 1000, payload FROM %s.claim($1, $2, $3::int, $4::float8)",
+	         o.schema);
 	snprintf(w.sql_complete, sizeof w.sql_complete,
-		 "SELECT %s.complete_jobs($1, $2::bigint[], $3::int[],"
-		 " ARRAY(SELECT e FROM jsonb_array_elements($4::jsonb) WITH ORDINALITY t(e, o) ORDER BY o))",
-		 o.schema);
+	         "SELECT %s.complete_jobs($1, $2::bigint[], $3::int[],"
+	         " ARRAY(SELECT e FROM jsonb_array_elements($4::jsonb) WITH ORDINALITY t(e, o) ORDER BY o))",
+	         o.schema);
 	snprintf(w.sql_fail, sizeof w.sql_fail,
-		 "SELECT * FROM %s.fail_jobs($1, $2::bigint[], $3::int[],"
-		 " ARRAY(SELECT e FROM jsonb_array_elements_text($4::jsonb) WITH ORDINALITY t(e, o) ORDER BY o),"
-		 " $5::boolean[], $6::float8)",
-		 o.schema);
+	         "SELECT * FROM %s.fail_jobs($1, $2::bigint[], $3::int[],"
+	         " ARRAY(SELECT e FROM jsonb_array_elements_text($4::jsonb) WITH ORDINALITY t(e, o) ORDER BY o),"
+	         " $5::boolean[], $6::float8)",
+	         o.schema);
 	snprintf(w.sql_heartbeat, sizeof w.sql_heartbeat,
-		 "SELECT %s.heartbeat($1, $2::bigint[], $3::int[], $4::float8, $5::jsonb)", o.schema);
+	         "SELECT %s.heartbeat($1, $2::bigint[], $3::int[], $4::float8, $5::jsonb)", o.schema);
 	snprintf(w.sql_release, sizeof w.sql_release, "SELECT %s.release_jobs($1, $2::bigint[], $3::int[])", o.schema);
 
 	pane_signals_install();
@@ -1094,6 +1404,8 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 		return pane_err_set(err, PANE_EIO, "cannot start the completer thread");
 	}
 	w.running = pane_xcalloc((size_t)o.concurrency, sizeof *w.running);
+	w.cap_pending = o.concurrency + o.prefetch;
+	w.pending = pane_xcalloc((size_t)w.cap_pending, sizeof *w.pending);
 	if (o.handler != PANE_HANDLER_NOOP && o.handler != PANE_HANDLER_FAIL) {
 		w.threads = pane_xcalloc((size_t)o.concurrency, sizeof *w.threads);
 		for (int i = 0; i < o.concurrency; i++) {
@@ -1103,8 +1415,8 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 		}
 	}
 	pane_info("queue", "worker %s started: queues=%d concurrency=%d %s", w.id, o.n_queues, o.concurrency,
-		  o.poll_only ? "poll-only" : "listen+poll");
-	int64_t last_hb = pane_mono_ns(), last_maint = 0, last_poll = 0;
+	          o.poll_only ? "poll-only" : "listen+poll");
+	int64_t last_hb = pane_mono_ns(), last_maint = 0, last_poll = 0, last_progress = pane_mono_ns();
 	int64_t hb_ns = o.lease_ms * 1000000 / 3;
 	while (!stop_requested(&w)) {
 		if (!conn_ok(&w)) {
@@ -1112,11 +1424,16 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 			continue;
 		}
 		collect_done(&w);
+		dispatch_pending(&w);
 		handoff(&w);
 		int64_t now = pane_mono_ns();
 		if (now - last_maint >= o.maintenance_ms * 1000000) {
 			maintenance(&w);
 			last_maint = now;
+		}
+		if (o.drain && o.progress && now - last_progress >= 1000000000) {
+			show_progress(&w, false);
+			last_progress = now;
 		}
 		if (now - last_hb >= hb_ns) {
 			if (!heartbeat(&w))
@@ -1126,7 +1443,7 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 		int got = 0;
 		int backlog = completer_backlog(&w);
 		/* back-pressure: do not run ahead of acknowledgements by more than two batches */
-		bool want_claim = w.n_running < o.concurrency && backlog <= 2 * o.batch_max;
+		bool want_claim = claim_room(&w) > 0 && backlog <= 2 * o.batch_max;
 		if (want_claim) {
 			got = claim(&w);
 			if (got < 0)
@@ -1136,9 +1453,15 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 		}
 		if (got > 0 || w.finished)
 			continue; /* more may be waiting: go round at once */
-		if (o.drain && want_claim && w.n_running == 0 && !w.finished && backlog == 0) {
-			pane_info("queue", "drained: nothing runnable is left");
-			break;
+		bool held_back = false;
+		if (o.drain && want_claim && w.n_running == 0 && w.n_pending == 0 && !w.finished && backlog == 0) {
+			held_back = runnable_left(&w);
+			if (!held_back) {
+				if (o.progress)
+					show_progress(&w, true);
+				pane_info("queue", "drained: nothing runnable is left");
+				break;
+			}
 		}
 		/* idle: wait for a NOTIFY, a finished handler, a signal or the poll tick */
 		int64_t wait_ms = o.poll_ms - (pane_mono_ns() - last_poll) / 1000000;
@@ -1148,6 +1471,8 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 		int64_t to_maint = (last_maint + o.maintenance_ms * 1000000 - pane_mono_ns()) / 1000000;
 		if (to_maint < wait_ms)
 			wait_ms = to_maint;
+		if (held_back && wait_ms > 50)
+			wait_ms = 50; /* a rate or concurrency limit frees up without a NOTIFY */
 		if (wait_ms < 0)
 			wait_ms = 0;
 		handle_notifies(&w);
@@ -1155,8 +1480,8 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 			continue;
 		w.wake_claim = false; /* slots or acknowledgements are full: the next turn claims anyway */
 		struct pollfd p[3] = {{.fd = w.efd, .events = POLLIN},
-				      {.fd = pane_signals_fd(), .events = POLLIN},
-				      {.fd = w.conn ? PQsocket(w.conn) : -1, .events = POLLIN}};
+		                      {.fd = pane_signals_fd(), .events = POLLIN},
+		                      {.fd = w.conn ? PQsocket(w.conn) : -1, .events = POLLIN}};
 		poll(p, 3, (int)wait_ms);
 		if (p[2].revents)
 			handle_notifies(&w);
@@ -1194,8 +1519,13 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 	}
 	for (int i = 0; i < w.n_running; i++)
 		job_free(w.running[i]);
-	pane_info("queue", "worker %s stopped: processed=%" PRIu64 " failed=%" PRIu64 " retried=%" PRIu64, w.id,
-		  w.st->processed, w.st->failed, w.st->retried);
+	for (int i = 0; i < w.n_pending; i++)
+		job_free(w.pending[(w.pend_head + i) % w.cap_pending]);
+	free(w.pending);
+	pane_info("queue",
+	          "worker %s stopped: processed=%" PRIu64 " failed=%" PRIu64 " retried=%" PRIu64
+	          " lost_leases=%" PRIu64,
+	          w.id, w.st->processed, w.st->failed, w.st->retried, w.st->lost_leases);
 	close_conn(&w);
 	free(w.running);
 	free(w.threads);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -117,6 +118,11 @@ bool qt_wait(PGconn *c, const char *want, int limit_ms, const char *fmt, ...)
 	return ok;
 }
 
+/* Workers started and not yet waited for: killed by qt_kill_workers, so a
+ * failed test leaves none behind to claim the next run's jobs. */
+#define QT_MAX_WORKERS 64
+static pid_t workers[QT_MAX_WORKERS];
+
 pid_t qt_worker(const char *url, const char *log, ...)
 {
 	char *argv[64];
@@ -132,7 +138,25 @@ pid_t qt_worker(const char *url, const char *log, ...)
 		argv[n++] = (char *)a;
 	va_end(ap);
 	argv[n] = NULL;
-	return pt_spawn(argv, log);
+	pid_t pid = pt_spawn(argv, log);
+	for (int i = 0; i < QT_MAX_WORKERS; i++) {
+		if (workers[i] == 0) {
+			workers[i] = pid;
+			break;
+		}
+	}
+	return pid;
+}
+
+void qt_kill_workers(void)
+{
+	for (int i = 0; i < QT_MAX_WORKERS; i++) {
+		if (workers[i] > 0) {
+			kill(workers[i], SIGKILL);
+			waitpid(workers[i], NULL, 0);
+		}
+		workers[i] = 0;
+	}
 }
 
 int qt_pane(const char *url, char **out, ...)
@@ -180,5 +204,8 @@ int qt_wait_exit(pid_t pid)
 	int st;
 	if (waitpid(pid, &st, 0) < 0)
 		return -1;
+	for (int i = 0; i < QT_MAX_WORKERS; i++)
+		if (workers[i] == pid)
+			workers[i] = 0;
 	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
 }

@@ -28,6 +28,9 @@ pid_t qt_worker(const char *url, const char *log, ...) __attribute__((sentinel))
 /* Runs `pane ARGS...` (NULL-terminated) with DATABASE_URL=url; stdout into
  * *out (heap, may be NULL); returns the exit status. */
 int qt_pane(const char *url, char **out, ...) __attribute__((sentinel));
+/* SIGKILLs and reaps every worker qt_worker started that was not waited
+ * for (call from teardown). */
+void qt_kill_workers(void);
 /* Waits for pid to exit; returns its status (128+sig when killed). */
 int qt_wait_exit(pid_t pid);
 void qt_sleep_ms(int ms);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "qt.h"
+#include "support.h"
 
 static char tmpdir[64];
 
@@ -31,6 +32,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
+	qt_kill_workers();
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
 	return system(cmd) == 0 ? 0 : -1;
@@ -45,9 +47,9 @@ static void exec_handler_contract(void **state)
 	long long disc = qt_num(c, "SELECT pane.enqueue('e', '{\"discard\": true}')");
 	/* the handler: reads the job JSON, answers n+1 from the environment; n < 0 fails */
 	const char *cmd =
-		"job=$(cat); case \"$job\" in *'\"n\": -1'*) echo \"bad n for $PANE_JOB_ID\" >&2; exit 3;; "
-		"*discard*) echo 'cannot ever work' >&2; exit 100;; esac; "
-		"echo \"{\\\"id\\\": $PANE_JOB_ID, \\\"queue\\\": \\\"$PANE_QUEUE\\\", \\\"attempt\\\": $PANE_ATTEMPT}\"";
+	    "job=$(cat); case \"$job\" in *'\"n\": -1'*) echo \"bad n for $PANE_JOB_ID\" >&2; exit 3;; "
+	    "*discard*) echo 'cannot ever work' >&2; exit 100;; esac; "
+	    "echo \"{\\\"id\\\": $PANE_JOB_ID, \\\"queue\\\": \\\"$PANE_QUEUE\\\", \\\"attempt\\\": $PANE_ATTEMPT}\"";
 	pid_t w = qt_worker(url, NULL, "--queues", "e", "--exec", cmd, "--backoff-base", "50ms", "--drain", NULL);
 	assert_int_equal(qt_wait_exit(w), 0);
 	/* the drain may end while the retry waits for its backoff: run again until it is done */
@@ -61,14 +63,18 @@ static void exec_handler_contract(void **state)
 	snprintf(want, sizeof want, "completed {\"id\": %lld, \"queue\": \"e\", \"attempt\": 1}", ok);
 	assert_string_equal(s, want);
 	free(s);
-	s = qt_val(c, "SELECT (pane.job(%lld)->>'state') || ' ' || jsonb_array_length(pane.job(%lld)->'errors') || ' ' || "
-		      "(pane.job(%lld)->'errors'->1->>'error')", bad, bad, bad);
+	s = qt_val(c,
+	           "SELECT (pane.job(%lld)->>'state') || ' ' || jsonb_array_length(pane.job(%lld)->'errors') || ' ' || "
+	           "(pane.job(%lld)->'errors'->1->>'error')",
+	           bad, bad, bad);
 	snprintf(want, sizeof want, "failed 2 exit status 3: bad n for %lld\n", bad);
 	assert_string_equal(s, want);
 	free(s);
 	/* exit 100: failed at once although 25 attempts were allowed */
-	s = qt_val(c, "SELECT (pane.job(%lld)->>'state') || ' ' || (pane.job(%lld)->>'attempt') || ' ' || "
-		      "(pane.job(%lld)->'errors'->0->>'error')", disc, disc, disc);
+	s = qt_val(c,
+	           "SELECT (pane.job(%lld)->>'state') || ' ' || (pane.job(%lld)->>'attempt') || ' ' || "
+	           "(pane.job(%lld)->'errors'->0->>'error')",
+	           disc, disc, disc);
 	assert_string_equal(s, "failed 1 exit status 100 (discarded: no retry): cannot ever work\n");
 	free(s);
 	/* re-drive the failed job with a handler that succeeds */
@@ -121,7 +127,8 @@ static void timeout_kills_process_group(void **state)
 	snprintf(cmd, sizeof cmd, "sleep 60 & echo $! > %s; wait", pidf);
 	pid_t w = qt_worker(url, NULL, "--queues", "t", "--exec", cmd, "--drain", NULL);
 	assert_int_equal(qt_wait_exit(w), 0);
-	char *s = qt_val(c, "SELECT (pane.job(%lld)->>'state') || ' ' || (pane.job(%lld)->'errors'->0->>'error')", id, id);
+	char *s =
+	    qt_val(c, "SELECT (pane.job(%lld)->>'state') || ' ' || (pane.job(%lld)->'errors'->0->>'error')", id, id);
 	assert_non_null(strstr(s, "failed timed out after 300 ms"));
 	free(s);
 	long gc = read_pid(pidf);
@@ -129,6 +136,56 @@ static void timeout_kills_process_group(void **state)
 	for (int i = 0; i < 100 && !gone; i++) {
 		gone = !pid_alive(gc);
 		qt_sleep_ms(20);
+	}
+	assert_true(gone);
+	PQfinish(c);
+	free(url);
+}
+
+/* Gone or a zombie (reaped by whoever adopted it, or not yet). */
+static bool pid_gone(long pid)
+{
+	char path[64], st[256];
+	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return true;
+	size_t n = fread(st, 1, sizeof st - 1, f);
+	fclose(f);
+	st[n] = 0;
+	char *p = strrchr(st, ')');
+	return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
+}
+
+/* A worker killed by SIGKILL (the OOM killer) takes its handler and the
+ * handler's process group with it: the job is rescued and runs again
+ * elsewhere, so a surviving handler would do its side effects twice. */
+static void sigkill_takes_handlers_along(void **state)
+{
+	char *url = qt_db("queue_w_sigkill");
+	PGconn *c = qt_connect(url);
+	long long id = qt_num(c, "SELECT pane.enqueue('k')");
+	char cmd[320], shf[128], gcf[128];
+	snprintf(shf, sizeof shf, "%s/k-sh.pid", tmpdir);
+	snprintf(gcf, sizeof gcf, "%s/k-gc.pid", tmpdir);
+	snprintf(cmd, sizeof cmd, "sleep 60 & echo $! > %s.tmp; mv %s.tmp %s; echo $$ > %s.tmp; mv %s.tmp %s; wait",
+	         gcf, gcf, gcf, shf, shf, shf);
+	pid_t w = qt_worker(url, NULL, "--queues", "k", "--exec", cmd, NULL);
+	assert_true(qt_wait(c, "running", 10000, "SELECT pane.job(%lld)->>'state'", id));
+	long sh = read_pid(shf), gc = read_pid(gcf);
+	assert_false(pid_gone(sh));
+	assert_false(pid_gone(gc));
+	assert_int_equal(kill(w, SIGKILL), 0);
+	assert_int_equal(qt_wait_exit(w), 128 + SIGKILL);
+	bool gone = false;
+	for (int i = 0; i < 400 && !gone; i++) {
+		gone = pid_gone(sh) && pid_gone(gc);
+		if (!gone)
+			qt_sleep_ms(25);
+	}
+	if (!gone) {
+		kill((pid_t)gc, SIGKILL);
+		kill((pid_t)sh, SIGKILL);
 	}
 	assert_true(gone);
 	PQfinish(c);
@@ -195,13 +252,118 @@ static void pause_and_drain(void **state)
 	free(url);
 }
 
+/* A rate-limited queue has jobs that are runnable but not claimable this
+ * instant: --drain waits for the tokens instead of calling it drained. */
+static void drain_waits_for_rate_limit(void **state)
+{
+	char *url = qt_db("queue_w_drain_rate");
+	PGconn *c = qt_connect(url);
+	free(qt_val(c, "SELECT pane.set_queue_limits('r', rate_limit => 4, rate_period => interval '1 second')"));
+	free(qt_val(c, "SELECT count(*) FROM generate_series(1, 10) g, LATERAL pane.enqueue('r', jsonb_build_object('g', g))"));
+	pid_t w = qt_worker(url, NULL, "--queues", "r", "--builtin", "noop", "--drain", NULL);
+	assert_int_equal(qt_wait_exit(w), 0);
+	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.jobs"), 0);
+	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.jobs_history WHERE state = 'completed'"), 10);
+	PQfinish(c);
+	free(url);
+}
+
+/* A worker whose job was taken from it (rescued, re-claimed) finishes the
+ * handler anyway; the database refuses the completion (fencing) and the
+ * worker says so in its log and counts it. */
+static void fenced_completion_logged(void **state)
+{
+	char *url = qt_db("queue_w_fenced");
+	PGconn *c = qt_connect(url);
+	char log[128], gate[128], cmd[256];
+	snprintf(log, sizeof log, "%s/fenced.log", tmpdir);
+	snprintf(gate, sizeof gate, "%s/fenced.gate", tmpdir);
+	/* the handler finishes only when the test opens the gate */
+	snprintf(cmd, sizeof cmd, "while [ ! -e %s ]; do sleep 0.05; done", gate);
+	long long id = qt_num(c, "SELECT pane.enqueue('f')");
+	pid_t w = qt_worker(url, log, "--queues", "f", "--exec", cmd, NULL);
+	assert_true(qt_wait(c, "running", 10000, "SELECT pane.job(%lld)->>'state'", id));
+	/* another worker got it meanwhile (what a rescue and a new claim do) */
+	free(qt_val(c, "UPDATE pane.jobs SET attempt = attempt + 1, locked_by = 'thief' WHERE id = %lld RETURNING id", id));
+	FILE *f = fopen(gate, "w");
+	assert_non_null(f);
+	fclose(f);
+	char grep[320];
+	snprintf(grep, sizeof grep, "grep -q 'job %lld: completion refused' %s", id, log);
+	bool seen = false;
+	for (int i = 0; i < 800 && !seen; i++) {
+		seen = system(grep) == 0;
+		if (!seen)
+			qt_sleep_ms(25);
+	}
+	if (!seen) {
+		snprintf(grep, sizeof grep, "cat %s >&2", log);
+		assert_int_equal(system(grep), 0);
+		kill(w, SIGKILL); /* no stray worker to claim the next run's jobs */
+		qt_wait_exit(w);
+	}
+	assert_true(seen);
+	assert_int_equal(kill(w, SIGTERM), 0);
+	assert_int_equal(qt_wait_exit(w), 0);
+	snprintf(grep, sizeof grep, "grep -q 'stopped: .*lost_leases=1' %s", log);
+	assert_int_equal(system(grep), 0);
+	/* the thief's claim is untouched */
+	char *s = qt_val(c, "SELECT (pane.job(%lld)->>'state') || ' ' || (SELECT locked_by FROM pane.jobs WHERE id = %lld)", id, id);
+	assert_string_equal(s, "running thief");
+	free(s);
+	PQfinish(c);
+	free(url);
+}
+
+/* --prefetch claims ahead up to a bound, holds those leases while the jobs
+ * wait, and gives them back unused (attempt not spent) on SIGTERM. */
+static void prefetch_bounded_and_released(void **state)
+{
+	char *url = qt_db("queue_w_prefetch");
+	PGconn *c = qt_connect(url);
+	free(qt_val(c, "SELECT count(*) FROM generate_series(1, 6) g, LATERAL pane.enqueue('pf', jsonb_build_object('g', g))"));
+	char log[128], gate[128], cmd[256];
+	snprintf(log, sizeof log, "%s/prefetch.log", tmpdir);
+	snprintf(gate, sizeof gate, "%s/prefetch.gate", tmpdir);
+	snprintf(cmd, sizeof cmd, "while [ ! -e %s ]; do sleep 0.05; done", gate);
+	pid_t w = qt_worker(url, log, "--queues", "pf", "--concurrency", "1", "--prefetch", "3", "--exec", cmd,
+			    "--grace", "200ms", "--lease", "3s", NULL);
+	/* one running, three claimed ahead: four leases, never five */
+	assert_true(qt_wait(c, "4", 10000, "SELECT count(*) FROM pane.jobs WHERE state = 'running'"));
+	/* the leases of the waiting jobs are renewed (heartbeat every second) */
+	long long first = qt_num(c, "SELECT max(extract(epoch FROM lease_expires_at) * 1000)::bigint FROM pane.jobs"
+				    " WHERE state = 'running'");
+	assert_true(qt_wait(c, "4", 10000,
+			    "SELECT count(*) FROM pane.jobs WHERE state = 'running' AND"
+			    " extract(epoch FROM lease_expires_at) * 1000 > %lld",
+			    first));
+	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.jobs WHERE state = 'running'"), 4);
+	assert_int_equal(kill(w, SIGTERM), 0);
+	assert_int_equal(qt_wait_exit(w), 0);
+	/* all six back, none with an attempt spent */
+	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.jobs WHERE state = 'available' AND attempt = 0"), 6);
+	char grep[320];
+	snprintf(grep, sizeof grep, "grep -q 'gave back 3 claimed-ahead' %s", log);
+	assert_int_equal(system(grep), 0);
+	/* and they run to completion once the handler may finish */
+	FILE *f = fopen(gate, "w");
+	assert_non_null(f);
+	fclose(f);
+	w = qt_worker(url, NULL, "--queues", "pf", "--concurrency", "2", "--prefetch", "2", "--exec", cmd, "--drain", NULL);
+	assert_int_equal(qt_wait_exit(w), 0);
+	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.jobs_history WHERE state = 'completed'"), 6);
+	PQfinish(c);
+	free(url);
+}
+
 static void poll_only_mode(void **state)
 {
 	char *url = qt_db("queue_w_pollonly");
 	PGconn *c = qt_connect(url);
 	char log[128];
 	snprintf(log, sizeof log, "%s/pollonly.log", tmpdir);
-	pid_t w = qt_worker(url, log, "--queues", "po", "--poll-only", "--poll-interval", "100ms", "--builtin", "noop", NULL);
+	pid_t w =
+	    qt_worker(url, log, "--queues", "po", "--poll-only", "--poll-interval", "100ms", "--builtin", "noop", NULL);
 	assert_true(qt_wait(c, "1", 10000, "SELECT count(*) FROM pane.workers"));
 	char cmd[256];
 	snprintf(cmd, sizeof cmd, "grep -q 'poll-only' %s", log);
@@ -226,8 +388,10 @@ static void graceful_sigterm(void **state)
 	assert_true(qt_wait(c, "1", 10000, "SELECT count(*) FROM pane.workers"));
 	assert_int_equal(kill(w, SIGTERM), 0);
 	assert_int_equal(qt_wait_exit(w), 0);
-	char *s = qt_val(c, "SELECT (pane.job(%lld)->>'state') || ' ' || (pane.job(%lld)->>'state') || ' ' || "
-			      "(pane.job(%lld)->>'attempt')", quick, slow, slow);
+	char *s = qt_val(c,
+	                 "SELECT (pane.job(%lld)->>'state') || ' ' || (pane.job(%lld)->>'state') || ' ' || "
+	                 "(pane.job(%lld)->>'attempt')",
+	                 quick, slow, slow);
 	/* the quick one finished in the grace period; the slow one was given back unused */
 	assert_string_equal(s, "completed available 0");
 	free(s);
@@ -242,7 +406,21 @@ struct peer {
 	int fd;
 	int served;
 	char last_body[512];
+	char last_auth[256];
+	char last_tenant[64];
 };
+
+/* The value of header name (with ": ") in the request head buf, into out. */
+static void header_value(const char *buf, const char *name, char *out, size_t cap)
+{
+	out[0] = 0;
+	const char *h = strcasestr(buf, name);
+	if (!h)
+		return;
+	h += strlen(name);
+	size_t n = strcspn(h, "\r\n");
+	snprintf(out, cap, "%.*s", (int)n, h);
+}
 
 static void *peer_main(void *arg)
 {
@@ -269,14 +447,29 @@ static void *peer_main(void *arg)
 		char *body = strstr(buf, "\r\n\r\n");
 		body = body ? body + 4 : buf;
 		snprintf(p->last_body, sizeof p->last_body, "%s", body);
+		header_value(buf, "\r\nAuthorization: ", p->last_auth, sizeof p->last_auth);
+		header_value(buf, "\r\nX-Tenant: ", p->last_tenant, sizeof p->last_tenant);
+		if (strstr(body, "slow")) {
+			/* never answer: wait until the worker gives up and closes */
+			while (read(c, buf, sizeof buf) > 0)
+				;
+			close(c);
+			__atomic_add_fetch(&p->served, 1, __ATOMIC_SEQ_CST);
+			continue;
+		}
 		char resp[1024];
 		if (strstr(body, "never"))
-			snprintf(resp, sizeof resp, "HTTP/1.1 422 Unprocessable Entity\r\nContent-Length: 3\r\nConnection: close\r\n\r\nbad");
+			snprintf(
+			    resp, sizeof resp,
+			    "HTTP/1.1 422 Unprocessable Entity\r\nContent-Length: 3\r\nConnection: close\r\n\r\nbad");
 		else if (strstr(body, "fail"))
-			snprintf(resp, sizeof resp, "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\nConnection: close\r\n\r\nnope");
+			snprintf(
+			    resp, sizeof resp,
+			    "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\nConnection: close\r\n\r\nnope");
 		else
-			snprintf(resp, sizeof resp, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 15\r\n"
-				 "Connection: close\r\n\r\n{\"handled\": 42}");
+			snprintf(resp, sizeof resp,
+			         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 15\r\n"
+			         "Connection: close\r\n\r\n{\"handled\": 42}");
 		if (write(c, resp, strlen(resp)) < 0) {
 			/* the worker will see a transport error */
 		}
@@ -326,16 +519,130 @@ static void http_handler(void **state)
 	free(url);
 }
 
+static const char tls_server_py[] =
+	"import http.server, ssl, sys\n"
+	"class H(http.server.BaseHTTPRequestHandler):\n"
+	"    def do_POST(self):\n"
+	"        self.rfile.read(int(self.headers.get('Content-Length', 0)))\n"
+	"        b = b'{\"tls\": true}'\n"
+	"        self.send_response(200)\n"
+	"        self.send_header('Content-Type', 'application/json')\n"
+	"        self.send_header('Content-Length', str(len(b)))\n"
+	"        self.end_headers()\n"
+	"        self.wfile.write(b)\n"
+	"    def log_message(self, *a):\n"
+	"        pass\n"
+	"s = http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), H)\n"
+	"c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n"
+	"c.load_cert_chain(sys.argv[2], sys.argv[3])\n"
+	"s.socket = c.wrap_socket(s.socket, server_side=True)\n"
+	"s.serve_forever()\n";
+
+/* --http with headers from the environment, a per-request time limit, and
+ * TLS verified: a self-signed endpoint fails until --http-ca names its
+ * certificate. */
+static void http_headers_timeout_tls(void **state)
+{
+	char *url = qt_db("queue_w_http2");
+	PGconn *c = qt_connect(url);
+	struct peer p = {0};
+	p.fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t al = sizeof a;
+	assert_int_equal(bind(p.fd, (struct sockaddr *)&a, sizeof a), 0);
+	assert_int_equal(getsockname(p.fd, (struct sockaddr *)&a, &al), 0);
+	assert_int_equal(listen(p.fd, 16), 0);
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, peer_main, &p), 0);
+	long long ok = qt_num(c, "SELECT pane.enqueue('h2', '{\"image\": \"a.jpg\"}')");
+	long long slow = qt_num(c, "SELECT pane.enqueue('h2', '{\"slow\": true}', max_attempts => 1)");
+	char hu[64];
+	snprintf(hu, sizeof hu, "http://127.0.0.1:%d/jobs", ntohs(a.sin_port));
+	/* a variable that is not set: refused at start */
+	unsetenv("QT_HTTP_TOKEN");
+	pid_t w = qt_worker(url, NULL, "--queues", "h2", "--http", hu, "--http-header",
+			    "Authorization: Bearer ${QT_HTTP_TOKEN}", "--drain", NULL);
+	assert_int_equal(qt_wait_exit(w), 2);
+	setenv("QT_HTTP_TOKEN", "s3cret-token", 1);
+	w = qt_worker(url, NULL, "--queues", "h2", "--concurrency", "1", "--http", hu, "--http-header",
+		      "Authorization: Bearer ${QT_HTTP_TOKEN}", "--http-header", "X-Tenant: acme", "--http-timeout",
+		      "300ms", "--drain", NULL);
+	assert_int_equal(qt_wait_exit(w), 0);
+	assert_string_equal(p.last_auth, "Bearer s3cret-token");
+	assert_string_equal(p.last_tenant, "acme");
+	char *s = qt_val(c, "SELECT pane.job(%lld)->>'state'", ok);
+	assert_string_equal(s, "completed");
+	free(s);
+	s = qt_val(c, "SELECT (pane.job(%lld)->>'state') || ' ' || (pane.job(%lld)->'errors'->0->>'error')", slow, slow);
+	assert_non_null(strstr(s, "failed POST http://127.0.0.1:"));
+	assert_non_null(strstr(s, "Timeout"));
+	free(s);
+	shutdown(p.fd, SHUT_RDWR);
+	close(p.fd);
+	pthread_join(th, NULL);
+
+	/* TLS: a self-signed certificate for 127.0.0.1 */
+	char cmd[1024], cert[128], key[128], py[128], port[16], tu[64];
+	snprintf(cert, sizeof cert, "%s/tls-cert.pem", tmpdir);
+	snprintf(key, sizeof key, "%s/tls-key.pem", tmpdir);
+	snprintf(py, sizeof py, "%s/tls_server.py", tmpdir);
+	snprintf(cmd, sizeof cmd,
+		 "openssl req -x509 -newkey rsa:2048 -nodes -keyout %s -out %s -days 2 -subj /CN=127.0.0.1"
+		 " -addext subjectAltName=IP:127.0.0.1 2>/dev/null",
+		 key, cert);
+	assert_int_equal(system(cmd), 0);
+	FILE *f = fopen(py, "w");
+	assert_non_null(f);
+	fputs(tls_server_py, f);
+	fclose(f);
+	snprintf(port, sizeof port, "%d", pt_free_port());
+	char *argv[] = {"/usr/bin/python3", py, port, cert, key, NULL};
+	pid_t srv = pt_spawn(argv, NULL);
+	snprintf(tu, sizeof tu, "https://127.0.0.1:%s/jobs", port);
+	/* wait until it accepts connections */
+	bool up = false;
+	for (int i = 0; i < 200 && !up; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+					 .sin_port = htons((uint16_t)atoi(port))};
+		up = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+		close(fd);
+		if (!up)
+			qt_sleep_ms(50);
+	}
+	assert_true(up);
+	long long t1 = qt_num(c, "SELECT pane.enqueue('tls', max_attempts => 1)");
+	w = qt_worker(url, NULL, "--queues", "tls", "--http", tu, "--drain", NULL);
+	assert_int_equal(qt_wait_exit(w), 0);
+	s = qt_val(c, "SELECT (pane.job(%lld)->>'state') || ' ' || (pane.job(%lld)->'errors'->0->>'error')", t1, t1);
+	assert_non_null(strstr(s, "failed POST https://127.0.0.1:"));
+	assert_non_null(strstr(s, "certificate"));
+	free(s);
+	long long t2 = qt_num(c, "SELECT pane.enqueue('tls')");
+	w = qt_worker(url, NULL, "--queues", "tls", "--http", tu, "--http-ca", cert, "--drain", NULL);
+	assert_int_equal(qt_wait_exit(w), 0);
+	s = qt_val(c, "SELECT (pane.job(%lld)->>'state') || ' ' || (pane.job(%lld)->>'result')", t2, t2);
+	assert_string_equal(s, "completed {\"tls\": true}");
+	free(s);
+	pt_stop(srv, SIGTERM);
+	PQfinish(c);
+	free(url);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(exec_handler_contract),
-		cmocka_unit_test(timeout_kills_process_group),
-		cmocka_unit_test(cancel_running_job),
-		cmocka_unit_test(pause_and_drain),
+	    cmocka_unit_test(exec_handler_contract),
+	    cmocka_unit_test(timeout_kills_process_group),
+	    cmocka_unit_test(sigkill_takes_handlers_along),
+	    cmocka_unit_test(cancel_running_job),
+	    cmocka_unit_test(pause_and_drain),
+	    cmocka_unit_test(drain_waits_for_rate_limit),
+	    cmocka_unit_test(fenced_completion_logged),		cmocka_unit_test(prefetch_bounded_and_released),
+		cmocka_unit_test(http_headers_timeout_tls),
 		cmocka_unit_test(poll_only_mode),
-		cmocka_unit_test(graceful_sigterm),
-		cmocka_unit_test(http_handler),
+	    cmocka_unit_test(graceful_sigterm),
+	    cmocka_unit_test(http_handler),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
