@@ -8,6 +8,9 @@
 #                                            for eval; `pane demo` turns these into sources.
 #                                            LIVE: seconds between new deploys, issues and log
 #                                            lines (default 5; 0 = only the generated data).
+#                                            With PANE_DEMO_STORY_T0 set (scripts/demo.sh) the
+#                                            story drives Render and Sentry instead
+#                                            (tests/fakes/story.py; PANE_DEMO_SPEED).
 #                                            Logs and pid files go to DIR.
 #   scripts/demo-fakes.sh stop DIR           stop the fakes started with DIR
 #   scripts/demo-fakes.sh -h | --help
@@ -17,7 +20,7 @@
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "demo-fakes.sh: $*" >&2; exit 1; }
 
 free_port() {
@@ -89,11 +92,19 @@ start)
   command -v curl >/dev/null || die "curl is missing; run scripts/install-deps.sh"
   mkdir -p "$dir" || die "cannot create $dir"
   stop_all "$dir"
-  render=$(start_fake render "$live") || { stop_all "$dir"; exit 1; }
-  sentry=$(start_fake sentry "$live") || { stop_all "$dir"; exit 1; }
+  # with the story's clock set (PANE_DEMO_STORY_T0, scripts/demo.sh) the story
+  # drives Render and Sentry (tests/fakes/story.py) instead of the random live mode
+  story_live=$live
+  [ -n "${PANE_DEMO_STORY_T0:-}" ] && story_live=0
+  render=$(start_fake render "$story_live") || { stop_all "$dir"; exit 1; }
+  sentry=$(start_fake sentry "$story_live") || { stop_all "$dir"; exit 1; }
   supabase=$(start_fake supabase "$live") || { stop_all "$dir"; exit 1; }
   echo "export PANE_DEMO_RENDER_URL=http://127.0.0.1:$render/v1 PANE_DEMO_RENDER_KEY=rnd_test"
   echo "export PANE_DEMO_SENTRY_URL=http://127.0.0.1:$sentry PANE_DEMO_SENTRY_TOKEN=sntrys_test PANE_DEMO_SENTRY_ORG=acme"
+  # ---- plug-in point: notifications (#16) ----
+  # start tests/fakes/slack_fake.py and pagerduty_fake.py here (start_fake slack "$live"
+  # ...) and print export PANE_DEMO_SLACK_URL=... PANE_DEMO_PAGERDUTY_URL=... for
+  # scripts/demo.sh's alerting: section and the banner (src/demo/demo.c).
   echo "export PANE_DEMO_SUPABASE_URL=http://127.0.0.1:$supabase PANE_DEMO_SUPABASE_TOKEN=sbp_test_token" \
     "PANE_DEMO_SUPABASE_KEY=sb_secret_test PANE_DEMO_SUPABASE_REF=abcdefghijklmnopqrst"
   ;;
