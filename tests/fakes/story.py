@@ -181,6 +181,8 @@ def attach_render(state, render):
     def background(ph):
         k[0] += 1
         render.control("/__fake/logs", {"n": 1})  # the other services keep talking
+        if len(render.logs) > 20000:  # a demo left running for days stays small
+            del render.logs[:10000]
         if ph["phase"] == "bad":
             log("error", "ZeroDivisionError: division by zero in apply_discount (release %s)" % ph["version"])
             log("error", "POST /api/checkout 500 %dms" % (900 + 37 * (k[0] % 9)), "request", "500", "/api/checkout")
