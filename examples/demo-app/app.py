@@ -226,16 +226,23 @@ pre{background:#f4f4f4;padding:.6em;white-space:pre-wrap}li{margin:.2em 0}.done{
 <p>The file goes to pane (<code>POST /v1/uploads/%(queue)s</code>), which answers 202 at once and
 enqueues a job; a <code>pane worker</code> processes it. The job's progress arrives live
 (<code>GET /v1/jobs/ID/events</code>, Server-Sent Events).</p>
-<form id="f"><input type="file" id="file" required> <button>Upload</button></form>
+<form id="f"><input type="file" id="file" required> <button>Upload</button>
+<button type="button" id="sample">or upload a sample file</button></form>
 <h2>Answer</h2><pre id="answer">(nothing yet)</pre>
 <h2>Progress</h2><ol id="progress"></ol>
 <h2>Result</h2><pre id="result">(waiting)</pre>
 <script>
 const $ = (id) => document.getElementById(id);
-$("f").onsubmit = async (ev) => {
+$("f").onsubmit = (ev) => {
   ev.preventDefault();
-  const file = $("file").files[0];
-  if (!file) return;
+  if ($("file").files[0]) send($("file").files[0]);
+};
+$("sample").onclick = () => {
+  const rows = ["order,amount"];
+  for (let i = 1; i <= 10; i++) rows.push(i + "," + (i * 2.5).toFixed(2));
+  send(new File([rows.join("\\n") + "\\n"], "sample-orders.csv", {type: "text/csv"}));
+};
+async function send(file) {
   $("progress").textContent = ""; $("result").textContent = "(waiting)";
   const res = await fetch("upload?filename=" + encodeURIComponent(file.name),
     {method: "POST", headers: {"Content-Type": file.type || "application/octet-stream"}, body: file});
@@ -256,7 +263,9 @@ $("f").onsubmit = async (ev) => {
     }
   };
   es.onerror = () => es.close();
-};
+}
+// ?sample=1 uploads the sample file at once (a link to share, and the demo's browser test)
+if (new URLSearchParams(location.search).get("sample")) $("sample").click();
 </script></body></html>
 """
 

@@ -13,7 +13,7 @@
 #    it: the api's error ratio climbs, the deploy, the Sentry issue and release
 #    and Render's error logs arrive, the rollback arrives and the ratio falls;
 #    a file posted through the app's upload page answers 202 and its job's
-#    events stream until the worker's result. SIGTERM (what Ctrl-C does) stops
+#    events stream until the worker's result, in chromium too. SIGTERM (what Ctrl-C does) stops
 #    pane, the simulations, the app, the worker and the cluster.
 # Waiting is by polling with generous bounds, never by measuring time.
 . "${PANE_SOURCE_ROOT:?run through meson test}/tests/support/checks.sh"
@@ -214,6 +214,22 @@ r = jobs[-1].get("result") or {}
 sys.exit(0 if states[-1] == "completed" and len(states) >= 2 and r.get("lines") == 3
          and r.get("sha256_matches") is True else 1)
 EOF
+# and in a browser: the page's sample upload shows the 202, the job's progress
+# and the worker's result (chromium ends the page when its virtual time budget
+# is spent and nothing is loading; a retry covers a slow first start)
+if [ -x /usr/bin/chromium ]; then
+  for _ in 1 2 3; do
+    timeout 120 /usr/bin/chromium --headless --no-sandbox --disable-gpu --no-first-run --disable-sync \
+      --disable-background-networking --disable-component-update --user-data-dir="$tmp/chromium" \
+      --virtual-time-budget=30000 --dump-dom "$app/?sample=1" >"$tmp/dom" 2>/dev/null
+    grep -q 'class="completed"' "$tmp/dom" && break
+  done
+  if grep -q '<pre id="answer">202 {' "$tmp/dom" && grep -q '<li class="completed">' "$tmp/dom" &&
+    grep -q '"sha256_matches": true' "$tmp/dom"; then ok
+  else bad "the upload page in chromium: $(sed -n '/<h2>Answer/,/<script>/p' "$tmp/dom" | head -20)"; fi
+else
+  bad "/usr/bin/chromium is missing: run scripts/install-deps.sh (scripts/deps/demo.txt)"
+fi
 # and the app's own users keep uploading, processed by the pane worker
 want "app uploads" "$api/api/v1/query" \
   --data-urlencode 'query=sum(pane_queue_jobs{queue="uploads",state="completed"}) > 0'
