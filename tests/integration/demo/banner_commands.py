@@ -17,7 +17,9 @@ after a few seconds and must have printed something by then.
 Prints one line per command; exit 0 when all passed, 1 otherwise.
 """
 import json
+import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -63,6 +65,20 @@ def empty_answer(text):
     return False
 
 
+def run_one(cmd, workdir, limit):
+    """(exit status or None when stopped at the time limit, stdout, stderr); the
+    whole process group goes at the limit, so a pipeline's children do too."""
+    p = subprocess.Popen(["bash", "-c", cmd], cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=limit)
+        return p.returncode, out, err
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        out, err = p.communicate()
+        return None, out, err
+
+
 def main():
     banner, pane, workdir = sys.argv[1], sys.argv[2], sys.argv[3]
     cmds = commands(open(banner).read(), pane)
@@ -78,13 +94,9 @@ def main():
         last = ""
         passed = False
         for _ in range(120):  # bounded polling: up to about a minute per command
-            try:
-                p = subprocess.run(["bash", "-c", run], cwd=workdir, capture_output=True, text=True,
-                                   timeout=5 if follow else 60)
-                rc, out, err = p.returncode, p.stdout, p.stderr
-            except subprocess.TimeoutExpired as e:
+            rc, out, err = run_one(run, workdir, 5 if follow else 60)
+            if rc is None:  # stopped at the time limit: fine for --follow only
                 rc = 0 if follow else -1
-                out = (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
                 err = "timed out"
             last = "exit %d: %s %s" % (rc, out.strip()[:200], err.strip()[:200])
             if rc == 0 and (quiet_ok or not empty_answer(out)):

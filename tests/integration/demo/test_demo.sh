@@ -144,7 +144,11 @@ else bad "banner commands: $(grep -A1 FAIL "$tmp/cmds" | head -20)"; fi
 grep -q "^ok: $bin query 'demo_hits_total'" "$tmp/cmds" && ok || bad "the StatsD example was not checked: $(tail -3 "$tmp/cmds")"
 
 # pane_source_up: one series per source, not two
-n=$(count "$api/api/v1/query" --data-urlencode 'query=pane_source_up')
+for _ in $(seq 1 240); do # until every source has collected once (bounded)
+  n=$(count "$api/api/v1/query" --data-urlencode 'query=pane_source_up')
+  [ "$n" -ge 5 ] 2>/dev/null && break
+  sleep 0.5
+done
 [ "$n" = 5 ] && ok || bad "pane_source_up: want 5 series (one per source), got $n"
 
 # the demo app's metrics have exactly the agreed names and labels
