@@ -129,12 +129,15 @@ static void on_ready(struct pane_serve *s, int port, void *arg)
 	const char *app = getenv("PANE_DEMO_APP_URL"), *story = getenv("PANE_DEMO_STORY_T0");
 	const char *speed = getenv("PANE_DEMO_SPEED");
 
-	printf("\n  pane is running (demo mode)\n\n");
-	if (console_answers(port))
+	printf("\n  pane is running (demo mode)\n");
+	bool console = console_answers(port), has_app = app && *app, has_story = story && *story;
+	if (console || has_app || has_story)
+		printf("\n");
+	if (console)
 		printf("  open          %s/   (the console)\n", url);
-	if (app && *app)
+	if (has_app)
 		printf("  demo app      %s/   upload a file, watch its job run (queue 'uploads')\n", app);
-	if (story && *story) {
+	if (has_story) {
 		double x = speed && *speed ? strtod(speed, NULL) : 1.0;
 		if (!(x > 0.01))
 			x = 1.0;

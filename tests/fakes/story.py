@@ -150,13 +150,23 @@ def attach_render(state, render):
 
     render.reset, render.control = reset, control
 
+    def service_event(etype, details):
+        # Render's service events (GET /v1/events), where the fake has them
+        if hasattr(render, "add_event") and hasattr(render, "events"):
+            render.add_event(api, etype, details, int(time.time() * 1000000))
+
     def deploy(message, trigger, sha):
-        render.control("/__fake/deploy", {"service": api, "action": "new", "trigger": trigger,
-                                          "commit": {"id": sha, "message": message}})
+        d = render.control("/__fake/deploy", {"service": api, "action": "new", "trigger": trigger,
+                                              "commit": {"id": sha, "message": message}})
         render.control("/__fake/deploy", {"service": api, "action": "advance"})
+        service_event("deploy_started", {"deployId": d["id"], "trigger": {"manual": False, "newCommit": sha,
+                                                                          "rollback": trigger == "rollback"}})
 
     def advance(_c):
-        render.control("/__fake/deploy", {"service": api, "action": "advance"})
+        d = render.control("/__fake/deploy", {"service": api, "action": "advance"})
+        if d.get("status") == "live":
+            service_event("deploy_ended", {"deployId": d["id"], "reason": {"newDeploy": None},
+                                           "deployStatus": "succeeded", "status": 2})
 
     def deploy_bad(c):
         deploy("checkout: new discount engine (%s)" % bad_version(c), "new_commit", "%040x" % (0xbad0 + c))
