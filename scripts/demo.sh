@@ -110,13 +110,43 @@ config="$data/demo.yaml"
   echo "    listen: $statsd"
   echo "    flush_interval: 5s"
   # ---- plug-in point: rules (#15) ----
-  # Once the rules part and its starter pack exist, append:
-  #   echo "rules:"
-  #   echo "  files: [$root/examples/rules/app.yml]"
+  # the starter pack's rules for the demo app, once the rules part has them
+  if [ -f "$root/examples/rules/app.yml" ]; then
+    echo "rules:"
+    echo "  files: [$root/examples/rules/app.yml]"
+    echo "  evaluation_interval: 15s"
+    echo "  external_url: http://$listen"
+  fi
   # ---- plug-in point: notifications (#16) ----
-  # Once the alerting section and the Slack / PagerDuty fakes exist (started by
-  # scripts/demo-fakes.sh, which then exports PANE_DEMO_SLACK_URL and
-  # PANE_DEMO_PAGERDUTY_URL), append an alerting: section routing to them.
+  # every alert to the simulated Slack, pages (severity="page") to the
+  # simulated PagerDuty too; scripts/demo-fakes.sh starts them once their fakes
+  # exist. Alertmanager 0.25's keys, inline (docs/alerting.md once it exists).
+  if [ -n "${PANE_DEMO_SLACK_URL:-}" ] && [ -n "${PANE_DEMO_PAGERDUTY_URL:-}" ]; then
+    echo "alerting:"
+    echo "  external_url: http://$listen"
+    echo "  route:"
+    echo "    receiver: slack"
+    echo "    group_by: [alertname, service]"
+    echo "    group_wait: 10s"
+    echo "    group_interval: 1m"
+    echo "    repeat_interval: 4h"
+    echo "    routes:"
+    echo "      - receiver: slack"
+    echo "        continue: true"
+    echo "      - receiver: pagerduty"
+    echo "        matchers: ['severity=\"page\"']"
+    echo "  receivers:"
+    echo "    - name: slack"
+    echo "      slack_configs:"
+    echo "        - api_url: $PANE_DEMO_SLACK_URL/services/T0DEMO/B0DEMO/demo0secret0not0real"
+    echo "          channel: '#demo'"
+    echo "          send_resolved: true"
+    echo "    - name: pagerduty"
+    echo "      pagerduty_configs:"
+    echo "        - routing_key: 0123456789abcdef0123456789abcdef"
+    echo "          url: $PANE_DEMO_PAGERDUTY_URL/v2/enqueue"
+    echo "          send_resolved: true"
+  fi
 } >"$config" || exit 1
 
 # the demo app: traffic, logs and uploads (examples/demo-app/app.py)

@@ -202,9 +202,18 @@ static void on_ready(struct pane_serve *s, int port, void *arg)
 	       "%s",
 	       colon ? (int)(colon - sd) : (int)strlen(sd), sd, colon ? colon + 1 : "8125", pane, url, url, url, url,
 	       url, s->pipeline ? "" : "                (receivers are off until the store is attached)\n");
-	/* ---- plug-in point (notifications, #16): the simulated Slack and PagerDuty
-	 * (scripts/demo-fakes.sh exports PANE_DEMO_SLACK_URL / PANE_DEMO_PAGERDUTY_URL
-	 * once their fakes exist); say where to see what they received. ---- */
+	/* notifications (#16): scripts/demo-fakes.sh starts the simulated Slack and
+	 * PagerDuty once their fakes exist and scripts/demo.sh routes alerts to them */
+	const char *slack = getenv("PANE_DEMO_SLACK_URL"), *pd = getenv("PANE_DEMO_PAGERDUTY_URL");
+	const char *hooks = getenv("PANE_DEMO_HOOK_LOGS");
+	if (slack && *slack && pd && *pd) {
+		printf("\n  notifications SIMULATED Slack and PagerDuty get the demo's alerts; what they received:\n"
+		       "                %s/_received   %s/_received\n",
+		       slack, pd);
+		if (hooks && *hooks)
+			printf("                (as it arrives: tail -f %s/slack.log %s/pagerduty.log)\n", hooks,
+			       hooks);
+	}
 	printf("\n  Press Ctrl-C to stop.\n\n");
 	fflush(stdout);
 }
