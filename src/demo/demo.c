@@ -152,6 +152,10 @@ static void on_ready(struct pane_serve *s, int port, void *arg)
 		       "(rate(http_request_duration_seconds_bucket[1m])))' --url %s\n",
 		       pane, url);
 		printf("  its logs      %s logs '{service=\"api\"}' --url %s\n", pane, url);
+		if (pane_cfg_get(s->cfg->root, "rules")) /* scripts/demo.sh loads examples/rules/app.yml when present */
+			printf(
+			    "  alerts        curl %s/api/v1/alerts   (ServiceErrorRatioHigh: pending, then firing)\n",
+			    url);
 	}
 	printf(
 	    "\n"
