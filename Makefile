@@ -2,7 +2,7 @@
 # this file only gives it short names.
 #
 #   make          build build/pane
-#   make demo     install what is missing, start a local PostgreSQL and pane, say where to look
+#   make demo     install what the demo needs, start PostgreSQL, simulations, a demo app and pane; a story plays
 #   make test     install what is missing, build, run every test; ends "N passed, N failed"
 #   make asan     the whole test suite under AddressSanitizer + UBSan
 #   make bench    side-by-side benchmarks (bench/README.md)

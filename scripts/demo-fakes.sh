@@ -2,12 +2,16 @@
 # demo-fakes.sh - the simulated Render, Sentry and Supabase that 'make demo' shows.
 #
 #   scripts/demo-fakes.sh start DIR [LIVE]   start tests/fakes/{render,sentry,supabase}_fake.py
+#                                            (and slack_fake.py, pagerduty_fake.py when present)
 #                                            on free loopback ports with their test keys, wait
 #                                            until each answers, and print
 #                                              export PANE_DEMO_RENDER_URL=... (and the keys)
 #                                            for eval; `pane demo` turns these into sources.
 #                                            LIVE: seconds between new deploys, issues and log
 #                                            lines (default 5; 0 = only the generated data).
+#                                            With PANE_DEMO_STORY_T0 set (scripts/demo.sh) the
+#                                            story drives Render and Sentry instead
+#                                            (tests/fakes/story.py; PANE_DEMO_SPEED).
 #                                            Logs and pid files go to DIR.
 #   scripts/demo-fakes.sh stop DIR           stop the fakes started with DIR
 #   scripts/demo-fakes.sh -h | --help
@@ -17,7 +21,7 @@
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "demo-fakes.sh: $*" >&2; exit 1; }
 
 free_port() {
@@ -50,18 +54,19 @@ stop_all() { # DIR
   done
 }
 
-# start_fake NAME LIVE: starts tests/fakes/NAME_fake.py on a free port (three
-# tries, in case another program takes the port first); prints the port.
+# start_fake NAME PING [ARGS...]: starts tests/fakes/NAME_fake.py on a free
+# port with ARGS (three tries, in case another program takes the port first),
+# waits until GET PING answers; prints the port.
 start_fake() {
-  local name=$1 live=$2 port pid
+  local name=$1 ping=$2 port pid
+  shift 2
   for _ in 1 2 3; do
     port=$(free_port) || return 1
-    python3 "$root/tests/fakes/${name}_fake.py" "$port" --live "$live" \
-      </dev/null >"$dir/$name.log" 2>&1 &
+    python3 "$root/tests/fakes/${name}_fake.py" "$port" "$@" </dev/null >"$dir/$name.log" 2>&1 &
     pid=$!
     echo "$pid" >"$dir/$name.pid"
     for _ in $(seq 1 150); do
-      if curl -fsS -o /dev/null "http://127.0.0.1:$port/__fake/ping" 2>/dev/null; then
+      if curl -fsS -o /dev/null "http://127.0.0.1:$port$ping" 2>/dev/null; then
         echo "$port"
         return 0
       fi
@@ -89,11 +94,24 @@ start)
   command -v curl >/dev/null || die "curl is missing; run scripts/install-deps.sh"
   mkdir -p "$dir" || die "cannot create $dir"
   stop_all "$dir"
-  render=$(start_fake render "$live") || { stop_all "$dir"; exit 1; }
-  sentry=$(start_fake sentry "$live") || { stop_all "$dir"; exit 1; }
-  supabase=$(start_fake supabase "$live") || { stop_all "$dir"; exit 1; }
+  # with the story's clock set (PANE_DEMO_STORY_T0, scripts/demo.sh) the story
+  # drives Render and Sentry (tests/fakes/story.py) instead of the random live mode
+  story_live=$live
+  [ -n "${PANE_DEMO_STORY_T0:-}" ] && story_live=0
+  render=$(start_fake render /__fake/ping --live "$story_live") || { stop_all "$dir"; exit 1; }
+  sentry=$(start_fake sentry /__fake/ping --live "$story_live") || { stop_all "$dir"; exit 1; }
+  supabase=$(start_fake supabase /__fake/ping --live "$live") || { stop_all "$dir"; exit 1; }
   echo "export PANE_DEMO_RENDER_URL=http://127.0.0.1:$render/v1 PANE_DEMO_RENDER_KEY=rnd_test"
   echo "export PANE_DEMO_SENTRY_URL=http://127.0.0.1:$sentry PANE_DEMO_SENTRY_TOKEN=sntrys_test PANE_DEMO_SENTRY_ORG=acme"
+  # the simulated Slack and PagerDuty (notifications, #16), once their fakes
+  # exist: they log what they receive to DIR/slack.log and DIR/pagerduty.log
+  # and list it at GET /_received; scripts/demo.sh routes alerts to them
+  if [ -f "$root/tests/fakes/slack_fake.py" ] && [ -f "$root/tests/fakes/pagerduty_fake.py" ]; then
+    slack=$(start_fake slack /_ping) || { stop_all "$dir"; exit 1; }
+    pagerduty=$(start_fake pagerduty /_ping) || { stop_all "$dir"; exit 1; }
+    echo "export PANE_DEMO_SLACK_URL=http://127.0.0.1:$slack PANE_DEMO_PAGERDUTY_URL=http://127.0.0.1:$pagerduty" \
+      "PANE_DEMO_HOOK_LOGS=$dir"
+  fi
   echo "export PANE_DEMO_SUPABASE_URL=http://127.0.0.1:$supabase PANE_DEMO_SUPABASE_TOKEN=sbp_test_token" \
     "PANE_DEMO_SUPABASE_KEY=sb_secret_test PANE_DEMO_SUPABASE_REF=abcdefghijklmnopqrst"
   ;;

@@ -11,6 +11,8 @@
 # for the rest, so a second run costs a fraction of a second.
 #
 #   scripts/install-deps.sh            build, test and demo dependencies
+#   scripts/install-deps.sh --demo     only what building pane and 'make demo' need:
+#                                      core*.txt and core*.npm (no test peers)
 #   scripts/install-deps.sh --bench    also what the benchmarks compare with
 #   scripts/install-deps.sh --list     print the package lists and exit
 #
@@ -21,17 +23,20 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 depdir="$root/scripts/deps"
 
 bench=0
+demo=0
 case "${1:-}" in
   --bench) bench=1 ;;
+  --demo) demo=1 ;;
   --list) grep -hv '^\s*#' "$depdir"/*.txt | sed '/^\s*$/d'; exit 0 ;;
   "") ;;
-  -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "install-deps.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
 esac
 
 lists=()
 for f in "$depdir"/*.txt; do
   case "$(basename "$f")" in bench-*) [ $bench -eq 1 ] || continue ;; esac
+  case "$(basename "$f")" in core*) ;; *) [ $demo -eq 1 ] && continue ;; esac
   lists+=("$f")
 done
 mapfile -t want < <(grep -hv '^\s*#' "${lists[@]}" | sed 's/\s*#.*//; /^\s*$/d' | sort -u)
@@ -81,6 +86,7 @@ fi
 shopt -s nullglob
 for f in "$depdir"/*.npm; do
   case "$(basename "$f")" in bench-*) [ $bench -eq 1 ] || continue ;; esac
+  case "$(basename "$f")" in core*) ;; *) [ $demo -eq 1 ] && continue ;; esac
   while read -r dir; do
     case "$dir" in ''|'#'*) continue ;; esac
     d="$root/$dir"

@@ -100,6 +100,11 @@ static void self_collect(void *arg, const char *name, const char *labels, enum p
 {
 	(void)type;
 	struct self_batch *b = arg;
+	/* The sources write their health series (pane_source_up, ...) into the
+	 * store themselves, labelled like the source's data (sources.c,
+	 * emit_health); a second copy from /metrics would show each source twice. */
+	if (strncmp(name, "pane_source_", 12) == 0)
+		return;
 	if (b->n == b->cap) {
 		b->cap = b->cap ? b->cap * 2 : 64;
 		b->s = pane_xrealloc(b->s, pane_mul_size(b->cap, sizeof *b->s));

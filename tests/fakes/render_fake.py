@@ -68,6 +68,7 @@ import time
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 import fakebase as fb  # noqa: E402
+import story  # noqa: E402
 
 OWNER = "tea-cu1vurggph6c73els2bg"
 TYPES = ["web_service", "background_worker", "private_service", "cron_job", "static_site", "web_service"]
@@ -625,6 +626,7 @@ def main():
     state = fb.FakeState()
     render = Render(state, opts)
     fb.start_live(state, opts["live"], render.live_tick)
+    story.attach_render(state, render)  # `make demo` only: PANE_DEMO_STORY_T0 (tests/fakes/story.py)
     fb.serve(port, state, render)
 
 

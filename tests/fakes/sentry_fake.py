@@ -58,6 +58,7 @@ import urllib.parse
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 import fakebase as fb  # noqa: E402
+import story  # noqa: E402
 
 PROJECTS = [{"id": "2", "name": "Pump Station", "slug": "pump-station", "platform": "python"},
             {"id": "3", "name": "Web Shop", "slug": "web-shop", "platform": "javascript"},
@@ -551,6 +552,7 @@ def main():
     state = fb.FakeState()
     sentry = Sentry(state, opts, port)
     fb.start_live(state, opts["live"], sentry.live_tick)
+    story.attach_sentry(state, sentry, PROJECTS)  # `make demo` only: PANE_DEMO_STORY_T0 (tests/fakes/story.py)
     fb.serve(port, state, sentry)
 
 
