@@ -22,6 +22,7 @@
 #include "base/buf.h"
 #include "base/map.h"
 #include "base/mem.h"
+#include "base/regex.h"
 #include "query/ast.h"
 
 struct mser {
@@ -133,11 +134,10 @@ static int compile(const struct pane_matcher *m, size_t n, struct compiled *c, s
 	for (size_t i = 0; i < n; i++) {
 		if (m[i].op != PANE_MATCH_RE && m[i].op != PANE_MATCH_NRE)
 			continue;
-		char eb[128];
-		c->re[i] = pq_re_compile(m[i].value, eb, sizeof eb);
+		c->re[i] = pane_regex_compile(m[i].value, PANE_REGEX_DOTALL, err);
 		if (!c->re[i]) {
 			uncompile(c);
-			return pane_err_set(err, PANE_EINVAL, "invalid regular expression %s: %s", m[i].value, eb);
+			return PANE_EINVAL;
 		}
 	}
 	return 0;
@@ -154,7 +154,7 @@ static int matches(const struct mser *s, const struct pane_matcher *m, size_t n,
 		case PANE_MATCH_EQ: ok = strcmp(v, m[i].value) == 0; break;
 		case PANE_MATCH_NE: ok = strcmp(v, m[i].value) != 0; break;
 		default: {
-			int r = pq_re_match(c->re[i], v, strlen(v), NULL);
+			int r = pane_regex_match(c->re[i], v, strlen(v), NULL);
 			if (r < 0)
 				return r;
 			ok = (r == 1) == (m[i].op == PANE_MATCH_RE);
