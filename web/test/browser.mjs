@@ -36,7 +36,9 @@ const ctx = await chromium.launchPersistentContext(profile, {
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   viewport: { width: 1400, height: 900 },
 });
-ctx.setDefaultTimeout(30000);
+// a bound on waiting, not a performance budget: under ASan on a loaded
+// 2-core machine a pane answer can take seconds (bench/run-console.sh measures speed)
+ctx.setDefaultTimeout((process.env.PANE_BIN || '').includes('asan') ? 90000 : 45000);
 const page = await ctx.newPage();
 const errors = [];
 page.on('pageerror', (e) => errors.push(e.message));
@@ -71,7 +73,7 @@ async function step(name, fn) {
   try {
     await fn();
   } catch (e) {
-    bad(`${name}: ${e.message.split('\n')[0]}`);
+    bad(`${name}: ${e.message.split('\n').slice(0, 4).join(' | ')}`); // the call log names the selector
     if (shots) await page.screenshot({ path: path.join(shots, 'failed-' + name + '.png') }).catch(() => {});
   }
 }
