@@ -102,19 +102,37 @@ fi
 statsd=$(free_or "${PANE_DEMO_STATSD:-127.0.0.1:8125}") || exit 1
 app=$(free_or "${PANE_DEMO_APP:-127.0.0.1:8090}") || exit 1
 config="$data/demo.yaml"
+# The story runs PANE_DEMO_SPEED times faster; so do the alerting's clocks, or
+# a sped-up incident would be over before its alert's `for:` has passed: the
+# rules' windows and `for:`, the evaluation interval, the routes' group_wait
+# and group_interval and StatsD's flush are divided by the speed (at speed 1
+# the pack is loaded as it is).
+speed=${PANE_DEMO_SPEED:-1}
+[ "${PANE_DEMO_FAKES:-1}" != 0 ] || speed=1
+# scaled DURATION: DURATION divided by the speed (as it is at speed 1)
+scaled() {
+  python3 "$root/scripts/demo-speed.py" duration "$1" "$speed"
+}
+rules=$root/examples/rules/app.yml
+flush=5s
+if [ "$speed" != 1 ] && [ -f "$rules" ]; then
+  flush=1s
+  rules="$data/app-rules-x$speed.yml"
+  python3 "$root/scripts/demo-speed.py" rules "$root/examples/rules/app.yml" "$speed" >"$rules" || exit 1
+fi
 {
   echo "# pane.yaml of 'make demo', written by scripts/demo.sh at every start."
   echo "# The sources come from the PANE_DEMO_* variables (pane demo, src/sources/sources.c)."
   echo "receivers:"
   echo "  statsd:"
   echo "    listen: $statsd"
-  echo "    flush_interval: 5s"
+  echo "    flush_interval: $flush"
   # ---- plug-in point: rules (#15) ----
   # the starter pack's rules for the demo app, once the rules part has them
   if [ -f "$root/examples/rules/app.yml" ]; then
     echo "rules:"
-    echo "  files: [$root/examples/rules/app.yml]"
-    echo "  evaluation_interval: 15s"
+    echo "  files: [$rules]"
+    echo "  evaluation_interval: $(scaled 15s)"
     echo "  external_url: http://$listen"
   fi
   # ---- plug-in point: notifications (#16) ----
@@ -127,8 +145,8 @@ config="$data/demo.yaml"
     echo "  route:"
     echo "    receiver: slack"
     echo "    group_by: [alertname, service]"
-    echo "    group_wait: 10s"
-    echo "    group_interval: 1m"
+    echo "    group_wait: $(scaled 10s)"
+    echo "    group_interval: $(scaled 1m)"
     echo "    repeat_interval: 4h"
     echo "    routes:"
     echo "      - receiver: slack"
