@@ -74,6 +74,7 @@ app_pid=
 worker_pid=
 fakedir=
 cleanup() {
+  trap - EXIT # once
   [ -n "$worker_pid" ] && kill -TERM "$worker_pid" 2>/dev/null && wait "$worker_pid" 2>/dev/null
   [ -n "$app_pid" ] && kill -TERM "$app_pid" 2>/dev/null && wait "$app_pid" 2>/dev/null
   [ -n "$pane_pid" ] && kill -TERM "$pane_pid" 2>/dev/null && wait "$pane_pid" 2>/dev/null
@@ -156,16 +157,22 @@ fi
     echo "  receivers:"
     echo "    - name: slack"
     echo "      slack_configs:"
-    echo "        - api_url: $PANE_DEMO_SLACK_URL/services/T0DEMO/B0DEMO/demo0secret0not0real"
+    echo "        - api_url: \${PANE_DEMO_SLACK_WEBHOOK}"
     echo "          channel: '#demo'"
     echo "          send_resolved: true"
     echo "    - name: pagerduty"
     echo "      pagerduty_configs:"
-    echo "        - routing_key: 0123456789abcdef0123456789abcdef"
+    echo "        - routing_key: \${PANE_DEMO_PAGERDUTY_KEY}"
     echo "          url: $PANE_DEMO_PAGERDUTY_URL/v2/enqueue"
     echo "          send_resolved: true"
   fi
 } >"$config" || exit 1
+# the simulated Slack's webhook and PagerDuty's routing key: secrets, which
+# pane.yaml takes only from the environment (as ${VAR})
+if [ -n "${PANE_DEMO_SLACK_URL:-}" ]; then
+  export PANE_DEMO_SLACK_WEBHOOK=$PANE_DEMO_SLACK_URL/services/T0DEMO/B0DEMO/demo0secret0not0real
+  export PANE_DEMO_PAGERDUTY_KEY=0123456789abcdef0123456789abcdef
+fi
 
 # the demo app: traffic, logs and uploads (examples/demo-app/app.py)
 if [ "${PANE_DEMO_FAKES:-1}" != 0 ]; then
