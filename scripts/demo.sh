@@ -18,7 +18,8 @@
 #   PANE_DEMO_LISTEN=127.0.0.1:8080   where pane listens
 #   PANE_DEMO_APP=127.0.0.1:8090      where the demo app's upload page listens (a free port if taken)
 #   PANE_DEMO_STATSD=127.0.0.1:8125   pane's StatsD address (a free port if taken)
-#   PANE_DEMO_SPEED=1                 the story's speed (10 = ten times faster; for tests)
+#   PANE_DEMO_SPEED=1                 the story's speed (10 = ten times faster; for tests); the
+#                                     alerting's windows, for: and waits shrink as much (scripts/demo-speed.py)
 #   PANE_DEMO_SECONDS=N               stop by itself after N seconds (for CI smoke runs)
 #   PANE_DEMO_LIVE=5                  seconds between the simulations' background activity (0 = none)
 #   PANE_DEMO_FAKES=0                 no simulated providers, no story
