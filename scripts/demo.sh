@@ -18,7 +18,8 @@
 #   PANE_DEMO_LISTEN=127.0.0.1:8080   where pane listens
 #   PANE_DEMO_APP=127.0.0.1:8090      where the demo app's upload page listens (a free port if taken)
 #   PANE_DEMO_STATSD=127.0.0.1:8125   pane's StatsD address (a free port if taken)
-#   PANE_DEMO_SPEED=1                 the story's speed (10 = ten times faster; for tests)
+#   PANE_DEMO_SPEED=1                 the story's speed (10 = ten times faster; for tests); the
+#                                     alerting's windows, for: and waits shrink as much (scripts/demo-speed.py)
 #   PANE_DEMO_SECONDS=N               stop by itself after N seconds (for CI smoke runs)
 #   PANE_DEMO_LIVE=5                  seconds between the simulations' background activity (0 = none)
 #   PANE_DEMO_FAKES=0                 no simulated providers, no story
@@ -74,6 +75,7 @@ app_pid=
 worker_pid=
 fakedir=
 cleanup() {
+  trap - EXIT # once
   [ -n "$worker_pid" ] && kill -TERM "$worker_pid" 2>/dev/null && wait "$worker_pid" 2>/dev/null
   [ -n "$app_pid" ] && kill -TERM "$app_pid" 2>/dev/null && wait "$app_pid" 2>/dev/null
   [ -n "$pane_pid" ] && kill -TERM "$pane_pid" 2>/dev/null && wait "$pane_pid" 2>/dev/null
@@ -102,19 +104,37 @@ fi
 statsd=$(free_or "${PANE_DEMO_STATSD:-127.0.0.1:8125}") || exit 1
 app=$(free_or "${PANE_DEMO_APP:-127.0.0.1:8090}") || exit 1
 config="$data/demo.yaml"
+# The story runs PANE_DEMO_SPEED times faster; so do the alerting's clocks, or
+# a sped-up incident would be over before its alert's `for:` has passed: the
+# rules' windows and `for:`, the evaluation interval, the routes' group_wait
+# and group_interval and StatsD's flush are divided by the speed (at speed 1
+# the pack is loaded as it is).
+speed=${PANE_DEMO_SPEED:-1}
+[ "${PANE_DEMO_FAKES:-1}" != 0 ] || speed=1
+# scaled DURATION: DURATION divided by the speed (as it is at speed 1)
+scaled() {
+  python3 "$root/scripts/demo-speed.py" duration "$1" "$speed"
+}
+rules=$root/examples/rules/app.yml
+flush=5s
+if [ "$speed" != 1 ] && [ -f "$rules" ]; then
+  flush=1s
+  rules="$data/app-rules-x$speed.yml"
+  python3 "$root/scripts/demo-speed.py" rules "$root/examples/rules/app.yml" "$speed" >"$rules" || exit 1
+fi
 {
   echo "# pane.yaml of 'make demo', written by scripts/demo.sh at every start."
   echo "# The sources come from the PANE_DEMO_* variables (pane demo, src/sources/sources.c)."
   echo "receivers:"
   echo "  statsd:"
   echo "    listen: $statsd"
-  echo "    flush_interval: 5s"
+  echo "    flush_interval: $flush"
   # ---- plug-in point: rules (#15) ----
   # the starter pack's rules for the demo app, once the rules part has them
   if [ -f "$root/examples/rules/app.yml" ]; then
     echo "rules:"
-    echo "  files: [$root/examples/rules/app.yml]"
-    echo "  evaluation_interval: 15s"
+    echo "  files: [$rules]"
+    echo "  evaluation_interval: $(scaled 15s)"
     echo "  external_url: http://$listen"
   fi
   # ---- plug-in point: notifications (#16) ----
@@ -127,8 +147,8 @@ config="$data/demo.yaml"
     echo "  route:"
     echo "    receiver: slack"
     echo "    group_by: [alertname, service]"
-    echo "    group_wait: 10s"
-    echo "    group_interval: 1m"
+    echo "    group_wait: $(scaled 10s)"
+    echo "    group_interval: $(scaled 1m)"
     echo "    repeat_interval: 4h"
     echo "    routes:"
     echo "      - receiver: slack"
@@ -138,16 +158,22 @@ config="$data/demo.yaml"
     echo "  receivers:"
     echo "    - name: slack"
     echo "      slack_configs:"
-    echo "        - api_url: $PANE_DEMO_SLACK_URL/services/T0DEMO/B0DEMO/demo0secret0not0real"
+    echo "        - api_url: \${PANE_DEMO_SLACK_WEBHOOK}"
     echo "          channel: '#demo'"
     echo "          send_resolved: true"
     echo "    - name: pagerduty"
     echo "      pagerduty_configs:"
-    echo "        - routing_key: 0123456789abcdef0123456789abcdef"
+    echo "        - routing_key: \${PANE_DEMO_PAGERDUTY_KEY}"
     echo "          url: $PANE_DEMO_PAGERDUTY_URL/v2/enqueue"
     echo "          send_resolved: true"
   fi
 } >"$config" || exit 1
+# the simulated Slack's webhook and PagerDuty's routing key: secrets, which
+# pane.yaml takes only from the environment (as ${VAR})
+if [ -n "${PANE_DEMO_SLACK_URL:-}" ]; then
+  export PANE_DEMO_SLACK_WEBHOOK=$PANE_DEMO_SLACK_URL/services/T0DEMO/B0DEMO/demo0secret0not0real
+  export PANE_DEMO_PAGERDUTY_KEY=0123456789abcdef0123456789abcdef
+fi
 
 # the demo app: traffic, logs and uploads (examples/demo-app/app.py)
 if [ "${PANE_DEMO_FAKES:-1}" != 0 ]; then

@@ -1717,6 +1717,15 @@ static void change_event(struct notify *nt, const struct pane_event *e)
 	}
 }
 
+/* A deploy is a change once it is live: Render reports every step of one
+ * (created, build_in_progress, live, deactivated); a deploy event without a
+ * status is taken as it comes. */
+static bool went_live(const struct pane_event *e)
+{
+	const char *st = e->labels ? pane_labels_get(e->labels, "status") : NULL;
+	return !st || !strcmp(st, "live");
+}
+
 static int ev_write(void *ctx, const struct pane_event *e, size_t n, struct pane_err *err)
 {
 	struct evsink *es = ctx;
@@ -1724,7 +1733,7 @@ static int ev_write(void *ctx, const struct pane_event *e, size_t n, struct pane
 	if (es->nt) {
 		pthread_mutex_lock(&es->nt->mu);
 		for (size_t i = 0; i < n; i++)
-			if (e[i].kind && !strcmp(e[i].kind, "deploy"))
+			if (e[i].kind && !strcmp(e[i].kind, "deploy") && went_live(&e[i]))
 				change_event(es->nt, &e[i]);
 		pthread_mutex_unlock(&es->nt->mu);
 	}

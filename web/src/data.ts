@@ -12,6 +12,7 @@ export interface Deploy {
   ts: number; // first event of the deploy (when it started)
   last: number;
   status: string;
+  first: string; // the status of its first event in the window ('deactivated': it only ended there)
   commit: string;
   message: string;
   trigger: string;
@@ -33,6 +34,7 @@ export function deploysOf(evs: PaneEvent[]): Deploy[] {
         ts: e.ts,
         last: e.ts,
         status: '',
+        first: e.labels.status || b.status || '',
         commit: (e.labels.commit || b.commit_id || '').slice(0, 7),
         message: b.commit_message || '',
         trigger: b.trigger || '',

@@ -12,6 +12,12 @@
 #    metrics carry the agreed names and labels; the story happens as pane sees
 #    it: the api's error ratio climbs, the deploy, the Sentry issue and release
 #    and Render's error logs arrive, the rollback arrives and the ratio falls;
+#    the alerting tells it (alert_chain.py): ServiceErrorRatioHigh pending,
+#    firing, resolved, one Slack message and one PagerDuty trigger per group
+#    and then their resolves, the deploys as PagerDuty change events, at the
+#    simulated Slack's and PagerDuty's /_received the banner prints; in the
+#    console (web/test/demo.mjs) the api chart shows the deploy's marker and
+#    the alert's band, "What changed" lists the deploy first;
 #    a file posted through the app's upload page answers 202 and its job's
 #    events stream until the worker's result, in chromium too. SIGTERM (what Ctrl-C does) stops
 #    pane, the simulations, the app, the worker and the cluster.
@@ -20,8 +26,12 @@
 root=$PANE_SOURCE_ROOT
 chmod 755 "$tmp" # the cluster's directory inside must be reachable for the postgres user
 demo_pid=
+chain_pid=
+console_pid=
 cleanup() {
   [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  [ -n "$chain_pid" ] && kill -TERM "$chain_pid" 2>/dev/null && wait "$chain_pid" 2>/dev/null
+  [ -n "$console_pid" ] && kill -TERM "$console_pid" 2>/dev/null && wait "$console_pid" 2>/dev/null
   [ -n "$demo_pid" ] && kill -TERM "$demo_pid" 2>/dev/null && wait "$demo_pid" 2>/dev/null
   for d in "$tmp"/pane-demo-fakes.*; do [ -d "$d" ] && "$root/scripts/demo-fakes.sh" stop "$d" >/dev/null 2>&1; done
   [ -d "$tmp/pg" ] && "$root/scripts/pg.sh" stop "$tmp/pg" >/dev/null 2>&1
@@ -138,6 +148,41 @@ expect_in "$tmp/demo" "> /dev/udp/127.0.0.1/$statsd_port"
 expect_in "$tmp/demo" "postgres statistics + queue health"
 for s in render sentry supabase postgres queue; do expect_in "$tmp/demo" "msg=\"source started\" source=$s "; done
 
+# the incident as the alerting tells it (alert_chain.py, in the background
+# while the rest is checked): ServiceErrorRatioHigh pending, firing, resolved;
+# one Slack message and one PagerDuty trigger per group, then the resolves;
+# the deploys as PagerDuty change events. The fakes' addresses are the ones the
+# banner prints, and what they received is where the banner says.
+expect_in "$tmp/demo" "notifications SIMULATED Slack and PagerDuty get the demo's alerts; what they received:"
+recv_urls=$(grep -A1 "notifications SIMULATED" "$tmp/demo" | tail -1)
+chain_pid=
+if [ "$(echo "$recv_urls" | wc -w)" = 2 ]; then
+  ok
+  for u in $recv_urls; do
+    curl -fsS "$u" | python3 -c 'import json, sys; assert isinstance(json.load(sys.stdin), list)' && ok ||
+      bad "the banner's $u does not list what the fake received"
+  done
+  logs=$(grep -o 'tail -f [^)]*' "$tmp/demo" | sed 's/^tail -f //')
+  for f in $logs; do [ -f "$f" ] && ok || bad "the banner's log $f does not exist"; done
+  [ -n "$logs" ] && ok || bad "the banner names no log of the simulated Slack and PagerDuty"
+  # shellcheck disable=SC2086
+  python3 "$root/tests/integration/demo/alert_chain.py" "$api" ${recv_urls//\/_received/} >"$tmp/chain" 2>&1 &
+  chain_pid=$!
+else
+  bad "the banner names no /_received of the simulated Slack and PagerDuty: '$recv_urls'"
+fi
+
+# and in the console (web/test/demo.mjs, in Chromium, in the background too):
+# while the alert fires, the api chart has the deploy's marker and the alert's
+# band; "What changed" over the spike lists the deploy first
+console_pid=
+if [ -x /usr/bin/chromium ] && [ -d "$root/web/node_modules/playwright-core" ]; then
+  (cd "$root/web" && PANE_URL=$api PANE_TMP=$tmp exec timeout 600 node test/demo.mjs) >"$tmp/console" 2>&1 &
+  console_pid=$!
+else
+  bad "chromium or web/node_modules is missing: run scripts/install-deps.sh"
+fi
+
 # every command the banner prints works as typed (from where make demo ran)
 if python3 "$root/tests/integration/demo/banner_commands.py" "$tmp/demo" "$bin" "$root" >"$tmp/cmds" 2>&1; then ok
 else bad "banner commands: $(grep -A1 FAIL "$tmp/cmds" | head -20)"; fi
@@ -238,6 +283,19 @@ fi
 want "app uploads" "$api/api/v1/query" \
   --data-urlencode 'query=sum(pane_queue_jobs{queue="uploads",state="completed"}) > 0'
 poll_all
+
+# the alert chain (started above)
+if [ -n "$chain_pid" ]; then
+  if wait "$chain_pid"; then ok; else bad "the alert chain: $(grep FAIL "$tmp/chain" | head -10)"; fi
+  chain_pid=
+  grep -q '^ok: pagerduty: the rollback' "$tmp/chain" && ok || bad "the alert chain stopped early: $(tail -3 "$tmp/chain")"
+fi
+
+if [ -n "$console_pid" ]; then
+  if wait "$console_pid"; then ok; else bad "the incident in the console: $(grep FAIL "$tmp/console" | head -10) $(tail -3 "$tmp/console")"; fi
+  console_pid=
+  grep -q '^ok: what changed lists the deploy first' "$tmp/console" && ok || bad "the console check stopped early: $(tail -3 "$tmp/console")"
+fi
 
 # SIGTERM (Ctrl-C) stops everything it started
 fakedir=$(ls -d "$tmp"/pane-demo-fakes.* 2>/dev/null | head -1)

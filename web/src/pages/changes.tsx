@@ -37,7 +37,9 @@ export function Changes({ route }: { route: Route }) {
   );
 
   const evs = ev.data || [];
-  const deps = deploysOf(evs.filter((e) => e.kind === 'deploy'));
+  // deploys that started in the window first, newest first; then those the
+  // window only saw end (replaced by a newer one: Render deactivates the old)
+  const deps = deploysOf(evs.filter((e) => e.kind === 'deploy')).sort((a, b) => Number(a.first === 'deactivated') - Number(b.first === 'deactivated'));
   const releases = evs.filter((e) => e.kind === 'release');
   const others = evs.filter((e) => !['deploy', 'release', 'issue'].includes(e.kind));
   const issues = new Map<string, PaneEvent>();
