@@ -21,7 +21,6 @@
 
 #include "cli/cli.h"
 #include "config/config.h"
-#include "http/client.h"
 #include "serve/serve.h"
 
 static bool demo_env(const char *name)
@@ -93,24 +92,6 @@ static void print_providers(const struct pane_serve *s, const char *pane, const 
 		       render ? "render" : "supabase", url);
 }
 
-/* The console is served by pane itself once it is built in (GET / answers);
- * the banner names it only then. */
-static bool console_answers(int port)
-{
-	char url[64];
-	snprintf(url, sizeof url, "http://127.0.0.1:%d/", port);
-	struct pane_http_client *c =
-	    pane_http_client_new(&(struct pane_http_client_opts){.timeout_ms = 3000, .max_retries = -1});
-	struct pane_http_response r;
-	pane_http_response_init(&r);
-	struct pane_err e = {0};
-	bool ok = pane_http_client_do(c, &(struct pane_http_request){.url = url}, &r, &e) == 0 &&
-	          strstr(r.body.data ? r.body.data : "", "<") != NULL;
-	pane_http_response_release(&r);
-	pane_http_client_free(c);
-	return ok;
-}
-
 /* The StatsD address from the config (scripts/demo.sh writes one), else the default. */
 static const char *statsd_addr(const struct pane_serve *s)
 {
@@ -130,11 +111,8 @@ static void on_ready(struct pane_serve *s, int port, void *arg)
 	const char *speed = getenv("PANE_DEMO_SPEED");
 
 	printf("\n  pane is running (demo mode)\n");
-	bool console = console_answers(port), has_app = app && *app, has_story = story && *story;
-	if (console || has_app || has_story)
-		printf("\n");
-	if (console)
-		printf("  open          %s/   (the console)\n", url);
+	bool has_app = app && *app, has_story = story && *story;
+	printf("\n  open          %s/   (the console: is everything OK, and if not, what changed)\n", url);
 	if (has_app)
 		printf("  demo app      %s/   upload a file, watch its job run (queue 'uploads')\n", app);
 	if (has_story) {

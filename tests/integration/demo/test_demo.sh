@@ -139,6 +139,7 @@ app="http://127.0.0.1:$app_port"
 # the banner says where to look, with this port
 expect_in "$tmp/demo" "providers     Render, Sentry, Supabase: SIMULATED on loopback"
 expect_in "$tmp/demo" "docs/render-sentry.md"
+expect_in "$tmp/demo" "open          $api/   (the console"
 expect_in "$tmp/demo" "demo app      $app/"
 expect_in "$tmp/demo" "the story     every 1 min"
 expect_in "$tmp/demo" "curl '$api/api/v1/events?kind=deploy&limit=5'"
