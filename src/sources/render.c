@@ -48,6 +48,7 @@
  * Thread context: the instance thread only.
  */
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,6 +225,38 @@ static int get(struct pane_source *src, struct render_ctx *c, struct pane_buf *u
 	return pane_saas_get_json(src, c->http, url->data, c->cfg->api_key, r, root, err);
 }
 
+/* u = <api_url>/services/<service id><tail> (pane_buf_release it). */
+static void service_url(struct pane_buf *u, const struct render_ctx *c, const struct svc *s, const char *tail)
+{
+	pane_buf_init(u, URL_MAX);
+	pane_saas_url(u, c->cfg->api_url, "/services/");
+	pane_http_url_encode(u, s->id, strlen(s->id));
+	pane_buf_adds(u, tail);
+}
+
+/* get() of a URL that answers a JSON array; url is released. Anything
+ * else marks the source "malformed" and fails with fmt's message. */
+static int get_array(struct pane_source *src, struct render_ctx *c, struct pane_buf *url, struct pane_http_response *r,
+                     json_t **root, struct pane_err *err, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+static int get_array(struct pane_source *src, struct render_ctx *c, struct pane_buf *url, struct pane_http_response *r,
+                     json_t **root, struct pane_err *err, const char *fmt, ...)
+{
+	int rc = get(src, c, url, r, root, err);
+	pane_buf_release(url);
+	if (rc < 0)
+		return rc;
+	if (json_is_array(*root))
+		return 0;
+	json_decref(*root);
+	*root = NULL;
+	pane_source_set_reason(src, "malformed");
+	va_list ap;
+	va_start(ap, fmt);
+	rc = pane_err_setv(err, PANE_EINVAL, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
 static void labels_for(struct pane_labels *ls, const struct svc *s)
 {
 	pane_labels_init(ls);
@@ -257,16 +290,9 @@ static int collect_services(struct pane_source *src, void *ctxp, struct pane_err
 		if (after)
 			pane_http_url_add_query(&u, "cursor", after);
 		json_t *root = NULL;
-		rc = get(src, c, &u, &r, &root, err);
-		pane_buf_release(&u);
+		rc = get_array(src, c, &u, &r, &root, err, "GET /services: expected a JSON array");
 		if (rc < 0)
 			break;
-		if (!json_is_array(root)) {
-			json_decref(root);
-			pane_source_set_reason(src, "malformed");
-			rc = pane_err_set(err, PANE_EINVAL, "GET /services: expected a JSON array");
-			break;
-		}
 		size_t i, n = json_array_size(root);
 		json_t *item;
 		const char *last = NULL;
@@ -489,26 +515,16 @@ static int collect_deploys_of(struct pane_source *src, struct render_ctx *c, con
 			break;
 		}
 		struct pane_buf u;
-		pane_buf_init(&u, URL_MAX);
-		pane_saas_url(&u, c->cfg->api_url, "/services/");
-		pane_http_url_encode(&u, s->id, strlen(s->id));
-		pane_buf_adds(&u, "/deploys");
+		service_url(&u, c, s, "/deploys");
 		pane_http_url_add_query(&u, "limit", lim);
 		if (since)
 			pane_http_url_add_query(&u, "updatedAfter", since);
 		if (after)
 			pane_http_url_add_query(&u, "cursor", after);
 		json_t *root = NULL;
-		rc = get(src, c, &u, &r, &root, err);
-		pane_buf_release(&u);
+		rc = get_array(src, c, &u, &r, &root, err, "GET /services/%s/deploys: expected a JSON array", s->id);
 		if (rc < 0)
 			break;
-		if (!json_is_array(root)) {
-			json_decref(root);
-			pane_source_set_reason(src, "malformed");
-			rc = pane_err_set(err, PANE_EINVAL, "GET /services/%s/deploys: expected a JSON array", s->id);
-			break;
-		}
 		size_t i, n = json_array_size(root);
 		json_t *item;
 		const char *last = NULL;
@@ -668,25 +684,15 @@ static int events_of(struct pane_source *src, struct render_ctx *c, const struct
 			break;
 		}
 		struct pane_buf u;
-		pane_buf_init(&u, URL_MAX);
-		pane_saas_url(&u, c->cfg->api_url, "/services/");
-		pane_http_url_encode(&u, s->id, strlen(s->id));
-		pane_buf_adds(&u, "/events");
+		service_url(&u, c, s, "/events");
 		pane_http_url_add_query(&u, "limit", lim);
 		pane_http_url_add_query(&u, "startTime", start);
 		if (after)
 			pane_http_url_add_query(&u, "cursor", after);
 		json_t *root = NULL;
-		rc = get(src, c, &u, &r, &root, err);
-		pane_buf_release(&u);
+		rc = get_array(src, c, &u, &r, &root, err, "GET /services/%s/events: expected a JSON array", s->id);
 		if (rc < 0)
 			break;
-		if (!json_is_array(root)) {
-			json_decref(root);
-			pane_source_set_reason(src, "malformed");
-			rc = pane_err_set(err, PANE_EINVAL, "GET /services/%s/events: expected a JSON array", s->id);
-			break;
-		}
 		size_t i, n = json_array_size(root);
 		json_t *item;
 		const char *last = NULL;
@@ -831,16 +837,9 @@ static int list_stores(struct pane_source *src, struct render_ctx *c, const char
 		if (after)
 			pane_http_url_add_query(&u, "cursor", after);
 		json_t *root = NULL;
-		rc = get(src, c, &u, &r, &root, err);
-		pane_buf_release(&u);
+		rc = get_array(src, c, &u, &r, &root, err, "GET %s: expected a JSON array", path);
 		if (rc < 0)
 			break;
-		if (!json_is_array(root)) {
-			json_decref(root);
-			pane_source_set_reason(src, "malformed");
-			rc = pane_err_set(err, PANE_EINVAL, "GET %s: expected a JSON array", path);
-			break;
-		}
 		size_t i, n = json_array_size(root);
 		json_t *item;
 		const char *last = NULL;
@@ -1182,16 +1181,10 @@ static int metric_call(struct pane_source *src, struct render_ctx *c, const stru
 	struct pane_http_response r;
 	pane_http_response_init(&r);
 	json_t *root = NULL;
-	int rc = get(src, c, &u, &r, &root, err);
-	pane_buf_release(&u);
+	int rc = get_array(src, c, &u, &r, &root, err, "GET /metrics/%s: expected a JSON array", m->endpoint);
 	pane_http_response_release(&r);
 	if (rc < 0)
 		return rc;
-	if (!json_is_array(root)) {
-		json_decref(root);
-		pane_source_set_reason(src, "malformed");
-		return pane_err_set(err, PANE_EINVAL, "GET /metrics/%s: expected a JSON array", m->endpoint);
-	}
 	int64_t complete = now - c->cfg->metrics_resolution_ms; /* the newest bucket is still filling */
 	size_t i;
 	json_t *series;
