@@ -225,6 +225,22 @@ static int get(struct pane_source *src, struct render_ctx *c, struct pane_buf *u
 	return pane_saas_get_json(src, c->http, url->data, c->cfg->api_key, r, root, err);
 }
 
+/* After a page of n items whose last cursor is last (inside root, which
+ * this releases): *after moves to it. 1: fetch the next page; 0: done;
+ * -1: the cursor repeated (partial "cursor_loop"), stop paging. */
+static int next_page(struct render_ctx *c, char **after, const char *last, size_t n, json_t *root)
+{
+	bool same = last && *after && strcmp(last, *after) == 0;
+	free(*after);
+	*after = last ? pane_xstrdup(last) : NULL;
+	json_decref(root);
+	if (same) {
+		pane_saas_partial_add(&c->partial, "cursor_loop");
+		return -1;
+	}
+	return n == 0 || !*after ? 0 : 1;
+}
+
 /* u = <api_url>/services/<service id><tail> (pane_buf_release it). */
 static void service_url(struct pane_buf *u, const struct render_ctx *c, const struct svc *s, const char *tail)
 {
@@ -339,17 +355,11 @@ static int collect_services(struct pane_source *src, void *ctxp, struct pane_err
 				pane_labels_release(&ls);
 			}
 		}
-		bool same = last && after && strcmp(last, after) == 0;
-		free(after);
-		after = last ? pane_xstrdup(last) : NULL;
-		json_decref(root);
-		if (same) {
-			pane_saas_partial_add(&c->partial, "cursor_loop");
+		int more = next_page(c, &after, last, n, root);
+		if (more < 0)
 			pane_warn("sources", "source %s: /services repeated its cursor; stopped paging",
 			          pane_source_name(src));
-			break;
-		}
-		if (n == 0 || !after)
+		if (more <= 0)
 			break; /* only an empty page ends the list: `limit` is a maximum */
 	}
 	free(after);
@@ -544,17 +554,11 @@ static int collect_deploys_of(struct pane_source *src, struct render_ctx *c, con
 			deploy_seen(src, c, s, d, newest, now);
 			newest = false;
 		}
-		bool same = last && after && strcmp(last, after) == 0;
-		free(after);
-		after = last ? pane_xstrdup(last) : NULL;
-		json_decref(root);
-		if (same) {
-			pane_saas_partial_add(&c->partial, "cursor_loop");
+		int more = next_page(c, &after, last, n, root);
+		if (more < 0)
 			pane_warn("sources", "source %s: deploys of %s repeated their cursor; stopped paging",
 			          pane_source_name(src), s->id);
-			break;
-		}
-		if (n == 0 || !after)
+		if (more <= 0)
 			break; /* only an empty page ends the list */
 	}
 	/* the watermark moves only after a complete walk: an interrupted one is
@@ -703,15 +707,7 @@ static int events_of(struct pane_source *src, struct render_ctx *c, const struct
 			if (pane_saas_str(ev, "id") && pane_saas_str(ev, "type") && pane_saas_str(ev, "timestamp"))
 				json_array_append(got, ev);
 		}
-		bool same = last && after && strcmp(last, after) == 0;
-		free(after);
-		after = last ? pane_xstrdup(last) : NULL;
-		json_decref(root);
-		if (same) {
-			pane_saas_partial_add(&c->partial, "cursor_loop");
-			break;
-		}
-		if (n == 0 || !after)
+		if (next_page(c, &after, last, n, root) <= 0)
 			break;
 	}
 	free(after);
@@ -870,15 +866,7 @@ static int list_stores(struct pane_source *src, struct render_ctx *c, const char
 			pane_source_emit_sample(src, "render_datastore_info", &ls, 0, 1);
 			pane_labels_release(&ls);
 		}
-		bool same = last && after && strcmp(last, after) == 0;
-		free(after);
-		after = last ? pane_xstrdup(last) : NULL;
-		json_decref(root);
-		if (same) {
-			pane_saas_partial_add(&c->partial, "cursor_loop");
-			break;
-		}
-		if (n == 0 || !after)
+		if (next_page(c, &after, last, n, root) <= 0)
 			break;
 	}
 	free(after);
