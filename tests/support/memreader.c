@@ -18,6 +18,7 @@
 #include "base/mem.h"
 #include "base/str.h"
 #include "query/memstore.h"
+#include "support.h"
 
 struct pt_memdb {
 	struct pane_memstore *m;
@@ -178,20 +179,13 @@ void pt_memdb_seal(struct pt_memdb *db)
 
 struct pt_memdb *pt_memdb_load(const char *path, struct pane_err *err)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
+	char *text = pt_read_file(path);
+	if (!text) {
 		pane_err_set(err, PANE_EIO, "cannot open %s", path);
 		return NULL;
 	}
-	struct pane_buf b;
-	pane_buf_init(&b, PANE_BUF_NOLIMIT);
-	char chunk[65536];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		pane_buf_add(&b, chunk, n);
-	fclose(f);
-	struct pt_memdb *db = pt_memdb_parse(b.data, err);
-	pane_buf_release(&b);
+	struct pt_memdb *db = pt_memdb_parse(text, err);
+	free(text);
 	return db;
 }
 
