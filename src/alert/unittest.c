@@ -4,7 +4,7 @@
  * The same algorithm as promtool 2.42 (cmd/promtool/unittest.go), so the
  * verdicts agree: per test group, input series in the expanding notation
  * (a+bxN, axN, _, _xN, stale) are loaded into an in-memory store
- * (alert/memstore.h) that only shows samples up to the current evaluation
+ * (query/memstore.h) that only shows samples up to the current evaluation
  * time; the rule groups run from 0 to the largest eval_time every
  * evaluation_interval, writing their output back into the same store; alert
  * expectations are compared after the evaluation at the latest step not
@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alert/memstore.h"
+#include "query/memstore.h"
 #include "alert/rules.h"
 #include "base/buf.h"
 #include "base/mem.h"

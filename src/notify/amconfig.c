@@ -482,6 +482,14 @@ static int no_template(struct rd *r, const struct pane_cfg_node *it)
 	return 0;
 }
 
+/* A notifier's text key: plain text only; a secret one is checked as such. */
+static int text_key(struct rd *r, const struct pane_cfg_node *it, char **dst, bool is_secret)
+{
+	if (is_secret && secret(r, it) < 0)
+		return PANE_EINVAL;
+	return no_template(r, it) < 0 ? PANE_EINVAL : str(r, it, dst);
+}
+
 static int slack_node(struct rd *r, const struct pane_cfg_node *n, struct pane_am_slack *s, const char *global_url)
 {
 	if (want(r, n, PANE_CFG_MAP) < 0)
@@ -499,10 +507,8 @@ static int slack_node(struct rd *r, const struct pane_cfg_node *n, struct pane_a
 		             : !strcmp(k, "color")      ? &s->color
 		                                        : NULL;
 		int rc;
-		if (dst == &s->api_url && secret(r, it) < 0)
-			return PANE_EINVAL;
 		if (dst)
-			rc = no_template(r, it) < 0 ? PANE_EINVAL : str(r, it, dst);
+			rc = text_key(r, it, dst, dst == &s->api_url);
 		else if (!strcmp(k, "send_resolved"))
 			rc = boolean(r, it, &s->send_resolved);
 		else
@@ -539,10 +545,8 @@ static int pagerduty_node(struct rd *r, const struct pane_cfg_node *n, struct pa
 		             : !strcmp(k, "group")       ? &p->group
 		                                         : NULL;
 		int rc;
-		if (dst == &p->routing_key && secret(r, it) < 0)
-			return PANE_EINVAL;
 		if (dst)
-			rc = no_template(r, it) < 0 ? PANE_EINVAL : str(r, it, dst);
+			rc = text_key(r, it, dst, dst == &p->routing_key);
 		else if (!strcmp(k, "send_resolved"))
 			rc = boolean(r, it, &p->send_resolved);
 		else if (!strcmp(k, "service_key"))

@@ -130,6 +130,25 @@ static void filter_path(struct pane_buf *p, const char *base, int argc, char **a
 	}
 }
 
+/* GET /api/v2/<what> with the filter words from argv[i..]. */
+static json_t *get_filtered(struct pane_remote *rem, const char *what, int argc, char **argv, int i,
+                            struct pane_err *err)
+{
+	struct pane_buf p;
+	pane_buf_init(&p, PANE_BUF_NOLIMIT);
+	filter_path(&p, what, argc, argv, i);
+	json_t *a = pane_remote_am(rem, "GET", p.data, NULL, err);
+	pane_buf_release(&p);
+	return a;
+}
+
+static void print_compact(const json_t *a)
+{
+	char *s = json_dumps(a, JSON_COMPACT);
+	printf("%s\n", s);
+	free(s);
+}
+
 int pane_cmd_alerts(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -177,17 +196,11 @@ int pane_cmd_alerts(int argc, char **argv)
 		return routes_test(argc, argv, i + 1, config);
 	}
 	if (!strcmp(verb, "list")) {
-		struct pane_buf p;
-		pane_buf_init(&p, PANE_BUF_NOLIMIT);
-		filter_path(&p, "alerts", argc, argv, i);
-		json_t *a = pane_remote_am(&rem, "GET", p.data, NULL, &err);
-		pane_buf_release(&p);
+		json_t *a = get_filtered(&rem, "alerts", argc, argv, i, &err);
 		if (!a)
 			return pane_cli_fail("alerts", &err);
 		if (json) {
-			char *s = json_dumps(a, JSON_COMPACT);
-			printf("%s\n", s);
-			free(s);
+			print_compact(a);
 		} else {
 			size_t k;
 			json_t *al;
@@ -254,17 +267,11 @@ int pane_cmd_alerts(int argc, char **argv)
 		return PANE_EXIT_OK;
 	}
 	if (!strcmp(sv, "list")) {
-		struct pane_buf p;
-		pane_buf_init(&p, PANE_BUF_NOLIMIT);
-		filter_path(&p, "silences", argc, argv, i);
-		json_t *a = pane_remote_am(&rem, "GET", p.data, NULL, &err);
-		pane_buf_release(&p);
+		json_t *a = get_filtered(&rem, "silences", argc, argv, i, &err);
 		if (!a)
 			return pane_cli_fail("alerts", &err);
 		if (json) {
-			char *s = json_dumps(a, JSON_COMPACT);
-			printf("%s\n", s);
-			free(s);
+			print_compact(a);
 			json_decref(a);
 			return PANE_EXIT_OK;
 		}

@@ -1923,46 +1923,27 @@ int pane_notify_attach(struct pane_serve *s, struct pane_err *err)
 		nt->es = es;
 		pane_pipeline_add_sink(s->pipeline, (struct pane_sink){&ev_ops, es}, 0);
 	}
-	struct pane_http_server *h = s->http;
-	pane_http_server_route(h, &(struct pane_http_route){.method = "POST",
-	                                                    .pattern = "/api/v2/alerts",
-	                                                    .handler = h_post_alerts,
-	                                                    .ctx = nt,
-	                                                    .scope = "enqueue",
-	                                                    .max_body = 32u << 20});
-	pane_http_server_route(
-	    h, &(struct pane_http_route){
-	           .method = "GET", .pattern = "/api/v2/alerts", .handler = h_get_alerts, .ctx = nt, .scope = "read"});
-	pane_http_server_route(h, &(struct pane_http_route){.method = "GET",
-	                                                    .pattern = "/api/v2/alerts/groups",
-	                                                    .handler = h_get_groups,
-	                                                    .ctx = nt,
-	                                                    .scope = "read"});
-	pane_http_server_route(
-	    h,
-	    &(struct pane_http_route){
-	        .method = "GET", .pattern = "/api/v2/silences", .handler = h_get_silences, .ctx = nt, .scope = "read"});
-	pane_http_server_route(h, &(struct pane_http_route){.method = "POST",
-	                                                    .pattern = "/api/v2/silences",
-	                                                    .handler = h_post_silences,
-	                                                    .ctx = nt,
-	                                                    .scope = "admin"});
-	pane_http_server_route(
-	    h,
-	    &(struct pane_http_route){
-	        .method = "GET", .pattern = "/api/v2/silence/{id}", .handler = h_silence, .ctx = nt, .scope = "read"});
-	pane_http_server_route(h, &(struct pane_http_route){.method = "DELETE",
-	                                                    .pattern = "/api/v2/silence/{id}",
-	                                                    .handler = h_silence,
-	                                                    .ctx = nt,
-	                                                    .scope = "admin"});
-	pane_http_server_route(
-	    h, &(struct pane_http_route){
-	           .method = "GET", .pattern = "/api/v2/status", .handler = h_status, .ctx = nt, .scope = "read"});
-	pane_http_server_route(
-	    h,
-	    &(struct pane_http_route){
-	        .method = "GET", .pattern = "/api/v2/receivers", .handler = h_receivers, .ctx = nt, .scope = "read"});
+	/* Alertmanager's API v2 (the part pane serves) */
+	static const struct pane_http_route routes[] = {
+	    {.method = "POST",
+	     .pattern = "/api/v2/alerts",
+	     .handler = h_post_alerts,
+	     .scope = "enqueue",
+	     .max_body = 32u << 20},
+	    {.method = "GET", .pattern = "/api/v2/alerts", .handler = h_get_alerts, .scope = "read"},
+	    {.method = "GET", .pattern = "/api/v2/alerts/groups", .handler = h_get_groups, .scope = "read"},
+	    {.method = "GET", .pattern = "/api/v2/silences", .handler = h_get_silences, .scope = "read"},
+	    {.method = "POST", .pattern = "/api/v2/silences", .handler = h_post_silences, .scope = "admin"},
+	    {.method = "GET", .pattern = "/api/v2/silence/{id}", .handler = h_silence, .scope = "read"},
+	    {.method = "DELETE", .pattern = "/api/v2/silence/{id}", .handler = h_silence, .scope = "admin"},
+	    {.method = "GET", .pattern = "/api/v2/status", .handler = h_status, .scope = "read"},
+	    {.method = "GET", .pattern = "/api/v2/receivers", .handler = h_receivers, .scope = "read"},
+	};
+	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+		struct pane_http_route r = routes[i];
+		r.ctx = nt;
+		pane_http_server_route(s->http, &r);
+	}
 	pane_serve_on_reload(s, on_reload, nt);
 	pane_serve_on_stop(s, on_stop, nt);
 	return 0;

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "base/mem.h"
+#include "queue/query_value.h"
 
 static const char *schema_or_default(const char *schema, struct pane_err *err, int *rc)
 {
@@ -26,10 +27,8 @@ static const char *schema_or_default(const char *schema, struct pane_err *err, i
 	return schema;
 }
 
-/* Runs a one-row, one-column query; *out gets a heap copy of the value or
- * NULL when it is SQL NULL / no row. */
-static int query_value(PGconn *c, const char *sql, int n, const char *const *params, char **out, struct pane_err *err,
-                       const char *what)
+int pane_queue_query_value(PGconn *c, const char *sql, int n, const char *const *params, char **out,
+                           struct pane_err *err, const char *what)
 {
 	*out = NULL;
 	PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
@@ -42,6 +41,30 @@ static int query_value(PGconn *c, const char *sql, int n, const char *const *par
 		*out = pane_xstrdup(PQgetvalue(r, 0, 0));
 	PQclear(r);
 	return 0;
+}
+
+/* Resolves the schema (default or checked) and refuses an empty queue name. */
+static int check_queue(const char **schema, const char *queue, struct pane_err *err)
+{
+	int rc;
+	*schema = schema_or_default(*schema, err, &rc);
+	if (rc < 0)
+		return rc;
+	if (!queue || !*queue)
+		return pane_err_set(err, PANE_EINVAL, "queue name must not be empty");
+	return 0;
+}
+
+/* A bulk call's three parameters in, its row count out (into *n if given). */
+static int count_call(PGconn *c, const char *sql, const char *const *p, int64_t *n, struct pane_err *err,
+                      const char *what)
+{
+	char *v;
+	int rc = pane_queue_query_value(c, sql, 3, p, &v, err, what);
+	if (rc == 0 && n)
+		*n = v ? strtoll(v, NULL, 10) : 0;
+	free(v);
+	return rc;
 }
 
 int pane_queue_enqueue(PGconn *c, const char *schema, const struct pane_job_spec *s, int64_t *id, struct pane_err *err)
@@ -89,7 +112,7 @@ int pane_queue_enqueue(PGconn *c, const char *schema, const struct pane_job_spec
 	                     s->unique_states};
 	bool wide = s->unique_period_ms > 0 || s->unique_states;
 	char *v;
-	if ((rc = query_value(c, sql, wide ? 10 : 8, p, &v, err, "enqueue")) < 0)
+	if ((rc = pane_queue_query_value(c, sql, wide ? 10 : 8, p, &v, err, "enqueue")) < 0)
 		return rc;
 	*id = v ? strtoll(v, NULL, 10) : 0;
 	free(v);
@@ -109,7 +132,7 @@ int pane_queue_enqueue_many(PGconn *c, const char *schema, const char *jobs_json
 	         "FROM %s.enqueue_many($1::jsonb)",
 	         schema);
 	const char *p[1] = {jobs_json};
-	return query_value(c, sql, 1, p, result_json, err, "enqueue");
+	return pane_queue_query_value(c, sql, 1, p, result_json, err, "enqueue");
 }
 
 int pane_queue_job(PGconn *c, const char *schema, int64_t id, char **json, struct pane_err *err)
@@ -122,7 +145,7 @@ int pane_queue_job(PGconn *c, const char *schema, int64_t id, char **json, struc
 	snprintf(sql, sizeof sql, "SELECT %s.job($1::bigint)", schema);
 	snprintf(idb, sizeof idb, "%" PRId64, id);
 	const char *p[1] = {idb};
-	if ((rc = query_value(c, sql, 1, p, json, err, "reading the job")) < 0)
+	if ((rc = pane_queue_query_value(c, sql, 1, p, json, err, "reading the job")) < 0)
 		return rc;
 	if (!*json)
 		return pane_err_set(err, PANE_ENOTFOUND, "no job with id %" PRId64, id);
@@ -164,7 +187,7 @@ int pane_queue_list(PGconn *c, const char *schema, const char *queue, const char
 	    " ORDER BY id DESC LIMIT $3::int) x",
 	    schema, schema);
 	const char *p[3] = {queue, state, lim};
-	return query_value(c, sql, 3, p, json, err, "listing jobs");
+	return pane_queue_query_value(c, sql, 3, p, json, err, "listing jobs");
 }
 
 static int state_call(PGconn *c, const char *schema, const char *fn, int64_t id, char state[16], struct pane_err *err)
@@ -178,7 +201,7 @@ static int state_call(PGconn *c, const char *schema, const char *fn, int64_t id,
 	snprintf(idb, sizeof idb, "%" PRId64, id);
 	const char *p[1] = {idb};
 	char *v;
-	if ((rc = query_value(c, sql, 1, p, &v, err, fn)) < 0)
+	if ((rc = pane_queue_query_value(c, sql, 1, p, &v, err, fn)) < 0)
 		return rc;
 	if (!v)
 		return pane_err_set(err, PANE_ENOTFOUND, "no job with id %" PRId64, id);
@@ -199,17 +222,14 @@ int pane_queue_retry(PGconn *c, const char *schema, int64_t id, char state[16], 
 
 int pane_queue_pause(PGconn *c, const char *schema, const char *queue, bool pause, struct pane_err *err)
 {
-	int rc;
-	schema = schema_or_default(schema, err, &rc);
+	int rc = check_queue(&schema, queue, err);
 	if (rc < 0)
 		return rc;
-	if (!queue || !*queue)
-		return pane_err_set(err, PANE_EINVAL, "queue name must not be empty");
 	char sql[128];
 	snprintf(sql, sizeof sql, "SELECT %s.%s($1)::text", schema, pause ? "pause_queue" : "resume_queue");
 	const char *p[1] = {queue};
 	char *v;
-	rc = query_value(c, sql, 1, p, &v, err, pause ? "pausing the queue" : "resuming the queue");
+	rc = pane_queue_query_value(c, sql, 1, p, &v, err, pause ? "pausing the queue" : "resuming the queue");
 	free(v);
 	return rc;
 }
@@ -217,12 +237,9 @@ int pane_queue_pause(PGconn *c, const char *schema, const char *queue, bool paus
 int pane_queue_set_limits(PGconn *c, const char *schema, const char *queue, int concurrency, int rate_limit,
                           int64_t rate_period_ms, struct pane_err *err)
 {
-	int rc;
-	schema = schema_or_default(schema, err, &rc);
+	int rc = check_queue(&schema, queue, err);
 	if (rc < 0)
 		return rc;
-	if (!queue || !*queue)
-		return pane_err_set(err, PANE_EINVAL, "queue name must not be empty");
 	char sql[160], cb[16], rb[16], pb[48];
 	snprintf(sql, sizeof sql, "SELECT %s.set_queue_limits($1, $2::int, $3::int, $4::interval)::text", schema);
 	snprintf(cb, sizeof cb, "%d", concurrency);
@@ -230,7 +247,7 @@ int pane_queue_set_limits(PGconn *c, const char *schema, const char *queue, int 
 	snprintf(pb, sizeof pb, "%" PRId64 " milliseconds", rate_period_ms > 0 ? rate_period_ms : 1000);
 	const char *p[4] = {queue, concurrency >= 0 ? cb : NULL, rate_limit > 0 ? rb : NULL, pb};
 	char *v;
-	rc = query_value(c, sql, 4, p, &v, err, "setting queue limits");
+	rc = pane_queue_query_value(c, sql, 4, p, &v, err, "setting queue limits");
 	free(v);
 	return rc;
 }
@@ -243,45 +260,29 @@ int pane_queue_stats(PGconn *c, const char *schema, char **json, struct pane_err
 		return rc;
 	char sql[128];
 	snprintf(sql, sizeof sql, "SELECT %s.queue_stats()", schema);
-	return query_value(c, sql, 0, NULL, json, err, "reading queue statistics");
+	return pane_queue_query_value(c, sql, 0, NULL, json, err, "reading queue statistics");
 }
 
 int pane_queue_retry_bulk(PGconn *c, const char *schema, const char *queue, const char *state, const char *since,
                           int64_t *n, struct pane_err *err)
 {
-	int rc;
-	schema = schema_or_default(schema, err, &rc);
+	int rc = check_queue(&schema, queue, err);
 	if (rc < 0)
 		return rc;
-	if (!queue || !*queue)
-		return pane_err_set(err, PANE_EINVAL, "queue name must not be empty");
 	char sql[128];
 	snprintf(sql, sizeof sql, "SELECT %s.retry_jobs($1, $2, $3::timestamptz)", schema);
 	const char *p[3] = {queue, state, since};
-	char *v;
-	rc = query_value(c, sql, 3, p, &v, err, "re-driving jobs");
-	if (rc == 0 && n)
-		*n = v ? strtoll(v, NULL, 10) : 0;
-	free(v);
-	return rc;
+	return count_call(c, sql, p, n, err, "re-driving jobs");
 }
 
 int pane_queue_cancel_bulk(PGconn *c, const char *schema, const char *queue, const char *states, const char *since,
                            int64_t *n, struct pane_err *err)
 {
-	int rc;
-	schema = schema_or_default(schema, err, &rc);
+	int rc = check_queue(&schema, queue, err);
 	if (rc < 0)
 		return rc;
-	if (!queue || !*queue)
-		return pane_err_set(err, PANE_EINVAL, "queue name must not be empty");
 	char sql[160];
 	snprintf(sql, sizeof sql, "SELECT %s.cancel_jobs($1, string_to_array($2, ','), $3::timestamptz)", schema);
 	const char *p[3] = {queue, states ? states : "available", since};
-	char *v;
-	rc = query_value(c, sql, 3, p, &v, err, "cancelling jobs");
-	if (rc == 0 && n)
-		*n = v ? strtoll(v, NULL, 10) : 0;
-	free(v);
-	return rc;
+	return count_call(c, sql, p, n, err, "cancelling jobs");
 }

@@ -23,6 +23,7 @@
 #include "pane/queue.h"
 #include "queue/cli_common.h"
 #include "queue/cron.h"
+#include "queue/query_value.h"
 
 static const char schedules_usage[] =
     "usage: pane schedules list [--json]\n"
@@ -80,24 +81,6 @@ static void print_list(const char *json)
 	if (json_array_size(a) == 0)
 		printf("(no schedules)\n");
 	json_decref(a);
-}
-
-/* Runs sql (parameterised); on success *out is the first value (heap, may
- * be NULL when there is no row). Returns 0 or PANE_EDB with err. */
-static int run(PGconn *c, const char *sql, int n, const char *const *p, char **out, struct pane_err *err,
-               const char *what)
-{
-	*out = NULL;
-	PGresult *r = PQexecParams(c, sql, n, NULL, p, NULL, NULL, 0);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		int rc = pane_queue_pg_err(c, r, err, what);
-		PQclear(r);
-		return rc;
-	}
-	if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
-		*out = pane_xstrdup(PQgetvalue(r, 0, 0));
-	PQclear(r);
-	return 0;
 }
 
 int pane_cmd_schedules(int argc, char **argv)
@@ -197,7 +180,7 @@ int pane_cmd_schedules(int argc, char **argv)
 		    " 'last_run_at', last_run_at, 'last_job_id', last_job_id) ORDER BY name), '[]')"
 		    " FROM %s.schedules",
 		    schema);
-		rc = run(conn, sql, 0, NULL, &out, &err, "listing schedules");
+		rc = pane_queue_query_value(conn, sql, 0, NULL, &out, &err, "listing schedules");
 		if (rc == 0)
 			json ? (void)printf("%s\n", out) : print_list(out);
 	} else if (is_add) {
@@ -210,7 +193,7 @@ int pane_cmd_schedules(int argc, char **argv)
 		         " CASE WHEN $7::float8 > 0 THEN make_interval(secs => $7::float8) END)::text",
 		         schema);
 		const char *p[7] = {name, cron, queue, payload, prio, att, tmo};
-		rc = run(conn, sql, 7, p, &out, &err, "adding the schedule");
+		rc = pane_queue_query_value(conn, sql, 7, p, &out, &err, "adding the schedule");
 		if (rc == 0 && !json)
 			printf("schedule %s: '%s' -> queue %s\n", name, cron, queue);
 	} else {
@@ -222,7 +205,7 @@ int pane_cmd_schedules(int argc, char **argv)
 			    "UPDATE %s.schedules SET enabled = %s, next_run_at = NULL WHERE name = $1 RETURNING name",
 			    schema, !strcmp(sub, "pause") ? "false" : "true");
 		const char *p[1] = {name};
-		rc = run(conn, sql, 1, p, &out, &err, "changing the schedule");
+		rc = pane_queue_query_value(conn, sql, 1, p, &out, &err, "changing the schedule");
 		if (rc == 0 && !out)
 			rc = pane_err_set(&err, PANE_ENOTFOUND, "no schedule named '%s'", name);
 		if (rc == 0 && !json)

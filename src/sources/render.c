@@ -48,6 +48,7 @@
  * Thread context: the instance thread only.
  */
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,6 +225,54 @@ static int get(struct pane_source *src, struct render_ctx *c, struct pane_buf *u
 	return pane_saas_get_json(src, c->http, url->data, c->cfg->api_key, r, root, err);
 }
 
+/* After a page of n items whose last cursor is last (inside root, which
+ * this releases): *after moves to it. 1: fetch the next page; 0: done;
+ * -1: the cursor repeated (partial "cursor_loop"), stop paging. */
+static int next_page(struct render_ctx *c, char **after, const char *last, size_t n, json_t *root)
+{
+	bool same = last && *after && strcmp(last, *after) == 0;
+	free(*after);
+	*after = last ? pane_xstrdup(last) : NULL;
+	json_decref(root);
+	if (same) {
+		pane_saas_partial_add(&c->partial, "cursor_loop");
+		return -1;
+	}
+	return n == 0 || !*after ? 0 : 1;
+}
+
+/* u = <api_url>/services/<service id><tail> (pane_buf_release it). */
+static void service_url(struct pane_buf *u, const struct render_ctx *c, const struct svc *s, const char *tail)
+{
+	pane_buf_init(u, URL_MAX);
+	pane_saas_url(u, c->cfg->api_url, "/services/");
+	pane_http_url_encode(u, s->id, strlen(s->id));
+	pane_buf_adds(u, tail);
+}
+
+/* get() of a URL that answers a JSON array; url is released. Anything
+ * else marks the source "malformed" and fails with fmt's message. */
+static int get_array(struct pane_source *src, struct render_ctx *c, struct pane_buf *url, struct pane_http_response *r,
+                     json_t **root, struct pane_err *err, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+static int get_array(struct pane_source *src, struct render_ctx *c, struct pane_buf *url, struct pane_http_response *r,
+                     json_t **root, struct pane_err *err, const char *fmt, ...)
+{
+	int rc = get(src, c, url, r, root, err);
+	pane_buf_release(url);
+	if (rc < 0)
+		return rc;
+	if (json_is_array(*root))
+		return 0;
+	json_decref(*root);
+	*root = NULL;
+	pane_source_set_reason(src, "malformed");
+	va_list ap;
+	va_start(ap, fmt);
+	rc = pane_err_setv(err, PANE_EINVAL, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
 static void labels_for(struct pane_labels *ls, const struct svc *s)
 {
 	pane_labels_init(ls);
@@ -257,16 +306,9 @@ static int collect_services(struct pane_source *src, void *ctxp, struct pane_err
 		if (after)
 			pane_http_url_add_query(&u, "cursor", after);
 		json_t *root = NULL;
-		rc = get(src, c, &u, &r, &root, err);
-		pane_buf_release(&u);
+		rc = get_array(src, c, &u, &r, &root, err, "GET /services: expected a JSON array");
 		if (rc < 0)
 			break;
-		if (!json_is_array(root)) {
-			json_decref(root);
-			pane_source_set_reason(src, "malformed");
-			rc = pane_err_set(err, PANE_EINVAL, "GET /services: expected a JSON array");
-			break;
-		}
 		size_t i, n = json_array_size(root);
 		json_t *item;
 		const char *last = NULL;
@@ -313,17 +355,11 @@ static int collect_services(struct pane_source *src, void *ctxp, struct pane_err
 				pane_labels_release(&ls);
 			}
 		}
-		bool same = last && after && strcmp(last, after) == 0;
-		free(after);
-		after = last ? pane_xstrdup(last) : NULL;
-		json_decref(root);
-		if (same) {
-			pane_saas_partial_add(&c->partial, "cursor_loop");
+		int more = next_page(c, &after, last, n, root);
+		if (more < 0)
 			pane_warn("sources", "source %s: /services repeated its cursor; stopped paging",
 			          pane_source_name(src));
-			break;
-		}
-		if (n == 0 || !after)
+		if (more <= 0)
 			break; /* only an empty page ends the list: `limit` is a maximum */
 	}
 	free(after);
@@ -489,26 +525,16 @@ static int collect_deploys_of(struct pane_source *src, struct render_ctx *c, con
 			break;
 		}
 		struct pane_buf u;
-		pane_buf_init(&u, URL_MAX);
-		pane_saas_url(&u, c->cfg->api_url, "/services/");
-		pane_http_url_encode(&u, s->id, strlen(s->id));
-		pane_buf_adds(&u, "/deploys");
+		service_url(&u, c, s, "/deploys");
 		pane_http_url_add_query(&u, "limit", lim);
 		if (since)
 			pane_http_url_add_query(&u, "updatedAfter", since);
 		if (after)
 			pane_http_url_add_query(&u, "cursor", after);
 		json_t *root = NULL;
-		rc = get(src, c, &u, &r, &root, err);
-		pane_buf_release(&u);
+		rc = get_array(src, c, &u, &r, &root, err, "GET /services/%s/deploys: expected a JSON array", s->id);
 		if (rc < 0)
 			break;
-		if (!json_is_array(root)) {
-			json_decref(root);
-			pane_source_set_reason(src, "malformed");
-			rc = pane_err_set(err, PANE_EINVAL, "GET /services/%s/deploys: expected a JSON array", s->id);
-			break;
-		}
 		size_t i, n = json_array_size(root);
 		json_t *item;
 		const char *last = NULL;
@@ -528,17 +554,11 @@ static int collect_deploys_of(struct pane_source *src, struct render_ctx *c, con
 			deploy_seen(src, c, s, d, newest, now);
 			newest = false;
 		}
-		bool same = last && after && strcmp(last, after) == 0;
-		free(after);
-		after = last ? pane_xstrdup(last) : NULL;
-		json_decref(root);
-		if (same) {
-			pane_saas_partial_add(&c->partial, "cursor_loop");
+		int more = next_page(c, &after, last, n, root);
+		if (more < 0)
 			pane_warn("sources", "source %s: deploys of %s repeated their cursor; stopped paging",
 			          pane_source_name(src), s->id);
-			break;
-		}
-		if (n == 0 || !after)
+		if (more <= 0)
 			break; /* only an empty page ends the list */
 	}
 	/* the watermark moves only after a complete walk: an interrupted one is
@@ -668,25 +688,15 @@ static int events_of(struct pane_source *src, struct render_ctx *c, const struct
 			break;
 		}
 		struct pane_buf u;
-		pane_buf_init(&u, URL_MAX);
-		pane_saas_url(&u, c->cfg->api_url, "/services/");
-		pane_http_url_encode(&u, s->id, strlen(s->id));
-		pane_buf_adds(&u, "/events");
+		service_url(&u, c, s, "/events");
 		pane_http_url_add_query(&u, "limit", lim);
 		pane_http_url_add_query(&u, "startTime", start);
 		if (after)
 			pane_http_url_add_query(&u, "cursor", after);
 		json_t *root = NULL;
-		rc = get(src, c, &u, &r, &root, err);
-		pane_buf_release(&u);
+		rc = get_array(src, c, &u, &r, &root, err, "GET /services/%s/events: expected a JSON array", s->id);
 		if (rc < 0)
 			break;
-		if (!json_is_array(root)) {
-			json_decref(root);
-			pane_source_set_reason(src, "malformed");
-			rc = pane_err_set(err, PANE_EINVAL, "GET /services/%s/events: expected a JSON array", s->id);
-			break;
-		}
 		size_t i, n = json_array_size(root);
 		json_t *item;
 		const char *last = NULL;
@@ -697,15 +707,7 @@ static int events_of(struct pane_source *src, struct render_ctx *c, const struct
 			if (pane_saas_str(ev, "id") && pane_saas_str(ev, "type") && pane_saas_str(ev, "timestamp"))
 				json_array_append(got, ev);
 		}
-		bool same = last && after && strcmp(last, after) == 0;
-		free(after);
-		after = last ? pane_xstrdup(last) : NULL;
-		json_decref(root);
-		if (same) {
-			pane_saas_partial_add(&c->partial, "cursor_loop");
-			break;
-		}
-		if (n == 0 || !after)
+		if (next_page(c, &after, last, n, root) <= 0)
 			break;
 	}
 	free(after);
@@ -831,16 +833,9 @@ static int list_stores(struct pane_source *src, struct render_ctx *c, const char
 		if (after)
 			pane_http_url_add_query(&u, "cursor", after);
 		json_t *root = NULL;
-		rc = get(src, c, &u, &r, &root, err);
-		pane_buf_release(&u);
+		rc = get_array(src, c, &u, &r, &root, err, "GET %s: expected a JSON array", path);
 		if (rc < 0)
 			break;
-		if (!json_is_array(root)) {
-			json_decref(root);
-			pane_source_set_reason(src, "malformed");
-			rc = pane_err_set(err, PANE_EINVAL, "GET %s: expected a JSON array", path);
-			break;
-		}
 		size_t i, n = json_array_size(root);
 		json_t *item;
 		const char *last = NULL;
@@ -871,15 +866,7 @@ static int list_stores(struct pane_source *src, struct render_ctx *c, const char
 			pane_source_emit_sample(src, "render_datastore_info", &ls, 0, 1);
 			pane_labels_release(&ls);
 		}
-		bool same = last && after && strcmp(last, after) == 0;
-		free(after);
-		after = last ? pane_xstrdup(last) : NULL;
-		json_decref(root);
-		if (same) {
-			pane_saas_partial_add(&c->partial, "cursor_loop");
-			break;
-		}
-		if (n == 0 || !after)
+		if (next_page(c, &after, last, n, root) <= 0)
 			break;
 	}
 	free(after);
@@ -1182,16 +1169,10 @@ static int metric_call(struct pane_source *src, struct render_ctx *c, const stru
 	struct pane_http_response r;
 	pane_http_response_init(&r);
 	json_t *root = NULL;
-	int rc = get(src, c, &u, &r, &root, err);
-	pane_buf_release(&u);
+	int rc = get_array(src, c, &u, &r, &root, err, "GET /metrics/%s: expected a JSON array", m->endpoint);
 	pane_http_response_release(&r);
 	if (rc < 0)
 		return rc;
-	if (!json_is_array(root)) {
-		json_decref(root);
-		pane_source_set_reason(src, "malformed");
-		return pane_err_set(err, PANE_EINVAL, "GET /metrics/%s: expected a JSON array", m->endpoint);
-	}
 	int64_t complete = now - c->cfg->metrics_resolution_ms; /* the newest bucket is still filling */
 	size_t i;
 	json_t *series;

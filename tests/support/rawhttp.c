@@ -13,12 +13,29 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-int pt_raw_connect(int port)
+int pt_raw_try_connect(const char *src, int port)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+	if (fd < 0)
+		return -1;
+	struct sockaddr_in me = {.sin_family = AF_INET};
+	if (src && (inet_pton(AF_INET, src, &me.sin_addr) != 1 || bind(fd, (struct sockaddr *)&me, sizeof me) != 0)) {
+		close(fd);
+		return -1;
+	}
+	struct sockaddr_in to = {
+	    .sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	if (connect(fd, (struct sockaddr *)&to, sizeof to) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int pt_raw_connect(int port)
+{
+	int fd = pt_raw_try_connect(NULL, port);
+	if (fd < 0) {
 		perror("pt_raw_connect");
 		exit(1);
 	}
@@ -38,6 +55,11 @@ int pt_raw_send(int fd, const void *s, size_t len)
 		len -= (size_t)w;
 	}
 	return 0;
+}
+
+int pt_raw_sends(int fd, const char *s)
+{
+	return pt_raw_send(fd, s, strlen(s));
 }
 
 int pt_raw_status(int fd, int timeout_ms)

@@ -179,3 +179,19 @@ int pt_stop(pid_t pid, int sig)
 		return 128 + WTERMSIG(st);
 	return WEXITSTATUS(st);
 }
+
+char *pt_read_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	struct pane_buf b;
+	pane_buf_init(&b, PANE_BUF_NOLIMIT);
+	char chunk[65536];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		pane_buf_add(&b, chunk, n);
+	fclose(f);
+	pane_buf_addc(&b, 0);
+	return pane_buf_detach(&b, NULL);
+}

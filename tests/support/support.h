@@ -44,5 +44,8 @@ int pt_wait_http(const char *url, int timeout_ms);
 int pt_stop(pid_t pid, int sig);
 /* $PANE_BIN, the binary under test. */
 const char *pt_pane_bin(void);
+/* The whole file as a NUL-terminated heap string (free it); NULL when it
+ * cannot be opened. */
+char *pt_read_file(const char *path);
 
 #endif

@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "alert/alert.h"
-#include "alert/memstore.h"
+#include "query/memstore.h"
 #include "alert/rules.h"
 #include "alert/template.h"
 #include "base/mem.h"

@@ -13,21 +13,18 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <arpa/inet.h>
 #include <dirent.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "base/err.h"
 #include "http/server.h"
+#include "rawhttp.h"
 
 #define ROUNDS 200
 #define SUSPENDED 4
@@ -68,58 +65,6 @@ static void h_ok(struct pane_http_req *req, struct pane_http_resp *resp, void *c
 	pane_http_resp_json(resp, 200, "{}");
 }
 
-static int connect_to(int port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	struct sockaddr_in sa = {0};
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int send_all(int fd, const char *s)
-{
-	size_t len = strlen(s), off = 0;
-	while (off < len) {
-		ssize_t n = send(fd, s + off, len - off, MSG_NOSIGNAL);
-		if (n <= 0)
-			return -1;
-		off += (size_t)n;
-	}
-	return 0;
-}
-
-/* Reads until a status line arrives or the peer closes; the status, 0 on
- * close, -1 after timeout_ms without either. */
-static int read_status(int fd, int timeout_ms)
-{
-	char buf[512];
-	size_t have = 0;
-	for (;;) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		int r = poll(&p, 1, timeout_ms);
-		if (r <= 0)
-			return -1;
-		ssize_t n = recv(fd, buf + have, sizeof buf - 1 - have, 0);
-		if (n <= 0)
-			return 0;
-		have += (size_t)n;
-		buf[have] = '\0';
-		int status;
-		if (strchr(buf, '\n') && sscanf(buf, "HTTP/1.%*d %d", &status) == 1)
-			return status;
-		if (have == sizeof buf - 1)
-			return 0;
-	}
-}
-
 static int count_fds(void)
 {
 	DIR *d = opendir("/proc/self/fd");
@@ -143,10 +88,11 @@ static void *hammer_main(void *arg)
 {
 	struct hammer *h = arg;
 	while (!atomic_load(&h->stop)) {
-		int fd = connect_to(h->port);
+		int fd = pt_raw_try_connect(NULL, h->port);
 		if (fd < 0)
 			break;
-		bool ok = send_all(fd, "GET /ok HTTP/1.1\r\nHost: x\r\n\r\n") == 0 && read_status(fd, 5000) == 200;
+		bool ok =
+		    pt_raw_sends(fd, "GET /ok HTTP/1.1\r\nHost: x\r\n\r\n") == 0 && pt_raw_status(fd, 5000) == 200;
 		close(fd);
 		if (!ok)
 			break;
@@ -182,9 +128,9 @@ static void test_stop_while_busy(void **state)
 
 		int fds[SUSPENDED];
 		for (int i = 0; i < SUSPENDED; i++) {
-			fds[i] = connect_to(port);
+			fds[i] = pt_raw_try_connect(NULL, port);
 			assert_true(fds[i] >= 0);
-			assert_int_equal(send_all(fds[i], "GET /defer HTTP/1.1\r\nHost: x\r\n\r\n"), 0);
+			assert_int_equal(pt_raw_sends(fds[i], "GET /defer HTTP/1.1\r\nHost: x\r\n\r\n"), 0);
 		}
 		struct hammer h = {.port = port};
 		pthread_t th[HAMMERS];
@@ -205,7 +151,7 @@ static void test_stop_while_busy(void **state)
 		/* every suspended request was answered 503 by the stop (or, if the
 		 * server had not read it yet, its connection was closed) */
 		for (int i = 0; i < SUSPENDED; i++) {
-			int st = read_status(fds[i], 5000);
+			int st = pt_raw_status(fds[i], 5000);
 			assert_true(st == 503 || st == 0);
 			total_503 += st == 503;
 			close(fds[i]);

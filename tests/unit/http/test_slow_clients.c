@@ -12,9 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -27,6 +25,7 @@
 
 #include "base/err.h"
 #include "http/server.h"
+#include "rawhttp.h"
 
 #define ATTACKERS 1100
 
@@ -40,58 +39,13 @@ static void h_ok(struct pane_http_req *req, struct pane_http_resp *resp, void *c
 	pane_http_resp_json(resp, 200, "{\"status\":\"ok\"}");
 }
 
-/* A TCP connection to the server from the loopback address src. */
-static int connect_from(const char *src)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	struct sockaddr_in me = {.sin_family = AF_INET};
-	inet_pton(AF_INET, src, &me.sin_addr);
-	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&me, sizeof me) != 0 || connect(fd, (struct sockaddr *)&to, sizeof to) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int send_str(int fd, const char *s)
-{
-	return send(fd, s, strlen(s), MSG_NOSIGNAL) == (ssize_t)strlen(s) ? 0 : -1;
-}
-
-/* The status of the answer on fd (0: closed without one, -1: none within
- * timeout_ms). */
-static int status_of(int fd, int timeout_ms)
-{
-	char buf[256];
-	size_t have = 0;
-	for (;;) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		if (poll(&p, 1, timeout_ms) <= 0)
-			return -1;
-		ssize_t n = recv(fd, buf + have, sizeof buf - 1 - have, 0);
-		if (n <= 0)
-			return 0;
-		have += (size_t)n;
-		buf[have] = '\0';
-		int st;
-		if (strchr(buf, '\n') && sscanf(buf, "HTTP/1.%*d %d", &st) == 1)
-			return st;
-		if (have == sizeof buf - 1)
-			return 0;
-	}
-}
-
 static int healthz_from(const char *src)
 {
-	int fd = connect_from(src);
+	int fd = pt_raw_try_connect(src, port);
 	if (fd < 0)
 		return -1;
-	int st = send_str(fd, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n") == 0
-	             ? status_of(fd, 10000)
+	int st = pt_raw_sends(fd, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n") == 0
+	             ? pt_raw_status(fd, 10000)
 	             : -1;
 	close(fd);
 	return st;
@@ -140,10 +94,10 @@ static void many_half_heads(void **state)
 	assert_non_null(fds);
 	int opened = 0;
 	for (int i = 0; i < n; i++) {
-		fds[i] = connect_from("127.0.0.2");
+		fds[i] = pt_raw_try_connect("127.0.0.2", port);
 		if (fds[i] >= 0) {
 			opened++;
-			send_str(fds[i], "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ");
+			pt_raw_sends(fds[i], "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ");
 		}
 	}
 	assert_true(opened > 16);
@@ -161,9 +115,9 @@ static void many_half_heads(void **state)
 static void trickled_head_is_closed(void **state)
 {
 	(void)state;
-	int fd = connect_from("127.0.0.3");
+	int fd = pt_raw_try_connect("127.0.0.3", port);
 	assert_true(fd >= 0);
-	assert_int_equal(send_str(fd, "GET /healthz HTTP/1.1\r\nX-Slow: "), 0);
+	assert_int_equal(pt_raw_sends(fd, "GET /healthz HTTP/1.1\r\nX-Slow: "), 0);
 	/* one byte every 100 ms resets any idle timeout; the head deadline (1 s)
 	 * still closes it. Bounded: give up after 30 s. */
 	bool closed = false;

@@ -45,6 +45,7 @@
 #include "base/mem.h"
 #include "base/regex.h"
 #include "memreader.h"
+#include "support.h"
 #include "query/ast.h"
 #include "query/query.h"
 
@@ -709,22 +710,6 @@ static char *trim(char *s)
 	return s;
 }
 
-static char *read_all(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	struct pane_buf b;
-	pane_buf_init(&b, PANE_BUF_NOLIMIT);
-	char chunk[65536];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		pane_buf_add(&b, chunk, n);
-	fclose(f);
-	pane_buf_addc(&b, 0);
-	return pane_buf_detach(&b, NULL);
-}
-
 static void file_error(struct totals *t, const char *path, int line, const char *why)
 {
 	fprintf(stderr, "%s:%d: %s\n", path, line, why);
@@ -733,7 +718,7 @@ static void file_error(struct totals *t, const char *path, int line, const char 
 
 static void run_file(const char *path, struct totals *t)
 {
-	char *text = read_all(path);
+	char *text = pt_read_file(path);
 	if (!text) {
 		file_error(t, path, 0, "cannot read");
 		return;

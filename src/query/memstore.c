@@ -12,9 +12,10 @@
  * at an earlier or equal time replaces/inserts in place); 2. select answers
  * series sorted by label set, as reader.h requires; 3. samples after the
  * visibility limit are never returned.
- * Threads: one thread at a time (rule tests are single-threaded).
+ * Threads: one writer at a time; selects only read, so concurrent reads
+ * of a store nothing appends to are safe (the query tests do that).
  */
-#include "alert/memstore.h"
+#include "query/memstore.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,7 @@ struct pane_memstore {
 	struct mser **s;
 	size_t n, cap;
 	int64_t limit;
+	bool sorted; /* s[] is in label set order: select need not sort */
 };
 
 static void key_of(const struct pane_labels *ls, struct pane_buf *b)
@@ -54,6 +56,7 @@ struct pane_memstore *pane_memstore_new(void)
 	struct pane_memstore *m = pane_xcalloc(1, sizeof *m);
 	pane_map_init(&m->index, NULL);
 	m->limit = INT64_MAX;
+	m->sorted = true;
 	return m;
 }
 
@@ -77,7 +80,7 @@ void pane_memstore_set_limit(struct pane_memstore *m, int64_t maxt)
 	m->limit = maxt;
 }
 
-int pane_memstore_append(struct pane_memstore *m, const struct pane_labels *ls, int64_t ts, double v)
+static int append(struct pane_memstore *m, const struct pane_labels *ls, int64_t ts, double v, bool after)
 {
 	struct pane_buf k;
 	pane_buf_init(&k, PANE_BUF_NOLIMIT);
@@ -87,6 +90,8 @@ int pane_memstore_append(struct pane_memstore *m, const struct pane_labels *ls, 
 		s = pane_xcalloc(1, sizeof *s);
 		pane_labels_copy(&s->labels, ls);
 		pane_map_put(&m->index, k.data, k.len, s);
+		if (m->n && pane_labels_cmp(&m->s[m->n - 1]->labels, &s->labels) > 0)
+			m->sorted = false;
 		if (m->n == m->cap) {
 			m->cap = m->cap ? m->cap * 2 : 64;
 			m->s = pane_xrealloc(m->s, pane_mul_size(m->cap, sizeof *m->s));
@@ -94,6 +99,8 @@ int pane_memstore_append(struct pane_memstore *m, const struct pane_labels *ls, 
 		m->s[m->n++] = s;
 	}
 	pane_buf_release(&k);
+	if (after && s->n && s->ts[s->n - 1] >= ts)
+		return PANE_EINVAL;
 	size_t pos = s->n;
 	while (pos > 0 && s->ts[pos - 1] >= ts)
 		pos--;
@@ -112,6 +119,33 @@ int pane_memstore_append(struct pane_memstore *m, const struct pane_labels *ls, 
 	s->v[pos] = v;
 	s->n++;
 	return 0;
+}
+
+int pane_memstore_append(struct pane_memstore *m, const struct pane_labels *ls, int64_t ts, double v)
+{
+	return append(m, ls, ts, v, false);
+}
+
+int pane_memstore_append_after(struct pane_memstore *m, const struct pane_labels *ls, int64_t ts, double v)
+{
+	return append(m, ls, ts, v, true);
+}
+
+static int mser_cmp(const void *a, const void *b)
+{
+	return pane_labels_cmp(&(*(struct mser *const *)a)->labels, &(*(struct mser *const *)b)->labels);
+}
+
+void pane_memstore_seal(struct pane_memstore *m)
+{
+	if (!m->sorted && m->n > 1)
+		qsort(m->s, m->n, sizeof *m->s, mser_cmp);
+	m->sorted = true;
+}
+
+size_t pane_memstore_series(const struct pane_memstore *m)
+{
+	return m->n;
 }
 
 struct compiled {
@@ -227,15 +261,16 @@ static int ms_select(void *ctx, const struct pane_matcher *mt, size_t nm, int64_
 			cap = cap ? cap * 2 : 16;
 			set->series = pane_xrealloc(set->series, pane_mul_size(cap, sizeof *set->series));
 		}
-		set->series[set->n++] =
-		    (struct pane_series){.labels = s->labels, .ts = s->ts + lo, .values = s->v + lo, .n = hi - lo};
+		struct pane_series *o = &set->series[set->n++];
+		*o = (struct pane_series){.labels = s->labels, .ts = s->ts + lo, .values = s->v + lo, .n = hi - lo};
+		o->labels.owned = false; /* borrowed from the store */
 	}
 	uncompile(&c);
 	if (rc < 0) {
 		set_free(set);
 		return rc;
 	}
-	if (set->n > 1)
+	if (!m->sorted && set->n > 1)
 		qsort(set->series, set->n, sizeof *set->series, ser_cmp);
 	*out = set;
 	return 0;
