@@ -114,6 +114,10 @@ export function Explore({ route }: { route: Route }) {
           value={text}
           onInput={(e) => {
             const t = e.target as HTMLTextAreaElement;
+            // suggestions belong to the text they were fetched for: drop them
+            // now, so an Enter before the new ones arrive runs the query
+            // instead of accepting a stale suggestion
+            setSugg([]);
             setText(t.value);
             setCaret(t.selectionStart);
           }}
