@@ -23,7 +23,8 @@
  *                   rest is read and discarded (up to DRAIN_MAX, so the client
  *                   sees a clean answer), because MHD can only answer once the
  *                   body is in; past DRAIN_MAX the connection is closed. A body
- *                   slower than body_min_rate after body_grace_s: closed.
+ *                   slower than body_min_rate after body_grace_s (from its
+ *                   first byte): closed.
  *   final call   -> run the handler; queue its response, or suspend
  *                   (deferred) until pane_http_deferred_finish resumes it and
  *                   MHD calls once more (answer_deferred).
@@ -188,6 +189,7 @@ struct pane_http_req {
 	size_t n_form;
 	char peer[64];
 	int64_t start_ns;
+	int64_t body_start_ns; /* first body byte: the slow-body rate counts from here */
 	uint64_t body_bytes;  /* body bytes received (buffered or streamed) */
 	bool began;           /* on_begin ran (so on_close is owed) */
 	bool completed_ok;
@@ -1205,8 +1207,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (req->responded)
 			return MHD_YES;
 		req->body_bytes += n;
-		/* slow clients: a body must keep an average rate once the grace period is over */
-		int64_t elapsed_ns = pane_mono_ns() - req->start_ns;
+		/* slow clients: a body must keep an average rate once the grace period
+		 * is over, counted from its first byte (not from the head: a client
+		 * waits up to a second for "100 Continue" before it sends a byte) */
+		if (!req->body_start_ns)
+			req->body_start_ns = pane_mono_ns();
+		int64_t elapsed_ns = pane_mono_ns() - req->body_start_ns;
 		unsigned grace = srv->opts.body_grace_s ? srv->opts.body_grace_s : 10u;
 		unsigned rate = srv->opts.body_min_rate ? srv->opts.body_min_rate : 1024u;
 		if (elapsed_ns > (int64_t)grace * 1000000000LL &&
