@@ -490,12 +490,16 @@ static int wal_append(struct pane_store *st, const void *p, size_t len, struct p
 {
 	if (write_all(st->wal_fd, p, len) < 0) {
 		int e = errno;
-		/* cut what may have been written partially so the WAL stays parseable */
+		/* cut what may have been written partially so the WAL stays parseable,
+		 * and write the next record where this one began: the fd is not
+		 * O_APPEND, so a short write (a full disk) left its offset past the
+		 * cut, and the next record would follow a hole that replay reads as
+		 * the end of the WAL, losing every batch acknowledged after it */
 		if (ftruncate(st->wal_fd, (off_t)st->wal_size) < 0) {
 			/* replay cuts it anyway */
 		}
-		return pane_err_set(err, e == ENOSPC ? PANE_EIO : PANE_EIO, "store: cannot write the WAL: %s",
-				    strerror(e));
+		lseek(st->wal_fd, (off_t)st->wal_size, SEEK_SET);
+		return pane_err_set(err, PANE_EIO, "store: cannot write the WAL: %s", strerror(e));
 	}
 	st->wal_size += len;
 	st->c.wal_bytes = st->wal_size;
