@@ -90,6 +90,7 @@ struct series {
 	char *key;               /* "name\0value\0" pairs, sorted, __name__ included */
 	uint16_t nl;
 	bool unsorted;           /* a sample of the head is older than one appended before it */
+	bool unlogged;           /* its REC_SERIES is not in the WAL yet (the batch that made it failed) */
 	uint32_t hnblk;          /* blocks taken out of the head stream (in the head file) */
 	uint32_t hlast;          /* index + 1 of the last of them, 0 = none */
 	int64_t hwin;            /* window (ts / WINDOW_MS) of the head */
@@ -1426,6 +1427,16 @@ fail:
 
 /* ---------- writing ---------- */
 
+static void wal_series_rec(struct pane_buf *walrec, const struct series *s)
+{
+	size_t start = walrec->len;
+	rec_begin(walrec, REC_SERIES);
+	rec_uv(walrec, s->id);
+	rec_uv(walrec, s->keylen);
+	pane_buf_add(walrec, s->key, s->keylen);
+	rec_end(walrec, start);
+}
+
 static struct series *resolve(struct pane_store *st, const struct pane_sample *smp, struct pane_buf *key,
 			      struct pane_buf *walrec, bool *rejected, struct pane_err *err)
 {
@@ -1433,8 +1444,14 @@ static struct series *resolve(struct pane_store *st, const struct pane_sample *s
 	if (sample_key(smp, key) < 0)
 		return NULL;
 	struct series *s = by_key_get(st, key->data, key->len);
-	if (s)
+	if (s && !s->unlogged)
 		return s;
+	if (s) {
+		/* made by a batch whose WAL append failed (a full disk): log it now,
+		 * or replay would meet samples of an unknown series */
+		wal_series_rec(walrec, s);
+		return s;
+	}
 	if (st->o.max_series > 0 && (int64_t)st->c.series >= st->o.max_series) {
 		pane_log_limited(&st->lim, PANE_LOG_WARN, "store",
 				 "series limit reached (%" PRId64 " series, store.max_series): new series of %s rejected",
@@ -1458,12 +1475,8 @@ static struct series *resolve(struct pane_store *st, const struct pane_sample *s
 		return NULL;
 	}
 	series_register(st, s);
-	size_t start = walrec->len;
-	rec_begin(walrec, REC_SERIES);
-	rec_uv(walrec, id);
-	rec_uv(walrec, s->keylen);
-	pane_buf_add(walrec, s->key, s->keylen);
-	rec_end(walrec, start);
+	s->unlogged = true;
+	wal_series_rec(walrec, s);
 	return s;
 }
 
@@ -1572,6 +1585,9 @@ static int write_batch(struct pane_store *st, const struct pane_sample *smp, siz
 		if (rc < 0)
 			goto out;
 	}
+	for (size_t i = 0; i < n; i++)
+		if (target[i])
+			target[i]->unlogged = false;
 	/* 3. heads (may seal and persist) */
 	uint64_t seq = seq0;
 	for (size_t i = 0; i < n; i++) {
