@@ -103,6 +103,9 @@ expect_in "$tmp/lq" "before line 19"
 expect_in "$tmp/lq" "after line 19"
 n=$(psql -qAtX "$DATABASE_URL" -c "SELECT count(*) FROM pane.jobs WHERE queue = 'diskfull'")
 [ "$n" = 2 ] && ok || bad "uploads acknowledged: 2, jobs: $n"
+# the refused upload left no partial file behind: two files and their .job sidecars
+n=$(find "$mnt/data/uploads" -type f | wc -l)
+[ "$n" = 4 ] && ok || bad "uploads acknowledged: 2, files: $n ($(find "$mnt/data/uploads" -type f))"
 
 # 5. the same after a crash: the WAL written across the full disk replays
 # with every acknowledged batch (kill -9: no clean stop empties the WAL)
