@@ -113,6 +113,9 @@ struct pane_store {
 	pthread_mutex_t mu;
 	sqlite3 *db;
 	bool in_txn;
+	uint32_t *cat_new;           /* series added to the catalog in the open transaction */
+	size_t ncat_new, capcat_new; /* (kept until a COMMIT succeeds) */
+	bool cat_redo;               /* a COMMIT failed: add cat_new again in the next transaction */
 	int lock_fd;                 /* flock'ed: one process per store directory */
 	int wal_fd;
 	uint64_t wal_size;
@@ -182,14 +185,28 @@ static int exec(struct pane_store *st, const char *sql, struct pane_err *err)
 	return 0;
 }
 
+static int catalog_row(struct pane_store *st, const struct series *s, struct pane_err *err);
+
 static int begin(struct pane_store *st, struct pane_err *err)
 {
 	if (st->in_txn)
 		return 0;
 	int rc = exec(st, "BEGIN", err);
-	if (!rc)
-		st->in_txn = true;
-	return rc;
+	if (rc)
+		return rc;
+	st->in_txn = true;
+	if (st->cat_redo) {
+		/* the rows of a transaction that failed to commit (a full disk, a
+		 * lock held too long): their series live in memory and in the WAL,
+		 * and a clean stop (segments, empty WAL) would lose them otherwise */
+		for (size_t i = 0; i < st->ncat_new; i++) {
+			uint32_t id = st->cat_new[i];
+			if (id < st->nser && st->ser[id] && (rc = catalog_row(st, st->ser[id], err)) < 0)
+				return rc;
+		}
+		st->cat_redo = false;
+	}
+	return 0;
 }
 
 static int commit(struct pane_store *st, struct pane_err *err)
@@ -197,7 +214,18 @@ static int commit(struct pane_store *st, struct pane_err *err)
 	if (!st->in_txn)
 		return 0;
 	st->in_txn = false;
-	return exec(st, "COMMIT", err);
+	int rc = exec(st, "COMMIT", err);
+	if (!rc) {
+		st->ncat_new = 0;
+		return 0;
+	}
+	/* SQLITE_BUSY leaves the transaction open, SQLITE_FULL rolls it back:
+	 * either way it is gone after this, and the next BEGIN works */
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	if (st->ncat_new)
+		st->cat_redo = true;
+	return rc;
 }
 
 /* ---------- partitions ---------- */
@@ -1157,20 +1185,33 @@ static int load_catalog(struct pane_store *st, struct pane_err *err)
 	return rc;
 }
 
-static int catalog_insert(struct pane_store *st, const struct series *s, struct pane_err *err)
+static int catalog_row(struct pane_store *st, const struct series *s, struct pane_err *err)
 {
 	sqlite3_stmt *q = NULL;
-	int rc = begin(st, err);
-	if (rc < 0)
-		return rc;
 	if (sqlite3_prepare_v2(st->db, "INSERT OR IGNORE INTO series(id, key, pseq) VALUES (?, ?, 0)", -1, &q, NULL) !=
 	    SQLITE_OK)
 		return sql_fail(st, err, "prepare");
 	sqlite3_bind_int64(q, 1, s->id);
 	sqlite3_bind_blob(q, 2, s->key, (int)s->keylen, SQLITE_STATIC);
-	rc = sqlite3_step(q) == SQLITE_DONE ? 0 : sql_fail(st, err, "add series");
+	int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : sql_fail(st, err, "add series");
 	sqlite3_finalize(q);
 	return rc;
+}
+
+static int catalog_insert(struct pane_store *st, const struct series *s, struct pane_err *err)
+{
+	int rc = begin(st, err);
+	if (rc < 0)
+		return rc;
+	rc = catalog_row(st, s, err);
+	if (rc < 0)
+		return rc;
+	if (st->ncat_new == st->capcat_new) {
+		st->capcat_new = st->capcat_new ? 2 * st->capcat_new : 64;
+		st->cat_new = pane_xrealloc(st->cat_new, pane_mul_size(st->capcat_new, sizeof *st->cat_new));
+	}
+	st->cat_new[st->ncat_new++] = s->id;
+	return 0;
 }
 
 /* Applies one WAL record during replay. */
@@ -1841,6 +1882,7 @@ void pane_store_close(struct pane_store *st)
 		sqlite3_exec(st->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
 		sqlite3_close(st->db);
 	}
+	free(st->cat_new);
 	if (st->wal_fd >= 0)
 		close(st->wal_fd);
 	if (st->head_fd >= 0) {
