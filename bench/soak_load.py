@@ -26,11 +26,13 @@ import time
 import urllib.parse
 
 
-def proc_rss_kib(pid):
+def proc_rss_kib(pid, field="VmRSS"):
+    """VmRSS (all resident memory) or RssAnon (the heap and stacks: what a
+    leak grows; the rest is mapped files and libraries) in KiB."""
     try:
         with open(f"/proc/{pid}/status") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1])
     except OSError:
         return None
@@ -94,15 +96,16 @@ def main():
             e[1] += 1
             last_fail[kind] = status
 
-    samples = []  # (t, rss_kib, fds, worker_rss_kib, worker_fds)
+    samples = []  # (t, rss_kib, fds, worker_rss_kib, worker_fds, anon_kib)
 
     def sample(t):
         samples.append((t, proc_rss_kib(a.pid), proc_fds(a.pid),
                         proc_rss_kib(a.worker_pid) if a.worker_pid else None,
-                        proc_fds(a.worker_pid) if a.worker_pid else None))
+                        proc_fds(a.worker_pid) if a.worker_pid else None,
+                        proc_rss_kib(a.pid, "RssAnon")))
         s = samples[-1]
-        print(f"sample t={s[0]:.0f}s rss_kib={s[1]} fds={s[2]} worker_rss_kib={s[3]} worker_fds={s[4]}",
-              flush=True)
+        print(f"sample t={s[0]:.0f}s rss_kib={s[1]} anon_kib={s[5]} fds={s[2]} "
+              f"worker_rss_kib={s[3]} worker_fds={s[4]}", flush=True)
 
     start = time.monotonic()
     next_sample = start
@@ -198,6 +201,7 @@ def main():
 
     print(f"verdict over {len(samples)} samples, {a.duration:.0f}s, {tick} ticks:")
     verdict("pane serve RSS", 1, "KiB")
+    verdict("pane serve RssAnon", 5, "KiB")
     verdict("pane serve fds", 2, "")
     if a.worker_pid:
         verdict("pane worker RSS", 3, "KiB")
