@@ -90,6 +90,7 @@ struct series {
 	char *key;               /* "name\0value\0" pairs, sorted, __name__ included */
 	uint16_t nl;
 	bool unsorted;           /* a sample of the head is older than one appended before it */
+	bool unlogged;           /* its REC_SERIES is not in the WAL yet (the batch that made it failed) */
 	uint32_t hnblk;          /* blocks taken out of the head stream (in the head file) */
 	uint32_t hlast;          /* index + 1 of the last of them, 0 = none */
 	int64_t hwin;            /* window (ts / WINDOW_MS) of the head */
@@ -112,6 +113,9 @@ struct pane_store {
 	pthread_mutex_t mu;
 	sqlite3 *db;
 	bool in_txn;
+	uint32_t *cat_new;           /* series added to the catalog in the open transaction */
+	size_t ncat_new, capcat_new; /* (kept until a COMMIT succeeds) */
+	bool cat_redo;               /* a COMMIT failed: add cat_new again in the next transaction */
 	int lock_fd;                 /* flock'ed: one process per store directory */
 	int wal_fd;
 	uint64_t wal_size;
@@ -181,14 +185,28 @@ static int exec(struct pane_store *st, const char *sql, struct pane_err *err)
 	return 0;
 }
 
+static int catalog_row(struct pane_store *st, const struct series *s, struct pane_err *err);
+
 static int begin(struct pane_store *st, struct pane_err *err)
 {
 	if (st->in_txn)
 		return 0;
 	int rc = exec(st, "BEGIN", err);
-	if (!rc)
-		st->in_txn = true;
-	return rc;
+	if (rc)
+		return rc;
+	st->in_txn = true;
+	if (st->cat_redo) {
+		/* the rows of a transaction that failed to commit (a full disk, a
+		 * lock held too long): their series live in memory and in the WAL,
+		 * and a clean stop (segments, empty WAL) would lose them otherwise */
+		for (size_t i = 0; i < st->ncat_new; i++) {
+			uint32_t id = st->cat_new[i];
+			if (id < st->nser && st->ser[id] && (rc = catalog_row(st, st->ser[id], err)) < 0)
+				return rc;
+		}
+		st->cat_redo = false;
+	}
+	return 0;
 }
 
 static int commit(struct pane_store *st, struct pane_err *err)
@@ -196,7 +214,18 @@ static int commit(struct pane_store *st, struct pane_err *err)
 	if (!st->in_txn)
 		return 0;
 	st->in_txn = false;
-	return exec(st, "COMMIT", err);
+	int rc = exec(st, "COMMIT", err);
+	if (!rc) {
+		st->ncat_new = 0;
+		return 0;
+	}
+	/* SQLITE_BUSY leaves the transaction open, SQLITE_FULL rolls it back:
+	 * either way it is gone after this, and the next BEGIN works */
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	if (st->ncat_new)
+		st->cat_redo = true;
+	return rc;
 }
 
 /* ---------- partitions ---------- */
@@ -490,12 +519,16 @@ static int wal_append(struct pane_store *st, const void *p, size_t len, struct p
 {
 	if (write_all(st->wal_fd, p, len) < 0) {
 		int e = errno;
-		/* cut what may have been written partially so the WAL stays parseable */
+		/* cut what may have been written partially so the WAL stays parseable,
+		 * and write the next record where this one began: the fd is not
+		 * O_APPEND, so a short write (a full disk) left its offset past the
+		 * cut, and the next record would follow a hole that replay reads as
+		 * the end of the WAL, losing every batch acknowledged after it */
 		if (ftruncate(st->wal_fd, (off_t)st->wal_size) < 0) {
 			/* replay cuts it anyway */
 		}
-		return pane_err_set(err, e == ENOSPC ? PANE_EIO : PANE_EIO, "store: cannot write the WAL: %s",
-				    strerror(e));
+		lseek(st->wal_fd, (off_t)st->wal_size, SEEK_SET);
+		return pane_err_set(err, PANE_EIO, "store: cannot write the WAL: %s", strerror(e));
 	}
 	st->wal_size += len;
 	st->c.wal_bytes = st->wal_size;
@@ -1152,20 +1185,33 @@ static int load_catalog(struct pane_store *st, struct pane_err *err)
 	return rc;
 }
 
-static int catalog_insert(struct pane_store *st, const struct series *s, struct pane_err *err)
+static int catalog_row(struct pane_store *st, const struct series *s, struct pane_err *err)
 {
 	sqlite3_stmt *q = NULL;
-	int rc = begin(st, err);
-	if (rc < 0)
-		return rc;
 	if (sqlite3_prepare_v2(st->db, "INSERT OR IGNORE INTO series(id, key, pseq) VALUES (?, ?, 0)", -1, &q, NULL) !=
 	    SQLITE_OK)
 		return sql_fail(st, err, "prepare");
 	sqlite3_bind_int64(q, 1, s->id);
 	sqlite3_bind_blob(q, 2, s->key, (int)s->keylen, SQLITE_STATIC);
-	rc = sqlite3_step(q) == SQLITE_DONE ? 0 : sql_fail(st, err, "add series");
+	int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : sql_fail(st, err, "add series");
 	sqlite3_finalize(q);
 	return rc;
+}
+
+static int catalog_insert(struct pane_store *st, const struct series *s, struct pane_err *err)
+{
+	int rc = begin(st, err);
+	if (rc < 0)
+		return rc;
+	rc = catalog_row(st, s, err);
+	if (rc < 0)
+		return rc;
+	if (st->ncat_new == st->capcat_new) {
+		st->capcat_new = st->capcat_new ? 2 * st->capcat_new : 64;
+		st->cat_new = pane_xrealloc(st->cat_new, pane_mul_size(st->capcat_new, sizeof *st->cat_new));
+	}
+	st->cat_new[st->ncat_new++] = s->id;
+	return 0;
 }
 
 /* Applies one WAL record during replay. */
@@ -1422,6 +1468,16 @@ fail:
 
 /* ---------- writing ---------- */
 
+static void wal_series_rec(struct pane_buf *walrec, const struct series *s)
+{
+	size_t start = walrec->len;
+	rec_begin(walrec, REC_SERIES);
+	rec_uv(walrec, s->id);
+	rec_uv(walrec, s->keylen);
+	pane_buf_add(walrec, s->key, s->keylen);
+	rec_end(walrec, start);
+}
+
 static struct series *resolve(struct pane_store *st, const struct pane_sample *smp, struct pane_buf *key,
 			      struct pane_buf *walrec, bool *rejected, struct pane_err *err)
 {
@@ -1429,8 +1485,14 @@ static struct series *resolve(struct pane_store *st, const struct pane_sample *s
 	if (sample_key(smp, key) < 0)
 		return NULL;
 	struct series *s = by_key_get(st, key->data, key->len);
-	if (s)
+	if (s && !s->unlogged)
 		return s;
+	if (s) {
+		/* made by a batch whose WAL append failed (a full disk): log it now,
+		 * or replay would meet samples of an unknown series */
+		wal_series_rec(walrec, s);
+		return s;
+	}
 	if (st->o.max_series > 0 && (int64_t)st->c.series >= st->o.max_series) {
 		pane_log_limited(&st->lim, PANE_LOG_WARN, "store",
 				 "series limit reached (%" PRId64 " series, store.max_series): new series of %s rejected",
@@ -1454,12 +1516,8 @@ static struct series *resolve(struct pane_store *st, const struct pane_sample *s
 		return NULL;
 	}
 	series_register(st, s);
-	size_t start = walrec->len;
-	rec_begin(walrec, REC_SERIES);
-	rec_uv(walrec, id);
-	rec_uv(walrec, s->keylen);
-	pane_buf_add(walrec, s->key, s->keylen);
-	rec_end(walrec, start);
+	s->unlogged = true;
+	wal_series_rec(walrec, s);
 	return s;
 }
 
@@ -1568,6 +1626,9 @@ static int write_batch(struct pane_store *st, const struct pane_sample *smp, siz
 		if (rc < 0)
 			goto out;
 	}
+	for (size_t i = 0; i < n; i++)
+		if (target[i])
+			target[i]->unlogged = false;
 	/* 3. heads (may seal and persist) */
 	uint64_t seq = seq0;
 	for (size_t i = 0; i < n; i++) {
@@ -1821,6 +1882,7 @@ void pane_store_close(struct pane_store *st)
 		sqlite3_exec(st->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
 		sqlite3_close(st->db);
 	}
+	free(st->cat_new);
 	if (st->wal_fd >= 0)
 		close(st->wal_fd);
 	if (st->head_fd >= 0) {
