@@ -262,6 +262,20 @@ await step('alerts', async () => {
   const t = await page.textContent('main');
   expect(/rules:|rule groups|Rules/.test(t), 'alerts page names the rules');
   await shot('alerts');
+  // silence an alert from its row (matchers filled in), see it listed, expire it
+  await page.locator('[data-action="silence"]').first().click();
+  await page.waitForSelector('form.silence');
+  expect((await page.inputValue('input[aria-label="matcher alertname"]')) === 'ConsoleTestAlert', 'the silence form has the alert\'s matchers');
+  await page.fill('input[aria-label="comment"]', 'browser test');
+  await page.click('form.silence button[type="submit"]');
+  await page.waitForSelector('text=silence created');
+  const row = page.locator('tr[data-silence]').filter({ hasText: 'browser test' });
+  await row.waitFor();
+  expect(/active/.test(await row.textContent()), 'the new silence is listed as active');
+  await row.locator('[data-action="expire"]').click();
+  await page.waitForSelector('text=/silence .* expired/');
+  const api = await page.evaluate(async () => (await fetch('/api/v2/silences')).json());
+  expect(api.some((x) => x.comment === 'browser test' && x.status.state === 'expired'), 'the silence is expired in /api/v2/silences');
 });
 
 // ---- What changed: the sections, log patterns and moved series ----

@@ -39,7 +39,14 @@ eval "$fake_env"
 
 port=$(free_port)
 u="http://127.0.0.1:$port"
-DATABASE_URL="$dburl" "$bin" demo --listen "127.0.0.1:$port" --data-dir "$tmp/data" >"$tmp/demo.log" 2>&1 &
+# notifications with one receiver that sends nowhere, so the Alerts page has
+# Alertmanager's groups and silences to act on (an alert is posted below)
+cat >"$tmp/demo.yaml" <<'YAML'
+alerting:
+  route: {receiver: nowhere, group_by: [alertname], group_wait: 0s}
+  receivers: [{name: nowhere}]
+YAML
+DATABASE_URL="$dburl" "$bin" demo --config "$tmp/demo.yaml" --listen "127.0.0.1:$port" --data-dir "$tmp/data" >"$tmp/demo.log" 2>&1 &
 demo_pid=$!
 
 # has URL [curl args]: true when the Prometheus-style answer holds results
@@ -67,6 +74,11 @@ for _ in $(seq 1 600); do
   sleep 0.5
 done
 [ $ready -eq 1 ] || { echo "FAIL: the demo's data did not arrive: $(tail -20 "$tmp/demo.log")"; exit 1; }
+# an alert for the Alerts page to silence (as Prometheus would post it; resolves itself in 1 h)
+curl -fsS -X POST "$u/api/v2/alerts" -H 'Content-Type: application/json' \
+  -d '[{"labels": {"alertname": "ConsoleTestAlert", "service": "svc-0", "severity": "page"},
+        "annotations": {"summary": "posted by the console browser test"}}]' >/dev/null ||
+  { echo "FAIL: could not post an alert to /api/v2/alerts"; exit 1; }
 
 # a second pane that wants a token for reads (as off loopback)
 tok=console-browser-token-0123456789
