@@ -87,7 +87,7 @@ export function Alerts({ route }: { route: Route }) {
         )}
         {al.data && !alertsList.length && (
           <div class="msg quiet">
-            <Status level="ok">nothing firing or pending</Status>
+            <Status level="ok">no rule is firing or pending</Status>
           </div>
         )}
         {groups.data && groups.data.length > 0 && (
