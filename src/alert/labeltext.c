@@ -1,5 +1,5 @@
 /*
- * util.c - label-set text both ways, as Prometheus writes and reads it.
+ * labeltext.c - label-set text both ways, as Prometheus writes and reads it.
  *
  * pane_rules_parse_metric reads promtool's series descriptions
  * (`name{a="b"}`, `{__name__="x"}`), pane_rules_labels_string writes
