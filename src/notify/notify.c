@@ -1289,17 +1289,25 @@ static void new_uuid(char out[40])
 
 /* ---- HTTP: Alertmanager's v2 API ---- */
 
+/* The request body as JSON, or NULL after answering 400; *body is the raw text. */
+static json_t *body_json(struct pane_http_req *req, struct pane_http_resp *resp, const char **body)
+{
+	size_t len;
+	*body = pane_http_req_body(req, &len);
+	json_error_t je;
+	json_t *j = json_loadb(*body, len, 0, &je);
+	if (!j)
+		pane_http_resp_error(resp, 400, "bad_request", "invalid JSON: %s", je.text);
+	return j;
+}
+
 static void h_post_alerts(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
 {
 	struct notify *nt = ctx;
-	size_t len;
-	const char *body = pane_http_req_body(req, &len);
-	json_error_t je;
-	json_t *arr = json_loadb(body, len, 0, &je);
-	if (!arr) {
-		pane_http_resp_error(resp, 400, "bad_request", "invalid JSON: %s", je.text);
+	const char *body;
+	json_t *arr = body_json(req, resp, &body);
+	if (!arr)
 		return;
-	}
 	struct pane_err err = {0};
 	if (put_alerts_json(nt, arr, &err) < 0) {
 		pane_http_resp_error(resp, err.code == PANE_ETOOBIG ? 503 : 400, "bad_request", "%s", err.msg);
@@ -1525,14 +1533,10 @@ static void h_get_silences(struct pane_http_req *req, struct pane_http_resp *res
 static void h_post_silences(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
 {
 	struct notify *nt = ctx;
-	size_t len;
-	const char *body = pane_http_req_body(req, &len);
-	json_error_t je;
-	json_t *o = json_loadb(body, len, 0, &je);
-	if (!o) {
-		pane_http_resp_error(resp, 400, "bad_request", "invalid JSON: %s", je.text);
+	const char *body;
+	json_t *o = body_json(req, resp, &body);
+	if (!o)
 		return;
-	}
 	struct pane_err err = {0};
 	struct nsilence *s = silence_from_json(o, &err);
 	const char *id = json_string_value(json_object_get(o, "id"));
