@@ -22,6 +22,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/mem.h"
+#include "base/regex.h"
 #include "base/str.h"
 #include "config/config.h"
 
@@ -45,18 +46,11 @@ int pane_am_matcher_add(struct pane_am_matchers *ms, const char *name, const cha
 	if (!pane_label_name_valid(name, strlen(name)) && strcmp(name, "__name__") != 0)
 		return pane_err_set(err, PANE_EINVAL, "invalid label name '%s' in matcher", name);
 	if (op == PANE_AM_RE || op == PANE_AM_NRE) {
-		struct pane_buf b;
-		pane_buf_init(&b, PANE_BUF_NOLIMIT);
-		pane_buf_addf(&b, "^(?:%s)$", value);
-		int ec;
-		PCRE2_SIZE eo;
-		re = pcre2_compile((PCRE2_SPTR)b.data, b.len, PCRE2_UTF | PCRE2_DOLLAR_ENDONLY, &ec, &eo, NULL);
-		pane_buf_release(&b);
-		if (!re) {
-			PCRE2_UCHAR msg[120];
-			pcre2_get_error_message(ec, msg, sizeof msg);
-			return pane_err_set(err, PANE_EINVAL, "bad regular expression '%s': %s", value, (char *)msg);
-		}
+		/* anchored and bounded like every label-value regex (base/regex.h) */
+		struct pane_err e = {0};
+		re = pane_regex_compile(value, 0, &e);
+		if (!re)
+			return pane_err_set(err, PANE_EINVAL, "bad regular expression '%s': %s", value, e.msg);
 	}
 	ms->v = pane_xrealloc(ms->v, (ms->n + 1) * sizeof *ms->v);
 	ms->v[ms->n++] = (struct pane_am_matcher){pane_xstrdup(name), pane_xstrdup(value), op, re};
@@ -85,10 +79,9 @@ bool pane_am_matcher_matches(const struct pane_am_matcher *m, const char *value)
 	case PANE_AM_NE: return strcmp(m->value, value) != 0;
 	case PANE_AM_RE:
 	case PANE_AM_NRE: {
-		pcre2_match_data *md = pcre2_match_data_create_from_pattern(m->re, NULL);
-		int rc = pcre2_match(m->re, (PCRE2_SPTR)value, strlen(value), 0, 0, md, NULL);
-		pcre2_match_data_free(md);
-		return (rc >= 0) == (m->op == PANE_AM_RE);
+		/* a match that a limit stopped counts as no match */
+		int rc = pane_regex_match(m->re, value, strlen(value), NULL);
+		return (rc == 1) == (m->op == PANE_AM_RE);
 	}
 	}
 	return false;
