@@ -3,7 +3,9 @@
  *
  * Every place that matches a label value against a user's pattern compiles
  * and matches it here: PromQL matchers when parsed and when the store's
- * index selects series, label_replace(), and the tests' in-memory reader.
+ * index selects series, label_replace(), Alertmanager matchers (routes,
+ * silences, inhibit rules) and the in-memory store. (Rule templates' match and
+ * reReplaceAll are unanchored and still use PCRE2 directly, without these limits.)
  * So they agree on the syntax, and all run under the same limits:
  *
  *   1. A pattern RE is compiled as "^(?:RE)$" (UTF-8, $ only at the end)
