@@ -51,7 +51,7 @@
 #include "http/server.h"
 #include "pipeline/pipeline.h"
 #include "query/query.h"
-#include "serve/serve.h"
+#include "host/host.h"
 
 #define RESEND_DELAY_MS 60000
 #define OUTAGE_TOLERANCE_MS 3600000
@@ -85,7 +85,7 @@ struct group_thread {
 };
 
 struct rules_state {
-	struct pane_serve *s;
+	struct pane_host *s;
 	struct pane_reader reader;
 	pthread_mutex_t mu;  /* rules, threads, cfg */
 	pthread_cond_t cond; /* stop signal for group threads */
@@ -644,7 +644,7 @@ static void h_alerts(struct pane_http_req *req, struct pane_http_resp *resp, voi
 	pane_http_resp_content_type(resp, "application/json");
 }
 
-int pane_rules_attach(struct pane_serve *s, struct pane_reader rd, struct pane_err *err)
+int pane_rules_attach(struct pane_host *s, struct pane_reader rd, struct pane_err *err)
 {
 	struct rules_state *st = pane_xcalloc(1, sizeof *st);
 	st->s = s;
@@ -673,7 +673,7 @@ int pane_rules_attach(struct pane_serve *s, struct pane_reader rd, struct pane_e
 	    &(struct pane_http_route){
 	        .method = "GET", .pattern = "/api/v1/alerts", .handler = h_alerts, .ctx = st, .scope = "read"});
 	start_threads(st, true);
-	pane_serve_on_stop(s, on_stop, st);
-	pane_serve_on_reload(s, on_reload, st);
+	pane_host_on_stop(s, on_stop, st);
+	pane_host_on_reload(s, on_reload, st);
 	return 0;
 }

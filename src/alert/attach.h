@@ -6,12 +6,12 @@
 #define PANE_ALERT_ATTACH_H
 
 #include "base/err.h"
-#include "serve/serve.h"
+#include "host/host.h"
 #include "store/reader.h"
 
 /* Reads `rules:`, loads the rule files (an error names file:line:col),
  * registers the routes, starts a thread per group, and registers stop and
  * reload callbacks. Alerts go to s->alerts when set. */
-int pane_rules_attach(struct pane_serve *s, struct pane_reader rd, struct pane_err *err);
+int pane_rules_attach(struct pane_host *s, struct pane_reader rd, struct pane_err *err);
 
 #endif

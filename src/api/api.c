@@ -22,7 +22,7 @@
 #include "base/mem.h"
 #include "config/config.h"
 #include "http/auth.h"
-#include "serve/serve.h"
+#include "host/host.h"
 
 struct attached {
 	struct pane_http_auth *auth;
@@ -70,7 +70,7 @@ static bool check_schema(void *arg, struct pane_err *err)
 	return ok;
 }
 
-int pane_api_attach(struct pane_serve *s, struct pane_err *err)
+int pane_api_attach(struct pane_host *s, struct pane_err *err)
 {
 	bool loopback = pane_http_server_listen_is_loopback(s->http);
 	struct pane_http_auth *auth = pane_http_auth_new(s->cfg, loopback, err);
@@ -81,7 +81,7 @@ int pane_api_attach(struct pane_serve *s, struct pane_err *err)
 	pane_http_auth_install(auth, s->http);
 	struct attached *a = pane_xcalloc(1, sizeof *a);
 	a->auth = auth;
-	pane_serve_on_stop(s, api_stop, a);
+	pane_host_on_stop(s, api_stop, a);
 	if (pane_http_auth_token_count(auth) == 0)
 		pane_info("api", "no auth tokens configured: the API is open to local clients only");
 
@@ -109,6 +109,6 @@ int pane_api_attach(struct pane_serve *s, struct pane_err *err)
 	pane_api_jobs_routes(api, s->http);
 	pane_api_events_route(api, s->http);
 	pane_api_uploads_route(api, s->http);
-	pane_serve_add_readiness(s, "queue_schema", check_schema, api);
+	pane_host_add_readiness(s, "queue_schema", check_schema, api);
 	return 0;
 }

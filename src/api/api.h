@@ -22,8 +22,8 @@
 
 #include "base/err.h"
 
-struct pane_serve;
+struct pane_host;
 
-int pane_api_attach(struct pane_serve *s, struct pane_err *err);
+int pane_api_attach(struct pane_host *s, struct pane_err *err);
 
 #endif

@@ -31,7 +31,7 @@
 #include "base/mem.h"
 #include "base/str.h"
 #include "query/ast.h"
-#include "serve/serve.h"
+#include "host/host.h"
 
 #define MAX_FILTERS 32
 #define ANSWER_MAX ((size_t)64 << 20)

@@ -22,7 +22,7 @@
 #include "base/str.h"
 #include "config/config.h"
 #include "query/ast.h"
-#include "serve/serve.h"
+#include "host/host.h"
 
 #define MAX_MATCH 64
 #define SERIES_MAX_SAMPLES 10000000    /* samples a /api/v1/series lookup may load */
@@ -624,7 +624,7 @@ static const struct pane_cfg_field query_fields[] = {
 	{NULL, 0, 0, NULL, 0, NULL, 0, 0},
 };
 
-int pane_query_attach(struct pane_serve *s, struct pane_reader reader, struct pane_err *err)
+int pane_query_attach(struct pane_host *s, struct pane_reader reader, struct pane_err *err)
 {
 	struct query_cfg c;
 	if (pane_cfg_bind(s->cfg, pane_cfg_get(s->cfg->root, "query"), query_fields, &c, err) < 0)
@@ -634,6 +634,6 @@ int pane_query_attach(struct pane_serve *s, struct pane_reader reader, struct pa
 	struct pane_query_api *api = pane_query_api_new(s->http, reader, &o, err);
 	if (!api)
 		return err && err->code ? err->code : PANE_EINVAL;
-	pane_serve_on_stop(s, stop_api, api);
+	pane_host_on_stop(s, stop_api, api);
 	return 0;
 }

@@ -20,7 +20,7 @@
 #include "query/query.h"
 #include "store/reader.h"
 
-struct pane_serve;
+struct pane_host;
 struct pane_query_api;
 
 /* Adds the routes to http (before it starts). The returned handle must
@@ -41,6 +41,6 @@ int pane_prom_parse_time(const char *s, int64_t *ms);
 /* For `pane serve`: adds the routes over reader (the store's) with the
  * limits of the `query:` section (Prometheus' defaults) and frees them at
  * shutdown. */
-int pane_query_attach(struct pane_serve *s, struct pane_reader reader, struct pane_err *err);
+int pane_query_attach(struct pane_host *s, struct pane_reader reader, struct pane_err *err);
 
 #endif

@@ -22,7 +22,7 @@
 #include "console/changes.h"
 #include "console/overview.h"
 #include "http/server.h"
-#include "serve/serve.h"
+#include "host/host.h"
 #include "store/store.h"
 
 struct pane_console {
@@ -289,11 +289,11 @@ static void stop(void *arg)
 	pane_console_free(arg);
 }
 
-int pane_console_attach(struct pane_serve *s, struct pane_err *err)
+int pane_console_attach(struct pane_host *s, struct pane_err *err)
 {
 	struct pane_console *c = pane_console_new(s->http, s->store, err);
 	if (!c)
 		return err->code ? err->code : PANE_EINVAL;
-	pane_serve_on_stop(s, stop, c);
+	pane_host_on_stop(s, stop, c);
 	return 0;
 }

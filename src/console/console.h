@@ -12,13 +12,13 @@
 
 #include "base/err.h"
 
-struct pane_serve;
+struct pane_host;
 struct pane_http_server;
 struct pane_store;
 struct pane_console;
 
 /* `pane serve` step 9: the routes below on s->http, freed at shutdown. */
-int pane_console_attach(struct pane_serve *s, struct pane_err *err);
+int pane_console_attach(struct pane_host *s, struct pane_err *err);
 
 /* The same on any server (tests): / and /assets/ always; with a store also
  * GET /api/v1/console/overview (overview.h) and /api/v1/console/changes

@@ -39,7 +39,7 @@ static const char *label(const char *name, bool *shown)
 }
 
 /* Where the simulated providers' deploys, issues, logs and metrics show up. */
-static void print_providers(const struct pane_serve *s, const char *pane, const char *url)
+static void print_providers(const struct pane_host *s, const char *pane, const char *url)
 {
 	bool render = demo_env("PANE_DEMO_RENDER_URL"), sentry = demo_env("PANE_DEMO_SENTRY_URL"),
 	     supabase = demo_env("PANE_DEMO_SUPABASE_URL");
@@ -93,13 +93,13 @@ static void print_providers(const struct pane_serve *s, const char *pane, const 
 }
 
 /* The StatsD address from the config (scripts/demo.sh writes one), else the default. */
-static const char *statsd_addr(const struct pane_serve *s)
+static const char *statsd_addr(const struct pane_host *s)
 {
 	const struct pane_cfg_node *n = pane_cfg_lookup(s->cfg->root, "receivers.statsd.listen");
 	return n && n->value && *n->value ? n->value : "127.0.0.1:8125";
 }
 
-static void on_ready(struct pane_serve *s, int port, void *arg)
+static void on_ready(struct pane_host *s, int port, void *arg)
 {
 	(void)arg;
 	const char *pane = getenv("PANE_DEMO_CMD"); /* how to type pane here: scripts/demo.sh says build/pane */

@@ -47,7 +47,7 @@
 #include "notify/amconfig.h"
 #include "notify/internal.h"
 #include "pipeline/pipeline.h"
-#include "serve/serve.h"
+#include "host/host.h"
 
 #define MAX_ALERTS 200000
 #define MAX_ROUTES_PER_ALERT 64
@@ -117,7 +117,7 @@ struct integ {
 struct notify {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct pane_serve *s;
+	struct pane_host *s;
 	struct pane_am_config *cfg;
 	struct pane_map alerts; /* fp (8 bytes) -> struct nalert* */
 	struct pane_map groups; /* key -> struct ngroup* */
@@ -1888,7 +1888,7 @@ static void on_stop(void *arg)
 	free(nt);
 }
 
-int pane_notify_attach(struct pane_serve *s, struct pane_err *err)
+int pane_notify_attach(struct pane_host *s, struct pane_err *err)
 {
 	struct pane_am_config *c = pane_am_config_load(s->cfg, pane_cfg_get(s->cfg->root, "alerting"), err);
 	if (!c)
@@ -1948,7 +1948,7 @@ int pane_notify_attach(struct pane_serve *s, struct pane_err *err)
 		r.ctx = nt;
 		pane_http_server_route(s->http, &r);
 	}
-	pane_serve_on_reload(s, on_reload, nt);
-	pane_serve_on_stop(s, on_stop, nt);
+	pane_host_on_reload(s, on_reload, nt);
+	pane_host_on_stop(s, on_stop, nt);
 	return 0;
 }

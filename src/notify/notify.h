@@ -11,9 +11,9 @@
 
 #include "base/err.h"
 
-struct pane_serve;
+struct pane_host;
 
-int pane_notify_attach(struct pane_serve *s, struct pane_err *err);
+int pane_notify_attach(struct pane_host *s, struct pane_err *err);
 
 /* `pane alerts list | silence add|list|expire | routes test` */
 int pane_cmd_alerts(int argc, char **argv);

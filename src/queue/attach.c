@@ -38,7 +38,7 @@
 #include "queue/cron.h"
 
 #include "base/err.h"
-#include "serve/serve.h"
+#include "host/host.h"
 
 struct queue_cfg {
 	char *schema;
@@ -331,7 +331,7 @@ static int sync_schedules(const struct pane_cfg *cfg, const char *schema, PGconn
 	return rc < 0 ? PANE_EINVAL : 0;
 }
 
-int pane_queue_attach(struct pane_serve *s, struct pane_err *err)
+int pane_queue_attach(struct pane_host *s, struct pane_err *err)
 {
 	struct queue_part *p = pane_xcalloc(1, sizeof *p);
 	if (pane_cfg_bind(s->cfg, pane_cfg_get(s->cfg->root, "queue"), queue_fields, &p->cfg, err) < 0) {
@@ -356,7 +356,7 @@ int pane_queue_attach(struct pane_serve *s, struct pane_err *err)
 	pthread_cond_init(&p->cv, NULL);
 	p->url = s->database_url;
 	p->stats = s->stats;
-	pane_serve_on_stop(s, stop_part, p);
+	pane_host_on_stop(s, stop_part, p);
 	if (!p->url)
 		return 0;
 	PGconn *c = PQconnectdb(p->url);

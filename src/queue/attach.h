@@ -6,11 +6,11 @@
 
 #include "base/err.h"
 
-struct pane_serve;
+struct pane_host;
 
 /* Binds the `queue` section; with DATABASE_URL publishes queue numbers in
  * /metrics, and in demo mode runs a worker on queue "demo" with sample jobs.
  * 0 or PANE_EINVAL (config error in err). */
-int pane_queue_attach(struct pane_serve *s, struct pane_err *err);
+int pane_queue_attach(struct pane_host *s, struct pane_err *err);
 
 #endif

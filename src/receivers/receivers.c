@@ -25,7 +25,7 @@
 #include "config/config.h"
 #include "receivers/scrape.h"
 #include "receivers/statsd.h"
-#include "serve/serve.h"
+#include "host/host.h"
 
 struct recv_cfg {
 	bool remote_write, import, otlp, loki, jsonlines;
@@ -144,7 +144,7 @@ static int parse_doubles(const struct pane_cfg *cfg, const struct pane_cfg_node 
 }
 
 /* Binds and checks the statsd section; starts the listener when r is set. */
-static int start_statsd(struct pane_serve *s, const struct pane_cfg_node *sec, struct receivers *r,
+static int start_statsd(struct pane_host *s, const struct pane_cfg_node *sec, struct receivers *r,
 			struct pane_err *err)
 {
 	struct statsd_cfg sc = {0};
@@ -206,7 +206,7 @@ out:
 	return rc;
 }
 
-static int start_scrape(struct pane_serve *s, struct receivers *r, struct pane_err *err)
+static int start_scrape(struct pane_host *s, struct receivers *r, struct pane_err *err)
 {
 	const struct pane_cfg_node *sec = pane_cfg_get(s->cfg->root, "scrape");
 	struct scrape_cfg sc = {0};
@@ -274,7 +274,7 @@ out0:
 	return rc;
 }
 
-int pane_receivers_attach(struct pane_serve *s, struct pane_err *err)
+int pane_receivers_attach(struct pane_host *s, struct pane_err *err)
 {
 	const struct pane_cfg_node *sec = pane_cfg_get(s->cfg->root, "receivers");
 	struct recv_cfg rc_ = {0};
@@ -301,6 +301,6 @@ int pane_receivers_attach(struct pane_serve *s, struct pane_err *err)
 		receivers_stop(r);
 		return rc;
 	}
-	pane_serve_on_stop(s, receivers_stop, r);
+	pane_host_on_stop(s, receivers_stop, r);
 	return 0;
 }

@@ -24,7 +24,7 @@
 
 struct pane_http_server;
 struct pane_stats;
-struct pane_serve;
+struct pane_host;
 
 struct pane_receivers_http_opts {
 	struct pane_stats *stats;   /* optional */
@@ -44,6 +44,6 @@ void pane_receivers_http_free(struct pane_receivers_http *h);
 /* `pane serve`: reads `receivers:` and `scrape:`, adds the routes, starts
  * StatsD and the scrape loops, registers a stop callback. With no pipeline
  * (no store attached) it logs that receivers are disabled and returns 0. */
-int pane_receivers_attach(struct pane_serve *s, struct pane_err *err);
+int pane_receivers_attach(struct pane_host *s, struct pane_err *err);
 
 #endif

@@ -6,7 +6,7 @@
  * the handles every part shares, call each part's attach function in
  * dependency order, start HTTP last (so no request reaches a half-built
  * daemon), then sleep on the signal pipe; SIGHUP or POST /-/reload re-reads
- * pane.yaml and hands it to the parts that registered pane_serve_on_reload. Shutdown is the reverse: HTTP
+ * pane.yaml and hands it to the parts that registered pane_host_on_reload. Shutdown is the reverse: HTTP
  * stops first, then the parts' stop callbacks in reverse order.
  *
  * Attach order (each line one call; a part is added by adding its line):
@@ -147,19 +147,19 @@ struct serve_priv {
 	int ready_status;
 };
 
-void pane_serve_on_stop(struct pane_serve *s, void (*fn)(void *arg), void *arg)
+static void serve_on_stop(void *impl, void (*fn)(void *arg), void *arg)
 {
-	struct serve_priv *p = s->priv;
+	struct serve_priv *p = impl;
 	p->stops = pane_xrealloc(p->stops, pane_mul_size(p->n_stops + 1, sizeof *p->stops));
 	p->stops[p->n_stops].fn = fn;
 	p->stops[p->n_stops].arg = arg;
 	p->n_stops++;
 }
 
-void pane_serve_on_reload(struct pane_serve *s,
+static void serve_on_reload(void *impl,
 			  int (*fn)(void *arg, const struct pane_cfg *cfg, struct pane_err *err), void *arg)
 {
-	struct serve_priv *p = s->priv;
+	struct serve_priv *p = impl;
 	p->reloads = pane_xrealloc(p->reloads, pane_mul_size(p->n_reloads + 1, sizeof *p->reloads));
 	p->reloads[p->n_reloads].fn = fn;
 	p->reloads[p->n_reloads].arg = arg;
@@ -168,9 +168,9 @@ void pane_serve_on_reload(struct pane_serve *s,
 
 /* Re-reads pane.yaml and hands it to every reload callback. 0, or the first
  * failure with every reason in msgs ("; "-separated). */
-static int serve_reload(struct pane_serve *s, struct pane_buf *msgs)
+static int serve_reload(struct pane_host *s, struct pane_buf *msgs)
 {
-	struct serve_priv *p = s->priv;
+	struct serve_priv *p = s->impl;
 	struct pane_err err = {0};
 	int rc = 0;
 	pthread_mutex_lock(&p->reload_mu);
@@ -217,10 +217,10 @@ static void h_reload(struct pane_http_req *req, struct pane_http_resp *resp, voi
 	pane_buf_release(&msgs);
 }
 
-void pane_serve_add_readiness(struct pane_serve *s, const char *name,
+static void serve_add_readiness(void *impl, const char *name,
 			      bool (*check)(void *arg, struct pane_err *err), void *arg)
 {
-	struct serve_priv *p = s->priv;
+	struct serve_priv *p = impl;
 	p->checks = pane_xrealloc(p->checks, pane_mul_size(p->n_checks + 1, sizeof *p->checks));
 	p->checks[p->n_checks].name = pane_xstrdup(name);
 	p->checks[p->n_checks].check = check;
@@ -228,16 +228,23 @@ void pane_serve_add_readiness(struct pane_serve *s, const char *name,
 	p->n_checks++;
 }
 
-void pane_serve_add_readyz_info(struct pane_serve *s, const char *name, void (*fn)(void *arg, struct pane_buf *out),
+static void serve_add_readyz_info(void *impl, const char *name, void (*fn)(void *arg, struct pane_buf *out),
                                 void *arg)
 {
-	struct serve_priv *p = s->priv;
+	struct serve_priv *p = impl;
 	p->infos = pane_xrealloc(p->infos, pane_mul_size(p->n_infos + 1, sizeof *p->infos));
 	p->infos[p->n_infos].name = pane_xstrdup(name);
 	p->infos[p->n_infos].fn = fn;
 	p->infos[p->n_infos].arg = arg;
 	p->n_infos++;
 }
+
+static const struct pane_host_ops serve_ops = {
+	.on_stop = serve_on_stop,
+	.add_readiness = serve_add_readiness,
+	.add_readyz_info = serve_add_readyz_info,
+	.on_reload = serve_on_reload,
+};
 
 /* ---------- built-in routes ---------- */
 
@@ -310,8 +317,8 @@ static void *ready_main(void *arg)
 static void h_readyz(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
 {
 	(void)req;
-	struct pane_serve *s = ctx;
-	struct serve_priv *p = s->priv;
+	struct pane_host *s = ctx;
+	struct serve_priv *p = s->impl;
 	pthread_mutex_lock(&p->ready_mu);
 	if (!p->ready_started && !p->ready_stop)
 		p->ready_started = pthread_create(&p->ready_th, NULL, ready_main, p) == 0;
@@ -350,8 +357,8 @@ static void ready_stop(struct serve_priv *p)
 static void h_metrics(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
 {
 	(void)req;
-	struct pane_serve *s = ctx;
-	struct serve_priv *p = s->priv;
+	struct pane_host *s = ctx;
+	struct serve_priv *p = s->impl;
 	struct pane_stat *up = pane_stats_gauge(s->stats, "pane_uptime_seconds", NULL, "seconds since pane started");
 	pane_stat_set(up, (double)(pane_wall_ms() - p->started_ms) / 1000.0);
 	pane_stats_render(s->stats, pane_http_resp_body(resp));
@@ -412,7 +419,7 @@ int pane_serve_run(const struct pane_serve_opts *opts)
 	struct server_cfg sc = {0};
 	struct log_cfg lc = {0};
 	struct serve_priv priv = {0};
-	struct pane_serve s = {0};
+	struct pane_host s = {0};
 	int status = PANE_EXIT_FAILURE;
 	pthread_mutex_init(&priv.ready_mu, NULL);
 	pthread_cond_init(&priv.ready_cv, NULL);
@@ -454,7 +461,8 @@ int pane_serve_run(const struct pane_serve_opts *opts)
 	s.cfg = cfg;
 	s.data_dir = data_dir;
 	s.demo = opts->demo;
-	s.priv = &priv;
+	s.impl = &priv;
+	s.ops = &serve_ops;
 	const char *db = getenv("DATABASE_URL");
 	s.database_url = db && *db ? db : NULL;
 	s.stats = pane_stats_new();
@@ -484,9 +492,9 @@ int pane_serve_run(const struct pane_serve_opts *opts)
 								 .handler = h_metrics, .ctx = &s});
 	pane_http_server_route(s.http, &(struct pane_http_route){.method = "POST", .pattern = "/-/reload",
 								 .handler = h_reload, .ctx = &s});
-	pane_serve_add_readiness(&s, "data_dir", check_data_dir, (void *)data_dir);
+	pane_host_add_readiness(&s, "data_dir", check_data_dir, (void *)data_dir);
 	if (s.database_url)
-		pane_serve_add_readiness(&s, "postgres", check_postgres, (void *)s.database_url);
+		pane_host_add_readiness(&s, "postgres", check_postgres, (void *)s.database_url);
 	/* 2. queue */
 	if (pane_queue_attach(&s, &err) < 0)
 		goto fail;

@@ -59,7 +59,7 @@
 #include "base/stats.h"
 #include "config/config.h"
 #include "pipeline/pipeline.h"
-#include "serve/serve.h"
+#include "host/host.h"
 
 #define BATCH_MAX 1000
 #define REASONS_MAX 32
@@ -1080,7 +1080,7 @@ static bool demo_env(const char *name)
 }
 
 /* The demo's sources section, or NULL when there is nothing to watch. */
-static struct pane_cfg *demo_cfg(const struct pane_serve *s, struct pane_err *err)
+static struct pane_cfg *demo_cfg(const struct pane_host *s, struct pane_err *err)
 {
 	struct pane_buf b;
 	pane_buf_init(&b, 8192);
@@ -1104,7 +1104,7 @@ static struct pane_cfg *demo_cfg(const struct pane_serve *s, struct pane_err *er
 	return cfg;
 }
 
-int pane_sources_attach(struct pane_serve *s, struct pane_err *err)
+int pane_sources_attach(struct pane_host *s, struct pane_err *err)
 {
 	const struct pane_cfg_node *sec = pane_cfg_get(s->cfg->root, "sources");
 	struct pane_sources_opts o = {
@@ -1146,8 +1146,8 @@ int pane_sources_attach(struct pane_serve *s, struct pane_err *err)
 		pane_sources_free(ss);
 		return err && err->code ? err->code : PANE_EIO;
 	}
-	pane_serve_on_stop(s, stop_sources, ss);
-	pane_serve_add_readyz_info(s, "sources", readyz_sources, ss);
+	pane_host_on_stop(s, stop_sources, ss);
+	pane_host_add_readyz_info(s, "sources", readyz_sources, ss);
 	return 0;
 }
 

@@ -32,7 +32,7 @@ struct pane_cfg;
 struct pane_cfg_node;
 struct pane_pipeline;
 struct pane_stats;
-struct pane_serve;
+struct pane_host;
 
 struct pane_sources;
 
@@ -95,6 +95,6 @@ const struct pane_source_plugin *pane_source_plugin_find(const char *name);
 /* `pane serve`: reads `sources:`, starts the instances, registers the stop
  * callback. When s->pipeline is NULL (no store attached) logs that sources
  * are disabled and returns 0. */
-int pane_sources_attach(struct pane_serve *s, struct pane_err *err);
+int pane_sources_attach(struct pane_host *s, struct pane_err *err);
 
 #endif

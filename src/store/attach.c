@@ -26,7 +26,7 @@
 #include "base/stats.h"
 #include "config/config.h"
 #include "pipeline/pipeline.h"
-#include "serve/serve.h"
+#include "host/host.h"
 #include "store/promtext.h"
 #include "store/store.h"
 
@@ -74,7 +74,7 @@ static const struct pane_cfg_field store_fields[] = {
 };
 
 struct attached {
-	struct pane_serve *s;
+	struct pane_host *s;
 	struct pane_store *st;
 	int64_t flush_ms, self_ms;
 	pthread_t thread;
@@ -257,7 +257,7 @@ static void store_stop(void *arg)
 	free(a);
 }
 
-int pane_store_attach(struct pane_serve *s, struct pane_err *err)
+int pane_store_attach(struct pane_host *s, struct pane_err *err)
 {
 	struct store_cfg c = {0};
 	const struct pane_cfg_node *sec = pane_cfg_get(s->cfg->root, "store");
@@ -313,8 +313,8 @@ int pane_store_attach(struct pane_serve *s, struct pane_err *err)
 	s->pipeline = pane_pipeline_new();
 	pane_pipeline_add_sink(s->pipeline, pane_store_sink(a->st), PANE_SINK_PRIMARY);
 	pane_pipeline_set_max_future(s->pipeline, c.max_future_ms); /* receivers bound log timestamps too */
-	pane_serve_add_readiness(s, "store", store_ready, a);
-	pane_serve_on_stop(s, store_stop, a);
+	pane_host_add_readiness(s, "store", store_ready, a);
+	pane_host_on_stop(s, store_stop, a);
 	if (pthread_create(&a->thread, NULL, housekeeping, a) != 0)
 		return pane_err_set(err, PANE_EIO, "store: cannot start the housekeeping thread");
 	a->running = true;

@@ -39,7 +39,7 @@
 
 struct pane_store;
 struct pane_stats;
-struct pane_serve;
+struct pane_host;
 
 enum pane_store_fsync {
 	PANE_FSYNC_BATCH = 0,    /* fdatasync the WAL before acknowledging each batch */
@@ -163,6 +163,6 @@ int pane_store_query_events(struct pane_store *st, const struct pane_event_query
  * a readiness check, a housekeeping thread (flush, retention, pane's own
  * counters as samples with provider="pane" every 15 s) and a stop callback
  * that frees the pipeline and closes the store. */
-int pane_store_attach(struct pane_serve *s, struct pane_err *err);
+int pane_store_attach(struct pane_host *s, struct pane_err *err);
 
 #endif
