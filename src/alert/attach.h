@@ -7,7 +7,7 @@
 
 #include "base/err.h"
 #include "host/host.h"
-#include "store/reader.h"
+#include "pipeline/reader.h"
 
 /* Reads `rules:`, loads the rule files (an error names file:line:col),
  * registers the routes, starts a thread per group, and registers stop and

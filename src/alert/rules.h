@@ -26,7 +26,7 @@
 #include "base/err.h"
 #include "base/map.h"
 #include "pipeline/record.h"
-#include "store/reader.h"
+#include "pipeline/reader.h"
 
 struct pane_rule_kv {
 	char *name;

@@ -18,7 +18,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "pipeline/record.h"
-#include "store/reader.h"
+#include "pipeline/reader.h"
 
 struct pane_tmpl_data {
 	const struct pane_labels *labels;          /* $labels / .Labels */

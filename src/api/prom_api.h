@@ -18,7 +18,7 @@
 #include "base/err.h"
 #include "http/server.h"
 #include "query/query.h"
-#include "store/reader.h"
+#include "pipeline/reader.h"
 
 struct pane_host;
 struct pane_query_api;

@@ -19,7 +19,7 @@
 
 #include "base/buf.h"
 #include "base/err.h"
-#include "store/reader.h"
+#include "pipeline/reader.h"
 
 /* Masks one message into out (bounded): variable tokens become "<*>",
  * tokens are joined by one space. */

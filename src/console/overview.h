@@ -22,7 +22,7 @@
 
 #include "base/buf.h"
 #include "base/err.h"
-#include "store/reader.h"
+#include "pipeline/reader.h"
 
 struct pane_console_panel {
 	const char *name;

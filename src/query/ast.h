@@ -14,7 +14,7 @@
 
 #include "base/buf.h"
 #include "base/err.h"
-#include "store/reader.h"
+#include "pipeline/reader.h"
 
 #include "base/regex.h" /* pcre2.h */
 

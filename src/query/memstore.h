@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#include "store/reader.h"
+#include "pipeline/reader.h"
 
 struct pane_memstore;
 

@@ -1,7 +1,7 @@
 /*
  * query.h - pane's PromQL engine: parse, evaluate, format like Prometheus.
  *
- * The engine reads series only through struct pane_reader (store/reader.h).
+ * The engine reads series only through struct pane_reader (pipeline/reader.h).
  * pane_query_exec() runs an instant query (start == end, step 0) or a range
  * query and fills a result owned by the caller (pane_query_result_release).
  * Semantics follow Prometheus 2.x: 5 m lookback, stale markers end a series,
@@ -27,7 +27,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "pipeline/record.h"
-#include "store/reader.h"
+#include "pipeline/reader.h"
 
 /* What one query used (filled when it ends, also on failure). */
 struct pane_query_stats {

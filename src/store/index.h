@@ -19,7 +19,7 @@
 
 #include "base/err.h"
 #include "pipeline/record.h"
-#include "store/reader.h"
+#include "pipeline/reader.h"
 
 struct pane_index;
 

@@ -35,7 +35,7 @@
 #include "base/err.h"
 #include "pipeline/record.h"
 #include "pipeline/sink.h"
-#include "store/reader.h"
+#include "pipeline/reader.h"
 
 struct pane_store;
 struct pane_stats;

@@ -4,7 +4,7 @@
  * Loads a Prometheus/OpenMetrics text file with timestamps in seconds
  * ("name{a=\"b\"} 1.5 1700000000.5"; "# ..." lines are skipped; the value
  * "stale" writes Prometheus' stale marker) and answers select, label_names
- * and label_values exactly as store/reader.h specifies: AND of matchers, a
+ * and label_values exactly as pipeline/reader.h specifies: AND of matchers, a
  * matcher that matches "" also matches series without the label, anchored
  * regexes, inclusive [mint, maxt], PANE_ETOOBIG past max_samples.
  * Thread-safe for concurrent reads once loaded.
@@ -12,7 +12,7 @@
 #ifndef PANE_TESTS_MEMREADER_H
 #define PANE_TESTS_MEMREADER_H
 
-#include "store/reader.h"
+#include "pipeline/reader.h"
 
 struct pt_memdb;
 
