@@ -13,7 +13,8 @@
  *      serve/. The hooks are calls through h->ops, which serve fills in.
  *   2. Stop callbacks run in reverse order of registration, after the HTTP
  *      server has stopped accepting requests and before the pipeline's sinks
- *      are closed.
+ *      are closed (serve frees the pipeline after every part's stop but the
+ *      store's: the primary sink outlives the pipeline).
  *   3. struct pane_host links handles; it is not a place for part state. A
  *      part keeps its own state behind its own opaque pointer (the stop
  *      callback's arg).
@@ -51,7 +52,7 @@ struct pane_host {
 	bool demo;                         /* started by `pane demo`: simulated providers welcome */
 	struct pane_stats *stats;          /* pane's own counters (/metrics) */
 	struct pane_http_server *http;     /* add routes before the server starts */
-	struct pane_pipeline *pipeline;    /* where records go (may be NULL until the store attaches) */
+	struct pane_pipeline *pipeline;    /* where records go; serve creates it before any part attaches */
 	struct pane_store *store;          /* the embedded store, NULL until it attaches */
 	struct pane_alert_sink *alerts;    /* where rules send alerts (alert/alert.h); set by notify */
 	const struct pane_host_ops *ops;   /* filled in by serve */

@@ -10,8 +10,11 @@
  * stops first, then the parts' stop callbacks in reverse order.
  *
  * Attach order (each line one call; a part is added by adding its line):
- *   0. store: opens DATA_DIR/store, creates s->pipeline (store = primary sink)
- *   1. built-in routes: /healthz, /readyz, /metrics
+ *   0. store: opens DATA_DIR/store, the primary sink of s.pipeline (which
+ *      serve creates first and frees after every producer has stopped,
+ *      right before the store's own stop: the store outlives the pipeline)
+ *   1. built-in routes: /healthz, /readyz, /metrics; pane's own /metrics
+ *      into the pipeline (selfscrape.c)
  *   2. queue: queue numbers into /metrics; demo worker (src/queue/attach.c)
  *   3. api: bearer-token auth for every route; jobs API + uploads when DATABASE_URL is set
  *   4. sources (src/sources): pull sources, one thread each (needs s.pipeline)
@@ -49,6 +52,8 @@
 #include "config/sections.h"
 #include "api/api.h"
 #include "http/server.h"
+#include "pipeline/pipeline.h"
+#include "serve/selfscrape.h"
 #include "store/store.h"
 #include "queue/attach.h"
 #include "sources/sources.h"
@@ -246,6 +251,16 @@ static const struct pane_host_ops serve_ops = {
 	.on_reload = serve_on_reload,
 };
 
+/* Frees the pipeline (closing its sinks): a stop callback registered right
+ * after the store's, so it runs after every producer has stopped and before
+ * the store closes. */
+static void pipeline_stop(void *arg)
+{
+	struct pane_host *s = arg;
+	pane_pipeline_free(s->pipeline);
+	s->pipeline = NULL;
+}
+
 /* ---------- built-in routes ---------- */
 
 static void h_healthz(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
@@ -421,6 +436,7 @@ int pane_serve_run(const struct pane_serve_opts *opts)
 	struct serve_priv priv = {0};
 	struct pane_host s = {0};
 	int status = PANE_EXIT_FAILURE;
+	bool pipeline_owned = true; /* until pipeline_stop is registered */
 	pthread_mutex_init(&priv.ready_mu, NULL);
 	pthread_cond_init(&priv.ready_cv, NULL);
 
@@ -479,9 +495,12 @@ int pane_serve_run(const struct pane_serve_opts *opts)
 	if (!s.http)
 		goto fail;
 
-	/* 0. the store and the pipeline every producer writes through */
+	/* 0. the pipeline every producer writes through, the store its primary sink */
+	s.pipeline = pane_pipeline_new();
 	if (pane_store_attach(&s, &err) < 0)
 		goto fail;
+	pane_host_on_stop(&s, pipeline_stop, &s);
+	pipeline_owned = false;
 
 	/* 1. built-in routes */
 	pane_http_server_route(s.http, &(struct pane_http_route){.method = "GET", .pattern = "/healthz",
@@ -495,6 +514,8 @@ int pane_serve_run(const struct pane_serve_opts *opts)
 	pane_host_add_readiness(&s, "data_dir", check_data_dir, (void *)data_dir);
 	if (s.database_url)
 		pane_host_add_readiness(&s, "postgres", check_postgres, (void *)s.database_url);
+	if (pane_serve_selfscrape_start(&s, &err) < 0)
+		goto fail;
 	/* 2. queue */
 	if (pane_queue_attach(&s, &err) < 0)
 		goto fail;
@@ -556,6 +577,10 @@ fail:
 		pane_cli_fail(cmd, &err);
 	pane_http_server_free(s.http);
 	ready_stop(&priv); /* its checks use the parts stopped below */
+	if (pipeline_owned) { /* the store did not attach: no producer has it either */
+		pane_pipeline_free(s.pipeline);
+		s.pipeline = NULL;
+	}
 	for (size_t i = priv.n_stops; i-- > 0;)
 		priv.stops[i].fn(priv.stops[i].arg);
 	free(priv.stops);

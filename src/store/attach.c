@@ -1,18 +1,17 @@
 /*
  * attach.c - the store joins `pane serve` (see store.h, serve.h).
  *
- * Idea: the store is the first part attached, because every producer writes
- * through the pipeline it creates. One housekeeping thread per daemon does
- * the periodic work: WAL fsync on the interval policy, retention and WAL
- * checkpoints every minute, and pane's own counters copied into the store
- * as samples with provider="pane" (pane monitors itself with the same
- * store, queries and alerts as everything else), with their HELP/TYPE as
- * metric metadata whenever the registry has gained families.
+ * Idea: the store is the first part attached: it becomes the primary sink
+ * of the pipeline serve created, so every producer's writes reach it. One
+ * housekeeping thread per daemon does the periodic work: WAL fsync on the
+ * interval policy, retention and WAL checkpoints every minute. (pane's own
+ * counters reach the store like any producer's: serve/selfscrape.c; the
+ * store section keeps their key, self_metrics_interval.)
  *
- * Ownership: the pipeline holds a sink whose close() only flushes; this
- * file's stop callback frees the pipeline first, then closes the store, and
- * clears s->pipeline and s->store. It runs last of all stop callbacks since
- * the store attaches first.
+ * Ownership: the pipeline holds a sink whose close() only flushes. serve
+ * frees the pipeline right before this file's stop callback, which runs
+ * last of all (the store attaches first): it closes the store and clears
+ * s->store.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -27,7 +26,6 @@
 #include "config/config.h"
 #include "pipeline/pipeline.h"
 #include "host/host.h"
-#include "store/promtext.h"
 #include "store/store.h"
 
 struct store_cfg {
@@ -68,6 +66,7 @@ static const struct pane_cfg_field store_fields[] = {
 	 "delete the oldest logs past this size; 0 = no limit", 0, 0},
 	{"tiers", PANE_CFT_STRING, offsetof(struct store_cfg, tiers), "1h", 0,
 	 "downsampled tiers stored with the data: none, 1h, 5m or 5m,1h (others are computed when read)", 0, 0},
+	/* read by serve/selfscrape.c (pane's own /metrics through the pipeline) */
 	{"self_metrics_interval", PANE_CFT_DURATION, offsetof(struct store_cfg, self_interval_ms), "15s", 0,
 	 "copy pane's own counters into the store (provider=\"pane\") this often; 0 = off", 0, 0},
 	{NULL, 0, 0, NULL, 0, NULL, 0, 0},
@@ -76,112 +75,21 @@ static const struct pane_cfg_field store_fields[] = {
 struct attached {
 	struct pane_host *s;
 	struct pane_store *st;
-	int64_t flush_ms, self_ms;
+	int64_t flush_ms;
 	pthread_t thread;
 	bool running;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool stop;
 	char last_error[256]; /* guarded by mu; "" when healthy */
-	size_t meta_families; /* families whose metadata the store has (the housekeeping thread's) */
 };
-
-/* ---------- self-monitoring ---------- */
-
-struct self_batch {
-	struct pane_sample *s;
-	struct pane_labels *ls;
-	char **names;
-	size_t n, cap;
-	int64_t now;
-};
-
-static void self_collect(void *arg, const char *name, const char *labels, enum pane_stat_type type, double value)
-{
-	(void)type;
-	struct self_batch *b = arg;
-	/* The sources write their health series (pane_source_up, ...) into the
-	 * store themselves, labelled like the source's data (sources.c,
-	 * emit_health); a second copy from /metrics would show each source twice. */
-	if (strncmp(name, "pane_source_", 12) == 0)
-		return;
-	if (b->n == b->cap) {
-		b->cap = b->cap ? b->cap * 2 : 64;
-		b->s = pane_xrealloc(b->s, pane_mul_size(b->cap, sizeof *b->s));
-		b->ls = pane_xrealloc(b->ls, pane_mul_size(b->cap, sizeof *b->ls));
-		b->names = pane_xrealloc(b->names, pane_mul_size(b->cap, sizeof *b->names));
-	}
-	struct pane_labels *ls = &b->ls[b->n];
-	pane_labels_init(ls);
-	const char *msg;
-	if (labels && *labels && pane_prom_parse_labels(labels, strlen(labels), ls, &msg) < 0) {
-		pane_labels_release(ls);
-		return;
-	}
-	pane_labels_set(ls, PANE_LABEL_PROVIDER, "pane");
-	b->names[b->n] = pane_xstrdup(name);
-	b->s[b->n] = (struct pane_sample){b->names[b->n], NULL, b->now, value};
-	b->n++;
-}
-
-struct self_meta {
-	struct pane_metadata *m;
-	size_t n, cap;
-};
-
-static void self_family(void *arg, const char *name, enum pane_stat_type type, const char *help)
-{
-	struct self_meta *b = arg;
-	if (b->n == b->cap) {
-		b->cap = b->cap ? b->cap * 2 : 64;
-		b->m = pane_xrealloc(b->m, pane_mul_size(b->cap, sizeof *b->m));
-	}
-	/* strings stay valid while the registry lives (stats.h), longer than this call's use */
-	b->m[b->n++] = (struct pane_metadata){.name = name, .help = help, .unit = "",
-					      .type = type == PANE_STAT_COUNTER ? PANE_METRIC_COUNTER : PANE_METRIC_GAUGE};
-}
-
-/* pane's own HELP/TYPE, written when the registry has gained families (parts
- * register stats on first use), so the store is not rewritten every round. */
-static void self_metadata(struct attached *a)
-{
-	struct self_meta b = {0};
-	pane_stats_each_family(a->s->stats, self_family, &b);
-	if (b.n != a->meta_families) {
-		struct pane_err err = {0};
-		if (pane_store_write_metadata(a->st, b.m, b.n, &err) < 0)
-			pane_warn("store", "self-metrics metadata: %s", err.msg);
-		else
-			a->meta_families = b.n;
-	}
-	free(b.m);
-}
-
-static void self_metrics(struct attached *a)
-{
-	struct self_batch b = {.now = pane_wall_ms()};
-	pane_stats_each(a->s->stats, self_collect, &b);
-	self_metadata(a);
-	for (size_t i = 0; i < b.n; i++)
-		b.s[i].labels = &b.ls[i];
-	struct pane_err err = {0};
-	if (b.n && pane_store_write(a->st, b.s, b.n, NULL, &err) < 0)
-		pane_warn("store", "self-metrics: %s", err.msg);
-	for (size_t i = 0; i < b.n; i++) {
-		pane_labels_release(&b.ls[i]);
-		free(b.names[i]);
-	}
-	free(b.s);
-	free(b.ls);
-	free(b.names);
-}
 
 /* ---------- housekeeping ---------- */
 
 static void *housekeeping(void *arg)
 {
 	struct attached *a = arg;
-	int64_t next_flush = 0, next_maint = pane_mono_ns() / 1000000 + 60000, next_self = 0;
+	int64_t next_flush = 0, next_maint = pane_mono_ns() / 1000000 + 60000;
 	pthread_mutex_lock(&a->mu);
 	while (!a->stop) {
 		int64_t now = pane_mono_ns() / 1000000;
@@ -196,10 +104,6 @@ static void *housekeeping(void *arg)
 			rc = pane_store_maintain(a->st, pane_wall_ms(), &err);
 			next_maint = now + 60000;
 		}
-		if (a->self_ms > 0 && now >= next_self) {
-			self_metrics(a);
-			next_self = now + a->self_ms;
-		}
 		pthread_mutex_lock(&a->mu);
 		if (rc < 0) {
 			snprintf(a->last_error, sizeof a->last_error, "%s", err.msg);
@@ -208,8 +112,6 @@ static void *housekeeping(void *arg)
 			a->last_error[0] = '\0';
 		}
 		int64_t wake = next_flush < next_maint ? next_flush : next_maint;
-		if (a->self_ms > 0 && next_self < wake)
-			wake = next_self;
 		int64_t wait_ms = wake - pane_mono_ns() / 1000000;
 		if (wait_ms > 0 && !a->stop) {
 			struct timespec ts;
@@ -248,9 +150,7 @@ static void store_stop(void *arg)
 		pthread_mutex_unlock(&a->mu);
 		pthread_join(a->thread, NULL);
 	}
-	pane_pipeline_free(a->s->pipeline); /* the sink's close() flushes */
-	a->s->pipeline = NULL;
-	pane_store_close(a->st);            /* persists everything, empties the WAL */
+	pane_store_close(a->st); /* persists everything, empties the WAL */
 	a->s->store = NULL;
 	pthread_mutex_destroy(&a->mu);
 	pthread_cond_destroy(&a->cv);
@@ -300,7 +200,6 @@ int pane_store_attach(struct pane_host *s, struct pane_err *err)
 	struct attached *a = pane_xcalloc(1, sizeof *a);
 	a->s = s;
 	a->flush_ms = o.fsync == PANE_FSYNC_INTERVAL ? c.wal_fsync_interval_ms : 1000;
-	a->self_ms = c.self_interval_ms;
 	pane_cfg_unbind(store_fields, &c);
 	a->st = pane_store_open(&o, err);
 	if (!a->st) {
@@ -310,7 +209,6 @@ int pane_store_attach(struct pane_host *s, struct pane_err *err)
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_cond_init(&a->cv, NULL);
 	s->store = a->st;
-	s->pipeline = pane_pipeline_new();
 	pane_pipeline_add_sink(s->pipeline, pane_store_sink(a->st), PANE_SINK_PRIMARY);
 	pane_pipeline_set_max_future(s->pipeline, c.max_future_ms); /* receivers bound log timestamps too */
 	pane_host_add_readiness(s, "store", store_ready, a);
