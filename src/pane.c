@@ -3,7 +3,9 @@
  *
  * Only dispatch lives here. Each command is implemented by the part it
  * belongs to (serve in src/serve, worker/enqueue/jobs/migrate in src/queue,
- * query in src/query, import in src/store, demo in src/demo).
+ * demo in src/demo); commands that are HTTP clients of a running pane
+ * (query, logs, events) and `pane import` (a producer into a data
+ * directory's store) live in src/cli.
  */
 #include <getopt.h>
 #include <stdio.h>

@@ -345,7 +345,9 @@ static int parse_sample(struct parser *ps, const char *line, size_t len, size_t 
 
 	size_t i = 0;
 	size_t ns = 0;
-	if (!(cls[(unsigned char)line[0]] & 1) && line[0] != ':') {
+	/* `{__name__="n",...}` (VictoriaMetrics' import format): the name comes from the label */
+	bool name_in_labels = line[0] == '{';
+	if (!name_in_labels && !(cls[(unsigned char)line[0]] & 1) && line[0] != ':') {
 		bad(ps, lineno, "bad metric name", line, len);
 		return 0;
 	}
@@ -373,7 +375,8 @@ static int parse_sample(struct parser *ps, const char *line, size_t len, size_t 
 			while (i < len && (cls[(unsigned char)line[i]] & 3) && (i > ls || (cls[(unsigned char)line[i]] & 1)))
 				i++;
 			size_t lnlen = i - ls;
-			if (lnlen == 0 || !pane_label_name_valid(line + ls, lnlen)) {
+			bool is_name = name_in_labels && lnlen == 8 && memcmp(line + ls, "__name__", 8) == 0;
+			if (lnlen == 0 || (!is_name && !pane_label_name_valid(line + ls, lnlen))) {
 				bad(ps, lineno, "bad label name", line, len);
 				return 0;
 			}
@@ -428,7 +431,13 @@ static int parse_sample(struct parser *ps, const char *line, size_t len, size_t 
 				    line, len);
 				return 0;
 			}
-			if (vl > 0) {
+			if (is_name) {
+				if (*name || !pane_metric_name_valid(val, vl)) {
+					bad(ps, lineno, *name ? "duplicate __name__" : "bad metric name", line, len);
+					return 0;
+				}
+				name = val;
+			} else if (vl > 0) {
 				if (nl == PANE_LABELS_MAX) {
 					bad(ps, lineno, "too many labels", line, len);
 					return 0;
@@ -450,6 +459,10 @@ static int parse_sample(struct parser *ps, const char *line, size_t len, size_t 
 			return 0;
 		}
 		after = i;
+	}
+	if (!*name) {
+		bad(ps, lineno, "no metric name (a label set alone needs __name__)", line, len);
+		return 0;
 	}
 	/* value */
 	size_t vs = skip_ws(line, i, len);

@@ -52,8 +52,8 @@ static void import_roundtrip(void **state)
 	snprintf(args, sizeof args, "import --format prometheus '%s' --data-dir '%s/data'", file, dir);
 	assert_int_equal(run(args, out, sizeof out), 1); /* two bad lines */
 	assert_non_null(strstr(out, "imported 1500 samples"));
-	assert_non_null(strstr(out, "in.prom:1503: expected"));
-	assert_non_null(strstr(out, "in.prom:1504: bad value"));
+	assert_non_null(strstr(out, "in.prom:1503: expected ',' or '}' in label set"));
+	assert_non_null(strstr(out, "in.prom:1504: bad sample value"));
 	assert_non_null(strstr(out, "2 bad line(s) skipped"));
 
 	struct pane_store_opts o;

@@ -151,6 +151,33 @@ static void bad_lines_are_skipped_not_fatal(void **state)
 	got_free(&g);
 }
 
+/* VictoriaMetrics' import format: the name as __name__ in a leading label set */
+static void name_in_labels(void **state)
+{
+	(void)state;
+	const char *t =
+		"{__name__=\"http_requests_total\",path=\"/a\"} 3 1000\n"
+		"{path=\"/b\",__name__=\"up\"} 1\n"
+		"{path=\"/c\"} 1\n"
+		"{__name__=\"a\",__name__=\"b\"} 1\n"
+		"{__name__=\"0bad\"} 1\n"
+		"x{__name__=\"y\"} 1\n";
+	struct got g;
+	struct pane_promtext_result r;
+	parse(t, false, &g, &r);
+	assert_int_equal(g.n, 2);
+	assert_string_equal(g.names[0], "http_requests_total");
+	assert_int_equal(g.labels[0].n, 1); /* __name__ is the name, not a label */
+	assert_string_equal(pane_labels_get(&g.labels[0], "path"), "/a");
+	assert_int_equal(g.ts[0], 1000);
+	assert_string_equal(g.names[1], "up");
+	assert_int_equal(g.ts[1], 42);
+	assert_int_equal(r.bad_lines, 4);
+	assert_int_equal(r.line, 3);
+	assert_non_null(strstr(r.first_error, "no metric name"));
+	got_free(&g);
+}
+
 static void extra_labels_and_limits(void **state)
 {
 	(void)state;
@@ -210,6 +237,7 @@ int main(void)
 		cmocka_unit_test(exposition_004),
 		cmocka_unit_test(openmetrics),
 		cmocka_unit_test(bad_lines_are_skipped_not_fatal),
+		cmocka_unit_test(name_in_labels),
 		cmocka_unit_test(extra_labels_and_limits),
 		cmocka_unit_test(large_input_in_batches),
 		cmocka_unit_test(utf8),

@@ -1,5 +1,5 @@
 /*
- * cli.c - `pane query 'EXPR'`: PromQL from the shell against a running pane.
+ * query.c - `pane query 'EXPR'`: PromQL from the shell against a running pane.
  *
  * It is a small HTTP client of pane's own Prometheus API (so it needs no
  * access to the store's files and works against any pane, or against

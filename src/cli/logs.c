@@ -1,5 +1,5 @@
 /*
- * logs_cli.c - `pane logs` and `pane events`: the store's logs and events
+ * logs.c - `pane logs` and `pane events`: the store's logs and events
  * from the shell, through a running pane's /api/v1/logs and /api/v1/events
  * (logs_api.h), like `pane query` for metrics.
  *
