@@ -23,6 +23,7 @@
 
 #include <libpq-fe.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "pane/err.h"
@@ -40,6 +41,17 @@ bool pane_queue_schema_valid(const char *schema);
 int pane_queue_migrate(PGconn *c, const char *schema, int *from, int *to, struct pane_err *err);
 /* The installed version, 0 when the schema is missing. */
 int pane_queue_schema_version(PGconn *c, const char *schema, int *version, struct pane_err *err);
+
+/* The statements behind pane_queue_schema_version and pane_queue_job, for
+ * a caller that runs statements its own way (the HTTP API bounds every wait,
+ * so a frozen server costs a request a 503, not a thread). schema must be
+ * valid (pane_queue_schema_valid). */
+#define PANE_QUEUE_SQL_SCHEMA_EXISTS /* $1 = schema; one value, t or f */ \
+	"SELECT to_regclass(quote_ident($1) || '.schema_version') IS NOT NULL"
+/* One value: the installed version (run only when the schema exists). */
+void pane_queue_sql_schema_version(const char *schema, char *out, size_t len);
+/* $1 = the job id; one value: the job as JSON, NULL when there is none. */
+void pane_queue_sql_job(const char *schema, char *out, size_t len);
 
 /* One job to add. Zero-initialise, then set queue (required). */
 struct pane_job_spec {
@@ -69,6 +81,12 @@ int pane_queue_enqueue_many(PGconn *c, const char *schema, const char *jobs_json
 
 /* pane.job(id) as JSON; PANE_ENOTFOUND when there is no such job. */
 int pane_queue_job(PGconn *c, const char *schema, int64_t id, char **json, struct pane_err *err);
+/* Reads many jobs in one statement (pane.job for each id): fn(arg, id,
+ * state, json) once per id, in no particular order, with state and json
+ * NULL for a job that no longer exists. Values are valid during the call. */
+int pane_queue_jobs_each(PGconn *c, const char *schema, const int64_t *ids, size_t n,
+			 void (*fn)(void *arg, int64_t id, const char *state, const char *json), void *arg,
+			 struct pane_err *err);
 /* Lists jobs as a JSON array (newest first), active and history. queue and
  * state may be NULL (any); limit 1..10000. */
 int pane_queue_list(PGconn *c, const char *schema, const char *queue, const char *state, int limit,

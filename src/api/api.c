@@ -23,22 +23,12 @@
 #include "config/config.h"
 #include "http/auth.h"
 #include "host/host.h"
+#include "pane/queue.h"
 
 struct attached {
 	struct pane_http_auth *auth;
 	struct pane_api *api;
 };
-
-static bool schema_ok(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > 63 || !((s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
-			return false;
-	return true;
-}
 
 static void api_stop(void *arg)
 {
@@ -58,16 +48,15 @@ static void api_stop(void *arg)
 static bool check_schema(void *arg, struct pane_err *err)
 {
 	struct pane_api *api = arg;
-	char sql[128];
-	snprintf(sql, sizeof sql, "SELECT to_regproc('\"%s\".enqueue_many') IS NOT NULL", api->schema);
-	char *v = NULL;
-	if (pane_api_query1(api, sql, 0, NULL, &v, err) < 0)
+	int v = 0;
+	if (pane_api_schema_version(api, &v, err) < 0)
 		return false;
-	bool ok = v && v[0] == 't';
-	free(v);
-	if (!ok)
+	if (v == 0)
 		pane_err_set(err, PANE_EDB, "queue schema \"%s\" is not installed (run pane migrate)", api->schema);
-	return ok;
+	else if (v < pane_queue_schema_version_latest())
+		pane_err_set(err, PANE_EDB, "queue schema \"%s\" is at version %d, this pane needs %d (run pane migrate)",
+			     api->schema, v, pane_queue_schema_version_latest());
+	return v >= pane_queue_schema_version_latest();
 }
 
 int pane_api_attach(struct pane_host *s, struct pane_err *err)
@@ -95,7 +84,7 @@ int pane_api_attach(struct pane_host *s, struct pane_err *err)
 	api->stats = s->stats;
 	const struct pane_cfg_node *sch = s->cfg ? pane_cfg_lookup(s->cfg->root, "queue.schema") : NULL;
 	const char *schema = sch && sch->kind == PANE_CFG_SCALAR ? sch->value : "pane";
-	if (!schema_ok(schema))
+	if (!pane_queue_schema_valid(schema))
 		return pane_cfg_error(s->cfg, sch, err, "'%s' is not a valid schema name ([a-z_][a-z0-9_]*)", schema);
 	snprintf(api->schema, sizeof api->schema, "%s", schema);
 	api->pool = pane_api_pool_new(api->url, 4);

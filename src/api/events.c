@@ -43,6 +43,7 @@
 #include "base/stats.h"
 #include "base/str.h"
 #include "http/sse.h"
+#include "pane/queue.h"
 
 #define REFRESH_MS 2000
 #define HEARTBEAT_MS 15000
@@ -66,7 +67,6 @@ struct pane_api_events {
 	size_t n_subs;
 	bool stop;
 	struct pane_stat *st_clients;
-	char sql[256];
 };
 
 static bool final_state(const char *s)
@@ -95,68 +95,65 @@ static void drop(struct pane_api_events *ev, struct sub *prev, struct sub *s)
 		pane_stat_set(ev->st_clients, (double)ev->n_subs);
 }
 
+/* One job's state (pane_queue_jobs_each): sends it to the fresh
+ * subscriptions of that job when it changed. */
+static void on_job(void *arg, int64_t id, const char *state, const char *json)
+{
+	struct pane_api_events *ev = arg;
+	pthread_mutex_lock(&ev->mu);
+	struct sub *prev = NULL, *s = ev->subs;
+	while (s) {
+		struct sub *next = s->next;
+		if (s->id != id || !s->fresh) {
+			prev = s;
+			s = next;
+			continue;
+		}
+		s->fresh = false;
+		int rc = 0;
+		if (!state) {
+			pane_http_sse_send(s->st, "error", NULL, "{\"error\":{\"code\":\"not_found\",\"message\":\"the job no longer exists\"}}");
+			drop(ev, prev, s);
+			s = next;
+			continue;
+		}
+		if (strcmp(s->state, state) != 0) {
+			rc = pane_http_sse_send(s->st, NULL, state, json);
+			snprintf(s->state, sizeof s->state, "%s", state);
+		}
+		if (rc < 0 || final_state(state)) {
+			drop(ev, prev, s);
+		} else {
+			prev = s;
+		}
+		s = next;
+	}
+	pthread_mutex_unlock(&ev->mu);
+}
+
 /* Reads the state of every fresh subscription's job and sends what changed. */
 static int refresh(struct pane_api_events *ev, PGconn *c)
 {
-	struct pane_buf ids;
-	pane_buf_init(&ids, PANE_BUF_NOLIMIT);
-	pane_buf_addc(&ids, '{');
-	size_t n = 0;
+	int64_t *ids = NULL;
+	size_t n = 0, cap = 0;
 	pthread_mutex_lock(&ev->mu);
-	for (struct sub *s = ev->subs; s; s = s->next)
-		if (s->fresh)
-			pane_buf_addf(&ids, "%s%lld", n++ ? "," : "", (long long)s->id);
-	pthread_mutex_unlock(&ev->mu);
-	pane_buf_addc(&ids, '}');
-	if (!n) {
-		pane_buf_release(&ids);
-		return 0;
+	for (struct sub *s = ev->subs; s; s = s->next) {
+		if (!s->fresh)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			ids = pane_xrealloc(ids, pane_mul_size(cap, sizeof *ids));
+		}
+		ids[n++] = s->id;
 	}
-	const char *params[1] = {ids.data};
-	PGresult *r = PQexecParams(c, ev->sql, 1, NULL, params, NULL, NULL, 0);
-	pane_buf_release(&ids);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		pane_warn("api", "job events: cannot read job states: %s", PQresultErrorMessage(r));
-		PQclear(r);
+	pthread_mutex_unlock(&ev->mu);
+	struct pane_err err = {0};
+	int rc = pane_queue_jobs_each(c, ev->api->schema, ids, n, on_job, ev, &err);
+	free(ids);
+	if (rc < 0) {
+		pane_warn("api", "job events: cannot read job states: %s", err.msg);
 		return -1;
 	}
-	pthread_mutex_lock(&ev->mu);
-	for (int i = 0; i < PQntuples(r); i++) {
-		int64_t id;
-		pane_str_to_i64(pane_str_c(PQgetvalue(r, i, 0)), &id);
-		bool gone = PQgetisnull(r, i, 1);
-		const char *state = gone ? "" : PQgetvalue(r, i, 1);
-		const char *json = gone ? NULL : PQgetvalue(r, i, 2);
-		struct sub *prev = NULL, *s = ev->subs;
-		while (s) {
-			struct sub *next = s->next;
-			if (s->id != id || !s->fresh) {
-				prev = s;
-				s = next;
-				continue;
-			}
-			s->fresh = false;
-			int rc = 0;
-			if (gone) {
-				pane_http_sse_send(s->st, "error", NULL, "{\"error\":{\"code\":\"not_found\",\"message\":\"the job no longer exists\"}}");
-				drop(ev, prev, s);
-				s = next;
-				continue;
-			}
-			if (strcmp(s->state, state) != 0) {
-				rc = pane_http_sse_send(s->st, NULL, state, json);
-				snprintf(s->state, sizeof s->state, "%s", state);
-			}
-			if (rc < 0 || final_state(state)) {
-				drop(ev, prev, s);
-			} else {
-				prev = s;
-			}
-			s = next;
-		}
-	}
-	PQclear(r);
-	pthread_mutex_unlock(&ev->mu);
 	return 0;
 }
 
@@ -270,9 +267,6 @@ struct pane_api_events *pane_api_events_new(struct pane_api *api, struct pane_er
 		free(ev);
 		return NULL;
 	}
-	snprintf(ev->sql, sizeof ev->sql,
-		 "SELECT u.id, x.j->>'state', x.j FROM unnest($1::bigint[]) AS u(id), LATERAL (SELECT \"%s\".job(u.id)) AS x(j)",
-		 api->schema);
 	pthread_mutex_init(&ev->mu, NULL);
 	if (api->stats)
 		ev->st_clients = pane_stats_gauge(api->stats, "pane_api_sse_clients", NULL,
@@ -310,18 +304,16 @@ static void h_events(struct pane_http_req *req, struct pane_http_resp *resp, voi
 		pane_http_resp_error(resp, 400, "invalid_job_id", "job ids are positive integers");
 		return;
 	}
-	char idtxt[24], sql[128];
+	char idtxt[24];
 	snprintf(idtxt, sizeof idtxt, "%lld", (long long)id);
-	snprintf(sql, sizeof sql, "SELECT \"%s\".job($1::bigint)", api->schema);
-	const char *params[1] = {idtxt};
 	char *json = NULL;
 	struct pane_err err = {0};
-	if (pane_api_query1(api, sql, 1, params, &json, &err) < 0) {
-		pane_api_error_resp(resp, &err);
-		return;
-	}
-	if (!json) {
-		pane_http_resp_error(resp, 404, "not_found", "no job %s", idtxt);
+	if (pane_api_job(api, id, &json, &err) < 0) {
+		if (err.code == PANE_ENOTFOUND)
+			pane_http_resp_error(resp, 404, "not_found", "no job %s", idtxt);
+		else
+			pane_api_error_resp(resp, &err);
+		free(json);
 		return;
 	}
 	json_t *j = json_loads(json, 0, NULL);

@@ -27,6 +27,11 @@ struct pane_api {
 	void *tput;
 };
 
+/* pane_queue_job (pane/queue.h) on a pooled connection: the job as JSON, or
+ * PANE_ENOTFOUND when there is no such job. */
+int pane_api_job(struct pane_api *api, int64_t id, char **json, struct pane_err *err);
+/* The queue's schema version (pane_queue_schema_version): 0 = not installed. */
+int pane_api_schema_version(struct pane_api *api, int *version, struct pane_err *err);
 /* jobs_api.c */
 void pane_api_jobs_routes(struct pane_api *api, struct pane_http_server *srv);
 /* Answers resp from a failed SQL/batch error (400/404/409/413/429/503). */

@@ -102,6 +102,36 @@ int pane_api_query1(struct pane_api *api, const char *sql, int nparams, const ch
 	return rc;
 }
 
+int pane_api_job(struct pane_api *api, int64_t id, char **json, struct pane_err *err)
+{
+	char sql[128], idtxt[24];
+	pane_queue_sql_job(api->schema, sql, sizeof sql);
+	snprintf(idtxt, sizeof idtxt, "%lld", (long long)id);
+	const char *params[1] = {idtxt};
+	int rc = pane_api_query1(api, sql, 1, params, json, err);
+	if (rc == 0 && !*json)
+		rc = pane_err_set(err, PANE_ENOTFOUND, "no job %s", idtxt);
+	return rc;
+}
+
+int pane_api_schema_version(struct pane_api *api, int *version, struct pane_err *err)
+{
+	*version = 0;
+	const char *params[1] = {api->schema};
+	char *v = NULL;
+	int rc = pane_api_query1(api, PANE_QUEUE_SQL_SCHEMA_EXISTS, 1, params, &v, err);
+	bool exists = rc == 0 && v && v[0] == 't';
+	free(v);
+	if (!exists)
+		return rc;
+	char sql[160];
+	pane_queue_sql_schema_version(api->schema, sql, sizeof sql);
+	if ((rc = pane_api_query1(api, sql, 0, NULL, &v, err)) == 0 && v)
+		*version = (int)strtol(v, NULL, 10);
+	free(v);
+	return rc;
+}
+
 /* ---------- enqueue ---------- */
 
 struct enq {
@@ -363,19 +393,17 @@ static void sql_call(const struct pane_api *api, char *out, size_t len, const ch
 static void h_job(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
 {
 	struct pane_api *api = ctx;
-	char id[24], sql[256];
+	char id[24];
 	if (!job_id(req, resp, id))
 		return;
-	sql_call(api, sql, sizeof sql, "job", "$1::bigint");
-	const char *params[1] = {id};
 	char *json = NULL;
 	struct pane_err err = {0};
-	if (pane_api_query1(api, sql, 1, params, &json, &err) < 0) {
-		pane_api_error_resp(resp, &err);
-		return;
-	}
-	if (!json) {
-		pane_http_resp_error(resp, 404, "not_found", "no job %s", id);
+	if (pane_api_job(api, strtoll(id, NULL, 10), &json, &err) < 0) {
+		if (err.code == PANE_ENOTFOUND)
+			pane_http_resp_error(resp, 404, "not_found", "no job %s", id);
+		else
+			pane_api_error_resp(resp, &err);
+		free(json);
 		return;
 	}
 	pane_http_resp_json(resp, 200, json);

@@ -135,6 +135,11 @@ int pane_queue_enqueue_many(PGconn *c, const char *schema, const char *jobs_json
 	return pane_queue_query_value(c, sql, 1, p, result_json, err, "enqueue");
 }
 
+void pane_queue_sql_job(const char *schema, char *out, size_t len)
+{
+	snprintf(out, len, "SELECT %s.job($1::bigint)", schema);
+}
+
 int pane_queue_job(PGconn *c, const char *schema, int64_t id, char **json, struct pane_err *err)
 {
 	int rc;
@@ -142,13 +147,49 @@ int pane_queue_job(PGconn *c, const char *schema, int64_t id, char **json, struc
 	if (rc < 0)
 		return rc;
 	char sql[128], idb[24];
-	snprintf(sql, sizeof sql, "SELECT %s.job($1::bigint)", schema);
+	pane_queue_sql_job(schema, sql, sizeof sql);
 	snprintf(idb, sizeof idb, "%" PRId64, id);
 	const char *p[1] = {idb};
 	if ((rc = pane_queue_query_value(c, sql, 1, p, json, err, "reading the job")) < 0)
 		return rc;
 	if (!*json)
 		return pane_err_set(err, PANE_ENOTFOUND, "no job with id %" PRId64, id);
+	return 0;
+}
+
+int pane_queue_jobs_each(PGconn *c, const char *schema, const int64_t *ids, size_t n,
+			 void (*fn)(void *arg, int64_t id, const char *state, const char *json), void *arg,
+			 struct pane_err *err)
+{
+	int rc;
+	schema = schema_or_default(schema, err, &rc);
+	if (rc < 0 || n == 0)
+		return rc;
+	char sql[256];
+	snprintf(sql, sizeof sql,
+		 "SELECT u.id, x.j->>'state', x.j FROM unnest($1::bigint[]) AS u(id), LATERAL (SELECT %s.job(u.id)) "
+		 "AS x(j)", /* pane_queue_sql_job's function, for each id */
+		 schema);
+	char *arr = pane_xmalloc(pane_mul_size(n, 22) + 3), *w = arr;
+	*w++ = '{';
+	for (size_t i = 0; i < n; i++)
+		w += snprintf(w, 23, "%s%" PRId64, i ? "," : "", ids[i]);
+	*w++ = '}';
+	*w = '\0';
+	const char *p[1] = {arr};
+	PGresult *r = PQexecParams(c, sql, 1, NULL, p, NULL, NULL, 0);
+	free(arr);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		rc = pane_queue_pg_err(c, r, err, "reading jobs");
+		PQclear(r);
+		return rc;
+	}
+	for (int i = 0; i < PQntuples(r); i++) {
+		int64_t id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+		bool gone = PQgetisnull(r, i, 1);
+		fn(arg, id, gone ? NULL : PQgetvalue(r, i, 1), gone ? NULL : PQgetvalue(r, i, 2));
+	}
+	PQclear(r);
 	return 0;
 }
 

@@ -76,12 +76,16 @@ static int exec_cmd(PGconn *c, const char *sql, struct pane_err *err, const char
 	return rc;
 }
 
+void pane_queue_sql_schema_version(const char *schema, char *out, size_t len)
+{
+	snprintf(out, len, "SELECT coalesce(max(version), 0) FROM %s.schema_version", schema);
+}
+
 /* Reads max(version) inside the current transaction; 0 when absent. */
 static int read_version(PGconn *c, const char *schema, int *version, struct pane_err *err)
 {
 	const char *params[1] = {schema};
-	PGresult *r = PQexecParams(c,
-		"SELECT to_regclass(quote_ident($1) || '.schema_version') IS NOT NULL", 1, NULL, params, NULL, NULL, 0);
+	PGresult *r = PQexecParams(c, PANE_QUEUE_SQL_SCHEMA_EXISTS, 1, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		int rc = pane_queue_pg_err(c, r, err, "reading the schema version");
 		PQclear(r);
@@ -93,7 +97,7 @@ static int read_version(PGconn *c, const char *schema, int *version, struct pane
 	if (!exists)
 		return 0;
 	char sql[160];
-	snprintf(sql, sizeof sql, "SELECT coalesce(max(version), 0) FROM %s.schema_version", schema);
+	pane_queue_sql_schema_version(schema, sql, sizeof sql);
 	r = PQexec(c, sql);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		int rc = pane_queue_pg_err(c, r, err, "reading the schema version");
