@@ -24,6 +24,8 @@
 #include "config/config.h"
 #include "http/sha256.h"
 
+#include <openssl/crypto.h>
+
 enum { SCOPE_ENQUEUE = 1, SCOPE_READ = 2, SCOPE_ADMIN = 4 };
 
 struct token {
@@ -197,10 +199,8 @@ int pane_http_auth_decide(const struct pane_http_auth *a, const char *authorizat
 	pane_sha256(tok, strlen(tok), d);
 	size_t found = SIZE_MAX;
 	for (size_t i = 0; i < a->n_tokens; i++) {
-		uint8_t diff = 0;
-		for (size_t j = 0; j < PANE_SHA256_LEN; j++)
-			diff |= (uint8_t)(d[j] ^ a->tokens[i].digest[j]);
-		/* no early exit: every token is compared */
+		/* no early exit: every token is compared, each in constant time */
+		int diff = CRYPTO_memcmp(d, a->tokens[i].digest, PANE_SHA256_LEN);
 		size_t hit = (size_t)0 - (size_t)(diff == 0);
 		found = (found & ~hit) | (i & hit);
 	}

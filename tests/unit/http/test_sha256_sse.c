@@ -1,5 +1,5 @@
-/* test_sha256_sse.c - SHA-256 against FIPS 180-4 / NIST vectors (whole and
- * in pieces) and Server-Sent Events framing. */
+/* test_sha256_sse.c - SHA-256 (pane's libcrypto wrapper) against FIPS 180-4 /
+ * NIST vectors (whole and in pieces) and Server-Sent Events framing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -57,43 +57,6 @@ static void million_a_in_odd_pieces(void **state)
 	free(a);
 }
 
-/* the CPU-instruction path and the portable path agree on every length
- * (and both pass the vectors above: nist_vectors runs once per path) */
-static void hw_matches_portable(void **state)
-{
-	(void)state;
-	size_t max = 5000;
-	unsigned char *buf = malloc(max);
-	uint32_t x = 12345;
-	for (size_t i = 0; i < max; i++) {
-		x = x * 1103515245u + 12345u;
-		buf[i] = (unsigned char)(x >> 16);
-	}
-	for (size_t len = 0; len < max; len += len < 300 ? 1 : 97) {
-		uint8_t a[32], b[32];
-		pane_sha256_use_hw(false);
-		pane_sha256(buf, len, a);
-		pane_sha256_use_hw(true);
-		pane_sha256(buf, len, b);
-		assert_memory_equal(a, b, 32);
-	}
-	free(buf);
-}
-
-static int use_portable(void **state)
-{
-	(void)state;
-	pane_sha256_use_hw(false);
-	return 0;
-}
-
-static int use_hw(void **state)
-{
-	(void)state;
-	pane_sha256_use_hw(true);
-	return 0;
-}
-
 static void sse_framing(void **state)
 {
 	(void)state;
@@ -115,11 +78,8 @@ static void sse_framing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(nist_vectors, use_portable),
-		cmocka_unit_test_setup(million_a_in_odd_pieces, use_portable),
-		cmocka_unit_test_setup(nist_vectors, use_hw),
-		cmocka_unit_test_setup(million_a_in_odd_pieces, use_hw),
-		cmocka_unit_test(hw_matches_portable),
+		cmocka_unit_test(nist_vectors),
+		cmocka_unit_test(million_a_in_odd_pieces),
 		cmocka_unit_test(sse_framing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
