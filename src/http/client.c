@@ -25,6 +25,7 @@
 #include "http/client.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <curl/curl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -156,22 +157,19 @@ bool pane_http_client_sleep(struct pane_http_client *c, int64_t ms)
 	}
 }
 
+/* libcurl's escaping: every byte but RFC 3986's unreserved ones as %XX. */
 int pane_http_url_encode(struct pane_buf *out, const char *s, size_t len)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		int rc;
-		if (isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
-			rc = pane_buf_addc(out, (char)ch);
-		} else {
-			char e[3] = {'%', hex[ch >> 4], hex[ch & 15]};
-			rc = pane_buf_add(out, e, 3);
-		}
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
+	if (len == 0)
+		return 0;
+	if (len > INT_MAX)
+		return PANE_ETOOBIG;
+	char *e = curl_easy_escape(NULL, s, (int)len);
+	if (!e) /* libcurl could not allocate */
+		return PANE_ETOOBIG;
+	int rc = pane_buf_adds(out, e);
+	curl_free(e);
+	return rc;
 }
 
 int pane_http_url_add_query(struct pane_buf *url, const char *key, const char *value)
