@@ -4,6 +4,7 @@
 #   scripts/test.sh            the normal build (build/), warnings as errors
 #   scripts/test.sh --asan     AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
 #   extra arguments after the mode go to 'meson test' (e.g. a suite: --suite unit)
+#                          (PostgreSQL is started unless only --suite unit, net or lint are asked for)
 #   PANE_BUILD_DIR=build-x      use build-x/ (and build-x-asan/) instead of build/
 #
 # Ends with the line "N passed, N failed" and exits non-zero on any failure.
@@ -13,7 +14,7 @@ cd "$root"
 
 mode=normal
 if [ "${1:-}" = "--asan" ]; then mode=asan; shift; fi
-if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0; fi
+if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0; fi
 
 scripts/install-deps.sh || exit 1
 
@@ -36,21 +37,45 @@ if ! ninja -C "$builddir" >"$builddir/ninja.log" 2>&1; then
   exit 1
 fi
 
+# PostgreSQL is started unless only suites that do not need it were asked
+# for (--suite unit, net, lint; tests/meson.build names the suites)
+need_pg=1
+suites=() prev=
+for a in "$@"; do
+  if [ "$prev" = --suite ]; then suites+=("$a"); fi
+  case "$a" in --suite=*) suites+=("${a#--suite=}") ;; esac
+  prev=$a
+done
+if [ ${#suites[@]} -gt 0 ]; then
+  need_pg=0
+  for su in "${suites[@]}"; do
+    case "$su" in unit|net|lint) ;; *) need_pg=1 ;; esac
+  done
+  # a test named besides the suites may need it
+  for a in "$@"; do
+    case "$a" in --suite|--suite=*|-*) ;; *) [[ " ${suites[*]} " == *" $a "* ]] || need_pg=1 ;; esac
+  done
+fi
 pgdir=$(mktemp -d /tmp/pane-test-pg.XXXXXX)
 rmdir "$pgdir"
 cleanup() {
-  scripts/pg.sh stop "$pgdir" >/dev/null 2>&1
+  [ $need_pg = 1 ] && scripts/pg.sh stop "$pgdir" >/dev/null 2>&1
   rm -rf "$pgdir"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-if ! env_lines=$(scripts/pg.sh start "$pgdir"); then
-  echo "could not start the test PostgreSQL"
-  echo "0 passed, 1 failed"
-  exit 1
+if [ $need_pg = 1 ]; then
+  if ! env_lines=$(scripts/pg.sh start "$pgdir"); then
+    echo "could not start the test PostgreSQL"
+    echo "0 passed, 1 failed"
+    exit 1
+  fi
+  eval "$env_lines"
+  echo "test PostgreSQL: $DATABASE_URL"
+else
+  unset DATABASE_URL
+  echo "no PostgreSQL: suites ${suites[*]} do not need it"
 fi
-eval "$env_lines"
-echo "test PostgreSQL: $DATABASE_URL"
 
 rm -f "$builddir/meson-logs/testlog.json"
 meson test -C "$builddir" --no-rebuild --print-errorlogs --timeout-multiplier "$mult" "$@"

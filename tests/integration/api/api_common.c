@@ -4,6 +4,12 @@
 #include "api_common.h"
 
 #include <jansson.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,4 +138,119 @@ long long api_json_ll(const char *body, const char *key)
 		v = (long long)json_integer_value(json_object_get(j, key));
 	json_decref(j);
 	return v;
+}
+
+/* The node at path (see api_common.h) under j, or NULL. */
+static json_t *json_at(json_t *j, const char *path)
+{
+	char *copy = strdup(path), *save = NULL;
+	for (char *step = strtok_r(copy, ".", &save); step && j; step = strtok_r(NULL, ".", &save)) {
+		if (step[0] == '[') {
+			char *eq = strchr(step, '='), *close = strrchr(step, ']');
+			json_t *found = NULL, *it;
+			size_t i;
+			if (!eq || !close || !json_is_array(j)) {
+				j = NULL;
+				break;
+			}
+			*eq = *close = '\0';
+			json_array_foreach(j, i, it)
+			{
+				const char *v = json_string_value(json_object_get(it, step + 1));
+				if (v && strcmp(v, eq + 1) == 0) {
+					found = it;
+					break;
+				}
+			}
+			j = found;
+		} else if (json_is_array(j)) {
+			j = json_array_get(j, strtoul(step, NULL, 10));
+		} else {
+			j = json_object_get(j, step);
+		}
+	}
+	free(copy);
+	return j;
+}
+
+static char *json_text(json_t *v)
+{
+	if (json_is_string(v))
+		return strdup(json_string_value(v));
+	return json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+}
+
+char *api_json_at(const char *body, const char *path)
+{
+	json_t *j = json_loads(body, JSON_DECODE_ANY, NULL);
+	json_t *v = j ? json_at(j, path) : NULL;
+	char *t = v ? json_text(v) : NULL;
+	json_decref(j);
+	return t;
+}
+
+/* One check (PATH=VALUE, PATH~TEXT or PATH) against the parsed body; NULL
+ * when it holds, else what was found. */
+static char *check_one(json_t *j, const char *check)
+{
+	char path[256], *out = NULL;
+	size_t pl = 0; /* the path ends at the first = or ~ outside [..] */
+	for (int depth = 0; check[pl] && (depth || (check[pl] != '=' && check[pl] != '~')); pl++)
+		depth += check[pl] == '[' ? 1 : check[pl] == ']' ? -1 : 0;
+	snprintf(path, sizeof path, "%.*s", (int)pl, check);
+	json_t *v = json_at(j, path);
+	if (!v)
+		return strdup("(absent)");
+	if (!check[pl])
+		return NULL;
+	char *have = json_text(v);
+	bool ok = check[pl] == '=' ? strcmp(have, check + pl + 1) == 0 : strstr(have, check + pl + 1) != NULL;
+	if (ok)
+		free(have);
+	else
+		out = have;
+	return out;
+}
+
+void api_cases(struct api_env *e, const struct api_case *c, size_t n, long long id)
+{
+	for (size_t i = 0; i < n; i++) {
+		char path[512], idtxt[24];
+		snprintf(idtxt, sizeof idtxt, "%lld", id);
+		const char *at = strstr(c[i].path, "{id}");
+		if (at)
+			snprintf(path, sizeof path, "%.*s%s%s", (int)(at - c[i].path), c[i].path, idtxt, at + 4);
+		else
+			snprintf(path, sizeof path, "%s", c[i].path);
+		const char *body = c[i].body ? c[i].body : "";
+		struct pt_http_result r = api_req(e, c[i].method, path, c[i].token, c[i].ctype, c[i].body ? body : NULL,
+						  strlen(body));
+		bool ok = r.status == c[i].status;
+		char why[512] = "";
+		if (!ok)
+			snprintf(why, sizeof why, "status %ld, want %ld", r.status, c[i].status);
+		if (ok && c[i].header && !strstr(r.headers ? r.headers : "", c[i].header)) {
+			ok = false;
+			snprintf(why, sizeof why, "no header '%s'", c[i].header);
+		}
+		if (ok && c[i].json) {
+			json_t *j = json_loads(r.body ? r.body : "", JSON_DECODE_ANY, NULL);
+			char *checks = strdup(c[i].json), *save = NULL;
+			for (char *ck = strtok_r(checks, ";", &save); ck && ok; ck = strtok_r(NULL, ";", &save)) {
+				char *have = j ? check_one(j, ck) : strdup("(not JSON)");
+				if (have) {
+					ok = false;
+					snprintf(why, sizeof why, "%s: found %s", ck, have);
+					free(have);
+				}
+			}
+			free(checks);
+			json_decref(j);
+		}
+		if (!ok)
+			fprintf(stderr, "case %zu: %s %s: %s\n  answer: %s\n", i, c[i].method, path, why,
+				r.body ? r.body : "");
+		pt_http_result_free(&r);
+		assert_true(ok);
+	}
 }

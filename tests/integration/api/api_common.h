@@ -38,4 +38,23 @@ double api_metric(struct api_env *e, const char *name);
 /* The id in a {"id":N,...} or {"job_id":N,...} body, or -1. */
 long long api_json_ll(const char *body, const char *key);
 
+/* One request and what its answer must hold (a row of a table test). */
+struct api_case {
+	const char *method, *path; /* "{id}" in path becomes the id given to api_cases */
+	const char *token, *ctype, *body;
+	long status;
+	/* Checks on the parsed JSON body, ';'-separated, each PATH=VALUE (equal:
+	 * a string, number, true/false/null written as JSON scalars are written
+	 * bare), PATH~TEXT (a string containing TEXT) or PATH (present). PATH is
+	 * dotted; a step [k=v] picks the array element whose member k is v:
+	 * "error.code=not_found", "queues.[queue=ops].paused=true". NULL: none. */
+	const char *json;
+	const char *header; /* a substring the response headers must hold, or NULL */
+};
+/* Runs each case in order; a failure names the case and prints the answer. */
+void api_cases(struct api_env *e, const struct api_case *c, size_t n, long long id);
+/* The JSON value at PATH (the syntax above) in body as text (strings bare,
+ * others as JSON), or NULL; the caller frees. */
+char *api_json_at(const char *body, const char *path);
+
 #endif

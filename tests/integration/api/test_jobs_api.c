@@ -71,42 +71,21 @@ static void auth_and_scopes(void **state)
 {
 	(void)state;
 	const char *b = "{\"payload\":{}}";
-	struct pt_http_result r = api_req(&env, "POST", "/v1/queues/a/jobs", NULL, JSON, b, strlen(b));
-	assert_int_equal(r.status, 401);
-	assert_non_null(strstr(r.headers, "WWW-Authenticate: Bearer"));
-	assert_non_null(strstr(r.body, "\"unauthorized\""));
-	pt_http_result_free(&r);
-	r = api_req(&env, "POST", "/v1/queues/a/jobs", "wrong-token-0123456789", JSON, b, strlen(b));
-	assert_int_equal(r.status, 401);
-	pt_http_result_free(&r);
-	r = api_req(&env, "POST", "/v1/queues/a/jobs", T_READ, JSON, b, strlen(b));
-	assert_int_equal(r.status, 403);
-	assert_non_null(strstr(r.body, "'enqueue' scope"));
-	pt_http_result_free(&r);
-	/* reads are closed here (open_read: false) */
-	r = api_req(&env, "GET", "/v1/queues", NULL, NULL, NULL, 0);
-	assert_int_equal(r.status, 401);
-	pt_http_result_free(&r);
-	r = api_req(&env, "GET", "/v1/queues", T_READ, NULL, NULL, 0);
-	assert_int_equal(r.status, 200);
-	pt_http_result_free(&r);
-	r = api_req(&env, "GET", "/v1/queues", T_ENQ, NULL, NULL, 0);
-	assert_int_equal(r.status, 403);
-	pt_http_result_free(&r);
-	r = api_req(&env, "POST", "/v1/jobs/1/cancel", T_ENQ, NULL, NULL, 0);
-	assert_int_equal(r.status, 403);
-	pt_http_result_free(&r);
-	/* admin holds every scope; health stays open */
-	r = api_req(&env, "POST", "/v1/queues/a/jobs", T_ADMIN, JSON, b, strlen(b));
-	assert_int_equal(r.status, 201);
-	pt_http_result_free(&r);
-	r = api_req(&env, "GET", "/healthz", NULL, NULL, NULL, 0);
-	assert_int_equal(r.status, 200);
-	pt_http_result_free(&r);
-	r = api_req(&env, "GET", "/readyz", NULL, NULL, NULL, 0);
-	assert_int_equal(r.status, 200);
-	assert_non_null(strstr(r.body, "\"queue_schema\":\"ok\""));
-	pt_http_result_free(&r);
+	const struct api_case cases[] = {
+		{"POST", "/v1/queues/a/jobs", NULL, JSON, b, 401, "error.code=unauthorized", "WWW-Authenticate: Bearer"},
+		{"POST", "/v1/queues/a/jobs", "wrong-token-0123456789", JSON, b, 401, "error.code=unauthorized", NULL},
+		{"POST", "/v1/queues/a/jobs", T_READ, JSON, b, 403, "error.message~'enqueue' scope", NULL},
+		/* reads are closed here (open_read: false) */
+		{"GET", "/v1/queues", NULL, NULL, NULL, 401, NULL, NULL},
+		{"GET", "/v1/queues", T_READ, NULL, NULL, 200, "queues", NULL},
+		{"GET", "/v1/queues", T_ENQ, NULL, NULL, 403, NULL, NULL},
+		{"POST", "/v1/jobs/1/cancel", T_ENQ, NULL, NULL, 403, NULL, NULL},
+		/* admin holds every scope; health stays open */
+		{"POST", "/v1/queues/a/jobs", T_ADMIN, JSON, b, 201, "created=true", NULL},
+		{"GET", "/healthz", NULL, NULL, NULL, 200, "status=ok", NULL},
+		{"GET", "/readyz", NULL, NULL, NULL, 200, "checks.queue_schema=ok;status=ready", NULL},
+	};
+	api_cases(&env, cases, sizeof cases / sizeof cases[0], 0);
 }
 
 static void enqueue_and_read(void **state)
@@ -122,26 +101,25 @@ static void enqueue_and_read(void **state)
 		 "AND timeout = interval '30 seconds'", id);
 	assert_int_equal(api_sql_ll(&env, sql), 1);
 
-	char path[64];
-	snprintf(path, sizeof path, "/v1/jobs/%lld", id);
-	struct pt_http_result r = api_req(&env, "GET", path, T_READ, NULL, NULL, 0);
-	assert_int_equal(r.status, 200);
-	assert_non_null(strstr(r.body, "\"state\": \"available\""));
-	assert_non_null(strstr(r.body, "\"errors\""));
-	pt_http_result_free(&r);
-	r = api_req(&env, "GET", "/v1/jobs/987654321", T_READ, NULL, NULL, 0);
-	assert_int_equal(r.status, 404);
-	pt_http_result_free(&r);
-	r = api_req(&env, "GET", "/v1/jobs/abc", T_READ, NULL, NULL, 0);
-	assert_int_equal(r.status, 400);
-	pt_http_result_free(&r);
-
+	const struct api_case cases[] = {
+		{"GET", "/v1/jobs/{id}", T_READ, NULL, NULL, 200, "state=available;queue=mail;priority=5;errors", NULL},
+		{"GET", "/v1/jobs/987654321", T_READ, NULL, NULL, 404, "error.code=not_found", NULL},
+		{"GET", "/v1/jobs/abc", T_READ, NULL, NULL, 400, NULL, NULL},
+	};
+	api_cases(&env, cases, sizeof cases / sizeof cases[0], id);
 	/* an array: ids in order */
 	const char *arr = "[{\"payload\":{\"n\":1}},{\"payload\":{\"n\":2},\"run_at\":\"2030-01-01T00:00:00Z\"}]";
-	r = api_req(&env, "POST", "/v1/queues/mail/jobs", T_ENQ, JSON, arr, strlen(arr));
+	struct pt_http_result r = api_req(&env, "POST", "/v1/queues/mail/jobs", T_ENQ, JSON, arr, strlen(arr));
 	assert_int_equal(r.status, 201);
-	long long a1, a2;
-	assert_int_equal(sscanf(r.body, "{\"jobs\":[{\"id\":%lld,\"created\":true},{\"id\":%lld,\"created\":true}]}", &a1, &a2), 2);
+	char *id1 = api_json_at(r.body, "jobs.0.id"), *id2 = api_json_at(r.body, "jobs.1.id");
+	char *c1 = api_json_at(r.body, "jobs.0.created"), *c2 = api_json_at(r.body, "jobs.1.created");
+	assert_non_null(id1);
+	assert_non_null(id2);
+	assert_string_equal(c1, "true");
+	assert_string_equal(c2, "true");
+	long long a1 = strtoll(id1, NULL, 10), a2 = strtoll(id2, NULL, 10);
+	assert_true(a2 > a1);
+	free(id1), free(id2), free(c1), free(c2);
 	pt_http_result_free(&r);
 	snprintf(sql, sizeof sql, "SELECT count(*) FROM pane.jobs WHERE (id = %lld AND payload->>'n' = '1') OR "
 				  "(id = %lld AND payload->>'n' = '2' AND run_at = '2030-01-01T00:00:00Z')", a1, a2);
@@ -158,7 +136,9 @@ static void enqueue_and_read(void **state)
 	assert_int_equal(r1.status, 201);
 	assert_int_equal(r2.status, 200);
 	assert_true(api_json_ll(r1.body, "id") == api_json_ll(r2.body, "id"));
-	assert_non_null(strstr(r2.body, "\"created\":false"));
+	char *created = api_json_at(r2.body, "created");
+	assert_string_equal(created, "false");
+	free(created);
 	pt_http_result_free(&r1);
 	pt_http_result_free(&r2);
 	assert_int_equal(api_sql_ll(&env, "SELECT count(*) FROM pane.jobs WHERE unique_key = 'order-17'"), 1);
@@ -293,49 +273,31 @@ static void cancel_retry_pause(void **state)
 {
 	(void)state;
 	long long id = post_job("ops", "{\"payload\":{}}", 201);
-	char path[128];
-	snprintf(path, sizeof path, "/v1/jobs/%lld/cancel", id);
-	struct pt_http_result r = api_req(&env, "POST", path, T_ADMIN, NULL, NULL, 0);
-	assert_int_equal(r.status, 200);
-	assert_non_null(strstr(r.body, "\"state\":\"cancelled\""));
-	pt_http_result_free(&r);
-	snprintf(path, sizeof path, "/v1/jobs/%lld/retry", id);
-	r = api_req(&env, "POST", path, T_ADMIN, NULL, NULL, 0);
-	assert_int_equal(r.status, 200);
-	assert_non_null(strstr(r.body, "\"state\":\"available\""));
-	pt_http_result_free(&r);
+	const struct api_case before[] = {
+		{"POST", "/v1/jobs/{id}/cancel", T_ADMIN, NULL, NULL, 200, "state=cancelled", NULL},
+		{"POST", "/v1/jobs/{id}/retry", T_ADMIN, NULL, NULL, 200, "state=available", NULL},
+	};
+	api_cases(&env, before, sizeof before / sizeof before[0], id);
 	/* completed: cancel and retry conflict */
 	complete_with_sql(id, "ops");
-	snprintf(path, sizeof path, "/v1/jobs/%lld/cancel", id);
-	r = api_req(&env, "POST", path, T_ADMIN, NULL, NULL, 0);
-	assert_int_equal(r.status, 409);
-	assert_non_null(strstr(r.body, "already completed"));
-	pt_http_result_free(&r);
-	snprintf(path, sizeof path, "/v1/jobs/%lld/retry", id);
-	r = api_req(&env, "POST", path, T_ADMIN, NULL, NULL, 0);
-	assert_int_equal(r.status, 409);
-	pt_http_result_free(&r);
-	r = api_req(&env, "POST", "/v1/jobs/99999999/cancel", T_ADMIN, NULL, NULL, 0);
-	assert_int_equal(r.status, 404);
-	pt_http_result_free(&r);
-	r = api_req(&env, "POST", "/v1/jobs/99999999/retry", T_ADMIN, NULL, NULL, 0);
-	assert_int_equal(r.status, 404);
-	pt_http_result_free(&r);
-
-	r = api_req(&env, "POST", "/v1/queues/ops/pause", T_ADMIN, NULL, NULL, 0);
-	assert_int_equal(r.status, 200);
-	pt_http_result_free(&r);
-	r = api_req(&env, "GET", "/v1/queues", T_READ, NULL, NULL, 0);
-	assert_int_equal(r.status, 200);
-	char *ops = strstr(r.body, "\"queue\": \"ops\"");
-	assert_non_null(ops);
-	assert_non_null(strstr(r.body, "\"throughput_per_second\""));
-	assert_non_null(strstr(r.body, "\"oldest_runnable_age_seconds\""));
-	pt_http_result_free(&r);
+	const struct api_case after[] = {
+		{"POST", "/v1/jobs/{id}/cancel", T_ADMIN, NULL, NULL, 409, "error.message~already completed", NULL},
+		{"POST", "/v1/jobs/{id}/retry", T_ADMIN, NULL, NULL, 409, NULL, NULL},
+		{"POST", "/v1/jobs/99999999/cancel", T_ADMIN, NULL, NULL, 404, NULL, NULL},
+		{"POST", "/v1/jobs/99999999/retry", T_ADMIN, NULL, NULL, 404, NULL, NULL},
+		{"POST", "/v1/queues/ops/pause", T_ADMIN, NULL, NULL, 200, NULL, NULL},
+		{"GET", "/v1/queues", T_READ, NULL, NULL, 200,
+		 "queues.[queue=ops].paused=true;queues.[queue=ops].throughput_per_second;"
+		 "queues.[queue=ops].oldest_runnable_age_seconds",
+		 NULL},
+	};
+	api_cases(&env, after, sizeof after / sizeof after[0], id);
 	assert_int_equal(api_sql_ll(&env, "SELECT count(*) FROM pane.queues WHERE name = 'ops' AND paused"), 1);
-	r = api_req(&env, "POST", "/v1/queues/ops/resume", T_ADMIN, NULL, NULL, 0);
-	assert_int_equal(r.status, 200);
-	pt_http_result_free(&r);
+	const struct api_case resume[] = {
+		{"POST", "/v1/queues/ops/resume", T_ADMIN, NULL, NULL, 200, NULL, NULL},
+		{"GET", "/v1/queues", T_READ, NULL, NULL, 200, "queues.[queue=ops].paused=false", NULL},
+	};
+	api_cases(&env, resume, sizeof resume / sizeof resume[0], id);
 	assert_int_equal(api_sql_ll(&env, "SELECT count(*) FROM pane.queues WHERE name = 'ops' AND NOT paused"), 1);
 }
 
@@ -382,19 +344,18 @@ static void sse_sees_completion(void **state)
 		assert_null(strstr(done + 1, "\"state\": \"completed\"")); /* once */
 		pt_http_result_free(r);
 	}
-	/* a finished job: one event, then the end */
+	/* a finished job: one event, then the end; unknown job; no token */
+	const struct api_case cases[] = {
+		{"GET", "/v1/jobs/99999999/events", T_READ, NULL, NULL, 404, "error.code=not_found", NULL},
+		{"GET", "/v1/jobs/{id}/events", NULL, NULL, NULL, 401, NULL, NULL},
+	};
 	char path[128];
 	snprintf(path, sizeof path, "/v1/jobs/%lld/events", id);
 	struct pt_http_result r = api_req(&env, "GET", path, T_READ, NULL, NULL, 0);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body, "id: completed\ndata: {"));
 	pt_http_result_free(&r);
-	r = api_req(&env, "GET", "/v1/jobs/99999999/events", T_READ, NULL, NULL, 0);
-	assert_int_equal(r.status, 404);
-	pt_http_result_free(&r);
-	r = api_req(&env, "GET", path, NULL, NULL, NULL, 0);
-	assert_int_equal(r.status, 401);
-	pt_http_result_free(&r);
+	api_cases(&env, cases, sizeof cases / sizeof cases[0], id);
 }
 
 static void refuses_public_listen_without_tokens(void **state)
