@@ -7,6 +7,7 @@
  */
 #include "base/clock.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <time.h>
 
 #include "base/err.h"
+#include "base/str.h"
 
 int64_t pane_mono_ns(void)
 {
@@ -202,4 +204,121 @@ void pane_time_format(int64_t ms, char *out, size_t outlen)
 	gmtime_r(&secs, &tm);
 	snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
 		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, msec);
+}
+
+/* ---------- Prometheus durations ---------- */
+
+int pane_prom_duration_parse(const char *s, size_t len, int64_t *ms)
+{
+	static const struct { const char *u; int64_t ms; } units[] = {
+		{"y", 365LL * 86400000}, {"w", 7LL * 86400000}, {"d", 86400000}, {"h", 3600000},
+		{"m", 60000}, {"s", 1000}, {"ms", 1},
+	};
+	size_t i = 0;
+	int last = -1;
+	int64_t total = 0;
+	if (len == 0)
+		return -1;
+	while (i < len) {
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		int64_t v = 0;
+		while (i < len && isdigit((unsigned char)s[i])) {
+			if (v > (INT64_MAX - 9) / 10)
+				return -1;
+			v = v * 10 + (s[i] - '0');
+			i++;
+		}
+		size_t us = i;
+		while (i < len && isalpha((unsigned char)s[i]))
+			i++;
+		size_t ul = i - us;
+		int u = -1;
+		for (int k = 0; k < 7; k++)
+			if (strlen(units[k].u) == ul && memcmp(units[k].u, s + us, ul) == 0)
+				u = k;
+		if (u < 0 || u <= last)
+			return -1;
+		last = u;
+		if (v > INT64_MAX / units[u].ms || total > INT64_MAX - v * units[u].ms)
+			return -1;
+		total += v * units[u].ms;
+	}
+	/* Prometheus durations are int64 nanoseconds: at most ~292 years */
+	if (total > PANE_PROM_DURATION_MAX_MS)
+		return -1;
+	*ms = total;
+	return 0;
+}
+
+void pane_prom_duration_format(int64_t ms, char *out, size_t len)
+{
+	static const struct { const char *u; int64_t ms; } units[] = {
+		{"y", 365LL * 86400000}, {"w", 7LL * 86400000}, {"d", 86400000}, {"h", 3600000},
+		{"m", 60000}, {"s", 1000}, {"ms", 1},
+	};
+	size_t o = 0;
+	out[0] = 0;
+	if (ms == 0) {
+		snprintf(out, len, "0s");
+		return;
+	}
+	if (ms < 0) {
+		o += (size_t)snprintf(out, len, "-");
+		ms = -ms;
+	}
+	for (int k = 0; k < 7 && o < len; k++) {
+		if (ms >= units[k].ms) {
+			o += (size_t)snprintf(out + o, len - o, "%lld%s", (long long)(ms / units[k].ms), units[k].u);
+			ms %= units[k].ms;
+		}
+	}
+}
+
+/* ---------- RFC 3339 with microseconds ---------- */
+
+int pane_time_parse_us(const char *s, int64_t *out_us)
+{
+	if (!s || !*s)
+		return PANE_EINVAL;
+	/* split "YYYY-MM-DDThh:mm:ss" [".ffffff"] "zone" so microseconds survive */
+	const char *dot = strchr(s, '.');
+	size_t len = strlen(s);
+	if (len > 64)
+		return PANE_EINVAL;
+	if (!dot || strchr(s, 'T') == NULL) {
+		int64_t ms;
+		if (pane_time_parse(pane_str_c(s), &ms) < 0)
+			return PANE_EINVAL;
+		*out_us = ms * 1000;
+		if (!strchr(s, 'T') && dot) { /* epoch seconds with a fraction: keep 6 digits */
+			int64_t us = 0;
+			int d = 0;
+			for (const char *p = dot + 1; *p >= '0' && *p <= '9'; p++, d++)
+				if (d < 6)
+					us = us * 10 + (*p - '0');
+			for (; d < 6; d++)
+				us *= 10;
+			*out_us = (ms / 1000) * 1000000 + us;
+		}
+		return 0;
+	}
+	char whole[72];
+	size_t head = (size_t)(dot - s);
+	const char *p = dot + 1;
+	int64_t frac = 0;
+	int d = 0;
+	for (; *p >= '0' && *p <= '9'; p++, d++)
+		if (d < 6)
+			frac = frac * 10 + (*p - '0');
+	if (d == 0)
+		return PANE_EINVAL;
+	for (int k = d; k < 6; k++)
+		frac *= 10;
+	snprintf(whole, sizeof whole, "%.*s%s", (int)head, s, p);
+	int64_t ms;
+	if (pane_time_parse(pane_str_c(whole), &ms) < 0)
+		return PANE_EINVAL;
+	*out_us = ms * 1000 + frac;
+	return 0;
 }

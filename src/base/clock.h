@@ -31,10 +31,25 @@ int pane_duration_parse(struct pane_str s, int64_t default_unit_ms, int64_t *out
 /* Writes the shortest exact form ("1h30m", "250ms", "0s") into out. */
 void pane_duration_format(int64_t ms, char *out, size_t outlen);
 
+/* Prometheus' duration grammar (PromQL ranges and offsets, rule files,
+ * promtool tests): integer amounts with the units y w d h m s ms, each at
+ * most once, largest first ("1h30m", "5m", "1y2w"), at most
+ * PANE_PROM_DURATION_MAX_MS (Go's time.Duration). 0 or -1. This is the
+ * strict one; pane_duration_parse above is pane.yaml's (fractions, any
+ * order, a default unit). base/clock owns both. */
+#define PANE_PROM_DURATION_MAX_MS 9223372036854LL
+int pane_prom_duration_parse(const char *s, size_t len, int64_t *ms);
+/* The form Prometheus prints ("1h30m", "0s"). */
+void pane_prom_duration_format(int64_t ms, char *out, size_t len);
+
 /* Parses an RFC 3339 timestamp ("2026-11-28T12:00:00Z",
  * "2026-11-28T12:00:00.123+01:00") or a Unix time in seconds with optional
  * fraction ("1764331200.5") into Unix milliseconds. 0 or PANE_EINVAL. */
 int pane_time_parse(struct pane_str s, int64_t *out_ms);
+/* The same into Unix microseconds, keeping up to 6 of up to 9 fraction
+ * digits (providers' APIs order events by them); epoch seconds keep 6 too.
+ * NULL or "" is PANE_EINVAL. 0 or PANE_EINVAL. */
+int pane_time_parse_us(const char *s, int64_t *out_us);
 /* Formats Unix ms as RFC 3339 UTC with milliseconds:
  * "2026-11-28T12:00:00.000Z" (needs 25 bytes). */
 void pane_time_format(int64_t ms, char *out, size_t outlen);

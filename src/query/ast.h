@@ -16,30 +16,9 @@
 #include "base/err.h"
 #include "pipeline/reader.h"
 
+#include "base/arena.h"
+#include "base/clock.h"
 #include "base/regex.h" /* pcre2.h */
-
-/* ---- arena: bump allocation, freed at once ---- */
-struct pq_arena_chunk;
-/* Bytes several arenas may malloc together (one query's): a chunk is
- * counted against limit before it is allocated and given back when freed. */
-struct pq_budget {
-	size_t used, peak, limit;
-};
-struct pq_arena {
-	struct pq_arena_chunk *head;
-	size_t used_total;   /* bytes handed out */
-	size_t limit;        /* 0: none; past it pq_arena_alloc returns NULL */
-	struct pq_budget *budget; /* NULL: none */
-};
-void pq_arena_init(struct pq_arena *a, size_t limit);
-/* No limit of its own; its chunks count against b. */
-void pq_arena_init_budget(struct pq_arena *a, struct pq_budget *b);
-void pq_arena_release(struct pq_arena *a);
-/* Forgets everything allocated but keeps the newest chunk for reuse. */
-void pq_arena_reset(struct pq_arena *a);
-/* NULL only when the limit or the budget is passed. */
-void *pq_arena_alloc(struct pq_arena *a, size_t n);
-char *pq_arena_strndup(struct pq_arena *a, const char *s, size_t n);
 
 enum pq_vtype { PQ_T_NONE, PQ_T_SCALAR, PQ_T_STRING, PQ_T_VECTOR, PQ_T_MATRIX };
 
@@ -125,7 +104,7 @@ struct pq_func {
 const struct pq_func *pq_func_lookup(const char *name, size_t len);
 
 struct pq_expr {
-	struct pq_arena arena;
+	struct pane_arena arena;
 	struct pq_node *root;
 	int n_selectors;         /* cache ids 0..n-1 */
 };
@@ -137,7 +116,7 @@ struct pq_expr {
 #define PQ_MAX_EXPR_LEN (256 * 1024)
 /* Bounds that keep every time computation (t - offset - range - lookback)
  * far inside int64 milliseconds. */
-#define PQ_MAX_DURATION_MS 9223372036854LL   /* int64 nanoseconds, like Go's time.Duration */
+#define PQ_MAX_DURATION_MS PANE_PROM_DURATION_MAX_MS /* base/clock.h owns the grammar */
 #define PQ_MAX_TIME_MS 9223372036854775LL     /* ~292,000 years */
 
 /* Parses and type-checks. NULL with "1:7: parse error: ..." in err. */
@@ -147,7 +126,14 @@ void pq_print(const struct pq_node *n, struct pane_buf *b);
 const char *pq_op_name(enum pq_op op);
 const char *pq_type_name(enum pq_vtype t);
 /* Durations as Prometheus writes them: 1y2w3d4h5m6s7ms, units in order. */
-int pq_duration_parse(const char *s, size_t len, int64_t *ms);
-void pq_duration_format(int64_t ms, char *out, size_t len);
+/* PromQL's names for base/clock.h's Prometheus durations (one grammar). */
+static inline int pq_duration_parse(const char *s, size_t len, int64_t *ms)
+{
+	return pane_prom_duration_parse(s, len, ms);
+}
+static inline void pq_duration_format(int64_t ms, char *out, size_t len)
+{
+	pane_prom_duration_format(ms, out, len);
+}
 
 #endif

@@ -91,7 +91,7 @@ void pq_ev_undefer(struct ev *ev, int n)
 
 void *pq_salloc(struct ev *ev, size_t n)
 {
-	void *p = pq_arena_alloc(&ev->sa, n);
+	void *p = pane_arena_alloc(&ev->sa, n);
 	if (!p)
 		pq_ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
 			"query processing would load too many samples into memory in query execution");
@@ -108,7 +108,7 @@ char *pq_sstrndup(struct ev *ev, const char *p, size_t n)
 
 static void *qalloc(struct ev *ev, size_t n)
 {
-	void *p = pq_arena_alloc(&ev->qa, n);
+	void *p = pane_arena_alloc(&ev->qa, n);
 	if (!p)
 		pq_ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
 			"query processing would load too many samples into memory in query execution");
@@ -305,9 +305,9 @@ static int lset_cmp(const struct lset *a, const struct lset *b)
 /* ---------------- pointer sets/maps on the step arena ---------------- */
 
 
-static void *aalloc(struct ev *ev, struct pq_arena *a, size_t n)
+static void *aalloc(struct ev *ev, struct pane_arena *a, size_t n)
 {
-	void *p = pq_arena_alloc(a, n);
+	void *p = pane_arena_alloc(a, n);
 	if (!p)
 		pq_ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
 			"query processing would load too many samples into memory in query execution");
@@ -315,7 +315,7 @@ static void *aalloc(struct ev *ev, struct pq_arena *a, size_t n)
 }
 
 /* A map on arena a (NULL: the step arena). */
-static void pmap_init_in(struct ev *ev, struct pq_arena *a, struct pmap *m, size_t hint)
+static void pmap_init_in(struct ev *ev, struct pane_arena *a, struct pmap *m, size_t hint)
 {
 	size_t c = 16;
 	while (c < hint * 2)
@@ -610,8 +610,8 @@ static struct val eval_subq(struct ev *ev, struct pq_node *n, int64_t t)
 		abort(); /* plan() counted the subqueries */
 	int hi = ev->nheld++;
 	ev->held[hi] = ev->sa;
-	struct pq_arena *outer = &ev->held[hi];
-	pq_arena_init_budget(&ev->sa, &ev->budget);
+	struct pane_arena *outer = &ev->held[hi];
+	pane_arena_init_budget(&ev->sa, &ev->budget);
 	struct pmap idx;
 	pmap_init_in(ev, outer, &idx, 16);
 	size_t nacc = 0, cacc = 16;
@@ -658,9 +658,9 @@ static struct val eval_subq(struct ev *ev, struct pq_node *n, int64_t t)
 			o->t[o->n] = ts;
 			o->v[o->n++] = in.s[i].v;
 		}
-		pq_arena_reset(&ev->sa);
+		pane_arena_reset(&ev->sa);
 	}
-	pq_arena_release(&ev->sa);
+	pane_arena_release(&ev->sa);
 	ev->sa = ev->held[hi];
 	ev->nheld--;
 	struct val v = {.type = PQ_T_MATRIX};
@@ -808,10 +808,10 @@ static void ev_cleanup(struct ev *ev)
 	pane_vec_release(&ev->out);
 	free(ev->itab);
 	free(ev->caches);
-	pq_arena_release(&ev->qa);
-	pq_arena_release(&ev->sa);
+	pane_arena_release(&ev->qa);
+	pane_arena_release(&ev->sa);
 	for (int i = 0; i < ev->nheld; i++)
-		pq_arena_release(&ev->held[i]);
+		pane_arena_release(&ev->held[i]);
 	free(ev->held);
 	pq_expr_free(ev->expr);
 }
@@ -840,8 +840,8 @@ static int run(struct ev *ev, struct pq_expr *e, bool instant, struct pane_query
 	struct pmap idx;
 	if (setjmp(ev->jb))
 		return -1;
-	pq_arena_init_budget(&ev->qa, &ev->budget);
-	pq_arena_init_budget(&ev->sa, &ev->budget);
+	pane_arena_init_budget(&ev->qa, &ev->budget);
+	pane_arena_init_budget(&ev->sa, &ev->budget);
 	ev->caches = pane_xcalloc((size_t)e->n_selectors + 1, sizeof *ev->caches);
 	ev->empty = intern(ev, NULL, 0);
 	plan(ev, e->root, ev->start, ev->end);
@@ -900,7 +900,7 @@ static int run(struct ev *ev, struct pq_expr *e, bool instant, struct pane_query
 		else
 			for (size_t i = 0; i < v.n; i++)
 				out_add(ev, &idx, v.s[i].m, ts, v.s[i].v);
-		pq_arena_reset(&ev->sa);
+		pane_arena_reset(&ev->sa);
 		ev->step_points = 0;
 		pq_check_time(ev);
 	}

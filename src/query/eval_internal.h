@@ -103,9 +103,9 @@ struct outser {
 struct ev {
 	struct pane_reader reader;
 	struct pq_expr *expr;
-	struct pq_arena qa, sa;
-	struct pq_budget budget; /* qa, sa and held count against it */
-	struct pq_arena *held;   /* step arenas of enclosing subqueries, while */
+	struct pane_arena qa, sa;
+	struct pane_arena_budget budget; /* qa, sa and held count against it */
+	struct pane_arena *held;   /* step arenas of enclosing subqueries, while */
 	int nheld, n_subq;       /* their inner steps run on a scratch sa */
 	struct lset **itab;
 	size_t icap, in;
@@ -142,7 +142,7 @@ struct pmap {
 	const void **k;
 	size_t *v;
 	size_t cap, n;
-	struct pq_arena *a;
+	struct pane_arena *a;
 };
 
 static inline bool is_stale(double v)

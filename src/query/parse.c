@@ -27,181 +27,6 @@
 #include "base/vec.h"
 #include "query/query.h"
 
-/* ---------------- arena ---------------- */
-
-struct pq_arena_chunk {
-	struct pq_arena_chunk *next;
-	size_t size, used;
-	max_align_t data[];
-};
-
-void pq_arena_init(struct pq_arena *a, size_t limit)
-{
-	a->head = NULL;
-	a->used_total = 0;
-	a->limit = limit;
-	a->budget = NULL;
-}
-
-void pq_arena_init_budget(struct pq_arena *a, struct pq_budget *b)
-{
-	pq_arena_init(a, 0);
-	a->budget = b;
-}
-
-static void chunk_free(struct pq_arena *a, struct pq_arena_chunk *c)
-{
-	if (a->budget)
-		a->budget->used -= sizeof *c + c->size;
-	free(c);
-}
-
-void pq_arena_release(struct pq_arena *a)
-{
-	struct pq_arena_chunk *c = a->head;
-	while (c) {
-		struct pq_arena_chunk *n = c->next;
-		chunk_free(a, c);
-		c = n;
-	}
-	a->head = NULL;
-	a->used_total = 0;
-}
-
-void pq_arena_reset(struct pq_arena *a)
-{
-	struct pq_arena_chunk *keep = a->head;
-	if (!keep)
-		return;
-	struct pq_arena_chunk *c = keep->next;
-	while (c) {
-		struct pq_arena_chunk *n = c->next;
-		chunk_free(a, c);
-		c = n;
-	}
-	keep->next = NULL;
-	keep->used = 0;
-	a->used_total = 0;
-}
-
-void *pq_arena_alloc(struct pq_arena *a, size_t n)
-{
-	n = (n + 15) & ~(size_t)15;
-	if (n == 0)
-		n = 16;
-	if (a->limit && a->used_total + n > a->limit)
-		return NULL;
-	struct pq_arena_chunk *c = a->head;
-	if (!c || c->size - c->used < n) {
-		size_t sz = 64 * 1024;
-		if (c && c->size < 4 * 1024 * 1024)
-			sz = c->size * 2;
-		if (sz < n)
-			sz = n;
-		if (a->budget) {
-			/* counted before it is allocated; a smaller chunk if that fits */
-			struct pq_budget *b = a->budget;
-			size_t left = b->limit > b->used + sizeof *c ? b->limit - b->used - sizeof *c : 0;
-			if (left < n)
-				return NULL;
-			if (sz > left)
-				sz = left;
-			b->used += sizeof *c + sz;
-			if (b->used > b->peak)
-				b->peak = b->used;
-		}
-		c = pane_xmalloc(sizeof *c + sz);
-		c->size = sz;
-		c->used = 0;
-		c->next = a->head;
-		a->head = c;
-	}
-	void *p = (char *)c->data + c->used;
-	c->used += n;
-	a->used_total += n;
-	memset(p, 0, n);
-	return p;
-}
-
-char *pq_arena_strndup(struct pq_arena *a, const char *s, size_t n)
-{
-	char *p = pq_arena_alloc(a, n + 1);
-	if (!p)
-		return NULL;
-	memcpy(p, s, n);
-	p[n] = 0;
-	return p;
-}
-
-/* ---------------- durations ---------------- */
-
-int pq_duration_parse(const char *s, size_t len, int64_t *ms)
-{
-	static const struct { const char *u; int64_t ms; } units[] = {
-		{"y", 365LL * 86400000}, {"w", 7LL * 86400000}, {"d", 86400000}, {"h", 3600000},
-		{"m", 60000}, {"s", 1000}, {"ms", 1},
-	};
-	size_t i = 0;
-	int last = -1;
-	int64_t total = 0;
-	if (len == 0)
-		return -1;
-	while (i < len) {
-		if (!isdigit((unsigned char)s[i]))
-			return -1;
-		int64_t v = 0;
-		while (i < len && isdigit((unsigned char)s[i])) {
-			if (v > (INT64_MAX - 9) / 10)
-				return -1;
-			v = v * 10 + (s[i] - '0');
-			i++;
-		}
-		size_t us = i;
-		while (i < len && isalpha((unsigned char)s[i]))
-			i++;
-		size_t ul = i - us;
-		int u = -1;
-		for (int k = 0; k < 7; k++)
-			if (strlen(units[k].u) == ul && memcmp(units[k].u, s + us, ul) == 0)
-				u = k;
-		if (u < 0 || u <= last)
-			return -1;
-		last = u;
-		if (v > INT64_MAX / units[u].ms || total > INT64_MAX - v * units[u].ms)
-			return -1;
-		total += v * units[u].ms;
-	}
-	/* Prometheus durations are int64 nanoseconds: at most ~292 years */
-	if (total > PQ_MAX_DURATION_MS)
-		return -1;
-	*ms = total;
-	return 0;
-}
-
-void pq_duration_format(int64_t ms, char *out, size_t len)
-{
-	static const struct { const char *u; int64_t ms; } units[] = {
-		{"y", 365LL * 86400000}, {"w", 7LL * 86400000}, {"d", 86400000}, {"h", 3600000},
-		{"m", 60000}, {"s", 1000}, {"ms", 1},
-	};
-	size_t o = 0;
-	out[0] = 0;
-	if (ms == 0) {
-		snprintf(out, len, "0s");
-		return;
-	}
-	if (ms < 0) {
-		o += (size_t)snprintf(out, len, "-");
-		ms = -ms;
-	}
-	for (int k = 0; k < 7 && o < len; k++) {
-		if (ms >= units[k].ms) {
-			o += (size_t)snprintf(out + o, len - o, "%lld%s", (long long)(ms / units[k].ms), units[k].u);
-			ms %= units[k].ms;
-		}
-	}
-}
-
 /* ---------------- functions ---------------- */
 
 #define V PQ_T_VECTOR
@@ -328,7 +153,7 @@ struct parser {
 	size_t off;
 	struct tokv cur;
 	bool have;
-	struct pq_arena *a;
+	struct pane_arena *a;
 	struct pane_err *err;
 	bool failed;
 	int in_bracket;
@@ -484,7 +309,7 @@ static void lex_string(struct parser *p, struct tokv *t)
 		i++;
 	}
 	t->t = T_STRING;
-	t->str = pq_arena_strndup(p->a, b.data, b.len);
+	t->str = pane_arena_strndup(p->a, b.data, b.len);
 	t->len = i - p->off;
 	p->off = i;
 	pane_buf_release(&b);
@@ -693,7 +518,7 @@ static bool expect(struct parser *p, enum tok tt, const char *ctx)
 
 static struct pq_node *new_node(struct parser *p, enum pq_kind k, int pos)
 {
-	struct pq_node *n = pq_arena_alloc(p->a, sizeof *n);
+	struct pq_node *n = pane_arena_alloc(p->a, sizeof *n);
 	n->kind = k;
 	n->pos = pos;
 	n->cache_id = -1;
@@ -812,7 +637,7 @@ static bool parse_label_list(struct parser *p, const char ***out, size_t *n, con
 			return false;
 		}
 		struct tokv lt = next(p);
-		const char *s = pq_arena_strndup(p->a, lt.s, lt.len);
+		const char *s = pane_arena_strndup(p->a, lt.s, lt.len);
 		pane_vec_push(&v, &s);
 		t = peek(p);
 		if (t->t == T_COMMA) {
@@ -826,7 +651,7 @@ static bool parse_label_list(struct parser *p, const char ***out, size_t *n, con
 		}
 	}
 	*n = v.len;
-	*out = pq_arena_alloc(p->a, (v.len ? v.len : 1) * sizeof(const char *));
+	*out = pane_arena_alloc(p->a, (v.len ? v.len : 1) * sizeof(const char *));
 	if (v.len)
 		memcpy(*out, v.data, v.len * sizeof(const char *));
 	pane_vec_release(&v);
@@ -859,7 +684,7 @@ static struct pq_node *parse_selector(struct parser *p, const struct tokv *name)
 	struct pane_vec v;
 	pane_vec_init(&v, sizeof(struct pane_matcher));
 	if (name) {
-		n->metric = pq_arena_strndup(p->a, name->s, name->len);
+		n->metric = pane_arena_strndup(p->a, name->s, name->len);
 		struct pane_matcher m = {"__name__", n->metric, PANE_MATCH_EQ};
 		pane_vec_push(&v, &m);
 	}
@@ -892,7 +717,7 @@ static struct pq_node *parse_selector(struct parser *p, const struct tokv *name)
 				unexpected(p, &vt, "label matching", "string");
 				goto fail;
 			}
-			struct pane_matcher m = {pq_arena_strndup(p->a, lt.s, lt.len), vt.str, op};
+			struct pane_matcher m = {pane_arena_strndup(p->a, lt.s, lt.len), vt.str, op};
 			if (op == PANE_MATCH_RE || op == PANE_MATCH_NRE) {
 				struct pane_err e = {0};
 				pcre2_code *re = pane_regex_compile(vt.str, PANE_REGEX_DOTALL, &e);
@@ -928,7 +753,7 @@ static struct pq_node *parse_selector(struct parser *p, const struct tokv *name)
 		goto fail;
 	}
 	n->n_matchers = v.len;
-	n->matchers = pq_arena_alloc(p->a, v.len * sizeof(struct pane_matcher));
+	n->matchers = pane_arena_alloc(p->a, v.len * sizeof(struct pane_matcher));
 	memcpy(n->matchers, v.data, v.len * sizeof(struct pane_matcher));
 	pane_vec_release(&v);
 	return n;
@@ -987,7 +812,7 @@ static struct pq_node *parse_call(struct parser *p, const struct tokv *name, con
 		goto fail;
 	}
 	n->nargs = v.len;
-	n->args = pq_arena_alloc(p->a, (v.len ? v.len : 1) * sizeof(struct pq_node *));
+	n->args = pane_arena_alloc(p->a, (v.len ? v.len : 1) * sizeof(struct pq_node *));
 	if (v.len)
 		memcpy(n->args, v.data, v.len * sizeof(struct pq_node *));
 	pane_vec_release(&v);
@@ -1476,7 +1301,7 @@ struct pq_expr *pq_parse(const char *input, struct pane_err *err)
 		return NULL;
 	}
 	struct pq_expr *e = pane_xcalloc(1, sizeof *e);
-	pq_arena_init(&e->arena, 0);
+	pane_arena_init(&e->arena, 0);
 	struct parser p = {.in = input, .len = len, .a = &e->arena, .err = err};
 	if (peek(&p)->t == T_EOF) {
 		perr(&p, 0, "no expression found in input");
@@ -1504,7 +1329,7 @@ void pq_expr_free(struct pq_expr *e)
 {
 	if (!e)
 		return;
-	pq_arena_release(&e->arena);
+	pane_arena_release(&e->arena);
 	free(e);
 }
 

@@ -398,10 +398,10 @@ static int64_t deploy_time_ms(json_t *d, const char *status, struct render_ctx *
 {
 	const char *fields[] = {status_time_field(status), "updatedAt", "createdAt"};
 	int64_t created_us = 0;
-	bool have_created = pane_saas_time_us(pane_saas_str(d, "createdAt"), &created_us) == 0;
+	bool have_created = pane_time_parse_us(pane_saas_str(d, "createdAt"), &created_us) == 0;
 	for (size_t i = 0; i < 3; i++) {
 		int64_t us;
-		if (pane_saas_time_us(pane_saas_str(d, fields[i]), &us) < 0)
+		if (pane_time_parse_us(pane_saas_str(d, fields[i]), &us) < 0)
 			continue;
 		if (have_created && us < created_us) {
 			/* a status cannot begin before its deploy: stamped at createdAt, counted */
@@ -487,7 +487,7 @@ static void deploy_seen(struct pane_source *src, struct render_ctx *c, const str
 	json_t *known = state_obj(c, "deploys");
 	const char *id = pane_saas_str(d, "id"), *status = pane_saas_str(d, "status");
 	int64_t upd_us = 0;
-	pane_saas_time_us(pane_saas_str(d, "updatedAt"), &upd_us);
+	pane_time_parse_us(pane_saas_str(d, "updatedAt"), &upd_us);
 	if (newest) {
 		struct pane_labels ls;
 		labels_for(&ls, s);
@@ -546,7 +546,7 @@ static int collect_deploys_of(struct pane_source *src, struct render_ctx *c, con
 				continue;
 			int64_t upd_us = 0;
 			const char *upd = pane_saas_str(d, "updatedAt");
-			if (pane_saas_time_us(upd, &upd_us) == 0 && upd_us > max_upd_us) {
+			if (pane_time_parse_us(upd, &upd_us) == 0 && upd_us > max_upd_us) {
 				max_upd_us = upd_us;
 				free(max_upd);
 				max_upd = pane_xstrdup(upd);
@@ -672,7 +672,7 @@ static int events_of(struct pane_source *src, struct render_ctx *c, const struct
 	else
 		pane_time_format(now - c->cfg->log_lookback_ms, start, sizeof start);
 	int64_t start_us = 0;
-	if (pane_saas_time_us(start, &start_us) < 0)
+	if (pane_time_parse_us(start, &start_us) < 0)
 		return pane_err_set(err, PANE_EINVAL, "bad event cursor for %s", s->id);
 	json_t *seen = json_is_object(cur) ? json_object_get(cur, "ids") : NULL;
 	json_t *got = json_array(); /* every event of the walk, then announced oldest first */
@@ -721,7 +721,7 @@ static int events_of(struct pane_source *src, struct render_ctx *c, const struct
 	struct ev_ord *ord = pane_xcalloc(n ? n : 1, sizeof *ord);
 	for (size_t i = 0; i < n; i++) {
 		ord[i].i = i;
-		if (pane_saas_time_us(pane_saas_str(json_array_get(got, i), "timestamp"), &ord[i].us) < 0)
+		if (pane_time_parse_us(pane_saas_str(json_array_get(got, i), "timestamp"), &ord[i].us) < 0)
 			ord[i].us = -1;
 	}
 	qsort(ord, n, sizeof *ord, ev_ord_cmp);
@@ -953,7 +953,7 @@ static int tail_owner(struct pane_source *src, struct render_ctx *c, const char 
 		json_object_set_new(logs, owner, cur);
 	}
 	int64_t cur_us = 0;
-	if (pane_saas_time_us(pane_saas_str(cur, "ts"), &cur_us) < 0) {
+	if (pane_time_parse_us(pane_saas_str(cur, "ts"), &cur_us) < 0) {
 		pane_warn("sources", "source %s: bad log cursor for %s, restarting from log_lookback",
 		          pane_source_name(src), owner);
 		json_object_del(logs, owner);
@@ -1001,7 +1001,7 @@ static int tail_owner(struct pane_source *src, struct render_ctx *c, const char 
 		{
 			const char *id = pane_saas_str(log, "id"), *ts = pane_saas_str(log, "timestamp");
 			int64_t us;
-			if (!id || !ts || pane_saas_time_us(ts, &us) < 0) {
+			if (!id || !ts || pane_time_parse_us(ts, &us) < 0) {
 				pane_saas_partial_add(&c->partial, "malformed");
 				continue;
 			}
@@ -1208,7 +1208,7 @@ static int metric_call(struct pane_source *src, struct render_ctx *c, const stru
 		{
 			int64_t us;
 			json_t *val = json_object_get(pt, "value");
-			if (pane_saas_time_us(pane_saas_str(pt, "timestamp"), &us) < 0 || !json_is_number(val))
+			if (pane_time_parse_us(pane_saas_str(pt, "timestamp"), &us) < 0 || !json_is_number(val))
 				continue;
 			int64_t ts = us / 1000;
 			if (ts > now + c->cfg->max_clock_skew_ms) {

@@ -42,52 +42,6 @@ const char *pane_saas_str(const json_t *obj, const char *key)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-int pane_saas_time_us(const char *s, int64_t *out_us)
-{
-	if (!s || !*s)
-		return PANE_EINVAL;
-	/* split "YYYY-MM-DDThh:mm:ss" [".ffffff"] "zone" so microseconds survive */
-	const char *dot = strchr(s, '.');
-	size_t len = strlen(s);
-	if (len > 64)
-		return PANE_EINVAL;
-	if (!dot || strchr(s, 'T') == NULL) {
-		int64_t ms;
-		if (pane_time_parse(pane_str_c(s), &ms) < 0)
-			return PANE_EINVAL;
-		*out_us = ms * 1000;
-		if (!strchr(s, 'T') && dot) { /* epoch seconds with a fraction: keep 6 digits */
-			int64_t us = 0;
-			int d = 0;
-			for (const char *p = dot + 1; *p >= '0' && *p <= '9'; p++, d++)
-				if (d < 6)
-					us = us * 10 + (*p - '0');
-			for (; d < 6; d++)
-				us *= 10;
-			*out_us = (ms / 1000) * 1000000 + us;
-		}
-		return 0;
-	}
-	char whole[72];
-	size_t head = (size_t)(dot - s);
-	const char *p = dot + 1;
-	int64_t frac = 0;
-	int d = 0;
-	for (; *p >= '0' && *p <= '9'; p++, d++)
-		if (d < 6)
-			frac = frac * 10 + (*p - '0');
-	if (d == 0)
-		return PANE_EINVAL;
-	for (int k = d; k < 6; k++)
-		frac *= 10;
-	snprintf(whole, sizeof whole, "%.*s%s", (int)head, s, p);
-	int64_t ms;
-	if (pane_time_parse(pane_str_c(whole), &ms) < 0)
-		return PANE_EINVAL;
-	*out_us = ms * 1000 + frac;
-	return 0;
-}
-
 int64_t pane_saas_clamp_ts(struct pane_saas_partial *p, int64_t ts_ms, int64_t now_ms, int64_t max_skew_ms)
 {
 	if (ts_ms <= now_ms + max_skew_ms)

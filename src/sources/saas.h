@@ -45,10 +45,6 @@ int pane_saas_get_json(struct pane_source *src, struct pane_http_client *c, cons
 /* Borrowed string member or NULL (also for null / non-string values). */
 const char *pane_saas_str(const json_t *obj, const char *key);
 
-/* RFC 3339 with up to 9 fraction digits (or epoch seconds) -> Unix
- * microseconds. 0 or PANE_EINVAL. */
-int pane_saas_time_us(const char *s, int64_t *out_us);
-
 /* ts_ms unchanged when it is at most max_skew_ms after now_ms; otherwise
  * counts a skewed record (p->skewed, reason "clock_skew") and returns now_ms. */
 int64_t pane_saas_clamp_ts(struct pane_saas_partial *p, int64_t ts_ms, int64_t now_ms, int64_t max_skew_ms);

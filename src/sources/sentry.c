@@ -200,7 +200,7 @@ static int get(struct pane_source *src, struct sentry_ctx *c, const char *url, s
 static int64_t ts_ms_of(struct sentry_ctx *c, const char *s, int64_t now)
 {
 	int64_t us;
-	if (pane_saas_time_us(s, &us) < 0)
+	if (pane_time_parse_us(s, &us) < 0)
 		return now;
 	return pane_saas_clamp_ts(&c->partial, us / 1000, now, c->cfg->max_clock_skew_ms);
 }
@@ -537,7 +537,7 @@ static int collect_stats(struct pane_source *src, void *ctxp, struct pane_err *e
 	int64_t *starts = pane_xcalloc(ni + 1, sizeof *starts);
 	for (size_t i = 0; i < ni; i++) {
 		int64_t us;
-		starts[i] = pane_saas_time_us(json_string_value(json_array_get(intervals, i)), &us) == 0 ? us / 1000 : -1;
+		starts[i] = pane_time_parse_us(json_string_value(json_array_get(intervals, i)), &us) == 0 ? us / 1000 : -1;
 	}
 	/* a bucket's end is the next one's start; the last one's is start + width */
 	int64_t width = ni >= 2 && starts[0] >= 0 && starts[1] > starts[0] ? starts[1] - starts[0] : 3600000;
@@ -857,7 +857,7 @@ static int checkins_of(struct pane_source *src, struct sentry_ctx *c, const char
 		{
 			const char *id = pane_saas_str(ck, "id");
 			int64_t us;
-			if (!id || pane_saas_time_us(pane_saas_str(ck, "dateAdded"), &us) < 0)
+			if (!id || pane_time_parse_us(pane_saas_str(ck, "dateAdded"), &us) < 0)
 				continue;
 			if (us < since_us) {
 				done = true; /* newest first: the rest was seen */

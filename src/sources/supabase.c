@@ -949,7 +949,7 @@ static int collect_disk(struct pane_source *src, void *ctxp, struct pane_err *er
 		return pane_err_set(err, PANE_EINVAL, "supabase disk: expected an object with metrics");
 	}
 	int64_t ts = 0, us;
-	if (pane_saas_time_us(pane_saas_str(root, "timestamp"), &us) == 0)
+	if (pane_time_parse_us(pane_saas_str(root, "timestamp"), &us) == 0)
 		ts = pane_saas_clamp_ts(&c->partial, us / 1000, pane_source_now_ms(src), 300000);
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
 		json_t *v = json_object_get(m, map[i].field);

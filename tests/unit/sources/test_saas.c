@@ -9,31 +9,32 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "sources/saas.h"
 
 static void timestamps_keep_microseconds(void **state)
 {
 	(void)state;
 	int64_t us = 0;
-	assert_int_equal(pane_saas_time_us("2026-05-01T11:42:17.523456Z", &us), 0);
+	assert_int_equal(pane_time_parse_us("2026-05-01T11:42:17.523456Z", &us), 0);
 	assert_int_equal(us, 1777635737523456LL);
-	assert_int_equal(pane_saas_time_us("2026-05-01T11:42:17Z", &us), 0);
+	assert_int_equal(pane_time_parse_us("2026-05-01T11:42:17Z", &us), 0);
 	assert_int_equal(us, 1777635737000000LL);
-	assert_int_equal(pane_saas_time_us("2026-05-01T11:42:17.5Z", &us), 0);
+	assert_int_equal(pane_time_parse_us("2026-05-01T11:42:17.5Z", &us), 0);
 	assert_int_equal(us, 1777635737500000LL);
 	/* nanoseconds are cut to microseconds, not rounded */
-	assert_int_equal(pane_saas_time_us("2026-05-01T11:42:17.123456789Z", &us), 0);
+	assert_int_equal(pane_time_parse_us("2026-05-01T11:42:17.123456789Z", &us), 0);
 	assert_int_equal(us, 1777635737123456LL);
 	/* zones */
-	assert_int_equal(pane_saas_time_us("2026-05-01T13:42:17.000001+02:00", &us), 0);
+	assert_int_equal(pane_time_parse_us("2026-05-01T13:42:17.000001+02:00", &us), 0);
 	assert_int_equal(us, 1777635737000001LL);
 	/* epoch seconds with a fraction */
-	assert_int_equal(pane_saas_time_us("1777635737.25", &us), 0);
+	assert_int_equal(pane_time_parse_us("1777635737.25", &us), 0);
 	assert_int_equal(us, 1777635737250000LL);
 	/* two lines one microsecond apart stay apart */
 	int64_t a, b;
-	assert_int_equal(pane_saas_time_us("2026-05-01T11:42:17.000001Z", &a), 0);
-	assert_int_equal(pane_saas_time_us("2026-05-01T11:42:17.000002Z", &b), 0);
+	assert_int_equal(pane_time_parse_us("2026-05-01T11:42:17.000001Z", &a), 0);
+	assert_int_equal(pane_time_parse_us("2026-05-01T11:42:17.000002Z", &b), 0);
 	assert_int_equal(b - a, 1);
 }
 
@@ -45,15 +46,15 @@ static void bad_timestamps_are_refused(void **state)
 					  "x2026-05-01T11:42:17Z"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		int64_t us = 0;
-		if (pane_saas_time_us(bad[i], &us) == 0)
+		if (pane_time_parse_us(bad[i], &us) == 0)
 			fail_msg("accepted '%s'", bad[i]);
 	}
 	int64_t us;
-	assert_int_equal(pane_saas_time_us(NULL, &us), PANE_EINVAL);
+	assert_int_equal(pane_time_parse_us(NULL, &us), PANE_EINVAL);
 	char big[200];
 	memset(big, '1', sizeof big - 1);
 	big[sizeof big - 1] = '\0';
-	assert_int_equal(pane_saas_time_us(big, &us), PANE_EINVAL);
+	assert_int_equal(pane_time_parse_us(big, &us), PANE_EINVAL);
 }
 
 static void skew_is_clamped_and_counted(void **state)
