@@ -9,9 +9,9 @@
  * newcomer where to look. Every command the banner prints works as typed
  * from the directory `make demo` ran in (PANE_DEMO_CMD says how to call pane
  * there) and answers with data within seconds; tests/integration/demo runs
- * them all. The sources themselves are chosen in src/sources/sources.c
- * (demo_cfg): the same PANE_DEMO_*_URL variables that turn a provider on
- * there are read here to say where to look for it.
+ * them all. What the demo adds to the daemon (its sources, the sample jobs
+ * and their worker) is in setup.c: the same PANE_DEMO_*_URL variables that
+ * turn a provider on there are read here to say where to look for it.
  */
 #include <getopt.h>
 #include <stdbool.h>
@@ -21,6 +21,7 @@
 
 #include "cli/cli.h"
 #include "config/config.h"
+#include "demo/setup.h"
 #include "serve/serve.h"
 
 static bool demo_env(const char *name)
@@ -212,7 +213,8 @@ int pane_cmd_demo(int argc, char **argv)
 	    {0, 0, 0, 0},
 	};
 	struct pane_serve_opts so = {
-	    .listen = "127.0.0.1:8080", .data_dir = "./pane-data", .demo = true, .on_ready = on_ready};
+	    .listen = "127.0.0.1:8080", .data_dir = "./pane-data", .demo = true,
+	    .on_start = pane_demo_start, .on_ready = on_ready};
 	int c;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+c:l:d:h", opts, NULL)) != -1) {

@@ -56,6 +56,9 @@ struct pane_host {
 	struct pane_store *store;          /* the embedded store, NULL until it attaches */
 	struct pane_alert_sink *alerts;    /* where rules send alerts (alert/alert.h); set by notify */
 	const struct pane_host_ops *ops;   /* filled in by serve */
+	/* Sections a part uses when pane.yaml lacks its own (`pane demo` sets
+	 * sources: here, src/demo); NULL: none. Valid until the daemon stops. */
+	const struct pane_cfg *defaults;
 	void *impl;                        /* serve's own bookkeeping, passed to ops */
 };
 

@@ -12,12 +12,11 @@
  * lost leases, run time, pickup latency) in pane.workers.stats, written with
  * each heartbeat; the collector sums them into pane_queue_worker_*_total.
  *
- * In demo mode it also migrates, starts an in-process worker on queue "demo"
- * (sleep 300 ms per job) and enqueues a few sample jobs, so a newcomer sees
- * jobs go from available to completed.
+ * (`pane demo`'s sample jobs and their worker are src/demo/setup.c's; it
+ * reads queue.demo_worker, which this section keeps.)
  *
- * Thread context: attach runs on the main thread; the collector and the demo
- * worker run on their own threads and stop in the stop callback.
+ * Thread context: attach runs on the main thread; the collector runs on its
+ * own thread and stops in the stop callback.
  */
 #include "queue/attach.h"
 
@@ -52,7 +51,7 @@ static const struct pane_cfg_field queue_fields[] = {
     {"stats_interval", PANE_CFT_DURATION, offsetof(struct queue_cfg, stats_interval_ms), "10s", 0,
      "how often queue depth and worker numbers are read into /metrics", 1000, 3600000},
     {"demo_worker", PANE_CFT_BOOL, offsetof(struct queue_cfg, demo_worker), "true", 0,
-     "in `pane demo`: migrate, run a worker on queue 'demo' and enqueue sample jobs", 0, 0},
+     "in `pane demo`: migrate, run a worker on queue 'demo' and enqueue sample jobs (read by src/demo)", 0, 0},
     {"schedules", PANE_CFT_SECTION, 0, NULL, 0,
      "cron schedules written to the database at start: [{name, cron, queue, payload, priority, max_attempts, "
      "timeout}]",
@@ -64,13 +63,11 @@ struct queue_part {
 	struct queue_cfg cfg;
 	const char *url;
 	struct pane_stats *stats;
-	pthread_t collector, worker;
-	bool has_collector, has_worker;
+	pthread_t collector;
+	bool has_collector;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool stop;
-	volatile int worker_stop;
-	const char *demo_queues[1];
 };
 
 static void set_gauge(struct pane_stats *st, const char *name, const char *labels, const char *help, double v)
@@ -169,64 +166,19 @@ static void *collector_main(void *arg)
 	return NULL;
 }
 
-static void *demo_worker_main(void *arg)
-{
-	struct queue_part *p = arg;
-	p->demo_queues[0] = "demo";
-	struct pane_queue_worker_opts o = {
-	    .database_url = p->url,
-	    .schema = p->cfg.schema,
-	    .queues = p->demo_queues,
-	    .n_queues = 1,
-	    .concurrency = 2,
-	    .handler = PANE_HANDLER_SLEEP,
-	    .sleep_ms = 300,
-	    .stop = &p->worker_stop,
-	    .grace_ms = 2000,
-	};
-	struct pane_err err = {0};
-	if (pane_queue_worker_run(&o, NULL, &err) < 0)
-		pane_warn("queue", "demo worker: %s", err.msg);
-	return NULL;
-}
-
 static void stop_part(void *arg)
 {
 	struct queue_part *p = arg;
 	pthread_mutex_lock(&p->mu);
 	p->stop = true;
-	p->worker_stop = 1;
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 	if (p->has_collector)
 		pthread_join(p->collector, NULL);
-	if (p->has_worker)
-		pthread_join(p->worker, NULL);
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cv);
 	pane_cfg_unbind(queue_fields, &p->cfg);
 	free(p);
-}
-
-static void demo_setup(struct queue_part *p, PGconn *c)
-{
-	struct pane_err err = {0};
-	if (pane_queue_migrate(c, p->cfg.schema, NULL, NULL, &err) < 0) {
-		pane_warn("queue", "demo: migrating: %s", err.msg);
-		return;
-	}
-	static const char *samples[] = {
-	    "{\"kind\": \"resize-upload\", \"file\": \"cat.jpg\"}",
-	    "{\"kind\": \"render-report\", \"month\": \"2026-11\"}",
-	    "{\"kind\": \"send-email\", \"to\": \"newcomer@example.com\"}",
-	};
-	for (size_t i = 0; i < sizeof samples / sizeof samples[0]; i++) {
-		struct pane_job_spec spec = {
-		    .queue = "demo", .payload_json = samples[i], .delay_ms = (int64_t)i * 1500};
-		int64_t id;
-		if (pane_queue_enqueue(c, p->cfg.schema, &spec, &id, &err) < 0)
-			pane_warn("queue", "demo: enqueue: %s", err.msg);
-	}
 }
 
 /* One entry of queue.schedules. */
@@ -362,8 +314,6 @@ int pane_queue_attach(struct pane_host *s, struct pane_err *err)
 	PGconn *c = PQconnectdb(p->url);
 	if (PQstatus(c) == CONNECTION_OK) {
 		PQclear(PQexec(c, "SET client_min_messages = warning"));
-		if (s->demo && p->cfg.demo_worker)
-			demo_setup(p, c);
 		int version = 0;
 		pane_queue_schema_version(c, p->cfg.schema, &version, NULL);
 		if (version == 0)
@@ -374,7 +324,5 @@ int pane_queue_attach(struct pane_host *s, struct pane_err *err)
 	}
 	PQfinish(c);
 	p->has_collector = pthread_create(&p->collector, NULL, collector_main, p) == 0;
-	if (s->demo && p->cfg.demo_worker)
-		p->has_worker = pthread_create(&p->worker, NULL, demo_worker_main, p) == 0;
 	return 0;
 }

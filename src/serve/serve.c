@@ -495,6 +495,9 @@ int pane_serve_run(const struct pane_serve_opts *opts)
 	if (!s.http)
 		goto fail;
 
+	if (opts->on_start && opts->on_start(&s, opts->arg, &err) < 0)
+		goto fail;
+
 	/* 0. the pipeline every producer writes through, the store its primary sink */
 	s.pipeline = pane_pipeline_new();
 	if (pane_store_attach(&s, &err) < 0)

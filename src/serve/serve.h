@@ -19,6 +19,9 @@ struct pane_serve_opts {
 	const char *listen;        /* overrides server.listen */
 	const char *data_dir;      /* overrides server.data_dir */
 	bool demo;
+	/* Called once the shared handles exist, before any part attaches (pane
+	 * demo's setup, src/demo/setup.h); a negative return stops the start. */
+	int (*on_start)(struct pane_host *s, void *arg, struct pane_err *err);
 	/* Called once everything listens, before waiting for a signal. */
 	void (*on_ready)(struct pane_host *s, int port, void *arg);
 	void *arg;

@@ -133,7 +133,6 @@ struct pane_sources {
 	pthread_mutex_t mu;
 	pthread_cond_t cond;             /* on CLOCK_MONOTONIC */
 	bool threads_started;
-	struct pane_cfg *owned_cfg;      /* demo mode's own section, freed with us */
 };
 
 /* ---------- registry lookup ---------- */
@@ -997,7 +996,6 @@ void pane_sources_free(struct pane_sources *ss)
 		instance_free(ss->inst[i]);
 	free(ss->inst);
 	free(ss->cursor_dir);
-	pane_cfg_free(ss->owned_cfg);
 	pthread_cond_destroy(&ss->cond);
 	pthread_mutex_destroy(&ss->mu);
 	free(ss);
@@ -1051,87 +1049,19 @@ static void stop_sources(void *arg)
 	pane_sources_free(arg);
 }
 
-/* `pane demo` (which has no pane.yaml) watches what it can reach: its own
- * database (PostgreSQL statistics, the queue's health) when DATABASE_URL is
- * set, and Render, Sentry and Supabase when their simulations run
- * (scripts/demo.sh starts tests/fakes/ and names them in PANE_DEMO_*).
- * Like every pane.yaml, the section names the variables that hold the keys,
- * never the keys. Each entry is turned on by its URL variable; its key
- * variables must then be set too (else the usual "not set" error). */
-static const char demo_postgres[] = "  postgres:\n    url: ${DATABASE_URL}\n    interval: 15s\n    environment: demo\n"
-                                    "  queue:\n    url: ${DATABASE_URL}\n    interval: 15s\n    environment: demo\n";
-static const char demo_render[] =
-	"  render:\n    api_key: ${PANE_DEMO_RENDER_KEY}\n    api_url: ${PANE_DEMO_RENDER_URL}\n"
-	"    interval: 15s\n    environment: demo\n    log_lookback: 1h\n";
-static const char demo_sentry[] =
-	"  sentry:\n    auth_token: ${PANE_DEMO_SENTRY_TOKEN}\n    url: ${PANE_DEMO_SENTRY_URL}\n"
-	"    organization: ${PANE_DEMO_SENTRY_ORG:-acme}\n    interval: 15s\n    environment: demo\n";
-static const char demo_supabase[] =
-	"  supabase:\n    project_ref: ${PANE_DEMO_SUPABASE_REF:-abcdefghijklmnopqrst}\n"
-	"    access_token: ${PANE_DEMO_SUPABASE_TOKEN}\n    service_role_key: ${PANE_DEMO_SUPABASE_KEY}\n"
-	"    api_url: ${PANE_DEMO_SUPABASE_URL}\n"
-	"    metrics_url: ${PANE_DEMO_SUPABASE_URL}/customer/v1/privileged/metrics\n"
-	"    interval: 15s\n    environment: demo\n";
-
-static bool demo_env(const char *name)
-{
-	const char *v = getenv(name);
-	return v && *v;
-}
-
-/* The demo's sources section, or NULL when there is nothing to watch. */
-static struct pane_cfg *demo_cfg(const struct pane_host *s, struct pane_err *err)
-{
-	struct pane_buf b;
-	pane_buf_init(&b, 8192);
-	pane_buf_addf(&b, "sources:\n");
-	size_t empty = b.len;
-	if (s->database_url)
-		pane_buf_addf(&b, "%s", demo_postgres);
-	if (demo_env("PANE_DEMO_RENDER_URL"))
-		pane_buf_addf(&b, "%s", demo_render);
-	if (demo_env("PANE_DEMO_SENTRY_URL"))
-		pane_buf_addf(&b, "%s", demo_sentry);
-	if (demo_env("PANE_DEMO_SUPABASE_URL"))
-		pane_buf_addf(&b, "%s", demo_supabase);
-	struct pane_cfg *cfg = NULL;
-	if (b.len > empty) {
-		cfg = pane_cfg_parse("(demo sources)", b.data, b.len, err);
-		if (!cfg)
-			pane_err_detail(err, "the PANE_DEMO_* variables come from scripts/demo.sh ('make demo')");
-	}
-	pane_buf_release(&b);
-	return cfg;
-}
-
 int pane_sources_attach(struct pane_host *s, struct pane_err *err)
 {
 	const struct pane_cfg_node *sec = pane_cfg_get(s->cfg->root, "sources");
 	struct pane_sources_opts o = {
 		.cfg = s->cfg, .section = sec, .pipeline = s->pipeline, .stats = s->stats, .data_dir = s->data_dir};
-	struct pane_cfg *demo = NULL;
-	if (!sec && s->demo) {
-		struct pane_err e = {0};
-		demo = demo_cfg(s, &e);
-		if (!demo && e.code) {
-			if (err)
-				*err = e;
-			return e.code;
-		}
-		if (demo) {
-			o.cfg = demo;
-			o.section = pane_cfg_get(demo->root, "sources");
-		}
+	if (!sec && s->defaults && (sec = pane_cfg_get(s->defaults->root, "sources"))) {
+		o.cfg = s->defaults; /* pane demo's (src/demo/setup.c) */
+		o.section = sec;
 	}
 	/* Bind and initialise even without a store, so a typo fails at start. */
 	struct pane_sources *ss = pane_sources_new(&o, err);
-	if (!ss) {
-		if (demo && err && !err->detail[0])
-			pane_err_detail(err, "the PANE_DEMO_* variables come from scripts/demo.sh ('make demo')");
-		pane_cfg_free(demo);
+	if (!ss)
 		return err && err->code ? err->code : PANE_EINVAL;
-	}
-	ss->owned_cfg = demo;
 	if (ss->n == 0) {
 		pane_sources_free(ss);
 		return 0;
