@@ -22,7 +22,7 @@
 #include "base/map.h"
 #include "config/config.h"
 #include "evrec.h"
-#include "fakectl.h"
+#include "provider.h"
 #include "pipeline/pipeline.h"
 #include "recorder.h"
 #include "sources/sources.h"
@@ -35,15 +35,6 @@ static const char *timeout = "10s";
 #define SVC0 "srv-d0000000000000000000"
 #define SVC1 "srv-d0000000000000000001"
 #define NLOGS 250
-
-struct fx {
-	struct pt_recorder *rec;
-	struct evrec *ev;
-	struct pane_pipeline *p;
-	struct pane_cfg *cfg;
-	struct pane_sources *ss;
-	char dir[64];
-};
 
 static int group_setup(void **state)
 {
@@ -66,59 +57,35 @@ static int group_teardown(void **state)
 
 static int each_setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof *f);
-	snprintf(f->dir, sizeof f->dir, "/tmp/pane-render-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	f->p = pt_recorder_pipeline(&f->rec);
-	f->ev = evrec_attach(f->p);
-	free(fake_post(&fk, "/__fake/reset", "{}"));
+	struct provider_fx *f = provider_new("render", &fk);
 	*state = f;
 	return 0;
 }
 
 static int each_teardown(void **state)
 {
-	struct fx *f = *state;
-	pane_sources_free(f->ss);
-	pane_cfg_free(f->cfg);
-	pane_pipeline_free(f->p);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
+	provider_free(*state);
 	return 0;
 }
 
 /* (Re)starts the sources (a pane restart), keeping recorder and data dir. */
-static void start(struct fx *f, const char *extra)
+static void start(struct provider_fx *f, const char *extra)
 {
-	pane_sources_free(f->ss);
-	pane_cfg_free(f->cfg);
-	f->ss = NULL;
 	char yaml[4096];
 	snprintf(yaml, sizeof yaml,
 	         "sources:\n  render:\n    api_key: ${%s}\n    api_url: ${PT_RENDER_API}\n"
 	         "    requests_per_minute: 0\n    timeout: %s\n    log_lookback: 1h\n    environment: test\n"
 	         "    max_rate_wait: 10s\n%s",
 	         key_env, timeout, extra ? extra : "");
-	struct pane_err err = {0};
-	f->cfg = pane_cfg_parse("pane.yaml", yaml, strlen(yaml), &err);
-	if (!f->cfg)
-		fail_msg("%s", err.msg);
-	struct pane_sources_opts o = {
-		.cfg = f->cfg, .section = pane_cfg_get(f->cfg->root, "sources"), .pipeline = f->p, .data_dir = f->dir};
-	f->ss = pane_sources_new(&o, &err);
-	if (!f->ss)
-		fail_msg("%s", err.msg);
+	provider_start(f, yaml);
 }
 
-static int collect(struct fx *f, struct pane_err *err)
+static int collect(struct provider_fx *f, struct pane_err *err)
 {
-	memset(err, 0, sizeof *err);
-	return pane_sources_collect_once(f->ss, "render", err);
+	return provider_collect(f, err);
 }
 
-static void collect_ok(struct fx *f)
+static void collect_ok(struct provider_fx *f)
 {
 	struct pane_err err;
 	if (collect(f, &err) < 0)
@@ -167,14 +134,14 @@ static size_t cpu_series(struct pt_recorder *r)
 	return n;
 }
 
-static double partial(struct fx *f, const char *reason)
+static double partial(struct provider_fx *f, const char *reason)
 {
 	return pt_recorder_last(f->rec, "pane_source_partial_errors_total", "source", "render", "reason", reason, NULL);
 }
 
 static void pages_services_deploys_logs_and_metrics(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	start(f, "    page_size: 2\n    log_page_size: 40\n    log_max_pages: 100\n");
 	collect_ok(f);
 	struct pt_recorder *r = f->rec;
@@ -252,7 +219,7 @@ static void pages_services_deploys_logs_and_metrics(void **state)
  * every deploy is found (issue 19, findings 1 and 2). */
 static void short_pages_do_not_end_lists(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	start(f, "    logs: false\n    metrics: false\n");
 	collect_ok(f);
 	assert_int_equal(pt_recorder_count(f->rec, "render_service_info", NULL), 7);
@@ -278,7 +245,7 @@ static void short_pages_do_not_end_lists(void **state)
  * across collections and restarts, paged by cursor in short pages. */
 static void service_events_are_announced_once(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	const char *yaml = "    logs: false\n    metrics: false\n    deploys: false\n";
 	start(f, yaml);
 	collect_ok(f);
@@ -317,7 +284,7 @@ static void service_events_are_announced_once(void **state)
 /* A plan without service events (404 everywhere): the source stays up. */
 static void missing_service_events_leave_the_source_up(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	free(fake_post(&fk, "/__fake/config",
 	               "{\"faults\": [{\"path\": \"/events\", \"status\": 404, \"count\": -1}]}"));
 	start(f, "    logs: false\n    metrics: false\n");
@@ -332,7 +299,7 @@ static void missing_service_events_leave_the_source_up(void **state)
  * datastore's name as `service` (short pages, like every list). */
 static void datastores_and_their_metrics(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	start(f, "    logs: false\n    deploys: false\n    events: false\n");
 	collect_ok(f);
 	struct pt_recorder *r = f->rec;
@@ -367,7 +334,7 @@ static void datastores_and_their_metrics(void **state)
  * repeated window is cut as a cursor loop, also counted.) */
 static void log_lines_outside_the_window_are_counted(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	const char *yaml = "    metrics: false\n    deploys: false\n    events: false\n    log_max_pages: 100\n";
 	start(f, yaml);
 	collect_ok(f);
@@ -386,7 +353,7 @@ static void log_lines_outside_the_window_are_counted(void **state)
 
 static void restarts_neither_skip_nor_duplicate_logs(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	/* a small page budget: the first collection stops half way */
 	start(f, "    log_page_size: 30\n    log_max_pages: 4\n    metrics: false\n    deploys: false\n");
 	collect_ok(f);
@@ -419,7 +386,7 @@ static void iso(int64_t ms, char *out, size_t n)
 
 static void deploy_status_changes_become_events_at_their_time(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	start(f, "    logs: false\n    metrics: false\n");
 	collect_ok(f);
 	evrec_clear(f->ev);
@@ -471,7 +438,7 @@ static void deploy_status_changes_become_events_at_their_time(void **state)
 
 static void rate_limit_headers_are_respected(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	/* 6 requests a second: the client waits on Ratelimit-Remaining: 0 */
 	free(fake_post(&fk, "/__fake/config", "{\"rate_limit\": 6, \"rate_window\": 1}"));
 	start(f, "    metric_names: [cpu, memory]\n");
@@ -527,7 +494,7 @@ static void rate_limit_headers_are_respected(void **state)
 
 static void bad_key_and_forbidden_fail_fast(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	key_env = "PT_RENDER_BAD";
 	start(f, NULL);
 	key_env = "PT_RENDER_KEY";
@@ -553,7 +520,7 @@ static void bad_key_and_forbidden_fail_fast(void **state)
 
 static void deleted_service_is_skipped_and_counted(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	free(fake_post(&fk, "/__fake/config", "{\"deleted\": [\"" SVC1 "\"]}"));
 	start(f, "    metrics: false\n    logs: false\n");
 	collect_ok(f);
@@ -567,7 +534,7 @@ static void deleted_service_is_skipped_and_counted(void **state)
 
 static void server_errors_are_retried_then_reported(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	free(fake_post(&fk, "/__fake/config",
 		       "{\"faults\": [{\"path\": \"/v1/services\", \"status\": 503, \"count\": 2}]}"));
 	start(f, "    metrics: false\n    logs: false\n");
@@ -587,7 +554,7 @@ static void server_errors_are_retried_then_reported(void **state)
 
 static void truncated_json_is_malformed_and_loses_nothing(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	free(fake_post(&fk, "/__fake/config",
 		       "{\"faults\": [{\"path\": \"/v1/logs\", \"kind\": \"truncated\", \"count\": 1}]}"));
 	start(f, "    metrics: false\n    deploys: false\n    log_page_size: 100\n");
@@ -605,7 +572,7 @@ static void truncated_json_is_malformed_and_loses_nothing(void **state)
 
 static void endless_cursors_are_cut(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	free(fake_post(&fk, "/__fake/config",
 		       "{\"faults\": [{\"path\": \"/v1/services\", \"kind\": \"loop\", \"count\": -1},"
 		       "{\"path\": \"/v1/logs\", \"kind\": \"loop\", \"count\": -1}]}"));
@@ -620,7 +587,7 @@ static void endless_cursors_are_cut(void **state)
 
 static void huge_response_is_bounded(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	free(fake_post(&fk, "/__fake/config",
 		       "{\"faults\": [{\"path\": \"/v1/services\", \"kind\": \"huge\", \"mb\": 50, \"count\": 1}]}"));
 	start(f, "    max_response: 4MiB\n");
@@ -636,7 +603,7 @@ static void huge_response_is_bounded(void **state)
 
 static void skewed_clock_is_clamped_and_counted(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	free(fake_post(&fk, "/__fake/config", "{\"skew_s\": 7200}"));
 	start(f, "    metric_names: [cpu]\n");
 	int64_t before = pane_wall_ms();
@@ -668,7 +635,7 @@ static void skewed_clock_is_clamped_and_counted(void **state)
  * the parts after it are skipped (issue 19, finding 5). */
 static void a_hung_provider_is_down_at_once(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	free(fake_post(
 	    &fk, "/__fake/config",
 	    "{\"faults\": [{\"path\": \"/v1/logs\", \"kind\": \"slow\", \"delay_ms\": 3000, \"count\": 2}]}"));

@@ -22,7 +22,7 @@
 #include "base/clock.h"
 #include "config/config.h"
 #include "evrec.h"
-#include "fakectl.h"
+#include "provider.h"
 #include "pipeline/pipeline.h"
 #include "recorder.h"
 #include "sources/sources.h"
@@ -30,15 +30,6 @@
 
 static struct fakectl fk;
 static const char *token_env = "PT_SENTRY_TOKEN";
-
-struct fx {
-	struct pt_recorder *rec;
-	struct evrec *ev;
-	struct pane_pipeline *p;
-	struct pane_cfg *cfg;
-	struct pane_sources *ss;
-	char dir[64];
-};
 
 static int group_setup(void **state)
 {
@@ -59,12 +50,7 @@ static int group_teardown(void **state)
 
 static int each_setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof *f);
-	snprintf(f->dir, sizeof f->dir, "/tmp/pane-sentry-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	f->p = pt_recorder_pipeline(&f->rec);
-	f->ev = evrec_attach(f->p);
-	free(fake_post(&fk, "/__fake/reset", "{}"));
+	struct provider_fx *f = provider_new("sentry", &fk);
 	free(fake_post(&fk, "/__fake/config", "{\"self_hosted\": false}"));
 	*state = f;
 	return 0;
@@ -72,45 +58,26 @@ static int each_setup(void **state)
 
 static int each_teardown(void **state)
 {
-	struct fx *f = *state;
-	pane_sources_free(f->ss);
-	pane_cfg_free(f->cfg);
-	pane_pipeline_free(f->p);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
+	provider_free(*state);
 	return 0;
 }
 
-static void start(struct fx *f, const char *extra)
+static void start(struct provider_fx *f, const char *extra)
 {
-	pane_sources_free(f->ss);
-	pane_cfg_free(f->cfg);
-	f->ss = NULL;
 	char yaml[4096];
 	snprintf(yaml, sizeof yaml,
 		 "sources:\n  sentry:\n    auth_token: ${%s}\n    url: ${PT_SENTRY_URL}\n    organization: acme\n"
 		 "    requests_per_minute: 0\n    timeout: 10s\n    environment: test\n    max_rate_wait: 10s\n%s",
 		 token_env, extra ? extra : "");
-	struct pane_err err = {0};
-	f->cfg = pane_cfg_parse("pane.yaml", yaml, strlen(yaml), &err);
-	if (!f->cfg)
-		fail_msg("%s", err.msg);
-	struct pane_sources_opts o = {
-		.cfg = f->cfg, .section = pane_cfg_get(f->cfg->root, "sources"), .pipeline = f->p, .data_dir = f->dir};
-	f->ss = pane_sources_new(&o, &err);
-	if (!f->ss)
-		fail_msg("%s", err.msg);
+	provider_start(f, yaml);
 }
 
-static int collect(struct fx *f, struct pane_err *err)
+static int collect(struct provider_fx *f, struct pane_err *err)
 {
-	memset(err, 0, sizeof *err);
-	return pane_sources_collect_once(f->ss, "sentry", err);
+	return provider_collect(f, err);
 }
 
-static void collect_ok(struct fx *f)
+static void collect_ok(struct provider_fx *f)
 {
 	struct pane_err err;
 	if (collect(f, &err) < 0)
@@ -127,7 +94,7 @@ static int64_t unresolved(void)
 	return n;
 }
 
-static double partial(struct fx *f, const char *reason)
+static double partial(struct provider_fx *f, const char *reason)
 {
 	return pt_recorder_last(f->rec, "pane_source_partial_errors_total", "source", "sentry", "reason", reason, NULL);
 }
@@ -146,7 +113,7 @@ static double gauge_sum(struct pt_recorder *r)
 
 static void issues_page_by_link_and_become_gauges_and_events(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	int64_t n = unresolved();
 	assert_true(n > 150);
 	start(f, "    page_size: 40\n    stats: false\n    performance: false\n    releases: false\n");
@@ -206,7 +173,7 @@ static void issues_page_by_link_and_become_gauges_and_events(void **state)
  * finding 6). */
 static void a_missing_optional_endpoint_leaves_the_source_up(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	int64_t n = unresolved();
 	free(
 	    fake_post(&fk, "/__fake/config",
@@ -243,7 +210,7 @@ static void a_missing_optional_endpoint_leaves_the_source_up(void **state)
  * collections and restarts. Release health from sessions/. */
 static void monitors_and_release_health(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	const char *yaml =
 	    "    issues: false\n    stats: false\n    performance: false\n    releases: false\n    lookback: 48h\n";
 	start(f, yaml);
@@ -292,7 +259,7 @@ static void monitors_and_release_health(void **state)
 
 static void event_rates_become_counters(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	/* without the issue walk: project slugs come from the projects list */
 	start(f, "    issues: false\n    performance: false\n    releases: false\n");
 	collect_ok(f);
@@ -333,7 +300,7 @@ static void event_rates_become_counters(void **state)
 
 static void performance_series_where_the_plan_allows(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	start(f, "    issues: false\n    stats: false\n    releases: false\n    transactions_top: 2\n");
 	collect_ok(f);
 	struct pt_recorder *r = f->rec;
@@ -365,7 +332,7 @@ static void performance_series_where_the_plan_allows(void **state)
 
 static void releases_become_events_once(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	start(f, "    issues: false\n    stats: false\n    performance: false\n");
 	collect_ok(f);
 	assert_int_equal(evrec_count(f->ev, "release", NULL), 12);
@@ -390,7 +357,7 @@ static void releases_become_events_once(void **state)
 
 static void rate_limits_are_respected(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	free(fake_post(&fk, "/__fake/config", "{\"rate_limit\": 3, \"rate_window\": 1}"));
 	start(f, "    page_size: 100\n    releases: false\n    performance: false\n");
 	collect_ok(f);
@@ -419,7 +386,7 @@ static void rate_limits_are_respected(void **state)
 
 static void self_hosted_without_rate_limit_headers(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	free(fake_post(&fk, "/__fake/config", "{\"self_hosted\": true, \"rate_limit\": 2, \"rate_window\": 60}"));
 	start(f, "    page_size: 50\n");
 	collect_ok(f);
@@ -431,7 +398,7 @@ static void self_hosted_without_rate_limit_headers(void **state)
 
 static void bad_token_fails_fast(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	token_env = "PT_SENTRY_BAD";
 	start(f, NULL);
 	token_env = "PT_SENTRY_TOKEN";
@@ -447,7 +414,7 @@ static void bad_token_fails_fast(void **state)
 
 static void faults_leave_the_source_down_or_partial(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	struct pane_err err;
 	struct pane_source_status st;
 	/* a 5xx burst inside the retries: fine */
@@ -488,7 +455,7 @@ static void faults_leave_the_source_down_or_partial(void **state)
 
 static void skewed_clock_is_clamped_and_counted(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	free(fake_post(&fk, "/__fake/config", "{\"skew_s\": 7200}"));
 	start(f, NULL);
 	collect_ok(f);

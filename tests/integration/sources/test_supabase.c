@@ -23,48 +23,17 @@
 #include "base/map.h"
 #include "config/config.h"
 #include "pipeline/pipeline.h"
+#include "provider.h"
 #include "recorder.h"
 #include "sources/sources.h"
 #include "support.h"
 
-static int port;
-static pid_t fake;
-static char base[64];
+static struct fakectl fk;
 
-static void fake_post(const char *path, const char *json)
+/* fake_post without the answer */
+static void free_post(const char *path, const char *json)
 {
-	char url[256];
-	snprintf(url, sizeof url, "%s%s", base, path);
-	struct pt_http_result r;
-	const char *h[] = {"Content-Type: application/json", NULL};
-	if (pt_http("POST", url, h, json, strlen(json), &r) < 0 || r.status != 200)
-		fail_msg("fake %s: %ld", path, r.status);
-	pt_http_result_free(&r);
-}
-
-/* Requests the fake saw whose path ends with suffix and answered status
- * (0 = any). */
-static size_t fake_count(const char *suffix, long status)
-{
-	char url[256];
-	snprintf(url, sizeof url, "%s/__fake/requests", base);
-	struct pt_http_result r;
-	if (pt_http("GET", url, NULL, NULL, 0, &r) < 0 || r.status != 200)
-		fail_msg("fake requests");
-	json_t *a = json_loads(r.body, 0, NULL);
-	pt_http_result_free(&r);
-	assert_non_null(a);
-	size_t n = 0, i;
-	json_t *it;
-	json_array_foreach(a, i, it) {
-		const char *p = json_string_value(json_object_get(it, "path"));
-		size_t pl = strlen(p), sl = strlen(suffix);
-		if (pl >= sl && strcmp(p + pl - sl, suffix) == 0 &&
-		    (status == 0 || json_integer_value(json_object_get(it, "status")) == status))
-			n++;
-	}
-	json_decref(a);
-	return n;
+	free(fake_post(&fk, path, json));
 }
 
 /* Adds n log rows: ids PREFIX-i, timestamps start_us + i*step_us, rotating
@@ -83,33 +52,22 @@ static void add_rows(const char *prefix, int n, int64_t start_us, int64_t step_u
 			      i ? "," : "", prefix, i, (long long)(start_us + i * step_us), srcs[i % 3], sev[i % 3], prefix,
 			      i, i);
 	pane_buf_adds(&b, "]}");
-	fake_post("/__fake/logs", b.data);
+	free(fake_post(&fk, "/__fake/logs", b.data));
 	pane_buf_release(&b);
 }
 
 static int group_setup(void **state)
 {
 	(void)state;
-	port = pt_free_port();
-	snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
-	const char *root = getenv("PANE_SOURCE_ROOT");
-	char script[1024], portstr[16];
-	snprintf(script, sizeof script, "%s/tests/fakes/supabase_fake.py", root ? root : ".");
-	snprintf(portstr, sizeof portstr, "%d", port);
-	char *argv[] = {"/usr/bin/python3", script, portstr, NULL};
-	fake = pt_spawn(argv, NULL);
-	char ping[128];
-	snprintf(ping, sizeof ping, "%s/__fake/ping", base);
-	if (pt_wait_http(ping, 15000) < 0)
-		fail_msg("the Supabase fake did not start");
+	fake_start(&fk, "supabase_fake.py", NULL);
 	setenv("PT_SB_TOKEN", "sbp_test_token", 1);
 	setenv("PT_SB_KEY", "sb_secret_test", 1);
 	setenv("PT_SB_BAD", "sbp_wrong", 1);
-	setenv("PT_SB_API", base, 1);
+	setenv("PT_SB_API", fk.base, 1);
 	char murl[160];
-	snprintf(murl, sizeof murl, "%s/customer/v1/privileged/metrics", base);
+	snprintf(murl, sizeof murl, "%s/customer/v1/privileged/metrics", fk.base);
 	setenv("PT_SB_METRICS", murl, 1);
-	snprintf(murl, sizeof murl, "%s/customer/v1/privileged/metrics/slow", base);
+	snprintf(murl, sizeof murl, "%s/customer/v1/privileged/metrics/slow", fk.base);
 	setenv("PT_SB_METRICS_SLOW", murl, 1);
 	return 0;
 }
@@ -117,70 +75,39 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
-	pt_stop(fake, SIGTERM);
+	fake_stop(&fk);
 	return 0;
 }
 
-struct fx {
-	struct pt_recorder *rec;
-	struct pane_pipeline *p;
-	struct pane_cfg *cfg;
-	struct pane_sources *ss;
-	char dir[64];
-};
-
 static int each_setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof *f);
-	snprintf(f->dir, sizeof f->dir, "/tmp/pane-sb-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	f->p = pt_recorder_pipeline(&f->rec);
-	fake_post("/__fake/reset", "{}");
+	struct provider_fx *f = provider_new("supabase", &fk);
 	*state = f;
 	return 0;
 }
 
 static int each_teardown(void **state)
 {
-	struct fx *f = *state;
-	pane_sources_free(f->ss);
-	pane_cfg_free(f->cfg);
-	pane_pipeline_free(f->p);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
+	provider_free(*state);
 	return 0;
 }
 
 /* (Re)starts the sources from yaml (extra keys appended to the common
  * supabase instance), keeping the recorder and data directory. */
-static void start(struct fx *f, const char *extra)
+static void start(struct provider_fx *f, const char *extra)
 {
-	pane_sources_free(f->ss);
-	pane_cfg_free(f->cfg);
-	f->ss = NULL;
 	char yaml[4096];
 	snprintf(yaml, sizeof yaml,
 		 "sources:\n  supabase:\n    project_ref: abcdefghijklmnopqrst\n    access_token: ${PT_SB_TOKEN}\n"
 		 "    service_role_key: ${PT_SB_KEY}\n    api_url: ${PT_SB_API}\n    metrics_url: ${PT_SB_METRICS}\n"
 		 "    requests_per_minute: 0\n    timeout: 10s\n    log_lookback: 30m\n    environment: test\n%s",
 		 extra ? extra : "");
-	struct pane_err err = {0};
-	f->cfg = pane_cfg_parse("pane.yaml", yaml, strlen(yaml), &err);
-	if (!f->cfg)
-		fail_msg("%s", err.msg);
-	struct pane_sources_opts o = {
-		.cfg = f->cfg, .section = pane_cfg_get(f->cfg->root, "sources"), .pipeline = f->p, .data_dir = f->dir};
-	f->ss = pane_sources_new(&o, &err);
-	if (!f->ss)
-		fail_msg("%s", err.msg);
+	provider_start(f, yaml);
 }
 
-static int collect(struct fx *f, struct pane_err *err)
+static int collect(struct provider_fx *f, struct pane_err *err)
 {
-	memset(err, 0, sizeof *err);
-	return pane_sources_collect_once(f->ss, "supabase", err);
+	return provider_collect(f, err);
 }
 
 /* Every recorded log id exactly once; returns the number of distinct ids. */
@@ -214,7 +141,7 @@ static int64_t now_us(void)
 
 static void pages_logs_health_usage_and_metrics(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	int64_t t0 = now_us() - 10 * 60 * 1000000LL;
 	add_rows("a", 20, t0, 1000000);
 	add_rows("same", 7, t0 + 30 * 1000000LL, 0); /* a burst sharing one timestamp, wider than a page */
@@ -242,8 +169,8 @@ static void pages_logs_health_usage_and_metrics(void **state)
 	pt_recorder_unlock(r);
 	assert_true(checked);
 	/* pages of 3: at least 27/3 requests, all on the unified endpoint */
-	assert_true(fake_count("/analytics/endpoints/logs", 200) >= 9);
-	assert_int_equal(fake_count("/analytics/endpoints/logs.all", 0), 0);
+	assert_true(fake_count(&fk, "/analytics/endpoints/logs", 200) >= 9);
+	assert_int_equal(fake_count(&fk, "/analytics/endpoints/logs.all", 0), 0);
 
 	assert_true(pt_recorder_last(r, "supabase_service_healthy", "component", "auth", "provider", "supabase", NULL) == 1);
 	assert_true(pt_recorder_last(r, "supabase_service_status", "component", "db", "status", "ACTIVE_HEALTHY", NULL) == 1);
@@ -268,7 +195,7 @@ static void pages_logs_health_usage_and_metrics(void **state)
 
 static void restart_neither_skips_nor_duplicates(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	int64_t t0 = now_us() - 10 * 60 * 1000000LL;
 	add_rows("one", 10, t0, 2000000);
 	start(f, "    log_page_size: 4\n    log_overlap: 2m\n    metrics: false\n    usage: false\n    health: false\n");
@@ -311,8 +238,8 @@ static void restart_neither_skips_nor_duplicates(void **state)
  * id, across collections and a restart (issue 19, finding 3). */
 static void a_provider_ignoring_the_window_repeats_nothing(void **state)
 {
-	struct fx *f = *state;
-	fake_post("/__fake/config", "{\"ignore_window\":true}");
+	struct provider_fx *f = *state;
+	free_post("/__fake/config", "{\"ignore_window\":true}");
 	/* 20 rows a minute apart: wider than log_overlap */
 	add_rows("old", 20, now_us() - 25 * 60 * 1000000LL, 60 * 1000000LL);
 	const char *yaml = "    log_overlap: 2m\n    metrics: false\n    usage: false\n    health: false\n";
@@ -335,7 +262,7 @@ static void a_provider_ignoring_the_window_repeats_nothing(void **state)
 
 static void an_old_cursor_stays_inside_the_24h_window(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	int64_t now = now_us();
 	add_rows("ancient", 3, now - 47 * 3600 * 1000000LL, 1000000); /* older than the API serves */
 	add_rows("recent", 3, now - 3600 * 1000000LL, 1000000);
@@ -353,14 +280,14 @@ static void an_old_cursor_stays_inside_the_24h_window(void **state)
 	if (collect(f, &err) < 0)
 		fail_msg("%s", err.msg);
 	/* no request asked for more than 24 h (the fake answers 400 to that) */
-	assert_int_equal(fake_count("/analytics/endpoints/logs", 400), 0);
+	assert_int_equal(fake_count(&fk, "/analytics/endpoints/logs", 400), 0);
 	assert_int_equal(distinct_ids_no_dups(f->rec), 3);
 	assert_int_equal(pt_recorder_count_logs(f->rec, NULL, NULL), 3);
 }
 
 static void a_refusing_store_holds_the_cursor(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	add_rows("st", 6, now_us() - 5 * 60 * 1000000LL, 1000000);
 	start(f, "    log_page_size: 4\n    metrics: false\n    usage: false\n    health: false\n");
 	pt_recorder_fail_writes(f->rec, true);
@@ -382,27 +309,27 @@ static void a_refusing_store_holds_the_cursor(void **state)
 
 static void gone_legacy_endpoint_moves_to_unified(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	add_rows("x", 5, now_us() - 5 * 60 * 1000000LL, 1000000);
-	fake_post("/__fake/config", "{\"legacy\":\"gone\"}");
+	free_post("/__fake/config", "{\"legacy\":\"gone\"}");
 	start(f, "    logs_endpoint: logs.all\n    metrics: false\n    usage: false\n    health: false\n");
 	struct pane_err err;
 	if (collect(f, &err) < 0)
 		fail_msg("%s", err.msg);
-	assert_int_equal(fake_count("/analytics/endpoints/logs.all", 410), 1);
-	assert_true(fake_count("/analytics/endpoints/logs", 200) >= 1);
+	assert_int_equal(fake_count(&fk, "/analytics/endpoints/logs.all", 410), 1);
+	assert_true(fake_count(&fk, "/analytics/endpoints/logs", 200) >= 1);
 	assert_int_equal(distinct_ids_no_dups(f->rec), 5);
 	assert_true(pt_recorder_last(f->rec, "pane_source_up", "source", "supabase", NULL) == 1);
 	/* it stays on the unified endpoint */
 	if (collect(f, &err) < 0)
 		fail_msg("%s", err.msg);
-	assert_int_equal(fake_count("/analytics/endpoints/logs.all", 0), 1);
+	assert_int_equal(fake_count(&fk, "/analytics/endpoints/logs.all", 0), 1);
 	/* and remembers it across a restart (the cursor keeps the 410) */
 	start(f, "    logs_endpoint: logs.all\n    metrics: false\n    usage: false\n    health: false\n");
 	add_rows("y", 2, now_us() - 60 * 1000000LL, 1000000);
 	if (collect(f, &err) < 0)
 		fail_msg("%s", err.msg);
-	assert_int_equal(fake_count("/analytics/endpoints/logs.all", 0), 1);
+	assert_int_equal(fake_count(&fk, "/analytics/endpoints/logs.all", 0), 1);
 	assert_int_equal(distinct_ids_no_dups(f->rec), 7);
 }
 
@@ -410,8 +337,8 @@ static void gone_legacy_endpoint_moves_to_unified(void **state)
  * supabase_project_ref (docs/supabase.md promises it). */
 static void metrics_carry_the_project_ref(void **state)
 {
-	struct fx *f = *state;
-	fake_post("/__fake/config", "{\"metrics\":\"# TYPE pg_up gauge\\npg_up{service_type=\\\"db\\\"} 1\\n\"}");
+	struct provider_fx *f = *state;
+	free_post("/__fake/config", "{\"metrics\":\"# TYPE pg_up gauge\\npg_up{service_type=\\\"db\\\"} 1\\n\"}");
 	start(f, "    logs: false\n    usage: false\n    health: false\n");
 	struct pane_err err;
 	if (collect(f, &err) < 0)
@@ -422,10 +349,10 @@ static void metrics_carry_the_project_ref(void **state)
 
 static void auto_uses_legacy_where_unified_is_missing(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	int64_t t0 = now_us() - 5 * 60 * 1000000LL;
 	add_rows("leg", 6, t0, 1000000);
-	fake_post("/__fake/config", "{\"unified\":\"absent\"}");
+	free_post("/__fake/config", "{\"unified\":\"absent\"}");
 	start(f, "    log_sources: [edge_logs, postgres_logs, auth_logs]\n    log_page_size: 2\n"
 		 "    metrics: false\n    usage: false\n    health: false\n");
 	struct pane_err err;
@@ -441,12 +368,12 @@ static void auto_uses_legacy_where_unified_is_missing(void **state)
 		assert_int_equal(l->ts_ms, (t0 + k * 1000000LL) / 1000);
 	}
 	pt_recorder_unlock(f->rec);
-	assert_true(fake_count("/analytics/endpoints/logs.all", 200) >= 3);
+	assert_true(fake_count(&fk, "/analytics/endpoints/logs.all", 200) >= 3);
 }
 
 static void sql_error_with_http_200_is_an_error(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	add_rows("e", 3, now_us() - 60 * 1000000LL, 1000);
 	/* the legacy endpoint does not know this table: HTTP 200 with error set */
 	start(f, "    logs_endpoint: logs.all\n    log_sources: [edge_logs, nonexistent_logs]\n"
@@ -467,45 +394,45 @@ static void sql_error_with_http_200_is_an_error(void **state)
 
 static void rate_limit_headers_are_respected(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	int64_t t0 = now_us() - 5 * 60 * 1000000LL;
 	add_rows("rl", 12, t0, 1000000);
 	/* 3 analytics requests per 2 s window; the collection needs 2 + 7 */
-	fake_post("/__fake/config", "{\"rate_limit\":3,\"rate_window\":2}");
+	free_post("/__fake/config", "{\"rate_limit\":3,\"rate_window\":2}");
 	start(f, "    log_page_size: 2\n    log_max_pages: 100\n    metrics: false\n    max_rate_wait: 10s\n");
 	struct pane_err err;
 	if (collect(f, &err) < 0)
 		fail_msg("%s", err.msg);
 	assert_int_equal(distinct_ids_no_dups(f->rec), 12);
-	assert_int_equal(fake_count("/analytics/endpoints/logs", 429), 0);
-	assert_int_equal(fake_count("/usage.api-counts", 429), 0);
-	assert_true(fake_count("/analytics/endpoints/logs", 200) >= 7);
+	assert_int_equal(fake_count(&fk, "/analytics/endpoints/logs", 429), 0);
+	assert_int_equal(fake_count(&fk, "/usage.api-counts", 429), 0);
+	assert_true(fake_count(&fk, "/analytics/endpoints/logs", 200) >= 7);
 }
 
 static void too_many_requests_are_retried_then_given_up(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	add_rows("tm", 4, now_us() - 5 * 60 * 1000000LL, 1000000);
 	/* one 429 (the fake's window resets in 1 s): retried, then fine */
-	fake_post("/__fake/config", "{\"rate_window\":1,\"faults\":[{\"path\":\"/endpoints/logs\",\"status\":429,\"count\":1}]}");
+	free_post("/__fake/config", "{\"rate_window\":1,\"faults\":[{\"path\":\"/endpoints/logs\",\"status\":429,\"count\":1}]}");
 	start(f, "    metrics: false\n    usage: false\n    health: false\n    retries: 2\n");
 	struct pane_err err;
 	if (collect(f, &err) < 0)
 		fail_msg("%s", err.msg);
-	assert_int_equal(fake_count("/analytics/endpoints/logs", 429), 1);
+	assert_int_equal(fake_count(&fk, "/analytics/endpoints/logs", 429), 1);
 	assert_int_equal(distinct_ids_no_dups(f->rec), 4);
 
 	/* more 429s than retries: the collection fails as rate_limited, the
 	 * next one picks up exactly where the cursor is */
 	add_rows("tm2", 4, now_us() - 60 * 1000000LL, 1000000);
-	fake_post("/__fake/config", "{\"faults\":[{\"path\":\"/endpoints/logs\",\"status\":429,\"count\":3}]}");
+	free_post("/__fake/config", "{\"faults\":[{\"path\":\"/endpoints/logs\",\"status\":429,\"count\":3}]}");
 	start(f, "    metrics: false\n    usage: false\n    health: false\n    retries: 1\n");
 	assert_int_equal(collect(f, &err), PANE_EAGAIN);
 	struct pane_source_status st;
 	pane_sources_status(f->ss, "supabase", &st);
 	assert_string_equal(st.last_reason, "rate_limited");
 	assert_int_equal(distinct_ids_no_dups(f->rec), 4);
-	fake_post("/__fake/config", "{\"faults\":[]}");
+	free_post("/__fake/config", "{\"faults\":[]}");
 	if (collect(f, &err) < 0)
 		fail_msg("%s", err.msg);
 	assert_int_equal(distinct_ids_no_dups(f->rec), 8);
@@ -513,15 +440,15 @@ static void too_many_requests_are_retried_then_given_up(void **state)
 
 static void server_errors_fail_one_part_not_the_others(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	add_rows("se", 3, now_us() - 60 * 1000000LL, 1000);
-	fake_post("/__fake/config", "{\"faults\":[{\"path\":\"/health\",\"status\":503,\"count\":10}]}");
+	free_post("/__fake/config", "{\"faults\":[{\"path\":\"/health\",\"status\":503,\"count\":10}]}");
 	start(f, "    retries: 1\n");
 	struct pane_err err;
 	assert_int_equal(collect(f, &err), PANE_EHTTP);
 	assert_non_null(strstr(err.msg, "HTTP 503"));
 	assert_null(strstr(err.msg, "services=")); /* query strings stay out of messages */
-	assert_int_equal(fake_count("/health", 503), 2); /* first try + 1 retry */
+	assert_int_equal(fake_count(&fk, "/health", 503), 2); /* first try + 1 retry */
 	struct pane_source_status st;
 	pane_sources_status(f->ss, "supabase", &st);
 	assert_string_equal(st.last_reason, "http");
@@ -534,9 +461,9 @@ static void server_errors_fail_one_part_not_the_others(void **state)
  * (403): the source stays up and says the part is unavailable. */
 static void a_missing_usage_endpoint_leaves_the_source_up(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	add_rows("u", 3, now_us() - 60 * 1000000LL, 1000);
-	fake_post("/__fake/config", "{\"faults\":[{\"path\":\"usage.api-counts\",\"status\":404,\"count\":1},"
+	free_post("/__fake/config", "{\"faults\":[{\"path\":\"usage.api-counts\",\"status\":404,\"count\":1},"
 	                            "{\"path\":\"usage.api-counts\",\"status\":403,\"count\":1}]}");
 	start(f, NULL);
 	struct pane_err err;
@@ -565,7 +492,7 @@ static void a_missing_usage_endpoint_leaves_the_source_up(void **state)
  * Disk utilisation as gauges. */
 static void advisors_and_disk(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	const char *yaml =
 	    "    logs: false\n    metrics: false\n    usage: false\n    health: false\n    functions: false\n";
 	start(f, yaml);
@@ -590,16 +517,16 @@ static void advisors_and_disk(void **state)
 		fail_msg("%s", err.msg);
 	assert_int_equal(pt_recorder_n_events(r), 3);
 	/* the security lint is fixed, then comes back */
-	fake_post("/__fake/config", "{\"lints\":{\"security\":[]}}");
+	free_post("/__fake/config", "{\"lints\":{\"security\":[]}}");
 	if (collect(f, &err) < 0)
 		fail_msg("%s", err.msg);
 	assert_true(pt_recorder_last(r, "supabase_advisor_lints", "advisor", "security", "level", "ERROR", NULL) == 0);
-	fake_post("/__fake/reset", "{}");
+	free_post("/__fake/reset", "{}");
 	if (collect(f, &err) < 0)
 		fail_msg("%s", err.msg);
 	assert_int_equal(pt_recorder_n_events(r), 4);
 	/* no disk endpoint on this plan: the part is unavailable, the source up */
-	fake_post("/__fake/config", "{\"disk\":null}");
+	free_post("/__fake/config", "{\"disk\":null}");
 	if (collect(f, &err) < 0)
 		fail_msg("%s", err.msg);
 	assert_true(pt_recorder_last(r, "pane_source_part_unavailable", "part", "disk", NULL) == 1);
@@ -610,7 +537,7 @@ static void advisors_and_disk(void **state)
  * stats (the API leaves the row's shape open: each numeric column a stat). */
 static void edge_functions(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	start(f, "    logs: false\n    metrics: false\n    usage: false\n    health: false\n    advisors: false\n"
 	         "    disk: false\n");
 	struct pane_err err;
@@ -628,35 +555,35 @@ static void edge_functions(void **state)
 	    pt_recorder_last(r, "supabase_function_stat", "function", "send-email", "stat", "error_count", NULL) == 2);
 	assert_true(pt_recorder_last(r, "supabase_function_stat", "function", "send-email", "stat",
 	                             "avg_execution_time", NULL) == 121.5);
-	assert_int_equal(fake_count("/functions.combined-stats", 200), 2);
+	assert_int_equal(fake_count(&fk, "/functions.combined-stats", 200), 2);
 	assert_true(pt_recorder_last(r, "pane_source_part_up", "part", "functions", NULL) == 1);
 }
 
 static void malformed_bodies_mark_the_source_down(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	start(f, "    usage: false\n    health: false\n");
 	struct pane_err err;
 	struct pane_source_status st;
 
-	fake_post("/__fake/config", "{\"faults\":[{\"path\":\"/endpoints/logs\",\"status\":200,\"body\":\"{\\\"result\\\": [{\\\"id\\\"\"}]}");
+	free_post("/__fake/config", "{\"faults\":[{\"path\":\"/endpoints/logs\",\"status\":200,\"body\":\"{\\\"result\\\": [{\\\"id\\\"\"}]}");
 	assert_int_equal(collect(f, &err), PANE_EINVAL);
 	assert_non_null(strstr(err.msg, "malformed JSON"));
 	pane_sources_status(f->ss, "supabase", &st);
 	assert_string_equal(st.last_reason, "malformed");
 
 	/* the 2026 removal message with HTTP 200 (no result, no error) */
-	fake_post("/__fake/config", "{\"faults\":[{\"path\":\"/endpoints/logs\",\"status\":200,\"body\":\"{\\\"message\\\":\\\"gone\\\"}\"}]}");
+	free_post("/__fake/config", "{\"faults\":[{\"path\":\"/endpoints/logs\",\"status\":200,\"body\":\"{\\\"message\\\":\\\"gone\\\"}\"}]}");
 	assert_int_equal(collect(f, &err), PANE_EINVAL);
 	assert_non_null(strstr(err.msg, "no result array"));
 
 	/* rows without ids */
-	fake_post("/__fake/config", "{\"faults\":[{\"path\":\"/endpoints/logs\",\"status\":200,\"body\":\"{\\\"result\\\":[{\\\"timestamp\\\":\\\"x\\\"}],\\\"error\\\":null}\"}]}");
+	free_post("/__fake/config", "{\"faults\":[{\"path\":\"/endpoints/logs\",\"status\":200,\"body\":\"{\\\"result\\\":[{\\\"timestamp\\\":\\\"x\\\"}],\\\"error\\\":null}\"}]}");
 	assert_int_equal(collect(f, &err), PANE_EINVAL);
 
 	/* a broken exposition delivers no metric at all */
 	pt_recorder_clear(f->rec);
-	fake_post("/__fake/config", "{\"faults\":[{\"path\":\"/privileged/metrics\",\"status\":200,\"body\":\"ok_metric 1\\nbroken{le=\\\"1\\\" 2\\n\"}]}");
+	free_post("/__fake/config", "{\"faults\":[{\"path\":\"/privileged/metrics\",\"status\":200,\"body\":\"ok_metric 1\\nbroken{le=\\\"1\\\" 2\\n\"}]}");
 	assert_int_equal(collect(f, &err), PANE_EINVAL);
 	assert_non_null(strstr(err.msg, "line 2"));
 	assert_int_equal(pt_recorder_count(f->rec, "ok_metric", NULL), 0);
@@ -670,14 +597,14 @@ static void malformed_bodies_mark_the_source_down(void **state)
 
 static void health_changes_become_events(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	start(f, "    logs: false\n    metrics: false\n    usage: false\n    advisors: false\n    health_services: "
 	         "[auth, db]\n");
 	struct pane_err err;
 	if (collect(f, &err) < 0)
 		fail_msg("%s", err.msg);
 	assert_int_equal(pt_recorder_n_events(f->rec), 0); /* first sighting: no transition */
-	fake_post("/__fake/config", "{\"health\":[{\"name\":\"db\",\"healthy\":false,\"status\":\"UNHEALTHY\","
+	free_post("/__fake/config", "{\"health\":[{\"name\":\"db\",\"healthy\":false,\"status\":\"UNHEALTHY\","
 				    "\"error\":\"connection refused\"}]}");
 	if (collect(f, &err) < 0)
 		fail_msg("%s", err.msg);
@@ -697,7 +624,7 @@ static void health_changes_become_events(void **state)
 
 static void bad_credentials_are_reported_as_auth(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	struct pane_err err = {0};
 	char yaml[1024];
 	snprintf(yaml, sizeof yaml,
@@ -715,12 +642,12 @@ static void bad_credentials_are_reported_as_auth(void **state)
 	struct pane_source_status st;
 	pane_sources_status(f->ss, "supabase", &st);
 	assert_string_equal(st.last_reason, "auth");
-	assert_int_equal(fake_count("/privileged/metrics", 401), 1);
+	assert_int_equal(fake_count(&fk, "/privileged/metrics", 401), 1);
 }
 
 static void config_mistakes_fail_at_start(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	struct pane_err err = {0};
 	static const char *const bad[][2] = {
 		{"    project_ref: short\n    access_token: ${PT_SB_TOKEN}\n    metrics: false\n", "20 lower-case letters"},
@@ -751,9 +678,9 @@ static void config_mistakes_fail_at_start(void **state)
 
 static void a_slow_source_delays_no_other(void **state)
 {
-	struct fx *f = *state;
+	struct provider_fx *f = *state;
 	/* "slow" waits 60 s for its metrics; "fast" polls health every second */
-	fake_post("/__fake/config", "{\"slow_ms\":{\"metrics/slow\":60000}}");
+	free_post("/__fake/config", "{\"slow_ms\":{\"metrics/slow\":60000}}");
 	struct pane_err err = {0};
 	const char *yaml =
 	    "sources:\n"
@@ -781,7 +708,7 @@ static void a_slow_source_delays_no_other(void **state)
 	assert_true(fast.collections >= 3);
 	assert_true(fast.up);
 	assert_int_equal(slow.collections, 0); /* still inside its first request */
-	assert_int_equal(fake_count("/privileged/metrics/slow", 0), 0);
+	assert_int_equal(fake_count(&fk, "/privileged/metrics/slow", 0), 0);
 	/* stopping interrupts the slow transfer (the test would hang otherwise) */
 	pane_sources_free(f->ss);
 	f->ss = NULL;
