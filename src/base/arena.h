@@ -20,8 +20,8 @@ struct pane_arena_budget {
 };
 struct pane_arena {
 	struct pane_arena_chunk *head;
-	size_t used_total;   /* bytes handed out */
-	size_t limit;        /* 0: none; past it pane_arena_alloc returns NULL */
+	size_t used_total;                /* bytes handed out */
+	size_t limit;                     /* 0: none; past it pane_arena_alloc returns NULL */
 	struct pane_arena_budget *budget; /* NULL: none */
 };
 void pane_arena_init(struct pane_arena *a, size_t limit);

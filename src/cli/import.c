@@ -26,11 +26,11 @@
 #include "receivers/promtext.h"
 #include "store/store.h"
 
-#define BLOCK (8u << 20)  /* bytes read at a time; a longer line is refused */
-#define BAD_LISTED 10     /* bad lines listed on stderr (all are counted) */
+#define BLOCK (8u << 20) /* bytes read at a time; a longer line is refused */
+#define BAD_LISTED 10    /* bad lines listed on stderr (all are counted) */
 
 static const char import_usage[] =
-	"usage: pane import --format prometheus FILE [--data-dir DIR] [--wal] [--tiers LIST]\n";
+    "usage: pane import --format prometheus FILE [--data-dir DIR] [--wal] [--tiers LIST]\n";
 
 struct progress {
 	bool tty;
@@ -65,9 +65,9 @@ struct import {
 	struct pane_pipeline *p;
 	const char *file;
 	struct progress pg;
-	int64_t done;          /* bytes read */
+	int64_t done; /* bytes read */
 	uint64_t imported, rejected, bad;
-	bool stopped;          /* interrupted (SIGINT/SIGTERM) */
+	bool stopped; /* interrupted (SIGINT/SIGTERM) */
 };
 
 static int deliver(void *arg, const struct pane_sample *s, size_t n, struct pane_err *err)
@@ -104,17 +104,17 @@ static void report_bad(struct import *im, uint64_t lineno, const char *msg)
 {
 	if (++im->bad <= BAD_LISTED)
 		fprintf(stderr, "%spane import: %s:%" PRIu64 ": %s\n", im->pg.tty ? "\n" : "", im->file, lineno,
-			without_line(msg));
+		        without_line(msg));
 }
 
 /* Parses text[0..len) (whole lines) whose first line is number first_line. */
 static int import_block(struct import *im, const char *text, size_t len, uint64_t first_line, int64_t now,
-			struct pane_err *err)
+                        struct pane_err *err)
 {
 	struct pane_promtext_opts o = {
-		.default_ts_ms = now,
-		.meta = pane_promtext_meta_to_pipeline,
-		.meta_arg = im->p,
+	    .default_ts_ms = now,
+	    .meta = pane_promtext_meta_to_pipeline,
+	    .meta_arg = im->p,
 	};
 	struct pane_promtext_result res = {0};
 	int rc = pane_promtext_parse(text, len, &o, deliver, im, &res, err);
@@ -146,12 +146,9 @@ static int import_block(struct import *im, const char *text, size_t len, uint64_
 int pane_cmd_import(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"format", required_argument, NULL, 'f'},
-		{"data-dir", required_argument, NULL, 'd'},
-		{"wal", no_argument, NULL, 'w'},
-		{"tiers", required_argument, NULL, 't'},
-		{"help", no_argument, NULL, 'h'},
-		{0, 0, 0, 0},
+	    {"format", required_argument, NULL, 'f'}, {"data-dir", required_argument, NULL, 'd'},
+	    {"wal", no_argument, NULL, 'w'},          {"tiers", required_argument, NULL, 't'},
+	    {"help", no_argument, NULL, 'h'},         {0, 0, 0, 0},
 	};
 	const char *format = NULL, *data_dir = "./pane-data";
 	bool with_wal = false;
@@ -166,7 +163,8 @@ int pane_cmd_import(int argc, char **argv)
 		case 'w': with_wal = true; break;
 		case 't': tiers = optarg; break;
 		case 'h':
-			printf("pane import - load Prometheus text data into a data directory (backfill, benchmarks)\n\n%s\n"
+			printf("pane import - load Prometheus text data into a data directory (backfill, "
+			       "benchmarks)\n\n%s\n"
 			       "FILE holds lines `name{label=\"value\",...} VALUE [TIMESTAMP_MS]` (the format of\n"
 			       "VictoriaMetrics' /api/v1/import/prometheus); '#' lines are skipped, a missing\n"
 			       "timestamp means now. FILE may be '-' for standard input. Samples go to DIR/store,\n"
@@ -183,8 +181,7 @@ int pane_cmd_import(int argc, char **argv)
 			       "line was imported, 1 when some were skipped or rejected, 2 for usage errors.\n",
 			       import_usage);
 			return PANE_EXIT_OK;
-		default:
-			return pane_cli_bad_option("import", import_usage, argv);
+		default: return pane_cli_bad_option("import", import_usage, argv);
 		}
 	}
 	if (!format)
@@ -214,12 +211,12 @@ int pane_cmd_import(int argc, char **argv)
 	struct pane_store_opts o;
 	pane_store_opts_default(&o);
 	o.dir = dir;
-	o.retention_ms = 0;                /* an import keeps what it is given */
-	o.ooo_window_ms = INT64_MAX / 4;   /* and in any order */
-	o.max_future_ms = 0;               /* and at any time */
-	o.fsync = PANE_FSYNC_NEVER;        /* close() syncs everything at the end */
+	o.retention_ms = 0;              /* an import keeps what it is given */
+	o.ooo_window_ms = INT64_MAX / 4; /* and in any order */
+	o.max_future_ms = 0;             /* and at any time */
+	o.fsync = PANE_FSYNC_NEVER;      /* close() syncs everything at the end */
 	o.tiers = tier_mask;
-	o.no_wal = !with_wal;              /* like promtool, a bulk load writes segments only */
+	o.no_wal = !with_wal; /* like promtool, a bulk load writes segments only */
 	struct pane_err err = {0};
 	struct pane_store *st = pane_store_open(&o, &err);
 	if (!st) {
@@ -288,13 +285,13 @@ int pane_cmd_import(int argc, char **argv)
 	pane_store_get_counters(st, &cnt);
 	pane_store_close(st); /* persists and syncs */
 	double secs = (double)(pane_mono_ns() - im.pg.start_ns) / 1e9;
-	printf("imported %" PRIu64 " samples into %s (%" PRIu64 " series in the store) in %.1f s\n", im.imported,
-	       dir, cnt.series, secs);
+	printf("imported %" PRIu64 " samples into %s (%" PRIu64 " series in the store) in %.1f s\n", im.imported, dir,
+	       cnt.series, secs);
 	if (im.bad)
 		fprintf(stderr, "pane import: %" PRIu64 " bad line(s) skipped (the first are listed above)\n", im.bad);
 	if (im.rejected)
 		fprintf(stderr, "pane import: %" PRIu64 " sample(s) rejected by the store (limits; see its log)\n",
-			im.rejected);
+		        im.rejected);
 	if (status == PANE_EXIT_OK && (im.bad || im.rejected))
 		status = PANE_EXIT_FAILURE;
 	if (in != stdin)

@@ -36,17 +36,17 @@
 static const char demo_postgres[] = "  postgres:\n    url: ${DATABASE_URL}\n    interval: 15s\n    environment: demo\n"
                                     "  queue:\n    url: ${DATABASE_URL}\n    interval: 15s\n    environment: demo\n";
 static const char demo_render[] =
-	"  render:\n    api_key: ${PANE_DEMO_RENDER_KEY}\n    api_url: ${PANE_DEMO_RENDER_URL}\n"
-	"    interval: 15s\n    environment: demo\n    log_lookback: 1h\n";
+    "  render:\n    api_key: ${PANE_DEMO_RENDER_KEY}\n    api_url: ${PANE_DEMO_RENDER_URL}\n"
+    "    interval: 15s\n    environment: demo\n    log_lookback: 1h\n";
 static const char demo_sentry[] =
-	"  sentry:\n    auth_token: ${PANE_DEMO_SENTRY_TOKEN}\n    url: ${PANE_DEMO_SENTRY_URL}\n"
-	"    organization: ${PANE_DEMO_SENTRY_ORG:-acme}\n    interval: 15s\n    environment: demo\n";
+    "  sentry:\n    auth_token: ${PANE_DEMO_SENTRY_TOKEN}\n    url: ${PANE_DEMO_SENTRY_URL}\n"
+    "    organization: ${PANE_DEMO_SENTRY_ORG:-acme}\n    interval: 15s\n    environment: demo\n";
 static const char demo_supabase[] =
-	"  supabase:\n    project_ref: ${PANE_DEMO_SUPABASE_REF:-abcdefghijklmnopqrst}\n"
-	"    access_token: ${PANE_DEMO_SUPABASE_TOKEN}\n    service_role_key: ${PANE_DEMO_SUPABASE_KEY}\n"
-	"    api_url: ${PANE_DEMO_SUPABASE_URL}\n"
-	"    metrics_url: ${PANE_DEMO_SUPABASE_URL}/customer/v1/privileged/metrics\n"
-	"    interval: 15s\n    environment: demo\n";
+    "  supabase:\n    project_ref: ${PANE_DEMO_SUPABASE_REF:-abcdefghijklmnopqrst}\n"
+    "    access_token: ${PANE_DEMO_SUPABASE_TOKEN}\n    service_role_key: ${PANE_DEMO_SUPABASE_KEY}\n"
+    "    api_url: ${PANE_DEMO_SUPABASE_URL}\n"
+    "    metrics_url: ${PANE_DEMO_SUPABASE_URL}/customer/v1/privileged/metrics\n"
+    "    interval: 15s\n    environment: demo\n";
 
 struct demo {
 	struct pane_cfg *defaults;
@@ -120,12 +120,13 @@ static void migrate_and_enqueue(struct demo *d)
 		return;
 	}
 	static const char *samples[] = {
-		"{\"kind\": \"resize-upload\", \"file\": \"cat.jpg\"}",
-		"{\"kind\": \"render-report\", \"month\": \"2026-11\"}",
-		"{\"kind\": \"send-email\", \"to\": \"newcomer@example.com\"}",
+	    "{\"kind\": \"resize-upload\", \"file\": \"cat.jpg\"}",
+	    "{\"kind\": \"render-report\", \"month\": \"2026-11\"}",
+	    "{\"kind\": \"send-email\", \"to\": \"newcomer@example.com\"}",
 	};
 	for (size_t i = 0; i < sizeof samples / sizeof samples[0]; i++) {
-		struct pane_job_spec spec = {.queue = "demo", .payload_json = samples[i], .delay_ms = (int64_t)i * 1500};
+		struct pane_job_spec spec = {
+		    .queue = "demo", .payload_json = samples[i], .delay_ms = (int64_t)i * 1500};
 		int64_t id;
 		if (pane_queue_enqueue(c, d->schema, &spec, &id, &err) < 0)
 			pane_warn("demo", "enqueue: %s", err.msg);
@@ -138,15 +139,15 @@ static void *worker_main(void *arg)
 	struct demo *d = arg;
 	d->queues[0] = "demo";
 	struct pane_queue_worker_opts o = {
-		.database_url = d->url,
-		.schema = d->schema,
-		.queues = d->queues,
-		.n_queues = 1,
-		.concurrency = 2,
-		.handler = PANE_HANDLER_SLEEP,
-		.sleep_ms = 300,
-		.stop = &d->worker_stop,
-		.grace_ms = 2000,
+	    .database_url = d->url,
+	    .schema = d->schema,
+	    .queues = d->queues,
+	    .n_queues = 1,
+	    .concurrency = 2,
+	    .handler = PANE_HANDLER_SLEEP,
+	    .sleep_ms = 300,
+	    .stop = &d->worker_stop,
+	    .grace_ms = 2000,
 	};
 	struct pane_err err = {0};
 	if (pane_queue_worker_run(&o, NULL, &err) < 0)

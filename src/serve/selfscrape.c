@@ -65,10 +65,10 @@ static void scrape_once(struct selfscrape *ss)
 	pane_buf_init(&text, PANE_BUF_NOLIMIT);
 	pane_stats_render(ss->h->stats, &text);
 	struct pane_promtext_opts o = {
-		.default_ts_ms = pane_wall_ms(),
-		.extra = &ss->extra,
-		.meta = pane_promtext_meta_to_pipeline,
-		.meta_arg = ss->h->pipeline,
+	    .default_ts_ms = pane_wall_ms(),
+	    .extra = &ss->extra,
+	    .meta = pane_promtext_meta_to_pipeline,
+	    .meta_arg = ss->h->pipeline,
 	};
 	struct pane_promtext_result res = {0};
 	struct pane_err err = {0};

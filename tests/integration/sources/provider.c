@@ -47,7 +47,7 @@ void provider_start(struct provider_fx *f, const char *yaml)
 	if (!f->cfg)
 		fail_msg("%s", err.msg);
 	struct pane_sources_opts o = {
-		.cfg = f->cfg, .section = pane_cfg_get(f->cfg->root, "sources"), .pipeline = f->p, .data_dir = f->dir};
+	    .cfg = f->cfg, .section = pane_cfg_get(f->cfg->root, "sources"), .pipeline = f->p, .data_dir = f->dir};
 	f->ss = pane_sources_new(&o, &err);
 	if (!f->ss)
 		fail_msg("%s", err.msg);

@@ -16,13 +16,13 @@
 #include "sources/sources.h"
 
 struct provider_fx {
-	const char *source;        /* the instance collect() runs: "render", "sentry", ... */
+	const char *source; /* the instance collect() runs: "render", "sentry", ... */
 	struct pt_recorder *rec;
-	struct evrec *ev;          /* the events written (deploys, issues) */
+	struct evrec *ev; /* the events written (deploys, issues) */
 	struct pane_pipeline *p;
 	struct pane_cfg *cfg;
-	struct pane_sources *ss;   /* NULL until provider_start */
-	char dir[64];              /* the data directory (cursor files) */
+	struct pane_sources *ss; /* NULL until provider_start */
+	char dir[64];            /* the data directory (cursor files) */
 };
 
 /* A fresh fixture; resets the fake (POST /__fake/reset) when fk is given. */
