@@ -23,6 +23,7 @@
 
 #include "api/internal.h"
 #include "base/buf.h"
+#include "base/json.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/str.h"
@@ -150,15 +151,35 @@ static void enq_done(void *arg, const int64_t *ids, const bool *created, size_t 
 		bool any = false;
 		for (size_t i = 0; i < n; i++)
 			any = any || created[i];
+		struct pane_json j;
+		pane_json_init(&j, b);
 		if (!e->array) {
-			pane_buf_addf(b, "{\"id\":%lld,\"created\":%s,\"status_url\":\"/v1/jobs/%lld\"}\n",
-				      (long long)ids[0], created[0] ? "true" : "false", (long long)ids[0]);
+			char url[40];
+			snprintf(url, sizeof url, "/v1/jobs/%lld", (long long)ids[0]);
+			pane_json_obj(&j);
+			pane_json_key(&j, "id");
+			pane_json_int(&j, ids[0]);
+			pane_json_key(&j, "created");
+			pane_json_bool(&j, created[0]);
+			pane_json_key(&j, "status_url");
+			pane_json_str(&j, url);
+			pane_json_obj_end(&j);
+			pane_buf_addc(b, '\n');
 		} else {
-			pane_buf_adds(b, "{\"jobs\":[");
-			for (size_t i = 0; i < n; i++)
-				pane_buf_addf(b, "%s{\"id\":%lld,\"created\":%s}", i ? "," : "", (long long)ids[i],
-					      created[i] ? "true" : "false");
-			pane_buf_adds(b, "]}\n");
+			pane_json_obj(&j);
+			pane_json_key(&j, "jobs");
+			pane_json_arr(&j);
+			for (size_t i = 0; i < n; i++) {
+				pane_json_obj(&j);
+				pane_json_key(&j, "id");
+				pane_json_int(&j, ids[i]);
+				pane_json_key(&j, "created");
+				pane_json_bool(&j, created[i]);
+				pane_json_obj_end(&j);
+			}
+			pane_json_arr_end(&j);
+			pane_json_obj_end(&j);
+			pane_buf_addc(b, '\n');
 		}
 		pane_http_resp_status(resp, any ? 201 : 200);
 		pane_http_resp_content_type(resp, "application/json");

@@ -43,6 +43,7 @@
 
 #include "base/buf.h"
 #include "base/clock.h"
+#include "base/json.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/signals.h"
@@ -275,28 +276,29 @@ static char *run_checks(struct serve_priv *p, bool *okp)
 {
 	struct pane_buf buf, *b = &buf;
 	pane_buf_init(b, PANE_BUF_NOLIMIT);
+	struct pane_json j;
+	pane_json_init(&j, b);
 	bool ok = true;
-	pane_buf_adds(b, "{\"checks\":{");
+	pane_json_obj(&j);
+	pane_json_key(&j, "checks");
+	pane_json_obj(&j);
 	for (size_t i = 0; i < p->n_checks; i++) {
 		struct pane_err e = {0};
 		bool good = p->checks[i].check(p->checks[i].arg, &e);
 		ok = ok && good;
-		pane_buf_addf(b, "%s", i ? "," : "");
-		pane_buf_add_json_str(b, p->checks[i].name, strlen(p->checks[i].name));
-		pane_buf_adds(b, ":");
-		if (good)
-			pane_buf_adds(b, "\"ok\"");
-		else
-			pane_buf_add_json_str(b, e.msg, strlen(e.msg));
+		pane_json_key(&j, p->checks[i].name);
+		pane_json_str(&j, good ? "ok" : e.msg);
 	}
-	pane_buf_adds(b, "}");
+	pane_json_obj_end(&j);
 	for (size_t i = 0; i < p->n_infos; i++) {
-		pane_buf_adds(b, ",");
-		pane_buf_add_json_str(b, p->infos[i].name, strlen(p->infos[i].name));
-		pane_buf_adds(b, ":");
+		pane_json_key(&j, p->infos[i].name);
+		pane_json_raw(&j, ""); /* the info writes its own value */
 		p->infos[i].fn(p->infos[i].arg, b);
 	}
-	pane_buf_addf(b, ",\"status\":\"%s\"}\n", ok ? "ready" : "not_ready");
+	pane_json_key(&j, "status");
+	pane_json_str(&j, ok ? "ready" : "not_ready");
+	pane_json_obj_end(&j);
+	pane_buf_addc(b, '\n');
 	*okp = ok;
 	return b->data;
 }
