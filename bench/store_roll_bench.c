@@ -120,14 +120,14 @@ int main(int argc, char **argv)
 	pane_store_flush(st, &err);
 
 	struct sender snd = {.port = pane_statsd_port(sd), .rate = rate, .secs = secs};
-	uint64_t before = lines_counted(agg);
-	pthread_t th;
-	pthread_create(&th, NULL, send_loop, &snd);
-	usleep(500000);
 	for (long i = 0; i < nser; i++) {
 		int n = snprintf(line, sizeof line, "bench.roll.g%ld:%ld|g", i, i % 1000);
 		pane_statsd_agg_feed(agg, line, (size_t)n);
 	}
+	uint64_t before = lines_counted(agg);
+	pthread_t th;
+	pthread_create(&th, NULL, send_loop, &snd);
+	usleep(500000);
 	int64_t a0 = pane_mono_ns();
 	int rc1 = pane_statsd_agg_flush(agg, p, w1 + 5000, &err); /* every series rolls */
 	int64_t a1 = pane_mono_ns();

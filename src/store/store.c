@@ -14,9 +14,15 @@
  *     which is truncated on open and rebuilt by WAL replay. It holds
  *     nothing the WAL does not, so it is never fsync'ed and a kill -9
  *     loses nothing.
- *   - When the series moves to the next aligned 6 h window (or the store
- *     closes, or the head holds SEG_TARGET samples), the head becomes a
- *     *segment*: re-encoded as one timestamp column and one value column
+ *   - When the series moves to the next aligned 6 h window (or the head
+ *     holds SEG_TARGET samples), the write only *freezes* the head (moves
+ *     the struct aside, O(1)) and queues it; the store's housekeeping
+ *     thread persists frozen heads a few at a time, taking the lock per
+ *     batch, so a roll of every series at once costs writers no more than
+ *     one batch's wait (bench/store_roll_bench.c). A second roll before
+ *     housekeeping got to the first (a backfill) persists inline. On close
+ *     and in checkpoints every head is persisted.
+ *   - Persisting a head makes it a *segment*: re-encoded as one timestamp column and one value column
  *     (codec.h), each zstd-packed and appended to the
  *     day's partition file chunks/d<DAY>.seg, and indexed by one row in
  *     metrics.db table "s_<DAY>". A timestamp column identical to one
@@ -35,14 +41,20 @@
  *
  * Invariants:
  *   (1) A series' samples with seq <= pseq are in segments; those above are
- *       in the head (or in the WAL after a crash); hseq is the head's highest.
+ *       in its frozen head and head (or in the WAL after a crash); every seq
+ *       in the frozen head is below every seq in the head, so the frozen
+ *       head is always persisted first.
  *   (2) Everything in struct pane_store is guarded by st->mu; a select
  *       holds it only to snapshot, then reads segments on its own.
- *   (3) A head holds samples of one 6 h window only (so of one UTC day, the
- *       partition), at most SEG_TARGET of them.
- *   (4) A series' head is its hnblk blocks in the head file (a chain from
+ *   (3) A head (and a frozen head) holds samples of one 6 h window only (so
+ *       of one UTC day, the partition), at most SEG_TARGET of them.
+ *   (4) A head is its hnblk blocks in the head file (a chain from
  *       hlast backwards, each block naming its predecessor), then hs.tail;
  *       blocks are never rewritten in place, only moved whole by compaction.
+ *   (5) Writes append to the WAL and to heads only: persisting, head-file
+ *       compaction and checkpoints run on the housekeeping thread (or in
+ *       close, maintain and pane_store_housekeep), except the inline
+ *       persist at a second roll (see above).
  */
 #include "store/store.h"
 
@@ -53,6 +65,7 @@
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +73,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/clock.h"
@@ -84,20 +98,27 @@
 
 enum { REC_SERIES = 1, REC_SAMPLES = 2 };
 
+/* A head: samples of one window not in a segment yet. */
+struct head {
+	uint32_t hnblk;          /* blocks taken out of the stream (in the head file) */
+	uint32_t hlast;          /* index + 1 of the last of them, 0 = none */
+	int64_t win;             /* window (ts / WINDOW_MS) */
+	uint64_t seq;            /* highest seq in it */
+	bool unsorted;           /* a sample is older than one appended before it */
+	struct pane_hstream hs;
+};
+
 struct series {
 	uint32_t id;
 	uint32_t keylen;
 	char *key;               /* "name\0value\0" pairs, sorted, __name__ included */
 	uint16_t nl;
-	bool unsorted;           /* a sample of the head is older than one appended before it */
 	bool unlogged;           /* its REC_SERIES is not in the WAL yet (the batch that made it failed) */
-	uint32_t hnblk;          /* blocks taken out of the head stream (in the head file) */
-	uint32_t hlast;          /* index + 1 of the last of them, 0 = none */
-	int64_t hwin;            /* window (ts / WINDOW_MS) of the head */
-	uint64_t hseq;           /* highest seq in the head */
+	bool queued;             /* its id is in st->frozen */
 	uint64_t pseq;           /* highest seq in segments */
 	int64_t mint, maxt;      /* of everything stored */
-	struct pane_hstream hs;  /* the head: every sample of the window not in a segment */
+	struct head h;           /* the head: samples of the current window */
+	struct head *fz;         /* the previous window's head, frozen until housekeeping persists it; or NULL */
 };
 
 struct part {
@@ -143,6 +164,14 @@ struct pane_store {
 	struct pane_logdb *logs;
 	struct pane_stat *st_samples, *st_old, *st_card, *st_future, *st_series;
 	struct pane_log_limit lim;
+	/* housekeeping (persisting frozen heads, checkpoints, head-file compaction) */
+	uint32_t *frozen;            /* ids of series with a frozen head, oldest first (may repeat) */
+	size_t nfrozen, capfrozen, frozen_at; /* frozen[frozen_at..nfrozen) are still to do */
+	bool hk_wake;                /* work was queued since the thread last looked */
+	bool hk_stop;
+	bool hk_running;
+	pthread_cond_t hk_cond;
+	pthread_t hk_thread;
 };
 
 static int64_t day_of(int64_t ts)
@@ -314,6 +343,7 @@ static int sync_parts(struct pane_store *st, struct pane_err *err)
 static void series_free(struct series *s)
 {
 	free(s->key);
+	free(s->fz);
 	free(s);
 }
 
@@ -605,17 +635,17 @@ static void head_flush(struct pane_store *st)
 	pane_buf_reset(&st->hw);
 }
 
-/* Moves a full tail block of s's head stream to the head file. */
-static void head_take(struct pane_store *st, struct series *s)
+/* Moves a full tail block of a head's stream to the head file. */
+static void head_take(struct pane_store *st, struct head *h)
 {
 	uint8_t blk[HBLK];
-	put_u32(blk, s->hlast);
-	pane_hstream_take(&s->hs, blk + 4);
+	put_u32(blk, h->hlast);
+	pane_hstream_take(&h->hs, blk + 4);
 	if (!st->hw.len)
 		st->hw_first = st->hblocks;
 	pane_buf_add(&st->hw, blk, HBLK);
-	s->hlast = ++st->hblocks;
-	s->hnblk++;
+	h->hlast = ++st->hblocks;
+	h->hnblk++;
 	if (st->hw.len + HBLK > HW_MAX)
 		head_flush(st);
 }
@@ -668,8 +698,9 @@ static void head_unmap(struct pane_store *st)
 	st->hmaplen = 0;
 }
 
-/* The stream bytes of s's taken blocks, in order, appended to out. */
-static int head_blocks(struct pane_store *st, const struct series *s, struct pane_buf *out, struct pane_err *err)
+/* The stream bytes of a head's taken blocks (series id), in order, appended to out. */
+static int head_blocks(struct pane_store *st, uint32_t id, const struct head *s, struct pane_buf *out,
+		       struct pane_err *err)
 {
 	size_t base = out->len, need = (size_t)s->hnblk * PANE_HS_BLOCK;
 	uint8_t blk[HBLK];
@@ -680,7 +711,7 @@ static int head_blocks(struct pane_store *st, const struct series *s, struct pan
 	uint32_t cur = s->hlast;
 	for (size_t i = s->hnblk; i-- > 0;) {
 		if (cur == 0 || cur > st->hblocks || head_block(st, cur - 1, blk) < 0)
-			return pane_err_set(err, PANE_EIO, "store: cannot read the head file (series %u): %s", s->id,
+			return pane_err_set(err, PANE_EIO, "store: cannot read the head file (series %u): %s", id,
 					    cur == 0 || cur > st->hblocks ? "broken chain" : strerror(errno));
 		memcpy(out->data + base + i * PANE_HS_BLOCK, blk + 4, PANE_HS_BLOCK);
 		cur = get_u32(blk);
@@ -689,9 +720,10 @@ static int head_blocks(struct pane_store *st, const struct series *s, struct pan
 }
 
 /* The head stream's bytes (taken blocks, then the tail) appended to out. */
-static int head_bytes(struct pane_store *st, const struct series *s, struct pane_buf *out, struct pane_err *err)
+static int head_bytes(struct pane_store *st, uint32_t id, const struct head *s, struct pane_buf *out,
+		      struct pane_err *err)
 {
-	int rc = head_blocks(st, s, out, err);
+	int rc = head_blocks(st, id, s, out, err);
 	if (rc < 0)
 		return rc;
 	pane_buf_add(out, s->hs.tail, pane_hstream_tail_len(&s->hs));
@@ -718,7 +750,7 @@ static void head_compact(struct pane_store *st)
 	char path[4096], tmp[4096];
 	snprintf(path, sizeof path, "%s/head", st->dir);
 	snprintf(tmp, sizeof tmp, "%s/head.tmp", st->dir);
-	uint32_t *nlast = pane_xcalloc(st->nser ? st->nser : 1, sizeof *nlast);
+	uint32_t *nlast = pane_xcalloc(st->nser ? 2 * st->nser : 1, sizeof *nlast); /* [2 id] h, [2 id + 1] fz */
 	struct pane_buf bytes, out;
 	pane_buf_init(&bytes, PANE_BUF_NOLIMIT);
 	pane_buf_init(&out, PANE_BUF_NOLIMIT);
@@ -727,12 +759,13 @@ static void head_compact(struct pane_store *st)
 	bool good = fd >= 0;
 	uint32_t n = 0;
 	uint64_t off = 0;
-	for (size_t id = 1; id < st->nser && good; id++) {
-		struct series *s = st->ser[id];
+	for (size_t k = 2; k < 2 * st->nser && good; k++) {
+		size_t id = k / 2;
+		struct head *s = !st->ser[id] ? NULL : k % 2 ? st->ser[id]->fz : &st->ser[id]->h;
 		if (!s || !s->hnblk)
 			continue;
 		pane_buf_reset(&bytes);
-		good = head_blocks(st, s, &bytes, &err) == 0;
+		good = head_blocks(st, (uint32_t)id, s, &bytes, &err) == 0;
 		for (size_t i = 0; i < s->hnblk && good; i++) {
 			uint8_t blk[HBLK];
 			put_u32(blk, i ? n : 0);
@@ -740,7 +773,7 @@ static void head_compact(struct pane_store *st)
 			pane_buf_add(&out, blk, HBLK);
 			n++;
 		}
-		nlast[id] = n;
+		nlast[k] = n;
 		if (good && out.len >= HW_MAX) {
 			good = pwrite(fd, out.data, out.len, (off_t)off) == (ssize_t)out.len;
 			off += out.len;
@@ -752,9 +785,13 @@ static void head_compact(struct pane_store *st)
 	if (good)
 		good = rename(tmp, path) == 0;
 	if (good) {
-		for (size_t id = 1; id < st->nser; id++)
-			if (st->ser[id] && st->ser[id]->hnblk)
-				st->ser[id]->hlast = nlast[id];
+		for (size_t id = 1; id < st->nser; id++) {
+			struct series *s = st->ser[id];
+			if (s && s->h.hnblk)
+				s->h.hlast = nlast[2 * id];
+			if (s && s->fz && s->fz->hnblk)
+				s->fz->hlast = nlast[2 * id + 1];
+		}
 		close(st->head_fd);
 		st->head_fd = fd;
 		st->hblocks = n;
@@ -792,19 +829,19 @@ static void sort_samples(int64_t *ts, double *v, size_t n)
 	}
 }
 
-/* Decodes a series' head into arrays (caller frees), in arrival order or
- * sorted by timestamp. */
-static int head_samples(struct pane_store *st, struct series *s, bool sorted, int64_t **tsout, double **vout,
-			struct pane_err *err)
+/* Decodes a head of series id into arrays (caller frees), in arrival order
+ * or sorted by timestamp. */
+static int head_samples(struct pane_store *st, uint32_t id, const struct head *s, bool sorted, int64_t **tsout,
+			double **vout, struct pane_err *err)
 {
 	size_t n = s->hs.n;
 	struct pane_buf b;
 	pane_buf_init(&b, PANE_BUF_NOLIMIT);
-	int rc = head_bytes(st, s, &b, err);
+	int rc = head_bytes(st, id, s, &b, err);
 	int64_t *ts = pane_xmalloc(pane_mul_size(n ? n : 1, sizeof *ts));
 	double *v = pane_xmalloc(pane_mul_size(n ? n : 1, sizeof *v));
 	if (!rc && pane_hstream_decode((const uint8_t *)b.data, b.len, n, ts, v) < 0)
-		rc = pane_err_set(err, PANE_EIO, "store: the head of series %u does not decode", s->id);
+		rc = pane_err_set(err, PANE_EIO, "store: the head of series %u does not decode", id);
 	pane_buf_release(&b);
 	if (rc < 0) {
 		free(ts);
@@ -818,14 +855,14 @@ static int head_samples(struct pane_store *st, struct series *s, bool sorted, in
 	return 0;
 }
 
-/* Empties a series' head (its samples are in a segment now). */
-static void head_reset(struct pane_store *st, struct series *s)
+/* Empties a head (its samples are in a segment now). */
+static void head_reset(struct pane_store *st, struct head *h)
 {
-	st->hdead += s->hnblk;
-	s->hlast = 0;
-	s->hnblk = 0;
-	s->unsorted = false;
-	pane_hstream_init(&s->hs);
+	st->hdead += h->hnblk;
+	h->hlast = 0;
+	h->hnblk = 0;
+	h->unsorted = false;
+	pane_hstream_init(&h->hs);
 }
 
 /* Writes blob to the partition file; *off gets its offset. */
@@ -1005,18 +1042,20 @@ static int persist_tier(struct pane_store *st, struct part *p, uint32_t sid, int
 	return rc;
 }
 
-/* Persists the head as a segment: the samples sorted and re-encoded as one
- * timestamp column and one value column (zstd over a whole column
- * compresses far better than small chunks with the columns interleaved;
- * measured in bench/README.md), then empties the head. */
-static int persist_head(struct pane_store *st, struct series *s, struct pane_err *err)
+/* Persists head h of series s as a segment: the samples sorted and
+ * re-encoded as one timestamp column and one value column (zstd over a
+ * whole column compresses far better than small chunks with the columns
+ * interleaved; measured in bench/README.md), then empties the head. The
+ * series' watermark becomes h's highest seq: so the frozen head, whose
+ * seqs are all below the current head's, goes first (persist_series). */
+static int persist_one(struct pane_store *st, struct series *ser, struct head *s, struct pane_err *err)
 {
 	if (!s->hs.n)
 		return 0;
 	int rc = begin(st, err);
 	if (rc < 0)
 		return rc;
-	struct part *p = part_get(st, day_of(s->hwin * WINDOW_MS), true, err);
+	struct part *p = part_get(st, day_of(s->win * WINDOW_MS), true, err);
 	if (!p)
 		return err->code;
 	int64_t *ts = NULL;
@@ -1030,10 +1069,10 @@ static int persist_head(struct pane_store *st, struct series *s, struct pane_err
 	uint64_t toff = 0, voff = 0;
 	n = s->hs.n;
 	if (n > PANE_CHUNK_MAX) {
-		rc = pane_err_set(err, PANE_EIO, "store: the head of series %u is too long", s->id);
+		rc = pane_err_set(err, PANE_EIO, "store: the head of series %u is too long", ser->id);
 		goto out;
 	}
-	if ((rc = head_samples(st, s, true, &ts, &v, err)) < 0)
+	if ((rc = head_samples(st, ser->id, s, true, &ts, &v, err)) < 0)
 		goto out;
 	pane_column_encode_ts(ts, n, &raw);
 	pane_segment_pack(raw.data, raw.len, st->o.zstd_level, &tblob);
@@ -1054,7 +1093,7 @@ static int persist_head(struct pane_store *st, struct series *s, struct pane_err
 		rc = sql_fail(st, err, "prepare");
 		goto out;
 	}
-	sqlite3_bind_int64(ins, 1, s->id);
+	sqlite3_bind_int64(ins, 1, ser->id);
 	sqlite3_bind_int64(ins, 2, (int64_t)voff);
 	sqlite3_bind_int64(ins, 3, ts[0]);
 	sqlite3_bind_int64(ins, 4, ts[n - 1]);
@@ -1064,18 +1103,18 @@ static int persist_head(struct pane_store *st, struct series *s, struct pane_err
 	sqlite3_bind_int64(ins, 8, (int64_t)toff);
 	sqlite3_bind_int64(ins, 9, (int64_t)tblob.len);
 	sqlite3_bind_int64(ins, 10, pane_crc32c(0, tblob.data, tblob.len));
-	sqlite3_bind_int64(up, 1, (int64_t)s->hseq);
-	sqlite3_bind_int64(up, 2, s->id);
+	sqlite3_bind_int64(up, 1, (int64_t)s->seq);
+	sqlite3_bind_int64(up, 2, ser->id);
 	if (sqlite3_step(ins) != SQLITE_DONE || sqlite3_step(up) != SQLITE_DONE) {
 		rc = sql_fail(st, err, "segment index");
 		goto out;
 	}
 	for (size_t t = 0; t < sizeof tier_steps / sizeof tier_steps[0] && !rc; t++)
 		if (st->o.tiers & (1u << t))
-			rc = persist_tier(st, p, s->id, tier_steps[t], ts, v, n, err);
+			rc = persist_tier(st, p, ser->id, tier_steps[t], ts, v, n, err);
 	if (rc < 0)
 		goto out;
-	s->pseq = s->hseq;
+	ser->pseq = s->seq;
 	st->c.segments++;
 	head_reset(st, s);
 out:
@@ -1089,29 +1128,81 @@ out:
 	return rc;
 }
 
+/* Persists s's frozen head, if any, and frees it. */
+static int persist_frozen(struct pane_store *st, struct series *s, struct pane_err *err)
+{
+	if (!s->fz)
+		return 0;
+	int rc = persist_one(st, s, s->fz, err);
+	if (rc < 0)
+		return rc;
+	free(s->fz);
+	s->fz = NULL;
+	return 0;
+}
+
+/* Persists both heads of s, the frozen one first (see persist_one). */
+static int persist_series(struct pane_store *st, struct series *s, struct pane_err *err)
+{
+	int rc = persist_frozen(st, s, err);
+	return rc < 0 ? rc : persist_one(st, s, &s->h, err);
+}
+
+/* Freezes s's head for the housekeeping thread (O(1): the struct moves,
+ * its head-file blocks stay where they are) and starts an empty one. A
+ * frozen head still waiting (two rolls before housekeeping ran: a
+ * backfill, out-of-order writes across a window edge) is persisted here. */
+static int head_freeze(struct pane_store *st, struct series *s, struct pane_err *err)
+{
+	if (s->fz) {
+		int rc = persist_frozen(st, s, err);
+		if (rc < 0)
+			return rc;
+		st->c.persist_inline++;
+	}
+	s->fz = pane_xmalloc(sizeof *s->fz);
+	*s->fz = s->h;
+	s->h.hlast = 0;
+	s->h.hnblk = 0;
+	s->h.unsorted = false;
+	pane_hstream_init(&s->h.hs);
+	if (!s->queued) {
+		if (st->nfrozen == st->capfrozen) {
+			st->capfrozen = st->capfrozen ? 2 * st->capfrozen : 256;
+			st->frozen = pane_xrealloc(st->frozen, pane_mul_size(st->capfrozen, sizeof *st->frozen));
+		}
+		st->frozen[st->nfrozen++] = s->id;
+		s->queued = true;
+	}
+	st->hk_wake = true;
+	return 0;
+}
+
 /* Adds one sample to a series' head (sample already in the WAL). A head
- * that holds another window, or SEG_TARGET samples, is persisted first. */
+ * that holds another window, or SEG_TARGET samples, is frozen first: the
+ * write path never persists unless two rolls come before housekeeping. */
 static int head_add(struct pane_store *st, struct series *s, int64_t ts, double v, uint64_t seq,
 		    struct pane_err *err)
 {
 	int64_t win = ts / WINDOW_MS - (ts % WINDOW_MS < 0);
-	if (s->hs.n && (s->hwin != win || s->hs.n >= SEG_TARGET)) {
-		int rc = persist_head(st, s, err);
+	struct head *h = &s->h;
+	if (h->hs.n && (h->win != win || h->hs.n >= SEG_TARGET)) {
+		int rc = head_freeze(st, s, err);
 		if (rc < 0)
 			return rc;
 	}
-	if (!s->hs.n)
-		s->hwin = win;
-	else if (ts < s->hs.t)
-		s->unsorted = true;
-	if (pane_hstream_full(&s->hs)) {
+	if (!h->hs.n)
+		h->win = win;
+	else if (ts < h->hs.t)
+		h->unsorted = true;
+	if (pane_hstream_full(&h->hs)) {
 		if (st->hblocks == UINT32_MAX)
 			return pane_err_set(err, PANE_EIO, "store: the head file is full");
-		head_take(st, s);
+		head_take(st, h);
 	}
-	pane_hstream_append(&s->hs, ts, v);
-	if (seq > s->hseq)
-		s->hseq = seq;
+	pane_hstream_append(&h->hs, ts, v);
+	if (seq > h->seq)
+		h->seq = seq;
 	if (ts < s->mint)
 		s->mint = ts;
 	if (ts > s->maxt)
@@ -1384,6 +1475,8 @@ static void register_stats(struct pane_store *st)
 	st->st_series = pane_stats_gauge(st->o.stats, "pane_store_series", NULL, "series in the store");
 }
 
+static void *hk_main(void *arg);
+
 struct pane_store *pane_store_open(const struct pane_store_opts *o, struct pane_err *err)
 {
 	if (!o->dir || !*o->dir) {
@@ -1415,6 +1508,7 @@ struct pane_store *pane_store_open(const struct pane_store_opts *o, struct pane_
 	st->lim.burst = 5;
 	st->lim.per_ms = 60000;
 	pthread_mutex_init(&st->mu, NULL);
+	pthread_cond_init(&st->hk_cond, NULL);
 	st->idseed = pane_random_u64();
 	pane_map_init(&st->per_metric, NULL);
 	pane_buf_init(&st->rec, PANE_BUF_NOLIMIT);
@@ -1459,6 +1553,11 @@ struct pane_store *pane_store_open(const struct pane_store_opts *o, struct pane_
 	st->logs = pane_logdb_open(path, err);
 	if (!st->logs)
 		goto fail;
+	if (pthread_create(&st->hk_thread, NULL, hk_main, st) != 0) {
+		pane_err_set(err, PANE_EIO, "store: cannot start the housekeeping thread");
+		goto fail;
+	}
+	st->hk_running = true;
 	return st;
 fail:
 	pane_err_prefix(err, "cannot open the store in %s", o->dir);
@@ -1520,8 +1619,6 @@ static struct series *resolve(struct pane_store *st, const struct pane_sample *s
 	wal_series_rec(walrec, s);
 	return s;
 }
-
-static int checkpoint(struct pane_store *st, struct pane_err *err);
 
 #define WRITE_BATCH_MAX 100000 /* samples per WAL record (keeps records far below WAL_REC_MAX) */
 
@@ -1640,7 +1737,6 @@ static int write_batch(struct pane_store *st, const struct pane_sample *smp, siz
 	}
 	st->next_seq = seq;
 	head_flush(st);
-	head_compact(st);
 	st->c.samples += ok;
 	if (st->st_samples)
 		pane_stat_add(st->st_samples, (double)ok);
@@ -1650,9 +1746,12 @@ static int write_batch(struct pane_store *st, const struct pane_sample *smp, siz
 		rc = sync_parts(st, err);
 	if (!rc)
 		rc = commit(st, err);
-	if (!rc && (int64_t)st->wal_size > st->o.wal_max_bytes)
-		rc = checkpoint(st, err);
+	/* checkpoints and compaction are the housekeeping thread's */
+	if (!rc && ((int64_t)st->wal_size > st->o.wal_max_bytes || st->hdead >= st->hcompact_min))
+		st->hk_wake = true;
 out:
+	if (st->hk_wake)
+		pthread_cond_signal(&st->hk_cond);
 	if (rc < 0 && st->in_txn) {
 		/* keep new series in the catalog even when the batch failed: they are
 		 * registered in memory, and later WAL records may refer to them */
@@ -1693,7 +1792,7 @@ static int checkpoint(struct pane_store *st, struct pane_err *err)
 	uint64_t unpersisted = 0;
 	for (size_t id = 1; id < st->nser; id++)
 		if (st->ser[id])
-			unpersisted += st->ser[id]->hs.n;
+			unpersisted += st->ser[id]->h.hs.n + (st->ser[id]->fz ? st->ser[id]->fz->hs.n : 0);
 	if ((int64_t)(unpersisted * 14) > st->o.wal_max_bytes / 2) {
 		int prc = persist_all(st, err);
 		if (prc < 0)
@@ -1714,19 +1813,21 @@ static int checkpoint(struct pane_store *st, struct pane_err *err)
 	pane_buf_init(&b, PANE_BUF_NOLIMIT);
 	pane_buf_add(&b, WAL_MAGIC, 8);
 	uint64_t seq = st->next_seq;
-	for (size_t id = 1; id < st->nser && rc == 0; id++) {
-		struct series *s = st->ser[id];
-		if (!s || !s->hs.n)
+	/* the frozen head of a series before its current one, so their seqs keep their order */
+	for (size_t k = 2; k < 2 * st->nser && rc == 0; k++) {
+		struct series *s = st->ser[k / 2];
+		struct head *h = !s ? NULL : k % 2 ? &s->h : s->fz;
+		if (!h || !h->hs.n)
 			continue;
 		int64_t *ts;
 		double *v;
 		/* arrival order: replay appends them again as they came */
-		if ((rc = head_samples(st, s, false, &ts, &v, err)) < 0)
+		if ((rc = head_samples(st, s->id, h, false, &ts, &v, err)) < 0)
 			break;
 		size_t start = b.len;
 		rec_begin(&b, REC_SAMPLES);
 		rec_uv(&b, seq);
-		for (size_t i = 0; i < s->hs.n; i++) {
+		for (size_t i = 0; i < h->hs.n; i++) {
 			rec_uv(&b, s->id);
 			rec_uv(&b, pane_zigzag(ts[i]));
 			pane_buf_add(&b, &v[i], 8);
@@ -1734,7 +1835,7 @@ static int checkpoint(struct pane_store *st, struct pane_err *err)
 		}
 		rec_end(&b, start);
 		/* the new seqs are above every pseq: the head's watermark follows them */
-		s->hseq = seq - 1;
+		h->seq = seq - 1;
 		free(ts);
 		free(v);
 	}
@@ -1772,13 +1873,101 @@ static int persist_all(struct pane_store *st, struct pane_err *err)
 		struct series *s = st->ser[id];
 		if (!s)
 			continue;
-		rc = persist_head(st, s, err);
+		rc = persist_series(st, s, err);
 	}
 	head_compact(st);
 	if (!rc)
 		rc = sync_parts(st, err);
 	if (!rc)
 		rc = commit(st, err);
+	return rc;
+}
+
+/* ---------- housekeeping ----------
+ * One thread per store persists frozen heads (a window roll of every
+ * series freezes them all in one write), compacts the head file and
+ * checkpoints the WAL, so a write only appends to the WAL and to heads.
+ * It takes the store's lock for HK_BATCH heads at a time and lets writers
+ * in between: a roll costs writers one batch's wait, not the whole roll. */
+
+#define HK_BATCH 16
+
+/* One step (caller holds mu): persists up to HK_BATCH frozen heads, then,
+ * when none is left, compacts the head file and checkpoints a WAL past
+ * wal_max_bytes. Sets hk_wake when frozen heads remain. */
+static int hk_step(struct pane_store *st, struct pane_err *err)
+{
+	int rc = 0;
+	size_t done = 0;
+	while (st->frozen_at < st->nfrozen && done < HK_BATCH) {
+		struct series *s = st->ser[st->frozen[st->frozen_at]];
+		if (s->fz) {
+			if ((rc = persist_frozen(st, s, err)) < 0)
+				break;
+			done++;
+		}
+		s->queued = false;
+		st->frozen_at++;
+	}
+	if (st->frozen_at == st->nfrozen)
+		st->nfrozen = st->frozen_at = 0;
+	if (!rc && st->in_txn && st->o.fsync == PANE_FSYNC_BATCH)
+		rc = sync_parts(st, err);
+	struct pane_err e2 = {0};
+	int crc = commit(st, rc ? &e2 : err);
+	if (!rc)
+		rc = crc;
+	if (rc < 0)
+		return rc;
+	if (st->nfrozen) {
+		st->hk_wake = true;
+		return 0;
+	}
+	head_compact(st);
+	if ((int64_t)st->wal_size > st->o.wal_max_bytes)
+		rc = checkpoint(st, err);
+	return rc;
+}
+
+static void *hk_main(void *arg)
+{
+	struct pane_store *st = arg;
+	pthread_mutex_lock(&st->mu);
+	while (!st->hk_stop) {
+		if (!st->hk_wake) {
+			pthread_cond_wait(&st->hk_cond, &st->mu);
+			continue;
+		}
+		st->hk_wake = false;
+		struct pane_err err = {0};
+		if (hk_step(st, &err) < 0) {
+			pane_log_limited(&st->lim, PANE_LOG_ERROR, "store", "housekeeping: %s (retried in 1 s)", err.msg);
+			st->hk_wake = true;
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += 1;
+			pthread_cond_timedwait(&st->hk_cond, &st->mu, &ts);
+			continue;
+		}
+		if (st->hk_wake) { /* more to do: let writers in first */
+			pthread_mutex_unlock(&st->mu);
+			sched_yield();
+			pthread_mutex_lock(&st->mu);
+		}
+	}
+	pthread_mutex_unlock(&st->mu);
+	return NULL;
+}
+
+int pane_store_housekeep(struct pane_store *st, struct pane_err *err)
+{
+	int rc = 0;
+	pthread_mutex_lock(&st->mu);
+	do {
+		st->hk_wake = false;
+		rc = hk_step(st, err);
+	} while (!rc && st->nfrozen);
+	pthread_mutex_unlock(&st->mu);
 	return rc;
 }
 
@@ -1871,6 +2060,14 @@ void pane_store_close(struct pane_store *st)
 	if (!st)
 		return;
 	struct pane_err err = {0};
+	if (st->hk_running) {
+		pthread_mutex_lock(&st->mu);
+		st->hk_stop = true;
+		pthread_cond_signal(&st->hk_cond);
+		pthread_mutex_unlock(&st->mu);
+		pthread_join(st->hk_thread, NULL);
+		st->hk_running = false;
+	}
 	if (st->db && st->wal_fd >= 0) {
 		pthread_mutex_lock(&st->mu);
 		if (persist_all(st, &err) < 0 || checkpoint(st, &err) < 0)
@@ -1909,6 +2106,8 @@ void pane_store_close(struct pane_store *st)
 	if (st->lock_fd >= 0)
 		close(st->lock_fd);
 	pthread_mutex_destroy(&st->mu);
+	pthread_cond_destroy(&st->hk_cond);
+	free(st->frozen);
 	free(st->dir);
 	free(st);
 }
@@ -2213,9 +2412,10 @@ static const struct ts_slot *ts_column_get(struct ts_cache *tc, int64_t day, int
 struct snap {
 	uint32_t id;
 	uint16_t nl;
-	uint32_t keylen, hn, hlen;
+	uint32_t keylen, hn, hlen, fn, flen;
 	char *key;
 	uint8_t *hbytes; /* the head stream's bytes (hstream.h), hn samples */
+	uint8_t *fbytes; /* the frozen head's, fn samples */
 };
 
 struct rpart {
@@ -2228,18 +2428,27 @@ static void snap_release(struct snap *sn)
 {
 	free(sn->key);
 	free(sn->hbytes);
+	free(sn->fbytes);
 }
 
-/* Adds a snapshot's head samples to c (tbuf, vbuf: PANE_CHUNK_MAX each). */
-static int collect_head(struct collect *c, const struct snap *sn, int64_t *tbuf, double *vbuf)
+static int collect_stream(struct collect *c, const uint8_t *p, size_t len, size_t n, int64_t *tbuf, double *vbuf)
 {
-	if (!sn->hn)
+	if (!n)
 		return 0;
-	if (sn->hn > PANE_CHUNK_MAX || pane_hstream_decode(sn->hbytes, sn->hlen, sn->hn, tbuf, vbuf) < 0)
+	if (n > PANE_CHUNK_MAX || pane_hstream_decode(p, len, n, tbuf, vbuf) < 0)
 		return PANE_EIO;
-	for (size_t i = 0; i < sn->hn; i++)
+	for (size_t i = 0; i < n; i++)
 		collect_add(c, tbuf[i], vbuf[i]);
 	return 0;
+}
+
+/* Adds a snapshot's head samples (frozen head, then head) to c (tbuf,
+ * vbuf: PANE_CHUNK_MAX each). */
+static int collect_head(struct collect *c, const struct snap *sn, int64_t *tbuf, double *vbuf)
+{
+	if (collect_stream(c, sn->fbytes, sn->flen, sn->fn, tbuf, vbuf) < 0)
+		return PANE_EIO;
+	return collect_stream(c, sn->hbytes, sn->hlen, sn->hn, tbuf, vbuf);
 }
 
 /* All samples of one snapshot series in [mint, maxt]. */
@@ -2523,13 +2732,21 @@ static int select_impl(struct pane_store *st, const struct pane_matcher *m, size
 		x->nl = s->nl;
 		x->keylen = s->keylen;
 		x->key = dup_bytes(s->key, s->keylen + 1);
-		if (s->hs.n && !rc) {
+		if (s->h.hs.n && !rc) {
 			struct pane_buf hb;
 			pane_buf_init(&hb, PANE_BUF_NOLIMIT);
-			rc = head_bytes(st, s, &hb, err);
-			x->hn = s->hs.n;
+			rc = head_bytes(st, s->id, &s->h, &hb, err);
+			x->hn = s->h.hs.n;
 			x->hlen = (uint32_t)hb.len;
 			x->hbytes = hb.cap ? (uint8_t *)hb.data : NULL; /* ownership moves to the snapshot */
+		}
+		if (s->fz && s->fz->hs.n && !rc) {
+			struct pane_buf hb;
+			pane_buf_init(&hb, PANE_BUF_NOLIMIT);
+			rc = head_bytes(st, s->id, s->fz, &hb, err);
+			x->fn = s->fz->hs.n;
+			x->flen = (uint32_t)hb.len;
+			x->fbytes = hb.cap ? (uint8_t *)hb.data : NULL;
 		}
 	}
 	head_unmap(st);

@@ -87,12 +87,19 @@ int pane_store_write(struct pane_store *st, const struct pane_sample *s, size_t 
 int pane_store_flush(struct pane_store *st, struct pane_err *err);
 /* Housekeeping, every minute or so: retention (age, size), WAL checkpoint. */
 int pane_store_maintain(struct pane_store *st, int64_t now_ms, struct pane_err *err);
+/* What the store's own housekeeping thread does in the background, done
+ * now until nothing is left: persists the heads frozen by window rolls,
+ * compacts the head file, checkpoints a WAL past wal_max_bytes. Writes
+ * never persist (see store.c); tests and benchmarks call this to reach a
+ * settled state. */
+int pane_store_housekeep(struct pane_store *st, struct pane_err *err);
 
 struct pane_store_counters {
 	uint64_t series, samples, rejected_old, rejected_future, rejected_series, rejected_invalid;
 	uint64_t chunks_xor, chunks_dec, chunks_const; /* codec choices (measured per chunk) */
 	uint64_t segments, ts_shared;  /* ts_shared: segments that reused another's timestamp column */
 	uint64_t wal_bytes, wal_cut_bytes, partitions_dropped;
+	uint64_t persist_inline; /* frozen heads a write had to persist (a second roll before housekeeping ran) */
 	uint64_t logs, events;
 };
 void pane_store_get_counters(struct pane_store *st, struct pane_store_counters *out);
