@@ -1,62 +1,23 @@
 /*
- * store.c - the metrics side of the embedded store (see store.h).
+ * store.c - the metrics store's orchestration (see store.h, internal.h).
  *
- * Idea: a sample's life is WAL -> head -> segment.
- *   - Every accepted batch is one CRC-checked WAL record written with one
- *     write(2) before the call returns (kill -9 safe; fdatasync per policy).
- *     Each sample gets a global sequence number (seq) in WAL order.
- *   - Per series, a *head*: every sample of its current 6 h window not yet
- *     in a segment, encoded as it arrives into one bit stream (hstream.h,
- *     ~3 B per sample). Out-of-order samples are appended as they come
- *     (the series is flagged unsorted) and sorted, stably, when decoded.
- *     Only the stream's tail stays in memory: each full block of it goes
- *     to the head file (DATA_DIR/store/head, see "the head file" below),
- *     which is truncated on open and rebuilt by WAL replay. It holds
- *     nothing the WAL does not, so it is never fsync'ed and a kill -9
- *     loses nothing.
- *   - When the series moves to the next aligned 6 h window (or the head
- *     holds SEG_TARGET samples), the write only *freezes* the head (moves
- *     the struct aside, O(1)) and queues it; the store's housekeeping
- *     thread persists frozen heads a few at a time, taking the lock per
- *     batch, so a roll of every series at once costs writers no more than
- *     one batch's wait (bench/store_roll_bench.c). A second roll before
- *     housekeeping got to the first (a backfill) persists inline. On close
- *     and in checkpoints every head is persisted.
- *   - Persisting a head makes it a *segment*: re-encoded as one timestamp column and one value column
- *     (codec.h), each zstd-packed and appended to the
- *     day's partition file chunks/d<DAY>.seg, and indexed by one row in
- *     metrics.db table "s_<DAY>". A timestamp column identical to one
- *     already in the day (series scraped together) is referenced through
- *     "t_<DAY>" instead of written again. The series' watermark pseq
- *     (highest seq now in a segment) moves in the same transaction. No
- *     per-sample B-tree update ever happens.
- *   - Replay skips WAL samples whose seq <= the series' pseq, so nothing is
- *     persisted twice. A checkpoint rewrites the WAL to hold only the
- *     samples still in heads (with fresh seqs), after syncing segments.
- *   - Retention drops a day: DROP TABLE + unlink, never a DELETE of rows.
+ * Idea: this file only sequences what the others do: open (catalog, head
+ * file, WAL replay, the housekeeping thread), the write path (resolve
+ * series, one WAL record, heads), flush, housekeeping (frozen heads to
+ * segments, head-file compaction, checkpoints), retention, close, the
+ * counters, the logs/events calls handed to logs.c and the pipeline sink.
  *
- * Segments live in flat files rather than SQLite rows because rows of a
- * few hundred bytes to a few KB leave pages partly empty (measured in
- * bench/README.md); the catalog and the small index rows stay in SQLite.
+ * Invariants (beyond internal.h's):
+ *   (1) A write takes the lock once, appends one WAL record (new series,
+ *       then samples) before any head changes, and persists nothing unless
+ *       a series rolls twice before housekeeping ran (head.c).
+ *   (2) The housekeeping thread holds the lock for at most HK_BATCH heads,
+ *       then yields; close stops it before persisting everything.
  *
- * Invariants:
- *   (1) A series' samples with seq <= pseq are in segments; those above are
- *       in its frozen head and head (or in the WAL after a crash); every seq
- *       in the frozen head is below every seq in the head, so the frozen
- *       head is always persisted first.
- *   (2) Everything in struct pane_store is guarded by st->mu; a select
- *       holds it only to snapshot, then reads segments on its own.
- *   (3) A head (and a frozen head) holds samples of one 6 h window only (so
- *       of one UTC day, the partition), at most SEG_TARGET of them.
- *   (4) A head is its hnblk blocks in the head file (a chain from
- *       hlast backwards, each block naming its predecessor), then hs.tail;
- *       blocks are never rewritten in place, only moved whole by compaction.
- *   (5) Writes append to the WAL and to heads only: persisting, head-file
- *       compaction and checkpoints run on the housekeeping thread (or in
- *       close, maintain and pane_store_housekeep), except the inline
- *       persist at a second roll (see above).
+ * Threads: every entry point takes st->mu; the housekeeping thread is the
+ * store's only thread, started by open and joined by close.
  */
-#include "store/store.h"
+#include "store/internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -86,101 +47,6 @@
 #include "store/index.h"
 #include "store/logs.h"
 
-#define SEG_TARGET PANE_CHUNK_MAX /* samples; normally the window ends a segment first */
-#define WINDOW_MS (6 * 3600 * 1000LL) /* a segment holds one aligned window of a series */
-#define DAY_MS 86400000LL
-#define WAL_MAGIC "PANEWAL1"
-#define WAL_REC_MAX (64u << 20)
-#define SEG_RAW_MAX (8u << 20)
-#define HBLK (4 + PANE_HS_BLOCK) /* head-file block: index + 1 of the previous block, then stream bytes */
-#define HW_MAX (64u << 10)       /* head-file blocks buffered before one write */
-#define HCOMPACT_MIN 4096        /* dead head-file blocks before compaction is considered */
-
-enum { REC_SERIES = 1, REC_SAMPLES = 2 };
-
-/* A head: samples of one window not in a segment yet. */
-struct head {
-	uint32_t hnblk;          /* blocks taken out of the stream (in the head file) */
-	uint32_t hlast;          /* index + 1 of the last of them, 0 = none */
-	int64_t win;             /* window (ts / WINDOW_MS) */
-	uint64_t seq;            /* highest seq in it */
-	bool unsorted;           /* a sample is older than one appended before it */
-	struct pane_hstream hs;
-};
-
-struct series {
-	uint32_t id;
-	uint32_t keylen;
-	char *key;               /* "name\0value\0" pairs, sorted, __name__ included */
-	uint16_t nl;
-	bool unlogged;           /* its REC_SERIES is not in the WAL yet (the batch that made it failed) */
-	bool queued;             /* its id is in st->frozen */
-	uint64_t pseq;           /* highest seq in segments */
-	int64_t mint, maxt;      /* of everything stored */
-	struct head h;           /* the head: samples of the current window */
-	struct head *fz;         /* the previous window's head, frozen until housekeeping persists it; or NULL */
-};
-
-struct part {
-	int64_t day;
-	int fd;
-	uint64_t size;
-	bool dirty;              /* written since the last fsync */
-};
-
-struct pane_store {
-	struct pane_store_opts o;
-	char *dir;
-	pthread_mutex_t mu;
-	sqlite3 *db;
-	bool in_txn;
-	uint32_t *cat_new;           /* series added to the catalog in the open transaction */
-	size_t ncat_new, capcat_new; /* (kept until a COMMIT succeeds) */
-	bool cat_redo;               /* a COMMIT failed: add cat_new again in the next transaction */
-	int lock_fd;                 /* flock'ed: one process per store directory */
-	int wal_fd;
-	uint64_t wal_size;
-	bool wal_unsynced;
-	int64_t last_sync_ms;
-	uint64_t next_seq;
-	uint32_t *idtab;             /* series ids by key hash (open addressing, 0 = empty) */
-	size_t idcap, idlen;         /* idcap: a power of two, 0 before the first series */
-	uint64_t idseed;
-	struct series **ser;         /* by id; ser[0] unused */
-	size_t nser, capser;
-	struct pane_map per_metric;  /* name -> count (uintptr_t) */
-	struct pane_index *ix;
-	int head_fd;                 /* the head file: blocks taken out of head streams */
-	uint32_t hblocks, hdead;     /* blocks in it; of those, dead (their head was persisted) */
-	uint32_t hw_first;           /* hw holds blocks [hw_first, hblocks) not yet written */
-	uint32_t hcompact_min;       /* dead blocks before a compaction is tried (grows on failure) */
-	struct pane_buf hw;
-	const uint8_t *hmap;         /* the written part of the head file mapped, during bulk reads */
-	size_t hmaplen;
-	struct part *parts;
-	size_t nparts;
-	struct pane_store_counters c;
-	struct pane_buf rec;         /* scratch: WAL record being built */
-	struct pane_logdb *logs;
-	struct pane_stat *st_samples, *st_old, *st_card, *st_future, *st_series;
-	struct pane_log_limit lim;
-	/* housekeeping (persisting frozen heads, checkpoints, head-file compaction) */
-	uint32_t *frozen;            /* ids of series with a frozen head, oldest first (may repeat) */
-	size_t nfrozen, capfrozen, frozen_at; /* frozen[frozen_at..nfrozen) are still to do */
-	bool hk_wake;                /* work was queued since the thread last looked */
-	bool hk_stop;
-	bool hk_running;
-	pthread_cond_t hk_cond;
-	pthread_t hk_thread;
-};
-
-static int64_t day_of(int64_t ts)
-{
-	int64_t q = ts / DAY_MS;
-	if (ts % DAY_MS < 0)
-		q--;
-	return q;
-}
 
 void pane_store_opts_default(struct pane_store_opts *o)
 {
@@ -1055,7 +921,7 @@ static int persist_one(struct pane_store *st, struct series *ser, struct head *s
 	int rc = begin(st, err);
 	if (rc < 0)
 		return rc;
-	struct part *p = part_get(st, day_of(s->win * WINDOW_MS), true, err);
+	struct part *p = part_get(st, ps_day_of(s->win * WINDOW_MS), true, err);
 	if (!p)
 		return err->code;
 	int64_t *ts = NULL;
@@ -2020,7 +1886,7 @@ int pane_store_maintain(struct pane_store *st, int64_t now_ms, struct pane_err *
 {
 	int rc = 0;
 	pthread_mutex_lock(&st->mu);
-	int64_t today = day_of(now_ms);
+	int64_t today = ps_day_of(now_ms);
 	if (st->o.retention_ms > 0) {
 		int64_t cutoff = now_ms - st->o.retention_ms;
 		for (size_t i = 0; i < st->nparts && !rc;) {
@@ -2758,7 +2624,7 @@ static int select_impl(struct pane_store *st, const struct pane_matcher *m, size
 		free(sn);
 		return rc;
 	}
-	int64_t d0 = day_of(mint), d1 = day_of(maxt);
+	int64_t d0 = ps_day_of(mint), d1 = ps_day_of(maxt);
 	struct rpart *rp = pane_xcalloc(st->nparts + 1, sizeof *rp);
 	size_t nrp = 0;
 	for (size_t i = 0; i < st->nparts; i++)

@@ -2,22 +2,30 @@
  * store.h - pane's embedded store for metrics, logs and events.
  *
  * One directory holds everything:
- *   metrics.db   SQLite (WAL mode): the series catalog and the sealed,
- *                compressed segments, one table per UTC day (a partition;
- *                retention drops whole tables, never a big DELETE);
+ *   chunks/d<DAY>.seg  the sealed, compressed segments of one UTC day (a
+ *                partition: appended to, never rewritten; retention deletes
+ *                the whole file);
+ *   metrics.db   SQLite (WAL mode): the series catalog and, per day, the
+ *                index of that day's segments and downsampled tiers (tables
+ *                s_<DAY>, t_<DAY>, a_<DAY>, dropped with the day);
  *   wal          pane's own write-ahead log of acknowledged samples that
- *                are not yet in metrics.db (CRC-checked records);
+ *                are not yet in segments (CRC-checked records);
+ *   head         the spilled blocks of in-memory heads (rebuilt from the
+ *                WAL on open, never fsync'ed);
  *   logs.db      SQLite (WAL mode): log lines (FTS5 trigram index on the
  *                message), events, and metric metadata (HELP/TYPE/UNIT).
  *
  * Writes: a sample batch is acknowledged once it is in the WAL (written
  * with write(2), so it survives kill -9; fdatasync per batch or per
- * interval, see fsync), then lands in an in-memory head per series that is
- * sealed into compressed chunks (codec.h) and persisted as segments.
+ * interval, see fsync), then lands in an in-memory head per series; a
+ * background housekeeping thread persists each 6 h window of a series as a
+ * segment (codec.h) once the series moves on. The files and their
+ * invariants: internal.h.
  * Reads go through the query engine's seam (reader.h).
  *
  * Threads: every function may be called from any thread; the metrics side
- * is serialised by one mutex, logs/events by another.
+ * is serialised by one mutex, logs/events by another. The store runs one
+ * thread of its own (housekeeping), from open to close.
  *
  * Ownership with the pipeline: pane_store_sink() hands out a sink whose
  * close() only flushes; the store itself is freed by pane_store_close(),
