@@ -31,7 +31,7 @@
  *     (highest seq now in a segment) moves in the same transaction. No
  *     per-sample B-tree update ever happens.
  *   - Replay skips WAL samples whose seq <= the series' pseq, so nothing is
- *     persisted twice. A checkpoint rewrites the WAL to hold only the
+ *     persisted twice. A ps_checkpoint rewrites the WAL to hold only the
  *     samples still in heads (with fresh seqs), after syncing segments.
  *   - Retention drops a day: DROP TABLE + unlink, never a DELETE of rows.
  *
@@ -42,7 +42,7 @@
  * The files (each states its own invariants too):
  *   store.c    open, close, the write path, housekeeping, retention, the sink
  *   catalog.c  SQLite helpers, series and their catalog rows, series by key
- *   wal.c      WAL records, append, replay, checkpoint
+ *   wal.c      WAL records, append, replay, ps_checkpoint
  *   head.c     heads: the head file, freezing at a window roll
  *   segment.c  partitions (day files) and persisting a head as a segment
  *   tiers.c    downsampled buckets: made, stored with a segment, decoded
@@ -176,5 +176,28 @@ static inline int64_t ps_day_of(int64_t ts)
 		q--;
 	return q;
 }
+
+/* ---------- functions shared between the files (defined in the file named) ---------- */
+
+/* store.c */
+int ps_sync_parts(struct pane_store *st, struct pane_err *err);
+struct series *ps_series_make(uint32_t id, const char *key, size_t keylen);
+struct series *ps_by_key_get(const struct pane_store *st, const void *key, size_t len);
+void ps_series_register(struct pane_store *st, struct series *s);
+int ps_head_samples(struct pane_store *st, uint32_t id, const struct head *s, bool sorted, int64_t **tsout, double **vout, struct pane_err *err);
+int ps_head_add(struct pane_store *st, struct series *s, int64_t ts, double v, uint64_t seq, struct pane_err *err);
+int ps_catalog_insert(struct pane_store *st, const struct series *s, struct pane_err *err);
+int ps_persist_all(struct pane_store *st, struct pane_err *err);
+
+/* wal.c */
+void ps_rec_uv(struct pane_buf *b, uint64_t v);
+void ps_rec_begin(struct pane_buf *b, int type);
+void ps_rec_end(struct pane_buf *b, size_t start);
+int ps_write_all(int fd, const void *p, size_t len);
+int ps_wal_sync(struct pane_store *st, struct pane_err *err);
+int ps_wal_append(struct pane_store *st, const void *p, size_t len, struct pane_err *err);
+void ps_wal_series_rec(struct pane_buf *walrec, const struct series *s);
+int ps_replay_wal(struct pane_store *st, const char *path, struct pane_err *err);
+int ps_checkpoint(struct pane_store *st, struct pane_err *err);
 
 #endif

@@ -194,7 +194,7 @@ static int part_fd(struct pane_store *st, struct part *p)
 	return p->fd;
 }
 
-static int sync_parts(struct pane_store *st, struct pane_err *err)
+int ps_sync_parts(struct pane_store *st, struct pane_err *err)
 {
 	for (size_t i = 0; i < st->nparts; i++) {
 		if (st->parts[i].dirty && st->parts[i].fd >= 0 && fdatasync(st->parts[i].fd) < 0)
@@ -213,7 +213,7 @@ static void series_free(struct series *s)
 	free(s);
 }
 
-static struct series *series_make(uint32_t id, const char *key, size_t keylen)
+struct series *ps_series_make(uint32_t id, const char *key, size_t keylen)
 {
 	struct series *s = pane_xcalloc(1, sizeof *s);
 	s->id = id;
@@ -265,7 +265,7 @@ static uint64_t key_hash(const struct pane_store *st, const void *key, size_t le
 	return pane_hash_bytes(key, len, st->idseed);
 }
 
-static struct series *by_key_get(const struct pane_store *st, const void *key, size_t len)
+struct series *ps_by_key_get(const struct pane_store *st, const void *key, size_t len)
 {
 	if (!st->idcap)
 		return NULL;
@@ -307,7 +307,7 @@ static void by_key_put(struct pane_store *st, const struct series *s)
 	st->idlen++;
 }
 
-static void series_register(struct pane_store *st, struct series *s)
+void ps_series_register(struct pane_store *st, struct series *s)
 {
 	if (s->id >= st->capser) {
 		size_t nc = st->capser ? st->capser : 256;
@@ -356,85 +356,6 @@ static int sample_key(const struct pane_sample *smp, struct pane_buf *k)
 		}
 	}
 	return rc;
-}
-
-/* ---------- WAL ---------- */
-
-static void rec_uv(struct pane_buf *b, uint64_t v)
-{
-	uint8_t t[10];
-	pane_buf_add(b, t, pane_uvarint_put(t, v));
-}
-
-static void rec_begin(struct pane_buf *b, int type)
-{
-	static const char hdr[8] = {0};
-	pane_buf_add(b, hdr, 8); /* length + crc, patched by rec_end */
-	pane_buf_addc(b, (char)type);
-}
-
-static void rec_end(struct pane_buf *b, size_t start)
-{
-	uint32_t len = (uint32_t)(b->len - start - 8);
-	uint32_t crc = pane_crc32c(0, b->data + start + 8, len);
-	uint8_t *h = (uint8_t *)b->data + start;
-	for (int i = 0; i < 4; i++) {
-		h[i] = (uint8_t)(len >> (8 * i));
-		h[4 + i] = (uint8_t)(crc >> (8 * i));
-	}
-}
-
-static int write_all(int fd, const void *p, size_t len)
-{
-	const char *c = p;
-	while (len) {
-		ssize_t w = write(fd, c, len);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		c += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-static int wal_sync(struct pane_store *st, struct pane_err *err)
-{
-	if (!st->wal_unsynced)
-		return 0;
-	if (fdatasync(st->wal_fd) < 0)
-		return pane_err_set(err, PANE_EIO, "store: fsync of the WAL failed: %s", strerror(errno));
-	st->wal_unsynced = false;
-	st->last_sync_ms = pane_mono_ns() / 1000000;
-	return 0;
-}
-
-static int wal_append(struct pane_store *st, const void *p, size_t len, struct pane_err *err)
-{
-	if (write_all(st->wal_fd, p, len) < 0) {
-		int e = errno;
-		/* cut what may have been written partially so the WAL stays parseable,
-		 * and write the next record where this one began: the fd is not
-		 * O_APPEND, so a short write (a full disk) left its offset past the
-		 * cut, and the next record would follow a hole that replay reads as
-		 * the end of the WAL, losing every batch acknowledged after it */
-		if (ftruncate(st->wal_fd, (off_t)st->wal_size) < 0) {
-			/* replay cuts it anyway */
-		}
-		lseek(st->wal_fd, (off_t)st->wal_size, SEEK_SET);
-		return pane_err_set(err, PANE_EIO, "store: cannot write the WAL: %s", strerror(e));
-	}
-	st->wal_size += len;
-	st->c.wal_bytes = st->wal_size;
-	st->wal_unsynced = true;
-	if (st->o.fsync == PANE_FSYNC_BATCH)
-		return wal_sync(st, err);
-	if (st->o.fsync == PANE_FSYNC_INTERVAL &&
-	    pane_mono_ns() / 1000000 - st->last_sync_ms >= st->o.fsync_interval_ms)
-		return wal_sync(st, err);
-	return 0;
 }
 
 /* ---------- head, chunks, segments ---------- */
@@ -697,7 +618,7 @@ static void sort_samples(int64_t *ts, double *v, size_t n)
 
 /* Decodes a head of series id into arrays (caller frees), in arrival order
  * or sorted by timestamp. */
-static int head_samples(struct pane_store *st, uint32_t id, const struct head *s, bool sorted, int64_t **tsout,
+int ps_head_samples(struct pane_store *st, uint32_t id, const struct head *s, bool sorted, int64_t **tsout,
 			double **vout, struct pane_err *err)
 {
 	size_t n = s->hs.n;
@@ -737,7 +658,7 @@ static int part_append(struct pane_store *st, struct part *p, const struct pane_
 {
 	*off = p->size;
 	int fd = part_fd(st, p);
-	if (fd < 0 || write_all(fd, blob->data, blob->len) < 0)
+	if (fd < 0 || ps_write_all(fd, blob->data, blob->len) < 0)
 		return pane_err_set(err, PANE_EIO, "store: cannot write a segment: %s", strerror(errno));
 	p->size += blob->len;
 	p->dirty = true;
@@ -938,7 +859,7 @@ static int persist_one(struct pane_store *st, struct series *ser, struct head *s
 		rc = pane_err_set(err, PANE_EIO, "store: the head of series %u is too long", ser->id);
 		goto out;
 	}
-	if ((rc = head_samples(st, ser->id, s, true, &ts, &v, err)) < 0)
+	if ((rc = ps_head_samples(st, ser->id, s, true, &ts, &v, err)) < 0)
 		goto out;
 	pane_column_encode_ts(ts, n, &raw);
 	pane_segment_pack(raw.data, raw.len, st->o.zstd_level, &tblob);
@@ -1047,7 +968,7 @@ static int head_freeze(struct pane_store *st, struct series *s, struct pane_err 
 /* Adds one sample to a series' head (sample already in the WAL). A head
  * that holds another window, or SEG_TARGET samples, is frozen first: the
  * write path never persists unless two rolls come before housekeeping. */
-static int head_add(struct pane_store *st, struct series *s, int64_t ts, double v, uint64_t seq,
+int ps_head_add(struct pane_store *st, struct series *s, int64_t ts, double v, uint64_t seq,
 		    struct pane_err *err)
 {
 	int64_t win = ts / WINDOW_MS - (ts % WINDOW_MS < 0);
@@ -1087,11 +1008,11 @@ static int load_catalog(struct pane_store *st, struct pane_err *err)
 		uint32_t id = (uint32_t)sqlite3_column_int64(q, 0);
 		const char *key = sqlite3_column_blob(q, 1);
 		int kl = sqlite3_column_bytes(q, 1);
-		struct series *s = series_make(id, key ? key : "", (size_t)kl);
+		struct series *s = ps_series_make(id, key ? key : "", (size_t)kl);
 		s->pseq = (uint64_t)sqlite3_column_int64(q, 2);
 		if (s->pseq >= st->next_seq)
 			st->next_seq = s->pseq + 1;
-		series_register(st, s);
+		ps_series_register(st, s);
 	}
 	sqlite3_finalize(q);
 	/* partitions and each series' time range */
@@ -1155,7 +1076,7 @@ static int catalog_row(struct pane_store *st, const struct series *s, struct pan
 	return rc;
 }
 
-static int catalog_insert(struct pane_store *st, const struct series *s, struct pane_err *err)
+int ps_catalog_insert(struct pane_store *st, const struct series *s, struct pane_err *err)
 {
 	int rc = begin(st, err);
 	if (rc < 0)
@@ -1168,144 +1089,6 @@ static int catalog_insert(struct pane_store *st, const struct series *s, struct 
 		st->cat_new = pane_xrealloc(st->cat_new, pane_mul_size(st->capcat_new, sizeof *st->cat_new));
 	}
 	st->cat_new[st->ncat_new++] = s->id;
-	return 0;
-}
-
-/* Applies one WAL record during replay. */
-static int replay_record(struct pane_store *st, const uint8_t *p, size_t len, struct pane_err *err)
-{
-	if (len < 1)
-		return PANE_EINVAL;
-	size_t off = 1;
-	uint64_t a, b;
-	size_t k;
-	if (p[0] == REC_SERIES) {
-		if (!(k = pane_uvarint_get(p + off, len - off, &a)))
-			return PANE_EINVAL;
-		off += k;
-		if (!(k = pane_uvarint_get(p + off, len - off, &b)) || b > len - off - k || a == 0 || a > UINT32_MAX)
-			return PANE_EINVAL;
-		off += k;
-		if (a < st->nser && st->ser[a])
-			return 0;
-		if (by_key_get(st, p + off, (size_t)b))
-			return PANE_EINVAL;
-		struct series *s = series_make((uint32_t)a, (const char *)p + off, (size_t)b);
-		series_register(st, s);
-		return catalog_insert(st, s, err);
-	}
-	if (p[0] != REC_SAMPLES)
-		return PANE_EINVAL;
-	uint64_t seq;
-	if (!(k = pane_uvarint_get(p + off, len - off, &seq)))
-		return PANE_EINVAL;
-	off += k;
-	while (off < len) {
-		uint64_t sid, zt;
-		if (!(k = pane_uvarint_get(p + off, len - off, &sid)))
-			return PANE_EINVAL;
-		off += k;
-		if (!(k = pane_uvarint_get(p + off, len - off, &zt)) || len - off - k < 8)
-			return PANE_EINVAL;
-		off += k;
-		double v;
-		memcpy(&v, p + off, 8);
-		off += 8;
-		if (sid >= st->nser || !st->ser[sid])
-			return PANE_EINVAL;
-		struct series *s = st->ser[sid];
-		if (seq > s->pseq) {
-			int rc = head_add(st, s, pane_unzigzag(zt), v, seq, err);
-			if (rc < 0)
-				return rc;
-		}
-		if (seq >= st->next_seq)
-			st->next_seq = seq + 1;
-		seq++;
-	}
-	return 0;
-}
-
-static int replay_wal(struct pane_store *st, const char *path, struct pane_err *err)
-{
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return pane_err_set(err, PANE_EIO, "store: cannot open %s: %s", path, strerror(errno));
-	struct stat sb;
-	fstat(fd, &sb);
-	size_t size = (size_t)sb.st_size;
-	uint8_t *data = pane_xmalloc(size + 1);
-	size_t got = 0;
-	while (got < size) {
-		ssize_t r = pread(fd, data + got, size - got, (off_t)got);
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	size_t off = 0, good = 0;
-	int rc = 0;
-	const char *why = NULL;
-	if (got >= 8 && memcmp(data, WAL_MAGIC, 8) == 0)
-		off = good = 8;
-	else if (got > 0)
-		why = "bad header";
-	while (!why && off < got) {
-		if (got - off < 8) {
-			why = "torn record header";
-			break;
-		}
-		uint32_t len = 0, crc = 0;
-		for (int i = 0; i < 4; i++) {
-			len |= (uint32_t)data[off + (size_t)i] << (8 * i);
-			crc |= (uint32_t)data[off + 4 + (size_t)i] << (8 * i);
-		}
-		if (len == 0 || len > WAL_REC_MAX || len > got - off - 8) {
-			why = "torn record";
-			break;
-		}
-		if (pane_crc32c(0, data + off + 8, len) != crc) {
-			why = "checksum mismatch";
-			break;
-		}
-		rc = replay_record(st, data + off + 8, len, err);
-		if (rc == PANE_EINVAL) {
-			why = "malformed record";
-			rc = 0;
-			break;
-		}
-		if (rc < 0)
-			break;
-		off += 8 + len;
-		good = off;
-	}
-	free(data);
-	if (rc < 0) {
-		close(fd);
-		return rc;
-	}
-	if (why || good == 0) {
-		if (why && got > good) {
-			pane_warn("store", "WAL %s at byte %zu: cutting %zu bytes (a crash during a write; every "
-					   "acknowledged batch before it is kept)",
-				  why, good, got - good);
-			st->c.wal_cut_bytes += got - good;
-		}
-		if (good == 0) {
-			if (ftruncate(fd, 0) < 0 || pwrite(fd, WAL_MAGIC, 8, 0) != 8) {
-				close(fd);
-				return pane_err_set(err, PANE_EIO, "store: cannot reset the WAL: %s", strerror(errno));
-			}
-			good = 8;
-		} else if (ftruncate(fd, (off_t)good) < 0) {
-			close(fd);
-			return pane_err_set(err, PANE_EIO, "store: cannot cut the WAL: %s", strerror(errno));
-		}
-		fdatasync(fd);
-	}
-	lseek(fd, 0, SEEK_END);
-	st->wal_fd = fd;
-	st->wal_size = good;
-	st->c.wal_bytes = good;
 	return 0;
 }
 
@@ -1412,7 +1195,7 @@ struct pane_store *pane_store_open(const struct pane_store_opts *o, struct pane_
 		goto fail;
 	}
 	snprintf(path, sizeof path, "%s/wal", st->dir);
-	if (replay_wal(st, path, err) < 0 || commit(st, err) < 0)
+	if (ps_replay_wal(st, path, err) < 0 || commit(st, err) < 0)
 		goto fail;
 	head_flush(st);
 	snprintf(path, sizeof path, "%s/logs.db", st->dir);
@@ -1433,29 +1216,19 @@ fail:
 
 /* ---------- writing ---------- */
 
-static void wal_series_rec(struct pane_buf *walrec, const struct series *s)
-{
-	size_t start = walrec->len;
-	rec_begin(walrec, REC_SERIES);
-	rec_uv(walrec, s->id);
-	rec_uv(walrec, s->keylen);
-	pane_buf_add(walrec, s->key, s->keylen);
-	rec_end(walrec, start);
-}
-
 static struct series *resolve(struct pane_store *st, const struct pane_sample *smp, struct pane_buf *key,
 			      struct pane_buf *walrec, bool *rejected, struct pane_err *err)
 {
 	*rejected = false;
 	if (sample_key(smp, key) < 0)
 		return NULL;
-	struct series *s = by_key_get(st, key->data, key->len);
+	struct series *s = ps_by_key_get(st, key->data, key->len);
 	if (s && !s->unlogged)
 		return s;
 	if (s) {
 		/* made by a batch whose WAL append failed (a full disk): log it now,
 		 * or replay would meet samples of an unknown series */
-		wal_series_rec(walrec, s);
+		ps_wal_series_rec(walrec, s);
 		return s;
 	}
 	if (st->o.max_series > 0 && (int64_t)st->c.series >= st->o.max_series) {
@@ -1475,14 +1248,14 @@ static struct series *resolve(struct pane_store *st, const struct pane_sample *s
 		return NULL;
 	}
 	uint32_t id = (uint32_t)(st->nser ? st->nser : 1);
-	s = series_make(id, key->data, key->len);
-	if (catalog_insert(st, s, err) < 0) {
+	s = ps_series_make(id, key->data, key->len);
+	if (ps_catalog_insert(st, s, err) < 0) {
 		series_free(s);
 		return NULL;
 	}
-	series_register(st, s);
+	ps_series_register(st, s);
 	s->unlogged = true;
-	wal_series_rec(walrec, s);
+	ps_wal_series_rec(walrec, s);
 	return s;
 }
 
@@ -1573,19 +1346,19 @@ static int write_batch(struct pane_store *st, const struct pane_sample *smp, siz
 	uint64_t seq0 = st->next_seq;
 	if (ok) {
 		size_t start = st->rec.len;
-		rec_begin(&st->rec, REC_SAMPLES);
-		rec_uv(&st->rec, seq0);
+		ps_rec_begin(&st->rec, REC_SAMPLES);
+		ps_rec_uv(&st->rec, seq0);
 		for (size_t i = 0; i < n; i++) {
 			if (!target[i])
 				continue;
-			rec_uv(&st->rec, target[i]->id);
-			rec_uv(&st->rec, pane_zigzag(smp[i].ts_ms));
+			ps_rec_uv(&st->rec, target[i]->id);
+			ps_rec_uv(&st->rec, pane_zigzag(smp[i].ts_ms));
 			pane_buf_add(&st->rec, &smp[i].value, 8);
 		}
-		rec_end(&st->rec, start);
+		ps_rec_end(&st->rec, start);
 	}
 	if (st->rec.len && !st->o.no_wal) {
-		rc = wal_append(st, st->rec.data, st->rec.len, err);
+		rc = ps_wal_append(st, st->rec.data, st->rec.len, err);
 		if (rc < 0)
 			goto out;
 	}
@@ -1597,7 +1370,7 @@ static int write_batch(struct pane_store *st, const struct pane_sample *smp, siz
 	for (size_t i = 0; i < n; i++) {
 		if (!target[i])
 			continue;
-		rc = head_add(st, target[i], smp[i].ts_ms, smp[i].value, seq++, err);
+		rc = ps_head_add(st, target[i], smp[i].ts_ms, smp[i].value, seq++, err);
 		if (rc < 0)
 			goto out;
 	}
@@ -1609,7 +1382,7 @@ static int write_batch(struct pane_store *st, const struct pane_sample *smp, siz
 	if (st->st_series)
 		pane_stat_set(st->st_series, (double)st->c.series);
 	if (st->in_txn && st->o.fsync == PANE_FSYNC_BATCH)
-		rc = sync_parts(st, err);
+		rc = ps_sync_parts(st, err);
 	if (!rc)
 		rc = commit(st, err);
 	/* checkpoints and compaction are the housekeeping thread's */
@@ -1641,98 +1414,15 @@ out:
 int pane_store_flush(struct pane_store *st, struct pane_err *err)
 {
 	pthread_mutex_lock(&st->mu);
-	int rc = wal_sync(st, err);
+	int rc = ps_wal_sync(st, err);
 	if (!rc)
 		rc = commit(st, err);
 	pthread_mutex_unlock(&st->mu);
 	return rc;
 }
 
-static int persist_all(struct pane_store *st, struct pane_err *err);
-
-/* Rewrites the WAL to hold only what is not in segments (caller holds mu).
- * When that would itself be large (long heads, e.g. a huge import), the
- * heads are persisted first so checkpoints cannot repeat back to back. */
-static int checkpoint(struct pane_store *st, struct pane_err *err)
-{
-	uint64_t unpersisted = 0;
-	for (size_t id = 1; id < st->nser; id++)
-		if (st->ser[id])
-			unpersisted += st->ser[id]->h.hs.n + (st->ser[id]->fz ? st->ser[id]->fz->hs.n : 0);
-	if ((int64_t)(unpersisted * 14) > st->o.wal_max_bytes / 2) {
-		int prc = persist_all(st, err);
-		if (prc < 0)
-			return prc;
-	}
-	int rc = sync_parts(st, err);
-	if (rc < 0)
-		return rc;
-	if (sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_FULL, NULL, NULL) != SQLITE_OK)
-		pane_warn("store", "metrics.db checkpoint: %s", sqlite3_errmsg(st->db));
-	char path[4096], tmp[4096];
-	snprintf(path, sizeof path, "%s/wal", st->dir);
-	snprintf(tmp, sizeof tmp, "%s/wal.tmp", st->dir);
-	int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return pane_err_set(err, PANE_EIO, "store: cannot create %s: %s", tmp, strerror(errno));
-	struct pane_buf b;
-	pane_buf_init(&b, PANE_BUF_NOLIMIT);
-	pane_buf_add(&b, WAL_MAGIC, 8);
-	uint64_t seq = st->next_seq;
-	/* the frozen head of a series before its current one, so their seqs keep their order */
-	for (size_t k = 2; k < 2 * st->nser && rc == 0; k++) {
-		struct series *s = st->ser[k / 2];
-		struct head *h = !s ? NULL : k % 2 ? &s->h : s->fz;
-		if (!h || !h->hs.n)
-			continue;
-		int64_t *ts;
-		double *v;
-		/* arrival order: replay appends them again as they came */
-		if ((rc = head_samples(st, s->id, h, false, &ts, &v, err)) < 0)
-			break;
-		size_t start = b.len;
-		rec_begin(&b, REC_SAMPLES);
-		rec_uv(&b, seq);
-		for (size_t i = 0; i < h->hs.n; i++) {
-			rec_uv(&b, s->id);
-			rec_uv(&b, pane_zigzag(ts[i]));
-			pane_buf_add(&b, &v[i], 8);
-			seq++;
-		}
-		rec_end(&b, start);
-		/* the new seqs are above every pseq: the head's watermark follows them */
-		h->seq = seq - 1;
-		free(ts);
-		free(v);
-	}
-	if (!rc && (write_all(fd, b.data, b.len) < 0 || fdatasync(fd) < 0))
-		rc = pane_err_set(err, PANE_EIO, "store: cannot write %s: %s", tmp, strerror(errno));
-	if (!rc && rename(tmp, path) < 0)
-		rc = pane_err_set(err, PANE_EIO, "store: cannot replace the WAL: %s", strerror(errno));
-	if (rc) {
-		close(fd);
-		unlink(tmp);
-		pane_buf_release(&b);
-		return rc;
-	}
-	int dfd = open(st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	close(st->wal_fd);
-	st->wal_fd = fd;
-	lseek(fd, 0, SEEK_END);
-	st->wal_size = b.len;
-	st->c.wal_bytes = b.len;
-	st->wal_unsynced = false;
-	st->next_seq = seq;
-	pane_buf_release(&b);
-	return 0;
-}
-
 /* Persists every head (close, large checkpoints). */
-static int persist_all(struct pane_store *st, struct pane_err *err)
+int ps_persist_all(struct pane_store *st, struct pane_err *err)
 {
 	int rc = 0;
 	for (size_t id = 1; id < st->nser && !rc; id++) {
@@ -1743,7 +1433,7 @@ static int persist_all(struct pane_store *st, struct pane_err *err)
 	}
 	head_compact(st);
 	if (!rc)
-		rc = sync_parts(st, err);
+		rc = ps_sync_parts(st, err);
 	if (!rc)
 		rc = commit(st, err);
 	return rc;
@@ -1778,7 +1468,7 @@ static int hk_step(struct pane_store *st, struct pane_err *err)
 	if (st->frozen_at == st->nfrozen)
 		st->nfrozen = st->frozen_at = 0;
 	if (!rc && st->in_txn && st->o.fsync == PANE_FSYNC_BATCH)
-		rc = sync_parts(st, err);
+		rc = ps_sync_parts(st, err);
 	struct pane_err e2 = {0};
 	int crc = commit(st, rc ? &e2 : err);
 	if (!rc)
@@ -1791,7 +1481,7 @@ static int hk_step(struct pane_store *st, struct pane_err *err)
 	}
 	head_compact(st);
 	if ((int64_t)st->wal_size > st->o.wal_max_bytes)
-		rc = checkpoint(st, err);
+		rc = ps_checkpoint(st, err);
 	return rc;
 }
 
@@ -1906,11 +1596,11 @@ int pane_store_maintain(struct pane_store *st, int64_t now_ms, struct pane_err *
 		rc = drop_partition(st, oldest, err);
 	}
 	if (!rc)
-		rc = wal_sync(st, err);
+		rc = ps_wal_sync(st, err);
 	if (!rc)
 		rc = commit(st, err);
 	if (!rc && (int64_t)st->wal_size > st->o.wal_max_bytes / 2)
-		rc = checkpoint(st, err);
+		rc = ps_checkpoint(st, err);
 	pthread_mutex_unlock(&st->mu);
 	if (!rc && st->logs) {
 		int64_t lcut = st->o.log_retention_ms > 0 ? now_ms - st->o.log_retention_ms : INT64_MIN;
@@ -1936,7 +1626,7 @@ void pane_store_close(struct pane_store *st)
 	}
 	if (st->db && st->wal_fd >= 0) {
 		pthread_mutex_lock(&st->mu);
-		if (persist_all(st, &err) < 0 || checkpoint(st, &err) < 0)
+		if (ps_persist_all(st, &err) < 0 || ps_checkpoint(st, &err) < 0)
 			pane_error("store", "closing: %s (the WAL keeps the data; it is replayed on the next start)",
 				   err.msg);
 		pthread_mutex_unlock(&st->mu);
