@@ -76,6 +76,7 @@
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/map.h"
+#include "store/codec.h"
 #include "store/hstream.h"
 #include "store/index.h"
 #include "store/logs.h"
@@ -184,8 +185,7 @@ int ps_sync_parts(struct pane_store *st, struct pane_err *err);
 struct series *ps_series_make(uint32_t id, const char *key, size_t keylen);
 struct series *ps_by_key_get(const struct pane_store *st, const void *key, size_t len);
 void ps_series_register(struct pane_store *st, struct series *s);
-int ps_head_samples(struct pane_store *st, uint32_t id, const struct head *s, bool sorted, int64_t **tsout, double **vout, struct pane_err *err);
-int ps_head_add(struct pane_store *st, struct series *s, int64_t ts, double v, uint64_t seq, struct pane_err *err);
+int ps_persist_frozen(struct pane_store *st, struct series *s, struct pane_err *err);
 int ps_catalog_insert(struct pane_store *st, const struct series *s, struct pane_err *err);
 int ps_persist_all(struct pane_store *st, struct pane_err *err);
 
@@ -199,5 +199,15 @@ int ps_wal_append(struct pane_store *st, const void *p, size_t len, struct pane_
 void ps_wal_series_rec(struct pane_buf *walrec, const struct series *s);
 int ps_replay_wal(struct pane_store *st, const char *path, struct pane_err *err);
 int ps_checkpoint(struct pane_store *st, struct pane_err *err);
+
+/* head.c */
+void ps_head_flush(struct pane_store *st);
+void ps_head_map(struct pane_store *st);
+void ps_head_unmap(struct pane_store *st);
+int ps_head_bytes(struct pane_store *st, uint32_t id, const struct head *s, struct pane_buf *out, struct pane_err *err);
+void ps_head_compact(struct pane_store *st);
+int ps_head_samples(struct pane_store *st, uint32_t id, const struct head *s, bool sorted, int64_t **tsout, double **vout, struct pane_err *err);
+void ps_head_reset(struct pane_store *st, struct head *h);
+int ps_head_add(struct pane_store *st, struct series *s, int64_t ts, double v, uint64_t seq, struct pane_err *err);
 
 #endif
