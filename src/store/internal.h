@@ -178,14 +178,20 @@ static inline int64_t ps_day_of(int64_t ts)
 	return q;
 }
 
+/* The steps of the downsampled tiers (tiers.c): PANE_TIER_5M, PANE_TIER_1H. */
+extern const int64_t ps_tier_steps[2];
+
 /* ---------- functions shared between the files (defined in the file named) ---------- */
 
 /* store.c */
-int ps_sync_parts(struct pane_store *st, struct pane_err *err);
+int ps_sql_fail(struct pane_store *st, struct pane_err *err, const char *what);
+int ps_sql_exec(struct pane_store *st, const char *sql, struct pane_err *err);
+int ps_txn_begin(struct pane_store *st, struct pane_err *err);
+int ps_txn_commit(struct pane_store *st, struct pane_err *err);
 struct series *ps_series_make(uint32_t id, const char *key, size_t keylen);
 struct series *ps_by_key_get(const struct pane_store *st, const void *key, size_t len);
 void ps_series_register(struct pane_store *st, struct series *s);
-int ps_persist_frozen(struct pane_store *st, struct series *s, struct pane_err *err);
+int ps_persist_tier(struct pane_store *st, struct part *p, uint32_t sid, int64_t step, const int64_t *ts, const double *v, size_t n, struct pane_err *err);
 int ps_catalog_insert(struct pane_store *st, const struct series *s, struct pane_err *err);
 int ps_persist_all(struct pane_store *st, struct pane_err *err);
 
@@ -209,5 +215,13 @@ void ps_head_compact(struct pane_store *st);
 int ps_head_samples(struct pane_store *st, uint32_t id, const struct head *s, bool sorted, int64_t **tsout, double **vout, struct pane_err *err);
 void ps_head_reset(struct pane_store *st, struct head *h);
 int ps_head_add(struct pane_store *st, struct series *s, int64_t ts, double v, uint64_t seq, struct pane_err *err);
+
+/* segment.c */
+struct part *ps_part_get(struct pane_store *st, int64_t day, bool create, struct pane_err *err);
+int ps_sync_parts(struct pane_store *st, struct pane_err *err);
+int ps_part_append(struct pane_store *st, struct part *p, const struct pane_buf *blob, uint64_t *off, struct pane_err *err);
+int ps_persist_frozen(struct pane_store *st, struct series *s, struct pane_err *err);
+int ps_persist_series(struct pane_store *st, struct series *s, struct pane_err *err);
+int ps_drop_partition(struct pane_store *st, size_t i, struct pane_err *err);
 
 #endif

@@ -64,12 +64,12 @@ void pane_store_opts_default(struct pane_store_opts *o)
 
 /* ---------- SQLite helpers ---------- */
 
-static int sql_fail(struct pane_store *st, struct pane_err *err, const char *what)
+int ps_sql_fail(struct pane_store *st, struct pane_err *err, const char *what)
 {
 	return pane_err_set(err, PANE_EIO, "store: %s: %s", what, sqlite3_errmsg(st->db));
 }
 
-static int exec(struct pane_store *st, const char *sql, struct pane_err *err)
+int ps_sql_exec(struct pane_store *st, const char *sql, struct pane_err *err)
 {
 	char *msg = NULL;
 	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -82,16 +82,16 @@ static int exec(struct pane_store *st, const char *sql, struct pane_err *err)
 
 static int catalog_row(struct pane_store *st, const struct series *s, struct pane_err *err);
 
-static int begin(struct pane_store *st, struct pane_err *err)
+int ps_txn_begin(struct pane_store *st, struct pane_err *err)
 {
 	if (st->in_txn)
 		return 0;
-	int rc = exec(st, "BEGIN", err);
+	int rc = ps_sql_exec(st, "BEGIN", err);
 	if (rc)
 		return rc;
 	st->in_txn = true;
 	if (st->cat_redo) {
-		/* the rows of a transaction that failed to commit (a full disk, a
+		/* the rows of a transaction that failed to ps_txn_commit (a full disk, a
 		 * lock held too long): their series live in memory and in the WAL,
 		 * and a clean stop (segments, empty WAL) would lose them otherwise */
 		for (size_t i = 0; i < st->ncat_new; i++) {
@@ -104,12 +104,12 @@ static int begin(struct pane_store *st, struct pane_err *err)
 	return 0;
 }
 
-static int commit(struct pane_store *st, struct pane_err *err)
+int ps_txn_commit(struct pane_store *st, struct pane_err *err)
 {
 	if (!st->in_txn)
 		return 0;
 	st->in_txn = false;
-	int rc = exec(st, "COMMIT", err);
+	int rc = ps_sql_exec(st, "COMMIT", err);
 	if (!rc) {
 		st->ncat_new = 0;
 		return 0;
@@ -124,85 +124,6 @@ static int commit(struct pane_store *st, struct pane_err *err)
 }
 
 /* ---------- partitions ---------- */
-
-static struct part *part_get(struct pane_store *st, int64_t day, bool create, struct pane_err *err)
-{
-	for (size_t i = 0; i < st->nparts; i++)
-		if (st->parts[i].day == day)
-			return &st->parts[i];
-	if (!create)
-		return NULL;
-	char path[4096], sql[1024];
-	snprintf(path, sizeof path, "%s/chunks/d%" PRId64 ".seg", st->dir, day);
-	int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		pane_err_set(err, PANE_EIO, "store: cannot open %s: %s", path, strerror(errno));
-		return NULL;
-	}
-	struct stat sb;
-	fstat(fd, &sb);
-	close(fd); /* opened again on demand (part_fd) */
-	snprintf(sql, sizeof sql,
-		 "CREATE TABLE IF NOT EXISTS \"s_%" PRId64 "\"(sid INTEGER NOT NULL, off INTEGER NOT NULL, "
-		 "mint INTEGER NOT NULL, maxt INTEGER NOT NULL, n INTEGER NOT NULL, len INTEGER NOT NULL, "
-		 "crc INTEGER NOT NULL, toff INTEGER NOT NULL, tlen INTEGER NOT NULL, tcrc INTEGER NOT NULL, "
-		 "PRIMARY KEY(sid, off)) WITHOUT ROWID;"
-		 "CREATE TABLE IF NOT EXISTS \"t_%" PRId64 "\"(hash INTEGER PRIMARY KEY, off INTEGER NOT NULL, "
-		 "len INTEGER NOT NULL);"
-		 "CREATE TABLE IF NOT EXISTS \"a_%" PRId64 "\"(sid INTEGER NOT NULL, step INTEGER NOT NULL, "
-		 "off INTEGER NOT NULL, len INTEGER NOT NULL, crc INTEGER NOT NULL, mint INTEGER NOT NULL, "
-		 "maxt INTEGER NOT NULL, PRIMARY KEY(sid, step, off)) WITHOUT ROWID",
-		 day, day, day);
-	if (exec(st, sql, err) < 0)
-		return NULL;
-	st->parts = pane_xrealloc(st->parts, pane_mul_size(st->nparts + 1, sizeof *st->parts));
-	struct part *p = &st->parts[st->nparts++];
-	p->day = day;
-	p->fd = -1;
-	p->size = (uint64_t)sb.st_size;
-	p->dirty = false;
-	return p;
-}
-
-/* The partition file's descriptor, opened on demand. At most MAX_OPEN_PARTS
- * stay open (years of imported history would otherwise exhaust descriptors);
- * a file closed to make room is fdatasync'ed first when it was written. */
-#define MAX_OPEN_PARTS 32
-static int part_fd(struct pane_store *st, struct part *p)
-{
-	if (p->fd >= 0)
-		return p->fd;
-	size_t open_n = 0;
-	for (size_t i = 0; i < st->nparts; i++)
-		open_n += st->parts[i].fd >= 0;
-	for (size_t i = 0; i < st->nparts && open_n >= MAX_OPEN_PARTS; i++) {
-		struct part *o = &st->parts[i];
-		if (o->fd < 0)
-			continue;
-		if (o->dirty && fdatasync(o->fd) < 0)
-			pane_error("store", "fsync of the partition of day %" PRId64 ": %s", o->day, strerror(errno));
-		close(o->fd);
-		o->fd = -1;
-		o->dirty = false;
-		open_n--;
-	}
-	char path[4096];
-	snprintf(path, sizeof path, "%s/chunks/d%" PRId64 ".seg", st->dir, p->day);
-	p->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (p->fd < 0)
-		pane_log_limited(&st->lim, PANE_LOG_ERROR, "store", "cannot open %s: %s", path, strerror(errno));
-	return p->fd;
-}
-
-int ps_sync_parts(struct pane_store *st, struct pane_err *err)
-{
-	for (size_t i = 0; i < st->nparts; i++) {
-		if (st->parts[i].dirty && st->parts[i].fd >= 0 && fdatasync(st->parts[i].fd) < 0)
-			return pane_err_set(err, PANE_EIO, "store: fsync of a partition failed: %s", strerror(errno));
-		st->parts[i].dirty = false;
-	}
-	return 0;
-}
 
 /* ---------- series ---------- */
 
@@ -360,78 +281,13 @@ static int sample_key(const struct pane_sample *smp, struct pane_buf *k)
 
 /* ---------- head, chunks, segments ---------- */
 
-static void count_codec(struct pane_store *st, int codec)
-{
-	if (codec == PANE_CODEC_XOR)
-		st->c.chunks_xor++;
-	else if (codec == PANE_CODEC_CONST)
-		st->c.chunks_const++;
-	else
-		st->c.chunks_dec++;
-}
-
-/* Writes blob to the partition file; *off gets its offset. */
-static int part_append(struct pane_store *st, struct part *p, const struct pane_buf *blob, uint64_t *off,
-		       struct pane_err *err)
-{
-	*off = p->size;
-	int fd = part_fd(st, p);
-	if (fd < 0 || ps_write_all(fd, blob->data, blob->len) < 0)
-		return pane_err_set(err, PANE_EIO, "store: cannot write a segment: %s", strerror(errno));
-	p->size += blob->len;
-	p->dirty = true;
-	return 0;
-}
-
-/* The timestamp column of a segment, shared: series scraped together have
- * identical timestamps, so a column already in this partition (same hash,
- * same bytes) is referenced instead of written again. */
-static int ts_column(struct pane_store *st, struct part *p, const struct pane_buf *blob, uint64_t *off,
-		     struct pane_err *err)
-{
-	uint64_t h = pane_hash_bytes(blob->data, blob->len, 0x70616e65ull) >> 1;
-	char sql[200];
-	snprintf(sql, sizeof sql, "SELECT off, len FROM \"t_%" PRId64 "\" WHERE hash = ?", p->day);
-	sqlite3_stmt *q = NULL;
-	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
-		return sql_fail(st, err, "timestamp columns");
-	sqlite3_bind_int64(q, 1, (int64_t)h);
-	bool found = false;
-	if (sqlite3_step(q) == SQLITE_ROW && (size_t)sqlite3_column_int64(q, 1) == blob->len) {
-		int64_t o = sqlite3_column_int64(q, 0);
-		uint8_t *tmp = pane_xmalloc(blob->len);
-		found = part_fd(st, p) >= 0 && pread(p->fd, tmp, blob->len, o) == (ssize_t)blob->len &&
-			memcmp(tmp, blob->data, blob->len) == 0;
-		free(tmp);
-		if (found)
-			*off = (uint64_t)o;
-	}
-	sqlite3_finalize(q);
-	if (found) {
-		st->c.ts_shared++;
-		return 0;
-	}
-	int rc = part_append(st, p, blob, off, err);
-	if (rc < 0)
-		return rc;
-	snprintf(sql, sizeof sql, "INSERT OR IGNORE INTO \"t_%" PRId64 "\"(hash, off, len) VALUES (?, ?, ?)", p->day);
-	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
-		return sql_fail(st, err, "timestamp columns");
-	sqlite3_bind_int64(q, 1, (int64_t)h);
-	sqlite3_bind_int64(q, 2, (int64_t)*off);
-	sqlite3_bind_int64(q, 3, (int64_t)blob->len);
-	rc = sqlite3_step(q) == SQLITE_DONE ? 0 : sql_fail(st, err, "timestamp columns");
-	sqlite3_finalize(q);
-	return rc;
-}
-
 /* ---------- downsampled tiers ----------
  * With each segment, per 5 min and per 1 h bucket: count, min, max, sum and
  * last (with its timestamp) of the non-stale samples, as seven columns in
  * one zstd blob, indexed in "a_<DAY>". Windows are aligned to both steps, so
  * a bucket is split only when out-of-order writes make a second segment for
  * a window; readers combine such partial buckets. */
-static const int64_t tier_steps[] = {5 * 60 * 1000LL, 3600 * 1000LL};
+const int64_t ps_tier_steps[2] = {5 * 60 * 1000LL, 3600 * 1000LL};
 
 struct bucket {
 	int64_t t, last_ts;
@@ -487,7 +343,7 @@ static void add_column(struct pane_buf *raw, struct pane_buf *col)
 	pane_buf_reset(col);
 }
 
-static int persist_tier(struct pane_store *st, struct part *p, uint32_t sid, int64_t step, const int64_t *ts,
+int ps_persist_tier(struct pane_store *st, struct part *p, uint32_t sid, int64_t step, const int64_t *ts,
 			const double *v, size_t n, struct pane_err *err)
 {
 	struct bucket *b = pane_xmalloc(pane_mul_size(n ? n : 1, sizeof *b));
@@ -516,7 +372,7 @@ static int persist_tier(struct pane_store *st, struct part *p, uint32_t sid, int
 	}
 	pane_segment_pack(raw.data, raw.len, st->o.zstd_level, &blob);
 	uint64_t off = 0;
-	int rc = part_append(st, p, &blob, &off, err);
+	int rc = ps_part_append(st, p, &blob, &off, err);
 	sqlite3_stmt *q = NULL;
 	if (!rc) {
 		char sql[200];
@@ -524,7 +380,7 @@ static int persist_tier(struct pane_store *st, struct part *p, uint32_t sid, int
 			 "INSERT INTO \"a_%" PRId64 "\"(sid, step, off, len, crc, mint, maxt) VALUES (?,?,?,?,?,?,?)",
 			 p->day);
 		if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
-			rc = sql_fail(st, err, "tier index");
+			rc = ps_sql_fail(st, err, "tier index");
 	}
 	if (!rc) {
 		sqlite3_bind_int64(q, 1, sid);
@@ -535,7 +391,7 @@ static int persist_tier(struct pane_store *st, struct part *p, uint32_t sid, int
 		sqlite3_bind_int64(q, 6, b[0].t);
 		sqlite3_bind_int64(q, 7, b[nb - 1].t);
 		if (sqlite3_step(q) != SQLITE_DONE)
-			rc = sql_fail(st, err, "tier index");
+			rc = ps_sql_fail(st, err, "tier index");
 	}
 	sqlite3_finalize(q);
 	pane_buf_release(&raw);
@@ -547,119 +403,13 @@ static int persist_tier(struct pane_store *st, struct part *p, uint32_t sid, int
 	return rc;
 }
 
-/* Persists head h of series s as a segment: the samples sorted and
- * re-encoded as one timestamp column and one value column (zstd over a
- * whole column compresses far better than small chunks with the columns
- * interleaved; measured in bench/README.md), then empties the head. The
- * series' watermark becomes h's highest seq: so the frozen head, whose
- * seqs are all below the current head's, goes first (persist_series). */
-static int persist_one(struct pane_store *st, struct series *ser, struct head *s, struct pane_err *err)
-{
-	if (!s->hs.n)
-		return 0;
-	int rc = begin(st, err);
-	if (rc < 0)
-		return rc;
-	struct part *p = part_get(st, ps_day_of(s->win * WINDOW_MS), true, err);
-	if (!p)
-		return err->code;
-	int64_t *ts = NULL;
-	double *v = NULL;
-	size_t n = 0;
-	struct pane_buf raw, tblob, vblob;
-	pane_buf_init(&raw, PANE_BUF_NOLIMIT);
-	pane_buf_init(&tblob, PANE_BUF_NOLIMIT);
-	pane_buf_init(&vblob, PANE_BUF_NOLIMIT);
-	sqlite3_stmt *ins = NULL, *up = NULL;
-	uint64_t toff = 0, voff = 0;
-	n = s->hs.n;
-	if (n > PANE_CHUNK_MAX) {
-		rc = pane_err_set(err, PANE_EIO, "store: the head of series %u is too long", ser->id);
-		goto out;
-	}
-	if ((rc = ps_head_samples(st, ser->id, s, true, &ts, &v, err)) < 0)
-		goto out;
-	pane_column_encode_ts(ts, n, &raw);
-	pane_segment_pack(raw.data, raw.len, st->o.zstd_level, &tblob);
-	pane_buf_reset(&raw);
-	int codec = pane_column_encode_values(v, n, &raw);
-	if (codec >= 0)
-		count_codec(st, codec);
-	pane_segment_pack(raw.data, raw.len, st->o.zstd_level, &vblob);
-	if ((rc = ts_column(st, p, &tblob, &toff, err)) < 0 || (rc = part_append(st, p, &vblob, &voff, err)) < 0)
-		goto out;
-	char sql[256];
-	snprintf(sql, sizeof sql,
-		 "INSERT INTO \"s_%" PRId64 "\"(sid, off, mint, maxt, n, len, crc, toff, tlen, tcrc) "
-		 "VALUES (?,?,?,?,?,?,?,?,?,?)",
-		 p->day);
-	if (sqlite3_prepare_v2(st->db, sql, -1, &ins, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(st->db, "UPDATE series SET pseq = ? WHERE id = ?", -1, &up, NULL) != SQLITE_OK) {
-		rc = sql_fail(st, err, "prepare");
-		goto out;
-	}
-	sqlite3_bind_int64(ins, 1, ser->id);
-	sqlite3_bind_int64(ins, 2, (int64_t)voff);
-	sqlite3_bind_int64(ins, 3, ts[0]);
-	sqlite3_bind_int64(ins, 4, ts[n - 1]);
-	sqlite3_bind_int64(ins, 5, (int64_t)n);
-	sqlite3_bind_int64(ins, 6, (int64_t)vblob.len);
-	sqlite3_bind_int64(ins, 7, pane_crc32c(0, vblob.data, vblob.len));
-	sqlite3_bind_int64(ins, 8, (int64_t)toff);
-	sqlite3_bind_int64(ins, 9, (int64_t)tblob.len);
-	sqlite3_bind_int64(ins, 10, pane_crc32c(0, tblob.data, tblob.len));
-	sqlite3_bind_int64(up, 1, (int64_t)s->seq);
-	sqlite3_bind_int64(up, 2, ser->id);
-	if (sqlite3_step(ins) != SQLITE_DONE || sqlite3_step(up) != SQLITE_DONE) {
-		rc = sql_fail(st, err, "segment index");
-		goto out;
-	}
-	for (size_t t = 0; t < sizeof tier_steps / sizeof tier_steps[0] && !rc; t++)
-		if (st->o.tiers & (1u << t))
-			rc = persist_tier(st, p, ser->id, tier_steps[t], ts, v, n, err);
-	if (rc < 0)
-		goto out;
-	ser->pseq = s->seq;
-	st->c.segments++;
-	ps_head_reset(st, s);
-out:
-	sqlite3_finalize(ins);
-	sqlite3_finalize(up);
-	pane_buf_release(&raw);
-	pane_buf_release(&tblob);
-	pane_buf_release(&vblob);
-	free(ts);
-	free(v);
-	return rc;
-}
-
-/* Persists s's frozen head, if any, and frees it. */
-int ps_persist_frozen(struct pane_store *st, struct series *s, struct pane_err *err)
-{
-	if (!s->fz)
-		return 0;
-	int rc = persist_one(st, s, s->fz, err);
-	if (rc < 0)
-		return rc;
-	free(s->fz);
-	s->fz = NULL;
-	return 0;
-}
-
-/* Persists both heads of s, the frozen one first (see persist_one). */
-static int persist_series(struct pane_store *st, struct series *s, struct pane_err *err)
-{
-	int rc = ps_persist_frozen(st, s, err);
-	return rc < 0 ? rc : persist_one(st, s, &s->h, err);
-}
-
 /* ---------- opening, replay ---------- */
 
 static int load_catalog(struct pane_store *st, struct pane_err *err)
 {
 	sqlite3_stmt *q = NULL;
 	if (sqlite3_prepare_v2(st->db, "SELECT id, key, pseq FROM series ORDER BY id", -1, &q, NULL) != SQLITE_OK)
-		return sql_fail(st, err, "read catalog");
+		return ps_sql_fail(st, err, "read catalog");
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		uint32_t id = (uint32_t)sqlite3_column_int64(q, 0);
 		const char *key = sqlite3_column_blob(q, 1);
@@ -674,7 +424,7 @@ static int load_catalog(struct pane_store *st, struct pane_err *err)
 	/* partitions and each series' time range */
 	if (sqlite3_prepare_v2(st->db, "SELECT name FROM sqlite_master WHERE type='table' AND name LIKE 's\\_%' ESCAPE '\\'",
 			       -1, &q, NULL) != SQLITE_OK)
-		return sql_fail(st, err, "list partitions");
+		return ps_sql_fail(st, err, "list partitions");
 	int64_t *days = NULL;
 	size_t nd = 0, capd = 0;
 	while (sqlite3_step(q) == SQLITE_ROW) {
@@ -692,14 +442,14 @@ static int load_catalog(struct pane_store *st, struct pane_err *err)
 	sqlite3_finalize(q);
 	int rc = 0;
 	for (size_t i = 0; i < nd && !rc; i++) {
-		if (!part_get(st, days[i], true, err)) {
+		if (!ps_part_get(st, days[i], true, err)) {
 			rc = err->code;
 			break;
 		}
 		char sql[200];
 		snprintf(sql, sizeof sql, "SELECT sid, min(mint), max(maxt) FROM \"s_%" PRId64 "\" GROUP BY sid", days[i]);
 		if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK) {
-			rc = sql_fail(st, err, "read partition");
+			rc = ps_sql_fail(st, err, "read partition");
 			break;
 		}
 		while (sqlite3_step(q) == SQLITE_ROW) {
@@ -724,17 +474,17 @@ static int catalog_row(struct pane_store *st, const struct series *s, struct pan
 	sqlite3_stmt *q = NULL;
 	if (sqlite3_prepare_v2(st->db, "INSERT OR IGNORE INTO series(id, key, pseq) VALUES (?, ?, 0)", -1, &q, NULL) !=
 	    SQLITE_OK)
-		return sql_fail(st, err, "prepare");
+		return ps_sql_fail(st, err, "prepare");
 	sqlite3_bind_int64(q, 1, s->id);
 	sqlite3_bind_blob(q, 2, s->key, (int)s->keylen, SQLITE_STATIC);
-	int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : sql_fail(st, err, "add series");
+	int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : ps_sql_fail(st, err, "add series");
 	sqlite3_finalize(q);
 	return rc;
 }
 
 int ps_catalog_insert(struct pane_store *st, const struct series *s, struct pane_err *err)
 {
-	int rc = begin(st, err);
+	int rc = ps_txn_begin(st, err);
 	if (rc < 0)
 		return rc;
 	rc = catalog_row(st, s, err);
@@ -836,9 +586,9 @@ struct pane_store *pane_store_open(const struct pane_store_opts *o, struct pane_
 	sqlite3_busy_timeout(st->db, 5000);
 	/* a small page cache: catalog and index rows are read rarely, written
 	 * in appends; the default 2 MiB was ~200 B per series at 10k series */
-	if (exec(st, "PRAGMA journal_mode=WAL", err) < 0 || exec(st, "PRAGMA synchronous=NORMAL", err) < 0 ||
-	    exec(st, "PRAGMA cache_size=-256", err) < 0 ||
-	    exec(st, "CREATE TABLE IF NOT EXISTS series(id INTEGER PRIMARY KEY, key BLOB NOT NULL, pseq INTEGER NOT NULL)",
+	if (ps_sql_exec(st, "PRAGMA journal_mode=WAL", err) < 0 || ps_sql_exec(st, "PRAGMA synchronous=NORMAL", err) < 0 ||
+	    ps_sql_exec(st, "PRAGMA cache_size=-256", err) < 0 ||
+	    ps_sql_exec(st, "CREATE TABLE IF NOT EXISTS series(id INTEGER PRIMARY KEY, key BLOB NOT NULL, pseq INTEGER NOT NULL)",
 		 err) < 0)
 		goto fail;
 	if (load_catalog(st, err) < 0)
@@ -851,7 +601,7 @@ struct pane_store *pane_store_open(const struct pane_store_opts *o, struct pane_
 		goto fail;
 	}
 	snprintf(path, sizeof path, "%s/wal", st->dir);
-	if (ps_replay_wal(st, path, err) < 0 || commit(st, err) < 0)
+	if (ps_replay_wal(st, path, err) < 0 || ps_txn_commit(st, err) < 0)
 		goto fail;
 	ps_head_flush(st);
 	snprintf(path, sizeof path, "%s/logs.db", st->dir);
@@ -1040,7 +790,7 @@ static int write_batch(struct pane_store *st, const struct pane_sample *smp, siz
 	if (st->in_txn && st->o.fsync == PANE_FSYNC_BATCH)
 		rc = ps_sync_parts(st, err);
 	if (!rc)
-		rc = commit(st, err);
+		rc = ps_txn_commit(st, err);
 	/* checkpoints and compaction are the housekeeping thread's */
 	if (!rc && ((int64_t)st->wal_size > st->o.wal_max_bytes || st->hdead >= st->hcompact_min))
 		st->hk_wake = true;
@@ -1051,7 +801,7 @@ out:
 		/* keep new series in the catalog even when the batch failed: they are
 		 * registered in memory, and later WAL records may refer to them */
 		struct pane_err e2 = {0};
-		if (commit(st, &e2) < 0) {
+		if (ps_txn_commit(st, &e2) < 0) {
 			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 			pane_error("store", "%s", e2.msg);
 		}
@@ -1072,7 +822,7 @@ int pane_store_flush(struct pane_store *st, struct pane_err *err)
 	pthread_mutex_lock(&st->mu);
 	int rc = ps_wal_sync(st, err);
 	if (!rc)
-		rc = commit(st, err);
+		rc = ps_txn_commit(st, err);
 	pthread_mutex_unlock(&st->mu);
 	return rc;
 }
@@ -1085,13 +835,13 @@ int ps_persist_all(struct pane_store *st, struct pane_err *err)
 		struct series *s = st->ser[id];
 		if (!s)
 			continue;
-		rc = persist_series(st, s, err);
+		rc = ps_persist_series(st, s, err);
 	}
 	ps_head_compact(st);
 	if (!rc)
 		rc = ps_sync_parts(st, err);
 	if (!rc)
-		rc = commit(st, err);
+		rc = ps_txn_commit(st, err);
 	return rc;
 }
 
@@ -1126,7 +876,7 @@ static int hk_step(struct pane_store *st, struct pane_err *err)
 	if (!rc && st->in_txn && st->o.fsync == PANE_FSYNC_BATCH)
 		rc = ps_sync_parts(st, err);
 	struct pane_err e2 = {0};
-	int crc = commit(st, rc ? &e2 : err);
+	int crc = ps_txn_commit(st, rc ? &e2 : err);
 	if (!rc)
 		rc = crc;
 	if (rc < 0)
@@ -1185,29 +935,6 @@ int pane_store_housekeep(struct pane_store *st, struct pane_err *err)
 
 /* ---------- retention ---------- */
 
-static int drop_partition(struct pane_store *st, size_t i, struct pane_err *err)
-{
-	struct part p = st->parts[i];
-	char sql[256], path[4096];
-	snprintf(sql, sizeof sql,
-		 "DROP TABLE IF EXISTS \"s_%" PRId64 "\"; DROP TABLE IF EXISTS \"t_%" PRId64
-		 "\"; DROP TABLE IF EXISTS \"a_%" PRId64 "\"",
-		 p.day, p.day, p.day);
-	int rc = commit(st, err);
-	if (!rc)
-		rc = exec(st, sql, err);
-	if (rc < 0)
-		return rc;
-	if (p.fd >= 0)
-		close(p.fd);
-	snprintf(path, sizeof path, "%s/chunks/d%" PRId64 ".seg", st->dir, p.day);
-	unlink(path);
-	st->parts[i] = st->parts[--st->nparts];
-	st->c.partitions_dropped++;
-	pane_info("store", "dropped the partition of day %" PRId64 " (retention)", p.day);
-	return 0;
-}
-
 static int64_t file_size(const char *path)
 {
 	struct stat sb;
@@ -1237,7 +964,7 @@ int pane_store_maintain(struct pane_store *st, int64_t now_ms, struct pane_err *
 		int64_t cutoff = now_ms - st->o.retention_ms;
 		for (size_t i = 0; i < st->nparts && !rc;) {
 			if ((st->parts[i].day + 1) * DAY_MS <= cutoff && st->parts[i].day < today)
-				rc = drop_partition(st, i, err);
+				rc = ps_drop_partition(st, i, err);
 			else
 				i++;
 		}
@@ -1249,12 +976,12 @@ int pane_store_maintain(struct pane_store *st, int64_t now_ms, struct pane_err *
 				oldest = i;
 		if (oldest == SIZE_MAX)
 			break;
-		rc = drop_partition(st, oldest, err);
+		rc = ps_drop_partition(st, oldest, err);
 	}
 	if (!rc)
 		rc = ps_wal_sync(st, err);
 	if (!rc)
-		rc = commit(st, err);
+		rc = ps_txn_commit(st, err);
 	if (!rc && (int64_t)st->wal_size > st->o.wal_max_bytes / 2)
 		rc = ps_checkpoint(st, err);
 	pthread_mutex_unlock(&st->mu);
@@ -1798,7 +1525,7 @@ static int read_tier_series(struct pane_store *st, struct rpart *rp, size_t nrp,
 {
 	struct bucket_list l = {0};
 	int64_t lo = c->mint / step * step - (c->mint % step < 0 ? step : 0);
-	unsigned bit = step == tier_steps[0] ? 1u : 2u;
+	unsigned bit = step == ps_tier_steps[0] ? 1u : 2u;
 	if (!(st->o.tiers & bit)) {
 		/* this tier is not stored: aggregate the raw samples (same answer, slower) */
 		struct collect raw = {.mint = lo, .maxt = c->maxt};
@@ -1907,7 +1634,7 @@ int pane_store_select_tier(struct pane_store *st, int64_t step, enum pane_tier_a
 			   struct pane_err *err)
 {
 	*out = NULL;
-	if (step != tier_steps[0] && step != tier_steps[1])
+	if (step != ps_tier_steps[0] && step != ps_tier_steps[1])
 		return pane_err_set(err, PANE_EINVAL, "no tier of step %" PRId64 " ms (there are 300000 and 3600000)",
 				    step);
 	if ((int)agg < PANE_AGG_MIN || agg > PANE_AGG_AVG)
@@ -1994,7 +1721,7 @@ static int select_impl(struct pane_store *st, const struct pane_matcher *m, size
 	}
 	for (size_t i = 0; i < nrp && db; i++) {
 		char sql[200];
-		if (step && (st->o.tiers & (step == tier_steps[0] ? 1u : 2u)))
+		if (step && (st->o.tiers & (step == ps_tier_steps[0] ? 1u : 2u)))
 			snprintf(sql, sizeof sql,
 				 "SELECT off, len, crc FROM \"a_%" PRId64
 				 "\" WHERE sid = ?1 AND step = ?4 AND maxt >= ?2 AND mint <= ?3",
