@@ -178,6 +178,19 @@ static inline int64_t ps_day_of(int64_t ts)
 	return q;
 }
 
+/* One bucket of a tier (tiers.c): its start, and the aggregates of its
+ * non-stale samples. */
+struct bucket {
+	int64_t t, last_ts;
+	double count, min, max, sum, last;
+};
+
+/* A growable list of buckets (tiers.c, select.c). */
+struct bucket_list {
+	struct bucket *b;
+	size_t n, cap;
+};
+
 /* The steps of the downsampled tiers (tiers.c): PANE_TIER_5M, PANE_TIER_1H. */
 extern const int64_t ps_tier_steps[2];
 
@@ -191,9 +204,9 @@ int ps_txn_commit(struct pane_store *st, struct pane_err *err);
 struct series *ps_series_make(uint32_t id, const char *key, size_t keylen);
 struct series *ps_by_key_get(const struct pane_store *st, const void *key, size_t len);
 void ps_series_register(struct pane_store *st, struct series *s);
-int ps_persist_tier(struct pane_store *st, struct part *p, uint32_t sid, int64_t step, const int64_t *ts, const double *v, size_t n, struct pane_err *err);
 int ps_catalog_insert(struct pane_store *st, const struct series *s, struct pane_err *err);
 int ps_persist_all(struct pane_store *st, struct pane_err *err);
+bool ps_read_column_raw(struct pane_unpacker *u, int fd, int64_t off, int64_t len, uint32_t crc, struct pane_buf *scratch);
 
 /* wal.c */
 void ps_rec_uv(struct pane_buf *b, uint64_t v);
@@ -223,5 +236,14 @@ int ps_part_append(struct pane_store *st, struct part *p, const struct pane_buf 
 int ps_persist_frozen(struct pane_store *st, struct series *s, struct pane_err *err);
 int ps_persist_series(struct pane_store *st, struct series *s, struct pane_err *err);
 int ps_drop_partition(struct pane_store *st, size_t i, struct pane_err *err);
+
+/* tiers.c */
+size_t ps_make_buckets(const int64_t *ts, const double *v, size_t n, int64_t step, struct bucket *out);
+void ps_bucket_merge(struct bucket *a, const struct bucket *b);
+int ps_persist_tier(struct pane_store *st, struct part *p, uint32_t sid, int64_t step, const int64_t *ts, const double *v, size_t n, struct pane_err *err);
+void ps_blist_add(struct bucket_list *l, const struct bucket *b);
+int ps_cmp_bucket(const void *a, const void *b);
+bool ps_tier_decode(struct pane_unpacker *u, int fd, int64_t off, int64_t len, uint32_t crc, struct pane_buf *scratch, int64_t *tb, double *vb, struct bucket_list *out);
+double ps_bucket_value(const struct bucket *b, enum pane_tier_agg agg);
 
 #endif
