@@ -206,7 +206,6 @@ struct series *ps_by_key_get(const struct pane_store *st, const void *key, size_
 void ps_series_register(struct pane_store *st, struct series *s);
 int ps_catalog_insert(struct pane_store *st, const struct series *s, struct pane_err *err);
 int ps_persist_all(struct pane_store *st, struct pane_err *err);
-bool ps_read_column_raw(struct pane_unpacker *u, int fd, int64_t off, int64_t len, uint32_t crc, struct pane_buf *scratch);
 
 /* wal.c */
 void ps_rec_uv(struct pane_buf *b, uint64_t v);
@@ -245,5 +244,8 @@ void ps_blist_add(struct bucket_list *l, const struct bucket *b);
 int ps_cmp_bucket(const void *a, const void *b);
 bool ps_tier_decode(struct pane_unpacker *u, int fd, int64_t off, int64_t len, uint32_t crc, struct pane_buf *scratch, int64_t *tb, double *vb, struct bucket_list *out);
 double ps_bucket_value(const struct bucket *b, enum pane_tier_agg agg);
+
+/* select.c */
+bool ps_read_column_raw(struct pane_unpacker *u, int fd, int64_t off, int64_t len, uint32_t crc, struct pane_buf *scratch);
 
 #endif
