@@ -31,7 +31,7 @@
  *     (highest seq now in a segment) moves in the same transaction. No
  *     per-sample B-tree update ever happens.
  *   - Replay skips WAL samples whose seq <= the series' pseq, so nothing is
- *     persisted twice. A ps_checkpoint rewrites the WAL to hold only the
+ *     persisted twice. A checkpoint rewrites the WAL to hold only the
  *     samples still in heads (with fresh seqs), after syncing segments.
  *   - Retention drops a day: DROP TABLE + unlink, never a DELETE of rows.
  *
@@ -42,7 +42,7 @@
  * The files (each states its own invariants too):
  *   store.c    open, close, the write path, housekeeping, retention, the sink
  *   catalog.c  SQLite helpers, series and their catalog rows, series by key
- *   wal.c      WAL records, append, replay, ps_checkpoint
+ *   wal.c      WAL records, append, replay, checkpoint
  *   head.c     heads: the head file, freezing at a window roll
  *   segment.c  partitions (day files) and persisting a head as a segment
  *   tiers.c    downsampled buckets: made, stored with a segment, decoded
@@ -197,15 +197,20 @@ extern const int64_t ps_tier_steps[2];
 /* ---------- functions shared between the files (defined in the file named) ---------- */
 
 /* store.c */
+int ps_persist_all(struct pane_store *st, struct pane_err *err);
+
+/* catalog.c */
 int ps_sql_fail(struct pane_store *st, struct pane_err *err, const char *what);
 int ps_sql_exec(struct pane_store *st, const char *sql, struct pane_err *err);
 int ps_txn_begin(struct pane_store *st, struct pane_err *err);
 int ps_txn_commit(struct pane_store *st, struct pane_err *err);
+void ps_series_free(struct series *s);
 struct series *ps_series_make(uint32_t id, const char *key, size_t keylen);
 struct series *ps_by_key_get(const struct pane_store *st, const void *key, size_t len);
 void ps_series_register(struct pane_store *st, struct series *s);
+int ps_sample_key(const struct pane_sample *smp, struct pane_buf *k);
+int ps_load_catalog(struct pane_store *st, struct pane_err *err);
 int ps_catalog_insert(struct pane_store *st, const struct series *s, struct pane_err *err);
-int ps_persist_all(struct pane_store *st, struct pane_err *err);
 
 /* wal.c */
 void ps_rec_uv(struct pane_buf *b, uint64_t v);

@@ -1,5 +1,5 @@
 /*
- * wal.c - the store's write-ahead log: records, append, replay, ps_checkpoint.
+ * wal.c - the store's write-ahead log: records, append, replay, checkpoint.
  *
  * Idea: every accepted batch is one record (length, CRC-32C, type, body)
  * appended with one write(2) before the write returns, so what a caller
@@ -7,7 +7,7 @@
  * A record is REC_SERIES (a new series' id and key) or REC_SAMPLES (the
  * first seq, then id, zigzag ts, value bits per sample, seqs consecutive).
  * Replay stops at the first torn or corrupt record and cuts the file
- * there: a crash can only tear the last write. A ps_checkpoint replaces the
+ * there: a crash can only tear the last write. A checkpoint replaces the
  * WAL (write to wal.tmp, fsync, rename, fsync the directory) with one
  * holding only the samples still in heads, under fresh seqs.
  *
@@ -16,9 +16,9 @@
  *       magic; a failed append is cut back to wal_size and the offset
  *       reset, so the next record never follows a hole.
  *   (2) Replay adds a sample to a head only when its seq is above the
- *       series' pseq (internal.h (1)); a ps_checkpoint writes a series'
+ *       series' pseq (internal.h (1)); a checkpoint writes a series'
  *       frozen head before its head, so their seqs keep that order.
- *   (3) A ps_checkpoint syncs the partition files first: the WAL it drops
+ *   (3) A checkpoint syncs the partition files first: the WAL it drops
  *       was the only durable copy of nothing but heads.
  *
  * Thread context: caller holds st->mu (replay runs during open).
@@ -280,7 +280,7 @@ int ps_checkpoint(struct pane_store *st, struct pane_err *err)
 	if (rc < 0)
 		return rc;
 	if (sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_FULL, NULL, NULL) != SQLITE_OK)
-		pane_warn("store", "metrics.db ps_checkpoint: %s", sqlite3_errmsg(st->db));
+		pane_warn("store", "metrics.db checkpoint: %s", sqlite3_errmsg(st->db));
 	char path[4096], tmp[4096];
 	snprintf(path, sizeof path, "%s/wal", st->dir);
 	snprintf(tmp, sizeof tmp, "%s/wal.tmp", st->dir);
