@@ -258,8 +258,9 @@ int ps_load_catalog(struct pane_store *st, struct pane_err *err)
 	}
 	sqlite3_finalize(q);
 	/* partitions and each series' time range */
-	if (sqlite3_prepare_v2(st->db, "SELECT name FROM sqlite_master WHERE type='table' AND name LIKE 's\\_%' ESCAPE '\\'",
-			       -1, &q, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(st->db,
+	                       "SELECT name FROM sqlite_master WHERE type='table' AND name LIKE 's\\_%' ESCAPE '\\'",
+	                       -1, &q, NULL) != SQLITE_OK)
 		return ps_sql_fail(st, err, "list partitions");
 	int64_t *days = NULL;
 	size_t nd = 0, capd = 0;
@@ -283,7 +284,8 @@ int ps_load_catalog(struct pane_store *st, struct pane_err *err)
 			break;
 		}
 		char sql[200];
-		snprintf(sql, sizeof sql, "SELECT sid, min(mint), max(maxt) FROM \"s_%" PRId64 "\" GROUP BY sid", days[i]);
+		snprintf(sql, sizeof sql, "SELECT sid, min(mint), max(maxt) FROM \"s_%" PRId64 "\" GROUP BY sid",
+		         days[i]);
 		if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK) {
 			rc = ps_sql_fail(st, err, "read partition");
 			break;

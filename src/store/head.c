@@ -72,8 +72,8 @@ void ps_head_flush(struct pane_store *st)
 			continue;
 		if (w <= 0) {
 			pane_log_limited(&st->lim, PANE_LOG_ERROR, "store",
-					 "cannot write the head file: %s (its blocks stay in memory)",
-					 w < 0 ? strerror(errno) : "short write");
+			                 "cannot write the head file: %s (its blocks stay in memory)",
+			                 w < 0 ? strerror(errno) : "short write");
 			/* keep what was not written; whole blocks were written before it */
 			size_t done = (st->hw.len - left) / HBLK * HBLK;
 			memmove(st->hw.data, st->hw.data + done, st->hw.len - done);
@@ -153,7 +153,7 @@ void ps_head_unmap(struct pane_store *st)
 
 /* The stream bytes of a head's taken blocks (series id), in order, appended to out. */
 static int head_blocks(struct pane_store *st, uint32_t id, const struct head *s, struct pane_buf *out,
-		       struct pane_err *err)
+                       struct pane_err *err)
 {
 	size_t base = out->len, need = (size_t)s->hnblk * PANE_HS_BLOCK;
 	uint8_t blk[HBLK];
@@ -165,7 +165,7 @@ static int head_blocks(struct pane_store *st, uint32_t id, const struct head *s,
 	for (size_t i = s->hnblk; i-- > 0;) {
 		if (cur == 0 || cur > st->hblocks || head_block(st, cur - 1, blk) < 0)
 			return pane_err_set(err, PANE_EIO, "store: cannot read the head file (series %u): %s", id,
-					    cur == 0 || cur > st->hblocks ? "broken chain" : strerror(errno));
+			                    cur == 0 || cur > st->hblocks ? "broken chain" : strerror(errno));
 		memcpy(out->data + base + i * PANE_HS_BLOCK, blk + 4, PANE_HS_BLOCK);
 		cur = get_u32(blk);
 	}
@@ -173,8 +173,7 @@ static int head_blocks(struct pane_store *st, uint32_t id, const struct head *s,
 }
 
 /* The head stream's bytes (taken blocks, then the tail) appended to out. */
-int ps_head_bytes(struct pane_store *st, uint32_t id, const struct head *s, struct pane_buf *out,
-		      struct pane_err *err)
+int ps_head_bytes(struct pane_store *st, uint32_t id, const struct head *s, struct pane_buf *out, struct pane_err *err)
 {
 	int rc = head_blocks(st, id, s, out, err);
 	if (rc < 0)
@@ -252,7 +251,7 @@ void ps_head_compact(struct pane_store *st)
 		st->hcompact_min = HCOMPACT_MIN;
 	} else {
 		pane_log_limited(&st->lim, PANE_LOG_ERROR, "store", "cannot compact the head file: %s",
-				 err.code ? err.msg : strerror(errno));
+		                 err.code ? err.msg : strerror(errno));
 		if (fd >= 0) {
 			close(fd);
 			unlink(tmp);
@@ -285,7 +284,7 @@ static void sort_samples(int64_t *ts, double *v, size_t n)
 /* Decodes a head of series id into arrays (caller frees), in arrival order
  * or sorted by timestamp. */
 int ps_head_samples(struct pane_store *st, uint32_t id, const struct head *s, bool sorted, int64_t **tsout,
-			double **vout, struct pane_err *err)
+                    double **vout, struct pane_err *err)
 {
 	size_t n = s->hs.n;
 	struct pane_buf b;
@@ -351,8 +350,7 @@ static int head_freeze(struct pane_store *st, struct series *s, struct pane_err 
 /* Adds one sample to a series' head (sample already in the WAL). A head
  * that holds another window, or SEG_TARGET samples, is frozen first: the
  * write path never persists unless two rolls come before housekeeping. */
-int ps_head_add(struct pane_store *st, struct series *s, int64_t ts, double v, uint64_t seq,
-		    struct pane_err *err)
+int ps_head_add(struct pane_store *st, struct series *s, int64_t ts, double v, uint64_t seq, struct pane_err *err)
 {
 	int64_t win = ts / WINDOW_MS - (ts % WINDOW_MS < 0);
 	struct head *h = &s->h;

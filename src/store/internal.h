@@ -82,7 +82,7 @@
 #include "store/logs.h"
 #include "store/store.h"
 
-#define SEG_TARGET PANE_CHUNK_MAX /* samples; normally the window ends a segment first */
+#define SEG_TARGET PANE_CHUNK_MAX     /* samples; normally the window ends a segment first */
 #define WINDOW_MS (6 * 3600 * 1000LL) /* a segment holds one aligned window of a series */
 #define DAY_MS 86400000LL
 #define WAL_MAGIC "PANEWAL1"
@@ -96,74 +96,80 @@ enum { REC_SERIES = 1, REC_SAMPLES = 2 };
 
 /* A head: samples of one window not in a segment yet. */
 struct head {
-	uint32_t hnblk;          /* blocks taken out of the stream (in the head file) */
-	uint32_t hlast;          /* index + 1 of the last of them, 0 = none */
-	int64_t win;             /* window (ts / WINDOW_MS) */
-	uint64_t seq;            /* highest seq in it */
-	bool unsorted;           /* a sample is older than one appended before it */
+	uint32_t hnblk; /* blocks taken out of the stream (in the head file) */
+	uint32_t hlast; /* index + 1 of the last of them, 0 = none */
+	int64_t win;    /* window (ts / WINDOW_MS) */
+	uint64_t seq;   /* highest seq in it */
+	bool unsorted;  /* a sample is older than one appended before it */
 	struct pane_hstream hs;
 };
 
 struct series {
 	uint32_t id;
 	uint32_t keylen;
-	char *key;               /* "name\0value\0" pairs, sorted, __name__ included */
+	char *key; /* "name\0value\0" pairs, sorted, __name__ included */
 	uint16_t nl;
-	bool unlogged;           /* its REC_SERIES is not in the WAL yet (the batch that made it failed) */
-	bool queued;             /* its id is in st->frozen */
-	uint64_t pseq;           /* highest seq in segments */
-	int64_t mint, maxt;      /* of everything stored */
-	struct head h;           /* the head: samples of the current window */
-	struct head *fz;         /* the previous window's head, frozen until housekeeping persists it; or NULL */
+	bool unlogged;      /* its REC_SERIES is not in the WAL yet (the batch that made it failed) */
+	bool queued;        /* its id is in st->frozen */
+	uint64_t pseq;      /* highest seq in segments */
+	int64_t mint, maxt; /* of everything stored */
+	struct head h;      /* the head: samples of the current window */
+	struct head *fz;    /* the previous window's head, frozen until housekeeping persists it; or NULL */
 };
 
 struct part {
 	int64_t day;
 	int fd;
 	uint64_t size;
-	bool dirty;              /* written since the last fsync */
+	bool dirty; /* written since the last fsync */
 };
 
 struct pane_store {
 	struct pane_store_opts o;
 	char *dir;
 	pthread_mutex_t mu;
+	/* catalog.c: metrics.db, the series and their lookup */
 	sqlite3 *db;
 	bool in_txn;
 	uint32_t *cat_new;           /* series added to the catalog in the open transaction */
 	size_t ncat_new, capcat_new; /* (kept until a COMMIT succeeds) */
 	bool cat_redo;               /* a COMMIT failed: add cat_new again in the next transaction */
 	int lock_fd;                 /* flock'ed: one process per store directory */
+	/* wal.c */
 	int wal_fd;
 	uint64_t wal_size;
 	bool wal_unsynced;
 	int64_t last_sync_ms;
 	uint64_t next_seq;
-	uint32_t *idtab;             /* series ids by key hash (open addressing, 0 = empty) */
-	size_t idcap, idlen;         /* idcap: a power of two, 0 before the first series */
+	/* catalog.c */
+	uint32_t *idtab;     /* series ids by key hash (open addressing, 0 = empty) */
+	size_t idcap, idlen; /* idcap: a power of two, 0 before the first series */
 	uint64_t idseed;
-	struct series **ser;         /* by id; ser[0] unused */
+	struct series **ser; /* by id; ser[0] unused */
 	size_t nser, capser;
-	struct pane_map per_metric;  /* name -> count (uintptr_t) */
+	struct pane_map per_metric; /* name -> count (uintptr_t) */
 	struct pane_index *ix;
-	int head_fd;                 /* the head file: blocks taken out of head streams */
-	uint32_t hblocks, hdead;     /* blocks in it; of those, dead (their head was persisted) */
-	uint32_t hw_first;           /* hw holds blocks [hw_first, hblocks) not yet written */
-	uint32_t hcompact_min;       /* dead blocks before a compaction is tried (grows on failure) */
+	/* head.c */
+	int head_fd;             /* the head file: blocks taken out of head streams */
+	uint32_t hblocks, hdead; /* blocks in it; of those, dead (their head was persisted) */
+	uint32_t hw_first;       /* hw holds blocks [hw_first, hblocks) not yet written */
+	uint32_t hcompact_min;   /* dead blocks before a compaction is tried (grows on failure) */
 	struct pane_buf hw;
-	const uint8_t *hmap;         /* the written part of the head file mapped, during bulk reads */
+	const uint8_t *hmap; /* the written part of the head file mapped, during bulk reads */
 	size_t hmaplen;
+	/* segment.c */
 	struct part *parts;
 	size_t nparts;
+	/* store.c */
 	struct pane_store_counters c;
-	struct pane_buf rec;         /* scratch: WAL record being built */
+	struct pane_buf rec; /* scratch: WAL record being built */
 	struct pane_logdb *logs;
 	struct pane_stat *st_samples, *st_old, *st_card, *st_future, *st_series;
 	struct pane_log_limit lim;
 	/* housekeeping (persisting frozen heads, checkpoints, head-file compaction) */
-	uint32_t *frozen;            /* ids of series with a frozen head, oldest first (may repeat) */
+	uint32_t *frozen;                     /* ids of series with a frozen head, oldest first (may repeat) */
 	size_t nfrozen, capfrozen, frozen_at; /* frozen[frozen_at..nfrozen) are still to do */
-	bool hk_wake;                /* work was queued since the thread last looked */
+	bool hk_wake;                         /* work was queued since the thread last looked */
 	bool hk_stop;
 	bool hk_running;
 	pthread_cond_t hk_cond;
@@ -229,14 +235,16 @@ void ps_head_map(struct pane_store *st);
 void ps_head_unmap(struct pane_store *st);
 int ps_head_bytes(struct pane_store *st, uint32_t id, const struct head *s, struct pane_buf *out, struct pane_err *err);
 void ps_head_compact(struct pane_store *st);
-int ps_head_samples(struct pane_store *st, uint32_t id, const struct head *s, bool sorted, int64_t **tsout, double **vout, struct pane_err *err);
+int ps_head_samples(struct pane_store *st, uint32_t id, const struct head *s, bool sorted, int64_t **tsout,
+                    double **vout, struct pane_err *err);
 void ps_head_reset(struct pane_store *st, struct head *h);
 int ps_head_add(struct pane_store *st, struct series *s, int64_t ts, double v, uint64_t seq, struct pane_err *err);
 
 /* segment.c */
 struct part *ps_part_get(struct pane_store *st, int64_t day, bool create, struct pane_err *err);
 int ps_sync_parts(struct pane_store *st, struct pane_err *err);
-int ps_part_append(struct pane_store *st, struct part *p, const struct pane_buf *blob, uint64_t *off, struct pane_err *err);
+int ps_part_append(struct pane_store *st, struct part *p, const struct pane_buf *blob, uint64_t *off,
+                   struct pane_err *err);
 int ps_persist_frozen(struct pane_store *st, struct series *s, struct pane_err *err);
 int ps_persist_series(struct pane_store *st, struct series *s, struct pane_err *err);
 int ps_drop_partition(struct pane_store *st, size_t i, struct pane_err *err);
@@ -244,13 +252,16 @@ int ps_drop_partition(struct pane_store *st, size_t i, struct pane_err *err);
 /* tiers.c */
 size_t ps_make_buckets(const int64_t *ts, const double *v, size_t n, int64_t step, struct bucket *out);
 void ps_bucket_merge(struct bucket *a, const struct bucket *b);
-int ps_persist_tier(struct pane_store *st, struct part *p, uint32_t sid, int64_t step, const int64_t *ts, const double *v, size_t n, struct pane_err *err);
+int ps_persist_tier(struct pane_store *st, struct part *p, uint32_t sid, int64_t step, const int64_t *ts,
+                    const double *v, size_t n, struct pane_err *err);
 void ps_blist_add(struct bucket_list *l, const struct bucket *b);
 int ps_cmp_bucket(const void *a, const void *b);
-bool ps_tier_decode(struct pane_unpacker *u, int fd, int64_t off, int64_t len, uint32_t crc, struct pane_buf *scratch, int64_t *tb, double *vb, struct bucket_list *out);
+bool ps_tier_decode(struct pane_unpacker *u, int fd, int64_t off, int64_t len, uint32_t crc, struct pane_buf *scratch,
+                    int64_t *tb, double *vb, struct bucket_list *out);
 double ps_bucket_value(const struct bucket *b, enum pane_tier_agg agg);
 
 /* select.c */
-bool ps_read_column_raw(struct pane_unpacker *u, int fd, int64_t off, int64_t len, uint32_t crc, struct pane_buf *scratch);
+bool ps_read_column_raw(struct pane_unpacker *u, int fd, int64_t off, int64_t len, uint32_t crc,
+                        struct pane_buf *scratch);
 
 #endif

@@ -54,16 +54,16 @@ struct part *ps_part_get(struct pane_store *st, int64_t day, bool create, struct
 	fstat(fd, &sb);
 	close(fd); /* opened again on demand (part_fd) */
 	snprintf(sql, sizeof sql,
-		 "CREATE TABLE IF NOT EXISTS \"s_%" PRId64 "\"(sid INTEGER NOT NULL, off INTEGER NOT NULL, "
-		 "mint INTEGER NOT NULL, maxt INTEGER NOT NULL, n INTEGER NOT NULL, len INTEGER NOT NULL, "
-		 "crc INTEGER NOT NULL, toff INTEGER NOT NULL, tlen INTEGER NOT NULL, tcrc INTEGER NOT NULL, "
-		 "PRIMARY KEY(sid, off)) WITHOUT ROWID;"
-		 "CREATE TABLE IF NOT EXISTS \"t_%" PRId64 "\"(hash INTEGER PRIMARY KEY, off INTEGER NOT NULL, "
-		 "len INTEGER NOT NULL);"
-		 "CREATE TABLE IF NOT EXISTS \"a_%" PRId64 "\"(sid INTEGER NOT NULL, step INTEGER NOT NULL, "
-		 "off INTEGER NOT NULL, len INTEGER NOT NULL, crc INTEGER NOT NULL, mint INTEGER NOT NULL, "
-		 "maxt INTEGER NOT NULL, PRIMARY KEY(sid, step, off)) WITHOUT ROWID",
-		 day, day, day);
+	         "CREATE TABLE IF NOT EXISTS \"s_%" PRId64 "\"(sid INTEGER NOT NULL, off INTEGER NOT NULL, "
+	         "mint INTEGER NOT NULL, maxt INTEGER NOT NULL, n INTEGER NOT NULL, len INTEGER NOT NULL, "
+	         "crc INTEGER NOT NULL, toff INTEGER NOT NULL, tlen INTEGER NOT NULL, tcrc INTEGER NOT NULL, "
+	         "PRIMARY KEY(sid, off)) WITHOUT ROWID;"
+	         "CREATE TABLE IF NOT EXISTS \"t_%" PRId64 "\"(hash INTEGER PRIMARY KEY, off INTEGER NOT NULL, "
+	         "len INTEGER NOT NULL);"
+	         "CREATE TABLE IF NOT EXISTS \"a_%" PRId64 "\"(sid INTEGER NOT NULL, step INTEGER NOT NULL, "
+	         "off INTEGER NOT NULL, len INTEGER NOT NULL, crc INTEGER NOT NULL, mint INTEGER NOT NULL, "
+	         "maxt INTEGER NOT NULL, PRIMARY KEY(sid, step, off)) WITHOUT ROWID",
+	         day, day, day);
 	if (ps_sql_exec(st, sql, err) < 0)
 		return NULL;
 	st->parts = pane_xrealloc(st->parts, pane_mul_size(st->nparts + 1, sizeof *st->parts));
@@ -118,7 +118,7 @@ int ps_sync_parts(struct pane_store *st, struct pane_err *err)
 
 /* Writes blob to the partition file; *off gets its offset. */
 int ps_part_append(struct pane_store *st, struct part *p, const struct pane_buf *blob, uint64_t *off,
-		       struct pane_err *err)
+                   struct pane_err *err)
 {
 	*off = p->size;
 	int fd = part_fd(st, p);
@@ -133,7 +133,7 @@ int ps_part_append(struct pane_store *st, struct part *p, const struct pane_buf 
  * identical timestamps, so a column already in this partition (same hash,
  * same bytes) is referenced instead of written again. */
 static int ts_column(struct pane_store *st, struct part *p, const struct pane_buf *blob, uint64_t *off,
-		     struct pane_err *err)
+                     struct pane_err *err)
 {
 	uint64_t h = pane_hash_bytes(blob->data, blob->len, 0x70616e65ull) >> 1;
 	char sql[200];
@@ -147,7 +147,7 @@ static int ts_column(struct pane_store *st, struct part *p, const struct pane_bu
 		int64_t o = sqlite3_column_int64(q, 0);
 		uint8_t *tmp = pane_xmalloc(blob->len);
 		found = part_fd(st, p) >= 0 && pread(p->fd, tmp, blob->len, o) == (ssize_t)blob->len &&
-			memcmp(tmp, blob->data, blob->len) == 0;
+		        memcmp(tmp, blob->data, blob->len) == 0;
 		free(tmp);
 		if (found)
 			*off = (uint64_t)o;
@@ -224,9 +224,9 @@ static int persist_one(struct pane_store *st, struct series *ser, struct head *s
 		goto out;
 	char sql[256];
 	snprintf(sql, sizeof sql,
-		 "INSERT INTO \"s_%" PRId64 "\"(sid, off, mint, maxt, n, len, crc, toff, tlen, tcrc) "
-		 "VALUES (?,?,?,?,?,?,?,?,?,?)",
-		 p->day);
+	         "INSERT INTO \"s_%" PRId64 "\"(sid, off, mint, maxt, n, len, crc, toff, tlen, tcrc) "
+	         "VALUES (?,?,?,?,?,?,?,?,?,?)",
+	         p->day);
 	if (sqlite3_prepare_v2(st->db, sql, -1, &ins, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(st->db, "UPDATE series SET pseq = ? WHERE id = ?", -1, &up, NULL) != SQLITE_OK) {
 		rc = ps_sql_fail(st, err, "prepare");
@@ -292,9 +292,9 @@ int ps_drop_partition(struct pane_store *st, size_t i, struct pane_err *err)
 	struct part p = st->parts[i];
 	char sql[256], path[4096];
 	snprintf(sql, sizeof sql,
-		 "DROP TABLE IF EXISTS \"s_%" PRId64 "\"; DROP TABLE IF EXISTS \"t_%" PRId64
-		 "\"; DROP TABLE IF EXISTS \"a_%" PRId64 "\"",
-		 p.day, p.day, p.day);
+	         "DROP TABLE IF EXISTS \"s_%" PRId64 "\"; DROP TABLE IF EXISTS \"t_%" PRId64
+	         "\"; DROP TABLE IF EXISTS \"a_%" PRId64 "\"",
+	         p.day, p.day, p.day);
 	int rc = ps_txn_commit(st, err);
 	if (!rc)
 		rc = ps_sql_exec(st, sql, err);

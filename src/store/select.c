@@ -38,7 +38,7 @@
 
 struct set_impl {
 	struct pane_series_set set;
-	char **keys;      /* label strings copied per series */
+	char **keys; /* label strings copied per series */
 	struct pane_label **lv;
 	int64_t **ts;
 	double **v;
@@ -136,7 +136,7 @@ static void sort_dedup(struct collect *c)
 
 /* Reads, checks and unpacks one column blob, then decodes it. */
 static bool read_column(struct pane_unpacker *u, int fd, int64_t off, int64_t len, uint32_t crc,
-			struct pane_buf *scratch, int64_t *ts, double *v, size_t *n)
+                        struct pane_buf *scratch, int64_t *ts, double *v, size_t *n)
 {
 	if (len <= 0 || len > SEG_RAW_MAX)
 		return false;
@@ -151,7 +151,7 @@ static bool read_column(struct pane_unpacker *u, int fd, int64_t off, int64_t le
 }
 
 bool ps_read_column_raw(struct pane_unpacker *u, int fd, int64_t off, int64_t len, uint32_t crc,
-			    struct pane_buf *scratch)
+                        struct pane_buf *scratch)
 {
 	if (len <= 0 || len > SEG_RAW_MAX)
 		return false;
@@ -183,7 +183,7 @@ struct ts_cache {
 
 /* The decoded timestamp column at (day, off), or NULL when corrupt. */
 static const struct ts_slot *ts_column_get(struct ts_cache *tc, int64_t day, int fd, int64_t off, int64_t len,
-					   uint32_t crc, struct pane_buf *scratch)
+                                           uint32_t crc, struct pane_buf *scratch)
 {
 	struct ts_slot *sl = &tc->slot[((uint64_t)off * 0x9E3779B97F4A7C15ull) >> 58];
 	if (sl->ts && sl->day == day && sl->off == off)
@@ -250,7 +250,7 @@ static int collect_head(struct collect *c, const struct snap *sn, int64_t *tbuf,
 
 /* All samples of one snapshot series in [mint, maxt]. */
 static int read_series(struct pane_store *st, struct rpart *rp, size_t nrp, const struct snap *sn, struct collect *c,
-		       struct ts_cache *tc, double *vbuf, struct pane_buf *scratch, struct pane_err *err)
+                       struct ts_cache *tc, double *vbuf, struct pane_buf *scratch, struct pane_err *err)
 {
 	for (size_t i = 0; i < nrp; i++) {
 		sqlite3_stmt *q = rp[i].q;
@@ -262,16 +262,17 @@ static int read_series(struct pane_store *st, struct rpart *rp, size_t nrp, cons
 			int64_t off = sqlite3_column_int64(q, 0);
 			size_t nv = 0;
 			const struct ts_slot *sl =
-				ts_column_get(tc, rp[i].day, rp[i].fd, sqlite3_column_int64(q, 3), sqlite3_column_int64(q, 4),
-					      (uint32_t)sqlite3_column_int64(q, 5), scratch);
-			bool good = sl && read_column(tc->u, rp[i].fd, off, sqlite3_column_int64(q, 1),
-						      (uint32_t)sqlite3_column_int64(q, 2), scratch, tc->tdummy, vbuf, &nv) &&
-				    nv == sl->n;
+			    ts_column_get(tc, rp[i].day, rp[i].fd, sqlite3_column_int64(q, 3),
+			                  sqlite3_column_int64(q, 4), (uint32_t)sqlite3_column_int64(q, 5), scratch);
+			bool good = sl &&
+			            read_column(tc->u, rp[i].fd, off, sqlite3_column_int64(q, 1),
+			                        (uint32_t)sqlite3_column_int64(q, 2), scratch, tc->tdummy, vbuf, &nv) &&
+			            nv == sl->n;
 			if (!good) {
 				pane_log_limited(&st->lim, PANE_LOG_ERROR, "store",
-						 "segment of series %u at day %" PRId64 " offset %" PRId64
-						 " is corrupt; skipped",
-						 sn->id, rp[i].day, off);
+				                 "segment of series %u at day %" PRId64 " offset %" PRId64
+				                 " is corrupt; skipped",
+				                 sn->id, rp[i].day, off);
 				continue;
 			}
 			for (size_t k = 0; k < nv; k++)
@@ -290,7 +291,7 @@ static int cmp_series(const void *a, const void *b)
 }
 
 static int match_range(struct pane_store *st, const struct pane_matcher *m, size_t nm, int64_t mint, int64_t maxt,
-		       struct pane_bitmap *set, struct pane_err *err)
+                       struct pane_bitmap *set, struct pane_err *err)
 {
 	int rc = pane_index_match(st->ix, m, nm, set, err);
 	if (rc < 0)
@@ -304,9 +305,9 @@ static int match_range(struct pane_store *st, const struct pane_matcher *m, size
 }
 
 /* The buckets of one snapshot series: tier rows + its in-memory samples. */
-static int read_tier_series(struct pane_store *st, struct rpart *rp, size_t nrp, const struct snap *sn,
-			    int64_t step, enum pane_tier_agg agg, struct collect *c, struct ts_cache *tc, double *vbuf,
-			    struct pane_buf *scratch, struct pane_err *err)
+static int read_tier_series(struct pane_store *st, struct rpart *rp, size_t nrp, const struct snap *sn, int64_t step,
+                            enum pane_tier_agg agg, struct collect *c, struct ts_cache *tc, double *vbuf,
+                            struct pane_buf *scratch, struct pane_err *err)
 {
 	struct bucket_list l = {0};
 	int64_t lo = c->mint / step * step - (c->mint % step < 0 ? step : 0);
@@ -335,10 +336,10 @@ static int read_tier_series(struct pane_store *st, struct rpart *rp, size_t nrp,
 		sqlite3_bind_int64(q, 4, step);
 		while (sqlite3_step(q) == SQLITE_ROW) {
 			if (!ps_tier_decode(tc->u, rp[i].fd, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1),
-					 (uint32_t)sqlite3_column_int64(q, 2), scratch, tc->tdummy, vbuf, &l))
+			                    (uint32_t)sqlite3_column_int64(q, 2), scratch, tc->tdummy, vbuf, &l))
 				pane_log_limited(&st->lim, PANE_LOG_ERROR, "store",
-						 "tier data of series %u at day %" PRId64 " is corrupt; skipped", sn->id,
-						 rp[i].day);
+				                 "tier data of series %u at day %" PRId64 " is corrupt; skipped",
+				                 sn->id, rp[i].day);
 		}
 	}
 	/* what is still in the head, aggregated now */
@@ -385,8 +386,8 @@ static void *dup_bytes(const void *p, size_t n)
 }
 
 static int select_impl(struct pane_store *st, const struct pane_matcher *m, size_t nm, int64_t mint, int64_t maxt,
-		       size_t max_samples, int64_t step, enum pane_tier_agg agg, struct pane_series_set **out,
-		       struct pane_err *err)
+                       size_t max_samples, int64_t step, enum pane_tier_agg agg, struct pane_series_set **out,
+                       struct pane_err *err)
 {
 	*out = NULL;
 	if (step)
@@ -455,7 +456,7 @@ static int select_impl(struct pane_store *st, const struct pane_matcher *m, size
 		snprintf(path, sizeof path, "%s/metrics.db", st->dir);
 		if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 			rc = pane_err_set(err, PANE_EIO, "store: cannot open %s for reading: %s", path,
-					  db ? sqlite3_errmsg(db) : "?");
+			                  db ? sqlite3_errmsg(db) : "?");
 			goto done;
 		}
 		sqlite3_busy_timeout(db, 5000);
@@ -465,14 +466,14 @@ static int select_impl(struct pane_store *st, const struct pane_matcher *m, size
 		char sql[200];
 		if (step && (st->o.tiers & (step == ps_tier_steps[0] ? 1u : 2u)))
 			snprintf(sql, sizeof sql,
-				 "SELECT off, len, crc FROM \"a_%" PRId64
-				 "\" WHERE sid = ?1 AND step = ?4 AND maxt >= ?2 AND mint <= ?3",
-				 rp[i].day);
+			         "SELECT off, len, crc FROM \"a_%" PRId64
+			         "\" WHERE sid = ?1 AND step = ?4 AND maxt >= ?2 AND mint <= ?3",
+			         rp[i].day);
 		else
 			snprintf(sql, sizeof sql,
-				 "SELECT off, len, crc, toff, tlen, tcrc FROM \"s_%" PRId64
-				 "\" WHERE sid = ? AND maxt >= ? AND mint <= ? ORDER BY mint",
-				 rp[i].day);
+			         "SELECT off, len, crc, toff, tlen, tcrc FROM \"s_%" PRId64
+			         "\" WHERE sid = ? AND maxt >= ? AND mint <= ? ORDER BY mint",
+			         rp[i].day);
 		snprintf(path, sizeof path, "%s/chunks/d%" PRId64 ".seg", st->dir, rp[i].day);
 		/* a day dropped by retention meanwhile is simply skipped */
 		if (sqlite3_prepare_v2(db, sql, -1, &rp[i].q, NULL) != SQLITE_OK ||
@@ -490,9 +491,9 @@ static int select_impl(struct pane_store *st, const struct pane_matcher *m, size
 	si->ts = pane_xcalloc(cnt + 1, sizeof *si->ts);
 	si->v = pane_xcalloc(cnt + 1, sizeof *si->v);
 	struct ts_cache tc = {.ts = pane_xmalloc(PANE_CHUNK_MAX * sizeof(int64_t)),
-			      .dummy = pane_xmalloc(PANE_CHUNK_MAX * sizeof(double)),
-			      .tdummy = pane_xmalloc(PANE_CHUNK_MAX * sizeof(int64_t)),
-			      .u = pane_unpacker_new()};
+	                      .dummy = pane_xmalloc(PANE_CHUNK_MAX * sizeof(double)),
+	                      .tdummy = pane_xmalloc(PANE_CHUNK_MAX * sizeof(int64_t)),
+	                      .u = pane_unpacker_new()};
 	double *vbuf = pane_xmalloc(PANE_CHUNK_MAX * sizeof *vbuf);
 	struct pane_buf scratch;
 	pane_buf_init(&scratch, PANE_BUF_NOLIMIT);
@@ -502,10 +503,10 @@ static int select_impl(struct pane_store *st, const struct pane_matcher *m, size
 		 * before duplicates of head and segments are merged): a series
 		 * cannot allocate past max_samples before it is counted */
 		size_t left = max_samples - total;
-		struct collect c = {.mint = mint, .maxt = maxt,
-				    .limit = max_samples && left < SIZE_MAX / 4 ? left * 2 + 64 : 0};
+		struct collect c = {
+		    .mint = mint, .maxt = maxt, .limit = max_samples && left < SIZE_MAX / 4 ? left * 2 + 64 : 0};
 		rc = step ? read_tier_series(st, rp, nrp, &sn[i], step, agg, &c, &tc, vbuf, &scratch, err)
-			  : read_series(st, rp, nrp, &sn[i], &c, &tc, vbuf, &scratch, err);
+		          : read_series(st, rp, nrp, &sn[i], &c, &tc, vbuf, &scratch, err);
 		if (rc < 0 || c.n == 0) {
 			free(c.ts);
 			free(c.v);
@@ -576,26 +577,26 @@ done:
 }
 
 static int r_select(void *ctx, const struct pane_matcher *m, size_t nm, int64_t mint, int64_t maxt, size_t max_samples,
-		    struct pane_series_set **out, struct pane_err *err)
+                    struct pane_series_set **out, struct pane_err *err)
 {
 	return select_impl(ctx, m, nm, mint, maxt, max_samples, 0, PANE_AGG_LAST, out, err);
 }
 
 int pane_store_select_tier(struct pane_store *st, int64_t step, enum pane_tier_agg agg, const struct pane_matcher *m,
-			   size_t nm, int64_t mint, int64_t maxt, size_t max_samples, struct pane_series_set **out,
-			   struct pane_err *err)
+                           size_t nm, int64_t mint, int64_t maxt, size_t max_samples, struct pane_series_set **out,
+                           struct pane_err *err)
 {
 	*out = NULL;
 	if (step != ps_tier_steps[0] && step != ps_tier_steps[1])
 		return pane_err_set(err, PANE_EINVAL, "no tier of step %" PRId64 " ms (there are 300000 and 3600000)",
-				    step);
+		                    step);
 	if ((int)agg < PANE_AGG_MIN || agg > PANE_AGG_AVG)
 		return pane_err_set(err, PANE_EINVAL, "unknown tier aggregate");
 	return select_impl(st, m, nm, mint, maxt, max_samples, step, agg, out, err);
 }
 
 static int r_label_names(void *ctx, const struct pane_matcher *m, size_t nm, int64_t mint, int64_t maxt, char ***names,
-			 size_t *n, struct pane_err *err)
+                         size_t *n, struct pane_err *err)
 {
 	struct pane_store *st = ctx;
 	struct pane_bitmap set;
@@ -610,7 +611,7 @@ static int r_label_names(void *ctx, const struct pane_matcher *m, size_t nm, int
 }
 
 static int r_label_values(void *ctx, const char *name, const struct pane_matcher *m, size_t nm, int64_t mint,
-			  int64_t maxt, char ***values, size_t *n, struct pane_err *err)
+                          int64_t maxt, char ***values, size_t *n, struct pane_err *err)
 {
 	struct pane_store *st = ctx;
 	struct pane_bitmap set;
@@ -625,16 +626,16 @@ static int r_label_values(void *ctx, const char *name, const struct pane_matcher
 }
 
 static int r_metadata(void *ctx, const char *metric, size_t limit, struct pane_metadata **out, size_t *n,
-		      struct pane_err *err)
+                      struct pane_err *err)
 {
 	return pane_store_metadata(ctx, metric, limit, out, n, err);
 }
 
 static const struct pane_reader_ops reader_ops = {
-	.select = r_select,
-	.label_names = r_label_names,
-	.label_values = r_label_values,
-	.metadata = r_metadata,
+    .select = r_select,
+    .label_names = r_label_names,
+    .label_values = r_label_values,
+    .metadata = r_metadata,
 };
 
 struct pane_reader pane_store_reader(struct pane_store *st)

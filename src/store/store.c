@@ -87,11 +87,11 @@ static void register_stats(struct pane_store *st)
 		return;
 	st->st_samples = pane_stats_counter(st->o.stats, "pane_store_samples_total", NULL, "samples stored");
 	st->st_old = pane_stats_counter(st->o.stats, "pane_store_rejected_samples_total", "reason=\"too_old\"",
-					"samples rejected by the store");
+	                                "samples rejected by the store");
 	st->st_card = pane_stats_counter(st->o.stats, "pane_store_rejected_samples_total", "reason=\"cardinality\"",
-					 "samples rejected by the store");
+	                                 "samples rejected by the store");
 	st->st_future = pane_stats_counter(st->o.stats, "pane_store_rejected_samples_total", "reason=\"future\"",
-					   "samples rejected by the store");
+	                                   "samples rejected by the store");
 	st->st_series = pane_stats_gauge(st->o.stats, "pane_store_series", NULL, "series in the store");
 }
 
@@ -151,10 +151,13 @@ struct pane_store *pane_store_open(const struct pane_store_opts *o, struct pane_
 	sqlite3_busy_timeout(st->db, 5000);
 	/* a small page cache: catalog and index rows are read rarely, written
 	 * in appends; the default 2 MiB was ~200 B per series at 10k series */
-	if (ps_sql_exec(st, "PRAGMA journal_mode=WAL", err) < 0 || ps_sql_exec(st, "PRAGMA synchronous=NORMAL", err) < 0 ||
+	if (ps_sql_exec(st, "PRAGMA journal_mode=WAL", err) < 0 ||
+	    ps_sql_exec(st, "PRAGMA synchronous=NORMAL", err) < 0 ||
 	    ps_sql_exec(st, "PRAGMA cache_size=-256", err) < 0 ||
-	    ps_sql_exec(st, "CREATE TABLE IF NOT EXISTS series(id INTEGER PRIMARY KEY, key BLOB NOT NULL, pseq INTEGER NOT NULL)",
-		 err) < 0)
+	    ps_sql_exec(
+	        st,
+	        "CREATE TABLE IF NOT EXISTS series(id INTEGER PRIMARY KEY, key BLOB NOT NULL, pseq INTEGER NOT NULL)",
+	        err) < 0)
 		goto fail;
 	if (ps_load_catalog(st, err) < 0)
 		goto fail;
@@ -188,7 +191,7 @@ fail:
 /* ---------- writing ---------- */
 
 static struct series *resolve(struct pane_store *st, const struct pane_sample *smp, struct pane_buf *key,
-			      struct pane_buf *walrec, bool *rejected, struct pane_err *err)
+                              struct pane_buf *walrec, bool *rejected, struct pane_err *err)
 {
 	*rejected = false;
 	if (ps_sample_key(smp, key) < 0)
@@ -204,17 +207,18 @@ static struct series *resolve(struct pane_store *st, const struct pane_sample *s
 	}
 	if (st->o.max_series > 0 && (int64_t)st->c.series >= st->o.max_series) {
 		pane_log_limited(&st->lim, PANE_LOG_WARN, "store",
-				 "series limit reached (%" PRId64 " series, store.max_series): new series of %s rejected",
-				 st->o.max_series, smp->name);
+		                 "series limit reached (%" PRId64
+		                 " series, store.max_series): new series of %s rejected",
+		                 st->o.max_series, smp->name);
 		*rejected = true;
 		return NULL;
 	}
 	if (st->o.max_series_per_metric > 0 &&
 	    (int64_t)(uintptr_t)pane_map_gets(&st->per_metric, smp->name) >= st->o.max_series_per_metric) {
 		pane_log_limited(&st->lim, PANE_LOG_WARN, "store",
-				 "series limit per metric reached for %s (%" PRId64
-				 ", store.max_series_per_metric): new series rejected",
-				 smp->name, st->o.max_series_per_metric);
+		                 "series limit per metric reached for %s (%" PRId64
+		                 ", store.max_series_per_metric): new series rejected",
+		                 smp->name, st->o.max_series_per_metric);
 		*rejected = true;
 		return NULL;
 	}
@@ -233,10 +237,10 @@ static struct series *resolve(struct pane_store *st, const struct pane_sample *s
 #define WRITE_BATCH_MAX 100000 /* samples per WAL record (keeps records far below WAL_REC_MAX) */
 
 static int write_batch(struct pane_store *st, const struct pane_sample *smp, size_t n, size_t *accepted,
-		       struct pane_err *err);
+                       struct pane_err *err);
 
 int pane_store_write(struct pane_store *st, const struct pane_sample *smp, size_t n, size_t *accepted,
-		     struct pane_err *err)
+                     struct pane_err *err)
 {
 	size_t total = 0;
 	int rc = 0;
@@ -251,7 +255,7 @@ int pane_store_write(struct pane_store *st, const struct pane_sample *smp, size_
 }
 
 static int write_batch(struct pane_store *st, const struct pane_sample *smp, size_t n, size_t *accepted,
-		       struct pane_err *err)
+                       struct pane_err *err)
 {
 	size_t ok = 0;
 	if (accepted)
@@ -292,8 +296,8 @@ static int write_batch(struct pane_store *st, const struct pane_sample *smp, siz
 		}
 		if (smp[i].ts_ms > newest_ok) {
 			pane_log_limited(&st->lim, PANE_LOG_WARN, "store",
-					 "sample of %s is more than store.max_future ahead of this clock; rejected",
-					 smp[i].name);
+			                 "sample of %s is more than store.max_future ahead of this clock; rejected",
+			                 smp[i].name);
 			st->c.rejected_future++;
 			if (st->st_future)
 				pane_stat_inc(st->st_future);
@@ -468,7 +472,8 @@ static void *hk_main(void *arg)
 		st->hk_wake = false;
 		struct pane_err err = {0};
 		if (hk_step(st, &err) < 0) {
-			pane_log_limited(&st->lim, PANE_LOG_ERROR, "store", "housekeeping: %s (retried in 1 s)", err.msg);
+			pane_log_limited(&st->lim, PANE_LOG_ERROR, "store", "housekeeping: %s (retried in 1 s)",
+			                 err.msg);
 			st->hk_wake = true;
 			struct timespec ts;
 			clock_gettime(CLOCK_REALTIME, &ts);
@@ -537,7 +542,8 @@ int pane_store_maintain(struct pane_store *st, int64_t now_ms, struct pane_err *
 	while (!rc && st->o.retention_bytes > 0 && metrics_bytes(st) > st->o.retention_bytes) {
 		size_t oldest = SIZE_MAX;
 		for (size_t i = 0; i < st->nparts; i++)
-			if (st->parts[i].day < today && (oldest == SIZE_MAX || st->parts[i].day < st->parts[oldest].day))
+			if (st->parts[i].day < today &&
+			    (oldest == SIZE_MAX || st->parts[i].day < st->parts[oldest].day))
 				oldest = i;
 		if (oldest == SIZE_MAX)
 			break;
@@ -576,7 +582,7 @@ void pane_store_close(struct pane_store *st)
 		pthread_mutex_lock(&st->mu);
 		if (ps_persist_all(st, &err) < 0 || ps_checkpoint(st, &err) < 0)
 			pane_error("store", "closing: %s (the WAL keeps the data; it is replayed on the next start)",
-				   err.msg);
+			           err.msg);
 		pthread_mutex_unlock(&st->mu);
 	}
 	if (st->db) {
@@ -589,8 +595,8 @@ void pane_store_close(struct pane_store *st)
 	if (st->head_fd >= 0) {
 		/* rebuilt from the WAL on open: nothing in it is needed any more */
 		if (ftruncate(st->head_fd, 0) < 0)
-			pane_warn("store", "cannot truncate %s/head: %s (harmless: it is rebuilt on open)",
-				 st->dir, strerror(errno));
+			pane_warn("store", "cannot truncate %s/head: %s (harmless: it is rebuilt on open)", st->dir,
+			          strerror(errno));
 		close(st->head_fd);
 	}
 	pane_buf_release(&st->hw);
@@ -667,26 +673,26 @@ int pane_store_write_metadata(struct pane_store *st, const struct pane_metadata 
 	int rc = pane_logdb_write_metadata(st->logs, m, n, &skipped, err);
 	if (skipped) {
 		static struct pane_log_limit lim = {.burst = 5, .per_ms = 60000};
-		pane_log_limited(&lim, PANE_LOG_WARN, "store", "skipped %zu metadata entries with a bad name or oversized help",
-				 skipped);
+		pane_log_limited(&lim, PANE_LOG_WARN, "store",
+		                 "skipped %zu metadata entries with a bad name or oversized help", skipped);
 	}
 	return rc;
 }
 
-int pane_store_metadata(struct pane_store *st, const char *metric, size_t limit, struct pane_metadata **out,
-			size_t *n, struct pane_err *err)
+int pane_store_metadata(struct pane_store *st, const char *metric, size_t limit, struct pane_metadata **out, size_t *n,
+                        struct pane_err *err)
 {
 	return pane_logdb_metadata(st->logs, metric, limit, out, n, err);
 }
 
 int pane_store_search_logs(struct pane_store *st, const struct pane_log_query *q, struct pane_buf *out,
-			   struct pane_err *err)
+                           struct pane_err *err)
 {
 	return pane_logdb_search(st->logs, q, out, err);
 }
 
 int pane_store_query_events(struct pane_store *st, const struct pane_event_query *q, struct pane_buf *out,
-			    struct pane_err *err)
+                            struct pane_err *err)
 {
 	return pane_logdb_events(st->logs, q, out, err);
 }
@@ -727,13 +733,13 @@ static void sink_close(void *ctx)
 }
 
 static const struct pane_sink_ops sink_ops = {
-	.name = "store",
-	.write_samples = sink_samples,
-	.write_logs = sink_logs,
-	.write_events = sink_events,
-	.flush = sink_flush,
-	.close = sink_close,
-	.write_metadata = sink_metadata,
+    .name = "store",
+    .write_samples = sink_samples,
+    .write_logs = sink_logs,
+    .write_events = sink_events,
+    .flush = sink_flush,
+    .close = sink_close,
+    .write_metadata = sink_metadata,
 };
 
 struct pane_sink pane_store_sink(struct pane_store *st)
@@ -741,4 +747,3 @@ struct pane_sink pane_store_sink(struct pane_store *st)
 	struct pane_sink s = {&sink_ops, st};
 	return s;
 }
-

@@ -41,8 +41,8 @@ size_t ps_make_buckets(const int64_t *ts, const double *v, size_t n, int64_t ste
 			continue;
 		int64_t t = ts[i] / step * step - (ts[i] % step < 0 ? step : 0);
 		if (!nb || out[nb - 1].t != t) {
-			out[nb++] = (struct bucket){.t = t, .last_ts = ts[i], .count = 0, .min = v[i], .max = v[i],
-						    .sum = 0, .last = v[i]};
+			out[nb++] = (struct bucket){
+			    .t = t, .last_ts = ts[i], .count = 0, .min = v[i], .max = v[i], .sum = 0, .last = v[i]};
 		}
 		struct bucket *b = &out[nb - 1];
 		b->count += 1;
@@ -83,7 +83,7 @@ static void add_column(struct pane_buf *raw, struct pane_buf *col)
 }
 
 int ps_persist_tier(struct pane_store *st, struct part *p, uint32_t sid, int64_t step, const int64_t *ts,
-			const double *v, size_t n, struct pane_err *err)
+                    const double *v, size_t n, struct pane_err *err)
 {
 	struct bucket *b = pane_xmalloc(pane_mul_size(n ? n : 1, sizeof *b));
 	size_t nb = ps_make_buckets(ts, v, n, step, b);
@@ -103,8 +103,12 @@ int ps_persist_tier(struct pane_store *st, struct part *p, uint32_t sid, int64_t
 	add_column(&raw, &one);
 	for (int c = 0; c < 6; c++) {
 		for (size_t i = 0; i < nb; i++)
-			col[i] = c == 0 ? b[i].count : c == 1 ? b[i].min : c == 2 ? b[i].max : c == 3 ? b[i].sum
-				: c == 4 ? b[i].last : (double)(b[i].last_ts - b[i].t);
+			col[i] = c == 0   ? b[i].count
+			         : c == 1 ? b[i].min
+			         : c == 2 ? b[i].max
+			         : c == 3 ? b[i].sum
+			         : c == 4 ? b[i].last
+			                  : (double)(b[i].last_ts - b[i].t);
 		/* small columns: a fixed choice is as good as measuring and much cheaper */
 		pane_column_encode_values_as(col, nb, PANE_CODEC_DEC_D1, &one);
 		add_column(&raw, &one);
@@ -116,8 +120,8 @@ int ps_persist_tier(struct pane_store *st, struct part *p, uint32_t sid, int64_t
 	if (!rc) {
 		char sql[200];
 		snprintf(sql, sizeof sql,
-			 "INSERT INTO \"a_%" PRId64 "\"(sid, step, off, len, crc, mint, maxt) VALUES (?,?,?,?,?,?,?)",
-			 p->day);
+		         "INSERT INTO \"a_%" PRId64 "\"(sid, step, off, len, crc, mint, maxt) VALUES (?,?,?,?,?,?,?)",
+		         p->day);
 		if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
 			rc = ps_sql_fail(st, err, "tier index");
 	}
@@ -158,8 +162,8 @@ int ps_cmp_bucket(const void *a, const void *b)
 }
 
 /* Decodes one tier blob's seven columns into buckets. */
-bool ps_tier_decode(struct pane_unpacker *u, int fd, int64_t off, int64_t len, uint32_t crc,
-			struct pane_buf *scratch, int64_t *tb, double *vb, struct bucket_list *out)
+bool ps_tier_decode(struct pane_unpacker *u, int fd, int64_t off, int64_t len, uint32_t crc, struct pane_buf *scratch,
+                    int64_t *tb, double *vb, struct bucket_list *out)
 {
 	size_t n = 0, nb = 0;
 	if (!ps_read_column_raw(u, fd, off, len, crc, scratch))

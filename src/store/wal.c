@@ -238,9 +238,10 @@ int ps_replay_wal(struct pane_store *st, const char *path, struct pane_err *err)
 	}
 	if (why || good == 0) {
 		if (why && got > good) {
-			pane_warn("store", "WAL %s at byte %zu: cutting %zu bytes (a crash during a write; every "
-					   "acknowledged batch before it is kept)",
-				  why, good, got - good);
+			pane_warn("store",
+			          "WAL %s at byte %zu: cutting %zu bytes (a crash during a write; every "
+			          "acknowledged batch before it is kept)",
+			          why, good, got - good);
 			st->c.wal_cut_bytes += got - good;
 		}
 		if (good == 0) {
