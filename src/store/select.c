@@ -93,6 +93,46 @@ static void collect_add(struct collect *c, int64_t t, double v)
 	c->n++;
 }
 
+/* Adds samples ascending by timestamp (a segment's columns): the part in
+ * [mint, maxt] found by binary search and copied whole, the arrays grown
+ * once. Same result as collect_add per sample. */
+static void collect_add_sorted(struct collect *c, const int64_t *ts, const double *v, size_t n)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) { /* first ts >= mint */
+		size_t mid = lo + (hi - lo) / 2;
+		if (ts[mid] < c->mint)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t a = lo;
+	hi = n;
+	while (lo < hi) { /* first ts > maxt */
+		size_t mid = lo + (hi - lo) / 2;
+		if (ts[mid] <= c->maxt)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t m = lo - a;
+	if (c->limit && m > c->limit - (c->n < c->limit ? c->n : c->limit)) {
+		m = c->n < c->limit ? c->limit - c->n : 0;
+		c->over = true;
+	}
+	if (!m)
+		return;
+	if (c->n + m > c->cap) {
+		size_t cap = c->cap * 2 > c->n + m ? c->cap * 2 : c->n + m;
+		c->ts = pane_xrealloc(c->ts, pane_mul_size(cap, sizeof *c->ts));
+		c->v = pane_xrealloc(c->v, pane_mul_size(cap, sizeof *c->v));
+		c->cap = cap;
+	}
+	memcpy(c->ts + c->n, ts + a, m * sizeof *ts);
+	memcpy(c->v + c->n, v + a, m * sizeof *v);
+	c->n += m;
+}
+
 /* Stable merge sort by timestamp, then keep the last write of each timestamp. */
 static void sort_dedup(struct collect *c)
 {
@@ -275,8 +315,7 @@ static int read_series(struct pane_store *st, struct rpart *rp, size_t nrp, cons
 				                 sn->id, rp[i].day, off);
 				continue;
 			}
-			for (size_t k = 0; k < nv; k++)
-				collect_add(c, sl->ts[k], vbuf[k]);
+			collect_add_sorted(c, sl->ts, vbuf, nv);
 		}
 	}
 	if (collect_head(c, sn, tc->tdummy, vbuf) < 0)
