@@ -130,6 +130,17 @@ static void check_many(struct pane_store *st, int n)
 	assert_int_equal(set->n, 3);
 	assert_int_equal(set->series[0].n, 2);
 	set->free(set);
+	/* a sub-range across a window edge (segments cut by binary search) */
+	if (n > 2000) {
+		assert_int_equal(r.ops->select(r.ctx, &m, 1, T0 + 1000 * 15000LL + 1, T0 + 2000 * 15000LL, 0, &set, &err), 0);
+		assert_int_equal(set->n, 3);
+		for (size_t i = 0; i < 3; i++) {
+			assert_int_equal(set->series[i].n, 1000);
+			assert_true(set->series[i].ts[0] == T0 + 1001 * 15000LL);
+			assert_true(set->series[i].ts[999] == T0 + 2000 * 15000LL);
+		}
+		set->free(set);
+	}
 	/* max_samples */
 	assert_int_equal(r.ops->select(r.ctx, &m, 1, T0, T0 + n * 15000LL, 10, &set, &err), PANE_ETOOBIG);
 	assert_null(set);
