@@ -239,13 +239,7 @@ static const struct ts_slot *ts_column_get(struct ts_cache *tc, int64_t day, int
 	return sl;
 }
 
-/* A select works on a snapshot taken under the store's lock (the matched
- * series' labels and head bytes, the head file's blocks read under the
- * lock since compaction moves them) and then reads segments through
- * its own read-only SQLite connection and file descriptors, without the
- * lock: queries run in parallel with each other and with ingestion. A
- * segment persisted after the snapshot repeats samples the snapshot has;
- * the merge drops duplicate timestamps. */
+/* One matched series as snapshotted under the lock (see the top of the file). */
 struct snap {
 	uint32_t id;
 	uint16_t nl;
