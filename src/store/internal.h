@@ -174,6 +174,7 @@ struct pane_store {
 	bool hk_running;
 	pthread_cond_t hk_cond;
 	pthread_t hk_thread;
+	uint32_t hk_cursor; /* next series of a batched persist before a checkpoint; 0 = none running */
 };
 
 static inline int64_t ps_day_of(int64_t ts)
@@ -227,6 +228,7 @@ int ps_wal_sync(struct pane_store *st, struct pane_err *err);
 int ps_wal_append(struct pane_store *st, const void *p, size_t len, struct pane_err *err);
 void ps_wal_series_rec(struct pane_buf *walrec, const struct series *s);
 int ps_replay_wal(struct pane_store *st, const char *path, struct pane_err *err);
+bool ps_checkpoint_would_persist(struct pane_store *st);
 int ps_checkpoint(struct pane_store *st, struct pane_err *err);
 
 /* head.c */

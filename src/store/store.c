@@ -426,6 +426,42 @@ int ps_persist_all(struct pane_store *st, struct pane_err *err)
 /* One step (caller holds mu): persists up to HK_BATCH frozen heads, then,
  * when none is left, compacts the head file and checkpoints a WAL past
  * wal_max_bytes. Sets hk_wake when frozen heads remain. */
+/* Ends a housekeeping step's transaction (fsync'ing partitions first under
+ * PANE_FSYNC_BATCH); rc is the step's result so far. */
+static int hk_commit(struct pane_store *st, int rc, struct pane_err *err)
+{
+	if (!rc && st->in_txn && st->o.fsync == PANE_FSYNC_BATCH)
+		rc = ps_sync_parts(st, err);
+	struct pane_err e2 = {0};
+	int crc = ps_txn_commit(st, rc ? &e2 : err);
+	return rc ? rc : crc;
+}
+
+/* Persists the heads of up to HK_BATCH series from *cursor on (caller
+ * holds mu; 0 starts at the first series) and commits; *cursor is 0 again
+ * once every series was visited. A checkpoint with long heads must persist
+ * them first (ps_checkpoint_would_persist): done this way, the lock is
+ * released between batches instead of held for every head at once. */
+static int persist_batch(struct pane_store *st, uint32_t *cursor, struct pane_err *err)
+{
+	int rc = 0;
+	size_t done = 0;
+	if (!*cursor)
+		*cursor = 1;
+	while (*cursor < st->nser && done < HK_BATCH) {
+		struct series *s = st->ser[*cursor];
+		if (s && (s->fz || s->h.hs.n)) {
+			if ((rc = ps_persist_series(st, s, err)) < 0)
+				break;
+			done++;
+		}
+		(*cursor)++;
+	}
+	if (*cursor >= st->nser)
+		*cursor = 0;
+	return hk_commit(st, rc, err);
+}
+
 static int hk_step(struct pane_store *st, struct pane_err *err)
 {
 	int rc = 0;
@@ -442,12 +478,7 @@ static int hk_step(struct pane_store *st, struct pane_err *err)
 	}
 	if (st->frozen_at == st->nfrozen)
 		st->nfrozen = st->frozen_at = 0;
-	if (!rc && st->in_txn && st->o.fsync == PANE_FSYNC_BATCH)
-		rc = ps_sync_parts(st, err);
-	struct pane_err e2 = {0};
-	int crc = ps_txn_commit(st, rc ? &e2 : err);
-	if (!rc)
-		rc = crc;
+	rc = hk_commit(st, rc, err);
 	if (rc < 0)
 		return rc;
 	if (st->nfrozen) {
@@ -455,8 +486,16 @@ static int hk_step(struct pane_store *st, struct pane_err *err)
 		return 0;
 	}
 	ps_head_compact(st);
-	if ((int64_t)st->wal_size > st->o.wal_max_bytes)
+	if ((int64_t)st->wal_size > st->o.wal_max_bytes || st->hk_cursor) {
+		if (st->hk_cursor || ps_checkpoint_would_persist(st)) {
+			rc = persist_batch(st, &st->hk_cursor, err);
+			if (rc < 0 || st->hk_cursor) {
+				st->hk_wake = !rc;
+				return rc;
+			}
+		}
 		rc = ps_checkpoint(st, err);
+	}
 	return rc;
 }
 
@@ -553,8 +592,20 @@ int pane_store_maintain(struct pane_store *st, int64_t now_ms, struct pane_err *
 		rc = ps_wal_sync(st, err);
 	if (!rc)
 		rc = ps_txn_commit(st, err);
-	if (!rc && (int64_t)st->wal_size > st->o.wal_max_bytes / 2)
-		rc = ps_checkpoint(st, err);
+	if (!rc && (int64_t)st->wal_size > st->o.wal_max_bytes / 2) {
+		/* long heads are persisted in batches first, letting writers in between */
+		uint32_t cursor = 0;
+		while (!rc && ps_checkpoint_would_persist(st)) {
+			rc = persist_batch(st, &cursor, err);
+			if (!cursor)
+				break;
+			pthread_mutex_unlock(&st->mu);
+			sched_yield();
+			pthread_mutex_lock(&st->mu);
+		}
+		if (!rc)
+			rc = ps_checkpoint(st, err);
+	}
 	pthread_mutex_unlock(&st->mu);
 	if (!rc && st->logs) {
 		int64_t lcut = st->o.log_retention_ms > 0 ? now_ms - st->o.log_retention_ms : INT64_MIN;

@@ -263,16 +263,23 @@ int ps_replay_wal(struct pane_store *st, const char *path, struct pane_err *err)
 	return 0;
 }
 
-/* Rewrites the WAL to hold only what is not in segments (caller holds mu).
- * When that would itself be large (long heads, e.g. a huge import), the
- * heads are persisted first so checkpoints cannot repeat back to back. */
-int ps_checkpoint(struct pane_store *st, struct pane_err *err)
+/* True when a checkpoint now would persist every head first (their
+ * samples would make the new WAL itself large). Caller holds mu. */
+bool ps_checkpoint_would_persist(struct pane_store *st)
 {
 	uint64_t unpersisted = 0;
 	for (size_t id = 1; id < st->nser; id++)
 		if (st->ser[id])
 			unpersisted += st->ser[id]->h.hs.n + (st->ser[id]->fz ? st->ser[id]->fz->hs.n : 0);
-	if ((int64_t)(unpersisted * 14) > st->o.wal_max_bytes / 2) {
+	return (int64_t)(unpersisted * 14) > st->o.wal_max_bytes / 2;
+}
+
+/* Rewrites the WAL to hold only what is not in segments (caller holds mu).
+ * When that would itself be large (long heads, e.g. a huge import), the
+ * heads are persisted first so checkpoints cannot repeat back to back. */
+int ps_checkpoint(struct pane_store *st, struct pane_err *err)
+{
+	if (ps_checkpoint_would_persist(st)) {
 		int prc = ps_persist_all(st, err);
 		if (prc < 0)
 			return prc;

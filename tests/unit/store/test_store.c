@@ -924,6 +924,73 @@ static void window_roll_defers_persisting(void **state)
 	free(dir);
 }
 
+/* A checkpoint when heads are long (more than the WAL limit would hold):
+ * the heads become segments in batches (the lock released between them),
+ * then the WAL holds almost nothing; every sample stays readable, also
+ * after a SIGKILL right after. */
+static void checkpoint_with_long_heads(void **state)
+{
+	(void)state;
+	char *dir = tmpdir();
+	struct pane_store_opts o;
+	pane_store_opts_default(&o);
+	o.retention_ms = 0;
+	o.wal_max_bytes = 256 << 10;
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct pane_store *st = open_store(dir, &o);
+		struct pane_sample smp[ROLL_SERIES];
+		struct pane_label l[ROLL_SERIES][1];
+		struct pane_labels ls[ROLL_SERIES];
+		char inst[ROLL_SERIES][8];
+		for (int k = 0; k < ROLL_SERIES; k++) {
+			snprintf(inst[k], sizeof inst[k], "%d", k);
+			l[k][0] = (struct pane_label){"inst", inst[k]};
+			ls[k] = (struct pane_labels){l[k], 1, 1, false};
+		}
+		struct pane_err err = {0};
+		/* 50 series x 600 samples in one window: ~30,000 samples in heads */
+		for (int j = 0; j < 600; j++) {
+			for (int k = 0; k < ROLL_SERIES; k++)
+				smp[k] = (struct pane_sample){"long", &ls[k], T0 + j * 15000LL, k * 1000 + j};
+			size_t acc = 0;
+			assert_int_equal(pane_store_write(st, smp, ROLL_SERIES, &acc, &err), 0);
+		}
+		assert_int_equal(pane_store_maintain(st, T0, &err), 0);
+		struct stat sb;
+		char path[600];
+		snprintf(path, sizeof path, "%s/wal", dir);
+		assert_int_equal(stat(path, &sb), 0);
+		assert_true(sb.st_size < 64 << 10); /* heads persisted, not rewritten into the WAL */
+		struct pane_store_counters c;
+		pane_store_get_counters(st, &c);
+		assert_true(c.segments >= ROLL_SERIES);
+		raise(SIGKILL);
+		_exit(1);
+	}
+	int status;
+	waitpid(pid, &status, 0);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	struct pane_store *st = open_store(dir, &o);
+	struct pane_reader r = pane_store_reader(st);
+	struct pane_matcher m = {"__name__", "long", PANE_MATCH_EQ};
+	struct pane_series_set *set;
+	struct pane_err err = {0};
+	assert_int_equal(r.ops->select(r.ctx, &m, 1, 0, INT64_MAX, 0, &set, &err), 0);
+	assert_int_equal(set->n, ROLL_SERIES);
+	for (size_t i = 0; i < set->n; i++) {
+		struct pane_series *ps = &set->series[i];
+		int k = atoi(ps->labels.v[1].value);
+		assert_int_equal(ps->n, 600);
+		for (int j = 0; j < 600; j++)
+			assert_true(ps->ts[j] == T0 + j * 15000LL && ps->values[j] == k * 1000 + j);
+	}
+	set->free(set);
+	pane_store_close(st);
+	rmrf(dir);
+	free(dir);
+}
+
 static void heads_spill_replay_and_compact(void **state)
 {
 	(void)state;
@@ -1076,6 +1143,7 @@ int main(void)
 		cmocka_unit_test(logs_and_events),
 		cmocka_unit_test(heads_spill_replay_and_compact),
 		cmocka_unit_test(window_roll_defers_persisting),
+		cmocka_unit_test(checkpoint_with_long_heads),
 		cmocka_unit_test(select_memory_per_series),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
