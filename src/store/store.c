@@ -12,7 +12,9 @@
  *       then samples) before any head changes, and persists nothing unless
  *       a series rolls twice before housekeeping ran (head.c).
  *   (2) The housekeeping thread holds the lock for at most HK_BATCH heads,
- *       then yields; close stops it before persisting everything.
+ *       then yields; so does a checkpoint with long heads (persist_batch,
+ *       from the thread or pane_store_maintain) before it rewrites the
+ *       WAL. Close stops the thread before persisting everything.
  *
  * Threads: every entry point takes st->mu; the housekeeping thread is the
  * store's only thread, started by open and joined by close.
