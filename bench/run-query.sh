@@ -2,14 +2,18 @@
 # run-query.sh - the same PromQL range queries over the same data in pane and
 # in Debian's Prometheus, one run, both over HTTP on loopback, same client.
 # Prints per-query median latency and the ratio pane/Prometheus.
-#   bench/run-query.sh [SERIES] [HOURS] [REPEATS]    (defaults 200 24 7)
-# pane side: bench_query_server (the engine + API over the in-memory reader,
-# since the store lands on another branch). Prometheus side: promtool blocks.
+#   bench/run-query.sh [--store] [SERIES] [HOURS] [REPEATS]    (defaults 200 24 7)
+# pane side: by default bench_query_server (the engine + API over the
+# in-memory reader); with --store, `pane serve` over its own store, loaded
+# with `pane import` (the real read path: segments, index, heads).
+# Prometheus side: promtool blocks. VictoriaMetrics: /api/v1/import/prometheus.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+mode=memory
+if [ "${1:-}" = "--store" ]; then mode=store; shift; fi
 series=${1:-200}; hours=${2:-24}; reps=${3:-7}
 build=${BUILD:-$root/build}
-[ -x "$build/bench/bench_query_server" ] || ninja -C "$build" >/dev/null
+[ -x "$build/bench/bench_query_server" ] && [ -x "$build/pane" ] || ninja -C "$build" >/dev/null
 command -v prometheus >/dev/null || { echo "run-query.sh: prometheus missing: scripts/install-deps.sh"; exit 1; }
 tmp=$(mktemp -d)
 pids=()
@@ -22,7 +26,16 @@ pport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); p
 qport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 prometheus --config.file="$tmp/prom.yml" --storage.tsdb.path="$tmp/tsdb" --storage.tsdb.retention.time=100y \
   --web.listen-address=127.0.0.1:$pport >"$tmp/prom.log" 2>&1 & pids+=($!)
-"$build/bench/bench_query_server" "$tmp/data.om" "$qport" 2>"$tmp/pane.log" & pids+=($!)
+if [ "$mode" = store ]; then
+  # the same samples as Prometheus text with ms timestamps, into pane's store
+  awk '!/^#/ { ts = $NF; $NF = ""; printf "%s%d000\n", $0, ts }' "$tmp/data.om" > "$tmp/data.prom"
+  "$build/pane" import --format prometheus "$tmp/data.prom" --data-dir "$tmp/pane" >"$tmp/import.log" 2>&1
+  printf 'store:\n  retention: 0s\n' > "$tmp/pane.yaml"
+  env -u DATABASE_URL "$build/pane" serve --config "$tmp/pane.yaml" --listen 127.0.0.1:$qport \
+    --data-dir "$tmp/pane" >"$tmp/pane.log" 2>&1 & pids+=($!)
+else
+  "$build/bench/bench_query_server" "$tmp/data.om" "$qport" 2>"$tmp/pane.log" & pids+=($!)
+fi
 vport=0
 if command -v victoria-metrics >/dev/null; then
   vport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -30,10 +43,10 @@ if command -v victoria-metrics >/dev/null; then
   victoria-metrics -storageDataPath="$tmp/vm" -retentionPeriod=100y -httpListenAddr=127.0.0.1:$vport \
     -search.disableCache -search.latencyOffset=0s >"$tmp/vm.log" 2>&1 & pids+=($!)
 fi
-python3 - "$pport" "$qport" "$hours" "$reps" "$series" "$vport" "$tmp/data.om" <<'PY'
+python3 - "$pport" "$qport" "$hours" "$reps" "$series" "$vport" "$tmp/data.om" "$mode" <<'PY'
 import json, statistics, sys, time, urllib.parse, urllib.request
 pport, qport, hours, reps, series = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
-vport, datafile = sys.argv[6], sys.argv[7]
+vport, datafile, mode = sys.argv[6], sys.argv[7], sys.argv[8]
 T0 = 1700000000
 start, end, step = T0 + 3600, T0 + int(hours * 3600), 60
 def ready(url):
@@ -44,7 +57,7 @@ def ready(url):
             time.sleep(0.1)
     sys.exit("not ready: " + url)
 ready("http://127.0.0.1:%s/-/ready" % pport)
-ready("http://127.0.0.1:%s/api/v1/status/buildinfo" % qport)
+ready("http://127.0.0.1:%s/api/v1/status/buildinfo" % qport if mode == "memory" else "http://127.0.0.1:%s/readyz" % qport)
 if vport != "0":
     ready("http://127.0.0.1:%s/health" % vport)
     # VictoriaMetrics imports Prometheus text with millisecond timestamps
@@ -77,7 +90,7 @@ def run(port, q):
     with urllib.request.urlopen("http://127.0.0.1:%s/api/v1/query_range" % port, body, timeout=120) as r:
         data = json.loads(r.read())
     return time.perf_counter() - t, data
-print("%s series x2, %.0f h of 15 s samples; range queries over %.0f h at step 60 s; median of %d" % (series, hours, hours - 1, reps))
+print("%s series x2, %.0f h of 15 s samples; range queries over %.0f h at step 60 s; median of %d; pane: %s" % (series, hours, hours - 1, reps, "pane serve over its store" if mode == "store" else "engine over the in-memory reader"))
 print("%-80s %9s %9s %9s %7s" % ("query", "pane ms", "prom ms", "vm ms", "pane/prom"))
 ratios, vratios = [], []
 for q in queries:

@@ -2,22 +2,30 @@
  * store.h - pane's embedded store for metrics, logs and events.
  *
  * One directory holds everything:
- *   metrics.db   SQLite (WAL mode): the series catalog and the sealed,
- *                compressed segments, one table per UTC day (a partition;
- *                retention drops whole tables, never a big DELETE);
+ *   chunks/d<DAY>.seg  the sealed, compressed segments of one UTC day (a
+ *                partition: appended to, never rewritten; retention deletes
+ *                the whole file);
+ *   metrics.db   SQLite (WAL mode): the series catalog and, per day, the
+ *                index of that day's segments and downsampled tiers (tables
+ *                s_<DAY>, t_<DAY>, a_<DAY>, dropped with the day);
  *   wal          pane's own write-ahead log of acknowledged samples that
- *                are not yet in metrics.db (CRC-checked records);
+ *                are not yet in segments (CRC-checked records);
+ *   head         the spilled blocks of in-memory heads (rebuilt from the
+ *                WAL on open, never fsync'ed);
  *   logs.db      SQLite (WAL mode): log lines (FTS5 trigram index on the
  *                message), events, and metric metadata (HELP/TYPE/UNIT).
  *
  * Writes: a sample batch is acknowledged once it is in the WAL (written
  * with write(2), so it survives kill -9; fdatasync per batch or per
- * interval, see fsync), then lands in an in-memory head per series that is
- * sealed into compressed chunks (codec.h) and persisted as segments.
+ * interval, see fsync), then lands in an in-memory head per series; a
+ * background housekeeping thread persists each 6 h window of a series as a
+ * segment (codec.h) once the series moves on. The files and their
+ * invariants: internal.h.
  * Reads go through the query engine's seam (reader.h).
  *
  * Threads: every function may be called from any thread; the metrics side
- * is serialised by one mutex, logs/events by another.
+ * is serialised by one mutex, logs/events by another. The store runs one
+ * thread of its own (housekeeping), from open to close.
  *
  * Ownership with the pipeline: pane_store_sink() hands out a sink whose
  * close() only flushes; the store itself is freed by pane_store_close(),
@@ -87,12 +95,19 @@ int pane_store_write(struct pane_store *st, const struct pane_sample *s, size_t 
 int pane_store_flush(struct pane_store *st, struct pane_err *err);
 /* Housekeeping, every minute or so: retention (age, size), WAL checkpoint. */
 int pane_store_maintain(struct pane_store *st, int64_t now_ms, struct pane_err *err);
+/* What the store's own housekeeping thread does in the background, done
+ * now until nothing is left: persists the heads frozen by window rolls,
+ * compacts the head file, checkpoints a WAL past wal_max_bytes. Writes
+ * never persist (see store.c); tests and benchmarks call this to reach a
+ * settled state. */
+int pane_store_housekeep(struct pane_store *st, struct pane_err *err);
 
 struct pane_store_counters {
 	uint64_t series, samples, rejected_old, rejected_future, rejected_series, rejected_invalid;
 	uint64_t chunks_xor, chunks_dec, chunks_const; /* codec choices (measured per chunk) */
 	uint64_t segments, ts_shared;  /* ts_shared: segments that reused another's timestamp column */
 	uint64_t wal_bytes, wal_cut_bytes, partitions_dropped;
+	uint64_t persist_inline; /* frozen heads a write had to persist (a second roll before housekeeping ran) */
 	uint64_t logs, events;
 };
 void pane_store_get_counters(struct pane_store *st, struct pane_store_counters *out);

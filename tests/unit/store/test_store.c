@@ -12,6 +12,7 @@
 #endif
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,14 @@ static struct pane_store *open_store(const char *dir, struct pane_store_opts *o)
 	if (!st)
 		fail_msg("open: %s", err.msg);
 	return st;
+}
+
+/* Runs the store's housekeeping now (frozen heads persisted, WAL checkpointed). */
+static void settle(struct pane_store *st)
+{
+	struct pane_err err = {0};
+	if (pane_store_housekeep(st, &err) < 0)
+		fail_msg("housekeep: %s", err.msg);
 }
 
 /* Writes one sample of metric name with label inst=inst. Returns accepted. */
@@ -121,6 +130,17 @@ static void check_many(struct pane_store *st, int n)
 	assert_int_equal(set->n, 3);
 	assert_int_equal(set->series[0].n, 2);
 	set->free(set);
+	/* a sub-range across a window edge (segments cut by binary search) */
+	if (n > 2000) {
+		assert_int_equal(r.ops->select(r.ctx, &m, 1, T0 + 1000 * 15000LL + 1, T0 + 2000 * 15000LL, 0, &set, &err), 0);
+		assert_int_equal(set->n, 3);
+		for (size_t i = 0; i < 3; i++) {
+			assert_int_equal(set->series[i].n, 1000);
+			assert_true(set->series[i].ts[0] == T0 + 1001 * 15000LL);
+			assert_true(set->series[i].ts[999] == T0 + 2000 * 15000LL);
+		}
+		set->free(set);
+	}
 	/* max_samples */
 	assert_int_equal(r.ops->select(r.ctx, &m, 1, T0, T0 + n * 15000LL, 10, &set, &err), PANE_ETOOBIG);
 	assert_null(set);
@@ -239,6 +259,7 @@ static void shared_timestamps_and_corrupt_segments(void **state)
 	char *dir = tmpdir();
 	struct pane_store *st = open_store(dir, NULL);
 	write_many(st, 3000); /* three series with identical timestamps, 12.5 h: 6 h windows persisted */
+	settle(st);
 	struct pane_store_counters c;
 	pane_store_get_counters(st, &c);
 	assert_true(c.segments >= 6);
@@ -828,6 +849,148 @@ static int64_t file_size(const char *dir, const char *name)
 	return stat(path, &sb) == 0 ? (int64_t)sb.st_size : -1;
 }
 
+#define ROLL_SERIES 50
+#define ROLL_N 100
+#define ROLL_W1 1700006400000LL /* the 6 h window after T0's */
+
+/* Every series' samples, ROLL_N in T0's window and one in the next. */
+static void roll_check(struct pane_store *st)
+{
+	struct pane_reader r = pane_store_reader(st);
+	struct pane_matcher m = {"__name__", "roll", PANE_MATCH_EQ};
+	struct pane_series_set *set;
+	struct pane_err err = {0};
+	assert_int_equal(r.ops->select(r.ctx, &m, 1, 0, INT64_MAX, 0, &set, &err), 0);
+	assert_int_equal(set->n, ROLL_SERIES);
+	for (size_t i = 0; i < set->n; i++) {
+		struct pane_series *ps = &set->series[i];
+		int k = atoi(ps->labels.v[1].value);
+		assert_int_equal(ps->n, ROLL_N + 1);
+		for (int j = 0; j < ROLL_N; j++)
+			assert_true(ps->ts[j] == T0 + j * 15000LL && ps->values[j] == k * 1000 + j);
+		assert_true(ps->ts[ROLL_N] == ROLL_W1 + 1000 && ps->values[ROLL_N] == -k);
+	}
+	set->free(set);
+}
+
+/* A write that rolls every series into the next window only freezes their
+ * heads (nothing is persisted on the write path); the frozen heads are
+ * read like heads, survive SIGKILL through the WAL, and housekeeping turns
+ * them into segments. */
+static void window_roll_defers_persisting(void **state)
+{
+	(void)state;
+	char *dir = tmpdir();
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct pane_store *st = open_store(dir, NULL);
+		struct pane_sample smp[ROLL_SERIES];
+		struct pane_label l[ROLL_SERIES][1];
+		struct pane_labels ls[ROLL_SERIES];
+		char inst[ROLL_SERIES][8];
+		for (int k = 0; k < ROLL_SERIES; k++) {
+			snprintf(inst[k], sizeof inst[k], "%d", k);
+			l[k][0] = (struct pane_label){"inst", inst[k]};
+			ls[k] = (struct pane_labels){l[k], 1, 1, false};
+		}
+		struct pane_err err = {0};
+		for (int j = 0; j <= ROLL_N; j++) {
+			for (int k = 0; k < ROLL_SERIES; k++)
+				smp[k] = (struct pane_sample){"roll", &ls[k], j < ROLL_N ? T0 + j * 15000LL : ROLL_W1 + 1000,
+							      j < ROLL_N ? k * 1000 + j : -k};
+			size_t acc = 0;
+			assert_int_equal(pane_store_write(st, smp, ROLL_SERIES, &acc, &err), 0);
+			assert_int_equal(acc, ROLL_SERIES);
+		}
+		struct pane_store_counters c;
+		pane_store_get_counters(st, &c);
+		assert_int_equal(c.persist_inline, 0); /* the roll froze heads, it persisted none */
+		roll_check(st);
+		raise(SIGKILL); /* acknowledged, some frozen heads maybe persisted, none closed */
+		_exit(1);
+	}
+	int status;
+	waitpid(pid, &status, 0);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	struct pane_store *st = open_store(dir, NULL);
+	roll_check(st);
+	settle(st); /* frozen heads (again, by replay) become segments */
+	roll_check(st);
+	pane_store_close(st);
+	st = open_store(dir, NULL);
+	roll_check(st);
+	pane_store_close(st);
+	rmrf(dir);
+	free(dir);
+}
+
+/* A checkpoint when heads are long (more than the WAL limit would hold):
+ * the heads become segments in batches (the lock released between them),
+ * then the WAL holds almost nothing; every sample stays readable, also
+ * after a SIGKILL right after. */
+static void checkpoint_with_long_heads(void **state)
+{
+	(void)state;
+	char *dir = tmpdir();
+	struct pane_store_opts o;
+	pane_store_opts_default(&o);
+	o.retention_ms = 0;
+	o.wal_max_bytes = 256 << 10;
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct pane_store *st = open_store(dir, &o);
+		struct pane_sample smp[ROLL_SERIES];
+		struct pane_label l[ROLL_SERIES][1];
+		struct pane_labels ls[ROLL_SERIES];
+		char inst[ROLL_SERIES][8];
+		for (int k = 0; k < ROLL_SERIES; k++) {
+			snprintf(inst[k], sizeof inst[k], "%d", k);
+			l[k][0] = (struct pane_label){"inst", inst[k]};
+			ls[k] = (struct pane_labels){l[k], 1, 1, false};
+		}
+		struct pane_err err = {0};
+		/* 50 series x 600 samples in one window: ~30,000 samples in heads */
+		for (int j = 0; j < 600; j++) {
+			for (int k = 0; k < ROLL_SERIES; k++)
+				smp[k] = (struct pane_sample){"long", &ls[k], T0 + j * 15000LL, k * 1000 + j};
+			size_t acc = 0;
+			assert_int_equal(pane_store_write(st, smp, ROLL_SERIES, &acc, &err), 0);
+		}
+		assert_int_equal(pane_store_maintain(st, T0, &err), 0);
+		struct stat sb;
+		char path[600];
+		snprintf(path, sizeof path, "%s/wal", dir);
+		assert_int_equal(stat(path, &sb), 0);
+		assert_true(sb.st_size < 64 << 10); /* heads persisted, not rewritten into the WAL */
+		struct pane_store_counters c;
+		pane_store_get_counters(st, &c);
+		assert_true(c.segments >= ROLL_SERIES);
+		raise(SIGKILL);
+		_exit(1);
+	}
+	int status;
+	waitpid(pid, &status, 0);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	struct pane_store *st = open_store(dir, &o);
+	struct pane_reader r = pane_store_reader(st);
+	struct pane_matcher m = {"__name__", "long", PANE_MATCH_EQ};
+	struct pane_series_set *set;
+	struct pane_err err = {0};
+	assert_int_equal(r.ops->select(r.ctx, &m, 1, 0, INT64_MAX, 0, &set, &err), 0);
+	assert_int_equal(set->n, ROLL_SERIES);
+	for (size_t i = 0; i < set->n; i++) {
+		struct pane_series *ps = &set->series[i];
+		int k = atoi(ps->labels.v[1].value);
+		assert_int_equal(ps->n, 600);
+		for (int j = 0; j < 600; j++)
+			assert_true(ps->ts[j] == T0 + j * 15000LL && ps->values[j] == k * 1000 + j);
+	}
+	set->free(set);
+	pane_store_close(st);
+	rmrf(dir);
+	free(dir);
+}
+
 static void heads_spill_replay_and_compact(void **state)
 {
 	(void)state;
@@ -859,9 +1022,12 @@ static void heads_spill_replay_and_compact(void **state)
 	assert_true(file_size(dir, "head") > 600 * 64 * 10);
 	hs_check(st, mod);
 	/* 3. four series in five move to the next window: their heads become
-	 * segments, their blocks dead; the file is compacted to the live fifth */
+	 * segments (housekeeping), their blocks dead; the file is compacted to
+	 * the live fifth */
 	int64_t before = file_size(dir, "head");
 	hs_write(st, mod, 1440, 1, 0x1e);
+	hs_check(st, mod); /* frozen heads are read like heads */
+	settle(st);
 	int64_t after = file_size(dir, "head");
 	assert_true(after > 0 && after < before / 3);
 	hs_check(st, mod);
@@ -976,6 +1142,8 @@ int main(void)
 		cmocka_unit_test(many_days_big_batches_and_the_future),
 		cmocka_unit_test(logs_and_events),
 		cmocka_unit_test(heads_spill_replay_and_compact),
+		cmocka_unit_test(window_roll_defers_persisting),
+		cmocka_unit_test(checkpoint_with_long_heads),
 		cmocka_unit_test(select_memory_per_series),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

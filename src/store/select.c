@@ -1,0 +1,678 @@
+/*
+ * select.c - the store's reader (reader.h): matching series, reading their
+ * segments, heads and tiers into a series set.
+ *
+ * Idea: a select works on a snapshot taken under the store's lock (the
+ * matched series' labels and the bytes of their heads and frozen heads;
+ * the head file's blocks are read under the lock since compaction moves
+ * them) and then reads segments through its own read-only SQLite
+ * connection (one transaction: one consistent view) and its own file
+ * descriptors, without the lock: queries run in parallel with each other
+ * and with ingestion. A segment persisted after the snapshot repeats
+ * samples the snapshot has; the merge keeps one sample per timestamp.
+ *
+ * Invariants:
+ *   (1) Every series' samples come out ascending by timestamp, one per
+ *       timestamp (the last written wins), within [mint, maxt].
+ *   (2) A select never allocates much past max_samples: a series' arrays
+ *       stop growing at what is still allowed (twice that before merging
+ *       duplicates), and the query fails with PANE_ETOOBIG.
+ *   (3) A corrupt segment or tier blob (CRC, length, decode) is skipped
+ *       and logged; a day dropped by retention meanwhile is skipped.
+ *   (4) Timestamp columns shared by many series are decoded once per
+ *       select (ts_cache).
+ *
+ * Thread context: any thread; st->mu only for the snapshot.
+ */
+#include "store/internal.h"
+
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/mem.h"
+
+struct set_impl {
+	struct pane_series_set set;
+	char **keys; /* label strings copied per series */
+	struct pane_label **lv;
+	int64_t **ts;
+	double **v;
+};
+
+static void set_free(struct pane_series_set *set)
+{
+	if (!set)
+		return;
+	struct set_impl *si = set->impl;
+	for (size_t i = 0; i < set->n; i++) {
+		free(si->keys[i]);
+		free(si->lv[i]);
+		free(si->ts[i]);
+		free(si->v[i]);
+	}
+	free(si->keys);
+	free(si->lv);
+	free(si->ts);
+	free(si->v);
+	free(set->series);
+	free(si);
+}
+
+struct collect {
+	int64_t *ts;
+	double *v;
+	size_t n, cap;
+	int64_t mint, maxt;
+	size_t limit; /* 0: none; past it samples are dropped and over set */
+	bool over;
+};
+
+/* Arrays start small and double: a query over many series with a sample
+ * or two each (an instant query) costs bytes per series, not the 4 KiB a
+ * first block of 256 did. */
+static void collect_add(struct collect *c, int64_t t, double v)
+{
+	if (t < c->mint || t > c->maxt)
+		return;
+	if (c->limit && c->n >= c->limit) {
+		c->over = true;
+		return;
+	}
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 4;
+		c->ts = pane_xrealloc(c->ts, pane_mul_size(c->cap, sizeof *c->ts));
+		c->v = pane_xrealloc(c->v, pane_mul_size(c->cap, sizeof *c->v));
+	}
+	c->ts[c->n] = t;
+	c->v[c->n] = v;
+	c->n++;
+}
+
+/* Adds samples ascending by timestamp (a segment's columns): the part in
+ * [mint, maxt] found by binary search and copied whole, the arrays grown
+ * once. Same result as collect_add per sample. */
+static void collect_add_sorted(struct collect *c, const int64_t *ts, const double *v, size_t n)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) { /* first ts >= mint */
+		size_t mid = lo + (hi - lo) / 2;
+		if (ts[mid] < c->mint)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t a = lo;
+	hi = n;
+	while (lo < hi) { /* first ts > maxt */
+		size_t mid = lo + (hi - lo) / 2;
+		if (ts[mid] <= c->maxt)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t m = lo - a;
+	if (c->limit && m > c->limit - (c->n < c->limit ? c->n : c->limit)) {
+		m = c->n < c->limit ? c->limit - c->n : 0;
+		c->over = true;
+	}
+	if (!m)
+		return;
+	if (c->n + m > c->cap) {
+		size_t cap = c->cap * 2 > c->n + m ? c->cap * 2 : c->n + m;
+		c->ts = pane_xrealloc(c->ts, pane_mul_size(cap, sizeof *c->ts));
+		c->v = pane_xrealloc(c->v, pane_mul_size(cap, sizeof *c->v));
+		c->cap = cap;
+	}
+	memcpy(c->ts + c->n, ts + a, m * sizeof *ts);
+	memcpy(c->v + c->n, v + a, m * sizeof *v);
+	c->n += m;
+}
+
+/* Stable merge sort by timestamp, then keep the last write of each timestamp. */
+static void sort_dedup(struct collect *c)
+{
+	bool sorted = true;
+	for (size_t i = 1; i < c->n && sorted; i++)
+		sorted = c->ts[i - 1] < c->ts[i];
+	if (sorted)
+		return;
+	int64_t *t2 = pane_xmalloc(pane_mul_size(c->n, sizeof *t2));
+	double *v2 = pane_xmalloc(pane_mul_size(c->n, sizeof *v2));
+	for (size_t w = 1; w < c->n; w *= 2) {
+		for (size_t lo = 0; lo < c->n; lo += 2 * w) {
+			size_t mid = lo + w < c->n ? lo + w : c->n, hi = lo + 2 * w < c->n ? lo + 2 * w : c->n;
+			size_t a = lo, b = mid, k = lo;
+			while (a < mid || b < hi) {
+				if (b >= hi || (a < mid && c->ts[a] <= c->ts[b])) {
+					t2[k] = c->ts[a];
+					v2[k++] = c->v[a++];
+				} else {
+					t2[k] = c->ts[b];
+					v2[k++] = c->v[b++];
+				}
+			}
+		}
+		memcpy(c->ts, t2, c->n * sizeof *t2);
+		memcpy(c->v, v2, c->n * sizeof *v2);
+	}
+	free(t2);
+	free(v2);
+	size_t k = 0;
+	for (size_t i = 0; i < c->n; i++) {
+		if (k && c->ts[k - 1] == c->ts[i]) {
+			c->v[k - 1] = c->v[i];
+			continue;
+		}
+		c->ts[k] = c->ts[i];
+		c->v[k++] = c->v[i];
+	}
+	c->n = k;
+}
+
+/* Reads, checks and unpacks one column blob, then decodes it. */
+static bool read_column(struct pane_unpacker *u, int fd, int64_t off, int64_t len, uint32_t crc,
+                        struct pane_buf *scratch, int64_t *ts, double *v, size_t *n)
+{
+	if (len <= 0 || len > SEG_RAW_MAX)
+		return false;
+	uint8_t *blob = pane_xmalloc((size_t)len);
+	bool good = pread(fd, blob, (size_t)len, off) == len && pane_crc32c(0, blob, (size_t)len) == crc;
+	pane_buf_reset(scratch);
+	size_t used;
+	good = good && pane_segment_unpack_with(u, blob, (size_t)len, SEG_RAW_MAX, scratch) == 0 &&
+	       pane_chunk_decode((const uint8_t *)scratch->data, scratch->len, ts, v, PANE_CHUNK_MAX, n, &used) == 0;
+	free(blob);
+	return good;
+}
+
+bool ps_read_column_raw(struct pane_unpacker *u, int fd, int64_t off, int64_t len, uint32_t crc,
+                        struct pane_buf *scratch)
+{
+	if (len <= 0 || len > SEG_RAW_MAX)
+		return false;
+	uint8_t *blob = pane_xmalloc((size_t)len);
+	bool good = pread(fd, blob, (size_t)len, off) == len && pane_crc32c(0, blob, (size_t)len) == crc;
+	pane_buf_reset(scratch);
+	good = good && pane_segment_unpack_with(u, blob, (size_t)len, SEG_RAW_MAX, scratch) == 0;
+	free(blob);
+	return good;
+}
+
+#define TSC_SLOTS 64
+
+/* A query's cache of decoded timestamp columns (shared columns repeat
+ * across series): direct-mapped by offset. */
+struct ts_slot {
+	int64_t day, off;
+	size_t n;
+	int64_t *ts;
+};
+
+struct ts_cache {
+	struct ts_slot slot[TSC_SLOTS];
+	struct pane_unpacker *u;
+	int64_t *ts;     /* decode target */
+	double *dummy;   /* scratch for the values of a timestamp column */
+	int64_t *tdummy; /* scratch for the timestamps of a value column, and heads */
+};
+
+/* The decoded timestamp column at (day, off), or NULL when corrupt. */
+static const struct ts_slot *ts_column_get(struct ts_cache *tc, int64_t day, int fd, int64_t off, int64_t len,
+                                           uint32_t crc, struct pane_buf *scratch)
+{
+	struct ts_slot *sl = &tc->slot[((uint64_t)off * 0x9E3779B97F4A7C15ull) >> 58];
+	if (sl->ts && sl->day == day && sl->off == off)
+		return sl;
+	size_t n = 0;
+	if (!read_column(tc->u, fd, off, len, crc, scratch, tc->ts, tc->dummy, &n))
+		return NULL;
+	sl->ts = pane_xrealloc(sl->ts, (n ? n : 1) * sizeof *sl->ts);
+	memcpy(sl->ts, tc->ts, n * sizeof *sl->ts);
+	sl->n = n;
+	sl->day = day;
+	sl->off = off;
+	return sl;
+}
+
+/* One matched series as snapshotted under the lock (see the top of the file). */
+struct snap {
+	uint32_t id;
+	uint16_t nl;
+	uint32_t keylen, hn, hlen, fn, flen;
+	char *key;
+	uint8_t *hbytes; /* the head stream's bytes (hstream.h), hn samples */
+	uint8_t *fbytes; /* the frozen head's, fn samples */
+};
+
+struct rpart {
+	int64_t day;
+	int fd;
+	sqlite3_stmt *q;
+};
+
+static void snap_release(struct snap *sn)
+{
+	free(sn->key);
+	free(sn->hbytes);
+	free(sn->fbytes);
+}
+
+static int collect_stream(struct collect *c, const uint8_t *p, size_t len, size_t n, int64_t *tbuf, double *vbuf)
+{
+	if (!n)
+		return 0;
+	if (n > PANE_CHUNK_MAX || pane_hstream_decode(p, len, n, tbuf, vbuf) < 0)
+		return PANE_EIO;
+	for (size_t i = 0; i < n; i++)
+		collect_add(c, tbuf[i], vbuf[i]);
+	return 0;
+}
+
+/* Adds a snapshot's head samples (frozen head, then head) to c (tbuf,
+ * vbuf: PANE_CHUNK_MAX each). */
+static int collect_head(struct collect *c, const struct snap *sn, int64_t *tbuf, double *vbuf)
+{
+	if (collect_stream(c, sn->fbytes, sn->flen, sn->fn, tbuf, vbuf) < 0)
+		return PANE_EIO;
+	return collect_stream(c, sn->hbytes, sn->hlen, sn->hn, tbuf, vbuf);
+}
+
+/* All samples of one snapshot series in [mint, maxt]. */
+static int read_series(struct pane_store *st, struct rpart *rp, size_t nrp, const struct snap *sn, struct collect *c,
+                       struct ts_cache *tc, double *vbuf, struct pane_buf *scratch, struct pane_err *err)
+{
+	for (size_t i = 0; i < nrp; i++) {
+		sqlite3_stmt *q = rp[i].q;
+		sqlite3_reset(q);
+		sqlite3_bind_int64(q, 1, sn->id);
+		sqlite3_bind_int64(q, 2, c->mint);
+		sqlite3_bind_int64(q, 3, c->maxt);
+		while (sqlite3_step(q) == SQLITE_ROW) {
+			int64_t off = sqlite3_column_int64(q, 0);
+			size_t nv = 0;
+			const struct ts_slot *sl =
+			    ts_column_get(tc, rp[i].day, rp[i].fd, sqlite3_column_int64(q, 3),
+			                  sqlite3_column_int64(q, 4), (uint32_t)sqlite3_column_int64(q, 5), scratch);
+			bool good = sl &&
+			            read_column(tc->u, rp[i].fd, off, sqlite3_column_int64(q, 1),
+			                        (uint32_t)sqlite3_column_int64(q, 2), scratch, tc->tdummy, vbuf, &nv) &&
+			            nv == sl->n;
+			if (!good) {
+				pane_log_limited(&st->lim, PANE_LOG_ERROR, "store",
+				                 "segment of series %u at day %" PRId64 " offset %" PRId64
+				                 " is corrupt; skipped",
+				                 sn->id, rp[i].day, off);
+				continue;
+			}
+			collect_add_sorted(c, sl->ts, vbuf, nv);
+		}
+	}
+	if (collect_head(c, sn, tc->tdummy, vbuf) < 0)
+		return pane_err_set(err, PANE_EIO, "store: the head of series %u does not decode", sn->id);
+	sort_dedup(c);
+	return 0;
+}
+
+static int cmp_series(const void *a, const void *b)
+{
+	return pane_labels_cmp(&((const struct pane_series *)a)->labels, &((const struct pane_series *)b)->labels);
+}
+
+static int match_range(struct pane_store *st, const struct pane_matcher *m, size_t nm, int64_t mint, int64_t maxt,
+                       struct pane_bitmap *set, struct pane_err *err)
+{
+	int rc = pane_index_match(st->ix, m, nm, set, err);
+	if (rc < 0)
+		return rc;
+	for (int64_t i = pane_bitmap_next(set, 1); i >= 0; i = pane_bitmap_next(set, (uint32_t)i + 1)) {
+		struct series *s = (size_t)i < st->nser ? st->ser[i] : NULL;
+		if (!s || s->maxt < mint || s->mint > maxt)
+			pane_bitmap_clear_bit(set, (uint32_t)i);
+	}
+	return 0;
+}
+
+/* The buckets of one snapshot series: tier rows + its in-memory samples. */
+static int read_tier_series(struct pane_store *st, struct rpart *rp, size_t nrp, const struct snap *sn, int64_t step,
+                            enum pane_tier_agg agg, struct collect *c, struct ts_cache *tc, double *vbuf,
+                            struct pane_buf *scratch, struct pane_err *err)
+{
+	struct bucket_list l = {0};
+	int64_t lo = c->mint / step * step - (c->mint % step < 0 ? step : 0);
+	unsigned bit = step == ps_tier_steps[0] ? 1u : 2u;
+	if (!(st->o.tiers & bit)) {
+		/* this tier is not stored: aggregate the raw samples (same answer, slower) */
+		struct collect raw = {.mint = lo, .maxt = c->maxt};
+		int rc = read_series(st, rp, nrp, sn, &raw, tc, vbuf, scratch, err);
+		if (rc == 0 && raw.n) {
+			struct bucket *b = pane_xmalloc(raw.n * sizeof *b);
+			size_t nb = ps_make_buckets(raw.ts, raw.v, raw.n, step, b);
+			for (size_t i = 0; i < nb; i++)
+				collect_add(c, b[i].t, ps_bucket_value(&b[i], agg));
+			free(b);
+		}
+		free(raw.ts);
+		free(raw.v);
+		return rc;
+	}
+	for (size_t i = 0; i < nrp; i++) {
+		sqlite3_stmt *q = rp[i].q;
+		sqlite3_reset(q);
+		sqlite3_bind_int64(q, 1, sn->id);
+		sqlite3_bind_int64(q, 2, lo);
+		sqlite3_bind_int64(q, 3, c->maxt);
+		sqlite3_bind_int64(q, 4, step);
+		while (sqlite3_step(q) == SQLITE_ROW) {
+			if (!ps_tier_decode(tc->u, rp[i].fd, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1),
+			                    (uint32_t)sqlite3_column_int64(q, 2), scratch, tc->tdummy, vbuf, &l))
+				pane_log_limited(&st->lim, PANE_LOG_ERROR, "store",
+				                 "tier data of series %u at day %" PRId64 " is corrupt; skipped",
+				                 sn->id, rp[i].day);
+		}
+	}
+	/* what is still in the head, aggregated now */
+	struct collect raw = {.mint = lo, .maxt = c->maxt};
+	if (collect_head(&raw, sn, tc->tdummy, vbuf) < 0) {
+		free(raw.ts);
+		free(raw.v);
+		free(l.b);
+		return pane_err_set(err, PANE_EIO, "store: the head of series %u does not decode", sn->id);
+	}
+	sort_dedup(&raw);
+	if (raw.n) {
+		struct bucket *b = pane_xmalloc(raw.n * sizeof *b);
+		size_t nb = ps_make_buckets(raw.ts, raw.v, raw.n, step, b);
+		for (size_t i = 0; i < nb; i++)
+			ps_blist_add(&l, &b[i]);
+		free(b);
+	}
+	free(raw.ts);
+	free(raw.v);
+	qsort(l.b, l.n, sizeof *l.b, ps_cmp_bucket);
+	for (size_t i = 0; i < l.n;) {
+		struct bucket acc = l.b[i++];
+		while (i < l.n && l.b[i].t == acc.t)
+			ps_bucket_merge(&acc, &l.b[i++]);
+		if (acc.t >= lo && acc.t <= c->maxt) {
+			/* collect_add filters by [mint, maxt]: widen to the bucket grid */
+			int64_t keep = c->mint;
+			c->mint = lo;
+			collect_add(c, acc.t, ps_bucket_value(&acc, agg));
+			c->mint = keep;
+		}
+	}
+	free(l.b);
+	return 0;
+}
+
+static void *dup_bytes(const void *p, size_t n)
+{
+	void *d = pane_xmalloc(n ? n : 1);
+	if (n)
+		memcpy(d, p, n);
+	return d;
+}
+
+static int select_impl(struct pane_store *st, const struct pane_matcher *m, size_t nm, int64_t mint, int64_t maxt,
+                       size_t max_samples, int64_t step, enum pane_tier_agg agg, struct pane_series_set **out,
+                       struct pane_err *err)
+{
+	*out = NULL;
+	if (step)
+		mint = mint / step * step - (mint % step < 0 ? step : 0); /* whole buckets */
+	struct pane_bitmap set;
+	/* 1. the snapshot, under the lock */
+	pthread_mutex_lock(&st->mu);
+	int rc = match_range(st, m, nm, mint, maxt, &set, err);
+	if (rc < 0) {
+		pthread_mutex_unlock(&st->mu);
+		return rc;
+	}
+	size_t cnt = 0;
+	for (int64_t i = pane_bitmap_next(&set, 1); i >= 0; i = pane_bitmap_next(&set, (uint32_t)i + 1))
+		cnt++;
+	struct snap *sn = pane_xcalloc(cnt + 1, sizeof *sn);
+	size_t k0 = 0;
+	if (cnt > 16)
+		ps_head_map(st);
+	for (int64_t i = pane_bitmap_next(&set, 1); i >= 0; i = pane_bitmap_next(&set, (uint32_t)i + 1)) {
+		struct series *s = st->ser[i];
+		struct snap *x = &sn[k0++];
+		x->id = s->id;
+		x->nl = s->nl;
+		x->keylen = s->keylen;
+		x->key = dup_bytes(s->key, s->keylen + 1);
+		if (s->h.hs.n && !rc) {
+			struct pane_buf hb;
+			pane_buf_init(&hb, PANE_BUF_NOLIMIT);
+			rc = ps_head_bytes(st, s->id, &s->h, &hb, err);
+			x->hn = s->h.hs.n;
+			x->hlen = (uint32_t)hb.len;
+			x->hbytes = hb.cap ? (uint8_t *)hb.data : NULL; /* ownership moves to the snapshot */
+		}
+		if (s->fz && s->fz->hs.n && !rc) {
+			struct pane_buf hb;
+			pane_buf_init(&hb, PANE_BUF_NOLIMIT);
+			rc = ps_head_bytes(st, s->id, s->fz, &hb, err);
+			x->fn = s->fz->hs.n;
+			x->flen = (uint32_t)hb.len;
+			x->fbytes = hb.cap ? (uint8_t *)hb.data : NULL;
+		}
+	}
+	ps_head_unmap(st);
+	if (rc < 0) {
+		pthread_mutex_unlock(&st->mu);
+		pane_bitmap_release(&set);
+		for (size_t i = 0; i < k0; i++)
+			snap_release(&sn[i]);
+		free(sn);
+		return rc;
+	}
+	int64_t d0 = ps_day_of(mint), d1 = ps_day_of(maxt);
+	struct rpart *rp = pane_xcalloc(st->nparts + 1, sizeof *rp);
+	size_t nrp = 0;
+	for (size_t i = 0; i < st->nparts; i++)
+		if (st->parts[i].day >= d0 && st->parts[i].day <= d1)
+			rp[nrp++] = (struct rpart){.day = st->parts[i].day, .fd = -1};
+	pthread_mutex_unlock(&st->mu);
+	pane_bitmap_release(&set);
+
+	/* 2. segments, without the lock */
+	sqlite3 *db = NULL;
+	char path[4096];
+	if (nrp && cnt) {
+		snprintf(path, sizeof path, "%s/metrics.db", st->dir);
+		if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+			rc = pane_err_set(err, PANE_EIO, "store: cannot open %s for reading: %s", path,
+			                  db ? sqlite3_errmsg(db) : "?");
+			goto done;
+		}
+		sqlite3_busy_timeout(db, 5000);
+		sqlite3_exec(db, "BEGIN", NULL, NULL, NULL); /* one consistent view for the whole select */
+	}
+	for (size_t i = 0; i < nrp && db; i++) {
+		char sql[200];
+		if (step && (st->o.tiers & (step == ps_tier_steps[0] ? 1u : 2u)))
+			snprintf(sql, sizeof sql,
+			         "SELECT off, len, crc FROM \"a_%" PRId64
+			         "\" WHERE sid = ?1 AND step = ?4 AND maxt >= ?2 AND mint <= ?3",
+			         rp[i].day);
+		else
+			snprintf(sql, sizeof sql,
+			         "SELECT off, len, crc, toff, tlen, tcrc FROM \"s_%" PRId64
+			         "\" WHERE sid = ? AND maxt >= ? AND mint <= ? ORDER BY mint",
+			         rp[i].day);
+		snprintf(path, sizeof path, "%s/chunks/d%" PRId64 ".seg", st->dir, rp[i].day);
+		/* a day dropped by retention meanwhile is simply skipped */
+		if (sqlite3_prepare_v2(db, sql, -1, &rp[i].q, NULL) != SQLITE_OK ||
+		    (rp[i].fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+			sqlite3_finalize(rp[i].q);
+			rp[i--] = rp[--nrp];
+		}
+	}
+	struct set_impl *si = pane_xcalloc(1, sizeof *si);
+	si->set.impl = si;
+	si->set.free = set_free;
+	si->set.series = pane_xcalloc(cnt + 1, sizeof *si->set.series);
+	si->keys = pane_xcalloc(cnt + 1, sizeof *si->keys);
+	si->lv = pane_xcalloc(cnt + 1, sizeof *si->lv);
+	si->ts = pane_xcalloc(cnt + 1, sizeof *si->ts);
+	si->v = pane_xcalloc(cnt + 1, sizeof *si->v);
+	struct ts_cache tc = {.ts = pane_xmalloc(PANE_CHUNK_MAX * sizeof(int64_t)),
+	                      .dummy = pane_xmalloc(PANE_CHUNK_MAX * sizeof(double)),
+	                      .tdummy = pane_xmalloc(PANE_CHUNK_MAX * sizeof(int64_t)),
+	                      .u = pane_unpacker_new()};
+	double *vbuf = pane_xmalloc(PANE_CHUNK_MAX * sizeof *vbuf);
+	struct pane_buf scratch;
+	pane_buf_init(&scratch, PANE_BUF_NOLIMIT);
+	size_t total = 0;
+	for (size_t i = 0; i < cnt && !rc; i++) {
+		/* the samples still allowed are the most collected (twice that
+		 * before duplicates of head and segments are merged): a series
+		 * cannot allocate past max_samples before it is counted */
+		size_t left = max_samples - total;
+		struct collect c = {
+		    .mint = mint, .maxt = maxt, .limit = max_samples && left < SIZE_MAX / 4 ? left * 2 + 64 : 0};
+		rc = step ? read_tier_series(st, rp, nrp, &sn[i], step, agg, &c, &tc, vbuf, &scratch, err)
+		          : read_series(st, rp, nrp, &sn[i], &c, &tc, vbuf, &scratch, err);
+		if (rc < 0 || c.n == 0) {
+			free(c.ts);
+			free(c.v);
+			continue;
+		}
+		total += c.n;
+		if (c.over || (max_samples && total > max_samples)) {
+			free(c.ts);
+			free(c.v);
+			rc = pane_err_set(err, PANE_ETOOBIG, "query would read more than %zu samples", max_samples);
+			pane_err_detail(err, "narrow the selector or the time range");
+			break;
+		}
+		size_t k = si->set.n++;
+		si->keys[k] = sn[i].key; /* ownership moves to the set */
+		sn[i].key = NULL;
+		si->lv[k] = pane_xcalloc(sn[i].nl ? sn[i].nl : 1, sizeof *si->lv[k]);
+		const char *p = si->keys[k];
+		for (size_t j = 0; j < sn[i].nl; j++) {
+			si->lv[k][j].name = p;
+			p += strlen(p) + 1;
+			si->lv[k][j].value = p;
+			p += strlen(p) + 1;
+		}
+		if (c.cap > c.n + 4) { /* give back what doubling left over */
+			c.ts = pane_xrealloc(c.ts, c.n * sizeof *c.ts);
+			c.v = pane_xrealloc(c.v, c.n * sizeof *c.v);
+		}
+		si->ts[k] = c.ts;
+		si->v[k] = c.v;
+		struct pane_series *ps = &si->set.series[k];
+		ps->labels.v = si->lv[k];
+		ps->labels.n = ps->labels.cap = sn[i].nl;
+		ps->labels.owned = false;
+		ps->ts = c.ts;
+		ps->values = c.v;
+		ps->n = c.n;
+	}
+	pane_buf_release(&scratch);
+	free(tc.ts);
+	free(tc.dummy);
+	free(tc.tdummy);
+	for (size_t i = 0; i < TSC_SLOTS; i++)
+		free(tc.slot[i].ts);
+	pane_unpacker_free(tc.u);
+	free(vbuf);
+	if (rc < 0)
+		set_free(&si->set);
+	else {
+		qsort(si->set.series, si->set.n, sizeof *si->set.series, cmp_series);
+		*out = &si->set;
+	}
+done:
+	for (size_t i = 0; i < nrp; i++) {
+		sqlite3_finalize(rp[i].q);
+		if (rp[i].fd >= 0)
+			close(rp[i].fd);
+	}
+	free(rp);
+	if (db) {
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+		sqlite3_close(db);
+	}
+	for (size_t i = 0; i < cnt; i++)
+		snap_release(&sn[i]);
+	free(sn);
+	return rc;
+}
+
+static int r_select(void *ctx, const struct pane_matcher *m, size_t nm, int64_t mint, int64_t maxt, size_t max_samples,
+                    struct pane_series_set **out, struct pane_err *err)
+{
+	return select_impl(ctx, m, nm, mint, maxt, max_samples, 0, PANE_AGG_LAST, out, err);
+}
+
+int pane_store_select_tier(struct pane_store *st, int64_t step, enum pane_tier_agg agg, const struct pane_matcher *m,
+                           size_t nm, int64_t mint, int64_t maxt, size_t max_samples, struct pane_series_set **out,
+                           struct pane_err *err)
+{
+	*out = NULL;
+	if (step != ps_tier_steps[0] && step != ps_tier_steps[1])
+		return pane_err_set(err, PANE_EINVAL, "no tier of step %" PRId64 " ms (there are 300000 and 3600000)",
+		                    step);
+	if ((int)agg < PANE_AGG_MIN || agg > PANE_AGG_AVG)
+		return pane_err_set(err, PANE_EINVAL, "unknown tier aggregate");
+	return select_impl(st, m, nm, mint, maxt, max_samples, step, agg, out, err);
+}
+
+static int r_label_names(void *ctx, const struct pane_matcher *m, size_t nm, int64_t mint, int64_t maxt, char ***names,
+                         size_t *n, struct pane_err *err)
+{
+	struct pane_store *st = ctx;
+	struct pane_bitmap set;
+	pthread_mutex_lock(&st->mu);
+	int rc = match_range(st, m, nm, mint, maxt, &set, err);
+	if (!rc) {
+		pane_index_names(st->ix, &set, names, n);
+		pane_bitmap_release(&set);
+	}
+	pthread_mutex_unlock(&st->mu);
+	return rc;
+}
+
+static int r_label_values(void *ctx, const char *name, const struct pane_matcher *m, size_t nm, int64_t mint,
+                          int64_t maxt, char ***values, size_t *n, struct pane_err *err)
+{
+	struct pane_store *st = ctx;
+	struct pane_bitmap set;
+	pthread_mutex_lock(&st->mu);
+	int rc = match_range(st, m, nm, mint, maxt, &set, err);
+	if (!rc) {
+		pane_index_values(st->ix, name, &set, values, n);
+		pane_bitmap_release(&set);
+	}
+	pthread_mutex_unlock(&st->mu);
+	return rc;
+}
+
+static int r_metadata(void *ctx, const char *metric, size_t limit, struct pane_metadata **out, size_t *n,
+                      struct pane_err *err)
+{
+	return pane_store_metadata(ctx, metric, limit, out, n, err);
+}
+
+static const struct pane_reader_ops reader_ops = {
+    .select = r_select,
+    .label_names = r_label_names,
+    .label_values = r_label_values,
+    .metadata = r_metadata,
+};
+
+struct pane_reader pane_store_reader(struct pane_store *st)
+{
+	struct pane_reader r = {&reader_ops, st};
+	return r;
+}
