@@ -41,6 +41,36 @@ void lq_run_release(struct lq_run *r)
 	pcre2_match_data_free(r->md);
 }
 
+/* Sets or (value NULL) removes a label by name without the naming rules,
+ * for the reserved __error__ that pane_labels_set refuses. Keeps order. */
+static void put_raw(struct pane_labels *ls, const char *name, const char *value)
+{
+	size_t i = 0;
+	while (i < ls->n && strcmp(ls->v[i].name, name) < 0)
+		i++;
+	if (i < ls->n && !strcmp(ls->v[i].name, name)) {
+		free((char *)ls->v[i].value);
+		if (value) {
+			ls->v[i].value = pane_xstrdup(value);
+			return;
+		}
+		free((char *)ls->v[i].name);
+		memmove(&ls->v[i], &ls->v[i + 1], (ls->n - i - 1) * sizeof *ls->v);
+		ls->n--;
+		return;
+	}
+	if (!value || ls->n >= PANE_LABELS_MAX)
+		return;
+	if (ls->n == ls->cap) {
+		ls->cap = ls->cap ? ls->cap * 2 : 8;
+		ls->v = pane_xrealloc(ls->v, pane_mul_size(ls->cap, sizeof *ls->v));
+	}
+	memmove(&ls->v[i + 1], &ls->v[i], (ls->n - i) * sizeof *ls->v);
+	ls->v[i] = (struct pane_label){.name = pane_xstrdup(name), .value = pane_xstrdup(value)};
+	ls->n++;
+	ls->owned = true;
+}
+
 /* Adds an extracted label: sanitised name, "_extracted" when the stream has it. */
 static void add_extracted(struct lq_run *r, const struct pane_labels *stream, const char *name, size_t nlen,
                           const char *v, size_t vlen)
@@ -103,7 +133,7 @@ static void stage_json(struct lq_run *r, const struct pane_labels *stream, const
 	json_error_t je;
 	json_t *o = json_loadb(line, len, JSON_DECODE_ANY, &je);
 	if (!json_is_object(o)) {
-		pane_labels_set(&r->labels, "__error__", "JSONParserErr");
+		put_raw(&r->labels, "__error__", "JSONParserErr");
 	} else {
 		pane_buf_reset(&r->scratch);
 		json_flatten(r, stream, o, &r->scratch, 0);
@@ -161,7 +191,7 @@ static void stage_logfmt(struct lq_run *r, const struct pane_labels *stream, con
 		add_extracted(r, stream, s + ks, kl, r->scratch.data ? r->scratch.data : "", r->scratch.len);
 	}
 	if (bad)
-		pane_labels_set(&r->labels, "__error__", "LogfmtParserErr");
+		put_raw(&r->labels, "__error__", "LogfmtParserErr");
 }
 
 static int lf_eval(const struct lq_lf *f, const struct pane_labels *ls, pcre2_match_data *md)
@@ -278,7 +308,7 @@ int lq_pipeline(const struct lq_log *log, struct lq_run *r, const struct pane_la
 			break;
 		case LQ_DROP:
 			for (size_t k = 0; k < st->n_names; k++)
-				pane_labels_set(&r->labels, st->names[k], "");
+				put_raw(&r->labels, st->names[k], NULL);
 			break;
 		case LQ_KEEP: {
 			struct pane_labels kept;
@@ -286,7 +316,7 @@ int lq_pipeline(const struct lq_log *log, struct lq_run *r, const struct pane_la
 			for (size_t k = 0; k < st->n_names; k++) {
 				const char *v = pane_labels_get(&r->labels, st->names[k]);
 				if (v)
-					pane_labels_set(&kept, st->names[k], v);
+					put_raw(&kept, st->names[k], v);
 			}
 			pane_labels_release(&r->labels);
 			r->labels = kept;
