@@ -8,7 +8,8 @@
  * "UNIXSECONDS SERVICE LINE" to FLATFILE (for bench/run-logql.sh's awk
  * baseline), then times each query through the same path the Loki API
  * uses (pane_logql_eval over pane_store_logreader) and prints the median
- * of 5 runs in ms with the lines the store handed over. */
+ * of 5 runs in ms with the lines the store handed over. LINES 0 queries
+ * what DIR already holds. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,7 +107,7 @@ int main(int argc, char **argv)
 	static char msgs[BATCH][160];
 	double t0 = now_ms();
 	uint64_t rng = 0x9e3779b97f4a7c15ull;
-	for (size_t i = 0; i < n; i += BATCH) {
+	for (size_t i = 0; n && i < n; i += BATCH) {
 		size_t m = n - i < BATCH ? n - i : BATCH;
 		for (size_t k = 0; k < m; k++) {
 			size_t j = i + k;

@@ -9,7 +9,11 @@
  * window over them for every step: O(lines + steps) per series, whatever
  * the ratio of range to step. Everything above is a matrix of series x
  * steps (NaN = no point), so aggregations, topk and binary operators are
- * column-wise loops and an instant query is the one-step case.
+ * column-wise loops and an instant query is the one-step case. A sum
+ * by/without directly over a range aggregation counts lines per group
+ * while reading (the functions are sums of per-line terms), so
+ * `sum by (level) (count_over_time({..} | logfmt [1m]))` never builds a
+ * series per distinct extracted label set.
  *
  * Invariants:
  *   (1) Series x steps never exceeds PANE_LOGQL_MAX_POINTS, kept lines of
@@ -41,6 +45,32 @@ static void labels_key(struct pane_buf *b, const struct pane_labels *ls)
 {
 	pane_buf_reset(b);
 	for (size_t i = 0; i < ls->n; i++) {
+		pane_buf_adds(b, ls->v[i].name);
+		pane_buf_addc(b, '\xff');
+		pane_buf_adds(b, ls->v[i].value);
+		pane_buf_addc(b, '\xfe');
+	}
+	pane_buf_addc(b, '\0');
+}
+
+/* Whether label `name` stays under agg's by (...) / without (...). */
+static bool kept_by(const struct lq_node *agg, const char *name)
+{
+	if (!agg->grouped)
+		return false;
+	bool listed = false;
+	for (size_t k = 0; k < agg->n_names && !listed; k++)
+		listed = !strcmp(name, agg->names[k]);
+	return listed != agg->without;
+}
+
+/* The key of the labels that stay under agg (all of them when agg is NULL). */
+static void group_key(struct pane_buf *b, const struct pane_labels *ls, const struct lq_node *agg)
+{
+	pane_buf_reset(b);
+	for (size_t i = 0; i < ls->n; i++) {
+		if (agg && !kept_by(agg, ls->v[i].name))
+			continue;
 		pane_buf_adds(b, ls->v[i].name);
 		pane_buf_addc(b, '\xff');
 		pane_buf_adds(b, ls->v[i].value);
@@ -206,6 +236,7 @@ struct acc {
 
 struct rangectx {
 	const struct lq_node *node;
+	const struct lq_node *group; /* a sum by/without over this range: lines counted per group */
 	struct lq_run run;
 	struct pane_buf key;
 	struct pane_map by_ptr; /* stream labels pointer -> acc index + 1 (labels unchanged) */
@@ -232,7 +263,7 @@ static int range_line(void *arg, const struct pane_log_line *l)
 		i = (size_t)(uintptr_t)pane_map_get(&c->by_ptr, &l->labels, sizeof l->labels);
 	if (!i) {
 		const struct pane_labels *ls = log->changes_labels ? &c->run.labels : l->labels;
-		labels_key(&c->key, ls);
+		group_key(&c->key, ls, c->group);
 		i = (size_t)(uintptr_t)pane_map_get(&c->by_key, c->key.data, c->key.len);
 		if (!i) {
 			if (c->n_acc == c->cap_acc) {
@@ -241,7 +272,14 @@ static int range_line(void *arg, const struct pane_log_line *l)
 			}
 			struct acc *a = &c->acc[c->n_acc++];
 			memset(a, 0, sizeof *a);
-			pane_labels_copy(&a->labels, ls);
+			if (c->group) {
+				pane_labels_init(&a->labels);
+				for (size_t q = 0; q < ls->n; q++)
+					if (kept_by(c->group, ls->v[q].name))
+						pane_labels_set(&a->labels, ls->v[q].name, ls->v[q].value);
+			} else {
+				pane_labels_copy(&a->labels, ls);
+			}
 			i = c->n_acc;
 			pane_map_put(&c->by_key, c->key.data, c->key.len, (void *)(uintptr_t)i);
 		}
@@ -265,9 +303,13 @@ static int range_line(void *arg, const struct pane_log_line *l)
 	return 0;
 }
 
-static int eval_range(struct env *e, const struct lq_node *n, struct mat *out)
+/* group: a sum by/without (...) directly over n, whose value per group is
+ * the range function over the group's lines together (all four functions
+ * are sums of per-line terms), so lines are counted per group and no
+ * per-stream series is built; NULL for one series per label set. */
+static int eval_range(struct env *e, const struct lq_node *n, const struct lq_node *group, struct mat *out)
 {
-	struct rangectx c = {.node = n, .e = e, .want_bytes = n->fn == LQ_BYTES_OVER_TIME || n->fn == LQ_BYTES_RATE};
+	struct rangectx c = {.node = n, .group = group, .e = e, .want_bytes = n->fn == LQ_BYTES_OVER_TIME || n->fn == LQ_BYTES_RATE};
 	lq_run_init(&c.run);
 	pane_buf_init(&c.key, PANE_BUF_NOLIMIT);
 	pane_map_init(&c.by_ptr, NULL);
@@ -341,19 +383,17 @@ static int eval_node(struct env *e, const struct lq_node *n, struct mat *out);
 static void group_labels(const struct lq_node *n, const struct pane_labels *in, struct pane_labels *out)
 {
 	pane_labels_init(out);
-	if (!n->grouped)
-		return;
-	for (size_t i = 0; i < in->n; i++) {
-		bool listed = false;
-		for (size_t k = 0; k < n->n_names && !listed; k++)
-			listed = !strcmp(in->v[i].name, n->names[k]);
-		if (listed != n->without)
+	for (size_t i = 0; i < in->n; i++)
+		if (kept_by(n, in->v[i].name))
 			pane_labels_set(out, in->v[i].name, in->v[i].value);
-	}
 }
 
 static int eval_agg(struct env *e, const struct lq_node *n, struct mat *out)
 {
+	if (n->agg == LQ_SUM && n->a->kind == LQ_N_RANGE) {
+		memset(out, 0, sizeof *out);
+		return eval_range(e, n->a, n, out);
+	}
 	struct mat in = {0};
 	int rc = eval_node(e, n->a, &in);
 	if (rc < 0)
@@ -542,7 +582,7 @@ static int eval_node(struct env *e, const struct lq_node *n, struct mat *out)
 	memset(out, 0, sizeof *out);
 	size_t cap = 0;
 	switch (n->kind) {
-	case LQ_N_RANGE: return eval_range(e, n, out);
+	case LQ_N_RANGE: return eval_range(e, n, NULL, out);
 	case LQ_N_AGG: return eval_agg(e, n, out);
 	case LQ_N_TOPK: return eval_topk(e, n, out);
 	case LQ_N_BINARY: return eval_binary(e, n, out);
