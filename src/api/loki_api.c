@@ -17,6 +17,7 @@
  *   GET      /loki/api/v1/label/{name}/values  start, end, query
  *   GET|POST /loki/api/v1/series       match[], start, end
  *   GET      /loki/api/v1/index/stats  query, start, end
+ *   GET      /loki/api/v1/tail         query, start, limit, delay_for (websocket)
  * Grafana's "Save & test" sends `vector(1)+vector(1)` to /query (newer
  * versions) or asks /labels (older ones); both work.
  *
@@ -24,16 +25,32 @@
  * series), limit 100 (at most 5000), direction backward, step =
  * max(1 s, ceil(range / 250)). Threads: handlers run concurrently; the
  * context is read-only.
+ *
+ * /tail upgrades to a websocket (RFC 6455, server frames only: text frames
+ * out, the client's close or EOF ends it) and runs on its own thread: every
+ * TAIL_POLL_MS it evaluates the log query forward from just after the
+ * newest line it sent and sends what is new as Loki's tail frame
+ * {"streams":[...],"dropped_entries":null}. Lines are found by their
+ * timestamp, so a line written later with an older timestamp, or with the
+ * same millisecond as the last one sent, is not sent. At most
+ * TAIL_MAX_SESSIONS tail at once; each ends after TAIL_MAX_S.
  */
 #include "api/loki_api.h"
 
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
+#include <openssl/evp.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "api/prom_api.h"
 #include "base/clock.h"
@@ -48,6 +65,9 @@
 #define MAX_MATCH_ARGS 64
 #define NS_PER_MS ((int64_t)1000000)
 #define ANSWER_MAX ((size_t)256 << 20)
+#define TAIL_POLL_MS 500
+#define TAIL_MAX_SESSIONS 32
+#define TAIL_MAX_S 3600
 
 __attribute__((format(printf, 3, 4))) static void fail(struct pane_http_resp *resp, int status, const char *fmt, ...)
 {
@@ -602,6 +622,199 @@ static void h_index_stats(struct pane_http_req *req, struct pane_http_resp *resp
 	collect_release(&c);
 }
 
+/* ---------- /tail over a websocket ---------- */
+
+static atomic_int tail_sessions;
+
+struct tail {
+	const struct pane_logreader *rd;
+	struct pane_logql_expr *x;
+	struct pane_http_upgraded *u;
+	int64_t from_ns;
+	size_t limit;
+};
+
+/* One unmasked server frame; 0 or -1 when the client is gone. */
+static int ws_send(int fd, int opcode, const char *p, size_t n)
+{
+	unsigned char h[10];
+	size_t hl = 2;
+	h[0] = (unsigned char)(0x80 | opcode);
+	if (n < 126) {
+		h[1] = (unsigned char)n;
+	} else if (n < 65536) {
+		h[1] = 126;
+		h[2] = (unsigned char)(n >> 8);
+		h[3] = (unsigned char)n;
+		hl = 4;
+	} else {
+		h[1] = 127;
+		for (int i = 0; i < 8; i++)
+			h[2 + i] = (unsigned char)((uint64_t)n >> (56 - 8 * i));
+		hl = 10;
+	}
+	const unsigned char *parts[2] = {h, (const unsigned char *)p};
+	size_t lens[2] = {hl, n};
+	for (int k = 0; k < 2; k++)
+		for (size_t off = 0; off < lens[k];) {
+			ssize_t w = send(fd, parts[k] + off, lens[k] - off, MSG_NOSIGNAL);
+			if (w <= 0)
+				return -1;
+			off += (size_t)w;
+		}
+	return 0;
+}
+
+/* true while the client is there: no EOF, no error, no close frame. */
+static bool ws_alive(int fd, int wait_ms)
+{
+	struct pollfd pf = {.fd = fd, .events = POLLIN};
+	int r = poll(&pf, 1, wait_ms);
+	if (r <= 0)
+		return r == 0;
+	if (pf.revents & (POLLERR | POLLHUP | POLLNVAL))
+		return false;
+	unsigned char buf[512];
+	ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+	if (n <= 0)
+		return false;
+	return (buf[0] & 0x0f) != 0x8; /* a close frame ends it (other frames are ignored) */
+}
+
+static void *tail_main(void *arg)
+{
+	struct tail *t = arg;
+	int fd = pane_http_upgraded_fd(t->u);
+	int fl = fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	struct pane_buf b;
+	pane_buf_init(&b, ANSWER_MAX);
+	double end = mono_s() + TAIL_MAX_S;
+	for (bool first = true; mono_s() < end; first = false) {
+		if (!first && !ws_alive(fd, TAIL_POLL_MS))
+			break;
+		struct pane_logql_params p = {
+		    .start_ns = t->from_ns, .end_ns = now_ns() + NS_PER_MS, .forward = true, .limit = t->limit};
+		if (p.end_ns <= p.start_ns)
+			continue;
+		struct pane_logql_result r;
+		struct pane_err e = {0};
+		if (pane_logql_eval(t->x, t->rd, &p, &r, &e) < 0) {
+			pane_buf_reset(&b);
+			pane_buf_adds(&b, e.msg);
+			ws_send(fd, 0x1, b.data, b.len);
+			break;
+		}
+		size_t n = 0;
+		int64_t newest = -1;
+		for (size_t i = 0; i < r.n_streams; i++)
+			for (size_t k = 0; k < r.streams[i].n; k++, n++)
+				if (r.streams[i].v[k].ts_ms > newest)
+					newest = r.streams[i].v[k].ts_ms;
+		int rc = 0;
+		if (n) {
+			pane_buf_reset(&b);
+			pane_buf_adds(&b, "{\"streams\":[");
+			for (size_t i = 0; i < r.n_streams; i++) {
+				const struct pane_logql_stream *s = &r.streams[i];
+				pane_buf_adds(&b, i ? ",{\"stream\":" : "{\"stream\":");
+				labels_json(&b, &s->labels);
+				pane_buf_adds(&b, ",\"values\":[");
+				for (size_t k = 0; k < s->n; k++) {
+					pane_buf_addf(&b, "%s[\"%" PRId64 "\",", k ? "," : "",
+					              s->v[k].ts_ms * NS_PER_MS);
+					pane_buf_add_json_str(&b, s->v[k].line, s->v[k].len);
+					pane_buf_addc(&b, ']');
+				}
+				pane_buf_adds(&b, "]}");
+			}
+			pane_buf_adds(&b, "],\"dropped_entries\":null}");
+			rc = ws_send(fd, 0x1, b.data, b.len);
+			t->from_ns = (newest + 1) * NS_PER_MS;
+		}
+		pane_logql_result_free(&r);
+		if (rc < 0)
+			break;
+	}
+	ws_send(fd, 0x8, "\x03\xe8", 2); /* close: normal */
+	pane_buf_release(&b);
+	pane_http_upgraded_close(t->u);
+	pane_logql_free(t->x);
+	free(t);
+	atomic_fetch_sub(&tail_sessions, 1);
+	return NULL;
+}
+
+static void tail_start(void *arg, struct pane_http_upgraded *u)
+{
+	struct tail *t = arg;
+	t->u = u;
+	pthread_t th;
+	pthread_attr_t at;
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&th, &at, tail_main, t) != 0) {
+		pane_http_upgraded_close(u);
+		pane_logql_free(t->x);
+		free(t);
+		atomic_fetch_sub(&tail_sessions, 1);
+	}
+	pthread_attr_destroy(&at);
+}
+
+static void h_tail(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
+{
+	const char *up = pane_http_req_header(req, "Upgrade");
+	const char *key = pane_http_req_header(req, "Sec-WebSocket-Key");
+	if (!up || !pane_streq_nocase(up, "websocket") || !key || strlen(key) > 64) {
+		fail(resp, 400, "tail needs a websocket: send Upgrade: websocket with a Sec-WebSocket-Key");
+		return;
+	}
+	int64_t start;
+	size_t limit;
+	if (!arg_time(req, resp, "start", now_ns() - 3600 * 1000000000LL, &start) || !arg_limit(req, resp, &limit))
+		return;
+	const char *d = pane_http_req_arg(req, "delay_for");
+	uint64_t delay = 0;
+	if (d && *d && (pane_str_to_u64(pane_str_c(d), &delay) < 0 || delay > 5)) {
+		fail(resp, 400, "delay_for can't be greater than 5");
+		return;
+	}
+	struct pane_logql_expr *x = arg_query(req, resp);
+	if (!x)
+		return;
+	if (!pane_logql_is_log(x)) {
+		pane_logql_free(x);
+		fail(resp, 400, "tail needs a log query, not a metric query");
+		return;
+	}
+	if (atomic_fetch_add(&tail_sessions, 1) >= TAIL_MAX_SESSIONS) {
+		atomic_fetch_sub(&tail_sessions, 1);
+		pane_logql_free(x);
+		fail(resp, 429, "at most %d tails at once", TAIL_MAX_SESSIONS);
+		return;
+	}
+	/* Sec-WebSocket-Accept: base64(SHA-1(key + the RFC 6455 GUID)) */
+	char in[160];
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdl = 0;
+	int inl = snprintf(in, sizeof in, "%s258EAFA5-E914-47DA-95CA-C5AB0DC85B11", key);
+	unsigned char acc[64];
+	if (EVP_Digest(in, (size_t)inl, md, &mdl, EVP_sha1(), NULL) != 1) {
+		atomic_fetch_sub(&tail_sessions, 1);
+		pane_logql_free(x);
+		fail(resp, 500, "cannot compute the websocket accept key");
+		return;
+	}
+	EVP_EncodeBlock(acc, md, (int)mdl);
+	struct tail *t = pane_xcalloc(1, sizeof *t);
+	*t = (struct tail){.rd = ctx, .x = x, .from_ns = start, .limit = limit};
+	pane_http_resp_header(resp, "Upgrade", "websocket");
+	pane_http_resp_header(resp, "Sec-WebSocket-Accept", (const char *)acc);
+	pane_http_resp_upgrade(resp, tail_start, t);
+}
+
 int pane_loki_api_add(struct pane_http_server *http, const struct pane_logreader *r, struct pane_err *err)
 {
 	static const struct {
@@ -618,6 +831,7 @@ int pane_loki_api_add(struct pane_http_server *http, const struct pane_logreader
 	    {"GET", "/loki/api/v1/series", h_series},
 	    {"POST", "/loki/api/v1/series", h_series},
 	    {"GET", "/loki/api/v1/index/stats", h_index_stats},
+	    {"GET", "/loki/api/v1/tail", h_tail},
 	};
 	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
 		struct pane_http_route rt = {.method = routes[i].method,

@@ -183,6 +183,29 @@ curl -sS -o "$tmp/q" -H 'X-Query-Tags: Source=logvolhist' -G "$u/loki/api/v1/que
   --data-urlencode "start=$(ns 0)" --data-urlencode "end=$(ns 120)" --data-urlencode step=60000ms
 check grafana-volume "$tmp/q" 'series(d) == {"{\"level\": \"info\"}": ["1"], "{\"level\": \"error\"}": ["1", "1"], "{\"level\": \"warn\"}": ["1"]}'
 
+# --- /tail: a websocket that sends what is there, then each new line ---
+here=$(dirname "$0")
+now=$(date +%s)
+cat >"$tmp/push2.json" <<EOF2
+{"streams":[{"stream":{"service":"api","environment":"prod"},"values":[["${now}000000000","level=info msg=\\"tailed line\\""]]}]}
+EOF2
+tailq=$(python3 -c 'import urllib.parse,sys; print(urllib.parse.quote(sys.argv[1]))' '{service="api"} |= "msg"')
+if python3 "$here/ws_tail.py" "$port" "/loki/api/v1/tail?query=$tailq&start=$(ns 0)&limit=100" \
+  "curl -sS -H 'Content-Type: application/json' --data-binary @$tmp/push2.json $u/loki/api/v1/push" \
+  'tailed line' >"$tmp/tail.out" 2>&1; then ok; else bad "tail: $(cat "$tmp/tail.out")"; fi
+python3 - "$tmp/tail.out" "$T0" <<'EOF2' && ok || bad "tail frames: $(cat "$tmp/tail.out")"
+import json, sys
+first, second, closed = open(sys.argv[1]).read().split("\n")[:3]
+f = json.loads(first)
+assert f["dropped_entries"] is None
+assert sorted(v[0] for s in f["streams"] for v in s["values"]) == [str((int(sys.argv[2]) + o) * 10**9) for o in (0, 10, 20, 70)]
+s = json.loads(second)
+assert [v[1] for st in s["streams"] for v in st["values"]] == ['level=info msg="tailed line"'], s
+assert closed == "closed"
+EOF2
+code=$(curl -sS -o "$tmp/h" -w '%{http_code}' "$u/loki/api/v1/tail?query=%7Ba%3D%22b%22%7D")
+[ "$code" = 400 ] && ok || bad "tail without a websocket answered $code"
+
 # --- hostile input: 400 text/plain, never a crash ---
 expect400() { # name file
   code=$(cat "$2.code")
@@ -247,5 +270,12 @@ expect400 no-query "$tmp/h"
 qi "$tmp/q" 'sum(count_over_time({environment=~".+"}[1m]))' 60
 check alive "$tmp/q" 'vec(d) == {"{}": "5"}'
 
+# a tail still open when pane stops: the server closes it and stops cleanly
+python3 "$here/ws_tail.py" "$port" "/loki/api/v1/tail?query=$tailq&start=$(ns 0)" - - >"$tmp/hold.out" 2>&1 &
+holder=$!
+for _ in $(seq 1 200); do grep -q streams "$tmp/hold.out" 2>/dev/null && break; sleep 0.05; done
+grep -q streams "$tmp/hold.out" && ok || bad "the held tail got no first frame: $(cat "$tmp/hold.out")"
 serve_stop && ok || bad "pane serve did not stop cleanly: $(tail -5 "$tmp/serve.log")"
+wait "$holder" && ok || bad "the held tail: $(cat "$tmp/hold.out")"
+expect_in "$tmp/hold.out" "server closed"
 finish
