@@ -750,6 +750,12 @@ static void tail_start(void *arg, struct pane_http_upgraded *u)
 {
 	struct tail *t = arg;
 	t->u = u;
+	if (!u) { /* the server is stopping */
+		pane_logql_free(t->x);
+		free(t);
+		atomic_fetch_sub(&tail_sessions, 1);
+		return;
+	}
 	pthread_t th;
 	pthread_attr_t at;
 	pthread_attr_init(&at);

@@ -629,9 +629,9 @@ static void on_upgrade(void *cls, struct MHD_Connection *conn, void *req_cls, co
 	if (stopping) {
 		MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
 		free(u);
-	} else {
-		cb->fn(cb->arg, u);
+		u = NULL; /* fn only frees its arg */
 	}
+	cb->fn(cb->arg, u);
 	free(cb);
 }
 

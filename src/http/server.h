@@ -211,7 +211,9 @@ void pane_http_stream_close(struct pane_http_stream *st);
  * pane_http_upgraded_fd() itself and calls pane_http_upgraded_close()
  * exactly once, from any thread. When the server stops it shuts every such
  * socket down (reads and writes fail) and waits up to 5 s for the owners
- * to close. Bytes the client sent after its request head are not passed on. */
+ * to close. A connection that upgrades while the server stops is closed at
+ * once and fn gets u == NULL (it only frees arg). Bytes the client sent
+ * after its request head are not passed on. */
 struct pane_http_upgraded;
 void pane_http_resp_upgrade(struct pane_http_resp *resp, void (*fn)(void *arg, struct pane_http_upgraded *u),
 			    void *arg);
