@@ -734,13 +734,13 @@ static bool parse_stages(struct parser *p, struct lq_log *log)
 			log->n_stages++;
 			continue;
 		}
-		if (p->t.kind != T_IDENT) {
+		if (p->t.kind != T_IDENT && p->t.kind != T_LPAREN) {
 			unexpected(p, "a parser, formatter or label filter");
 			return false;
 		}
 		int line = p->t.line, col = p->t.col;
-		bool filter_next = false;
-		{
+		bool filter_next = p->t.kind == T_LPAREN;
+		if (!filter_next) {
 			/* an identifier followed by a comparison is a label filter */
 			struct parser save = *p;
 			next(p);
