@@ -1,11 +1,13 @@
 /*
  * logs_api.c - GET /api/v1/logs and GET /api/v1/events over the store.
  *
- * Idea: the store already answers both questions as JSON (store.h:
- * pane_store_search_logs, pane_store_query_events); this file only turns
- * query-string arguments into those queries and wraps the answer in
- * Prometheus' envelope, so a client (pane's dashboard, Grafana's JSON data
- * source, curl) handles metrics, logs and events the same way.
+ * Idea: the store streams rows through the log reader seam
+ * (pipeline/logreader.h); this file turns query-string arguments into a
+ * select, writes the rows as JSON and wraps the answer in Prometheus'
+ * envelope, so a client (pane's dashboard, Grafana's JSON data source, curl)
+ * handles metrics, logs and events the same way. Paging: a page asks for
+ * limit+1 rows newest first; the extra row only says there is a next page,
+ * whose cursor "TS:ID" is the last row shown.
  *
  * Arguments, all optional:
  *   selector  {service="api",environment="prod"}  label equality filters,
@@ -22,6 +24,7 @@
  */
 #include "api/logs_api.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,26 +64,29 @@ static bool parse_selector(struct pane_http_req *req, struct pane_http_resp *res
 		r = r->a;
 	if (r->kind != PQ_VSEL || r->offset || r->at_kind != PQ_AT_NONE) {
 		pane_prom_error(resp, 400, "bad_data",
-				"invalid parameter \"selector\": \"%s\" is not a label selector like {service=\"api\"}", sel);
+		                "invalid parameter \"selector\": \"%s\" is not a label selector like {service=\"api\"}",
+		                sel);
 		return false;
 	}
 	for (size_t i = 0; i < r->n_matchers; i++) {
 		const struct pane_matcher *m = &r->matchers[i];
 		if (!strcmp(m->name, "__name__")) {
 			pane_prom_error(resp, 400, "bad_data",
-					"invalid parameter \"selector\": logs and events have no metric name; "
-					"write only labels, like {service=\"api\"}");
+			                "invalid parameter \"selector\": logs and events have no metric name; "
+			                "write only labels, like {service=\"api\"}");
 			return false;
 		}
 		if (m->op != PANE_MATCH_EQ) {
-			pane_prom_error(resp, 400, "bad_data",
-					"invalid parameter \"selector\": only = matchers are supported for logs and events "
-					"(label %s)", m->name);
+			pane_prom_error(
+			    resp, 400, "bad_data",
+			    "invalid parameter \"selector\": only = matchers are supported for logs and events "
+			    "(label %s)",
+			    m->name);
 			return false;
 		}
 		if (f->n == MAX_FILTERS) {
 			pane_prom_error(resp, 400, "bad_data", "invalid parameter \"selector\": at most %d labels",
-					MAX_FILTERS);
+			                MAX_FILTERS);
 			return false;
 		}
 		f->v[f->n++] = (struct pane_label){.name = m->name, .value = m->value};
@@ -97,17 +103,18 @@ static bool parse_range(struct pane_http_req *req, struct pane_http_resp *resp, 
 		return true;
 	*maxt = INT64_MAX;
 	if (ss && *ss && pane_prom_parse_time(ss, mint) < 0) {
-		pane_prom_error(resp, 400, "bad_data", "invalid parameter \"start\": cannot parse \"%s\" to a valid timestamp",
-				ss);
+		pane_prom_error(resp, 400, "bad_data",
+		                "invalid parameter \"start\": cannot parse \"%s\" to a valid timestamp", ss);
 		return false;
 	}
 	if (es && *es && pane_prom_parse_time(es, maxt) < 0) {
-		pane_prom_error(resp, 400, "bad_data", "invalid parameter \"end\": cannot parse \"%s\" to a valid timestamp",
-				es);
+		pane_prom_error(resp, 400, "bad_data",
+		                "invalid parameter \"end\": cannot parse \"%s\" to a valid timestamp", es);
 		return false;
 	}
 	if (*maxt < *mint) {
-		pane_prom_error(resp, 400, "bad_data", "invalid parameter \"end\": end timestamp must not be before start time");
+		pane_prom_error(resp, 400, "bad_data",
+		                "invalid parameter \"end\": end timestamp must not be before start time");
 		return false;
 	}
 	return true;
@@ -118,12 +125,159 @@ static bool parse_limit(struct pane_http_req *req, struct pane_http_resp *resp, 
 	const char *ls = pane_http_req_arg(req, "limit");
 	uint64_t v = 100;
 	if (ls && *ls && (pane_str_to_u64(pane_str_c(ls), &v) < 0 || v < 1 || v > 1000)) {
-		pane_prom_error(resp, 400, "bad_data", "invalid parameter \"limit\": \"%s\" is not a number from 1 to 1000",
-				ls);
+		pane_prom_error(resp, 400, "bad_data",
+		                "invalid parameter \"limit\": \"%s\" is not a number from 1 to 1000", ls);
 		return false;
 	}
 	*limit = (size_t)v;
 	return true;
+}
+
+#define TEXT_MAX 1024
+
+static void raw_json_or_null(struct pane_buf *b, const char *s)
+{
+	pane_buf_adds(b, s ? s : "null");
+}
+
+static int to_matchers(const struct pane_label *l, size_t n, struct pane_matcher *m, struct pane_err *err)
+{
+	if (n > MAX_FILTERS)
+		return pane_err_set(err, PANE_EINVAL, "too many label filters (%zu, at most %d)", n, MAX_FILTERS);
+	for (size_t i = 0; i < n; i++)
+		m[i] = (struct pane_matcher){
+		    .name = l[i].name, .value = l[i].value ? l[i].value : "", .op = PANE_MATCH_EQ};
+	return 0;
+}
+
+struct page {
+	struct pane_buf *out;
+	size_t n, limit;
+	int64_t last_ts, last_id;
+	bool more;
+};
+
+static int page_line(void *arg, const struct pane_log_line *l)
+{
+	struct page *p = arg;
+	if (p->n == p->limit) {
+		p->more = true;
+		return 1;
+	}
+	p->last_ts = l->ts_ms;
+	p->last_id = l->id;
+	pane_buf_addf(p->out, "%s{\"ts\":%" PRId64 ",\"severity\":\"%s\",\"labels\":", p->n ? "," : "", l->ts_ms,
+	              pane_log_severity_name(l->severity));
+	raw_json_or_null(p->out, l->labels_json);
+	pane_buf_adds(p->out, ",\"message\":");
+	pane_buf_add_json_str(p->out, l->message, l->message_len);
+	pane_buf_adds(p->out, ",\"fields\":");
+	raw_json_or_null(p->out, l->fields_json);
+	pane_buf_addc(p->out, '}');
+	p->n++;
+	return 0;
+}
+
+int pane_logs_api_search(struct pane_logreader r, const struct pane_log_query *q, struct pane_buf *out,
+                         struct pane_err *err)
+{
+	size_t limit = q->limit ? q->limit : 100;
+	if (limit > 1000)
+		return pane_err_set(err, PANE_EINVAL, "limit %zu is over 1000", limit);
+	struct pane_log_select s = {
+	    .mint = INT64_MIN, .maxt = INT64_MAX, .limit = limit + 1, .min_severity = q->min_severity};
+	if (q->cursor && *q->cursor) {
+		char *end;
+		s.after_ts = strtoll(q->cursor, &end, 10);
+		if (*end != ':' || (s.after_id = strtoll(end + 1, &end, 10), *end != '\0')) {
+			pane_err_set(err, PANE_EINVAL, "bad cursor '%s'", q->cursor);
+			pane_err_detail(err, "pass the \"next\" value of the previous page unchanged");
+			return PANE_EINVAL;
+		}
+		s.after = true;
+	}
+	if (q->text && strlen(q->text) > TEXT_MAX)
+		return pane_err_set(err, PANE_EINVAL, "search text is over %d bytes", TEXT_MAX);
+	struct pane_matcher m[MAX_FILTERS];
+	if (to_matchers(q->labels, q->n_labels, m, err) < 0)
+		return PANE_EINVAL;
+	s.matchers = m;
+	s.n_matchers = q->n_labels;
+	if (q->mint || q->maxt) {
+		s.mint = q->mint;
+		s.maxt = q->maxt;
+	}
+	s.contains = q->text && *q->text ? q->text : NULL;
+	struct page p = {.out = out, .limit = limit};
+	size_t start = out->len;
+	pane_buf_adds(out, "{\"logs\":[");
+	int rc = r.ops->select(r.ctx, &s, page_line, &p, err);
+	if (rc < 0) {
+		pane_buf_truncate(out, start);
+		return rc;
+	}
+	if (p.more)
+		pane_buf_addf(out, "],\"next\":\"%" PRId64 ":%" PRId64 "\"}", p.last_ts, p.last_id);
+	else
+		pane_buf_adds(out, "],\"next\":null}");
+	return 0;
+}
+
+struct evpage {
+	struct pane_buf *out;
+	size_t n;
+};
+
+static int event_row(void *arg, const struct pane_event_row *e)
+{
+	struct evpage *p = arg;
+	struct pane_buf *out = p->out;
+	pane_buf_addf(out, "%s{\"ts\":%" PRId64 ",\"kind\":", p->n++ ? "," : "", e->ts_ms);
+	pane_buf_add_json_str(out, e->kind, strlen(e->kind));
+	pane_buf_adds(out, ",\"labels\":");
+	raw_json_or_null(out, e->labels_json);
+	pane_buf_adds(out, ",\"title\":");
+	pane_buf_add_json_str(out, e->title, strlen(e->title));
+	pane_buf_adds(out, ",\"url\":");
+	if (e->url)
+		pane_buf_add_json_str(out, e->url, strlen(e->url));
+	else
+		pane_buf_adds(out, "null");
+	pane_buf_adds(out, ",\"body\":");
+	raw_json_or_null(out, e->body_json);
+	pane_buf_addc(out, '}');
+	return 0;
+}
+
+int pane_logs_api_events(struct pane_logreader r, const struct pane_event_query *q, struct pane_buf *out,
+                         struct pane_err *err)
+{
+	size_t limit = q->limit ? q->limit : 100;
+	if (limit > 1000)
+		return pane_err_set(err, PANE_EINVAL, "limit %zu is over 1000", limit);
+	struct pane_matcher m[MAX_FILTERS];
+	if (to_matchers(q->labels, q->n_labels, m, err) < 0)
+		return PANE_EINVAL;
+	struct pane_event_select s = {.kind = q->kind,
+	                              .matchers = m,
+	                              .n_matchers = q->n_labels,
+	                              .mint = INT64_MIN,
+	                              .maxt = INT64_MAX,
+	                              .limit = limit};
+	if (q->mint || q->maxt) {
+		s.mint = q->mint;
+		s.maxt = q->maxt;
+	}
+	struct evpage p = {.out = out};
+	size_t start = out->len;
+	pane_buf_adds(out, "{\"events\":[");
+	int rc = r.ops->events(r.ctx, &s, event_row, &p, err);
+	if (rc < 0) {
+		pane_buf_truncate(out, start);
+		return rc;
+	}
+	pane_buf_adds(out, "]}");
+	return 0;
 }
 
 static void answer(struct pane_http_resp *resp, int rc, const struct pane_err *e, const struct pane_buf *b)
@@ -131,7 +285,8 @@ static void answer(struct pane_http_resp *resp, int rc, const struct pane_err *e
 	if (rc == PANE_EINVAL)
 		pane_prom_error(resp, 400, "bad_data", "%s%s%s", e->msg, e->detail[0] ? "; " : "", e->detail);
 	else if (rc < 0)
-		pane_prom_error(resp, 503, "unavailable", "the store could not answer: %s", e->msg[0] ? e->msg : "error");
+		pane_prom_error(resp, 503, "unavailable", "the store could not answer: %s",
+		                e->msg[0] ? e->msg : "error");
 	else
 		pane_prom_ok(resp, b->data, b->len);
 }
@@ -148,8 +303,9 @@ static void h_logs(struct pane_http_req *req, struct pane_http_resp *resp, void 
 	if (sev && *sev) {
 		q.min_severity = pane_log_severity_parse(sev, strlen(sev));
 		if (q.min_severity == PANE_SEV_UNKNOWN) {
-			pane_prom_error(resp, 400, "bad_data",
-					"invalid parameter \"severity\": \"%s\" is not debug, info, warn, error or fatal", sev);
+			pane_prom_error(
+			    resp, 400, "bad_data",
+			    "invalid parameter \"severity\": \"%s\" is not debug, info, warn, error or fatal", sev);
 			goto out;
 		}
 	}
@@ -160,7 +316,7 @@ static void h_logs(struct pane_http_req *req, struct pane_http_resp *resp, void 
 	struct pane_buf b;
 	struct pane_err e = {0};
 	pane_buf_init(&b, ANSWER_MAX);
-	int rc = pane_store_search_logs(st, &q, &b, &e);
+	int rc = pane_logs_api_search(pane_store_logreader(st), &q, &b, &e);
 	answer(resp, rc, &e, &b);
 	pane_buf_release(&b);
 out:
@@ -181,7 +337,7 @@ static void h_events(struct pane_http_req *req, struct pane_http_resp *resp, voi
 	struct pane_buf b;
 	struct pane_err e = {0};
 	pane_buf_init(&b, ANSWER_MAX);
-	int rc = pane_store_query_events(st, &q, &b, &e);
+	int rc = pane_logs_api_events(pane_store_logreader(st), &q, &b, &e);
 	answer(resp, rc, &e, &b);
 	pane_buf_release(&b);
 out:
@@ -194,12 +350,12 @@ int pane_logs_api_add(struct pane_http_server *http, struct pane_store *st, stru
 		const char *pattern;
 		pane_http_handler h;
 	} routes[] = {
-		{"/api/v1/logs", h_logs},
-		{"/api/v1/events", h_events},
+	    {"/api/v1/logs", h_logs},
+	    {"/api/v1/events", h_events},
 	};
 	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-		struct pane_http_route r = {.method = "GET", .pattern = routes[i].pattern, .handler = routes[i].h,
-					    .ctx = st, .scope = "read"};
+		struct pane_http_route r = {
+		    .method = "GET", .pattern = routes[i].pattern, .handler = routes[i].h, .ctx = st, .scope = "read"};
 		if (pane_http_server_route(http, &r) < 0)
 			return pane_err_set(err, PANE_EINVAL, "cannot add route %s", routes[i].pattern);
 	}

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api/logs_api.h"
 #include "api/prom_api.h"
 #include "base/buf.h"
 #include "base/mem.h"
@@ -168,7 +169,7 @@ static long feed_logs(struct pane_store *st, const struct pane_label *labels, si
 		                           .maxt = maxt,
 		                           .limit = 1000,
 		                           .cursor = cursor};
-		int rc = pane_store_search_logs(st, &q, &b, err);
+		int rc = pane_logs_api_search(pane_store_logreader(st), &q, &b, err);
 		free(cursor);
 		cursor = NULL;
 		if (rc < 0) {

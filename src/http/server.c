@@ -165,6 +165,21 @@ struct pane_http_server {
 	unsigned header_timeout_s, idle_s;
 	struct pane_stat *st_slow_head;
 	struct pane_log_limit slow_lim;
+	/* connections handed over after 101 Switching Protocols (under susp_mu) */
+	struct pane_http_upgraded *up_head;
+};
+
+struct pane_http_upgraded {
+	struct pane_http_server *srv;
+	struct MHD_UpgradeResponseHandle *urh;
+	int fd;
+	struct pane_http_upgraded *next;
+};
+
+struct upgrade_cb {
+	void (*fn)(void *arg, struct pane_http_upgraded *u);
+	void *arg;
+	struct pane_http_server *srv;
 };
 
 struct kv {
@@ -201,6 +216,7 @@ struct pane_http_req {
 struct pane_http_resp {
 	struct pane_http_deferred *deferred; /* set by pane_http_resp_defer */
 	struct pane_http_stream *stream;     /* set by pane_http_resp_stream */
+	struct upgrade_cb *upgrade;          /* set by pane_http_resp_upgrade */
 	int status;
 	struct pane_buf body;
 	char *content_type;
@@ -331,6 +347,8 @@ static void susp_unref(struct susp *x);
 
 static void resp_release(struct pane_http_resp *resp)
 {
+	free(resp->upgrade);
+	resp->upgrade = NULL;
 	if (resp->stream) {
 		/* never queued (an error path): the MHD side's ref goes here */
 		pthread_mutex_lock(&resp->stream->s.mu);
@@ -588,6 +606,64 @@ static void stream_free_cb(void *cls)
 	susp_unref(&st->s);
 }
 
+/* ---------- upgraded connections (101 Switching Protocols) ----------
+ *
+ * MHD hands the socket over once the 101 is sent; the route's function
+ * owns it until pane_http_upgraded_close. The server lists them so that
+ * pane_http_server_free can shut their sockets down (the owner's next read
+ * or write fails) and wait for every owner to close before stopping MHD. */
+
+static void on_upgrade(void *cls, struct MHD_Connection *conn, void *req_cls, const char *extra_in,
+		       size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+{
+	struct upgrade_cb *cb = cls;
+	struct pane_http_upgraded *u = pane_xcalloc(1, sizeof *u);
+	*u = (struct pane_http_upgraded){.srv = cb->srv, .urh = urh, .fd = (int)sock};
+	pthread_mutex_lock(&cb->srv->susp_mu);
+	bool stopping = cb->srv->stopping;
+	if (!stopping) {
+		u->next = cb->srv->up_head;
+		cb->srv->up_head = u;
+	}
+	pthread_mutex_unlock(&cb->srv->susp_mu);
+	if (stopping) {
+		MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+		free(u);
+		u = NULL; /* fn only frees its arg */
+	}
+	cb->fn(cb->arg, u);
+	free(cb);
+}
+
+void pane_http_resp_upgrade(struct pane_http_resp *resp, void (*fn)(void *arg, struct pane_http_upgraded *u),
+			    void *arg)
+{
+	free(resp->upgrade);
+	resp->upgrade = pane_xcalloc(1, sizeof *resp->upgrade);
+	resp->upgrade->fn = fn;
+	resp->upgrade->arg = arg;
+	resp->status = 101;
+}
+
+int pane_http_upgraded_fd(const struct pane_http_upgraded *u)
+{
+	return u->fd;
+}
+
+void pane_http_upgraded_close(struct pane_http_upgraded *u)
+{
+	struct pane_http_server *srv = u->srv;
+	pthread_mutex_lock(&srv->susp_mu);
+	for (struct pane_http_upgraded **p = &srv->up_head; *p; p = &(*p)->next)
+		if (*p == u) {
+			*p = u->next;
+			break;
+		}
+	pthread_mutex_unlock(&srv->susp_mu);
+	MHD_upgrade_action(u->urh, MHD_UPGRADE_ACTION_CLOSE);
+	free(u);
+}
+
 static enum MHD_Result queue(struct pane_http_req *req, struct MHD_Connection *conn, struct pane_http_resp *resp)
 {
 	if (resp->status == 0)
@@ -595,7 +671,16 @@ static enum MHD_Result queue(struct pane_http_req *req, struct MHD_Connection *c
 	size_t len;
 	size_t body_len = resp->body.len;
 	struct MHD_Response *r;
-	if (resp->stream) {
+	if (resp->upgrade) {
+		struct upgrade_cb *cb = resp->upgrade;
+		resp->upgrade = NULL; /* the response's callback owns it now */
+		cb->srv = req->srv;
+		r = MHD_create_response_for_upgrade(on_upgrade, cb);
+		if (!r) {
+			free(cb);
+			return MHD_NO;
+		}
+	} else if (resp->stream) {
 		struct pane_http_stream *st = resp->stream;
 		resp->stream = NULL; /* the MHD side's ref now belongs to the response */
 		st->s.conn = conn;
@@ -1436,7 +1521,9 @@ int pane_http_server_start(struct pane_http_server *srv, struct pane_err *err)
 		threads = n > 0 ? (unsigned)n : 2;
 	}
 	srv->mhd = MHD_start_daemon(
-		MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME, 0, on_accept,
+		MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME |
+			MHD_ALLOW_UPGRADE,
+		0, on_accept,
 		srv, on_request, srv,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, srv->opts.max_connections_per_ip,
 		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
@@ -1523,7 +1610,17 @@ void pane_http_server_free(struct pane_http_server *srv)
 		susp_resume_locked(x);
 		pthread_mutex_unlock(&x->mu);
 	}
+	for (struct pane_http_upgraded *u = srv->up_head; u; u = u->next)
+		shutdown(u->fd, SHUT_RDWR); /* its owner's next read or write fails */
 	pthread_mutex_unlock(&srv->susp_mu);
+	for (int i = 0; i < 1000; i++) { /* owners close within a poll interval */
+		pthread_mutex_lock(&srv->susp_mu);
+		bool none = srv->up_head == NULL;
+		pthread_mutex_unlock(&srv->susp_mu);
+		if (none)
+			break;
+		pane_sleep_ms(5);
+	}
 	atomic_store(&srv->refusing, true);
 	if (srv->mhd) {
 		/* let the woken requests answer (bounded wait), then stop. New

@@ -202,6 +202,24 @@ int pane_http_stream_write(struct pane_http_stream *st, const char *data, size_t
 /* Ends the body after what was written and releases the writer's handle. */
 void pane_http_stream_close(struct pane_http_stream *st);
 
+/* ---- upgraded connections (websockets; added with the Loki API) ----
+ *
+ * pane_http_resp_upgrade() makes the answer 101 Switching Protocols (set the
+ * Upgrade header and any other, like Sec-WebSocket-Accept, on resp); once
+ * it is sent, fn runs on a server thread with the connection's socket and
+ * must return promptly (start a thread). The owner then reads and writes
+ * pane_http_upgraded_fd() itself and calls pane_http_upgraded_close()
+ * exactly once, from any thread. When the server stops it shuts every such
+ * socket down (reads and writes fail) and waits up to 5 s for the owners
+ * to close. A connection that upgrades while the server stops is closed at
+ * once and fn gets u == NULL (it only frees arg). Bytes the client sent
+ * after its request head are not passed on. */
+struct pane_http_upgraded;
+void pane_http_resp_upgrade(struct pane_http_resp *resp, void (*fn)(void *arg, struct pane_http_upgraded *u),
+			    void *arg);
+int pane_http_upgraded_fd(const struct pane_http_upgraded *u);
+void pane_http_upgraded_close(struct pane_http_upgraded *u);
+
 /* Decodes %XX and '+' (form rules) in place; returns the new length. */
 size_t pane_http_url_decode(char *s, size_t len, bool plus_is_space);
 

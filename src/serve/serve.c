@@ -60,6 +60,7 @@
 #include "sources/sources.h"
 #include "receivers/receivers.h"
 #include "api/logs_api.h"
+#include "api/loki_api.h"
 #include "api/prom_api.h"
 #include "notify/notify.h"
 #include "alert/attach.h"
@@ -541,6 +542,8 @@ int pane_serve_run(const struct pane_serve_opts *opts)
 	if (s.store) {
 		struct pane_reader rd = pane_store_reader(s.store);
 		if (pane_query_attach(&s, rd, &err) < 0 || pane_logs_api_add(s.http, s.store, &err) < 0)
+			goto fail;
+		if (pane_loki_attach(&s, pane_store_logreader(s.store), &err) < 0)
 			goto fail;
 	}
 	/* 7. notify: alerting:, the /api/v2 routes, s.alerts */

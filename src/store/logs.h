@@ -8,6 +8,7 @@
 
 #include "base/buf.h"
 #include "base/err.h"
+#include "pipeline/logreader.h"
 #include "pipeline/record.h"
 #include "store/store.h"
 
@@ -17,10 +18,8 @@ struct pane_logdb *pane_logdb_open(const char *path, struct pane_err *err);
 void pane_logdb_close(struct pane_logdb *db);
 int pane_logdb_write_logs(struct pane_logdb *db, const struct pane_log_record *l, size_t n, struct pane_err *err);
 int pane_logdb_write_events(struct pane_logdb *db, const struct pane_event *e, size_t n, struct pane_err *err);
-int pane_logdb_search(struct pane_logdb *db, const struct pane_log_query *q, struct pane_buf *out,
-		      struct pane_err *err);
-int pane_logdb_events(struct pane_logdb *db, const struct pane_event_query *q, struct pane_buf *out,
-		      struct pane_err *err);
+/* The reader seam (pipeline/logreader.h) over db; valid while db is open. */
+struct pane_logreader pane_logdb_reader(struct pane_logdb *db);
 /* Upserts metadata by name (last writer wins; an unchanged row is left
  * alone). Entries with an invalid name or help/unit over record.h's bounds
  * are skipped and counted in *skipped (may be NULL). */

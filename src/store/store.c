@@ -738,16 +738,9 @@ int pane_store_metadata(struct pane_store *st, const char *metric, size_t limit,
 	return pane_logdb_metadata(st->logs, metric, limit, out, n, err);
 }
 
-int pane_store_search_logs(struct pane_store *st, const struct pane_log_query *q, struct pane_buf *out,
-                           struct pane_err *err)
+struct pane_logreader pane_store_logreader(struct pane_store *st)
 {
-	return pane_logdb_search(st->logs, q, out, err);
-}
-
-int pane_store_query_events(struct pane_store *st, const struct pane_event_query *q, struct pane_buf *out,
-                            struct pane_err *err)
-{
-	return pane_logdb_events(st->logs, q, out, err);
+	return pane_logdb_reader(st->logs);
 }
 
 /* ---------- the sink ---------- */

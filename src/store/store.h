@@ -41,6 +41,7 @@
 
 #include "base/buf.h"
 #include "base/err.h"
+#include "pipeline/logreader.h"
 #include "pipeline/record.h"
 #include "pipeline/sink.h"
 #include "pipeline/reader.h"
@@ -145,31 +146,9 @@ int pane_store_write_metadata(struct pane_store *st, const struct pane_metadata 
 int pane_store_metadata(struct pane_store *st, const char *metric, size_t limit, struct pane_metadata **out,
 			size_t *n, struct pane_err *err);
 
-struct pane_log_query {
-	const struct pane_label *labels; /* equality filters (AND), e.g. service=api */
-	size_t n_labels;
-	const char *text;                /* substring of the message (case-insensitive), or NULL */
-	int64_t mint, maxt;              /* inclusive range (ms); 0/0 = everything */
-	enum pane_log_severity min_severity; /* PANE_SEV_UNKNOWN = any */
-	size_t limit;                    /* 1..1000 (0 = 100) */
-	const char *cursor;              /* from a previous page's "next", or NULL */
-};
-/* Newest first. Appends {"logs":[{"ts":..,"severity":..,"labels":{..},
- * "message":..,"fields":{..}},..],"next":"CURSOR"|null} to out.
- * PANE_EINVAL for a bad cursor or text. */
-int pane_store_search_logs(struct pane_store *st, const struct pane_log_query *q, struct pane_buf *out,
-			   struct pane_err *err);
-
-struct pane_event_query {
-	const char *kind;                /* or NULL */
-	const struct pane_label *labels;
-	size_t n_labels;
-	int64_t mint, maxt;              /* 0/0 = everything */
-	size_t limit;                    /* 0 = 100, at most 1000 */
-};
-/* Newest first: {"events":[{"ts":..,"kind":..,"labels":{..},"title":..,"url":..,"body":{..}},..]} */
-int pane_store_query_events(struct pane_store *st, const struct pane_event_query *q, struct pane_buf *out,
-			    struct pane_err *err);
+/* How the APIs read logs and events (pipeline/logreader.h); valid while
+ * the store is open. */
+struct pane_logreader pane_store_logreader(struct pane_store *st);
 
 /* ---- daemon ---- */
 

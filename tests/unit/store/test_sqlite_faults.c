@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "api/logs_api.h"
 #include "store/store.h"
 
 #define T0 1700000000000LL
@@ -203,7 +204,7 @@ static void read_logs(struct pane_store *st, struct pane_buf *out)
 	struct pane_log_query q = {.labels = f, .n_labels = 1, .limit = 1000};
 	struct pane_err err = {0};
 	pane_buf_reset(out);
-	assert_int_equal(pane_store_search_logs(st, &q, out, &err), 0);
+	assert_int_equal(pane_logs_api_search(pane_store_logreader(st), &q, out, &err), 0);
 	pane_buf_addc(out, '\0');
 }
 

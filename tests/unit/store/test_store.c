@@ -22,6 +22,7 @@
 
 #include "base/buf.h"
 #include "base/clock.h"
+#include "api/logs_api.h"
 #include "store/store.h"
 
 #define T0 1700000000000LL /* 2023-11-14 22:13:20 UTC */
@@ -609,7 +610,7 @@ static void logs_and_events(void **state)
 	/* text (trigram, case-insensitive) + label + newest first + paging */
 	struct pane_label f[] = {{"service", "api"}};
 	struct pane_log_query q = {.labels = f, .n_labels = 1, .text = "post", .limit = 2};
-	assert_int_equal(pane_store_search_logs(st, &q, &out, &err), 0);
+	assert_int_equal(pane_logs_api_search(pane_store_logreader(st), &q, &out, &err), 0);
 	/* api = odd i; POST = i % 3 == 0: 27, 21, 15, 9, 3 */
 	assert_non_null(strstr(out.data, "POST request 27 "));
 	assert_non_null(strstr(out.data, "POST request 21 "));
@@ -621,7 +622,7 @@ static void logs_and_events(void **state)
 	pane_buf_reset(&out);
 	q.cursor = cursor;
 	q.limit = 10;
-	assert_int_equal(pane_store_search_logs(st, &q, &out, &err), 0);
+	assert_int_equal(pane_logs_api_search(pane_store_logreader(st), &q, &out, &err), 0);
 	assert_non_null(strstr(out.data, "request 15 "));
 	assert_non_null(strstr(out.data, "request 3 took"));
 	assert_non_null(strstr(out.data, "\"fields\":{\"user\":\"x\"}"));
@@ -630,32 +631,32 @@ static void logs_and_events(void **state)
 	/* short text uses LIKE; severity; wildcards are literal */
 	pane_buf_reset(&out);
 	struct pane_log_query q2 = {.text = "5m", .min_severity = PANE_SEV_ERROR};
-	assert_int_equal(pane_store_search_logs(st, &q2, &out, &err), 0);
+	assert_int_equal(pane_logs_api_search(pane_store_logreader(st), &q2, &out, &err), 0);
 	assert_non_null(strstr(out.data, "request 25 took 175ms")); /* 25 % 5 == 0: error */
 	assert_non_null(strstr(out.data, "request 5 took 35ms"));
 	pane_buf_reset(&out);
 	q2.text = "8m"; /* 4, 14, 24: all info */
-	assert_int_equal(pane_store_search_logs(st, &q2, &out, &err), 0);
+	assert_int_equal(pane_logs_api_search(pane_store_logreader(st), &q2, &out, &err), 0);
 	assert_string_equal(out.data, "{\"logs\":[],\"next\":null}");
 	pane_buf_reset(&out);
 	q2.min_severity = PANE_SEV_UNKNOWN;
-	assert_int_equal(pane_store_search_logs(st, &q2, &out, &err), 0);
+	assert_int_equal(pane_logs_api_search(pane_store_logreader(st), &q2, &out, &err), 0);
 	assert_non_null(strstr(out.data, "request 24 took 168ms"));
 	pane_buf_reset(&out);
 	struct pane_log_query q3 = {.text = "%"};
-	assert_int_equal(pane_store_search_logs(st, &q3, &out, &err), 0);
+	assert_int_equal(pane_logs_api_search(pane_store_logreader(st), &q3, &out, &err), 0);
 	assert_string_equal(out.data, "{\"logs\":[],\"next\":null}");
 	/* invalid fields are kept as _raw */
 	pane_buf_reset(&out);
 	struct pane_log_query q4 = {.text = "request 4 took"};
-	assert_int_equal(pane_store_search_logs(st, &q4, &out, &err), 0);
+	assert_int_equal(pane_logs_api_search(pane_store_logreader(st), &q4, &out, &err), 0);
 	assert_non_null(strstr(out.data, "{\"_raw\":\"not json\"}"));
 	/* bad input */
 	struct pane_log_query bad = {.cursor = "nope"};
-	assert_int_equal(pane_store_search_logs(st, &bad, &out, &err), PANE_EINVAL);
+	assert_int_equal(pane_logs_api_search(pane_store_logreader(st), &bad, &out, &err), PANE_EINVAL);
 	struct pane_label badl[] = {{"bad-name\"", "x"}};
 	struct pane_log_query bad2 = {.labels = badl, .n_labels = 1};
-	assert_int_equal(pane_store_search_logs(st, &bad2, &out, &err), PANE_EINVAL);
+	assert_int_equal(pane_logs_api_search(pane_store_logreader(st), &bad2, &out, &err), PANE_EINVAL);
 
 	/* events: idempotent by dedup key, filtered by kind, labels and time */
 	struct pane_event ev[3] = {
@@ -666,13 +667,13 @@ static void logs_and_events(void **state)
 	assert_int_equal(pane_store_write_events(st, ev, 3, &err), 0);
 	pane_buf_reset(&out);
 	struct pane_event_query eq = {.kind = "deploy"};
-	assert_int_equal(pane_store_query_events(st, &eq, &out, &err), 0);
+	assert_int_equal(pane_logs_api_events(pane_store_logreader(st), &eq, &out, &err), 0);
 	assert_non_null(strstr(out.data, "\"title\":\"deploy api v1\""));
 	assert_null(strstr(out.data, "again"));
 	assert_non_null(strstr(out.data, "\"body\":{\"sha\":\"abc\"}"));
 	pane_buf_reset(&out);
 	struct pane_event_query eq2 = {.labels = lb, .n_labels = 2, .mint = T0 + 1, .maxt = T0 + 10000};
-	assert_int_equal(pane_store_query_events(st, &eq2, &out, &err), 0);
+	assert_int_equal(pane_logs_api_events(pane_store_logreader(st), &eq2, &out, &err), 0);
 	assert_non_null(strstr(out.data, "web down"));
 	assert_non_null(strstr(out.data, "\"body\":{\"_raw\":\"[1]\"}"));
 	assert_null(strstr(out.data, "deploy"));
@@ -682,7 +683,7 @@ static void logs_and_events(void **state)
 	assert_int_equal(pane_store_maintain(st, T0 + 15 * 86400000LL, &err), 0);
 	pane_buf_reset(&out);
 	struct pane_log_query all = {0};
-	assert_int_equal(pane_store_search_logs(st, &all, &out, &err), 0);
+	assert_int_equal(pane_logs_api_search(pane_store_logreader(st), &all, &out, &err), 0);
 	assert_string_equal(out.data, "{\"logs\":[],\"next\":null}");
 	pane_buf_release(&out);
 	pane_store_close(st);
