@@ -35,6 +35,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/str.h"
+#include "base/utf8.h"
 #include "pipeline/pipeline.h"
 
 #define BATCH 512
@@ -49,44 +50,6 @@ struct meta_slot {
 	char unit[PANE_METADATA_UNIT_MAX + 1];
 	enum pane_metric_type type;
 };
-
-bool pane_utf8_valid(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s, *e = p + len;
-	while (p < e) {
-		unsigned char c = *p;
-		if (c < 0x80) {
-			p++;
-			continue;
-		}
-		size_t n;
-		uint32_t cp;
-		if ((c & 0xE0) == 0xC0) {
-			n = 2;
-			cp = c & 0x1F;
-		} else if ((c & 0xF0) == 0xE0) {
-			n = 3;
-			cp = c & 0x0F;
-		} else if ((c & 0xF8) == 0xF0) {
-			n = 4;
-			cp = c & 0x07;
-		} else {
-			return false;
-		}
-		if ((size_t)(e - p) < n)
-			return false;
-		for (size_t i = 1; i < n; i++) {
-			if ((p[i] & 0xC0) != 0x80)
-				return false;
-			cp = (cp << 6) | (p[i] & 0x3F);
-		}
-		if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-		    (cp >= 0xD800 && cp <= 0xDFFF))
-			return false;
-		p += n;
-	}
-	return true;
-}
 
 int pane_promtext_meta_to_pipeline(void *pipeline, const struct pane_metadata *m, size_t n, struct pane_err *err)
 {

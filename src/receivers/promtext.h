@@ -72,7 +72,5 @@ int pane_promtext_meta_to_pipeline(void *pipeline, const struct pane_metadata *m
 /* Content-Type says OpenMetrics? (application/openmetrics-text) */
 bool pane_promtext_is_openmetrics(const char *content_type);
 
-/* True when s[0..len) is valid UTF-8 (shared with the other receivers). */
-bool pane_utf8_valid(const char *s, size_t len);
 
 #endif

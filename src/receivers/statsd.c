@@ -45,9 +45,11 @@
 
 #include "base/buf.h"
 #include "base/clock.h"
+#include "base/hostport.h"
 #include "base/log.h"
 #include "base/map.h"
 #include "base/mem.h"
+#include "base/numfmt.h"
 #include "base/stats.h"
 #include "base/vec.h"
 
@@ -569,19 +571,6 @@ static int cmp_double(const void *x, const void *y)
 	return a < b ? -1 : a > b ? 1 : 0;
 }
 
-static void fmt_g(char *out, size_t n, double v)
-{
-	if (isinf(v))
-		snprintf(out, n, "%s", v > 0 ? "+Inf" : "-Inf");
-	else
-		snprintf(out, n, "%.17g", v);
-	/* prefer the short form when it round-trips */
-	char shorter[40];
-	snprintf(shorter, sizeof shorter, "%g", v);
-	if (!isinf(v) && strtod(shorter, NULL) == v)
-		snprintf(out, n, "%s", shorter);
-}
-
 static void emit_series(struct pane_statsd_agg *a, struct out *o, struct series *s, int64_t ts, bool stale)
 {
 	double st = pane_stale_nan();
@@ -604,7 +593,7 @@ static void emit_series(struct pane_statsd_agg *a, struct out *o, struct series 
 			const char *bn = own_str(o, suffixed(s->name, "_bucket"));
 			char le[48];
 			for (size_t i = 0; i < a->o.n_buckets; i++) {
-				fmt_g(le, sizeof le, a->o.buckets[i]);
+				pane_fmt_label_float(le, sizeof le, a->o.buckets[i]);
 				emit(o, bn, own_labels_with(o, &s->labels, "le", le), ts,
 				     stale ? st : (double)s->buckets[i]);
 			}
@@ -625,7 +614,7 @@ static void emit_series(struct pane_statsd_agg *a, struct out *o, struct series 
 			if (idx >= s->nres)
 				idx = s->nres - 1;
 			char qs[48];
-			fmt_g(qs, sizeof qs, q);
+			pane_fmt_label_float(qs, sizeof qs, q);
 			emit(o, s->name, own_labels_with(o, &s->labels, "quantile", qs), ts, s->res[idx]);
 		}
 		break;
@@ -783,29 +772,10 @@ struct pane_statsd {
 	struct pane_log_limit lim;
 };
 
-static int parse_hostport(const char *s, char *host, size_t hostlen, char *port, size_t portlen)
-{
-	const char *colon = strrchr(s, ':');
-	if (!colon)
-		return PANE_EINVAL;
-	const char *h = s;
-	size_t hl = (size_t)(colon - s);
-	if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
-		h++;
-		hl -= 2;
-	}
-	if (hl >= hostlen || strlen(colon + 1) >= portlen || !colon[1])
-		return PANE_EINVAL;
-	memcpy(host, h, hl);
-	host[hl] = '\0';
-	snprintf(port, portlen, "%s", colon + 1);
-	return 0;
-}
-
 static int open_udp(struct pane_statsd *sd, const char *listen, size_t rcvbuf, struct pane_err *err)
 {
 	char host[256], port[16];
-	if (parse_hostport(listen, host, sizeof host, port, sizeof port) < 0)
+	if (pane_hostport_split(listen, host, sizeof host, port, sizeof port) < 0)
 		return pane_err_set(err, PANE_EINVAL, "bad statsd listen address '%s' (want HOST:PORT)", listen);
 	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM,
 				 .ai_flags = AI_PASSIVE | AI_NUMERICSERV | AI_NUMERICHOST};
