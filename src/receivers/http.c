@@ -332,23 +332,45 @@ static void h_loki(struct pane_http_req *req, struct pane_http_resp *resp, void 
 {
 	struct pane_receivers_http *h = ((struct hctx *)ctx)->h;
 	count(h, h->requests, R_LOKI, 1);
-	if (!encoding_ok(req, resp, NULL))
-		return;
-	if (!pane_http_req_content_type_is(req, "application/json")) {
+	bool pb = pane_http_req_content_type_is(req, "application/x-protobuf");
+	if (!pb && !pane_http_req_content_type_is(req, "application/json")) {
 		pane_http_resp_error(resp, 415, "unsupported_media_type",
-				     "only the JSON push format is supported; send Content-Type: application/json");
+				     "send Content-Type: application/x-protobuf (snappy) or application/json");
 		return;
 	}
 	size_t len;
-	const char *body = pane_http_req_body(req, &len);
+	const char *body;
+	char *owned = NULL;
 	struct pane_logpush_result r;
 	struct pane_err e = {0};
-	int rc = pane_loki_push_json(h->p, body, len, &r, &e);
+	int rc;
+	if (pb) { /* Loki's protobuf push is always snappy block-compressed */
+		const char *ce = pane_http_req_header(req, "Content-Encoding");
+		if (ce && *ce && strcasecmp(ce, "snappy") != 0) {
+			pane_http_resp_error(resp, 415, "unsupported_encoding",
+					     "Content-Encoding '%s' is not supported for protobuf pushes (they are snappy)",
+					     ce);
+			return;
+		}
+		body = pane_http_req_body(req, &len);
+		rc = pane_snappy_decode(body, len, h->o.max_decoded, &owned, &len, &e);
+		if (rc == 0)
+			rc = pane_loki_push_pb(h->p, owned, len, h->o.max_decoded * 4, h->o.default_labels, &r, &e);
+		else
+			memset(&r, 0, sizeof r);
+	} else {
+		if (!body_decoded(h, R_LOKI, req, resp, &body, &len, &owned))
+			return;
+		rc = pane_loki_push_json(h->p, body, len, h->o.default_labels, &r, &e);
+	}
+	free(owned);
 	count(h, h->records, R_LOKI, (double)r.accepted);
 	count(h, h->rejected, R_LOKI, (double)r.rejected);
-	if (rc == PANE_EINVAL) {
+	if (rc == PANE_EINVAL || rc == PANE_ETOOBIG) {
+		count(h, h->failed, R_LOKI, 1);
 		refused(h, R_LOKI, e.msg);
-		pane_http_resp_error(resp, 400, "bad_request", "%s", e.msg);
+		pane_http_resp_error(resp, rc == PANE_ETOOBIG ? 413 : 400,
+				     rc == PANE_ETOOBIG ? "payload_too_large" : "bad_request", "%s", e.msg);
 	} else if (rc < 0) {
 		unavailable(resp, &e);
 	} else if (r.rejected) {
@@ -377,6 +399,7 @@ static void h_jsonlines(struct pane_http_req *req, struct pane_http_resp *resp, 
 			return;
 		}
 	}
+	pane_receivers_fill_defaults(&ls, h->o.default_labels);
 	if (!pane_labels_get(&ls, PANE_LABEL_PROVIDER))
 		pane_labels_set(&ls, PANE_LABEL_PROVIDER, "app");
 	size_t len;

@@ -276,13 +276,12 @@ static json_t *to_json(const ProtobufCMessage *m, struct pane_err *err)
 	return o;
 }
 
-json_t *pane_pbjson_decode(const ProtobufCMessageDescriptor *d, const void *pb, size_t len, size_t mem_max,
-                           struct pane_err *err)
+ProtobufCMessage *pane_pb_unpack(const ProtobufCMessageDescriptor *d, const void *pb, size_t len, size_t mem_max,
+				 struct pane_err *err)
 {
 	int r = depth(d, pb, len, 0);
 	if (r == -2) {
-		pane_err_set(err, PANE_EINVAL, "protobuf messages nest more than %d levels deep",
-		             PANE_PBJSON_MAX_DEPTH);
+		pane_err_set(err, PANE_EINVAL, "protobuf messages nest more than %d levels deep", PANE_PBJSON_MAX_DEPTH);
 		return NULL;
 	}
 	if (r < 0) {
@@ -295,12 +294,20 @@ json_t *pane_pbjson_decode(const ProtobufCMessageDescriptor *d, const void *pb, 
 	if (!m) {
 		if (b.exhausted)
 			pane_err_set(err, PANE_ETOOBIG, "the decoded %s would need more than %zu bytes", d->short_name,
-			             mem_max);
+				     mem_max);
 		else
 			pane_err_set(err, PANE_EINVAL, "body is not a valid protobuf %s", d->short_name);
-		return NULL;
 	}
+	return m; /* b_alloc is malloc: the default allocator frees it */
+}
+
+json_t *pane_pbjson_decode(const ProtobufCMessageDescriptor *d, const void *pb, size_t len, size_t mem_max,
+			   struct pane_err *err)
+{
+	ProtobufCMessage *m = pane_pb_unpack(d, pb, len, mem_max, err);
+	if (!m)
+		return NULL;
 	json_t *j = to_json(m, err);
-	protobuf_c_message_free_unpacked(m, &a);
+	protobuf_c_message_free_unpacked(m, NULL);
 	return j;
 }

@@ -38,4 +38,11 @@
 json_t *pane_pbjson_decode(const ProtobufCMessageDescriptor *d, const void *pb, size_t len, size_t mem_max,
                            struct pane_err *err);
 
+/* Steps 1 and 2 only (depth check, bounded protobuf-c unpack), for
+ * receivers that walk the decoded message themselves. Free the result with
+ * protobuf_c_message_free_unpacked(m, NULL). NULL with err set as above
+ * (strings are not checked for UTF-8 here). */
+ProtobufCMessage *pane_pb_unpack(const ProtobufCMessageDescriptor *d, const void *pb, size_t len, size_t mem_max,
+                                 struct pane_err *err);
+
 #endif

@@ -545,6 +545,69 @@ static void loki_and_jsonlines(void **state)
 	assert_int_equal(rec->logs[logs0 + 1].ts_ms, 1764331200000);
 }
 
+static void loki_protobuf(void **state)
+{
+	(void)state;
+	Loki__Timestamp t1 = LOKI__TIMESTAMP__INIT, t2 = LOKI__TIMESTAMP__INIT;
+	t1.seconds = 1570818238;
+	t1.nanos = 5000000;
+	t2.seconds = 1570818239;
+	Loki__LabelPairAdapter md = LOKI__LABEL_PAIR_ADAPTER__INIT;
+	md.name = "trace_id";
+	md.value = "0242ac120002";
+	Loki__LabelPairAdapter *mds[] = {&md};
+	Loki__EntryAdapter e1 = LOKI__ENTRY_ADAPTER__INIT, e2 = LOKI__ENTRY_ADAPTER__INIT;
+	e1.timestamp = &t1;
+	e1.line = "GET /rest/v1/orders 200";
+	e1.n_structured_metadata = 1;
+	e1.structured_metadata = mds;
+	e2.timestamp = &t2;
+	e2.line = "second line";
+	Loki__EntryAdapter *es[] = {&e1, &e2};
+	Loki__StreamAdapter s1 = LOKI__STREAM_ADAPTER__INIT, s2 = LOKI__STREAM_ADAPTER__INIT;
+	s1.labels = "{source=\"edge_logs\", level=\"warn\", project=\"a\\\"b\"}";
+	s1.n_entries = 2;
+	s1.entries = es;
+	s2.labels = "{unclosed=\"x\""; /* not a selector: its entry is refused */
+	s2.n_entries = 1;
+	s2.entries = es;
+	Loki__StreamAdapter *ss[] = {&s1, &s2};
+	Loki__PushRequest req = LOKI__PUSH_REQUEST__INIT;
+	req.n_streams = 2;
+	req.streams = ss;
+	size_t n = loki__push_request__get_packed_size(&req);
+	uint8_t *pb = pane_xmalloc(n);
+	loki__push_request__pack(&req, pb);
+	size_t zn = snappy_max_compressed_length(n);
+	char *z = pane_xmalloc(zn);
+	assert_int_equal(snappy_compress((const char *)pb, n, z, &zn), SNAPPY_OK);
+	const char *h[] = {"Content-Type: application/x-protobuf", NULL};
+	size_t logs0 = rec->n_logs;
+	char *body = NULL;
+	assert_int_equal(post("/loki/api/v1/push", h, z, zn, &body), 400);
+	assert_non_null(strstr(body, "1 entries refused, 2 written"));
+	free(body);
+	assert_int_equal(rec->n_logs, logs0 + 2);
+	struct pt_rec_log *l = &rec->logs[logs0];
+	assert_int_equal(l->ts_ms, 1570818238005);
+	assert_int_equal(l->severity, PANE_SEV_WARN);
+	assert_string_equal(l->message, "GET /rest/v1/orders 200");
+	assert_string_equal(pane_labels_get(&l->labels, "source"), "edge_logs");
+	assert_string_equal(pane_labels_get(&l->labels, "project"), "a\"b");
+	assert_string_equal(l->fields_json, "{\"trace_id\":\"0242ac120002\"}");
+	assert_null(rec->logs[logs0 + 1].fields_json);
+
+	req.n_streams = 1; /* only the good stream: 204 */
+	n = loki__push_request__get_packed_size(&req);
+	loki__push_request__pack(&req, pb);
+	zn = snappy_max_compressed_length(n);
+	assert_int_equal(snappy_compress((const char *)pb, n, z, &zn), SNAPPY_OK);
+	assert_int_equal(post("/loki/api/v1/push", h, z, zn, NULL), 204);
+	assert_int_equal(post("/loki/api/v1/push", h, (const char *)pb, n, NULL), 400); /* not snappy */
+	free(pb);
+	free(z);
+}
+
 static void store_refuses_503(void **state)
 {
 	(void)state;
@@ -573,6 +636,7 @@ int main(void)
 		cmocka_unit_test(otlp_json),
 		cmocka_unit_test(otlp_protobuf),
 		cmocka_unit_test(loki_and_jsonlines),
+		cmocka_unit_test(loki_protobuf),
 		cmocka_unit_test(store_refuses_503),
 	};
 	int rc = cmocka_run_group_tests(tests, setup, teardown);
