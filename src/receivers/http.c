@@ -79,6 +79,7 @@ static void refused(struct pane_receivers_http *h, int which, const char *what)
 
 struct wctx {
 	struct pane_pipeline *p;
+	const struct pane_labels *defaults; /* filled in where a series lacks them (remote_write) */
 	bool failed;
 	size_t dropped; /* accepted by the pipeline but not kept by the store */
 };
@@ -87,7 +88,26 @@ static int write_batch(void *arg, const struct pane_sample *s, size_t n, struct 
 {
 	struct wctx *w = arg;
 	size_t kept = n;
+	struct pane_sample *copy = NULL;
+	struct pane_labels *ls = NULL;
+	if (w->defaults && n) { /* the decoder's label sets are borrowed: write copies with the defaults */
+		copy = pane_xmalloc(n * sizeof *copy);
+		ls = pane_xmalloc(n * sizeof *ls);
+		for (size_t i = 0; i < n; i++) {
+			pane_labels_copy(&ls[i], s[i].labels);
+			pane_receivers_fill_defaults(&ls[i], w->defaults);
+			copy[i] = s[i];
+			copy[i].labels = &ls[i];
+		}
+		s = copy;
+	}
 	int rc = pane_pipeline_write_samples_counted(w->p, s, n, &kept, err);
+	if (copy) {
+		for (size_t i = 0; i < n; i++)
+			pane_labels_release(&ls[i]);
+		free(ls);
+		free(copy);
+	}
 	if (rc == 0)
 		w->dropped += n - kept;
 	if (rc < 0)
@@ -157,7 +177,7 @@ static void h_remote_write(struct pane_http_req *req, struct pane_http_resp *res
 				     rc == PANE_ETOOBIG ? "payload_too_large" : "bad_request", "%s", e.msg);
 		return;
 	}
-	struct wctx w = {.p = h->p};
+	struct wctx w = {.p = h->p, .defaults = h->o.default_labels};
 	struct pane_rw_result r;
 	rc = pane_remote_write_decode_meta(pb, pblen, write_batch, &w, pane_promtext_meta_to_pipeline, h->p, &r, &e);
 	free(pb);
@@ -216,6 +236,7 @@ static void h_import(struct pane_http_req *req, struct pane_http_resp *resp, voi
 		.openmetrics = pane_http_req_content_type_is(req, "application/openmetrics-text"),
 		.default_ts_ms = pane_wall_ms(),
 		.extra = extra.n ? &extra : NULL,
+		.defaults = h->o.default_labels,
 		.meta = pane_promtext_meta_to_pipeline,
 		.meta_arg = h->p,
 	};

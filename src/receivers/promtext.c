@@ -290,7 +290,7 @@ static void sort_labels(struct pane_label *v, size_t n)
 static int parse_sample(struct parser *ps, const char *line, size_t len, size_t lineno, struct pane_err *err)
 {
 	const struct pane_promtext_opts *o = ps->o;
-	size_t extra_n = o->extra ? o->extra->n : 0;
+	size_t extra_n = (o->extra ? o->extra->n : 0) + (o->defaults ? o->defaults->n : 0);
 	if (len > LINE_MAX_BYTES) {
 		bad(ps, lineno, "line too long", line, len);
 		return 0;
@@ -464,7 +464,7 @@ static int parse_sample(struct parser *ps, const char *line, size_t len, size_t 
 		}
 	if (extra_n) {
 		/* merge: extra labels win unless honor_labels */
-		for (size_t e = 0; e < extra_n; e++) {
+		for (size_t e = 0; o->extra && e < o->extra->n; e++) {
 			const struct pane_label *x = &o->extra->v[e];
 			size_t k = 0;
 			while (k < nl && strcmp(lv[k].name, x->name) != 0)
@@ -475,6 +475,16 @@ static int parse_sample(struct parser *ps, const char *line, size_t len, size_t 
 			} else if (nl < PANE_LABELS_MAX) {
 				lv[nl++] = *x;
 			}
+		}
+		/* then defaults, only where the sample has no such label */
+		size_t had = nl;
+		for (size_t e = 0; o->defaults && e < o->defaults->n && nl < PANE_LABELS_MAX; e++) {
+			const struct pane_label *x = &o->defaults->v[e];
+			size_t k = 0;
+			while (k < had && strcmp(lv[k].name, x->name) != 0)
+				k++;
+			if (k == had)
+				lv[nl++] = *x;
 		}
 		sort_labels(lv, nl);
 	}
@@ -501,6 +511,9 @@ int pane_promtext_parse(const char *text, size_t len, const struct pane_promtext
 	if (opts->extra)
 		for (size_t i = 0; i < opts->extra->n; i++)
 			ps.extra_bytes += strlen(opts->extra->v[i].name) + strlen(opts->extra->v[i].value) + 2;
+	if (opts->defaults)
+		for (size_t i = 0; i < opts->defaults->n; i++)
+			ps.extra_bytes += strlen(opts->defaults->v[i].name) + strlen(opts->defaults->v[i].value) + 2;
 	ps.arena = pane_xmalloc(ARENA);
 	ps.pool = pane_xmalloc(POOL * sizeof *ps.pool);
 	ps.lsets = pane_xmalloc(BATCH * sizeof *ps.lsets);

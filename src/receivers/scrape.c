@@ -41,6 +41,7 @@ struct target {
 	size_t max_body, sample_limit;
 	bool honor_labels;
 	struct pane_labels labels;     /* job, instance, extra */
+	struct pane_labels defaults;   /* filled in where a scraped series lacks them */
 	struct pane_map prev, cur;     /* series keys */
 	pthread_t thread;
 	bool started;
@@ -161,6 +162,7 @@ static void scrape_once(struct target *t, CURL *curl)
 	if (ok) {
 		struct pane_promtext_opts o = {.openmetrics = pane_promtext_is_openmetrics(ct), .default_ts_ms = ts,
 					       .extra = &t->labels, .honor_labels = t->honor_labels,
+					       .defaults = t->defaults.n ? &t->defaults : NULL,
 					       .max_samples = t->sample_limit,
 					       .meta = pane_promtext_meta_to_pipeline, .meta_arg = sc->p};
 		struct pctx c = {.t = t};
@@ -288,6 +290,9 @@ struct pane_scraper *pane_scraper_new(struct pane_pipeline *p, const struct pane
 		struct target *t = &sc->t[i];
 		t->sc = sc;
 		pane_labels_init(&t->labels);
+		pane_labels_init(&t->defaults);
+		if (tc[i].defaults)
+			pane_labels_copy(&t->defaults, tc[i].defaults);
 		pane_map_init(&t->prev, NULL);
 		pane_map_init(&t->cur, NULL);
 		if (!tc[i].url || (strncmp(tc[i].url, "http://", 7) != 0 && strncmp(tc[i].url, "https://", 8) != 0)) {
@@ -372,6 +377,7 @@ void pane_scraper_free(struct pane_scraper *sc)
 		pane_map_release(&t->prev);
 		pane_map_release(&t->cur);
 		pane_labels_release(&t->labels);
+		pane_labels_release(&t->defaults);
 		free(t->url);
 		free(t->job);
 		free(t->instance);

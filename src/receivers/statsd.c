@@ -333,7 +333,10 @@ static int tags_to_labels(struct pane_statsd_agg *a, struct pane_str tags, struc
 			continue;
 		if (k.len >= 2 && k.p[0] == '_' && k.p[1] == '_')
 			return PANE_EINVAL; /* reserved for pane and Prometheus */
-		char *name = pane_name_sanitize(k.p, k.len, false);
+		/* DogStatsD's unified service tags: env -> environment (service and
+		 * version keep their names) */
+		char *name = k.len == 3 && !memcmp(k.p, "env", 3) ? pane_xstrdup(PANE_LABEL_ENVIRONMENT)
+								 : pane_name_sanitize(k.p, k.len, false);
 		int rc = pane_labels_setn(ls, name, strlen(name), v.p, v.len);
 		free(name);
 		if (rc < 0)
