@@ -274,10 +274,14 @@ int pane_loki_push_pb(struct pane_pipeline *p, const char *pb, size_t len, size_
 		      const struct pane_labels *defaults, struct pane_logpush_result *res, struct pane_err *err)
 {
 	memset(res, 0, sizeof *res);
+	struct pane_err ue = {0};
 	Loki__PushRequest *req =
-		(Loki__PushRequest *)pane_pb_unpack(&loki__push_request__descriptor, pb, len, mem_max, err);
-	if (!req)
-		return err->code == PANE_ETOOBIG ? PANE_ETOOBIG : PANE_EINVAL;
+		(Loki__PushRequest *)pane_pb_unpack(&loki__push_request__descriptor, pb, len, mem_max, &ue);
+	if (!req) {
+		if (err)
+			*err = ue;
+		return ue.code == PANE_ETOOBIG ? PANE_ETOOBIG : PANE_EINVAL;
+	}
 	struct lb *b = pane_xcalloc(1, sizeof *b);
 	b->p = p;
 	b->res = res;

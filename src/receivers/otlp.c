@@ -544,9 +544,12 @@ static json_t *request_tree(const char *body, size_t len, bool protobuf, const P
 	*rc = PANE_EINVAL;
 	if (!protobuf)
 		return load(body, len, top, err);
-	json_t *root = pane_pbjson_decode(d, body, len, mem_max ? mem_max : (size_t)256 << 20, err);
+	struct pane_err e = {0};
+	json_t *root = pane_pbjson_decode(d, body, len, mem_max ? mem_max : (size_t)256 << 20, &e);
 	if (!root) {
-		*rc = err->code == PANE_ETOOBIG ? PANE_ETOOBIG : PANE_EINVAL;
+		*rc = e.code == PANE_ETOOBIG ? PANE_ETOOBIG : PANE_EINVAL;
+		if (err)
+			*err = e;
 		return NULL;
 	}
 	if (!json_object_get(root, top))
