@@ -71,6 +71,28 @@ w = by["worker started"]
 assert w["labels"] == {"job": "promtail", "service": "shop-worker", "environment": "production"}, w
 PY
 
+# a Supabase log drain's form: gzipped JSON with structured metadata (the third element)
+python3 - "$tmp/drain.json.gz" <<'PY'
+import gzip, json, sys, time
+now = int(time.time() * 1e9)
+body = {"streams": [{"stream": {"source": "edge_logs", "product": "api"},
+                     "values": [[str(now), "GET /rest/v1/orders 200", {"request_id": "r-1"}]]}]}
+open(sys.argv[1], "wb").write(gzip.compress(json.dumps(body).encode()))
+PY
+st=$(curl -sS -o "$tmp/body" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+  -H 'Content-Encoding: gzip' --data-binary "@$tmp/drain.json.gz" "$u/loki/api/v1/push")
+[ "$st" = "204" ] && ok || bad "gzipped JSON push answered $st: $(cat "$tmp/body")"
+curl -sS --get --data-urlencode 'selector={source="edge_logs"}' "$u/api/v1/logs" >"$tmp/drain.json"
+python3 - "$tmp/drain.json" <<'PY' && ok || bad "drained line read back: $(head -c 600 "$tmp/drain.json")"
+import json, sys
+rows = json.load(open(sys.argv[1]))["data"]["logs"]
+assert len(rows) == 1, rows
+r = rows[0]
+assert r["message"] == "GET /rest/v1/orders 200", r
+assert r["labels"] == {"source": "edge_logs", "product": "api", "environment": "production"}, r
+assert r["fields"] == {"request_id": "r-1"}, r
+PY
+
 # not snappy: 400 naming it; another Content-Encoding: 415
 st=$(curl -sS -o "$tmp/body" -w '%{http_code}' -X POST -H 'Content-Type: application/x-protobuf' \
   --data-binary 'garbage' "$u/loki/api/v1/push")
