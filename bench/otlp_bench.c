@@ -7,8 +7,7 @@
  * Each request carries the same 2,000 samples (20 metric names x 100
  * hosts, labels service / instance / shard): an ExportMetricsServiceRequest
  * in protobuf (built with protobuf-c from pane's otlp.proto), the same
- * request in its JSON form (that protobuf through pbjson, dumped by
- * jansson), and a remote_write WriteRequest (snappy). Each is handed to
+ * request in its JSON form, and a remote_write WriteRequest (snappy). Each is handed to
  * its receiver function (decode, map, write into a pipeline with a
  * discarding primary sink) in a loop on one thread; the figure is samples
  * per thread-CPU-second, the median of ROUNDS rounds. Loki: a PushRequest
@@ -17,7 +16,6 @@
  * pane_snappy_decode: lines per CPU-second.
  * Output: "name value unit" lines. Nothing here asserts anything.
  */
-#include <jansson.h>
 #include <snappy-c.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +30,6 @@
 #include "receivers/loki_push.pb-c.h"
 #include "receivers/otlp.h"
 #include "receivers/otlp.pb-c.h"
-#include "receivers/pbjson.h"
 #include "receivers/remote_write.h"
 
 enum { HOSTS = 100, NAMES = 20, SAMPLES = HOSTS * NAMES };
@@ -57,7 +54,7 @@ static int d_meta(void *ctx, const struct pane_metadata *m, size_t n, struct pan
 	return 0;
 }
 static const struct pane_sink_ops discard = {
-	.name = "discard", .write_samples = d_samples, .write_logs = d_logs, .write_metadata = d_meta};
+    .name = "discard", .write_samples = d_samples, .write_logs = d_logs, .write_metadata = d_meta};
 
 static double cpu_now(void)
 {
@@ -148,6 +145,28 @@ static uint8_t *otlp_request(size_t *len)
 	return pb;
 }
 
+/* The same request in its JSON form (as the SDKs' http/json exporters write it). */
+static char *otlp_json_request(void)
+{
+	struct pane_buf b;
+	pane_buf_init(&b, PANE_BUF_NOLIMIT);
+	pane_buf_adds(&b, "{\"resourceMetrics\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\","
+	                  "\"value\":{\"stringValue\":\"bench\"}}]},\"scopeMetrics\":[{\"metrics\":[");
+	for (int m = 0; m < NAMES; m++) {
+		pane_buf_addf(&b, "%s{\"name\":\"bench_metric_%d\",\"gauge\":{\"dataPoints\":[", m ? "," : "", m);
+		for (int h = 0; h < HOSTS; h++)
+			pane_buf_addf(
+			    &b,
+			    "%s{\"attributes\":[{\"key\":\"instance\",\"value\":{\"stringValue\":\"host-%d\"}},"
+			    "{\"key\":\"shard\",\"value\":{\"stringValue\":\"%d\"}}],"
+			    "\"timeUnixNano\":\"1764331200000000000\",\"asDouble\":%d}",
+			    h ? "," : "", h, m, m * HOSTS + h);
+		pane_buf_adds(&b, "]}}");
+	}
+	pane_buf_adds(&b, "]}]}]}");
+	return pane_buf_detach(&b, NULL);
+}
+
 static char *rw_request(size_t *len)
 {
 	struct pane_sample *s = pane_xcalloc(SAMPLES, sizeof *s);
@@ -195,8 +214,8 @@ static char *loki_request(size_t *len, size_t *lines)
 	char sel[STREAMS][96], line[STREAMS][PER][128];
 	for (int s = 0; s < STREAMS; s++) {
 		loki__stream_adapter__init(&st[s]);
-		snprintf(sel[s], sizeof sel[s], "{job=\"promtail\", service=\"svc-%d\", level=\"info\", host=\"h%d\"}", s,
-			 s);
+		snprintf(sel[s], sizeof sel[s], "{job=\"promtail\", service=\"svc-%d\", level=\"info\", host=\"h%d\"}",
+		         s, s);
 		st[s].labels = sel[s];
 		for (int e = 0; e < PER; e++) {
 			loki__entry_adapter__init(&en[s][e]);
@@ -204,8 +223,8 @@ static char *loki_request(size_t *len, size_t *lines)
 			ts[s][e].seconds = 1764331200 + e;
 			ts[s][e].nanos = s * 1000;
 			snprintf(line[s][e], sizeof line[s][e],
-				 "level=info ts=2026-11-28T12:00:%02d msg=\"GET /api/orders/%d 200\" duration_ms=%d", e % 60,
-				 e, e % 97);
+			         "level=info ts=2026-11-28T12:00:%02d msg=\"GET /api/orders/%d 200\" duration_ms=%d",
+			         e % 60, e, e % 97);
 			en[s][e].timestamp = &ts[s][e];
 			en[s][e].line = line[s][e];
 			if (e % 10 == 0) {
@@ -290,10 +309,7 @@ int main(int argc, char **argv)
 	pane_pipeline_add_sink(p, (struct pane_sink){.ops = &discard}, PANE_SINK_PRIMARY);
 	size_t pbn, rwn, lkn, lines;
 	uint8_t *pb = otlp_request(&pbn);
-	struct pane_err e = {0};
-	json_t *tree = pane_pbjson_decode(&otlp__export_metrics_service_request__descriptor, pb, pbn, 1u << 30, &e);
-	char *js = json_dumps(tree, JSON_COMPACT);
-	json_decref(tree);
+	char *js = otlp_json_request();
 	char *rw = rw_request(&rwn);
 	char *lk = loki_request(&lkn, &lines);
 	printf("request_bytes otlp_protobuf=%zu otlp_json=%zu remote_write_snappy=%zu loki_snappy=%zu\n", pbn,

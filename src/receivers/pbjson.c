@@ -1,13 +1,14 @@
 /*
- * pbjson.c - protobuf (protobuf-c) -> proto3 JSON tree (see pbjson.h).
+ * pbjson.c - protobuf messages from the wire (bounded) and from proto3 JSON
+ * (see pbjson.h).
  *
  * Idea: protobuf-c already knows every message's layout through its
  * descriptors (field number, type, label, offset, quantifier offset), so a
- * single recursive function turns any decoded message into the JSON the
- * same message would have been sent as. Receivers then keep one mapping
- * from that JSON to records, whichever encoding arrived.
+ * single recursive function fills any message from its JSON form, and the
+ * receivers keep one mapping over protobuf-c structs, whichever encoding
+ * arrived.
  *
- * Steps, each bounding what the next may cost:
+ * Wire decoding, each step bounding what the next may cost:
  *   1. depth(): walks the wire format with the descriptors, following only
  *      fields declared as messages, and refuses nesting deeper than
  *      PANE_PBJSON_MAX_DEPTH. protobuf-c recurses once per level without a
@@ -15,8 +16,10 @@
  *   2. protobuf_c_message_unpack() with a counting allocator: the decoded
  *      form may take at most mem_max bytes (16 bytes of bookkeeping are
  *      charged per allocation), so a body of many empty sub-messages
- *      cannot multiply into gigabytes.
- *   3. to_json(): the tree; strings are checked to be UTF-8 here.
+ *      cannot multiply into gigabytes. The allocator is malloc underneath,
+ *      so the default allocator frees the result.
+ * JSON: 3. from_json(), bounded by jansson's own nesting limit; messages
+ *      are allocated with malloc like protobuf-c's, so one free serves both.
  *
  * Thread context: none shared; every call has its own allocator state.
  */
@@ -30,6 +33,7 @@
 #include <string.h>
 
 #include "base/mem.h"
+#include "base/str.h"
 
 /* ---- 1. nesting depth on the wire ---- */
 
@@ -119,7 +123,7 @@ static void b_free(void *data, void *ptr)
 	free(ptr);
 }
 
-/* ---- 3. the tree ---- */
+/* ---- 3. JSON -> message ---- */
 
 static void camel(const char *name, char *out, size_t n)
 {
@@ -134,82 +138,6 @@ static void camel(const char *name, char *out, size_t n)
 		up = false;
 	}
 	out[o] = '\0';
-}
-
-static json_t *dbl(double v)
-{
-	if (isnan(v))
-		return json_string("NaN");
-	if (isinf(v))
-		return json_string(v > 0 ? "Infinity" : "-Infinity");
-	return json_real(v);
-}
-
-static json_t *bytes_json(const ProtobufCBinaryData *b, bool hex)
-{
-	static const char hx[] = "0123456789abcdef";
-	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t n = b->len, cap = hex ? 2 * n + 1 : 4 * ((n + 2) / 3) + 1;
-	char *s = pane_xmalloc(cap), *o = s;
-	if (hex) {
-		for (size_t i = 0; i < n; i++) {
-			*o++ = hx[b->data[i] >> 4];
-			*o++ = hx[b->data[i] & 15];
-		}
-	} else {
-		for (size_t i = 0; i < n; i += 3) {
-			uint32_t v = (uint32_t)b->data[i] << 16;
-			if (i + 1 < n)
-				v |= (uint32_t)b->data[i + 1] << 8;
-			if (i + 2 < n)
-				v |= b->data[i + 2];
-			*o++ = b64[v >> 18 & 63];
-			*o++ = b64[v >> 12 & 63];
-			*o++ = i + 1 < n ? b64[v >> 6 & 63] : '=';
-			*o++ = i + 2 < n ? b64[v & 63] : '=';
-		}
-	}
-	json_t *j = json_stringn(s, (size_t)(o - s));
-	free(s);
-	return j;
-}
-
-static json_t *to_json(const ProtobufCMessage *m, struct pane_err *err);
-
-/* One value of field f at ptr; NULL with err set for a string that is not
- * UTF-8 (or a nested failure). */
-static json_t *value(const ProtobufCFieldDescriptor *f, const void *ptr, struct pane_err *err)
-{
-	switch (f->type) {
-	case PROTOBUF_C_TYPE_INT32:
-	case PROTOBUF_C_TYPE_SINT32:
-	case PROTOBUF_C_TYPE_SFIXED32:
-	case PROTOBUF_C_TYPE_ENUM: return json_integer(*(const int32_t *)ptr);
-	case PROTOBUF_C_TYPE_UINT32:
-	case PROTOBUF_C_TYPE_FIXED32: return json_integer(*(const uint32_t *)ptr);
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64: return json_integer(*(const int64_t *)ptr);
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64: {
-		uint64_t u = *(const uint64_t *)ptr;
-		return json_integer(u > INT64_MAX ? INT64_MAX : (json_int_t)u);
-	}
-	case PROTOBUF_C_TYPE_FLOAT: return dbl(*(const float *)ptr);
-	case PROTOBUF_C_TYPE_DOUBLE: return dbl(*(const double *)ptr);
-	case PROTOBUF_C_TYPE_BOOL: return json_boolean(*(const protobuf_c_boolean *)ptr);
-	case PROTOBUF_C_TYPE_STRING: {
-		const char *s = *(char *const *)ptr;
-		json_t *j = json_string(s ? s : "");
-		if (!j)
-			pane_err_set(err, PANE_EINVAL, "field %s is not valid UTF-8 (protobuf strings are UTF-8)",
-			             f->name);
-		return j;
-	}
-	case PROTOBUF_C_TYPE_BYTES: return bytes_json(ptr, !strcmp(f->name, "trace_id") || !strcmp(f->name, "span_id"));
-	case PROTOBUF_C_TYPE_MESSAGE: return to_json(*(ProtobufCMessage *const *)ptr, err);
-	}
-	return json_null();
 }
 
 static size_t elem_size(ProtobufCType t)
@@ -229,59 +157,245 @@ static size_t elem_size(ProtobufCType t)
 	}
 }
 
-static json_t *to_json(const ProtobufCMessage *m, struct pane_err *err)
+/* A JSON number, or a string holding one (proto3 writes 64-bit integers
+ * as strings, and NaN/Infinity as strings). */
+static bool j_double(json_t *v, double *out)
 {
-	const ProtobufCMessageDescriptor *d = m->descriptor;
-	const char *base = (const char *)m;
-	json_t *o = json_object();
-	for (unsigned i = 0; i < d->n_fields; i++) {
-		const ProtobufCFieldDescriptor *f = &d->fields[i];
-		const void *ptr = base + f->offset;
-		char key[64];
-		camel(f->name, key, sizeof key);
-		json_t *v;
-		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-			size_t n = *(const size_t *)(base + f->quantifier_offset);
-			if (!n)
-				continue;
-			const char *arr = *(char *const *)ptr;
-			v = json_array();
-			for (size_t k = 0; k < n; k++) {
-				json_t *e = value(f, arr + k * elem_size(f->type), err);
-				if (!e) {
-					json_decref(v);
-					json_decref(o);
-					return NULL;
-				}
-				json_array_append_new(v, e);
-			}
-		} else {
-			if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
-			    *(const uint32_t *)(base + f->quantifier_offset) != f->id)
-				continue;
-			if (f->label == PROTOBUF_C_LABEL_OPTIONAL && f->quantifier_offset &&
-			    !(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) && f->type != PROTOBUF_C_TYPE_MESSAGE &&
-			    f->type != PROTOBUF_C_TYPE_STRING &&
-			    !*(const protobuf_c_boolean *)(base + f->quantifier_offset))
-				continue;
-			if (f->type == PROTOBUF_C_TYPE_MESSAGE && !*(ProtobufCMessage *const *)ptr)
-				continue;
-			if (!(v = value(f, ptr, err))) {
-				json_decref(o);
-				return NULL;
+	if (json_is_number(v)) {
+		*out = json_number_value(v);
+		return true;
+	}
+	return json_is_string(v) &&
+	       pane_str_to_double(pane_str_make(json_string_value(v), json_string_length(v)), out) == 0;
+}
+
+static bool j_int(json_t *v, bool is_signed, int64_t *i, uint64_t *u)
+{
+	if (json_is_integer(v)) {
+		*i = (int64_t)json_integer_value(v);
+		*u = *i < 0 ? 0 : (uint64_t)*i;
+		return true;
+	}
+	double d;
+	if (json_is_real(v)) {
+		d = json_real_value(v);
+		if (!(d > -9.3e18 && d < 1.8e19))
+			return false;
+		*i = d >= 9.2e18 ? INT64_MAX : (int64_t)d;
+		*u = d < 0 ? 0 : (uint64_t)d;
+		return true;
+	}
+	if (!json_is_string(v))
+		return false;
+	struct pane_str s = pane_str_make(json_string_value(v), json_string_length(v));
+	if (pane_str_to_i64(s, i) == 0) {
+		*u = *i < 0 ? 0 : (uint64_t)*i;
+		return true;
+	}
+	if (!is_signed && pane_str_to_u64(s, u) == 0) {
+		*i = *u > INT64_MAX ? INT64_MAX : (int64_t)*u;
+		return true;
+	}
+	return false;
+}
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+	                              : -1;
+}
+
+static int b64val(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || c == '-')
+		return 62;
+	if (c == '/' || c == '_')
+		return 63;
+	return -1;
+}
+
+/* bytes: hex for trace_id/span_id (OTLP's JSON rule), base64 otherwise */
+static bool j_bytes(json_t *v, bool hex, ProtobufCBinaryData *out)
+{
+	if (!json_is_string(v))
+		return false;
+	const char *s = json_string_value(v);
+	size_t n = json_string_length(v);
+	uint8_t *b = pane_xmalloc(n / 2 + 3);
+	size_t o = 0;
+	if (hex) {
+		if (n % 2)
+			goto bad;
+		for (size_t i = 0; i < n; i += 2) {
+			int h = hexval(s[i]), l = hexval(s[i + 1]);
+			if (h < 0 || l < 0)
+				goto bad;
+			b[o++] = (uint8_t)(h << 4 | l);
+		}
+	} else {
+		uint32_t acc = 0;
+		int bits = 0;
+		b = pane_xrealloc(b, n + 1);
+		for (size_t i = 0; i < n && s[i] != '='; i++) {
+			int x = b64val(s[i]);
+			if (x < 0)
+				goto bad;
+			acc = acc << 6 | (uint32_t)x;
+			bits += 6;
+			if (bits >= 8) {
+				bits -= 8;
+				b[o++] = (uint8_t)(acc >> bits);
 			}
 		}
-		json_object_set_new(o, key, v);
 	}
-	return o;
+	out->data = b;
+	out->len = o;
+	return true;
+bad:
+	free(b);
+	return false;
+}
+
+static ProtobufCMessage *from_json(const ProtobufCMessageDescriptor *d, json_t *obj);
+
+/* Sets one value of field f at ptr from v; false (nothing set) when v is
+ * not of the field's type. */
+static bool set_value(const ProtobufCFieldDescriptor *f, void *ptr, json_t *v)
+{
+	int64_t i;
+	uint64_t u;
+	double dv;
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_SINT32:
+	case PROTOBUF_C_TYPE_SFIXED32:
+		if (!j_int(v, true, &i, &u) || i < INT32_MIN || i > INT32_MAX)
+			return false;
+		*(int32_t *)ptr = (int32_t)i;
+		return true;
+	case PROTOBUF_C_TYPE_ENUM:
+		if (json_is_string(v)) {
+			const ProtobufCEnumValue *ev =
+			    protobuf_c_enum_descriptor_get_value_by_name(f->descriptor, json_string_value(v));
+			if (ev) {
+				*(int32_t *)ptr = ev->value;
+				return true;
+			}
+		}
+		if (!j_int(v, true, &i, &u) || i < INT32_MIN || i > INT32_MAX)
+			return false;
+		*(int32_t *)ptr = (int32_t)i;
+		return true;
+	case PROTOBUF_C_TYPE_UINT32:
+	case PROTOBUF_C_TYPE_FIXED32:
+		if (!j_int(v, false, &i, &u) || u > UINT32_MAX)
+			return false;
+		*(uint32_t *)ptr = (uint32_t)u;
+		return true;
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+		if (!j_int(v, true, &i, &u))
+			return false;
+		*(int64_t *)ptr = i;
+		return true;
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_FIXED64:
+		if (!j_int(v, false, &i, &u))
+			return false;
+		*(uint64_t *)ptr = u;
+		return true;
+	case PROTOBUF_C_TYPE_FLOAT:
+		if (!j_double(v, &dv))
+			return false;
+		*(float *)ptr = (float)dv;
+		return true;
+	case PROTOBUF_C_TYPE_DOUBLE:
+		if (!j_double(v, &dv))
+			return false;
+		*(double *)ptr = dv;
+		return true;
+	case PROTOBUF_C_TYPE_BOOL:
+		if (!json_is_boolean(v))
+			return false;
+		*(protobuf_c_boolean *)ptr = json_is_true(v);
+		return true;
+	case PROTOBUF_C_TYPE_STRING:
+		if (!json_is_string(v))
+			return false;
+		*(char **)ptr = pane_xstrndup(json_string_value(v), json_string_length(v));
+		return true;
+	case PROTOBUF_C_TYPE_BYTES: return j_bytes(v, !strcmp(f->name, "trace_id") || !strcmp(f->name, "span_id"), ptr);
+	case PROTOBUF_C_TYPE_MESSAGE:
+		if (!json_is_object(v))
+			return false;
+		*(ProtobufCMessage **)ptr = from_json(f->descriptor, v);
+		return true;
+	}
+	return false;
+}
+
+/* The message of type d that obj is the proto3 JSON form of. Fields are
+ * looked up by their lowerCamelCase and their proto names; a field whose
+ * JSON value has the wrong type is left at its default (lenient, as the
+ * receivers always were); unknown keys are ignored. Never fails. */
+static ProtobufCMessage *from_json(const ProtobufCMessageDescriptor *d, json_t *obj)
+{
+	ProtobufCMessage *m = pane_xcalloc(1, d->sizeof_message);
+	protobuf_c_message_init(d, m);
+	char *base = (char *)m;
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		char key[64];
+		camel(f->name, key, sizeof key);
+		json_t *v = json_object_get(obj, key);
+		if (!v)
+			v = json_object_get(obj, f->name);
+		if (!v || json_is_null(v))
+			continue;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			size_t n = json_array_size(v), es = elem_size(f->type), k = 0;
+			if (!n)
+				continue;
+			char *arr = pane_xcalloc(n, es);
+			for (size_t j = 0; j < n; j++)
+				if (set_value(f, arr + k * es, json_array_get(v, j)))
+					k++;
+			*(size_t *)(base + f->quantifier_offset) = k;
+			*(void **)(base + f->offset) = arr;
+			continue;
+		}
+		if (!set_value(f, base + f->offset, v))
+			continue;
+		if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+			*(uint32_t *)(base + f->quantifier_offset) = f->id;
+		else if (f->label == PROTOBUF_C_LABEL_OPTIONAL && f->type != PROTOBUF_C_TYPE_MESSAGE &&
+		         f->type != PROTOBUF_C_TYPE_STRING)
+			*(protobuf_c_boolean *)(base + f->quantifier_offset) = 1;
+	}
+	return m;
+}
+
+ProtobufCMessage *pane_pb_from_json(const ProtobufCMessageDescriptor *d, json_t *obj)
+{
+	return from_json(d, obj);
 }
 
 ProtobufCMessage *pane_pb_unpack(const ProtobufCMessageDescriptor *d, const void *pb, size_t len, size_t mem_max,
-				 struct pane_err *err)
+                                 struct pane_err *err)
 {
 	int r = depth(d, pb, len, 0);
 	if (r == -2) {
-		pane_err_set(err, PANE_EINVAL, "protobuf messages nest more than %d levels deep", PANE_PBJSON_MAX_DEPTH);
+		pane_err_set(err, PANE_EINVAL, "protobuf messages nest more than %d levels deep",
+		             PANE_PBJSON_MAX_DEPTH);
 		return NULL;
 	}
 	if (r < 0) {
@@ -294,20 +408,9 @@ ProtobufCMessage *pane_pb_unpack(const ProtobufCMessageDescriptor *d, const void
 	if (!m) {
 		if (b.exhausted)
 			pane_err_set(err, PANE_ETOOBIG, "the decoded %s would need more than %zu bytes", d->short_name,
-				     mem_max);
+			             mem_max);
 		else
 			pane_err_set(err, PANE_EINVAL, "body is not a valid protobuf %s", d->short_name);
 	}
 	return m; /* b_alloc is malloc: the default allocator frees it */
-}
-
-json_t *pane_pbjson_decode(const ProtobufCMessageDescriptor *d, const void *pb, size_t len, size_t mem_max,
-			   struct pane_err *err)
-{
-	ProtobufCMessage *m = pane_pb_unpack(d, pb, len, mem_max, err);
-	if (!m)
-		return NULL;
-	json_t *j = to_json(m, err);
-	protobuf_c_message_free_unpacked(m, NULL);
-	return j;
 }

@@ -1,24 +1,25 @@
 /*
- * pbjson.h - a protobuf message, decoded by protobuf-c, as its proto3 JSON
- * mapping (a jansson tree).
+ * pbjson.h - protobuf messages (protobuf-c) from the wire, bounded, and
+ * from their proto3 JSON form.
  *
- * Why: OTLP has two encodings of one schema. Decoding protobuf into the
- * tree the JSON form parses into lets one walker (otlp.c) map both, so
- * the protobuf and JSON receivers cannot drift apart. The translation is
+ * Why: OTLP has two encodings of one schema. Decoding both into the same
+ * protobuf-c structs lets one walker (otlp.c) map them, so the protobuf
+ * and JSON receivers cannot drift apart, and the protobuf path (what the
+ * SDKs send by default) pays for no intermediate tree. The JSON side is
  * driven by protobuf-c's descriptors, not written per message.
  *
- * The mapping, as proto3 JSON defines it: field names in lowerCamelCase;
- * 64-bit integers as JSON integers (uint64 above INT64_MAX clamps); enums
- * as numbers; non-finite doubles as "NaN"/"Infinity"/"-Infinity"; bytes as
- * base64, except fields named trace_id and span_id, which are lowercase hex
- * (OTLP's JSON rule). Scalars of a proto3 message are always present (their
- * zero when absent on the wire); absent sub-messages and unset oneof
- * members are left out.
+ * The JSON form, as proto3 defines it: field names in lowerCamelCase (the
+ * proto names are accepted too); 64-bit integers as numbers or strings;
+ * enums as numbers or names; doubles as numbers or "NaN"/"Infinity"/
+ * "-Infinity"; bytes as base64, except fields named trace_id and span_id,
+ * which are hex (OTLP's JSON rule). A value of the wrong type leaves its
+ * field at the default; unknown keys are ignored.
  *
  * Bounds (hostile input): message nesting deeper than PANE_PBJSON_MAX_DEPTH
  * is refused before protobuf-c (which recurses without a limit) sees it;
- * the decoded form may take at most mem_max bytes (PANE_ETOOBIG past it).
- * Strings must be UTF-8, as proto3 requires (PANE_EINVAL otherwise).
+ * the decoded message may take at most mem_max bytes (PANE_ETOOBIG past
+ * it). protobuf-c does not check that strings are UTF-8: callers do where
+ * it matters.
  */
 #ifndef PANE_RECEIVERS_PBJSON_H
 #define PANE_RECEIVERS_PBJSON_H
@@ -31,18 +32,15 @@
 
 #define PANE_PBJSON_MAX_DEPTH 48
 
-/* Decodes pb[0..len) as a message of type d and returns its JSON tree (the
- * caller json_decref()s it), or NULL with err set: PANE_EINVAL for
- * malformed or too deeply nested input or a string that is not UTF-8,
- * PANE_ETOOBIG past mem_max. */
-json_t *pane_pbjson_decode(const ProtobufCMessageDescriptor *d, const void *pb, size_t len, size_t mem_max,
-                           struct pane_err *err);
-
-/* Steps 1 and 2 only (depth check, bounded protobuf-c unpack), for
- * receivers that walk the decoded message themselves. Free the result with
- * protobuf_c_message_free_unpacked(m, NULL). NULL with err set as above
- * (strings are not checked for UTF-8 here). */
+/* Decodes pb[0..len) as a message of type d. Free the result with
+ * protobuf_c_message_free_unpacked(m, NULL). NULL with err set:
+ * PANE_EINVAL for malformed or too deeply nested input, PANE_ETOOBIG past
+ * mem_max. */
 ProtobufCMessage *pane_pb_unpack(const ProtobufCMessageDescriptor *d, const void *pb, size_t len, size_t mem_max,
                                  struct pane_err *err);
+
+/* The message of type d whose proto3 JSON form is obj (an object; anything
+ * else gives an empty message). Never fails; free as above. */
+ProtobufCMessage *pane_pb_from_json(const ProtobufCMessageDescriptor *d, json_t *obj);
 
 #endif

@@ -48,7 +48,7 @@ static int w_events(void *ctx, const struct pane_event *e, size_t n, struct pane
 }
 
 static const struct pane_sink_ops ops = {
-	.name = "fuzz", .write_samples = w_samples, .write_logs = w_logs, .write_events = w_events};
+    .name = "fuzz", .write_samples = w_samples, .write_logs = w_logs, .write_events = w_events};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

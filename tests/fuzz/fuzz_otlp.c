@@ -64,9 +64,11 @@ static int w_meta(void *ctx, const struct pane_metadata *m, size_t n, struct pan
 	return 0;
 }
 
-static const struct pane_sink_ops ops = {
-	.name = "fuzz", .write_samples = w_samples, .write_logs = w_logs, .write_events = w_events,
-	.write_metadata = w_meta};
+static const struct pane_sink_ops ops = {.name = "fuzz",
+                                         .write_samples = w_samples,
+                                         .write_logs = w_logs,
+                                         .write_events = w_events,
+                                         .write_metadata = w_meta};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -92,8 +94,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct pane_labels defaults;
 	pane_labels_init(&defaults);
 	pane_labels_set(&defaults, "environment", "fuzz");
-	struct pane_otlp_opts o = {.now_ms = 1700000000000, .deltas = deltas, .defaults = &defaults,
-				   .max_decoded = 16u << 20};
+	struct pane_otlp_opts o = {
+	    .now_ms = 1700000000000, .deltas = deltas, .defaults = &defaults, .max_decoded = 16u << 20};
 	struct pane_otlp_result r;
 	if (mode == 0 || mode == 2)
 		pane_otlp_metrics(p, body, len, mode == 0, &o, &r, NULL);

@@ -255,7 +255,7 @@ static void otlp_json(void **state)
 	assert_int_equal(l->severity, PANE_SEV_INFO);
 	assert_string_equal(pane_labels_get(&l->labels, "service"), "my.service");
 	assert_non_null(strstr(l->fields_json, "\"int.attribute\":10"));
-	assert_non_null(strstr(l->fields_json, "\"trace_id\":\"5B8EFFF798038103D269B633813FC60C\""));
+	assert_non_null(strstr(l->fields_json, "\"trace_id\":\"5b8efff798038103d269b633813fc60c\""));
 
 	assert_int_equal(post("/v1/metrics", json, "{not json", 9, &body), 400);
 	assert_non_null(strstr(body, "not valid JSON"));
