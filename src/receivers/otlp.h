@@ -2,8 +2,8 @@
  * otlp.h - OTLP/HTTP metrics and logs into records, JSON or protobuf.
  *
  * Both encodings of ExportMetricsServiceRequest / ExportLogsServiceRequest
- * are accepted and mapped the same way (the protobuf is decoded into the
- * proto3 JSON tree first: pbjson.h).
+ * are accepted and mapped the same way: both become the same protobuf-c
+ * structs first (pbjson.h), then one walker maps them.
  *
  * Metrics: gauge -> gauge; sum (cumulative, monotonic) -> `<name>_total`;
  * sum (non-monotonic) -> gauge; histogram (cumulative) -> classic

@@ -373,6 +373,8 @@ static ProtobufCMessage *from_json(const ProtobufCMessageDescriptor *d, json_t *
 			*(void **)(base + f->offset) = arr;
 			continue;
 		}
+		if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) && *(const uint32_t *)(base + f->quantifier_offset))
+			continue; /* another member of this oneof is set: the first one wins (and is the one freed) */
 		if (!set_value(f, base + f->offset, v))
 			continue;
 		if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)

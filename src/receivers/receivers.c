@@ -48,7 +48,7 @@ static const struct pane_cfg_field recv_fields[] = {
 	{"max_body", PANE_CFT_SIZE, offsetof(struct recv_cfg, max_body), "16MiB", 0, "largest push request body", 1024,
 	 (int64_t)1 << 30},
 	{"max_decoded", PANE_CFT_SIZE, offsetof(struct recv_cfg, max_decoded), "64MiB", 0,
-	 "largest decompressed remote_write body (snappy bombs stop here)", 1024, (int64_t)1 << 31},
+	 "largest body after snappy or gzip (bombs stop here)", 1024, (int64_t)1 << 31},
 	{"statsd", PANE_CFT_SECTION, 0, NULL, 0, "StatsD / DogStatsD listener", 0, 0},
 	{"default_labels", PANE_CFT_SECTION, 0, NULL, 0,
 	 "labels (a map) every receiver adds where a record lacks them, e.g. {environment: production}", 0, 0},

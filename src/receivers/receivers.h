@@ -29,7 +29,7 @@ struct pane_host;
 struct pane_receivers_http_opts {
 	struct pane_stats *stats;   /* optional */
 	size_t max_body;            /* per request; 0 = 16 MiB */
-	size_t max_decoded;         /* remote_write uncompressed; 0 = 64 MiB */
+	size_t max_decoded;         /* after snappy or gzip; 0 = 64 MiB (protobuf messages may decode into 4x) */
 	bool no_remote_write, no_import, no_otlp, no_loki, no_jsonlines;
 	const struct pane_labels *default_labels; /* receivers.default_labels (borrowed; outlives the routes) */
 	size_t max_delta_series;                  /* OTLP delta series tracked; 0 = 100000 */
