@@ -510,6 +510,41 @@ static void otlp_protobuf(void **state)
 	kv_free(lra[0]);
 }
 
+/* exponential histograms with negative buckets, delta histograms, and a scale pane cannot express */
+static void otlp_expo_and_delta(void **state)
+{
+	(void)state;
+	const char *json[] = {"Content-Type: application/json", NULL};
+	static const char body[] =
+		"{\"resourceMetrics\":[{\"scopeMetrics\":[{\"metrics\":["
+		"{\"name\":\"ex\",\"exponentialHistogram\":{\"aggregationTemporality\":2,\"dataPoints\":[{\"scale\":1,"
+		"\"count\":\"6\",\"sum\":-1.5,\"zeroCount\":\"1\",\"zeroThreshold\":0.001,"
+		"\"positive\":{\"offset\":0,\"bucketCounts\":[\"2\"]},\"negative\":{\"offset\":1,\"bucketCounts\":[\"1\",\"2\"]}}]}},"
+		"{\"name\":\"dh\",\"histogram\":{\"aggregationTemporality\":1,\"dataPoints\":[{\"count\":\"3\",\"sum\":6,"
+		"\"bucketCounts\":[\"1\",\"2\"],\"explicitBounds\":[1]}]}},"
+		"{\"name\":\"badscale\",\"exponentialHistogram\":{\"dataPoints\":[{\"scale\":21,\"count\":\"1\"}]}}"
+		"]}]}]}";
+	char *out = NULL;
+	for (int round = 1; round <= 2; round++) {
+		assert_int_equal(post("/v1/metrics", json, body, sizeof body - 1, &out), 200);
+		assert_non_null(strstr(out, "\"rejectedDataPoints\":\"1\""));
+		assert_non_null(strstr(out, "scale must be between -10 and 20"));
+		free(out);
+	}
+	/* scale 1: base sqrt(2); negative index 2 holds (-2.83, -2], index 1 (-2, -1.41]: le = -base^index */
+	assert_true(pt_recorder_find(rec, "ex_bucket", "le", "-2", NULL)->value == 2);
+	assert_true(pt_recorder_find(rec, "ex_bucket", "le", "-1.4142135623730951", NULL)->value == 3);
+	assert_true(pt_recorder_find(rec, "ex_bucket", "le", "0.001", NULL)->value == 4);
+	assert_true(pt_recorder_find(rec, "ex_bucket", "le", "1.4142135623730951", NULL)->value == 6);
+	assert_true(pt_recorder_find(rec, "ex_bucket", "le", "+Inf", NULL)->value == 6);
+	assert_true(pt_recorder_find(rec, "ex_sum", NULL)->value == -1.5);
+	/* the delta histogram, sent twice: running totals per bucket */
+	assert_true(pt_recorder_find(rec, "dh_bucket", "le", "1", NULL)->value == 2);
+	assert_true(pt_recorder_find(rec, "dh_bucket", "le", "+Inf", NULL)->value == 6);
+	assert_true(pt_recorder_find(rec, "dh_count", NULL)->value == 6);
+	assert_true(pt_recorder_find(rec, "dh_sum", NULL)->value == 12);
+}
+
 static void loki_and_jsonlines(void **state)
 {
 	(void)state;
@@ -635,6 +670,7 @@ int main(void)
 		cmocka_unit_test(import_text),
 		cmocka_unit_test(otlp_json),
 		cmocka_unit_test(otlp_protobuf),
+		cmocka_unit_test(otlp_expo_and_delta),
 		cmocka_unit_test(loki_and_jsonlines),
 		cmocka_unit_test(loki_protobuf),
 		cmocka_unit_test(store_refuses_503),
