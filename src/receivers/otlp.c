@@ -147,7 +147,9 @@ static int attrs_to_labels(Otlp__KeyValue *const *attrs, size_t n, struct pane_l
 		else if (strcmp(key, "service.instance.id") == 0)
 			name = PANE_LABEL_INSTANCE;
 		else if (!resource)
-			name = owned = pane_name_sanitize(key, strlen(key), false);
+			name = pane_label_name_valid(key, strlen(key))
+			           ? key /* the common case: no copy */
+			           : (owned = pane_name_sanitize(key, strlen(key), false));
 		if (!name)
 			continue;
 		if (name[0] == '_' && name[1] == '_') {
@@ -176,6 +178,7 @@ struct mctx {
 	int64_t now_ms;
 	const struct pane_otlp_opts *o;
 	bool delta; /* the point being written is a delta: put() cumulates */
+	bool take;  /* the next put() may move its label set instead of copying it */
 	struct pane_err *err;
 	int rc;
 	struct pane_sample batch[256];
@@ -279,7 +282,7 @@ static void reject(struct mctx *m, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void put(struct mctx *m, const char *name, const char *suffix, const struct pane_labels *base, const char *xl,
+static void put(struct mctx *m, const char *name, const char *suffix, struct pane_labels *base, const char *xl,
                 const char *xv, int64_t ts, double v)
 {
 	if (m->n == 256)
@@ -289,7 +292,13 @@ static void put(struct mctx *m, const char *name, const char *suffix, const stru
 	memcpy(full, name, nl);
 	memcpy(full + nl, suffix, sl + 1);
 	m->names[m->n] = full;
-	pane_labels_copy(&m->lsets[m->n], base);
+	if (m->take) { /* the caller's set, moved in (its last use): no copy */
+		m->lsets[m->n] = *base;
+		pane_labels_init(base);
+		m->take = false;
+	} else {
+		pane_labels_copy(&m->lsets[m->n], base);
+	}
 	if (xl)
 		pane_labels_set(&m->lsets[m->n], xl, xv);
 	if (m->delta && !pane_is_stale_nan(v) &&
@@ -313,7 +322,7 @@ static void put(struct mctx *m, const char *name, const char *suffix, const stru
  * pane can express. */
 #define EXPO_MAX_BUCKETS 2048
 static bool expo_buckets(struct mctx *m, const char *name, const Otlp__ExponentialHistogramDataPoint *dp,
-                         const struct pane_labels *ls, int64_t ts, bool novalue)
+                         struct pane_labels *ls, int64_t ts, bool novalue)
 {
 	const Otlp__ExponentialHistogramDataPoint__Buckets *pos = dp->positive, *neg = dp->negative;
 	size_t np = pos ? pos->n_bucket_counts : 0, nn = neg ? neg->n_bucket_counts : 0;
@@ -419,8 +428,9 @@ static void metric(struct mctx *m, const char *name, const Otlp__Metric *met, co
 				pane_labels_release(&ls);
 				continue;
 			}
+			m->take = true;
 			put(m, name, total ? "_total" : "", &ls, NULL, NULL, ts, novalue ? stale : v);
-			pane_labels_release(&ls);
+			pane_labels_release(&ls); /* empty when moved */
 		}
 		break;
 	}
