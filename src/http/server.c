@@ -72,6 +72,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/hostport.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/str.h"
@@ -1402,33 +1403,11 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen
 	return atomic_load(&srv->refusing) ? MHD_NO : MHD_YES;
 }
 
-static int parse_listen(const char *listen, char *host, size_t hostlen, char *port, size_t portlen)
-{
-	const char *colon;
-	if (listen[0] == '[') {
-		const char *close = strchr(listen, ']');
-		if (!close || close[1] != ':')
-			return PANE_EINVAL;
-		snprintf(host, hostlen, "%.*s", (int)(close - listen - 1), listen + 1);
-		colon = close + 1;
-	} else {
-		colon = strrchr(listen, ':');
-		if (!colon)
-			return PANE_EINVAL;
-		snprintf(host, hostlen, "%.*s", (int)(colon - listen), listen);
-	}
-	uint64_t p;
-	if (pane_str_to_u64(pane_str_c(colon + 1), &p) < 0 || p > 65535)
-		return PANE_EINVAL;
-	snprintf(port, portlen, "%s", colon + 1);
-	return 0;
-}
-
 struct pane_http_server *pane_http_server_new(const struct pane_http_server_opts *opts, struct pane_err *err)
 {
 	char host[256], port[16];
 	const char *listen = opts->listen ? opts->listen : "127.0.0.1:8080";
-	if (parse_listen(listen, host, sizeof host, port, sizeof port) < 0) {
+	if (pane_hostport_split(listen, host, sizeof host, port, sizeof port) < 0) {
 		pane_err_set(err, PANE_EINVAL, "bad listen address '%s'", listen);
 		pane_err_detail(err, "write HOST:PORT, e.g. 127.0.0.1:8080, [::1]:8080 or 0.0.0.0:8080");
 		return NULL;
@@ -1471,7 +1450,7 @@ void pane_http_server_set_auth(struct pane_http_server *srv, pane_http_auth_fn f
 int pane_http_server_start(struct pane_http_server *srv, struct pane_err *err)
 {
 	char host[256], port[16];
-	parse_listen(srv->listen, host, sizeof host, port, sizeof port);
+	pane_hostport_split(srv->listen, host, sizeof host, port, sizeof port);
 	struct addrinfo hints = {0}, *res = NULL;
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
@@ -1573,7 +1552,7 @@ const char *pane_http_server_listen(const struct pane_http_server *srv)
 bool pane_http_server_listen_is_loopback(const struct pane_http_server *srv)
 {
 	char host[256], port[16];
-	if (parse_listen(srv->listen, host, sizeof host, port, sizeof port) < 0 || !*host)
+	if (pane_hostport_split(srv->listen, host, sizeof host, port, sizeof port) < 0 || !*host)
 		return false;
 	struct addrinfo hints = {0}, *res = NULL;
 	hints.ai_family = AF_UNSPEC;

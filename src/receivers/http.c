@@ -28,7 +28,11 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/stats.h"
+#include "base/utf8.h"
 #include "http/server.h"
+#include "receivers/cumulate.h"
+#include "receivers/defaults.h"
+#include "receivers/gzip.h"
 #include "receivers/logpush.h"
 #include "receivers/otlp.h"
 #include "receivers/promtext.h"
@@ -40,6 +44,7 @@ static const char *const rnames[R_N] = {"remote_write", "import", "otlp_metrics"
 struct pane_receivers_http {
 	struct pane_pipeline *p;
 	struct pane_receivers_http_opts o;
+	struct pane_cumulate *deltas; /* OTLP delta -> cumulative totals */
 	struct pane_stat *requests[R_N], *records[R_N], *rejected[R_N], *failed[R_N];
 	struct pane_log_limit lim;
 };
@@ -74,6 +79,7 @@ static void refused(struct pane_receivers_http *h, int which, const char *what)
 
 struct wctx {
 	struct pane_pipeline *p;
+	const struct pane_labels *defaults; /* filled in where a series lacks them (remote_write) */
 	bool failed;
 	size_t dropped; /* accepted by the pipeline but not kept by the store */
 };
@@ -82,7 +88,26 @@ static int write_batch(void *arg, const struct pane_sample *s, size_t n, struct 
 {
 	struct wctx *w = arg;
 	size_t kept = n;
+	struct pane_sample *copy = NULL;
+	struct pane_labels *ls = NULL;
+	if (w->defaults && n) { /* the decoder's label sets are borrowed: write copies with the defaults */
+		copy = pane_xmalloc(n * sizeof *copy);
+		ls = pane_xmalloc(n * sizeof *ls);
+		for (size_t i = 0; i < n; i++) {
+			pane_labels_copy(&ls[i], s[i].labels);
+			pane_receivers_fill_defaults(&ls[i], w->defaults);
+			copy[i] = s[i];
+			copy[i].labels = &ls[i];
+		}
+		s = copy;
+	}
 	int rc = pane_pipeline_write_samples_counted(w->p, s, n, &kept, err);
+	if (copy) {
+		for (size_t i = 0; i < n; i++)
+			pane_labels_release(&ls[i]);
+		free(ls);
+		free(copy);
+	}
 	if (rc == 0)
 		w->dropped += n - kept;
 	if (rc < 0)
@@ -152,7 +177,7 @@ static void h_remote_write(struct pane_http_req *req, struct pane_http_resp *res
 				     rc == PANE_ETOOBIG ? "payload_too_large" : "bad_request", "%s", e.msg);
 		return;
 	}
-	struct wctx w = {.p = h->p};
+	struct wctx w = {.p = h->p, .defaults = h->o.default_labels};
 	struct pane_rw_result r;
 	rc = pane_remote_write_decode_meta(pb, pblen, write_batch, &w, pane_promtext_meta_to_pipeline, h->p, &r, &e);
 	free(pb);
@@ -211,6 +236,7 @@ static void h_import(struct pane_http_req *req, struct pane_http_resp *resp, voi
 		.openmetrics = pane_http_req_content_type_is(req, "application/openmetrics-text"),
 		.default_ts_ms = pane_wall_ms(),
 		.extra = extra.n ? &extra : NULL,
+		.defaults = h->o.default_labels,
 		.meta = pane_promtext_meta_to_pipeline,
 		.meta_arg = h->p,
 	};
@@ -240,41 +266,79 @@ static void h_import(struct pane_http_req *req, struct pane_http_resp *resp, voi
 	pane_http_resp_status(resp, 204);
 }
 
+/* The body as the decoder should see it: gzip inflated (bounded by
+ * max_decoded) when Content-Encoding says gzip. *owned is what to free.
+ * false after answering 400/413/415. */
+static bool body_decoded(struct pane_receivers_http *h, int which, struct pane_http_req *req,
+			 struct pane_http_resp *resp, const char **body, size_t *len, char **owned)
+{
+	*owned = NULL;
+	*body = pane_http_req_body(req, len);
+	const char *ce = pane_http_req_header(req, "Content-Encoding");
+	if (!ce || strcasecmp(ce, "gzip") != 0)
+		return encoding_ok(req, resp, "gzip");
+	struct pane_err e = {0};
+	int rc = pane_gzip_decode(*body, *len, h->o.max_decoded, owned, len, &e);
+	if (rc < 0) {
+		count(h, h->failed, which, 1);
+		refused(h, which, e.msg);
+		pane_http_resp_error(resp, rc == PANE_ETOOBIG ? 413 : 400,
+				     rc == PANE_ETOOBIG ? "payload_too_large" : "bad_request", "%s", e.msg);
+		return false;
+	}
+	*body = *owned;
+	return true;
+}
+
 static void h_otlp(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
 {
 	struct hctx *hc = ctx;
 	struct pane_receivers_http *h = hc->h;
 	bool metrics = hc->which == R_OTLP_M;
 	count(h, h->requests, hc->which, 1);
-	if (!encoding_ok(req, resp, NULL))
-		return;
-	if (pane_http_req_content_type_is(req, "application/x-protobuf")) {
+	bool pb = pane_http_req_content_type_is(req, "application/x-protobuf");
+	const char *ct = pane_http_req_header(req, "Content-Type");
+	if (!pb && ct && *ct && !pane_http_req_content_type_is(req, "application/json")) {
 		pane_http_resp_error(resp, 415, "unsupported_media_type",
-				     "OTLP protobuf encoding is not supported; configure the exporter for JSON "
-				     "(OTEL_EXPORTER_OTLP_PROTOCOL=http/json)");
+				     "Content-Type '%s' is not OTLP/HTTP; send application/x-protobuf or application/json",
+				     ct);
 		return;
 	}
 	size_t len;
-	const char *body = pane_http_req_body(req, &len);
+	const char *body;
+	char *owned;
+	if (!body_decoded(h, hc->which, req, resp, &body, &len, &owned))
+		return;
 	struct pane_otlp_result r;
 	struct pane_err e = {0};
-	int rc = metrics ? pane_otlp_metrics_json(h->p, body, len, pane_wall_ms(), &r, &e)
-			 : pane_otlp_logs_json(h->p, body, len, pane_wall_ms(), &r, &e);
+	struct pane_otlp_opts o = {.now_ms = pane_wall_ms(), .deltas = h->deltas, .defaults = h->o.default_labels,
+				   .max_decoded = h->o.max_decoded * 4};
+	int rc = metrics ? pane_otlp_metrics(h->p, body, len, pb, &o, &r, &e)
+			 : pane_otlp_logs(h->p, body, len, pb, &o, &r, &e);
+	free(owned);
 	count(h, h->records, hc->which, (double)r.accepted);
 	count(h, h->rejected, hc->which, (double)r.rejected);
-	if (rc == PANE_EINVAL) {
+	if (rc == PANE_EINVAL || rc == PANE_ETOOBIG) {
 		count(h, h->failed, hc->which, 1);
 		refused(h, hc->which, e.msg);
-		pane_http_resp_error(resp, 400, "bad_request", "%s", e.msg);
+		pane_http_resp_error(resp, rc == PANE_ETOOBIG ? 413 : 400,
+				     rc == PANE_ETOOBIG ? "payload_too_large" : "bad_request", "%s", e.msg);
 		return;
 	}
 	if (rc < 0) {
 		unavailable(resp, &e);
 		return;
 	}
-	struct pane_buf *b = pane_http_resp_body(resp);
-	if (r.rejected) {
+	if (r.rejected)
 		refused(h, hc->which, r.first_error);
+	struct pane_buf *b = pane_http_resp_body(resp);
+	pane_http_resp_status(resp, 200);
+	if (pb) { /* OTLP answers in the encoding of the request */
+		pane_otlp_response_pb(metrics, &r, b);
+		pane_http_resp_content_type(resp, "application/x-protobuf");
+		return;
+	}
+	if (r.rejected) {
 		pane_buf_addf(b, "{\"partialSuccess\":{\"%s\":\"%zu\",\"errorMessage\":",
 			      metrics ? "rejectedDataPoints" : "rejectedLogRecords", r.rejected);
 		pane_buf_add_json_str(b, r.first_error, strlen(r.first_error));
@@ -282,7 +346,6 @@ static void h_otlp(struct pane_http_req *req, struct pane_http_resp *resp, void 
 	} else {
 		pane_buf_adds(b, "{}\n");
 	}
-	pane_http_resp_status(resp, 200);
 	pane_http_resp_content_type(resp, "application/json");
 }
 
@@ -290,23 +353,45 @@ static void h_loki(struct pane_http_req *req, struct pane_http_resp *resp, void 
 {
 	struct pane_receivers_http *h = ((struct hctx *)ctx)->h;
 	count(h, h->requests, R_LOKI, 1);
-	if (!encoding_ok(req, resp, NULL))
-		return;
-	if (!pane_http_req_content_type_is(req, "application/json")) {
+	bool pb = pane_http_req_content_type_is(req, "application/x-protobuf");
+	if (!pb && !pane_http_req_content_type_is(req, "application/json")) {
 		pane_http_resp_error(resp, 415, "unsupported_media_type",
-				     "only the JSON push format is supported; send Content-Type: application/json");
+				     "send Content-Type: application/x-protobuf (snappy) or application/json");
 		return;
 	}
 	size_t len;
-	const char *body = pane_http_req_body(req, &len);
+	const char *body;
+	char *owned = NULL;
 	struct pane_logpush_result r;
 	struct pane_err e = {0};
-	int rc = pane_loki_push_json(h->p, body, len, &r, &e);
+	int rc;
+	if (pb) { /* Loki's protobuf push is always snappy block-compressed */
+		const char *ce = pane_http_req_header(req, "Content-Encoding");
+		if (ce && *ce && strcasecmp(ce, "snappy") != 0) {
+			pane_http_resp_error(resp, 415, "unsupported_encoding",
+					     "Content-Encoding '%s' is not supported for protobuf pushes (they are snappy)",
+					     ce);
+			return;
+		}
+		body = pane_http_req_body(req, &len);
+		rc = pane_snappy_decode(body, len, h->o.max_decoded, &owned, &len, &e);
+		if (rc == 0)
+			rc = pane_loki_push_pb(h->p, owned, len, h->o.max_decoded * 4, h->o.default_labels, &r, &e);
+		else
+			memset(&r, 0, sizeof r);
+	} else {
+		if (!body_decoded(h, R_LOKI, req, resp, &body, &len, &owned))
+			return;
+		rc = pane_loki_push_json(h->p, body, len, h->o.default_labels, &r, &e);
+	}
+	free(owned);
 	count(h, h->records, R_LOKI, (double)r.accepted);
 	count(h, h->rejected, R_LOKI, (double)r.rejected);
-	if (rc == PANE_EINVAL) {
+	if (rc == PANE_EINVAL || rc == PANE_ETOOBIG) {
+		count(h, h->failed, R_LOKI, 1);
 		refused(h, R_LOKI, e.msg);
-		pane_http_resp_error(resp, 400, "bad_request", "%s", e.msg);
+		pane_http_resp_error(resp, rc == PANE_ETOOBIG ? 413 : 400,
+				     rc == PANE_ETOOBIG ? "payload_too_large" : "bad_request", "%s", e.msg);
 	} else if (rc < 0) {
 		unavailable(resp, &e);
 	} else if (r.rejected) {
@@ -335,6 +420,7 @@ static void h_jsonlines(struct pane_http_req *req, struct pane_http_resp *resp, 
 			return;
 		}
 	}
+	pane_receivers_fill_defaults(&ls, h->o.default_labels);
 	if (!pane_labels_get(&ls, PANE_LABEL_PROVIDER))
 		pane_labels_set(&ls, PANE_LABEL_PROVIDER, "app");
 	size_t len;
@@ -377,6 +463,7 @@ struct pane_receivers_http *pane_receivers_routes(struct pane_http_server *srv, 
 		h->o.max_decoded = 64u << 20;
 	h->lim.burst = 10;
 	h->lim.per_ms = 60000;
+	h->deltas = pane_cumulate_new(h->o.max_delta_series ? h->o.max_delta_series : 100000, 15 * 60 * 1000);
 	for (int i = 0; i < R_N; i++) {
 		hc[i].h = h;
 		hc[i].which = i;
@@ -418,5 +505,8 @@ struct pane_receivers_http *pane_receivers_routes(struct pane_http_server *srv, 
 
 void pane_receivers_http_free(struct pane_receivers_http *h)
 {
+	if (!h)
+		return;
+	pane_cumulate_free(h->deltas);
 	free(h);
 }

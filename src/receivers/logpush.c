@@ -7,6 +7,13 @@
  * that cannot become a record (bad timestamp, not an object, bad UTF-8) is
  * counted with the first reason kept for the response; its neighbours are
  * still written.
+ *
+ * Loki's protobuf push (snappy-decoded by the handler) is unpacked by
+ * protobuf-c and walked directly: its stream labels are a LogQL selector
+ * ({name="value", ...}, Go string escapes) read by parse_selector(), and
+ * each entry's structured metadata becomes the fields JSON, exactly as the
+ * JSON form's third array element does. Configured default labels fill
+ * what a stream lacks in every form.
  */
 #include "receivers/logpush.h"
 
@@ -18,8 +25,13 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "base/buf.h"
 #include "base/mem.h"
 #include "base/str.h"
+#include "base/utf8.h"
+#include "receivers/defaults.h"
+#include "receivers/loki_push.pb-c.h"
+#include "receivers/pbjson.h"
 #include "receivers/promtext.h"
 
 #define LBATCH 128
@@ -93,8 +105,8 @@ static void lreject(struct lb *b, const char *fmt, ...)
 	va_end(ap);
 }
 
-int pane_loki_push_json(struct pane_pipeline *p, const char *body, size_t len, struct pane_logpush_result *res,
-			struct pane_err *err)
+int pane_loki_push_json(struct pane_pipeline *p, const char *body, size_t len, const struct pane_labels *defaults,
+			struct pane_logpush_result *res, struct pane_err *err)
 {
 	memset(res, 0, sizeof *res);
 	json_error_t je;
@@ -131,6 +143,7 @@ int pane_loki_push_json(struct pane_pipeline *p, const char *body, size_t len, s
 				sev = pane_log_severity_parse(json_string_value(v), json_string_length(v));
 			free(name);
 		}
+		pane_receivers_fill_defaults(&ls, defaults);
 		json_t *vals = json_object_get(st, "values"), *e;
 		size_t j;
 		json_array_foreach(vals, j, e) {
@@ -162,6 +175,163 @@ int pane_loki_push_json(struct pane_pipeline *p, const char *body, size_t len, s
 	int rc = b->rc;
 	free(b);
 	json_decref(root);
+	return rc;
+}
+
+/* One label of a selector: sets it (name sanitised, "__" names skipped)
+ * and the severity when it is level/detected_level. false when invalid. */
+static bool sel_label(struct pane_labels *ls, const char *n, size_t nl, const char *v, size_t vl,
+		      enum pane_log_severity *sev)
+{
+	if (nl >= 2 && n[0] == '_' && n[1] == '_')
+		return true;
+	char *name = pane_name_sanitize(n, nl, false);
+	bool ok = pane_utf8_valid(v, vl) && pane_labels_setn(ls, name, strlen(name), v, vl) == 0;
+	if (!strcmp(name, "level") || !strcmp(name, "detected_level"))
+		*sev = pane_log_severity_parse(v, vl);
+	free(name);
+	return ok;
+}
+
+/* A Loki stream selector, {name="value", ...}, into ls. Values are Go
+ * double-quoted strings (\\ \" \n \r \t escapes; backquoted raw strings
+ * too). false for anything else (the stream's entries are refused). */
+static bool parse_selector(const char *s, size_t len, struct pane_labels *ls, enum pane_log_severity *sev)
+{
+	size_t i = 0;
+	struct pane_buf v;
+	pane_buf_init(&v, PANE_LABEL_VALUE_MAX);
+	bool ok = false;
+#define WS()                                                                                                           \
+	while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))                               \
+	i++
+	WS();
+	if (i >= len || s[i++] != '{')
+		goto out;
+	for (;;) {
+		WS();
+		if (i < len && s[i] == '}') {
+			i++;
+			break;
+		}
+		size_t ns = i;
+		while (i < len && s[i] != '=' && s[i] != ' ' && s[i] != '\t' && s[i] != '}' && s[i] != ',')
+			i++;
+		size_t nl = i - ns;
+		WS();
+		if (!nl || i >= len || s[i++] != '=')
+			goto out;
+		WS();
+		if (i >= len || (s[i] != '"' && s[i] != '`'))
+			goto out;
+		char q = s[i++];
+		pane_buf_reset(&v);
+		for (;;) {
+			if (i >= len)
+				goto out;
+			char c = s[i++];
+			if (c == q)
+				break;
+			if (c == '\\' && q == '"') {
+				if (i >= len)
+					goto out;
+				c = s[i++];
+				switch (c) {
+				case 'n': c = '\n'; break;
+				case 'r': c = '\r'; break;
+				case 't': c = '\t'; break;
+				case '\\':
+				case '"':
+				case '\'': break;
+				default: goto out;
+				}
+			}
+			if (pane_buf_addc(&v, c) < 0)
+				goto out;
+		}
+		if (!sel_label(ls, s + ns, nl, v.data, v.len, sev))
+			goto out;
+		WS();
+		if (i < len && s[i] == ',') {
+			i++;
+			continue;
+		}
+		if (i < len && s[i] == '}') {
+			i++;
+			break;
+		}
+		goto out;
+	}
+	WS();
+	ok = i == len;
+#undef WS
+out:
+	pane_buf_release(&v);
+	return ok;
+}
+
+int pane_loki_push_pb(struct pane_pipeline *p, const char *pb, size_t len, size_t mem_max,
+		      const struct pane_labels *defaults, struct pane_logpush_result *res, struct pane_err *err)
+{
+	memset(res, 0, sizeof *res);
+	struct pane_err ue = {0};
+	Loki__PushRequest *req =
+		(Loki__PushRequest *)pane_pb_unpack(&loki__push_request__descriptor, pb, len, mem_max, &ue);
+	if (!req) {
+		if (err)
+			*err = ue;
+		return ue.code == PANE_ETOOBIG ? PANE_ETOOBIG : PANE_EINVAL;
+	}
+	struct lb *b = pane_xcalloc(1, sizeof *b);
+	b->p = p;
+	b->res = res;
+	b->err = err;
+	for (size_t i = 0; i < req->n_streams && b->rc == 0; i++) {
+		const Loki__StreamAdapter *st = req->streams[i];
+		struct pane_labels ls;
+		pane_labels_init(&ls);
+		enum pane_log_severity sev = PANE_SEV_UNKNOWN;
+		bool good = parse_selector(st->labels, strlen(st->labels), &ls, &sev);
+		pane_receivers_fill_defaults(&ls, defaults);
+		for (size_t j = 0; j < st->n_entries; j++) {
+			const Loki__EntryAdapter *e = st->entries[j];
+			if (!good) {
+				lreject(b, "stream %zu: labels are not a valid selector {name=\"value\", ...}", i);
+				continue;
+			}
+			const Loki__Timestamp *t = e->timestamp;
+			if (!t || t->seconds < 0 || t->seconds > INT64_MAX / 1000 || t->nanos < 0 || t->nanos > 999999999) {
+				lreject(b, "stream %zu: entry without a valid timestamp", i);
+				continue;
+			}
+			size_t ll = strlen(e->line);
+			if (!pane_utf8_valid(e->line, ll)) {
+				lreject(b, "stream %zu: log line is not UTF-8", i);
+				continue;
+			}
+			char *fields = NULL;
+			if (e->n_structured_metadata) {
+				json_t *o = json_object();
+				for (size_t k = 0; k < e->n_structured_metadata; k++) {
+					const Loki__LabelPairAdapter *lp = e->structured_metadata[k];
+					json_t *v = json_string(lp->value);
+					if (v && pane_utf8_valid(lp->name, strlen(lp->name)))
+						json_object_set_new(o, lp->name, v);
+					else
+						json_decref(v);
+				}
+				if (json_object_size(o))
+					fields = json_dumps(o, JSON_COMPACT);
+				json_decref(o);
+			}
+			ladd(b, &ls, t->seconds * 1000 + t->nanos / 1000000, sev, pane_xstrndup(e->line, ll), ll, fields);
+		}
+		pane_labels_release(&ls);
+	}
+	lflush(b);
+	int rc = b->rc;
+	free(b);
+	protobuf_c_message_free_unpacked(&req->base, NULL);
 	return rc;
 }
 

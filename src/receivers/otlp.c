@@ -1,19 +1,28 @@
 /*
- * otlp.c - OTLP/HTTP JSON metrics and logs (see otlp.h).
+ * otlp.c - OTLP/HTTP metrics and logs, protobuf and JSON (see otlp.h).
  *
- * Idea: the JSON form of OTLP is deep but regular, so it is walked with
- * jansson directly (resource -> scope -> metric -> data point) and each
- * data point is written as soon as its labels are built; there is no
- * intermediate model. The proto3 JSON quirks are handled in two helpers:
- * 64-bit integers may arrive as strings or numbers, and unknown fields are
- * ignored.
+ * Idea: one mapping for both encodings, over protobuf-c structs. The
+ * protobuf form is unpacked by protobuf-c (bounded: pbjson.h); the JSON
+ * form is parsed by jansson and filled into the same structs through the
+ * descriptors (pane_pb_from_json). The request is then walked once
+ * (resource -> scope -> metric -> data point) and each data point is
+ * written as soon as its labels are built. The protobuf path - what the
+ * SDKs send by default - builds no tree on the way.
  *
  * Invariants:
- *   (1) The body is bounded by the HTTP route before it gets here; jansson
- *       limits nesting depth.
+ *   (1) The body is bounded by the HTTP route before it gets here; the
+ *       decoded message by pbjson.h's depth and memory bounds.
  *   (2) One bad data point is counted and skipped; the rest are written.
- *   (3) Label sets honour record.h: names sanitised, empty values dropped,
- *       at most PANE_LABELS_MAX (extra attributes are refused with the point).
+ *   (3) Label sets honour record.h: names sanitised, values UTF-8 (protobuf
+ *       strings are checked here: protobuf-c does not), empty values
+ *       dropped, at most PANE_LABELS_MAX (extra attributes are refused with
+ *       the point).
+ *   (4) Label precedence: the data point's attributes, then the resource's
+ *       mapped attributes, then the configured default labels, then
+ *       provider="app".
+ *   (5) Delta sums and histograms are written as running totals kept in
+ *       the caller's struct pane_cumulate (per series, le included);
+ *       without one they are refused.
  */
 #include "receivers/otlp.h"
 
@@ -27,116 +36,108 @@
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/numfmt.h"
 #include "base/str.h"
+#include "base/utf8.h"
+#include "receivers/cumulate.h"
+#include "receivers/defaults.h"
+#include "receivers/otlp.pb-c.h"
+#include "receivers/pbjson.h"
 #include "receivers/promtext.h"
 
-static int64_t jint(json_t *v, bool *ok)
+static const char *S(const char *s)
 {
-	if (json_is_integer(v))
-		return (int64_t)json_integer_value(v);
-	if (json_is_real(v))
-		return (int64_t)json_real_value(v);
-	if (json_is_string(v)) {
-		int64_t x;
-		if (pane_str_to_i64(pane_str_make(json_string_value(v), json_string_length(v)), &x) == 0)
-			return x;
-		uint64_t u;
-		if (pane_str_to_u64(pane_str_make(json_string_value(v), json_string_length(v)), &u) == 0)
-			return (int64_t)(u > INT64_MAX ? INT64_MAX : u);
-	}
-	if (ok)
-		*ok = false;
-	return 0;
-}
-
-static double jnum(json_t *v, bool *ok)
-{
-	if (json_is_number(v))
-		return json_number_value(v);
-	if (json_is_string(v)) {
-		double d;
-		if (pane_str_to_double(pane_str_make(json_string_value(v), json_string_length(v)), &d) == 0)
-			return d;
-	}
-	*ok = false;
-	return 0;
+	return s ? s : "";
 }
 
 /* AnyValue -> text for a label value (scalars only); false for others. */
-static bool any_to_text(json_t *val, struct pane_buf *out)
+static bool any_to_text(const Otlp__AnyValue *val, struct pane_buf *out)
 {
-	json_t *x;
 	pane_buf_reset(out);
-	if ((x = json_object_get(val, "stringValue")) && json_is_string(x))
-		return pane_buf_add(out, json_string_value(x), json_string_length(x)) == 0;
-	if ((x = json_object_get(val, "boolValue")))
-		return pane_buf_adds(out, json_is_true(x) ? "true" : "false") == 0;
-	if ((x = json_object_get(val, "intValue"))) {
-		bool ok = true;
-		int64_t i = jint(x, &ok);
-		return ok && pane_buf_addf(out, "%lld", (long long)i) == 0;
+	if (!val)
+		return false;
+	switch (val->value_case) {
+	case OTLP__ANY_VALUE__VALUE_STRING_VALUE: return pane_buf_adds(out, S(val->string_value)) == 0;
+	case OTLP__ANY_VALUE__VALUE_BOOL_VALUE: return pane_buf_adds(out, val->bool_value ? "true" : "false") == 0;
+	case OTLP__ANY_VALUE__VALUE_INT_VALUE: return pane_buf_addf(out, "%lld", (long long)val->int_value) == 0;
+	case OTLP__ANY_VALUE__VALUE_DOUBLE_VALUE: return pane_buf_addf(out, "%g", val->double_value) == 0;
+	default: return false;
 	}
-	if ((x = json_object_get(val, "doubleValue"))) {
-		bool ok = true;
-		double d = jnum(x, &ok);
-		return ok && pane_buf_addf(out, "%g", d) == 0;
+}
+
+static json_t *jstr(const char *s)
+{
+	json_t *j = json_string(S(s)); /* NULL when not UTF-8: such a value is left out */
+	return j ? j : json_null();
+}
+
+static json_t *jbytes(const ProtobufCBinaryData *b, bool hex)
+{
+	static const char hx[] = "0123456789abcdef";
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t n = b->len;
+	char *s = pane_xmalloc(hex ? 2 * n + 1 : 4 * ((n + 2) / 3) + 1), *o = s;
+	for (size_t i = 0; hex && i < n; i++) {
+		*o++ = hx[b->data[i] >> 4];
+		*o++ = hx[b->data[i] & 15];
 	}
-	return false;
+	for (size_t i = 0; !hex && i < n; i += 3) {
+		uint32_t v = (uint32_t)b->data[i] << 16 | (i + 1 < n ? (uint32_t)b->data[i + 1] << 8 : 0) |
+		             (i + 2 < n ? b->data[i + 2] : 0);
+		*o++ = b64[v >> 18 & 63];
+		*o++ = b64[v >> 12 & 63];
+		*o++ = i + 1 < n ? b64[v >> 6 & 63] : '=';
+		*o++ = i + 2 < n ? b64[v & 63] : '=';
+	}
+	json_t *j = json_stringn(s, (size_t)(o - s));
+	free(s);
+	return j;
 }
 
 /* AnyValue -> JSON value (for log fields and non-string bodies). */
-static json_t *any_to_json(json_t *val)
+static json_t *any_to_json(const Otlp__AnyValue *val)
 {
-	json_t *x;
-	if (!json_is_object(val))
+	if (!val)
 		return json_null();
-	if ((x = json_object_get(val, "stringValue")))
-		return json_incref(x);
-	if ((x = json_object_get(val, "boolValue")))
-		return json_incref(x);
-	if ((x = json_object_get(val, "intValue"))) {
-		bool ok = true;
-		int64_t i = jint(x, &ok);
-		return ok ? json_integer(i) : json_incref(x);
+	switch (val->value_case) {
+	case OTLP__ANY_VALUE__VALUE_STRING_VALUE: return jstr(val->string_value);
+	case OTLP__ANY_VALUE__VALUE_BOOL_VALUE: return json_boolean(val->bool_value);
+	case OTLP__ANY_VALUE__VALUE_INT_VALUE: return json_integer(val->int_value);
+	case OTLP__ANY_VALUE__VALUE_DOUBLE_VALUE: {
+		double d = val->double_value;
+		return isfinite(d) ? json_real(d) : json_string(isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity");
 	}
-	if ((x = json_object_get(val, "doubleValue")))
-		return json_incref(x);
-	if ((x = json_object_get(val, "bytesValue")))
-		return json_incref(x);
-	if ((x = json_object_get(val, "arrayValue"))) {
-		json_t *arr = json_array(), *it;
-		size_t i;
-		json_array_foreach(json_object_get(x, "values"), i, it)
-			json_array_append_new(arr, any_to_json(it));
+	case OTLP__ANY_VALUE__VALUE_BYTES_VALUE: return jbytes(&val->bytes_value, false);
+	case OTLP__ANY_VALUE__VALUE_ARRAY_VALUE: {
+		json_t *arr = json_array();
+		for (size_t i = 0; val->array_value && i < val->array_value->n_values; i++)
+			json_array_append_new(arr, any_to_json(val->array_value->values[i]));
 		return arr;
 	}
-	if ((x = json_object_get(val, "kvlistValue"))) {
-		json_t *obj = json_object(), *it;
-		size_t i;
-		json_array_foreach(json_object_get(x, "values"), i, it) {
-			json_t *k = json_object_get(it, "key");
-			if (json_is_string(k))
-				json_object_set_new(obj, json_string_value(k), any_to_json(json_object_get(it, "value")));
+	case OTLP__ANY_VALUE__VALUE_KVLIST_VALUE: {
+		json_t *obj = json_object();
+		for (size_t i = 0; val->kvlist_value && i < val->kvlist_value->n_values; i++) {
+			const Otlp__KeyValue *kv = val->kvlist_value->values[i];
+			json_object_set_new(obj, S(kv->key),
+			                    any_to_json(kv->value)); /* refused when the key is not UTF-8 */
 		}
 		return obj;
 	}
-	return json_null();
+	default: return json_null();
+	}
 }
 
-/* Sets labels from an attributes array. Resource mode maps the standard
- * keys and ignores the rest; point mode keeps everything. */
-static int attrs_to_labels(json_t *attrs, struct pane_labels *ls, bool resource)
+/* Sets labels from attributes. Resource mode maps the standard keys and
+ * ignores the rest; point mode keeps everything. */
+static int attrs_to_labels(Otlp__KeyValue *const *attrs, size_t n, struct pane_labels *ls, bool resource)
 {
-	json_t *a;
-	size_t i;
 	struct pane_buf v;
 	pane_buf_init(&v, PANE_LABEL_VALUE_MAX);
 	int rc = 0;
-	json_array_foreach(attrs, i, a) {
-		json_t *k = json_object_get(a, "key");
-		if (!json_is_string(k) || !any_to_text(json_object_get(a, "value"), &v))
+	for (size_t i = 0; i < n; i++) {
+		const char *key = S(attrs[i]->key);
+		if (!any_to_text(attrs[i]->value, &v))
 			continue;
-		const char *key = json_string_value(k);
 		const char *name = NULL;
 		char *owned = NULL;
 		if (strcmp(key, "service.name") == 0)
@@ -146,7 +147,9 @@ static int attrs_to_labels(json_t *attrs, struct pane_labels *ls, bool resource)
 		else if (strcmp(key, "service.instance.id") == 0)
 			name = PANE_LABEL_INSTANCE;
 		else if (!resource)
-			name = owned = pane_name_sanitize(key, strlen(key), false);
+			name = pane_label_name_valid(key, strlen(key))
+			           ? key /* the common case: no copy */
+			           : (owned = pane_name_sanitize(key, strlen(key), false));
 		if (!name)
 			continue;
 		if (name[0] == '_' && name[1] == '_') {
@@ -173,6 +176,9 @@ struct mctx {
 	struct pane_pipeline *p;
 	struct pane_otlp_result *res;
 	int64_t now_ms;
+	const struct pane_otlp_opts *o;
+	bool delta; /* the point being written is a delta: put() cumulates */
+	bool take;  /* the next put() may move its label set instead of copying it */
 	struct pane_err *err;
 	int rc;
 	struct pane_sample batch[256];
@@ -200,26 +206,30 @@ static void meta_flush(struct mctx *m)
 }
 
 /* A metric's kind, description and unit as its family's metadata. */
-static void meta_add(struct mctx *m, const char *name, const char *kind, json_t *met, json_t *body)
+static void meta_add(struct mctx *m, const char *name, const Otlp__Metric *met)
 {
 	enum pane_metric_type t = PANE_METRIC_GAUGE;
 	const char *suffix = "";
-	if (!strcmp(kind, "sum") && json_is_true(json_object_get(body, "isMonotonic"))) {
-		size_t nl = strlen(name);
-		t = PANE_METRIC_COUNTER;
-		if (!(nl >= 6 && strcmp(name + nl - 6, "_total") == 0))
-			suffix = "_total";
-	} else if (!strcmp(kind, "histogram")) {
-		t = PANE_METRIC_HISTOGRAM;
-	} else if (!strcmp(kind, "summary")) {
-		t = PANE_METRIC_SUMMARY;
+	switch (met->data_case) {
+	case OTLP__METRIC__DATA_SUM:
+		if (met->sum->is_monotonic) {
+			size_t nl = strlen(name);
+			t = PANE_METRIC_COUNTER;
+			if (!(nl >= 6 && strcmp(name + nl - 6, "_total") == 0))
+				suffix = "_total";
+		}
+		break;
+	case OTLP__METRIC__DATA_HISTOGRAM:
+	case OTLP__METRIC__DATA_EXPONENTIAL_HISTOGRAM: t = PANE_METRIC_HISTOGRAM; break;
+	case OTLP__METRIC__DATA_SUMMARY: t = PANE_METRIC_SUMMARY; break;
+	default: break;
 	}
-	json_t *d = json_object_get(met, "description"), *u = json_object_get(met, "unit");
-	const char *help = json_is_string(d) ? json_string_value(d) : "";
-	const char *unit = json_is_string(u) ? json_string_value(u) : "";
-	size_t ul = strlen(unit);
-	if (ul > PANE_METADATA_UNIT_MAX)
-		ul = 0; /* a unit that long is not one; keep the rest of the entry */
+	const char *help = S(met->description), *unit = S(met->unit);
+	size_t hl = strlen(help), ul = strlen(unit);
+	if (!pane_utf8_valid(help, hl))
+		hl = 0;
+	if (ul > PANE_METADATA_UNIT_MAX || !pane_utf8_valid(unit, ul))
+		ul = 0; /* not a unit; keep the rest of the entry */
 	if (m->n_meta == sizeof m->meta / sizeof m->meta[0])
 		meta_flush(m);
 	size_t nl = strlen(name), sl = strlen(suffix);
@@ -227,9 +237,10 @@ static void meta_add(struct mctx *m, const char *name, const char *kind, json_t 
 	memcpy(full, name, nl);
 	memcpy(full + nl, suffix, sl + 1);
 	m->meta[m->n_meta++] = (struct pane_metadata){
-		.name = full, .type = t,
-		.help = pane_xstrndup(help, pane_utf8_cut(help, strlen(help), PANE_METADATA_HELP_MAX)),
-		.unit = pane_xstrndup(unit, ul),
+	    .name = full,
+	    .type = t,
+	    .help = pane_xstrndup(help, pane_utf8_cut(help, hl, PANE_METADATA_HELP_MAX)),
+	    .unit = pane_xstrndup(unit, ul),
 	};
 }
 
@@ -247,8 +258,8 @@ static void mflush(struct mctx *m)
 				m->res->rejected += m->n - kept;
 				if (!m->res->first_error[0])
 					snprintf(m->res->first_error, sizeof m->res->first_error,
-						 "%zu data points were not stored (%s)", m->n - kept,
-						 PANE_PIPELINE_DROPPED_WHY);
+					         "%zu data points were not stored (%s)", m->n - kept,
+					         PANE_PIPELINE_DROPPED_WHY);
 			}
 		}
 	}
@@ -271,8 +282,8 @@ static void reject(struct mctx *m, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void put(struct mctx *m, const char *name, const char *suffix, const struct pane_labels *base,
-		const char *xl, const char *xv, int64_t ts, double v)
+static void put(struct mctx *m, const char *name, const char *suffix, struct pane_labels *base, const char *xl,
+                const char *xv, int64_t ts, double v)
 {
 	if (m->n == 256)
 		mflush(m);
@@ -281,110 +292,274 @@ static void put(struct mctx *m, const char *name, const char *suffix, const stru
 	memcpy(full, name, nl);
 	memcpy(full + nl, suffix, sl + 1);
 	m->names[m->n] = full;
-	pane_labels_copy(&m->lsets[m->n], base);
+	if (m->take) { /* the caller's set, moved in (its last use): no copy */
+		m->lsets[m->n] = *base;
+		pane_labels_init(base);
+		m->take = false;
+	} else {
+		pane_labels_copy(&m->lsets[m->n], base);
+	}
 	if (xl)
 		pane_labels_set(&m->lsets[m->n], xl, xv);
+	if (m->delta && !pane_is_stale_nan(v) &&
+	    !pane_cumulate_add(m->o->deltas, full, &m->lsets[m->n], v, m->now_ms, &v)) {
+		reject(m, "%s: too many delta series to keep running totals for", full);
+		pane_labels_release(&m->lsets[m->n]);
+		free(full);
+		return;
+	}
 	m->batch[m->n] = (struct pane_sample){.name = full, .labels = &m->lsets[m->n], .ts_ms = ts, .value = v};
 	m->n++;
 }
 
-static void fmt_bound(char *out, size_t n, double v)
+#define fmt_bound pane_fmt_label_float
+
+/* Exponential histogram -> classic buckets. Bucket index i of scale s
+ * covers (base^i, base^(i+1)] with base = 2^(2^-s) (negative buckets the
+ * mirror image), so its upper bound is a classic bucket's le; the zero
+ * bucket's le is the zero threshold. Counts are summed from the most
+ * negative bucket up. false (nothing written) when the point is not one
+ * pane can express. */
+#define EXPO_MAX_BUCKETS 2048
+static bool expo_buckets(struct mctx *m, const char *name, const Otlp__ExponentialHistogramDataPoint *dp,
+                         struct pane_labels *ls, int64_t ts, bool novalue)
 {
-	if (isinf(v))
-		snprintf(out, n, "%s", v > 0 ? "+Inf" : "-Inf");
-	else
-		snprintf(out, n, "%.17g", v);
-	char s[40];
-	snprintf(s, sizeof s, "%g", v);
-	if (!isinf(v) && strtod(s, NULL) == v)
-		snprintf(out, n, "%s", s);
+	const Otlp__ExponentialHistogramDataPoint__Buckets *pos = dp->positive, *neg = dp->negative;
+	size_t np = pos ? pos->n_bucket_counts : 0, nn = neg ? neg->n_bucket_counts : 0;
+	int64_t po = pos ? pos->offset : 0, no = neg ? neg->offset : 0;
+	if (dp->scale < -10 || dp->scale > 20) {
+		reject(m, "%s: exponential histogram scale must be between -10 and 20", name);
+		return false;
+	}
+	if (np + nn > EXPO_MAX_BUCKETS || llabs(po) > (1 << 24) || llabs(no) > (1 << 24)) {
+		reject(m, "%s: exponential histogram with more than %d buckets or offsets out of range", name,
+		       EXPO_MAX_BUCKETS);
+		return false;
+	}
+	double width = ldexp(1.0, -dp->scale); /* log2 of base */
+	double cum = 0, count = (double)dp->count, stale = pane_stale_nan();
+	char le[48];
+	for (size_t k = nn; k-- > 0;) {
+		cum += (double)neg->bucket_counts[k];
+		fmt_bound(le, sizeof le, -exp2((double)(no + (int64_t)k) * width));
+		put(m, name, "_bucket", ls, "le", le, ts, novalue ? stale : cum);
+	}
+	cum += (double)dp->zero_count;
+	fmt_bound(le, sizeof le, dp->zero_threshold > 0 ? dp->zero_threshold : 0);
+	put(m, name, "_bucket", ls, "le", le, ts, novalue ? stale : cum);
+	for (size_t k = 0; k < np; k++) {
+		cum += (double)pos->bucket_counts[k];
+		fmt_bound(le, sizeof le, exp2((double)(po + (int64_t)k + 1) * width));
+		put(m, name, "_bucket", ls, "le", le, ts, novalue ? stale : cum);
+	}
+	put(m, name, "_bucket", ls, "le", "+Inf", ts, novalue ? stale : count);
+	put(m, name, "_count", ls, NULL, NULL, ts, novalue ? stale : count);
+	if (dp->sum_present_case == OTLP__EXPONENTIAL_HISTOGRAM_DATA_POINT__SUM_PRESENT_SUM)
+		put(m, name, "_sum", ls, NULL, NULL, ts, novalue ? stale : dp->sum);
+	return true;
 }
 
-static void points(struct mctx *m, const char *name, const char *kind, json_t *body, const struct pane_labels *res)
+/* What every data point kind shares. */
+struct point {
+	Otlp__KeyValue **attrs;
+	size_t n_attrs;
+	uint64_t time_ns;
+	uint32_t flags;
+};
+
+/* The point's label set (into ls, initialised here) and time; false after
+ * rejecting it. */
+static bool point_begin(struct mctx *m, const char *name, const struct point *pt, const struct pane_labels *res,
+                        struct pane_labels *ls, int64_t *ts)
 {
-	json_t *dps = json_object_get(body, "dataPoints"), *dp;
-	size_t i;
-	bool ok = true;
-	int64_t temporality = jint(json_object_get(body, "aggregationTemporality"), &ok);
-	bool monotonic = json_is_true(json_object_get(body, "isMonotonic"));
-	bool is_sum = strcmp(kind, "sum") == 0;
-	json_array_foreach(dps, i, dp) {
-		struct pane_labels ls;
-		pane_labels_copy(&ls, res);
-		if (attrs_to_labels(json_object_get(dp, "attributes"), &ls, false) < 0) {
-			reject(m, "%s: data point attributes are invalid or too many", name);
-			pane_labels_release(&ls);
-			continue;
-		}
-		if (!pane_labels_get(&ls, PANE_LABEL_PROVIDER))
-			pane_labels_set(&ls, PANE_LABEL_PROVIDER, "app");
-		ok = true;
-		int64_t tns = jint(json_object_get(dp, "timeUnixNano"), &ok);
-		int64_t ts = ok && tns > 0 ? tns / 1000000 : m->now_ms;
-		bool novalue = (jint(json_object_get(dp, "flags"), NULL) & 1) != 0;
-		if ((is_sum || !strcmp(kind, "histogram")) && temporality == 1) {
-			reject(m, "%s: delta temporality is not supported (send cumulative)", name);
-			pane_labels_release(&ls);
-			continue;
-		}
-		if (!strcmp(kind, "gauge") || is_sum) {
-			json_t *v = json_object_get(dp, "asDouble");
-			double val;
-			ok = true;
-			if (v)
-				val = jnum(v, &ok);
-			else
-				val = (double)jint(json_object_get(dp, "asInt"), &ok);
-			if (!ok && !novalue) {
+	pane_labels_copy(ls, res);
+	if (attrs_to_labels(pt->attrs, pt->n_attrs, ls, false) < 0) {
+		reject(m, "%s: data point attributes are invalid or too many", name);
+		pane_labels_release(ls);
+		return false;
+	}
+	pane_receivers_fill_defaults(ls, m->o->defaults);
+	if (!pane_labels_get(ls, PANE_LABEL_PROVIDER))
+		pane_labels_set(ls, PANE_LABEL_PROVIDER, "app");
+	*ts = pt->time_ns > 0 && pt->time_ns <= INT64_MAX ? (int64_t)(pt->time_ns / 1000000) : m->now_ms;
+	return true;
+}
+
+static bool delta_ok(struct mctx *m, const char *name, Otlp__AggregationTemporality t)
+{
+	m->delta = t == OTLP__AGGREGATION_TEMPORALITY__AGGREGATION_TEMPORALITY_DELTA;
+	if (m->delta && !m->o->deltas) {
+		reject(m, "%s: delta temporality is not supported (send cumulative)", name);
+		return false;
+	}
+	return true;
+}
+
+static void metric(struct mctx *m, const char *name, const Otlp__Metric *met, const struct pane_labels *res)
+{
+	struct pane_labels ls;
+	int64_t ts;
+	double stale = pane_stale_nan();
+	switch (met->data_case) {
+	case OTLP__METRIC__DATA_GAUGE:
+	case OTLP__METRIC__DATA_SUM: {
+		bool is_sum = met->data_case == OTLP__METRIC__DATA_SUM;
+		size_t n = is_sum ? met->sum->n_data_points : met->gauge->n_data_points;
+		Otlp__NumberDataPoint **dps = is_sum ? met->sum->data_points : met->gauge->data_points;
+		size_t nl = strlen(name);
+		bool total = is_sum && met->sum->is_monotonic && !(nl >= 6 && strcmp(name + nl - 6, "_total") == 0);
+		for (size_t i = 0; i < n; i++) {
+			const Otlp__NumberDataPoint *dp = dps[i];
+			struct point pt = {dp->attributes, dp->n_attributes, dp->time_unix_nano, dp->flags};
+			if (is_sum && !delta_ok(m, name, met->sum->aggregation_temporality))
+				continue;
+			if (!point_begin(m, name, &pt, res, &ls, &ts))
+				continue;
+			bool novalue = dp->flags & 1;
+			double v;
+			if (dp->value_case == OTLP__NUMBER_DATA_POINT__VALUE_AS_DOUBLE)
+				v = dp->as_double;
+			else if (dp->value_case == OTLP__NUMBER_DATA_POINT__VALUE_AS_INT)
+				v = (double)dp->as_int;
+			else if (novalue)
+				v = stale;
+			else {
 				reject(m, "%s: data point without asDouble/asInt", name);
 				pane_labels_release(&ls);
 				continue;
 			}
-			if (novalue)
-				val = pane_stale_nan();
-			size_t nl = strlen(name);
-			bool total = is_sum && monotonic && !(nl >= 6 && strcmp(name + nl - 6, "_total") == 0);
-			put(m, name, total ? "_total" : "", &ls, NULL, NULL, ts, val);
-		} else if (!strcmp(kind, "histogram")) {
-			json_t *counts = json_object_get(dp, "bucketCounts"), *bounds = json_object_get(dp, "explicitBounds");
-			size_t nb = json_array_size(bounds);
-			if (json_array_size(counts) != nb + 1 && json_array_size(counts) != 0) {
+			m->take = true;
+			put(m, name, total ? "_total" : "", &ls, NULL, NULL, ts, novalue ? stale : v);
+			pane_labels_release(&ls); /* empty when moved */
+		}
+		break;
+	}
+	case OTLP__METRIC__DATA_HISTOGRAM:
+		for (size_t i = 0; i < met->histogram->n_data_points; i++) {
+			const Otlp__HistogramDataPoint *dp = met->histogram->data_points[i];
+			struct point pt = {dp->attributes, dp->n_attributes, dp->time_unix_nano, dp->flags};
+			if (!delta_ok(m, name, met->histogram->aggregation_temporality) ||
+			    !point_begin(m, name, &pt, res, &ls, &ts))
+				continue;
+			size_t nb = dp->n_explicit_bounds;
+			if (dp->n_bucket_counts != nb + 1 && dp->n_bucket_counts != 0) {
 				reject(m, "%s: bucketCounts must have one more entry than explicitBounds", name);
 				pane_labels_release(&ls);
 				continue;
 			}
-			ok = true;
-			double count = (double)jint(json_object_get(dp, "count"), &ok);
-			double sum = jnum(json_object_get(dp, "sum"), &ok);
-			double cum = 0;
+			bool novalue = dp->flags & 1;
+			double cum = 0, count = (double)dp->count;
 			char le[48];
-			for (size_t b = 0; b < json_array_size(counts) && b < nb; b++) {
-				cum += (double)jint(json_array_get(counts, b), &ok);
-				fmt_bound(le, sizeof le, jnum(json_array_get(bounds, b), &ok));
-				put(m, name, "_bucket", &ls, "le", le, ts, novalue ? pane_stale_nan() : cum);
+			for (size_t b = 0; b < dp->n_bucket_counts && b < nb; b++) {
+				cum += (double)dp->bucket_counts[b];
+				fmt_bound(le, sizeof le, dp->explicit_bounds[b]);
+				put(m, name, "_bucket", &ls, "le", le, ts, novalue ? stale : cum);
 			}
-			put(m, name, "_bucket", &ls, "le", "+Inf", ts, novalue ? pane_stale_nan() : count);
-			put(m, name, "_count", &ls, NULL, NULL, ts, novalue ? pane_stale_nan() : count);
-			if (json_object_get(dp, "sum"))
-				put(m, name, "_sum", &ls, NULL, NULL, ts, novalue ? pane_stale_nan() : sum);
-		} else if (!strcmp(kind, "summary")) {
-			json_t *qv = json_object_get(dp, "quantileValues"), *q;
-			size_t k;
-			char qs[48];
-			ok = true;
-			json_array_foreach(qv, k, q) {
-				fmt_bound(qs, sizeof qs, jnum(json_object_get(q, "quantile"), &ok));
-				put(m, name, "", &ls, "quantile", qs, ts, jnum(json_object_get(q, "value"), &ok));
-			}
-			put(m, name, "_count", &ls, NULL, NULL, ts, (double)jint(json_object_get(dp, "count"), &ok));
-			put(m, name, "_sum", &ls, NULL, NULL, ts, jnum(json_object_get(dp, "sum"), &ok));
+			put(m, name, "_bucket", &ls, "le", "+Inf", ts, novalue ? stale : count);
+			put(m, name, "_count", &ls, NULL, NULL, ts, novalue ? stale : count);
+			if (dp->sum_present_case == OTLP__HISTOGRAM_DATA_POINT__SUM_PRESENT_SUM)
+				put(m, name, "_sum", &ls, NULL, NULL, ts, novalue ? stale : dp->sum);
+			pane_labels_release(&ls);
 		}
-		pane_labels_release(&ls);
+		break;
+	case OTLP__METRIC__DATA_EXPONENTIAL_HISTOGRAM:
+		for (size_t i = 0; i < met->exponential_histogram->n_data_points; i++) {
+			const Otlp__ExponentialHistogramDataPoint *dp = met->exponential_histogram->data_points[i];
+			struct point pt = {dp->attributes, dp->n_attributes, dp->time_unix_nano, dp->flags};
+			if (!delta_ok(m, name, met->exponential_histogram->aggregation_temporality) ||
+			    !point_begin(m, name, &pt, res, &ls, &ts))
+				continue;
+			expo_buckets(m, name, dp, &ls, ts, dp->flags & 1);
+			pane_labels_release(&ls);
+		}
+		break;
+	case OTLP__METRIC__DATA_SUMMARY:
+		m->delta = false;
+		for (size_t i = 0; i < met->summary->n_data_points; i++) {
+			const Otlp__SummaryDataPoint *dp = met->summary->data_points[i];
+			struct point pt = {dp->attributes, dp->n_attributes, dp->time_unix_nano, dp->flags};
+			if (!point_begin(m, name, &pt, res, &ls, &ts))
+				continue;
+			char qs[48];
+			for (size_t k = 0; k < dp->n_quantile_values; k++) {
+				fmt_bound(qs, sizeof qs, dp->quantile_values[k]->quantile);
+				put(m, name, "", &ls, "quantile", qs, ts, dp->quantile_values[k]->value);
+			}
+			put(m, name, "_count", &ls, NULL, NULL, ts, (double)dp->count);
+			put(m, name, "_sum", &ls, NULL, NULL, ts, dp->sum);
+			pane_labels_release(&ls);
+		}
+		break;
+	default:
+		reject(m, "%s: metric without gauge, sum, histogram, exponential histogram or summary data", name);
+		break;
 	}
+	m->delta = false;
 }
 
-static json_t *load(const char *body, size_t len, const char *top, struct pane_err *err)
+/* The one mapping: an ExportMetricsServiceRequest (either encoding) to
+ * samples and metadata. */
+static int metrics_map(struct pane_pipeline *p, const Otlp__ExportMetricsServiceRequest *req,
+                       const struct pane_otlp_opts *o, struct pane_otlp_result *res, struct pane_err *err)
 {
+	struct mctx *m = pane_xcalloc(1, sizeof *m);
+	m->p = p;
+	m->res = res;
+	m->now_ms = o->now_ms;
+	m->o = o;
+	m->err = err;
+	for (size_t i = 0; i < req->n_resource_metrics; i++) {
+		const Otlp__ResourceMetrics *rm = req->resource_metrics[i];
+		struct pane_labels rl;
+		pane_labels_init(&rl);
+		if (rm->resource)
+			attrs_to_labels(rm->resource->attributes, rm->resource->n_attributes, &rl, true);
+		for (size_t j = 0; j < rm->n_scope_metrics; j++) {
+			const Otlp__ScopeMetrics *sm = rm->scope_metrics[j];
+			for (size_t k = 0; k < sm->n_metrics; k++) {
+				const Otlp__Metric *met = sm->metrics[k];
+				const char *mn = S(met->name);
+				if (!mn[0]) {
+					reject(m, "%s", "metric without a name");
+					continue;
+				}
+				if (strlen(mn) + strlen("_bucket") > PANE_METRIC_NAME_MAX) { /* room for every suffix */
+					reject(m, "a metric name is longer than %d bytes",
+					       PANE_METRIC_NAME_MAX - (int)strlen("_bucket"));
+					continue;
+				}
+				char *name = pane_name_sanitize(mn, strlen(mn), true);
+				metric(m, name, met, &rl);
+				if (met->data_case != OTLP__METRIC__DATA__NOT_SET)
+					meta_add(m, name, met);
+				free(name);
+			}
+		}
+		pane_labels_release(&rl);
+	}
+	mflush(m);
+	meta_flush(m);
+	int rc = m->rc;
+	free(m);
+	return rc;
+}
+
+/* The request as protobuf-c structs: unpacked, or filled from its JSON
+ * form. NULL with *rc and err set. */
+static ProtobufCMessage *request(const char *body, size_t len, bool protobuf, const ProtobufCMessageDescriptor *d,
+                                 const char *top, size_t mem_max, int *rc, struct pane_err *err)
+{
+	*rc = PANE_EINVAL;
+	if (protobuf) {
+		struct pane_err e = {0};
+		ProtobufCMessage *msg = pane_pb_unpack(d, body, len, mem_max ? mem_max : (size_t)256 << 20, &e);
+		if (!msg) {
+			*rc = e.code == PANE_ETOOBIG ? PANE_ETOOBIG : PANE_EINVAL;
+			if (err)
+				*err = e;
+		}
+		return msg;
+	}
 	json_error_t je;
 	json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
 	if (!root) {
@@ -396,59 +571,30 @@ static json_t *load(const char *body, size_t len, const char *top, struct pane_e
 		pane_err_set(err, PANE_EINVAL, "expected a JSON object with a \"%s\" array", top);
 		return NULL;
 	}
-	return root;
+	ProtobufCMessage *msg = pane_pb_from_json(d, root);
+	json_decref(root);
+	return msg;
+}
+
+int pane_otlp_metrics(struct pane_pipeline *p, const char *body, size_t len, bool protobuf,
+                      const struct pane_otlp_opts *o, struct pane_otlp_result *res, struct pane_err *err)
+{
+	memset(res, 0, sizeof *res);
+	int rc;
+	ProtobufCMessage *msg = request(body, len, protobuf, &otlp__export_metrics_service_request__descriptor,
+	                                "resourceMetrics", o->max_decoded, &rc, err);
+	if (!msg)
+		return rc;
+	rc = metrics_map(p, (const Otlp__ExportMetricsServiceRequest *)msg, o, res, err);
+	protobuf_c_message_free_unpacked(msg, NULL);
+	return rc;
 }
 
 int pane_otlp_metrics_json(struct pane_pipeline *p, const char *body, size_t len, int64_t now_ms,
-			   struct pane_otlp_result *res, struct pane_err *err)
+                           struct pane_otlp_result *res, struct pane_err *err)
 {
-	memset(res, 0, sizeof *res);
-	json_t *root = load(body, len, "resourceMetrics", err);
-	if (!root)
-		return PANE_EINVAL;
-	struct mctx *m = pane_xcalloc(1, sizeof *m);
-	m->p = p;
-	m->res = res;
-	m->now_ms = now_ms;
-	m->err = err;
-	json_t *rm, *sm, *met;
-	size_t i, j, k;
-	json_array_foreach(json_object_get(root, "resourceMetrics"), i, rm) {
-		struct pane_labels rl;
-		pane_labels_init(&rl);
-		attrs_to_labels(json_object_get(json_object_get(rm, "resource"), "attributes"), &rl, true);
-		json_array_foreach(json_object_get(rm, "scopeMetrics"), j, sm) {
-			json_array_foreach(json_object_get(sm, "metrics"), k, met) {
-				json_t *jn = json_object_get(met, "name");
-				if (!json_is_string(jn) || json_string_length(jn) == 0) {
-					reject(m, "%s", "metric without a name");
-					continue;
-				}
-				char *name = pane_name_sanitize(json_string_value(jn), json_string_length(jn), true);
-				static const char *const kinds[] = {"gauge", "sum", "histogram", "summary"};
-				bool known = false;
-				for (size_t t = 0; t < 4; t++) {
-					json_t *b = json_object_get(met, kinds[t]);
-					if (b) {
-						points(m, name, kinds[t], b, &rl);
-						if (!known)
-							meta_add(m, name, kinds[t], met, b);
-						known = true;
-					}
-				}
-				if (!known)
-					reject(m, "%s: metric kind not supported (exponential histograms are not)", name);
-				free(name);
-			}
-		}
-		pane_labels_release(&rl);
-	}
-	mflush(m);
-	meta_flush(m);
-	int rc = m->rc;
-	free(m);
-	json_decref(root);
-	return rc;
+	struct pane_otlp_opts o = {.now_ms = now_ms};
+	return pane_otlp_metrics(p, body, len, false, &o, res, err);
 }
 
 /* severityNumber ranges from the OTLP log data model */
@@ -467,96 +613,132 @@ static enum pane_log_severity sev_from_number(int64_t n)
 	return PANE_SEV_FATAL;
 }
 
-int pane_otlp_logs_json(struct pane_pipeline *p, const char *body, size_t len, int64_t now_ms,
-			struct pane_otlp_result *res, struct pane_err *err)
+static void lreject(struct pane_otlp_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void lreject(struct pane_otlp_result *res, const char *fmt, ...)
+{
+	res->rejected++;
+	if (res->first_error[0])
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(res->first_error, sizeof res->first_error, fmt, ap);
+	va_end(ap);
+}
+
+/* One log record; 0, or the pipeline's error. */
+static int log_record(struct pane_pipeline *p, const Otlp__LogRecord *lr, const struct pane_labels *labels,
+                      int64_t now_ms, struct pane_otlp_result *res, struct pane_err *err)
+{
+	uint64_t tns = lr->time_unix_nano ? lr->time_unix_nano : lr->observed_time_unix_nano;
+	int64_t ts = tns > 0 && tns <= INT64_MAX ? (int64_t)(tns / 1000000) : now_ms;
+	enum pane_log_severity sev = sev_from_number(lr->severity_number);
+	const char *st = S(lr->severity_text);
+	if (sev == PANE_SEV_UNKNOWN && st[0])
+		sev = pane_log_severity_parse(st, strlen(st));
+	char *msg = NULL;
+	const Otlp__AnyValue *b = lr->body;
+	if (b && b->value_case == OTLP__ANY_VALUE__VALUE_STRING_VALUE) {
+		msg = pane_xstrdup(S(b->string_value));
+		if (!pane_utf8_valid(msg, strlen(msg))) {
+			free(msg);
+			lreject(res, "a log record body is not UTF-8");
+			return 0;
+		}
+	} else if (b && b->value_case != OTLP__ANY_VALUE__VALUE__NOT_SET) {
+		json_t *bj = any_to_json(b);
+		msg = json_dumps(bj, JSON_COMPACT | JSON_ENCODE_ANY);
+		json_decref(bj);
+	}
+	json_t *fields = json_object();
+	for (size_t q = 0; q < lr->n_attributes; q++)
+		json_object_set_new(fields, S(lr->attributes[q]->key), any_to_json(lr->attributes[q]->value));
+	if (lr->trace_id.len)
+		json_object_set_new(fields, "trace_id", jbytes(&lr->trace_id, true));
+	if (lr->span_id.len)
+		json_object_set_new(fields, "span_id", jbytes(&lr->span_id, true));
+	char *fj = json_object_size(fields) ? json_dumps(fields, JSON_COMPACT) : NULL;
+	json_decref(fields);
+	struct pane_log_record rec = {.ts_ms = ts,
+	                              .labels = labels,
+	                              .severity = sev,
+	                              .message = msg ? msg : "",
+	                              .message_len = msg ? strlen(msg) : 0,
+	                              .fields_json = fj};
+	int64_t ahead = pane_pipeline_max_future(p);
+	int rc = 0;
+	if (ahead > 0 && ts > now_ms + ahead) /* refused alone */
+		lreject(res, "a log timestamp is more than store.max_future ahead of this clock");
+	else if (rec.message_len > PANE_LOG_MESSAGE_MAX)
+		lreject(res, "a log record body of %zu bytes is over the %u-byte limit", rec.message_len,
+		        PANE_LOG_MESSAGE_MAX);
+	else if ((rc = pane_pipeline_write_logs(p, &rec, 1, err)) == 0)
+		res->accepted++;
+	free(msg);
+	free(fj);
+	return rc;
+}
+
+int pane_otlp_logs(struct pane_pipeline *p, const char *body, size_t len, bool protobuf, const struct pane_otlp_opts *o,
+                   struct pane_otlp_result *res, struct pane_err *err)
 {
 	memset(res, 0, sizeof *res);
-	json_t *root = load(body, len, "resourceLogs", err);
-	if (!root)
-		return PANE_EINVAL;
-	int rc = 0;
-	json_t *rl, *sl, *lr;
-	size_t i, j, k;
-	json_array_foreach(json_object_get(root, "resourceLogs"), i, rl) {
+	int rc;
+	ProtobufCMessage *msg = request(body, len, protobuf, &otlp__export_logs_service_request__descriptor,
+	                                "resourceLogs", o->max_decoded, &rc, err);
+	if (!msg)
+		return rc;
+	const Otlp__ExportLogsServiceRequest *req = (const Otlp__ExportLogsServiceRequest *)msg;
+	rc = 0;
+	for (size_t i = 0; i < req->n_resource_logs && rc == 0; i++) {
+		const Otlp__ResourceLogs *rl = req->resource_logs[i];
 		struct pane_labels labels;
 		pane_labels_init(&labels);
-		attrs_to_labels(json_object_get(json_object_get(rl, "resource"), "attributes"), &labels, true);
+		if (rl->resource)
+			attrs_to_labels(rl->resource->attributes, rl->resource->n_attributes, &labels, true);
+		pane_receivers_fill_defaults(&labels, o->defaults);
 		if (!pane_labels_get(&labels, PANE_LABEL_PROVIDER))
 			pane_labels_set(&labels, PANE_LABEL_PROVIDER, "app");
-		json_array_foreach(json_object_get(rl, "scopeLogs"), j, sl) {
-			json_array_foreach(json_object_get(sl, "logRecords"), k, lr) {
-				bool ok = true;
-				int64_t tns = jint(json_object_get(lr, "timeUnixNano"), &ok);
-				if (!ok || tns <= 0) {
-					ok = true;
-					tns = jint(json_object_get(lr, "observedTimeUnixNano"), &ok);
-				}
-				int64_t ts = ok && tns > 0 ? tns / 1000000 : now_ms;
-				enum pane_log_severity sev = sev_from_number(jint(json_object_get(lr, "severityNumber"), NULL));
-				json_t *st = json_object_get(lr, "severityText");
-				if (sev == PANE_SEV_UNKNOWN && json_is_string(st))
-					sev = pane_log_severity_parse(json_string_value(st), json_string_length(st));
-				json_t *b = json_object_get(lr, "body");
-				json_t *bs = json_object_get(b, "stringValue");
-				char *msg = NULL;
-				if (json_is_string(bs)) {
-					msg = pane_xstrndup(json_string_value(bs), json_string_length(bs));
-				} else if (b) {
-					json_t *bj = any_to_json(b);
-					msg = json_dumps(bj, JSON_COMPACT | JSON_ENCODE_ANY);
-					json_decref(bj);
-				}
-				json_t *fields = json_object(), *a;
-				size_t q;
-				json_array_foreach(json_object_get(lr, "attributes"), q, a) {
-					json_t *key = json_object_get(a, "key");
-					if (json_is_string(key))
-						json_object_set_new(fields, json_string_value(key),
-								    any_to_json(json_object_get(a, "value")));
-				}
-				static const char *const ids[] = {"traceId", "spanId"};
-				static const char *const fid[] = {"trace_id", "span_id"};
-				for (int t = 0; t < 2; t++) {
-					json_t *id = json_object_get(lr, ids[t]);
-					if (json_is_string(id) && json_string_length(id))
-						json_object_set(fields, fid[t], id);
-				}
-				char *fj = json_object_size(fields) ? json_dumps(fields, JSON_COMPACT) : NULL;
-				json_decref(fields);
-				struct pane_log_record rec = {.ts_ms = ts, .labels = &labels, .severity = sev,
-							      .message = msg ? msg : "", .message_len = msg ? strlen(msg) : 0,
-							      .fields_json = fj};
-				int64_t ahead = pane_pipeline_max_future(p);
-				bool future = ahead > 0 && ts > now_ms + ahead;
-				if (future || rec.message_len > PANE_LOG_MESSAGE_MAX) { /* refused alone */
-					res->rejected++;
-					if (!res->first_error[0] && future)
-						snprintf(res->first_error, sizeof res->first_error,
-							 "a log timestamp is more than store.max_future ahead of this clock");
-					else if (!res->first_error[0])
-						snprintf(res->first_error, sizeof res->first_error,
-							 "a log record body of %zu bytes is over the %u-byte limit",
-							 rec.message_len, PANE_LOG_MESSAGE_MAX);
-					free(msg);
-					free(fj);
-					continue;
-				}
-				int r = pane_pipeline_write_logs(p, &rec, 1, err);
-				free(msg);
-				free(fj);
-				if (r < 0) {
-					rc = r;
-					break;
-				}
-				res->accepted++;
-			}
-			if (rc < 0)
-				break;
-		}
+		for (size_t j = 0; j < rl->n_scope_logs && rc == 0; j++)
+			for (size_t k = 0; k < rl->scope_logs[j]->n_log_records && rc == 0; k++)
+				rc = log_record(p, rl->scope_logs[j]->log_records[k], &labels, o->now_ms, res, err);
 		pane_labels_release(&labels);
-		if (rc < 0)
-			break;
 	}
-	json_decref(root);
+	protobuf_c_message_free_unpacked(msg, NULL);
 	return rc;
+}
+
+int pane_otlp_logs_json(struct pane_pipeline *p, const char *body, size_t len, int64_t now_ms,
+                        struct pane_otlp_result *res, struct pane_err *err)
+{
+	struct pane_otlp_opts o = {.now_ms = now_ms};
+	return pane_otlp_logs(p, body, len, false, &o, res, err);
+}
+
+void pane_otlp_response_pb(bool metrics, const struct pane_otlp_result *res, struct pane_buf *out)
+{
+	uint8_t *buf;
+	size_t n;
+	if (metrics) {
+		Otlp__ExportMetricsPartialSuccess ps = OTLP__EXPORT_METRICS_PARTIAL_SUCCESS__INIT;
+		Otlp__ExportMetricsServiceResponse r = OTLP__EXPORT_METRICS_SERVICE_RESPONSE__INIT;
+		ps.rejected_data_points = (int64_t)res->rejected;
+		ps.error_message = (char *)(uintptr_t)res->first_error;
+		if (res->rejected)
+			r.partial_success = &ps;
+		n = otlp__export_metrics_service_response__get_packed_size(&r);
+		buf = pane_xmalloc(n ? n : 1);
+		otlp__export_metrics_service_response__pack(&r, buf);
+	} else {
+		Otlp__ExportLogsPartialSuccess ps = OTLP__EXPORT_LOGS_PARTIAL_SUCCESS__INIT;
+		Otlp__ExportLogsServiceResponse r = OTLP__EXPORT_LOGS_SERVICE_RESPONSE__INIT;
+		ps.rejected_log_records = (int64_t)res->rejected;
+		ps.error_message = (char *)(uintptr_t)res->first_error;
+		if (res->rejected)
+			r.partial_success = &ps;
+		n = otlp__export_logs_service_response__get_packed_size(&r);
+		buf = pane_xmalloc(n ? n : 1);
+		otlp__export_logs_service_response__pack(&r, buf);
+	}
+	pane_buf_add(out, buf, n);
+	free(buf);
 }

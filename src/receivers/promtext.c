@@ -35,6 +35,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/str.h"
+#include "base/utf8.h"
 #include "pipeline/pipeline.h"
 
 #define BATCH 512
@@ -49,44 +50,6 @@ struct meta_slot {
 	char unit[PANE_METADATA_UNIT_MAX + 1];
 	enum pane_metric_type type;
 };
-
-bool pane_utf8_valid(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s, *e = p + len;
-	while (p < e) {
-		unsigned char c = *p;
-		if (c < 0x80) {
-			p++;
-			continue;
-		}
-		size_t n;
-		uint32_t cp;
-		if ((c & 0xE0) == 0xC0) {
-			n = 2;
-			cp = c & 0x1F;
-		} else if ((c & 0xF0) == 0xE0) {
-			n = 3;
-			cp = c & 0x0F;
-		} else if ((c & 0xF8) == 0xF0) {
-			n = 4;
-			cp = c & 0x07;
-		} else {
-			return false;
-		}
-		if ((size_t)(e - p) < n)
-			return false;
-		for (size_t i = 1; i < n; i++) {
-			if ((p[i] & 0xC0) != 0x80)
-				return false;
-			cp = (cp << 6) | (p[i] & 0x3F);
-		}
-		if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-		    (cp >= 0xD800 && cp <= 0xDFFF))
-			return false;
-		p += n;
-	}
-	return true;
-}
 
 int pane_promtext_meta_to_pipeline(void *pipeline, const struct pane_metadata *m, size_t n, struct pane_err *err)
 {
@@ -327,7 +290,7 @@ static void sort_labels(struct pane_label *v, size_t n)
 static int parse_sample(struct parser *ps, const char *line, size_t len, size_t lineno, struct pane_err *err)
 {
 	const struct pane_promtext_opts *o = ps->o;
-	size_t extra_n = o->extra ? o->extra->n : 0;
+	size_t extra_n = (o->extra ? o->extra->n : 0) + (o->defaults ? o->defaults->n : 0);
 	if (len > LINE_MAX_BYTES) {
 		bad(ps, lineno, "line too long", line, len);
 		return 0;
@@ -514,7 +477,7 @@ static int parse_sample(struct parser *ps, const char *line, size_t len, size_t 
 		}
 	if (extra_n) {
 		/* merge: extra labels win unless honor_labels */
-		for (size_t e = 0; e < extra_n; e++) {
+		for (size_t e = 0; o->extra && e < o->extra->n; e++) {
 			const struct pane_label *x = &o->extra->v[e];
 			size_t k = 0;
 			while (k < nl && strcmp(lv[k].name, x->name) != 0)
@@ -525,6 +488,16 @@ static int parse_sample(struct parser *ps, const char *line, size_t len, size_t 
 			} else if (nl < PANE_LABELS_MAX) {
 				lv[nl++] = *x;
 			}
+		}
+		/* then defaults, only where the sample has no such label */
+		size_t had = nl;
+		for (size_t e = 0; o->defaults && e < o->defaults->n && nl < PANE_LABELS_MAX; e++) {
+			const struct pane_label *x = &o->defaults->v[e];
+			size_t k = 0;
+			while (k < had && strcmp(lv[k].name, x->name) != 0)
+				k++;
+			if (k == had)
+				lv[nl++] = *x;
 		}
 		sort_labels(lv, nl);
 	}
@@ -551,6 +524,9 @@ int pane_promtext_parse(const char *text, size_t len, const struct pane_promtext
 	if (opts->extra)
 		for (size_t i = 0; i < opts->extra->n; i++)
 			ps.extra_bytes += strlen(opts->extra->v[i].name) + strlen(opts->extra->v[i].value) + 2;
+	if (opts->defaults)
+		for (size_t i = 0; i < opts->defaults->n; i++)
+			ps.extra_bytes += strlen(opts->defaults->v[i].name) + strlen(opts->defaults->v[i].value) + 2;
 	ps.arena = pane_xmalloc(ARENA);
 	ps.pool = pane_xmalloc(POOL * sizeof *ps.pool);
 	ps.lsets = pane_xmalloc(BATCH * sizeof *ps.lsets);

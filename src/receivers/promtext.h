@@ -44,6 +44,7 @@ struct pane_promtext_opts {
 	int64_t default_ts_ms;         /* for samples without a timestamp */
 	const struct pane_labels *extra; /* added to every sample (override the target's unless honor_labels) */
 	bool honor_labels;             /* keep the exposed value when a label clashes with extra */
+	const struct pane_labels *defaults; /* added only where a sample lacks the label (receivers.default_labels) */
 	size_t max_samples;            /* stop with PANE_ETOOBIG past this many; 0 = no limit */
 	pane_promtext_meta_fn meta;    /* metadata receiver; NULL = HELP/TYPE/UNIT only checked */
 	void *meta_arg;
@@ -72,7 +73,5 @@ int pane_promtext_meta_to_pipeline(void *pipeline, const struct pane_metadata *m
 /* Content-Type says OpenMetrics? (application/openmetrics-text) */
 bool pane_promtext_is_openmetrics(const char *content_type);
 
-/* True when s[0..len) is valid UTF-8 (shared with the other receivers). */
-bool pane_utf8_valid(const char *s, size_t len);
 
 #endif

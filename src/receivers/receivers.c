@@ -2,8 +2,9 @@
  * receivers.c - `pane serve` attach for the receivers: config, start, stop.
  *
  * Idea: everything here is wiring. The `receivers:` section switches the
- * push endpoints and configures StatsD; the `scrape:` section lists
- * targets with defaults. Bad config fails the start with FILE:LINE. The
+ * push endpoints, names the default labels every receiver adds where a
+ * record lacks them (default_labels) and configures StatsD; the `scrape:`
+ * section lists targets with defaults. Bad config fails the start with FILE:LINE. The
  * receivers need a pipeline with a primary sink (the store); without one
  * they start nothing and say so, rather than accept data and drop it.
  *
@@ -22,6 +23,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/str.h"
+#include "base/utf8.h"
 #include "config/config.h"
 #include "receivers/scrape.h"
 #include "receivers/statsd.h"
@@ -29,7 +31,7 @@
 
 struct recv_cfg {
 	bool remote_write, import, otlp, loki, jsonlines;
-	int64_t max_body, max_decoded;
+	int64_t max_body, max_decoded, max_delta_series;
 };
 
 static const struct pane_cfg_field recv_fields[] = {
@@ -37,16 +39,21 @@ static const struct pane_cfg_field recv_fields[] = {
 	 "POST /api/v1/write (Prometheus remote_write 1.0)", 0, 0},
 	{"import", PANE_CFT_BOOL, offsetof(struct recv_cfg, import), "true", 0,
 	 "POST /api/v1/import/prometheus (text format backfill)", 0, 0},
-	{"otlp", PANE_CFT_BOOL, offsetof(struct recv_cfg, otlp), "true", 0, "POST /v1/metrics and /v1/logs (OTLP JSON)", 0,
-	 0},
-	{"loki", PANE_CFT_BOOL, offsetof(struct recv_cfg, loki), "true", 0, "POST /loki/api/v1/push (JSON)", 0, 0},
+	{"otlp", PANE_CFT_BOOL, offsetof(struct recv_cfg, otlp), "true", 0,
+	 "POST /v1/metrics and /v1/logs (OTLP/HTTP protobuf or JSON)", 0, 0},
+	{"loki", PANE_CFT_BOOL, offsetof(struct recv_cfg, loki), "true", 0,
+	 "POST /loki/api/v1/push (protobuf + snappy, or JSON)", 0, 0},
 	{"jsonlines", PANE_CFT_BOOL, offsetof(struct recv_cfg, jsonlines), "true", 0, "POST /api/v1/push/jsonlines", 0,
 	 0},
 	{"max_body", PANE_CFT_SIZE, offsetof(struct recv_cfg, max_body), "16MiB", 0, "largest push request body", 1024,
 	 (int64_t)1 << 30},
 	{"max_decoded", PANE_CFT_SIZE, offsetof(struct recv_cfg, max_decoded), "64MiB", 0,
-	 "largest decompressed remote_write body (snappy bombs stop here)", 1024, (int64_t)1 << 31},
+	 "largest body after snappy or gzip (bombs stop here)", 1024, (int64_t)1 << 31},
 	{"statsd", PANE_CFT_SECTION, 0, NULL, 0, "StatsD / DogStatsD listener", 0, 0},
+	{"default_labels", PANE_CFT_SECTION, 0, NULL, 0,
+	 "labels (a map) every receiver adds where a record lacks them, e.g. {environment: production}", 0, 0},
+	{"max_delta_series", PANE_CFT_INT, offsetof(struct recv_cfg, max_delta_series), "100000", 0,
+	 "OTLP delta series whose running totals are kept", 1, 10000000},
 	{NULL, 0, 0, NULL, 0, NULL, 0, 0},
 };
 
@@ -119,6 +126,7 @@ static const struct pane_cfg_field target_fields[] = {
 };
 
 struct receivers {
+	struct pane_labels defaults; /* receivers.default_labels; outlives every user (freed last) */
 	struct pane_receivers_http *http;
 	struct pane_statsd *statsd;
 	struct pane_scraper *scraper;
@@ -130,6 +138,7 @@ static void receivers_stop(void *arg)
 	pane_scraper_free(r->scraper);
 	pane_statsd_free(r->statsd);
 	pane_receivers_http_free(r->http);
+	pane_labels_release(&r->defaults);
 	free(r);
 }
 
@@ -167,7 +176,16 @@ static int start_statsd(struct pane_host *s, const struct pane_cfg_node *sec, st
 		}
 	if (!r)
 		goto out;
-	static const char *const extra[] = {"provider", "app", NULL};
+	/* provider="app", then the default labels (a later pair replaces an
+	 * earlier one); a line's own tags win over both */
+	const char **extra = pane_xcalloc(2 * r->defaults.n + 3, sizeof *extra);
+	size_t ne = 0;
+	extra[ne++] = "provider";
+	extra[ne++] = "app";
+	for (size_t i = 0; i < r->defaults.n; i++) {
+		extra[ne++] = r->defaults.v[i].name;
+		extra[ne++] = r->defaults.v[i].value;
+	}
 	struct pane_statsd_opts o = {
 		.udp_listen = sc.listen,
 		.unix_path = sc.unix_socket,
@@ -178,6 +196,7 @@ static int start_statsd(struct pane_host *s, const struct pane_cfg_node *sec, st
 			.series_ttl_ms = sc.series_ttl, .stats = s->stats},
 	};
 	r->statsd = pane_statsd_new(s->pipeline, &o, err);
+	free(extra); /* the aggregator copied the labels */
 	if (!r->statsd && !pane_cfg_lookup(sec, "listen") && !sc.unix_socket) {
 		/* The default port is a convenience: a second pane on this machine
 		 * (or another StatsD server) must not stop the daemon from starting.
@@ -206,7 +225,8 @@ out:
 	return rc;
 }
 
-static int start_scrape(struct pane_host *s, struct receivers *r, struct pane_err *err)
+static int start_scrape(struct pane_host *s, struct receivers *r, const struct pane_labels *defaults,
+			struct pane_err *err)
 {
 	const struct pane_cfg_node *sec = pane_cfg_get(s->cfg->root, "scrape");
 	struct scrape_cfg sc = {0};
@@ -252,7 +272,8 @@ static int start_scrape(struct pane_host *s, struct receivers *r, struct pane_er
 			.interval_ms = tc[i].interval ? tc[i].interval : sc.interval,
 			.timeout_ms = tc[i].timeout ? tc[i].timeout : sc.timeout,
 			.max_body = (size_t)sc.max_body, .sample_limit = (size_t)sc.sample_limit,
-			.honor_labels = tc[i].honor_labels, .labels = &ls[i]};
+			.honor_labels = tc[i].honor_labels, .labels = &ls[i],
+			.defaults = defaults && defaults->n ? defaults : NULL};
 	}
 	if (r) {
 		r->scraper = pane_scraper_new(s->pipeline, t, n, s->stats, err);
@@ -274,6 +295,31 @@ out0:
 	return rc;
 }
 
+/* receivers.default_labels: a map of label name -> text value. */
+static int bind_defaults(struct pane_host *s, const struct pane_cfg_node *sec, struct pane_labels *out,
+			 struct pane_err *err)
+{
+	pane_labels_init(out);
+	const struct pane_cfg_node *lm = pane_cfg_get(sec, "default_labels");
+	if (!lm || lm->kind == PANE_CFG_NULL)
+		return 0;
+	if (lm->kind != PANE_CFG_MAP)
+		return pane_cfg_error(s->cfg, lm, err, "default_labels is a map of name: value");
+	for (size_t k = 0; k < lm->n_items; k++) {
+		const struct pane_cfg_node *kv = lm->items[k];
+		if (kv->kind != PANE_CFG_SCALAR || !kv->value[0] || (kv->key[0] == '_' && kv->key[1] == '_') ||
+		    !pane_label_name_valid(kv->key, strlen(kv->key)) || !pane_utf8_valid(kv->value, strlen(kv->value)) ||
+		    pane_labels_set(out, kv->key, kv->value) < 0) {
+			pane_labels_release(out);
+			return pane_cfg_error(s->cfg, kv, err,
+					      "default label '%s' needs a valid name ([a-zA-Z_][a-zA-Z0-9_]*, not __) "
+					      "and a non-empty text value",
+					      kv->key);
+		}
+	}
+	return 0;
+}
+
 int pane_receivers_attach(struct pane_host *s, struct pane_err *err)
 {
 	const struct pane_cfg_node *sec = pane_cfg_get(s->cfg->root, "receivers");
@@ -281,23 +327,31 @@ int pane_receivers_attach(struct pane_host *s, struct pane_err *err)
 	int rc = pane_cfg_bind(s->cfg, sec, recv_fields, &rc_, err);
 	if (rc < 0)
 		return rc;
+	struct pane_labels defaults;
+	if ((rc = bind_defaults(s, sec, &defaults, err)) < 0)
+		return rc;
 	if (!s->pipeline) {
 		/* still check the whole configuration: a typo fails at start */
-		if ((rc = start_statsd(s, pane_cfg_get(sec, "statsd"), NULL, err)) < 0 ||
-		    (rc = start_scrape(s, NULL, err)) < 0)
+		rc = start_statsd(s, pane_cfg_get(sec, "statsd"), NULL, err);
+		if (rc == 0)
+			rc = start_scrape(s, NULL, NULL, err);
+		pane_labels_release(&defaults);
+		if (rc < 0)
 			return rc;
 		pane_warn("receivers", "receivers are disabled: no store is attached to take their data");
 		return 0;
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	struct receivers *r = pane_xcalloc(1, sizeof *r);
+	r->defaults = defaults;
 	struct pane_receivers_http_opts ho = {
 		.stats = s->stats, .max_body = (size_t)rc_.max_body, .max_decoded = (size_t)rc_.max_decoded,
 		.no_remote_write = !rc_.remote_write, .no_import = !rc_.import, .no_otlp = !rc_.otlp,
 		.no_loki = !rc_.loki, .no_jsonlines = !rc_.jsonlines,
+		.default_labels = r->defaults.n ? &r->defaults : NULL, .max_delta_series = (size_t)rc_.max_delta_series,
 	};
 	r->http = pane_receivers_routes(s->http, s->pipeline, &ho);
-	if ((rc = start_statsd(s, pane_cfg_get(sec, "statsd"), r, err)) < 0 || (rc = start_scrape(s, r, err)) < 0) {
+	if ((rc = start_statsd(s, pane_cfg_get(sec, "statsd"), r, err)) < 0 || (rc = start_scrape(s, r, &r->defaults, err)) < 0) {
 		receivers_stop(r);
 		return rc;
 	}

@@ -5,8 +5,8 @@
  * write):
  *   /api/v1/write                 Prometheus remote_write 1.0 (protobuf + snappy)
  *   /api/v1/import/prometheus     Prometheus text / OpenMetrics backfill
- *   /v1/metrics, /v1/logs         OTLP/HTTP JSON
- *   /loki/api/v1/push             Loki JSON push
+ *   /v1/metrics, /v1/logs         OTLP/HTTP, protobuf or JSON, optionally gzip
+ *   /loki/api/v1/push             Loki push: JSON, or protobuf + snappy
  *   /api/v1/push/jsonlines        one JSON object per line (?service=&environment=&source=)
  * Each answers only after the pipeline's primary sink accepted (or refused:
  * 503, so the client retries). Bad input is refused with 400/413/415 and a
@@ -29,8 +29,10 @@ struct pane_host;
 struct pane_receivers_http_opts {
 	struct pane_stats *stats;   /* optional */
 	size_t max_body;            /* per request; 0 = 16 MiB */
-	size_t max_decoded;         /* remote_write uncompressed; 0 = 64 MiB */
+	size_t max_decoded;         /* after snappy or gzip; 0 = 64 MiB (protobuf messages may decode into 4x) */
 	bool no_remote_write, no_import, no_otlp, no_loki, no_jsonlines;
+	const struct pane_labels *default_labels; /* receivers.default_labels (borrowed; outlives the routes) */
+	size_t max_delta_series;                  /* OTLP delta series tracked; 0 = 100000 */
 };
 
 struct pane_receivers_http;

@@ -28,6 +28,7 @@
 
 #include "base/buf.h"
 #include "base/mem.h"
+#include "base/utf8.h"
 
 int pane_snappy_decode(const char *in, size_t len, size_t max, char **out, size_t *out_len, struct pane_err *err)
 {

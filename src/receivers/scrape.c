@@ -32,6 +32,7 @@
 #include "base/mem.h"
 #include "base/redact.h"
 #include "base/stats.h"
+#include "receivers/defaults.h"
 #include "receivers/promtext.h"
 
 struct target {
@@ -41,6 +42,8 @@ struct target {
 	size_t max_body, sample_limit;
 	bool honor_labels;
 	struct pane_labels labels;     /* job, instance, extra */
+	struct pane_labels defaults;   /* filled in where a scraped series lacks them */
+	struct pane_labels synth;      /* labels of up & co: the target's, then the defaults */
 	struct pane_map prev, cur;     /* series keys */
 	pthread_t thread;
 	bool started;
@@ -132,7 +135,7 @@ static int on_samples(void *arg, const struct pane_sample *s, size_t n, struct p
 
 static void synth(struct target *t, const char *name, int64_t ts, double v)
 {
-	struct pane_sample s = {.name = name, .labels = &t->labels, .ts_ms = ts, .value = v};
+	struct pane_sample s = {.name = name, .labels = &t->synth, .ts_ms = ts, .value = v};
 	pane_pipeline_write_samples(t->sc->p, &s, 1, NULL);
 }
 
@@ -161,6 +164,7 @@ static void scrape_once(struct target *t, CURL *curl)
 	if (ok) {
 		struct pane_promtext_opts o = {.openmetrics = pane_promtext_is_openmetrics(ct), .default_ts_ms = ts,
 					       .extra = &t->labels, .honor_labels = t->honor_labels,
+					       .defaults = t->defaults.n ? &t->defaults : NULL,
 					       .max_samples = t->sample_limit,
 					       .meta = pane_promtext_meta_to_pipeline, .meta_arg = sc->p};
 		struct pctx c = {.t = t};
@@ -288,6 +292,10 @@ struct pane_scraper *pane_scraper_new(struct pane_pipeline *p, const struct pane
 		struct target *t = &sc->t[i];
 		t->sc = sc;
 		pane_labels_init(&t->labels);
+		pane_labels_init(&t->defaults);
+		pane_labels_init(&t->synth);
+		if (tc[i].defaults)
+			pane_labels_copy(&t->defaults, tc[i].defaults);
 		pane_map_init(&t->prev, NULL);
 		pane_map_init(&t->cur, NULL);
 		if (!tc[i].url || (strncmp(tc[i].url, "http://", 7) != 0 && strncmp(tc[i].url, "https://", 8) != 0)) {
@@ -312,6 +320,9 @@ struct pane_scraper *pane_scraper_new(struct pane_pipeline *p, const struct pane
 			pane_err_set(err, PANE_EINVAL, "scrape target %s: bad job or instance label", t->url);
 			goto fail;
 		}
+		pane_labels_release(&t->synth);
+		pane_labels_copy(&t->synth, &t->labels);
+		pane_receivers_fill_defaults(&t->synth, &t->defaults);
 		if (stats) {
 			struct pane_buf lab;
 			pane_buf_init(&lab, 4096);
@@ -364,7 +375,7 @@ void pane_scraper_free(struct pane_scraper *sc)
 			write_stale(t, &t->prev, NULL, now);
 			static const char *const synth_names[] = {"up", "scrape_duration_seconds", "scrape_samples_scraped"};
 			for (int k = 0; k < 3; k++) {
-				struct pane_sample s = {.name = synth_names[k], .labels = &t->labels, .ts_ms = now,
+				struct pane_sample s = {.name = synth_names[k], .labels = &t->synth, .ts_ms = now,
 							.value = pane_stale_nan()};
 				pane_pipeline_write_samples(sc->p, &s, 1, NULL);
 			}
@@ -372,6 +383,8 @@ void pane_scraper_free(struct pane_scraper *sc)
 		pane_map_release(&t->prev);
 		pane_map_release(&t->cur);
 		pane_labels_release(&t->labels);
+		pane_labels_release(&t->defaults);
+		pane_labels_release(&t->synth);
 		free(t->url);
 		free(t->job);
 		free(t->instance);

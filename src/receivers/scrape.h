@@ -32,6 +32,7 @@ struct pane_scrape_target {
 	size_t sample_limit;          /* 0 = 100000 */
 	bool honor_labels;
 	const struct pane_labels *labels; /* extra labels (copied) or NULL */
+	const struct pane_labels *defaults; /* receivers.default_labels: only where a series lacks one (copied) */
 };
 
 struct pane_scraper;

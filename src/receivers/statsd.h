@@ -2,11 +2,13 @@
  * statsd.h - StatsD / DogStatsD: line parser, per-interval aggregator, UDP
  * and Unix datagram listener.
  *
- * Three layers, each usable alone:
+ * Three layers, each usable alone, each in its own file:
  *   pane_statsd_parse_line()  one line -> a borrowed view (no allocation);
+ *                             statsd_parse.c
  *   struct pane_statsd_agg    lines -> Prometheus-style series, flushed to a
- *                             pipeline once per interval;
- *   struct pane_statsd        sockets + a thread that feeds an aggregator.
+ *                             pipeline once per interval; statsd_agg.c
+ *   struct pane_statsd        sockets + a thread that feeds an aggregator;
+ *                             statsd_listen.c
  *
  * Mapping (per flush interval):
  *   c  counter   value / sample_rate added to a cumulative `<name>_total`
@@ -16,7 +18,10 @@
  *                interval, from a bounded reservoir), or, with buckets
  *                configured, a histogram `<name>_bucket{le=...}`
  *   s  set       `<name>` = distinct values seen this interval (bounded)
- * DogStatsD tags `|#k:v,bare` become labels (bare tags get value "true").
+ * DogStatsD tags `|#k:v,bare` become labels (bare tags get value "true");
+ * `env:` becomes `environment` (unified service tagging; `service:` and
+ * `version:` keep their names). Tags win over opts.extra_labels (the
+ * receivers' default labels).
  * Names are sanitised (`api.requests` -> `api_requests`).
  */
 #ifndef PANE_RECEIVERS_STATSD_H

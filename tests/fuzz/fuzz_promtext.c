@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "receivers/promtext.h"
+#include "base/utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

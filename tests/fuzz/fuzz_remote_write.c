@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "receivers/remote_write.h"
+#include "base/utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

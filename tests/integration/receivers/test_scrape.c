@@ -109,8 +109,13 @@ static void scrape_targets(void **state)
 	struct pane_labels extra;
 	pane_labels_init(&extra);
 	pane_labels_set(&extra, "team", "infra");
+	struct pane_labels defaults; /* receivers.default_labels: only where a series lacks the label */
+	pane_labels_init(&defaults);
+	pane_labels_set(&defaults, "environment", "production");
+	pane_labels_set(&defaults, "team", "not-this-one");
 	struct pane_scrape_target t[] = {
-		{.url = ne_url, .job = "node", .interval_ms = 500, .timeout_ms = 5000, .labels = &extra},
+		{.url = ne_url, .job = "node", .interval_ms = 500, .timeout_ms = 5000, .labels = &extra,
+		 .defaults = &defaults},
 		{.url = u_toggle, .job = "toggle", .interval_ms = 200},
 		{.url = u_big, .job = "big", .interval_ms = 1000},
 		{.url = u_hang, .job = "hang", .interval_ms = 1000, .timeout_ms = 300},
@@ -122,6 +127,9 @@ static void scrape_targets(void **state)
 	const struct pt_rec_sample *s = pt_recorder_find(rec, "node_load1", "job", "node", NULL);
 	assert_non_null(s);
 	assert_string_equal(pane_labels_get(&s->labels, "team"), "infra");
+	assert_string_equal(pane_labels_get(&s->labels, "environment"), "production");
+	assert_string_equal(pane_labels_get(&pt_recorder_find(rec, "up", "job", "node", NULL)->labels, "environment"),
+			    "production");
 	char inst[64];
 	snprintf(inst, sizeof inst, "127.0.0.1:%d", ne_port);
 	assert_string_equal(pane_labels_get(&s->labels, "instance"), inst);
@@ -155,6 +163,7 @@ static void scrape_targets(void **state)
 	pt_stop(ne, SIGTERM);
 	close(hang);
 	pane_labels_release(&extra);
+	pane_labels_release(&defaults);
 	pane_http_server_free(srv);
 	pane_pipeline_free(p);
 	pt_recorder_free(rec);

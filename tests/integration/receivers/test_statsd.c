@@ -103,7 +103,8 @@ static void hot_shots_client(void **state)
 	unlink(script);
 	assert_true(wait_value("hs_requests_total", 30, "route", "/orders"));
 	const struct pt_rec_sample *s = pt_recorder_find(rec, "hs_requests_total", NULL);
-	assert_string_equal(pane_labels_get(&s->labels, "env"), "test");
+	assert_string_equal(pane_labels_get(&s->labels, "environment"), "test"); /* DogStatsD env: tag */
+	assert_null(pane_labels_get(&s->labels, "env"));
 	assert_true(wait_value("hs_pool_in_use", 7, NULL, NULL));
 	assert_true(wait_value("hs_latency_count", 100, "route", "/orders"));
 	assert_true(wait_value("hs_latency_sum", 5050, NULL, NULL));

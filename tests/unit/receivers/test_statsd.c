@@ -84,9 +84,11 @@ static void aggregates_one_interval(void **state)
 	(void)state;
 	struct pt_recorder *rec;
 	struct pane_pipeline *p = rec_pipeline(&rec);
-	const char *extra[] = {"provider", "app", NULL};
+	/* default labels: a line's own tags win over them (env: is DogStatsD's environment) */
+	const char *extra[] = {"provider", "app", "environment", "staging", "team", "core", NULL};
 	struct pane_statsd_agg *a = pane_statsd_agg_new(&(struct pane_statsd_agg_opts){.extra_labels = extra});
 	const char pkt[] =
+		"svc:1|c|#service:api,version:1.2\n"
 		"req:1|c|@0.1|#env:prod,route:/a\n"
 		"req:2|c|#route:/a,env:prod\n" /* same series, tags in another order */
 		"bad line here\n"
@@ -94,16 +96,18 @@ static void aggregates_one_interval(void **state)
 		"lat:100|ms\nlat:200|ms\nlat:300|ms\n"
 		"u:a|s\nu:b|s\nu:a|s\n"
 		"_e{1,1}:a|b\n";
-	assert_int_equal(pane_statsd_agg_feed(a, pkt, sizeof pkt - 1), 11);
+	assert_int_equal(pane_statsd_agg_feed(a, pkt, sizeof pkt - 1), 12);
 	struct pane_statsd_agg_counts c;
 	pane_statsd_agg_counts(a, &c);
 	assert_int_equal(c.malformed, 1);
 	assert_int_equal(c.skipped, 1);
-	assert_int_equal(c.series, 4);
+	assert_int_equal(c.series, 5);
 	assert_int_equal(pane_statsd_agg_flush(a, p, 1000, NULL), 0);
 
-	const struct pt_rec_sample *s = pt_recorder_find(rec, "req_total", "env", "prod", "route", "/a",
-							 "provider", "app", NULL);
+	assert_non_null(pt_recorder_find(rec, "svc_total", "service", "api", "version", "1.2", "environment", "staging",
+					 "team", "core", NULL));
+	const struct pt_rec_sample *s = pt_recorder_find(rec, "req_total", "environment", "prod", "route", "/a",
+							 "provider", "app", "team", "core", NULL);
 	assert_non_null(s);
 	assert_true(fabs(s->value - 12.0) < 1e-9); /* 1/0.1 + 2 */
 	assert_int_equal(s->ts_ms, 1000);

@@ -1,5 +1,7 @@
 /*
- * statsd.c - StatsD / DogStatsD lines aggregated into Prometheus-style series.
+ * statsd_agg.c - StatsD / DogStatsD lines aggregated into Prometheus-style
+ * series (the middle layer of statsd.h; the parser is statsd_parse.c, the
+ * sockets statsd_listen.c).
  *
  * Idea: StatsD clients fire and forget one datagram per metric (or a few
  * lines per datagram); the server's job is to fold millions of them into a
@@ -23,164 +25,29 @@
  *   (5) A series' metadata (its type as Prometheus would name it) goes to
  *       the pipeline at the first flush that accepts it, then never again.
  *
+ * Labels: a line's tags, over the configured extra (default) labels; the
+ * DogStatsD tag env: becomes environment (service:, version: keep their
+ * names), so unified service tagging lands on the labels the console uses.
+ *
  * Threads: the aggregator is guarded by one mutex (the listener thread is
- * the usual only writer; flush may come from another thread). The listener
- * owns one thread that both receives and flushes on a poll timeout.
+ * the usual only writer; flush may come from another thread).
  */
 #include "receivers/statsd.h"
 
-#include <errno.h>
 #include <math.h>
-#include <netdb.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/map.h"
 #include "base/mem.h"
+#include "base/numfmt.h"
 #include "base/stats.h"
 #include "base/vec.h"
-
-/* ---------------------------------------------------------------- parser */
-
-static int fail(struct pane_err *err, const char *what, const char *s, size_t len)
-{
-	return pane_err_set(err, PANE_EINVAL, "malformed statsd line: %s: %.*s", what,
-			    (int)(len > 80 ? 80 : len), s);
-}
-
-/* Integers take a fast path; anything else goes through strtod. */
-static int parse_number(struct pane_str v, double *out)
-{
-	if (v.len == 0 || v.len > 40)
-		return PANE_EINVAL;
-	size_t i = 0;
-	bool neg = false;
-	if (v.p[0] == '+' || v.p[0] == '-') {
-		neg = v.p[0] == '-';
-		i = 1;
-	}
-	if (i < v.len && v.len - i <= 15) {
-		uint64_t n = 0;
-		size_t j = i;
-		for (; j < v.len && v.p[j] >= '0' && v.p[j] <= '9'; j++)
-			n = n * 10 + (uint64_t)(v.p[j] - '0');
-		if (j == v.len) {
-			*out = neg ? -(double)n : (double)n;
-			return 0;
-		}
-	}
-	double d;
-	if (pane_str_to_double(v, &d) < 0 || isnan(d) || isinf(d))
-		return PANE_EINVAL;
-	*out = d;
-	return 0;
-}
-
-int pane_statsd_parse_line(const char *s, size_t len, struct pane_statsd_line *out, struct pane_err *err)
-{
-	if (len && s[len - 1] == '\r')
-		len--;
-	if (len == 0)
-		return fail(err, "empty", s, len);
-	if (len > PANE_STATSD_LINE_MAX)
-		return fail(err, "line too long", s, len);
-	if ((len >= 3 && memcmp(s, "_e{", 3) == 0) || (len >= 4 && memcmp(s, "_sc|", 4) == 0))
-		return PANE_EAGAIN;
-	const char *colon = memchr(s, ':', len);
-	const char *bar = memchr(s, '|', len);
-	if (!colon || !bar || colon > bar)
-		return fail(err, "expected name:value|type", s, len);
-	out->name = pane_str_make(s, (size_t)(colon - s));
-	if (out->name.len == 0 || out->name.len > PANE_METRIC_NAME_MAX)
-		return fail(err, "bad metric name length", s, len);
-	for (size_t i = 0; i < out->name.len; i++) {
-		unsigned char c = (unsigned char)out->name.p[i];
-		if (c < 0x21 || c >= 0x7f || c == '#' || c == '@')
-			return fail(err, "bad character in metric name", s, len);
-	}
-	struct pane_str vals = pane_str_make(colon + 1, (size_t)(bar - colon - 1));
-	/* fields after the value: type, then |@rate, |#tags, |c:container, |T<ts> */
-	const char *p = bar + 1, *end = s + len;
-	const char *f_end = memchr(p, '|', (size_t)(end - p));
-	if (!f_end)
-		f_end = end;
-	struct pane_str type = pane_str_make(p, (size_t)(f_end - p));
-	if (pane_str_eqc(type, "c"))
-		out->type = PANE_STATSD_COUNTER;
-	else if (pane_str_eqc(type, "g"))
-		out->type = PANE_STATSD_GAUGE;
-	else if (pane_str_eqc(type, "ms"))
-		out->type = PANE_STATSD_TIMER;
-	else if (pane_str_eqc(type, "h"))
-		out->type = PANE_STATSD_HISTOGRAM;
-	else if (pane_str_eqc(type, "d"))
-		out->type = PANE_STATSD_DISTRIBUTION;
-	else if (pane_str_eqc(type, "s"))
-		out->type = PANE_STATSD_SET;
-	else
-		return fail(err, "unknown metric type", s, len);
-	out->sample_rate = 1.0;
-	out->tags = pane_str_make(end, 0);
-	out->gauge_delta = false;
-	out->n_values = 0;
-	out->set_value = vals;
-	p = f_end;
-	while (p < end) {
-		p++; /* the '|' */
-		f_end = memchr(p, '|', (size_t)(end - p));
-		if (!f_end)
-			f_end = end;
-		struct pane_str f = pane_str_make(p, (size_t)(f_end - p));
-		if (f.len && f.p[0] == '@') {
-			double r;
-			if (parse_number(pane_str_make(f.p + 1, f.len - 1), &r) < 0 || !(r > 0.0 && r <= 1.0))
-				return fail(err, "sample rate must be in (0, 1]", s, len);
-			out->sample_rate = r;
-		} else if (f.len && f.p[0] == '#') {
-			out->tags = pane_str_make(f.p + 1, f.len - 1);
-		} else if (f.len == 0) {
-			return fail(err, "empty field", s, len);
-		} /* container id (c:), timestamp (T...) and future fields: ignored */
-		p = f_end;
-	}
-	if (out->type == PANE_STATSD_SET) {
-		if (vals.len == 0)
-			return fail(err, "empty set value", s, len);
-		return 0;
-	}
-	/* one value, or several separated by ':' (DogStatsD v1.1) */
-	const char *v = vals.p, *vend = vals.p + vals.len;
-	for (;;) {
-		const char *c = memchr(v, ':', (size_t)(vend - v));
-		struct pane_str one = pane_str_make(v, (size_t)((c ? c : vend) - v));
-		if (out->n_values == PANE_STATSD_MAX_VALUES)
-			return fail(err, "too many packed values", s, len);
-		if (parse_number(one, &out->values[out->n_values]) < 0)
-			return fail(err, "value is not a finite number", s, len);
-		if (out->type == PANE_STATSD_GAUGE && one.len && (one.p[0] == '+' || one.p[0] == '-'))
-			out->gauge_delta = true;
-		out->n_values++;
-		if (!c)
-			break;
-		v = c + 1;
-	}
-	if (out->type == PANE_STATSD_GAUGE && out->n_values > 1)
-		return fail(err, "a gauge takes one value", s, len);
-	return 0;
-}
-
-/* ------------------------------------------------------------ aggregator */
 
 enum kind { K_COUNTER, K_GAUGE, K_SUMMARY, K_SET };
 
@@ -331,7 +198,10 @@ static int tags_to_labels(struct pane_statsd_agg *a, struct pane_str tags, struc
 			continue;
 		if (k.len >= 2 && k.p[0] == '_' && k.p[1] == '_')
 			return PANE_EINVAL; /* reserved for pane and Prometheus */
-		char *name = pane_name_sanitize(k.p, k.len, false);
+		/* DogStatsD's unified service tags: env -> environment (service and
+		 * version keep their names) */
+		char *name = k.len == 3 && !memcmp(k.p, "env", 3) ? pane_xstrdup(PANE_LABEL_ENVIRONMENT)
+								 : pane_name_sanitize(k.p, k.len, false);
 		int rc = pane_labels_setn(ls, name, strlen(name), v.p, v.len);
 		free(name);
 		if (rc < 0)
@@ -569,19 +439,6 @@ static int cmp_double(const void *x, const void *y)
 	return a < b ? -1 : a > b ? 1 : 0;
 }
 
-static void fmt_g(char *out, size_t n, double v)
-{
-	if (isinf(v))
-		snprintf(out, n, "%s", v > 0 ? "+Inf" : "-Inf");
-	else
-		snprintf(out, n, "%.17g", v);
-	/* prefer the short form when it round-trips */
-	char shorter[40];
-	snprintf(shorter, sizeof shorter, "%g", v);
-	if (!isinf(v) && strtod(shorter, NULL) == v)
-		snprintf(out, n, "%s", shorter);
-}
-
 static void emit_series(struct pane_statsd_agg *a, struct out *o, struct series *s, int64_t ts, bool stale)
 {
 	double st = pane_stale_nan();
@@ -604,7 +461,7 @@ static void emit_series(struct pane_statsd_agg *a, struct out *o, struct series 
 			const char *bn = own_str(o, suffixed(s->name, "_bucket"));
 			char le[48];
 			for (size_t i = 0; i < a->o.n_buckets; i++) {
-				fmt_g(le, sizeof le, a->o.buckets[i]);
+				pane_fmt_label_float(le, sizeof le, a->o.buckets[i]);
 				emit(o, bn, own_labels_with(o, &s->labels, "le", le), ts,
 				     stale ? st : (double)s->buckets[i]);
 			}
@@ -625,7 +482,7 @@ static void emit_series(struct pane_statsd_agg *a, struct out *o, struct series 
 			if (idx >= s->nres)
 				idx = s->nres - 1;
 			char qs[48];
-			fmt_g(qs, sizeof qs, q);
+			pane_fmt_label_float(qs, sizeof qs, q);
 			emit(o, s->name, own_labels_with(o, &s->labels, "quantile", qs), ts, s->res[idx]);
 		}
 		break;
@@ -762,254 +619,4 @@ void pane_statsd_agg_counts(struct pane_statsd_agg *a, struct pane_statsd_agg_co
 	out->dropped_series = a->dropped_series;
 	out->series = a->canon.len;
 	pthread_mutex_unlock(&a->mu);
-}
-
-/* -------------------------------------------------------------- listener */
-
-#define RECV_BATCH 32
-#define RECV_SIZE 65536
-
-struct pane_statsd {
-	struct pane_pipeline *pipeline;
-	struct pane_statsd_agg *agg;
-	int64_t interval_ms;
-	int udp_fd, unix_fd, wake_fd;
-	bool udp_loopback;
-	int port;
-	char *unix_path;
-	pthread_t thread;
-	bool running;
-	char *bufs;
-	struct pane_log_limit lim;
-};
-
-static int parse_hostport(const char *s, char *host, size_t hostlen, char *port, size_t portlen)
-{
-	const char *colon = strrchr(s, ':');
-	if (!colon)
-		return PANE_EINVAL;
-	const char *h = s;
-	size_t hl = (size_t)(colon - s);
-	if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
-		h++;
-		hl -= 2;
-	}
-	if (hl >= hostlen || strlen(colon + 1) >= portlen || !colon[1])
-		return PANE_EINVAL;
-	memcpy(host, h, hl);
-	host[hl] = '\0';
-	snprintf(port, portlen, "%s", colon + 1);
-	return 0;
-}
-
-static int open_udp(struct pane_statsd *sd, const char *listen, size_t rcvbuf, struct pane_err *err)
-{
-	char host[256], port[16];
-	if (parse_hostport(listen, host, sizeof host, port, sizeof port) < 0)
-		return pane_err_set(err, PANE_EINVAL, "bad statsd listen address '%s' (want HOST:PORT)", listen);
-	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM,
-				 .ai_flags = AI_PASSIVE | AI_NUMERICSERV | AI_NUMERICHOST};
-	struct addrinfo *ai = NULL;
-	int rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &ai);
-	if (rc != 0)
-		return pane_err_set(err, PANE_EINVAL, "bad statsd listen address '%s': %s", listen, gai_strerror(rc));
-	int fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0) {
-		freeaddrinfo(ai);
-		return pane_err_set(err, PANE_EIO, "statsd socket: %s", strerror(errno));
-	}
-	int sz = (int)rcvbuf;
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
-	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-		int e = errno;
-		freeaddrinfo(ai);
-		close(fd);
-		return pane_err_set(err, PANE_EIO, "cannot listen for statsd on %s: %s", listen, strerror(e));
-	}
-	freeaddrinfo(ai);
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof ss;
-	getsockname(fd, (struct sockaddr *)&ss, &sl);
-	sd->port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
-					    : ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	sd->udp_loopback = ss.ss_family == AF_INET6
-				   ? IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&ss)->sin6_addr)
-				   : (ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) == 127;
-	sd->udp_fd = fd;
-	return 0;
-}
-
-static int open_unix(struct pane_statsd *sd, const char *path, size_t rcvbuf, struct pane_err *err)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	if (strlen(path) >= sizeof sa.sun_path)
-		return pane_err_set(err, PANE_EINVAL, "statsd unix socket path is too long: %s", path);
-	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
-	struct stat st;
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode))
-			return pane_err_set(err, PANE_EEXIST, "%s exists and is not a socket", path);
-		unlink(path);
-	}
-	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return pane_err_set(err, PANE_EIO, "statsd unix socket: %s", strerror(errno));
-	int sz = (int)rcvbuf;
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-		int e = errno;
-		close(fd);
-		return pane_err_set(err, PANE_EIO, "cannot bind statsd unix socket %s: %s", path, strerror(e));
-	}
-	sd->unix_fd = fd;
-	sd->unix_path = pane_xstrdup(path);
-	return 0;
-}
-
-static void drain(struct pane_statsd *sd, int fd)
-{
-	struct mmsghdr msgs[RECV_BATCH];
-	struct iovec iov[RECV_BATCH];
-	for (;;) {
-		for (int i = 0; i < RECV_BATCH; i++) {
-			iov[i].iov_base = sd->bufs + (size_t)i * RECV_SIZE;
-			iov[i].iov_len = RECV_SIZE;
-			memset(&msgs[i].msg_hdr, 0, sizeof msgs[i].msg_hdr);
-			msgs[i].msg_hdr.msg_iov = &iov[i];
-			msgs[i].msg_hdr.msg_iovlen = 1;
-		}
-		int n = recvmmsg(fd, msgs, RECV_BATCH, MSG_DONTWAIT, NULL);
-		if (n <= 0)
-			return;
-		for (int i = 0; i < n; i++) {
-			if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
-				pane_log_limited(&sd->lim, PANE_LOG_WARN, "statsd",
-						 "datagram over %d bytes truncated", RECV_SIZE);
-			}
-			pane_statsd_agg_feed(sd->agg, iov[i].iov_base, msgs[i].msg_len);
-		}
-		if (n < RECV_BATCH)
-			return;
-	}
-}
-
-static void *statsd_thread(void *arg)
-{
-	struct pane_statsd *sd = arg;
-	int64_t next = pane_mono_ns() / 1000000 + sd->interval_ms;
-	for (;;) {
-		struct pollfd pf[3];
-		int n = 0;
-		pf[n++] = (struct pollfd){.fd = sd->wake_fd, .events = POLLIN};
-		if (sd->udp_fd >= 0)
-			pf[n++] = (struct pollfd){.fd = sd->udp_fd, .events = POLLIN};
-		if (sd->unix_fd >= 0)
-			pf[n++] = (struct pollfd){.fd = sd->unix_fd, .events = POLLIN};
-		int64_t now = pane_mono_ns() / 1000000;
-		int timeout = next > now ? (int)(next - now) : 0;
-		poll(pf, (nfds_t)n, timeout);
-		if (pf[0].revents)
-			break;
-		for (int i = 1; i < n; i++)
-			if (pf[i].revents & POLLIN)
-				drain(sd, pf[i].fd);
-		now = pane_mono_ns() / 1000000;
-		if (now >= next) {
-			struct pane_err e = {0};
-			if (pane_statsd_agg_flush(sd->agg, sd->pipeline, pane_wall_ms(), &e) < 0)
-				pane_log_limited(&sd->lim, PANE_LOG_WARN, "statsd", "flush: %s", e.msg);
-			next = now + sd->interval_ms;
-		}
-	}
-	return NULL;
-}
-
-struct pane_statsd *pane_statsd_new(struct pane_pipeline *p, const struct pane_statsd_opts *opts,
-				    struct pane_err *err)
-{
-	struct pane_statsd *sd = pane_xcalloc(1, sizeof *sd);
-	sd->pipeline = p;
-	sd->udp_fd = sd->unix_fd = sd->wake_fd = -1;
-	sd->port = -1;
-	sd->interval_ms = opts->flush_interval_ms > 0 ? opts->flush_interval_ms : 10000;
-	sd->lim.burst = 5;
-	sd->lim.per_ms = 60000;
-	size_t rcvbuf = opts->rcvbuf ? opts->rcvbuf : 8u << 20;
-	if (opts->udp_listen && *opts->udp_listen && open_udp(sd, opts->udp_listen, rcvbuf, err) < 0)
-		goto fail;
-	if (opts->unix_path && *opts->unix_path && open_unix(sd, opts->unix_path, rcvbuf, err) < 0)
-		goto fail;
-	if (sd->udp_fd < 0 && sd->unix_fd < 0) {
-		pane_err_set(err, PANE_EINVAL, "statsd has neither a UDP address nor a unix socket to listen on");
-		goto fail;
-	}
-	sd->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (sd->wake_fd < 0) {
-		pane_err_set(err, PANE_EIO, "eventfd: %s", strerror(errno));
-		goto fail;
-	}
-	sd->agg = pane_statsd_agg_new(&opts->agg);
-	sd->bufs = pane_xmalloc((size_t)RECV_BATCH * RECV_SIZE);
-	if (pthread_create(&sd->thread, NULL, statsd_thread, sd) != 0) {
-		pane_err_set(err, PANE_EIO, "cannot start the statsd thread");
-		goto fail;
-	}
-	sd->running = true;
-	return sd;
-fail:
-	pane_statsd_free(sd);
-	return NULL;
-}
-
-bool pane_statsd_udp_is_public(const struct pane_statsd *sd)
-{
-	return sd->udp_fd >= 0 && !sd->udp_loopback;
-}
-
-int pane_statsd_port(const struct pane_statsd *sd)
-{
-	return sd->port;
-}
-
-struct pane_statsd_agg *pane_statsd_aggregator(struct pane_statsd *sd)
-{
-	return sd->agg;
-}
-
-int pane_statsd_flush_now(struct pane_statsd *sd, struct pane_err *err)
-{
-	return pane_statsd_agg_flush(sd->agg, sd->pipeline, pane_wall_ms(), err);
-}
-
-void pane_statsd_free(struct pane_statsd *sd)
-{
-	if (!sd)
-		return;
-	if (sd->running) {
-		uint64_t one = 1;
-		if (write(sd->wake_fd, &one, sizeof one) < 0)
-			pane_warn("statsd", "cannot wake the statsd thread: %s", strerror(errno));
-		pthread_join(sd->thread, NULL);
-		/* what arrived before the stop still counts */
-		if (sd->udp_fd >= 0)
-			drain(sd, sd->udp_fd);
-		if (sd->unix_fd >= 0)
-			drain(sd, sd->unix_fd);
-		struct pane_err e = {0};
-		if (pane_statsd_agg_flush(sd->agg, sd->pipeline, pane_wall_ms(), &e) < 0)
-			pane_warn("statsd", "final flush: %s", e.msg);
-	}
-	if (sd->udp_fd >= 0)
-		close(sd->udp_fd);
-	if (sd->unix_fd >= 0)
-		close(sd->unix_fd);
-	if (sd->wake_fd >= 0)
-		close(sd->wake_fd);
-	if (sd->unix_path) {
-		unlink(sd->unix_path);
-		free(sd->unix_path);
-	}
-	pane_statsd_agg_free(sd->agg);
-	free(sd->bufs);
-	free(sd);
 }
