@@ -573,7 +573,10 @@ int pane_oqueue_commit(struct pane_oqueue *q, const struct pane_oqueue_batch *b)
 	}
 	uint64_t c = q->cursor;
 	pthread_mutex_unlock(&q->mu);
-	write_cursor(q->cursor_fd, c, q->o.fsync != PANE_OQUEUE_FSYNC_NEVER);
+	/* kill -9 keeps what is written; only "batch" pays an fsync per round
+	 * (the cursor is fsynced at close and lost at worst to a power cut,
+	 * which resends: at least once) */
+	write_cursor(q->cursor_fd, c, q->o.fsync == PANE_OQUEUE_FSYNC_BATCH);
 	return 0;
 }
 
