@@ -383,8 +383,27 @@ static int rw_write_samples(void *ctx, const struct pane_sample *s, size_t n, si
 	bool prev_keep = false;
 	uint64_t hash = 0;
 	size_t queued = 0, filtered = 0;
+	bool relabel = pane_relabel_count(o->relabel) > 0;
 	for (size_t i = 0; i < n; i++) {
-		if (!(prev_labels && s[i].labels == prev_labels && s[i].name == prev_name)) {
+		if (!(prev_labels && s[i].labels == prev_labels && s[i].name == prev_name) && !relabel) {
+			/* no rules: encode straight from the sorted set, __name__ in its place */
+			prev_name = s[i].name;
+			prev_labels = s[i].labels;
+			prev_keep = true;
+			pane_buf_reset(&lab);
+			bool named = !s[i].name;
+			for (size_t k = 0; s[i].labels && k < s[i].labels->n; k++) {
+				const struct pane_label *l = &s[i].labels->v[k];
+				if (!named && strcmp(l->name, "__name__") > 0) {
+					pb_label(&lab, "__name__", s[i].name);
+					named = true;
+				}
+				pb_label(&lab, l->name, l->value);
+			}
+			if (!named)
+				pb_label(&lab, "__name__", s[i].name);
+			hash = fnv64(lab.data, lab.len);
+		} else if (!(prev_labels && s[i].labels == prev_labels && s[i].name == prev_name)) {
 			prev_name = s[i].name;
 			prev_labels = s[i].labels;
 			fill_labels(&ls, s[i].name, s[i].labels);
@@ -399,9 +418,8 @@ static int rw_write_samples(void *ctx, const struct pane_sample *s, size_t n, si
 			continue;
 		}
 		pane_buf_reset(&ts);
-		pane_buf_add(&ts, lab.data, lab.len);
 		pb_sample(&ts, s[i].value, s[i].ts_ms);
-		pane_oqueue_frame(&frames, hash, s[i].ts_ms, ts.data, ts.len);
+		pane_oqueue_frame2(&frames, hash, s[i].ts_ms, lab.data, lab.len, ts.data, ts.len);
 		queued++;
 	}
 	int rc = append(o, &frames, queued, err);

@@ -52,6 +52,9 @@ void pane_oqueue_close(struct pane_oqueue *q);
 
 /* Appends one framed entry to buf (the caller batches them). */
 void pane_oqueue_frame(struct pane_buf *buf, uint64_t hash, int64_t ts_ms, const void *payload, size_t len);
+/* The same with the payload in two pieces (p1 then p2). */
+void pane_oqueue_frame2(struct pane_buf *buf, uint64_t hash, int64_t ts_ms, const void *p1, size_t n1, const void *p2,
+                        size_t n2);
 /* Appends n framed entries (buf from pane_oqueue_frame) in one write.
  * 0; PANE_EAGAIN when drop_newest refused them (counted as dropped);
  * PANE_EIO on a write failure. */
