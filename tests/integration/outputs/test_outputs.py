@@ -105,7 +105,7 @@ def log_tail(name, n=15):
 
 
 # ---- the peers ----
-vm_port, prom_port, fake_port, loki_port, pane_port = (free_port() for _ in range(5))
+vm_port, prom_port, fake_port, loki_port, pane_port, refuse_port = (free_port() for _ in range(6))
 VM = "http://127.0.0.1:%d" % vm_port
 PROM = "http://127.0.0.1:%d" % prom_port
 PANE = "http://127.0.0.1:%d" % pane_port
@@ -126,6 +126,8 @@ prom = start(["prometheus", "--config.file=" + tmp + "/prom.yml", "--storage.tsd
 vm = start_vm()
 fake = start(["python3", ROOT + "/tests/fakes/rw_fake.py", str(fake_port), tmp + "/fake.jsonl", "500*3,429*3"],
              "rw_fake")
+refuser = start(["python3", ROOT + "/tests/fakes/rw_fake.py", str(refuse_port), tmp + "/refused.jsonl",
+                 "400*1000000"], "rw_refuser")
 loki = start(["python3", ROOT + "/tests/fakes/loki_fake.py", str(loki_port), tmp + "/loki.jsonl"], "loki_fake")
 wait_until(lambda: http("GET", PROM + "/-/ready")[0] == 200, "prometheus", 60)
 wait_until(lambda: http("GET", "http://127.0.0.1:%d/__fake/stats" % fake_port)[0] == 200, "rw_fake", 30)
@@ -153,12 +155,15 @@ outputs:
     - url: http://127.0.0.1:%d/api/v1/write
       name: faulty
       queue_config: %s
+    - url: http://127.0.0.1:%d/api/v1/write
+      name: refusing
+      queue_config: %s
   loki:
     - url: http://127.0.0.1:%d/loki/api/v1/push
       name: loki
       tenant_id: team-a
       queue_config: %s
-""" % (free_port(), VM, QC, PROM, QC, fake_port, QC, loki_port, QC))
+""" % (free_port(), VM, QC, PROM, QC, fake_port, QC, refuse_port, QC, loki_port, QC))
 
 
 def start_pane():
@@ -253,7 +258,7 @@ def compare(got, want, where, allow=None):
 
 
 def drained():
-    return all(metric("pane_output_pending_samples", o) == 0 for o in ("vm", "prom", "faulty", "loki"))
+    return all(metric("pane_output_pending_samples", o) == 0 for o in ("vm", "prom", "faulty", "refusing", "loki"))
 
 
 def compare_all(phase, allow=None):
@@ -283,6 +288,12 @@ try:
     check((metric("pane_output_retried_samples_total", "faulty") or 0) > 0, "A: no retries counted")
     check(metric("pane_output_failed_samples_total", "faulty") == 0, "A: samples counted as failed")
     check(metric("pane_output_filtered_samples_total", "prom") == 400, "A: filtered != 400 for prom")
+    # a 400 is not retried: the samples are dropped, counted, logged
+    check(metric("pane_output_failed_samples_total", "refusing") == 1600 and
+          metric("pane_output_dropped_samples_total", "refusing") == 1600 and
+          metric("pane_output_sent_samples_total", "refusing") == 0,
+          "A: refused samples not counted as failed and dropped")
+    check("refused" in log_tail("pane", 200) and "HTTP 400" in log_tail("pane", 200), "A: the 400 was not logged")
     check(metric("pane_output_sent_samples_total", "vm") == 1600, "A: vm sent %s" %
           metric("pane_output_sent_samples_total", "vm"))
 
