@@ -167,6 +167,7 @@ outputs:
 
 
 def start_pane():
+    os.environ.pop("DATABASE_URL", None)  # no job queue here: /readyz would wait for its schema
     p = start([BIN, "serve", "--config", tmp + "/pane.yaml", "--data-dir", tmp + "/data", "--listen",
                "127.0.0.1:%d" % pane_port], "pane")
     if not wait_until(lambda: http("GET", PANE + "/readyz")[0] == 200, "pane /readyz", 30):
@@ -216,7 +217,7 @@ def vm_samples():
 
 
 def prom_samples(base):
-    q = urllib.parse.urlencode({"query": '{__name__=~"ot_.*"}[3h]', "time": "%.3f" % (time.time() + 60)})
+    q = urllib.parse.urlencode({"query": '{__name__=~"ot_.*"}[4h]', "time": "%.3f" % (NOW / 1000.0 + 3600)})
     st, body = http("GET", base + "/api/v1/query?" + q)
     out = collections.Counter()
     for r in json.loads(body)["data"]["result"]:
@@ -321,7 +322,7 @@ try:
 
     def poster():
         while not stop_poster.is_set():
-            post("ot_c", ["s0", "s1", "s2"], [base_c + (seq[0] + n) * 100 for n in range(40)])
+            post("ot_c", ["s0", "s1", "s2"], [base_c + seq[0] + n for n in range(40)])  # 1 ms apart
             seq[0] += 40
             time.sleep(0.02)
 
