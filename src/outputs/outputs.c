@@ -599,7 +599,7 @@ static int outputs_reload(void *arg, const struct pane_cfg *cfg, struct pane_err
 {
 	(void)arg;
 	int rc = pane_outputs_check(cfg, err);
-	if (rc == 0)
+	if (rc == 0 && pane_cfg_get(cfg->root, "outputs"))
 		pane_info("outputs", "outputs: is read at start; changes to it take effect at the next restart");
 	return rc;
 }
