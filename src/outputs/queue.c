@@ -500,6 +500,11 @@ void pane_oqueue_batch_release(struct pane_oqueue_batch *b)
 
 size_t pane_oqueue_read(struct pane_oqueue *q, size_t max_entries, struct pane_oqueue_batch *b)
 {
+	return pane_oqueue_read_until(q, max_entries, UINT64_MAX, b);
+}
+
+size_t pane_oqueue_read_until(struct pane_oqueue *q, size_t max_entries, uint64_t max_end, struct pane_oqueue_batch *b)
+{
 	pane_buf_reset(&b->data);
 	b->n = 0;
 	pthread_mutex_lock(&q->mu);
@@ -510,6 +515,8 @@ size_t pane_oqueue_read(struct pane_oqueue *q, size_t max_entries, struct pane_o
 		i++;
 	struct seg s = q->segs[i];
 	uint64_t avail = s.start + s.size > c ? s.start + s.size - c : 0;
+	if (max_end != UINT64_MAX)
+		avail = max_end > c ? (max_end - c < avail ? max_end - c : avail) : 0;
 	int fd = -1;
 	if (avail) {
 		char *path = seg_path(q, s.start);
@@ -617,6 +624,14 @@ int pane_oqueue_commit(struct pane_oqueue *q, const struct pane_oqueue_batch *b)
 	 * which resends: at least once) */
 	write_cursor(q->cursor_fd, c, q->o.fsync == PANE_OQUEUE_FSYNC_BATCH);
 	return 0;
+}
+
+uint64_t pane_oqueue_cursor(struct pane_oqueue *q)
+{
+	pthread_mutex_lock(&q->mu);
+	uint64_t c = q->cursor;
+	pthread_mutex_unlock(&q->mu);
+	return c;
 }
 
 uint64_t pane_oqueue_wait(struct pane_oqueue *q, uint64_t min, int64_t timeout_ms)

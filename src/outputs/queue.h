@@ -6,8 +6,9 @@
  * commits: the cursor moves past it and is persisted, fully sent segments
  * are deleted. What was appended survives kill -9 (it is in the file; with
  * fsync "batch" also a power cut); what was committed is never read again.
- * Delivery is at least once: a crash between the receiver's answer and the
- * commit resends that batch.
+ * Delivery is at least once: after a crash the batch is read again from the
+ * cursor (the sender's round record says which of its requests were already
+ * answered).
  *
  * The queue is bounded by max_bytes on disk. When an append would pass it,
  * "drop_oldest" deletes the oldest segments (their unsent entries are
@@ -76,6 +77,10 @@ void pane_oqueue_batch_release(struct pane_oqueue_batch *b);
 /* Reads up to max_entries entries (at least one when any is pending) from
  * the cursor into b (reset first). Returns the number read (0: empty). */
 size_t pane_oqueue_read(struct pane_oqueue *q, size_t max_entries, struct pane_oqueue_batch *b);
+/* The same, stopping before offset max_end (to read a round again exactly). */
+size_t pane_oqueue_read_until(struct pane_oqueue *q, size_t max_entries, uint64_t max_end, struct pane_oqueue_batch *b);
+/* The read cursor's offset. */
+uint64_t pane_oqueue_cursor(struct pane_oqueue *q);
 /* Moves the cursor past b (sent or given up) and persists it; deletes
  * segments read to their end. */
 int pane_oqueue_commit(struct pane_oqueue *q, const struct pane_oqueue_batch *b);

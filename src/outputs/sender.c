@@ -20,11 +20,20 @@
  * States of a shard: IDLE -> (dispatcher gives a bucket) BUSY -> (sent or
  * stop) IDLE; the dispatcher waits for no BUSY shard before committing.
  *
+ * A crash mid-round: DIR/round records the round's extent and which of its
+ * requests were acknowledged (struct round_rec); the first round after a
+ * restart reads the same extent, splits it the same way and skips those, so
+ * only requests whose answer was lost are sent twice.
+ *
  * Threads: one dispatcher, up to max_shards shard threads (started on first
  * use), each with its own HTTP client. sender_stop() cancels waits and
  * transfers; an uncommitted round is sent again after a restart.
  */
+#include <fcntl.h>
 #include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <unistd.h>
 #include <snappy-c.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,8 +59,25 @@ struct shard {
 	size_t snappy_cap;
 };
 
+/* The round in flight, persisted in DIR/round: which requests the receiver
+ * already acknowledged (bit i of done[k]: shard k's i-th request). After a
+ * crash the same round [start, end) is read again, split the same way, and
+ * those requests are skipped, so a kill mid-round resends only a request
+ * whose answer was lost in the last microseconds. Requests past 64 shards
+ * or 64 per shard are not recorded (resent after a crash). */
+#define ROUND_MAGIC 0x70616e65726f756eull
+struct round_rec {
+	uint64_t magic, start, end;
+	uint32_t nsh, per;
+	uint64_t done[64];
+	uint32_t crc, pad;
+};
+
 struct sender {
 	struct output *o;
+	int round_fd;
+	struct round_rec rec;
+	bool resume; /* rec holds a round to finish first */
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -160,6 +186,29 @@ static int send_chunk(struct shard *sh, size_t from, size_t to)
 	}
 }
 
+static void rec_write(struct sender *s)
+{
+	s->rec.crc = pane_oqueue_crc32c(0, &s->rec, offsetof(struct round_rec, crc));
+	if (s->round_fd >= 0 && pwrite(s->round_fd, &s->rec, sizeof s->rec, 0) != (ssize_t)sizeof s->rec)
+		pane_log_limited(&s->loglim, PANE_LOG_ERROR, "outputs", "%s: cannot write the round record",
+		                 s->o->name);
+}
+
+static bool chunk_done(struct sender *s, int k, size_t i)
+{
+	return k < 64 && i < 64 && (s->rec.done[k] >> i & 1);
+}
+
+static void mark_done(struct sender *s, int k, size_t i)
+{
+	if (k >= 64 || i >= 64)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->rec.done[k] |= 1ull << i;
+	rec_write(s);
+	pthread_mutex_unlock(&s->mu);
+}
+
 static void *shard_main(void *arg)
 {
 	struct shard *sh = arg;
@@ -172,9 +221,13 @@ static void *shard_main(void *arg)
 			break;
 		pthread_mutex_unlock(&s->mu);
 		size_t per = (size_t)s->o->qc.max_samples_per_send;
-		for (size_t i = 0; i < sh->n; i += per)
+		for (size_t i = 0, c = 0; i < sh->n; i += per, c++) {
+			if (chunk_done(s, sh->idx, c))
+				continue; /* acknowledged before a restart */
 			if (send_chunk(sh, i, i + per < sh->n ? i + per : sh->n) < 0)
 				break;
+			mark_done(s, sh->idx, c);
+		}
 		pthread_mutex_lock(&s->mu);
 		sh->busy = false;
 		s->busy--;
@@ -210,11 +263,33 @@ static bool round_once(struct sender *s, uint64_t pending)
 	if (want > (uint64_t)o->qc.max_shards)
 		want = (uint64_t)o->qc.max_shards;
 	size_t nsh = (size_t)want;
+	bool resume = s->resume && s->rec.start == pane_oqueue_cursor(o->q) &&
+	              s->rec.per == (uint32_t)o->qc.max_samples_per_send && s->rec.nsh >= 1 &&
+	              s->rec.nsh <= (uint32_t)o->qc.max_shards;
+	s->resume = false;
+	size_t n;
+	if (resume) {
+		nsh = s->rec.nsh;
+		n = pane_oqueue_read_until(o->q, SIZE_MAX, s->rec.end, &s->batch);
+		pane_info("outputs", "%s: finishing the round cut short by a restart", o->name);
+	} else {
+		n = pane_oqueue_read(o->q, nsh * (size_t)cap, &s->batch);
+	}
 	pane_stat_set(o->st_shards, (double)nsh);
-	size_t n = pane_oqueue_read(o->q, nsh * (size_t)cap, &s->batch);
 	if (n == 0) {
 		pane_oqueue_commit(o->q, &s->batch); /* skips a damaged segment, if that is why */
 		return true;
+	}
+	if (!resume) {
+		pthread_mutex_lock(&s->mu);
+		memset(&s->rec, 0, sizeof s->rec);
+		s->rec.magic = ROUND_MAGIC;
+		s->rec.start = s->batch.offs[0];
+		s->rec.end = s->batch.end;
+		s->rec.nsh = (uint32_t)nsh;
+		s->rec.per = (uint32_t)o->qc.max_samples_per_send;
+		rec_write(s);
+		pthread_mutex_unlock(&s->mu);
 	}
 	s->round_oldest_ts = INT64_MAX;
 	for (size_t k = 0; k < nsh; k++)
@@ -321,6 +396,15 @@ struct sender *sender_start(struct output *o, struct pane_err *err)
 		pane_buf_init(&s->shards[k].body, PANE_BUF_NOLIMIT);
 	}
 	pane_oqueue_batch_init(&s->batch);
+	size_t pl = strlen(o->qo.dir) + 16;
+	char *path = pane_xmalloc(pl);
+	snprintf(path, pl, "%s/round", o->qo.dir);
+	s->round_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	free(path);
+	if (s->round_fd >= 0 && pread(s->round_fd, &s->rec, sizeof s->rec, 0) == (ssize_t)sizeof s->rec &&
+	    s->rec.magic == ROUND_MAGIC &&
+	    s->rec.crc == pane_oqueue_crc32c(0, &s->rec, offsetof(struct round_rec, crc)))
+		s->resume = true;
 	update_gauges(s);
 	if (pthread_create(&s->thread, NULL, dispatcher_main, s) != 0) {
 		pane_err_set(err, PANE_EIO, "outputs: %s: cannot start the sender thread", o->name);
@@ -352,6 +436,8 @@ void sender_stop(struct sender *s)
 		free(sh->snappy);
 	}
 	free(s->shards);
+	if (s->round_fd >= 0)
+		close(s->round_fd);
 	pane_oqueue_batch_release(&s->batch);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cv);
