@@ -24,6 +24,7 @@ static const char *const sections[] = {
 	"query",      /* src/api: PromQL limits (lookback_delta, timeout, max_samples) */
 	"rules",      /* src/alert: rule files, evaluation interval, external labels/URL */
 	"alerting",   /* src/notify: Alertmanager routes, receivers, silences (or config_file) */
+	"outputs",    /* src/outputs: remote_write and Loki push out, durable queues */
 	NULL,
 };
 
@@ -38,7 +39,6 @@ static const struct {
 	{"alerts", "alert rules are configured under rules: (rule files) and notifications under alerting: "
 		   "(docs/rules.md, docs/alerting.md)"},
 	{"notifiers", "notifications are configured under alerting:, in Alertmanager's format (docs/alerting.md)"},
-	{"outputs", "is not built yet: pane does not forward data to other systems in this version"},
 };
 
 int pane_cfg_check_sections(const struct pane_cfg *cfg, struct pane_err *err)

@@ -19,6 +19,7 @@
  *   3. api: bearer-token auth for every route; jobs API + uploads when DATABASE_URL is set
  *   4. sources (src/sources): pull sources, one thread each (needs s.pipeline)
  *   5. receivers (push endpoints, StatsD, scrape loops; need the pipeline)
+ *  5b. outputs (src/outputs): remote_write / Loki push out, secondary sinks
  *   6. query: the Prometheus API (/api/v1/query...) over the store's reader,
  *      and /api/v1/logs, /api/v1/events over its logs and events
  *   7. notify (src/notify): alerting:, /api/v2 (Alertmanager's API), s.alerts
@@ -59,6 +60,7 @@
 #include "queue/attach.h"
 #include "sources/sources.h"
 #include "receivers/receivers.h"
+#include "outputs/outputs.h"
 #include "api/logs_api.h"
 #include "api/loki_api.h"
 #include "api/prom_api.h"
@@ -536,6 +538,10 @@ int pane_serve_run(const struct pane_serve_opts *opts)
 
 	/* 5. receivers */
 	if (pane_receivers_attach(&s, &err) < 0)
+		goto fail;
+
+	/* 5b. outputs: forwarding to other engines (secondary sinks) */
+	if (pane_outputs_attach(&s, &err) < 0)
 		goto fail;
 
 	/* 6. query API: PromQL over the store's reader, once the store has attached */
