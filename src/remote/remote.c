@@ -98,7 +98,7 @@ static int call(struct pane_remote *r, const char *path, const struct pane_buf *
 	if (rc < 0 || !status || strcmp(status, "success") != 0) {
 		const char *why = json_string_value(json_object_get(j, "error"));
 		if (rc == PANE_ETOOBIG)
-			pane_err_set(err, PANE_ETOOBIG,
+			pane_err_set(err, PANE_EIO,
 			             "query backend %s: answer larger than max_response_size (%zu bytes)", r->shown,
 			             r->max_body);
 		else if (rc == PANE_ETIMEDOUT)

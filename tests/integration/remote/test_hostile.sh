@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# test_hostile.sh - `query: backend:` pointed at a hostile fake
+# (tests/fakes/prom_backend_fake.py): a slow answer, 500s, a 50 MB body,
+# garbage, a wrong shape and too many samples each become a Prometheus-style
+# error that names the backend and what went wrong; pane keeps answering and
+# its memory stays bounded; once the fake behaves, queries work again.
+. "${PANE_SOURCE_ROOT:?run through meson test}/tests/support/checks.sh"
+unset DATABASE_URL
+root=$PANE_SOURCE_ROOT
+fake_pid=
+trap 'rm -rf "$tmp"; for p in $pid $fake_pid; do kill "$p" 2>/dev/null; done' EXIT
+
+python3 "$root/tests/fakes/prom_backend_fake.py" "$tmp/fake.port" &
+fake_pid=$!
+for _ in $(seq 1 200); do [ -s "$tmp/fake.port" ] && break; sleep 0.05; done
+fake="http://127.0.0.1:$(cat "$tmp/fake.port")"
+curl -fsS "$fake/__fake/ping" >/dev/null && ok || bad "the fake did not start"
+mode() { curl -fsS --data-binary "$1" "$fake/__fake/mode" >/dev/null; }
+
+cat >"$tmp/pane.yaml" <<YAML
+query:
+  backend: $fake
+  remote_timeout: 1s
+  max_response_size: 1MiB
+  max_samples: 1000
+receivers:
+  statsd:
+    enabled: false
+YAML
+serve_start "$tmp/serve.log" /readyz --config "$tmp/pane.yaml" --data-dir "$tmp/data" && ok ||
+  bad "pane not ready: $(cat "$tmp/serve.log")"
+
+# q MODE WANT_STATUS TEXT...: an instant query while the fake is in MODE
+q() {
+  local m=$1 want=$2; shift 2
+  mode "$m"
+  local code
+  code=$(curl -sS -o "$tmp/$m" -w '%{http_code}' "$u/api/v1/query" --data-urlencode 'query=fake_metric' \
+    --data-urlencode time=1700000030)
+  [ "$code" = "$want" ] && ok || bad "mode $m: HTTP $code, want $want: $(head -c 300 "$tmp/$m")"
+  for t in "$@"; do expect_in "$tmp/$m" "$t"; done
+}
+q ok 200 '"fake_metric"' '"job":"fake"'
+q slow 422 "query backend $fake" 'no answer within remote_timeout'
+q error500 422 "query backend $fake: HTTP 500: boom from the fake"
+q html500 422 "query backend $fake: HTTP 500 with an answer that is not JSON"
+q huge 422 "answer larger than max_response_size"
+q garbage 422 "query backend $fake: HTTP 200 with an answer that is not JSON"
+q shape 422 "malformed answer"
+q many 422 '"errorType":"execution"'
+mode error500
+code=$(curl -sS -o "$tmp/labels" -w '%{http_code}' "$u/api/v1/labels")
+[ "$code" -ge 400 ] && ok || bad "labels during a backend 500 answered $code"
+expect_in "$tmp/labels" "boom from the fake"
+
+# still alive, memory bounded after a 50 MB answer (max_response_size 1 MiB)
+for _ in 1 2 3; do q huge 422 "max_response_size"; done
+rss_kb=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
+[ "$rss_kb" -lt 200000 ] && ok || bad "pane's peak RSS is $rss_kb kB after huge answers"
+q ok 200 '"fake_metric"'
+curl -sS "$u/readyz" >"$tmp/readyz"
+expect_in "$tmp/readyz" '"query_backend"'
+expect_in "$tmp/readyz" '"last_error":"query backend'
+serve_stop && ok || bad "pane did not stop cleanly"
+finish
