@@ -584,6 +584,10 @@ int pane_remote_attach(struct pane_host *h, struct pane_reader *rd, struct pane_
 	if (rc < 0)
 		goto out;
 	const struct pane_cfg_node *basic = pane_cfg_get(sec, "basic_auth"), *hdr = pane_cfg_get(sec, "headers");
+	if (c.backend && !*c.backend) { /* backend: "" or ${VAR:-}: the embedded store, like no key */
+		free(c.backend);
+		c.backend = NULL;
+	}
 	if (!c.backend) {
 		static const char *const needs[] = {"bearer_token",   "bearer_token_file", "basic_auth", "headers",
 		                                    "remote_timeout", "max_response_size", NULL};
