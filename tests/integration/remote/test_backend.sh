@@ -43,7 +43,7 @@ curl -fsS "$vm/health" >/dev/null && ok || bad "victoria-metrics did not start: 
 now=$(date +%s)
 code=$(curl -sS -o /dev/null -w '%{http_code}' --data-binary @"$tmp/data.prom" "$vm/api/v1/import/prometheus")
 [ "$code" = 204 ] && ok || bad "import into victoria-metrics answered $code"
-printf 'backend_probe{job="probe"} 7 %s000\n' "$now" |
+printf 'backend_probe{job="probe"} 7 %s000\nescape_probe{path="a\\"q\\\\d+"} 3 %s000\n' "$now" "$now" |
   curl -sS -o /dev/null --data-binary @- "$vm/api/v1/import/prometheus"
 curl -fsS "$vm/internal/force_flush" >/dev/null
 want=$(grep -v '^#' "$tmp/data.prom" | sed 's/[ {].*//' | sort -u | wc -l)
@@ -103,6 +103,11 @@ tail -1 "$tmp/corpus.out"
 curl -sS "$u/api/v1/query" --data-urlencode 'query=backend_probe' >"$tmp/q"
 expect_in "$tmp/q" '"job":"probe"'
 expect_in "$tmp/q" ",\"7\"]"
+# a quote and a backslash survive the selector pane builds, in = and =~
+curl -sS "$u/api/v1/query" --data-urlencode 'query=escape_probe{path="a\"q\\d+"}' >"$tmp/e1"
+expect_in "$tmp/e1" ',"3"]'
+curl -sS "$u/api/v1/query" --data-urlencode 'query=escape_probe{path=~"a\"q\\\\d\\+"}' >"$tmp/e2"
+expect_in "$tmp/e2" ',"3"]'
 curl -sS "$u/api/v1/labels" --data-urlencode 'match[]=backend_probe' \
   --data-urlencode "start=$((now - 60))" --data-urlencode "end=$((now + 60))" >"$tmp/l"
 expect_in "$tmp/l" '"data":["__name__","job"]'

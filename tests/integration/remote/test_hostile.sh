@@ -17,12 +17,17 @@ fake="http://127.0.0.1:$(cat "$tmp/fake.port")"
 curl -fsS "$fake/__fake/ping" >/dev/null && ok || bad "the fake did not start"
 mode() { curl -fsS --data-binary "$1" "$fake/__fake/mode" >/dev/null; }
 
+mkdir -p "$tmp/rules"
+printf 'groups:\n  - name: g\n    interval: 1s\n    rules:\n      - record: fake:sum\n        expr: sum(fake_metric)\n' \
+  >"$tmp/rules/r.yml"
 cat >"$tmp/pane.yaml" <<YAML
 query:
   backend: $fake
   remote_timeout: 1s
   max_response_size: 1MiB
   max_samples: 1000
+rules:
+  files: [$tmp/rules/*.yml]
 receivers:
   statsd:
     enabled: false
@@ -52,6 +57,15 @@ mode error500
 code=$(curl -sS -o "$tmp/labels" -w '%{http_code}' "$u/api/v1/labels")
 [ "$code" -ge 400 ] && ok || bad "labels during a backend 500 answered $code"
 expect_in "$tmp/labels" "boom from the fake"
+
+# a rule evaluated while the backend fails says why on /api/v1/rules
+seen=no
+for _ in $(seq 1 300); do
+  curl -sS "$u/api/v1/rules" >"$tmp/rules.json"
+  grep -q '"lastError":"[^"]*boom from the fake' "$tmp/rules.json" && { seen=yes; break; }
+  sleep 0.05
+done
+[ "$seen" = yes ] && ok || bad "the rule's lastError does not name the backend's error: $(head -c 400 "$tmp/rules.json")"
 
 # still alive, memory bounded after a 50 MB answer (max_response_size 1 MiB)
 for _ in 1 2 3; do q huge 422 "max_response_size"; done
