@@ -58,13 +58,50 @@ static int failed(struct pane_remote *r, int rc, struct pane_err *err)
 	return rc;
 }
 
+/* The "data" of a Prometheus API answer (*root owns it), or why there is
+ * none: rc and transport are the HTTP client's result, status and body what
+ * arrived (status 0: nothing). */
+static int envelope(const struct pane_remote *r, int rc, long status, const char *body, size_t len,
+                    const struct pane_err *transport, json_t **root, json_t **data, struct pane_err *err)
+{
+	*root = NULL;
+	*data = NULL;
+	json_error_t je;
+	json_t *j = status ? json_loadb(body, len, 0, &je) : NULL;
+	const char *st = json_string_value(json_object_get(j, "status"));
+	if (rc == 0 && st && strcmp(st, "success") == 0 && json_object_get(j, "data")) {
+		*root = j;
+		*data = json_object_get(j, "data");
+		return 0;
+	}
+	const char *why = json_string_value(json_object_get(j, "error"));
+	if (rc == PANE_ETOOBIG)
+		pane_err_set(err, PANE_EIO, "query backend %s: answer larger than max_response_size (%zu bytes)",
+		             r->shown, r->max_body);
+	else if (rc == PANE_ETIMEDOUT)
+		pane_err_set(err, PANE_EIO, "query backend %s: no answer within remote_timeout (%lld ms)", r->shown,
+		             (long long)r->timeout_ms);
+	else if (why)
+		pane_err_set(err, PANE_EHTTP, "query backend %s: HTTP %ld: %.300s", r->shown, status, why);
+	else if (rc < 0 && !status)
+		pane_err_set(err, PANE_EIO, "query backend %s: %s", r->shown, transport->msg);
+	else if (!j)
+		pane_err_set(err, PANE_EIO, "query backend %s: HTTP %ld with an answer that is not JSON (%s)", r->shown,
+		             status, je.text);
+	else
+		pane_err_set(err, PANE_EIO,
+		             "query backend %s: HTTP %ld with an answer that is not the Prometheus API's "
+		             "{\"status\":\"success\",\"data\":...}",
+		             r->shown, status);
+	json_decref(j);
+	return err->code;
+}
+
 /* Sends one request to r->url + path (form body when form is non-NULL) and
  * returns the "data" member of a success envelope in *data (*root owns it). */
 static int call(struct pane_remote *r, const char *path, const struct pane_buf *form, json_t **root, json_t **data,
                 struct pane_err *err)
 {
-	*root = NULL;
-	*data = NULL;
 	atomic_fetch_add(&r->requests, 1);
 	struct pane_http_client *c = pane_http_client_new(
 	    &(struct pane_http_client_opts){.timeout_ms = r->timeout_ms,
@@ -92,38 +129,9 @@ static int call(struct pane_remote *r, const char *path, const struct pane_buf *
 	    &resp, &e);
 	pane_http_client_free(c);
 	pane_buf_release(&url);
-	json_error_t je;
-	json_t *j = resp.status ? json_loadb(resp.body.data, resp.body.len, 0, &je) : NULL;
-	const char *status = json_string_value(json_object_get(j, "status"));
-	if (rc < 0 || !status || strcmp(status, "success") != 0) {
-		const char *why = json_string_value(json_object_get(j, "error"));
-		if (rc == PANE_ETOOBIG)
-			pane_err_set(err, PANE_EIO,
-			             "query backend %s: answer larger than max_response_size (%zu bytes)", r->shown,
-			             r->max_body);
-		else if (rc == PANE_ETIMEDOUT)
-			pane_err_set(err, PANE_EIO, "query backend %s: no answer within remote_timeout (%lld ms)",
-			             r->shown, (long long)r->timeout_ms);
-		else if (why)
-			pane_err_set(err, PANE_EHTTP, "query backend %s: HTTP %ld: %.300s", r->shown, resp.status, why);
-		else if (rc < 0 && !resp.status)
-			pane_err_set(err, PANE_EIO, "query backend %s: %s", r->shown, e.msg);
-		else if (!j)
-			pane_err_set(err, PANE_EIO, "query backend %s: HTTP %ld with an answer that is not JSON (%s)",
-			             r->shown, resp.status, je.text);
-		else
-			pane_err_set(err, PANE_EIO,
-			             "query backend %s: HTTP %ld with an answer that is not the "
-			             "Prometheus API's {\"status\":\"success\",...}",
-			             r->shown, resp.status);
-		json_decref(j);
-		pane_http_response_release(&resp);
-		return failed(r, err->code, err);
-	}
+	rc = envelope(r, rc, resp.status, resp.body.data, resp.body.len, &e, root, data, err);
 	pane_http_response_release(&resp);
-	*root = j;
-	*data = json_object_get(j, "data");
-	return 0;
+	return rc < 0 ? failed(r, rc, err) : 0;
 }
 
 /* ---- selectors and forms ---- */
@@ -261,7 +269,13 @@ static int parse_series(struct pane_remote *r, json_t *el, int64_t mint, int64_t
 			free(vals);
 			return bad_answer(r, err, "a sample that is not [time, \"value\"]");
 		}
-		int64_t ms = llround(json_number_value(t) * 1000.0);
+		double sec = json_number_value(t);
+		if (!(fabs(sec) < 1e13)) { /* also NaN: no time pane can hold */
+			free(ts);
+			free(vals);
+			return bad_answer(r, err, "a sample time out of range");
+		}
+		int64_t ms = llround(sec * 1000.0);
 		if (ms < mint || ms > maxt || (k2 && ms <= ts[k2 - 1]))
 			continue; /* outside the window, or not ascending: keep the first */
 		ts[k2] = ms;
@@ -273,6 +287,9 @@ static int parse_series(struct pane_remote *r, json_t *el, int64_t mint, int64_t
 	s->n = k2;
 	return 0;
 }
+
+static int matrix_to_set(struct pane_remote *r, json_t *data, int64_t mint, int64_t maxt, size_t max_samples,
+                         struct rset *rs, struct pane_err *err);
 
 static int r_select(void *ctx, const struct pane_matcher *m, size_t n_matchers, int64_t mint, int64_t maxt,
                     size_t max_samples, struct pane_series_set **out, struct pane_err *err)
@@ -296,13 +313,26 @@ static int r_select(void *ctx, const struct pane_matcher *m, size_t n_matchers, 
 	json_t *root, *data;
 	int rc = call(r, "/api/v1/query", &form, &root, &data, err);
 	pane_buf_release(&form);
-	if (rc < 0)
-		goto fail;
+	if (rc == 0)
+		rc = matrix_to_set(r, data, mint, maxt, max_samples, rs, err);
+	json_decref(root);
+	if (rc < 0) {
+		rset_free(&rs->set);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/* The "data" of a matrix answer into rs: series with a sample in [mint, maxt],
+ * sorted by labels, at most max_samples samples. */
+static int matrix_to_set(struct pane_remote *r, json_t *data, int64_t mint, int64_t maxt, size_t max_samples,
+                         struct rset *rs, struct pane_err *err)
+{
+	int rc = 0;
 	const char *type = json_string_value(json_object_get(data, "resultType"));
 	json_t *result = json_object_get(data, "result");
 	if (!type || strcmp(type, "matrix") != 0 || !json_is_array(result)) {
-		rc = bad_answer(r, err, "a range selector did not answer a matrix");
-		goto fail;
+		return bad_answer(r, err, "a range selector did not answer a matrix");
 	}
 	size_t n = json_array_size(result), budget = max_samples;
 	rs->set.series = pane_xcalloc(n ? n : 1, sizeof *rs->set.series);
@@ -311,7 +341,7 @@ static int r_select(void *ctx, const struct pane_matcher *m, size_t n_matchers, 
 		rc = parse_series(r, json_array_get(result, i), mint, maxt, &budget, max_samples, s, err);
 		if (rc < 0) {
 			pane_labels_release(&s->labels);
-			goto fail;
+			return rc;
 		}
 		if (s->n == 0) { /* no sample in [mint, maxt] */
 			pane_labels_release(&s->labels);
@@ -322,13 +352,7 @@ static int r_select(void *ctx, const struct pane_matcher *m, size_t n_matchers, 
 		rs->set.n++;
 	}
 	qsort(rs->set.series, rs->set.n, sizeof *rs->set.series, cmp_series);
-	json_decref(root);
 	return 0;
-fail:
-	json_decref(root);
-	rset_free(&rs->set);
-	*out = NULL;
-	return rc;
 }
 
 /* ---- label names and values ---- */
@@ -429,6 +453,44 @@ static const struct pane_reader_ops remote_ops = {
 struct pane_reader pane_remote_reader(struct pane_remote *r)
 {
 	return (struct pane_reader){.ops = &remote_ops, .ctx = r};
+}
+
+/* ---- answers without the HTTP exchange (the fuzzer, tests) ---- */
+
+int pane_remote_decode_select(const char *body, size_t len, long status, int64_t mint, int64_t maxt, size_t max_samples,
+                              struct pane_series_set **out, struct pane_err *err)
+{
+	struct pane_remote *r = pane_remote_new(&(struct pane_remote_opts){.url = "http://decode.invalid"}, err);
+	struct rset *rs = pane_xcalloc(1, sizeof *rs);
+	rs->set.free = rset_free;
+	json_t *root, *data;
+	struct pane_err none = {0};
+	int rc =
+	    envelope(r, status >= 200 && status < 300 ? 0 : PANE_EHTTP, status, body, len, &none, &root, &data, err);
+	if (rc == 0)
+		rc = matrix_to_set(r, data, mint, maxt, max_samples, rs, err);
+	json_decref(root);
+	pane_remote_free(r);
+	if (rc < 0) {
+		rset_free(&rs->set);
+		rs = NULL;
+	}
+	*out = rs ? &rs->set : NULL;
+	return rc;
+}
+
+int pane_remote_decode_strings(const char *body, size_t len, long status, char ***v, size_t *n, struct pane_err *err)
+{
+	struct pane_remote *r = pane_remote_new(&(struct pane_remote_opts){.url = "http://decode.invalid"}, err);
+	json_t *root, *data;
+	struct pane_err none = {0};
+	int rc =
+	    envelope(r, status >= 200 && status < 300 ? 0 : PANE_EHTTP, status, body, len, &none, &root, &data, err);
+	if (rc == 0)
+		rc = string_list(r, data, v, n, err);
+	json_decref(root);
+	pane_remote_free(r);
+	return rc;
 }
 
 /* ---- life cycle ---- */

@@ -47,6 +47,13 @@ struct pane_remote *pane_remote_new(const struct pane_remote_opts *o, struct pan
 void pane_remote_free(struct pane_remote *r);
 struct pane_reader pane_remote_reader(struct pane_remote *r);
 
+/* What select and the label calls do with an answer once it has arrived
+ * (HTTP status and body), without the exchange: for the fuzzer and tests.
+ * Same results and errors as the reader's calls. */
+int pane_remote_decode_select(const char *body, size_t len, long status, int64_t mint, int64_t maxt, size_t max_samples,
+                              struct pane_series_set **out, struct pane_err *err);
+int pane_remote_decode_strings(const char *body, size_t len, long status, char ***v, size_t *n, struct pane_err *err);
+
 /* `pane serve`, before the query API (step 6): when the `query:` section names
  * a backend, replaces *rd with a reader over it (freed at stop, its state in
  * /readyz); otherwise leaves *rd as it is (the store's reader). Errors in the
