@@ -42,6 +42,9 @@ struct pane_remote {
 	char *bearer, *basic_user, *basic_pass;
 	char **headers; /* NULL-terminated, with the form's Content-Type first */
 	atomic_ullong requests, failures;
+	pthread_mutex_t pool_mu; /* guards pool: idle clients keep their connections open */
+	struct pane_http_client *pool[8];
+	size_t n_pool;
 	pthread_mutex_t mu; /* guards last_error */
 	char last_error[PANE_ERR_MSG_MAX];
 };
@@ -97,18 +100,42 @@ static int envelope(const struct pane_remote *r, int rc, long status, const char
 	return err->code;
 }
 
+/* An idle client (its connection to the backend may still be open) or a new one. */
+static struct pane_http_client *client_get(struct pane_remote *r)
+{
+	struct pane_http_client *c = NULL;
+	pthread_mutex_lock(&r->pool_mu);
+	if (r->n_pool)
+		c = r->pool[--r->n_pool];
+	pthread_mutex_unlock(&r->pool_mu);
+	if (c)
+		return c;
+	return pane_http_client_new(
+	    &(struct pane_http_client_opts){.timeout_ms = r->timeout_ms,
+	                                    .connect_timeout_ms = r->timeout_ms < 5000 ? r->timeout_ms : 5000,
+	                                    .max_retries = -1,
+	                                    .max_body = r->max_body,
+	                                    .max_wait_ms = 0});
+}
+
+static void client_put(struct pane_remote *r, struct pane_http_client *c)
+{
+	pthread_mutex_lock(&r->pool_mu);
+	if (r->n_pool < sizeof r->pool / sizeof r->pool[0]) {
+		r->pool[r->n_pool++] = c;
+		c = NULL;
+	}
+	pthread_mutex_unlock(&r->pool_mu);
+	pane_http_client_free(c);
+}
+
 /* Sends one request to r->url + path (form body when form is non-NULL) and
  * returns the "data" member of a success envelope in *data (*root owns it). */
 static int call(struct pane_remote *r, const char *path, const struct pane_buf *form, json_t **root, json_t **data,
                 struct pane_err *err)
 {
 	atomic_fetch_add(&r->requests, 1);
-	struct pane_http_client *c = pane_http_client_new(
-	    &(struct pane_http_client_opts){.timeout_ms = r->timeout_ms,
-	                                    .connect_timeout_ms = r->timeout_ms < 5000 ? r->timeout_ms : 5000,
-	                                    .max_retries = -1,
-	                                    .max_body = r->max_body,
-	                                    .max_wait_ms = 0});
+	struct pane_http_client *c = client_get(r);
 	struct pane_buf url;
 	pane_buf_init(&url, PANE_BUF_NOLIMIT);
 	pane_buf_addf(&url, "%s%s", r->url, path);
@@ -127,7 +154,10 @@ static int call(struct pane_remote *r, const char *path, const struct pane_buf *
 	                                .basic_pass = r->basic_pass,
 	                                .idempotent = true},
 	    &resp, &e);
-	pane_http_client_free(c);
+	if (rc < 0 && (resp.status == 0 || rc == PANE_ETOOBIG))
+		pane_http_client_free(c); /* a transfer cut short: start the next one afresh */
+	else
+		client_put(r, c);
 	pane_buf_release(&url);
 	rc = envelope(r, rc, resp.status, resp.body.data, resp.body.len, &e, root, data, err);
 	pane_http_response_release(&resp);
@@ -531,6 +561,7 @@ struct pane_remote *pane_remote_new(const struct pane_remote_opts *o, struct pan
 	for (size_t i = 0; i < nh; i++)
 		r->headers[i + 1] = pane_xstrdup(o->headers[i]);
 	pthread_mutex_init(&r->mu, NULL);
+	pthread_mutex_init(&r->pool_mu, NULL);
 	return r;
 }
 
@@ -545,7 +576,10 @@ void pane_remote_free(struct pane_remote *r)
 	free(r->bearer);
 	free(r->basic_user);
 	free(r->basic_pass);
+	for (size_t i = 0; i < r->n_pool; i++)
+		pane_http_client_free(r->pool[i]);
 	pthread_mutex_destroy(&r->mu);
+	pthread_mutex_destroy(&r->pool_mu);
 	free(r);
 }
 

@@ -28,7 +28,7 @@ for p in $runtime_pkgs; do
 done
 for lib in $(readelf -d "$bin" | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p'); do
   path=$(ldd "$bin" | awk -v l="$lib" '$1 == l {print $3}')
-  [ -z "$path" ] && case $lib in ld-linux*) continue ;; esac
+  case $lib in ld-linux* | libasan* | libubsan* | liblsan* | libtsan*) continue ;; esac  # sanitizer builds
   pkg=$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -1 | cut -d: -f1)
   [ -z "$pkg" ] && pkg=$(dpkg -S "$path" 2>/dev/null | head -1 | cut -d: -f1)
   case " libc6 $(echo $runtime_pkgs) " in
