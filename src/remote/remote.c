@@ -217,7 +217,6 @@ static void form_time(struct pane_buf *f, const char *key, int64_t ms)
 
 struct rset {
 	struct pane_series_set set;
-	size_t cap;
 };
 
 static void rset_free(struct pane_series_set *s)
@@ -260,7 +259,8 @@ static int bad_answer(struct pane_remote *r, struct pane_err *err, const char *w
 	return failed(r, PANE_EIO, err);
 }
 
-/* One element of a matrix result into s; false with why on a malformed one. */
+/* One element of a matrix result into s (its samples in [mint, maxt]); a
+ * negative PANE_E* with err on a malformed one or past the sample budget. */
 static int parse_series(struct pane_remote *r, json_t *el, int64_t mint, int64_t maxt, size_t *budget,
                         size_t max_samples, struct pane_series *s, struct pane_err *err)
 {
