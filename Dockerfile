@@ -20,7 +20,7 @@ RUN apt-get update \
 WORKDIR /src
 # the console's npm packages first, so a source change does not refetch them
 COPY web/package.json web/package-lock.json web/
-RUN npm ci --prefix web --ignore-scripts --no-audit --no-fund
+RUN cd web && npm ci --no-audit --no-fund --loglevel=error
 COPY . .
 RUN meson setup /build --buildtype=release -Dwerror=false \
  && ninja -C /build pane \
@@ -40,6 +40,7 @@ RUN apt-get update \
  && chown pane:pane /var/lib/pane
 COPY --from=build /build/pane /usr/local/bin/pane
 COPY deploy/pane.yaml /etc/pane/pane.yaml
+COPY deploy/pane-worker-env /usr/local/bin/pane-worker-env
 ENV PANE_DATA_DIR=/var/lib/pane \
     PORT=8080 \
     PANE_LOG_FORMAT=json

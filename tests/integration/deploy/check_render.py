@@ -82,8 +82,16 @@ for s in doc.get("services", []):
             bad("service %s: no Dockerfile at %s" % (n, df))
     cmd = s.get("dockerCommand") or s.get("startCommand") or ""
     argv = shlex.split(cmd)
-    if argv[:2] == ["sh", "-c"]:
-        argv = shlex.split(argv[2].replace("exec ", "", 1))
+    if argv == ["pane-worker-env"]:  # deploy/pane-worker-env, copied into the image
+        if "COPY deploy/pane-worker-env /usr/local/bin/pane-worker-env" not in open(os.path.join(ROOT, "Dockerfile")).read():
+            bad("service %s: the Dockerfile does not install pane-worker-env" % n)
+        envs = {e.get("key") for g in groups.values() for e in g.get("envVars", [])}
+        for k in ("PANE_QUEUES", "PANE_WORKER_URL"):
+            if k not in envs:
+                bad("service %s: pane-worker-env needs %s in the env group" % (n, k))
+        argv = ["pane", "worker"] + shlex.split(next((e.get("value", "") for g in groups.values()
+                                                       for e in g.get("envVars", [])
+                                                       if e.get("key") == "PANE_WORKER_ARGS"), ""))
     if not argv or argv[0] != "pane":
         bad("service %s: command %r does not run pane" % (n, cmd))
     else:  # the subcommand exists and knows every option used

@@ -64,6 +64,15 @@ env -u PANE_TOKEN_ADMIN PORT=$port PANE_DATA_DIR=$tmp/data "$bin" serve --config
 [ $? -ne 0 ] && ok || bad "pane serve started without PANE_TOKEN_ADMIN"
 expect_in "$tmp/err" "PANE_TOKEN_ADMIN"
 
+# deploy/pane-worker-env (Render's worker command) passes the environment on
+mkdir -p "$tmp/path" && ln -s "$bin" "$tmp/path/pane"
+PATH="$tmp/path:$PATH" PANE_QUEUES=a PANE_WORKER_URL=http://127.0.0.1:9/x PANE_WORKER_ARGS=--help \
+  "$root/deploy/pane-worker-env" >"$tmp/we" 2>&1 && ok || bad "pane-worker-env: $(head -3 "$tmp/we")"
+expect_in "$tmp/we" "pane worker - run jobs"
+env -u PANE_WORKER_URL PATH="$tmp/path:$PATH" PANE_QUEUES=a "$root/deploy/pane-worker-env" >"$tmp/we" 2>&1 &&
+  bad "pane-worker-env ran without PANE_WORKER_URL" || ok
+expect_in "$tmp/we" "set PANE_WORKER_URL"
+
 # systemd units, with ExecStart pointing at the binary under test
 if command -v systemd-analyze >/dev/null; then
   for f in "$root"/deploy/systemd/*.service; do
