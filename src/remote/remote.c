@@ -473,11 +473,100 @@ static int r_label_values(void *ctx, const char *name, const struct pane_matcher
 	return rc;
 }
 
+struct md_entry {
+	const char *name, *help, *unit;
+	size_t help_len, unit_len;
+	enum pane_metric_type type;
+};
+
+static int cmp_md(const void *a, const void *b)
+{
+	return strcmp(((const struct md_entry *)a)->name, ((const struct md_entry *)b)->name);
+}
+
+/* {"name": [{"type":..,"help":..,"unit":..}, ...], ...} into one allocation
+ * (reader.h): sorted by name, the first entry of each, at most limit. */
+static int metadata_from(struct pane_remote *r, json_t *data, size_t limit, struct pane_metadata **out, size_t *n,
+                         struct pane_err *err)
+{
+	*out = NULL;
+	*n = 0;
+	if (!json_is_object(data))
+		return bad_answer(r, err, "metadata that is not an object");
+	size_t k = 0, cap = json_object_size(data);
+	struct md_entry *v = pane_xcalloc(cap ? cap : 1, sizeof *v);
+	size_t bytes = 0;
+	const char *name;
+	json_t *list;
+	json_object_foreach(data, name, list)
+	{
+		json_t *first = json_array_get(list, 0);
+		const char *type = json_string_value(json_object_get(first, "type"));
+		const char *help = json_string_value(json_object_get(first, "help"));
+		const char *unit = json_string_value(json_object_get(first, "unit"));
+		if (!json_is_object(first) || !pane_metric_name_valid(name, strlen(name)))
+			continue; /* nothing pane could show for it */
+		struct md_entry *e = &v[k++];
+		e->name = name;
+		e->help = help ? help : "";
+		e->unit = unit ? unit : "";
+		e->help_len = pane_utf8_cut(e->help, strlen(e->help), PANE_METADATA_HELP_MAX);
+		e->unit_len = pane_utf8_cut(e->unit, strlen(e->unit), PANE_METADATA_UNIT_MAX);
+		if (!type || pane_metric_type_parse(type, strlen(type), &e->type) < 0)
+			e->type = PANE_METRIC_UNKNOWN;
+	}
+	qsort(v, k, sizeof *v, cmp_md);
+	if (k > limit)
+		k = limit;
+	for (size_t i = 0; i < k; i++)
+		bytes += strlen(v[i].name) + v[i].help_len + v[i].unit_len + 3;
+	if (k) {
+		struct pane_metadata *m = pane_xmalloc(k * sizeof *m + bytes);
+		char *p = (char *)(m + k);
+		for (size_t i = 0; i < k; i++) {
+			size_t nl = strlen(v[i].name);
+			m[i].type = v[i].type;
+			m[i].name = memcpy(p, v[i].name, nl + 1);
+			p += nl + 1;
+			m[i].help = memcpy(p, v[i].help, v[i].help_len);
+			p[v[i].help_len] = '\0';
+			p += v[i].help_len + 1;
+			m[i].unit = memcpy(p, v[i].unit, v[i].unit_len);
+			p[v[i].unit_len] = '\0';
+			p += v[i].unit_len + 1;
+		}
+		*out = m;
+		*n = k;
+	}
+	free(v);
+	return 0;
+}
+
+static int r_metadata(void *ctx, const char *metric, size_t limit, struct pane_metadata **out, size_t *n,
+                      struct pane_err *err)
+{
+	struct pane_remote *r = ctx;
+	struct pane_buf path;
+	pane_buf_init(&path, PANE_BUF_NOLIMIT);
+	pane_buf_adds(&path, "/api/v1/metadata");
+	if (metric) {
+		pane_buf_adds(&path, "?metric=");
+		pane_http_url_encode(&path, metric, strlen(metric));
+	}
+	json_t *root, *data;
+	int rc = call(r, path.data, NULL, &root, &data, err);
+	pane_buf_release(&path);
+	if (rc == 0)
+		rc = metadata_from(r, data, limit, out, n, err);
+	json_decref(root);
+	return rc;
+}
+
 static const struct pane_reader_ops remote_ops = {
     .select = r_select,
     .label_names = r_label_names,
     .label_values = r_label_values,
-    .metadata = NULL, /* not asked for: the API answers {} */
+    .metadata = r_metadata, /* what the backend keeps (Prometheus, Mimir: from scrapes) */
 };
 
 struct pane_reader pane_remote_reader(struct pane_remote *r)
@@ -518,6 +607,23 @@ int pane_remote_decode_strings(const char *body, size_t len, long status, char *
 	    envelope(r, status >= 200 && status < 300 ? 0 : PANE_EHTTP, status, body, len, &none, &root, &data, err);
 	if (rc == 0)
 		rc = string_list(r, data, v, n, err);
+	json_decref(root);
+	pane_remote_free(r);
+	return rc;
+}
+
+int pane_remote_decode_metadata(const char *body, size_t len, long status, size_t limit, struct pane_metadata **out,
+                                size_t *n, struct pane_err *err)
+{
+	struct pane_remote *r = pane_remote_new(&(struct pane_remote_opts){.url = "http://decode.invalid"}, err);
+	json_t *root, *data;
+	struct pane_err none = {0};
+	*out = NULL;
+	*n = 0;
+	int rc =
+	    envelope(r, status >= 200 && status < 300 ? 0 : PANE_EHTTP, status, body, len, &none, &root, &data, err);
+	if (rc == 0)
+		rc = metadata_from(r, data, limit, out, n, err);
 	json_decref(root);
 	pane_remote_free(r);
 	return rc;
@@ -663,7 +769,7 @@ static void readyz_info(void *arg, struct pane_buf *out)
 	pthread_mutex_lock(&r->mu);
 	pane_buf_add_json_str(out, r->last_error, strlen(r->last_error));
 	pthread_mutex_unlock(&r->mu);
-	pane_buf_adds(out, ",\"unavailable\":\"metric metadata (HELP/TYPE) is not read from the backend\"}");
+	pane_buf_addc(out, '}');
 }
 
 int pane_remote_attach(struct pane_host *h, struct pane_reader *rd, struct pane_err *err)

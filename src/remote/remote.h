@@ -12,7 +12,8 @@
  *                                    samples on Prometheus and VictoriaMetrics)
  *   label_names(matchers, ...)    -> POST URL/api/v1/labels
  *   label_values(name, ...)       -> GET  URL/api/v1/label/NAME/values
- *   metadata                      -> not offered (the API answers {})
+ *   metadata(metric, limit)       -> GET  URL/api/v1/metadata (what the engine
+ *                                    keeps: Prometheus and Mimir from scrapes)
  *
  * Every request has a whole-request timeout and a bound on the response body;
  * an answer that is not the Prometheus JSON envelope, or holds more samples
@@ -53,6 +54,8 @@ struct pane_reader pane_remote_reader(struct pane_remote *r);
 int pane_remote_decode_select(const char *body, size_t len, long status, int64_t mint, int64_t maxt, size_t max_samples,
                               struct pane_series_set **out, struct pane_err *err);
 int pane_remote_decode_strings(const char *body, size_t len, long status, char ***v, size_t *n, struct pane_err *err);
+int pane_remote_decode_metadata(const char *body, size_t len, long status, size_t limit, struct pane_metadata **out,
+                                size_t *n, struct pane_err *err);
 
 /* `pane serve`, before the query API (step 6): when the `query:` section names
  * a backend, replaces *rd with a reader over it (freed at stop, its state in

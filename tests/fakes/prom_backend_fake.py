@@ -7,7 +7,8 @@ error, never a crash or unbounded memory. It answers the three calls pane
 makes (POST /api/v1/query, POST /api/v1/labels, GET /api/v1/label/X/values)
 in the Prometheus HTTP API's shapes, and misbehaves as the current mode says:
 
-  ok        a matrix with one series of 3 samples; labels; values
+  ok        a matrix with one series of 3 samples; labels; values; metadata
+            (fake_metric, a_gauge and an invalid name; ?metric= filters)
   slow      waits (until the mode changes, at most 60 s) before answering ok
   error500  500 with Prometheus' error envelope ("boom from the fake")
   html500   500 with an HTML page
@@ -23,6 +24,7 @@ GET /__fake/requests (how many API requests arrived, as JSON).
 import json
 import sys
 import threading
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 state = {"mode": "ok", "requests": 0}
@@ -105,6 +107,14 @@ class H(BaseHTTPRequestHandler):
             return self.send(200, matrix(5000))
         if path == "/api/v1/query":
             return self.send(200, matrix(3))
+        if path == "/api/v1/metadata":
+            md = {"fake_metric": [{"type": "counter", "help": "A fake counter.", "unit": ""}],
+                  "a_gauge": [{"type": "gauge", "help": "Bytes \u00e9.", "unit": "bytes"}],
+                  "not a name": [{"type": "gauge", "help": "", "unit": ""}]}
+            q = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+            if "metric" in q:
+                md = {k: v for k, v in md.items() if k == q["metric"][0]}
+            return self.send(200, {"status": "success", "data": md})
         if path == "/api/v1/labels":
             return self.send(200, {"status": "success", "data": ["__name__", "job"]})
         if path.startswith("/api/v1/label/"):

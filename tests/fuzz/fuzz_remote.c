@@ -1,9 +1,9 @@
 /* fuzz_remote.c - the remote query backend's answer decoding (src/remote):
- * arbitrary bytes as the body of an /api/v1/query answer (a select) and of an
- * /api/v1/labels answer, with the HTTP status from the first byte. Never
- * crashes or leaks; a decoded select holds at most max_samples samples, in
+ * arbitrary bytes as the body of an /api/v1/query answer (a select), of an
+ * /api/v1/labels answer and of an /api/v1/metadata answer, with the HTTP
+ * status from the first byte. Never crashes or leaks; a decoded select holds at most max_samples samples, in
  * [mint, maxt], ascending per series, series sorted by labels; label lists
- * are sorted and unique. */
+ * are sorted and unique; metadata is sorted, within limit and bounds. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -54,6 +54,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t i = 0; i < n; i++)
 			free(v[i]);
 		free(v);
+	}
+	struct pane_metadata *md = NULL;
+	struct pane_err e3 = {0};
+	if (pane_remote_decode_metadata(body, len, status, 3, &md, &n, &e3) == 0) {
+		if (n > 3)
+			abort();
+		for (size_t i = 0; i < n; i++)
+			if ((i && strcmp(md[i - 1].name, md[i].name) > 0) ||
+			    strlen(md[i].help) > PANE_METADATA_HELP_MAX)
+				abort();
+		free(md);
 	}
 	return 0;
 }

@@ -118,6 +118,9 @@ curl -sS "$u/api/v1/series" --data-urlencode 'match[]=http_requests_total{method
 expect_in "$tmp/s" '"instance":"a:80"'
 expect_in "$tmp/s" '"instance":"b:80"'
 
+curl -sS "$u/api/v1/metadata" >"$tmp/md"
+expect_in "$tmp/md" '"status":"success"'
+
 # the rule fires from the backend's data
 fired=no
 for _ in $(seq 1 300); do

@@ -46,6 +46,13 @@ q() {
   for t in "$@"; do expect_in "$tmp/$m" "$t"; done
 }
 q ok 200 '"fake_metric"' '"job":"fake"'
+# metric metadata comes from the backend: sorted, invalid names left out, metric= and limit= honoured
+curl -sS "$u/api/v1/metadata" >"$tmp/md"
+expect_in "$tmp/md" '{"a_gauge":[{"type":"gauge","help":"Bytes é.","unit":"bytes"}],"fake_metric":[{"type":"counter","help":"A fake counter.","unit":""}]}'
+curl -sS "$u/api/v1/metadata?metric=fake_metric" >"$tmp/md1"
+expect_in "$tmp/md1" '"data":{"fake_metric":[{"type":"counter"'
+curl -sS "$u/api/v1/metadata?limit=1" >"$tmp/md2"
+expect_in "$tmp/md2" '"data":{"a_gauge":[{"type":"gauge","help":"Bytes é.","unit":"bytes"}]}'
 q slow 422 "query backend $fake" 'no answer within remote_timeout'
 q error500 422 "query backend $fake: HTTP 500: boom from the fake"
 q html500 422 "query backend $fake: HTTP 500 with an answer that is not JSON"
@@ -57,6 +64,9 @@ mode error500
 code=$(curl -sS -o "$tmp/labels" -w '%{http_code}' "$u/api/v1/labels")
 [ "$code" -ge 400 ] && ok || bad "labels during a backend 500 answered $code"
 expect_in "$tmp/labels" "boom from the fake"
+code=$(curl -sS -o "$tmp/md3" -w '%{http_code}' "$u/api/v1/metadata")
+[ "$code" = 500 ] && ok || bad "metadata during a backend 500 answered $code"
+expect_in "$tmp/md3" "query backend $fake: HTTP 500: boom from the fake"
 
 # a rule evaluated while the backend fails says why on /api/v1/rules
 seen=no
