@@ -772,9 +772,11 @@ static void readyz_info(void *arg, struct pane_buf *out)
 	pane_buf_addc(out, '}');
 }
 
-int pane_remote_attach(struct pane_host *h, struct pane_reader *rd, struct pane_err *err)
+/* Reads the backend keys of `query:` in cfg. With a backend, *out is a new
+ * reader over it (NULL when none is set); errors name file:line. */
+static int configure(const struct pane_cfg *cfg, struct pane_remote **out, struct pane_err *err)
 {
-	const struct pane_cfg *cfg = h->cfg;
+	*out = NULL;
 	const struct pane_cfg_node *sec = pane_cfg_get(cfg->root, "query");
 	struct backend_cfg c = {0};
 	struct basic_cfg b = {0};
@@ -878,9 +880,7 @@ int pane_remote_attach(struct pane_host *h, struct pane_reader *rd, struct pane_
 		rc = pane_cfg_error(cfg, pane_cfg_get(sec, "backend"), err, "%s", e.msg);
 		goto out;
 	}
-	*rd = pane_remote_reader(r);
-	pane_host_on_stop(h, stop_remote, r);
-	pane_host_add_readyz_info(h, "query_backend", readyz_info, r);
+	*out = r;
 out:
 	for (size_t i = 0; i < nh; i++)
 		free(headers[i]);
@@ -890,4 +890,81 @@ out:
 	pane_cfg_unbind(basic_fields, &b);
 	pane_cfg_unbind(backend_fields, &c);
 	return rc;
+}
+
+/* The backend keys of `query:` as text, to see whether a reload changes them. */
+static void fingerprint(const struct pane_cfg_node *n, struct pane_buf *b)
+{
+	if (!n)
+		return;
+	pane_buf_addf(b, "%s=%s{", n->key ? n->key : "", n->value ? n->value : "");
+	for (size_t i = 0; i < n->n_items; i++)
+		fingerprint(n->items[i], b);
+	pane_buf_addc(b, '}');
+}
+
+static void backend_fingerprint(const struct pane_cfg *cfg, struct pane_buf *b)
+{
+	const struct pane_cfg_node *sec = pane_cfg_get(cfg->root, "query");
+	for (const struct pane_cfg_field *f = backend_fields; f->key; f++)
+		if (f->help) /* the rows bound here, not src/api's */
+			fingerprint(pane_cfg_get(sec, f->key), b);
+}
+
+struct reload_state {
+	struct pane_buf running; /* backend_fingerprint() of the configuration started with */
+};
+
+/* A reload checks the new keys (file:line errors) but cannot swap the reader
+ * the query API, rules and console hold: a changed backend is refused with
+ * what to do, and the running one stays. */
+static int on_reload(void *arg, const struct pane_cfg *cfg, struct pane_err *err)
+{
+	struct reload_state *st = arg;
+	struct pane_remote *r = NULL;
+	int rc = configure(cfg, &r, err);
+	pane_remote_free(r);
+	if (rc < 0)
+		return rc;
+	struct pane_buf now;
+	pane_buf_init(&now, PANE_BUF_NOLIMIT);
+	backend_fingerprint(cfg, &now);
+	bool same = now.len == st->running.len && memcmp(now.data, st->running.data, now.len) == 0;
+	pane_buf_release(&now);
+	if (same)
+		return 0;
+	const struct pane_cfg_node *sec = pane_cfg_get(cfg->root, "query");
+	return pane_cfg_error(cfg,
+	                      pane_cfg_get(sec, "backend") ? pane_cfg_get(sec, "backend")
+	                      : sec                        ? sec
+	                                                   : cfg->root,
+	                      err,
+	                      "the query backend settings changed: they take effect at the next restart "
+	                      "(the running ones stay)");
+}
+
+static void stop_reload(void *arg)
+{
+	struct reload_state *st = arg;
+	pane_buf_release(&st->running);
+	free(st);
+}
+
+int pane_remote_attach(struct pane_host *h, struct pane_reader *rd, struct pane_err *err)
+{
+	struct pane_remote *r;
+	int rc = configure(h->cfg, &r, err);
+	if (rc < 0)
+		return rc;
+	if (r) {
+		*rd = pane_remote_reader(r);
+		pane_host_on_stop(h, stop_remote, r);
+		pane_host_add_readyz_info(h, "query_backend", readyz_info, r);
+	}
+	struct reload_state *st = pane_xcalloc(1, sizeof *st);
+	pane_buf_init(&st->running, PANE_BUF_NOLIMIT);
+	backend_fingerprint(h->cfg, &st->running);
+	pane_host_on_stop(h, stop_reload, st);
+	pane_host_on_reload(h, on_reload, st);
+	return 0;
 }

@@ -82,6 +82,19 @@ for _ in 1 2 3; do q huge 422 "max_response_size"; done
 rss_kb=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
 [ "$rss_kb" -lt 200000 ] && ok || bad "pane's peak RSS is $rss_kb kB after huge answers"
 q ok 200 '"fake_metric"'
+# a reload keeps the backend: unchanged settings reload fine; changed ones are
+# refused with file:line and what to do, and the running backend stays
+code=$(curl -sS -o "$tmp/reload" -w '%{http_code}' -X POST "$u/-/reload")
+[ "$code" = 200 ] && ok || bad "a reload with the same settings answered $code: $(cat "$tmp/reload")"
+sed -i 's/remote_timeout: 1s/remote_timeout: 2s/' "$tmp/pane.yaml"
+code=$(curl -sS -o "$tmp/reload" -w '%{http_code}' -X POST "$u/-/reload")
+[ "$code" = 400 ] && ok || bad "a reload with a changed backend answered $code: $(cat "$tmp/reload")"
+expect_in "$tmp/reload" "pane.yaml:2: query.backend: the query backend settings changed"
+sed -i 's/remote_timeout: 2s/remote_timeout: forever/' "$tmp/pane.yaml"
+curl -sS -o "$tmp/reload" -X POST "$u/-/reload"
+expect_in "$tmp/reload" "pane.yaml:3: query.remote_timeout"
+sed -i 's/remote_timeout: forever/remote_timeout: 1s/' "$tmp/pane.yaml"
+q slow 422 'no answer within remote_timeout (1000 ms)'
 curl -sS "$u/readyz" >"$tmp/readyz"
 expect_in "$tmp/readyz" '"query_backend"'
 expect_in "$tmp/readyz" '"last_error":"query backend'
