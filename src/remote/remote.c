@@ -30,6 +30,7 @@
 #include "base/buf.h"
 #include "base/mem.h"
 #include "base/redact.h"
+#include "base/signals.h"
 #include "config/config.h"
 #include "host/host.h"
 #include "http/client.h"
@@ -100,6 +101,13 @@ static int envelope(const struct pane_remote *r, int rc, long status, const char
 	return err->code;
 }
 
+/* Requests end promptly when pane stops (rules threads are joined then). */
+static bool stopping(void *arg)
+{
+	(void)arg;
+	return pane_signals_stop_requested();
+}
+
 /* An idle client (its connection to the backend may still be open) or a new one. */
 static struct pane_http_client *client_get(struct pane_remote *r)
 {
@@ -115,7 +123,8 @@ static struct pane_http_client *client_get(struct pane_remote *r)
 	                                    .connect_timeout_ms = r->timeout_ms < 5000 ? r->timeout_ms : 5000,
 	                                    .max_retries = -1,
 	                                    .max_body = r->max_body,
-	                                    .max_wait_ms = 0});
+	                                    .max_wait_ms = 0,
+	                                    .cancel = stopping});
 }
 
 static void client_put(struct pane_remote *r, struct pane_http_client *c)

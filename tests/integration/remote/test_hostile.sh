@@ -99,4 +99,24 @@ curl -sS "$u/readyz" >"$tmp/readyz"
 expect_in "$tmp/readyz" '"query_backend"'
 expect_in "$tmp/readyz" '"last_error":"query backend'
 serve_stop && ok || bad "pane did not stop cleanly"
+
+# stopping does not wait for a slow backend: a query and a rule blocked on it
+# (remote_timeout 1h) end when pane is asked to stop, before the fake answers
+sed -i 's/remote_timeout: 1s/remote_timeout: 1h/' "$tmp/pane.yaml"
+serve_start "$tmp/serve2.log" /readyz --config "$tmp/pane.yaml" --data-dir "$tmp/data2" && ok ||
+  bad "pane not ready: $(cat "$tmp/serve2.log")"
+counts() { curl -fsS "$fake/__fake/requests" | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+before=$(counts requests) slow_before=$(counts slow_answered)
+mode slow
+curl -sS -o /dev/null "$u/api/v1/query?query=fake_metric" &
+qpid=$!
+for _ in $(seq 1 400); do  # until the query's request has reached the fake
+  now=$(counts requests)
+  [ "$now" -gt "$before" ] && break
+  sleep 0.05
+done
+serve_stop && ok || bad "pane did not stop cleanly with requests to a slow backend in flight"
+wait "$qpid"
+[ "$(counts slow_answered)" = "$slow_before" ] && ok || bad "pane waited for the slow backend to answer before stopping"
+mode ok
 finish
