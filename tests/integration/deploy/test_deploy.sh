@@ -23,19 +23,26 @@ runtime_pkgs=$(awk '/^FROM /{stage++} stage==2' "$df" |
   sed -n '/apt-get install/,/rm -rf/p' | tr ' \\' '\n\n' |
   grep -E '^[a-z0-9][a-z0-9.+-]+$' | grep -vE '^(apt-get|install|rm|rf|useradd|mkdir|chown)$' | sort -u)
 [ -n "$runtime_pkgs" ] && ok || bad "no runtime packages found in the Dockerfile"
+# shellcheck disable=SC2086 # one apt-cache call for the whole list
+apt-cache show --no-all-versions $runtime_pkgs >"$tmp/apt" 2>/dev/null
 for p in $runtime_pkgs; do
-  if apt-cache show --no-all-versions "$p" >/dev/null 2>&1; then ok; else bad "Dockerfile: Debian has no package $p"; fi
+  if grep -qx "Package: $p" "$tmp/apt"; then ok; else bad "Dockerfile: Debian has no package $p"; fi
 done
+ldd "$bin" >"$tmp/ldd"
 for lib in $(readelf -d "$bin" | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p'); do
-  path=$(ldd "$bin" | awk -v l="$lib" '$1 == l {print $3}')
   case $lib in ld-linux* | libasan* | libubsan* | liblsan* | libtsan*) continue ;; esac  # sanitizer builds
-  pkg=$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -1 | cut -d: -f1)
-  [ -z "$pkg" ] && pkg=$(dpkg -S "$path" 2>/dev/null | head -1 | cut -d: -f1)
+  path=$(awk -v l="$lib" '$1 == l {print $3}' "$tmp/ldd")
+  echo "$lib $(readlink -f "$path") $path"
+done >"$tmp/libs"
+# shellcheck disable=SC2046 # one dpkg -S call for every path
+dpkg -S $(awk '{print $2, $3}' "$tmp/libs") >"$tmp/owners" 2>/dev/null
+while read -r lib real path; do
+  pkg=$(grep -m1 -F -e ": $real" -e ": $path" "$tmp/owners" | cut -d: -f1)
   case " libc6 $(echo $runtime_pkgs) " in
     *" $pkg "*) ok ;;
-    *) bad "pane needs $lib ($pkg) but the Dockerfile's runtime stage does not install $pkg" ;;
+    *) bad "pane needs $lib (${pkg:-no package}) but the Dockerfile's runtime stage does not install it" ;;
   esac
-done
+done <"$tmp/libs"
 grep -q '^USER pane' "$df" && ok || bad "Dockerfile: not run as the pane user"
 grep -q '^HEALTHCHECK .*' "$df" && grep -q '/healthz' "$df" && ok || bad "Dockerfile: no HEALTHCHECK on /healthz"
 grep -q '^VOLUME \["/var/lib/pane"\]' "$df" && ok || bad "Dockerfile: no VOLUME at /var/lib/pane"
