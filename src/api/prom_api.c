@@ -628,6 +628,7 @@ static const struct pane_cfg_field query_fields[] = {
 	{"bearer_token", PANE_CFT_SECTION, 0, NULL, 0, NULL, 0, 0},
 	{"bearer_token_file", PANE_CFT_SECTION, 0, NULL, 0, NULL, 0, 0},
 	{"basic_auth", PANE_CFT_SECTION, 0, NULL, 0, NULL, 0, 0},
+	{"authorization", PANE_CFT_SECTION, 0, NULL, 0, NULL, 0, 0},
 	{"headers", PANE_CFT_SECTION, 0, NULL, 0, NULL, 0, 0},
 	{NULL, 0, 0, NULL, 0, NULL, 0, 0},
 };

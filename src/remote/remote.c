@@ -719,6 +719,8 @@ static const struct pane_cfg_field backend_fields[] = {
     {"bearer_token_file", PANE_CFT_STRING, offsetof(struct backend_cfg, bearer_token_file), NULL, 0,
      "file holding the bearer token", 0, 0},
     {"basic_auth", PANE_CFT_SECTION, 0, NULL, 0, "username, password (${ENV}) or password_file", 0, 0},
+    {"authorization", PANE_CFT_SECTION, 0, NULL, 0, "type (default Bearer), credentials (${ENV}) or credentials_file",
+     0, 0},
     {"headers", PANE_CFT_SECTION, 0, NULL, 0, "extra HTTP headers (name: value), e.g. X-Scope-OrgID", 0, 0},
     /* bound by src/api (prom_api.c) */
     {"lookback_delta", PANE_CFT_SECTION, 0, NULL, 0, NULL, 0, 0},
@@ -737,6 +739,20 @@ static const struct pane_cfg_field basic_fields[] = {
      0, 0},
     {"password_file", PANE_CFT_STRING, offsetof(struct basic_cfg, password_file), NULL, 0, "file holding the password",
      0, 0},
+    {NULL, 0, 0, NULL, 0, NULL, 0, 0},
+};
+
+struct authz_cfg {
+	char *type, *credentials, *credentials_file;
+};
+
+static const struct pane_cfg_field authz_fields[] = {
+    {"type", PANE_CFT_STRING, offsetof(struct authz_cfg, type), "Bearer", 0, "the scheme of the Authorization header",
+     0, 0},
+    {"credentials", PANE_CFT_STRING, offsetof(struct authz_cfg, credentials), NULL, PANE_CFG_SECRET,
+     "credentials (${ENV} only)", 0, 0},
+    {"credentials_file", PANE_CFT_STRING, offsetof(struct authz_cfg, credentials_file), NULL, 0,
+     "file holding the credentials", 0, 0},
     {NULL, 0, 0, NULL, 0, NULL, 0, 0},
 };
 
@@ -789,6 +805,8 @@ static int configure(const struct pane_cfg *cfg, struct pane_remote **out, struc
 	const struct pane_cfg_node *sec = pane_cfg_get(cfg->root, "query");
 	struct backend_cfg c = {0};
 	struct basic_cfg b = {0};
+	struct authz_cfg az = {0};
+	char *authz_line = NULL;
 	char **headers = NULL;
 	size_t nh = 0;
 	char *token = NULL, *pass = NULL;
@@ -796,14 +814,16 @@ static int configure(const struct pane_cfg *cfg, struct pane_remote **out, struc
 	int rc = pane_cfg_bind(cfg, sec, backend_fields, &c, err);
 	if (rc < 0)
 		goto out;
-	const struct pane_cfg_node *basic = pane_cfg_get(sec, "basic_auth"), *hdr = pane_cfg_get(sec, "headers");
+	const struct pane_cfg_node *basic = pane_cfg_get(sec, "basic_auth"), *hdr = pane_cfg_get(sec, "headers"),
+	                           *authz = pane_cfg_get(sec, "authorization");
 	if (c.backend && !*c.backend) { /* backend: "" or ${VAR:-}: the embedded store, like no key */
 		free(c.backend);
 		c.backend = NULL;
 	}
 	if (!c.backend) {
-		static const char *const needs[] = {"bearer_token",   "bearer_token_file", "basic_auth", "headers",
-		                                    "remote_timeout", "max_response_size", NULL};
+		static const char *const needs[] = {
+		    "bearer_token", "bearer_token_file", "basic_auth",        "authorization",
+		    "headers",      "remote_timeout",    "max_response_size", NULL};
 		for (size_t i = 0; needs[i]; i++)
 			if (pane_cfg_get(sec, needs[i])) {
 				rc = pane_cfg_error(cfg, pane_cfg_get(sec, needs[i]), err,
@@ -812,8 +832,12 @@ static int configure(const struct pane_cfg *cfg, struct pane_remote **out, struc
 			}
 		goto out; /* the embedded store's reader stays */
 	}
-	if ((c.bearer_token || c.bearer_token_file) && basic) {
-		rc = pane_cfg_error(cfg, basic, err, "give bearer_token or basic_auth, not both");
+	if ((c.bearer_token || c.bearer_token_file || authz) && basic) {
+		rc = pane_cfg_error(cfg, basic, err, "give one of bearer_token, authorization and basic_auth");
+		goto out;
+	}
+	if ((c.bearer_token || c.bearer_token_file) && authz) {
+		rc = pane_cfg_error(cfg, authz, err, "give one of bearer_token, authorization and basic_auth");
 		goto out;
 	}
 	if (c.bearer_token && c.bearer_token_file) {
@@ -846,13 +870,57 @@ static int configure(const struct pane_cfg *cfg, struct pane_remote **out, struc
 			goto out;
 		}
 	}
-	if (hdr) {
-		if (hdr->kind != PANE_CFG_MAP) {
+	if (authz) { /* Prometheus' authorization: {type, credentials | credentials_file} */
+		if (authz->kind != PANE_CFG_MAP) {
+			rc = pane_cfg_error(cfg, authz, err,
+			                    "must be a map with type and credentials or credentials_file");
+			goto out;
+		}
+		if ((rc = pane_cfg_bind(cfg, authz, authz_fields, &az, err)) < 0)
+			goto out;
+		bool type_ok = *az.type != '\0';
+		for (const char *p = az.type; *p; p++)
+			type_ok &= *p > ' ' && *p < 127;
+		if (!type_ok || !strcasecmp(az.type, "Basic")) {
+			rc = pane_cfg_error(
+			    cfg, pane_cfg_get(authz, "type"), err,
+			    "'%s' is not an Authorization scheme pane sends here (one word; use basic_auth for "
+			    "Basic)",
+			    az.type);
+			goto out;
+		}
+		if (!!az.credentials == !!az.credentials_file) {
+			rc = pane_cfg_error(cfg, authz, err, "needs one of credentials or credentials_file");
+			goto out;
+		}
+		char *cred = az.credentials
+		                 ? pane_xstrdup(az.credentials)
+		                 : read_secret(cfg, pane_cfg_get(authz, "credentials_file"), az.credentials_file, err);
+		if (!cred) {
+			rc = PANE_EINVAL;
+			goto out;
+		}
+		if (!strcasecmp(az.type, "Bearer")) {
+			token = cred;
+		} else {
+			struct pane_buf line;
+			pane_buf_init(&line, PANE_BUF_NOLIMIT);
+			pane_buf_addf(&line, "Authorization: %s %s", az.type, cred);
+			free(cred);
+			authz_line = pane_buf_detach(&line, NULL);
+		}
+	}
+	if (hdr || authz_line) {
+		if (hdr && hdr->kind != PANE_CFG_MAP) {
 			rc = pane_cfg_error(cfg, hdr, err, "must be a map of header names to values");
 			goto out;
 		}
-		headers = pane_xcalloc(hdr->n_items + 1, sizeof *headers);
-		for (size_t i = 0; i < hdr->n_items; i++) {
+		headers = pane_xcalloc((hdr ? hdr->n_items : 0) + 2, sizeof *headers);
+		if (authz_line) {
+			headers[nh++] = authz_line;
+			authz_line = NULL;
+		}
+		for (size_t i = 0; hdr && i < hdr->n_items; i++) {
 			const struct pane_cfg_node *n = hdr->items[i];
 			bool name_ok = *n->key != '\0';
 			for (const char *p = n->key; *p; p++)
@@ -866,7 +934,7 @@ static int configure(const struct pane_cfg *cfg, struct pane_remote **out, struc
 			if (!strcasecmp(n->key, "Authorization") || !strcasecmp(n->key, "Content-Type") ||
 			    !strcasecmp(n->key, "Host")) {
 				rc = pane_cfg_error(cfg, n, err,
-				                    "pane sets this header itself (use bearer_token or "
+				                    "pane sets this header itself (use authorization, bearer_token or "
 				                    "basic_auth for Authorization)");
 				goto out;
 			}
@@ -896,6 +964,8 @@ out:
 	free(headers);
 	free(token);
 	free(pass);
+	free(authz_line);
+	pane_cfg_unbind(authz_fields, &az);
 	pane_cfg_unbind(basic_fields, &b);
 	pane_cfg_unbind(backend_fields, &c);
 	return rc;

@@ -18,8 +18,8 @@ in the Prometheus HTTP API's shapes, and misbehaves as the current mode says:
   many      200 a matrix of 5,000 samples (more than a small max_samples)
 
 Control: POST /__fake/mode with the mode name as body; GET /__fake/ping;
-GET /__fake/requests (how many API requests arrived, and how many slow
-ones were answered, as JSON).
+GET /__fake/requests (how many API requests arrived, how many slow ones
+were answered, and the last one's Authorization and X-Scope-OrgID, as JSON).
   prom_backend_fake.py PORTFILE   (binds 127.0.0.1:0, writes the port there)
 """
 import json
@@ -73,11 +73,14 @@ class H(BaseHTTPRequestHandler):
         if path == "/__fake/ping":
             return self.send(200, {"ok": True})
         if path == "/__fake/requests":
-            return self.send(200, {"requests": state["requests"], "slow_answered": state.get("slow_answered", 0)})
+            return self.send(200, {"requests": state["requests"], "slow_answered": state.get("slow_answered", 0),
+                                   "authorization": state.get("authorization", ""), "org": state.get("org", "")})
         if not path.startswith("/api/v1/"):
             return self.send(404, {"status": "error", "errorType": "not_found", "error": "no such path"})
         with changed:
             state["requests"] += 1
+            state["authorization"] = self.headers.get("Authorization", "")
+            state["org"] = self.headers.get("X-Scope-OrgID", "")
             mode = state["mode"]
             if mode == "slow":
                 changed.wait_for(lambda: state["mode"] != "slow", timeout=60)

@@ -20,12 +20,16 @@ mode() { curl -fsS --data-binary "$1" "$fake/__fake/mode" >/dev/null; }
 mkdir -p "$tmp/rules"
 printf 'groups:\n  - name: g\n    interval: 1s\n    rules:\n      - record: fake:sum\n        expr: sum(fake_metric)\n' \
   >"$tmp/rules/r.yml"
+printf 'fake-bearer-1234\n' >"$tmp/token"
 cat >"$tmp/pane.yaml" <<YAML
 query:
   backend: $fake
   remote_timeout: 1s
   max_response_size: 1MiB
   max_samples: 1000
+  bearer_token_file: $tmp/token
+  headers:
+    X-Scope-OrgID: tenant-7
 rules:
   files: [$tmp/rules/*.yml]
 receivers:
@@ -46,6 +50,9 @@ q() {
   for t in "$@"; do expect_in "$tmp/$m" "$t"; done
 }
 q ok 200 '"fake_metric"' '"job":"fake"'
+counts() { curl -fsS "$fake/__fake/requests" | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+[ "$(counts authorization)" = "Bearer fake-bearer-1234" ] && ok || bad "the backend got Authorization '$(counts authorization)'"
+[ "$(counts org)" = "tenant-7" ] && ok || bad "the backend got X-Scope-OrgID '$(counts org)'"
 # metric metadata comes from the backend: sorted, invalid names left out, metric= and limit= honoured
 curl -sS "$u/api/v1/metadata" >"$tmp/md"
 expect_in "$tmp/md" '{"a_gauge":[{"type":"gauge","help":"Bytes é.","unit":"bytes"}],"fake_metric":[{"type":"counter","help":"A fake counter.","unit":""}]}'
@@ -102,10 +109,23 @@ serve_stop && ok || bad "pane did not stop cleanly"
 
 # stopping does not wait for a slow backend: a query and a rule blocked on it
 # (remote_timeout 1h) end when pane is asked to stop, before the fake answers
-sed -i 's/remote_timeout: 1s/remote_timeout: 1h/' "$tmp/pane.yaml"
-serve_start "$tmp/serve2.log" /readyz --config "$tmp/pane.yaml" --data-dir "$tmp/data2" && ok ||
-  bad "pane not ready: $(cat "$tmp/serve2.log")"
-counts() { curl -fsS "$fake/__fake/requests" | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+# (and Prometheus' authorization: block instead of a bearer token)
+cat >"$tmp/pane2.yaml" <<YAML
+query:
+  backend: $fake
+  remote_timeout: 1h
+  authorization:
+    type: Token
+    credentials: \${FAKE_CREDENTIALS}
+rules:
+  files: [$tmp/rules/*.yml]
+receivers:
+  statsd:
+    enabled: false
+YAML
+export FAKE_CREDENTIALS=tok-99
+serve_start "$tmp/serve2.log" /readyz --config "$tmp/pane2.yaml" --data-dir "$tmp/data2" && ok ||
+  { bad "pane not ready: $(cat "$tmp/serve2.log")"; finish; exit 1; }
 before=$(counts requests) slow_before=$(counts slow_answered)
 mode slow
 curl -sS -o /dev/null "$u/api/v1/query?query=fake_metric" &
@@ -115,6 +135,7 @@ for _ in $(seq 1 400); do  # until the query's request has reached the fake
   [ "$now" -gt "$before" ] && break
   sleep 0.05
 done
+[ "$(counts authorization)" = "Token tok-99" ] && ok || bad "the backend got Authorization '$(counts authorization)'"
 serve_stop && ok || bad "pane did not stop cleanly with requests to a slow backend in flight"
 wait "$qpid"
 [ "$(counts slow_answered)" = "$slow_before" ] && ok || bad "pane waited for the slow backend to answer before stopping"
