@@ -30,26 +30,37 @@ expect_in "$tmp/err" "bad4.yaml:3: query.bearer_token"
 printf 'query:\n  backend: http://127.0.0.1:1\n  headers:\n    Authorization: Bearer x\n' >"$tmp/bad5.yaml"
 expect_status 1 "$bin" serve --config "$tmp/bad5.yaml" --data-dir "$tmp/d0"
 expect_in "$tmp/err" "bad5.yaml:4: query.headers.Authorization"
+printf 'query:\n  backend: http://127.0.0.1:1\n  authorization:\n    type: Basic\n    credentials_file: /nonexistent\n' >"$tmp/bad6.yaml"
+expect_status 1 "$bin" serve --config "$tmp/bad6.yaml" --data-dir "$tmp/d0"
+expect_in "$tmp/err" "bad6.yaml:4: query.authorization.type: 'Basic' is not an Authorization scheme"
+printf 'query:\n  backend: http://127.0.0.1:1\n  authorization:\n    credentials_file: %s/none\n' "$tmp" >"$tmp/bad7.yaml"
+expect_status 1 "$bin" serve --config "$tmp/bad7.yaml" --data-dir "$tmp/d0"
+expect_in "$tmp/err" "bad7.yaml:4: query.authorization.credentials_file: cannot read"
+printf 'query:\n  backend: http://127.0.0.1:1\n  bearer_token_file: /x\n  basic_auth:\n    username: u\n    password_file: /y\n' >"$tmp/bad8.yaml"
+expect_status 1 "$bin" serve --config "$tmp/bad8.yaml" --data-dir "$tmp/d0"
+expect_in "$tmp/err" "bad8.yaml:4: query.basic_auth: give one of bearer_token, authorization and basic_auth"
 
 # VictoriaMetrics with the corpus data (Prometheus text wants ms timestamps)
 awk '!/^#/ {print $1, $2, $3 "000"}' "$root/tests/promql/data.om" >"$tmp/data.prom"
 vm_port=$(free_port)
 vm="http://127.0.0.1:$vm_port"
+# with HTTP basic auth, which pane's basic_auth: must pass
 victoria-metrics -httpListenAddr="127.0.0.1:$vm_port" -storageDataPath="$tmp/vm" -retentionPeriod=100y \
-  -search.latencyOffset=0s -search.disableCache -loggerLevel=ERROR >"$tmp/vm.log" 2>&1 &
+  -search.latencyOffset=0s -search.disableCache -loggerLevel=ERROR \
+  -httpAuth.username=pane -httpAuth.password=vm-secret-42 >"$tmp/vm.log" 2>&1 &
 vm_pid=$!
-for _ in $(seq 1 400); do curl -fsS "$vm/health" >/dev/null 2>&1 && break; sleep 0.05; done
-curl -fsS "$vm/health" >/dev/null && ok || bad "victoria-metrics did not start: $(cat "$tmp/vm.log")"
+for _ in $(seq 1 400); do curl -fsS -u pane:vm-secret-42 "$vm/health" >/dev/null 2>&1 && break; sleep 0.05; done
+curl -fsS -u pane:vm-secret-42 "$vm/health" >/dev/null && ok || bad "victoria-metrics did not start: $(cat "$tmp/vm.log")"
 now=$(date +%s)
-code=$(curl -sS -o /dev/null -w '%{http_code}' --data-binary @"$tmp/data.prom" "$vm/api/v1/import/prometheus")
+code=$(curl -sS -o /dev/null -w '%{http_code}' -u pane:vm-secret-42 --data-binary @"$tmp/data.prom" "$vm/api/v1/import/prometheus")
 [ "$code" = 204 ] && ok || bad "import into victoria-metrics answered $code"
 printf 'backend_probe{job="probe"} 7 %s000\nescape_probe{path="a\\"q\\\\d+"} 3 %s000\n' "$now" "$now" |
-  curl -sS -o /dev/null --data-binary @- "$vm/api/v1/import/prometheus"
-curl -fsS "$vm/internal/force_flush" >/dev/null
+  curl -sS -o /dev/null -u pane:vm-secret-42 --data-binary @- "$vm/api/v1/import/prometheus"
+curl -fsS -u pane:vm-secret-42 "$vm/internal/force_flush" >/dev/null
 want=$(grep -v '^#' "$tmp/data.prom" | sed 's/[ {].*//' | sort -u | wc -l)
 got=0
 for _ in $(seq 1 200); do  # searchable once VictoriaMetrics has indexed everything
-  got=$(curl -fsS "$vm/api/v1/label/__name__/values?start=1699990000" |
+  got=$(curl -fsS -u pane:vm-secret-42 "$vm/api/v1/label/__name__/values?start=1699990000" |
     python3 -c 'import json,sys; print(len([n for n in json.load(sys.stdin)["data"] if n != "backend_probe"]))')
   [ "$got" -ge "$want" ] && break
   sleep 0.05
@@ -82,12 +93,16 @@ query:
   max_response_size: 32MiB
   headers:
     X-Scope-OrgID: tenant-1
+  basic_auth:
+    username: pane
+    password: \${VM_PASSWORD}
 rules:
   files: [$tmp/rules/*.yml]
 receivers:
   statsd:
     enabled: false
 YAML
+export VM_PASSWORD=vm-secret-42
 serve_start "$tmp/remote.log" /readyz --config "$tmp/remote.yaml" --data-dir "$tmp/remote" && ok ||
   bad "pane over victoria-metrics not ready: $(cat "$tmp/remote.log")"
 curl -sS "$u/readyz" >"$tmp/readyz"
