@@ -621,6 +621,15 @@ static const struct pane_cfg_field query_fields[] = {
 	{"max_samples", PANE_CFT_INT, offsetof(struct query_cfg, max_samples), "50000000", 0,
 	 "samples a query may hold at once (bounds its memory, ~16 bytes each); then 422 execution", 1000,
 	 1000000000},
+	/* the remote query backend's keys, bound by src/remote (remote.c) */
+	{"backend", PANE_CFT_SECTION, 0, NULL, 0, NULL, 0, 0},
+	{"remote_timeout", PANE_CFT_SECTION, 0, NULL, 0, NULL, 0, 0},
+	{"max_response_size", PANE_CFT_SECTION, 0, NULL, 0, NULL, 0, 0},
+	{"bearer_token", PANE_CFT_SECTION, 0, NULL, 0, NULL, 0, 0},
+	{"bearer_token_file", PANE_CFT_SECTION, 0, NULL, 0, NULL, 0, 0},
+	{"basic_auth", PANE_CFT_SECTION, 0, NULL, 0, NULL, 0, 0},
+	{"authorization", PANE_CFT_SECTION, 0, NULL, 0, NULL, 0, 0},
+	{"headers", PANE_CFT_SECTION, 0, NULL, 0, NULL, 0, 0},
 	{NULL, 0, 0, NULL, 0, NULL, 0, 0},
 };
 

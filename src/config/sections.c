@@ -21,7 +21,7 @@ static const char *const sections[] = {
 	"receivers",  /* src/receivers: statsd, otlp, remote_write, loki push */
 	"scrape",     /* src/receivers: Prometheus scrape targets */
 	"sources",    /* src/sources: postgres, supabase, render, sentry, sql */
-	"query",      /* src/api: PromQL limits (lookback_delta, timeout, max_samples) */
+	"query",      /* src/api: PromQL limits; src/remote: backend (remote query backend) */
 	"rules",      /* src/alert: rule files, evaluation interval, external labels/URL */
 	"alerting",   /* src/notify: Alertmanager routes, receivers, silences (or config_file) */
 	"outputs",    /* src/outputs: remote_write and Loki push out, durable queues */

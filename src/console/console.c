@@ -247,16 +247,23 @@ static void get_changes(struct pane_http_req *req, struct pane_http_resp *resp, 
 
 struct pane_console *pane_console_new(struct pane_http_server *http, struct pane_store *store, struct pane_err *err)
 {
+	return pane_console_new_reader(http, store, store ? pane_store_reader(store) : (struct pane_reader){0}, err);
+}
+
+struct pane_console *pane_console_new_reader(struct pane_http_server *http, struct pane_store *store,
+					     struct pane_reader reader, struct pane_err *err)
+{
 	struct pane_console *c = pane_xcalloc(1, sizeof *c);
 	int rc = 0;
-	if (store) {
-		c->reader = pane_store_reader(store);
-		c->store = store;
+	c->reader = reader;
+	c->store = store;
+	if (reader.ops)
 		rc = pane_http_server_route(http, &(struct pane_http_route){.method = "GET",
 		                                                            .pattern = "/api/v1/console/overview",
 		                                                            .handler = get_overview,
 		                                                            .ctx = c,
 		                                                            .scope = "read"});
+	if (store && reader.ops) { /* changes: metrics from the reader, logs from the store */
 		if (rc == 0)
 			rc =
 			    pane_http_server_route(http, &(struct pane_http_route){.method = "GET",
@@ -292,7 +299,12 @@ static void stop(void *arg)
 
 int pane_console_attach(struct pane_host *s, struct pane_err *err)
 {
-	struct pane_console *c = pane_console_new(s->http, s->store, err);
+	return pane_console_attach_reader(s, s->store ? pane_store_reader(s->store) : (struct pane_reader){0}, err);
+}
+
+int pane_console_attach_reader(struct pane_host *s, struct pane_reader reader, struct pane_err *err)
+{
+	struct pane_console *c = pane_console_new_reader(s->http, s->store, reader, err);
 	if (!c)
 		return err->code ? err->code : PANE_EINVAL;
 	pane_host_on_stop(s, stop, c);

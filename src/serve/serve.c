@@ -20,8 +20,10 @@
  *   4. sources (src/sources): pull sources, one thread each (needs s.pipeline)
  *   5. receivers (push endpoints, StatsD, scrape loops; need the pipeline)
  *  5b. outputs (src/outputs): remote_write / Loki push out, secondary sinks
- *   6. query: the Prometheus API (/api/v1/query...) over the store's reader,
- *      and /api/v1/logs, /api/v1/events over its logs and events
+ *  5c. remote (src/remote): the reader 6, 8 and 9 use: the store's, or a
+ *      Prometheus-compatible backend's when query: backend: is set
+ *   6. query: the Prometheus API (/api/v1/query...) over that reader,
+ *      and /api/v1/logs, /api/v1/events, Loki's /loki/api/v1 over the store's logs
  *   7. notify (src/notify): alerting:, /api/v2 (Alertmanager's API), s.alerts
  *   8. rules (src/alert): rules:, a thread per group, /api/v1/rules, /api/v1/alerts
  *   9. console (src/console): the web console at / and /assets/
@@ -67,6 +69,7 @@
 #include "notify/notify.h"
 #include "alert/attach.h"
 #include "console/console.h"
+#include "remote/remote.h"
 
 struct server_cfg {
 	char *listen;
@@ -544,24 +547,32 @@ int pane_serve_run(const struct pane_serve_opts *opts)
 	if (pane_outputs_attach(&s, &err) < 0)
 		goto fail;
 
-	/* 6. query API: PromQL over the store's reader, once the store has attached */
-	if (s.store) {
-		struct pane_reader rd = pane_store_reader(s.store);
-		if (pane_query_attach(&s, rd, &err) < 0 || pane_logs_api_add(s.http, s.store, &err) < 0)
-			goto fail;
-		if (pane_loki_attach(&s, pane_store_logreader(s.store), &err) < 0)
-			goto fail;
-	}
+	/* 5c. which reader steps 6, 8 and 9 read metrics from: the store's, or
+	 * the remote backend's when query: backend: names one (src/remote) */
+	struct pane_reader rd = {0};
+	if (s.store)
+		rd = pane_store_reader(s.store);
+	if (pane_remote_attach(&s, &rd, &err) < 0)
+		goto fail;
+
+	/* 6. query API: PromQL over that reader; logs from the store */
+	if (rd.ops && pane_query_attach(&s, rd, &err) < 0)
+		goto fail;
+	if (s.store && pane_logs_api_add(s.http, s.store, &err) < 0)
+		goto fail;
+	if (s.store && pane_loki_attach(&s, pane_store_logreader(s.store), &err) < 0)
+		goto fail;
+
 	/* 7. notify: alerting:, the /api/v2 routes, s.alerts */
 	if (pane_notify_attach(&s, &err) < 0)
 		goto fail;
 
 	/* 8. rules: rules:, /api/v1/rules, /api/v1/alerts; alerts to s.alerts when notify set it */
-	if (s.store && pane_rules_attach(&s, pane_store_reader(s.store), &err) < 0)
+	if (rd.ops && pane_rules_attach(&s, rd, &err) < 0)
 		goto fail;
 
 	/* 9. console: the web console at / (after every API it calls) */
-	if (pane_console_attach(&s, &err) < 0)
+	if (pane_console_attach_reader(&s, rd, &err) < 0)
 		goto fail;
 
 	if (pane_http_server_start(s.http, &err) < 0)
