@@ -9,9 +9,13 @@
  * from a work list and put them on a done list, waking the main thread
  * through an eventfd.
  *
- * Acknowledgements go through a completer thread with its own connection:
- * while it runs complete_jobs / fail_jobs for one batch, the main thread
- * already claims the next, so the two statements use two backends at once.
+ * Acknowledgements go through completer threads (N_COMPLETERS, two), each
+ * with its own connection: while one runs complete_jobs / fail_jobs for a
+ * batch, the other takes the next batch and the main thread already claims,
+ * so claims and acknowledgements use three backends at once. Measured on a
+ * no-op drain (bench/README.md): the claim is the critical path (about 80%
+ * of the main thread's time); with one completer its acknowledgements were
+ * as slow as the claims and claims paused for back-pressure.
  *
  * The main loop, each turn:
  *   1. hand finished jobs to the completer, which sends one complete_jobs
@@ -88,6 +92,9 @@ extern char **environ;
 #define RESULT_MAX (1u << 20)
 #define PANE_EXIT_DISCARD 100 /* --exec: fail for good, do not retry */
 #define ERROR_TAIL 4000
+/* completer threads, each with its own connection: while one waits for its
+ * commit to be flushed, the next batch is already being written */
+#define N_COMPLETERS 2
 
 enum outcome { OUT_OK, OUT_RETRY, OUT_DISCARD, OUT_DROPPED };
 
@@ -131,12 +138,15 @@ struct worker {
 	int n_finished;
 	bool wake_claim; /* a NOTIFY for one of our queues arrived */
 	/* completer (see completer()) */
-	pthread_t cp_thread;
+	pthread_t cp_thread[N_COMPLETERS];
+	int n_cp;
 	pthread_mutex_t cmu;
 	pthread_cond_t ccv;
 	struct job *cp_head;
-	int cp_n;
-	bool cp_busy, cp_quit;
+	int cp_n;  /* jobs handed over and not yet acknowledged */
+	int cp_nq; /* of those, waiting in cp_head */
+	int cp_busy; /* completers inside a flush */
+	bool cp_quit;
 	atomic_int cp_abandon;
 	char sql_claim[256], sql_complete[320], sql_fail[320], sql_heartbeat[256], sql_release[192];
 };
@@ -871,7 +881,8 @@ static bool flush_list(struct worker *w, PGconn *c, struct job *list, int n_list
 
 /* The completer: a thread with its own connection that acknowledges
  * finished jobs in batches while the main thread claims the next batch, so
- * the two statements run on two backends at once. */
+ * the statements run on separate backends at once. Several completers take
+ * turns: each takes the whole list waiting at that moment. */
 static PGconn *completer_connect(struct worker *w)
 {
 	const char *keys[] = {"dbname", "application_name", "connect_timeout", NULL};
@@ -897,9 +908,10 @@ static void *completer(void *arg)
 			break;
 		}
 		struct job *list = w->cp_head;
-		int n = w->cp_n;
+		int n = w->cp_nq;
+		w->cp_nq = 0;
 		w->cp_head = NULL;
-		w->cp_busy = true;
+		w->cp_busy++;
 		pthread_mutex_unlock(&w->cmu);
 		int64_t delay = 100;
 		for (;;) {
@@ -926,7 +938,7 @@ static void *completer(void *arg)
 		}
 		pthread_mutex_lock(&w->cmu);
 		w->cp_n -= n;
-		w->cp_busy = false;
+		w->cp_busy--;
 		pthread_mutex_unlock(&w->cmu);
 		uint64_t one = 1;
 		if (write(w->efd, &one, sizeof one) < 0) {
@@ -950,6 +962,7 @@ static void handoff(struct worker *w)
 	tail->next = w->cp_head;
 	w->cp_head = w->finished;
 	w->cp_n += w->n_finished;
+	w->cp_nq += w->n_finished;
 	pthread_cond_signal(&w->ccv);
 	pthread_mutex_unlock(&w->cmu);
 	w->finished = NULL;
@@ -960,7 +973,7 @@ static void handoff(struct worker *w)
 static int completer_backlog(struct worker *w)
 {
 	pthread_mutex_lock(&w->cmu);
-	int n = w->cp_n + (w->cp_busy ? 1 : 0);
+	int n = w->cp_n + w->cp_busy;
 	pthread_mutex_unlock(&w->cmu);
 	return n;
 }
@@ -1398,7 +1411,10 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 	pthread_cond_init(&w.cv, NULL);
 	pthread_mutex_init(&w.cmu, NULL);
 	pthread_cond_init(&w.ccv, NULL);
-	if (pthread_create(&w.cp_thread, NULL, completer, &w) != 0) {
+	for (int i = 0; i < N_COMPLETERS; i++)
+		if (pthread_create(&w.cp_thread[w.n_cp], NULL, completer, &w) == 0)
+			w.n_cp++;
+	if (w.n_cp == 0) {
 		close_conn(&w);
 		close(w.efd);
 		return pane_err_set(err, PANE_EIO, "cannot start the completer thread");
@@ -1502,9 +1518,10 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 	atomic_store(&w.cp_abandon, 1);
 	pthread_mutex_lock(&w.cmu);
 	w.cp_quit = true;
-	pthread_cond_signal(&w.ccv);
+	pthread_cond_broadcast(&w.ccv);
 	pthread_mutex_unlock(&w.cmu);
-	pthread_join(w.cp_thread, NULL);
+	for (int i = 0; i < w.n_cp; i++)
+		pthread_join(w.cp_thread[i], NULL);
 	if (conn_ok(&w)) {
 		char sql[128];
 		snprintf(sql, sizeof sql, "SELECT %s.unregister_worker($1)::text", o.schema);
