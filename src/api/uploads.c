@@ -1,5 +1,6 @@
 /*
- * uploads.c - POST /v1/uploads/{queue}: stream a file to disk, hand it to a worker.
+ * uploads.c - POST /v1/uploads/{queue}: stream a file to disk (then object
+ * storage), hand it to a worker; GET /v1/uploads/{id}: read it back.
  *
  * Idea: the upload is acknowledged as soon as its bytes are safely on disk
  * and its job is committed; the heavy work happens in a worker, so the
@@ -13,22 +14,34 @@
  *   begin [up_begin]    queue name, content type (415), filename (sanitised),
  *                       metadata from the query string; open <id>.part
  *   body  [up_body]     write + hash each piece; over max_size -> 413
- *   end   [h_upload]    fdatasync, rename .part -> <id>, submit the job
- *                       through the batcher (same path as POST .../jobs)
- *   done  [up_enqueued] job committed: write <id>.job (the job id), 202;
- *                       refused: remove the file, error status
+ *   end   [h_upload]    fdatasync, rename .part -> <id>, defer the answer;
+ *                       local disk: submit the job through the batcher
+ *                       (same path as POST .../jobs) [submit_job]
+ *   put   [uploader]    object storage only: one of UPLOADERS threads PUTs
+ *                       the file, removes the local copy, then submits the
+ *                       job; a failed or slow store is a 503 [refuse]; more
+ *                       than PUT_QUEUE waiting is a 503 at once
+ *   done  [up_enqueued] job committed: write <id>.job ("JOB", or "JOB s3
+ *                       KEY"), 202; refused: remove the file, error status
  *   close [up_close]    any end: a .part still there (client left, error)
  *                       is removed - no file, no job
- *   sweep [sweeper]     every sweep_interval: files whose job finished more
- *                       than `retention` ago (or no longer exists) are removed
+ *   read  [h_download]  GET /v1/uploads/{id} (read scope): the file from
+ *                       disk, or a 307 to a presigned URL of the object
+ *   sweep [sweeper]     every sweep_interval: uploads whose job finished
+ *                       more than `retention` ago (or no longer exists) are
+ *                       removed - the file, or the object (DELETE); a record
+ *                       "0 s3 KEY" (a PUT that timed out) is DELETEd at once
  *
  * Invariants:
- *   (1) a job is enqueued only for a complete body that is on disk;
+ *   (1) a job is enqueued only for a complete body that is on disk, or in
+ *       the bucket when object storage is configured (the store said 2xx);
  *   (2) a disconnect before the end leaves neither file nor job;
- *   (3) memory per upload is constant (one hash state, a few strings).
+ *   (3) memory per upload is constant (one hash state, a few strings);
+ *   (4) no HTTP thread waits for the object store: the request is deferred
+ *       (suspended, no thread) while an uploader PUTs.
  *
- * Threads: begin/body/end on HTTP threads, done on a batcher thread, the
- * sweeper on its own thread.
+ * Threads: begin/body/end and read on HTTP threads, put on the uploaders,
+ * done on a batcher thread, the sweeper on its own thread.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -468,8 +481,8 @@ static void submit_job(struct pending *p)
 }
 
 /* Answers a stored upload that will get no job: its file goes, 503. With a
- * key the PUT was tried and may have stored the object anyway (a timeout
- * after the store wrote it): "0 s3 KEY" asks the sweeper to DELETE it. */
+ * key the PUT may have stored the object anyway (it timed out or was cut
+ * after the store had the bytes): "0 s3 KEY" asks the sweeper to DELETE it. */
 static void refuse(struct pending *p, const char *why)
 {
 	if (p->path)
@@ -509,10 +522,17 @@ static void *uploader(void *arg)
 		bool stopping = u->put_stop;
 		pthread_mutex_unlock(&u->mu);
 		struct pane_err e = {0};
+		int rc;
 		if (stopping) {
+			free(p->key); /* never sent */
+			p->key = NULL;
 			refuse(p, "the server is stopping");
-		} else if (pane_objstore_put(&u->store, p->key, p->path, p->size, p->hex, p->content_type, &e) < 0) {
+		} else if ((rc = pane_objstore_put(&u->store, p->key, p->path, p->size, p->hex, p->content_type, &e)) < 0) {
 			pane_warn("api", "upload %s not stored: %s", p->id, e.msg);
+			if (rc != PANE_ETIMEDOUT && rc != PANE_ECANCELED) {
+				free(p->key); /* refused or unreachable: nothing was stored */
+				p->key = NULL;
+			}
 			refuse(p, e.msg);
 		} else {
 			unlink(p->path);
