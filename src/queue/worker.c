@@ -22,8 +22,8 @@
  *   1. hand finished jobs to the completer, which sends one complete_jobs
  *      and one fail_jobs call for all of them (batched acks); ids the
  *      database did not accept lost their lease (fenced off) and are logged and
- *      counted (lost_leases), never retried from here. Claims pause while more than two
- *      batches wait for acknowledgement (back-pressure);
+ *      counted (lost_leases), never retried from here. Claims pause while more than
+ *      N_COMPLETERS + 1 batches wait for acknowledgement (back-pressure);
  *   2. claim: per queue, pane.claim(worker, queue, free slots + prefetch
  *      room) - one `FOR UPDATE SKIP LOCKED` statement. With --prefetch N
  *      up to N claimed jobs wait in `pending` (a FIFO ring, leases held and
@@ -1019,8 +1019,9 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 		}
 		int got = 0;
 		int backlog = completer_backlog(&w);
-		/* back-pressure: do not run ahead of acknowledgements by more than two batches */
-		bool want_claim = claim_room(&w) > 0 && backlog <= 2 * o.batch_max;
+		/* back-pressure: do not run ahead of acknowledgements by more than
+		 * one batch per completer plus one waiting */
+		bool want_claim = claim_room(&w) > 0 && backlog <= (N_COMPLETERS + 1) * o.batch_max;
 		if (want_claim) {
 			got = claim(&w);
 			if (got < 0)
