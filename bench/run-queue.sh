@@ -15,6 +15,10 @@
 #             run() with concurrentJobs C, localQueue 500 + batched completion
 #             (the same concurrency and the same local queue on both sides)
 #   pickup    idle queue, enqueue commit -> handler start, p50/p99 (200 jobs)
+#   cpu       CPU time per drained job: the PostgreSQL cluster's (postmaster,
+#             reaped backends and live children, from /proc) plus the worker
+#             process's (pane worker / node), in microseconds - the figure
+#             that stays put on a shared machine when wall time swings 2x
 #   claim     pane.claim of one job, p50/p99, empty table vs 1M finished jobs in
 #             history + 10k stuck running jobs (pane only; graphile-worker
 #             deletes finished jobs, so it has no such table to compare)
@@ -45,6 +49,19 @@ base=${DATABASE_URL%/*}
 fresh() { psql -qAtX "$base/postgres" -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1" >/dev/null; echo "$base/$1"; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 ms() { date +%s%N; }
+# CPU ticks used so far by the whole cluster: the postmaster, the backends it
+# reaped (cutime/cstime) and the children still running
+pgcpu() {
+  local pm t c
+  pm=$(head -1 "$pgdir/postmaster.pid")
+  t=$(awk '{print $14+$15+$16+$17}' "/proc/$pm/stat")
+  for c in $(pgrep -P "$pm"); do t=$((t + $(awk '{print $14+$15}' "/proc/$c/stat" 2>/dev/null || echo 0))); done
+  echo "$t"
+}
+hz=$(getconf CLK_TCK)
+tf=$(mktemp); trap 'cleanup; rm -f "$tf"' EXIT
+# microseconds of CPU per job: cluster ticks between $1 and $2, process time in $tf
+cpu_per_job() { awk -v a="$1" -v b="$2" -v hz="$hz" -v n="$3" '{printf "%.1f", ((b - a) / hz + $1 + $2) * 1e6 / n}' "$tf"; }
 
 echo "# $(date -u +%FT%TZ) $(nproc) cores, $(psql -qAtX "$base/postgres" -c "SELECT version()" | cut -d' ' -f1-2)," \
   "fsync=$(psql -qAtX "$base/postgres" -c 'SHOW fsync')," \
@@ -61,15 +78,19 @@ for n in "${sizes[@]}"; do
       "$pane" migrate -d "$u" >/dev/null
       set -- $("$qb" enqueue "$u" "$n" 1000); res[pane_enq_$n]+="$4 "
       psql -qAtX "$u" -c "VACUUM ANALYZE" >/dev/null
-      t0=$(ms); "$pane" worker -d "$u" -q bench -c "$c" --prefetch 500 --builtin noop --drain 2>/dev/null; t1=$(ms)
+      sleep 0.2; k0=$(pgcpu)
+      t0=$(ms); /usr/bin/time -f "%U %S" -o "$tf" "$pane" worker -d "$u" -q bench -c "$c" --prefetch 500 --builtin noop --drain 2>/dev/null; t1=$(ms)
+      sleep 0.2; k1=$(pgcpu); res[pane_cpu_${n}_$c]+="$(cpu_per_job "$k0" "$k1" "$n") "
       left=$(psql -qAtX "$u" -c "SELECT count(*) FROM pane.jobs")
       [ "$left" = 0 ] || { echo "pane left $left jobs" >&2; exit 1; }
       res[pane_drain_${n}_$c]+="$(( n * 1000000000 / (t1 - t0) )) "
       u=$(fresh bench_gw)
       set -- $(cd "$(dirname "$gw")" && DATABASE_URL=$u MODE=enqueue N=$n BATCH=1000 node "$gw" 2>/dev/null); res[gw_enq_$n]+="$4 "
       psql -qAtX "$u" -c "VACUUM ANALYZE" >/dev/null
-      set -- $(cd "$(dirname "$gw")" && DATABASE_URL=$u MODE=drain N=$n CONCURRENCY=$c node "$gw" 2>/dev/null); res[gw_drain_${n}_$c]+="$4 "
-      echo "  $n jobs, concurrency $c, after round $r: pane drain ${res[pane_drain_${n}_$c]}| graphile drain ${res[gw_drain_${n}_$c]}" | tr -s ' ' >&2
+      sleep 0.2; k0=$(pgcpu)
+      set -- $(cd "$(dirname "$gw")" && DATABASE_URL=$u MODE=drain N=$n CONCURRENCY=$c /usr/bin/time -f "%U %S" -o "$tf" node "$gw" 2>/dev/null); res[gw_drain_${n}_$c]+="$4 "
+      sleep 0.2; k1=$(pgcpu); res[gw_cpu_${n}_$c]+="$(cpu_per_job "$k0" "$k1" "$n") "
+      echo "  $n jobs, concurrency $c, after round $r: pane drain ${res[pane_drain_${n}_$c]}(cpu us/job ${res[pane_cpu_${n}_$c]}) | graphile drain ${res[gw_drain_${n}_$c]}(cpu us/job ${res[gw_cpu_${n}_$c]})" | tr -s ' ' >&2
     done
     echo "  $n jobs after round $r: pane enqueue ${res[pane_enq_$n]}| graphile enqueue ${res[gw_enq_$n]}" | tr -s ' ' >&2
   done
@@ -99,6 +120,8 @@ for n in "${sizes[@]}"; do
   for c in "${concs[@]}"; do
     pd=$(echo ${res[pane_drain_${n}_$c]} | tr ' ' '\n' | median); gd=$(echo ${res[gw_drain_${n}_$c]} | tr ' ' '\n' | median)
     printf '%-44s %14.0f %14.0f %7.2fx\n' "drain $n jobs, concurrency $c (jobs/s)" "$pd" "$gd" "$(awk -v a="$pd" -v b="$gd" 'BEGIN{print a/b}')"
+    pc=$(echo ${res[pane_cpu_${n}_$c]} | tr ' ' '\n' | median); gc=$(echo ${res[gw_cpu_${n}_$c]} | tr ' ' '\n' | median)
+    printf '%-44s %14.1f %14.1f %7.2fx\n' "  CPU per job (us, PostgreSQL + worker)" "$pc" "$gc" "$(awk -v a="$pc" -v b="$gc" 'BEGIN{print b/a}')"
   done
 done
 printf '%-44s %14s %14s\n' "pickup latency p50 / p99 (ms, idle queue)" "${pane_pick/ / / }" "${gw_pick/ / / }"

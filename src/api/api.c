@@ -34,6 +34,7 @@ static void api_stop(void *arg)
 {
 	struct attached *a = arg;
 	if (a->api) {
+		pane_api_uploads_stop(a->api->uploads); /* its uploaders submit to the batcher */
 		pane_api_batcher_free(a->api->batcher);
 		pane_api_events_free(a->api->events);
 		pane_api_uploads_free(a->api->uploads);

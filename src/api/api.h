@@ -12,7 +12,8 @@
  *   POST /v1/jobs/{id}/cancel|retry   (admin)
  *   GET  /v1/queues                   depth by state, oldest age, throughput (read)
  *   POST /v1/queues/{queue}/pause|resume  (admin)
- *   POST /v1/uploads/{queue}          streamed to disk, then a job (enqueue)
+ *   POST /v1/uploads/{queue}          streamed to disk (then object storage), then a job (enqueue)
+ *   GET  /v1/uploads/{id}             the stored file, or 307 to its object (read)
  *
  * Every write goes through the queue's SQL functions (enqueue_many & co.),
  * the same path as SQL, the CLI and the C API.

@@ -59,6 +59,9 @@ void pane_api_events_route(struct pane_api *api, struct pane_http_server *srv);
 struct pane_cfg;
 struct pane_api_uploads *pane_api_uploads_new(struct pane_api *api, const struct pane_cfg *cfg, const char *data_dir,
 					      struct pane_err *err);
+/* Stops the object storage uploaders (PUTs under way are aborted, their
+ * uploads answered 503); before the batcher goes. Idempotent. */
+void pane_api_uploads_stop(struct pane_api_uploads *u);
 void pane_api_uploads_free(struct pane_api_uploads *u);
 void pane_api_uploads_route(struct pane_api *api, struct pane_http_server *srv);
 

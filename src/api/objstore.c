@@ -9,7 +9,10 @@
  * header): a worker on another host needs no credentials, only the URL,
  * and the URL stops working after its expiry.
  *
- * Threads: both functions are reentrant (no shared state).
+ * Objects are removed with a signed DELETE (the upload sweeper, after the
+ * job finished + retention).
+ *
+ * Threads: every function is reentrant (no shared state).
  */
 #include "api/objstore.h"
 
@@ -152,12 +155,17 @@ static size_t discard_body(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
-int pane_objstore_put(const struct pane_objstore *s, const char *key, const char *path, uint64_t size,
-                      const char *sha256_hex, const char *content_type, struct pane_err *err)
+static int on_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
 {
-	FILE *f = fopen(path, "rbe");
-	if (!f)
-		return pane_err_set(err, PANE_EIO, "cannot read the stored upload %s", path);
+	const struct pane_objstore *s = arg;
+	return s->cancel && __atomic_load_n(s->cancel, __ATOMIC_RELAXED) ? 1 : 0;
+}
+
+/* One signed request: PUT of the file f (size bytes, content SHA-256 hex)
+ * or DELETE (f NULL) of key. ok404: a 404 counts as success. */
+static int request(const struct pane_objstore *s, const char *method, const char *key, FILE *f, uint64_t size,
+                   const char *sha256_hex, const char *content_type, bool ok404, struct pane_err *err)
+{
 	struct pane_buf url, hdr, resp, sigv4, auth;
 	pane_buf_init(&url, PANE_BUF_NOLIMIT);
 	pane_buf_init(&hdr, PANE_BUF_NOLIMIT);
@@ -170,17 +178,25 @@ int pane_objstore_put(const struct pane_objstore *s, const char *key, const char
 	uri_encode(&url, key, true);
 	pane_buf_addf(&sigv4, "aws:amz:%s:s3", s->region);
 	pane_buf_addf(&auth, "%s:%s", s->access_key, s->secret);
-	pane_buf_addf(&hdr, "x-amz-content-sha256: %s", sha256_hex);
+	/* SHA-256 of an empty body for DELETE */
+	pane_buf_addf(&hdr, "x-amz-content-sha256: %s",
+	              f ? sha256_hex : "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 	struct curl_slist *hl = curl_slist_append(NULL, hdr.data);
-	pane_buf_reset(&hdr);
-	pane_buf_addf(&hdr, "Content-Type: %s", content_type ? content_type : "application/octet-stream");
-	hl = curl_slist_append(hl, hdr.data);
+	if (f) {
+		pane_buf_reset(&hdr);
+		pane_buf_addf(&hdr, "Content-Type: %s", content_type ? content_type : "application/octet-stream");
+		hl = curl_slist_append(hl, hdr.data);
+	}
 	hl = curl_slist_append(hl, "Expect:");
 	CURL *h = curl_easy_init();
 	curl_easy_setopt(h, CURLOPT_URL, url.data);
-	curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-	curl_easy_setopt(h, CURLOPT_READDATA, f);
-	curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)size);
+	if (f) {
+		curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(h, CURLOPT_READDATA, f);
+		curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)size);
+	} else {
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+	}
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
 	curl_easy_setopt(h, CURLOPT_AWS_SIGV4, sigv4.data);
 	curl_easy_setopt(h, CURLOPT_USERPWD, auth.data);
@@ -189,21 +205,28 @@ int pane_objstore_put(const struct pane_objstore *s, const char *key, const char
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+	if (s->cancel) {
+		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)s);
+	}
 	if (s->timeout_ms > 0)
 		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)s->timeout_ms);
 	CURLcode rc = curl_easy_perform(h);
 	long status = 0;
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	int ret = 0;
-	if (rc != CURLE_OK)
+	if (rc == CURLE_ABORTED_BY_CALLBACK)
+		ret = pane_err_set(err, PANE_ECANCELED, "object storage: %s %s/%s: the server is stopping", method,
+		                   s->bucket, key);
+	else if (rc != CURLE_OK)
 		ret = pane_err_set(err, rc == CURLE_OPERATION_TIMEDOUT ? PANE_ETIMEDOUT : PANE_EIO,
-		                   "object storage: PUT %s/%s: %s", s->bucket, key, curl_easy_strerror(rc));
-	else if (status < 200 || status > 299)
-		ret = pane_err_set(err, PANE_EHTTP, "object storage: PUT %s/%s: HTTP %ld %.*s", s->bucket, key, status,
-		                   (int)(resp.len > 200 ? 200 : resp.len), resp.data ? resp.data : "");
+		                   "object storage: %s %s/%s: %s", method, s->bucket, key, curl_easy_strerror(rc));
+	else if ((status < 200 || status > 299) && !(ok404 && status == 404))
+		ret = pane_err_set(err, PANE_EHTTP, "object storage: %s %s/%s: HTTP %ld %.*s", method, s->bucket, key,
+		                   status, (int)(resp.len > 200 ? 200 : resp.len), resp.data ? resp.data : "");
 	curl_easy_cleanup(h);
 	curl_slist_free_all(hl);
-	fclose(f);
 	/* the credentials do not outlive the call in our buffers */
 	if (auth.data)
 		memset(auth.data, 0, auth.len);
@@ -213,4 +236,20 @@ int pane_objstore_put(const struct pane_objstore *s, const char *key, const char
 	pane_buf_release(&resp);
 	pane_buf_release(&sigv4);
 	return ret;
+}
+
+int pane_objstore_put(const struct pane_objstore *s, const char *key, const char *path, uint64_t size,
+                      const char *sha256_hex, const char *content_type, struct pane_err *err)
+{
+	FILE *f = fopen(path, "rbe");
+	if (!f)
+		return pane_err_set(err, PANE_EIO, "cannot read the stored upload %s", path);
+	int ret = request(s, "PUT", key, f, size, sha256_hex, content_type, false, err);
+	fclose(f);
+	return ret;
+}
+
+int pane_objstore_delete(const struct pane_objstore *s, const char *key, struct pane_err *err)
+{
+	return request(s, "DELETE", key, NULL, 0, NULL, NULL, true, err);
 }

@@ -5,11 +5,13 @@
  * Speaks the S3 REST API with AWS Signature Version 4 (libcurl signs the
  * PUT; the presigned GET URL is computed here), so it works with S3, R2,
  * MinIO and Supabase Storage's S3 endpoint. Path-style addressing:
- * ENDPOINT/BUCKET/KEY.
+ * ENDPOINT/BUCKET/KEY. An object is PUT once (the upload), read through
+ * presigned URLs, and DELETEd when its job finished + retention.
  */
 #ifndef PANE_API_OBJSTORE_H
 #define PANE_API_OBJSTORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +24,7 @@ struct pane_objstore {
 	const char *access_key; /* access key id */
 	const char *secret;     /* secret access key */
 	int64_t timeout_ms;     /* the whole PUT; over it the upload fails */
+	const bool *cancel;     /* optional: set (atomically) to abort a transfer at once */
 };
 
 /* PUTs the file at path (size bytes, SHA-256 sha256_hex) to key. Returns 0
@@ -29,6 +32,11 @@ struct pane_objstore {
  * PANE_ETIMEDOUT / PANE_EHTTP with err. Blocks its thread. */
 int pane_objstore_put(const struct pane_objstore *s, const char *key, const char *path, uint64_t size,
                       const char *sha256_hex, const char *content_type, struct pane_err *err);
+
+/* DELETEs key. 0 once the store answered 2xx or 404 (the object is gone
+ * either way); otherwise PANE_EIO / PANE_ETIMEDOUT / PANE_EHTTP with err.
+ * Blocks its thread. */
+int pane_objstore_delete(const struct pane_objstore *s, const char *key, struct pane_err *err);
 
 /* A presigned GET URL for key valid for expires_s seconds from now_unix
  * (heap; free()). */

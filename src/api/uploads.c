@@ -1,5 +1,6 @@
 /*
- * uploads.c - POST /v1/uploads/{queue}: stream a file to disk, hand it to a worker.
+ * uploads.c - POST /v1/uploads/{queue}: stream a file to disk (then object
+ * storage), hand it to a worker; GET /v1/uploads/{id}: read it back.
  *
  * Idea: the upload is acknowledged as soon as its bytes are safely on disk
  * and its job is committed; the heavy work happens in a worker, so the
@@ -13,22 +14,34 @@
  *   begin [up_begin]    queue name, content type (415), filename (sanitised),
  *                       metadata from the query string; open <id>.part
  *   body  [up_body]     write + hash each piece; over max_size -> 413
- *   end   [h_upload]    fdatasync, rename .part -> <id>, submit the job
- *                       through the batcher (same path as POST .../jobs)
- *   done  [up_enqueued] job committed: write <id>.job (the job id), 202;
- *                       refused: remove the file, error status
+ *   end   [h_upload]    fdatasync, rename .part -> <id>, defer the answer;
+ *                       local disk: submit the job through the batcher
+ *                       (same path as POST .../jobs) [submit_job]
+ *   put   [uploader]    object storage only: one of UPLOADERS threads PUTs
+ *                       the file, removes the local copy, then submits the
+ *                       job; a failed or slow store is a 503 [refuse]; more
+ *                       than PUT_QUEUE waiting is a 503 at once
+ *   done  [up_enqueued] job committed: write <id>.job ("JOB", or "JOB s3
+ *                       KEY"), 202; refused: remove the file, error status
  *   close [up_close]    any end: a .part still there (client left, error)
  *                       is removed - no file, no job
- *   sweep [sweeper]     every sweep_interval: files whose job finished more
- *                       than `retention` ago (or no longer exists) are removed
+ *   read  [h_download]  GET /v1/uploads/{id} (read scope): the file from
+ *                       disk, or a 307 to a presigned URL of the object
+ *   sweep [sweeper]     every sweep_interval: uploads whose job finished
+ *                       more than `retention` ago (or no longer exists) are
+ *                       removed - the file, or the object (DELETE); a record
+ *                       "0 s3 KEY" (a PUT that timed out) is DELETEd at once
  *
  * Invariants:
- *   (1) a job is enqueued only for a complete body that is on disk;
+ *   (1) a job is enqueued only for a complete body that is on disk, or in
+ *       the bucket when object storage is configured (the store said 2xx);
  *   (2) a disconnect before the end leaves neither file nor job;
- *   (3) memory per upload is constant (one hash state, a few strings).
+ *   (3) memory per upload is constant (one hash state, a few strings);
+ *   (4) no HTTP thread waits for the object store: the request is deferred
+ *       (suspended, no thread) while an uploader PUTs.
  *
- * Threads: begin/body/end on HTTP threads, done on a batcher thread, the
- * sweeper on its own thread.
+ * Threads: begin/body/end and read on HTTP threads, put on the uploaders,
+ * done on a batcher thread, the sweeper on its own thread.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -56,6 +69,8 @@
 #include "http/sha256.h"
 
 #define MAX_META 64
+#define UPLOADERS 4     /* object storage PUTs at once */
+#define PUT_QUEUE 64    /* stored uploads waiting for an uploader; beyond: 503 */
 #define N_ACK_BUCKETS 9
 static const double ack_bounds[N_ACK_BUCKETS] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5};
 
@@ -114,6 +129,14 @@ struct pane_api_uploads {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool stop;
+	/* object storage PUTs: a few uploader threads take stored files from a
+	 * bounded queue, so no HTTP thread waits for the store */
+	pthread_t uploaders[UPLOADERS];
+	int n_uploaders;
+	pthread_cond_t put_cv;
+	struct pending *put_head, *put_tail;
+	int put_queued;
+	bool put_stop; /* read by the PUT's progress callback too */
 	struct pane_stat *st_uploads, *st_bytes, *st_aborted, *st_removed;
 	/* time from the body's last byte to the answer (flush, rename, commit),
 	 * as Prometheus histogram series */
@@ -136,14 +159,32 @@ struct up {
 	bool handed; /* the file left .part: up_close must not remove it */
 };
 
-/* what the batch callback needs after the request is gone */
+/* One stored upload on its way to a job: everything the object store PUT
+ * (uploader thread) and the batch callback need after the request is gone. */
 struct pending {
 	int64_t body_done_ns;
 	struct pane_http_deferred *d;
 	struct pane_api_uploads *u;
 	char id[33];
 	char *path; /* the local file, NULL once it moved to object storage */
+	char *key;  /* object storage: the object's key */
+	char *queue, *content_type, *filename;
+	char hex[2 * PANE_SHA256_LEN + 1];
+	uint64_t size;
+	json_t *meta;
+	struct pending *next; /* the uploaders' queue */
 };
+
+static void pending_free(struct pending *p)
+{
+	free(p->path);
+	free(p->key);
+	free(p->queue);
+	free(p->content_type);
+	free(p->filename);
+	json_decref(p->meta);
+	free(p);
+}
 
 /* ---------- helpers ---------- */
 
@@ -355,19 +396,20 @@ static void up_enqueued(void *arg, const int64_t *ids, const bool *created, size
 	(void)n;
 	struct pending *p = arg;
 	struct pane_http_resp *resp = pane_http_deferred_resp(p->d);
+	/* the sweeper's record: "JOB" for a local file, "JOB s3 KEY" for an
+	 * object; job 0 = no job (the object goes at the next sweep) */
+	char *side = path_join(p->u->dir, p->id, ".job");
+	FILE *f = p->key || !err ? fopen(side, "we") : NULL;
+	if (f) {
+		fprintf(f, "%lld%s%s\n", err ? 0LL : (long long)ids[0], p->key ? " s3 " : "", p->key ? p->key : "");
+		fclose(f);
+	}
+	free(side);
 	if (err) {
 		if (p->path)
 			unlink(p->path);
 		pane_api_error_resp(resp, err);
 	} else {
-		/* the sweeper's record (local files only: objects expire by the bucket's lifecycle rule) */
-		char *side = p->path ? path_join(p->u->dir, p->id, ".job") : NULL;
-		FILE *f = side ? fopen(side, "we") : NULL;
-		if (f) {
-			fprintf(f, "%lld\n", (long long)ids[0]);
-			fclose(f);
-		}
-		free(side);
 		struct pane_api_uploads *u = p->u;
 		if (u->st_uploads) {
 			pane_stat_inc(u->st_uploads);
@@ -387,8 +429,121 @@ static void up_enqueued(void *arg, const int64_t *ids, const bool *created, size
 		pane_http_resp_content_type(resp, "application/json");
 	}
 	pane_http_deferred_finish(p->d);
-	free(p->path);
-	free(p);
+	pending_free(p);
+}
+
+/* Builds the job (payload: the upload's description and the metadata) and
+ * hands it to the batcher; up_enqueued answers. Any thread. */
+static void submit_job(struct pending *p)
+{
+	struct pane_api_uploads *u = p->u;
+	json_t *up = json_object();
+	json_object_set_new(up, "id", json_string(p->id));
+	if (p->key) {
+		int64_t now = (int64_t)time(NULL), ttl = u->cfg.s3_url_ttl_ms / 1000;
+		char *url = pane_objstore_presign_get(&u->store, p->key, now, ttl);
+		char exp[32];
+		time_t et = (time_t)(now + ttl);
+		struct tm tm;
+		gmtime_r(&et, &tm);
+		strftime(exp, sizeof exp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		json_object_set_new(up, "storage", json_string("s3"));
+		json_object_set_new(up, "bucket", json_string(u->cfg.s3_bucket));
+		json_object_set_new(up, "key", json_string(p->key));
+		json_object_set_new(up, "url", json_string(url));
+		json_object_set_new(up, "url_expires_at", json_string(exp));
+		free(url);
+	} else {
+		char rel[64];
+		snprintf(rel, sizeof rel, "/v1/uploads/%s", p->id);
+		json_object_set_new(up, "storage", json_string("local"));
+		json_object_set_new(up, "path", json_string(p->path));
+		json_object_set_new(up, "url", json_string(rel));
+	}
+	json_object_set_new(up, "size", json_integer((json_int_t)p->size));
+	json_object_set_new(up, "sha256", json_string(p->hex));
+	json_object_set_new(up, "content_type", json_string(p->content_type));
+	json_object_set_new(up, "filename", p->filename ? json_string(p->filename) : json_null());
+	json_t *payload = json_object();
+	json_object_set_new(payload, "upload", up);
+	json_object_set(payload, "meta", p->meta);
+	json_t *el = json_object();
+	json_object_set_new(el, "queue", json_string(p->queue));
+	json_object_set_new(el, "payload", payload);
+	char *text = json_dumps(el, JSON_COMPACT);
+	json_decref(el);
+	if (!text || pane_api_batcher_submit(u->api->batcher, text, strlen(text), 1, up_enqueued, p) < 0) {
+		struct pane_err err = {0};
+		pane_err_set(&err, PANE_EAGAIN, "too many jobs are waiting to be committed; retry shortly");
+		up_enqueued(p, NULL, NULL, 0, &err);
+	}
+	free(text);
+}
+
+/* Answers a stored upload that will get no job: its file goes, 503. With a
+ * key the PUT may have stored the object anyway (it timed out or was cut
+ * after the store had the bytes): "0 s3 KEY" asks the sweeper to DELETE it. */
+static void refuse(struct pending *p, const char *why)
+{
+	if (p->path)
+		unlink(p->path);
+	if (p->key) {
+		char *side = path_join(p->u->dir, p->id, ".job");
+		FILE *f = fopen(side, "we");
+		if (f) {
+			fprintf(f, "0 s3 %s\n", p->key);
+			fclose(f);
+		}
+		free(side);
+	}
+	struct pane_http_resp *resp = pane_http_deferred_resp(p->d);
+	pane_http_resp_error(resp, 503, "unavailable", "the upload could not be stored: %s; retry", why);
+	pane_http_deferred_finish(p->d);
+	pending_free(p);
+}
+
+/* An uploader: PUTs stored files into the bucket, then submits their jobs.
+ * Safely stored means stored in the bucket: no 202 before the store said
+ * so. The local copy goes either way. */
+static void *uploader(void *arg)
+{
+	struct pane_api_uploads *u = arg;
+	pthread_mutex_lock(&u->mu);
+	for (;;) {
+		while (!u->put_head && !u->put_stop)
+			pthread_cond_wait(&u->put_cv, &u->mu);
+		struct pending *p = u->put_head;
+		if (!p)
+			break;
+		u->put_head = p->next;
+		if (!u->put_head)
+			u->put_tail = NULL;
+		u->put_queued--;
+		bool stopping = u->put_stop;
+		pthread_mutex_unlock(&u->mu);
+		struct pane_err e = {0};
+		int rc;
+		if (stopping) {
+			free(p->key); /* never sent */
+			p->key = NULL;
+			refuse(p, "the server is stopping");
+		} else if ((rc = pane_objstore_put(&u->store, p->key, p->path, p->size, p->hex, p->content_type, &e)) < 0) {
+			pane_warn("api", "upload %s not stored: %s", p->id, e.msg);
+			if (rc != PANE_ETIMEDOUT && rc != PANE_ECANCELED) {
+				free(p->key); /* refused or unreachable: nothing was stored */
+				p->key = NULL;
+			}
+			refuse(p, e.msg);
+		} else {
+			unlink(p->path);
+			free(p->path);
+			p->path = NULL;
+			submit_job(p);
+		}
+		pthread_mutex_lock(&u->mu);
+	}
+	pthread_mutex_unlock(&u->mu);
+	return NULL;
 }
 
 static void h_upload(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
@@ -421,69 +576,43 @@ static void h_upload(struct pane_http_req *req, struct pane_http_resp *resp, voi
 	pane_sha256_final(&x->sha, dg);
 	pane_sha256_hex(dg, hex);
 
-	json_t *up = json_object();
-	json_object_set_new(up, "id", json_string(x->id));
-	if (u->s3) {
-		/* safely stored means stored in the bucket: no 202 before the store said so */
-		struct pane_buf key;
-		pane_buf_init(&key, PANE_BUF_NOLIMIT);
-		pane_buf_addf(&key, "%s%s", u->cfg.s3_prefix ? u->cfg.s3_prefix : "", x->id);
-		struct pane_err e = {0};
-		if (pane_objstore_put(&u->store, key.data, final, x->size, hex, x->content_type, &e) < 0) {
-			pane_warn("api", "upload %s not stored: %s", x->id, e.msg);
-			unlink(final);
-			free(final);
-			pane_buf_release(&key);
-			json_decref(up);
-			pane_http_resp_error(resp, 503, "unavailable", "the upload could not be stored: %s; retry", e.msg);
-			return;
-		}
-		unlink(final);
-		free(final);
-		final = NULL;
-		int64_t now = (int64_t)time(NULL), ttl = u->cfg.s3_url_ttl_ms / 1000;
-		char *url = pane_objstore_presign_get(&u->store, key.data, now, ttl);
-		char exp[32];
-		time_t et = (time_t)(now + ttl);
-		struct tm tm;
-		gmtime_r(&et, &tm);
-		strftime(exp, sizeof exp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-		json_object_set_new(up, "storage", json_string("s3"));
-		json_object_set_new(up, "bucket", json_string(u->cfg.s3_bucket));
-		json_object_set_new(up, "key", json_string(key.data));
-		json_object_set_new(up, "url", json_string(url));
-		json_object_set_new(up, "url_expires_at", json_string(exp));
-		free(url);
-		pane_buf_release(&key);
-	} else {
-		json_object_set_new(up, "storage", json_string("local"));
-		json_object_set_new(up, "path", json_string(final));
-	}
-	json_object_set_new(up, "size", json_integer((json_int_t)x->size));
-	json_object_set_new(up, "sha256", json_string(hex));
-	json_object_set_new(up, "content_type", json_string(x->content_type));
-	json_object_set_new(up, "filename", x->filename ? json_string(x->filename) : json_null());
-	json_t *payload = json_object();
-	json_object_set_new(payload, "upload", up);
-	json_object_set(payload, "meta", x->meta);
-	json_t *el = json_object();
-	json_object_set_new(el, "queue", json_string(pane_http_req_param(req, "queue")));
-	json_object_set_new(el, "payload", payload);
-	char *text = json_dumps(el, JSON_COMPACT);
-	json_decref(el);
-
 	struct pending *p = pane_xcalloc(1, sizeof *p);
 	p->body_done_ns = body_done_ns;
 	p->u = u;
 	memcpy(p->id, x->id, sizeof p->id);
 	p->path = final;
+	p->queue = pane_xstrdup(pane_http_req_param(req, "queue"));
+	p->content_type = pane_xstrdup(x->content_type);
+	p->filename = x->filename ? pane_xstrdup(x->filename) : NULL;
+	memcpy(p->hex, hex, sizeof p->hex);
+	p->size = x->size;
+	p->meta = json_incref(x->meta);
 	p->d = pane_http_resp_defer(resp);
-	if (!text || pane_api_batcher_submit(api->batcher, text, strlen(text), 1, up_enqueued, p) < 0) {
-		struct pane_err err = {0};
-		pane_err_set(&err, PANE_EAGAIN, "too many jobs are waiting to be committed; retry shortly");
-		up_enqueued(p, NULL, NULL, 0, &err);
+	if (!u->s3) {
+		submit_job(p);
+		return;
 	}
-	free(text);
+	struct pane_buf key;
+	pane_buf_init(&key, PANE_BUF_NOLIMIT);
+	pane_buf_addf(&key, "%s%s", u->cfg.s3_prefix ? u->cfg.s3_prefix : "", x->id);
+	p->key = pane_buf_detach(&key, NULL);
+	pthread_mutex_lock(&u->mu);
+	bool full = u->put_queued >= PUT_QUEUE || u->put_stop || u->n_uploaders == 0;
+	if (!full) {
+		if (u->put_tail)
+			u->put_tail->next = p;
+		else
+			u->put_head = p;
+		u->put_tail = p;
+		u->put_queued++;
+		pthread_cond_signal(&u->put_cv);
+	}
+	pthread_mutex_unlock(&u->mu);
+	if (full) {
+		free(p->key); /* nothing reached the store: no record for the sweeper */
+		p->key = NULL;
+		refuse(p, "too many uploads are waiting for object storage");
+	}
 }
 
 /* ---------- retention ---------- */
@@ -494,8 +623,20 @@ static bool has_suffix(const char *s, const char *suf)
 	return a >= b && strcmp(s + a - b, suf) == 0;
 }
 
-static void remove_upload(struct pane_api_uploads *u, const char *id)
+/* Removes a stored upload: its object (key, object storage) or file, then
+ * the sweeper's record. An object the store would not delete keeps its
+ * record, so the next sweep tries again. */
+static void remove_upload(struct pane_api_uploads *u, const char *id, const char *key)
 {
+	if (key && *key) {
+		struct pane_err e = {0};
+		if (pane_objstore_delete(&u->store, key, &e) < 0) {
+			static struct pane_log_limit lim = {.burst = 5, .per_ms = 60000};
+			pane_log_limited(&lim, PANE_LOG_WARN, "api", "upload %s: %s; trying again at the next sweep", id,
+			                 e.msg);
+			return;
+		}
+	}
 	char *f = path_join(u->dir, id, "");
 	char *j = path_join(u->dir, id, ".job");
 	unlink(f);
@@ -517,20 +658,33 @@ static void sweep(struct pane_api_uploads *u, PGconn **cp)
 	size_t n = 0;
 	struct dirent *de;
 	time_t now = time(NULL);
+	struct pane_map keys; /* upload id -> object key ("" for a local file) */
+	pane_map_init(&keys, free);
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.' || strlen(de->d_name) != 32 + 4 || !has_suffix(de->d_name, ".job"))
 			continue;
 		char *side = path_join(u->dir, de->d_name, "");
 		FILE *f = fopen(side, "re");
 		long long jid = 0;
+		char kind[8] = "", key[1024] = "";
 		if (f) {
-			if (fscanf(f, "%lld", &jid) != 1)
-				jid = 0;
+			if (fscanf(f, "%lld %7s %1023s", &jid, kind, key) < 1)
+				jid = -1;
 			fclose(f);
 		}
 		free(side);
+		bool s3 = strcmp(kind, "s3") == 0 && *key;
+		if (jid == 0 && s3 && u->s3) {
+			char id[33];
+			snprintf(id, sizeof id, "%.32s", de->d_name);
+			remove_upload(u, id, key); /* stored without a job: nothing waits for it */
+			continue;
+		}
 		if (jid <= 0)
 			continue;
+		if (s3 && !u->s3)
+			continue; /* object storage is no longer configured: cannot delete it */
+		pane_map_put(&keys, de->d_name, 32, pane_xstrdup(s3 ? key : ""));
 		pane_buf_addf(&ids, "%s%lld", n ? "," : "{", jid);
 		pane_buf_addf(&ups, "%s%.32s", n ? "," : "{", de->d_name);
 		n++;
@@ -574,7 +728,7 @@ static void sweep(struct pane_api_uploads *u, PGconn **cp)
 			PGresult *r = PQexecParams(*cp, sql, 3, NULL, params, NULL, NULL, 0);
 			if (PQresultStatus(r) == PGRES_TUPLES_OK) {
 				for (int i = 0; i < PQntuples(r); i++)
-					remove_upload(u, PQgetvalue(r, i, 0));
+					remove_upload(u, PQgetvalue(r, i, 0), pane_map_gets(&keys, PQgetvalue(r, i, 0)));
 			} else if (PQstatus(*cp) != CONNECTION_OK) {
 				PQfinish(*cp);
 				*cp = NULL;
@@ -582,6 +736,7 @@ static void sweep(struct pane_api_uploads *u, PGconn **cp)
 			PQclear(r);
 		}
 	}
+	pane_map_release(&keys);
 	pane_buf_release(&ids);
 	pane_buf_release(&ups);
 }
@@ -648,6 +803,13 @@ struct pane_api_uploads *pane_api_uploads_new(struct pane_api *api, const struct
 			free(u->dir);
 			goto fail;
 		}
+		for (const char *c = u->cfg.s3_prefix; c && *c; c++) {
+			if ((unsigned char)*c <= ' ') {
+				pane_err_set(err, PANE_EINVAL, "uploads.s3_prefix must not contain white space");
+				free(u->dir);
+				goto fail;
+			}
+		}
 		size_t el = strlen(u->cfg.s3_endpoint);
 		while (el > 0 && u->cfg.s3_endpoint[el - 1] == '/')
 			u->cfg.s3_endpoint[--el] = 0;
@@ -693,6 +855,11 @@ struct pane_api_uploads *pane_api_uploads_new(struct pane_api *api, const struct
 	}
 	pthread_mutex_init(&u->mu, NULL);
 	pthread_cond_init(&u->cv, NULL);
+	pthread_cond_init(&u->put_cv, NULL);
+	u->store.cancel = &u->put_stop;
+	for (int i = 0; u->s3 && i < UPLOADERS; i++)
+		if (pthread_create(&u->uploaders[u->n_uploaders], NULL, uploader, u) == 0)
+			u->n_uploaders++;
 	pthread_create(&u->sweeper, NULL, sweeper, u);
 	u->started = true;
 	return u;
@@ -702,10 +869,24 @@ fail:
 	return NULL;
 }
 
+void pane_api_uploads_stop(struct pane_api_uploads *u)
+{
+	if (!u || !u->started)
+		return;
+	pthread_mutex_lock(&u->mu);
+	__atomic_store_n(&u->put_stop, true, __ATOMIC_RELAXED); /* aborts PUTs under way */
+	pthread_cond_broadcast(&u->put_cv);
+	pthread_mutex_unlock(&u->mu);
+	for (int i = 0; i < u->n_uploaders; i++)
+		pthread_join(u->uploaders[i], NULL);
+	u->n_uploaders = 0;
+}
+
 void pane_api_uploads_free(struct pane_api_uploads *u)
 {
 	if (!u)
 		return;
+	pane_api_uploads_stop(u);
 	if (u->started) {
 		pthread_mutex_lock(&u->mu);
 		u->stop = true;
@@ -714,14 +895,67 @@ void pane_api_uploads_free(struct pane_api_uploads *u)
 		pthread_join(u->sweeper, NULL);
 		pthread_mutex_destroy(&u->mu);
 		pthread_cond_destroy(&u->cv);
+		pthread_cond_destroy(&u->put_cv);
 	}
 	pane_cfg_unbind(uploads_fields, &u->cfg);
 	free(u->dir);
 	free(u);
 }
 
+/* GET /v1/uploads/{id}: a stored upload for a worker on another host. A
+ * local file is sent from disk (sendfile; never read into memory); an
+ * object in the bucket is a 307 to a fresh presigned URL. 404 once the
+ * sweeper removed it (job finished + retention) or for an unknown id. */
+static void h_download(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
+{
+	struct pane_api *api = ctx;
+	struct pane_api_uploads *u = api->uploads;
+	const char *id = pane_http_req_param(req, "id");
+	bool ok = id && strlen(id) == 32;
+	for (size_t i = 0; ok && i < 32; i++)
+		ok = (id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f');
+	if (!ok) {
+		pane_http_resp_error(resp, 404, "not_found", "no such upload (ids are 32 hex characters)");
+		return;
+	}
+	char *path = path_join(u->dir, id, "");
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	struct stat st;
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		pane_http_resp_status(resp, 200);
+		pane_http_resp_content_type(resp, "application/octet-stream");
+		pane_http_resp_file(resp, fd, (uint64_t)st.st_size);
+		return;
+	}
+	if (fd >= 0)
+		close(fd);
+	/* in the bucket: the record names the key */
+	char *side = path_join(u->dir, id, ".job");
+	FILE *f = u->s3 ? fopen(side, "re") : NULL;
+	free(side);
+	long long jid = 0;
+	char kind[8] = "", key[1024] = "";
+	if (f) {
+		if (fscanf(f, "%lld %7s %1023s", &jid, kind, key) < 3)
+			jid = 0;
+		fclose(f);
+	}
+	if (jid > 0 && strcmp(kind, "s3") == 0) {
+		char *url = pane_objstore_presign_get(&u->store, key, (int64_t)time(NULL), u->cfg.s3_url_ttl_ms / 1000);
+		pane_http_resp_header(resp, "Location", url);
+		pane_http_resp_error(resp, 307, "redirect", "the upload is in object storage: follow Location");
+		free(url);
+		return;
+	}
+	pane_http_resp_error(resp, 404, "not_found",
+	                     "no such upload (never stored here, or removed after its job finished and the retention)");
+}
+
 void pane_api_uploads_route(struct pane_api *api, struct pane_http_server *srv)
 {
+	pane_http_server_route(srv, &(struct pane_http_route){
+		.method = "GET", .pattern = "/v1/uploads/{id}", .handler = h_download, .ctx = api, .scope = "read"});
 	pane_http_server_route(srv, &(struct pane_http_route){
 		.method = "POST", .pattern = "/v1/uploads/{queue}", .handler = h_upload, .ctx = api, .scope = "enqueue",
 		.max_body = (size_t)api->uploads->cfg.max_size, .on_begin = up_begin, .on_body = up_body,

@@ -223,6 +223,9 @@ struct pane_http_resp {
 	char *content_type;
 	struct kv *headers;
 	size_t n_headers;
+	bool has_file; /* pane_http_resp_file: the body is file_fd */
+	int file_fd;
+	uint64_t file_size;
 };
 
 /* ---------- routes ---------- */
@@ -358,6 +361,9 @@ static void resp_release(struct pane_http_resp *resp)
 		susp_unref(&resp->stream->s);
 		resp->stream = NULL;
 	}
+	if (resp->has_file)
+		close(resp->file_fd);
+	resp->has_file = false;
 	pane_buf_release(&resp->body);
 	free(resp->content_type);
 	for (size_t i = 0; i < resp->n_headers; i++) {
@@ -384,6 +390,16 @@ void pane_http_resp_content_type(struct pane_http_resp *resp, const char *type)
 {
 	free(resp->content_type);
 	resp->content_type = pane_xstrdup(type);
+}
+
+void pane_http_resp_file(struct pane_http_resp *resp, int fd, uint64_t size)
+{
+	if (resp->has_file)
+		close(resp->file_fd);
+	pane_buf_reset(&resp->body);
+	resp->has_file = true;
+	resp->file_fd = fd;
+	resp->file_size = size;
 }
 
 struct pane_buf *pane_http_resp_body(struct pane_http_resp *resp)
@@ -689,6 +705,14 @@ static enum MHD_Result queue(struct pane_http_req *req, struct MHD_Connection *c
 		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16u << 10, stream_read, st, stream_free_cb);
 		if (!r) {
 			stream_free_cb(st);
+			return MHD_NO;
+		}
+	} else if (resp->has_file) {
+		resp->has_file = false; /* MHD closes the fd with the response */
+		body_len = (size_t)resp->file_size;
+		r = MHD_create_response_from_fd64(resp->file_size, resp->file_fd);
+		if (!r) {
+			close(resp->file_fd);
 			return MHD_NO;
 		}
 	} else {

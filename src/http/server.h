@@ -167,6 +167,12 @@ void pane_http_resp_json(struct pane_http_resp *resp, int status, const char *js
 void pane_http_resp_error(struct pane_http_resp *resp, int status, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* Makes the body the first size bytes of the open file fd (a stored
+ * upload), sent from the file without reading it into memory. The response
+ * owns fd from here: it is closed once sent or dropped. Replaces any body
+ * appended before. */
+void pane_http_resp_file(struct pane_http_resp *resp, int fd, uint64_t size);
+
 /* ---- deferred responses (answer later, from any thread) ----
  *
  * A handler that waits on something slow (a batched database commit) calls

@@ -2,23 +2,28 @@
  * worker.c - the worker runtime: claim, run, complete, with leases.
  *
  * One main thread owns the PostgreSQL connection and does all SQL; handlers
- * run elsewhere. The builtin noop/fail handlers run inline (nothing to wait
- * for, so a claimed batch is completed in the next round trip); sleep, exec,
- * http and the library's handler functions (PANE_HANDLER_FUNC) run on a
- * pool of `concurrency` executor threads that take jobs
- * from a work list and put them on a done list, waking the main thread
- * through an eventfd.
+ * run elsewhere and know nothing of it: they are rows of the handler table
+ * (handler.h; exec in handler_exec.c, http in handler_http.c, the builtins
+ * and the library's callback in handler.c). Inline handlers (noop, fail:
+ * nothing to wait for) run on the main thread, so a claimed batch is
+ * completed in the next round trip; the others run on a pool of
+ * `concurrency` executor threads that take jobs from a work list and put
+ * them on a done list, waking the main thread through an eventfd.
  *
- * Acknowledgements go through a completer thread with its own connection:
- * while it runs complete_jobs / fail_jobs for one batch, the main thread
- * already claims the next, so the two statements use two backends at once.
+ * Acknowledgements go through completer threads (N_COMPLETERS, two), each
+ * with its own connection: while one runs complete_jobs / fail_jobs for a
+ * batch, the other takes the next batch and the main thread already claims,
+ * so claims and acknowledgements use three backends at once. Measured on a
+ * no-op drain (bench/README.md): the claim is the critical path (about 80%
+ * of the main thread's time); with one completer its acknowledgements were
+ * as slow as the claims and claims paused for back-pressure.
  *
  * The main loop, each turn:
  *   1. hand finished jobs to the completer, which sends one complete_jobs
  *      and one fail_jobs call for all of them (batched acks); ids the
  *      database did not accept lost their lease (fenced off) and are logged and
- *      counted (lost_leases), never retried from here. Claims pause while more than two
- *      batches wait for acknowledgement (back-pressure);
+ *      counted (lost_leases), never retried from here. Claims pause while more than
+ *      N_COMPLETERS + 1 batches wait for acknowledgement (back-pressure);
  *   2. claim: per queue, pane.claim(worker, queue, free slots + prefetch
  *      room) - one `FOR UPDATE SKIP LOCKED` statement. With --prefetch N
  *      up to N claimed jobs wait in `pending` (a FIFO ring, leases held and
@@ -46,7 +51,7 @@
  *   3. An --exec handler never outlives its worker: it runs under a
  *      supervisor that leads its process group and kills the group when
  *      the worker dies, SIGKILL and the OOM killer included
- *      (spawn_supervised).
+ *      (handler_exec.c).
  *   4. On SIGTERM the worker stops claiming, waits up to the grace period,
  *      then kills what still runs and gives those jobs back without using an
  *      attempt (pane.release_jobs).
@@ -58,11 +63,8 @@
 
 #include "base/err.h"
 
-#include <curl/curl.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <jansson.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -71,8 +73,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -82,33 +82,15 @@
 #include "base/mem.h"
 #include "base/signals.h"
 #include "queue/cron.h"
+#include "queue/handler.h"
 
-extern char **environ;
-
-#define RESULT_MAX (1u << 20)
-#define PANE_EXIT_DISCARD 100 /* --exec: fail for good, do not retry */
-#define ERROR_TAIL 4000
-
-enum outcome { OUT_OK, OUT_RETRY, OUT_DISCARD, OUT_DROPPED };
-
-struct job {
-	int64_t id;
-	int attempt, max_attempts;
-	char *queue;
-	char *json;         /* what handlers receive */
-	char *payload;      /* PANE_HANDLER_FUNC only */
-	int64_t timeout_ms; /* 0 = none */
-	atomic_int cancel;  /* 1: lost/cancelled, 2: shutdown */
-	atomic_int pgid;    /* exec: the handler's process group */
-	enum outcome outcome;
-	char *result; /* JSON text or NULL */
-	char *error;
-	int64_t started_ns;
-	struct job *next;
-};
+/* completer threads, each with its own connection: while one waits for its
+ * commit to be flushed, the next batch is already being written */
+#define N_COMPLETERS 2
 
 struct worker {
 	const struct pane_queue_worker_opts *o;
+	const struct pane_queue_handler_ops *h;
 	struct pane_queue_worker_stats *st;
 	const char *schema;
 	char id[128];
@@ -119,29 +101,32 @@ struct worker {
 	int n_threads;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct job *work_head, *work_tail;
-	struct job *done_head;
+	struct queue_job *work_head, *work_tail;
+	struct queue_job *done_head;
 	bool quit;
 	int efd;
-	/* main-thread state */ struct job **running; /* concurrency slots */
+	/* main-thread state */ struct queue_job **running; /* concurrency slots */
 	int n_running;
-	struct job **pending; /* claimed ahead, not started: a FIFO ring of cap_pending */
+	struct queue_job **pending; /* claimed ahead, not started: a FIFO ring of cap_pending */
 	int n_pending, pend_head, cap_pending;
-	struct job *finished; /* waiting to be flushed */
+	struct queue_job *finished; /* waiting to be flushed */
 	int n_finished;
 	bool wake_claim; /* a NOTIFY for one of our queues arrived */
 	/* completer (see completer()) */
-	pthread_t cp_thread;
+	pthread_t cp_thread[N_COMPLETERS];
+	int n_cp;
 	pthread_mutex_t cmu;
 	pthread_cond_t ccv;
-	struct job *cp_head;
-	int cp_n;
-	bool cp_busy, cp_quit;
+	struct queue_job *cp_head;
+	int cp_n;    /* jobs handed over and not yet acknowledged */
+	int cp_nq;   /* of those, waiting in cp_head */
+	int cp_busy; /* completers inside a flush */
+	bool cp_quit;
 	atomic_int cp_abandon;
 	char sql_claim[256], sql_complete[320], sql_fail[320], sql_heartbeat[256], sql_release[192];
 };
 
-static void job_free(struct job *j)
+static void job_free(struct queue_job *j)
 {
 	if (!j)
 		return;
@@ -160,427 +145,10 @@ static void stat_add(uint64_t *p, uint64_t n)
 
 /* ------------------------------------------------------------------ handlers */
 
-static bool cancelled(struct job *j)
+/* Runs the job's handler (handler.h) and times it into run_seconds. */
+static void run_handler(struct worker *w, struct queue_job *j)
 {
-	return atomic_load(&j->cancel) != 0;
-}
-
-static void handler_sleep(struct job *j, int64_t ms)
-{
-	int64_t end = pane_mono_ns() + ms * 1000000;
-	int64_t deadline = j->timeout_ms > 0 ? pane_mono_ns() + j->timeout_ms * 1000000 : INT64_MAX;
-	for (;;) {
-		int64_t now = pane_mono_ns();
-		if (cancelled(j)) {
-			j->outcome = OUT_DROPPED;
-			return;
-		}
-		if (now >= deadline) {
-			j->outcome = OUT_RETRY;
-			j->error = pane_xstrdup("timed out");
-			return;
-		}
-		if (now >= end) {
-			j->outcome = OUT_OK;
-			return;
-		}
-		int64_t step = end - now;
-		if (deadline - now < step)
-			step = deadline - now;
-		if (step > 20000000)
-			step = 20000000;
-		struct timespec ts = {0, (long)step};
-		nanosleep(&ts, NULL);
-	}
-}
-
-/* Appends what fd has to b, keeping at most max bytes (the first max for
- * stdout, the last for stderr when tail). Returns false at EOF. */
-static bool drain_fd(int fd, struct pane_buf *b, size_t max, bool tail, bool *overflow)
-{
-	char chunk[8192];
-	ssize_t n = read(fd, chunk, sizeof chunk);
-	if (n <= 0)
-		return n < 0 && (errno == EINTR || errno == EAGAIN);
-	if (tail) {
-		pane_buf_add(b, chunk, (size_t)n);
-		if (b->len > max) {
-			memmove(b->data, b->data + b->len - max, max);
-			pane_buf_truncate(b, max);
-		}
-	} else if (pane_buf_add(b, chunk, (size_t)n) < 0 || b->len > max) {
-		*overflow = true;
-	}
-	return true;
-}
-
-static void set_result_from_stdout(struct job *j, struct pane_buf *out)
-{
-	size_t n = out->len;
-	while (n > 0 && (out->data[n - 1] == '\n' || out->data[n - 1] == ' ' || out->data[n - 1] == '\r'))
-		n--;
-	if (n == 0)
-		return;
-	json_error_t e;
-	json_t *v = json_loadb(out->data, n, JSON_DECODE_ANY, &e);
-	if (v) {
-		j->result = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-		json_decref(v);
-	} else {
-		struct pane_buf b;
-		pane_buf_init(&b, PANE_BUF_NOLIMIT);
-		pane_buf_add_json_str(&b, out->data, n);
-		j->result = pane_buf_detach(&b, NULL);
-	}
-}
-
-/* The supervisor's end: the worker died (its death signal, see
- * spawn_supervised) - take the whole process group, supervisor included. */
-static void supervisor_on_orphaned(int sig)
-{
-	(void)sig;
-	kill(0, SIGKILL);
-	_exit(137);
-}
-
-/*
- * Starts `argv` (/bin/sh -c CMD) with stdin/stdout/stderr on the given fds,
- * under a supervisor, and returns the supervisor's pid (also the process
- * group of both), or -1.
- *
- * Why a supervisor: PR_SET_PDEATHSIG alone would signal only the direct
- * child when the worker dies, and a handler's own children (`cmd &`,
- * pipelines) would live on while the job is rescued and runs again
- * elsewhere. The supervisor leads a new process group, asks the kernel for
- * SIGTERM when its parent thread goes (the executor threads live as long
- * as the worker, so that is the worker's death, SIGKILL and OOM kills
- * included), and on it kills the group. Otherwise it waits for the handler
- * and exits the same way (status, or the same signal), so the caller sees
- * the handler's result. Killing the group (-pid) from the worker, as
- * timeouts and cancels do, takes the supervisor along.
- *
- * Between fork and exec only async-signal-safe calls: the arguments and
- * environment are built by the caller.
- */
-static pid_t spawn_supervised(char *const argv[], char *const envp[], int fd0, int fd1, int fd2)
-{
-	pid_t parent = getpid();
-	pid_t pid = fork();
-	if (pid != 0)
-		return pid;
-	/* supervisor */
-	setpgid(0, 0);
-	struct sigaction sa = {.sa_handler = supervisor_on_orphaned};
-	sigfillset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	for (int s = 1; s < NSIG; s++)
-		if (s != SIGTERM && s != SIGKILL && s != SIGSTOP)
-			signal(s, SIG_DFL);
-	signal(SIGPIPE, SIG_IGN);
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
-		supervisor_on_orphaned(0); /* the worker is already gone */
-	dup2(fd0, 0);
-	dup2(fd1, 1);
-	dup2(fd2, 2);
-	/* no exec here, so O_CLOEXEC does not help: other jobs' pipe ends must
-	 * not stay open in the supervisor (a handler would wait for EOF forever) */
-	if (close_range(3, ~0u, 0) < 0)
-		for (int fd = 3; fd < 4096; fd++)
-			close(fd);
-	pid_t h = fork();
-	if (h == 0) {
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGPIPE, SIG_DFL);
-		execve(argv[0], argv, envp);
-		_exit(127);
-	}
-	if (h < 0)
-		_exit(126);
-	/* the supervisor keeps no pipe open: EOF on stdout means the handlers are done */
-	close(0);
-	close(1);
-	close(2);
-	int st = 0;
-	while (waitpid(h, &st, 0) < 0)
-		if (errno != EINTR)
-			_exit(126);
-	if (WIFSIGNALED(st)) {
-		int s = WTERMSIG(st);
-		signal(s, SIG_DFL);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		kill(getpid(), s);
-	}
-	_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 126);
-}
-
-static void handler_exec(struct worker *w, struct job *j)
-{
-	int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
-	struct pane_buf ob, eb;
-	pane_buf_init(&ob, RESULT_MAX + 8192);
-	pane_buf_init(&eb, PANE_BUF_NOLIMIT);
-	char **envp = NULL;
-	pid_t pid = -1;
-	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
-		j->outcome = OUT_RETRY;
-		j->error = pane_xstrdup("cannot create pipes for the handler");
-		goto cleanup;
-	}
-	size_t n_env = 0;
-	while (environ[n_env])
-		n_env++;
-	envp = pane_xcalloc(n_env + 4, sizeof *envp);
-	size_t k = 0;
-	for (size_t i = 0; i < n_env; i++)
-		if (strncmp(environ[i], "PANE_JOB_ID=", 12) && strncmp(environ[i], "PANE_QUEUE=", 11) &&
-		    strncmp(environ[i], "PANE_ATTEMPT=", 13))
-			envp[k++] = environ[i];
-	char e_id[48], e_att[32];
-	snprintf(e_id, sizeof e_id, "PANE_JOB_ID=%" PRId64, j->id);
-	snprintf(e_att, sizeof e_att, "PANE_ATTEMPT=%d", j->attempt);
-	struct pane_buf eq;
-	pane_buf_init(&eq, PANE_BUF_NOLIMIT);
-	pane_buf_addf(&eq, "PANE_QUEUE=%s", j->queue);
-	envp[k++] = e_id;
-	envp[k++] = e_att;
-	envp[k++] = eq.data;
-	char *argv[] = {"/bin/sh", "-c", (char *)w->o->exec_cmd, NULL};
-	pid = spawn_supervised(argv, envp, in[0], out[1], err[1]);
-	if (pid < 0) {
-		pane_buf_release(&eq);
-		j->outcome = OUT_RETRY;
-		j->error = pane_xstrdup("cannot start the handler (fork failed)");
-		goto cleanup;
-	}
-	atomic_store(&j->pgid, pid);
-	if (cancelled(j))
-		kill(-pid, SIGKILL);
-	close(in[0]);
-	close(out[1]);
-	close(err[1]);
-	in[0] = out[1] = err[1] = -1;
-	/* the job JSON on stdin (small, but do not block if the handler ignores it) */
-	fcntl(in[1], F_SETFL, O_NONBLOCK);
-	size_t off = 0, len = strlen(j->json);
-	int64_t deadline = j->timeout_ms > 0 ? pane_mono_ns() + j->timeout_ms * 1000000 : INT64_MAX;
-	bool out_open = true, err_open = true, overflow = false, timed_out = false, killed = false;
-	while (out_open || err_open || in[1] >= 0) {
-		if (in[1] >= 0) {
-			ssize_t n = write(in[1], j->json + off, len - off);
-			if (n > 0)
-				off += (size_t)n;
-			if ((n < 0 && errno != EAGAIN) || off >= len) {
-				close(in[1]);
-				in[1] = -1;
-			}
-		}
-		struct pollfd p[3];
-		int np = 0;
-		if (out_open)
-			p[np++] = (struct pollfd){.fd = out[0], .events = POLLIN};
-		if (err_open)
-			p[np++] = (struct pollfd){.fd = err[0], .events = POLLIN};
-		if (in[1] >= 0)
-			p[np++] = (struct pollfd){.fd = in[1], .events = POLLOUT};
-		poll(p, (nfds_t)np, 50);
-		for (int i = 0; i < np; i++) {
-			if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			if (p[i].fd == out[0] && !drain_fd(out[0], &ob, RESULT_MAX, false, &overflow))
-				out_open = false;
-			else if (p[i].fd == err[0] && !drain_fd(err[0], &eb, ERROR_TAIL, true, &overflow))
-				err_open = false;
-		}
-		if (!killed && (cancelled(j) || pane_mono_ns() >= deadline)) {
-			timed_out = !cancelled(j);
-			kill(-pid, SIGKILL);
-			killed = true;
-			if (in[1] >= 0) {
-				close(in[1]);
-				in[1] = -1;
-			}
-		}
-	}
-	int status = 0;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	/* whatever the handler left running in its group goes too */
-	kill(-pid, SIGKILL);
-	pane_buf_release(&eq);
-	if (cancelled(j)) {
-		j->outcome = OUT_DROPPED;
-	} else if (timed_out) {
-		j->outcome = OUT_RETRY;
-		struct pane_buf b;
-		pane_buf_init(&b, PANE_BUF_NOLIMIT);
-		pane_buf_addf(&b, "timed out after %" PRId64 " ms (process group killed)", j->timeout_ms);
-		if (eb.len)
-			pane_buf_addf(&b, "; stderr: %s", eb.data);
-		j->error = pane_buf_detach(&b, NULL);
-	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-		if (overflow) {
-			j->outcome = OUT_RETRY;
-			j->error = pane_xstrdup("handler wrote more than 1 MiB to stdout (the result limit)");
-		} else {
-			j->outcome = OUT_OK;
-			set_result_from_stdout(j, &ob);
-		}
-	} else {
-		/* exit status 100: a permanent failure, no retry (dead letter at once) */
-		j->outcome = WIFEXITED(status) && WEXITSTATUS(status) == PANE_EXIT_DISCARD ? OUT_DISCARD : OUT_RETRY;
-		struct pane_buf b;
-		pane_buf_init(&b, PANE_BUF_NOLIMIT);
-		if (WIFEXITED(status))
-			pane_buf_addf(&b, "exit status %d%s", WEXITSTATUS(status),
-			              j->outcome == OUT_DISCARD ? " (discarded: no retry)" : "");
-		else
-			pane_buf_addf(&b, "killed by signal %d", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-		if (eb.len)
-			pane_buf_addf(&b, ": %s", eb.data);
-		j->error = pane_buf_detach(&b, NULL);
-	}
-cleanup:
-	for (int i = 0; i < 2; i++) {
-		if (in[i] >= 0)
-			close(in[i]);
-		if (out[i] >= 0)
-			close(out[i]);
-		if (err[i] >= 0)
-			close(err[i]);
-	}
-	free(envp);
-	pane_buf_release(&ob);
-	pane_buf_release(&eb);
-}
-
-static size_t on_http_body(char *p, size_t size, size_t n, void *arg)
-{
-	struct pane_buf *b = arg;
-	if (pane_buf_add(b, p, size * n) < 0)
-		return 0;
-	return size * n;
-}
-
-static int on_http_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
-{
-	return cancelled(arg) ? 1 : 0;
-}
-
-static void handler_http(struct worker *w, struct job *j)
-{
-	CURL *h = curl_easy_init();
-	struct pane_buf b;
-	pane_buf_init(&b, RESULT_MAX);
-	struct curl_slist *hl = curl_slist_append(NULL, "Content-Type: application/json");
-	hl = curl_slist_append(hl, "Expect:");
-	for (int i = 0; i < w->o->n_http_headers; i++)
-		hl = curl_slist_append(hl, w->o->http_headers[i]);
-	/* TLS: peer and host name always verified (libcurl's defaults, set to be explicit) */
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (w->o->http_ca_file)
-		curl_easy_setopt(h, CURLOPT_CAINFO, w->o->http_ca_file);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
-	curl_easy_setopt(h, CURLOPT_URL, w->o->http_url);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, j->json);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_http_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_http_progress);
-	curl_easy_setopt(h, CURLOPT_XFERINFODATA, j);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	int64_t timeout_ms = j->timeout_ms > 0 ? j->timeout_ms : w->o->http_timeout_ms;
-	if (timeout_ms > 0)
-		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-	CURLcode rc = curl_easy_perform(h);
-	long status = 0;
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-	if (cancelled(j)) {
-		j->outcome = OUT_DROPPED;
-	} else if (rc != CURLE_OK) {
-		j->outcome = OUT_RETRY;
-		struct pane_buf e;
-		pane_buf_init(&e, PANE_BUF_NOLIMIT);
-		pane_buf_addf(&e, "POST %s: %s", w->o->http_url, curl_easy_strerror(rc));
-		j->error = pane_buf_detach(&e, NULL);
-	} else if (status >= 200 && status < 300) {
-		j->outcome = OUT_OK;
-		set_result_from_stdout(j, &b);
-	} else {
-		/* 422: the endpoint says the job can never succeed - no retry */
-		j->outcome = status == 422 ? OUT_DISCARD : OUT_RETRY;
-		struct pane_buf e;
-		pane_buf_init(&e, PANE_BUF_NOLIMIT);
-		pane_buf_addf(&e, "POST %s: HTTP %ld", w->o->http_url, status);
-		if (b.len)
-			pane_buf_addf(&e, ": %.*s", (int)(b.len > ERROR_TAIL ? ERROR_TAIL : b.len), b.data);
-		j->error = pane_buf_detach(&e, NULL);
-	}
-	pane_buf_release(&b);
-	curl_slist_free_all(hl);
-	curl_easy_cleanup(h);
-}
-
-bool pane_queue_job_cancelled(const struct pane_queue_job *job)
-{
-	return job && job->internal && cancelled((struct job *)job->internal);
-}
-
-/* PANE_HANDLER_FUNC: the library user's callback, on this executor thread. */
-static void handler_func(struct worker *w, struct job *j)
-{
-	struct pane_queue_job pj = {
-	    .id = j->id,
-	    .queue = j->queue,
-	    .attempt = j->attempt,
-	    .max_attempts = j->max_attempts,
-	    .payload = j->payload ? j->payload : "{}",
-	    .json = j->json,
-	    .internal = j,
-	};
-	char *result = NULL, *error = NULL;
-	int rc = w->o->handler_fn(w->o->handler_arg, &pj, &result, &error);
-	if (cancelled(j)) {
-		j->outcome = OUT_DROPPED;
-	} else if (rc == PANE_QUEUE_DONE) {
-		j->outcome = OUT_OK;
-		if (result) {
-			json_error_t e;
-			json_t *v = json_loads(result, JSON_DECODE_ANY, &e);
-			if (v) {
-				j->result = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-				json_decref(v);
-			} else {
-				j->outcome = OUT_RETRY;
-				j->error = pane_xstrdup("handler returned a result that is not JSON");
-			}
-		}
-	} else {
-		j->outcome = rc == PANE_QUEUE_DISCARD ? OUT_DISCARD : OUT_RETRY;
-		j->error = pane_xstrdup(error ? error : "handler failed");
-	}
-	free(result);
-	free(error);
-}
-
-static void run_handler(struct worker *w, struct job *j)
-{
-	switch (w->o->handler) {
-	case PANE_HANDLER_NOOP: j->outcome = OUT_OK; break;
-	case PANE_HANDLER_FAIL:
-		j->outcome = OUT_RETRY;
-		j->error = pane_xstrdup("builtin fail handler");
-		break;
-	case PANE_HANDLER_SLEEP: handler_sleep(j, w->o->sleep_ms); break;
-	case PANE_HANDLER_EXEC: handler_exec(w, j); break;
-	case PANE_HANDLER_HTTP: handler_http(w, j); break;
-	case PANE_HANDLER_FUNC: handler_func(w, j); break;
-	}
+	w->h->run(w->o, j);
 }
 
 static void *executor(void *arg)
@@ -594,7 +162,7 @@ static void *executor(void *arg)
 			pthread_mutex_unlock(&w->mu);
 			return NULL;
 		}
-		struct job *j = w->work_head;
+		struct queue_job *j = w->work_head;
 		w->work_head = j->next;
 		if (!w->work_head)
 			w->work_tail = NULL;
@@ -738,7 +306,7 @@ static void reconnect(struct worker *w, bool (*stop)(struct worker *))
 }
 
 /* Appends "{a,b,c}" array text of ids / attempts for jobs in list. */
-static void array_text(struct pane_buf *ids, struct pane_buf *atts, struct job *const *v, int n)
+static void array_text(struct pane_buf *ids, struct pane_buf *atts, struct queue_job *const *v, int n)
 {
 	pane_buf_addc(ids, '{');
 	pane_buf_addc(atts, '{');
@@ -755,7 +323,7 @@ static void array_text(struct pane_buf *ids, struct pane_buf *atts, struct job *
  * cancelled, or re-claimed - so fencing refused what this worker reports.
  * Counted by the caller in lost_leases. Quadratic, but only runs when some
  * were refused. */
-static void log_refused(struct job *const *v, int n, PGresult *r, const char *what)
+static void log_refused(struct queue_job *const *v, int n, PGresult *r, const char *what)
 {
 	static struct pane_log_limit lim = {.burst = 20, .per_ms = 10000};
 	int rows = PQntuples(r);
@@ -774,17 +342,17 @@ static void log_refused(struct job *const *v, int n, PGresult *r, const char *wh
 /* Sends a list of finished jobs to the database over c (the completer's
  * connection). Returns false when the connection failed: the caller keeps
  * the list and tries again after reconnecting. On true the list is freed. */
-static bool flush_list(struct worker *w, PGconn *c, struct job *list, int n_list)
+static bool flush_list(struct worker *w, PGconn *c, struct queue_job *list, int n_list)
 {
 	if (!list)
 		return true;
-	struct job **ok = pane_xcalloc((size_t)n_list, sizeof *ok);
-	struct job **bad = pane_xcalloc((size_t)n_list, sizeof *bad);
+	struct queue_job **ok = pane_xcalloc((size_t)n_list, sizeof *ok);
+	struct queue_job **bad = pane_xcalloc((size_t)n_list, sizeof *bad);
 	int n_ok = 0, n_bad = 0, n_drop = 0;
-	for (struct job *j = list; j; j = j->next) {
-		if (j->outcome == OUT_OK)
+	for (struct queue_job *j = list; j; j = j->next) {
+		if (j->outcome == QJ_OK)
 			ok[n_ok++] = j;
-		else if (j->outcome == OUT_RETRY || j->outcome == OUT_DISCARD)
+		else if (j->outcome == QJ_RETRY || j->outcome == QJ_DISCARD)
 			bad[n_bad++] = j;
 		else
 			n_drop++;
@@ -830,7 +398,7 @@ static bool flush_list(struct worker *w, PGconn *c, struct job *list, int n_list
 			pane_buf_adds(&extra, i ? "," : "");
 			const char *e = bad[i]->error ? bad[i]->error : "failed";
 			pane_buf_add_json_str(&extra, e, strlen(e));
-			pane_buf_addf(&disc, "%s%s", i ? "," : "", bad[i]->outcome == OUT_DISCARD ? "t" : "f");
+			pane_buf_addf(&disc, "%s%s", i ? "," : "", bad[i]->outcome == QJ_DISCARD ? "t" : "f");
 		}
 		pane_buf_addc(&extra, ']');
 		pane_buf_addc(&disc, '}');
@@ -862,7 +430,7 @@ static bool flush_list(struct worker *w, PGconn *c, struct job *list, int n_list
 	/* delivered, or refused by the database (not retried: logged) */
 	stat_add(&w->st->cancelled, (uint64_t)n_drop);
 	while (list) {
-		struct job *j = list;
+		struct queue_job *j = list;
 		list = j->next;
 		job_free(j);
 	}
@@ -871,7 +439,8 @@ static bool flush_list(struct worker *w, PGconn *c, struct job *list, int n_list
 
 /* The completer: a thread with its own connection that acknowledges
  * finished jobs in batches while the main thread claims the next batch, so
- * the two statements run on two backends at once. */
+ * the statements run on separate backends at once. Several completers take
+ * turns: each takes the whole list waiting at that moment. */
 static PGconn *completer_connect(struct worker *w)
 {
 	const char *keys[] = {"dbname", "application_name", "connect_timeout", NULL};
@@ -896,10 +465,11 @@ static void *completer(void *arg)
 			pthread_mutex_unlock(&w->cmu);
 			break;
 		}
-		struct job *list = w->cp_head;
-		int n = w->cp_n;
+		struct queue_job *list = w->cp_head;
+		int n = w->cp_nq;
+		w->cp_nq = 0;
 		w->cp_head = NULL;
-		w->cp_busy = true;
+		w->cp_busy++;
 		pthread_mutex_unlock(&w->cmu);
 		int64_t delay = 100;
 		for (;;) {
@@ -915,7 +485,7 @@ static void *completer(void *arg)
 				          "could not acknowledge %d finished job(s): they run again after their lease",
 				          n);
 				while (list) {
-					struct job *j = list;
+					struct queue_job *j = list;
 					list = j->next;
 					job_free(j);
 				}
@@ -926,7 +496,7 @@ static void *completer(void *arg)
 		}
 		pthread_mutex_lock(&w->cmu);
 		w->cp_n -= n;
-		w->cp_busy = false;
+		w->cp_busy--;
 		pthread_mutex_unlock(&w->cmu);
 		uint64_t one = 1;
 		if (write(w->efd, &one, sizeof one) < 0) {
@@ -943,13 +513,14 @@ static void handoff(struct worker *w)
 {
 	if (!w->finished)
 		return;
-	struct job *tail = w->finished;
+	struct queue_job *tail = w->finished;
 	while (tail->next)
 		tail = tail->next;
 	pthread_mutex_lock(&w->cmu);
 	tail->next = w->cp_head;
 	w->cp_head = w->finished;
 	w->cp_n += w->n_finished;
+	w->cp_nq += w->n_finished;
 	pthread_cond_signal(&w->ccv);
 	pthread_mutex_unlock(&w->cmu);
 	w->finished = NULL;
@@ -960,12 +531,12 @@ static void handoff(struct worker *w)
 static int completer_backlog(struct worker *w)
 {
 	pthread_mutex_lock(&w->cmu);
-	int n = w->cp_n + (w->cp_busy ? 1 : 0);
+	int n = w->cp_n + w->cp_busy;
 	pthread_mutex_unlock(&w->cmu);
 	return n;
 }
 
-static void finish(struct worker *w, struct job *j)
+static void finish(struct worker *w, struct queue_job *j)
 {
 	for (int i = 0; i < w->n_running; i++) {
 		if (w->running[i] == j) {
@@ -985,28 +556,28 @@ static void collect_done(struct worker *w)
 		/* EAGAIN: nothing signalled */
 	}
 	pthread_mutex_lock(&w->mu);
-	struct job *d = w->done_head;
+	struct queue_job *d = w->done_head;
 	w->done_head = NULL;
 	pthread_mutex_unlock(&w->mu);
 	while (d) {
-		struct job *n = d->next;
+		struct queue_job *n = d->next;
 		finish(w, d);
 		d = n;
 	}
 }
 
-static void dispatch(struct worker *w, struct job *j);
+static void dispatch(struct worker *w, struct queue_job *j);
 
 /* Starts claimed-ahead jobs while slots are free (FIFO: claim order). A job
  * cancelled while it waited is dropped without running. */
 static void dispatch_pending(struct worker *w)
 {
 	while (w->n_pending > 0 && w->n_running < w->o->concurrency) {
-		struct job *j = w->pending[w->pend_head];
+		struct queue_job *j = w->pending[w->pend_head];
 		w->pend_head = (w->pend_head + 1) % w->cap_pending;
 		w->n_pending--;
-		if (cancelled(j)) {
-			j->outcome = OUT_DROPPED;
+		if (queue_job_cancelled(j)) {
+			j->outcome = QJ_DROPPED;
 			j->next = w->finished;
 			w->finished = j;
 			w->n_finished++;
@@ -1016,11 +587,11 @@ static void dispatch_pending(struct worker *w)
 	}
 }
 
-static void dispatch(struct worker *w, struct job *j)
+static void dispatch(struct worker *w, struct queue_job *j)
 {
 	w->running[w->n_running++] = j;
 	j->started_ns = pane_mono_ns();
-	if (w->o->handler == PANE_HANDLER_NOOP || w->o->handler == PANE_HANDLER_FAIL) {
+	if (w->h->inline_run) {
 		run_handler(w, j);
 		finish(w, j);
 		return;
@@ -1065,14 +636,14 @@ static int claim(struct worker *w)
 			return conn_ok(w) ? total : -1;
 		int rows = PQntuples(r);
 		for (int i = 0; i < rows; i++) {
-			struct job *j = pane_xcalloc(1, sizeof *j);
+			struct queue_job *j = pane_xcalloc(1, sizeof *j);
 			j->id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
 			j->attempt = (int)strtol(PQgetvalue(r, i, 1), NULL, 10);
 			j->max_attempts = (int)strtol(PQgetvalue(r, i, 2), NULL, 10);
 			j->queue = pane_xstrdup(PQgetvalue(r, i, 3));
 			j->timeout_ms = strtoll(PQgetvalue(r, i, 4), NULL, 10);
 			double pickup = strtod(PQgetvalue(r, i, 5), NULL);
-			if (w->o->handler != PANE_HANDLER_NOOP && w->o->handler != PANE_HANDLER_FAIL) {
+			if (!w->h->inline_run) {
 				struct pane_buf b;
 				pane_buf_init(&b, PANE_BUF_NOLIMIT);
 				pane_buf_addf(&b, "{\"id\":%" PRId64 ",\"queue\":", j->id);
@@ -1100,13 +671,13 @@ static int claim(struct worker *w)
 }
 
 /* A job this worker holds, running or claimed ahead; NULL if none. */
-static struct job *find_running(struct worker *w, int64_t id)
+static struct queue_job *find_running(struct worker *w, int64_t id)
 {
 	for (int i = 0; i < w->n_running; i++)
 		if (w->running[i]->id == id)
 			return w->running[i];
 	for (int i = 0; i < w->n_pending; i++) {
-		struct job *j = w->pending[(w->pend_head + i) % w->cap_pending];
+		struct queue_job *j = w->pending[(w->pend_head + i) % w->cap_pending];
 		if (j->id == id)
 			return j;
 	}
@@ -1115,9 +686,9 @@ static struct job *find_running(struct worker *w, int64_t id)
 
 /* All jobs whose leases this worker holds: running, then pending (the
  * caller frees the array, not the jobs). */
-static struct job **held_jobs(struct worker *w, int *n)
+static struct queue_job **held_jobs(struct worker *w, int *n)
 {
-	struct job **v = pane_xcalloc((size_t)(w->n_running + w->n_pending) + 1, sizeof *v);
+	struct queue_job **v = pane_xcalloc((size_t)(w->n_running + w->n_pending) + 1, sizeof *v);
 	int k = 0;
 	for (int i = 0; i < w->n_running; i++)
 		v[k++] = w->running[i];
@@ -1134,7 +705,7 @@ static void release_pending(struct worker *w)
 	if (w->n_pending == 0)
 		return;
 	int n = w->n_pending;
-	struct job **v = pane_xcalloc((size_t)n, sizeof *v);
+	struct queue_job **v = pane_xcalloc((size_t)n, sizeof *v);
 	for (int i = 0; i < n; i++)
 		v[i] = w->pending[(w->pend_head + i) % w->cap_pending];
 	struct pane_buf ids, atts;
@@ -1156,7 +727,7 @@ static void release_pending(struct worker *w)
 	w->pend_head = 0;
 }
 
-static void stop_job(struct job *j, int why)
+static void stop_job(struct queue_job *j, int why)
 {
 	int expected = 0;
 	atomic_compare_exchange_strong(&j->cancel, &expected, why);
@@ -1173,7 +744,7 @@ static bool heartbeat(struct worker *w)
 	pane_buf_init(&atts, PANE_BUF_NOLIMIT);
 	pane_buf_init(&stats, PANE_BUF_NOLIMIT);
 	int n_held;
-	struct job **held = held_jobs(w, &n_held);
+	struct queue_job **held = held_jobs(w, &n_held);
 	array_text(&ids, &atts, held, n_held);
 	free(held);
 	struct pane_queue_worker_stats s = *w->st;
@@ -1193,7 +764,7 @@ static bool heartbeat(struct worker *w)
 	if (!r)
 		return conn_ok(w);
 	for (int i = 0; i < PQntuples(r); i++) {
-		struct job *j = find_running(w, strtoll(PQgetvalue(r, i, 0), NULL, 10));
+		struct queue_job *j = find_running(w, strtoll(PQgetvalue(r, i, 0), NULL, 10));
 		if (j) {
 			pane_info("queue",
 			          "job %" PRId64
@@ -1214,7 +785,7 @@ static void handle_notifies(struct worker *w)
 	PGnotify *n;
 	while ((n = PQnotifies(w->conn)) != NULL) {
 		if (strcmp(n->relname, "pane_cancel") == 0) {
-			struct job *j = find_running(w, strtoll(n->extra, NULL, 10));
+			struct queue_job *j = find_running(w, strtoll(n->extra, NULL, 10));
 			if (j) {
 				pane_info("queue", "job %" PRId64 " was cancelled: stopping its handler", j->id);
 				stop_job(j, 1);
@@ -1350,6 +921,9 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 		return pane_err_set(err, PANE_EINVAL, "invalid schema name '%s'", o.schema);
 	if (o.n_queues < 1)
 		return pane_err_set(err, PANE_EINVAL, "no queues given");
+	const struct pane_queue_handler_ops *ops = pane_queue_handler_ops(o.handler);
+	if (!ops)
+		return pane_err_set(err, PANE_EINVAL, "unknown handler kind %d", (int)o.handler);
 	if (o.handler == PANE_HANDLER_FUNC && !o.handler_fn)
 		return pane_err_set(err, PANE_EINVAL, "handler function missing (PANE_HANDLER_FUNC needs handler_fn)");
 	if (o.concurrency <= 0)
@@ -1368,7 +942,7 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 		o.prefetch = 0;
 	if (o.batch_max <= 0)
 		o.batch_max = o.concurrency + o.prefetch;
-	struct worker w = {.o = &o, .st = stats ? stats : &local_stats, .schema = o.schema, .efd = -1};
+	struct worker w = {.o = &o, .h = ops, .st = stats ? stats : &local_stats, .schema = o.schema, .efd = -1};
 	char host[64] = "host";
 	gethostname(host, sizeof host - 1);
 	snprintf(w.id, sizeof w.id, "%s-%d-%04x", host, (int)getpid(), (unsigned)(pane_mono_ns() & 0xffff));
@@ -1398,7 +972,10 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 	pthread_cond_init(&w.cv, NULL);
 	pthread_mutex_init(&w.cmu, NULL);
 	pthread_cond_init(&w.ccv, NULL);
-	if (pthread_create(&w.cp_thread, NULL, completer, &w) != 0) {
+	for (int i = 0; i < N_COMPLETERS; i++)
+		if (pthread_create(&w.cp_thread[w.n_cp], NULL, completer, &w) == 0)
+			w.n_cp++;
+	if (w.n_cp == 0) {
 		close_conn(&w);
 		close(w.efd);
 		return pane_err_set(err, PANE_EIO, "cannot start the completer thread");
@@ -1406,7 +983,7 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 	w.running = pane_xcalloc((size_t)o.concurrency, sizeof *w.running);
 	w.cap_pending = o.concurrency + o.prefetch;
 	w.pending = pane_xcalloc((size_t)w.cap_pending, sizeof *w.pending);
-	if (o.handler != PANE_HANDLER_NOOP && o.handler != PANE_HANDLER_FAIL) {
+	if (!w.h->inline_run) {
 		w.threads = pane_xcalloc((size_t)o.concurrency, sizeof *w.threads);
 		for (int i = 0; i < o.concurrency; i++) {
 			if (pthread_create(&w.threads[i], NULL, executor, &w) != 0)
@@ -1442,8 +1019,9 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 		}
 		int got = 0;
 		int backlog = completer_backlog(&w);
-		/* back-pressure: do not run ahead of acknowledgements by more than two batches */
-		bool want_claim = claim_room(&w) > 0 && backlog <= 2 * o.batch_max;
+		/* back-pressure: do not run ahead of acknowledgements by more than
+		 * one batch per completer plus one waiting */
+		bool want_claim = claim_room(&w) > 0 && backlog <= (N_COMPLETERS + 1) * o.batch_max;
 		if (want_claim) {
 			got = claim(&w);
 			if (got < 0)
@@ -1502,9 +1080,10 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 	atomic_store(&w.cp_abandon, 1);
 	pthread_mutex_lock(&w.cmu);
 	w.cp_quit = true;
-	pthread_cond_signal(&w.ccv);
+	pthread_cond_broadcast(&w.ccv);
 	pthread_mutex_unlock(&w.cmu);
-	pthread_join(w.cp_thread, NULL);
+	for (int i = 0; i < w.n_cp; i++)
+		pthread_join(w.cp_thread[i], NULL);
 	if (conn_ok(&w)) {
 		char sql[128];
 		snprintf(sql, sizeof sql, "SELECT %s.unregister_worker($1)::text", o.schema);
@@ -1513,7 +1092,7 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 		PQclear(r);
 	}
 	while (w.finished) {
-		struct job *j = w.finished;
+		struct queue_job *j = w.finished;
 		w.finished = j->next;
 		job_free(j);
 	}

@@ -1,7 +1,8 @@
 /* test_uploads.c - POST /v1/uploads/{queue} end to end: the stored file and
  * its job payload (SHA-256, size, sanitised name, metadata), 413/415, a
  * client that disconnects mid-upload (no file, no job), retention after the
- * job finishes, and a 1 GiB upload that must not grow the server's memory. */
+ * job finishes, the stored file read back over GET /v1/uploads/{id} (read
+ * scope) until retention removes it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -118,6 +119,17 @@ static void stored_and_enqueued(void **state)
 	assert_memory_equal(back, body, n);
 	free(back);
 
+	/* a worker on another host reads it over HTTP: the payload's url */
+	char get[64];
+	snprintf(get, sizeof get, "/v1/uploads/%s", upload_id);
+	assert_string_equal(json_string_value(json_object_get(up, "url")), get);
+	assert_string_equal(json_string_value(json_object_get(up, "storage")), "local");
+	struct pt_http_result g = api_req(&env, "GET", get, NULL, NULL, NULL, 0);
+	assert_int_equal(g.status, 200);
+	assert_int_equal(g.len, n);
+	assert_memory_equal(g.body, body, n);
+	pt_http_result_free(&g);
+
 	/* retention 0: once the job completes, the sweeper removes the file */
 	snprintf(sql, sizeof sql,
 		 "SELECT count(*) FROM pane.complete_jobs('t', ARRAY[(SELECT id FROM pane.claim('t', 'images', 1, 60) WHERE id = %lld)], ARRAY[1])",
@@ -126,6 +138,9 @@ static void stored_and_enqueued(void **state)
 	for (int i = 0; i < 1000 && access(path, F_OK) == 0; i++)
 		pane_sleep_ms(10);
 	assert_int_not_equal(access(path, F_OK), 0);
+	g = api_req(&env, "GET", get, NULL, NULL, NULL, 0);
+	assert_int_equal(g.status, 404);
+	pt_http_result_free(&g);
 	json_decref(p);
 	json_decref(j);
 	pt_http_result_free(&r);
@@ -208,12 +223,56 @@ static void disconnect_mid_upload(void **state)
 	pt_http_result_free(&r);
 }
 
+/* GET /v1/uploads/{id} needs the read scope where tokens are configured;
+ * ids that cannot be an upload are 404 without touching the disk. */
+static void download_needs_read_scope(void **state)
+{
+	(void)state;
+	setenv("PT_UP_ENQ", "enqueue-token-0123456789", 1);
+	setenv("PT_UP_READ", "read-token-0123456789abc", 1);
+	struct api_env e2;
+	api_start(&e2, "api_uploads_auth",
+		  "auth:\n"
+		  "  open_read: false\n"
+		  "  tokens:\n"
+		  "    - {name: producer, token: '${PT_UP_ENQ}', scopes: [enqueue]}\n"
+		  "    - {name: worker, token: '${PT_UP_READ}', scopes: [read]}\n");
+	struct pt_http_result r =
+	    api_req(&e2, "POST", "/v1/uploads/docs", "enqueue-token-0123456789", "application/pdf", "%PDF-1.4 x", 10);
+	assert_int_equal(r.status, 202);
+	json_t *j = json_loads(r.body, 0, NULL);
+	char get[64];
+	snprintf(get, sizeof get, "/v1/uploads/%s", json_string_value(json_object_get(j, "upload_id")));
+	json_decref(j);
+	pt_http_result_free(&r);
+	r = api_req(&e2, "GET", get, NULL, NULL, NULL, 0);
+	assert_int_equal(r.status, 401);
+	pt_http_result_free(&r);
+	r = api_req(&e2, "GET", get, "enqueue-token-0123456789", NULL, NULL, 0);
+	assert_int_equal(r.status, 403);
+	pt_http_result_free(&r);
+	r = api_req(&e2, "GET", get, "read-token-0123456789abc", NULL, NULL, 0);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(r.len, 10);
+	assert_memory_equal(r.body, "%PDF-1.4 x", 10);
+	pt_http_result_free(&r);
+	const char *bad[] = {"/v1/uploads/..%2F..%2Fetc%2Fpasswd", "/v1/uploads/0123456789abcdef0123456789abcdeg",
+			     "/v1/uploads/0123456789abcdef0123456789abcdef", "/v1/uploads/0123"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		r = api_req(&e2, "GET", bad[i], "read-token-0123456789abc", NULL, NULL, 0);
+		assert_int_equal(r.status, 404);
+		pt_http_result_free(&r);
+	}
+	api_stop(&e2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(stored_and_enqueued),
 		cmocka_unit_test(refusals_leave_nothing),
 		cmocka_unit_test(disconnect_mid_upload),
+		cmocka_unit_test(download_needs_read_scope),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
