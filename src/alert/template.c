@@ -30,6 +30,7 @@
 #include <time.h>
 
 #include "base/mem.h"
+#include "base/regex.h"
 #include "query/ast.h"
 #include "query/query.h"
 
@@ -1667,20 +1668,41 @@ static const char *map_case(struct run *r, const char *s, int (*f)(int))
 	return o;
 }
 
-/* Go regexp (RE2) is unanchored for match/ReplaceAll; PCRE2 is close enough for the common syntax. */
+/* Go regexp (RE2) is unanchored for match/ReplaceAll; PCRE2 is close enough
+ * for the common syntax. Compiled and run through base/regex, so a template
+ * regex has the same match/depth/heap limits as every label matcher. */
 static pcre2_code *re_compile(struct run *r, const struct node *at, const char *fn, const char *pat)
 {
-	int ec;
-	PCRE2_SIZE eo;
-	pcre2_code *c = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &ec, &eo, NULL);
-	if (!c) {
-		PCRE2_UCHAR m[128];
-		pcre2_get_error_message(ec, m, sizeof m);
-		fail(r, at, "error calling %s: error parsing regexp: %s: `%s`", fn, (const char *)m, pat);
-	}
+	struct pane_err e = {0};
+	pcre2_code *c = pane_regex_compile(pat, PANE_REGEX_UNANCHORED, &e);
+	if (!c)
+		fail(r, at, "error calling %s: %s", fn, e.msg);
 	return c;
 }
 
+static void re_limit(struct run *r, const struct node *at, const char *fn, int rc)
+{
+	fail(r, at, "error calling %s: %s", fn,
+	     rc == PANE_ETOOBIG ? "regular expression too costly (match, depth or heap limit)"
+	                        : "regular expression match failed");
+}
+
+/* Width of the UTF-8 sequence at s[i] (1 for a stray byte, as Go's DecodeRuneInString). */
+static size_t rune_width(const char *s, size_t i, size_t len)
+{
+	unsigned char c = (unsigned char)s[i];
+	size_t w = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+	if (i + w > len)
+		return 1;
+	for (size_t k = 1; k < w; k++)
+		if (((unsigned char)s[i + k] & 0xc0) != 0x80)
+			return 1;
+	return w;
+}
+
+/* Go's regexp.ReplaceAllString: a match of the empty string right after
+ * another match is not replaced, and the search always advances at least
+ * one character. */
 static const char *re_replace_all(struct run *r, const struct node *at, const char *pat, const char *repl,
                                   const char *text)
 {
@@ -1690,75 +1712,79 @@ static const char *re_replace_all(struct run *r, const struct node *at, const ch
 	pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
 	struct pane_buf b;
 	pane_buf_init(&b, 1 << 20);
-	size_t len = strlen(text), off = 0, last = 0;
+	size_t len = strlen(text), pos = 0, last = 0;
 	uint32_t ncap = 0;
 	pcre2_pattern_info(re, PCRE2_INFO_CAPTURECOUNT, &ncap);
-	while (off <= len) {
-		int rc = pcre2_match(re, (PCRE2_SPTR)text, len, off, 0, md, NULL);
-		if (rc < 0)
+	bool failed = false;
+	while (pos <= len) {
+		int rc = pane_regex_search(re, text, len, pos, 0, md);
+		if (rc < 0) {
+			re_limit(r, at, "reReplaceAll", rc);
+			failed = true;
+			break;
+		}
+		if (rc == 0)
 			break;
 		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
 		pane_buf_add(&b, text + last, ov[0] - last);
-		/* Go's Expand: $1, ${1}, ${name}, $$ */
-		for (const char *p = repl; *p; p++) {
-			if (*p != '$') {
-				pane_buf_addc(&b, *p);
-				continue;
-			}
-			p++;
-			if (*p == '$') {
-				pane_buf_addc(&b, '$');
-				continue;
-			}
-			char name[64];
-			size_t k = 0;
-			bool brace = *p == '{';
-			if (brace)
-				p++;
-			while ((isalnum((unsigned char)*p) || *p == '_') && k + 1 < sizeof name)
-				name[k++] = *p++;
-			name[k] = 0;
-			if (brace) {
-				if (*p != '}') {
-					pane_buf_addc(&b, '$');
-					p = p - k - 2;
+		if (ov[1] > last || ov[0] == 0) {
+			/* Go's Expand: $1, ${1}, ${name}, $$ */
+			for (const char *p = repl; *p; p++) {
+				if (*p != '$') {
+					pane_buf_addc(&b, *p);
 					continue;
 				}
-			} else {
-				p--;
-			}
-			if (!k) {
-				pane_buf_addc(&b, '$');
-				if (!brace)
+				p++;
+				if (*p == '$') {
+					pane_buf_addc(&b, '$');
 					continue;
-				continue;
+				}
+				char name[64];
+				size_t k = 0;
+				bool brace = *p == '{';
+				if (brace)
+					p++;
+				while ((isalnum((unsigned char)*p) || *p == '_') && k + 1 < sizeof name)
+					name[k++] = *p++;
+				name[k] = 0;
+				if (brace) {
+					if (*p != '}') {
+						pane_buf_addc(&b, '$');
+						p = p - k - 2;
+						continue;
+					}
+				} else {
+					p--;
+				}
+				if (!k) {
+					pane_buf_addc(&b, '$');
+					continue;
+				}
+				char *end;
+				long gi = strtol(name, &end, 10);
+				int idx = -1;
+				if (*end == 0)
+					idx = (int)gi;
+				else
+					idx = pcre2_substring_number_from_name(re, (PCRE2_SPTR)name);
+				if (idx >= 0 && (uint32_t)idx <= ncap && idx < rc && ov[2 * idx] != PCRE2_UNSET)
+					pane_buf_add(&b, text + ov[2 * idx], ov[2 * idx + 1] - ov[2 * idx]);
 			}
-			char *end;
-			long gi = strtol(name, &end, 10);
-			int idx = -1;
-			if (*end == 0)
-				idx = (int)gi;
-			else
-				idx = pcre2_substring_number_from_name(re, (PCRE2_SPTR)name);
-			if (idx >= 0 && (uint32_t)idx <= ncap && idx < rc && ov[2 * idx] != PCRE2_UNSET)
-				pane_buf_add(&b, text + ov[2 * idx], ov[2 * idx + 1] - ov[2 * idx]);
 		}
 		last = ov[1];
-		if (ov[1] == ov[0]) {
-			if (ov[0] >= len)
-				break;
-			off = ov[1] + 1;
-			pane_buf_add(&b, text + last, 1);
-			last = off;
-		} else {
-			off = ov[1];
-		}
+		size_t w = pos < len ? rune_width(text, pos, len) : 0;
+		if (pos + w > ov[1])
+			pos += w;
+		else if (pos + 1 > ov[1])
+			pos++;
+		else
+			pos = ov[1];
 	}
 	if (last < len)
 		pane_buf_add(&b, text + last, len - last);
 	pcre2_match_data_free(md);
 	pcre2_code_free(re);
-	const char *s = rstr(r, b.len ? b.data : "", b.len);
+	const char *s = failed ? NULL : rstr(r, b.len ? b.data : "", b.len);
 	pane_buf_release(&b);
 	return s;
 }
@@ -1990,10 +2016,14 @@ static struct val call(struct run *r, const struct node *at, const char *fn, str
 		if (!re)
 			return none;
 		pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
-		int rc = pcre2_match(re, (PCRE2_SPTR)s1, strlen(s1), 0, 0, md, NULL);
+		int rc = pane_regex_search(re, s1, strlen(s1), 0, 0, md);
 		pcre2_match_data_free(md);
 		pcre2_code_free(re);
-		return (struct val){.k = V_BOOL, .b = rc >= 0};
+		if (rc < 0) {
+			re_limit(r, at, fn, rc);
+			return none;
+		}
+		return (struct val){.k = V_BOOL, .b = rc > 0};
 	}
 	if (!strcmp(fn, "first")) {
 		NARGS(1);

@@ -267,6 +267,26 @@ static void test_templates(void **state)
 	assert_int_equal(pane_tmpl_check("__alert_T", "{{ if 1 }}x", &err), PANE_EINVAL);
 	assert_int_equal(pane_tmpl_check("__alert_T", "{{ $undefined }}", &err), PANE_EINVAL);
 	assert_string_equal(err.msg, "template: __alert_T:1: undefined variable \"$undefined\"");
+	/* template regexes run under base/regex's limits: a catastrophic
+	 * pattern fails the expansion instead of holding the thread */
+	struct pane_labels ls;
+	pane_labels_init(&ls);
+	struct pane_tmpl_data d = {.labels = &ls};
+	struct pane_buf out;
+	pane_buf_init(&out, PANE_BUF_NOLIMIT);
+	char text[200];
+	snprintf(text, sizeof text, "{{ match \"(a+)+$\" \"%s!\" }}", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	assert_int_equal(pane_tmpl_expand("__alert_T", text, &d, &out, &err), PANE_EINVAL);
+	assert_non_null(strstr(err.msg, "error calling match: regular expression too costly"));
+	pane_buf_reset(&out);
+	snprintf(text, sizeof text, "{{ reReplaceAll \"(a|aa)+$\" \"-\" \"%s!\" }}", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	assert_int_equal(pane_tmpl_expand("__alert_T", text, &d, &out, &err), PANE_EINVAL);
+	assert_non_null(strstr(err.msg, "error calling reReplaceAll: regular expression too costly"));
+	pane_buf_reset(&out);
+	assert_int_equal(pane_tmpl_expand("__alert_T", "{{ match \"(\" \"x\" }}", &d, &out, &err), PANE_EINVAL);
+	assert_non_null(strstr(err.msg, "error calling match: error parsing regexp"));
+	pane_buf_release(&out);
+	pane_labels_release(&ls);
 }
 
 int main(void)
