@@ -9,6 +9,7 @@
  * anchored like Alertmanager's ("^(?:re)$").
  */
 #include "notify/amconfig.h"
+#include "notify/tz.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <ctype.h>
@@ -766,8 +767,11 @@ static int timeint_node(struct rd *r, const struct pane_cfg_node *n, struct pane
 		else if (!strcmp(k, "years"))
 			rc = ranges(r, it, NULL, 0, 0, 9999, &t->years, &t->n_years);
 		else if (!strcmp(k, "location")) {
-			if (it->kind != PANE_CFG_SCALAR || (strcmp(it->value, "UTC") && strcmp(it->value, "Etc/UTC")))
-				rc = bad(r, it, "pane evaluates time intervals in UTC only");
+			struct pane_err e = {0};
+			if (it->kind != PANE_CFG_SCALAR)
+				rc = bad(r, it, "expected a time zone name");
+			else if (!(t->tz = pane_tz_load(it->value, &e)))
+				rc = bad(r, it, "%s", e.msg);
 		} else
 			rc = bad(r, it,
 			         "unknown time interval key (known: times, weekdays, days_of_month, "
@@ -833,15 +837,17 @@ static bool in_ranges(const struct pane_am_range *v, size_t n, int x, int days_i
 
 bool pane_am_interval_contains(const struct pane_am_timeinterval *ti, int64_t t_ms)
 {
-	time_t t = (time_t)(t_ms / 1000);
-	struct tm tm;
-	gmtime_r(&t, &tm);
+	int64_t secs = t_ms >= 0 ? t_ms / 1000 : -((-t_ms + 999) / 1000);
 	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	int y = tm.tm_year + 1900;
-	int dim = mdays[tm.tm_mon] + (tm.tm_mon == 1 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
-	int minute = tm.tm_hour * 60 + tm.tm_min;
 	for (size_t i = 0; i < ti->n; i++) {
 		const struct pane_am_timeint *p = &ti->v[i];
+		/* the interval's fields are local to its location (Alertmanager: t.In(location)) */
+		time_t t = (time_t)(secs + pane_tz_offset(p->tz, secs));
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		int y = tm.tm_year + 1900;
+		int dim = mdays[tm.tm_mon] + (tm.tm_mon == 1 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
+		int minute = tm.tm_hour * 60 + tm.tm_min;
 		bool in_time = p->n_times == 0;
 		for (size_t j = 0; j < p->n_times && !in_time; j++)
 			in_time = minute >= p->times[j].lo && minute < p->times[j].hi;
@@ -1168,6 +1174,7 @@ void pane_am_config_free(struct pane_am_config *c)
 		struct pane_am_timeinterval *ti = &c->intervals[i];
 		for (size_t j = 0; j < ti->n; j++) {
 			free(ti->v[j].times), free(ti->v[j].weekdays), free(ti->v[j].days);
+			pane_tz_free(ti->v[j].tz);
 			free(ti->v[j].months), free(ti->v[j].years);
 		}
 		free(ti->v);

@@ -100,9 +100,11 @@ struct pane_am_inhibit {
 struct pane_am_range {
 	int lo, hi;
 };
+struct pane_tz;
 struct pane_am_timeint {
 	struct pane_am_range *times, *weekdays, *days, *months, *years;
 	size_t n_times, n_weekdays, n_days, n_months, n_years;
+	struct pane_tz *tz; /* location (notify/tz.h); NULL: UTC */
 };
 struct pane_am_timeinterval {
 	char *name;
