@@ -275,11 +275,13 @@ static void test_templates(void **state)
 	struct pane_buf out;
 	pane_buf_init(&out, PANE_BUF_NOLIMIT);
 	char text[200];
-	snprintf(text, sizeof text, "{{ match \"(a+)+$\" \"%s!\" }}", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	snprintf(text, sizeof text, "{{ match \"(a+)+$\" \"%s!\" }}",
+	         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
 	assert_int_equal(pane_tmpl_expand("__alert_T", text, &d, &out, &err), PANE_EINVAL);
 	assert_non_null(strstr(err.msg, "error calling match: regular expression too costly"));
 	pane_buf_reset(&out);
-	snprintf(text, sizeof text, "{{ reReplaceAll \"(a|aa)+$\" \"-\" \"%s!\" }}", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	snprintf(text, sizeof text, "{{ reReplaceAll \"(a|aa)+$\" \"-\" \"%s!\" }}",
+	         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
 	assert_int_equal(pane_tmpl_expand("__alert_T", text, &d, &out, &err), PANE_EINVAL);
 	assert_non_null(strstr(err.msg, "error calling reReplaceAll: regular expression too costly"));
 	pane_buf_reset(&out);
@@ -289,13 +291,104 @@ static void test_templates(void **state)
 	pane_labels_release(&ls);
 }
 
+/* Alertmanager's notification templates: data model, functions, defaults,
+ * define/template (expected texts as Alertmanager 0.25 renders them) */
+static void expect_am(const struct pane_tmpl_set *set, const struct pane_tmpl_am_data *d, const char *text,
+                      const char *want)
+{
+	struct pane_buf out;
+	pane_buf_init(&out, PANE_BUF_NOLIMIT);
+	struct pane_err err = {0};
+	if (pane_tmpl_am_expand(set, "t", text, d, &out, &err) < 0)
+		fail_msg("%s: %s", text, err.msg);
+	assert_string_equal(out.data ? out.data : "", want);
+	pane_buf_release(&out);
+}
+
+static void test_am_templates(void **state)
+{
+	(void)state;
+	struct pane_labels l1, l2, a1, a2, gl, cl, ca;
+	pane_labels_init(&l1), pane_labels_init(&l2), pane_labels_init(&a1), pane_labels_init(&a2);
+	pane_labels_init(&gl), pane_labels_init(&cl), pane_labels_init(&ca);
+	pane_labels_set(&l1, "alertname", "Disk"), pane_labels_set(&l1, "instance", "a:9100");
+	pane_labels_set(&l1, "severity", "page"), pane_labels_set(&l1, "job", "node");
+	pane_labels_set(&l2, "alertname", "Disk"), pane_labels_set(&l2, "instance", "b:9100");
+	pane_labels_set(&l2, "severity", "page"), pane_labels_set(&l2, "job", "node");
+	pane_labels_set(&a1, "summary", "disk a full");
+	pane_labels_set(&a2, "summary", "disk b full");
+	pane_labels_set(&gl, "alertname", "Disk");
+	pane_labels_set(&cl, "alertname", "Disk"), pane_labels_set(&cl, "job", "node"),
+	    pane_labels_set(&cl, "severity", "page");
+	struct pane_tmpl_am_alert al[2] = {
+	    {.status = "firing",
+	     .labels = &l1,
+	     .annotations = &a1,
+	     .starts_ms = 1700000000123,
+	     .generator_url = "http://p/g1",
+	     .fingerprint = "0123456789abcdef"},
+	    {.status = "resolved",
+	     .labels = &l2,
+	     .annotations = &a2,
+	     .starts_ms = 1700000000000,
+	     .ends_ms = 1700000600000,
+	     .generator_url = "http://p/g2",
+	     .fingerprint = "fedcba9876543210"},
+	};
+	struct pane_tmpl_am_data d = {.receiver = "team x",
+	                              .status = "firing",
+	                              .external_url = "http://am:9093",
+	                              .alerts = al,
+	                              .n_alerts = 2,
+	                              .group_labels = &gl,
+	                              .common_labels = &cl,
+	                              .common_annotations = &ca};
+	struct pane_tmpl_set *set = pane_tmpl_set_new();
+	expect_am(set, &d, "{{ template \"slack.default.title\" . }}", "[FIRING:1] Disk (node page)");
+	expect_am(set, &d, "{{ template \"__alertmanagerURL\" . }}", "http://am:9093/#/alerts?receiver=team+x");
+	expect_am(set, &d, "{{ template \"pagerduty.default.instances\" .Alerts.Firing }}",
+	          "Labels:\n - alertname = Disk\n - instance = a:9100\n - job = node\n - severity = page\n"
+	          "Annotations:\n - summary = disk a full\nSource: http://p/g1\n\n");
+	expect_am(set, &d,
+	          "{{ range .Alerts }}{{ .Status }} {{ .Labels.instance }} {{ .StartsAt }} {{ .EndsAt }} {{ "
+	          ".Fingerprint }};{{ end }}",
+	          "firing a:9100 2023-11-14 22:13:20.123 +0000 UTC 0001-01-01 00:00:00 +0000 UTC 0123456789abcdef;"
+	          "resolved b:9100 2023-11-14 22:13:20 +0000 UTC 2023-11-14 22:23:20 +0000 UTC fedcba9876543210;");
+	expect_am(set, &d,
+	          "{{ .CommonLabels.Names | join \",\" }}|{{ .CommonLabels.SortedPairs }}|{{ (.CommonLabels.Remove "
+	          "(stringSlice \"job\")).Values }}",
+	          "alertname,job,severity|[{alertname Disk} {job node} {severity page}]|[Disk page]");
+	expect_am(
+	    set, &d,
+	    "{{ define \"mine\" }}<{{ . | toUpper }}>{{ end }}{{ template \"mine\" .Receiver }} {{ len "
+	    ".Alerts.Resolved }} {{ title \"a b\" }} {{ index (.Alerts.Firing) 0 | printf \"%v\" }}",
+	    "<TEAM X> 1 A B {firing map[alertname:Disk instance:a:9100 job:node severity:page] map[summary:disk a "
+	    "full] 2023-11-14 22:13:20.123 +0000 UTC 0001-01-01 00:00:00 +0000 UTC http://p/g1 0123456789abcdef}");
+	struct pane_err err;
+	assert_int_equal(
+	    pane_tmpl_set_add(set, "x.tmpl", "{{ define \"slack.default.title\" }}custom {{ .Status }}{{ end }}", &err),
+	    0);
+	expect_am(set, &d, "{{ template \"slack.default.title\" . }}", "custom firing");
+	assert_int_equal(pane_tmpl_set_add(set, "bad.tmpl", "{{ define \"x\" }}{{ humanize 1 }}{{ end }}", &err),
+	                 PANE_EINVAL);
+	assert_non_null(strstr(err.msg, "function \"humanize\" not defined"));
+	assert_int_equal(pane_tmpl_am_check(set, "t", "{{ template \"x\" . ", &err), PANE_EINVAL);
+	struct pane_buf out;
+	pane_buf_init(&out, PANE_BUF_NOLIMIT);
+	assert_int_equal(pane_tmpl_am_expand(set, "t", "{{ template \"nope\" . }}", &d, &out, &err), PANE_EINVAL);
+	assert_non_null(strstr(err.msg, "no such template"));
+	pane_buf_release(&out);
+	pane_tmpl_set_free(set);
+	pane_labels_release(&l1), pane_labels_release(&l2), pane_labels_release(&a1), pane_labels_release(&a2);
+	pane_labels_release(&gl), pane_labels_release(&cl), pane_labels_release(&ca);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_life_cycle_and_sending),
-	    cmocka_unit_test(test_reload_keeps_state),
-	    cmocka_unit_test(test_failures_recorded),
-	    cmocka_unit_test(test_templates),
+	    cmocka_unit_test(test_life_cycle_and_sending), cmocka_unit_test(test_reload_keeps_state),
+	    cmocka_unit_test(test_failures_recorded),      cmocka_unit_test(test_templates),
+	    cmocka_unit_test(test_am_templates),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
