@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "alert/template.h"
 #include "base/clock.h"
 #include "base/str.h"
 #include "config/config.h"
@@ -154,9 +156,44 @@ static void test_config_errors(void **state)
 	                 "pagerduty_configs:\n        - service_key: x\n",
 	                 &err));
 	assert_non_null(strstr(err.msg, "routing_key"));
-	assert_null(
-	    load("alerting:\n  route:\n    receiver: a\n  templates: ['x.tmpl']\n  receivers:\n    - name: a\n", &err));
-	assert_non_null(strstr(err.msg, "template files"));
+	/* templates: files (a glob matching nothing is fine, as in Alertmanager); a bad file or a
+	 * field that does not parse is refused with file:line */
+	char dir[] = "/tmp/pane-tmplXXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[128], yaml[512];
+	snprintf(path, sizeof path, "%s/a.tmpl", dir);
+	FILE *f = fopen(path, "w");
+	fputs("{{ define \"my.title\" }}{{ .Receiver }}: {{ .Alerts | len }}{{ end }}\n", f);
+	fclose(f);
+	snprintf(yaml, sizeof yaml,
+	         "alerting:\n  route:\n    receiver: a\n  templates: ['%s/*.tmpl', 'none/*.tmpl']\n  receivers:\n"
+	         "    - name: a\n      slack_configs:\n        - api_url: ${SLACK_URL}\n"
+	         "          title: '{{ template \"my.title\" . }}'\n",
+	         dir);
+	setenv("SLACK_URL", "http://127.0.0.1:9/x", 1);
+	struct pane_am_config *tc = load(yaml, &err);
+	if (!tc)
+		fail_msg("%s", err.msg);
+	struct pane_tmpl_am_data td = {.receiver = "a", .status = "firing"};
+	struct pane_buf tout;
+	pane_buf_init(&tout, PANE_BUF_NOLIMIT);
+	assert_int_equal(pane_tmpl_am_expand(tc->tmpl, "title", tc->receivers[0].slack[0].title, &td, &tout, &err), 0);
+	assert_string_equal(tout.data, "a: 0");
+	pane_buf_release(&tout);
+	pane_am_config_free(tc);
+	f = fopen(path, "w");
+	fputs("{{ define \"x\" }}{{ humanize 1 }}{{ end }}\n", f);
+	fclose(f);
+	assert_null(load(yaml, &err));
+	assert_non_null(strstr(err.msg, "t.yaml:4:"));
+	assert_non_null(strstr(err.msg, "function \"humanize\" not defined"));
+	unlink(path);
+	rmdir(dir);
+	assert_null(load("alerting:\n  route:\n    receiver: a\n  receivers:\n    - name: a\n      slack_configs:\n"
+	                 "        - api_url: ${SLACK_URL}\n          text: '{{ if .Status }}'\n",
+	                 &err));
+	assert_non_null(strstr(err.msg, "t.yaml:8:"));
+	assert_non_null(strstr(err.msg, "unexpected EOF"));
 	assert_null(load("alerting:\n  bogus: 1\n", &err));
 	assert_non_null(strstr(err.msg, "unknown key"));
 	/* secrets inline in pane.yaml only from the environment */
