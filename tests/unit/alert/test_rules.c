@@ -16,7 +16,10 @@
 #include "alert/alert.h"
 #include "query/memstore.h"
 #include "alert/rules.h"
+#include "alert/logmetrics.h"
 #include "alert/template.h"
+#include "config/config.h"
+#include "pipeline/pipeline.h"
 #include "base/mem.h"
 #include "query/query.h"
 
@@ -383,12 +386,116 @@ static void test_am_templates(void **state)
 	pane_labels_release(&gl), pane_labels_release(&cl), pane_labels_release(&ca);
 }
 
+/* log metrics: counting, label sets kept, the 0 start sample, events
+ * counted once per dedup key */
+struct lmrec {
+	char lines[64][256];
+	size_t n;
+};
+
+static int lm_samples(void *ctx, const struct pane_sample *s, size_t n, size_t *accepted, struct pane_err *err)
+{
+	(void)err;
+	struct lmrec *r = ctx;
+	for (size_t i = 0; i < n && r->n < 64; i++) {
+		struct pane_buf b;
+		pane_buf_init(&b, PANE_BUF_NOLIMIT);
+		pane_buf_adds(&b, s[i].name);
+		pane_rules_labels_string(s[i].labels, &b);
+		snprintf(r->lines[r->n++], 256, "%s %lld %g", b.data, (long long)s[i].ts_ms, s[i].value);
+		pane_buf_release(&b);
+	}
+	if (accepted)
+		*accepted = n;
+	return 0;
+}
+
+static void lm_close(void *ctx)
+{
+	(void)ctx;
+}
+
+static const struct pane_sink_ops lm_ops = {.name = "rec", .write_samples = lm_samples, .close = lm_close};
+
+static bool lm_has(const struct lmrec *r, const char *want)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (!strcmp(r->lines[i], want))
+			return true;
+	return false;
+}
+
+static void test_log_metrics(void **state)
+{
+	(void)state;
+	static const char yaml[] = "rules:\n  log_metrics:\n"
+	                           "    - name: t_total\n      selector: '{service=~\"a.*\"}'\n      match: boom\n"
+	                           "      group_by: [service]\n"
+	                           "    - name: r_total\n      regex: '^E[0-9]+'\n";
+	struct pane_err err = {0};
+	struct pane_cfg *cfg = pane_cfg_parse("t.yaml", yaml, strlen(yaml), &err);
+	assert_non_null(cfg);
+	struct pane_logmetrics *lm = pane_logmetrics_new(cfg, &err);
+	if (!lm)
+		fail_msg("%s", err.msg);
+	struct pane_sink sink = pane_logmetrics_sink(lm);
+	struct pane_labels a, b;
+	pane_labels_init(&a), pane_labels_init(&b);
+	pane_labels_set(&a, "service", "api"), pane_labels_set(&a, "pod", "p1");
+	pane_labels_set(&b, "service", "web");
+	struct pane_log_record l[] = {
+	    {.labels = &a, .message = "a boom here", .message_len = 11},
+	    {.labels = &a, .message = "E42 boom", .message_len = 8},
+	    {.labels = &a, .message = "BOOM", .message_len = 4},
+	    {.labels = &b, .message = "boom E1", .message_len = 7},
+	    {.labels = &b, .message = "E1", .message_len = 2},
+	};
+	assert_int_equal(sink.ops->write_logs(sink.ctx, l, 5, &err), 0);
+	struct pane_labels ev;
+	pane_labels_init(&ev);
+	pane_labels_set(&ev, "provider", "render"), pane_labels_set(&ev, "service", "api");
+	pane_labels_set(&ev, "status", "build_failed"), pane_labels_set(&ev, "deploy_id", "d1");
+	struct pane_event e[] = {
+	    {.kind = "deploy", .labels = &ev, .title = "x", .dedup_key = "d1:build_failed"},
+	    {.kind = "deploy", .labels = &ev, .title = "x", .dedup_key = "d1:build_failed"}, /* replayed */
+	    {.kind = "deploy", .labels = &ev, .title = "x", .dedup_key = "d2:build_failed"},
+	};
+	assert_int_equal(sink.ops->write_events(sink.ctx, e, 3, &err), 0);
+	struct lmrec r = {0};
+	struct pane_pipeline *p = pane_pipeline_new();
+	pane_pipeline_add_sink(p, (struct pane_sink){.ops = &lm_ops, .ctx = &r}, PANE_SINK_PRIMARY);
+	assert_int_equal(pane_logmetrics_write(lm, p, 1000, 2000, &err), 0);
+	assert_true(lm_has(&r, "t_total{service=\"api\"} 1000 0")); /* first seen: 0 at the tick before */
+	assert_true(lm_has(&r, "t_total{service=\"api\"} 2000 2"));
+	assert_true(lm_has(&r, "r_total{} 2000 2"));
+	assert_true(lm_has(&r, "pane_events_total{kind=\"deploy\", provider=\"render\", service=\"api\", "
+	                       "status=\"build_failed\"} 2000 2"));
+	assert_int_equal(r.n, 6);
+	r.n = 0;
+	assert_int_equal(sink.ops->write_logs(sink.ctx, l, 1, &err), 0);
+	assert_int_equal(pane_logmetrics_write(lm, p, 2000, 3000, &err), 0);
+	assert_true(lm_has(&r, "t_total{service=\"api\"} 3000 3"));
+	assert_true(lm_has(&r, "r_total{} 3000 2")); /* written every tick, unchanged */
+	assert_int_equal(r.n, 3);                    /* no more 0 samples */
+	pane_pipeline_free(p);
+	sink.ops->close(sink.ctx);
+	pane_labels_release(&a), pane_labels_release(&b), pane_labels_release(&ev);
+	pane_cfg_free(cfg);
+	/* a bad definition names file:line */
+	static const char bad[] = "rules:\n  log_metrics:\n    - name: x_total\n      match: a\n      regex: b\n";
+	cfg = pane_cfg_parse("t.yaml", bad, strlen(bad), &err);
+	assert_null(pane_logmetrics_new(cfg, &err));
+	assert_non_null(strstr(err.msg, "t.yaml:3"));
+	assert_non_null(strstr(err.msg, "match and regex exclude each other"));
+	pane_cfg_free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_life_cycle_and_sending), cmocka_unit_test(test_reload_keeps_state),
 	    cmocka_unit_test(test_failures_recorded),      cmocka_unit_test(test_templates),
-	    cmocka_unit_test(test_am_templates),
+	    cmocka_unit_test(test_am_templates),           cmocka_unit_test(test_log_metrics),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
