@@ -8,11 +8,13 @@
  * directory's store) live in src/cli.
  */
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/log.h"
+#include "base/mem.h"
 #include "cli/cli.h"
 #include "notify/notify.h"
 
@@ -66,6 +68,9 @@ int main(int argc, char **argv)
 	enum pane_log_level level = PANE_LOG_INFO;
 	enum pane_log_format format = PANE_LOG_LOGFMT;
 	const char *env;
+	/* jansson's allocations abort like pane's own: its lexer drops a byte
+	 * when an allocation fails instead of failing (docs/hardening.md) */
+	json_set_alloc_funcs(pane_xmalloc, free);
 	if ((env = getenv("PANE_LOG_LEVEL")) && *env && pane_log_level_parse(env, &level) < 0) {
 		fprintf(stderr, "pane: PANE_LOG_LEVEL='%s' is not one of debug, info, warn, error\n", env);
 		return PANE_EXIT_USAGE;

@@ -40,6 +40,7 @@
 #include <time.h>
 
 #include "alert/alert.h"
+#include "alert/logmetrics.h"
 #include "alert/rules.h"
 #include "base/buf.h"
 #include "base/clock.h"
@@ -73,6 +74,10 @@ static const struct pane_cfg_field rules_fields[] = {
     {"resend_delay", PANE_CFT_DURATION, offsetof(struct rules_cfg, resend_delay_ms), "1m", 0,
      "minimum time between resends of a firing alert to notifications", 0, 86400000},
     {"external_labels", PANE_CFT_SECTION, 0, NULL, 0, "labels for $externalLabels in templates (map)", 0, 0},
+    {"log_metrics", PANE_CFT_SECTION, 0, NULL, 0,
+     "counters from log lines: name, selector, match or regex, group_by (alert/logmetrics.c)", 0, 0},
+    {"log_metrics_interval", PANE_CFT_SECTION, 0, NULL, 0,
+     "how often log metrics and pane_events_total are written (duration, default 15s)", 0, 0},
     {NULL, 0, 0, NULL, 0, NULL, 0, 0},
 };
 
@@ -675,5 +680,5 @@ int pane_rules_attach(struct pane_host *s, struct pane_reader rd, struct pane_er
 	start_threads(st, true);
 	pane_host_on_stop(s, on_stop, st);
 	pane_host_on_reload(s, on_reload, st);
-	return 0;
+	return pane_logmetrics_attach(s, err);
 }

@@ -30,13 +30,14 @@
 #include <time.h>
 
 #include "base/mem.h"
+#include "base/regex.h"
 #include "query/ast.h"
 #include "query/query.h"
 
 #define MAX_DEPTH 100
 
-static const char defs[] = "{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}"
-                           "{{$externalURL := .ExternalURL}}{{$value := .Value}}";
+static const char alert_defs[] = "{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}"
+                                 "{{$externalURL := .ExternalURL}}{{$value := .Value}}";
 
 /* ---------------------------------------------------------------- tree */
 
@@ -60,6 +61,7 @@ enum nk {
 	N_NIL,
 	N_PIPE,
 	N_CHAIN,
+	N_TEMPLATE, /* {{template "name" pipeline}} (Alertmanager mode) */
 };
 
 struct node;
@@ -90,7 +92,53 @@ struct node {
 	struct node *operand;         /* CHAIN: (pipe).field */
 };
 
+/* Named templates ({{define}}): a set's files, or one text's own. */
+struct deftab {
+	char **names;
+	struct node **bodies;
+	size_t n;
+};
+
+static void node_free(struct node *n);
+
+static void deftab_put(struct deftab *t, char *name, struct node *body)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (!strcmp(t->names[i], name)) { /* a later definition replaces (Go's AddParseTree) */
+			free(name);
+			node_free(t->bodies[i]);
+			t->bodies[i] = body;
+			return;
+		}
+	t->names = pane_xrealloc(t->names, pane_mul_size(t->n + 1, sizeof *t->names));
+	t->bodies = pane_xrealloc(t->bodies, pane_mul_size(t->n + 1, sizeof *t->bodies));
+	t->names[t->n] = name;
+	t->bodies[t->n++] = body;
+}
+
+static const struct node *deftab_get(const struct deftab *t, const char *name)
+{
+	for (size_t i = 0; t && i < t->n; i++)
+		if (!strcmp(t->names[i], name))
+			return t->bodies[i];
+	return NULL;
+}
+
+static void deftab_release(struct deftab *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		free(t->names[i]);
+		node_free(t->bodies[i]);
+	}
+	free(t->names);
+	free(t->bodies);
+	memset(t, 0, sizeof *t);
+}
+
 struct parser {
+	bool am;             /* Alertmanager's notification templates: its functions, define/template */
+	struct deftab *defs; /* where {{define}} puts what it defines (am) */
+	bool in_define;
 	const char *name;
 	const char *src;
 	size_t len;
@@ -103,8 +151,6 @@ struct parser {
 	bool failed;
 	bool trim_next; /* the previous action ended with -}} */
 };
-
-static void node_free(struct node *n);
 
 static void pipe_free(struct pipe *p)
 {
@@ -222,10 +268,18 @@ static const char *const funcs[] = {
     NULL,
 };
 
-static bool func_known(const char *s)
+/* Alertmanager 0.25's function map (template.DefaultFuncs) besides Go's builtins */
+static const char *const am_funcs[] = {
+    "and",     "or",       "not",  "len",   "index",    "slice",        "print",       "printf", "println", "html",
+    "js",      "urlquery", "call", "eq",    "ne",       "lt",           "le",          "gt",     "ge",      "toUpper",
+    "toLower", "title",    "join", "match", "safeHtml", "reReplaceAll", "stringSlice", NULL,
+};
+
+static bool func_known(const struct parser *ps, const char *s)
 {
-	for (size_t i = 0; funcs[i]; i++)
-		if (strcmp(funcs[i], s) == 0)
+	const char *const *f = ps->am ? am_funcs : funcs;
+	for (size_t i = 0; f[i]; i++)
+		if (strcmp(f[i], s) == 0)
 			return true;
 	return false;
 }
@@ -498,7 +552,7 @@ static struct node *parse_operand(struct parser *ps)
 			n = nnew(N_NIL, pos);
 			free(w);
 		} else {
-			if (!func_known(w)) {
+			if (!func_known(ps, w)) {
 				perr(ps, "function \"%s\" not defined", w);
 				free(w);
 				return NULL;
@@ -705,6 +759,68 @@ static struct node *parse_action(struct parser *ps, enum stop *stop, bool *else_
 	} else if (peek_word(ps, "with")) {
 		k = N_WITH;
 		ps->p += 4;
+	} else if (ps->am && peek_word(ps, "define")) {
+		if (ps->depth || ps->in_define) {
+			perr(ps, "unexpected <define> in command");
+			return NULL;
+		}
+		ps->p += 6;
+		skip_space(ps);
+		if (ps->p >= ps->len || (ps->src[ps->p] != '"' && ps->src[ps->p] != '`')) {
+			perr(ps, "unexpected token in define clause");
+			return NULL;
+		}
+		struct pane_buf nm;
+		pane_buf_init(&nm, 4096);
+		if (unquote(ps, &nm) < 0) {
+			pane_buf_release(&nm);
+			return NULL;
+		}
+		eat_close(ps);
+		char *name = pane_xstrdup(nm.data ? nm.data : "");
+		pane_buf_release(&nm);
+		enum stop st = STOP_EOF;
+		bool eif = false;
+		size_t vars = ps->n_vars;
+		ps->in_define = true;
+		struct node *body = parse_list(ps, &st, &eif);
+		ps->in_define = false;
+		vars_pop(ps, vars);
+		if (!ps->failed && st != STOP_END)
+			perr(ps, "unexpected %s in define clause", st == STOP_ELSE ? "{{else}}" : "EOF");
+		if (ps->failed) {
+			free(name);
+			node_free(body);
+			return NULL;
+		}
+		deftab_put(ps->defs, name, body);
+		return nnew(N_LIST, pos); /* empty where it stood */
+	} else if (ps->am && peek_word(ps, "template")) {
+		ps->p += 8;
+		skip_space(ps);
+		if (ps->p >= ps->len || (ps->src[ps->p] != '"' && ps->src[ps->p] != '`')) {
+			perr(ps, "unexpected token in template clause");
+			return NULL;
+		}
+		struct pane_buf nm;
+		pane_buf_init(&nm, 4096);
+		if (unquote(ps, &nm) < 0) {
+			pane_buf_release(&nm);
+			return NULL;
+		}
+		struct node *n = nnew(N_TEMPLATE, pos);
+		n->text = pane_xstrdup(nm.data ? nm.data : "");
+		pane_buf_release(&nm);
+		skip_space(ps);
+		if (!at_close(ps)) {
+			n->pipe = parse_pipe(ps, false, false);
+			if (!n->pipe) {
+				node_free(n);
+				return NULL;
+			}
+		}
+		eat_close(ps);
+		return n;
 	} else if (peek_word(ps, "define") || peek_word(ps, "template") || peek_word(ps, "block")) {
 		perr(ps, "define, template and block are not supported in alert templates");
 		return NULL;
@@ -777,9 +893,17 @@ static struct node *parse_list(struct parser *ps, enum stop *stop, bool *else_if
 	return list;
 }
 
+static struct node *parse_am(const char *name, const char *src, size_t len, struct deftab *defs, struct pane_err *err);
+
 static struct node *parse(const char *name, const char *src, size_t len, struct pane_err *err)
 {
-	struct parser ps = {.name = name, .src = src, .len = len, .err = err};
+	return parse_am(name, src, len, NULL, err);
+}
+
+/* defs != NULL: Alertmanager mode, {{define}}s go there */
+static struct node *parse_am(const char *name, const char *src, size_t len, struct deftab *defs, struct pane_err *err)
+{
+	struct parser ps = {.name = name, .src = src, .len = len, .err = err, .am = defs != NULL, .defs = defs};
 	enum stop st;
 	bool eif = false;
 	struct node *root = parse_list(&ps, &st, &eif);
@@ -798,7 +922,34 @@ static struct node *parse(const char *name, const char *src, size_t len, struct 
 
 /* ---------------------------------------------------------------- values */
 
-enum vk { V_NIL, V_STR, V_INT, V_FLOAT, V_BOOL, V_LABELS, V_VEC, V_SAMPLE, V_ARGS, V_DATA, V_HTML };
+enum vk {
+	V_NIL,
+	V_STR,
+	V_INT,
+	V_FLOAT,
+	V_BOOL,
+	V_LABELS,
+	V_VEC,
+	V_SAMPLE,
+	V_ARGS,
+	V_DATA,
+	V_HTML,
+	/* Alertmanager's notification data (template.Data) */
+	V_AM,
+	V_ALERTS,
+	V_ALERT,
+	V_STRS,
+	V_PAIRS,
+	V_PAIR,
+	V_TIME,
+};
+
+/* []Alert, []string or Pairs (names and values) */
+struct tlist {
+	const struct pane_tmpl_am_alert **al;
+	const char **s, **s2;
+	size_t n;
+};
 
 struct tsample;
 struct tvec;
@@ -814,6 +965,9 @@ struct val {
 	struct tvec *vec;
 	struct tsample *smp;
 	struct targs *args;
+	const struct pane_tmpl_am_alert *al; /* ALERT */
+	struct tlist *lst;                   /* ALERTS, STRS, PAIRS */
+	const char *s2;                      /* PAIR: s name, s2 value */
 };
 
 struct tsample {
@@ -837,6 +991,9 @@ struct var {
 };
 
 struct run {
+	bool am;
+	const struct pane_tmpl_am_data *amd;
+	const struct deftab *set_defs, *local_defs;
 	const char *name;
 	const char *src;
 	const struct pane_tmpl_data *d;
@@ -1098,6 +1255,47 @@ static void print_sample(const struct tsample *s, struct pane_buf *b)
 	pane_buf_addf(b, " %s}", f);
 }
 
+static const char *type_name(const struct val *v);
+
+/* Go's time.Time.String() for a UTC time; ms == 0 is Go's zero time */
+static void go_time(int64_t ms, struct pane_buf *b)
+{
+	if (ms == 0) {
+		pane_buf_adds(b, "0001-01-01 00:00:00 +0000 UTC");
+		return;
+	}
+	int64_t sec = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+	int frac = (int)(ms - sec * 1000);
+	time_t t = (time_t)sec;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	pane_buf_addf(b, "%04d-%02d-%02d %02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	              tm.tm_min, tm.tm_sec);
+	if (frac) {
+		char f[8];
+		snprintf(f, sizeof f, ".%03d", frac);
+		size_t n = strlen(f);
+		while (f[n - 1] == '0')
+			f[--n] = 0;
+		pane_buf_adds(b, f);
+	}
+	pane_buf_adds(b, " +0000 UTC");
+}
+
+/* Go's %v of a template.Alert */
+static void print_alert(const struct pane_tmpl_am_alert *a, struct pane_buf *b)
+{
+	pane_buf_addf(b, "{%s ", a->status);
+	print_labels_map(a->labels, b);
+	pane_buf_addc(b, ' ');
+	print_labels_map(a->annotations, b);
+	pane_buf_addc(b, ' ');
+	go_time(a->starts_ms, b);
+	pane_buf_addc(b, ' ');
+	go_time(a->ends_ms, b);
+	pane_buf_addf(b, " %s %s}", a->generator_url ? a->generator_url : "", a->fingerprint ? a->fingerprint : "");
+}
+
 static void print_val(struct run *r, const struct val *v, struct pane_buf *b)
 {
 	char f[64];
@@ -1137,6 +1335,32 @@ static void print_val(struct run *r, const struct val *v, struct pane_buf *b)
 		}
 		pane_buf_addc(b, ']');
 		break;
+	case V_STRS:
+	case V_PAIRS:
+		pane_buf_addc(b, '[');
+		for (size_t i = 0; v->lst && i < v->lst->n; i++) {
+			if (i)
+				pane_buf_addc(b, ' ');
+			if (v->k == V_PAIRS)
+				pane_buf_addf(b, "{%s %s}", v->lst->s[i], v->lst->s2[i]);
+			else
+				pane_buf_adds(b, v->lst->s[i]);
+		}
+		pane_buf_addc(b, ']');
+		break;
+	case V_PAIR: pane_buf_addf(b, "{%s %s}", v->s, v->s2); break;
+	case V_TIME: go_time(v->i, b); break;
+	case V_ALERT: print_alert(v->al, b); break;
+	case V_ALERTS:
+		pane_buf_addc(b, '[');
+		for (size_t i = 0; v->lst && i < v->lst->n; i++) {
+			if (i)
+				pane_buf_addc(b, ' ');
+			print_alert(v->lst->al[i], b);
+		}
+		pane_buf_addc(b, ']');
+		break;
+	case V_AM: pane_buf_addf(b, "<%s>", type_name(v)); break;
 	case V_DATA:
 		pane_buf_adds(b, "{");
 		print_labels_map(r->d->labels, b);
@@ -1164,6 +1388,13 @@ static const char *type_name(const struct val *v)
 	case V_DATA:
 		return "struct { Labels map[string]string; ExternalLabels map[string]string; ExternalURL string; Value "
 		       "interface {} }";
+	case V_AM: return "*template.Data";
+	case V_ALERTS: return "template.Alerts";
+	case V_ALERT: return "template.Alert";
+	case V_STRS: return "[]string";
+	case V_PAIRS: return "template.Pairs";
+	case V_PAIR: return "template.Pair";
+	case V_TIME: return "time.Time";
 	}
 	return "?";
 }
@@ -1182,6 +1413,13 @@ static bool truth(const struct val *v)
 	case V_SAMPLE: return v->smp != NULL;
 	case V_ARGS: return v->args && v->args->n > 0;
 	case V_DATA: return true;
+	case V_ALERTS:
+	case V_STRS:
+	case V_PAIRS: return v->lst && v->lst->n > 0;
+	case V_AM:
+	case V_ALERT:
+	case V_PAIR:
+	case V_TIME: return true; /* structs */
 	}
 	return false;
 }
@@ -1219,9 +1457,96 @@ static void var_set(struct run *r, const char *name, struct val v, bool assign)
 	r->vars[r->n_vars++] = (struct var){.name = name, .v = v};
 }
 
+static struct val alerts_val(struct run *r, const struct pane_tmpl_am_alert *const *a, size_t n, const char *only)
+{
+	struct tlist *l = ralloc(r, sizeof *l);
+	l->al = ralloc(r, (n ? n : 1) * sizeof *l->al);
+	for (size_t i = 0; i < n; i++)
+		if (!only || !strcmp(a[i]->status, only))
+			l->al[l->n++] = a[i];
+	return (struct val){.k = V_ALERTS, .lst = l};
+}
+
+/* KV.SortedPairs / .Names / .Values (a label set is sorted by name already) */
+static struct val kv_method(struct run *r, const struct pane_labels *ls, const char *f)
+{
+	size_t n = ls ? ls->n : 0;
+	struct tlist *l = ralloc(r, sizeof *l);
+	l->s = ralloc(r, (n ? n : 1) * sizeof *l->s);
+	l->s2 = ralloc(r, (n ? n : 1) * sizeof *l->s2);
+	for (size_t i = 0; i < n; i++) {
+		l->s[i] = !strcmp(f, "Values") ? ls->v[i].value : ls->v[i].name;
+		l->s2[i] = ls->v[i].value;
+	}
+	l->n = n;
+	return (struct val){.k = !strcmp(f, "SortedPairs") ? V_PAIRS : V_STRS, .lst = l};
+}
+
 static struct val field(struct run *r, const struct node *at, struct val v, const char *f)
 {
 	switch (v.k) {
+	case V_AM: {
+		const struct pane_tmpl_am_data *d = r->amd;
+		if (!strcmp(f, "Receiver"))
+			return sval(d->receiver ? d->receiver : "");
+		if (!strcmp(f, "Status"))
+			return sval(d->status ? d->status : "");
+		if (!strcmp(f, "ExternalURL"))
+			return sval(d->external_url ? d->external_url : "");
+		if (!strcmp(f, "GroupLabels"))
+			return (struct val){.k = V_LABELS, .ls = d->group_labels};
+		if (!strcmp(f, "CommonLabels"))
+			return (struct val){.k = V_LABELS, .ls = d->common_labels};
+		if (!strcmp(f, "CommonAnnotations"))
+			return (struct val){.k = V_LABELS, .ls = d->common_annotations};
+		if (!strcmp(f, "Alerts")) {
+			const struct pane_tmpl_am_alert **a = ralloc(r, (d->n_alerts ? d->n_alerts : 1) * sizeof *a);
+			for (size_t i = 0; i < d->n_alerts; i++)
+				a[i] = &d->alerts[i];
+			return alerts_val(r, a, d->n_alerts, NULL);
+		}
+		fail(r, at, "can't evaluate field %s in type %s", f, type_name(&v));
+		return (struct val){0};
+	}
+	case V_ALERTS:
+		if (!strcmp(f, "Firing") || !strcmp(f, "Resolved"))
+			return alerts_val(r, v.lst->al, v.lst->n, f[0] == 'F' ? "firing" : "resolved");
+		fail(r, at, "can't evaluate field %s in type %s", f, type_name(&v));
+		return (struct val){0};
+	case V_ALERT:
+		if (!strcmp(f, "Status"))
+			return sval(v.al->status);
+		if (!strcmp(f, "Labels"))
+			return (struct val){.k = V_LABELS, .ls = v.al->labels};
+		if (!strcmp(f, "Annotations"))
+			return (struct val){.k = V_LABELS, .ls = v.al->annotations};
+		if (!strcmp(f, "StartsAt"))
+			return (struct val){.k = V_TIME, .i = v.al->starts_ms};
+		if (!strcmp(f, "EndsAt"))
+			return (struct val){.k = V_TIME, .i = v.al->ends_ms};
+		if (!strcmp(f, "GeneratorURL"))
+			return sval(v.al->generator_url ? v.al->generator_url : "");
+		if (!strcmp(f, "Fingerprint"))
+			return sval(v.al->fingerprint ? v.al->fingerprint : "");
+		fail(r, at, "can't evaluate field %s in type %s", f, type_name(&v));
+		return (struct val){0};
+	case V_PAIRS:
+		if (!strcmp(f, "Names") || !strcmp(f, "Values")) {
+			struct tlist *l = ralloc(r, sizeof *l);
+			*l = *v.lst;
+			if (f[0] == 'V')
+				l->s = v.lst->s2;
+			return (struct val){.k = V_STRS, .lst = l};
+		}
+		fail(r, at, "can't evaluate field %s in type %s", f, type_name(&v));
+		return (struct val){0};
+	case V_PAIR:
+		if (!strcmp(f, "Name"))
+			return sval(v.s);
+		if (!strcmp(f, "Value"))
+			return sval(v.s2);
+		fail(r, at, "can't evaluate field %s in type %s", f, type_name(&v));
+		return (struct val){0};
 	case V_DATA:
 		if (strcmp(f, "Labels") == 0)
 			return (struct val){.k = V_LABELS, .ls = r->d->labels};
@@ -1234,8 +1559,14 @@ static struct val field(struct run *r, const struct node *at, struct val v, cons
 		fail(r, at, "can't evaluate field %s in type %s", f, type_name(&v));
 		return (struct val){0};
 	case V_LABELS: {
+		if (r->am && (!strcmp(f, "SortedPairs") || !strcmp(f, "Names") || !strcmp(f, "Values")))
+			return kv_method(r, v.ls, f); /* KV's methods come before its keys, as in Go */
+		if (r->am && !strcmp(f, "Remove")) {
+			fail(r, at, "wrong number of args for Remove: want 1 got 0");
+			return (struct val){0};
+		}
 		const char *s = v.ls ? pane_labels_get(v.ls, f) : NULL;
-		return sval(s ? s : "");
+		return sval(s ? s : ""); /* missingkey=zero, in Prometheus and Alertmanager alike */
 	}
 	case V_SAMPLE:
 		if (!v.smp) {
@@ -1667,20 +1998,41 @@ static const char *map_case(struct run *r, const char *s, int (*f)(int))
 	return o;
 }
 
-/* Go regexp (RE2) is unanchored for match/ReplaceAll; PCRE2 is close enough for the common syntax. */
+/* Go regexp (RE2) is unanchored for match/ReplaceAll; PCRE2 is close enough
+ * for the common syntax. Compiled and run through base/regex, so a template
+ * regex has the same match/depth/heap limits as every label matcher. */
 static pcre2_code *re_compile(struct run *r, const struct node *at, const char *fn, const char *pat)
 {
-	int ec;
-	PCRE2_SIZE eo;
-	pcre2_code *c = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &ec, &eo, NULL);
-	if (!c) {
-		PCRE2_UCHAR m[128];
-		pcre2_get_error_message(ec, m, sizeof m);
-		fail(r, at, "error calling %s: error parsing regexp: %s: `%s`", fn, (const char *)m, pat);
-	}
+	struct pane_err e = {0};
+	pcre2_code *c = pane_regex_compile(pat, PANE_REGEX_UNANCHORED, &e);
+	if (!c)
+		fail(r, at, "error calling %s: %s", fn, e.msg);
 	return c;
 }
 
+static void re_limit(struct run *r, const struct node *at, const char *fn, int rc)
+{
+	fail(r, at, "error calling %s: %s", fn,
+	     rc == PANE_ETOOBIG ? "regular expression too costly (match, depth or heap limit)"
+	                        : "regular expression match failed");
+}
+
+/* Width of the UTF-8 sequence at s[i] (1 for a stray byte, as Go's DecodeRuneInString). */
+static size_t rune_width(const char *s, size_t i, size_t len)
+{
+	unsigned char c = (unsigned char)s[i];
+	size_t w = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+	if (i + w > len)
+		return 1;
+	for (size_t k = 1; k < w; k++)
+		if (((unsigned char)s[i + k] & 0xc0) != 0x80)
+			return 1;
+	return w;
+}
+
+/* Go's regexp.ReplaceAllString: a match of the empty string right after
+ * another match is not replaced, and the search always advances at least
+ * one character. */
 static const char *re_replace_all(struct run *r, const struct node *at, const char *pat, const char *repl,
                                   const char *text)
 {
@@ -1690,75 +2042,79 @@ static const char *re_replace_all(struct run *r, const struct node *at, const ch
 	pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
 	struct pane_buf b;
 	pane_buf_init(&b, 1 << 20);
-	size_t len = strlen(text), off = 0, last = 0;
+	size_t len = strlen(text), pos = 0, last = 0;
 	uint32_t ncap = 0;
 	pcre2_pattern_info(re, PCRE2_INFO_CAPTURECOUNT, &ncap);
-	while (off <= len) {
-		int rc = pcre2_match(re, (PCRE2_SPTR)text, len, off, 0, md, NULL);
-		if (rc < 0)
+	bool failed = false;
+	while (pos <= len) {
+		int rc = pane_regex_search(re, text, len, pos, 0, md);
+		if (rc < 0) {
+			re_limit(r, at, "reReplaceAll", rc);
+			failed = true;
+			break;
+		}
+		if (rc == 0)
 			break;
 		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
 		pane_buf_add(&b, text + last, ov[0] - last);
-		/* Go's Expand: $1, ${1}, ${name}, $$ */
-		for (const char *p = repl; *p; p++) {
-			if (*p != '$') {
-				pane_buf_addc(&b, *p);
-				continue;
-			}
-			p++;
-			if (*p == '$') {
-				pane_buf_addc(&b, '$');
-				continue;
-			}
-			char name[64];
-			size_t k = 0;
-			bool brace = *p == '{';
-			if (brace)
-				p++;
-			while ((isalnum((unsigned char)*p) || *p == '_') && k + 1 < sizeof name)
-				name[k++] = *p++;
-			name[k] = 0;
-			if (brace) {
-				if (*p != '}') {
-					pane_buf_addc(&b, '$');
-					p = p - k - 2;
+		if (ov[1] > last || ov[0] == 0) {
+			/* Go's Expand: $1, ${1}, ${name}, $$ */
+			for (const char *p = repl; *p; p++) {
+				if (*p != '$') {
+					pane_buf_addc(&b, *p);
 					continue;
 				}
-			} else {
-				p--;
-			}
-			if (!k) {
-				pane_buf_addc(&b, '$');
-				if (!brace)
+				p++;
+				if (*p == '$') {
+					pane_buf_addc(&b, '$');
 					continue;
-				continue;
+				}
+				char name[64];
+				size_t k = 0;
+				bool brace = *p == '{';
+				if (brace)
+					p++;
+				while ((isalnum((unsigned char)*p) || *p == '_') && k + 1 < sizeof name)
+					name[k++] = *p++;
+				name[k] = 0;
+				if (brace) {
+					if (*p != '}') {
+						pane_buf_addc(&b, '$');
+						p = p - k - 2;
+						continue;
+					}
+				} else {
+					p--;
+				}
+				if (!k) {
+					pane_buf_addc(&b, '$');
+					continue;
+				}
+				char *end;
+				long gi = strtol(name, &end, 10);
+				int idx = -1;
+				if (*end == 0)
+					idx = (int)gi;
+				else
+					idx = pcre2_substring_number_from_name(re, (PCRE2_SPTR)name);
+				if (idx >= 0 && (uint32_t)idx <= ncap && idx < rc && ov[2 * idx] != PCRE2_UNSET)
+					pane_buf_add(&b, text + ov[2 * idx], ov[2 * idx + 1] - ov[2 * idx]);
 			}
-			char *end;
-			long gi = strtol(name, &end, 10);
-			int idx = -1;
-			if (*end == 0)
-				idx = (int)gi;
-			else
-				idx = pcre2_substring_number_from_name(re, (PCRE2_SPTR)name);
-			if (idx >= 0 && (uint32_t)idx <= ncap && idx < rc && ov[2 * idx] != PCRE2_UNSET)
-				pane_buf_add(&b, text + ov[2 * idx], ov[2 * idx + 1] - ov[2 * idx]);
 		}
 		last = ov[1];
-		if (ov[1] == ov[0]) {
-			if (ov[0] >= len)
-				break;
-			off = ov[1] + 1;
-			pane_buf_add(&b, text + last, 1);
-			last = off;
-		} else {
-			off = ov[1];
-		}
+		size_t w = pos < len ? rune_width(text, pos, len) : 0;
+		if (pos + w > ov[1])
+			pos += w;
+		else if (pos + 1 > ov[1])
+			pos++;
+		else
+			pos = ov[1];
 	}
 	if (last < len)
 		pane_buf_add(&b, text + last, len - last);
 	pcre2_match_data_free(md);
 	pcre2_code_free(re);
-	const char *s = rstr(r, b.len ? b.data : "", b.len);
+	const char *s = failed ? NULL : rstr(r, b.len ? b.data : "", b.len);
 	pane_buf_release(&b);
 	return s;
 }
@@ -1990,10 +2346,14 @@ static struct val call(struct run *r, const struct node *at, const char *fn, str
 		if (!re)
 			return none;
 		pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
-		int rc = pcre2_match(re, (PCRE2_SPTR)s1, strlen(s1), 0, 0, md, NULL);
+		int rc = pane_regex_search(re, s1, strlen(s1), 0, 0, md);
 		pcre2_match_data_free(md);
 		pcre2_code_free(re);
-		return (struct val){.k = V_BOOL, .b = rc >= 0};
+		if (rc < 0) {
+			re_limit(r, at, fn, rc);
+			return none;
+		}
+		return (struct val){.k = V_BOOL, .b = rc > 0};
 	}
 	if (!strcmp(fn, "first")) {
 		NARGS(1);
@@ -2104,6 +2464,37 @@ static struct val call(struct run *r, const struct node *at, const char *fn, str
 		}
 		return (struct val){.k = V_FLOAT, .f = (double)ms / 1000.0};
 	}
+	if (!strcmp(fn, "join")) { /* Alertmanager: join(sep string, s []string) */
+		NARGS(2);
+		const char *sep = want_str(r, at, &a[0], 0, fn);
+		if (!sep)
+			return none;
+		if (a[1].k != V_STRS) {
+			fail(r, at, "wrong type for value; expected []string; got %s", type_name(&a[1]));
+			return none;
+		}
+		struct pane_buf b;
+		pane_buf_init(&b, 1 << 20);
+		for (size_t i = 0; a[1].lst && i < a[1].lst->n; i++) {
+			if (i)
+				pane_buf_adds(&b, sep);
+			pane_buf_adds(&b, a[1].lst->s[i]);
+		}
+		const char *o = rstr(r, b.len ? b.data : "", b.len);
+		pane_buf_release(&b);
+		return sval(o);
+	}
+	if (!strcmp(fn, "stringSlice")) {
+		struct tlist *l = ralloc(r, sizeof *l);
+		l->s = ralloc(r, (n ? n : 1) * sizeof *l->s);
+		for (size_t i = 0; i < n; i++) {
+			l->s[i] = want_str(r, at, &a[i], i, fn);
+			if (!l->s[i])
+				return none;
+		}
+		l->n = n;
+		return (struct val){.k = V_STRS, .lst = l};
+	}
 	if (!strcmp(fn, "not")) {
 		NARGS(1);
 		return (struct val){.k = V_BOOL, .b = !truth(&a[0])};
@@ -2117,6 +2508,9 @@ static struct val call(struct run *r, const struct node *at, const char *fn, str
 		case V_LABELS: l = a[0].ls ? (int64_t)a[0].ls->n : 0; break;
 		case V_VEC: l = a[0].vec ? (int64_t)a[0].vec->n : 0; break;
 		case V_ARGS: l = a[0].args ? (int64_t)a[0].args->n : 0; break;
+		case V_ALERTS:
+		case V_STRS:
+		case V_PAIRS: l = a[0].lst ? (int64_t)a[0].lst->n : 0; break;
 		default: fail(r, at, "error calling len: len of type %s", type_name(&a[0])); return none;
 		}
 		return (struct val){.k = V_INT, .i = l};
@@ -2140,6 +2534,15 @@ static struct val call(struct run *r, const struct node *at, const char *fn, str
 					return none;
 				}
 				v = (struct val){.k = V_SAMPLE, .smp = v.vec->s[a[i].i]};
+			} else if ((v.k == V_STRS || v.k == V_ALERTS || v.k == V_PAIRS) && a[i].k == V_INT) {
+				if (!v.lst || a[i].i < 0 || (size_t)a[i].i >= v.lst->n) {
+					fail(r, at, "error calling index: index out of range: %lld", (long long)a[i].i);
+					return none;
+				}
+				size_t k = (size_t)a[i].i;
+				v = v.k == V_STRS     ? sval(v.lst->s[k])
+				    : v.k == V_ALERTS ? (struct val){.k = V_ALERT, .al = v.lst->al[k]}
+				                      : (struct val){.k = V_PAIR, .s = v.lst->s[k], .s2 = v.lst->s2[k]};
 			} else {
 				fail(r, at, "error calling index: can't index item of type %s", type_name(&v));
 				return none;
@@ -2221,6 +2624,50 @@ static struct val eval_cmd(struct run *r, const struct node *cmd, struct val dot
 		if (r->failed)
 			return (struct val){0};
 		return call(r, cmd, fn, args, n, dot);
+	}
+	if (r->am && (cmd->n_items > 1 || final) && (first->k == N_FIELD || first->k == N_VAR || first->k == N_CHAIN) &&
+	    first->n_fields && !strcmp(first->fields[first->n_fields - 1], "Remove")) {
+		/* KV.Remove(names []string): the one method with an argument */
+		struct val recv = first->k == N_FIELD   ? dot
+		                  : first->k == N_CHAIN ? eval_arg(r, first->operand, dot)
+		                                        : (struct val){0};
+		if (first->k == N_VAR) {
+			const struct val *x = var_get(r, first->text);
+			if (!x) {
+				fail(r, first, "undefined variable: %s", first->text);
+				return (struct val){0};
+			}
+			recv = *x;
+		}
+		for (size_t i = 0; i + 1 < first->n_fields && !r->failed; i++)
+			recv = field(r, first, recv, first->fields[i]);
+		size_t na = cmd->n_items - 1 + (final ? 1 : 0);
+		if (r->failed)
+			return (struct val){0};
+		if (recv.k != V_LABELS) {
+			fail(r, first, "can't evaluate field Remove in type %s", type_name(&recv));
+			return (struct val){0};
+		}
+		if (na != 1) {
+			fail(r, first, "wrong number of args for Remove: want 1 got %zu", na);
+			return (struct val){0};
+		}
+		struct val arg = cmd->n_items > 1 ? eval_arg(r, cmd->items[1], dot) : *final;
+		if (r->failed)
+			return arg;
+		if (arg.k != V_STRS) {
+			fail(r, first, "wrong type for value; expected []string; got %s", type_name(&arg));
+			return (struct val){0};
+		}
+		struct tsample *keep = new_sample(r); /* owns the label set for the run */
+		for (size_t i = 0; recv.ls && i < recv.ls->n; i++) {
+			bool drop = false;
+			for (size_t k = 0; arg.lst && k < arg.lst->n && !drop; k++)
+				drop = !strcmp(arg.lst->s[k], recv.ls->v[i].name);
+			if (!drop)
+				pane_labels_set(&keep->labels, recv.ls->v[i].name, recv.ls->v[i].value);
+		}
+		return (struct val){.k = V_LABELS, .ls = &keep->labels};
 	}
 	if (cmd->n_items > 1 || final) {
 		if (first->k == N_FIELD || first->k == N_VAR || first->k == N_CHAIN) {
@@ -2307,6 +2754,8 @@ static void walk(struct run *r, const struct node *n, struct val dot)
 			cnt = v.ls ? v.ls->n : 0;
 		else if (v.k == V_ARGS)
 			cnt = v.args ? v.args->n : 0;
+		else if (v.k == V_ALERTS || v.k == V_STRS || v.k == V_PAIRS)
+			cnt = v.lst ? v.lst->n : 0;
 		else if (v.k == V_INT)
 			cnt = v.i > 0 ? (size_t)v.i : 0;
 		else if (v.k != V_NIL) {
@@ -2319,6 +2768,12 @@ static void walk(struct run *r, const struct node *n, struct val dot)
 			if (v.k == V_VEC) {
 				key = (struct val){.k = V_INT, .i = (int64_t)i};
 				elem = (struct val){.k = V_SAMPLE, .smp = v.vec->s[i]};
+			} else if (v.k == V_ALERTS || v.k == V_STRS || v.k == V_PAIRS) {
+				key = (struct val){.k = V_INT, .i = (int64_t)i};
+				elem = v.k == V_STRS ? sval(v.lst->s[i])
+				       : v.k == V_ALERTS
+				           ? (struct val){.k = V_ALERT, .al = v.lst->al[i]}
+				           : (struct val){.k = V_PAIR, .s = v.lst->s[i], .s2 = v.lst->s2[i]};
 			} else if (v.k == V_LABELS) {
 				key = sval(v.ls->v[i].name);
 				elem = sval(v.ls->v[i].value);
@@ -2350,6 +2805,23 @@ static void walk(struct run *r, const struct node *n, struct val dot)
 			walk_list(r, n->elselist, dot);
 		break;
 	}
+	case N_TEMPLATE: {
+		const struct node *body = deftab_get(r->local_defs, n->text);
+		if (!body)
+			body = deftab_get(r->set_defs, n->text);
+		if (!body) {
+			fail(r, n, "template: no such template \"%s\"", n->text);
+			break;
+		}
+		struct val v = n->pipe ? eval_pipe(r, n->pipe, dot, n) : (struct val){.k = V_NIL};
+		if (r->failed)
+			break;
+		size_t vv = r->n_vars;
+		walk_list(r, body, v);
+		r->n_vars = vv;
+		r->brk = 0;
+		break;
+	}
 	case N_BREAK: r->brk = 1; break;
 	case N_CONTINUE: r->brk = 2; break;
 	default: break;
@@ -2363,9 +2835,9 @@ static void walk(struct run *r, const struct node *n, struct val dot)
 
 static char *with_defs(const char *text, size_t *len)
 {
-	size_t dl = strlen(defs), tl = strlen(text);
+	size_t dl = strlen(alert_defs), tl = strlen(text);
 	char *s = pane_xmalloc(dl + tl + 1);
-	memcpy(s, defs, dl);
+	memcpy(s, alert_defs, dl);
 	memcpy(s + dl, text, tl + 1);
 	*len = dl + tl;
 	return s;
@@ -2407,6 +2879,127 @@ int pane_tmpl_expand(const char *name, const char *text, const struct pane_tmpl_
 	free(r.vars);
 	node_free(root);
 	free(src);
+	if (r.failed)
+		return pane_err_set(err, PANE_EINVAL, "error executing template %s: %s", name, e.msg);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- Alertmanager */
+
+struct pane_tmpl_set {
+	struct deftab defs;
+};
+
+/* Alertmanager's default templates (the names its default.tmpl defines that
+ * Slack and PagerDuty configurations refer to), written from its documented
+ * defaults: the subject "[FIRING:n] group values (other common values)", a
+ * link to the alert list, and a plain-text alert list. */
+static const char am_defaults[] =
+    "{{ define \"__alertmanager\" }}Alertmanager{{ end }}"
+    "{{ define \"__alertmanagerURL\" }}{{ .ExternalURL }}/#/alerts?receiver={{ .Receiver | urlquery }}{{ end }}"
+    "{{ define \"__subject\" }}[{{ .Status | toUpper }}{{ if eq .Status \"firing\" }}:{{ .Alerts.Firing | len }}"
+    "{{ end }}] {{ .GroupLabels.SortedPairs.Values | join \" \" }} {{ if gt (len .CommonLabels) (len .GroupLabels) }}"
+    "({{ with .CommonLabels.Remove .GroupLabels.Names }}{{ .Values | join \" \" }}{{ end }}){{ end }}{{ end }}"
+    "{{ define \"__description\" }}{{ end }}"
+    "{{ define \"__text_alert_list\" }}{{ range . }}Labels:\n"
+    "{{ range .Labels.SortedPairs }} - {{ .Name }} = {{ .Value }}\n"
+    "{{ end }}Annotations:\n"
+    "{{ range .Annotations.SortedPairs }} - {{ .Name }} = {{ .Value }}\n"
+    "{{ end }}Source: {{ .GeneratorURL }}\n\n{{ end }}{{ end }}"
+    "{{ define \"slack.default.title\" }}{{ template \"__subject\" . }}{{ end }}"
+    "{{ define \"slack.default.username\" }}{{ template \"__alertmanager\" . }}{{ end }}"
+    "{{ define \"slack.default.fallback\" }}{{ template \"slack.default.title\" . }} | "
+    "{{ template \"slack.default.titlelink\" . }}{{ end }}"
+    "{{ define \"slack.default.callbackid\" }}{{ end }}"
+    "{{ define \"slack.default.pretext\" }}{{ end }}"
+    "{{ define \"slack.default.titlelink\" }}{{ template \"__alertmanagerURL\" . }}{{ end }}"
+    "{{ define \"slack.default.iconemoji\" }}{{ end }}"
+    "{{ define \"slack.default.iconurl\" }}{{ end }}"
+    "{{ define \"slack.default.text\" }}{{ end }}"
+    "{{ define \"slack.default.footer\" }}{{ end }}"
+    "{{ define \"pagerduty.default.description\" }}{{ template \"__subject\" . }}{{ end }}"
+    "{{ define \"pagerduty.default.client\" }}{{ template \"__alertmanager\" . }}{{ end }}"
+    "{{ define \"pagerduty.default.clientURL\" }}{{ template \"__alertmanagerURL\" . }}{{ end }}"
+    "{{ define \"pagerduty.default.instances\" }}{{ template \"__text_alert_list\" . }}{{ end }}"
+    "{{ define \"webhook.default.message\" }}{{ end }}";
+
+struct pane_tmpl_set *pane_tmpl_set_new(void)
+{
+	struct pane_tmpl_set *s = pane_xcalloc(1, sizeof *s);
+	struct pane_err err;
+	if (pane_tmpl_set_add(s, "default.tmpl", am_defaults, &err) < 0) {
+		fprintf(stderr, "pane: the default notification templates do not parse: %s\n", err.msg);
+		abort();
+	}
+	return s;
+}
+
+int pane_tmpl_set_add(struct pane_tmpl_set *s, const char *name, const char *text, struct pane_err *err)
+{
+	struct deftab defs = {0};
+	struct node *root = parse_am(name, text, strlen(text), &defs, err);
+	if (!root) {
+		deftab_release(&defs);
+		return PANE_EINVAL;
+	}
+	node_free(root); /* text outside {{define}} is not a template of the set (Go keeps it unnamed) */
+	for (size_t i = 0; i < defs.n; i++)
+		deftab_put(&s->defs, defs.names[i], defs.bodies[i]);
+	free(defs.names);
+	free(defs.bodies);
+	return 0;
+}
+
+void pane_tmpl_set_free(struct pane_tmpl_set *s)
+{
+	if (!s)
+		return;
+	deftab_release(&s->defs);
+	free(s);
+}
+
+int pane_tmpl_am_check(const struct pane_tmpl_set *s, const char *name, const char *text, struct pane_err *err)
+{
+	(void)s;
+	struct deftab defs = {0};
+	struct node *root = parse_am(name, text, strlen(text), &defs, err);
+	deftab_release(&defs);
+	if (!root)
+		return PANE_EINVAL;
+	node_free(root);
+	return 0;
+}
+
+int pane_tmpl_am_expand(const struct pane_tmpl_set *s, const char *name, const char *text,
+                        const struct pane_tmpl_am_data *d, struct pane_buf *out, struct pane_err *err)
+{
+	struct deftab defs = {0};
+	struct pane_err e;
+	struct node *root = parse_am(name, text, strlen(text), &defs, &e);
+	if (!root) {
+		deftab_release(&defs);
+		return pane_err_set(err, PANE_EINVAL, "error parsing template %s: %s", name, e.msg);
+	}
+	struct run r = {.am = true,
+	                .amd = d,
+	                .set_defs = s ? &s->defs : NULL,
+	                .local_defs = &defs,
+	                .name = name,
+	                .src = text,
+	                .out = out,
+	                .err = &e};
+	walk(&r, root, (struct val){.k = V_AM});
+	for (size_t i = 0; i < r.n_allocs; i++)
+		free(r.allocs[i]);
+	free(r.allocs);
+	for (size_t i = 0; i < r.n_samples; i++) {
+		pane_labels_release(&r.samples[i]->labels);
+		free(r.samples[i]);
+	}
+	free(r.samples);
+	free(r.vars);
+	node_free(root);
+	deftab_release(&defs);
 	if (r.failed)
 		return pane_err_set(err, PANE_EINVAL, "error executing template %s: %s", name, e.msg);
 	return 0;

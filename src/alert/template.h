@@ -36,6 +36,43 @@ int pane_tmpl_check(const char *name, const char *text, struct pane_err *err);
 int pane_tmpl_expand(const char *name, const char *text, const struct pane_tmpl_data *d, struct pane_buf *out,
                      struct pane_err *err);
 
+/* ---- Alertmanager's notification templates ----
+ * The same engine with Alertmanager 0.25's data (template.Data: .Receiver,
+ * .Status, .Alerts with .Firing/.Resolved, .GroupLabels, .CommonLabels,
+ * .CommonAnnotations, .ExternalURL; each alert's .Status, .Labels,
+ * .Annotations, .StartsAt, .EndsAt, .GeneratorURL, .Fingerprint; label sets
+ * with .SortedPairs, .Names, .Values, .Remove), its functions (toUpper,
+ * toLower, title, join, match, safeHtml, reReplaceAll, stringSlice and Go's
+ * builtins) and {{define}}/{{template}}. */
+struct pane_tmpl_am_alert {
+	const char *status; /* "firing" | "resolved" */
+	const struct pane_labels *labels, *annotations;
+	int64_t starts_ms, ends_ms; /* 0: Go's zero time */
+	const char *generator_url;
+	const char *fingerprint; /* 16 hex digits */
+};
+
+struct pane_tmpl_am_data {
+	const char *receiver, *status, *external_url;
+	const struct pane_tmpl_am_alert *alerts;
+	size_t n_alerts;
+	const struct pane_labels *group_labels, *common_labels, *common_annotations;
+};
+
+/* Named templates: Alertmanager's defaults (slack.default.title, __subject,
+ * pagerduty.default.description, ...) plus the `templates:` files added. */
+struct pane_tmpl_set;
+struct pane_tmpl_set *pane_tmpl_set_new(void);
+/* Adds the {{define}}s of a templates file (a later one replaces an earlier
+ * one of the same name). 0, or PANE_EINVAL with Go's parse message. */
+int pane_tmpl_set_add(struct pane_tmpl_set *s, const char *name, const char *text, struct pane_err *err);
+void pane_tmpl_set_free(struct pane_tmpl_set *s);
+/* Parses a receiver field's text (no execution). */
+int pane_tmpl_am_check(const struct pane_tmpl_set *s, const char *name, const char *text, struct pane_err *err);
+/* Expands text with d; {{template}} finds the text's own defines, then s's. */
+int pane_tmpl_am_expand(const struct pane_tmpl_set *s, const char *name, const char *text,
+                        const struct pane_tmpl_am_data *d, struct pane_buf *out, struct pane_err *err);
+
 /* Go's fmt %v / strconv 'g' -1 for a float64 ("1", "0.5", "1e+06", "+Inf"). */
 void pane_tmpl_fmt_float_v(double v, char *out, size_t outlen);
 

@@ -10,6 +10,7 @@
 #include "base/regex.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,27 +40,54 @@ static void mctx_init(void)
 pcre2_code *pane_regex_compile(const char *re, int flags, struct pane_err *err)
 {
 	size_t n = strlen(re);
+	bool wrap = !(flags & PANE_REGEX_UNANCHORED);
+	size_t pre = wrap ? 4 : 0;
 	char *pat = pane_xmalloc(n + 8);
-	memcpy(pat, "^(?:", 4);
-	memcpy(pat + 4, re, n);
-	memcpy(pat + 4 + n, ")$", 3);
+	memcpy(pat, "^(?:", pre);
+	memcpy(pat + pre, re, n);
+	memcpy(pat + pre + n, ")$", wrap ? 3 : 1);
 	uint32_t opts = PCRE2_UTF | PCRE2_DOLLAR_ENDONLY;
 	if (flags & PANE_REGEX_DOTALL)
 		opts |= PCRE2_DOTALL;
 	int ec;
 	PCRE2_SIZE eo;
-	pcre2_code *c = pcre2_compile((PCRE2_SPTR)pat, n + 6, opts, &ec, &eo, NULL);
+	pcre2_code *c = pcre2_compile((PCRE2_SPTR)pat, wrap ? n + 6 : n, opts, &ec, &eo, NULL);
 	free(pat);
 	if (!c) {
 		PCRE2_UCHAR msg[256];
 		pcre2_get_error_message(ec, msg, sizeof msg);
 		pane_err_set(err, PANE_EINVAL, "error parsing regexp: %s at offset %zu of %s", (char *)msg,
-		             eo >= 4 ? (size_t)eo - 4 : 0, re);
+		             eo >= pre ? (size_t)eo - pre : 0, re);
 		return NULL;
 	}
 	pcre2_jit_compile(c, PCRE2_JIT_COMPLETE); /* falls back to the interpreter where JIT is unavailable */
 	pthread_once(&g_mctx_once, mctx_init);
 	return c;
+}
+
+static int result(int rc)
+{
+	if (rc == PCRE2_ERROR_NOMATCH || rc == PCRE2_ERROR_PARTIAL ||
+	    (rc <= PCRE2_ERROR_UTF8_ERR1 && rc >= PCRE2_ERROR_UTF8_ERR21))
+		return 0;
+	if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT ||
+	    rc == PCRE2_ERROR_JIT_STACKLIMIT || rc == PCRE2_ERROR_NOMEMORY)
+		return PANE_ETOOBIG;
+	return PANE_EINVAL;
+}
+
+int pane_regex_search(const pcre2_code *re, const char *s, size_t len, size_t start, uint32_t options,
+                      pcre2_match_data *md)
+{
+	pthread_once(&g_mctx_once, mctx_init);
+	if (start > len)
+		return 0;
+	int rc = pcre2_match(re, (PCRE2_SPTR)s, len, start, options, md, g_mctx);
+	if (rc > 0)
+		return rc;
+	if (rc == 0) /* ovector too small: the match still counts */
+		return (int)pcre2_get_ovector_count(md);
+	return result(rc);
 }
 
 int pane_regex_match(const pcre2_code *re, const char *s, size_t len, pcre2_match_data *md)
@@ -75,11 +103,5 @@ int pane_regex_match(const pcre2_code *re, const char *s, size_t len, pcre2_matc
 		pcre2_match_data_free(own);
 	if (rc >= 0)
 		return 1;
-	if (rc == PCRE2_ERROR_NOMATCH || rc == PCRE2_ERROR_PARTIAL ||
-	    (rc <= PCRE2_ERROR_UTF8_ERR1 && rc >= PCRE2_ERROR_UTF8_ERR21))
-		return 0;
-	if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT ||
-	    rc == PCRE2_ERROR_JIT_STACKLIMIT || rc == PCRE2_ERROR_NOMEMORY)
-		return PANE_ETOOBIG;
-	return PANE_EINVAL;
+	return result(rc);
 }

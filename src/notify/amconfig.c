@@ -9,6 +9,9 @@
  * anchored like Alertmanager's ("^(?:re)$").
  */
 #include "notify/amconfig.h"
+#include "notify/tz.h"
+
+#include <glob.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <ctype.h>
@@ -19,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "alert/template.h"
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/mem.h"
@@ -465,22 +469,79 @@ static int route_node(struct rd *r, const struct pane_cfg_node *n, struct pane_a
 	return 0;
 }
 
-/* A value that would need Go's template engine: refused, named. */
-static int no_template(struct rd *r, const struct pane_cfg_node *it)
-{
-	if (it->kind == PANE_CFG_SCALAR && strstr(it->value, "{{"))
-		return bad(r, it,
-		           "Go templates are not supported by pane yet; remove the key to get "
-		           "Alertmanager's default text, or write plain text");
-	return 0;
-}
-
-/* A notifier's text key: plain text only; a secret one is checked as such. */
+/* A notifier's text key: a Go template (parsed here, so a syntax error is
+ * reported with file:line); a secret one is checked as such, not templated. */
 static int text_key(struct rd *r, const struct pane_cfg_node *it, char **dst, bool is_secret)
 {
 	if (is_secret && secret(r, it) < 0)
 		return PANE_EINVAL;
-	return no_template(r, it) < 0 ? PANE_EINVAL : str(r, it, dst);
+	if (!is_secret && it->kind == PANE_CFG_SCALAR) {
+		struct pane_err e = {0};
+		if (pane_tmpl_am_check(NULL, it->key, it->value, &e) < 0)
+			return bad(r, it, "%s", e.msg);
+	}
+	return str(r, it, dst);
+}
+
+/* templates: file globs, relative to the configuration file's directory */
+static int templates_node(struct rd *r, const struct pane_cfg_node *n, struct pane_am_config *c)
+{
+	if (n->kind == PANE_CFG_NULL)
+		return 0;
+	if (want(r, n, PANE_CFG_SEQ) < 0)
+		return PANE_EINVAL;
+	char *f = pane_xstrdup(r->cfg->file ? r->cfg->file : ".");
+	char *dir = pane_xstrdup(dirname(f));
+	free(f);
+	int rc = 0;
+	for (size_t i = 0; i < n->n_items && rc == 0; i++) {
+		const struct pane_cfg_node *it = n->items[i];
+		if (it->kind != PANE_CFG_SCALAR) {
+			rc = bad(r, it, "expected a file glob");
+			break;
+		}
+		struct pane_buf pat;
+		pane_buf_init(&pat, PANE_BUF_NOLIMIT);
+		if (it->value[0] == '/')
+			pane_buf_adds(&pat, it->value);
+		else
+			pane_buf_addf(&pat, "%s/%s", dir, it->value);
+		glob_t g;
+		int gr = glob(pat.data, 0, NULL, &g);
+		pane_buf_release(&pat);
+		if (gr != 0 && gr != GLOB_NOMATCH) {
+			rc = bad(r, it, "cannot expand %s", it->value);
+			break;
+		}
+		for (size_t k = 0; gr == 0 && k < g.gl_pathc && rc == 0; k++) {
+			FILE *fp = fopen(g.gl_pathv[k], "rb");
+			if (!fp) {
+				rc = bad(r, it, "cannot read template file %s", g.gl_pathv[k]);
+				break;
+			}
+			struct pane_buf text;
+			pane_buf_init(&text, 4u << 20);
+			char chunk[8192];
+			size_t got;
+			bool big = false;
+			while ((got = fread(chunk, 1, sizeof chunk, fp)) > 0)
+				if (pane_buf_add(&text, chunk, got) < 0) {
+					big = true;
+					break;
+				}
+			fclose(fp);
+			struct pane_err e = {0};
+			if (big)
+				rc = bad(r, it, "template file %s is larger than 4 MiB", g.gl_pathv[k]);
+			else if (pane_tmpl_set_add(c->tmpl, g.gl_pathv[k], text.data ? text.data : "", &e) < 0)
+				rc = bad(r, it, "%s", e.msg);
+			pane_buf_release(&text);
+		}
+		if (gr == 0)
+			globfree(&g);
+	}
+	free(dir);
+	return rc;
 }
 
 static int slack_node(struct rd *r, const struct pane_cfg_node *n, struct pane_am_slack *s, const char *global_url)
@@ -498,6 +559,10 @@ static int slack_node(struct rd *r, const struct pane_cfg_node *n, struct pane_a
 		             : !strcmp(k, "title")      ? &s->title
 		             : !strcmp(k, "text")       ? &s->text
 		             : !strcmp(k, "color")      ? &s->color
+		             : !strcmp(k, "pretext")    ? &s->pretext
+		             : !strcmp(k, "title_link") ? &s->title_link
+		             : !strcmp(k, "fallback")   ? &s->fallback
+		             : !strcmp(k, "footer")     ? &s->footer
 		                                        : NULL;
 		int rc;
 		if (dst)
@@ -507,7 +572,8 @@ static int slack_node(struct rd *r, const struct pane_cfg_node *n, struct pane_a
 		else
 			rc = bad(r, it,
 			         "slack_configs key not supported by pane (supported: api_url, channel, username, "
-			         "icon_emoji, icon_url, title, text, color, send_resolved)");
+			         "icon_emoji, icon_url, title, title_link, pretext, text, fallback, footer, color, "
+			         "send_resolved)");
 		if (rc < 0)
 			return rc;
 	}
@@ -766,8 +832,11 @@ static int timeint_node(struct rd *r, const struct pane_cfg_node *n, struct pane
 		else if (!strcmp(k, "years"))
 			rc = ranges(r, it, NULL, 0, 0, 9999, &t->years, &t->n_years);
 		else if (!strcmp(k, "location")) {
-			if (it->kind != PANE_CFG_SCALAR || (strcmp(it->value, "UTC") && strcmp(it->value, "Etc/UTC")))
-				rc = bad(r, it, "pane evaluates time intervals in UTC only");
+			struct pane_err e = {0};
+			if (it->kind != PANE_CFG_SCALAR)
+				rc = bad(r, it, "expected a time zone name");
+			else if (!(t->tz = pane_tz_load(it->value, &e)))
+				rc = bad(r, it, "%s", e.msg);
 		} else
 			rc = bad(r, it,
 			         "unknown time interval key (known: times, weekdays, days_of_month, "
@@ -833,15 +902,17 @@ static bool in_ranges(const struct pane_am_range *v, size_t n, int x, int days_i
 
 bool pane_am_interval_contains(const struct pane_am_timeinterval *ti, int64_t t_ms)
 {
-	time_t t = (time_t)(t_ms / 1000);
-	struct tm tm;
-	gmtime_r(&t, &tm);
+	int64_t secs = t_ms >= 0 ? t_ms / 1000 : -((-t_ms + 999) / 1000);
 	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	int y = tm.tm_year + 1900;
-	int dim = mdays[tm.tm_mon] + (tm.tm_mon == 1 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
-	int minute = tm.tm_hour * 60 + tm.tm_min;
 	for (size_t i = 0; i < ti->n; i++) {
 		const struct pane_am_timeint *p = &ti->v[i];
+		/* the interval's fields are local to its location (Alertmanager: t.In(location)) */
+		time_t t = (time_t)(secs + pane_tz_offset(p->tz, secs));
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		int y = tm.tm_year + 1900;
+		int dim = mdays[tm.tm_mon] + (tm.tm_mon == 1 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
+		int minute = tm.tm_hour * 60 + tm.tm_min;
 		bool in_time = p->n_times == 0;
 		for (size_t j = 0; j < p->n_times && !in_time; j++)
 			in_time = minute >= p->times[j].lo && minute < p->times[j].hi;
@@ -976,13 +1047,10 @@ static int am_body(struct rd *r, const struct pane_cfg_node *n, struct pane_am_c
 			inhibits = it;
 		else if (!strcmp(k, "time_intervals") || !strcmp(k, "mute_time_intervals"))
 			rc = intervals_node(r, it, c);
-		else if (!strcmp(k, "templates")) {
-			if (it->kind == PANE_CFG_SEQ && it->n_items)
-				rc = bad(r, it,
-				         "template files are not supported by pane yet (it uses Alertmanager's "
-				         "default Slack and PagerDuty texts)");
-		} else if (inline_ && (!strcmp(k, "config_file") || !strcmp(k, "alertmanagers") ||
-		                       !strcmp(k, "external_url") || !strcmp(k, "give_up")))
+		else if (!strcmp(k, "templates"))
+			rc = templates_node(r, it, c);
+		else if (inline_ && (!strcmp(k, "config_file") || !strcmp(k, "alertmanagers") ||
+		                     !strcmp(k, "external_url") || !strcmp(k, "give_up")))
 			continue;
 		else
 			rc = bad(r, it,
@@ -1035,6 +1103,7 @@ static int am_body(struct rd *r, const struct pane_cfg_node *n, struct pane_am_c
 static struct pane_am_config *config_new(void)
 {
 	struct pane_am_config *c = pane_xcalloc(1, sizeof *c);
+	c->tmpl = pane_tmpl_set_new();
 	c->resolve_timeout_ms = 300000;
 	c->give_up_ms = 3600000;
 	return c;
@@ -1147,6 +1216,7 @@ void pane_am_config_free(struct pane_am_config *c)
 			struct pane_am_slack *s = &rv->slack[j];
 			free(s->api_url), free(s->channel), free(s->username), free(s->icon_emoji);
 			free(s->icon_url), free(s->title), free(s->text), free(s->color);
+			free(s->pretext), free(s->title_link), free(s->fallback), free(s->footer);
 		}
 		for (size_t j = 0; j < rv->n_pagerduty; j++) {
 			struct pane_am_pagerduty *p = &rv->pagerduty[j];
@@ -1168,6 +1238,7 @@ void pane_am_config_free(struct pane_am_config *c)
 		struct pane_am_timeinterval *ti = &c->intervals[i];
 		for (size_t j = 0; j < ti->n; j++) {
 			free(ti->v[j].times), free(ti->v[j].weekdays), free(ti->v[j].days);
+			pane_tz_free(ti->v[j].tz);
 			free(ti->v[j].months), free(ti->v[j].years);
 		}
 		free(ti->v);
@@ -1180,6 +1251,7 @@ void pane_am_config_free(struct pane_am_config *c)
 	free(c->external_url);
 	free(c->original);
 	free(c->file);
+	pane_tmpl_set_free(c->tmpl);
 	free(c);
 }
 

@@ -62,9 +62,12 @@ struct pane_am_route {
 	const struct pane_cfg_node *receiver_node; /* for messages; valid only while loading */
 };
 
+/* Text fields are Go templates over Alertmanager's notification data
+ * (alert/template.h); NULL: pane's own default text for that field. */
 struct pane_am_slack {
 	char *api_url, *channel, *username, *icon_emoji, *icon_url, *title, *text, *color;
 	bool send_resolved;
+	char *pretext, *title_link, *fallback, *footer;
 };
 
 struct pane_am_pagerduty {
@@ -100,9 +103,12 @@ struct pane_am_inhibit {
 struct pane_am_range {
 	int lo, hi;
 };
+struct pane_tz;
+struct pane_tmpl_set;
 struct pane_am_timeint {
 	struct pane_am_range *times, *weekdays, *days, *months, *years;
 	size_t n_times, n_weekdays, n_days, n_months, n_years;
+	struct pane_tz *tz; /* location (notify/tz.h); NULL: UTC */
 };
 struct pane_am_timeinterval {
 	char *name;
@@ -126,11 +132,12 @@ struct pane_am_config {
 	/* pane's own keys under alerting: */
 	struct pane_am_forward *forward;
 	size_t n_forward;
-	char *external_url; /* links in messages point here (default http://<listen>) */
-	int64_t give_up_ms; /* stop retrying a notification after this long */
-	char *original;     /* the Alertmanager part as YAML (secrets masked), for /api/v2/status */
-	char *file;         /* where it came from (for messages) */
-	bool enabled;       /* an alerting: section (or config_file) exists */
+	char *external_url;         /* links in messages point here (default http://<listen>) */
+	int64_t give_up_ms;         /* stop retrying a notification after this long */
+	char *original;             /* the Alertmanager part as YAML (secrets masked), for /api/v2/status */
+	char *file;                 /* where it came from (for messages) */
+	struct pane_tmpl_set *tmpl; /* Alertmanager's default templates plus `templates:` files */
+	bool enabled;               /* an alerting: section (or config_file) exists */
 };
 
 /* Reads `alerting:` (node may be NULL: notifications off, an empty config).

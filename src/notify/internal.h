@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "base/buf.h"
+#include "alert/template.h"
 #include "notify/amconfig.h"
 #include "pipeline/record.h"
 
@@ -28,6 +29,7 @@ struct nmsg {
 	const struct nsnap *alerts;
 	size_t n;
 	const char *external_url;
+	const struct pane_tmpl_set *tmpl; /* for receiver fields written as templates; may be NULL */
 };
 
 uint64_t pane_notify_fingerprint(const struct pane_labels *ls);

@@ -3,17 +3,24 @@
  * Alertmanager's webhook JSON (version 4).
  *
  * Idea: one view of a notification (struct nmsg: receiver, group labels,
- * alert copies) and one builder per integration. The texts follow
+ * alert copies) and one builder per integration. The default texts follow
  * Alertmanager's default templates (subject "[FIRING:n] group values
- * (common values)", a title link back to the console), written out in C
- * rather than interpreted from Go templates.
+ * (common values)", a title link back to the console), written out in C. A
+ * field the user sets (Slack's title, text, pretext, ..., PagerDuty's
+ * description, ...) is a Go template expanded over Alertmanager's
+ * notification data (alert/template.h) with the config's template set; a
+ * template that fails to execute is logged and the default text is sent,
+ * so a page is never lost to a typo.
  */
 #include "notify/internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/clock.h"
+#include "base/log.h"
+#include "base/mem.h"
 #include "http/sha256.h"
 
 /* Prometheus' labelSetToFingerprint: FNV-1a 64 over sorted name 0xff value 0xff. */
@@ -154,6 +161,67 @@ static void alert_list(struct pane_buf *b, const struct nmsg *m)
 	}
 }
 
+/* Alertmanager's template data for a notification */
+struct amview {
+	struct pane_tmpl_am_data d;
+	struct pane_tmpl_am_alert *al;
+	char (*fp)[17];
+	struct pane_labels cl, ca;
+};
+
+static void amview_init(struct amview *v, const struct nmsg *m)
+{
+	common_labels(m, false, &v->cl);
+	common_labels(m, true, &v->ca);
+	v->al = pane_xcalloc(m->n + 1, sizeof *v->al);
+	v->fp = pane_xcalloc(m->n + 1, sizeof *v->fp);
+	for (size_t i = 0; i < m->n; i++) {
+		const struct nsnap *a = &m->alerts[i];
+		snprintf(v->fp[i], sizeof v->fp[i], "%016llx", (unsigned long long)a->fp);
+		v->al[i] = (struct pane_tmpl_am_alert){.status = a->resolved ? "resolved" : "firing",
+		                                       .labels = &a->labels,
+		                                       .annotations = &a->annotations,
+		                                       .starts_ms = a->starts_ms,
+		                                       .ends_ms = a->resolved ? a->ends_ms : 0,
+		                                       .generator_url = a->generator_url,
+		                                       .fingerprint = v->fp[i]};
+	}
+	v->d = (struct pane_tmpl_am_data){.receiver = m->receiver,
+	                                  .status = n_firing(m) ? "firing" : "resolved",
+	                                  .external_url = m->external_url,
+	                                  .alerts = v->al,
+	                                  .n_alerts = m->n,
+	                                  .group_labels = m->group_labels,
+	                                  .common_labels = &v->cl,
+	                                  .common_annotations = &v->ca};
+}
+
+static void amview_release(struct amview *v)
+{
+	free(v->al);
+	free(v->fp);
+	pane_labels_release(&v->cl);
+	pane_labels_release(&v->ca);
+}
+
+/* A user's field: its template expanded into out (true), or false (unset,
+ * or failed: logged) for the caller's default. */
+static bool user_text(const struct nmsg *m, const struct amview *v, const char *field, const char *text,
+                      struct pane_buf *out)
+{
+	if (!text)
+		return false;
+	struct pane_err err = {0};
+	pane_buf_reset(out);
+	if (pane_tmpl_am_expand(m->tmpl, field, text, &v->d, out, &err) == 0)
+		return true;
+	static struct pane_log_limit lim = {.burst = 5, .per_ms = 60000};
+	pane_log_limited(&lim, PANE_LOG_WARN, "notify", "receiver %s: %s (the default text is sent)", m->receiver,
+	                 err.msg);
+	pane_buf_reset(out);
+	return false;
+}
+
 static void jstr(struct pane_buf *b, const char *key, const char *v)
 {
 	pane_buf_addf(b, "\"%s\":", key);
@@ -162,35 +230,30 @@ static void jstr(struct pane_buf *b, const char *key, const char *v)
 
 void pane_notify_slack_payload(struct pane_buf *b, const struct pane_am_slack *c, const struct nmsg *m)
 {
-	struct pane_buf title, text, link;
+	struct amview v;
+	amview_init(&v, m);
+	struct pane_buf title, text, link, fb, x;
 	pane_buf_init(&title, PANE_BUF_NOLIMIT);
 	pane_buf_init(&text, PANE_BUF_NOLIMIT);
 	pane_buf_init(&link, PANE_BUF_NOLIMIT);
-	if (c->title)
-		pane_buf_adds(&title, c->title);
-	else
+	pane_buf_init(&fb, PANE_BUF_NOLIMIT);
+	pane_buf_init(&x, PANE_BUF_NOLIMIT);
+	if (!user_text(m, &v, "title", c->title, &title))
 		pane_notify_subject(&title, m);
-	if (c->text)
-		pane_buf_adds(&text, c->text);
-	else
+	if (!user_text(m, &v, "text", c->text, &text))
 		alert_list(&text, m);
-	console_link(&link, m);
+	if (!user_text(m, &v, "title_link", c->title_link, &link))
+		console_link(&link, m);
+	if (!user_text(m, &v, "fallback", c->fallback, &fb))
+		pane_buf_adds(&fb, title.data ? title.data : "");
 	bool firing = n_firing(m) > 0;
 	pane_buf_adds(b, "{");
-	if (c->channel) {
-		jstr(b, "channel", c->channel);
-		pane_buf_addc(b, ',');
-	}
-	if (c->username) {
-		jstr(b, "username", c->username);
-		pane_buf_addc(b, ',');
-	}
-	if (c->icon_emoji) {
-		jstr(b, "icon_emoji", c->icon_emoji);
-		pane_buf_addc(b, ',');
-	}
-	if (c->icon_url) {
-		jstr(b, "icon_url", c->icon_url);
+	static const char *const top[] = {"channel", "username", "icon_emoji", "icon_url"};
+	const char *topv[] = {c->channel, c->username, c->icon_emoji, c->icon_url};
+	for (size_t i = 0; i < 4; i++) {
+		if (!topv[i] || !user_text(m, &v, top[i], topv[i], &x))
+			continue;
+		jstr(b, top[i], x.data ? x.data : "");
 		pane_buf_addc(b, ',');
 	}
 	/* top-level text too: what notifications and clients without attachments show */
@@ -198,17 +261,31 @@ void pane_notify_slack_payload(struct pane_buf *b, const struct pane_am_slack *c
 	pane_buf_adds(b, ",\"attachments\":[{");
 	jstr(b, "title", title.data ? title.data : "");
 	pane_buf_addc(b, ',');
-	jstr(b, "title_link", link.data);
+	jstr(b, "title_link", link.data ? link.data : "");
+	if (user_text(m, &v, "pretext", c->pretext, &x)) {
+		pane_buf_addc(b, ',');
+		jstr(b, "pretext", x.data ? x.data : "");
+	}
 	pane_buf_addc(b, ',');
 	jstr(b, "text", text.data ? text.data : "");
 	pane_buf_addc(b, ',');
-	jstr(b, "fallback", title.data ? title.data : "");
+	jstr(b, "fallback", fb.data ? fb.data : "");
+	if (user_text(m, &v, "footer", c->footer, &x)) {
+		pane_buf_addc(b, ',');
+		jstr(b, "footer", x.data ? x.data : "");
+	}
 	pane_buf_addc(b, ',');
-	jstr(b, "color", c->color ? c->color : firing ? "danger" : "good");
+	if (user_text(m, &v, "color", c->color, &x))
+		jstr(b, "color", x.data ? x.data : "");
+	else
+		jstr(b, "color", firing ? "danger" : "good");
 	pane_buf_adds(b, ",\"mrkdwn_in\":[\"fallback\",\"pretext\",\"text\"]}]}");
 	pane_buf_release(&title);
 	pane_buf_release(&text);
 	pane_buf_release(&link);
+	pane_buf_release(&fb);
+	pane_buf_release(&x);
+	amview_release(&v);
 }
 
 static const char *pd_severity(const struct pane_am_pagerduty *c, const struct nmsg *m)
@@ -247,12 +324,27 @@ void pane_notify_pagerduty_payload(struct pane_buf *b, const struct pane_am_page
 	pane_buf_addc(b, ',');
 	jstr(b, "event_action", nf ? "trigger" : "resolve");
 	if (nf) {
-		struct pane_buf t, link;
+		struct amview v;
+		amview_init(&v, m);
+		struct pane_buf t, link, x;
 		pane_buf_init(&t, PANE_BUF_NOLIMIT);
 		pane_buf_init(&link, PANE_BUF_NOLIMIT);
-		if (c->description)
-			pane_buf_adds(&t, c->description);
-		else
+		pane_buf_init(&x, PANE_BUF_NOLIMIT);
+		/* each set field is a template; what expands to "" is left out, as Alertmanager does */
+		struct pane_am_pagerduty cc = *c;
+		char *own[6] = {0};
+		const char *names[6] = {"client", "client_url", "severity", "class", "component", "group"};
+		char **fields[6] = {&cc.client, &cc.client_url, &cc.severity, &cc.class, &cc.component, &cc.group};
+		for (size_t i = 0; i < 6; i++) {
+			if (!*fields[i])
+				continue;
+			if (user_text(m, &v, names[i], *fields[i], &x) && x.len)
+				*fields[i] = own[i] = pane_xstrdup(x.data);
+			else
+				*fields[i] = NULL;
+		}
+		c = &cc;
+		if (!user_text(m, &v, "description", c->description, &t))
 			pane_notify_subject(&t, m);
 		if (t.len > 1024)
 			pane_buf_truncate(&t, 1024);
@@ -311,6 +403,10 @@ void pane_notify_pagerduty_payload(struct pane_buf *b, const struct pane_am_page
 		pane_buf_addc(b, ']');
 		pane_buf_release(&t);
 		pane_buf_release(&link);
+		pane_buf_release(&x);
+		for (size_t i = 0; i < 6; i++)
+			free(own[i]);
+		amview_release(&v);
 	}
 	pane_buf_addc(b, '}');
 }

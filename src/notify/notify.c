@@ -103,6 +103,7 @@ struct integ {
 	struct pane_am_slack slack;
 	struct pane_am_pagerduty pd;
 	struct pane_am_webhook wh;
+	const struct pane_tmpl_set *tmpl; /* the config's; it outlives the integration (joined first) */
 	pthread_t th;
 	bool started;
 	pthread_mutex_t mu;
@@ -945,7 +946,8 @@ static void run_notify(struct integ *in, struct job *j)
 		                 .group_labels = &j->glabels,
 		                 .alerts = show,
 		                 .n = nshow,
-		                 .external_url = ext};
+		                 .external_url = ext,
+		                 .tmpl = in->tmpl};
 		struct pane_buf body;
 		pane_buf_init(&body, PANE_BUF_NOLIMIT);
 		if (!strcmp(in->kind, "slack"))
@@ -1047,6 +1049,7 @@ static void integ_free(struct integ *in)
 	struct pane_am_slack *s = &in->slack;
 	free(s->api_url), free(s->channel), free(s->username), free(s->icon_emoji);
 	free(s->icon_url), free(s->title), free(s->text), free(s->color);
+	free(s->pretext), free(s->title_link), free(s->fallback), free(s->footer);
 	struct pane_am_pagerduty *p = &in->pd;
 	free(p->routing_key), free(p->url), free(p->client), free(p->client_url);
 	free(p->description), free(p->severity), free(p->class), free(p->component), free(p->group);
@@ -1074,15 +1077,27 @@ static void build_integs(struct notify *nt, const struct pane_am_config *c, stru
 			const struct pane_am_slack *s = &rv->slack[j];
 			struct integ *in = integ_new(nt, rv->name, "slack", j, s->api_url);
 			in->send_resolved = s->send_resolved;
-			in->slack = (struct pane_am_slack){dupn(s->api_url),    dupn(s->channel),  dupn(s->username),
-			                                   dupn(s->icon_emoji), dupn(s->icon_url), dupn(s->title),
-			                                   dupn(s->text),       dupn(s->color),    s->send_resolved};
+			in->slack = (struct pane_am_slack){.api_url = dupn(s->api_url),
+			                                   .channel = dupn(s->channel),
+			                                   .username = dupn(s->username),
+			                                   .icon_emoji = dupn(s->icon_emoji),
+			                                   .icon_url = dupn(s->icon_url),
+			                                   .title = dupn(s->title),
+			                                   .text = dupn(s->text),
+			                                   .color = dupn(s->color),
+			                                   .send_resolved = s->send_resolved,
+			                                   .pretext = dupn(s->pretext),
+			                                   .title_link = dupn(s->title_link),
+			                                   .fallback = dupn(s->fallback),
+			                                   .footer = dupn(s->footer)};
+			in->tmpl = c->tmpl;
 			PUSH(in);
 		}
 		for (size_t j = 0; j < rv->n_pagerduty; j++) {
 			const struct pane_am_pagerduty *p = &rv->pagerduty[j];
 			struct integ *in = integ_new(nt, rv->name, "pagerduty", j, p->url);
 			in->send_resolved = p->send_resolved;
+			in->tmpl = c->tmpl;
 			in->pd = (struct pane_am_pagerduty){
 			    dupn(p->routing_key), dupn(p->url),      dupn(p->client), dupn(p->client_url),
 			    dupn(p->description), dupn(p->severity), dupn(p->class),  dupn(p->component),

@@ -57,9 +57,9 @@ printf 'alerting:\n  route:\n    receiver: x\n  receivers:\n    - name: x\n     
 "$bin" serve --config "$tmp/bad6.yaml" --data-dir "$tmp/d0" --listen 127.0.0.1:0 >"$tmp/out" 2>"$tmp/err"
 expect_in "$tmp/err" "bad6.yaml:7: alerting.receivers[0].slack_configs[0].api_url: a secret: write it as \${VAR}"
 export SLACK_URL=http://x/services/a/b/c
-printf 'alerting:\n  route:\n    receiver: x\n  receivers:\n    - name: x\n      slack_configs:\n        - api_url: ${SLACK_URL}\n          title: "{{ .Status }}"\n' >"$tmp/bad5.yaml"
+printf 'alerting:\n  route:\n    receiver: x\n  receivers:\n    - name: x\n      slack_configs:\n        - api_url: ${SLACK_URL}\n          title: "{{ .Status"\n' >"$tmp/bad5.yaml"
 "$bin" serve --config "$tmp/bad5.yaml" --data-dir "$tmp/d0" --listen 127.0.0.1:0 >"$tmp/out" 2>"$tmp/err"
-expect_in "$tmp/err" "bad5.yaml:8: alerting.receivers[0].slack_configs[0].title: Go templates are not supported"
+expect_in "$tmp/err" "bad5.yaml:8: alerting.receivers[0].slack_configs[0].title: template: title:1: unclosed action"
 
 # ---- routes test: amtool and pane agree ----
 cat >"$tmp/am.yml" <<'YML'

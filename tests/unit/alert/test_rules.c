@@ -16,7 +16,10 @@
 #include "alert/alert.h"
 #include "query/memstore.h"
 #include "alert/rules.h"
+#include "alert/logmetrics.h"
 #include "alert/template.h"
+#include "config/config.h"
+#include "pipeline/pipeline.h"
 #include "base/mem.h"
 #include "query/query.h"
 
@@ -267,15 +270,232 @@ static void test_templates(void **state)
 	assert_int_equal(pane_tmpl_check("__alert_T", "{{ if 1 }}x", &err), PANE_EINVAL);
 	assert_int_equal(pane_tmpl_check("__alert_T", "{{ $undefined }}", &err), PANE_EINVAL);
 	assert_string_equal(err.msg, "template: __alert_T:1: undefined variable \"$undefined\"");
+	/* template regexes run under base/regex's limits: a catastrophic
+	 * pattern fails the expansion instead of holding the thread */
+	struct pane_labels ls;
+	pane_labels_init(&ls);
+	struct pane_tmpl_data d = {.labels = &ls};
+	struct pane_buf out;
+	pane_buf_init(&out, PANE_BUF_NOLIMIT);
+	char text[200];
+	snprintf(text, sizeof text, "{{ match \"(a+)+$\" \"%s!\" }}",
+	         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	assert_int_equal(pane_tmpl_expand("__alert_T", text, &d, &out, &err), PANE_EINVAL);
+	assert_non_null(strstr(err.msg, "error calling match: regular expression too costly"));
+	pane_buf_reset(&out);
+	snprintf(text, sizeof text, "{{ reReplaceAll \"(a|aa)+$\" \"-\" \"%s!\" }}",
+	         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	assert_int_equal(pane_tmpl_expand("__alert_T", text, &d, &out, &err), PANE_EINVAL);
+	assert_non_null(strstr(err.msg, "error calling reReplaceAll: regular expression too costly"));
+	pane_buf_reset(&out);
+	assert_int_equal(pane_tmpl_expand("__alert_T", "{{ match \"(\" \"x\" }}", &d, &out, &err), PANE_EINVAL);
+	assert_non_null(strstr(err.msg, "error calling match: error parsing regexp"));
+	pane_buf_release(&out);
+	pane_labels_release(&ls);
+}
+
+/* Alertmanager's notification templates: data model, functions, defaults,
+ * define/template (expected texts as Alertmanager 0.25 renders them) */
+static void expect_am(const struct pane_tmpl_set *set, const struct pane_tmpl_am_data *d, const char *text,
+                      const char *want)
+{
+	struct pane_buf out;
+	pane_buf_init(&out, PANE_BUF_NOLIMIT);
+	struct pane_err err = {0};
+	if (pane_tmpl_am_expand(set, "t", text, d, &out, &err) < 0)
+		fail_msg("%s: %s", text, err.msg);
+	assert_string_equal(out.data ? out.data : "", want);
+	pane_buf_release(&out);
+}
+
+static void test_am_templates(void **state)
+{
+	(void)state;
+	struct pane_labels l1, l2, a1, a2, gl, cl, ca;
+	pane_labels_init(&l1), pane_labels_init(&l2), pane_labels_init(&a1), pane_labels_init(&a2);
+	pane_labels_init(&gl), pane_labels_init(&cl), pane_labels_init(&ca);
+	pane_labels_set(&l1, "alertname", "Disk"), pane_labels_set(&l1, "instance", "a:9100");
+	pane_labels_set(&l1, "severity", "page"), pane_labels_set(&l1, "job", "node");
+	pane_labels_set(&l2, "alertname", "Disk"), pane_labels_set(&l2, "instance", "b:9100");
+	pane_labels_set(&l2, "severity", "page"), pane_labels_set(&l2, "job", "node");
+	pane_labels_set(&a1, "summary", "disk a full");
+	pane_labels_set(&a2, "summary", "disk b full");
+	pane_labels_set(&gl, "alertname", "Disk");
+	pane_labels_set(&cl, "alertname", "Disk"), pane_labels_set(&cl, "job", "node"),
+	    pane_labels_set(&cl, "severity", "page");
+	struct pane_tmpl_am_alert al[2] = {
+	    {.status = "firing",
+	     .labels = &l1,
+	     .annotations = &a1,
+	     .starts_ms = 1700000000123,
+	     .generator_url = "http://p/g1",
+	     .fingerprint = "0123456789abcdef"},
+	    {.status = "resolved",
+	     .labels = &l2,
+	     .annotations = &a2,
+	     .starts_ms = 1700000000000,
+	     .ends_ms = 1700000600000,
+	     .generator_url = "http://p/g2",
+	     .fingerprint = "fedcba9876543210"},
+	};
+	struct pane_tmpl_am_data d = {.receiver = "team x",
+	                              .status = "firing",
+	                              .external_url = "http://am:9093",
+	                              .alerts = al,
+	                              .n_alerts = 2,
+	                              .group_labels = &gl,
+	                              .common_labels = &cl,
+	                              .common_annotations = &ca};
+	struct pane_tmpl_set *set = pane_tmpl_set_new();
+	expect_am(set, &d, "{{ template \"slack.default.title\" . }}", "[FIRING:1] Disk (node page)");
+	expect_am(set, &d, "{{ template \"__alertmanagerURL\" . }}", "http://am:9093/#/alerts?receiver=team+x");
+	expect_am(set, &d, "{{ template \"pagerduty.default.instances\" .Alerts.Firing }}",
+	          "Labels:\n - alertname = Disk\n - instance = a:9100\n - job = node\n - severity = page\n"
+	          "Annotations:\n - summary = disk a full\nSource: http://p/g1\n\n");
+	expect_am(set, &d,
+	          "{{ range .Alerts }}{{ .Status }} {{ .Labels.instance }} {{ .StartsAt }} {{ .EndsAt }} {{ "
+	          ".Fingerprint }};{{ end }}",
+	          "firing a:9100 2023-11-14 22:13:20.123 +0000 UTC 0001-01-01 00:00:00 +0000 UTC 0123456789abcdef;"
+	          "resolved b:9100 2023-11-14 22:13:20 +0000 UTC 2023-11-14 22:23:20 +0000 UTC fedcba9876543210;");
+	expect_am(set, &d,
+	          "{{ .CommonLabels.Names | join \",\" }}|{{ .CommonLabels.SortedPairs }}|{{ (.CommonLabels.Remove "
+	          "(stringSlice \"job\")).Values }}",
+	          "alertname,job,severity|[{alertname Disk} {job node} {severity page}]|[Disk page]");
+	expect_am(
+	    set, &d,
+	    "{{ define \"mine\" }}<{{ . | toUpper }}>{{ end }}{{ template \"mine\" .Receiver }} {{ len "
+	    ".Alerts.Resolved }} {{ title \"a b\" }} {{ index (.Alerts.Firing) 0 | printf \"%v\" }}",
+	    "<TEAM X> 1 A B {firing map[alertname:Disk instance:a:9100 job:node severity:page] map[summary:disk a "
+	    "full] 2023-11-14 22:13:20.123 +0000 UTC 0001-01-01 00:00:00 +0000 UTC http://p/g1 0123456789abcdef}");
+	struct pane_err err;
+	assert_int_equal(
+	    pane_tmpl_set_add(set, "x.tmpl", "{{ define \"slack.default.title\" }}custom {{ .Status }}{{ end }}", &err),
+	    0);
+	expect_am(set, &d, "{{ template \"slack.default.title\" . }}", "custom firing");
+	assert_int_equal(pane_tmpl_set_add(set, "bad.tmpl", "{{ define \"x\" }}{{ humanize 1 }}{{ end }}", &err),
+	                 PANE_EINVAL);
+	assert_non_null(strstr(err.msg, "function \"humanize\" not defined"));
+	assert_int_equal(pane_tmpl_am_check(set, "t", "{{ template \"x\" . ", &err), PANE_EINVAL);
+	struct pane_buf out;
+	pane_buf_init(&out, PANE_BUF_NOLIMIT);
+	assert_int_equal(pane_tmpl_am_expand(set, "t", "{{ template \"nope\" . }}", &d, &out, &err), PANE_EINVAL);
+	assert_non_null(strstr(err.msg, "no such template"));
+	pane_buf_release(&out);
+	pane_tmpl_set_free(set);
+	pane_labels_release(&l1), pane_labels_release(&l2), pane_labels_release(&a1), pane_labels_release(&a2);
+	pane_labels_release(&gl), pane_labels_release(&cl), pane_labels_release(&ca);
+}
+
+/* log metrics: counting, label sets kept, the 0 start sample, events
+ * counted once per dedup key */
+struct lmrec {
+	char lines[64][256];
+	size_t n;
+};
+
+static int lm_samples(void *ctx, const struct pane_sample *s, size_t n, size_t *accepted, struct pane_err *err)
+{
+	(void)err;
+	struct lmrec *r = ctx;
+	for (size_t i = 0; i < n && r->n < 64; i++) {
+		struct pane_buf b;
+		pane_buf_init(&b, PANE_BUF_NOLIMIT);
+		pane_buf_adds(&b, s[i].name);
+		pane_rules_labels_string(s[i].labels, &b);
+		snprintf(r->lines[r->n++], 256, "%s %lld %g", b.data, (long long)s[i].ts_ms, s[i].value);
+		pane_buf_release(&b);
+	}
+	if (accepted)
+		*accepted = n;
+	return 0;
+}
+
+static void lm_close(void *ctx)
+{
+	(void)ctx;
+}
+
+static const struct pane_sink_ops lm_ops = {.name = "rec", .write_samples = lm_samples, .close = lm_close};
+
+static bool lm_has(const struct lmrec *r, const char *want)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (!strcmp(r->lines[i], want))
+			return true;
+	return false;
+}
+
+static void test_log_metrics(void **state)
+{
+	(void)state;
+	static const char yaml[] = "rules:\n  log_metrics:\n"
+	                           "    - name: t_total\n      selector: '{service=~\"a.*\"}'\n      match: boom\n"
+	                           "      group_by: [service]\n"
+	                           "    - name: r_total\n      regex: '^E[0-9]+'\n";
+	struct pane_err err = {0};
+	struct pane_cfg *cfg = pane_cfg_parse("t.yaml", yaml, strlen(yaml), &err);
+	assert_non_null(cfg);
+	struct pane_logmetrics *lm = pane_logmetrics_new(cfg, &err);
+	if (!lm)
+		fail_msg("%s", err.msg);
+	struct pane_sink sink = pane_logmetrics_sink(lm);
+	struct pane_labels a, b;
+	pane_labels_init(&a), pane_labels_init(&b);
+	pane_labels_set(&a, "service", "api"), pane_labels_set(&a, "pod", "p1");
+	pane_labels_set(&b, "service", "web");
+	struct pane_log_record l[] = {
+	    {.labels = &a, .message = "a boom here", .message_len = 11},
+	    {.labels = &a, .message = "E42 boom", .message_len = 8},
+	    {.labels = &a, .message = "BOOM", .message_len = 4},
+	    {.labels = &b, .message = "boom E1", .message_len = 7},
+	    {.labels = &b, .message = "E1", .message_len = 2},
+	};
+	assert_int_equal(sink.ops->write_logs(sink.ctx, l, 5, &err), 0);
+	struct pane_labels ev;
+	pane_labels_init(&ev);
+	pane_labels_set(&ev, "provider", "render"), pane_labels_set(&ev, "service", "api");
+	pane_labels_set(&ev, "status", "build_failed"), pane_labels_set(&ev, "deploy_id", "d1");
+	struct pane_event e[] = {
+	    {.kind = "deploy", .labels = &ev, .title = "x", .dedup_key = "d1:build_failed"},
+	    {.kind = "deploy", .labels = &ev, .title = "x", .dedup_key = "d1:build_failed"}, /* replayed */
+	    {.kind = "deploy", .labels = &ev, .title = "x", .dedup_key = "d2:build_failed"},
+	};
+	assert_int_equal(sink.ops->write_events(sink.ctx, e, 3, &err), 0);
+	struct lmrec r = {0};
+	struct pane_pipeline *p = pane_pipeline_new();
+	pane_pipeline_add_sink(p, (struct pane_sink){.ops = &lm_ops, .ctx = &r}, PANE_SINK_PRIMARY);
+	assert_int_equal(pane_logmetrics_write(lm, p, 1000, 2000, &err), 0);
+	assert_true(lm_has(&r, "t_total{service=\"api\"} 1000 0")); /* first seen: 0 at the tick before */
+	assert_true(lm_has(&r, "t_total{service=\"api\"} 2000 2"));
+	assert_true(lm_has(&r, "r_total{} 2000 2"));
+	assert_true(lm_has(&r, "pane_events_total{kind=\"deploy\", provider=\"render\", service=\"api\", "
+	                       "status=\"build_failed\"} 2000 2"));
+	assert_int_equal(r.n, 6);
+	r.n = 0;
+	assert_int_equal(sink.ops->write_logs(sink.ctx, l, 1, &err), 0);
+	assert_int_equal(pane_logmetrics_write(lm, p, 2000, 3000, &err), 0);
+	assert_true(lm_has(&r, "t_total{service=\"api\"} 3000 3"));
+	assert_true(lm_has(&r, "r_total{} 3000 2")); /* written every tick, unchanged */
+	assert_int_equal(r.n, 3);                    /* no more 0 samples */
+	pane_pipeline_free(p);
+	sink.ops->close(sink.ctx);
+	pane_labels_release(&a), pane_labels_release(&b), pane_labels_release(&ev);
+	pane_cfg_free(cfg);
+	/* a bad definition names file:line */
+	static const char bad[] = "rules:\n  log_metrics:\n    - name: x_total\n      match: a\n      regex: b\n";
+	cfg = pane_cfg_parse("t.yaml", bad, strlen(bad), &err);
+	assert_null(pane_logmetrics_new(cfg, &err));
+	assert_non_null(strstr(err.msg, "t.yaml:3"));
+	assert_non_null(strstr(err.msg, "match and regex exclude each other"));
+	pane_cfg_free(cfg);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_life_cycle_and_sending),
-	    cmocka_unit_test(test_reload_keeps_state),
-	    cmocka_unit_test(test_failures_recorded),
-	    cmocka_unit_test(test_templates),
+	    cmocka_unit_test(test_life_cycle_and_sending), cmocka_unit_test(test_reload_keeps_state),
+	    cmocka_unit_test(test_failures_recorded),      cmocka_unit_test(test_templates),
+	    cmocka_unit_test(test_am_templates),           cmocka_unit_test(test_log_metrics),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,12 +10,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "alert/template.h"
 #include "base/clock.h"
 #include "base/str.h"
 #include "config/config.h"
 #include "notify/amconfig.h"
 #include "notify/internal.h"
+#include "notify/tz.h"
+
+#include <time.h>
 
 static void labels(struct pane_labels *ls, const char *const *kv)
 {
@@ -151,9 +156,44 @@ static void test_config_errors(void **state)
 	                 "pagerduty_configs:\n        - service_key: x\n",
 	                 &err));
 	assert_non_null(strstr(err.msg, "routing_key"));
-	assert_null(
-	    load("alerting:\n  route:\n    receiver: a\n  templates: ['x.tmpl']\n  receivers:\n    - name: a\n", &err));
-	assert_non_null(strstr(err.msg, "template files"));
+	/* templates: files (a glob matching nothing is fine, as in Alertmanager); a bad file or a
+	 * field that does not parse is refused with file:line */
+	char dir[] = "/tmp/pane-tmplXXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[128], yaml[512];
+	snprintf(path, sizeof path, "%s/a.tmpl", dir);
+	FILE *f = fopen(path, "w");
+	fputs("{{ define \"my.title\" }}{{ .Receiver }}: {{ .Alerts | len }}{{ end }}\n", f);
+	fclose(f);
+	snprintf(yaml, sizeof yaml,
+	         "alerting:\n  route:\n    receiver: a\n  templates: ['%s/*.tmpl', 'none/*.tmpl']\n  receivers:\n"
+	         "    - name: a\n      slack_configs:\n        - api_url: ${SLACK_URL}\n"
+	         "          title: '{{ template \"my.title\" . }}'\n",
+	         dir);
+	setenv("SLACK_URL", "http://127.0.0.1:9/x", 1);
+	struct pane_am_config *tc = load(yaml, &err);
+	if (!tc)
+		fail_msg("%s", err.msg);
+	struct pane_tmpl_am_data td = {.receiver = "a", .status = "firing"};
+	struct pane_buf tout;
+	pane_buf_init(&tout, PANE_BUF_NOLIMIT);
+	assert_int_equal(pane_tmpl_am_expand(tc->tmpl, "title", tc->receivers[0].slack[0].title, &td, &tout, &err), 0);
+	assert_string_equal(tout.data, "a: 0");
+	pane_buf_release(&tout);
+	pane_am_config_free(tc);
+	f = fopen(path, "w");
+	fputs("{{ define \"x\" }}{{ humanize 1 }}{{ end }}\n", f);
+	fclose(f);
+	assert_null(load(yaml, &err));
+	assert_non_null(strstr(err.msg, "t.yaml:4:"));
+	assert_non_null(strstr(err.msg, "function \"humanize\" not defined"));
+	unlink(path);
+	rmdir(dir);
+	assert_null(load("alerting:\n  route:\n    receiver: a\n  receivers:\n    - name: a\n      slack_configs:\n"
+	                 "        - api_url: ${SLACK_URL}\n          text: '{{ if .Status }}'\n",
+	                 &err));
+	assert_non_null(strstr(err.msg, "t.yaml:8:"));
+	assert_non_null(strstr(err.msg, "unexpected EOF"));
 	assert_null(load("alerting:\n  bogus: 1\n", &err));
 	assert_non_null(strstr(err.msg, "unknown key"));
 	/* secrets inline in pane.yaml only from the environment */
@@ -287,11 +327,98 @@ static void test_payloads(void **state)
 	pane_labels_release(&gl);
 }
 
+/* pane's TZif reader against glibc (TZ + localtime_r; this test is
+ * single-threaded): every 6 hours from 1900 to 2100 in zones with northern
+ * and southern DST, half-hour offsets, 30-minute DST (Lord Howe) and zones
+ * that changed rules; then Alertmanager time intervals across a DST change */
+static void test_time_zones(void **state)
+{
+	(void)state;
+	static const char *const zones[] = {
+	    "Europe/Berlin",     "America/New_York",  "Australia/Sydney", "Asia/Kolkata",     "Australia/Lord_Howe",
+	    "America/Sao_Paulo", "Africa/Casablanca", "Pacific/Chatham",  "America/St_Johns", "UTC"};
+	for (size_t z = 0; z < sizeof zones / sizeof zones[0]; z++) {
+		struct pane_err err = {0};
+		struct pane_tz *tz = pane_tz_load(zones[z], &err);
+		if (!tz)
+			fail_msg("%s: %s", zones[z], err.msg);
+		setenv("TZ", zones[z], 1);
+		tzset();
+		size_t bad = 0;
+		for (int64_t t = -2208988800LL; t < 4102444800LL; t += 6 * 3600 + 17) {
+			time_t tt = (time_t)t;
+			struct tm tm;
+			localtime_r(&tt, &tm);
+			if (pane_tz_offset(tz, t) != tm.tm_gmtoff && bad++ < 3)
+				print_error("%s at %lld: pane %d, glibc %ld\n", zones[z], (long long)t,
+				            pane_tz_offset(tz, t), tm.tm_gmtoff);
+		}
+		assert_int_equal(bad, 0);
+		pane_tz_free(tz);
+	}
+	unsetenv("TZ");
+	tzset();
+	struct pane_err err = {0};
+	assert_null(pane_tz_load("Mars/Olympus_Mons", &err));
+	assert_non_null(strstr(err.msg, "unknown time zone Mars/Olympus_Mons"));
+	assert_null(pane_tz_load("../../etc/passwd", &err));
+	assert_null(pane_tz_parse((const unsigned char *)"TZif2", 5, &err));
+
+	/* 03:00-04:00 Berlin time: 2024-03-31 jumps from 02:00 CET to 03:00 CEST
+	 * at 01:00 UTC; 02:00-03:00 happens twice on 2024-10-27 */
+	struct pane_am_config *c = load("alerting:\n  route:\n    receiver: a\n  receivers:\n    - name: a\n"
+	                                "  time_intervals:\n    - name: spring\n      time_intervals:\n"
+	                                "        - times: [{start_time: '03:00', end_time: '04:00'}]\n"
+	                                "          location: Europe/Berlin\n"
+	                                "    - name: autumn\n      time_intervals:\n"
+	                                "        - times: [{start_time: '02:00', end_time: '03:00'}]\n"
+	                                "          days_of_month: ['27']\n          location: Europe/Berlin\n"
+	                                "    - name: office\n      time_intervals:\n"
+	                                "        - weekdays: ['monday:friday']\n"
+	                                "          times: [{start_time: '09:00', end_time: '17:00'}]\n"
+	                                "          location: Australia/Sydney\n",
+	                                &err);
+	if (!c)
+		fail_msg("%s", err.msg);
+	const struct pane_am_timeinterval *sp = pane_am_interval_find(c, "spring");
+	const struct pane_am_timeinterval *au = pane_am_interval_find(c, "autumn");
+	const struct pane_am_timeinterval *of = pane_am_interval_find(c, "office");
+	int64_t t;
+	assert_int_equal(pane_time_parse(pane_str_c("2024-03-31T00:59:59Z"), &t), 0);
+	assert_false(pane_am_interval_contains(sp, t));           /* 01:59:59 CET */
+	assert_true(pane_am_interval_contains(sp, t + 1000));     /* 03:00 CEST */
+	assert_true(pane_am_interval_contains(sp, t + 3600000));  /* 03:59:59 CEST */
+	assert_false(pane_am_interval_contains(sp, t + 3601000)); /* 04:00 CEST */
+	assert_int_equal(pane_time_parse(pane_str_c("2024-10-27T00:30:00Z"), &t), 0);
+	assert_true(pane_am_interval_contains(au, t));            /* 02:30 CEST */
+	assert_true(pane_am_interval_contains(au, t + 3600000));  /* 02:30 CET, again */
+	assert_false(pane_am_interval_contains(au, t + 5400000)); /* 03:00 CET */
+	assert_false(pane_am_interval_contains(au, t - 3600000)); /* 01:30 CEST */
+	/* Sydney office hours: UTC+11 in January, UTC+10 in July; and past the
+	 * file's last transition (the footer's rule) */
+	assert_int_equal(pane_time_parse(pane_str_c("2025-01-13T22:30:00Z"), &t), 0); /* Tue 09:30 AEDT */
+	assert_true(pane_am_interval_contains(of, t));
+	assert_false(pane_am_interval_contains(of, t - 3600000));                     /* 08:30 */
+	assert_int_equal(pane_time_parse(pane_str_c("2025-07-14T23:30:00Z"), &t), 0); /* Tue 09:30 AEST */
+	assert_true(pane_am_interval_contains(of, t));
+	assert_false(pane_am_interval_contains(of, t - 3600000));
+	assert_int_equal(pane_time_parse(pane_str_c("2090-01-16T22:30:00Z"), &t), 0); /* Tue 09:30 AEDT */
+	assert_true(pane_am_interval_contains(of, t));
+	assert_false(pane_am_interval_contains(of, t - 3600000));
+	pane_am_config_free(c);
+	assert_null(load("alerting:\n  route:\n    receiver: a\n  receivers:\n    - name: a\n"
+	                 "  time_intervals:\n    - name: x\n      time_intervals:\n        - location: Nowhere/Land\n",
+	                 &err));
+	assert_non_null(strstr(err.msg, ":9:"));
+	assert_non_null(strstr(err.msg, "unknown time zone Nowhere/Land"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_matchers),    cmocka_unit_test(test_routes),  cmocka_unit_test(test_config_errors),
 	    cmocka_unit_test(test_fingerprint), cmocka_unit_test(test_example), cmocka_unit_test(test_payloads),
+	    cmocka_unit_test(test_time_zones),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
