@@ -14,7 +14,7 @@ FROM debian:12-slim AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       build-essential pkg-config meson ninja-build python3 nodejs npm ca-certificates \
-      libpq-dev libcurl4-openssl-dev libmicrohttpd-dev libjansson-dev libsqlite3-dev libyaml-dev \
+      libpq-dev libcurl4-openssl-dev libssl-dev zlib1g-dev libmicrohttpd-dev libjansson-dev libsqlite3-dev libyaml-dev \
       libzstd-dev libpcre2-dev libprotobuf-c-dev protobuf-c-compiler libsnappy-dev libcmocka-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -33,7 +33,7 @@ FROM debian:12-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libpq5 libcurl4 libmicrohttpd12 libjansson4 libsqlite3-0 libyaml-0-2 libzstd1 libpcre2-8-0 \
-      libsnappy1v5 ca-certificates curl \
+      libsnappy1v5 libprotobuf-c1 libssl3 zlib1g ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /var/lib/pane --shell /usr/sbin/nologin pane \
  && mkdir -p /var/lib/pane /etc/pane \

@@ -246,9 +246,9 @@ static void count(struct rules_state *st, struct pane_rule_group *g)
 		struct pane_buf l;
 		pane_buf_init(&l, PANE_BUF_NOLIMIT);
 		pane_buf_adds(&l, "rule_group=");
-		pane_rules_go_quote(g->name, &l);
+		pane_buf_add_go_quoted(&l, g->name);
 		pane_buf_adds(&l, ",rule=");
-		pane_rules_go_quote(r->name, &l);
+		pane_buf_add_go_quoted(&l, r->name);
 		pane_stat_inc(pane_stats_counter(st->stats, "pane_rule_evaluations_total", l.data, "rule evaluations"));
 		struct pane_stat *f =
 		    pane_stats_counter(st->stats, "pane_rule_evaluation_failures_total", l.data,
@@ -260,7 +260,7 @@ static void count(struct rules_state *st, struct pane_rule_group *g)
 	struct pane_buf l;
 	pane_buf_init(&l, PANE_BUF_NOLIMIT);
 	pane_buf_adds(&l, "rule_group=");
-	pane_rules_go_quote(g->name, &l);
+	pane_buf_add_go_quoted(&l, g->name);
 	pane_stat_set(pane_stats_gauge(st->stats, "pane_rule_group_last_duration_seconds", l.data,
 	                               "how long the group's last evaluation took"),
 	              g->eval_seconds);
@@ -427,19 +427,6 @@ static void json_str(const char *s, struct pane_buf *b)
 	pane_buf_add_json_str(b, s, strlen(s));
 }
 
-static void json_labels(const struct pane_labels *ls, struct pane_buf *b)
-{
-	pane_buf_addc(b, '{');
-	for (size_t i = 0; ls && i < ls->n; i++) {
-		if (i)
-			pane_buf_addc(b, ',');
-		json_str(ls->v[i].name, b);
-		pane_buf_addc(b, ':');
-		json_str(ls->v[i].value, b);
-	}
-	pane_buf_addc(b, '}');
-}
-
 static void json_kv(const struct pane_rule_kv *kv, size_t n, struct pane_buf *b)
 {
 	pane_buf_addc(b, '{');
@@ -476,7 +463,7 @@ static void fmt_e(double v, struct pane_buf *b)
 static void json_alert(const struct pane_rule_alert *a, struct pane_buf *b)
 {
 	pane_buf_adds(b, "{\"labels\":");
-	json_labels(&a->labels, b);
+	pane_labels_json(&a->labels, b);
 	pane_buf_adds(b, ",\"annotations\":");
 	json_kv(a->ann, a->n_ann, b);
 	pane_buf_addf(b, ",\"state\":\"%s\",\"activeAt\":", pane_alert_state_name(a->state));

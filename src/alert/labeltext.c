@@ -4,7 +4,7 @@
  * pane_rules_parse_metric reads promtool's series descriptions
  * (`name{a="b"}`, `{__name__="x"}`), pane_rules_labels_string writes
  * Prometheus' labels.String() ({__name__="x", a="b"}) with Go's strconv.Quote
- * escaping, which is what promtool's diffs print.
+ * escaping (pane_buf_add_go_quoted), which is what promtool's diffs print.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -12,30 +12,6 @@
 
 #include "alert/rules.h"
 #include "base/mem.h"
-
-void pane_rules_go_quote(const char *s, struct pane_buf *b)
-{
-	pane_buf_addc(b, '"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '"': pane_buf_adds(b, "\\\""); break;
-		case '\\': pane_buf_adds(b, "\\\\"); break;
-		case '\n': pane_buf_adds(b, "\\n"); break;
-		case '\t': pane_buf_adds(b, "\\t"); break;
-		case '\r': pane_buf_adds(b, "\\r"); break;
-		case '\a': pane_buf_adds(b, "\\a"); break;
-		case '\b': pane_buf_adds(b, "\\b"); break;
-		case '\f': pane_buf_adds(b, "\\f"); break;
-		case '\v': pane_buf_adds(b, "\\v"); break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				pane_buf_addf(b, "\\x%02x", *p);
-			else
-				pane_buf_addc(b, (char)*p);
-		}
-	}
-	pane_buf_addc(b, '"');
-}
 
 void pane_rules_labels_string(const struct pane_labels *ls, struct pane_buf *b)
 {
@@ -45,7 +21,7 @@ void pane_rules_labels_string(const struct pane_labels *ls, struct pane_buf *b)
 			pane_buf_adds(b, ", ");
 		pane_buf_adds(b, ls->v[i].name);
 		pane_buf_addc(b, '=');
-		pane_rules_go_quote(ls->v[i].value, b);
+		pane_buf_add_go_quoted(b, ls->v[i].value);
 	}
 	pane_buf_addc(b, '}');
 }

@@ -48,7 +48,7 @@
 #include "base/stats.h"
 #include "base/str.h"
 #include "config/config.h"
-#include "notify/amconfig.h"
+#include "pipeline/labelmatch.h"
 
 #define LM_MAX_COUNTERS 10000
 #define LM_MAX_SEEN 65536

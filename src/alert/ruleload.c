@@ -107,9 +107,9 @@ static void rerr(struct loader *l, const struct pane_cfg_node *n, const char *gr
 	struct pane_buf q;
 	pane_buf_init(&q, PANE_BUF_NOLIMIT);
 	pane_buf_adds(&q, "group ");
-	pane_rules_go_quote(group, &q);
+	pane_buf_add_go_quoted(&q, group);
 	pane_buf_addf(&q, ", rule %zu, ", idx);
-	pane_rules_go_quote(rname, &q);
+	pane_buf_add_go_quoted(&q, rname);
 	if (n)
 		lerr(l, "%d:%d: %s: %s", n->vline, n->vcol, q.data, msg);
 	else

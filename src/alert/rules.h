@@ -132,8 +132,6 @@ const char *pane_alert_state_name(enum pane_alert_state s);
 int pane_rules_parse_metric(const char *s, struct pane_labels *ls, struct pane_err *err);
 /* Prometheus' labels.String(): {__name__="x", a="b"} */
 void pane_rules_labels_string(const struct pane_labels *ls, struct pane_buf *b);
-/* Go's strconv.Quote for ASCII/UTF-8 text. */
-void pane_rules_go_quote(const char *s, struct pane_buf *b);
 
 /* `pane rules` */
 int pane_rules_cmd(int argc, char **argv);

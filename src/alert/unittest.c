@@ -328,7 +328,7 @@ static void kv_string(const struct pane_rule_kv *kv, size_t n, struct pane_buf *
 			pane_buf_adds(b, ", ");
 		pane_buf_adds(b, kv[i].name);
 		pane_buf_addc(b, '=');
-		pane_rules_go_quote(kv[i].value, b);
+		pane_buf_add_go_quoted(b, kv[i].value);
 	}
 	pane_buf_addc(b, '}');
 }
@@ -382,11 +382,6 @@ static void ps_string(const struct ps *v, size_t n, struct pane_buf *b)
 		fmt_E(v[i].v, f, sizeof f);
 		pane_buf_addf(b, " %s", f);
 	}
-}
-
-static void go_quote_buf(const char *s, struct pane_buf *b)
-{
-	pane_rules_go_quote(s, b);
 }
 
 static int64_t max_eval_time(const struct pane_cfg_node *t)
@@ -631,7 +626,7 @@ static void run_group(const struct pane_cfg_node *t, int64_t eval_interval, char
 		model_duration(et, dd, sizeof dd);
 		struct pane_buf qe;
 		pane_buf_init(&qe, PANE_BUF_NOLIMIT);
-		go_quote_buf(expr, &qe);
+		pane_buf_add_go_quoted(&qe, expr);
 		struct pane_query_result res;
 		enum pane_query_errclass cls;
 		struct pane_query_opts o = {0};
@@ -675,7 +670,7 @@ static void run_group(const struct pane_cfg_node *t, int64_t eval_interval, char
 				if (pane_rules_parse_metric(lt, &exp[q].labels, &e) < 0) {
 					struct pane_buf lq;
 					pane_buf_init(&lq, PANE_BUF_NOLIMIT);
-					go_quote_buf(lt, &lq);
+					pane_buf_add_go_quoted(&lq, lt);
 					add_errf(errs, "    expr: %s, time: %s, err: labels %s: %s", qe.data, dd,
 					         lq.data, e.msg);
 					pane_buf_release(&lq);

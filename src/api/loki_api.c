@@ -234,19 +234,6 @@ static struct pane_logql_expr *arg_query(struct pane_http_req *req, struct pane_
 
 /* ---------- JSON writers ---------- */
 
-static void labels_json(struct pane_buf *b, const struct pane_labels *ls)
-{
-	pane_buf_addc(b, '{');
-	for (size_t i = 0; i < ls->n; i++) {
-		if (i)
-			pane_buf_addc(b, ',');
-		pane_buf_add_json_str(b, ls->v[i].name, strlen(ls->v[i].name));
-		pane_buf_addc(b, ':');
-		pane_buf_add_json_str(b, ls->v[i].value, strlen(ls->v[i].value));
-	}
-	pane_buf_addc(b, '}');
-}
-
 static void point_json(struct pane_buf *b, int64_t ms, double v)
 {
 	char ts[64], val[64];
@@ -279,7 +266,7 @@ static void result_json(struct pane_buf *b, const struct pane_logql_result *r, b
 		for (size_t i = 0; i < r->n_streams; i++) {
 			const struct pane_logql_stream *s = &r->streams[i];
 			pane_buf_adds(b, i ? ",{\"stream\":" : "{\"stream\":");
-			labels_json(b, &s->labels);
+			pane_labels_json(&s->labels, b);
 			pane_buf_adds(b, ",\"values\":[");
 			for (size_t k = 0; k < s->n; k++) {
 				pane_buf_addf(b, "%s[\"%" PRId64 "\",", k ? "," : "", s->v[k].ts_ms * NS_PER_MS);
@@ -312,7 +299,7 @@ static void result_json(struct pane_buf *b, const struct pane_logql_result *r, b
 			if (isnan(v))
 				continue;
 			pane_buf_adds(b, n++ ? ",{\"metric\":" : "{\"metric\":");
-			labels_json(b, &r->series[i].labels);
+			pane_labels_json(&r->series[i].labels, b);
 			pane_buf_adds(b, ",\"value\":");
 			point_json(b, r->start_ms, v);
 			pane_buf_addc(b, '}');
@@ -328,7 +315,7 @@ static void result_json(struct pane_buf *b, const struct pane_logql_result *r, b
 			if (!pts)
 				continue;
 			pane_buf_adds(b, n++ ? ",{\"metric\":" : "{\"metric\":");
-			labels_json(b, &s->labels);
+			pane_labels_json(&s->labels, b);
 			pane_buf_adds(b, ",\"values\":[");
 			bool first = true;
 			for (size_t k = 0; k < r->n_steps; k++) {
@@ -423,7 +410,7 @@ static int collect_stream(void *arg, const struct pane_log_stream *s)
 	c->bytes += s->bytes;
 	if (c->series) {
 		pane_buf_reset(&c->key);
-		labels_json(&c->key, s->labels);
+		pane_labels_json(s->labels, &c->key);
 		if (pane_map_has(&c->set, c->key.data, c->key.len))
 			return 0;
 		pane_map_put(&c->set, c->key.data, c->key.len, NULL);
@@ -719,7 +706,7 @@ static void *tail_main(void *arg)
 			for (size_t i = 0; i < r.n_streams; i++) {
 				const struct pane_logql_stream *s = &r.streams[i];
 				pane_buf_adds(&b, i ? ",{\"stream\":" : "{\"stream\":");
-				labels_json(&b, &s->labels);
+				pane_labels_json(&s->labels, &b);
 				pane_buf_adds(&b, ",\"values\":[");
 				for (size_t k = 0; k < s->n; k++) {
 					pane_buf_addf(&b, "%s[\"%" PRId64 "\",", k ? "," : "",

@@ -148,6 +148,30 @@ static size_t utf8_seq(const unsigned char *s, size_t avail)
 	return n;
 }
 
+int pane_buf_add_go_quoted(struct pane_buf *b, const char *s)
+{
+	int rc = pane_buf_addc(b, '"');
+	for (const unsigned char *p = (const unsigned char *)s; *p && rc == 0; p++) {
+		switch (*p) {
+		case '"': rc = pane_buf_adds(b, "\\\""); break;
+		case '\\': rc = pane_buf_adds(b, "\\\\"); break;
+		case '\n': rc = pane_buf_adds(b, "\\n"); break;
+		case '\t': rc = pane_buf_adds(b, "\\t"); break;
+		case '\r': rc = pane_buf_adds(b, "\\r"); break;
+		case '\a': rc = pane_buf_adds(b, "\\a"); break;
+		case '\b': rc = pane_buf_adds(b, "\\b"); break;
+		case '\f': rc = pane_buf_adds(b, "\\f"); break;
+		case '\v': rc = pane_buf_adds(b, "\\v"); break;
+		default:
+			if (*p < 0x20 || *p == 0x7f)
+				rc = pane_buf_addf(b, "\\x%02x", *p);
+			else
+				rc = pane_buf_addc(b, (char)*p);
+		}
+	}
+	return rc ? rc : pane_buf_addc(b, '"');
+}
+
 int pane_buf_add_json_str(struct pane_buf *b, const char *s, size_t len)
 {
 	size_t start = b->len;

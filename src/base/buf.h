@@ -55,6 +55,10 @@ int pane_buf_addvf(struct pane_buf *b, const char *fmt, va_list ap)
 /* Appends s as a JSON string literal, quotes included, escaping control
  * characters, quote and backslash; invalid UTF-8 bytes become U+FFFD. */
 int pane_buf_add_json_str(struct pane_buf *b, const char *s, size_t len);
+/* Appends s quoted as Go's strconv.Quote does for bytes (\" \\ \n \t \r \a
+ * \b \f \v, other control bytes as \xNN): Prometheus' label text, promtool's
+ * diffs, Loki's stream selectors; PromQL and LogQL read it back. */
+int pane_buf_add_go_quoted(struct pane_buf *b, const char *s);
 /* Shortens to len (must be <= b->len). */
 void pane_buf_truncate(struct pane_buf *b, size_t len);
 

@@ -131,6 +131,9 @@ static void on_ready(struct pane_host *s, int port, void *arg)
 		       "(rate(http_request_duration_seconds_bucket[1m])))' --url %s\n",
 		       pane, url);
 		printf("  its logs      %s logs '{service=\"api\"}' --url %s\n", pane, url);
+		printf("  LogQL         curl -G %s/loki/api/v1/query_range --data-urlencode \\\n"
+		       "                     'query=sum by (level) (count_over_time({service=\"api\"}[1m]))'\n",
+		       url);
 		if (pane_cfg_get(s->cfg->root, "rules")) /* scripts/demo.sh loads examples/rules/app.yml when present */
 			printf(
 			    "  alerts        curl %s/api/v1/alerts   (ServiceErrorRatioHigh: pending, then firing)\n",
@@ -142,7 +145,7 @@ static void on_ready(struct pane_host *s, int port, void *arg)
 	    "  readiness     curl %s/readyz\n"
 	    "  own metrics   curl -s %s/metrics | grep pane_http\n"
 	    "  PromQL        %s query 'sum by (provider) (count by (provider, __name__) ({provider!=\"\"}))' --url %s\n"
-	    "                (Grafana: a Prometheus data source, same URL)\n"
+	    "                (Grafana: a Prometheus data source and a Loki data source, same URL)\n"
 	    "  data          %s (store: %s/store; pane's own metrics land there every 15 s)\n",
 	    url, url, url, pane, url, s->data_dir, s->data_dir);
 	if (s->database_url)
@@ -180,7 +183,7 @@ static void on_ready(struct pane_host *s, int port, void *arg)
 	       "  push metrics  echo 'demo.hits:1|c' > /dev/udp/%.*s/%s   (StatsD, from bash)\n"
 	       "                %s query 'demo_hits_total' --url %s   (after StatsD's next flush)\n"
 	       "                Prometheus remote_write -> %s/api/v1/write\n"
-	       "                OTLP/HTTP JSON -> %s/v1/metrics, /v1/logs\n"
+	       "                OTLP/HTTP (protobuf or JSON) -> %s/v1/metrics, /v1/logs\n"
 	       "  push logs     %s/loki/api/v1/push, %s/api/v1/push/jsonlines\n"
 	       "%s",
 	       colon ? (int)(colon - sd) : (int)strlen(sd), sd, colon ? colon + 1 : "8125", pane, url, url, url, url,

@@ -34,7 +34,6 @@ struct nmsg {
 
 uint64_t pane_notify_fingerprint(const struct pane_labels *ls);
 void pane_notify_time(struct pane_buf *b, int64_t ms); /* JSON string, RFC 3339 */
-void pane_notify_labels_json(struct pane_buf *b, const struct pane_labels *ls);
 
 void pane_notify_slack_payload(struct pane_buf *b, const struct pane_am_slack *c, const struct nmsg *m);
 /* trigger when anything fires, else resolve */

@@ -48,19 +48,6 @@ void pane_notify_time(struct pane_buf *b, int64_t ms)
 	pane_buf_addf(b, "\"%s\"", t);
 }
 
-void pane_notify_labels_json(struct pane_buf *b, const struct pane_labels *ls)
-{
-	pane_buf_addc(b, '{');
-	for (size_t i = 0; ls && i < ls->n; i++) {
-		if (i)
-			pane_buf_addc(b, ',');
-		pane_buf_add_json_str(b, ls->v[i].name, strlen(ls->v[i].name));
-		pane_buf_addc(b, ':');
-		pane_buf_add_json_str(b, ls->v[i].value, strlen(ls->v[i].value));
-	}
-	pane_buf_addc(b, '}');
-}
-
 static size_t n_firing(const struct nmsg *m)
 {
 	size_t k = 0;
@@ -377,9 +364,9 @@ void pane_notify_pagerduty_payload(struct pane_buf *b, const struct pane_am_page
 				continue;
 			pane_buf_adds(b, first ? "{\"labels\":" : ",{\"labels\":");
 			first = false;
-			pane_notify_labels_json(b, &m->alerts[i].labels);
+			pane_labels_json(&m->alerts[i].labels, b);
 			pane_buf_adds(b, ",\"annotations\":");
-			pane_notify_labels_json(b, &m->alerts[i].annotations);
+			pane_labels_json(&m->alerts[i].annotations, b);
 			pane_buf_adds(b, ",\"startsAt\":");
 			pane_notify_time(b, m->alerts[i].starts_ms);
 			pane_buf_addc(b, '}');
@@ -428,11 +415,11 @@ void pane_notify_webhook_payload(struct pane_buf *b, const struct pane_am_webhoo
 	pane_buf_addc(b, ',');
 	jstr(b, "receiver", m->receiver);
 	pane_buf_adds(b, ",\"groupLabels\":");
-	pane_notify_labels_json(b, m->group_labels);
+	pane_labels_json(m->group_labels, b);
 	pane_buf_adds(b, ",\"commonLabels\":");
-	pane_notify_labels_json(b, &cl);
+	pane_labels_json(&cl, b);
 	pane_buf_adds(b, ",\"commonAnnotations\":");
-	pane_notify_labels_json(b, &ca);
+	pane_labels_json(&ca, b);
 	pane_buf_addc(b, ',');
 	jstr(b, "externalURL", m->external_url);
 	pane_buf_adds(b, ",\"alerts\":[");
@@ -441,9 +428,9 @@ void pane_notify_webhook_payload(struct pane_buf *b, const struct pane_am_webhoo
 		pane_buf_adds(b, i ? ",{" : "{");
 		jstr(b, "status", a->resolved ? "resolved" : "firing");
 		pane_buf_adds(b, ",\"labels\":");
-		pane_notify_labels_json(b, &a->labels);
+		pane_labels_json(&a->labels, b);
 		pane_buf_adds(b, ",\"annotations\":");
-		pane_notify_labels_json(b, &a->annotations);
+		pane_labels_json(&a->annotations, b);
 		pane_buf_adds(b, ",\"startsAt\":");
 		pane_notify_time(b, a->starts_ms);
 		pane_buf_adds(b, ",\"endsAt\":");

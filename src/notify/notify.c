@@ -285,9 +285,9 @@ static void nflog_put(struct notify *nt, const char *rkey, const char *gkey, con
 static void alert_json(struct pane_buf *b, const struct nalert *a)
 {
 	pane_buf_adds(b, "{\"labels\":");
-	pane_notify_labels_json(b, &a->labels);
+	pane_labels_json(&a->labels, b);
 	pane_buf_adds(b, ",\"annotations\":");
-	pane_notify_labels_json(b, &a->annotations);
+	pane_labels_json(&a->annotations, b);
 	pane_buf_adds(b, ",\"startsAt\":");
 	pane_notify_time(b, a->starts_ms);
 	pane_buf_adds(b, ",\"endsAt\":");
@@ -1364,9 +1364,9 @@ static void gettable_alert(struct notify *nt, struct pane_buf *b, const struct n
 	*silenced = silenced_by(nt, &a->labels, now, &sil);
 	*inhibited = inhibited_by(nt, a, now, &inh);
 	pane_buf_adds(b, "{\"labels\":");
-	pane_notify_labels_json(b, &a->labels);
+	pane_labels_json(&a->labels, b);
 	pane_buf_adds(b, ",\"annotations\":");
-	pane_notify_labels_json(b, &a->annotations);
+	pane_labels_json(&a->annotations, b);
 	pane_buf_adds(b, ",\"startsAt\":");
 	pane_notify_time(b, a->starts_ms);
 	pane_buf_adds(b, ",\"endsAt\":");
@@ -1480,7 +1480,7 @@ static void h_get_groups(struct pane_http_req *req, struct pane_http_resp *resp,
 		if (count++)
 			pane_buf_addc(b, ',');
 		pane_buf_adds(b, "{\"labels\":");
-		pane_notify_labels_json(b, &g->labels);
+		pane_labels_json(&g->labels, b);
 		pane_buf_adds(b, ",\"receiver\":{\"name\":");
 		pane_buf_add_json_str(b, g->route->receiver, strlen(g->route->receiver));
 		pane_buf_adds(b, "},\"alerts\":[");
@@ -1708,7 +1708,7 @@ static void change_event(struct notify *nt, const struct pane_event *e)
 		pane_buf_add_json_str(&b, svc ? svc : "pane", strlen(svc ? svc : "pane"));
 		pane_buf_adds(&b, ",\"custom_details\":");
 		if (e->labels)
-			pane_notify_labels_json(&b, e->labels);
+			pane_labels_json(e->labels, &b);
 		else
 			pane_buf_adds(&b, "{}");
 		pane_buf_addc(&b, '}');

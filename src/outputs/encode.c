@@ -119,26 +119,6 @@ void pb_sample(struct pane_buf *b, double v, int64_t ts_ms)
 	commit_to(b, o);
 }
 
-static void quote(struct pane_buf *b, const char *s)
-{
-	pane_buf_addc(b, '"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '"': pane_buf_adds(b, "\\\""); break;
-		case '\\': pane_buf_adds(b, "\\\\"); break;
-		case '\n': pane_buf_adds(b, "\\n"); break;
-		case '\r': pane_buf_adds(b, "\\r"); break;
-		case '\t': pane_buf_adds(b, "\\t"); break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				pane_buf_addf(b, "\\x%02x", *p);
-			else
-				pane_buf_addc(b, (char)*p);
-		}
-	}
-	pane_buf_addc(b, '"');
-}
-
 void loki_labels_text(struct pane_buf *b, const struct pane_relabel_labels *ls)
 {
 	pane_buf_addc(b, '{');
@@ -147,7 +127,7 @@ void loki_labels_text(struct pane_buf *b, const struct pane_relabel_labels *ls)
 			pane_buf_adds(b, ", ");
 		pane_buf_adds(b, ls->names[i]);
 		pane_buf_addc(b, '=');
-		quote(b, ls->values[i]);
+		pane_buf_add_go_quoted(b, ls->values[i]);
 	}
 	pane_buf_addc(b, '}');
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/map.h"
 #include "base/mem.h"
 #include "base/str.h"
@@ -262,4 +263,17 @@ size_t pane_utf8_cut(const char *s, size_t len, size_t max)
 	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
 		n--;
 	return n;
+}
+
+void pane_labels_json(const struct pane_labels *ls, struct pane_buf *b)
+{
+	pane_buf_addc(b, '{');
+	for (size_t i = 0; ls && i < ls->n; i++) {
+		if (i)
+			pane_buf_addc(b, ',');
+		pane_buf_add_json_str(b, ls->v[i].name, strlen(ls->v[i].name));
+		pane_buf_addc(b, ':');
+		pane_buf_add_json_str(b, ls->v[i].value, strlen(ls->v[i].value));
+	}
+	pane_buf_addc(b, '}');
 }

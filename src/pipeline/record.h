@@ -62,6 +62,9 @@ int pane_labels_set(struct pane_labels *ls, const char *name, const char *value)
 int pane_labels_setn(struct pane_labels *ls, const char *name, size_t nlen, const char *value, size_t vlen);
 /* Value of a label or NULL. */
 const char *pane_labels_get(const struct pane_labels *ls, const char *name);
+/* Appends {"name":"value",...} in the set's order; NULL appends {}. */
+struct pane_buf;
+void pane_labels_json(const struct pane_labels *ls, struct pane_buf *b);
 /* Deep copy into dst (initialised by this call). */
 void pane_labels_copy(struct pane_labels *dst, const struct pane_labels *src);
 /* -1/0/1 ordering by (name, value) pairs, as Prometheus orders label sets. */

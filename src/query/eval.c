@@ -1045,19 +1045,6 @@ void pane_query_result_release(struct pane_query_result *r)
 	memset(r, 0, sizeof *r);
 }
 
-static void json_labels(const struct pane_labels *l, struct pane_buf *b)
-{
-	pane_buf_addc(b, '{');
-	for (size_t i = 0; i < l->n; i++) {
-		if (i)
-			pane_buf_addc(b, ',');
-		pane_buf_add_json_str(b, l->v[i].name, strlen(l->v[i].name));
-		pane_buf_addc(b, ':');
-		pane_buf_add_json_str(b, l->v[i].value, strlen(l->v[i].value));
-	}
-	pane_buf_addc(b, '}');
-}
-
 static int json_point(struct pane_buf *b, int64_t t, double v)
 {
 	char ts[48], vs[400];
@@ -1094,7 +1081,7 @@ int pane_query_result_json(const struct pane_query_result *r, struct pane_buf *b
 			if (i)
 				pane_buf_addc(b, ',');
 			pane_buf_adds(b, "{\"metric\":");
-			json_labels(&s->labels, b);
+			pane_labels_json(&s->labels, b);
 			if (r->type == PANE_QT_VECTOR) {
 				pane_buf_adds(b, ",\"value\":");
 				json_point(b, s->ts[0], s->values[0]);

@@ -175,23 +175,6 @@ static int call(struct pane_remote *r, const char *path, const struct pane_buf *
 
 /* ---- selectors and forms ---- */
 
-/* Appends "value" as a PromQL double-quoted string. */
-static void add_quoted(struct pane_buf *b, const char *s)
-{
-	pane_buf_addc(b, '"');
-	for (; *s; s++) {
-		switch (*s) {
-		case '\\': pane_buf_adds(b, "\\\\"); break;
-		case '"': pane_buf_adds(b, "\\\""); break;
-		case '\n': pane_buf_adds(b, "\\n"); break;
-		case '\r': pane_buf_adds(b, "\\r"); break;
-		case '\t': pane_buf_adds(b, "\\t"); break;
-		default: pane_buf_addc(b, *s);
-		}
-	}
-	pane_buf_addc(b, '"');
-}
-
 /* {a="x",b=~"y"}: the matchers as one selector. */
 static void add_selector(struct pane_buf *b, const struct pane_matcher *m, size_t n)
 {
@@ -199,7 +182,7 @@ static void add_selector(struct pane_buf *b, const struct pane_matcher *m, size_
 	pane_buf_addc(b, '{');
 	for (size_t i = 0; i < n; i++) {
 		pane_buf_addf(b, "%s%s%s", i ? "," : "", m[i].name, ops[m[i].op]);
-		add_quoted(b, m[i].value);
+		pane_buf_add_go_quoted(b, m[i].value);
 	}
 	pane_buf_addc(b, '}');
 }

@@ -109,20 +109,6 @@ void pane_logdb_close(struct pane_logdb *db)
 	free(db);
 }
 
-static void labels_json(struct pane_buf *b, const struct pane_labels *ls)
-{
-	pane_buf_reset(b);
-	pane_buf_addc(b, '{');
-	for (size_t i = 0; ls && i < ls->n; i++) {
-		if (i)
-			pane_buf_addc(b, ',');
-		pane_buf_add_json_str(b, ls->v[i].name, strlen(ls->v[i].name));
-		pane_buf_addc(b, ':');
-		pane_buf_add_json_str(b, ls->v[i].value, strlen(ls->v[i].value));
-	}
-	pane_buf_addc(b, '}');
-}
-
 static void bind_text_or_null(sqlite3_stmt *q, int i, const char *s)
 {
 	if (s)
@@ -152,7 +138,8 @@ int pane_logdb_write_logs(struct pane_logdb *db, const struct pane_log_record *l
 		goto out;
 	}
 	for (size_t i = 0; i < n && !rc; i++) {
-		labels_json(&lj, l[i].labels);
+		pane_buf_reset(&lj);
+		pane_labels_json(l[i].labels, &lj);
 		sqlite3_reset(q);
 		sqlite3_bind_int64(q, 1, l[i].ts_ms);
 		sqlite3_bind_int(q, 2, (int)l[i].severity);
@@ -198,7 +185,8 @@ int pane_logdb_write_events(struct pane_logdb *db, const struct pane_event *e, s
 		goto out;
 	}
 	for (size_t i = 0; i < n && !rc; i++) {
-		labels_json(&lj, e[i].labels);
+		pane_buf_reset(&lj);
+		pane_labels_json(e[i].labels, &lj);
 		sqlite3_reset(q);
 		sqlite3_bind_int64(q, 1, e[i].ts_ms);
 		sqlite3_bind_text(q, 2, e[i].kind, -1, SQLITE_STATIC);

@@ -113,3 +113,12 @@ int pt_replay_run(const struct pt_replay *r, size_t *nseeds)
 	*nseeds = n;
 	return 0;
 }
+
+int pt_replay_main(const struct pt_replay *r)
+{
+	size_t n;
+	if (pt_replay_run(r, &n) != 0)
+		return 1;
+	printf("%s fuzz replay: %zu seeds, %zu mutations\n", r->corpus, n, r->runs);
+	return 0;
+}

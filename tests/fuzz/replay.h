@@ -24,4 +24,8 @@ struct pt_replay {
  * the corpus cannot be read or holds no seeds. */
 int pt_replay_run(const struct pt_replay *r, size_t *nseeds);
 
+/* pt_replay_run, then "<corpus> fuzz replay: N seeds, M mutations" on
+ * stdout: a replay program's whole main when it checks nothing more. */
+int pt_replay_main(const struct pt_replay *r);
+
 #endif

@@ -1,8 +1,6 @@
 /* replay_outputs.c - fuzz_outputs' seeds and deterministic mutations (an
  * outputs: section, relabel rules, a queue segment read back) in the normal
  * test suite (replay.h). */
-#include <stdio.h>
-
 #include "replay.h"
 
 int main(void)
@@ -35,9 +33,5 @@ int main(void)
 	                      .ntokens = sizeof tokens / sizeof tokens[0],
 	                      .seed = 0x9e3779b97f4a7c15ull,
 	                      .runs = 5000};
-	size_t n;
-	if (pt_replay_run(&r, &n) != 0)
-		return 1;
-	printf("outputs fuzz replay: %zu seeds, %zu mutations\n", n, r.runs);
-	return 0;
+	return pt_replay_main(&r);
 }

@@ -16,9 +16,5 @@ int main(void)
 	                      .ntokens = sizeof tokens / sizeof tokens[0],
 	                      .seed = 0x2545f4914f6cdd1dull,
 	                      .runs = 20000};
-	size_t n;
-	if (pt_replay_run(&r, &n) != 0)
-		return 1;
-	printf("template fuzz replay: %zu seeds, %zu mutations\n", n, r.runs);
-	return 0;
+	return pt_replay_main(&r);
 }
