@@ -30,7 +30,7 @@
 #define BAD_LISTED 10    /* bad lines listed on stderr (all are counted) */
 
 static const char import_usage[] =
-    "usage: pane import --format prometheus FILE [--data-dir DIR] [--wal] [--tiers LIST]\n";
+    "usage: pane import --format prometheus FILE [--data-dir DIR] [--label NAME=VALUE]... [--wal] [--tiers LIST]\n";
 
 struct progress {
 	bool tty;
@@ -63,6 +63,7 @@ static void progress_show(struct progress *pg, int64_t done, uint64_t samples, b
 
 struct import {
 	struct pane_pipeline *p;
+	const struct pane_labels *defaults; /* --label: filled in where a series lacks them */
 	const char *file;
 	struct progress pg;
 	int64_t done; /* bytes read */
@@ -115,6 +116,7 @@ static int import_block(struct import *im, const char *text, size_t len, uint64_
 	    .default_ts_ms = now,
 	    .meta = pane_promtext_meta_to_pipeline,
 	    .meta_arg = im->p,
+	    .defaults = im->defaults,
 	};
 	struct pane_promtext_result res = {0};
 	int rc = pane_promtext_parse(text, len, &o, deliver, im, &res, err);
@@ -143,21 +145,31 @@ static int import_block(struct import *im, const char *text, size_t len, uint64_
 	return 0;
 }
 
-int pane_cmd_import(int argc, char **argv)
+static int import_cmd(int argc, char **argv, struct pane_labels *defaults)
 {
 	static const struct option opts[] = {
 	    {"format", required_argument, NULL, 'f'}, {"data-dir", required_argument, NULL, 'd'},
 	    {"wal", no_argument, NULL, 'w'},          {"tiers", required_argument, NULL, 't'},
-	    {"help", no_argument, NULL, 'h'},         {0, 0, 0, 0},
+	    {"label", required_argument, NULL, 'l'},  {"help", no_argument, NULL, 'h'},
+	    {0, 0, 0, 0},
 	};
+
 	const char *format = NULL, *data_dir = "./pane-data";
 	bool with_wal = false;
 	const char *tiers = "1h";
 	int c;
 	opterr = 0;
 	optind = 0; /* GNU: re-initialise (main parsed with "+") so options may follow FILE */
-	while ((c = getopt_long(argc, argv, "f:d:wt:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:d:wt:l:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'l': {
+			const char *eq = strchr(optarg, '=');
+			if (!eq || !pane_label_name_valid(optarg, (size_t)(eq - optarg)) || !strncmp(optarg, "__", 2))
+				return pane_cli_usage_error("import", import_usage,
+				                            "--label '%s' is not NAME=VALUE with a valid label name", optarg);
+			pane_labels_setn(defaults, optarg, (size_t)(eq - optarg), eq + 1, strlen(eq + 1));
+			break;
+		}
 		case 'f': format = optarg; break;
 		case 'd': data_dir = optarg; break;
 		case 'w': with_wal = true; break;
@@ -173,6 +185,9 @@ int pane_cmd_import(int argc, char **argv)
 			       "options:\n"
 			       "  -f, --format prometheus  input format (the only one so far)\n"
 			       "  -d, --data-dir DIR       data directory (default ./pane-data)\n"
+			       "  -l, --label NAME=VALUE   a label every series gets where it lacks one, e.g.\n"
+			       "                           --label service=api --label environment=production\n"
+			       "                           (as receivers.default_labels does for pushes; repeat)\n"
 			       "      --wal                also write the WAL (by default a bulk load writes segments\n"
 			       "                           only, like promtool; an interrupted import is run again)\n"
 			       "      --tiers LIST         downsampled tiers to store: none, 1h (default), 5m, 5m,1h\n"
@@ -201,7 +216,7 @@ int pane_cmd_import(int argc, char **argv)
 		fprintf(stderr, "pane import: cannot open %s: %s\n", file, strerror(errno));
 		return PANE_EXIT_FAILURE;
 	}
-	struct import im = {.file = file, .pg = {.tty = pane_cli_is_tty(), .start_ns = pane_mono_ns()}};
+	struct import im = {.file = file, .defaults = defaults->n ? defaults : NULL, .pg = {.tty = pane_cli_is_tty(), .start_ns = pane_mono_ns()}};
 	struct stat sb;
 	if (in != stdin && fstat(fileno(in), &sb) == 0)
 		im.pg.total = (int64_t)sb.st_size;
@@ -297,4 +312,13 @@ int pane_cmd_import(int argc, char **argv)
 	if (in != stdin)
 		fclose(in);
 	return status;
+}
+
+int pane_cmd_import(int argc, char **argv)
+{
+	struct pane_labels defaults;
+	pane_labels_init(&defaults);
+	int rc = import_cmd(argc, argv, &defaults);
+	pane_labels_release(&defaults);
+	return rc;
 }

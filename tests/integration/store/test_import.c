@@ -1,6 +1,7 @@
 /* test_import.c - `pane import` (the real binary) loads Prometheus text into a
  * data directory exactly: values, timestamps, escaped label values, names
- * given as __name__; bad lines are named and skipped; a busy store is refused. */
+ * given as __name__; bad lines are named and skipped; a busy store is refused;
+ * --label fills in labels a series lacks. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -109,6 +110,39 @@ static void import_roundtrip(void **state)
 	assert_int_equal(total, 1500);
 	set->free(set);
 	pane_store_close(st);
+
+	/* --label: filled in where a series lacks the label, never over its own */
+	snprintf(file, sizeof file, "%s/labels.prom", dir);
+	f = fopen(file, "w");
+	fprintf(f, "jobs_done{service=\"worker\"} 7 %lld\njobs_done 3 %lld\n", T0, T0);
+	fclose(f);
+	snprintf(args, sizeof args,
+	         "import --format prometheus '%s' --data-dir '%s/data3' --label service=api -l environment=production",
+	         file, dir);
+	assert_int_equal(run(args, out, sizeof out), 0);
+	assert_non_null(strstr(out, "imported 2 samples"));
+	snprintf(sdir, sizeof sdir, "%s/data3/store", dir);
+	st = pane_store_open(&o, &err);
+	assert_non_null(st);
+	r = pane_store_reader(st);
+	struct pane_matcher env = {"environment", "production", PANE_MATCH_EQ};
+	assert_int_equal(r.ops->select(r.ctx, &env, 1, 0, INT64_MAX, 0, &set, &err), 0);
+	assert_int_equal(set->n, 2);
+	for (size_t i = 0; i < set->n; i++) {
+		const char *svc = pane_labels_get(&set->series[i].labels, "service");
+		assert_non_null(svc);
+		assert_true(set->series[i].values[0] == (strcmp(svc, "worker") == 0 ? 7.0 : 3.0));
+		assert_true(strcmp(svc, "worker") == 0 || strcmp(svc, "api") == 0);
+	}
+	assert_string_not_equal(pane_labels_get(&set->series[0].labels, "service"),
+	                        pane_labels_get(&set->series[1].labels, "service"));
+	set->free(set);
+	pane_store_close(st);
+	snprintf(args, sizeof args, "import --format prometheus '%s' --data-dir '%s/data4' --label 9bad=x", file, dir);
+	assert_int_equal(run(args, out, sizeof out), 2);
+	assert_non_null(strstr(out, "--label '9bad=x' is not NAME=VALUE"));
+	snprintf(args, sizeof args, "import --format prometheus '%s' --data-dir '%s/data4' --label service", file, dir);
+	assert_int_equal(run(args, out, sizeof out), 2);
 
 	/* usage errors */
 	assert_int_equal(run("import --help", out, sizeof out), 0);
