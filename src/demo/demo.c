@@ -131,8 +131,8 @@ static void on_ready(struct pane_host *s, int port, void *arg)
 		       "(rate(http_request_duration_seconds_bucket[1m])))' --url %s\n",
 		       pane, url);
 		printf("  its logs      %s logs '{service=\"api\"}' --url %s\n", pane, url);
-		printf("  LogQL         curl -G %s/loki/api/v1/query_range --data-urlencode \\\n"
-		       "                     'query=sum by (level) (count_over_time({service=\"api\"}[1m]))'\n",
+		printf("  its errors    curl -G %s/loki/api/v1/query_range --data-urlencode \\\n"
+		       "                     'query=sum(count_over_time({service=\"api\"} |= \"ZeroDivisionError\" [5m]))'\n",
 		       url);
 		if (pane_cfg_get(s->cfg->root, "rules")) /* scripts/demo.sh loads examples/rules/app.yml when present */
 			printf(
