@@ -15,6 +15,7 @@ import { Logs } from './pages/logs';
 import { Queue } from './pages/queue';
 import { Alerts } from './pages/alerts';
 import { Changes } from './pages/changes';
+import { Unlabelled } from './pages/unlabelled';
 
 const PAGES: [string, string, string][] = [
   ['overview', 'Overview', 'o'],
@@ -88,6 +89,7 @@ function App() {
         g = false;
         const p = PAGES.find((p) => p[2] === e.key);
         if (p) location.hash = href(p[0]);
+        else if (e.key === 'u') location.hash = href('explore', '', { filter: 'unlabelled' });
         return;
       }
       if (e.key === 'g') g = true;
@@ -95,7 +97,7 @@ function App() {
       else if (e.key === '/') {
         const s = document.querySelector<HTMLInputElement>('[data-search]');
         if (s) (e.preventDefault(), s.focus());
-      } else if (e.key === '?') alert('keys: g o/e/l/q/a/c go to a page · r refresh · / search · Esc leave a field · Tab moves, Enter opens');
+      } else if (e.key === '?') alert('keys: g o/e/l/q/a/c go to a page · g u unlabelled series · r refresh · / search · Esc leave a field · Tab moves, Enter opens');
     };
     addEventListener('keydown', f);
     return () => removeEventListener('keydown', f);
@@ -104,6 +106,7 @@ function App() {
   const page = route.page;
   let body;
   if (page === 'service') body = <Service name={route.arg} route={route} />;
+  else if (page === 'explore' && route.params.get('filter') === 'unlabelled') body = <Unlabelled route={route} />;
   else if (page === 'explore') body = <Explore route={route} />;
   else if (page === 'logs') body = <Logs route={route} />;
   else if (page === 'queue') body = <Queue route={route} />;

@@ -211,6 +211,99 @@ await step('explore', async () => {
   expect(/parse error|unclosed|expected/i.test(await page.textContent('.queryerr')), 'a bad query shows the parser error');
 });
 
+// ---- Explore, filter "unlabelled": series lacking provider/service/environment ----
+// pushes its own series through /api/v1/import/prometheus (with and without
+// the labels) and polls the query API until pane holds them
+async function push(text, query, want) {
+  const r = await fetch(base + '/api/v1/import/prometheus', { method: 'POST', body: text });
+  expect(r.status < 300, 'import/prometheus answers ' + r.status);
+  for (let i = 0; i < 200; i++) {
+    const q = await api('/api/v1/query?' + new URLSearchParams({ query }));
+    if (q.data && q.data.result.length && Number(q.data.result[0].value[1]) >= want) return;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  bad(`pane did not hold the pushed series (${query} < ${want})`);
+}
+const cells = (metric) =>
+  page.evaluate((m) => Object.fromEntries([...document.querySelectorAll(`tr[data-metric="${m}"] td[data-lacks]`)].map((td) => [td.dataset.lacks, Number(td.dataset.n)])), metric);
+await step('unlabelled', async () => {
+  // a window up to now: the series are pushed after the test's fixed window ended
+  const win = 'from=-1h';
+  await push(
+    [
+      'console_unlabelled_probe{provider="test",service="svc-probe"} 1', // lacks environment
+      'console_unlabelled_probe{provider="test"} 2', // lacks service and environment
+      'console_unlabelled_probe{provider="test",service="svc-probe",environment="demo"} 3', // labelled
+      'console_labelled_probe{provider="test",service="svc-probe",environment="demo"} 4',
+      '',
+    ].join('\n'),
+    'count({__name__=~"console_(un)?labelled_probe"})',
+    4,
+  );
+  await page.goto(`${base}/#/explore?filter=unlabelled&${win}`);
+  await page.waitForSelector('tr[data-metric="console_unlabelled_probe"]');
+  const c = await cells('console_unlabelled_probe');
+  expect(c.provider === 0 && c.service === 1 && c.environment === 2, 'counts of console_unlabelled_probe lacking provider/service/environment are 0/1/2: ' + JSON.stringify(c));
+  expect((await page.locator('tr[data-metric="console_labelled_probe"]').count()) === 0, 'a metric whose series carry all three labels is not listed');
+  expect((await page.getAttribute('nav.top a[href^="#/explore"]', 'aria-current')) === 'page', 'the filter is under Explore in the navigation');
+  expect((await page.getAttribute('.tabs a.tab.on', 'href')).includes('filter=unlabelled'), 'the "Unlabelled series" tab is on');
+  await page.waitForSelector('[data-testid="unlabelled-summary"]');
+  expect(/lack service/.test(await page.textContent('[data-testid="unlabelled-summary"]')), 'the summary names the labels lacked');
+  await page.waitForSelector('table.unlabelled-series tbody tr');
+  await shot('unlabelled');
+
+  // a metric name opens its series, each saying which labels it lacks
+  await page.click('tr[data-metric="console_unlabelled_probe"] td:first-child a');
+  await page.waitForFunction(() => location.hash.includes('metric=console_unlabelled_probe'));
+  await page.waitForFunction(() => {
+    const rows = [...document.querySelectorAll('table.unlabelled-series tbody tr')];
+    return rows.length > 0 && rows.every((r) => r.textContent.includes('console_unlabelled_probe'));
+  });
+  const rows = await page.$$eval('table.unlabelled-series tbody tr', (rs) => rs.map((r) => ({ lacks: r.dataset.lacks, text: r.textContent })));
+  expect(rows.length === 2, 'console_unlabelled_probe has 2 series without a label: ' + rows.length);
+  expect(
+    rows.map((r) => r.lacks).sort().join(' ') === 'environment service,environment',
+    'each series says which labels it lacks: ' + rows.map((r) => r.lacks).join(' '),
+  );
+  expect(!rows.some((r) => r.text.includes('environment="demo"')), 'the labelled series of the metric is not listed');
+
+  // empty: every series of the metric carries the labels (typed into the filter, / focuses it)
+  await page.keyboard.press('/');
+  await page.fill('input[data-search]', 'console_labelled_probe');
+  await page.press('input[data-search]', 'Enter');
+  await page.waitForFunction(() => location.hash.includes('metric=console_labelled_probe'));
+  await page.waitForSelector('[data-testid="all-labelled"]');
+  expect(/carries provider, service and environment/.test(await page.textContent('[data-testid="all-labelled"]')), 'the empty state says every series carries the labels');
+  expect((await page.locator('table.unlabelled-names, table.unlabelled-series').count()) === 0, 'the empty state shows no table');
+
+  // bounded: 205 series of one name (200 shown, "there are more"), 101 names (100 shown)
+  const many = [];
+  for (let i = 0; i < 205; i++) many.push(`console_unlabelled_many{i="${i}"} ${i}`);
+  for (let i = 0; i < 101; i++) many.push(`console_unl_name_${String(i).padStart(3, '0')}{provider="test"} ${i}`);
+  await push(many.join('\n') + '\n', 'count({__name__=~"console_unlabelled_many|console_unl_name_.*"})', 306);
+  await page.goto(`${base}/#/explore?filter=unlabelled&metric=console_unlabelled_many&${win}`);
+  await page.waitForSelector('tr[data-metric="console_unlabelled_many"]');
+  const cm = await cells('console_unlabelled_many');
+  expect(cm.provider === 205 && cm.service === 205 && cm.environment === 205, 'the counts are not cut: ' + JSON.stringify(cm));
+  await page.waitForSelector('table.unlabelled-series tbody tr');
+  expect((await page.locator('table.unlabelled-series tbody tr').count()) === 200, 'the series list stops at 200');
+  expect(/there are more/.test(await page.textContent('[data-testid="series-note"]')), 'the list says it is cut');
+  await page.goto(`${base}/#/explore?filter=unlabelled&metric=${encodeURIComponent('console_unl_name_.*')}&${win}`);
+  await page.waitForSelector('table.unlabelled-series tbody tr');
+  expect((await page.locator('table.unlabelled-names tbody tr').count()) === 100, 'the metric names stop at 100');
+  expect(/first 100 of 101/.test(await page.textContent('main')), 'the table says it shows 100 of 101 names');
+  expect((await page.locator('table.unlabelled-series tbody tr').count()) === 101, 'the 101 series are all listed');
+  expect(!/there are more/.test(await page.textContent('[data-testid="series-note"]')), 'a list that is not cut does not say so');
+
+  // g u goes there from any page
+  await page.goto(`${base}/#/overview?${win}`);
+  await page.waitForSelector('nav.top');
+  await page.keyboard.press('g');
+  await page.keyboard.press('u');
+  await page.waitForSelector('.unlabelled tr[data-metric]');
+  ok();
+});
+
 // ---- Logs: filters, histogram, lines around a hit, virtualised ----
 await step('logs', async () => {
   await page.goto(`${base}/#/logs?sel=${encodeURIComponent('{provider="render"}')}&${win}`);

@@ -7,8 +7,8 @@
 # waits until their deploys, logs (from 15 min ago and the last 4 min: the
 # hover check needs lines on both sides) and metrics are in the store, then runs
 # web/test/browser.mjs against it: every page loads, charts are drawn, deploy
-# markers sit at the deploy times, hovering a chart moves the logs, retry and
-# cancel act, and a second `pane serve` that wants a token asks for one.
+# markers sit at the deploy times, hovering a chart moves the logs, Explore's
+# unlabelled series list what the series it pushes lack, retry and cancel act, and a second `pane serve` that wants a token asks for one.
 # PANE_CONSOLE_SHOTS=DIR also writes a screenshot of each page there
 # (`make screenshots` writes docs/console/).
 . "${PANE_SOURCE_ROOT:?run through meson test}/tests/support/checks.sh"

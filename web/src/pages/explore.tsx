@@ -4,7 +4,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, ApiError, instantQuery, qs, rangeQuery } from '../api';
 import { Chart } from '../chart';
 import { deploys, markersOf } from '../data';
-import { Route, setParams } from '../route';
+import { href, Route, setParams } from '../route';
 import { fmtNum, rangeOf, stepFor } from '../time';
 import { CopyLink, Empty, useData } from '../ui';
 
@@ -41,6 +41,21 @@ export function context(text: string, caret: number): { kind: 'metric' | 'label'
 function seriesName(m: Record<string, string>) {
   const { __name__, ...rest } = m;
   return (__name__ || '') + '{' + Object.entries(rest).map(([k, v]) => `${k}="${v}"`).join(', ') + '}';
+}
+
+// Explore's two views: a PromQL query, or the filter "unlabelled" (the series
+// lacking provider, service or environment: pages/unlabelled.tsx).
+export function ExploreTabs({ on }: { on: 'query' | 'unlabelled' }) {
+  return (
+    <nav class="tabs" aria-label="explore views">
+      <a class={'tab' + (on === 'query' ? ' on' : '')} aria-current={on === 'query' ? 'page' : undefined} href={href('explore')}>
+        PromQL
+      </a>
+      <a class={'tab' + (on === 'unlabelled' ? ' on' : '')} aria-current={on === 'unlabelled' ? 'page' : undefined} href={href('explore', '', { filter: 'unlabelled' })} title="g u">
+        Unlabelled series
+      </a>
+    </nav>
+  );
 }
 
 export function Explore({ route }: { route: Route }) {
@@ -80,13 +95,19 @@ export function Explore({ route }: { route: Route }) {
   const accept = (v: string) => {
     const c = context(text, caret);
     const t = text.slice(0, c.start) + v + text.slice(caret);
+    const pos = c.start + v.length;
+    // value and caret now, not in a later frame: a key typed right after Tab
+    // would otherwise land at the end and the late caret move put the next
+    // ones before it ("cores{serv" became "coresserv{"); the render that
+    // follows finds the same value and leaves the caret alone
+    const el = ta.current;
+    if (el) {
+      el.value = t;
+      el.setSelectionRange(pos, pos);
+    }
     setText(t);
     setSugg([]);
-    const pos = c.start + v.length;
-    requestAnimationFrame(() => {
-      ta.current?.setSelectionRange(pos, pos);
-      setCaret(pos);
-    });
+    setCaret(pos);
   };
   const run = () => {
     setSugg([]);
@@ -99,6 +120,7 @@ export function Explore({ route }: { route: Route }) {
     <div class="page explore">
       <div class="pagehead">
         <h1>Explore</h1>
+        <ExploreTabs on="query" />
         <span class="grow" />
         <CopyLink />
       </div>
