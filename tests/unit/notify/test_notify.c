@@ -488,7 +488,7 @@ static void test_extras(void **state)
 	/* Alertmanager's default instances template over .Alerts.Firing */
 	assert_string_equal(json_string_value(json_object_get(d, "firing")),
 	                    "Labels:\n - alertname = Disk\n - host = a\nAnnotations:\n - summary = full\n"
-	                    "Source: http://prom/g\n\n");
+	                    "Source: http://prom/g\n");
 	assert_non_null(strstr(json_string_value(json_object_get(d, "resolved")), "host = b"));
 	json_t *ls = json_object_get(j, "links");
 	assert_int_equal(json_array_size(ls), 1); /* the one whose href expands to "" is dropped */
