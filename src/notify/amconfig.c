@@ -7,6 +7,18 @@
  * three timers from their parent, as Alertmanager's do; matchers use
  * Alertmanager's syntax (and the older match/match_re maps). Regexes are
  * anchored like Alertmanager's ("^(?:re)$").
+ *
+ * Receivers: every text (also Slack fields and actions, PagerDuty details,
+ * links and images) is parsed as a template here, so a syntax error has a
+ * file:line; Alertmanager's own load-time rules are applied as it applies
+ * them (a Slack action needs type, text and url or name, a url drops the
+ * message-action keys; PagerDuty details are merged under its four default
+ * details). http_config keeps only what http/client.h can do for a notifier
+ * (redirects, bearer/authorization/basic credentials, proxy, CA file,
+ * skipping verification); the rest of Prometheus' HTTPClientConfig is
+ * refused by name. Secrets (api_url, routing_key, bearer_token,
+ * credentials, password) must be ${VAR} inline in pane.yaml and are masked
+ * in `original`.
  */
 #include "notify/amconfig.h"
 #include "notify/tz.h"
@@ -1143,7 +1155,8 @@ static void yaml_emit(struct pane_buf *b, const struct pane_cfg_node *n, int ind
 			pane_buf_adds(b, "-");
 		if (it->kind == PANE_CFG_SCALAR) {
 			pane_buf_addc(b, ' ');
-			if (n->kind == PANE_CFG_MAP && secret_key(it->key))
+			if (n->kind == PANE_CFG_MAP && (secret_key(it->key) || /* a proxy's user:password@ */
+			                                (!strcmp(it->key, "proxy_url") && strchr(it->value, '@'))))
 				pane_buf_adds(b, "<secret>");
 			else if (plain_ok(it->value))
 				pane_buf_adds(b, it->value);

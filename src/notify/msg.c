@@ -11,6 +11,14 @@
  * notification data (alert/template.h) with the config's template set; a
  * template that fails to execute is logged and the default text is sent,
  * so a page is never lost to a typo.
+ *
+ * What Alertmanager sends only when configured is sent by pane the same
+ * way, key for key, so that test_templates.sh can compare the two: Slack's
+ * fields, actions, image_url, thumb_url, callback_id, link_names and
+ * mrkdwn_in; PagerDuty's details as payload.custom_details (strings),
+ * links and images (replacing pane's own links), source. List items have no
+ * pane text to fall back to: a failing one expands to "" and, where
+ * Alertmanager's JSON has omitempty, is left out.
  */
 #include "notify/internal.h"
 
