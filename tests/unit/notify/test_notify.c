@@ -509,6 +509,16 @@ static void test_extras(void **state)
 	pane_labels_release(&gl);
 	pane_am_config_free(c);
 
+	/* a proxy_url with user:password@ is masked too */
+	c = load("alerting:\n  route:\n    receiver: a\n  receivers:\n    - name: a\n      slack_configs:\n"
+	         "        - api_url: ${SLACK_URL}\n          http_config: {proxy_url: 'http://u:pw-3@proxy:3128'}\n",
+	         &err);
+	if (!c)
+		fail_msg("%s", err.msg);
+	assert_string_equal(c->receivers[0].slack[0].http.proxy_url, "http://u:pw-3@proxy:3128");
+	assert_null(strstr(c->original, "pw-3"));
+	pane_am_config_free(c);
+
 	/* refused: what pane's client cannot honour, by name with file:line, and Alertmanager's own checks */
 	static const struct {
 		const char *item, *want;
