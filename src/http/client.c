@@ -50,6 +50,7 @@ struct pane_http_client {
 	CURL *curl;
 	struct pane_http_client_opts o;
 	char *user_agent;
+	char *proxy_url, *ca_file;       /* copies of the options' */
 	struct pane_http_ratelimit rl;   /* last seen */
 	int64_t last_request_ns;         /* monotonic, for requests_per_minute */
 };
@@ -83,6 +84,10 @@ struct pane_http_client *pane_http_client_new(const struct pane_http_client_opts
 		c->o.max_body = 16u << 20;
 	c->user_agent = pane_xstrdup(c->o.user_agent ? c->o.user_agent : "pane/" PANE_VERSION);
 	c->o.user_agent = c->user_agent;
+	c->proxy_url = c->o.proxy_url ? pane_xstrdup(c->o.proxy_url) : NULL;
+	c->ca_file = c->o.ca_file ? pane_xstrdup(c->o.ca_file) : NULL;
+	c->o.proxy_url = c->proxy_url;
+	c->o.ca_file = c->ca_file;
 	c->curl = curl_easy_init();
 	if (!c->curl) {
 		fprintf(stderr, "pane: curl_easy_init failed (out of memory)\n");
@@ -98,6 +103,8 @@ void pane_http_client_free(struct pane_http_client *c)
 		return;
 	curl_easy_cleanup(c->curl);
 	free(c->user_agent);
+	free(c->proxy_url);
+	free(c->ca_file);
 	free(c);
 }
 
@@ -452,7 +459,19 @@ static int send_once(struct pane_http_client *c, const struct pane_http_request 
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)c->o.connect_timeout_ms);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)c->o.timeout_ms);
 	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, c->o.follow_redirects ? 1L : 0L);
+	if (c->o.follow_redirects) {
+		curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
+		curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	}
+	if (c->o.proxy_url)
+		curl_easy_setopt(h, CURLOPT_PROXY, c->o.proxy_url);
+	if (c->o.ca_file)
+		curl_easy_setopt(h, CURLOPT_CAINFO, c->o.ca_file);
+	if (c->o.insecure_skip_verify) {
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);

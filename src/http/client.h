@@ -75,6 +75,14 @@ struct pane_http_client_opts {
 	 * hung provider at once rather than after the retries. */
 	void (*on_attempt)(void *arg, int rc, long status);
 	void *on_attempt_arg;
+	/* Transport settings (the notifiers' http_config). The strings are
+	 * copied. Defaults: no redirects followed, libcurl's proxy choice, the
+	 * system's CAs with full verification. */
+	bool follow_redirects;          /* follow up to 10 redirects (http/https only); credentials
+					   are not sent on to another host */
+	const char *proxy_url;          /* http://, https:// or socks5:// proxy */
+	const char *ca_file;            /* PEM bundle to verify servers with instead of the system's */
+	bool insecure_skip_verify;      /* no TLS certificate or host name check */
 };
 
 /* Never NULL (aborts on allocation failure like pane_xmalloc). */

@@ -7,6 +7,18 @@
  * three timers from their parent, as Alertmanager's do; matchers use
  * Alertmanager's syntax (and the older match/match_re maps). Regexes are
  * anchored like Alertmanager's ("^(?:re)$").
+ *
+ * Receivers: every text (also Slack fields and actions, PagerDuty details,
+ * links and images) is parsed as a template here, so a syntax error has a
+ * file:line; Alertmanager's own load-time rules are applied as it applies
+ * them (a Slack action needs type, text and url or name, a url drops the
+ * message-action keys; PagerDuty details are merged under its four default
+ * details). http_config keeps only what http/client.h can do for a notifier
+ * (redirects, bearer/authorization/basic credentials, proxy, CA file,
+ * skipping verification); the rest of Prometheus' HTTPClientConfig is
+ * refused by name. Secrets (api_url, routing_key, bearer_token,
+ * credentials, password) must be ${VAR} inline in pane.yaml and are masked
+ * in `original`.
  */
 #include "notify/amconfig.h"
 #include "notify/tz.h"
@@ -20,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "alert/template.h"
@@ -368,10 +381,223 @@ static int templates_node(struct rd *r, const struct pane_cfg_node *n, struct pa
 	return rc;
 }
 
+/* A relative file name in the configuration: relative to its directory, as
+ * Alertmanager resolves http_config's files. Heap string. */
+static char *config_path(struct rd *r, const char *name)
+{
+	if (name[0] == '/' || !r->cfg->file)
+		return pane_xstrdup(name);
+	char *f = pane_xstrdup(r->cfg->file);
+	struct pane_buf b;
+	pane_buf_init(&b, PANE_BUF_NOLIMIT);
+	pane_buf_addf(&b, "%s/%s", dirname(f), name);
+	free(f);
+	return pane_buf_detach(&b, NULL);
+}
+
+/* a map whose keys must all be among known (NULL-terminated) */
+static int only_keys(struct rd *r, const struct pane_cfg_node *n, const char *what, const char *const *known,
+                     const char *list)
+{
+	if (want(r, n, PANE_CFG_MAP) < 0)
+		return PANE_EINVAL;
+	for (size_t i = 0; i < n->n_items; i++) {
+		bool ok = false;
+		for (const char *const *k = known; *k && !ok; k++)
+			ok = !strcmp(n->items[i]->key, *k);
+		if (!ok)
+			return bad(r, n->items[i], "%s key not supported by pane (supported: %s)", what, list);
+	}
+	return 0;
+}
+
+/* http_config: what pane's HTTP client (http/client.h) can do for a
+ * notifier; oauth2, client certificates, *_file secrets, ... are refused by
+ * name. The combinations Prometheus' HTTPClientConfig.Validate refuses are
+ * refused too. */
+static int http_node(struct rd *r, const struct pane_cfg_node *n, struct pane_am_http *h)
+{
+	static const char *const known[] = {"follow_redirects", "bearer_token", "authorization", "basic_auth",
+	                                    "proxy_url", "tls_config", NULL};
+	if (only_keys(r, n, "http_config", known,
+	              "follow_redirects, bearer_token, authorization: {type, credentials}, "
+	              "basic_auth: {username, password}, proxy_url, tls_config: {ca_file, insecure_skip_verify}") < 0)
+		return PANE_EINVAL;
+	const struct pane_cfg_node *bt = NULL, *az = NULL, *ba = NULL;
+	for (size_t i = 0; i < n->n_items; i++) {
+		const struct pane_cfg_node *it = n->items[i];
+		const char *k = it->key;
+		int rc = 0;
+		if (!strcmp(k, "follow_redirects")) {
+			rc = boolean(r, it, &h->follow_redirects);
+		} else if (!strcmp(k, "bearer_token")) {
+			bt = it;
+			rc = secret(r, it) < 0 ? PANE_EINVAL : str(r, it, &h->auth_credentials);
+		} else if (!strcmp(k, "authorization")) {
+			static const char *const ak[] = {"type", "credentials", NULL};
+			az = it;
+			rc = only_keys(r, it, "http_config.authorization", ak, "type, credentials");
+			for (size_t j = 0; rc == 0 && j < it->n_items; j++) {
+				const struct pane_cfg_node *a = it->items[j];
+				if (!strcmp(a->key, "type"))
+					rc = str(r, a, &h->auth_type);
+				else
+					rc = secret(r, a) < 0 ? PANE_EINVAL : str(r, a, &h->auth_credentials);
+			}
+			if (rc == 0 && h->auth_type && !strcasecmp(h->auth_type, "basic"))
+				rc = bad(r, it, "authorization type cannot be set to \"basic\", use \"basic_auth\" instead");
+		} else if (!strcmp(k, "basic_auth")) {
+			static const char *const bk[] = {"username", "password", NULL};
+			ba = it;
+			rc = only_keys(r, it, "http_config.basic_auth", bk, "username, password");
+			for (size_t j = 0; rc == 0 && j < it->n_items; j++) {
+				const struct pane_cfg_node *a = it->items[j];
+				if (!strcmp(a->key, "username"))
+					rc = str(r, a, &h->basic_user);
+				else
+					rc = secret(r, a) < 0 ? PANE_EINVAL : str(r, a, &h->basic_pass);
+			}
+			if (rc == 0 && !h->basic_user)
+				h->basic_user = pane_xstrdup("");
+		} else if (!strcmp(k, "proxy_url")) {
+			rc = str(r, it, &h->proxy_url);
+			if (rc == 0 && strncmp(h->proxy_url, "http://", 7) && strncmp(h->proxy_url, "https://", 8) &&
+			    strncmp(h->proxy_url, "socks5://", 9))
+				rc = bad(r, it, "proxy_url must be an http://, https:// or socks5:// URL");
+		} else { /* tls_config */
+			static const char *const tk[] = {"ca_file", "insecure_skip_verify", NULL};
+			rc = only_keys(r, it, "http_config.tls_config", tk, "ca_file, insecure_skip_verify");
+			for (size_t j = 0; rc == 0 && j < it->n_items; j++) {
+				const struct pane_cfg_node *a = it->items[j];
+				if (!strcmp(a->key, "insecure_skip_verify")) {
+					rc = boolean(r, a, &h->insecure_skip_verify);
+				} else if ((rc = str(r, a, &h->ca_file)) == 0) {
+					char *path = config_path(r, h->ca_file);
+					free(h->ca_file);
+					h->ca_file = path;
+					FILE *fp = fopen(path, "rb");
+					if (!fp)
+						rc = bad(r, a, "cannot read CA file %s", path);
+					else
+						fclose(fp);
+				}
+			}
+		}
+		if (rc < 0)
+			return rc;
+	}
+	if (bt && az)
+		return bad(r, az, "authorization is not compatible with bearer_token");
+	if (ba && (bt || az))
+		return bad(r, ba, "at most one of basic_auth, bearer_token and authorization must be configured");
+	if (az && !h->auth_credentials)
+		return bad(r, az, "authorization needs credentials");
+	if (h->auth_credentials && !h->auth_type)
+		h->auth_type = pane_xstrdup("Bearer");
+	return 0;
+}
+
+static int slack_fields_node(struct rd *r, const struct pane_cfg_node *n, struct pane_am_slack *s)
+{
+	if (want(r, n, PANE_CFG_SEQ) < 0)
+		return PANE_EINVAL;
+	static const char *const known[] = {"title", "value", "short", NULL};
+	s->fields = pane_xcalloc(n->n_items + 1, sizeof *s->fields);
+	for (size_t i = 0; i < n->n_items; i++) {
+		const struct pane_cfg_node *f = n->items[i];
+		struct pane_am_slack_field *d = &s->fields[s->n_fields++];
+		d->is_short = -1;
+		if (only_keys(r, f, "slack_configs.fields", known, "title, value, short") < 0)
+			return PANE_EINVAL;
+		for (size_t j = 0; j < f->n_items; j++) {
+			const struct pane_cfg_node *it = f->items[j];
+			int rc;
+			if (!strcmp(it->key, "short")) {
+				bool b;
+				rc = boolean(r, it, &b);
+				d->is_short = b;
+			} else {
+				rc = text_key(r, it, !strcmp(it->key, "title") ? &d->title : &d->value, false);
+			}
+			if (rc < 0)
+				return rc;
+		}
+		if (!d->title || !*d->title)
+			return bad(r, f, "missing title in Slack field configuration");
+		if (!d->value || !*d->value)
+			return bad(r, f, "missing value in Slack field configuration");
+	}
+	return 0;
+}
+
+static int slack_actions_node(struct rd *r, const struct pane_cfg_node *n, struct pane_am_slack *s)
+{
+	if (want(r, n, PANE_CFG_SEQ) < 0)
+		return PANE_EINVAL;
+	static const char *const known[] = {"type", "text", "url", "style", "name", "value", "confirm", NULL};
+	static const char *const ck[] = {"title", "text", "ok_text", "dismiss_text", NULL};
+	s->actions = pane_xcalloc(n->n_items + 1, sizeof *s->actions);
+	for (size_t i = 0; i < n->n_items; i++) {
+		const struct pane_cfg_node *an = n->items[i];
+		struct pane_am_slack_action *a = &s->actions[s->n_actions++];
+		if (only_keys(r, an, "slack_configs.actions", known, "type, text, url, style, name, value, confirm") < 0)
+			return PANE_EINVAL;
+		for (size_t j = 0; j < an->n_items; j++) {
+			const struct pane_cfg_node *it = an->items[j];
+			const char *k = it->key;
+			int rc = 0;
+			if (!strcmp(k, "confirm")) {
+				a->has_confirm = true;
+				rc = only_keys(r, it, "slack_configs.actions.confirm", ck, "title, text, ok_text, dismiss_text");
+				for (size_t m = 0; rc == 0 && m < it->n_items; m++) {
+					const struct pane_cfg_node *c = it->items[m];
+					rc = text_key(r, c,
+					              !strcmp(c->key, "title")     ? &a->confirm_title
+					              : !strcmp(c->key, "text")    ? &a->confirm_text
+					              : !strcmp(c->key, "ok_text") ? &a->confirm_ok_text
+					                                           : &a->confirm_dismiss_text,
+					              false);
+				}
+				if (rc == 0 && (!a->confirm_text || !*a->confirm_text))
+					rc = bad(r, it, "missing text in Slack confirmation configuration");
+			} else {
+				rc = text_key(r, it,
+				              !strcmp(k, "type")    ? &a->type
+				              : !strcmp(k, "text")  ? &a->text
+				              : !strcmp(k, "url")   ? &a->url
+				              : !strcmp(k, "style") ? &a->style
+				              : !strcmp(k, "name")  ? &a->name
+				                                    : &a->value,
+				              false);
+			}
+			if (rc < 0)
+				return rc;
+		}
+		if (!a->type || !*a->type)
+			return bad(r, an, "missing type in Slack action configuration");
+		if (!a->text || !*a->text)
+			return bad(r, an, "missing text in Slack action configuration");
+		if (a->url && *a->url) { /* a link button: Alertmanager drops the message-action fields */
+			free(a->name), free(a->value);
+			free(a->confirm_title), free(a->confirm_text), free(a->confirm_ok_text), free(a->confirm_dismiss_text);
+			a->name = a->value = NULL;
+			a->confirm_title = a->confirm_text = a->confirm_ok_text = a->confirm_dismiss_text = NULL;
+			a->has_confirm = false;
+		} else if (a->name && *a->name) {
+			free(a->url);
+			a->url = NULL;
+		} else {
+			return bad(r, an, "missing name or url in Slack action configuration");
+		}
+	}
+	return 0;
+}
+
 static int slack_node(struct rd *r, const struct pane_cfg_node *n, struct pane_am_slack *s, const char *global_url)
 {
 	if (want(r, n, PANE_CFG_MAP) < 0)
 		return PANE_EINVAL;
+	s->http.follow_redirects = true;
 	for (size_t i = 0; i < n->n_items; i++) {
 		const struct pane_cfg_node *it = n->items[i];
 		const char *k = it->key;
@@ -388,16 +614,35 @@ static int slack_node(struct rd *r, const struct pane_cfg_node *n, struct pane_a
 		             : !strcmp(k, "fallback")   ? &s->fallback
 		             : !strcmp(k, "footer")     ? &s->footer
 		                                        : NULL;
+		if (!dst)
+			dst = !strcmp(k, "image_url")     ? &s->image_url
+			      : !strcmp(k, "thumb_url")   ? &s->thumb_url
+			      : !strcmp(k, "callback_id") ? &s->callback_id
+			                                  : NULL;
 		int rc;
 		if (dst)
 			rc = text_key(r, it, dst, dst == &s->api_url);
 		else if (!strcmp(k, "send_resolved"))
 			rc = boolean(r, it, &s->send_resolved);
+		else if (!strcmp(k, "short_fields"))
+			rc = boolean(r, it, &s->short_fields);
+		else if (!strcmp(k, "link_names"))
+			rc = boolean(r, it, &s->link_names);
+		else if (!strcmp(k, "mrkdwn_in")) {
+			strlist_free(s->mrkdwn_in, s->n_mrkdwn_in);
+			rc = strlist(r, it, &s->mrkdwn_in, &s->n_mrkdwn_in);
+		} else if (!strcmp(k, "fields"))
+			rc = slack_fields_node(r, it, s);
+		else if (!strcmp(k, "actions"))
+			rc = slack_actions_node(r, it, s);
+		else if (!strcmp(k, "http_config"))
+			rc = http_node(r, it, &s->http);
 		else
 			rc = bad(r, it,
 			         "slack_configs key not supported by pane (supported: api_url, channel, username, "
 			         "icon_emoji, icon_url, title, title_link, pretext, text, fallback, footer, color, "
-			         "send_resolved)");
+			         "send_resolved, fields, short_fields, actions, image_url, thumb_url, callback_id, "
+			         "link_names, mrkdwn_in, http_config)");
 		if (rc < 0)
 			return rc;
 	}
@@ -408,12 +653,95 @@ static int slack_node(struct rd *r, const struct pane_cfg_node *n, struct pane_a
 	return 0;
 }
 
+static int cmpkv(const void *a, const void *b)
+{
+	return strcmp(((const struct pane_am_kv *)a)->name, ((const struct pane_am_kv *)b)->name);
+}
+
+/* details: name -> template, then Alertmanager's defaults for the names not
+ * given (config.PagerdutyConfig.UnmarshalYAML), sorted by name */
+static int pd_details_node(struct rd *r, const struct pane_cfg_node *n, struct pane_am_pagerduty *p)
+{
+	static const char *const defaults[][2] = {
+	    {"firing", "{{ template \"pagerduty.default.instances\" .Alerts.Firing }}"},
+	    {"resolved", "{{ template \"pagerduty.default.instances\" .Alerts.Resolved }}"},
+	    {"num_firing", "{{ .Alerts.Firing | len }}"},
+	    {"num_resolved", "{{ .Alerts.Resolved | len }}"},
+	};
+	if (want(r, n, PANE_CFG_MAP) < 0)
+		return PANE_EINVAL;
+	for (size_t i = 0; i < p->n_details; i++)
+		free(p->details[i].name), free(p->details[i].value);
+	free(p->details);
+	p->n_details = 0;
+	p->details = pane_xcalloc(n->n_items + 5, sizeof *p->details);
+	for (size_t i = 0; i < n->n_items; i++) {
+		const struct pane_cfg_node *it = n->items[i];
+		struct pane_am_kv *d = &p->details[p->n_details++];
+		d->name = pane_xstrdup(it->key);
+		if (text_key(r, it, &d->value, false) < 0)
+			return PANE_EINVAL;
+	}
+	for (size_t k = 0; k < 4; k++) {
+		bool given = false;
+		for (size_t i = 0; i < n->n_items && !given; i++)
+			given = !strcmp(n->items[i]->key, defaults[k][0]);
+		if (!given)
+			p->details[p->n_details++] =
+			    (struct pane_am_kv){pane_xstrdup(defaults[k][0]), pane_xstrdup(defaults[k][1])};
+	}
+	qsort(p->details, p->n_details, sizeof *p->details, cmpkv);
+	return 0;
+}
+
+static int pd_links_node(struct rd *r, const struct pane_cfg_node *n, struct pane_am_pagerduty *p)
+{
+	static const char *const known[] = {"href", "text", NULL};
+	if (want(r, n, PANE_CFG_SEQ) < 0)
+		return PANE_EINVAL;
+	p->has_links = true;
+	p->links = pane_xcalloc(n->n_items + 1, sizeof *p->links);
+	for (size_t i = 0; i < n->n_items; i++) {
+		const struct pane_cfg_node *l = n->items[i];
+		struct pane_am_pd_link *d = &p->links[p->n_links++];
+		if (only_keys(r, l, "pagerduty_configs.links", known, "href, text") < 0)
+			return PANE_EINVAL;
+		for (size_t j = 0; j < l->n_items; j++)
+			if (text_key(r, l->items[j], !strcmp(l->items[j]->key, "href") ? &d->href : &d->text, false) < 0)
+				return PANE_EINVAL;
+	}
+	return 0;
+}
+
+static int pd_images_node(struct rd *r, const struct pane_cfg_node *n, struct pane_am_pagerduty *p)
+{
+	static const char *const known[] = {"src", "alt", "href", NULL};
+	if (want(r, n, PANE_CFG_SEQ) < 0)
+		return PANE_EINVAL;
+	p->has_images = true;
+	p->images = pane_xcalloc(n->n_items + 1, sizeof *p->images);
+	for (size_t i = 0; i < n->n_items; i++) {
+		const struct pane_cfg_node *l = n->items[i];
+		struct pane_am_pd_image *d = &p->images[p->n_images++];
+		if (only_keys(r, l, "pagerduty_configs.images", known, "src, alt, href") < 0)
+			return PANE_EINVAL;
+		for (size_t j = 0; j < l->n_items; j++) {
+			const char *k = l->items[j]->key;
+			if (text_key(r, l->items[j], !strcmp(k, "src") ? &d->src : !strcmp(k, "alt") ? &d->alt : &d->href,
+			             false) < 0)
+				return PANE_EINVAL;
+		}
+	}
+	return 0;
+}
+
 static int pagerduty_node(struct rd *r, const struct pane_cfg_node *n, struct pane_am_pagerduty *p,
                           const char *global_url)
 {
 	if (want(r, n, PANE_CFG_MAP) < 0)
 		return PANE_EINVAL;
 	p->send_resolved = true;
+	p->http.follow_redirects = true;
 	for (size_t i = 0; i < n->n_items; i++) {
 		const struct pane_cfg_node *it = n->items[i];
 		const char *k = it->key;
@@ -426,6 +754,7 @@ static int pagerduty_node(struct rd *r, const struct pane_cfg_node *n, struct pa
 		             : !strcmp(k, "class")       ? &p->class
 		             : !strcmp(k, "component")   ? &p->component
 		             : !strcmp(k, "group")       ? &p->group
+		             : !strcmp(k, "source")      ? &p->source
 		                                         : NULL;
 		int rc;
 		if (dst)
@@ -434,11 +763,19 @@ static int pagerduty_node(struct rd *r, const struct pane_cfg_node *n, struct pa
 			rc = boolean(r, it, &p->send_resolved);
 		else if (!strcmp(k, "service_key"))
 			rc = bad(r, it, "service_key is the Events API v1; pane speaks v2: use routing_key");
+		else if (!strcmp(k, "details"))
+			rc = pd_details_node(r, it, p);
+		else if (!strcmp(k, "links"))
+			rc = pd_links_node(r, it, p);
+		else if (!strcmp(k, "images"))
+			rc = pd_images_node(r, it, p);
+		else if (!strcmp(k, "http_config"))
+			rc = http_node(r, it, &p->http);
 		else
 			rc = bad(r, it,
 			         "pagerduty_configs key not supported by pane (supported: routing_key, url, "
-			         "client, client_url, description, severity, class, component, group, "
-			         "send_resolved)");
+			         "client, client_url, description, severity, class, component, group, source, "
+			         "details, links, images, send_resolved, http_config)");
 		if (rc < 0)
 			return rc;
 	}
@@ -788,7 +1125,8 @@ static int check_route_refs(struct rd *r, const struct pane_cfg_node *n, const s
 static bool secret_key(const char *k)
 {
 	return !strcmp(k, "api_url") || !strcmp(k, "routing_key") || !strcmp(k, "service_key") ||
-	       !strcmp(k, "slack_api_url");
+	       !strcmp(k, "slack_api_url") || !strcmp(k, "bearer_token") || !strcmp(k, "credentials") ||
+	       !strcmp(k, "password");
 }
 
 /* a scalar YAML reads back as the same value without quotes (so booleans
@@ -817,7 +1155,8 @@ static void yaml_emit(struct pane_buf *b, const struct pane_cfg_node *n, int ind
 			pane_buf_adds(b, "-");
 		if (it->kind == PANE_CFG_SCALAR) {
 			pane_buf_addc(b, ' ');
-			if (n->kind == PANE_CFG_MAP && secret_key(it->key))
+			if (n->kind == PANE_CFG_MAP && (secret_key(it->key) || /* a proxy's user:password@ */
+			                                (!strcmp(it->key, "proxy_url") && strchr(it->value, '@'))))
 				pane_buf_adds(b, "<secret>");
 			else if (plain_ok(it->value))
 				pane_buf_adds(b, it->value);
@@ -924,10 +1263,27 @@ static int am_body(struct rd *r, const struct pane_cfg_node *n, struct pane_am_c
 	return rc;
 }
 
+/* Alertmanager 0.25's __text_alert_list ends each alert with one newline
+ * ("Source: ...\n"); alert/template.c's copy of the defaults ends it with
+ * two, which PagerDuty's default details (firing, resolved) would show.
+ * Redefined here, before the user's template files (which may redefine it
+ * again), until the shared default is corrected. */
+static const char text_alert_list[] =
+    "{{ define \"__text_alert_list\" }}{{ range . }}Labels:\n"
+    "{{ range .Labels.SortedPairs }} - {{ .Name }} = {{ .Value }}\n"
+    "{{ end }}Annotations:\n"
+    "{{ range .Annotations.SortedPairs }} - {{ .Name }} = {{ .Value }}\n"
+    "{{ end }}Source: {{ .GeneratorURL }}\n{{ end }}{{ end }}";
+
 static struct pane_am_config *config_new(void)
 {
 	struct pane_am_config *c = pane_xcalloc(1, sizeof *c);
 	c->tmpl = pane_tmpl_set_new();
+	struct pane_err e = {0};
+	if (pane_tmpl_set_add(c->tmpl, "notify-defaults.tmpl", text_alert_list, &e) < 0) {
+		fprintf(stderr, "pane: the notification default templates do not parse: %s\n", e.msg);
+		abort();
+	}
 	c->resolve_timeout_ms = 300000;
 	c->give_up_ms = 3600000;
 	return c;
@@ -1036,17 +1392,10 @@ void pane_am_config_free(struct pane_am_config *c)
 	for (size_t i = 0; i < c->n_receivers; i++) {
 		struct pane_am_receiver *rv = &c->receivers[i];
 		free(rv->name);
-		for (size_t j = 0; j < rv->n_slack; j++) {
-			struct pane_am_slack *s = &rv->slack[j];
-			free(s->api_url), free(s->channel), free(s->username), free(s->icon_emoji);
-			free(s->icon_url), free(s->title), free(s->text), free(s->color);
-			free(s->pretext), free(s->title_link), free(s->fallback), free(s->footer);
-		}
-		for (size_t j = 0; j < rv->n_pagerduty; j++) {
-			struct pane_am_pagerduty *p = &rv->pagerduty[j];
-			free(p->routing_key), free(p->url), free(p->client), free(p->client_url);
-			free(p->description), free(p->severity), free(p->class), free(p->component), free(p->group);
-		}
+		for (size_t j = 0; j < rv->n_slack; j++)
+			pane_am_slack_release(&rv->slack[j]);
+		for (size_t j = 0; j < rv->n_pagerduty; j++)
+			pane_am_pagerduty_release(&rv->pagerduty[j]);
 		for (size_t j = 0; j < rv->n_webhook; j++)
 			free(rv->webhook[j].url);
 		free(rv->slack), free(rv->pagerduty), free(rv->webhook);
@@ -1109,4 +1458,121 @@ size_t pane_am_route_match(const struct pane_am_route *root, const struct pane_l
 	if (!root->receiver)
 		return 0;
 	return route_match(root, ls, out, max, 0);
+}
+
+/* ---- copies for the notifier ---- */
+
+static char *dupn(const char *s)
+{
+	return s ? pane_xstrdup(s) : NULL;
+}
+
+void pane_am_http_copy(struct pane_am_http *dst, const struct pane_am_http *src)
+{
+	*dst = (struct pane_am_http){.follow_redirects = src->follow_redirects,
+	                             .auth_type = dupn(src->auth_type),
+	                             .auth_credentials = dupn(src->auth_credentials),
+	                             .basic_user = dupn(src->basic_user),
+	                             .basic_pass = dupn(src->basic_pass),
+	                             .proxy_url = dupn(src->proxy_url),
+	                             .ca_file = dupn(src->ca_file),
+	                             .insecure_skip_verify = src->insecure_skip_verify};
+}
+
+void pane_am_http_release(struct pane_am_http *h)
+{
+	free(h->auth_type), free(h->auth_credentials), free(h->basic_user), free(h->basic_pass);
+	free(h->proxy_url), free(h->ca_file);
+	memset(h, 0, sizeof *h);
+}
+
+void pane_am_slack_copy(struct pane_am_slack *d, const struct pane_am_slack *s)
+{
+	*d = *s;
+	char **strs[] = {&d->api_url,    &d->channel,   &d->username, &d->icon_emoji, &d->icon_url,
+	                 &d->title,      &d->text,      &d->color,    &d->pretext,    &d->title_link,
+	                 &d->fallback,   &d->footer,    &d->image_url, &d->thumb_url, &d->callback_id};
+	for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
+		*strs[i] = dupn(*strs[i]);
+	d->mrkdwn_in = pane_xcalloc(s->n_mrkdwn_in + 1, sizeof *d->mrkdwn_in);
+	for (size_t i = 0; i < s->n_mrkdwn_in; i++)
+		d->mrkdwn_in[i] = pane_xstrdup(s->mrkdwn_in[i]);
+	d->fields = pane_xcalloc(s->n_fields + 1, sizeof *d->fields);
+	for (size_t i = 0; i < s->n_fields; i++)
+		d->fields[i] = (struct pane_am_slack_field){dupn(s->fields[i].title), dupn(s->fields[i].value),
+		                                            s->fields[i].is_short};
+	d->actions = pane_xcalloc(s->n_actions + 1, sizeof *d->actions);
+	for (size_t i = 0; i < s->n_actions; i++) {
+		const struct pane_am_slack_action *a = &s->actions[i];
+		d->actions[i] = (struct pane_am_slack_action){dupn(a->type),
+		                                              dupn(a->text),
+		                                              dupn(a->url),
+		                                              dupn(a->style),
+		                                              dupn(a->name),
+		                                              dupn(a->value),
+		                                              a->has_confirm,
+		                                              dupn(a->confirm_title),
+		                                              dupn(a->confirm_text),
+		                                              dupn(a->confirm_ok_text),
+		                                              dupn(a->confirm_dismiss_text)};
+	}
+	pane_am_http_copy(&d->http, &s->http);
+}
+
+void pane_am_slack_release(struct pane_am_slack *s)
+{
+	free(s->api_url), free(s->channel), free(s->username), free(s->icon_emoji);
+	free(s->icon_url), free(s->title), free(s->text), free(s->color);
+	free(s->pretext), free(s->title_link), free(s->fallback), free(s->footer);
+	free(s->image_url), free(s->thumb_url), free(s->callback_id);
+	strlist_free(s->mrkdwn_in, s->n_mrkdwn_in);
+	for (size_t i = 0; i < s->n_fields; i++)
+		free(s->fields[i].title), free(s->fields[i].value);
+	free(s->fields);
+	for (size_t i = 0; i < s->n_actions; i++) {
+		struct pane_am_slack_action *a = &s->actions[i];
+		free(a->type), free(a->text), free(a->url), free(a->style), free(a->name), free(a->value);
+		free(a->confirm_title), free(a->confirm_text), free(a->confirm_ok_text), free(a->confirm_dismiss_text);
+	}
+	free(s->actions);
+	pane_am_http_release(&s->http);
+	memset(s, 0, sizeof *s);
+}
+
+void pane_am_pagerduty_copy(struct pane_am_pagerduty *d, const struct pane_am_pagerduty *s)
+{
+	*d = *s;
+	char **strs[] = {&d->routing_key, &d->url,      &d->client,    &d->client_url, &d->description,
+	                 &d->severity,    &d->class,    &d->component, &d->group,      &d->source};
+	for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
+		*strs[i] = dupn(*strs[i]);
+	d->details = pane_xcalloc(s->n_details + 1, sizeof *d->details);
+	for (size_t i = 0; i < s->n_details; i++)
+		d->details[i] = (struct pane_am_kv){dupn(s->details[i].name), dupn(s->details[i].value)};
+	d->links = pane_xcalloc(s->n_links + 1, sizeof *d->links);
+	for (size_t i = 0; i < s->n_links; i++)
+		d->links[i] = (struct pane_am_pd_link){dupn(s->links[i].href), dupn(s->links[i].text)};
+	d->images = pane_xcalloc(s->n_images + 1, sizeof *d->images);
+	for (size_t i = 0; i < s->n_images; i++)
+		d->images[i] = (struct pane_am_pd_image){dupn(s->images[i].src), dupn(s->images[i].alt),
+		                                         dupn(s->images[i].href)};
+	pane_am_http_copy(&d->http, &s->http);
+}
+
+void pane_am_pagerduty_release(struct pane_am_pagerduty *p)
+{
+	free(p->routing_key), free(p->url), free(p->client), free(p->client_url);
+	free(p->description), free(p->severity), free(p->class), free(p->component), free(p->group);
+	free(p->source);
+	for (size_t i = 0; i < p->n_details; i++)
+		free(p->details[i].name), free(p->details[i].value);
+	free(p->details);
+	for (size_t i = 0; i < p->n_links; i++)
+		free(p->links[i].href), free(p->links[i].text);
+	free(p->links);
+	for (size_t i = 0; i < p->n_images; i++)
+		free(p->images[i].src), free(p->images[i].alt), free(p->images[i].href);
+	free(p->images);
+	pane_am_http_release(&p->http);
+	memset(p, 0, sizeof *p);
 }

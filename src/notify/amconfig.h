@@ -40,17 +40,74 @@ struct pane_am_route {
 	const struct pane_cfg_node *receiver_node; /* for messages; valid only while loading */
 };
 
+/* http_config (Prometheus' HTTPClientConfig), the parts pane's HTTP client
+ * honours; everything else is refused when the config loads. Secrets
+ * (bearer, credentials, basic password) are plain text here and masked
+ * wherever the configuration is printed. */
+struct pane_am_http {
+	bool follow_redirects;    /* default true, as Alertmanager's */
+	char *auth_type;          /* authorization.type ("Bearer" when credentials come alone) */
+	char *auth_credentials;   /* bearer_token or authorization.credentials; NULL: none */
+	char *basic_user, *basic_pass;
+	char *proxy_url;
+	char *ca_file;
+	bool insecure_skip_verify;
+};
+
 /* Text fields are Go templates over Alertmanager's notification data
  * (alert/template.h); NULL: pane's own default text for that field. */
+struct pane_am_slack_field {
+	char *title, *value; /* templates, both required */
+	int is_short;        /* -1: not set (short_fields decides), else 0/1 */
+};
+
+struct pane_am_slack_action {
+	char *type, *text, *url, *style, *name, *value; /* templates; url XOR name, as Alertmanager */
+	bool has_confirm;
+	char *confirm_title, *confirm_text, *confirm_ok_text, *confirm_dismiss_text;
+};
+
 struct pane_am_slack {
 	char *api_url, *channel, *username, *icon_emoji, *icon_url, *title, *text, *color;
 	bool send_resolved;
 	char *pretext, *title_link, *fallback, *footer;
+	char *image_url, *thumb_url, *callback_id;
+	bool short_fields, link_names;
+	char **mrkdwn_in; /* n_mrkdwn_in == 0: Alertmanager's default [fallback, pretext, text] */
+	size_t n_mrkdwn_in;
+	struct pane_am_slack_field *fields;
+	size_t n_fields;
+	struct pane_am_slack_action *actions;
+	size_t n_actions;
+	struct pane_am_http http;
+};
+
+/* PagerDuty details: name -> template, sorted by name (as Go encodes a map) */
+struct pane_am_kv {
+	char *name, *value;
+};
+struct pane_am_pd_link {
+	char *href, *text;
+};
+struct pane_am_pd_image {
+	char *src, *alt, *href;
 };
 
 struct pane_am_pagerduty {
 	char *routing_key, *url, *client, *client_url, *description, *severity, *class, *component, *group;
 	bool send_resolved;
+	char *source;
+	/* n_details == 0: pane's structured custom_details; otherwise Alertmanager's
+	 * defaults (firing, resolved, num_firing, num_resolved) merged under the
+	 * user's, each a template rendered to a string */
+	struct pane_am_kv *details;
+	size_t n_details;
+	bool has_links, has_images; /* set: these replace pane's default links */
+	struct pane_am_pd_link *links;
+	size_t n_links;
+	struct pane_am_pd_image *images;
+	size_t n_images;
+	struct pane_am_http http;
 };
 
 struct pane_am_webhook {
@@ -125,6 +182,15 @@ struct pane_am_config *pane_am_config_load(const struct pane_cfg *cfg, const str
 /* Reads a whole Alertmanager file (for `pane alerts routes test --config.file`). */
 struct pane_am_config *pane_am_config_load_file(const char *path, struct pane_err *err);
 void pane_am_config_free(struct pane_am_config *c);
+
+/* Deep copies (the notifier keeps its own across reloads) and their release;
+ * release leaves the struct zeroed. */
+void pane_am_http_copy(struct pane_am_http *dst, const struct pane_am_http *src);
+void pane_am_http_release(struct pane_am_http *h);
+void pane_am_slack_copy(struct pane_am_slack *dst, const struct pane_am_slack *src);
+void pane_am_slack_release(struct pane_am_slack *s);
+void pane_am_pagerduty_copy(struct pane_am_pagerduty *dst, const struct pane_am_pagerduty *src);
+void pane_am_pagerduty_release(struct pane_am_pagerduty *p);
 
 const struct pane_am_receiver *pane_am_receiver_find(const struct pane_am_config *c, const char *name);
 const struct pane_am_timeinterval *pane_am_interval_find(const struct pane_am_config *c, const char *name);

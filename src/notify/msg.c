@@ -11,6 +11,14 @@
  * notification data (alert/template.h) with the config's template set; a
  * template that fails to execute is logged and the default text is sent,
  * so a page is never lost to a typo.
+ *
+ * What Alertmanager sends only when configured is sent by pane the same
+ * way, key for key, so that test_templates.sh can compare the two: Slack's
+ * fields, actions, image_url, thumb_url, callback_id, link_names and
+ * mrkdwn_in; PagerDuty's details as payload.custom_details (strings),
+ * links and images (replacing pane's own links), source. List items have no
+ * pane text to fall back to: a failing one expands to "" and, where
+ * Alertmanager's JSON has omitempty, is left out.
  */
 #include "notify/internal.h"
 
@@ -215,6 +223,122 @@ static void jstr(struct pane_buf *b, const char *key, const char *v)
 	pane_buf_add_json_str(b, v, strlen(v));
 }
 
+/* A list item's template (Slack fields and actions, PagerDuty details,
+ * links and images): expanded into out; unset or failed (logged) is "",
+ * there being no text of pane's to fall back to. */
+static const char *item_text(const struct nmsg *m, const struct amview *v, const char *field, const char *text,
+                             struct pane_buf *out)
+{
+	if (!user_text(m, v, field, text, out))
+		pane_buf_reset(out);
+	return out->data ? out->data : "";
+}
+
+/* A JSON object written member by member, the comma placed by need. */
+struct jobj {
+	struct pane_buf *b;
+	bool any;
+};
+
+static void jobj_open(struct jobj *o, struct pane_buf *b)
+{
+	*o = (struct jobj){b, false};
+	pane_buf_addc(b, '{');
+}
+
+static void jobj_key(struct jobj *o, const char *key)
+{
+	pane_buf_addf(o->b, "%s\"%s\":", o->any ? "," : "", key);
+	o->any = true;
+}
+
+/* "key":"expanded template", left out when it expands to "" (Go's omitempty) */
+static void jobj_opt(struct jobj *o, const struct nmsg *m, const struct amview *v, const char *key,
+                     const char *text, struct pane_buf *x)
+{
+	const char *s = item_text(m, v, key, text, x);
+	if (!*s)
+		return;
+	jobj_key(o, key);
+	pane_buf_add_json_str(o->b, s, strlen(s));
+}
+
+/* "key":"expanded template", always (no omitempty in Alertmanager's struct) */
+static void jobj_str(struct jobj *o, const struct nmsg *m, const struct amview *v, const char *key,
+                     const char *text, struct pane_buf *x)
+{
+	const char *s = item_text(m, v, key, text, x);
+	jobj_key(o, key);
+	pane_buf_add_json_str(o->b, s, strlen(s));
+}
+
+/* Slack's attachment extras as Alertmanager sends them: callback_id,
+ * fields (short from the field, else short_fields), actions (a link button
+ * or a message action with its confirmation), image_url, thumb_url; each
+ * text a template, empty ones left out as Go's omitempty does. */
+static void slack_extras(struct pane_buf *b, const struct pane_am_slack *c, const struct nmsg *m,
+                         const struct amview *v, struct pane_buf *x)
+{
+	struct jobj o;
+	if (c->callback_id) {
+		const char *s = item_text(m, v, "callback_id", c->callback_id, x);
+		pane_buf_addc(b, ',');
+		jstr(b, "callback_id", s);
+	}
+	if (c->n_fields) {
+		pane_buf_adds(b, ",\"fields\":[");
+		for (size_t i = 0; i < c->n_fields; i++) {
+			const struct pane_am_slack_field *f = &c->fields[i];
+			bool is_short = f->is_short >= 0 ? f->is_short == 1 : c->short_fields;
+			if (i)
+				pane_buf_addc(b, ',');
+			jobj_open(&o, b);
+			jobj_opt(&o, m, v, "title", f->title, x);
+			jobj_opt(&o, m, v, "value", f->value, x);
+			jobj_key(&o, "short");
+			pane_buf_adds(b, is_short ? "true}" : "false}");
+		}
+		pane_buf_addc(b, ']');
+	}
+	if (c->n_actions) {
+		pane_buf_adds(b, ",\"actions\":[");
+		for (size_t i = 0; i < c->n_actions; i++) {
+			const struct pane_am_slack_action *a = &c->actions[i];
+			if (i)
+				pane_buf_addc(b, ',');
+			jobj_open(&o, b);
+			jobj_opt(&o, m, v, "type", a->type, x);
+			jobj_opt(&o, m, v, "text", a->text, x);
+			jobj_opt(&o, m, v, "url", a->url, x);
+			jobj_opt(&o, m, v, "style", a->style, x);
+			jobj_opt(&o, m, v, "name", a->name, x);
+			jobj_opt(&o, m, v, "value", a->value, x);
+			if (a->has_confirm) {
+				struct jobj co;
+				jobj_key(&o, "confirm");
+				jobj_open(&co, b);
+				jobj_opt(&co, m, v, "text", a->confirm_text, x);
+				jobj_opt(&co, m, v, "title", a->confirm_title, x);
+				jobj_opt(&co, m, v, "ok_text", a->confirm_ok_text, x);
+				jobj_opt(&co, m, v, "dismiss_text", a->confirm_dismiss_text, x);
+				pane_buf_addc(b, '}');
+			}
+			pane_buf_addc(b, '}');
+		}
+		pane_buf_addc(b, ']');
+	}
+	const char *s = item_text(m, v, "image_url", c->image_url, x);
+	if (*s) {
+		pane_buf_addc(b, ',');
+		jstr(b, "image_url", s);
+	}
+	s = item_text(m, v, "thumb_url", c->thumb_url, x);
+	if (*s) {
+		pane_buf_addc(b, ',');
+		jstr(b, "thumb_url", s);
+	}
+}
+
 void pane_notify_slack_payload(struct pane_buf *b, const struct pane_am_slack *c, const struct nmsg *m)
 {
 	struct amview v;
@@ -243,6 +367,8 @@ void pane_notify_slack_payload(struct pane_buf *b, const struct pane_am_slack *c
 		jstr(b, top[i], x.data ? x.data : "");
 		pane_buf_addc(b, ',');
 	}
+	if (c->link_names)
+		pane_buf_adds(b, "\"link_names\":true,");
 	/* top-level text too: what notifications and clients without attachments show */
 	jstr(b, "text", title.data ? title.data : "");
 	pane_buf_adds(b, ",\"attachments\":[{");
@@ -266,7 +392,18 @@ void pane_notify_slack_payload(struct pane_buf *b, const struct pane_am_slack *c
 		jstr(b, "color", x.data ? x.data : "");
 	else
 		jstr(b, "color", firing ? "danger" : "good");
-	pane_buf_adds(b, ",\"mrkdwn_in\":[\"fallback\",\"pretext\",\"text\"]}]}");
+	slack_extras(b, c, m, &v, &x);
+	if (c->n_mrkdwn_in) {
+		pane_buf_adds(b, ",\"mrkdwn_in\":[");
+		for (size_t i = 0; i < c->n_mrkdwn_in; i++) {
+			if (i)
+				pane_buf_addc(b, ',');
+			pane_buf_add_json_str(b, c->mrkdwn_in[i], strlen(c->mrkdwn_in[i]));
+		}
+		pane_buf_adds(b, "]}]}");
+	} else {
+		pane_buf_adds(b, ",\"mrkdwn_in\":[\"fallback\",\"pretext\",\"text\"]}]}");
+	}
 	pane_buf_release(&title);
 	pane_buf_release(&text);
 	pane_buf_release(&link);
@@ -297,6 +434,99 @@ static const char *pd_severity(const struct pane_am_pagerduty *c, const struct n
 	return best == 4 ? "error" : order[best];
 }
 
+/* pane's own custom_details: the firing alerts, structured */
+static void pd_own_details(struct pane_buf *b, const struct nmsg *m, size_t nf)
+{
+	pane_buf_addf(b, "{\"num_firing\":%zu,\"num_resolved\":%zu,\"firing\":[", nf, m->n - nf);
+	bool first = true;
+	for (size_t i = 0; i < m->n; i++) {
+		if (m->alerts[i].resolved)
+			continue;
+		pane_buf_adds(b, first ? "{\"labels\":" : ",{\"labels\":");
+		first = false;
+		pane_labels_json(&m->alerts[i].labels, b);
+		pane_buf_adds(b, ",\"annotations\":");
+		pane_labels_json(&m->alerts[i].annotations, b);
+		pane_buf_adds(b, ",\"startsAt\":");
+		pane_notify_time(b, m->alerts[i].starts_ms);
+		pane_buf_addc(b, '}');
+	}
+	pane_buf_adds(b, "]}");
+}
+
+/* Alertmanager's: every detail (sorted by name at load) a string */
+static void pd_details(struct pane_buf *b, const struct pane_am_pagerduty *c, const struct nmsg *m,
+                       const struct amview *v, struct pane_buf *x)
+{
+	struct jobj o;
+	jobj_open(&o, b);
+	for (size_t i = 0; i < c->n_details; i++)
+		jobj_str(&o, m, v, c->details[i].name, c->details[i].value, x);
+	pane_buf_addc(b, '}');
+}
+
+/* pane's own links: the console and the first firing alert's rule */
+static void pd_own_links(struct pane_buf *b, const struct nmsg *m, const char *console)
+{
+	pane_buf_adds(b, ",\"links\":[{");
+	jstr(b, "href", console);
+	pane_buf_adds(b, ",\"text\":\"pane alerts\"}");
+	for (size_t i = 0; i < m->n; i++) {
+		if (m->alerts[i].resolved || !m->alerts[i].generator_url || !*m->alerts[i].generator_url)
+			continue;
+		pane_buf_adds(b, ",{");
+		jstr(b, "href", m->alerts[i].generator_url);
+		pane_buf_adds(b, ",\"text\":\"rule\"}");
+		break;
+	}
+	pane_buf_addc(b, ']');
+}
+
+/* The configured links: those whose href expands to "" are dropped, and
+ * no links at all leave the key out, as Alertmanager does */
+static void pd_links(struct pane_buf *b, const struct pane_am_pagerduty *c, const struct nmsg *m,
+                     const struct amview *v, struct pane_buf *x)
+{
+	struct pane_buf href;
+	pane_buf_init(&href, PANE_BUF_NOLIMIT);
+	size_t k = 0;
+	for (size_t i = 0; i < c->n_links; i++) {
+		if (!*item_text(m, v, "href", c->links[i].href, &href))
+			continue;
+		pane_buf_adds(b, k++ ? ",{" : ",\"links\":[{");
+		jstr(b, "href", href.data);
+		pane_buf_addc(b, ',');
+		jstr(b, "text", item_text(m, v, "text", c->links[i].text, x));
+		pane_buf_addc(b, '}');
+	}
+	if (k)
+		pane_buf_addc(b, ']');
+	pane_buf_release(&href);
+}
+
+/* The configured images, kept when src expands to something */
+static void pd_images(struct pane_buf *b, const struct pane_am_pagerduty *c, const struct nmsg *m,
+                      const struct amview *v, struct pane_buf *x)
+{
+	struct pane_buf src;
+	pane_buf_init(&src, PANE_BUF_NOLIMIT);
+	size_t k = 0;
+	for (size_t i = 0; i < c->n_images; i++) {
+		if (!*item_text(m, v, "src", c->images[i].src, &src))
+			continue;
+		pane_buf_adds(b, k++ ? ",{" : ",\"images\":[{");
+		jstr(b, "src", src.data);
+		pane_buf_addc(b, ',');
+		jstr(b, "alt", item_text(m, v, "alt", c->images[i].alt, x));
+		pane_buf_addc(b, ',');
+		jstr(b, "href", item_text(m, v, "href", c->images[i].href, x));
+		pane_buf_addc(b, '}');
+	}
+	if (k)
+		pane_buf_addc(b, ']');
+	pane_buf_release(&src);
+}
+
 void pane_notify_pagerduty_payload(struct pane_buf *b, const struct pane_am_pagerduty *c, const struct nmsg *m)
 {
 	uint8_t d[PANE_SHA256_LEN];
@@ -319,10 +549,11 @@ void pane_notify_pagerduty_payload(struct pane_buf *b, const struct pane_am_page
 		pane_buf_init(&x, PANE_BUF_NOLIMIT);
 		/* each set field is a template; what expands to "" is left out, as Alertmanager does */
 		struct pane_am_pagerduty cc = *c;
-		char *own[6] = {0};
-		const char *names[6] = {"client", "client_url", "severity", "class", "component", "group"};
-		char **fields[6] = {&cc.client, &cc.client_url, &cc.severity, &cc.class, &cc.component, &cc.group};
-		for (size_t i = 0; i < 6; i++) {
+		char *own[7] = {0};
+		const char *names[7] = {"client", "client_url", "severity", "class", "component", "group", "source"};
+		char **fields[7] = {&cc.client,    &cc.client_url, &cc.severity, &cc.class,
+		                    &cc.component, &cc.group,      &cc.source};
+		for (size_t i = 0; i < 7; i++) {
 			if (!*fields[i])
 				continue;
 			if (user_text(m, &v, names[i], *fields[i], &x) && x.len)
@@ -339,7 +570,7 @@ void pane_notify_pagerduty_payload(struct pane_buf *b, const struct pane_am_page
 		pane_buf_adds(b, ",\"payload\":{");
 		jstr(b, "summary", t.data);
 		pane_buf_addc(b, ',');
-		jstr(b, "source", c->client ? c->client : "pane");
+		jstr(b, "source", c->source ? c->source : c->client ? c->client : "pane");
 		pane_buf_addc(b, ',');
 		jstr(b, "severity", pd_severity(c, m));
 		pane_buf_adds(b, ",\"timestamp\":");
@@ -356,42 +587,26 @@ void pane_notify_pagerduty_payload(struct pane_buf *b, const struct pane_am_page
 			pane_buf_addc(b, ',');
 			jstr(b, "class", c->class);
 		}
-		pane_buf_addf(b, ",\"custom_details\":{\"num_firing\":%zu,\"num_resolved\":%zu,\"firing\":[", nf,
-		              m->n - nf);
-		bool first = true;
-		for (size_t i = 0; i < m->n; i++) {
-			if (m->alerts[i].resolved)
-				continue;
-			pane_buf_adds(b, first ? "{\"labels\":" : ",{\"labels\":");
-			first = false;
-			pane_labels_json(&m->alerts[i].labels, b);
-			pane_buf_adds(b, ",\"annotations\":");
-			pane_labels_json(&m->alerts[i].annotations, b);
-			pane_buf_adds(b, ",\"startsAt\":");
-			pane_notify_time(b, m->alerts[i].starts_ms);
-			pane_buf_addc(b, '}');
-		}
-		pane_buf_adds(b, "]}}");
+		pane_buf_adds(b, ",\"custom_details\":");
+		if (c->n_details)
+			pd_details(b, c, m, &v, &x);
+		else
+			pd_own_details(b, m, nf);
+		pane_buf_addc(b, '}');
 		pane_buf_addc(b, ',');
 		jstr(b, "client", c->client ? c->client : "pane");
 		pane_buf_addc(b, ',');
 		jstr(b, "client_url", c->client_url ? c->client_url : link.data);
-		pane_buf_adds(b, ",\"links\":[{");
-		jstr(b, "href", link.data);
-		pane_buf_adds(b, ",\"text\":\"pane alerts\"}");
-		for (size_t i = 0; i < m->n; i++) {
-			if (m->alerts[i].resolved || !m->alerts[i].generator_url || !*m->alerts[i].generator_url)
-				continue;
-			pane_buf_adds(b, ",{");
-			jstr(b, "href", m->alerts[i].generator_url);
-			pane_buf_adds(b, ",\"text\":\"rule\"}");
-			break;
-		}
-		pane_buf_addc(b, ']');
+		if (c->has_links)
+			pd_links(b, c, m, &v, &x);
+		else
+			pd_own_links(b, m, link.data);
+		if (c->has_images)
+			pd_images(b, c, m, &v, &x);
 		pane_buf_release(&t);
 		pane_buf_release(&link);
 		pane_buf_release(&x);
-		for (size_t i = 0; i < 6; i++)
+		for (size_t i = 0; i < 7; i++)
 			free(own[i]);
 		amview_release(&v);
 	}

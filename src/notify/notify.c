@@ -112,6 +112,8 @@ struct integ {
 	size_t queued;
 	bool stop;
 	struct pane_http_client *http;
+	char *auth;                        /* "Authorization: <type> <credentials>" (http_config) or NULL */
+	char *basic_user, *basic_pass;     /* http_config.basic_auth or NULL */
 	struct pane_stat *sent;
 };
 
@@ -849,7 +851,7 @@ static int deliver(struct integ *in, const char *url, const char *body, int64_t 
 	struct notify *nt = in->nt;
 	int64_t deadline = pane_wall_ms() + give_up_ms;
 	/* "Expect:" off: no 100-continue round trip before each body */
-	static const char *const hdrs[] = {"Content-Type: application/json", "Expect:", NULL};
+	const char *const hdrs[] = {"Content-Type: application/json", "Expect:", in->auth, NULL};
 	for (int attempt = 1;; attempt++) {
 		struct pane_http_response r;
 		pane_http_response_init(&r);
@@ -857,7 +859,13 @@ static int deliver(struct integ *in, const char *url, const char *body, int64_t 
 		int rc = pane_http_client_do(
 		    in->http,
 		    &(struct pane_http_request){
-		        .method = "POST", .url = url, .headers = hdrs, .body = body, .body_len = strlen(body)},
+		        .method = "POST",
+		        .url = url,
+		        .headers = hdrs,
+		        .body = body,
+		        .body_len = strlen(body),
+		        .basic_user = in->basic_user,
+		        .basic_pass = in->basic_pass},
 		    &r, &err);
 		long status = r.status;
 		int64_t ra = r.retry_after_ms;
@@ -1007,7 +1015,9 @@ static char *dupn(const char *s)
 	return s ? pane_xstrdup(s) : NULL;
 }
 
-static struct integ *integ_new(struct notify *nt, const char *receiver, const char *kind, size_t idx, const char *url)
+/* h: the integration's http_config (NULL: defaults); its strings are copied */
+static struct integ *integ_new(struct notify *nt, const char *receiver, const char *kind, size_t idx, const char *url,
+                               const struct pane_am_http *h)
 {
 	struct integ *in = pane_xcalloc(1, sizeof *in);
 	in->nt = nt;
@@ -1020,12 +1030,27 @@ static struct integ *integ_new(struct notify *nt, const char *receiver, const ch
 	in->rkey = pane_buf_detach(&b, NULL);
 	pthread_mutex_init(&in->mu, NULL);
 	pthread_cond_init(&in->cv, NULL);
-	in->http = pane_http_client_new(&(struct pane_http_client_opts){.timeout_ms = 10000,
-	                                                                .connect_timeout_ms = 3000,
-	                                                                .max_retries = -1,
-	                                                                .cancel = integ_cancel,
-	                                                                .cancel_arg = in,
-	                                                                .max_body = 1 << 20});
+	in->http = pane_http_client_new(&(struct pane_http_client_opts){
+	    .timeout_ms = 10000,
+	    .connect_timeout_ms = 3000,
+	    .max_retries = -1,
+	    .cancel = integ_cancel,
+	    .cancel_arg = in,
+	    .max_body = 1 << 20,
+	    .follow_redirects = h ? h->follow_redirects : false,
+	    .proxy_url = h ? h->proxy_url : NULL,
+	    .ca_file = h ? h->ca_file : NULL,
+	    .insecure_skip_verify = h && h->insecure_skip_verify});
+	if (h && h->auth_credentials) {
+		struct pane_buf a;
+		pane_buf_init(&a, PANE_BUF_NOLIMIT);
+		pane_buf_addf(&a, "Authorization: %s %s", h->auth_type ? h->auth_type : "Bearer", h->auth_credentials);
+		in->auth = pane_buf_detach(&a, NULL);
+	}
+	if (h && h->basic_user) {
+		in->basic_user = pane_xstrdup(h->basic_user);
+		in->basic_pass = dupn(h->basic_pass);
+	}
 	char l[512];
 	snprintf(l, sizeof l, "receiver=\"%s\",integration=\"%s\"", receiver, kind);
 	in->sent = pane_stats_counter(nt->stats, "pane_notifications_total", l,
@@ -1046,13 +1071,9 @@ static void integ_free(struct integ *in)
 		job_free(j);
 	}
 	pane_http_client_free(in->http);
-	struct pane_am_slack *s = &in->slack;
-	free(s->api_url), free(s->channel), free(s->username), free(s->icon_emoji);
-	free(s->icon_url), free(s->title), free(s->text), free(s->color);
-	free(s->pretext), free(s->title_link), free(s->fallback), free(s->footer);
-	struct pane_am_pagerduty *p = &in->pd;
-	free(p->routing_key), free(p->url), free(p->client), free(p->client_url);
-	free(p->description), free(p->severity), free(p->class), free(p->component), free(p->group);
+	pane_am_slack_release(&in->slack);
+	pane_am_pagerduty_release(&in->pd);
+	free(in->auth), free(in->basic_user), free(in->basic_pass);
 	free(in->url);
 	free(in->receiver);
 	free(in->rkey);
@@ -1075,38 +1096,23 @@ static void build_integs(struct notify *nt, const struct pane_am_config *c, stru
 		const struct pane_am_receiver *rv = &c->receivers[i];
 		for (size_t j = 0; j < rv->n_slack; j++) {
 			const struct pane_am_slack *s = &rv->slack[j];
-			struct integ *in = integ_new(nt, rv->name, "slack", j, s->api_url);
+			struct integ *in = integ_new(nt, rv->name, "slack", j, s->api_url, &s->http);
 			in->send_resolved = s->send_resolved;
-			in->slack = (struct pane_am_slack){.api_url = dupn(s->api_url),
-			                                   .channel = dupn(s->channel),
-			                                   .username = dupn(s->username),
-			                                   .icon_emoji = dupn(s->icon_emoji),
-			                                   .icon_url = dupn(s->icon_url),
-			                                   .title = dupn(s->title),
-			                                   .text = dupn(s->text),
-			                                   .color = dupn(s->color),
-			                                   .send_resolved = s->send_resolved,
-			                                   .pretext = dupn(s->pretext),
-			                                   .title_link = dupn(s->title_link),
-			                                   .fallback = dupn(s->fallback),
-			                                   .footer = dupn(s->footer)};
+			pane_am_slack_copy(&in->slack, s);
 			in->tmpl = c->tmpl;
 			PUSH(in);
 		}
 		for (size_t j = 0; j < rv->n_pagerduty; j++) {
 			const struct pane_am_pagerduty *p = &rv->pagerduty[j];
-			struct integ *in = integ_new(nt, rv->name, "pagerduty", j, p->url);
+			struct integ *in = integ_new(nt, rv->name, "pagerduty", j, p->url, &p->http);
 			in->send_resolved = p->send_resolved;
 			in->tmpl = c->tmpl;
-			in->pd = (struct pane_am_pagerduty){
-			    dupn(p->routing_key), dupn(p->url),      dupn(p->client), dupn(p->client_url),
-			    dupn(p->description), dupn(p->severity), dupn(p->class),  dupn(p->component),
-			    dupn(p->group),       p->send_resolved};
+			pane_am_pagerduty_copy(&in->pd, p);
 			PUSH(in);
 		}
 		for (size_t j = 0; j < rv->n_webhook; j++) {
 			const struct pane_am_webhook *w = &rv->webhook[j];
-			struct integ *in = integ_new(nt, rv->name, "webhook", j, w->url);
+			struct integ *in = integ_new(nt, rv->name, "webhook", j, w->url, NULL);
 			in->send_resolved = w->send_resolved;
 			in->wh = (struct pane_am_webhook){NULL, w->send_resolved, w->max_alerts};
 			PUSH(in);
@@ -1119,7 +1125,7 @@ static void build_integs(struct notify *nt, const struct pane_am_config *c, stru
 		size_t bl = strlen(base);
 		pane_buf_add(&u, base, bl && base[bl - 1] == '/' ? bl - 1 : bl);
 		pane_buf_adds(&u, "/api/v2/alerts");
-		PUSH(integ_new(nt, base, "alertmanager", i, u.data));
+		PUSH(integ_new(nt, base, "alertmanager", i, u.data, NULL));
 		pane_buf_release(&u);
 	}
 #undef PUSH

@@ -91,7 +91,8 @@ static const char am_yaml[] = "alerting:\n"
 static struct pane_am_config *load(const char *yaml, struct pane_err *err)
 {
 	struct pane_cfg *cfg = pane_cfg_parse("t.yaml", yaml, strlen(yaml), err);
-	assert_non_null(cfg);
+	if (!cfg)
+		fail_msg("%s", err->msg);
 	struct pane_am_config *c = pane_am_config_load(cfg, pane_cfg_get(cfg->root, "alerting"), err);
 	pane_cfg_free(cfg);
 	return c;
@@ -327,6 +328,248 @@ static void test_payloads(void **state)
 	pane_labels_release(&gl);
 }
 
+/* Alertmanager's extras: PagerDuty details (merged over Alertmanager's
+ * defaults), links, images, source; Slack fields (short_fields), actions,
+ * image_url, thumb_url, callback_id, link_names, mrkdwn_in; http_config
+ * parsed, refused where pane cannot honour it, its secrets masked */
+static const char extras_yaml[] =
+    "alerting:\n"
+    "  route:\n"
+    "    receiver: a\n"
+    "  receivers:\n"
+    "    - name: a\n"
+    "      slack_configs:\n"
+    "        - api_url: ${SLACK_URL}\n"
+    "          short_fields: true\n"
+    "          link_names: true\n"
+    "          mrkdwn_in: [text, fields]\n"
+    "          callback_id: 'cb-{{ .GroupLabels.alertname }}'\n"
+    "          image_url: 'http://img/{{ .Status }}.png'\n"
+    "          thumb_url: '{{ if false }}x{{ end }}'\n"
+    "          fields:\n"
+    "            - {title: Host, value: '{{ range .Alerts }}{{ .Labels.host }} {{ end }}'}\n"
+    "            - {title: '{{ .Status }}', value: long, short: false}\n"
+    "          actions:\n"
+    "            - {type: button, text: 'Runbook {{ .CommonLabels.alertname }}', url: 'http://rb/x', name: "
+    "dropped, style: primary}\n"
+    "            - type: button\n"
+    "              text: Ack\n"
+    "              name: ack\n"
+    "              value: '{{ .Receiver }}'\n"
+    "              confirm: {text: 'Sure?', ok_text: 'Yes'}\n"
+    "          http_config:\n"
+    "            follow_redirects: false\n"
+    "            authorization: {credentials: \"${SLACK_TOKEN}\"}\n"
+    "            proxy_url: http://proxy:3128\n"
+    "            tls_config: {insecure_skip_verify: true}\n"
+    "      pagerduty_configs:\n"
+    "        - routing_key: ${PD_KEY}\n"
+    "          source: 'src-{{ .Receiver }}'\n"
+    "          details:\n"
+    "            num_firing: 'n={{ .Alerts.Firing | len }}'\n"
+    "            team: '{{ .CommonLabels.alertname }} team'\n"
+    "          links:\n"
+    "            - {href: 'http://dash/{{ .GroupLabels.alertname }}', text: Dashboard}\n"
+    "            - {href: '{{ if false }}x{{ end }}', text: dropped}\n"
+    "          images:\n"
+    "            - {src: 'http://img/{{ .Status }}.png', alt: graph}\n"
+    "          http_config:\n"
+    "            basic_auth: {username: pd, password: \"${PD_PASS}\"}\n";
+
+static void test_extras(void **state)
+{
+	(void)state;
+	struct pane_err err = {0};
+	setenv("SLACK_URL", "http://127.0.0.1:9/services/T/B/x", 1);
+	setenv("SLACK_TOKEN", "tok-secret-1", 1);
+	setenv("PD_KEY", "0123456789abcdef0123456789abcdef", 1);
+	setenv("PD_PASS", "pass-secret-2", 1);
+	struct pane_am_config *c = load(extras_yaml, &err);
+	if (!c)
+		fail_msg("%s", err.msg);
+	const struct pane_am_slack *sc = &c->receivers[0].slack[0];
+	const struct pane_am_pagerduty *pc = &c->receivers[0].pagerduty[0];
+	assert_false(sc->http.follow_redirects);
+	assert_string_equal(sc->http.auth_type, "Bearer");
+	assert_string_equal(sc->http.auth_credentials, "tok-secret-1");
+	assert_string_equal(sc->http.proxy_url, "http://proxy:3128");
+	assert_true(sc->http.insecure_skip_verify);
+	assert_true(pc->http.follow_redirects); /* Alertmanager's default */
+	assert_string_equal(pc->http.basic_user, "pd");
+	assert_string_equal(pc->http.basic_pass, "pass-secret-2");
+	/* the printed configuration masks every secret */
+	assert_null(strstr(c->original, "tok-secret-1"));
+	assert_null(strstr(c->original, "pass-secret-2"));
+	assert_non_null(strstr(c->original, "credentials: <secret>"));
+	/* details: the user's over Alertmanager's defaults, sorted by name */
+	assert_int_equal(pc->n_details, 5);
+	assert_string_equal(pc->details[0].name, "firing");
+	assert_string_equal(pc->details[1].name, "num_firing");
+	assert_string_equal(pc->details[1].value, "n={{ .Alerts.Firing | len }}");
+	assert_string_equal(pc->details[4].name, "team");
+	/* an action with a url drops name (Alertmanager's SlackAction) */
+	assert_null(sc->actions[0].name);
+	assert_string_equal(sc->actions[1].name, "ack");
+
+	/* the notifier's copy is deep and equal */
+	struct pane_am_slack sc2;
+	struct pane_am_pagerduty pc2;
+	pane_am_slack_copy(&sc2, sc);
+	pane_am_pagerduty_copy(&pc2, pc);
+	assert_string_equal(sc2.fields[1].title, sc->fields[1].title);
+	assert_ptr_not_equal(sc2.fields[1].title, sc->fields[1].title);
+	assert_string_equal(pc2.images[0].src, pc->images[0].src);
+	assert_string_equal(pc2.http.basic_pass, "pass-secret-2");
+
+	struct nsnap a[2] = {0};
+	labels(&a[0].labels, (const char *const[]){"alertname", "Disk", "host", "a", NULL});
+	labels(&a[0].annotations, (const char *const[]){"summary", "full", NULL});
+	labels(&a[1].labels, (const char *const[]){"alertname", "Disk", "host", "b", NULL});
+	pane_labels_init(&a[1].annotations);
+	a[0].starts_ms = a[1].starts_ms = 1764333296000;
+	a[0].generator_url = a[1].generator_url = "http://prom/g";
+	a[1].resolved = true;
+	a[1].ends_ms = 1764333396000;
+	struct pane_labels gl;
+	labels(&gl, (const char *const[]){"alertname", "Disk", NULL});
+	struct nmsg m = {.receiver = "a",
+	                 .group_key = "{}:{alertname=\"Disk\"}",
+	                 .group_labels = &gl,
+	                 .alerts = a,
+	                 .n = 2,
+	                 .external_url = "http://pane:8080",
+	                 .tmpl = c->tmpl};
+	struct pane_buf b;
+	pane_buf_init(&b, PANE_BUF_NOLIMIT);
+	pane_notify_slack_payload(&b, &sc2, &m);
+	json_t *j = json_loads(b.data, 0, NULL);
+	if (!j)
+		fail_msg("not JSON: %s", b.data);
+	assert_true(json_is_true(json_object_get(j, "link_names")));
+	json_t *att = json_array_get(json_object_get(j, "attachments"), 0);
+	assert_string_equal(json_string_value(json_object_get(att, "callback_id")), "cb-Disk");
+	assert_string_equal(json_string_value(json_object_get(att, "image_url")), "http://img/firing.png");
+	assert_null(json_object_get(att, "thumb_url")); /* expands to "": left out */
+	json_t *mk = json_object_get(att, "mrkdwn_in");
+	assert_int_equal(json_array_size(mk), 2);
+	assert_string_equal(json_string_value(json_array_get(mk, 1)), "fields");
+	json_t *fs = json_object_get(att, "fields");
+	assert_int_equal(json_array_size(fs), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(fs, 0), "value")), "a b ");
+	assert_true(json_is_true(json_object_get(json_array_get(fs, 0), "short")));  /* short_fields */
+	assert_true(json_is_false(json_object_get(json_array_get(fs, 1), "short"))); /* its own */
+	assert_string_equal(json_string_value(json_object_get(json_array_get(fs, 1), "title")), "firing");
+	json_t *acts = json_object_get(att, "actions");
+	assert_int_equal(json_array_size(acts), 2);
+	json_t *a0 = json_array_get(acts, 0), *a1 = json_array_get(acts, 1);
+	assert_string_equal(json_string_value(json_object_get(a0, "text")), "Runbook Disk");
+	assert_string_equal(json_string_value(json_object_get(a0, "url")), "http://rb/x");
+	assert_string_equal(json_string_value(json_object_get(a0, "style")), "primary");
+	assert_null(json_object_get(a0, "name"));
+	assert_string_equal(json_string_value(json_object_get(a1, "value")), "a");
+	json_t *cf = json_object_get(a1, "confirm");
+	assert_string_equal(json_string_value(json_object_get(cf, "text")), "Sure?");
+	assert_string_equal(json_string_value(json_object_get(cf, "ok_text")), "Yes");
+	assert_null(json_object_get(cf, "title"));
+	json_decref(j);
+
+	pane_buf_reset(&b);
+	pane_notify_pagerduty_payload(&b, &pc2, &m);
+	j = json_loads(b.data, 0, NULL);
+	if (!j)
+		fail_msg("not JSON: %s", b.data);
+	json_t *p = json_object_get(j, "payload");
+	assert_string_equal(json_string_value(json_object_get(p, "source")), "src-a");
+	json_t *d = json_object_get(p, "custom_details");
+	assert_int_equal(json_object_size(d), 5);
+	assert_string_equal(json_string_value(json_object_get(d, "num_firing")), "n=1");
+	assert_string_equal(json_string_value(json_object_get(d, "num_resolved")), "1");
+	assert_string_equal(json_string_value(json_object_get(d, "team")), "Disk team");
+	/* Alertmanager's default instances template over .Alerts.Firing */
+	assert_string_equal(json_string_value(json_object_get(d, "firing")),
+	                    "Labels:\n - alertname = Disk\n - host = a\nAnnotations:\n - summary = full\n"
+	                    "Source: http://prom/g\n");
+	assert_non_null(strstr(json_string_value(json_object_get(d, "resolved")), "host = b"));
+	json_t *ls = json_object_get(j, "links");
+	assert_int_equal(json_array_size(ls), 1); /* the one whose href expands to "" is dropped */
+	assert_string_equal(json_string_value(json_object_get(json_array_get(ls, 0), "href")), "http://dash/Disk");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(ls, 0), "text")), "Dashboard");
+	json_t *im = json_array_get(json_object_get(j, "images"), 0);
+	assert_string_equal(json_string_value(json_object_get(im, "src")), "http://img/firing.png");
+	assert_string_equal(json_string_value(json_object_get(im, "alt")), "graph");
+	assert_string_equal(json_string_value(json_object_get(im, "href")), "");
+	json_decref(j);
+	pane_buf_release(&b);
+	pane_am_slack_release(&sc2);
+	pane_am_pagerduty_release(&pc2);
+	for (int i = 0; i < 2; i++) {
+		pane_labels_release(&a[i].labels);
+		pane_labels_release(&a[i].annotations);
+	}
+	pane_labels_release(&gl);
+	pane_am_config_free(c);
+
+	/* a proxy_url with user:password@ is masked too */
+	c = load("alerting:\n  route:\n    receiver: a\n  receivers:\n    - name: a\n      slack_configs:\n"
+	         "        - api_url: ${SLACK_URL}\n          http_config: {proxy_url: 'http://u:pw-3@proxy:3128'}\n",
+	         &err);
+	if (!c)
+		fail_msg("%s", err.msg);
+	assert_string_equal(c->receivers[0].slack[0].http.proxy_url, "http://u:pw-3@proxy:3128");
+	assert_null(strstr(c->original, "pw-3"));
+	pane_am_config_free(c);
+
+	/* refused: what pane's client cannot honour, by name with file:line, and Alertmanager's own checks */
+	static const struct {
+		const char *item, *want;
+	} refused[] = {
+	    {"          http_config: {oauth2: {client_id: x}}\n", "oauth2: http_config key not supported"},
+	    {"          http_config: {bearer_token_file: /x}\n", "bearer_token_file"},
+	    {"          http_config: {tls_config: {cert_file: /x}}\n", "cert_file: http_config.tls_config key"},
+	    {"          http_config: {tls_config: {ca_file: /nonexistent/ca.pem}}\n", "cannot read CA file"},
+	    {"          http_config: {authorization: {type: Basic, credentials: \"${SLACK_TOKEN}\"}}\n", "basic_auth"},
+	    {"          http_config: {bearer_token: \"${SLACK_TOKEN}\", authorization: {credentials: \"${SLACK_TOKEN}\"}}\n",
+	     "not compatible"},
+	    {"          http_config: {bearer_token: literal}\n", "a secret"},
+	    {"          http_config: {proxy_url: ftp://x}\n", "proxy_url"},
+	    {"          fields: [{title: x}]\n", "missing value in Slack field"},
+	    {"          fields: [{title: x, value: y, color: z}]\n", "slack_configs.fields key"},
+	    {"          actions: [{type: button, text: x}]\n", "missing name or url"},
+	    {"          actions: [{type: button, name: x}]\n", "missing text in Slack action"},
+	    {"          actions: [{type: button, text: x, name: y, confirm: {title: t}}]\n", "missing text in Slack conf"},
+	    {"          fields: [{title: '{{ if }}', value: y}]\n", "t.yaml:8:"},
+	    {"          api_url_file: /x\n", "slack_configs key not supported"},
+	};
+	for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+		char y[1024];
+		snprintf(y, sizeof y,
+		         "alerting:\n  route:\n    receiver: a\n  receivers:\n    - name: a\n      slack_configs:\n"
+		         "        - api_url: ${SLACK_URL}\n%s",
+		         refused[i].item);
+		struct pane_am_config *rc = load(y, &err);
+		if (rc || !strstr(err.msg, refused[i].want))
+			fail_msg("%s: got %s", refused[i].item, rc ? "a config" : err.msg);
+	}
+	static const struct {
+		const char *item, *want;
+	} pd_refused[] = {
+	    {"          details: [a]\n", "expected a map"},
+	    {"          links: [{href: x, title: y}]\n", "pagerduty_configs.links key"},
+	    {"          images: [{src: '{{ .Nope'}]\n", "t.yaml:8:"},
+	    {"          http_config: {basic_auth: {username: u, password_file: /x}}\n", "password_file"},
+	};
+	for (size_t i = 0; i < sizeof pd_refused / sizeof *pd_refused; i++) {
+		char y[1024];
+		snprintf(y, sizeof y,
+		         "alerting:\n  route:\n    receiver: a\n  receivers:\n    - name: a\n      pagerduty_configs:\n"
+		         "        - routing_key: ${PD_KEY}\n%s",
+		         pd_refused[i].item);
+		struct pane_am_config *rc = load(y, &err);
+		if (rc || !strstr(err.msg, pd_refused[i].want))
+			fail_msg("%s: got %s", pd_refused[i].item, rc ? "a config" : err.msg);
+	}
+}
+
 /* pane's TZif reader against glibc (TZ + localtime_r; this test is
  * single-threaded): every 6 hours from 1900 to 2100 in zones with northern
  * and southern DST, half-hour offsets, 30-minute DST (Lord Howe) and zones
@@ -418,7 +661,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_matchers),    cmocka_unit_test(test_routes),  cmocka_unit_test(test_config_errors),
 	    cmocka_unit_test(test_fingerprint), cmocka_unit_test(test_example), cmocka_unit_test(test_payloads),
-	    cmocka_unit_test(test_time_zones),
+	    cmocka_unit_test(test_time_zones),  cmocka_unit_test(test_extras),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
