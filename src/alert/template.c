@@ -2905,7 +2905,7 @@ static const char am_defaults[] =
     "{{ range .Labels.SortedPairs }} - {{ .Name }} = {{ .Value }}\n"
     "{{ end }}Annotations:\n"
     "{{ range .Annotations.SortedPairs }} - {{ .Name }} = {{ .Value }}\n"
-    "{{ end }}Source: {{ .GeneratorURL }}\n\n{{ end }}{{ end }}"
+    "{{ end }}Source: {{ .GeneratorURL }}\n{{ end }}{{ end }}"
     "{{ define \"slack.default.title\" }}{{ template \"__subject\" . }}{{ end }}"
     "{{ define \"slack.default.username\" }}{{ template \"__alertmanager\" . }}{{ end }}"
     "{{ define \"slack.default.fallback\" }}{{ template \"slack.default.title\" . }} | "

@@ -1263,27 +1263,10 @@ static int am_body(struct rd *r, const struct pane_cfg_node *n, struct pane_am_c
 	return rc;
 }
 
-/* Alertmanager 0.25's __text_alert_list ends each alert with one newline
- * ("Source: ...\n"); alert/template.c's copy of the defaults ends it with
- * two, which PagerDuty's default details (firing, resolved) would show.
- * Redefined here, before the user's template files (which may redefine it
- * again), until the shared default is corrected. */
-static const char text_alert_list[] =
-    "{{ define \"__text_alert_list\" }}{{ range . }}Labels:\n"
-    "{{ range .Labels.SortedPairs }} - {{ .Name }} = {{ .Value }}\n"
-    "{{ end }}Annotations:\n"
-    "{{ range .Annotations.SortedPairs }} - {{ .Name }} = {{ .Value }}\n"
-    "{{ end }}Source: {{ .GeneratorURL }}\n{{ end }}{{ end }}";
-
 static struct pane_am_config *config_new(void)
 {
 	struct pane_am_config *c = pane_xcalloc(1, sizeof *c);
 	c->tmpl = pane_tmpl_set_new();
-	struct pane_err e = {0};
-	if (pane_tmpl_set_add(c->tmpl, "notify-defaults.tmpl", text_alert_list, &e) < 0) {
-		fprintf(stderr, "pane: the notification default templates do not parse: %s\n", e.msg);
-		abort();
-	}
 	c->resolve_timeout_ms = 300000;
 	c->give_up_ms = 3600000;
 	return c;

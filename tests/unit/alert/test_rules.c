@@ -351,7 +351,7 @@ static void test_am_templates(void **state)
 	expect_am(set, &d, "{{ template \"__alertmanagerURL\" . }}", "http://am:9093/#/alerts?receiver=team+x");
 	expect_am(set, &d, "{{ template \"pagerduty.default.instances\" .Alerts.Firing }}",
 	          "Labels:\n - alertname = Disk\n - instance = a:9100\n - job = node\n - severity = page\n"
-	          "Annotations:\n - summary = disk a full\nSource: http://p/g1\n\n");
+	          "Annotations:\n - summary = disk a full\nSource: http://p/g1\n");
 	expect_am(set, &d,
 	          "{{ range .Alerts }}{{ .Status }} {{ .Labels.instance }} {{ .StartsAt }} {{ .EndsAt }} {{ "
 	          ".Fingerprint }};{{ end }}",
