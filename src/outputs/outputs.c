@@ -359,13 +359,19 @@ static int fill_labels(struct pane_relabel_labels *ls, const char *name, const s
 	return 0;
 }
 
-static int append(struct output *o, struct pane_buf *frames, size_t n, struct pane_err *err)
+/* Appends a batch's n frames to the output's queue and counts what was
+ * queued (pending) and what relabelling dropped (filtered). */
+static int append(struct output *o, struct pane_buf *frames, size_t n, size_t filtered, struct pane_err *err)
 {
+	if (filtered)
+		pane_stat_add(o->st_filtered, (double)filtered);
 	if (n == 0)
 		return 0;
 	int rc = pane_oqueue_append(o->q, frames->data, frames->len, n, err);
 	if (rc < 0)
 		pane_err_prefix(err, "output %s", o->name);
+	else
+		pane_stat_add(o->st_pending, (double)n);
 	return rc;
 }
 
@@ -422,11 +428,7 @@ static int rw_write_samples(void *ctx, const struct pane_sample *s, size_t n, si
 		pane_oqueue_frame2(&frames, hash, s[i].ts_ms, lab.data, lab.len, ts.data, ts.len);
 		queued++;
 	}
-	int rc = append(o, &frames, queued, err);
-	if (filtered)
-		pane_stat_add(o->st_filtered, (double)filtered);
-	if (rc == 0)
-		pane_stat_add(o->st_pending, (double)queued);
+	int rc = append(o, &frames, queued, filtered, err);
 	if (accepted)
 		*accepted = rc == 0 ? n : 0;
 	pane_relabel_labels_release(&ls);
@@ -483,11 +485,7 @@ static int loki_write_logs(void *ctx, const struct pane_log_record *l, size_t n,
 		else
 			filtered++;
 	}
-	int rc = append(o, &frames, queued, err);
-	if (filtered)
-		pane_stat_add(o->st_filtered, (double)filtered);
-	if (rc == 0)
-		pane_stat_add(o->st_pending, (double)queued);
+	int rc = append(o, &frames, queued, filtered, err);
 	pane_relabel_labels_release(&ls);
 	pane_buf_release(&frames);
 	pane_buf_release(&tmp);
@@ -529,11 +527,7 @@ static int loki_write_events(void *ctx, const struct pane_event *e, size_t n, st
 		else
 			filtered++;
 	}
-	int rc = append(o, &frames, queued, err);
-	if (filtered)
-		pane_stat_add(o->st_filtered, (double)filtered);
-	if (rc == 0)
-		pane_stat_add(o->st_pending, (double)queued);
+	int rc = append(o, &frames, queued, filtered, err);
 	pane_relabel_labels_release(&ls);
 	pane_buf_release(&frames);
 	pane_buf_release(&tmp);
