@@ -124,19 +124,23 @@ struct bw {
 
 static void bw_put(struct bw *w, uint64_t v, int nbits)
 {
-	while (nbits > 0) {
-		int take = nbits < 8 - w->nacc ? nbits : 8 - w->nacc;
-		uint64_t part = (v >> (nbits - take)) & ((1ull << take) - 1);
-		w->acc = (w->acc << take) | part;
-		w->nacc += take;
-		nbits -= take;
-		if (w->nacc == 8) {
-			if (pane_buf_addc(w->b, (char)(uint8_t)w->acc) < 0)
-				w->rc = PANE_ETOOBIG;
-			w->acc = 0;
-			w->nacc = 0;
-		}
+	if (nbits > 48) { /* keep the accumulator's 7 pending bits + nbits within 64 */
+		bw_put(w, v >> 32, nbits - 32);
+		nbits = 32;
 	}
+	if (nbits <= 0)
+		return;
+	w->acc = (w->acc << nbits) | (v & ((1ull << nbits) - 1));
+	w->nacc += nbits;
+	uint8_t out[8];
+	int k = 0;
+	while (w->nacc >= 8) {
+		w->nacc -= 8;
+		out[k++] = (uint8_t)(w->acc >> w->nacc);
+	}
+	w->acc &= (1ull << w->nacc) - 1;
+	if (k && pane_buf_add(w->b, out, (size_t)k) < 0)
+		w->rc = PANE_ETOOBIG;
 }
 
 static void bw_end(struct bw *w)
@@ -289,14 +293,27 @@ static bool dec_scale(const double *v, size_t n, int *kout)
 static int ans_encode(const int64_t *m, size_t n, struct pane_buf *out);
 static int ans_decode(struct rd *r, double *v, size_t n, uint64_t m, unsigned k);
 
-static int dec_encode(const double *v, size_t n, int k, int codec, struct pane_buf *out)
+/* The decimal integers of v at scale k (an exception repeats the previous
+ * m, a leading one is 0): computed once per chunk for every candidate. */
+static void dec_ints(const double *v, size_t n, int k, int64_t *m)
+{
+	int64_t prev = 0;
+	for (size_t i = 0; i < n; i++) {
+		m[i] = prev;
+		if (!exceptional(v[i]))
+			dec_fits(v[i], k, &m[i]);
+		prev = m[i];
+	}
+}
+
+static int dec_encode(const double *v, const int64_t *m, size_t n, int k, int codec, struct pane_buf *out)
 {
 	bool dod = codec == PANE_CODEC_DEC_D2;
 	size_t exc = 0, last = 0;
 	for (size_t i = 0; i < n; i++)
 		exc += exceptional(v[i]);
 	int rc = put_uv(out, exc);
-	for (size_t i = 0; i < n && !rc; i++) {
+	for (size_t i = 0; i < n && !rc && exc; i++) {
 		if (!exceptional(v[i]))
 			continue;
 		rc |= put_uv(out, i - last);
@@ -308,37 +325,22 @@ static int dec_encode(const double *v, size_t n, int k, int codec, struct pane_b
 		rc |= pane_buf_add(out, b, 8);
 	}
 	rc |= put_uv(out, (uint64_t)k);
-	int64_t m0 = 0;
-	if (!exceptional(v[0]))
-		dec_fits(v[0], k, &m0);
-	rc |= put_uv(out, pane_zigzag(m0));
-	if (codec == PANE_CODEC_DEC_ANS) {
-		if (rc)
-			return PANE_ETOOBIG;
-		if (n < 2)
-			return PANE_EINVAL;
-		int64_t *m = pane_xmalloc(pane_mul_size(n, sizeof *m));
-		m[0] = m0;
-		for (size_t i = 1; i < n; i++) {
-			m[i] = m[i - 1]; /* an exception repeats the previous m */
-			if (!exceptional(v[i]))
-				dec_fits(v[i], k, &m[i]);
-		}
-		rc = ans_encode(m, n, out);
-		free(m);
-		return rc;
-	}
-	uint64_t prev = (uint64_t)m0, pd = 0;
-	for (size_t i = 1; i < n && rc == 0; i++) {
-		int64_t m = (int64_t)prev; /* an exception repeats the previous m (delta 0) */
-		if (!exceptional(v[i]))
-			dec_fits(v[i], k, &m);
-		uint64_t d = (uint64_t)m - prev;
-		prev = (uint64_t)m;
-		rc |= put_uv(out, pane_zigzag(dod && i > 1 ? (int64_t)(d - pd) : (int64_t)d));
+	rc |= put_uv(out, pane_zigzag(m[0]));
+	if (rc)
+		return PANE_ETOOBIG;
+	if (codec == PANE_CODEC_DEC_ANS)
+		return n < 2 ? PANE_EINVAL : ans_encode(m, n, out);
+	if (pane_buf_grow(out, (n - 1) * 10) < 0)
+		return PANE_ETOOBIG;
+	uint8_t *w = (uint8_t *)out->data + out->len;
+	uint64_t pd = 0;
+	for (size_t i = 1; i < n; i++) {
+		uint64_t d = (uint64_t)m[i] - (uint64_t)m[i - 1];
+		w += pane_uvarint_put(w, pane_zigzag(dod && i > 1 ? (int64_t)(d - pd) : (int64_t)d));
 		pd = d;
 	}
-	return rc ? PANE_ETOOBIG : 0;
+	out->len = (size_t)(w - (uint8_t *)out->data);
+	return 0;
 }
 
 static int dec_decode(struct rd *r, double *v, size_t n, int codec)
@@ -700,7 +702,8 @@ static void encode_ts(const int64_t *ts, size_t n, int mode, struct pane_buf *ou
 	}
 }
 
-static int encode_values(const double *v, size_t n, int codec, struct pane_buf *out)
+/* m: v's decimal integers at scale k when the caller has them, else NULL. */
+static int encode_values(const double *v, const int64_t *m, int k, size_t n, int codec, struct pane_buf *out)
 {
 	switch (codec) {
 	case PANE_CODEC_CONST: {
@@ -722,10 +725,15 @@ static int encode_values(const double *v, size_t n, int codec, struct pane_buf *
 		return rc;
 	}
 	default: {
-		int k;
+		if (m)
+			return dec_encode(v, m, n, k, codec, out);
 		if (!dec_scale(v, n, &k))
 			return PANE_EINVAL;
-		return dec_encode(v, n, k, codec, out);
+		int64_t *own = pane_xmalloc(pane_mul_size(n, sizeof *own));
+		dec_ints(v, n, k, own);
+		int rc = dec_encode(v, own, n, k, codec, out);
+		free(own);
+		return rc;
 	}
 	}
 }
@@ -760,13 +768,17 @@ static int chunk_encode(const int64_t *ts, const double *v, size_t n, int force,
 		return PANE_EINVAL;
 	size_t start = out->len;
 	int rc = put_uv(out, n);
-	int codec = PANE_CODEC_CONST;
+	int codec = PANE_CODEC_CONST, k = 0;
+	int64_t *m = NULL;
 	if (v) {
 		bool constant = true;
 		for (size_t i = 1; i < n && constant; i++)
 			constant = pane_f64_bits(v[i]) == pane_f64_bits(v[0]);
-		int k;
 		bool dec = !constant && dec_scale(v, n, &k);
+		if (dec) {
+			m = pane_xmalloc(pane_mul_size(n, sizeof *m));
+			dec_ints(v, n, k, m);
+		}
 		codec = PANE_CODEC_XOR;
 		if (constant)
 			codec = PANE_CODEC_CONST;
@@ -783,7 +795,7 @@ static int chunk_encode(const int64_t *ts, const double *v, size_t n, int force,
 			for (int c = PANE_CODEC_XOR; c <= PANE_CODEC_DEC_D2; c++) {
 				pane_buf_reset(&t);
 				size_t cost;
-				if (encode_values(v, n, c, &t) == 0 && (cost = (size_t)entropy_bits(&t)) < best) {
+				if (encode_values(v, m, k, n, c, &t) == 0 && (cost = (size_t)entropy_bits(&t)) < best) {
 					best = cost;
 					codec = c;
 					pane_buf_reset(&kept);
@@ -794,7 +806,7 @@ static int chunk_encode(const int64_t *ts, const double *v, size_t n, int force,
 			 * with what zstd really makes of the best byte codec (runs
 			 * and repeats can take it far below its order-0 entropy) */
 			pane_buf_reset(&t);
-			if (n > 1 && encode_values(v, n, PANE_CODEC_DEC_ANS, &t) == 0 && t.len * 8 < best) {
+			if (n > 1 && encode_values(v, m, k, n, PANE_CODEC_DEC_ANS, &t) == 0 && t.len * 8 < best) {
 				size_t bound = ZSTD_compressBound(kept.len);
 				void *z = pane_xmalloc(bound);
 				size_t zl = ZSTD_compress(z, bound, kept.data, kept.len, 3);
@@ -811,9 +823,9 @@ static int chunk_encode(const int64_t *ts, const double *v, size_t n, int force,
 		/* delta-of-delta or deviation from a regular grid, whichever has the
 		 * smaller estimated compressed size */
 		struct pane_buf tb[2];
-		for (int m = 0; m < 2; m++) {
-			pane_buf_init(&tb[m], PANE_BUF_NOLIMIT);
-			encode_ts(ts, n, m, &tb[m]);
+		for (int tm = 0; tm < 2; tm++) {
+			pane_buf_init(&tb[tm], PANE_BUF_NOLIMIT);
+			encode_ts(ts, n, tm, &tb[tm]);
 		}
 		int tsmode = n > 2 && entropy_bits(&tb[1]) < entropy_bits(&tb[0]) ? TS_GRID : TS_DOD;
 		rc |= put_uv(out, tag | (uint64_t)tsmode << 4);
@@ -824,7 +836,8 @@ static int chunk_encode(const int64_t *ts, const double *v, size_t n, int force,
 		rc |= put_uv(out, tag);
 	}
 	if (!rc && v)
-		rc = encode_values(v, n, codec, out);
+		rc = encode_values(v, m, k, n, codec, out);
+	free(m);
 	if (rc) {
 		pane_buf_truncate(out, start);
 		return rc < 0 ? rc : PANE_ETOOBIG;
