@@ -201,6 +201,37 @@ static void columns_roundtrip(void **state)
 	pane_buf_release(&b);
 }
 
+/* Every single-byte corruption of a DEC_ANS chunk is refused or decodes
+ * within bounds (the rANS state check catches most). */
+static void ans_corruption_is_refused(void **state)
+{
+	(void)state;
+	enum { N = 600 };
+	int64_t ts[PANE_CHUNK_MAX];
+	double v[PANE_CHUNK_MAX];
+	uint64_t c = 1000;
+	srand(5);
+	for (int i = 0; i < N; i++) {
+		ts[i] = 1700000000000 + i * 15000LL;
+		c += (uint64_t)(rand() % 5000);
+		v[i] = i == 17 ? pane_stale_nan() : (double)c / 100.0;
+	}
+	struct pane_buf b;
+	pane_buf_init(&b, PANE_BUF_NOLIMIT);
+	assert_int_equal(pane_column_encode_values_as(v, N, PANE_CODEC_DEC_ANS, &b), PANE_CODEC_DEC_ANS);
+	uint8_t *copy = malloc(b.len);
+	for (size_t i = 0; i < b.len; i++)
+		for (int bit = 0; bit < 8; bit += 3) {
+			memcpy(copy, b.data, b.len);
+			copy[i] ^= (uint8_t)(1u << bit);
+			size_t n = 0, used = 0;
+			int rc = pane_chunk_decode(copy, b.len, ts, v, PANE_CHUNK_MAX, &n, &used);
+			assert_true(rc == PANE_EINVAL || (rc == 0 && used <= b.len && n <= PANE_CHUNK_MAX));
+		}
+	free(copy);
+	pane_buf_release(&b);
+}
+
 static void garbage_is_refused(void **state)
 {
 	(void)state;
@@ -279,6 +310,7 @@ int main(void)
 		cmocka_unit_test(timestamps_irregular_and_extreme),
 		cmocka_unit_test(columns_roundtrip),
 		cmocka_unit_test(garbage_is_refused),
+		cmocka_unit_test(ans_corruption_is_refused),
 		cmocka_unit_test(segments_pack_and_refuse_bad),
 		cmocka_unit_test(crc_and_varints),
 	};
