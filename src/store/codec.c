@@ -6,7 +6,11 @@
  * of those bytes to almost nothing). Values get the smallest of several
  * exact codecs, decided per chunk by actually encoding: Gorilla XOR wins on
  * arbitrary floats, decimal-scaled integers with deltas (VictoriaMetrics'
- * trick) win on counters and gauges that are really decimals.
+ * trick) win on counters and gauges that are really decimals. Where the
+ * increments are noisy, varint bytes under zstd stay well above their
+ * entropy: DEC_ANS predicts each increment and rANS-codes the residuals
+ * with a per-chunk table, and is kept only when smaller than zstd's real
+ * output for the best byte codec (runs and repeats favour zstd).
  *
  * Invariants:
  *   (1) decode(encode(x)) is bit-identical to x for every int64 timestamp
