@@ -165,5 +165,5 @@ PY
   tot_s=$((tot_s + nsamp)); tot_p=$((tot_p + pb)); tot_v=$((tot_v + vb)); tot_f=$(python3 -c "print(int($tot_f + $fbits / 8))")
 done <"$work/shapes.txt"
 python3 -c "print('%-10s %8s %9d %9.3f %9s %9.3f %9s %8.3f %8.2f %8.2f' % ('total', '', $tot_s, $tot_p / $tot_s, '', $tot_v / $tot_s, '', $tot_f / $tot_s, $tot_p / $tot_v, $tot_p / $tot_f))"
-echo "columns: pane-seg = pane's segment files only (no tiers, no SQLite); vm-nocache = VictoriaMetrics without cache/"
+echo "columns: pane-seg = pane's partition files only (segments and tier blobs, no SQLite); vm-nocache = VictoriaMetrics without cache/"
 echo "ratios: pane/vm and pane/floor, everything on disk (goal: pane/vm <= 0.90 and pane/floor <= 1.20)"
