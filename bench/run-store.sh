@@ -2,7 +2,7 @@
 # run-store.sh - pane's embedded store next to Prometheus and VictoriaMetrics
 # (both from Debian) on the same generated day of metrics.
 #
-#   bench/run-store.sh [--hours H] [--keep]
+#   bench/run-store.sh [--hours H] [--keep] [--no-shapes]
 #
 # Generates ~1,000 realistic series x 24 h at 15 s (bench/store/gen.py), then
 #   pane:       pane import (Prometheus text, ms timestamps) into a fresh dir
@@ -14,17 +14,25 @@
 # clean shutdown), ingest CPU seconds, peak RSS, and the time to read every
 # sample back (pane: in-process select of all series; VictoriaMetrics:
 # /api/v1/export of all series, which includes JSON encoding - see the note).
-# Uses the build in ${PANE_BUILD_DIR:-build}. Runs take a couple of minutes.
+# Then, per shape of bench/store/shapes.py (regular timestamps, uniform and
+# heavy-tailed increments, arbitrary floats, counter resets, sparse series,
+# mostly-empty histograms, a second fleet history), bytes/sample for pane
+# (default config, tiers included) and VictoriaMetrics, both everything on
+# disk after a clean shutdown, next to the shape's entropy floor (shapes.py
+# says how it is estimated). Prometheus runs on the first data set only.
+# Uses the build in ${PANE_BUILD_DIR:-build}. Runs take a few minutes.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${PANE_BUILD_DIR:-build}
 hours=24
 keep=0
+shapes=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --hours) hours=$2; shift 2 ;;
     --keep) keep=1; shift ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --no-shapes) shapes=0; shift ;;
+    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run-store.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -120,3 +128,42 @@ printf '%-34s %14s %14s %14s\n' "read all samples (ms, median)" "$pane_read" "" 
 echo "pane read returned $pane_read_n samples; VictoriaMetrics' read is /api/v1/export incl. JSON + parsing"
 echo "pane live ingest, 10000 series x 480 scrapes: $pane_live bytes of RSS ($pane_heap bytes of heap) per active series"
 echo "pane segments as SQLite rows instead of files: $rows"
+
+[ $shapes -eq 1 ] || exit 0
+# ---- per shape: pane (default config) and VictoriaMetrics, everything on disk
+vm_store() { # FILE DIR -> "everything without-cache" bytes after a clean shutdown
+  local port pid
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  victoria-metrics -storageDataPath="$2" -httpListenAddr="127.0.0.1:$port" -retentionPeriod=100y \
+    -loggerLevel=ERROR >"$2.log" 2>&1 &
+  pid=$!; vmpid=$pid
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
+  curl -sf --data-binary @"$1" "http://127.0.0.1:$port/api/v1/import/prometheus"
+  curl -sf "http://127.0.0.1:$port/internal/force_flush" >/dev/null
+  kill -INT $pid; wait $pid 2>/dev/null || true; vmpid=
+  echo "$(du -sb "$2" | cut -f1) $(( $(du -sb "$2" | cut -f1) - $(du -sb "$2/cache" | cut -f1) ))"
+}
+python3 "$root/bench/store/shapes.py" "$work/shapes" --hours "$hours" >"$work/shapes.txt"
+echo
+echo "per shape (bytes/sample; everything on disk after a clean shutdown; floor: bench/store/shapes.py)"
+printf '%-10s %8s %9s %9s %9s %9s %9s %8s %8s %8s\n' shape series samples pane "pane-seg" vm "vm-nocache" floor "pane/vm" "pane/fl"
+tot_s=0; tot_p=0; tot_v=0; tot_f=0
+while read -r name nser nsamp fbits; do
+  f="$work/shapes/$name.prom"
+  "$pane" import --format prometheus "$f" --data-dir "$work/p-$name" >/dev/null </dev/null
+  pb=$(du -sb "$work/p-$name/store" | cut -f1)
+  ps=$(cat "$work/p-$name/store/chunks/"*.seg | wc -c)
+  read -r vb vn < <(vm_store "$f" "$work/vm-$name" </dev/null)
+  rm -rf "$work/p-$name" "$work/vm-$name" "$f" "$work/shapes/$name.om"
+  python3 - "$name" "$nser" "$nsamp" "$fbits" "$pb" "$ps" "$vb" "$vn" <<'PY'
+import sys
+name, ser, n, fb, pb, ps, vb, vn = sys.argv[1], *map(float, sys.argv[2:])
+fl = fb / 8 / n
+print("%-10s %8d %9d %9.3f %9.3f %9.3f %9.3f %8.3f %8.2f %8.2f" % (
+    name, ser, n, pb / n, ps / n, vb / n, vn / n, fl, pb / vb, pb / (fb / 8) if fb else float("inf")))
+PY
+  tot_s=$((tot_s + nsamp)); tot_p=$((tot_p + pb)); tot_v=$((tot_v + vb)); tot_f=$(python3 -c "print(int($tot_f + $fbits / 8))")
+done <"$work/shapes.txt"
+python3 -c "print('%-10s %8s %9d %9.3f %9s %9.3f %9s %8.3f %8.2f %8.2f' % ('total', '', $tot_s, $tot_p / $tot_s, '', $tot_v / $tot_s, '', $tot_f / $tot_s, $tot_p / $tot_v, $tot_p / $tot_f))"
+echo "columns: pane-seg = pane's partition files only (segments and tier blobs, no SQLite); vm-nocache = VictoriaMetrics without cache/"
+echo "ratios: pane/vm and pane/floor, everything on disk (goal: pane/vm <= 0.90 and pane/floor <= 1.20)"

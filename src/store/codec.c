@@ -6,7 +6,11 @@
  * of those bytes to almost nothing). Values get the smallest of several
  * exact codecs, decided per chunk by actually encoding: Gorilla XOR wins on
  * arbitrary floats, decimal-scaled integers with deltas (VictoriaMetrics'
- * trick) win on counters and gauges that are really decimals.
+ * trick) win on counters and gauges that are really decimals. Where the
+ * increments are noisy, varint bytes under zstd stay well above their
+ * entropy: DEC_ANS predicts each increment and rANS-codes the residuals
+ * with a per-chunk table, and is kept only when smaller than zstd's real
+ * output for the best byte codec (runs and repeats favour zstd).
  *
  * Invariants:
  *   (1) decode(encode(x)) is bit-identical to x for every int64 timestamp
@@ -124,19 +128,23 @@ struct bw {
 
 static void bw_put(struct bw *w, uint64_t v, int nbits)
 {
-	while (nbits > 0) {
-		int take = nbits < 8 - w->nacc ? nbits : 8 - w->nacc;
-		uint64_t part = (v >> (nbits - take)) & ((1ull << take) - 1);
-		w->acc = (w->acc << take) | part;
-		w->nacc += take;
-		nbits -= take;
-		if (w->nacc == 8) {
-			if (pane_buf_addc(w->b, (char)(uint8_t)w->acc) < 0)
-				w->rc = PANE_ETOOBIG;
-			w->acc = 0;
-			w->nacc = 0;
-		}
+	if (nbits > 48) { /* keep the accumulator's 7 pending bits + nbits within 64 */
+		bw_put(w, v >> 32, nbits - 32);
+		nbits = 32;
 	}
+	if (nbits <= 0)
+		return;
+	w->acc = (w->acc << nbits) | (v & ((1ull << nbits) - 1));
+	w->nacc += nbits;
+	uint8_t out[8];
+	int k = 0;
+	while (w->nacc >= 8) {
+		w->nacc -= 8;
+		out[k++] = (uint8_t)(w->acc >> w->nacc);
+	}
+	w->acc &= (1ull << w->nacc) - 1;
+	if (k && pane_buf_add(w->b, out, (size_t)k) < 0)
+		w->rc = PANE_ETOOBIG;
 }
 
 static void bw_end(struct bw *w)
@@ -286,13 +294,30 @@ static bool dec_scale(const double *v, size_t n, int *kout)
 	return true;
 }
 
-static int dec_encode(const double *v, size_t n, int k, bool dod, struct pane_buf *out)
+static int ans_encode(const int64_t *m, size_t n, struct pane_buf *out);
+static int ans_decode(struct rd *r, double *v, size_t n, uint64_t m, unsigned k);
+
+/* The decimal integers of v at scale k (an exception repeats the previous
+ * m, a leading one is 0): computed once per chunk for every candidate. */
+static void dec_ints(const double *v, size_t n, int k, int64_t *m)
 {
+	int64_t prev = 0;
+	for (size_t i = 0; i < n; i++) {
+		m[i] = prev;
+		if (!exceptional(v[i]))
+			dec_fits(v[i], k, &m[i]);
+		prev = m[i];
+	}
+}
+
+static int dec_encode(const double *v, const int64_t *m, size_t n, int k, int codec, struct pane_buf *out)
+{
+	bool dod = codec == PANE_CODEC_DEC_D2;
 	size_t exc = 0, last = 0;
 	for (size_t i = 0; i < n; i++)
 		exc += exceptional(v[i]);
 	int rc = put_uv(out, exc);
-	for (size_t i = 0; i < n && !rc; i++) {
+	for (size_t i = 0; i < n && !rc && exc; i++) {
 		if (!exceptional(v[i]))
 			continue;
 		rc |= put_uv(out, i - last);
@@ -304,25 +329,27 @@ static int dec_encode(const double *v, size_t n, int k, bool dod, struct pane_bu
 		rc |= pane_buf_add(out, b, 8);
 	}
 	rc |= put_uv(out, (uint64_t)k);
-	int64_t m0 = 0;
-	if (!exceptional(v[0]))
-		dec_fits(v[0], k, &m0);
-	rc |= put_uv(out, pane_zigzag(m0));
-	uint64_t prev = (uint64_t)m0, pd = 0;
-	for (size_t i = 1; i < n && rc == 0; i++) {
-		int64_t m = (int64_t)prev; /* an exception repeats the previous m (delta 0) */
-		if (!exceptional(v[i]))
-			dec_fits(v[i], k, &m);
-		uint64_t d = (uint64_t)m - prev;
-		prev = (uint64_t)m;
-		rc |= put_uv(out, pane_zigzag(dod && i > 1 ? (int64_t)(d - pd) : (int64_t)d));
+	rc |= put_uv(out, pane_zigzag(m[0]));
+	if (rc)
+		return PANE_ETOOBIG;
+	if (codec == PANE_CODEC_DEC_ANS)
+		return n < 2 ? PANE_EINVAL : ans_encode(m, n, out);
+	if (pane_buf_grow(out, (n - 1) * 10) < 0)
+		return PANE_ETOOBIG;
+	uint8_t *w = (uint8_t *)out->data + out->len;
+	uint64_t pd = 0;
+	for (size_t i = 1; i < n; i++) {
+		uint64_t d = (uint64_t)m[i] - (uint64_t)m[i - 1];
+		w += pane_uvarint_put(w, pane_zigzag(dod && i > 1 ? (int64_t)(d - pd) : (int64_t)d));
 		pd = d;
 	}
-	return rc ? PANE_ETOOBIG : 0;
+	out->len = (size_t)(w - (uint8_t *)out->data);
+	return 0;
 }
 
-static int dec_decode(struct rd *r, double *v, size_t n, bool dod)
+static int dec_decode(struct rd *r, double *v, size_t n, int codec)
 {
+	bool dod = codec == PANE_CODEC_DEC_D2;
 	uint64_t exc = rd_uv(r);
 	if (r->bad || exc > n)
 		return PANE_EINVAL;
@@ -339,7 +366,9 @@ static int dec_decode(struct rd *r, double *v, size_t n, bool dod)
 		return PANE_EINVAL;
 	uint64_t m = (uint64_t)pane_unzigzag(rd_uv(r)), pd = 0;
 	v[0] = (double)(int64_t)m / p10[k];
-	for (size_t i = 1; i < n && !r->bad; i++) {
+	if (!r->bad && codec == PANE_CODEC_DEC_ANS && (n < 2 || ans_decode(r, v, n, m, (unsigned)k) < 0))
+		return PANE_EINVAL;
+	for (size_t i = 1; i < n && !r->bad && codec != PANE_CODEC_DEC_ANS; i++) {
 		uint64_t x = (uint64_t)pane_unzigzag(rd_uv(r));
 		uint64_t d = dod && i > 1 ? pd + x : x;
 		m += d;
@@ -358,6 +387,282 @@ static int dec_decode(struct rd *r, double *v, size_t n, bool dod)
 		er.off += 8;
 		v[pos] = pane_bits_f64(u);
 	}
+	return 0;
+}
+
+/* ---------- DEC_ANS: decimal residuals through rANS ----------
+ *
+ * The values are the decimal integers m of DEC_D1/D2 (same exceptions,
+ * same k), but each increment d = m[i] - m[i-1] is first predicted (by 0,
+ * by the previous increment, or by the mean of the last 8: the per-chunk
+ * choice, by estimated size) and the zigzagged residual u is split into a
+ * symbol and extra bits: u < 16 is its own symbol; above, the symbol holds
+ * the bit length and the two bits after the leading one, the remaining bits
+ * go raw. Symbols are coded by a static rANS coder whose frequency table
+ * (12-bit precision) is in the chunk; a chunk's residuals are one
+ * distribution, so this gets within a few percent of their order-0
+ * entropy, which varint bytes under zstd do not (bench/README.md).
+ *
+ * Payload after the decimal header: pred, nsym, nsym x (symbol gap, freq-1),
+ * rANS byte count, rANS bytes, extra-bit byte count, extra bits (MSB first).
+ * The decoder checks that the rANS state ends where the encoder began. */
+
+#define ANS_BITS 12
+#define ANS_M (1u << ANS_BITS)
+#define ANS_L (1u << 23)
+#define ANS_NSYM 256
+#define ANS_WIN 8
+
+enum { PRED_ZERO = 0, PRED_PREV = 1, PRED_MEAN = 2, PRED_COUNT = 3 };
+
+static inline unsigned ans_sym(uint64_t u, int *nextra)
+{
+	if (u < 16) {
+		*nextra = 0;
+		return (unsigned)u;
+	}
+	int nb = 63 - __builtin_clzll(u);
+	*nextra = nb - 2;
+	return 16 + (unsigned)(nb - 4) * 4 + (unsigned)((u >> (nb - 2)) & 3);
+}
+
+/* The residual of increment i (d[1..n-1]) under pred; *hist is the
+ * predictor's state (previous increment, or the window's sum). */
+struct pred_state {
+	uint64_t prev, sum, win[ANS_WIN];
+	size_t i;
+};
+
+static inline uint64_t pred_next(int pred, struct pred_state *ps)
+{
+	switch (pred) {
+	case PRED_PREV: return ps->prev;
+	case PRED_MEAN: return (uint64_t)((int64_t)ps->sum / ANS_WIN);
+	default: return 0;
+	}
+}
+
+static inline void pred_push(struct pred_state *ps, uint64_t d)
+{
+	ps->prev = d;
+	size_t j = ps->i++ % ANS_WIN;
+	ps->sum += d - ps->win[j];
+	ps->win[j] = d;
+}
+
+/* Residual symbols of m[0..n-1] under pred into u[1..n-1]; histogram and
+ * extra-bit total out. */
+static void ans_residuals(const int64_t *m, size_t n, int pred, uint64_t *u, uint32_t *hist, uint64_t *extra)
+{
+	struct pred_state ps = {0};
+	memset(hist, 0, ANS_NSYM * sizeof *hist);
+	*extra = 0;
+	for (size_t i = 1; i < n; i++) {
+		uint64_t d = (uint64_t)m[i] - (uint64_t)m[i - 1];
+		u[i] = pane_zigzag((int64_t)(d - pred_next(pred, &ps)));
+		pred_push(&ps, d);
+		int ne;
+		hist[ans_sym(u[i], &ne)]++;
+		*extra += (uint64_t)ne;
+	}
+}
+
+static double ans_cost_bits(const uint32_t *hist, uint64_t extra, size_t total)
+{
+	double bits = (double)extra;
+	for (int s = 0; s < ANS_NSYM; s++)
+		if (hist[s])
+			bits += (double)hist[s] * log2((double)total / hist[s]) + 16.0;
+	return bits;
+}
+
+/* Frequencies summing to ANS_M, every used symbol >= 1. */
+static void ans_normalize(const uint32_t *hist, size_t total, uint32_t *f)
+{
+	int64_t sum = 0;
+	int best = 0;
+	for (int s = 0; s < ANS_NSYM; s++) {
+		f[s] = hist[s] ? (uint32_t)((uint64_t)hist[s] * ANS_M / total) : 0;
+		if (hist[s] && !f[s])
+			f[s] = 1;
+		sum += f[s];
+		if (hist[s] > hist[best])
+			best = s;
+	}
+	while (sum > ANS_M) { /* take from the largest frequencies */
+		int big = 0;
+		for (int s = 1; s < ANS_NSYM; s++)
+			if (f[s] > f[big])
+				big = s;
+		f[big]--;
+		sum--;
+	}
+	f[best] += (uint32_t)(ANS_M - sum);
+}
+
+static int ans_encode(const int64_t *m, size_t n, struct pane_buf *out)
+{
+	uint64_t *u = pane_xmalloc(pane_mul_size(n, sizeof *u));
+	uint32_t hist[ANS_NSYM], f[ANS_NSYM], cum[ANS_NSYM + 1];
+	uint64_t extra;
+	int pred = PRED_ZERO;
+	double best = INFINITY;
+	for (int p = PRED_ZERO; p < PRED_COUNT; p++) {
+		ans_residuals(m, n, p, u, hist, &extra);
+		double c = ans_cost_bits(hist, extra, n - 1);
+		if (c < best) {
+			best = c;
+			pred = p;
+		}
+	}
+	ans_residuals(m, n, pred, u, hist, &extra);
+	ans_normalize(hist, n - 1, f);
+	int rc = put_uv(out, (uint64_t)pred);
+	unsigned nsym = 0;
+	cum[0] = 0;
+	for (int s = 0; s < ANS_NSYM; s++) {
+		nsym += f[s] > 0;
+		cum[s + 1] = cum[s] + f[s];
+	}
+	rc |= put_uv(out, nsym);
+	int last = -1;
+	for (int s = 0; s < ANS_NSYM; s++)
+		if (f[s]) {
+			rc |= put_uv(out, (uint64_t)(s - last - 1));
+			rc |= put_uv(out, f[s] - 1);
+			last = s;
+		}
+	/* rANS runs backwards: bytes are pushed, then reversed */
+	size_t cap = (n - 1) * 10 + 8, nb = 0;
+	uint8_t *e = pane_xmalloc(cap);
+	uint32_t x = ANS_L;
+	for (size_t i = n - 1; i >= 1; i--) {
+		int ne;
+		unsigned s = ans_sym(u[i], &ne);
+		uint32_t xmax = ((ANS_L >> ANS_BITS) << 8) * f[s];
+		while (x >= xmax) {
+			e[nb++] = (uint8_t)x;
+			x >>= 8;
+		}
+		x = ((x / f[s]) << ANS_BITS) + (x % f[s]) + cum[s];
+	}
+	for (int j = 0; j < 4; j++) {
+		e[nb++] = (uint8_t)x;
+		x >>= 8;
+	}
+	for (size_t i = 0; i < nb / 2; i++) {
+		uint8_t t = e[i];
+		e[i] = e[nb - 1 - i];
+		e[nb - 1 - i] = t;
+	}
+	rc |= put_uv(out, nb);
+	rc |= pane_buf_add(out, e, nb);
+	free(e);
+	struct pane_buf bits;
+	pane_buf_init(&bits, PANE_BUF_NOLIMIT);
+	struct bw w = {.b = &bits};
+	for (size_t i = 1; i < n; i++) {
+		int ne;
+		ans_sym(u[i], &ne);
+		if (ne)
+			bw_put(&w, u[i], ne);
+	}
+	bw_end(&w);
+	rc |= w.rc;
+	rc |= put_uv(out, bits.len);
+	rc |= pane_buf_add(out, bits.data, bits.len);
+	pane_buf_release(&bits);
+	free(u);
+	return rc ? PANE_ETOOBIG : 0;
+}
+
+/* Fast MSB-first reader for the extra bits (bounds-checked). */
+struct xr {
+	const uint8_t *p;
+	size_t len, pos; /* pos in bytes of the next refill */
+	uint64_t acc;
+	int nacc;
+	bool bad;
+};
+
+static inline uint64_t xr_get(struct xr *r, int nbits)
+{
+	uint64_t v = 0;
+	while (nbits > 0) {
+		if (!r->nacc) {
+			if (r->pos >= r->len) {
+				r->bad = true;
+				return 0;
+			}
+			r->acc = r->p[r->pos++];
+			r->nacc = 8;
+		}
+		int take = nbits < r->nacc ? nbits : r->nacc;
+		v = (v << take) | ((r->acc >> (r->nacc - take)) & ((1ull << take) - 1));
+		r->nacc -= take;
+		nbits -= take;
+	}
+	return v;
+}
+
+/* Decodes n-1 increments after m0 into v (values m / 10^k). */
+static int ans_decode(struct rd *r, double *v, size_t n, uint64_t m, unsigned k)
+{
+	uint64_t pred = rd_uv(r), nsym = rd_uv(r);
+	if (r->bad || pred >= PRED_COUNT || nsym == 0 || nsym > ANS_NSYM)
+		return PANE_EINVAL;
+	uint32_t f[ANS_NSYM] = {0}, cum[ANS_NSYM];
+	uint8_t slot[ANS_M];
+	uint32_t total = 0;
+	int64_t s = -1;
+	for (uint64_t j = 0; j < nsym; j++) {
+		uint64_t gap = rd_uv(r), fr = rd_uv(r);
+		s += (int64_t)gap + 1;
+		if (r->bad || gap >= ANS_NSYM || s >= ANS_NSYM || fr >= ANS_M || total + fr + 1 > ANS_M)
+			return PANE_EINVAL;
+		f[s] = (uint32_t)fr + 1;
+		cum[s] = total;
+		memset(slot + total, (int)s, f[s]);
+		total += f[s];
+	}
+	if (total != ANS_M)
+		return PANE_EINVAL;
+	uint64_t nb = rd_uv(r);
+	if (r->bad || nb < 4 || nb > r->len - r->off)
+		return PANE_EINVAL;
+	const uint8_t *a = r->p + r->off, *aend = a + nb;
+	r->off += (size_t)nb;
+	uint64_t xb = rd_uv(r);
+	if (r->bad || xb > r->len - r->off)
+		return PANE_EINVAL;
+	struct xr xr = {.p = r->p + r->off, .len = (size_t)xb};
+	r->off += (size_t)xb;
+	uint32_t x = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
+	a += 4;
+	struct pred_state ps = {0};
+	double scale = p10[k];
+	for (size_t i = 1; i < n; i++) {
+		unsigned sym = slot[x & (ANS_M - 1)];
+		x = f[sym] * (x >> ANS_BITS) + (x & (ANS_M - 1)) - cum[sym];
+		while (x < ANS_L) {
+			if (a == aend)
+				return PANE_EINVAL;
+			x = x << 8 | *a++;
+		}
+		uint64_t u;
+		if (sym < 16) {
+			u = sym;
+		} else {
+			int nbits = 4 + (int)(sym - 16) / 4;
+			u = ((uint64_t)(4 | ((sym - 16) & 3)) << (nbits - 2)) | xr_get(&xr, nbits - 2);
+		}
+		uint64_t d = (uint64_t)pane_unzigzag(u) + pred_next((int)pred, &ps);
+		pred_push(&ps, d);
+		m += d;
+		v[i] = (double)(int64_t)m / scale;
+	}
+	if (xr.bad || x != ANS_L || a != aend)
+		return PANE_EINVAL;
 	return 0;
 }
 
@@ -401,7 +706,8 @@ static void encode_ts(const int64_t *ts, size_t n, int mode, struct pane_buf *ou
 	}
 }
 
-static int encode_values(const double *v, size_t n, int codec, struct pane_buf *out)
+/* m: v's decimal integers at scale k when the caller has them, else NULL. */
+static int encode_values(const double *v, const int64_t *m, int k, size_t n, int codec, struct pane_buf *out)
 {
 	switch (codec) {
 	case PANE_CODEC_CONST: {
@@ -423,10 +729,15 @@ static int encode_values(const double *v, size_t n, int codec, struct pane_buf *
 		return rc;
 	}
 	default: {
-		int k;
+		if (m)
+			return dec_encode(v, m, n, k, codec, out);
 		if (!dec_scale(v, n, &k))
 			return PANE_EINVAL;
-		return dec_encode(v, n, k, codec == PANE_CODEC_DEC_D2, out);
+		int64_t *own = pane_xmalloc(pane_mul_size(n, sizeof *own));
+		dec_ints(v, n, k, own);
+		int rc = dec_encode(v, own, n, k, codec, out);
+		free(own);
+		return rc;
 	}
 	}
 }
@@ -461,31 +772,54 @@ static int chunk_encode(const int64_t *ts, const double *v, size_t n, int force,
 		return PANE_EINVAL;
 	size_t start = out->len;
 	int rc = put_uv(out, n);
-	int codec = PANE_CODEC_CONST;
+	int codec = PANE_CODEC_CONST, k = 0;
+	int64_t *m = NULL;
 	if (v) {
 		bool constant = true;
 		for (size_t i = 1; i < n && constant; i++)
 			constant = pane_f64_bits(v[i]) == pane_f64_bits(v[0]);
-		int k;
 		bool dec = !constant && dec_scale(v, n, &k);
+		if (dec) {
+			m = pane_xmalloc(pane_mul_size(n, sizeof *m));
+			dec_ints(v, n, k, m);
+		}
 		codec = PANE_CODEC_XOR;
 		if (constant)
 			codec = PANE_CODEC_CONST;
-		else if (force >= 0 && force != PANE_CODEC_CONST && (force == PANE_CODEC_XOR || dec))
+		else if (force >= 0 && force != PANE_CODEC_CONST && (force == PANE_CODEC_XOR || dec) &&
+			 (force != PANE_CODEC_DEC_ANS || n > 1))
 			codec = force;
 		else if (dec) {
-			/* measure: encode each candidate, keep the smallest estimated size */
+			/* measure: encode each candidate, keep the smallest estimated size
+			 * (order-0 entropy for the byte codecs, which zstd gets near) */
 			size_t best = SIZE_MAX;
+			struct pane_buf t, kept;
+			pane_buf_init(&t, PANE_BUF_NOLIMIT);
+			pane_buf_init(&kept, PANE_BUF_NOLIMIT);
 			for (int c = PANE_CODEC_XOR; c <= PANE_CODEC_DEC_D2; c++) {
-				struct pane_buf t;
-				pane_buf_init(&t, PANE_BUF_NOLIMIT);
+				pane_buf_reset(&t);
 				size_t cost;
-				if (encode_values(v, n, c, &t) == 0 && (cost = (size_t)entropy_bits(&t)) < best) {
+				if (encode_values(v, m, k, n, c, &t) == 0 && (cost = (size_t)entropy_bits(&t)) < best) {
 					best = cost;
 					codec = c;
+					pane_buf_reset(&kept);
+					pane_buf_add(&kept, t.data, t.len);
 				}
-				pane_buf_release(&t);
 			}
+			/* DEC_ANS's size is exact and zstd cannot shrink it: compare
+			 * with what zstd really makes of the best byte codec (runs
+			 * and repeats can take it far below its order-0 entropy) */
+			pane_buf_reset(&t);
+			if (n > 1 && encode_values(v, m, k, n, PANE_CODEC_DEC_ANS, &t) == 0 && t.len * 8 < best) {
+				size_t bound = ZSTD_compressBound(kept.len);
+				void *z = pane_xmalloc(bound);
+				size_t zl = ZSTD_compress(z, bound, kept.data, kept.len, 3);
+				if (ZSTD_isError(zl) || t.len < zl)
+					codec = PANE_CODEC_DEC_ANS;
+				free(z);
+			}
+			pane_buf_release(&t);
+			pane_buf_release(&kept);
 		}
 	}
 	uint64_t tag = (uint64_t)codec | (ts ? 0 : TAG_NO_TS) | (v ? 0 : TAG_NO_VALUES);
@@ -493,9 +827,9 @@ static int chunk_encode(const int64_t *ts, const double *v, size_t n, int force,
 		/* delta-of-delta or deviation from a regular grid, whichever has the
 		 * smaller estimated compressed size */
 		struct pane_buf tb[2];
-		for (int m = 0; m < 2; m++) {
-			pane_buf_init(&tb[m], PANE_BUF_NOLIMIT);
-			encode_ts(ts, n, m, &tb[m]);
+		for (int tm = 0; tm < 2; tm++) {
+			pane_buf_init(&tb[tm], PANE_BUF_NOLIMIT);
+			encode_ts(ts, n, tm, &tb[tm]);
 		}
 		int tsmode = n > 2 && entropy_bits(&tb[1]) < entropy_bits(&tb[0]) ? TS_GRID : TS_DOD;
 		rc |= put_uv(out, tag | (uint64_t)tsmode << 4);
@@ -506,7 +840,8 @@ static int chunk_encode(const int64_t *ts, const double *v, size_t n, int force,
 		rc |= put_uv(out, tag);
 	}
 	if (!rc && v)
-		rc = encode_values(v, n, codec, out);
+		rc = encode_values(v, m, k, n, codec, out);
+	free(m);
 	if (rc) {
 		pane_buf_truncate(out, start);
 		return rc < 0 ? rc : PANE_ETOOBIG;
@@ -522,7 +857,7 @@ int pane_chunk_decode(const uint8_t *p, size_t len, int64_t *ts, double *v, size
 	uint64_t tag = rd_uv(&r);
 	uint64_t codec = tag & 15, tsmode = (tag >> 4) & 3;
 	bool has_ts = !(tag & TAG_NO_TS), has_v = !(tag & TAG_NO_VALUES);
-	if (r.bad || cnt == 0 || cnt > PANE_CHUNK_MAX || cnt > cap || codec > PANE_CODEC_CONST || tsmode > TS_GRID ||
+	if (r.bad || cnt == 0 || cnt > PANE_CHUNK_MAX || cnt > cap || codec > PANE_CODEC_DEC_ANS || tsmode > TS_GRID ||
 	    tag > 0xff || (!has_ts && !has_v))
 		return PANE_EINVAL;
 	if (!has_ts) {
@@ -573,7 +908,8 @@ int pane_chunk_decode(const uint8_t *p, size_t len, int64_t *ts, double *v, size
 	}
 	case PANE_CODEC_DEC_D1:
 	case PANE_CODEC_DEC_D2:
-		rc = dec_decode(&r, v, cnt, codec == PANE_CODEC_DEC_D2);
+	case PANE_CODEC_DEC_ANS:
+		rc = dec_decode(&r, v, cnt, (int)codec);
 		break;
 	default: /* no values in this column chunk */
 		break;

@@ -10,6 +10,11 @@
  *   DEC_D1   values are m * 10^-k exactly (common k): varint deltas of m.
  *   DEC_D2   the same with delta-of-delta (steady counters).
  *   CONST    all values bit-identical: 8 bytes.
+ *   DEC_ANS  the decimal integers' increments, predicted (0, previous
+ *            increment or mean of the last 8, chosen per chunk), as rANS-
+ *            coded symbols plus raw bits: near the increments' entropy.
+ * The codec is in each chunk's tag, so chunks written before a codec was
+ * added decode unchanged; a new codec is only ever added, never redefined.
  * Every codec is bit-exact: NaN payloads (the stale marker), -0.0 and
  * +-Inf survive (the decimal codecs refuse chunks they cannot round-trip).
  *
@@ -29,7 +34,13 @@
 
 #define PANE_CHUNK_MAX 4096
 
-enum pane_chunk_codec { PANE_CODEC_XOR = 0, PANE_CODEC_DEC_D1 = 1, PANE_CODEC_DEC_D2 = 2, PANE_CODEC_CONST = 3 };
+enum pane_chunk_codec {
+	PANE_CODEC_XOR = 0,
+	PANE_CODEC_DEC_D1 = 1,
+	PANE_CODEC_DEC_D2 = 2,
+	PANE_CODEC_CONST = 3,
+	PANE_CODEC_DEC_ANS = 4, /* since 2026-12: older readers refuse it (the tag says so) */
+};
 
 /* Appends one chunk (1 <= n <= PANE_CHUNK_MAX, ts ascending or not: any
  * int64 order is coded exactly) to out. force: -1 picks the smallest codec,

@@ -84,11 +84,14 @@ static void decimals_pick_decimal_codec(void **state)
 		cpu[i] = (double)(rand() % 1000000) / 1000.0;
 	}
 	int k1 = roundtrip(ts, counter, N, -1);
-	assert_true(k1 == PANE_CODEC_DEC_D1 || k1 == PANE_CODEC_DEC_D2);
+	assert_true(k1 == PANE_CODEC_DEC_D1 || k1 == PANE_CODEC_DEC_D2 || k1 == PANE_CODEC_DEC_ANS);
 	int k2 = roundtrip(ts, gauge, N, -1);
-	assert_true(k2 == PANE_CODEC_DEC_D1 || k2 == PANE_CODEC_DEC_D2);
+	/* uniform noise: the rANS coder gets near its entropy, varints do not */
+	assert_int_equal(k2, PANE_CODEC_DEC_ANS);
 	roundtrip(ts, cpu, N, -1);
-	for (int c2 = 0; c2 <= PANE_CODEC_DEC_D2; c2++) {
+	for (int c2 = 0; c2 <= PANE_CODEC_DEC_ANS; c2++) {
+		if (c2 == PANE_CODEC_CONST)
+			continue;
 		assert_int_equal(roundtrip(ts, gauge, N, c2), c2);
 		assert_int_equal(roundtrip(ts, counter, N, c2), c2);
 	}
@@ -100,8 +103,20 @@ static void decimals_pick_decimal_codec(void **state)
 	withstale[101] = INFINITY;
 	withstale[N - 1] = pane_stale_nan();
 	int k3 = roundtrip(ts, withstale, N, -1);
-	assert_true(k3 == PANE_CODEC_DEC_D1 || k3 == PANE_CODEC_DEC_D2);
+	assert_true(k3 == PANE_CODEC_DEC_D1 || k3 == PANE_CODEC_DEC_D2 || k3 == PANE_CODEC_DEC_ANS);
 	assert_int_equal(roundtrip(ts, withstale, N, PANE_CODEC_DEC_D2), PANE_CODEC_DEC_D2);
+	assert_int_equal(roundtrip(ts, withstale, N, PANE_CODEC_DEC_ANS), PANE_CODEC_DEC_ANS);
+	/* extreme increments (every bit length, both signs) and a steady counter
+	 * (one symbol: zero bits a sample) through the rANS coder */
+	double wide[N];
+	for (int i = 0; i < N; i++)
+		wide[i] = (double)((i % 2 ? 1 : -1) * ((int64_t)1 << (i % 52)));
+	assert_int_equal(roundtrip(ts, wide, N, PANE_CODEC_DEC_ANS), PANE_CODEC_DEC_ANS);
+	double steady[N];
+	for (int i = 0; i < N; i++)
+		steady[i] = 1e6 + 250.0 * i;
+	assert_int_equal(roundtrip(ts, steady, N, PANE_CODEC_DEC_ANS), PANE_CODEC_DEC_ANS);
+	assert_int_equal(roundtrip(ts, steady, 2, PANE_CODEC_DEC_ANS), PANE_CODEC_DEC_ANS);
 	/* random floats: XOR */
 	double rnd[N];
 	for (int i = 0; i < N; i++)
@@ -160,7 +175,7 @@ static void columns_roundtrip(void **state)
 	assert_true(v2[5] == 0.0); /* no values in a timestamp column */
 	pane_buf_reset(&b);
 	int codec = pane_column_encode_values(v, N, &b);
-	assert_true(codec == PANE_CODEC_DEC_D1 || codec == PANE_CODEC_DEC_D2);
+	assert_true(codec == PANE_CODEC_DEC_D1 || codec == PANE_CODEC_DEC_D2 || codec == PANE_CODEC_DEC_ANS);
 	assert_int_equal(pane_chunk_decode((const uint8_t *)b.data, b.len, ts2, v2, PANE_CHUNK_MAX, &n, &used), 0);
 	assert_int_equal(n, N);
 	assert_memory_equal(v, v2, sizeof v);
@@ -183,6 +198,37 @@ static void columns_roundtrip(void **state)
 	pane_unpacker_free(u);
 	pane_buf_release(&packed);
 	pane_buf_release(&back);
+	pane_buf_release(&b);
+}
+
+/* Every single-byte corruption of a DEC_ANS chunk is refused or decodes
+ * within bounds (the rANS state check catches most). */
+static void ans_corruption_is_refused(void **state)
+{
+	(void)state;
+	enum { N = 600 };
+	int64_t ts[PANE_CHUNK_MAX];
+	double v[PANE_CHUNK_MAX];
+	uint64_t c = 1000;
+	srand(5);
+	for (int i = 0; i < N; i++) {
+		ts[i] = 1700000000000 + i * 15000LL;
+		c += (uint64_t)(rand() % 5000);
+		v[i] = i == 17 ? pane_stale_nan() : (double)c / 100.0;
+	}
+	struct pane_buf b;
+	pane_buf_init(&b, PANE_BUF_NOLIMIT);
+	assert_int_equal(pane_column_encode_values_as(v, N, PANE_CODEC_DEC_ANS, &b), PANE_CODEC_DEC_ANS);
+	uint8_t *copy = malloc(b.len);
+	for (size_t i = 0; i < b.len; i++)
+		for (int bit = 0; bit < 8; bit += 3) {
+			memcpy(copy, b.data, b.len);
+			copy[i] ^= (uint8_t)(1u << bit);
+			size_t n = 0, used = 0;
+			int rc = pane_chunk_decode(copy, b.len, ts, v, PANE_CHUNK_MAX, &n, &used);
+			assert_true(rc == PANE_EINVAL || (rc == 0 && used <= b.len && n <= PANE_CHUNK_MAX));
+		}
+	free(copy);
 	pane_buf_release(&b);
 }
 
@@ -264,6 +310,7 @@ int main(void)
 		cmocka_unit_test(timestamps_irregular_and_extreme),
 		cmocka_unit_test(columns_roundtrip),
 		cmocka_unit_test(garbage_is_refused),
+		cmocka_unit_test(ans_corruption_is_refused),
 		cmocka_unit_test(segments_pack_and_refuse_bad),
 		cmocka_unit_test(crc_and_varints),
 	};
