@@ -41,8 +41,14 @@ const struct pane_console_panel pane_console_overview_panels[] = {
 int pane_console_overview(struct pane_reader reader, int64_t start, int64_t end, int64_t step, struct pane_buf *out,
                           struct pane_err *err)
 {
-	if (step <= 0 || end < start || (end - start) / step > 11000) {
-		pane_err_set(err, PANE_EINVAL, "bad range: need start <= end and at most 11,000 steps");
+	/* the range rules and their wording are the engine's (one owner) */
+	const char *param;
+	struct pane_err re = {0};
+	if (pane_query_check_range(start, end, step, true, 0, &param, &re) < 0) {
+		if (param)
+			pane_err_set(err, PANE_EINVAL, "invalid parameter \"%s\": %s", param, re.msg);
+		else
+			pane_err_set(err, PANE_EINVAL, "%s", re.msg);
 		return PANE_EINVAL;
 	}
 	pane_buf_addc(out, '{');
