@@ -52,6 +52,26 @@ int pane_queue_schema_version(PGconn *c, const char *schema, int *version, struc
 void pane_queue_sql_schema_version(const char *schema, char *out, size_t len);
 /* $1 = the job id; one value: the job as JSON, NULL when there is none. */
 void pane_queue_sql_job(const char *schema, char *out, size_t len);
+/* More statements of the same kind (the HTTP API's; pane_queue_cancel & co.
+ * run the same text). PANE_QUEUE_SQL_MAX bytes of out always suffice. */
+#define PANE_QUEUE_SQL_MAX 1024
+/* $1 = the job id; one value: the job's state after pane.cancel_job /
+ * pane.retry_job, NULL when there is no such job. */
+void pane_queue_sql_cancel(const char *schema, char *out, size_t len);
+void pane_queue_sql_retry(const char *schema, char *out, size_t len);
+/* $1 = the queue; pane.pause_queue / pane.resume_queue, one value. */
+void pane_queue_sql_pause(const char *schema, bool pause, char *out, size_t len);
+/* $1 = the jobs, a JSON array as pane.enqueue_many takes it; one row per
+ * job, in order: id, created (t when new, f when a unique job existed). */
+void pane_queue_sql_enqueue_many(const char *schema, char *out, size_t len);
+/* No parameters; one value: {"queues": [...]}, pane.queue_stats()'s entries
+ * ordered by queue, each with completed_last_minute and
+ * throughput_per_second (completions in the last minute / 60). */
+void pane_queue_sql_queues_throughput(const char *schema, char *out, size_t len);
+/* $1 = job ids (a bigint[] literal), $2 = a tag per id (text[] literal, same
+ * order), $3 = milliseconds; one row per id whose job no longer exists or
+ * finished (completed, failed, cancelled) at least $3 ms ago: its tag. */
+void pane_queue_sql_finished_since(const char *schema, char *out, size_t len);
 
 /* One job to add. Zero-initialise, then set queue (required). */
 struct pane_job_spec {

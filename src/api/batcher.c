@@ -34,6 +34,7 @@
 #include "base/stats.h"
 #include "base/str.h"
 #include "base/clock.h"
+#include "pane/queue.h"
 
 #define MAX_BATCH_JOBS 2000
 #define MAX_WAITING_JOBS 100000
@@ -237,10 +238,9 @@ struct pane_api_batcher *pane_api_batcher_new(const char *url, const char *schem
 {
 	struct pane_api_batcher *b = pane_xcalloc(1, sizeof *b);
 	b->url = pane_xstrdup(url);
-	struct pane_buf s;
-	pane_buf_init(&s, PANE_BUF_NOLIMIT);
-	pane_buf_addf(&s, "SELECT id, created FROM \"%s\".enqueue_many($1::jsonb)", schema);
-	b->sql = pane_buf_detach(&s, NULL);
+	char sql[PANE_QUEUE_SQL_MAX];
+	pane_queue_sql_enqueue_many(schema, sql, sizeof sql);
+	b->sql = pane_xstrdup(sql);
 	b->lim.burst = 5;
 	b->lim.per_ms = 10000;
 	pthread_mutex_init(&b->mu, NULL);

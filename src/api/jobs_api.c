@@ -7,7 +7,9 @@
  * into enqueue_many elements and handed to the batcher; the request's
  * connection is suspended until its batch has committed, then answered
  * 201/200 with ids. Reads and management calls borrow a pooled connection
- * for one statement.
+ * for one statement. The statements are the queue's (pane/queue.h,
+ * pane_queue_sql_*): this file runs them with its bounded waits but writes
+ * none of the queue's SQL itself.
  *
  * Status codes: 400 malformed JSON or bad field, 404 unknown job, 409 state
  * conflict (cancel a finished job, retry a completed or running one, unique
@@ -405,12 +407,6 @@ static bool job_id(struct pane_http_req *req, struct pane_http_resp *resp, char 
 	return true;
 }
 
-/* "SELECT "schema".fn(args)" - the schema name was validated at attach. */
-static void sql_call(const struct pane_api *api, char *out, size_t len, const char *fn, const char *args)
-{
-	snprintf(out, len, "SELECT \"%s\".%s(%s)", api->schema, fn, args);
-}
-
 static void h_job(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
 {
 	struct pane_api *api = ctx;
@@ -480,10 +476,10 @@ static void h_jobs(struct pane_http_req *req, struct pane_http_resp *resp, void 
 
 static void manage(struct pane_http_req *req, struct pane_http_resp *resp, struct pane_api *api, bool cancel)
 {
-	char id[24], sql[256];
+	char id[24], sql[PANE_QUEUE_SQL_MAX];
 	if (!job_id(req, resp, id))
 		return;
-	sql_call(api, sql, sizeof sql, cancel ? "cancel_job" : "retry_job", "$1::bigint");
+	(cancel ? pane_queue_sql_cancel : pane_queue_sql_retry)(api->schema, sql, sizeof sql);
 	const char *params[1] = {id};
 	char *state = NULL;
 	struct pane_err err = {0};
@@ -524,16 +520,8 @@ static void h_queues(struct pane_http_req *req, struct pane_http_resp *resp, voi
 {
 	(void)req;
 	struct pane_api *api = ctx;
-	char sql[1024];
-	snprintf(sql, sizeof sql,
-		 "SELECT jsonb_build_object('queues', coalesce(jsonb_agg(s.q || jsonb_build_object("
-		 "'completed_last_minute', coalesce(t.n, 0), "
-		 "'throughput_per_second', round(coalesce(t.n, 0) / 60.0, 3)) ORDER BY s.q->>'queue'), '[]'::jsonb)) "
-		 "FROM jsonb_array_elements(\"%s\".queue_stats()) AS s(q) "
-		 "LEFT JOIN (SELECT queue, count(*) AS n FROM \"%s\".jobs_history "
-		 "WHERE state = 'completed' AND finished_at > now() - interval '1 minute' GROUP BY queue) t "
-		 "ON t.queue = s.q->>'queue'",
-		 api->schema, api->schema);
+	char sql[PANE_QUEUE_SQL_MAX];
+	pane_queue_sql_queues_throughput(api->schema, sql, sizeof sql);
 	char *json = NULL;
 	struct pane_err err = {0};
 	if (pane_api_query1(api, sql, 0, NULL, &json, &err) < 0) {
@@ -553,8 +541,8 @@ static void pause_resume(struct pane_http_req *req, struct pane_http_resp *resp,
 				     "queue names are 1-128 characters of letters, digits, '_', '-', '.' and ':'");
 		return;
 	}
-	char sql[256];
-	sql_call(api, sql, sizeof sql, pause ? "pause_queue" : "resume_queue", "$1");
+	char sql[PANE_QUEUE_SQL_MAX];
+	pane_queue_sql_pause(api->schema, pause, sql, sizeof sql);
 	const char *params[1] = {queue};
 	struct pane_err err = {0};
 	if (pane_api_query1(api, sql, 1, params, NULL, &err) < 0) {

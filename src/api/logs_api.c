@@ -34,6 +34,7 @@
 #include "base/mem.h"
 #include "base/str.h"
 #include "query/ast.h"
+#include "query/query.h"
 #include "host/host.h"
 
 #define MAX_FILTERS 32
@@ -112,9 +113,10 @@ static bool parse_range(struct pane_http_req *req, struct pane_http_resp *resp, 
 		                "invalid parameter \"end\": cannot parse \"%s\" to a valid timestamp", es);
 		return false;
 	}
-	if (*maxt < *mint) {
-		pane_prom_error(resp, 400, "bad_data",
-		                "invalid parameter \"end\": end timestamp must not be before start time");
+	const char *param; /* the check and its wording are the query engine's */
+	struct pane_err re = {0};
+	if (pane_query_check_range(*mint, *maxt, 0, false, 0, &param, &re) < 0) {
+		pane_prom_error(resp, 400, "bad_data", "invalid parameter \"%s\": %s", param ? param : "end", re.msg);
 		return false;
 	}
 	return true;

@@ -67,6 +67,7 @@
 #include "base/str.h"
 #include "config/config.h"
 #include "http/sha256.h"
+#include "pane/queue.h"
 
 #define MAX_META 64
 #define UPLOADERS 4     /* object storage PUTs at once */
@@ -716,13 +717,8 @@ static void sweep(struct pane_api_uploads *u, PGconn **cp)
 			*cp = pane_api_connect(u->api->url, &err);
 		}
 		if (*cp) {
-			char sql[512], ret[32];
-			snprintf(sql, sizeof sql,
-				 "SELECT u.up FROM unnest($1::bigint[], $2::text[]) AS u(id, up), "
-				 "LATERAL (SELECT \"%s\".job(u.id)) x(j) "
-				 "WHERE x.j IS NULL OR (x.j->>'state' IN ('completed', 'failed', 'cancelled') "
-				 "AND (x.j->>'finished_at')::timestamptz <= now() - $3::bigint * interval '1 millisecond')",
-				 u->api->schema);
+			char sql[PANE_QUEUE_SQL_MAX], ret[32];
+			pane_queue_sql_finished_since(u->api->schema, sql, sizeof sql);
 			snprintf(ret, sizeof ret, "%lld", (long long)u->cfg.retention_ms);
 			const char *params[3] = {ids.data, ups.data, ret};
 			PGresult *r = PQexecParams(*cp, sql, 3, NULL, params, NULL, NULL, 0);

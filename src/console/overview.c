@@ -5,6 +5,10 @@
  * (provider, service, environment), never a query per tile. Running them
  * here, over the same reader the Prometheus API uses, turns ten requests
  * into one; each query is still plain PromQL a user can paste into Explore.
+ *
+ * The queue's series have one producer in the store (the `queue` source,
+ * docs/queue.md), so its tiles sum per queue: two instances reading two
+ * databases that both hold a queue "emails" add up, nothing counts twice.
  */
 #include "console/overview.h"
 
@@ -22,9 +26,9 @@ const struct pane_console_panel pane_console_overview_panels[] = {
     {"cpu", "sum " BY "(render_cpu_usage_cores) / sum " BY "(render_cpu_limit_cores)"},
     {"mem", "sum " BY "(render_memory_usage_bytes) / sum " BY "(render_memory_limit_bytes)"},
     {"up", "min by (source, provider) (pane_source_up)"},
-    {"queue_depth", "max by (queue) (pane_queue_jobs{state=~\"available|scheduled|retryable\"})"},
+    {"queue_depth", "sum by (queue) (pane_queue_jobs{state=~\"available|scheduled\"})"},
     {"queue_oldest", "max by (queue) (pane_queue_oldest_runnable_age_seconds)"},
-    {"queue_failed", "max by (queue) (pane_queue_jobs{state=\"failed\"})"},
+    {"queue_failed", "sum by (queue) (pane_queue_jobs{state=\"failed\"})"},
     {"supabase", "min by (component) (supabase_service_healthy)"},
     {"db_connections", "sum " BY "(pg_stat_activity_count)"},
     {"db_max_connections", "max " BY "(pg_settings_max_connections)"},
@@ -37,8 +41,14 @@ const struct pane_console_panel pane_console_overview_panels[] = {
 int pane_console_overview(struct pane_reader reader, int64_t start, int64_t end, int64_t step, struct pane_buf *out,
                           struct pane_err *err)
 {
-	if (step <= 0 || end < start || (end - start) / step > 11000) {
-		pane_err_set(err, PANE_EINVAL, "bad range: need start <= end and at most 11,000 steps");
+	/* the range rules and their wording are the engine's (one owner) */
+	const char *param;
+	struct pane_err re = {0};
+	if (pane_query_check_range(start, end, step, true, 0, &param, &re) < 0) {
+		if (param)
+			pane_err_set(err, PANE_EINVAL, "invalid parameter \"%s\": %s", param, re.msg);
+		else
+			pane_err_set(err, PANE_EINVAL, "%s", re.msg);
 		return PANE_EINVAL;
 	}
 	pane_buf_addc(out, '{');

@@ -4,8 +4,9 @@
  * Idea: the parts know nothing of the demo. `pane demo` runs `pane serve`
  * with an on_start hook that, before any part attaches, (1) hands the
  * sources part a default sources: section through h->defaults, built from
- * what it can reach: its own database (PostgreSQL statistics, the queue's
- * health) when DATABASE_URL is set, Render, Sentry and Supabase when their
+ * what it can reach: its own database (PostgreSQL statistics, and the
+ * `queue` source: the one producer of the queue's series in the store,
+ * docs/queue.md) when DATABASE_URL is set, Render, Sentry and Supabase when their
  * simulations run (scripts/demo.sh starts tests/fakes/ and names them in
  * PANE_DEMO_*); and (2) with DATABASE_URL, migrates the queue, enqueues
  * three sample jobs on queue "demo" and runs a worker for them (sleep 300 ms

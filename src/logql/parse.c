@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/gostr.h"
 #include "base/mem.h"
 #include "logql/ast.h"
 
@@ -193,61 +194,24 @@ static bool is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
+/* A string token at p->pos (a quote): Go's literal (base/gostr.h), as Loki
+ * reads it (text/scanner, then Unquote), with Loki's messages: the token's
+ * position when the literal never ends, the backslash's for a bad escape. */
 static void lex_string(struct parser *p)
 {
-	char q = peekc(p, 0);
 	struct pane_buf b;
 	pane_buf_init(&b, PANE_LOGQL_MAX_QUERY);
-	advance(p, 1);
-	for (;;) {
-		if (p->pos >= p->len) {
-			fail_at(p, p->t.line, p->t.col, "literal not terminated");
-			break;
-		}
-		char c = peekc(p, 0);
-		if (c == q) {
-			advance(p, 1);
-			break;
-		}
-		if (c == '\\' && q != '`') {
-			char e = peekc(p, 1);
-			int v = -1;
-			switch (e) {
-			case 'n': v = '\n'; break;
-			case 't': v = '\t'; break;
-			case 'r': v = '\r'; break;
-			case '\\': v = '\\'; break;
-			case '"': v = '"'; break;
-			case '\'': v = '\''; break;
-			case 'x':
-				if (hexval(peekc(p, 2)) >= 0 && hexval(peekc(p, 3)) >= 0) {
-					v = hexval(peekc(p, 2)) * 16 + hexval(peekc(p, 3));
-					advance(p, 2);
-				}
-				break;
-			default: break;
-			}
-			if (v < 0) {
-				fail_at(p, p->line, p->col, "syntax error: invalid char escape");
-				break;
-			}
-			pane_buf_addc(&b, (char)v);
-			advance(p, 2);
-			continue;
-		}
-		pane_buf_addc(&b, c);
-		advance(p, 1);
+	struct pane_gostr_error e;
+	size_t n = pane_go_unquote(p->s + p->pos, p->len - p->pos, &b, &e);
+	if (n > 0) {
+		advance(p, n);
+	} else if (e.status == PANE_GOSTR_UNTERMINATED && e.at == 0) {
+		advance(p, p->len - p->pos);
+		fail_at(p, p->t.line, p->t.col, "literal not terminated");
+	} else {
+		/* a bad escape, or a lone backslash at the very end */
+		advance(p, e.status == PANE_GOSTR_UNTERMINATED ? e.at : e.escape);
+		fail_at(p, p->line, p->col, "syntax error: invalid char escape");
 	}
 	p->t.str = mem_strndup(p->mem, b.data ? b.data : "", b.len);
 	p->t.str_len = b.len;

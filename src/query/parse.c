@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/gostr.h"
 #include "base/mem.h"
 #include "base/regex.h"
 #include "base/str.h"
@@ -187,136 +188,32 @@ static void perr(struct parser *p, int pos, const char *fmt, ...)
 static bool is_ident_start(int c) { return isalpha(c) || c == '_' || c == ':'; }
 static bool is_ident_char(int c) { return isalnum(c) || c == '_' || c == ':'; }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static void put_utf8(struct pane_buf *b, uint32_t cp)
-{
-	if (cp < 0x80) {
-		pane_buf_addc(b, (char)cp);
-	} else if (cp < 0x800) {
-		pane_buf_addc(b, (char)(0xC0 | (cp >> 6)));
-		pane_buf_addc(b, (char)(0x80 | (cp & 0x3F)));
-	} else if (cp < 0x10000) {
-		pane_buf_addc(b, (char)(0xE0 | (cp >> 12)));
-		pane_buf_addc(b, (char)(0x80 | ((cp >> 6) & 0x3F)));
-		pane_buf_addc(b, (char)(0x80 | (cp & 0x3F)));
-	} else {
-		pane_buf_addc(b, (char)(0xF0 | (cp >> 18)));
-		pane_buf_addc(b, (char)(0x80 | ((cp >> 12) & 0x3F)));
-		pane_buf_addc(b, (char)(0x80 | ((cp >> 6) & 0x3F)));
-		pane_buf_addc(b, (char)(0x80 | (cp & 0x3F)));
-	}
-}
-
-/* Lexes a string starting at p->off (a quote). Go escapes in "..." and '...', raw in `...`. */
+/* Lexes a string starting at p->off (a quote): Go's literal (base/gostr.h)
+ * with Prometheus' messages and positions. */
 static void lex_string(struct parser *p, struct tokv *t)
 {
-	char q = p->in[p->off];
-	size_t i = p->off + 1;
 	struct pane_buf b;
 	pane_buf_init(&b, PQ_MAX_EXPR_LEN);
-	for (;;) {
-		if (i >= p->len) {
-			perr(p, t->pos, "unterminated quoted string");
-			goto fail;
+	struct pane_gostr_error e;
+	size_t n = pane_go_unquote(p->in + p->off, p->len - p->off, &b, &e);
+	if (n == 0) {
+		int at = (int)(p->off + e.at);
+		switch (e.status) {
+		case PANE_GOSTR_UNKNOWN_ESCAPE: perr(p, at, "unknown escape sequence U+%04X", (unsigned)e.ch); break;
+		case PANE_GOSTR_BAD_DIGIT: perr(p, at, "illegal character in escape sequence"); break;
+		case PANE_GOSTR_BAD_CODEPOINT: perr(p, at, "escape sequence is an invalid Unicode code point"); break;
+		case PANE_GOSTR_OCTAL_RANGE: perr(p, at, "octal escape value > 255"); break;
+		default: perr(p, at, "unterminated quoted string"); break;
 		}
-		char c = p->in[i];
-		if (c == q) {
-			i++;
-			break;
-		}
-		if (q != '`' && c == '\n') {
-			perr(p, t->pos, "unterminated quoted string");
-			goto fail;
-		}
-		if (q != '`' && c == '\\') {
-			if (i + 1 >= p->len) {
-				perr(p, (int)i, "unterminated quoted string");
-				goto fail;
-			}
-			char e = p->in[i + 1];
-			i += 2;
-			switch (e) {
-			case 'a': pane_buf_addc(&b, '\a'); break;
-			case 'b': pane_buf_addc(&b, '\b'); break;
-			case 'f': pane_buf_addc(&b, '\f'); break;
-			case 'n': pane_buf_addc(&b, '\n'); break;
-			case 'r': pane_buf_addc(&b, '\r'); break;
-			case 't': pane_buf_addc(&b, '\t'); break;
-			case 'v': pane_buf_addc(&b, '\v'); break;
-			case '\\': pane_buf_addc(&b, '\\'); break;
-			case '"': case '\'':
-				if (e != q) {
-					perr(p, (int)i - 2, "unknown escape sequence U+%04X", (unsigned)e);
-					goto fail;
-				}
-				pane_buf_addc(&b, e);
-				break;
-			case 'x': case 'u': case 'U': {
-				int nd = e == 'x' ? 2 : e == 'u' ? 4 : 8;
-				uint32_t v = 0;
-				for (int k = 0; k < nd; k++) {
-					int h = i < p->len ? hexval((unsigned char)p->in[i]) : -1;
-					if (h < 0) {
-						perr(p, (int)i, "illegal character in escape sequence");
-						goto fail;
-					}
-					v = v * 16 + (uint32_t)h;
-					i++;
-				}
-				if (e == 'x')
-					pane_buf_addc(&b, (char)v);
-				else if (v > 0x10FFFF || (v >= 0xD800 && v < 0xE000)) {
-					perr(p, (int)i, "escape sequence is an invalid Unicode code point");
-					goto fail;
-				} else
-					put_utf8(&b, v);
-				break;
-			}
-			default:
-				if (e >= '0' && e <= '7') {
-					uint32_t v = (uint32_t)(e - '0');
-					for (int k = 0; k < 2; k++) {
-						if (i >= p->len || p->in[i] < '0' || p->in[i] > '7') {
-							perr(p, (int)i, "illegal character in escape sequence");
-							goto fail;
-						}
-						v = v * 8 + (uint32_t)(p->in[i] - '0');
-						i++;
-					}
-					if (v > 255) {
-						perr(p, (int)i, "octal escape value > 255");
-						goto fail;
-					}
-					pane_buf_addc(&b, (char)v);
-					break;
-				}
-				perr(p, (int)i - 2, "unknown escape sequence U+%04X", (unsigned)(unsigned char)e);
-				goto fail;
-			}
-			continue;
-		}
-		pane_buf_addc(&b, c);
-		i++;
+		pane_buf_release(&b);
+		t->t = T_ERR;
+		return;
 	}
 	t->t = T_STRING;
 	t->str = pane_arena_strndup(p->a, b.data, b.len);
-	t->len = i - p->off;
-	p->off = i;
+	t->len = n;
+	p->off += n;
 	pane_buf_release(&b);
-	return;
-fail:
-	pane_buf_release(&b);
-	t->t = T_ERR;
 }
 
 static bool parse_go_float(const char *s, size_t n, double *out)
@@ -335,7 +232,7 @@ static bool parse_go_float(const char *s, size_t n, double *out)
 	} else if (n > 2 && tmp[0] == '0' && (tmp[1] == 'x' || tmp[1] == 'X')) {
 		ok = true;
 		for (size_t k = 2; k < n; k++)
-			if (hexval((unsigned char)tmp[k]) < 0)
+			if (pane_hexval((unsigned char)tmp[k]) < 0)
 				ok = false;
 		if (ok) {
 			errno = 0;

@@ -3,14 +3,21 @@
  *
  * When PostgreSQL is configured (DATABASE_URL) and the schema is installed,
  * a collector thread reads pane.queue_stats() every queue.stats_interval and
- * publishes the queue's numbers in pane's stats registry (so /metrics and
- * the monitoring half see them):
+ * publishes the queue's numbers in pane's stats registry, for /metrics (a
+ * Prometheus that scrapes pane):
  *   pane_queue_jobs{queue,state}                       jobs per state
  *   pane_queue_oldest_runnable_age_seconds{queue}      age of the oldest runnable job
+ *   pane_queue_paused{queue}                           1 when paused
  *   pane_queue_workers                                 registered, heartbeating workers
  * Workers keep their own counters (processed, failed, retried, rescued,
  * lost leases, run time, pickup latency) in pane.workers.stats, written with
- * each heartbeat; the collector sums them into pane_queue_worker_*_total.
+ * each heartbeat; the collector sums them into pane_queue_worker_* gauges.
+ *
+ * Deliberately elsewhere: the queue's series in pane's own store. They are
+ * the `queue` source's (sources/queue.c: per worker, so a worker that goes
+ * away ends its counters instead of lowering a sum); pane's self-scrape
+ * skips pane_queue_* (serve/selfscrape.c, invariant 1) so each number is
+ * stored once.
  *
  * (`pane demo`'s sample jobs and their worker are src/demo/setup.c's; it
  * reads queue.demo_worker, which this section keeps.)

@@ -126,18 +126,64 @@ int pane_queue_enqueue_many(PGconn *c, const char *schema, const char *jobs_json
 	schema = schema_or_default(schema, err, &rc);
 	if (rc < 0)
 		return rc;
-	char sql[256];
+	char rows[PANE_QUEUE_SQL_MAX], sql[PANE_QUEUE_SQL_MAX + 128];
+	pane_queue_sql_enqueue_many(schema, rows, sizeof rows);
 	snprintf(sql, sizeof sql,
-	         "SELECT coalesce(json_agg(json_build_object('id', id, 'created', created)), '[]') "
-	         "FROM %s.enqueue_many($1::jsonb)",
-	         schema);
+	         "SELECT coalesce(json_agg(json_build_object('id', e.id, 'created', e.created)), '[]') FROM (%s) e",
+	         rows);
 	const char *p[1] = {jobs_json};
 	return pane_queue_query_value(c, sql, 1, p, result_json, err, "enqueue");
 }
 
+/* The statements (pane/queue.h, pane_queue_sql_*): this file's calls run
+ * them and so does the HTTP API (src/api), which bounds its waits its own
+ * way; each text has this one owner. */
 void pane_queue_sql_job(const char *schema, char *out, size_t len)
 {
 	snprintf(out, len, "SELECT %s.job($1::bigint)", schema);
+}
+
+void pane_queue_sql_cancel(const char *schema, char *out, size_t len)
+{
+	snprintf(out, len, "SELECT %s.cancel_job($1::bigint)", schema);
+}
+
+void pane_queue_sql_retry(const char *schema, char *out, size_t len)
+{
+	snprintf(out, len, "SELECT %s.retry_job($1::bigint)", schema);
+}
+
+void pane_queue_sql_pause(const char *schema, bool pause, char *out, size_t len)
+{
+	snprintf(out, len, "SELECT %s.%s($1)::text", schema, pause ? "pause_queue" : "resume_queue");
+}
+
+void pane_queue_sql_enqueue_many(const char *schema, char *out, size_t len)
+{
+	snprintf(out, len, "SELECT id, created FROM %s.enqueue_many($1::jsonb)", schema);
+}
+
+void pane_queue_sql_queues_throughput(const char *schema, char *out, size_t len)
+{
+	snprintf(out, len,
+		 "SELECT jsonb_build_object('queues', coalesce(jsonb_agg(s.q || jsonb_build_object("
+		 "'completed_last_minute', coalesce(t.n, 0), "
+		 "'throughput_per_second', round(coalesce(t.n, 0) / 60.0, 3)) ORDER BY s.q->>'queue'), '[]'::jsonb)) "
+		 "FROM jsonb_array_elements(%s.queue_stats()) AS s(q) "
+		 "LEFT JOIN (SELECT queue, count(*) AS n FROM %s.jobs_history "
+		 "WHERE state = 'completed' AND finished_at > now() - interval '1 minute' GROUP BY queue) t "
+		 "ON t.queue = s.q->>'queue'",
+		 schema, schema);
+}
+
+void pane_queue_sql_finished_since(const char *schema, char *out, size_t len)
+{
+	snprintf(out, len,
+		 "SELECT u.up FROM unnest($1::bigint[], $2::text[]) AS u(id, up), "
+		 "LATERAL (SELECT %s.job(u.id)) x(j) "
+		 "WHERE x.j IS NULL OR (x.j->>'state' IN ('completed', 'failed', 'cancelled') "
+		 "AND (x.j->>'finished_at')::timestamptz <= now() - $3::bigint * interval '1 millisecond')",
+		 schema);
 }
 
 int pane_queue_job(PGconn *c, const char *schema, int64_t id, char **json, struct pane_err *err)
@@ -231,14 +277,15 @@ int pane_queue_list(PGconn *c, const char *schema, const char *queue, const char
 	return pane_queue_query_value(c, sql, 3, p, json, err, "listing jobs");
 }
 
-static int state_call(PGconn *c, const char *schema, const char *fn, int64_t id, char state[16], struct pane_err *err)
+static int state_call(PGconn *c, const char *schema, bool cancel, int64_t id, char state[16], struct pane_err *err)
 {
 	int rc;
 	schema = schema_or_default(schema, err, &rc);
 	if (rc < 0)
 		return rc;
-	char sql[128], idb[24];
-	snprintf(sql, sizeof sql, "SELECT %s.%s($1::bigint)", schema, fn);
+	const char *fn = cancel ? "cancel_job" : "retry_job";
+	char sql[PANE_QUEUE_SQL_MAX], idb[24];
+	(cancel ? pane_queue_sql_cancel : pane_queue_sql_retry)(schema, sql, sizeof sql);
 	snprintf(idb, sizeof idb, "%" PRId64, id);
 	const char *p[1] = {idb};
 	char *v;
@@ -253,12 +300,12 @@ static int state_call(PGconn *c, const char *schema, const char *fn, int64_t id,
 
 int pane_queue_cancel(PGconn *c, const char *schema, int64_t id, char state[16], struct pane_err *err)
 {
-	return state_call(c, schema, "cancel_job", id, state, err);
+	return state_call(c, schema, true, id, state, err);
 }
 
 int pane_queue_retry(PGconn *c, const char *schema, int64_t id, char state[16], struct pane_err *err)
 {
-	return state_call(c, schema, "retry_job", id, state, err);
+	return state_call(c, schema, false, id, state, err);
 }
 
 int pane_queue_pause(PGconn *c, const char *schema, const char *queue, bool pause, struct pane_err *err)
@@ -266,8 +313,8 @@ int pane_queue_pause(PGconn *c, const char *schema, const char *queue, bool paus
 	int rc = check_queue(&schema, queue, err);
 	if (rc < 0)
 		return rc;
-	char sql[128];
-	snprintf(sql, sizeof sql, "SELECT %s.%s($1)::text", schema, pause ? "pause_queue" : "resume_queue");
+	char sql[PANE_QUEUE_SQL_MAX];
+	pane_queue_sql_pause(schema, pause, sql, sizeof sql);
 	const char *p[1] = {queue};
 	char *v;
 	rc = pane_queue_query_value(c, sql, 1, p, &v, err, pause ? "pausing the queue" : "resuming the queue");

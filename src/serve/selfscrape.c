@@ -11,9 +11,17 @@
  * just the primary sink; outputs see pane's own series too.
  *
  * Invariants:
- *   1. pane_source_* families are skipped: the sources write their health
- *      series themselves, labelled like the source's data (sources.c,
- *      emit_health); a second copy would show each source twice.
+ *   1. Families another part already writes into the pipeline are skipped
+ *      (owned_elsewhere), samples and metadata alike: a second copy would
+ *      store the same numbers twice under the same provider="pane".
+ *        pane_source_*  the sources write their health series themselves,
+ *                       labelled like the source's data (sources.c,
+ *                       emit_health);
+ *        pane_queue_*   the queue's series in the store are the `queue`
+ *                       source's (sources/queue.c, per worker and per
+ *                       source instance); the queue part's collector
+ *                       (queue/attach.c) puts them in /metrics only, for a
+ *                       Prometheus that scrapes pane (docs/queue.md).
  *   2. The thread stops (stop callback) before serve frees the pipeline:
  *      it is started after the store attaches, so its callback runs first.
  */
@@ -46,15 +54,34 @@ struct selfscrape {
 	bool stop;
 };
 
+/* Invariant 1: true for a family whose series another part writes. */
+static bool owned_elsewhere(const char *name)
+{
+	return strncmp(name, "pane_source_", 12) == 0 || strncmp(name, "pane_queue_", 11) == 0;
+}
+
 static int deliver(void *arg, const struct pane_sample *s, size_t n, struct pane_err *err)
 {
 	struct selfscrape *ss = arg;
 	struct pane_sample *keep = pane_xmalloc(pane_mul_size(n ? n : 1, sizeof *keep));
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
-		if (strncmp(s[i].name, "pane_source_", 12) != 0)
+		if (!owned_elsewhere(s[i].name))
 			keep[k++] = s[i];
 	int rc = k ? pane_pipeline_write_samples(ss->h->pipeline, keep, k, err) : 0;
+	free(keep);
+	return rc;
+}
+
+static int deliver_meta(void *arg, const struct pane_metadata *m, size_t n, struct pane_err *err)
+{
+	struct selfscrape *ss = arg;
+	struct pane_metadata *keep = pane_xmalloc(pane_mul_size(n ? n : 1, sizeof *keep));
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!owned_elsewhere(m[i].name))
+			keep[k++] = m[i];
+	int rc = k ? pane_promtext_meta_to_pipeline(ss->h->pipeline, keep, k, err) : 0;
 	free(keep);
 	return rc;
 }
@@ -67,8 +94,8 @@ static void scrape_once(struct selfscrape *ss)
 	struct pane_promtext_opts o = {
 	    .default_ts_ms = pane_wall_ms(),
 	    .extra = &ss->extra,
-	    .meta = pane_promtext_meta_to_pipeline,
-	    .meta_arg = ss->h->pipeline,
+	    .meta = deliver_meta,
+	    .meta_arg = ss,
 	};
 	struct pane_promtext_result res = {0};
 	struct pane_err err = {0};

@@ -2,6 +2,14 @@
  * queue.c - the `queue` source: pane's own job queue, read like any other
  * system and labelled provider="pane".
  *
+ * This source is the one producer of the queue's series in the store, for
+ * pane's own database and for queues elsewhere (another database, another
+ * pane) alike. The queue part's collector (queue/attach.c) publishes the
+ * queue's totals in /metrics for a Prometheus that scrapes pane; the
+ * self-scrape leaves those pane_queue_* families out of the store
+ * (serve/selfscrape.c, invariant 1), so one queue read by one instance is
+ * one series per (queue, state).
+ *
  * Idea: the queue already knows its numbers; this source only reads them
  * through the agreed SQL contract `<schema>.queue_stats() RETURNS jsonb`
  * (an array of {"queue", "paused", "available", "scheduled", "running",
@@ -15,6 +23,7 @@
  *     pane_queue_<field>{queue}                       any other numeric field the queue adds later
  *
  * and, when the queue keeps a workers table (`workers: true`, default),
+ * pane_queue_workers (registered workers, at most 1000 read) and
  * per-worker heartbeats: pane_queue_worker_last_seen_age_seconds{worker},
  * pane_queue_worker_concurrency{worker}, and the counters each worker
  * reports in its heartbeat (workers.stats): pane_queue_worker_processed_total,
@@ -207,6 +216,7 @@ static int queue_collect(struct pane_source *src, void *ctxp, struct pane_err *e
 		PQclear(r);
 		return rc;
 	}
+	pane_source_emit_samplev(src, "pane_queue_workers", 0, PQntuples(r), NULL);
 	for (int i = 0; i < PQntuples(r); i++) {
 		const char *w = PQgetvalue(r, i, 0);
 		double v;

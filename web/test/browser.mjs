@@ -289,7 +289,10 @@ await step('unlabelled', async () => {
   expect((await page.locator('table.unlabelled-series tbody tr').count()) === 200, 'the series list stops at 200');
   expect(/there are more/.test(await page.textContent('[data-testid="series-note"]')), 'the list says it is cut');
   await page.goto(`${base}/#/explore?filter=unlabelled&metric=${encodeURIComponent('console_unl_name_.*')}&${win}`);
-  await page.waitForSelector('table.unlabelled-series tbody tr');
+  // only a hash change: the previous metric's tables stay until the new answers arrive, so wait
+  // for rows of the new ones (a bare 'tbody tr' matched the old table on a loaded machine)
+  await page.waitForSelector('table.unlabelled-names tbody tr[data-metric^="console_unl_name_"]');
+  await page.waitForSelector('table.unlabelled-series tbody tr:has-text("console_unl_name_")');
   expect((await page.locator('table.unlabelled-names tbody tr').count()) === 100, 'the metric names stop at 100');
   expect(/first 100 of 101/.test(await page.textContent('main')), 'the table says it shows 100 of 101 names');
   expect((await page.locator('table.unlabelled-series tbody tr').count()) === 101, 'the 101 series are all listed');

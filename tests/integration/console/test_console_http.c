@@ -250,8 +250,15 @@ static void test_overview(void **state)
 	assert_int_equal(json_array_size(json_object_get(json_object_get(d, "mem"), "result")), 0);
 	json_decref(j);
 
-	json_decref(get_data("/api/v1/console/overview?start=10&end=5&step=1", 400));
-	json_decref(get_data("/api/v1/console/overview?start=0&end=100000000&step=1", 400));
+	/* the engine's range checks and wording (pane_query_check_range) */
+	json_t *bad = get_data("/api/v1/console/overview?start=10&end=5&step=1", 400);
+	assert_string_equal(json_string_value(json_object_get(bad, "error")),
+	                    "invalid parameter \"end\": end timestamp must not be before start time");
+	json_decref(bad);
+	bad = get_data("/api/v1/console/overview?start=0&end=100000000&step=1", 400);
+	assert_non_null(strstr(json_string_value(json_object_get(bad, "error")),
+	                       "exceeded maximum resolution of 11,000 points per timeseries"));
+	json_decref(bad);
 	json_decref(get_data("/api/v1/console/overview?start=0&end=10&step=abc", 400));
 	json_decref(get_data("/api/v1/console/overview?end=10&step=1", 400));
 }

@@ -91,6 +91,7 @@ static void queue_numbers_become_series(void **state)
 	assert_true(pt_recorder_last(r, "pane_queue_paused", "queue", "emails", NULL) == 0);
 	assert_true(pt_recorder_last(r, "pane_queue_oldest_runnable_age_seconds", "queue", "emails", NULL) >= 0);
 	assert_true(pt_recorder_last(r, "pane_queue_worker_concurrency", "worker", "w1", "provider", "pane", NULL) == 4);
+	assert_true(pt_recorder_last(r, "pane_queue_workers", "provider", "pane", NULL) == 1);
 	assert_true(pt_recorder_last(r, "pane_queue_worker_last_seen_age_seconds", "worker", "w1", NULL) >= 0);
 	assert_true(pt_recorder_last(r, "pane_queue_worker_processed_total", "worker", "w1", NULL) == 5);
 	assert_true(pt_recorder_last(r, "pane_queue_worker_failed_total", "worker", "w1", NULL) == 1);

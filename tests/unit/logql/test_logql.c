@@ -61,6 +61,11 @@ static void test_parse_errors(void **state)
 	parse_fails("{a=\"b\"} |= 5",
 	            "parse error at line 1, col 12: syntax error: unexpected NUMBER, expecting STRING");
 	parse_fails("{a=\"b\"} |= \"x", "parse error at line 1, col 12: literal not terminated");
+	/* Go's escapes (base/gostr.c); a bad one is reported at its backslash */
+	parse_fails("{a=\"b\"} |= \"x\\qy\"", "parse error at line 1, col 14: syntax error: invalid char escape");
+	parse_fails("{a=\"b\"}\n |= \"\\x4\"", "parse error at line 2, col 6: syntax error: invalid char escape");
+	parse_fails("{a=\"b\"} |= \"x\\", "parse error at line 1, col 14: syntax error: invalid char escape");
+	parse_fails("{a=\"b\"} |= \"a\nb\"", "parse error at line 1, col 12: literal not terminated");
 	parse_fails("{a=~\"(\"}", "parse error at line 1, col 5: error parsing regexp");
 	parse_fails("{a=\"\"}", "parse error : queries require at least one regexp or equality matcher");
 	parse_fails("{a=~\".*\"}", "queries require at least one regexp or equality matcher");
