@@ -55,6 +55,8 @@ struct pane_host {
 	struct pane_pipeline *pipeline;    /* where records go; serve creates it before any part attaches */
 	struct pane_store *store;          /* the embedded store, NULL until it attaches */
 	struct pane_alert_sink *alerts;    /* where rules send alerts (alert/alert.h); set by notify */
+	bool queue_source;                 /* set by sources (step 4) when an enabled `queue` source
+	                                    * runs: it alone stores pane_queue_* (serve/selfscrape.c) */
 	const struct pane_host_ops *ops;   /* filled in by serve */
 	/* Sections a part uses when pane.yaml lacks its own (`pane demo` sets
 	 * sources: here, src/demo); NULL: none. Valid until the daemon stops. */

@@ -17,13 +17,15 @@
  *        pane_source_*  the sources write their health series themselves,
  *                       labelled like the source's data (sources.c,
  *                       emit_health);
- *        pane_queue_*   the queue's series in the store are the `queue`
- *                       source's (sources/queue.c, per worker and per
- *                       source instance); the queue part's collector
- *                       (queue/attach.c) puts them in /metrics only, for a
- *                       Prometheus that scrapes pane (docs/queue.md).
+ *        pane_queue_*   when a `queue` source runs (h->queue_source, set by
+ *                       the sources part before this thread starts), the
+ *                       queue's series in the store are the source's
+ *                       (sources/queue.c, per worker and per source
+ *                       instance); without one, the queue part's collector
+ *                       (queue/attach.c) reaches the store through here,
+ *                       like the rest of /metrics (docs/queue.md).
  *   2. The thread stops (stop callback) before serve frees the pipeline:
- *      it is started after the store attaches, so its callback runs first.
+ *      it is started after every part attached, so its callback runs first.
  */
 #include "serve/selfscrape.h"
 
@@ -55,9 +57,10 @@ struct selfscrape {
 };
 
 /* Invariant 1: true for a family whose series another part writes. */
-static bool owned_elsewhere(const char *name)
+static bool owned_elsewhere(const struct selfscrape *ss, const char *name)
 {
-	return strncmp(name, "pane_source_", 12) == 0 || strncmp(name, "pane_queue_", 11) == 0;
+	return strncmp(name, "pane_source_", 12) == 0 ||
+	       (ss->h->queue_source && strncmp(name, "pane_queue_", 11) == 0);
 }
 
 static int deliver(void *arg, const struct pane_sample *s, size_t n, struct pane_err *err)
@@ -66,7 +69,7 @@ static int deliver(void *arg, const struct pane_sample *s, size_t n, struct pane
 	struct pane_sample *keep = pane_xmalloc(pane_mul_size(n ? n : 1, sizeof *keep));
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
-		if (!owned_elsewhere(s[i].name))
+		if (!owned_elsewhere(ss, s[i].name))
 			keep[k++] = s[i];
 	int rc = k ? pane_pipeline_write_samples(ss->h->pipeline, keep, k, err) : 0;
 	free(keep);
@@ -79,7 +82,7 @@ static int deliver_meta(void *arg, const struct pane_metadata *m, size_t n, stru
 	struct pane_metadata *keep = pane_xmalloc(pane_mul_size(n ? n : 1, sizeof *keep));
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
-		if (!owned_elsewhere(m[i].name))
+		if (!owned_elsewhere(ss, m[i].name))
 			keep[k++] = m[i];
 	int rc = k ? pane_promtext_meta_to_pipeline(ss->h->pipeline, keep, k, err) : 0;
 	free(keep);

@@ -13,15 +13,15 @@
  *   0. store: opens DATA_DIR/store, the primary sink of s.pipeline (which
  *      serve creates first and frees after every producer has stopped,
  *      right before the store's own stop: the store outlives the pipeline)
- *   1. built-in routes: /healthz, /readyz, /metrics; pane's own /metrics
- *      into the pipeline (selfscrape.c)
+ *   1. built-in routes: /healthz, /readyz, /metrics
  *   2. queue: queue numbers into /metrics; demo worker (src/queue/attach.c)
  *   3. api: bearer-token auth for every route; jobs API + uploads when DATABASE_URL is set
  *   4. sources (src/sources): pull sources, one thread each (needs s.pipeline)
  *   5. receivers (push endpoints, StatsD, scrape loops; need the pipeline)
  *  5b. outputs (src/outputs): remote_write / Loki push out, secondary sinks
  *  5c. remote (src/remote): the reader 6, 8 and 9 use: the store's, or a
- *      Prometheus-compatible backend's when query: backend: is set
+ *      Prometheus-compatible backend's when query: backend: is set; then
+ *      pane's own /metrics into the pipeline (selfscrape.c)
  *   6. query: the Prometheus API (/api/v1/query...) over that reader,
  *      and /api/v1/logs, /api/v1/events, Loki's /loki/api/v1 over the store's logs
  *   7. notify (src/notify): alerting:, /api/v2 (Alertmanager's API), s.alerts
@@ -525,8 +525,6 @@ int pane_serve_run(const struct pane_serve_opts *opts)
 	pane_host_add_readiness(&s, "data_dir", check_data_dir, (void *)data_dir);
 	if (s.database_url)
 		pane_host_add_readiness(&s, "postgres", check_postgres, (void *)s.database_url);
-	if (pane_serve_selfscrape_start(&s, &err) < 0)
-		goto fail;
 	/* 2. queue */
 	if (pane_queue_attach(&s, &err) < 0)
 		goto fail;
@@ -553,6 +551,12 @@ int pane_serve_run(const struct pane_serve_opts *opts)
 	if (s.store)
 		rd = pane_store_reader(s.store);
 	if (pane_remote_attach(&s, &rd, &err) < 0)
+		goto fail;
+
+	/* pane's own /metrics into the pipeline, once every producer and sink
+	 * attached: the outputs see it from the first scrape, and it knows
+	 * whether a queue source owns pane_queue_* (selfscrape.c) */
+	if (pane_serve_selfscrape_start(&s, &err) < 0)
 		goto fail;
 
 	/* 6. query API: PromQL over that reader; logs from the store */

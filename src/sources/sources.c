@@ -1078,6 +1078,9 @@ int pane_sources_attach(struct pane_host *s, struct pane_err *err)
 	}
 	pane_host_on_stop(s, stop_sources, ss);
 	pane_host_add_readyz_info(s, "sources", readyz_sources, ss);
+	for (size_t i = 0; i < ss->n; i++)
+		if (strcmp(ss->inst[i]->plugin->name, "queue") == 0)
+			s->queue_source = true;
 	return 0;
 }
 

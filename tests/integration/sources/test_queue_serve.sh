@@ -5,7 +5,9 @@
 # have run and pane has scraped itself since, every pane_queue_jobs{queue,
 # state} (and pane_queue_workers) is stored once: the query
 # `count by (queue, state) (pane_queue_jobs) > 1` answers nothing. /metrics
-# still shows the queue's numbers. (docs/queue.md, "one owner in the store")
+# still shows the queue's numbers. Then the same without the source: the
+# collector's numbers reach the store through the self-scrape, once.
+# (docs/queue.md, "one owner in the store")
 . "${PANE_SOURCE_ROOT:?run through meson test}/tests/support/checks.sh"
 [ -n "${DATABASE_URL:-}" ] || { echo "DATABASE_URL not set: skipping"; exit 77; }
 db=pt_queue_serve
@@ -73,4 +75,27 @@ expect_in "$tmp/q" '"service":"queue"'
 expect_in "$tmp/q" '"provider":"pane"'
 
 serve_stop && ok || bad "pane serve exited $? after SIGTERM"
+
+# 4. no queue source: the collector's numbers are stored (through the
+#    self-scrape), once, labelled provider="pane"
+cat >"$tmp/pane2.yaml" <<'Y'
+store:
+  self_metrics_interval: 1s
+queue:
+  stats_interval: 1s
+Y
+DATABASE_URL="$url" serve_start "$tmp/log2" /healthz --config "$tmp/pane2.yaml" --data-dir "$tmp/data2" && ok ||
+  bad "pane serve (no source) did not answer /healthz: $(tail -5 "$tmp/log2")"
+for _ in $(seq 1 600); do
+  q 'pane_queue_jobs{queue="emails",state="available"}'
+  [ -n "$(value)" ] && break
+  sleep 0.1
+done
+[ "$(value)" = 3 ] && ok || bad "without a source the queue's numbers are not stored: $(cat "$tmp/q"; tail -5 "$tmp/log2")"
+expect_in "$tmp/q" '"provider":"pane"'
+q 'count by (queue, state) (pane_queue_jobs) > 1'
+grep -qF '"result":[]' "$tmp/q" && ok || bad "without a source a queue series is stored twice: $(cat "$tmp/q")"
+q 'pane_queue_workers'
+[ -n "$(value)" ] && ok || bad "pane_queue_workers not stored without a source: $(cat "$tmp/q")"
+serve_stop && ok || bad "pane serve (no source) exited $? after SIGTERM"
 finish
