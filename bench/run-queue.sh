@@ -22,7 +22,8 @@
 #   claim     pane.claim of one job, p50/p99, empty table vs 1M finished jobs in
 #             history + 10k stuck running jobs (pane only; graphile-worker
 #             deletes finished jobs, so it has no such table to compare)
-# Every database is fresh; each tool gets its own database on the same server.
+# Every database is fresh; each tool gets its own database on the same server,
+# dropped right after its drain (autovacuum of a leftover would bill the next run).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -47,6 +48,9 @@ trap cleanup EXIT
 eval "$(scripts/pg.sh start "$pgdir")"
 base=${DATABASE_URL%/*}
 fresh() { psql -qAtX "$base/postgres" -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1" >/dev/null; echo "$base/$1"; }
+# a drained database is dropped at once: left behind, autovacuum would clean
+# its dead rows during the next tool's drain and bill that tool's CPU figure
+gone() { psql -qAtX "$base/postgres" -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" >/dev/null; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 ms() { date +%s%N; }
 # CPU ticks used so far by the whole cluster: the postmaster, the backends it
@@ -83,6 +87,7 @@ for n in "${sizes[@]}"; do
       sleep 0.2; k1=$(pgcpu); res[pane_cpu_${n}_$c]+="$(cpu_per_job "$k0" "$k1" "$n") "
       left=$(psql -qAtX "$u" -c "SELECT count(*) FROM pane.jobs")
       [ "$left" = 0 ] || { echo "pane left $left jobs" >&2; exit 1; }
+      gone bench_pane
       res[pane_drain_${n}_$c]+="$(( n * 1000000000 / (t1 - t0) )) "
       u=$(fresh bench_gw)
       set -- $(cd "$(dirname "$gw")" && DATABASE_URL=$u MODE=enqueue N=$n BATCH=1000 node "$gw" 2>/dev/null); res[gw_enq_$n]+="$4 "
@@ -90,6 +95,7 @@ for n in "${sizes[@]}"; do
       sleep 0.2; k0=$(pgcpu)
       set -- $(cd "$(dirname "$gw")" && DATABASE_URL=$u MODE=drain N=$n CONCURRENCY=$c /usr/bin/time -f "%U %S" -o "$tf" node "$gw" 2>/dev/null); res[gw_drain_${n}_$c]+="$4 "
       sleep 0.2; k1=$(pgcpu); res[gw_cpu_${n}_$c]+="$(cpu_per_job "$k0" "$k1" "$n") "
+      gone bench_gw
       echo "  $n jobs, concurrency $c, after round $r: pane drain ${res[pane_drain_${n}_$c]}(cpu us/job ${res[pane_cpu_${n}_$c]}) | graphile drain ${res[gw_drain_${n}_$c]}(cpu us/job ${res[gw_cpu_${n}_$c]})" | tr -s ' ' >&2
     done
     echo "  $n jobs after round $r: pane enqueue ${res[pane_enq_$n]}| graphile enqueue ${res[gw_enq_$n]}" | tr -s ' ' >&2

@@ -24,8 +24,10 @@
  *      database did not accept lost their lease (fenced off) and are logged and
  *      counted (lost_leases), never retried from here. Claims pause while more than
  *      N_COMPLETERS + 1 batches wait for acknowledgement (back-pressure);
- *   2. claim: per queue, pane.claim(worker, queue, free slots + prefetch
- *      room) - one `FOR UPDATE SKIP LOCKED` statement. With --prefetch N
+ *   2. claim: per queue, pane.claim_batch(worker, queue, free slots +
+ *      prefetch room) - one `FOR UPDATE SKIP LOCKED` statement that returns
+ *      only the columns read here (pane.claim on a schema older than 005,
+ *      see claim_sql()). With --prefetch N
  *      up to N claimed jobs wait in `pending` (a FIFO ring, leases held and
  *      renewed by the heartbeat) and start as slots free up, so the claim
  *      size no longer depends on the concurrency; at shutdown they are
@@ -236,6 +238,25 @@ static void queues_json(struct worker *w, struct pane_buf *b)
 	pane_buf_addc(b, ']');
 }
 
+/* The claim statement for schema version `version`: pane.claim_batch (005:
+ * only the columns read here, rows updated by ctid) when the schema has it,
+ * else pane.claim. Both give the columns in the order claim() parses. */
+static void claim_sql(struct worker *w, int version)
+{
+	if (version >= 5)
+		snprintf(w->sql_claim, sizeof w->sql_claim,
+		         "SELECT id, attempt, max_attempts, $2::text, timeout_ms, pickup_ms, payload"
+		         " FROM %s.claim_batch($1, $2, $3::int, $4::float8)",
+		         w->schema);
+	else
+		snprintf(w->sql_claim, sizeof w->sql_claim,
+		         "SELECT id, attempt, max_attempts, queue,"
+		         " coalesce((extract(epoch FROM timeout) * 1000)::bigint, 0),"
+		         " extract(epoch FROM started_at - run_at) * 1000, payload"
+		         " FROM %s.claim($1, $2, $3::int, $4::float8)",
+		         w->schema);
+}
+
 static int connect_db(struct worker *w, struct pane_err *err)
 {
 	const char *keys[] = {"dbname", "application_name", "connect_timeout", NULL};
@@ -258,6 +279,7 @@ static int connect_db(struct worker *w, struct pane_err *err)
 		close_conn(w);
 		return PANE_ENOTFOUND;
 	}
+	claim_sql(w, version);
 	if (!w->o->poll_only) {
 		PGresult *r = PQexec(w->conn, "LISTEN pane_jobs; LISTEN pane_cancel");
 		w->listening = PQresultStatus(r) == PGRES_COMMAND_OK;
@@ -946,10 +968,6 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 	char host[64] = "host";
 	gethostname(host, sizeof host - 1);
 	snprintf(w.id, sizeof w.id, "%s-%d-%04x", host, (int)getpid(), (unsigned)(pane_mono_ns() & 0xffff));
-	snprintf(w.sql_claim, sizeof w.sql_claim,
-	         "SELECT id, attempt, max_attempts, queue, coalesce((extract(epoch FROM timeout) * 1000)::bigint, 0),"
-	         " extract(epoch FROM started_at - run_at) * 1000, payload FROM %s.claim($1, $2, $3::int, $4::float8)",
-	         o.schema);
 	snprintf(w.sql_complete, sizeof w.sql_complete,
 	         "SELECT %s.complete_jobs($1, $2::bigint[], $3::int[],"
 	         " ARRAY(SELECT e FROM jsonb_array_elements($4::jsonb) WITH ORDINALITY t(e, o) ORDER BY o))",

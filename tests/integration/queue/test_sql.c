@@ -315,6 +315,21 @@ static void concurrency_limit_and_retention(void **state)
 	qt_num(c, "SELECT count(*) FROM pane.enqueue_many((SELECT jsonb_agg(jsonb_build_object('queue', 'r')) FROM generate_series(1, 5)))");
 	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.claim('a', 'r', 5, 30)"), 2);
 	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.claim('a', 'r', 5, 30)"), 0);
+	/* the worker's claim (005) shares those limits with pane.claim */
+	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.claim_batch('d', 'g', 5, 30)"), 0);
+	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.claim_batch('d', 'r', 5, 30)"), 0);
+	/* and returns the columns a worker reads; the row is running, held by it */
+	qt_num(c, "SELECT pane.enqueue('cb', '{\"k\": 1}', timeout => interval '2.5 s')");
+	qt_num(c, "SELECT pane.enqueue('cb')");
+	free(qt_val(c, "SELECT pane.pause_queue('cb')"));
+	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.claim_batch('d', 'cb', 5, 30)"), 0);
+	free(qt_val(c, "SELECT pane.resume_queue('cb')"));
+	char *s = qt_val(c, "SELECT string_agg(attempt || ' ' || max_attempts || ' ' || timeout_ms || ' ' || (pickup_ms >= 0)"
+			    " || ' ' || payload::text, '; ' ORDER BY id) FROM pane.claim_batch('d', 'cb', 5, 30)");
+	assert_string_equal(s, "1 25 2500 true {\"k\": 1}; 1 25 0 true {}");
+	free(s);
+	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.jobs WHERE queue = 'cb' AND state = 'running' AND locked_by = 'd'"), 2);
+	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.claim_batch('d', 'cb', 5, 30)"), 0);
 	/* retention: history older than the setting is pruned, newer kept */
 	qt_num(c, "INSERT INTO pane.jobs_history (id, queue, state, payload, priority, attempt, max_attempts, run_at, created_at, finished_at)"
 		  " SELECT g, 'h', 'completed', '{}', 0, 1, 25, now(), now(), now() - ((g - 100000) || ' days')::interval + interval '1 hour'"
