@@ -18,6 +18,7 @@
 
 #include "base/buf.h"
 #include "base/clock.h"
+#include "base/json.h"
 #include "base/mem.h"
 #include "base/str.h"
 #include "config/config.h"
@@ -44,9 +45,16 @@ void pane_prom_error(struct pane_http_resp *resp, int status, const char *type, 
 	struct pane_buf *b = pane_http_resp_body(resp);
 	if (b->len) /* an empty buffer points at a shared static "" (base/buf.c) */
 		pane_buf_reset(b);
-	pane_buf_addf(b, "{\"status\":\"error\",\"errorType\":\"%s\",\"error\":", type);
-	pane_buf_add_json_str(b, msg, strlen(msg));
-	pane_buf_addc(b, '}');
+	struct pane_json j;
+	pane_json_init(&j, b);
+	pane_json_obj(&j);
+	pane_json_key(&j, "status");
+	pane_json_str(&j, "error");
+	pane_json_key(&j, "errorType");
+	pane_json_str(&j, type);
+	pane_json_key(&j, "error");
+	pane_json_str(&j, msg);
+	pane_json_obj_end(&j);
 	pane_http_resp_status(resp, status);
 	pane_http_resp_content_type(resp, "application/json");
 }
@@ -56,9 +64,15 @@ void pane_prom_ok(struct pane_http_resp *resp, const char *data_json, size_t len
 	struct pane_buf *b = pane_http_resp_body(resp);
 	if (b->len) /* an empty buffer points at a shared static "" (base/buf.c) */
 		pane_buf_reset(b);
-	pane_buf_adds(b, "{\"status\":\"success\",\"data\":");
+	struct pane_json j;
+	pane_json_init(&j, b);
+	pane_json_obj(&j);
+	pane_json_key(&j, "status");
+	pane_json_str(&j, "success");
+	pane_json_key(&j, "data");
+	pane_json_raw(&j, ""); /* data_json is already encoded and may not end in NUL */
 	pane_buf_add(b, data_json, len);
-	pane_buf_addc(b, '}');
+	pane_json_obj_end(&j);
 	pane_http_resp_status(resp, 200);
 	pane_http_resp_content_type(resp, "application/json");
 }
@@ -282,16 +296,15 @@ static void strings_answer(struct pane_http_resp *resp, char **v, size_t n)
 	qsort(v, n, sizeof *v, str_cmp);
 	struct pane_buf b;
 	pane_buf_init(&b, (size_t)200 << 20);
-	pane_buf_addc(&b, '[');
-	size_t k = 0;
+	struct pane_json j;
+	pane_json_init(&j, &b);
+	pane_json_arr(&j);
 	for (size_t i = 0; i < n; i++) {
 		if (i && !strcmp(v[i], v[i - 1]))
 			continue;
-		if (k++)
-			pane_buf_addc(&b, ',');
-		pane_buf_add_json_str(&b, v[i], strlen(v[i]));
+		pane_json_str(&j, v[i]);
 	}
-	pane_buf_addc(&b, ']');
+	pane_json_arr_end(&j);
 	pane_prom_ok(resp, b.data, b.len);
 	pane_buf_release(&b);
 }
@@ -409,19 +422,17 @@ static void h_series(struct pane_http_req *req, struct pane_http_resp *resp, voi
 		for (size_t k = 0; k < set->n; k++) {
 			struct pane_buf b;
 			pane_buf_init(&b, PANE_BUF_NOLIMIT);
-			pane_buf_addc(&b, '{');
+			struct pane_json js;
+			pane_json_init(&js, &b);
+			pane_json_obj(&js);
 			const struct pane_labels *l = &set->series[k].labels;
-			size_t w = 0;
 			for (size_t j = 0; j < l->n; j++) {
 				if (!l->v[j].value || !l->v[j].value[0])
 					continue;
-				if (w++)
-					pane_buf_addc(&b, ',');
-				pane_buf_add_json_str(&b, l->v[j].name, strlen(l->v[j].name));
-				pane_buf_addc(&b, ':');
-				pane_buf_add_json_str(&b, l->v[j].value, strlen(l->v[j].value));
+				pane_json_key(&js, l->v[j].name);
+				pane_json_str(&js, l->v[j].value);
 			}
-			pane_buf_addc(&b, '}');
+			pane_json_obj_end(&js);
 			objs[nobj++] = pane_buf_detach(&b, NULL);
 		}
 		set->free(set);
@@ -429,18 +440,19 @@ static void h_series(struct pane_http_req *req, struct pane_http_resp *resp, voi
 	qsort(objs, nobj, sizeof *objs, str_cmp);
 	struct pane_buf out;
 	pane_buf_init(&out, (size_t)200 << 20);
-	pane_buf_addc(&out, '[');
+	struct pane_json js;
+	pane_json_init(&js, &out);
+	pane_json_arr(&js);
 	size_t k = 0;
 	for (size_t j = 0; j < nobj; j++) {
 		if (j && !strcmp(objs[j], objs[j - 1]))
 			continue;
 		if (limit && k >= limit)
 			break;
-		if (k++)
-			pane_buf_addc(&out, ',');
-		pane_buf_adds(&out, objs[j]);
+		k++;
+		pane_json_raw(&js, objs[j]);
 	}
-	pane_buf_addc(&out, ']');
+	pane_json_arr_end(&js);
 	pane_prom_ok(resp, out.data, out.len);
 	pane_buf_release(&out);
 	for (size_t j = 0; j < nobj; j++)
@@ -460,7 +472,9 @@ static void h_format_query(struct pane_http_req *req, struct pane_http_resp *res
 		pane_prom_error(resp, 400, "bad_data", "invalid parameter \"query\": %s", e.msg);
 	} else {
 		pane_buf_init(&j, PANE_BUF_NOLIMIT);
-		pane_buf_add_json_str(&j, b.data, b.len);
+		struct pane_json js;
+		pane_json_init(&js, &j);
+		pane_json_strn(&js, b.data, b.len);
 		pane_prom_ok(resp, j.data, j.len);
 		pane_buf_release(&j);
 	}
@@ -535,18 +549,23 @@ static void h_metadata(struct pane_http_req *req, struct pane_http_resp *resp, v
 	}
 	struct pane_buf b;
 	pane_buf_init(&b, PANE_BUF_NOLIMIT);
-	pane_buf_addc(&b, '{');
+	struct pane_json j;
+	pane_json_init(&j, &b);
+	pane_json_obj(&j);
 	for (size_t i = 0; i < n; i++) {
-		if (i)
-			pane_buf_addc(&b, ',');
-		pane_buf_add_json_str(&b, m[i].name, strlen(m[i].name));
-		pane_buf_addf(&b, ":[{\"type\":\"%s\",\"help\":", pane_metric_type_name(m[i].type));
-		pane_buf_add_json_str(&b, m[i].help, strlen(m[i].help));
-		pane_buf_adds(&b, ",\"unit\":");
-		pane_buf_add_json_str(&b, m[i].unit, strlen(m[i].unit));
-		pane_buf_adds(&b, "}]");
+		pane_json_key(&j, m[i].name);
+		pane_json_arr(&j);
+		pane_json_obj(&j);
+		pane_json_key(&j, "type");
+		pane_json_str(&j, pane_metric_type_name(m[i].type));
+		pane_json_key(&j, "help");
+		pane_json_str(&j, m[i].help);
+		pane_json_key(&j, "unit");
+		pane_json_str(&j, m[i].unit);
+		pane_json_obj_end(&j);
+		pane_json_arr_end(&j);
 	}
-	pane_buf_addc(&b, '}');
+	pane_json_obj_end(&j);
 	pane_prom_ok(resp, b.data, b.len);
 	pane_buf_release(&b);
 	free(m);
