@@ -31,6 +31,7 @@
 
 #include "api/prom_api.h"
 #include "base/buf.h"
+#include "base/json.h"
 #include "base/mem.h"
 #include "base/str.h"
 #include "query/ast.h"
@@ -137,9 +138,10 @@ static bool parse_limit(struct pane_http_req *req, struct pane_http_resp *resp, 
 
 #define TEXT_MAX 1024
 
-static void raw_json_or_null(struct pane_buf *b, const char *s)
+/* A stored JSON text (labels, fields, body) as it is, or null. */
+static void raw_json_or_null(struct pane_json *j, const char *s)
 {
-	pane_buf_adds(b, s ? s : "null");
+	pane_json_raw(j, s ? s : "null");
 }
 
 static int to_matchers(const struct pane_label *l, size_t n, struct pane_matcher *m, struct pane_err *err)
@@ -153,7 +155,7 @@ static int to_matchers(const struct pane_label *l, size_t n, struct pane_matcher
 }
 
 struct page {
-	struct pane_buf *out;
+	struct pane_json *j;
 	size_t n, limit;
 	int64_t last_ts, last_id;
 	bool more;
@@ -168,14 +170,19 @@ static int page_line(void *arg, const struct pane_log_line *l)
 	}
 	p->last_ts = l->ts_ms;
 	p->last_id = l->id;
-	pane_buf_addf(p->out, "%s{\"ts\":%" PRId64 ",\"severity\":\"%s\",\"labels\":", p->n ? "," : "", l->ts_ms,
-	              pane_log_severity_name(l->severity));
-	raw_json_or_null(p->out, l->labels_json);
-	pane_buf_adds(p->out, ",\"message\":");
-	pane_buf_add_json_str(p->out, l->message, l->message_len);
-	pane_buf_adds(p->out, ",\"fields\":");
-	raw_json_or_null(p->out, l->fields_json);
-	pane_buf_addc(p->out, '}');
+	struct pane_json *j = p->j;
+	pane_json_obj(j);
+	pane_json_key(j, "ts");
+	pane_json_int(j, l->ts_ms);
+	pane_json_key(j, "severity");
+	pane_json_str(j, pane_log_severity_name(l->severity));
+	pane_json_key(j, "labels");
+	raw_json_or_null(j, l->labels_json);
+	pane_json_key(j, "message");
+	pane_json_strn(j, l->message, l->message_len);
+	pane_json_key(j, "fields");
+	raw_json_or_null(j, l->fields_json);
+	pane_json_obj_end(j);
 	p->n++;
 	return 0;
 }
@@ -210,44 +217,53 @@ int pane_logs_api_search(struct pane_logreader r, const struct pane_log_query *q
 		s.maxt = q->maxt;
 	}
 	s.contains = q->text && *q->text ? q->text : NULL;
-	struct page p = {.out = out, .limit = limit};
+	struct pane_json j;
+	pane_json_init(&j, out);
+	struct page p = {.j = &j, .limit = limit};
 	size_t start = out->len;
-	pane_buf_adds(out, "{\"logs\":[");
+	pane_json_obj(&j);
+	pane_json_key(&j, "logs");
+	pane_json_arr(&j);
 	int rc = r.ops->select(r.ctx, &s, page_line, &p, err);
 	if (rc < 0) {
 		pane_buf_truncate(out, start);
 		return rc;
 	}
-	if (p.more)
-		pane_buf_addf(out, "],\"next\":\"%" PRId64 ":%" PRId64 "\"}", p.last_ts, p.last_id);
-	else
-		pane_buf_adds(out, "],\"next\":null}");
+	pane_json_arr_end(&j);
+	pane_json_key(&j, "next");
+	if (p.more) {
+		char next[48];
+		snprintf(next, sizeof next, "%" PRId64 ":%" PRId64, p.last_ts, p.last_id);
+		pane_json_str(&j, next);
+	} else {
+		pane_json_null(&j);
+	}
+	pane_json_obj_end(&j);
 	return 0;
 }
 
 struct evpage {
-	struct pane_buf *out;
-	size_t n;
+	struct pane_json *j;
 };
 
 static int event_row(void *arg, const struct pane_event_row *e)
 {
 	struct evpage *p = arg;
-	struct pane_buf *out = p->out;
-	pane_buf_addf(out, "%s{\"ts\":%" PRId64 ",\"kind\":", p->n++ ? "," : "", e->ts_ms);
-	pane_buf_add_json_str(out, e->kind, strlen(e->kind));
-	pane_buf_adds(out, ",\"labels\":");
-	raw_json_or_null(out, e->labels_json);
-	pane_buf_adds(out, ",\"title\":");
-	pane_buf_add_json_str(out, e->title, strlen(e->title));
-	pane_buf_adds(out, ",\"url\":");
-	if (e->url)
-		pane_buf_add_json_str(out, e->url, strlen(e->url));
-	else
-		pane_buf_adds(out, "null");
-	pane_buf_adds(out, ",\"body\":");
-	raw_json_or_null(out, e->body_json);
-	pane_buf_addc(out, '}');
+	struct pane_json *j = p->j;
+	pane_json_obj(j);
+	pane_json_key(j, "ts");
+	pane_json_int(j, e->ts_ms);
+	pane_json_key(j, "kind");
+	pane_json_str(j, e->kind);
+	pane_json_key(j, "labels");
+	raw_json_or_null(j, e->labels_json);
+	pane_json_key(j, "title");
+	pane_json_str(j, e->title);
+	pane_json_key(j, "url");
+	pane_json_str(j, e->url); /* NULL is null */
+	pane_json_key(j, "body");
+	raw_json_or_null(j, e->body_json);
+	pane_json_obj_end(j);
 	return 0;
 }
 
@@ -270,15 +286,20 @@ int pane_logs_api_events(struct pane_logreader r, const struct pane_event_query 
 		s.mint = q->mint;
 		s.maxt = q->maxt;
 	}
-	struct evpage p = {.out = out};
+	struct pane_json j;
+	pane_json_init(&j, out);
+	struct evpage p = {.j = &j};
 	size_t start = out->len;
-	pane_buf_adds(out, "{\"events\":[");
+	pane_json_obj(&j);
+	pane_json_key(&j, "events");
+	pane_json_arr(&j);
 	int rc = r.ops->events(r.ctx, &s, event_row, &p, err);
 	if (rc < 0) {
 		pane_buf_truncate(out, start);
 		return rc;
 	}
-	pane_buf_adds(out, "]}");
+	pane_json_arr_end(&j);
+	pane_json_obj_end(&j);
 	return 0;
 }
 
