@@ -7,7 +7,9 @@
  */
 #include "base/json.h"
 
+#include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "base/err.h"
@@ -111,6 +113,12 @@ void pane_json_int(struct pane_json *j, int64_t v)
 		put(j, pane_buf_addf(j->b, "%lld", (long long)v));
 }
 
+void pane_json_uint(struct pane_json *j, uint64_t v)
+{
+	if (before(j))
+		put(j, pane_buf_addf(j->b, "%" PRIu64, v));
+}
+
 void pane_json_num(struct pane_json *j, double v)
 {
 	if (before(j))
@@ -133,4 +141,14 @@ void pane_json_raw(struct pane_json *j, const char *json)
 {
 	if (before(j))
 		put(j, pane_buf_adds(j->b, json));
+}
+
+void pane_json_rawf(struct pane_json *j, const char *fmt, ...)
+{
+	if (!before(j))
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	put(j, pane_buf_addvf(j->b, fmt, ap));
+	va_end(ap);
 }

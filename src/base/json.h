@@ -43,6 +43,7 @@ void pane_json_key(struct pane_json *j, const char *key);
 void pane_json_str(struct pane_json *j, const char *s);
 void pane_json_strn(struct pane_json *j, const char *s, size_t len);
 void pane_json_int(struct pane_json *j, int64_t v);
+void pane_json_uint(struct pane_json *j, uint64_t v);
 void pane_json_num(struct pane_json *j, double v);
 void pane_json_bool(struct pane_json *j, bool v);
 void pane_json_null(struct pane_json *j);
@@ -50,5 +51,8 @@ void pane_json_null(struct pane_json *j);
  * With "" it only places the comma: the caller then writes one value into
  * j->b itself (a callback that writes JSON, such as /readyz's infos). */
 void pane_json_raw(struct pane_json *j, const char *json);
+/* pane_json_raw of printf output, for a number in a format fixed by a peer
+ * ("%.0f", "%.6f"): the caller vouches that the result is one JSON value. */
+void pane_json_rawf(struct pane_json *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

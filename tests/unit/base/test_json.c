@@ -75,6 +75,27 @@ static void top_level_list(void **state)
 	pane_buf_release(&b);
 }
 
+static void unsigned_and_formatted(void **state)
+{
+	(void)state;
+	struct pane_buf b;
+	pane_buf_init(&b, PANE_BUF_NOLIMIT);
+	struct pane_json j;
+	pane_json_init(&j, &b);
+	pane_json_obj(&j);
+	pane_json_key(&j, "u");
+	pane_json_uint(&j, UINT64_MAX);
+	pane_json_key(&j, "rate");
+	pane_json_rawf(&j, "%.0f", 2.5e6);
+	pane_json_key(&j, "secs");
+	pane_json_rawf(&j, "%.6f", 0.25);
+	pane_json_obj_end(&j);
+	assert_int_equal(j.rc, 0);
+	assert_string_equal(b.data, "{\"u\":18446744073709551615,\"rate\":2500000,\"secs\":0.250000}");
+	/* not parsed back: jansson's integers stop at INT64_MAX */
+	pane_buf_release(&b);
+}
+
 static void errors_stick(void **state)
 {
 	(void)state;
@@ -106,6 +127,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(nested),
 	    cmocka_unit_test(top_level_list),
+	    cmocka_unit_test(unsigned_and_formatted),
 	    cmocka_unit_test(errors_stick),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
