@@ -54,6 +54,7 @@
 
 #include "api/prom_api.h"
 #include "base/clock.h"
+#include "base/json.h"
 #include "base/map.h"
 #include "base/mem.h"
 #include "base/str.h"
@@ -234,79 +235,137 @@ static struct pane_logql_expr *arg_query(struct pane_http_req *req, struct pane_
 
 /* ---------- JSON writers ---------- */
 
-static void point_json(struct pane_buf *b, int64_t ms, double v)
+/* [<float seconds>,"<value>"], both in Prometheus' formatting (neither
+ * needs escaping). One formatted write, as many as a range has steps. */
+static void point_json(struct pane_json *j, int64_t ms, double v)
 {
 	char ts[64], val[64];
 	pane_query_fmt_ts(ms, ts, sizeof ts);
 	pane_query_fmt_float(v, val, sizeof val);
-	pane_buf_addf(b, "[%s,\"%s\"]", ts, val);
+	pane_json_rawf(j, "[%s,\"%s\"]", ts, val);
 }
 
-static void stats_json(struct pane_buf *b, const struct pane_logql_result *r, double secs, size_t returned)
+/* A stream's labels, written by pane_labels_json straight into the buffer. */
+static void labels_json(struct pane_json *j, const struct pane_labels *ls)
+{
+	pane_json_raw(j, "");
+	if (!j->rc)
+		pane_labels_json(ls, j->b);
+}
+
+/* [{"stream":{...},"values":[["<ns>","<line>"],...]},...]; the number of entries. */
+static size_t streams_json(struct pane_json *j, const struct pane_logql_result *r)
+{
+	size_t returned = 0;
+	pane_json_arr(j);
+	for (size_t i = 0; i < r->n_streams; i++) {
+		const struct pane_logql_stream *s = &r->streams[i];
+		pane_json_obj(j);
+		pane_json_key(j, "stream");
+		labels_json(j, &s->labels);
+		pane_json_key(j, "values");
+		pane_json_arr(j);
+		for (size_t k = 0; k < s->n; k++) {
+			char ns[32];
+			snprintf(ns, sizeof ns, "%" PRId64, s->v[k].ts_ms * NS_PER_MS);
+			pane_json_arr(j);
+			pane_json_str(j, ns);
+			pane_json_strn(j, s->v[k].line, s->v[k].len);
+			pane_json_arr_end(j);
+		}
+		returned += s->n;
+		pane_json_arr_end(j);
+		pane_json_obj_end(j);
+	}
+	pane_json_arr_end(j);
+	return returned;
+}
+
+static void stats_json(struct pane_json *j, const struct pane_logql_result *r, double secs, size_t returned)
 {
 	double s = secs > 0 ? secs : 1e-9;
-	pane_buf_addf(b,
-	              ",\"stats\":{\"summary\":{\"bytesProcessedPerSecond\":%.0f,\"linesProcessedPerSecond\":%.0f,"
-	              "\"totalBytesProcessed\":%" PRIu64 ",\"totalLinesProcessed\":%" PRIu64
-	              ",\"execTime\":%.6f,\"queueTime\":0,\"subqueries\":0,\"totalEntriesReturned\":%zu}}",
-	              (double)r->bytes_read / s, (double)r->lines_read / s, r->bytes_read, r->lines_read, secs,
-	              returned);
+	pane_json_key(j, "stats");
+	pane_json_obj(j);
+	pane_json_key(j, "summary");
+	pane_json_obj(j);
+	pane_json_key(j, "bytesProcessedPerSecond");
+	pane_json_rawf(j, "%.0f", (double)r->bytes_read / s);
+	pane_json_key(j, "linesProcessedPerSecond");
+	pane_json_rawf(j, "%.0f", (double)r->lines_read / s);
+	pane_json_key(j, "totalBytesProcessed");
+	pane_json_uint(j, r->bytes_read);
+	pane_json_key(j, "totalLinesProcessed");
+	pane_json_uint(j, r->lines_read);
+	pane_json_key(j, "execTime");
+	pane_json_rawf(j, "%.6f", secs);
+	pane_json_key(j, "queueTime");
+	pane_json_int(j, 0);
+	pane_json_key(j, "subqueries");
+	pane_json_int(j, 0);
+	pane_json_key(j, "totalEntriesReturned");
+	pane_json_uint(j, returned);
+	pane_json_obj_end(j);
+	pane_json_obj_end(j);
 }
-
-struct entry_ref {
-	const struct pane_logql_entry *e;
-};
 
 static void result_json(struct pane_buf *b, const struct pane_logql_result *r, bool instant, bool forward, double secs)
 {
 	size_t returned = 0;
-	pane_buf_adds(b, "{\"status\":\"success\",\"data\":{\"resultType\":");
+	struct pane_json j;
+	pane_json_init(&j, b);
+	pane_json_obj(&j);
+	pane_json_key(&j, "status");
+	pane_json_str(&j, "success");
+	pane_json_key(&j, "data");
+	pane_json_obj(&j);
+	pane_json_key(&j, "resultType");
 	if (r->kind == PANE_LOGQL_STREAMS) {
-		pane_buf_adds(b, "\"streams\",\"result\":[");
-		for (size_t i = 0; i < r->n_streams; i++) {
-			const struct pane_logql_stream *s = &r->streams[i];
-			pane_buf_adds(b, i ? ",{\"stream\":" : "{\"stream\":");
-			pane_labels_json(&s->labels, b);
-			pane_buf_adds(b, ",\"values\":[");
-			for (size_t k = 0; k < s->n; k++) {
-				pane_buf_addf(b, "%s[\"%" PRId64 "\",", k ? "," : "", s->v[k].ts_ms * NS_PER_MS);
-				pane_buf_add_json_str(b, s->v[k].line, s->v[k].len);
-				pane_buf_addc(b, ']');
-			}
-			returned += s->n;
-			pane_buf_adds(b, "]}");
-		}
+		pane_json_str(&j, "streams");
+		pane_json_key(&j, "result");
+		returned = streams_json(&j, r);
 		(void)forward; /* entries are already in the asked order */
 	} else if (r->kind == PANE_LOGQL_SCALAR) {
 		double v = r->n_series ? r->series[0].v[r->n_steps - 1] : NAN;
 		if (instant) {
-			pane_buf_adds(b, "\"scalar\",\"result\":");
-			point_json(b, r->start_ms, v);
+			pane_json_str(&j, "scalar");
+			pane_json_key(&j, "result");
+			point_json(&j, r->start_ms, v);
 		} else {
-			pane_buf_adds(b, "\"matrix\",\"result\":[{\"metric\":{},\"values\":[");
-			for (size_t k = 0; k < r->n_steps; k++) {
-				if (k)
-					pane_buf_addc(b, ',');
-				point_json(b, r->start_ms + (int64_t)k * r->step_ms, r->series[0].v[k]);
-			}
-			pane_buf_adds(b, "]}]");
+			pane_json_str(&j, "matrix");
+			pane_json_key(&j, "result");
+			pane_json_arr(&j);
+			pane_json_obj(&j);
+			pane_json_key(&j, "metric");
+			pane_json_obj(&j);
+			pane_json_obj_end(&j);
+			pane_json_key(&j, "values");
+			pane_json_arr(&j);
+			for (size_t k = 0; k < r->n_steps; k++)
+				point_json(&j, r->start_ms + (int64_t)k * r->step_ms, r->series[0].v[k]);
+			pane_json_arr_end(&j);
+			pane_json_obj_end(&j);
+			pane_json_arr_end(&j);
 		}
 	} else if (instant) {
-		pane_buf_adds(b, "\"vector\",\"result\":[");
-		size_t n = 0;
+		pane_json_str(&j, "vector");
+		pane_json_key(&j, "result");
+		pane_json_arr(&j);
 		for (size_t i = 0; i < r->n_series; i++) {
 			double v = r->series[i].v[0];
 			if (isnan(v))
 				continue;
-			pane_buf_adds(b, n++ ? ",{\"metric\":" : "{\"metric\":");
-			pane_labels_json(&r->series[i].labels, b);
-			pane_buf_adds(b, ",\"value\":");
-			point_json(b, r->start_ms, v);
-			pane_buf_addc(b, '}');
+			pane_json_obj(&j);
+			pane_json_key(&j, "metric");
+			labels_json(&j, &r->series[i].labels);
+			pane_json_key(&j, "value");
+			point_json(&j, r->start_ms, v);
+			pane_json_obj_end(&j);
 		}
+		pane_json_arr_end(&j);
 	} else {
-		pane_buf_adds(b, "\"matrix\",\"result\":[");
-		size_t n = 0;
+		pane_json_str(&j, "matrix");
+		pane_json_key(&j, "result");
+		pane_json_arr(&j);
 		for (size_t i = 0; i < r->n_series; i++) {
 			const struct pane_logql_series *s = &r->series[i];
 			size_t pts = 0;
@@ -314,25 +373,22 @@ static void result_json(struct pane_buf *b, const struct pane_logql_result *r, b
 				pts += !isnan(s->v[k]);
 			if (!pts)
 				continue;
-			pane_buf_adds(b, n++ ? ",{\"metric\":" : "{\"metric\":");
-			pane_labels_json(&s->labels, b);
-			pane_buf_adds(b, ",\"values\":[");
-			bool first = true;
-			for (size_t k = 0; k < r->n_steps; k++) {
-				if (isnan(s->v[k]))
-					continue;
-				if (!first)
-					pane_buf_addc(b, ',');
-				first = false;
-				point_json(b, r->start_ms + (int64_t)k * r->step_ms, s->v[k]);
-			}
-			pane_buf_adds(b, "]}");
+			pane_json_obj(&j);
+			pane_json_key(&j, "metric");
+			labels_json(&j, &s->labels);
+			pane_json_key(&j, "values");
+			pane_json_arr(&j);
+			for (size_t k = 0; k < r->n_steps; k++)
+				if (!isnan(s->v[k]))
+					point_json(&j, r->start_ms + (int64_t)k * r->step_ms, s->v[k]);
+			pane_json_arr_end(&j);
+			pane_json_obj_end(&j);
 		}
+		pane_json_arr_end(&j);
 	}
-	if (r->kind != PANE_LOGQL_SCALAR || !instant)
-		pane_buf_addc(b, ']');
-	stats_json(b, r, secs, returned);
-	pane_buf_adds(b, "}}");
+	stats_json(&j, r, secs, returned);
+	pane_json_obj_end(&j);
+	pane_json_obj_end(&j);
 }
 
 static double mono_s(void)
@@ -397,8 +453,7 @@ struct collect {
 	struct pane_map set;
 	struct pane_buf key;
 	bool series;
-	struct pane_buf *out;
-	size_t n;
+	struct pane_json *out; /* series: the answer's data array */
 	uint64_t streams, entries, bytes;
 };
 
@@ -414,9 +469,9 @@ static int collect_stream(void *arg, const struct pane_log_stream *s)
 		if (pane_map_has(&c->set, c->key.data, c->key.len))
 			return 0;
 		pane_map_put(&c->set, c->key.data, c->key.len, NULL);
-		if (c->n++)
-			pane_buf_addc(c->out, ',');
-		pane_buf_add(c->out, c->key.data, c->key.len);
+		pane_json_raw(c->out, "");
+		if (!c->out->rc)
+			pane_buf_add(c->out->b, c->key.data, c->key.len);
 		return 0;
 	}
 	for (size_t i = 0; i < s->labels->n; i++) {
@@ -442,13 +497,12 @@ static void sorted_set_json(struct pane_buf *b, const struct pane_map *set)
 	while (pane_map_next(set, &pos, &k, &kl, &val))
 		v[n++] = k;
 	qsort(v, n, sizeof *v, cmp_str);
-	pane_buf_addc(b, '[');
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			pane_buf_addc(b, ',');
-		pane_buf_add_json_str(b, v[i], strlen(v[i]));
-	}
-	pane_buf_addc(b, ']');
+	struct pane_json j;
+	pane_json_init(&j, b);
+	pane_json_arr(&j);
+	for (size_t i = 0; i < n; i++)
+		pane_json_str(&j, v[i]);
+	pane_json_arr_end(&j);
 	free(v);
 }
 
@@ -480,7 +534,7 @@ static bool streams_of(const struct pane_logreader *rd, struct pane_http_req *re
 	return true;
 }
 
-static void collect_init(struct collect *c, struct pane_buf *out)
+static void collect_init(struct collect *c, struct pane_json *out)
 {
 	memset(c, 0, sizeof *c);
 	pane_map_init(&c->set, NULL);
@@ -499,9 +553,15 @@ static void answer_set(struct pane_http_resp *resp, struct collect *c)
 	struct pane_buf *b = pane_http_resp_body(resp);
 	if (b->len)
 		pane_buf_reset(b);
-	pane_buf_adds(b, "{\"status\":\"success\",\"data\":");
+	struct pane_json j;
+	pane_json_init(&j, b);
+	pane_json_obj(&j);
+	pane_json_key(&j, "status");
+	pane_json_str(&j, "success");
+	pane_json_key(&j, "data");
+	pane_json_raw(&j, "");
 	sorted_set_json(b, &c->set);
-	pane_buf_addc(b, '}');
+	pane_json_obj_end(&j);
 	pane_http_resp_status(resp, 200);
 	pane_http_resp_content_type(resp, "application/json");
 }
@@ -546,10 +606,16 @@ static void h_series(struct pane_http_req *req, struct pane_http_resp *resp, voi
 		return;
 	struct pane_buf b;
 	pane_buf_init(&b, ANSWER_MAX);
+	struct pane_json j;
+	pane_json_init(&j, &b);
 	struct collect c;
-	collect_init(&c, &b);
+	collect_init(&c, &j);
 	c.series = true;
-	pane_buf_adds(&b, "{\"status\":\"success\",\"data\":[");
+	pane_json_obj(&j);
+	pane_json_key(&j, "status");
+	pane_json_str(&j, "success");
+	pane_json_key(&j, "data");
+	pane_json_arr(&j);
 	bool ok = true;
 	for (size_t i = 0; i < (n ? n : 1) && ok; i++) {
 		struct pane_logql_expr *x = NULL;
@@ -574,7 +640,8 @@ static void h_series(struct pane_http_req *req, struct pane_http_resp *resp, voi
 		}
 	}
 	if (ok) {
-		pane_buf_adds(&b, "]}");
+		pane_json_arr_end(&j);
+		pane_json_obj_end(&j);
 		struct pane_buf *rb = pane_http_resp_body(resp);
 		if (rb->len)
 			pane_buf_reset(rb);
@@ -600,9 +667,18 @@ static void h_index_stats(struct pane_http_req *req, struct pane_http_resp *resp
 		struct pane_buf *b = pane_http_resp_body(resp);
 		if (b->len)
 			pane_buf_reset(b);
-		pane_buf_addf(
-		    b, "{\"streams\":%" PRIu64 ",\"chunks\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"entries\":%" PRIu64 "}",
-		    c.streams, c.streams, c.bytes, c.entries);
+		struct pane_json j;
+		pane_json_init(&j, b);
+		pane_json_obj(&j);
+		pane_json_key(&j, "streams");
+		pane_json_uint(&j, c.streams);
+		pane_json_key(&j, "chunks");
+		pane_json_uint(&j, c.streams);
+		pane_json_key(&j, "bytes");
+		pane_json_uint(&j, c.bytes);
+		pane_json_key(&j, "entries");
+		pane_json_uint(&j, c.entries);
+		pane_json_obj_end(&j);
 		pane_http_resp_status(resp, 200);
 		pane_http_resp_content_type(resp, "application/json");
 	}
@@ -702,21 +778,14 @@ static void *tail_main(void *arg)
 		int rc = 0;
 		if (n) {
 			pane_buf_reset(&b);
-			pane_buf_adds(&b, "{\"streams\":[");
-			for (size_t i = 0; i < r.n_streams; i++) {
-				const struct pane_logql_stream *s = &r.streams[i];
-				pane_buf_adds(&b, i ? ",{\"stream\":" : "{\"stream\":");
-				pane_labels_json(&s->labels, &b);
-				pane_buf_adds(&b, ",\"values\":[");
-				for (size_t k = 0; k < s->n; k++) {
-					pane_buf_addf(&b, "%s[\"%" PRId64 "\",", k ? "," : "",
-					              s->v[k].ts_ms * NS_PER_MS);
-					pane_buf_add_json_str(&b, s->v[k].line, s->v[k].len);
-					pane_buf_addc(&b, ']');
-				}
-				pane_buf_adds(&b, "]}");
-			}
-			pane_buf_adds(&b, "],\"dropped_entries\":null}");
+			struct pane_json j;
+			pane_json_init(&j, &b);
+			pane_json_obj(&j);
+			pane_json_key(&j, "streams");
+			streams_json(&j, &r);
+			pane_json_key(&j, "dropped_entries");
+			pane_json_null(&j);
+			pane_json_obj_end(&j);
 			rc = ws_send(fd, 0x1, b.data, b.len);
 			t->from_ns = (newest + 1) * NS_PER_MS;
 		}
