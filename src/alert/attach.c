@@ -44,6 +44,7 @@
 #include "alert/rules.h"
 #include "base/buf.h"
 #include "base/clock.h"
+#include "base/json.h"
 #include "base/log.h"
 #include "base/map.h"
 #include "base/mem.h"
@@ -399,82 +400,80 @@ static void on_stop(void *arg)
 
 /* ---- the API ---- */
 
-static void json_time(int64_t ms, struct pane_buf *b)
+/* Go's time.Time in RFC 3339 with trailing zeros of the fraction cut, as
+ * Prometheus' API writes it; 0 is Go's zero time. */
+static void json_time(struct pane_json *j, int64_t ms)
 {
 	if (ms == 0) {
-		pane_buf_adds(b, "\"0001-01-01T00:00:00Z\"");
+		pane_json_str(j, "0001-01-01T00:00:00Z");
 		return;
 	}
 	time_t t = (time_t)(ms / 1000);
 	struct tm tm;
 	gmtime_r(&t, &tm);
+	char s[48];
+	int n = snprintf(s, sizeof s, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+	                 tm.tm_hour, tm.tm_min, tm.tm_sec);
 	int frac = (int)(ms % 1000);
-	pane_buf_addf(b, "\"%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	              tm.tm_min, tm.tm_sec);
 	if (frac) {
-		char f[8];
-		snprintf(f, sizeof f, ".%03d", frac);
-		size_t n = strlen(f);
-		while (f[n - 1] == '0')
-			f[--n] = 0;
-		pane_buf_adds(b, f);
+		n += snprintf(s + n, sizeof s - (size_t)n, ".%03d", frac);
+		while (s[n - 1] == '0')
+			s[--n] = 0;
 	}
-	pane_buf_adds(b, "Z\"");
+	snprintf(s + n, sizeof s - (size_t)n, "Z");
+	pane_json_str(j, s);
 }
 
-static void json_str(const char *s, struct pane_buf *b)
+static void json_kv(struct pane_json *j, const struct pane_rule_kv *kv, size_t n)
 {
-	pane_buf_add_json_str(b, s, strlen(s));
-}
-
-static void json_kv(const struct pane_rule_kv *kv, size_t n, struct pane_buf *b)
-{
-	pane_buf_addc(b, '{');
+	pane_json_obj(j);
 	for (size_t i = 0; i < n; i++) {
-		if (i)
-			pane_buf_addc(b, ',');
-		json_str(kv[i].name, b);
-		pane_buf_addc(b, ':');
-		json_str(kv[i].value, b);
+		pane_json_key(j, kv[i].name);
+		pane_json_str(j, kv[i].value);
 	}
-	pane_buf_addc(b, '}');
+	pane_json_obj_end(j);
 }
 
 /* Go's strconv.FormatFloat(v, 'e', -1, 64), as Prometheus' API prints alert values */
-static void fmt_e(double v, struct pane_buf *b)
+static void fmt_e(double v, char *tmp, size_t len)
 {
 	if (isnan(v)) {
-		pane_buf_adds(b, "NaN");
+		snprintf(tmp, len, "NaN");
 		return;
 	}
 	if (isinf(v)) {
-		pane_buf_adds(b, v > 0 ? "+Inf" : "-Inf");
+		snprintf(tmp, len, "%s", v > 0 ? "+Inf" : "-Inf");
 		return;
 	}
-	char tmp[40];
 	for (int p = 1; p <= 17; p++) {
-		snprintf(tmp, sizeof tmp, "%.*e", p - 1, v);
+		snprintf(tmp, len, "%.*e", p - 1, v);
 		if (strtod(tmp, NULL) == v)
 			break;
 	}
-	pane_buf_adds(b, tmp);
 }
 
-static void json_alert(const struct pane_rule_alert *a, struct pane_buf *b)
+static void json_alert(struct pane_json *j, const struct pane_rule_alert *a)
 {
-	pane_buf_adds(b, "{\"labels\":");
-	pane_labels_json(&a->labels, b);
-	pane_buf_adds(b, ",\"annotations\":");
-	json_kv(a->ann, a->n_ann, b);
-	pane_buf_addf(b, ",\"state\":\"%s\",\"activeAt\":", pane_alert_state_name(a->state));
-	json_time(a->active_at, b);
+	pane_json_obj(j);
+	pane_json_key(j, "labels");
+	pane_json_raw(j, "");
+	if (!j->rc)
+		pane_labels_json(&a->labels, j->b);
+	pane_json_key(j, "annotations");
+	json_kv(j, a->ann, a->n_ann);
+	pane_json_key(j, "state");
+	pane_json_str(j, pane_alert_state_name(a->state));
+	pane_json_key(j, "activeAt");
+	json_time(j, a->active_at);
 	if (a->keep_firing_since) {
-		pane_buf_adds(b, ",\"keepFiringSince\":");
-		json_time(a->keep_firing_since, b);
+		pane_json_key(j, "keepFiringSince");
+		json_time(j, a->keep_firing_since);
 	}
-	pane_buf_adds(b, ",\"value\":\"");
-	fmt_e(a->value, b);
-	pane_buf_adds(b, "\"}");
+	char v[40];
+	fmt_e(a->value, v, sizeof v);
+	pane_json_key(j, "value");
+	pane_json_str(j, v);
+	pane_json_obj_end(j);
 }
 
 static double secs(int64_t ms)
@@ -482,73 +481,90 @@ static double secs(int64_t ms)
 	return (double)ms / 1000.0;
 }
 
-static void json_float(double v, struct pane_buf *b)
+/* A JSON number in Prometheus' formatting; NaN and infinities as 0. */
+static void json_float(struct pane_json *j, double v)
 {
 	char f[64];
 	pane_query_fmt_float(v, f, sizeof f);
-	if (isnan(v) || isinf(v))
-		pane_buf_adds(b, "0");
-	else
-		pane_buf_adds(b, f);
+	pane_json_raw(j, isnan(v) || isinf(v) ? "0" : f);
 }
 
-static void json_rule(const struct rules_state *st, const struct pane_rule *r, struct pane_buf *b)
+static void json_rule(struct pane_json *j, const struct pane_rule *r)
 {
-	pane_buf_adds(b, "{");
+	pane_json_obj(j);
 	if (r->alerting) {
 		enum pane_alert_state s = PANE_ALERT_INACTIVE;
 		for (size_t i = 0; i < r->n_active; i++)
 			if (r->active[i]->state > s)
 				s = r->active[i]->state;
-		pane_buf_addf(b, "\"state\":\"%s\",", pane_alert_state_name(s));
+		pane_json_key(j, "state");
+		pane_json_str(j, pane_alert_state_name(s));
 	}
-	pane_buf_adds(b, "\"name\":");
-	json_str(r->name, b);
-	pane_buf_adds(b, ",\"query\":");
+	pane_json_key(j, "name");
+	pane_json_str(j, r->name);
+	pane_json_key(j, "query");
 	/* Prometheus prints the parsed expression */
 	struct pane_buf q;
 	pane_buf_init(&q, PANE_BUF_NOLIMIT);
 	struct pane_err e;
 	if (pane_query_format(r->expr, &q, &e) == 0 && q.len)
-		json_str(q.data, b);
+		pane_json_strn(j, q.data, q.len);
 	else
-		json_str(r->expr, b);
+		pane_json_str(j, r->expr);
 	pane_buf_release(&q);
 	if (r->alerting) {
-		pane_buf_adds(b, ",\"duration\":");
-		json_float(secs(r->for_ms), b);
-		pane_buf_adds(b, ",\"keepFiringFor\":");
-		json_float(secs(r->keep_firing_for_ms), b);
+		pane_json_key(j, "duration");
+		json_float(j, secs(r->for_ms));
+		pane_json_key(j, "keepFiringFor");
+		json_float(j, secs(r->keep_firing_for_ms));
 	}
 	if (r->alerting || r->n_labels) {
-		pane_buf_adds(b, ",\"labels\":");
-		json_kv(r->labels, r->n_labels, b);
+		pane_json_key(j, "labels");
+		json_kv(j, r->labels, r->n_labels);
 	}
 	if (r->alerting) {
-		pane_buf_adds(b, ",\"annotations\":");
-		json_kv(r->ann, r->n_ann, b);
-		pane_buf_adds(b, ",\"alerts\":[");
-		size_t k = 0;
-		for (size_t i = 0; i < r->n_active; i++) {
-			if (r->active[i]->state == PANE_ALERT_INACTIVE)
-				continue;
-			if (k++)
-				pane_buf_addc(b, ',');
-			json_alert(r->active[i], b);
-		}
-		pane_buf_adds(b, "]");
+		pane_json_key(j, "annotations");
+		json_kv(j, r->ann, r->n_ann);
+		pane_json_key(j, "alerts");
+		pane_json_arr(j);
+		for (size_t i = 0; i < r->n_active; i++)
+			if (r->active[i]->state != PANE_ALERT_INACTIVE)
+				json_alert(j, r->active[i]);
+		pane_json_arr_end(j);
 	}
-	pane_buf_addf(b, ",\"health\":\"%s\"", !r->evaluated ? "unknown" : r->last_error ? "err" : "ok");
+	pane_json_key(j, "health");
+	pane_json_str(j, !r->evaluated ? "unknown" : r->last_error ? "err" : "ok");
 	if (r->last_error) {
-		pane_buf_adds(b, ",\"lastError\":");
-		json_str(r->last_error, b);
+		pane_json_key(j, "lastError");
+		pane_json_str(j, r->last_error);
 	}
-	pane_buf_adds(b, ",\"evaluationTime\":");
-	json_float(r->eval_seconds, b);
-	pane_buf_adds(b, ",\"lastEvaluation\":");
-	json_time(r->last_eval_ms, b);
-	pane_buf_addf(b, ",\"type\":\"%s\"}", r->alerting ? "alerting" : "recording");
-	(void)st;
+	pane_json_key(j, "evaluationTime");
+	json_float(j, r->eval_seconds);
+	pane_json_key(j, "lastEvaluation");
+	json_time(j, r->last_eval_ms);
+	pane_json_key(j, "type");
+	pane_json_str(j, r->alerting ? "alerting" : "recording");
+	pane_json_obj_end(j);
+}
+
+/* {"status":"success","data":{"<name>": up to the caller's array; the caller closes with answer_end. */
+static void answer_begin(struct pane_json *j, struct pane_buf *b, const char *name)
+{
+	pane_json_init(j, b);
+	pane_json_obj(j);
+	pane_json_key(j, "status");
+	pane_json_str(j, "success");
+	pane_json_key(j, "data");
+	pane_json_obj(j);
+	pane_json_key(j, name);
+	pane_json_arr(j);
+}
+
+static void answer_end(struct pane_json *j)
+{
+	pane_json_arr_end(j);
+	pane_json_obj_end(j);
+	pane_json_obj_end(j);
 }
 
 static void h_rules(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
@@ -569,39 +585,40 @@ static void h_rules(struct pane_http_req *req, struct pane_http_resp *resp, void
 		}
 	}
 	struct pane_buf *b = pane_http_resp_body(resp);
-	pane_buf_adds(b, "{\"status\":\"success\",\"data\":{\"groups\":[");
+	struct pane_json j;
+	answer_begin(&j, b, "groups");
 	pthread_mutex_lock(&st->mu);
 	struct pane_rules *rs = st->rules;
 	for (size_t i = 0; rs && i < rs->n_groups; i++) {
 		struct pane_rule_group *g = &rs->groups[i];
 		pthread_mutex_lock(&g->mu);
-		if (i)
-			pane_buf_addc(b, ',');
-		pane_buf_adds(b, "{\"name\":");
-		json_str(g->name, b);
-		pane_buf_adds(b, ",\"file\":");
-		json_str(g->file, b);
-		pane_buf_adds(b, ",\"rules\":[");
-		size_t k = 0;
-		for (size_t j = 0; j < g->n_rules; j++) {
-			const struct pane_rule *r = &g->rules[j];
+		pane_json_obj(&j);
+		pane_json_key(&j, "name");
+		pane_json_str(&j, g->name);
+		pane_json_key(&j, "file");
+		pane_json_str(&j, g->file);
+		pane_json_key(&j, "rules");
+		pane_json_arr(&j);
+		for (size_t k = 0; k < g->n_rules; k++) {
+			const struct pane_rule *r = &g->rules[k];
 			if ((r->alerting && !want_alert) || (!r->alerting && !want_record))
 				continue;
-			if (k++)
-				pane_buf_addc(b, ',');
-			json_rule(st, r, b);
+			json_rule(&j, r);
 		}
-		pane_buf_adds(b, "],\"interval\":");
-		json_float(secs(group_interval(st, g)), b);
-		pane_buf_addf(b, ",\"limit\":%lld,\"evaluationTime\":", (long long)g->limit);
-		json_float(g->eval_seconds, b);
-		pane_buf_adds(b, ",\"lastEvaluation\":");
-		json_time(g->last_eval_ms, b);
-		pane_buf_adds(b, "}");
+		pane_json_arr_end(&j);
+		pane_json_key(&j, "interval");
+		json_float(&j, secs(group_interval(st, g)));
+		pane_json_key(&j, "limit");
+		pane_json_int(&j, g->limit);
+		pane_json_key(&j, "evaluationTime");
+		json_float(&j, g->eval_seconds);
+		pane_json_key(&j, "lastEvaluation");
+		json_time(&j, g->last_eval_ms);
+		pane_json_obj_end(&j);
 		pthread_mutex_unlock(&g->mu);
 	}
 	pthread_mutex_unlock(&st->mu);
-	pane_buf_adds(b, "]}}");
+	answer_end(&j);
 	pane_http_resp_status(resp, 200);
 	pane_http_resp_content_type(resp, "application/json");
 }
@@ -611,8 +628,8 @@ static void h_alerts(struct pane_http_req *req, struct pane_http_resp *resp, voi
 	struct rules_state *st = ctx;
 	(void)req;
 	struct pane_buf *b = pane_http_resp_body(resp);
-	pane_buf_adds(b, "{\"status\":\"success\",\"data\":{\"alerts\":[");
-	size_t k = 0;
+	struct pane_json js;
+	answer_begin(&js, b, "alerts");
 	pthread_mutex_lock(&st->mu);
 	struct pane_rules *rs = st->rules;
 	for (size_t i = 0; rs && i < rs->n_groups; i++) {
@@ -623,15 +640,13 @@ static void h_alerts(struct pane_http_req *req, struct pane_http_resp *resp, voi
 			for (size_t a = 0; r->alerting && a < r->n_active; a++) {
 				if (r->active[a]->state == PANE_ALERT_INACTIVE)
 					continue;
-				if (k++)
-					pane_buf_addc(b, ',');
-				json_alert(r->active[a], b);
+				json_alert(&js, r->active[a]);
 			}
 		}
 		pthread_mutex_unlock(&g->mu);
 	}
 	pthread_mutex_unlock(&st->mu);
-	pane_buf_adds(b, "]}}");
+	answer_end(&js);
 	pane_http_resp_status(resp, 200);
 	pane_http_resp_content_type(resp, "application/json");
 }
