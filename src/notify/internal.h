@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "base/buf.h"
+#include "base/json.h"
 #include "alert/template.h"
 #include "notify/amconfig.h"
 #include "pipeline/record.h"
@@ -34,6 +35,9 @@ struct nmsg {
 
 uint64_t pane_notify_fingerprint(const struct pane_labels *ls);
 void pane_notify_time(struct pane_buf *b, int64_t ms); /* JSON string, RFC 3339 */
+/* The same time, and a label set as an object, as values of a JSON writer. */
+void pane_notify_json_time(struct pane_json *j, int64_t ms);
+void pane_notify_json_labels(struct pane_json *j, const struct pane_labels *ls);
 
 void pane_notify_slack_payload(struct pane_buf *b, const struct pane_am_slack *c, const struct nmsg *m);
 /* trigger when anything fires, else resolve */

@@ -46,14 +46,34 @@ uint64_t pane_notify_fingerprint(const struct pane_labels *ls)
 	return h;
 }
 
+/* RFC 3339 as Alertmanager writes it; 0 or less is Go's zero time. */
+static void time_text(int64_t ms, char *t, size_t len)
+{
+	if (ms <= 0)
+		snprintf(t, len, "0001-01-01T00:00:00Z");
+	else
+		pane_time_format(ms, t, len);
+}
+
 void pane_notify_time(struct pane_buf *b, int64_t ms)
 {
 	char t[40];
-	if (ms <= 0)
-		snprintf(t, sizeof t, "0001-01-01T00:00:00Z");
-	else
-		pane_time_format(ms, t, sizeof t);
+	time_text(ms, t, sizeof t);
 	pane_buf_addf(b, "\"%s\"", t);
+}
+
+void pane_notify_json_time(struct pane_json *j, int64_t ms)
+{
+	char t[40];
+	time_text(ms, t, sizeof t);
+	pane_json_str(j, t);
+}
+
+void pane_notify_json_labels(struct pane_json *j, const struct pane_labels *ls)
+{
+	pane_json_raw(j, ""); /* pane_labels_json writes the object itself */
+	if (!j->rc)
+		pane_labels_json(ls, j->b);
 }
 
 static size_t n_firing(const struct nmsg *m)

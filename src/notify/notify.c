@@ -284,20 +284,21 @@ static void nflog_put(struct notify *nt, const char *rkey, const char *gkey, con
 	pthread_mutex_unlock(&nt->db_mu);
 }
 
-static void alert_json(struct pane_buf *b, const struct nalert *a)
+/* An alert as Alertmanager's postable alert (what the store keeps and forwards). */
+static void alert_json(struct pane_json *j, const struct nalert *a)
 {
-	pane_buf_adds(b, "{\"labels\":");
-	pane_labels_json(&a->labels, b);
-	pane_buf_adds(b, ",\"annotations\":");
-	pane_labels_json(&a->annotations, b);
-	pane_buf_adds(b, ",\"startsAt\":");
-	pane_notify_time(b, a->starts_ms);
-	pane_buf_adds(b, ",\"endsAt\":");
-	pane_notify_time(b, a->ends_ms);
-	pane_buf_adds(b, ",\"generatorURL\":");
-	const char *g = a->generator_url ? a->generator_url : "";
-	pane_buf_add_json_str(b, g, strlen(g));
-	pane_buf_addc(b, '}');
+	pane_json_obj(j);
+	pane_json_key(j, "labels");
+	pane_notify_json_labels(j, &a->labels);
+	pane_json_key(j, "annotations");
+	pane_notify_json_labels(j, &a->annotations);
+	pane_json_key(j, "startsAt");
+	pane_notify_json_time(j, a->starts_ms);
+	pane_json_key(j, "endsAt");
+	pane_notify_json_time(j, a->ends_ms);
+	pane_json_key(j, "generatorURL");
+	pane_json_str(j, a->generator_url ? a->generator_url : "");
+	pane_json_obj_end(j);
 }
 
 static void db_put_alerts(struct notify *nt, struct nalert **v, size_t n)
@@ -311,7 +312,9 @@ static void db_put_alerts(struct notify *nt, struct nalert **v, size_t n)
 	pane_buf_init(&b, PANE_BUF_NOLIMIT);
 	for (size_t i = 0; st && i < n; i++) {
 		pane_buf_reset(&b);
-		alert_json(&b, v[i]);
+		struct pane_json j;
+		pane_json_init(&j, &b);
+		alert_json(&j, v[i]);
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)v[i]->fp);
 		sqlite3_bind_text(st, 2, b.data, (int)b.len, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 3, v[i]->updated_ms);
@@ -336,13 +339,15 @@ static void db_del_alert(struct notify *nt, uint64_t fp)
 	pthread_mutex_unlock(&nt->db_mu);
 }
 
-static void silence_json(struct pane_buf *b, const struct nsilence *s, int64_t now);
+static void silence_json(struct pane_json *j, const struct nsilence *s, int64_t now);
 
 static void db_put_silence(struct notify *nt, const struct nsilence *s)
 {
 	struct pane_buf b;
 	pane_buf_init(&b, PANE_BUF_NOLIMIT);
-	silence_json(&b, s, 0);
+	struct pane_json j;
+	pane_json_init(&j, &b);
+	silence_json(&j, s, 0);
 	pthread_mutex_lock(&nt->db_mu);
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(nt->db, "INSERT OR REPLACE INTO silences(id, body) VALUES(?1, ?2)", -1, &st, NULL) ==
@@ -545,7 +550,7 @@ static void route_alert(struct notify *nt, struct nalert *a, int64_t now)
 	pane_buf_release(&key);
 }
 
-static bool silenced_by(struct notify *nt, const struct pane_labels *ls, int64_t now, struct pane_buf *ids)
+static bool silenced_by(struct notify *nt, const struct pane_labels *ls, int64_t now, struct pane_json *ids)
 {
 	bool any = false;
 	for (size_t i = 0; i < nt->n_sil; i++) {
@@ -553,7 +558,7 @@ static bool silenced_by(struct notify *nt, const struct pane_labels *ls, int64_t
 		if (now < s->starts_ms || now >= s->ends_ms || !pane_am_matchers_match(&s->m, ls))
 			continue;
 		if (ids)
-			pane_buf_addf(ids, "%s\"%s\"", any ? "," : "", s->id);
+			pane_json_str(ids, s->id);
 		any = true;
 	}
 	return any;
@@ -589,7 +594,7 @@ static void inhibit_sources(struct notify *nt, int64_t now)
 	nt->src_gen = nt->gen;
 }
 
-static bool inhibited_by(struct notify *nt, const struct nalert *t, int64_t now, struct pane_buf *ids)
+static bool inhibited_by(struct notify *nt, const struct nalert *t, int64_t now, struct pane_json *ids)
 {
 	if (!nt->cfg || !nt->cfg->n_inhibits)
 		return false;
@@ -613,7 +618,9 @@ static bool inhibited_by(struct notify *nt, const struct nalert *t, int64_t now,
 				continue;
 			if (!ids)
 				return true;
-			pane_buf_addf(ids, "%s\"%016llx\"", any ? "," : "", (unsigned long long)s->fp);
+			char fp[24];
+			snprintf(fp, sizeof fp, "%016llx", (unsigned long long)s->fp);
+			pane_json_str(ids, fp);
 			any = true;
 		}
 	}
@@ -1173,7 +1180,9 @@ static void sink_send(void *ctx, const struct pane_alert *alerts, size_t n)
 	struct notify *nt = ctx;
 	struct pane_buf b;
 	pane_buf_init(&b, PANE_BUF_NOLIMIT);
-	pane_buf_addc(&b, '[');
+	struct pane_json j;
+	pane_json_init(&j, &b);
+	pane_json_arr(&j);
 	for (size_t i = 0; i < n; i++) {
 		struct nalert a = {.labels = *alerts[i].labels,
 		                   .starts_ms = alerts[i].starts_at_ms,
@@ -1181,11 +1190,9 @@ static void sink_send(void *ctx, const struct pane_alert *alerts, size_t n)
 		                   .generator_url = (char *)alerts[i].generator_url};
 		if (alerts[i].annotations)
 			a.annotations = *alerts[i].annotations;
-		if (i)
-			pane_buf_addc(&b, ',');
-		alert_json(&b, &a);
+		alert_json(&j, &a);
 	}
-	pane_buf_addc(&b, ']');
+	pane_json_arr_end(&j);
 	json_t *arr = json_loadb(b.data, b.len, 0, NULL);
 	struct pane_err err = {0};
 	if (!arr || put_alerts_json(nt, arr, &err) < 0) {
@@ -1212,25 +1219,35 @@ static void silence_free(struct nsilence *s)
 	free(s);
 }
 
-static void silence_json(struct pane_buf *b, const struct nsilence *s, int64_t now)
+/* Alertmanager's gettable silence; now == 0 (the store's copy) says active. */
+static void silence_json(struct pane_json *j, const struct nsilence *s, int64_t now)
 {
-	pane_buf_addf(b, "{\"id\":\"%s\",\"status\":{\"state\":\"%s\"},\"updatedAt\":", s->id,
-	              now == 0             ? "active"
-	              : now < s->starts_ms ? "pending"
-	              : now >= s->ends_ms  ? "expired"
-	                                   : "active");
-	pane_notify_time(b, s->updated_ms);
-	pane_buf_adds(b, ",\"comment\":");
-	pane_buf_add_json_str(b, s->comment, strlen(s->comment));
-	pane_buf_adds(b, ",\"createdBy\":");
-	pane_buf_add_json_str(b, s->created_by, strlen(s->created_by));
-	pane_buf_adds(b, ",\"startsAt\":");
-	pane_notify_time(b, s->starts_ms);
-	pane_buf_adds(b, ",\"endsAt\":");
-	pane_notify_time(b, s->ends_ms);
+	pane_json_obj(j);
+	pane_json_key(j, "id");
+	pane_json_str(j, s->id);
+	pane_json_key(j, "status");
+	pane_json_obj(j);
+	pane_json_key(j, "state");
+	pane_json_str(j, now == 0             ? "active"
+	                 : now < s->starts_ms ? "pending"
+	                 : now >= s->ends_ms  ? "expired"
+	                                      : "active");
+	pane_json_obj_end(j);
+	pane_json_key(j, "updatedAt");
+	pane_notify_json_time(j, s->updated_ms);
+	pane_json_key(j, "comment");
+	pane_json_str(j, s->comment);
+	pane_json_key(j, "createdBy");
+	pane_json_str(j, s->created_by);
+	pane_json_key(j, "startsAt");
+	pane_notify_json_time(j, s->starts_ms);
+	pane_json_key(j, "endsAt");
+	pane_notify_json_time(j, s->ends_ms);
 	char *m = json_dumps(s->matchers, JSON_COMPACT);
-	pane_buf_addf(b, ",\"matchers\":%s}", m ? m : "[]");
+	pane_json_key(j, "matchers");
+	pane_json_raw(j, m ? m : "[]");
 	free(m);
+	pane_json_obj_end(j);
 }
 
 static struct nsilence *silence_from_json(json_t *o, struct pane_err *err)
@@ -1341,52 +1358,72 @@ static void h_post_alerts(struct pane_http_req *req, struct pane_http_resp *resp
 	json_decref(arr);
 }
 
-static void receivers_of(struct notify *nt, const struct nalert *a, struct pane_buf *b)
+static void receivers_of(struct notify *nt, const struct nalert *a, struct pane_json *j)
 {
-	pane_buf_addc(b, '[');
+	pane_json_arr(j);
 	if (nt->cfg && nt->cfg->route.receiver) {
 		const struct pane_am_route *rs[MAX_ROUTES_PER_ALERT];
 		size_t n = pane_am_route_match(&nt->cfg->route, &a->labels, rs, MAX_ROUTES_PER_ALERT);
 		for (size_t i = 0; i < n && i < MAX_ROUTES_PER_ALERT; i++) {
 			bool dup = false;
-			for (size_t j = 0; j < i && !dup; j++)
-				dup = !strcmp(rs[j]->receiver, rs[i]->receiver);
+			for (size_t k = 0; k < i && !dup; k++)
+				dup = !strcmp(rs[k]->receiver, rs[i]->receiver);
 			if (dup)
 				continue;
-			pane_buf_addf(b, "%s{\"name\":", b->data[b->len - 1] == '[' ? "" : ",");
-			pane_buf_add_json_str(b, rs[i]->receiver, strlen(rs[i]->receiver));
-			pane_buf_addc(b, '}');
+			pane_json_obj(j);
+			pane_json_key(j, "name");
+			pane_json_str(j, rs[i]->receiver);
+			pane_json_obj_end(j);
 		}
 	}
-	pane_buf_addc(b, ']');
+	pane_json_arr_end(j);
 }
 
-static void gettable_alert(struct notify *nt, struct pane_buf *b, const struct nalert *a, int64_t now, bool *silenced,
+static void gettable_alert(struct notify *nt, struct pane_json *j, const struct nalert *a, int64_t now, bool *silenced,
                            bool *inhibited)
 {
+	/* the status comes last but decides nothing before it: its id lists go to side buffers */
 	struct pane_buf sil, inh;
+	struct pane_json js, ji;
 	pane_buf_init(&sil, PANE_BUF_NOLIMIT);
 	pane_buf_init(&inh, PANE_BUF_NOLIMIT);
-	*silenced = silenced_by(nt, &a->labels, now, &sil);
-	*inhibited = inhibited_by(nt, a, now, &inh);
-	pane_buf_adds(b, "{\"labels\":");
-	pane_labels_json(&a->labels, b);
-	pane_buf_adds(b, ",\"annotations\":");
-	pane_labels_json(&a->annotations, b);
-	pane_buf_adds(b, ",\"startsAt\":");
-	pane_notify_time(b, a->starts_ms);
-	pane_buf_adds(b, ",\"endsAt\":");
-	pane_notify_time(b, a->ends_ms);
-	pane_buf_adds(b, ",\"updatedAt\":");
-	pane_notify_time(b, a->updated_ms);
-	pane_buf_adds(b, ",\"generatorURL\":");
-	const char *g = a->generator_url ? a->generator_url : "";
-	pane_buf_add_json_str(b, g, strlen(g));
-	pane_buf_addf(b, ",\"fingerprint\":\"%016llx\",\"receivers\":", (unsigned long long)a->fp);
-	receivers_of(nt, a, b);
-	pane_buf_addf(b, ",\"status\":{\"state\":\"%s\",\"silencedBy\":[%s],\"inhibitedBy\":[%s]}}",
-	              *silenced || *inhibited ? "suppressed" : "active", sil.data ? sil.data : "",
-	              inh.data ? inh.data : "");
+	pane_json_init(&js, &sil);
+	pane_json_init(&ji, &inh);
+	pane_json_arr(&js);
+	pane_json_arr(&ji);
+	*silenced = silenced_by(nt, &a->labels, now, &js);
+	*inhibited = inhibited_by(nt, a, now, &ji);
+	pane_json_arr_end(&js);
+	pane_json_arr_end(&ji);
+	pane_json_obj(j);
+	pane_json_key(j, "labels");
+	pane_notify_json_labels(j, &a->labels);
+	pane_json_key(j, "annotations");
+	pane_notify_json_labels(j, &a->annotations);
+	pane_json_key(j, "startsAt");
+	pane_notify_json_time(j, a->starts_ms);
+	pane_json_key(j, "endsAt");
+	pane_notify_json_time(j, a->ends_ms);
+	pane_json_key(j, "updatedAt");
+	pane_notify_json_time(j, a->updated_ms);
+	pane_json_key(j, "generatorURL");
+	pane_json_str(j, a->generator_url ? a->generator_url : "");
+	char fp[24];
+	snprintf(fp, sizeof fp, "%016llx", (unsigned long long)a->fp);
+	pane_json_key(j, "fingerprint");
+	pane_json_str(j, fp);
+	pane_json_key(j, "receivers");
+	receivers_of(nt, a, j);
+	pane_json_key(j, "status");
+	pane_json_obj(j);
+	pane_json_key(j, "state");
+	pane_json_str(j, *silenced || *inhibited ? "suppressed" : "active");
+	pane_json_key(j, "silencedBy");
+	pane_json_raw(j, sil.data);
+	pane_json_key(j, "inhibitedBy");
+	pane_json_raw(j, inh.data);
+	pane_json_obj_end(j);
+	pane_json_obj_end(j);
 	pane_buf_release(&sil);
 	pane_buf_release(&inh);
 }
@@ -1424,10 +1461,12 @@ static void h_get_alerts(struct pane_http_req *req, struct pane_http_resp *resp,
 		return;
 	}
 	struct pane_buf *b = pane_http_resp_body(resp);
-	pane_buf_addc(b, '[');
+	struct pane_json j;
+	pane_json_init(&j, b);
+	pane_json_arr(&j);
 	pthread_mutex_lock(&nt->mu);
 	int64_t now = pane_wall_ms();
-	size_t pos = 0, count = 0;
+	size_t pos = 0;
 	const char *k;
 	size_t kl;
 	void *v;
@@ -1438,14 +1477,18 @@ static void h_get_alerts(struct pane_http_req *req, struct pane_http_resp *resp,
 		if (alert_resolved(a, now) || !pane_am_matchers_match(&ms, &a->labels))
 			continue;
 		pane_buf_reset(&one);
+		struct pane_json jo;
+		pane_json_init(&jo, &one);
 		bool sil, inh;
-		gettable_alert(nt, &one, a, now, &sil, &inh);
+		gettable_alert(nt, &jo, a, now, &sil, &inh);
 		if ((!sil && !inh && !want_active) || (sil && !want_sil) || (inh && !want_inh))
 			continue;
 		if (recv) {
 			struct pane_buf rb;
 			pane_buf_init(&rb, PANE_BUF_NOLIMIT);
-			receivers_of(nt, a, &rb);
+			struct pane_json jr;
+			pane_json_init(&jr, &rb);
+			receivers_of(nt, a, &jr);
 			bool ok = false;
 			json_t *ra = json_loadb(rb.data, rb.len, 0, NULL);
 			size_t i;
@@ -1457,13 +1500,11 @@ static void h_get_alerts(struct pane_http_req *req, struct pane_http_resp *resp,
 			if (!ok)
 				continue;
 		}
-		if (count++)
-			pane_buf_addc(b, ',');
-		pane_buf_add(b, one.data, one.len);
+		pane_json_raw(&j, one.data);
 	}
 	pthread_mutex_unlock(&nt->mu);
 	pane_buf_release(&one);
-	pane_buf_addc(b, ']');
+	pane_json_arr_end(&j);
 	pane_am_matchers_release(&ms);
 	pane_am_matchers_release(&rm);
 	pane_http_resp_status(resp, 200);
@@ -1474,36 +1515,39 @@ static void h_get_groups(struct pane_http_req *req, struct pane_http_resp *resp,
 {
 	struct notify *nt = ctx;
 	struct pane_buf *b = pane_http_resp_body(resp);
-	pane_buf_addc(b, '[');
+	struct pane_json j;
+	pane_json_init(&j, b);
+	pane_json_arr(&j);
 	pthread_mutex_lock(&nt->mu);
 	int64_t now = pane_wall_ms();
-	size_t pos = 0, count = 0;
+	size_t pos = 0;
 	const char *k;
 	size_t kl;
 	void *v;
 	while (pane_map_next(&nt->groups, &pos, &k, &kl, &v)) {
 		struct ngroup *g = v;
-		if (count++)
-			pane_buf_addc(b, ',');
-		pane_buf_adds(b, "{\"labels\":");
-		pane_labels_json(&g->labels, b);
-		pane_buf_adds(b, ",\"receiver\":{\"name\":");
-		pane_buf_add_json_str(b, g->route->receiver, strlen(g->route->receiver));
-		pane_buf_adds(b, "},\"alerts\":[");
-		size_t na = 0;
+		pane_json_obj(&j);
+		pane_json_key(&j, "labels");
+		pane_notify_json_labels(&j, &g->labels);
+		pane_json_key(&j, "receiver");
+		pane_json_obj(&j);
+		pane_json_key(&j, "name");
+		pane_json_str(&j, g->route->receiver);
+		pane_json_obj_end(&j);
+		pane_json_key(&j, "alerts");
+		pane_json_arr(&j);
 		for (size_t i = 0; i < g->n; i++) {
 			struct nalert *a = pane_map_get(&nt->alerts, &g->fps[i], sizeof g->fps[i]);
 			if (!a || alert_resolved(a, now))
 				continue;
 			bool s, in;
-			if (na++)
-				pane_buf_addc(b, ',');
-			gettable_alert(nt, b, a, now, &s, &in);
+			gettable_alert(nt, &j, a, now, &s, &in);
 		}
-		pane_buf_adds(b, "]}");
+		pane_json_arr_end(&j);
+		pane_json_obj_end(&j);
 	}
 	pthread_mutex_unlock(&nt->mu);
-	pane_buf_addc(b, ']');
+	pane_json_arr_end(&j);
 	pane_http_resp_status(resp, 200);
 	pane_http_resp_content_type(resp, "application/json");
 }
@@ -1523,10 +1567,11 @@ static void h_get_silences(struct pane_http_req *req, struct pane_http_resp *res
 		}
 	}
 	struct pane_buf *b = pane_http_resp_body(resp);
-	pane_buf_addc(b, '[');
+	struct pane_json js;
+	pane_json_init(&js, b);
+	pane_json_arr(&js);
 	pthread_mutex_lock(&nt->mu);
 	int64_t now = pane_wall_ms();
-	size_t count = 0;
 	for (size_t i = 0; i < nt->n_sil; i++) {
 		struct nsilence *s = nt->sil[i];
 		/* a filter matches a silence having an equal matcher (Alertmanager's rule) */
@@ -1540,12 +1585,10 @@ static void h_get_silences(struct pane_http_req *req, struct pane_http_resp *res
 		}
 		if (!ok)
 			continue;
-		if (count++)
-			pane_buf_addc(b, ',');
-		silence_json(b, s, now);
+		silence_json(&js, s, now);
 	}
 	pthread_mutex_unlock(&nt->mu);
-	pane_buf_addc(b, ']');
+	pane_json_arr_end(&js);
 	pane_am_matchers_release(&ms);
 	pane_http_resp_status(resp, 200);
 	pane_http_resp_content_type(resp, "application/json");
@@ -1644,8 +1687,9 @@ static void h_silence(struct pane_http_req *req, struct pane_http_resp *resp, vo
 		pane_http_resp_status(resp, 200);
 		return;
 	}
-	struct pane_buf *b = pane_http_resp_body(resp);
-	silence_json(b, s, now);
+	struct pane_json j;
+	pane_json_init(&j, pane_http_resp_body(resp));
+	silence_json(&j, s, now);
 	pthread_mutex_unlock(&nt->mu);
 	pane_http_resp_status(resp, 200);
 	pane_http_resp_content_type(resp, "application/json");
@@ -1657,13 +1701,29 @@ static void h_status(struct pane_http_req *req, struct pane_http_resp *resp, voi
 	struct pane_buf *b = pane_http_resp_body(resp);
 	pthread_mutex_lock(&nt->mu);
 	const char *orig = nt->cfg && nt->cfg->original ? nt->cfg->original : "";
-	pane_buf_adds(b, "{\"cluster\":{\"name\":\"pane\",\"status\":\"disabled\",\"peers\":[]},"
-	                 "\"versionInfo\":{\"branch\":\"\",\"buildDate\":\"\",\"buildUser\":\"\",\"goVersion\":\"\","
-	                 "\"revision\":\"\",\"version\":\"" PANE_VERSION "\"},\"config\":{\"original\":");
-	pane_buf_add_json_str(b, orig, strlen(orig));
-	pane_buf_adds(b, "},\"uptime\":");
-	pane_notify_time(b, nt->started_ms);
-	pane_buf_addc(b, '}');
+	struct pane_json j;
+	pane_json_init(&j, b);
+	pane_json_obj(&j);
+	pane_json_key(&j, "cluster");
+	pane_json_raw(&j, "{\"name\":\"pane\",\"status\":\"disabled\",\"peers\":[]}");
+	pane_json_key(&j, "versionInfo");
+	pane_json_obj(&j);
+	static const char *const empty[] = {"branch", "buildDate", "buildUser", "goVersion", "revision"};
+	for (size_t i = 0; i < sizeof empty / sizeof empty[0]; i++) {
+		pane_json_key(&j, empty[i]);
+		pane_json_str(&j, "");
+	}
+	pane_json_key(&j, "version");
+	pane_json_str(&j, PANE_VERSION);
+	pane_json_obj_end(&j);
+	pane_json_key(&j, "config");
+	pane_json_obj(&j);
+	pane_json_key(&j, "original");
+	pane_json_str(&j, orig);
+	pane_json_obj_end(&j);
+	pane_json_key(&j, "uptime");
+	pane_notify_json_time(&j, nt->started_ms);
+	pane_json_obj_end(&j);
 	pthread_mutex_unlock(&nt->mu);
 	pane_http_resp_status(resp, 200);
 	pane_http_resp_content_type(resp, "application/json");
@@ -1673,16 +1733,18 @@ static void h_receivers(struct pane_http_req *req, struct pane_http_resp *resp, 
 {
 	struct notify *nt = ctx;
 	struct pane_buf *b = pane_http_resp_body(resp);
-	pane_buf_addc(b, '[');
+	struct pane_json j;
+	pane_json_init(&j, b);
+	pane_json_arr(&j);
 	pthread_mutex_lock(&nt->mu);
 	for (size_t i = 0; nt->cfg && i < nt->cfg->n_receivers; i++) {
-		pane_buf_adds(b, i ? ",{\"name\":" : "{\"name\":");
-		const char *n = nt->cfg->receivers[i].name;
-		pane_buf_add_json_str(b, n, strlen(n));
-		pane_buf_addc(b, '}');
+		pane_json_obj(&j);
+		pane_json_key(&j, "name");
+		pane_json_str(&j, nt->cfg->receivers[i].name);
+		pane_json_obj_end(&j);
 	}
 	pthread_mutex_unlock(&nt->mu);
-	pane_buf_addc(b, ']');
+	pane_json_arr_end(&j);
 	pane_http_resp_status(resp, 200);
 	pane_http_resp_content_type(resp, "application/json");
 }
@@ -1702,28 +1764,39 @@ static void change_event(struct notify *nt, const struct pane_event *e)
 			continue;
 		struct pane_buf b;
 		pane_buf_init(&b, PANE_BUF_NOLIMIT);
-		pane_buf_adds(&b, "{\"routing_key\":");
-		pane_buf_add_json_str(&b, in->pd.routing_key, strlen(in->pd.routing_key));
-		pane_buf_adds(&b, ",\"payload\":{\"summary\":");
+		struct pane_json pj;
+		pane_json_init(&pj, &b);
+		pane_json_obj(&pj);
+		pane_json_key(&pj, "routing_key");
+		pane_json_str(&pj, in->pd.routing_key);
+		pane_json_key(&pj, "payload");
+		pane_json_obj(&pj);
 		const char *t = e->title ? e->title : "deploy";
-		pane_buf_add_json_str(&b, t, strnlen(t, 1024));
-		pane_buf_adds(&b, ",\"timestamp\":");
-		pane_notify_time(&b, e->ts_ms);
+		pane_json_key(&pj, "summary");
+		pane_json_strn(&pj, t, strnlen(t, 1024));
+		pane_json_key(&pj, "timestamp");
+		pane_notify_json_time(&pj, e->ts_ms);
 		const char *svc = e->labels ? pane_labels_get(e->labels, "service") : NULL;
-		pane_buf_adds(&b, ",\"source\":");
-		pane_buf_add_json_str(&b, svc ? svc : "pane", strlen(svc ? svc : "pane"));
-		pane_buf_adds(&b, ",\"custom_details\":");
+		pane_json_key(&pj, "source");
+		pane_json_str(&pj, svc ? svc : "pane");
+		pane_json_key(&pj, "custom_details");
 		if (e->labels)
-			pane_labels_json(e->labels, &b);
+			pane_notify_json_labels(&pj, e->labels);
 		else
-			pane_buf_adds(&b, "{}");
-		pane_buf_addc(&b, '}');
+			pane_json_raw(&pj, "{}");
+		pane_json_obj_end(&pj);
 		if (e->url && *e->url) {
-			pane_buf_adds(&b, ",\"links\":[{\"href\":");
-			pane_buf_add_json_str(&b, e->url, strlen(e->url));
-			pane_buf_adds(&b, ",\"text\":\"deploy\"}]");
+			pane_json_key(&pj, "links");
+			pane_json_arr(&pj);
+			pane_json_obj(&pj);
+			pane_json_key(&pj, "href");
+			pane_json_str(&pj, e->url);
+			pane_json_key(&pj, "text");
+			pane_json_str(&pj, "deploy");
+			pane_json_obj_end(&pj);
+			pane_json_arr_end(&pj);
 		}
-		pane_buf_addc(&b, '}');
+		pane_json_obj_end(&pj);
 		/* .../v2/enqueue -> .../v2/change/enqueue */
 		struct pane_buf u;
 		pane_buf_init(&u, PANE_BUF_NOLIMIT);
