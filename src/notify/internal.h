@@ -34,8 +34,8 @@ struct nmsg {
 };
 
 uint64_t pane_notify_fingerprint(const struct pane_labels *ls);
-void pane_notify_time(struct pane_buf *b, int64_t ms); /* JSON string, RFC 3339 */
-/* The same time, and a label set as an object, as values of a JSON writer. */
+/* A time as a JSON string, RFC 3339 (Go's zero time for 0), and a label
+ * set as an object, as values of a JSON writer. */
 void pane_notify_json_time(struct pane_json *j, int64_t ms);
 void pane_notify_json_labels(struct pane_json *j, const struct pane_labels *ls);
 

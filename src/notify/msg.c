@@ -55,13 +55,6 @@ static void time_text(int64_t ms, char *t, size_t len)
 		pane_time_format(ms, t, len);
 }
 
-void pane_notify_time(struct pane_buf *b, int64_t ms)
-{
-	char t[40];
-	time_text(ms, t, sizeof t);
-	pane_buf_addf(b, "\"%s\"", t);
-}
-
 void pane_notify_json_time(struct pane_json *j, int64_t ms)
 {
 	char t[40];
@@ -237,10 +230,10 @@ static bool user_text(const struct nmsg *m, const struct amview *v, const char *
 	return false;
 }
 
-static void jstr(struct pane_buf *b, const char *key, const char *v)
+static void jstr(struct pane_json *j, const char *key, const char *v)
 {
-	pane_buf_addf(b, "\"%s\":", key);
-	pane_buf_add_json_str(b, v, strlen(v));
+	pane_json_key(j, key);
+	pane_json_str(j, v);
 }
 
 /* A list item's template (Slack fields and actions, PagerDuty details,
@@ -254,109 +247,66 @@ static const char *item_text(const struct nmsg *m, const struct amview *v, const
 	return out->data ? out->data : "";
 }
 
-/* A JSON object written member by member, the comma placed by need. */
-struct jobj {
-	struct pane_buf *b;
-	bool any;
-};
-
-static void jobj_open(struct jobj *o, struct pane_buf *b)
-{
-	*o = (struct jobj){b, false};
-	pane_buf_addc(b, '{');
-}
-
-static void jobj_key(struct jobj *o, const char *key)
-{
-	pane_buf_addf(o->b, "%s\"%s\":", o->any ? "," : "", key);
-	o->any = true;
-}
-
 /* "key":"expanded template", left out when it expands to "" (Go's omitempty) */
-static void jobj_opt(struct jobj *o, const struct nmsg *m, const struct amview *v, const char *key,
-                     const char *text, struct pane_buf *x)
+static void jopt(struct pane_json *j, const struct nmsg *m, const struct amview *v, const char *key,
+                 const char *text, struct pane_buf *x)
 {
 	const char *s = item_text(m, v, key, text, x);
-	if (!*s)
-		return;
-	jobj_key(o, key);
-	pane_buf_add_json_str(o->b, s, strlen(s));
-}
-
-/* "key":"expanded template", always (no omitempty in Alertmanager's struct) */
-static void jobj_str(struct jobj *o, const struct nmsg *m, const struct amview *v, const char *key,
-                     const char *text, struct pane_buf *x)
-{
-	const char *s = item_text(m, v, key, text, x);
-	jobj_key(o, key);
-	pane_buf_add_json_str(o->b, s, strlen(s));
+	if (*s)
+		jstr(j, key, s);
 }
 
 /* Slack's attachment extras as Alertmanager sends them: callback_id,
  * fields (short from the field, else short_fields), actions (a link button
  * or a message action with its confirmation), image_url, thumb_url; each
  * text a template, empty ones left out as Go's omitempty does. */
-static void slack_extras(struct pane_buf *b, const struct pane_am_slack *c, const struct nmsg *m,
+static void slack_extras(struct pane_json *j, const struct pane_am_slack *c, const struct nmsg *m,
                          const struct amview *v, struct pane_buf *x)
 {
-	struct jobj o;
-	if (c->callback_id) {
-		const char *s = item_text(m, v, "callback_id", c->callback_id, x);
-		pane_buf_addc(b, ',');
-		jstr(b, "callback_id", s);
-	}
+	if (c->callback_id)
+		jstr(j, "callback_id", item_text(m, v, "callback_id", c->callback_id, x));
 	if (c->n_fields) {
-		pane_buf_adds(b, ",\"fields\":[");
+		pane_json_key(j, "fields");
+		pane_json_arr(j);
 		for (size_t i = 0; i < c->n_fields; i++) {
 			const struct pane_am_slack_field *f = &c->fields[i];
 			bool is_short = f->is_short >= 0 ? f->is_short == 1 : c->short_fields;
-			if (i)
-				pane_buf_addc(b, ',');
-			jobj_open(&o, b);
-			jobj_opt(&o, m, v, "title", f->title, x);
-			jobj_opt(&o, m, v, "value", f->value, x);
-			jobj_key(&o, "short");
-			pane_buf_adds(b, is_short ? "true}" : "false}");
+			pane_json_obj(j);
+			jopt(j, m, v, "title", f->title, x);
+			jopt(j, m, v, "value", f->value, x);
+			pane_json_key(j, "short");
+			pane_json_bool(j, is_short);
+			pane_json_obj_end(j);
 		}
-		pane_buf_addc(b, ']');
+		pane_json_arr_end(j);
 	}
 	if (c->n_actions) {
-		pane_buf_adds(b, ",\"actions\":[");
+		pane_json_key(j, "actions");
+		pane_json_arr(j);
 		for (size_t i = 0; i < c->n_actions; i++) {
 			const struct pane_am_slack_action *a = &c->actions[i];
-			if (i)
-				pane_buf_addc(b, ',');
-			jobj_open(&o, b);
-			jobj_opt(&o, m, v, "type", a->type, x);
-			jobj_opt(&o, m, v, "text", a->text, x);
-			jobj_opt(&o, m, v, "url", a->url, x);
-			jobj_opt(&o, m, v, "style", a->style, x);
-			jobj_opt(&o, m, v, "name", a->name, x);
-			jobj_opt(&o, m, v, "value", a->value, x);
+			pane_json_obj(j);
+			jopt(j, m, v, "type", a->type, x);
+			jopt(j, m, v, "text", a->text, x);
+			jopt(j, m, v, "url", a->url, x);
+			jopt(j, m, v, "style", a->style, x);
+			jopt(j, m, v, "name", a->name, x);
+			jopt(j, m, v, "value", a->value, x);
 			if (a->has_confirm) {
-				struct jobj co;
-				jobj_key(&o, "confirm");
-				jobj_open(&co, b);
-				jobj_opt(&co, m, v, "text", a->confirm_text, x);
-				jobj_opt(&co, m, v, "title", a->confirm_title, x);
-				jobj_opt(&co, m, v, "ok_text", a->confirm_ok_text, x);
-				jobj_opt(&co, m, v, "dismiss_text", a->confirm_dismiss_text, x);
-				pane_buf_addc(b, '}');
+				pane_json_key(j, "confirm");
+				pane_json_obj(j);
+				jopt(j, m, v, "text", a->confirm_text, x);
+				jopt(j, m, v, "title", a->confirm_title, x);
+				jopt(j, m, v, "ok_text", a->confirm_ok_text, x);
+				jopt(j, m, v, "dismiss_text", a->confirm_dismiss_text, x);
+				pane_json_obj_end(j);
 			}
-			pane_buf_addc(b, '}');
+			pane_json_obj_end(j);
 		}
-		pane_buf_addc(b, ']');
+		pane_json_arr_end(j);
 	}
-	const char *s = item_text(m, v, "image_url", c->image_url, x);
-	if (*s) {
-		pane_buf_addc(b, ',');
-		jstr(b, "image_url", s);
-	}
-	s = item_text(m, v, "thumb_url", c->thumb_url, x);
-	if (*s) {
-		pane_buf_addc(b, ',');
-		jstr(b, "thumb_url", s);
-	}
+	jopt(j, m, v, "image_url", c->image_url, x);
+	jopt(j, m, v, "thumb_url", c->thumb_url, x);
 }
 
 void pane_notify_slack_payload(struct pane_buf *b, const struct pane_am_slack *c, const struct nmsg *m)
@@ -378,52 +328,52 @@ void pane_notify_slack_payload(struct pane_buf *b, const struct pane_am_slack *c
 	if (!user_text(m, &v, "fallback", c->fallback, &fb))
 		pane_buf_adds(&fb, title.data ? title.data : "");
 	bool firing = n_firing(m) > 0;
-	pane_buf_adds(b, "{");
+	struct pane_json j;
+	pane_json_init(&j, b);
+	pane_json_obj(&j);
 	static const char *const top[] = {"channel", "username", "icon_emoji", "icon_url"};
 	const char *topv[] = {c->channel, c->username, c->icon_emoji, c->icon_url};
 	for (size_t i = 0; i < 4; i++) {
 		if (!topv[i] || !user_text(m, &v, top[i], topv[i], &x))
 			continue;
-		jstr(b, top[i], x.data ? x.data : "");
-		pane_buf_addc(b, ',');
+		jstr(&j, top[i], x.data ? x.data : "");
 	}
-	if (c->link_names)
-		pane_buf_adds(b, "\"link_names\":true,");
+	if (c->link_names) {
+		pane_json_key(&j, "link_names");
+		pane_json_bool(&j, true);
+	}
 	/* top-level text too: what notifications and clients without attachments show */
-	jstr(b, "text", title.data ? title.data : "");
-	pane_buf_adds(b, ",\"attachments\":[{");
-	jstr(b, "title", title.data ? title.data : "");
-	pane_buf_addc(b, ',');
-	jstr(b, "title_link", link.data ? link.data : "");
-	if (user_text(m, &v, "pretext", c->pretext, &x)) {
-		pane_buf_addc(b, ',');
-		jstr(b, "pretext", x.data ? x.data : "");
-	}
-	pane_buf_addc(b, ',');
-	jstr(b, "text", text.data ? text.data : "");
-	pane_buf_addc(b, ',');
-	jstr(b, "fallback", fb.data ? fb.data : "");
-	if (user_text(m, &v, "footer", c->footer, &x)) {
-		pane_buf_addc(b, ',');
-		jstr(b, "footer", x.data ? x.data : "");
-	}
-	pane_buf_addc(b, ',');
+	jstr(&j, "text", title.data ? title.data : "");
+	pane_json_key(&j, "attachments");
+	pane_json_arr(&j);
+	pane_json_obj(&j);
+	jstr(&j, "title", title.data ? title.data : "");
+	jstr(&j, "title_link", link.data ? link.data : "");
+	if (user_text(m, &v, "pretext", c->pretext, &x))
+		jstr(&j, "pretext", x.data ? x.data : "");
+	jstr(&j, "text", text.data ? text.data : "");
+	jstr(&j, "fallback", fb.data ? fb.data : "");
+	if (user_text(m, &v, "footer", c->footer, &x))
+		jstr(&j, "footer", x.data ? x.data : "");
 	if (user_text(m, &v, "color", c->color, &x))
-		jstr(b, "color", x.data ? x.data : "");
+		jstr(&j, "color", x.data ? x.data : "");
 	else
-		jstr(b, "color", firing ? "danger" : "good");
-	slack_extras(b, c, m, &v, &x);
+		jstr(&j, "color", firing ? "danger" : "good");
+	slack_extras(&j, c, m, &v, &x);
+	pane_json_key(&j, "mrkdwn_in");
+	pane_json_arr(&j);
 	if (c->n_mrkdwn_in) {
-		pane_buf_adds(b, ",\"mrkdwn_in\":[");
-		for (size_t i = 0; i < c->n_mrkdwn_in; i++) {
-			if (i)
-				pane_buf_addc(b, ',');
-			pane_buf_add_json_str(b, c->mrkdwn_in[i], strlen(c->mrkdwn_in[i]));
-		}
-		pane_buf_adds(b, "]}]}");
+		for (size_t i = 0; i < c->n_mrkdwn_in; i++)
+			pane_json_str(&j, c->mrkdwn_in[i]);
 	} else {
-		pane_buf_adds(b, ",\"mrkdwn_in\":[\"fallback\",\"pretext\",\"text\"]}]}");
+		pane_json_str(&j, "fallback");
+		pane_json_str(&j, "pretext");
+		pane_json_str(&j, "text");
 	}
+	pane_json_arr_end(&j);
+	pane_json_obj_end(&j);
+	pane_json_arr_end(&j);
+	pane_json_obj_end(&j);
 	pane_buf_release(&title);
 	pane_buf_release(&text);
 	pane_buf_release(&link);
@@ -455,56 +405,66 @@ static const char *pd_severity(const struct pane_am_pagerduty *c, const struct n
 }
 
 /* pane's own custom_details: the firing alerts, structured */
-static void pd_own_details(struct pane_buf *b, const struct nmsg *m, size_t nf)
+static void pd_own_details(struct pane_json *j, const struct nmsg *m, size_t nf)
 {
-	pane_buf_addf(b, "{\"num_firing\":%zu,\"num_resolved\":%zu,\"firing\":[", nf, m->n - nf);
-	bool first = true;
+	pane_json_obj(j);
+	pane_json_key(j, "num_firing");
+	pane_json_uint(j, nf);
+	pane_json_key(j, "num_resolved");
+	pane_json_uint(j, m->n - nf);
+	pane_json_key(j, "firing");
+	pane_json_arr(j);
 	for (size_t i = 0; i < m->n; i++) {
 		if (m->alerts[i].resolved)
 			continue;
-		pane_buf_adds(b, first ? "{\"labels\":" : ",{\"labels\":");
-		first = false;
-		pane_labels_json(&m->alerts[i].labels, b);
-		pane_buf_adds(b, ",\"annotations\":");
-		pane_labels_json(&m->alerts[i].annotations, b);
-		pane_buf_adds(b, ",\"startsAt\":");
-		pane_notify_time(b, m->alerts[i].starts_ms);
-		pane_buf_addc(b, '}');
+		pane_json_obj(j);
+		pane_json_key(j, "labels");
+		pane_notify_json_labels(j, &m->alerts[i].labels);
+		pane_json_key(j, "annotations");
+		pane_notify_json_labels(j, &m->alerts[i].annotations);
+		pane_json_key(j, "startsAt");
+		pane_notify_json_time(j, m->alerts[i].starts_ms);
+		pane_json_obj_end(j);
 	}
-	pane_buf_adds(b, "]}");
+	pane_json_arr_end(j);
+	pane_json_obj_end(j);
 }
 
-/* Alertmanager's: every detail (sorted by name at load) a string */
-static void pd_details(struct pane_buf *b, const struct pane_am_pagerduty *c, const struct nmsg *m,
+/* Alertmanager's: every detail (sorted by name at load) a string, always
+ * (no omitempty in Alertmanager's struct) */
+static void pd_details(struct pane_json *j, const struct pane_am_pagerduty *c, const struct nmsg *m,
                        const struct amview *v, struct pane_buf *x)
 {
-	struct jobj o;
-	jobj_open(&o, b);
+	pane_json_obj(j);
 	for (size_t i = 0; i < c->n_details; i++)
-		jobj_str(&o, m, v, c->details[i].name, c->details[i].value, x);
-	pane_buf_addc(b, '}');
+		jstr(j, c->details[i].name, item_text(m, v, c->details[i].name, c->details[i].value, x));
+	pane_json_obj_end(j);
 }
 
 /* pane's own links: the console and the first firing alert's rule */
-static void pd_own_links(struct pane_buf *b, const struct nmsg *m, const char *console)
+static void pd_own_links(struct pane_json *j, const struct nmsg *m, const char *console)
 {
-	pane_buf_adds(b, ",\"links\":[{");
-	jstr(b, "href", console);
-	pane_buf_adds(b, ",\"text\":\"pane alerts\"}");
+	pane_json_key(j, "links");
+	pane_json_arr(j);
+	pane_json_obj(j);
+	jstr(j, "href", console);
+	jstr(j, "text", "pane alerts");
+	pane_json_obj_end(j);
 	for (size_t i = 0; i < m->n; i++) {
 		if (m->alerts[i].resolved || !m->alerts[i].generator_url || !*m->alerts[i].generator_url)
 			continue;
-		pane_buf_adds(b, ",{");
-		jstr(b, "href", m->alerts[i].generator_url);
-		pane_buf_adds(b, ",\"text\":\"rule\"}");
+		pane_json_obj(j);
+		jstr(j, "href", m->alerts[i].generator_url);
+		jstr(j, "text", "rule");
+		pane_json_obj_end(j);
 		break;
 	}
-	pane_buf_addc(b, ']');
+	pane_json_arr_end(j);
 }
 
 /* The configured links: those whose href expands to "" are dropped, and
  * no links at all leave the key out, as Alertmanager does */
-static void pd_links(struct pane_buf *b, const struct pane_am_pagerduty *c, const struct nmsg *m,
+static void pd_links(struct pane_json *j, const struct pane_am_pagerduty *c, const struct nmsg *m,
                      const struct amview *v, struct pane_buf *x)
 {
 	struct pane_buf href;
@@ -513,19 +473,22 @@ static void pd_links(struct pane_buf *b, const struct pane_am_pagerduty *c, cons
 	for (size_t i = 0; i < c->n_links; i++) {
 		if (!*item_text(m, v, "href", c->links[i].href, &href))
 			continue;
-		pane_buf_adds(b, k++ ? ",{" : ",\"links\":[{");
-		jstr(b, "href", href.data);
-		pane_buf_addc(b, ',');
-		jstr(b, "text", item_text(m, v, "text", c->links[i].text, x));
-		pane_buf_addc(b, '}');
+		if (!k++) {
+			pane_json_key(j, "links");
+			pane_json_arr(j);
+		}
+		pane_json_obj(j);
+		jstr(j, "href", href.data);
+		jstr(j, "text", item_text(m, v, "text", c->links[i].text, x));
+		pane_json_obj_end(j);
 	}
 	if (k)
-		pane_buf_addc(b, ']');
+		pane_json_arr_end(j);
 	pane_buf_release(&href);
 }
 
 /* The configured images, kept when src expands to something */
-static void pd_images(struct pane_buf *b, const struct pane_am_pagerduty *c, const struct nmsg *m,
+static void pd_images(struct pane_json *j, const struct pane_am_pagerduty *c, const struct nmsg *m,
                       const struct amview *v, struct pane_buf *x)
 {
 	struct pane_buf src;
@@ -534,16 +497,18 @@ static void pd_images(struct pane_buf *b, const struct pane_am_pagerduty *c, con
 	for (size_t i = 0; i < c->n_images; i++) {
 		if (!*item_text(m, v, "src", c->images[i].src, &src))
 			continue;
-		pane_buf_adds(b, k++ ? ",{" : ",\"images\":[{");
-		jstr(b, "src", src.data);
-		pane_buf_addc(b, ',');
-		jstr(b, "alt", item_text(m, v, "alt", c->images[i].alt, x));
-		pane_buf_addc(b, ',');
-		jstr(b, "href", item_text(m, v, "href", c->images[i].href, x));
-		pane_buf_addc(b, '}');
+		if (!k++) {
+			pane_json_key(j, "images");
+			pane_json_arr(j);
+		}
+		pane_json_obj(j);
+		jstr(j, "src", src.data);
+		jstr(j, "alt", item_text(m, v, "alt", c->images[i].alt, x));
+		jstr(j, "href", item_text(m, v, "href", c->images[i].href, x));
+		pane_json_obj_end(j);
 	}
 	if (k)
-		pane_buf_addc(b, ']');
+		pane_json_arr_end(j);
 	pane_buf_release(&src);
 }
 
@@ -554,12 +519,12 @@ void pane_notify_pagerduty_payload(struct pane_buf *b, const struct pane_am_page
 	pane_sha256(m->group_key, strlen(m->group_key), d);
 	pane_sha256_hex(d, hex);
 	size_t nf = n_firing(m);
-	pane_buf_adds(b, "{");
-	jstr(b, "routing_key", c->routing_key);
-	pane_buf_addc(b, ',');
-	jstr(b, "dedup_key", hex);
-	pane_buf_addc(b, ',');
-	jstr(b, "event_action", nf ? "trigger" : "resolve");
+	struct pane_json j;
+	pane_json_init(&j, b);
+	pane_json_obj(&j);
+	jstr(&j, "routing_key", c->routing_key);
+	jstr(&j, "dedup_key", hex);
+	jstr(&j, "event_action", nf ? "trigger" : "resolve");
 	if (nf) {
 		struct amview v;
 		amview_init(&v, m);
@@ -587,42 +552,33 @@ void pane_notify_pagerduty_payload(struct pane_buf *b, const struct pane_am_page
 		if (t.len > 1024)
 			pane_buf_truncate(&t, 1024);
 		console_link(&link, m);
-		pane_buf_adds(b, ",\"payload\":{");
-		jstr(b, "summary", t.data);
-		pane_buf_addc(b, ',');
-		jstr(b, "source", c->source ? c->source : c->client ? c->client : "pane");
-		pane_buf_addc(b, ',');
-		jstr(b, "severity", pd_severity(c, m));
-		pane_buf_adds(b, ",\"timestamp\":");
-		pane_notify_time(b, pane_wall_ms());
-		if (c->component) {
-			pane_buf_addc(b, ',');
-			jstr(b, "component", c->component);
-		}
-		if (c->group) {
-			pane_buf_addc(b, ',');
-			jstr(b, "group", c->group);
-		}
-		if (c->class) {
-			pane_buf_addc(b, ',');
-			jstr(b, "class", c->class);
-		}
-		pane_buf_adds(b, ",\"custom_details\":");
+		pane_json_key(&j, "payload");
+		pane_json_obj(&j);
+		jstr(&j, "summary", t.data);
+		jstr(&j, "source", c->source ? c->source : c->client ? c->client : "pane");
+		jstr(&j, "severity", pd_severity(c, m));
+		pane_json_key(&j, "timestamp");
+		pane_notify_json_time(&j, pane_wall_ms());
+		if (c->component)
+			jstr(&j, "component", c->component);
+		if (c->group)
+			jstr(&j, "group", c->group);
+		if (c->class)
+			jstr(&j, "class", c->class);
+		pane_json_key(&j, "custom_details");
 		if (c->n_details)
-			pd_details(b, c, m, &v, &x);
+			pd_details(&j, c, m, &v, &x);
 		else
-			pd_own_details(b, m, nf);
-		pane_buf_addc(b, '}');
-		pane_buf_addc(b, ',');
-		jstr(b, "client", c->client ? c->client : "pane");
-		pane_buf_addc(b, ',');
-		jstr(b, "client_url", c->client_url ? c->client_url : link.data);
+			pd_own_details(&j, m, nf);
+		pane_json_obj_end(&j);
+		jstr(&j, "client", c->client ? c->client : "pane");
+		jstr(&j, "client_url", c->client_url ? c->client_url : link.data);
 		if (c->has_links)
-			pd_links(b, c, m, &v, &x);
+			pd_links(&j, c, m, &v, &x);
 		else
-			pd_own_links(b, m, link.data);
+			pd_own_links(&j, m, link.data);
 		if (c->has_images)
-			pd_images(b, c, m, &v, &x);
+			pd_images(&j, c, m, &v, &x);
 		pane_buf_release(&t);
 		pane_buf_release(&link);
 		pane_buf_release(&x);
@@ -630,7 +586,7 @@ void pane_notify_pagerduty_payload(struct pane_buf *b, const struct pane_am_page
 			free(own[i]);
 		amview_release(&v);
 	}
-	pane_buf_addc(b, '}');
+	pane_json_obj_end(&j);
 }
 
 void pane_notify_webhook_payload(struct pane_buf *b, const struct pane_am_webhook *c, const struct nmsg *m)
@@ -643,38 +599,44 @@ void pane_notify_webhook_payload(struct pane_buf *b, const struct pane_am_webhoo
 	struct pane_labels cl, ca;
 	common_labels(m, false, &cl);
 	common_labels(m, true, &ca);
-	pane_buf_adds(b, "{\"version\":\"4\",");
-	jstr(b, "groupKey", m->group_key);
-	pane_buf_addf(b, ",\"truncatedAlerts\":%zu,", truncated);
-	jstr(b, "status", nf ? "firing" : "resolved");
-	pane_buf_addc(b, ',');
-	jstr(b, "receiver", m->receiver);
-	pane_buf_adds(b, ",\"groupLabels\":");
-	pane_labels_json(m->group_labels, b);
-	pane_buf_adds(b, ",\"commonLabels\":");
-	pane_labels_json(&cl, b);
-	pane_buf_adds(b, ",\"commonAnnotations\":");
-	pane_labels_json(&ca, b);
-	pane_buf_addc(b, ',');
-	jstr(b, "externalURL", m->external_url);
-	pane_buf_adds(b, ",\"alerts\":[");
+	struct pane_json j;
+	pane_json_init(&j, b);
+	pane_json_obj(&j);
+	jstr(&j, "version", "4");
+	jstr(&j, "groupKey", m->group_key);
+	pane_json_key(&j, "truncatedAlerts");
+	pane_json_uint(&j, truncated);
+	jstr(&j, "status", nf ? "firing" : "resolved");
+	jstr(&j, "receiver", m->receiver);
+	pane_json_key(&j, "groupLabels");
+	pane_notify_json_labels(&j, m->group_labels);
+	pane_json_key(&j, "commonLabels");
+	pane_notify_json_labels(&j, &cl);
+	pane_json_key(&j, "commonAnnotations");
+	pane_notify_json_labels(&j, &ca);
+	jstr(&j, "externalURL", m->external_url);
+	pane_json_key(&j, "alerts");
+	pane_json_arr(&j);
 	for (size_t i = 0; i < n; i++) {
 		const struct nsnap *a = &m->alerts[i];
-		pane_buf_adds(b, i ? ",{" : "{");
-		jstr(b, "status", a->resolved ? "resolved" : "firing");
-		pane_buf_adds(b, ",\"labels\":");
-		pane_labels_json(&a->labels, b);
-		pane_buf_adds(b, ",\"annotations\":");
-		pane_labels_json(&a->annotations, b);
-		pane_buf_adds(b, ",\"startsAt\":");
-		pane_notify_time(b, a->starts_ms);
-		pane_buf_adds(b, ",\"endsAt\":");
-		pane_notify_time(b, a->resolved ? a->ends_ms : 0);
-		pane_buf_addc(b, ',');
-		jstr(b, "generatorURL", a->generator_url ? a->generator_url : "");
-		pane_buf_addf(b, ",\"fingerprint\":\"%016llx\"}", (unsigned long long)a->fp);
+		pane_json_obj(&j);
+		jstr(&j, "status", a->resolved ? "resolved" : "firing");
+		pane_json_key(&j, "labels");
+		pane_notify_json_labels(&j, &a->labels);
+		pane_json_key(&j, "annotations");
+		pane_notify_json_labels(&j, &a->annotations);
+		pane_json_key(&j, "startsAt");
+		pane_notify_json_time(&j, a->starts_ms);
+		pane_json_key(&j, "endsAt");
+		pane_notify_json_time(&j, a->resolved ? a->ends_ms : 0);
+		jstr(&j, "generatorURL", a->generator_url ? a->generator_url : "");
+		char fp[24];
+		snprintf(fp, sizeof fp, "%016llx", (unsigned long long)a->fp);
+		jstr(&j, "fingerprint", fp);
+		pane_json_obj_end(&j);
 	}
-	pane_buf_adds(b, "]}");
+	pane_json_arr_end(&j);
+	pane_json_obj_end(&j);
 	pane_labels_release(&cl);
 	pane_labels_release(&ca);
 }
