@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/json.h"
 #include "base/mem.h"
 
 #define MAX_TOKENS 64
@@ -272,7 +273,9 @@ void pane_console_templates_json(const struct pane_console_templates *t, size_t 
 		if (t->v[i].count[0] > t->v[i].count[1] && (t->v[i].count[1] == 0 || tscore(&t->v[i]) >= 1.5))
 			list[n++] = &t->v[i];
 	qsort(list, n, sizeof *list, by_rank);
-	pane_buf_addc(out, '[');
+	struct pane_json jo;
+	pane_json_init(&jo, out);
+	pane_json_arr(&jo);
 	for (size_t i = 0; i < n && i < max; i++) {
 		const struct tmpl *c = list[i];
 		struct pane_buf s;
@@ -282,17 +285,23 @@ void pane_console_templates_json(const struct pane_console_templates *t, size_t 
 				pane_buf_addc(&s, ' ');
 			pane_buf_adds(&s, c->tok[j]);
 		}
-		pane_buf_adds(out, i ? ",{\"template\":" : "{\"template\":");
-		pane_buf_add_json_str(out, s.data ? s.data : "", s.len);
-		pane_buf_addf(out, ",\"count\":%zu,\"before\":%zu,\"score\":%.3f,\"example\":", c->count[0],
-		              c->count[1], tscore(c));
-		pane_buf_add_json_str(out, c->example ? c->example : "", c->example ? strlen(c->example) : 0);
-		pane_buf_adds(out, ",\"severity\":");
-		pane_buf_add_json_str(out, c->severity, strlen(c->severity));
-		pane_buf_addc(out, '}');
+		pane_json_obj(&jo);
+		pane_json_key(&jo, "template");
+		pane_json_strn(&jo, s.data ? s.data : "", s.len);
+		pane_json_key(&jo, "count");
+		pane_json_uint(&jo, c->count[0]);
+		pane_json_key(&jo, "before");
+		pane_json_uint(&jo, c->count[1]);
+		pane_json_key(&jo, "score");
+		pane_json_rawf(&jo, "%.3f", tscore(c));
+		pane_json_key(&jo, "example");
+		pane_json_str(&jo, c->example ? c->example : "");
+		pane_json_key(&jo, "severity");
+		pane_json_str(&jo, c->severity);
+		pane_json_obj_end(&jo);
 		pane_buf_release(&s);
 	}
-	pane_buf_addc(out, ']');
+	pane_json_arr_end(&jo);
 	free(list);
 }
 
@@ -354,14 +363,6 @@ static int by_score(const void *a, const void *b)
 	return x->score > y->score ? -1 : x->score < y->score;
 }
 
-static void add_num(struct pane_buf *out, double v)
-{
-	if (isfinite(v))
-		pane_buf_addf(out, "%.17g", v);
-	else
-		pane_buf_adds(out, "null");
-}
-
 int pane_console_series_changes(struct pane_reader reader, const struct pane_matcher *m, size_t n_matchers,
                                 int64_t start, int64_t end, size_t max, struct pane_buf *out, struct pane_err *err)
 {
@@ -386,26 +387,28 @@ int pane_console_series_changes(struct pane_reader reader, const struct pane_mat
 			sc[ns++] = (struct scored){i, score, mw, mp};
 	}
 	qsort(sc, ns, sizeof *sc, by_score);
-	pane_buf_addc(out, '[');
+	struct pane_json jo;
+	pane_json_init(&jo, out);
+	pane_json_arr(&jo);
 	for (size_t i = 0; i < ns && i < max; i++) {
 		const struct pane_series *s = &set->series[sc[i].idx];
-		pane_buf_adds(out, i ? ",{\"labels\":{" : "{\"labels\":{");
+		pane_json_obj(&jo);
+		pane_json_key(&jo, "labels");
+		pane_json_obj(&jo);
 		for (size_t j = 0; j < s->labels.n; j++) {
-			if (j)
-				pane_buf_addc(out, ',');
-			pane_buf_add_json_str(out, s->labels.v[j].name, strlen(s->labels.v[j].name));
-			pane_buf_addc(out, ':');
-			pane_buf_add_json_str(out, s->labels.v[j].value, strlen(s->labels.v[j].value));
+			pane_json_key(&jo, s->labels.v[j].name);
+			pane_json_str(&jo, s->labels.v[j].value);
 		}
-		pane_buf_adds(out, "},\"median\":");
-		add_num(out, sc[i].mw);
-		pane_buf_adds(out, ",\"median_before\":");
-		add_num(out, sc[i].mp);
-		pane_buf_adds(out, ",\"score\":");
-		add_num(out, sc[i].score);
-		pane_buf_addc(out, '}');
+		pane_json_obj_end(&jo);
+		pane_json_key(&jo, "median");
+		pane_json_num(&jo, sc[i].mw);
+		pane_json_key(&jo, "median_before");
+		pane_json_num(&jo, sc[i].mp);
+		pane_json_key(&jo, "score");
+		pane_json_num(&jo, sc[i].score);
+		pane_json_obj_end(&jo);
 	}
-	pane_buf_addc(out, ']');
+	pane_json_arr_end(&jo);
 	free(sc);
 	set->free(set);
 	return 0;

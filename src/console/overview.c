@@ -14,6 +14,7 @@
 
 #include <string.h>
 
+#include "base/json.h"
 #include "query/query.h"
 
 #define BY "by (provider, service, environment) "
@@ -51,25 +52,26 @@ int pane_console_overview(struct pane_reader reader, int64_t start, int64_t end,
 			pane_err_set(err, PANE_EINVAL, "%s", re.msg);
 		return PANE_EINVAL;
 	}
-	pane_buf_addc(out, '{');
+	struct pane_json j;
+	pane_json_init(&j, out);
+	pane_json_obj(&j);
 	for (const struct pane_console_panel *p = pane_console_overview_panels; p->name; p++) {
-		if (p != pane_console_overview_panels)
-			pane_buf_addc(out, ',');
-		pane_buf_add_json_str(out, p->name, strlen(p->name));
-		pane_buf_addc(out, ':');
+		pane_json_key(&j, p->name);
 		struct pane_query_result r = {0};
 		enum pane_query_errclass cls = PANE_QERR_NONE;
 		struct pane_err e = {0};
 		if (pane_query_exec(reader, &(struct pane_query_opts){.timeout_ms = 10000}, p->expr, start, end, step,
 		                    &r, &cls, &e) < 0) {
-			pane_buf_adds(out, "{\"error\":");
-			pane_buf_add_json_str(out, e.msg, strlen(e.msg));
-			pane_buf_addc(out, '}');
+			pane_json_obj(&j);
+			pane_json_key(&j, "error");
+			pane_json_str(&j, e.msg);
+			pane_json_obj_end(&j);
 		} else {
+			pane_json_raw(&j, ""); /* the engine writes the result's JSON itself */
 			pane_query_result_json(&r, out);
 		}
 		pane_query_result_release(&r);
 	}
-	pane_buf_addc(out, '}');
+	pane_json_obj_end(&j);
 	return 0;
 }
