@@ -54,6 +54,7 @@
 
 #include "base/buf.h"
 #include "base/clock.h"
+#include "base/json.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/stats.h"
@@ -1007,41 +1008,47 @@ void pane_sources_free(struct pane_sources *ss)
 static void readyz_sources(void *arg, struct pane_buf *b)
 {
 	struct pane_sources *ss = arg;
-	pane_buf_adds(b, "{");
+	struct pane_json j;
+	pane_json_init(&j, b);
+	pane_json_obj(&j);
 	for (size_t i = 0; i < ss->n; i++) {
 		struct pane_source *src = ss->inst[i];
 		pthread_mutex_lock(&src->mu);
 		struct pane_source_status st = src->st;
 		pthread_mutex_unlock(&src->mu);
-		if (i)
-			pane_buf_adds(b, ",");
-		pane_buf_add_json_str(b, src->name, strlen(src->name));
-		pane_buf_addf(b, ":{\"type\":");
-		pane_buf_add_json_str(b, src->plugin->name, strlen(src->plugin->name));
+		pane_json_key(&j, src->name);
+		pane_json_obj(&j);
+		pane_json_key(&j, "type");
+		pane_json_str(&j, src->plugin->name);
 		const char *state = !st.up && st.last_reason[0] ? "down"
 		                    : st.collections == 0       ? "pending"
 		                    : st.up                     ? "up"
 		                                                : "down";
-		pane_buf_addf(b, ",\"status\":\"%s\",\"collections\":%llu", state, (unsigned long long)st.collections);
-		if (st.last_success_ms)
-			pane_buf_addf(b, ",\"last_success\":%.3f", (double)st.last_success_ms / 1000.0);
-		if (!st.up && st.last_reason[0]) {
-			pane_buf_adds(b, ",\"reason\":");
-			pane_buf_add_json_str(b, st.last_reason, strlen(st.last_reason));
-			pane_buf_adds(b, ",\"error\":");
-			pane_buf_add_json_str(b, st.last_error, strlen(st.last_error));
+		pane_json_key(&j, "status");
+		pane_json_str(&j, state);
+		pane_json_key(&j, "collections");
+		pane_json_uint(&j, st.collections);
+		if (st.last_success_ms) {
+			pane_json_key(&j, "last_success");
+			pane_json_rawf(&j, "%.3f", (double)st.last_success_ms / 1000.0);
 		}
-		pane_buf_adds(b, ",\"parts\":{");
+		if (!st.up && st.last_reason[0]) {
+			pane_json_key(&j, "reason");
+			pane_json_str(&j, st.last_reason);
+			pane_json_key(&j, "error");
+			pane_json_str(&j, st.last_error);
+		}
+		pane_json_key(&j, "parts");
+		pane_json_obj(&j);
 		for (size_t k = 0; k < st.n_parts; k++) {
 			const struct pane_source_part_status *ps = &st.parts[k];
-			if (k)
-				pane_buf_adds(b, ",");
-			pane_buf_add_json_str(b, ps->name, strlen(ps->name));
-			pane_buf_addf(b, ":\"%s\"", ps->up ? "up" : ps->unavailable ? "unavailable" : "down");
+			pane_json_key(&j, ps->name);
+			pane_json_str(&j, ps->up ? "up" : ps->unavailable ? "unavailable" : "down");
 		}
-		pane_buf_adds(b, "}}");
+		pane_json_obj_end(&j);
+		pane_json_obj_end(&j);
 	}
-	pane_buf_adds(b, "}");
+	pane_json_obj_end(&j);
 }
 
 static void stop_sources(void *arg)
