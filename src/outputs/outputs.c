@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/json.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/stats.h"
@@ -507,21 +508,24 @@ static int loki_write_events(void *ctx, const struct pane_event *e, size_t n, st
 		if (e[i].kind && *e[i].kind)
 			pane_relabel_labels_set(&ls, "kind", 4, e[i].kind, strlen(e[i].kind));
 		pane_buf_reset(&line);
-		pane_buf_adds(&line, "{\"title\":");
-		pane_buf_add_json_str(&line, e[i].title ? e[i].title : "", e[i].title ? strlen(e[i].title) : 0);
+		struct pane_json j;
+		pane_json_init(&j, &line);
+		pane_json_obj(&j);
+		pane_json_key(&j, "title");
+		pane_json_str(&j, e[i].title ? e[i].title : "");
 		if (e[i].url) {
-			pane_buf_adds(&line, ",\"url\":");
-			pane_buf_add_json_str(&line, e[i].url, strlen(e[i].url));
+			pane_json_key(&j, "url");
+			pane_json_str(&j, e[i].url);
 		}
 		if (e[i].body_json) {
-			pane_buf_adds(&line, ",\"body\":");
-			pane_buf_adds(&line, e[i].body_json);
+			pane_json_key(&j, "body");
+			pane_json_raw(&j, e[i].body_json);
 		}
 		if (e[i].dedup_key) {
-			pane_buf_adds(&line, ",\"dedup_key\":");
-			pane_buf_add_json_str(&line, e[i].dedup_key, strlen(e[i].dedup_key));
+			pane_json_key(&j, "dedup_key");
+			pane_json_str(&j, e[i].dedup_key);
 		}
-		pane_buf_addc(&line, '}');
+		pane_json_obj_end(&j);
 		if (loki_frame(o, &ls, e[i].ts_ms, line.data, line.len, NULL, 0, &frames, &tmp))
 			queued++;
 		else
