@@ -73,6 +73,7 @@
 
 #include "base/clock.h"
 #include "base/hostport.h"
+#include "base/json.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/str.h"
@@ -425,11 +426,18 @@ void pane_http_resp_error(struct pane_http_resp *resp, int status, const char *c
 	resp->status = status;
 	pane_http_resp_content_type(resp, "application/json");
 	pane_buf_reset(&resp->body);
-	pane_buf_adds(&resp->body, "{\"error\":{\"code\":");
-	pane_buf_add_json_str(&resp->body, code, strlen(code));
-	pane_buf_adds(&resp->body, ",\"message\":");
-	pane_buf_add_json_str(&resp->body, msg, strlen(msg));
-	pane_buf_adds(&resp->body, "}}\n");
+	struct pane_json j;
+	pane_json_init(&j, &resp->body);
+	pane_json_obj(&j);
+	pane_json_key(&j, "error");
+	pane_json_obj(&j);
+	pane_json_key(&j, "code");
+	pane_json_str(&j, code);
+	pane_json_key(&j, "message");
+	pane_json_str(&j, msg);
+	pane_json_obj_end(&j);
+	pane_json_obj_end(&j);
+	pane_buf_addc(&resp->body, '\n');
 }
 
 /* ---------- suspendable connections: deferred responses and streams ---------- */
