@@ -25,6 +25,7 @@
 
 #include "base/buf.h"
 #include "base/clock.h"
+#include "base/json.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/stats.h"
@@ -339,10 +340,21 @@ static void h_otlp(struct pane_http_req *req, struct pane_http_resp *resp, void 
 		return;
 	}
 	if (r.rejected) {
-		pane_buf_addf(b, "{\"partialSuccess\":{\"%s\":\"%zu\",\"errorMessage\":",
-			      metrics ? "rejectedDataPoints" : "rejectedLogRecords", r.rejected);
-		pane_buf_add_json_str(b, r.first_error, strlen(r.first_error));
-		pane_buf_adds(b, "}}\n");
+		/* OTLP's JSON mapping writes int64 counts as strings */
+		char n[24];
+		snprintf(n, sizeof n, "%zu", r.rejected);
+		struct pane_json j;
+		pane_json_init(&j, b);
+		pane_json_obj(&j);
+		pane_json_key(&j, "partialSuccess");
+		pane_json_obj(&j);
+		pane_json_key(&j, metrics ? "rejectedDataPoints" : "rejectedLogRecords");
+		pane_json_str(&j, n);
+		pane_json_key(&j, "errorMessage");
+		pane_json_str(&j, r.first_error);
+		pane_json_obj_end(&j);
+		pane_json_obj_end(&j);
+		pane_buf_addc(b, '\n');
 	} else {
 		pane_buf_adds(b, "{}\n");
 	}
@@ -438,12 +450,19 @@ static void h_jsonlines(struct pane_http_req *req, struct pane_http_resp *resp, 
 	if (r.rejected)
 		refused(h, R_JSONL, r.first_error);
 	struct pane_buf *b = pane_http_resp_body(resp);
-	pane_buf_addf(b, "{\"accepted\":%zu,\"rejected\":%zu", r.accepted, r.rejected);
+	struct pane_json j;
+	pane_json_init(&j, b);
+	pane_json_obj(&j);
+	pane_json_key(&j, "accepted");
+	pane_json_uint(&j, r.accepted);
+	pane_json_key(&j, "rejected");
+	pane_json_uint(&j, r.rejected);
 	if (r.rejected) {
-		pane_buf_adds(b, ",\"first_error\":");
-		pane_buf_add_json_str(b, r.first_error, strlen(r.first_error));
+		pane_json_key(&j, "first_error");
+		pane_json_str(&j, r.first_error);
 	}
-	pane_buf_adds(b, "}\n");
+	pane_json_obj_end(&j);
+	pane_buf_addc(b, '\n');
 	pane_http_resp_status(resp, r.rejected && !r.accepted ? 400 : 200);
 	pane_http_resp_content_type(resp, "application/json");
 }
