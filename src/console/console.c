@@ -18,6 +18,7 @@
 #include "api/logs_api.h"
 #include "api/prom_api.h"
 #include "base/buf.h"
+#include "base/json.h"
 #include "base/mem.h"
 #include "console/assets.h"
 #include "console/changes.h"
@@ -230,12 +231,21 @@ static void get_changes(struct pane_http_req *req, struct pane_http_resp *resp, 
 	struct pane_buf out;
 	pane_buf_init(&out, (size_t)64 << 20);
 	if (before >= 0) {
-		pane_buf_addf(&out, "{\"lines\":%ld,\"lines_before\":%ld,\"templates\":", now, before);
+		struct pane_json j;
+		pane_json_init(&j, &out);
+		pane_json_obj(&j);
+		pane_json_key(&j, "lines");
+		pane_json_int(&j, now);
+		pane_json_key(&j, "lines_before");
+		pane_json_int(&j, before);
+		pane_json_key(&j, "templates");
+		pane_json_raw(&j, ""); /* the two lists below write their own JSON */
 		pane_console_templates_json(t, 25, &out);
-		pane_buf_adds(&out, ",\"series\":");
+		pane_json_key(&j, "series");
+		pane_json_raw(&j, "");
 		if (pane_console_series_changes(c->reader, &m, 1, start, end, 10, &out, &e) < 0)
 			before = -1;
-		pane_buf_addc(&out, '}');
+		pane_json_obj_end(&j);
 	}
 	if (before < 0)
 		pane_prom_error(resp, 503, "unavailable", "%s", e.msg);
