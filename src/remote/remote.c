@@ -28,6 +28,7 @@
 #include <strings.h>
 
 #include "base/buf.h"
+#include "base/json.h"
 #include "base/mem.h"
 #include "base/redact.h"
 #include "base/signals.h"
@@ -770,14 +771,20 @@ static void stop_remote(void *arg)
 static void readyz_info(void *arg, struct pane_buf *out)
 {
 	struct pane_remote *r = arg;
-	pane_buf_adds(out, "{\"url\":");
-	pane_buf_add_json_str(out, r->shown, strlen(r->shown));
-	pane_buf_addf(out, ",\"requests\":%llu,\"failures\":%llu,\"last_error\":",
-	              (unsigned long long)atomic_load(&r->requests), (unsigned long long)atomic_load(&r->failures));
+	struct pane_json j;
+	pane_json_init(&j, out);
+	pane_json_obj(&j);
+	pane_json_key(&j, "url");
+	pane_json_str(&j, r->shown);
+	pane_json_key(&j, "requests");
+	pane_json_uint(&j, atomic_load(&r->requests));
+	pane_json_key(&j, "failures");
+	pane_json_uint(&j, atomic_load(&r->failures));
+	pane_json_key(&j, "last_error");
 	pthread_mutex_lock(&r->mu);
-	pane_buf_add_json_str(out, r->last_error, strlen(r->last_error));
+	pane_json_str(&j, r->last_error);
 	pthread_mutex_unlock(&r->mu);
-	pane_buf_addc(out, '}');
+	pane_json_obj_end(&j);
 }
 
 /* Reads the backend keys of `query:` in cfg. With a backend, *out is a new
