@@ -468,9 +468,13 @@ static void h_jobs(struct pane_http_req *req, struct pane_http_resp *resp, void 
 	pane_http_resp_status(resp, 200);
 	pane_http_resp_content_type(resp, "application/json");
 	struct pane_buf *b = pane_http_resp_body(resp);
-	pane_buf_adds(b, "{\"jobs\":");
-	pane_buf_adds(b, json ? json : "[]");
-	pane_buf_adds(b, "}\n");
+	struct pane_json j;
+	pane_json_init(&j, b);
+	pane_json_obj(&j);
+	pane_json_key(&j, "jobs");
+	pane_json_raw(&j, json ? json : "[]"); /* PostgreSQL built the list */
+	pane_json_obj_end(&j);
+	pane_buf_addc(b, '\n');
 	free(json);
 }
 
@@ -501,7 +505,16 @@ static void manage(struct pane_http_req *req, struct pane_http_resp *resp, struc
 	} else {
 		pane_http_resp_status(resp, 200);
 		pane_http_resp_content_type(resp, "application/json");
-		pane_buf_addf(pane_http_resp_body(resp), "{\"id\":%s,\"state\":\"%s\"}\n", id, state);
+		struct pane_buf *b = pane_http_resp_body(resp);
+		struct pane_json j;
+		pane_json_init(&j, b);
+		pane_json_obj(&j);
+		pane_json_key(&j, "id");
+		pane_json_raw(&j, id); /* job_id() printed it from an int64 */
+		pane_json_key(&j, "state");
+		pane_json_str(&j, state);
+		pane_json_obj_end(&j);
+		pane_buf_addc(b, '\n');
 	}
 	free(state);
 }
@@ -550,9 +563,15 @@ static void pause_resume(struct pane_http_req *req, struct pane_http_resp *resp,
 		return;
 	}
 	struct pane_buf *b = pane_http_resp_body(resp);
-	pane_buf_adds(b, "{\"queue\":");
-	pane_buf_add_json_str(b, queue, strlen(queue));
-	pane_buf_addf(b, ",\"paused\":%s}\n", pause ? "true" : "false");
+	struct pane_json j;
+	pane_json_init(&j, b);
+	pane_json_obj(&j);
+	pane_json_key(&j, "queue");
+	pane_json_str(&j, queue);
+	pane_json_key(&j, "paused");
+	pane_json_bool(&j, pause);
+	pane_json_obj_end(&j);
+	pane_buf_addc(b, '\n');
 	pane_http_resp_status(resp, 200);
 	pane_http_resp_content_type(resp, "application/json");
 }
