@@ -60,6 +60,7 @@
 #include "api/objstore.h"
 #include "base/buf.h"
 #include "base/clock.h"
+#include "base/json.h"
 #include "base/log.h"
 #include "base/map.h"
 #include "base/mem.h"
@@ -423,9 +424,22 @@ static void up_enqueued(void *arg, const int64_t *ids, const bool *created, size
 			pane_stat_inc(u->st_ack_count);
 		}
 		struct pane_buf *b = pane_http_resp_body(resp);
-		pane_buf_addf(b, "{\"job_id\":%lld,\"upload_id\":\"%s\",\"status_url\":\"/v1/jobs/%lld\","
-				 "\"events_url\":\"/v1/jobs/%lld/events\"}\n",
-			      (long long)ids[0], p->id, (long long)ids[0], (long long)ids[0]);
+		char url[64];
+		struct pane_json j;
+		pane_json_init(&j, b);
+		pane_json_obj(&j);
+		pane_json_key(&j, "job_id");
+		pane_json_int(&j, ids[0]);
+		pane_json_key(&j, "upload_id");
+		pane_json_str(&j, p->id);
+		snprintf(url, sizeof url, "/v1/jobs/%lld", (long long)ids[0]);
+		pane_json_key(&j, "status_url");
+		pane_json_str(&j, url);
+		snprintf(url, sizeof url, "/v1/jobs/%lld/events", (long long)ids[0]);
+		pane_json_key(&j, "events_url");
+		pane_json_str(&j, url);
+		pane_json_obj_end(&j);
+		pane_buf_addc(b, '\n');
 		pane_http_resp_status(resp, 202);
 		pane_http_resp_content_type(resp, "application/json");
 	}
