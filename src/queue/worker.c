@@ -80,6 +80,7 @@
 
 #include "base/buf.h"
 #include "base/clock.h"
+#include "base/json.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/signals.h"
@@ -668,10 +669,20 @@ static int claim(struct worker *w)
 			if (!w->h->inline_run) {
 				struct pane_buf b;
 				pane_buf_init(&b, PANE_BUF_NOLIMIT);
-				pane_buf_addf(&b, "{\"id\":%" PRId64 ",\"queue\":", j->id);
-				pane_buf_add_json_str(&b, j->queue, strlen(j->queue));
-				pane_buf_addf(&b, ",\"attempt\":%d,\"max_attempts\":%d,\"payload\":%s}", j->attempt,
-				              j->max_attempts, PQgetvalue(r, i, 6));
+				struct pane_json js;
+				pane_json_init(&js, &b);
+				pane_json_obj(&js);
+				pane_json_key(&js, "id");
+				pane_json_int(&js, j->id);
+				pane_json_key(&js, "queue");
+				pane_json_str(&js, j->queue);
+				pane_json_key(&js, "attempt");
+				pane_json_int(&js, j->attempt);
+				pane_json_key(&js, "max_attempts");
+				pane_json_int(&js, j->max_attempts);
+				pane_json_key(&js, "payload");
+				pane_json_raw(&js, PQgetvalue(r, i, 6)); /* jsonb's text */
+				pane_json_obj_end(&js);
 				j->json = pane_buf_detach(&b, NULL);
 				if (w->o->handler == PANE_HANDLER_FUNC)
 					j->payload = pane_xstrdup(PQgetvalue(r, i, 6));
