@@ -61,6 +61,7 @@
 
 #include "base/buf.h"
 #include "base/clock.h"
+#include "base/json.h"
 #include "base/log.h"
 #include "base/map.h"
 #include "base/mem.h"
@@ -696,13 +697,16 @@ static void health_transition(struct pane_source *src, struct sb_ctx *c, const c
 		         (long long)pane_source_now_ms(src));
 		struct pane_buf b;
 		pane_buf_init(&b, sizeof body);
-		pane_buf_adds(&b, "{\"component\":");
-		pane_buf_add_json_str(&b, component, strlen(component));
-		pane_buf_adds(&b, ",\"from\":");
-		pane_buf_add_json_str(&b, prev, strlen(prev));
-		pane_buf_adds(&b, ",\"to\":");
-		pane_buf_add_json_str(&b, status, strlen(status));
-		pane_buf_adds(&b, "}");
+		struct pane_json j;
+		pane_json_init(&j, &b);
+		pane_json_obj(&j);
+		pane_json_key(&j, "component");
+		pane_json_str(&j, component);
+		pane_json_key(&j, "from");
+		pane_json_str(&j, prev);
+		pane_json_key(&j, "to");
+		pane_json_str(&j, status);
+		pane_json_obj_end(&j);
 		struct pane_labels ls;
 		pane_labels_init(&ls);
 		pane_labels_set(&ls, "component", component);
