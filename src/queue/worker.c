@@ -230,13 +230,12 @@ static PGresult *q(struct worker *w, const char *sql, int n, const char *const *
 /* Appends the worker's queue names as a JSON array to b. */
 static void queues_json(struct worker *w, struct pane_buf *b)
 {
-	pane_buf_addc(b, '[');
-	for (int i = 0; i < w->o->n_queues; i++) {
-		if (i)
-			pane_buf_addc(b, ',');
-		pane_buf_add_json_str(b, w->o->queues[i], strlen(w->o->queues[i]));
-	}
-	pane_buf_addc(b, ']');
+	struct pane_json j;
+	pane_json_init(&j, b);
+	pane_json_arr(&j);
+	for (int i = 0; i < w->o->n_queues; i++)
+		pane_json_str(&j, w->o->queues[i]);
+	pane_json_arr_end(&j);
 }
 
 /* The claim statement for schema version `version`: pane.claim_batch (005:
@@ -415,15 +414,15 @@ static bool flush_list(struct worker *w, PGconn *c, struct queue_job *list, int 
 		array_text(&ids, &atts, bad, n_bad);
 		struct pane_buf disc;
 		pane_buf_init(&disc, PANE_BUF_NOLIMIT);
-		pane_buf_addc(&extra, '[');
-		pane_buf_addc(&disc, '{');
+		struct pane_json je;
+		pane_json_init(&je, &extra);
+		pane_json_arr(&je);
+		pane_buf_addc(&disc, '{'); /* a PostgreSQL array literal, not JSON */
 		for (int i = 0; i < n_bad; i++) {
-			pane_buf_adds(&extra, i ? "," : "");
-			const char *e = bad[i]->error ? bad[i]->error : "failed";
-			pane_buf_add_json_str(&extra, e, strlen(e));
+			pane_json_str(&je, bad[i]->error ? bad[i]->error : "failed");
 			pane_buf_addf(&disc, "%s%s", i ? "," : "", bad[i]->outcome == QJ_DISCARD ? "t" : "f");
 		}
-		pane_buf_addc(&extra, ']');
+		pane_json_arr_end(&je);
 		pane_buf_addc(&disc, '}');
 		char base[32];
 		snprintf(base, sizeof base, "%g", w->o->backoff_base_s);
