@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/json.h"
 #include "base/map.h"
 #include "base/mem.h"
 #include "base/str.h"
@@ -267,13 +268,12 @@ size_t pane_utf8_cut(const char *s, size_t len, size_t max)
 
 void pane_labels_json(const struct pane_labels *ls, struct pane_buf *b)
 {
-	pane_buf_addc(b, '{');
+	struct pane_json j;
+	pane_json_init(&j, b);
+	pane_json_obj(&j);
 	for (size_t i = 0; ls && i < ls->n; i++) {
-		if (i)
-			pane_buf_addc(b, ',');
-		pane_buf_add_json_str(b, ls->v[i].name, strlen(ls->v[i].name));
-		pane_buf_addc(b, ':');
-		pane_buf_add_json_str(b, ls->v[i].value, strlen(ls->v[i].value));
+		pane_json_key(&j, ls->v[i].name);
+		pane_json_str(&j, ls->v[i].value);
 	}
-	pane_buf_addc(b, '}');
+	pane_json_obj_end(&j);
 }
