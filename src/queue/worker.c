@@ -780,12 +780,26 @@ static bool heartbeat(struct worker *w)
 	array_text(&ids, &atts, held, n_held);
 	free(held);
 	struct pane_queue_worker_stats s = *w->st;
-	pane_buf_addf(&stats,
-	              "{\"claimed\":%" PRIu64 ",\"processed\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"retried\":%" PRIu64
-	              ",\"lost_leases\":%" PRIu64 ",\"cancelled\":%" PRIu64 ",\"reconnects\":%" PRIu64
-	              ",\"run_seconds\":%.3f,\"pickup_ms_last\":%.3f,\"running\":%d}",
-	              s.claimed, s.processed, s.failed, s.retried, s.lost_leases, s.cancelled, s.reconnects,
-	              s.run_seconds, s.pickup_ms_last, w->n_running);
+	struct pane_json js;
+	pane_json_init(&js, &stats);
+	pane_json_obj(&js);
+	const struct {
+		const char *name;
+		uint64_t v;
+	} counts[] = {{"claimed", s.claimed},     {"processed", s.processed},     {"failed", s.failed},
+	              {"retried", s.retried},     {"lost_leases", s.lost_leases}, {"cancelled", s.cancelled},
+	              {"reconnects", s.reconnects}};
+	for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+		pane_json_key(&js, counts[i].name);
+		pane_json_uint(&js, counts[i].v);
+	}
+	pane_json_key(&js, "run_seconds");
+	pane_json_rawf(&js, "%.3f", s.run_seconds);
+	pane_json_key(&js, "pickup_ms_last");
+	pane_json_rawf(&js, "%.3f", s.pickup_ms_last);
+	pane_json_key(&js, "running");
+	pane_json_int(&js, w->n_running);
+	pane_json_obj_end(&js);
 	char lease[32];
 	snprintf(lease, sizeof lease, "%.3f", (double)w->o->lease_ms / 1000.0);
 	const char *p[5] = {w->id, ids.data, atts.data, lease, stats.data};
