@@ -18,7 +18,8 @@
  * skipping verification); the rest of Prometheus' HTTPClientConfig is
  * refused by name. Secrets (api_url, routing_key, bearer_token,
  * credentials, password) must be ${VAR} inline in pane.yaml and are masked
- * in `original`.
+ * in `original`; their *_file forms are read when the configuration loads
+ * (secret_file).
  */
 #include "notify/amconfig.h"
 #include "notify/tz.h"
@@ -27,6 +28,7 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <ctype.h>
+#include <errno.h>
 #include <libgen.h>
 #include <pcre2.h>
 #include <stdio.h>
@@ -395,6 +397,54 @@ static char *config_path(struct rd *r, const char *name)
 	return pane_buf_detach(&b, NULL);
 }
 
+/* A secret kept in a file (api_url_file, routing_key_file,
+ * bearer_token_file, credentials_file, password_file): the path is relative
+ * to the configuration file; the content, without surrounding whitespace,
+ * becomes the value. Read at load and at each reload (Alertmanager reads it
+ * per notification: a rotated file is picked up by a reload here). */
+static int secret_file(struct rd *r, const struct pane_cfg_node *it, char **dst)
+{
+	char *name = NULL;
+	if (str(r, it, &name) < 0)
+		return PANE_EINVAL;
+	char *path = config_path(r, name);
+	free(name);
+	FILE *fp = fopen(path, "rb");
+	char buf[8192];
+	size_t n = fp ? fread(buf, 1, sizeof buf, fp) : 0;
+	bool too_big = fp && n == sizeof buf;
+	int rc = 0;
+	if (!fp)
+		rc = bad(r, it, "cannot read %s: %s", path, strerror(errno));
+	else if (too_big)
+		rc = bad(r, it, "%s is larger than a secret (8 KiB)", path);
+	if (fp)
+		fclose(fp);
+	free(path);
+	if (rc < 0)
+		return rc;
+	size_t a = 0;
+	while (a < n && isspace((unsigned char)buf[a]))
+		a++;
+	while (n > a && isspace((unsigned char)buf[n - 1]))
+		n--;
+	if (n == a || memchr(buf + a, '\0', n - a))
+		return bad(r, it, "the file holds no secret (empty, or binary)");
+	free(*dst);
+	*dst = pane_xstrndup(buf + a, n - a);
+	return 0;
+}
+
+/* "at most one of K and K_file": Alertmanager's rule for a secret given twice */
+static int one_of(struct rd *r, const struct pane_cfg_node *n, const char *key)
+{
+	char file_key[64];
+	snprintf(file_key, sizeof file_key, "%s_file", key);
+	if (pane_cfg_get(n, key) && pane_cfg_get(n, file_key))
+		return bad(r, pane_cfg_get(n, file_key), "at most one of %s and %s must be configured", key, file_key);
+	return 0;
+}
+
 /* a map whose keys must all be among known (NULL-terminated) */
 static int only_keys(struct rd *r, const struct pane_cfg_node *n, const char *what, const char *const *known,
                      const char *list)
@@ -412,16 +462,18 @@ static int only_keys(struct rd *r, const struct pane_cfg_node *n, const char *wh
 }
 
 /* http_config: what pane's HTTP client (http/client.h) can do for a
- * notifier; oauth2, client certificates, *_file secrets, ... are refused by
- * name. The combinations Prometheus' HTTPClientConfig.Validate refuses are
- * refused too. */
+ * notifier; oauth2, client certificates, ... are refused by name. The
+ * combinations Prometheus' HTTPClientConfig.Validate refuses are refused
+ * too. */
 static int http_node(struct rd *r, const struct pane_cfg_node *n, struct pane_am_http *h)
 {
-	static const char *const known[] = {"follow_redirects", "bearer_token", "authorization", "basic_auth",
-	                                    "proxy_url", "tls_config", NULL};
+	static const char *const known[] = {"follow_redirects", "bearer_token", "bearer_token_file", "authorization",
+	                                    "basic_auth", "proxy_url", "tls_config", NULL};
 	if (only_keys(r, n, "http_config", known,
-	              "follow_redirects, bearer_token, authorization: {type, credentials}, "
-	              "basic_auth: {username, password}, proxy_url, tls_config: {ca_file, insecure_skip_verify}") < 0)
+	              "follow_redirects, bearer_token(_file), authorization: {type, credentials(_file)}, "
+	              "basic_auth: {username, password(_file)}, proxy_url, tls_config: {ca_file, "
+	              "insecure_skip_verify}") < 0 ||
+	    one_of(r, n, "bearer_token") < 0)
 		return PANE_EINVAL;
 	const struct pane_cfg_node *bt = NULL, *az = NULL, *ba = NULL;
 	for (size_t i = 0; i < n->n_items; i++) {
@@ -433,27 +485,38 @@ static int http_node(struct rd *r, const struct pane_cfg_node *n, struct pane_am
 		} else if (!strcmp(k, "bearer_token")) {
 			bt = it;
 			rc = secret(r, it) < 0 ? PANE_EINVAL : str(r, it, &h->auth_credentials);
+		} else if (!strcmp(k, "bearer_token_file")) {
+			bt = it;
+			rc = secret_file(r, it, &h->auth_credentials);
 		} else if (!strcmp(k, "authorization")) {
-			static const char *const ak[] = {"type", "credentials", NULL};
+			static const char *const ak[] = {"type", "credentials", "credentials_file", NULL};
 			az = it;
-			rc = only_keys(r, it, "http_config.authorization", ak, "type, credentials");
+			rc = only_keys(r, it, "http_config.authorization", ak, "type, credentials, credentials_file");
+			if (rc == 0)
+				rc = one_of(r, it, "credentials");
 			for (size_t j = 0; rc == 0 && j < it->n_items; j++) {
 				const struct pane_cfg_node *a = it->items[j];
 				if (!strcmp(a->key, "type"))
 					rc = str(r, a, &h->auth_type);
+				else if (!strcmp(a->key, "credentials_file"))
+					rc = secret_file(r, a, &h->auth_credentials);
 				else
 					rc = secret(r, a) < 0 ? PANE_EINVAL : str(r, a, &h->auth_credentials);
 			}
 			if (rc == 0 && h->auth_type && !strcasecmp(h->auth_type, "basic"))
 				rc = bad(r, it, "authorization type cannot be set to \"basic\", use \"basic_auth\" instead");
 		} else if (!strcmp(k, "basic_auth")) {
-			static const char *const bk[] = {"username", "password", NULL};
+			static const char *const bk[] = {"username", "password", "password_file", NULL};
 			ba = it;
-			rc = only_keys(r, it, "http_config.basic_auth", bk, "username, password");
+			rc = only_keys(r, it, "http_config.basic_auth", bk, "username, password, password_file");
+			if (rc == 0)
+				rc = one_of(r, it, "password");
 			for (size_t j = 0; rc == 0 && j < it->n_items; j++) {
 				const struct pane_cfg_node *a = it->items[j];
 				if (!strcmp(a->key, "username"))
 					rc = str(r, a, &h->basic_user);
+				else if (!strcmp(a->key, "password_file"))
+					rc = secret_file(r, a, &h->basic_pass);
 				else
 					rc = secret(r, a) < 0 ? PANE_EINVAL : str(r, a, &h->basic_pass);
 			}
@@ -637,9 +700,11 @@ static int slack_node(struct rd *r, const struct pane_cfg_node *n, struct pane_a
 			rc = slack_actions_node(r, it, s);
 		else if (!strcmp(k, "http_config"))
 			rc = http_node(r, it, &s->http);
+		else if (!strcmp(k, "api_url_file"))
+			rc = one_of(r, n, "api_url") < 0 ? PANE_EINVAL : secret_file(r, it, &s->api_url);
 		else
 			rc = bad(r, it,
-			         "slack_configs key not supported by pane (supported: api_url, channel, username, "
+			         "slack_configs key not supported by pane (supported: api_url, api_url_file, channel, username, "
 			         "icon_emoji, icon_url, title, title_link, pretext, text, fallback, footer, color, "
 			         "send_resolved, fields, short_fields, actions, image_url, thumb_url, callback_id, "
 			         "link_names, mrkdwn_in, http_config)");
@@ -761,8 +826,10 @@ static int pagerduty_node(struct rd *r, const struct pane_cfg_node *n, struct pa
 			rc = text_key(r, it, dst, dst == &p->routing_key);
 		else if (!strcmp(k, "send_resolved"))
 			rc = boolean(r, it, &p->send_resolved);
-		else if (!strcmp(k, "service_key"))
+		else if (!strcmp(k, "service_key") || !strcmp(k, "service_key_file"))
 			rc = bad(r, it, "service_key is the Events API v1; pane speaks v2: use routing_key");
+		else if (!strcmp(k, "routing_key_file"))
+			rc = one_of(r, n, "routing_key") < 0 ? PANE_EINVAL : secret_file(r, it, &p->routing_key);
 		else if (!strcmp(k, "details"))
 			rc = pd_details_node(r, it, p);
 		else if (!strcmp(k, "links"))
@@ -773,7 +840,7 @@ static int pagerduty_node(struct rd *r, const struct pane_cfg_node *n, struct pa
 			rc = http_node(r, it, &p->http);
 		else
 			rc = bad(r, it,
-			         "pagerduty_configs key not supported by pane (supported: routing_key, url, "
+			         "pagerduty_configs key not supported by pane (supported: routing_key, routing_key_file, url, "
 			         "client, client_url, description, severity, class, component, group, source, "
 			         "details, links, images, send_resolved, http_config)");
 		if (rc < 0)
@@ -1195,12 +1262,15 @@ static int am_body(struct rd *r, const struct pane_cfg_node *n, struct pane_am_c
 					rc = dur(r, gi, &c->resolve_timeout_ms);
 				else if (!strcmp(gi->key, "slack_api_url"))
 					rc = secret(r, gi) < 0 ? PANE_EINVAL : str(r, gi, &g.slack_api_url);
+				else if (!strcmp(gi->key, "slack_api_url_file"))
+					rc = one_of(r, it, "slack_api_url") < 0 ? PANE_EINVAL
+					                                        : secret_file(r, gi, &g.slack_api_url);
 				else if (!strcmp(gi->key, "pagerduty_url"))
 					rc = str(r, gi, &g.pagerduty_url);
 				else
 					rc = bad(r, gi,
 					         "global key not supported by pane (supported: resolve_timeout, "
-					         "slack_api_url, pagerduty_url)");
+					         "slack_api_url, slack_api_url_file, pagerduty_url)");
 			}
 		} else if (!strcmp(k, "route"))
 			route = it;

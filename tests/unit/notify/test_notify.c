@@ -524,7 +524,9 @@ static void test_extras(void **state)
 		const char *item, *want;
 	} refused[] = {
 	    {"          http_config: {oauth2: {client_id: x}}\n", "oauth2: http_config key not supported"},
-	    {"          http_config: {bearer_token_file: /x}\n", "bearer_token_file"},
+	    {"          http_config: {bearer_token_file: /nonexistent/token}\n", "cannot read /nonexistent/token"},
+	    {"          http_config: {bearer_token: \"${SLACK_TOKEN}\", bearer_token_file: /x}\n",
+	     "at most one of bearer_token and bearer_token_file"},
 	    {"          http_config: {tls_config: {cert_file: /x}}\n", "cert_file: http_config.tls_config key"},
 	    {"          http_config: {tls_config: {ca_file: /nonexistent/ca.pem}}\n", "cannot read CA file"},
 	    {"          http_config: {authorization: {type: Basic, credentials: \"${SLACK_TOKEN}\"}}\n", "basic_auth"},
@@ -538,7 +540,7 @@ static void test_extras(void **state)
 	    {"          actions: [{type: button, name: x}]\n", "missing text in Slack action"},
 	    {"          actions: [{type: button, text: x, name: y, confirm: {title: t}}]\n", "missing text in Slack conf"},
 	    {"          fields: [{title: '{{ if }}', value: y}]\n", "t.yaml:8:"},
-	    {"          api_url_file: /x\n", "slack_configs key not supported"},
+	    {"          api_url_file: /x\n", "at most one of api_url and api_url_file"},
 	};
 	for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
 		char y[1024];
@@ -556,7 +558,9 @@ static void test_extras(void **state)
 	    {"          details: [a]\n", "expected a map"},
 	    {"          links: [{href: x, title: y}]\n", "pagerduty_configs.links key"},
 	    {"          images: [{src: '{{ .Nope'}]\n", "t.yaml:8:"},
-	    {"          http_config: {basic_auth: {username: u, password_file: /x}}\n", "password_file"},
+	    {"          http_config: {basic_auth: {username: u, password_file: /nonexistent/p}}\n",
+	     "cannot read /nonexistent/p"},
+	    {"          routing_key_file: /x\n", "at most one of routing_key and routing_key_file"},
 	};
 	for (size_t i = 0; i < sizeof pd_refused / sizeof *pd_refused; i++) {
 		char y[1024];
@@ -568,6 +572,47 @@ static void test_extras(void **state)
 		if (rc || !strstr(err.msg, pd_refused[i].want))
 			fail_msg("%s: got %s", pd_refused[i].item, rc ? "a config" : err.msg);
 	}
+
+	/* secrets in files (Alertmanager's *_file keys): the content without
+	 * surrounding whitespace; an empty file is refused */
+	char dir[] = "/tmp/pane-amfile.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	static const char *const files[][2] = {{"url", "http://127.0.0.1:9/services/T/B/f\n"},
+	                                       {"key", "  fedcba9876543210fedcba9876543210\n"},
+	                                       {"tok", "file-token\n"},
+	                                       {"pw", "file-pass"},
+	                                       {"empty", " \n"}};
+	char path[600];
+	for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, files[i][0]);
+		FILE *f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(files[i][1], f);
+		fclose(f);
+	}
+	char y[2048];
+	snprintf(y, sizeof y,
+	         "alerting:\n  route:\n    receiver: a\n  receivers:\n    - name: a\n      slack_configs:\n"
+	         "        - api_url_file: %s/url\n          http_config: {authorization: {credentials_file: %s/tok}}\n"
+	         "      pagerduty_configs:\n        - routing_key_file: %s/key\n"
+	         "          http_config: {basic_auth: {username: u, password_file: %s/pw}}\n",
+	         dir, dir, dir, dir);
+	c = load(y, &err);
+	if (!c)
+		fail_msg("%s", err.msg);
+	assert_string_equal(c->receivers[0].slack[0].api_url, "http://127.0.0.1:9/services/T/B/f");
+	assert_string_equal(c->receivers[0].slack[0].http.auth_credentials, "file-token");
+	assert_string_equal(c->receivers[0].pagerduty[0].routing_key, "fedcba9876543210fedcba9876543210");
+	assert_string_equal(c->receivers[0].pagerduty[0].http.basic_pass, "file-pass");
+	pane_am_config_free(c);
+	snprintf(y, sizeof y,
+	         "alerting:\n  route:\n    receiver: a\n  receivers:\n    - name: a\n      slack_configs:\n"
+	         "        - api_url_file: %s/empty\n",
+	         dir);
+	assert_null(load(y, &err));
+	assert_non_null(strstr(err.msg, "holds no secret"));
+	snprintf(path, sizeof path, "rm -rf '%s'", dir);
+	assert_int_equal(system(path), 0);
 }
 
 /* pane's TZif reader against glibc (TZ + localtime_r; this test is
