@@ -96,7 +96,11 @@ int pt_http(const char *method, const char *url, const char *const *headers, con
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, &hb);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	char errbuf[CURL_ERROR_SIZE] = "";
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	CURLcode rc = curl_easy_perform(h);
+	if (rc != CURLE_OK) /* a failing test names why the request failed */
+		fprintf(stderr, "pt_http %s %s: %s (%s)\n", method, url, curl_easy_strerror(rc), errbuf);
 	if (rc == CURLE_OK) {
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
 		char *ct = NULL;
