@@ -456,9 +456,7 @@ static void json_alert(struct pane_json *j, const struct pane_rule_alert *a)
 {
 	pane_json_obj(j);
 	pane_json_key(j, "labels");
-	pane_json_raw(j, "");
-	if (!j->rc)
-		pane_labels_json(&a->labels, j->b);
+	pane_labels_json_value(j, &a->labels);
 	pane_json_key(j, "annotations");
 	json_kv(j, a->ann, a->n_ann);
 	pane_json_key(j, "state");

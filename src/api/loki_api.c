@@ -245,14 +245,6 @@ static void point_json(struct pane_json *j, int64_t ms, double v)
 	pane_json_rawf(j, "[%s,\"%s\"]", ts, val);
 }
 
-/* A stream's labels, written by pane_labels_json straight into the buffer. */
-static void labels_json(struct pane_json *j, const struct pane_labels *ls)
-{
-	pane_json_raw(j, "");
-	if (!j->rc)
-		pane_labels_json(ls, j->b);
-}
-
 /* [{"stream":{...},"values":[["<ns>","<line>"],...]},...]; the number of entries. */
 static size_t streams_json(struct pane_json *j, const struct pane_logql_result *r)
 {
@@ -262,7 +254,7 @@ static size_t streams_json(struct pane_json *j, const struct pane_logql_result *
 		const struct pane_logql_stream *s = &r->streams[i];
 		pane_json_obj(j);
 		pane_json_key(j, "stream");
-		labels_json(j, &s->labels);
+		pane_labels_json_value(j, &s->labels);
 		pane_json_key(j, "values");
 		pane_json_arr(j);
 		for (size_t k = 0; k < s->n; k++) {
@@ -356,7 +348,7 @@ static void result_json(struct pane_buf *b, const struct pane_logql_result *r, b
 				continue;
 			pane_json_obj(&j);
 			pane_json_key(&j, "metric");
-			labels_json(&j, &r->series[i].labels);
+			pane_labels_json_value(&j, &r->series[i].labels);
 			pane_json_key(&j, "value");
 			point_json(&j, r->start_ms, v);
 			pane_json_obj_end(&j);
@@ -375,7 +367,7 @@ static void result_json(struct pane_buf *b, const struct pane_logql_result *r, b
 				continue;
 			pane_json_obj(&j);
 			pane_json_key(&j, "metric");
-			labels_json(&j, &s->labels);
+			pane_labels_json_value(&j, &s->labels);
 			pane_json_key(&j, "values");
 			pane_json_arr(&j);
 			for (size_t k = 0; k < r->n_steps; k++)

@@ -34,10 +34,9 @@ struct nmsg {
 };
 
 uint64_t pane_notify_fingerprint(const struct pane_labels *ls);
-/* A time as a JSON string, RFC 3339 (Go's zero time for 0), and a label
- * set as an object, as values of a JSON writer. */
+/* A time as a JSON string, RFC 3339 (Go's zero time for 0), as a value of
+ * a JSON writer (label sets: pane_labels_json_value). */
 void pane_notify_json_time(struct pane_json *j, int64_t ms);
-void pane_notify_json_labels(struct pane_json *j, const struct pane_labels *ls);
 
 void pane_notify_slack_payload(struct pane_buf *b, const struct pane_am_slack *c, const struct nmsg *m);
 /* trigger when anything fires, else resolve */

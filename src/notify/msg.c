@@ -62,13 +62,6 @@ void pane_notify_json_time(struct pane_json *j, int64_t ms)
 	pane_json_str(j, t);
 }
 
-void pane_notify_json_labels(struct pane_json *j, const struct pane_labels *ls)
-{
-	pane_json_raw(j, ""); /* pane_labels_json writes the object itself */
-	if (!j->rc)
-		pane_labels_json(ls, j->b);
-}
-
 static size_t n_firing(const struct nmsg *m)
 {
 	size_t k = 0;
@@ -419,9 +412,9 @@ static void pd_own_details(struct pane_json *j, const struct nmsg *m, size_t nf)
 			continue;
 		pane_json_obj(j);
 		pane_json_key(j, "labels");
-		pane_notify_json_labels(j, &m->alerts[i].labels);
+		pane_labels_json_value(j, &m->alerts[i].labels);
 		pane_json_key(j, "annotations");
-		pane_notify_json_labels(j, &m->alerts[i].annotations);
+		pane_labels_json_value(j, &m->alerts[i].annotations);
 		pane_json_key(j, "startsAt");
 		pane_notify_json_time(j, m->alerts[i].starts_ms);
 		pane_json_obj_end(j);
@@ -609,11 +602,11 @@ void pane_notify_webhook_payload(struct pane_buf *b, const struct pane_am_webhoo
 	jstr(&j, "status", nf ? "firing" : "resolved");
 	jstr(&j, "receiver", m->receiver);
 	pane_json_key(&j, "groupLabels");
-	pane_notify_json_labels(&j, m->group_labels);
+	pane_labels_json_value(&j, m->group_labels);
 	pane_json_key(&j, "commonLabels");
-	pane_notify_json_labels(&j, &cl);
+	pane_labels_json_value(&j, &cl);
 	pane_json_key(&j, "commonAnnotations");
-	pane_notify_json_labels(&j, &ca);
+	pane_labels_json_value(&j, &ca);
 	jstr(&j, "externalURL", m->external_url);
 	pane_json_key(&j, "alerts");
 	pane_json_arr(&j);
@@ -622,9 +615,9 @@ void pane_notify_webhook_payload(struct pane_buf *b, const struct pane_am_webhoo
 		pane_json_obj(&j);
 		jstr(&j, "status", a->resolved ? "resolved" : "firing");
 		pane_json_key(&j, "labels");
-		pane_notify_json_labels(&j, &a->labels);
+		pane_labels_json_value(&j, &a->labels);
 		pane_json_key(&j, "annotations");
-		pane_notify_json_labels(&j, &a->annotations);
+		pane_labels_json_value(&j, &a->annotations);
 		pane_json_key(&j, "startsAt");
 		pane_notify_json_time(&j, a->starts_ms);
 		pane_json_key(&j, "endsAt");

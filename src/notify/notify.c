@@ -289,9 +289,9 @@ static void alert_json(struct pane_json *j, const struct nalert *a)
 {
 	pane_json_obj(j);
 	pane_json_key(j, "labels");
-	pane_notify_json_labels(j, &a->labels);
+	pane_labels_json_value(j, &a->labels);
 	pane_json_key(j, "annotations");
-	pane_notify_json_labels(j, &a->annotations);
+	pane_labels_json_value(j, &a->annotations);
 	pane_json_key(j, "startsAt");
 	pane_notify_json_time(j, a->starts_ms);
 	pane_json_key(j, "endsAt");
@@ -1397,9 +1397,9 @@ static void gettable_alert(struct notify *nt, struct pane_json *j, const struct 
 	pane_json_arr_end(&ji);
 	pane_json_obj(j);
 	pane_json_key(j, "labels");
-	pane_notify_json_labels(j, &a->labels);
+	pane_labels_json_value(j, &a->labels);
 	pane_json_key(j, "annotations");
-	pane_notify_json_labels(j, &a->annotations);
+	pane_labels_json_value(j, &a->annotations);
 	pane_json_key(j, "startsAt");
 	pane_notify_json_time(j, a->starts_ms);
 	pane_json_key(j, "endsAt");
@@ -1528,7 +1528,7 @@ static void h_get_groups(struct pane_http_req *req, struct pane_http_resp *resp,
 		struct ngroup *g = v;
 		pane_json_obj(&j);
 		pane_json_key(&j, "labels");
-		pane_notify_json_labels(&j, &g->labels);
+		pane_labels_json_value(&j, &g->labels);
 		pane_json_key(&j, "receiver");
 		pane_json_obj(&j);
 		pane_json_key(&j, "name");
@@ -1781,7 +1781,7 @@ static void change_event(struct notify *nt, const struct pane_event *e)
 		pane_json_str(&pj, svc ? svc : "pane");
 		pane_json_key(&pj, "custom_details");
 		if (e->labels)
-			pane_notify_json_labels(&pj, e->labels);
+			pane_labels_json_value(&pj, e->labels);
 		else
 			pane_json_raw(&pj, "{}");
 		pane_json_obj_end(&pj);

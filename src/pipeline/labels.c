@@ -14,6 +14,7 @@
 
 #include "base/buf.h"
 #include "base/json.h"
+#include "base/json.h"
 #include "base/map.h"
 #include "base/mem.h"
 #include "base/str.h"
@@ -276,4 +277,11 @@ void pane_labels_json(const struct pane_labels *ls, struct pane_buf *b)
 		pane_json_str(&j, ls->v[i].value);
 	}
 	pane_json_obj_end(&j);
+}
+
+void pane_labels_json_value(struct pane_json *j, const struct pane_labels *ls)
+{
+	pane_json_raw(j, ""); /* the separator; the object is written below */
+	if (!j->rc)
+		pane_labels_json(ls, j->b);
 }

@@ -65,6 +65,9 @@ const char *pane_labels_get(const struct pane_labels *ls, const char *name);
 /* Appends {"name":"value",...} in the set's order; NULL appends {}. */
 struct pane_buf;
 void pane_labels_json(const struct pane_labels *ls, struct pane_buf *b);
+/* The same as one value of a base/json.h writer (its comma handled). */
+struct pane_json;
+void pane_labels_json_value(struct pane_json *j, const struct pane_labels *ls);
 /* Deep copy into dst (initialised by this call). */
 void pane_labels_copy(struct pane_labels *dst, const struct pane_labels *src);
 /* -1/0/1 ordering by (name, value) pairs, as Prometheus orders label sets. */
