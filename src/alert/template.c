@@ -707,6 +707,23 @@ static void parse_text(struct parser *ps, struct node *list)
 	ps->p = e;
 }
 
+
+/* The quoted name after {{define or {{template (Alertmanager's templates),
+ * malloc'd; NULL after an error. */
+static char *clause_name(struct parser *ps, const char *clause)
+{
+	skip_space(ps);
+	if (ps->p >= ps->len || (ps->src[ps->p] != '"' && ps->src[ps->p] != '`')) {
+		perr(ps, "unexpected token in %s clause", clause);
+		return NULL;
+	}
+	struct pane_buf nm;
+	pane_buf_init(&nm, 4096);
+	char *name = unquote(ps, &nm) < 0 ? NULL : pane_xstrdup(nm.data ? nm.data : "");
+	pane_buf_release(&nm);
+	return name;
+}
+
 /* After "{{" (and an optional "- "): the action's keyword or pipeline. */
 static struct node *parse_action(struct parser *ps, enum stop *stop, bool *else_if)
 {
@@ -770,20 +787,10 @@ static struct node *parse_action(struct parser *ps, enum stop *stop, bool *else_
 			return NULL;
 		}
 		ps->p += 6;
-		skip_space(ps);
-		if (ps->p >= ps->len || (ps->src[ps->p] != '"' && ps->src[ps->p] != '`')) {
-			perr(ps, "unexpected token in define clause");
+		char *name = clause_name(ps, "define");
+		if (!name)
 			return NULL;
-		}
-		struct pane_buf nm;
-		pane_buf_init(&nm, 4096);
-		if (unquote(ps, &nm) < 0) {
-			pane_buf_release(&nm);
-			return NULL;
-		}
 		eat_close(ps);
-		char *name = pane_xstrdup(nm.data ? nm.data : "");
-		pane_buf_release(&nm);
 		enum stop st = STOP_EOF;
 		bool eif = false;
 		size_t vars = ps->n_vars;
@@ -802,20 +809,11 @@ static struct node *parse_action(struct parser *ps, enum stop *stop, bool *else_
 		return nnew(N_LIST, pos); /* empty where it stood */
 	} else if (ps->am && peek_word(ps, "template")) {
 		ps->p += 8;
-		skip_space(ps);
-		if (ps->p >= ps->len || (ps->src[ps->p] != '"' && ps->src[ps->p] != '`')) {
-			perr(ps, "unexpected token in template clause");
+		char *name = clause_name(ps, "template");
+		if (!name)
 			return NULL;
-		}
-		struct pane_buf nm;
-		pane_buf_init(&nm, 4096);
-		if (unquote(ps, &nm) < 0) {
-			pane_buf_release(&nm);
-			return NULL;
-		}
 		struct node *n = nnew(N_TEMPLATE, pos);
-		n->text = pane_xstrdup(nm.data ? nm.data : "");
-		pane_buf_release(&nm);
+		n->text = name;
 		skip_space(ps);
 		if (!at_close(ps)) {
 			n->pipe = parse_pipe(ps, false, false);
