@@ -707,7 +707,6 @@ static void parse_text(struct parser *ps, struct node *list)
 	ps->p = e;
 }
 
-
 /* The quoted name after {{define or {{template (Alertmanager's templates),
  * malloc'd; NULL after an error. */
 static char *clause_name(struct parser *ps, const char *clause)
