@@ -9,6 +9,12 @@
  *                                      scrape of SERIES series, 15 s apart) and
  *                                      prints resident memory per active series
  *   store_bench bytes DIR              disk bytes, samples and codec choices
+ *   store_bench rules DIR [ROUNDS]     the reads of bench/run-rules.sh' round:
+ *                                      1000 selects of one job's series
+ *                                      (bench_requests_total{job="jN"}, N < 50)
+ *                                      over the 5 minutes before the data's
+ *                                      last 20; prints the median wall and CPU
+ *                                      ms per round
  */
 #include <inttypes.h>
 #include <malloc.h>
@@ -16,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/clock.h"
 #include "base/mem.h"
@@ -85,6 +92,64 @@ static int cmd_read(const char *dir, int repeat)
 	}
 	qsort(ms, (size_t)repeat, sizeof *ms, cmp_d);
 	printf("read_series %zu\nread_samples %zu\nread_ms_median %.1f\n", series, samples, ms[repeat / 2]);
+	pane_store_close(st);
+	return 0;
+}
+
+static double cpu_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+static int cmd_rules(const char *dir, int rounds)
+{
+	struct pane_store *st = open_dir(dir, false);
+	struct pane_reader r = pane_store_reader(st);
+	struct pane_series_set *set = NULL;
+	struct pane_err err = {0};
+	if (r.ops->select(r.ctx, NULL, 0, INT64_MIN, INT64_MAX, 0, &set, &err) < 0) {
+		fprintf(stderr, "store_bench: %s\n", err.msg);
+		return 1;
+	}
+	int64_t last = INT64_MIN;
+	for (size_t i = 0; i < set->n; i++)
+		if (set->series[i].n && set->series[i].ts[set->series[i].n - 1] > last)
+			last = set->series[i].ts[set->series[i].n - 1];
+	set->free(set);
+	int64_t t1 = last - 20 * 60000, t0 = t1 - 5 * 60000;
+	double ms[64], cpu[64];
+	size_t samples = 0;
+	if (rounds > 64)
+		rounds = 64;
+	if (rounds < 1)
+		rounds = 1;
+	for (int k = 0; k < rounds; k++) {
+		int64_t w0 = pane_mono_ns();
+		double c0 = cpu_ms();
+		samples = 0;
+		for (int q = 0; q < 1000; q++) {
+			char job[16];
+			snprintf(job, sizeof job, "j%d", q % 50);
+			struct pane_matcher m[2] = {
+			    {.op = PANE_MATCH_EQ, .name = "__name__", .value = "bench_requests_total"},
+			    {.op = PANE_MATCH_EQ, .name = "job", .value = job}};
+			if (r.ops->select(r.ctx, m, 2, t0, t1, 0, &set, &err) < 0) {
+				fprintf(stderr, "store_bench: %s\n", err.msg);
+				return 1;
+			}
+			for (size_t i = 0; i < set->n; i++)
+				samples += set->series[i].n;
+			set->free(set);
+		}
+		ms[k] = (double)(pane_mono_ns() - w0) / 1e6;
+		cpu[k] = cpu_ms() - c0;
+	}
+	qsort(ms, (size_t)rounds, sizeof *ms, cmp_d);
+	qsort(cpu, (size_t)rounds, sizeof *cpu, cmp_d);
+	printf("rules_round_samples %zu\nrules_round_ms_median %.1f\nrules_round_cpu_ms_median %.1f\n", samples,
+	       ms[rounds / 2], cpu[rounds / 2]);
 	pane_store_close(st);
 	return 0;
 }
@@ -173,6 +238,9 @@ int main(int argc, char **argv)
 		return cmd_live(argv[2], (int)strtol(argv[3], NULL, 10), (int)strtol(argv[4], NULL, 10));
 	if (argc == 3 && strcmp(argv[1], "bytes") == 0)
 		return cmd_bytes(argv[2]);
-	fprintf(stderr, "usage: store_bench read DIR [REPEAT] | live DIR SERIES SCRAPES | bytes DIR\n");
+	if (argc >= 3 && strcmp(argv[1], "rules") == 0)
+		return cmd_rules(argv[2], argc > 3 ? (int)strtol(argv[3], NULL, 10) : 5);
+	fprintf(stderr,
+	        "usage: store_bench read DIR [REPEAT] | live DIR SERIES SCRAPES | bytes DIR | rules DIR [ROUNDS]\n");
 	return 2;
 }

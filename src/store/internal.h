@@ -160,6 +160,10 @@ struct pane_store {
 	/* segment.c */
 	struct part *parts;
 	size_t nparts;
+	uint64_t parts_gen; /* bumped when a partition is dropped (select.c forgets cached days) */
+	/* select.c: idle readers (connection, statements, files, buffers), reused by selects */
+	struct ps_reader *readers;
+	size_t nreaders;
 	/* store.c */
 	struct pane_store_counters c;
 	struct pane_buf rec; /* scratch: WAL record being built */
@@ -263,6 +267,8 @@ bool ps_tier_decode(struct pane_unpacker *u, int fd, int64_t off, int64_t len, u
 double ps_bucket_value(const struct bucket *b, enum pane_tier_agg agg);
 
 /* select.c */
+void ps_readers_forget_days(struct pane_store *st);
+void ps_readers_free(struct pane_store *st);
 bool ps_read_column_raw(struct pane_unpacker *u, int fd, int64_t off, int64_t len, uint32_t crc,
                         struct pane_buf *scratch);
 

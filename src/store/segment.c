@@ -295,6 +295,10 @@ int ps_drop_partition(struct pane_store *st, size_t i, struct pane_err *err)
 	         "DROP TABLE IF EXISTS \"s_%" PRId64 "\"; DROP TABLE IF EXISTS \"t_%" PRId64
 	         "\"; DROP TABLE IF EXISTS \"a_%" PRId64 "\"",
 	         p.day, p.day, p.day);
+	/* idle readers let go of their statements and files first; a reader in
+	 * use does at its return (parts_gen) and meanwhile skips the day */
+	st->parts_gen++;
+	ps_readers_forget_days(st);
 	int rc = ps_txn_commit(st, err);
 	if (!rc)
 		rc = ps_sql_exec(st, sql, err);

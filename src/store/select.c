@@ -11,6 +11,16 @@
  * and with ingestion. A segment persisted after the snapshot repeats
  * samples the snapshot has; the merge keeps one sample per timestamp.
  *
+ * The connection, its prepared statements (one per day and kind), the
+ * day files' descriptors, the zstd context and the decode buffers belong
+ * to a *reader* (struct ps_reader) that outlives the select: a select
+ * takes an idle one from st->readers with its snapshot and gives it back
+ * at the end (a new one is made when none is idle, so selects still run
+ * in parallel; at most READERS_IDLE are kept). Opening a connection,
+ * preparing statements and creating a zstd context per select was most
+ * of a small select's cost (the rules benchmark runs a thousand per
+ * round, bench/README.md).
+ *
  * Invariants:
  *   (1) Every series' samples come out ascending by timestamp, one per
  *       timestamp (the last written wins), within [mint, maxt].
@@ -20,9 +30,17 @@
  *   (3) A corrupt segment or tier blob (CRC, length, decode) is skipped
  *       and logged; a day dropped by retention meanwhile is skipped.
  *   (4) Timestamp columns shared by many series are decoded once per
- *       select (ts_cache).
+ *       select (ts_cache), never across selects (a day dropped and made
+ *       again reuses offsets).
+ *   (5) An idle reader holds statements and files of days in st->parts
+ *       only: dropping a partition makes the idle readers forget every
+ *       cached day before the DROP TABLE and the unlink, and bumps
+ *       st->parts_gen, so a reader in use forgets them when it is given
+ *       back. Readers, idle or not, are touched under st->mu only while
+ *       in st->readers; close frees them (no select may run then).
  *
- * Thread context: any thread; st->mu only for the snapshot.
+ * Thread context: any thread; st->mu for the snapshot and to take and
+ * give back a reader.
  */
 #include "store/internal.h"
 
@@ -34,14 +52,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/arena.h"
 #include "base/mem.h"
 
 struct set_impl {
 	struct pane_series_set set;
-	char **keys; /* label strings copied per series */
-	struct pane_label **lv;
-	int64_t **ts;
-	double **v;
+	struct pane_arena mem; /* every series' labels, label strings and samples */
 };
 
 static void set_free(struct pane_series_set *set)
@@ -49,16 +65,7 @@ static void set_free(struct pane_series_set *set)
 	if (!set)
 		return;
 	struct set_impl *si = set->impl;
-	for (size_t i = 0; i < set->n; i++) {
-		free(si->keys[i]);
-		free(si->lv[i]);
-		free(si->ts[i]);
-		free(si->v[i]);
-	}
-	free(si->keys);
-	free(si->lv);
-	free(si->ts);
-	free(si->v);
+	pane_arena_release(&si->mem);
 	free(set->series);
 	free(si);
 }
@@ -174,20 +181,29 @@ static void sort_dedup(struct collect *c)
 	c->n = k;
 }
 
-/* Reads, checks and unpacks one column blob, then decodes it. */
-static bool read_column(struct pane_unpacker *u, int fd, int64_t off, int64_t len, uint32_t crc,
-                        struct pane_buf *scratch, int64_t *ts, double *v, size_t *n)
+/* Reads, checks and unpacks one column blob into scratch (blob: the
+ * packed bytes' buffer, kept by the reader). */
+static bool read_packed(struct pane_unpacker *u, int fd, int64_t off, int64_t len, uint32_t crc, struct pane_buf *blob,
+                        struct pane_buf *scratch)
 {
 	if (len <= 0 || len > SEG_RAW_MAX)
 		return false;
-	uint8_t *blob = pane_xmalloc((size_t)len);
-	bool good = pread(fd, blob, (size_t)len, off) == len && pane_crc32c(0, blob, (size_t)len) == crc;
+	pane_buf_reset(blob);
+	if (pane_buf_grow(blob, (size_t)len) < 0)
+		return false;
+	uint8_t *p = (uint8_t *)blob->data;
 	pane_buf_reset(scratch);
+	return pread(fd, p, (size_t)len, off) == len && pane_crc32c(0, p, (size_t)len) == crc &&
+	       pane_segment_unpack_with(u, p, (size_t)len, SEG_RAW_MAX, scratch) == 0;
+}
+
+/* read_packed, then decodes the column into ts, v (PANE_CHUNK_MAX each). */
+static bool read_column(struct pane_unpacker *u, int fd, int64_t off, int64_t len, uint32_t crc, struct pane_buf *blob,
+                        struct pane_buf *scratch, int64_t *ts, double *v, size_t *n)
+{
 	size_t used;
-	good = good && pane_segment_unpack_with(u, blob, (size_t)len, SEG_RAW_MAX, scratch) == 0 &&
+	return read_packed(u, fd, off, len, crc, blob, scratch) &&
 	       pane_chunk_decode((const uint8_t *)scratch->data, scratch->len, ts, v, PANE_CHUNK_MAX, n, &used) == 0;
-	free(blob);
-	return good;
 }
 
 bool ps_read_column_raw(struct pane_unpacker *u, int fd, int64_t off, int64_t len, uint32_t crc,
@@ -216,9 +232,10 @@ struct ts_slot {
 struct ts_cache {
 	struct ts_slot slot[TSC_SLOTS];
 	struct pane_unpacker *u;
-	int64_t *ts;     /* decode target */
-	double *dummy;   /* scratch for the values of a timestamp column */
-	int64_t *tdummy; /* scratch for the timestamps of a value column, and heads */
+	int64_t *ts;           /* decode target */
+	double *dummy;         /* scratch for the values of a timestamp column */
+	int64_t *tdummy;       /* scratch for the timestamps of a value column, and heads */
+	struct pane_buf *blob; /* a column's packed bytes as read */
 };
 
 /* The decoded timestamp column at (day, off), or NULL when corrupt. */
@@ -229,7 +246,7 @@ static const struct ts_slot *ts_column_get(struct ts_cache *tc, int64_t day, int
 	if (sl->ts && sl->day == day && sl->off == off)
 		return sl;
 	size_t n = 0;
-	if (!read_column(tc->u, fd, off, len, crc, scratch, tc->ts, tc->dummy, &n))
+	if (!read_column(tc->u, fd, off, len, crc, tc->blob, scratch, tc->ts, tc->dummy, &n))
 		return NULL;
 	sl->ts = pane_xrealloc(sl->ts, (n ? n : 1) * sizeof *sl->ts);
 	memcpy(sl->ts, tc->ts, n * sizeof *sl->ts);
@@ -237,6 +254,194 @@ static const struct ts_slot *ts_column_get(struct ts_cache *tc, int64_t day, int
 	sl->day = day;
 	sl->off = off;
 	return sl;
+}
+
+/* A reader's cached view of one day partition: its file and statements,
+ * opened and prepared at first use. */
+struct rday {
+	int64_t day;
+	int fd;
+	sqlite3_stmt *seg;  /* segments of a series in a range */
+	sqlite3_stmt *tier; /* tier rows of a series and step in a range */
+};
+
+#define READERS_IDLE 4
+#define COLLECT_KEEP 65536 /* collect buffers kept by an idle reader, samples */
+
+/* What a select needs besides its snapshot, kept between selects (see the
+ * top of the file). */
+struct ps_reader {
+	struct ps_reader *next; /* in st->readers while idle */
+	uint64_t gen;           /* st->parts_gen when taken */
+	sqlite3 *db;            /* read-only connection to metrics.db */
+	sqlite3_stmt *begin, *commit;
+	struct rday *days;
+	size_t ndays, capdays;
+	struct pane_unpacker *u;
+	int64_t *ts, *tdummy; /* PANE_CHUNK_MAX each */
+	double *dummy, *vbuf; /* PANE_CHUNK_MAX each */
+	struct pane_buf scratch, blob;
+	int64_t *cts; /* a series' samples while collected */
+	double *cv;
+	size_t ccap;
+};
+
+static void reader_forget_days(struct ps_reader *r)
+{
+	for (size_t i = 0; i < r->ndays; i++) {
+		sqlite3_finalize(r->days[i].seg);
+		sqlite3_finalize(r->days[i].tier);
+		if (r->days[i].fd >= 0)
+			close(r->days[i].fd);
+	}
+	r->ndays = 0;
+}
+
+static void reader_free(struct ps_reader *r)
+{
+	if (!r)
+		return;
+	reader_forget_days(r);
+	free(r->days);
+	sqlite3_finalize(r->begin);
+	sqlite3_finalize(r->commit);
+	sqlite3_close(r->db);
+	pane_unpacker_free(r->u);
+	free(r->ts);
+	free(r->tdummy);
+	free(r->dummy);
+	free(r->vbuf);
+	pane_buf_release(&r->scratch);
+	pane_buf_release(&r->blob);
+	free(r->cts);
+	free(r->cv);
+	free(r);
+}
+
+/* A new reader with its connection open, or NULL with err set. Without the lock. */
+static struct ps_reader *reader_new(struct pane_store *st, struct pane_err *err)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/metrics.db", st->dir);
+	struct ps_reader *r = pane_xcalloc(1, sizeof *r);
+	if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(r->db, "BEGIN", -1, &r->begin, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(r->db, "COMMIT", -1, &r->commit, NULL) != SQLITE_OK) {
+		pane_err_set(err, PANE_EIO, "store: cannot open %s for reading: %s", path,
+		             r->db ? sqlite3_errmsg(r->db) : "?");
+		reader_free(r);
+		return NULL;
+	}
+	sqlite3_busy_timeout(r->db, 5000);
+	r->u = pane_unpacker_new();
+	r->ts = pane_xmalloc(PANE_CHUNK_MAX * sizeof *r->ts);
+	r->tdummy = pane_xmalloc(PANE_CHUNK_MAX * sizeof *r->tdummy);
+	r->dummy = pane_xmalloc(PANE_CHUNK_MAX * sizeof *r->dummy);
+	r->vbuf = pane_xmalloc(PANE_CHUNK_MAX * sizeof *r->vbuf);
+	pane_buf_init(&r->scratch, PANE_BUF_NOLIMIT);
+	pane_buf_init(&r->blob, PANE_BUF_NOLIMIT);
+	return r;
+}
+
+/* Under st->mu: an idle reader, or NULL when none is. */
+static struct ps_reader *reader_take(struct pane_store *st)
+{
+	struct ps_reader *r = st->readers;
+	if (r) {
+		st->readers = r->next;
+		st->nreaders--;
+		r->next = NULL;
+		r->gen = st->parts_gen;
+	}
+	return r;
+}
+
+/* Gives r back (takes the lock): kept idle, or freed when enough are. */
+static void reader_give_back(struct pane_store *st, struct ps_reader *r)
+{
+	if (!r)
+		return;
+	if (r->ccap > COLLECT_KEEP) {
+		free(r->cts);
+		free(r->cv);
+		r->cts = NULL;
+		r->cv = NULL;
+		r->ccap = 0;
+	}
+	if (!sqlite3_get_autocommit(r->db)) { /* its COMMIT failed: a reader kept must start the next view afresh */
+		reader_free(r);
+		return;
+	}
+	pthread_mutex_lock(&st->mu);
+	if (r->gen != st->parts_gen)
+		reader_forget_days(r); /* a partition was dropped meanwhile (invariant 5) */
+	if (st->nreaders < READERS_IDLE) {
+		r->next = st->readers;
+		st->readers = r;
+		st->nreaders++;
+		r = NULL;
+	}
+	pthread_mutex_unlock(&st->mu);
+	reader_free(r);
+}
+
+void ps_readers_forget_days(struct pane_store *st)
+{
+	for (struct ps_reader *r = st->readers; r; r = r->next)
+		reader_forget_days(r);
+}
+
+void ps_readers_free(struct pane_store *st)
+{
+	while (st->readers) {
+		struct ps_reader *r = st->readers;
+		st->readers = r->next;
+		reader_free(r);
+	}
+	st->nreaders = 0;
+}
+
+/* r's file and statement of kind tier (or segments) for day, opened and
+ * prepared now if not yet; NULL when the day is gone (dropped meanwhile). */
+static struct rday *reader_day(struct pane_store *st, struct ps_reader *r, int64_t day, bool tier)
+{
+	struct rday *d = NULL;
+	for (size_t i = 0; i < r->ndays && !d; i++)
+		if (r->days[i].day == day)
+			d = &r->days[i];
+	if (!d) {
+		char path[4096];
+		snprintf(path, sizeof path, "%s/chunks/d%" PRId64 ".seg", st->dir, day);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return NULL;
+		if (r->ndays == r->capdays) {
+			r->capdays = r->capdays ? r->capdays * 2 : 4;
+			r->days = pane_xrealloc(r->days, pane_mul_size(r->capdays, sizeof *r->days));
+		}
+		d = &r->days[r->ndays++];
+		*d = (struct rday){.day = day, .fd = fd};
+	}
+	sqlite3_stmt **q = tier ? &d->tier : &d->seg;
+	if (!*q) {
+		char sql[200];
+		if (tier)
+			snprintf(sql, sizeof sql,
+			         "SELECT off, len, crc FROM \"a_%" PRId64
+			         "\" WHERE sid = ?1 AND step = ?4 AND maxt >= ?2 AND mint <= ?3",
+			         day);
+		else
+			snprintf(sql, sizeof sql,
+			         "SELECT off, len, crc, toff, tlen, tcrc FROM \"s_%" PRId64
+			         "\" WHERE sid = ? AND maxt >= ? AND mint <= ? ORDER BY mint",
+			         day);
+		if (sqlite3_prepare_v3(r->db, sql, -1, SQLITE_PREPARE_PERSISTENT, q, NULL) != SQLITE_OK) {
+			sqlite3_finalize(*q);
+			*q = NULL;
+			return NULL;
+		}
+	}
+	return d;
 }
 
 /* One matched series as snapshotted under the lock (see the top of the file). */
@@ -257,7 +462,6 @@ struct rpart {
 
 static void snap_release(struct snap *sn)
 {
-	free(sn->key);
 	free(sn->hbytes);
 	free(sn->fbytes);
 }
@@ -300,7 +504,8 @@ static int read_series(struct pane_store *st, struct rpart *rp, size_t nrp, cons
 			                  sqlite3_column_int64(q, 4), (uint32_t)sqlite3_column_int64(q, 5), scratch);
 			bool good = sl &&
 			            read_column(tc->u, rp[i].fd, off, sqlite3_column_int64(q, 1),
-			                        (uint32_t)sqlite3_column_int64(q, 2), scratch, tc->tdummy, vbuf, &nv) &&
+			                        (uint32_t)sqlite3_column_int64(q, 2), tc->blob, scratch, tc->tdummy,
+			                        vbuf, &nv) &&
 			            nv == sl->n;
 			if (!good) {
 				pane_log_limited(&st->lim, PANE_LOG_ERROR, "store",
@@ -410,14 +615,6 @@ static int read_tier_series(struct pane_store *st, struct rpart *rp, size_t nrp,
 	return 0;
 }
 
-static void *dup_bytes(const void *p, size_t n)
-{
-	void *d = pane_xmalloc(n ? n : 1);
-	if (n)
-		memcpy(d, p, n);
-	return d;
-}
-
 static int select_impl(struct pane_store *st, const struct pane_matcher *m, size_t nm, int64_t mint, int64_t maxt,
                        size_t max_samples, int64_t step, enum pane_tier_agg agg, struct pane_series_set **out,
                        struct pane_err *err)
@@ -426,11 +623,16 @@ static int select_impl(struct pane_store *st, const struct pane_matcher *m, size
 	if (step)
 		mint = mint / step * step - (mint % step < 0 ? step : 0); /* whole buckets */
 	struct pane_bitmap set;
+	struct set_impl *si = pane_xcalloc(1, sizeof *si);
+	si->set.impl = si;
+	si->set.free = set_free;
+	pane_arena_init(&si->mem, 0);
 	/* 1. the snapshot, under the lock */
 	pthread_mutex_lock(&st->mu);
 	int rc = match_range(st, m, nm, mint, maxt, &set, err);
 	if (rc < 0) {
 		pthread_mutex_unlock(&st->mu);
+		set_free(&si->set);
 		return rc;
 	}
 	size_t cnt = 0;
@@ -446,7 +648,8 @@ static int select_impl(struct pane_store *st, const struct pane_matcher *m, size
 		x->id = s->id;
 		x->nl = s->nl;
 		x->keylen = s->keylen;
-		x->key = dup_bytes(s->key, s->keylen + 1);
+		x->key = pane_arena_alloc(&si->mem, (size_t)s->keylen + 1); /* the set's labels point into it */
+		memcpy(x->key, s->key, (size_t)s->keylen + 1);
 		if (s->h.hs.n && !rc) {
 			struct pane_buf hb;
 			pane_buf_init(&hb, PANE_BUF_NOLIMIT);
@@ -471,6 +674,7 @@ static int select_impl(struct pane_store *st, const struct pane_matcher *m, size
 		for (size_t i = 0; i < k0; i++)
 			snap_release(&sn[i]);
 		free(sn);
+		set_free(&si->set);
 		return rc;
 	}
 	int64_t d0 = ps_day_of(mint), d1 = ps_day_of(maxt);
@@ -479,133 +683,104 @@ static int select_impl(struct pane_store *st, const struct pane_matcher *m, size
 	for (size_t i = 0; i < st->nparts; i++)
 		if (st->parts[i].day >= d0 && st->parts[i].day <= d1)
 			rp[nrp++] = (struct rpart){.day = st->parts[i].day, .fd = -1};
+	struct ps_reader *r = reader_take(st);
 	pthread_mutex_unlock(&st->mu);
 	pane_bitmap_release(&set);
 
 	/* 2. segments, without the lock */
-	sqlite3 *db = NULL;
-	char path[4096];
+	if (!r)
+		r = reader_new(st, err);
+	if (!r) {
+		rc = PANE_EIO;
+		goto done;
+	}
+	bool txn = false;
 	if (nrp && cnt) {
-		snprintf(path, sizeof path, "%s/metrics.db", st->dir);
-		if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-			rc = pane_err_set(err, PANE_EIO, "store: cannot open %s for reading: %s", path,
-			                  db ? sqlite3_errmsg(db) : "?");
-			goto done;
-		}
-		sqlite3_busy_timeout(db, 5000);
-		sqlite3_exec(db, "BEGIN", NULL, NULL, NULL); /* one consistent view for the whole select */
+		sqlite3_reset(r->begin);
+		txn = sqlite3_step(r->begin) == SQLITE_DONE; /* one consistent view for the whole select */
 	}
-	for (size_t i = 0; i < nrp && db; i++) {
-		char sql[200];
-		if (step && (st->o.tiers & (step == ps_tier_steps[0] ? 1u : 2u)))
-			snprintf(sql, sizeof sql,
-			         "SELECT off, len, crc FROM \"a_%" PRId64
-			         "\" WHERE sid = ?1 AND step = ?4 AND maxt >= ?2 AND mint <= ?3",
-			         rp[i].day);
-		else
-			snprintf(sql, sizeof sql,
-			         "SELECT off, len, crc, toff, tlen, tcrc FROM \"s_%" PRId64
-			         "\" WHERE sid = ? AND maxt >= ? AND mint <= ? ORDER BY mint",
-			         rp[i].day);
-		snprintf(path, sizeof path, "%s/chunks/d%" PRId64 ".seg", st->dir, rp[i].day);
+	bool tier = step && (st->o.tiers & (step == ps_tier_steps[0] ? 1u : 2u));
+	for (size_t i = 0; i < nrp && cnt; i++) {
 		/* a day dropped by retention meanwhile is simply skipped */
-		if (sqlite3_prepare_v2(db, sql, -1, &rp[i].q, NULL) != SQLITE_OK ||
-		    (rp[i].fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-			sqlite3_finalize(rp[i].q);
+		const struct rday *d = reader_day(st, r, rp[i].day, tier);
+		if (!d) {
 			rp[i--] = rp[--nrp];
+			continue;
 		}
+		rp[i].fd = d->fd;
+		rp[i].q = tier ? d->tier : d->seg;
 	}
-	struct set_impl *si = pane_xcalloc(1, sizeof *si);
-	si->set.impl = si;
-	si->set.free = set_free;
+	if (!cnt)
+		nrp = 0;
 	si->set.series = pane_xcalloc(cnt + 1, sizeof *si->set.series);
-	si->keys = pane_xcalloc(cnt + 1, sizeof *si->keys);
-	si->lv = pane_xcalloc(cnt + 1, sizeof *si->lv);
-	si->ts = pane_xcalloc(cnt + 1, sizeof *si->ts);
-	si->v = pane_xcalloc(cnt + 1, sizeof *si->v);
-	struct ts_cache tc = {.ts = pane_xmalloc(PANE_CHUNK_MAX * sizeof(int64_t)),
-	                      .dummy = pane_xmalloc(PANE_CHUNK_MAX * sizeof(double)),
-	                      .tdummy = pane_xmalloc(PANE_CHUNK_MAX * sizeof(int64_t)),
-	                      .u = pane_unpacker_new()};
-	double *vbuf = pane_xmalloc(PANE_CHUNK_MAX * sizeof *vbuf);
-	struct pane_buf scratch;
-	pane_buf_init(&scratch, PANE_BUF_NOLIMIT);
+	struct ts_cache tc = {.ts = r->ts, .dummy = r->dummy, .tdummy = r->tdummy, .u = r->u, .blob = &r->blob};
 	size_t total = 0;
 	for (size_t i = 0; i < cnt && !rc; i++) {
 		/* the samples still allowed are the most collected (twice that
 		 * before duplicates of head and segments are merged): a series
 		 * cannot allocate past max_samples before it is counted */
 		size_t left = max_samples - total;
-		struct collect c = {
-		    .mint = mint, .maxt = maxt, .limit = max_samples && left < SIZE_MAX / 4 ? left * 2 + 64 : 0};
-		rc = step ? read_tier_series(st, rp, nrp, &sn[i], step, agg, &c, &tc, vbuf, &scratch, err)
-		          : read_series(st, rp, nrp, &sn[i], &c, &tc, vbuf, &scratch, err);
-		if (rc < 0 || c.n == 0) {
-			free(c.ts);
-			free(c.v);
+		struct collect c = {.ts = r->cts,
+		                    .v = r->cv,
+		                    .cap = r->ccap,
+		                    .mint = mint,
+		                    .maxt = maxt,
+		                    .limit = max_samples && left < SIZE_MAX / 4 ? left * 2 + 64 : 0};
+		rc = step ? read_tier_series(st, rp, nrp, &sn[i], step, agg, &c, &tc, r->vbuf, &r->scratch, err)
+		          : read_series(st, rp, nrp, &sn[i], &c, &tc, r->vbuf, &r->scratch, err);
+		r->cts = c.ts; /* the collect buffers stay the reader's; the set gets a copy */
+		r->cv = c.v;
+		r->ccap = c.cap;
+		if (rc < 0 || c.n == 0)
 			continue;
-		}
 		total += c.n;
 		if (c.over || (max_samples && total > max_samples)) {
-			free(c.ts);
-			free(c.v);
 			rc = pane_err_set(err, PANE_ETOOBIG, "query would read more than %zu samples", max_samples);
 			pane_err_detail(err, "narrow the selector or the time range");
 			break;
 		}
 		size_t k = si->set.n++;
-		si->keys[k] = sn[i].key; /* ownership moves to the set */
-		sn[i].key = NULL;
-		si->lv[k] = pane_xcalloc(sn[i].nl ? sn[i].nl : 1, sizeof *si->lv[k]);
-		const char *p = si->keys[k];
+		struct pane_label *lv = pane_arena_alloc(&si->mem, (sn[i].nl ? sn[i].nl : 1) * sizeof *lv);
+		const char *p = sn[i].key;
 		for (size_t j = 0; j < sn[i].nl; j++) {
-			si->lv[k][j].name = p;
+			lv[j].name = p;
 			p += strlen(p) + 1;
-			si->lv[k][j].value = p;
+			lv[j].value = p;
 			p += strlen(p) + 1;
 		}
-		if (c.cap > c.n + 4) { /* give back what doubling left over */
-			c.ts = pane_xrealloc(c.ts, c.n * sizeof *c.ts);
-			c.v = pane_xrealloc(c.v, c.n * sizeof *c.v);
-		}
-		si->ts[k] = c.ts;
-		si->v[k] = c.v;
+		int64_t *ts = pane_arena_alloc(&si->mem, pane_mul_size(c.n, sizeof *ts));
+		double *v = pane_arena_alloc(&si->mem, pane_mul_size(c.n, sizeof *v));
+		memcpy(ts, c.ts, c.n * sizeof *ts);
+		memcpy(v, c.v, c.n * sizeof *v);
 		struct pane_series *ps = &si->set.series[k];
-		ps->labels.v = si->lv[k];
+		ps->labels.v = lv;
 		ps->labels.n = ps->labels.cap = sn[i].nl;
 		ps->labels.owned = false;
-		ps->ts = c.ts;
-		ps->values = c.v;
+		ps->ts = ts;
+		ps->values = v;
 		ps->n = c.n;
 	}
-	pane_buf_release(&scratch);
-	free(tc.ts);
-	free(tc.dummy);
-	free(tc.tdummy);
 	for (size_t i = 0; i < TSC_SLOTS; i++)
 		free(tc.slot[i].ts);
-	pane_unpacker_free(tc.u);
-	free(vbuf);
+	for (size_t i = 0; i < nrp; i++)
+		sqlite3_reset(rp[i].q);
+	if (txn) {
+		sqlite3_reset(r->commit);
+		sqlite3_step(r->commit);
+		sqlite3_reset(r->commit);
+	}
+done:
+	reader_give_back(st, r);
+	free(rp);
+	for (size_t i = 0; i < cnt; i++)
+		snap_release(&sn[i]);
+	free(sn);
 	if (rc < 0)
 		set_free(&si->set);
 	else {
 		qsort(si->set.series, si->set.n, sizeof *si->set.series, cmp_series);
 		*out = &si->set;
 	}
-done:
-	for (size_t i = 0; i < nrp; i++) {
-		sqlite3_finalize(rp[i].q);
-		if (rp[i].fd >= 0)
-			close(rp[i].fd);
-	}
-	free(rp);
-	if (db) {
-		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-		sqlite3_close(db);
-	}
-	for (size_t i = 0; i < cnt; i++)
-		snap_release(&sn[i]);
-	free(sn);
 	return rc;
 }
 

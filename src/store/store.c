@@ -631,6 +631,7 @@ void pane_store_close(struct pane_store *st)
 		pthread_join(st->hk_thread, NULL);
 		st->hk_running = false;
 	}
+	ps_readers_free(st); /* no select runs any more; theirs are the other connections to metrics.db */
 	if (st->db && st->wal_fd >= 0) {
 		pthread_mutex_lock(&st->mu);
 		if (ps_persist_all(st, &err) < 0 || ps_checkpoint(st, &err) < 0)
