@@ -10,7 +10,10 @@
  * increments are noisy, varint bytes under zstd stay well above their
  * entropy: DEC_ANS predicts each increment and rANS-codes the residuals
  * with a per-chunk table, and is kept only when smaller than zstd's real
- * output for the best byte codec (runs and repeats favour zstd).
+ * output for the best byte codec (runs and repeats favour zstd). Doubles
+ * with no decimal form get the same coder over their ordered integers
+ * (F64_ANS: increments are counts of doubles between samples), kept when
+ * smaller than zstd's output for XOR.
  *
  * Invariants:
  *   (1) decode(encode(x)) is bit-identical to x for every int64 timestamp
@@ -268,6 +271,18 @@ static bool exceptional(double v)
 	return !isfinite(v) || pane_f64_bits(v) == 0x8000000000000000ull;
 }
 
+/* A double's ordered integer (F64_ANS): its bit pattern as sign-magnitude,
+ * turned into two's complement, so integer order is the doubles' order
+ * (+0.0 is 0, -0.0 is -1) and a difference counts the doubles between two
+ * values. A bijection on all 2^64 patterns (NaN payloads included). */
+static inline int64_t f64_ordered(double d)
+{
+	int64_t s = (int64_t)pane_f64_bits(d);
+	return s < 0 ? s ^ INT64_MAX : s;
+}
+
+static inline double ordered_f64(int64_t s) { return pane_bits_f64((uint64_t)(s < 0 ? s ^ INT64_MAX : s)); }
+
 /* Finds a common k so every non-exceptional value is m/10^k exactly; false
  * when none, or when too many values are exceptions. */
 static bool dec_scale(const double *v, size_t n, int *kout)
@@ -295,6 +310,9 @@ static bool dec_scale(const double *v, size_t n, int *kout)
 }
 
 static int ans_encode(const int64_t *m, size_t n, struct pane_buf *out);
+/* k: the decimal scale of the integers, or ANS_F64 when they are doubles'
+ * ordered bit patterns (F64_ANS). */
+#define ANS_F64 99u
 static int ans_decode(struct rd *r, double *v, size_t n, uint64_t m, unsigned k);
 
 /* The decimal integers of v at scale k (an exception repeats the previous
@@ -605,7 +623,8 @@ static inline uint64_t xr_get(struct xr *r, int nbits)
 	return v;
 }
 
-/* Decodes n-1 increments after m0 into v (values m / 10^k). */
+/* Decodes n-1 increments after m0 into v (values m / 10^k, or the doubles
+ * whose ordered bit patterns are m when k is ANS_F64). */
 static int ans_decode(struct rd *r, double *v, size_t n, uint64_t m, unsigned k)
 {
 	uint64_t pred = rd_uv(r), nsym = rd_uv(r);
@@ -640,7 +659,8 @@ static int ans_decode(struct rd *r, double *v, size_t n, uint64_t m, unsigned k)
 	uint32_t x = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
 	a += 4;
 	struct pred_state ps = {0};
-	double scale = p10[k];
+	bool f64 = k == ANS_F64;
+	double scale = f64 ? 1.0 : p10[k];
 	for (size_t i = 1; i < n; i++) {
 		unsigned sym = slot[x & (ANS_M - 1)];
 		x = f[sym] * (x >> ANS_BITS) + (x & (ANS_M - 1)) - cum[sym];
@@ -659,11 +679,51 @@ static int ans_decode(struct rd *r, double *v, size_t n, uint64_t m, unsigned k)
 		uint64_t d = (uint64_t)pane_unzigzag(u) + pred_next((int)pred, &ps);
 		pred_push(&ps, d);
 		m += d;
-		v[i] = (double)(int64_t)m / scale;
+		v[i] = f64 ? ordered_f64((int64_t)m) : (double)(int64_t)m / scale;
 	}
 	if (xr.bad || x != ANS_L || a != aend)
 		return PANE_EINVAL;
 	return 0;
+}
+
+/* ---------- F64_ANS: unrounded doubles as ordered integers through rANS ----------
+ *
+ * Doubles with no decimal form (ratios, averages, anything computed) are
+ * mapped to their ordered integers (f64_ordered): the increment between two
+ * samples is then the number of doubles between them, about step / ulp for
+ * a random walk, which is the same kind of integer DEC_ANS codes, so the
+ * same coder (predictor per chunk, rANS symbols of bit length + 2 bits,
+ * raw low bits) gets near the increments' entropy. Gorilla XOR stores the
+ * changed low mantissa bits of every sample in full plus window headers
+ * (bench/README.md, shape "floats"). An exponent change only doubles or
+ * halves the increments' scale; a sign change, NaN or Inf is one large
+ * increment there and one back: costly but exact, and chunks where that
+ * happens often are left to XOR by the size comparison.
+ *
+ * Payload: the first value's ordered integer (zigzag varint), then
+ * ans_encode's payload over the ordered integers. */
+
+static int f64_encode(const double *v, size_t n, struct pane_buf *out)
+{
+	if (n < 2)
+		return PANE_EINVAL;
+	int64_t *m = pane_xmalloc(pane_mul_size(n, sizeof *m));
+	for (size_t i = 0; i < n; i++)
+		m[i] = f64_ordered(v[i]);
+	int rc = put_uv(out, pane_zigzag(m[0]));
+	if (!rc)
+		rc = ans_encode(m, n, out);
+	free(m);
+	return rc ? PANE_ETOOBIG : 0;
+}
+
+static int f64_decode(struct rd *r, double *v, size_t n)
+{
+	uint64_t m = (uint64_t)pane_unzigzag(rd_uv(r));
+	if (r->bad || n < 2)
+		return PANE_EINVAL;
+	v[0] = ordered_f64((int64_t)m);
+	return ans_decode(r, v, n, m, ANS_F64);
 }
 
 /* ---------- chunks ---------- */
@@ -728,6 +788,8 @@ static int encode_values(const double *v, const int64_t *m, int k, size_t n, int
 		pane_buf_release(&bits);
 		return rc;
 	}
+	case PANE_CODEC_F64_ANS:
+		return f64_encode(v, n, out);
 	default: {
 		if (m)
 			return dec_encode(v, m, n, k, codec, out);
@@ -743,6 +805,43 @@ static int encode_values(const double *v, const int64_t *m, int k, size_t n, int
 }
 
 enum { TAG_NO_TS = 0x40, TAG_NO_VALUES = 0x80 };
+
+/* Whether a forced codec can hold the chunk (dec: it has a decimal form). */
+static bool can_force(int force, bool dec, size_t n)
+{
+	switch (force) {
+	case PANE_CODEC_XOR: return true;
+	case PANE_CODEC_DEC_D1:
+	case PANE_CODEC_DEC_D2: return dec;
+	case PANE_CODEC_DEC_ANS: return dec && n > 1;
+	case PANE_CODEC_F64_ANS: return n > 1;
+	default: return false;
+	}
+}
+
+/* Doubles without a decimal form: F64_ANS when its exact size is below
+ * what zstd really makes of the XOR stream (noisy mantissas barely
+ * compress, repeats and runs do). The winner's bytes are left in kept. */
+static int float_choice(const double *v, size_t n, struct pane_buf *kept)
+{
+	struct pane_buf a;
+	pane_buf_init(&a, PANE_BUF_NOLIMIT);
+	int codec = PANE_CODEC_XOR;
+	if (encode_values(v, NULL, 0, n, PANE_CODEC_XOR, kept) == 0 &&
+	    encode_values(v, NULL, 0, n, PANE_CODEC_F64_ANS, &a) == 0 && a.len < kept->len) {
+		size_t bound = ZSTD_compressBound(kept->len);
+		void *z = pane_xmalloc(bound);
+		size_t zl = ZSTD_compress(z, bound, kept->data, kept->len, 3);
+		if (ZSTD_isError(zl) || a.len < zl) {
+			codec = PANE_CODEC_F64_ANS;
+			pane_buf_reset(kept);
+			pane_buf_add(kept, a.data, a.len);
+		}
+		free(z);
+	}
+	pane_buf_release(&a);
+	return codec;
+}
 
 static int chunk_encode(const int64_t *ts, const double *v, size_t n, int force, struct pane_buf *out);
 
@@ -774,6 +873,8 @@ static int chunk_encode(const int64_t *ts, const double *v, size_t n, int force,
 	int rc = put_uv(out, n);
 	int codec = PANE_CODEC_CONST, k = 0;
 	int64_t *m = NULL;
+	struct pane_buf pre; /* the values already encoded by the choice, or empty */
+	pane_buf_init(&pre, PANE_BUF_NOLIMIT);
 	if (v) {
 		bool constant = true;
 		for (size_t i = 1; i < n && constant; i++)
@@ -786,8 +887,7 @@ static int chunk_encode(const int64_t *ts, const double *v, size_t n, int force,
 		codec = PANE_CODEC_XOR;
 		if (constant)
 			codec = PANE_CODEC_CONST;
-		else if (force >= 0 && force != PANE_CODEC_CONST && (force == PANE_CODEC_XOR || dec) &&
-			 (force != PANE_CODEC_DEC_ANS || n > 1))
+		else if (force >= 0 && can_force(force, dec, n))
 			codec = force;
 		else if (dec) {
 			/* measure: encode each candidate, keep the smallest estimated size
@@ -820,6 +920,8 @@ static int chunk_encode(const int64_t *ts, const double *v, size_t n, int force,
 			}
 			pane_buf_release(&t);
 			pane_buf_release(&kept);
+		} else if (n > 1) {
+			codec = float_choice(v, n, &pre);
 		}
 	}
 	uint64_t tag = (uint64_t)codec | (ts ? 0 : TAG_NO_TS) | (v ? 0 : TAG_NO_VALUES);
@@ -840,8 +942,9 @@ static int chunk_encode(const int64_t *ts, const double *v, size_t n, int force,
 		rc |= put_uv(out, tag);
 	}
 	if (!rc && v)
-		rc = encode_values(v, m, k, n, codec, out);
+		rc = pre.len ? pane_buf_add(out, pre.data, pre.len) : encode_values(v, m, k, n, codec, out);
 	free(m);
+	pane_buf_release(&pre);
 	if (rc) {
 		pane_buf_truncate(out, start);
 		return rc < 0 ? rc : PANE_ETOOBIG;
@@ -857,7 +960,7 @@ int pane_chunk_decode(const uint8_t *p, size_t len, int64_t *ts, double *v, size
 	uint64_t tag = rd_uv(&r);
 	uint64_t codec = tag & 15, tsmode = (tag >> 4) & 3;
 	bool has_ts = !(tag & TAG_NO_TS), has_v = !(tag & TAG_NO_VALUES);
-	if (r.bad || cnt == 0 || cnt > PANE_CHUNK_MAX || cnt > cap || codec > PANE_CODEC_DEC_ANS || tsmode > TS_GRID ||
+	if (r.bad || cnt == 0 || cnt > PANE_CHUNK_MAX || cnt > cap || codec > PANE_CODEC_F64_ANS || tsmode > TS_GRID ||
 	    tag > 0xff || (!has_ts && !has_v))
 		return PANE_EINVAL;
 	if (!has_ts) {
@@ -910,6 +1013,9 @@ int pane_chunk_decode(const uint8_t *p, size_t len, int64_t *ts, double *v, size
 	case PANE_CODEC_DEC_D2:
 	case PANE_CODEC_DEC_ANS:
 		rc = dec_decode(&r, v, cnt, (int)codec);
+		break;
+	case PANE_CODEC_F64_ANS:
+		rc = f64_decode(&r, v, cnt);
 		break;
 	default: /* no values in this column chunk */
 		break;
