@@ -806,6 +806,10 @@ static int encode_values(const double *v, const int64_t *m, int k, size_t n, int
 
 enum { TAG_NO_TS = 0x40, TAG_NO_VALUES = 0x80 };
 
+/* Fewer samples than this never measure F64_ANS: its symbol table alone
+ * outweighs what it saves on XOR. */
+#define F64_MIN 16
+
 /* Whether a forced codec can hold the chunk (dec: it has a decimal form). */
 static bool can_force(int force, bool dec, size_t n)
 {
@@ -920,7 +924,9 @@ static int chunk_encode(const int64_t *ts, const double *v, size_t n, int force,
 			}
 			pane_buf_release(&t);
 			pane_buf_release(&kept);
-		} else if (n > 1) {
+		} else if (force < 0 && n >= F64_MIN) {
+			/* (a forced codec that cannot hold the chunk, as the tiers'
+			 * DEC_D1 on sums of doubles, stays XOR without measuring) */
 			codec = float_choice(v, n, &pre);
 		}
 	}
