@@ -309,7 +309,9 @@ static bool dec_scale(const double *v, size_t n, int *kout)
 	return true;
 }
 
-static int ans_encode(const int64_t *m, size_t n, struct pane_buf *out);
+/* qtable: the frequency table as one log-scale byte a symbol (F64_ANS)
+ * instead of exact varints (DEC_ANS); see ans_qtable. */
+static int ans_encode(const int64_t *m, size_t n, bool qtable, struct pane_buf *out);
 /* k: the decimal scale of the integers, or ANS_F64 when they are doubles'
  * ordered bit patterns (F64_ANS). */
 #define ANS_F64 99u
@@ -351,7 +353,7 @@ static int dec_encode(const double *v, const int64_t *m, size_t n, int k, int co
 	if (rc)
 		return PANE_ETOOBIG;
 	if (codec == PANE_CODEC_DEC_ANS)
-		return n < 2 ? PANE_EINVAL : ans_encode(m, n, out);
+		return n < 2 ? PANE_EINVAL : ans_encode(m, n, false, out);
 	if (pane_buf_grow(out, (n - 1) * 10) < 0)
 		return PANE_ETOOBIG;
 	uint8_t *w = (uint8_t *)out->data + out->len;
@@ -422,7 +424,9 @@ static int dec_decode(struct rd *r, double *v, size_t n, int codec)
  * entropy, which varint bytes under zstd do not (bench/README.md).
  *
  * Payload after the decimal header: pred, nsym, nsym x (symbol gap, freq-1),
- * rANS byte count, rANS bytes, extra-bit byte count, extra bits (MSB first).
+ * (F64_ANS instead: the first symbol, then a byte q + 1 per used symbol
+ * and the pair (0, n) for a run of n unused ones; see ans_qtable), rANS
+ * byte count, rANS bytes, extra-bit byte count, extra bits (MSB first).
  * The decoder checks that the rANS state ends where the encoder began. */
 
 #define ANS_BITS 12
@@ -518,7 +522,70 @@ static void ans_normalize(const uint32_t *hist, size_t total, uint32_t *f)
 	f[best] += (uint32_t)(ANS_M - sum);
 }
 
-static int ans_encode(const int64_t *m, size_t n, struct pane_buf *out)
+/* ans_qtable - the quantised table (F64_ANS): each frequency f sent as one byte
+ * q = round(16 log2 f) (f <= 4096: q <= 192), read back as
+ * round(2^(q/16)) (within 2.2%), then rescaled to sum to ANS_M exactly by
+ * ans_qfix, which encoder and decoder both run on the bytes, so they code
+ * with the same table. A symbol's cost moves by < 0.04 bits. F64_ANS
+ * chunks use 40-60 mostly neighbouring symbols (plus far ones for a stale
+ * marker or a sign change), so the table is those bytes in symbol order
+ * with runs of unused symbols as (0, run) pairs, instead of (gap,
+ * frequency) varint pairs: about half the bytes. */
+#define ANS_QMAX 192
+
+static uint8_t ans_quant(uint32_t f)
+{
+	long q = lrint(16.0 * log2((double)f));
+	return (uint8_t)(q < 0 ? 0 : q > ANS_QMAX ? ANS_QMAX : q);
+}
+
+/* round(2^(q/16)) for q = 0..192, as integers: the decoder must not depend
+ * on the platform's exp2 (none of these is near a rounding tie). */
+static const uint16_t ans_qval[ANS_QMAX + 1] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 4, 4, 4, 4,
+	4, 4, 5, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 8, 8, 8, 9, 9, 10, 10, 10, 11, 11, 12, 12, 13, 13, 14,
+	15, 15, 16, 17, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 31, 32, 33, 35, 36, 38, 40,
+	41, 43, 45, 47, 49, 52, 54, 56, 59, 61, 64, 67, 70, 73, 76, 79, 83, 87, 91, 95, 99, 103, 108, 112,
+	117, 123, 128, 134, 140, 146, 152, 159, 166, 173, 181, 189, 197, 206, 215, 225, 235, 245, 256,
+	267, 279, 292, 304, 318, 332, 347, 362, 378, 395, 412, 431, 450, 470, 490, 512, 535, 558, 583,
+	609, 636, 664, 693, 724, 756, 790, 825, 861, 899, 939, 981, 1024, 1069, 1117, 1166, 1218, 1272,
+	1328, 1387, 1448, 1512, 1579, 1649, 1722, 1798, 1878, 1961, 2048, 2139, 2233, 2332, 2435, 2543,
+	2656, 2774, 2896, 3025, 3158, 3298, 3444, 3597, 3756, 3922, 4096
+};
+
+static uint32_t ans_dequant(unsigned q) { return ans_qval[q]; }
+
+/* f[s] > 0 for the used symbols (each <= 4096): rescaled in place so that
+ * every used symbol keeps >= 1 and they sum to ANS_M. Deterministic
+ * integer arithmetic after the dequantisation. */
+static void ans_qfix(uint32_t *f)
+{
+	uint64_t sum = 0;
+	for (int s = 0; s < ANS_NSYM; s++)
+		sum += f[s];
+	int64_t total = 0;
+	int big = -1;
+	for (int s = 0; s < ANS_NSYM; s++) {
+		if (!f[s])
+			continue;
+		uint64_t x = (uint64_t)f[s] * ANS_M / sum;
+		f[s] = x ? (uint32_t)x : 1;
+		total += f[s];
+		if (big < 0 || f[s] > f[big])
+			big = s;
+	}
+	while (total > ANS_M) { /* only when many symbols were lifted to 1 */
+		int b = big;
+		for (int s = 0; s < ANS_NSYM; s++)
+			if (f[s] > f[b])
+				b = s;
+		f[b]--;
+		total--;
+	}
+	f[big] += (uint32_t)(ANS_M - total);
+}
+
+static int ans_encode(const int64_t *m, size_t n, bool qtable, struct pane_buf *out)
 {
 	uint64_t *u = pane_xmalloc(pane_mul_size(n, sizeof *u));
 	uint32_t hist[ANS_NSYM], f[ANS_NSYM], cum[ANS_NSYM + 1];
@@ -535,6 +602,15 @@ static int ans_encode(const int64_t *m, size_t n, struct pane_buf *out)
 	}
 	ans_residuals(m, n, pred, u, hist, &extra);
 	ans_normalize(hist, n - 1, f);
+	uint8_t q[ANS_NSYM];
+	if (qtable) {
+		for (int s = 0; s < ANS_NSYM; s++)
+			if (f[s]) {
+				q[s] = ans_quant(f[s]);
+				f[s] = ans_dequant(q[s]);
+			}
+		ans_qfix(f);
+	}
 	int rc = put_uv(out, (uint64_t)pred);
 	unsigned nsym = 0;
 	cum[0] = 0;
@@ -543,13 +619,29 @@ static int ans_encode(const int64_t *m, size_t n, struct pane_buf *out)
 		cum[s + 1] = cum[s] + f[s];
 	}
 	rc |= put_uv(out, nsym);
-	int last = -1;
+	int last = -1, first = -1;
 	for (int s = 0; s < ANS_NSYM; s++)
 		if (f[s]) {
-			rc |= put_uv(out, (uint64_t)(s - last - 1));
-			rc |= put_uv(out, f[s] - 1);
+			first = first < 0 ? s : first;
+			if (!qtable)
+				rc |= put_uv(out, (uint64_t)(s - last - 1)) | put_uv(out, f[s] - 1);
 			last = s;
 		}
+	if (qtable) { /* from the first used symbol: q + 1 a used one, (0, n) for n unused ones */
+		rc |= put_uv(out, (uint64_t)first);
+		for (int s = first; s <= last;) {
+			int run = 0;
+			while (!f[s + run])
+				run++;
+			if (run) {
+				rc |= pane_buf_addc(out, 0) | pane_buf_addc(out, (char)run);
+				s += run;
+				continue;
+			}
+			rc |= pane_buf_addc(out, (char)(q[s] + 1));
+			s++;
+		}
+	}
 	/* rANS runs backwards: bytes are pushed, then reversed */
 	size_t cap = (n - 1) * 10 + 8, nb = 0;
 	uint8_t *e = pane_xmalloc(cap);
@@ -630,19 +722,45 @@ static int ans_decode(struct rd *r, double *v, size_t n, uint64_t m, unsigned k)
 	uint64_t pred = rd_uv(r), nsym = rd_uv(r);
 	if (r->bad || pred >= PRED_COUNT || nsym == 0 || nsym > ANS_NSYM)
 		return PANE_EINVAL;
+	bool qtable = k == ANS_F64;
 	uint32_t f[ANS_NSYM] = {0}, cum[ANS_NSYM];
 	uint8_t slot[ANS_M];
 	uint32_t total = 0;
 	int64_t s = -1;
-	for (uint64_t j = 0; j < nsym; j++) {
+	for (uint64_t j = 0; j < nsym && !qtable; j++) {
 		uint64_t gap = rd_uv(r), fr = rd_uv(r);
 		s += (int64_t)gap + 1;
 		if (r->bad || gap >= ANS_NSYM || s >= ANS_NSYM || fr >= ANS_M || total + fr + 1 > ANS_M)
 			return PANE_EINVAL;
 		f[s] = (uint32_t)fr + 1;
-		cum[s] = total;
-		memset(slot + total, (int)s, f[s]);
 		total += f[s];
+	}
+	if (qtable) {
+		uint64_t sym = rd_uv(r);
+		for (uint64_t used = 0; used < nsym;) {
+			if (r->bad || sym >= ANS_NSYM || r->off >= r->len)
+				return PANE_EINVAL;
+			unsigned b = r->p[r->off++];
+			if (b == 0) { /* a run of unused symbols */
+				if (r->off >= r->len || r->p[r->off] == 0)
+					return PANE_EINVAL;
+				sym += r->p[r->off++];
+				continue;
+			}
+			if (b > ANS_QMAX + 1)
+				return PANE_EINVAL;
+			f[sym++] = ans_dequant(b - 1);
+			used++;
+		}
+		ans_qfix(f);
+	}
+	total = 0;
+	for (int i = 0; i < ANS_NSYM; i++) {
+		cum[i] = total;
+		if (total + f[i] > ANS_M)
+			return PANE_EINVAL;
+		memset(slot + total, i, f[i]);
+		total += f[i];
 	}
 	if (total != ANS_M)
 		return PANE_EINVAL;
@@ -701,7 +819,9 @@ static int ans_decode(struct rd *r, double *v, size_t n, uint64_t m, unsigned k)
  * happens often are left to XOR by the size comparison.
  *
  * Payload: the first value's ordered integer (zigzag varint), then
- * ans_encode's payload over the ordered integers. */
+ * ans_encode's payload over the ordered integers, its frequency table
+ * quantised to a byte a symbol (ans_qtable: 40-60 symbols a chunk, where
+ * DEC_ANS chunks typically have a handful). */
 
 static int f64_encode(const double *v, size_t n, struct pane_buf *out)
 {
@@ -712,7 +832,7 @@ static int f64_encode(const double *v, size_t n, struct pane_buf *out)
 		m[i] = f64_ordered(v[i]);
 	int rc = put_uv(out, pane_zigzag(m[0]));
 	if (!rc)
-		rc = ans_encode(m, n, out);
+		rc = ans_encode(m, n, true, out);
 	free(m);
 	return rc ? PANE_ETOOBIG : 0;
 }
