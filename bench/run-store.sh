@@ -62,9 +62,9 @@ cpu_of() { # "user sys" from /usr/bin/time output file -> seconds
 
 # ---- pane
 /usr/bin/time -f "%U %S %M" -o "$work/pane.time" "$pane" import --format prometheus "$work/data.prom" --data-dir "$work/pane" >/dev/null
-pane_bytes=$(du -sb "$work/pane/store" | cut -f1)
+pane_bytes=$(du -sb "$work/pane" | cut -f1)  # the whole data dir, as for the peers
 "$pane" import --tiers none --format prometheus "$work/data.prom" --data-dir "$work/pane-notiers" >/dev/null
-pane_notiers=$(du -sb "$work/pane-notiers/store" | cut -f1)
+pane_notiers=$(du -sb "$work/pane-notiers" | cut -f1)
 pane_seg=$(cat "$work/pane-notiers/store/chunks/"*.seg | wc -c)
 pane_cpu=$(cpu_of "$work/pane.time")
 pane_rss=$(awk '{print $3}' "$work/pane.time")
@@ -151,7 +151,7 @@ tot_s=0; tot_p=0; tot_v=0; tot_f=0
 while read -r name nser nsamp fbits; do
   f="$work/shapes/$name.prom"
   "$pane" import --format prometheus "$f" --data-dir "$work/p-$name" >/dev/null </dev/null
-  pb=$(du -sb "$work/p-$name/store" | cut -f1)
+  pb=$(du -sb "$work/p-$name" | cut -f1)  # everything under the data dir
   ps=$(cat "$work/p-$name/store/chunks/"*.seg | wc -c)
   read -r vb vn < <(vm_store "$f" "$work/vm-$name" </dev/null)
   rm -rf "$work/p-$name" "$work/vm-$name" "$f" "$work/shapes/$name.om"

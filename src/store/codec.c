@@ -10,7 +10,10 @@
  * increments are noisy, varint bytes under zstd stay well above their
  * entropy: DEC_ANS predicts each increment and rANS-codes the residuals
  * with a per-chunk table, and is kept only when smaller than zstd's real
- * output for the best byte codec (runs and repeats favour zstd).
+ * output for the best byte codec (runs and repeats favour zstd). Doubles
+ * with no decimal form get the same coder over their ordered integers
+ * (F64_ANS: increments are counts of doubles between samples), kept when
+ * smaller than zstd's output for XOR.
  *
  * Invariants:
  *   (1) decode(encode(x)) is bit-identical to x for every int64 timestamp
@@ -268,6 +271,18 @@ static bool exceptional(double v)
 	return !isfinite(v) || pane_f64_bits(v) == 0x8000000000000000ull;
 }
 
+/* A double's ordered integer (F64_ANS): its bit pattern as sign-magnitude,
+ * turned into two's complement, so integer order is the doubles' order
+ * (+0.0 is 0, -0.0 is -1) and a difference counts the doubles between two
+ * values. A bijection on all 2^64 patterns (NaN payloads included). */
+static inline int64_t f64_ordered(double d)
+{
+	int64_t s = (int64_t)pane_f64_bits(d);
+	return s < 0 ? s ^ INT64_MAX : s;
+}
+
+static inline double ordered_f64(int64_t s) { return pane_bits_f64((uint64_t)(s < 0 ? s ^ INT64_MAX : s)); }
+
 /* Finds a common k so every non-exceptional value is m/10^k exactly; false
  * when none, or when too many values are exceptions. */
 static bool dec_scale(const double *v, size_t n, int *kout)
@@ -294,7 +309,12 @@ static bool dec_scale(const double *v, size_t n, int *kout)
 	return true;
 }
 
-static int ans_encode(const int64_t *m, size_t n, struct pane_buf *out);
+/* qtable: the frequency table as one log-scale byte a symbol (F64_ANS)
+ * instead of exact varints (DEC_ANS); see ans_qtable. */
+static int ans_encode(const int64_t *m, size_t n, bool qtable, struct pane_buf *out);
+/* k: the decimal scale of the integers, or ANS_F64 when they are doubles'
+ * ordered bit patterns (F64_ANS). */
+#define ANS_F64 99u
 static int ans_decode(struct rd *r, double *v, size_t n, uint64_t m, unsigned k);
 
 /* The decimal integers of v at scale k (an exception repeats the previous
@@ -333,7 +353,7 @@ static int dec_encode(const double *v, const int64_t *m, size_t n, int k, int co
 	if (rc)
 		return PANE_ETOOBIG;
 	if (codec == PANE_CODEC_DEC_ANS)
-		return n < 2 ? PANE_EINVAL : ans_encode(m, n, out);
+		return n < 2 ? PANE_EINVAL : ans_encode(m, n, false, out);
 	if (pane_buf_grow(out, (n - 1) * 10) < 0)
 		return PANE_ETOOBIG;
 	uint8_t *w = (uint8_t *)out->data + out->len;
@@ -404,7 +424,9 @@ static int dec_decode(struct rd *r, double *v, size_t n, int codec)
  * entropy, which varint bytes under zstd do not (bench/README.md).
  *
  * Payload after the decimal header: pred, nsym, nsym x (symbol gap, freq-1),
- * rANS byte count, rANS bytes, extra-bit byte count, extra bits (MSB first).
+ * (F64_ANS instead: the first symbol, then a byte q + 1 per used symbol
+ * and the pair (0, n) for a run of n unused ones; see ans_qtable), rANS
+ * byte count, rANS bytes, extra-bit byte count, extra bits (MSB first).
  * The decoder checks that the rANS state ends where the encoder began. */
 
 #define ANS_BITS 12
@@ -500,7 +522,70 @@ static void ans_normalize(const uint32_t *hist, size_t total, uint32_t *f)
 	f[best] += (uint32_t)(ANS_M - sum);
 }
 
-static int ans_encode(const int64_t *m, size_t n, struct pane_buf *out)
+/* ans_qtable - the quantised table (F64_ANS): each frequency f sent as one byte
+ * q = round(16 log2 f) (f <= 4096: q <= 192), read back as
+ * round(2^(q/16)) (within 2.2%), then rescaled to sum to ANS_M exactly by
+ * ans_qfix, which encoder and decoder both run on the bytes, so they code
+ * with the same table. A symbol's cost moves by < 0.04 bits. F64_ANS
+ * chunks use 40-60 mostly neighbouring symbols (plus far ones for a stale
+ * marker or a sign change), so the table is those bytes in symbol order
+ * with runs of unused symbols as (0, run) pairs, instead of (gap,
+ * frequency) varint pairs: about half the bytes. */
+#define ANS_QMAX 192
+
+static uint8_t ans_quant(uint32_t f)
+{
+	long q = lrint(16.0 * log2((double)f));
+	return (uint8_t)(q < 0 ? 0 : q > ANS_QMAX ? ANS_QMAX : q);
+}
+
+/* round(2^(q/16)) for q = 0..192, as integers: the decoder must not depend
+ * on the platform's exp2 (none of these is near a rounding tie). */
+static const uint16_t ans_qval[ANS_QMAX + 1] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 4, 4, 4, 4,
+	4, 4, 5, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 8, 8, 8, 9, 9, 10, 10, 10, 11, 11, 12, 12, 13, 13, 14,
+	15, 15, 16, 17, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 31, 32, 33, 35, 36, 38, 40,
+	41, 43, 45, 47, 49, 52, 54, 56, 59, 61, 64, 67, 70, 73, 76, 79, 83, 87, 91, 95, 99, 103, 108, 112,
+	117, 123, 128, 134, 140, 146, 152, 159, 166, 173, 181, 189, 197, 206, 215, 225, 235, 245, 256,
+	267, 279, 292, 304, 318, 332, 347, 362, 378, 395, 412, 431, 450, 470, 490, 512, 535, 558, 583,
+	609, 636, 664, 693, 724, 756, 790, 825, 861, 899, 939, 981, 1024, 1069, 1117, 1166, 1218, 1272,
+	1328, 1387, 1448, 1512, 1579, 1649, 1722, 1798, 1878, 1961, 2048, 2139, 2233, 2332, 2435, 2543,
+	2656, 2774, 2896, 3025, 3158, 3298, 3444, 3597, 3756, 3922, 4096
+};
+
+static uint32_t ans_dequant(unsigned q) { return ans_qval[q]; }
+
+/* f[s] > 0 for the used symbols (each <= 4096): rescaled in place so that
+ * every used symbol keeps >= 1 and they sum to ANS_M. Deterministic
+ * integer arithmetic after the dequantisation. */
+static void ans_qfix(uint32_t *f)
+{
+	uint64_t sum = 0;
+	for (int s = 0; s < ANS_NSYM; s++)
+		sum += f[s];
+	int64_t total = 0;
+	int big = -1;
+	for (int s = 0; s < ANS_NSYM; s++) {
+		if (!f[s])
+			continue;
+		uint64_t x = (uint64_t)f[s] * ANS_M / sum;
+		f[s] = x ? (uint32_t)x : 1;
+		total += f[s];
+		if (big < 0 || f[s] > f[big])
+			big = s;
+	}
+	while (total > ANS_M) { /* only when many symbols were lifted to 1 */
+		int b = big;
+		for (int s = 0; s < ANS_NSYM; s++)
+			if (f[s] > f[b])
+				b = s;
+		f[b]--;
+		total--;
+	}
+	f[big] += (uint32_t)(ANS_M - total);
+}
+
+static int ans_encode(const int64_t *m, size_t n, bool qtable, struct pane_buf *out)
 {
 	uint64_t *u = pane_xmalloc(pane_mul_size(n, sizeof *u));
 	uint32_t hist[ANS_NSYM], f[ANS_NSYM], cum[ANS_NSYM + 1];
@@ -517,6 +602,15 @@ static int ans_encode(const int64_t *m, size_t n, struct pane_buf *out)
 	}
 	ans_residuals(m, n, pred, u, hist, &extra);
 	ans_normalize(hist, n - 1, f);
+	uint8_t q[ANS_NSYM];
+	if (qtable) {
+		for (int s = 0; s < ANS_NSYM; s++)
+			if (f[s]) {
+				q[s] = ans_quant(f[s]);
+				f[s] = ans_dequant(q[s]);
+			}
+		ans_qfix(f);
+	}
 	int rc = put_uv(out, (uint64_t)pred);
 	unsigned nsym = 0;
 	cum[0] = 0;
@@ -525,13 +619,29 @@ static int ans_encode(const int64_t *m, size_t n, struct pane_buf *out)
 		cum[s + 1] = cum[s] + f[s];
 	}
 	rc |= put_uv(out, nsym);
-	int last = -1;
+	int last = -1, first = -1;
 	for (int s = 0; s < ANS_NSYM; s++)
 		if (f[s]) {
-			rc |= put_uv(out, (uint64_t)(s - last - 1));
-			rc |= put_uv(out, f[s] - 1);
+			first = first < 0 ? s : first;
+			if (!qtable)
+				rc |= put_uv(out, (uint64_t)(s - last - 1)) | put_uv(out, f[s] - 1);
 			last = s;
 		}
+	if (qtable) { /* from the first used symbol: q + 1 a used one, (0, n) for n unused ones */
+		rc |= put_uv(out, (uint64_t)first);
+		for (int s = first; s <= last;) {
+			int run = 0;
+			while (!f[s + run])
+				run++;
+			if (run) {
+				rc |= pane_buf_addc(out, 0) | pane_buf_addc(out, (char)run);
+				s += run;
+				continue;
+			}
+			rc |= pane_buf_addc(out, (char)(q[s] + 1));
+			s++;
+		}
+	}
 	/* rANS runs backwards: bytes are pushed, then reversed */
 	size_t cap = (n - 1) * 10 + 8, nb = 0;
 	uint8_t *e = pane_xmalloc(cap);
@@ -605,25 +715,52 @@ static inline uint64_t xr_get(struct xr *r, int nbits)
 	return v;
 }
 
-/* Decodes n-1 increments after m0 into v (values m / 10^k). */
+/* Decodes n-1 increments after m0 into v (values m / 10^k, or the doubles
+ * whose ordered bit patterns are m when k is ANS_F64). */
 static int ans_decode(struct rd *r, double *v, size_t n, uint64_t m, unsigned k)
 {
 	uint64_t pred = rd_uv(r), nsym = rd_uv(r);
 	if (r->bad || pred >= PRED_COUNT || nsym == 0 || nsym > ANS_NSYM)
 		return PANE_EINVAL;
+	bool qtable = k == ANS_F64;
 	uint32_t f[ANS_NSYM] = {0}, cum[ANS_NSYM];
 	uint8_t slot[ANS_M];
 	uint32_t total = 0;
 	int64_t s = -1;
-	for (uint64_t j = 0; j < nsym; j++) {
+	for (uint64_t j = 0; j < nsym && !qtable; j++) {
 		uint64_t gap = rd_uv(r), fr = rd_uv(r);
 		s += (int64_t)gap + 1;
 		if (r->bad || gap >= ANS_NSYM || s >= ANS_NSYM || fr >= ANS_M || total + fr + 1 > ANS_M)
 			return PANE_EINVAL;
 		f[s] = (uint32_t)fr + 1;
-		cum[s] = total;
-		memset(slot + total, (int)s, f[s]);
 		total += f[s];
+	}
+	if (qtable) {
+		uint64_t sym = rd_uv(r);
+		for (uint64_t used = 0; used < nsym;) {
+			if (r->bad || sym >= ANS_NSYM || r->off >= r->len)
+				return PANE_EINVAL;
+			unsigned b = r->p[r->off++];
+			if (b == 0) { /* a run of unused symbols */
+				if (r->off >= r->len || r->p[r->off] == 0)
+					return PANE_EINVAL;
+				sym += r->p[r->off++];
+				continue;
+			}
+			if (b > ANS_QMAX + 1)
+				return PANE_EINVAL;
+			f[sym++] = ans_dequant(b - 1);
+			used++;
+		}
+		ans_qfix(f);
+	}
+	total = 0;
+	for (int i = 0; i < ANS_NSYM; i++) {
+		cum[i] = total;
+		if (total + f[i] > ANS_M)
+			return PANE_EINVAL;
+		memset(slot + total, i, f[i]);
+		total += f[i];
 	}
 	if (total != ANS_M)
 		return PANE_EINVAL;
@@ -640,7 +777,8 @@ static int ans_decode(struct rd *r, double *v, size_t n, uint64_t m, unsigned k)
 	uint32_t x = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
 	a += 4;
 	struct pred_state ps = {0};
-	double scale = p10[k];
+	bool f64 = k == ANS_F64;
+	double scale = f64 ? 1.0 : p10[k];
 	for (size_t i = 1; i < n; i++) {
 		unsigned sym = slot[x & (ANS_M - 1)];
 		x = f[sym] * (x >> ANS_BITS) + (x & (ANS_M - 1)) - cum[sym];
@@ -659,11 +797,53 @@ static int ans_decode(struct rd *r, double *v, size_t n, uint64_t m, unsigned k)
 		uint64_t d = (uint64_t)pane_unzigzag(u) + pred_next((int)pred, &ps);
 		pred_push(&ps, d);
 		m += d;
-		v[i] = (double)(int64_t)m / scale;
+		v[i] = f64 ? ordered_f64((int64_t)m) : (double)(int64_t)m / scale;
 	}
 	if (xr.bad || x != ANS_L || a != aend)
 		return PANE_EINVAL;
 	return 0;
+}
+
+/* ---------- F64_ANS: unrounded doubles as ordered integers through rANS ----------
+ *
+ * Doubles with no decimal form (ratios, averages, anything computed) are
+ * mapped to their ordered integers (f64_ordered): the increment between two
+ * samples is then the number of doubles between them, about step / ulp for
+ * a random walk, which is the same kind of integer DEC_ANS codes, so the
+ * same coder (predictor per chunk, rANS symbols of bit length + 2 bits,
+ * raw low bits) gets near the increments' entropy. Gorilla XOR stores the
+ * changed low mantissa bits of every sample in full plus window headers
+ * (bench/README.md, shape "floats"). An exponent change only doubles or
+ * halves the increments' scale; a sign change, NaN or Inf is one large
+ * increment there and one back: costly but exact, and chunks where that
+ * happens often are left to XOR by the size comparison.
+ *
+ * Payload: the first value's ordered integer (zigzag varint), then
+ * ans_encode's payload over the ordered integers, its frequency table
+ * quantised to a byte a symbol (ans_qtable: 40-60 symbols a chunk, where
+ * DEC_ANS chunks typically have a handful). */
+
+static int f64_encode(const double *v, size_t n, struct pane_buf *out)
+{
+	if (n < 2)
+		return PANE_EINVAL;
+	int64_t *m = pane_xmalloc(pane_mul_size(n, sizeof *m));
+	for (size_t i = 0; i < n; i++)
+		m[i] = f64_ordered(v[i]);
+	int rc = put_uv(out, pane_zigzag(m[0]));
+	if (!rc)
+		rc = ans_encode(m, n, true, out);
+	free(m);
+	return rc ? PANE_ETOOBIG : 0;
+}
+
+static int f64_decode(struct rd *r, double *v, size_t n)
+{
+	uint64_t m = (uint64_t)pane_unzigzag(rd_uv(r));
+	if (r->bad || n < 2)
+		return PANE_EINVAL;
+	v[0] = ordered_f64((int64_t)m);
+	return ans_decode(r, v, n, m, ANS_F64);
 }
 
 /* ---------- chunks ---------- */
@@ -728,6 +908,8 @@ static int encode_values(const double *v, const int64_t *m, int k, size_t n, int
 		pane_buf_release(&bits);
 		return rc;
 	}
+	case PANE_CODEC_F64_ANS:
+		return f64_encode(v, n, out);
 	default: {
 		if (m)
 			return dec_encode(v, m, n, k, codec, out);
@@ -743,6 +925,47 @@ static int encode_values(const double *v, const int64_t *m, int k, size_t n, int
 }
 
 enum { TAG_NO_TS = 0x40, TAG_NO_VALUES = 0x80 };
+
+/* Fewer samples than this never measure F64_ANS: its symbol table alone
+ * outweighs what it saves on XOR. */
+#define F64_MIN 16
+
+/* Whether a forced codec can hold the chunk (dec: it has a decimal form). */
+static bool can_force(int force, bool dec, size_t n)
+{
+	switch (force) {
+	case PANE_CODEC_XOR: return true;
+	case PANE_CODEC_DEC_D1:
+	case PANE_CODEC_DEC_D2: return dec;
+	case PANE_CODEC_DEC_ANS: return dec && n > 1;
+	case PANE_CODEC_F64_ANS: return n > 1;
+	default: return false;
+	}
+}
+
+/* Doubles without a decimal form: F64_ANS when its exact size is below
+ * what zstd really makes of the XOR stream (noisy mantissas barely
+ * compress, repeats and runs do). The winner's bytes are left in kept. */
+static int float_choice(const double *v, size_t n, struct pane_buf *kept)
+{
+	struct pane_buf a;
+	pane_buf_init(&a, PANE_BUF_NOLIMIT);
+	int codec = PANE_CODEC_XOR;
+	if (encode_values(v, NULL, 0, n, PANE_CODEC_XOR, kept) == 0 &&
+	    encode_values(v, NULL, 0, n, PANE_CODEC_F64_ANS, &a) == 0 && a.len < kept->len) {
+		size_t bound = ZSTD_compressBound(kept->len);
+		void *z = pane_xmalloc(bound);
+		size_t zl = ZSTD_compress(z, bound, kept->data, kept->len, 3);
+		if (ZSTD_isError(zl) || a.len < zl) {
+			codec = PANE_CODEC_F64_ANS;
+			pane_buf_reset(kept);
+			pane_buf_add(kept, a.data, a.len);
+		}
+		free(z);
+	}
+	pane_buf_release(&a);
+	return codec;
+}
 
 static int chunk_encode(const int64_t *ts, const double *v, size_t n, int force, struct pane_buf *out);
 
@@ -774,6 +997,8 @@ static int chunk_encode(const int64_t *ts, const double *v, size_t n, int force,
 	int rc = put_uv(out, n);
 	int codec = PANE_CODEC_CONST, k = 0;
 	int64_t *m = NULL;
+	struct pane_buf pre; /* the values already encoded by the choice, or empty */
+	pane_buf_init(&pre, PANE_BUF_NOLIMIT);
 	if (v) {
 		bool constant = true;
 		for (size_t i = 1; i < n && constant; i++)
@@ -786,8 +1011,7 @@ static int chunk_encode(const int64_t *ts, const double *v, size_t n, int force,
 		codec = PANE_CODEC_XOR;
 		if (constant)
 			codec = PANE_CODEC_CONST;
-		else if (force >= 0 && force != PANE_CODEC_CONST && (force == PANE_CODEC_XOR || dec) &&
-			 (force != PANE_CODEC_DEC_ANS || n > 1))
+		else if (force >= 0 && can_force(force, dec, n))
 			codec = force;
 		else if (dec) {
 			/* measure: encode each candidate, keep the smallest estimated size
@@ -820,6 +1044,10 @@ static int chunk_encode(const int64_t *ts, const double *v, size_t n, int force,
 			}
 			pane_buf_release(&t);
 			pane_buf_release(&kept);
+		} else if (force < 0 && n >= F64_MIN) {
+			/* (a forced codec that cannot hold the chunk, as the tiers'
+			 * DEC_D1 on sums of doubles, stays XOR without measuring) */
+			codec = float_choice(v, n, &pre);
 		}
 	}
 	uint64_t tag = (uint64_t)codec | (ts ? 0 : TAG_NO_TS) | (v ? 0 : TAG_NO_VALUES);
@@ -840,8 +1068,9 @@ static int chunk_encode(const int64_t *ts, const double *v, size_t n, int force,
 		rc |= put_uv(out, tag);
 	}
 	if (!rc && v)
-		rc = encode_values(v, m, k, n, codec, out);
+		rc = pre.len ? pane_buf_add(out, pre.data, pre.len) : encode_values(v, m, k, n, codec, out);
 	free(m);
+	pane_buf_release(&pre);
 	if (rc) {
 		pane_buf_truncate(out, start);
 		return rc < 0 ? rc : PANE_ETOOBIG;
@@ -857,7 +1086,7 @@ int pane_chunk_decode(const uint8_t *p, size_t len, int64_t *ts, double *v, size
 	uint64_t tag = rd_uv(&r);
 	uint64_t codec = tag & 15, tsmode = (tag >> 4) & 3;
 	bool has_ts = !(tag & TAG_NO_TS), has_v = !(tag & TAG_NO_VALUES);
-	if (r.bad || cnt == 0 || cnt > PANE_CHUNK_MAX || cnt > cap || codec > PANE_CODEC_DEC_ANS || tsmode > TS_GRID ||
+	if (r.bad || cnt == 0 || cnt > PANE_CHUNK_MAX || cnt > cap || codec > PANE_CODEC_F64_ANS || tsmode > TS_GRID ||
 	    tag > 0xff || (!has_ts && !has_v))
 		return PANE_EINVAL;
 	if (!has_ts) {
@@ -910,6 +1139,9 @@ int pane_chunk_decode(const uint8_t *p, size_t len, int64_t *ts, double *v, size
 	case PANE_CODEC_DEC_D2:
 	case PANE_CODEC_DEC_ANS:
 		rc = dec_decode(&r, v, cnt, (int)codec);
+		break;
+	case PANE_CODEC_F64_ANS:
+		rc = f64_decode(&r, v, cnt);
 		break;
 	default: /* no values in this column chunk */
 		break;

@@ -13,8 +13,13 @@
  *   DEC_ANS  the decimal integers' increments, predicted (0, previous
  *            increment or mean of the last 8, chosen per chunk), as rANS-
  *            coded symbols plus raw bits: near the increments' entropy.
+ *   F64_ANS  doubles without a decimal form: each mapped to an int64 in the
+ *            doubles' order (sign-magnitude to two's complement), whose
+ *            increments (~ step / ulp) go through DEC_ANS's coder.
  * The codec is in each chunk's tag, so chunks written before a codec was
  * added decode unchanged; a new codec is only ever added, never redefined.
+ * A reader older than a codec refuses its chunks as malformed (its select
+ * logs the segment as corrupt and skips it; nothing is misread).
  * Every codec is bit-exact: NaN payloads (the stale marker), -0.0 and
  * +-Inf survive (the decimal codecs refuse chunks they cannot round-trip).
  *
@@ -40,6 +45,7 @@ enum pane_chunk_codec {
 	PANE_CODEC_DEC_D2 = 2,
 	PANE_CODEC_CONST = 3,
 	PANE_CODEC_DEC_ANS = 4, /* since 2026-12: older readers refuse it (the tag says so) */
+	PANE_CODEC_F64_ANS = 5, /* since 2026-12-03: readers before it refuse it the same way */
 };
 
 /* Appends one chunk (1 <= n <= PANE_CHUNK_MAX, ts ascending or not: any

@@ -17,12 +17,22 @@
  * standard labels); the others run in C on the label set, parsed once per
  * distinct stored label object per call.
  *
+ * logs.db is created by the first write (a log line, an event, metadata),
+ * not at open: an empty one is ~50 KB of schema pages (a root page per
+ * table, index and FTS5 shadow table), which a store holding only metrics
+ * would carry for nothing (bench/README.md counts everything on disk).
+ * Until then reads answer nothing; the SQLite features the schema needs
+ * are still checked at open, on an in-memory database.
+ *
  * Invariants:
  *   (1) All SQL is parameterised; label names are validated and passed as
  *       bound JSON paths.
  *   (2) Only valid JSON objects are stored as fields/body; anything else is
  *       kept as {"_raw": "..."} so output is always valid JSON.
  *   (3) One connection, serialised by db->mu (held during read callbacks).
+ *   (4) db->db is NULL only while the file does not exist: it is opened at
+ *       open when the file is there, else by the first write (under
+ *       db->mu), and never closed before pane_logdb_close.
  */
 #include "store/logs.h"
 
@@ -33,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/log.h"
 #include "base/map.h"
@@ -43,7 +54,8 @@
 #define TEXT_MAX 1024
 
 struct pane_logdb {
-	sqlite3 *db;
+	sqlite3 *db; /* NULL until the file exists (invariant 4) */
+	char *path;
 	pthread_mutex_t mu;
 };
 
@@ -74,27 +86,49 @@ static int fail(struct pane_logdb *db, struct pane_err *err, const char *what)
 	return pane_err_set(err, PANE_EIO, "logs: %s: %s", what, sqlite3_errmsg(db->db));
 }
 
+/* Opens (creating) path with the schema into *out; NULL and an error on
+ * failure. path ":memory:" only checks that the schema can be set up. */
+static int logdb_connect(const char *path, sqlite3 **out, struct pane_err *err)
+{
+	sqlite3 *c = NULL;
+	char *msg = NULL;
+	*out = NULL;
+	if (sqlite3_open_v2(path, &c, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		pane_err_set(err, PANE_EIO, "cannot open %s: %s", path, c ? sqlite3_errmsg(c) : "?");
+		sqlite3_close(c);
+		return PANE_EIO;
+	}
+	sqlite3_busy_timeout(c, 5000);
+	if (sqlite3_exec(c, schema, NULL, NULL, &msg) != SQLITE_OK) {
+		pane_err_set(err, PANE_EIO, "cannot set up %s: %s", path, msg ? msg : "?");
+		pane_err_detail(err, "pane needs SQLite with FTS5 and the trigram tokenizer (3.34 or newer)");
+		sqlite3_free(msg);
+		sqlite3_close(c);
+		return PANE_EIO;
+	}
+	*out = c;
+	return 0;
+}
+
+/* The file, created on the first write (db->mu held). */
+static int ensure_file(struct pane_logdb *db, struct pane_err *err)
+{
+	return db->db ? 0 : logdb_connect(db->path, &db->db, err);
+}
+
 struct pane_logdb *pane_logdb_open(const char *path, struct pane_err *err)
 {
 	struct pane_logdb *db = pane_xcalloc(1, sizeof *db);
 	pthread_mutex_init(&db->mu, NULL);
-	char *msg = NULL;
-	if (sqlite3_open_v2(path, &db->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
-	    SQLITE_OK) {
-		pane_err_set(err, PANE_EIO, "cannot open %s: %s", path, db->db ? sqlite3_errmsg(db->db) : "?");
-		goto fail;
+	db->path = pane_xstrdup(path);
+	sqlite3 *probe = NULL;
+	if (access(path, F_OK) == 0 ? logdb_connect(path, &db->db, err) < 0 : logdb_connect(":memory:", &probe, err) < 0) {
+		pane_logdb_close(db);
+		return NULL;
 	}
-	sqlite3_busy_timeout(db->db, 5000);
-	if (sqlite3_exec(db->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
-		pane_err_set(err, PANE_EIO, "cannot set up %s: %s", path, msg ? msg : "?");
-		pane_err_detail(err, "pane needs SQLite with FTS5 and the trigram tokenizer (3.34 or newer)");
-		sqlite3_free(msg);
-		goto fail;
-	}
+	sqlite3_close(probe);
 	return db;
-fail:
-	pane_logdb_close(db);
-	return NULL;
 }
 
 void pane_logdb_close(struct pane_logdb *db)
@@ -106,6 +140,7 @@ void pane_logdb_close(struct pane_logdb *db)
 		sqlite3_close(db->db);
 	}
 	pthread_mutex_destroy(&db->mu);
+	free(db->path);
 	free(db);
 }
 
@@ -127,11 +162,17 @@ int pane_logdb_write_logs(struct pane_logdb *db, const struct pane_log_record *l
 	    "INSERT INTO logs(ts, severity, provider, service, environment, instance, labels, message, fields) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, CASE WHEN ?9 IS NULL THEN NULL "
 	    "WHEN json_valid(?9) AND json_type(?9) = 'object' THEN ?9 ELSE json_object('_raw', ?9) END)";
+	if (!n)
+		return 0;
+	pthread_mutex_lock(&db->mu);
+	int rc = ensure_file(db, err);
+	if (rc < 0) {
+		pthread_mutex_unlock(&db->mu);
+		return rc;
+	}
 	struct pane_buf lj;
 	pane_buf_init(&lj, PANE_BUF_NOLIMIT);
 	sqlite3_stmt *q = NULL;
-	int rc = 0;
-	pthread_mutex_lock(&db->mu);
 	if (sqlite3_exec(db->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db->db, sql, -1, &q, NULL) != SQLITE_OK) {
 		rc = fail(db, err, "insert");
@@ -174,11 +215,17 @@ int pane_logdb_write_events(struct pane_logdb *db, const struct pane_event *e, s
 	    "INSERT OR IGNORE INTO events(ts, kind, labels, title, url, body, dedup_key) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, CASE WHEN ?6 IS NULL THEN NULL "
 	    "WHEN json_valid(?6) AND json_type(?6) = 'object' THEN ?6 ELSE json_object('_raw', ?6) END, ?7)";
+	if (!n)
+		return 0;
+	pthread_mutex_lock(&db->mu);
+	int rc = ensure_file(db, err);
+	if (rc < 0) {
+		pthread_mutex_unlock(&db->mu);
+		return rc;
+	}
 	struct pane_buf lj;
 	pane_buf_init(&lj, PANE_BUF_NOLIMIT);
 	sqlite3_stmt *q = NULL;
-	int rc = 0;
-	pthread_mutex_lock(&db->mu);
 	if (sqlite3_exec(db->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db->db, sql, -1, &q, NULL) != SQLITE_OK) {
 		rc = fail(db, err, "insert event");
@@ -219,9 +266,17 @@ int pane_logdb_write_metadata(struct pane_logdb *db, const struct pane_metadata 
 	    "ON CONFLICT(name) DO UPDATE SET type = excluded.type, help = excluded.help, unit = excluded.unit "
 	    "WHERE type != excluded.type OR help != excluded.help OR unit != excluded.unit";
 	sqlite3_stmt *q = NULL;
-	int rc = 0;
 	size_t bad = 0;
+	if (skipped)
+		*skipped = 0;
+	if (!n)
+		return 0;
 	pthread_mutex_lock(&db->mu);
+	int rc = ensure_file(db, err);
+	if (rc < 0) {
+		pthread_mutex_unlock(&db->mu);
+		return rc;
+	}
 	if (sqlite3_exec(db->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db->db, sql, -1, &q, NULL) != SQLITE_OK) {
 		rc = fail(db, err, "insert metadata");
@@ -274,6 +329,8 @@ int pane_logdb_metadata(struct pane_logdb *db, const char *metric, size_t limit,
 	sqlite3_stmt *q = NULL;
 	int rc = 0;
 	pthread_mutex_lock(&db->mu);
+	if (!db->db) /* no file yet: no metadata */
+		goto out;
 	if (sqlite3_prepare_v2(db->db, sql, -1, &q, NULL) != SQLITE_OK) {
 		rc = fail(db, err, "read metadata");
 		goto out;
@@ -568,6 +625,8 @@ static int lr_select(void *ctx, const struct pane_log_select *s, pane_log_line_f
 	if (s->limit && ms.all_in_sql)
 		pane_buf_addf(&sql, " LIMIT ?%d", add_i(&a, s->limit > INT64_MAX ? INT64_MAX : (int64_t)s->limit));
 	pthread_mutex_lock(&db->mu);
+	if (!db->db) /* no file yet: no lines */
+		goto unlock;
 	if (sqlite3_prepare_v2(db->db, sql.data, -1, &st, NULL) != SQLITE_OK) {
 		rc = fail(db, err, "search");
 		goto unlock;
@@ -635,6 +694,8 @@ static int lr_streams(void *ctx, const struct pane_matcher *m, size_t n_matchers
 	pane_buf_addf(&sql, " AND ts >= ?%d", add_i(&a, mint));
 	pane_buf_addf(&sql, " AND ts <= ?%d GROUP BY labels", add_i(&a, maxt));
 	pthread_mutex_lock(&db->mu);
+	if (!db->db)
+		goto unlock;
 	if (sqlite3_prepare_v2(db->db, sql.data, -1, &st, NULL) != SQLITE_OK) {
 		rc = fail(db, err, "streams");
 		goto unlock;
@@ -696,6 +757,8 @@ static int lr_events(void *ctx, const struct pane_event_select *s, pane_event_ro
 	if (s->limit && ms.all_in_sql)
 		pane_buf_addf(&sql, " LIMIT ?%d", add_i(&a, s->limit > INT64_MAX ? INT64_MAX : (int64_t)s->limit));
 	pthread_mutex_lock(&db->mu);
+	if (!db->db)
+		goto unlock;
 	if (sqlite3_prepare_v2(db->db, sql.data, -1, &st, NULL) != SQLITE_OK) {
 		rc = fail(db, err, "events");
 		goto unlock;
@@ -788,6 +851,10 @@ int pane_logdb_retain(struct pane_logdb *db, int64_t cutoff_ms, int64_t max_byte
 {
 	int rc = 0;
 	pthread_mutex_lock(&db->mu);
+	if (!db->db) { /* nothing stored yet */
+		pthread_mutex_unlock(&db->mu);
+		return 0;
+	}
 	if (cutoff_ms > INT64_MIN) {
 		rc = delete_batches(db, "DELETE FROM logs WHERE id IN (SELECT id FROM logs WHERE ts < ?1 LIMIT 5000)",
 		                    cutoff_ms, err);

@@ -173,7 +173,7 @@ static int ts_column(struct pane_store *st, struct part *p, const struct pane_bu
 
 static void count_codec(struct pane_store *st, int codec)
 {
-	if (codec == PANE_CODEC_XOR)
+	if (codec == PANE_CODEC_XOR || codec == PANE_CODEC_F64_ANS)
 		st->c.chunks_xor++;
 	else if (codec == PANE_CODEC_CONST)
 		st->c.chunks_const++;

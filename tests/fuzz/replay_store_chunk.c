@@ -1,7 +1,7 @@
 /* replay_store_chunk.c - fuzz_store_chunk's seeds (chunks of every codec,
- * the rANS one included) and deterministic mutations in the normal test
- * suite (replay.h), so the decoders of what is read back from disk run
- * under ASan in CI. */
+ * both rANS ones included: DEC_ANS and F64_ANS) and deterministic
+ * mutations in the normal test suite (replay.h), so the decoders of what
+ * is read back from disk run under ASan in CI. */
 #include "replay.h"
 
 int main(void)

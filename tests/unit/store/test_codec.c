@@ -89,7 +89,7 @@ static void decimals_pick_decimal_codec(void **state)
 	/* uniform noise: the rANS coder gets near its entropy, varints do not */
 	assert_int_equal(k2, PANE_CODEC_DEC_ANS);
 	roundtrip(ts, cpu, N, -1);
-	for (int c2 = 0; c2 <= PANE_CODEC_DEC_ANS; c2++) {
+	for (int c2 = 0; c2 <= PANE_CODEC_F64_ANS; c2++) {
 		if (c2 == PANE_CODEC_CONST)
 			continue;
 		assert_int_equal(roundtrip(ts, gauge, N, c2), c2);
@@ -117,11 +117,95 @@ static void decimals_pick_decimal_codec(void **state)
 		steady[i] = 1e6 + 250.0 * i;
 	assert_int_equal(roundtrip(ts, steady, N, PANE_CODEC_DEC_ANS), PANE_CODEC_DEC_ANS);
 	assert_int_equal(roundtrip(ts, steady, 2, PANE_CODEC_DEC_ANS), PANE_CODEC_DEC_ANS);
-	/* random floats: XOR */
+	/* independent random floats: a float codec */
 	double rnd[N];
 	for (int i = 0; i < N; i++)
 		rnd[i] = (double)rand() / 3.0 + (double)rand() * 1e-9;
-	assert_int_equal(roundtrip(ts, rnd, N, -1), PANE_CODEC_XOR);
+	int k4 = roundtrip(ts, rnd, N, -1);
+	assert_true(k4 == PANE_CODEC_XOR || k4 == PANE_CODEC_F64_ANS);
+}
+
+/* Encoded size of v with a forced codec. */
+static size_t size_as(const double *v, size_t n, int codec)
+{
+	struct pane_buf b;
+	pane_buf_init(&b, PANE_BUF_NOLIMIT);
+	assert_int_equal(pane_column_encode_values_as(v, n, codec, &b), codec);
+	size_t len = b.len;
+	pane_buf_release(&b);
+	return len;
+}
+
+/* Gaussian noise (Box-Muller on rand: deterministic per seed). */
+static double gauss(void)
+{
+	double u1 = ((double)rand() + 1.0) / ((double)RAND_MAX + 2.0), u2 = (double)rand() / ((double)RAND_MAX + 1.0);
+	return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+static void floats_pick_f64_ans(void **state)
+{
+	(void)state;
+	enum { N = 1440 };
+	int64_t ts[N];
+	double walk[N];
+	srand(13);
+	for (int i = 0; i < N; i++)
+		ts[i] = 1700000000000 + i * 15000LL;
+	/* an unrounded random walk (bench/store/shapes.py's "floats"): F64_ANS,
+	 * well below XOR */
+	double x = 37.25;
+	for (int i = 0; i < N; i++) {
+		x = fabs(x + gauss() * 0.01 * 37.25);
+		walk[i] = x;
+	}
+	assert_int_equal(roundtrip(ts, walk, N, -1), PANE_CODEC_F64_ANS);
+	assert_true(size_as(walk, N, PANE_CODEC_F64_ANS) * 20 < size_as(walk, N, PANE_CODEC_XOR) * 19); /* 48.2 vs 53.2 bits */
+	assert_int_equal(roundtrip(ts, walk, N, PANE_CODEC_F64_ANS), PANE_CODEC_F64_ANS);
+	assert_int_equal(roundtrip(ts, walk, 2, PANE_CODEC_F64_ANS), PANE_CODEC_F64_ANS);
+	/* one value cannot be forced into it (nothing to predict): still exact */
+	assert_int_equal(roundtrip(ts, walk, 1, PANE_CODEC_F64_ANS), PANE_CODEC_CONST);
+	/* a walk that crosses zero (sign changes, -0.0, denormals), one across
+	 * many powers of two (exponent changes) and one with stale markers,
+	 * NaN payloads and infinities in it */
+	double across[N], grow[N], specials[N];
+	x = 0.3;
+	for (int i = 0; i < N; i++) {
+		x += gauss() * 0.05;
+		across[i] = i % 97 == 5 ? -0.0 : i % 89 == 7 ? 5e-324 : i % 83 == 3 ? -5e-324 : x;
+		grow[i] = 1e-3 * pow(1.02, i) * (1.0 + gauss() * 1e-3);
+		specials[i] = walk[i];
+	}
+	specials[0] = pane_stale_nan();
+	specials[10] = NAN;
+	specials[11] = pane_bits_f64(0x7ff8dead0000beefull);
+	specials[12] = pane_bits_f64(0xfff0000000000001ull); /* a negative NaN */
+	specials[200] = INFINITY;
+	specials[201] = -INFINITY;
+	specials[300] = -0.0;
+	specials[301] = 0.0;
+	specials[N - 1] = pane_stale_nan();
+	assert_int_equal(roundtrip(ts, across, N, PANE_CODEC_F64_ANS), PANE_CODEC_F64_ANS);
+	assert_int_equal(roundtrip(ts, grow, N, PANE_CODEC_F64_ANS), PANE_CODEC_F64_ANS);
+	assert_int_equal(roundtrip(ts, specials, N, PANE_CODEC_F64_ANS), PANE_CODEC_F64_ANS);
+	int k = roundtrip(ts, grow, N, -1);
+	assert_true(k == PANE_CODEC_XOR || k == PANE_CODEC_F64_ANS);
+	roundtrip(ts, across, N, -1);
+	roundtrip(ts, specials, N, -1);
+	/* the extreme bit patterns, in every order the ordered integers wrap in */
+	double edge[] = {pane_bits_f64(0), pane_bits_f64(0x8000000000000000ull), pane_bits_f64(0x7fffffffffffffffull),
+	                 pane_bits_f64(0xffffffffffffffffull), pane_bits_f64(1), pane_bits_f64(0x8000000000000001ull),
+	                 pane_bits_f64(0x7ff0000000000000ull), pane_bits_f64(0xfff0000000000000ull),
+	                 pane_bits_f64(0x7fffffffffffffffull), pane_bits_f64(0), 1.0, -1.0, 1.0};
+	size_t ne = sizeof edge / sizeof edge[0];
+	assert_int_equal(roundtrip(ts, edge, ne, PANE_CODEC_F64_ANS), PANE_CODEC_F64_ANS);
+	roundtrip(ts, edge, ne, -1);
+	/* runs of repeats: zero increments cost F64_ANS almost nothing too */
+	double steps[N];
+	for (int i = 0; i < N; i++)
+		steps[i] = walk[i / 240];
+	k = roundtrip(ts, steps, N, -1);
+	assert_true(k == PANE_CODEC_XOR || k == PANE_CODEC_F64_ANS);
 }
 
 static void timestamps_irregular_and_extreme(void **state)
@@ -201,11 +285,10 @@ static void columns_roundtrip(void **state)
 	pane_buf_release(&b);
 }
 
-/* Every single-byte corruption of a DEC_ANS chunk is refused or decodes
- * within bounds (the rANS state check catches most). */
-static void ans_corruption_is_refused(void **state)
+/* Every single-byte corruption of a DEC_ANS or F64_ANS chunk is refused or
+ * decodes within bounds (the rANS state check catches most). */
+static void ans_corruption_is_refused_as(int codec)
 {
-	(void)state;
 	enum { N = 600 };
 	int64_t ts[PANE_CHUNK_MAX];
 	double v[PANE_CHUNK_MAX];
@@ -218,7 +301,7 @@ static void ans_corruption_is_refused(void **state)
 	}
 	struct pane_buf b;
 	pane_buf_init(&b, PANE_BUF_NOLIMIT);
-	assert_int_equal(pane_column_encode_values_as(v, N, PANE_CODEC_DEC_ANS, &b), PANE_CODEC_DEC_ANS);
+	assert_int_equal(pane_column_encode_values_as(v, N, codec, &b), codec);
 	uint8_t *copy = malloc(b.len);
 	for (size_t i = 0; i < b.len; i++)
 		for (int bit = 0; bit < 8; bit += 3) {
@@ -230,6 +313,13 @@ static void ans_corruption_is_refused(void **state)
 		}
 	free(copy);
 	pane_buf_release(&b);
+}
+
+static void ans_corruption_is_refused(void **state)
+{
+	(void)state;
+	ans_corruption_is_refused_as(PANE_CODEC_DEC_ANS);
+	ans_corruption_is_refused_as(PANE_CODEC_F64_ANS);
 }
 
 static void garbage_is_refused(void **state)
@@ -307,6 +397,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(edge_values_all_codecs),
 		cmocka_unit_test(decimals_pick_decimal_codec),
+		cmocka_unit_test(floats_pick_f64_ans),
 		cmocka_unit_test(timestamps_irregular_and_extreme),
 		cmocka_unit_test(columns_roundtrip),
 		cmocka_unit_test(garbage_is_refused),

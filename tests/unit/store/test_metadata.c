@@ -1,7 +1,8 @@
 /* test_metadata.c - the store's metric metadata table: upsert (last writer
  * wins), reads sorted by name with a metric filter and a limit, entries that
  * break record.h's rules skipped, persistence across a reopen, and the same
- * rows through the store's sink and reader. */
+ * rows through the store's sink and reader; logs.db made by the first write
+ * only, and reads before it answer nothing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -164,12 +165,74 @@ static void sink_and_reader(void **state)
 	pane_store_close(st);
 }
 
+static int count_line(void *arg, const struct pane_log_line *l)
+{
+	(void)l;
+	++*(int *)arg;
+	return 0;
+}
+
+static int count_event(void *arg, const struct pane_event_row *e)
+{
+	(void)e;
+	++*(int *)arg;
+	return 0;
+}
+
+static int lines(struct pane_store *st)
+{
+	struct pane_logreader lr = pane_store_logreader(st);
+	struct pane_log_select sel = {.mint = 0, .maxt = INT64_MAX, .contains = "hello"};
+	struct pane_event_select es = {.mint = 0, .maxt = INT64_MAX};
+	struct pane_err err = {0};
+	int n = 0, ne = 0;
+	assert_int_equal(lr.ops->select(lr.ctx, &sel, count_line, &n, &err), 0);
+	assert_int_equal(lr.ops->events(lr.ctx, &es, count_event, &ne, &err), 0);
+	assert_int_equal(ne, 0);
+	return n;
+}
+
+static bool logs_db_exists(void)
+{
+	char path[128];
+	snprintf(path, sizeof path, "%s/logs.db", dir);
+	return access(path, F_OK) == 0;
+}
+
+static void logs_db_made_by_first_write(void **state)
+{
+	(void)state;
+	struct pane_store *st = open_store();
+	struct pane_err err = {0};
+	/* a store of metrics only carries no logs.db; reads answer nothing */
+	assert_false(logs_db_exists());
+	read_all(st, NULL, SIZE_MAX, 0);
+	assert_int_equal(lines(st), 0);
+	assert_int_equal(pane_store_write_metadata(st, NULL, 0, &err), 0);
+	assert_int_equal(pane_store_write_logs(st, NULL, 0, &err), 0);
+	assert_int_equal(pane_store_maintain(st, 1700000000000, &err), 0); /* retention */
+	assert_false(logs_db_exists());
+	pane_store_close(st);
+	assert_false(logs_db_exists());
+	/* the first line creates it; it is read back after a reopen */
+	st = open_store();
+	struct pane_log_record l = {.ts_ms = 1700000000000, .message = "hello there", .message_len = 11};
+	assert_int_equal(pane_store_write_logs(st, &l, 1, &err), 0);
+	assert_true(logs_db_exists());
+	assert_int_equal(lines(st), 1);
+	pane_store_close(st);
+	st = open_store();
+	assert_int_equal(lines(st), 1);
+	pane_store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(upsert_read_filter_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(hostile_entries_are_skipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(sink_and_reader, setup, teardown),
+		cmocka_unit_test_setup_teardown(logs_db_made_by_first_write, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
