@@ -1,7 +1,7 @@
 /* test_log.c - the two log formats, byte for byte: logfmt quoting, JSON
  * escaping (control characters, quotes, invalid UTF-8), credentials redacted
- * in both, key/value pairs in order. The timestamp is
- * replaced by "T" before comparing. */
+ * in both, key/value pairs in order; a JSON line over the limit is still
+ * one object. The timestamp is replaced by "T" before comparing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -82,11 +82,30 @@ static void json(void **state)
 	pane_log_setup(PANE_LOG_INFO, PANE_LOG_LOGFMT);
 }
 
+static void too_long(void)
+{
+	static char big[10000];
+	memset(big, 'x', sizeof big - 1);
+	pane_log_kv(PANE_LOG_INFO, "http", "request", "path", big, "status", "200", NULL);
+}
+
+/* A JSON line over the limit stays one object: ts, level, comp, msg. */
+static void json_too_long(void **state)
+{
+	(void)state;
+	pane_log_setup(PANE_LOG_INFO, PANE_LOG_JSON);
+	char *got = capture(too_long);
+	assert_string_equal(got, "{\"ts\":\"T\",\"level\":\"info\",\"comp\":\"http\",\"msg\":\"request\"}\n");
+	free(got);
+	pane_log_setup(PANE_LOG_INFO, PANE_LOG_LOGFMT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(logfmt),
 	    cmocka_unit_test(json),
+	    cmocka_unit_test(json_too_long),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
