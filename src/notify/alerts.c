@@ -48,10 +48,8 @@ void pane_notify_alert_free(void *p)
 	free(a);
 }
 
-/* An alert as Alertmanager's postable alert (what the store keeps and forwards). */
-void pane_notify_alert_json(struct pane_json *j, const struct nalert *a)
+void pane_notify_alert_members(struct pane_json *j, const struct nalert *a, bool updated)
 {
-	pane_json_obj(j);
 	pane_json_key(j, "labels");
 	pane_labels_json_value(j, &a->labels);
 	pane_json_key(j, "annotations");
@@ -60,8 +58,19 @@ void pane_notify_alert_json(struct pane_json *j, const struct nalert *a)
 	pane_notify_json_time(j, a->starts_ms);
 	pane_json_key(j, "endsAt");
 	pane_notify_json_time(j, a->ends_ms);
+	if (updated) {
+		pane_json_key(j, "updatedAt");
+		pane_notify_json_time(j, a->updated_ms);
+	}
 	pane_json_key(j, "generatorURL");
 	pane_json_str(j, a->generator_url ? a->generator_url : "");
+}
+
+/* An alert as Alertmanager's postable alert (what the store keeps and forwards). */
+void pane_notify_alert_json(struct pane_json *j, const struct nalert *a)
+{
+	pane_json_obj(j);
+	pane_notify_alert_members(j, a, false);
 	pane_json_obj_end(j);
 }
 

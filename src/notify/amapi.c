@@ -101,18 +101,7 @@ static void gettable_alert(struct notify *nt, struct pane_json *j, const struct 
 	pane_json_arr_end(&js);
 	pane_json_arr_end(&ji);
 	pane_json_obj(j);
-	pane_json_key(j, "labels");
-	pane_labels_json_value(j, &a->labels);
-	pane_json_key(j, "annotations");
-	pane_labels_json_value(j, &a->annotations);
-	pane_json_key(j, "startsAt");
-	pane_notify_json_time(j, a->starts_ms);
-	pane_json_key(j, "endsAt");
-	pane_notify_json_time(j, a->ends_ms);
-	pane_json_key(j, "updatedAt");
-	pane_notify_json_time(j, a->updated_ms);
-	pane_json_key(j, "generatorURL");
-	pane_json_str(j, a->generator_url ? a->generator_url : "");
+	pane_notify_alert_members(j, a, true);
 	char fp[24];
 	snprintf(fp, sizeof fp, "%016llx", (unsigned long long)a->fp);
 	pane_json_key(j, "fingerprint");
@@ -133,6 +122,23 @@ static void gettable_alert(struct notify *nt, struct pane_json *j, const struct 
 	pane_buf_release(&inh);
 }
 
+/* The filter=... arguments (up to 64, Alertmanager's matcher syntax) into
+ * ms; false after answering 400 (ms released). */
+static bool filter_args(struct pane_http_req *req, struct pane_http_resp *resp, struct pane_am_matchers *ms)
+{
+	const char *filters[64];
+	size_t nfl = pane_http_req_args(req, "filter", filters, 64);
+	struct pane_err err = {0};
+	for (size_t i = 0; i < nfl && i < 64; i++) {
+		if (pane_am_matchers_parse(ms, filters[i], &err) < 0) {
+			pane_http_resp_error(resp, 400, "bad_request", "%s", err.msg);
+			pane_am_matchers_release(ms);
+			return false;
+		}
+	}
+	return true;
+}
+
 static bool arg_bool(struct pane_http_req *req, const char *name, bool def)
 {
 	const char *v = pane_http_req_arg(req, name);
@@ -145,21 +151,14 @@ static bool arg_bool(struct pane_http_req *req, const char *name, bool def)
 static void h_get_alerts(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
 {
 	struct notify *nt = ctx;
-	const char *filters[64];
-	size_t nfl = pane_http_req_args(req, "filter", filters, 64);
 	struct pane_am_matchers ms = {0};
-	struct pane_err err = {0};
-	for (size_t i = 0; i < nfl && i < 64; i++) {
-		if (pane_am_matchers_parse(&ms, filters[i], &err) < 0) {
-			pane_http_resp_error(resp, 400, "bad_request", "%s", err.msg);
-			pane_am_matchers_release(&ms);
-			return;
-		}
-	}
+	if (!filter_args(req, resp, &ms))
+		return;
 	bool want_active = arg_bool(req, "active", true), want_sil = arg_bool(req, "silenced", true),
 	     want_inh = arg_bool(req, "inhibited", true);
 	const char *recv = pane_http_req_arg(req, "receiver");
 	struct pane_am_matchers rm = {0};
+	struct pane_err err = {0};
 	if (recv && pane_am_matcher_add(&rm, "receiver", recv, PANE_AM_RE, &err) < 0) {
 		pane_http_resp_error(resp, 400, "bad_request", "%s", err.msg);
 		pane_am_matchers_release(&ms);
@@ -260,17 +259,9 @@ static void h_get_groups(struct pane_http_req *req, struct pane_http_resp *resp,
 static void h_get_silences(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
 {
 	struct notify *nt = ctx;
-	const char *filters[64];
-	size_t nfl = pane_http_req_args(req, "filter", filters, 64);
 	struct pane_am_matchers ms = {0};
-	struct pane_err err = {0};
-	for (size_t i = 0; i < nfl && i < 64; i++) {
-		if (pane_am_matchers_parse(&ms, filters[i], &err) < 0) {
-			pane_http_resp_error(resp, 400, "bad_request", "%s", err.msg);
-			pane_am_matchers_release(&ms);
-			return;
-		}
-	}
+	if (!filter_args(req, resp, &ms))
+		return;
 	struct pane_buf *b = pane_http_resp_body(resp);
 	struct pane_json js;
 	pane_json_init(&js, b);

@@ -143,6 +143,10 @@ static inline bool alert_resolved(const struct nalert *a, int64_t now)
 void pane_notify_alert_free(void *p);
 /* An alert as Alertmanager's postable alert (what the store keeps and forwards). */
 void pane_notify_alert_json(struct pane_json *j, const struct nalert *a);
+/* The members both the postable and the gettable alert start with (labels,
+ * annotations, startsAt, endsAt, updatedAt when asked, generatorURL), for
+ * an object the caller opened. */
+void pane_notify_alert_members(struct pane_json *j, const struct nalert *a, bool updated);
 /* A JSON object of strings into *ls (initialised here, even on failure);
  * names_strict: refuse invalid names instead of skipping them. 0 or PANE_EINVAL. */
 int pane_notify_labels_from_json(json_t *obj, struct pane_labels *ls, bool names_strict, struct pane_err *err);
