@@ -122,6 +122,14 @@ static void gettable_alert(struct notify *nt, struct pane_json *j, const struct 
 	pane_buf_release(&inh);
 }
 
+/* Starts a 200 application/json answer: j writes its body. */
+static void json_answer(struct pane_http_resp *resp, struct pane_json *j)
+{
+	pane_json_init(j, pane_http_resp_body(resp));
+	pane_http_resp_status(resp, 200);
+	pane_http_resp_content_type(resp, "application/json");
+}
+
 /* The filter=... arguments (up to 64, Alertmanager's matcher syntax) into
  * ms; false after answering 400 (ms released). */
 static bool filter_args(struct pane_http_req *req, struct pane_http_resp *resp, struct pane_am_matchers *ms)
@@ -164,9 +172,8 @@ static void h_get_alerts(struct pane_http_req *req, struct pane_http_resp *resp,
 		pane_am_matchers_release(&ms);
 		return;
 	}
-	struct pane_buf *b = pane_http_resp_body(resp);
 	struct pane_json j;
-	pane_json_init(&j, b);
+	json_answer(resp, &j);
 	pane_json_arr(&j);
 	pthread_mutex_lock(&nt->mu);
 	int64_t now = pane_wall_ms();
@@ -211,16 +218,13 @@ static void h_get_alerts(struct pane_http_req *req, struct pane_http_resp *resp,
 	pane_json_arr_end(&j);
 	pane_am_matchers_release(&ms);
 	pane_am_matchers_release(&rm);
-	pane_http_resp_status(resp, 200);
-	pane_http_resp_content_type(resp, "application/json");
 }
 
 static void h_get_groups(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
 {
 	struct notify *nt = ctx;
-	struct pane_buf *b = pane_http_resp_body(resp);
 	struct pane_json j;
-	pane_json_init(&j, b);
+	json_answer(resp, &j);
 	pane_json_arr(&j);
 	pthread_mutex_lock(&nt->mu);
 	int64_t now = pane_wall_ms();
@@ -252,8 +256,6 @@ static void h_get_groups(struct pane_http_req *req, struct pane_http_resp *resp,
 	}
 	pthread_mutex_unlock(&nt->mu);
 	pane_json_arr_end(&j);
-	pane_http_resp_status(resp, 200);
-	pane_http_resp_content_type(resp, "application/json");
 }
 
 static void h_get_silences(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
@@ -262,9 +264,8 @@ static void h_get_silences(struct pane_http_req *req, struct pane_http_resp *res
 	struct pane_am_matchers ms = {0};
 	if (!filter_args(req, resp, &ms))
 		return;
-	struct pane_buf *b = pane_http_resp_body(resp);
 	struct pane_json js;
-	pane_json_init(&js, b);
+	json_answer(resp, &js);
 	pane_json_arr(&js);
 	pthread_mutex_lock(&nt->mu);
 	int64_t now = pane_wall_ms();
@@ -286,8 +287,6 @@ static void h_get_silences(struct pane_http_req *req, struct pane_http_resp *res
 	pthread_mutex_unlock(&nt->mu);
 	pane_json_arr_end(&js);
 	pane_am_matchers_release(&ms);
-	pane_http_resp_status(resp, 200);
-	pane_http_resp_content_type(resp, "application/json");
 }
 
 static void h_post_silences(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
@@ -384,21 +383,18 @@ static void h_silence(struct pane_http_req *req, struct pane_http_resp *resp, vo
 		return;
 	}
 	struct pane_json j;
-	pane_json_init(&j, pane_http_resp_body(resp));
+	json_answer(resp, &j);
 	pane_notify_silence_json(&j, s, now);
 	pthread_mutex_unlock(&nt->mu);
-	pane_http_resp_status(resp, 200);
-	pane_http_resp_content_type(resp, "application/json");
 }
 
 static void h_status(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
 {
 	struct notify *nt = ctx;
-	struct pane_buf *b = pane_http_resp_body(resp);
 	pthread_mutex_lock(&nt->mu);
 	const char *orig = nt->cfg && nt->cfg->original ? nt->cfg->original : "";
 	struct pane_json j;
-	pane_json_init(&j, b);
+	json_answer(resp, &j);
 	pane_json_obj(&j);
 	pane_json_key(&j, "cluster");
 	pane_json_raw(&j, "{\"name\":\"pane\",\"status\":\"disabled\",\"peers\":[]}");
@@ -421,16 +417,13 @@ static void h_status(struct pane_http_req *req, struct pane_http_resp *resp, voi
 	pane_notify_json_time(&j, nt->started_ms);
 	pane_json_obj_end(&j);
 	pthread_mutex_unlock(&nt->mu);
-	pane_http_resp_status(resp, 200);
-	pane_http_resp_content_type(resp, "application/json");
 }
 
 static void h_receivers(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
 {
 	struct notify *nt = ctx;
-	struct pane_buf *b = pane_http_resp_body(resp);
 	struct pane_json j;
-	pane_json_init(&j, b);
+	json_answer(resp, &j);
 	pane_json_arr(&j);
 	pthread_mutex_lock(&nt->mu);
 	for (size_t i = 0; nt->cfg && i < nt->cfg->n_receivers; i++) {
@@ -441,8 +434,6 @@ static void h_receivers(struct pane_http_req *req, struct pane_http_resp *resp, 
 	}
 	pthread_mutex_unlock(&nt->mu);
 	pane_json_arr_end(&j);
-	pane_http_resp_status(resp, 200);
-	pane_http_resp_content_type(resp, "application/json");
 }
 
 void pane_notify_api_routes(struct notify *nt, struct pane_http_server *http)
