@@ -807,6 +807,20 @@ static void walk(struct run *r, const struct node *n, struct val dot)
 	r->depth--;
 }
 
+/* Frees what a run allocated (values, samples, variables): the end of a run. */
+static void run_release(struct run *r)
+{
+	for (size_t i = 0; i < r->n_allocs; i++)
+		free(r->allocs[i]);
+	free(r->allocs);
+	for (size_t i = 0; i < r->n_samples; i++) {
+		pane_labels_release(&r->samples[i]->labels);
+		free(r->samples[i]);
+	}
+	free(r->samples);
+	free(r->vars);
+}
+
 static char *with_defs(const char *text, size_t *len)
 {
 	size_t dl = strlen(alert_defs), tl = strlen(text);
@@ -842,15 +856,7 @@ int pane_tmpl_expand(const char *name, const char *text, const struct pane_tmpl_
 	}
 	struct run r = {.name = name, .src = src, .d = d, .out = out, .err = &e};
 	walk(&r, root, (struct val){.k = V_DATA});
-	for (size_t i = 0; i < r.n_allocs; i++)
-		free(r.allocs[i]);
-	free(r.allocs);
-	for (size_t i = 0; i < r.n_samples; i++) {
-		pane_labels_release(&r.samples[i]->labels);
-		free(r.samples[i]);
-	}
-	free(r.samples);
-	free(r.vars);
+	run_release(&r);
 	tmpl_node_free(root);
 	free(src);
 	if (r.failed)
@@ -928,15 +934,7 @@ int pane_tmpl_am_expand(const struct pane_tmpl_set *s, const char *name, const c
 	                .out = out,
 	                .err = &e};
 	walk(&r, root, (struct val){.k = V_AM});
-	for (size_t i = 0; i < r.n_allocs; i++)
-		free(r.allocs[i]);
-	free(r.allocs);
-	for (size_t i = 0; i < r.n_samples; i++) {
-		pane_labels_release(&r.samples[i]->labels);
-		free(r.samples[i]);
-	}
-	free(r.samples);
-	free(r.vars);
+	run_release(&r);
 	tmpl_node_free(root);
 	tmpl_deftab_release(&defs);
 	if (r.failed)
