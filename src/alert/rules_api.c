@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "alert/rules.h"
+#include "alert/template.h"
 #include "base/buf.h"
 #include "base/json.h"
 #include "http/server.h"
@@ -65,24 +66,6 @@ static void json_kv(struct pane_json *j, const struct pane_rule_kv *kv, size_t n
 	pane_json_obj_end(j);
 }
 
-/* Go's strconv.FormatFloat(v, 'e', -1, 64), as Prometheus' API prints alert values */
-static void fmt_e(double v, char *tmp, size_t len)
-{
-	if (isnan(v)) {
-		snprintf(tmp, len, "NaN");
-		return;
-	}
-	if (isinf(v)) {
-		snprintf(tmp, len, "%s", v > 0 ? "+Inf" : "-Inf");
-		return;
-	}
-	for (int p = 1; p <= 17; p++) {
-		snprintf(tmp, len, "%.*e", p - 1, v);
-		if (strtod(tmp, NULL) == v)
-			break;
-	}
-}
-
 static void json_alert(struct pane_json *j, const struct pane_rule_alert *a)
 {
 	pane_json_obj(j);
@@ -99,7 +82,7 @@ static void json_alert(struct pane_json *j, const struct pane_rule_alert *a)
 		json_time(j, a->keep_firing_since);
 	}
 	char v[40];
-	fmt_e(a->value, v, sizeof v);
+	pane_tmpl_fmt_float_e(a->value, v, sizeof v);
 	pane_json_key(j, "value");
 	pane_json_str(j, v);
 	pane_json_obj_end(j);

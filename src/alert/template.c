@@ -177,6 +177,11 @@ void pane_tmpl_fmt_float_v(double v, char *out, size_t outlen)
 	tmpl_go_shortest(v, 'g', out, outlen);
 }
 
+void pane_tmpl_fmt_float_e(double v, char *out, size_t outlen)
+{
+	tmpl_go_shortest(v, 'e', out, outlen);
+}
+
 static void print_labels_map(const struct pane_labels *ls, struct pane_buf *b)
 {
 	pane_buf_adds(b, "map[");
