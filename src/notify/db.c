@@ -12,7 +12,7 @@
  *   (1) db_mu guards the handle; every function takes it itself;
  *   (2) writes are best effort: a failed write is logged, never fails the
  *       alert or silence (they stay in memory);
- *   (3) loading runs before any thread (under nt->mu), and takes what is
+ *   (3) loading runs at attach, before any thread (no lock), and takes what is
  *       stored as if it were posted now.
  */
 #include "notify/notify_internal.h"
@@ -165,7 +165,8 @@ int pane_notify_db_open(struct notify *nt, const char *dir, struct pane_err *err
 	return 0;
 }
 
-/* Loads persisted alerts and silences (under nt->mu, before threads run). */
+/* Loads persisted alerts and silences; at attach, before any thread runs
+ * (so without nt->mu). */
 void pane_notify_db_load(struct notify *nt)
 {
 	int64_t now = pane_wall_ms();

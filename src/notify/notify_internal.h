@@ -218,7 +218,8 @@ struct nflog_entry {
 };
 
 int pane_notify_db_open(struct notify *nt, const char *dir, struct pane_err *err);
-/* Loads persisted alerts and silences (under nt->mu, before threads run). */
+/* Loads persisted alerts and silences; at attach, before any thread runs
+ * (so without nt->mu). */
 void pane_notify_db_load(struct notify *nt);
 void pane_notify_db_put_alerts(struct notify *nt, struct nalert **v, size_t n);
 void pane_notify_db_del_alert(struct notify *nt, uint64_t fp);
