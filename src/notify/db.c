@@ -9,7 +9,8 @@
  * checks as the API (alerts.c, silence.c).
  *
  * Invariants:
- *   (1) db_mu guards the handle; every function takes it itself;
+ *   (1) db_mu guards the handle once threads run: the writers and the
+ *       log's reads take it themselves (open and load run before);
  *   (2) writes are best effort: a failed write is logged, never fails the
  *       alert or silence (they stay in memory);
  *   (3) loading runs at attach, before any thread (no lock), and takes what is
