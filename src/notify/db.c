@@ -11,8 +11,9 @@
  * Invariants:
  *   (1) db_mu guards the handle once threads run: the writers and the
  *       log's reads take it themselves (open and load run before);
- *   (2) writes are best effort: a failed write is logged, never fails the
- *       alert or silence (they stay in memory);
+ *   (2) writes are best effort: a failed write never fails the alert or
+ *       silence (they stay in memory); a failed notification-log write or
+ *       statement (db_exec) is logged;
  *   (3) loading runs at attach, before any thread (no lock), and takes what is
  *       stored as if it were posted now.
  */
