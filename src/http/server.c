@@ -1,6 +1,7 @@
 /*
- * server.c - libmicrohttpd daemon with a router, bounded bodies and
- * suspendable answers.
+ * server.c - libmicrohttpd daemon for pane: a request from its head to its
+ * answer (routed, bounded, possibly suspended), and the server's start and
+ * stop.
  *
  * Idea: libmicrohttpd owns sockets, parsing, keep-alive and its thread pool
  * (epoll, one listening socket shared by the pool); this file adds what every
