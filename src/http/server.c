@@ -17,8 +17,10 @@
  * A request moves through these access-handler calls (MHD's protocol):
  *
  *   first call   -> match route (404/405 answered at once), Content-Length
- *                   over the limit (413 at once), auth (401/403), on_begin
- *                   (may refuse: 415 ...); else allocate the request.
+ *                   over the limit by more than DRAIN_MAX (413 at once; by
+ *                   less, the body is dropped and 413 follows it, on_begin
+ *                   is not called), auth (401/403), on_begin (may refuse:
+ *                   415 ...); else allocate the request.
  *   body chunks  -> buffered into req->body, or handed to on_body (streamed
  *                   routes). Past max_body, or after an on_body refusal, the
  *                   rest is read and discarded (up to DRAIN_MAX, so the client
@@ -243,6 +245,16 @@ static enum MHD_Result run_handler(struct pane_http_req *req, struct MHD_Connect
 	return r;
 }
 
+/* Whether a refused body has been dropped long enough: DRAIN_MAX bytes past
+ * the route's limit when it is too big (a Content-Length the head let through
+ * always fits), DRAIN_MAX bytes after an early refusal. */
+static bool drain_exceeded(const struct pane_http_req *req)
+{
+	if (req->too_big)
+		return req->body_bytes > req->route->max_body && req->body_bytes - req->route->max_body > DRAIN_MAX;
+	return req->drained > DRAIN_MAX;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 				  const char *version, const char *upload_data, size_t *upload_data_size,
 				  void **con_cls)
@@ -281,7 +293,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
 		uint64_t clen;
 		if (cl && pane_str_to_u64(pane_str_c(cl), &clen) == 0 && clen > req->route->max_body) {
-			if (clen - req->route->max_body > DRAIN_MAX || req->route->on_body)
+			/* answering before the body means closing on a client still
+			 * sending: its kernel may get the reset before it reads the 413
+			 * (curl: "Send failure: Broken pipe"). Within DRAIN_MAX the body
+			 * is read and dropped and the 413 comes at its end, streamed
+			 * routes included (without on_begin: nothing is owed on_close). */
+			if (clen - req->route->max_body > DRAIN_MAX)
 				return answer_too_big(req, conn);
 			req->too_big = true;
 		}
@@ -296,7 +313,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			}
 			http_resp_release(&resp);
 		}
-		if (req->route->on_begin || req->route->on_close) {
+		if (!req->too_big && (req->route->on_begin || req->route->on_close)) {
 			req->began = true;
 			if (req->route->on_begin) {
 				struct pane_http_resp resp;
@@ -346,7 +363,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			 * the refusal is sent at the end */
 			if (req->early || req->too_big) {
 				req->drained += n;
-				return req->drained > DRAIN_MAX ? MHD_NO : MHD_YES;
+				return drain_exceeded(req) ? MHD_NO : MHD_YES;
 			}
 			if (req->body_bytes > req->route->max_body) {
 				req->too_big = true;
@@ -367,8 +384,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			pane_buf_release(&req->body);
 		}
 		if (req->too_big) {
-			req->drained += n;
-			if (req->drained > DRAIN_MAX)
+			if (drain_exceeded(req))
 				return answer_too_big(req, conn);
 		}
 		return MHD_YES;

@@ -153,7 +153,7 @@ struct pane_http_req {
 	struct pane_buf body;
 	bool responded;     /* a response was queued before the handler ran */
 	bool too_big;       /* body over the limit: drained, then answered 413 */
-	uint64_t drained;   /* bytes discarded while too_big */
+	uint64_t drained;   /* bytes discarded after an early refusal */
 	bool form_parsed;
 	struct kv *form;
 	size_t n_form;

@@ -222,12 +222,15 @@ static void a_blocked_group_does_not_blind_the_others(void **state)
 {
 	(void)state;
 	/* an exclusive lock on the largest table makes the tables query wait
-	 * (pg_total_relation_size) until lock_timeout = the source's timeout */
+	 * (pg_total_relation_size) until lock_timeout = the source's timeout.
+	 * The timeout is also every other query's statement_timeout: 3 s leaves
+	 * them room on a loaded machine (at 500 ms the pg_stat_statements query
+	 * once timed out too while four builds shared the two cores). */
 	PGconn *locker = connect_to(admin_url);
 	exec_ok(locker, "BEGIN");
 	exec_ok(locker, "LOCK TABLE orders IN ACCESS EXCLUSIVE MODE");
 	struct fixture f;
-	start(&f, "sources:\n  db:\n    type: postgres\n    url: ${PT_PG_URL}\n    timeout: 500ms\n");
+	start(&f, "sources:\n  db:\n    type: postgres\n    url: ${PT_PG_URL}\n    timeout: 3s\n");
 	struct pane_err err = {0};
 	int rc = pane_sources_collect_once(f.ss, "db", &err);
 	assert_true(rc < 0);

@@ -169,7 +169,7 @@ static void slow_queries_time_out(void **state)
 	      "        sql: SELECT 1 AS value FROM pg_sleep(30)\n"
 	      "      - name: quick\n"
 	      "        sql: SELECT 2 AS value\n",
-	      "    timeout: 300ms\n");
+	      "    timeout: 2s\n");
 	struct pane_err err = {0};
 	assert_int_equal(pane_sources_collect_once(f.ss, "business", &err), PANE_ETIMEDOUT);
 	struct pane_source_status st;
