@@ -75,5 +75,8 @@ int pane_tmpl_am_expand(const struct pane_tmpl_set *s, const char *name, const c
 
 /* Go's fmt %v / strconv 'g' -1 for a float64 ("1", "0.5", "1e+06", "+Inf"). */
 void pane_tmpl_fmt_float_v(double v, char *out, size_t outlen);
+/* Go's strconv 'e' -1 for a float64 ("1.5e+00", "-2e-07", "NaN"): how
+ * Prometheus' API writes an alert's value (alert/rules_api.c). */
+void pane_tmpl_fmt_float_e(double v, char *out, size_t outlen);
 
 #endif

@@ -1,7 +1,7 @@
 /*
- * tmpl_internal.h - what the template engine (template.c), its function
- * library (tmplfuncs.c) and Alertmanager's default templates (amdefaults.c)
- * share; no other file includes it (the API is alert/template.h).
+ * tmpl_internal.h - what the template engine (the parser, tmplparse.c, and
+ * the run, template.c), its function library (tmplfuncs.c) and
+ * Alertmanager's default templates (amdefaults.c) share; no other file includes it (the API is alert/template.h).
  *
  * A running template is a struct run: the values it makes are borrowed
  * within the run and live on its allocation list (tmpl_ralloc, tmpl_rstr,
@@ -20,8 +20,86 @@
 #include "base/buf.h"
 #include "base/err.h"
 
-struct node;   /* a parsed template's tree node (template.c) */
-struct deftab; /* named templates ({{define}}) (template.c) */
+/* ---- the tree (tmplparse.c builds it, template.c walks it) ---- */
+
+/* Nesting bound of both the parser and a run. */
+#define TMPL_MAX_DEPTH 100
+
+enum nk {
+	N_LIST,
+	N_TEXT,
+	N_ACTION,
+	N_IF,
+	N_RANGE,
+	N_WITH,
+	N_BREAK,
+	N_CONTINUE,
+	/* operands */
+	N_FIELD,
+	N_VAR,
+	N_DOT,
+	N_IDENT,
+	N_STRING,
+	N_NUMBER,
+	N_BOOL,
+	N_NIL,
+	N_PIPE,
+	N_CHAIN,
+	N_TEMPLATE, /* {{template "name" pipeline}} (Alertmanager mode) */
+};
+
+struct node;
+
+struct pipe {
+	char **decl;
+	size_t n_decl;
+	bool assign;        /* = rather than := */
+	struct node **cmds; /* each an N_LIST of operands (a command) */
+	size_t n_cmds;
+};
+
+struct node {
+	enum nk k;
+	int pos;       /* byte offset in the text, where Go puts the node */
+	int start;     /* where the operand's first token starts */
+	char *text;    /* TEXT, STRING value, IDENT name, VAR name, NUMBER text, source form */
+	size_t len;    /* TEXT length */
+	char **fields; /* FIELD/VAR/CHAIN: .a.b */
+	size_t n_fields;
+	bool isint, b;
+	int64_t i;
+	double f;
+	struct pipe *pipe;   /* ACTION/IF/RANGE/WITH/PIPE */
+	struct node **items; /* LIST: children / command operands */
+	size_t n_items;
+	struct node *list, *elselist; /* IF/RANGE/WITH */
+	struct node *operand;         /* CHAIN: (pipe).field */
+};
+
+/* Named templates ({{define}}): a set's files, or one text's own. */
+struct deftab {
+	char **names;
+	struct node **bodies;
+	size_t n;
+};
+
+/* Parses a template text: its tree, or NULL with err set ("template:
+ * NAME:LINE: ..."). tmpl_parse_am: Alertmanager mode (its function map,
+ * {{template}}); {{define}}s go to defs (the caller owns the names and
+ * bodies moved there). */
+struct node *tmpl_parse(const char *name, const char *src, size_t len, struct pane_err *err);
+struct node *tmpl_parse_am(const char *name, const char *src, size_t len, struct deftab *defs,
+                           struct pane_err *err);
+void tmpl_node_free(struct node *n);
+/* Adds (takes name and body) or replaces a named template. */
+void tmpl_deftab_put(struct deftab *t, char *name, struct node *body);
+/* The named template, or NULL (t may be NULL). */
+const struct node *tmpl_deftab_get(const struct deftab *t, const char *name);
+void tmpl_deftab_release(struct deftab *t);
+/* The 1-based line of byte pos in src. */
+int tmpl_line_of(const char *src, size_t pos);
+/* n's source form, as Go quotes a node in its errors ("at <.Labels.x>"). */
+void tmpl_node_source(const struct node *n, struct pane_buf *b);
 
 enum vk {
 	V_NIL,

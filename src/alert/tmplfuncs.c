@@ -5,8 +5,8 @@
  * ...) and, in Alertmanager's notification templates, Alertmanager's (join,
  * safeHtml, stringSlice, ...).
  *
- * Idea: the engine (template.c) parses and walks a template and hands every
- * function call here, by name, with evaluated arguments; this file only
+ * Idea: the engine (tmplparse.c parses, template.c walks a template) hands
+ * every function call here, by name, with evaluated arguments; this file only
  * turns values into values, with each function's Go/Prometheus semantics
  * and error wording (Go's "wrong number of args for %s: want %d got %d",
  * "error calling %s: ..."). A name the parser accepted but this file does

@@ -27,7 +27,8 @@
  * context is read-only.
  *
  * /tail upgrades to a websocket (RFC 6455, server frames only: text frames
- * out, the client's close or EOF ends it) and runs on its own thread: every
+ * out, the client's close or EOF ends it; the frames are http/ws.h's) and
+ * runs on its own thread: every
  * TAIL_POLL_MS it evaluates the log query forward from just after the
  * newest line it sent and sends what is new as Loki's tail frame
  * {"streams":[...],"dropped_entries":null}. Lines are found by their
@@ -40,15 +41,12 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
-#include <openssl/evp.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -58,6 +56,7 @@
 #include "base/map.h"
 #include "base/mem.h"
 #include "base/str.h"
+#include "http/ws.h"
 #include "host/host.h"
 #include "logql/logql.h"
 #include "query/query.h"
@@ -689,53 +688,6 @@ struct tail {
 	size_t limit;
 };
 
-/* One unmasked server frame; 0 or -1 when the client is gone. */
-static int ws_send(int fd, int opcode, const char *p, size_t n)
-{
-	unsigned char h[10];
-	size_t hl = 2;
-	h[0] = (unsigned char)(0x80 | opcode);
-	if (n < 126) {
-		h[1] = (unsigned char)n;
-	} else if (n < 65536) {
-		h[1] = 126;
-		h[2] = (unsigned char)(n >> 8);
-		h[3] = (unsigned char)n;
-		hl = 4;
-	} else {
-		h[1] = 127;
-		for (int i = 0; i < 8; i++)
-			h[2 + i] = (unsigned char)((uint64_t)n >> (56 - 8 * i));
-		hl = 10;
-	}
-	const unsigned char *parts[2] = {h, (const unsigned char *)p};
-	size_t lens[2] = {hl, n};
-	for (int k = 0; k < 2; k++)
-		for (size_t off = 0; off < lens[k];) {
-			ssize_t w = send(fd, parts[k] + off, lens[k] - off, MSG_NOSIGNAL);
-			if (w <= 0)
-				return -1;
-			off += (size_t)w;
-		}
-	return 0;
-}
-
-/* true while the client is there: no EOF, no error, no close frame. */
-static bool ws_alive(int fd, int wait_ms)
-{
-	struct pollfd pf = {.fd = fd, .events = POLLIN};
-	int r = poll(&pf, 1, wait_ms);
-	if (r <= 0)
-		return r == 0;
-	if (pf.revents & (POLLERR | POLLHUP | POLLNVAL))
-		return false;
-	unsigned char buf[512];
-	ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-	if (n <= 0)
-		return false;
-	return (buf[0] & 0x0f) != 0x8; /* a close frame ends it (other frames are ignored) */
-}
-
 static void *tail_main(void *arg)
 {
 	struct tail *t = arg;
@@ -747,7 +699,7 @@ static void *tail_main(void *arg)
 	pane_buf_init(&b, ANSWER_MAX);
 	double end = mono_s() + TAIL_MAX_S;
 	for (bool first = true; mono_s() < end; first = false) {
-		if (!first && !ws_alive(fd, TAIL_POLL_MS))
+		if (!first && !pane_http_ws_alive(fd, TAIL_POLL_MS))
 			break;
 		struct pane_logql_params p = {
 		    .start_ns = t->from_ns, .end_ns = now_ns() + NS_PER_MS, .forward = true, .limit = t->limit};
@@ -758,7 +710,7 @@ static void *tail_main(void *arg)
 		if (pane_logql_eval(t->x, t->rd, &p, &r, &e) < 0) {
 			pane_buf_reset(&b);
 			pane_buf_adds(&b, e.msg);
-			ws_send(fd, 0x1, b.data, b.len);
+			pane_http_ws_send(fd, PANE_HTTP_WS_TEXT, b.data, b.len);
 			break;
 		}
 		size_t n = 0;
@@ -778,14 +730,14 @@ static void *tail_main(void *arg)
 			pane_json_key(&j, "dropped_entries");
 			pane_json_null(&j);
 			pane_json_obj_end(&j);
-			rc = ws_send(fd, 0x1, b.data, b.len);
+			rc = pane_http_ws_send(fd, PANE_HTTP_WS_TEXT, b.data, b.len);
 			t->from_ns = (newest + 1) * NS_PER_MS;
 		}
 		pane_logql_result_free(&r);
 		if (rc < 0)
 			break;
 	}
-	ws_send(fd, 0x8, "\x03\xe8", 2); /* close: normal */
+	pane_http_ws_send(fd, PANE_HTTP_WS_CLOSE, "\x03\xe8", 2); /* close: normal */
 	pane_buf_release(&b);
 	pane_http_upgraded_close(t->u);
 	pane_logql_free(t->x);
@@ -849,23 +801,17 @@ static void h_tail(struct pane_http_req *req, struct pane_http_resp *resp, void 
 		fail(resp, 429, "at most %d tails at once", TAIL_MAX_SESSIONS);
 		return;
 	}
-	/* Sec-WebSocket-Accept: base64(SHA-1(key + the RFC 6455 GUID)) */
-	char in[160];
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdl = 0;
-	int inl = snprintf(in, sizeof in, "%s258EAFA5-E914-47DA-95CA-C5AB0DC85B11", key);
-	unsigned char acc[64];
-	if (EVP_Digest(in, (size_t)inl, md, &mdl, EVP_sha1(), NULL) != 1) {
+	char acc[PANE_HTTP_WS_ACCEPT_LEN];
+	if (pane_http_ws_accept(key, acc) < 0) {
 		atomic_fetch_sub(&tail_sessions, 1);
 		pane_logql_free(x);
 		fail(resp, 500, "cannot compute the websocket accept key");
 		return;
 	}
-	EVP_EncodeBlock(acc, md, (int)mdl);
 	struct tail *t = pane_xcalloc(1, sizeof *t);
 	*t = (struct tail){.rd = ctx, .x = x, .from_ns = start, .limit = limit};
 	pane_http_resp_header(resp, "Upgrade", "websocket");
-	pane_http_resp_header(resp, "Sec-WebSocket-Accept", (const char *)acc);
+	pane_http_resp_header(resp, "Sec-WebSocket-Accept", acc);
 	pane_http_resp_upgrade(resp, tail_start, t);
 }
 

@@ -1,10 +1,14 @@
 /*
  * log.c - structured logging to stderr (see log.h).
  *
- * A line is built in a stack buffer (long messages are cut at 4 KiB with a
- * marker) and written with one fwrite under the stdio lock, so concurrent
- * threads produce whole lines. Values are quoted in logfmt when they contain
- * a space, quote, '=' or control character; JSON output escapes properly.
+ * A line is built in a bounded buffer (8 KiB; long messages are cut at
+ * 4 KiB with a marker) and written with one fwrite under the stdio lock, so
+ * concurrent threads produce whole lines. Values are quoted in logfmt when
+ * they contain a space, quote, '=' or control character; a JSON line is
+ * written by base/json.h (the one JSON writer), and one that would pass
+ * the limit is written again with only ts, level, comp and a shortened
+ * msg, so it stays one valid object. Every value is redacted
+ * (base/redact.h) in both formats.
  */
 #include "base/log.h"
 #include "base/redact.h"
@@ -16,6 +20,10 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/err.h"
+#include "base/json.h"
+
+/* A line's limit, JSON or logfmt; a message is cut at 4 KiB before that. */
+#define LINE_MAX_BYTES 8192
 
 static enum pane_log_level g_level = PANE_LOG_INFO;
 static enum pane_log_format g_format = PANE_LOG_LOGFMT;
@@ -85,71 +93,91 @@ static void add_logfmt_value(struct pane_buf *b, const char *v)
 	pane_buf_addc(b, '"');
 }
 
-static void add_field_raw(struct pane_buf *b, const char *key, const char *value);
+/* A line being built: logfmt text in b, or a JSON object written by j. */
+struct line {
+	struct pane_buf b;
+	struct pane_json j;
+};
+
+static void add_field_raw(struct line *l, const char *key, const char *value)
+{
+	if (!value)
+		value = "";
+	if (g_format == PANE_LOG_JSON) {
+		pane_json_key(&l->j, key);
+		pane_json_str(&l->j, value);
+	} else {
+		pane_buf_addc(&l->b, ' ');
+		pane_buf_adds(&l->b, key);
+		pane_buf_addc(&l->b, '=');
+		add_logfmt_value(&l->b, value);
+	}
+}
 
 /* Every logged value loses its credentials (base/redact.h). */
-static void add_field(struct pane_buf *b, const char *key, const char *value)
+static void add_field(struct line *l, const char *key, const char *value)
 {
 	if (!pane_redact_needed(value)) {
-		add_field_raw(b, key, value);
+		add_field_raw(l, key, value);
 		return;
 	}
 	char tmp[4096];
 	snprintf(tmp, sizeof tmp, "%s", value);
 	pane_redact(tmp, sizeof tmp);
-	add_field_raw(b, key, tmp);
+	add_field_raw(l, key, tmp);
 }
 
-static void add_field_raw(struct pane_buf *b, const char *key, const char *value)
+/* ts, level and comp: the start of every line. */
+static void line_begin(struct line *l, enum pane_log_level level, const char *ts, const char *comp)
 {
-	if (!value)
-		value = "";
 	if (g_format == PANE_LOG_JSON) {
-		pane_buf_addc(b, ',');
-		pane_buf_add_json_str(b, key, strlen(key));
-		pane_buf_addc(b, ':');
-		pane_buf_add_json_str(b, value, strlen(value));
+		pane_json_init(&l->j, &l->b);
+		pane_json_obj(&l->j);
+		pane_json_key(&l->j, "ts");
+		pane_json_str(&l->j, ts);
+		pane_json_key(&l->j, "level");
+		pane_json_str(&l->j, level_names[level]);
 	} else {
-		pane_buf_addc(b, ' ');
-		pane_buf_adds(b, key);
-		pane_buf_addc(b, '=');
-		add_logfmt_value(b, value);
+		pane_buf_addf(&l->b, "ts=%s level=%s", ts, level_names[level]);
 	}
+	if (comp)
+		add_field(l, "comp", comp);
 }
 
 static void emit(enum pane_log_level level, const char *comp, const char *msg, va_list *kv)
 {
-	struct pane_buf b;
+	struct line l;
 	char ts[32];
-	pane_buf_init(&b, 8192);
+	pane_buf_init(&l.b, LINE_MAX_BYTES);
 	pane_time_format(pane_wall_ms(), ts, sizeof ts);
-	if (g_format == PANE_LOG_JSON) {
-		pane_buf_adds(&b, "{\"ts\":\"");
-		pane_buf_adds(&b, ts);
-		pane_buf_adds(&b, "\",\"level\":\"");
-		pane_buf_adds(&b, level_names[level]);
-		pane_buf_addc(&b, '"');
-	} else {
-		pane_buf_addf(&b, "ts=%s level=%s", ts, level_names[level]);
-	}
-	if (comp)
-		add_field(&b, "comp", comp);
-	add_field(&b, "msg", msg);
+	line_begin(&l, level, ts, comp);
+	add_field(&l, "msg", msg);
 	if (kv) {
 		const char *k;
 		while ((k = va_arg(*kv, const char *)) != NULL) {
 			const char *v = va_arg(*kv, const char *);
-			add_field(&b, k, v);
+			add_field(&l, k, v);
 		}
 	}
-	if (g_format == PANE_LOG_JSON)
-		pane_buf_addc(&b, '}');
-	pane_buf_addc(&b, '\n');
+	if (g_format == PANE_LOG_JSON) {
+		pane_json_obj_end(&l.j);
+		if (l.j.rc < 0) {
+			/* past the line's limit: still one JSON object, with the
+			 * message cut short and the other fields left out */
+			char cut[1024];
+			snprintf(cut, sizeof cut, "%s", msg);
+			pane_buf_reset(&l.b);
+			line_begin(&l, level, ts, comp);
+			add_field(&l, "msg", cut);
+			pane_json_obj_end(&l.j);
+		}
+	}
+	pane_buf_addc(&l.b, '\n');
 	flockfile(stderr);
-	fwrite(b.data, 1, b.len, stderr);
+	fwrite(l.b.data, 1, l.b.len, stderr);
 	fflush(stderr);
 	funlockfile(stderr);
-	pane_buf_release(&b);
+	pane_buf_release(&l.b);
 }
 
 static void vlog(enum pane_log_level level, const char *comp, const char *fmt, va_list ap)

@@ -1,6 +1,7 @@
 /*
- * server.c - libmicrohttpd daemon with a router, bounded bodies and
- * suspendable answers.
+ * server.c - libmicrohttpd daemon for pane: a request from its head to its
+ * answer (routed, bounded, possibly suspended), and the server's start and
+ * stop.
  *
  * Idea: libmicrohttpd owns sockets, parsing, keep-alive and its thread pool
  * (epoll, one listening socket shared by the pool); this file adds what every
@@ -54,8 +55,18 @@
  * Threads: MHD pool threads call everything here; the route table is
  * read-only after start; deferred/stream handles are completed from any
  * thread.
+ *
+ * This file is MHD's protocol (the access handler above, queueing an
+ * answer, start and stop); what the states use is beside it, one idea a
+ * file, sharing server_internal.h: the route table (route.c), request
+ * accessors and arguments (req.c), building responses and JSON errors
+ * (resp.c), suspension - deferred answers and streams (suspend.c),
+ * connections upgraded after a 101 (upgrade.c), request-head deadlines
+ * against slow headers (headtimer.c), the pool for blocking handlers
+ * (blocking.c).
  */
 #include "http/server.h"
+#include "http/server_internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -68,628 +79,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "base/clock.h"
 #include "base/hostport.h"
-#include "base/json.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/str.h"
-
-#define DEFAULT_MAX_BODY (1u << 20)
-#define MAX_PARAMS 8
-#define MAX_SEGMENTS 32
-#define RESP_MAX (256u << 20)
-/* A body over the limit is read and discarded up to this many bytes so the
- * client sees a clean 413 instead of a reset; past it the connection is
- * answered at once and closed. */
-#define DRAIN_MAX (4u << 20)
-#define STREAM_BUF_DEFAULT (64u << 10)
-
-/* Something that suspends a connection (a deferred response or a streamed
- * body). Shared between an MHD thread and the thread that completes it, so
- * it is reference counted (one ref each) and guarded by mu. The server lists
- * the live ones so that stopping can resume every suspended connection
- * first (MHD forbids stopping with suspended connections). */
-struct susp {
-	pthread_mutex_t mu;
-	int refs;
-	struct MHD_Connection *conn; /* NULL once MHD is done with the request */
-	bool suspended;              /* MHD_suspend_connection called, not yet resumed */
-	bool abandoned;              /* the server is stopping */
-	struct pane_http_server *srv;
-	struct susp *prev, *next;
-	bool listed;
-	void (*destroy)(struct susp *);
-};
-
-struct pane_http_deferred {
-	struct susp s;  /* first */
-	bool done;
-	struct pane_http_resp *resp;
-};
-
-struct pane_http_stream {
-	struct susp s;  /* first */
-	struct pane_buf buf;  /* bytes not yet handed to MHD, from off */
-	size_t off;
-	bool closed;          /* the writer is done */
-	bool gone;            /* the client (or server) is gone */
-};
-
-struct route {
-	int (*on_begin)(struct pane_http_req *, struct pane_http_resp *, void *);
-	int (*on_body)(struct pane_http_req *, const char *, size_t, struct pane_http_resp *, void *);
-	void (*on_close)(struct pane_http_req *, bool, void *);
-	char *method;
-	char **segs;       /* pattern segments; "{name}" / "{name*}" keep the braces */
-	size_t n_segs;
-	pane_http_handler handler;
-	void *ctx;
-	size_t max_body;
-	char *scope;
-	bool blocking;
-};
-
-struct pane_http_server {
-	struct pane_http_server_opts opts;
-	char *listen;
-	struct route *routes;
-	size_t n_routes;
-	struct MHD_Daemon *mhd;
-	int fd;
-	int port;
-	bool loopback;
-	pane_http_auth_fn auth;
-	void *auth_ctx;
-	struct pane_stat *st_requests, *st_errors, *st_too_large, *st_slow;
-	pthread_mutex_t susp_mu;
-	struct susp *susp_head;
-	bool stopping;
-	atomic_bool refusing; /* stopping: on_accept closes new connections */
-	/* the blocking pool (routes with .blocking): a FIFO of jobs, threads
-	 * started with the server when any route needs them */
-	pthread_mutex_t blk_mu;
-	pthread_cond_t blk_cv;
-	struct blk_job *blk_head, *blk_tail;
-	size_t blk_len;
-	bool blk_stop;
-	pthread_t blk_th[PANE_HTTP_BLOCKING_THREADS];
-	unsigned blk_n;
-	/* open connections and their request-head deadlines (struct tconn) */
-	pthread_mutex_t tc_mu;
-	pthread_cond_t tc_cv;
-	struct tconn *tc_head;
-	bool tc_stop, tc_started;
-	pthread_t tc_th;
-	unsigned header_timeout_s, idle_s;
-	struct pane_stat *st_slow_head;
-	struct pane_log_limit slow_lim;
-	/* connections handed over after 101 Switching Protocols (under susp_mu) */
-	struct pane_http_upgraded *up_head;
-};
-
-struct pane_http_upgraded {
-	struct pane_http_server *srv;
-	struct MHD_UpgradeResponseHandle *urh;
-	int fd;
-	struct pane_http_upgraded *next;
-};
-
-struct upgrade_cb {
-	void (*fn)(void *arg, struct pane_http_upgraded *u);
-	void *arg;
-	struct pane_http_server *srv;
-};
-
-struct kv {
-	char *name;
-	char *value;
-};
-
-struct pane_http_req {
-	struct pane_http_server *srv;
-	struct MHD_Connection *conn;
-	const char *method;
-	char *path;
-	const struct route *route;
-	struct kv params[MAX_PARAMS];
-	size_t n_params;
-	struct pane_buf body;
-	bool responded;     /* a response was queued before the handler ran */
-	bool too_big;       /* body over the limit: drained, then answered 413 */
-	uint64_t drained;   /* bytes discarded after an early refusal */
-	bool form_parsed;
-	struct kv *form;
-	size_t n_form;
-	char peer[64];
-	int64_t start_ns;
-	int64_t body_start_ns; /* first body byte: the slow-body rate counts from here */
-	uint64_t body_bytes;  /* body bytes received (buffered or streamed) */
-	bool began;           /* on_begin ran (so on_close is owed) */
-	bool completed_ok;
-	void *user;
-	struct pane_http_deferred *deferred;
-	struct pane_http_resp *early; /* on_body refused mid-body: sent once the body is drained */
-};
-
-struct pane_http_resp {
-	struct pane_http_deferred *deferred; /* set by pane_http_resp_defer */
-	struct pane_http_stream *stream;     /* set by pane_http_resp_stream */
-	struct upgrade_cb *upgrade;          /* set by pane_http_resp_upgrade */
-	int status;
-	struct pane_buf body;
-	char *content_type;
-	struct kv *headers;
-	size_t n_headers;
-	bool has_file; /* pane_http_resp_file: the body is file_fd */
-	int file_fd;
-	uint64_t file_size;
-};
-
-/* ---------- routes ---------- */
-
-static size_t split_path(char *path, char **segs, size_t max)
-{
-	size_t n = 0;
-	char *p = path;
-	while (*p == '/')
-		p++;
-	while (*p && n < max) {
-		segs[n++] = p;
-		char *slash = strchr(p, '/');
-		if (!slash)
-			break;
-		*slash = '\0';
-		p = slash + 1;
-	}
-	return n;
-}
-
-int pane_http_server_route(struct pane_http_server *srv, const struct pane_http_route *r)
-{
-	if (!r->pattern || r->pattern[0] != '/' || !r->handler || !r->method)
-		return PANE_EINVAL;
-	char *copy = pane_xstrdup(r->pattern);
-	char *segs[MAX_SEGMENTS];
-	size_t n = split_path(copy, segs, MAX_SEGMENTS);
-	struct route rt = {0};
-	rt.segs = pane_xcalloc(n ? n : 1, sizeof *rt.segs);
-	size_t params = 0;
-	for (size_t i = 0; i < n; i++) {
-		size_t len = strlen(segs[i]);
-		if (segs[i][0] == '{') {
-			bool rest = len > 3 && segs[i][len - 2] == '*';
-			if (segs[i][len - 1] != '}' || len < 3 || (rest && i != n - 1) || ++params > MAX_PARAMS) {
-				for (size_t j = 0; j < i; j++)
-					free(rt.segs[j]);
-				free(rt.segs);
-				free(copy);
-				return PANE_EINVAL;
-			}
-		}
-		rt.segs[i] = pane_xstrdup(segs[i]);
-	}
-	free(copy);
-	rt.n_segs = n;
-	rt.method = pane_xstrdup(r->method);
-	rt.handler = r->handler;
-	rt.ctx = r->ctx;
-	rt.max_body = r->max_body ? r->max_body : DEFAULT_MAX_BODY;
-	rt.scope = pane_xstrdup(r->scope);
-	rt.on_begin = r->on_begin;
-	rt.on_body = r->on_body;
-	rt.on_close = r->on_close;
-	rt.blocking = r->blocking;
-	srv->routes = pane_xrealloc(srv->routes, pane_mul_size(srv->n_routes + 1, sizeof *srv->routes));
-	srv->routes[srv->n_routes++] = rt;
-	return 0;
-}
-
-/* Matches path segments against a route; fills params on success. */
-static bool route_match(const struct route *rt, char **segs, size_t n, struct pane_http_req *req)
-{
-	size_t np = 0;
-	struct kv params[MAX_PARAMS];
-	size_t i;
-	for (i = 0; i < rt->n_segs; i++) {
-		const char *pat = rt->segs[i];
-		size_t plen = strlen(pat);
-		if (pat[0] == '{' && pat[plen - 2] == '*') {
-			/* rest-of-path parameter: join remaining segments */
-			struct pane_buf b;
-			pane_buf_init(&b, PANE_BUF_NOLIMIT);
-			for (size_t j = i; j < n; j++)
-				pane_buf_addf(&b, "%s%s", j > i ? "/" : "", segs[j]);
-			params[np].name = pane_xstrndup(pat + 1, plen - 3);
-			params[np++].value = pane_buf_detach(&b, NULL);
-			i = n;
-			goto matched;
-		}
-		if (i >= n)
-			goto nomatch;
-		if (pat[0] == '{') {
-			if (!*segs[i])
-				goto nomatch;
-			params[np].name = pane_xstrndup(pat + 1, plen - 2);
-			params[np++].value = pane_xstrdup(segs[i]);
-		} else if (strcmp(pat, segs[i]) != 0) {
-			goto nomatch;
-		}
-	}
-	if (i != n)
-		goto nomatch;
-matched:
-	if (req) {
-		memcpy(req->params, params, np * sizeof *params);
-		req->n_params = np;
-	} else {
-		for (size_t k = 0; k < np; k++) {
-			free(params[k].name);
-			free(params[k].value);
-		}
-	}
-	return true;
-nomatch:
-	for (size_t k = 0; k < np; k++) {
-		free(params[k].name);
-		free(params[k].value);
-	}
-	return false;
-}
-
-/* ---------- responses ---------- */
-
-static void resp_init(struct pane_http_resp *resp)
-{
-	memset(resp, 0, sizeof *resp);
-	pane_buf_init(&resp->body, RESP_MAX);
-}
-
-static void susp_unref(struct susp *x);
-
-static void resp_release(struct pane_http_resp *resp)
-{
-	free(resp->upgrade);
-	resp->upgrade = NULL;
-	if (resp->stream) {
-		/* never queued (an error path): the MHD side's ref goes here */
-		pthread_mutex_lock(&resp->stream->s.mu);
-		resp->stream->gone = true;
-		pthread_mutex_unlock(&resp->stream->s.mu);
-		susp_unref(&resp->stream->s);
-		resp->stream = NULL;
-	}
-	if (resp->has_file)
-		close(resp->file_fd);
-	resp->has_file = false;
-	pane_buf_release(&resp->body);
-	free(resp->content_type);
-	for (size_t i = 0; i < resp->n_headers; i++) {
-		free(resp->headers[i].name);
-		free(resp->headers[i].value);
-	}
-	free(resp->headers);
-}
-
-void pane_http_resp_status(struct pane_http_resp *resp, int status)
-{
-	resp->status = status;
-}
-
-void pane_http_resp_header(struct pane_http_resp *resp, const char *name, const char *value)
-{
-	resp->headers = pane_xrealloc(resp->headers, pane_mul_size(resp->n_headers + 1, sizeof *resp->headers));
-	resp->headers[resp->n_headers].name = pane_xstrdup(name);
-	resp->headers[resp->n_headers].value = pane_xstrdup(value);
-	resp->n_headers++;
-}
-
-void pane_http_resp_content_type(struct pane_http_resp *resp, const char *type)
-{
-	free(resp->content_type);
-	resp->content_type = pane_xstrdup(type);
-}
-
-void pane_http_resp_file(struct pane_http_resp *resp, int fd, uint64_t size)
-{
-	if (resp->has_file)
-		close(resp->file_fd);
-	pane_buf_reset(&resp->body);
-	resp->has_file = true;
-	resp->file_fd = fd;
-	resp->file_size = size;
-}
-
-struct pane_buf *pane_http_resp_body(struct pane_http_resp *resp)
-{
-	return &resp->body;
-}
-
-void pane_http_resp_json(struct pane_http_resp *resp, int status, const char *json)
-{
-	resp->status = status;
-	pane_http_resp_content_type(resp, "application/json");
-	pane_buf_reset(&resp->body);
-	pane_buf_adds(&resp->body, json);
-}
-
-void pane_http_resp_error(struct pane_http_resp *resp, int status, const char *code, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	resp->status = status;
-	pane_http_resp_content_type(resp, "application/json");
-	pane_buf_reset(&resp->body);
-	struct pane_json j;
-	pane_json_init(&j, &resp->body);
-	pane_json_obj(&j);
-	pane_json_key(&j, "error");
-	pane_json_obj(&j);
-	pane_json_key(&j, "code");
-	pane_json_str(&j, code);
-	pane_json_key(&j, "message");
-	pane_json_str(&j, msg);
-	pane_json_obj_end(&j);
-	pane_json_obj_end(&j);
-	pane_buf_addc(&resp->body, '\n');
-}
-
-/* ---------- suspendable connections: deferred responses and streams ---------- */
-
-static void susp_init(struct susp *x, void (*destroy)(struct susp *))
-{
-	pthread_mutex_init(&x->mu, NULL);
-	x->refs = 2; /* the MHD side and the completing/writing side */
-	x->destroy = destroy;
-}
-
-static void susp_unlist(struct susp *x)
-{
-	struct pane_http_server *srv = x->srv;
-	if (!srv)
-		return;
-	pthread_mutex_lock(&srv->susp_mu);
-	if (x->listed) {
-		if (x->prev)
-			x->prev->next = x->next;
-		else
-			srv->susp_head = x->next;
-		if (x->next)
-			x->next->prev = x->prev;
-		x->listed = false;
-	}
-	pthread_mutex_unlock(&srv->susp_mu);
-	x->srv = NULL;
-}
-
-/* Lists x so that stopping can resume it; false when the server is already
- * stopping (then x is marked abandoned). */
-static bool susp_list(struct pane_http_server *srv, struct susp *x)
-{
-	pthread_mutex_lock(&srv->susp_mu);
-	bool ok = !srv->stopping;
-	if (ok) {
-		x->srv = srv;
-		x->prev = NULL;
-		x->next = srv->susp_head;
-		if (srv->susp_head)
-			srv->susp_head->prev = x;
-		srv->susp_head = x;
-		x->listed = true;
-	} else {
-		x->abandoned = true;
-	}
-	pthread_mutex_unlock(&srv->susp_mu);
-	return ok;
-}
-
-static void susp_unref(struct susp *x)
-{
-	pthread_mutex_lock(&x->mu);
-	int left = --x->refs;
-	pthread_mutex_unlock(&x->mu);
-	if (left == 0) {
-		pthread_mutex_destroy(&x->mu);
-		x->destroy(x);
-	}
-}
-
-/* Caller holds x->mu. */
-static void susp_resume_locked(struct susp *x)
-{
-	if (x->suspended && x->conn) {
-		x->suspended = false;
-		MHD_resume_connection(x->conn);
-	}
-}
-
-static void deferred_destroy(struct susp *x)
-{
-	struct pane_http_deferred *d = (struct pane_http_deferred *)x;
-	resp_release(d->resp);
-	free(d->resp);
-	free(d);
-}
-
-struct pane_http_deferred *pane_http_resp_defer(struct pane_http_resp *resp)
-{
-	if (resp->deferred)
-		return resp->deferred;
-	struct pane_http_deferred *d = pane_xcalloc(1, sizeof *d);
-	susp_init(&d->s, deferred_destroy);
-	d->resp = pane_xmalloc(sizeof *d->resp);
-	resp_init(d->resp);
-	resp->deferred = d;
-	return d;
-}
-
-struct pane_http_resp *pane_http_deferred_resp(struct pane_http_deferred *d)
-{
-	return d->resp;
-}
-
-void pane_http_deferred_finish(struct pane_http_deferred *d)
-{
-	pthread_mutex_lock(&d->s.mu);
-	d->done = true;
-	susp_resume_locked(&d->s);
-	pthread_mutex_unlock(&d->s.mu);
-	susp_unref(&d->s);
-}
-
-static void stream_destroy(struct susp *x)
-{
-	struct pane_http_stream *st = (struct pane_http_stream *)x;
-	pane_buf_release(&st->buf);
-	free(st);
-}
-
-struct pane_http_stream *pane_http_resp_stream(struct pane_http_resp *resp, size_t max_buffer)
-{
-	if (resp->stream)
-		return resp->stream;
-	struct pane_http_stream *st = pane_xcalloc(1, sizeof *st);
-	susp_init(&st->s, stream_destroy);
-	pane_buf_init(&st->buf, max_buffer ? max_buffer : STREAM_BUF_DEFAULT);
-	resp->stream = st;
-	return st;
-}
-
-int pane_http_stream_write(struct pane_http_stream *st, const char *data, size_t len)
-{
-	int rc = 0;
-	pthread_mutex_lock(&st->s.mu);
-	if (st->gone || st->s.abandoned || st->closed) {
-		rc = PANE_EIO;
-	} else {
-		if (st->off && st->off == st->buf.len) {
-			pane_buf_reset(&st->buf);
-			st->off = 0;
-		}
-		if (pane_buf_add(&st->buf, data, len) < 0) {
-			st->closed = true; /* the client is too slow: end the body */
-			rc = PANE_ETOOBIG;
-		}
-		susp_resume_locked(&st->s);
-	}
-	pthread_mutex_unlock(&st->s.mu);
-	return rc;
-}
-
-void pane_http_stream_close(struct pane_http_stream *st)
-{
-	if (!st)
-		return;
-	pthread_mutex_lock(&st->s.mu);
-	st->closed = true;
-	susp_resume_locked(&st->s);
-	pthread_mutex_unlock(&st->s.mu);
-	susp_unref(&st->s);
-}
-
-/* MHD content reader: hands out buffered bytes; with none, suspends the
- * connection (a writer resumes it) instead of returning 0 to a busy loop. */
-static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
-{
-	(void)pos;
-	struct pane_http_stream *st = cls;
-	ssize_t n;
-	pthread_mutex_lock(&st->s.mu);
-	if (st->buf.len > st->off) {
-		size_t avail = st->buf.len - st->off;
-		size_t take = avail < max ? avail : max;
-		memcpy(out, st->buf.data + st->off, take);
-		st->off += take;
-		n = (ssize_t)take;
-	} else if (st->closed || st->s.abandoned || st->gone) {
-		n = MHD_CONTENT_READER_END_OF_STREAM;
-	} else {
-		st->s.suspended = true;
-		MHD_suspend_connection(st->s.conn);
-		n = 0;
-	}
-	pthread_mutex_unlock(&st->s.mu);
-	return n;
-}
-
-/* MHD is done with the response (sent, or the client left). */
-static void stream_free_cb(void *cls)
-{
-	struct pane_http_stream *st = cls;
-	susp_unlist(&st->s);
-	pthread_mutex_lock(&st->s.mu);
-	st->gone = true;
-	st->s.conn = NULL;
-	st->s.suspended = false;
-	pthread_mutex_unlock(&st->s.mu);
-	susp_unref(&st->s);
-}
-
-/* ---------- upgraded connections (101 Switching Protocols) ----------
- *
- * MHD hands the socket over once the 101 is sent; the route's function
- * owns it until pane_http_upgraded_close. The server lists them so that
- * pane_http_server_free can shut their sockets down (the owner's next read
- * or write fails) and wait for every owner to close before stopping MHD. */
-
-static void on_upgrade(void *cls, struct MHD_Connection *conn, void *req_cls, const char *extra_in,
-		       size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
-{
-	struct upgrade_cb *cb = cls;
-	struct pane_http_upgraded *u = pane_xcalloc(1, sizeof *u);
-	*u = (struct pane_http_upgraded){.srv = cb->srv, .urh = urh, .fd = (int)sock};
-	pthread_mutex_lock(&cb->srv->susp_mu);
-	bool stopping = cb->srv->stopping;
-	if (!stopping) {
-		u->next = cb->srv->up_head;
-		cb->srv->up_head = u;
-	}
-	pthread_mutex_unlock(&cb->srv->susp_mu);
-	if (stopping) {
-		MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
-		free(u);
-		u = NULL; /* fn only frees its arg */
-	}
-	cb->fn(cb->arg, u);
-	free(cb);
-}
-
-void pane_http_resp_upgrade(struct pane_http_resp *resp, void (*fn)(void *arg, struct pane_http_upgraded *u),
-			    void *arg)
-{
-	free(resp->upgrade);
-	resp->upgrade = pane_xcalloc(1, sizeof *resp->upgrade);
-	resp->upgrade->fn = fn;
-	resp->upgrade->arg = arg;
-	resp->status = 101;
-}
-
-int pane_http_upgraded_fd(const struct pane_http_upgraded *u)
-{
-	return u->fd;
-}
-
-void pane_http_upgraded_close(struct pane_http_upgraded *u)
-{
-	struct pane_http_server *srv = u->srv;
-	pthread_mutex_lock(&srv->susp_mu);
-	for (struct pane_http_upgraded **p = &srv->up_head; *p; p = &(*p)->next)
-		if (*p == u) {
-			*p = u->next;
-			break;
-		}
-	pthread_mutex_unlock(&srv->susp_mu);
-	MHD_upgrade_action(u->urh, MHD_UPGRADE_ACTION_CLOSE);
-	free(u);
-}
 
 static enum MHD_Result queue(struct pane_http_req *req, struct MHD_Connection *conn, struct pane_http_resp *resp)
 {
@@ -702,7 +100,7 @@ static enum MHD_Result queue(struct pane_http_req *req, struct MHD_Connection *c
 		struct upgrade_cb *cb = resp->upgrade;
 		resp->upgrade = NULL; /* the response's callback owns it now */
 		cb->srv = req->srv;
-		r = MHD_create_response_for_upgrade(on_upgrade, cb);
+		r = MHD_create_response_for_upgrade(http_on_upgrade, cb);
 		if (!r) {
 			free(cb);
 			return MHD_NO;
@@ -711,10 +109,10 @@ static enum MHD_Result queue(struct pane_http_req *req, struct MHD_Connection *c
 		struct pane_http_stream *st = resp->stream;
 		resp->stream = NULL; /* the MHD side's ref now belongs to the response */
 		st->s.conn = conn;
-		susp_list(req->srv, &st->s);
-		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16u << 10, stream_read, st, stream_free_cb);
+		http_susp_list(req->srv, &st->s);
+		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16u << 10, http_stream_read, st, http_stream_free_cb);
 		if (!r) {
-			stream_free_cb(st);
+			http_stream_free_cb(st);
 			return MHD_NO;
 		}
 	} else if (resp->has_file) {
@@ -761,12 +159,12 @@ static enum MHD_Result answer_error(struct pane_http_req *req, struct MHD_Connec
 				   const char *code, const char *msg, const char *allow)
 {
 	struct pane_http_resp resp;
-	resp_init(&resp);
+	http_resp_init(&resp);
 	pane_http_resp_error(&resp, status, code, "%s", msg);
 	if (allow)
 		pane_http_resp_header(&resp, "Allow", allow);
 	enum MHD_Result r = queue(req, conn, &resp);
-	resp_release(&resp);
+	http_resp_release(&resp);
 	req->responded = true;
 	return r;
 }
@@ -803,416 +201,15 @@ static enum MHD_Result answer_deferred(struct pane_http_req *req, struct MHD_Con
 	return r;
 }
 
-/* ---------- request accessors ---------- */
-
-const char *pane_http_req_method(const struct pane_http_req *req)
-{
-	return req->method;
-}
-
-const char *pane_http_req_path(const struct pane_http_req *req)
-{
-	return req->path;
-}
-
-const char *pane_http_req_param(const struct pane_http_req *req, const char *name)
-{
-	for (size_t i = 0; i < req->n_params; i++)
-		if (strcmp(req->params[i].name, name) == 0)
-			return req->params[i].value;
-	return NULL;
-}
-
-const char *pane_http_req_header(const struct pane_http_req *req, const char *name)
-{
-	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
-}
-
-const char *pane_http_req_body(const struct pane_http_req *req, size_t *len)
-{
-	if (len)
-		*len = req->body.len;
-	return req->body.data;
-}
-
-void pane_http_req_set_user(struct pane_http_req *req, void *user)
-{
-	req->user = user;
-}
-
-void *pane_http_req_user(const struct pane_http_req *req)
-{
-	return req->user;
-}
-
-uint64_t pane_http_req_body_bytes(const struct pane_http_req *req)
-{
-	return req->body_bytes;
-}
-
-const char *pane_http_req_peer(const struct pane_http_req *req)
-{
-	return req->peer;
-}
-
-bool pane_http_req_content_type_is(const struct pane_http_req *req, const char *type)
-{
-	const char *ct = pane_http_req_header(req, "Content-Type");
-	if (!ct)
-		return false;
-	size_t n = strcspn(ct, ";");
-	while (n && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
-		n--;
-	return n == strlen(type) && strncasecmp(ct, type, n) == 0;
-}
-
-size_t pane_http_url_decode(char *s, size_t len, bool plus_is_space)
-{
-	size_t j = 0;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		if (c == '+' && plus_is_space) {
-			c = ' ';
-		} else if (c == '%' && i + 2 < len) {
-			int hi = s[i + 1], lo = s[i + 2];
-			int h = hi >= '0' && hi <= '9' ? hi - '0' : (hi | 32) >= 'a' && (hi | 32) <= 'f' ? (hi | 32) - 'a' + 10 : -1;
-			int l = lo >= '0' && lo <= '9' ? lo - '0' : (lo | 32) >= 'a' && (lo | 32) <= 'f' ? (lo | 32) - 'a' + 10 : -1;
-			if (h >= 0 && l >= 0) {
-				c = (char)(h * 16 + l);
-				i += 2;
-			}
-		}
-		s[j++] = c;
-	}
-	if (j < len)
-		s[j] = '\0';
-	return j;
-}
-
-static void parse_form(struct pane_http_req *req)
-{
-	req->form_parsed = true;
-	if (!pane_http_req_content_type_is(req, "application/x-www-form-urlencoded"))
-		return;
-	struct pane_str rest = pane_str_make(req->body.data, req->body.len), pair;
-	while (rest.len) {
-		pane_str_cut(rest, '&', &pair, &rest);
-		if (!pair.len)
-			continue;
-		struct pane_str k, v;
-		pane_str_cut(pair, '=', &k, &v);
-		char *name = pane_str_dup(k);
-		char *value = pane_str_dup(v);
-		pane_http_url_decode(name, strlen(name), true);
-		pane_http_url_decode(value, strlen(value), true);
-		req->form = pane_xrealloc(req->form, pane_mul_size(req->n_form + 1, sizeof *req->form));
-		req->form[req->n_form].name = name;
-		req->form[req->n_form].value = value;
-		req->n_form++;
-	}
-}
-
-const char *pane_http_req_arg(struct pane_http_req *req, const char *name)
-{
-	const char *v = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
-	if (v)
-		return v;
-	if (!req->form_parsed)
-		parse_form(req);
-	for (size_t i = 0; i < req->n_form; i++)
-		if (strcmp(req->form[i].name, name) == 0)
-			return req->form[i].value;
-	return NULL;
-}
-
-struct args_iter {
-	const char *name;
-	const char **out;
-	size_t max;
-	size_t n;
-};
-
-static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-	(void)kind;
-	struct args_iter *it = cls;
-	if (key && strcmp(key, it->name) == 0) {
-		if (it->n < it->max)
-			it->out[it->n] = value ? value : "";
-		it->n++;
-	}
-	return MHD_YES;
-}
-
-struct each_arg {
-	void (*fn)(void *arg, const char *key, const char *value);
-	void *arg;
-};
-
-static enum MHD_Result each_arg_cb(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-	(void)kind;
-	struct each_arg *e = cls;
-	if (key)
-		e->fn(e->arg, key, value ? value : "");
-	return MHD_YES;
-}
-
-void pane_http_req_query_each(const struct pane_http_req *req,
-			      void (*fn)(void *arg, const char *key, const char *value), void *arg)
-{
-	struct each_arg e = {fn, arg};
-	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, each_arg_cb, &e);
-}
-
-size_t pane_http_req_args(struct pane_http_req *req, const char *name, const char **out, size_t max)
-{
-	struct args_iter it = {name, out, max, 0};
-	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, collect_arg, &it);
-	if (!req->form_parsed)
-		parse_form(req);
-	for (size_t i = 0; i < req->n_form; i++)
-		collect_arg(&it, MHD_POSTDATA_KIND, req->form[i].name, req->form[i].value);
-	return it.n;
-}
-
-static void req_free(struct pane_http_req *req)
-{
-	if (!req)
-		return;
-	for (size_t i = 0; i < req->n_params; i++) {
-		free(req->params[i].name);
-		free(req->params[i].value);
-	}
-	for (size_t i = 0; i < req->n_form; i++) {
-		free(req->form[i].name);
-		free(req->form[i].value);
-	}
-	free(req->form);
-	free(req->path);
-	if (req->early) {
-		resp_release(req->early);
-		free(req->early);
-	}
-	pane_buf_release(&req->body);
-	free(req);
-}
-
-/* ---------- MHD callbacks ---------- */
-
-static const struct route *find_route(struct pane_http_server *srv, const char *method, const char *url,
-				      struct pane_http_req *req, char *allow, size_t allow_len)
-{
-	char *copy = pane_xstrdup(url);
-	char *segs[MAX_SEGMENTS + 1];
-	size_t n = split_path(copy, segs, MAX_SEGMENTS + 1);
-	const struct route *found = NULL;
-	bool head = strcmp(method, "HEAD") == 0;
-	allow[0] = '\0';
-	if (n <= MAX_SEGMENTS) {
-		for (size_t i = 0; i < srv->n_routes && !found; i++) {
-			const struct route *rt = &srv->routes[i];
-			bool same = strcmp(rt->method, method) == 0 || (head && strcmp(rt->method, "GET") == 0);
-			if (!route_match(rt, segs, n, same ? req : NULL))
-				continue;
-			if (same) {
-				found = rt;
-			} else if (!strstr(allow, rt->method)) {
-				size_t l = strlen(allow);
-				snprintf(allow + l, allow_len - l, "%s%s", l ? ", " : "", rt->method);
-			}
-		}
-	}
-	free(copy);
-	return found;
-}
-
-/* ---------- request-head deadlines ---------- */
-
-/* One per open connection (MHD's socket context). MHD's own timeout is an
- * idle timeout, which a client trickling one header byte at a time resets
- * forever; the reaper closes a connection whose request head is not
- * complete by its deadline, by shutting its socket down (MHD then sees the
- * end and closes it on its own thread). */
-struct tconn {
-	struct tconn *prev, *next;
-	int fd;
-	bool busy;           /* a request's head is in: deadlines do not apply */
-	bool cut;            /* already shut down */
-	int64_t deadline_ns; /* while !busy */
-};
-
-static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-			  enum MHD_ConnectionNotificationCode toe)
-{
-	struct pane_http_server *srv = cls;
-	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-		struct tconn *t = pane_xcalloc(1, sizeof *t);
-		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-		t->fd = ci ? ci->connect_fd : -1;
-		t->deadline_ns = pane_mono_ns() + (int64_t)srv->header_timeout_s * 1000000000;
-		pthread_mutex_lock(&srv->tc_mu);
-		t->next = srv->tc_head;
-		if (srv->tc_head)
-			srv->tc_head->prev = t;
-		srv->tc_head = t;
-		pthread_mutex_unlock(&srv->tc_mu);
-		*socket_context = t;
-	} else if (*socket_context) {
-		struct tconn *t = *socket_context;
-		pthread_mutex_lock(&srv->tc_mu);
-		if (t->prev)
-			t->prev->next = t->next;
-		else
-			srv->tc_head = t->next;
-		if (t->next)
-			t->next->prev = t->prev;
-		pthread_mutex_unlock(&srv->tc_mu);
-		free(t);
-		*socket_context = NULL;
-	}
-}
-
-static struct tconn *tconn_of(struct MHD_Connection *conn)
-{
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	return ci ? ci->socket_context : NULL;
-}
-
-/* busy: a request head arrived; else a request ended and the next head has
- * until the idle timeout. */
-static void tconn_mark(struct pane_http_server *srv, struct MHD_Connection *conn, bool busy)
-{
-	struct tconn *t = tconn_of(conn);
-	if (!t)
-		return;
-	pthread_mutex_lock(&srv->tc_mu);
-	t->busy = busy;
-	if (!busy)
-		t->deadline_ns = pane_mono_ns() + (int64_t)srv->idle_s * 1000000000;
-	pthread_mutex_unlock(&srv->tc_mu);
-}
-
-static void *reaper_main(void *arg)
-{
-	struct pane_http_server *srv = arg;
-	pthread_mutex_lock(&srv->tc_mu);
-	while (!srv->tc_stop) {
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += 1;
-		pthread_cond_timedwait(&srv->tc_cv, &srv->tc_mu, &until);
-		int64_t now = pane_mono_ns();
-		for (struct tconn *t = srv->tc_head; t; t = t->next) {
-			if (t->busy || t->cut || t->fd < 0 || now < t->deadline_ns)
-				continue;
-			shutdown(t->fd, SHUT_RDWR);
-			t->cut = true;
-			if (srv->st_slow_head)
-				pane_stat_inc(srv->st_slow_head);
-		}
-	}
-	pthread_mutex_unlock(&srv->tc_mu);
-	return NULL;
-}
-
-/* ---------- the blocking pool ---------- */
-
-struct blk_job {
-	struct pane_http_req *req;
-	struct pane_http_deferred *d;
-	int64_t queued_ns;
-	struct blk_job *next;
-};
-
-/* Answers a blocking job without running it. */
-static void blk_refuse(struct blk_job *j, const char *msg)
-{
-	struct pane_http_resp *r = pane_http_deferred_resp(j->d);
-	pane_http_resp_header(r, "Retry-After", "1");
-	pane_http_resp_error(r, 503, "unavailable", "%s", msg);
-	pane_http_deferred_finish(j->d);
-	free(j);
-}
-
-static void *blk_main(void *arg)
-{
-	struct pane_http_server *srv = arg;
-	pthread_mutex_lock(&srv->blk_mu);
-	for (;;) {
-		while (!srv->blk_head && !srv->blk_stop)
-			pthread_cond_wait(&srv->blk_cv, &srv->blk_mu);
-		if (!srv->blk_head)
-			break;
-		struct blk_job *j = srv->blk_head;
-		srv->blk_head = j->next;
-		if (!srv->blk_head)
-			srv->blk_tail = NULL;
-		srv->blk_len--;
-		bool stop = srv->blk_stop;
-		pthread_mutex_unlock(&srv->blk_mu);
-		if (stop)
-			blk_refuse(j, "the server is stopping; retry");
-		else if (pane_mono_ns() - j->queued_ns > (int64_t)PANE_HTTP_BLOCKING_WAIT_S * 1000000000)
-			blk_refuse(j, "the server is busy: the request waited too long for a worker; retry");
-		else {
-			/* the connection is suspended: MHD leaves it (and req) alone */
-			j->req->route->handler(j->req, pane_http_deferred_resp(j->d), j->req->route->ctx);
-			pane_http_deferred_finish(j->d);
-			free(j);
-		}
-		pthread_mutex_lock(&srv->blk_mu);
-	}
-	pthread_mutex_unlock(&srv->blk_mu);
-	return NULL;
-}
-
-/* Queues req for the blocking pool; false when the queue is full or the
- * server is stopping. */
-static bool blk_submit(struct pane_http_server *srv, struct pane_http_req *req, struct pane_http_deferred *d)
-{
-	pthread_mutex_lock(&srv->blk_mu);
-	bool ok = !srv->blk_stop && srv->blk_n > 0 && srv->blk_len < PANE_HTTP_BLOCKING_QUEUE;
-	if (ok) {
-		struct blk_job *j = pane_xcalloc(1, sizeof *j);
-		j->req = req;
-		j->d = d;
-		j->queued_ns = pane_mono_ns();
-		if (srv->blk_tail)
-			srv->blk_tail->next = j;
-		else
-			srv->blk_head = j;
-		srv->blk_tail = j;
-		srv->blk_len++;
-		pthread_cond_signal(&srv->blk_cv);
-	}
-	pthread_mutex_unlock(&srv->blk_mu);
-	return ok;
-}
-
-/* Stops the pool: waits for running handlers (bounded by their own
- * deadlines), answers queued jobs 503. Before suspended connections are
- * resumed, because a running handler still uses its req. */
-static void blk_stop(struct pane_http_server *srv)
-{
-	pthread_mutex_lock(&srv->blk_mu);
-	srv->blk_stop = true;
-	pthread_cond_broadcast(&srv->blk_cv);
-	pthread_mutex_unlock(&srv->blk_mu);
-	for (unsigned i = 0; i < srv->blk_n; i++)
-		pthread_join(srv->blk_th[i], NULL);
-	srv->blk_n = 0;
-}
-
 /* Runs the handler (after the whole body) and queues or defers its answer. */
 static enum MHD_Result run_handler(struct pane_http_req *req, struct MHD_Connection *conn)
 {
 	struct pane_http_resp resp;
-	resp_init(&resp);
+	http_resp_init(&resp);
 	if (req->route->blocking) {
 		/* answered by the pool: the same path as a handler that defers */
 		struct pane_http_deferred *d = pane_http_resp_defer(&resp);
-		if (!blk_submit(req->srv, req, d)) {
+		if (!http_blk_submit(req->srv, req, d)) {
 			struct pane_http_resp *r = pane_http_deferred_resp(d);
 			pane_http_resp_header(r, "Retry-After", "1");
 			pane_http_resp_error(r, 503, "unavailable", "the server is busy: too many requests wait for a "
@@ -1227,10 +224,10 @@ static enum MHD_Result run_handler(struct pane_http_req *req, struct MHD_Connect
 	if (resp.deferred) {
 		struct pane_http_deferred *d = resp.deferred;
 		resp.deferred = NULL;
-		resp_release(&resp);
+		http_resp_release(&resp);
 		req->deferred = d;
 		d->s.conn = conn;
-		susp_list(req->srv, &d->s);
+		http_susp_list(req->srv, &d->s);
 		pthread_mutex_lock(&d->s.mu);
 		bool ready = d->done || d->s.abandoned;
 		if (!ready) {
@@ -1243,7 +240,7 @@ static enum MHD_Result run_handler(struct pane_http_req *req, struct MHD_Connect
 		return answer_deferred(req, conn);
 	}
 	enum MHD_Result r = queue(req, conn, &resp);
-	resp_release(&resp);
+	http_resp_release(&resp);
 	req->responded = true;
 	return r;
 }
@@ -1267,7 +264,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct pane_http_req *req = *con_cls;
 
 	if (!req) {
-		tconn_mark(srv, conn, true);
+		http_tconn_mark(srv, conn, true);
 		req = pane_xcalloc(1, sizeof *req);
 		req->srv = srv;
 		req->conn = conn;
@@ -1286,7 +283,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*con_cls = req;
 
 		char allow[128];
-		req->route = find_route(srv, method, url, req, allow, sizeof allow);
+		req->route = http_route_find(srv, method, url, req, allow, sizeof allow);
 		if (!req->route) {
 			if (allow[0])
 				return answer_error(req, conn, 405, "method_not_allowed", "method not allowed for this path", allow);
@@ -1307,27 +304,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		}
 		if (req->route->scope && srv->auth) {
 			struct pane_http_resp resp;
-			resp_init(&resp);
+			http_resp_init(&resp);
 			if (!srv->auth(srv->auth_ctx, req, req->route->scope, &resp)) {
 				enum MHD_Result r = queue(req, conn, &resp);
-				resp_release(&resp);
+				http_resp_release(&resp);
 				req->responded = true;
 				return r;
 			}
-			resp_release(&resp);
+			http_resp_release(&resp);
 		}
 		if (!req->too_big && (req->route->on_begin || req->route->on_close)) {
 			req->began = true;
 			if (req->route->on_begin) {
 				struct pane_http_resp resp;
-				resp_init(&resp);
+				http_resp_init(&resp);
 				if (req->route->on_begin(req, &resp, req->route->ctx) < 0) {
 					enum MHD_Result r = queue(req, conn, &resp);
-					resp_release(&resp);
+					http_resp_release(&resp);
 					req->responded = true;
 					return r;
 				}
-				resp_release(&resp);
+				http_resp_release(&resp);
 			}
 		}
 		return MHD_YES;
@@ -1373,12 +370,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				return MHD_YES;
 			}
 			struct pane_http_resp *resp = pane_xmalloc(sizeof *resp);
-			resp_init(resp);
+			http_resp_init(resp);
 			if (req->route->on_body(req, upload_data, n, resp, req->route->ctx) < 0) {
 				req->early = resp;
 				return MHD_YES;
 			}
-			resp_release(resp);
+			http_resp_release(resp);
 			free(resp);
 			return MHD_YES;
 		}
@@ -1408,23 +405,23 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
 	struct pane_http_server *srv = cls;
-	tconn_mark(srv, conn, false);
+	http_tconn_mark(srv, conn, false);
 	struct pane_http_req *req = *con_cls;
 	if (req) {
 		if (req->began && req->route->on_close)
 			req->route->on_close(req, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK, req->route->ctx);
 		if (req->deferred) {
 			struct pane_http_deferred *d = req->deferred;
-			susp_unlist(&d->s);
+			http_susp_unlist(&d->s);
 			pthread_mutex_lock(&d->s.mu);
 			d->s.conn = NULL;
 			d->s.suspended = false;
 			pthread_mutex_unlock(&d->s.mu);
-			susp_unref(&d->s);
+			http_susp_unref(&d->s);
 			req->deferred = NULL;
 		}
 	}
-	req_free(req);
+	http_req_free(req);
 	*con_cls = NULL;
 }
 
@@ -1438,8 +435,6 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 		msg[--n] = '\0';
 	pane_debug("http", "libmicrohttpd: %s", msg);
 }
-
-/* ---------- lifecycle ---------- */
 
 /* Once the server is stopping, new connections are closed as they come
  * (instead of MHD_quiesce_daemon, see pane_http_server_free). */
@@ -1560,7 +555,7 @@ int pane_http_server_start(struct pane_http_server *srv, struct pane_err *err)
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 		(size_t)(srv->opts.max_header_bytes ? srv->opts.max_header_bytes : 32u * 1024u),
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-		MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+		MHD_OPTION_NOTIFY_CONNECTION, http_on_connection, srv,
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
 		MHD_OPTION_END);
 	if (!srv->mhd) {
@@ -1569,14 +564,14 @@ int pane_http_server_start(struct pane_http_server *srv, struct pane_err *err)
 		return pane_err_set(err, PANE_EIO, "cannot start the HTTP server on %s", srv->listen);
 	}
 	pthread_mutex_lock(&srv->tc_mu);
-	srv->tc_started = pthread_create(&srv->tc_th, NULL, reaper_main, srv) == 0;
+	srv->tc_started = pthread_create(&srv->tc_th, NULL, http_reaper_main, srv) == 0;
 	pthread_mutex_unlock(&srv->tc_mu);
 	bool any_blocking = false;
 	for (size_t i = 0; i < srv->n_routes; i++)
 		any_blocking = any_blocking || srv->routes[i].blocking;
 	pthread_mutex_lock(&srv->blk_mu);
 	for (unsigned i = 0; any_blocking && i < PANE_HTTP_BLOCKING_THREADS; i++)
-		if (pthread_create(&srv->blk_th[srv->blk_n], NULL, blk_main, srv) == 0)
+		if (pthread_create(&srv->blk_th[srv->blk_n], NULL, http_blk_main, srv) == 0)
 			srv->blk_n++;
 	pthread_mutex_unlock(&srv->blk_mu);
 	return 0;
@@ -1626,7 +621,7 @@ void pane_http_server_free(struct pane_http_server *srv)
 	if (!srv)
 		return;
 	/* blocking handlers first: they use their (suspended) requests */
-	blk_stop(srv);
+	http_blk_stop(srv);
 	/* MHD must not stop with suspended connections: wake every one; a
 	 * deferred request then answers 503, a stream ends. */
 	pthread_mutex_lock(&srv->susp_mu);
@@ -1634,7 +629,7 @@ void pane_http_server_free(struct pane_http_server *srv)
 	for (struct susp *x = srv->susp_head; x; x = x->next) {
 		pthread_mutex_lock(&x->mu);
 		x->abandoned = true;
-		susp_resume_locked(x);
+		http_susp_resume_locked(x);
 		pthread_mutex_unlock(&x->mu);
 	}
 	for (struct pane_http_upgraded *u = srv->up_head; u; u = u->next)
@@ -1676,15 +671,7 @@ void pane_http_server_free(struct pane_http_server *srv)
 		pthread_join(srv->tc_th, NULL);
 	else if (srv->fd >= 0)
 		close(srv->fd);
-	for (size_t i = 0; i < srv->n_routes; i++) {
-		struct route *rt = &srv->routes[i];
-		for (size_t j = 0; j < rt->n_segs; j++)
-			free(rt->segs[j]);
-		free(rt->segs);
-		free(rt->method);
-		free(rt->scope);
-	}
-	free(srv->routes);
+	http_routes_release(srv);
 	free(srv->listen);
 	pthread_mutex_destroy(&srv->susp_mu);
 	pthread_mutex_destroy(&srv->blk_mu);
