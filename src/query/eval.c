@@ -484,6 +484,18 @@ static struct cache *load(struct ev *ev, struct pq_node *vs)
 		m->n = s->n;
 	}
 	qsort(c->series, c->n, sizeof *c->series, mseries_cmp);
+	c->hint = qalloc(ev, (2 * c->n + 1) * sizeof *c->hint);
+	memset(c->hint, 0, (2 * c->n + 1) * sizeof *c->hint);
+	c->stale = qalloc(ev, (c->n + 1) * sizeof *c->stale);
+	for (size_t i = 0; i < c->n; i++) {
+		const struct mseries *m = &c->series[i];
+		c->stale[i] = false;
+		for (size_t j = 0; j < m->n; j++)
+			if (is_stale(m->v[j])) {
+				c->stale[i] = true;
+				break;
+			}
+	}
 	c->loaded = true;
 	return c;
 }
@@ -500,6 +512,30 @@ static size_t lower_bound(const int64_t *t, size_t n, int64_t x)
 			hi = mid;
 	}
 	return lo;
+}
+
+/* lower_bound starting from *hint, the answer of the previous call: when x
+ * moved forward (a range query's next step), gallop on from there; when it
+ * moved back, search before it. Leaves the answer in *hint. */
+static size_t seek(const int64_t *t, size_t n, int64_t x, size_t *hint)
+{
+	size_t h = *hint < n ? *hint : n, r;
+	if (h > 0 && t[h - 1] >= x) {
+		r = lower_bound(t, h, x);
+	} else {
+		/* every sample before lo is < x */
+		size_t lo = h, hi = h, step = 1;
+		while (hi < n && t[hi] < x) {
+			lo = hi + 1;
+			hi += step;
+			step <<= 1;
+		}
+		if (hi > n)
+			hi = n;
+		r = lo + lower_bound(t + lo, hi - lo, x);
+	}
+	*hint = r;
+	return r;
 }
 
 int64_t pq_at_time(struct ev *ev, const struct pq_node *n, int64_t t)
@@ -527,7 +563,7 @@ static struct val eval_vsel(struct ev *ev, struct pq_node *n, int64_t t)
 	struct val v = pq_vec_alloc(ev, c->n);
 	for (size_t i = 0; i < c->n; i++) {
 		struct mseries *s = &c->series[i];
-		size_t k = lower_bound(s->t, s->n, ref + 1);
+		size_t k = seek(s->t, s->n, ref + 1, &c->hint[2 * i]);
 		if (k == 0)
 			continue;
 		k--;
@@ -542,28 +578,31 @@ static struct val eval_vsel(struct ev *ev, struct pq_node *n, int64_t t)
 	return v;
 }
 
-/* Samples in [lo, hi] without stale markers; points into the cache when possible. */
-static bool slice(struct ev *ev, const struct mseries *s, int64_t lo, int64_t hi, struct mseries *out)
+/* Samples of series i of c in [lo, hi] without stale markers; points into
+ * the cache when possible. */
+static bool slice(struct ev *ev, const struct cache *c, size_t i, int64_t lo, int64_t hi, struct mseries *out)
 {
-	size_t a = lower_bound(s->t, s->n, lo), b = lower_bound(s->t, s->n, hi + 1);
+	const struct mseries *s = &c->series[i];
+	size_t a = seek(s->t, s->n, lo, &c->hint[2 * i]), b = seek(s->t, s->n, hi + 1, &c->hint[2 * i + 1]);
 	out->m = s->m;
 	out->t = s->t + a;
 	out->v = s->v + a;
 	out->n = b > a ? b - a : 0;
 	bool stale = false;
-	for (size_t i = 0; i < out->n; i++)
-		if (is_stale(out->v[i])) {
-			stale = true;
-			break;
-		}
+	if (c->stale[i])
+		for (size_t j = 0; j < out->n; j++)
+			if (is_stale(out->v[j])) {
+				stale = true;
+				break;
+			}
 	if (stale) {
 		int64_t *nt = pq_salloc(ev, out->n * sizeof *nt);
 		double *nv = pq_salloc(ev, out->n * sizeof *nv);
 		size_t k = 0;
-		for (size_t i = 0; i < out->n; i++)
-			if (!is_stale(out->v[i])) {
-				nt[k] = out->t[i];
-				nv[k++] = out->v[i];
+		for (size_t j = 0; j < out->n; j++)
+			if (!is_stale(out->v[j])) {
+				nt[k] = out->t[j];
+				nv[k++] = out->v[j];
 			}
 		out->t = nt;
 		out->v = nv;
@@ -580,7 +619,7 @@ static struct val eval_msel(struct ev *ev, struct pq_node *n, int64_t t)
 	struct val v = {.type = PQ_T_MATRIX};
 	v.ms = pq_salloc(ev, (c->n ? c->n : 1) * sizeof *v.ms);
 	for (size_t i = 0; i < c->n; i++)
-		if (slice(ev, &c->series[i], ref - n->range, ref, &v.ms[v.n]))
+		if (slice(ev, c, i, ref - n->range, ref, &v.ms[v.n]))
 			v.n++;
 	pq_check_time(ev);
 	return v;

@@ -83,12 +83,20 @@ struct val {
 	size_t n;
 };
 
-/* A selector's samples, loaded once per query: [mint, maxt] planned. */
+/* A selector's samples, loaded once per query: [mint, maxt] planned.
+ * Per series, where the last window began and ended (hint[2i], hint[2i+1]):
+ * a range query's steps move forward, so the next window is found by
+ * galloping on from there instead of two binary searches over the whole
+ * series; any other order (subqueries, @) still gets the right answer.
+ * stale[i]: series i has a stale marker somewhere (else windows point into
+ * the cache as they are). */
 struct cache {
 	bool planned, loaded;
 	int64_t mint, maxt;
 	struct mseries *series;
 	size_t n;
+	size_t *hint;
+	bool *stale;
 };
 
 /* A series being accumulated: a range query's output or a subquery's. */
