@@ -106,7 +106,7 @@ char *pq_sstrndup(struct ev *ev, const char *p, size_t n)
 	return d;
 }
 
-static void *qalloc(struct ev *ev, size_t n)
+void *pq_qalloc(struct ev *ev, size_t n)
 {
 	void *p = pane_arena_alloc(&ev->qa, n);
 	if (!p)
@@ -171,12 +171,12 @@ static const struct lset *intern(struct ev *ev, const struct pane_label *l, size
 			return ev->itab[j];
 		j = (j + 1) & (ev->icap - 1);
 	}
-	struct lset *s = qalloc(ev, sizeof *s + n * sizeof(struct pane_label));
+	struct lset *s = pq_qalloc(ev, sizeof *s + n * sizeof(struct pane_label));
 	s->hash = h;
 	s->n = (uint32_t)n;
 	for (size_t i = 0; i < n; i++) {
 		size_t nl = strlen(l[i].name), vl = strlen(l[i].value);
-		char *nm = qalloc(ev, nl + vl + 2);
+		char *nm = pq_qalloc(ev, nl + vl + 2);
 		memcpy(nm, l[i].name, nl + 1);
 		memcpy(nm + nl + 1, l[i].value, vl + 1);
 		s->l[i].name = nm;
@@ -426,10 +426,19 @@ static void plan(struct ev *ev, struct pq_node *n, int64_t tmin, int64_t tmax)
 			int64_t at = n->at_kind == PQ_AT_TS ? n->at : n->at_kind == PQ_AT_START ? ev->start : ev->end;
 			lo = hi = at;
 		}
+		ev->plan_subq++;
 		plan(ev, n->a, lo - n->offset - n->range, hi - n->offset);
+		ev->plan_subq--;
 		return;
 	}
 	case PQ_CALL:
+		if (!ev->plan_subq && ev->end > ev->start && pq_memo_eligible(n)) {
+			struct rmemo *nm = pq_qalloc(ev, (ev->rmemo_n + 1) * sizeof *nm);
+			if (ev->rmemo_n)
+				memcpy(nm, ev->rmemo, ev->rmemo_n * sizeof *nm);
+			nm[ev->rmemo_n++] = (struct rmemo){.call = n};
+			ev->rmemo = nm;
+		}
 		for (size_t i = 0; i < n->nargs; i++)
 			plan(ev, n->args[i], tmin, tmax);
 		return;
@@ -446,7 +455,7 @@ static int mseries_cmp(const void *a, const void *b)
 	return lset_cmp(((const struct mseries *)a)->m, ((const struct mseries *)b)->m);
 }
 
-static struct cache *load(struct ev *ev, struct pq_node *vs)
+struct cache *pq_load(struct ev *ev, struct pq_node *vs)
 {
 	struct cache *c = &ev->caches[vs->cache_id];
 	if (c->loaded)
@@ -463,7 +472,7 @@ static struct cache *load(struct ev *ev, struct pq_node *vs)
 		pq_ev_fail(ev, PANE_QERR_EXECUTION, rc, "%s", e.msg[0] ? e.msg : "reading series failed");
 	pane_vec_push(&ev->sets, &set);
 	ev->loaded_series += set->n;
-	c->series = qalloc(ev, (set->n + 1) * sizeof *c->series);
+	c->series = pq_qalloc(ev, (set->n + 1) * sizeof *c->series);
 	c->n = 0;
 	for (size_t i = 0; i < set->n; i++) {
 		struct pane_series *s = &set->series[i];
@@ -484,9 +493,9 @@ static struct cache *load(struct ev *ev, struct pq_node *vs)
 		m->n = s->n;
 	}
 	qsort(c->series, c->n, sizeof *c->series, mseries_cmp);
-	c->hint = qalloc(ev, (2 * c->n + 1) * sizeof *c->hint);
+	c->hint = pq_qalloc(ev, (2 * c->n + 1) * sizeof *c->hint);
 	memset(c->hint, 0, (2 * c->n + 1) * sizeof *c->hint);
-	c->stale = qalloc(ev, (c->n + 1) * sizeof *c->stale);
+	c->stale = pq_qalloc(ev, (c->n + 1) * sizeof *c->stale);
 	for (size_t i = 0; i < c->n; i++) {
 		const struct mseries *m = &c->series[i];
 		c->stale[i] = false;
@@ -558,7 +567,7 @@ struct val pq_vec_alloc(struct ev *ev, size_t cap)
 
 static struct val eval_vsel(struct ev *ev, struct pq_node *n, int64_t t)
 {
-	struct cache *c = load(ev, n);
+	struct cache *c = pq_load(ev, n);
 	int64_t ref = pq_at_time(ev, n, t) - n->offset;
 	struct val v = pq_vec_alloc(ev, c->n);
 	for (size_t i = 0; i < c->n; i++) {
@@ -579,8 +588,10 @@ static struct val eval_vsel(struct ev *ev, struct pq_node *n, int64_t t)
 }
 
 /* Samples of series i of c in [lo, hi] without stale markers; points into
- * the cache when possible. */
-static bool slice(struct ev *ev, const struct cache *c, size_t i, int64_t lo, int64_t hi, struct mseries *out)
+ * the cache when possible, else copies them into scratch_t/scratch_v (room
+ * for the series' length) or, without those, onto the step arena. */
+bool pq_slice(struct ev *ev, const struct cache *c, size_t i, int64_t lo, int64_t hi, struct mseries *out,
+              int64_t *scratch_t, double *scratch_v)
 {
 	const struct mseries *s = &c->series[i];
 	size_t a = seek(s->t, s->n, lo, &c->hint[2 * i]), b = seek(s->t, s->n, hi + 1, &c->hint[2 * i + 1]);
@@ -596,8 +607,8 @@ static bool slice(struct ev *ev, const struct cache *c, size_t i, int64_t lo, in
 				break;
 			}
 	if (stale) {
-		int64_t *nt = pq_salloc(ev, out->n * sizeof *nt);
-		double *nv = pq_salloc(ev, out->n * sizeof *nv);
+		int64_t *nt = scratch_t ? scratch_t : pq_salloc(ev, out->n * sizeof *nt);
+		double *nv = scratch_v ? scratch_v : pq_salloc(ev, out->n * sizeof *nv);
 		size_t k = 0;
 		for (size_t j = 0; j < out->n; j++)
 			if (!is_stale(out->v[j])) {
@@ -614,12 +625,12 @@ static bool slice(struct ev *ev, const struct cache *c, size_t i, int64_t lo, in
 static struct val eval_msel(struct ev *ev, struct pq_node *n, int64_t t)
 {
 	struct pq_node *vs = n->a;
-	struct cache *c = load(ev, vs);
+	struct cache *c = pq_load(ev, vs);
 	int64_t ref = pq_at_time(ev, vs, t) - vs->offset;
 	struct val v = {.type = PQ_T_MATRIX};
 	v.ms = pq_salloc(ev, (c->n ? c->n : 1) * sizeof *v.ms);
 	for (size_t i = 0; i < c->n; i++)
-		if (slice(ev, c, i, ref - n->range, ref, &v.ms[v.n]))
+		if (pq_slice(ev, c, i, ref - n->range, ref, &v.ms[v.n], NULL, NULL))
 			v.n++;
 	pq_check_time(ev);
 	return v;

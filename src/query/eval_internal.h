@@ -99,6 +99,21 @@ struct cache {
 	bool *stale;
 };
 
+/* A range function over a matrix selector evaluated at the top-level steps
+ * of a range query (not inside a subquery), computed for every step at its
+ * first use, series by series (functions.c, memo_fill): each series' samples
+ * are walked once in order instead of 200 series being visited at every
+ * step. The same windows and the same arithmetic as step by step, so the same
+ * values; v[k * nser + i] for step k, series i of the selector's cache. */
+struct rmemo {
+	const struct pq_node *call;
+	bool filled, off; /* off: not worth it or over the budget: step by step */
+	size_t nser, nsteps;
+	double *v;
+	uint8_t *has;
+	const struct lset **m; /* each series' output labels */
+};
+
 /* A series being accumulated: a range query's output or a subquery's. */
 struct outser {
 	const struct lset *m;
@@ -129,6 +144,9 @@ struct ev {
 	int ndefer;
 	struct pane_vec sets; /* struct pane_series_set * to free */
 	struct pane_vec out;  /* struct outser */
+	struct rmemo *rmemo;  /* planned by plan(), on the query arena */
+	size_t rmemo_n;
+	int plan_subq;        /* plan(): inside this many subqueries */
 	size_t out_points;
 	size_t step_points; /* subquery points made during this top-level step */
 	unsigned tick;
@@ -190,6 +208,10 @@ void pq_ev_fail(struct ev *ev, enum pane_query_errclass cls, int code, const cha
     __attribute__((format(printf, 4, 5), noreturn));
 void pq_ev_undefer(struct ev *ev, int n);
 struct val pq_eval(struct ev *ev, struct pq_node *n, int64_t t);
+struct cache *pq_load(struct ev *ev, struct pq_node *vs);
+void *pq_qalloc(struct ev *ev, size_t n);
+bool pq_slice(struct ev *ev, const struct cache *c, size_t i, int64_t lo, int64_t hi, struct mseries *out,
+              int64_t *scratch_t, double *scratch_v);
 bool pq_in_list(const char *name, const char **l, size_t n);
 void pq_lb_del(struct lb *b, const char *name);
 const struct lset *pq_lb_done(struct ev *ev, struct lb *b);
@@ -207,6 +229,7 @@ struct val pq_vec_alloc(struct ev *ev, size_t cap);
 
 /* ---- functions.c: PromQL functions ---- */
 struct val pq_eval_call(struct ev *ev, struct pq_node *n, int64_t t);
+bool pq_memo_eligible(const struct pq_node *call);
 void pq_go_sort_values(struct sample *v, size_t n, bool desc);
 double pq_scalar_arg(struct ev *ev, struct pq_node *n, int64_t t);
 bool pq_valid_label_name(const char *s);

@@ -225,6 +225,168 @@ static double holt_winters(const struct mseries *s, double sf, double tf, bool *
 	return s1;
 }
 
+/* The value of range function f (rate ... resets, quantile_over_time,
+ * predict_linear, holt_winters with their scalars p1, p2) over one
+ * stale-free window s of a matrix argument with this range, ending at ref,
+ * evaluated at t. false: no value (too few samples). */
+static bool range_value(struct ev *ev, enum pq_fn f, const struct mseries *s, int64_t range, int64_t ref, int64_t t,
+                        double p1, double p2, double *outp)
+{
+	double out = 0;
+	bool ok = true;
+	switch (f) {
+	case F_RATE: ok = extrapolated(s, range, ref, true, true, &out); break;
+	case F_INCREASE: ok = extrapolated(s, range, ref, true, false, &out); break;
+	case F_DELTA: ok = extrapolated(s, range, ref, false, false, &out); break;
+	case F_IRATE:
+	case F_IDELTA: {
+		if (s->n < 2) {
+			ok = false;
+			break;
+		}
+		double last = s->v[s->n - 1], prev = s->v[s->n - 2];
+		out = (f == F_IRATE && last < prev) ? last : last - prev;
+		int64_t dt = s->t[s->n - 1] - s->t[s->n - 2];
+		if (dt == 0) {
+			ok = false;
+			break;
+		}
+		if (f == F_IRATE)
+			out /= (double)dt / 1000;
+		break;
+	}
+	case F_DERIV: {
+		if (s->n < 2) {
+			ok = false;
+			break;
+		}
+		double sl, ic;
+		linreg(s, s->t[0], &sl, &ic);
+		out = sl;
+		break;
+	}
+	case F_PREDICT_LINEAR: {
+		if (s->n < 2) {
+			ok = false;
+			break;
+		}
+		double sl, ic;
+		linreg(s, t, &sl, &ic);
+		out = sl * p1 + ic;
+		break;
+	}
+	case F_HOLT_WINTERS: out = holt_winters(s, p1, p2, &ok); break;
+	default:
+		if (s->n == 0) {
+			ok = false;
+			break;
+		}
+		out = over_time(ev, f, s, p1);
+		break;
+	}
+	*outp = out;
+	return ok;
+}
+
+/* ---------------- range functions for every step at once ---------------- */
+
+/* A call whose every step memo_fill can compute ahead: a range function
+ * without scalar arguments over a matrix selector (not a subquery). */
+bool pq_memo_eligible(const struct pq_node *call)
+{
+	switch (call->func->id) {
+	case F_RATE:
+	case F_INCREASE:
+	case F_DELTA:
+	case F_IRATE:
+	case F_IDELTA:
+	case F_DERIV:
+	case F_AVG_OVER_TIME:
+	case F_SUM_OVER_TIME:
+	case F_COUNT_OVER_TIME:
+	case F_MIN_OVER_TIME:
+	case F_MAX_OVER_TIME:
+	case F_STDDEV_OVER_TIME:
+	case F_STDVAR_OVER_TIME:
+	case F_LAST_OVER_TIME:
+	case F_PRESENT_OVER_TIME:
+	case F_CHANGES:
+	case F_RESETS: break;
+	default: return false;
+	}
+	return call->nargs == 1 && unparen(call->args[0])->kind == PQ_MSEL;
+}
+
+/* Computes m for every top-level step, series by series; false (and m->off)
+ * when the table would take more than a quarter of what the query's budget
+ * has left, so a query that fit before still fits. */
+static bool memo_fill(struct ev *ev, struct rmemo *m)
+{
+	enum pq_fn f = m->call->func->id;
+	struct pq_node *marg = unparen(m->call->args[0]);
+	struct pq_node *vs = marg->a;
+	struct cache *c = pq_load(ev, vs);
+	size_t nsteps = (size_t)((ev->end - ev->start) / ev->step) + 1;
+	size_t maxn = 0;
+	for (size_t i = 0; i < c->n; i++)
+		if (c->series[i].n > maxn)
+			maxn = c->series[i].n;
+	size_t cells = c->n * nsteps;
+	size_t need = cells * (sizeof(double) + 1) + c->n * sizeof *m->m + maxn * 16 + 64;
+	size_t left = ev->budget.limit > ev->budget.used ? ev->budget.limit - ev->budget.used : 0;
+	if (nsteps < 2 || cells / nsteps != c->n || need > left / 4) {
+		m->off = true;
+		return false;
+	}
+	m->nser = c->n;
+	m->nsteps = nsteps;
+	m->v = pq_qalloc(ev, cells * sizeof *m->v + 1);
+	m->has = pq_qalloc(ev, cells + 1);
+	m->m = pq_qalloc(ev, (c->n + 1) * sizeof *m->m);
+	int64_t *st = pq_qalloc(ev, (maxn + 1) * sizeof *st);
+	double *sv = pq_qalloc(ev, (maxn + 1) * sizeof *sv);
+	for (size_t i = 0; i < c->n; i++) {
+		m->m[i] = f == F_LAST_OVER_TIME ? c->series[i].m : pq_drop_name(ev, c->series[i].m);
+		int64_t t = ev->start;
+		for (size_t k = 0; k < nsteps; k++, t += ev->step) {
+			int64_t ref = pq_at_time(ev, vs, t) - vs->offset;
+			struct mseries w;
+			double out = 0;
+			bool ok = pq_slice(ev, c, i, ref - marg->range, ref, &w, st, sv) &&
+			          range_value(ev, f, &w, marg->range, ref, t, 0, 0, &out);
+			m->has[k * c->n + i] = ok;
+			m->v[k * c->n + i] = out;
+		}
+		pq_check_time(ev);
+	}
+	m->filled = true;
+	return true;
+}
+
+/* The vector of a memoised call at top-level step t, into *v; false when the
+ * call is not memoised (then it is evaluated step by step). */
+static bool memo_step(struct ev *ev, struct pq_node *n, int64_t t, struct val *v)
+{
+	struct rmemo *m = NULL;
+	for (size_t i = 0; i < ev->rmemo_n; i++)
+		if (ev->rmemo[i].call == n)
+			m = &ev->rmemo[i];
+	if (!m || m->off || (t - ev->start) % ev->step)
+		return false;
+	if (!m->filled && !memo_fill(ev, m))
+		return false;
+	size_t k = (size_t)((t - ev->start) / ev->step);
+	if (k >= m->nsteps)
+		return false;
+	*v = pq_vec_alloc(ev, m->nser);
+	const uint8_t *has = m->has + k * m->nser;
+	const double *val = m->v + k * m->nser;
+	for (size_t i = 0; i < m->nser; i++)
+		if (has[i])
+			v->s[v->n++] = (struct sample){m->m[i], val[i], t};
+	return true;
+}
+
 static struct val absent_labels(struct ev *ev, struct pq_node *arg)
 {
 	arg = unparen(arg);
@@ -768,6 +930,8 @@ struct val pq_eval_call(struct ev *ev, struct pq_node *n, int64_t t)
 				pq_ev_fail(ev, PANE_QERR_EXECUTION, PANE_EINVAL,
 				           "invalid trend factor. Expected: 0 < tf < 1, got: %g", p2);
 		}
+		if (ev->rmemo_n && memo_step(ev, n, t, &v))
+			break;
 		struct val in = pq_eval(ev, marg, t);
 		int64_t range, ref;
 		matrix_window(ev, marg, t, &range, &ref);
@@ -775,59 +939,8 @@ struct val pq_eval_call(struct ev *ev, struct pq_node *n, int64_t t)
 		for (size_t i = 0; i < in.n; i++) {
 			const struct mseries *s = &in.ms[i];
 			double out;
-			bool ok = true;
 			pq_check_time(ev);
-			switch (f) {
-			case F_RATE: ok = extrapolated(s, range, ref, true, true, &out); break;
-			case F_INCREASE: ok = extrapolated(s, range, ref, true, false, &out); break;
-			case F_DELTA: ok = extrapolated(s, range, ref, false, false, &out); break;
-			case F_IRATE:
-			case F_IDELTA: {
-				if (s->n < 2) {
-					ok = false;
-					break;
-				}
-				double last = s->v[s->n - 1], prev = s->v[s->n - 2];
-				out = (f == F_IRATE && last < prev) ? last : last - prev;
-				int64_t dt = s->t[s->n - 1] - s->t[s->n - 2];
-				if (dt == 0) {
-					ok = false;
-					break;
-				}
-				if (f == F_IRATE)
-					out /= (double)dt / 1000;
-				break;
-			}
-			case F_DERIV: {
-				if (s->n < 2) {
-					ok = false;
-					break;
-				}
-				double sl, ic;
-				linreg(s, s->t[0], &sl, &ic);
-				out = sl;
-				break;
-			}
-			case F_PREDICT_LINEAR: {
-				if (s->n < 2) {
-					ok = false;
-					break;
-				}
-				double sl, ic;
-				linreg(s, t, &sl, &ic);
-				out = sl * p1 + ic;
-				break;
-			}
-			case F_HOLT_WINTERS: out = holt_winters(s, p1, p2, &ok); break;
-			default:
-				if (s->n == 0) {
-					ok = false;
-					break;
-				}
-				out = over_time(ev, f, s, p1);
-				break;
-			}
-			if (!ok)
+			if (!range_value(ev, f, s, range, ref, t, p1, p2, &out))
 				continue;
 			v.s[v.n++] = (struct sample){f == F_LAST_OVER_TIME ? s->m : pq_drop_name(ev, s->m), out, t};
 		}

@@ -281,6 +281,66 @@ static void test_formats(void **state)
 	assert_string_equal(s, "-1.5");
 }
 
+/* A range query's every point is the instant query at that step: range
+ * functions over a plain selector are computed for all steps at once
+ * (functions.c, memo_fill), series by series, and must give the same bits
+ * as one step at a time, with stale markers, resets, NaN, gaps, offsets. */
+static void test_range_equals_instants(void **state)
+{
+	(void)state;
+	struct pane_buf b;
+	pane_buf_init(&b, PANE_BUF_NOLIMIT);
+	for (int t = 0; t <= 1800; t += 15) {
+		pane_buf_addf(&b, "c{k=\"a\"} %d %d\n", t < 600 ? t * 3 : (t - 600) / 2, t);
+		if (t % 450 != 0)
+			pane_buf_addf(&b, "c{k=\"b\"} %.3f %d\n", t * 0.7 + (t % 7) * 0.013, t);
+		if (t == 300)
+			pane_buf_addf(&b, "c{k=\"b\"} stale %d\n", t + 1);
+		pane_buf_addf(&b, "d{k=\"x\"} %s %d\n", t == 900 ? "NaN" : t == 1200 ? "+Inf" : "1.1", t);
+		pane_buf_addf(&b, "d{k=\"y\"} %.17g %d\n", 1.0 / (t + 3), t);
+	}
+	struct pane_err err = {0};
+	struct pt_memdb *mdb = pt_memdb_parse(b.data, &err);
+	pane_buf_release(&b);
+	assert_non_null(mdb);
+	static const char *fns[] = {"rate", "increase", "delta", "irate", "idelta", "deriv", "avg_over_time",
+	                            "sum_over_time", "count_over_time", "min_over_time", "max_over_time",
+	                            "stddev_over_time", "stdvar_over_time", "last_over_time",
+	                            "present_over_time", "changes", "resets"};
+	static const char *args[] = {"c[1m]", "c[5m]", "(d[2m])", "d[10m] offset 3m", "c{k=\"b\"}[45s]"};
+	size_t points = 0;
+	for (size_t f = 0; f < sizeof fns / sizeof fns[0]; f++)
+		for (size_t a = 0; a < sizeof args / sizeof args[0]; a++) {
+			char q[128];
+			snprintf(q, sizeof q, "%s(%s)", fns[f], args[a]);
+			struct pane_query_result r;
+			if (pane_query_exec(pt_memdb_reader(mdb), NULL, q, 0, 2000000, 7000, &r, NULL, &err) != 0)
+				fail_msg("%s: %s", q, err.msg);
+			for (size_t i = 0; i < r.n; i++)
+				for (size_t j = 0; j < r.series[i].n; j++) {
+					struct pane_query_result one;
+					int64_t t = r.series[i].ts[j];
+					if (pane_query_exec(pt_memdb_reader(mdb), NULL, q, t, t, 0, &one, NULL, &err) != 0)
+						fail_msg("%s: %s", q, err.msg);
+					bool found = false;
+					for (size_t k = 0; k < one.n; k++)
+						if (!pane_labels_cmp(&one.series[k].labels, &r.series[i].labels)) {
+							double x = one.series[k].values[0], y = r.series[i].values[j];
+							if (memcmp(&x, &y, sizeof x) && !(isnan(x) && isnan(y)))
+								fail_msg("%s at %lld: %.17g step by step, %.17g", q, (long long)t, x, y);
+							found = true;
+						}
+					if (!found)
+						fail_msg("%s at %lld: a point the instant query has not", q, (long long)t);
+					pane_query_result_release(&one);
+					points++;
+				}
+			pane_query_result_release(&r);
+		}
+	assert_true(points > 10000);
+	pt_memdb_free(mdb);
+}
+
 struct deep {
 	const char *q;
 	int rc;
@@ -437,7 +497,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_staleness),       cmocka_unit_test(test_limits),
-	    cmocka_unit_test(test_range_alignment), cmocka_unit_test(test_formats),
+	    cmocka_unit_test(test_range_alignment), cmocka_unit_test(test_formats), cmocka_unit_test(test_range_equals_instants),
 	    cmocka_unit_test(test_sorts_are_sorts), cmocka_unit_test(test_deep_chains),
 		cmocka_unit_test(test_memory_bounded), cmocka_unit_test(test_check_range),
 	};
