@@ -814,16 +814,24 @@ static void lset_to_labels(const struct lset *s, struct pane_labels *out)
 	}
 }
 
-static void out_add(struct ev *ev, struct pmap *idx, const struct lset *m, int64_t t, double v)
+/* Appends (t, v) to the output series of m. *guess: the output series the
+ * caller expects (the one the same position had at the last step: vectors
+ * mostly list the same series in the same order), checked before looking m
+ * up; set to the series used. */
+static void out_add(struct ev *ev, struct pmap *idx, const struct lset *m, int64_t t, double v, size_t *guess)
 {
-	bool f;
-	size_t *slot = pq_pmap_slot(ev, idx, m, &f);
-	if (!f) {
-		*slot = ev->out.len;
-		struct outser *o = pane_vec_push_zero(&ev->out);
-		o->m = m;
+	struct outser *o = *guess < ev->out.len ? pane_vec_at(&ev->out, *guess) : NULL;
+	if (!o || o->m != m) {
+		bool f;
+		size_t *slot = pq_pmap_slot(ev, idx, m, &f);
+		if (!f) {
+			*slot = ev->out.len;
+			o = pane_vec_push_zero(&ev->out);
+			o->m = m;
+		}
+		*guess = *slot;
+		o = pane_vec_at(&ev->out, *slot);
 	}
-	struct outser *o = pane_vec_at(&ev->out, *slot);
 	if (o->n == o->cap) {
 		o->cap = o->cap ? o->cap * 2 : 16;
 		o->t = pane_xrealloc(o->t, o->cap * sizeof *o->t);
@@ -943,13 +951,24 @@ static int run(struct ev *ev, struct pq_expr *e, bool instant, struct pane_query
 	}
 	/* the output index lives on the query arena */
 	pmap_init_in(ev, &ev->qa, &idx, 64);
+	size_t *guess = NULL, nguess = 0;
 	for (int64_t ts = ev->start; ts <= ev->end; ts += ev->step) {
 		struct val v = pq_eval(ev, e->root, ts);
-		if (v.type == PQ_T_SCALAR)
-			out_add(ev, &idx, ev->empty, ts, v.scalar);
-		else
+		if (v.type == PQ_T_SCALAR) {
+			size_t g = 0;
+			out_add(ev, &idx, ev->empty, ts, v.scalar, &g);
+		} else {
+			if (v.n > nguess) {
+				size_t *ng = pq_qalloc(ev, v.n * 2 * sizeof *ng);
+				memset(ng, 0xff, v.n * 2 * sizeof *ng);
+				if (nguess)
+					memcpy(ng, guess, nguess * sizeof *ng);
+				guess = ng;
+				nguess = v.n * 2;
+			}
 			for (size_t i = 0; i < v.n; i++)
-				out_add(ev, &idx, v.s[i].m, ts, v.s[i].v);
+				out_add(ev, &idx, v.s[i].m, ts, v.s[i].v, &guess[i]);
+		}
 		pane_arena_reset(&ev->sa);
 		ev->step_points = 0;
 		pq_check_time(ev);

@@ -108,6 +108,7 @@ struct cache {
 struct rmemo {
 	const struct pq_node *call;
 	bool filled, off; /* off: not worth it or over the budget: step by step */
+	bool distinct;    /* no two series share output labels: no step has duplicates */
 	size_t nser, nsteps;
 	double *v;
 	uint8_t *has;

@@ -359,13 +359,22 @@ static bool memo_fill(struct ev *ev, struct rmemo *m)
 		}
 		pq_check_time(ev);
 	}
+	struct pmap seen;
+	pq_pmap_init(ev, &seen, c->n);
+	m->distinct = true;
+	for (size_t i = 0; i < c->n && m->distinct; i++) {
+		bool found;
+		pq_pmap_slot(ev, &seen, m->m[i], &found);
+		m->distinct = !found;
+	}
 	m->filled = true;
 	return true;
 }
 
 /* The vector of a memoised call at top-level step t, into *v; false when the
- * call is not memoised (then it is evaluated step by step). */
-static bool memo_step(struct ev *ev, struct pq_node *n, int64_t t, struct val *v)
+ * call is not memoised (then it is evaluated step by step). *distinct: the
+ * vector cannot hold two series with the same labels. */
+static bool memo_step(struct ev *ev, struct pq_node *n, int64_t t, struct val *v, bool *distinct)
 {
 	struct rmemo *m = NULL;
 	for (size_t i = 0; i < ev->rmemo_n; i++)
@@ -384,6 +393,7 @@ static bool memo_step(struct ev *ev, struct pq_node *n, int64_t t, struct val *v
 	for (size_t i = 0; i < m->nser; i++)
 		if (has[i])
 			v->s[v->n++] = (struct sample){m->m[i], val[i], t};
+	*distinct = m->distinct;
 	return true;
 }
 
@@ -930,8 +940,12 @@ struct val pq_eval_call(struct ev *ev, struct pq_node *n, int64_t t)
 				pq_ev_fail(ev, PANE_QERR_EXECUTION, PANE_EINVAL,
 				           "invalid trend factor. Expected: 0 < tf < 1, got: %g", p2);
 		}
-		if (ev->rmemo_n && memo_step(ev, n, t, &v))
+		bool distinct = false;
+		if (ev->rmemo_n && memo_step(ev, n, t, &v, &distinct)) {
+			if (distinct)
+				return v;
 			break;
+		}
 		struct val in = pq_eval(ev, marg, t);
 		int64_t range, ref;
 		matrix_window(ev, marg, t, &range, &ref);
