@@ -56,13 +56,19 @@ static void matrix_window(struct ev *ev, struct pq_node *arg, int64_t t, int64_t
 	}
 }
 
-static bool extrapolated(const struct mseries *s, int64_t range, int64_t ref, bool counter, bool is_rate, double *out)
+/* no_resets: the caller knows no sample of s is below the one before it,
+ * so only the first sample's comparison with 0 is left of the loop. */
+static bool extrapolated(const struct mseries *s, int64_t range, int64_t ref, bool counter, bool is_rate,
+                         bool no_resets, double *out)
 {
 	if (s->n < 2)
 		return false;
 	int64_t rstart = ref - range, rend = ref;
 	double result = s->v[s->n - 1] - s->v[0];
-	if (counter) {
+	if (counter && no_resets) {
+		if (s->v[0] < 0)
+			result += 0; /* as the loop would: -0 becomes 0 */
+	} else if (counter) {
 		double last = 0;
 		for (size_t i = 0; i < s->n; i++) {
 			if (s->v[i] < last)
@@ -230,14 +236,14 @@ static double holt_winters(const struct mseries *s, double sf, double tf, bool *
  * stale-free window s of a matrix argument with this range, ending at ref,
  * evaluated at t. false: no value (too few samples). */
 static bool range_value(struct ev *ev, enum pq_fn f, const struct mseries *s, int64_t range, int64_t ref, int64_t t,
-                        double p1, double p2, double *outp)
+                        double p1, double p2, bool no_resets, double *outp)
 {
 	double out = 0;
 	bool ok = true;
 	switch (f) {
-	case F_RATE: ok = extrapolated(s, range, ref, true, true, &out); break;
-	case F_INCREASE: ok = extrapolated(s, range, ref, true, false, &out); break;
-	case F_DELTA: ok = extrapolated(s, range, ref, false, false, &out); break;
+	case F_RATE: ok = extrapolated(s, range, ref, true, true, no_resets, &out); break;
+	case F_INCREASE: ok = extrapolated(s, range, ref, true, false, no_resets, &out); break;
+	case F_DELTA: ok = extrapolated(s, range, ref, false, false, false, &out); break;
 	case F_IRATE:
 	case F_IDELTA: {
 		if (s->n < 2) {
@@ -345,15 +351,30 @@ static bool memo_fill(struct ev *ev, struct rmemo *m)
 	m->m = pq_qalloc(ev, (c->n + 1) * sizeof *m->m);
 	int64_t *st = pq_qalloc(ev, (maxn + 1) * sizeof *st);
 	double *sv = pq_qalloc(ev, (maxn + 1) * sizeof *sv);
+	/* rate, increase: resets[j] = how many samples before j are below their
+	 * predecessor, so a window without one skips extrapolated()'s scan */
+	bool counter = f == F_RATE || f == F_INCREASE;
+	uint32_t *resets = counter ? pq_qalloc(ev, (maxn + 1) * sizeof *resets) : NULL;
 	for (size_t i = 0; i < c->n; i++) {
-		m->m[i] = f == F_LAST_OVER_TIME ? c->series[i].m : pq_drop_name(ev, c->series[i].m);
+		const struct mseries *cs = &c->series[i];
+		m->m[i] = f == F_LAST_OVER_TIME ? cs->m : pq_drop_name(ev, cs->m);
+		if (counter) {
+			resets[0] = 0;
+			for (size_t j = 0; j < cs->n; j++)
+				resets[j + 1] = resets[j] + (j > 0 && cs->v[j] < cs->v[j - 1]);
+		}
 		int64_t t = ev->start;
 		for (size_t k = 0; k < nsteps; k++, t += ev->step) {
 			int64_t ref = pq_at_time(ev, vs, t) - vs->offset;
 			struct mseries w;
 			double out = 0;
-			bool ok = pq_slice(ev, c, i, ref - marg->range, ref, &w, st, sv) &&
-			          range_value(ev, f, &w, marg->range, ref, t, 0, 0, &out);
+			bool ok = pq_slice(ev, c, i, ref - marg->range, ref, &w, st, sv);
+			bool no_resets = false;
+			if (ok && counter && w.v >= cs->v && w.v < cs->v + cs->n) { /* not a copy */
+				size_t a = (size_t)(w.v - cs->v);
+				no_resets = resets[a + w.n] == resets[a + 1];
+			}
+			ok = ok && range_value(ev, f, &w, marg->range, ref, t, 0, 0, no_resets, &out);
 			m->has[k * c->n + i] = ok;
 			m->v[k * c->n + i] = out;
 		}
@@ -954,7 +975,7 @@ struct val pq_eval_call(struct ev *ev, struct pq_node *n, int64_t t)
 			const struct mseries *s = &in.ms[i];
 			double out;
 			pq_check_time(ev);
-			if (!range_value(ev, f, s, range, ref, t, p1, p2, &out))
+			if (!range_value(ev, f, s, range, ref, t, p1, p2, false, &out))
 				continue;
 			v.s[v.n++] = (struct sample){f == F_LAST_OVER_TIME ? s->m : pq_drop_name(ev, s->m), out, t};
 		}
