@@ -115,6 +115,17 @@ struct rmemo {
 	const struct lset **m; /* each series' output labels */
 };
 
+/* An aggregation's groups at its last evaluation: input series i went to
+ * group slot[i]. A vector with the same series in the same order (the next
+ * step, mostly) groups the same way without hashing (aggregate.c). */
+struct aggmemo {
+	const struct pq_node *agg;
+	const struct lset **m;  /* the input's series */
+	size_t *slot;           /* their groups */
+	const struct lset **gm; /* each group's labels */
+	size_t n, cap;
+};
+
 /* A series being accumulated: a range query's output or a subquery's. */
 struct outser {
 	const struct lset *m;
@@ -147,6 +158,8 @@ struct ev {
 	struct pane_vec out;  /* struct outser */
 	struct rmemo *rmemo;  /* planned by plan(), on the query arena */
 	size_t rmemo_n;
+	struct aggmemo *aggm; /* on the query arena */
+	size_t aggm_n, aggm_cap;
 	int plan_subq;        /* plan(): inside this many subqueries */
 	size_t out_points;
 	size_t step_points; /* subquery points made during this top-level step */

@@ -308,11 +308,20 @@ static void test_range_equals_instants(void **state)
 	                            "stddev_over_time", "stdvar_over_time", "last_over_time",
 	                            "present_over_time", "changes", "resets"};
 	static const char *args[] = {"c[1m]", "c[5m]", "(d[2m])", "d[10m] offset 3m", "c{k=\"b\"}[45s]"};
+	/* aggregations remember how the last step grouped (aggregate.c): the
+	 * series present change from step to step here */
+	static const char *aggs[] = {"sum by (k) (rate(c[1m]))", "topk(1, c)", "bottomk(1, d)", "quantile(0.5, c)",
+	                             "count(c)", "avg(d)", "max without (k) (c)", "stddev(c)", "group by (k) (d)",
+	                             "count_values(\"v\", c)"};
+	size_t nf = sizeof fns / sizeof fns[0], na = sizeof args / sizeof args[0];
 	size_t points = 0;
-	for (size_t f = 0; f < sizeof fns / sizeof fns[0]; f++)
-		for (size_t a = 0; a < sizeof args / sizeof args[0]; a++) {
+	for (size_t f = 0; f <= nf; f++)
+		for (size_t a = 0; a < (f < nf ? na : sizeof aggs / sizeof aggs[0]); a++) {
 			char q[128];
-			snprintf(q, sizeof q, "%s(%s)", fns[f], args[a]);
+			if (f < nf)
+				snprintf(q, sizeof q, "%s(%s)", fns[f], args[a]);
+			else
+				snprintf(q, sizeof q, "%s", aggs[a]);
 			struct pane_query_result r;
 			if (pane_query_exec(pt_memdb_reader(mdb), NULL, q, 0, 2000000, 7000, &r, NULL, &err) != 0)
 				fail_msg("%s: %s", q, err.msg);
