@@ -10,7 +10,11 @@
  * A float is placed in three stages, the first that decides wins:
  *   1. fewest decimals: the smallest k (0..22) for which round(v * 10^k)
  *      / 10^k reads back as v (values that are short decimals: counters,
- *      rates of round numbers);
+ *      rates of round numbers); skipped when v's rounding interval is
+ *      narrower than the step between 16-digit decimals at v's magnitude:
+ *      then at most one such decimal reads back as v, stage 1's answer
+ *      (which has at most 16 digits) can only be that one, and stage 2
+ *      finds it too, so stage 2 goes first (most values: ~70%);
  *   2. exact digits (exact_digits): the correctly rounded 15 (16) and 17
  *      significant digits of v in 128-bit integers, v = m * 2^e scaled by
  *      5^k, and the read-back decided by comparing the distance to v with
@@ -120,12 +124,40 @@ static const uint64_t pow10_u64[] = {1ULL,
 				     1000000000000000000ULL};
 
 /* 5^k for k <= 27 (< 2^63) */
+static const uint64_t pow5_u64[28] = {
+    1ULL,
+    5ULL,
+    25ULL,
+    125ULL,
+    625ULL,
+    3125ULL,
+    15625ULL,
+    78125ULL,
+    390625ULL,
+    1953125ULL,
+    9765625ULL,
+    48828125ULL,
+    244140625ULL,
+    1220703125ULL,
+    6103515625ULL,
+    30517578125ULL,
+    152587890625ULL,
+    762939453125ULL,
+    3814697265625ULL,
+    19073486328125ULL,
+    95367431640625ULL,
+    476837158203125ULL,
+    2384185791015625ULL,
+    11920928955078125ULL,
+    59604644775390625ULL,
+    298023223876953125ULL,
+    1490116119384765625ULL,
+    7450580596923828125ULL,
+};
+
 static uint64_t pow5(int k)
 {
-	uint64_t r = 1;
-	while (k-- > 0)
-		r *= 5;
-	return r;
+	return pow5_u64[k];
 }
 
 /*
@@ -137,7 +169,7 @@ static uint64_t pow5(int k)
  * same way is 5^k / 2 (5^k / 4 below a power of two). Returns false when
  * stage 3 must decide (see the comment at the top).
  */
-static bool exact_digits(double v, char *out, size_t outlen)
+static bool exact_digits(double v, bool only_if_unique, char *out, size_t outlen)
 {
 	double a = fabs(v);
 	if (!(a >= 1e-11 && a < 1e15))
@@ -148,8 +180,9 @@ static bool exact_digits(double v, char *out, size_t outlen)
 	uint64_t m = (bits & ((1ULL << 52) - 1)) | (1ULL << 52);
 	int e = be - 1075;
 	bool lower_closer = (bits & ((1ULL << 52) - 1)) == 0 && be > 1;
-	/* E = floor(log10(a)), made exact below */
-	int E = (int)floor(log10(a));
+	/* E = floor(log10(a)): floor(log2(a) * log10(2)) is E or E - 1
+	 * (78913 / 2^18 just below log10(2)); made exact below */
+	int E = ((be - 1023) * 78913) >> 18;
 	int first = a < 1e-7 ? 15 : 16;
 	for (int tries = 0;; tries++) {
 		int k = 16 - E; /* 17 significant digits */
@@ -164,6 +197,15 @@ static bool exact_digits(double v, char *out, size_t outlen)
 			E++;
 		else
 			break;
+	}
+	if (only_if_unique) {
+		/* the 16-digit grid at v's magnitude has steps 2^s apart in P's
+		 * units and v's rounding interval is 5^k wide: narrower, it holds
+		 * at most one point, which is then both stage 1's answer (when it
+		 * has one) and this stage's (see the top) */
+		int k = 15 - E, s = -(e + k);
+		if (lower_closer || k < 0 || k > 27 || s <= 0 || s > 62 || !(pow5(k) < ((uint64_t)1 << s)))
+			return false;
 	}
 	for (int prec = first; prec <= 17; prec++) {
 		int k = prec - 1 - E;
@@ -249,10 +291,14 @@ void pane_query_fmt_float(double v, char *out, size_t outlen)
 	}
 	/* stage 1: the fewest decimals k (0..22) whose rounding reads back as v;
 	 * round(v * 10^k) is the nearest k-decimal number, and the division is
-	 * correctly rounded, so the check proves the text round-trips */
+	 * correctly rounded, so the check proves the text round-trips. Up to 3
+	 * decimals it is cheaper than stage 2; past them stage 2 goes first if
+	 * it can answer alone. */
 	static const double p10[] = {1,    1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
 	                             1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 	for (int k = 0; k < 23; k++) {
+		if (k == 4 && exact_digits(v, true, out, outlen))
+			return;
 		double x = v * p10[k];
 		if (!(fabs(x) < 9e15))
 			break;
@@ -284,7 +330,7 @@ void pane_query_fmt_float(double v, char *out, size_t outlen)
 		}
 		break;
 	}
-	if (exact_digits(v, out, outlen))
+	if (exact_digits(v, false, out, outlen))
 		return;
 	fmt_slow(v, out, outlen);
 }

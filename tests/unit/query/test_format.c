@@ -249,6 +249,14 @@ static void test_edges(void **state)
 			same((double)n * pow(10, ex - prec));
 		}
 	}
+	/* short decimals r / 10^k of every length and scale (stage 1's values) */
+	for (int i = 0; i < 100000; i++) {
+		int digits = 1 + (int)(next() % 17);
+		uint64_t r = next() % (uint64_t)pow(10, digits);
+		int k = (int)(next() % 23);
+		same((double)r / pow(10, k));
+		same(-(double)r / pow(10, k));
+	}
 	/* exact binary fractions that tie at some digit count: k/2^j */
 	for (int j = 1; j <= 60; j++)
 		for (int i = 0; i < 200; i++)
