@@ -21,7 +21,8 @@
  * lives in the arenas or in lists freed there.
  *
  * This file is the core: interning, arenas, planning and loading, selectors
- * and subqueries, the dispatch (pq_eval), the driver and the JSON answer.
+ * and subqueries, the dispatch (pq_eval), the driver and the JSON answer
+ * (through base/json.h; a point is formatted here and handed over whole).
  * Functions, aggregations and binary operators are functions.c,
  * aggregate.c and binary.c; the invariants they share are numbered in
  * eval_internal.h.
@@ -41,6 +42,7 @@
 #include <time.h>
 
 #include "base/clock.h"
+#include "base/json.h"
 #include "base/mem.h"
 #include "base/regex.h"
 #include "base/str.h"
@@ -1114,59 +1116,69 @@ void pane_query_result_release(struct pane_query_result *r)
 	memset(r, 0, sizeof *r);
 }
 
-static int json_point(struct pane_buf *b, int64_t t, double v)
+/* One point, [1700000000.5,"1.5"], formatted here and handed to the JSON
+ * writer whole: an answer can hold millions of them. */
+static void json_point(struct pane_json *j, int64_t t, double v)
 {
-	char ts[48], vs[400];
-	pane_query_fmt_ts(t, ts, sizeof ts);
-	pane_query_fmt_float(v, vs, sizeof vs);
-	pane_buf_addc(b, '[');
-	pane_buf_adds(b, ts);
-	pane_buf_add(b, ",\"", 2);
-	pane_buf_adds(b, vs);
-	return pane_buf_add(b, "\"]", 2);
+	char p[480];
+	size_t o = 0;
+	p[o++] = '[';
+	pane_query_fmt_ts(t, p + o, 48);
+	o += strlen(p + o);
+	p[o++] = ',';
+	p[o++] = '"';
+	pane_query_fmt_float(v, p + o, 400);
+	o += strlen(p + o);
+	p[o++] = '"';
+	p[o++] = ']';
+	pane_json_rawn(j, p, o);
 }
 
 int pane_query_result_json(const struct pane_query_result *r, struct pane_buf *b)
 {
 	static const char *names[] = {"scalar", "string", "vector", "matrix"};
-	pane_buf_addf(b, "{\"resultType\":\"%s\",\"result\":", names[r->type]);
+	struct pane_json j;
+	pane_json_init(&j, b);
+	pane_json_obj(&j);
+	pane_json_key(&j, "resultType");
+	pane_json_str(&j, names[r->type]);
+	pane_json_key(&j, "result");
 	switch (r->type) {
 	case PANE_QT_SCALAR:
-		json_point(b, r->ts, r->scalar);
+		json_point(&j, r->ts, r->scalar);
 		break;
 	case PANE_QT_STRING: {
 		char ts[48];
 		pane_query_fmt_ts(r->ts, ts, sizeof ts);
-		pane_buf_addf(b, "[%s,", ts);
-		pane_buf_add_json_str(b, r->string, strlen(r->string));
-		pane_buf_addc(b, ']');
+		pane_json_arr(&j);
+		pane_json_raw(&j, ts);
+		pane_json_str(&j, r->string);
+		pane_json_arr_end(&j);
 		break;
 	}
 	case PANE_QT_VECTOR:
 	case PANE_QT_MATRIX:
-		pane_buf_addc(b, '[');
+		pane_json_arr(&j);
 		for (size_t i = 0; i < r->n; i++) {
 			const struct pane_query_series *s = &r->series[i];
-			if (i)
-				pane_buf_addc(b, ',');
-			pane_buf_adds(b, "{\"metric\":");
-			pane_labels_json(&s->labels, b);
+			pane_json_obj(&j);
+			pane_json_key(&j, "metric");
+			pane_labels_json_value(&j, &s->labels);
 			if (r->type == PANE_QT_VECTOR) {
-				pane_buf_adds(b, ",\"value\":");
-				json_point(b, s->ts[0], s->values[0]);
+				pane_json_key(&j, "value");
+				json_point(&j, s->ts[0], s->values[0]);
 			} else {
-				pane_buf_adds(b, ",\"values\":[");
-				for (size_t j = 0; j < s->n; j++) {
-					if (j)
-						pane_buf_addc(b, ',');
-					json_point(b, s->ts[j], s->values[j]);
-				}
-				pane_buf_addc(b, ']');
+				pane_json_key(&j, "values");
+				pane_json_arr(&j);
+				for (size_t k = 0; k < s->n; k++)
+					json_point(&j, s->ts[k], s->values[k]);
+				pane_json_arr_end(&j);
 			}
-			pane_buf_addc(b, '}');
+			pane_json_obj_end(&j);
 		}
-		pane_buf_addc(b, ']');
+		pane_json_arr_end(&j);
 		break;
 	}
-	return pane_buf_addc(b, '}');
+	pane_json_obj_end(&j);
+	return j.rc;
 }
