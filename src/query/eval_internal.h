@@ -126,6 +126,16 @@ struct aggmemo {
 	size_t n, cap;
 };
 
+/* A vector-vector operator's result labels at its last evaluation, by
+ * position of the left-hand sample: the same pair of series at the same
+ * position (the next step, mostly) gets the same labels without building
+ * and interning them again (binary.c). */
+struct binmemo {
+	const struct pq_node *bin;
+	const struct lset **l, **r, **out;
+	size_t cap;
+};
+
 /* A series being accumulated: a range query's output or a subquery's. */
 struct outser {
 	const struct lset *m;
@@ -160,6 +170,8 @@ struct ev {
 	size_t rmemo_n;
 	struct aggmemo *aggm; /* on the query arena */
 	size_t aggm_n, aggm_cap;
+	struct binmemo *binm; /* on the query arena */
+	size_t binm_n, binm_cap;
 	int plan_subq;        /* plan(): inside this many subqueries */
 	size_t out_points;
 	size_t step_points; /* subquery points made during this top-level step */
