@@ -728,15 +728,48 @@ static struct val eval_subq(struct ev *ev, struct pq_node *n, int64_t t)
 
 
 
-static int dbl_cmp(const void *a, const void *b)
+/* x sorts before y: Go's sort.Float64s order, NaN first */
+static inline bool dbl_before(double x, double y)
 {
-	double x = *(const double *)a, y = *(const double *)b;
-	/* Go's sort.Float64s: NaN first */
 	if (isnan(x))
-		return isnan(y) ? 0 : -1;
+		return !isnan(y);
 	if (isnan(y))
-		return 1;
-	return x < y ? -1 : x > y ? 1 : 0;
+		return false;
+	return x < y;
+}
+
+/* A stable sort of v by dbl_before (tmp: room for n): insertion sort of
+ * runs of 16, then merges. Stable, so the same order as the stable
+ * qsort it replaces (glibc's merge sort) even among equals that are not
+ * the same bits (-0 and 0, NaNs), without a call per comparison. */
+static void sort_doubles(double *v, size_t n, double *tmp)
+{
+	const size_t run = 16;
+	for (size_t lo = 0; lo < n; lo += run) {
+		size_t hi = lo + run < n ? lo + run : n;
+		for (size_t i = lo + 1; i < hi; i++) {
+			double x = v[i];
+			size_t j = i;
+			while (j > lo && dbl_before(x, v[j - 1])) {
+				v[j] = v[j - 1];
+				j--;
+			}
+			v[j] = x;
+		}
+	}
+	for (size_t w = run; w < n; w *= 2) {
+		for (size_t lo = 0; lo + w < n; lo += 2 * w) {
+			size_t mid = lo + w, hi = lo + 2 * w < n ? lo + 2 * w : n;
+			if (!dbl_before(v[mid], v[mid - 1]))
+				continue; /* already in order */
+			size_t a = lo, b = mid, k = 0;
+			while (a < mid && b < hi)
+				tmp[k++] = dbl_before(v[b], v[a]) ? v[b++] : v[a++];
+			while (a < mid)
+				tmp[k++] = v[a++];
+			memcpy(v + lo, tmp, k * sizeof *v); /* v[b..hi) is in place */
+		}
+	}
 }
 
 double pq_quantile(double q, double *v, size_t n)
@@ -747,7 +780,11 @@ double pq_quantile(double q, double *v, size_t n)
 		return -INFINITY;
 	if (q > 1)
 		return INFINITY;
-	qsort(v, n, sizeof *v, dbl_cmp);
+	double stack[256];
+	double *tmp = n <= 256 ? stack : pane_xmalloc(n * sizeof *tmp);
+	sort_doubles(v, n, tmp);
+	if (tmp != stack)
+		free(tmp);
 	double rank = q * (double)(n - 1);
 	double lower = fmax(0, floor(rank));
 	double upper = fmin((double)(n - 1), lower + 1);

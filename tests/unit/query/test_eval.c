@@ -17,6 +17,7 @@
 #include "memreader.h"
 #include "query/ast.h"
 #include "query/query.h"
+#include "query/eval_internal.h"
 
 static struct pt_memdb *db;
 
@@ -352,6 +353,50 @@ static void test_range_equals_instants(void **state)
 	pt_memdb_free(mdb);
 }
 
+/* pq_quantile sorts its values in place with a stable merge sort of its own:
+ * the same order (bit for bit: -0 and 0, NaN payloads keep their order) as a
+ * plain stable insertion sort by Go's Float64s order. */
+static bool before_ref(double x, double y)
+{
+	if (isnan(x))
+		return !isnan(y);
+	return !isnan(y) && x < y;
+}
+
+static void test_quantile_sort(void **state)
+{
+	(void)state;
+	static const double pool[] = {0.0, -0.0, 1, -1, 2.5, INFINITY, -INFINITY, 1e-300, 7, 3};
+	uint64_t seed = 42;
+	for (size_t n = 0; n < 700; n += 1 + n / 8) {
+		for (int rep = 0; rep < 20; rep++) {
+			double *v = malloc((n + 1) * sizeof *v), *ref = malloc((n + 1) * sizeof *ref);
+			for (size_t i = 0; i < n; i++) {
+				seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+				uint64_t r = seed >> 33;
+				if (r % 11 == 0) {
+					uint64_t nanbits = 0x7ff8000000000000ULL | (r & 0xffff);
+					memcpy(&v[i], &nanbits, sizeof v[i]);
+				} else {
+					v[i] = rep % 2 ? pool[r % 10] : (double)(r % 1000) / 7 - 60;
+				}
+				/* stable insertion into ref */
+				size_t j = i;
+				while (j > 0 && before_ref(v[i], ref[j - 1])) {
+					ref[j] = ref[j - 1];
+					j--;
+				}
+				ref[j] = v[i];
+			}
+			pq_quantile(0.5, v, n);
+			if (n && memcmp(v, ref, n * sizeof *v))
+				fail_msg("n=%zu rep=%d: sorted differently", n, rep);
+			free(v);
+			free(ref);
+		}
+	}
+}
+
 struct deep {
 	const char *q;
 	int rc;
@@ -508,7 +553,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_staleness),       cmocka_unit_test(test_limits),
-	    cmocka_unit_test(test_range_alignment), cmocka_unit_test(test_formats), cmocka_unit_test(test_range_equals_instants),
+	    cmocka_unit_test(test_range_alignment), cmocka_unit_test(test_formats), cmocka_unit_test(test_range_equals_instants), cmocka_unit_test(test_quantile_sort),
 	    cmocka_unit_test(test_sorts_are_sorts), cmocka_unit_test(test_deep_chains),
 		cmocka_unit_test(test_memory_bounded), cmocka_unit_test(test_check_range),
 	};
