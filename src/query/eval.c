@@ -414,6 +414,12 @@ static void plan(struct ev *ev, struct pq_node *n, int64_t tmin, int64_t tmax)
 		hi -= vs->offset;
 		lo -= n->kind == PQ_MSEL ? n->range : ev->lookback;
 		struct cache *c = &ev->caches[vs->cache_id];
+		if (n->kind == PQ_VSEL) {
+			if (ev->plan_subq)
+				c->nested = true;
+			else
+				c->top = true;
+		}
 		if (!c->planned || lo < c->mint)
 			c->mint = lo;
 		if (!c->planned || hi > c->maxt)
@@ -567,18 +573,66 @@ struct val pq_vec_alloc(struct ev *ev, size_t cap)
 	return v;
 }
 
+/* The last sample at or before ref within the lookback, not a stale
+ * marker: its index in s, or -1. */
+static ptrdiff_t vsel_sample(struct ev *ev, const struct mseries *s, int64_t ref, size_t *hint)
+{
+	size_t k = seek(s->t, s->n, ref + 1, hint);
+	if (k == 0)
+		return -1;
+	k--;
+	if (s->t[k] < ref - ev->lookback || is_stale(s->v[k]))
+		return -1;
+	return (ptrdiff_t)k;
+}
+
+/* Fills c->vidx for every top-level step, series by series (each series'
+ * timestamps walked once, in order); false when it would take more than a
+ * quarter of what the budget has left. */
+static bool vsel_fill(struct ev *ev, struct pq_node *n, struct cache *c)
+{
+	size_t nsteps = (size_t)((ev->end - ev->start) / ev->step) + 1;
+	size_t cells = c->n * nsteps;
+	size_t left = ev->budget.limit > ev->budget.used ? ev->budget.limit - ev->budget.used : 0;
+	bool fits = nsteps > 1 && cells / nsteps == c->n && cells * sizeof *c->vidx < left / 4;
+	for (size_t i = 0; i < c->n && fits; i++)
+		fits = c->series[i].n < INT32_MAX;
+	if (!fits) {
+		c->vidx_off = true;
+		return false;
+	}
+	c->vidx = pq_qalloc(ev, cells * sizeof *c->vidx + 1);
+	for (size_t i = 0; i < c->n; i++) {
+		size_t hint = 0;
+		int64_t t = ev->start;
+		for (size_t k = 0; k < nsteps; k++, t += ev->step)
+			c->vidx[k * c->n + i] =
+			    (int32_t)vsel_sample(ev, &c->series[i], pq_at_time(ev, n, t) - n->offset, &hint);
+		pq_check_time(ev);
+	}
+	return true;
+}
+
 static struct val eval_vsel(struct ev *ev, struct pq_node *n, int64_t t)
 {
 	struct cache *c = pq_load(ev, n);
 	int64_t ref = pq_at_time(ev, n, t) - n->offset;
 	struct val v = pq_vec_alloc(ev, c->n);
+	if (c->top && !c->nested && !c->vidx_off && ev->end > ev->start && t >= ev->start && t <= ev->end &&
+	    (t - ev->start) % ev->step == 0 && (c->vidx || vsel_fill(ev, n, c))) {
+		const int32_t *row = c->vidx + (size_t)((t - ev->start) / ev->step) * c->n;
+		for (size_t i = 0; i < c->n; i++)
+			if (row[i] >= 0) {
+				const struct mseries *s = &c->series[i];
+				v.s[v.n++] = (struct sample){s->m, s->v[row[i]], s->t[row[i]]};
+			}
+		pq_check_time(ev);
+		return v;
+	}
 	for (size_t i = 0; i < c->n; i++) {
 		struct mseries *s = &c->series[i];
-		size_t k = seek(s->t, s->n, ref + 1, &c->hint[2 * i]);
-		if (k == 0)
-			continue;
-		k--;
-		if (s->t[k] < ref - ev->lookback || is_stale(s->v[k]))
+		ptrdiff_t k = vsel_sample(ev, s, ref, &c->hint[2 * i]);
+		if (k < 0)
 			continue;
 		v.s[v.n].m = s->m;
 		v.s[v.n].v = s->v[k];

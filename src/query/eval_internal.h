@@ -97,6 +97,12 @@ struct cache {
 	size_t n;
 	size_t *hint;
 	bool *stale;
+	/* an instant selector outside subqueries in a range query: the sample
+	 * each series shows at each top-level step, found series by series at
+	 * the first step (vidx[k * n + i], -1: none); nested: also inside a
+	 * subquery (or vidx_off: too big), so step by step */
+	bool top, nested, vidx_off;
+	int32_t *vidx;
 };
 
 /* A range function over a matrix selector evaluated at the top-level steps

@@ -309,13 +309,15 @@ static void test_range_equals_instants(void **state)
 	                            "stddev_over_time", "stdvar_over_time", "last_over_time",
 	                            "present_over_time", "changes", "resets"};
 	static const char *args[] = {"c[1m]", "c[5m]", "(d[2m])", "d[10m] offset 3m", "c{k=\"b\"}[45s]"};
-	/* aggregations remember how the last step grouped (aggregate.c) and
+	/* instant selectors find every step's samples at once (eval.c, vidx),
+	 * aggregations remember how the last step grouped (aggregate.c) and
 	 * binary operators their result labels (binary.c): the series present
 	 * change from step to step here */
 	static const char *aggs[] = {"sum by (k) (rate(c[1m]))", "topk(1, c)", "bottomk(1, d)", "quantile(0.5, c)",
 	                             "count(c)", "avg(d)", "max without (k) (c)", "stddev(c)", "group by (k) (d)",
 	                             "count_values(\"v\", c)", "c - ignoring(k) group_left sum(c)",
-	                             "c > bool 100", "c * on(k) c", "sum by (k) (c) / on(k) group_right c"};
+	                             "c > bool 100", "c * on(k) c", "sum by (k) (c) / on(k) group_right c", "c",
+	                             "d offset 1m", "timestamp(c)", "c @ 600"};
 	size_t nf = sizeof fns / sizeof fns[0], na = sizeof args / sizeof args[0];
 	size_t points = 0;
 	for (size_t f = 0; f <= nf; f++)
