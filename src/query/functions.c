@@ -56,6 +56,16 @@ static void matrix_window(struct ev *ev, struct pq_node *arg, int64_t t, int64_t
 	}
 }
 
+/* (double)ms / 1000, the correctly rounded seconds; a whole number of
+ * seconds (timestamps of a scrape, steps, ranges: most of them) is that
+ * quotient exactly, by an integer division the compiler makes a multiply */
+static inline double ms_to_s(int64_t ms)
+{
+	if (ms % 1000 == 0 && ms < ((int64_t)1 << 53) && ms > -((int64_t)1 << 53))
+		return (double)(ms / 1000);
+	return (double)ms / 1000;
+}
+
 /* no_resets: the caller knows no sample of s is below the one before it,
  * so only the first sample's comparison with 0 is left of the loop. */
 static bool extrapolated(const struct mseries *s, int64_t range, int64_t ref, bool counter, bool is_rate,
@@ -76,9 +86,9 @@ static bool extrapolated(const struct mseries *s, int64_t range, int64_t ref, bo
 			last = s->v[i];
 		}
 	}
-	double to_start = (double)(s->t[0] - rstart) / 1000;
-	double to_end = (double)(rend - s->t[s->n - 1]) / 1000;
-	double sampled = (double)(s->t[s->n - 1] - s->t[0]) / 1000;
+	double to_start = ms_to_s(s->t[0] - rstart);
+	double to_end = ms_to_s(rend - s->t[s->n - 1]);
+	double sampled = ms_to_s(s->t[s->n - 1] - s->t[0]);
 	double avg = sampled / (double)(s->n - 1);
 	if (counter && result > 0 && s->v[0] >= 0) {
 		double to_zero = sampled * (s->v[0] / result);
@@ -91,7 +101,7 @@ static bool extrapolated(const struct mseries *s, int64_t range, int64_t ref, bo
 	interval += to_end < thr ? to_end : avg / 2;
 	result = result * (interval / sampled);
 	if (is_rate)
-		result = result / ((double)range / 1000);
+		result = result / ms_to_s(range);
 	*out = result;
 	return true;
 }
@@ -105,7 +115,7 @@ static void linreg(const struct mseries *s, int64_t icpt, double *slope, double 
 		if (consty && i > 0 && s->v[i] != inity)
 			consty = false;
 		n += 1;
-		double x = (double)(s->t[i] - icpt) / 1e3;
+		double x = ms_to_s(s->t[i] - icpt);
 		pq_kahan_inc(x, &sx, &cx);
 		pq_kahan_inc(s->v[i], &sy, &cy);
 		pq_kahan_inc(x * s->v[i], &sxy, &cxy);
