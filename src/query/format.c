@@ -247,15 +247,27 @@ static bool exact_digits(double v, bool only_if_unique, char *out, size_t outlen
 		}
 		while (n % 10 == 0)
 			n /= 10;
+		/* digits from the right, two at a time */
+		static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536"
+		                            "37383940414243444546474849505152535455565758596061626364656667686970717273"
+		                            "74757677787980818283848586878889909192939495969798" "99";
 		char dig[24];
-		size_t nd = 0;
-		char rev[24];
-		do {
-			rev[nd++] = (char)('0' + n % 10);
-			n /= 10;
-		} while (n);
-		for (size_t i = 0; i < nd; i++)
-			dig[i] = rev[nd - 1 - i];
+		size_t nd = n >= pow10_u64[16] ? 17 : 1;
+		while (nd < 17 && n >= pow10_u64[nd])
+			nd++;
+		size_t i = nd;
+		while (n >= 100) {
+			unsigned d = (unsigned)(n % 100);
+			n /= 100;
+			dig[--i] = pairs[2 * d + 1];
+			dig[--i] = pairs[2 * d];
+		}
+		if (n >= 10) {
+			dig[--i] = pairs[2 * n + 1];
+			dig[--i] = pairs[2 * n];
+		} else {
+			dig[--i] = (char)('0' + n);
+		}
 		place_digits(v < 0, dig, nd, point, out, outlen);
 		return true;
 	}
@@ -267,11 +279,7 @@ static inline int64_t round_half_away(double x)
 {
 	int64_t r = (int64_t)x;
 	double f = x - (double)r;
-	if (f >= 0.5)
-		r++;
-	else if (f <= -0.5)
-		r--;
-	return r;
+	return r + (f >= 0.5) - (f <= -0.5); /* no branch: the fractions are random */
 }
 
 /* Go strconv.FormatFloat(v, 'f', -1, 64) */
@@ -303,7 +311,10 @@ void pane_query_fmt_float(double v, char *out, size_t outlen)
 		if (!(fabs(x) < 9e15))
 			break;
 		int64_t r = round_half_away(x);
-		if ((double)r / p10[k] != v)
+		/* r / 10^k can read back as v only if x is within |x| * 2^-52 of
+		 * r (v * 10^k rounded once, r / 10^k within half an ulp of v):
+		 * farther, the division is not worth doing */
+		if (fabs(x - (double)r) > fabs(x) * 0x1p-50 || (double)r / p10[k] != v)
 			continue;
 		char dig[32];
 		int nd = 0;
