@@ -5,6 +5,9 @@
  * Groups are keyed by the interned grouping label set (eval_internal.h
  * invariant 1), so grouping is a pointer map; topk/bottomk keep a bounded
  * heap per group and leave it in Go's heap order, as Prometheus does.
+ * An aggregation remembers which group each input position went to
+ * (struct aggmemo): when the next evaluation lists the same series in the
+ * same order, as a range query's next step mostly does, no key is hashed.
  */
 #include "query/eval_internal.h"
 

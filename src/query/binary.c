@@ -5,6 +5,8 @@
  * Vector matching keys each side by its matching signature (an interned
  * subset of labels, eval_internal.h invariant 1); many-to-one results are
  * checked for duplicates as Prometheus does ("multiple matches for labels").
+ * A result's labels are remembered by the left-hand position (struct
+ * binmemo) and reused while the same two series meet there.
  */
 #include "query/eval_internal.h"
 

@@ -7,7 +7,20 @@
  * makes this cheap is that each selector loads its data once for the whole
  * query: a planning pass computes, per selector, the time span every step
  * (and every subquery step) will need, and one reader select fetches it.
- * Per step, instant selectors binary-search their cached samples.
+ * Per step, selectors find their windows by galloping on from where the
+ * last step's ended (per-series hints in the cache).
+ *
+ * Step by step visits every series at every step, which is slow for the
+ * memory (a step touches a cache line of each of hundreds of series). So
+ * what only depends on the top-level step is computed series by series at
+ * its first use: an instant selector's sample at every step (vidx, here)
+ * and a range function over a plain selector at every step (rmemo,
+ * functions.c); each step then reads one row. Same windows, same
+ * arithmetic in the same order, so the same bits (test_eval compares a
+ * range query with the instant queries at its steps). Aggregations and
+ * binary operators remember how the last step grouped and matched, by
+ * position (aggregate.c, binary.c): the next step mostly lists the same
+ * series in the same order.
  *
  * Label sets are interned per query (struct lset): equal sets are the same
  * pointer, so matching, grouping and duplicate detection compare pointers.

@@ -30,6 +30,12 @@
  *      string argument is a literal, possibly in parentheses.
  *   7. One query, one thread: struct ev is not shared and nothing global
  *      is written.
+ *   8. The memos (struct rmemo, cache.vidx, struct aggmemo, struct
+ *      binmemo) live on the query arena, are filled only for what is
+ *      evaluated at the top-level steps (not inside subqueries) or keyed
+ *      by interned pointers (invariant 1), and give exactly what
+ *      evaluating again would; one too big for the budget is switched off,
+ *      never failed on.
  */
 #ifndef PANE_QUERY_EVAL_INTERNAL_H
 #define PANE_QUERY_EVAL_INTERNAL_H

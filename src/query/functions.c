@@ -7,6 +7,12 @@
  * Matrix functions see stale-free windows (invariant 5); rate/increase/delta
  * extrapolate exactly as Prometheus' extrapolatedRate. Ties in sort() keep
  * Go's order (gosort.c).
+ *
+ * In a range query, a range function without scalar arguments over a plain
+ * selector outside subqueries is computed for every step at its first use,
+ * series by series (memo_fill: each series' samples walked once, in order,
+ * avg_over_time four windows at a time), and each step reads its row
+ * (memo_step); range_value is the one computation of a window either way.
  */
 #include "query/eval_internal.h"
 
