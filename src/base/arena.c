@@ -70,6 +70,14 @@ void pane_arena_reset(struct pane_arena *a)
 
 void *pane_arena_alloc(struct pane_arena *a, size_t n)
 {
+	void *p = pane_arena_alloc_uninit(a, n);
+	if (p)
+		memset(p, 0, n);
+	return p;
+}
+
+void *pane_arena_alloc_uninit(struct pane_arena *a, size_t n)
+{
 	n = (n + 15) & ~(size_t)15;
 	if (n == 0)
 		n = 16;
@@ -103,7 +111,6 @@ void *pane_arena_alloc(struct pane_arena *a, size_t n)
 	void *p = (char *)c->data + c->used;
 	c->used += n;
 	a->used_total += n;
-	memset(p, 0, n);
 	return p;
 }
 

@@ -32,6 +32,9 @@ void pane_arena_release(struct pane_arena *a);
 void pane_arena_reset(struct pane_arena *a);
 /* NULL only when the limit or the budget is passed. */
 void *pane_arena_alloc(struct pane_arena *a, size_t n);
+/* pane_arena_alloc without zeroing, for memory the caller fills at once
+ * (a select's copied samples): what it holds before is undefined. */
+void *pane_arena_alloc_uninit(struct pane_arena *a, size_t n);
 char *pane_arena_strndup(struct pane_arena *a, const char *s, size_t n);
 
 #endif

@@ -143,6 +143,12 @@ void pane_json_raw(struct pane_json *j, const char *json)
 		put(j, pane_buf_adds(j->b, json));
 }
 
+void pane_json_rawn(struct pane_json *j, const char *json, size_t len)
+{
+	if (before(j))
+		put(j, pane_buf_add(j->b, json, len));
+}
+
 void pane_json_rawf(struct pane_json *j, const char *fmt, ...)
 {
 	if (!before(j))

@@ -51,6 +51,9 @@ void pane_json_null(struct pane_json *j);
  * With "" it only places the comma: the caller then writes one value into
  * j->b itself (a callback that writes JSON, such as /readyz's infos). */
 void pane_json_raw(struct pane_json *j, const char *json);
+/* pane_json_raw of len bytes (no NUL needed): a value the caller formatted
+ * itself on a hot path, such as a PromQL point ([1700000000,"1.5"]). */
+void pane_json_rawn(struct pane_json *j, const char *json, size_t len);
 /* pane_json_raw of printf output, for a number in a format fixed by a peer
  * ("%.0f", "%.6f"): the caller vouches that the result is one JSON value. */
 void pane_json_rawf(struct pane_json *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

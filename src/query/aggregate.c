@@ -5,6 +5,9 @@
  * Groups are keyed by the interned grouping label set (eval_internal.h
  * invariant 1), so grouping is a pointer map; topk/bottomk keep a bounded
  * heap per group and leave it in Go's heap order, as Prometheus does.
+ * An aggregation remembers which group each input position went to
+ * (struct aggmemo): when the next evaluation lists the same series in the
+ * same order, as a range query's next step mostly does, no key is hashed.
  */
 #include "query/eval_internal.h"
 
@@ -78,6 +81,37 @@ static void heap_out(struct sample *h, size_t n, bool top)
 	pq_go_sort_values(h, n, top);
 }
 
+/* The aggregation n's memo of its last grouping (created empty). */
+static struct aggmemo *agg_memo(struct ev *ev, const struct pq_node *n)
+{
+	for (size_t i = 0; i < ev->aggm_n; i++)
+		if (ev->aggm[i].agg == n)
+			return &ev->aggm[i];
+	if (ev->aggm_n == ev->aggm_cap) {
+		size_t cap = ev->aggm_cap ? ev->aggm_cap * 2 : 4;
+		struct aggmemo *na = pq_qalloc(ev, cap * sizeof *na);
+		if (ev->aggm_n)
+			memcpy(na, ev->aggm, ev->aggm_n * sizeof *na);
+		ev->aggm = na;
+		ev->aggm_cap = cap;
+	}
+	struct aggmemo *am = &ev->aggm[ev->aggm_n++];
+	memset(am, 0, sizeof *am);
+	am->agg = n;
+	return am;
+}
+
+/* Whether in lists the same series in the same order as at am's last use. */
+static bool agg_same_input(const struct aggmemo *am, const struct val *in)
+{
+	if (!am->m || am->n != in->n)
+		return false;
+	for (size_t i = 0; i < in->n; i++)
+		if (am->m[i] != in->s[i].m)
+			return false;
+	return true;
+}
+
 struct val pq_eval_agg(struct ev *ev, struct pq_node *n, int64_t t)
 {
 	double param = 0;
@@ -107,28 +141,58 @@ struct val pq_eval_agg(struct ev *ev, struct pq_node *n, int64_t t)
 			memcpy(grouping, n->grouping, ngrp * sizeof *grouping);
 		grouping[ngrp++] = vlabel;
 	}
+	/* count_values groups by the values too: never the same twice */
+	struct aggmemo *am = vlabel ? NULL : agg_memo(ev, n);
+	bool reuse = am && agg_same_input(am, &in);
+	if (am && !reuse) {
+		if (in.n > am->cap) {
+			am->cap = in.n * 2;
+			am->m = pq_qalloc(ev, am->cap * sizeof *am->m);
+			am->slot = pq_qalloc(ev, am->cap * sizeof *am->slot);
+			am->gm = pq_qalloc(ev, am->cap * sizeof *am->gm);
+		}
+		am->n = in.n;
+		for (size_t i = 0; i < in.n; i++)
+			am->m[i] = in.s[i].m;
+	}
 	struct pmap idx;
-	pq_pmap_init(ev, &idx, in.n);
+	if (!reuse)
+		pq_pmap_init(ev, &idx, in.n);
 	struct group *g = pq_salloc(ev, (in.n + 1) * sizeof *g);
 	size_t ng = 0;
 	for (size_t i = 0; i < in.n; i++) {
 		const struct lset *m = in.s[i].m;
 		double x = in.s[i].v;
-		if (vlabel) {
-			char f[64];
-			pane_query_fmt_float(x, f, sizeof f);
-			struct lb lb;
-			pq_lb_from(ev, &lb, m, 1);
-			pq_lb_set(ev, &lb, vlabel, pq_sstrndup(ev, f, strlen(f)));
-			m = pq_lb_done(ev, &lb);
+		size_t gi;
+		if (reuse) {
+			gi = am->slot[i];
+		} else {
+			if (vlabel) {
+				char f[64];
+				pane_query_fmt_float(x, f, sizeof f);
+				struct lb lb;
+				pq_lb_from(ev, &lb, m, 1);
+				pq_lb_set(ev, &lb, vlabel, pq_sstrndup(ev, f, strlen(f)));
+				m = pq_lb_done(ev, &lb);
+			}
+			const struct lset *key = pq_subset(ev, vlabel ? NULL : n, m, !n->without, grouping, ngrp);
+			bool found;
+			size_t *slot = pq_pmap_slot(ev, &idx, key, &found);
+			if (!found) {
+				*slot = ng;
+				g[ng].m = key;
+			}
+			gi = *slot;
+			if (am)
+				am->slot[i] = gi;
 		}
-		const struct lset *key = pq_subset(ev, vlabel ? NULL : n, m, !n->without, grouping, ngrp);
-		bool found;
-		size_t *slot = pq_pmap_slot(ev, &idx, key, &found);
-		if (!found) {
-			*slot = ng;
+		/* groups are numbered in order of first appearance */
+		if (gi == ng) {
 			struct group *gr = &g[ng++];
-			gr->m = key;
+			if (reuse)
+				gr->m = am->gm[gi];
+			else if (am)
+				am->gm[gi] = gr->m;
 			gr->value = x;
 			gr->mean = x;
 			gr->count = 1;
@@ -151,7 +215,7 @@ struct val pq_eval_agg(struct ev *ev, struct pq_node *n, int64_t t)
 			}
 			continue;
 		}
-		struct group *gr = &g[*slot];
+		struct group *gr = &g[gi];
 		switch (op) {
 		case PQ_SUM: gr->value += x; break;
 		case PQ_AVG:

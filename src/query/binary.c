@@ -5,6 +5,8 @@
  * Vector matching keys each side by its matching signature (an interned
  * subset of labels, eval_internal.h invariant 1); many-to-one results are
  * checked for duplicates as Prometheus does ("multiple matches for labels").
+ * A result's labels are remembered by the left-hand position (struct
+ * binmemo) and reused while the same two series meet there.
  */
 #include "query/eval_internal.h"
 
@@ -47,6 +49,35 @@ static const struct lset *result_metric(struct ev *ev, struct pq_node *n, const 
 		pq_lb_set(ev, &b, n->include[i], v);
 	}
 	return pq_lb_done(ev, &b);
+}
+
+/* The binary node n's memo, with room for n positions. */
+static struct binmemo *bin_memo(struct ev *ev, const struct pq_node *n, size_t npos)
+{
+	struct binmemo *bm = NULL;
+	for (size_t i = 0; i < ev->binm_n && !bm; i++)
+		if (ev->binm[i].bin == n)
+			bm = &ev->binm[i];
+	if (!bm) {
+		if (ev->binm_n == ev->binm_cap) {
+			size_t cap = ev->binm_cap ? ev->binm_cap * 2 : 4;
+			struct binmemo *nb = pq_qalloc(ev, cap * sizeof *nb);
+			if (ev->binm_n)
+				memcpy(nb, ev->binm, ev->binm_n * sizeof *nb);
+			ev->binm = nb;
+			ev->binm_cap = cap;
+		}
+		bm = &ev->binm[ev->binm_n++];
+		memset(bm, 0, sizeof *bm);
+		bm->bin = n;
+	}
+	if (npos > bm->cap) { /* zeroed: no position remembered */
+		bm->cap = npos * 2;
+		bm->l = pq_qalloc(ev, bm->cap * sizeof *bm->l);
+		bm->r = pq_qalloc(ev, bm->cap * sizeof *bm->r);
+		bm->out = pq_qalloc(ev, bm->cap * sizeof *bm->out);
+	}
+	return bm;
 }
 
 static struct val eval_vv(struct ev *ev, struct pq_node *n, struct val l, struct val r, int64_t t)
@@ -121,6 +152,7 @@ static struct val eval_vv(struct ev *ev, struct pq_node *n, struct val l, struct
 	struct pmap inserted; /* for many-to-one: result metrics already produced */
 	pq_pmap_init(ev, &inserted, lhs.n);
 	v = pq_vec_alloc(ev, lhs.n);
+	struct binmemo *bm = bin_memo(ev, n, lhs.n);
 	for (size_t i = 0; i < lhs.n; i++) {
 		const struct lset *sig = signature(ev, n, lhs.s[i].m);
 		size_t *ri = pq_pmap_get(&rsig, sig);
@@ -140,9 +172,17 @@ static struct val eval_vv(struct ev *ev, struct pq_node *n, struct val l, struct
 		} else if (!keep) {
 			continue;
 		}
-		const struct lset *metric = result_metric(ev, n, lhs.s[i].m, rs->m);
-		if (n->bool_mod)
-			metric = pq_drop_name(ev, metric);
+		const struct lset *metric;
+		if (bm->l[i] == lhs.s[i].m && bm->r[i] == rs->m) {
+			metric = bm->out[i];
+		} else {
+			metric = result_metric(ev, n, lhs.s[i].m, rs->m);
+			if (n->bool_mod)
+				metric = pq_drop_name(ev, metric);
+			bm->l[i] = lhs.s[i].m;
+			bm->r[i] = rs->m;
+			bm->out[i] = metric;
+		}
 		bool f;
 		if (n->card == PQ_ONE_TO_ONE) {
 			pq_pmap_slot(ev, &matched, sig, &f);

@@ -7,7 +7,20 @@
  * makes this cheap is that each selector loads its data once for the whole
  * query: a planning pass computes, per selector, the time span every step
  * (and every subquery step) will need, and one reader select fetches it.
- * Per step, instant selectors binary-search their cached samples.
+ * Per step, selectors find their windows by galloping on from where the
+ * last step's ended (per-series hints in the cache).
+ *
+ * Step by step visits every series at every step, which is slow for the
+ * memory (a step touches a cache line of each of hundreds of series). So
+ * what only depends on the top-level step is computed series by series at
+ * its first use: an instant selector's sample at every step (vidx, here)
+ * and a range function over a plain selector at every step (rmemo,
+ * functions.c); each step then reads one row. Same windows, same
+ * arithmetic in the same order, so the same bits (test_eval compares a
+ * range query with the instant queries at its steps). Aggregations and
+ * binary operators remember how the last step grouped and matched, by
+ * position (aggregate.c, binary.c): the next step mostly lists the same
+ * series in the same order.
  *
  * Label sets are interned per query (struct lset): equal sets are the same
  * pointer, so matching, grouping and duplicate detection compare pointers.
@@ -21,7 +34,8 @@
  * lives in the arenas or in lists freed there.
  *
  * This file is the core: interning, arenas, planning and loading, selectors
- * and subqueries, the dispatch (pq_eval), the driver and the JSON answer.
+ * and subqueries, the dispatch (pq_eval), the driver and the JSON answer
+ * (through base/json.h; a point is formatted here and handed over whole).
  * Functions, aggregations and binary operators are functions.c,
  * aggregate.c and binary.c; the invariants they share are numbered in
  * eval_internal.h.
@@ -41,6 +55,7 @@
 #include <time.h>
 
 #include "base/clock.h"
+#include "base/json.h"
 #include "base/mem.h"
 #include "base/regex.h"
 #include "base/str.h"
@@ -106,7 +121,7 @@ char *pq_sstrndup(struct ev *ev, const char *p, size_t n)
 	return d;
 }
 
-static void *qalloc(struct ev *ev, size_t n)
+void *pq_qalloc(struct ev *ev, size_t n)
 {
 	void *p = pane_arena_alloc(&ev->qa, n);
 	if (!p)
@@ -171,12 +186,12 @@ static const struct lset *intern(struct ev *ev, const struct pane_label *l, size
 			return ev->itab[j];
 		j = (j + 1) & (ev->icap - 1);
 	}
-	struct lset *s = qalloc(ev, sizeof *s + n * sizeof(struct pane_label));
+	struct lset *s = pq_qalloc(ev, sizeof *s + n * sizeof(struct pane_label));
 	s->hash = h;
 	s->n = (uint32_t)n;
 	for (size_t i = 0; i < n; i++) {
 		size_t nl = strlen(l[i].name), vl = strlen(l[i].value);
-		char *nm = qalloc(ev, nl + vl + 2);
+		char *nm = pq_qalloc(ev, nl + vl + 2);
 		memcpy(nm, l[i].name, nl + 1);
 		memcpy(nm + nl + 1, l[i].value, vl + 1);
 		s->l[i].name = nm;
@@ -412,6 +427,12 @@ static void plan(struct ev *ev, struct pq_node *n, int64_t tmin, int64_t tmax)
 		hi -= vs->offset;
 		lo -= n->kind == PQ_MSEL ? n->range : ev->lookback;
 		struct cache *c = &ev->caches[vs->cache_id];
+		if (n->kind == PQ_VSEL) {
+			if (ev->plan_subq)
+				c->nested = true;
+			else
+				c->top = true;
+		}
 		if (!c->planned || lo < c->mint)
 			c->mint = lo;
 		if (!c->planned || hi > c->maxt)
@@ -426,10 +447,19 @@ static void plan(struct ev *ev, struct pq_node *n, int64_t tmin, int64_t tmax)
 			int64_t at = n->at_kind == PQ_AT_TS ? n->at : n->at_kind == PQ_AT_START ? ev->start : ev->end;
 			lo = hi = at;
 		}
+		ev->plan_subq++;
 		plan(ev, n->a, lo - n->offset - n->range, hi - n->offset);
+		ev->plan_subq--;
 		return;
 	}
 	case PQ_CALL:
+		if (!ev->plan_subq && ev->end > ev->start && pq_memo_eligible(n)) {
+			struct rmemo *nm = pq_qalloc(ev, (ev->rmemo_n + 1) * sizeof *nm);
+			if (ev->rmemo_n)
+				memcpy(nm, ev->rmemo, ev->rmemo_n * sizeof *nm);
+			nm[ev->rmemo_n++] = (struct rmemo){.call = n};
+			ev->rmemo = nm;
+		}
 		for (size_t i = 0; i < n->nargs; i++)
 			plan(ev, n->args[i], tmin, tmax);
 		return;
@@ -446,7 +476,7 @@ static int mseries_cmp(const void *a, const void *b)
 	return lset_cmp(((const struct mseries *)a)->m, ((const struct mseries *)b)->m);
 }
 
-static struct cache *load(struct ev *ev, struct pq_node *vs)
+struct cache *pq_load(struct ev *ev, struct pq_node *vs)
 {
 	struct cache *c = &ev->caches[vs->cache_id];
 	if (c->loaded)
@@ -463,7 +493,7 @@ static struct cache *load(struct ev *ev, struct pq_node *vs)
 		pq_ev_fail(ev, PANE_QERR_EXECUTION, rc, "%s", e.msg[0] ? e.msg : "reading series failed");
 	pane_vec_push(&ev->sets, &set);
 	ev->loaded_series += set->n;
-	c->series = qalloc(ev, (set->n + 1) * sizeof *c->series);
+	c->series = pq_qalloc(ev, (set->n + 1) * sizeof *c->series);
 	c->n = 0;
 	for (size_t i = 0; i < set->n; i++) {
 		struct pane_series *s = &set->series[i];
@@ -484,6 +514,18 @@ static struct cache *load(struct ev *ev, struct pq_node *vs)
 		m->n = s->n;
 	}
 	qsort(c->series, c->n, sizeof *c->series, mseries_cmp);
+	c->hint = pq_qalloc(ev, (2 * c->n + 1) * sizeof *c->hint);
+	memset(c->hint, 0, (2 * c->n + 1) * sizeof *c->hint);
+	c->stale = pq_qalloc(ev, (c->n + 1) * sizeof *c->stale);
+	for (size_t i = 0; i < c->n; i++) {
+		const struct mseries *m = &c->series[i];
+		c->stale[i] = false;
+		for (size_t j = 0; j < m->n; j++)
+			if (is_stale(m->v[j])) {
+				c->stale[i] = true;
+				break;
+			}
+	}
 	c->loaded = true;
 	return c;
 }
@@ -500,6 +542,30 @@ static size_t lower_bound(const int64_t *t, size_t n, int64_t x)
 			hi = mid;
 	}
 	return lo;
+}
+
+/* lower_bound starting from *hint, the answer of the previous call: when x
+ * moved forward (a range query's next step), gallop on from there; when it
+ * moved back, search before it. Leaves the answer in *hint. */
+static size_t seek(const int64_t *t, size_t n, int64_t x, size_t *hint)
+{
+	size_t h = *hint < n ? *hint : n, r;
+	if (h > 0 && t[h - 1] >= x) {
+		r = lower_bound(t, h, x);
+	} else {
+		/* every sample before lo is < x */
+		size_t lo = h, hi = h, step = 1;
+		while (hi < n && t[hi] < x) {
+			lo = hi + 1;
+			hi += step;
+			step <<= 1;
+		}
+		if (hi > n)
+			hi = n;
+		r = lo + lower_bound(t + lo, hi - lo, x);
+	}
+	*hint = r;
+	return r;
 }
 
 int64_t pq_at_time(struct ev *ev, const struct pq_node *n, int64_t t)
@@ -520,18 +586,66 @@ struct val pq_vec_alloc(struct ev *ev, size_t cap)
 	return v;
 }
 
+/* The last sample at or before ref within the lookback, not a stale
+ * marker: its index in s, or -1. */
+static ptrdiff_t vsel_sample(struct ev *ev, const struct mseries *s, int64_t ref, size_t *hint)
+{
+	size_t k = seek(s->t, s->n, ref + 1, hint);
+	if (k == 0)
+		return -1;
+	k--;
+	if (s->t[k] < ref - ev->lookback || is_stale(s->v[k]))
+		return -1;
+	return (ptrdiff_t)k;
+}
+
+/* Fills c->vidx for every top-level step, series by series (each series'
+ * timestamps walked once, in order); false when it would take more than a
+ * quarter of what the budget has left. */
+static bool vsel_fill(struct ev *ev, struct pq_node *n, struct cache *c)
+{
+	size_t nsteps = (size_t)((ev->end - ev->start) / ev->step) + 1;
+	size_t cells = c->n * nsteps;
+	size_t left = ev->budget.limit > ev->budget.used ? ev->budget.limit - ev->budget.used : 0;
+	bool fits = nsteps > 1 && cells / nsteps == c->n && cells * sizeof *c->vidx < left / 4;
+	for (size_t i = 0; i < c->n && fits; i++)
+		fits = c->series[i].n < INT32_MAX;
+	if (!fits) {
+		c->vidx_off = true;
+		return false;
+	}
+	c->vidx = pq_qalloc(ev, cells * sizeof *c->vidx + 1);
+	for (size_t i = 0; i < c->n; i++) {
+		size_t hint = 0;
+		int64_t t = ev->start;
+		for (size_t k = 0; k < nsteps; k++, t += ev->step)
+			c->vidx[k * c->n + i] =
+			    (int32_t)vsel_sample(ev, &c->series[i], pq_at_time(ev, n, t) - n->offset, &hint);
+		pq_check_time(ev);
+	}
+	return true;
+}
+
 static struct val eval_vsel(struct ev *ev, struct pq_node *n, int64_t t)
 {
-	struct cache *c = load(ev, n);
+	struct cache *c = pq_load(ev, n);
 	int64_t ref = pq_at_time(ev, n, t) - n->offset;
 	struct val v = pq_vec_alloc(ev, c->n);
+	if (c->top && !c->nested && !c->vidx_off && ev->end > ev->start && t >= ev->start && t <= ev->end &&
+	    (t - ev->start) % ev->step == 0 && (c->vidx || vsel_fill(ev, n, c))) {
+		const int32_t *row = c->vidx + (size_t)((t - ev->start) / ev->step) * c->n;
+		for (size_t i = 0; i < c->n; i++)
+			if (row[i] >= 0) {
+				const struct mseries *s = &c->series[i];
+				v.s[v.n++] = (struct sample){s->m, s->v[row[i]], s->t[row[i]]};
+			}
+		pq_check_time(ev);
+		return v;
+	}
 	for (size_t i = 0; i < c->n; i++) {
 		struct mseries *s = &c->series[i];
-		size_t k = lower_bound(s->t, s->n, ref + 1);
-		if (k == 0)
-			continue;
-		k--;
-		if (s->t[k] < ref - ev->lookback || is_stale(s->v[k]))
+		ptrdiff_t k = vsel_sample(ev, s, ref, &c->hint[2 * i]);
+		if (k < 0)
 			continue;
 		v.s[v.n].m = s->m;
 		v.s[v.n].v = s->v[k];
@@ -542,28 +656,33 @@ static struct val eval_vsel(struct ev *ev, struct pq_node *n, int64_t t)
 	return v;
 }
 
-/* Samples in [lo, hi] without stale markers; points into the cache when possible. */
-static bool slice(struct ev *ev, const struct mseries *s, int64_t lo, int64_t hi, struct mseries *out)
+/* Samples of series i of c in [lo, hi] without stale markers; points into
+ * the cache when possible, else copies them into scratch_t/scratch_v (room
+ * for the series' length) or, without those, onto the step arena. */
+bool pq_slice(struct ev *ev, const struct cache *c, size_t i, int64_t lo, int64_t hi, struct mseries *out,
+              int64_t *scratch_t, double *scratch_v)
 {
-	size_t a = lower_bound(s->t, s->n, lo), b = lower_bound(s->t, s->n, hi + 1);
+	const struct mseries *s = &c->series[i];
+	size_t a = seek(s->t, s->n, lo, &c->hint[2 * i]), b = seek(s->t, s->n, hi + 1, &c->hint[2 * i + 1]);
 	out->m = s->m;
 	out->t = s->t + a;
 	out->v = s->v + a;
 	out->n = b > a ? b - a : 0;
 	bool stale = false;
-	for (size_t i = 0; i < out->n; i++)
-		if (is_stale(out->v[i])) {
-			stale = true;
-			break;
-		}
+	if (c->stale[i])
+		for (size_t j = 0; j < out->n; j++)
+			if (is_stale(out->v[j])) {
+				stale = true;
+				break;
+			}
 	if (stale) {
-		int64_t *nt = pq_salloc(ev, out->n * sizeof *nt);
-		double *nv = pq_salloc(ev, out->n * sizeof *nv);
+		int64_t *nt = scratch_t ? scratch_t : pq_salloc(ev, out->n * sizeof *nt);
+		double *nv = scratch_v ? scratch_v : pq_salloc(ev, out->n * sizeof *nv);
 		size_t k = 0;
-		for (size_t i = 0; i < out->n; i++)
-			if (!is_stale(out->v[i])) {
-				nt[k] = out->t[i];
-				nv[k++] = out->v[i];
+		for (size_t j = 0; j < out->n; j++)
+			if (!is_stale(out->v[j])) {
+				nt[k] = out->t[j];
+				nv[k++] = out->v[j];
 			}
 		out->t = nt;
 		out->v = nv;
@@ -575,12 +694,12 @@ static bool slice(struct ev *ev, const struct mseries *s, int64_t lo, int64_t hi
 static struct val eval_msel(struct ev *ev, struct pq_node *n, int64_t t)
 {
 	struct pq_node *vs = n->a;
-	struct cache *c = load(ev, vs);
+	struct cache *c = pq_load(ev, vs);
 	int64_t ref = pq_at_time(ev, vs, t) - vs->offset;
 	struct val v = {.type = PQ_T_MATRIX};
 	v.ms = pq_salloc(ev, (c->n ? c->n : 1) * sizeof *v.ms);
 	for (size_t i = 0; i < c->n; i++)
-		if (slice(ev, &c->series[i], ref - n->range, ref, &v.ms[v.n]))
+		if (pq_slice(ev, c, i, ref - n->range, ref, &v.ms[v.n], NULL, NULL))
 			v.n++;
 	pq_check_time(ev);
 	return v;
@@ -676,15 +795,48 @@ static struct val eval_subq(struct ev *ev, struct pq_node *n, int64_t t)
 
 
 
-static int dbl_cmp(const void *a, const void *b)
+/* x sorts before y: Go's sort.Float64s order, NaN first */
+static inline bool dbl_before(double x, double y)
 {
-	double x = *(const double *)a, y = *(const double *)b;
-	/* Go's sort.Float64s: NaN first */
 	if (isnan(x))
-		return isnan(y) ? 0 : -1;
+		return !isnan(y);
 	if (isnan(y))
-		return 1;
-	return x < y ? -1 : x > y ? 1 : 0;
+		return false;
+	return x < y;
+}
+
+/* A stable sort of v by dbl_before (tmp: room for n): insertion sort of
+ * runs of 16, then merges. Stable, so the same order as the stable
+ * qsort it replaces (glibc's merge sort) even among equals that are not
+ * the same bits (-0 and 0, NaNs), without a call per comparison. */
+static void sort_doubles(double *v, size_t n, double *tmp)
+{
+	const size_t run = 16;
+	for (size_t lo = 0; lo < n; lo += run) {
+		size_t hi = lo + run < n ? lo + run : n;
+		for (size_t i = lo + 1; i < hi; i++) {
+			double x = v[i];
+			size_t j = i;
+			while (j > lo && dbl_before(x, v[j - 1])) {
+				v[j] = v[j - 1];
+				j--;
+			}
+			v[j] = x;
+		}
+	}
+	for (size_t w = run; w < n; w *= 2) {
+		for (size_t lo = 0; lo + w < n; lo += 2 * w) {
+			size_t mid = lo + w, hi = lo + 2 * w < n ? lo + 2 * w : n;
+			if (!dbl_before(v[mid], v[mid - 1]))
+				continue; /* already in order */
+			size_t a = lo, b = mid, k = 0;
+			while (a < mid && b < hi)
+				tmp[k++] = dbl_before(v[b], v[a]) ? v[b++] : v[a++];
+			while (a < mid)
+				tmp[k++] = v[a++];
+			memcpy(v + lo, tmp, k * sizeof *v); /* v[b..hi) is in place */
+		}
+	}
 }
 
 double pq_quantile(double q, double *v, size_t n)
@@ -695,7 +847,11 @@ double pq_quantile(double q, double *v, size_t n)
 		return -INFINITY;
 	if (q > 1)
 		return INFINITY;
-	qsort(v, n, sizeof *v, dbl_cmp);
+	double stack[256];
+	double *tmp = n <= 256 ? stack : pane_xmalloc(n * sizeof *tmp);
+	sort_doubles(v, n, tmp);
+	if (tmp != stack)
+		free(tmp);
 	double rank = q * (double)(n - 1);
 	double lower = fmax(0, floor(rank));
 	double upper = fmin((double)(n - 1), lower + 1);
@@ -764,16 +920,24 @@ static void lset_to_labels(const struct lset *s, struct pane_labels *out)
 	}
 }
 
-static void out_add(struct ev *ev, struct pmap *idx, const struct lset *m, int64_t t, double v)
+/* Appends (t, v) to the output series of m. *guess: the output series the
+ * caller expects (the one the same position had at the last step: vectors
+ * mostly list the same series in the same order), checked before looking m
+ * up; set to the series used. */
+static void out_add(struct ev *ev, struct pmap *idx, const struct lset *m, int64_t t, double v, size_t *guess)
 {
-	bool f;
-	size_t *slot = pq_pmap_slot(ev, idx, m, &f);
-	if (!f) {
-		*slot = ev->out.len;
-		struct outser *o = pane_vec_push_zero(&ev->out);
-		o->m = m;
+	struct outser *o = *guess < ev->out.len ? pane_vec_at(&ev->out, *guess) : NULL;
+	if (!o || o->m != m) {
+		bool f;
+		size_t *slot = pq_pmap_slot(ev, idx, m, &f);
+		if (!f) {
+			*slot = ev->out.len;
+			o = pane_vec_push_zero(&ev->out);
+			o->m = m;
+		}
+		*guess = *slot;
+		o = pane_vec_at(&ev->out, *slot);
 	}
-	struct outser *o = pane_vec_at(&ev->out, *slot);
 	if (o->n == o->cap) {
 		o->cap = o->cap ? o->cap * 2 : 16;
 		o->t = pane_xrealloc(o->t, o->cap * sizeof *o->t);
@@ -893,13 +1057,24 @@ static int run(struct ev *ev, struct pq_expr *e, bool instant, struct pane_query
 	}
 	/* the output index lives on the query arena */
 	pmap_init_in(ev, &ev->qa, &idx, 64);
+	size_t *guess = NULL, nguess = 0;
 	for (int64_t ts = ev->start; ts <= ev->end; ts += ev->step) {
 		struct val v = pq_eval(ev, e->root, ts);
-		if (v.type == PQ_T_SCALAR)
-			out_add(ev, &idx, ev->empty, ts, v.scalar);
-		else
+		if (v.type == PQ_T_SCALAR) {
+			size_t g = 0;
+			out_add(ev, &idx, ev->empty, ts, v.scalar, &g);
+		} else {
+			if (v.n > nguess) {
+				size_t *ng = pq_qalloc(ev, v.n * 2 * sizeof *ng);
+				memset(ng, 0xff, v.n * 2 * sizeof *ng);
+				if (nguess)
+					memcpy(ng, guess, nguess * sizeof *ng);
+				guess = ng;
+				nguess = v.n * 2;
+			}
 			for (size_t i = 0; i < v.n; i++)
-				out_add(ev, &idx, v.s[i].m, ts, v.s[i].v);
+				out_add(ev, &idx, v.s[i].m, ts, v.s[i].v, &guess[i]);
+		}
 		pane_arena_reset(&ev->sa);
 		ev->step_points = 0;
 		pq_check_time(ev);
@@ -1045,59 +1220,69 @@ void pane_query_result_release(struct pane_query_result *r)
 	memset(r, 0, sizeof *r);
 }
 
-static int json_point(struct pane_buf *b, int64_t t, double v)
+/* One point, [1700000000.5,"1.5"], formatted here and handed to the JSON
+ * writer whole: an answer can hold millions of them. */
+static void json_point(struct pane_json *j, int64_t t, double v)
 {
-	char ts[48], vs[400];
-	pane_query_fmt_ts(t, ts, sizeof ts);
-	pane_query_fmt_float(v, vs, sizeof vs);
-	pane_buf_addc(b, '[');
-	pane_buf_adds(b, ts);
-	pane_buf_add(b, ",\"", 2);
-	pane_buf_adds(b, vs);
-	return pane_buf_add(b, "\"]", 2);
+	char p[480];
+	size_t o = 0;
+	p[o++] = '[';
+	pane_query_fmt_ts(t, p + o, 48);
+	o += strlen(p + o);
+	p[o++] = ',';
+	p[o++] = '"';
+	pane_query_fmt_float(v, p + o, 400);
+	o += strlen(p + o);
+	p[o++] = '"';
+	p[o++] = ']';
+	pane_json_rawn(j, p, o);
 }
 
 int pane_query_result_json(const struct pane_query_result *r, struct pane_buf *b)
 {
 	static const char *names[] = {"scalar", "string", "vector", "matrix"};
-	pane_buf_addf(b, "{\"resultType\":\"%s\",\"result\":", names[r->type]);
+	struct pane_json j;
+	pane_json_init(&j, b);
+	pane_json_obj(&j);
+	pane_json_key(&j, "resultType");
+	pane_json_str(&j, names[r->type]);
+	pane_json_key(&j, "result");
 	switch (r->type) {
 	case PANE_QT_SCALAR:
-		json_point(b, r->ts, r->scalar);
+		json_point(&j, r->ts, r->scalar);
 		break;
 	case PANE_QT_STRING: {
 		char ts[48];
 		pane_query_fmt_ts(r->ts, ts, sizeof ts);
-		pane_buf_addf(b, "[%s,", ts);
-		pane_buf_add_json_str(b, r->string, strlen(r->string));
-		pane_buf_addc(b, ']');
+		pane_json_arr(&j);
+		pane_json_raw(&j, ts);
+		pane_json_str(&j, r->string);
+		pane_json_arr_end(&j);
 		break;
 	}
 	case PANE_QT_VECTOR:
 	case PANE_QT_MATRIX:
-		pane_buf_addc(b, '[');
+		pane_json_arr(&j);
 		for (size_t i = 0; i < r->n; i++) {
 			const struct pane_query_series *s = &r->series[i];
-			if (i)
-				pane_buf_addc(b, ',');
-			pane_buf_adds(b, "{\"metric\":");
-			pane_labels_json(&s->labels, b);
+			pane_json_obj(&j);
+			pane_json_key(&j, "metric");
+			pane_labels_json_value(&j, &s->labels);
 			if (r->type == PANE_QT_VECTOR) {
-				pane_buf_adds(b, ",\"value\":");
-				json_point(b, s->ts[0], s->values[0]);
+				pane_json_key(&j, "value");
+				json_point(&j, s->ts[0], s->values[0]);
 			} else {
-				pane_buf_adds(b, ",\"values\":[");
-				for (size_t j = 0; j < s->n; j++) {
-					if (j)
-						pane_buf_addc(b, ',');
-					json_point(b, s->ts[j], s->values[j]);
-				}
-				pane_buf_addc(b, ']');
+				pane_json_key(&j, "values");
+				pane_json_arr(&j);
+				for (size_t k = 0; k < s->n; k++)
+					json_point(&j, s->ts[k], s->values[k]);
+				pane_json_arr_end(&j);
 			}
-			pane_buf_addc(b, '}');
+			pane_json_obj_end(&j);
 		}
-		pane_buf_addc(b, ']');
+		pane_json_arr_end(&j);
 		break;
 	}
-	return pane_buf_addc(b, '}');
+	pane_json_obj_end(&j);
+	return j.rc;
 }

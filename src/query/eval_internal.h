@@ -30,6 +30,12 @@
  *      string argument is a literal, possibly in parentheses.
  *   7. One query, one thread: struct ev is not shared and nothing global
  *      is written.
+ *   8. The memos (struct rmemo, cache.vidx, struct aggmemo, struct
+ *      binmemo) live on the query arena, are filled only for what is
+ *      evaluated at the top-level steps (not inside subqueries) or keyed
+ *      by interned pointers (invariant 1), and give exactly what
+ *      evaluating again would; one too big for the budget is switched off,
+ *      never failed on.
  */
 #ifndef PANE_QUERY_EVAL_INTERNAL_H
 #define PANE_QUERY_EVAL_INTERNAL_H
@@ -83,12 +89,63 @@ struct val {
 	size_t n;
 };
 
-/* A selector's samples, loaded once per query: [mint, maxt] planned. */
+/* A selector's samples, loaded once per query: [mint, maxt] planned.
+ * Per series, where the last window began and ended (hint[2i], hint[2i+1]):
+ * a range query's steps move forward, so the next window is found by
+ * galloping on from there instead of two binary searches over the whole
+ * series; any other order (subqueries, @) still gets the right answer.
+ * stale[i]: series i has a stale marker somewhere (else windows point into
+ * the cache as they are). */
 struct cache {
 	bool planned, loaded;
 	int64_t mint, maxt;
 	struct mseries *series;
 	size_t n;
+	size_t *hint;
+	bool *stale;
+	/* an instant selector outside subqueries in a range query: the sample
+	 * each series shows at each top-level step, found series by series at
+	 * the first step (vidx[k * n + i], -1: none); nested: also inside a
+	 * subquery (or vidx_off: too big), so step by step */
+	bool top, nested, vidx_off;
+	int32_t *vidx;
+};
+
+/* A range function over a matrix selector evaluated at the top-level steps
+ * of a range query (not inside a subquery), computed for every step at its
+ * first use, series by series (functions.c, memo_fill): each series' samples
+ * are walked once in order instead of 200 series being visited at every
+ * step. The same windows and the same arithmetic as step by step, so the same
+ * values; v[k * nser + i] for step k, series i of the selector's cache. */
+struct rmemo {
+	const struct pq_node *call;
+	bool filled, off; /* off: not worth it or over the budget: step by step */
+	bool distinct;    /* no two series share output labels: no step has duplicates */
+	size_t nser, nsteps;
+	double *v;
+	uint8_t *has;
+	const struct lset **m; /* each series' output labels */
+};
+
+/* An aggregation's groups at its last evaluation: input series i went to
+ * group slot[i]. A vector with the same series in the same order (the next
+ * step, mostly) groups the same way without hashing (aggregate.c). */
+struct aggmemo {
+	const struct pq_node *agg;
+	const struct lset **m;  /* the input's series */
+	size_t *slot;           /* their groups */
+	const struct lset **gm; /* each group's labels */
+	size_t n, cap;
+};
+
+/* A vector-vector operator's result labels at its last evaluation, by
+ * position of the left-hand sample: the same pair of series at the same
+ * position (the next step, mostly) gets the same labels without building
+ * and interning them again (binary.c). */
+struct binmemo {
+	const struct pq_node *bin;
+	const struct lset **l, **r, **out;
+	size_t cap;
 };
 
 /* A series being accumulated: a range query's output or a subquery's. */
@@ -121,6 +178,13 @@ struct ev {
 	int ndefer;
 	struct pane_vec sets; /* struct pane_series_set * to free */
 	struct pane_vec out;  /* struct outser */
+	struct rmemo *rmemo;  /* planned by plan(), on the query arena */
+	size_t rmemo_n;
+	struct aggmemo *aggm; /* on the query arena */
+	size_t aggm_n, aggm_cap;
+	struct binmemo *binm; /* on the query arena */
+	size_t binm_n, binm_cap;
+	int plan_subq;        /* plan(): inside this many subqueries */
 	size_t out_points;
 	size_t step_points; /* subquery points made during this top-level step */
 	unsigned tick;
@@ -182,6 +246,10 @@ void pq_ev_fail(struct ev *ev, enum pane_query_errclass cls, int code, const cha
     __attribute__((format(printf, 4, 5), noreturn));
 void pq_ev_undefer(struct ev *ev, int n);
 struct val pq_eval(struct ev *ev, struct pq_node *n, int64_t t);
+struct cache *pq_load(struct ev *ev, struct pq_node *vs);
+void *pq_qalloc(struct ev *ev, size_t n);
+bool pq_slice(struct ev *ev, const struct cache *c, size_t i, int64_t lo, int64_t hi, struct mseries *out,
+              int64_t *scratch_t, double *scratch_v);
 bool pq_in_list(const char *name, const char **l, size_t n);
 void pq_lb_del(struct lb *b, const char *name);
 const struct lset *pq_lb_done(struct ev *ev, struct lb *b);
@@ -199,6 +267,7 @@ struct val pq_vec_alloc(struct ev *ev, size_t cap);
 
 /* ---- functions.c: PromQL functions ---- */
 struct val pq_eval_call(struct ev *ev, struct pq_node *n, int64_t t);
+bool pq_memo_eligible(const struct pq_node *call);
 void pq_go_sort_values(struct sample *v, size_t n, bool desc);
 double pq_scalar_arg(struct ev *ev, struct pq_node *n, int64_t t);
 bool pq_valid_label_name(const char *s);

@@ -7,6 +7,12 @@
  * Matrix functions see stale-free windows (invariant 5); rate/increase/delta
  * extrapolate exactly as Prometheus' extrapolatedRate. Ties in sort() keep
  * Go's order (gosort.c).
+ *
+ * In a range query, a range function without scalar arguments over a plain
+ * selector outside subqueries is computed for every step at its first use,
+ * series by series (memo_fill: each series' samples walked once, in order,
+ * avg_over_time four windows at a time), and each step reads its row
+ * (memo_step); range_value is the one computation of a window either way.
  */
 #include "query/eval_internal.h"
 
@@ -56,13 +62,29 @@ static void matrix_window(struct ev *ev, struct pq_node *arg, int64_t t, int64_t
 	}
 }
 
-static bool extrapolated(const struct mseries *s, int64_t range, int64_t ref, bool counter, bool is_rate, double *out)
+/* (double)ms / 1000, the correctly rounded seconds; a whole number of
+ * seconds (timestamps of a scrape, steps, ranges: most of them) is that
+ * quotient exactly, by an integer division the compiler makes a multiply */
+static inline double ms_to_s(int64_t ms)
+{
+	if (ms % 1000 == 0 && ms < ((int64_t)1 << 53) && ms > -((int64_t)1 << 53))
+		return (double)(ms / 1000);
+	return (double)ms / 1000;
+}
+
+/* no_resets: the caller knows no sample of s is below the one before it,
+ * so only the first sample's comparison with 0 is left of the loop. */
+static bool extrapolated(const struct mseries *s, int64_t range, int64_t ref, bool counter, bool is_rate,
+                         bool no_resets, double *out)
 {
 	if (s->n < 2)
 		return false;
 	int64_t rstart = ref - range, rend = ref;
 	double result = s->v[s->n - 1] - s->v[0];
-	if (counter) {
+	if (counter && no_resets) {
+		if (s->v[0] < 0)
+			result += 0; /* as the loop would: -0 becomes 0 */
+	} else if (counter) {
 		double last = 0;
 		for (size_t i = 0; i < s->n; i++) {
 			if (s->v[i] < last)
@@ -70,9 +92,9 @@ static bool extrapolated(const struct mseries *s, int64_t range, int64_t ref, bo
 			last = s->v[i];
 		}
 	}
-	double to_start = (double)(s->t[0] - rstart) / 1000;
-	double to_end = (double)(rend - s->t[s->n - 1]) / 1000;
-	double sampled = (double)(s->t[s->n - 1] - s->t[0]) / 1000;
+	double to_start = ms_to_s(s->t[0] - rstart);
+	double to_end = ms_to_s(rend - s->t[s->n - 1]);
+	double sampled = ms_to_s(s->t[s->n - 1] - s->t[0]);
 	double avg = sampled / (double)(s->n - 1);
 	if (counter && result > 0 && s->v[0] >= 0) {
 		double to_zero = sampled * (s->v[0] / result);
@@ -85,7 +107,7 @@ static bool extrapolated(const struct mseries *s, int64_t range, int64_t ref, bo
 	interval += to_end < thr ? to_end : avg / 2;
 	result = result * (interval / sampled);
 	if (is_rate)
-		result = result / ((double)range / 1000);
+		result = result / ms_to_s(range);
 	*out = result;
 	return true;
 }
@@ -99,7 +121,7 @@ static void linreg(const struct mseries *s, int64_t icpt, double *slope, double 
 		if (consty && i > 0 && s->v[i] != inity)
 			consty = false;
 		n += 1;
-		double x = (double)(s->t[i] - icpt) / 1e3;
+		double x = ms_to_s(s->t[i] - icpt);
 		pq_kahan_inc(x, &sx, &cx);
 		pq_kahan_inc(s->v[i], &sy, &cy);
 		pq_kahan_inc(x * s->v[i], &sxy, &cxy);
@@ -223,6 +245,239 @@ static double holt_winters(const struct mseries *s, double sf, double tf, bool *
 	}
 	*ok = true;
 	return s1;
+}
+
+/* The value of range function f (rate ... resets, quantile_over_time,
+ * predict_linear, holt_winters with their scalars p1, p2) over one
+ * stale-free window s of a matrix argument with this range, ending at ref,
+ * evaluated at t. false: no value (too few samples). */
+static bool range_value(struct ev *ev, enum pq_fn f, const struct mseries *s, int64_t range, int64_t ref, int64_t t,
+                        double p1, double p2, bool no_resets, double *outp)
+{
+	double out = 0;
+	bool ok = true;
+	switch (f) {
+	case F_RATE: ok = extrapolated(s, range, ref, true, true, no_resets, &out); break;
+	case F_INCREASE: ok = extrapolated(s, range, ref, true, false, no_resets, &out); break;
+	case F_DELTA: ok = extrapolated(s, range, ref, false, false, false, &out); break;
+	case F_IRATE:
+	case F_IDELTA: {
+		if (s->n < 2) {
+			ok = false;
+			break;
+		}
+		double last = s->v[s->n - 1], prev = s->v[s->n - 2];
+		out = (f == F_IRATE && last < prev) ? last : last - prev;
+		int64_t dt = s->t[s->n - 1] - s->t[s->n - 2];
+		if (dt == 0) {
+			ok = false;
+			break;
+		}
+		if (f == F_IRATE)
+			out /= (double)dt / 1000;
+		break;
+	}
+	case F_DERIV: {
+		if (s->n < 2) {
+			ok = false;
+			break;
+		}
+		double sl, ic;
+		linreg(s, s->t[0], &sl, &ic);
+		out = sl;
+		break;
+	}
+	case F_PREDICT_LINEAR: {
+		if (s->n < 2) {
+			ok = false;
+			break;
+		}
+		double sl, ic;
+		linreg(s, t, &sl, &ic);
+		out = sl * p1 + ic;
+		break;
+	}
+	case F_HOLT_WINTERS: out = holt_winters(s, p1, p2, &ok); break;
+	default:
+		if (s->n == 0) {
+			ok = false;
+			break;
+		}
+		out = over_time(ev, f, s, p1);
+		break;
+	}
+	*outp = out;
+	return ok;
+}
+
+/* ---------------- range functions for every step at once ---------------- */
+
+/* A call whose every step memo_fill can compute ahead: a range function
+ * without scalar arguments over a matrix selector (not a subquery). */
+bool pq_memo_eligible(const struct pq_node *call)
+{
+	switch (call->func->id) {
+	case F_RATE:
+	case F_INCREASE:
+	case F_DELTA:
+	case F_IRATE:
+	case F_IDELTA:
+	case F_DERIV:
+	case F_AVG_OVER_TIME:
+	case F_SUM_OVER_TIME:
+	case F_COUNT_OVER_TIME:
+	case F_MIN_OVER_TIME:
+	case F_MAX_OVER_TIME:
+	case F_STDDEV_OVER_TIME:
+	case F_STDVAR_OVER_TIME:
+	case F_LAST_OVER_TIME:
+	case F_PRESENT_OVER_TIME:
+	case F_CHANGES:
+	case F_RESETS: break;
+	default: return false;
+	}
+	return call->nargs == 1 && unparen(call->args[0])->kind == PQ_MSEL;
+}
+
+/* avg_over_time of AVG_LANES windows at once (windows of neighbouring
+ * steps): each lane does exactly over_time()'s operations in its order, so
+ * the same bits, but the lanes' division chains overlap in the CPU instead
+ * of waiting on each other. A lane with n == 0 gives nothing. */
+#define AVG_LANES 4
+static void avg_over_time_lanes(const struct mseries *w, double *out)
+{
+	double mean[AVG_LANES] = {0}, count[AVG_LANES] = {0}, c[AVG_LANES] = {0};
+	size_t nmax = 0;
+	for (int l = 0; l < AVG_LANES; l++)
+		if (w[l].n > nmax)
+			nmax = w[l].n;
+	for (size_t j = 0; j < nmax; j++)
+		for (int l = 0; l < AVG_LANES; l++) {
+			if (j >= w[l].n)
+				continue;
+			double x = w[l].v[j];
+			count[l]++;
+			if (isinf(mean[l])) {
+				if (isinf(x) && (mean[l] > 0) == (x > 0))
+					continue;
+				if (!isinf(x) && !isnan(x))
+					continue;
+			}
+			pq_kahan_inc(x / count[l] - mean[l] / count[l], &mean[l], &c[l]);
+		}
+	for (int l = 0; l < AVG_LANES; l++)
+		out[l] = isinf(mean[l]) ? mean[l] : mean[l] + c[l];
+}
+
+/* Computes m for every top-level step, series by series; false (and m->off)
+ * when the table would take more than a quarter of what the query's budget
+ * has left, so a query that fit before still fits. */
+static bool memo_fill(struct ev *ev, struct rmemo *m)
+{
+	enum pq_fn f = m->call->func->id;
+	struct pq_node *marg = unparen(m->call->args[0]);
+	struct pq_node *vs = marg->a;
+	struct cache *c = pq_load(ev, vs);
+	size_t nsteps = (size_t)((ev->end - ev->start) / ev->step) + 1;
+	size_t maxn = 0;
+	for (size_t i = 0; i < c->n; i++)
+		if (c->series[i].n > maxn)
+			maxn = c->series[i].n;
+	size_t cells = c->n * nsteps;
+	size_t need = cells * (sizeof(double) + 1) + c->n * sizeof *m->m + maxn * 16 + 64;
+	size_t left = ev->budget.limit > ev->budget.used ? ev->budget.limit - ev->budget.used : 0;
+	if (nsteps < 2 || cells / nsteps != c->n || need > left / 4) {
+		m->off = true;
+		return false;
+	}
+	m->nser = c->n;
+	m->nsteps = nsteps;
+	m->v = pq_qalloc(ev, cells * sizeof *m->v + 1);
+	m->has = pq_qalloc(ev, cells + 1);
+	m->m = pq_qalloc(ev, (c->n + 1) * sizeof *m->m);
+	int64_t *st = pq_qalloc(ev, (maxn + 1) * sizeof *st);
+	double *sv = pq_qalloc(ev, (maxn + 1) * sizeof *sv);
+	/* rate, increase: resets[j] = how many samples before j are below their
+	 * predecessor, so a window without one skips extrapolated()'s scan */
+	bool counter = f == F_RATE || f == F_INCREASE;
+	uint32_t *resets = counter ? pq_qalloc(ev, (maxn + 1) * sizeof *resets) : NULL;
+	for (size_t i = 0; i < c->n; i++) {
+		const struct mseries *cs = &c->series[i];
+		m->m[i] = f == F_LAST_OVER_TIME ? cs->m : pq_drop_name(ev, cs->m);
+		if (counter) {
+			resets[0] = 0;
+			for (size_t j = 0; j < cs->n; j++)
+				resets[j + 1] = resets[j] + (j > 0 && cs->v[j] < cs->v[j - 1]);
+		}
+		int64_t t = ev->start;
+		size_t k = 0;
+		if (f == F_AVG_OVER_TIME && !c->stale[i]) /* windows point into the cache */
+			for (; k + AVG_LANES <= nsteps; k += AVG_LANES) {
+				struct mseries w[AVG_LANES];
+				double out[AVG_LANES];
+				for (int l = 0; l < AVG_LANES; l++, t += ev->step) {
+					int64_t ref = pq_at_time(ev, vs, t) - vs->offset;
+					if (!pq_slice(ev, c, i, ref - marg->range, ref, &w[l], NULL, NULL))
+						w[l].n = 0;
+				}
+				avg_over_time_lanes(w, out);
+				for (int l = 0; l < AVG_LANES; l++) {
+					m->has[(k + l) * c->n + i] = w[l].n > 0;
+					m->v[(k + l) * c->n + i] = w[l].n > 0 ? out[l] : 0;
+				}
+			}
+		for (; k < nsteps; k++, t += ev->step) {
+			int64_t ref = pq_at_time(ev, vs, t) - vs->offset;
+			struct mseries w;
+			double out = 0;
+			bool ok = pq_slice(ev, c, i, ref - marg->range, ref, &w, st, sv);
+			bool no_resets = false;
+			if (ok && counter && w.v >= cs->v && w.v < cs->v + cs->n) { /* not a copy */
+				size_t a = (size_t)(w.v - cs->v);
+				no_resets = resets[a + w.n] == resets[a + 1];
+			}
+			ok = ok && range_value(ev, f, &w, marg->range, ref, t, 0, 0, no_resets, &out);
+			m->has[k * c->n + i] = ok;
+			m->v[k * c->n + i] = out;
+		}
+		pq_check_time(ev);
+	}
+	struct pmap seen;
+	pq_pmap_init(ev, &seen, c->n);
+	m->distinct = true;
+	for (size_t i = 0; i < c->n && m->distinct; i++) {
+		bool found;
+		pq_pmap_slot(ev, &seen, m->m[i], &found);
+		m->distinct = !found;
+	}
+	m->filled = true;
+	return true;
+}
+
+/* The vector of a memoised call at top-level step t, into *v; false when the
+ * call is not memoised (then it is evaluated step by step). *distinct: the
+ * vector cannot hold two series with the same labels. */
+static bool memo_step(struct ev *ev, struct pq_node *n, int64_t t, struct val *v, bool *distinct)
+{
+	struct rmemo *m = NULL;
+	for (size_t i = 0; i < ev->rmemo_n; i++)
+		if (ev->rmemo[i].call == n)
+			m = &ev->rmemo[i];
+	if (!m || m->off || (t - ev->start) % ev->step)
+		return false;
+	if (!m->filled && !memo_fill(ev, m))
+		return false;
+	size_t k = (size_t)((t - ev->start) / ev->step);
+	if (k >= m->nsteps)
+		return false;
+	*v = pq_vec_alloc(ev, m->nser);
+	const uint8_t *has = m->has + k * m->nser;
+	const double *val = m->v + k * m->nser;
+	for (size_t i = 0; i < m->nser; i++)
+		if (has[i])
+			v->s[v->n++] = (struct sample){m->m[i], val[i], t};
+	*distinct = m->distinct;
+	return true;
 }
 
 static struct val absent_labels(struct ev *ev, struct pq_node *arg)
@@ -768,6 +1023,12 @@ struct val pq_eval_call(struct ev *ev, struct pq_node *n, int64_t t)
 				pq_ev_fail(ev, PANE_QERR_EXECUTION, PANE_EINVAL,
 				           "invalid trend factor. Expected: 0 < tf < 1, got: %g", p2);
 		}
+		bool distinct = false;
+		if (ev->rmemo_n && memo_step(ev, n, t, &v, &distinct)) {
+			if (distinct)
+				return v;
+			break;
+		}
 		struct val in = pq_eval(ev, marg, t);
 		int64_t range, ref;
 		matrix_window(ev, marg, t, &range, &ref);
@@ -775,59 +1036,8 @@ struct val pq_eval_call(struct ev *ev, struct pq_node *n, int64_t t)
 		for (size_t i = 0; i < in.n; i++) {
 			const struct mseries *s = &in.ms[i];
 			double out;
-			bool ok = true;
 			pq_check_time(ev);
-			switch (f) {
-			case F_RATE: ok = extrapolated(s, range, ref, true, true, &out); break;
-			case F_INCREASE: ok = extrapolated(s, range, ref, true, false, &out); break;
-			case F_DELTA: ok = extrapolated(s, range, ref, false, false, &out); break;
-			case F_IRATE:
-			case F_IDELTA: {
-				if (s->n < 2) {
-					ok = false;
-					break;
-				}
-				double last = s->v[s->n - 1], prev = s->v[s->n - 2];
-				out = (f == F_IRATE && last < prev) ? last : last - prev;
-				int64_t dt = s->t[s->n - 1] - s->t[s->n - 2];
-				if (dt == 0) {
-					ok = false;
-					break;
-				}
-				if (f == F_IRATE)
-					out /= (double)dt / 1000;
-				break;
-			}
-			case F_DERIV: {
-				if (s->n < 2) {
-					ok = false;
-					break;
-				}
-				double sl, ic;
-				linreg(s, s->t[0], &sl, &ic);
-				out = sl;
-				break;
-			}
-			case F_PREDICT_LINEAR: {
-				if (s->n < 2) {
-					ok = false;
-					break;
-				}
-				double sl, ic;
-				linreg(s, t, &sl, &ic);
-				out = sl * p1 + ic;
-				break;
-			}
-			case F_HOLT_WINTERS: out = holt_winters(s, p1, p2, &ok); break;
-			default:
-				if (s->n == 0) {
-					ok = false;
-					break;
-				}
-				out = over_time(ev, f, s, p1);
-				break;
-			}
-			if (!ok)
+			if (!range_value(ev, f, s, range, ref, t, p1, p2, false, &out))
 				continue;
 			v.s[v.n++] = (struct sample){f == F_LAST_OVER_TIME ? s->m : pq_drop_name(ev, s->m), out, t};
 		}

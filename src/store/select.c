@@ -748,8 +748,8 @@ static int select_impl(struct pane_store *st, const struct pane_matcher *m, size
 			lv[j].value = p;
 			p += strlen(p) + 1;
 		}
-		int64_t *ts = pane_arena_alloc(&si->mem, pane_mul_size(c.n, sizeof *ts));
-		double *v = pane_arena_alloc(&si->mem, pane_mul_size(c.n, sizeof *v));
+		int64_t *ts = pane_arena_alloc_uninit(&si->mem, pane_mul_size(c.n, sizeof *ts));
+		double *v = pane_arena_alloc_uninit(&si->mem, pane_mul_size(c.n, sizeof *v));
 		memcpy(ts, c.ts, c.n * sizeof *ts);
 		memcpy(v, c.v, c.n * sizeof *v);
 		struct pane_series *ps = &si->set.series[k];

@@ -51,10 +51,15 @@ static void nested(void **state)
 	pane_json_str(&j, NULL);
 	pane_json_key(&j, "raw");
 	pane_json_raw(&j, "{\"k\":[1]}");
+	pane_json_key(&j, "pts");
+	pane_json_arr(&j);
+	pane_json_rawn(&j, "[1,\"2\"]xx", 7); /* only len bytes */
+	pane_json_rawn(&j, "[3,\"4\"]", 7);
+	pane_json_arr_end(&j);
 	pane_json_obj_end(&j);
 	assert_int_equal(j.rc, 0);
 	assert_string_equal(b.data, "{\"id\":-7,\"tags\":[\"a\\\"b\\n\",{},[],null],\"ok\":true,\"x\":0.5,"
-	                            "\"nan\":null,\"none\":null,\"raw\":{\"k\":[1]}}");
+	                            "\"nan\":null,\"none\":null,\"raw\":{\"k\":[1]},\"pts\":[[1,\"2\"],[3,\"4\"]]}");
 	parses(b.data);
 	pane_buf_release(&b);
 }

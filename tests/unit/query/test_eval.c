@@ -17,6 +17,7 @@
 #include "memreader.h"
 #include "query/ast.h"
 #include "query/query.h"
+#include "query/eval_internal.h"
 
 static struct pt_memdb *db;
 
@@ -281,6 +282,123 @@ static void test_formats(void **state)
 	assert_string_equal(s, "-1.5");
 }
 
+/* A range query's every point is the instant query at that step: range
+ * functions over a plain selector are computed for all steps at once
+ * (functions.c, memo_fill), series by series, and must give the same bits
+ * as one step at a time, with stale markers, resets, NaN, gaps, offsets. */
+static void test_range_equals_instants(void **state)
+{
+	(void)state;
+	struct pane_buf b;
+	pane_buf_init(&b, PANE_BUF_NOLIMIT);
+	for (int t = 0; t <= 1800; t += 15) {
+		pane_buf_addf(&b, "c{k=\"a\"} %d %d\n", t < 600 ? t * 3 : (t - 600) / 2, t);
+		if (t % 450 != 0)
+			pane_buf_addf(&b, "c{k=\"b\"} %.3f %d\n", t * 0.7 + (t % 7) * 0.013, t);
+		if (t == 300)
+			pane_buf_addf(&b, "c{k=\"b\"} stale %d\n", t + 1);
+		pane_buf_addf(&b, "d{k=\"x\"} %s %d\n", t == 900 ? "NaN" : t == 1200 ? "+Inf" : "1.1", t);
+		pane_buf_addf(&b, "d{k=\"y\"} %.17g %d\n", 1.0 / (t + 3), t);
+	}
+	struct pane_err err = {0};
+	struct pt_memdb *mdb = pt_memdb_parse(b.data, &err);
+	pane_buf_release(&b);
+	assert_non_null(mdb);
+	static const char *fns[] = {"rate", "increase", "delta", "irate", "idelta", "deriv", "avg_over_time",
+	                            "sum_over_time", "count_over_time", "min_over_time", "max_over_time",
+	                            "stddev_over_time", "stdvar_over_time", "last_over_time",
+	                            "present_over_time", "changes", "resets"};
+	static const char *args[] = {"c[1m]", "c[5m]", "(d[2m])", "d[10m] offset 3m", "c{k=\"b\"}[45s]"};
+	/* instant selectors find every step's samples at once (eval.c, vidx),
+	 * aggregations remember how the last step grouped (aggregate.c) and
+	 * binary operators their result labels (binary.c): the series present
+	 * change from step to step here */
+	static const char *aggs[] = {"sum by (k) (rate(c[1m]))", "topk(1, c)", "bottomk(1, d)", "quantile(0.5, c)",
+	                             "count(c)", "avg(d)", "max without (k) (c)", "stddev(c)", "group by (k) (d)",
+	                             "count_values(\"v\", c)", "c - ignoring(k) group_left sum(c)",
+	                             "c > bool 100", "c * on(k) c", "sum by (k) (c) / on(k) group_right c", "c",
+	                             "d offset 1m", "timestamp(c)", "c @ 600"};
+	size_t nf = sizeof fns / sizeof fns[0], na = sizeof args / sizeof args[0];
+	size_t points = 0;
+	for (size_t f = 0; f <= nf; f++)
+		for (size_t a = 0; a < (f < nf ? na : sizeof aggs / sizeof aggs[0]); a++) {
+			char q[128];
+			if (f < nf)
+				snprintf(q, sizeof q, "%s(%s)", fns[f], args[a]);
+			else
+				snprintf(q, sizeof q, "%s", aggs[a]);
+			struct pane_query_result r;
+			if (pane_query_exec(pt_memdb_reader(mdb), NULL, q, 0, 2000000, 7000, &r, NULL, &err) != 0)
+				fail_msg("%s: %s", q, err.msg);
+			for (size_t i = 0; i < r.n; i++)
+				for (size_t j = 0; j < r.series[i].n; j++) {
+					struct pane_query_result one;
+					int64_t t = r.series[i].ts[j];
+					if (pane_query_exec(pt_memdb_reader(mdb), NULL, q, t, t, 0, &one, NULL, &err) != 0)
+						fail_msg("%s: %s", q, err.msg);
+					bool found = false;
+					for (size_t k = 0; k < one.n; k++)
+						if (!pane_labels_cmp(&one.series[k].labels, &r.series[i].labels)) {
+							double x = one.series[k].values[0], y = r.series[i].values[j];
+							if (memcmp(&x, &y, sizeof x) && !(isnan(x) && isnan(y)))
+								fail_msg("%s at %lld: %.17g step by step, %.17g", q, (long long)t, x, y);
+							found = true;
+						}
+					if (!found)
+						fail_msg("%s at %lld: a point the instant query has not", q, (long long)t);
+					pane_query_result_release(&one);
+					points++;
+				}
+			pane_query_result_release(&r);
+		}
+	assert_true(points > 10000);
+	pt_memdb_free(mdb);
+}
+
+/* pq_quantile sorts its values in place with a stable merge sort of its own:
+ * the same order (bit for bit: -0 and 0, NaN payloads keep their order) as a
+ * plain stable insertion sort by Go's Float64s order. */
+static bool before_ref(double x, double y)
+{
+	if (isnan(x))
+		return !isnan(y);
+	return !isnan(y) && x < y;
+}
+
+static void test_quantile_sort(void **state)
+{
+	(void)state;
+	static const double pool[] = {0.0, -0.0, 1, -1, 2.5, INFINITY, -INFINITY, 1e-300, 7, 3};
+	uint64_t seed = 42;
+	for (size_t n = 0; n < 700; n += 1 + n / 8) {
+		for (int rep = 0; rep < 20; rep++) {
+			double *v = malloc((n + 1) * sizeof *v), *ref = malloc((n + 1) * sizeof *ref);
+			for (size_t i = 0; i < n; i++) {
+				seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+				uint64_t r = seed >> 33;
+				if (r % 11 == 0) {
+					uint64_t nanbits = 0x7ff8000000000000ULL | (r & 0xffff);
+					memcpy(&v[i], &nanbits, sizeof v[i]);
+				} else {
+					v[i] = rep % 2 ? pool[r % 10] : (double)(r % 1000) / 7 - 60;
+				}
+				/* stable insertion into ref */
+				size_t j = i;
+				while (j > 0 && before_ref(v[i], ref[j - 1])) {
+					ref[j] = ref[j - 1];
+					j--;
+				}
+				ref[j] = v[i];
+			}
+			pq_quantile(0.5, v, n);
+			if (n && memcmp(v, ref, n * sizeof *v))
+				fail_msg("n=%zu rep=%d: sorted differently", n, rep);
+			free(v);
+			free(ref);
+		}
+	}
+}
+
 struct deep {
 	const char *q;
 	int rc;
@@ -437,7 +555,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_staleness),       cmocka_unit_test(test_limits),
-	    cmocka_unit_test(test_range_alignment), cmocka_unit_test(test_formats),
+	    cmocka_unit_test(test_range_alignment), cmocka_unit_test(test_formats), cmocka_unit_test(test_range_equals_instants), cmocka_unit_test(test_quantile_sort),
 	    cmocka_unit_test(test_sorts_are_sorts), cmocka_unit_test(test_deep_chains),
 		cmocka_unit_test(test_memory_bounded), cmocka_unit_test(test_check_range),
 	};
