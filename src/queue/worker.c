@@ -31,7 +31,8 @@
  *      the (priority, run_at, id) of the last job the queue's previous claim
  *      took: the next claim starts its index scan there instead of at the
  *      head, where the entries of every job claimed so far wait for VACUUM
- *      (measured: the n-th claim of a drain read ~n/200 index pages). It is
+ *      (measured: the n-th of a drain's 200 claims read ~n/200 of the
+ *      index; bench/README.md, migration 006). It is
  *      forgotten on a NOTIFY pane_jobs for the queue (checked before every
  *      claim), at every maintenance tick and on reconnect, and the SQL
  *      looks behind it whenever the range after it runs short, so a job made
