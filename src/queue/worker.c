@@ -24,10 +24,19 @@
  *      database did not accept lost their lease (fenced off) and are logged and
  *      counted (lost_leases), never retried from here. Claims pause while more than
  *      N_COMPLETERS + 1 batches wait for acknowledgement (back-pressure);
- *   2. claim: per queue, pane.claim_batch(worker, queue, free slots +
- *      prefetch room) - one `FOR UPDATE SKIP LOCKED` statement that returns
- *      only the columns read here (pane.claim on a schema older than 005,
- *      see claim_sql()). With --prefetch N
+ *   2. claim: per queue, pane.claim_batch_after(worker, queue, free slots +
+ *      prefetch room, claim key) - `FOR UPDATE SKIP LOCKED` that returns
+ *      only the columns read here, in claim order (pane.claim_batch on a
+ *      schema at 005, pane.claim before; see claim_sql()). The claim key is
+ *      the (priority, run_at, id) of the last job the queue's previous claim
+ *      took: the next claim starts its index scan there instead of at the
+ *      head, where the entries of every job claimed so far wait for VACUUM
+ *      (measured: the n-th of a drain's 200 claims read ~n/200 of the
+ *      index; bench/README.md, migration 006). It is
+ *      forgotten on a NOTIFY pane_jobs for the queue (checked before every
+ *      claim), at every maintenance tick and on reconnect, and the SQL
+ *      looks behind it whenever the range after it runs short, so a job made
+ *      runnable behind it waits at most a tick. With --prefetch N
  *      up to N claimed jobs wait in `pending` (a FIFO ring, leases held and
  *      renewed by the heartbeat) and start as slots free up, so the claim
  *      size no longer depends on the concurrency; at shutdown they are
@@ -91,6 +100,14 @@
  * commit to be flushed, the next batch is already being written */
 #define N_COMPLETERS 2
 
+/* Where the next claim of a queue may start (schema >= 6,
+ * pane.claim_batch_after): the claim key of the last job the previous claim
+ * took, as the text PostgreSQL sent; `set` false = from the head. */
+struct claim_key {
+	bool set;
+	char priority[16], run_at[64], id[24];
+};
+
 struct worker {
 	const struct pane_queue_worker_opts *o;
 	const struct pane_queue_handler_ops *h;
@@ -114,7 +131,9 @@ struct worker {
 	int n_pending, pend_head, cap_pending;
 	struct queue_job *finished; /* waiting to be flushed */
 	int n_finished;
-	bool wake_claim; /* a NOTIFY for one of our queues arrived */
+	bool wake_claim;        /* a NOTIFY for one of our queues arrived */
+	struct claim_key *keys; /* per queue (o->queues order) */
+	bool keyed_claim;       /* sql_claim takes a claim key ($5-$7) */
 	/* completer (see completer()) */
 	pthread_t cp_thread[N_COMPLETERS];
 	int n_cp;
@@ -126,7 +145,7 @@ struct worker {
 	int cp_busy; /* completers inside a flush */
 	bool cp_quit;
 	atomic_int cp_abandon;
-	char sql_claim[256], sql_complete[320], sql_fail[320], sql_heartbeat[256], sql_release[192];
+	char sql_claim[320], sql_complete[320], sql_fail[320], sql_heartbeat[256], sql_release[192];
 };
 
 static void job_free(struct queue_job *j)
@@ -238,12 +257,19 @@ static void queues_json(struct worker *w, struct pane_buf *b)
 	pane_json_arr_end(&j);
 }
 
-/* The claim statement for schema version `version`: pane.claim_batch (005:
- * only the columns read here, rows updated by ctid) when the schema has it,
- * else pane.claim. Both give the columns in the order claim() parses. */
+/* The claim statement for schema version `version`: pane.claim_batch_after
+ * (006: starts after a claim key, rows in claim order), pane.claim_batch
+ * (005: only the columns read here, rows updated by ctid), else pane.claim.
+ * All give the columns in the order claim() parses. */
 static void claim_sql(struct worker *w, int version)
 {
-	if (version >= 5)
+	w->keyed_claim = version >= 6;
+	if (version >= 6)
+		snprintf(w->sql_claim, sizeof w->sql_claim,
+		         "SELECT id, attempt, max_attempts, $2::text, timeout_ms, pickup_ms, payload, priority, run_at"
+		         " FROM %s.claim_batch_after($1, $2, $3::int, $4::float8, $5::int, $6::timestamptz, $7::bigint)",
+		         w->schema);
+	else if (version >= 5)
 		snprintf(w->sql_claim, sizeof w->sql_claim,
 		         "SELECT id, attempt, max_attempts, $2::text, timeout_ms, pickup_ms, payload"
 		         " FROM %s.claim_batch($1, $2, $3::int, $4::float8)",
@@ -257,8 +283,16 @@ static void claim_sql(struct worker *w, int version)
 		         w->schema);
 }
 
+/* Every claim starts from the head of its queue again. */
+static void forget_claim_keys(struct worker *w)
+{
+	for (int i = 0; i < w->o->n_queues; i++)
+		w->keys[i].set = false;
+}
+
 static int connect_db(struct worker *w, struct pane_err *err)
 {
+	forget_claim_keys(w); /* a new session, maybe a restored database */
 	const char *keys[] = {"dbname", "application_name", "connect_timeout", NULL};
 	const char *vals[] = {w->o->database_url, "pane-worker", "5", NULL};
 	w->conn = PQconnectdbParams(keys, vals, 1);
@@ -636,6 +670,21 @@ static int claim_room(struct worker *w)
 	return w->o->concurrency - w->n_running + w->o->prefetch - w->n_pending;
 }
 
+/* The next claim of a queue starts after the last row of this one (rows
+ * come in claim order: priority, run_at, id); an empty claim found the queue
+ * empty from the head on, so the next one starts there. */
+static void remember_claim_key(struct claim_key *k, const PGresult *r, int rows)
+{
+	k->set = false;
+	if (rows == 0 || PQgetlength(r, rows - 1, 7) >= (int)sizeof k->priority ||
+	    PQgetlength(r, rows - 1, 8) >= (int)sizeof k->run_at || PQgetlength(r, rows - 1, 0) >= (int)sizeof k->id)
+		return;
+	memcpy(k->priority, PQgetvalue(r, rows - 1, 7), (size_t)PQgetlength(r, rows - 1, 7) + 1);
+	memcpy(k->run_at, PQgetvalue(r, rows - 1, 8), (size_t)PQgetlength(r, rows - 1, 8) + 1);
+	memcpy(k->id, PQgetvalue(r, rows - 1, 0), (size_t)PQgetlength(r, rows - 1, 0) + 1);
+	k->set = true;
+}
+
 /* Claims up to the free slots plus the prefetch room from each queue in
  * turn; what does not fit a slot waits in pending, its lease held (and
  * renewed by the heartbeat). Returns jobs claimed, -1 on a connection
@@ -652,11 +701,15 @@ static int claim(struct worker *w)
 		char n[16], lease[32];
 		snprintf(n, sizeof n, "%d", free_slots);
 		snprintf(lease, sizeof lease, "%.3f", (double)w->o->lease_ms / 1000.0);
-		const char *p[4] = {w->id, w->o->queues[qi], n, lease};
-		PGresult *r = q(w, w->sql_claim, 4, p, "claiming jobs");
+		struct claim_key *k = &w->keys[qi];
+		const char *p[7] = {w->id, w->o->queues[qi], n, lease, k->set ? k->priority : NULL,
+		                    k->set ? k->run_at : NULL, k->set ? k->id : NULL};
+		PGresult *r = q(w, w->sql_claim, w->keyed_claim ? 7 : 4, p, "claiming jobs");
 		if (!r)
 			return conn_ok(w) ? total : -1;
 		int rows = PQntuples(r);
+		if (w->keyed_claim)
+			remember_claim_key(k, r, rows);
 		for (int i = 0; i < rows; i++) {
 			struct queue_job *j = pane_xcalloc(1, sizeof *j);
 			j->id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
@@ -837,9 +890,12 @@ static void handle_notifies(struct worker *w)
 				stop_job(j, 1);
 			}
 		} else {
+			/* jobs were inserted: some may sort before the claim key */
 			for (int i = 0; i < w->o->n_queues; i++)
-				if (strcmp(n->extra, w->o->queues[i]) == 0)
+				if (strcmp(n->extra, w->o->queues[i]) == 0) {
 					w->wake_claim = true;
+					w->keys[i].set = false;
+				}
 		}
 		PQfreemem(n);
 	}
@@ -848,6 +904,9 @@ static void handle_notifies(struct worker *w)
 /* rescue, retention, cron */
 static void maintenance(struct worker *w)
 {
+	/* retries, rescued and given-back jobs send no NOTIFY: whatever became
+	 * runnable before a claim key is found from the head at least this often */
+	forget_claim_keys(w);
 	char sql[256], base[32];
 	snprintf(base, sizeof base, "%g", w->o->backoff_base_s);
 	snprintf(sql, sizeof sql, "SELECT %s.rescue($1::float8, $2::float8)", w->schema);
@@ -989,6 +1048,7 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 	if (o.batch_max <= 0)
 		o.batch_max = o.concurrency + o.prefetch;
 	struct worker w = {.o = &o, .h = ops, .st = stats ? stats : &local_stats, .schema = o.schema, .efd = -1};
+	w.keys = pane_xcalloc((size_t)o.n_queues, sizeof *w.keys);
 	char host[64] = "host";
 	gethostname(host, sizeof host - 1);
 	snprintf(w.id, sizeof w.id, "%s-%d-%04x", host, (int)getpid(), (unsigned)(pane_mono_ns() & 0xffff));
@@ -1007,8 +1067,10 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 
 	pane_signals_install();
 	int rc = connect_db(&w, err);
-	if (rc < 0)
+	if (rc < 0) {
+		free(w.keys);
 		return rc;
+	}
 	w.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	pthread_mutex_init(&w.mu, NULL);
 	pthread_cond_init(&w.cv, NULL);
@@ -1020,6 +1082,7 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 	if (w.n_cp == 0) {
 		close_conn(&w);
 		close(w.efd);
+		free(w.keys);
 		return pane_err_set(err, PANE_EIO, "cannot start the completer thread");
 	}
 	w.running = pane_xcalloc((size_t)o.concurrency, sizeof *w.running);
@@ -1065,6 +1128,10 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 		 * one batch per completer plus one waiting */
 		bool want_claim = claim_room(&w) > 0 && backlog <= (N_COMPLETERS + 1) * o.batch_max;
 		if (want_claim) {
+			/* an insert arrived during a busy stretch: its NOTIFY drops
+			 * the queue's claim key before this claim, not after it */
+			if (w.keyed_claim)
+				handle_notifies(&w);
 			got = claim(&w);
 			if (got < 0)
 				continue;
@@ -1149,6 +1216,7 @@ int pane_queue_worker_run(const struct pane_queue_worker_opts *opts_in, struct p
 	          w.id, w.st->processed, w.st->failed, w.st->retried, w.st->lost_leases);
 	close_conn(&w);
 	free(w.running);
+	free(w.keys);
 	free(w.threads);
 	close(w.efd);
 	pthread_mutex_destroy(&w.mu);

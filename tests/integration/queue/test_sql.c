@@ -2,7 +2,8 @@
  * enqueue_many (order, unique keys, validation that writes nothing), job,
  * cancel/retry/pause/resume, queue_stats, NOTIFY per statement and per
  * finished job, fencing of a worker that lost its lease, rescue, retention,
- * global concurrency and migration idempotency. */
+ * global concurrency, the keyed claim (006), migration idempotency and an
+ * in-place upgrade. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -330,6 +331,14 @@ static void concurrency_limit_and_retention(void **state)
 	free(s);
 	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.jobs WHERE queue = 'cb' AND state = 'running' AND locked_by = 'd'"), 2);
 	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.claim_batch('d', 'cb', 5, 30)"), 0);
+	/* the keyed claim (006) shares them too, with a key or without */
+	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.claim_batch_after('d', 'g', 5, 30, NULL, NULL, NULL)"), 0);
+	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.claim_batch_after('d', 'r', 5, 30, 0, now(), 1)"), 0);
+	qt_num(c, "SELECT pane.enqueue('cb')");
+	free(qt_val(c, "SELECT pane.pause_queue('cb')"));
+	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.claim_batch_after('d', 'cb', 5, 30, 0, now(), 1)"), 0);
+	free(qt_val(c, "SELECT pane.resume_queue('cb')"));
+	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.claim_batch_after('d', 'cb', 5, 30, 0, now(), 1)"), 1);
 	/* retention: history older than the setting is pruned, newer kept */
 	qt_num(c, "INSERT INTO pane.jobs_history (id, queue, state, payload, priority, attempt, max_attempts, run_at, created_at, finished_at)"
 		  " SELECT g, 'h', 'completed', '{}', 0, 1, 25, now(), now(), now() - ((g - 100000) || ' days')::interval + interval '1 hour'"
@@ -338,6 +347,93 @@ static void concurrency_limit_and_retention(void **state)
 	qt_num(c, "UPDATE pane.settings SET value = '2 days' WHERE key = 'history_retention' RETURNING 1");
 	assert_int_equal(qt_num(c, "SELECT pane.prune_history()"), 5);
 	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.jobs_history WHERE queue = 'h'"), 2);
+	PQfinish(c);
+	free(url);
+}
+
+/* Claims up to n of queue 'k' after the key of job `after` (0: no key) and
+ * returns their ids minus base, in the order the claim returned them. */
+static char *claim_after(PGconn *c, int n, long long after, long long base)
+{
+	if (!after)
+		return qt_val(c, "SELECT coalesce(string_agg((t.id - %lld)::text, ',' ORDER BY t.o), '')"
+			      " FROM pane.claim_batch_after('w', 'k', %d, 30, NULL, NULL, NULL)"
+			      " WITH ORDINALITY t(id, attempt, max_attempts, timeout_ms, pickup_ms, payload, priority, run_at, o)",
+			      base, n);
+	return qt_val(c, "SELECT coalesce(string_agg((t.id - %lld)::text, ',' ORDER BY t.o), '')"
+		      " FROM (SELECT priority, run_at, id FROM pane.jobs WHERE id = %lld) j,"
+		      " pane.claim_batch_after('w', 'k', %d, 30, j.priority, j.run_at, j.id)"
+		      " WITH ORDINALITY t(id, attempt, max_attempts, timeout_ms, pickup_ms, payload, priority, run_at, o)",
+		      base, after, n);
+}
+
+static void expect_claim(PGconn *c, int n, long long after, long long base, const char *want)
+{
+	char *got = claim_after(c, n, after, base);
+	assert_string_equal(got, want);
+	free(got);
+}
+
+/* pane.claim_batch_after (006): a claim that starts after the key of the
+ * last job claimed returns rows in claim order; jobs behind the key (a
+ * higher priority enqueued later, one given back, one another transaction
+ * held) are still claimed, once, as soon as the range after the key runs
+ * short; lower priorities come after the key's own. */
+static void claim_after_key(void **state)
+{
+	char *url = qt_db("queue_sql_claim_after");
+	PGconn *c = qt_connect(url);
+	qt_num(c, "SELECT count(*) FROM pane.enqueue_many((SELECT jsonb_agg(jsonb_build_object('queue', 'k'))"
+		  " FROM generate_series(1, 10)))");
+	long long b = qt_num(c, "SELECT min(id) FROM pane.jobs WHERE queue = 'k'");
+	expect_claim(c, 3, 0, b, "0,1,2");
+	expect_claim(c, 3, b + 2, b, "3,4,5");
+	/* behind the key: a higher priority, and job 1 given back unused */
+	long long hi = qt_num(c, "SELECT pane.enqueue('k', priority => 5)");
+	assert_true(hi == b + 10);
+	assert_int_equal(qt_num(c, "SELECT pane.release_jobs('w', ARRAY[%lld], ARRAY[1])", b + 1), 1);
+	/* the range after the key has enough: they wait */
+	expect_claim(c, 2, b + 5, b, "6,7");
+	/* it runs short: what the key skipped follows, in claim order */
+	expect_claim(c, 5, b + 7, b, "10,1,8,9");
+	expect_claim(c, 5, b + 9, b, "");
+	/* after the key, its priority first, then lower ones */
+	long long lo = qt_num(c, "SELECT pane.enqueue('k', priority => -1)");
+	long long same = qt_num(c, "SELECT pane.enqueue('k')");
+	assert_true(lo == b + 11 && same == b + 12);
+	expect_claim(c, 5, b + 9, b, "12,11");
+	/* every job claimed once */
+	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.jobs WHERE queue = 'k' AND state = 'running'"), 13);
+	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.jobs WHERE queue = 'k' AND attempt <> 1"), 0);
+	/* a row another transaction holds is skipped, not waited for, and
+	 * claimed from the head once it is free */
+	qt_num(c, "SELECT count(*) FROM pane.enqueue_many('[{\"queue\": \"k\"}, {\"queue\": \"k\"}]')");
+	PGconn *o = qt_connect(url);
+	free(qt_val(o, "BEGIN"));
+	qt_num(o, "SELECT id FROM pane.jobs WHERE id = %lld FOR UPDATE", b + 13);
+	expect_claim(c, 5, b + 12, b, "14");
+	free(qt_val(o, "ROLLBACK"));
+	expect_claim(c, 5, b + 14, b, "13");
+	PQfinish(o);
+	PQfinish(c);
+	free(url);
+}
+
+/* A database at version 5 with jobs in it is upgraded in place: the
+ * migration adds the keyed claim and the jobs are claimed with it. */
+static void migrate_upgrades_in_place(void **state)
+{
+	char *url = qt_db("queue_sql_upgrade");
+	PGconn *c = qt_connect(url);
+	long long id = qt_num(c, "SELECT pane.enqueue('u')");
+	free(qt_val(c, "DROP FUNCTION pane.claim_batch_after(text, text, int, double precision, int, timestamptz, bigint)"));
+	free(qt_val(c, "DELETE FROM pane.schema_version WHERE version = 6"));
+	struct pane_err err = {0};
+	int from = -1, to = -1;
+	assert_int_equal(pane_queue_migrate(c, NULL, &from, &to, &err), 0);
+	assert_int_equal(from, 5);
+	assert_int_equal(to, 6);
+	assert_true(qt_num(c, "SELECT id FROM pane.claim_batch_after('w', 'u', 5, 30, NULL, NULL, NULL)") == id);
 	PQfinish(c);
 	free(url);
 }
@@ -372,6 +468,8 @@ int main(void)
 		cmocka_unit_test(transitions_job_cancel_retry_pause),
 		cmocka_unit_test(fencing_and_rescue),
 		cmocka_unit_test(concurrency_limit_and_retention),
+		cmocka_unit_test(claim_after_key),
+		cmocka_unit_test(migrate_upgrades_in_place),
 		cmocka_unit_test(migrate_is_idempotent_and_schema_configurable),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

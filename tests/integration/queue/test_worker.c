@@ -2,7 +2,8 @@
  * the exec handler's contract (stdin, environment, result, error), retries
  * to failed and a re-drive, per-job timeout killing the process group,
  * cancelling a running job, pause with --drain, graceful SIGTERM (finish in
- * the grace period, give back the rest), the worker registry. */
+ * the grace period, give back the rest), the worker registry, a higher
+ * priority enqueued during a drain running next. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -36,6 +37,27 @@ static int teardown(void **state)
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
 	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* A job enqueued with a higher priority while a backlog drains runs next,
+ * although the worker's claims start after the last job they took (006):
+ * the insert's NOTIFY makes the next claim look from the head again. */
+static void priority_enqueued_during_a_drain(void **state)
+{
+	char *url = qt_db("queue_w_priority");
+	PGconn *c = qt_connect(url);
+	qt_num(c, "SELECT count(*) FROM pane.enqueue_many((SELECT jsonb_agg(jsonb_build_object('queue', 'p'))"
+		  " FROM generate_series(1, 4)))");
+	pid_t w = qt_worker(url, NULL, "--queues", "p", "--concurrency", "1", "--builtin", "sleep:700", "--drain", NULL);
+	assert_true(qt_wait(c, "1", 20000, "SELECT count(*) FROM pane.jobs WHERE queue = 'p' AND state = 'running'"));
+	long long hi = qt_num(c, "SELECT pane.enqueue('p', priority => 10)");
+	assert_int_equal(qt_wait_exit(w), 0);
+	/* only the job that was running when it arrived started before it */
+	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.jobs_history WHERE queue = 'p' AND started_at <"
+				   " (SELECT started_at FROM pane.jobs_history WHERE id = %lld)", hi), 1);
+	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.jobs_history WHERE queue = 'p' AND state = 'completed'"), 5);
+	PQfinish(c);
+	free(url);
 }
 
 static void exec_handler_contract(void **state)
@@ -633,6 +655,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(exec_handler_contract),
+	    cmocka_unit_test(priority_enqueued_during_a_drain),
 	    cmocka_unit_test(timeout_kills_process_group),
 	    cmocka_unit_test(sigkill_takes_handlers_along),
 	    cmocka_unit_test(cancel_running_job),
