@@ -41,16 +41,27 @@ static int teardown(void **state)
 
 /* A job enqueued with a higher priority while a backlog drains runs next,
  * although the worker's claims start after the last job they took (006):
- * the insert's NOTIFY makes the next claim look from the head again. */
+ * the insert's NOTIFY makes the next claim look from the head again. The
+ * first job holds its slot until the test opens a gate, so the enqueue
+ * lands while it runs however slow the machine; the gate opens half a
+ * second after the enqueue's commit, which leaves the NOTIFY that long to
+ * reach the worker before its next claim. */
 static void priority_enqueued_during_a_drain(void **state)
 {
 	char *url = qt_db("queue_w_priority");
 	PGconn *c = qt_connect(url);
 	qt_num(c, "SELECT count(*) FROM pane.enqueue_many((SELECT jsonb_agg(jsonb_build_object('queue', 'p'))"
 		  " FROM generate_series(1, 4)))");
-	pid_t w = qt_worker(url, NULL, "--queues", "p", "--concurrency", "1", "--builtin", "sleep:700", "--drain", NULL);
+	char gate[128], cmd[256];
+	snprintf(gate, sizeof gate, "%s/priority-gate", tmpdir);
+	snprintf(cmd, sizeof cmd, "cat >/dev/null; while [ ! -e %s ]; do sleep 0.02; done", gate);
+	pid_t w = qt_worker(url, NULL, "--queues", "p", "--concurrency", "1", "--exec", cmd, "--drain", NULL);
 	assert_true(qt_wait(c, "1", 20000, "SELECT count(*) FROM pane.jobs WHERE queue = 'p' AND state = 'running'"));
 	long long hi = qt_num(c, "SELECT pane.enqueue('p', priority => 10)");
+	qt_sleep_ms(500);
+	FILE *f = fopen(gate, "w");
+	assert_non_null(f);
+	fclose(f);
 	assert_int_equal(qt_wait_exit(w), 0);
 	/* only the job that was running when it arrived started before it */
 	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.jobs_history WHERE queue = 'p' AND started_at <"
@@ -661,9 +672,10 @@ int main(void)
 	    cmocka_unit_test(cancel_running_job),
 	    cmocka_unit_test(pause_and_drain),
 	    cmocka_unit_test(drain_waits_for_rate_limit),
-	    cmocka_unit_test(fenced_completion_logged),		cmocka_unit_test(prefetch_bounded_and_released),
-		cmocka_unit_test(http_headers_timeout_tls),
-		cmocka_unit_test(poll_only_mode),
+	    cmocka_unit_test(fenced_completion_logged),
+	    cmocka_unit_test(prefetch_bounded_and_released),
+	    cmocka_unit_test(http_headers_timeout_tls),
+	    cmocka_unit_test(poll_only_mode),
 	    cmocka_unit_test(graceful_sigterm),
 	    cmocka_unit_test(http_handler),
 	};
