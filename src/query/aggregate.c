@@ -87,14 +87,7 @@ static struct aggmemo *agg_memo(struct ev *ev, const struct pq_node *n)
 	for (size_t i = 0; i < ev->aggm_n; i++)
 		if (ev->aggm[i].agg == n)
 			return &ev->aggm[i];
-	if (ev->aggm_n == ev->aggm_cap) {
-		size_t cap = ev->aggm_cap ? ev->aggm_cap * 2 : 4;
-		struct aggmemo *na = pq_qalloc(ev, cap * sizeof *na);
-		if (ev->aggm_n)
-			memcpy(na, ev->aggm, ev->aggm_n * sizeof *na);
-		ev->aggm = na;
-		ev->aggm_cap = cap;
-	}
+	ev->aggm = pq_qgrow(ev, ev->aggm, ev->aggm_n, &ev->aggm_cap, sizeof *ev->aggm);
 	struct aggmemo *am = &ev->aggm[ev->aggm_n++];
 	memset(am, 0, sizeof *am);
 	am->agg = n;

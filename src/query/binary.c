@@ -59,14 +59,7 @@ static struct binmemo *bin_memo(struct ev *ev, const struct pq_node *n, size_t n
 		if (ev->binm[i].bin == n)
 			bm = &ev->binm[i];
 	if (!bm) {
-		if (ev->binm_n == ev->binm_cap) {
-			size_t cap = ev->binm_cap ? ev->binm_cap * 2 : 4;
-			struct binmemo *nb = pq_qalloc(ev, cap * sizeof *nb);
-			if (ev->binm_n)
-				memcpy(nb, ev->binm, ev->binm_n * sizeof *nb);
-			ev->binm = nb;
-			ev->binm_cap = cap;
-		}
+		ev->binm = pq_qgrow(ev, ev->binm, ev->binm_n, &ev->binm_cap, sizeof *ev->binm);
 		bm = &ev->binm[ev->binm_n++];
 		memset(bm, 0, sizeof *bm);
 		bm->bin = n;

@@ -130,6 +130,18 @@ void *pq_qalloc(struct ev *ev, size_t n)
 	return p;
 }
 
+void *pq_qgrow(struct ev *ev, void *arr, size_t n, size_t *cap, size_t size)
+{
+	if (n < *cap)
+		return arr;
+	size_t ncap = *cap ? *cap * 2 : 4;
+	void *na = pq_qalloc(ev, ncap * size);
+	if (n)
+		memcpy(na, arr, n * size);
+	*cap = ncap;
+	return na;
+}
+
 
 static int label_cmp(const void *a, const void *b)
 {

@@ -248,6 +248,9 @@ void pq_ev_undefer(struct ev *ev, int n);
 struct val pq_eval(struct ev *ev, struct pq_node *n, int64_t t);
 struct cache *pq_load(struct ev *ev, struct pq_node *vs);
 void *pq_qalloc(struct ev *ev, size_t n);
+/* arr (n elements of size bytes, *cap allocated, on the query arena) with
+ * room for one more: the same array, or a copy twice as large. */
+void *pq_qgrow(struct ev *ev, void *arr, size_t n, size_t *cap, size_t size);
 bool pq_slice(struct ev *ev, const struct cache *c, size_t i, int64_t lo, int64_t hi, struct mseries *out,
               int64_t *scratch_t, double *scratch_v);
 bool pq_in_list(const char *name, const char **l, size_t n);
