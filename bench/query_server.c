@@ -30,7 +30,8 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	struct pane_http_server *srv = pane_http_server_new(&(struct pane_http_server_opts){.listen = listen, .threads = 2}, &err);
+	struct pane_http_server *srv =
+	    pane_http_server_new(&(struct pane_http_server_opts){.listen = listen, .threads = 2}, &err);
 	struct pane_query_api *api = srv ? pane_query_api_new(srv, pt_memdb_reader(db), NULL, &err) : NULL;
 	if (!api || pane_http_server_start(srv, &err) < 0) {
 		fprintf(stderr, "bench_query_server: %s\n", err.msg);

@@ -87,11 +87,12 @@ int main(int argc, char **argv)
 			pane_buf_reset(&b);
 			pane_buf_addc(&b, '[');
 			for (int i = 0; i < k; i++)
-				pane_buf_addf(&b, "%s{\"queue\":\"bench\",\"payload\":{\"i\":%d}}", i ? "," : "", off + i);
+				pane_buf_addf(&b, "%s{\"queue\":\"bench\",\"payload\":{\"i\":%d}}", i ? "," : "",
+				              off + i);
 			pane_buf_addc(&b, ']');
 			const char *p[1] = {b.data};
-			PQclear(must(c, PQexecParams(c, "SELECT count(*) FROM pane.enqueue_many($1::jsonb)", 1, NULL, p, NULL,
-						     NULL, 0)));
+			PQclear(must(c, PQexecParams(c, "SELECT count(*) FROM pane.enqueue_many($1::jsonb)", 1, NULL, p,
+			                             NULL, NULL, 0)));
 		}
 		double s = (double)(pane_mono_ns() - t0) / 1e9;
 		printf("pane enqueue %d %.0f\n", n, n / s);
@@ -111,8 +112,9 @@ int main(int argc, char **argv)
 		int m = 0;
 		for (int i = 0; i < n; i++) {
 			char q[160];
-			snprintf(q, sizeof q, "SELECT extract(epoch FROM (pane.job(%" PRId64 ")->>'started_at')::timestamptz) * 1e6",
-				 ids[i]);
+			snprintf(q, sizeof q,
+			         "SELECT extract(epoch FROM (pane.job(%" PRId64 ")->>'started_at')::timestamptz) * 1e6",
+			         ids[i]);
 			PGresult *r = must(c, PQexec(c, q));
 			if (!PQgetisnull(r, 0, 0))
 				lat[m++] = (strtod(PQgetvalue(r, 0, 0), NULL) - sent[i]) / 1000.0;
@@ -128,15 +130,17 @@ int main(int argc, char **argv)
 		for (int i = 0; i < n; i++) {
 			PQclear(must(c, PQexec(c, "SELECT pane.enqueue('claimq')")));
 			double t = wall_us();
-			PGresult *r = must(c, PQexec(c, "SELECT id, attempt FROM pane.claim('bench-w', 'claimq', 1, 30)"));
+			PGresult *r =
+			    must(c, PQexec(c, "SELECT id, attempt FROM pane.claim('bench-w', 'claimq', 1, 30)"));
 			lat[i] = (wall_us() - t) / 1000.0;
 			if (PQntuples(r) != 1) {
 				fprintf(stderr, "queue_bench: claim found no job\n");
 				return 1;
 			}
 			char q[200];
-			snprintf(q, sizeof q, "SELECT pane.complete_jobs('bench-w', ARRAY[%s]::bigint[], ARRAY[%s]::int[])",
-				 PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
+			snprintf(q, sizeof q,
+			         "SELECT pane.complete_jobs('bench-w', ARRAY[%s]::bigint[], ARRAY[%s]::int[])",
+			         PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
 			PQclear(r);
 			PQclear(must(c, PQexec(c, q)));
 		}
@@ -146,14 +150,18 @@ int main(int argc, char **argv)
 		int stuck = argc > 4 ? (int)strtol(argv[4], NULL, 10) : 0;
 		char q[1024];
 		snprintf(q, sizeof q,
-			 "INSERT INTO pane.jobs_history (id, queue, state, payload, priority, attempt, max_attempts, run_at, created_at,"
-			 " started_at, finished_at) SELECT g, 'claimq', 'completed', '{\"i\": 1}', 0, 1, 25, now(), now(), now(), now()"
-			 " FROM generate_series(1000000000, 1000000000 + %d - 1) g", n);
+		         "INSERT INTO pane.jobs_history (id, queue, state, payload, priority, attempt, max_attempts, "
+		         "run_at, created_at,"
+		         " started_at, finished_at) SELECT g, 'claimq', 'completed', '{\"i\": 1}', 0, 1, 25, now(), "
+		         "now(), now(), now()"
+		         " FROM generate_series(1000000000, 1000000000 + %d - 1) g",
+		         n);
 		PQclear(must(c, PQexec(c, q)));
 		snprintf(q, sizeof q,
-			 "INSERT INTO pane.jobs (queue, state, attempt, locked_by, started_at, lease_expires_at)"
-			 " SELECT 'claimq', 'running', 1, 'dead-worker', now(), now() + interval '1 day' FROM generate_series(1, %d)",
-			 stuck);
+		         "INSERT INTO pane.jobs (queue, state, attempt, locked_by, started_at, lease_expires_at)"
+		         " SELECT 'claimq', 'running', 1, 'dead-worker', now(), now() + interval '1 day' FROM "
+		         "generate_series(1, %d)",
+		         stuck);
 		PQclear(must(c, PQexec(c, q)));
 		PQclear(must(c, PQexec(c, "VACUUM ANALYZE pane.jobs")));
 		PQclear(must(c, PQexec(c, "VACUUM ANALYZE pane.jobs_history")));

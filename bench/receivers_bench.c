@@ -40,7 +40,9 @@
 static _Atomic unsigned long long discarded;
 static int discard_samples(void *ctx, const struct pane_sample *s, size_t n, size_t *acc, struct pane_err *err)
 {
-	(void)ctx; (void)s; (void)err;
+	(void)ctx;
+	(void)s;
+	(void)err;
 	discarded += n;
 	if (acc)
 		*acc = n;
@@ -63,9 +65,9 @@ static int bench_statsd(double seconds)
 	struct pane_pipeline *p = pane_pipeline_new();
 	pane_pipeline_add_sink(p, (struct pane_sink){.ops = &discard_ops}, PANE_SINK_PRIMARY);
 	struct pane_err err = {0};
-	struct pane_statsd *sd = pane_statsd_new(p, &(struct pane_statsd_opts){.udp_listen = "127.0.0.1:0",
-									 .flush_interval_ms = 1000,
-									 .rcvbuf = 32u << 20}, &err);
+	struct pane_statsd *sd = pane_statsd_new(
+	    p, &(struct pane_statsd_opts){.udp_listen = "127.0.0.1:0", .flush_interval_ms = 1000, .rcvbuf = 32u << 20},
+	    &err);
 	if (!sd) {
 		fprintf(stderr, "%s\n", err.msg);
 		return 1;
@@ -127,7 +129,8 @@ static int bench_statsd(double seconds)
 	pane_statsd_agg_counts(sa_agg, &c);
 	dt = (double)(pane_mono_ns() - t0) / 1e9;
 	double cpu = cpu_seconds() - c0;
-	printf("statsd_udp_lines_per_s %.0f lines/s (loopback, sender and listener in one process, %.2f CPU-s for %.2f s)\n",
+	printf("statsd_udp_lines_per_s %.0f lines/s (loopback, sender and listener in one process, %.2f CPU-s for %.2f "
+	       "s)\n",
 	       (double)c.lines / dt, cpu, dt);
 	printf("statsd_udp_lost %llu of %llu lines\n", sent - c.lines, sent);
 	close(fd);
@@ -142,14 +145,16 @@ static int bench_statsd(double seconds)
 
 static int count_cb(void *arg, const struct pane_sample *s, size_t n, struct pane_err *err)
 {
-	(void)s; (void)err;
+	(void)s;
+	(void)err;
 	*(size_t *)arg += n;
 	return 0;
 }
 
 static int count_meta(void *arg, const struct pane_metadata *m, size_t n, struct pane_err *err)
 {
-	(void)m; (void)err;
+	(void)m;
+	(void)err;
 	*(size_t *)arg += n;
 	return 0;
 }
@@ -161,9 +166,10 @@ static int bench_promtext(size_t mb)
 	for (int i = 0; b.len < mb << 20; i++) {
 		if (i % 50 == 0)
 			pane_buf_addf(&b, "# HELP node_cpu_seconds_total Seconds the CPUs spent in each mode.\n"
-					  "# TYPE node_cpu_seconds_total counter\n");
+			                  "# TYPE node_cpu_seconds_total counter\n");
 		pane_buf_addf(&b, "node_cpu_seconds_total{cpu=\"%d\",mode=\"idle\"} %d.%02d\n", i % 64, i * 7, i % 100);
-		pane_buf_addf(&b, "http_request_duration_seconds_bucket{handler=\"/api/v1/query\",le=\"0.%d\"} %d\n", i % 10, i);
+		pane_buf_addf(&b, "http_request_duration_seconds_bucket{handler=\"/api/v1/query\",le=\"0.%d\"} %d\n",
+		              i % 10, i);
 		pane_buf_addf(&b, "go_memstats_alloc_bytes %d\n", i * 1024);
 	}
 	size_t n = 0;
@@ -217,8 +223,8 @@ static char *rw_body(int req, size_t *len)
 		snprintf(v, sizeof v, "%d", i / 100);
 		pane_labels_set(&ls[i], "shard", v);
 		snprintf(names[i], sizeof names[i], "bench_metric_%d", i % 20);
-		s[i] = (struct pane_sample){.name = names[i], .labels = &ls[i],
-					    .ts_ms = 1764331200000 + (int64_t)req * 1000, .value = req + i};
+		s[i] = (struct pane_sample){
+		    .name = names[i], .labels = &ls[i], .ts_ms = 1764331200000 + (int64_t)req * 1000, .value = req + i};
 	}
 	struct pane_buf pb;
 	pane_buf_init(&pb, PANE_BUF_NOLIMIT);
@@ -235,7 +241,8 @@ static char *rw_body(int req, size_t *len)
 
 static size_t sink_cb(char *p, size_t s, size_t n, void *a)
 {
-	(void)p; (void)a;
+	(void)p;
+	(void)a;
 	return s * n;
 }
 
@@ -261,7 +268,8 @@ static int bench_rw(const char *url, int requests)
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, bodies[i]);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)lens[i]);
 		long st = 0;
-		if (curl_easy_perform(h) != CURLE_OK || (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &st), st / 100 != 2))
+		if (curl_easy_perform(h) != CURLE_OK ||
+		    (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &st), st / 100 != 2))
 			bad++;
 	}
 	double dt = (double)(pane_mono_ns() - t0) / 1e9;
@@ -283,7 +291,7 @@ static int serve_rw(const char *portfile)
 	struct pane_err err = {0};
 	pane_signals_install();
 	struct pane_http_server *srv =
-		pane_http_server_new(&(struct pane_http_server_opts){.listen = "127.0.0.1:0", .threads = 2}, &err);
+	    pane_http_server_new(&(struct pane_http_server_opts){.listen = "127.0.0.1:0", .threads = 2}, &err);
 	struct pane_receivers_http *r = pane_receivers_routes(srv, p, NULL);
 	if (pane_http_server_start(srv, &err) < 0) {
 		fprintf(stderr, "%s\n", err.msg);
@@ -310,6 +318,7 @@ int main(int argc, char **argv)
 		return bench_rw(argv[2], argc > 3 ? (int)strtol(argv[3], NULL, 10) : 200);
 	if (argc >= 3 && !strcmp(argv[1], "serve-rw"))
 		return serve_rw(argv[2]);
-	fprintf(stderr, "usage: receivers_bench statsd [SECONDS] | promtext [MB] | rw URL [REQUESTS] | serve-rw PORTFILE\n");
+	fprintf(stderr,
+	        "usage: receivers_bench statsd [SECONDS] | promtext [MB] | rw URL [REQUESTS] | serve-rw PORTFILE\n");
 	return 2;
 }

@@ -159,7 +159,7 @@ static int cmd_live(const char *dir, int nseries, int scrapes)
 	long before = status_kb("VmRSS:");
 	size_t heap0 = mallinfo2().uordblks;
 	struct pane_store *st = open_dir(dir, true);
-	char (*inst)[16] = pane_xcalloc((size_t)nseries, 16);
+	char(*inst)[16] = pane_xcalloc((size_t)nseries, 16);
 	struct pane_label *lab = pane_xcalloc((size_t)nseries * 2, sizeof *lab);
 	struct pane_labels *ls = pane_xcalloc((size_t)nseries, sizeof *ls);
 	struct pane_sample *b = pane_xcalloc((size_t)nseries, sizeof *b);
@@ -176,7 +176,8 @@ static int cmd_live(const char *dir, int nseries, int scrapes)
 	for (int k = 0; k < scrapes; k++, t += 15000) {
 		for (int s = 0; s < nseries; s++) {
 			v[s] += s % 3 ? (double)(rand() % 500) : 0.25 * (rand() % 9);
-			b[s] = (struct pane_sample){s % 4 ? "requests_total" : "cpu_seconds_total", &ls[s], t + rand() % 5, v[s]};
+			b[s] = (struct pane_sample){s % 4 ? "requests_total" : "cpu_seconds_total", &ls[s],
+			                            t + rand() % 5, v[s]};
 		}
 		struct pane_err err = {0};
 		if (pane_store_write(st, b, (size_t)nseries, NULL, &err) < 0) {

@@ -27,26 +27,25 @@ static const struct {
 	int (*run)(int argc, char **argv);
 	const char *summary;
 } commands[] = {
-	{"serve", pane_cmd_serve, "run the console: HTTP API, receivers, sources, store, alerts"},
-	{"worker", pane_cmd_worker, "run jobs from the queue"},
-	{"enqueue", pane_cmd_enqueue, "add a job to a queue"},
-	{"jobs", pane_cmd_jobs, "list, inspect, cancel and retry jobs; queue statistics"},
-	{"schedules", pane_cmd_schedules, "cron schedules that enqueue jobs: list, add, remove, pause"},
-	{"migrate", pane_cmd_migrate, "create or upgrade pane's schema in PostgreSQL"},
-	{"query", pane_cmd_query, "evaluate a PromQL expression against the store"},
-	{"rules", pane_cmd_rules, "check and unit-test Prometheus rule files (like promtool)"},
-	{"logs", pane_cmd_logs, "search and tail the logs pane keeps"},
-	{"events", pane_cmd_events, "list deploys, issues and other events"},
-	{"alerts", pane_cmd_alerts, "alerts, silences and notification routes (Alertmanager-compatible)"},
-	{"import", pane_cmd_import, "load Prometheus text data into a data directory"},
-	{"demo", pane_cmd_demo, "run everything on local defaults and show where to look"},
-	{"bench", pane_cmd_bench, "run pane's built-in benchmarks"},
+    {"serve", pane_cmd_serve, "run the console: HTTP API, receivers, sources, store, alerts"},
+    {"worker", pane_cmd_worker, "run jobs from the queue"},
+    {"enqueue", pane_cmd_enqueue, "add a job to a queue"},
+    {"jobs", pane_cmd_jobs, "list, inspect, cancel and retry jobs; queue statistics"},
+    {"schedules", pane_cmd_schedules, "cron schedules that enqueue jobs: list, add, remove, pause"},
+    {"migrate", pane_cmd_migrate, "create or upgrade pane's schema in PostgreSQL"},
+    {"query", pane_cmd_query, "evaluate a PromQL expression against the store"},
+    {"rules", pane_cmd_rules, "check and unit-test Prometheus rule files (like promtool)"},
+    {"logs", pane_cmd_logs, "search and tail the logs pane keeps"},
+    {"events", pane_cmd_events, "list deploys, issues and other events"},
+    {"alerts", pane_cmd_alerts, "alerts, silences and notification routes (Alertmanager-compatible)"},
+    {"import", pane_cmd_import, "load Prometheus text data into a data directory"},
+    {"demo", pane_cmd_demo, "run everything on local defaults and show where to look"},
+    {"bench", pane_cmd_bench, "run pane's built-in benchmarks"},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
-static const char usage[] =
-	"usage: pane [--log-level LEVEL] [--log-format logfmt|json] <command> [options]\n";
+static const char usage[] = "usage: pane [--log-level LEVEL] [--log-format logfmt|json] <command> [options]\n";
 
 static void print_help(void)
 {
@@ -81,27 +80,23 @@ int main(int argc, char **argv)
 	}
 
 	static const struct option opts[] = {
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{"log-level", required_argument, NULL, 'l'},
-		{"log-format", required_argument, NULL, 'f'},
-		{0, 0, 0, 0},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"log-level", required_argument, NULL, 'l'},
+	    {"log-format", required_argument, NULL, 'f'},
+	    {0, 0, 0, 0},
 	};
 	opterr = 0;
 	int c;
 	/* '+': stop at the first non-option, the command name */
 	while ((c = getopt_long(argc, argv, "+hV", opts, NULL)) != -1) {
 		switch (c) {
-		case 'h':
-			print_help();
-			return PANE_EXIT_OK;
-		case 'V':
-			printf("pane %s\n", PANE_VERSION);
-			return PANE_EXIT_OK;
+		case 'h': print_help(); return PANE_EXIT_OK;
+		case 'V': printf("pane %s\n", PANE_VERSION); return PANE_EXIT_OK;
 		case 'l':
 			if (pane_log_level_parse(optarg, &level) < 0) {
 				fprintf(stderr, "pane: --log-level '%s' is not one of debug, info, warn, error\n%s",
-					optarg, usage);
+				        optarg, usage);
 				return PANE_EXIT_USAGE;
 			}
 			break;

@@ -46,7 +46,7 @@ int pane_queue_schema_version(PGconn *c, const char *schema, int *version, struc
  * a caller that runs statements its own way (the HTTP API bounds every wait,
  * so a frozen server costs a request a 503, not a thread). schema must be
  * valid (pane_queue_schema_valid). */
-#define PANE_QUEUE_SQL_SCHEMA_EXISTS /* $1 = schema; one value, t or f */ \
+#define PANE_QUEUE_SQL_SCHEMA_EXISTS /* $1 = schema; one value, t or f */                                              \
 	"SELECT to_regclass(quote_ident($1) || '.schema_version') IS NOT NULL"
 /* One value: the installed version (run only when the schema exists). */
 void pane_queue_sql_schema_version(const char *schema, char *out, size_t len);
@@ -94,10 +94,10 @@ struct pane_job_spec {
 /* Adds a job via pane.enqueue; *id receives its id (the existing job's id
  * when an active job holds spec->unique_key). */
 int pane_queue_enqueue(PGconn *c, const char *schema, const struct pane_job_spec *spec, int64_t *id,
-		       struct pane_err *err);
+                       struct pane_err *err);
 /* pane.enqueue_many(jobs_json): *ids_json receives [{"id":..,"created":..},..]. */
 int pane_queue_enqueue_many(PGconn *c, const char *schema, const char *jobs_json, char **result_json,
-			    struct pane_err *err);
+                            struct pane_err *err);
 
 /* pane.job(id) as JSON; PANE_ENOTFOUND when there is no such job. */
 int pane_queue_job(PGconn *c, const char *schema, int64_t id, char **json, struct pane_err *err);
@@ -105,12 +105,12 @@ int pane_queue_job(PGconn *c, const char *schema, int64_t id, char **json, struc
  * state, json) once per id, in no particular order, with state and json
  * NULL for a job that no longer exists. Values are valid during the call. */
 int pane_queue_jobs_each(PGconn *c, const char *schema, const int64_t *ids, size_t n,
-			 void (*fn)(void *arg, int64_t id, const char *state, const char *json), void *arg,
-			 struct pane_err *err);
+                         void (*fn)(void *arg, int64_t id, const char *state, const char *json), void *arg,
+                         struct pane_err *err);
 /* Lists jobs as a JSON array (newest first), active and history. queue and
  * state may be NULL (any); limit 1..10000. */
-int pane_queue_list(PGconn *c, const char *schema, const char *queue, const char *state, int limit,
-		    char **json, struct pane_err *err);
+int pane_queue_list(PGconn *c, const char *schema, const char *queue, const char *state, int limit, char **json,
+                    struct pane_err *err);
 /* pane.cancel_job / pane.retry_job: state receives the job's state after the
  * call; PANE_ENOTFOUND when there is no such job. */
 int pane_queue_cancel(PGconn *c, const char *schema, int64_t id, char state[16], struct pane_err *err);
@@ -119,16 +119,16 @@ int pane_queue_retry(PGconn *c, const char *schema, int64_t id, char state[16], 
  * "failed" or "cancelled" that finished at or after since (timestamptz text,
  * NULL = any time) run again now. *n (may be NULL) receives how many. */
 int pane_queue_retry_bulk(PGconn *c, const char *schema, const char *queue, const char *state, const char *since,
-			  int64_t *n, struct pane_err *err);
+                          int64_t *n, struct pane_err *err);
 /* Bulk cancel, one statement (pane.cancel_jobs): the queue's jobs in states
  * ("available", "running" or "available,running"; NULL = available) created
  * at or after since (NULL = any time). Running handlers are stopped. */
 int pane_queue_cancel_bulk(PGconn *c, const char *schema, const char *queue, const char *states, const char *since,
-			   int64_t *n, struct pane_err *err);
+                           int64_t *n, struct pane_err *err);
 int pane_queue_pause(PGconn *c, const char *schema, const char *queue, bool pause, struct pane_err *err);
 /* pane.set_queue_limits: concurrency / rate_limit < 0 = no limit. */
 int pane_queue_set_limits(PGconn *c, const char *schema, const char *queue, int concurrency, int rate_limit,
-			  int64_t rate_period_ms, struct pane_err *err);
+                          int64_t rate_period_ms, struct pane_err *err);
 /* pane.queue_stats() JSON: [{"queue","paused","available","scheduled",
  * "running","completed","failed","cancelled","oldest_runnable_age_seconds"}]. */
 int pane_queue_stats(PGconn *c, const char *schema, char **json, struct pane_err *err);
@@ -136,7 +136,6 @@ int pane_queue_stats(PGconn *c, const char *schema, char **json, struct pane_err
 /* Fills err from a failed PGresult / connection (message + hint). Returns
  * PANE_EDB. */
 int pane_queue_pg_err(PGconn *c, PGresult *r, struct pane_err *err, const char *what);
-
 
 /* ------------------------------------------------------------------ worker */
 
@@ -154,11 +153,11 @@ enum pane_queue_handler {
 struct pane_queue_job {
 	int64_t id;
 	const char *queue;
-	int attempt;           /* 1 on the first run */
+	int attempt; /* 1 on the first run */
 	int max_attempts;
-	const char *payload;   /* the payload, JSON text */
-	const char *json;      /* {"id","queue","attempt","max_attempts","payload"} as --exec gets it */
-	const void *internal;  /* for pane_queue_job_cancelled */
+	const char *payload;  /* the payload, JSON text */
+	const char *json;     /* {"id","queue","attempt","max_attempts","payload"} as --exec gets it */
+	const void *internal; /* for pane_queue_job_cancelled */
 };
 
 /* What a handler function returns. */
@@ -183,43 +182,43 @@ bool pane_queue_job_cancelled(const struct pane_queue_job *job);
 
 struct pane_queue_worker_opts {
 	const char *database_url;
-	const char *schema;          /* NULL = "pane" */
-	const char *const *queues;   /* n_queues names */
+	const char *schema;        /* NULL = "pane" */
+	const char *const *queues; /* n_queues names */
 	int n_queues;
-	int concurrency;             /* jobs run at once (default 10) */
+	int concurrency; /* jobs run at once (default 10) */
 	enum pane_queue_handler handler;
 	int64_t sleep_ms;
 	const char *exec_cmd;
 	const char *http_url;
-	const char *const *http_headers;  /* --http: extra "Name: value" lines (n_http_headers) */
+	const char *const *http_headers; /* --http: extra "Name: value" lines (n_http_headers) */
 	int n_http_headers;
 	int64_t http_timeout_ms;          /* --http: per request when the job has no timeout (0 = none) */
 	const char *http_ca_file;         /* --http: CA bundle to verify https with (NULL = system's) */
 	pane_queue_handler_fn handler_fn; /* PANE_HANDLER_FUNC */
 	void *handler_arg;
-	bool drain;                  /* return once nothing is runnable and nothing runs */
-	bool progress;               /* with drain: a done/remaining line on stderr each second
-	                              * (for a terminal; `pane worker` sets it when stderr is one) */
-	bool poll_only;              /* no LISTEN (PgBouncer transaction mode) */
-	int64_t poll_ms;             /* poll interval (default 1000; LISTEN wakes sooner) */
-	int64_t lease_ms;            /* lease per claim (default 30000), renewed every lease/3 */
-	int64_t grace_ms;            /* on SIGTERM: time to finish running jobs (default 10000) */
-	double backoff_base_s;       /* retry backoff base (default 1 s, doubling per attempt) */
-	int64_t maintenance_ms;      /* rescue, retention, cron tick period (default 1000) */
-	bool no_cron;                /* do not run cron schedules */
-	int batch_max;               /* largest claim (default concurrency + prefetch) */
-	int prefetch;                /* claim up to this many jobs beyond the free slots; they wait
-	                              * locally, leases held and renewed, and are given back
-	                              * unused on shutdown (default 0) */
-	volatile int *stop;          /* optional: set non-zero to stop (besides SIGINT/SIGTERM) */
+	bool drain;             /* return once nothing is runnable and nothing runs */
+	bool progress;          /* with drain: a done/remaining line on stderr each second
+	                         * (for a terminal; `pane worker` sets it when stderr is one) */
+	bool poll_only;         /* no LISTEN (PgBouncer transaction mode) */
+	int64_t poll_ms;        /* poll interval (default 1000; LISTEN wakes sooner) */
+	int64_t lease_ms;       /* lease per claim (default 30000), renewed every lease/3 */
+	int64_t grace_ms;       /* on SIGTERM: time to finish running jobs (default 10000) */
+	double backoff_base_s;  /* retry backoff base (default 1 s, doubling per attempt) */
+	int64_t maintenance_ms; /* rescue, retention, cron tick period (default 1000) */
+	bool no_cron;           /* do not run cron schedules */
+	int batch_max;          /* largest claim (default concurrency + prefetch) */
+	int prefetch;           /* claim up to this many jobs beyond the free slots; they wait
+	                         * locally, leases held and renewed, and are given back
+	                         * unused on shutdown (default 0) */
+	volatile int *stop;     /* optional: set non-zero to stop (besides SIGINT/SIGTERM) */
 };
 
 /* The worker's own numbers, updated atomically while it runs (read them
  * from any thread with pane_queue_worker_stats_read). */
 struct pane_queue_worker_stats {
 	uint64_t claimed, processed, failed, retried, rescued, lost_leases, cancelled, reconnects;
-	double run_seconds;          /* total handler time */
-	double pickup_ms_last;       /* claim time - run_at of the last job claimed */
+	double run_seconds;    /* total handler time */
+	double pickup_ms_last; /* claim time - run_at of the last job claimed */
 	double pickup_ms_max;
 };
 
@@ -227,6 +226,6 @@ struct pane_queue_worker_stats {
  * until the queues are empty. stats (may be NULL) is updated while it runs.
  * Returns 0, or a negative PANE_E* (bad options, schema missing) with err. */
 int pane_queue_worker_run(const struct pane_queue_worker_opts *opts, struct pane_queue_worker_stats *stats,
-			  struct pane_err *err);
+                          struct pane_err *err);
 
 #endif

@@ -122,7 +122,7 @@ struct pane_alert_sink;
  * 4 x max(resend delay, interval); ends_at = resolved_at or valid_until,
  * starts_at = fired_at. Returns how many were sent. Takes g->mu. */
 size_t pane_rules_group_send(struct pane_rule_group *g, int64_t ts, int64_t resend_delay_ms, int64_t interval_ms,
-			     const char *external_url, const struct pane_alert_sink *sink);
+                             const char *external_url, const struct pane_alert_sink *sink);
 
 /* "ALERTS" sample value etc. helpers for the API. */
 const char *pane_alert_state_name(enum pane_alert_state s);

@@ -88,8 +88,7 @@ struct deftab {
  * {{template}}); {{define}}s go to defs (the caller owns the names and
  * bodies moved there). */
 struct node *tmpl_parse(const char *name, const char *src, size_t len, struct pane_err *err);
-struct node *tmpl_parse_am(const char *name, const char *src, size_t len, struct deftab *defs,
-                           struct pane_err *err);
+struct node *tmpl_parse_am(const char *name, const char *src, size_t len, struct deftab *defs, struct pane_err *err);
 void tmpl_node_free(struct node *n);
 /* Adds (takes name and body) or replaces a named template. */
 void tmpl_deftab_put(struct deftab *t, char *name, struct node *body);

@@ -55,8 +55,9 @@ static bool check_schema(void *arg, struct pane_err *err)
 	if (v == 0)
 		pane_err_set(err, PANE_EDB, "queue schema \"%s\" is not installed (run pane migrate)", api->schema);
 	else if (v < pane_queue_schema_version_latest())
-		pane_err_set(err, PANE_EDB, "queue schema \"%s\" is at version %d, this pane needs %d (run pane migrate)",
-			     api->schema, v, pane_queue_schema_version_latest());
+		pane_err_set(err, PANE_EDB,
+		             "queue schema \"%s\" is at version %d, this pane needs %d (run pane migrate)", api->schema,
+		             v, pane_queue_schema_version_latest());
 	return v >= pane_queue_schema_version_latest();
 }
 

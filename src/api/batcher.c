@@ -234,7 +234,7 @@ static void *flusher(void *arg)
 }
 
 struct pane_api_batcher *pane_api_batcher_new(const char *url, const char *schema, unsigned flushers,
-					      struct pane_stats *stats)
+                                              struct pane_stats *stats)
 {
 	struct pane_api_batcher *b = pane_xcalloc(1, sizeof *b);
 	b->url = pane_xstrdup(url);
@@ -247,11 +247,12 @@ struct pane_api_batcher *pane_api_batcher_new(const char *url, const char *schem
 	pthread_cond_init(&b->cv, NULL);
 	if (stats) {
 		b->st_jobs = pane_stats_counter(stats, "pane_api_jobs_enqueued_total", NULL,
-						"jobs enqueued over HTTP (jobs API and uploads)");
-		b->st_batches = pane_stats_counter(stats, "pane_api_enqueue_batches_total", NULL,
-						   "enqueue_many calls made for HTTP enqueues (jobs per batch = ratio)");
+		                                "jobs enqueued over HTTP (jobs API and uploads)");
+		b->st_batches =
+		    pane_stats_counter(stats, "pane_api_enqueue_batches_total", NULL,
+		                       "enqueue_many calls made for HTTP enqueues (jobs per batch = ratio)");
 		b->st_errors = pane_stats_counter(stats, "pane_api_enqueue_batch_errors_total", NULL,
-						  "enqueue_many calls that failed");
+		                                  "enqueue_many calls that failed");
 	}
 	b->n_threads = flushers ? flushers : 2;
 	b->threads = pane_xcalloc(b->n_threads, sizeof *b->threads);
@@ -282,7 +283,7 @@ void pane_api_batcher_free(struct pane_api_batcher *b)
 }
 
 int pane_api_batcher_submit(struct pane_api_batcher *b, const char *elems, size_t len, size_t n,
-			    pane_api_batch_done done, void *arg)
+                            pane_api_batch_done done, void *arg)
 {
 	struct item *it = pane_xcalloc(1, sizeof *it);
 	it->elems = pane_xstrndup(elems, len);

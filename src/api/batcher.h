@@ -28,10 +28,10 @@ struct pane_stats;
  * PANE_ETOOBIG, PANE_EEXIST, PANE_EDB (database unavailable),
  * PANE_ECANCELED (stopping). */
 typedef void (*pane_api_batch_done)(void *arg, const int64_t *ids, const bool *created, size_t n,
-				    const struct pane_err *err);
+                                    const struct pane_err *err);
 
 struct pane_api_batcher *pane_api_batcher_new(const char *url, const char *schema, unsigned flushers,
-					      struct pane_stats *stats);
+                                              struct pane_stats *stats);
 /* Stops the flushers (pending submissions get PANE_ECANCELED) and frees. */
 void pane_api_batcher_free(struct pane_api_batcher *b);
 
@@ -39,6 +39,6 @@ void pane_api_batcher_free(struct pane_api_batcher *b);
  * brackets); it is copied. Returns 0, or PANE_EAGAIN when too many jobs are
  * already waiting (answer 429) - then done is never called. */
 int pane_api_batcher_submit(struct pane_api_batcher *b, const char *elems, size_t len, size_t n,
-			    pane_api_batch_done done, void *arg);
+                            pane_api_batch_done done, void *arg);
 
 #endif

@@ -112,7 +112,9 @@ static void on_job(void *arg, int64_t id, const char *state, const char *json)
 		s->fresh = false;
 		int rc = 0;
 		if (!state) {
-			pane_http_sse_send(s->st, "error", NULL, "{\"error\":{\"code\":\"not_found\",\"message\":\"the job no longer exists\"}}");
+			pane_http_sse_send(
+			    s->st, "error", NULL,
+			    "{\"error\":{\"code\":\"not_found\",\"message\":\"the job no longer exists\"}}");
 			drop(ev, prev, s);
 			s = next;
 			continue;
@@ -270,7 +272,7 @@ struct pane_api_events *pane_api_events_new(struct pane_api *api, struct pane_er
 	pthread_mutex_init(&ev->mu, NULL);
 	if (api->stats)
 		ev->st_clients = pane_stats_gauge(api->stats, "pane_api_sse_clients", NULL,
-						  "clients watching a job over Server-Sent Events");
+		                                  "clients watching a job over Server-Sent Events");
 	pthread_create(&ev->thread, NULL, hub, ev);
 	ev->started = true;
 	return ev;
@@ -355,6 +357,8 @@ static void h_events(struct pane_http_req *req, struct pane_http_resp *resp, voi
 
 void pane_api_events_route(struct pane_api *api, struct pane_http_server *srv)
 {
-	pane_http_server_route(srv, &(struct pane_http_route){.method = "GET", .pattern = "/v1/jobs/{id}/events",
-							      .handler = h_events, .ctx = api, .scope = "read"});
+	pane_http_server_route(
+	    srv,
+	    &(struct pane_http_route){
+	        .method = "GET", .pattern = "/v1/jobs/{id}/events", .handler = h_events, .ctx = api, .scope = "read"});
 }

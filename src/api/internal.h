@@ -44,11 +44,11 @@ bool pane_api_queue_name_ok(const char *q);
  * form it was. idem (may be NULL) becomes the single job's unique_key. */
 struct pane_buf;
 int pane_api_parse_jobs(const char *body, size_t len, const char *queue, const char *idem, struct pane_buf *out,
-			bool *array, char *code, size_t codelen, char *msg, size_t msglen);
+                        bool *array, char *code, size_t codelen, char *msg, size_t msglen);
 /* Runs "SELECT schema.fn($1)" style one-value queries on a pooled connection.
  * *out (may be NULL) gets the first value as a heap string or NULL for SQL NULL. */
 int pane_api_query1(struct pane_api *api, const char *sql, int nparams, const char *const *params, char **out,
-		    struct pane_err *err);
+                    struct pane_err *err);
 
 /* events.c: one LISTEN connection shared by every SSE client */
 struct pane_api_events *pane_api_events_new(struct pane_api *api, struct pane_err *err);
@@ -58,7 +58,7 @@ void pane_api_events_route(struct pane_api *api, struct pane_http_server *srv);
 /* uploads.c */
 struct pane_cfg;
 struct pane_api_uploads *pane_api_uploads_new(struct pane_api *api, const struct pane_cfg *cfg, const char *data_dir,
-					      struct pane_err *err);
+                                              struct pane_err *err);
 /* Stops the object storage uploaders (PUTs under way are aborted, their
  * uploads answered 503); before the batcher goes. Idempotent. */
 void pane_api_uploads_stop(struct pane_api_uploads *u);

@@ -61,13 +61,13 @@ void pane_api_error_resp(struct pane_http_resp *resp, const struct pane_err *err
 	default:
 		pane_http_resp_header(resp, "Retry-After", "1");
 		pane_http_resp_error(resp, 503, "unavailable", "%s%s%s", err->msg, err->detail[0] ? ": " : "",
-				     err->detail);
+		                     err->detail);
 		break;
 	}
 }
 
 int pane_api_query1(struct pane_api *api, const char *sql, int nparams, const char *const *params, char **out,
-		    struct pane_err *err)
+                    struct pane_err *err)
 {
 	if (out)
 		*out = NULL;
@@ -190,13 +190,13 @@ static void enq_done(void *arg, const int64_t *ids, const bool *created, size_t 
 	free(e);
 }
 
-static const char *const spec_keys[] = {"payload", "run_at", "delay", "priority", "max_attempts",
-					"unique_key", "timeout", NULL};
+static const char *const spec_keys[] = {"payload",      "run_at",     "delay",   "priority",
+                                        "max_attempts", "unique_key", "timeout", NULL};
 
 /* Checks one job object and appends its enqueue_many element to out.
  * 0, or PANE_EINVAL with msg. */
 static int add_elem(json_t *spec, const char *queue, const char *idem, size_t idx, bool array, struct pane_buf *out,
-		    char *msg, size_t msglen)
+                    char *msg, size_t msglen)
 {
 	char where[32] = "";
 	if (array)
@@ -207,14 +207,16 @@ static int add_elem(json_t *spec, const char *queue, const char *idem, size_t id
 	}
 	const char *key;
 	json_t *v;
-	json_object_foreach(spec, key, v) {
+	json_object_foreach(spec, key, v)
+	{
 		bool known = false;
 		for (size_t i = 0; spec_keys[i] && !known; i++)
 			known = strcmp(spec_keys[i], key) == 0;
 		if (!known) {
 			snprintf(msg, msglen,
-				 "%sunknown field '%s' (known: payload, run_at, delay, priority, max_attempts, unique_key, timeout)",
-				 where, key);
+			         "%sunknown field '%s' (known: payload, run_at, delay, priority, max_attempts, "
+			         "unique_key, timeout)",
+			         where, key);
 			return PANE_EINVAL;
 		}
 	}
@@ -238,7 +240,8 @@ static int add_elem(json_t *spec, const char *queue, const char *idem, size_t id
 	}
 	if ((v = json_object_get(spec, "delay")) && !json_is_null(v)) {
 		if (!(json_is_number(v) && json_number_value(v) >= 0) && !json_is_string(v)) {
-			snprintf(msg, msglen, "%sdelay must be seconds (a number >= 0) or an interval like \"5 minutes\"", where);
+			snprintf(msg, msglen,
+			         "%sdelay must be seconds (a number >= 0) or an interval like \"5 minutes\"", where);
 			goto bad;
 		}
 		if (json_object_get(spec, "run_at") && !json_is_null(json_object_get(spec, "run_at"))) {
@@ -262,7 +265,8 @@ static int add_elem(json_t *spec, const char *queue, const char *idem, size_t id
 		json_object_set(el, "max_attempts", v);
 	}
 	v = json_object_get(spec, "unique_key");
-	if (v && !json_is_null(v) && (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 512)) {
+	if (v && !json_is_null(v) &&
+	    (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 512)) {
 		snprintf(msg, msglen, "%sunique_key must be a non-empty string of at most 512 bytes", where);
 		goto bad;
 	}
@@ -273,7 +277,8 @@ static int add_elem(json_t *spec, const char *queue, const char *idem, size_t id
 	}
 	if ((v = json_object_get(spec, "timeout")) && !json_is_null(v)) {
 		if (!(json_is_number(v) && json_number_value(v) > 0) && !json_is_string(v)) {
-			snprintf(msg, msglen, "%stimeout must be seconds (a number > 0) or an interval like \"30 seconds\"", where);
+			snprintf(msg, msglen,
+			         "%stimeout must be seconds (a number > 0) or an interval like \"30 seconds\"", where);
 			goto bad;
 		}
 		json_object_set(el, "timeout", v);
@@ -299,14 +304,14 @@ static int json_begin(struct pane_http_req *req, struct pane_http_resp *resp, vo
 	(void)ctx;
 	if (!pane_http_req_content_type_is(req, "application/json")) {
 		pane_http_resp_error(resp, 415, "unsupported_media_type",
-				     "send the job as JSON with Content-Type: application/json");
+		                     "send the job as JSON with Content-Type: application/json");
 		return -1;
 	}
 	return 0;
 }
 
 int pane_api_parse_jobs(const char *body, size_t len, const char *queue, const char *idem, struct pane_buf *out,
-			bool *array, char *code, size_t codelen, char *msg, size_t msglen)
+                        bool *array, char *code, size_t codelen, char *msg, size_t msglen)
 {
 	json_error_t je;
 	json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
@@ -333,7 +338,8 @@ int pane_api_parse_jobs(const char *body, size_t len, const char *queue, const c
 		}
 		if (idem) {
 			snprintf(code, codelen, "invalid_request");
-			snprintf(msg, msglen, "Idempotency-Key applies to one job; give each array element a unique_key");
+			snprintf(msg, msglen,
+			         "Idempotency-Key applies to one job; give each array element a unique_key");
 			rc = -400;
 			goto out;
 		}
@@ -364,7 +370,7 @@ static void h_enqueue(struct pane_http_req *req, struct pane_http_resp *resp, vo
 	const char *queue = pane_http_req_param(req, "queue");
 	if (!pane_api_queue_name_ok(queue)) {
 		pane_http_resp_error(resp, 400, "invalid_queue",
-				     "queue names are 1-128 characters of letters, digits, '_', '-', '.' and ':'");
+		                     "queue names are 1-128 characters of letters, digits, '_', '-', '.' and ':'");
 		return;
 	}
 	size_t len;
@@ -374,7 +380,7 @@ static void h_enqueue(struct pane_http_req *req, struct pane_http_resp *resp, vo
 	char code[32], msg[512];
 	bool array = false;
 	int n = pane_api_parse_jobs(body, len, queue, pane_http_req_header(req, "Idempotency-Key"), &elems, &array,
-				    code, sizeof code, msg, sizeof msg);
+	                            code, sizeof code, msg, sizeof msg);
 	if (n < 0) {
 		pane_http_resp_error(resp, -n, code, "%s", msg);
 		goto out;
@@ -434,13 +440,14 @@ static void h_jobs(struct pane_http_req *req, struct pane_http_resp *resp, void 
 {
 	struct pane_api *api = ctx;
 	const char *queue = pane_http_req_arg(req, "queue"), *state = pane_http_req_arg(req, "state"),
-		   *lim = pane_http_req_arg(req, "limit");
+	           *lim = pane_http_req_arg(req, "limit");
 	if (queue && !*queue)
 		queue = NULL;
 	if (state && !*state)
 		state = NULL;
 	if (queue && !pane_api_queue_name_ok(queue)) {
-		pane_http_resp_error(resp, 400, "invalid_queue", "queue names are 1-128 letters, digits, '_', '-', '.', ':'");
+		pane_http_resp_error(resp, 400, "invalid_queue",
+		                     "queue names are 1-128 letters, digits, '_', '-', '.', ':'");
 		return;
 	}
 	int64_t limit = 100;
@@ -498,10 +505,11 @@ static void manage(struct pane_http_req *req, struct pane_http_resp *resp, struc
 	bool ok = cancel ? strcmp(state, "cancelled") == 0 : strcmp(state, "available") == 0;
 	if (!ok) {
 		if (cancel)
-			pane_http_resp_error(resp, 409, "conflict", "job %s is already %s and cannot be cancelled", id, state);
+			pane_http_resp_error(resp, 409, "conflict", "job %s is already %s and cannot be cancelled", id,
+			                     state);
 		else
-			pane_http_resp_error(resp, 409, "conflict", "job %s is %s; only failed or cancelled jobs are retried",
-					     id, state);
+			pane_http_resp_error(resp, 409, "conflict",
+			                     "job %s is %s; only failed or cancelled jobs are retried", id, state);
 	} else {
 		pane_http_resp_status(resp, 200);
 		pane_http_resp_content_type(resp, "application/json");
@@ -551,7 +559,7 @@ static void pause_resume(struct pane_http_req *req, struct pane_http_resp *resp,
 	const char *queue = pane_http_req_param(req, "queue");
 	if (!pane_api_queue_name_ok(queue)) {
 		pane_http_resp_error(resp, 400, "invalid_queue",
-				     "queue names are 1-128 characters of letters, digits, '_', '-', '.' and ':'");
+		                     "queue names are 1-128 characters of letters, digits, '_', '-', '.' and ':'");
 		return;
 	}
 	char sql[PANE_QUEUE_SQL_MAX];
@@ -588,21 +596,49 @@ static void h_resume(struct pane_http_req *req, struct pane_http_resp *resp, voi
 
 void pane_api_jobs_routes(struct pane_api *api, struct pane_http_server *srv)
 {
-	pane_http_server_route(srv, &(struct pane_http_route){.method = "POST", .pattern = "/v1/queues/{queue}/jobs",
-							      .handler = h_enqueue, .ctx = api, .scope = "enqueue",
-							      .on_begin = json_begin});
-	pane_http_server_route(srv, &(struct pane_http_route){.method = "GET", .pattern = "/v1/jobs",
-							      .handler = h_jobs, .ctx = api, .scope = "read"});
-	pane_http_server_route(srv, &(struct pane_http_route){.method = "GET", .pattern = "/v1/jobs/{id}",
-							      .handler = h_job, .blocking = true, .ctx = api, .scope = "read"});
-	pane_http_server_route(srv, &(struct pane_http_route){.method = "POST", .pattern = "/v1/jobs/{id}/cancel",
-							      .handler = h_cancel, .blocking = true, .ctx = api, .scope = "admin"});
-	pane_http_server_route(srv, &(struct pane_http_route){.method = "POST", .pattern = "/v1/jobs/{id}/retry",
-							      .handler = h_retry, .blocking = true, .ctx = api, .scope = "admin"});
-	pane_http_server_route(srv, &(struct pane_http_route){.method = "GET", .pattern = "/v1/queues",
-							      .handler = h_queues, .blocking = true, .ctx = api, .scope = "read"});
-	pane_http_server_route(srv, &(struct pane_http_route){.method = "POST", .pattern = "/v1/queues/{queue}/pause",
-							      .handler = h_pause, .blocking = true, .ctx = api, .scope = "admin"});
-	pane_http_server_route(srv, &(struct pane_http_route){.method = "POST", .pattern = "/v1/queues/{queue}/resume",
-							      .handler = h_resume, .blocking = true, .ctx = api, .scope = "admin"});
+	pane_http_server_route(srv, &(struct pane_http_route){.method = "POST",
+	                                                      .pattern = "/v1/queues/{queue}/jobs",
+	                                                      .handler = h_enqueue,
+	                                                      .ctx = api,
+	                                                      .scope = "enqueue",
+	                                                      .on_begin = json_begin});
+	pane_http_server_route(
+	    srv, &(struct pane_http_route){
+	             .method = "GET", .pattern = "/v1/jobs", .handler = h_jobs, .ctx = api, .scope = "read"});
+	pane_http_server_route(srv, &(struct pane_http_route){.method = "GET",
+	                                                      .pattern = "/v1/jobs/{id}",
+	                                                      .handler = h_job,
+	                                                      .blocking = true,
+	                                                      .ctx = api,
+	                                                      .scope = "read"});
+	pane_http_server_route(srv, &(struct pane_http_route){.method = "POST",
+	                                                      .pattern = "/v1/jobs/{id}/cancel",
+	                                                      .handler = h_cancel,
+	                                                      .blocking = true,
+	                                                      .ctx = api,
+	                                                      .scope = "admin"});
+	pane_http_server_route(srv, &(struct pane_http_route){.method = "POST",
+	                                                      .pattern = "/v1/jobs/{id}/retry",
+	                                                      .handler = h_retry,
+	                                                      .blocking = true,
+	                                                      .ctx = api,
+	                                                      .scope = "admin"});
+	pane_http_server_route(srv, &(struct pane_http_route){.method = "GET",
+	                                                      .pattern = "/v1/queues",
+	                                                      .handler = h_queues,
+	                                                      .blocking = true,
+	                                                      .ctx = api,
+	                                                      .scope = "read"});
+	pane_http_server_route(srv, &(struct pane_http_route){.method = "POST",
+	                                                      .pattern = "/v1/queues/{queue}/pause",
+	                                                      .handler = h_pause,
+	                                                      .blocking = true,
+	                                                      .ctx = api,
+	                                                      .scope = "admin"});
+	pane_http_server_route(srv, &(struct pane_http_route){.method = "POST",
+	                                                      .pattern = "/v1/queues/{queue}/resume",
+	                                                      .handler = h_resume,
+	                                                      .blocking = true,
+	                                                      .ctx = api,
+	                                                      .scope = "admin"});
 }

@@ -44,6 +44,6 @@ PGPing pane_api_ping(const char *url);
  * its status), or NULL with err (PANE_EDB) when the connection broke or the
  * deadline passed: then c is unusable - close it. */
 PGresult *pane_api_exec(PGconn *c, const char *sql, int nparams, const char *const *params, int timeout_ms,
-			struct pane_err *err);
+                        struct pane_err *err);
 
 #endif

@@ -26,9 +26,9 @@
 #include "host/host.h"
 
 #define MAX_MATCH 64
-#define SERIES_MAX_SAMPLES 10000000    /* samples a /api/v1/series lookup may load */
-#define MIN_TIME (-62135596800000LL)   /* Prometheus' minimum (year 1) in ms */
-#define MAX_TIME (253402300799000LL)   /* year 9999 */
+#define SERIES_MAX_SAMPLES 10000000  /* samples a /api/v1/series lookup may load */
+#define MIN_TIME (-62135596800000LL) /* Prometheus' minimum (year 1) in ms */
+#define MAX_TIME (253402300799000LL) /* year 9999 */
 
 struct pane_query_api {
 	struct pane_reader reader;
@@ -116,29 +116,24 @@ static void query_opts(struct pane_query_api *api, struct pane_http_req *req, st
 }
 
 static void answer(struct pane_http_resp *resp, int rc, enum pane_query_errclass cls, const struct pane_err *e,
-		   struct pane_query_result *r)
+                   struct pane_query_result *r)
 {
 	if (rc < 0) {
 		switch (cls) {
 		case PANE_QERR_BAD_DATA:
 			pane_prom_error(resp, 400, "bad_data", "invalid parameter \"query\": %s", e->msg);
 			break;
-		case PANE_QERR_TIMEOUT:
-			pane_prom_error(resp, 503, "timeout", "%s", e->msg);
-			break;
-		case PANE_QERR_EXECUTION:
-			pane_prom_error(resp, 422, "execution", "%s", e->msg);
-			break;
-		default:
-			pane_prom_error(resp, 500, "internal", "%s", e->msg);
-			break;
+		case PANE_QERR_TIMEOUT: pane_prom_error(resp, 503, "timeout", "%s", e->msg); break;
+		case PANE_QERR_EXECUTION: pane_prom_error(resp, 422, "execution", "%s", e->msg); break;
+		default: pane_prom_error(resp, 500, "internal", "%s", e->msg); break;
 		}
 		return;
 	}
 	struct pane_buf b;
 	pane_buf_init(&b, (size_t)200 << 20);
 	if (pane_query_result_json(r, &b) < 0)
-		pane_prom_error(resp, 422, "execution", "the answer is larger than 200 MiB; narrow the query or raise the step");
+		pane_prom_error(resp, 422, "execution",
+		                "the answer is larger than 200 MiB; narrow the query or raise the step");
 	else
 		pane_prom_ok(resp, b.data, b.len);
 	pane_buf_release(&b);
@@ -151,7 +146,8 @@ static void h_query(struct pane_http_req *req, struct pane_http_resp *resp, void
 	const char *ts = pane_http_req_arg(req, "time");
 	int64_t t = pane_wall_ms();
 	if (ts && *ts && pane_prom_parse_time(ts, &t) < 0) {
-		pane_prom_error(resp, 400, "bad_data", "invalid parameter \"time\": cannot parse \"%s\" to a valid timestamp", ts);
+		pane_prom_error(resp, 400, "bad_data",
+		                "invalid parameter \"time\": cannot parse \"%s\" to a valid timestamp", ts);
 		return;
 	}
 	struct pane_query_opts o;
@@ -170,16 +166,16 @@ static void h_query_range(struct pane_http_req *req, struct pane_http_resp *resp
 	struct pane_query_api *api = ctx;
 	const char *q = pane_http_req_arg(req, "query");
 	const char *ss = pane_http_req_arg(req, "start"), *es = pane_http_req_arg(req, "end"),
-		   *st = pane_http_req_arg(req, "step");
+	           *st = pane_http_req_arg(req, "step");
 	int64_t start, end, step;
 	if (pane_prom_parse_time(ss, &start) < 0) {
-		pane_prom_error(resp, 400, "bad_data", "invalid parameter \"start\": cannot parse \"%s\" to a valid timestamp",
-			  ss ? ss : "");
+		pane_prom_error(resp, 400, "bad_data",
+		                "invalid parameter \"start\": cannot parse \"%s\" to a valid timestamp", ss ? ss : "");
 		return;
 	}
 	if (pane_prom_parse_time(es, &end) < 0) {
-		pane_prom_error(resp, 400, "bad_data", "invalid parameter \"end\": cannot parse \"%s\" to a valid timestamp",
-			  es ? es : "");
+		pane_prom_error(resp, 400, "bad_data",
+		                "invalid parameter \"end\": cannot parse \"%s\" to a valid timestamp", es ? es : "");
 		return;
 	}
 	struct pane_query_opts o;
@@ -198,8 +194,8 @@ static void h_query_range(struct pane_http_req *req, struct pane_http_resp *resp
 		return;
 	}
 	if (prc < 0) {
-		pane_prom_error(resp, 400, "bad_data", "invalid parameter \"step\": cannot parse \"%s\" to a valid duration",
-			  st ? st : "");
+		pane_prom_error(resp, 400, "bad_data",
+		                "invalid parameter \"step\": cannot parse \"%s\" to a valid duration", st ? st : "");
 		return;
 	}
 	struct pane_query_result r;
@@ -245,7 +241,8 @@ static bool parse_matches(struct pane_http_req *req, struct pane_http_resp *resp
 		while (r->kind == PQ_PAREN)
 			r = r->a;
 		if (r->kind != PQ_VSEL || r->offset || r->at_kind != PQ_AT_NONE) {
-			pane_prom_error(resp, 400, "bad_data", "invalid parameter \"match[]\": \"%s\" is not a series selector", v[i]);
+			pane_prom_error(resp, 400, "bad_data",
+			                "invalid parameter \"match[]\": \"%s\" is not a series selector", v[i]);
 			pq_expr_free(x);
 			matchsets_free(m);
 			return false;
@@ -269,11 +266,13 @@ static bool time_range(struct pane_http_req *req, struct pane_http_resp *resp, i
 	*start = MIN_TIME;
 	*end = MAX_TIME;
 	if (ss && *ss && pane_prom_parse_time(ss, start) < 0) {
-		pane_prom_error(resp, 400, "bad_data", "invalid parameter \"start\": cannot parse \"%s\" to a valid timestamp", ss);
+		pane_prom_error(resp, 400, "bad_data",
+		                "invalid parameter \"start\": cannot parse \"%s\" to a valid timestamp", ss);
 		return false;
 	}
 	if (es && *es && pane_prom_parse_time(es, end) < 0) {
-		pane_prom_error(resp, 400, "bad_data", "invalid parameter \"end\": cannot parse \"%s\" to a valid timestamp", es);
+		pane_prom_error(resp, 400, "bad_data",
+		                "invalid parameter \"end\": cannot parse \"%s\" to a valid timestamp", es);
 		return false;
 	}
 	const char *param;
@@ -310,7 +309,7 @@ static void strings_answer(struct pane_http_resp *resp, char **v, size_t n)
 }
 
 static void names_or_values(struct pane_query_api *api, struct pane_http_req *req, struct pane_http_resp *resp,
-			    const char *label)
+                            const char *label)
 {
 	int64_t start, end;
 	struct matchsets m;
@@ -326,10 +325,11 @@ static void names_or_values(struct pane_query_api *api, struct pane_http_req *re
 		const struct pane_matcher *mt = m.n ? sel_of(m.e[i])->matchers : NULL;
 		size_t nm = m.n ? sel_of(m.e[i])->n_matchers : 0;
 		int rc = label ? api->reader.ops->label_values(api->reader.ctx, label, mt, nm, start, end, &v, &n, &e)
-			       : api->reader.ops->label_names(api->reader.ctx, mt, nm, start, end, &v, &n, &e);
+		               : api->reader.ops->label_names(api->reader.ctx, mt, nm, start, end, &v, &n, &e);
 		if (rc < 0) {
-			pane_prom_error(resp, rc == PANE_ETIMEDOUT ? 503 : 422, rc == PANE_ETIMEDOUT ? "timeout" : "execution",
-				  "%s", e.msg[0] ? e.msg : "reading labels failed");
+			pane_prom_error(resp, rc == PANE_ETIMEDOUT ? 503 : 422,
+			                rc == PANE_ETIMEDOUT ? "timeout" : "execution", "%s",
+			                e.msg[0] ? e.msg : "reading labels failed");
 			for (size_t j = 0; j < nall; j++)
 				free(all[j]);
 			free(all);
@@ -399,10 +399,11 @@ static void h_series(struct pane_http_req *req, struct pane_http_resp *resp, voi
 		size_t budget = api->opts.max_samples ? api->opts.max_samples : 50000000;
 		if (budget > SERIES_MAX_SAMPLES)
 			budget = SERIES_MAX_SAMPLES;
-		int rc = api->reader.ops->select(api->reader.ctx, s->matchers, s->n_matchers, start, end, budget, &set, &e);
+		int rc =
+		    api->reader.ops->select(api->reader.ctx, s->matchers, s->n_matchers, start, end, budget, &set, &e);
 		if (rc == PANE_ETOOBIG) {
 			pane_prom_error(resp, 422, "execution",
-				  "the series lookup covers too many samples; narrow match[] or start/end");
+			                "the series lookup covers too many samples; narrow match[] or start/end");
 			for (size_t j = 0; j < nobj; j++)
 				free(objs[j]);
 			free(objs);
@@ -410,8 +411,9 @@ static void h_series(struct pane_http_req *req, struct pane_http_resp *resp, voi
 			return;
 		}
 		if (rc < 0) {
-			pane_prom_error(resp, rc == PANE_ETIMEDOUT ? 503 : 422, rc == PANE_ETIMEDOUT ? "timeout" : "execution",
-				  "%s", e.msg[0] ? e.msg : "reading series failed");
+			pane_prom_error(resp, rc == PANE_ETIMEDOUT ? 503 : 422,
+			                rc == PANE_ETIMEDOUT ? "timeout" : "execution", "%s",
+			                e.msg[0] ? e.msg : "reading series failed");
 			for (size_t j = 0; j < nobj; j++)
 				free(objs[j]);
 			free(objs);
@@ -577,12 +579,12 @@ static void h_buildinfo(struct pane_http_req *req, struct pane_http_resp *resp, 
 	(void)ctx;
 	/* version: the Prometheus API level pane answers like (Grafana reads it for feature detection) */
 	const char *data = "{\"version\":\"2.42.0\",\"revision\":\"pane-" PANE_VERSION "\",\"branch\":\"pane\","
-			   "\"buildUser\":\"pane\",\"buildDate\":\"\",\"goVersion\":\"none (pane is written in C)\"}";
+	                   "\"buildUser\":\"pane\",\"buildDate\":\"\",\"goVersion\":\"none (pane is written in C)\"}";
 	pane_prom_ok(resp, data, strlen(data));
 }
 
 struct pane_query_api *pane_query_api_new(struct pane_http_server *http, struct pane_reader reader,
-					  const struct pane_query_opts *opts, struct pane_err *err)
+                                          const struct pane_query_opts *opts, struct pane_err *err)
 {
 	struct pane_query_api *api = pane_xcalloc(1, sizeof *api);
 	api->reader = reader;
@@ -593,21 +595,24 @@ struct pane_query_api *pane_query_api_new(struct pane_http_server *http, struct 
 		pane_http_handler h;
 		bool post;
 	} routes[] = {
-		{"/api/v1/query", h_query, true},
-		{"/api/v1/query_range", h_query_range, true},
-		{"/api/v1/series", h_series, true},
-		{"/api/v1/labels", h_labels, true},
-		{"/api/v1/label/{name}/values", h_label_values, false},
-		{"/api/v1/metadata", h_metadata, false},
-		{"/api/v1/format_query", h_format_query, true},
-		{"/api/v1/query_exemplars", h_exemplars, true},
-		{"/api/v1/status/buildinfo", h_buildinfo, false},
+	    {"/api/v1/query", h_query, true},
+	    {"/api/v1/query_range", h_query_range, true},
+	    {"/api/v1/series", h_series, true},
+	    {"/api/v1/labels", h_labels, true},
+	    {"/api/v1/label/{name}/values", h_label_values, false},
+	    {"/api/v1/metadata", h_metadata, false},
+	    {"/api/v1/format_query", h_format_query, true},
+	    {"/api/v1/query_exemplars", h_exemplars, true},
+	    {"/api/v1/status/buildinfo", h_buildinfo, false},
 	};
 	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
 		for (int m = 0; m < (routes[i].post ? 2 : 1); m++) {
-			struct pane_http_route r = {.method = m ? "POST" : "GET", .pattern = routes[i].pattern,
-						    .handler = routes[i].h, .ctx = api, .scope = "read",
-						    .max_body = 1 << 20};
+			struct pane_http_route r = {.method = m ? "POST" : "GET",
+			                            .pattern = routes[i].pattern,
+			                            .handler = routes[i].h,
+			                            .ctx = api,
+			                            .scope = "read",
+			                            .max_body = 1 << 20};
 			if (pane_http_server_route(http, &r) < 0) {
 				pane_err_set(err, PANE_EINVAL, "cannot add route %s", routes[i].pattern);
 				free(api);
@@ -633,23 +638,22 @@ struct query_cfg {
 };
 
 static const struct pane_cfg_field query_fields[] = {
-	{"lookback_delta", PANE_CFT_DURATION, offsetof(struct query_cfg, lookback_ms), "5m", 0,
-	 "how far back an instant selector looks for a series' latest sample", 1, PQ_MAX_DURATION_MS},
-	{"timeout", PANE_CFT_DURATION, offsetof(struct query_cfg, timeout_ms), "2m", 0,
-	 "longest a query may run (a request's timeout= may only shorten it); then 503 timeout", 1, 3600000},
-	{"max_samples", PANE_CFT_INT, offsetof(struct query_cfg, max_samples), "50000000", 0,
-	 "samples a query may hold at once (bounds its memory, ~16 bytes each); then 422 execution", 1000,
-	 1000000000},
-	/* the remote query backend's keys, bound by src/remote (remote.c) */
-	{"backend", PANE_CFT_SECTION, 0, NULL, 0, NULL, 0, 0},
-	{"remote_timeout", PANE_CFT_SECTION, 0, NULL, 0, NULL, 0, 0},
-	{"max_response_size", PANE_CFT_SECTION, 0, NULL, 0, NULL, 0, 0},
-	{"bearer_token", PANE_CFT_SECTION, 0, NULL, 0, NULL, 0, 0},
-	{"bearer_token_file", PANE_CFT_SECTION, 0, NULL, 0, NULL, 0, 0},
-	{"basic_auth", PANE_CFT_SECTION, 0, NULL, 0, NULL, 0, 0},
-	{"authorization", PANE_CFT_SECTION, 0, NULL, 0, NULL, 0, 0},
-	{"headers", PANE_CFT_SECTION, 0, NULL, 0, NULL, 0, 0},
-	{NULL, 0, 0, NULL, 0, NULL, 0, 0},
+    {"lookback_delta", PANE_CFT_DURATION, offsetof(struct query_cfg, lookback_ms), "5m", 0,
+     "how far back an instant selector looks for a series' latest sample", 1, PQ_MAX_DURATION_MS},
+    {"timeout", PANE_CFT_DURATION, offsetof(struct query_cfg, timeout_ms), "2m", 0,
+     "longest a query may run (a request's timeout= may only shorten it); then 503 timeout", 1, 3600000},
+    {"max_samples", PANE_CFT_INT, offsetof(struct query_cfg, max_samples), "50000000", 0,
+     "samples a query may hold at once (bounds its memory, ~16 bytes each); then 422 execution", 1000, 1000000000},
+    /* the remote query backend's keys, bound by src/remote (remote.c) */
+    {"backend", PANE_CFT_SECTION, 0, NULL, 0, NULL, 0, 0},
+    {"remote_timeout", PANE_CFT_SECTION, 0, NULL, 0, NULL, 0, 0},
+    {"max_response_size", PANE_CFT_SECTION, 0, NULL, 0, NULL, 0, 0},
+    {"bearer_token", PANE_CFT_SECTION, 0, NULL, 0, NULL, 0, 0},
+    {"bearer_token_file", PANE_CFT_SECTION, 0, NULL, 0, NULL, 0, 0},
+    {"basic_auth", PANE_CFT_SECTION, 0, NULL, 0, NULL, 0, 0},
+    {"authorization", PANE_CFT_SECTION, 0, NULL, 0, NULL, 0, 0},
+    {"headers", PANE_CFT_SECTION, 0, NULL, 0, NULL, 0, 0},
+    {NULL, 0, 0, NULL, 0, NULL, 0, 0},
 };
 
 int pane_query_attach(struct pane_host *s, struct pane_reader reader, struct pane_err *err)
@@ -657,8 +661,8 @@ int pane_query_attach(struct pane_host *s, struct pane_reader reader, struct pan
 	struct query_cfg c;
 	if (pane_cfg_bind(s->cfg, pane_cfg_get(s->cfg->root, "query"), query_fields, &c, err) < 0)
 		return PANE_EINVAL;
-	struct pane_query_opts o = {.lookback_ms = c.lookback_ms, .timeout_ms = c.timeout_ms,
-				    .max_samples = (size_t)c.max_samples};
+	struct pane_query_opts o = {
+	    .lookback_ms = c.lookback_ms, .timeout_ms = c.timeout_ms, .max_samples = (size_t)c.max_samples};
 	struct pane_query_api *api = pane_query_api_new(s->http, reader, &o, err);
 	if (!api)
 		return err && err->code ? err->code : PANE_EINVAL;

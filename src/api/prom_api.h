@@ -26,7 +26,7 @@ struct pane_query_api;
 /* Adds the routes to http (before it starts). The returned handle must
  * outlive the server; free it after pane_http_server_free(). NULL with err. */
 struct pane_query_api *pane_query_api_new(struct pane_http_server *http, struct pane_reader reader,
-					  const struct pane_query_opts *opts, struct pane_err *err);
+                                          const struct pane_query_opts *opts, struct pane_err *err);
 void pane_query_api_free(struct pane_query_api *api);
 
 /* Prometheus' answer envelope, shared with pane's own /api/v1 endpoints
@@ -34,7 +34,7 @@ void pane_query_api_free(struct pane_query_api *api);
  * {"status":"error","errorType":TYPE,"error":MSG} with status. */
 void pane_prom_ok(struct pane_http_resp *resp, const char *data_json, size_t len);
 void pane_prom_error(struct pane_http_resp *resp, int status, const char *type, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 /* Prometheus' parseTime: Unix seconds (with fraction) or RFC 3339 -> ms; 0 or -1. */
 int pane_prom_parse_time(const char *s, int64_t *ms);
 

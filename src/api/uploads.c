@@ -71,8 +71,8 @@
 #include "pane/queue.h"
 
 #define MAX_META 64
-#define UPLOADERS 4     /* object storage PUTs at once */
-#define PUT_QUEUE 64    /* stored uploads waiting for an uploader; beyond: 503 */
+#define UPLOADERS 4  /* object storage PUTs at once */
+#define PUT_QUEUE 64 /* stored uploads waiting for an uploader; beyond: 503 */
 #define N_ACK_BUCKETS 9
 static const double ack_bounds[N_ACK_BUCKETS] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5};
 
@@ -89,35 +89,34 @@ struct uploads_cfg {
 };
 
 static const struct pane_cfg_field uploads_fields[] = {
-	{"dir", PANE_CFT_STRING, offsetof(struct uploads_cfg, dir), NULL, 0,
-	 "where uploads are stored (default: DATA_DIR/uploads)", 0, 0},
-	{"max_size", PANE_CFT_SIZE, offsetof(struct uploads_cfg, max_size), "1GiB", 0, "largest upload accepted (413 beyond)",
-	 1, INT64_MAX},
-	{"retention", PANE_CFT_DURATION, offsetof(struct uploads_cfg, retention_ms), "24h", 0,
-	 "keep a stored upload this long after its job finished", 0, INT64_MAX},
-	{"content_types", PANE_CFT_STRLIST, offsetof(struct uploads_cfg, content_types), NULL, 0,
-	 "accepted media types, e.g. [image/png, image/*]; empty = any (415 otherwise)", 0, 0},
-	{"fsync", PANE_CFT_BOOL, offsetof(struct uploads_cfg, fsync), "true", 0,
-	 "flush each upload to disk before its job is enqueued", 0, 0},
-	{"sweep_interval", PANE_CFT_DURATION, offsetof(struct uploads_cfg, sweep_ms), "1m", 0,
-	 "how often finished uploads are looked for", 100, INT64_MAX},
-	{"s3_endpoint", PANE_CFT_STRING, offsetof(struct uploads_cfg, s3_endpoint), NULL, 0,
-	 "S3-compatible object storage for uploads, e.g. https://s3.eu-west-1.amazonaws.com (default: local disk)", 0,
-	 0},
-	{"s3_bucket", PANE_CFT_STRING, offsetof(struct uploads_cfg, s3_bucket), NULL, 0, "the bucket uploads go to", 0, 0},
-	{"s3_region", PANE_CFT_STRING, offsetof(struct uploads_cfg, s3_region), "us-east-1", 0,
-	 "the region signed for (R2: auto)", 0, 0},
-	{"s3_access_key_id", PANE_CFT_STRING, offsetof(struct uploads_cfg, s3_access_key_id), NULL, 0,
-	 "access key id (use ${ENV})", 0, 0},
-	{"s3_secret_access_key", PANE_CFT_STRING, offsetof(struct uploads_cfg, s3_secret_access_key), NULL, 0,
-	 "secret access key (use ${ENV})", 0, 0},
-	{"s3_prefix", PANE_CFT_STRING, offsetof(struct uploads_cfg, s3_prefix), "uploads/", 0,
-	 "object key prefix; the key is prefix + upload id", 0, 0},
-	{"s3_timeout", PANE_CFT_DURATION, offsetof(struct uploads_cfg, s3_timeout_ms), "30s", 0,
-	 "longest PUT of one upload; slower is a 503 and no job", 1, INT64_MAX},
-	{"s3_url_ttl", PANE_CFT_DURATION, offsetof(struct uploads_cfg, s3_url_ttl_ms), "24h", 0,
-	 "how long the presigned GET URL in the job's payload works (at most 7 days)", 1000, 7 * 86400 * 1000LL},
-	{NULL, 0, 0, NULL, 0, NULL, 0, 0},
+    {"dir", PANE_CFT_STRING, offsetof(struct uploads_cfg, dir), NULL, 0,
+     "where uploads are stored (default: DATA_DIR/uploads)", 0, 0},
+    {"max_size", PANE_CFT_SIZE, offsetof(struct uploads_cfg, max_size), "1GiB", 0,
+     "largest upload accepted (413 beyond)", 1, INT64_MAX},
+    {"retention", PANE_CFT_DURATION, offsetof(struct uploads_cfg, retention_ms), "24h", 0,
+     "keep a stored upload this long after its job finished", 0, INT64_MAX},
+    {"content_types", PANE_CFT_STRLIST, offsetof(struct uploads_cfg, content_types), NULL, 0,
+     "accepted media types, e.g. [image/png, image/*]; empty = any (415 otherwise)", 0, 0},
+    {"fsync", PANE_CFT_BOOL, offsetof(struct uploads_cfg, fsync), "true", 0,
+     "flush each upload to disk before its job is enqueued", 0, 0},
+    {"sweep_interval", PANE_CFT_DURATION, offsetof(struct uploads_cfg, sweep_ms), "1m", 0,
+     "how often finished uploads are looked for", 100, INT64_MAX},
+    {"s3_endpoint", PANE_CFT_STRING, offsetof(struct uploads_cfg, s3_endpoint), NULL, 0,
+     "S3-compatible object storage for uploads, e.g. https://s3.eu-west-1.amazonaws.com (default: local disk)", 0, 0},
+    {"s3_bucket", PANE_CFT_STRING, offsetof(struct uploads_cfg, s3_bucket), NULL, 0, "the bucket uploads go to", 0, 0},
+    {"s3_region", PANE_CFT_STRING, offsetof(struct uploads_cfg, s3_region), "us-east-1", 0,
+     "the region signed for (R2: auto)", 0, 0},
+    {"s3_access_key_id", PANE_CFT_STRING, offsetof(struct uploads_cfg, s3_access_key_id), NULL, 0,
+     "access key id (use ${ENV})", 0, 0},
+    {"s3_secret_access_key", PANE_CFT_STRING, offsetof(struct uploads_cfg, s3_secret_access_key), NULL, 0,
+     "secret access key (use ${ENV})", 0, 0},
+    {"s3_prefix", PANE_CFT_STRING, offsetof(struct uploads_cfg, s3_prefix), "uploads/", 0,
+     "object key prefix; the key is prefix + upload id", 0, 0},
+    {"s3_timeout", PANE_CFT_DURATION, offsetof(struct uploads_cfg, s3_timeout_ms), "30s", 0,
+     "longest PUT of one upload; slower is a 503 and no job", 1, INT64_MAX},
+    {"s3_url_ttl", PANE_CFT_DURATION, offsetof(struct uploads_cfg, s3_url_ttl_ms), "24h", 0,
+     "how long the presigned GET URL in the job's payload works (at most 7 days)", 1000, 7 * 86400 * 1000LL},
+    {NULL, 0, 0, NULL, 0, NULL, 0, 0},
 };
 
 struct pane_api_uploads {
@@ -298,19 +297,21 @@ static int up_begin(struct pane_http_req *req, struct pane_http_resp *resp, void
 	const char *queue = pane_http_req_param(req, "queue");
 	if (!pane_api_queue_name_ok(queue)) {
 		pane_http_resp_error(resp, 400, "invalid_queue",
-				     "queue names are 1-128 characters of letters, digits, '_', '-', '.' and ':'");
+		                     "queue names are 1-128 characters of letters, digits, '_', '-', '.' and ':'");
 		return -1;
 	}
 	const char *ct = pane_http_req_header(req, "Content-Type");
 	if (!ct || !*ct)
 		ct = "application/octet-stream";
 	if (pane_http_req_content_type_is(req, "multipart/form-data")) {
-		pane_http_resp_error(resp, 415, "unsupported_media_type",
-				     "send the file itself as the body (not multipart/form-data), its type in Content-Type");
+		pane_http_resp_error(
+		    resp, 415, "unsupported_media_type",
+		    "send the file itself as the body (not multipart/form-data), its type in Content-Type");
 		return -1;
 	}
 	if (!type_allowed(&u->cfg, ct)) {
-		pane_http_resp_error(resp, 415, "unsupported_media_type", "uploads of type '%s' are not accepted here", ct);
+		pane_http_resp_error(resp, 415, "unsupported_media_type", "uploads of type '%s' are not accepted here",
+		                     ct);
 		return -1;
 	}
 	struct up *x = pane_xcalloc(1, sizeof *x);
@@ -320,9 +321,9 @@ static int up_begin(struct pane_http_req *req, struct pane_http_resp *resp, void
 	pane_http_req_set_user(req, x);
 	pane_http_req_query_each(req, collect_meta, x);
 	if (x->meta_bad) {
-		pane_http_resp_error(resp, 400, "invalid_request",
-				     "at most %d metadata parameters, UTF-8, names up to 128 and values up to 4096 bytes",
-				     MAX_META);
+		pane_http_resp_error(
+		    resp, 400, "invalid_request",
+		    "at most %d metadata parameters, UTF-8, names up to 128 and values up to 4096 bytes", MAX_META);
 		return -1;
 	}
 	const char *fn = pane_http_req_arg(req, "filename");
@@ -341,7 +342,7 @@ static int up_begin(struct pane_http_req *req, struct pane_http_resp *resp, void
 	json_decref(probe);
 	x->content_type = pane_xstrdup(ct);
 	snprintf(x->id, sizeof x->id, "%016llx%016llx", (unsigned long long)pane_random_u64(),
-		 (unsigned long long)pane_random_u64());
+	         (unsigned long long)pane_random_u64());
 	x->part = path_join(u->dir, x->id, ".part");
 	x->fd = open(x->part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	if (x->fd < 0) {
@@ -542,7 +543,8 @@ static void *uploader(void *arg)
 			free(p->key); /* never sent */
 			p->key = NULL;
 			refuse(p, "the server is stopping");
-		} else if ((rc = pane_objstore_put(&u->store, p->key, p->path, p->size, p->hex, p->content_type, &e)) < 0) {
+		} else if ((rc = pane_objstore_put(&u->store, p->key, p->path, p->size, p->hex, p->content_type, &e)) <
+		           0) {
 			pane_warn("api", "upload %s not stored: %s", p->id, e.msg);
 			if (rc != PANE_ETIMEDOUT && rc != PANE_ECANCELED) {
 				free(p->key); /* refused or unreachable: nothing was stored */
@@ -647,8 +649,8 @@ static void remove_upload(struct pane_api_uploads *u, const char *id, const char
 		struct pane_err e = {0};
 		if (pane_objstore_delete(&u->store, key, &e) < 0) {
 			static struct pane_log_limit lim = {.burst = 5, .per_ms = 60000};
-			pane_log_limited(&lim, PANE_LOG_WARN, "api", "upload %s: %s; trying again at the next sweep", id,
-			                 e.msg);
+			pane_log_limited(&lim, PANE_LOG_WARN, "api", "upload %s: %s; trying again at the next sweep",
+			                 id, e.msg);
 			return;
 		}
 	}
@@ -738,7 +740,8 @@ static void sweep(struct pane_api_uploads *u, PGconn **cp)
 			PGresult *r = PQexecParams(*cp, sql, 3, NULL, params, NULL, NULL, 0);
 			if (PQresultStatus(r) == PGRES_TUPLES_OK) {
 				for (int i = 0; i < PQntuples(r); i++)
-					remove_upload(u, PQgetvalue(r, i, 0), pane_map_gets(&keys, PQgetvalue(r, i, 0)));
+					remove_upload(u, PQgetvalue(r, i, 0),
+					              pane_map_gets(&keys, PQgetvalue(r, i, 0)));
 			} else if (PQstatus(*cp) != CONNECTION_OK) {
 				PQfinish(*cp);
 				*cp = NULL;
@@ -777,7 +780,7 @@ static void *sweeper(void *arg)
 /* ---------- lifecycle ---------- */
 
 struct pane_api_uploads *pane_api_uploads_new(struct pane_api *api, const struct pane_cfg *cfg, const char *data_dir,
-					      struct pane_err *err)
+                                              struct pane_err *err)
 {
 	struct pane_api_uploads *u = pane_xcalloc(1, sizeof *u);
 	u->api = api;
@@ -798,11 +801,11 @@ struct pane_api_uploads *pane_api_uploads_new(struct pane_api *api, const struct
 	free(dir);
 	u->dir = pane_xstrdup(abs);
 	if (u->cfg.s3_endpoint || u->cfg.s3_bucket) {
-		const char *missing = !u->cfg.s3_endpoint	     ? "s3_endpoint"
-				      : !u->cfg.s3_bucket	     ? "s3_bucket"
-				      : !u->cfg.s3_access_key_id     ? "s3_access_key_id"
-				      : !u->cfg.s3_secret_access_key ? "s3_secret_access_key"
-								     : NULL;
+		const char *missing = !u->cfg.s3_endpoint            ? "s3_endpoint"
+		                      : !u->cfg.s3_bucket            ? "s3_bucket"
+		                      : !u->cfg.s3_access_key_id     ? "s3_access_key_id"
+		                      : !u->cfg.s3_secret_access_key ? "s3_secret_access_key"
+		                                                     : NULL;
 		if (missing) {
 			pane_err_set(err, PANE_EINVAL, "uploads.%s is required for object storage", missing);
 			free(u->dir);
@@ -825,11 +828,11 @@ struct pane_api_uploads *pane_api_uploads_new(struct pane_api *api, const struct
 			u->cfg.s3_endpoint[--el] = 0;
 		u->s3 = true;
 		u->store = (struct pane_objstore){.endpoint = u->cfg.s3_endpoint,
-						  .bucket = u->cfg.s3_bucket,
-						  .region = u->cfg.s3_region ? u->cfg.s3_region : "us-east-1",
-						  .access_key = u->cfg.s3_access_key_id,
-						  .secret = u->cfg.s3_secret_access_key,
-						  .timeout_ms = u->cfg.s3_timeout_ms};
+		                                  .bucket = u->cfg.s3_bucket,
+		                                  .region = u->cfg.s3_region ? u->cfg.s3_region : "us-east-1",
+		                                  .access_key = u->cfg.s3_access_key_id,
+		                                  .secret = u->cfg.s3_secret_access_key,
+		                                  .timeout_ms = u->cfg.s3_timeout_ms};
 	}
 	/* no upload is in progress yet: leftovers of a previous run go */
 	DIR *d = opendir(u->dir);
@@ -845,20 +848,24 @@ struct pane_api_uploads *pane_api_uploads_new(struct pane_api *api, const struct
 		closedir(d);
 	}
 	if (api->stats) {
-		u->st_uploads = pane_stats_counter(api->stats, "pane_api_uploads_total", NULL, "uploads stored and enqueued");
-		u->st_bytes = pane_stats_counter(api->stats, "pane_api_upload_bytes_total", NULL, "bytes of stored uploads");
+		u->st_uploads =
+		    pane_stats_counter(api->stats, "pane_api_uploads_total", NULL, "uploads stored and enqueued");
+		u->st_bytes =
+		    pane_stats_counter(api->stats, "pane_api_upload_bytes_total", NULL, "bytes of stored uploads");
 		u->st_aborted = pane_stats_counter(api->stats, "pane_api_uploads_aborted_total", NULL,
-						   "uploads abandoned before the end (partial file removed)");
+		                                   "uploads abandoned before the end (partial file removed)");
 		u->st_removed = pane_stats_counter(api->stats, "pane_api_uploads_removed_total", NULL,
-						   "stored uploads removed after their job finished + retention");
-		static const char help[] = "seconds from an upload's last body byte to its answer (flush, rename, commit)";
+		                                   "stored uploads removed after their job finished + retention");
+		static const char help[] =
+		    "seconds from an upload's last body byte to its answer (flush, rename, commit)";
 		for (int i = 0; i <= N_ACK_BUCKETS; i++) {
 			char le[32];
 			if (i < N_ACK_BUCKETS)
 				snprintf(le, sizeof le, "le=\"%g\"", ack_bounds[i]);
 			else
 				snprintf(le, sizeof le, "le=\"+Inf\"");
-			u->st_ack_bucket[i] = pane_stats_counter(api->stats, "pane_api_upload_ack_seconds_bucket", le, help);
+			u->st_ack_bucket[i] =
+			    pane_stats_counter(api->stats, "pane_api_upload_ack_seconds_bucket", le, help);
 		}
 		u->st_ack_sum = pane_stats_counter(api->stats, "pane_api_upload_ack_seconds_sum", NULL, help);
 		u->st_ack_count = pane_stats_counter(api->stats, "pane_api_upload_ack_seconds_count", NULL, help);
@@ -964,10 +971,17 @@ static void h_download(struct pane_http_req *req, struct pane_http_resp *resp, v
 
 void pane_api_uploads_route(struct pane_api *api, struct pane_http_server *srv)
 {
-	pane_http_server_route(srv, &(struct pane_http_route){
-		.method = "GET", .pattern = "/v1/uploads/{id}", .handler = h_download, .ctx = api, .scope = "read"});
-	pane_http_server_route(srv, &(struct pane_http_route){
-		.method = "POST", .pattern = "/v1/uploads/{queue}", .handler = h_upload, .ctx = api, .scope = "enqueue",
-		.max_body = (size_t)api->uploads->cfg.max_size, .on_begin = up_begin, .on_body = up_body,
-		.on_close = up_close});
+	pane_http_server_route(
+	    srv,
+	    &(struct pane_http_route){
+	        .method = "GET", .pattern = "/v1/uploads/{id}", .handler = h_download, .ctx = api, .scope = "read"});
+	pane_http_server_route(srv, &(struct pane_http_route){.method = "POST",
+	                                                      .pattern = "/v1/uploads/{queue}",
+	                                                      .handler = h_upload,
+	                                                      .ctx = api,
+	                                                      .scope = "enqueue",
+	                                                      .max_body = (size_t)api->uploads->cfg.max_size,
+	                                                      .on_begin = up_begin,
+	                                                      .on_body = up_body,
+	                                                      .on_close = up_close});
 }

@@ -25,8 +25,8 @@
 struct pane_buf {
 	char *data;
 	size_t len;
-	size_t cap;  /* 0 while data points at the static empty string */
-	size_t max;  /* largest len allowed; SIZE_MAX for "no limit" */
+	size_t cap; /* 0 while data points at the static empty string */
+	size_t max; /* largest len allowed; SIZE_MAX for "no limit" */
 };
 
 #define PANE_BUF_NOLIMIT SIZE_MAX
@@ -48,10 +48,8 @@ int pane_buf_grow(struct pane_buf *b, size_t extra);
 int pane_buf_add(struct pane_buf *b, const void *data, size_t len);
 int pane_buf_adds(struct pane_buf *b, const char *s);
 int pane_buf_addc(struct pane_buf *b, char c);
-int pane_buf_addf(struct pane_buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-int pane_buf_addvf(struct pane_buf *b, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
+int pane_buf_addf(struct pane_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int pane_buf_addvf(struct pane_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Appends s as a JSON string literal, quotes included, escaping control
  * characters, quote and backslash; invalid UTF-8 bytes become U+FFFD. */
 int pane_buf_add_json_str(struct pane_buf *b, const char *s, size_t len);

@@ -42,9 +42,11 @@ void pane_sleep_ms(int64_t ms)
 
 static int64_t unit_ms(struct pane_str u)
 {
-	static const struct { const char *name; int64_t ms; } units[] = {
-		{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000},
-		{"d", 86400000}, {"w", 604800000}, {"y", 31536000000},
+	static const struct {
+		const char *name;
+		int64_t ms;
+	} units[] = {
+	    {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000}, {"w", 604800000}, {"y", 31536000000},
 	};
 	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
 		if (pane_str_eqc(u, units[i].name))
@@ -93,8 +95,14 @@ int pane_duration_parse(struct pane_str s, int64_t default_unit_ms, int64_t *out
 
 void pane_duration_format(int64_t ms, char *out, size_t outlen)
 {
-	static const struct { char name; int64_t ms; } units[] = {
-		{'d', 86400000}, {'h', 3600000}, {'m', 60000}, {'s', 1000},
+	static const struct {
+		char name;
+		int64_t ms;
+	} units[] = {
+	    {'d', 86400000},
+	    {'h', 3600000},
+	    {'m', 60000},
+	    {'s', 1000},
 	};
 	size_t off = 0;
 	if (outlen == 0)
@@ -110,8 +118,8 @@ void pane_duration_format(int64_t ms, char *out, size_t outlen)
 	}
 	for (size_t i = 0; i < 4 && off < outlen; i++) {
 		if (ms >= units[i].ms) {
-			int n = snprintf(out + off, outlen - off, "%lld%c",
-					 (long long)(ms / units[i].ms), units[i].name);
+			int n =
+			    snprintf(out + off, outlen - off, "%lld%c", (long long)(ms / units[i].ms), units[i].name);
 			off += n > 0 ? (size_t)n : 0;
 			ms %= units[i].ms;
 		}
@@ -152,8 +160,8 @@ int pane_time_parse(struct pane_str s, int64_t *out_ms)
 	if (n >= 19 && n <= 40 && p[4] == '-' && p[7] == '-' && (p[10] == 'T' || p[10] == 't' || p[10] == ' ') &&
 	    p[13] == ':' && p[16] == ':') {
 		int Y, M, D, h, mi, sec;
-		if (digits(p, 4, &Y) || digits(p + 5, 2, &M) || digits(p + 8, 2, &D) ||
-		    digits(p + 11, 2, &h) || digits(p + 14, 2, &mi) || digits(p + 17, 2, &sec))
+		if (digits(p, 4, &Y) || digits(p + 5, 2, &M) || digits(p + 8, 2, &D) || digits(p + 11, 2, &h) ||
+		    digits(p + 14, 2, &mi) || digits(p + 17, 2, &sec))
 			return PANE_EINVAL;
 		if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || mi > 59 || sec > 60)
 			return PANE_EINVAL;
@@ -202,17 +210,25 @@ void pane_time_format(int64_t ms, char *out, size_t outlen)
 	int msec = (int)(ms - (int64_t)secs * 1000);
 	struct tm tm;
 	gmtime_r(&secs, &tm);
-	snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, msec);
+	snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+	         tm.tm_hour, tm.tm_min, tm.tm_sec, msec);
 }
 
 /* ---------- Prometheus durations ---------- */
 
 int pane_prom_duration_parse(const char *s, size_t len, int64_t *ms)
 {
-	static const struct { const char *u; int64_t ms; } units[] = {
-		{"y", 365LL * 86400000}, {"w", 7LL * 86400000}, {"d", 86400000}, {"h", 3600000},
-		{"m", 60000}, {"s", 1000}, {"ms", 1},
+	static const struct {
+		const char *u;
+		int64_t ms;
+	} units[] = {
+	    {"y", 365LL * 86400000},
+	    {"w", 7LL * 86400000},
+	    {"d", 86400000},
+	    {"h", 3600000},
+	    {"m", 60000},
+	    {"s", 1000},
+	    {"ms", 1},
 	};
 	size_t i = 0;
 	int last = -1;
@@ -253,9 +269,17 @@ int pane_prom_duration_parse(const char *s, size_t len, int64_t *ms)
 
 void pane_prom_duration_format(int64_t ms, char *out, size_t len)
 {
-	static const struct { const char *u; int64_t ms; } units[] = {
-		{"y", 365LL * 86400000}, {"w", 7LL * 86400000}, {"d", 86400000}, {"h", 3600000},
-		{"m", 60000}, {"s", 1000}, {"ms", 1},
+	static const struct {
+		const char *u;
+		int64_t ms;
+	} units[] = {
+	    {"y", 365LL * 86400000},
+	    {"w", 7LL * 86400000},
+	    {"d", 86400000},
+	    {"h", 3600000},
+	    {"m", 60000},
+	    {"s", 1000},
+	    {"ms", 1},
 	};
 	size_t o = 0;
 	out[0] = 0;

@@ -24,17 +24,13 @@
 /* Sets code and the formatted primary message (truncated to fit), clears the
  * detail, and returns code so callers can `return pane_err_set(err, ...)`.
  * err may be NULL. */
-int pane_err_set(struct pane_err *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-int pane_err_setv(struct pane_err *err, int code, const char *fmt, va_list ap)
-	__attribute__((format(printf, 3, 0)));
+int pane_err_set(struct pane_err *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int pane_err_setv(struct pane_err *err, int code, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 /* Sets the detail line; keeps code and message. err may be NULL. */
-void pane_err_detail(struct pane_err *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void pane_err_detail(struct pane_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prefixes the primary message with "prefix: " (for context as errors
  * travel up). err may be NULL. */
-void pane_err_prefix(struct pane_err *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void pane_err_prefix(struct pane_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void pane_err_clear(struct pane_err *err);
 /* A stable lower-case name for a code ("invalid", "too_big", ...). */
 const char *pane_err_name(int code);

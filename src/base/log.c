@@ -211,8 +211,7 @@ void pane_log_kv(enum pane_log_level level, const char *comp, const char *msg, .
 
 static pthread_mutex_t limit_lock = PTHREAD_MUTEX_INITIALIZER;
 
-void pane_log_limited(struct pane_log_limit *lim, enum pane_log_level level, const char *comp,
-		      const char *fmt, ...)
+void pane_log_limited(struct pane_log_limit *lim, enum pane_log_level level, const char *comp, const char *fmt, ...)
 {
 	if (!pane_log_enabled(level))
 		return;

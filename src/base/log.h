@@ -27,13 +27,11 @@ int pane_log_format_parse(const char *s, enum pane_log_format *out);
 bool pane_log_enabled(enum pane_log_level level);
 
 /* One line: msg is printf-formatted. comp names the part ("http", "queue"). */
-void pane_log(enum pane_log_level level, const char *comp, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+void pane_log(enum pane_log_level level, const char *comp, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* One line with structured fields: after msg, NULL-terminated pairs of
  * (const char *key, const char *value); a NULL value prints as empty.
  *     pane_log_kv(PANE_LOG_INFO, "http", "listening", "addr", addr, NULL); */
-void pane_log_kv(enum pane_log_level level, const char *comp, const char *msg, ...)
-	__attribute__((sentinel));
+void pane_log_kv(enum pane_log_level level, const char *comp, const char *msg, ...) __attribute__((sentinel));
 
 #define pane_debug(comp, ...) pane_log(PANE_LOG_DEBUG, comp, __VA_ARGS__)
 #define pane_info(comp, ...) pane_log(PANE_LOG_INFO, comp, __VA_ARGS__)
@@ -50,7 +48,7 @@ struct pane_log_limit {
 	int count;
 	long suppressed;
 };
-void pane_log_limited(struct pane_log_limit *lim, enum pane_log_level level, const char *comp,
-		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void pane_log_limited(struct pane_log_limit *lim, enum pane_log_level level, const char *comp, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #endif

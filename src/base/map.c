@@ -87,8 +87,7 @@ static struct pane_map_slot *find(const struct pane_map *m, const void *key, siz
 		struct pane_map_slot *s = &m->slots[i];
 		if (s->state == SLOT_EMPTY)
 			return NULL;
-		if (s->state == SLOT_LIVE && s->hash == h && s->klen == klen &&
-		    memcmp(s->key, key, klen) == 0)
+		if (s->state == SLOT_LIVE && s->hash == h && s->klen == klen && memcmp(s->key, key, klen) == 0)
 			return s;
 	}
 }

@@ -25,9 +25,9 @@ struct pane_map_slot;
 
 struct pane_map {
 	struct pane_map_slot *slots;
-	size_t cap;    /* power of two, 0 before the first insert */
-	size_t len;    /* live entries */
-	size_t used;   /* live + tombstones */
+	size_t cap;  /* power of two, 0 before the first insert */
+	size_t len;  /* live entries */
+	size_t used; /* live + tombstones */
 	uint64_t seed;
 	void (*free_value)(void *);
 };

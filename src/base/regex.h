@@ -54,6 +54,6 @@ int pane_regex_match(const pcre2_code *re, const char *s, size_t len, pcre2_matc
  * when found (offsets in md's ovector), 0 no match (or invalid UTF-8),
  * PANE_ETOOBIG / PANE_EINVAL as pane_regex_match. md is required. */
 int pane_regex_search(const pcre2_code *re, const char *s, size_t len, size_t start, uint32_t options,
-		      pcre2_match_data *md);
+                      pcre2_match_data *md);
 
 #endif

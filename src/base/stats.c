@@ -68,8 +68,8 @@ void pane_stats_free(struct pane_stats *st)
 	free(st);
 }
 
-static struct pane_stat *get(struct pane_stats *st, enum pane_stat_type type, const char *name,
-			     const char *labels, const char *help)
+static struct pane_stat *get(struct pane_stats *st, enum pane_stat_type type, const char *name, const char *labels,
+                             const char *help)
 {
 	if (!labels)
 		labels = "";
@@ -95,14 +95,12 @@ static struct pane_stat *get(struct pane_stats *st, enum pane_stat_type type, co
 	return s;
 }
 
-struct pane_stat *pane_stats_counter(struct pane_stats *st, const char *name, const char *labels,
-				     const char *help)
+struct pane_stat *pane_stats_counter(struct pane_stats *st, const char *name, const char *labels, const char *help)
 {
 	return get(st, PANE_STAT_COUNTER, name, labels, help);
 }
 
-struct pane_stat *pane_stats_gauge(struct pane_stats *st, const char *name, const char *labels,
-				   const char *help)
+struct pane_stat *pane_stats_gauge(struct pane_stats *st, const char *name, const char *labels, const char *help)
 {
 	return get(st, PANE_STAT_GAUGE, name, labels, help);
 }
@@ -176,9 +174,9 @@ int pane_stats_render(struct pane_stats *st, struct pane_buf *out)
 }
 
 void pane_stats_each(struct pane_stats *st,
-		     void (*fn)(void *arg, const char *name, const char *labels, enum pane_stat_type type,
-				double value),
-		     void *arg)
+                     void (*fn)(void *arg, const char *name, const char *labels, enum pane_stat_type type,
+                                double value),
+                     void *arg)
 {
 	pthread_mutex_lock(&st->lock);
 	for (struct pane_stat *s = st->head; s; s = s->next)
@@ -187,8 +185,8 @@ void pane_stats_each(struct pane_stats *st,
 }
 
 void pane_stats_each_family(struct pane_stats *st,
-			    void (*fn)(void *arg, const char *name, enum pane_stat_type type, const char *help),
-			    void *arg)
+                            void (*fn)(void *arg, const char *name, enum pane_stat_type type, const char *help),
+                            void *arg)
 {
 	pthread_mutex_lock(&st->lock);
 	for (struct pane_stat *s = st->head; s; s = s->next) {

@@ -29,10 +29,8 @@ void pane_stats_free(struct pane_stats *st);
  * labels is Prometheus label text without braces (`queue="default"`) or NULL.
  * The name must be a valid metric name; help is a one-line description
  * (the first registration's help wins). Thread-safe. */
-struct pane_stat *pane_stats_counter(struct pane_stats *st, const char *name, const char *labels,
-				     const char *help);
-struct pane_stat *pane_stats_gauge(struct pane_stats *st, const char *name, const char *labels,
-				   const char *help);
+struct pane_stat *pane_stats_counter(struct pane_stats *st, const char *name, const char *labels, const char *help);
+struct pane_stat *pane_stats_gauge(struct pane_stats *st, const char *name, const char *labels, const char *help);
 
 /* Lock-free updates. pane_stat_add on a counter ignores negative deltas. */
 void pane_stat_add(struct pane_stat *s, double delta);
@@ -47,15 +45,15 @@ int pane_stats_render(struct pane_stats *st, struct pane_buf *out);
 /* Calls fn for every stat (for copying into the store). Holds the registry
  * lock during the walk: fn must not register stats. */
 void pane_stats_each(struct pane_stats *st,
-		     void (*fn)(void *arg, const char *name, const char *labels, enum pane_stat_type type,
-				double value),
-		     void *arg);
+                     void (*fn)(void *arg, const char *name, const char *labels, enum pane_stat_type type,
+                                double value),
+                     void *arg);
 
 /* Calls fn once per metric family (name), in registration order, with its
  * type and help (the first registration's), for metric metadata. Holds the
  * registry lock during the walk: fn must not register stats. */
 void pane_stats_each_family(struct pane_stats *st,
-			    void (*fn)(void *arg, const char *name, enum pane_stat_type type, const char *help),
-			    void *arg);
+                            void (*fn)(void *arg, const char *name, enum pane_stat_type type, const char *help),
+                            void *arg);
 
 #endif

@@ -62,8 +62,7 @@ void pane_vec_remove(struct pane_vec *v, size_t i)
 {
 	assert(i < v->len);
 	char *base = v->data;
-	memmove(base + i * v->elem_size, base + (i + 1) * v->elem_size,
-		(v->len - i - 1) * v->elem_size);
+	memmove(base + i * v->elem_size, base + (i + 1) * v->elem_size, (v->len - i - 1) * v->elem_size);
 	v->len--;
 }
 

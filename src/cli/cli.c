@@ -46,7 +46,7 @@ const char *pane_cli_database_url(const char *cmd, const char *flag_value)
 	if (env && *env)
 		return env;
 	fprintf(stderr, "pane %s: no database given\n  pass --database-url postgresql://... or set DATABASE_URL\n",
-		cmd);
+	        cmd);
 	return NULL;
 }
 

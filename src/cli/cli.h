@@ -20,7 +20,7 @@ enum { PANE_EXIT_OK = 0, PANE_EXIT_FAILURE = 1, PANE_EXIT_USAGE = 2 };
 
 /* Prints "pane CMD: <message>\n<usage>" on stderr; returns PANE_EXIT_USAGE. */
 int pane_cli_usage_error(const char *cmd, const char *usage, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* For getopt_long's '?' and ':' returns (call with opterr = 0): names the
  * offending flag. Returns PANE_EXIT_USAGE. */
 int pane_cli_bad_option(const char *cmd, const char *usage, char **argv);

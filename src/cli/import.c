@@ -148,9 +148,12 @@ static int import_block(struct import *im, const char *text, size_t len, uint64_
 static int import_cmd(int argc, char **argv, struct pane_labels *defaults)
 {
 	static const struct option opts[] = {
-	    {"format", required_argument, NULL, 'f'}, {"data-dir", required_argument, NULL, 'd'},
-	    {"wal", no_argument, NULL, 'w'},          {"tiers", required_argument, NULL, 't'},
-	    {"label", required_argument, NULL, 'l'},  {"help", no_argument, NULL, 'h'},
+	    {"format", required_argument, NULL, 'f'},
+	    {"data-dir", required_argument, NULL, 'd'},
+	    {"wal", no_argument, NULL, 'w'},
+	    {"tiers", required_argument, NULL, 't'},
+	    {"label", required_argument, NULL, 'l'},
+	    {"help", no_argument, NULL, 'h'},
 	    {0, 0, 0, 0},
 	};
 
@@ -166,7 +169,8 @@ static int import_cmd(int argc, char **argv, struct pane_labels *defaults)
 			const char *eq = strchr(optarg, '=');
 			if (!eq || !pane_label_name_valid(optarg, (size_t)(eq - optarg)) || !strncmp(optarg, "__", 2))
 				return pane_cli_usage_error("import", import_usage,
-				                            "--label '%s' is not NAME=VALUE with a valid label name", optarg);
+				                            "--label '%s' is not NAME=VALUE with a valid label name",
+				                            optarg);
 			pane_labels_setn(defaults, optarg, (size_t)(eq - optarg), eq + 1, strlen(eq + 1));
 			break;
 		}
@@ -216,7 +220,9 @@ static int import_cmd(int argc, char **argv, struct pane_labels *defaults)
 		fprintf(stderr, "pane import: cannot open %s: %s\n", file, strerror(errno));
 		return PANE_EXIT_FAILURE;
 	}
-	struct import im = {.file = file, .defaults = defaults->n ? defaults : NULL, .pg = {.tty = pane_cli_is_tty(), .start_ns = pane_mono_ns()}};
+	struct import im = {.file = file,
+	                    .defaults = defaults->n ? defaults : NULL,
+	                    .pg = {.tty = pane_cli_is_tty(), .start_ns = pane_mono_ns()}};
 	struct stat sb;
 	if (in != stdin && fstat(fileno(in), &sb) == 0)
 		im.pg.total = (int64_t)sb.st_size;

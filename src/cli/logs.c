@@ -31,48 +31,48 @@
 #define FOLLOW_MS 2000
 
 static const char logs_usage[] =
-	"usage: pane logs [SELECTOR] [--search TEXT] [--severity LEVEL] [--since DUR | --start T [--end T]]\n"
-	"                 [--limit N] [--follow] [--labels] [--json] [--url URL] [--token T]\n";
+    "usage: pane logs [SELECTOR] [--search TEXT] [--severity LEVEL] [--since DUR | --start T [--end T]]\n"
+    "                 [--limit N] [--follow] [--labels] [--json] [--url URL] [--token T]\n";
 
 static const char logs_help[] =
-	"pane logs - search and tail the logs pane keeps (Render, Supabase, OTLP, Loki and JSON-lines pushes)\n\n"
-	"usage: pane logs [SELECTOR] [--search TEXT] [--severity LEVEL] [--since DUR | --start T [--end T]]\n"
-	"                 [--limit N] [--follow] [--labels] [--json] [--url URL] [--token T]\n\n"
-	"  SELECTOR         label filters as a PromQL selector: '{service=\"api\",environment=\"prod\"}'\n"
-	"  -s, --search T   only lines whose message contains T (case-insensitive)\n"
-	"  --severity L     at least L: debug, info, warn, error, fatal\n"
-	"  --since D        the last D (\"15m\", \"2h\", \"7d\"; default 1h)\n"
-	"  --start T        from T (RFC 3339 or Unix seconds) ...\n"
-	"  --end T          ... to T (default now)\n"
-	"  -n, --limit N    at most N lines, the newest (default 100)\n"
-	"  -f, --follow     keep printing new lines as they arrive (Ctrl-C stops)\n"
-	"  --labels         print every label of a line, not only provider/service\n"
-	"  --json           one JSON object per line, as the API returns it\n"
-	"  --url URL        where pane listens (default $PANE_URL or http://127.0.0.1:8080)\n"
-	"  --token T        bearer token with the read scope (default $PANE_TOKEN)\n\n"
-	"examples:\n"
-	"  pane logs '{service=\"api\"}' --severity error --since 24h\n"
-	"  pane logs --search timeout -f\n";
+    "pane logs - search and tail the logs pane keeps (Render, Supabase, OTLP, Loki and JSON-lines pushes)\n\n"
+    "usage: pane logs [SELECTOR] [--search TEXT] [--severity LEVEL] [--since DUR | --start T [--end T]]\n"
+    "                 [--limit N] [--follow] [--labels] [--json] [--url URL] [--token T]\n\n"
+    "  SELECTOR         label filters as a PromQL selector: '{service=\"api\",environment=\"prod\"}'\n"
+    "  -s, --search T   only lines whose message contains T (case-insensitive)\n"
+    "  --severity L     at least L: debug, info, warn, error, fatal\n"
+    "  --since D        the last D (\"15m\", \"2h\", \"7d\"; default 1h)\n"
+    "  --start T        from T (RFC 3339 or Unix seconds) ...\n"
+    "  --end T          ... to T (default now)\n"
+    "  -n, --limit N    at most N lines, the newest (default 100)\n"
+    "  -f, --follow     keep printing new lines as they arrive (Ctrl-C stops)\n"
+    "  --labels         print every label of a line, not only provider/service\n"
+    "  --json           one JSON object per line, as the API returns it\n"
+    "  --url URL        where pane listens (default $PANE_URL or http://127.0.0.1:8080)\n"
+    "  --token T        bearer token with the read scope (default $PANE_TOKEN)\n\n"
+    "examples:\n"
+    "  pane logs '{service=\"api\"}' --severity error --since 24h\n"
+    "  pane logs --search timeout -f\n";
 
 static const char events_usage[] =
-	"usage: pane events [SELECTOR] [--kind KIND] [--since DUR | --start T [--end T]] [--limit N] [--json]\n"
-	"                   [--url URL] [--token T]\n";
+    "usage: pane events [SELECTOR] [--kind KIND] [--since DUR | --start T [--end T]] [--limit N] [--json]\n"
+    "                   [--url URL] [--token T]\n";
 
 static const char events_help[] =
-	"pane events - deploys, issues and other events pane keeps, newest first\n\n"
-	"usage: pane events [SELECTOR] [--kind KIND] [--since DUR | --start T [--end T]] [--limit N] [--json]\n"
-	"                   [--url URL] [--token T]\n\n"
-	"  SELECTOR         label filters as a PromQL selector: '{service=\"api\"}'\n"
-	"  -k, --kind K     only events of kind K (deploy, issue, ...)\n"
-	"  --since D        the last D (default 7d)\n"
-	"  --start T        from T (RFC 3339 or Unix seconds) ...\n"
-	"  --end T          ... to T (default now)\n"
-	"  -n, --limit N    at most N events (default 50, at most 1000)\n"
-	"  --json           one JSON object per event, as the API returns it\n"
-	"  --url URL        where pane listens (default $PANE_URL or http://127.0.0.1:8080)\n"
-	"  --token T        bearer token with the read scope (default $PANE_TOKEN)\n\n"
-	"examples:\n"
-	"  pane events --kind deploy --since 24h\n";
+    "pane events - deploys, issues and other events pane keeps, newest first\n\n"
+    "usage: pane events [SELECTOR] [--kind KIND] [--since DUR | --start T [--end T]] [--limit N] [--json]\n"
+    "                   [--url URL] [--token T]\n\n"
+    "  SELECTOR         label filters as a PromQL selector: '{service=\"api\"}'\n"
+    "  -k, --kind K     only events of kind K (deploy, issue, ...)\n"
+    "  --since D        the last D (default 7d)\n"
+    "  --start T        from T (RFC 3339 or Unix seconds) ...\n"
+    "  --end T          ... to T (default now)\n"
+    "  -n, --limit N    at most N events (default 50, at most 1000)\n"
+    "  --json           one JSON object per event, as the API returns it\n"
+    "  --url URL        where pane listens (default $PANE_URL or http://127.0.0.1:8080)\n"
+    "  --token T        bearer token with the read scope (default $PANE_TOKEN)\n\n"
+    "examples:\n"
+    "  pane events --kind deploy --since 24h\n";
 
 struct common {
 	const char *selector, *since, *start, *end, *url, *token;
@@ -82,7 +82,7 @@ struct common {
 
 /* Resolves --since/--start/--end into API arguments. */
 static int time_args(const char *cmd, const char *usage, const struct common *c, const char *default_since,
-		     struct pane_buf *args)
+                     struct pane_buf *args)
 {
 	if (c->since && c->start)
 		return pane_cli_usage_error(cmd, usage, "give --since or --start, not both");
@@ -121,7 +121,7 @@ static void print_log(json_t *l, bool all_labels)
 		const char *k;
 		json_t *v;
 		json_object_foreach(labels, k, v)
-			pane_buf_addf(&who, "%s%s=\"%s\"", who.len ? "," : "{", k, json_string_value(v));
+		    pane_buf_addf(&who, "%s%s=\"%s\"", who.len ? "," : "{", k, json_string_value(v));
 		pane_buf_adds(&who, who.len ? "}" : "{}");
 	} else {
 		const char *p = json_string_value(json_object_get(labels, "provider"));
@@ -156,8 +156,8 @@ static char *identity(json_t *l)
 }
 
 struct seen {
-	int64_t ts;          /* the newest millisecond printed */
-	char **ids;          /* identities printed at ts */
+	int64_t ts; /* the newest millisecond printed */
+	char **ids; /* identities printed at ts */
 	size_t n;
 };
 
@@ -190,7 +190,7 @@ static bool seen_add(struct seen *s, json_t *l)
 
 /* Fetches up to limit logs (newest first) matching args into out (a JSON array). */
 static int fetch_logs(const struct pane_remote *rem, const struct pane_buf *args, uint64_t limit, json_t *out,
-		      struct pane_err *err)
+                      struct pane_err *err)
 {
 	char *cursor = NULL;
 	int rc = 0;
@@ -225,13 +225,19 @@ static int fetch_logs(const struct pane_remote *rem, const struct pane_buf *args
 int pane_cmd_logs(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"search", required_argument, NULL, 's'}, {"severity", required_argument, NULL, 'v'},
-		{"since", required_argument, NULL, 'S'},  {"start", required_argument, NULL, 'a'},
-		{"end", required_argument, NULL, 'e'},    {"limit", required_argument, NULL, 'n'},
-		{"follow", no_argument, NULL, 'f'},       {"labels", no_argument, NULL, 'L'},
-		{"json", no_argument, NULL, 'j'},         {"url", required_argument, NULL, 'u'},
-		{"token", required_argument, NULL, 'k'},  {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"search", required_argument, NULL, 's'},
+	    {"severity", required_argument, NULL, 'v'},
+	    {"since", required_argument, NULL, 'S'},
+	    {"start", required_argument, NULL, 'a'},
+	    {"end", required_argument, NULL, 'e'},
+	    {"limit", required_argument, NULL, 'n'},
+	    {"follow", no_argument, NULL, 'f'},
+	    {"labels", no_argument, NULL, 'L'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"url", required_argument, NULL, 'u'},
+	    {"token", required_argument, NULL, 'k'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct common c = {.limit = 100};
 	const char *search = NULL, *severity = NULL;
@@ -248,7 +254,7 @@ int pane_cmd_logs(int argc, char **argv)
 		case 'n':
 			if (pane_str_to_u64(pane_str_c(optarg), &c.limit) < 0 || c.limit < 1 || c.limit > LIMIT_MAX)
 				return pane_cli_usage_error("logs", logs_usage, "--limit takes a number from 1 to %d",
-							    LIMIT_MAX);
+				                            LIMIT_MAX);
 			break;
 		case 'f': follow = true; break;
 		case 'L': all_labels = true; break;
@@ -263,9 +269,10 @@ int pane_cmd_logs(int argc, char **argv)
 		c.selector = argv[optind++];
 	if (optind < argc)
 		return pane_cli_usage_error("logs", logs_usage, "unexpected argument '%s' (quote the selector)",
-					    argv[optind]);
+		                            argv[optind]);
 	if (follow && c.end)
-		return pane_cli_usage_error("logs", logs_usage, "--follow reads up to now; do not combine it with --end");
+		return pane_cli_usage_error("logs", logs_usage,
+		                            "--follow reads up to now; do not combine it with --end");
 	/* filters go with every call; the time range only with the first */
 	struct pane_buf filters, args;
 	pane_buf_init(&filters, PANE_BUF_NOLIMIT);
@@ -341,11 +348,11 @@ out:
 int pane_cmd_events(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"kind", required_argument, NULL, 'k'},  {"since", required_argument, NULL, 'S'},
-		{"start", required_argument, NULL, 'a'}, {"end", required_argument, NULL, 'e'},
-		{"limit", required_argument, NULL, 'n'}, {"json", no_argument, NULL, 'j'},
-		{"url", required_argument, NULL, 'u'},   {"token", required_argument, NULL, 't'},
-		{"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+	    {"kind", required_argument, NULL, 'k'},  {"since", required_argument, NULL, 'S'},
+	    {"start", required_argument, NULL, 'a'}, {"end", required_argument, NULL, 'e'},
+	    {"limit", required_argument, NULL, 'n'}, {"json", no_argument, NULL, 'j'},
+	    {"url", required_argument, NULL, 'u'},   {"token", required_argument, NULL, 't'},
+	    {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
 	};
 	struct common c = {.limit = 50};
 	const char *kind = NULL;
@@ -359,8 +366,8 @@ int pane_cmd_events(int argc, char **argv)
 		case 'e': c.end = optarg; break;
 		case 'n':
 			if (pane_str_to_u64(pane_str_c(optarg), &c.limit) < 0 || c.limit < 1 || c.limit > PAGE_MAX)
-				return pane_cli_usage_error("events", events_usage, "--limit takes a number from 1 to %d",
-							    PAGE_MAX);
+				return pane_cli_usage_error("events", events_usage,
+				                            "--limit takes a number from 1 to %d", PAGE_MAX);
 			break;
 		case 'j': c.json = true; break;
 		case 'u': c.url = optarg; break;
@@ -373,7 +380,7 @@ int pane_cmd_events(int argc, char **argv)
 		c.selector = argv[optind++];
 	if (optind < argc)
 		return pane_cli_usage_error("events", events_usage, "unexpected argument '%s' (quote the selector)",
-					    argv[optind]);
+		                            argv[optind]);
 	struct pane_buf args;
 	pane_buf_init(&args, PANE_BUF_NOLIMIT);
 	int rc = time_args("events", events_usage, &c, "7d", &args);
@@ -400,7 +407,8 @@ int pane_cmd_events(int argc, char **argv)
 	json_t *e;
 	if (!c.json && json_array_size(events) == 0)
 		printf("(no events)\n");
-	json_array_foreach(events, i, e) {
+	json_array_foreach(events, i, e)
+	{
 		if (c.json) {
 			print_json_line(e);
 			continue;

@@ -21,22 +21,20 @@
 #include "cli/remote.h"
 #include "query/query.h"
 
-static const char usage[] =
-	"usage: pane query 'EXPR' [--time T | --start S --end E --step D] [--json] [--url URL]\n";
+static const char usage[] = "usage: pane query 'EXPR' [--time T | --start S --end E --step D] [--json] [--url URL]\n";
 
-static const char help[] =
-	"pane query - evaluate a PromQL expression on a running pane and print the answer\n\n"
-	"usage: pane query 'EXPR' [--time T | --start S --end E --step D] [--json] [--url URL]\n\n"
-	"  --time T     instant query at T (RFC 3339 or Unix seconds; default now)\n"
-	"  --start S    range query from S ...\n"
-	"  --end E      ... to E (default now) ...\n"
-	"  --step D     ... every D (\"15s\", \"1m\" or seconds; default: 100 points)\n"
-	"  --json       print the API's JSON answer instead of a table\n"
-	"  --url URL    where pane listens (default $PANE_URL or http://127.0.0.1:8080)\n"
-	"  --token T    bearer token for a pane that requires one (default $PANE_TOKEN)\n\n"
-	"examples:\n"
-	"  pane query 'sum by (service) (rate(http_requests_total[5m]))'\n"
-	"  pane query 'up' --start 2026-11-28T10:00:00Z --end 2026-11-28T11:00:00Z --step 1m\n";
+static const char help[] = "pane query - evaluate a PromQL expression on a running pane and print the answer\n\n"
+                           "usage: pane query 'EXPR' [--time T | --start S --end E --step D] [--json] [--url URL]\n\n"
+                           "  --time T     instant query at T (RFC 3339 or Unix seconds; default now)\n"
+                           "  --start S    range query from S ...\n"
+                           "  --end E      ... to E (default now) ...\n"
+                           "  --step D     ... every D (\"15s\", \"1m\" or seconds; default: 100 points)\n"
+                           "  --json       print the API's JSON answer instead of a table\n"
+                           "  --url URL    where pane listens (default $PANE_URL or http://127.0.0.1:8080)\n"
+                           "  --token T    bearer token for a pane that requires one (default $PANE_TOKEN)\n\n"
+                           "examples:\n"
+                           "  pane query 'sum by (service) (rate(http_requests_total[5m]))'\n"
+                           "  pane query 'up' --start 2026-11-28T10:00:00Z --end 2026-11-28T11:00:00Z --step 1m\n";
 
 static void fmt_metric(json_t *m, struct pane_buf *b)
 {
@@ -45,7 +43,8 @@ static void fmt_metric(json_t *m, struct pane_buf *b)
 	size_t n = 0;
 	const char *k;
 	json_t *v;
-	json_object_foreach(m, k, v) {
+	json_object_foreach(m, k, v)
+	{
 		if (!strcmp(k, "__name__"))
 			continue;
 		pane_buf_addf(b, "%s%s=\"%s\"", n++ ? ", " : "{", k, json_string_value(v));
@@ -81,7 +80,8 @@ static void print_table(json_t *data)
 		size_t w = 6, i;
 		json_t *s;
 		char **names = pane_xcalloc(json_array_size(res), sizeof *names);
-		json_array_foreach(res, i, s) {
+		json_array_foreach(res, i, s)
+		{
 			struct pane_buf b;
 			pane_buf_init(&b, 1 << 20);
 			fmt_metric(json_object_get(s, "metric"), &b);
@@ -92,8 +92,10 @@ static void print_table(json_t *data)
 		if (w > 120)
 			w = 120;
 		printf("%-*s  %s\n", (int)w, "SERIES", "VALUE");
-		json_array_foreach(res, i, s) {
-			printf("%-*s  %s\n", (int)w, names[i], json_string_value(json_array_get(json_object_get(s, "value"), 1)));
+		json_array_foreach(res, i, s)
+		{
+			printf("%-*s  %s\n", (int)w, names[i],
+			       json_string_value(json_array_get(json_object_get(s, "value"), 1)));
 			free(names[i]);
 		}
 		free(names);
@@ -101,7 +103,8 @@ static void print_table(json_t *data)
 	}
 	size_t i;
 	json_t *s;
-	json_array_foreach(res, i, s) {
+	json_array_foreach(res, i, s)
+	{
 		struct pane_buf b;
 		pane_buf_init(&b, 1 << 20);
 		fmt_metric(json_object_get(s, "metric"), &b);
@@ -109,7 +112,8 @@ static void print_table(json_t *data)
 		pane_buf_release(&b);
 		size_t j;
 		json_t *p;
-		json_array_foreach(json_object_get(s, "values"), j, p) {
+		json_array_foreach(json_object_get(s, "values"), j, p)
+		{
 			fmt_time(json_array_get(p, 0), ts, sizeof ts);
 			printf("  %s  %s\n", ts, json_string_value(json_array_get(p, 1)));
 		}
@@ -119,11 +123,15 @@ static void print_table(json_t *data)
 int pane_cmd_query(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"time", required_argument, NULL, 't'}, {"start", required_argument, NULL, 's'},
-		{"end", required_argument, NULL, 'e'},  {"step", required_argument, NULL, 'p'},
-		{"json", no_argument, NULL, 'j'},       {"url", required_argument, NULL, 'u'},
-		{"token", required_argument, NULL, 'k'}, {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"time", required_argument, NULL, 't'},
+	    {"start", required_argument, NULL, 's'},
+	    {"end", required_argument, NULL, 'e'},
+	    {"step", required_argument, NULL, 'p'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"url", required_argument, NULL, 'u'},
+	    {"token", required_argument, NULL, 'k'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *at = NULL, *start = NULL, *end = NULL, *step = NULL, *url = NULL, *token = NULL;
 	bool json = false;
@@ -145,11 +153,13 @@ int pane_cmd_query(int argc, char **argv)
 	if (optind >= argc)
 		return pane_cli_usage_error("query", usage, "missing the PromQL expression");
 	if (optind + 1 < argc)
-		return pane_cli_usage_error("query", usage, "unexpected argument '%s' (quote the expression)", argv[optind + 1]);
+		return pane_cli_usage_error("query", usage, "unexpected argument '%s' (quote the expression)",
+		                            argv[optind + 1]);
 	const char *expr = argv[optind];
 	bool range = start || end || step;
 	if (range && at)
-		return pane_cli_usage_error("query", usage, "--time is for instant queries; do not combine it with --start/--end/--step");
+		return pane_cli_usage_error(
+		    "query", usage, "--time is for instant queries; do not combine it with --start/--end/--step");
 	if (range && !start)
 		return pane_cli_usage_error("query", usage, "a range query needs --start");
 	struct pane_err err = {0};
@@ -165,7 +175,9 @@ int pane_cmd_query(int argc, char **argv)
 	if (range && !step) {
 		int64_t s, e;
 		if (pane_time_parse(pane_str_c(start), &s) < 0 || pane_time_parse(pane_str_c(end), &e) < 0 || e < s)
-			return pane_cli_usage_error("query", usage, "cannot read --start/--end as times (RFC 3339 or Unix seconds), or end is before start");
+			return pane_cli_usage_error(
+			    "query", usage,
+			    "cannot read --start/--end as times (RFC 3339 or Unix seconds), or end is before start");
 		int64_t st = (e - s) / 100;
 		if (st < 1000)
 			st = 1000;

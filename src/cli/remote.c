@@ -32,7 +32,7 @@ static size_t on_body(char *p, size_t sz, size_t n, void *ud)
 }
 
 json_t *pane_remote_call(const struct pane_remote *r, const char *path, const struct pane_buf *args, bool post,
-			 struct pane_buf *raw, struct pane_err *err)
+                         struct pane_buf *raw, struct pane_err *err)
 {
 	size_t ul = strlen(r->url);
 	while (ul && r->url[ul - 1] == '/')
@@ -77,10 +77,10 @@ json_t *pane_remote_call(const struct pane_remote *r, const char *path, const st
 	j = json_loadb(body.data, body.len, 0, &je);
 	if (!j || !json_is_object(j)) {
 		pane_err_set(err, PANE_EHTTP, "%.*s/api/v1/%s answered %ld with something that is not pane's API",
-			     (int)ul, r->url, path, status);
+		             (int)ul, r->url, path, status);
 		pane_err_detail(err, status == 401 || status == 403
-					     ? "this pane needs a token: pass --token (or set PANE_TOKEN)"
-					     : "check --url: it should be pane's address, e.g. http://127.0.0.1:8080");
+		                         ? "this pane needs a token: pass --token (or set PANE_TOKEN)"
+		                         : "check --url: it should be pane's address, e.g. http://127.0.0.1:8080");
 		goto out;
 	}
 	const char *st = json_string_value(json_object_get(j, "status"));
@@ -105,7 +105,7 @@ out:
 }
 
 json_t *pane_remote_am(const struct pane_remote *r, const char *method, const char *path, const char *json_body,
-		       struct pane_err *err)
+                       struct pane_err *err)
 {
 	size_t ul = strlen(r->url);
 	while (ul && r->url[ul - 1] == '/')
@@ -148,7 +148,9 @@ json_t *pane_remote_am(const struct pane_remote *r, const char *method, const ch
 		json_t *e = json_object_get(j, "error");
 		const char *em = json_string_value(json_object_get(e, "message"));
 		pane_err_set(err, PANE_EHTTP, "%s /api/v2/%s answered %ld: %s", method, path, status,
-			     em ? em : json_is_string(j) ? json_string_value(j) : "request failed");
+		             em                  ? em
+		             : json_is_string(j) ? json_string_value(j)
+		                                 : "request failed");
 		if (status == 401 || status == 403)
 			pane_err_detail(err, "pass a token with the needed scope: --token (or PANE_TOKEN)");
 		json_decref(j);
@@ -157,7 +159,7 @@ json_t *pane_remote_am(const struct pane_remote *r, const char *method, const ch
 	}
 	if (!j)
 		pane_err_set(err, PANE_EHTTP, "%.*s/api/v2/%s answered something that is not JSON", (int)ul, r->url,
-			     path);
+		             path);
 out:
 	pane_buf_release(&url);
 	pane_buf_release(&body);

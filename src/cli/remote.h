@@ -33,12 +33,12 @@ void pane_remote_arg(struct pane_buf *args, const char *name, const char *value)
  * decrefs it) and, when raw is non-NULL, appends the whole body to it.
  * NULL with err set on any failure. */
 json_t *pane_remote_call(const struct pane_remote *r, const char *path, const struct pane_buf *args, bool post,
-			 struct pane_buf *raw, struct pane_err *err);
+                         struct pane_buf *raw, struct pane_err *err);
 
 /* Alertmanager's v2 API (/api/v2/PATH) on pane: method "GET", "POST" or
  * "DELETE", an optional JSON body. Returns the parsed answer (null for an
  * empty body; the caller decrefs) or NULL with err set. */
 json_t *pane_remote_am(const struct pane_remote *r, const char *method, const char *path, const char *json_body,
-		       struct pane_err *err);
+                       struct pane_err *err);
 
 #endif

@@ -90,7 +90,7 @@ static char *child_path(const char *parent, const char *key, size_t index, bool 
 }
 
 static int fail(struct builder *b, int line, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static int fail(struct builder *b, int line, const char *path, const char *fmt, ...)
 {
@@ -123,8 +123,8 @@ static bool is_null_scalar(const yaml_event_t *ev)
 	if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
 		return false;
 	const char *v = (const char *)ev->data.scalar.value;
-	return ev->data.scalar.length == 0 || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 ||
-	       strcmp(v, "Null") == 0 || strcmp(v, "NULL") == 0;
+	return ev->data.scalar.length == 0 || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 || strcmp(v, "Null") == 0 ||
+	       strcmp(v, "NULL") == 0;
 }
 
 /* Builds the node that starts with *ev (already read); consumes its events. */
@@ -139,8 +139,7 @@ static int build(struct builder *b, yaml_event_t *ev, const char *path, int dept
 		return fail(b, line, path, "more than %d values in one file", PANE_CFG_MAX_NODES);
 
 	switch (ev->type) {
-	case YAML_ALIAS_EVENT:
-		return fail(b, line, path, "YAML aliases (*name) are not supported; repeat the value");
+	case YAML_ALIAS_EVENT: return fail(b, line, path, "YAML aliases (*name) are not supported; repeat the value");
 	case YAML_SCALAR_EVENT: {
 		if (is_null_scalar(ev)) {
 			*out = node_new(b, PANE_CFG_NULL, line);
@@ -150,7 +149,7 @@ static int build(struct builder *b, yaml_event_t *ev, const char *path, int dept
 		struct pane_err e;
 		bool whole = false;
 		char *v = b->raw ? pane_xstrdup((const char *)ev->data.scalar.value)
-				 : pane_cfg_expand_env((const char *)ev->data.scalar.value, &whole, &e);
+		                 : pane_cfg_expand_env((const char *)ev->data.scalar.value, &whole, &e);
 		if (!v)
 			return fail(b, line, path, "%s", e.msg);
 		struct pane_cfg_node *n = node_new(b, PANE_CFG_SCALAR, line);
@@ -240,8 +239,7 @@ static int build(struct builder *b, yaml_event_t *ev, const char *path, int dept
 		*out = n;
 		return 0;
 	}
-	default:
-		return fail(b, line, path, "unexpected YAML construct");
+	default: return fail(b, line, path, "unexpected YAML construct");
 	}
 }
 
@@ -284,11 +282,11 @@ static struct pane_cfg *parse(const char *name, const char *text, size_t len, bo
 		if (t == YAML_DOCUMENT_START_EVENT) {
 			if (started) {
 				rc = fail(&b, (int)ev.start_mark.line + 1, NULL,
-					  "more than one YAML document; pane.yaml holds one");
+				          "more than one YAML document; pane.yaml holds one");
 			}
 			started = true;
-		} else if (t == YAML_MAPPING_START_EVENT || t == YAML_SEQUENCE_START_EVENT ||
-			   t == YAML_SCALAR_EVENT || t == YAML_ALIAS_EVENT) {
+		} else if (t == YAML_MAPPING_START_EVENT || t == YAML_SEQUENCE_START_EVENT || t == YAML_SCALAR_EVENT ||
+		           t == YAML_ALIAS_EVENT) {
 			struct pane_cfg_node *n;
 			rc = build(&b, &ev, "", 0, &n);
 			if (rc == 0 && n->kind == PANE_CFG_NULL) {
@@ -398,8 +396,8 @@ const struct pane_cfg_node *pane_cfg_lookup(const struct pane_cfg_node *node, co
 	return node;
 }
 
-int pane_cfg_error(const struct pane_cfg *cfg, const struct pane_cfg_node *node, struct pane_err *err,
-		   const char *fmt, ...)
+int pane_cfg_error(const struct pane_cfg *cfg, const struct pane_cfg_node *node, struct pane_err *err, const char *fmt,
+                   ...)
 {
 	char msg[400];
 	va_list ap;
@@ -470,8 +468,9 @@ char *pane_cfg_expand_env(const char *s, bool *whole_ref, struct pane_err *err)
 			/* set but empty: allowed, means "" */
 		} else {
 			pane_buf_release(&b);
-			pane_err_set(err, PANE_EINVAL, "environment variable %s is not set (export it, or write ${%s:-default})",
-				     var, var);
+			pane_err_set(err, PANE_EINVAL,
+			             "environment variable %s is not set (export it, or write ${%s:-default})", var,
+			             var);
 			return NULL;
 		}
 		refs++;
@@ -501,10 +500,24 @@ int pane_cfg_parse_bool(const char *s, bool *out)
 
 int pane_cfg_parse_size(const char *s, int64_t *out)
 {
-	static const struct { const char *u; double mul; } units[] = {
-		{"", 1}, {"b", 1}, {"k", 1e3}, {"kb", 1e3}, {"kib", 1024.0}, {"m", 1e6}, {"mb", 1e6},
-		{"mib", 1048576.0}, {"g", 1e9}, {"gb", 1e9}, {"gib", 1073741824.0}, {"t", 1e12}, {"tb", 1e12},
-		{"tib", 1099511627776.0},
+	static const struct {
+		const char *u;
+		double mul;
+	} units[] = {
+	    {"", 1},
+	    {"b", 1},
+	    {"k", 1e3},
+	    {"kb", 1e3},
+	    {"kib", 1024.0},
+	    {"m", 1e6},
+	    {"mb", 1e6},
+	    {"mib", 1048576.0},
+	    {"g", 1e9},
+	    {"gb", 1e9},
+	    {"gib", 1073741824.0},
+	    {"t", 1e12},
+	    {"tb", 1e12},
+	    {"tib", 1099511627776.0},
 	};
 	const char *p = s;
 	while (*p && (isdigit((unsigned char)*p) || *p == '.'))
@@ -543,8 +556,8 @@ static const char *type_name(enum pane_cfg_type t)
 	return "a value";
 }
 
-static int bind_value(const struct pane_cfg *cfg, const struct pane_cfg_node *node,
-		      const struct pane_cfg_field *f, const char *text, void *obj, struct pane_err *err)
+static int bind_value(const struct pane_cfg *cfg, const struct pane_cfg_node *node, const struct pane_cfg_field *f,
+                      const char *text, void *obj, struct pane_err *err)
 {
 	char *slot = (char *)obj + f->offset;
 	int64_t i64 = 0;
@@ -596,8 +609,7 @@ static int bind_value(const struct pane_cfg *cfg, const struct pane_cfg_node *no
 		}
 		return 0;
 	}
-	case PANE_CFT_SECTION:
-		return 0;
+	case PANE_CFT_SECTION: return 0;
 	}
 	if (f->min < f->max && (i64 < f->min || i64 > f->max)) {
 		char lo[32], hi[32];
@@ -616,8 +628,8 @@ bad:
 	return pane_cfg_error(cfg, node, err, "'%s' is not %s", text, type_name(f->type));
 }
 
-int pane_cfg_bind(const struct pane_cfg *cfg, const struct pane_cfg_node *map,
-		  const struct pane_cfg_field *fields, void *obj, struct pane_err *err)
+int pane_cfg_bind(const struct pane_cfg *cfg, const struct pane_cfg_node *map, const struct pane_cfg_field *fields,
+                  void *obj, struct pane_err *err)
 {
 	if (map && map->kind != PANE_CFG_MAP && map->kind != PANE_CFG_NULL)
 		return pane_cfg_error(cfg, map, err, "expected a map of settings (key: value)");
@@ -648,7 +660,7 @@ int pane_cfg_bind(const struct pane_cfg *cfg, const struct pane_cfg_node *map,
 			if (f->flags & PANE_CFG_REQUIRED) {
 				const char *path = map && map->path ? map->path : "";
 				return pane_err_set(err, PANE_EINVAL, "%s:%d: %s%s%s: required", cfg->file,
-						    map ? map->line : 0, path, *path ? "." : "", f->key);
+				                    map ? map->line : 0, path, *path ? "." : "", f->key);
 			}
 			if (f->def) {
 				int rc = bind_value(cfg, map, f, f->def, obj, err);
@@ -659,7 +671,7 @@ int pane_cfg_bind(const struct pane_cfg *cfg, const struct pane_cfg_node *map,
 		}
 		if ((f->flags & PANE_CFG_SECRET) && !c->from_env && c->kind == PANE_CFG_SCALAR && *c->value)
 			return pane_cfg_error(cfg, c, err,
-					      "secrets are read only from the environment; write it as ${SOME_VAR}");
+			                      "secrets are read only from the environment; write it as ${SOME_VAR}");
 		if (f->type == PANE_CFT_STRLIST && c->kind == PANE_CFG_SEQ) {
 			for (size_t i = 0; i < c->n_items; i++) {
 				const struct pane_cfg_node *it = c->items[i];
@@ -675,7 +687,7 @@ int pane_cfg_bind(const struct pane_cfg *cfg, const struct pane_cfg_node *map,
 			return pane_cfg_error(cfg, c, err, "expected %s", type_name(f->type));
 		if ((f->flags & PANE_CFG_REQUIRED) && f->type == PANE_CFT_STRING && !*c->value)
 			return pane_cfg_error(cfg, c, err, "required (it is empty%s)",
-					      c->from_env ? "; is the environment variable set?" : "");
+			                      c->from_env ? "; is the environment variable set?" : "");
 		int rc = bind_value(cfg, c, f, c->value, obj, err);
 		if (rc < 0)
 			return rc;

@@ -30,18 +30,18 @@ enum pane_cfg_kind { PANE_CFG_NULL, PANE_CFG_SCALAR, PANE_CFG_MAP, PANE_CFG_SEQ 
 
 struct pane_cfg_node {
 	enum pane_cfg_kind kind;
-	int line;          /* 1-based line in the file */
-	char *key;         /* key in the parent map, NULL for sequence items and the root */
-	char *path;        /* dotted path from the root, "" for the root */
-	char *value;       /* scalar text after expansion (NULL unless SCALAR) */
-	bool from_env;     /* the scalar was exactly one ${VAR} reference */
-	int vline, vcol;   /* 1-based line and column where the value itself starts */
+	int line;                     /* 1-based line in the file */
+	char *key;                    /* key in the parent map, NULL for sequence items and the root */
+	char *path;                   /* dotted path from the root, "" for the root */
+	char *value;                  /* scalar text after expansion (NULL unless SCALAR) */
+	bool from_env;                /* the scalar was exactly one ${VAR} reference */
+	int vline, vcol;              /* 1-based line and column where the value itself starts */
 	struct pane_cfg_node **items; /* map entries in file order, or sequence items */
 	size_t n_items;
 };
 
 struct pane_cfg {
-	char *file;        /* name used in messages */
+	char *file;                 /* name used in messages */
 	struct pane_cfg_node *root; /* always a MAP (empty for an empty file) */
 };
 
@@ -68,8 +68,8 @@ const struct pane_cfg_node *pane_cfg_get(const struct pane_cfg_node *map, const 
 const struct pane_cfg_node *pane_cfg_lookup(const struct pane_cfg_node *node, const char *dotted);
 
 /* Sets err to "FILE:LINE: PATH: message" for a node and returns PANE_EINVAL. */
-int pane_cfg_error(const struct pane_cfg *cfg, const struct pane_cfg_node *node, struct pane_err *err,
-		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int pane_cfg_error(const struct pane_cfg *cfg, const struct pane_cfg_node *node, struct pane_err *err, const char *fmt,
+                   ...) __attribute__((format(printf, 4, 5)));
 
 enum pane_cfg_type {
 	PANE_CFT_STRING,   /* char *  (heap copy; NULL when absent without default) */
@@ -95,18 +95,18 @@ struct pane_cfg_strlist {
 struct pane_cfg_field {
 	const char *key;
 	enum pane_cfg_type type;
-	size_t offset;     /* offsetof(struct ..., member) */
-	const char *def;   /* default as text, parsed like a value; NULL for none */
+	size_t offset;   /* offsetof(struct ..., member) */
+	const char *def; /* default as text, parsed like a value; NULL for none */
 	unsigned flags;
-	const char *help;  /* one line, for docs and --help */
-	int64_t min, max;  /* for INT/DURATION/SIZE when min < max */
+	const char *help; /* one line, for docs and --help */
+	int64_t min, max; /* for INT/DURATION/SIZE when min < max */
 };
 
 /* Binds map (which may be NULL: all defaults) into obj using a table ended
  * by a row with key == NULL. Unknown keys in map are an error. On failure obj
  * may be partly filled; call pane_cfg_unbind() either way. */
-int pane_cfg_bind(const struct pane_cfg *cfg, const struct pane_cfg_node *map,
-		  const struct pane_cfg_field *fields, void *obj, struct pane_err *err);
+int pane_cfg_bind(const struct pane_cfg *cfg, const struct pane_cfg_node *map, const struct pane_cfg_field *fields,
+                  void *obj, struct pane_err *err);
 /* Frees the strings and lists a bind stored in obj. */
 void pane_cfg_unbind(const struct pane_cfg_field *fields, void *obj);
 

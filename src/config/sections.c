@@ -12,20 +12,20 @@
 #include "base/buf.h"
 
 static const char *const sections[] = {
-	"server",     /* src/serve: listen address, data directory, threads, limits */
-	"log",        /* logging level and format */
-	"queue",      /* src/queue: schema, retention, queues */
-	"auth",       /* src/http: bearer tokens and open endpoints */
-	"uploads",    /* src/api: upload directory, limits, retention */
-	"store",      /* src/store: retention, limits */
-	"receivers",  /* src/receivers: statsd, otlp, remote_write, loki push */
-	"scrape",     /* src/receivers: Prometheus scrape targets */
-	"sources",    /* src/sources: postgres, supabase, render, sentry, sql */
-	"query",      /* src/api: PromQL limits; src/remote: backend (remote query backend) */
-	"rules",      /* src/alert: rule files, evaluation interval, external labels/URL */
-	"alerting",   /* src/notify: Alertmanager routes, receivers, silences (or config_file) */
-	"outputs",    /* src/outputs: remote_write and Loki push out, durable queues */
-	NULL,
+    "server",    /* src/serve: listen address, data directory, threads, limits */
+    "log",       /* logging level and format */
+    "queue",     /* src/queue: schema, retention, queues */
+    "auth",      /* src/http: bearer tokens and open endpoints */
+    "uploads",   /* src/api: upload directory, limits, retention */
+    "store",     /* src/store: retention, limits */
+    "receivers", /* src/receivers: statsd, otlp, remote_write, loki push */
+    "scrape",    /* src/receivers: Prometheus scrape targets */
+    "sources",   /* src/sources: postgres, supabase, render, sentry, sql */
+    "query",     /* src/api: PromQL limits; src/remote: backend (remote query backend) */
+    "rules",     /* src/alert: rule files, evaluation interval, external labels/URL */
+    "alerting",  /* src/notify: Alertmanager routes, receivers, silences (or config_file) */
+    "outputs",   /* src/outputs: remote_write and Loki push out, durable queues */
+    NULL,
 };
 
 /* Sections people write that nothing reads: refused with what to do
@@ -33,12 +33,12 @@ static const char *const sections[] = {
 static const struct {
 	const char *name, *why;
 } not_sections[] = {
-	{"database", "PostgreSQL is not configured here: set DATABASE_URL (pane migrate and pane worker also take "
-		     "--database-url)"},
-	{"worker", "workers are not configured here: pass options to `pane worker` (see pane worker --help)"},
-	{"alerts", "alert rules are configured under rules: (rule files) and notifications under alerting: "
-		   "(docs/rules.md, docs/alerting.md)"},
-	{"notifiers", "notifications are configured under alerting:, in Alertmanager's format (docs/alerting.md)"},
+    {"database", "PostgreSQL is not configured here: set DATABASE_URL (pane migrate and pane worker also take "
+                 "--database-url)"},
+    {"worker", "workers are not configured here: pass options to `pane worker` (see pane worker --help)"},
+    {"alerts", "alert rules are configured under rules: (rule files) and notifications under alerting: "
+               "(docs/rules.md, docs/alerting.md)"},
+    {"notifiers", "notifications are configured under alerting:, in Alertmanager's format (docs/alerting.md)"},
 };
 
 int pane_cfg_check_sections(const struct pane_cfg *cfg, struct pane_err *err)

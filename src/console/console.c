@@ -261,7 +261,7 @@ struct pane_console *pane_console_new(struct pane_http_server *http, struct pane
 }
 
 struct pane_console *pane_console_new_reader(struct pane_http_server *http, struct pane_store *store,
-					     struct pane_reader reader, struct pane_err *err)
+                                             struct pane_reader reader, struct pane_err *err)
 {
 	struct pane_console *c = pane_xcalloc(1, sizeof *c);
 	int rc = 0;

@@ -29,7 +29,7 @@ struct pane_console *pane_console_new(struct pane_http_server *http, struct pane
  * query backend's, src/remote): the overview needs only the reader, the
  * changes also the store (logs). */
 struct pane_console *pane_console_new_reader(struct pane_http_server *http, struct pane_store *store,
-					     struct pane_reader reader, struct pane_err *err);
+                                             struct pane_reader reader, struct pane_err *err);
 /* `pane serve` step 9 with the reader serve chose (step 5c). */
 int pane_console_attach_reader(struct pane_host *s, struct pane_reader reader, struct pane_err *err);
 void pane_console_free(struct pane_console *c);

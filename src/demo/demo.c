@@ -132,7 +132,8 @@ static void on_ready(struct pane_host *s, int port, void *arg)
 		       pane, url);
 		printf("  its logs      %s logs '{service=\"api\"}' --url %s\n", pane, url);
 		printf("  its errors    curl -G %s/loki/api/v1/query_range --data-urlencode \\\n"
-		       "                     'query=sum(count_over_time({service=\"api\"} |= \"ZeroDivisionError\" [5m]))'\n",
+		       "                     'query=sum(count_over_time({service=\"api\"} |= \"ZeroDivisionError\" "
+		       "[5m]))'\n",
 		       url);
 		if (pane_cfg_get(s->cfg->root, "rules")) /* scripts/demo.sh loads examples/rules/app.yml when present */
 			printf(
@@ -215,9 +216,11 @@ int pane_cmd_demo(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {0, 0, 0, 0},
 	};
-	struct pane_serve_opts so = {
-	    .listen = "127.0.0.1:8080", .data_dir = "./pane-data", .demo = true,
-	    .on_start = pane_demo_start, .on_ready = on_ready};
+	struct pane_serve_opts so = {.listen = "127.0.0.1:8080",
+	                             .data_dir = "./pane-data",
+	                             .demo = true,
+	                             .on_start = pane_demo_start,
+	                             .on_ready = on_ready};
 	int c;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+c:l:d:h", opts, NULL)) != -1) {

@@ -37,31 +37,29 @@ struct pane_buf;
 /* The hooks serve implements (impl is serve's own bookkeeping). */
 struct pane_host_ops {
 	void (*on_stop)(void *impl, void (*fn)(void *arg), void *arg);
-	void (*add_readiness)(void *impl, const char *name, bool (*check)(void *arg, struct pane_err *err),
-			      void *arg);
-	void (*add_readyz_info)(void *impl, const char *name, void (*fn)(void *arg, struct pane_buf *out),
-				void *arg);
+	void (*add_readiness)(void *impl, const char *name, bool (*check)(void *arg, struct pane_err *err), void *arg);
+	void (*add_readyz_info)(void *impl, const char *name, void (*fn)(void *arg, struct pane_buf *out), void *arg);
 	void (*on_reload)(void *impl, int (*fn)(void *arg, const struct pane_cfg *cfg, struct pane_err *err),
-			  void *arg);
+	                  void *arg);
 };
 
 struct pane_host {
-	const struct pane_cfg *cfg;        /* the loaded pane.yaml (or empty defaults) */
-	const char *data_dir;              /* existing, writable directory */
-	const char *database_url;          /* NULL when no PostgreSQL is configured */
-	bool demo;                         /* started by `pane demo`: simulated providers welcome */
-	struct pane_stats *stats;          /* pane's own counters (/metrics) */
-	struct pane_http_server *http;     /* add routes before the server starts */
-	struct pane_pipeline *pipeline;    /* where records go; serve creates it before any part attaches */
-	struct pane_store *store;          /* the embedded store, NULL until it attaches */
-	struct pane_alert_sink *alerts;    /* where rules send alerts (alert/alert.h); set by notify */
-	bool queue_source;                 /* set by sources (step 4) when an enabled `queue` source
-	                                    * runs: it alone stores pane_queue_* (serve/selfscrape.c) */
-	const struct pane_host_ops *ops;   /* filled in by serve */
+	const struct pane_cfg *cfg;      /* the loaded pane.yaml (or empty defaults) */
+	const char *data_dir;            /* existing, writable directory */
+	const char *database_url;        /* NULL when no PostgreSQL is configured */
+	bool demo;                       /* started by `pane demo`: simulated providers welcome */
+	struct pane_stats *stats;        /* pane's own counters (/metrics) */
+	struct pane_http_server *http;   /* add routes before the server starts */
+	struct pane_pipeline *pipeline;  /* where records go; serve creates it before any part attaches */
+	struct pane_store *store;        /* the embedded store, NULL until it attaches */
+	struct pane_alert_sink *alerts;  /* where rules send alerts (alert/alert.h); set by notify */
+	bool queue_source;               /* set by sources (step 4) when an enabled `queue` source
+	                                  * runs: it alone stores pane_queue_* (serve/selfscrape.c) */
+	const struct pane_host_ops *ops; /* filled in by serve */
 	/* Sections a part uses when pane.yaml lacks its own (`pane demo` sets
 	 * sources: here, src/demo); NULL: none. Valid until the daemon stops. */
 	const struct pane_cfg *defaults;
-	void *impl;                        /* serve's own bookkeeping, passed to ops */
+	void *impl; /* serve's own bookkeeping, passed to ops */
 };
 
 /* Registers fn(arg) to run at shutdown (reverse order of registration). */
@@ -73,7 +71,7 @@ static inline void pane_host_on_stop(struct pane_host *h, void (*fn)(void *arg),
 /* A readiness check for /readyz: returns true when healthy, else false with
  * a short reason in err. Runs on /readyz's own thread; must be bounded. */
 static inline void pane_host_add_readiness(struct pane_host *h, const char *name,
-					   bool (*check)(void *arg, struct pane_err *err), void *arg)
+                                           bool (*check)(void *arg, struct pane_err *err), void *arg)
 {
 	h->ops->add_readiness(h->impl, name, check, arg);
 }
@@ -82,7 +80,7 @@ static inline void pane_host_add_readiness(struct pane_host *h, const char *name
  * (one JSON value). Informational: it does not change readiness (a
  * provider's outage is not pane's). Must be quick. */
 static inline void pane_host_add_readyz_info(struct pane_host *h, const char *name,
-					     void (*fn)(void *arg, struct pane_buf *out), void *arg)
+                                             void (*fn)(void *arg, struct pane_buf *out), void *arg)
 {
 	h->ops->add_readyz_info(h->impl, name, fn, arg);
 }
@@ -95,8 +93,8 @@ static inline void pane_host_add_readyz_info(struct pane_host *h, const char *na
  * reload as a whole fails (POST /-/reload answers 400 with every reason).
  * cfg stays valid until the daemon stops. Runs on one thread at a time. */
 static inline void pane_host_on_reload(struct pane_host *h,
-				       int (*fn)(void *arg, const struct pane_cfg *cfg, struct pane_err *err),
-				       void *arg)
+                                       int (*fn)(void *arg, const struct pane_cfg *cfg, struct pane_err *err),
+                                       void *arg)
 {
 	h->ops->on_reload(h->impl, fn, arg);
 }

@@ -46,10 +46,10 @@ struct auth_cfg {
 };
 
 static const struct pane_cfg_field auth_fields[] = {
-	{"tokens", PANE_CFT_SECTION, 0, NULL, 0, "bearer tokens: a list of {name, token, scopes}", 0, 0},
-	{"open_read", PANE_CFT_STRING, offsetof(struct auth_cfg, open_read), "auto", 0,
-	 "read endpoints without a token: auto (only on loopback), true or false", 0, 0},
-	{NULL, 0, 0, NULL, 0, NULL, 0, 0},
+    {"tokens", PANE_CFT_SECTION, 0, NULL, 0, "bearer tokens: a list of {name, token, scopes}", 0, 0},
+    {"open_read", PANE_CFT_STRING, offsetof(struct auth_cfg, open_read), "auto", 0,
+     "read endpoints without a token: auto (only on loopback), true or false", 0, 0},
+    {NULL, 0, 0, NULL, 0, NULL, 0, 0},
 };
 
 struct token_cfg {
@@ -59,13 +59,13 @@ struct token_cfg {
 };
 
 static const struct pane_cfg_field token_fields[] = {
-	{"name", PANE_CFT_STRING, offsetof(struct token_cfg, name), NULL, PANE_CFG_REQUIRED,
-	 "a label for logs (never the token itself)", 0, 0},
-	{"token", PANE_CFT_STRING, offsetof(struct token_cfg, token), NULL, PANE_CFG_REQUIRED | PANE_CFG_SECRET,
-	 "the bearer token, as ${ENV_VAR}", 0, 0},
-	{"scopes", PANE_CFT_STRLIST, offsetof(struct token_cfg, scopes), NULL, PANE_CFG_REQUIRED,
-	 "enqueue, read and/or admin (admin implies the others)", 0, 0},
-	{NULL, 0, 0, NULL, 0, NULL, 0, 0},
+    {"name", PANE_CFT_STRING, offsetof(struct token_cfg, name), NULL, PANE_CFG_REQUIRED,
+     "a label for logs (never the token itself)", 0, 0},
+    {"token", PANE_CFT_STRING, offsetof(struct token_cfg, token), NULL, PANE_CFG_REQUIRED | PANE_CFG_SECRET,
+     "the bearer token, as ${ENV_VAR}", 0, 0},
+    {"scopes", PANE_CFT_STRLIST, offsetof(struct token_cfg, scopes), NULL, PANE_CFG_REQUIRED,
+     "enqueue, read and/or admin (admin implies the others)", 0, 0},
+    {NULL, 0, 0, NULL, 0, NULL, 0, 0},
 };
 
 #define MIN_TOKEN_LEN 16
@@ -82,7 +82,7 @@ static unsigned scope_bit(const char *s)
 }
 
 static int load_token(const struct pane_cfg *cfg, const struct pane_cfg_node *item, struct token *t,
-		      struct pane_err *err)
+                      struct pane_err *err)
 {
 	struct token_cfg tc = {0};
 	int rc = 0;
@@ -93,9 +93,10 @@ static int load_token(const struct pane_cfg *cfg, const struct pane_cfg_node *it
 	if ((rc = pane_cfg_bind(cfg, item, token_fields, &tc, err)) < 0)
 		goto out;
 	if (strlen(tc.token) < MIN_TOKEN_LEN) {
-		rc = pane_cfg_error(cfg, pane_cfg_get(item, "token"), err,
-				    "token is shorter than %d characters; use a long random value (openssl rand -hex 32)",
-				    MIN_TOKEN_LEN);
+		rc = pane_cfg_error(
+		    cfg, pane_cfg_get(item, "token"), err,
+		    "token is shorter than %d characters; use a long random value (openssl rand -hex 32)",
+		    MIN_TOKEN_LEN);
 		goto out;
 	}
 	unsigned scopes = 0;
@@ -103,7 +104,7 @@ static int load_token(const struct pane_cfg *cfg, const struct pane_cfg_node *it
 		unsigned bit = scope_bit(tc.scopes.items[i]);
 		if (!bit) {
 			rc = pane_cfg_error(cfg, pane_cfg_get(item, "scopes"), err,
-					    "unknown scope '%s' (use enqueue, read or admin)", tc.scopes.items[i]);
+			                    "unknown scope '%s' (use enqueue, read or admin)", tc.scopes.items[i]);
 			goto out;
 		}
 		scopes |= bit;
@@ -146,7 +147,8 @@ struct pane_http_auth *pane_http_auth_new(const struct pane_cfg *cfg, bool loopb
 	if (strcmp(ac.open_read, "auto") == 0) {
 		a->open_read = loopback;
 	} else if (pane_cfg_parse_bool(ac.open_read, &a->open_read) < 0) {
-		pane_cfg_error(cfg, pane_cfg_get(sec, "open_read"), err, "'%s' is not auto, true or false", ac.open_read);
+		pane_cfg_error(cfg, pane_cfg_get(sec, "open_read"), err, "'%s' is not auto, true or false",
+		               ac.open_read);
 		goto fail;
 	}
 	if (!loopback && a->n_tokens == 0) {
@@ -183,7 +185,7 @@ bool pane_http_auth_read_is_open(const struct pane_http_auth *a)
 }
 
 int pane_http_auth_decide(const struct pane_http_auth *a, const char *authorization, const char *scope,
-			  const char **name_out)
+                          const char **name_out)
 {
 	unsigned need = scope_bit(scope);
 	if (a->n_tokens == 0)
@@ -223,8 +225,8 @@ static bool check(void *ctx, struct pane_http_req *req, const char *scope, struc
 	if (st == 401) {
 		pane_http_resp_header(resp, "WWW-Authenticate", "Bearer realm=\"pane\"");
 		pane_http_resp_error(resp, 401, "unauthorized",
-				     "missing or unknown bearer token; send Authorization: Bearer TOKEN (scope '%s')",
-				     scope);
+		                     "missing or unknown bearer token; send Authorization: Bearer TOKEN (scope '%s')",
+		                     scope);
 	} else {
 		pane_http_resp_error(resp, 403, "forbidden", "this token lacks the '%s' scope", scope);
 	}

@@ -48,7 +48,7 @@ void pane_http_auth_install(struct pane_http_auth *a, struct pane_http_server *s
  * 403 (known token without the scope). name_out (may be NULL) receives the
  * token's configured name on success with a token. */
 int pane_http_auth_decide(const struct pane_http_auth *a, const char *authorization, const char *scope,
-			  const char **name_out);
+                          const char **name_out);
 
 size_t pane_http_auth_token_count(const struct pane_http_auth *a);
 bool pane_http_auth_read_is_open(const struct pane_http_auth *a);

@@ -50,9 +50,9 @@ struct pane_http_client {
 	CURL *curl;
 	struct pane_http_client_opts o;
 	char *user_agent;
-	char *proxy_url, *ca_file;       /* copies of the options' */
-	struct pane_http_ratelimit rl;   /* last seen */
-	int64_t last_request_ns;         /* monotonic, for requests_per_minute */
+	char *proxy_url, *ca_file;     /* copies of the options' */
+	struct pane_http_ratelimit rl; /* last seen */
+	int64_t last_request_ns;       /* monotonic, for requests_per_minute */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -233,8 +233,8 @@ char *pane_http_link_next(const char *link)
 								is_next = true;
 							r += n + 1;
 						}
-					} else if (k.len == 7 && strncasecmp(k.p, "results", 7) == 0 &&
-						   v.len == 5 && strncasecmp(v.p, "false", 5) == 0) {
+					} else if (k.len == 7 && strncasecmp(k.p, "results", 7) == 0 && v.len == 5 &&
+					           strncasecmp(v.p, "false", 5) == 0) {
 						no_results = true;
 					}
 				}
@@ -408,7 +408,7 @@ static int wait_before_send(struct pane_http_client *c, const char *what, struct
 		wait = c->rl.reset_ms - now;
 		if (wait > c->o.max_wait_ms)
 			return pane_err_set(err, PANE_EAGAIN, "%s: rate limit spent; resets in %lld s", what,
-					    (long long)(wait / 1000));
+			                    (long long)(wait / 1000));
 	}
 	if (c->o.requests_per_minute > 0 && c->last_request_ns) {
 		int64_t gap_ns = (int64_t)(60e9 / c->o.requests_per_minute);
@@ -424,7 +424,7 @@ static int wait_before_send(struct pane_http_client *c, const char *what, struct
 }
 
 static int send_once(struct pane_http_client *c, const struct pane_http_request *req, const char *method,
-		     struct pane_http_response *r, const char *what, struct pane_err *err)
+                     struct pane_http_response *r, const char *what, struct pane_err *err)
 {
 	CURL *h = c->curl;
 	curl_easy_reset(h);
@@ -510,8 +510,8 @@ static int send_once(struct pane_http_client *c, const struct pane_http_request 
 	else if (cc == CURLE_ABORTED_BY_CALLBACK)
 		rc = pane_err_set(err, PANE_ECANCELED, "%s: canceled", what);
 	else if (cc == CURLE_OPERATION_TIMEDOUT)
-		rc = pane_err_set(err, PANE_ETIMEDOUT, "%s: no answer within %lld ms", what,
-				  (long long)c->o.timeout_ms);
+		rc =
+		    pane_err_set(err, PANE_ETIMEDOUT, "%s: no answer within %lld ms", what, (long long)c->o.timeout_ms);
 	else if (cc == CURLE_URL_MALFORMAT || cc == CURLE_UNSUPPORTED_PROTOCOL)
 		rc = pane_err_set(err, PANE_EINVAL, "%s: %s", what, curl_easy_strerror(cc));
 	else
@@ -528,10 +528,10 @@ out:
 
 static int status_error(const struct pane_http_response *r, const char *what, struct pane_err *err)
 {
-	int code = r->status == 429			   ? PANE_EAGAIN
-		   : (r->status == 401 || r->status == 403) ? PANE_EPERM
-		   : (r->status == 404 || r->status == 410) ? PANE_ENOTFOUND
-							    : PANE_EHTTP;
+	int code = r->status == 429                         ? PANE_EAGAIN
+	           : (r->status == 401 || r->status == 403) ? PANE_EPERM
+	           : (r->status == 404 || r->status == 410) ? PANE_ENOTFOUND
+	                                                    : PANE_EHTTP;
 	/* a short, printable excerpt of the body helps more than the code alone */
 	char snip[160];
 	size_t n = 0;
@@ -547,7 +547,7 @@ static int status_error(const struct pane_http_response *r, const char *what, st
 }
 
 int pane_http_client_do(struct pane_http_client *c, const struct pane_http_request *req,
-			struct pane_http_response *resp, struct pane_err *err)
+                        struct pane_http_response *resp, struct pane_err *err)
 {
 	const char *method = req->method ? req->method : "GET";
 	bool idem = req->idempotent || strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
@@ -578,10 +578,10 @@ int pane_http_client_do(struct pane_http_client *c, const struct pane_http_reque
 			wait = resp->ratelimit.reset_ms - pane_wall_ms();
 		if (wait < 0)
 			wait = pane_http_backoff_ms(attempt + 1, c->o.backoff_base_ms, c->o.backoff_max_ms,
-						    pane_random_u64());
+			                            pane_random_u64());
 		if (wait > c->o.max_wait_ms) {
 			pane_err_detail(err, "the server asks to wait %lld s; trying again at the next interval",
-					(long long)(wait / 1000));
+			                (long long)(wait / 1000));
 			return rc == PANE_EHTTP && resp->status == 429 ? PANE_EAGAIN : rc;
 		}
 		if (!pane_http_client_sleep(c, wait))

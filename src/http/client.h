@@ -56,16 +56,16 @@
 struct pane_http_client;
 
 struct pane_http_client_opts {
-	const char *user_agent;         /* default "pane/<version>" */
-	int64_t connect_timeout_ms;     /* default 5000 */
-	int64_t timeout_ms;             /* whole request, default 30000 */
-	int max_retries;                /* extra attempts after the first; default 0 (use -1 for none explicitly) */
-	int64_t backoff_base_ms;        /* first retry waits up to this (full jitter); default 500 */
-	int64_t backoff_max_ms;         /* cap of one backoff wait; default 30000 */
-	int64_t max_wait_ms;            /* longest Retry-After / rate-limit wait accepted before giving up
-					   with PANE_EAGAIN; default 120000 */
-	size_t max_body;                /* response body bound; default 16 MiB */
-	double requests_per_minute;     /* > 0: space requests at least 60/rpm seconds apart */
+	const char *user_agent;     /* default "pane/<version>" */
+	int64_t connect_timeout_ms; /* default 5000 */
+	int64_t timeout_ms;         /* whole request, default 30000 */
+	int max_retries;            /* extra attempts after the first; default 0 (use -1 for none explicitly) */
+	int64_t backoff_base_ms;    /* first retry waits up to this (full jitter); default 500 */
+	int64_t backoff_max_ms;     /* cap of one backoff wait; default 30000 */
+	int64_t max_wait_ms;        /* longest Retry-After / rate-limit wait accepted before giving up
+	                               with PANE_EAGAIN; default 120000 */
+	size_t max_body;            /* response body bound; default 16 MiB */
+	double requests_per_minute; /* > 0: space requests at least 60/rpm seconds apart */
 	/* Polled during waits and transfers; returning true cancels. May be NULL. */
 	bool (*cancel)(void *arg);
 	void *cancel_arg;
@@ -78,11 +78,11 @@ struct pane_http_client_opts {
 	/* Transport settings (the notifiers' http_config). The strings are
 	 * copied. Defaults: no redirects followed, libcurl's proxy choice, the
 	 * system's CAs with full verification. */
-	bool follow_redirects;          /* follow up to 10 redirects (http/https only); credentials
-					   are not sent on to another host */
-	const char *proxy_url;          /* http://, https:// or socks5:// proxy */
-	const char *ca_file;            /* PEM bundle to verify servers with instead of the system's */
-	bool insecure_skip_verify;      /* no TLS certificate or host name check */
+	bool follow_redirects;     /* follow up to 10 redirects (http/https only); credentials
+	                              are not sent on to another host */
+	const char *proxy_url;     /* http://, https:// or socks5:// proxy */
+	const char *ca_file;       /* PEM bundle to verify servers with instead of the system's */
+	bool insecure_skip_verify; /* no TLS certificate or host name check */
 };
 
 /* Never NULL (aborts on allocation failure like pane_xmalloc). */
@@ -91,37 +91,37 @@ struct pane_http_client *pane_http_client_new(const struct pane_http_client_opts
 void pane_http_client_free(struct pane_http_client *c);
 
 struct pane_http_request {
-	const char *method;             /* default "GET" */
-	const char *url;                /* absolute http:// or https:// URL */
-	const char *const *headers;     /* NULL-terminated "Name: value" lines, or NULL */
-	const char *body;               /* may be NULL */
+	const char *method;         /* default "GET" */
+	const char *url;            /* absolute http:// or https:// URL */
+	const char *const *headers; /* NULL-terminated "Name: value" lines, or NULL */
+	const char *body;           /* may be NULL */
 	size_t body_len;
-	const char *bearer;             /* adds "Authorization: Bearer <bearer>" when set */
-	const char *basic_user;         /* HTTP basic auth when basic_user is set */
+	const char *bearer;     /* adds "Authorization: Bearer <bearer>" when set */
+	const char *basic_user; /* HTTP basic auth when basic_user is set */
 	const char *basic_pass;
-	bool idempotent;                /* retry a non-GET request too */
+	bool idempotent; /* retry a non-GET request too */
 };
 
 struct pane_http_header {
-	char *name;                     /* as received */
-	char *value;                    /* trimmed */
+	char *name;  /* as received */
+	char *value; /* trimmed */
 };
 
 /* What the server told us about its rate limit, from the last response. */
 struct pane_http_ratelimit {
-	bool known;                     /* headers were present */
-	int64_t limit;                  /* -1 unknown */
-	int64_t remaining;              /* -1 unknown */
-	int64_t reset_ms;               /* wall-clock ms when the window resets; 0 unknown */
+	bool known;        /* headers were present */
+	int64_t limit;     /* -1 unknown */
+	int64_t remaining; /* -1 unknown */
+	int64_t reset_ms;  /* wall-clock ms when the window resets; 0 unknown */
 };
 
 struct pane_http_response {
-	long status;                    /* 0 when no response arrived */
-	struct pane_buf body;           /* NUL-terminated */
+	long status;          /* 0 when no response arrived */
+	struct pane_buf body; /* NUL-terminated */
 	struct pane_http_header *headers;
 	size_t n_headers;
-	int attempts;                   /* requests actually sent for this call */
-	int64_t retry_after_ms;         /* from the final response, -1 when absent */
+	int attempts;           /* requests actually sent for this call */
+	int64_t retry_after_ms; /* from the final response, -1 when absent */
 	struct pane_http_ratelimit ratelimit;
 };
 
@@ -149,7 +149,7 @@ const char *pane_http_response_header(const struct pane_http_response *r, const 
  *   PANE_EINVAL      a bad URL or request
  */
 int pane_http_client_do(struct pane_http_client *c, const struct pane_http_request *req,
-			struct pane_http_response *resp, struct pane_err *err);
+                        struct pane_http_response *resp, struct pane_err *err);
 
 /* The rate-limit state the client is working with (copied out). */
 void pane_http_client_ratelimit(const struct pane_http_client *c, struct pane_http_ratelimit *out);

@@ -41,7 +41,7 @@ struct tconn {
 };
 
 void http_on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-			enum MHD_ConnectionNotificationCode toe)
+                        enum MHD_ConnectionNotificationCode toe)
 {
 	struct pane_http_server *srv = cls;
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {

@@ -91,8 +91,12 @@ size_t pane_http_url_decode(char *s, size_t len, bool plus_is_space)
 			c = ' ';
 		} else if (c == '%' && i + 2 < len) {
 			int hi = s[i + 1], lo = s[i + 2];
-			int h = hi >= '0' && hi <= '9' ? hi - '0' : (hi | 32) >= 'a' && (hi | 32) <= 'f' ? (hi | 32) - 'a' + 10 : -1;
-			int l = lo >= '0' && lo <= '9' ? lo - '0' : (lo | 32) >= 'a' && (lo | 32) <= 'f' ? (lo | 32) - 'a' + 10 : -1;
+			int h = hi >= '0' && hi <= '9'                 ? hi - '0'
+			        : (hi | 32) >= 'a' && (hi | 32) <= 'f' ? (hi | 32) - 'a' + 10
+			                                               : -1;
+			int l = lo >= '0' && lo <= '9'                 ? lo - '0'
+			        : (lo | 32) >= 'a' && (lo | 32) <= 'f' ? (lo | 32) - 'a' + 10
+			                                               : -1;
 			if (h >= 0 && l >= 0) {
 				c = (char)(h * 16 + l);
 				i += 2;
@@ -175,7 +179,7 @@ static enum MHD_Result each_arg_cb(void *cls, enum MHD_ValueKind kind, const cha
 }
 
 void pane_http_req_query_each(const struct pane_http_req *req,
-			      void (*fn)(void *arg, const char *key, const char *value), void *arg)
+                              void (*fn)(void *arg, const char *key, const char *value), void *arg)
 {
 	struct each_arg e = {fn, arg};
 	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, each_arg_cb, &e);

@@ -133,7 +133,7 @@ nomatch:
 }
 
 const struct route *http_route_find(struct pane_http_server *srv, const char *method, const char *url,
-				    struct pane_http_req *req, char *allow, size_t allow_len)
+                                    struct pane_http_req *req, char *allow, size_t allow_len)
 {
 	char *copy = pane_xstrdup(url);
 	char *segs[MAX_SEGMENTS + 1];

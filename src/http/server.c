@@ -110,7 +110,8 @@ static enum MHD_Result queue(struct pane_http_req *req, struct MHD_Connection *c
 		resp->stream = NULL; /* the MHD side's ref now belongs to the response */
 		st->s.conn = conn;
 		http_susp_list(req->srv, &st->s);
-		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16u << 10, http_stream_read, st, http_stream_free_cb);
+		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16u << 10, http_stream_read, st,
+		                                      http_stream_free_cb);
 		if (!r) {
 			http_stream_free_cb(st);
 			return MHD_NO;
@@ -148,15 +149,15 @@ static enum MHD_Result queue(struct pane_http_req *req, struct MHD_Connection *c
 		snprintf(st, sizeof st, "%d", resp->status);
 		snprintf(bytes, sizeof bytes, "%zu", body_len);
 		snprintf(dur, sizeof dur, "%.3fms", (double)(pane_mono_ns() - req->start_ns) / 1e6);
-		pane_log_kv(PANE_LOG_DEBUG, "http", "request", "method", req->method, "path", req->path, "status",
-			    st, "bytes", bytes, "duration", dur, "peer", req->peer, NULL);
+		pane_log_kv(PANE_LOG_DEBUG, "http", "request", "method", req->method, "path", req->path, "status", st,
+		            "bytes", bytes, "duration", dur, "peer", req->peer, NULL);
 	}
 	return ret;
 }
 
 /* Answers at once (before the handler) with an error. */
 static enum MHD_Result answer_error(struct pane_http_req *req, struct MHD_Connection *conn, int status,
-				   const char *code, const char *msg, const char *allow)
+                                    const char *code, const char *msg, const char *allow)
 {
 	struct pane_http_resp resp;
 	http_resp_init(&resp);
@@ -212,8 +213,9 @@ static enum MHD_Result run_handler(struct pane_http_req *req, struct MHD_Connect
 		if (!http_blk_submit(req->srv, req, d)) {
 			struct pane_http_resp *r = pane_http_deferred_resp(d);
 			pane_http_resp_header(r, "Retry-After", "1");
-			pane_http_resp_error(r, 503, "unavailable", "the server is busy: too many requests wait for a "
-								    "dependency; retry");
+			pane_http_resp_error(r, 503, "unavailable",
+			                     "the server is busy: too many requests wait for a "
+			                     "dependency; retry");
 			pane_http_deferred_finish(d);
 		}
 	} else {
@@ -256,8 +258,8 @@ static bool drain_exceeded(const struct pane_http_req *req)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-				  const char *version, const char *upload_data, size_t *upload_data_size,
-				  void **con_cls)
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
 {
 	(void)version;
 	struct pane_http_server *srv = cls;
@@ -276,9 +278,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (ci && ci->client_addr) {
 			const struct sockaddr *sa = ci->client_addr;
 			if (sa->sa_family == AF_INET)
-				inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, req->peer, sizeof req->peer);
+				inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, req->peer,
+				          sizeof req->peer);
 			else if (sa->sa_family == AF_INET6)
-				inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, req->peer, sizeof req->peer);
+				inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, req->peer,
+				          sizeof req->peer);
 		}
 		*con_cls = req;
 
@@ -286,7 +290,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		req->route = http_route_find(srv, method, url, req, allow, sizeof allow);
 		if (!req->route) {
 			if (allow[0])
-				return answer_error(req, conn, 405, "method_not_allowed", "method not allowed for this path", allow);
+				return answer_error(req, conn, 405, "method_not_allowed",
+				                    "method not allowed for this path", allow);
 			return answer_error(req, conn, 404, "not_found", "no such endpoint", NULL);
 		}
 		req->body.max = req->route->max_body;
@@ -353,7 +358,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				pane_stat_inc(srv->st_slow);
 			/* MHD cannot answer mid-body: close the connection */
 			pane_log_limited(&srv->slow_lim, PANE_LOG_INFO, "http",
-					 "closing %s: request body arrives slower than %u bytes per second", req->peer, rate);
+			                 "closing %s: request body arrives slower than %u bytes per second", req->peer,
+			                 rate);
 			req->responded = true;
 			return MHD_NO;
 		}
@@ -401,8 +407,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	return run_handler(req, conn);
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-			 enum MHD_RequestTerminationCode toe)
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
 	struct pane_http_server *srv = cls;
 	http_tconn_mark(srv, conn, false);
@@ -461,16 +466,17 @@ struct pane_http_server *pane_http_server_new(const struct pane_http_server_opts
 	srv->opts.listen = srv->listen;
 	srv->fd = -1;
 	if (srv->opts.stats) {
-		srv->st_requests = pane_stats_counter(srv->opts.stats, "pane_http_requests_total", NULL,
-						      "HTTP requests answered");
+		srv->st_requests =
+		    pane_stats_counter(srv->opts.stats, "pane_http_requests_total", NULL, "HTTP requests answered");
 		srv->st_errors = pane_stats_counter(srv->opts.stats, "pane_http_server_errors_total", NULL,
-						    "HTTP requests answered with a 5xx status");
+		                                    "HTTP requests answered with a 5xx status");
 		srv->st_too_large = pane_stats_counter(srv->opts.stats, "pane_http_too_large_total", NULL,
-						       "HTTP requests refused for a body over the route's limit");
+		                                       "HTTP requests refused for a body over the route's limit");
 		srv->st_slow = pane_stats_counter(srv->opts.stats, "pane_http_slow_clients_total", NULL,
-						  "HTTP requests cut off for sending their body too slowly");
-		srv->st_slow_head = pane_stats_counter(srv->opts.stats, "pane_http_slow_headers_total", NULL,
-						       "HTTP connections closed for not sending a request head in time");
+		                                  "HTTP requests cut off for sending their body too slowly");
+		srv->st_slow_head =
+		    pane_stats_counter(srv->opts.stats, "pane_http_slow_headers_total", NULL,
+		                       "HTTP connections closed for not sending a request head in time");
 	}
 	pthread_mutex_init(&srv->susp_mu, NULL);
 	pthread_mutex_init(&srv->blk_mu, NULL);
@@ -501,7 +507,7 @@ int pane_http_server_start(struct pane_http_server *srv, struct pane_err *err)
 	int gai = getaddrinfo(*host ? host : NULL, port, &hints, &res);
 	if (gai != 0)
 		return pane_err_set(err, PANE_EINVAL, "cannot resolve listen address '%s': %s", srv->listen,
-				    gai_strerror(gai));
+		                    gai_strerror(gai));
 	int fd = -1;
 	int saved = 0;
 	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
@@ -514,7 +520,8 @@ int pane_http_server_start(struct pane_http_server *srv, struct pane_err *err)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 1024) == 0) {
 			if (ai->ai_family == AF_INET)
-				srv->loopback = (ntohl(((struct sockaddr_in *)ai->ai_addr)->sin_addr.s_addr) >> 24) == 127;
+				srv->loopback =
+				    (ntohl(((struct sockaddr_in *)ai->ai_addr)->sin_addr.s_addr) >> 24) == 127;
 			else if (ai->ai_family == AF_INET6)
 				srv->loopback = IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr);
 			break;
@@ -534,7 +541,7 @@ int pane_http_server_start(struct pane_http_server *srv, struct pane_err *err)
 	socklen_t sl = sizeof ss;
 	getsockname(fd, (struct sockaddr *)&ss, &sl);
 	srv->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-						   : ((struct sockaddr_in *)&ss)->sin_port);
+	                                           : ((struct sockaddr_in *)&ss)->sin_port);
 	srv->fd = fd;
 
 	unsigned threads = srv->opts.threads;
@@ -543,21 +550,15 @@ int pane_http_server_start(struct pane_http_server *srv, struct pane_err *err)
 		threads = n > 0 ? (unsigned)n : 2;
 	}
 	srv->mhd = MHD_start_daemon(
-		MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME |
-			MHD_ALLOW_UPGRADE,
-		0, on_accept,
-		srv, on_request, srv,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, srv->opts.max_connections_per_ip,
-		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-		MHD_OPTION_THREAD_POOL_SIZE, threads,
-		MHD_OPTION_CONNECTION_LIMIT, srv->opts.max_connections ? srv->opts.max_connections : 1024u,
-		MHD_OPTION_CONNECTION_TIMEOUT, srv->opts.idle_timeout_s ? srv->opts.idle_timeout_s : 30u,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-		(size_t)(srv->opts.max_header_bytes ? srv->opts.max_header_bytes : 32u * 1024u),
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-		MHD_OPTION_NOTIFY_CONNECTION, http_on_connection, srv,
-		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
-		MHD_OPTION_END);
+	    MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME |
+	        MHD_ALLOW_UPGRADE,
+	    0, on_accept, srv, on_request, srv, MHD_OPTION_PER_IP_CONNECTION_LIMIT, srv->opts.max_connections_per_ip,
+	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
+	    srv->opts.max_connections ? srv->opts.max_connections : 1024u, MHD_OPTION_CONNECTION_TIMEOUT,
+	    srv->opts.idle_timeout_s ? srv->opts.idle_timeout_s : 30u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)(srv->opts.max_header_bytes ? srv->opts.max_header_bytes : 32u * 1024u),
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION, http_on_connection, srv,
+	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv, MHD_OPTION_END);
 	if (!srv->mhd) {
 		close(fd);
 		srv->fd = -1;

@@ -44,12 +44,12 @@ struct pane_http_resp;
 typedef void (*pane_http_handler)(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx);
 
 struct pane_http_route {
-	const char *method;    /* "GET", "POST", ...; "GET" also answers HEAD */
-	const char *pattern;   /* "/v1/queues/{queue}/jobs" */
+	const char *method;  /* "GET", "POST", ...; "GET" also answers HEAD */
+	const char *pattern; /* "/v1/queues/{queue}/jobs" */
 	pane_http_handler handler;
 	void *ctx;
-	size_t max_body;       /* bytes; 0 means the default (1 MiB) */
-	const char *scope;     /* NULL: open; otherwise the token scope needed ("read", "enqueue", "admin") */
+	size_t max_body;   /* bytes; 0 means the default (1 MiB) */
+	const char *scope; /* NULL: open; otherwise the token scope needed ("read", "enqueue", "admin") */
 
 	/* ---- optional, added with the jobs API (zero = old behaviour) ---- */
 	/* Runs after routing and auth, before any body byte is read: may answer
@@ -59,8 +59,7 @@ struct pane_http_route {
 	 * on_body as it arrives (0 = go on; < 0 with resp filled = answer now,
 	 * the rest is not read). handler then runs with an empty body. max_body
 	 * still bounds the total (413). */
-	int (*on_body)(struct pane_http_req *req, const char *data, size_t len, struct pane_http_resp *resp,
-		       void *ctx);
+	int (*on_body)(struct pane_http_req *req, const char *data, size_t len, struct pane_http_resp *resp, void *ctx);
 	/* Runs exactly once when the request ends for any reason (response sent,
 	 * client gone, server stopping), after on_begin was called: completed
 	 * says whether the response went out in full. For cleaning up what
@@ -82,27 +81,26 @@ struct pane_http_route {
 #define PANE_HTTP_BLOCKING_WAIT_S 5
 
 struct pane_http_server_opts {
-	const char *listen;          /* "127.0.0.1:8080", "[::1]:0", ":8080"; port 0 picks a free port */
-	unsigned threads;            /* worker threads; 0 = number of CPUs */
-	unsigned max_connections;    /* 0 = 1024 */
-	unsigned idle_timeout_s;     /* 0 = 30 */
-	size_t max_header_bytes;     /* per-connection memory for headers; 0 = 32 KiB */
-	struct pane_stats *stats;    /* optional: request counters land here */
+	const char *listen;       /* "127.0.0.1:8080", "[::1]:0", ":8080"; port 0 picks a free port */
+	unsigned threads;         /* worker threads; 0 = number of CPUs */
+	unsigned max_connections; /* 0 = 1024 */
+	unsigned idle_timeout_s;  /* 0 = 30 */
+	size_t max_header_bytes;  /* per-connection memory for headers; 0 = 32 KiB */
+	struct pane_stats *stats; /* optional: request counters land here */
 	/* ---- optional, added with the jobs API (zero = default) ---- */
 	unsigned max_connections_per_ip; /* 0 = no per-address limit */
-	unsigned body_min_rate;      /* bytes/s a request body must average once body_grace_s
-				      * have passed, else 408 and close (slow clients); 0 = 1024 */
-	unsigned body_grace_s;       /* 0 = 10 */
+	unsigned body_min_rate;          /* bytes/s a request body must average once body_grace_s
+	                                  * have passed, else 408 and close (slow clients); 0 = 1024 */
+	unsigned body_grace_s;           /* 0 = 10 */
 	/* ---- optional, added with hardening (zero = default) ---- */
-	unsigned header_timeout_s;   /* a new connection must complete its request head within this
-				      * (trickled headers do not reset it), else it is closed; 0 = 10.
-				      * Later requests on a kept-alive connection get idle_timeout_s. */
+	unsigned header_timeout_s; /* a new connection must complete its request head within this
+	                            * (trickled headers do not reset it), else it is closed; 0 = 10.
+	                            * Later requests on a kept-alive connection get idle_timeout_s. */
 };
 
 /* Authorisation hook (installed by the auth layer): return true to let the
  * request through; otherwise fill resp (401/403) and return false. */
-typedef bool (*pane_http_auth_fn)(void *ctx, struct pane_http_req *req, const char *scope,
-				  struct pane_http_resp *resp);
+typedef bool (*pane_http_auth_fn)(void *ctx, struct pane_http_req *req, const char *scope, struct pane_http_resp *resp);
 
 /* Creates a server (not yet listening). NULL with err on a bad listen address. */
 struct pane_http_server *pane_http_server_new(const struct pane_http_server_opts *opts, struct pane_err *err);
@@ -149,7 +147,7 @@ void pane_http_req_set_user(struct pane_http_req *req, void *user);
 void *pane_http_req_user(const struct pane_http_req *req);
 /* Calls fn for every query-string argument in order (value "" when absent). */
 void pane_http_req_query_each(const struct pane_http_req *req,
-			      void (*fn)(void *arg, const char *key, const char *value), void *arg);
+                              void (*fn)(void *arg, const char *key, const char *value), void *arg);
 /* Body bytes received so far (also for streaming routes). */
 uint64_t pane_http_req_body_bytes(const struct pane_http_req *req);
 
@@ -165,7 +163,7 @@ void pane_http_resp_json(struct pane_http_resp *resp, int status, const char *js
 /* {"error":{"code":"...","message":"..."}} with status. code is a short
  * snake_case identifier ("not_found", "payload_too_large"). */
 void pane_http_resp_error(struct pane_http_resp *resp, int status, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 /* Makes the body the first size bytes of the open file fd (a stored
  * upload), sent from the file without reading it into memory. The response
@@ -222,7 +220,7 @@ void pane_http_stream_close(struct pane_http_stream *st);
  * after its request head are not passed on. */
 struct pane_http_upgraded;
 void pane_http_resp_upgrade(struct pane_http_resp *resp, void (*fn)(void *arg, struct pane_http_upgraded *u),
-			    void *arg);
+                            void *arg);
 int pane_http_upgraded_fd(const struct pane_http_upgraded *u);
 void pane_http_upgraded_close(struct pane_http_upgraded *u);
 

@@ -59,17 +59,17 @@ struct susp {
 };
 
 struct pane_http_deferred {
-	struct susp s;  /* first */
+	struct susp s; /* first */
 	bool done;
 	struct pane_http_resp *resp;
 };
 
 struct pane_http_stream {
-	struct susp s;  /* first */
-	struct pane_buf buf;  /* bytes not yet handed to MHD, from off */
+	struct susp s;       /* first */
+	struct pane_buf buf; /* bytes not yet handed to MHD, from off */
 	size_t off;
-	bool closed;          /* the writer is done */
-	bool gone;            /* the client (or server) is gone */
+	bool closed; /* the writer is done */
+	bool gone;   /* the client (or server) is gone */
 };
 
 struct route {
@@ -77,7 +77,7 @@ struct route {
 	int (*on_body)(struct pane_http_req *, const char *, size_t, struct pane_http_resp *, void *);
 	void (*on_close)(struct pane_http_req *, bool, void *);
 	char *method;
-	char **segs;       /* pattern segments; "{name}" / "{name*}" keep the braces */
+	char **segs; /* pattern segments; "{name}" / "{name*}" keep the braces */
 	size_t n_segs;
 	pane_http_handler handler;
 	void *ctx;
@@ -151,17 +151,17 @@ struct pane_http_req {
 	struct kv params[MAX_PARAMS];
 	size_t n_params;
 	struct pane_buf body;
-	bool responded;     /* a response was queued before the handler ran */
-	bool too_big;       /* body over the limit: drained, then answered 413 */
-	uint64_t drained;   /* bytes discarded after an early refusal */
+	bool responded;   /* a response was queued before the handler ran */
+	bool too_big;     /* body over the limit: drained, then answered 413 */
+	uint64_t drained; /* bytes discarded after an early refusal */
 	bool form_parsed;
 	struct kv *form;
 	size_t n_form;
 	char peer[64];
 	int64_t start_ns;
 	int64_t body_start_ns; /* first body byte: the slow-body rate counts from here */
-	uint64_t body_bytes;  /* body bytes received (buffered or streamed) */
-	bool began;           /* on_begin ran (so on_close is owed) */
+	uint64_t body_bytes;   /* body bytes received (buffered or streamed) */
+	bool began;            /* on_begin ran (so on_close is owed) */
 	bool completed_ok;
 	void *user;
 	struct pane_http_deferred *deferred;
@@ -195,7 +195,7 @@ void http_req_free(struct pane_http_req *req);
  * when none matches, with the methods that would have matched listed in
  * allow (for a 405's Allow header). */
 const struct route *http_route_find(struct pane_http_server *srv, const char *method, const char *url,
-				    struct pane_http_req *req, char *allow, size_t allow_len);
+                                    struct pane_http_req *req, char *allow, size_t allow_len);
 void http_routes_release(struct pane_http_server *srv);
 
 /* suspend.c */
@@ -213,13 +213,13 @@ void http_stream_free_cb(void *cls);
 
 /* upgrade.c */
 /* MHD's upgrade handler (cls: the route's struct upgrade_cb, freed here). */
-void http_on_upgrade(void *cls, struct MHD_Connection *conn, void *req_cls, const char *extra_in,
-		     size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh);
+void http_on_upgrade(void *cls, struct MHD_Connection *conn, void *req_cls, const char *extra_in, size_t extra_in_size,
+                     MHD_socket sock, struct MHD_UpgradeResponseHandle *urh);
 
 /* headtimer.c */
 /* MHD_OPTION_NOTIFY_CONNECTION: tracks open connections (cls: the server). */
 void http_on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-			enum MHD_ConnectionNotificationCode toe);
+                        enum MHD_ConnectionNotificationCode toe);
 /* busy: a request head arrived; else a request ended and the next head has
  * until the idle timeout. */
 void http_tconn_mark(struct pane_http_server *srv, struct MHD_Connection *conn, bool busy);

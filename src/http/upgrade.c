@@ -18,8 +18,8 @@
 
 #include "base/mem.h"
 
-void http_on_upgrade(void *cls, struct MHD_Connection *conn, void *req_cls, const char *extra_in,
-		     size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+void http_on_upgrade(void *cls, struct MHD_Connection *conn, void *req_cls, const char *extra_in, size_t extra_in_size,
+                     MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
 {
 	struct upgrade_cb *cb = cls;
 	struct pane_http_upgraded *u = pane_xcalloc(1, sizeof *u);
@@ -40,8 +40,7 @@ void http_on_upgrade(void *cls, struct MHD_Connection *conn, void *req_cls, cons
 	free(cb);
 }
 
-void pane_http_resp_upgrade(struct pane_http_resp *resp, void (*fn)(void *arg, struct pane_http_upgraded *u),
-			    void *arg)
+void pane_http_resp_upgrade(struct pane_http_resp *resp, void (*fn)(void *arg, struct pane_http_upgraded *u), void *arg)
 {
 	free(resp->upgrade);
 	resp->upgrade = pane_xcalloc(1, sizeof *resp->upgrade);

@@ -309,7 +309,8 @@ static int range_line(void *arg, const struct pane_log_line *l)
  * per-stream series is built; NULL for one series per label set. */
 static int eval_range(struct env *e, const struct lq_node *n, const struct lq_node *group, struct mat *out)
 {
-	struct rangectx c = {.node = n, .group = group, .e = e, .want_bytes = n->fn == LQ_BYTES_OVER_TIME || n->fn == LQ_BYTES_RATE};
+	struct rangectx c = {
+	    .node = n, .group = group, .e = e, .want_bytes = n->fn == LQ_BYTES_OVER_TIME || n->fn == LQ_BYTES_RATE};
 	lq_run_init(&c.run);
 	pane_buf_init(&c.key, PANE_BUF_NOLIMIT);
 	pane_map_init(&c.by_ptr, NULL);

@@ -112,8 +112,8 @@ int pane_notify_time_from_json(json_t *v, int64_t *out, struct pane_err *err)
 
 /* Alertmanager's merge: an update of a still-active alert keeps its start. */
 struct nalert *pane_notify_store_alert(struct notify *nt, const struct pane_labels *labels,
-                                  const struct pane_labels *annotations, int64_t starts, int64_t ends, const char *gen,
-                                  int64_t now)
+                                       const struct pane_labels *annotations, int64_t starts, int64_t ends,
+                                       const char *gen, int64_t now)
 {
 	uint64_t fp = pane_notify_fingerprint(labels);
 	struct nalert *a = pane_map_get(&nt->alerts, &fp, sizeof fp);
@@ -175,7 +175,8 @@ int pane_notify_put_alerts(struct notify *nt, json_t *arr, struct pane_err *err)
 		int64_t now = pane_wall_ms();
 		for (size_t i = 0; i < n; i++) {
 			json_t *g = json_object_get(json_array_get(arr, i), "generatorURL");
-			struct nalert *a = pane_notify_store_alert(nt, &ls[i], &an[i], st[i], en[i], json_string_value(g), now);
+			struct nalert *a =
+			    pane_notify_store_alert(nt, &ls[i], &an[i], st[i], en[i], json_string_value(g), now);
 			if (!a) {
 				rc = pane_err_set(err, PANE_ETOOBIG, "too many alerts (limit %d)", MAX_ALERTS);
 				break;

@@ -468,7 +468,7 @@ static int only_keys(struct rd *r, const struct pane_cfg_node *n, const char *wh
 static int http_node(struct rd *r, const struct pane_cfg_node *n, struct pane_am_http *h)
 {
 	static const char *const known[] = {"follow_redirects", "bearer_token", "bearer_token_file", "authorization",
-	                                    "basic_auth", "proxy_url", "tls_config", NULL};
+	                                    "basic_auth",       "proxy_url",    "tls_config",        NULL};
 	if (only_keys(r, n, "http_config", known,
 	              "follow_redirects, bearer_token(_file), authorization: {type, credentials(_file)}, "
 	              "basic_auth: {username, password(_file)}, proxy_url, tls_config: {ca_file, "
@@ -504,7 +504,8 @@ static int http_node(struct rd *r, const struct pane_cfg_node *n, struct pane_am
 					rc = secret(r, a) < 0 ? PANE_EINVAL : str(r, a, &h->auth_credentials);
 			}
 			if (rc == 0 && h->auth_type && !strcasecmp(h->auth_type, "basic"))
-				rc = bad(r, it, "authorization type cannot be set to \"basic\", use \"basic_auth\" instead");
+				rc = bad(r, it,
+				         "authorization type cannot be set to \"basic\", use \"basic_auth\" instead");
 		} else if (!strcmp(k, "basic_auth")) {
 			static const char *const bk[] = {"username", "password", "password_file", NULL};
 			ba = it;
@@ -603,7 +604,8 @@ static int slack_actions_node(struct rd *r, const struct pane_cfg_node *n, struc
 	for (size_t i = 0; i < n->n_items; i++) {
 		const struct pane_cfg_node *an = n->items[i];
 		struct pane_am_slack_action *a = &s->actions[s->n_actions++];
-		if (only_keys(r, an, "slack_configs.actions", known, "type, text, url, style, name, value, confirm") < 0)
+		if (only_keys(r, an, "slack_configs.actions", known, "type, text, url, style, name, value, confirm") <
+		    0)
 			return PANE_EINVAL;
 		for (size_t j = 0; j < an->n_items; j++) {
 			const struct pane_cfg_node *it = an->items[j];
@@ -611,7 +613,8 @@ static int slack_actions_node(struct rd *r, const struct pane_cfg_node *n, struc
 			int rc = 0;
 			if (!strcmp(k, "confirm")) {
 				a->has_confirm = true;
-				rc = only_keys(r, it, "slack_configs.actions.confirm", ck, "title, text, ok_text, dismiss_text");
+				rc = only_keys(r, it, "slack_configs.actions.confirm", ck,
+				               "title, text, ok_text, dismiss_text");
 				for (size_t m = 0; rc == 0 && m < it->n_items; m++) {
 					const struct pane_cfg_node *c = it->items[m];
 					rc = text_key(r, c,
@@ -642,7 +645,8 @@ static int slack_actions_node(struct rd *r, const struct pane_cfg_node *n, struc
 			return bad(r, an, "missing text in Slack action configuration");
 		if (a->url && *a->url) { /* a link button: Alertmanager drops the message-action fields */
 			free(a->name), free(a->value);
-			free(a->confirm_title), free(a->confirm_text), free(a->confirm_ok_text), free(a->confirm_dismiss_text);
+			free(a->confirm_title), free(a->confirm_text), free(a->confirm_ok_text),
+			    free(a->confirm_dismiss_text);
 			a->name = a->value = NULL;
 			a->confirm_title = a->confirm_text = a->confirm_ok_text = a->confirm_dismiss_text = NULL;
 			a->has_confirm = false;
@@ -704,7 +708,8 @@ static int slack_node(struct rd *r, const struct pane_cfg_node *n, struct pane_a
 			rc = one_of(r, n, "api_url") < 0 ? PANE_EINVAL : secret_file(r, it, &s->api_url);
 		else
 			rc = bad(r, it,
-			         "slack_configs key not supported by pane (supported: api_url, api_url_file, channel, username, "
+			         "slack_configs key not supported by pane (supported: api_url, api_url_file, channel, "
+			         "username, "
 			         "icon_emoji, icon_url, title, title_link, pretext, text, fallback, footer, color, "
 			         "send_resolved, fields, short_fields, actions, image_url, thumb_url, callback_id, "
 			         "link_names, mrkdwn_in, http_config)");
@@ -772,7 +777,8 @@ static int pd_links_node(struct rd *r, const struct pane_cfg_node *n, struct pan
 		if (only_keys(r, l, "pagerduty_configs.links", known, "href, text") < 0)
 			return PANE_EINVAL;
 		for (size_t j = 0; j < l->n_items; j++)
-			if (text_key(r, l->items[j], !strcmp(l->items[j]->key, "href") ? &d->href : &d->text, false) < 0)
+			if (text_key(r, l->items[j], !strcmp(l->items[j]->key, "href") ? &d->href : &d->text, false) <
+			    0)
 				return PANE_EINVAL;
 	}
 	return 0;
@@ -792,7 +798,10 @@ static int pd_images_node(struct rd *r, const struct pane_cfg_node *n, struct pa
 			return PANE_EINVAL;
 		for (size_t j = 0; j < l->n_items; j++) {
 			const char *k = l->items[j]->key;
-			if (text_key(r, l->items[j], !strcmp(k, "src") ? &d->src : !strcmp(k, "alt") ? &d->alt : &d->href,
+			if (text_key(r, l->items[j],
+			             !strcmp(k, "src")   ? &d->src
+			             : !strcmp(k, "alt") ? &d->alt
+			                                 : &d->href,
 			             false) < 0)
 				return PANE_EINVAL;
 		}
@@ -840,7 +849,8 @@ static int pagerduty_node(struct rd *r, const struct pane_cfg_node *n, struct pa
 			rc = http_node(r, it, &p->http);
 		else
 			rc = bad(r, it,
-			         "pagerduty_configs key not supported by pane (supported: routing_key, routing_key_file, url, "
+			         "pagerduty_configs key not supported by pane (supported: routing_key, "
+			         "routing_key_file, url, "
 			         "client, client_url, description, severity, class, component, group, source, "
 			         "details, links, images, send_resolved, http_config)");
 		if (rc < 0)
@@ -1542,9 +1552,9 @@ void pane_am_http_release(struct pane_am_http *h)
 void pane_am_slack_copy(struct pane_am_slack *d, const struct pane_am_slack *s)
 {
 	*d = *s;
-	char **strs[] = {&d->api_url,    &d->channel,   &d->username, &d->icon_emoji, &d->icon_url,
-	                 &d->title,      &d->text,      &d->color,    &d->pretext,    &d->title_link,
-	                 &d->fallback,   &d->footer,    &d->image_url, &d->thumb_url, &d->callback_id};
+	char **strs[] = {&d->api_url,  &d->channel, &d->username,  &d->icon_emoji, &d->icon_url,
+	                 &d->title,    &d->text,    &d->color,     &d->pretext,    &d->title_link,
+	                 &d->fallback, &d->footer,  &d->image_url, &d->thumb_url,  &d->callback_id};
 	for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
 		*strs[i] = dupn(*strs[i]);
 	d->mrkdwn_in = pane_xcalloc(s->n_mrkdwn_in + 1, sizeof *d->mrkdwn_in);
@@ -1595,8 +1605,8 @@ void pane_am_slack_release(struct pane_am_slack *s)
 void pane_am_pagerduty_copy(struct pane_am_pagerduty *d, const struct pane_am_pagerduty *s)
 {
 	*d = *s;
-	char **strs[] = {&d->routing_key, &d->url,      &d->client,    &d->client_url, &d->description,
-	                 &d->severity,    &d->class,    &d->component, &d->group,      &d->source};
+	char **strs[] = {&d->routing_key, &d->url,   &d->client,    &d->client_url, &d->description,
+	                 &d->severity,    &d->class, &d->component, &d->group,      &d->source};
 	for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
 		*strs[i] = dupn(*strs[i]);
 	d->details = pane_xcalloc(s->n_details + 1, sizeof *d->details);
@@ -1607,8 +1617,8 @@ void pane_am_pagerduty_copy(struct pane_am_pagerduty *d, const struct pane_am_pa
 		d->links[i] = (struct pane_am_pd_link){dupn(s->links[i].href), dupn(s->links[i].text)};
 	d->images = pane_xcalloc(s->n_images + 1, sizeof *d->images);
 	for (size_t i = 0; i < s->n_images; i++)
-		d->images[i] = (struct pane_am_pd_image){dupn(s->images[i].src), dupn(s->images[i].alt),
-		                                         dupn(s->images[i].href)};
+		d->images[i] =
+		    (struct pane_am_pd_image){dupn(s->images[i].src), dupn(s->images[i].alt), dupn(s->images[i].href)};
 	pane_am_http_copy(&d->http, &s->http);
 }
 

@@ -22,7 +22,6 @@
 struct pane_cfg;
 struct pane_cfg_node;
 
-
 struct pane_am_route {
 	char *receiver;
 	struct pane_am_matchers matchers;
@@ -45,9 +44,9 @@ struct pane_am_route {
  * (bearer, credentials, basic password) are plain text here and masked
  * wherever the configuration is printed. */
 struct pane_am_http {
-	bool follow_redirects;    /* default true, as Alertmanager's */
-	char *auth_type;          /* authorization.type ("Bearer" when credentials come alone) */
-	char *auth_credentials;   /* bearer_token or authorization.credentials; NULL: none */
+	bool follow_redirects;  /* default true, as Alertmanager's */
+	char *auth_type;        /* authorization.type ("Bearer" when credentials come alone) */
+	char *auth_credentials; /* bearer_token or authorization.credentials; NULL: none */
 	char *basic_user, *basic_pass;
 	char *proxy_url;
 	char *ca_file;

@@ -183,8 +183,8 @@ void pane_notify_db_load(struct notify *nt)
 			    pane_notify_labels_from_json(json_object_get(o, "annotations"), &an, false, &err) == 0 &&
 			    pane_notify_time_from_json(json_object_get(o, "startsAt"), &s, &err) == 0 &&
 			    pane_notify_time_from_json(json_object_get(o, "endsAt"), &e, &err) == 0 && ls.n)
-				pane_notify_store_alert(nt, &ls, &an, s, e, json_string_value(json_object_get(o, "generatorURL")),
-				            now);
+				pane_notify_store_alert(nt, &ls, &an, s, e,
+				                        json_string_value(json_object_get(o, "generatorURL")), now);
 			pane_labels_release(&ls);
 			pane_labels_release(&an);
 			json_decref(o);

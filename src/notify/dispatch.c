@@ -220,7 +220,8 @@ static void flush_group(struct notify *nt, struct ngroup *g, int64_t now)
 		bool res = alert_resolved(a, now);
 		if (!res)
 			g->fps[keep++] = g->fps[i];
-		if (muted || pane_notify_silenced_by(nt, &a->labels, now, NULL) || pane_notify_inhibited_by(nt, a, now, NULL))
+		if (muted || pane_notify_silenced_by(nt, &a->labels, now, NULL) ||
+		    pane_notify_inhibited_by(nt, a, now, NULL))
 			continue;
 		struct nsnap *s = &snaps[ns++];
 		s->fp = a->fp;

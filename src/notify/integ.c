@@ -184,17 +184,15 @@ static int deliver(struct integ *in, const char *url, const char *body, int64_t 
 		struct pane_http_response r;
 		pane_http_response_init(&r);
 		struct pane_err err = {0};
-		int rc = pane_http_client_do(
-		    in->http,
-		    &(struct pane_http_request){
-		        .method = "POST",
-		        .url = url,
-		        .headers = hdrs,
-		        .body = body,
-		        .body_len = strlen(body),
-		        .basic_user = in->basic_user,
-		        .basic_pass = in->basic_pass},
-		    &r, &err);
+		int rc = pane_http_client_do(in->http,
+		                             &(struct pane_http_request){.method = "POST",
+		                                                         .url = url,
+		                                                         .headers = hdrs,
+		                                                         .body = body,
+		                                                         .body_len = strlen(body),
+		                                                         .basic_user = in->basic_user,
+		                                                         .basic_pass = in->basic_pass},
+		                             &r, &err);
 		long status = r.status;
 		int64_t ra = r.retry_after_ms;
 		pane_http_response_release(&r);
@@ -300,7 +298,7 @@ static void run_notify(struct integ *in, struct job *j)
 	}
 	if (rc == 0)
 		pane_notify_nflog_put(nt, in->rkey, j->group_key, firing.data ? firing.data : "",
-		          resolved.data ? resolved.data : "", pane_wall_ms());
+		                      resolved.data ? resolved.data : "", pane_wall_ms());
 	free(tmp);
 	pane_buf_release(&firing);
 	pane_buf_release(&resolved);
@@ -358,17 +356,17 @@ static struct integ *integ_new(struct notify *nt, const char *receiver, const ch
 	in->rkey = pane_buf_detach(&b, NULL);
 	pthread_mutex_init(&in->mu, NULL);
 	pthread_cond_init(&in->cv, NULL);
-	in->http = pane_http_client_new(&(struct pane_http_client_opts){
-	    .timeout_ms = 10000,
-	    .connect_timeout_ms = 3000,
-	    .max_retries = -1,
-	    .cancel = integ_cancel,
-	    .cancel_arg = in,
-	    .max_body = 1 << 20,
-	    .follow_redirects = h ? h->follow_redirects : false,
-	    .proxy_url = h ? h->proxy_url : NULL,
-	    .ca_file = h ? h->ca_file : NULL,
-	    .insecure_skip_verify = h && h->insecure_skip_verify});
+	in->http =
+	    pane_http_client_new(&(struct pane_http_client_opts){.timeout_ms = 10000,
+	                                                         .connect_timeout_ms = 3000,
+	                                                         .max_retries = -1,
+	                                                         .cancel = integ_cancel,
+	                                                         .cancel_arg = in,
+	                                                         .max_body = 1 << 20,
+	                                                         .follow_redirects = h ? h->follow_redirects : false,
+	                                                         .proxy_url = h ? h->proxy_url : NULL,
+	                                                         .ca_file = h ? h->ca_file : NULL,
+	                                                         .insecure_skip_verify = h && h->insecure_skip_verify});
 	if (h && h->auth_credentials) {
 		struct pane_buf a;
 		pane_buf_init(&a, PANE_BUF_NOLIMIT);

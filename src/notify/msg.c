@@ -241,8 +241,8 @@ static const char *item_text(const struct nmsg *m, const struct amview *v, const
 }
 
 /* "key":"expanded template", left out when it expands to "" (Go's omitempty) */
-static void jopt(struct pane_json *j, const struct nmsg *m, const struct amview *v, const char *key,
-                 const char *text, struct pane_buf *x)
+static void jopt(struct pane_json *j, const struct nmsg *m, const struct amview *v, const char *key, const char *text,
+                 struct pane_buf *x)
 {
 	const char *s = item_text(m, v, key, text, x);
 	if (*s)

@@ -100,8 +100,8 @@ struct integ {
 	size_t queued;
 	bool stop;
 	struct pane_http_client *http;
-	char *auth;                        /* "Authorization: <type> <credentials>" (http_config) or NULL */
-	char *basic_user, *basic_pass;     /* http_config.basic_auth or NULL */
+	char *auth;                    /* "Authorization: <type> <credentials>" (http_config) or NULL */
+	char *basic_user, *basic_pass; /* http_config.basic_auth or NULL */
 	struct pane_stat *sent;
 };
 

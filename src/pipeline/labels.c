@@ -209,12 +209,15 @@ bool pane_is_stale_nan(double v)
 
 enum pane_log_severity pane_log_severity_parse(const char *s, size_t len)
 {
-	static const struct { const char *name; enum pane_log_severity sev; } names[] = {
-		{"trace", PANE_SEV_DEBUG}, {"debug", PANE_SEV_DEBUG}, {"info", PANE_SEV_INFO},
-		{"information", PANE_SEV_INFO}, {"notice", PANE_SEV_INFO}, {"log", PANE_SEV_INFO},
-		{"warn", PANE_SEV_WARN}, {"warning", PANE_SEV_WARN}, {"error", PANE_SEV_ERROR},
-		{"err", PANE_SEV_ERROR}, {"critical", PANE_SEV_FATAL}, {"fatal", PANE_SEV_FATAL},
-		{"panic", PANE_SEV_FATAL},
+	static const struct {
+		const char *name;
+		enum pane_log_severity sev;
+	} names[] = {
+	    {"trace", PANE_SEV_DEBUG},      {"debug", PANE_SEV_DEBUG},    {"info", PANE_SEV_INFO},
+	    {"information", PANE_SEV_INFO}, {"notice", PANE_SEV_INFO},    {"log", PANE_SEV_INFO},
+	    {"warn", PANE_SEV_WARN},        {"warning", PANE_SEV_WARN},   {"error", PANE_SEV_ERROR},
+	    {"err", PANE_SEV_ERROR},        {"critical", PANE_SEV_FATAL}, {"fatal", PANE_SEV_FATAL},
+	    {"panic", PANE_SEV_FATAL},
 	};
 	char tmp[16];
 	if (!s || len == 0 || len >= sizeof tmp)
@@ -233,8 +236,8 @@ const char *pane_log_severity_name(enum pane_log_severity sev)
 	return (unsigned)sev < 6 ? names[sev] : "unknown";
 }
 
-static const char *const metric_type_names[] = {"unknown", "counter", "gauge", "histogram", "gaugehistogram",
-						"summary", "info", "stateset"};
+static const char *const metric_type_names[] = {"unknown",        "counter", "gauge", "histogram",
+                                                "gaugehistogram", "summary", "info",  "stateset"};
 
 const char *pane_metric_type_name(enum pane_metric_type t)
 {

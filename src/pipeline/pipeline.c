@@ -36,7 +36,7 @@
 struct pane_pipeline {
 	struct pane_sink sinks[MAX_SINKS];
 	size_t n_sinks;
-	int primary;  /* index, or -1 */
+	int primary; /* index, or -1 */
 	atomic_uint_fast64_t samples, logs, events, rejected, secondary_errors;
 	pthread_mutex_t meta_mu;
 	struct pane_map meta_seen; /* name -> uint64_t fingerprint (heap) */
@@ -97,14 +97,13 @@ static void secondary_failed(struct pane_pipeline *p, const struct pane_sink *s,
 	pane_log_limited(&lim, PANE_LOG_WARN, "pipeline", "sink %s: %s", s->ops->name, e->msg);
 }
 
-int pane_pipeline_write_samples(struct pane_pipeline *p, const struct pane_sample *s, size_t n,
-				struct pane_err *err)
+int pane_pipeline_write_samples(struct pane_pipeline *p, const struct pane_sample *s, size_t n, struct pane_err *err)
 {
 	return pane_pipeline_write_samples_counted(p, s, n, NULL, err);
 }
 
 int pane_pipeline_write_samples_counted(struct pane_pipeline *p, const struct pane_sample *s, size_t n,
-					size_t *accepted_out, struct pane_err *err)
+                                        size_t *accepted_out, struct pane_err *err)
 {
 	int rc = 0;
 	size_t accepted = n;
@@ -128,8 +127,7 @@ int pane_pipeline_write_samples_counted(struct pane_pipeline *p, const struct pa
 	return rc;
 }
 
-int pane_pipeline_write_logs(struct pane_pipeline *p, const struct pane_log_record *l, size_t n,
-			     struct pane_err *err)
+int pane_pipeline_write_logs(struct pane_pipeline *p, const struct pane_log_record *l, size_t n, struct pane_err *err)
 {
 	int rc = 0;
 	if (p->primary >= 0 && p->sinks[p->primary].ops->write_logs) {
@@ -147,8 +145,7 @@ int pane_pipeline_write_logs(struct pane_pipeline *p, const struct pane_log_reco
 	return rc;
 }
 
-int pane_pipeline_write_events(struct pane_pipeline *p, const struct pane_event *ev, size_t n,
-			       struct pane_err *err)
+int pane_pipeline_write_events(struct pane_pipeline *p, const struct pane_event *ev, size_t n, struct pane_err *err)
 {
 	int rc = 0;
 	if (p->primary >= 0 && p->sinks[p->primary].ops->write_events) {
@@ -173,8 +170,7 @@ static uint64_t meta_fingerprint(const struct pane_metadata *m)
 	return pane_hash_bytes(m->unit, strlen(m->unit) + 1, h);
 }
 
-int pane_pipeline_write_metadata(struct pane_pipeline *p, const struct pane_metadata *m, size_t n,
-				 struct pane_err *err)
+int pane_pipeline_write_metadata(struct pane_pipeline *p, const struct pane_metadata *m, size_t n, struct pane_err *err)
 {
 	if (n == 0)
 		return 0;

@@ -31,39 +31,36 @@ void pane_pipeline_free(struct pane_pipeline *p);
 /* Registers a sink; the pipeline owns it from now on (closes it on free). */
 void pane_pipeline_add_sink(struct pane_pipeline *p, struct pane_sink sink, unsigned flags);
 
-int pane_pipeline_write_samples(struct pane_pipeline *p, const struct pane_sample *s, size_t n,
-				struct pane_err *err);
+int pane_pipeline_write_samples(struct pane_pipeline *p, const struct pane_sample *s, size_t n, struct pane_err *err);
 /* The same, and *accepted = how many the primary sink kept (it may refuse
  * some without failing: beyond store.max_future, past a series limit, too
  * old for their series). Receivers tell their client about the rest. */
 int pane_pipeline_write_samples_counted(struct pane_pipeline *p, const struct pane_sample *s, size_t n,
-					size_t *accepted, struct pane_err *err);
+                                        size_t *accepted, struct pane_err *err);
 /* How far ahead of this machine's clock a record's timestamp may be; set by
  * the primary sink's owner (the store: store.max_future), 0 = no bound.
  * Receivers refuse log records beyond it, one by one, and say so. */
 void pane_pipeline_set_max_future(struct pane_pipeline *p, int64_t ms);
 int64_t pane_pipeline_max_future(const struct pane_pipeline *p);
 /* Why a primary sink (the store) drops samples without failing, for answers. */
-#define PANE_PIPELINE_DROPPED_WHY                                                                              \
-	"beyond store.max_future, past store.max_series / store.max_series_per_metric, or older than their "  \
+#define PANE_PIPELINE_DROPPED_WHY                                                                                      \
+	"beyond store.max_future, past store.max_series / store.max_series_per_metric, or older than their "           \
 	"series allows"
-int pane_pipeline_write_logs(struct pane_pipeline *p, const struct pane_log_record *l, size_t n,
-			     struct pane_err *err);
-int pane_pipeline_write_events(struct pane_pipeline *p, const struct pane_event *e, size_t n,
-			       struct pane_err *err);
+int pane_pipeline_write_logs(struct pane_pipeline *p, const struct pane_log_record *l, size_t n, struct pane_err *err);
+int pane_pipeline_write_events(struct pane_pipeline *p, const struct pane_event *e, size_t n, struct pane_err *err);
 /* Metric metadata. Entries with an invalid name, or unchanged since the
  * pipeline last handed them to the sinks (a seen-set of up to 65536 names,
  * forgotten when full), are skipped, so producers may call this on every
  * scrape or push. The primary sink's result is returned. */
 int pane_pipeline_write_metadata(struct pane_pipeline *p, const struct pane_metadata *m, size_t n,
-				 struct pane_err *err);
+                                 struct pane_err *err);
 int pane_pipeline_flush(struct pane_pipeline *p, struct pane_err *err);
 
 /* Counters, for pane's own /metrics. */
 struct pane_pipeline_stats {
-	uint64_t samples, logs, events;       /* accepted by the primary sink */
-	uint64_t rejected;                    /* refused by the primary sink */
-	uint64_t secondary_errors;            /* failed writes to secondary sinks */
+	uint64_t samples, logs, events; /* accepted by the primary sink */
+	uint64_t rejected;              /* refused by the primary sink */
+	uint64_t secondary_errors;      /* failed writes to secondary sinks */
 };
 void pane_pipeline_get_stats(const struct pane_pipeline *p, struct pane_pipeline_stats *out);
 

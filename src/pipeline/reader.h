@@ -32,7 +32,7 @@
 enum pane_match_op { PANE_MATCH_EQ, PANE_MATCH_NE, PANE_MATCH_RE, PANE_MATCH_NRE };
 
 struct pane_matcher {
-	const char *name;    /* "__name__" for the metric name */
+	const char *name; /* "__name__" for the metric name */
 	const char *value;
 	enum pane_match_op op;
 };
@@ -41,7 +41,7 @@ struct pane_matcher {
  * "__name__" (sorted like any other label). */
 struct pane_series {
 	struct pane_labels labels;
-	const int64_t *ts;    /* ascending, n entries */
+	const int64_t *ts; /* ascending, n entries */
 	const double *values;
 	size_t n;
 };
@@ -58,22 +58,22 @@ struct pane_reader_ops {
 	 * without a sample in range may be omitted. max_samples bounds the
 	 * total samples returned: past it, PANE_ETOOBIG with a message. */
 	int (*select)(void *ctx, const struct pane_matcher *m, size_t n_matchers, int64_t mint, int64_t maxt,
-		      size_t max_samples, struct pane_series_set **out, struct pane_err *err);
+	              size_t max_samples, struct pane_series_set **out, struct pane_err *err);
 	/* Label names (sorted, unique) of series matching the matchers (all series
 	 * when n_matchers is 0) that have samples in [mint, maxt]. The caller frees
 	 * each string and the array with free(). */
 	int (*label_names)(void *ctx, const struct pane_matcher *m, size_t n_matchers, int64_t mint, int64_t maxt,
-			   char ***names, size_t *n, struct pane_err *err);
+	                   char ***names, size_t *n, struct pane_err *err);
 	/* Values of one label, same rules. */
-	int (*label_values)(void *ctx, const char *name, const struct pane_matcher *m, size_t n_matchers,
-			    int64_t mint, int64_t maxt, char ***values, size_t *n, struct pane_err *err);
+	int (*label_values)(void *ctx, const char *name, const struct pane_matcher *m, size_t n_matchers, int64_t mint,
+	                    int64_t maxt, char ***values, size_t *n, struct pane_err *err);
 	/* Optional, NULL when the reader keeps no metric metadata (the API then
 	 * answers an empty map). Metadata per metric family (record.h), sorted
 	 * by name, only `metric` when non-NULL, at most limit entries (SIZE_MAX
 	 * = all, 0 = none). *out is one allocation holding the array and its
 	 * strings: the caller frees it with free(*out); NULL when *n is 0. */
 	int (*metadata)(void *ctx, const char *metric, size_t limit, struct pane_metadata **out, size_t *n,
-			struct pane_err *err);
+	                struct pane_err *err);
 };
 
 struct pane_reader {

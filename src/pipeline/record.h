@@ -27,16 +27,16 @@
 #include "base/err.h"
 
 /* Standard labels that tie everything to a place. */
-#define PANE_LABEL_PROVIDER "provider"       /* supabase | render | sentry | postgres | pane | app */
+#define PANE_LABEL_PROVIDER "provider" /* supabase | render | sentry | postgres | pane | app */
 #define PANE_LABEL_SERVICE "service"
 #define PANE_LABEL_ENVIRONMENT "environment"
 #define PANE_LABEL_INSTANCE "instance"
 
 /* Bounds that keep hostile input from costing unbounded memory. */
-#define PANE_LABELS_MAX 64             /* labels per series */
-#define PANE_LABEL_NAME_MAX 256        /* bytes */
-#define PANE_LABEL_VALUE_MAX 4096      /* bytes */
-#define PANE_METRIC_NAME_MAX 256       /* bytes */
+#define PANE_LABELS_MAX 64        /* labels per series */
+#define PANE_LABEL_NAME_MAX 256   /* bytes */
+#define PANE_LABEL_VALUE_MAX 4096 /* bytes */
+#define PANE_METRIC_NAME_MAX 256  /* bytes */
 
 struct pane_label {
 	const char *name;
@@ -90,14 +90,19 @@ double pane_stale_nan(void);
 bool pane_is_stale_nan(double v);
 
 struct pane_sample {
-	const char *name;               /* metric name, valid per the rules above */
+	const char *name; /* metric name, valid per the rules above */
 	const struct pane_labels *labels;
-	int64_t ts_ms;                  /* Unix milliseconds */
-	double value;                   /* any double, including NaN, +-Inf, stale marker */
+	int64_t ts_ms; /* Unix milliseconds */
+	double value;  /* any double, including NaN, +-Inf, stale marker */
 };
 
 enum pane_log_severity {
-	PANE_SEV_UNKNOWN = 0, PANE_SEV_DEBUG, PANE_SEV_INFO, PANE_SEV_WARN, PANE_SEV_ERROR, PANE_SEV_FATAL,
+	PANE_SEV_UNKNOWN = 0,
+	PANE_SEV_DEBUG,
+	PANE_SEV_INFO,
+	PANE_SEV_WARN,
+	PANE_SEV_ERROR,
+	PANE_SEV_FATAL,
 };
 
 /* The longest log message a sink takes; receivers refuse longer ones one by
@@ -108,37 +113,43 @@ struct pane_log_record {
 	int64_t ts_ms;
 	const struct pane_labels *labels; /* provider, service, environment, source, ... */
 	enum pane_log_severity severity;
-	const char *message;              /* UTF-8, message_len bytes (not NUL-terminated necessarily) */
+	const char *message; /* UTF-8, message_len bytes (not NUL-terminated necessarily) */
 	size_t message_len;
-	const char *fields_json;          /* a JSON object as text, or NULL */
+	const char *fields_json; /* a JSON object as text, or NULL */
 };
 
 struct pane_event {
 	int64_t ts_ms;
-	const char *kind;                 /* "deploy", "issue", "alert", "job", "release", ... */
+	const char *kind; /* "deploy", "issue", "alert", "job", "release", ... */
 	const struct pane_labels *labels;
 	const char *title;
-	const char *url;                  /* may be NULL */
-	const char *body_json;            /* a JSON object as text, or NULL */
-	const char *dedup_key;            /* optional: same key + kind + ts = same event (idempotent re-import) */
+	const char *url;       /* may be NULL */
+	const char *body_json; /* a JSON object as text, or NULL */
+	const char *dedup_key; /* optional: same key + kind + ts = same event (idempotent re-import) */
 };
 
 /* Metric metadata: what Prometheus keeps per metric family from # HELP,
  * # TYPE and # UNIT (and remote_write's metadata, OTLP's metric kinds).
  * The values are remote_write's MetricMetadata.MetricType numbers. */
 enum pane_metric_type {
-	PANE_METRIC_UNKNOWN = 0, PANE_METRIC_COUNTER = 1, PANE_METRIC_GAUGE = 2, PANE_METRIC_HISTOGRAM = 3,
-	PANE_METRIC_GAUGEHISTOGRAM = 4, PANE_METRIC_SUMMARY = 5, PANE_METRIC_INFO = 6, PANE_METRIC_STATESET = 7,
+	PANE_METRIC_UNKNOWN = 0,
+	PANE_METRIC_COUNTER = 1,
+	PANE_METRIC_GAUGE = 2,
+	PANE_METRIC_HISTOGRAM = 3,
+	PANE_METRIC_GAUGEHISTOGRAM = 4,
+	PANE_METRIC_SUMMARY = 5,
+	PANE_METRIC_INFO = 6,
+	PANE_METRIC_STATESET = 7,
 };
 
-#define PANE_METADATA_HELP_MAX 4096    /* bytes of help text kept (longer text is cut at a character) */
-#define PANE_METADATA_UNIT_MAX 256     /* bytes */
+#define PANE_METADATA_HELP_MAX 4096 /* bytes of help text kept (longer text is cut at a character) */
+#define PANE_METADATA_UNIT_MAX 256  /* bytes */
 
 struct pane_metadata {
-	const char *name;                 /* metric family name (no _total/_bucket suffix), valid per the rules above */
+	const char *name; /* metric family name (no _total/_bucket suffix), valid per the rules above */
 	enum pane_metric_type type;
-	const char *help;                 /* UTF-8, at most PANE_METADATA_HELP_MAX bytes; "" when none */
-	const char *unit;                 /* "" when none */
+	const char *help; /* UTF-8, at most PANE_METADATA_HELP_MAX bytes; "" when none */
+	const char *unit; /* "" when none */
 };
 
 /* "counter", "gauge", ..., "unknown": the names Prometheus' API answers. */

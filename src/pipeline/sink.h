@@ -31,8 +31,7 @@
 
 struct pane_sink_ops {
 	const char *name;
-	int (*write_samples)(void *ctx, const struct pane_sample *s, size_t n, size_t *accepted,
-			     struct pane_err *err);
+	int (*write_samples)(void *ctx, const struct pane_sample *s, size_t n, size_t *accepted, struct pane_err *err);
 	int (*write_logs)(void *ctx, const struct pane_log_record *l, size_t n, struct pane_err *err);
 	int (*write_events)(void *ctx, const struct pane_event *e, size_t n, struct pane_err *err);
 	/* Makes everything written so far durable (fsync the WAL, send the batch). May be NULL. */

@@ -83,7 +83,6 @@ void pq_ev_fail(struct ev *ev, enum pane_query_errclass cls, int code, const cha
 	longjmp(ev->jb, 1);
 }
 
-
 /* Registers fn(arg) to run if an error unwinds before pq_ev_undefer(). */
 void pq_ev_defer(struct ev *ev, void (*fn)(void *), void *arg)
 {
@@ -103,13 +102,12 @@ void pq_ev_undefer(struct ev *ev, int n)
 	}
 }
 
-
 void *pq_salloc(struct ev *ev, size_t n)
 {
 	void *p = pane_arena_alloc(&ev->sa, n);
 	if (!p)
 		pq_ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
-			"query processing would load too many samples into memory in query execution");
+		           "query processing would load too many samples into memory in query execution");
 	return p;
 }
 
@@ -126,7 +124,7 @@ void *pq_qalloc(struct ev *ev, size_t n)
 	void *p = pane_arena_alloc(&ev->qa, n);
 	if (!p)
 		pq_ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
-			"query processing would load too many samples into memory in query execution");
+		           "query processing would load too many samples into memory in query execution");
 	return p;
 }
 
@@ -141,7 +139,6 @@ void *pq_qgrow(struct ev *ev, void *arr, size_t n, size_t *cap, size_t size)
 	*cap = ncap;
 	return na;
 }
-
 
 static int label_cmp(const void *a, const void *b)
 {
@@ -213,8 +210,6 @@ static const struct lset *intern(struct ev *ev, const struct pane_label *l, size
 	ev->in++;
 	return s;
 }
-
-
 
 void pq_lb_from(struct ev *ev, struct lb *b, const struct lset *s, size_t extra)
 {
@@ -288,8 +283,8 @@ bool pq_in_list(const char *name, const char **l, size_t n)
 /* Labels kept (on/by: only the listed; ignoring/without: all but the listed and __name__). */
 static const struct lset *subset_raw(struct ev *ev, const struct lset *s, bool keep_listed, const char **l, size_t n);
 /* key: the node asking (its lists never change), or NULL for no memo */
-const struct lset *pq_subset(struct ev *ev, const void *key, const struct lset *s, bool keep_listed,
-				 const char **l, size_t n)
+const struct lset *pq_subset(struct ev *ev, const void *key, const struct lset *s, bool keep_listed, const char **l,
+                             size_t n)
 {
 	/* one-slot memo per label set */
 	if (key && s->memo_key == key)
@@ -331,13 +326,12 @@ static int lset_cmp(const struct lset *a, const struct lset *b)
 
 /* ---------------- pointer sets/maps on the step arena ---------------- */
 
-
 static void *aalloc(struct ev *ev, struct pane_arena *a, size_t n)
 {
 	void *p = pane_arena_alloc(a, n);
 	if (!p)
 		pq_ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
-			"query processing would load too many samples into memory in query execution");
+		           "query processing would load too many samples into memory in query execution");
 	return p;
 }
 
@@ -416,7 +410,8 @@ void pq_check_dups(struct ev *ev, const struct val *v)
 		bool f;
 		pq_pmap_slot(ev, &m, v->s[i].m, &f);
 		if (f)
-			pq_ev_fail(ev, PANE_QERR_EXECUTION, PANE_EINVAL, "vector cannot contain metrics with the same labelset");
+			pq_ev_fail(ev, PANE_QERR_EXECUTION, PANE_EINVAL,
+			           "vector cannot contain metrics with the same labelset");
 	}
 }
 
@@ -432,7 +427,9 @@ static void plan(struct ev *ev, struct pq_node *n, int64_t tmin, int64_t tmax)
 		struct pq_node *vs = n->kind == PQ_MSEL ? n->a : n;
 		int64_t lo = tmin, hi = tmax;
 		if (vs->at_kind != PQ_AT_NONE) {
-			int64_t at = vs->at_kind == PQ_AT_TS ? vs->at : vs->at_kind == PQ_AT_START ? ev->start : ev->end;
+			int64_t at = vs->at_kind == PQ_AT_TS      ? vs->at
+			             : vs->at_kind == PQ_AT_START ? ev->start
+			                                          : ev->end;
 			lo = hi = at;
 		}
 		lo -= vs->offset;
@@ -496,9 +493,11 @@ struct cache *pq_load(struct ev *ev, struct pq_node *vs)
 	struct pane_series_set *set = NULL;
 	struct pane_err e = {0};
 	size_t budget = ev->max_samples > ev->loaded_samples ? ev->max_samples - ev->loaded_samples : 0;
-	int rc = ev->reader.ops->select(ev->reader.ctx, vs->matchers, vs->n_matchers, c->mint, c->maxt, budget, &set, &e);
+	int rc =
+	    ev->reader.ops->select(ev->reader.ctx, vs->matchers, vs->n_matchers, c->mint, c->maxt, budget, &set, &e);
 	if (rc == PANE_ETOOBIG)
-		pq_ev_fail(ev, PANE_QERR_EXECUTION, rc, "query processing would load too many samples into memory in query execution");
+		pq_ev_fail(ev, PANE_QERR_EXECUTION, rc,
+		           "query processing would load too many samples into memory in query execution");
 	if (rc == PANE_ETIMEDOUT)
 		pq_ev_fail(ev, PANE_QERR_TIMEOUT, rc, "query timed out in expression evaluation");
 	if (rc < 0)
@@ -512,7 +511,7 @@ struct cache *pq_load(struct ev *ev, struct pq_node *vs)
 		ev->loaded_samples += s->n;
 		if (ev->loaded_samples > ev->max_samples)
 			pq_ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
-				"query processing would load too many samples into memory in query execution");
+			           "query processing would load too many samples into memory in query execution");
 		struct pane_label *tmp = pq_salloc(ev, (s->labels.n + 1) * sizeof *tmp);
 		size_t k = 0;
 		for (size_t j = 0; j < s->labels.n; j++)
@@ -589,7 +588,6 @@ int64_t pq_at_time(struct ev *ev, const struct pq_node *n, int64_t t)
 	default: return t;
 	}
 }
-
 
 struct val pq_vec_alloc(struct ev *ev, size_t cap)
 {
@@ -736,7 +734,7 @@ static struct val eval_subq(struct ev *ev, struct pq_node *n, int64_t t)
 	size_t npts = ref >= s0 ? (size_t)((ref - s0) / step) + 1 : 0;
 	if (npts > ev->max_samples)
 		pq_ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
-			"query processing would load too many samples into memory in query execution");
+		           "query processing would load too many samples into memory in query execution");
 	if (ev->nheld >= ev->n_subq)
 		abort(); /* plan() counted the subqueries */
 	int hi = ev->nheld++;
@@ -753,7 +751,7 @@ static struct val eval_subq(struct ev *ev, struct pq_node *n, int64_t t)
 		ev->step_points += in.n;
 		if (ev->step_points > ev->max_samples)
 			pq_ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
-				"query processing would load too many samples into memory in query execution");
+			           "query processing would load too many samples into memory in query execution");
 		for (size_t i = 0; i < in.n; i++) {
 			bool f;
 			size_t *slot = pq_pmap_slot(ev, &idx, in.s[i].m, &f);
@@ -803,9 +801,6 @@ static struct val eval_subq(struct ev *ev, struct pq_node *n, int64_t t)
 }
 
 /* ---------------- numbers ---------------- */
-
-
-
 
 /* x sorts before y: Go's sort.Float64s order, NaN first */
 static inline bool dbl_before(double x, double y)
@@ -871,8 +866,6 @@ double pq_quantile(double q, double *v, size_t n)
 	return v[(size_t)lower] * (1 - w) + v[(size_t)upper] * w;
 }
 
-
-
 static struct val eval_node(struct ev *ev, struct pq_node *n, int64_t t);
 
 /* Every recursion goes through here: the parser bounds the tree's height,
@@ -881,7 +874,7 @@ struct val pq_eval(struct ev *ev, struct pq_node *n, int64_t t)
 {
 	if (++ev->depth > PQ_MAX_HEIGHT + 8)
 		pq_ev_fail(ev, PANE_QERR_BAD_DATA, PANE_EINVAL, "expression nests too deeply (more than %d levels)",
-			PQ_MAX_HEIGHT);
+		           PQ_MAX_HEIGHT);
 	struct val v = eval_node(ev, n, t);
 	ev->depth--;
 	return v;
@@ -959,7 +952,7 @@ static void out_add(struct ev *ev, struct pmap *idx, const struct lset *m, int64
 	o->v[o->n++] = v;
 	if (++ev->out_points > ev->max_samples)
 		pq_ev_fail(ev, PANE_QERR_EXECUTION, PANE_ETOOBIG,
-			"query processing would load too many samples into memory in query execution");
+		           "query processing would load too many samples into memory in query execution");
 }
 
 static int outser_cmp(const void *a, const void *b)
@@ -1062,8 +1055,7 @@ static int run(struct ev *ev, struct pq_expr *e, bool instant, struct pane_query
 			}
 			out->n = v.n;
 			break;
-		default:
-			break;
+		default: break;
 		}
 		return 0;
 	}
@@ -1108,8 +1100,8 @@ static int run(struct ev *ev, struct pq_expr *e, bool instant, struct pane_query
 	return 0;
 }
 
-int pane_query_check_range(int64_t start, int64_t end, int64_t step, bool range, size_t max_points,
-			   const char **param, struct pane_err *err)
+int pane_query_check_range(int64_t start, int64_t end, int64_t step, bool range, size_t max_points, const char **param,
+                           struct pane_err *err)
 {
 	const char *dummy;
 	if (!param)
@@ -1123,8 +1115,9 @@ int pane_query_check_range(int64_t start, int64_t end, int64_t step, bool range,
 		return 0;
 	if (step <= 0) {
 		*param = "step";
-		return pane_err_set(err, PANE_EINVAL,
-				    "zero or negative query resolution step widths are not accepted. Try a positive integer");
+		return pane_err_set(
+		    err, PANE_EINVAL,
+		    "zero or negative query resolution step widths are not accepted. Try a positive integer");
 	}
 	size_t maxp = max_points ? max_points : 11000;
 	if (((uint64_t)end - (uint64_t)start) / (uint64_t)step > maxp) { /* end >= start: no wrap */
@@ -1139,16 +1132,16 @@ int pane_query_check_range(int64_t start, int64_t end, int64_t step, bool range,
 		}
 		grouped[o] = 0;
 		return pane_err_set(err, PANE_ETOOBIG,
-				    "exceeded maximum resolution of %s points per timeseries. Try decreasing the query "
-				    "resolution (?step=XX)",
-				    grouped);
+		                    "exceeded maximum resolution of %s points per timeseries. Try decreasing the query "
+		                    "resolution (?step=XX)",
+		                    grouped);
 	}
 	return 0;
 }
 
-int pane_query_exec(struct pane_reader reader, const struct pane_query_opts *opts, const char *expr,
-		    int64_t start, int64_t end, int64_t step, struct pane_query_result *out,
-		    enum pane_query_errclass *cls, struct pane_err *err)
+int pane_query_exec(struct pane_reader reader, const struct pane_query_opts *opts, const char *expr, int64_t start,
+                    int64_t end, int64_t step, struct pane_query_result *out, enum pane_query_errclass *cls,
+                    struct pane_err *err)
 {
 	memset(out, 0, sizeof *out);
 	enum pane_query_errclass dummy;
@@ -1176,8 +1169,8 @@ int pane_query_exec(struct pane_reader reader, const struct pane_query_opts *opt
 		if (e->root->type != PQ_T_SCALAR && e->root->type != PQ_T_VECTOR) {
 			*cls = PANE_QERR_BAD_DATA;
 			pane_err_set(err, PANE_EINVAL,
-				     "invalid expression type \"%s\" for range query, must be Scalar or instant Vector",
-				     pq_type_name(e->root->type));
+			             "invalid expression type \"%s\" for range query, must be Scalar or instant Vector",
+			             pq_type_name(e->root->type));
 			pq_expr_free(e);
 			return PANE_EINVAL;
 		}
@@ -1192,8 +1185,8 @@ int pane_query_exec(struct pane_reader reader, const struct pane_query_opts *opt
 	ev->lookback = opts && opts->lookback_ms ? opts->lookback_ms : 5 * 60000;
 	ev->max_samples = opts && opts->max_samples ? opts->max_samples : 50000000;
 	ev->budget.limit = ev->max_samples < (SIZE_MAX - BUDGET_FIXED) / BYTES_PER_SAMPLE
-				   ? ev->max_samples * BYTES_PER_SAMPLE + BUDGET_FIXED
-				   : SIZE_MAX;
+	                       ? ev->max_samples * BYTES_PER_SAMPLE + BUDGET_FIXED
+	                       : SIZE_MAX;
 	int64_t to = opts && opts->timeout_ms ? opts->timeout_ms : 120000;
 	ev->deadline = pane_mono_ns() + to * 1000000;
 	pane_vec_init(&ev->sets, sizeof(struct pane_series_set *));
@@ -1260,9 +1253,7 @@ int pane_query_result_json(const struct pane_query_result *r, struct pane_buf *b
 	pane_json_str(&j, names[r->type]);
 	pane_json_key(&j, "result");
 	switch (r->type) {
-	case PANE_QT_SCALAR:
-		json_point(&j, r->ts, r->scalar);
-		break;
+	case PANE_QT_SCALAR: json_point(&j, r->ts, r->scalar); break;
 	case PANE_QT_STRING: {
 		char ts[48];
 		pane_query_fmt_ts(r->ts, ts, sizeof ts);

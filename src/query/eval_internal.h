@@ -162,8 +162,8 @@ struct ev {
 	struct pq_expr *expr;
 	struct pane_arena qa, sa;
 	struct pane_arena_budget budget; /* qa, sa and held count against it */
-	struct pane_arena *held;   /* step arenas of enclosing subqueries, while */
-	int nheld, n_subq;       /* their inner steps run on a scratch sa */
+	struct pane_arena *held;         /* step arenas of enclosing subqueries, while */
+	int nheld, n_subq;               /* their inner steps run on a scratch sa */
 	struct lset **itab;
 	size_t icap, in;
 	const struct lset *empty;
@@ -184,7 +184,7 @@ struct ev {
 	size_t aggm_n, aggm_cap;
 	struct binmemo *binm; /* on the query arena */
 	size_t binm_n, binm_cap;
-	int plan_subq;        /* plan(): inside this many subqueries */
+	int plan_subq; /* plan(): inside this many subqueries */
 	size_t out_points;
 	size_t step_points; /* subquery points made during this top-level step */
 	unsigned tick;

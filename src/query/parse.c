@@ -35,73 +35,73 @@
 #define S PQ_T_SCALAR
 #define STR PQ_T_STRING
 static const struct pq_func funcs[] = {
-	{"abs", F_ABS, {V}, 1, false, V},
-	{"absent", F_ABSENT, {V}, 1, false, V},
-	{"absent_over_time", F_ABSENT_OVER_TIME, {M}, 1, false, V},
-	{"acos", F_ACOS, {V}, 1, false, V},
-	{"acosh", F_ACOSH, {V}, 1, false, V},
-	{"asin", F_ASIN, {V}, 1, false, V},
-	{"asinh", F_ASINH, {V}, 1, false, V},
-	{"atan", F_ATAN, {V}, 1, false, V},
-	{"atanh", F_ATANH, {V}, 1, false, V},
-	{"avg_over_time", F_AVG_OVER_TIME, {M}, 1, false, V},
-	{"ceil", F_CEIL, {V}, 1, false, V},
-	{"changes", F_CHANGES, {M}, 1, false, V},
-	{"clamp", F_CLAMP, {V, S, S}, 3, false, V},
-	{"clamp_max", F_CLAMP_MAX, {V, S}, 2, false, V},
-	{"clamp_min", F_CLAMP_MIN, {V, S}, 2, false, V},
-	{"cos", F_COS, {V}, 1, false, V},
-	{"cosh", F_COSH, {V}, 1, false, V},
-	{"count_over_time", F_COUNT_OVER_TIME, {M}, 1, false, V},
-	{"day_of_month", F_DAY_OF_MONTH, {V}, 0, false, V},
-	{"day_of_week", F_DAY_OF_WEEK, {V}, 0, false, V},
-	{"day_of_year", F_DAY_OF_YEAR, {V}, 0, false, V},
-	{"days_in_month", F_DAYS_IN_MONTH, {V}, 0, false, V},
-	{"deg", F_DEG, {V}, 1, false, V},
-	{"delta", F_DELTA, {M}, 1, false, V},
-	{"deriv", F_DERIV, {M}, 1, false, V},
-	{"exp", F_EXP, {V}, 1, false, V},
-	{"floor", F_FLOOR, {V}, 1, false, V},
-	{"histogram_quantile", F_HISTOGRAM_QUANTILE, {S, V}, 2, false, V},
-	{"holt_winters", F_HOLT_WINTERS, {M, S, S}, 3, false, V},
-	{"hour", F_HOUR, {V}, 0, false, V},
-	{"idelta", F_IDELTA, {M}, 1, false, V},
-	{"increase", F_INCREASE, {M}, 1, false, V},
-	{"irate", F_IRATE, {M}, 1, false, V},
-	{"label_join", F_LABEL_JOIN, {V, STR, STR, STR}, 3, true, V},
-	{"label_replace", F_LABEL_REPLACE, {V, STR, STR, STR, STR}, 5, false, V},
-	{"last_over_time", F_LAST_OVER_TIME, {M}, 1, false, V},
-	{"ln", F_LN, {V}, 1, false, V},
-	{"log10", F_LOG10, {V}, 1, false, V},
-	{"log2", F_LOG2, {V}, 1, false, V},
-	{"max_over_time", F_MAX_OVER_TIME, {M}, 1, false, V},
-	{"min_over_time", F_MIN_OVER_TIME, {M}, 1, false, V},
-	{"minute", F_MINUTE, {V}, 0, false, V},
-	{"month", F_MONTH, {V}, 0, false, V},
-	{"pi", F_PI, {PQ_T_NONE}, 0, false, S},
-	{"predict_linear", F_PREDICT_LINEAR, {M, S}, 2, false, V},
-	{"present_over_time", F_PRESENT_OVER_TIME, {M}, 1, false, V},
-	{"quantile_over_time", F_QUANTILE_OVER_TIME, {S, M}, 2, false, V},
-	{"rad", F_RAD, {V}, 1, false, V},
-	{"rate", F_RATE, {M}, 1, false, V},
-	{"resets", F_RESETS, {M}, 1, false, V},
-	{"round", F_ROUND, {V, S}, 1, false, V},
-	{"scalar", F_SCALAR, {V}, 1, false, S},
-	{"sgn", F_SGN, {V}, 1, false, V},
-	{"sin", F_SIN, {V}, 1, false, V},
-	{"sinh", F_SINH, {V}, 1, false, V},
-	{"sort", F_SORT, {V}, 1, false, V},
-	{"sort_desc", F_SORT_DESC, {V}, 1, false, V},
-	{"sqrt", F_SQRT, {V}, 1, false, V},
-	{"stddev_over_time", F_STDDEV_OVER_TIME, {M}, 1, false, V},
-	{"stdvar_over_time", F_STDVAR_OVER_TIME, {M}, 1, false, V},
-	{"sum_over_time", F_SUM_OVER_TIME, {M}, 1, false, V},
-	{"tan", F_TAN, {V}, 1, false, V},
-	{"tanh", F_TANH, {V}, 1, false, V},
-	{"time", F_TIME, {PQ_T_NONE}, 0, false, S},
-	{"timestamp", F_TIMESTAMP, {V}, 1, false, V},
-	{"vector", F_VECTOR, {S}, 1, false, V},
-	{"year", F_YEAR, {V}, 0, false, V},
+    {"abs", F_ABS, {V}, 1, false, V},
+    {"absent", F_ABSENT, {V}, 1, false, V},
+    {"absent_over_time", F_ABSENT_OVER_TIME, {M}, 1, false, V},
+    {"acos", F_ACOS, {V}, 1, false, V},
+    {"acosh", F_ACOSH, {V}, 1, false, V},
+    {"asin", F_ASIN, {V}, 1, false, V},
+    {"asinh", F_ASINH, {V}, 1, false, V},
+    {"atan", F_ATAN, {V}, 1, false, V},
+    {"atanh", F_ATANH, {V}, 1, false, V},
+    {"avg_over_time", F_AVG_OVER_TIME, {M}, 1, false, V},
+    {"ceil", F_CEIL, {V}, 1, false, V},
+    {"changes", F_CHANGES, {M}, 1, false, V},
+    {"clamp", F_CLAMP, {V, S, S}, 3, false, V},
+    {"clamp_max", F_CLAMP_MAX, {V, S}, 2, false, V},
+    {"clamp_min", F_CLAMP_MIN, {V, S}, 2, false, V},
+    {"cos", F_COS, {V}, 1, false, V},
+    {"cosh", F_COSH, {V}, 1, false, V},
+    {"count_over_time", F_COUNT_OVER_TIME, {M}, 1, false, V},
+    {"day_of_month", F_DAY_OF_MONTH, {V}, 0, false, V},
+    {"day_of_week", F_DAY_OF_WEEK, {V}, 0, false, V},
+    {"day_of_year", F_DAY_OF_YEAR, {V}, 0, false, V},
+    {"days_in_month", F_DAYS_IN_MONTH, {V}, 0, false, V},
+    {"deg", F_DEG, {V}, 1, false, V},
+    {"delta", F_DELTA, {M}, 1, false, V},
+    {"deriv", F_DERIV, {M}, 1, false, V},
+    {"exp", F_EXP, {V}, 1, false, V},
+    {"floor", F_FLOOR, {V}, 1, false, V},
+    {"histogram_quantile", F_HISTOGRAM_QUANTILE, {S, V}, 2, false, V},
+    {"holt_winters", F_HOLT_WINTERS, {M, S, S}, 3, false, V},
+    {"hour", F_HOUR, {V}, 0, false, V},
+    {"idelta", F_IDELTA, {M}, 1, false, V},
+    {"increase", F_INCREASE, {M}, 1, false, V},
+    {"irate", F_IRATE, {M}, 1, false, V},
+    {"label_join", F_LABEL_JOIN, {V, STR, STR, STR}, 3, true, V},
+    {"label_replace", F_LABEL_REPLACE, {V, STR, STR, STR, STR}, 5, false, V},
+    {"last_over_time", F_LAST_OVER_TIME, {M}, 1, false, V},
+    {"ln", F_LN, {V}, 1, false, V},
+    {"log10", F_LOG10, {V}, 1, false, V},
+    {"log2", F_LOG2, {V}, 1, false, V},
+    {"max_over_time", F_MAX_OVER_TIME, {M}, 1, false, V},
+    {"min_over_time", F_MIN_OVER_TIME, {M}, 1, false, V},
+    {"minute", F_MINUTE, {V}, 0, false, V},
+    {"month", F_MONTH, {V}, 0, false, V},
+    {"pi", F_PI, {PQ_T_NONE}, 0, false, S},
+    {"predict_linear", F_PREDICT_LINEAR, {M, S}, 2, false, V},
+    {"present_over_time", F_PRESENT_OVER_TIME, {M}, 1, false, V},
+    {"quantile_over_time", F_QUANTILE_OVER_TIME, {S, M}, 2, false, V},
+    {"rad", F_RAD, {V}, 1, false, V},
+    {"rate", F_RATE, {M}, 1, false, V},
+    {"resets", F_RESETS, {M}, 1, false, V},
+    {"round", F_ROUND, {V, S}, 1, false, V},
+    {"scalar", F_SCALAR, {V}, 1, false, S},
+    {"sgn", F_SGN, {V}, 1, false, V},
+    {"sin", F_SIN, {V}, 1, false, V},
+    {"sinh", F_SINH, {V}, 1, false, V},
+    {"sort", F_SORT, {V}, 1, false, V},
+    {"sort_desc", F_SORT_DESC, {V}, 1, false, V},
+    {"sqrt", F_SQRT, {V}, 1, false, V},
+    {"stddev_over_time", F_STDDEV_OVER_TIME, {M}, 1, false, V},
+    {"stdvar_over_time", F_STDVAR_OVER_TIME, {M}, 1, false, V},
+    {"sum_over_time", F_SUM_OVER_TIME, {M}, 1, false, V},
+    {"tan", F_TAN, {V}, 1, false, V},
+    {"tanh", F_TANH, {V}, 1, false, V},
+    {"time", F_TIME, {PQ_T_NONE}, 0, false, S},
+    {"timestamp", F_TIMESTAMP, {V}, 1, false, V},
+    {"vector", F_VECTOR, {S}, 1, false, V},
+    {"year", F_YEAR, {V}, 0, false, V},
 };
 #undef V
 #undef M
@@ -127,25 +127,52 @@ static int func_nlisted(const struct pq_func *f)
 /* ---------------- lexer ---------------- */
 
 enum tok {
-	T_EOF, T_ERR, T_IDENT, T_NUMBER, T_DURATION, T_STRING, T_LPAREN, T_RPAREN, T_LBRACE, T_RBRACE, T_LBRACK,
-	T_RBRACK, T_COMMA, T_COLON, T_AT, T_ASSIGN, T_EQLC, T_NEQ, T_RE, T_NRE, T_LSS, T_GTR, T_LTE, T_GTE,
-	T_ADD, T_SUB, T_MUL, T_DIV, T_MOD, T_POW,
+	T_EOF,
+	T_ERR,
+	T_IDENT,
+	T_NUMBER,
+	T_DURATION,
+	T_STRING,
+	T_LPAREN,
+	T_RPAREN,
+	T_LBRACE,
+	T_RBRACE,
+	T_LBRACK,
+	T_RBRACK,
+	T_COMMA,
+	T_COLON,
+	T_AT,
+	T_ASSIGN,
+	T_EQLC,
+	T_NEQ,
+	T_RE,
+	T_NRE,
+	T_LSS,
+	T_GTR,
+	T_LTE,
+	T_GTE,
+	T_ADD,
+	T_SUB,
+	T_MUL,
+	T_DIV,
+	T_MOD,
+	T_POW,
 };
 
 static const char *tok_desc[] = {
-	"end of input", "error", "identifier", "number", "duration", "string", "\"(\"", "\")\"", "\"{\"", "\"}\"",
-	"\"[\"", "\"]\"", "\",\"", "\":\"", "\"@\"", "\"=\"", "\"==\"", "\"!=\"", "\"=~\"", "\"!~\"", "\"<\"",
-	"\">\"", "\"<=\"", "\">=\"", "\"+\"", "\"-\"", "\"*\"", "\"/\"", "\"%\"", "\"^\"",
+    "end of input", "error", "identifier", "number", "duration", "string", "\"(\"",  "\")\"",  "\"{\"",  "\"}\"",
+    "\"[\"",        "\"]\"", "\",\"",      "\":\"",  "\"@\"",    "\"=\"",  "\"==\"", "\"!=\"", "\"=~\"", "\"!~\"",
+    "\"<\"",        "\">\"", "\"<=\"",     "\">=\"", "\"+\"",    "\"-\"",  "\"*\"",  "\"/\"",  "\"%\"",  "\"^\"",
 };
 
 struct tokv {
 	enum tok t;
 	int pos;
-	const char *s;   /* raw text */
+	const char *s; /* raw text */
 	size_t len;
 	double num;
 	int64_t dur;
-	char *str;       /* unescaped string (arena) */
+	char *str; /* unescaped string (arena) */
 };
 
 struct parser {
@@ -185,8 +212,14 @@ static void perr(struct parser *p, int pos, const char *fmt, ...)
 	pane_err_set(p->err, PANE_EINVAL, "%d:%d: parse error: %s", line, col, msg);
 }
 
-static bool is_ident_start(int c) { return isalpha(c) || c == '_' || c == ':'; }
-static bool is_ident_char(int c) { return isalnum(c) || c == '_' || c == ':'; }
+static bool is_ident_start(int c)
+{
+	return isalpha(c) || c == '_' || c == ':';
+}
+static bool is_ident_char(int c)
+{
+	return isalnum(c) || c == '_' || c == ':';
+}
 
 /* Lexes a string starting at p->off (a quote): Go's literal (base/gostr.h)
  * with Prometheus' messages and positions. */
@@ -342,11 +375,14 @@ static void lex(struct parser *p, struct tokv *t)
 		}
 		return;
 	}
-	struct { const char *s; enum tok t; } ops[] = {
-		{"==", T_EQLC}, {"!=", T_NEQ}, {"=~", T_RE}, {"!~", T_NRE}, {"<=", T_LTE}, {">=", T_GTE},
-		{"(", T_LPAREN}, {")", T_RPAREN}, {"{", T_LBRACE}, {"}", T_RBRACE}, {"[", T_LBRACK}, {"]", T_RBRACK},
-		{",", T_COMMA}, {":", T_COLON}, {"@", T_AT}, {"=", T_ASSIGN}, {"<", T_LSS}, {">", T_GTR},
-		{"+", T_ADD}, {"-", T_SUB}, {"*", T_MUL}, {"/", T_DIV}, {"%", T_MOD}, {"^", T_POW},
+	struct {
+		const char *s;
+		enum tok t;
+	} ops[] = {
+	    {"==", T_EQLC},  {"!=", T_NEQ},   {"=~", T_RE},    {"!~", T_NRE},   {"<=", T_LTE},   {">=", T_GTE},
+	    {"(", T_LPAREN}, {")", T_RPAREN}, {"{", T_LBRACE}, {"}", T_RBRACE}, {"[", T_LBRACK}, {"]", T_RBRACK},
+	    {",", T_COMMA},  {":", T_COLON},  {"@", T_AT},     {"=", T_ASSIGN}, {"<", T_LSS},    {">", T_GTR},
+	    {"+", T_ADD},    {"-", T_SUB},    {"*", T_MUL},    {"/", T_DIV},    {"%", T_MOD},    {"^", T_POW},
 	};
 	for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
 		size_t n = strlen(ops[k].s);
@@ -433,10 +469,13 @@ const char *pq_type_name(enum pq_vtype t)
 	}
 }
 
-static const struct { const char *name; enum pq_op op; } aggrs[] = {
-	{"sum", PQ_SUM}, {"avg", PQ_AVG}, {"min", PQ_MIN}, {"max", PQ_MAX}, {"count", PQ_COUNT},
-	{"group", PQ_GROUP}, {"stddev", PQ_STDDEV}, {"stdvar", PQ_STDVAR}, {"topk", PQ_TOPK},
-	{"bottomk", PQ_BOTTOMK}, {"quantile", PQ_QUANTILE}, {"count_values", PQ_COUNT_VALUES},
+static const struct {
+	const char *name;
+	enum pq_op op;
+} aggrs[] = {
+    {"sum", PQ_SUM},     {"avg", PQ_AVG},         {"min", PQ_MIN},           {"max", PQ_MAX},
+    {"count", PQ_COUNT}, {"group", PQ_GROUP},     {"stddev", PQ_STDDEV},     {"stdvar", PQ_STDVAR},
+    {"topk", PQ_TOPK},   {"bottomk", PQ_BOTTOMK}, {"quantile", PQ_QUANTILE}, {"count_values", PQ_COUNT_VALUES},
 };
 
 const char *pq_op_name(enum pq_op op)
@@ -474,8 +513,14 @@ static enum pq_op aggr_lookup(const struct tokv *t)
 	return PQ_OP_NONE;
 }
 
-static bool is_comparison(enum pq_op op) { return op >= PQ_EQL && op <= PQ_LTE; }
-static bool is_setop(enum pq_op op) { return op == PQ_AND || op == PQ_OR || op == PQ_UNLESS; }
+static bool is_comparison(enum pq_op op)
+{
+	return op >= PQ_EQL && op <= PQ_LTE;
+}
+static bool is_setop(enum pq_op op)
+{
+	return op == PQ_AND || op == PQ_OR || op == PQ_UNLESS;
+}
 
 static int binop_prec(const struct tokv *t, enum pq_op *op)
 {
@@ -493,13 +538,24 @@ static int binop_prec(const struct tokv *t, enum pq_op *op)
 	case T_GTE: *op = PQ_GTE; return 3;
 	case T_LTE: *op = PQ_LTE; return 3;
 	case T_IDENT:
-		if (tok_is_kw(t, "and")) { *op = PQ_AND; return 2; }
-		if (tok_is_kw(t, "unless")) { *op = PQ_UNLESS; return 2; }
-		if (tok_is_kw(t, "or")) { *op = PQ_OR; return 1; }
-		if (tok_is_kw(t, "atan2")) { *op = PQ_ATAN2; return 5; }
+		if (tok_is_kw(t, "and")) {
+			*op = PQ_AND;
+			return 2;
+		}
+		if (tok_is_kw(t, "unless")) {
+			*op = PQ_UNLESS;
+			return 2;
+		}
+		if (tok_is_kw(t, "or")) {
+			*op = PQ_OR;
+			return 1;
+		}
+		if (tok_is_kw(t, "atan2")) {
+			*op = PQ_ATAN2;
+			return 5;
+		}
 		return 0;
-	default:
-		return 0;
+	default: return 0;
 	}
 }
 
@@ -605,9 +661,7 @@ static struct pq_node *parse_selector(struct parser *p, const struct tokv *name)
 			case T_NEQ: op = PANE_MATCH_NE; break;
 			case T_RE: op = PANE_MATCH_RE; break;
 			case T_NRE: op = PANE_MATCH_NRE; break;
-			default:
-				unexpected(p, &ot, "label matching", "\"=\", \"!=\", \"=~\" or \"!~\"");
-				goto fail;
+			default: unexpected(p, &ot, "label matching", "\"=\", \"!=\", \"=~\" or \"!~\""); goto fail;
 			}
 			struct tokv vt = next(p);
 			if (vt.t != T_STRING) {
@@ -762,7 +816,9 @@ static struct pq_node *parse_aggr(struct parser *p, const struct tokv *name, enu
 			if (!a)
 				return NULL;
 			if (na == 2) {
-				perr(p, a->pos, "wrong number of arguments for aggregate expression provided, expected 1 or 2, got 3");
+				perr(p, a->pos,
+				     "wrong number of arguments for aggregate expression provided, expected 1 or 2, "
+				     "got 3");
 				return NULL;
 			}
 			args[na++] = a;
@@ -863,8 +919,9 @@ static struct pq_node *parse_postfix(struct parser *p, struct pq_node *n)
 			if (c->t == T_RBRACK) {
 				next(p);
 				if (n->kind != PQ_VSEL || n->offset || n->at_kind != PQ_AT_NONE) {
-					perr(p, pos, n->kind == PQ_VSEL ? "no offset or @ modifiers allowed before range"
-									: "ranges only allowed for vector selectors");
+					perr(p, pos,
+					     n->kind == PQ_VSEL ? "no offset or @ modifiers allowed before range"
+					                        : "ranges only allowed for vector selectors");
 					return NULL;
 				}
 				struct pq_node *m = new_node(p, PQ_MSEL, n->pos);
@@ -906,7 +963,9 @@ static struct pq_node *parse_postfix(struct parser *p, struct pq_node *n)
 			int pos = next(p).pos;
 			struct pq_node *target = n->kind == PQ_MSEL ? n->a : n;
 			if (!(n->kind == PQ_VSEL || n->kind == PQ_MSEL || n->kind == PQ_SUBQ)) {
-				perr(p, pos, "offset modifier must be preceded by an instant vector selector or range vector selector or a subquery");
+				perr(p, pos,
+				     "offset modifier must be preceded by an instant vector selector or range vector "
+				     "selector or a subquery");
 				return NULL;
 			}
 			if (target->offset) {
@@ -928,7 +987,9 @@ static struct pq_node *parse_postfix(struct parser *p, struct pq_node *n)
 		if (t->t == T_AT) {
 			struct pq_node *target = n->kind == PQ_MSEL ? n->a : n;
 			if (!(n->kind == PQ_VSEL || n->kind == PQ_MSEL || n->kind == PQ_SUBQ)) {
-				perr(p, t->pos, "@ modifier must be preceded by an instant vector selector or range vector selector or a subquery");
+				perr(p, t->pos,
+				     "@ modifier must be preceded by an instant vector selector or range vector "
+				     "selector or a subquery");
 				return NULL;
 			}
 			if (!parse_at(p, target))
@@ -969,8 +1030,7 @@ static struct pq_node *parse_primary(struct parser *p)
 		n->type = in->type;
 		return n;
 	}
-	case T_LBRACE:
-		return parse_selector(p, NULL);
+	case T_LBRACE: return parse_selector(p, NULL);
 	case T_IDENT: {
 		struct tokv it = next(p);
 		struct tokv *after = peek(p);
@@ -980,13 +1040,14 @@ static struct pq_node *parse_primary(struct parser *p)
 		if (after->t == T_LPAREN) {
 			const struct pq_func *f = pq_func_lookup(it.s, it.len);
 			if (!f) {
-				perr(p, it.pos, "unknown function with name \"%.*s\"", (int)(it.len > 64 ? 64 : it.len), it.s);
+				perr(p, it.pos, "unknown function with name \"%.*s\"", (int)(it.len > 64 ? 64 : it.len),
+				     it.s);
 				return NULL;
 			}
 			return parse_call(p, &it, f);
 		}
-		static const char *kws[] = {"by", "without", "on", "ignoring", "group_left", "group_right", "bool",
-					    "offset", "and", "or", "unless", "atan2"};
+		static const char *kws[] = {"by",   "without", "on",  "ignoring", "group_left", "group_right",
+		                            "bool", "offset",  "and", "or",       "unless",     "atan2"};
 		for (size_t k = 0; k < sizeof kws / sizeof kws[0]; k++)
 			if (tok_is_kw(&it, kws[k])) {
 				unexpected(p, &it, NULL, "an expression");
@@ -1003,7 +1064,8 @@ static struct pq_node *parse_primary(struct parser *p)
 			int open = 0;
 			for (size_t i = 0; i < p->len; i++) {
 				char c = p->in[i];
-				if (c == '"' || c == '\'' || c == '`') { /* skip string literals (closed: the lexer got here) */
+				if (c == '"' || c == '\'' ||
+				    c == '`') { /* skip string literals (closed: the lexer got here) */
 					for (i++; i < p->len && p->in[i] != c; i++)
 						if (p->in[i] == '\\' && c != '`')
 							i++;
@@ -1041,7 +1103,8 @@ static struct pq_node *parse_unary(struct parser *p)
 		if (!in)
 			return NULL;
 		if (in->type != PQ_T_SCALAR && in->type != PQ_T_VECTOR) {
-			perr(p, ot.pos, "unary expression only allowed on expressions of type scalar or instant vector, got %s",
+			perr(p, ot.pos,
+			     "unary expression only allowed on expressions of type scalar or instant vector, got %s",
 			     pq_type_name(in->type));
 			return NULL;
 		}
@@ -1110,7 +1173,8 @@ static bool check_binary(struct parser *p, struct pq_node *n)
 	}
 	if (is_setop(n->op)) {
 		if (lt == PQ_T_SCALAR || rt == PQ_T_SCALAR) {
-			perr(p, n->pos, "set operator \"%s\" not allowed in binary scalar expression", pq_op_name(n->op));
+			perr(p, n->pos, "set operator \"%s\" not allowed in binary scalar expression",
+			     pq_op_name(n->op));
 			return false;
 		}
 		if (n->card == PQ_MANY_TO_ONE || n->card == PQ_ONE_TO_MANY) {

@@ -31,25 +31,30 @@
 
 /* What one query used (filled when it ends, also on failure). */
 struct pane_query_stats {
-	size_t peak_bytes;     /* most the evaluator's arenas held at once */
-	size_t samples;        /* samples loaded from the reader */
+	size_t peak_bytes; /* most the evaluator's arenas held at once */
+	size_t samples;    /* samples loaded from the reader */
 };
 
 struct pane_query_opts {
-	int64_t lookback_ms;   /* 0: 5 minutes */
-	int64_t timeout_ms;    /* 0: 2 minutes */
-	size_t max_samples;    /* 0: 50,000,000 (samples loaded plus points produced) */
-	size_t max_points;     /* points per series in a range query; 0: 11,000 */
+	int64_t lookback_ms;            /* 0: 5 minutes */
+	int64_t timeout_ms;             /* 0: 2 minutes */
+	size_t max_samples;             /* 0: 50,000,000 (samples loaded plus points produced) */
+	size_t max_points;              /* points per series in a range query; 0: 11,000 */
 	struct pane_query_stats *stats; /* optional, written by pane_query_exec */
 };
 
-enum pane_query_errclass { PANE_QERR_NONE, PANE_QERR_BAD_DATA, PANE_QERR_EXECUTION, PANE_QERR_TIMEOUT,
-			   PANE_QERR_INTERNAL };
+enum pane_query_errclass {
+	PANE_QERR_NONE,
+	PANE_QERR_BAD_DATA,
+	PANE_QERR_EXECUTION,
+	PANE_QERR_TIMEOUT,
+	PANE_QERR_INTERNAL
+};
 
 enum pane_query_type { PANE_QT_SCALAR, PANE_QT_STRING, PANE_QT_VECTOR, PANE_QT_MATRIX };
 
 struct pane_query_series {
-	struct pane_labels labels;  /* owned; includes __name__ when kept */
+	struct pane_labels labels; /* owned; includes __name__ when kept */
 	int64_t *ts;
 	double *values;
 	size_t n;
@@ -57,9 +62,9 @@ struct pane_query_series {
 
 struct pane_query_result {
 	enum pane_query_type type;
-	double scalar;              /* PANE_QT_SCALAR */
-	int64_t ts;                 /* evaluation time of an instant query */
-	char *string;               /* PANE_QT_STRING */
+	double scalar;                    /* PANE_QT_SCALAR */
+	int64_t ts;                       /* evaluation time of an instant query */
+	char *string;                     /* PANE_QT_STRING */
 	struct pane_query_series *series; /* vector: one point each; matrix: many */
 	size_t n;
 };
@@ -73,14 +78,14 @@ int pane_query_check(const char *expr, struct pane_err *err);
  * most max_points (0: 11,000) points per series. 0, or PANE_EINVAL /
  * PANE_ETOOBIG with Prometheus' message and *param the request parameter it
  * is about ("end", "step"; NULL when none, as for the resolution). */
-int pane_query_check_range(int64_t start, int64_t end, int64_t step, bool range, size_t max_points,
-			   const char **param, struct pane_err *err);
+int pane_query_check_range(int64_t start, int64_t end, int64_t step, bool range, size_t max_points, const char **param,
+                           struct pane_err *err);
 
 /* Evaluates expr at start (instant: start == end, step 0) or from start to end
  * every step ms. *cls says how a failure should be reported. */
-int pane_query_exec(struct pane_reader reader, const struct pane_query_opts *opts, const char *expr,
-		    int64_t start, int64_t end, int64_t step, struct pane_query_result *out,
-		    enum pane_query_errclass *cls, struct pane_err *err);
+int pane_query_exec(struct pane_reader reader, const struct pane_query_opts *opts, const char *expr, int64_t start,
+                    int64_t end, int64_t step, struct pane_query_result *out, enum pane_query_errclass *cls,
+                    struct pane_err *err);
 void pane_query_result_release(struct pane_query_result *r);
 
 /* Writes the "data" object of a Prometheus API answer:

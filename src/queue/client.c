@@ -166,24 +166,24 @@ void pane_queue_sql_enqueue_many(const char *schema, char *out, size_t len)
 void pane_queue_sql_queues_throughput(const char *schema, char *out, size_t len)
 {
 	snprintf(out, len,
-		 "SELECT jsonb_build_object('queues', coalesce(jsonb_agg(s.q || jsonb_build_object("
-		 "'completed_last_minute', coalesce(t.n, 0), "
-		 "'throughput_per_second', round(coalesce(t.n, 0) / 60.0, 3)) ORDER BY s.q->>'queue'), '[]'::jsonb)) "
-		 "FROM jsonb_array_elements(%s.queue_stats()) AS s(q) "
-		 "LEFT JOIN (SELECT queue, count(*) AS n FROM %s.jobs_history "
-		 "WHERE state = 'completed' AND finished_at > now() - interval '1 minute' GROUP BY queue) t "
-		 "ON t.queue = s.q->>'queue'",
-		 schema, schema);
+	         "SELECT jsonb_build_object('queues', coalesce(jsonb_agg(s.q || jsonb_build_object("
+	         "'completed_last_minute', coalesce(t.n, 0), "
+	         "'throughput_per_second', round(coalesce(t.n, 0) / 60.0, 3)) ORDER BY s.q->>'queue'), '[]'::jsonb)) "
+	         "FROM jsonb_array_elements(%s.queue_stats()) AS s(q) "
+	         "LEFT JOIN (SELECT queue, count(*) AS n FROM %s.jobs_history "
+	         "WHERE state = 'completed' AND finished_at > now() - interval '1 minute' GROUP BY queue) t "
+	         "ON t.queue = s.q->>'queue'",
+	         schema, schema);
 }
 
 void pane_queue_sql_finished_since(const char *schema, char *out, size_t len)
 {
 	snprintf(out, len,
-		 "SELECT u.up FROM unnest($1::bigint[], $2::text[]) AS u(id, up), "
-		 "LATERAL (SELECT %s.job(u.id)) x(j) "
-		 "WHERE x.j IS NULL OR (x.j->>'state' IN ('completed', 'failed', 'cancelled') "
-		 "AND (x.j->>'finished_at')::timestamptz <= now() - $3::bigint * interval '1 millisecond')",
-		 schema);
+	         "SELECT u.up FROM unnest($1::bigint[], $2::text[]) AS u(id, up), "
+	         "LATERAL (SELECT %s.job(u.id)) x(j) "
+	         "WHERE x.j IS NULL OR (x.j->>'state' IN ('completed', 'failed', 'cancelled') "
+	         "AND (x.j->>'finished_at')::timestamptz <= now() - $3::bigint * interval '1 millisecond')",
+	         schema);
 }
 
 int pane_queue_job(PGconn *c, const char *schema, int64_t id, char **json, struct pane_err *err)
@@ -204,8 +204,8 @@ int pane_queue_job(PGconn *c, const char *schema, int64_t id, char **json, struc
 }
 
 int pane_queue_jobs_each(PGconn *c, const char *schema, const int64_t *ids, size_t n,
-			 void (*fn)(void *arg, int64_t id, const char *state, const char *json), void *arg,
-			 struct pane_err *err)
+                         void (*fn)(void *arg, int64_t id, const char *state, const char *json), void *arg,
+                         struct pane_err *err)
 {
 	int rc;
 	schema = schema_or_default(schema, err, &rc);
@@ -213,9 +213,9 @@ int pane_queue_jobs_each(PGconn *c, const char *schema, const int64_t *ids, size
 		return rc;
 	char sql[256];
 	snprintf(sql, sizeof sql,
-		 "SELECT u.id, x.j->>'state', x.j FROM unnest($1::bigint[]) AS u(id), LATERAL (SELECT %s.job(u.id)) "
-		 "AS x(j)", /* pane_queue_sql_job's function, for each id */
-		 schema);
+	         "SELECT u.id, x.j->>'state', x.j FROM unnest($1::bigint[]) AS u(id), LATERAL (SELECT %s.job(u.id)) "
+	         "AS x(j)", /* pane_queue_sql_job's function, for each id */
+	         schema);
 	char *arr = pane_xmalloc(pane_mul_size(n, 22) + 3), *w = arr;
 	*w++ = '{';
 	for (size_t i = 0; i < n; i++)

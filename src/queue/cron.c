@@ -115,8 +115,8 @@ int pane_cron_parse(const char *expr, struct pane_cron *out, char *why, size_t w
 		int fi = i + 1 - o;
 		if (parse_field(f[i], fl[i], lo[fi], hi[fi], &bits[fi], &star[fi]) < 0) {
 			if (why)
-				snprintf(why, why_len, "bad %s field '%.*s' (allowed %d-%d, *, lists, ranges, /steps)", names[fi],
-					 (int)fl[i], f[i], lo[fi], hi[fi]);
+				snprintf(why, why_len, "bad %s field '%.*s' (allowed %d-%d, *, lists, ranges, /steps)",
+				         names[fi], (int)fl[i], f[i], lo[fi], hi[fi]);
 			return PANE_EINVAL;
 		}
 	}
@@ -195,11 +195,12 @@ int pane_queue_cron_tick(PGconn *c, const char *schema)
 	char sql[512];
 	if (exec_ok(c, "BEGIN") < 0)
 		return -1;
-	snprintf(sql, sizeof sql,
-		 "SELECT name, cron, extract(epoch FROM next_run_at)::bigint, extract(epoch FROM clock_timestamp())::bigint"
-		 " FROM %s.schedules WHERE enabled AND (next_run_at IS NULL OR next_run_at <= clock_timestamp())"
-		 " ORDER BY name FOR UPDATE SKIP LOCKED",
-		 schema);
+	snprintf(
+	    sql, sizeof sql,
+	    "SELECT name, cron, extract(epoch FROM next_run_at)::bigint, extract(epoch FROM clock_timestamp())::bigint"
+	    " FROM %s.schedules WHERE enabled AND (next_run_at IS NULL OR next_run_at <= clock_timestamp())"
+	    " ORDER BY name FOR UPDATE SKIP LOCKED",
+	    schema);
 	PGresult *r = PQexec(c, sql);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		PQclear(r);
@@ -223,20 +224,22 @@ int pane_queue_cron_tick(PGconn *c, const char *schema)
 		char nb[24], tick[24];
 		snprintf(nb, sizeof nb, "%" PRId64, next);
 		if (PQgetisnull(r, i, 2)) {
-			snprintf(sql, sizeof sql, "UPDATE %s.schedules SET next_run_at = to_timestamp($2::bigint) WHERE name = $1",
-				 schema);
+			snprintf(sql, sizeof sql,
+			         "UPDATE %s.schedules SET next_run_at = to_timestamp($2::bigint) WHERE name = $1",
+			         schema);
 			const char *p[2] = {name, nb};
 			PQclear(PQexecParams(c, sql, 2, NULL, p, NULL, NULL, 0));
 			continue;
 		}
 		snprintf(tick, sizeof tick, "%s", PQgetvalue(r, i, 2));
 		snprintf(sql, sizeof sql,
-			 "WITH s AS (SELECT * FROM %s.schedules WHERE name = $1),"
-			 " e AS (SELECT %s.enqueue(s.queue, s.payload, NULL, s.priority, s.max_attempts,"
-			 "  'cron:' || s.name || ':' || ($3::bigint)::text, s.timeout) AS id FROM s)"
-			 " UPDATE %s.schedules t SET last_run_at = to_timestamp($3::bigint), next_run_at = to_timestamp($2::bigint),"
-			 " last_job_id = e.id FROM e WHERE t.name = $1 RETURNING e.id",
-			 schema, schema, schema);
+		         "WITH s AS (SELECT * FROM %s.schedules WHERE name = $1),"
+		         " e AS (SELECT %s.enqueue(s.queue, s.payload, NULL, s.priority, s.max_attempts,"
+		         "  'cron:' || s.name || ':' || ($3::bigint)::text, s.timeout) AS id FROM s)"
+		         " UPDATE %s.schedules t SET last_run_at = to_timestamp($3::bigint), next_run_at = "
+		         "to_timestamp($2::bigint),"
+		         " last_job_id = e.id FROM e WHERE t.name = $1 RETURNING e.id",
+		         schema, schema, schema);
 		const char *p[3] = {name, nb, tick};
 		PGresult *u = PQexecParams(c, sql, 3, NULL, p, NULL, NULL, 0);
 		if (PQresultStatus(u) != PGRES_TUPLES_OK) {

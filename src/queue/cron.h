@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 struct pane_cron {
-	uint64_t sec, min;  /* bit i set = value i allowed */
+	uint64_t sec, min; /* bit i set = value i allowed */
 	uint32_t hour, dom, mon, dow;
 	bool dom_star, dow_star;
 };

@@ -22,15 +22,15 @@
 #include "queue/cli_common.h"
 
 static const char jobs_usage[] =
-	"usage: pane jobs list [--queue Q] [--state S] [--limit N] [--json]\n"
-	"       pane jobs show ID [--json]\n"
-	"       pane jobs cancel ID | retry ID\n"
-	"       pane jobs retry --queue Q --state failed|cancelled [--since T]\n"
-	"       pane jobs cancel --queue Q [--state available|running|available,running] [--since T]\n"
-	"       pane jobs stats [--json]\n"
-	"       pane jobs pause QUEUE | resume QUEUE\n"
-	"       pane jobs limit QUEUE [--concurrency N] [--rate N] [--per D]\n"
-	"  common: [--database-url URL] [--schema NAME]\n";
+    "usage: pane jobs list [--queue Q] [--state S] [--limit N] [--json]\n"
+    "       pane jobs show ID [--json]\n"
+    "       pane jobs cancel ID | retry ID\n"
+    "       pane jobs retry --queue Q --state failed|cancelled [--since T]\n"
+    "       pane jobs cancel --queue Q [--state available|running|available,running] [--since T]\n"
+    "       pane jobs stats [--json]\n"
+    "       pane jobs pause QUEUE | resume QUEUE\n"
+    "       pane jobs limit QUEUE [--concurrency N] [--rate N] [--per D]\n"
+    "  common: [--database-url URL] [--schema NAME]\n";
 
 static void print_help(void)
 {
@@ -56,7 +56,8 @@ static void print_help(void)
 	       "  --json              machine-readable output\n"
 	       "  -d, --database-url  PostgreSQL URL (default: $DATABASE_URL)\n"
 	       "  -s, --schema NAME   schema (default: pane)\n"
-	       "  -h, --help          this help\n", jobs_usage);
+	       "  -h, --help          this help\n",
+	       jobs_usage);
 }
 
 static const char *jstr(json_t *o, const char *k)
@@ -71,11 +72,12 @@ static void print_list(const char *json)
 	printf("%-10s %-16s %-10s %-8s %-9s %s\n", "ID", "QUEUE", "STATE", "PRIO", "ATTEMPT", "RUN AT");
 	size_t i;
 	json_t *o;
-	json_array_foreach(a, i, o) {
+	json_array_foreach(a, i, o)
+	{
 		char att[32];
 		snprintf(att, sizeof att, "%" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT,
-			 json_integer_value(json_object_get(o, "attempt")),
-			 json_integer_value(json_object_get(o, "max_attempts")));
+		         json_integer_value(json_object_get(o, "attempt")),
+		         json_integer_value(json_object_get(o, "max_attempts")));
 		printf("%-10" JSON_INTEGER_FORMAT " %-16s %-10s %-8" JSON_INTEGER_FORMAT " %-9s %s\n",
 		       json_integer_value(json_object_get(o, "id")), jstr(o, "queue"), jstr(o, "state"),
 		       json_integer_value(json_object_get(o, "priority")), att, jstr(o, "run_at"));
@@ -92,7 +94,8 @@ static void print_job(const char *json)
 	printf("  queue         %s\n", jstr(o, "queue"));
 	printf("  state         %s\n", jstr(o, "state"));
 	printf("  attempt       %" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT "\n",
-	       json_integer_value(json_object_get(o, "attempt")), json_integer_value(json_object_get(o, "max_attempts")));
+	       json_integer_value(json_object_get(o, "attempt")),
+	       json_integer_value(json_object_get(o, "max_attempts")));
 	printf("  priority      %" JSON_INTEGER_FORMAT "\n", json_integer_value(json_object_get(o, "priority")));
 	printf("  created at    %s\n", jstr(o, "created_at"));
 	printf("  run at        %s\n", jstr(o, "run_at"));
@@ -113,9 +116,10 @@ static void print_job(const char *json)
 	}
 	size_t i;
 	json_t *e;
-	json_array_foreach(json_object_get(o, "errors"), i, e) {
-		printf("  error #%-5" JSON_INTEGER_FORMAT " %s  %s\n", json_integer_value(json_object_get(e, "attempt")),
-		       jstr(e, "at"), jstr(e, "error"));
+	json_array_foreach(json_object_get(o, "errors"), i, e)
+	{
+		printf("  error #%-5" JSON_INTEGER_FORMAT " %s  %s\n",
+		       json_integer_value(json_object_get(e, "attempt")), jstr(e, "at"), jstr(e, "error"));
 	}
 	json_decref(o);
 }
@@ -127,7 +131,8 @@ static void print_stats(const char *json)
 	       "COMPLETED", "FAILED", "CANCELLED", "OLDEST(s)");
 	size_t i;
 	json_t *o;
-	json_array_foreach(a, i, o) {
+	json_array_foreach(a, i, o)
+	{
 		printf("%-20s %-6s %9" JSON_INTEGER_FORMAT " %9" JSON_INTEGER_FORMAT " %8" JSON_INTEGER_FORMAT
 		       " %10" JSON_INTEGER_FORMAT " %7" JSON_INTEGER_FORMAT " %9" JSON_INTEGER_FORMAT " %10.1f\n",
 		       jstr(o, "queue"), json_is_true(json_object_get(o, "paused")) ? "yes" : "no",
@@ -152,18 +157,18 @@ static int parse_id(const char *s, int64_t *id)
 int pane_cmd_jobs(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"queue", required_argument, NULL, 'q'},
-		{"state", required_argument, NULL, 'S'},
-		{"since", required_argument, NULL, 'T'},
-		{"limit", required_argument, NULL, 'l'},
-		{"concurrency", required_argument, NULL, 'c'},
-		{"rate", required_argument, NULL, 'r'},
-		{"per", required_argument, NULL, 'P'},
-		{"json", no_argument, NULL, 'j'},
-		{"database-url", required_argument, NULL, 'd'},
-		{"schema", required_argument, NULL, 's'},
-		{"help", no_argument, NULL, 'h'},
-		{0, 0, 0, 0},
+	    {"queue", required_argument, NULL, 'q'},
+	    {"state", required_argument, NULL, 'S'},
+	    {"since", required_argument, NULL, 'T'},
+	    {"limit", required_argument, NULL, 'l'},
+	    {"concurrency", required_argument, NULL, 'c'},
+	    {"rate", required_argument, NULL, 'r'},
+	    {"per", required_argument, NULL, 'P'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"database-url", required_argument, NULL, 'd'},
+	    {"schema", required_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0, 0, 0, 0},
 	};
 	const char *url = NULL, *schema = PANE_QUEUE_DEFAULT_SCHEMA, *queue = NULL, *state = NULL, *since = NULL;
 	bool json = false;
@@ -181,15 +186,18 @@ int pane_cmd_jobs(int argc, char **argv)
 			break;
 		case 'c':
 			if (pane_str_to_i64(pane_str_c(optarg), &conc) < 0 || conc < -1 || conc > 1000000)
-				return pane_cli_usage_error("jobs", jobs_usage, "--concurrency must be -1 (none) or 0..1000000");
+				return pane_cli_usage_error("jobs", jobs_usage,
+				                            "--concurrency must be -1 (none) or 0..1000000");
 			break;
 		case 'r':
 			if (pane_str_to_i64(pane_str_c(optarg), &rate) < 0 || rate < -1 || rate == 0 || rate > 1000000)
-				return pane_cli_usage_error("jobs", jobs_usage, "--rate must be -1 (none) or 1..1000000");
+				return pane_cli_usage_error("jobs", jobs_usage,
+				                            "--rate must be -1 (none) or 1..1000000");
 			break;
 		case 'P':
 			if (pane_duration_parse(pane_str_c(optarg), 1000, &per_ms) < 0 || per_ms <= 0)
-				return pane_cli_usage_error("jobs", jobs_usage, "--per '%s' is not a positive duration", optarg);
+				return pane_cli_usage_error("jobs", jobs_usage, "--per '%s' is not a positive duration",
+				                            optarg);
 			break;
 		case 'j': json = true; break;
 		case 'd': url = optarg; break;
@@ -207,7 +215,8 @@ int pane_cmd_jobs(int argc, char **argv)
 	bool bulk = (!strcmp(sub, "cancel") || !strcmp(sub, "retry")) && !arg && queue;
 	bool needs_id = !bulk && (!strcmp(sub, "show") || !strcmp(sub, "cancel") || !strcmp(sub, "retry"));
 	if (bulk && !strcmp(sub, "retry") && !state)
-		return pane_cli_usage_error("jobs", jobs_usage, "retry --queue needs --state failed or --state cancelled");
+		return pane_cli_usage_error("jobs", jobs_usage,
+		                            "retry --queue needs --state failed or --state cancelled");
 	if (since && !bulk)
 		return pane_cli_usage_error("jobs", jobs_usage, "--since goes with retry/cancel --queue");
 	char since_ts[64] = "";
@@ -257,12 +266,12 @@ int pane_cmd_jobs(int argc, char **argv)
 	} else if (bulk) {
 		int64_t n = 0;
 		rc = !strcmp(sub, "retry")
-			     ? pane_queue_retry_bulk(conn, schema, queue, state, since ? since_ts : NULL, &n, &err)
-			     : pane_queue_cancel_bulk(conn, schema, queue, state, since ? since_ts : NULL, &n, &err);
+		         ? pane_queue_retry_bulk(conn, schema, queue, state, since ? since_ts : NULL, &n, &err)
+		         : pane_queue_cancel_bulk(conn, schema, queue, state, since ? since_ts : NULL, &n, &err);
 		if (rc == 0) {
 			if (json) {
 				json_t *o = json_pack("{s:s, s:I}", "queue", queue,
-						      !strcmp(sub, "retry") ? "retried" : "cancelled", (json_int_t)n);
+				                      !strcmp(sub, "retry") ? "retried" : "cancelled", (json_int_t)n);
 				char *t = json_dumps(o, JSON_COMPACT);
 				printf("%s\n", t);
 				free(t);
@@ -273,7 +282,7 @@ int pane_cmd_jobs(int argc, char **argv)
 		}
 	} else if (needs_id) {
 		rc = !strcmp(sub, "cancel") ? pane_queue_cancel(conn, schema, id, st, &err)
-					    : pane_queue_retry(conn, schema, id, st, &err);
+		                            : pane_queue_retry(conn, schema, id, st, &err);
 		if (rc == 0) {
 			if (json)
 				printf("{\"id\":%" PRId64 ",\"state\":\"%s\"}\n", id, st);
@@ -281,8 +290,8 @@ int pane_cmd_jobs(int argc, char **argv)
 				printf("job %" PRId64 " is %s\n", id, st);
 		}
 	} else if (!strcmp(sub, "limit")) {
-		rc = pane_queue_set_limits(conn, schema, arg, (int)(conc == -2 ? -1 : conc), (int)(rate == -2 ? -1 : rate),
-					   per_ms, &err);
+		rc = pane_queue_set_limits(conn, schema, arg, (int)(conc == -2 ? -1 : conc),
+		                           (int)(rate == -2 ? -1 : rate), per_ms, &err);
 		if (rc == 0 && !json)
 			printf("queue %s limits set\n", arg);
 	} else {

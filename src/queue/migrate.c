@@ -143,7 +143,7 @@ int pane_queue_migrate(PGconn *c, const char *schema, int *from, int *to, struct
 		return rc;
 	const char *params[1] = {schema};
 	PGresult *r = PQexecParams(c, "SELECT pg_advisory_xact_lock(hashtext('pane-migrate:' || $1))", 1, NULL, params,
-				   NULL, NULL, 0);
+	                           NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		rc = pane_queue_pg_err(c, r, err, "taking the migration lock");
 		PQclear(r);
@@ -156,15 +156,15 @@ int pane_queue_migrate(PGconn *c, const char *schema, int *from, int *to, struct
 		*from = version;
 	if (version > pane_queue_schema_version_latest()) {
 		rc = pane_err_set(err, PANE_EUNSUPPORTED, "schema %s is at version %d, newer than this pane knows (%d)",
-				  schema, version, pane_queue_schema_version_latest());
+		                  schema, version, pane_queue_schema_version_latest());
 		pane_err_detail(err, "upgrade pane");
 		goto rollback;
 	}
 	if (version == 0) {
 		snprintf(sql, sizeof sql,
-			 "CREATE SCHEMA IF NOT EXISTS %s; CREATE TABLE IF NOT EXISTS %s.schema_version ("
-			 "version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
-			 schema, schema);
+		         "CREATE SCHEMA IF NOT EXISTS %s; CREATE TABLE IF NOT EXISTS %s.schema_version ("
+		         "version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
+		         schema, schema);
 		if ((rc = exec_cmd(c, sql, err, "creating the schema")) < 0)
 			goto rollback;
 	}

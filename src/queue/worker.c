@@ -265,10 +265,11 @@ static void claim_sql(struct worker *w, int version)
 {
 	w->keyed_claim = version >= 6;
 	if (version >= 6)
-		snprintf(w->sql_claim, sizeof w->sql_claim,
-		         "SELECT id, attempt, max_attempts, $2::text, timeout_ms, pickup_ms, payload, priority, run_at"
-		         " FROM %s.claim_batch_after($1, $2, $3::int, $4::float8, $5::int, $6::timestamptz, $7::bigint)",
-		         w->schema);
+		snprintf(
+		    w->sql_claim, sizeof w->sql_claim,
+		    "SELECT id, attempt, max_attempts, $2::text, timeout_ms, pickup_ms, payload, priority, run_at"
+		    " FROM %s.claim_batch_after($1, $2, $3::int, $4::float8, $5::int, $6::timestamptz, $7::bigint)",
+		    w->schema);
 	else if (version >= 5)
 		snprintf(w->sql_claim, sizeof w->sql_claim,
 		         "SELECT id, attempt, max_attempts, $2::text, timeout_ms, pickup_ms, payload"
@@ -702,8 +703,13 @@ static int claim(struct worker *w)
 		snprintf(n, sizeof n, "%d", free_slots);
 		snprintf(lease, sizeof lease, "%.3f", (double)w->o->lease_ms / 1000.0);
 		struct claim_key *k = &w->keys[qi];
-		const char *p[7] = {w->id, w->o->queues[qi], n, lease, k->set ? k->priority : NULL,
-		                    k->set ? k->run_at : NULL, k->set ? k->id : NULL};
+		const char *p[7] = {w->id,
+		                    w->o->queues[qi],
+		                    n,
+		                    lease,
+		                    k->set ? k->priority : NULL,
+		                    k->set ? k->run_at : NULL,
+		                    k->set ? k->id : NULL};
 		PGresult *r = q(w, w->sql_claim, w->keyed_claim ? 7 : 4, p, "claiming jobs");
 		if (!r)
 			return conn_ok(w) ? total : -1;
@@ -839,8 +845,8 @@ static bool heartbeat(struct worker *w)
 	const struct {
 		const char *name;
 		uint64_t v;
-	} counts[] = {{"claimed", s.claimed},     {"processed", s.processed},     {"failed", s.failed},
-	              {"retried", s.retried},     {"lost_leases", s.lost_leases}, {"cancelled", s.cancelled},
+	} counts[] = {{"claimed", s.claimed},      {"processed", s.processed},     {"failed", s.failed},
+	              {"retried", s.retried},      {"lost_leases", s.lost_leases}, {"cancelled", s.cancelled},
 	              {"reconnects", s.reconnects}};
 	for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
 		pane_json_key(&js, counts[i].name);

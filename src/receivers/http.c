@@ -69,7 +69,7 @@ static bool encoding_ok(struct pane_http_req *req, struct pane_http_resp *resp, 
 	if (!ce || !*ce || !strcmp(ce, "identity") || (allowed && !strcmp(ce, allowed)))
 		return true;
 	pane_http_resp_error(resp, 415, "unsupported_encoding", "Content-Encoding '%s' is not supported here%s%s", ce,
-			     allowed ? "; use " : "", allowed ? allowed : "");
+	                     allowed ? "; use " : "", allowed ? allowed : "");
 	return false;
 }
 
@@ -133,7 +133,7 @@ static bool rw_version_ok(struct pane_http_req *req, struct pane_http_resp *resp
 		return true;
 	if (!pane_http_req_content_type_is(req, "application/x-protobuf")) {
 		pane_http_resp_error(resp, 415, "unsupported_media_type",
-				     "Content-Type '%s' is not remote write; send application/x-protobuf", ct);
+		                     "Content-Type '%s' is not remote write; send application/x-protobuf", ct);
 		return false;
 	}
 	for (const char *p = strchr(ct, ';'); p; p = strchr(p + 1, ';')) {
@@ -147,9 +147,9 @@ static bool rw_version_ok(struct pane_http_req *req, struct pane_http_resp *resp
 		if (n == strlen("prometheus.WriteRequest") && strncmp(v, "prometheus.WriteRequest", n) == 0)
 			return true;
 		pane_http_resp_error(resp, 415, "unsupported_media_type",
-				     "remote write message %.*s is not supported; send remote write 1.0 "
-				     "(proto=prometheus.WriteRequest)",
-				     (int)n, v);
+		                     "remote write message %.*s is not supported; send remote write 1.0 "
+		                     "(proto=prometheus.WriteRequest)",
+		                     (int)n, v);
 		return false;
 	}
 	return true;
@@ -175,7 +175,7 @@ static void h_remote_write(struct pane_http_req *req, struct pane_http_resp *res
 		count(h, h->failed, R_RW, 1);
 		refused(h, R_RW, e.msg);
 		pane_http_resp_error(resp, rc == PANE_ETOOBIG ? 413 : 400,
-				     rc == PANE_ETOOBIG ? "payload_too_large" : "bad_request", "%s", e.msg);
+		                     rc == PANE_ETOOBIG ? "payload_too_large" : "bad_request", "%s", e.msg);
 		return;
 	}
 	struct wctx w = {.p = h->p, .defaults = h->o.default_labels};
@@ -194,19 +194,19 @@ static void h_remote_write(struct pane_http_req *req, struct pane_http_resp *res
 		count(h, h->failed, R_RW, 1);
 		refused(h, R_RW, e.msg);
 		pane_http_resp_error(resp, 400, "bad_request", "%s (%zu samples before it were written)", e.msg,
-				     r.samples);
+		                     r.samples);
 		return;
 	}
 	if (r.bad_series) {
 		refused(h, R_RW, r.first_error);
 		pane_http_resp_error(resp, 400, "invalid_series", "%zu series (%zu samples) refused, first: %s",
-				     r.bad_series, r.bad_samples, r.first_error);
+		                     r.bad_series, r.bad_samples, r.first_error);
 		return;
 	}
 	if (w.dropped) { /* Prometheus answers 400 for samples it cannot keep; the rest are stored */
 		count(h, h->rejected, R_RW, (double)w.dropped);
 		pane_http_resp_error(resp, 400, "samples_not_stored", "%zu of %zu samples were not stored (%s)",
-				     w.dropped, r.samples, PANE_PIPELINE_DROPPED_WHY);
+		                     w.dropped, r.samples, PANE_PIPELINE_DROPPED_WHY);
 		return;
 	}
 	pane_http_resp_status(resp, 204);
@@ -225,8 +225,8 @@ static void h_import(struct pane_http_req *req, struct pane_http_resp *resp, voi
 	for (size_t i = 0; i < nv && i < PANE_LABELS_MAX; i++) {
 		const char *eq = strchr(vals[i], '=');
 		if (!eq || pane_labels_setn(&extra, vals[i], (size_t)(eq - vals[i]), eq + 1, strlen(eq + 1)) < 0) {
-			pane_http_resp_error(resp, 400, "bad_request", "extra_label must be NAME=VALUE with a valid name: %s",
-					     vals[i]);
+			pane_http_resp_error(resp, 400, "bad_request",
+			                     "extra_label must be NAME=VALUE with a valid name: %s", vals[i]);
 			pane_labels_release(&extra);
 			return;
 		}
@@ -234,12 +234,12 @@ static void h_import(struct pane_http_req *req, struct pane_http_resp *resp, voi
 	size_t len;
 	const char *body = pane_http_req_body(req, &len);
 	struct pane_promtext_opts o = {
-		.openmetrics = pane_http_req_content_type_is(req, "application/openmetrics-text"),
-		.default_ts_ms = pane_wall_ms(),
-		.extra = extra.n ? &extra : NULL,
-		.defaults = h->o.default_labels,
-		.meta = pane_promtext_meta_to_pipeline,
-		.meta_arg = h->p,
+	    .openmetrics = pane_http_req_content_type_is(req, "application/openmetrics-text"),
+	    .default_ts_ms = pane_wall_ms(),
+	    .extra = extra.n ? &extra : NULL,
+	    .defaults = h->o.default_labels,
+	    .meta = pane_promtext_meta_to_pipeline,
+	    .meta_arg = h->p,
 	};
 	struct wctx w = {.p = h->p};
 	struct pane_promtext_result r;
@@ -255,13 +255,13 @@ static void h_import(struct pane_http_req *req, struct pane_http_resp *resp, voi
 	if (r.bad_lines) {
 		refused(h, R_IMPORT, r.first_error);
 		pane_http_resp_error(resp, 400, "invalid_lines", "%zu lines refused, %zu samples written; first: %s",
-				     r.bad_lines, r.samples - w.dropped, r.first_error);
+		                     r.bad_lines, r.samples - w.dropped, r.first_error);
 		return;
 	}
 	if (w.dropped) {
 		count(h, h->rejected, R_IMPORT, (double)w.dropped);
 		pane_http_resp_error(resp, 400, "samples_not_stored", "%zu of %zu samples were not stored (%s)",
-				     w.dropped, r.samples, PANE_PIPELINE_DROPPED_WHY);
+		                     w.dropped, r.samples, PANE_PIPELINE_DROPPED_WHY);
 		return;
 	}
 	pane_http_resp_status(resp, 204);
@@ -271,7 +271,7 @@ static void h_import(struct pane_http_req *req, struct pane_http_resp *resp, voi
  * max_decoded) when Content-Encoding says gzip. *owned is what to free.
  * false after answering 400/413/415. */
 static bool body_decoded(struct pane_receivers_http *h, int which, struct pane_http_req *req,
-			 struct pane_http_resp *resp, const char **body, size_t *len, char **owned)
+                         struct pane_http_resp *resp, const char **body, size_t *len, char **owned)
 {
 	*owned = NULL;
 	*body = pane_http_req_body(req, len);
@@ -284,7 +284,7 @@ static bool body_decoded(struct pane_receivers_http *h, int which, struct pane_h
 		count(h, h->failed, which, 1);
 		refused(h, which, e.msg);
 		pane_http_resp_error(resp, rc == PANE_ETOOBIG ? 413 : 400,
-				     rc == PANE_ETOOBIG ? "payload_too_large" : "bad_request", "%s", e.msg);
+		                     rc == PANE_ETOOBIG ? "payload_too_large" : "bad_request", "%s", e.msg);
 		return false;
 	}
 	*body = *owned;
@@ -300,9 +300,9 @@ static void h_otlp(struct pane_http_req *req, struct pane_http_resp *resp, void 
 	bool pb = pane_http_req_content_type_is(req, "application/x-protobuf");
 	const char *ct = pane_http_req_header(req, "Content-Type");
 	if (!pb && ct && *ct && !pane_http_req_content_type_is(req, "application/json")) {
-		pane_http_resp_error(resp, 415, "unsupported_media_type",
-				     "Content-Type '%s' is not OTLP/HTTP; send application/x-protobuf or application/json",
-				     ct);
+		pane_http_resp_error(
+		    resp, 415, "unsupported_media_type",
+		    "Content-Type '%s' is not OTLP/HTTP; send application/x-protobuf or application/json", ct);
 		return;
 	}
 	size_t len;
@@ -312,10 +312,12 @@ static void h_otlp(struct pane_http_req *req, struct pane_http_resp *resp, void 
 		return;
 	struct pane_otlp_result r;
 	struct pane_err e = {0};
-	struct pane_otlp_opts o = {.now_ms = pane_wall_ms(), .deltas = h->deltas, .defaults = h->o.default_labels,
-				   .max_decoded = h->o.max_decoded * 4};
+	struct pane_otlp_opts o = {.now_ms = pane_wall_ms(),
+	                           .deltas = h->deltas,
+	                           .defaults = h->o.default_labels,
+	                           .max_decoded = h->o.max_decoded * 4};
 	int rc = metrics ? pane_otlp_metrics(h->p, body, len, pb, &o, &r, &e)
-			 : pane_otlp_logs(h->p, body, len, pb, &o, &r, &e);
+	                 : pane_otlp_logs(h->p, body, len, pb, &o, &r, &e);
 	free(owned);
 	count(h, h->records, hc->which, (double)r.accepted);
 	count(h, h->rejected, hc->which, (double)r.rejected);
@@ -323,7 +325,7 @@ static void h_otlp(struct pane_http_req *req, struct pane_http_resp *resp, void 
 		count(h, h->failed, hc->which, 1);
 		refused(h, hc->which, e.msg);
 		pane_http_resp_error(resp, rc == PANE_ETOOBIG ? 413 : 400,
-				     rc == PANE_ETOOBIG ? "payload_too_large" : "bad_request", "%s", e.msg);
+		                     rc == PANE_ETOOBIG ? "payload_too_large" : "bad_request", "%s", e.msg);
 		return;
 	}
 	if (rc < 0) {
@@ -368,7 +370,7 @@ static void h_loki(struct pane_http_req *req, struct pane_http_resp *resp, void 
 	bool pb = pane_http_req_content_type_is(req, "application/x-protobuf");
 	if (!pb && !pane_http_req_content_type_is(req, "application/json")) {
 		pane_http_resp_error(resp, 415, "unsupported_media_type",
-				     "send Content-Type: application/x-protobuf (snappy) or application/json");
+		                     "send Content-Type: application/x-protobuf (snappy) or application/json");
 		return;
 	}
 	size_t len;
@@ -380,9 +382,9 @@ static void h_loki(struct pane_http_req *req, struct pane_http_resp *resp, void 
 	if (pb) { /* Loki's protobuf push is always snappy block-compressed */
 		const char *ce = pane_http_req_header(req, "Content-Encoding");
 		if (ce && *ce && strcasecmp(ce, "snappy") != 0) {
-			pane_http_resp_error(resp, 415, "unsupported_encoding",
-					     "Content-Encoding '%s' is not supported for protobuf pushes (they are snappy)",
-					     ce);
+			pane_http_resp_error(
+			    resp, 415, "unsupported_encoding",
+			    "Content-Encoding '%s' is not supported for protobuf pushes (they are snappy)", ce);
 			return;
 		}
 		body = pane_http_req_body(req, &len);
@@ -403,13 +405,13 @@ static void h_loki(struct pane_http_req *req, struct pane_http_resp *resp, void 
 		count(h, h->failed, R_LOKI, 1);
 		refused(h, R_LOKI, e.msg);
 		pane_http_resp_error(resp, rc == PANE_ETOOBIG ? 413 : 400,
-				     rc == PANE_ETOOBIG ? "payload_too_large" : "bad_request", "%s", e.msg);
+		                     rc == PANE_ETOOBIG ? "payload_too_large" : "bad_request", "%s", e.msg);
 	} else if (rc < 0) {
 		unavailable(resp, &e);
 	} else if (r.rejected) {
 		refused(h, R_LOKI, r.first_error);
 		pane_http_resp_error(resp, 400, "invalid_entries", "%zu entries refused, %zu written; first: %s",
-				     r.rejected, r.accepted, r.first_error);
+		                     r.rejected, r.accepted, r.first_error);
 	} else {
 		pane_http_resp_status(resp, 204);
 	}
@@ -428,7 +430,8 @@ static void h_jsonlines(struct pane_http_req *req, struct pane_http_resp *resp, 
 		const char *v = pane_http_req_arg(req, keys[i]);
 		if (v && (!pane_utf8_valid(v, strlen(v)) || pane_labels_set(&ls, keys[i], v) < 0)) {
 			pane_labels_release(&ls);
-			pane_http_resp_error(resp, 400, "bad_request", "query argument %s is not a valid label value", keys[i]);
+			pane_http_resp_error(resp, 400, "bad_request", "query argument %s is not a valid label value",
+			                     keys[i]);
 			return;
 		}
 	}
@@ -468,7 +471,7 @@ static void h_jsonlines(struct pane_http_req *req, struct pane_http_resp *resp, 
 }
 
 struct pane_receivers_http *pane_receivers_routes(struct pane_http_server *srv, struct pane_pipeline *p,
-						  const struct pane_receivers_http_opts *opts)
+                                                  const struct pane_receivers_http_opts *opts)
 {
 	(void)ctxs_template;
 	struct pane_receivers_http *h = pane_xcalloc(1, sizeof *h + R_N * sizeof(struct hctx));
@@ -490,14 +493,14 @@ struct pane_receivers_http *pane_receivers_routes(struct pane_http_server *srv, 
 			continue;
 		char lab[64];
 		snprintf(lab, sizeof lab, "receiver=\"%s\"", rnames[i]);
-		h->requests[i] = pane_stats_counter(h->o.stats, "pane_receiver_requests_total", lab,
-						    "push requests received");
+		h->requests[i] =
+		    pane_stats_counter(h->o.stats, "pane_receiver_requests_total", lab, "push requests received");
 		h->records[i] = pane_stats_counter(h->o.stats, "pane_receiver_records_total", lab,
-						   "samples or log records written to the pipeline");
+		                                   "samples or log records written to the pipeline");
 		h->rejected[i] = pane_stats_counter(h->o.stats, "pane_receiver_rejected_total", lab,
-						    "samples, lines or records refused as invalid");
+		                                    "samples, lines or records refused as invalid");
 		h->failed[i] = pane_stats_counter(h->o.stats, "pane_receiver_bad_requests_total", lab,
-						  "requests refused whole (undecodable, too large)");
+		                                  "requests refused whole (undecodable, too large)");
 	}
 	struct {
 		bool off;
@@ -505,19 +508,22 @@ struct pane_receivers_http *pane_receivers_routes(struct pane_http_server *srv, 
 		pane_http_handler fn;
 		int which;
 	} routes[] = {
-		{h->o.no_remote_write, "/api/v1/write", h_remote_write, R_RW},
-		{h->o.no_import, "/api/v1/import/prometheus", h_import, R_IMPORT},
-		{h->o.no_otlp, "/v1/metrics", h_otlp, R_OTLP_M},
-		{h->o.no_otlp, "/v1/logs", h_otlp, R_OTLP_L},
-		{h->o.no_loki, "/loki/api/v1/push", h_loki, R_LOKI},
-		{h->o.no_jsonlines, "/api/v1/push/jsonlines", h_jsonlines, R_JSONL},
+	    {h->o.no_remote_write, "/api/v1/write", h_remote_write, R_RW},
+	    {h->o.no_import, "/api/v1/import/prometheus", h_import, R_IMPORT},
+	    {h->o.no_otlp, "/v1/metrics", h_otlp, R_OTLP_M},
+	    {h->o.no_otlp, "/v1/logs", h_otlp, R_OTLP_L},
+	    {h->o.no_loki, "/loki/api/v1/push", h_loki, R_LOKI},
+	    {h->o.no_jsonlines, "/api/v1/push/jsonlines", h_jsonlines, R_JSONL},
 	};
 	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
 		if (routes[i].off)
 			continue;
-		pane_http_server_route(srv, &(struct pane_http_route){.method = "POST", .pattern = routes[i].pattern,
-								     .handler = routes[i].fn, .ctx = &hc[routes[i].which],
-								     .max_body = h->o.max_body, .scope = "enqueue"});
+		pane_http_server_route(srv, &(struct pane_http_route){.method = "POST",
+		                                                      .pattern = routes[i].pattern,
+		                                                      .handler = routes[i].fn,
+		                                                      .ctx = &hc[routes[i].which],
+		                                                      .max_body = h->o.max_body,
+		                                                      .scope = "enqueue"});
 	}
 	return h;
 }

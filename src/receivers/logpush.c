@@ -69,7 +69,7 @@ static void lreject(struct lb *b, const char *fmt, ...) __attribute__((format(pr
 /* Takes ownership of msg and fields. A message over PANE_LOG_MESSAGE_MAX
  * is refused alone: the rest of the push is stored, once. */
 static void ladd(struct lb *b, const struct pane_labels *ls, int64_t ts, enum pane_log_severity sev, char *msg,
-		 size_t mlen, char *fields)
+                 size_t mlen, char *fields)
 {
 	int64_t ahead = pane_pipeline_max_future(b->p);
 	if (ahead > 0 && ts > pane_wall_ms() + ahead) {
@@ -89,8 +89,12 @@ static void ladd(struct lb *b, const struct pane_labels *ls, int64_t ts, enum pa
 	pane_labels_copy(&b->lsets[b->n], ls);
 	b->msgs[b->n] = msg;
 	b->fields[b->n] = fields;
-	b->recs[b->n] = (struct pane_log_record){.ts_ms = ts, .labels = &b->lsets[b->n], .severity = sev,
-						 .message = msg, .message_len = mlen, .fields_json = fields};
+	b->recs[b->n] = (struct pane_log_record){.ts_ms = ts,
+	                                         .labels = &b->lsets[b->n],
+	                                         .severity = sev,
+	                                         .message = msg,
+	                                         .message_len = mlen,
+	                                         .fields_json = fields};
 	b->n++;
 }
 
@@ -106,7 +110,7 @@ static void lreject(struct lb *b, const char *fmt, ...)
 }
 
 int pane_loki_push_json(struct pane_pipeline *p, const char *body, size_t len, const struct pane_labels *defaults,
-			struct pane_logpush_result *res, struct pane_err *err)
+                        struct pane_logpush_result *res, struct pane_err *err)
 {
 	memset(res, 0, sizeof *res);
 	json_error_t je;
@@ -123,14 +127,16 @@ int pane_loki_push_json(struct pane_pipeline *p, const char *body, size_t len, c
 	b->err = err;
 	json_t *st;
 	size_t i;
-	json_array_foreach(json_object_get(root, "streams"), i, st) {
+	json_array_foreach(json_object_get(root, "streams"), i, st)
+	{
 		struct pane_labels ls;
 		pane_labels_init(&ls);
 		enum pane_log_severity sev = PANE_SEV_UNKNOWN;
 		const char *k;
 		json_t *v;
 		bool bad_labels = false;
-		json_object_foreach(json_object_get(st, "stream"), k, v) {
+		json_object_foreach(json_object_get(st, "stream"), k, v)
+		{
 			if (!json_is_string(v))
 				continue;
 			if (k[0] == '_' && k[1] == '_')
@@ -146,7 +152,8 @@ int pane_loki_push_json(struct pane_pipeline *p, const char *body, size_t len, c
 		pane_receivers_fill_defaults(&ls, defaults);
 		json_t *vals = json_object_get(st, "values"), *e;
 		size_t j;
-		json_array_foreach(vals, j, e) {
+		json_array_foreach(vals, j, e)
+		{
 			if (bad_labels) {
 				lreject(b, "stream %zu: labels are invalid or too many", i);
 				continue;
@@ -166,8 +173,9 @@ int pane_loki_push_json(struct pane_pipeline *p, const char *body, size_t len, c
 			char *fields = NULL;
 			if (json_is_object(meta) && json_object_size(meta))
 				fields = json_dumps(meta, JSON_COMPACT);
-			ladd(b, &ls, ns / 1000000, sev, pane_xstrndup(json_string_value(line), json_string_length(line)),
-			     json_string_length(line), fields);
+			ladd(b, &ls, ns / 1000000, sev,
+			     pane_xstrndup(json_string_value(line), json_string_length(line)), json_string_length(line),
+			     fields);
 		}
 		pane_labels_release(&ls);
 	}
@@ -181,7 +189,7 @@ int pane_loki_push_json(struct pane_pipeline *p, const char *body, size_t len, c
 /* One label of a selector: sets it (name sanitised, "__" names skipped)
  * and the severity when it is level/detected_level. false when invalid. */
 static bool sel_label(struct pane_labels *ls, const char *n, size_t nl, const char *v, size_t vl,
-		      enum pane_log_severity *sev)
+                      enum pane_log_severity *sev)
 {
 	if (nl >= 2 && n[0] == '_' && n[1] == '_')
 		return true;
@@ -271,12 +279,12 @@ out:
 }
 
 int pane_loki_push_pb(struct pane_pipeline *p, const char *pb, size_t len, size_t mem_max,
-		      const struct pane_labels *defaults, struct pane_logpush_result *res, struct pane_err *err)
+                      const struct pane_labels *defaults, struct pane_logpush_result *res, struct pane_err *err)
 {
 	memset(res, 0, sizeof *res);
 	struct pane_err ue = {0};
 	Loki__PushRequest *req =
-		(Loki__PushRequest *)pane_pb_unpack(&loki__push_request__descriptor, pb, len, mem_max, &ue);
+	    (Loki__PushRequest *)pane_pb_unpack(&loki__push_request__descriptor, pb, len, mem_max, &ue);
 	if (!req) {
 		if (err)
 			*err = ue;
@@ -300,7 +308,8 @@ int pane_loki_push_pb(struct pane_pipeline *p, const char *pb, size_t len, size_
 				continue;
 			}
 			const Loki__Timestamp *t = e->timestamp;
-			if (!t || t->seconds < 0 || t->seconds > INT64_MAX / 1000 || t->nanos < 0 || t->nanos > 999999999) {
+			if (!t || t->seconds < 0 || t->seconds > INT64_MAX / 1000 || t->nanos < 0 ||
+			    t->nanos > 999999999) {
 				lreject(b, "stream %zu: entry without a valid timestamp", i);
 				continue;
 			}
@@ -324,7 +333,8 @@ int pane_loki_push_pb(struct pane_pipeline *p, const char *pb, size_t len, size_
 					fields = json_dumps(o, JSON_COMPACT);
 				json_decref(o);
 			}
-			ladd(b, &ls, t->seconds * 1000 + t->nanos / 1000000, sev, pane_xstrndup(e->line, ll), ll, fields);
+			ladd(b, &ls, t->seconds * 1000 + t->nanos / 1000000, sev, pane_xstrndup(e->line, ll), ll,
+			     fields);
 		}
 		pane_labels_release(&ls);
 	}
@@ -349,7 +359,7 @@ static int64_t epoch_to_ms(double v)
 }
 
 int pane_jsonlines_push(struct pane_pipeline *p, const char *body, size_t len, const struct pane_labels *labels,
-			int64_t now_ms, struct pane_logpush_result *res, struct pane_err *err)
+                        int64_t now_ms, struct pane_logpush_result *res, struct pane_err *err)
 {
 	memset(res, 0, sizeof *res);
 	struct lb *b = pane_xcalloc(1, sizeof *b);
@@ -381,7 +391,8 @@ int pane_jsonlines_push(struct pane_pipeline *p, const char *body, size_t len, c
 			if (!v)
 				continue;
 			if (json_is_string(v)) {
-				if (pane_time_parse(pane_str_make(json_string_value(v), json_string_length(v)), &ts) < 0)
+				if (pane_time_parse(pane_str_make(json_string_value(v), json_string_length(v)), &ts) <
+				    0)
 					bad_ts = true;
 			} else if (json_is_number(v) && isfinite(json_number_value(v))) {
 				ts = epoch_to_ms(json_number_value(v));

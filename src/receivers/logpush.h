@@ -28,12 +28,12 @@ struct pane_logpush_result {
 };
 
 int pane_loki_push_json(struct pane_pipeline *p, const char *body, size_t len, const struct pane_labels *defaults,
-			struct pane_logpush_result *res, struct pane_err *err);
+                        struct pane_logpush_result *res, struct pane_err *err);
 /* pb is the uncompressed PushRequest; mem_max bounds its decoded form
  * (PANE_ETOOBIG). PANE_EINVAL for a body that is not a PushRequest. */
 int pane_loki_push_pb(struct pane_pipeline *p, const char *pb, size_t len, size_t mem_max,
-		      const struct pane_labels *defaults, struct pane_logpush_result *res, struct pane_err *err);
+                      const struct pane_labels *defaults, struct pane_logpush_result *res, struct pane_err *err);
 int pane_jsonlines_push(struct pane_pipeline *p, const char *body, size_t len, const struct pane_labels *labels,
-			int64_t now_ms, struct pane_logpush_result *res, struct pane_err *err);
+                        int64_t now_ms, struct pane_logpush_result *res, struct pane_err *err);
 
 #endif

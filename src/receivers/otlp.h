@@ -40,8 +40,8 @@ struct pane_buf;
 struct pane_cumulate;
 
 struct pane_otlp_result {
-	size_t accepted;     /* samples or log records written */
-	size_t rejected;     /* data points / records refused */
+	size_t accepted; /* samples or log records written */
+	size_t rejected; /* data points / records refused */
 	char first_error[200];
 };
 
@@ -49,9 +49,9 @@ struct pane_otlp_result {
  * PANE_EINVAL (err) when the body is not JSON of that shape; otherwise 0 or
  * the pipeline's error. now_ms stamps points without a time. */
 int pane_otlp_metrics_json(struct pane_pipeline *p, const char *body, size_t len, int64_t now_ms,
-			   struct pane_otlp_result *res, struct pane_err *err);
+                           struct pane_otlp_result *res, struct pane_err *err);
 int pane_otlp_logs_json(struct pane_pipeline *p, const char *body, size_t len, int64_t now_ms,
-			struct pane_otlp_result *res, struct pane_err *err);
+                        struct pane_otlp_result *res, struct pane_err *err);
 
 struct pane_otlp_opts {
 	int64_t now_ms;                     /* stamps points without a time */
@@ -65,9 +65,9 @@ struct pane_otlp_opts {
  * request, PANE_ETOOBIG for a protobuf request that decodes past
  * max_decoded; otherwise 0 or the pipeline's error. */
 int pane_otlp_metrics(struct pane_pipeline *p, const char *body, size_t len, bool protobuf,
-		      const struct pane_otlp_opts *opts, struct pane_otlp_result *res, struct pane_err *err);
+                      const struct pane_otlp_opts *opts, struct pane_otlp_result *res, struct pane_err *err);
 int pane_otlp_logs(struct pane_pipeline *p, const char *body, size_t len, bool protobuf,
-		   const struct pane_otlp_opts *opts, struct pane_otlp_result *res, struct pane_err *err);
+                   const struct pane_otlp_opts *opts, struct pane_otlp_result *res, struct pane_err *err);
 
 /* Appends the protobuf ExportMetricsServiceResponse (metrics) or
  * ExportLogsServiceResponse for res: empty when nothing was rejected,

@@ -107,8 +107,10 @@ static int flush_meta(struct parser *ps, struct pane_err *err)
 		return 0;
 	struct pane_metadata m[META_BATCH];
 	for (size_t i = 0; i < ps->n_meta; i++)
-		m[i] = (struct pane_metadata){.name = ps->meta[i].name, .type = ps->meta[i].type,
-					      .help = ps->meta[i].help, .unit = ps->meta[i].unit};
+		m[i] = (struct pane_metadata){.name = ps->meta[i].name,
+		                              .type = ps->meta[i].type,
+		                              .help = ps->meta[i].help,
+		                              .unit = ps->meta[i].unit};
 	size_t n = ps->n_meta;
 	ps->n_meta = 0;
 	return ps->o->meta(ps->o->meta_arg, m, n, err);
@@ -170,7 +172,7 @@ static void bad(struct parser *ps, size_t lineno, const char *what, const char *
 		return;
 	ps->res->line = lineno;
 	snprintf(ps->res->first_error, sizeof ps->res->first_error, "line %zu: %s: %.*s", lineno, what,
-		 (int)(len > 60 ? 60 : len), line);
+	         (int)(len > 60 ? 60 : len), line);
 }
 
 static size_t skip_ws(const char *p, size_t i, size_t len)
@@ -234,7 +236,7 @@ static int parse_comment(struct parser *ps, const char *line, size_t len, size_t
 	size_t after_name = i;
 	i = skip_ws(line, i, len);
 	size_t vs = i; /* the rest: a type word or a unit */
-	if (is_help) /* Prometheus drops exactly one separator: further blanks belong to the help */
+	if (is_help)   /* Prometheus drops exactly one separator: further blanks belong to the help */
 		vs = after_name < len ? after_name + 1 : len;
 	enum pane_metric_type type = PANE_METRIC_UNKNOWN;
 	if (is_type) {
@@ -247,7 +249,8 @@ static int parse_comment(struct parser *ps, const char *line, size_t len, size_t
 	} else if (is_unit) {
 		while (i < len && line[i] != ' ' && line[i] != '\t')
 			i++;
-		if (i - vs > PANE_METADATA_UNIT_MAX || skip_ws(line, i, len) != len || !pane_utf8_valid(line + vs, i - vs)) {
+		if (i - vs > PANE_METADATA_UNIT_MAX || skip_ws(line, i, len) != len ||
+		    !pane_utf8_valid(line + vs, i - vs)) {
 			bad(ps, lineno, "bad unit", line, len);
 			return 0;
 		}
@@ -335,7 +338,8 @@ static int parse_sample(struct parser *ps, const char *line, size_t len, size_t 
 				break;
 			}
 			size_t ls = i;
-			while (i < len && (cls[(unsigned char)line[i]] & 3) && (i > ls || (cls[(unsigned char)line[i]] & 1)))
+			while (i < len && (cls[(unsigned char)line[i]] & 3) &&
+			       (i > ls || (cls[(unsigned char)line[i]] & 1)))
 				i++;
 			size_t lnlen = i - ls;
 			bool is_name = name_in_labels && lnlen == 8 && memcmp(line + ls, "__name__", 8) == 0;
@@ -390,7 +394,8 @@ static int parse_sample(struct parser *ps, const char *line, size_t len, size_t 
 			val[vl] = '\0';
 			au += vl + 1;
 			if (vl > PANE_LABEL_VALUE_MAX || !pane_utf8_valid(val, vl)) {
-				bad(ps, lineno, vl > PANE_LABEL_VALUE_MAX ? "label value too long" : "label value is not UTF-8",
+				bad(ps, lineno,
+				    vl > PANE_LABEL_VALUE_MAX ? "label value too long" : "label value is not UTF-8",
 				    line, len);
 				return 0;
 			}
@@ -515,8 +520,8 @@ static int parse_sample(struct parser *ps, const char *line, size_t len, size_t 
 	return 0;
 }
 
-int pane_promtext_parse(const char *text, size_t len, const struct pane_promtext_opts *opts,
-			pane_promtext_fn fn, void *arg, struct pane_promtext_result *res, struct pane_err *err)
+int pane_promtext_parse(const char *text, size_t len, const struct pane_promtext_opts *opts, pane_promtext_fn fn,
+                        void *arg, struct pane_promtext_result *res, struct pane_err *err)
 {
 	init_cls();
 	memset(res, 0, sizeof *res);

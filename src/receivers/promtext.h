@@ -40,20 +40,20 @@ typedef int (*pane_promtext_fn)(void *arg, const struct pane_sample *s, size_t n
 typedef int (*pane_promtext_meta_fn)(void *arg, const struct pane_metadata *m, size_t n, struct pane_err *err);
 
 struct pane_promtext_opts {
-	bool openmetrics;              /* timestamps in seconds, # EOF */
-	int64_t default_ts_ms;         /* for samples without a timestamp */
-	const struct pane_labels *extra; /* added to every sample (override the target's unless honor_labels) */
-	bool honor_labels;             /* keep the exposed value when a label clashes with extra */
+	bool openmetrics;                   /* timestamps in seconds, # EOF */
+	int64_t default_ts_ms;              /* for samples without a timestamp */
+	const struct pane_labels *extra;    /* added to every sample (override the target's unless honor_labels) */
+	bool honor_labels;                  /* keep the exposed value when a label clashes with extra */
 	const struct pane_labels *defaults; /* added only where a sample lacks the label (receivers.default_labels) */
-	size_t max_samples;            /* stop with PANE_ETOOBIG past this many; 0 = no limit */
-	pane_promtext_meta_fn meta;    /* metadata receiver; NULL = HELP/TYPE/UNIT only checked */
+	size_t max_samples;                 /* stop with PANE_ETOOBIG past this many; 0 = no limit */
+	pane_promtext_meta_fn meta;         /* metadata receiver; NULL = HELP/TYPE/UNIT only checked */
 	void *meta_arg;
 };
 
 struct pane_promtext_result {
-	size_t samples;       /* delivered */
-	size_t bad_lines;     /* skipped as malformed */
-	size_t line;          /* line number of the first bad line (0 = none) */
+	size_t samples;   /* delivered */
+	size_t bad_lines; /* skipped as malformed */
+	size_t line;      /* line number of the first bad line (0 = none) */
 	char first_error[200];
 	bool saw_eof;
 };
@@ -61,8 +61,8 @@ struct pane_promtext_result {
 /* Parses text (not necessarily NUL-terminated). Returns 0 when the input was
  * read to the end (bad lines may have been skipped: see res), or a negative
  * code from the callback or PANE_ETOOBIG for max_samples. */
-int pane_promtext_parse(const char *text, size_t len, const struct pane_promtext_opts *opts,
-			pane_promtext_fn fn, void *arg, struct pane_promtext_result *res, struct pane_err *err);
+int pane_promtext_parse(const char *text, size_t len, const struct pane_promtext_opts *opts, pane_promtext_fn fn,
+                        void *arg, struct pane_promtext_result *res, struct pane_err *err);
 
 /* A pane_promtext_meta_fn for opts.meta with the struct pane_pipeline as
  * meta_arg: writes the batch through pane_pipeline_write_metadata (which
@@ -72,6 +72,5 @@ int pane_promtext_meta_to_pipeline(void *pipeline, const struct pane_metadata *m
 
 /* Content-Type says OpenMetrics? (application/openmetrics-text) */
 bool pane_promtext_is_openmetrics(const char *content_type);
-
 
 #endif

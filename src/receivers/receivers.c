@@ -35,26 +35,25 @@ struct recv_cfg {
 };
 
 static const struct pane_cfg_field recv_fields[] = {
-	{"remote_write", PANE_CFT_BOOL, offsetof(struct recv_cfg, remote_write), "true", 0,
-	 "POST /api/v1/write (Prometheus remote_write 1.0)", 0, 0},
-	{"import", PANE_CFT_BOOL, offsetof(struct recv_cfg, import), "true", 0,
-	 "POST /api/v1/import/prometheus (text format backfill)", 0, 0},
-	{"otlp", PANE_CFT_BOOL, offsetof(struct recv_cfg, otlp), "true", 0,
-	 "POST /v1/metrics and /v1/logs (OTLP/HTTP protobuf or JSON)", 0, 0},
-	{"loki", PANE_CFT_BOOL, offsetof(struct recv_cfg, loki), "true", 0,
-	 "POST /loki/api/v1/push (protobuf + snappy, or JSON)", 0, 0},
-	{"jsonlines", PANE_CFT_BOOL, offsetof(struct recv_cfg, jsonlines), "true", 0, "POST /api/v1/push/jsonlines", 0,
-	 0},
-	{"max_body", PANE_CFT_SIZE, offsetof(struct recv_cfg, max_body), "16MiB", 0, "largest push request body", 1024,
-	 (int64_t)1 << 30},
-	{"max_decoded", PANE_CFT_SIZE, offsetof(struct recv_cfg, max_decoded), "64MiB", 0,
-	 "largest body after snappy or gzip (bombs stop here)", 1024, (int64_t)1 << 31},
-	{"statsd", PANE_CFT_SECTION, 0, NULL, 0, "StatsD / DogStatsD listener", 0, 0},
-	{"default_labels", PANE_CFT_SECTION, 0, NULL, 0,
-	 "labels (a map) every receiver adds where a record lacks them, e.g. {environment: production}", 0, 0},
-	{"max_delta_series", PANE_CFT_INT, offsetof(struct recv_cfg, max_delta_series), "100000", 0,
-	 "OTLP delta series whose running totals are kept", 1, 10000000},
-	{NULL, 0, 0, NULL, 0, NULL, 0, 0},
+    {"remote_write", PANE_CFT_BOOL, offsetof(struct recv_cfg, remote_write), "true", 0,
+     "POST /api/v1/write (Prometheus remote_write 1.0)", 0, 0},
+    {"import", PANE_CFT_BOOL, offsetof(struct recv_cfg, import), "true", 0,
+     "POST /api/v1/import/prometheus (text format backfill)", 0, 0},
+    {"otlp", PANE_CFT_BOOL, offsetof(struct recv_cfg, otlp), "true", 0,
+     "POST /v1/metrics and /v1/logs (OTLP/HTTP protobuf or JSON)", 0, 0},
+    {"loki", PANE_CFT_BOOL, offsetof(struct recv_cfg, loki), "true", 0,
+     "POST /loki/api/v1/push (protobuf + snappy, or JSON)", 0, 0},
+    {"jsonlines", PANE_CFT_BOOL, offsetof(struct recv_cfg, jsonlines), "true", 0, "POST /api/v1/push/jsonlines", 0, 0},
+    {"max_body", PANE_CFT_SIZE, offsetof(struct recv_cfg, max_body), "16MiB", 0, "largest push request body", 1024,
+     (int64_t)1 << 30},
+    {"max_decoded", PANE_CFT_SIZE, offsetof(struct recv_cfg, max_decoded), "64MiB", 0,
+     "largest body after snappy or gzip (bombs stop here)", 1024, (int64_t)1 << 31},
+    {"statsd", PANE_CFT_SECTION, 0, NULL, 0, "StatsD / DogStatsD listener", 0, 0},
+    {"default_labels", PANE_CFT_SECTION, 0, NULL, 0,
+     "labels (a map) every receiver adds where a record lacks them, e.g. {environment: production}", 0, 0},
+    {"max_delta_series", PANE_CFT_INT, offsetof(struct recv_cfg, max_delta_series), "100000", 0,
+     "OTLP delta series whose running totals are kept", 1, 10000000},
+    {NULL, 0, 0, NULL, 0, NULL, 0, 0},
 };
 
 struct statsd_cfg {
@@ -66,26 +65,26 @@ struct statsd_cfg {
 };
 
 static const struct pane_cfg_field statsd_fields[] = {
-	{"enabled", PANE_CFT_BOOL, offsetof(struct statsd_cfg, enabled), "true", 0, "run the StatsD listener", 0, 0},
-	{"listen", PANE_CFT_STRING, offsetof(struct statsd_cfg, listen), "127.0.0.1:8125", 0,
-	 "UDP HOST:PORT (empty: no UDP)", 0, 0},
-	{"unix_socket", PANE_CFT_STRING, offsetof(struct statsd_cfg, unix_socket), NULL, 0,
-	 "path of a Unix datagram socket to listen on too", 0, 0},
-	{"flush_interval", PANE_CFT_DURATION, offsetof(struct statsd_cfg, flush_interval), "10s", 0,
-	 "aggregation interval", 100, 3600000},
-	{"series_ttl", PANE_CFT_DURATION, offsetof(struct statsd_cfg, series_ttl), "5m", 0,
-	 "drop (with a stale marker) series not updated for this long", 1000, 604800000},
-	{"max_series", PANE_CFT_INT, offsetof(struct statsd_cfg, max_series), "100000", 0, "series kept at most", 1,
-	 10000000},
-	{"reservoir", PANE_CFT_INT, offsetof(struct statsd_cfg, reservoir), "1024", 0,
-	 "timer values kept per series per interval for quantiles", 1, 1000000},
-	{"max_set_size", PANE_CFT_INT, offsetof(struct statsd_cfg, max_set_size), "10000", 0,
-	 "distinct set members counted per interval", 1, 10000000},
-	{"quantiles", PANE_CFT_STRLIST, offsetof(struct statsd_cfg, quantiles), "0.5,0.9,0.99", 0,
-	 "summary quantiles for timers", 0, 0},
-	{"buckets", PANE_CFT_STRLIST, offsetof(struct statsd_cfg, buckets), NULL, 0,
-	 "histogram bucket bounds; when set timers become histograms", 0, 0},
-	{NULL, 0, 0, NULL, 0, NULL, 0, 0},
+    {"enabled", PANE_CFT_BOOL, offsetof(struct statsd_cfg, enabled), "true", 0, "run the StatsD listener", 0, 0},
+    {"listen", PANE_CFT_STRING, offsetof(struct statsd_cfg, listen), "127.0.0.1:8125", 0,
+     "UDP HOST:PORT (empty: no UDP)", 0, 0},
+    {"unix_socket", PANE_CFT_STRING, offsetof(struct statsd_cfg, unix_socket), NULL, 0,
+     "path of a Unix datagram socket to listen on too", 0, 0},
+    {"flush_interval", PANE_CFT_DURATION, offsetof(struct statsd_cfg, flush_interval), "10s", 0, "aggregation interval",
+     100, 3600000},
+    {"series_ttl", PANE_CFT_DURATION, offsetof(struct statsd_cfg, series_ttl), "5m", 0,
+     "drop (with a stale marker) series not updated for this long", 1000, 604800000},
+    {"max_series", PANE_CFT_INT, offsetof(struct statsd_cfg, max_series), "100000", 0, "series kept at most", 1,
+     10000000},
+    {"reservoir", PANE_CFT_INT, offsetof(struct statsd_cfg, reservoir), "1024", 0,
+     "timer values kept per series per interval for quantiles", 1, 1000000},
+    {"max_set_size", PANE_CFT_INT, offsetof(struct statsd_cfg, max_set_size), "10000", 0,
+     "distinct set members counted per interval", 1, 10000000},
+    {"quantiles", PANE_CFT_STRLIST, offsetof(struct statsd_cfg, quantiles), "0.5,0.9,0.99", 0,
+     "summary quantiles for timers", 0, 0},
+    {"buckets", PANE_CFT_STRLIST, offsetof(struct statsd_cfg, buckets), NULL, 0,
+     "histogram bucket bounds; when set timers become histograms", 0, 0},
+    {NULL, 0, 0, NULL, 0, NULL, 0, 0},
 };
 
 struct scrape_cfg {
@@ -93,16 +92,16 @@ struct scrape_cfg {
 };
 
 static const struct pane_cfg_field scrape_fields[] = {
-	{"interval", PANE_CFT_DURATION, offsetof(struct scrape_cfg, interval), "30s", 0, "default scrape interval", 100,
-	 86400000},
-	{"timeout", PANE_CFT_DURATION, offsetof(struct scrape_cfg, timeout), "10s", 0, "default scrape timeout", 100,
-	 3600000},
-	{"max_body", PANE_CFT_SIZE, offsetof(struct scrape_cfg, max_body), "8MiB", 0, "largest response accepted", 1024,
-	 (int64_t)1 << 30},
-	{"sample_limit", PANE_CFT_INT, offsetof(struct scrape_cfg, sample_limit), "100000", 0,
-	 "samples per scrape at most (more fails the scrape)", 1, 100000000},
-	{"targets", PANE_CFT_SECTION, 0, NULL, 0, "list of targets", 0, 0},
-	{NULL, 0, 0, NULL, 0, NULL, 0, 0},
+    {"interval", PANE_CFT_DURATION, offsetof(struct scrape_cfg, interval), "30s", 0, "default scrape interval", 100,
+     86400000},
+    {"timeout", PANE_CFT_DURATION, offsetof(struct scrape_cfg, timeout), "10s", 0, "default scrape timeout", 100,
+     3600000},
+    {"max_body", PANE_CFT_SIZE, offsetof(struct scrape_cfg, max_body), "8MiB", 0, "largest response accepted", 1024,
+     (int64_t)1 << 30},
+    {"sample_limit", PANE_CFT_INT, offsetof(struct scrape_cfg, sample_limit), "100000", 0,
+     "samples per scrape at most (more fails the scrape)", 1, 100000000},
+    {"targets", PANE_CFT_SECTION, 0, NULL, 0, "list of targets", 0, 0},
+    {NULL, 0, 0, NULL, 0, NULL, 0, 0},
 };
 
 struct target_cfg {
@@ -112,17 +111,17 @@ struct target_cfg {
 };
 
 static const struct pane_cfg_field target_fields[] = {
-	{"url", PANE_CFT_STRING, offsetof(struct target_cfg, url), NULL, PANE_CFG_REQUIRED,
-	 "http(s)://host:port/metrics", 0, 0},
-	{"job", PANE_CFT_STRING, offsetof(struct target_cfg, job), "scrape", 0, "job label", 0, 0},
-	{"interval", PANE_CFT_DURATION, offsetof(struct target_cfg, interval), "0s", 0, "overrides scrape.interval", 0,
-	 86400000},
-	{"timeout", PANE_CFT_DURATION, offsetof(struct target_cfg, timeout), "0s", 0, "overrides scrape.timeout", 0,
-	 3600000},
-	{"honor_labels", PANE_CFT_BOOL, offsetof(struct target_cfg, honor_labels), "false", 0,
-	 "keep the target's label values when they clash with job/instance/labels", 0, 0},
-	{"labels", PANE_CFT_SECTION, 0, NULL, 0, "extra labels (a map)", 0, 0},
-	{NULL, 0, 0, NULL, 0, NULL, 0, 0},
+    {"url", PANE_CFT_STRING, offsetof(struct target_cfg, url), NULL, PANE_CFG_REQUIRED, "http(s)://host:port/metrics",
+     0, 0},
+    {"job", PANE_CFT_STRING, offsetof(struct target_cfg, job), "scrape", 0, "job label", 0, 0},
+    {"interval", PANE_CFT_DURATION, offsetof(struct target_cfg, interval), "0s", 0, "overrides scrape.interval", 0,
+     86400000},
+    {"timeout", PANE_CFT_DURATION, offsetof(struct target_cfg, timeout), "0s", 0, "overrides scrape.timeout", 0,
+     3600000},
+    {"honor_labels", PANE_CFT_BOOL, offsetof(struct target_cfg, honor_labels), "false", 0,
+     "keep the target's label values when they clash with job/instance/labels", 0, 0},
+    {"labels", PANE_CFT_SECTION, 0, NULL, 0, "extra labels (a map)", 0, 0},
+    {NULL, 0, 0, NULL, 0, NULL, 0, 0},
 };
 
 struct receivers {
@@ -142,8 +141,8 @@ static void receivers_stop(void *arg)
 	free(r);
 }
 
-static int parse_doubles(const struct pane_cfg *cfg, const struct pane_cfg_node *node,
-			 const struct pane_cfg_strlist *l, double **out, struct pane_err *err)
+static int parse_doubles(const struct pane_cfg *cfg, const struct pane_cfg_node *node, const struct pane_cfg_strlist *l,
+                         double **out, struct pane_err *err)
 {
 	*out = pane_xcalloc(l->n ? l->n : 1, sizeof **out);
 	for (size_t i = 0; i < l->n; i++)
@@ -153,8 +152,7 @@ static int parse_doubles(const struct pane_cfg *cfg, const struct pane_cfg_node 
 }
 
 /* Binds and checks the statsd section; starts the listener when r is set. */
-static int start_statsd(struct pane_host *s, const struct pane_cfg_node *sec, struct receivers *r,
-			struct pane_err *err)
+static int start_statsd(struct pane_host *s, const struct pane_cfg_node *sec, struct receivers *r, struct pane_err *err)
 {
 	struct statsd_cfg sc = {0};
 	double *q = NULL, *b = NULL;
@@ -166,7 +164,8 @@ static int start_statsd(struct pane_host *s, const struct pane_cfg_node *sec, st
 		goto out;
 	for (size_t i = 0; i < sc.quantiles.n; i++)
 		if (!(q[i] >= 0 && q[i] <= 1)) {
-			rc = pane_cfg_error(s->cfg, pane_cfg_get(sec, "quantiles"), err, "quantiles are between 0 and 1");
+			rc = pane_cfg_error(s->cfg, pane_cfg_get(sec, "quantiles"), err,
+			                    "quantiles are between 0 and 1");
 			goto out;
 		}
 	for (size_t i = 1; i < sc.buckets.n; i++)
@@ -187,13 +186,19 @@ static int start_statsd(struct pane_host *s, const struct pane_cfg_node *sec, st
 		extra[ne++] = r->defaults.v[i].value;
 	}
 	struct pane_statsd_opts o = {
-		.udp_listen = sc.listen,
-		.unix_path = sc.unix_socket,
-		.flush_interval_ms = sc.flush_interval,
-		.agg = {.extra_labels = extra, .quantiles = q, .n_quantiles = sc.quantiles.n,
-			.buckets = sc.buckets.n ? b : NULL, .n_buckets = sc.buckets.n, .max_series = (size_t)sc.max_series,
-			.reservoir = (size_t)sc.reservoir, .max_set_size = (size_t)sc.max_set_size,
-			.series_ttl_ms = sc.series_ttl, .stats = s->stats},
+	    .udp_listen = sc.listen,
+	    .unix_path = sc.unix_socket,
+	    .flush_interval_ms = sc.flush_interval,
+	    .agg = {.extra_labels = extra,
+	            .quantiles = q,
+	            .n_quantiles = sc.quantiles.n,
+	            .buckets = sc.buckets.n ? b : NULL,
+	            .n_buckets = sc.buckets.n,
+	            .max_series = (size_t)sc.max_series,
+	            .reservoir = (size_t)sc.reservoir,
+	            .max_set_size = (size_t)sc.max_set_size,
+	            .series_ttl_ms = sc.series_ttl,
+	            .stats = s->stats},
 	};
 	r->statsd = pane_statsd_new(s->pipeline, &o, err);
 	free(extra); /* the aggregator copied the labels */
@@ -201,8 +206,8 @@ static int start_statsd(struct pane_host *s, const struct pane_cfg_node *sec, st
 		/* The default port is a convenience: a second pane on this machine
 		 * (or another StatsD server) must not stop the daemon from starting.
 		 * An address the user wrote down is still a start-up error. */
-		pane_log_kv(PANE_LOG_WARN, "receivers", "statsd not started on its default address", "udp",
-			    sc.listen, "reason", err->msg, "hint", "set receivers.statsd.listen", NULL);
+		pane_log_kv(PANE_LOG_WARN, "receivers", "statsd not started on its default address", "udp", sc.listen,
+		            "reason", err->msg, "hint", "set receivers.statsd.listen", NULL);
 		pane_err_clear(err);
 		goto out;
 	}
@@ -210,14 +215,14 @@ static int start_statsd(struct pane_host *s, const struct pane_cfg_node *sec, st
 		rc = PANE_EIO;
 		goto out;
 	}
-	pane_log_kv(PANE_LOG_INFO, "receivers", "statsd listening", "udp", sc.listen ? sc.listen : "",
-		    "unix", sc.unix_socket ? sc.unix_socket : "", NULL);
+	pane_log_kv(PANE_LOG_INFO, "receivers", "statsd listening", "udp", sc.listen ? sc.listen : "", "unix",
+	            sc.unix_socket ? sc.unix_socket : "", NULL);
 	if (pane_statsd_udp_is_public(r->statsd)) /* like the HTTP side: say it */
 		pane_log_kv(PANE_LOG_WARN, "receivers",
-			    "statsd listens on a non-loopback address: anyone who can reach it can write metrics "
-			    "(StatsD has no authentication)",
-			    "udp", sc.listen ? sc.listen : "", "hint",
-			    "bind receivers.statsd.listen to 127.0.0.1, or firewall the port", NULL);
+		            "statsd listens on a non-loopback address: anyone who can reach it can write metrics "
+		            "(StatsD has no authentication)",
+		            "udp", sc.listen ? sc.listen : "", "hint",
+		            "bind receivers.statsd.listen to 127.0.0.1, or firewall the port", NULL);
 out:
 	free(q);
 	free(b);
@@ -226,7 +231,7 @@ out:
 }
 
 static int start_scrape(struct pane_host *s, struct receivers *r, const struct pane_labels *defaults,
-			struct pane_err *err)
+                        struct pane_err *err)
 {
 	const struct pane_cfg_node *sec = pane_cfg_get(s->cfg->root, "scrape");
 	struct scrape_cfg sc = {0};
@@ -267,13 +272,15 @@ static int start_scrape(struct pane_host *s, struct receivers *r, const struct p
 			rc = pane_cfg_error(s->cfg, lm, err, "labels is a map of name: value");
 			goto out;
 		}
-		t[i] = (struct pane_scrape_target){
-			.url = tc[i].url, .job = tc[i].job,
-			.interval_ms = tc[i].interval ? tc[i].interval : sc.interval,
-			.timeout_ms = tc[i].timeout ? tc[i].timeout : sc.timeout,
-			.max_body = (size_t)sc.max_body, .sample_limit = (size_t)sc.sample_limit,
-			.honor_labels = tc[i].honor_labels, .labels = &ls[i],
-			.defaults = defaults && defaults->n ? defaults : NULL};
+		t[i] = (struct pane_scrape_target){.url = tc[i].url,
+		                                   .job = tc[i].job,
+		                                   .interval_ms = tc[i].interval ? tc[i].interval : sc.interval,
+		                                   .timeout_ms = tc[i].timeout ? tc[i].timeout : sc.timeout,
+		                                   .max_body = (size_t)sc.max_body,
+		                                   .sample_limit = (size_t)sc.sample_limit,
+		                                   .honor_labels = tc[i].honor_labels,
+		                                   .labels = &ls[i],
+		                                   .defaults = defaults && defaults->n ? defaults : NULL};
 	}
 	if (r) {
 		r->scraper = pane_scraper_new(s->pipeline, t, n, s->stats, err);
@@ -297,7 +304,7 @@ out0:
 
 /* receivers.default_labels: a map of label name -> text value. */
 static int bind_defaults(struct pane_host *s, const struct pane_cfg_node *sec, struct pane_labels *out,
-			 struct pane_err *err)
+                         struct pane_err *err)
 {
 	pane_labels_init(out);
 	const struct pane_cfg_node *lm = pane_cfg_get(sec, "default_labels");
@@ -308,13 +315,13 @@ static int bind_defaults(struct pane_host *s, const struct pane_cfg_node *sec, s
 	for (size_t k = 0; k < lm->n_items; k++) {
 		const struct pane_cfg_node *kv = lm->items[k];
 		if (kv->kind != PANE_CFG_SCALAR || !kv->value[0] || (kv->key[0] == '_' && kv->key[1] == '_') ||
-		    !pane_label_name_valid(kv->key, strlen(kv->key)) || !pane_utf8_valid(kv->value, strlen(kv->value)) ||
-		    pane_labels_set(out, kv->key, kv->value) < 0) {
+		    !pane_label_name_valid(kv->key, strlen(kv->key)) ||
+		    !pane_utf8_valid(kv->value, strlen(kv->value)) || pane_labels_set(out, kv->key, kv->value) < 0) {
 			pane_labels_release(out);
 			return pane_cfg_error(s->cfg, kv, err,
-					      "default label '%s' needs a valid name ([a-zA-Z_][a-zA-Z0-9_]*, not __) "
-					      "and a non-empty text value",
-					      kv->key);
+			                      "default label '%s' needs a valid name ([a-zA-Z_][a-zA-Z0-9_]*, not __) "
+			                      "and a non-empty text value",
+			                      kv->key);
 		}
 	}
 	return 0;
@@ -345,13 +352,20 @@ int pane_receivers_attach(struct pane_host *s, struct pane_err *err)
 	struct receivers *r = pane_xcalloc(1, sizeof *r);
 	r->defaults = defaults;
 	struct pane_receivers_http_opts ho = {
-		.stats = s->stats, .max_body = (size_t)rc_.max_body, .max_decoded = (size_t)rc_.max_decoded,
-		.no_remote_write = !rc_.remote_write, .no_import = !rc_.import, .no_otlp = !rc_.otlp,
-		.no_loki = !rc_.loki, .no_jsonlines = !rc_.jsonlines,
-		.default_labels = r->defaults.n ? &r->defaults : NULL, .max_delta_series = (size_t)rc_.max_delta_series,
+	    .stats = s->stats,
+	    .max_body = (size_t)rc_.max_body,
+	    .max_decoded = (size_t)rc_.max_decoded,
+	    .no_remote_write = !rc_.remote_write,
+	    .no_import = !rc_.import,
+	    .no_otlp = !rc_.otlp,
+	    .no_loki = !rc_.loki,
+	    .no_jsonlines = !rc_.jsonlines,
+	    .default_labels = r->defaults.n ? &r->defaults : NULL,
+	    .max_delta_series = (size_t)rc_.max_delta_series,
 	};
 	r->http = pane_receivers_routes(s->http, s->pipeline, &ho);
-	if ((rc = start_statsd(s, pane_cfg_get(sec, "statsd"), r, err)) < 0 || (rc = start_scrape(s, r, &r->defaults, err)) < 0) {
+	if ((rc = start_statsd(s, pane_cfg_get(sec, "statsd"), r, err)) < 0 ||
+	    (rc = start_scrape(s, r, &r->defaults, err)) < 0) {
 		receivers_stop(r);
 		return rc;
 	}

@@ -27,9 +27,9 @@ struct pane_stats;
 struct pane_host;
 
 struct pane_receivers_http_opts {
-	struct pane_stats *stats;   /* optional */
-	size_t max_body;            /* per request; 0 = 16 MiB */
-	size_t max_decoded;         /* after snappy or gzip; 0 = 64 MiB (protobuf messages may decode into 4x) */
+	struct pane_stats *stats; /* optional */
+	size_t max_body;          /* per request; 0 = 16 MiB */
+	size_t max_decoded;       /* after snappy or gzip; 0 = 64 MiB (protobuf messages may decode into 4x) */
 	bool no_remote_write, no_import, no_otlp, no_loki, no_jsonlines;
 	const struct pane_labels *default_labels; /* receivers.default_labels (borrowed; outlives the routes) */
 	size_t max_delta_series;                  /* OTLP delta series tracked; 0 = 100000 */
@@ -40,7 +40,7 @@ struct pane_receivers_http;
 /* Adds the routes to srv (before it starts). The returned handle is the
  * routes' context: free it after the server stopped. */
 struct pane_receivers_http *pane_receivers_routes(struct pane_http_server *srv, struct pane_pipeline *p,
-						  const struct pane_receivers_http_opts *opts);
+                                                  const struct pane_receivers_http_opts *opts);
 void pane_receivers_http_free(struct pane_receivers_http *h);
 
 /* `pane serve`: reads `receivers:` and `scrape:`, adds the routes, starts

@@ -38,7 +38,7 @@ int pane_snappy_decode(const char *in, size_t len, size_t max, char **out, size_
 		return pane_err_set(err, PANE_EINVAL, "body is not snappy block-compressed data");
 	if (n > max)
 		return pane_err_set(err, PANE_ETOOBIG, "declared uncompressed size %zu bytes exceeds the limit of %zu",
-				    n, max);
+		                    n, max);
 	char *buf = pane_xmalloc(n ? n : 1);
 	size_t got = n;
 	if (snappy_uncompress(in, len, buf, &got) != SNAPPY_OK || got != n) {
@@ -81,8 +81,7 @@ static int field(struct rd *r, uint32_t *num, int *wt, struct rd *sub, uint64_t 
 	*num = (uint32_t)(tag >> 3);
 	*wt = (int)(tag & 7);
 	switch (*wt) {
-	case 0:
-		return varint(r, val);
+	case 0: return varint(r, val);
 	case 1:
 		if (r->end - r->p < 8)
 			return -1;
@@ -103,8 +102,7 @@ static int field(struct rd *r, uint32_t *num, int *wt, struct rd *sub, uint64_t 
 			return -1;
 		r->p += 4;
 		return 0;
-	default:
-		return -1;
+	default: return -1;
 	}
 }
 
@@ -335,8 +333,8 @@ static int flush_meta(struct dec *d, struct pane_err *err)
 		return 0;
 	struct pane_metadata m[META_BATCH];
 	for (size_t i = 0; i < d->n_meta; i++)
-		m[i] = (struct pane_metadata){.name = d->meta[i].name, .type = d->meta[i].type, .help = d->meta[i].help,
-					      .unit = d->meta[i].unit};
+		m[i] = (struct pane_metadata){
+		    .name = d->meta[i].name, .type = d->meta[i].type, .help = d->meta[i].help, .unit = d->meta[i].unit};
 	size_t n = d->n_meta;
 	d->n_meta = 0;
 	d->res->metadata += n;
@@ -404,15 +402,15 @@ static int metadata(struct dec *d, struct rd r, struct pane_err *err)
 	return 0;
 }
 
-int pane_remote_write_decode(const char *pb, size_t len, pane_promtext_fn fn, void *arg,
-			     struct pane_rw_result *res, struct pane_err *err)
+int pane_remote_write_decode(const char *pb, size_t len, pane_promtext_fn fn, void *arg, struct pane_rw_result *res,
+                             struct pane_err *err)
 {
 	return pane_remote_write_decode_meta(pb, len, fn, arg, NULL, NULL, res, err);
 }
 
 int pane_remote_write_decode_meta(const char *pb, size_t len, pane_promtext_fn fn, void *arg,
-				  pane_promtext_meta_fn meta_fn, void *meta_arg, struct pane_rw_result *res,
-				  struct pane_err *err)
+                                  pane_promtext_meta_fn meta_fn, void *meta_arg, struct pane_rw_result *res,
+                                  struct pane_err *err)
 {
 	memset(res, 0, sizeof *res);
 	struct dec d = {.fn = fn, .arg = arg, .meta_fn = meta_fn, .meta_arg = meta_arg, .res = res};

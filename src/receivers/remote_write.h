@@ -26,11 +26,11 @@
 int pane_snappy_decode(const char *in, size_t len, size_t max, char **out, size_t *out_len, struct pane_err *err);
 
 struct pane_rw_result {
-	size_t series, samples;           /* delivered */
-	size_t bad_series, bad_samples;   /* refused (invalid labels) */
-	size_t skipped_histograms;        /* native histograms: not supported */
-	size_t metadata, bad_metadata;    /* metadata entries delivered / refused (bad name, type, UTF-8) */
-	const char *meta_error;           /* why the first metadata entry was refused (static), or NULL */
+	size_t series, samples;         /* delivered */
+	size_t bad_series, bad_samples; /* refused (invalid labels) */
+	size_t skipped_histograms;      /* native histograms: not supported */
+	size_t metadata, bad_metadata;  /* metadata entries delivered / refused (bad name, type, UTF-8) */
+	const char *meta_error;         /* why the first metadata entry was refused (static), or NULL */
 	char first_error[200];
 };
 
@@ -38,8 +38,8 @@ struct pane_rw_result {
  * Invalid series are counted and skipped (res); a truncated or malformed
  * message stops with PANE_EINVAL (what came before it was delivered).
  * A negative return from fn stops the decode and is returned. */
-int pane_remote_write_decode(const char *pb, size_t len, pane_promtext_fn fn, void *arg,
-			     struct pane_rw_result *res, struct pane_err *err);
+int pane_remote_write_decode(const char *pb, size_t len, pane_promtext_fn fn, void *arg, struct pane_rw_result *res,
+                             struct pane_err *err);
 
 /* The same, and WriteRequest.metadata goes to meta (batches, valid during
  * the call; help cut to PANE_METADATA_HELP_MAX bytes at a character). An
@@ -47,8 +47,8 @@ int pane_remote_write_decode(const char *pb, size_t len, pane_promtext_fn fn, vo
  * that is not UTF-8 or a unit over PANE_METADATA_UNIT_MAX is counted in
  * res->bad_metadata and skipped. meta may be NULL (metadata skipped). */
 int pane_remote_write_decode_meta(const char *pb, size_t len, pane_promtext_fn fn, void *arg,
-				  pane_promtext_meta_fn meta, void *meta_arg, struct pane_rw_result *res,
-				  struct pane_err *err);
+                                  pane_promtext_meta_fn meta, void *meta_arg, struct pane_rw_result *res,
+                                  struct pane_err *err);
 
 /* Encodes samples as a WriteRequest (one series per sample; for the
  * benchmark's load generator and tests). Appends to out. */

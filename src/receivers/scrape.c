@@ -41,10 +41,10 @@ struct target {
 	int64_t interval_ms, timeout_ms;
 	size_t max_body, sample_limit;
 	bool honor_labels;
-	struct pane_labels labels;     /* job, instance, extra */
-	struct pane_labels defaults;   /* filled in where a scraped series lacks them */
-	struct pane_labels synth;      /* labels of up & co: the target's, then the defaults */
-	struct pane_map prev, cur;     /* series keys */
+	struct pane_labels labels;   /* job, instance, extra */
+	struct pane_labels defaults; /* filled in where a scraped series lacks them */
+	struct pane_labels synth;    /* labels of up & co: the target's, then the defaults */
+	struct pane_map prev, cur;   /* series keys */
 	pthread_t thread;
 	bool started;
 	uint64_t scrapes;
@@ -162,11 +162,14 @@ static void scrape_once(struct target *t, CURL *curl)
 	bool ok = !why[0];
 	struct pane_promtext_result r = {0};
 	if (ok) {
-		struct pane_promtext_opts o = {.openmetrics = pane_promtext_is_openmetrics(ct), .default_ts_ms = ts,
-					       .extra = &t->labels, .honor_labels = t->honor_labels,
-					       .defaults = t->defaults.n ? &t->defaults : NULL,
-					       .max_samples = t->sample_limit,
-					       .meta = pane_promtext_meta_to_pipeline, .meta_arg = sc->p};
+		struct pane_promtext_opts o = {.openmetrics = pane_promtext_is_openmetrics(ct),
+		                               .default_ts_ms = ts,
+		                               .extra = &t->labels,
+		                               .honor_labels = t->honor_labels,
+		                               .defaults = t->defaults.n ? &t->defaults : NULL,
+		                               .max_samples = t->sample_limit,
+		                               .meta = pane_promtext_meta_to_pipeline,
+		                               .meta_arg = sc->p};
 		struct pctx c = {.t = t};
 		pane_buf_init(&c.key, PANE_BUF_NOLIMIT);
 		struct pane_err e = {0};
@@ -178,7 +181,7 @@ static void scrape_once(struct target *t, CURL *curl)
 			snprintf(why, sizeof why, "pipeline refused samples: %s", e.msg);
 		else if (r.bad_lines)
 			pane_log_limited(&sc->lim, PANE_LOG_WARN, "scrape", "%s: %zu bad lines skipped; %s", t->url,
-					 r.bad_lines, r.first_error);
+			                 r.bad_lines, r.first_error);
 		ok = !why[0];
 	}
 	pane_buf_release(&f.body);
@@ -215,7 +218,7 @@ static void *target_thread(void *arg)
 	struct pane_scraper *sc = t->sc;
 	CURL *curl = curl_easy_init();
 	struct curl_slist *hdrs = curl_slist_append(
-		NULL, "Accept: application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.4,*/*;q=0.1");
+	    NULL, "Accept: application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.4,*/*;q=0.1");
 	curl_easy_setopt(curl, CURLOPT_URL, t->url);
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
@@ -274,7 +277,7 @@ static char *instance_of(const char *url)
 }
 
 struct pane_scraper *pane_scraper_new(struct pane_pipeline *p, const struct pane_scrape_target *tc, size_t n,
-				      struct pane_stats *stats, struct pane_err *err)
+                                      struct pane_stats *stats, struct pane_err *err)
 {
 	struct pane_scraper *sc = pane_xcalloc(1, sizeof *sc);
 	sc->p = p;
@@ -299,7 +302,8 @@ struct pane_scraper *pane_scraper_new(struct pane_pipeline *p, const struct pane
 		pane_map_init(&t->prev, NULL);
 		pane_map_init(&t->cur, NULL);
 		if (!tc[i].url || (strncmp(tc[i].url, "http://", 7) != 0 && strncmp(tc[i].url, "https://", 8) != 0)) {
-			pane_err_set(err, PANE_EINVAL, "scrape target %zu: url must start with http:// or https://", i + 1);
+			pane_err_set(err, PANE_EINVAL, "scrape target %zu: url must start with http:// or https://",
+			             i + 1);
 			goto fail;
 		}
 		t->url = pane_xstrdup(tc[i].url);
@@ -332,7 +336,7 @@ struct pane_scraper *pane_scraper_new(struct pane_pipeline *p, const struct pane
 			pane_buf_adds(&lab, "target=");
 			pane_buf_add_json_str(&lab, shown, strlen(shown));
 			t->st_fail = pane_stats_counter(stats, "pane_scrape_failures_total", lab.data,
-							"scrapes that failed (timeout, too big, HTTP error)");
+			                                "scrapes that failed (timeout, too big, HTTP error)");
 			t->st_scrapes = pane_stats_counter(stats, "pane_scrapes_total", lab.data, "scrapes done");
 			pane_buf_release(&lab);
 		}
@@ -373,10 +377,13 @@ void pane_scraper_free(struct pane_scraper *sc)
 			pthread_join(t->thread, NULL);
 			/* the target goes away: its series end here */
 			write_stale(t, &t->prev, NULL, now);
-			static const char *const synth_names[] = {"up", "scrape_duration_seconds", "scrape_samples_scraped"};
+			static const char *const synth_names[] = {"up", "scrape_duration_seconds",
+			                                          "scrape_samples_scraped"};
 			for (int k = 0; k < 3; k++) {
-				struct pane_sample s = {.name = synth_names[k], .labels = &t->synth, .ts_ms = now,
-							.value = pane_stale_nan()};
+				struct pane_sample s = {.name = synth_names[k],
+				                        .labels = &t->synth,
+				                        .ts_ms = now,
+				                        .value = pane_stale_nan()};
 				pane_pipeline_write_samples(sc->p, &s, 1, NULL);
 			}
 		}

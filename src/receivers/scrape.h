@@ -24,14 +24,14 @@
 struct pane_stats;
 
 struct pane_scrape_target {
-	const char *url;              /* http(s)://host:port/path */
-	const char *job;              /* job label; NULL = "scrape" */
-	int64_t interval_ms;          /* 0 = 30 s */
-	int64_t timeout_ms;           /* 0 = 10 s (capped at the interval) */
-	size_t max_body;              /* 0 = 8 MiB */
-	size_t sample_limit;          /* 0 = 100000 */
+	const char *url;     /* http(s)://host:port/path */
+	const char *job;     /* job label; NULL = "scrape" */
+	int64_t interval_ms; /* 0 = 30 s */
+	int64_t timeout_ms;  /* 0 = 10 s (capped at the interval) */
+	size_t max_body;     /* 0 = 8 MiB */
+	size_t sample_limit; /* 0 = 100000 */
 	bool honor_labels;
-	const struct pane_labels *labels; /* extra labels (copied) or NULL */
+	const struct pane_labels *labels;   /* extra labels (copied) or NULL */
 	const struct pane_labels *defaults; /* receivers.default_labels: only where a series lacks one (copied) */
 };
 
@@ -39,7 +39,7 @@ struct pane_scraper;
 
 /* Starts scraping every target (copied). NULL with err for a bad target. */
 struct pane_scraper *pane_scraper_new(struct pane_pipeline *p, const struct pane_scrape_target *t, size_t n,
-				      struct pane_stats *stats, struct pane_err *err);
+                                      struct pane_stats *stats, struct pane_err *err);
 /* Stops the threads, writes stale markers for every known series, frees. */
 void pane_scraper_free(struct pane_scraper *s);
 

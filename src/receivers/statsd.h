@@ -46,8 +46,8 @@ enum pane_statsd_type {
 	PANE_STATSD_SET,          /* s */
 };
 
-#define PANE_STATSD_MAX_VALUES 64  /* DogStatsD v1.1 packing: name:1:2:3|d */
-#define PANE_STATSD_LINE_MAX 8192  /* longer lines are malformed */
+#define PANE_STATSD_MAX_VALUES 64 /* DogStatsD v1.1 packing: name:1:2:3|d */
+#define PANE_STATSD_LINE_MAX 8192 /* longer lines are malformed */
 
 /* One parsed line. Views borrow the input. */
 struct pane_statsd_line {
@@ -68,16 +68,16 @@ struct pane_statsd_line {
 int pane_statsd_parse_line(const char *s, size_t len, struct pane_statsd_line *out, struct pane_err *err);
 
 struct pane_statsd_agg_opts {
-	const char *const *extra_labels;  /* NULL-terminated name, value pairs, or NULL */
-	const double *quantiles;          /* summary quantiles; NULL = 0.5, 0.9, 0.99 */
+	const char *const *extra_labels; /* NULL-terminated name, value pairs, or NULL */
+	const double *quantiles;         /* summary quantiles; NULL = 0.5, 0.9, 0.99 */
 	size_t n_quantiles;
-	const double *buckets;            /* histogram upper bounds (ascending); NULL = summaries */
+	const double *buckets; /* histogram upper bounds (ascending); NULL = summaries */
 	size_t n_buckets;
-	size_t max_series;                /* 0 = 100000 */
-	size_t reservoir;                 /* values kept per timer per interval; 0 = 1024 */
-	size_t max_set_size;              /* distinct values per set per interval; 0 = 10000 */
-	int64_t series_ttl_ms;            /* series unseen this long are dropped with a stale marker; 0 = 5 min */
-	struct pane_stats *stats;         /* optional: counters for accepted/dropped lines */
+	size_t max_series;        /* 0 = 100000 */
+	size_t reservoir;         /* values kept per timer per interval; 0 = 1024 */
+	size_t max_set_size;      /* distinct values per set per interval; 0 = 10000 */
+	int64_t series_ttl_ms;    /* series unseen this long are dropped with a stale marker; 0 = 5 min */
+	struct pane_stats *stats; /* optional: counters for accepted/dropped lines */
 };
 
 struct pane_statsd_agg;
@@ -91,8 +91,7 @@ size_t pane_statsd_agg_feed(struct pane_statsd_agg *a, const char *pkt, size_t l
 /* Emits every series at ts_ms into p (batches of samples), resets the
  * per-interval state, expires old series (writing a stale marker for each).
  * Thread-safe. 0 or the pipeline's error. */
-int pane_statsd_agg_flush(struct pane_statsd_agg *a, struct pane_pipeline *p, int64_t ts_ms,
-			  struct pane_err *err);
+int pane_statsd_agg_flush(struct pane_statsd_agg *a, struct pane_pipeline *p, int64_t ts_ms, struct pane_err *err);
 
 struct pane_statsd_agg_counts {
 	uint64_t lines, malformed, skipped, dropped_series, series;
@@ -102,10 +101,10 @@ void pane_statsd_agg_counts(struct pane_statsd_agg *a, struct pane_statsd_agg_co
 /* ---- listener ---- */
 
 struct pane_statsd_opts {
-	const char *udp_listen;     /* "127.0.0.1:8125"; "" or NULL = no UDP; port 0 picks one */
-	const char *unix_path;      /* Unix datagram socket path, or NULL */
-	int64_t flush_interval_ms;  /* 0 = 10 s */
-	size_t rcvbuf;              /* SO_RCVBUF request; 0 = 8 MiB */
+	const char *udp_listen;    /* "127.0.0.1:8125"; "" or NULL = no UDP; port 0 picks one */
+	const char *unix_path;     /* Unix datagram socket path, or NULL */
+	int64_t flush_interval_ms; /* 0 = 10 s */
+	size_t rcvbuf;             /* SO_RCVBUF request; 0 = 8 MiB */
 	struct pane_statsd_agg_opts agg;
 };
 
@@ -113,8 +112,7 @@ struct pane_statsd;
 
 /* Binds the sockets and starts the receiving/flushing thread. NULL with err
  * on a bad address or a bind failure. The pipeline is borrowed. */
-struct pane_statsd *pane_statsd_new(struct pane_pipeline *p, const struct pane_statsd_opts *opts,
-				    struct pane_err *err);
+struct pane_statsd *pane_statsd_new(struct pane_pipeline *p, const struct pane_statsd_opts *opts, struct pane_err *err);
 /* True when the UDP socket is bound to a non-loopback address: anyone who
  * can reach it can write metrics (StatsD has no authentication). */
 bool pane_statsd_udp_is_public(const struct pane_statsd *sd);

@@ -53,21 +53,21 @@ enum kind { K_COUNTER, K_GAUGE, K_SUMMARY, K_SET };
 
 struct series {
 	enum kind kind;
-	char *name;                 /* sanitised base name */
+	char *name; /* sanitised base name */
 	struct pane_labels labels;
 	int64_t last_seen_ms;
-	bool touched;               /* updated in this interval */
-	double value;               /* counter (cumulative) or gauge */
-	uint64_t count;             /* summary, cumulative */
+	bool touched;   /* updated in this interval */
+	double value;   /* counter (cumulative) or gauge */
+	uint64_t count; /* summary, cumulative */
 	double sum;
-	uint64_t icount;            /* this interval */
+	uint64_t icount; /* this interval */
 	double imin, imax;
-	double *res;                /* reservoir, opts.reservoir slots */
+	double *res; /* reservoir, opts.reservoir slots */
 	size_t nres;
-	uint64_t *buckets;          /* cumulative per-bucket counts (histogram mode) */
-	struct pane_map set;        /* members this interval */
+	uint64_t *buckets;   /* cumulative per-bucket counts (histogram mode) */
+	struct pane_map set; /* members this interval */
 	bool set_full;
-	bool meta_sent;             /* its family's metadata went to the pipeline */
+	bool meta_sent; /* its family's metadata went to the pipeline */
 };
 
 struct pane_statsd_agg {
@@ -76,8 +76,8 @@ struct pane_statsd_agg {
 	double *quantiles;
 	double *bucket_bounds;
 	struct pane_labels extra;
-	struct pane_map canon;      /* canonical key -> struct series (owned) */
-	struct pane_map raw;        /* raw key -> struct series (borrowed alias) */
+	struct pane_map canon; /* canonical key -> struct series (owned) */
+	struct pane_map raw;   /* raw key -> struct series (borrowed alias) */
 	uint64_t rng;
 	uint64_t lines, malformed, skipped, dropped_series;
 	struct pane_stat *st_lines, *st_malformed, *st_dropped, *st_series;
@@ -135,14 +135,13 @@ struct pane_statsd_agg *pane_statsd_agg_new(const struct pane_statsd_agg_opts *o
 	a->lim.burst = 5;
 	a->lim.per_ms = 60000;
 	if (a->o.stats) {
-		a->st_lines = pane_stats_counter(a->o.stats, "pane_statsd_lines_total", NULL,
-						 "StatsD lines accepted");
+		a->st_lines = pane_stats_counter(a->o.stats, "pane_statsd_lines_total", NULL, "StatsD lines accepted");
 		a->st_malformed = pane_stats_counter(a->o.stats, "pane_statsd_malformed_total", NULL,
-						     "StatsD lines rejected as malformed");
+		                                     "StatsD lines rejected as malformed");
 		a->st_dropped = pane_stats_counter(a->o.stats, "pane_statsd_dropped_series_total", NULL,
-						   "StatsD lines dropped because max_series was reached");
-		a->st_series = pane_stats_gauge(a->o.stats, "pane_statsd_series", NULL,
-						"StatsD series currently aggregated");
+		                                   "StatsD lines dropped because max_series was reached");
+		a->st_series =
+		    pane_stats_gauge(a->o.stats, "pane_statsd_series", NULL, "StatsD series currently aggregated");
 	}
 	return a;
 }
@@ -201,7 +200,7 @@ static int tags_to_labels(struct pane_statsd_agg *a, struct pane_str tags, struc
 		/* DogStatsD's unified service tags: env -> environment (service and
 		 * version keep their names) */
 		char *name = k.len == 3 && !memcmp(k.p, "env", 3) ? pane_xstrdup(PANE_LABEL_ENVIRONMENT)
-								 : pane_name_sanitize(k.p, k.len, false);
+		                                                  : pane_name_sanitize(k.p, k.len, false);
 		int rc = pane_labels_setn(ls, name, strlen(name), v.p, v.len);
 		free(name);
 		if (rc < 0)
@@ -257,7 +256,7 @@ static struct series *lookup(struct pane_statsd_agg *a, const struct pane_statsd
 			if (a->st_dropped)
 				pane_stat_inc(a->st_dropped);
 			pane_log_limited(&a->lim, PANE_LOG_WARN, "statsd",
-					 "max_series (%zu) reached; dropping new series %s", a->o.max_series, name);
+			                 "max_series (%zu) reached; dropping new series %s", a->o.max_series, name);
 			free(name);
 			pane_labels_release(&ls);
 			pane_buf_release(&ck);
@@ -269,9 +268,9 @@ static struct series *lookup(struct pane_statsd_agg *a, const struct pane_statsd
 		s->labels = ls;
 		ls.owned = false; /* moved */
 		s->kind = l->type == PANE_STATSD_COUNTER ? K_COUNTER
-			: l->type == PANE_STATSD_GAUGE	 ? K_GAUGE
-			: l->type == PANE_STATSD_SET	 ? K_SET
-							 : K_SUMMARY;
+		          : l->type == PANE_STATSD_GAUGE ? K_GAUGE
+		          : l->type == PANE_STATSD_SET   ? K_SET
+		                                         : K_SUMMARY;
 		if (s->kind == K_SUMMARY) {
 			s->res = pane_xmalloc(pane_mul_size(a->o.reservoir, sizeof(double)));
 			if (a->o.n_buckets)
@@ -393,10 +392,10 @@ size_t pane_statsd_agg_feed(struct pane_statsd_agg *a, const char *pkt, size_t l
 /* ---- flush ---- */
 
 struct out {
-	struct pane_vec samples;  /* struct pane_sample */
-	struct pane_vec meta;     /* struct pane_metadata, names owned through `owned` */
-	struct pane_vec meta_of;  /* struct series * whose metadata is in `meta` */
-	struct pane_vec owned;    /* char * and struct pane_labels * to free */
+	struct pane_vec samples; /* struct pane_sample */
+	struct pane_vec meta;    /* struct pane_metadata, names owned through `owned` */
+	struct pane_vec meta_of; /* struct series * whose metadata is in `meta` */
+	struct pane_vec owned;   /* char * and struct pane_labels * to free */
 	struct pane_vec lsets;
 };
 
@@ -406,8 +405,8 @@ static const char *own_str(struct out *o, char *s)
 	return s;
 }
 
-static const struct pane_labels *own_labels_with(struct out *o, const struct pane_labels *base,
-						 const char *name, const char *value)
+static const struct pane_labels *own_labels_with(struct out *o, const struct pane_labels *base, const char *name,
+                                                 const char *value)
 {
 	struct pane_labels *ls = pane_xmalloc(sizeof *ls);
 	pane_labels_copy(ls, base);
@@ -443,15 +442,9 @@ static void emit_series(struct pane_statsd_agg *a, struct out *o, struct series 
 {
 	double st = pane_stale_nan();
 	switch (s->kind) {
-	case K_COUNTER:
-		emit(o, own_str(o, suffixed(s->name, "_total")), &s->labels, ts, stale ? st : s->value);
-		break;
-	case K_GAUGE:
-		emit(o, s->name, &s->labels, ts, stale ? st : s->value);
-		break;
-	case K_SET:
-		emit(o, s->name, &s->labels, ts, stale ? st : (double)s->set.len);
-		break;
+	case K_COUNTER: emit(o, own_str(o, suffixed(s->name, "_total")), &s->labels, ts, stale ? st : s->value); break;
+	case K_GAUGE: emit(o, s->name, &s->labels, ts, stale ? st : s->value); break;
+	case K_SET: emit(o, s->name, &s->labels, ts, stale ? st : (double)s->set.len); break;
 	case K_SUMMARY: {
 		const char *cnt = own_str(o, suffixed(s->name, "_count"));
 		const char *sum = own_str(o, suffixed(s->name, "_sum"));
@@ -516,7 +509,8 @@ static void series_meta(struct pane_statsd_agg *a, struct out *o, struct series 
 		m.name = own_str(o, suffixed(s->name, "_total"));
 		m.type = PANE_METRIC_COUNTER;
 		break;
-	case K_GAUGE: case K_SET:
+	case K_GAUGE:
+	case K_SET:
 		m.name = s->name;
 		m.type = PANE_METRIC_GAUGE;
 		break;
@@ -535,8 +529,7 @@ static void series_meta(struct pane_statsd_agg *a, struct out *o, struct series 
 	pane_vec_push(&o->meta, &m);
 }
 
-int pane_statsd_agg_flush(struct pane_statsd_agg *a, struct pane_pipeline *p, int64_t ts_ms,
-			  struct pane_err *err)
+int pane_statsd_agg_flush(struct pane_statsd_agg *a, struct pane_pipeline *p, int64_t ts_ms, struct pane_err *err)
 {
 	struct out o;
 	pane_vec_init(&o.samples, sizeof(struct pane_sample));

@@ -3,11 +3,10 @@
  * feeding one aggregator (the outer layer of statsd.h).
  *
  * Idea: one thread owns the sockets and the clock. It polls the sockets and
- * an eventfd (to stop it) with a timeout that ends at the next flush, drains each readable socket with recvmmsg in batches of
- * RECV_BATCH datagrams into preallocated buffers, feeds them to the
- * aggregator, and flushes it to the pipeline when the interval is up. No
- * per-datagram allocation. pane_statsd_flush_now() flushes from the
- * caller's thread (the aggregator has its own mutex).
+ * an eventfd (to stop it) with a timeout that ends at the next flush, drains each readable socket with recvmmsg in
+ * batches of RECV_BATCH datagrams into preallocated buffers, feeds them to the aggregator, and flushes it to the
+ * pipeline when the interval is up. No per-datagram allocation. pane_statsd_flush_now() flushes from the caller's
+ * thread (the aggregator has its own mutex).
  *
  * Ownership: the listener owns its aggregator and sockets; the pipeline is
  * borrowed and must outlive pane_statsd_free(), which stops the thread,
@@ -55,8 +54,9 @@ static int open_udp(struct pane_statsd *sd, const char *listen, size_t rcvbuf, s
 	char host[256], port[16];
 	if (pane_hostport_split(listen, host, sizeof host, port, sizeof port) < 0)
 		return pane_err_set(err, PANE_EINVAL, "bad statsd listen address '%s' (want HOST:PORT)", listen);
-	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM,
-				 .ai_flags = AI_PASSIVE | AI_NUMERICSERV | AI_NUMERICHOST};
+	struct addrinfo hints = {.ai_family = AF_UNSPEC,
+	                         .ai_socktype = SOCK_DGRAM,
+	                         .ai_flags = AI_PASSIVE | AI_NUMERICSERV | AI_NUMERICHOST};
 	struct addrinfo *ai = NULL;
 	int rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &ai);
 	if (rc != 0)
@@ -79,10 +79,10 @@ static int open_udp(struct pane_statsd *sd, const char *listen, size_t rcvbuf, s
 	socklen_t sl = sizeof ss;
 	getsockname(fd, (struct sockaddr *)&ss, &sl);
 	sd->port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
-					    : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	                                    : ntohs(((struct sockaddr_in *)&ss)->sin_port);
 	sd->udp_loopback = ss.ss_family == AF_INET6
-				   ? IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&ss)->sin6_addr)
-				   : (ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) == 127;
+	                       ? IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&ss)->sin6_addr)
+	                       : (ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) == 127;
 	sd->udp_fd = fd;
 	return 0;
 }
@@ -131,8 +131,8 @@ static void drain(struct pane_statsd *sd, int fd)
 			return;
 		for (int i = 0; i < n; i++) {
 			if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
-				pane_log_limited(&sd->lim, PANE_LOG_WARN, "statsd",
-						 "datagram over %d bytes truncated", RECV_SIZE);
+				pane_log_limited(&sd->lim, PANE_LOG_WARN, "statsd", "datagram over %d bytes truncated",
+				                 RECV_SIZE);
 			}
 			pane_statsd_agg_feed(sd->agg, iov[i].iov_base, msgs[i].msg_len);
 		}
@@ -172,8 +172,7 @@ static void *statsd_thread(void *arg)
 	return NULL;
 }
 
-struct pane_statsd *pane_statsd_new(struct pane_pipeline *p, const struct pane_statsd_opts *opts,
-				    struct pane_err *err)
+struct pane_statsd *pane_statsd_new(struct pane_pipeline *p, const struct pane_statsd_opts *opts, struct pane_err *err)
 {
 	struct pane_statsd *sd = pane_xcalloc(1, sizeof *sd);
 	sd->pipeline = p;

@@ -27,8 +27,7 @@
 
 static int fail(struct pane_err *err, const char *what, const char *s, size_t len)
 {
-	return pane_err_set(err, PANE_EINVAL, "malformed statsd line: %s: %.*s", what,
-			    (int)(len > 80 ? 80 : len), s);
+	return pane_err_set(err, PANE_EINVAL, "malformed statsd line: %s: %.*s", what, (int)(len > 80 ? 80 : len), s);
 }
 
 /* Integers take a fast path; anything else goes through strtod. */

@@ -59,8 +59,7 @@ struct selfscrape {
 /* Invariant 1: true for a family whose series another part writes. */
 static bool owned_elsewhere(const struct selfscrape *ss, const char *name)
 {
-	return strncmp(name, "pane_source_", 12) == 0 ||
-	       (ss->h->queue_source && strncmp(name, "pane_queue_", 11) == 0);
+	return strncmp(name, "pane_source_", 12) == 0 || (ss->h->queue_source && strncmp(name, "pane_queue_", 11) == 0);
 }
 
 static int deliver(void *arg, const struct pane_sample *s, size_t n, struct pane_err *err)

@@ -82,21 +82,21 @@ struct server_cfg {
 };
 
 static const struct pane_cfg_field server_fields[] = {
-	{"listen", PANE_CFT_STRING, offsetof(struct server_cfg, listen), "127.0.0.1:8080", 0,
-	 "address to listen on (HOST:PORT); non-loopback addresses need auth tokens", 0, 0},
-	{"data_dir", PANE_CFT_STRING, offsetof(struct server_cfg, data_dir), "./pane-data", 0,
-	 "directory for the embedded store, uploads and state", 0, 0},
-	{"threads", PANE_CFT_INT, offsetof(struct server_cfg, threads), "0", 0,
-	 "HTTP worker threads (0 = one per CPU)", 0, 256},
-	{"max_connections", PANE_CFT_INT, offsetof(struct server_cfg, max_connections), "1024", 0,
-	 "open connections at most", 1, 1000000},
-	{"idle_timeout", PANE_CFT_DURATION, offsetof(struct server_cfg, idle_timeout_ms), "30s", 0,
-	 "close a connection idle for this long", 1000, 3600000},
-	{"max_connections_per_ip", PANE_CFT_INT, offsetof(struct server_cfg, max_connections_per_ip), "256", 0,
-	 "open connections per client address at most (0 = no limit)", 0, 1000000},
-	{"header_timeout", PANE_CFT_DURATION, offsetof(struct server_cfg, header_timeout_ms), "10s", 0,
-	 "a new connection must send its whole request head within this", 1000, 3600000},
-	{NULL, 0, 0, NULL, 0, NULL, 0, 0},
+    {"listen", PANE_CFT_STRING, offsetof(struct server_cfg, listen), "127.0.0.1:8080", 0,
+     "address to listen on (HOST:PORT); non-loopback addresses need auth tokens", 0, 0},
+    {"data_dir", PANE_CFT_STRING, offsetof(struct server_cfg, data_dir), "./pane-data", 0,
+     "directory for the embedded store, uploads and state", 0, 0},
+    {"threads", PANE_CFT_INT, offsetof(struct server_cfg, threads), "0", 0, "HTTP worker threads (0 = one per CPU)", 0,
+     256},
+    {"max_connections", PANE_CFT_INT, offsetof(struct server_cfg, max_connections), "1024", 0,
+     "open connections at most", 1, 1000000},
+    {"idle_timeout", PANE_CFT_DURATION, offsetof(struct server_cfg, idle_timeout_ms), "30s", 0,
+     "close a connection idle for this long", 1000, 3600000},
+    {"max_connections_per_ip", PANE_CFT_INT, offsetof(struct server_cfg, max_connections_per_ip), "256", 0,
+     "open connections per client address at most (0 = no limit)", 0, 1000000},
+    {"header_timeout", PANE_CFT_DURATION, offsetof(struct server_cfg, header_timeout_ms), "10s", 0,
+     "a new connection must send its whole request head within this", 1000, 3600000},
+    {NULL, 0, 0, NULL, 0, NULL, 0, 0},
 };
 
 struct log_cfg {
@@ -105,9 +105,9 @@ struct log_cfg {
 };
 
 static const struct pane_cfg_field log_fields[] = {
-	{"level", PANE_CFT_STRING, offsetof(struct log_cfg, level), NULL, 0, "debug, info, warn or error", 0, 0},
-	{"format", PANE_CFT_STRING, offsetof(struct log_cfg, format), NULL, 0, "logfmt or json", 0, 0},
-	{NULL, 0, 0, NULL, 0, NULL, 0, 0},
+    {"level", PANE_CFT_STRING, offsetof(struct log_cfg, level), NULL, 0, "debug, info, warn or error", 0, 0},
+    {"format", PANE_CFT_STRING, offsetof(struct log_cfg, format), NULL, 0, "logfmt or json", 0, 0},
+    {NULL, 0, 0, NULL, 0, NULL, 0, 0},
 };
 
 struct stop_fn {
@@ -139,10 +139,10 @@ struct serve_priv {
 	size_t n_stops;
 	struct reload_fn *reloads;
 	size_t n_reloads;
-	const char *config_path;   /* NULL: embedded defaults (a reload re-reads nothing) */
+	const char *config_path;    /* NULL: embedded defaults (a reload re-reads nothing) */
 	struct pane_cfg **old_cfgs; /* every config loaded by a reload, freed at exit */
 	size_t n_old_cfgs;
-	pthread_mutex_t reload_mu;  /* one reload at a time (SIGHUP and POST /-/reload) */
+	pthread_mutex_t reload_mu; /* one reload at a time (SIGHUP and POST /-/reload) */
 	struct readiness *checks;
 	size_t n_checks;
 	int64_t started_ms;
@@ -168,8 +168,8 @@ static void serve_on_stop(void *impl, void (*fn)(void *arg), void *arg)
 	p->n_stops++;
 }
 
-static void serve_on_reload(void *impl,
-			  int (*fn)(void *arg, const struct pane_cfg *cfg, struct pane_err *err), void *arg)
+static void serve_on_reload(void *impl, int (*fn)(void *arg, const struct pane_cfg *cfg, struct pane_err *err),
+                            void *arg)
 {
 	struct serve_priv *p = impl;
 	p->reloads = pane_xrealloc(p->reloads, pane_mul_size(p->n_reloads + 1, sizeof *p->reloads));
@@ -210,8 +210,8 @@ static int serve_reload(struct pane_host *s, struct pane_buf *msgs)
 	}
 	pthread_mutex_unlock(&p->reload_mu);
 	if (rc < 0)
-		pane_log_kv(PANE_LOG_ERROR, "serve", "reload failed; the previous configuration keeps running",
-			    "error", msgs->data ? msgs->data : "", NULL);
+		pane_log_kv(PANE_LOG_ERROR, "serve", "reload failed; the previous configuration keeps running", "error",
+		            msgs->data ? msgs->data : "", NULL);
 	else
 		pane_info("serve", "configuration reloaded");
 	return rc;
@@ -229,8 +229,7 @@ static void h_reload(struct pane_http_req *req, struct pane_http_resp *resp, voi
 	pane_buf_release(&msgs);
 }
 
-static void serve_add_readiness(void *impl, const char *name,
-			      bool (*check)(void *arg, struct pane_err *err), void *arg)
+static void serve_add_readiness(void *impl, const char *name, bool (*check)(void *arg, struct pane_err *err), void *arg)
 {
 	struct serve_priv *p = impl;
 	p->checks = pane_xrealloc(p->checks, pane_mul_size(p->n_checks + 1, sizeof *p->checks));
@@ -240,8 +239,7 @@ static void serve_add_readiness(void *impl, const char *name,
 	p->n_checks++;
 }
 
-static void serve_add_readyz_info(void *impl, const char *name, void (*fn)(void *arg, struct pane_buf *out),
-                                void *arg)
+static void serve_add_readyz_info(void *impl, const char *name, void (*fn)(void *arg, struct pane_buf *out), void *arg)
 {
 	struct serve_priv *p = impl;
 	p->infos = pane_xrealloc(p->infos, pane_mul_size(p->n_infos + 1, sizeof *p->infos));
@@ -252,10 +250,10 @@ static void serve_add_readyz_info(void *impl, const char *name, void (*fn)(void 
 }
 
 static const struct pane_host_ops serve_ops = {
-	.on_stop = serve_on_stop,
-	.add_readiness = serve_add_readiness,
-	.add_readyz_info = serve_add_readyz_info,
-	.on_reload = serve_on_reload,
+    .on_stop = serve_on_stop,
+    .add_readiness = serve_add_readiness,
+    .add_readyz_info = serve_add_readyz_info,
+    .on_reload = serve_on_reload,
 };
 
 /* Frees the pipeline (closing its sinks): a stop callback registered right
@@ -358,7 +356,7 @@ static void h_readyz(struct pane_http_req *req, struct pane_http_resp *resp, voi
 		pane_http_resp_content_type(resp, "application/json");
 	} else {
 		pane_http_resp_error(resp, 503, "not_ready", "the readiness checks did not finish within %d s",
-				     READY_WAIT_MS / 1000);
+		                     READY_WAIT_MS / 1000);
 	}
 	pthread_mutex_unlock(&p->ready_mu);
 }
@@ -408,9 +406,9 @@ static bool check_postgres(void *arg, struct pane_err *err)
 	if (ping == PQPING_OK)
 		return true;
 	pane_err_set(err, PANE_EDB, "%s",
-		     ping == PQPING_REJECT ? "PostgreSQL rejects connections (starting up or shutting down?)"
-		     : ping == PQPING_NO_ATTEMPT ? "bad database URL"
-						 : "PostgreSQL is not reachable");
+	             ping == PQPING_REJECT       ? "PostgreSQL rejects connections (starting up or shutting down?)"
+	             : ping == PQPING_NO_ATTEMPT ? "bad database URL"
+	                                         : "PostgreSQL is not reachable");
 	return false;
 }
 
@@ -464,12 +462,12 @@ int pane_serve_run(const struct pane_serve_opts *opts)
 		enum pane_log_format fmt = PANE_LOG_LOGFMT;
 		if (lc.level && pane_log_level_parse(lc.level, &lvl) < 0) {
 			pane_cfg_error(cfg, pane_cfg_lookup(cfg->root, "log.level"), &err,
-				       "'%s' is not one of debug, info, warn, error", lc.level);
+			               "'%s' is not one of debug, info, warn, error", lc.level);
 			goto fail;
 		}
 		if (lc.format && pane_log_format_parse(lc.format, &fmt) < 0) {
 			pane_cfg_error(cfg, pane_cfg_lookup(cfg->root, "log.format"), &err,
-				       "'%s' is not logfmt or json", lc.format);
+			               "'%s' is not logfmt or json", lc.format);
 			goto fail;
 		}
 		pane_log_setup(lvl, fmt);
@@ -491,13 +489,13 @@ int pane_serve_run(const struct pane_serve_opts *opts)
 	s.database_url = db && *db ? db : NULL;
 	s.stats = pane_stats_new();
 	struct pane_http_server_opts ho = {
-		.listen = listen,
-		.threads = (unsigned)sc.threads,
-		.max_connections = (unsigned)sc.max_connections,
-		.idle_timeout_s = (unsigned)(sc.idle_timeout_ms / 1000),
-		.max_connections_per_ip = (unsigned)sc.max_connections_per_ip,
-		.header_timeout_s = (unsigned)(sc.header_timeout_ms / 1000),
-		.stats = s.stats,
+	    .listen = listen,
+	    .threads = (unsigned)sc.threads,
+	    .max_connections = (unsigned)sc.max_connections,
+	    .idle_timeout_s = (unsigned)(sc.idle_timeout_ms / 1000),
+	    .max_connections_per_ip = (unsigned)sc.max_connections_per_ip,
+	    .header_timeout_s = (unsigned)(sc.header_timeout_ms / 1000),
+	    .stats = s.stats,
 	};
 	s.http = pane_http_server_new(&ho, &err);
 	if (!s.http)
@@ -514,14 +512,15 @@ int pane_serve_run(const struct pane_serve_opts *opts)
 	pipeline_owned = false;
 
 	/* 1. built-in routes */
-	pane_http_server_route(s.http, &(struct pane_http_route){.method = "GET", .pattern = "/healthz",
-								 .handler = h_healthz, .ctx = &s});
-	pane_http_server_route(s.http, &(struct pane_http_route){.method = "GET", .pattern = "/readyz",
-								 .handler = h_readyz, .ctx = &s, .blocking = true});
-	pane_http_server_route(s.http, &(struct pane_http_route){.method = "GET", .pattern = "/metrics",
-								 .handler = h_metrics, .ctx = &s});
-	pane_http_server_route(s.http, &(struct pane_http_route){.method = "POST", .pattern = "/-/reload",
-								 .handler = h_reload, .ctx = &s});
+	pane_http_server_route(
+	    s.http, &(struct pane_http_route){.method = "GET", .pattern = "/healthz", .handler = h_healthz, .ctx = &s});
+	pane_http_server_route(
+	    s.http, &(struct pane_http_route){
+	                .method = "GET", .pattern = "/readyz", .handler = h_readyz, .ctx = &s, .blocking = true});
+	pane_http_server_route(
+	    s.http, &(struct pane_http_route){.method = "GET", .pattern = "/metrics", .handler = h_metrics, .ctx = &s});
+	pane_http_server_route(s.http, &(struct pane_http_route){
+	                                   .method = "POST", .pattern = "/-/reload", .handler = h_reload, .ctx = &s});
 	pane_host_add_readiness(&s, "data_dir", check_data_dir, (void *)data_dir);
 	if (s.database_url)
 		pane_host_add_readiness(&s, "postgres", check_postgres, (void *)s.database_url);
@@ -582,8 +581,8 @@ int pane_serve_run(const struct pane_serve_opts *opts)
 	if (pane_http_server_start(s.http, &err) < 0)
 		goto fail;
 	int port = pane_http_server_port(s.http);
-	pane_log_kv(PANE_LOG_INFO, "serve", "pane is running", "listen", listen, "data_dir", data_dir,
-		    "postgres", s.database_url ? "configured" : "not configured", NULL);
+	pane_log_kv(PANE_LOG_INFO, "serve", "pane is running", "listen", listen, "data_dir", data_dir, "postgres",
+	            s.database_url ? "configured" : "not configured", NULL);
 	if (opts->on_ready)
 		opts->on_ready(&s, port, opts->arg);
 
@@ -605,7 +604,7 @@ fail:
 	if (status != PANE_EXIT_OK && err.code)
 		pane_cli_fail(cmd, &err);
 	pane_http_server_free(s.http);
-	ready_stop(&priv); /* its checks use the parts stopped below */
+	ready_stop(&priv);    /* its checks use the parts stopped below */
 	if (pipeline_owned) { /* the store did not attach: no producer has it either */
 		pane_pipeline_free(s.pipeline);
 		s.pipeline = NULL;
@@ -637,11 +636,11 @@ static const char serve_usage[] = "usage: pane serve [--config pane.yaml] [--lis
 int pane_cmd_serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"listen", required_argument, NULL, 'l'},
-		{"data-dir", required_argument, NULL, 'd'},
-		{"help", no_argument, NULL, 'h'},
-		{0, 0, 0, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"data-dir", required_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0, 0, 0, 0},
 	};
 	struct pane_serve_opts so = {0};
 	int c;
@@ -652,24 +651,25 @@ int pane_cmd_serve(int argc, char **argv)
 		case 'l': so.listen = optarg; break;
 		case 'd': so.data_dir = optarg; break;
 		case 'h':
-			printf("pane serve - run the console: HTTP API, receivers, sources, store and alerts\n\n%s\n"
-			       "With no config file pane runs on embedded defaults: it listens on 127.0.0.1:8080,\n"
-			       "keeps data in ./pane-data, and enables the jobs API when DATABASE_URL is set.\n\n"
-			       "options:\n"
-			       "  -c, --config FILE     pane.yaml to load (see examples/pane.yaml)\n"
-			       "  -l, --listen ADDR     HOST:PORT to listen on (overrides server.listen)\n"
-			       "  -d, --data-dir DIR    data directory (overrides server.data_dir)\n"
-			       "  -h, --help            this help\n\n"
-			       "endpoints: GET /healthz (alive), GET /readyz (dependencies), GET /metrics (pane's own),\n"
-			       "  POST /-/reload (re-read pane.yaml, as SIGHUP does), GET / (the web console, docs/console.md)\n"
-			       "with DATABASE_URL: the jobs API (POST /v1/queues/Q/jobs, GET /v1/jobs/ID[/events],\n"
-			       "  POST /v1/uploads/Q, GET /v1/queues ...; see docs/edge-functions.md)\n"
-			       "Without auth tokens (auth: in pane.yaml) pane listens on loopback addresses only.\n"
-			       "Stops cleanly on SIGINT or SIGTERM; SIGHUP reloads pane.yaml.\n",
-			       serve_usage);
+			printf(
+			    "pane serve - run the console: HTTP API, receivers, sources, store and alerts\n\n%s\n"
+			    "With no config file pane runs on embedded defaults: it listens on 127.0.0.1:8080,\n"
+			    "keeps data in ./pane-data, and enables the jobs API when DATABASE_URL is set.\n\n"
+			    "options:\n"
+			    "  -c, --config FILE     pane.yaml to load (see examples/pane.yaml)\n"
+			    "  -l, --listen ADDR     HOST:PORT to listen on (overrides server.listen)\n"
+			    "  -d, --data-dir DIR    data directory (overrides server.data_dir)\n"
+			    "  -h, --help            this help\n\n"
+			    "endpoints: GET /healthz (alive), GET /readyz (dependencies), GET /metrics (pane's own),\n"
+			    "  POST /-/reload (re-read pane.yaml, as SIGHUP does), GET / (the web console, "
+			    "docs/console.md)\n"
+			    "with DATABASE_URL: the jobs API (POST /v1/queues/Q/jobs, GET /v1/jobs/ID[/events],\n"
+			    "  POST /v1/uploads/Q, GET /v1/queues ...; see docs/edge-functions.md)\n"
+			    "Without auth tokens (auth: in pane.yaml) pane listens on loopback addresses only.\n"
+			    "Stops cleanly on SIGINT or SIGTERM; SIGHUP reloads pane.yaml.\n",
+			    serve_usage);
 			return PANE_EXIT_OK;
-		default:
-			return pane_cli_bad_option("serve", serve_usage, argv);
+		default: return pane_cli_bad_option("serve", serve_usage, argv);
 		}
 	}
 	if (optind < argc)

@@ -15,9 +15,9 @@
 /* ---- running the daemon (used by `pane serve` and `pane demo`) ---- */
 
 struct pane_serve_opts {
-	const char *config_path;   /* NULL: embedded defaults */
-	const char *listen;        /* overrides server.listen */
-	const char *data_dir;      /* overrides server.data_dir */
+	const char *config_path; /* NULL: embedded defaults */
+	const char *listen;      /* overrides server.listen */
+	const char *data_dir;    /* overrides server.data_dir */
 	bool demo;
 	/* Called once the shared handles exist, before any part attaches (pane
 	 * demo's setup, src/demo/setup.h); a negative return stops the start. */

@@ -39,7 +39,7 @@ int pane_src_pg_error(PGconn *conn, PGresult *r, const char *what, struct pane_e
 }
 
 PGconn *pane_src_pg_connect(const char *url, const char *instance, int64_t timeout_ms, bool read_only,
-			    struct pane_err *err)
+                            struct pane_err *err)
 {
 	char appname[80], ctimeout[24], ms[24];
 	snprintf(appname, sizeof appname, "pane-%s", instance);
@@ -58,11 +58,11 @@ PGconn *pane_src_pg_connect(const char *url, const char *instance, int64_t timeo
 	}
 	const char *params[] = {ms, read_only ? "on" : "off"};
 	PGresult *r = PQexecParams(c,
-				   "SELECT set_config('statement_timeout', $1, false), "
-				   "set_config('lock_timeout', $1, false), "
-				   "set_config('idle_in_transaction_session_timeout', $1, false), "
-				   "set_config('default_transaction_read_only', $2, false)",
-				   2, NULL, params, NULL, NULL, 0);
+	                           "SELECT set_config('statement_timeout', $1, false), "
+	                           "set_config('lock_timeout', $1, false), "
+	                           "set_config('idle_in_transaction_session_timeout', $1, false), "
+	                           "set_config('default_transaction_read_only', $2, false)",
+	                           2, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		pane_src_pg_error(c, r, "cannot configure the collector session", err);
 		PQclear(r);
@@ -74,7 +74,7 @@ PGconn *pane_src_pg_connect(const char *url, const char *instance, int64_t timeo
 }
 
 int pane_src_pg_ensure(PGconn **conn, const char *url, const char *instance, int64_t timeout_ms, bool read_only,
-		       struct pane_err *err)
+                       struct pane_err *err)
 {
 	if (*conn && PQstatus(*conn) == CONNECTION_OK && PQtransactionStatus(*conn) == PQTRANS_IDLE)
 		return 0;

@@ -17,12 +17,12 @@
  * read_only, default_transaction_read_only=on for the session. NULL with err
  * set (the message never contains the URL: it may hold a password). */
 PGconn *pane_src_pg_connect(const char *url, const char *instance, int64_t timeout_ms, bool read_only,
-			    struct pane_err *err);
+                            struct pane_err *err);
 
 /* Keeps *conn usable: connects when NULL, resets a broken connection.
  * 0 or PANE_EDB with err set. */
 int pane_src_pg_ensure(PGconn **conn, const char *url, const char *instance, int64_t timeout_ms, bool read_only,
-		       struct pane_err *err);
+                       struct pane_err *err);
 
 /* Sets err from a failed result or connection: "what: message" with the
  * SQLSTATE as detail. Returns PANE_ETIMEDOUT for statement timeouts

@@ -48,19 +48,19 @@ struct pg_cfg {
 };
 
 static const struct pane_cfg_field pg_fields[] = {
-	{"url", PANE_CFT_STRING, offsetof(struct pg_cfg, url), NULL, PANE_CFG_REQUIRED | PANE_CFG_SECRET,
-	 "connection URL, only as ${VAR} (postgres://user:pass@host:5432/db)", 0, 0},
-	{"tables", PANE_CFT_BOOL, offsetof(struct pg_cfg, tables), "true", 0,
-	 "collect pg_stat_user_tables of the connected database", 0, 0},
-	{"tables_limit", PANE_CFT_INT, offsetof(struct pg_cfg, tables_limit), "200", 0,
-	 "at most this many tables (the largest)", 1, 100000},
-	{"statements", PANE_CFT_BOOL, offsetof(struct pg_cfg, statements), "true", 0,
-	 "collect pg_stat_statements when the extension is installed", 0, 0},
-	{"statements_limit", PANE_CFT_INT, offsetof(struct pg_cfg, statements_limit), "50", 0,
-	 "top N statements by total execution time", 1, 10000},
-	{"statement_text_max", PANE_CFT_INT, offsetof(struct pg_cfg, statement_text_max), "120", 0,
-	 "characters of statement text in the query label (0 = no text)", 0, 4000},
-	{NULL, 0, 0, NULL, 0, NULL, 0, 0},
+    {"url", PANE_CFT_STRING, offsetof(struct pg_cfg, url), NULL, PANE_CFG_REQUIRED | PANE_CFG_SECRET,
+     "connection URL, only as ${VAR} (postgres://user:pass@host:5432/db)", 0, 0},
+    {"tables", PANE_CFT_BOOL, offsetof(struct pg_cfg, tables), "true", 0,
+     "collect pg_stat_user_tables of the connected database", 0, 0},
+    {"tables_limit", PANE_CFT_INT, offsetof(struct pg_cfg, tables_limit), "200", 0,
+     "at most this many tables (the largest)", 1, 100000},
+    {"statements", PANE_CFT_BOOL, offsetof(struct pg_cfg, statements), "true", 0,
+     "collect pg_stat_statements when the extension is installed", 0, 0},
+    {"statements_limit", PANE_CFT_INT, offsetof(struct pg_cfg, statements_limit), "50", 0,
+     "top N statements by total execution time", 1, 10000},
+    {"statement_text_max", PANE_CFT_INT, offsetof(struct pg_cfg, statement_text_max), "120", 0,
+     "characters of statement text in the query label (0 = no text)", 0, 4000},
+    {NULL, 0, 0, NULL, 0, NULL, 0, 0},
 };
 
 struct pg_ctx {
@@ -71,7 +71,7 @@ struct pg_ctx {
 };
 
 static int pg_init(struct pane_source *src, void *cfgp, const struct pane_cfg *file, const struct pane_cfg_node *node,
-		   void **ctx, struct pane_err *err)
+                   void **ctx, struct pane_err *err)
 {
 	(void)src, (void)file, (void)node, (void)err;
 	struct pg_ctx *c = pane_xcalloc(1, sizeof *c);
@@ -92,7 +92,7 @@ static void pg_close(void *ctxp)
 static int learn_versions(struct pg_ctx *c, struct pane_err *err)
 {
 	PGresult *r = PQexec(c->conn, "SELECT current_setting('server_version_num')::int, "
-				      "(SELECT extversion FROM pg_extension WHERE extname = 'pg_stat_statements')");
+	                              "(SELECT extversion FROM pg_extension WHERE extname = 'pg_stat_statements')");
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		int rc = pane_src_pg_error(c->conn, r, "cannot read the server version", err);
 		PQclear(r);
@@ -142,8 +142,8 @@ static int pg_collect(struct pane_source *src, void *ctxp, struct pane_err *err)
 			char what[96];
 			snprintf(what, sizeof what, "query %s", q[i].group);
 			int qrc = pane_src_pg_error(c->conn, r, what, &e);
-			pane_log_kv(PANE_LOG_WARN, "sources", "statistics query failed", "source", pane_source_name(src),
-				    "group", q[i].group, "error", e.msg, NULL);
+			pane_log_kv(PANE_LOG_WARN, "sources", "statistics query failed", "source",
+			            pane_source_name(src), "group", q[i].group, "error", e.msg, NULL);
 			if (first_rc == 0) {
 				first_rc = qrc;
 				if (err)
@@ -164,14 +164,14 @@ static int pg_collect(struct pane_source *src, void *ctxp, struct pane_err *err)
 }
 
 const struct pane_source_plugin pane_source_postgres = {
-	.name = "postgres",
-	.provider = "postgres",
-	.description = "PostgreSQL 13-17 statistics (pg_stat_*, pg_stat_statements, sizes, locks, replication)",
-	.default_interval_ms = 30000,
-	.default_timeout_ms = 10000,
-	.cfg_size = sizeof(struct pg_cfg),
-	.fields = pg_fields,
-	.init = pg_init,
-	.collect = pg_collect,
-	.close = pg_close,
+    .name = "postgres",
+    .provider = "postgres",
+    .description = "PostgreSQL 13-17 statistics (pg_stat_*, pg_stat_statements, sizes, locks, replication)",
+    .default_interval_ms = 30000,
+    .default_timeout_ms = 10000,
+    .cfg_size = sizeof(struct pg_cfg),
+    .fields = pg_fields,
+    .init = pg_init,
+    .collect = pg_collect,
+    .close = pg_close,
 };

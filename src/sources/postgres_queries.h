@@ -18,11 +18,11 @@
 #include <stddef.h>
 
 struct pane_pgstat_query {
-	const char *group;      /* "database", "activity", ... (for messages and tests) */
-	const char *prefix;     /* metric name prefix */
+	const char *group;  /* "database", "activity", ... (for messages and tests) */
+	const char *prefix; /* metric name prefix */
 	int n_labels;
-	bool param_limit;       /* $1 = row limit */
-	bool param_text;        /* $2 = statement text length */
+	bool param_limit; /* $1 = row limit */
+	bool param_text;  /* $2 = statement text length */
 	const char *sql;
 };
 
@@ -34,7 +34,7 @@ struct pane_pgstat_query {
  * `tables` and `statements` are included only when asked. Returns the number
  * of queries. Servers older than 13 get the 13 queries (best effort). */
 size_t pane_pgstat_select(int server_version_num, int pgss_version, bool tables, bool statements,
-			  struct pane_pgstat_query out[PANE_PGSTAT_MAX_QUERIES]);
+                          struct pane_pgstat_query out[PANE_PGSTAT_MAX_QUERIES]);
 
 /* "1.10" -> 110; 0 for NULL or junk. */
 int pane_pgstat_parse_extversion(const char *s);

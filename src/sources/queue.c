@@ -54,11 +54,11 @@ struct queue_cfg {
 };
 
 static const struct pane_cfg_field queue_fields[] = {
-	{"url", PANE_CFT_STRING, offsetof(struct queue_cfg, url), NULL, PANE_CFG_REQUIRED | PANE_CFG_SECRET,
-	 "the queue's database, only as ${VAR} (usually ${DATABASE_URL})", 0, 0},
-	{"schema", PANE_CFT_STRING, offsetof(struct queue_cfg, schema), "pane", 0, "schema of the queue's tables", 0, 0},
-	{"workers", PANE_CFT_BOOL, offsetof(struct queue_cfg, workers), "true", 0, "per-worker heartbeat series", 0, 0},
-	{NULL, 0, 0, NULL, 0, NULL, 0, 0},
+    {"url", PANE_CFT_STRING, offsetof(struct queue_cfg, url), NULL, PANE_CFG_REQUIRED | PANE_CFG_SECRET,
+     "the queue's database, only as ${VAR} (usually ${DATABASE_URL})", 0, 0},
+    {"schema", PANE_CFT_STRING, offsetof(struct queue_cfg, schema), "pane", 0, "schema of the queue's tables", 0, 0},
+    {"workers", PANE_CFT_BOOL, offsetof(struct queue_cfg, workers), "true", 0, "per-worker heartbeat series", 0, 0},
+    {NULL, 0, 0, NULL, 0, NULL, 0, 0},
 };
 
 struct queue_ctx {
@@ -69,7 +69,7 @@ struct queue_ctx {
 };
 
 static int queue_init(struct pane_source *src, void *cfgp, const struct pane_cfg *file,
-		      const struct pane_cfg_node *node, void **ctxp, struct pane_err *err)
+                      const struct pane_cfg_node *node, void **ctxp, struct pane_err *err)
 {
 	(void)src;
 	struct queue_cfg *cfg = cfgp;
@@ -79,7 +79,7 @@ static int queue_init(struct pane_source *src, void *cfgp, const struct pane_cfg
 		ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_';
 	if (!ok)
 		return pane_cfg_error(file, pane_cfg_get(node, "schema"), err,
-				      "a schema name is lower-case letters, digits and '_'");
+		                      "a schema name is lower-case letters, digits and '_'");
 	struct queue_ctx *c = pane_xcalloc(1, sizeof *c);
 	*ctxp = c;
 	c->cfg = cfg;
@@ -88,9 +88,10 @@ static int queue_init(struct pane_source *src, void *cfgp, const struct pane_cfg
 	pane_buf_init(&b, 512);
 	pane_buf_addf(&b, "SELECT %s.queue_stats()::text", s);
 	c->stats_sql = pane_buf_detach(&b, NULL);
-	pane_buf_addf(&b, "SELECT id, extract(epoch FROM now() - last_seen) AS last_seen_age_seconds, concurrency, "
-			  "stats::text FROM %s.workers ORDER BY id LIMIT 1000",
-		      s);
+	pane_buf_addf(&b,
+	              "SELECT id, extract(epoch FROM now() - last_seen) AS last_seen_age_seconds, concurrency, "
+	              "stats::text FROM %s.workers ORDER BY id LIMIT 1000",
+	              s);
 	c->workers_sql = pane_buf_detach(&b, NULL);
 	return 0;
 }
@@ -118,13 +119,15 @@ static int emit_stats(struct pane_source *src, const char *text, struct pane_err
 	static const char *const states[] = {"available", "scheduled", "running", "completed", "failed", "cancelled"};
 	size_t i;
 	json_t *q;
-	json_array_foreach(a, i, q) {
+	json_array_foreach(a, i, q)
+	{
 		const char *name = json_string_value(json_object_get(q, "queue"));
 		if (!name || !*name)
 			continue;
 		const char *key;
 		json_t *v;
-		json_object_foreach(q, key, v) {
+		json_object_foreach(q, key, v)
+		{
 			if (strcmp(key, "queue") == 0)
 				continue;
 			double d;
@@ -138,7 +141,8 @@ static int emit_stats(struct pane_source *src, const char *text, struct pane_err
 			for (size_t k = 0; k < sizeof states / sizeof states[0]; k++)
 				is_state = is_state || strcmp(states[k], key) == 0;
 			if (is_state) {
-				pane_source_emit_samplev(src, "pane_queue_jobs", 0, d, "queue", name, "state", key, NULL);
+				pane_source_emit_samplev(src, "pane_queue_jobs", 0, d, "queue", name, "state", key,
+				                         NULL);
 			} else {
 				char metric[PANE_METRIC_NAME_MAX + 1];
 				snprintf(metric, sizeof metric, "pane_queue_%s", key);
@@ -155,8 +159,8 @@ static int emit_stats(struct pane_source *src, const char *text, struct pane_err
  * latency in seconds, other numbers pane_queue_worker_<key>. */
 static void emit_worker_stats(struct pane_source *src, const char *worker, const char *text)
 {
-	static const char *const counters[] = {"claimed", "processed", "failed", "retried", "lost_leases",
-					       "cancelled", "reconnects", "run_seconds", NULL};
+	static const char *const counters[] = {"claimed",   "processed",  "failed",      "retried", "lost_leases",
+	                                       "cancelled", "reconnects", "run_seconds", NULL};
 	json_t *o = json_loads(text, 0, NULL);
 	if (!json_is_object(o)) {
 		json_decref(o);
@@ -164,7 +168,8 @@ static void emit_worker_stats(struct pane_source *src, const char *worker, const
 	}
 	const char *key;
 	json_t *v;
-	json_object_foreach(o, key, v) {
+	json_object_foreach(o, key, v)
+	{
 		if (!json_is_number(v))
 			continue;
 		double d = json_number_value(v);
@@ -221,7 +226,8 @@ static int queue_collect(struct pane_source *src, void *ctxp, struct pane_err *e
 		const char *w = PQgetvalue(r, i, 0);
 		double v;
 		if (!PQgetisnull(r, i, 1) && pane_src_pg_value(PQgetvalue(r, i, 1), &v) == 0)
-			pane_source_emit_samplev(src, "pane_queue_worker_last_seen_age_seconds", 0, v, "worker", w, NULL);
+			pane_source_emit_samplev(src, "pane_queue_worker_last_seen_age_seconds", 0, v, "worker", w,
+			                         NULL);
 		if (!PQgetisnull(r, i, 2) && pane_src_pg_value(PQgetvalue(r, i, 2), &v) == 0)
 			pane_source_emit_samplev(src, "pane_queue_worker_concurrency", 0, v, "worker", w, NULL);
 		if (PQnfields(r) > 3 && !PQgetisnull(r, i, 3))
@@ -232,14 +238,14 @@ static int queue_collect(struct pane_source *src, void *ctxp, struct pane_err *e
 }
 
 const struct pane_source_plugin pane_source_queue = {
-	.name = "queue",
-	.provider = "pane",
-	.description = "pane's job queue: depth by state, oldest runnable age, paused queues, worker heartbeats",
-	.default_interval_ms = 15000,
-	.default_timeout_ms = 5000,
-	.cfg_size = sizeof(struct queue_cfg),
-	.fields = queue_fields,
-	.init = queue_init,
-	.collect = queue_collect,
-	.close = queue_close,
+    .name = "queue",
+    .provider = "pane",
+    .description = "pane's job queue: depth by state, oldest runnable age, paused queues, worker heartbeats",
+    .default_interval_ms = 15000,
+    .default_timeout_ms = 5000,
+    .cfg_size = sizeof(struct queue_cfg),
+    .fields = queue_fields,
+    .init = queue_init,
+    .collect = queue_collect,
+    .close = queue_close,
 };

@@ -15,11 +15,11 @@ extern const struct pane_source_plugin pane_source_render;
 extern const struct pane_source_plugin pane_source_sentry;
 
 const struct pane_source_plugin *const pane_source_plugins[] = {
-	&pane_source_postgres,
-	&pane_source_supabase,
-	&pane_source_sql,
-	&pane_source_queue,
-	&pane_source_render,
-	&pane_source_sentry,
-	NULL,
+    &pane_source_postgres,
+    &pane_source_supabase,
+    &pane_source_sql,
+    &pane_source_queue,
+    &pane_source_render,
+    &pane_source_sentry,
+    NULL,
 };

@@ -165,8 +165,8 @@ struct svc {
 struct render_ctx {
 	struct render_cfg *cfg;
 	struct pane_http_client *http;
-	json_t *state;        /* the cursor */
-	struct pane_vec svcs; /* struct svc, this collection */
+	json_t *state;          /* the cursor */
+	struct pane_vec svcs;   /* struct svc, this collection */
 	struct pane_vec stores; /* struct svc of Postgres ("postgres") and Key Value ("key_value") */
 	struct pane_saas_partial partial;
 };

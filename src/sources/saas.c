@@ -19,7 +19,7 @@
 #include "base/str.h"
 
 int pane_saas_get_json(struct pane_source *src, struct pane_http_client *c, const char *url, const char *bearer,
-		       struct pane_http_response *resp, json_t **root, struct pane_err *err)
+                       struct pane_http_response *resp, json_t **root, struct pane_err *err)
 {
 	*root = NULL;
 	int rc = pane_http_client_do(c, &(struct pane_http_request){.url = url, .bearer = bearer}, resp, err);
@@ -30,8 +30,8 @@ int pane_saas_get_json(struct pane_source *src, struct pane_http_client *c, cons
 	if (!*root) {
 		pane_source_set_reason(src, "malformed");
 		size_t n = strcspn(url, "?");
-		return pane_err_set(err, PANE_EINVAL, "GET %.*s: malformed JSON: %s (line %d)", (int)(n > 200 ? 200 : n),
-				    url, je.text, je.line);
+		return pane_err_set(err, PANE_EINVAL, "GET %.*s: malformed JSON: %s (line %d)",
+		                    (int)(n > 200 ? 200 : n), url, je.text, je.line);
 	}
 	return 0;
 }
@@ -70,8 +70,8 @@ void pane_saas_partial_emit(struct pane_source *src, struct pane_saas_partial *p
 {
 	const char *inst = pane_source_name(src);
 	for (size_t i = 0; i < p->n; i++)
-		pane_source_emit_samplev(src, "pane_source_partial_errors_total", 0, (double)p->count[i], "source", inst,
-					 "reason", p->reason[i], NULL);
+		pane_source_emit_samplev(src, "pane_source_partial_errors_total", 0, (double)p->count[i], "source",
+		                         inst, "reason", p->reason[i], NULL);
 	pane_source_emit_samplev(src, "pane_source_partial", 0, p->this_round ? 1 : 0, "source", inst, NULL);
 	pane_source_emit_samplev(src, "pane_source_skewed_records_total", 0, (double)p->skewed, "source", inst, NULL);
 	p->this_round = false;
@@ -91,7 +91,8 @@ json_t *pane_saas_cursor_load(struct pane_source *src)
 	json_t *root = json_loads(text, 0, NULL);
 	free(text);
 	if (!json_is_object(root)) {
-		pane_warn("sources", "source %s: cursor file is not a JSON object, starting afresh", pane_source_name(src));
+		pane_warn("sources", "source %s: cursor file is not a JSON object, starting afresh",
+		          pane_source_name(src));
 		json_decref(root);
 		return json_object();
 	}
@@ -108,8 +109,8 @@ int pane_saas_cursor_save(struct pane_source *src, const json_t *state, struct p
 	if (!text)
 		return pane_err_set(err, PANE_EIO, "cannot serialise the cursor");
 	int rc = strlen(text) >= PANE_SOURCE_CURSOR_MAX
-			 ? pane_err_set(err, PANE_ETOOBIG, "cursor of %zu bytes is over the limit", strlen(text))
-			 : pane_source_cursor_save(src, text, err);
+	             ? pane_err_set(err, PANE_ETOOBIG, "cursor of %zu bytes is over the limit", strlen(text))
+	             : pane_source_cursor_save(src, text, err);
 	free(text);
 	if (rc < 0)
 		pane_source_set_reason(src, "cursor");

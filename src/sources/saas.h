@@ -31,8 +31,8 @@ struct pane_saas_partial {
 	size_t n;
 	char reason[PANE_SAAS_REASONS_MAX][32];
 	uint64_t count[PANE_SAAS_REASONS_MAX];
-	uint64_t skewed;          /* records whose timestamp was in the future (cumulative) */
-	bool this_round;          /* something was lost in the current collection */
+	uint64_t skewed; /* records whose timestamp was in the future (cumulative) */
+	bool this_round; /* something was lost in the current collection */
 };
 
 /* GET url with the bearer token and parse the body as JSON into *root (a new
@@ -40,7 +40,7 @@ struct pane_saas_partial {
  * *root NULL); on a body that is not JSON sets the reason "malformed" and
  * returns PANE_EINVAL. The response is left filled for headers (Link). */
 int pane_saas_get_json(struct pane_source *src, struct pane_http_client *c, const char *url, const char *bearer,
-		       struct pane_http_response *resp, json_t **root, struct pane_err *err);
+                       struct pane_http_response *resp, json_t **root, struct pane_err *err);
 
 /* Borrowed string member or NULL (also for null / non-string values). */
 const char *pane_saas_str(const json_t *obj, const char *key);

@@ -158,7 +158,7 @@ struct sentry_ctx {
 	json_t *state;
 	json_t *project_slugs; /* project id -> slug, learned from issues */
 	struct pane_saas_partial partial;
-	bool baseline;        /* first collection without a cursor: old things are not news */
+	bool baseline; /* first collection without a cursor: old things are not news */
 };
 
 /* ---------- helpers ---------- */
@@ -190,7 +190,7 @@ static void org_url(struct sentry_ctx *c, struct pane_buf *u, const char *rest, 
 }
 
 static int get(struct pane_source *src, struct sentry_ctx *c, const char *url, struct pane_http_response *r,
-	       json_t **root, struct pane_err *err)
+               json_t **root, struct pane_err *err)
 {
 	pane_http_response_release(r);
 	pane_http_response_init(r);
@@ -239,7 +239,8 @@ static int collect_projects(struct pane_source *src, void *ctxp, struct pane_err
 			break;
 		size_t i;
 		json_t *p;
-		json_array_foreach(root, i, p) {
+		json_array_foreach(root, i, p)
+		{
 			const char *id = pane_saas_str(p, "id"), *slug = pane_saas_str(p, "slug");
 			if (!id || !slug)
 				continue;
@@ -255,7 +256,7 @@ static int collect_projects(struct pane_source *src, void *ctxp, struct pane_err
 				json_object_set_new(c->project_slugs, id, json_string(slug));
 			const char *platform = pane_saas_str(p, "platform");
 			pane_source_emit_samplev(src, "sentry_project_info", 0, 1, "project", slug, "project_id", id,
-						 "platform", platform ? platform : "unknown", NULL);
+			                         "platform", platform ? platform : "unknown", NULL);
 		}
 		json_decref(root);
 		char *next = pane_http_link_next(pane_http_response_header(&r, "Link"));
@@ -274,8 +275,7 @@ static int collect_projects(struct pane_source *src, void *ctxp, struct pane_err
 
 /* ---------- issues ---------- */
 
-static void emit_issue_event(struct pane_source *src, struct sentry_ctx *c, json_t *iss, const char *kind,
-			     int64_t ts)
+static void emit_issue_event(struct pane_source *src, struct sentry_ctx *c, json_t *iss, const char *kind, int64_t ts)
 {
 	const char *id = pane_saas_str(iss, "id"), *short_id = pane_saas_str(iss, "shortId");
 	const char *title = pane_saas_str(iss, "title"), *culprit = pane_saas_str(iss, "culprit");
@@ -305,14 +305,15 @@ static void emit_issue_event(struct pane_source *src, struct sentry_ctx *c, json
 		pane_buf_addf(&key, ":%lld", (long long)ts);
 	json_t *body = json_object();
 	json_object_set_new(body, "id", json_string(id));
-	static const char *const keys[] = {"shortId", "title", "permalink", "level", "status", "substatus",
-					   "firstSeen", "lastSeen", "platform"};
+	static const char *const keys[] = {"shortId",   "title",     "permalink", "level",   "status",
+	                                   "substatus", "firstSeen", "lastSeen",  "platform"};
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
 		if (pane_saas_str(iss, keys[i]))
 			json_object_set_new(body, keys[i], json_string(pane_saas_str(iss, keys[i])));
 	json_object_set_new(body, "culprit", culprit ? json_string(culprit) : json_null());
 	json_object_set_new(body, "count", count >= 0 ? json_integer(count) : json_null());
-	json_object_set_new(body, "userCount", json_is_integer(uc) ? json_integer(json_integer_value(uc)) : json_null());
+	json_object_set_new(body, "userCount",
+	                    json_is_integer(uc) ? json_integer(json_integer_value(uc)) : json_null());
 	if (slug)
 		json_object_set_new(body, "project", json_string(slug));
 	char *bj = json_dumps(body, JSON_COMPACT);
@@ -352,7 +353,7 @@ static void count_combo(struct pane_vec *combos, const char *project, const char
 
 /* Known unresolved issues that did not show up: resolved, ignored, deleted? */
 static int check_vanished(struct pane_source *src, struct sentry_ctx *c, json_t *known, json_t *seen, int64_t now,
-			  struct pane_err *err)
+                          struct pane_err *err)
 {
 	int64_t looked = 0;
 	const char *id;
@@ -360,7 +361,8 @@ static int check_vanished(struct pane_source *src, struct sentry_ctx *c, json_t 
 	struct pane_http_response r;
 	pane_http_response_init(&r);
 	int rc = 0;
-	json_object_foreach_safe(known, tmp, id, v) {
+	json_object_foreach_safe(known, tmp, id, v)
+	{
 		if (json_object_get(seen, id))
 			continue;
 		if (looked++ >= c->cfg->resolved_lookups)
@@ -432,7 +434,8 @@ static int collect_issues(struct pane_source *src, void *ctxp, struct pane_err *
 		}
 		size_t i;
 		json_t *iss;
-		json_array_foreach(root, i, iss) {
+		json_array_foreach(root, i, iss)
+		{
 			const char *id = pane_saas_str(iss, "id");
 			if (!id)
 				continue;
@@ -451,7 +454,8 @@ static int collect_issues(struct pane_source *src, void *ctxp, struct pane_err *
 				if (!c->baseline || first >= now - c->cfg->lookback_ms)
 					emit_issue_event(src, c, iss, "new", first);
 			} else if (sub && strcmp(sub, "regressed") == 0 && (!was || strcmp(was, "regressed") != 0)) {
-				emit_issue_event(src, c, iss, "regressed", ts_ms_of(c, pane_saas_str(iss, "lastSeen"), now));
+				emit_issue_event(src, c, iss, "regressed",
+				                 ts_ms_of(c, pane_saas_str(iss, "lastSeen"), now));
 			}
 			if (json_object_size(known) < ISSUES_KEEP || json_object_get(known, id))
 				json_object_set_new(known, id, json_string(sub ? sub : ""));
@@ -461,7 +465,7 @@ static int collect_issues(struct pane_source *src, void *ctxp, struct pane_err *
 		if (next && strcmp(next, url) == 0) {
 			pane_saas_partial_add(&c->partial, "cursor_loop");
 			pane_warn("sources", "source %s: issues Link header repeats its cursor; stopped paging",
-				  pane_source_name(src));
+			          pane_source_name(src));
 			free(next);
 			next = NULL;
 			free(url);
@@ -479,9 +483,10 @@ static int collect_issues(struct pane_source *src, void *ctxp, struct pane_err *
 		for (size_t i = 0; i < combos.len; i++) {
 			struct combo *x = pane_vec_at(&combos, i);
 			pane_source_emit_samplev(src, "sentry_issues", 0, (double)x->n, "project", x->project, "level",
-						 x->level, "status", "unresolved", "substatus", x->substatus, NULL);
+			                         x->level, "status", "unresolved", "substatus", x->substatus, NULL);
 		}
-		pane_source_emit_samplev(src, "sentry_issues_unresolved_total", 0, (double)json_object_size(seen), NULL);
+		pane_source_emit_samplev(src, "sentry_issues_unresolved_total", 0, (double)json_object_size(seen),
+		                         NULL);
 		if (complete)
 			rc = check_vanished(src, c, known, seen, now, err);
 	}
@@ -537,14 +542,16 @@ static int collect_stats(struct pane_source *src, void *ctxp, struct pane_err *e
 	int64_t *starts = pane_xcalloc(ni + 1, sizeof *starts);
 	for (size_t i = 0; i < ni; i++) {
 		int64_t us;
-		starts[i] = pane_time_parse_us(json_string_value(json_array_get(intervals, i)), &us) == 0 ? us / 1000 : -1;
+		starts[i] =
+		    pane_time_parse_us(json_string_value(json_array_get(intervals, i)), &us) == 0 ? us / 1000 : -1;
 	}
 	/* a bucket's end is the next one's start; the last one's is start + width */
 	int64_t width = ni >= 2 && starts[0] >= 0 && starts[1] > starts[0] ? starts[1] - starts[0] : 3600000;
 	int64_t new_wm = wm;
 	size_t g;
 	json_t *grp;
-	json_array_foreach(groups, g, grp) {
+	json_array_foreach(groups, g, grp)
+	{
 		json_t *by = json_object_get(grp, "by");
 		const char *cat = pane_saas_str(by, "category"), *out = pane_saas_str(by, "outcome");
 		json_t *series = json_object_get(json_object_get(grp, "series"), "sum(quantity)");
@@ -567,8 +574,9 @@ static int collect_stats(struct pane_source *src, void *ctxp, struct pane_err *e
 			if (!json_is_number(v))
 				continue;
 			total += (json_int_t)json_number_value(v);
-			pane_source_emit_samplev(src, "sentry_events_total", end, (double)total, "project", proj, "category",
-						 cat ? cat : "unknown", "outcome", out ? out : "unknown", NULL);
+			pane_source_emit_samplev(src, "sentry_events_total", end, (double)total, "project", proj,
+			                         "category", cat ? cat : "unknown", "outcome", out ? out : "unknown",
+			                         NULL);
 			any = true;
 			if (end > new_wm)
 				new_wm = end;
@@ -585,7 +593,7 @@ static int collect_stats(struct pane_source *src, void *ctxp, struct pane_err *e
 /* ---------- performance (events-timeseries) ---------- */
 
 static int perf_axis(struct pane_source *src, struct sentry_ctx *c, const char *yaxis, const char *metric,
-		     const char *quantile, double scale, struct pane_err *err)
+                     const char *quantile, double scale, struct pane_err *err)
 {
 	int64_t now = pane_source_now_ms(src);
 	json_t *marks = state_get(c, "perf", false);
@@ -627,11 +635,13 @@ static int perf_axis(struct pane_source *src, struct sentry_ctx *c, const char *
 	int64_t new_wm = wm;
 	size_t i;
 	json_t *s;
-	json_array_foreach(ts, i, s) {
+	json_array_foreach(ts, i, s)
+	{
 		const char *txn = NULL;
 		size_t j;
 		json_t *gb;
-		json_array_foreach(json_object_get(s, "groupBy"), j, gb) {
+		json_array_foreach(json_object_get(s, "groupBy"), j, gb)
+		{
 			if (strcmp(pane_saas_str(gb, "key") ? pane_saas_str(gb, "key") : "", "transaction") == 0)
 				txn = pane_saas_str(gb, "value");
 		}
@@ -640,7 +650,8 @@ static int perf_axis(struct pane_source *src, struct sentry_ctx *c, const char *
 		if (scale != 1 && unit && strcmp(unit, "second") == 0)
 			f = 1;
 		json_t *pt;
-		json_array_foreach(json_object_get(s, "values"), j, pt) {
+		json_array_foreach(json_object_get(s, "values"), j, pt)
+		{
 			json_t *t = json_object_get(pt, "timestamp"), *v = json_object_get(pt, "value");
 			if (!json_is_number(t) || !json_is_number(v) || json_is_true(json_object_get(pt, "incomplete")))
 				continue;
@@ -654,10 +665,10 @@ static int perf_axis(struct pane_source *src, struct sentry_ctx *c, const char *
 				continue;
 			if (quantile)
 				pane_source_emit_samplev(src, metric, tms, json_number_value(v) * f, "transaction",
-							 txn ? txn : "all", "quantile", quantile, NULL);
+				                         txn ? txn : "all", "quantile", quantile, NULL);
 			else
 				pane_source_emit_samplev(src, metric, tms, json_number_value(v) * f, "transaction",
-							 txn ? txn : "all", NULL);
+				                         txn ? txn : "all", NULL);
 			if (tms > new_wm)
 				new_wm = tms;
 		}
@@ -674,9 +685,9 @@ static int collect_performance(struct pane_source *src, void *ctxp, struct pane_
 		const char *yaxis, *metric, *quantile;
 		double scale;
 	} axes[] = {
-		{"p50(span.duration)", "sentry_transaction_duration_seconds", "0.5", 0.001},
-		{"p95(span.duration)", "sentry_transaction_duration_seconds", "0.95", 0.001},
-		{"epm()", "sentry_transaction_throughput_per_minute", NULL, 1},
+	    {"p50(span.duration)", "sentry_transaction_duration_seconds", "0.5", 0.001},
+	    {"p95(span.duration)", "sentry_transaction_duration_seconds", "0.95", 0.001},
+	    {"epm()", "sentry_transaction_throughput_per_minute", NULL, 1},
 	};
 	for (size_t i = 0; i < sizeof axes / sizeof axes[0]; i++) {
 		int rc = perf_axis(src, c, axes[i].yaxis, axes[i].metric, axes[i].quantile, axes[i].scale, err);
@@ -718,7 +729,8 @@ static int collect_releases(struct pane_source *src, void *ctxp, struct pane_err
 	}
 	size_t i;
 	json_t *rel;
-	json_array_foreach(root, i, rel) {
+	json_array_foreach(root, i, rel)
+	{
 		const char *version = pane_saas_str(rel, "version");
 		if (!version)
 			continue;
@@ -729,7 +741,7 @@ static int collect_releases(struct pane_source *src, void *ctxp, struct pane_err
 		if (have)
 			continue;
 		const char *when = pane_saas_str(rel, "dateReleased") ? pane_saas_str(rel, "dateReleased")
-								      : pane_saas_str(rel, "dateCreated");
+		                                                      : pane_saas_str(rel, "dateCreated");
 		int64_t ts = ts_ms_of(c, when, now);
 		json_array_append_new(known, json_string(version));
 		if (c->baseline && ts < now - c->cfg->lookback_ms)
@@ -1048,7 +1060,7 @@ static int collect_sessions(struct pane_source *src, void *ctxp, struct pane_err
 /* ---------- plugin ---------- */
 
 static int sentry_init(struct pane_source *src, void *cfgp, const struct pane_cfg *file,
-		       const struct pane_cfg_node *node, void **ctxp, struct pane_err *err)
+                       const struct pane_cfg_node *node, void **ctxp, struct pane_err *err)
 {
 	struct sentry_cfg *cfg = cfgp;
 	if (strncmp(cfg->url, "http://", 7) != 0 && strncmp(cfg->url, "https://", 8) != 0)
@@ -1061,7 +1073,7 @@ static int sentry_init(struct pane_source *src, void *cfgp, const struct pane_cf
 		iv_ok = iv_ok || strcmp(ivs[i], cfg->stats_interval) == 0;
 	if (!iv_ok)
 		return pane_cfg_error(file, pane_cfg_get(node, "stats_interval"), err,
-				      "expected 1h, 2h, 3h, 4h, 6h, 8h, 12h or 1d (a bucket that divides a day)");
+		                      "expected 1h, 2h, 3h, 4h, 6h, 8h, 12h or 1d (a bucket that divides a day)");
 	if (cfg->requests_per_minute < 0)
 		return pane_cfg_error(file, pane_cfg_get(node, "requests_per_minute"), err, "must not be negative");
 	struct sentry_ctx *c = pane_xcalloc(1, sizeof *c);
@@ -1124,14 +1136,14 @@ static void sentry_close(void *ctxp)
 }
 
 const struct pane_source_plugin pane_source_sentry = {
-	.name = "sentry",
-	.provider = "sentry",
-	.description = "Sentry issues (gauges and lifecycle events), event rates, transaction performance, releases",
-	.default_interval_ms = 60000,
-	.default_timeout_ms = 30000,
-	.cfg_size = sizeof(struct sentry_cfg),
-	.fields = sentry_fields,
-	.init = sentry_init,
-	.collect = sentry_collect,
-	.close = sentry_close,
+    .name = "sentry",
+    .provider = "sentry",
+    .description = "Sentry issues (gauges and lifecycle events), event rates, transaction performance, releases",
+    .default_interval_ms = 60000,
+    .default_timeout_ms = 30000,
+    .cfg_size = sizeof(struct sentry_cfg),
+    .fields = sentry_fields,
+    .init = sentry_init,
+    .collect = sentry_collect,
+    .close = sentry_close,
 };

@@ -66,32 +66,32 @@
 
 /* Keys every instance has; first member of every plugin's config struct. */
 struct pane_source_common {
-	char *type;             /* plugin name; defaults to the instance name */
-	bool enabled;           /* default true */
-	int64_t interval_ms;    /* time between the starts of two collections */
-	int64_t timeout_ms;     /* per-request / per-statement deadline */
-	char *service;          /* `service` label (default: plugin-specific, else the instance name) */
-	char *environment;      /* `environment` label (default "production") */
+	char *type;          /* plugin name; defaults to the instance name */
+	bool enabled;        /* default true */
+	int64_t interval_ms; /* time between the starts of two collections */
+	int64_t timeout_ms;  /* per-request / per-statement deadline */
+	char *service;       /* `service` label (default: plugin-specific, else the instance name) */
+	char *environment;   /* `environment` label (default "production") */
 };
 
 /* A running instance, handed to every callback. Opaque. */
 struct pane_source;
 
 struct pane_source_plugin {
-	const char *name;               /* type name in pane.yaml: "postgres" */
-	const char *provider;           /* value of the `provider` label: "postgres", "supabase", "pane" */
-	const char *description;        /* one line for docs */
+	const char *name;        /* type name in pane.yaml: "postgres" */
+	const char *provider;    /* value of the `provider` label: "postgres", "supabase", "pane" */
+	const char *description; /* one line for docs */
 	int64_t default_interval_ms;
 	int64_t default_timeout_ms;
-	size_t cfg_size;                /* sizeof the plugin's config struct */
+	size_t cfg_size;                     /* sizeof the plugin's config struct */
 	const struct pane_cfg_field *fields; /* plugin keys, ended by a NULL key; may be NULL */
 
 	/* Prepares an instance. cfg is the bound config (owned by the framework,
 	 * valid until after close). node is the instance's map in pane.yaml
 	 * (for PANE_CFT_SECTION keys), file the loaded config (for
 	 * pane_cfg_error). Sets *ctx. No network. */
-	int (*init)(struct pane_source *src, void *cfg, const struct pane_cfg *file,
-		    const struct pane_cfg_node *node, void **ctx, struct pane_err *err);
+	int (*init)(struct pane_source *src, void *cfg, const struct pane_cfg *file, const struct pane_cfg_node *node,
+	            void **ctx, struct pane_err *err);
 	/* One collection. */
 	int (*collect)(struct pane_source *src, void *ctx, struct pane_err *err);
 	/* Frees ctx (may be NULL). */
@@ -100,7 +100,7 @@ struct pane_source_plugin {
 
 /* ---- what a plugin may call on its instance ---- */
 
-const char *pane_source_name(const struct pane_source *src);       /* instance name */
+const char *pane_source_name(const struct pane_source *src); /* instance name */
 /* The common labels: provider, service, environment. Borrowed. */
 const struct pane_labels *pane_source_labels(const struct pane_source *src);
 
@@ -110,16 +110,15 @@ const struct pane_labels *pane_source_labels(const struct pane_source *src);
  * pane_source_flush(); events are written at once. name must be a valid metric name; extra may be NULL. ts_ms 0 means
  * "now" (the collection's start). Returns 0 or PANE_EINVAL/PANE_ETOOBIG for a
  * bad name or label (the record is dropped and counted, collection goes on). */
-int pane_source_emit_sample(struct pane_source *src, const char *name, const struct pane_labels *extra,
-			    int64_t ts_ms, double value);
+int pane_source_emit_sample(struct pane_source *src, const char *name, const struct pane_labels *extra, int64_t ts_ms,
+                            double value);
 /* Convenience for up to 4 label pairs: NULL-terminated (name, value) list. */
 int pane_source_emit_samplev(struct pane_source *src, const char *name, int64_t ts_ms, double value, ...)
-	__attribute__((sentinel));
+    __attribute__((sentinel));
 int pane_source_emit_log(struct pane_source *src, const struct pane_labels *extra, int64_t ts_ms,
-			 enum pane_log_severity sev, const char *msg, size_t msg_len, const char *fields_json);
-int pane_source_emit_event(struct pane_source *src, const struct pane_labels *extra, int64_t ts_ms,
-			   const char *kind, const char *title, const char *url, const char *body_json,
-			   const char *dedup_key);
+                         enum pane_log_severity sev, const char *msg, size_t msg_len, const char *fields_json);
+int pane_source_emit_event(struct pane_source *src, const struct pane_labels *extra, int64_t ts_ms, const char *kind,
+                           const char *title, const char *url, const char *body_json, const char *dedup_key);
 /* Metric metadata (HELP/TYPE/UNIT per family), written at once through the
  * pipeline, which passes on only what changed: call it every collection.
  * A failure is logged, never fails the collection. */
@@ -159,7 +158,7 @@ struct pane_source_part {
  * Returns the first failure of a core part with its err, and leaves that
  * part's reason set on src; 0 and reason "" when every core part succeeded. */
 int pane_source_run_parts(struct pane_source *src, void *ctx, const struct pane_source_part *parts, size_t n,
-			  bool stop_on_perm, struct pane_err *err);
+                          bool stop_on_perm, struct pane_err *err);
 /* Reports a named part run outside pane_source_run_parts (rc: its result). */
 void pane_source_part_report(struct pane_source *src, const char *part, bool optional, int rc,
                              const struct pane_err *err);

@@ -93,13 +93,13 @@ struct pane_source {
 	struct pane_sources *owner;
 	const struct pane_source_plugin *plugin;
 	char *name;
-	void *cfg;                       /* plugin config struct, cfg_size bytes */
-	struct pane_cfg_field *fields;   /* merged table (common + plugin) */
+	void *cfg;                     /* plugin config struct, cfg_size bytes */
+	struct pane_cfg_field *fields; /* merged table (common + plugin) */
 	char def_interval[32], def_timeout[32];
 	void *ctx;
 	bool inited;
-	struct pane_labels labels;       /* provider, service, environment */
-	struct pane_labels health_labels;/* + source */
+	struct pane_labels labels;        /* provider, service, environment */
+	struct pane_labels health_labels; /* + source */
 
 	/* per collection (instance thread only) */
 	struct pending_sample *batch;
@@ -117,7 +117,7 @@ struct pane_source {
 	pthread_t thread;
 	bool started;
 
-	pthread_mutex_t mu;              /* guards st and reasons */
+	pthread_mutex_t mu; /* guards st and reasons */
 	struct pane_source_status st;
 	struct reason_count reasons[REASONS_MAX];
 	size_t n_reasons;
@@ -132,7 +132,7 @@ struct pane_sources {
 	char *cursor_dir;
 	atomic_bool stopping;
 	pthread_mutex_t mu;
-	pthread_cond_t cond;             /* on CLOCK_MONOTONIC */
+	pthread_cond_t cond; /* on CLOCK_MONOTONIC */
 	bool threads_started;
 };
 
@@ -149,19 +149,19 @@ const struct pane_source_plugin *pane_source_plugin_find(const char *name)
 /* ---------- config ---------- */
 
 static const struct pane_cfg_field common_fields[] = {
-	{"type", PANE_CFT_STRING, offsetof(struct pane_source_common, type), NULL, 0,
-	 "source type (postgres, supabase, sql, queue, ...); defaults to the instance name", 0, 0},
-	{"enabled", PANE_CFT_BOOL, offsetof(struct pane_source_common, enabled), "true", 0,
-	 "false keeps the entry but does not run it", 0, 0},
-	{"interval", PANE_CFT_DURATION, offsetof(struct pane_source_common, interval_ms), NULL, 0,
-	 "time between two collections", 1000, 7 * 86400000LL},
-	{"timeout", PANE_CFT_DURATION, offsetof(struct pane_source_common, timeout_ms), NULL, 0,
-	 "deadline of one request or statement", 100, 3600000},
-	{"service", PANE_CFT_STRING, offsetof(struct pane_source_common, service), NULL, 0,
-	 "value of the service label (default: the instance name)", 0, 0},
-	{"environment", PANE_CFT_STRING, offsetof(struct pane_source_common, environment), "production", 0,
-	 "value of the environment label", 0, 0},
-	{NULL, 0, 0, NULL, 0, NULL, 0, 0},
+    {"type", PANE_CFT_STRING, offsetof(struct pane_source_common, type), NULL, 0,
+     "source type (postgres, supabase, sql, queue, ...); defaults to the instance name", 0, 0},
+    {"enabled", PANE_CFT_BOOL, offsetof(struct pane_source_common, enabled), "true", 0,
+     "false keeps the entry but does not run it", 0, 0},
+    {"interval", PANE_CFT_DURATION, offsetof(struct pane_source_common, interval_ms), NULL, 0,
+     "time between two collections", 1000, 7 * 86400000LL},
+    {"timeout", PANE_CFT_DURATION, offsetof(struct pane_source_common, timeout_ms), NULL, 0,
+     "deadline of one request or statement", 100, 3600000},
+    {"service", PANE_CFT_STRING, offsetof(struct pane_source_common, service), NULL, 0,
+     "value of the service label (default: the instance name)", 0, 0},
+    {"environment", PANE_CFT_STRING, offsetof(struct pane_source_common, environment), "production", 0,
+     "value of the environment label", 0, 0},
+    {NULL, 0, 0, NULL, 0, NULL, 0, 0},
 };
 #define N_COMMON (sizeof common_fields / sizeof common_fields[0] - 1)
 
@@ -210,7 +210,7 @@ static void instance_free(struct pane_source *src)
 }
 
 static struct pane_source *instance_new(struct pane_sources *ss, const struct pane_cfg *cfg,
-					const struct pane_cfg_node *node, struct pane_err *err)
+                                        const struct pane_cfg_node *node, struct pane_err *err)
 {
 	const char *name = node->key;
 	if (!name_ok(name)) {
@@ -230,7 +230,7 @@ static struct pane_source *instance_new(struct pane_sources *ss, const struct pa
 		for (size_t i = 0; pane_source_plugins[i]; i++)
 			pane_buf_addf(&known, "%s%s", i ? ", " : "", pane_source_plugins[i]->name);
 		pane_cfg_error(cfg, tn ? tn : node, err, "unknown source type '%s' (known types: %s)", type,
-			       known.data);
+		               known.data);
 		if (!tn)
 			pane_err_detail(err, "name the type with `type:` when the instance name is not a type");
 		pane_buf_release(&known);
@@ -243,7 +243,7 @@ static struct pane_source *instance_new(struct pane_sources *ss, const struct pa
 	src->plugin = pl;
 	src->name = pane_xstrdup(name);
 	src->cfg = pane_xcalloc(1, pl->cfg_size < sizeof(struct pane_source_common) ? sizeof(struct pane_source_common)
-										       : pl->cfg_size);
+	                                                                            : pl->cfg_size);
 	size_t n_pl = 0;
 	while (pl->fields && pl->fields[n_pl].key)
 		n_pl++;
@@ -252,9 +252,9 @@ static struct pane_source *instance_new(struct pane_sources *ss, const struct pa
 	if (n_pl)
 		memcpy(src->fields + N_COMMON, pl->fields, n_pl * sizeof *src->fields);
 	pane_duration_format(pl->default_interval_ms > 0 ? pl->default_interval_ms : 60000, src->def_interval,
-			     sizeof src->def_interval);
+	                     sizeof src->def_interval);
 	pane_duration_format(pl->default_timeout_ms > 0 ? pl->default_timeout_ms : 10000, src->def_timeout,
-			     sizeof src->def_timeout);
+	                     sizeof src->def_timeout);
 	for (size_t i = 0; i < N_COMMON; i++) {
 		if (strcmp(src->fields[i].key, "interval") == 0)
 			src->fields[i].def = src->def_interval;
@@ -300,9 +300,9 @@ static void register_stats(struct pane_source *src)
 	snprintf(lbl, sizeof lbl, "source=\"%s\"", src->name);
 	src->stat_up = pane_stats_gauge(st, "pane_source_up", lbl, "1 when the source's last collection succeeded");
 	src->stat_last = pane_stats_gauge(st, "pane_source_last_success_timestamp_seconds", lbl,
-					  "Unix time of the source's last successful collection");
+	                                  "Unix time of the source's last successful collection");
 	src->stat_dur = pane_stats_gauge(st, "pane_source_scrape_duration_seconds", lbl,
-					 "duration of the source's last collection");
+	                                 "duration of the source's last collection");
 	src->stat_coll = pane_stats_counter(st, "pane_source_collections_total", lbl, "collections attempted");
 }
 
@@ -545,7 +545,7 @@ int pane_source_emit_samplev(struct pane_source *src, const char *name, int64_t 
 }
 
 int pane_source_emit_log(struct pane_source *src, const struct pane_labels *extra, int64_t ts_ms,
-			 enum pane_log_severity sev, const char *msg, size_t msg_len, const char *fields_json)
+                         enum pane_log_severity sev, const char *msg, size_t msg_len, const char *fields_json)
 {
 	struct pane_labels ls;
 	int rc = build_labels(src, extra, &ls);
@@ -577,13 +577,13 @@ int pane_source_emit_event(struct pane_source *src, const struct pane_labels *ex
 		return rc;
 	}
 	struct pane_event e = {
-		.ts_ms = ts_ms ? ts_ms : pane_source_now_ms(src),
-		.kind = kind,
-		.labels = &ls,
-		.title = title ? title : "",
-		.url = url,
-		.body_json = body_json,
-		.dedup_key = dedup_key,
+	    .ts_ms = ts_ms ? ts_ms : pane_source_now_ms(src),
+	    .kind = kind,
+	    .labels = &ls,
+	    .title = title ? title : "",
+	    .url = url,
+	    .body_json = body_json,
+	    .dedup_key = dedup_key,
 	};
 	if (src->owner->pipeline) {
 		struct pane_err pe = {0};
@@ -708,7 +708,7 @@ int pane_source_cursor_load(struct pane_source *src, char **text, struct pane_er
 	FILE *f = fopen(path.data, "rb");
 	if (!f) {
 		rc = errno == ENOENT ? PANE_ENOTFOUND
-				     : pane_err_set(err, PANE_EIO, "cannot read %s: %s", path.data, strerror(errno));
+		                     : pane_err_set(err, PANE_EIO, "cannot read %s: %s", path.data, strerror(errno));
 		pane_buf_release(&path);
 		return rc;
 	}
@@ -719,7 +719,7 @@ int pane_source_cursor_load(struct pane_source *src, char **text, struct pane_er
 	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
 		if (pane_buf_add(&b, chunk, n) < 0) {
 			rc = pane_err_set(err, PANE_ETOOBIG, "cursor file %s is larger than %u bytes", path.data,
-					  PANE_SOURCE_CURSOR_MAX);
+			                  PANE_SOURCE_CURSOR_MAX);
 			break;
 		}
 	}
@@ -829,7 +829,7 @@ static void emit_health(struct pane_source *src, bool ok, double dur_s)
 	    (struct pane_sample){"pane_source_collections_total", &src->health_labels, now, (double)st.collections};
 	if (st.last_success_ms)
 		s[n++] = (struct pane_sample){"pane_source_last_success_timestamp_seconds", &src->health_labels, now,
-					      (double)st.last_success_ms / 1000.0};
+		                              (double)st.last_success_ms / 1000.0};
 	for (size_t i = 0; i < n_reasons; i++) {
 		pane_labels_copy(&rl[i], &src->health_labels);
 		pane_labels_set(&rl[i], "reason", reasons[i].reason);
@@ -913,11 +913,11 @@ static int run_collect(struct pane_source *src, struct pane_err *err)
 		return rc;
 	if (rc < 0) {
 		pane_log_kv(PANE_LOG_WARN, "sources", "collection failed", "source", src->name, "reason",
-			    src->st.last_reason, "error", e.msg, "detail", e.detail[0] ? e.detail : NULL, NULL);
+		            src->st.last_reason, "error", e.msg, "detail", e.detail[0] ? e.detail : NULL, NULL);
 	}
 	if (src->dropped)
 		pane_warn("sources", "source %s: %llu records dropped (invalid names or labels)", src->name,
-			  (unsigned long long)src->dropped);
+		          (unsigned long long)src->dropped);
 	emit_health(src, rc == 0, dur);
 	if (rc < 0 && err)
 		*err = e;
@@ -973,7 +973,7 @@ int pane_sources_start(struct pane_sources *ss, struct pane_err *err)
 		int rc = pthread_create(&src->thread, NULL, instance_main, src);
 		if (rc != 0)
 			return pane_err_set(err, PANE_EIO, "cannot start a thread for source %s: %s", src->name,
-					    strerror(rc));
+			                    strerror(rc));
 		src->started = true;
 		ss->threads_started = true;
 		pane_log_kv(PANE_LOG_INFO, "sources", "source started", "source", src->name, "type", src->plugin->name,
@@ -1060,7 +1060,7 @@ int pane_sources_attach(struct pane_host *s, struct pane_err *err)
 {
 	const struct pane_cfg_node *sec = pane_cfg_get(s->cfg->root, "sources");
 	struct pane_sources_opts o = {
-		.cfg = s->cfg, .section = sec, .pipeline = s->pipeline, .stats = s->stats, .data_dir = s->data_dir};
+	    .cfg = s->cfg, .section = sec, .pipeline = s->pipeline, .stats = s->stats, .data_dir = s->data_dir};
 	if (!sec && s->defaults && (sec = pane_cfg_get(s->defaults->root, "sources"))) {
 		o.cfg = s->defaults; /* pane demo's (src/demo/setup.c) */
 		o.section = sec;
@@ -1075,7 +1075,7 @@ int pane_sources_attach(struct pane_host *s, struct pane_err *err)
 	}
 	if (!s->pipeline) {
 		pane_warn("sources", "sources are disabled without a store: %zu configured source(s) not started",
-			  ss->n);
+		          ss->n);
 		pane_sources_free(ss);
 		return 0;
 	}
@@ -1141,7 +1141,7 @@ void pane_source_part_report(struct pane_source *src, const char *part, bool opt
 }
 
 int pane_source_run_parts(struct pane_source *src, void *ctx, const struct pane_source_part *parts, size_t n,
-			  bool stop_on_perm, struct pane_err *err)
+                          bool stop_on_perm, struct pane_err *err)
 {
 	int first = 0;
 	char reason[64] = "";

@@ -37,11 +37,11 @@ struct pane_host;
 struct pane_sources;
 
 struct pane_sources_opts {
-	const struct pane_cfg *cfg;            /* the loaded file (messages) */
-	const struct pane_cfg_node *section;   /* the `sources:` map; NULL = none */
-	struct pane_pipeline *pipeline;        /* required */
-	struct pane_stats *stats;              /* may be NULL */
-	const char *data_dir;                  /* cursor files go to DATA_DIR/sources/ */
+	const struct pane_cfg *cfg;          /* the loaded file (messages) */
+	const struct pane_cfg_node *section; /* the `sources:` map; NULL = none */
+	struct pane_pipeline *pipeline;      /* required */
+	struct pane_stats *stats;            /* may be NULL */
+	const char *data_dir;                /* cursor files go to DATA_DIR/sources/ */
 };
 
 /* Binds and initialises every enabled instance. NULL with err set on a
@@ -76,10 +76,10 @@ struct pane_source_part_status {
 
 /* Per-instance counters (for tests and the status API). */
 struct pane_source_status {
-	uint64_t collections;     /* attempted */
+	uint64_t collections; /* attempted */
 	uint64_t failures;
-	bool up;                  /* last collection succeeded (false at once when a request timed out) */
-	int64_t last_success_ms;  /* 0 when never */
+	bool up;                 /* last collection succeeded (false at once when a request timed out) */
+	int64_t last_success_ms; /* 0 when never */
 	char last_error[PANE_ERR_MSG_MAX];
 	char last_reason[64];
 	size_t n_parts;

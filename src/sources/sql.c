@@ -40,17 +40,15 @@ struct sql_query {
 };
 
 static const struct pane_cfg_field query_fields[] = {
-	{"name", PANE_CFT_STRING, offsetof(struct sql_query, name), NULL, PANE_CFG_REQUIRED,
-	 "metric name of the samples (e.g. signups_total)", 0, 0},
-	{"sql", PANE_CFT_STRING, offsetof(struct sql_query, sql), NULL, PANE_CFG_REQUIRED,
-	 "one SELECT (or WITH/VALUES) query", 0, 0},
-	{"value", PANE_CFT_STRING, offsetof(struct sql_query, value), "value", 0, "column holding the sample value", 0,
-	 0},
-	{"labels", PANE_CFT_STRLIST, offsetof(struct sql_query, labels), NULL, 0,
-	 "columns that become labels (default: every column but the value)", 0, 0},
-	{"help", PANE_CFT_STRING, offsetof(struct sql_query, help), NULL, 0, "what the number means (documentation)", 0,
-	 0},
-	{NULL, 0, 0, NULL, 0, NULL, 0, 0},
+    {"name", PANE_CFT_STRING, offsetof(struct sql_query, name), NULL, PANE_CFG_REQUIRED,
+     "metric name of the samples (e.g. signups_total)", 0, 0},
+    {"sql", PANE_CFT_STRING, offsetof(struct sql_query, sql), NULL, PANE_CFG_REQUIRED,
+     "one SELECT (or WITH/VALUES) query", 0, 0},
+    {"value", PANE_CFT_STRING, offsetof(struct sql_query, value), "value", 0, "column holding the sample value", 0, 0},
+    {"labels", PANE_CFT_STRLIST, offsetof(struct sql_query, labels), NULL, 0,
+     "columns that become labels (default: every column but the value)", 0, 0},
+    {"help", PANE_CFT_STRING, offsetof(struct sql_query, help), NULL, 0, "what the number means (documentation)", 0, 0},
+    {NULL, 0, 0, NULL, 0, NULL, 0, 0},
 };
 
 struct sql_cfg {
@@ -60,12 +58,12 @@ struct sql_cfg {
 };
 
 static const struct pane_cfg_field sql_fields[] = {
-	{"url", PANE_CFT_STRING, offsetof(struct sql_cfg, url), NULL, PANE_CFG_REQUIRED | PANE_CFG_SECRET,
-	 "connection URL, only as ${VAR}; a read-only role is enough", 0, 0},
-	{"max_rows", PANE_CFT_INT, offsetof(struct sql_cfg, max_rows), "1000", 0,
-	 "rows per query at most (label cardinality guard)", 1, 1000000},
-	{"queries", PANE_CFT_SECTION, 0, NULL, PANE_CFG_REQUIRED, "list of {name, sql, value, labels, help}", 0, 0},
-	{NULL, 0, 0, NULL, 0, NULL, 0, 0},
+    {"url", PANE_CFT_STRING, offsetof(struct sql_cfg, url), NULL, PANE_CFG_REQUIRED | PANE_CFG_SECRET,
+     "connection URL, only as ${VAR}; a read-only role is enough", 0, 0},
+    {"max_rows", PANE_CFT_INT, offsetof(struct sql_cfg, max_rows), "1000", 0,
+     "rows per query at most (label cardinality guard)", 1, 1000000},
+    {"queries", PANE_CFT_SECTION, 0, NULL, PANE_CFG_REQUIRED, "list of {name, sql, value, labels, help}", 0, 0},
+    {NULL, 0, 0, NULL, 0, NULL, 0, 0},
 };
 
 struct sql_ctx {
@@ -88,7 +86,7 @@ static void sql_close(void *p)
 }
 
 static int sql_init(struct pane_source *src, void *cfgp, const struct pane_cfg *file, const struct pane_cfg_node *node,
-		    void **ctxp, struct pane_err *err)
+                    void **ctxp, struct pane_err *err)
 {
 	(void)src;
 	struct sql_ctx *c = pane_xcalloc(1, sizeof *c);
@@ -109,15 +107,15 @@ static int sql_init(struct pane_source *src, void *cfgp, const struct pane_cfg *
 			return rc;
 		if (!pane_metric_name_valid(q->name, strlen(q->name)))
 			return pane_cfg_error(file, pane_cfg_get(it, "name"), err,
-					      "'%s' is not a metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)", q->name);
+			                      "'%s' is not a metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)", q->name);
 		for (size_t j = 0; j < q->labels.n; j++)
 			if (!pane_label_name_valid(q->labels.items[j], strlen(q->labels.items[j])))
 				return pane_cfg_error(file, pane_cfg_get(it, "labels"), err, "'%s' is not a label name",
-						      q->labels.items[j]);
+				                      q->labels.items[j]);
 		/* one statement: drop trailing semicolons and space */
 		size_t n = strlen(q->sql);
 		while (n && (q->sql[n - 1] == ';' || q->sql[n - 1] == ' ' || q->sql[n - 1] == '\n' ||
-			     q->sql[n - 1] == '\t' || q->sql[n - 1] == '\r'))
+		             q->sql[n - 1] == '\t' || q->sql[n - 1] == '\r'))
 			q->sql[--n] = '\0';
 		if (!n)
 			return pane_cfg_error(file, pane_cfg_get(it, "sql"), err, "empty query");
@@ -168,7 +166,7 @@ static int run_query(struct pane_source *src, struct sql_ctx *c, struct sql_quer
 	if (vcol < 0) {
 		pane_source_set_reason(src, "query");
 		rc = pane_err_set(err, PANE_EINVAL, "%s: no column named '%s' (set `value:` to the value column)", what,
-				  q->value);
+		                  q->value);
 		goto out;
 	}
 	int cols = PQnfields(r);
@@ -180,7 +178,7 @@ static int run_query(struct pane_source *src, struct sql_ctx *c, struct sql_quer
 			if (k < 0) {
 				pane_source_set_reason(src, "query");
 				rc = pane_err_set(err, PANE_EINVAL, "%s: no column named '%s' for a label", what,
-						  q->labels.items[j]);
+				                  q->labels.items[j]);
 				goto out;
 			}
 			lcols[nl++] = k;
@@ -221,21 +219,23 @@ static int run_query(struct pane_source *src, struct sql_ctx *c, struct sql_quer
 	const char *help = q->help ? q->help : "";
 	char *h = pane_xstrndup(help, pane_utf8_cut(help, strlen(help), PANE_METADATA_HELP_MAX));
 	struct pane_metadata md = {
-		.name = q->name, .help = h, .unit = "",
-		.type = nlen > 6 && strcmp(q->name + nlen - 6, "_total") == 0 ? PANE_METRIC_COUNTER : PANE_METRIC_GAUGE,
+	    .name = q->name,
+	    .help = h,
+	    .unit = "",
+	    .type = nlen > 6 && strcmp(q->name + nlen - 6, "_total") == 0 ? PANE_METRIC_COUNTER : PANE_METRIC_GAUGE,
 	};
 	pane_source_emit_metadata(src, &md, 1);
 	free(h);
 	if (bad) {
 		pane_source_set_reason(src, "bad_value");
-		rc = pane_err_set(err, PANE_EINVAL, "%s: %zu row(s) with a value that is not a number or a bad label", what,
-				  bad);
+		rc = pane_err_set(err, PANE_EINVAL, "%s: %zu row(s) with a value that is not a number or a bad label",
+		                  what, bad);
 		pane_err_detail(err, "cast the value column to a number (e.g. count(*)::float8) and name label columns "
-				     "with letters, digits and '_'");
+		                     "with letters, digits and '_'");
 	} else if (truncated) {
 		pane_source_set_reason(src, "row_limit");
-		rc = pane_err_set(err, PANE_ETOOBIG, "%s: more than max_rows (%lld) rows; the first %lld were kept", what,
-				  (long long)c->cfg->max_rows, (long long)c->cfg->max_rows);
+		rc = pane_err_set(err, PANE_ETOOBIG, "%s: more than max_rows (%lld) rows; the first %lld were kept",
+		                  what, (long long)c->cfg->max_rows, (long long)c->cfg->max_rows);
 		pane_err_detail(err, "aggregate in SQL or raise max_rows");
 	}
 	goto out;
@@ -265,8 +265,8 @@ static int sql_collect(struct pane_source *src, void *ctxp, struct pane_err *err
 		pane_source_set_reason(src, "");
 		rc = run_query(src, c, &c->q[i], &e);
 		if (rc < 0) {
-			pane_log_kv(PANE_LOG_WARN, "sources", "sql query failed", "source", pane_source_name(src), "query",
-				    c->q[i].name, "error", e.msg, NULL);
+			pane_log_kv(PANE_LOG_WARN, "sources", "sql query failed", "source", pane_source_name(src),
+			            "query", c->q[i].name, "error", e.msg, NULL);
 			if (first == 0) {
 				first = rc;
 				snprintf(reason, sizeof reason, "%s", pane_source_reason(src));
@@ -282,14 +282,14 @@ static int sql_collect(struct pane_source *src, void *ctxp, struct pane_err *err
 }
 
 const struct pane_source_plugin pane_source_sql = {
-	.name = "sql",
-	.provider = "app",
-	.description = "named SQL queries as metrics (value column + label columns), read-only, bounded",
-	.default_interval_ms = 60000,
-	.default_timeout_ms = 10000,
-	.cfg_size = sizeof(struct sql_cfg),
-	.fields = sql_fields,
-	.init = sql_init,
-	.collect = sql_collect,
-	.close = sql_close,
+    .name = "sql",
+    .provider = "app",
+    .description = "named SQL queries as metrics (value column + label columns), read-only, bounded",
+    .default_interval_ms = 60000,
+    .default_timeout_ms = 10000,
+    .cfg_size = sizeof(struct sql_cfg),
+    .fields = sql_fields,
+    .init = sql_init,
+    .collect = sql_collect,
+    .close = sql_close,
 };

@@ -169,9 +169,9 @@ struct sb_ctx {
 	bool cursor_loaded;
 	struct pane_map marks; /* key -> struct watermark * */
 	int64_t last_usage_ms;
-	struct pane_map health; /* component -> last status (heap string) */
-	bool legacy_gone;       /* logs.all answered 410: kept in the cursor across restarts */
-	struct pane_map lints;  /* advisor cache_key -> (void *)1: announced and still reported */
+	struct pane_map health;         /* component -> last status (heap string) */
+	bool legacy_gone;               /* logs.all answered 410: kept in the cursor across restarts */
+	struct pane_map lints;          /* advisor cache_key -> (void *)1: announced and still reported */
 	struct pane_http_client *plain; /* Management API outside the analytics rate limit */
 	struct pane_saas_partial partial;
 };

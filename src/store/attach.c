@@ -44,32 +44,32 @@ struct store_cfg {
 };
 
 static const struct pane_cfg_field store_fields[] = {
-	{"retention", PANE_CFT_DURATION, offsetof(struct store_cfg, retention_ms), "30d", 0,
-	 "keep metrics this long (whole days are dropped); 0 keeps everything", 0, 0},
-	{"retention_size", PANE_CFT_SIZE, offsetof(struct store_cfg, retention_bytes), "0", 0,
-	 "drop the oldest days of metrics past this size on disk; 0 = no limit", 0, 0},
-	{"out_of_order_window", PANE_CFT_DURATION, offsetof(struct store_cfg, ooo_window_ms), "10m", 0,
-	 "accept samples this far behind a series' newest; older ones are rejected and counted", 0, 0},
-	{"max_future", PANE_CFT_DURATION, offsetof(struct store_cfg, max_future_ms), "1d", 0,
-	 "reject samples further ahead of this machine's clock (counted); 0 = accept any time", 0, 0},
-	{"max_series", PANE_CFT_INT, offsetof(struct store_cfg, max_series), "1000000", 0,
-	 "series in all; new series past it are rejected (logged, counted); 0 = no limit", 0, INT64_MAX},
-	{"max_series_per_metric", PANE_CFT_INT, offsetof(struct store_cfg, max_series_per_metric), "100000", 0,
-	 "series per metric name; 0 = no limit", 0, INT64_MAX},
-	{"wal_fsync", PANE_CFT_STRING, offsetof(struct store_cfg, wal_fsync), "interval", 0,
-	 "batch (fsync before every acknowledgement), interval or never; every policy survives kill -9", 0, 0},
-	{"wal_fsync_interval", PANE_CFT_DURATION, offsetof(struct store_cfg, wal_fsync_interval_ms), "1s", 0,
-	 "for wal_fsync: interval, the most a power loss can take", 10, 60000},
-	{"log_retention", PANE_CFT_DURATION, offsetof(struct store_cfg, log_retention_ms), "14d", 0,
-	 "keep logs and events this long; 0 keeps everything", 0, 0},
-	{"log_retention_size", PANE_CFT_SIZE, offsetof(struct store_cfg, log_retention_bytes), "0", 0,
-	 "delete the oldest logs past this size; 0 = no limit", 0, 0},
-	{"tiers", PANE_CFT_STRING, offsetof(struct store_cfg, tiers), "1h", 0,
-	 "downsampled tiers stored with the data: none, 1h, 5m or 5m,1h (others are computed when read)", 0, 0},
-	/* read by serve/selfscrape.c (pane's own /metrics through the pipeline) */
-	{"self_metrics_interval", PANE_CFT_DURATION, offsetof(struct store_cfg, self_interval_ms), "15s", 0,
-	 "copy pane's own counters into the store (provider=\"pane\") this often; 0 = off", 0, 0},
-	{NULL, 0, 0, NULL, 0, NULL, 0, 0},
+    {"retention", PANE_CFT_DURATION, offsetof(struct store_cfg, retention_ms), "30d", 0,
+     "keep metrics this long (whole days are dropped); 0 keeps everything", 0, 0},
+    {"retention_size", PANE_CFT_SIZE, offsetof(struct store_cfg, retention_bytes), "0", 0,
+     "drop the oldest days of metrics past this size on disk; 0 = no limit", 0, 0},
+    {"out_of_order_window", PANE_CFT_DURATION, offsetof(struct store_cfg, ooo_window_ms), "10m", 0,
+     "accept samples this far behind a series' newest; older ones are rejected and counted", 0, 0},
+    {"max_future", PANE_CFT_DURATION, offsetof(struct store_cfg, max_future_ms), "1d", 0,
+     "reject samples further ahead of this machine's clock (counted); 0 = accept any time", 0, 0},
+    {"max_series", PANE_CFT_INT, offsetof(struct store_cfg, max_series), "1000000", 0,
+     "series in all; new series past it are rejected (logged, counted); 0 = no limit", 0, INT64_MAX},
+    {"max_series_per_metric", PANE_CFT_INT, offsetof(struct store_cfg, max_series_per_metric), "100000", 0,
+     "series per metric name; 0 = no limit", 0, INT64_MAX},
+    {"wal_fsync", PANE_CFT_STRING, offsetof(struct store_cfg, wal_fsync), "interval", 0,
+     "batch (fsync before every acknowledgement), interval or never; every policy survives kill -9", 0, 0},
+    {"wal_fsync_interval", PANE_CFT_DURATION, offsetof(struct store_cfg, wal_fsync_interval_ms), "1s", 0,
+     "for wal_fsync: interval, the most a power loss can take", 10, 60000},
+    {"log_retention", PANE_CFT_DURATION, offsetof(struct store_cfg, log_retention_ms), "14d", 0,
+     "keep logs and events this long; 0 keeps everything", 0, 0},
+    {"log_retention_size", PANE_CFT_SIZE, offsetof(struct store_cfg, log_retention_bytes), "0", 0,
+     "delete the oldest logs past this size; 0 = no limit", 0, 0},
+    {"tiers", PANE_CFT_STRING, offsetof(struct store_cfg, tiers), "1h", 0,
+     "downsampled tiers stored with the data: none, 1h, 5m or 5m,1h (others are computed when read)", 0, 0},
+    /* read by serve/selfscrape.c (pane's own /metrics through the pipeline) */
+    {"self_metrics_interval", PANE_CFT_DURATION, offsetof(struct store_cfg, self_interval_ms), "15s", 0,
+     "copy pane's own counters into the store (provider=\"pane\") this often; 0 = off", 0, 0},
+    {NULL, 0, 0, NULL, 0, NULL, 0, 0},
 };
 
 struct attached {
@@ -175,7 +175,7 @@ int pane_store_attach(struct pane_host *s, struct pane_err *err)
 		o.fsync = PANE_FSYNC_NEVER;
 	else {
 		pane_cfg_error(s->cfg, pane_cfg_get(sec, "wal_fsync"), err, "'%s' is not batch, interval or never",
-			       c.wal_fsync);
+		               c.wal_fsync);
 		pane_cfg_unbind(store_fields, &c);
 		return err->code;
 	}

@@ -82,7 +82,8 @@ uint32_t pane_crc32c(uint32_t crc, const void *data, size_t len)
 	const uint8_t *p = data;
 	crc = ~crc;
 	while (len >= 8) {
-		uint32_t lo = crc ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+		uint32_t lo =
+		    crc ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
 		crc = crc_table[7][lo & 0xff] ^ crc_table[6][(lo >> 8) & 0xff] ^ crc_table[5][(lo >> 16) & 0xff] ^
 		      crc_table[4][lo >> 24] ^ crc_table[3][p[4]] ^ crc_table[2][p[5]] ^ crc_table[1][p[6]] ^
 		      crc_table[0][p[7]];
@@ -281,7 +282,10 @@ static inline int64_t f64_ordered(double d)
 	return s < 0 ? s ^ INT64_MAX : s;
 }
 
-static inline double ordered_f64(int64_t s) { return pane_bits_f64((uint64_t)(s < 0 ? s ^ INT64_MAX : s)); }
+static inline double ordered_f64(int64_t s)
+{
+	return pane_bits_f64((uint64_t)(s < 0 ? s ^ INT64_MAX : s));
+}
 
 /* Finds a common k so every non-exceptional value is m/10^k exactly; false
  * when none, or when too many values are exceptions. */
@@ -542,18 +546,22 @@ static uint8_t ans_quant(uint32_t f)
 /* round(2^(q/16)) for q = 0..192, as integers: the decoder must not depend
  * on the platform's exp2 (none of these is near a rounding tie). */
 static const uint16_t ans_qval[ANS_QMAX + 1] = {
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 4, 4, 4, 4,
-	4, 4, 5, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 8, 8, 8, 9, 9, 10, 10, 10, 11, 11, 12, 12, 13, 13, 14,
-	15, 15, 16, 17, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 31, 32, 33, 35, 36, 38, 40,
-	41, 43, 45, 47, 49, 52, 54, 56, 59, 61, 64, 67, 70, 73, 76, 79, 83, 87, 91, 95, 99, 103, 108, 112,
-	117, 123, 128, 134, 140, 146, 152, 159, 166, 173, 181, 189, 197, 206, 215, 225, 235, 245, 256,
-	267, 279, 292, 304, 318, 332, 347, 362, 378, 395, 412, 431, 450, 470, 490, 512, 535, 558, 583,
-	609, 636, 664, 693, 724, 756, 790, 825, 861, 899, 939, 981, 1024, 1069, 1117, 1166, 1218, 1272,
-	1328, 1387, 1448, 1512, 1579, 1649, 1722, 1798, 1878, 1961, 2048, 2139, 2233, 2332, 2435, 2543,
-	2656, 2774, 2896, 3025, 3158, 3298, 3444, 3597, 3756, 3922, 4096
-};
+    1,    1,    1,    1,    1,    1,    1,    1,    1,    1,    2,    2,    2,    2,    2,    2,    2,    2,
+    2,    2,    2,    2,    3,    3,    3,    3,    3,    3,    3,    4,    4,    4,    4,    4,    4,    5,
+    5,    5,    5,    5,    6,    6,    6,    6,    7,    7,    7,    8,    8,    8,    9,    9,    10,   10,
+    10,   11,   11,   12,   12,   13,   13,   14,   15,   15,   16,   17,   17,   18,   19,   20,   21,   22,
+    23,   24,   25,   26,   27,   28,   29,   31,   32,   33,   35,   36,   38,   40,   41,   43,   45,   47,
+    49,   52,   54,   56,   59,   61,   64,   67,   70,   73,   76,   79,   83,   87,   91,   95,   99,   103,
+    108,  112,  117,  123,  128,  134,  140,  146,  152,  159,  166,  173,  181,  189,  197,  206,  215,  225,
+    235,  245,  256,  267,  279,  292,  304,  318,  332,  347,  362,  378,  395,  412,  431,  450,  470,  490,
+    512,  535,  558,  583,  609,  636,  664,  693,  724,  756,  790,  825,  861,  899,  939,  981,  1024, 1069,
+    1117, 1166, 1218, 1272, 1328, 1387, 1448, 1512, 1579, 1649, 1722, 1798, 1878, 1961, 2048, 2139, 2233, 2332,
+    2435, 2543, 2656, 2774, 2896, 3025, 3158, 3298, 3444, 3597, 3756, 3922, 4096};
 
-static uint32_t ans_dequant(unsigned q) { return ans_qval[q]; }
+static uint32_t ans_dequant(unsigned q)
+{
+	return ans_qval[q];
+}
 
 /* f[s] > 0 for the used symbols (each <= 4096): rescaled in place so that
  * every used symbol keeps >= 1 and they sum to ANS_M. Deterministic
@@ -908,8 +916,7 @@ static int encode_values(const double *v, const int64_t *m, int k, size_t n, int
 		pane_buf_release(&bits);
 		return rc;
 	}
-	case PANE_CODEC_F64_ANS:
-		return f64_encode(v, n, out);
+	case PANE_CODEC_F64_ANS: return f64_encode(v, n, out);
 	default: {
 		if (m)
 			return dec_encode(v, m, n, k, codec, out);
@@ -1078,8 +1085,7 @@ static int chunk_encode(const int64_t *ts, const double *v, size_t n, int force,
 	return codec;
 }
 
-int pane_chunk_decode(const uint8_t *p, size_t len, int64_t *ts, double *v, size_t cap, size_t *n,
-		      size_t *used)
+int pane_chunk_decode(const uint8_t *p, size_t len, int64_t *ts, double *v, size_t cap, size_t *n, size_t *used)
 {
 	struct rd r = {.p = p, .len = len};
 	uint64_t cnt = rd_uv(&r);
@@ -1137,14 +1143,9 @@ int pane_chunk_decode(const uint8_t *p, size_t len, int64_t *ts, double *v, size
 	}
 	case PANE_CODEC_DEC_D1:
 	case PANE_CODEC_DEC_D2:
-	case PANE_CODEC_DEC_ANS:
-		rc = dec_decode(&r, v, cnt, (int)codec);
-		break;
-	case PANE_CODEC_F64_ANS:
-		rc = f64_decode(&r, v, cnt);
-		break;
-	default: /* no values in this column chunk */
-		break;
+	case PANE_CODEC_DEC_ANS: rc = dec_decode(&r, v, cnt, (int)codec); break;
+	case PANE_CODEC_F64_ANS: rc = f64_decode(&r, v, cnt); break;
+	default: /* no values in this column chunk */ break;
 	}
 	if (rc || r.bad)
 		return PANE_EINVAL;
@@ -1210,7 +1211,7 @@ int pane_segment_unpack(const void *blob, size_t len, size_t max_raw, struct pan
 }
 
 int pane_segment_unpack_with(struct pane_unpacker *u, const void *blob, size_t len, size_t max_raw,
-			     struct pane_buf *out)
+                             struct pane_buf *out)
 {
 	return unpack(u ? u->dctx : NULL, blob, len, max_raw, out);
 }
@@ -1232,7 +1233,7 @@ static int unpack(ZSTD_DCtx *dctx, const void *blob, size_t len, size_t max_raw,
 	if (pane_buf_grow(out, (size_t)rawlen) < 0)
 		return PANE_ETOOBIG;
 	size_t got = dctx ? ZSTD_decompressDCtx(dctx, out->data + start, (size_t)rawlen, p + 1 + h, len - 1 - h)
-			  : ZSTD_decompress(out->data + start, (size_t)rawlen, p + 1 + h, len - 1 - h);
+	                  : ZSTD_decompress(out->data + start, (size_t)rawlen, p + 1 + h, len - 1 - h);
 	if (ZSTD_isError(got) || got != rawlen)
 		return PANE_EINVAL;
 	out->len = start + got;

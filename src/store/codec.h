@@ -64,8 +64,7 @@ int pane_column_encode_values_as(const double *v, size_t n, int force, struct pa
  * (capacity cap >= PANE_CHUNK_MAX is always enough), *used bytes consumed.
  * 0 or PANE_ECORRUPT-like PANE_EINVAL for malformed input (never reads
  * past len). */
-int pane_chunk_decode(const uint8_t *p, size_t len, int64_t *ts, double *v, size_t cap, size_t *n,
-		      size_t *used);
+int pane_chunk_decode(const uint8_t *p, size_t len, int64_t *ts, double *v, size_t cap, size_t *n, size_t *used);
 
 /* Segment: wraps concatenated chunks (raw) into a blob, zstd when it pays.
  * level: zstd level. */
@@ -78,7 +77,7 @@ struct pane_unpacker;
 struct pane_unpacker *pane_unpacker_new(void);
 void pane_unpacker_free(struct pane_unpacker *u);
 int pane_segment_unpack_with(struct pane_unpacker *u, const void *blob, size_t len, size_t max_raw,
-			     struct pane_buf *out);
+                             struct pane_buf *out);
 
 /* Varints (exposed for the WAL). put returns bytes written (<= 10). get
  * returns bytes read or 0 on malformed/short input. */
@@ -97,8 +96,14 @@ static inline double pane_bits_f64(uint64_t u)
 	memcpy(&d, &u, sizeof d);
 	return d;
 }
-static inline uint64_t pane_zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
-static inline int64_t pane_unzigzag(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
+static inline uint64_t pane_zigzag(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+static inline int64_t pane_unzigzag(uint64_t v)
+{
+	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
 
 /* CRC-32C (Castagnoli), software. */
 uint32_t pane_crc32c(uint32_t crc, const void *data, size_t len);

@@ -209,8 +209,7 @@ static bool postings_meet(const void *pv, const struct pane_bitmap *set)
 /* ---------- matchers ---------- */
 
 /* The bitmap of one matcher. */
-static int one_matcher(struct pane_index *ix, const struct pane_matcher *m, struct pane_bitmap *b,
-		       struct pane_err *err)
+static int one_matcher(struct pane_index *ix, const struct pane_matcher *m, struct pane_bitmap *b, struct pane_err *err)
 {
 	struct lname *ln = pane_map_gets(&ix->names, m->name);
 	const char *val = m->value ? m->value : "";
@@ -260,7 +259,7 @@ static int one_matcher(struct pane_index *ix, const struct pane_matcher *m, stru
 			pane_bitmap_release(b);
 			/* PANE_EINVAL, not the limit's PANE_ETOOBIG: a reader's ETOOBIG means max_samples */
 			pane_err_set(err, PANE_EINVAL, "regular expression \"%.200s\" on %s: match limit exceeded", val,
-				     m->name);
+			             m->name);
 			pane_err_detail(err, "nested repetition such as (a+)+ backtracks exponentially");
 			return PANE_EINVAL;
 		}
@@ -271,7 +270,7 @@ static int one_matcher(struct pane_index *ix, const struct pane_matcher *m, stru
 }
 
 int pane_index_match(struct pane_index *ix, const struct pane_matcher *m, size_t n, struct pane_bitmap *out,
-		     struct pane_err *err)
+                     struct pane_err *err)
 {
 	pane_bitmap_init(out, ix->limit, true);
 	for (size_t i = 0; i < n; i++) {
@@ -322,8 +321,7 @@ void pane_index_names(struct pane_index *ix, const struct pane_bitmap *set, char
 	*n = cnt;
 }
 
-void pane_index_values(struct pane_index *ix, const char *name, const struct pane_bitmap *set, char ***out,
-		       size_t *n)
+void pane_index_values(struct pane_index *ix, const char *name, const struct pane_bitmap *set, char ***out, size_t *n)
 {
 	struct lname *ln = pane_map_gets(&ix->names, name);
 	char **arr = pane_xcalloc(ln ? ln->values.len + 1 : 1, sizeof *arr);

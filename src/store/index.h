@@ -40,12 +40,11 @@ uint32_t pane_index_limit(const struct pane_index *ix);
 /* Series matching all matchers (all series for n == 0) into out (caller
  * releases with pane_bitmap_release). 0, or PANE_EINVAL for a bad regex. */
 int pane_index_match(struct pane_index *ix, const struct pane_matcher *m, size_t n, struct pane_bitmap *out,
-		     struct pane_err *err);
+                     struct pane_err *err);
 /* Sorted unique label names / values of one name among the series in set.
  * Arrays of heap strings; the caller frees each and the array. */
 void pane_index_names(struct pane_index *ix, const struct pane_bitmap *set, char ***out, size_t *n);
-void pane_index_values(struct pane_index *ix, const char *name, const struct pane_bitmap *set, char ***out,
-		       size_t *n);
+void pane_index_values(struct pane_index *ix, const char *name, const struct pane_bitmap *set, char ***out, size_t *n);
 
 void pane_bitmap_init(struct pane_bitmap *b, size_t nbits, bool fill);
 void pane_bitmap_release(struct pane_bitmap *b);

@@ -123,7 +123,8 @@ struct pane_logdb *pane_logdb_open(const char *path, struct pane_err *err)
 	pthread_mutex_init(&db->mu, NULL);
 	db->path = pane_xstrdup(path);
 	sqlite3 *probe = NULL;
-	if (access(path, F_OK) == 0 ? logdb_connect(path, &db->db, err) < 0 : logdb_connect(":memory:", &probe, err) < 0) {
+	if (access(path, F_OK) == 0 ? logdb_connect(path, &db->db, err) < 0
+	                            : logdb_connect(":memory:", &probe, err) < 0) {
 		pane_logdb_close(db);
 		return NULL;
 	}

@@ -24,12 +24,12 @@ struct pane_logreader pane_logdb_reader(struct pane_logdb *db);
  * alone). Entries with an invalid name or help/unit over record.h's bounds
  * are skipped and counted in *skipped (may be NULL). */
 int pane_logdb_write_metadata(struct pane_logdb *db, const struct pane_metadata *m, size_t n, size_t *skipped,
-			      struct pane_err *err);
+                              struct pane_err *err);
 /* Metadata sorted by name (only `metric` when non-NULL), at most limit rows
  * (0 = none). *out is one allocation holding the array and its strings
  * (free(*out)); NULL when *n is 0. */
-int pane_logdb_metadata(struct pane_logdb *db, const char *metric, size_t limit, struct pane_metadata **out,
-			size_t *n, struct pane_err *err);
+int pane_logdb_metadata(struct pane_logdb *db, const char *metric, size_t limit, struct pane_metadata **out, size_t *n,
+                        struct pane_err *err);
 /* Drops logs/events older than cutoff_ms, then oldest first past max_bytes (0 = none). */
 int pane_logdb_retain(struct pane_logdb *db, int64_t cutoff_ms, int64_t max_bytes, struct pane_err *err);
 

@@ -57,24 +57,24 @@ enum pane_store_fsync {
 };
 
 struct pane_store_opts {
-	const char *dir;                 /* created when missing */
-	int64_t retention_ms;            /* drop data older than this; 0 = keep */
-	int64_t retention_bytes;         /* drop oldest days past this size; 0 = no limit */
-	int64_t ooo_window_ms;           /* accept samples this far behind a series' newest; older are rejected */
-	int64_t max_future_ms;           /* reject samples further ahead of the clock (default 1 d); 0 = any */
-	int64_t max_series;              /* 0 = unlimited */
-	int64_t max_series_per_metric;   /* 0 = unlimited */
+	const char *dir;               /* created when missing */
+	int64_t retention_ms;          /* drop data older than this; 0 = keep */
+	int64_t retention_bytes;       /* drop oldest days past this size; 0 = no limit */
+	int64_t ooo_window_ms;         /* accept samples this far behind a series' newest; older are rejected */
+	int64_t max_future_ms;         /* reject samples further ahead of the clock (default 1 d); 0 = any */
+	int64_t max_series;            /* 0 = unlimited */
+	int64_t max_series_per_metric; /* 0 = unlimited */
 	enum pane_store_fsync fsync;
-	int64_t fsync_interval_ms;       /* for PANE_FSYNC_INTERVAL (default 1000) */
-	int64_t wal_max_bytes;           /* checkpoint the WAL past this (default 64 MiB) */
-	int zstd_level;                  /* segments (default 9) */
-	unsigned tiers;                  /* PANE_TIER_* stored with each segment (default 1 h); a tier not
-					  * stored is computed from raw samples when read */
-	bool no_wal;                     /* bulk loads only (`pane import`): writes skip the WAL, so a
-					  * crash loses what was not yet persisted; close() persists all */
-	int64_t log_retention_ms;        /* logs and events; 0 = keep */
-	int64_t log_retention_bytes;     /* logs.db size limit; 0 = none */
-	struct pane_stats *stats;        /* counters are registered here when non-NULL */
+	int64_t fsync_interval_ms;   /* for PANE_FSYNC_INTERVAL (default 1000) */
+	int64_t wal_max_bytes;       /* checkpoint the WAL past this (default 64 MiB) */
+	int zstd_level;              /* segments (default 9) */
+	unsigned tiers;              /* PANE_TIER_* stored with each segment (default 1 h); a tier not
+	                              * stored is computed from raw samples when read */
+	bool no_wal;                 /* bulk loads only (`pane import`): writes skip the WAL, so a
+	                              * crash loses what was not yet persisted; close() persists all */
+	int64_t log_retention_ms;    /* logs and events; 0 = keep */
+	int64_t log_retention_bytes; /* logs.db size limit; 0 = none */
+	struct pane_stats *stats;    /* counters are registered here when non-NULL */
 };
 
 /* Defaults for every field (dir left NULL). */
@@ -91,7 +91,7 @@ void pane_store_close(struct pane_store *st);
  * only when nothing could be made durable. *accepted (may be NULL) counts
  * the samples taken. */
 int pane_store_write(struct pane_store *st, const struct pane_sample *s, size_t n, size_t *accepted,
-		     struct pane_err *err);
+                     struct pane_err *err);
 /* fdatasync the WAL and commit. */
 int pane_store_flush(struct pane_store *st, struct pane_err *err);
 /* Housekeeping, every minute or so: retention (age, size), WAL checkpoint. */
@@ -106,8 +106,8 @@ int pane_store_housekeep(struct pane_store *st, struct pane_err *err);
 struct pane_store_counters {
 	uint64_t series, samples, rejected_old, rejected_future, rejected_series, rejected_invalid;
 	uint64_t chunks_xor, chunks_dec, chunks_const; /* codec choices (measured per chunk); xor: a float
-	                                                  * codec (XOR or F64_ANS), dec: a decimal one */
-	uint64_t segments, ts_shared;  /* ts_shared: segments that reused another's timestamp column */
+	                                                * codec (XOR or F64_ANS), dec: a decimal one */
+	uint64_t segments, ts_shared;                  /* ts_shared: segments that reused another's timestamp column */
 	uint64_t wal_bytes, wal_cut_bytes, partitions_dropped;
 	uint64_t persist_inline; /* frozen heads a write had to persist (a second roll before housekeeping ran) */
 	uint64_t logs, events;
@@ -129,8 +129,8 @@ enum pane_tier_agg { PANE_AGG_MIN, PANE_AGG_MAX, PANE_AGG_SUM, PANE_AGG_COUNT, P
 /* "none", "1h", "5m", "5m,1h" (any order) -> PANE_TIER_* mask; 0 or PANE_EINVAL. */
 int pane_store_parse_tiers(const char *s, unsigned *mask);
 int pane_store_select_tier(struct pane_store *st, int64_t step, enum pane_tier_agg agg, const struct pane_matcher *m,
-			   size_t n_matchers, int64_t mint, int64_t maxt, size_t max_samples,
-			   struct pane_series_set **out, struct pane_err *err);
+                           size_t n_matchers, int64_t mint, int64_t maxt, size_t max_samples,
+                           struct pane_series_set **out, struct pane_err *err);
 
 /* ---- logs and events ---- */
 
@@ -144,8 +144,8 @@ int pane_store_write_metadata(struct pane_store *st, const struct pane_metadata 
 /* Sorted by name; only `metric` when non-NULL; at most limit (SIZE_MAX = all).
  * *out is one allocation (free(*out)), NULL when *n is 0. Also the reader's
  * metadata callback. */
-int pane_store_metadata(struct pane_store *st, const char *metric, size_t limit, struct pane_metadata **out,
-			size_t *n, struct pane_err *err);
+int pane_store_metadata(struct pane_store *st, const char *metric, size_t limit, struct pane_metadata **out, size_t *n,
+                        struct pane_err *err);
 
 /* How the APIs read logs and events (pipeline/logreader.h); valid while
  * the store is open. */

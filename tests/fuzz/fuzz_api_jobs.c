@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char code[32], msg[512];
 	bool array;
 	int n = pane_api_parse_jobs((const char *)data, size, "fuzz", NULL, &out, &array, code, sizeof code, msg,
-				    sizeof msg);
+	                            sizeof msg);
 	if (n > 0) {
 		struct pane_buf b;
 		pane_buf_init(&b, PANE_BUF_NOLIMIT);

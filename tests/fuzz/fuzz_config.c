@@ -15,9 +15,9 @@ struct any {
 };
 
 static const struct pane_cfg_field fields[] = {
-	{"listen", PANE_CFT_STRING, offsetof(struct any, s), NULL, 0, "", 0, 0},
-	{"threads", PANE_CFT_DURATION, offsetof(struct any, i), NULL, 0, "", 0, 0},
-	{NULL, 0, 0, NULL, 0, NULL, 0, 0},
+    {"listen", PANE_CFT_STRING, offsetof(struct any, s), NULL, 0, "", 0, 0},
+    {"threads", PANE_CFT_DURATION, offsetof(struct any, i), NULL, 0, "", 0, 0},
+    {NULL, 0, 0, NULL, 0, NULL, 0, 0},
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -19,9 +19,11 @@ static void evaluate(const char *q)
 {
 	if (!db) {
 		struct pane_err e = {0};
-		db = pt_memdb_parse("a{x=\"1\",le=\"1\"} 1 0\na{x=\"1\",le=\"1\"} 3 15\na{x=\"2\",le=\"+Inf\"} NaN 0\n"
-				    "a{x=\"2\",le=\"+Inf\"} 4 30\nb{y=\"z\"} -Inf 10\nb{y=\"z\"} stale 20\nb{y=\"z\"} 2 40\n"
-				    "c 5 0\nc 6 60\n", &e);
+		db = pt_memdb_parse(
+		    "a{x=\"1\",le=\"1\"} 1 0\na{x=\"1\",le=\"1\"} 3 15\na{x=\"2\",le=\"+Inf\"} NaN 0\n"
+		    "a{x=\"2\",le=\"+Inf\"} 4 30\nb{y=\"z\"} -Inf 10\nb{y=\"z\"} stale 20\nb{y=\"z\"} 2 40\n"
+		    "c 5 0\nc 6 60\n",
+		    &e);
 		if (!db)
 			abort();
 	}

@@ -11,16 +11,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int nop(void *arg, const struct pane_sample *s, size_t n, struct pane_err *err)
 {
-	(void)arg; (void)s; (void)n; (void)err;
+	(void)arg;
+	(void)s;
+	(void)n;
+	(void)err;
 	return 0;
 }
 
 static int check_meta(void *arg, const struct pane_metadata *m, size_t n, struct pane_err *err)
 {
-	(void)arg; (void)err;
+	(void)arg;
+	(void)err;
 	for (size_t i = 0; i < n; i++)
-		if (!pane_metric_name_valid(m[i].name, strlen(m[i].name)) || strlen(m[i].help) > PANE_METADATA_HELP_MAX ||
-		    !pane_utf8_valid(m[i].help, strlen(m[i].help)) || m[i].type > PANE_METRIC_STATESET)
+		if (!pane_metric_name_valid(m[i].name, strlen(m[i].name)) ||
+		    strlen(m[i].help) > PANE_METADATA_HELP_MAX || !pane_utf8_valid(m[i].help, strlen(m[i].help)) ||
+		    m[i].type > PANE_METRIC_STATESET)
 			__builtin_trap();
 	return 0;
 }

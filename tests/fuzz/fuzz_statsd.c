@@ -13,8 +13,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct pane_pipeline *p;
 	static unsigned n;
 	if (!agg) {
-		agg = pane_statsd_agg_new(&(struct pane_statsd_agg_opts){.max_series = 1000, .reservoir = 16,
-									 .max_set_size = 100});
+		agg = pane_statsd_agg_new(
+		    &(struct pane_statsd_agg_opts){.max_series = 1000, .reservoir = 16, .max_set_size = 100});
 		p = pane_pipeline_new(); /* no sinks: flush exercises emission only */
 	}
 	struct pane_statsd_line l;

@@ -18,8 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pane_buf_init(&b, PANE_BUF_NOLIMIT);
 		if (pane_chunk_encode(ts, v, n, -1, &b) >= 0) {
 			size_t n2, u2;
-			if (pane_chunk_decode((const uint8_t *)b.data, b.len, ts2, v2, PANE_CHUNK_MAX, &n2, &u2) != 0 || n2 != n ||
-			    memcmp(ts, ts2, n * sizeof *ts) != 0 || memcmp(v, v2, n * sizeof *v) != 0)
+			if (pane_chunk_decode((const uint8_t *)b.data, b.len, ts2, v2, PANE_CHUNK_MAX, &n2, &u2) != 0 ||
+			    n2 != n || memcmp(ts, ts2, n * sizeof *ts) != 0 || memcmp(v, v2, n * sizeof *v) != 0)
 				__builtin_trap();
 		}
 		pane_buf_release(&b);

@@ -6,8 +6,8 @@
 
 int main(void)
 {
-	static const char *const tokens[] = {"\x00", "\x01", "\x02", "\x03", "\x04", "\x05", "\xff", "\xff\xff\xff\xff",
-	                                     "\x80\x80\x80\x80\x01", "\x7f"};
+	static const char *const tokens[] = {
+	    "\x00", "\x01", "\x02", "\x03", "\x04", "\x05", "\xff", "\xff\xff\xff\xff", "\x80\x80\x80\x80\x01", "\x7f"};
 	struct pt_replay r = {.corpus = "store_chunk",
 	                      .tokens = tokens,
 	                      .ntokens = sizeof tokens / sizeof tokens[0],

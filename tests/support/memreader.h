@@ -23,8 +23,7 @@ struct pt_memdb *pt_memdb_parse(const char *text, struct pane_err *err);
 /* Built sample by sample instead: new, add in time order per series (labels
  * copied, empty values dropped, any order), then seal before reading. */
 struct pt_memdb *pt_memdb_new(void);
-int pt_memdb_add(struct pt_memdb *db, const struct pane_label *l, size_t n, int64_t ts, double v,
-		 struct pane_err *err);
+int pt_memdb_add(struct pt_memdb *db, const struct pane_label *l, size_t n, int64_t ts, double v, struct pane_err *err);
 void pt_memdb_seal(struct pt_memdb *db);
 void pt_memdb_free(struct pt_memdb *db);
 struct pane_reader pt_memdb_reader(struct pt_memdb *db);

@@ -86,8 +86,8 @@ static int rec_metadata(void *ctx, const struct pane_metadata *m, size_t n, stru
 	r->meta_writes++;
 	reserve((void **)&r->metas, &r->cap_metas, r->n_metas, n, sizeof *r->metas);
 	for (size_t i = 0; i < n; i++)
-		r->metas[r->n_metas++] = (struct pt_rec_meta){pane_xstrdup(m[i].name), m[i].type, pane_xstrdup(m[i].help),
-							       pane_xstrdup(m[i].unit)};
+		r->metas[r->n_metas++] = (struct pt_rec_meta){pane_xstrdup(m[i].name), m[i].type,
+		                                              pane_xstrdup(m[i].help), pane_xstrdup(m[i].unit)};
 	pthread_cond_broadcast(&r->cv);
 	pthread_mutex_unlock(&r->mu);
 	return 0;
@@ -114,7 +114,7 @@ static int rec_events(void *ctx, const struct pane_event *e, size_t n, struct pa
 		struct pane_buf b;
 		pane_buf_init(&b, PANE_BUF_NOLIMIT);
 		pane_buf_addf(&b, "%s|%s|%s|%s", e[i].kind, e[i].title, e[i].body_json ? e[i].body_json : "",
-			      e[i].dedup_key ? e[i].dedup_key : "");
+		              e[i].dedup_key ? e[i].dedup_key : "");
 		r->events[r->n_events++] = pane_buf_detach(&b, NULL);
 	}
 	pthread_cond_broadcast(&r->cv);
@@ -135,12 +135,12 @@ static void rec_close(void *ctx)
 }
 
 static const struct pane_sink_ops rec_ops = {
-	.name = "recorder",
-	.write_samples = rec_samples,
-	.write_logs = rec_logs,
-	.write_events = rec_events,
-	.close = rec_close,
-	.write_metadata = rec_metadata,
+    .name = "recorder",
+    .write_samples = rec_samples,
+    .write_logs = rec_logs,
+    .write_events = rec_events,
+    .close = rec_close,
+    .write_metadata = rec_metadata,
 };
 
 struct pt_recorder *pt_recorder_new(void)
@@ -316,7 +316,7 @@ size_t pt_recorder_n_events(struct pt_recorder *r)
 }
 
 static bool wait_until(struct pt_recorder *r, bool (*pred)(struct pt_recorder *, const void *), const void *arg,
-		       int timeout_ms)
+                       int timeout_ms)
 {
 	int64_t deadline = pane_mono_ns() + (int64_t)timeout_ms * 1000000;
 	pthread_mutex_lock(&r->mu);

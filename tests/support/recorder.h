@@ -51,18 +51,18 @@ struct pt_recorder {
 	size_t n_samples, cap_samples;
 	struct pt_rec_log *logs;
 	size_t n_logs, cap_logs;
-	char **events;        /* each "kind|title|body_json|dedup_key" */
+	char **events; /* each "kind|title|body_json|dedup_key" */
 	size_t n_events, cap_events;
 	size_t writes;
 	bool closed;
-	bool owned;           /* made by pt_recorder_pipeline: close() frees it */
-	int fail_next;        /* > 0: that many next write_samples calls fail */
-	bool fail_all;        /* every sample and log write fails */
-	bool discard;         /* count only, keep nothing (benchmarks) */
-	uint64_t counted;     /* samples seen (also when discarding) */
+	bool owned;                /* made by pt_recorder_pipeline: close() frees it */
+	int fail_next;             /* > 0: that many next write_samples calls fail */
+	bool fail_all;             /* every sample and log write fails */
+	bool discard;              /* count only, keep nothing (benchmarks) */
+	uint64_t counted;          /* samples seen (also when discarding) */
 	struct pt_rec_meta *metas; /* every metadata entry written, in order */
 	size_t n_metas, cap_metas;
-	size_t meta_writes;   /* write_metadata calls */
+	size_t meta_writes; /* write_metadata calls */
 };
 
 struct pt_recorder *pt_recorder_new(void);
@@ -73,8 +73,7 @@ struct pane_sink pt_recorder_sink(struct pt_recorder *r);
  * NULL value means the label must be absent. */
 /* The last sample with this name matching the filters, or NULL. Valid until
  * the next write: read it under the lock or once producers stopped. */
-const struct pt_rec_sample *pt_recorder_find(struct pt_recorder *r, const char *name, ...)
-	__attribute__((sentinel));
+const struct pt_rec_sample *pt_recorder_find(struct pt_recorder *r, const char *name, ...) __attribute__((sentinel));
 /* Number of samples with this name matching the filters. */
 size_t pt_recorder_count(struct pt_recorder *r, const char *name, ...) __attribute__((sentinel));
 /* The value of the last such sample; NaN when none. */

@@ -70,7 +70,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 }
 
 int pt_http(const char *method, const char *url, const char *const *headers, const char *body, size_t len,
-	    struct pt_http_result *out)
+            struct pt_http_result *out)
 {
 	memset(out, 0, sizeof *out);
 	CURL *h = curl_easy_init();

@@ -19,7 +19,7 @@ char *pt_db_fresh(const char *name);
 
 struct pt_http_result {
 	long status;
-	char *body;         /* NUL-terminated; free with pt_http_result_free */
+	char *body; /* NUL-terminated; free with pt_http_result_free */
 	size_t len;
 	char *content_type; /* or NULL */
 	char *headers;      /* all response headers, raw */
@@ -29,7 +29,7 @@ struct pt_http_result {
  * body may be NULL. Returns 0 when a response arrived (any status), -1 on
  * transport failure. timeout 10 s. */
 int pt_http(const char *method, const char *url, const char *const *headers, const char *body, size_t len,
-	    struct pt_http_result *out);
+            struct pt_http_result *out);
 void pt_http_result_free(struct pt_http_result *r);
 
 /* A TCP port that was free a moment ago on 127.0.0.1. */

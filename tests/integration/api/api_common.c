@@ -81,7 +81,7 @@ void api_stop(struct api_env *e)
 }
 
 struct pt_http_result api_req(struct api_env *e, const char *method, const char *path, const char *token,
-			      const char *ctype, const char *body, size_t len)
+                              const char *ctype, const char *body, size_t len)
 {
 	char url[512], auth[256], ct[256];
 	const char *h[3] = {NULL, NULL, NULL};
@@ -223,8 +223,8 @@ void api_cases(struct api_env *e, const struct api_case *c, size_t n, long long 
 		else
 			snprintf(path, sizeof path, "%s", c[i].path);
 		const char *body = c[i].body ? c[i].body : "";
-		struct pt_http_result r = api_req(e, c[i].method, path, c[i].token, c[i].ctype, c[i].body ? body : NULL,
-						  strlen(body));
+		struct pt_http_result r =
+		    api_req(e, c[i].method, path, c[i].token, c[i].ctype, c[i].body ? body : NULL, strlen(body));
 		bool ok = r.status == c[i].status;
 		char why[512] = "";
 		if (!ok)
@@ -249,7 +249,7 @@ void api_cases(struct api_env *e, const struct api_case *c, size_t n, long long 
 		}
 		if (!ok)
 			fprintf(stderr, "case %zu: %s %s: %s\n  answer: %s\n", i, c[i].method, path, why,
-				r.body ? r.body : "");
+			        r.body ? r.body : "");
 		pt_http_result_free(&r);
 		assert_true(ok);
 	}

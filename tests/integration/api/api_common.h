@@ -13,8 +13,8 @@
 
 struct api_env {
 	char *db_url;
-	char dir[256];      /* temporary directory: config, data, log */
-	char base[64];      /* http://127.0.0.1:PORT */
+	char dir[256]; /* temporary directory: config, data, log */
+	char base[64]; /* http://127.0.0.1:PORT */
 	int port;
 	pid_t pid;
 	PGconn *sql;
@@ -30,7 +30,7 @@ void api_start_ex(struct api_env *e, const char *name, const char *yaml_extra, i
 void api_stop(struct api_env *e);
 /* One request to path with an optional bearer token and content type. */
 struct pt_http_result api_req(struct api_env *e, const char *method, const char *path, const char *token,
-			      const char *ctype, const char *body, size_t len);
+                              const char *ctype, const char *body, size_t len);
 /* First column of the first row of a query as a long long (-1 on NULL / error). */
 long long api_sql_ll(struct api_env *e, const char *sql);
 /* A metric's value from /metrics (-1 when absent). */

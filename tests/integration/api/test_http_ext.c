@@ -82,7 +82,7 @@ static void s_handler(struct pane_http_req *req, struct pane_http_resp *resp, vo
 	pane_sha256_final(&s->sha, d);
 	pane_sha256_hex(d, hex);
 	pane_buf_addf(pane_http_resp_body(resp), "n=%llu buffered=%zu multi=%d sha=%s", (unsigned long long)s->n, blen,
-		      s->pieces > 1, hex);
+	              s->pieces > 1, hex);
 	pane_http_resp_status(resp, 200);
 }
 
@@ -144,18 +144,25 @@ static int setup(void **state)
 	(void)state;
 	struct pane_err err = {0};
 	stats = pane_stats_new();
-	struct pane_http_server_opts o = {.listen = "127.0.0.1:0", .threads = 2, .body_grace_s = 1,
-					  .body_min_rate = 1000, .stats = stats};
+	struct pane_http_server_opts o = {
+	    .listen = "127.0.0.1:0", .threads = 2, .body_grace_s = 1, .body_min_rate = 1000, .stats = stats};
 	srv = pane_http_server_new(&o, &err);
 	assert_non_null(srv);
-	pane_http_server_route(srv, &(struct pane_http_route){.method = "POST", .pattern = "/stream", .handler = s_handler,
-							      .max_body = 8u << 20, .on_begin = s_begin,
-							      .on_body = s_body, .on_close = s_close});
-	pane_http_server_route(srv, &(struct pane_http_route){.method = "POST", .pattern = "/slow", .handler = ok_handler,
-							      .max_body = 1000});
-	pane_http_server_route(srv, &(struct pane_http_route){.method = "GET", .pattern = "/deferred", .handler = d_handler});
-	pane_http_server_route(srv, &(struct pane_http_route){.method = "GET", .pattern = "/events", .handler = e_handler});
-	pane_http_server_route(srv, &(struct pane_http_route){.method = "GET", .pattern = "/ok", .handler = ok_handler});
+	pane_http_server_route(srv, &(struct pane_http_route){.method = "POST",
+	                                                      .pattern = "/stream",
+	                                                      .handler = s_handler,
+	                                                      .max_body = 8u << 20,
+	                                                      .on_begin = s_begin,
+	                                                      .on_body = s_body,
+	                                                      .on_close = s_close});
+	pane_http_server_route(srv, &(struct pane_http_route){
+	                                .method = "POST", .pattern = "/slow", .handler = ok_handler, .max_body = 1000});
+	pane_http_server_route(
+	    srv, &(struct pane_http_route){.method = "GET", .pattern = "/deferred", .handler = d_handler});
+	pane_http_server_route(srv,
+	                       &(struct pane_http_route){.method = "GET", .pattern = "/events", .handler = e_handler});
+	pane_http_server_route(srv,
+	                       &(struct pane_http_route){.method = "GET", .pattern = "/ok", .handler = ok_handler});
 	assert_int_equal(pane_http_server_start(srv, &err), 0);
 	port = pane_http_server_port(srv);
 	snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
@@ -171,7 +178,7 @@ static int teardown(void **state)
 }
 
 static struct pt_http_result req(const char *method, const char *path, const char *const *hdrs, const char *body,
-				 size_t len)
+                                 size_t len)
 {
 	char url[256];
 	snprintf(url, sizeof url, "%s%s", base, path);
@@ -384,8 +391,10 @@ static void stop_with_suspended(void **state)
 	struct pane_err err = {0};
 	struct pane_http_server_opts o = {.listen = "127.0.0.1:0", .threads = 2};
 	struct pane_http_server *s2 = pane_http_server_new(&o, &err);
-	pane_http_server_route(s2, &(struct pane_http_route){.method = "GET", .pattern = "/hold", .handler = hold_handler});
-	pane_http_server_route(s2, &(struct pane_http_route){.method = "GET", .pattern = "/hold-stream", .handler = hold_stream});
+	pane_http_server_route(s2,
+	                       &(struct pane_http_route){.method = "GET", .pattern = "/hold", .handler = hold_handler});
+	pane_http_server_route(
+	    s2, &(struct pane_http_route){.method = "GET", .pattern = "/hold-stream", .handler = hold_stream});
 	assert_int_equal(pane_http_server_start(s2, &err), 0);
 	struct held_req a = {0}, b = {0};
 	snprintf(a.url, sizeof a.url, "http://127.0.0.1:%d/hold", pane_http_server_port(s2));
@@ -411,13 +420,13 @@ static void stop_with_suspended(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(streamed_body),
-		cmocka_unit_test(deferred_answers),
-		cmocka_unit_test(streamed_events),
-		cmocka_unit_test(slow_body_is_cut_off),
-		cmocka_unit_test(header_tricklers_hold_no_thread),
-		cmocka_unit_test(oversized_headers),
-		cmocka_unit_test(stop_with_suspended),
+	    cmocka_unit_test(streamed_body),
+	    cmocka_unit_test(deferred_answers),
+	    cmocka_unit_test(streamed_events),
+	    cmocka_unit_test(slow_body_is_cut_off),
+	    cmocka_unit_test(header_tricklers_hold_no_thread),
+	    cmocka_unit_test(oversized_headers),
+	    cmocka_unit_test(stop_with_suspended),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

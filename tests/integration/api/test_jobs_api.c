@@ -29,11 +29,11 @@ static struct api_env env;
 static pid_t extra_pid; /* a second pane started by one test; stopped in teardown if still running */
 
 static const char yaml[] = "auth:\n"
-			   "  open_read: false\n"
-			   "  tokens:\n"
-			   "    - {name: producer, token: '${PT_ENQ}', scopes: [enqueue]}\n"
-			   "    - {name: dashboard, token: '${PT_READ}', scopes: [read]}\n"
-			   "    - {name: ops, token: '${PT_ADMIN}', scopes: [admin]}\n";
+                           "  open_read: false\n"
+                           "  tokens:\n"
+                           "    - {name: producer, token: '${PT_ENQ}', scopes: [enqueue]}\n"
+                           "    - {name: dashboard, token: '${PT_READ}', scopes: [read]}\n"
+                           "    - {name: ops, token: '${PT_ADMIN}', scopes: [admin]}\n";
 
 static int setup(void **state)
 {
@@ -72,18 +72,18 @@ static void auth_and_scopes(void **state)
 	(void)state;
 	const char *b = "{\"payload\":{}}";
 	const struct api_case cases[] = {
-		{"POST", "/v1/queues/a/jobs", NULL, JSON, b, 401, "error.code=unauthorized", "WWW-Authenticate: Bearer"},
-		{"POST", "/v1/queues/a/jobs", "wrong-token-0123456789", JSON, b, 401, "error.code=unauthorized", NULL},
-		{"POST", "/v1/queues/a/jobs", T_READ, JSON, b, 403, "error.message~'enqueue' scope", NULL},
-		/* reads are closed here (open_read: false) */
-		{"GET", "/v1/queues", NULL, NULL, NULL, 401, NULL, NULL},
-		{"GET", "/v1/queues", T_READ, NULL, NULL, 200, "queues", NULL},
-		{"GET", "/v1/queues", T_ENQ, NULL, NULL, 403, NULL, NULL},
-		{"POST", "/v1/jobs/1/cancel", T_ENQ, NULL, NULL, 403, NULL, NULL},
-		/* admin holds every scope; health stays open */
-		{"POST", "/v1/queues/a/jobs", T_ADMIN, JSON, b, 201, "created=true", NULL},
-		{"GET", "/healthz", NULL, NULL, NULL, 200, "status=ok", NULL},
-		{"GET", "/readyz", NULL, NULL, NULL, 200, "checks.queue_schema=ok;status=ready", NULL},
+	    {"POST", "/v1/queues/a/jobs", NULL, JSON, b, 401, "error.code=unauthorized", "WWW-Authenticate: Bearer"},
+	    {"POST", "/v1/queues/a/jobs", "wrong-token-0123456789", JSON, b, 401, "error.code=unauthorized", NULL},
+	    {"POST", "/v1/queues/a/jobs", T_READ, JSON, b, 403, "error.message~'enqueue' scope", NULL},
+	    /* reads are closed here (open_read: false) */
+	    {"GET", "/v1/queues", NULL, NULL, NULL, 401, NULL, NULL},
+	    {"GET", "/v1/queues", T_READ, NULL, NULL, 200, "queues", NULL},
+	    {"GET", "/v1/queues", T_ENQ, NULL, NULL, 403, NULL, NULL},
+	    {"POST", "/v1/jobs/1/cancel", T_ENQ, NULL, NULL, 403, NULL, NULL},
+	    /* admin holds every scope; health stays open */
+	    {"POST", "/v1/queues/a/jobs", T_ADMIN, JSON, b, 201, "created=true", NULL},
+	    {"GET", "/healthz", NULL, NULL, NULL, 200, "status=ok", NULL},
+	    {"GET", "/readyz", NULL, NULL, NULL, 200, "checks.queue_schema=ok;status=ready", NULL},
 	};
 	api_cases(&env, cases, sizeof cases / sizeof cases[0], 0);
 }
@@ -91,20 +91,24 @@ static void auth_and_scopes(void **state)
 static void enqueue_and_read(void **state)
 {
 	(void)state;
-	long long id = post_job("mail", "{\"payload\":{\"to\":\"a@example.com\"},\"priority\":5,\"max_attempts\":3,"
-					 "\"delay\":60,\"timeout\":30}", 201);
+	long long id = post_job("mail",
+	                        "{\"payload\":{\"to\":\"a@example.com\"},\"priority\":5,\"max_attempts\":3,"
+	                        "\"delay\":60,\"timeout\":30}",
+	                        201);
 	assert_true(id > 0);
 	char sql[256];
-	snprintf(sql, sizeof sql,
-		 "SELECT count(*) FROM pane.jobs WHERE id = %lld AND queue = 'mail' AND payload->>'to' = 'a@example.com' "
-		 "AND priority = 5 AND max_attempts = 3 AND run_at > now() + interval '50 seconds' "
-		 "AND timeout = interval '30 seconds'", id);
+	snprintf(
+	    sql, sizeof sql,
+	    "SELECT count(*) FROM pane.jobs WHERE id = %lld AND queue = 'mail' AND payload->>'to' = 'a@example.com' "
+	    "AND priority = 5 AND max_attempts = 3 AND run_at > now() + interval '50 seconds' "
+	    "AND timeout = interval '30 seconds'",
+	    id);
 	assert_int_equal(api_sql_ll(&env, sql), 1);
 
 	const struct api_case cases[] = {
-		{"GET", "/v1/jobs/{id}", T_READ, NULL, NULL, 200, "state=available;queue=mail;priority=5;errors", NULL},
-		{"GET", "/v1/jobs/987654321", T_READ, NULL, NULL, 404, "error.code=not_found", NULL},
-		{"GET", "/v1/jobs/abc", T_READ, NULL, NULL, 400, NULL, NULL},
+	    {"GET", "/v1/jobs/{id}", T_READ, NULL, NULL, 200, "state=available;queue=mail;priority=5;errors", NULL},
+	    {"GET", "/v1/jobs/987654321", T_READ, NULL, NULL, 404, "error.code=not_found", NULL},
+	    {"GET", "/v1/jobs/abc", T_READ, NULL, NULL, 400, NULL, NULL},
 	};
 	api_cases(&env, cases, sizeof cases / sizeof cases[0], id);
 	/* an array: ids in order */
@@ -121,8 +125,10 @@ static void enqueue_and_read(void **state)
 	assert_true(a2 > a1);
 	free(id1), free(id2), free(c1), free(c2);
 	pt_http_result_free(&r);
-	snprintf(sql, sizeof sql, "SELECT count(*) FROM pane.jobs WHERE (id = %lld AND payload->>'n' = '1') OR "
-				  "(id = %lld AND payload->>'n' = '2' AND run_at = '2030-01-01T00:00:00Z')", a1, a2);
+	snprintf(sql, sizeof sql,
+	         "SELECT count(*) FROM pane.jobs WHERE (id = %lld AND payload->>'n' = '1') OR "
+	         "(id = %lld AND payload->>'n' = '2' AND run_at = '2030-01-01T00:00:00Z')",
+	         a1, a2);
 	assert_int_equal(api_sql_ll(&env, sql), 2);
 
 	/* Idempotency-Key: the second request returns the first job, 200 */
@@ -151,23 +157,23 @@ static void bad_input(void **state)
 		const char *ctype, *body, *code;
 		long status;
 	} cases[] = {
-		{JSON, "{\"payload\":", "malformed_json", 400},
-		{JSON, "", "malformed_json", 400},
-		{JSON, "{\"payload\":{},\"payload\":{}}", "malformed_json", 400},
-		{JSON, "{\"payload\":{},\"colour\":1}", "unknown field 'colour'", 400},
-		{JSON, "{\"payload\":\"text\"}", "payload must be", 400},
-		{JSON, "{\"priority\":\"high\"}", "priority must be", 400},
-		{JSON, "{\"max_attempts\":0}", "max_attempts", 400},
-		{JSON, "{\"run_at\":\"2030-01-01\",\"delay\":5}", "not both", 400},
-		{JSON, "[]", "1 to 1000", 400},
-		{JSON, "[1]", "jobs[0]", 400},
-		{JSON, "{\"run_at\":\"yesterday-ish\"}", "invalid_request", 400}, /* refused by PostgreSQL */
-		{"text/plain", "{}", "unsupported_media_type", 415},
-		{NULL, "{}", "unsupported_media_type", 415},
+	    {JSON, "{\"payload\":", "malformed_json", 400},
+	    {JSON, "", "malformed_json", 400},
+	    {JSON, "{\"payload\":{},\"payload\":{}}", "malformed_json", 400},
+	    {JSON, "{\"payload\":{},\"colour\":1}", "unknown field 'colour'", 400},
+	    {JSON, "{\"payload\":\"text\"}", "payload must be", 400},
+	    {JSON, "{\"priority\":\"high\"}", "priority must be", 400},
+	    {JSON, "{\"max_attempts\":0}", "max_attempts", 400},
+	    {JSON, "{\"run_at\":\"2030-01-01\",\"delay\":5}", "not both", 400},
+	    {JSON, "[]", "1 to 1000", 400},
+	    {JSON, "[1]", "jobs[0]", 400},
+	    {JSON, "{\"run_at\":\"yesterday-ish\"}", "invalid_request", 400}, /* refused by PostgreSQL */
+	    {"text/plain", "{}", "unsupported_media_type", 415},
+	    {NULL, "{}", "unsupported_media_type", 415},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		struct pt_http_result r = api_req(&env, "POST", "/v1/queues/bad/jobs", T_ENQ, cases[i].ctype, cases[i].body,
-						  strlen(cases[i].body));
+		struct pt_http_result r = api_req(&env, "POST", "/v1/queues/bad/jobs", T_ENQ, cases[i].ctype,
+		                                  cases[i].body, strlen(cases[i].body));
 		if (r.status != cases[i].status || !strstr(r.body, cases[i].code))
 			fprintf(stderr, "case %zu: %ld %s\n", i, r.status, r.body);
 		assert_int_equal(r.status, cases[i].status);
@@ -225,9 +231,10 @@ static void *producer(void *arg)
 	for (int i = 0; i < 25; i++) {
 		char body[128];
 		bool bad = (p->idx + i) % 5 == 0;
-		snprintf(body, sizeof body, bad ? "{\"run_at\":\"not a time %d\"}" : "{\"payload\":{\"p\":%d,\"i\":%d}}",
-			 p->idx, i);
-		struct pt_http_result r = api_req(&env, "POST", "/v1/queues/conc/jobs", T_ENQ, JSON, body, strlen(body));
+		snprintf(body, sizeof body,
+		         bad ? "{\"run_at\":\"not a time %d\"}" : "{\"payload\":{\"p\":%d,\"i\":%d}}", p->idx, i);
+		struct pt_http_result r =
+		    api_req(&env, "POST", "/v1/queues/conc/jobs", T_ENQ, JSON, body, strlen(body));
 		if (r.status == 201 && !bad)
 			p->created++;
 		else if (r.status == 400 && bad)
@@ -263,9 +270,10 @@ static void complete_with_sql(long long id, const char *queue)
 {
 	char sql[512];
 	snprintf(sql, sizeof sql,
-		 "SELECT count(*) FROM pane.complete_jobs('t', ARRAY[(SELECT id FROM pane.claim('t', '%s', 1, 60) WHERE id = %lld)], "
-		 "ARRAY[1], ARRAY['{\"ok\":true}'::jsonb])",
-		 queue, id);
+	         "SELECT count(*) FROM pane.complete_jobs('t', ARRAY[(SELECT id FROM pane.claim('t', '%s', 1, 60) "
+	         "WHERE id = %lld)], "
+	         "ARRAY[1], ARRAY['{\"ok\":true}'::jsonb])",
+	         queue, id);
 	assert_int_equal(api_sql_ll(&env, sql), 1);
 }
 
@@ -274,28 +282,28 @@ static void cancel_retry_pause(void **state)
 	(void)state;
 	long long id = post_job("ops", "{\"payload\":{}}", 201);
 	const struct api_case before[] = {
-		{"POST", "/v1/jobs/{id}/cancel", T_ADMIN, NULL, NULL, 200, "state=cancelled", NULL},
-		{"POST", "/v1/jobs/{id}/retry", T_ADMIN, NULL, NULL, 200, "state=available", NULL},
+	    {"POST", "/v1/jobs/{id}/cancel", T_ADMIN, NULL, NULL, 200, "state=cancelled", NULL},
+	    {"POST", "/v1/jobs/{id}/retry", T_ADMIN, NULL, NULL, 200, "state=available", NULL},
 	};
 	api_cases(&env, before, sizeof before / sizeof before[0], id);
 	/* completed: cancel and retry conflict */
 	complete_with_sql(id, "ops");
 	const struct api_case after[] = {
-		{"POST", "/v1/jobs/{id}/cancel", T_ADMIN, NULL, NULL, 409, "error.message~already completed", NULL},
-		{"POST", "/v1/jobs/{id}/retry", T_ADMIN, NULL, NULL, 409, NULL, NULL},
-		{"POST", "/v1/jobs/99999999/cancel", T_ADMIN, NULL, NULL, 404, NULL, NULL},
-		{"POST", "/v1/jobs/99999999/retry", T_ADMIN, NULL, NULL, 404, NULL, NULL},
-		{"POST", "/v1/queues/ops/pause", T_ADMIN, NULL, NULL, 200, NULL, NULL},
-		{"GET", "/v1/queues", T_READ, NULL, NULL, 200,
-		 "queues.[queue=ops].paused=true;queues.[queue=ops].throughput_per_second;"
-		 "queues.[queue=ops].oldest_runnable_age_seconds",
-		 NULL},
+	    {"POST", "/v1/jobs/{id}/cancel", T_ADMIN, NULL, NULL, 409, "error.message~already completed", NULL},
+	    {"POST", "/v1/jobs/{id}/retry", T_ADMIN, NULL, NULL, 409, NULL, NULL},
+	    {"POST", "/v1/jobs/99999999/cancel", T_ADMIN, NULL, NULL, 404, NULL, NULL},
+	    {"POST", "/v1/jobs/99999999/retry", T_ADMIN, NULL, NULL, 404, NULL, NULL},
+	    {"POST", "/v1/queues/ops/pause", T_ADMIN, NULL, NULL, 200, NULL, NULL},
+	    {"GET", "/v1/queues", T_READ, NULL, NULL, 200,
+	     "queues.[queue=ops].paused=true;queues.[queue=ops].throughput_per_second;"
+	     "queues.[queue=ops].oldest_runnable_age_seconds",
+	     NULL},
 	};
 	api_cases(&env, after, sizeof after / sizeof after[0], id);
 	assert_int_equal(api_sql_ll(&env, "SELECT count(*) FROM pane.queues WHERE name = 'ops' AND paused"), 1);
 	const struct api_case resume[] = {
-		{"POST", "/v1/queues/ops/resume", T_ADMIN, NULL, NULL, 200, NULL, NULL},
-		{"GET", "/v1/queues", T_READ, NULL, NULL, 200, "queues.[queue=ops].paused=false", NULL},
+	    {"POST", "/v1/queues/ops/resume", T_ADMIN, NULL, NULL, 200, NULL, NULL},
+	    {"GET", "/v1/queues", T_READ, NULL, NULL, 200, "queues.[queue=ops].paused=false", NULL},
 	};
 	api_cases(&env, resume, sizeof resume / sizeof resume[0], id);
 	assert_int_equal(api_sql_ll(&env, "SELECT count(*) FROM pane.queues WHERE name = 'ops' AND NOT paused"), 1);
@@ -346,8 +354,8 @@ static void sse_sees_completion(void **state)
 	}
 	/* a finished job: one event, then the end; unknown job; no token */
 	const struct api_case cases[] = {
-		{"GET", "/v1/jobs/99999999/events", T_READ, NULL, NULL, 404, "error.code=not_found", NULL},
-		{"GET", "/v1/jobs/{id}/events", NULL, NULL, NULL, 401, NULL, NULL},
+	    {"GET", "/v1/jobs/99999999/events", T_READ, NULL, NULL, 404, "error.code=not_found", NULL},
+	    {"GET", "/v1/jobs/{id}/events", NULL, NULL, NULL, 401, NULL, NULL},
 	};
 	char path[128];
 	snprintf(path, sizeof path, "/v1/jobs/%lld/events", id);
@@ -423,14 +431,14 @@ static void database_down_is_503(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(auth_and_scopes),
-		cmocka_unit_test(enqueue_and_read),
-		cmocka_unit_test(bad_input),
-		cmocka_unit_test(concurrent_batches),
-		cmocka_unit_test(cancel_retry_pause),
-		cmocka_unit_test(sse_sees_completion),
-		cmocka_unit_test(refuses_public_listen_without_tokens),
-		cmocka_unit_test(database_down_is_503),
+	    cmocka_unit_test(auth_and_scopes),
+	    cmocka_unit_test(enqueue_and_read),
+	    cmocka_unit_test(bad_input),
+	    cmocka_unit_test(concurrent_batches),
+	    cmocka_unit_test(cancel_retry_pause),
+	    cmocka_unit_test(sse_sees_completion),
+	    cmocka_unit_test(refuses_public_listen_without_tokens),
+	    cmocka_unit_test(database_down_is_503),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -95,7 +95,7 @@ static void one_gib(void **state)
 
 	long hwm1 = pt_proc_kib(env.pid, "VmHWM");
 	fprintf(stderr, "server peak RSS before %ld KiB, after 1 GiB upload %ld KiB (+%ld KiB)\n", hwm0, hwm1,
-		hwm1 - hwm0);
+	        hwm1 - hwm0);
 	/* a few MiB; under AddressSanitizer its shadow memory and quarantine
 	 * inflate every figure, so allow more - a held body would be 1 GiB */
 #ifdef __SANITIZE_ADDRESS__
@@ -112,7 +112,8 @@ static void one_gib(void **state)
 	char sql[256];
 	snprintf(sql, sizeof sql, "SELECT (payload->'upload'->>'size')::bigint FROM pane.jobs WHERE id = %lld", job);
 	assert_int_equal(api_sql_ll(&env, sql), (long long)SIZE);
-	snprintf(sql, sizeof sql, "SELECT payload->'upload'->>'sha256', payload->'upload'->>'path' FROM pane.jobs WHERE id = %lld", job);
+	snprintf(sql, sizeof sql,
+	         "SELECT payload->'upload'->>'sha256', payload->'upload'->>'path' FROM pane.jobs WHERE id = %lld", job);
 	PGresult *res = PQexec(env.sql, sql);
 	assert_int_equal(PQntuples(res), 1);
 	assert_string_equal(PQgetvalue(res, 0, 0), hex);
@@ -125,7 +126,7 @@ static void one_gib(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(one_gib),
+	    cmocka_unit_test(one_gib),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

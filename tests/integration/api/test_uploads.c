@@ -27,11 +27,11 @@ static struct api_env env;
 /* idle_timeout 1s: libmicrohttpd 0.9.75 sometimes notices a client that
  * closes right behind the tail of its body only at the idle timeout */
 static const char yaml[] = "  idle_timeout: 1s\n"
-			   "uploads:\n"
-			   "  max_size: 2MiB\n"
-			   "  retention: 0s\n"
-			   "  sweep_interval: 200ms\n"
-			   "  content_types: [image/*, application/octet-stream]\n";
+                           "uploads:\n"
+                           "  max_size: 2MiB\n"
+                           "  retention: 0s\n"
+                           "  sweep_interval: 200ms\n"
+                           "  content_types: [image/*, application/octet-stream]\n";
 
 static int setup(void **state)
 {
@@ -79,8 +79,9 @@ static void stored_and_enqueued(void **state)
 	char hex[65];
 	pane_sha256(body, n, d);
 	pane_sha256_hex(d, hex);
-	struct pt_http_result r = api_req(&env, "POST", "/v1/uploads/images?filename=..%2F..%2Fetc%2Fevil%0A.png&user=42&note=hi%20there",
-					  NULL, "image/png", body, n);
+	struct pt_http_result r =
+	    api_req(&env, "POST", "/v1/uploads/images?filename=..%2F..%2Fetc%2Fevil%0A.png&user=42&note=hi%20there",
+	            NULL, "image/png", body, n);
 	assert_int_equal(r.status, 202);
 	json_t *j = json_loads(r.body, 0, NULL);
 	assert_non_null(j);
@@ -132,8 +133,9 @@ static void stored_and_enqueued(void **state)
 
 	/* retention 0: once the job completes, the sweeper removes the file */
 	snprintf(sql, sizeof sql,
-		 "SELECT count(*) FROM pane.complete_jobs('t', ARRAY[(SELECT id FROM pane.claim('t', 'images', 1, 60) WHERE id = %lld)], ARRAY[1])",
-		 job);
+	         "SELECT count(*) FROM pane.complete_jobs('t', ARRAY[(SELECT id FROM pane.claim('t', 'images', 1, 60) "
+	         "WHERE id = %lld)], ARRAY[1])",
+	         job);
 	assert_int_equal(api_sql_ll(&env, sql), 1);
 	for (int i = 0; i < 1000 && access(path, F_OK) == 0; i++)
 		pane_sleep_ms(10);
@@ -199,7 +201,7 @@ static void disconnect_mid_upload(void **state)
 	double aborted = api_metric(&env, "pane_api_uploads_aborted_total");
 	int fd = pt_raw_connect(env.port);
 	const char *head = "POST /v1/uploads/dropped HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
-			   "Content-Length: 1000000\r\n\r\n";
+	                   "Content-Length: 1000000\r\n\r\n";
 	assert_int_equal(pt_raw_send(fd, head, strlen(head)), 0);
 	char chunk[4096];
 	memset(chunk, 'z', sizeof chunk);
@@ -232,11 +234,11 @@ static void download_needs_read_scope(void **state)
 	setenv("PT_UP_READ", "read-token-0123456789abc", 1);
 	struct api_env e2;
 	api_start(&e2, "api_uploads_auth",
-		  "auth:\n"
-		  "  open_read: false\n"
-		  "  tokens:\n"
-		  "    - {name: producer, token: '${PT_UP_ENQ}', scopes: [enqueue]}\n"
-		  "    - {name: worker, token: '${PT_UP_READ}', scopes: [read]}\n");
+	          "auth:\n"
+	          "  open_read: false\n"
+	          "  tokens:\n"
+	          "    - {name: producer, token: '${PT_UP_ENQ}', scopes: [enqueue]}\n"
+	          "    - {name: worker, token: '${PT_UP_READ}', scopes: [read]}\n");
 	struct pt_http_result r =
 	    api_req(&e2, "POST", "/v1/uploads/docs", "enqueue-token-0123456789", "application/pdf", "%PDF-1.4 x", 10);
 	assert_int_equal(r.status, 202);
@@ -257,7 +259,7 @@ static void download_needs_read_scope(void **state)
 	assert_memory_equal(r.body, "%PDF-1.4 x", 10);
 	pt_http_result_free(&r);
 	const char *bad[] = {"/v1/uploads/..%2F..%2Fetc%2Fpasswd", "/v1/uploads/0123456789abcdef0123456789abcdeg",
-			     "/v1/uploads/0123456789abcdef0123456789abcdef", "/v1/uploads/0123"};
+	                     "/v1/uploads/0123456789abcdef0123456789abcdef", "/v1/uploads/0123"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		r = api_req(&e2, "GET", bad[i], "read-token-0123456789abc", NULL, NULL, 0);
 		assert_int_equal(r.status, 404);
@@ -269,10 +271,10 @@ static void download_needs_read_scope(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(stored_and_enqueued),
-		cmocka_unit_test(refusals_leave_nothing),
-		cmocka_unit_test(disconnect_mid_upload),
-		cmocka_unit_test(download_needs_read_scope),
+	    cmocka_unit_test(stored_and_enqueued),
+	    cmocka_unit_test(refusals_leave_nothing),
+	    cmocka_unit_test(disconnect_mid_upload),
+	    cmocka_unit_test(download_needs_read_scope),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

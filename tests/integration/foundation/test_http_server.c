@@ -71,12 +71,32 @@ static int setup(void **state)
 	struct pane_http_server_opts o = {.listen = "127.0.0.1:0", .threads = 2, .stats = stats};
 	srv = pane_http_server_new(&o, &err);
 	assert_non_null(srv);
-	assert_int_equal(pane_http_server_route(srv, &(struct pane_http_route){.method = "GET", .pattern = "/items/{id}", .handler = h_echo}), 0);
-	assert_int_equal(pane_http_server_route(srv, &(struct pane_http_route){.method = "POST", .pattern = "/items/{id}", .handler = h_echo, .max_body = 1000}), 0);
-	assert_int_equal(pane_http_server_route(srv, &(struct pane_http_route){.method = "GET", .pattern = "/static/{path*}", .handler = h_rest}), 0);
-	assert_int_equal(pane_http_server_route(srv, &(struct pane_http_route){.method = "GET", .pattern = "/admin", .handler = h_echo, .scope = "admin"}), 0);
-	assert_int_equal(pane_http_server_route(srv, &(struct pane_http_route){.method = "GET", .pattern = "/empty", .handler = h_nothing}), 0);
-	assert_int_equal(pane_http_server_route(srv, &(struct pane_http_route){.method = "GET", .pattern = "/bad/{x", .handler = h_nothing}), PANE_EINVAL);
+	assert_int_equal(
+	    pane_http_server_route(
+	        srv, &(struct pane_http_route){.method = "GET", .pattern = "/items/{id}", .handler = h_echo}),
+	    0);
+	assert_int_equal(pane_http_server_route(srv, &(struct pane_http_route){.method = "POST",
+	                                                                       .pattern = "/items/{id}",
+	                                                                       .handler = h_echo,
+	                                                                       .max_body = 1000}),
+	                 0);
+	assert_int_equal(
+	    pane_http_server_route(
+	        srv, &(struct pane_http_route){.method = "GET", .pattern = "/static/{path*}", .handler = h_rest}),
+	    0);
+	assert_int_equal(
+	    pane_http_server_route(
+	        srv,
+	        &(struct pane_http_route){.method = "GET", .pattern = "/admin", .handler = h_echo, .scope = "admin"}),
+	    0);
+	assert_int_equal(
+	    pane_http_server_route(
+	        srv, &(struct pane_http_route){.method = "GET", .pattern = "/empty", .handler = h_nothing}),
+	    0);
+	assert_int_equal(
+	    pane_http_server_route(
+	        srv, &(struct pane_http_route){.method = "GET", .pattern = "/bad/{x", .handler = h_nothing}),
+	    PANE_EINVAL);
 	pane_http_server_set_auth(srv, auth, NULL);
 	assert_int_equal(pane_http_server_start(srv, &err), 0);
 	assert_true(pane_http_server_is_loopback(srv));
@@ -93,7 +113,7 @@ static int teardown(void **state)
 }
 
 static struct pt_http_result req(const char *method, const char *path, const char *const *hdrs, const char *body,
-				 size_t len)
+                                 size_t len)
 {
 	char url[256];
 	snprintf(url, sizeof url, "%s%s", base, path);
@@ -242,13 +262,13 @@ int main(void)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(routes_with_params_and_args),
-		cmocka_unit_test(form_body_arguments),
-		cmocka_unit_test(not_found_and_method_not_allowed),
-		cmocka_unit_test(body_limits),
-		cmocka_unit_test(auth_hook_and_empty_handler),
-		cmocka_unit_test(concurrent_clients_and_counters),
-		cmocka_unit_test(bad_listen_address),
+	    cmocka_unit_test(routes_with_params_and_args),
+	    cmocka_unit_test(form_body_arguments),
+	    cmocka_unit_test(not_found_and_method_not_allowed),
+	    cmocka_unit_test(body_limits),
+	    cmocka_unit_test(auth_hook_and_empty_handler),
+	    cmocka_unit_test(concurrent_clients_and_counters),
+	    cmocka_unit_test(bad_listen_address),
 	};
 	int rc = cmocka_run_group_tests(tests, setup, teardown);
 	curl_global_cleanup();

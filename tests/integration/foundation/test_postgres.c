@@ -30,7 +30,9 @@ static void fresh_databases_are_isolated(void **state)
 	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
 	assert_string_equal(PQgetvalue(r, 0, 0), "0");
 	PQclear(r);
-	r = PQexec(ca, "SELECT current_setting('shared_preload_libraries'), current_setting('server_version_num')::int >= 150000");
+	r = PQexec(
+	    ca,
+	    "SELECT current_setting('shared_preload_libraries'), current_setting('server_version_num')::int >= 150000");
 	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
 	assert_non_null(strstr(PQgetvalue(r, 0, 0), "pg_stat_statements"));
 	assert_string_equal(PQgetvalue(r, 0, 1), "t");

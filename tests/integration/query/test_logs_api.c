@@ -43,17 +43,18 @@ static int setup(void **state)
 	static char msgs[N_LOGS][80];
 	for (int i = 0; i < N_LOGS; i++) {
 		/* api = even i; every 10th is an error mentioning a timeout */
-		snprintf(msgs[i], sizeof msgs[i], "%s %d handled in %d ms", i % 10 ? "request" : "upstream Timeout on request",
-			 i, i % 97);
-		logs[i] = (struct pane_log_record){T0 + i * 1000LL, i % 2 ? &lw : &la, i % 10 ? PANE_SEV_INFO : PANE_SEV_ERROR,
-						   msgs[i], strlen(msgs[i]), i == 40 ? "{\"user_id\":\"u-40\"}" : NULL};
+		snprintf(msgs[i], sizeof msgs[i], "%s %d handled in %d ms",
+		         i % 10 ? "request" : "upstream Timeout on request", i, i % 97);
+		logs[i] = (struct pane_log_record){
+		    T0 + i * 1000LL, i % 2 ? &lw : &la, i % 10 ? PANE_SEV_INFO : PANE_SEV_ERROR,
+		    msgs[i],         strlen(msgs[i]),   i == 40 ? "{\"user_id\":\"u-40\"}" : NULL};
 	}
 	assert_int_equal(pane_store_write_logs(st, logs, N_LOGS, &err), 0);
 	struct pane_event ev[] = {
-		{T0 + 10000, "deploy", &la, "deploy api 1f2e3d", "https://dashboard.render.com/d/1", "{\"commit\":\"1f2e3d\"}",
-		 "dep-1"},
-		{T0 + 20000, "deploy", &lw, "deploy web 9a8b7c", NULL, NULL, "dep-2"},
-		{T0 + 30000, "issue", &la, "TypeError: x is undefined", NULL, "{\"count\":3}", "iss-1"},
+	    {T0 + 10000, "deploy", &la, "deploy api 1f2e3d", "https://dashboard.render.com/d/1",
+	     "{\"commit\":\"1f2e3d\"}", "dep-1"},
+	    {T0 + 20000, "deploy", &lw, "deploy web 9a8b7c", NULL, NULL, "dep-2"},
+	    {T0 + 30000, "issue", &la, "TypeError: x is undefined", NULL, "{\"count\":3}", "iss-1"},
 	};
 	assert_int_equal(pane_store_write_events(st, ev, 3, &err), 0);
 
@@ -249,10 +250,10 @@ static void test_bad_input(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_filters),
-		cmocka_unit_test(test_paging),
-		cmocka_unit_test(test_events),
-		cmocka_unit_test(test_bad_input),
+	    cmocka_unit_test(test_filters),
+	    cmocka_unit_test(test_paging),
+	    cmocka_unit_test(test_events),
+	    cmocka_unit_test(test_bad_input),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

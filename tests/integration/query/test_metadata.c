@@ -35,8 +35,10 @@ static void start_with(const char *extra_yaml)
 	int port = pt_free_port();
 	FILE *f = fopen(cfg, "w");
 	assert_non_null(f);
-	fprintf(f, "server:\n  listen: 127.0.0.1:%d\nstore:\n  self_metrics_interval: 100ms\n"
-		   "receivers:\n  statsd:\n    enabled: false\n%s", port, extra_yaml);
+	fprintf(f,
+	        "server:\n  listen: 127.0.0.1:%d\nstore:\n  self_metrics_interval: 100ms\n"
+	        "receivers:\n  statsd:\n    enabled: false\n%s",
+	        port, extra_yaml);
 	fclose(f);
 	snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
 	char *argv[] = {(char *)pt_pane_bin(), "serve", "--config", cfg, "--data-dir", data, NULL};
@@ -125,18 +127,17 @@ static void metadata_round_trip(void **state)
 	assert_int_equal(st, 200);
 	json_decref(j);
 
-	static const char text[] =
-		"# HELP shop_orders_total Orders placed, by \"channel\".\n"
-		"# TYPE shop_orders_total counter\n"
-		"shop_orders_total{channel=\"web\"} 12\n"
-		"# HELP shop_latency_seconds Checkout latency.\n"
-		"# TYPE shop_latency_seconds histogram\n"
-		"shop_latency_seconds_bucket{le=\"+Inf\"} 3\n"
-		"shop_latency_seconds_count 3\n"
-		"# TYPE shop_queue gauge\n"
-		"shop_queue 4\n"
-		"# TYPE shop_legacy untyped\n"
-		"shop_legacy 1\n";
+	static const char text[] = "# HELP shop_orders_total Orders placed, by \"channel\".\n"
+	                           "# TYPE shop_orders_total counter\n"
+	                           "shop_orders_total{channel=\"web\"} 12\n"
+	                           "# HELP shop_latency_seconds Checkout latency.\n"
+	                           "# TYPE shop_latency_seconds histogram\n"
+	                           "shop_latency_seconds_bucket{le=\"+Inf\"} 3\n"
+	                           "shop_latency_seconds_count 3\n"
+	                           "# TYPE shop_queue gauge\n"
+	                           "shop_queue 4\n"
+	                           "# TYPE shop_legacy untyped\n"
+	                           "shop_legacy 1\n";
 	assert_int_equal(post_text(text, sizeof text - 1), 204);
 
 	j = metadata("", &st);
@@ -248,34 +249,34 @@ static void metadata_round_trip(void **state)
 /* An exposition with the corners of the text format's metadata: escapes,
  * blanks after the separator, untyped, help without type and the reverse,
  * families without samples, non-ASCII help. */
-static const char exposition[] =
-	"# HELP esc_total Escapes: back\\\\slash, new\\nline, quote \\\" tab\tend.  \n"
-	"# TYPE esc_total counter\n"
-	"esc_total 1\n"
-	"# HELP plain_gauge   Leading blanks belong to the help.\n"
-	"# TYPE plain_gauge gauge\n"
-	"plain_gauge 2\n"
-	"# TYPE untyped_thing untyped\n"
-	"untyped_thing 3\n"
-	"# HELP help_only Only help, no type.\n"
-	"help_only 4\n"
-	"# TYPE hist_seconds histogram\n"
-	"# HELP hist_seconds A histogram.\n"
-	"hist_seconds_bucket{le=\"1\"} 1\n"
-	"hist_seconds_bucket{le=\"+Inf\"} 2\n"
-	"hist_seconds_sum 3\n"
-	"hist_seconds_count 2\n"
-	"# TYPE sum_q summary\n"
-	"sum_q{quantile=\"0.5\"} 1\n"
-	"sum_q_sum 1\n"
-	"sum_q_count 1\n"
-	"# HELP unicode_g Gr\xc3\xbc\xc3\x9f""e \xe2\x80\x93 <b>&amp;\n"
-	"# TYPE unicode_g gauge\n"
-	"unicode_g 5\n"
-	"# TYPE typed_no_samples gauge\n"
-	"# HELP empty_help \n"
-	"# TYPE empty_help gauge\n"
-	"empty_help 6\n";
+static const char exposition[] = "# HELP esc_total Escapes: back\\\\slash, new\\nline, quote \\\" tab\tend.  \n"
+                                 "# TYPE esc_total counter\n"
+                                 "esc_total 1\n"
+                                 "# HELP plain_gauge   Leading blanks belong to the help.\n"
+                                 "# TYPE plain_gauge gauge\n"
+                                 "plain_gauge 2\n"
+                                 "# TYPE untyped_thing untyped\n"
+                                 "untyped_thing 3\n"
+                                 "# HELP help_only Only help, no type.\n"
+                                 "help_only 4\n"
+                                 "# TYPE hist_seconds histogram\n"
+                                 "# HELP hist_seconds A histogram.\n"
+                                 "hist_seconds_bucket{le=\"1\"} 1\n"
+                                 "hist_seconds_bucket{le=\"+Inf\"} 2\n"
+                                 "hist_seconds_sum 3\n"
+                                 "hist_seconds_count 2\n"
+                                 "# TYPE sum_q summary\n"
+                                 "sum_q{quantile=\"0.5\"} 1\n"
+                                 "sum_q_sum 1\n"
+                                 "sum_q_count 1\n"
+                                 "# HELP unicode_g Gr\xc3\xbc\xc3\x9f"
+                                 "e \xe2\x80\x93 <b>&amp;\n"
+                                 "# TYPE unicode_g gauge\n"
+                                 "unicode_g 5\n"
+                                 "# TYPE typed_no_samples gauge\n"
+                                 "# HELP empty_help \n"
+                                 "# TYPE empty_help gauge\n"
+                                 "empty_help 6\n";
 
 static void h_exposition(struct pane_http_req *req, struct pane_http_resp *resp, void *ctx)
 {
@@ -291,7 +292,8 @@ static bool has_all(json_t *d, json_t *like)
 {
 	const char *name;
 	json_t *v;
-	json_object_foreach(like, name, v) {
+	json_object_foreach(like, name, v)
+	{
 		if (!json_object_get(d, name))
 			return false;
 	}
@@ -330,16 +332,18 @@ static void same_answers_as_prometheus(void **state)
 	assert_non_null(mkdtemp(dir));
 	struct pane_err err = {0};
 	struct pane_http_server *target =
-		pane_http_server_new(&(struct pane_http_server_opts){.listen = "127.0.0.1:0", .threads = 2}, &err);
+	    pane_http_server_new(&(struct pane_http_server_opts){.listen = "127.0.0.1:0", .threads = 2}, &err);
 	assert_non_null(target);
-	pane_http_server_route(target, &(struct pane_http_route){.method = "GET", .pattern = "/metrics",
-								 .handler = h_exposition});
+	pane_http_server_route(
+	    target, &(struct pane_http_route){.method = "GET", .pattern = "/metrics", .handler = h_exposition});
 	assert_int_equal(pane_http_server_start(target, &err), 0);
 	int tport = pane_http_server_port(target);
 
 	char yaml[256];
-	snprintf(yaml, sizeof yaml, "scrape:\n  interval: 1s\n  targets:\n    - url: http://127.0.0.1:%d/metrics\n"
-				    "      job: t\n", tport);
+	snprintf(yaml, sizeof yaml,
+	         "scrape:\n  interval: 1s\n  targets:\n    - url: http://127.0.0.1:%d/metrics\n"
+	         "      job: t\n",
+	         tport);
 	start_with(yaml);
 
 	char cfg[256], data[256], log[256], a_cfg[300], a_data[300], a_listen[64];
@@ -348,8 +352,10 @@ static void same_answers_as_prometheus(void **state)
 	snprintf(log, sizeof log, "%s/prometheus.log", dir);
 	FILE *f = fopen(cfg, "w");
 	assert_non_null(f);
-	fprintf(f, "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: t\n    static_configs:\n"
-		   "      - targets: ['127.0.0.1:%d']\n", tport);
+	fprintf(f,
+	        "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: t\n    static_configs:\n"
+	        "      - targets: ['127.0.0.1:%d']\n",
+	        tport);
 	fclose(f);
 	int pport = pt_free_port();
 	snprintf(a_cfg, sizeof a_cfg, "--config.file=%s", cfg);
@@ -367,7 +373,8 @@ static void same_answers_as_prometheus(void **state)
 	const char *name;
 	json_t *v;
 	size_t compared = 0;
-	json_object_foreach(prom, name, v) {
+	json_object_foreach(prom, name, v)
+	{
 		json_t *m = json_object_get(mine, name);
 		if (!json_equal(v, m)) {
 			char *a = json_dumps(v, 0), *b = m ? json_dumps(m, 0) : NULL;
@@ -393,8 +400,8 @@ static void same_answers_as_prometheus(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(metadata_round_trip),
-		cmocka_unit_test(same_answers_as_prometheus),
+	    cmocka_unit_test(metadata_round_trip),
+	    cmocka_unit_test(same_answers_as_prometheus),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

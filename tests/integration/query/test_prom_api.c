@@ -115,7 +115,8 @@ static void test_query_shapes(void **state)
 {
 	(void)state;
 	long st;
-	json_t *j = call(base, "/api/v1/query?query=temperature_celsius%7Broom%3D%22attic%22%7D&time=1700001830", NULL, &st);
+	json_t *j =
+	    call(base, "/api/v1/query?query=temperature_celsius%7Broom%3D%22attic%22%7D&time=1700001830", NULL, &st);
 	assert_int_equal(st, 200);
 	json_t *d = json_object_get(j, "data");
 	assert_string_equal(json_string_value(json_object_get(d, "resultType")), "vector");
@@ -127,7 +128,8 @@ static void test_query_shapes(void **state)
 	json_decref(j);
 
 	/* range query as GET and as form POST give the same body */
-	const char *q = "query=sum%20by%20(instance)%20(rate(http_requests_total%5B5m%5D))&start=1700000600&end=1700001200&step=60";
+	const char *q =
+	    "query=sum%20by%20(instance)%20(rate(http_requests_total%5B5m%5D))&start=1700000600&end=1700001200&step=60";
 	char path[1024];
 	snprintf(path, sizeof path, "/api/v1/query_range?%s", q);
 	json_t *g = call(base, path, NULL, &st);
@@ -138,21 +140,26 @@ static void test_query_shapes(void **state)
 	d = json_object_get(g, "data");
 	assert_string_equal(json_string_value(json_object_get(d, "resultType")), "matrix");
 	assert_int_equal(json_array_size(json_object_get(d, "result")), 2);
-	assert_int_equal(json_array_size(json_object_get(json_array_get(json_object_get(d, "result"), 0), "values")), 11);
+	assert_int_equal(json_array_size(json_object_get(json_array_get(json_object_get(d, "result"), 0), "values")),
+	                 11);
 	json_decref(g);
 	json_decref(p);
 
 	/* RFC 3339 times and a duration step */
-	j = call(base, "/api/v1/query_range?query=vector(1)&start=2023-11-14T22:23:20Z&end=2023-11-14T22:33:20Z&step=5m", NULL, &st);
+	j = call(base,
+	         "/api/v1/query_range?query=vector(1)&start=2023-11-14T22:23:20Z&end=2023-11-14T22:33:20Z&step=5m",
+	         NULL, &st);
 	assert_int_equal(st, 200);
 	d = json_object_get(j, "data");
-	assert_int_equal(json_array_size(json_object_get(json_array_get(json_object_get(d, "result"), 0), "values")), 3);
+	assert_int_equal(json_array_size(json_object_get(json_array_get(json_object_get(d, "result"), 0), "values")),
+	                 3);
 	json_decref(j);
 
 	/* string result of an instant query */
 	j = call(base, "/api/v1/query?query=%22hi%22&time=10.5", NULL, &st);
 	char *s = json_dumps(j, JSON_COMPACT);
-	assert_string_equal(s, "{\"status\":\"success\",\"data\":{\"resultType\":\"string\",\"result\":[10.5,\"hi\"]}}");
+	assert_string_equal(s,
+	                    "{\"status\":\"success\",\"data\":{\"resultType\":\"string\",\"result\":[10.5,\"hi\"]}}");
 	free(s);
 	json_decref(j);
 }
@@ -161,7 +168,9 @@ static void test_series_labels_values(void **state)
 {
 	(void)state;
 	long st;
-	json_t *j = call(base, "/api/v1/series?match[]=temperature_celsius&match[]=build_info%7Binstance%3D%22a:80%22%7D", NULL, &st);
+	json_t *j =
+	    call(base, "/api/v1/series?match[]=temperature_celsius&match[]=build_info%7Binstance%3D%22a:80%22%7D", NULL,
+	         &st);
 	assert_int_equal(st, 200);
 	json_t *d = json_object_get(j, "data");
 	assert_int_equal(json_array_size(d), 4);
@@ -196,7 +205,9 @@ static void test_series_labels_values(void **state)
 	free(s);
 	json_decref(j);
 
-	j = call(base, "/api/v1/label/instance/values?match[]=http_requests_total%7Bmethod%3D%22get%22%7D&match[]=build_info", NULL, &st);
+	j = call(base,
+	         "/api/v1/label/instance/values?match[]=http_requests_total%7Bmethod%3D%22get%22%7D&match[]=build_info",
+	         NULL, &st);
 	s = json_dumps(json_object_get(j, "data"), JSON_COMPACT);
 	assert_string_equal(s, "[\"a:80\",\"b:80\"]");
 	free(s);
@@ -242,7 +253,10 @@ static void test_errors(void **state)
 	expect_error(j, st, 400, "bad_data", "invalid parameter \"time\"");
 	json_decref(j);
 	/* duplicate series after label_replace: 422 execution */
-	j = call(base, "/api/v1/query?query=label_replace(dup_source%2C%22a%22%2C%22s%22%2C%22a%22%2C%22.*%22)&time=1700001000", NULL, &st);
+	j = call(
+	    base,
+	    "/api/v1/query?query=label_replace(dup_source%2C%22a%22%2C%22s%22%2C%22a%22%2C%22.*%22)&time=1700001000",
+	    NULL, &st);
 	expect_error(j, st, 422, "execution", "same labelset");
 	json_decref(j);
 	/* absurd resolution */
@@ -285,8 +299,10 @@ static void test_errors(void **state)
 
 	/* a query that outlives its timeout: 503 timeout, and the server keeps serving */
 	j = call(slow_base,
-		 "/api/v1/query_range?query=count_over_time(sum(http_requests_total)%5B1h:1s%5D)&start=1700000000&end=1700003600&step=15",
-		 NULL, &st);
+	         "/api/v1/"
+	         "query_range?query=count_over_time(sum(http_requests_total)%5B1h:1s%5D)&start=1700000000&end="
+	         "1700003600&step=15",
+	         NULL, &st);
 	expect_error(j, st, 503, "timeout", "timed out");
 	json_decref(j);
 	j = call(slow_base, "/api/v1/query?query=1%2B1&time=4", NULL, &st);
@@ -296,8 +312,8 @@ static void test_errors(void **state)
 
 /* many clients at once: every answer complete and identical to a lone one */
 static const char *conc_q =
-	"query=sum%20by%20(instance)%20(rate(http_requests_total%7Bmethod%3D~%22g.*%22%7D%5B5m%5D))"
-	"%20*%20on(instance)%20group_left(version)%20build_info&start=1700000300&end=1700003600&step=15";
+    "query=sum%20by%20(instance)%20(rate(http_requests_total%7Bmethod%3D~%22g.*%22%7D%5B5m%5D))"
+    "%20*%20on(instance)%20group_left(version)%20build_info&start=1700000300&end=1700003600&step=15";
 static char *conc_want;
 
 static void *conc_worker(void *arg)
@@ -384,12 +400,14 @@ static void test_cli(void **state)
 		fail_msg("unexpected table:\n%s", out);
 	assert_int_equal(run_cli(&out, "sum(build_info)", "--start", "1700000000", "--end", "1700000060"), 0);
 	/* default step: 100 points over the range, at least 1 s -> 61 rows */
-	if (!strstr(out, "{}") || !strstr(out, "2023-11-14T22:13:20.000Z  2") || !strstr(out, "2023-11-14T22:14:20.000Z  2"))
+	if (!strstr(out, "{}") || !strstr(out, "2023-11-14T22:13:20.000Z  2") ||
+	    !strstr(out, "2023-11-14T22:14:20.000Z  2"))
 		fail_msg("unexpected range output:\n%s", out);
 	assert_int_equal(run_cli(&out, "1+1", "--time", "4", "--json", NULL), 0);
 	if (!strstr(out, "{\"status\":\"success\",\"data\":{\"resultType\":\"scalar\",\"result\":[4,\"2\"]}}"))
 		fail_msg("unexpected JSON:\n%s", out);
-	assert_int_equal(run_cli(&out, "label_replace(dup_source,\"a\",\"s\",\"a\",\".*\")", "--time", "1700001000", NULL, NULL), 1);
+	assert_int_equal(
+	    run_cli(&out, "label_replace(dup_source,\"a\",\"s\",\"a\",\".*\")", "--time", "1700001000", NULL, NULL), 1);
 	if (!strstr(out, "execution: vector cannot contain metrics with the same labelset"))
 		fail_msg("unexpected error output:\n%s", out);
 	assert_int_equal(run_cli(&out, "sum(", NULL, NULL, NULL, NULL), 1);
@@ -400,12 +418,12 @@ static void test_cli(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_grafana_save_and_test),
-		cmocka_unit_test(test_query_shapes),
-		cmocka_unit_test(test_series_labels_values),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_cli),
-		cmocka_unit_test(test_concurrent),
+	    cmocka_unit_test(test_grafana_save_and_test),
+	    cmocka_unit_test(test_query_shapes),
+	    cmocka_unit_test(test_series_labels_values),
+	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_cli),
+	    cmocka_unit_test(test_concurrent),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -20,8 +20,7 @@ long long qt_num(PGconn *c, const char *fmt, ...) __attribute__((format(printf, 
 char *qt_err(PGconn *c, const char *sql);
 /* Polls sql every 50 ms until it returns want; true if it did within
  * limit_ms (a liveness bound, never a performance assertion). */
-bool qt_wait(PGconn *c, const char *want, int limit_ms, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+bool qt_wait(PGconn *c, const char *want, int limit_ms, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* Starts `pane worker --database-url URL ARGS...` (NULL-terminated), log
  * appended to log (may be NULL). */
 pid_t qt_worker(const char *url, const char *log, ...) __attribute__((sentinel));

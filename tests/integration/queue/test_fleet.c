@@ -21,11 +21,12 @@ static void global_concurrency_across_workers(void **state)
 	char *url = qt_db("queue_f_limit");
 	PGconn *c = qt_connect(url);
 	free(qt_val(c, "SELECT pane.set_queue_limits('g', concurrency => 2)"));
-	qt_num(c, "SELECT count(*) FROM pane.enqueue_many((SELECT jsonb_agg(jsonb_build_object('queue', 'g')) FROM generate_series(1, 12)))");
+	qt_num(c, "SELECT count(*) FROM pane.enqueue_many((SELECT jsonb_agg(jsonb_build_object('queue', 'g')) FROM "
+	          "generate_series(1, 12)))");
 	pid_t w[3];
 	for (int i = 0; i < 3; i++)
 		w[i] = qt_worker(url, NULL, "--queues", "g", "--concurrency", "4", "--builtin", "sleep:150",
-				 "--poll-interval", "50ms", NULL);
+		                 "--poll-interval", "50ms", NULL);
 	long long max_running = 0;
 	for (int i = 0; i < 1200; i++) {
 		long long r = qt_num(c, "SELECT count(*) FROM pane.jobs WHERE state = 'running'");
@@ -54,14 +55,17 @@ static void cron_runs_once_per_tick(void **state)
 	free(qt_val(c, "SELECT pane.set_schedule('tick', '* * * * * *', 'cron', '{\"from\": \"cron\"}')"));
 	pid_t a = qt_worker(url, NULL, "--queues", "cron", "--builtin", "noop", NULL);
 	pid_t b = qt_worker(url, NULL, "--queues", "cron", "--builtin", "noop", NULL);
-	assert_true(qt_wait(c, "t", 20000, "SELECT count(*) >= 4 FROM pane.jobs_history WHERE unique_key LIKE 'cron:tick:%%'"));
+	assert_true(
+	    qt_wait(c, "t", 20000, "SELECT count(*) >= 4 FROM pane.jobs_history WHERE unique_key LIKE 'cron:tick:%%'"));
 	kill(a, SIGTERM);
 	kill(b, SIGTERM);
 	assert_int_equal(qt_wait_exit(a), 0);
 	assert_int_equal(qt_wait_exit(b), 0);
 	/* one job per tick: keys are distinct across active and finished jobs */
-	long long total = qt_num(c, "SELECT count(*) FROM (SELECT unique_key FROM pane.jobs UNION ALL SELECT unique_key FROM pane.jobs_history) k");
-	long long distinct_ticks = qt_num(c, "SELECT count(DISTINCT unique_key) FROM (SELECT unique_key FROM pane.jobs UNION ALL SELECT unique_key FROM pane.jobs_history) k");
+	long long total = qt_num(c, "SELECT count(*) FROM (SELECT unique_key FROM pane.jobs UNION ALL SELECT "
+	                            "unique_key FROM pane.jobs_history) k");
+	long long distinct_ticks = qt_num(c, "SELECT count(DISTINCT unique_key) FROM (SELECT unique_key FROM pane.jobs "
+	                                     "UNION ALL SELECT unique_key FROM pane.jobs_history) k");
 	assert_true(total >= 4);
 	assert_int_equal(total, distinct_ticks);
 	char *s = qt_val(c, "SELECT payload->>'from' FROM pane.jobs_history LIMIT 1");
@@ -86,8 +90,9 @@ static void kill9_job_rescued_exactly_once(void **state)
 	char cmd[512];
 	/* attempt 1 hangs (the worker dies under it); later attempts count a run and succeed */
 	snprintf(cmd, sizeof cmd,
-		 "echo \"$PANE_ATTEMPT\" >> %s/runs; if [ \"$PANE_ATTEMPT\" = 1 ]; then sleep 3; exit 1; fi; echo '{\"done\": true}'",
-		 dir);
+	         "echo \"$PANE_ATTEMPT\" >> %s/runs; if [ \"$PANE_ATTEMPT\" = 1 ]; then sleep 3; exit 1; fi; echo "
+	         "'{\"done\": true}'",
+	         dir);
 	long long id = qt_num(c, "SELECT pane.enqueue('k')");
 	pid_t a = qt_worker(url, NULL, "--queues", "k", "--exec", cmd, "--lease", "1s", NULL);
 	assert_true(qt_wait(c, "running", 10000, "SELECT pane.job(%lld)->>'state'", id));
@@ -101,12 +106,16 @@ static void kill9_job_rescued_exactly_once(void **state)
 	assert_true(qt_wait(c, "completed", 30000, "SELECT pane.job(%lld)->>'state'", id));
 	kill(b, SIGTERM);
 	assert_int_equal(qt_wait_exit(b), 0);
-	char *s = qt_val(c, "SELECT (pane.job(%lld)->>'attempt') || ' ' || (pane.job(%lld)->'errors'->0->>'error') || ' ' || "
-			      "(pane.job(%lld)->>'result')", id, id, id);
+	char *s =
+	    qt_val(c,
+	           "SELECT (pane.job(%lld)->>'attempt') || ' ' || (pane.job(%lld)->'errors'->0->>'error') || ' ' || "
+	           "(pane.job(%lld)->>'result')",
+	           id, id, id);
 	assert_non_null(strstr(s, "2 lease expired: worker "));
 	assert_non_null(strstr(s, "{\"done\": true}"));
 	free(s);
-	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.jobs_history WHERE id = %lld AND state = 'completed'", id), 1);
+	assert_int_equal(
+	    qt_num(c, "SELECT count(*) FROM pane.jobs_history WHERE id = %lld AND state = 'completed'", id), 1);
 	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.jobs WHERE id = %lld", id), 0);
 	FILE *f = fopen(runs, "r");
 	assert_non_null(f);
@@ -125,15 +134,18 @@ static void fleet_completes_each_job_once(void **state)
 {
 	char *url = qt_db("queue_f_fleet");
 	PGconn *c = qt_connect(url);
-	qt_num(c, "SELECT count(*) FROM pane.enqueue_many((SELECT jsonb_agg(jsonb_build_object('queue', CASE WHEN g %% 2 = 0 THEN 'a' ELSE 'b' END,"
-		  " 'payload', jsonb_build_object('g', g))) FROM generate_series(1, 3000) g))");
+	qt_num(c, "SELECT count(*) FROM pane.enqueue_many((SELECT jsonb_agg(jsonb_build_object('queue', CASE WHEN g %% "
+	          "2 = 0 THEN 'a' ELSE 'b' END,"
+	          " 'payload', jsonb_build_object('g', g))) FROM generate_series(1, 3000) g))");
 	pid_t w[3];
 	for (int i = 0; i < 3; i++)
-		w[i] = qt_worker(url, NULL, "--queues", "a,b", "--concurrency", "50", "--builtin", "noop", "--drain", NULL);
+		w[i] = qt_worker(url, NULL, "--queues", "a,b", "--concurrency", "50", "--builtin", "noop", "--drain",
+		                 NULL);
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(qt_wait_exit(w[i]), 0);
 	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.jobs"), 0);
-	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.jobs_history WHERE state = 'completed' AND attempt = 1"), 3000);
+	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.jobs_history WHERE state = 'completed' AND attempt = 1"),
+	                 3000);
 	assert_int_equal(qt_num(c, "SELECT count(DISTINCT payload->>'g') FROM pane.jobs_history"), 3000);
 	PQfinish(c);
 	free(url);
@@ -142,10 +154,10 @@ static void fleet_completes_each_job_once(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(global_concurrency_across_workers),
-		cmocka_unit_test(cron_runs_once_per_tick),
-		cmocka_unit_test(kill9_job_rescued_exactly_once),
-		cmocka_unit_test(fleet_completes_each_job_once),
+	    cmocka_unit_test(global_concurrency_across_workers),
+	    cmocka_unit_test(cron_runs_once_per_tick),
+	    cmocka_unit_test(kill9_job_rescued_exactly_once),
+	    cmocka_unit_test(fleet_completes_each_job_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -42,12 +42,13 @@ static void worker_survives_restart(void **state)
 	char *url = qt_db("queue_pg_restart");
 	PGconn *c = qt_connect(url);
 	qt_num(c, "SELECT count(*) FROM pane.enqueue_many((SELECT jsonb_agg(jsonb_build_object('queue', 'r', 'payload',"
-		  " jsonb_build_object('g', g))) FROM generate_series(1, 300) g))");
+	          " jsonb_build_object('g', g))) FROM generate_series(1, 300) g))");
 	char log[] = "/tmp/pane-qt-restart-XXXXXX";
 	int fd = mkstemp(log);
 	assert_true(fd >= 0);
 	close(fd);
-	pid_t w = qt_worker(url, log, "--queues", "r", "--concurrency", "5", "--builtin", "sleep:25", "--lease", "20s", NULL);
+	pid_t w =
+	    qt_worker(url, log, "--queues", "r", "--concurrency", "5", "--builtin", "sleep:25", "--lease", "20s", NULL);
 	assert_true(qt_wait(c, "t", 20000, "SELECT count(*) >= 20 FROM pane.jobs_history"));
 	assert_int_equal(pg("stop"), 0);
 	qt_sleep_ms(700);
@@ -69,7 +70,7 @@ static void worker_survives_restart(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(worker_survives_restart, ensure_running),
+	    cmocka_unit_test_teardown(worker_survives_restart, ensure_running),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,24 +26,27 @@ static void enqueue_and_unique_keys(void **state)
 	assert_int_equal(k1, k1b);
 	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.jobs WHERE unique_key = 'k1'"), 1);
 	/* enqueue_many: input order, created flags, in-batch duplicates, existing keys */
-	char *rows = qt_val(c,
-		"SELECT string_agg(created::text, ',' ORDER BY ord) FROM pane.enqueue_many("
-		"'[{\"queue\":\"mail\"},{\"queue\":\"x\",\"unique_key\":\"k1\"},{\"queue\":\"x\",\"unique_key\":\"k2\"},"
-		"{\"queue\":\"x\",\"unique_key\":\"k2\"},{\"queue\":\"y\",\"delay\":\"30s\",\"priority\":5}]')"
-		" WITH ORDINALITY AS t(id, created, ord)");
+	char *rows = qt_val(
+	    c, "SELECT string_agg(created::text, ',' ORDER BY ord) FROM pane.enqueue_many("
+	       "'[{\"queue\":\"mail\"},{\"queue\":\"x\",\"unique_key\":\"k1\"},{\"queue\":\"x\",\"unique_key\":\"k2\"},"
+	       "{\"queue\":\"x\",\"unique_key\":\"k2\"},{\"queue\":\"y\",\"delay\":\"30s\",\"priority\":5}]')"
+	       " WITH ORDINALITY AS t(id, created, ord)");
 	assert_string_equal(rows, "true,false,true,false,true");
 	free(rows);
-	char *ids = qt_val(c,
-		"SELECT string_agg(id::text, ',' ORDER BY ord) FROM pane.enqueue_many("
-		"'[{\"queue\":\"z\",\"unique_key\":\"k2\"},{\"queue\":\"z\",\"unique_key\":\"k1\"}]') WITH ORDINALITY AS t(id, created, ord)");
+	char *ids = qt_val(c, "SELECT string_agg(id::text, ',' ORDER BY ord) FROM pane.enqueue_many("
+	                      "'[{\"queue\":\"z\",\"unique_key\":\"k2\"},{\"queue\":\"z\",\"unique_key\":\"k1\"}]') "
+	                      "WITH ORDINALITY AS t(id, created, ord)");
 	char want[64];
 	long long k2 = qt_num(c, "SELECT id FROM pane.jobs WHERE unique_key = 'k2'");
 	snprintf(want, sizeof want, "%lld,%lld", k2, k1);
 	assert_string_equal(ids, want);
 	free(ids);
 	/* delay 30s: scheduled, not runnable now */
-	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.jobs WHERE queue = 'y' AND run_at > now() + interval '25 s'"), 1);
-	assert_int_equal(qt_num(c, "SELECT (pane.job(%lld)->>'priority')::int", qt_num(c, "SELECT id FROM pane.jobs WHERE queue='y'")), 5);
+	assert_int_equal(
+	    qt_num(c, "SELECT count(*) FROM pane.jobs WHERE queue = 'y' AND run_at > now() + interval '25 s'"), 1);
+	assert_int_equal(qt_num(c, "SELECT (pane.job(%lld)->>'priority')::int",
+	                        qt_num(c, "SELECT id FROM pane.jobs WHERE queue='y'")),
+	                 5);
 	/* a finished job frees its key */
 	qt_num(c, "SELECT count(*) FROM pane.claim('w', 'x', 10, 30)");
 	qt_num(c, "SELECT count(*) FROM pane.complete_jobs('w', ARRAY[%lld], ARRAY[1])", k2);
@@ -73,8 +76,11 @@ static void unique_key_race(void **state)
 		PQclear(r);
 	/* a rolled-back holder leaves the key free for the waiter */
 	PQclear(PQexec(a, "BEGIN"));
-	long long gone = qt_num(a, "SELECT id FROM pane.enqueue_many('[{\"queue\": \"r\", \"unique_key\": \"other\"}]')");
-	assert_int_equal(PQsendQuery(b, "SELECT id::text || ' ' || created::text FROM pane.enqueue_many('[{\"queue\": \"r\", \"unique_key\": \"other\"}]')"), 1);
+	long long gone =
+	    qt_num(a, "SELECT id FROM pane.enqueue_many('[{\"queue\": \"r\", \"unique_key\": \"other\"}]')");
+	assert_int_equal(PQsendQuery(b, "SELECT id::text || ' ' || created::text FROM pane.enqueue_many('[{\"queue\": "
+	                                "\"r\", \"unique_key\": \"other\"}]')"),
+	                 1);
 	qt_sleep_ms(100);
 	PQclear(PQexec(a, "ROLLBACK"));
 	r = PQgetResult(b);
@@ -100,29 +106,36 @@ static void invalid_input_writes_nothing(void **state)
 	static const struct {
 		const char *sql, *msg;
 	} cases[] = {
-		{"SELECT pane.enqueue('')", "queue name must not be empty"},
-		{"SELECT pane.enqueue(NULL)", "queue name must not be empty"},
-		{"SELECT pane.enqueue('q', max_attempts => 0)", "max_attempts must be at least 1"},
-		{"SELECT pane.enqueue('q', jsonb_build_object('big', repeat('x', 200)))", "over the limit of 100 bytes"},
-		{"SELECT pane.enqueue('q', timeout => interval '-1 s')", "timeout must be positive"},
-		{"SELECT * FROM pane.enqueue_many('{\"queue\":\"q\"}')", "must be a JSON array"},
-		{"SELECT * FROM pane.enqueue_many(NULL)", "must be a JSON array"},
-		{"SELECT * FROM pane.enqueue_many('[{\"queue\":\"q\"},{\"queue\":\"q\",\"delay\":-5}]')",
-		 "job 2: \"delay\" must not be negative"},
-		{"SELECT * FROM pane.enqueue_many('[{\"queue\":\"q\",\"delay\":\"-5 minutes\"}]')", "must not be negative"},
-		{"SELECT * FROM pane.enqueue_many('[{\"queue\":\"q\",\"delay\":\"soon\"}]')", "invalid input syntax for type interval"},
-		{"SELECT * FROM pane.enqueue_many('[{\"queue\":\"\"}]')", "\"queue\" must be a non-empty string"},
-		{"SELECT * FROM pane.enqueue_many('[{\"queue\":7}]')", "\"queue\" must be a non-empty string"},
-		{"SELECT * FROM pane.enqueue_many('[{\"queue\":\"q\",\"dealy\":1}]')", "unknown field(s) {\"dealy\": 1}"},
-		{"SELECT * FROM pane.enqueue_many('[[1]]')", "each job must be a JSON object"},
-		{"SELECT * FROM pane.enqueue_many('[{\"queue\":\"q\",\"priority\":1.5}]')", "\"priority\" must be an integer"},
-		{"SELECT * FROM pane.enqueue_many('[{\"queue\":\"q\",\"max_attempts\":0}]')", "\"max_attempts\" must be an integer"},
-		{"SELECT * FROM pane.enqueue_many('[{\"queue\":\"q\",\"run_at\":\"2026-01-01\",\"delay\":1}]')", "not both"},
-		{"SELECT * FROM pane.enqueue_many('[{\"queue\":\"q\",\"run_at\":\"yesterday-ish\"}]')", "invalid input syntax"},
-		{"SELECT * FROM pane.enqueue_many('[{\"queue\":\"q\",\"unique_key\":\"\"}]')", "\"unique_key\" must be a non-empty"},
-		{"SELECT * FROM pane.enqueue_many('[{\"queue\":\"q\",\"timeout\":0}]')", "\"timeout\" must be positive"},
-		{"SELECT * FROM pane.enqueue_many(jsonb_build_array(jsonb_build_object('queue','q','payload',repeat('y',300))))",
-		 "over the limit of 100 bytes"},
+	    {"SELECT pane.enqueue('')", "queue name must not be empty"},
+	    {"SELECT pane.enqueue(NULL)", "queue name must not be empty"},
+	    {"SELECT pane.enqueue('q', max_attempts => 0)", "max_attempts must be at least 1"},
+	    {"SELECT pane.enqueue('q', jsonb_build_object('big', repeat('x', 200)))", "over the limit of 100 bytes"},
+	    {"SELECT pane.enqueue('q', timeout => interval '-1 s')", "timeout must be positive"},
+	    {"SELECT * FROM pane.enqueue_many('{\"queue\":\"q\"}')", "must be a JSON array"},
+	    {"SELECT * FROM pane.enqueue_many(NULL)", "must be a JSON array"},
+	    {"SELECT * FROM pane.enqueue_many('[{\"queue\":\"q\"},{\"queue\":\"q\",\"delay\":-5}]')",
+	     "job 2: \"delay\" must not be negative"},
+	    {"SELECT * FROM pane.enqueue_many('[{\"queue\":\"q\",\"delay\":\"-5 minutes\"}]')", "must not be negative"},
+	    {"SELECT * FROM pane.enqueue_many('[{\"queue\":\"q\",\"delay\":\"soon\"}]')",
+	     "invalid input syntax for type interval"},
+	    {"SELECT * FROM pane.enqueue_many('[{\"queue\":\"\"}]')", "\"queue\" must be a non-empty string"},
+	    {"SELECT * FROM pane.enqueue_many('[{\"queue\":7}]')", "\"queue\" must be a non-empty string"},
+	    {"SELECT * FROM pane.enqueue_many('[{\"queue\":\"q\",\"dealy\":1}]')", "unknown field(s) {\"dealy\": 1}"},
+	    {"SELECT * FROM pane.enqueue_many('[[1]]')", "each job must be a JSON object"},
+	    {"SELECT * FROM pane.enqueue_many('[{\"queue\":\"q\",\"priority\":1.5}]')",
+	     "\"priority\" must be an integer"},
+	    {"SELECT * FROM pane.enqueue_many('[{\"queue\":\"q\",\"max_attempts\":0}]')",
+	     "\"max_attempts\" must be an integer"},
+	    {"SELECT * FROM pane.enqueue_many('[{\"queue\":\"q\",\"run_at\":\"2026-01-01\",\"delay\":1}]')",
+	     "not both"},
+	    {"SELECT * FROM pane.enqueue_many('[{\"queue\":\"q\",\"run_at\":\"yesterday-ish\"}]')",
+	     "invalid input syntax"},
+	    {"SELECT * FROM pane.enqueue_many('[{\"queue\":\"q\",\"unique_key\":\"\"}]')",
+	     "\"unique_key\" must be a non-empty"},
+	    {"SELECT * FROM pane.enqueue_many('[{\"queue\":\"q\",\"timeout\":0}]')", "\"timeout\" must be positive"},
+	    {"SELECT * FROM "
+	     "pane.enqueue_many(jsonb_build_array(jsonb_build_object('queue','q','payload',repeat('y',300))))",
+	     "over the limit of 100 bytes"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char *m = qt_err(c, cases[i].sql);
@@ -137,7 +150,8 @@ static void invalid_input_writes_nothing(void **state)
 	free(m);
 	/* the batch limit */
 	qt_num(c, "UPDATE pane.settings SET value = '3' WHERE key = 'max_batch'");
-	m = qt_err(c, "SELECT * FROM pane.enqueue_many('[{\"queue\":\"q\"},{\"queue\":\"q\"},{\"queue\":\"q\"},{\"queue\":\"q\"}]')");
+	m = qt_err(c, "SELECT * FROM "
+	              "pane.enqueue_many('[{\"queue\":\"q\"},{\"queue\":\"q\"},{\"queue\":\"q\"},{\"queue\":\"q\"}]')");
 	assert_non_null(strstr(m, "over the limit of 3"));
 	free(m);
 	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.jobs"), 0);
@@ -163,7 +177,8 @@ static void notifications(void **state)
 	char *url = qt_db("queue_sql_notify");
 	PGconn *c = qt_connect(url), *l = qt_connect(url);
 	PQclear(PQexec(l, "LISTEN pane_jobs; LISTEN pane_job_done; LISTEN pane_cancel"));
-	qt_num(c, "SELECT count(*) FROM pane.enqueue_many('[{\"queue\":\"a\"},{\"queue\":\"a\"},{\"queue\":\"b\"},{\"queue\":\"a\"}]')");
+	qt_num(c, "SELECT count(*) FROM "
+	          "pane.enqueue_many('[{\"queue\":\"a\"},{\"queue\":\"a\"},{\"queue\":\"b\"},{\"queue\":\"a\"}]')");
 	/* a round trip on l makes sure the notifications have arrived */
 	PQclear(PQexec(l, "SELECT 1"));
 	assert_int_equal(count_notifies(l, "pane_jobs", "a"), 1);
@@ -219,7 +234,9 @@ static void transitions_job_cancel_retry_pause(void **state)
 	s = qt_val(c, "SELECT state FROM pane.fail_jobs('w', ARRAY[%lld], ARRAY[2], ARRAY['boom 2'])", id);
 	assert_string_equal(s, "failed");
 	free(s);
-	s = qt_val(c, "SELECT pane.job(%lld)->'errors'->1->>'error' || '|' || (pane.job(%lld)->'errors'->0->>'attempt')", id, id);
+	s = qt_val(c,
+	           "SELECT pane.job(%lld)->'errors'->1->>'error' || '|' || (pane.job(%lld)->'errors'->0->>'attempt')",
+	           id, id);
 	assert_string_equal(s, "boom 2|1");
 	free(s);
 	/* retry re-drives it */
@@ -227,7 +244,10 @@ static void transitions_job_cancel_retry_pause(void **state)
 	assert_string_equal(s, "available");
 	free(s);
 	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.claim('w', 't', 5, 30)"), 1);
-	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.complete_jobs('w', ARRAY[%lld], ARRAY[3], ARRAY['{\"ok\":1}'::jsonb])", id), 1);
+	assert_int_equal(
+	    qt_num(c, "SELECT count(*) FROM pane.complete_jobs('w', ARRAY[%lld], ARRAY[3], ARRAY['{\"ok\":1}'::jsonb])",
+	           id),
+	    1);
 	s = qt_val(c, "SELECT pane.job(%lld)->>'state' || ' ' || (pane.job(%lld)->>'result')", id, id);
 	assert_string_equal(s, "completed {\"ok\": 1}");
 	free(s);
@@ -247,7 +267,8 @@ static void transitions_job_cancel_retry_pause(void **state)
 	assert_string_equal(s, "available");
 	free(s);
 	/* unknown ids */
-	s = qt_val(c, "SELECT coalesce(pane.cancel_job(999999), 'null') || coalesce(pane.retry_job(999999), 'null') || coalesce(pane.job(999999)::text, 'null')");
+	s = qt_val(c, "SELECT coalesce(pane.cancel_job(999999), 'null') || coalesce(pane.retry_job(999999), 'null') || "
+	              "coalesce(pane.job(999999)::text, 'null')");
 	assert_string_equal(s, "nullnullnull");
 	free(s);
 	/* pause: nothing is claimed; resume: it is */
@@ -284,8 +305,11 @@ static void fencing_and_rescue(void **state)
 	assert_true(qt_wait(c, "1", 5000, "SELECT count(*) FROM pane.claim('w2', 'f', 1, 30)"));
 	/* w1 comes back: it can neither complete, fail, renew nor release */
 	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.complete_jobs('w1', ARRAY[%lld], ARRAY[1])", id), 0);
-	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.fail_jobs('w1', ARRAY[%lld], ARRAY[1], ARRAY['x'])", id), 0);
-	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.heartbeat('w1', ARRAY[%lld], ARRAY[1], 30) h WHERE h = %lld", id, id), 1);
+	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.fail_jobs('w1', ARRAY[%lld], ARRAY[1], ARRAY['x'])", id),
+	                 0);
+	assert_int_equal(
+	    qt_num(c, "SELECT count(*) FROM pane.heartbeat('w1', ARRAY[%lld], ARRAY[1], 30) h WHERE h = %lld", id, id),
+	    1);
 	assert_int_equal(qt_num(c, "SELECT pane.release_jobs('w1', ARRAY[%lld], ARRAY[1])", id), 0);
 	/* even with the right worker id, an old attempt is fenced off */
 	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.complete_jobs('w2', ARRAY[%lld], ARRAY[1])", id), 0);
@@ -307,13 +331,15 @@ static void concurrency_limit_and_retention(void **state)
 	char *url = qt_db("queue_sql_limits");
 	PGconn *c = qt_connect(url);
 	free(qt_val(c, "SELECT pane.set_queue_limits('g', concurrency => 3)"));
-	qt_num(c, "SELECT count(*) FROM pane.enqueue_many((SELECT jsonb_agg(jsonb_build_object('queue', 'g')) FROM generate_series(1, 10)))");
+	qt_num(c, "SELECT count(*) FROM pane.enqueue_many((SELECT jsonb_agg(jsonb_build_object('queue', 'g')) FROM "
+	          "generate_series(1, 10)))");
 	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.claim('a', 'g', 2, 30)"), 2);
 	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.claim('b', 'g', 5, 30)"), 1);
 	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.claim('c', 'g', 5, 30)"), 0);
 	/* rate limit: 2 per hour, so a full bucket of 2 then nothing */
 	free(qt_val(c, "SELECT pane.set_queue_limits('r', rate_limit => 2, rate_period => interval '1 hour')"));
-	qt_num(c, "SELECT count(*) FROM pane.enqueue_many((SELECT jsonb_agg(jsonb_build_object('queue', 'r')) FROM generate_series(1, 5)))");
+	qt_num(c, "SELECT count(*) FROM pane.enqueue_many((SELECT jsonb_agg(jsonb_build_object('queue', 'r')) FROM "
+	          "generate_series(1, 5)))");
 	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.claim('a', 'r', 5, 30)"), 2);
 	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.claim('a', 'r', 5, 30)"), 0);
 	/* the worker's claim (005) shares those limits with pane.claim */
@@ -325,14 +351,18 @@ static void concurrency_limit_and_retention(void **state)
 	free(qt_val(c, "SELECT pane.pause_queue('cb')"));
 	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.claim_batch('d', 'cb', 5, 30)"), 0);
 	free(qt_val(c, "SELECT pane.resume_queue('cb')"));
-	char *s = qt_val(c, "SELECT string_agg(attempt || ' ' || max_attempts || ' ' || timeout_ms || ' ' || (pickup_ms >= 0)"
-			    " || ' ' || payload::text, '; ' ORDER BY id) FROM pane.claim_batch('d', 'cb', 5, 30)");
+	char *s =
+	    qt_val(c, "SELECT string_agg(attempt || ' ' || max_attempts || ' ' || timeout_ms || ' ' || (pickup_ms >= 0)"
+	              " || ' ' || payload::text, '; ' ORDER BY id) FROM pane.claim_batch('d', 'cb', 5, 30)");
 	assert_string_equal(s, "1 25 2500 true {\"k\": 1}; 1 25 0 true {}");
 	free(s);
-	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.jobs WHERE queue = 'cb' AND state = 'running' AND locked_by = 'd'"), 2);
+	assert_int_equal(
+	    qt_num(c, "SELECT count(*) FROM pane.jobs WHERE queue = 'cb' AND state = 'running' AND locked_by = 'd'"),
+	    2);
 	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.claim_batch('d', 'cb', 5, 30)"), 0);
 	/* the keyed claim (006) shares them too, with a key or without */
-	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.claim_batch_after('d', 'g', 5, 30, NULL, NULL, NULL)"), 0);
+	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.claim_batch_after('d', 'g', 5, 30, NULL, NULL, NULL)"),
+	                 0);
 	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.claim_batch_after('d', 'r', 5, 30, 0, now(), 1)"), 0);
 	qt_num(c, "SELECT pane.enqueue('cb')");
 	free(qt_val(c, "SELECT pane.pause_queue('cb')"));
@@ -340,9 +370,11 @@ static void concurrency_limit_and_retention(void **state)
 	free(qt_val(c, "SELECT pane.resume_queue('cb')"));
 	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.claim_batch_after('d', 'cb', 5, 30, 0, now(), 1)"), 1);
 	/* retention: history older than the setting is pruned, newer kept */
-	qt_num(c, "INSERT INTO pane.jobs_history (id, queue, state, payload, priority, attempt, max_attempts, run_at, created_at, finished_at)"
-		  " SELECT g, 'h', 'completed', '{}', 0, 1, 25, now(), now(), now() - ((g - 100000) || ' days')::interval + interval '1 hour'"
-		  " FROM generate_series(100001, 100010) g RETURNING 1");
+	qt_num(c, "INSERT INTO pane.jobs_history (id, queue, state, payload, priority, attempt, max_attempts, run_at, "
+	          "created_at, finished_at)"
+	          " SELECT g, 'h', 'completed', '{}', 0, 1, 25, now(), now(), now() - ((g - 100000) || ' "
+	          "days')::interval + interval '1 hour'"
+	          " FROM generate_series(100001, 100010) g RETURNING 1");
 	assert_int_equal(qt_num(c, "SELECT pane.prune_history()"), 3); /* 8, 9, 10 days old */
 	qt_num(c, "UPDATE pane.settings SET value = '2 days' WHERE key = 'history_retention' RETURNING 1");
 	assert_int_equal(qt_num(c, "SELECT pane.prune_history()"), 5);
@@ -356,15 +388,19 @@ static void concurrency_limit_and_retention(void **state)
 static char *claim_after(PGconn *c, int n, long long after, long long base)
 {
 	if (!after)
-		return qt_val(c, "SELECT coalesce(string_agg((t.id - %lld)::text, ',' ORDER BY t.o), '')"
-			      " FROM pane.claim_batch_after('w', 'k', %d, 30, NULL, NULL, NULL)"
-			      " WITH ORDINALITY t(id, attempt, max_attempts, timeout_ms, pickup_ms, payload, priority, run_at, o)",
-			      base, n);
-	return qt_val(c, "SELECT coalesce(string_agg((t.id - %lld)::text, ',' ORDER BY t.o), '')"
-		      " FROM (SELECT priority, run_at, id FROM pane.jobs WHERE id = %lld) j,"
-		      " pane.claim_batch_after('w', 'k', %d, 30, j.priority, j.run_at, j.id)"
-		      " WITH ORDINALITY t(id, attempt, max_attempts, timeout_ms, pickup_ms, payload, priority, run_at, o)",
-		      base, after, n);
+		return qt_val(c,
+		              "SELECT coalesce(string_agg((t.id - %lld)::text, ',' ORDER BY t.o), '')"
+		              " FROM pane.claim_batch_after('w', 'k', %d, 30, NULL, NULL, NULL)"
+		              " WITH ORDINALITY t(id, attempt, max_attempts, timeout_ms, pickup_ms, payload, priority, "
+		              "run_at, o)",
+		              base, n);
+	return qt_val(
+	    c,
+	    "SELECT coalesce(string_agg((t.id - %lld)::text, ',' ORDER BY t.o), '')"
+	    " FROM (SELECT priority, run_at, id FROM pane.jobs WHERE id = %lld) j,"
+	    " pane.claim_batch_after('w', 'k', %d, 30, j.priority, j.run_at, j.id)"
+	    " WITH ORDINALITY t(id, attempt, max_attempts, timeout_ms, pickup_ms, payload, priority, run_at, o)",
+	    base, after, n);
 }
 
 static void expect_claim(PGconn *c, int n, long long after, long long base, const char *want)
@@ -384,7 +420,7 @@ static void claim_after_key(void **state)
 	char *url = qt_db("queue_sql_claim_after");
 	PGconn *c = qt_connect(url);
 	qt_num(c, "SELECT count(*) FROM pane.enqueue_many((SELECT jsonb_agg(jsonb_build_object('queue', 'k'))"
-		  " FROM generate_series(1, 10)))");
+	          " FROM generate_series(1, 10)))");
 	long long b = qt_num(c, "SELECT min(id) FROM pane.jobs WHERE queue = 'k'");
 	expect_claim(c, 3, 0, b, "0,1,2");
 	expect_claim(c, 3, b + 2, b, "3,4,5");
@@ -426,7 +462,8 @@ static void migrate_upgrades_in_place(void **state)
 	char *url = qt_db("queue_sql_upgrade");
 	PGconn *c = qt_connect(url);
 	long long id = qt_num(c, "SELECT pane.enqueue('u')");
-	free(qt_val(c, "DROP FUNCTION pane.claim_batch_after(text, text, int, double precision, int, timestamptz, bigint)"));
+	free(qt_val(
+	    c, "DROP FUNCTION pane.claim_batch_after(text, text, int, double precision, int, timestamptz, bigint)"));
 	free(qt_val(c, "DELETE FROM pane.schema_version WHERE version = 6"));
 	struct pane_err err = {0};
 	int from = -1, to = -1;
@@ -461,16 +498,16 @@ static void migrate_is_idempotent_and_schema_configurable(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(enqueue_and_unique_keys),
-		cmocka_unit_test(unique_key_race),
-		cmocka_unit_test(invalid_input_writes_nothing),
-		cmocka_unit_test(notifications),
-		cmocka_unit_test(transitions_job_cancel_retry_pause),
-		cmocka_unit_test(fencing_and_rescue),
-		cmocka_unit_test(concurrency_limit_and_retention),
-		cmocka_unit_test(claim_after_key),
-		cmocka_unit_test(migrate_upgrades_in_place),
-		cmocka_unit_test(migrate_is_idempotent_and_schema_configurable),
+	    cmocka_unit_test(enqueue_and_unique_keys),
+	    cmocka_unit_test(unique_key_race),
+	    cmocka_unit_test(invalid_input_writes_nothing),
+	    cmocka_unit_test(notifications),
+	    cmocka_unit_test(transitions_job_cancel_retry_pause),
+	    cmocka_unit_test(fencing_and_rescue),
+	    cmocka_unit_test(concurrency_limit_and_retention),
+	    cmocka_unit_test(claim_after_key),
+	    cmocka_unit_test(migrate_upgrades_in_place),
+	    cmocka_unit_test(migrate_is_idempotent_and_schema_configurable),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

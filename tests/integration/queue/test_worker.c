@@ -51,7 +51,7 @@ static void priority_enqueued_during_a_drain(void **state)
 	char *url = qt_db("queue_w_priority");
 	PGconn *c = qt_connect(url);
 	qt_num(c, "SELECT count(*) FROM pane.enqueue_many((SELECT jsonb_agg(jsonb_build_object('queue', 'p'))"
-		  " FROM generate_series(1, 4)))");
+	          " FROM generate_series(1, 4)))");
 	char gate[128], cmd[256];
 	snprintf(gate, sizeof gate, "%s/priority-gate", tmpdir);
 	snprintf(cmd, sizeof cmd, "cat >/dev/null; while [ ! -e %s ]; do sleep 0.02; done", gate);
@@ -64,9 +64,13 @@ static void priority_enqueued_during_a_drain(void **state)
 	fclose(f);
 	assert_int_equal(qt_wait_exit(w), 0);
 	/* only the job that was running when it arrived started before it */
-	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.jobs_history WHERE queue = 'p' AND started_at <"
-				   " (SELECT started_at FROM pane.jobs_history WHERE id = %lld)", hi), 1);
-	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.jobs_history WHERE queue = 'p' AND state = 'completed'"), 5);
+	assert_int_equal(qt_num(c,
+	                        "SELECT count(*) FROM pane.jobs_history WHERE queue = 'p' AND started_at <"
+	                        " (SELECT started_at FROM pane.jobs_history WHERE id = %lld)",
+	                        hi),
+	                 1);
+	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.jobs_history WHERE queue = 'p' AND state = 'completed'"),
+	                 5);
 	PQfinish(c);
 	free(url);
 }
@@ -292,7 +296,8 @@ static void drain_waits_for_rate_limit(void **state)
 	char *url = qt_db("queue_w_drain_rate");
 	PGconn *c = qt_connect(url);
 	free(qt_val(c, "SELECT pane.set_queue_limits('r', rate_limit => 4, rate_period => interval '1 second')"));
-	free(qt_val(c, "SELECT count(*) FROM generate_series(1, 10) g, LATERAL pane.enqueue('r', jsonb_build_object('g', g))"));
+	free(qt_val(
+	    c, "SELECT count(*) FROM generate_series(1, 10) g, LATERAL pane.enqueue('r', jsonb_build_object('g', g))"));
 	pid_t w = qt_worker(url, NULL, "--queues", "r", "--builtin", "noop", "--drain", NULL);
 	assert_int_equal(qt_wait_exit(w), 0);
 	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.jobs"), 0);
@@ -317,7 +322,8 @@ static void fenced_completion_logged(void **state)
 	pid_t w = qt_worker(url, log, "--queues", "f", "--exec", cmd, NULL);
 	assert_true(qt_wait(c, "running", 10000, "SELECT pane.job(%lld)->>'state'", id));
 	/* another worker got it meanwhile (what a rescue and a new claim do) */
-	free(qt_val(c, "UPDATE pane.jobs SET attempt = attempt + 1, locked_by = 'thief' WHERE id = %lld RETURNING id", id));
+	free(qt_val(c, "UPDATE pane.jobs SET attempt = attempt + 1, locked_by = 'thief' WHERE id = %lld RETURNING id",
+	            id));
 	FILE *f = fopen(gate, "w");
 	assert_non_null(f);
 	fclose(f);
@@ -341,7 +347,8 @@ static void fenced_completion_logged(void **state)
 	snprintf(grep, sizeof grep, "grep -q 'stopped: .*lost_leases=1' %s", log);
 	assert_int_equal(system(grep), 0);
 	/* the thief's claim is untouched */
-	char *s = qt_val(c, "SELECT (pane.job(%lld)->>'state') || ' ' || (SELECT locked_by FROM pane.jobs WHERE id = %lld)", id, id);
+	char *s = qt_val(
+	    c, "SELECT (pane.job(%lld)->>'state') || ' ' || (SELECT locked_by FROM pane.jobs WHERE id = %lld)", id, id);
 	assert_string_equal(s, "running thief");
 	free(s);
 	PQfinish(c);
@@ -354,22 +361,23 @@ static void prefetch_bounded_and_released(void **state)
 {
 	char *url = qt_db("queue_w_prefetch");
 	PGconn *c = qt_connect(url);
-	free(qt_val(c, "SELECT count(*) FROM generate_series(1, 6) g, LATERAL pane.enqueue('pf', jsonb_build_object('g', g))"));
+	free(qt_val(
+	    c, "SELECT count(*) FROM generate_series(1, 6) g, LATERAL pane.enqueue('pf', jsonb_build_object('g', g))"));
 	char log[128], gate[128], cmd[256];
 	snprintf(log, sizeof log, "%s/prefetch.log", tmpdir);
 	snprintf(gate, sizeof gate, "%s/prefetch.gate", tmpdir);
 	snprintf(cmd, sizeof cmd, "while [ ! -e %s ]; do sleep 0.05; done", gate);
 	pid_t w = qt_worker(url, log, "--queues", "pf", "--concurrency", "1", "--prefetch", "3", "--exec", cmd,
-			    "--grace", "200ms", "--lease", "3s", NULL);
+	                    "--grace", "200ms", "--lease", "3s", NULL);
 	/* one running, three claimed ahead: four leases, never five */
 	assert_true(qt_wait(c, "4", 10000, "SELECT count(*) FROM pane.jobs WHERE state = 'running'"));
 	/* the leases of the waiting jobs are renewed (heartbeat every second) */
 	long long first = qt_num(c, "SELECT max(extract(epoch FROM lease_expires_at) * 1000)::bigint FROM pane.jobs"
-				    " WHERE state = 'running'");
+	                            " WHERE state = 'running'");
 	assert_true(qt_wait(c, "4", 10000,
-			    "SELECT count(*) FROM pane.jobs WHERE state = 'running' AND"
-			    " extract(epoch FROM lease_expires_at) * 1000 > %lld",
-			    first));
+	                    "SELECT count(*) FROM pane.jobs WHERE state = 'running' AND"
+	                    " extract(epoch FROM lease_expires_at) * 1000 > %lld",
+	                    first));
 	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.jobs WHERE state = 'running'"), 4);
 	assert_int_equal(kill(w, SIGTERM), 0);
 	assert_int_equal(qt_wait_exit(w), 0);
@@ -382,7 +390,8 @@ static void prefetch_bounded_and_released(void **state)
 	FILE *f = fopen(gate, "w");
 	assert_non_null(f);
 	fclose(f);
-	w = qt_worker(url, NULL, "--queues", "pf", "--concurrency", "2", "--prefetch", "2", "--exec", cmd, "--drain", NULL);
+	w = qt_worker(url, NULL, "--queues", "pf", "--concurrency", "2", "--prefetch", "2", "--exec", cmd, "--drain",
+	              NULL);
 	assert_int_equal(qt_wait_exit(w), 0);
 	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.jobs_history WHERE state = 'completed'"), 6);
 	PQfinish(c);
@@ -552,24 +561,23 @@ static void http_handler(void **state)
 	free(url);
 }
 
-static const char tls_server_py[] =
-	"import http.server, ssl, sys\n"
-	"class H(http.server.BaseHTTPRequestHandler):\n"
-	"    def do_POST(self):\n"
-	"        self.rfile.read(int(self.headers.get('Content-Length', 0)))\n"
-	"        b = b'{\"tls\": true}'\n"
-	"        self.send_response(200)\n"
-	"        self.send_header('Content-Type', 'application/json')\n"
-	"        self.send_header('Content-Length', str(len(b)))\n"
-	"        self.end_headers()\n"
-	"        self.wfile.write(b)\n"
-	"    def log_message(self, *a):\n"
-	"        pass\n"
-	"s = http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), H)\n"
-	"c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n"
-	"c.load_cert_chain(sys.argv[2], sys.argv[3])\n"
-	"s.socket = c.wrap_socket(s.socket, server_side=True)\n"
-	"s.serve_forever()\n";
+static const char tls_server_py[] = "import http.server, ssl, sys\n"
+                                    "class H(http.server.BaseHTTPRequestHandler):\n"
+                                    "    def do_POST(self):\n"
+                                    "        self.rfile.read(int(self.headers.get('Content-Length', 0)))\n"
+                                    "        b = b'{\"tls\": true}'\n"
+                                    "        self.send_response(200)\n"
+                                    "        self.send_header('Content-Type', 'application/json')\n"
+                                    "        self.send_header('Content-Length', str(len(b)))\n"
+                                    "        self.end_headers()\n"
+                                    "        self.wfile.write(b)\n"
+                                    "    def log_message(self, *a):\n"
+                                    "        pass\n"
+                                    "s = http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), H)\n"
+                                    "c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n"
+                                    "c.load_cert_chain(sys.argv[2], sys.argv[3])\n"
+                                    "s.socket = c.wrap_socket(s.socket, server_side=True)\n"
+                                    "s.serve_forever()\n";
 
 /* --http with headers from the environment, a per-request time limit, and
  * TLS verified: a self-signed endpoint fails until --http-ca names its
@@ -594,19 +602,20 @@ static void http_headers_timeout_tls(void **state)
 	/* a variable that is not set: refused at start */
 	unsetenv("QT_HTTP_TOKEN");
 	pid_t w = qt_worker(url, NULL, "--queues", "h2", "--http", hu, "--http-header",
-			    "Authorization: Bearer ${QT_HTTP_TOKEN}", "--drain", NULL);
+	                    "Authorization: Bearer ${QT_HTTP_TOKEN}", "--drain", NULL);
 	assert_int_equal(qt_wait_exit(w), 2);
 	setenv("QT_HTTP_TOKEN", "s3cret-token", 1);
 	w = qt_worker(url, NULL, "--queues", "h2", "--concurrency", "1", "--http", hu, "--http-header",
-		      "Authorization: Bearer ${QT_HTTP_TOKEN}", "--http-header", "X-Tenant: acme", "--http-timeout",
-		      "300ms", "--drain", NULL);
+	              "Authorization: Bearer ${QT_HTTP_TOKEN}", "--http-header", "X-Tenant: acme", "--http-timeout",
+	              "300ms", "--drain", NULL);
 	assert_int_equal(qt_wait_exit(w), 0);
 	assert_string_equal(p.last_auth, "Bearer s3cret-token");
 	assert_string_equal(p.last_tenant, "acme");
 	char *s = qt_val(c, "SELECT pane.job(%lld)->>'state'", ok);
 	assert_string_equal(s, "completed");
 	free(s);
-	s = qt_val(c, "SELECT (pane.job(%lld)->>'state') || ' ' || (pane.job(%lld)->'errors'->0->>'error')", slow, slow);
+	s = qt_val(c, "SELECT (pane.job(%lld)->>'state') || ' ' || (pane.job(%lld)->'errors'->0->>'error')", slow,
+	           slow);
 	assert_non_null(strstr(s, "failed POST http://127.0.0.1:"));
 	assert_non_null(strstr(s, "Timeout"));
 	free(s);
@@ -620,9 +629,9 @@ static void http_headers_timeout_tls(void **state)
 	snprintf(key, sizeof key, "%s/tls-key.pem", tmpdir);
 	snprintf(py, sizeof py, "%s/tls_server.py", tmpdir);
 	snprintf(cmd, sizeof cmd,
-		 "openssl req -x509 -newkey rsa:2048 -nodes -keyout %s -out %s -days 2 -subj /CN=127.0.0.1"
-		 " -addext subjectAltName=IP:127.0.0.1 2>/dev/null",
-		 key, cert);
+	         "openssl req -x509 -newkey rsa:2048 -nodes -keyout %s -out %s -days 2 -subj /CN=127.0.0.1"
+	         " -addext subjectAltName=IP:127.0.0.1 2>/dev/null",
+	         key, cert);
 	assert_int_equal(system(cmd), 0);
 	FILE *f = fopen(py, "w");
 	assert_non_null(f);
@@ -636,8 +645,9 @@ static void http_headers_timeout_tls(void **state)
 	bool up = false;
 	for (int i = 0; i < 200 && !up; i++) {
 		int fd = socket(AF_INET, SOCK_STREAM, 0);
-		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-					 .sin_port = htons((uint16_t)atoi(port))};
+		struct sockaddr_in sa = {.sin_family = AF_INET,
+		                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+		                         .sin_port = htons((uint16_t)atoi(port))};
 		up = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
 		close(fd);
 		if (!up)

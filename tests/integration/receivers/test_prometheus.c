@@ -30,9 +30,9 @@ static void prometheus_remote_write(void **state)
 	pane_pipeline_add_sink(p, pt_recorder_sink(rec), PANE_SINK_PRIMARY);
 	struct pane_stats *stats = pane_stats_new();
 	struct pane_http_server *srv =
-		pane_http_server_new(&(struct pane_http_server_opts){.listen = "127.0.0.1:0", .threads = 2}, &err);
+	    pane_http_server_new(&(struct pane_http_server_opts){.listen = "127.0.0.1:0", .threads = 2}, &err);
 	struct pane_receivers_http *routes =
-		pane_receivers_routes(srv, p, &(struct pane_receivers_http_opts){.stats = stats});
+	    pane_receivers_routes(srv, p, &(struct pane_receivers_http_opts){.stats = stats});
 	assert_int_equal(pane_http_server_start(srv, &err), 0);
 
 	char dir[] = "/tmp/pane-prom-XXXXXX";
@@ -45,12 +45,12 @@ static void prometheus_remote_write(void **state)
 	FILE *f = fopen(cfg, "w");
 	assert_non_null(f);
 	fprintf(f,
-		"global:\n  scrape_interval: 1s\n  external_labels:\n    source: prom_test\n"
-		"scrape_configs:\n  - job_name: prom\n    static_configs:\n      - targets: ['127.0.0.1:%d']\n"
-		"remote_write:\n  - url: http://127.0.0.1:%d/api/v1/write\n    queue_config:\n"
-		"      batch_send_deadline: 1s\n      min_backoff: 100ms\n"
-		"    metadata_config:\n      send_interval: 1s\n",
-		pport, pane_http_server_port(srv));
+	        "global:\n  scrape_interval: 1s\n  external_labels:\n    source: prom_test\n"
+	        "scrape_configs:\n  - job_name: prom\n    static_configs:\n      - targets: ['127.0.0.1:%d']\n"
+	        "remote_write:\n  - url: http://127.0.0.1:%d/api/v1/write\n    queue_config:\n"
+	        "      batch_send_deadline: 1s\n      min_backoff: 100ms\n"
+	        "    metadata_config:\n      send_interval: 1s\n",
+	        pport, pane_http_server_port(srv));
 	fclose(f);
 	char a_cfg[600], a_data[600], a_listen[64];
 	snprintf(a_cfg, sizeof a_cfg, "--config.file=%s", cfg);
@@ -109,7 +109,7 @@ int main(void)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(prometheus_remote_write),
+	    cmocka_unit_test(prometheus_remote_write),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	curl_global_cleanup();

@@ -45,9 +45,9 @@ static int setup(void **state)
 	struct pane_http_server_opts o = {.listen = "127.0.0.1:0", .threads = 2, .stats = stats};
 	srv = pane_http_server_new(&o, &err);
 	assert_non_null(srv);
-	routes = pane_receivers_routes(srv, pipe_, &(struct pane_receivers_http_opts){.stats = stats,
-										     .max_body = 4u << 20,
-										     .max_decoded = 1u << 20});
+	routes = pane_receivers_routes(
+	    srv, pipe_,
+	    &(struct pane_receivers_http_opts){.stats = stats, .max_body = 4u << 20, .max_decoded = 1u << 20});
 	assert_int_equal(pane_http_server_start(srv, &err), 0);
 	snprintf(base, sizeof base, "http://127.0.0.1:%d", pane_http_server_port(srv));
 	return 0;
@@ -78,7 +78,7 @@ static long post(const char *path, const char *const *headers, const char *body,
 }
 
 static const char *const rw_headers[] = {"Content-Type: application/x-protobuf", "Content-Encoding: snappy",
-					 "X-Prometheus-Remote-Write-Version: 0.1.0", NULL};
+                                         "X-Prometheus-Remote-Write-Version: 0.1.0", NULL};
 
 static long send_rw(const char *pb, size_t len, char **out)
 {
@@ -100,9 +100,9 @@ static void remote_write_good_and_bad(void **state)
 	pane_labels_set(&a, "instance", "x:1");
 	pane_labels_setn(&b, "job", 3, "bad\xff", 4); /* invalid UTF-8 value, set raw */
 	struct pane_sample s[3] = {
-		{.name = "rw_metric", .labels = &a, .ts_ms = 1700000000000, .value = 42.5},
-		{.name = "rw_stale", .labels = &a, .ts_ms = 1700000000001, .value = pane_stale_nan()},
-		{.name = "rw_badutf8", .labels = &b, .ts_ms = 1700000000000, .value = 1},
+	    {.name = "rw_metric", .labels = &a, .ts_ms = 1700000000000, .value = 42.5},
+	    {.name = "rw_stale", .labels = &a, .ts_ms = 1700000000001, .value = pane_stale_nan()},
+	    {.name = "rw_badutf8", .labels = &b, .ts_ms = 1700000000000, .value = 1},
 	};
 	struct pane_buf pb;
 	pane_buf_init(&pb, PANE_BUF_NOLIMIT);
@@ -163,7 +163,7 @@ static void remote_write_2_refused(void **state)
 	assert_int_equal(snappy_compress(pb.data, pb.len, z, &cap), SNAPPY_OK);
 
 	const char *v2[] = {"Content-Type: application/x-protobuf;proto=io.prometheus.write.v2.Request",
-			    "Content-Encoding: snappy", "X-Prometheus-Remote-Write-Version: 2.0.0", NULL};
+	                    "Content-Encoding: snappy", "X-Prometheus-Remote-Write-Version: 2.0.0", NULL};
 	char *body = NULL;
 	assert_int_equal(post("/api/v1/write", v2, z, cap, &body), 415);
 	assert_non_null(strstr(body, "io.prometheus.write.v2.Request"));
@@ -174,7 +174,7 @@ static void remote_write_2_refused(void **state)
 	assert_null(pt_recorder_find(rec, "rw2_metric", NULL));
 
 	const char *v1[] = {"Content-Type: application/x-protobuf; proto=prometheus.WriteRequest",
-			    "Content-Encoding: snappy", "X-Prometheus-Remote-Write-Version: 0.1.0", NULL};
+	                    "Content-Encoding: snappy", "X-Prometheus-Remote-Write-Version: 0.1.0", NULL};
 	assert_int_equal(post("/api/v1/write", v1, z, cap, NULL), 204);
 	assert_non_null(pt_recorder_find(rec, "rw2_metric", NULL));
 	free(z);
@@ -186,7 +186,7 @@ static void import_text(void **state)
 {
 	(void)state;
 	const char *t = "# TYPE imp counter\nimp_total{a=\"1\"} 5 1700000000000\nimp_total{a=\"2\"} 6\n"
-			"bad-name 1\nimp_nan_ts 1 NaN\n";
+	                "bad-name 1\nimp_nan_ts 1 NaN\n";
 	char *body = NULL;
 	assert_int_equal(post("/api/v1/import/prometheus?extra_label=env%3Dtest", NULL, t, strlen(t), &body), 400);
 	assert_non_null(strstr(body, "2 lines refused"));
@@ -202,28 +202,40 @@ static void import_text(void **state)
 
 /* shaped like opentelemetry-proto/examples/metrics.json */
 static const char otlp_metrics[] =
-	"{\"resourceMetrics\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":{\"stringValue\":\"my.service\"}},"
-	"{\"key\":\"deployment.environment\",\"value\":{\"stringValue\":\"prod\"}}]},"
-	"\"scopeMetrics\":[{\"scope\":{\"name\":\"my.library\",\"version\":\"1.0.0\",\"attributes\":[{\"key\":\"my.scope.attribute\",\"value\":{\"stringValue\":\"some scope attribute\"}}]},"
-	"\"metrics\":["
-	"{\"name\":\"my.counter\",\"unit\":\"1\",\"description\":\"I am a Counter\",\"sum\":{\"aggregationTemporality\":2,\"isMonotonic\":true,"
-	"\"dataPoints\":[{\"asDouble\":5,\"startTimeUnixNano\":\"1544712660300000000\",\"timeUnixNano\":\"1544712660300000000\","
-	"\"attributes\":[{\"key\":\"my.counter.attr\",\"value\":{\"stringValue\":\"some value\"}}]}]}},"
-	"{\"name\":\"my.gauge\",\"unit\":\"1\",\"description\":\"I am a Gauge\",\"gauge\":{\"dataPoints\":[{\"asInt\":\"10\",\"timeUnixNano\":\"1544712660300000000\"}]}},"
-	"{\"name\":\"my.histogram\",\"unit\":\"1\",\"description\":\"I am a Histogram\",\"histogram\":{\"aggregationTemporality\":2,"
-	"\"dataPoints\":[{\"startTimeUnixNano\":\"1544712660300000000\",\"timeUnixNano\":\"1544712660300000000\",\"count\":\"2\",\"sum\":2,"
-	"\"bucketCounts\":[\"1\",\"1\"],\"explicitBounds\":[1],\"min\":0,\"max\":2}]}},"
-	"{\"name\":\"my.delta\",\"sum\":{\"aggregationTemporality\":1,\"isMonotonic\":true,\"dataPoints\":[{\"asInt\":\"3\"}]}},"
-	"{\"name\":\"my.nodata\"}"
-	"]}]}]}";
+    "{\"resourceMetrics\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":{\"stringValue\":\"my."
+    "service\"}},"
+    "{\"key\":\"deployment.environment\",\"value\":{\"stringValue\":\"prod\"}}]},"
+    "\"scopeMetrics\":[{\"scope\":{\"name\":\"my.library\",\"version\":\"1.0.0\",\"attributes\":[{\"key\":\"my.scope."
+    "attribute\",\"value\":{\"stringValue\":\"some scope attribute\"}}]},"
+    "\"metrics\":["
+    "{\"name\":\"my.counter\",\"unit\":\"1\",\"description\":\"I am a "
+    "Counter\",\"sum\":{\"aggregationTemporality\":2,\"isMonotonic\":true,"
+    "\"dataPoints\":[{\"asDouble\":5,\"startTimeUnixNano\":\"1544712660300000000\",\"timeUnixNano\":"
+    "\"1544712660300000000\","
+    "\"attributes\":[{\"key\":\"my.counter.attr\",\"value\":{\"stringValue\":\"some value\"}}]}]}},"
+    "{\"name\":\"my.gauge\",\"unit\":\"1\",\"description\":\"I am a "
+    "Gauge\",\"gauge\":{\"dataPoints\":[{\"asInt\":\"10\",\"timeUnixNano\":\"1544712660300000000\"}]}},"
+    "{\"name\":\"my.histogram\",\"unit\":\"1\",\"description\":\"I am a "
+    "Histogram\",\"histogram\":{\"aggregationTemporality\":2,"
+    "\"dataPoints\":[{\"startTimeUnixNano\":\"1544712660300000000\",\"timeUnixNano\":\"1544712660300000000\",\"count\":"
+    "\"2\",\"sum\":2,"
+    "\"bucketCounts\":[\"1\",\"1\"],\"explicitBounds\":[1],\"min\":0,\"max\":2}]}},"
+    "{\"name\":\"my.delta\",\"sum\":{\"aggregationTemporality\":1,\"isMonotonic\":true,\"dataPoints\":[{\"asInt\":"
+    "\"3\"}]}},"
+    "{\"name\":\"my.nodata\"}"
+    "]}]}]}";
 
 static const char otlp_logs[] =
-	"{\"resourceLogs\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":{\"stringValue\":\"my.service\"}}]},"
-	"\"scopeLogs\":[{\"scope\":{\"name\":\"my.library\",\"version\":\"1.0.0\"},\"logRecords\":[{\"timeUnixNano\":\"1544712660300000000\","
-	"\"observedTimeUnixNano\":\"1544712660300000000\",\"severityNumber\":10,\"severityText\":\"Information\","
-	"\"traceId\":\"5B8EFFF798038103D269B633813FC60C\",\"spanId\":\"EEE19B7EC3C1B174\",\"body\":{\"stringValue\":\"Example log record\"},"
-	"\"attributes\":[{\"key\":\"string.attribute\",\"value\":{\"stringValue\":\"some string\"}},"
-	"{\"key\":\"int.attribute\",\"value\":{\"intValue\":10}},{\"key\":\"array.attribute\",\"value\":{\"arrayValue\":{\"values\":[{\"stringValue\":\"many\"},{\"stringValue\":\"values\"}]}}}]}]}]}]}";
+    "{\"resourceLogs\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":{\"stringValue\":\"my."
+    "service\"}}]},"
+    "\"scopeLogs\":[{\"scope\":{\"name\":\"my.library\",\"version\":\"1.0.0\"},\"logRecords\":[{\"timeUnixNano\":"
+    "\"1544712660300000000\","
+    "\"observedTimeUnixNano\":\"1544712660300000000\",\"severityNumber\":10,\"severityText\":\"Information\","
+    "\"traceId\":\"5B8EFFF798038103D269B633813FC60C\",\"spanId\":\"EEE19B7EC3C1B174\",\"body\":{\"stringValue\":"
+    "\"Example log record\"},"
+    "\"attributes\":[{\"key\":\"string.attribute\",\"value\":{\"stringValue\":\"some string\"}},"
+    "{\"key\":\"int.attribute\",\"value\":{\"intValue\":10}},{\"key\":\"array.attribute\",\"value\":{\"arrayValue\":{"
+    "\"values\":[{\"stringValue\":\"many\"},{\"stringValue\":\"values\"}]}}}]}]}]}]}";
 
 static void otlp_json(void **state)
 {
@@ -234,8 +246,8 @@ static void otlp_json(void **state)
 	assert_non_null(strstr(body, "\"rejectedDataPoints\":\"1\"")); /* the metric without data */
 	free(body);
 	const struct pt_rec_sample *s =
-		pt_recorder_find(rec, "my_counter_total", "service", "my.service", "environment", "prod",
-				 "my_counter_attr", "some value", "provider", "app", NULL);
+	    pt_recorder_find(rec, "my_counter_total", "service", "my.service", "environment", "prod", "my_counter_attr",
+	                     "some value", "provider", "app", NULL);
 	assert_non_null(s);
 	assert_true(s->value == 5);
 	assert_int_equal(s->ts_ms, 1544712660300);
@@ -260,7 +272,11 @@ static void otlp_json(void **state)
 	assert_int_equal(post("/v1/metrics", json, "{not json", 9, &body), 400);
 	assert_non_null(strstr(body, "not valid JSON"));
 	free(body);
-	assert_int_equal(post("/v1/metrics", json, "{\"resourceMetrics\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":{\"stringValue\":\"\xff\"}}]}}]}", 87, NULL), 400);
+	assert_int_equal(post("/v1/metrics", json,
+	                      "{\"resourceMetrics\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\","
+	                      "\"value\":{\"stringValue\":\"\xff\"}}]}}]}",
+	                      87, NULL),
+	                 400);
 	const char *pbh[] = {"Content-Type: application/x-protobuf", NULL};
 	assert_int_equal(post("/v1/metrics", pbh, "x", 1, NULL), 400);
 	const char *xml[] = {"Content-Type: text/xml", NULL};
@@ -392,7 +408,7 @@ static void otlp_protobuf(void **state)
 	assert_int_equal(pt_http("POST", url, pbh, (const char *)pb, n, &r), 0);
 	assert_int_equal(r.status, 200);
 	Otlp__ExportMetricsServiceResponse *resp =
-		otlp__export_metrics_service_response__unpack(NULL, r.len, (const uint8_t *)r.body);
+	    otlp__export_metrics_service_response__unpack(NULL, r.len, (const uint8_t *)r.body);
 	assert_non_null(resp);
 	assert_non_null(resp->partial_success);
 	assert_int_equal(resp->partial_success->rejected_data_points, 1);
@@ -400,8 +416,8 @@ static void otlp_protobuf(void **state)
 	otlp__export_metrics_service_response__free_unpacked(resp, NULL);
 	pt_http_result_free(&r);
 
-	const struct pt_rec_sample *s = pt_recorder_find(rec, "pb_gauge", "service", "pb.svc", "environment",
-							 "staging", "k", "v", "provider", "app", NULL);
+	const struct pt_rec_sample *s = pt_recorder_find(rec, "pb_gauge", "service", "pb.svc", "environment", "staging",
+	                                                 "k", "v", "provider", "app", NULL);
 	assert_non_null(s);
 	assert_true(s->value == 1.5);
 	assert_int_equal(s->ts_ms, 1544712660300);
@@ -434,7 +450,7 @@ static void otlp_protobuf(void **state)
 			uint8_t tag = i < 400 ? tags[t] : outer[t];
 			pane_buf_reset(&tmp);
 			pane_buf_addc(&tmp, (char)tag);
-			for (size_t v = deep.len; ; v >>= 7) { /* varint length */
+			for (size_t v = deep.len;; v >>= 7) { /* varint length */
 				pane_buf_addc(&tmp, (char)((v & 0x7f) | (v >> 7 ? 0x80 : 0)));
 				if (!(v >> 7))
 					break;
@@ -461,7 +477,8 @@ static void otlp_protobuf(void **state)
 	Otlp__AnyValue body = OTLP__ANY_VALUE__INIT;
 	body.value_case = OTLP__ANY_VALUE__VALUE_STRING_VALUE;
 	body.string_value = "order placed";
-	uint8_t tid[16] = {0x5b, 0x8e, 0xff, 0xf7, 0x98, 0x03, 0x81, 0x03, 0xd2, 0x69, 0xb6, 0x33, 0x81, 0x3f, 0xc6, 0x0c};
+	uint8_t tid[16] = {0x5b, 0x8e, 0xff, 0xf7, 0x98, 0x03, 0x81, 0x03,
+	                   0xd2, 0x69, 0xb6, 0x33, 0x81, 0x3f, 0xc6, 0x0c};
 	Otlp__LogRecord lr = OTLP__LOG_RECORD__INIT;
 	lr.time_unix_nano = 1544712660300000000ull;
 	lr.severity_number = 17;
@@ -516,14 +533,15 @@ static void otlp_expo_and_delta(void **state)
 	(void)state;
 	const char *json[] = {"Content-Type: application/json", NULL};
 	static const char body[] =
-		"{\"resourceMetrics\":[{\"scopeMetrics\":[{\"metrics\":["
-		"{\"name\":\"ex\",\"exponentialHistogram\":{\"aggregationTemporality\":2,\"dataPoints\":[{\"scale\":1,"
-		"\"count\":\"6\",\"sum\":-1.5,\"zeroCount\":\"1\",\"zeroThreshold\":0.001,"
-		"\"positive\":{\"offset\":0,\"bucketCounts\":[\"2\"]},\"negative\":{\"offset\":1,\"bucketCounts\":[\"1\",\"2\"]}}]}},"
-		"{\"name\":\"dh\",\"histogram\":{\"aggregationTemporality\":1,\"dataPoints\":[{\"count\":\"3\",\"sum\":6,"
-		"\"bucketCounts\":[\"1\",\"2\"],\"explicitBounds\":[1]}]}},"
-		"{\"name\":\"badscale\",\"exponentialHistogram\":{\"dataPoints\":[{\"scale\":21,\"count\":\"1\"}]}}"
-		"]}]}]}";
+	    "{\"resourceMetrics\":[{\"scopeMetrics\":[{\"metrics\":["
+	    "{\"name\":\"ex\",\"exponentialHistogram\":{\"aggregationTemporality\":2,\"dataPoints\":[{\"scale\":1,"
+	    "\"count\":\"6\",\"sum\":-1.5,\"zeroCount\":\"1\",\"zeroThreshold\":0.001,"
+	    "\"positive\":{\"offset\":0,\"bucketCounts\":[\"2\"]},\"negative\":{\"offset\":1,\"bucketCounts\":[\"1\","
+	    "\"2\"]}}]}},"
+	    "{\"name\":\"dh\",\"histogram\":{\"aggregationTemporality\":1,\"dataPoints\":[{\"count\":\"3\",\"sum\":6,"
+	    "\"bucketCounts\":[\"1\",\"2\"],\"explicitBounds\":[1]}]}},"
+	    "{\"name\":\"badscale\",\"exponentialHistogram\":{\"dataPoints\":[{\"scale\":21,\"count\":\"1\"}]}}"
+	    "]}]}]}";
 	char *out = NULL;
 	for (int round = 1; round <= 2; round++) {
 		assert_int_equal(post("/v1/metrics", json, body, sizeof body - 1, &out), 200);
@@ -549,9 +567,11 @@ static void loki_and_jsonlines(void **state)
 {
 	(void)state;
 	const char *json[] = {"Content-Type: application/json", NULL};
-	const char loki[] = "{\"streams\":[{\"stream\":{\"source\":\"edge_logs\",\"project\":\"abc\",\"level\":\"error\"},"
-			    "\"values\":[[\"1570818238000000000\",\"{\\\"msg\\\":\\\"GET /rest/v1/orders 200\\\"}\",{\"trace_id\":\"0242ac120002\"}],"
-			    "[\"notanumber\",\"x\"]]}]}";
+	const char loki[] =
+	    "{\"streams\":[{\"stream\":{\"source\":\"edge_logs\",\"project\":\"abc\",\"level\":\"error\"},"
+	    "\"values\":[[\"1570818238000000000\",\"{\\\"msg\\\":\\\"GET /rest/v1/orders "
+	    "200\\\"}\",{\"trace_id\":\"0242ac120002\"}],"
+	    "[\"notanumber\",\"x\"]]}]}";
 	size_t logs0 = rec->n_logs;
 	char *body = NULL;
 	assert_int_equal(post("/loki/api/v1/push", json, loki, sizeof loki - 1, &body), 400);
@@ -566,10 +586,11 @@ static void loki_and_jsonlines(void **state)
 	assert_int_equal(post("/loki/api/v1/push", NULL, loki, sizeof loki - 1, NULL), 415);
 
 	const char jl[] = "{\"ts\":\"2026-11-28T12:00:00Z\",\"level\":\"warn\",\"msg\":\"disk low\",\"free_mb\":12}\n"
-			  "not json\n"
-			  "{\"time\":1764331200,\"message\":\"second\"}\n";
+	                  "not json\n"
+	                  "{\"time\":1764331200,\"message\":\"second\"}\n";
 	logs0 = rec->n_logs;
-	assert_int_equal(post("/api/v1/push/jsonlines?service=api&environment=prod", NULL, jl, sizeof jl - 1, &body), 200);
+	assert_int_equal(post("/api/v1/push/jsonlines?service=api&environment=prod", NULL, jl, sizeof jl - 1, &body),
+	                 200);
 	assert_non_null(strstr(body, "\"accepted\":2,\"rejected\":1"));
 	free(body);
 	l = &rec->logs[logs0];
@@ -665,15 +686,15 @@ int main(void)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(remote_write_good_and_bad),
-		cmocka_unit_test(remote_write_2_refused),
-		cmocka_unit_test(import_text),
-		cmocka_unit_test(otlp_json),
-		cmocka_unit_test(otlp_protobuf),
-		cmocka_unit_test(otlp_expo_and_delta),
-		cmocka_unit_test(loki_and_jsonlines),
-		cmocka_unit_test(loki_protobuf),
-		cmocka_unit_test(store_refuses_503),
+	    cmocka_unit_test(remote_write_good_and_bad),
+	    cmocka_unit_test(remote_write_2_refused),
+	    cmocka_unit_test(import_text),
+	    cmocka_unit_test(otlp_json),
+	    cmocka_unit_test(otlp_protobuf),
+	    cmocka_unit_test(otlp_expo_and_delta),
+	    cmocka_unit_test(loki_and_jsonlines),
+	    cmocka_unit_test(loki_protobuf),
+	    cmocka_unit_test(store_refuses_503),
 	};
 	int rc = cmocka_run_group_tests(tests, setup, teardown);
 	curl_global_cleanup();

@@ -51,8 +51,7 @@ static void h_big(struct pane_http_req *req, struct pane_http_resp *resp, void *
 	pane_http_resp_status(resp, 200);
 }
 
-static bool wait_for(struct pt_recorder *rec, const char *name, const char *lk, const char *lv, double want,
-		     bool stale)
+static bool wait_for(struct pt_recorder *rec, const char *name, const char *lk, const char *lv, double want, bool stale)
 {
 	int64_t deadline = pane_mono_ns() + 20 * 1000000000LL;
 	while (pane_mono_ns() < deadline) {
@@ -75,10 +74,10 @@ static void scrape_targets(void **state)
 	pane_pipeline_add_sink(p, pt_recorder_sink(rec), PANE_SINK_PRIMARY);
 
 	/* targets served by pane's own HTTP server */
-	struct pane_http_server *srv = pane_http_server_new(&(struct pane_http_server_opts){.listen = "127.0.0.1:0",
-											   .threads = 2},
-							    &err);
-	pane_http_server_route(srv, &(struct pane_http_route){.method = "GET", .pattern = "/toggle", .handler = h_toggle});
+	struct pane_http_server *srv =
+	    pane_http_server_new(&(struct pane_http_server_opts){.listen = "127.0.0.1:0", .threads = 2}, &err);
+	pane_http_server_route(srv,
+	                       &(struct pane_http_route){.method = "GET", .pattern = "/toggle", .handler = h_toggle});
 	pane_http_server_route(srv, &(struct pane_http_route){.method = "GET", .pattern = "/big", .handler = h_big});
 	assert_int_equal(pane_http_server_start(srv, &err), 0);
 	int port = pane_http_server_port(srv);
@@ -97,8 +96,13 @@ static void scrape_targets(void **state)
 	char listen_arg[64], ne_url[128];
 	snprintf(listen_arg, sizeof listen_arg, "--web.listen-address=127.0.0.1:%d", ne_port);
 	snprintf(ne_url, sizeof ne_url, "http://127.0.0.1:%d/metrics", ne_port);
-	char *ne_argv[] = {"/usr/bin/prometheus-node-exporter", listen_arg, "--collector.disable-defaults",
-			   "--collector.cpu", "--collector.loadavg", "--collector.meminfo", NULL};
+	char *ne_argv[] = {"/usr/bin/prometheus-node-exporter",
+	                   listen_arg,
+	                   "--collector.disable-defaults",
+	                   "--collector.cpu",
+	                   "--collector.loadavg",
+	                   "--collector.meminfo",
+	                   NULL};
 	pid_t ne = pt_spawn(ne_argv, "/dev/null");
 	assert_int_equal(pt_wait_http(ne_url, 15000), 0);
 
@@ -114,11 +118,15 @@ static void scrape_targets(void **state)
 	pane_labels_set(&defaults, "environment", "production");
 	pane_labels_set(&defaults, "team", "not-this-one");
 	struct pane_scrape_target t[] = {
-		{.url = ne_url, .job = "node", .interval_ms = 500, .timeout_ms = 5000, .labels = &extra,
-		 .defaults = &defaults},
-		{.url = u_toggle, .job = "toggle", .interval_ms = 200},
-		{.url = u_big, .job = "big", .interval_ms = 1000},
-		{.url = u_hang, .job = "hang", .interval_ms = 1000, .timeout_ms = 300},
+	    {.url = ne_url,
+	     .job = "node",
+	     .interval_ms = 500,
+	     .timeout_ms = 5000,
+	     .labels = &extra,
+	     .defaults = &defaults},
+	    {.url = u_toggle, .job = "toggle", .interval_ms = 200},
+	    {.url = u_big, .job = "big", .interval_ms = 1000},
+	    {.url = u_hang, .job = "hang", .interval_ms = 1000, .timeout_ms = 300},
 	};
 	struct pane_scraper *sc = pane_scraper_new(p, t, 4, stats, &err);
 	assert_non_null(sc);
@@ -129,7 +137,7 @@ static void scrape_targets(void **state)
 	assert_string_equal(pane_labels_get(&s->labels, "team"), "infra");
 	assert_string_equal(pane_labels_get(&s->labels, "environment"), "production");
 	assert_string_equal(pane_labels_get(&pt_recorder_find(rec, "up", "job", "node", NULL)->labels, "environment"),
-			    "production");
+	                    "production");
 	char inst[64];
 	snprintf(inst, sizeof inst, "127.0.0.1:%d", ne_port);
 	assert_string_equal(pane_labels_get(&s->labels, "instance"), inst);
@@ -183,8 +191,8 @@ int main(void)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(scrape_targets),
-		cmocka_unit_test(bad_target),
+	    cmocka_unit_test(scrape_targets),
+	    cmocka_unit_test(bad_target),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	curl_global_cleanup();

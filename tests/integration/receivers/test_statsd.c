@@ -40,8 +40,10 @@ static int setup(void **state)
 	pipe_ = pane_pipeline_new();
 	pane_pipeline_add_sink(pipe_, pt_recorder_sink(rec), PANE_SINK_PRIMARY);
 	static const double q[] = {0.5, 0.99};
-	struct pane_statsd_opts o = {.udp_listen = "127.0.0.1:0", .unix_path = sock_path, .flush_interval_ms = 200,
-				     .agg = {.quantiles = q, .n_quantiles = 2, .stats = stats}};
+	struct pane_statsd_opts o = {.udp_listen = "127.0.0.1:0",
+	                             .unix_path = sock_path,
+	                             .flush_interval_ms = 200,
+	                             .agg = {.quantiles = q, .n_quantiles = 2, .stats = stats}};
 	struct pane_err err = {0};
 	sd = pane_statsd_new(pipe_, &o, &err);
 	if (!sd)
@@ -65,7 +67,8 @@ static bool wait_value(const char *name, double want, const char *lk, const char
 {
 	int64_t deadline = pane_mono_ns() + 15 * 1000000000LL;
 	while (pane_mono_ns() < deadline) {
-		const struct pt_rec_sample *s = lk ? pt_recorder_find(rec, name, lk, lv, NULL) : pt_recorder_find(rec, name, NULL);
+		const struct pt_rec_sample *s =
+		    lk ? pt_recorder_find(rec, name, lk, lv, NULL) : pt_recorder_find(rec, name, NULL);
 		if (s && fabs(s->value - want) < 1e-9)
 			return true;
 		pane_sleep_ms(50);
@@ -85,19 +88,20 @@ static void hot_shots_client(void **state)
 	FILE *f = fopen(script, "w");
 	assert_non_null(f);
 	fprintf(f,
-		"const StatsD = require('hot-shots');\n"
-		"const c = new StatsD({host: '127.0.0.1', port: %d, globalTags: {env: 'test'},\n"
-		"  errorHandler: (e) => { console.error(e); process.exit(1); }});\n"
-		"for (let i = 0; i < 10; i++) c.increment('hs.requests', 3, {route: '/orders'});\n"
-		"c.gauge('hs.pool.in_use', 7);\n"
-		"for (let i = 1; i <= 100; i++) c.timing('hs.latency', i, ['route:/orders']);\n"
-		"c.histogram('hs.size', 10); c.distribution('hs.dist', 5);\n"
-		"c.set('hs.users', 'bob'); c.set('hs.users', 'alice'); c.set('hs.users', 'bob');\n"
-		"c.close((err) => process.exit(err ? 1 : 0));\n",
-		pane_statsd_port(sd));
+	        "const StatsD = require('hot-shots');\n"
+	        "const c = new StatsD({host: '127.0.0.1', port: %d, globalTags: {env: 'test'},\n"
+	        "  errorHandler: (e) => { console.error(e); process.exit(1); }});\n"
+	        "for (let i = 0; i < 10; i++) c.increment('hs.requests', 3, {route: '/orders'});\n"
+	        "c.gauge('hs.pool.in_use', 7);\n"
+	        "for (let i = 1; i <= 100; i++) c.timing('hs.latency', i, ['route:/orders']);\n"
+	        "c.histogram('hs.size', 10); c.distribution('hs.dist', 5);\n"
+	        "c.set('hs.users', 'bob'); c.set('hs.users', 'alice'); c.set('hs.users', 'bob');\n"
+	        "c.close((err) => process.exit(err ? 1 : 0));\n",
+	        pane_statsd_port(sd));
 	fclose(f);
 	char cmd[2048];
-	snprintf(cmd, sizeof cmd, "NODE_PATH='%s/tests/integration/receivers/npm/node_modules' node '%s'", root, script);
+	snprintf(cmd, sizeof cmd, "NODE_PATH='%s/tests/integration/receivers/npm/node_modules' node '%s'", root,
+	         script);
 	int st = system(cmd);
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	unlink(script);
@@ -181,10 +185,10 @@ static void bad_listen_address(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(hot_shots_client),
-		cmocka_unit_test(garbage_and_mixed_packets),
-		cmocka_unit_test(unix_datagram_socket),
-		cmocka_unit_test(bad_listen_address),
+	    cmocka_unit_test(hot_shots_client),
+	    cmocka_unit_test(garbage_and_mixed_packets),
+	    cmocka_unit_test(unix_datagram_socket),
+	    cmocka_unit_test(bad_listen_address),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

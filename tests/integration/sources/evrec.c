@@ -71,11 +71,11 @@ static void r_close(void *ctx)
 }
 
 static const struct pane_sink_ops evrec_ops = {
-	.name = "evrec",
-	.write_samples = w_samples,
-	.write_logs = w_logs,
-	.write_events = w_events,
-	.close = r_close,
+    .name = "evrec",
+    .write_samples = w_samples,
+    .write_logs = w_logs,
+    .write_events = w_events,
+    .close = r_close,
 };
 
 struct evrec *evrec_attach(struct pane_pipeline *p)
@@ -87,10 +87,22 @@ struct evrec *evrec_attach(struct pane_pipeline *p)
 	return r;
 }
 
-void evrec_lock(struct evrec *r) { pthread_mutex_lock(&r->mu); }
-void evrec_unlock(struct evrec *r) { pthread_mutex_unlock(&r->mu); }
-size_t evrec_n(struct evrec *r) { return r->ev.len; }
-const struct rec_event *evrec_at(struct evrec *r, size_t i) { return pane_vec_at(&r->ev, i); }
+void evrec_lock(struct evrec *r)
+{
+	pthread_mutex_lock(&r->mu);
+}
+void evrec_unlock(struct evrec *r)
+{
+	pthread_mutex_unlock(&r->mu);
+}
+size_t evrec_n(struct evrec *r)
+{
+	return r->ev.len;
+}
+const struct rec_event *evrec_at(struct evrec *r, size_t i)
+{
+	return pane_vec_at(&r->ev, i);
+}
 
 static bool matches(const struct rec_event *e, const char *kind, va_list ap)
 {

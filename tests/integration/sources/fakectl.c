@@ -86,7 +86,8 @@ size_t fake_count(struct fakectl *f, const char *suffix, long status)
 	assert_non_null(a);
 	size_t n = 0, i;
 	json_t *it;
-	json_array_foreach(a, i, it) {
+	json_array_foreach(a, i, it)
+	{
 		const char *p = json_string_value(json_object_get(it, "path"));
 		size_t pl = strlen(p), sl = strlen(suffix);
 		if (pl >= sl && strcmp(p + pl - sl, suffix) == 0 &&

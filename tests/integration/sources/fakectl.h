@@ -12,7 +12,7 @@
 struct fakectl {
 	pid_t pid;
 	int port;
-	char base[64];   /* http://127.0.0.1:PORT */
+	char base[64]; /* http://127.0.0.1:PORT */
 };
 
 /* Starts tests/fakes/<script> PORT [args...] (NULL-terminated) and waits for it. */

@@ -60,16 +60,15 @@ static void retry_after_is_honoured_and_retries_bounded(void **state)
 	(void)state;
 	fake_post("/__fake/reset", "{}");
 	fake_post("/__fake/config", "{\"faults\":[{\"path\":\"/health\",\"status\":503,\"count\":1,"
-				    "\"headers\":{\"Retry-After\":\"1\"}}]}");
+	                            "\"headers\":{\"Retry-After\":\"1\"}}]}");
 	struct pane_http_client *c = pane_http_client_new(&(struct pane_http_client_opts){.max_retries = 2});
 	char url[256];
 	snprintf(url, sizeof url, "%s/v1/projects/abcdefghijklmnopqrst/health?services=db", base);
 	struct pane_http_response r;
 	pane_http_response_init(&r);
 	struct pane_err err = {0};
-	assert_int_equal(pane_http_client_do(c, &(struct pane_http_request){.url = url, .bearer = "sbp_test_token"}, &r,
-					     &err),
-			 0);
+	assert_int_equal(
+	    pane_http_client_do(c, &(struct pane_http_request){.url = url, .bearer = "sbp_test_token"}, &r, &err), 0);
 	/* retried once, after the server's Retry-After (a wait the client
 	 * accepts; wait_longer_than_allowed_gives_up shows it reads the value) */
 	assert_int_equal(r.attempts, 2);
@@ -79,10 +78,10 @@ static void retry_after_is_honoured_and_retries_bounded(void **state)
 
 	/* always failing: 1 + max_retries attempts, then the error */
 	fake_post("/__fake/config", "{\"faults\":[{\"path\":\"/health\",\"status\":502,\"count\":10,"
-				    "\"headers\":{\"Retry-After\":\"0\"}}]}");
-	assert_int_equal(pane_http_client_do(c, &(struct pane_http_request){.url = url, .bearer = "sbp_test_token"}, &r,
-					     &err),
-			 PANE_EHTTP);
+	                            "\"headers\":{\"Retry-After\":\"0\"}}]}");
+	assert_int_equal(
+	    pane_http_client_do(c, &(struct pane_http_request){.url = url, .bearer = "sbp_test_token"}, &r, &err),
+	    PANE_EHTTP);
 	assert_int_equal(r.attempts, 3);
 	assert_int_equal(r.status, 502);
 	assert_non_null(strstr(err.msg, "HTTP 502"));
@@ -90,7 +89,7 @@ static void retry_after_is_honoured_and_retries_bounded(void **state)
 
 	/* a 4xx is final at once */
 	assert_int_equal(pane_http_client_do(c, &(struct pane_http_request){.url = url, .bearer = "wrong"}, &r, &err),
-			 PANE_EPERM);
+	                 PANE_EPERM);
 	assert_int_equal(r.attempts, 1);
 	pane_http_response_release(&r);
 	pane_http_client_free(c);
@@ -101,17 +100,17 @@ static void wait_longer_than_allowed_gives_up(void **state)
 	(void)state;
 	fake_post("/__fake/reset", "{}");
 	fake_post("/__fake/config", "{\"faults\":[{\"path\":\"/health\",\"status\":429,\"count\":1,"
-				    "\"headers\":{\"Retry-After\":\"3600\"}}]}");
+	                            "\"headers\":{\"Retry-After\":\"3600\"}}]}");
 	struct pane_http_client *c =
-		pane_http_client_new(&(struct pane_http_client_opts){.max_retries = 3, .max_wait_ms = 2000});
+	    pane_http_client_new(&(struct pane_http_client_opts){.max_retries = 3, .max_wait_ms = 2000});
 	char url[256];
 	snprintf(url, sizeof url, "%s/v1/projects/abcdefghijklmnopqrst/health?services=db", base);
 	struct pane_http_response r;
 	pane_http_response_init(&r);
 	struct pane_err err = {0};
-	assert_int_equal(pane_http_client_do(c, &(struct pane_http_request){.url = url, .bearer = "sbp_test_token"}, &r,
-					     &err),
-			 PANE_EAGAIN);
+	assert_int_equal(
+	    pane_http_client_do(c, &(struct pane_http_request){.url = url, .bearer = "sbp_test_token"}, &r, &err),
+	    PANE_EAGAIN);
 	assert_int_equal(r.attempts, 1);
 	assert_int_equal(r.retry_after_ms, 3600000);
 	assert_non_null(strstr(err.detail, "3600 s"));
@@ -129,11 +128,12 @@ static void bodies_are_bounded(void **state)
 	struct pane_http_response r;
 	pane_http_response_init(&r);
 	struct pane_err err = {0};
-	assert_int_equal(pane_http_client_do(c,
-					     &(struct pane_http_request){.url = url, .basic_user = "service_role",
-									 .basic_pass = "sb_secret_test"},
-					     &r, &err),
-			 PANE_ETOOBIG);
+	assert_int_equal(
+	    pane_http_client_do(
+	        c,
+	        &(struct pane_http_request){.url = url, .basic_user = "service_role", .basic_pass = "sb_secret_test"},
+	        &r, &err),
+	    PANE_ETOOBIG);
 	assert_true(r.body.len <= 64);
 	assert_non_null(strstr(err.msg, "larger than 64 bytes"));
 	pane_http_response_release(&r);
@@ -147,13 +147,13 @@ static void rate_limit_headers_are_remembered(void **state)
 	fake_post("/__fake/config", "{\"rate_limit\":5,\"rate_window\":60}");
 	struct pane_http_client *c = pane_http_client_new(NULL);
 	char url[256];
-	snprintf(url, sizeof url, "%s/v1/projects/abcdefghijklmnopqrst/analytics/endpoints/usage.api-requests-count", base);
+	snprintf(url, sizeof url, "%s/v1/projects/abcdefghijklmnopqrst/analytics/endpoints/usage.api-requests-count",
+	         base);
 	struct pane_http_response r;
 	pane_http_response_init(&r);
 	struct pane_err err = {0};
-	assert_int_equal(pane_http_client_do(c, &(struct pane_http_request){.url = url, .bearer = "sbp_test_token"}, &r,
-					     &err),
-			 0);
+	assert_int_equal(
+	    pane_http_client_do(c, &(struct pane_http_request){.url = url, .bearer = "sbp_test_token"}, &r, &err), 0);
 	struct pane_http_ratelimit rl;
 	pane_http_client_ratelimit(c, &rl);
 	assert_true(rl.known);
@@ -171,7 +171,7 @@ static void connection_failures_are_io_errors(void **state)
 	char url[128];
 	snprintf(url, sizeof url, "http://127.0.0.1:%d/x?secret=1", dead);
 	struct pane_http_client *c =
-		pane_http_client_new(&(struct pane_http_client_opts){.max_retries = 1, .backoff_base_ms = 10});
+	    pane_http_client_new(&(struct pane_http_client_opts){.max_retries = 1, .backoff_base_ms = 10});
 	struct pane_http_response r;
 	pane_http_response_init(&r);
 	struct pane_err err = {0};
@@ -180,7 +180,7 @@ static void connection_failures_are_io_errors(void **state)
 	assert_int_equal(r.status, 0);
 	assert_null(strstr(err.msg, "secret"));
 	assert_int_equal(pane_http_client_do(c, &(struct pane_http_request){.url = "ftp://127.0.0.1/x"}, &r, &err),
-			 PANE_EINVAL);
+	                 PANE_EINVAL);
 	pane_http_response_release(&r);
 	pane_http_client_free(c);
 }
@@ -188,11 +188,11 @@ static void connection_failures_are_io_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(retry_after_is_honoured_and_retries_bounded),
-		cmocka_unit_test(wait_longer_than_allowed_gives_up),
-		cmocka_unit_test(bodies_are_bounded),
-		cmocka_unit_test(rate_limit_headers_are_remembered),
-		cmocka_unit_test(connection_failures_are_io_errors),
+	    cmocka_unit_test(retry_after_is_honoured_and_retries_bounded),
+	    cmocka_unit_test(wait_longer_than_allowed_gives_up),
+	    cmocka_unit_test(bodies_are_bounded),
+	    cmocka_unit_test(rate_limit_headers_are_remembered),
+	    cmocka_unit_test(connection_failures_are_io_errors),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

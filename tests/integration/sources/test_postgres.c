@@ -23,8 +23,8 @@
 #include "sources/sources.h"
 #include "support.h"
 
-static char *admin_url;  /* superuser, the test database */
-static char *ro_url;     /* the read-only role, same database */
+static char *admin_url; /* superuser, the test database */
+static char *ro_url;    /* the read-only role, same database */
 
 static void exec_ok(PGconn *c, const char *sql)
 {
@@ -93,7 +93,8 @@ static void start(struct fixture *f, const char *yaml)
 	f->p = pt_recorder_pipeline(&f->rec);
 	f->cfg = pane_cfg_parse("pane.yaml", yaml, strlen(yaml), &err);
 	assert_non_null(f->cfg);
-	struct pane_sources_opts o = {.cfg = f->cfg, .section = pane_cfg_get(f->cfg->root, "sources"), .pipeline = f->p};
+	struct pane_sources_opts o = {
+	    .cfg = f->cfg, .section = pane_cfg_get(f->cfg->root, "sources"), .pipeline = f->p};
 	f->ss = pane_sources_new(&o, &err);
 	if (!f->ss)
 		fail_msg("%s", err.msg);
@@ -111,21 +112,23 @@ static void collects_postgres_exporter_style_series(void **state)
 	(void)state;
 	struct fixture f;
 	start(&f, "sources:\n  db:\n    type: postgres\n    url: ${PT_PG_URL}\n    statements_limit: 5\n"
-		  "    tables_limit: 2\n    environment: test\n");
+	          "    tables_limit: 2\n    environment: test\n");
 	struct pane_err err = {0};
 	int rc = pane_sources_collect_once(f.ss, "db", &err);
 	if (rc < 0)
 		fail_msg("collect: %s (%s)", err.msg, err.detail);
 	struct pt_recorder *r = f.rec;
 
-	assert_true(pt_recorder_last(r, "pg_up", "provider", "postgres", "service", "db", "environment", "test", NULL) == 1);
+	assert_true(
+	    pt_recorder_last(r, "pg_up", "provider", "postgres", "service", "db", "environment", "test", NULL) == 1);
 	assert_true(pt_recorder_last(r, "pg_stat_database_xact_commit_total", "datname", "pt_sources_pg", NULL) > 0);
-	assert_false(isnan(pt_recorder_last(r, "pg_stat_database_session_time_seconds_total", "datname", "pt_sources_pg",
-					 NULL))); /* PG 14+ columns on 15 */
+	assert_false(isnan(pt_recorder_last(r, "pg_stat_database_session_time_seconds_total", "datname",
+	                                    "pt_sources_pg", NULL))); /* PG 14+ columns on 15 */
 	assert_true(pt_recorder_last(r, "pg_stat_database_numbackends", "datname", "pt_sources_pg", NULL) >= 1);
 	assert_true(pt_recorder_last(r, "pg_database_size_bytes", "datname", "pt_sources_pg", NULL) > 0);
 	assert_false(isnan(pt_recorder_last(r, "pg_database_xid_age", "datname", "pt_sources_pg", NULL)));
-	assert_true(pt_recorder_last(r, "pg_stat_activity_count", "datname", "pt_sources_pg", "state", "active", NULL) >= 1);
+	assert_true(
+	    pt_recorder_last(r, "pg_stat_activity_count", "datname", "pt_sources_pg", "state", "active", NULL) >= 1);
 	assert_true(pt_recorder_last(r, "pg_settings_max_connections", NULL) > 0);
 	assert_true(pt_recorder_last(r, "pg_connections", NULL) >= 1);
 	assert_false(isnan(pt_recorder_last(r, "pg_notification_queue_usage", NULL)));
@@ -138,7 +141,7 @@ static void collects_postgres_exporter_style_series(void **state)
 
 	/* tables: the two largest only; orders has its live tuples */
 	assert_true(pt_recorder_last(r, "pg_stat_user_tables_n_live_tup", "relname", "orders", "schemaname", "public",
-				  NULL) == 5000);
+	                             NULL) == 5000);
 	assert_int_equal(pt_recorder_count(r, "pg_stat_user_tables_size_bytes", NULL), 2);
 	assert_int_equal(pt_recorder_count(r, "pg_stat_user_tables_n_tup_ins_total", "relname", "orders", NULL), 1);
 
@@ -239,7 +242,8 @@ static void a_blocked_group_does_not_blind_the_others(void **state)
 	pane_sources_status(f.ss, "db", &st);
 	assert_false(st.up);
 	assert_string_equal(st.last_reason, "timeout");
-	assert_true(pt_recorder_last(f.rec, "pane_source_errors_total", "source", "db", "reason", "timeout", NULL) == 1);
+	assert_true(pt_recorder_last(f.rec, "pane_source_errors_total", "source", "db", "reason", "timeout", NULL) ==
+	            1);
 	/* the other groups still delivered */
 	assert_true(pt_recorder_count(f.rec, "pg_stat_database_xact_commit_total", NULL) >= 1);
 	assert_true(pt_recorder_count(f.rec, "pg_locks_count", "mode", "AccessExclusiveLock", NULL) >= 1);
@@ -252,17 +256,18 @@ static void a_blocked_group_does_not_blind_the_others(void **state)
 	if (rc < 0)
 		fail_msg("%s", err.msg);
 	assert_true(pt_recorder_last(f.rec, "pane_source_up", "source", "db", NULL) == 1);
-	assert_true(pt_recorder_last(f.rec, "pane_source_errors_total", "source", "db", "reason", "timeout", NULL) == 1);
+	assert_true(pt_recorder_last(f.rec, "pane_source_errors_total", "source", "db", "reason", "timeout", NULL) ==
+	            1);
 	finish(&f);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(collects_postgres_exporter_style_series),
-		cmocka_unit_test(older_version_branches_run_on_this_server),
-		cmocka_unit_test(session_is_read_only_and_bounded),
-		cmocka_unit_test(a_blocked_group_does_not_blind_the_others),
+	    cmocka_unit_test(collects_postgres_exporter_style_series),
+	    cmocka_unit_test(older_version_branches_run_on_this_server),
+	    cmocka_unit_test(session_is_read_only_and_bounded),
+	    cmocka_unit_test(a_blocked_group_does_not_blind_the_others),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

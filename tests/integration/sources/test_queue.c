@@ -41,7 +41,8 @@ static void start(struct fx *f)
 	struct pane_err err = {0};
 	f->p = pt_recorder_pipeline(&f->rec);
 	f->cfg = pane_cfg_parse("pane.yaml", yaml, strlen(yaml), &err);
-	struct pane_sources_opts o = {.cfg = f->cfg, .section = pane_cfg_get(f->cfg->root, "sources"), .pipeline = f->p};
+	struct pane_sources_opts o = {
+	    .cfg = f->cfg, .section = pane_cfg_get(f->cfg->root, "sources"), .pipeline = f->p};
 	f->ss = pane_sources_new(&o, &err);
 	if (!f->ss)
 		fail_msg("%s", err.msg);
@@ -66,14 +67,15 @@ static void queue_numbers_become_series(void **state)
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(pane_queue_enqueue(c, NULL, &(struct pane_job_spec){.queue = "emails"}, &id, &err), 0);
 	assert_int_equal(
-		pane_queue_enqueue(c, NULL, &(struct pane_job_spec){.queue = "emails", .delay_ms = 3600000}, &id, &err), 0);
+	    pane_queue_enqueue(c, NULL, &(struct pane_job_spec){.queue = "emails", .delay_ms = 3600000}, &id, &err), 0);
 	for (int i = 0; i < 2; i++)
-		assert_int_equal(pane_queue_enqueue(c, NULL, &(struct pane_job_spec){.queue = "reports"}, &id, &err), 0);
+		assert_int_equal(pane_queue_enqueue(c, NULL, &(struct pane_job_spec){.queue = "reports"}, &id, &err),
+		                 0);
 	exec_ok(c, "SELECT pane.pause_queue('reports')");
 	exec_ok(c, "SELECT pane.register_worker('w1', 'host-a', 123, '{emails}', 4)");
 	exec_ok(c, "SELECT * FROM pane.claim('w1', 'emails', 1, 30)");
 	exec_ok(c, "SELECT * FROM pane.heartbeat('w1', '{}', '{}', 30, "
-		   "'{\"processed\":5,\"failed\":1,\"retried\":2,\"pickup_ms_last\":12.5,\"running\":1}')");
+	           "'{\"processed\":5,\"failed\":1,\"retried\":2,\"pickup_ms_last\":12.5,\"running\":1}')");
 
 	setenv("PT_Q_URL", url, 1);
 	struct fx f;
@@ -82,7 +84,7 @@ static void queue_numbers_become_series(void **state)
 		fail_msg("%s (%s)", err.msg, err.detail);
 	struct pt_recorder *r = f.rec;
 	assert_true(pt_recorder_last(r, "pane_queue_jobs", "queue", "emails", "state", "available", "provider", "pane",
-				  "environment", "test", NULL) == 2);
+	                             "environment", "test", NULL) == 2);
 	assert_true(pt_recorder_last(r, "pane_queue_jobs", "queue", "emails", "state", "running", NULL) == 1);
 	assert_true(pt_recorder_last(r, "pane_queue_jobs", "queue", "emails", "state", "scheduled", NULL) == 1);
 	assert_true(pt_recorder_last(r, "pane_queue_jobs", "queue", "emails", "state", "completed", NULL) == 0);
@@ -90,7 +92,8 @@ static void queue_numbers_become_series(void **state)
 	assert_true(pt_recorder_last(r, "pane_queue_paused", "queue", "reports", NULL) == 1);
 	assert_true(pt_recorder_last(r, "pane_queue_paused", "queue", "emails", NULL) == 0);
 	assert_true(pt_recorder_last(r, "pane_queue_oldest_runnable_age_seconds", "queue", "emails", NULL) >= 0);
-	assert_true(pt_recorder_last(r, "pane_queue_worker_concurrency", "worker", "w1", "provider", "pane", NULL) == 4);
+	assert_true(pt_recorder_last(r, "pane_queue_worker_concurrency", "worker", "w1", "provider", "pane", NULL) ==
+	            4);
 	assert_true(pt_recorder_last(r, "pane_queue_workers", "provider", "pane", NULL) == 1);
 	assert_true(pt_recorder_last(r, "pane_queue_worker_last_seen_age_seconds", "worker", "w1", NULL) >= 0);
 	assert_true(pt_recorder_last(r, "pane_queue_worker_processed_total", "worker", "w1", NULL) == 5);
@@ -124,8 +127,8 @@ static void missing_schema_is_reported(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(queue_numbers_become_series),
-		cmocka_unit_test(missing_schema_is_reported),
+	    cmocka_unit_test(queue_numbers_become_series),
+	    cmocka_unit_test(missing_schema_is_reported),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -148,16 +148,18 @@ static void pages_services_deploys_logs_and_metrics(void **state)
 
 	/* 7 services in pages of 2: 4 requests and the empty page that ends the list */
 	assert_int_equal(fake_count(&fk, "/v1/services", 200), 5);
-	assert_int_equal(pt_recorder_count(r, "render_service_info", "provider", "render", "environment", "test", NULL), 7);
+	assert_int_equal(pt_recorder_count(r, "render_service_info", "provider", "render", "environment", "test", NULL),
+	                 7);
 	assert_int_equal(pt_recorder_count(r, "render_service_info", "service", "svc-0", "service_id", SVC0, "type",
-					"web_service", "region", "oregon", "plan", "starter", "suspended", "not_suspended",
-					NULL),
-			 1);
-	assert_int_equal(pt_recorder_count(r, "render_service_info", "service", "svc-5", "suspended", "suspended", NULL), 1);
+	                                   "web_service", "region", "oregon", "plan", "starter", "suspended",
+	                                   "not_suspended", NULL),
+	                 1);
+	assert_int_equal(
+	    pt_recorder_count(r, "render_service_info", "service", "svc-5", "suspended", "suspended", NULL), 1);
 	/* a static site has no region or plan: the labels are absent, not empty */
-	assert_int_equal(pt_recorder_count(r, "render_service_info", "service", "svc-4", "type", "static_site", "region",
-					NULL, "plan", NULL, NULL),
-			 1);
+	assert_int_equal(pt_recorder_count(r, "render_service_info", "service", "svc-4", "type", "static_site",
+	                                   "region", NULL, "plan", NULL, NULL),
+	                 1);
 	assert_true(pt_recorder_last(r, "render_services", NULL) == 7);
 
 	/* logs: 250 lines over 50 minutes in pages of 40, every one once */
@@ -190,7 +192,7 @@ static void pages_services_deploys_logs_and_metrics(void **state)
 
 	/* metrics: per instance, with service labels and converted units */
 	assert_true(pt_recorder_count(r, "render_cpu_usage_cores", "service", "svc-0", "service_id", SVC0, "instance",
-				   SVC0 "-7d9fx", NULL) >= 5);
+	                              SVC0 "-7d9fx", NULL) >= 5);
 	assert_true(pt_recorder_count(r, "render_cpu_usage_cores", "instance", SVC0 "-k2p4q", NULL) >= 5);
 	assert_true(pt_recorder_count(r, "render_memory_usage_bytes", "service", "svc-0", NULL) >= 5);
 	assert_true(pt_recorder_last(r, "render_memory_limit_bytes", "service", "svc-0", NULL) == 512e6);
@@ -395,9 +397,9 @@ static void deploy_status_changes_become_events_at_their_time(void **state)
 	for (int i = 0; i < 4; i++)
 		iso(base + i * 60000, t[i], sizeof t[i]);
 	snprintf(body, sizeof body,
-		 "{\"service\":\"" SVC0 "\",\"action\":\"new\",\"at\":\"%s\","
-		 "\"commit\":{\"id\":\"2f4c9e1d0a77aa\",\"message\":\"fix: retry on 502\\n\\ndetails\"}}",
-		 t[0]);
+	         "{\"service\":\"" SVC0 "\",\"action\":\"new\",\"at\":\"%s\","
+	         "\"commit\":{\"id\":\"2f4c9e1d0a77aa\",\"message\":\"fix: retry on 502\\n\\ndetails\"}}",
+	         t[0]);
 	free(fake_post(&fk, "/__fake/deploy", body));
 	collect_ok(f);
 	const struct rec_event *e = evrec_find(f->ev, "deploy", "service", "svc-0", "status", "created", NULL);
@@ -408,11 +410,13 @@ static void deploy_status_changes_become_events_at_their_time(void **state)
 	assert_non_null(strstr(e->title, "2f4c9e1 fix: retry on 502"));
 	assert_non_null(strstr(e->body_json, "\"commit_message\":\"fix: retry on 502\\n\\ndetails\""));
 	assert_non_null(strstr(e->url, "/deploys/dep-"));
-	assert_true(pt_recorder_last(f->rec, "render_deploy_status", "service", "svc-0", "status", "created", NULL) == 1);
+	assert_true(pt_recorder_last(f->rec, "render_deploy_status", "service", "svc-0", "status", "created", NULL) ==
+	            1);
 
 	static const char *const steps[] = {"build_in_progress", "update_in_progress", "live"};
 	for (int i = 0; i < 3; i++) {
-		snprintf(body, sizeof body, "{\"service\":\"" SVC0 "\",\"action\":\"advance\",\"at\":\"%s\"}", t[i + 1]);
+		snprintf(body, sizeof body, "{\"service\":\"" SVC0 "\",\"action\":\"advance\",\"at\":\"%s\"}",
+		         t[i + 1]);
 		free(fake_post(&fk, "/__fake/deploy", body));
 		collect_ok(f);
 		e = evrec_find(f->ev, "deploy", "service", "svc-0", "status", steps[i], NULL);
@@ -449,9 +453,9 @@ static void rate_limit_headers_are_respected(void **state)
 
 	/* a 429 anyway (no Retry-After, the documented body): retried after the reset */
 	free(fake_post(&fk, "/__fake/config",
-		       "{\"rate_limit\": 0, \"faults\": [{\"path\": \"/v1/services\", \"status\": 429, \"count\": 1,"
-		       " \"headers\": {\"Ratelimit-Limit\": \"400\", \"Ratelimit-Remaining\": \"0\","
-		       " \"Ratelimit-Reset\": \"1\"}}]}"));
+	               "{\"rate_limit\": 0, \"faults\": [{\"path\": \"/v1/services\", \"status\": 429, \"count\": 1,"
+	               " \"headers\": {\"Ratelimit-Limit\": \"400\", \"Ratelimit-Remaining\": \"0\","
+	               " \"Ratelimit-Reset\": \"1\"}}]}"));
 	collect_ok(f);
 	assert_int_equal(fake_count(&fk, "/v1/services", 429), 1);
 	assert_true(pt_recorder_last(f->rec, "pane_source_up", "source", "render", NULL) == 1);
@@ -482,7 +486,7 @@ static void rate_limit_headers_are_respected(void **state)
 	assert_int_equal(fake_count(&fk, "/v1/services", 429), n0 + 1);
 	/* 429 past the retries: down with reason rate_limited, bounded attempts */
 	free(fake_post(&fk, "/__fake/config",
-		       "{\"faults\": [{\"path\": \"/v1/services\", \"status\": 429, \"count\": -1}]}"));
+	               "{\"faults\": [{\"path\": \"/v1/services\", \"status\": 429, \"count\": -1}]}"));
 	size_t before = fake_count(&fk, "/v1/services", 0);
 	struct pane_err err;
 	assert_true(collect(f, &err) < 0);
@@ -508,10 +512,12 @@ static void bad_key_and_forbidden_fail_fast(void **state)
 	pane_sources_status(f->ss, "render", &st);
 	assert_false(st.up);
 	assert_string_equal(st.last_reason, "auth");
-	assert_true(pt_recorder_last(f->rec, "pane_source_errors_total", "source", "render", "reason", "auth", NULL) == 2);
+	assert_true(pt_recorder_last(f->rec, "pane_source_errors_total", "source", "render", "reason", "auth", NULL) ==
+	            2);
 
 	/* a key that lists services but may not read logs: 403 stops that part once */
-	free(fake_post(&fk, "/__fake/config", "{\"faults\": [{\"path\": \"/v1/logs\", \"status\": 403, \"count\": -1}]}"));
+	free(fake_post(&fk, "/__fake/config",
+	               "{\"faults\": [{\"path\": \"/v1/logs\", \"status\": 403, \"count\": -1}]}"));
 	start(f, "    metrics: false\n");
 	assert_int_equal(collect(f, &err), PANE_EPERM);
 	assert_int_equal(fake_count(&fk, "/v1/logs", 403), 1);
@@ -536,14 +542,14 @@ static void server_errors_are_retried_then_reported(void **state)
 {
 	struct provider_fx *f = *state;
 	free(fake_post(&fk, "/__fake/config",
-		       "{\"faults\": [{\"path\": \"/v1/services\", \"status\": 503, \"count\": 2}]}"));
+	               "{\"faults\": [{\"path\": \"/v1/services\", \"status\": 503, \"count\": 2}]}"));
 	start(f, "    metrics: false\n    logs: false\n");
 	collect_ok(f);
 	assert_int_equal(fake_count(&fk, "/v1/services", 503), 2);
 	/* 7 services, at most 3 a page: 3 pages and the empty one that ends the list */
 	assert_int_equal(fake_count(&fk, "/v1/services", 200), 4);
 	free(fake_post(&fk, "/__fake/config",
-		       "{\"faults\": [{\"path\": \"/v1/services\", \"status\": 500, \"count\": 10}]}"));
+	               "{\"faults\": [{\"path\": \"/v1/services\", \"status\": 500, \"count\": 10}]}"));
 	struct pane_err err;
 	assert_int_equal(collect(f, &err), PANE_EHTTP);
 	assert_int_equal(fake_count(&fk, "/v1/services", 500), 3);
@@ -556,7 +562,7 @@ static void truncated_json_is_malformed_and_loses_nothing(void **state)
 {
 	struct provider_fx *f = *state;
 	free(fake_post(&fk, "/__fake/config",
-		       "{\"faults\": [{\"path\": \"/v1/logs\", \"kind\": \"truncated\", \"count\": 1}]}"));
+	               "{\"faults\": [{\"path\": \"/v1/logs\", \"kind\": \"truncated\", \"count\": 1}]}"));
 	start(f, "    metrics: false\n    deploys: false\n    log_page_size: 100\n");
 	struct pane_err err;
 	assert_int_equal(collect(f, &err), PANE_EINVAL);
@@ -574,9 +580,10 @@ static void endless_cursors_are_cut(void **state)
 {
 	struct provider_fx *f = *state;
 	free(fake_post(&fk, "/__fake/config",
-		       "{\"faults\": [{\"path\": \"/v1/services\", \"kind\": \"loop\", \"count\": -1},"
-		       "{\"path\": \"/v1/logs\", \"kind\": \"loop\", \"count\": -1}]}"));
-	start(f, "    page_size: 2\n    metrics: false\n    deploys: false\n    log_page_size: 10\n    max_pages: 1000\n");
+	               "{\"faults\": [{\"path\": \"/v1/services\", \"kind\": \"loop\", \"count\": -1},"
+	               "{\"path\": \"/v1/logs\", \"kind\": \"loop\", \"count\": -1}]}"));
+	start(f,
+	      "    page_size: 2\n    metrics: false\n    deploys: false\n    log_page_size: 10\n    max_pages: 1000\n");
 	collect_ok(f);
 	assert_int_equal(fake_count(&fk, "/v1/services", 0), 2); /* the repeat is seen at once */
 	assert_true(fake_count(&fk, "/v1/logs", 0) <= 2);
@@ -589,7 +596,7 @@ static void huge_response_is_bounded(void **state)
 {
 	struct provider_fx *f = *state;
 	free(fake_post(&fk, "/__fake/config",
-		       "{\"faults\": [{\"path\": \"/v1/services\", \"kind\": \"huge\", \"mb\": 50, \"count\": 1}]}"));
+	               "{\"faults\": [{\"path\": \"/v1/services\", \"kind\": \"huge\", \"mb\": 50, \"count\": 1}]}"));
 	start(f, "    max_response: 4MiB\n");
 	struct pane_err err;
 	assert_int_equal(collect(f, &err), PANE_ETOOBIG);
@@ -669,10 +676,10 @@ static void config_mistakes_are_clear(void **state)
 {
 	(void)state;
 	static const char *const bad[][2] = {
-		{"    metric_names: [cpu, gpu]\n", "unknown metric 'gpu'"},
-		{"    latency_quantiles: [1.5]\n", "not a quantile"},
-		{"    page_size: 500\n", "page_size"},
-		{"    api_url: ftp://x\n", "http:// or https://"},
+	    {"    metric_names: [cpu, gpu]\n", "unknown metric 'gpu'"},
+	    {"    latency_quantiles: [1.5]\n", "not a quantile"},
+	    {"    page_size: 500\n", "page_size"},
+	    {"    api_url: ftp://x\n", "http:// or https://"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		char yaml[1024];

@@ -66,9 +66,9 @@ static void start(struct provider_fx *f, const char *extra)
 {
 	char yaml[4096];
 	snprintf(yaml, sizeof yaml,
-		 "sources:\n  sentry:\n    auth_token: ${%s}\n    url: ${PT_SENTRY_URL}\n    organization: acme\n"
-		 "    requests_per_minute: 0\n    timeout: 10s\n    environment: test\n    max_rate_wait: 10s\n%s",
-		 token_env, extra ? extra : "");
+	         "sources:\n  sentry:\n    auth_token: ${%s}\n    url: ${PT_SENTRY_URL}\n    organization: acme\n"
+	         "    requests_per_minute: 0\n    timeout: 10s\n    environment: test\n    max_rate_wait: 10s\n%s",
+	         token_env, extra ? extra : "");
 	provider_start(f, yaml);
 }
 
@@ -122,8 +122,9 @@ static void issues_page_by_link_and_become_gauges_and_events(void **state)
 	assert_int_equal(fake_count(&fk, "/issues/", 200), (size_t)((n + 39) / 40));
 	assert_true(pt_recorder_last(r, "sentry_issues_unresolved_total", NULL) == (double)n);
 	assert_true(gauge_sum(r) == (double)n);
-	assert_true(pt_recorder_count(r, "sentry_issues", "project", "pump-station", "level", "error", "status", "unresolved",
-				   "substatus", "ongoing", "provider", "sentry", "environment", "test", NULL) == 1);
+	assert_true(pt_recorder_count(r, "sentry_issues", "project", "pump-station", "level", "error", "status",
+	                              "unresolved", "substatus", "ongoing", "provider", "sentry", "environment", "test",
+	                              NULL) == 1);
 	assert_true(pt_recorder_count(r, "sentry_issues", "substatus", "regressed", NULL) >= 1);
 	/* every unresolved issue seen within the lookback is news once */
 	assert_int_equal(evrec_count(f->ev, "issue", "status", "new", NULL), (size_t)n);
@@ -141,8 +142,9 @@ static void issues_page_by_link_and_become_gauges_and_events(void **state)
 
 	/* lifecycle: a new issue, a regression, a resolution */
 	evrec_clear(f->ev);
-	char *s = fake_post(&fk, "/__fake/issue", "{\"action\":\"new\",\"project\":\"billing\",\"level\":\"fatal\","
-					       "\"title\":\"OOM in worker\"}");
+	char *s = fake_post(&fk, "/__fake/issue",
+	                    "{\"action\":\"new\",\"project\":\"billing\",\"level\":\"fatal\","
+	                    "\"title\":\"OOM in worker\"}");
 	json_t *iss = json_loads(s, 0, NULL);
 	free(s);
 	const char *new_id = json_string_value(json_object_get(iss, "id"));
@@ -153,8 +155,8 @@ static void issues_page_by_link_and_become_gauges_and_events(void **state)
 	free(fake_post(&fk, "/__fake/issue", "{\"action\":\"delete\",\"id\":\"1004\"}"));
 	collect_ok(f);
 	assert_int_equal(evrec_count(f->ev, "issue", "status", "new", "issue_id", new_id, "project", "billing", "level",
-				     "fatal", NULL),
-			 1);
+	                             "fatal", NULL),
+	                 1);
 	assert_int_equal(evrec_count(f->ev, "issue", "status", "regressed", "issue_id", "1002", NULL), 1);
 	assert_int_equal(evrec_count(f->ev, "issue", "status", "resolved", "issue_id", "1001", NULL), 1);
 	assert_int_equal(evrec_count(f->ev, "issue", "status", "resolved", "issue_id", "1004", NULL), 0); /* deleted */
@@ -265,11 +267,11 @@ static void event_rates_become_counters(void **state)
 	collect_ok(f);
 	struct pt_recorder *r = f->rec;
 	assert_int_equal(pt_recorder_count(r, "sentry_project_info", NULL), 3);
-	assert_int_equal(pt_recorder_count(r, "sentry_project_info", "project", "billing", "project_id", "5", "platform",
-					"unknown", NULL),
-			 1);
-	size_t n = pt_recorder_count(r, "sentry_events_total", "project", "pump-station", "category", "error", "outcome",
-				  "accepted", NULL);
+	assert_int_equal(pt_recorder_count(r, "sentry_project_info", "project", "billing", "project_id", "5",
+	                                   "platform", "unknown", NULL),
+	                 1);
+	size_t n = pt_recorder_count(r, "sentry_events_total", "project", "pump-station", "category", "error",
+	                             "outcome", "accepted", NULL);
 	assert_true(n >= 22 && n <= 24); /* the complete hours of the last day */
 	/* a counter: never decreasing, stamped at the end of its bucket */
 	pt_recorder_lock(r);
@@ -293,8 +295,8 @@ static void event_rates_become_counters(void **state)
 	collect_ok(f);
 	start(f, "    issues: false\n    performance: false\n    releases: false\n");
 	collect_ok(f);
-	size_t n2 = pt_recorder_count(r, "sentry_events_total", "project", "pump-station", "category", "error", "outcome",
-				   "accepted", NULL);
+	size_t n2 = pt_recorder_count(r, "sentry_events_total", "project", "pump-station", "category", "error",
+	                              "outcome", "accepted", NULL);
 	assert_true(n2 <= n + 1); /* at most an hour that completed meanwhile */
 }
 
@@ -305,14 +307,15 @@ static void performance_series_where_the_plan_allows(void **state)
 	collect_ok(f);
 	struct pt_recorder *r = f->rec;
 	double p95 = pt_recorder_last(r, "sentry_transaction_duration_seconds", "transaction", "GET /api/orders",
-				   "quantile", "0.95", NULL);
+	                              "quantile", "0.95", NULL);
 	assert_true(p95 >= 0.120 && p95 < 0.130); /* 120..129 ms in the fake */
 	double p50 = pt_recorder_last(r, "sentry_transaction_duration_seconds", "transaction", "POST /api/checkout",
-				   "quantile", "0.5", NULL);
+	                              "quantile", "0.5", NULL);
 	assert_true(p50 >= 0.050 && p50 < 0.060);
-	assert_int_equal(pt_recorder_count(r, "sentry_transaction_duration_seconds", "transaction", "GET /health", NULL), 0);
+	assert_int_equal(
+	    pt_recorder_count(r, "sentry_transaction_duration_seconds", "transaction", "GET /health", NULL), 0);
 	assert_true(pt_recorder_count(r, "sentry_transaction_throughput_per_minute", "transaction", "GET /api/orders",
-				   NULL) >= 20);
+	                              NULL) >= 20);
 	assert_true(pt_recorder_last(r, "sentry_performance_available", NULL) == 1);
 	/* incomplete buckets are not written: nothing from the current hour */
 	pt_recorder_lock(r);
@@ -366,14 +369,14 @@ static void rate_limits_are_respected(void **state)
 
 	/* a 429 with Sentry's body (a bare JSON string) and no Retry-After */
 	free(fake_post(&fk, "/__fake/config",
-		       "{\"rate_limit\": 0, \"faults\": [{\"path\": \"/issues/\", \"status\": 429, \"count\": 1,"
-		       " \"body\": \"\\\"You are attempting to use this endpoint too frequently. Limit is 40 requests"
-		       " in 1 seconds\\\"\"}]}"));
+	               "{\"rate_limit\": 0, \"faults\": [{\"path\": \"/issues/\", \"status\": 429, \"count\": 1,"
+	               " \"body\": \"\\\"You are attempting to use this endpoint too frequently. Limit is 40 requests"
+	               " in 1 seconds\\\"\"}]}"));
 	collect_ok(f);
 	assert_int_equal(fake_count(&fk, "/issues/", 429), 1);
 	free(fake_post(&fk, "/__fake/config",
-		       "{\"faults\": [{\"path\": \"/issues/\", \"status\": 429, \"count\": -1,"
-		       " \"body\": \"\\\"You are attempting to use this endpoint too frequently.\\\"\"}]}"));
+	               "{\"faults\": [{\"path\": \"/issues/\", \"status\": 429, \"count\": -1,"
+	               " \"body\": \"\\\"You are attempting to use this endpoint too frequently.\\\"\"}]}"));
 	struct pane_err err;
 	size_t before = fake_count(&fk, "/issues/", 0);
 	assert_int_equal(collect(f, &err), PANE_EAGAIN);
@@ -418,12 +421,14 @@ static void faults_leave_the_source_down_or_partial(void **state)
 	struct pane_err err;
 	struct pane_source_status st;
 	/* a 5xx burst inside the retries: fine */
-	free(fake_post(&fk, "/__fake/config", "{\"faults\": [{\"path\": \"/issues/\", \"status\": 502, \"count\": 2}]}"));
+	free(fake_post(&fk, "/__fake/config",
+	               "{\"faults\": [{\"path\": \"/issues/\", \"status\": 502, \"count\": 2}]}"));
 	start(f, "    stats: false\n    performance: false\n    releases: false\n");
 	collect_ok(f);
 	assert_int_equal(fake_count(&fk, "/issues/", 502), 2);
 	/* a longer one: down, reason http; the next collection recovers */
-	free(fake_post(&fk, "/__fake/config", "{\"faults\": [{\"path\": \"/issues/\", \"status\": 500, \"count\": 3}]}"));
+	free(fake_post(&fk, "/__fake/config",
+	               "{\"faults\": [{\"path\": \"/issues/\", \"status\": 500, \"count\": 3}]}"));
 	assert_int_equal(collect(f, &err), PANE_EHTTP);
 	pane_sources_status(f->ss, "sentry", &st);
 	assert_string_equal(st.last_reason, "http");
@@ -436,8 +441,11 @@ static void faults_leave_the_source_down_or_partial(void **state)
 	assert_string_equal(st.last_reason, "malformed");
 
 	/* an endless cursor */
-	free(fake_post(&fk, "/__fake/config", "{\"faults\": [{\"path\": \"/issues/\", \"kind\": \"loop\", \"count\": -1}]}"));
-	start(f, "    stats: false\n    performance: false\n    releases: false\n    page_size: 10\n    max_pages: 1000\n");
+	free(fake_post(&fk, "/__fake/config",
+	               "{\"faults\": [{\"path\": \"/issues/\", \"kind\": \"loop\", \"count\": -1}]}"));
+	start(
+	    f,
+	    "    stats: false\n    performance: false\n    releases: false\n    page_size: 10\n    max_pages: 1000\n");
 	size_t before = fake_count(&fk, "/issues/", 0);
 	collect_ok(f);
 	assert_int_equal(fake_count(&fk, "/issues/", 0) - before, 2);
@@ -445,7 +453,7 @@ static void faults_leave_the_source_down_or_partial(void **state)
 
 	/* 50 MB */
 	free(fake_post(&fk, "/__fake/config",
-		       "{\"faults\": [{\"path\": \"/issues/\", \"kind\": \"huge\", \"mb\": 50, \"count\": 1}]}"));
+	               "{\"faults\": [{\"path\": \"/issues/\", \"kind\": \"huge\", \"mb\": 50, \"count\": 1}]}"));
 	start(f, "    stats: false\n    performance: false\n    releases: false\n    max_response: 2MiB\n");
 	assert_int_equal(collect(f, &err), PANE_ETOOBIG);
 	pane_sources_status(f->ss, "sentry", &st);

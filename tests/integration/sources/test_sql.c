@@ -49,7 +49,7 @@ static int setup(void **state)
 		fail_msg("%s", PQerrorMessage(c));
 	exec_ok(c, "CREATE TABLE users (id serial, plan text)");
 	exec_ok(c, "INSERT INTO users (plan) SELECT CASE WHEN g % 3 = 0 THEN 'pro' ELSE 'free' END "
-		   "FROM generate_series(1, 30) g");
+	           "FROM generate_series(1, 30) g");
 	exec_ok(c, "CREATE TABLE orders (customer text, amount numeric)");
 	exec_ok(c, "INSERT INTO orders VALUES ('acme', 10.5), ('acme', 4.5), ('globex', 7), (NULL, 1)");
 	exec_ok(c, "CREATE SEQUENCE counter");
@@ -75,13 +75,14 @@ static void start(struct fx *f, const char *queries, const char *extra)
 {
 	char yaml[8192];
 	snprintf(yaml, sizeof yaml, "sources:\n  business:\n    type: sql\n    url: ${PT_SQL_URL}\n%s    queries:\n%s",
-		 extra ? extra : "", queries);
+	         extra ? extra : "", queries);
 	struct pane_err err = {0};
 	f->p = pt_recorder_pipeline(&f->rec);
 	f->cfg = pane_cfg_parse("pane.yaml", yaml, strlen(yaml), &err);
 	if (!f->cfg)
 		fail_msg("%s", err.msg);
-	struct pane_sources_opts o = {.cfg = f->cfg, .section = pane_cfg_get(f->cfg->root, "sources"), .pipeline = f->p};
+	struct pane_sources_opts o = {
+	    .cfg = f->cfg, .section = pane_cfg_get(f->cfg->root, "sources"), .pipeline = f->p};
 	f->ss = pane_sources_new(&o, &err);
 	if (!f->ss)
 		fail_msg("%s", err.msg);
@@ -111,7 +112,7 @@ static void rows_become_samples(void **state)
 	if (pane_sources_collect_once(f.ss, "business", &err) < 0)
 		fail_msg("%s", err.msg);
 	assert_true(pt_recorder_last(f.rec, "signups_total", "plan", "pro", "provider", "app", "service", "business",
-				  "environment", "test", NULL) == 10);
+	                             "environment", "test", NULL) == 10);
 	assert_true(pt_recorder_last(f.rec, "signups_total", "plan", "free", NULL) == 20);
 	assert_true(pt_recorder_last(f.rec, "orders_revenue", "customer", "acme", "currency", NULL, NULL) == 15);
 	assert_true(pt_recorder_last(f.rec, "orders_revenue", "customer", "globex", NULL) == 7);
@@ -176,7 +177,8 @@ static void slow_queries_time_out(void **state)
 	pane_sources_status(f.ss, "business", &st);
 	assert_string_equal(st.last_reason, "timeout");
 	assert_true(pt_recorder_last(f.rec, "quick", NULL) == 2);
-	assert_true(pt_recorder_last(f.rec, "pane_source_errors_total", "source", "business", "reason", "timeout", NULL) == 1);
+	assert_true(
+	    pt_recorder_last(f.rec, "pane_source_errors_total", "source", "business", "reason", "timeout", NULL) == 1);
 	finish(&f);
 }
 
@@ -209,7 +211,7 @@ static void row_limit_and_bad_values(void **state)
 	assert_int_equal(pane_sources_collect_once(f.ss, "business", &err), PANE_EINVAL);
 	pane_sources_status(f.ss, "business", &st);
 	assert_string_equal(st.last_reason, "bad_value");
-	assert_true(pt_recorder_last(f.rec, "flags", NULL) == 1);   /* booleans are 0/1; NULL values skipped */
+	assert_true(pt_recorder_last(f.rec, "flags", NULL) == 1); /* booleans are 0/1; NULL values skipped */
 	assert_int_equal(pt_recorder_count(f.rec, "flags", NULL), 1);
 	assert_int_equal(pt_recorder_count(f.rec, "words", NULL), 0);
 	finish(&f);
@@ -219,17 +221,19 @@ static void config_mistakes_fail_at_start(void **state)
 {
 	(void)state;
 	static const char *const bad[][2] = {
-		{"    queries: []\n", "expected a list"},
-		{"    queries:\n      - name: 9lives\n        sql: SELECT 1 AS value\n", "not a metric name"},
-		{"    queries:\n      - name: ok\n", "sql: required"},
-		{"    queries:\n      - name: ok\n        sql: \";\"\n", "empty query"},
-		{"    queries:\n      - name: ok\n        sql: SELECT 1\n        labels: [\"bad-label\"]\n", "not a label name"},
-		{"    queries:\n      - SELECT 1\n", "expected a map"},
-		{"", "expected a list"},
+	    {"    queries: []\n", "expected a list"},
+	    {"    queries:\n      - name: 9lives\n        sql: SELECT 1 AS value\n", "not a metric name"},
+	    {"    queries:\n      - name: ok\n", "sql: required"},
+	    {"    queries:\n      - name: ok\n        sql: \";\"\n", "empty query"},
+	    {"    queries:\n      - name: ok\n        sql: SELECT 1\n        labels: [\"bad-label\"]\n",
+	     "not a label name"},
+	    {"    queries:\n      - SELECT 1\n", "expected a map"},
+	    {"", "expected a list"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		char yaml[1024];
-		snprintf(yaml, sizeof yaml, "sources:\n  business:\n    type: sql\n    url: ${PT_SQL_URL}\n%s", bad[i][0]);
+		snprintf(yaml, sizeof yaml, "sources:\n  business:\n    type: sql\n    url: ${PT_SQL_URL}\n%s",
+		         bad[i][0]);
 		struct pane_err err = {0};
 		struct pane_cfg *cfg = pane_cfg_parse("pane.yaml", yaml, strlen(yaml), &err);
 		assert_non_null(cfg);
@@ -244,11 +248,9 @@ static void config_mistakes_fail_at_start(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(rows_become_samples),
-		cmocka_unit_test(writes_fail_and_others_still_run),
-		cmocka_unit_test(slow_queries_time_out),
-		cmocka_unit_test(row_limit_and_bad_values),
-		cmocka_unit_test(config_mistakes_fail_at_start),
+	    cmocka_unit_test(rows_become_samples),           cmocka_unit_test(writes_fail_and_others_still_run),
+	    cmocka_unit_test(slow_queries_time_out),         cmocka_unit_test(row_limit_and_bad_values),
+	    cmocka_unit_test(config_mistakes_fail_at_start),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

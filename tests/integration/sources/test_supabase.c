@@ -47,10 +47,10 @@ static void add_rows(const char *prefix, int n, int64_t start_us, int64_t step_u
 	pane_buf_adds(&b, "{\"rows\":[");
 	for (int i = 0; i < n; i++)
 		pane_buf_addf(&b,
-			      "%s{\"id\":\"%s-%03d\",\"ts_us\":%lld,\"source\":\"%s\",\"severity\":\"%s\","
-			      "\"message\":\"line %s-%03d\",\"attributes\":{\"request.method\":\"GET\",\"n\":%d}}",
-			      i ? "," : "", prefix, i, (long long)(start_us + i * step_us), srcs[i % 3], sev[i % 3], prefix,
-			      i, i);
+		              "%s{\"id\":\"%s-%03d\",\"ts_us\":%lld,\"source\":\"%s\",\"severity\":\"%s\","
+		              "\"message\":\"line %s-%03d\",\"attributes\":{\"request.method\":\"GET\",\"n\":%d}}",
+		              i ? "," : "", prefix, i, (long long)(start_us + i * step_us), srcs[i % 3], sev[i % 3],
+		              prefix, i, i);
 	pane_buf_adds(&b, "]}");
 	free(fake_post(&fk, "/__fake/logs", b.data));
 	pane_buf_release(&b);
@@ -98,10 +98,10 @@ static void start(struct provider_fx *f, const char *extra)
 {
 	char yaml[4096];
 	snprintf(yaml, sizeof yaml,
-		 "sources:\n  supabase:\n    project_ref: abcdefghijklmnopqrst\n    access_token: ${PT_SB_TOKEN}\n"
-		 "    service_role_key: ${PT_SB_KEY}\n    api_url: ${PT_SB_API}\n    metrics_url: ${PT_SB_METRICS}\n"
-		 "    requests_per_minute: 0\n    timeout: 10s\n    log_lookback: 30m\n    environment: test\n%s",
-		 extra ? extra : "");
+	         "sources:\n  supabase:\n    project_ref: abcdefghijklmnopqrst\n    access_token: ${PT_SB_TOKEN}\n"
+	         "    service_role_key: ${PT_SB_KEY}\n    api_url: ${PT_SB_API}\n    metrics_url: ${PT_SB_METRICS}\n"
+	         "    requests_per_minute: 0\n    timeout: 10s\n    log_lookback: 30m\n    environment: test\n%s",
+	         extra ? extra : "");
 	provider_start(f, yaml);
 }
 
@@ -172,12 +172,14 @@ static void pages_logs_health_usage_and_metrics(void **state)
 	assert_true(fake_count(&fk, "/analytics/endpoints/logs", 200) >= 9);
 	assert_int_equal(fake_count(&fk, "/analytics/endpoints/logs.all", 0), 0);
 
-	assert_true(pt_recorder_last(r, "supabase_service_healthy", "component", "auth", "provider", "supabase", NULL) == 1);
-	assert_true(pt_recorder_last(r, "supabase_service_status", "component", "db", "status", "ACTIVE_HEALTHY", NULL) == 1);
+	assert_true(
+	    pt_recorder_last(r, "supabase_service_healthy", "component", "auth", "provider", "supabase", NULL) == 1);
+	assert_true(
+	    pt_recorder_last(r, "supabase_service_status", "component", "db", "status", "ACTIVE_HEALTHY", NULL) == 1);
 	assert_int_equal(pt_recorder_count(r, "supabase_usage_api_requests", "kind", "rest", NULL), 3);
 	assert_true(pt_recorder_last(r, "supabase_usage_api_requests_count", NULL) == 4242);
-	assert_true(pt_recorder_last(r, "node_load5", "supabase_project_ref", "abcdefghijklmnopqrst", "service_type", "db",
-				  "provider", "supabase", NULL) == 0.25);
+	assert_true(pt_recorder_last(r, "node_load5", "supabase_project_ref", "abcdefghijklmnopqrst", "service_type",
+	                             "db", "provider", "supabase", NULL) == 0.25);
 	assert_true(pt_recorder_last(r, "http_server_duration_milliseconds_bucket", "le", "+Inf", NULL) == 4);
 	/* the exposition's HELP/TYPE become metadata */
 	const struct pt_rec_meta *md = pt_recorder_find_meta(r, "node_load5");
@@ -198,7 +200,8 @@ static void restart_neither_skips_nor_duplicates(void **state)
 	struct provider_fx *f = *state;
 	int64_t t0 = now_us() - 10 * 60 * 1000000LL;
 	add_rows("one", 10, t0, 2000000);
-	start(f, "    log_page_size: 4\n    log_overlap: 2m\n    metrics: false\n    usage: false\n    health: false\n");
+	start(f,
+	      "    log_page_size: 4\n    log_overlap: 2m\n    metrics: false\n    usage: false\n    health: false\n");
 	struct pane_err err;
 	if (collect(f, &err) < 0)
 		fail_msg("%s", err.msg);
@@ -212,7 +215,8 @@ static void restart_neither_skips_nor_duplicates(void **state)
 	 * before the newest line already read, inside the overlap window) */
 	add_rows("two", 10, t0 + 60 * 1000000LL, 1000000);
 	add_rows("late", 2, t0 + 17 * 1000000LL, 100);
-	start(f, "    log_page_size: 4\n    log_overlap: 2m\n    metrics: false\n    usage: false\n    health: false\n");
+	start(f,
+	      "    log_page_size: 4\n    log_overlap: 2m\n    metrics: false\n    usage: false\n    health: false\n");
 	if (collect(f, &err) < 0)
 		fail_msg("%s", err.msg);
 	assert_int_equal(distinct_ids_no_dups(f->rec), 22);
@@ -250,7 +254,7 @@ static void a_provider_ignoring_the_window_repeats_nothing(void **state)
 			fail_msg("%s", err.msg);
 	assert_int_equal(distinct_ids_no_dups(f->rec), 20);
 	assert_true(pt_recorder_last(f->rec, "pane_source_partial_errors_total", "source", "supabase", "reason",
-				     "outside_window", NULL) > 0);
+	                             "outside_window", NULL) > 0);
 	add_rows("new", 3, now_us() - 30 * 1000000LL, 1000000);
 	start(f, yaml);
 	for (int i = 0; i < 2; i++)
@@ -271,7 +275,7 @@ static void an_old_cursor_stays_inside_the_24h_window(void **state)
 	assert_int_equal(mkdir(path, 0755), 0);
 	snprintf(path, sizeof path, "%s/sources/supabase.cursor", f->dir);
 	snprintf(text, sizeof text, "{\"v\":1,\"logs\":{\"_all\":{\"ts_us\":%lld,\"seen\":{}}}}",
-		 (long long)(now - 72 * 3600 * 1000000LL));
+	         (long long)(now - 72 * 3600 * 1000000LL));
 	FILE *fp = fopen(path, "w");
 	fputs(text, fp);
 	fclose(fp);
@@ -343,8 +347,8 @@ static void metrics_carry_the_project_ref(void **state)
 	struct pane_err err;
 	if (collect(f, &err) < 0)
 		fail_msg("%s", err.msg);
-	assert_true(pt_recorder_last(f->rec, "pg_up", "supabase_project_ref", "abcdefghijklmnopqrst", "service_type", "db",
-				     NULL) == 1);
+	assert_true(pt_recorder_last(f->rec, "pg_up", "supabase_project_ref", "abcdefghijklmnopqrst", "service_type",
+	                             "db", NULL) == 1);
 }
 
 static void auto_uses_legacy_where_unified_is_missing(void **state)
@@ -354,7 +358,7 @@ static void auto_uses_legacy_where_unified_is_missing(void **state)
 	add_rows("leg", 6, t0, 1000000);
 	free_post("/__fake/config", "{\"unified\":\"absent\"}");
 	start(f, "    log_sources: [edge_logs, postgres_logs, auth_logs]\n    log_page_size: 2\n"
-		 "    metrics: false\n    usage: false\n    health: false\n");
+	         "    metrics: false\n    usage: false\n    health: false\n");
 	struct pane_err err;
 	if (collect(f, &err) < 0)
 		fail_msg("%s", err.msg);
@@ -377,7 +381,7 @@ static void sql_error_with_http_200_is_an_error(void **state)
 	add_rows("e", 3, now_us() - 60 * 1000000LL, 1000);
 	/* the legacy endpoint does not know this table: HTTP 200 with error set */
 	start(f, "    logs_endpoint: logs.all\n    log_sources: [edge_logs, nonexistent_logs]\n"
-		 "    metrics: false\n    usage: false\n    health: false\n");
+	         "    metrics: false\n    usage: false\n    health: false\n");
 	struct pane_err err;
 	assert_true(collect(f, &err) < 0);
 	assert_non_null(strstr(err.msg, "Table nonexistent_logs was not found"));
@@ -385,8 +389,8 @@ static void sql_error_with_http_200_is_an_error(void **state)
 	pane_sources_status(f->ss, "supabase", &st);
 	assert_false(st.up);
 	assert_string_equal(st.last_reason, "provider_error");
-	assert_true(pt_recorder_last(f->rec, "pane_source_errors_total", "source", "supabase", "reason", "provider_error",
-				  NULL) == 1);
+	assert_true(pt_recorder_last(f->rec, "pane_source_errors_total", "source", "supabase", "reason",
+	                             "provider_error", NULL) == 1);
 	assert_true(pt_recorder_last(f->rec, "pane_source_up", "source", "supabase", NULL) == 0);
 	/* the good table before it was still read */
 	assert_int_equal(pt_recorder_count_logs(f->rec, "source", "edge_logs"), 1);
@@ -414,7 +418,8 @@ static void too_many_requests_are_retried_then_given_up(void **state)
 	struct provider_fx *f = *state;
 	add_rows("tm", 4, now_us() - 5 * 60 * 1000000LL, 1000000);
 	/* one 429 (the fake's window resets in 1 s): retried, then fine */
-	free_post("/__fake/config", "{\"rate_window\":1,\"faults\":[{\"path\":\"/endpoints/logs\",\"status\":429,\"count\":1}]}");
+	free_post("/__fake/config",
+	          "{\"rate_window\":1,\"faults\":[{\"path\":\"/endpoints/logs\",\"status\":429,\"count\":1}]}");
 	start(f, "    metrics: false\n    usage: false\n    health: false\n    retries: 2\n");
 	struct pane_err err;
 	if (collect(f, &err) < 0)
@@ -447,13 +452,13 @@ static void server_errors_fail_one_part_not_the_others(void **state)
 	struct pane_err err;
 	assert_int_equal(collect(f, &err), PANE_EHTTP);
 	assert_non_null(strstr(err.msg, "HTTP 503"));
-	assert_null(strstr(err.msg, "services=")); /* query strings stay out of messages */
+	assert_null(strstr(err.msg, "services="));            /* query strings stay out of messages */
 	assert_int_equal(fake_count(&fk, "/health", 503), 2); /* first try + 1 retry */
 	struct pane_source_status st;
 	pane_sources_status(f->ss, "supabase", &st);
 	assert_string_equal(st.last_reason, "http");
-	assert_int_equal(distinct_ids_no_dups(f->rec), 3);                   /* logs still read */
-	assert_true(pt_recorder_count(f->rec, "node_load5", NULL) == 1);         /* metrics too */
+	assert_int_equal(distinct_ids_no_dups(f->rec), 3);               /* logs still read */
+	assert_true(pt_recorder_count(f->rec, "node_load5", NULL) == 1); /* metrics too */
 	assert_true(pt_recorder_last(f->rec, "pane_source_up", "source", "supabase", NULL) == 0);
 }
 
@@ -566,29 +571,36 @@ static void malformed_bodies_mark_the_source_down(void **state)
 	struct pane_err err;
 	struct pane_source_status st;
 
-	free_post("/__fake/config", "{\"faults\":[{\"path\":\"/endpoints/logs\",\"status\":200,\"body\":\"{\\\"result\\\": [{\\\"id\\\"\"}]}");
+	free_post(
+	    "/__fake/config",
+	    "{\"faults\":[{\"path\":\"/endpoints/logs\",\"status\":200,\"body\":\"{\\\"result\\\": [{\\\"id\\\"\"}]}");
 	assert_int_equal(collect(f, &err), PANE_EINVAL);
 	assert_non_null(strstr(err.msg, "malformed JSON"));
 	pane_sources_status(f->ss, "supabase", &st);
 	assert_string_equal(st.last_reason, "malformed");
 
 	/* the 2026 removal message with HTTP 200 (no result, no error) */
-	free_post("/__fake/config", "{\"faults\":[{\"path\":\"/endpoints/logs\",\"status\":200,\"body\":\"{\\\"message\\\":\\\"gone\\\"}\"}]}");
+	free_post(
+	    "/__fake/config",
+	    "{\"faults\":[{\"path\":\"/endpoints/logs\",\"status\":200,\"body\":\"{\\\"message\\\":\\\"gone\\\"}\"}]}");
 	assert_int_equal(collect(f, &err), PANE_EINVAL);
 	assert_non_null(strstr(err.msg, "no result array"));
 
 	/* rows without ids */
-	free_post("/__fake/config", "{\"faults\":[{\"path\":\"/endpoints/logs\",\"status\":200,\"body\":\"{\\\"result\\\":[{\\\"timestamp\\\":\\\"x\\\"}],\\\"error\\\":null}\"}]}");
+	free_post("/__fake/config", "{\"faults\":[{\"path\":\"/endpoints/"
+	                            "logs\",\"status\":200,\"body\":\"{\\\"result\\\":[{\\\"timestamp\\\":\\\"x\\\"}],"
+	                            "\\\"error\\\":null}\"}]}");
 	assert_int_equal(collect(f, &err), PANE_EINVAL);
 
 	/* a broken exposition delivers no metric at all */
 	pt_recorder_clear(f->rec);
-	free_post("/__fake/config", "{\"faults\":[{\"path\":\"/privileged/metrics\",\"status\":200,\"body\":\"ok_metric 1\\nbroken{le=\\\"1\\\" 2\\n\"}]}");
+	free_post("/__fake/config", "{\"faults\":[{\"path\":\"/privileged/"
+	                            "metrics\",\"status\":200,\"body\":\"ok_metric 1\\nbroken{le=\\\"1\\\" 2\\n\"}]}");
 	assert_int_equal(collect(f, &err), PANE_EINVAL);
 	assert_non_null(strstr(err.msg, "line 2"));
 	assert_int_equal(pt_recorder_count(f->rec, "ok_metric", NULL), 0);
-	assert_true(pt_recorder_last(f->rec, "pane_source_errors_total", "source", "supabase", "reason", "malformed", NULL) ==
-		    4);
+	assert_true(pt_recorder_last(f->rec, "pane_source_errors_total", "source", "supabase", "reason", "malformed",
+	                             NULL) == 4);
 	/* and it recovers */
 	if (collect(f, &err) < 0)
 		fail_msg("%s", err.msg);
@@ -605,7 +617,7 @@ static void health_changes_become_events(void **state)
 		fail_msg("%s", err.msg);
 	assert_int_equal(pt_recorder_n_events(f->rec), 0); /* first sighting: no transition */
 	free_post("/__fake/config", "{\"health\":[{\"name\":\"db\",\"healthy\":false,\"status\":\"UNHEALTHY\","
-				    "\"error\":\"connection refused\"}]}");
+	                            "\"error\":\"connection refused\"}]}");
 	if (collect(f, &err) < 0)
 		fail_msg("%s", err.msg);
 	assert_true(pt_recorder_last(f->rec, "supabase_service_healthy", "component", "db", NULL) == 0);
@@ -628,12 +640,12 @@ static void bad_credentials_are_reported_as_auth(void **state)
 	struct pane_err err = {0};
 	char yaml[1024];
 	snprintf(yaml, sizeof yaml,
-		 "sources:\n  supabase:\n    project_ref: abcdefghijklmnopqrst\n    access_token: ${PT_SB_BAD}\n"
-		 "    service_role_key: ${PT_SB_BAD}\n    api_url: ${PT_SB_API}\n    metrics_url: ${PT_SB_METRICS}\n"
-		 "    requests_per_minute: 0\n");
+	         "sources:\n  supabase:\n    project_ref: abcdefghijklmnopqrst\n    access_token: ${PT_SB_BAD}\n"
+	         "    service_role_key: ${PT_SB_BAD}\n    api_url: ${PT_SB_API}\n    metrics_url: ${PT_SB_METRICS}\n"
+	         "    requests_per_minute: 0\n");
 	f->cfg = pane_cfg_parse("pane.yaml", yaml, strlen(yaml), &err);
 	struct pane_sources_opts o = {
-		.cfg = f->cfg, .section = pane_cfg_get(f->cfg->root, "sources"), .pipeline = f->p, .data_dir = f->dir};
+	    .cfg = f->cfg, .section = pane_cfg_get(f->cfg->root, "sources"), .pipeline = f->p, .data_dir = f->dir};
 	f->ss = pane_sources_new(&o, &err);
 	assert_non_null(f->ss);
 	assert_int_equal(collect(f, &err), PANE_EPERM);
@@ -650,24 +662,25 @@ static void config_mistakes_fail_at_start(void **state)
 	struct provider_fx *f = *state;
 	struct pane_err err = {0};
 	static const char *const bad[][2] = {
-		{"    project_ref: short\n    access_token: ${PT_SB_TOKEN}\n    metrics: false\n", "20 lower-case letters"},
-		{"    project_ref: abcdefghijklmnopqrst\n    access_token: sbp_literal\n", "only from the environment"},
-		{"    project_ref: abcdefghijklmnopqrst\n    metrics: false\n", "access_token is required"},
-		{"    project_ref: abcdefghijklmnopqrst\n    access_token: ${PT_SB_TOKEN}\n",
-		 "service_role_key is required"},
-		{"    project_ref: abcdefghijklmnopqrst\n    access_token: ${PT_SB_TOKEN}\n    metrics: false\n"
-		 "    log_sources: [\"edge_logs'; drop\"]\n",
-		 "not a log source name"},
-		{"    project_ref: abcdefghijklmnopqrst\n    access_token: ${PT_SB_TOKEN}\n    metrics: false\n"
-		 "    logs_endpoint: newest\n",
-		 "auto, logs or logs.all"},
+	    {"    project_ref: short\n    access_token: ${PT_SB_TOKEN}\n    metrics: false\n", "20 lower-case letters"},
+	    {"    project_ref: abcdefghijklmnopqrst\n    access_token: sbp_literal\n", "only from the environment"},
+	    {"    project_ref: abcdefghijklmnopqrst\n    metrics: false\n", "access_token is required"},
+	    {"    project_ref: abcdefghijklmnopqrst\n    access_token: ${PT_SB_TOKEN}\n",
+	     "service_role_key is required"},
+	    {"    project_ref: abcdefghijklmnopqrst\n    access_token: ${PT_SB_TOKEN}\n    metrics: false\n"
+	     "    log_sources: [\"edge_logs'; drop\"]\n",
+	     "not a log source name"},
+	    {"    project_ref: abcdefghijklmnopqrst\n    access_token: ${PT_SB_TOKEN}\n    metrics: false\n"
+	     "    logs_endpoint: newest\n",
+	     "auto, logs or logs.all"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		char yaml[1024];
 		snprintf(yaml, sizeof yaml, "sources:\n  supabase:\n%s", bad[i][0]);
 		struct pane_cfg *cfg = pane_cfg_parse("pane.yaml", yaml, strlen(yaml), &err);
 		assert_non_null(cfg);
-		struct pane_sources_opts o = {.cfg = cfg, .section = pane_cfg_get(cfg->root, "sources"), .pipeline = f->p};
+		struct pane_sources_opts o = {
+		    .cfg = cfg, .section = pane_cfg_get(cfg->root, "sources"), .pipeline = f->p};
 		assert_null(pane_sources_new(&o, &err));
 		if (!strstr(err.msg, bad[i][1]))
 			fail_msg("case %zu: '%s' lacks '%s'", i, err.msg, bad[i][1]);
@@ -693,7 +706,7 @@ static void a_slow_source_delays_no_other(void **state)
 	    "    requests_per_minute: 0\n";
 	f->cfg = pane_cfg_parse("pane.yaml", yaml, strlen(yaml), &err);
 	struct pane_sources_opts o = {
-		.cfg = f->cfg, .section = pane_cfg_get(f->cfg->root, "sources"), .pipeline = f->p, .data_dir = f->dir};
+	    .cfg = f->cfg, .section = pane_cfg_get(f->cfg->root, "sources"), .pipeline = f->p, .data_dir = f->dir};
 	f->ss = pane_sources_new(&o, &err);
 	assert_non_null(f->ss);
 	assert_int_equal(pane_sources_start(f->ss, &err), 0);

@@ -64,7 +64,8 @@ static void child(const char *dir, int wfd, int round)
 		for (int j = 0; j < PER; j++)
 			for (int s = 0; s < NSER; s++) {
 				int64_t k = (int64_t)b * PER + j;
-				batch[n++] = (struct pane_sample){s % 3 ? "m_total" : "g", &ls[s], T0 + k * STEP, value_of(s, k)};
+				batch[n++] = (struct pane_sample){s % 3 ? "m_total" : "g", &ls[s], T0 + k * STEP,
+				                                  value_of(s, k)};
 			}
 		size_t acc;
 		if (pane_store_write(st, batch, n, &acc, &err) < 0 || acc != n) {
@@ -168,8 +169,8 @@ static void sigkill_during_checkpoints(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(sigkill_default_policy),
-		cmocka_unit_test(sigkill_during_checkpoints),
+	    cmocka_unit_test(sigkill_default_policy),
+	    cmocka_unit_test(sigkill_during_checkpoints),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -41,8 +41,10 @@ static void import_roundtrip(void **state)
 	FILE *f = fopen(file, "w");
 	fprintf(f, "# HELP node_cpu_seconds_total cpu\n# TYPE node_cpu_seconds_total counter\n");
 	for (int i = 0; i < 500; i++) {
-		fprintf(f, "node_cpu_seconds_total{cpu=\"0\",mode=\"idle\"} %.2f %lld\n", 1000.5 + i * 14.87, T0 + i * 15000LL);
-		fprintf(f, "{__name__=\"http_requests_total\",path=\"/a\\\"b\\\\c\\nd\"} %d %lld\n", i * 3, T0 + i * 15000LL);
+		fprintf(f, "node_cpu_seconds_total{cpu=\"0\",mode=\"idle\"} %.2f %lld\n", 1000.5 + i * 14.87,
+		        T0 + i * 15000LL);
+		fprintf(f, "{__name__=\"http_requests_total\",path=\"/a\\\"b\\\\c\\nd\"} %d %lld\n", i * 3,
+		        T0 + i * 15000LL);
 		if (i % 100 == 50)
 			fprintf(f, "up{job=\"x\"} NaN %lld\n", T0 + i * 15000LL);
 		else
@@ -159,7 +161,7 @@ static void import_roundtrip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(import_roundtrip),
+	    cmocka_unit_test(import_roundtrip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

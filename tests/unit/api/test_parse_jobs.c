@@ -23,15 +23,17 @@ static void accepted(void **state)
 	pane_buf_init(&out, PANE_BUF_NOLIMIT);
 	char code[32], msg[512];
 	bool array;
-	assert_int_equal(parse("{\"payload\":{\"a\":1},\"priority\":3,\"delay\":\"5 minutes\"}", NULL, &out, &array, code, msg), 1);
+	assert_int_equal(
+	    parse("{\"payload\":{\"a\":1},\"priority\":3,\"delay\":\"5 minutes\"}", NULL, &out, &array, code, msg), 1);
 	assert_false(array);
 	assert_string_equal(out.data, "{\"queue\":\"q\",\"payload\":{\"a\":1},\"delay\":\"5 minutes\",\"priority\":3}");
 	assert_int_equal(parse("{}", "key-1", &out, &array, code, msg), 1);
 	assert_string_equal(out.data, "{\"queue\":\"q\",\"payload\":{},\"unique_key\":\"key-1\"}");
-	assert_int_equal(parse("[{\"unique_key\":\"a\"},{\"timeout\":30,\"max_attempts\":2}]", NULL, &out, &array, code, msg), 2);
+	assert_int_equal(
+	    parse("[{\"unique_key\":\"a\"},{\"timeout\":30,\"max_attempts\":2}]", NULL, &out, &array, code, msg), 2);
 	assert_true(array);
 	assert_string_equal(out.data, "{\"queue\":\"q\",\"payload\":{},\"unique_key\":\"a\"},"
-				      "{\"queue\":\"q\",\"payload\":{},\"max_attempts\":2,\"timeout\":30}");
+	                              "{\"queue\":\"q\",\"payload\":{},\"max_attempts\":2,\"timeout\":30}");
 	pane_buf_release(&out);
 }
 
@@ -43,23 +45,23 @@ static void refused(void **state)
 		int rc;
 		const char *code, *msg;
 	} cases[] = {
-		{"{", NULL, -400, "malformed_json", "line 1"},
-		{"{\"a\":1,\"a\":2}", NULL, -400, "malformed_json", "duplicate"},
-		{"7", NULL, -400, "malformed_json", ""},
-		{"{\"payload\":[1]} x", NULL, -400, "malformed_json", "end of file expected"},
-		{"{\"when\":1}", NULL, -400, "invalid_job", "unknown field 'when'"},
-		{"{\"payload\":1}", NULL, -400, "invalid_job", "payload must be"},
-		{"{\"priority\":1.5}", NULL, -400, "invalid_job", "priority"},
-		{"{\"priority\":99999}", NULL, -400, "invalid_job", "priority"},
-		{"{\"max_attempts\":-1}", NULL, -400, "invalid_job", "max_attempts"},
-		{"{\"delay\":-1}", NULL, -400, "invalid_job", "delay"},
-		{"{\"timeout\":0}", NULL, -400, "invalid_job", "timeout"},
-		{"{\"run_at\":5}", NULL, -400, "invalid_job", "run_at"},
-		{"{\"unique_key\":\"\"}", NULL, -400, "invalid_job", "unique_key"},
-		{"[{},{\"x\":1}]", NULL, -400, "invalid_job", "jobs[1]: unknown field 'x'"},
-		{"[]", NULL, -400, "invalid_request", "1 to 1000"},
-		{"[{}]", "k", -400, "invalid_request", "Idempotency-Key"},
-		{"{}", "", -400, "invalid_request", "Idempotency-Key"},
+	    {"{", NULL, -400, "malformed_json", "line 1"},
+	    {"{\"a\":1,\"a\":2}", NULL, -400, "malformed_json", "duplicate"},
+	    {"7", NULL, -400, "malformed_json", ""},
+	    {"{\"payload\":[1]} x", NULL, -400, "malformed_json", "end of file expected"},
+	    {"{\"when\":1}", NULL, -400, "invalid_job", "unknown field 'when'"},
+	    {"{\"payload\":1}", NULL, -400, "invalid_job", "payload must be"},
+	    {"{\"priority\":1.5}", NULL, -400, "invalid_job", "priority"},
+	    {"{\"priority\":99999}", NULL, -400, "invalid_job", "priority"},
+	    {"{\"max_attempts\":-1}", NULL, -400, "invalid_job", "max_attempts"},
+	    {"{\"delay\":-1}", NULL, -400, "invalid_job", "delay"},
+	    {"{\"timeout\":0}", NULL, -400, "invalid_job", "timeout"},
+	    {"{\"run_at\":5}", NULL, -400, "invalid_job", "run_at"},
+	    {"{\"unique_key\":\"\"}", NULL, -400, "invalid_job", "unique_key"},
+	    {"[{},{\"x\":1}]", NULL, -400, "invalid_job", "jobs[1]: unknown field 'x'"},
+	    {"[]", NULL, -400, "invalid_request", "1 to 1000"},
+	    {"[{}]", "k", -400, "invalid_request", "Idempotency-Key"},
+	    {"{}", "", -400, "invalid_request", "Idempotency-Key"},
 	};
 	struct pane_buf out;
 	pane_buf_init(&out, PANE_BUF_NOLIMIT);
@@ -88,8 +90,8 @@ static void refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(accepted),
-		cmocka_unit_test(refused),
+	    cmocka_unit_test(accepted),
+	    cmocka_unit_test(refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

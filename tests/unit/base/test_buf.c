@@ -85,11 +85,11 @@ static void json_string_over_limit_leaves_no_partial(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(empty_buffer_is_a_string),
-		cmocka_unit_test(appends_and_formats),
-		cmocka_unit_test(maximum_is_enforced_and_buffer_unchanged),
-		cmocka_unit_test(json_strings_are_escaped),
-		cmocka_unit_test(json_string_over_limit_leaves_no_partial),
+	    cmocka_unit_test(empty_buffer_is_a_string),
+	    cmocka_unit_test(appends_and_formats),
+	    cmocka_unit_test(maximum_is_enforced_and_buffer_unchanged),
+	    cmocka_unit_test(json_strings_are_escaped),
+	    cmocka_unit_test(json_string_over_limit_leaves_no_partial),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -76,7 +76,8 @@ static void json(void **state)
 	    "\"error\":\"a \\\"quoted\\\" = thing\"}\n"
 	    "{\"ts\":\"T\",\"level\":\"error\",\"msg\":\"tab\\there\\nnewline\\\\back\",\"empty\":\"\","
 	    "\"bad\":\"\xef\xbf\xbd\\u0001\"}\n"
-	    "{\"ts\":\"T\",\"level\":\"info\",\"comp\":\"db\",\"msg\":\"connect\",\"url\":\"postgresql://app:***@db/x\"}\n";
+	    "{\"ts\":\"T\",\"level\":\"info\",\"comp\":\"db\",\"msg\":\"connect\",\"url\":\"postgresql://app:***@db/"
+	    "x\"}\n";
 	assert_string_equal(got, want);
 	free(got);
 	pane_log_setup(PANE_LOG_INFO, PANE_LOG_LOGFMT);

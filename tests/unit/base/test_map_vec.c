@@ -90,9 +90,9 @@ static void vec_push_remove(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(map_basic),
-		cmocka_unit_test(map_grows_and_iterates),
-		cmocka_unit_test(vec_push_remove),
+	    cmocka_unit_test(map_basic),
+	    cmocka_unit_test(map_grows_and_iterates),
+	    cmocka_unit_test(vec_push_remove),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,8 +26,8 @@ static void hostport(void **state)
 	assert_int_equal(pane_hostport_split(":0", h, sizeof h, p, sizeof p), 0);
 	assert_string_equal(h, "");
 	assert_string_equal(p, "0");
-	static const char *const bad[] = {"localhost", "host:", "host:http", "host:65536", "[::1:80", "[::1]80",
-					  "host:-1", "host:+80"};
+	static const char *const bad[] = {"localhost", "host:",   "host:http", "host:65536",
+	                                  "[::1:80",   "[::1]80", "host:-1",   "host:+80"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		assert_int_equal(pane_hostport_split(bad[i], h, sizeof h, p, sizeof p), PANE_EINVAL);
 	assert_int_equal(pane_hostport_split("a-very-long-host-name:80", h, 8, p, sizeof p), PANE_EINVAL);
@@ -55,18 +55,18 @@ static void utf8(void **state)
 {
 	(void)state;
 	assert_true(pane_utf8_valid("h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80", 15));
-	assert_false(pane_utf8_valid("\xc0\xaf", 2));        /* overlong */
-	assert_false(pane_utf8_valid("\xed\xa0\x80", 3));    /* surrogate */
-	assert_false(pane_utf8_valid("\xe2\x82", 2));        /* truncated */
+	assert_false(pane_utf8_valid("\xc0\xaf", 2));         /* overlong */
+	assert_false(pane_utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
+	assert_false(pane_utf8_valid("\xe2\x82", 2));         /* truncated */
 	assert_false(pane_utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(hostport),
-		cmocka_unit_test(label_float),
-		cmocka_unit_test(utf8),
+	    cmocka_unit_test(hostport),
+	    cmocka_unit_test(label_float),
+	    cmocka_unit_test(utf8),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

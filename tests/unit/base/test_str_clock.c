@@ -134,12 +134,12 @@ static void stats_render_groups_families(void **state)
 	pane_buf_init(&b, PANE_BUF_NOLIMIT);
 	assert_int_equal(pane_stats_render(st, &b), 0);
 	assert_string_equal(b.data, "# HELP pane_a_total a things\n"
-				    "# TYPE pane_a_total counter\n"
-				    "pane_a_total{q=\"x\"} 1.5\n"
-				    "pane_a_total{q=\"y\"} 2\n"
-				    "# HELP pane_g a gauge\n"
-				    "# TYPE pane_g gauge\n"
-				    "pane_g -4\n");
+	                            "# TYPE pane_a_total counter\n"
+	                            "pane_a_total{q=\"x\"} 1.5\n"
+	                            "pane_a_total{q=\"y\"} 2\n"
+	                            "# HELP pane_g a gauge\n"
+	                            "# TYPE pane_g gauge\n"
+	                            "pane_g -4\n");
 	pane_buf_release(&b);
 	pane_stats_free(st);
 }
@@ -147,9 +147,12 @@ static void stats_render_groups_families(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(strict_integers), cmocka_unit_test(strict_doubles),
-		cmocka_unit_test(durations),       cmocka_unit_test(timestamps),
-		cmocka_unit_test(errors_carry_messages), cmocka_unit_test(stats_render_groups_families),
+	    cmocka_unit_test(strict_integers),
+	    cmocka_unit_test(strict_doubles),
+	    cmocka_unit_test(durations),
+	    cmocka_unit_test(timestamps),
+	    cmocka_unit_test(errors_carry_messages),
+	    cmocka_unit_test(stats_render_groups_families),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

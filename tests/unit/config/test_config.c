@@ -22,16 +22,16 @@ struct demo_cfg {
 };
 
 static const struct pane_cfg_field fields[] = {
-	{"url", PANE_CFT_STRING, offsetof(struct demo_cfg, url), "http://localhost", 0, "base URL", 0, 0},
-	{"api_key", PANE_CFT_STRING, offsetof(struct demo_cfg, api_key), NULL, PANE_CFG_REQUIRED | PANE_CFG_SECRET,
-	 "API key", 0, 0},
-	{"port", PANE_CFT_INT, offsetof(struct demo_cfg, port), "8080", 0, "port", 1, 65535},
-	{"interval", PANE_CFT_DURATION, offsetof(struct demo_cfg, interval_ms), "30s", 0, "interval", 0, 0},
-	{"max_bytes", PANE_CFT_SIZE, offsetof(struct demo_cfg, max_bytes), "1MiB", 0, "limit", 0, 0},
-	{"enabled", PANE_CFT_BOOL, offsetof(struct demo_cfg, enabled), "true", 0, "on/off", 0, 0},
-	{"ratio", PANE_CFT_DOUBLE, offsetof(struct demo_cfg, ratio), "0.5", 0, "ratio", 0, 0},
-	{"queues", PANE_CFT_STRLIST, offsetof(struct demo_cfg, queues), NULL, 0, "queues", 0, 0},
-	{NULL, 0, 0, NULL, 0, NULL, 0, 0},
+    {"url", PANE_CFT_STRING, offsetof(struct demo_cfg, url), "http://localhost", 0, "base URL", 0, 0},
+    {"api_key", PANE_CFT_STRING, offsetof(struct demo_cfg, api_key), NULL, PANE_CFG_REQUIRED | PANE_CFG_SECRET,
+     "API key", 0, 0},
+    {"port", PANE_CFT_INT, offsetof(struct demo_cfg, port), "8080", 0, "port", 1, 65535},
+    {"interval", PANE_CFT_DURATION, offsetof(struct demo_cfg, interval_ms), "30s", 0, "interval", 0, 0},
+    {"max_bytes", PANE_CFT_SIZE, offsetof(struct demo_cfg, max_bytes), "1MiB", 0, "limit", 0, 0},
+    {"enabled", PANE_CFT_BOOL, offsetof(struct demo_cfg, enabled), "true", 0, "on/off", 0, 0},
+    {"ratio", PANE_CFT_DOUBLE, offsetof(struct demo_cfg, ratio), "0.5", 0, "ratio", 0, 0},
+    {"queues", PANE_CFT_STRLIST, offsetof(struct demo_cfg, queues), NULL, 0, "queues", 0, 0},
+    {NULL, 0, 0, NULL, 0, NULL, 0, 0},
 };
 
 static int bind_text(const char *text, struct demo_cfg *out, struct pane_err *err)
@@ -52,13 +52,13 @@ static void binds_values_and_defaults(void **state)
 	struct demo_cfg c;
 	struct pane_err err = {0};
 	const char *text = "sources:\n"
-			   "  demo:\n"
-			   "    api_key: ${PANE_TEST_KEY}\n"
-			   "    port: 9090\n"
-			   "    interval: 1m\n"
-			   "    max_bytes: 10MB\n"
-			   "    enabled: no\n"
-			   "    queues: [a, b]\n";
+	                   "  demo:\n"
+	                   "    api_key: ${PANE_TEST_KEY}\n"
+	                   "    port: 9090\n"
+	                   "    interval: 1m\n"
+	                   "    max_bytes: 10MB\n"
+	                   "    enabled: no\n"
+	                   "    queues: [a, b]\n";
 	assert_int_equal(bind_text(text, &c, &err), 0);
 	assert_string_equal(c.api_key, "s3cret");
 	assert_string_equal(c.url, "http://localhost");
@@ -82,7 +82,8 @@ static void zero_duration_needs_no_unit(void **state)
 	assert_int_equal(bind_text("sources:\n  demo:\n    api_key: ${PANE_TEST_KEY}\n    interval: 0\n", &c, &err), 0);
 	assert_int_equal(c.interval_ms, 0);
 	pane_cfg_unbind(fields, &c);
-	assert_int_equal(bind_text("sources:\n  demo:\n    api_key: ${PANE_TEST_KEY}\n    interval: 0s\n", &c, &err), 0);
+	assert_int_equal(bind_text("sources:\n  demo:\n    api_key: ${PANE_TEST_KEY}\n    interval: 0s\n", &c, &err),
+	                 0);
 	assert_int_equal(c.interval_ms, 0);
 	pane_cfg_unbind(fields, &c);
 	/* other unitless numbers are still refused */
@@ -108,15 +109,15 @@ static void errors_name_file_line_and_key(void **state)
 	setenv("PANE_TEST_KEY", "k", 1);
 	expect_error("sources:\n  demo:\n    url: x\n", "pane.yaml:2: sources.demo.api_key: required");
 	expect_error("sources:\n  demo:\n    api_key: ${PANE_TEST_UNSET}\n",
-		     "pane.yaml:3: sources.demo.api_key: environment variable PANE_TEST_UNSET is not set");
+	             "pane.yaml:3: sources.demo.api_key: environment variable PANE_TEST_UNSET is not set");
 	expect_error("sources:\n  demo:\n    api_key: literal\n",
-		     "pane.yaml:3: sources.demo.api_key: secrets are read only from the environment");
+	             "pane.yaml:3: sources.demo.api_key: secrets are read only from the environment");
 	expect_error("sources:\n  demo:\n    api_key: ${PANE_TEST_KEY}\n    port: 70000\n",
-		     "pane.yaml:4: sources.demo.port: '70000' is out of range");
+	             "pane.yaml:4: sources.demo.port: '70000' is out of range");
 	expect_error("sources:\n  demo:\n    api_key: ${PANE_TEST_KEY}\n    interval: soon\n",
-		     "pane.yaml:4: sources.demo.interval: 'soon' is not a duration");
+	             "pane.yaml:4: sources.demo.interval: 'soon' is not a duration");
 	expect_error("sources:\n  demo:\n    api_key: ${PANE_TEST_KEY}\n    colour: red\n",
-		     "pane.yaml:4: sources.demo.colour: unknown key");
+	             "pane.yaml:4: sources.demo.colour: unknown key");
 	expect_error("sources:\n  demo:\n    api_key: [1, 2\n", "pane.yaml:");
 	expect_error("sources:\n  demo: &a\n    x: 1\n  other: *a\n", "aliases");
 	expect_error("a: 1\na: 2\n", "duplicate key 'a'");
@@ -186,10 +187,11 @@ static void unbuilt_sections_are_refused(void **state)
 	static const struct {
 		const char *text, *want;
 	} cases[] = {
-		{"server: {}\ndatabase:\n  url: postgres://x\n", "pane.yaml:2: database: PostgreSQL is not configured here: set DATABASE_URL"},
-		{"worker:\n  concurrency: 4\n", "pane.yaml:1: worker: workers are not configured here"},
-		{"alerts: []\n", "pane.yaml:1: alerts: alert rules are configured under rules:"},
-		{"notifiers:\n  slack: {}\n", "pane.yaml:1: notifiers: notifications are configured under alerting:"},
+	    {"server: {}\ndatabase:\n  url: postgres://x\n",
+	     "pane.yaml:2: database: PostgreSQL is not configured here: set DATABASE_URL"},
+	    {"worker:\n  concurrency: 4\n", "pane.yaml:1: worker: workers are not configured here"},
+	    {"alerts: []\n", "pane.yaml:1: alerts: alert rules are configured under rules:"},
+	    {"notifiers:\n  slack: {}\n", "pane.yaml:1: notifiers: notifications are configured under alerting:"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct pane_err err = {0};
@@ -213,14 +215,10 @@ static void load_reports_missing_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(binds_values_and_defaults),
-		cmocka_unit_test(zero_duration_needs_no_unit),
-		cmocka_unit_test(errors_name_file_line_and_key),
-		cmocka_unit_test(env_expansion_rules),
-		cmocka_unit_test(hostile_input_is_bounded),
-		cmocka_unit_test(unknown_sections_are_refused),
-		cmocka_unit_test(unbuilt_sections_are_refused),
-		cmocka_unit_test(load_reports_missing_file),
+	    cmocka_unit_test(binds_values_and_defaults),     cmocka_unit_test(zero_duration_needs_no_unit),
+	    cmocka_unit_test(errors_name_file_line_and_key), cmocka_unit_test(env_expansion_rules),
+	    cmocka_unit_test(hostile_input_is_bounded),      cmocka_unit_test(unknown_sections_are_refused),
+	    cmocka_unit_test(unbuilt_sections_are_refused),  cmocka_unit_test(load_reports_missing_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

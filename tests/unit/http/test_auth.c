@@ -25,13 +25,13 @@ static struct pane_http_auth *load(const char *yaml, bool loopback, struct pane_
 }
 
 static const char two_tokens[] = "auth:\n"
-				 "  tokens:\n"
-				 "    - name: ci\n"
-				 "      token: ${PT_TOK_CI}\n"
-				 "      scopes: [enqueue, read]\n"
-				 "    - name: ops\n"
-				 "      token: ${PT_TOK_ADMIN}\n"
-				 "      scopes: admin\n";
+                                 "  tokens:\n"
+                                 "    - name: ci\n"
+                                 "      token: ${PT_TOK_CI}\n"
+                                 "      scopes: [enqueue, read]\n"
+                                 "    - name: ops\n"
+                                 "      token: ${PT_TOK_ADMIN}\n"
+                                 "      scopes: admin\n";
 
 static void scopes_and_tokens(void **state)
 {
@@ -104,15 +104,18 @@ static void bad_token_config(void **state)
 	(void)state;
 	struct pane_err err = {0};
 	/* a literal token is refused: secrets come from the environment */
-	assert_null(load("auth:\n  tokens:\n    - name: x\n      token: literal-0123456789abcdef\n      scopes: [read]\n",
-			 true, &err));
+	assert_null(
+	    load("auth:\n  tokens:\n    - name: x\n      token: literal-0123456789abcdef\n      scopes: [read]\n", true,
+	         &err));
 	assert_non_null(strstr(err.msg, "pane.yaml:4"));
 	pane_err_clear(&err);
 	setenv("PT_SHORT", "short", 1);
-	assert_null(load("auth:\n  tokens:\n    - name: x\n      token: ${PT_SHORT}\n      scopes: [read]\n", true, &err));
+	assert_null(
+	    load("auth:\n  tokens:\n    - name: x\n      token: ${PT_SHORT}\n      scopes: [read]\n", true, &err));
 	assert_non_null(strstr(err.msg, "shorter than"));
 	pane_err_clear(&err);
-	assert_null(load("auth:\n  tokens:\n    - name: x\n      token: ${PT_TOK_CI}\n      scopes: [write]\n", true, &err));
+	assert_null(
+	    load("auth:\n  tokens:\n    - name: x\n      token: ${PT_TOK_CI}\n      scopes: [write]\n", true, &err));
 	assert_non_null(strstr(err.msg, "unknown scope 'write'"));
 	pane_err_clear(&err);
 	assert_null(load("auth:\n  tokens:\n    - name: x\n      token: ${PT_TOK_CI}\n", true, &err));
@@ -129,10 +132,10 @@ int main(void)
 	setenv("PT_TOK_CI", TOK_CI, 1);
 	setenv("PT_TOK_ADMIN", TOK_ADMIN, 1);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(scopes_and_tokens),
-		cmocka_unit_test(open_read_choices),
-		cmocka_unit_test(no_tokens),
-		cmocka_unit_test(bad_token_config),
+	    cmocka_unit_test(scopes_and_tokens),
+	    cmocka_unit_test(open_read_choices),
+	    cmocka_unit_test(no_tokens),
+	    cmocka_unit_test(bad_token_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -30,7 +30,8 @@ static void nist_vectors(void **state)
 	const char *m448 = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
 	hex_of(m448, strlen(m448), h);
 	assert_string_equal(h, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-	const char *m896 = "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu";
+	const char *m896 = "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmn"
+	                   "opqrsmnopqrstnopqrstu";
 	hex_of(m896, strlen(m896), h);
 	assert_string_equal(h, "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
 }
@@ -78,9 +79,9 @@ static void sse_framing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(nist_vectors),
-		cmocka_unit_test(million_a_in_odd_pieces),
-		cmocka_unit_test(sse_framing),
+	    cmocka_unit_test(nist_vectors),
+	    cmocka_unit_test(million_a_in_odd_pieces),
+	    cmocka_unit_test(sse_framing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -530,7 +530,8 @@ static void test_extras(void **state)
 	    {"          http_config: {tls_config: {cert_file: /x}}\n", "cert_file: http_config.tls_config key"},
 	    {"          http_config: {tls_config: {ca_file: /nonexistent/ca.pem}}\n", "cannot read CA file"},
 	    {"          http_config: {authorization: {type: Basic, credentials: \"${SLACK_TOKEN}\"}}\n", "basic_auth"},
-	    {"          http_config: {bearer_token: \"${SLACK_TOKEN}\", authorization: {credentials: \"${SLACK_TOKEN}\"}}\n",
+	    {"          http_config: {bearer_token: \"${SLACK_TOKEN}\", authorization: {credentials: "
+	     "\"${SLACK_TOKEN}\"}}\n",
 	     "not compatible"},
 	    {"          http_config: {bearer_token: literal}\n", "a secret"},
 	    {"          http_config: {proxy_url: ftp://x}\n", "proxy_url"},
@@ -538,7 +539,8 @@ static void test_extras(void **state)
 	    {"          fields: [{title: x, value: y, color: z}]\n", "slack_configs.fields key"},
 	    {"          actions: [{type: button, text: x}]\n", "missing name or url"},
 	    {"          actions: [{type: button, name: x}]\n", "missing text in Slack action"},
-	    {"          actions: [{type: button, text: x, name: y, confirm: {title: t}}]\n", "missing text in Slack conf"},
+	    {"          actions: [{type: button, text: x, name: y, confirm: {title: t}}]\n",
+	     "missing text in Slack conf"},
 	    {"          fields: [{title: '{{ if }}', value: y}]\n", "t.yaml:8:"},
 	    {"          api_url_file: /x\n", "at most one of api_url and api_url_file"},
 	};

@@ -136,10 +136,10 @@ static void pipeline_fans_out_primary_decides(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(sorted_unique_and_replaced),
-		cmocka_unit_test(bounded),
-		cmocka_unit_test(names_and_sanitising),
-		cmocka_unit_test(pipeline_fans_out_primary_decides),
+	    cmocka_unit_test(sorted_unique_and_replaced),
+	    cmocka_unit_test(bounded),
+	    cmocka_unit_test(names_and_sanitising),
+	    cmocka_unit_test(pipeline_fans_out_primary_decides),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,7 +28,7 @@ static int m_write(void *ctx, const struct pane_metadata *m, size_t n, struct pa
 	s->calls++;
 	s->entries += n;
 	snprintf(s->last, sizeof s->last, "%s|%s|%s|%s", m[n - 1].name, pane_metric_type_name(m[n - 1].type),
-		 m[n - 1].help, m[n - 1].unit);
+	         m[n - 1].help, m[n - 1].unit);
 	return 0;
 }
 
@@ -53,9 +53,9 @@ static void only_changes_pass(void **state)
 	pane_pipeline_add_sink(p, (struct pane_sink){&meta_ops, &secondary}, 0);
 	struct pane_err err = {0};
 	struct pane_metadata m[] = {
-		{"http_requests_total", PANE_METRIC_COUNTER, "Requests.", ""},
-		{"temp", PANE_METRIC_GAUGE, NULL, NULL},
-		{"bad-name", PANE_METRIC_GAUGE, "never passed on", ""},
+	    {"http_requests_total", PANE_METRIC_COUNTER, "Requests.", ""},
+	    {"temp", PANE_METRIC_GAUGE, NULL, NULL},
+	    {"bad-name", PANE_METRIC_GAUGE, "never passed on", ""},
 	};
 	assert_int_equal(pane_pipeline_write_metadata(p, m, 3, &err), 0);
 	assert_int_equal(primary.calls, 1);
@@ -116,8 +116,8 @@ static void seen_set_is_bounded(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(only_changes_pass),
-		cmocka_unit_test(seen_set_is_bounded),
+	    cmocka_unit_test(only_changes_pass),
+	    cmocka_unit_test(seen_set_is_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

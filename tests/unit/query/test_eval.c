@@ -304,20 +304,46 @@ static void test_range_equals_instants(void **state)
 	struct pt_memdb *mdb = pt_memdb_parse(b.data, &err);
 	pane_buf_release(&b);
 	assert_non_null(mdb);
-	static const char *fns[] = {"rate", "increase", "delta", "irate", "idelta", "deriv", "avg_over_time",
-	                            "sum_over_time", "count_over_time", "min_over_time", "max_over_time",
-	                            "stddev_over_time", "stdvar_over_time", "last_over_time",
-	                            "present_over_time", "changes", "resets"};
+	static const char *fns[] = {"rate",
+	                            "increase",
+	                            "delta",
+	                            "irate",
+	                            "idelta",
+	                            "deriv",
+	                            "avg_over_time",
+	                            "sum_over_time",
+	                            "count_over_time",
+	                            "min_over_time",
+	                            "max_over_time",
+	                            "stddev_over_time",
+	                            "stdvar_over_time",
+	                            "last_over_time",
+	                            "present_over_time",
+	                            "changes",
+	                            "resets"};
 	static const char *args[] = {"c[1m]", "c[5m]", "(d[2m])", "d[10m] offset 3m", "c{k=\"b\"}[45s]"};
 	/* instant selectors find every step's samples at once (eval.c, vidx),
 	 * aggregations remember how the last step grouped (aggregate.c) and
 	 * binary operators their result labels (binary.c): the series present
 	 * change from step to step here */
-	static const char *aggs[] = {"sum by (k) (rate(c[1m]))", "topk(1, c)", "bottomk(1, d)", "quantile(0.5, c)",
-	                             "count(c)", "avg(d)", "max without (k) (c)", "stddev(c)", "group by (k) (d)",
-	                             "count_values(\"v\", c)", "c - ignoring(k) group_left sum(c)",
-	                             "c > bool 100", "c * on(k) c", "sum by (k) (c) / on(k) group_right c", "c",
-	                             "d offset 1m", "timestamp(c)", "c @ 600"};
+	static const char *aggs[] = {"sum by (k) (rate(c[1m]))",
+	                             "topk(1, c)",
+	                             "bottomk(1, d)",
+	                             "quantile(0.5, c)",
+	                             "count(c)",
+	                             "avg(d)",
+	                             "max without (k) (c)",
+	                             "stddev(c)",
+	                             "group by (k) (d)",
+	                             "count_values(\"v\", c)",
+	                             "c - ignoring(k) group_left sum(c)",
+	                             "c > bool 100",
+	                             "c * on(k) c",
+	                             "sum by (k) (c) / on(k) group_right c",
+	                             "c",
+	                             "d offset 1m",
+	                             "timestamp(c)",
+	                             "c @ 600"};
 	size_t nf = sizeof fns / sizeof fns[0], na = sizeof args / sizeof args[0];
 	size_t points = 0;
 	for (size_t f = 0; f <= nf; f++)
@@ -334,18 +360,21 @@ static void test_range_equals_instants(void **state)
 				for (size_t j = 0; j < r.series[i].n; j++) {
 					struct pane_query_result one;
 					int64_t t = r.series[i].ts[j];
-					if (pane_query_exec(pt_memdb_reader(mdb), NULL, q, t, t, 0, &one, NULL, &err) != 0)
+					if (pane_query_exec(pt_memdb_reader(mdb), NULL, q, t, t, 0, &one, NULL, &err) !=
+					    0)
 						fail_msg("%s: %s", q, err.msg);
 					bool found = false;
 					for (size_t k = 0; k < one.n; k++)
 						if (!pane_labels_cmp(&one.series[k].labels, &r.series[i].labels)) {
 							double x = one.series[k].values[0], y = r.series[i].values[j];
 							if (memcmp(&x, &y, sizeof x) && !(isnan(x) && isnan(y)))
-								fail_msg("%s at %lld: %.17g step by step, %.17g", q, (long long)t, x, y);
+								fail_msg("%s at %lld: %.17g step by step, %.17g", q,
+								         (long long)t, x, y);
 							found = true;
 						}
 					if (!found)
-						fail_msg("%s at %lld: a point the instant query has not", q, (long long)t);
+						fail_msg("%s at %lld: a point the instant query has not", q,
+						         (long long)t);
 					pane_query_result_release(&one);
 					points++;
 				}
@@ -484,7 +513,7 @@ static void test_memory_bounded(void **state)
 	/* a nested subquery that reads nothing: 601 x 601 inner steps used to
 	 * pile up on one step arena; now each inner step's scratch is reset */
 	int rc = pane_query_exec(pt_memdb_reader(db), &o, "max_over_time(max_over_time(nothing[10m:1s])[10m:1s])",
-				 3600000, 3600000, 0, &r, &cls, &err);
+	                         3600000, 3600000, 0, &r, &cls, &err);
 	if (rc != 0)
 		fail_msg("%s", err.msg);
 	assert_int_equal(r.n, 0);
@@ -505,8 +534,8 @@ static void test_memory_bounded(void **state)
 	/* the same within the limit answers, holding about what it returns */
 	o.max_samples = 1000000;
 	memset(&st, 0, sizeof st);
-	rc = pane_query_exec(pt_memdb_reader(db), &o, "count(max_over_time(many[1h:1s]))", 300000, 300000, 0, &r,
-			     &cls, &err);
+	rc = pane_query_exec(pt_memdb_reader(db), &o, "count(max_over_time(many[1h:1s]))", 300000, 300000, 0, &r, &cls,
+	                     &err);
 	if (rc != 0)
 		fail_msg("%s", err.msg);
 	assert_int_equal(r.n, 1);
@@ -537,7 +566,7 @@ static void test_check_range(void **state)
 	assert_int_equal(pane_query_check_range(0, 11001, 1, true, 0, &param, &err), PANE_ETOOBIG);
 	assert_null(param);
 	assert_string_equal(err.msg, "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing "
-				     "the query resolution (?step=XX)");
+	                             "the query resolution (?step=XX)");
 	assert_int_equal(pane_query_check_range(0, 11000, 1, true, 0, &param, &err), 0);
 	assert_int_equal(pane_query_check_range(0, 1000001, 1, true, 1000000, &param, &err), PANE_ETOOBIG);
 	assert_non_null(strstr(err.msg, "of 1,000,000 points"));
@@ -546,7 +575,7 @@ static void test_check_range(void **state)
 	struct pane_query_result r;
 	enum pane_query_errclass cls;
 	assert_int_equal(pane_query_exec(pt_memdb_reader(db), NULL, "1", 0, 20000000, 1000, &r, &cls, &err),
-			 PANE_ETOOBIG);
+	                 PANE_ETOOBIG);
 	assert_int_equal(cls, PANE_QERR_BAD_DATA);
 	assert_non_null(strstr(err.msg, "exceeded maximum resolution of 11,000 points"));
 }
@@ -554,10 +583,16 @@ static void test_check_range(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_staleness),       cmocka_unit_test(test_limits),
-	    cmocka_unit_test(test_range_alignment), cmocka_unit_test(test_formats), cmocka_unit_test(test_range_equals_instants), cmocka_unit_test(test_quantile_sort),
-	    cmocka_unit_test(test_sorts_are_sorts), cmocka_unit_test(test_deep_chains),
-		cmocka_unit_test(test_memory_bounded), cmocka_unit_test(test_check_range),
+	    cmocka_unit_test(test_staleness),
+	    cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_range_alignment),
+	    cmocka_unit_test(test_formats),
+	    cmocka_unit_test(test_range_equals_instants),
+	    cmocka_unit_test(test_quantile_sort),
+	    cmocka_unit_test(test_sorts_are_sorts),
+	    cmocka_unit_test(test_deep_chains),
+	    cmocka_unit_test(test_memory_bounded),
+	    cmocka_unit_test(test_check_range),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

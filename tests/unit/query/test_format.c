@@ -208,8 +208,8 @@ static void test_random_values(void **state)
 		int n = 1 + (int)(r % 40);
 		for (int j = 0; j < n; j++)
 			sum += (double)(next() % 100000) / 100.0;
-		same(sum / n);                                   /* avg_over_time of 2-decimal gauges */
-		same((double)(next() % 1000000) / 300.0);      /* rate over 5 m */
+		same(sum / n);                                         /* avg_over_time of 2-decimal gauges */
+		same((double)(next() % 1000000) / 300.0);              /* rate over 5 m */
 		same((double)(int64_t)(next() % 2000000000) / 1000.0); /* a decimal with 3 places */
 		int ex = (int)(next() % 60) - 30;
 		same(ldexp((double)(next() >> 11), -53) * pow(10, ex)); /* 53 random bits, 1e-30..1e30 */

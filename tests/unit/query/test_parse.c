@@ -214,7 +214,11 @@ static void test_regex_limits(void **state)
 	pcre2_code_free(re);
 	re = pane_regex_compile("a.b", PANE_REGEX_DOTALL, &err);
 	assert_int_equal(pane_regex_match(re, "a\nb", 3, NULL), 1);
-	assert_int_equal(pane_regex_match(re, "a\xff" "b", 3, NULL), 0); /* not UTF-8: no match, no error */
+	assert_int_equal(pane_regex_match(re,
+	                                  "a\xff"
+	                                  "b",
+	                                  3, NULL),
+	                 0); /* not UTF-8: no match, no error */
 	pcre2_code_free(re);
 	assert_null(pane_regex_compile("a(b", 0, &err));
 	assert_int_equal(err.code, PANE_EINVAL);

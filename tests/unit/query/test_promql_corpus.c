@@ -71,7 +71,7 @@ static bool points_eq(json_t *a, json_t *b, char *why, size_t wl)
 		return true;
 	if (!close_enough(num(va), num(vb))) {
 		snprintf(why, wl, "value at %.3f: pane %s, prometheus %s", ta, json_string_value(va),
-			 json_string_value(vb));
+		         json_string_value(vb));
 		return false;
 	}
 	return true;
@@ -116,7 +116,8 @@ static bool results_eq(json_t *pa, json_t *pb, bool ordered, char *why, size_t w
 	for (size_t i = 0; i < n && ok; i++) {
 		json_t *ma = json_object_get(sa[i], "metric"), *mb = json_object_get(sb[i], "metric");
 		if (!json_equal(ma, mb)) {
-			char *x = json_dumps(ma, JSON_SORT_KEYS | JSON_COMPACT), *y = json_dumps(mb, JSON_SORT_KEYS | JSON_COMPACT);
+			char *x = json_dumps(ma, JSON_SORT_KEYS | JSON_COMPACT),
+			     *y = json_dumps(mb, JSON_SORT_KEYS | JSON_COMPACT);
 			snprintf(why, wl, "series %zu: labels %s vs %s", i, x, y);
 			free(x);
 			free(y);
@@ -210,8 +211,9 @@ int main(int argc, char **argv)
 		struct pane_err e = {0};
 		bool odd = !strcmp(kind, "range_odd");
 		int rc = instant ? pane_query_exec(rd, NULL, q, (t0 + 1830) * 1000, (t0 + 1830) * 1000, 0, &r, &cls, &e)
-			 : odd	 ? pane_query_exec(rd, NULL, q, t0 * 1000 + 317250, (t0 + 3699) * 1000, 47500, &r, &cls, &e)
-				 : pane_query_exec(rd, NULL, q, (t0 + 300) * 1000, (t0 + 3900) * 1000, 30000, &r, &cls, &e);
+		         : odd
+		             ? pane_query_exec(rd, NULL, q, t0 * 1000 + 317250, (t0 + 3699) * 1000, 47500, &r, &cls, &e)
+		             : pane_query_exec(rd, NULL, q, (t0 + 300) * 1000, (t0 + 3900) * 1000, 30000, &r, &cls, &e);
 		const char *want = json_string_value(json_object_get(resp, "status"));
 		char why[1024] = "";
 		bool ok;
@@ -219,13 +221,14 @@ int main(int argc, char **argv)
 			ok = !strcmp(want, "error") &&
 			     !strcmp(errtype(cls), json_string_value(json_object_get(resp, "errorType")));
 			if (!ok)
-				snprintf(why, sizeof why, "pane failed (%s: %s), prometheus %s%s%s", errtype(cls), e.msg,
-					 want, !strcmp(want, "error") ? ": " : "",
-					 !strcmp(want, "error") ? json_string_value(json_object_get(resp, "error")) : "");
+				snprintf(why, sizeof why, "pane failed (%s: %s), prometheus %s%s%s", errtype(cls),
+				         e.msg, want, !strcmp(want, "error") ? ": " : "",
+				         !strcmp(want, "error") ? json_string_value(json_object_get(resp, "error"))
+				                                : "");
 		} else if (!strcmp(want, "error")) {
 			ok = false;
 			snprintf(why, sizeof why, "pane succeeded, prometheus failed: %s",
-				 json_string_value(json_object_get(resp, "error")));
+			         json_string_value(json_object_get(resp, "error")));
 		} else {
 			struct pane_buf b;
 			pane_buf_init(&b, PANE_BUF_NOLIMIT);

@@ -62,29 +62,29 @@ static void promtext_families(void **state)
 {
 	(void)state;
 	static const char text[] =
-		"# HELP http_requests_total Total requests, by \\\\ code\\nsecond line \\\"kept\\\".\n"
-		"# TYPE http_requests_total counter\n"
-		"http_requests_total{code=\"200\"} 3\n"
-		"# TYPE legacy untyped\n"
-		"legacy 1\n"
-		"# TYPE latency_seconds histogram\n"
-		"# UNIT latency_seconds seconds\n"
-		"# HELP latency_seconds\n"
-		"latency_seconds_bucket{le=\"+Inf\"} 2\n"
-		"# TYPE wrong_type countr\n"
-		"wrong_type 1\n"
-		"# HELP bad_help \xff\xfe not UTF-8\n"
-		"# TYPE 9bad gauge\n"
-		"# just a comment\n"
-		"# HELP late_type Help before the type, far away.\n"
-		"x 1\n"
-		"# TYPE late_type gauge\n";
+	    "# HELP http_requests_total Total requests, by \\\\ code\\nsecond line \\\"kept\\\".\n"
+	    "# TYPE http_requests_total counter\n"
+	    "http_requests_total{code=\"200\"} 3\n"
+	    "# TYPE legacy untyped\n"
+	    "legacy 1\n"
+	    "# TYPE latency_seconds histogram\n"
+	    "# UNIT latency_seconds seconds\n"
+	    "# HELP latency_seconds\n"
+	    "latency_seconds_bucket{le=\"+Inf\"} 2\n"
+	    "# TYPE wrong_type countr\n"
+	    "wrong_type 1\n"
+	    "# HELP bad_help \xff\xfe not UTF-8\n"
+	    "# TYPE 9bad gauge\n"
+	    "# just a comment\n"
+	    "# HELP late_type Help before the type, far away.\n"
+	    "x 1\n"
+	    "# TYPE late_type gauge\n";
 	struct got *g = calloc(1, sizeof *g);
 	size_t samples = 0;
 	struct pane_promtext_opts o = {.default_ts_ms = 1000, .meta = on_meta, .meta_arg = g};
 	struct pane_promtext_result r;
 	assert_int_equal(pane_promtext_parse(text, sizeof text - 1, &o, no_samples, &samples, &r, NULL), 0);
-	assert_int_equal(samples, 5); /* metadata lines never cost samples */
+	assert_int_equal(samples, 5);     /* metadata lines never cost samples */
 	assert_int_equal(r.bad_lines, 3); /* countr, non-UTF-8 help, 9bad */
 	assert_int_equal(g->n, 4);
 	int i = find(g, "http_requests_total");
@@ -203,15 +203,16 @@ static void remote_write_metadata(void **state)
 	pane_remote_write_encode(&s, 1, &req);
 	pb_meta(&req, 1, "rw_requests_total", "Requests seen.", "");
 	pb_meta(&req, 3, "rw_latency_seconds", "Latency.", "seconds");
-	pb_meta(&req, 2, "bad name", "x", "");        /* invalid family name */
-	pb_meta(&req, 99, "rw_odd", "x", "");          /* unknown type number */
+	pb_meta(&req, 2, "bad name", "x", "");           /* invalid family name */
+	pb_meta(&req, 99, "rw_odd", "x", "");            /* unknown type number */
 	pb_meta(&req, 2, "rw_bad_help", "\xc3\x28", ""); /* not UTF-8 */
 	pb_meta(&req, 2, NULL, "no name", "");
 	struct got *g = calloc(1, sizeof *g);
 	size_t samples = 0;
 	struct pane_rw_result r;
 	struct pane_err err = {0};
-	assert_int_equal(pane_remote_write_decode_meta(req.data, req.len, no_samples, &samples, on_meta, g, &r, &err), 0);
+	assert_int_equal(pane_remote_write_decode_meta(req.data, req.len, no_samples, &samples, on_meta, g, &r, &err),
+	                 0);
 	assert_int_equal(samples, 1);
 	assert_int_equal(r.metadata, 2);
 	assert_int_equal(r.bad_metadata, 4);
@@ -232,7 +233,7 @@ static void remote_write_metadata(void **state)
 	pb_varint(&cut, 6);
 	pane_buf_add(&cut, "\x08\x01\x12\x20xx", 6); /* a name longer than its message */
 	assert_int_equal(pane_remote_write_decode_meta(cut.data, cut.len, no_samples, &samples, on_meta, g, &r, &err),
-			 PANE_EINVAL);
+	                 PANE_EINVAL);
 	pane_buf_release(&cut);
 	pane_buf_release(&req);
 	free(g);
@@ -247,17 +248,21 @@ static void otlp_kinds(void **state)
 	struct pane_pipeline *p = pane_pipeline_new();
 	pane_pipeline_add_sink(p, pt_recorder_sink(rec), PANE_SINK_PRIMARY);
 	static const char body[] =
-		"{\"resourceMetrics\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":{\"stringValue\":\"api\"}}]},"
-		"\"scopeMetrics\":[{\"metrics\":["
-		"{\"name\":\"http.requests\",\"description\":\"Requests served.\",\"unit\":\"{request}\","
-		" \"sum\":{\"aggregationTemporality\":2,\"isMonotonic\":true,\"dataPoints\":[{\"asInt\":\"5\",\"timeUnixNano\":\"1700000000000000000\"}]}},"
-		"{\"name\":\"queue.depth\",\"description\":\"Jobs waiting.\","
-		" \"sum\":{\"aggregationTemporality\":2,\"isMonotonic\":false,\"dataPoints\":[{\"asInt\":\"2\"}]}},"
-		"{\"name\":\"cpu.temp\",\"unit\":\"Cel\",\"gauge\":{\"dataPoints\":[{\"asDouble\":41.5}]}},"
-		"{\"name\":\"rpc.duration\",\"description\":\"RPC latency.\",\"unit\":\"ms\",\"histogram\":{\"aggregationTemporality\":2,"
-		" \"dataPoints\":[{\"count\":\"2\",\"sum\":3,\"bucketCounts\":[\"1\",\"1\"],\"explicitBounds\":[1]}]}},"
-		"{\"name\":\"gc.pause\",\"summary\":{\"dataPoints\":[{\"count\":\"1\",\"sum\":2,\"quantileValues\":[{\"quantile\":0.5,\"value\":2}]}]}}"
-		"]}]}]}";
+	    "{\"resourceMetrics\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":{\"stringValue\":"
+	    "\"api\"}}]},"
+	    "\"scopeMetrics\":[{\"metrics\":["
+	    "{\"name\":\"http.requests\",\"description\":\"Requests served.\",\"unit\":\"{request}\","
+	    " \"sum\":{\"aggregationTemporality\":2,\"isMonotonic\":true,\"dataPoints\":[{\"asInt\":\"5\","
+	    "\"timeUnixNano\":\"1700000000000000000\"}]}},"
+	    "{\"name\":\"queue.depth\",\"description\":\"Jobs waiting.\","
+	    " \"sum\":{\"aggregationTemporality\":2,\"isMonotonic\":false,\"dataPoints\":[{\"asInt\":\"2\"}]}},"
+	    "{\"name\":\"cpu.temp\",\"unit\":\"Cel\",\"gauge\":{\"dataPoints\":[{\"asDouble\":41.5}]}},"
+	    "{\"name\":\"rpc.duration\",\"description\":\"RPC "
+	    "latency.\",\"unit\":\"ms\",\"histogram\":{\"aggregationTemporality\":2,"
+	    " \"dataPoints\":[{\"count\":\"2\",\"sum\":3,\"bucketCounts\":[\"1\",\"1\"],\"explicitBounds\":[1]}]}},"
+	    "{\"name\":\"gc.pause\",\"summary\":{\"dataPoints\":[{\"count\":\"1\",\"sum\":2,\"quantileValues\":[{"
+	    "\"quantile\":0.5,\"value\":2}]}]}}"
+	    "]}]}]}";
 	struct pane_otlp_result r;
 	struct pane_err err = {0};
 	assert_int_equal(pane_otlp_metrics_json(p, body, sizeof body - 1, 1000, &r, &err), 0);
@@ -325,11 +330,9 @@ static void statsd_types(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(promtext_families),
-		cmocka_unit_test(promtext_hostile_help_and_many_families),
-		cmocka_unit_test(remote_write_metadata),
-		cmocka_unit_test(otlp_kinds),
-		cmocka_unit_test(statsd_types),
+	    cmocka_unit_test(promtext_families),     cmocka_unit_test(promtext_hostile_help_and_many_families),
+	    cmocka_unit_test(remote_write_metadata), cmocka_unit_test(otlp_kinds),
+	    cmocka_unit_test(statsd_types),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -56,24 +56,24 @@ static void parse(const char *text, bool om, struct got *g, struct pane_promtext
 static void exposition_004(void **state)
 {
 	(void)state;
-	const char *t =
-		"# HELP http_requests_total The total number of HTTP requests.\n"
-		"# TYPE http_requests_total counter\n"
-		"http_requests_total{method=\"post\",code=\"200\"} 1027 1395066363000\n"
-		"http_requests_total{code=\"400\",method=\"post\",} 3 1395066363000\n"
-		"# a comment\n"
-		"msdos_file_access_time_seconds{path=\"C:\\\\DIR\\\\FILE.TXT\",error=\"Cannot find file:\\n\\\"FILE.TXT\\\"\"} 1.458255915e9\n"
-		"metric_without_timestamp_and_labels 12.47\n"
-		"something_weird{problem=\"division by zero\"} +Inf -3982045\n"
-		"nan_value NaN\n"
-		"empty_label{a=\"\",b=\"x\"} 1\n"
-		"  \t\n"
-		"# TYPE h histogram\n"
-		"h_bucket{le=\"0.05\"} 24054\n"
-		"h_bucket{le=\"+Inf\"} 144320\n"
-		"h_sum 53423\n"
-		"h_count 144320\n"
-		"last_line_without_newline 7";
+	const char *t = "# HELP http_requests_total The total number of HTTP requests.\n"
+	                "# TYPE http_requests_total counter\n"
+	                "http_requests_total{method=\"post\",code=\"200\"} 1027 1395066363000\n"
+	                "http_requests_total{code=\"400\",method=\"post\",} 3 1395066363000\n"
+	                "# a comment\n"
+	                "msdos_file_access_time_seconds{path=\"C:\\\\DIR\\\\FILE.TXT\",error=\"Cannot find "
+	                "file:\\n\\\"FILE.TXT\\\"\"} 1.458255915e9\n"
+	                "metric_without_timestamp_and_labels 12.47\n"
+	                "something_weird{problem=\"division by zero\"} +Inf -3982045\n"
+	                "nan_value NaN\n"
+	                "empty_label{a=\"\",b=\"x\"} 1\n"
+	                "  \t\n"
+	                "# TYPE h histogram\n"
+	                "h_bucket{le=\"0.05\"} 24054\n"
+	                "h_bucket{le=\"+Inf\"} 144320\n"
+	                "h_sum 53423\n"
+	                "h_count 144320\n"
+	                "last_line_without_newline 7";
 	struct got g;
 	struct pane_promtext_result r;
 	parse(t, false, &g, &r);
@@ -98,13 +98,12 @@ static void exposition_004(void **state)
 static void openmetrics(void **state)
 {
 	(void)state;
-	const char *t =
-		"# TYPE foo counter\n"
-		"# UNIT foo seconds\n"
-		"foo_total 17.0 1520879607.789 # {trace_id=\"KOO5S4vxi0o\"} 0.67 1520879602.890\n"
-		"foo_created 1520430000.123\n"
-		"# EOF\n"
-		"after_eof 1\n";
+	const char *t = "# TYPE foo counter\n"
+	                "# UNIT foo seconds\n"
+	                "foo_total 17.0 1520879607.789 # {trace_id=\"KOO5S4vxi0o\"} 0.67 1520879602.890\n"
+	                "foo_created 1520430000.123\n"
+	                "# EOF\n"
+	                "after_eof 1\n";
 	struct got g;
 	struct pane_promtext_result r;
 	parse(t, true, &g, &r);
@@ -121,25 +120,24 @@ static void openmetrics(void **state)
 static void bad_lines_are_skipped_not_fatal(void **state)
 {
 	(void)state;
-	const char *t =
-		"good_one 1\n"
-		"0bad_name 1\n"
-		"x{bad-label=\"v\"} 1\n"
-		"x{__reserved=\"v\"} 1\n"
-		"x{a=\"v\",a=\"w\"} 1\n"
-		"x{a=\"\xff\xfe\"} 1\n"
-		"x{a=\"unterminated} 1\n"
-		"x{a=\"v\" 1\n"
-		"x{a=\"\\q\"} 1\n"
-		"x notanumber\n"
-		"x 1 NaN\n"
-		"x 1 1.5\n"
-		"x 1 2 3\n"
-		"x\n"
-		"x{} \n"
-		"# TYPE x wrongtype\n"
-		"# HELP 0bad help\n"
-		"good_two{a=\"b\"} 2\n";
+	const char *t = "good_one 1\n"
+	                "0bad_name 1\n"
+	                "x{bad-label=\"v\"} 1\n"
+	                "x{__reserved=\"v\"} 1\n"
+	                "x{a=\"v\",a=\"w\"} 1\n"
+	                "x{a=\"\xff\xfe\"} 1\n"
+	                "x{a=\"unterminated} 1\n"
+	                "x{a=\"v\" 1\n"
+	                "x{a=\"\\q\"} 1\n"
+	                "x notanumber\n"
+	                "x 1 NaN\n"
+	                "x 1 1.5\n"
+	                "x 1 2 3\n"
+	                "x\n"
+	                "x{} \n"
+	                "# TYPE x wrongtype\n"
+	                "# HELP 0bad help\n"
+	                "good_two{a=\"b\"} 2\n";
 	struct got g;
 	struct pane_promtext_result r;
 	parse(t, false, &g, &r);
@@ -156,13 +154,12 @@ static void bad_lines_are_skipped_not_fatal(void **state)
 static void name_in_labels(void **state)
 {
 	(void)state;
-	const char *t =
-		"{__name__=\"http_requests_total\",path=\"/a\"} 3 1000\n"
-		"{path=\"/b\",__name__=\"up\"} 1\n"
-		"{path=\"/c\"} 1\n"
-		"{__name__=\"a\",__name__=\"b\"} 1\n"
-		"{__name__=\"0bad\"} 1\n"
-		"x{__name__=\"y\"} 1\n";
+	const char *t = "{__name__=\"http_requests_total\",path=\"/a\"} 3 1000\n"
+	                "{path=\"/b\",__name__=\"up\"} 1\n"
+	                "{path=\"/c\"} 1\n"
+	                "{__name__=\"a\",__name__=\"b\"} 1\n"
+	                "{__name__=\"0bad\"} 1\n"
+	                "x{__name__=\"y\"} 1\n";
 	struct got g;
 	struct pane_promtext_result r;
 	parse(t, false, &g, &r);
@@ -226,22 +223,22 @@ static void utf8(void **state)
 {
 	(void)state;
 	assert_true(pane_utf8_valid("h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80", 15));
-	assert_false(pane_utf8_valid("\xc0\xaf", 2));        /* overlong */
-	assert_false(pane_utf8_valid("\xed\xa0\x80", 3));    /* surrogate */
-	assert_false(pane_utf8_valid("\xe2\x82", 2));        /* truncated */
+	assert_false(pane_utf8_valid("\xc0\xaf", 2));         /* overlong */
+	assert_false(pane_utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
+	assert_false(pane_utf8_valid("\xe2\x82", 2));         /* truncated */
 	assert_false(pane_utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(exposition_004),
-		cmocka_unit_test(openmetrics),
-		cmocka_unit_test(bad_lines_are_skipped_not_fatal),
-		cmocka_unit_test(name_in_labels),
-		cmocka_unit_test(extra_labels_and_limits),
-		cmocka_unit_test(large_input_in_batches),
-		cmocka_unit_test(utf8),
+	    cmocka_unit_test(exposition_004),
+	    cmocka_unit_test(openmetrics),
+	    cmocka_unit_test(bad_lines_are_skipped_not_fatal),
+	    cmocka_unit_test(name_in_labels),
+	    cmocka_unit_test(extra_labels_and_limits),
+	    cmocka_unit_test(large_input_in_batches),
+	    cmocka_unit_test(utf8),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

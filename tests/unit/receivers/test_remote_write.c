@@ -68,9 +68,9 @@ static void invalid_series_are_refused(void **state)
 	(void)state;
 	/* hand-built series: a label named "bad-name", and one without __name__ */
 	const unsigned char bad[] = {
-		0x0a, 0x1c,                                           /* timeseries, 28 bytes */
-		0x0a, 0x0d, 0x0a, 0x08, 'b', 'a', 'd', '-', 'n', 'a', 'm', 'e', 0x12, 0x01, 'v', /* label */
-		0x12, 0x0b, 0x09, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0x10, 0x01,                       /* sample 1.0 @1 */
+	    0x0a, 0x1c, /* timeseries, 28 bytes */
+	    0x0a, 0x0d, 0x0a, 0x08, 'b', 'a', 'd', '-', 'n', 'a',  'm',  'e',  0x12, 0x01, 'v', /* label */
+	    0x12, 0x0b, 0x09, 0,    0,   0,   0,   0,   0,   0xf0, 0x3f, 0x10, 0x01,            /* sample 1.0 @1 */
 	};
 	size_t n = 0;
 	struct pane_rw_result r;
@@ -108,9 +108,9 @@ static void snappy_bounds(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(roundtrip_and_every_truncation),
-		cmocka_unit_test(invalid_series_are_refused),
-		cmocka_unit_test(snappy_bounds),
+	    cmocka_unit_test(roundtrip_and_every_truncation),
+	    cmocka_unit_test(invalid_series_are_refused),
+	    cmocka_unit_test(snappy_bounds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

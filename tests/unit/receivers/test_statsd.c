@@ -58,8 +58,8 @@ static void refuses_malformed(void **state)
 {
 	(void)state;
 	static const char *bad[] = {
-		"", "novalue", "x:1", "x|c", "x:abc|c", "x:1|q", "x:1|c|@0", "x:1|c|@2", "x:1|c|@x",
-		":1|c", "x:1|c||", "x:nan|g", "x:inf|ms", "x:1:2|g", "x y:1|c", "x:|c", "x:|s",
+	    "",     "novalue", "x:1",     "x|c",      "x:abc|c", "x:1|q",   "x:1|c|@0", "x:1|c|@2", "x:1|c|@x",
+	    ":1|c", "x:1|c||", "x:nan|g", "x:inf|ms", "x:1:2|g", "x y:1|c", "x:|c",     "x:|s",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct pane_statsd_line l;
@@ -87,15 +87,14 @@ static void aggregates_one_interval(void **state)
 	/* default labels: a line's own tags win over them (env: is DogStatsD's environment) */
 	const char *extra[] = {"provider", "app", "environment", "staging", "team", "core", NULL};
 	struct pane_statsd_agg *a = pane_statsd_agg_new(&(struct pane_statsd_agg_opts){.extra_labels = extra});
-	const char pkt[] =
-		"svc:1|c|#service:api,version:1.2\n"
-		"req:1|c|@0.1|#env:prod,route:/a\n"
-		"req:2|c|#route:/a,env:prod\n" /* same series, tags in another order */
-		"bad line here\n"
-		"g:10|g\ng:+5|g\ng:-3|g\n"
-		"lat:100|ms\nlat:200|ms\nlat:300|ms\n"
-		"u:a|s\nu:b|s\nu:a|s\n"
-		"_e{1,1}:a|b\n";
+	const char pkt[] = "svc:1|c|#service:api,version:1.2\n"
+	                   "req:1|c|@0.1|#env:prod,route:/a\n"
+	                   "req:2|c|#route:/a,env:prod\n" /* same series, tags in another order */
+	                   "bad line here\n"
+	                   "g:10|g\ng:+5|g\ng:-3|g\n"
+	                   "lat:100|ms\nlat:200|ms\nlat:300|ms\n"
+	                   "u:a|s\nu:b|s\nu:a|s\n"
+	                   "_e{1,1}:a|b\n";
 	assert_int_equal(pane_statsd_agg_feed(a, pkt, sizeof pkt - 1), 12);
 	struct pane_statsd_agg_counts c;
 	pane_statsd_agg_counts(a, &c);
@@ -105,9 +104,9 @@ static void aggregates_one_interval(void **state)
 	assert_int_equal(pane_statsd_agg_flush(a, p, 1000, NULL), 0);
 
 	assert_non_null(pt_recorder_find(rec, "svc_total", "service", "api", "version", "1.2", "environment", "staging",
-					 "team", "core", NULL));
+	                                 "team", "core", NULL));
 	const struct pt_rec_sample *s = pt_recorder_find(rec, "req_total", "environment", "prod", "route", "/a",
-							 "provider", "app", "team", "core", NULL);
+	                                                 "provider", "app", "team", "core", NULL);
 	assert_non_null(s);
 	assert_true(fabs(s->value - 12.0) < 1e-9); /* 1/0.1 + 2 */
 	assert_int_equal(s->ts_ms, 1000);
@@ -142,8 +141,8 @@ static void histogram_buckets_and_expiry(void **state)
 	struct pt_recorder *rec;
 	struct pane_pipeline *p = rec_pipeline(&rec);
 	const double b[] = {0.1, 1, 10};
-	struct pane_statsd_agg *a = pane_statsd_agg_new(
-		&(struct pane_statsd_agg_opts){.buckets = b, .n_buckets = 3, .series_ttl_ms = 5000});
+	struct pane_statsd_agg *a =
+	    pane_statsd_agg_new(&(struct pane_statsd_agg_opts){.buckets = b, .n_buckets = 3, .series_ttl_ms = 5000});
 	const char pkt[] = "h:0.05|h\nh:0.5|h\nh:5|h\nh:50|h|@0.5\n";
 	pane_statsd_agg_feed(a, pkt, sizeof pkt - 1);
 	int64_t now = pane_wall_ms();
@@ -208,12 +207,9 @@ static void garbage_never_crashes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(parses_the_documented_forms),
-		cmocka_unit_test(refuses_malformed),
-		cmocka_unit_test(aggregates_one_interval),
-		cmocka_unit_test(histogram_buckets_and_expiry),
-		cmocka_unit_test(bounded_series_and_reserved_tags),
-		cmocka_unit_test(garbage_never_crashes),
+	    cmocka_unit_test(parses_the_documented_forms),      cmocka_unit_test(refuses_malformed),
+	    cmocka_unit_test(aggregates_one_interval),          cmocka_unit_test(histogram_buckets_and_expiry),
+	    cmocka_unit_test(bounded_series_and_reserved_tags), cmocka_unit_test(garbage_never_crashes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,15 +15,15 @@ static void link_next_finds_rel_next(void **state)
 {
 	(void)state;
 	const char *sentry =
-		"<https://sentry.io/api/0/organizations/o/issues/?&cursor=1:0:1>; rel=\"previous\"; results=\"false\"; "
-		"cursor=\"1:0:1\", <https://sentry.io/api/0/organizations/o/issues/?&cursor=1:100:0>; rel=\"next\"; "
-		"results=\"true\"; cursor=\"1:100:0\"";
+	    "<https://sentry.io/api/0/organizations/o/issues/?&cursor=1:0:1>; rel=\"previous\"; results=\"false\"; "
+	    "cursor=\"1:0:1\", <https://sentry.io/api/0/organizations/o/issues/?&cursor=1:100:0>; rel=\"next\"; "
+	    "results=\"true\"; cursor=\"1:100:0\"";
 	char *n = pane_http_link_next(sentry);
 	assert_string_equal(n, "https://sentry.io/api/0/organizations/o/issues/?&cursor=1:100:0");
 	free(n);
 	/* results="false" on next: no more pages */
 	const char *done = "<http://a/?c=1>; rel=\"previous\"; results=\"true\", <http://a/?c=2>; rel=\"next\"; "
-			   "results=\"false\"";
+	                   "results=\"false\"";
 	assert_null(pane_http_link_next(done));
 	/* GitHub style, next not first, unquoted rel and several values */
 	n = pane_http_link_next("<http://a/p=1>; rel=prev, <http://a/p=3>; rel=\"last next\"");
@@ -78,7 +78,7 @@ static void query_strings_are_encoded(void **state)
 	assert_int_equal(pane_http_url_add_query(&u, "sql", "select * from logs where a = 'x y'&"), 0);
 	assert_int_equal(pane_http_url_add_query(&u, "iso_timestamp_start", "2026-11-28T12:00:00Z"), 0);
 	assert_string_equal(u.data, "http://h/v1/logs?sql=select%20%2A%20from%20logs%20where%20a%20%3D%20%27x%20y%27%26"
-				    "&iso_timestamp_start=2026-11-28T12%3A00%3A00Z");
+	                            "&iso_timestamp_start=2026-11-28T12%3A00%3A00Z");
 	/* a bounded buffer refuses and stays unchanged */
 	struct pane_buf small;
 	pane_buf_init(&small, 20);
@@ -92,10 +92,10 @@ static void query_strings_are_encoded(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(link_next_finds_rel_next),
-		cmocka_unit_test(retry_after_parses_both_forms),
-		cmocka_unit_test(backoff_is_capped_full_jitter),
-		cmocka_unit_test(query_strings_are_encoded),
+	    cmocka_unit_test(link_next_finds_rel_next),
+	    cmocka_unit_test(retry_after_parses_both_forms),
+	    cmocka_unit_test(backoff_is_capped_full_jitter),
+	    cmocka_unit_test(query_strings_are_encoded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,12 +18,12 @@
 #include "sources/sources.h"
 
 static struct pane_sources *load(const char *yaml, struct pane_pipeline *p, const char *dir, struct pane_err *err,
-				 struct pane_cfg **cfg_out)
+                                 struct pane_cfg **cfg_out)
 {
 	struct pane_cfg *cfg = pane_cfg_parse("pane.yaml", yaml, strlen(yaml), err);
 	assert_non_null(cfg);
-	struct pane_sources_opts o = {.cfg = cfg, .section = pane_cfg_get(cfg->root, "sources"), .pipeline = p,
-				      .data_dir = dir};
+	struct pane_sources_opts o = {
+	    .cfg = cfg, .section = pane_cfg_get(cfg->root, "sources"), .pipeline = p, .data_dir = dir};
 	struct pane_sources *ss = pane_sources_new(&o, err);
 	*cfg_out = cfg;
 	return ss;
@@ -42,8 +42,8 @@ static void config_errors_name_the_place(void **state)
 	pane_cfg_free(cfg);
 
 	memset(&err, 0, sizeof err);
-	assert_null(load("sources:\n  db:\n    type: postgres\n    url: postgres://u:secret@h/db\n", NULL, NULL, &err,
-			 &cfg));
+	assert_null(
+	    load("sources:\n  db:\n    type: postgres\n    url: postgres://u:secret@h/db\n", NULL, NULL, &err, &cfg));
 	assert_non_null(strstr(err.msg, "pane.yaml:4: sources.db.url: secrets are read only from the environment"));
 	pane_cfg_free(cfg);
 
@@ -71,7 +71,7 @@ static void config_errors_name_the_place(void **state)
 	/* disabled instances are bound (checked) but not run */
 	memset(&err, 0, sizeof err);
 	struct pane_sources *ss =
-		load("sources:\n  postgres:\n    url: ${PT_FW_URL}\n    enabled: false\n", NULL, NULL, &err, &cfg);
+	    load("sources:\n  postgres:\n    url: ${PT_FW_URL}\n    enabled: false\n", NULL, NULL, &err, &cfg);
 	assert_non_null(ss);
 	assert_int_equal(pane_sources_count(ss), 0);
 	pane_sources_free(ss);
@@ -87,8 +87,8 @@ static void unreachable_database_is_down_with_reason(void **state)
 	struct pane_cfg *cfg;
 	setenv("PT_FW_URL", "postgres://pane@127.0.0.1:1/none", 1);
 	struct pane_sources *ss = load("sources:\n  db:\n    type: postgres\n    url: ${PT_FW_URL}\n"
-				       "    service: billing\n    environment: staging\n    timeout: 2s\n",
-				       p, NULL, &err, &cfg);
+	                               "    service: billing\n    environment: staging\n    timeout: 2s\n",
+	                               p, NULL, &err, &cfg);
 	assert_non_null(ss);
 	assert_int_equal(pane_sources_count(ss), 1);
 	assert_true(pane_sources_collect_once(ss, "db", &err) < 0);
@@ -96,10 +96,11 @@ static void unreachable_database_is_down_with_reason(void **state)
 	assert_null(strstr(err.msg, "127.0.0.1:1/none")); /* the URL (password) is never in a message */
 	assert_true(pane_sources_collect_once(ss, "db", &err) < 0);
 
-	assert_true(pt_recorder_last(rec, "pg_up", "provider", "postgres", "service", "billing", "environment", "staging",
-				  NULL) == 0);
+	assert_true(pt_recorder_last(rec, "pg_up", "provider", "postgres", "service", "billing", "environment",
+	                             "staging", NULL) == 0);
 	assert_true(pt_recorder_last(rec, "pane_source_up", "source", "db", "provider", "postgres", NULL) == 0);
-	assert_true(pt_recorder_last(rec, "pane_source_errors_total", "source", "db", "reason", "connection", NULL) == 2);
+	assert_true(pt_recorder_last(rec, "pane_source_errors_total", "source", "db", "reason", "connection", NULL) ==
+	            2);
 	assert_int_equal(pt_recorder_count(rec, "pane_source_scrape_duration_seconds", "source", "db", NULL), 2);
 	/* never succeeded: no last-success series */
 	assert_int_equal(pt_recorder_count(rec, "pane_source_last_success_timestamp_seconds", NULL), 0);
@@ -130,7 +131,8 @@ static void cursor_files_round_trip(void **state)
 	struct pane_err err = {0};
 	struct pane_cfg *cfg;
 	setenv("PT_FW_URL", "postgres://127.0.0.1:1/none", 1);
-	struct pane_sources *ss = load("sources:\n  db:\n    type: postgres\n    url: ${PT_FW_URL}\n", p, dir, &err, &cfg);
+	struct pane_sources *ss =
+	    load("sources:\n  db:\n    type: postgres\n    url: ${PT_FW_URL}\n", p, dir, &err, &cfg);
 	assert_non_null(ss);
 	struct pane_source *src = pane_sources_instance(ss, "db");
 	assert_non_null(src);
@@ -159,9 +161,9 @@ static void cursor_files_round_trip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(config_errors_name_the_place),
-		cmocka_unit_test(unreachable_database_is_down_with_reason),
-		cmocka_unit_test(cursor_files_round_trip),
+	    cmocka_unit_test(config_errors_name_the_place),
+	    cmocka_unit_test(unreachable_database_is_down_with_reason),
+	    cmocka_unit_test(cursor_files_round_trip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -67,9 +67,9 @@ static void statements_follow_the_extension_version(void **state)
 	(void)state;
 	struct pane_pgstat_query q[PANE_PGSTAT_MAX_QUERIES];
 	size_t n = pane_pgstat_select(150000, 0, true, true, q);
-	assert_null(group(q, n, "statements"));                 /* not installed */
+	assert_null(group(q, n, "statements")); /* not installed */
 	n = pane_pgstat_select(150000, 110, true, false, q);
-	assert_null(group(q, n, "statements"));                 /* installed, turned off */
+	assert_null(group(q, n, "statements")); /* installed, turned off */
 	n = pane_pgstat_select(130000, 108, true, true, q);
 	const struct pane_pgstat_query *s = group(q, n, "statements");
 	assert_non_null(strstr(s->sql, "s.total_exec_time"));
@@ -102,11 +102,11 @@ static void extversion_parses(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(database_session_counters_from_14),
-		cmocka_unit_test(checkpointer_moves_in_17),
-		cmocka_unit_test(last_scan_columns_from_16),
-		cmocka_unit_test(statements_follow_the_extension_version),
-		cmocka_unit_test(extversion_parses),
+	    cmocka_unit_test(database_session_counters_from_14),
+	    cmocka_unit_test(checkpointer_moves_in_17),
+	    cmocka_unit_test(last_scan_columns_from_16),
+	    cmocka_unit_test(statements_follow_the_extension_version),
+	    cmocka_unit_test(extversion_parses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

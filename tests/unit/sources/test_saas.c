@@ -41,9 +41,13 @@ static void timestamps_keep_microseconds(void **state)
 static void bad_timestamps_are_refused(void **state)
 {
 	(void)state;
-	static const char *const bad[] = {"", "yesterday", "2026-05-01T11:42:17.Z", "2026-13-01T00:00:00Z",
-					  "2026-05-01T11:42:17.123", "2026-05-01T11:42:17.5Zjunk",
-					  "x2026-05-01T11:42:17Z"};
+	static const char *const bad[] = {"",
+	                                  "yesterday",
+	                                  "2026-05-01T11:42:17.Z",
+	                                  "2026-13-01T00:00:00Z",
+	                                  "2026-05-01T11:42:17.123",
+	                                  "2026-05-01T11:42:17.5Zjunk",
+	                                  "x2026-05-01T11:42:17Z"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		int64_t us = 0;
 		if (pane_time_parse_us(bad[i], &us) == 0)
@@ -86,9 +90,9 @@ static void skew_is_clamped_and_counted(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(timestamps_keep_microseconds),
-		cmocka_unit_test(bad_timestamps_are_refused),
-		cmocka_unit_test(skew_is_clamped_and_counted),
+	    cmocka_unit_test(timestamps_keep_microseconds),
+	    cmocka_unit_test(bad_timestamps_are_refused),
+	    cmocka_unit_test(skew_is_clamped_and_counted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

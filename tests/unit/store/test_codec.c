@@ -23,7 +23,8 @@ static int roundtrip(const int64_t *ts, const double *v, size_t n, int force)
 	int64_t *ts2 = calloc(PANE_CHUNK_MAX, sizeof *ts2);
 	double *v2 = calloc(PANE_CHUNK_MAX, sizeof *v2);
 	size_t n2 = 0, used = 0;
-	assert_int_equal(pane_chunk_decode((const uint8_t *)b.data + 1, b.len - 1, ts2, v2, PANE_CHUNK_MAX, &n2, &used), 0);
+	assert_int_equal(pane_chunk_decode((const uint8_t *)b.data + 1, b.len - 1, ts2, v2, PANE_CHUNK_MAX, &n2, &used),
+	                 0);
 	assert_int_equal(n2, n);
 	assert_int_equal(used, b.len - 1);
 	for (size_t i = 0; i < n; i++) {
@@ -48,8 +49,21 @@ static int roundtrip(const int64_t *ts, const double *v, size_t n, int force)
 static void edge_values_all_codecs(void **state)
 {
 	(void)state;
-	double v[] = {0.0, -0.0, NAN, INFINITY, -INFINITY, pane_stale_nan(), pane_bits_f64(0x7ff8dead0000beefull),
-		      1.8446744073709552e19, 9007199254740993.0, -1e308, 5e-324, 1.5, 0.1, 42.0, -123.456};
+	double v[] = {0.0,
+	              -0.0,
+	              NAN,
+	              INFINITY,
+	              -INFINITY,
+	              pane_stale_nan(),
+	              pane_bits_f64(0x7ff8dead0000beefull),
+	              1.8446744073709552e19,
+	              9007199254740993.0,
+	              -1e308,
+	              5e-324,
+	              1.5,
+	              0.1,
+	              42.0,
+	              -123.456};
 	size_t n = sizeof v / sizeof v[0];
 	int64_t ts[sizeof v / sizeof v[0]];
 	for (size_t i = 0; i < n; i++)
@@ -80,7 +94,7 @@ static void decimals_pick_decimal_codec(void **state)
 		ts[i] = 1700000000000 + (int64_t)i * 15000 + (rand() % 3) - 1; /* jitter */
 		c += 1000 + (uint64_t)(rand() % 50);
 		counter[i] = (double)c;
-		gauge[i] = (double)(rand() % 100000) / 100.0;   /* two decimals */
+		gauge[i] = (double)(rand() % 100000) / 100.0; /* two decimals */
 		cpu[i] = (double)(rand() % 1000000) / 1000.0;
 	}
 	int k1 = roundtrip(ts, counter, N, -1);
@@ -160,7 +174,8 @@ static void floats_pick_f64_ans(void **state)
 		walk[i] = x;
 	}
 	assert_int_equal(roundtrip(ts, walk, N, -1), PANE_CODEC_F64_ANS);
-	assert_true(size_as(walk, N, PANE_CODEC_F64_ANS) * 20 < size_as(walk, N, PANE_CODEC_XOR) * 19); /* 48.2 vs 53.2 bits */
+	assert_true(size_as(walk, N, PANE_CODEC_F64_ANS) * 20 <
+	            size_as(walk, N, PANE_CODEC_XOR) * 19); /* 48.2 vs 53.2 bits */
 	assert_int_equal(roundtrip(ts, walk, N, PANE_CODEC_F64_ANS), PANE_CODEC_F64_ANS);
 	assert_int_equal(roundtrip(ts, walk, 2, PANE_CODEC_F64_ANS), PANE_CODEC_F64_ANS);
 	/* one value cannot be forced into it (nothing to predict): still exact */
@@ -193,10 +208,19 @@ static void floats_pick_f64_ans(void **state)
 	roundtrip(ts, across, N, -1);
 	roundtrip(ts, specials, N, -1);
 	/* the extreme bit patterns, in every order the ordered integers wrap in */
-	double edge[] = {pane_bits_f64(0), pane_bits_f64(0x8000000000000000ull), pane_bits_f64(0x7fffffffffffffffull),
-	                 pane_bits_f64(0xffffffffffffffffull), pane_bits_f64(1), pane_bits_f64(0x8000000000000001ull),
-	                 pane_bits_f64(0x7ff0000000000000ull), pane_bits_f64(0xfff0000000000000ull),
-	                 pane_bits_f64(0x7fffffffffffffffull), pane_bits_f64(0), 1.0, -1.0, 1.0};
+	double edge[] = {pane_bits_f64(0),
+	                 pane_bits_f64(0x8000000000000000ull),
+	                 pane_bits_f64(0x7fffffffffffffffull),
+	                 pane_bits_f64(0xffffffffffffffffull),
+	                 pane_bits_f64(1),
+	                 pane_bits_f64(0x8000000000000001ull),
+	                 pane_bits_f64(0x7ff0000000000000ull),
+	                 pane_bits_f64(0xfff0000000000000ull),
+	                 pane_bits_f64(0x7fffffffffffffffull),
+	                 pane_bits_f64(0),
+	                 1.0,
+	                 -1.0,
+	                 1.0};
 	size_t ne = sizeof edge / sizeof edge[0];
 	assert_int_equal(roundtrip(ts, edge, ne, PANE_CODEC_F64_ANS), PANE_CODEC_F64_ANS);
 	roundtrip(ts, edge, ne, -1);
@@ -211,8 +235,9 @@ static void floats_pick_f64_ans(void **state)
 static void timestamps_irregular_and_extreme(void **state)
 {
 	(void)state;
-	int64_t ts[] = {INT64_MIN, -1, 0, 1, 1000, 999, INT64_MAX, INT64_MIN + 1, 1700000000000, 1700000000001,
-			1700000086400, 1700000086400, 5};
+	int64_t ts[] = {
+	    INT64_MIN,     -1, 0, 1, 1000, 999, INT64_MAX, INT64_MIN + 1, 1700000000000, 1700000000001, 1700000086400,
+	    1700000086400, 5};
 	double v[13];
 	for (int i = 0; i < 13; i++)
 		v[i] = i;
@@ -395,15 +420,11 @@ static void crc_and_varints(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(edge_values_all_codecs),
-		cmocka_unit_test(decimals_pick_decimal_codec),
-		cmocka_unit_test(floats_pick_f64_ans),
-		cmocka_unit_test(timestamps_irregular_and_extreme),
-		cmocka_unit_test(columns_roundtrip),
-		cmocka_unit_test(garbage_is_refused),
-		cmocka_unit_test(ans_corruption_is_refused),
-		cmocka_unit_test(segments_pack_and_refuse_bad),
-		cmocka_unit_test(crc_and_varints),
+	    cmocka_unit_test(edge_values_all_codecs),    cmocka_unit_test(decimals_pick_decimal_codec),
+	    cmocka_unit_test(floats_pick_f64_ans),       cmocka_unit_test(timestamps_irregular_and_extreme),
+	    cmocka_unit_test(columns_roundtrip),         cmocka_unit_test(garbage_is_refused),
+	    cmocka_unit_test(ans_corruption_is_refused), cmocka_unit_test(segments_pack_and_refuse_bad),
+	    cmocka_unit_test(crc_and_varints),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,9 +22,11 @@ static struct pane_index *build(void)
 	struct pane_label l1[] = {{"__name__", "up"}, {"env", "prod"}, {"job", "api"}};
 	struct pane_label l2[] = {{"__name__", "up"}, {"job", "web"}};
 	struct pane_label l3[] = {{"__name__", "http_requests_total"}, {"code", "200"}, {"env", "dev"}, {"job", "api"}};
-	struct pane_label l4[] = {{"__name__", "http_requests_total"}, {"code", "500"}, {"env", "prod"}, {"job", "api"}};
+	struct pane_label l4[] = {
+	    {"__name__", "http_requests_total"}, {"code", "500"}, {"env", "prod"}, {"job", "api"}};
 	struct pane_label l5[] = {{"__name__", "up"}, {"job", "a\nb"}};
-	struct pane_labels s[] = {{l1, 3, 3, false}, {l2, 2, 2, false}, {l3, 4, 4, false}, {l4, 4, 4, false}, {l5, 2, 2, false}};
+	struct pane_labels s[] = {
+	    {l1, 3, 3, false}, {l2, 2, 2, false}, {l3, 4, 4, false}, {l4, 4, 4, false}, {l5, 2, 2, false}};
 	for (uint32_t i = 0; i < 5; i++)
 		pane_index_add(ix, i + 1, &s[i]);
 	return ix;
@@ -178,7 +180,6 @@ static void many_series_bitmap_edges(void **state)
 	pane_index_free(ix);
 }
 
-
 /* Pairs of one series keep the id inline; the second series turns them into
  * a list. Matching, names and values give the same answers either way. */
 static void single_series_pairs(void **state)
@@ -243,11 +244,11 @@ static void single_series_pairs(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(matchers),
-		cmocka_unit_test(regex_limits_on_selection),
-		cmocka_unit_test(names_and_values),
-		cmocka_unit_test(single_series_pairs),
-		cmocka_unit_test(many_series_bitmap_edges),
+	    cmocka_unit_test(matchers),
+	    cmocka_unit_test(regex_limits_on_selection),
+	    cmocka_unit_test(names_and_values),
+	    cmocka_unit_test(single_series_pairs),
+	    cmocka_unit_test(many_series_bitmap_edges),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -63,9 +63,9 @@ static void upsert_read_filter_limit(void **state)
 	struct pane_store *st = open_store();
 	struct pane_err err = {0};
 	struct pane_metadata in[] = {
-		{"zeta_total", PANE_METRIC_COUNTER, "Zeta things.", ""},
-		{"alpha_seconds", PANE_METRIC_HISTOGRAM, "Alpha \"latency\"\nsecond line", "seconds"},
-		{"mid", PANE_METRIC_GAUGE, NULL, NULL}, /* NULL help/unit read back as "" */
+	    {"zeta_total", PANE_METRIC_COUNTER, "Zeta things.", ""},
+	    {"alpha_seconds", PANE_METRIC_HISTOGRAM, "Alpha \"latency\"\nsecond line", "seconds"},
+	    {"mid", PANE_METRIC_GAUGE, NULL, NULL}, /* NULL help/unit read back as "" */
 	};
 	assert_int_equal(pane_store_write_metadata(st, in, 3, &err), 0);
 
@@ -92,7 +92,7 @@ static void upsert_read_filter_limit(void **state)
 
 	/* last writer wins; writing the same row again changes nothing */
 	struct pane_metadata again[] = {{"zeta_total", PANE_METRIC_GAUGE, "Zeta, now a gauge.", "bytes"},
-					{"mid", PANE_METRIC_GAUGE, "", ""}};
+	                                {"mid", PANE_METRIC_GAUGE, "", ""}};
 	assert_int_equal(pane_store_write_metadata(st, again, 2, &err), 0);
 	m = read_all(st, "zeta_total", SIZE_MAX, 1);
 	assert_int_equal(m[0].type, PANE_METRIC_GAUGE);
@@ -123,13 +123,13 @@ static void hostile_entries_are_skipped(void **state)
 	memset(unit, 'u', sizeof unit - 1);
 	unit[sizeof unit - 1] = '\0';
 	struct pane_metadata in[] = {
-		{"bad name", PANE_METRIC_GAUGE, "", ""},
-		{"", PANE_METRIC_GAUGE, "", ""},
-		{NULL, PANE_METRIC_GAUGE, "", ""},
-		{"too_much_help", PANE_METRIC_GAUGE, huge, ""},
-		{"too_long_unit", PANE_METRIC_GAUGE, "", unit},
-		{"just_fits", PANE_METRIC_SUMMARY, fits, ""},
-		{"odd_type", (enum pane_metric_type)42, "", ""},
+	    {"bad name", PANE_METRIC_GAUGE, "", ""},
+	    {"", PANE_METRIC_GAUGE, "", ""},
+	    {NULL, PANE_METRIC_GAUGE, "", ""},
+	    {"too_much_help", PANE_METRIC_GAUGE, huge, ""},
+	    {"too_long_unit", PANE_METRIC_GAUGE, "", unit},
+	    {"just_fits", PANE_METRIC_SUMMARY, fits, ""},
+	    {"odd_type", (enum pane_metric_type)42, "", ""},
 	};
 	struct pane_err err = {0};
 	assert_int_equal(pane_store_write_metadata(st, in, sizeof in / sizeof in[0], &err), 0);
@@ -229,10 +229,10 @@ static void logs_db_made_by_first_write(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(upsert_read_filter_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown(hostile_entries_are_skipped, setup, teardown),
-		cmocka_unit_test_setup_teardown(sink_and_reader, setup, teardown),
-		cmocka_unit_test_setup_teardown(logs_db_made_by_first_write, setup, teardown),
+	    cmocka_unit_test_setup_teardown(upsert_read_filter_limit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(hostile_entries_are_skipped, setup, teardown),
+	    cmocka_unit_test_setup_teardown(sink_and_reader, setup, teardown),
+	    cmocka_unit_test_setup_teardown(logs_db_made_by_first_write, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

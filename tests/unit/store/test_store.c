@@ -93,7 +93,8 @@ static void write_many(struct pane_store *st, int n)
 		size_t k = 0;
 		for (int j = i; j < i + 50 && j < n; j++)
 			for (int s = 0; s < 3; s++)
-				batch[k++] = (struct pane_sample){s == 2 ? "other" : "m", &ls[s], T0 + j * 15000LL, val(s, j)};
+				batch[k++] =
+				    (struct pane_sample){s == 2 ? "other" : "m", &ls[s], T0 + j * 15000LL, val(s, j)};
 		struct pane_err err = {0};
 		size_t acc = 0;
 		assert_int_equal(pane_store_write(st, batch, k, &acc, &err), 0);
@@ -133,7 +134,8 @@ static void check_many(struct pane_store *st, int n)
 	set->free(set);
 	/* a sub-range across a window edge (segments cut by binary search) */
 	if (n > 2000) {
-		assert_int_equal(r.ops->select(r.ctx, &m, 1, T0 + 1000 * 15000LL + 1, T0 + 2000 * 15000LL, 0, &set, &err), 0);
+		assert_int_equal(
+		    r.ops->select(r.ctx, &m, 1, T0 + 1000 * 15000LL + 1, T0 + 2000 * 15000LL, 0, &set, &err), 0);
 		assert_int_equal(set->n, 3);
 		for (size_t i = 0; i < 3; i++) {
 			assert_int_equal(set->series[i].n, 1000);
@@ -275,8 +277,9 @@ static void shared_timestamps_and_corrupt_segments(void **state)
 	 * shared by all three series): reads skip what fails its
 	 * checksum (logged), never crash, and keep the rest */
 	snprintf(cmd, sizeof cmd,
-		 "for f in '%s'/chunks/*.seg; do printf '\\377\\377\\377\\377' | dd of=\"$f\" bs=1 seek=20 conv=notrunc 2>/dev/null; done",
-		 dir);
+	         "for f in '%s'/chunks/*.seg; do printf '\\377\\377\\377\\377' | dd of=\"$f\" bs=1 seek=20 "
+	         "conv=notrunc 2>/dev/null; done",
+	         dir);
 	assert_int_equal(system(cmd), 0);
 	st = open_store(dir, NULL);
 	struct pane_reader r = pane_store_reader(st);
@@ -304,7 +307,8 @@ static void check_tiers(struct pane_store *st, int64_t step)
 	assert_int_equal(r.ops->select(r.ctx, NULL, 0, 0, INT64_MAX, 0, &raw, &err), 0);
 	for (int agg = PANE_AGG_MIN; agg <= PANE_AGG_AVG; agg++) {
 		struct pane_series_set *t = NULL;
-		assert_int_equal(pane_store_select_tier(st, step, (enum pane_tier_agg)agg, NULL, 0, 0, INT64_MAX, 0, &t, &err), 0);
+		assert_int_equal(
+		    pane_store_select_tier(st, step, (enum pane_tier_agg)agg, NULL, 0, 0, INT64_MAX, 0, &t, &err), 0);
 		assert_int_equal(t->n, raw->n);
 		for (size_t i = 0; i < raw->n; i++) {
 			const struct pane_series *rs = &raw->series[i], *ts = &t->series[i];
@@ -327,8 +331,12 @@ static void check_tiers(struct pane_store *st, int64_t step)
 					continue;
 				assert_true(k < ts->n);
 				assert_true(ts->ts[k] == b);
-				double want = agg == PANE_AGG_MIN ? mn : agg == PANE_AGG_MAX ? mx : agg == PANE_AGG_SUM ? sum
-					: agg == PANE_AGG_COUNT ? cnt : agg == PANE_AGG_LAST ? last : sum / cnt;
+				double want = agg == PANE_AGG_MIN     ? mn
+				              : agg == PANE_AGG_MAX   ? mx
+				              : agg == PANE_AGG_SUM   ? sum
+				              : agg == PANE_AGG_COUNT ? cnt
+				              : agg == PANE_AGG_LAST  ? last
+				                                      : sum / cnt;
 				double got = ts->values[k];
 				assert_true(fabs(got - want) <= 1e-9 * (fabs(want) + 1));
 				k++;
@@ -339,7 +347,8 @@ static void check_tiers(struct pane_store *st, int64_t step)
 	}
 	raw->free(raw);
 	struct pane_series_set *t = NULL;
-	assert_int_equal(pane_store_select_tier(st, 1000, PANE_AGG_MAX, NULL, 0, 0, INT64_MAX, 0, &t, &err), PANE_EINVAL);
+	assert_int_equal(pane_store_select_tier(st, 1000, PANE_AGG_MAX, NULL, 0, 0, INT64_MAX, 0, &t, &err),
+	                 PANE_EINVAL);
 }
 
 static void tiers_with(unsigned mask)
@@ -364,8 +373,9 @@ static void tiers_with(unsigned mask)
 	struct pane_series_set *t = NULL;
 	struct pane_err err = {0};
 	struct pane_matcher m = {"inst", "a", PANE_MATCH_EQ};
-	assert_int_equal(pane_store_select_tier(st, 3600000, PANE_AGG_COUNT, &m, 1, T0 + 7200000 + 5, T0 + 7200000 + 10, 0,
-						&t, &err), 0);
+	assert_int_equal(pane_store_select_tier(st, 3600000, PANE_AGG_COUNT, &m, 1, T0 + 7200000 + 5, T0 + 7200000 + 10,
+	                                        0, &t, &err),
+	                 0);
 	assert_int_equal(t->n, 1);
 	assert_int_equal(t->series[0].n, 1);
 	assert_true(t->series[0].ts[0] == (T0 + 7200000) / 3600000 * 3600000);
@@ -468,13 +478,13 @@ static void out_of_order_and_cardinality(void **state)
 	o.max_series = 3;
 	struct pane_store *st = open_store(dir, &o);
 	assert_int_equal(put(st, "m", "a", T0 + 1000000, 1), 1);
-	assert_int_equal(put(st, "m", "a", T0 + 990000, 2), 1);  /* within the window */
-	assert_int_equal(put(st, "m", "a", T0 + 900000, 3), 0);  /* too old: rejected */
+	assert_int_equal(put(st, "m", "a", T0 + 990000, 2), 1); /* within the window */
+	assert_int_equal(put(st, "m", "a", T0 + 900000, 3), 0); /* too old: rejected */
 	assert_int_equal(put(st, "m", "b", T0, 1), 1);
-	assert_int_equal(put(st, "m", "c", T0, 1), 0);           /* third series of m */
+	assert_int_equal(put(st, "m", "c", T0, 1), 0); /* third series of m */
 	assert_int_equal(put(st, "n", "a", T0, 1), 1);
-	assert_int_equal(put(st, "o", "a", T0, 1), 0);           /* fourth series in all */
-	assert_int_equal(put(st, "m", "b", T0 + 1, 5), 1);       /* existing series keep flowing */
+	assert_int_equal(put(st, "o", "a", T0, 1), 0);     /* fourth series in all */
+	assert_int_equal(put(st, "m", "b", T0 + 1, 5), 1); /* existing series keep flowing */
 	struct pane_store_counters c;
 	pane_store_get_counters(st, &c);
 	assert_int_equal(c.rejected_old, 1);
@@ -616,8 +626,9 @@ static void logs_and_events(void **state)
 	char msgs[30][64];
 	for (int i = 0; i < 30; i++) {
 		snprintf(msgs[i], sizeof msgs[i], "%s request %d took %dms", i % 3 ? "GET" : "POST", i, i * 7);
-		logs[i] = (struct pane_log_record){T0 + i * 1000, i % 2 ? &lsa : &lsb, i % 5 ? PANE_SEV_INFO : PANE_SEV_ERROR,
-						   msgs[i], strlen(msgs[i]), i == 3 ? "{\"user\":\"x\"}" : i == 4 ? "not json" : NULL};
+		logs[i] = (struct pane_log_record){
+		    T0 + i * 1000, i % 2 ? &lsa : &lsb, i % 5 ? PANE_SEV_INFO : PANE_SEV_ERROR,
+		    msgs[i],       strlen(msgs[i]),     i == 3 ? "{\"user\":\"x\"}" : i == 4 ? "not json" : NULL};
 	}
 	struct pane_err err = {0};
 	assert_int_equal(pane_store_write_logs(st, logs, 30, &err), 0);
@@ -676,9 +687,9 @@ static void logs_and_events(void **state)
 
 	/* events: idempotent by dedup key, filtered by kind, labels and time */
 	struct pane_event ev[3] = {
-		{T0, "deploy", &lsa, "deploy api v1", "http://x/1", "{\"sha\":\"abc\"}", "d1"},
-		{T0, "deploy", &lsa, "deploy api v1 again", NULL, NULL, "d1"},
-		{T0 + 5000, "alert", &lsb, "web down", NULL, "[1]", NULL},
+	    {T0, "deploy", &lsa, "deploy api v1", "http://x/1", "{\"sha\":\"abc\"}", "d1"},
+	    {T0, "deploy", &lsa, "deploy api v1 again", NULL, NULL, "d1"},
+	    {T0 + 5000, "alert", &lsb, "web down", NULL, "[1]", NULL},
 	};
 	assert_int_equal(pane_store_write_events(st, ev, 3, &err), 0);
 	pane_buf_reset(&out);
@@ -707,7 +718,6 @@ static void logs_and_events(void **state)
 	free(dir);
 }
 
-
 /* ---- heads: the in-memory stream, the head file, replay and compaction ---- */
 
 #define HS_SERIES 600
@@ -732,8 +742,13 @@ static uint64_t hs_rand(void)
 /* A value for series s at step k: counters, cents, any bit pattern, specials. */
 static double hs_value(int s, int k)
 {
-	static const uint64_t special[] = {0x7ff0000000000002ull /* stale */, 0x7ff0000000000000ull, 0xfff0000000000000ull,
-					   0x8000000000000000ull, 0, 0x7ff8dead0000beefull, 0xfff8000000000001ull};
+	static const uint64_t special[] = {0x7ff0000000000002ull /* stale */,
+	                                   0x7ff0000000000000ull,
+	                                   0xfff0000000000000ull,
+	                                   0x8000000000000000ull,
+	                                   0,
+	                                   0x7ff8dead0000beefull,
+	                                   0xfff8000000000001ull};
 	uint64_t b;
 	double d;
 	switch (s % 4) {
@@ -913,8 +928,9 @@ static void window_roll_defers_persisting(void **state)
 		struct pane_err err = {0};
 		for (int j = 0; j <= ROLL_N; j++) {
 			for (int k = 0; k < ROLL_SERIES; k++)
-				smp[k] = (struct pane_sample){"roll", &ls[k], j < ROLL_N ? T0 + j * 15000LL : ROLL_W1 + 1000,
-							      j < ROLL_N ? k * 1000 + j : -k};
+				smp[k] =
+				    (struct pane_sample){"roll", &ls[k], j < ROLL_N ? T0 + j * 15000LL : ROLL_W1 + 1000,
+				                         j < ROLL_N ? k * 1000 + j : -k};
 			size_t acc = 0;
 			assert_int_equal(pane_store_write(st, smp, ROLL_SERIES, &acc, &err), 0);
 			assert_int_equal(acc, ROLL_SERIES);
@@ -1154,19 +1170,19 @@ static void select_memory_per_series(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(write_read_reopen),
-		cmocka_unit_test(shared_timestamps_and_corrupt_segments),
-		cmocka_unit_test(reads_run_beside_writes),
-		cmocka_unit_test(downsampled_tiers),
-		cmocka_unit_test(wal_replay_cuts_torn_tail),
-		cmocka_unit_test(out_of_order_and_cardinality),
-		cmocka_unit_test(retention_drops_whole_days),
-		cmocka_unit_test(many_days_big_batches_and_the_future),
-		cmocka_unit_test(logs_and_events),
-		cmocka_unit_test(heads_spill_replay_and_compact),
-		cmocka_unit_test(window_roll_defers_persisting),
-		cmocka_unit_test(checkpoint_with_long_heads),
-		cmocka_unit_test(select_memory_per_series),
+	    cmocka_unit_test(write_read_reopen),
+	    cmocka_unit_test(shared_timestamps_and_corrupt_segments),
+	    cmocka_unit_test(reads_run_beside_writes),
+	    cmocka_unit_test(downsampled_tiers),
+	    cmocka_unit_test(wal_replay_cuts_torn_tail),
+	    cmocka_unit_test(out_of_order_and_cardinality),
+	    cmocka_unit_test(retention_drops_whole_days),
+	    cmocka_unit_test(many_days_big_batches_and_the_future),
+	    cmocka_unit_test(logs_and_events),
+	    cmocka_unit_test(heads_spill_replay_and_compact),
+	    cmocka_unit_test(window_roll_defers_persisting),
+	    cmocka_unit_test(checkpoint_with_long_heads),
+	    cmocka_unit_test(select_memory_per_series),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
