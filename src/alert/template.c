@@ -104,27 +104,6 @@ void tmpl_fail(struct run *r, const struct node *n, const char *fmt, ...)
 	pane_buf_release(&b);
 }
 
-/* shortest digits of v (finite, > 0): d = "12345", returns decimal exponent (d[0] is 10^exp) */
-static int shortest(double v, char *d, size_t dlen)
-{
-	char tmp[40];
-	for (int p = 1; p <= 17; p++) {
-		snprintf(tmp, sizeof tmp, "%.*e", p - 1, v);
-		if (strtod(tmp, NULL) == v)
-			break;
-	}
-	/* tmp: D.DDDDe+XX */
-	size_t k = 0;
-	const char *q = tmp;
-	for (; *q && *q != 'e'; q++)
-		if (isdigit((unsigned char)*q) && k + 1 < dlen)
-			d[k++] = *q;
-	d[k] = 0;
-	while (k > 1 && d[k - 1] == '0')
-		d[--k] = 0;
-	return (int)strtol(q + 1, NULL, 10);
-}
-
 /* Go strconv.FormatFloat(v, fmt, -1, 64) for fmt 'g' (eprec 6 as %v uses) or 'e' */
 void tmpl_go_shortest(double v, char fmt, char *out, size_t outlen)
 {
@@ -140,9 +119,10 @@ void tmpl_go_shortest(double v, char fmt, char *out, size_t outlen)
 		snprintf(out, outlen, "%s%s", signbit(v) ? "-" : "", fmt == 'e' ? "0e+00" : "0");
 		return;
 	}
-	char d[32];
-	const char *sign = v < 0 ? "-" : "";
-	int exp = shortest(fabs(v), d, sizeof d);
+	char d[18];
+	bool neg;
+	int exp = pane_query_float_digits(v, d, &neg);
+	const char *sign = neg ? "-" : "";
 	size_t nd = strlen(d);
 	if (fmt == 'e' || exp < -4 || exp >= 6) {
 		char mant[40];

@@ -99,14 +99,15 @@ static void fmt_E(double v, char *out, size_t len)
 		snprintf(out, len, v > 0 ? "+Inf" : "-Inf");
 		return;
 	}
-	char tmp[40];
-	int p;
-	for (p = 1; p <= 17; p++) {
-		snprintf(tmp, sizeof tmp, "%.*E", p - 1, v);
-		if (strtod(tmp, NULL) == v)
-			break;
+	if (v == 0) {
+		snprintf(out, len, "%s0E+00", signbit(v) ? "-" : "");
+		return;
 	}
-	snprintf(out, len, "%s", tmp);
+	char d[18];
+	bool neg;
+	int exp = pane_query_float_digits(v, d, &neg);
+	snprintf(out, len, "%s%c%s%sE%c%02d", neg ? "-" : "", d[0], d[1] ? "." : "", d + 1, exp < 0 ? '-' : '+',
+	         abs(exp));
 }
 
 static const char *sval(const struct pane_cfg_node *n)

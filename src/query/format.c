@@ -32,6 +32,7 @@
 #include "query/query.h"
 
 #include <ctype.h>
+#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -71,36 +72,52 @@ static void place_digits(bool neg, const char *digits, size_t nd, int point, cha
 		snprintf(out, outlen, "%s", buf);
 }
 
-/* Stage 3: printf at 15 (or 16) to 17 significant digits, the first that
- * strtod reads back as v. */
-static void fmt_slow(double v, char *out, size_t outlen)
+/* printf at `from` to 17 significant digits, the first that strtod reads
+ * back as v: its digits without trailing zeros, the power of ten of the
+ * first returned. */
+static int digits_from(double v, int from, char digits[18], bool *neg)
 {
 	char e[40];
-	/* a decimal of up to 15 digits survives a trip through the nearest
-	 * double, so if 15 digits round-trip, stripping zeros gives the shortest */
-	/* values the fast path could not place usually need 16 or 17 digits */
-	int first = (fabs(v) < 1e-7 || fabs(v) >= 9e15) ? 15 : 16;
-	for (int prec = first; prec <= 17; prec++) {
+	for (int prec = from; prec <= 17; prec++) {
 		snprintf(e, sizeof e, "%.*e", prec - 1, v);
 		if (prec == 17 || strtod(e, NULL) == v)
 			break;
 	}
 	/* e = [-]D.DDDDe[+-]XX */
-	char digits[24];
 	size_t nd = 0;
 	const char *p = e;
-	bool neg = false;
-	if (*p == '-') {
-		neg = true;
+	*neg = *p == '-';
+	if (*neg)
 		p++;
-	}
 	for (; *p && *p != 'e'; p++)
-		if (isdigit((unsigned char)*p) && nd < sizeof digits)
+		if (isdigit((unsigned char)*p) && nd < 17)
 			digits[nd++] = *p;
-	int exp10 = (int)strtol(p + 1, NULL, 10);
 	while (nd > 1 && digits[nd - 1] == '0')
 		nd--;
-	place_digits(neg, digits, nd, exp10 + 1, out, outlen);
+	digits[nd] = 0;
+	return (int)strtol(p + 1, NULL, 10);
+}
+
+/* A decimal of up to 15 digits that reads back as a normal double is its
+ * nearest 15-digit decimal (the double's ulp is below the step between
+ * 15-digit decimals), so for normal doubles the search starts at 15 and
+ * stripping zeros finds any shorter answer; a subnormal's ulp is coarser
+ * (5e-324 is "5"), so there it starts at 1. */
+int pane_query_float_digits(double v, char digits[18], bool *neg)
+{
+	return digits_from(v, fabs(v) >= DBL_MIN ? 15 : 1, digits, neg);
+}
+
+/* Stage 3: the shortest digits by printf and strtod, placed. Values the
+ * fast paths could not place mostly need 16 or 17 digits, and between 1e-7
+ * and 9e15 stage 1 has ruled out 15 or fewer. */
+static void fmt_slow(double v, char *out, size_t outlen)
+{
+	char digits[18];
+	bool neg;
+	double a = fabs(v);
+	int exp10 = a < 1e-7 || a >= 9e15 ? pane_query_float_digits(v, digits, &neg) : digits_from(v, 16, digits, &neg);
+	place_digits(neg, digits, strlen(digits), exp10 + 1, out, outlen);
 }
 
 static const uint64_t pow10_u64[] = {1ULL,

@@ -94,6 +94,12 @@ int pane_query_result_json(const struct pane_query_result *r, struct pane_buf *b
 
 /* Go's strconv.FormatFloat(v, 'f', -1, 64): "1.5", "100000", "NaN", "+Inf". */
 void pane_query_fmt_float(double v, char *out, size_t outlen);
+/* The shortest decimal that reads back as v (finite, not 0), as every
+ * FormatFloat(v, fmt, -1, 64) places it: its digits without trailing zeros
+ * (at most 17, NUL-terminated), the power of ten of the first digit
+ * returned, *neg when v < 0. The one digit search of pane's Go formatting
+ * (this file's 'f'; the alert templates' 'g' and 'e'; promtool's 'E'). */
+int pane_query_float_digits(double v, char digits[18], bool *neg);
 /* Prometheus' JSON timestamp: seconds with up to 3 decimals ("1700000000.5"). */
 void pane_query_fmt_ts(int64_t ms, char *out, size_t outlen);
 /* The printed (canonical) form of expr into b; 0 or PANE_EINVAL. */

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <ctype.h>
+#include <float.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -69,7 +70,9 @@ static void ref_fmt_float(double v, char *out, size_t outlen)
 		break;
 	}
 	char e[40];
-	int first = (fabs(v) < 1e-7 || fabs(v) >= 9e15) ? 15 : 16;
+	/* subnormals from 1 digit, as Go's shortest (5e-324 is "0.000...5"); the
+	 * formatter before 2026-12-03 started them at 15 digits too */
+	int first = fabs(v) < DBL_MIN ? 1 : (fabs(v) < 1e-7 || fabs(v) >= 9e15) ? 15 : 16;
 	for (int prec = first; prec <= 17; prec++) {
 		snprintf(e, sizeof e, "%.*e", prec - 1, v);
 		if (prec == 17 || strtod(e, NULL) == v)
@@ -182,6 +185,18 @@ static void test_known(void **state)
 		else
 			assert_true(strtod(s, NULL) == f[i].v);
 		same(f[i].v);
+	}
+	/* subnormals print their shortest digits, as Go does */
+	struct {
+		double v;
+		const char *digits;
+		size_t zeros;
+	} sub[] = {{5e-324, "5", 323}, {1e-310, "1", 309}, {2.5e-320, "25", 319}, {1.5e-323, "15", 322}};
+	for (size_t i = 0; i < sizeof sub / sizeof sub[0]; i++) {
+		char s[400];
+		pane_query_fmt_float(sub[i].v, s, sizeof s);
+		assert_int_equal(strspn(s + 2, "0"), sub[i].zeros);
+		assert_string_equal(s + 2 + sub[i].zeros, sub[i].digits);
 	}
 	/* a short buffer gets a truncated string, never an overflow */
 	char small[4];
