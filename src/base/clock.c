@@ -216,20 +216,23 @@ void pane_time_format(int64_t ms, char *out, size_t outlen)
 
 /* ---------- Prometheus durations ---------- */
 
+/* Prometheus' units, largest first (the order a duration must use) */
+static const struct {
+	const char *u;
+	int64_t ms;
+} prom_units[] = {
+    {"y", 365LL * 86400000},
+    {"w", 7LL * 86400000},
+    {"d", 86400000},
+    {"h", 3600000},
+    {"m", 60000},
+    {"s", 1000},
+    {"ms", 1},
+};
+#define N_PROM_UNITS (sizeof prom_units / sizeof prom_units[0])
+
 int pane_prom_duration_parse(const char *s, size_t len, int64_t *ms)
 {
-	static const struct {
-		const char *u;
-		int64_t ms;
-	} units[] = {
-	    {"y", 365LL * 86400000},
-	    {"w", 7LL * 86400000},
-	    {"d", 86400000},
-	    {"h", 3600000},
-	    {"m", 60000},
-	    {"s", 1000},
-	    {"ms", 1},
-	};
 	size_t i = 0;
 	int last = -1;
 	int64_t total = 0;
@@ -250,15 +253,15 @@ int pane_prom_duration_parse(const char *s, size_t len, int64_t *ms)
 			i++;
 		size_t ul = i - us;
 		int u = -1;
-		for (int k = 0; k < 7; k++)
-			if (strlen(units[k].u) == ul && memcmp(units[k].u, s + us, ul) == 0)
-				u = k;
+		for (size_t k = 0; k < N_PROM_UNITS; k++)
+			if (strlen(prom_units[k].u) == ul && memcmp(prom_units[k].u, s + us, ul) == 0)
+				u = (int)k;
 		if (u < 0 || u <= last)
 			return -1;
 		last = u;
-		if (v > INT64_MAX / units[u].ms || total > INT64_MAX - v * units[u].ms)
+		if (v > INT64_MAX / prom_units[u].ms || total > INT64_MAX - v * prom_units[u].ms)
 			return -1;
-		total += v * units[u].ms;
+		total += v * prom_units[u].ms;
 	}
 	/* Prometheus durations are int64 nanoseconds: at most ~292 years */
 	if (total > PANE_PROM_DURATION_MAX_MS)
@@ -269,18 +272,6 @@ int pane_prom_duration_parse(const char *s, size_t len, int64_t *ms)
 
 void pane_prom_duration_format(int64_t ms, char *out, size_t len)
 {
-	static const struct {
-		const char *u;
-		int64_t ms;
-	} units[] = {
-	    {"y", 365LL * 86400000},
-	    {"w", 7LL * 86400000},
-	    {"d", 86400000},
-	    {"h", 3600000},
-	    {"m", 60000},
-	    {"s", 1000},
-	    {"ms", 1},
-	};
 	size_t o = 0;
 	out[0] = 0;
 	if (ms == 0) {
@@ -291,10 +282,11 @@ void pane_prom_duration_format(int64_t ms, char *out, size_t len)
 		o += (size_t)snprintf(out, len, "-");
 		ms = -ms;
 	}
-	for (int k = 0; k < 7 && o < len; k++) {
-		if (ms >= units[k].ms) {
-			o += (size_t)snprintf(out + o, len - o, "%lld%s", (long long)(ms / units[k].ms), units[k].u);
-			ms %= units[k].ms;
+	for (size_t k = 0; k < N_PROM_UNITS && o < len; k++) {
+		if (ms >= prom_units[k].ms) {
+			o += (size_t)snprintf(out + o, len - o, "%lld%s", (long long)(ms / prom_units[k].ms),
+			                      prom_units[k].u);
+			ms %= prom_units[k].ms;
 		}
 	}
 }
