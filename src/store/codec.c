@@ -1092,9 +1092,11 @@ int pane_chunk_decode(const uint8_t *p, size_t len, int64_t *ts, double *v, size
 	uint64_t tag = rd_uv(&r);
 	uint64_t codec = tag & 15, tsmode = (tag >> 4) & 3;
 	bool has_ts = !(tag & TAG_NO_TS), has_v = !(tag & TAG_NO_VALUES);
-	if (r.bad || cnt == 0 || cnt > PANE_CHUNK_MAX || cnt > cap || codec > PANE_CODEC_F64_ANS || tsmode > TS_GRID ||
-	    tag > 0xff || (!has_ts && !has_v))
+	if (r.bad || cnt == 0 || cnt > PANE_CHUNK_MAX || cnt > cap || tsmode > TS_GRID || tag > 0xff ||
+	    (!has_ts && !has_v))
 		return PANE_EINVAL;
+	if (has_v && codec > PANE_CODEC_F64_ANS)
+		return PANE_EUNSUPPORTED; /* a newer pane's codec (or damage) */
 	if (!has_ts) {
 		memset(ts, 0, cnt * sizeof *ts);
 		tsmode = 2; /* skip both timestamp decoders */

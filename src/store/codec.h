@@ -62,8 +62,9 @@ int pane_column_encode_values(const double *v, size_t n, struct pane_buf *out);
 int pane_column_encode_values_as(const double *v, size_t n, int force, struct pane_buf *out);
 /* Decodes the chunk at p (len bytes available): *n samples into ts/v
  * (capacity cap >= PANE_CHUNK_MAX is always enough), *used bytes consumed.
- * 0 or PANE_ECORRUPT-like PANE_EINVAL for malformed input (never reads
- * past len). */
+ * 0, PANE_EINVAL for malformed input (never reads past len), or
+ * PANE_EUNSUPPORTED for a value codec id this binary does not know (a newer
+ * pane wrote it, or the byte is damaged). */
 int pane_chunk_decode(const uint8_t *p, size_t len, int64_t *ts, double *v, size_t cap, size_t *n, size_t *used);
 
 /* Segment: wraps concatenated chunks (raw) into a blob, zstd when it pays.

@@ -198,12 +198,16 @@ static bool read_packed(struct pane_unpacker *u, int fd, int64_t off, int64_t le
 }
 
 /* read_packed, then decodes the column into ts, v (PANE_CHUNK_MAX each). */
-static bool read_column(struct pane_unpacker *u, int fd, int64_t off, int64_t len, uint32_t crc, struct pane_buf *blob,
-                        struct pane_buf *scratch, int64_t *ts, double *v, size_t *n)
+/* 0, PANE_EINVAL (unreadable, CRC, damaged) or PANE_EUNSUPPORTED (a codec
+ * this binary does not know). */
+static int read_column(struct pane_unpacker *u, int fd, int64_t off, int64_t len, uint32_t crc, struct pane_buf *blob,
+                       struct pane_buf *scratch, int64_t *ts, double *v, size_t *n)
 {
 	size_t used;
-	return read_packed(u, fd, off, len, crc, blob, scratch) &&
-	       pane_chunk_decode((const uint8_t *)scratch->data, scratch->len, ts, v, PANE_CHUNK_MAX, n, &used) == 0;
+	if (!read_packed(u, fd, off, len, crc, blob, scratch))
+		return PANE_EINVAL;
+	int rc = pane_chunk_decode((const uint8_t *)scratch->data, scratch->len, ts, v, PANE_CHUNK_MAX, n, &used);
+	return rc == PANE_EUNSUPPORTED ? rc : rc ? PANE_EINVAL : 0;
 }
 
 bool ps_read_column_raw(struct pane_unpacker *u, int fd, int64_t off, int64_t len, uint32_t crc,
@@ -246,7 +250,7 @@ static const struct ts_slot *ts_column_get(struct ts_cache *tc, int64_t day, int
 	if (sl->ts && sl->day == day && sl->off == off)
 		return sl;
 	size_t n = 0;
-	if (!read_column(tc->u, fd, off, len, crc, tc->blob, scratch, tc->ts, tc->dummy, &n))
+	if (read_column(tc->u, fd, off, len, crc, tc->blob, scratch, tc->ts, tc->dummy, &n) != 0)
 		return NULL;
 	sl->ts = pane_xrealloc(sl->ts, (n ? n : 1) * sizeof *sl->ts);
 	memcpy(sl->ts, tc->ts, n * sizeof *sl->ts);
@@ -502,12 +506,19 @@ static int read_series(struct pane_store *st, struct rpart *rp, size_t nrp, cons
 			const struct ts_slot *sl =
 			    ts_column_get(tc, rp[i].day, rp[i].fd, sqlite3_column_int64(q, 3),
 			                  sqlite3_column_int64(q, 4), (uint32_t)sqlite3_column_int64(q, 5), scratch);
-			bool good = sl &&
-			            read_column(tc->u, rp[i].fd, off, sqlite3_column_int64(q, 1),
-			                        (uint32_t)sqlite3_column_int64(q, 2), tc->blob, scratch, tc->tdummy,
-			                        vbuf, &nv) &&
-			            nv == sl->n;
-			if (!good) {
+			int rc = sl ? read_column(tc->u, rp[i].fd, off, sqlite3_column_int64(q, 1),
+			                          (uint32_t)sqlite3_column_int64(q, 2), tc->blob, scratch, tc->tdummy,
+			                          vbuf, &nv)
+			            : PANE_EINVAL;
+			if (rc == PANE_EUNSUPPORTED) {
+				pane_log_limited(&st->lim, PANE_LOG_ERROR, "store",
+				                 "segment of series %u at day %" PRId64 " offset %" PRId64
+				                 " uses a value codec this pane does not know (written by a newer"
+				                 " version?); skipped: run the newer pane on this data directory",
+				                 sn->id, rp[i].day, off);
+				continue;
+			}
+			if (rc != 0 || nv != sl->n) {
 				pane_log_limited(&st->lim, PANE_LOG_ERROR, "store",
 				                 "segment of series %u at day %" PRId64 " offset %" PRId64
 				                 " is corrupt; skipped",

@@ -292,6 +292,10 @@ static void columns_roundtrip(void **state)
 	/* a tag claiming neither column is refused */
 	uint8_t bad[] = {2, 0xC0, 0x01, 0};
 	assert_int_equal(pane_chunk_decode(bad, sizeof bad, ts2, v2, PANE_CHUNK_MAX, &n, &used), PANE_EINVAL);
+	/* a value codec id past the last one this binary knows (a newer pane's)
+	 * is told apart from damage */
+	uint8_t newer[] = {2, (uint8_t)(0x40 /* values only */ | (PANE_CODEC_F64_ANS + 1)), 0, 0, 0, 0};
+	assert_int_equal(pane_chunk_decode(newer, sizeof newer, ts2, v2, PANE_CHUNK_MAX, &n, &used), PANE_EUNSUPPORTED);
 	/* a reusable unpacker gives the same bytes */
 	struct pane_buf packed, back;
 	pane_buf_init(&packed, PANE_BUF_NOLIMIT);
@@ -334,7 +338,8 @@ static void ans_corruption_is_refused_as(int codec)
 			copy[i] ^= (uint8_t)(1u << bit);
 			size_t n = 0, used = 0;
 			int rc = pane_chunk_decode(copy, b.len, ts, v, PANE_CHUNK_MAX, &n, &used);
-			assert_true(rc == PANE_EINVAL || (rc == 0 && used <= b.len && n <= PANE_CHUNK_MAX));
+			assert_true(rc == PANE_EINVAL || rc == PANE_EUNSUPPORTED ||
+			            (rc == 0 && used <= b.len && n <= PANE_CHUNK_MAX));
 		}
 	free(copy);
 	pane_buf_release(&b);
@@ -360,7 +365,7 @@ static void garbage_is_refused(void **state)
 			junk[i] = (uint8_t)rand();
 		size_t n = 0, used = 0;
 		int rc = pane_chunk_decode(junk, len, ts, v, PANE_CHUNK_MAX, &n, &used);
-		assert_true(rc == 0 || rc == PANE_EINVAL);
+		assert_true(rc == 0 || rc == PANE_EINVAL || rc == PANE_EUNSUPPORTED);
 		if (rc == 0)
 			assert_true(used <= len && n >= 1);
 	}
