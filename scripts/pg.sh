@@ -41,13 +41,21 @@ port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 case "$cmd" in
 start)
   port=${2:-}
-  if [ -z "$port" ]; then
+  chosen=0
+  [ -z "$port" ] && chosen=1
+  # A free port is picked below the kernel's ephemeral range: a port in
+  # that range can be the local end of any outgoing connection, which a
+  # listener cannot bind (bind fails, and the probe below cannot see it).
+  pick_port() {
+    local lo hi
+    read -r lo hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || lo=32768
+    [ "$lo" -gt 12000 ] || lo=32768
     for _ in $(seq 1 50); do
-      port=$((20000 + RANDOM % 30000))
-      port_in_use "$port" || break
+      port=$((10000 + RANDOM % (lo - 10000)))
+      port_in_use "$port" || return 0
     done
-  fi
-  port_in_use "$port" && die "port $port is already in use; pass another port"
+  }
+  [ $chosen = 1 ] && pick_port
   if [ ! -s "$dir/PG_VERSION" ]; then
     mkdir -p "$dir"
     [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$dir"
@@ -68,8 +76,21 @@ CONF
   if [ -f "$dir/postmaster.pid" ] && ! as_pg "$bindir/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
     rm -f "$dir/postmaster.pid"
   fi
-  as_pg "$bindir/pg_ctl" -D "$dir" -l "$dir/postgres.log" -o "-p $port" -w -t 60 start >/dev/null ||
-    { tail -20 "$dir/postgres.log" >&2; die "PostgreSQL did not start (log: $dir/postgres.log)"; }
+  # a port we picked can still be taken between the probe and the bind by
+  # another process: then another port, a few times (a port that was asked
+  # for is not changed)
+  for attempt in 1 2 3 4 5; do
+    port_in_use "$port" && { [ $chosen = 1 ] && { pick_port; continue; }; die "port $port is already in use; pass another port"; }
+    if as_pg "$bindir/pg_ctl" -D "$dir" -l "$dir/postgres.log" -o "-p $port" -w -t 60 start >/dev/null; then
+      break
+    fi
+    if [ $chosen = 1 ] && [ $attempt -lt 5 ] && tail -5 "$dir/postgres.log" | grep -q 'could not create any TCP/IP sockets'; then
+      pick_port
+      continue
+    fi
+    tail -20 "$dir/postgres.log" >&2
+    die "PostgreSQL did not start (log: $dir/postgres.log)"
+  done
   for _ in $(seq 1 100); do
     "$bindir/pg_isready" -q -h 127.0.0.1 -p "$port" && break
     sleep 0.1
