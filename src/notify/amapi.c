@@ -63,23 +63,35 @@ static void h_post_alerts(struct pane_http_req *req, struct pane_http_resp *resp
 	json_decref(arr);
 }
 
+/* The distinct receivers a's labels route to, in route order, into names
+ * (at most PANE_NOTIFY_MAX_ROUTES_PER_ALERT); returns how many. */
+static size_t receiver_names(struct notify *nt, const struct nalert *a, const char **names)
+{
+	size_t out = 0;
+	if (!nt->cfg || !nt->cfg->route.receiver)
+		return 0;
+	const struct pane_am_route *rs[PANE_NOTIFY_MAX_ROUTES_PER_ALERT];
+	size_t n = pane_am_route_match(&nt->cfg->route, &a->labels, rs, PANE_NOTIFY_MAX_ROUTES_PER_ALERT);
+	for (size_t i = 0; i < n && i < PANE_NOTIFY_MAX_ROUTES_PER_ALERT; i++) {
+		bool dup = false;
+		for (size_t k = 0; k < out && !dup; k++)
+			dup = !strcmp(names[k], rs[i]->receiver);
+		if (!dup)
+			names[out++] = rs[i]->receiver;
+	}
+	return out;
+}
+
 static void receivers_of(struct notify *nt, const struct nalert *a, struct pane_json *j)
 {
+	const char *names[PANE_NOTIFY_MAX_ROUTES_PER_ALERT];
+	size_t n = receiver_names(nt, a, names);
 	pane_json_arr(j);
-	if (nt->cfg && nt->cfg->route.receiver) {
-		const struct pane_am_route *rs[PANE_NOTIFY_MAX_ROUTES_PER_ALERT];
-		size_t n = pane_am_route_match(&nt->cfg->route, &a->labels, rs, PANE_NOTIFY_MAX_ROUTES_PER_ALERT);
-		for (size_t i = 0; i < n && i < PANE_NOTIFY_MAX_ROUTES_PER_ALERT; i++) {
-			bool dup = false;
-			for (size_t k = 0; k < i && !dup; k++)
-				dup = !strcmp(rs[k]->receiver, rs[i]->receiver);
-			if (dup)
-				continue;
-			pane_json_obj(j);
-			pane_json_key(j, "name");
-			pane_json_str(j, rs[i]->receiver);
-			pane_json_obj_end(j);
-		}
+	for (size_t i = 0; i < n; i++) {
+		pane_json_obj(j);
+		pane_json_key(j, "name");
+		pane_json_str(j, names[i]);
+		pane_json_obj_end(j);
 	}
 	pane_json_arr_end(j);
 }
@@ -195,19 +207,11 @@ static void h_get_alerts(struct pane_http_req *req, struct pane_http_resp *resp,
 		if ((!sil && !inh && !want_active) || (sil && !want_sil) || (inh && !want_inh))
 			continue;
 		if (recv) {
-			struct pane_buf rb;
-			pane_buf_init(&rb, PANE_BUF_NOLIMIT);
-			struct pane_json jr;
-			pane_json_init(&jr, &rb);
-			receivers_of(nt, a, &jr);
+			const char *names[PANE_NOTIFY_MAX_ROUTES_PER_ALERT];
+			size_t nn = receiver_names(nt, a, names);
 			bool ok = false;
-			json_t *ra = json_loadb(rb.data, rb.len, 0, NULL);
-			size_t i;
-			json_t *r;
-			json_array_foreach(ra, i, r) ok =
-			    ok || pane_am_matcher_matches(&rm.v[0], json_string_value(json_object_get(r, "name")));
-			json_decref(ra);
-			pane_buf_release(&rb);
+			for (size_t i = 0; i < nn && !ok; i++)
+				ok = pane_am_matcher_matches(&rm.v[0], names[i]);
 			if (!ok)
 				continue;
 		}

@@ -173,6 +173,14 @@ post_alerts '[{"labels":{"alertname":"Slow","service":"api","severity":"warning"
 curl -fsS "$u/api/v2/alerts?filter=alertname%3DSlow" >"$tmp/slow.json"
 expect_in "$tmp/slow.json" '"state":"suppressed"'
 expect_in "$tmp/slow.json" '"inhibitedBy":["'
+# ?receiver= keeps the alerts routed to a receiver matching the regex (Slow
+# goes to slack only; the critical HighLatency to pager and, continuing, slack)
+curl -fsS "$u/api/v2/alerts?filter=alertname%3DSlow&receiver=sl.*" >"$tmp/recv.json"
+expect_in "$tmp/recv.json" '"alertname":"Slow"'
+curl -fsS "$u/api/v2/alerts?filter=alertname%3DSlow&receiver=pager" >"$tmp/recv.json"
+[ "$(cat "$tmp/recv.json")" = "[]" ] && ok || bad "receiver=pager kept Slow: $(cat "$tmp/recv.json")"
+curl -fsS "$u/api/v2/alerts?filter=alertname%3DHighLatency&receiver=pager" >"$tmp/recv.json"
+expect_in "$tmp/recv.json" '"alertname":"HighLatency"'
 
 # resolve all three: one resolved message each for Slack and PagerDuty
 end=$(now_iso)
