@@ -91,6 +91,18 @@ static void collect(struct queue_part *p, PGconn *c)
 		pane_log_limited(&lim, PANE_LOG_WARN, "queue", "reading queue statistics: %s", err.msg);
 		return;
 	}
+	/* both reads before any gauge is set: a self-scrape (or a /metrics
+	 * reader) between them would see a tick's jobs without its workers */
+	char sql[512];
+	snprintf(
+	    sql, sizeof sql,
+	    "SELECT count(*), coalesce(sum((stats->>'processed')::float8), 0), "
+	    "coalesce(sum((stats->>'failed')::float8), 0),"
+	    " coalesce(sum((stats->>'retried')::float8), 0), coalesce(sum((stats->>'lost_leases')::float8), 0),"
+	    " coalesce(sum((stats->>'run_seconds')::float8), 0), coalesce(max((stats->>'pickup_ms_last')::float8), 0)"
+	    " FROM %s.workers",
+	    p->cfg.schema);
+	PGresult *r = PQexec(c, sql);
 	json_t *a = json_loads(json, 0, NULL);
 	free(json);
 	size_t i;
@@ -115,16 +127,6 @@ static void collect(struct queue_part *p, PGconn *c)
 		          json_is_true(json_object_get(q, "paused")) ? 1 : 0);
 	}
 	json_decref(a);
-	char sql[512];
-	snprintf(
-	    sql, sizeof sql,
-	    "SELECT count(*), coalesce(sum((stats->>'processed')::float8), 0), "
-	    "coalesce(sum((stats->>'failed')::float8), 0),"
-	    " coalesce(sum((stats->>'retried')::float8), 0), coalesce(sum((stats->>'lost_leases')::float8), 0),"
-	    " coalesce(sum((stats->>'run_seconds')::float8), 0), coalesce(max((stats->>'pickup_ms_last')::float8), 0)"
-	    " FROM %s.workers",
-	    p->cfg.schema);
-	PGresult *r = PQexec(c, sql);
 	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
 		set_gauge(p->stats, "pane_queue_workers", NULL, "registered workers",
 		          strtod(PQgetvalue(r, 0, 0), NULL));

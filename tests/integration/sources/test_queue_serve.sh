@@ -38,8 +38,8 @@ q() { curl -sS -G "$u/api/v1/query" --data-urlencode "query=$1" >"$tmp/q" 2>/dev
 value() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["data"]["result"]; print(r[0]["value"][1] if r else "")' "$tmp/q" 2>/dev/null; }
 
 # 1. the collector has published into /metrics (it stays useful there); it
-#    sets the jobs' gauges, then asks for the workers' in a second statement,
-#    so a reader can see the first without the second for a moment: wait for both
+#    sets a tick's gauges one by one, so a reader can see some before the
+#    rest for a moment: wait for both
 for _ in $(seq 1 600); do
   curl -sS "$u/metrics" >"$tmp/metrics" 2>/dev/null
   grep -qF 'pane_queue_jobs{queue="emails",state="available"} 3' "$tmp/metrics" &&
@@ -98,8 +98,8 @@ done
 expect_in "$tmp/q" '"provider":"pane"'
 q 'count by (queue, state) (pane_queue_jobs) > 1'
 grep -qF '"result":[]' "$tmp/q" && ok || bad "without a source a queue series is stored twice: $(cat "$tmp/q")"
-# (a self-scrape may land between the collector's two statements: the
-# workers' gauge then reaches the store with the next one)
+# (a self-scrape may land while the collector is setting a tick's gauges:
+# the rest then reach the store with the next one)
 for _ in $(seq 1 600); do
   q 'pane_queue_workers'
   [ -n "$(value)" ] && break
