@@ -111,10 +111,15 @@ static int logdb_connect(const char *path, sqlite3 **out, struct pane_err *err)
 	return 0;
 }
 
-/* The file, created on the first write (db->mu held). */
-static int ensure_file(struct pane_logdb *db, struct pane_err *err)
+/* Takes db->mu for a write, creating the file on the first one; on failure
+ * the lock is not held. */
+static int lock_for_write(struct pane_logdb *db, struct pane_err *err)
 {
-	return db->db ? 0 : logdb_connect(db->path, &db->db, err);
+	pthread_mutex_lock(&db->mu);
+	int rc = db->db ? 0 : logdb_connect(db->path, &db->db, err);
+	if (rc < 0)
+		pthread_mutex_unlock(&db->mu);
+	return rc;
 }
 
 struct pane_logdb *pane_logdb_open(const char *path, struct pane_err *err)
@@ -165,12 +170,9 @@ int pane_logdb_write_logs(struct pane_logdb *db, const struct pane_log_record *l
 	    "WHEN json_valid(?9) AND json_type(?9) = 'object' THEN ?9 ELSE json_object('_raw', ?9) END)";
 	if (!n)
 		return 0;
-	pthread_mutex_lock(&db->mu);
-	int rc = ensure_file(db, err);
-	if (rc < 0) {
-		pthread_mutex_unlock(&db->mu);
+	int rc = lock_for_write(db, err);
+	if (rc < 0)
 		return rc;
-	}
 	struct pane_buf lj;
 	pane_buf_init(&lj, PANE_BUF_NOLIMIT);
 	sqlite3_stmt *q = NULL;
@@ -218,12 +220,9 @@ int pane_logdb_write_events(struct pane_logdb *db, const struct pane_event *e, s
 	    "WHEN json_valid(?6) AND json_type(?6) = 'object' THEN ?6 ELSE json_object('_raw', ?6) END, ?7)";
 	if (!n)
 		return 0;
-	pthread_mutex_lock(&db->mu);
-	int rc = ensure_file(db, err);
-	if (rc < 0) {
-		pthread_mutex_unlock(&db->mu);
+	int rc = lock_for_write(db, err);
+	if (rc < 0)
 		return rc;
-	}
 	struct pane_buf lj;
 	pane_buf_init(&lj, PANE_BUF_NOLIMIT);
 	sqlite3_stmt *q = NULL;
@@ -272,12 +271,9 @@ int pane_logdb_write_metadata(struct pane_logdb *db, const struct pane_metadata 
 		*skipped = 0;
 	if (!n)
 		return 0;
-	pthread_mutex_lock(&db->mu);
-	int rc = ensure_file(db, err);
-	if (rc < 0) {
-		pthread_mutex_unlock(&db->mu);
+	int rc = lock_for_write(db, err);
+	if (rc < 0)
 		return rc;
-	}
 	if (sqlite3_exec(db->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db->db, sql, -1, &q, NULL) != SQLITE_OK) {
 		rc = fail(db, err, "insert metadata");
