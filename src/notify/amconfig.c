@@ -868,11 +868,18 @@ static int webhook_node(struct rd *r, const struct pane_cfg_node *n, struct pane
 	if (want(r, n, PANE_CFG_MAP) < 0)
 		return PANE_EINVAL;
 	w->send_resolved = true;
+	w->http.follow_redirects = true;
+	if (one_of(r, n, "url") < 0)
+		return PANE_EINVAL;
 	for (size_t i = 0; i < n->n_items; i++) {
 		const struct pane_cfg_node *it = n->items[i];
 		int rc;
 		if (!strcmp(it->key, "url"))
 			rc = str(r, it, &w->url);
+		else if (!strcmp(it->key, "url_file"))
+			rc = secret_file(r, it, &w->url);
+		else if (!strcmp(it->key, "http_config"))
+			rc = http_node(r, it, &w->http);
 		else if (!strcmp(it->key, "send_resolved"))
 			rc = boolean(r, it, &w->send_resolved);
 		else if (!strcmp(it->key, "max_alerts")) {
@@ -883,13 +890,13 @@ static int webhook_node(struct rd *r, const struct pane_cfg_node *n, struct pane
 			w->max_alerts = v;
 		} else
 			rc = bad(r, it,
-			         "webhook_configs key not supported by pane (supported: url, send_resolved, "
-			         "max_alerts)");
+			         "webhook_configs key not supported by pane (supported: url, url_file, send_resolved, "
+			         "max_alerts, http_config)");
 		if (rc < 0)
 			return rc;
 	}
 	if (!w->url)
-		return bad(r, n, "url is required");
+		return bad(r, n, "url or url_file is required");
 	return 0;
 }
 
@@ -1459,8 +1466,10 @@ void pane_am_config_free(struct pane_am_config *c)
 			pane_am_slack_release(&rv->slack[j]);
 		for (size_t j = 0; j < rv->n_pagerduty; j++)
 			pane_am_pagerduty_release(&rv->pagerduty[j]);
-		for (size_t j = 0; j < rv->n_webhook; j++)
+		for (size_t j = 0; j < rv->n_webhook; j++) {
 			free(rv->webhook[j].url);
+			pane_am_http_release(&rv->webhook[j].http);
+		}
 		free(rv->slack), free(rv->pagerduty), free(rv->webhook);
 	}
 	free(c->receivers);

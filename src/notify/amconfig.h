@@ -110,9 +110,10 @@ struct pane_am_pagerduty {
 };
 
 struct pane_am_webhook {
-	char *url;
+	char *url; /* url, or url_file's content */
 	bool send_resolved;
 	int64_t max_alerts;
+	struct pane_am_http http;
 };
 
 struct pane_am_receiver {

@@ -438,9 +438,10 @@ void pane_notify_integs_build(struct notify *nt, const struct pane_am_config *c,
 		}
 		for (size_t j = 0; j < rv->n_webhook; j++) {
 			const struct pane_am_webhook *w = &rv->webhook[j];
-			struct integ *in = integ_new(nt, rv->name, "webhook", j, w->url, NULL);
+			struct integ *in = integ_new(nt, rv->name, "webhook", j, w->url, &w->http);
 			in->send_resolved = w->send_resolved;
-			in->wh = (struct pane_am_webhook){NULL, w->send_resolved, w->max_alerts};
+			in->wh =
+			    (struct pane_am_webhook){.send_resolved = w->send_resolved, .max_alerts = w->max_alerts};
 			PUSH(in);
 		}
 	}

@@ -5,7 +5,8 @@
 # them Alertmanager's own default slack.default.title; Slack fields, actions,
 # image_url, thumb_url, callback_id, link_names, mrkdwn_in; a PagerDuty
 # receiver with details, links, images and source; http_config with
-# follow_redirects and credentials) is loaded by Alertmanager and by pane,
+# follow_redirects and credentials; a webhook receiver with
+# authorization.credentials_file) is loaded by Alertmanager and by pane,
 # the same alerts are posted to both, and the messages they send to the Slack
 # and PagerDuty fakes must carry the same values in those keys. Both reach
 # the fakes through a redirector that records the Authorization header each
@@ -43,10 +44,14 @@ class H(BaseHTTPRequestHandler):
         self.send_response(200); self.send_header("Content-Length", str(len(data))); self.end_headers()
         self.wfile.write(data)
     def do_POST(self):
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         with lock:
             seen.append({"path": self.path, "ua": self.headers.get("User-Agent", ""),
                          "auth": self.headers.get("Authorization")})
+        if self.path.startswith("/hook/"):  # the webhook receiver: answered here
+            json.loads(body)
+            self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
+            return
         target = pd if self.path.startswith("/v2/") else slack
         self.send_response(307)
         self.send_header("Location", "http://127.0.0.1:%d%s" % (target, self.path))
@@ -138,7 +143,12 @@ receivers:
             alt: dropped
         http_config:
           basic_auth: {username: pd-user, password: pd-pass}
+    webhook_configs:
+      - url: http://127.0.0.1:$rp/hook/team-a
+        http_config:
+          authorization: {credentials_file: hook-token}
 Y
+printf 'hook-tok-2\n' >"$tmp/hook-token"
 ext=http://am.example:9093
 prometheus-alertmanager --config.file="$tmp/am.yml" --storage.path="$tmp/amdata" --web.external-url="$ext" \
   --web.listen-address="127.0.0.1:$amp" --cluster.listen-address= >"$tmp/am.log" 2>&1 &
@@ -167,6 +177,8 @@ done
 two() { [ "$(curl -fsS "http://127.0.0.1:$1/_received" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" -ge 2 ]; }
 wait_for 30 two "$sp" && ok || bad "not two Slack messages: $(curl -s "http://127.0.0.1:$sp/_received") $(tail -3 "$tmp/slack.log")"
 wait_for 30 two "$pp" && ok || bad "not two PagerDuty events: $(curl -s "http://127.0.0.1:$pp/_requests") $(tail -3 "$tmp/pd.log")"
+hooks() { [ "$(curl -fsS "http://127.0.0.1:$rp/_seen" | python3 -c 'import json,sys; print(sum(s["path"] == "/hook/team-a" for s in json.load(sys.stdin)))')" -ge 2 ]; }
+wait_for 30 hooks && ok || bad "not two webhook posts: $(curl -s "http://127.0.0.1:$rp/_seen")"
 curl -fsS "http://127.0.0.1:$sp/_received" >"$tmp/received.json"
 curl -fsS "http://127.0.0.1:$pp/_received" >"$tmp/pd_received.json"
 curl -fsS "http://127.0.0.1:$rp/_seen" >"$tmp/seen.json"
@@ -223,11 +235,13 @@ P
 python3 - "$tmp/seen.json" <<'P' && ok || bad "http_config: Alertmanager and pane sent different credentials"
 import json, sys
 seen = json.load(open(sys.argv[1]))
-want = {"slack": "Bearer slack-tok-1", "pd": "Basic cGQtdXNlcjpwZC1wYXNz"}  # base64("pd-user:pd-pass")
+want = {"slack": "Bearer slack-tok-1", "pd": "Basic cGQtdXNlcjpwZC1wYXNz",  # base64("pd-user:pd-pass")
+        "webhook": "Bearer hook-tok-2"}
+kind_of = lambda path: "pd" if path.startswith("/v2/") else "webhook" if path == "/hook/team-a" else "slack"
 bad = False
 for who in ("Alertmanager", "pane"):
     for kind in want:
-        got = [s["auth"] for s in seen if s["ua"].startswith(who) and (s["path"].startswith("/v2/") == (kind == "pd"))]
+        got = [s["auth"] for s in seen if s["ua"].startswith(who) and kind_of(s["path"]) == kind]
         if got != [want[kind]]:
             print("%s %s: Authorization %r, want [%r]" % (who, kind, got, want[kind])); bad = True
 sys.exit(1 if bad else 0)

@@ -597,8 +597,10 @@ static void test_extras(void **state)
 	         "alerting:\n  route:\n    receiver: a\n  receivers:\n    - name: a\n      slack_configs:\n"
 	         "        - api_url_file: %s/url\n          http_config: {authorization: {credentials_file: %s/tok}}\n"
 	         "      pagerduty_configs:\n        - routing_key_file: %s/key\n"
-	         "          http_config: {basic_auth: {username: u, password_file: %s/pw}}\n",
-	         dir, dir, dir, dir);
+	         "          http_config: {basic_auth: {username: u, password_file: %s/pw}}\n"
+	         "      webhook_configs:\n        - url_file: %s/url\n"
+	         "          http_config: {authorization: {type: Token, credentials_file: %s/tok}}\n",
+	         dir, dir, dir, dir, dir, dir);
 	c = load(y, &err);
 	if (!c)
 		fail_msg("%s", err.msg);
@@ -606,7 +608,30 @@ static void test_extras(void **state)
 	assert_string_equal(c->receivers[0].slack[0].http.auth_credentials, "file-token");
 	assert_string_equal(c->receivers[0].pagerduty[0].routing_key, "fedcba9876543210fedcba9876543210");
 	assert_string_equal(c->receivers[0].pagerduty[0].http.basic_pass, "file-pass");
+	assert_string_equal(c->receivers[0].webhook[0].url, "http://127.0.0.1:9/services/T/B/f");
+	assert_string_equal(c->receivers[0].webhook[0].http.auth_type, "Token");
+	assert_string_equal(c->receivers[0].webhook[0].http.auth_credentials, "file-token");
+	assert_true(c->receivers[0].webhook[0].http.follow_redirects);
 	pane_am_config_free(c);
+	/* a webhook takes url or url_file, not both, and http_config as the others do */
+	static const struct {
+		const char *item, *want;
+	} wh_refused[] = {
+	    {"        - url: http://x\n          url_file: /x\n", "at most one of url and url_file"},
+	    {"        - send_resolved: true\n", "url or url_file is required"},
+	    {"        - url: http://x\n          http_config: {oauth2: {client_id: x}}\n", "oauth2: http_config key"},
+	    {"        - url: http://x\n          http_config: {bearer_token: literal}\n", "a secret"},
+	    {"        - url: http://x\n          headers: {a: b}\n", "webhook_configs key not supported"},
+	};
+	for (size_t i = 0; i < sizeof wh_refused / sizeof *wh_refused; i++) {
+		snprintf(
+		    y, sizeof y,
+		    "alerting:\n  route:\n    receiver: a\n  receivers:\n    - name: a\n      webhook_configs:\n%s",
+		    wh_refused[i].item);
+		struct pane_am_config *rc = load(y, &err);
+		if (rc || !strstr(err.msg, wh_refused[i].want))
+			fail_msg("%s: got %s", wh_refused[i].item, rc ? "a config" : err.msg);
+	}
 	snprintf(y, sizeof y,
 	         "alerting:\n  route:\n    receiver: a\n  receivers:\n    - name: a\n      slack_configs:\n"
 	         "        - api_url_file: %s/empty\n",
