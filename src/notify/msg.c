@@ -379,12 +379,14 @@ static const char *pd_severity(const struct pane_am_pagerduty *c, const struct n
 {
 	if (c->severity)
 		return c->severity;
-	/* the highest severity label among the firing alerts */
+	/* the highest severity label among the firing alerts (all of them in
+	 * a resolve, so it says what the trigger said) */
 	static const char *const order[] = {"critical", "error", "warning", "info"};
+	bool all = n_firing(m) == 0;
 	int best = 4;
 	for (size_t i = 0; i < m->n; i++) {
 		const char *s = pane_labels_get(&m->alerts[i].labels, "severity");
-		if (!s || m->alerts[i].resolved)
+		if (!s || (m->alerts[i].resolved && !all))
 			continue;
 		int r = !strcmp(s, "critical") || !strcmp(s, "page")                    ? 0
 		        : !strcmp(s, "error") || !strcmp(s, "high")                     ? 1
@@ -405,21 +407,27 @@ static void pd_own_details(struct pane_json *j, const struct nmsg *m, size_t nf)
 	pane_json_uint(j, nf);
 	pane_json_key(j, "num_resolved");
 	pane_json_uint(j, m->n - nf);
-	pane_json_key(j, "firing");
-	pane_json_arr(j);
-	for (size_t i = 0; i < m->n; i++) {
-		if (m->alerts[i].resolved)
-			continue;
-		pane_json_obj(j);
-		pane_json_key(j, "labels");
-		pane_labels_json_value(j, &m->alerts[i].labels);
-		pane_json_key(j, "annotations");
-		pane_labels_json_value(j, &m->alerts[i].annotations);
-		pane_json_key(j, "startsAt");
-		pane_notify_json_time(j, m->alerts[i].starts_ms);
-		pane_json_obj_end(j);
+	for (int resolved = 0; resolved < 2; resolved++) {
+		pane_json_key(j, resolved ? "resolved" : "firing");
+		pane_json_arr(j);
+		for (size_t i = 0; i < m->n; i++) {
+			if (m->alerts[i].resolved != (resolved == 1))
+				continue;
+			pane_json_obj(j);
+			pane_json_key(j, "labels");
+			pane_labels_json_value(j, &m->alerts[i].labels);
+			pane_json_key(j, "annotations");
+			pane_labels_json_value(j, &m->alerts[i].annotations);
+			pane_json_key(j, "startsAt");
+			pane_notify_json_time(j, m->alerts[i].starts_ms);
+			if (resolved) {
+				pane_json_key(j, "endsAt");
+				pane_notify_json_time(j, m->alerts[i].ends_ms);
+			}
+			pane_json_obj_end(j);
+		}
+		pane_json_arr_end(j);
 	}
-	pane_json_arr_end(j);
 	pane_json_obj_end(j);
 }
 
@@ -518,67 +526,65 @@ void pane_notify_pagerduty_payload(struct pane_buf *b, const struct pane_am_page
 	jstr(&j, "routing_key", c->routing_key);
 	jstr(&j, "dedup_key", hex);
 	jstr(&j, "event_action", nf ? "trigger" : "resolve");
-	if (nf) {
-		struct amview v;
-		amview_init(&v, m);
-		struct pane_buf t, link, x;
-		pane_buf_init(&t, PANE_BUF_NOLIMIT);
-		pane_buf_init(&link, PANE_BUF_NOLIMIT);
-		pane_buf_init(&x, PANE_BUF_NOLIMIT);
-		/* each set field is a template; what expands to "" is left out, as Alertmanager does */
-		struct pane_am_pagerduty cc = *c;
-		char *own[7] = {0};
-		const char *names[7] = {"client", "client_url", "severity", "class", "component", "group", "source"};
-		char **fields[7] = {&cc.client,    &cc.client_url, &cc.severity, &cc.class,
-		                    &cc.component, &cc.group,      &cc.source};
-		for (size_t i = 0; i < 7; i++) {
-			if (!*fields[i])
-				continue;
-			if (user_text(m, &v, names[i], *fields[i], &x) && x.len)
-				*fields[i] = own[i] = pane_xstrdup(x.data);
-			else
-				*fields[i] = NULL;
-		}
-		c = &cc;
-		if (!user_text(m, &v, "description", c->description, &t))
-			pane_notify_subject(&t, m);
-		if (t.len > 1024)
-			pane_buf_truncate(&t, 1024);
-		console_link(&link, m);
-		pane_json_key(&j, "payload");
-		pane_json_obj(&j);
-		jstr(&j, "summary", t.data);
-		jstr(&j, "source", c->source ? c->source : c->client ? c->client : "pane");
-		jstr(&j, "severity", pd_severity(c, m));
-		pane_json_key(&j, "timestamp");
-		pane_notify_json_time(&j, pane_wall_ms());
-		if (c->component)
-			jstr(&j, "component", c->component);
-		if (c->group)
-			jstr(&j, "group", c->group);
-		if (c->class)
-			jstr(&j, "class", c->class);
-		pane_json_key(&j, "custom_details");
-		if (c->n_details)
-			pd_details(&j, c, m, &v, &x);
+	/* a resolve carries the payload too, as Alertmanager's does */
+	struct amview v;
+	amview_init(&v, m);
+	struct pane_buf t, link, x;
+	pane_buf_init(&t, PANE_BUF_NOLIMIT);
+	pane_buf_init(&link, PANE_BUF_NOLIMIT);
+	pane_buf_init(&x, PANE_BUF_NOLIMIT);
+	/* each set field is a template; what expands to "" is left out, as Alertmanager does */
+	struct pane_am_pagerduty cc = *c;
+	char *own[7] = {0};
+	const char *names[7] = {"client", "client_url", "severity", "class", "component", "group", "source"};
+	char **fields[7] = {&cc.client, &cc.client_url, &cc.severity, &cc.class, &cc.component, &cc.group, &cc.source};
+	for (size_t i = 0; i < 7; i++) {
+		if (!*fields[i])
+			continue;
+		if (user_text(m, &v, names[i], *fields[i], &x) && x.len)
+			*fields[i] = own[i] = pane_xstrdup(x.data);
 		else
-			pd_own_details(&j, m, nf);
-		pane_json_obj_end(&j);
-		jstr(&j, "client", c->client ? c->client : "pane");
-		jstr(&j, "client_url", c->client_url ? c->client_url : link.data);
-		if (c->has_links)
-			pd_links(&j, c, m, &v, &x);
-		else
-			pd_own_links(&j, m, link.data);
-		if (c->has_images)
-			pd_images(&j, c, m, &v, &x);
-		pane_buf_release(&t);
-		pane_buf_release(&link);
-		pane_buf_release(&x);
-		for (size_t i = 0; i < 7; i++)
-			free(own[i]);
-		amview_release(&v);
+			*fields[i] = NULL;
 	}
+	c = &cc;
+	if (!user_text(m, &v, "description", c->description, &t))
+		pane_notify_subject(&t, m);
+	if (t.len > 1024)
+		pane_buf_truncate(&t, 1024);
+	console_link(&link, m);
+	pane_json_key(&j, "payload");
+	pane_json_obj(&j);
+	jstr(&j, "summary", t.data);
+	jstr(&j, "source", c->source ? c->source : c->client ? c->client : "pane");
+	jstr(&j, "severity", pd_severity(c, m));
+	pane_json_key(&j, "timestamp");
+	pane_notify_json_time(&j, pane_wall_ms());
+	if (c->component)
+		jstr(&j, "component", c->component);
+	if (c->group)
+		jstr(&j, "group", c->group);
+	if (c->class)
+		jstr(&j, "class", c->class);
+	pane_json_key(&j, "custom_details");
+	if (c->n_details)
+		pd_details(&j, c, m, &v, &x);
+	else
+		pd_own_details(&j, m, nf);
+	pane_json_obj_end(&j);
+	jstr(&j, "client", c->client ? c->client : "pane");
+	jstr(&j, "client_url", c->client_url ? c->client_url : link.data);
+	if (c->has_links)
+		pd_links(&j, c, m, &v, &x);
+	else
+		pd_own_links(&j, m, link.data);
+	if (c->has_images)
+		pd_images(&j, c, m, &v, &x);
+	pane_buf_release(&t);
+	pane_buf_release(&link);
+	pane_buf_release(&x);
+	for (size_t i = 0; i < 7; i++)
+		free(own[i]);
+	amview_release(&v);
 	pane_json_obj_end(&j);
 }
 

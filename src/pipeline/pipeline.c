@@ -15,7 +15,10 @@
  *
  * Invariants:
  *   (1) At most one primary sink, and it is consulted first.
- *   (2) The sink array does not change after producers start (no lock).
+ *   (2) The sink array does not change once the pipeline is open (no
+ *       lock): a held pipeline (pane_pipeline_hold) keeps every producer
+ *       thread but the holder waiting at the gate until pane_pipeline_open,
+ *       so all sinks see the first record.
  *   (3) A metadata fingerprint is remembered only after the primary sink
  *       accepted the entry (a failed write is retried by the next call).
  */
@@ -41,7 +44,36 @@ struct pane_pipeline {
 	pthread_mutex_t meta_mu;
 	struct pane_map meta_seen; /* name -> uint64_t fingerprint (heap) */
 	atomic_int_fast64_t max_future_ms;
+	atomic_bool held; /* the start gate (invariant 2) */
+	pthread_t holder;
+	pthread_mutex_t gate_mu;
+	pthread_cond_t gate_cv;
 };
+
+void pane_pipeline_hold(struct pane_pipeline *p)
+{
+	p->holder = pthread_self();
+	atomic_store(&p->held, true);
+}
+
+void pane_pipeline_open(struct pane_pipeline *p)
+{
+	pthread_mutex_lock(&p->gate_mu);
+	atomic_store(&p->held, false);
+	pthread_cond_broadcast(&p->gate_cv);
+	pthread_mutex_unlock(&p->gate_mu);
+}
+
+/* Every write starts here: one atomic load once the pipeline is open. */
+static void gate(struct pane_pipeline *p)
+{
+	if (!atomic_load(&p->held) || pthread_equal(pthread_self(), p->holder))
+		return;
+	pthread_mutex_lock(&p->gate_mu);
+	while (atomic_load(&p->held))
+		pthread_cond_wait(&p->gate_cv, &p->gate_mu);
+	pthread_mutex_unlock(&p->gate_mu);
+}
 
 void pane_pipeline_set_max_future(struct pane_pipeline *p, int64_t ms)
 {
@@ -58,6 +90,8 @@ struct pane_pipeline *pane_pipeline_new(void)
 	struct pane_pipeline *p = pane_xcalloc(1, sizeof *p);
 	p->primary = -1;
 	pthread_mutex_init(&p->meta_mu, NULL);
+	pthread_mutex_init(&p->gate_mu, NULL);
+	pthread_cond_init(&p->gate_cv, NULL);
 	pane_map_init(&p->meta_seen, free);
 	return p;
 }
@@ -71,6 +105,8 @@ void pane_pipeline_free(struct pane_pipeline *p)
 			p->sinks[i].ops->close(p->sinks[i].ctx);
 	pane_map_release(&p->meta_seen);
 	pthread_mutex_destroy(&p->meta_mu);
+	pthread_mutex_destroy(&p->gate_mu);
+	pthread_cond_destroy(&p->gate_cv);
 	free(p);
 }
 
@@ -85,8 +121,8 @@ void pane_pipeline_add_sink(struct pane_pipeline *p, struct pane_sink sink, unsi
 	if ((flags & PANE_SINK_PRIMARY) && p->primary < 0)
 		p->primary = (int)p->n_sinks;
 	p->sinks[p->n_sinks] = sink;
-	/* published after the slot is written: a sink added once producers run
-	 * (notify's deploy-event sink, step 7) is seen whole or not yet */
+	/* published after the slot is written, for a pipeline never held whose
+	 * producers already run: the sink is seen whole or not yet */
 	__atomic_store_n(&p->n_sinks, p->n_sinks + 1, __ATOMIC_RELEASE);
 }
 
@@ -105,6 +141,7 @@ int pane_pipeline_write_samples(struct pane_pipeline *p, const struct pane_sampl
 int pane_pipeline_write_samples_counted(struct pane_pipeline *p, const struct pane_sample *s, size_t n,
                                         size_t *accepted_out, struct pane_err *err)
 {
+	gate(p);
 	int rc = 0;
 	size_t accepted = n;
 	if (p->primary >= 0) {
@@ -129,6 +166,7 @@ int pane_pipeline_write_samples_counted(struct pane_pipeline *p, const struct pa
 
 int pane_pipeline_write_logs(struct pane_pipeline *p, const struct pane_log_record *l, size_t n, struct pane_err *err)
 {
+	gate(p);
 	int rc = 0;
 	if (p->primary >= 0 && p->sinks[p->primary].ops->write_logs) {
 		struct pane_sink *ps = &p->sinks[p->primary];
@@ -147,6 +185,7 @@ int pane_pipeline_write_logs(struct pane_pipeline *p, const struct pane_log_reco
 
 int pane_pipeline_write_events(struct pane_pipeline *p, const struct pane_event *ev, size_t n, struct pane_err *err)
 {
+	gate(p);
 	int rc = 0;
 	if (p->primary >= 0 && p->sinks[p->primary].ops->write_events) {
 		struct pane_sink *ps = &p->sinks[p->primary];
@@ -172,6 +211,7 @@ static uint64_t meta_fingerprint(const struct pane_metadata *m)
 
 int pane_pipeline_write_metadata(struct pane_pipeline *p, const struct pane_metadata *m, size_t n, struct pane_err *err)
 {
+	gate(p);
 	if (n == 0)
 		return 0;
 	struct pane_metadata *fresh = pane_xmalloc(pane_mul_size(n, sizeof *fresh));
@@ -226,6 +266,7 @@ int pane_pipeline_write_metadata(struct pane_pipeline *p, const struct pane_meta
 
 int pane_pipeline_flush(struct pane_pipeline *p, struct pane_err *err)
 {
+	gate(p);
 	int rc = 0;
 	for (size_t i = 0; i < p->n_sinks; i++) {
 		if (!p->sinks[i].ops->flush)

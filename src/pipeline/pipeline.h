@@ -30,6 +30,13 @@ struct pane_pipeline *pane_pipeline_new(void);
 void pane_pipeline_free(struct pane_pipeline *p);
 /* Registers a sink; the pipeline owns it from now on (closes it on free). */
 void pane_pipeline_add_sink(struct pane_pipeline *p, struct pane_sink sink, unsigned flags);
+/* The start gate. After pane_pipeline_hold, a write from any thread but
+ * the caller's waits until pane_pipeline_open: producers started while
+ * sinks are still being attached (pane serve starts its sources before its
+ * outputs and notifier) lose nothing to a sink attached after them. A
+ * pipeline never held is open. */
+void pane_pipeline_hold(struct pane_pipeline *p);
+void pane_pipeline_open(struct pane_pipeline *p);
 
 int pane_pipeline_write_samples(struct pane_pipeline *p, const struct pane_sample *s, size_t n, struct pane_err *err);
 /* The same, and *accepted = how many the primary sink kept (it may refuse

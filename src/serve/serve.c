@@ -506,6 +506,8 @@ int pane_serve_run(const struct pane_serve_opts *opts)
 
 	/* 0. the pipeline every producer writes through, the store its primary sink */
 	s.pipeline = pane_pipeline_new();
+	/* held until every sink is attached (opened before the server starts) */
+	pane_pipeline_hold(s.pipeline);
 	if (pane_store_attach(&s, &err) < 0)
 		goto fail;
 	pane_host_on_stop(&s, pipeline_stop, &s);
@@ -578,6 +580,8 @@ int pane_serve_run(const struct pane_serve_opts *opts)
 	if (pane_console_attach_reader(&s, rd, &err) < 0)
 		goto fail;
 
+	/* every sink is attached: the producers started above may write */
+	pane_pipeline_open(s.pipeline);
 	if (pane_http_server_start(s.http, &err) < 0)
 		goto fail;
 	int port = pane_http_server_port(s.http);
@@ -601,6 +605,8 @@ int pane_serve_run(const struct pane_serve_opts *opts)
 	status = PANE_EXIT_OK;
 
 fail:
+	if (s.pipeline) /* producers waiting at the gate must reach their stop */
+		pane_pipeline_open(s.pipeline);
 	if (status != PANE_EXIT_OK && err.code)
 		pane_cli_fail(cmd, &err);
 	pane_http_server_free(s.http);

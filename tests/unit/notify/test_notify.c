@@ -293,6 +293,7 @@ static void test_payloads(void **state)
 	assert_non_null(j);
 	assert_string_equal(json_string_value(json_object_get(j, "event_action")), "trigger");
 	assert_int_equal(strlen(json_string_value(json_object_get(j, "dedup_key"))), 64);
+	char *trigger_key = strdup(json_string_value(json_object_get(j, "dedup_key")));
 	/* severity from the firing alerts' labels when the config sets none */
 	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "payload"), "severity")), "warning");
 	json_decref(j);
@@ -308,15 +309,26 @@ static void test_payloads(void **state)
 	                    "Disk");
 	assert_null(json_object_get(json_object_get(j, "commonLabels"), "host"));
 	json_decref(j);
-	/* all resolved: a PagerDuty resolve with the same key, no payload */
+	/* all resolved: a PagerDuty resolve with the same key, and (as
+	 * Alertmanager's) the payload: the resolved summary, the severity the
+	 * alerts had, the details of the resolved alerts */
 	a[0].resolved = true;
 	a[0].ends_ms = a[1].ends_ms;
 	pane_buf_reset(&b);
 	pane_notify_pagerduty_payload(&b, &pc, &m);
 	j = json_loads(b.data, 0, NULL);
 	assert_string_equal(json_string_value(json_object_get(j, "event_action")), "resolve");
-	assert_null(json_object_get(j, "payload"));
+	assert_string_equal(json_string_value(json_object_get(j, "dedup_key")), trigger_key);
+	json_t *pl = json_object_get(j, "payload");
+	assert_string_equal(json_string_value(json_object_get(pl, "summary")), "[RESOLVED] Disk");
+	assert_string_equal(json_string_value(json_object_get(pl, "severity")), "critical");
+	json_t *cd = json_object_get(pl, "custom_details");
+	assert_int_equal(json_integer_value(json_object_get(cd, "num_resolved")), 2);
+	assert_int_equal(json_array_size(json_object_get(cd, "firing")), 0);
+	assert_int_equal(json_array_size(json_object_get(cd, "resolved")), 2);
+	assert_string_equal(json_string_value(json_object_get(j, "client")), "pane");
 	json_decref(j);
+	free(trigger_key);
 	pane_buf_reset(&b);
 	pane_notify_subject(&b, &m);
 	assert_string_equal(b.data, "[RESOLVED] Disk");
