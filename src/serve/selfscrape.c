@@ -6,7 +6,8 @@
  * do. Every store.self_metrics_interval a thread renders the stats registry
  * in the exposition format (exactly what GET /metrics answers), parses it
  * with the receivers' text parser (receivers/promtext.h) with
- * provider="pane" added, and writes samples and HELP/TYPE through
+ * provider="pane" added (and service="pane" and an environment where a
+ * series has none), and writes samples and HELP/TYPE through
  * h->pipeline (which passes metadata on only when it changed). The store is
  * just the primary sink; outputs see pane's own series too.
  *
@@ -49,7 +50,8 @@
 struct selfscrape {
 	struct pane_host *h;
 	int64_t interval_ms;
-	struct pane_labels extra; /* provider="pane" */
+	struct pane_labels extra;    /* provider="pane" */
+	struct pane_labels defaults; /* service="pane", environment: where a series has none */
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -96,6 +98,7 @@ static void scrape_once(struct selfscrape *ss)
 	struct pane_promtext_opts o = {
 	    .default_ts_ms = pane_wall_ms(),
 	    .extra = &ss->extra,
+	    .defaults = &ss->defaults,
 	    .meta = deliver_meta,
 	    .meta_arg = ss,
 	};
@@ -142,6 +145,7 @@ static void selfscrape_stop(void *arg)
 	pthread_mutex_destroy(&ss->mu);
 	pthread_cond_destroy(&ss->cv);
 	pane_labels_release(&ss->extra);
+	pane_labels_release(&ss->defaults);
 	free(ss);
 }
 
@@ -163,13 +167,22 @@ int pane_serve_selfscrape_start(struct pane_host *h, struct pane_err *err)
 	ss->h = h;
 	ss->interval_ms = ms;
 	pane_labels_init(&ss->extra);
+	/* the three standard labels, so pane's own series are not "unlabelled":
+	 * its environment is receivers.default_labels' (the receivers' part
+	 * owns and checks the key), else the sources' default */
+	const struct pane_cfg_node *env = pane_cfg_lookup(h->cfg->root, "receivers.default_labels.environment");
 	pane_labels_set(&ss->extra, PANE_LABEL_PROVIDER, "pane");
+	pane_labels_init(&ss->defaults);
+	pane_labels_set(&ss->defaults, PANE_LABEL_SERVICE, "pane");
+	pane_labels_set(&ss->defaults, PANE_LABEL_ENVIRONMENT,
+	                env && env->kind == PANE_CFG_SCALAR && env->value && *env->value ? env->value : "production");
 	pthread_mutex_init(&ss->mu, NULL);
 	pthread_cond_init(&ss->cv, NULL);
 	if (pthread_create(&ss->thread, NULL, selfscrape_main, ss) != 0) {
 		pthread_mutex_destroy(&ss->mu);
 		pthread_cond_destroy(&ss->cv);
 		pane_labels_release(&ss->extra);
+		pane_labels_release(&ss->defaults);
 		free(ss);
 		return pane_err_set(err, PANE_EIO, "cannot start the self-metrics thread");
 	}

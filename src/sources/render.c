@@ -502,6 +502,13 @@ static void deploy_seen(struct pane_source *src, struct render_ctx *c, const str
 		return;
 	if (!k && strcmp(status, "created") != 0 && strcmp(status, "queued") != 0)
 		emit_deploy_event(src, c, s, d, "created", now); /* first sight: where it began */
+	/* Render deactivates a deploy only when a newer one replaced it live: one
+	 * watched in progress and now deactivated went live between two
+	 * collections, and says so (stamped finishedAt), so its going live is
+	 * not lost (PagerDuty change events, the console's markers). At first
+	 * sight of an old deactivated deploy nothing is made up. */
+	if (was && strcmp(was, "live") != 0 && strcmp(status, "deactivated") == 0)
+		emit_deploy_event(src, c, s, d, "live", now);
 	emit_deploy_event(src, c, s, d, status, now);
 	json_object_set_new(known, id, json_pack("{s:s,s:I}", "s", status, "u", (json_int_t)(upd_us / 1000)));
 }

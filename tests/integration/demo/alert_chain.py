@@ -96,6 +96,12 @@ def main():
     def pd_recv():
         return get(pd + "/_received") or []
 
+    def deploy_events():
+        q = urllib.parse.urlencode({"kind": "deploy", "start": "0"})
+        evs = ((get(pane + "/api/v1/events?" + q) or {}).get("data") or {})
+        evs = evs.get("events", evs) if isinstance(evs, dict) else evs
+        return [(e.get("ts"), e.get("title")) for e in evs or [] if isinstance(e, dict)]
+
     def complete():
         s = [m for m in slack_msgs() if m[2].startswith(ALERT + " api")]
         recv = pd_recv()
@@ -142,7 +148,8 @@ def main():
 
     changes = [r for r in recv if r["path"] == "/v2/change/enqueue"]
     bad = [r for r in changes if "discount engine" in r["body"]["payload"]["summary"]]
-    check(bool(bad), "pagerduty: the bad deploy arrived as a change event")
+    check(bool(bad), "pagerduty: the bad deploy arrived as a change event (change events: %s; pane's deploy events: %s)"
+          % ([r["body"]["payload"]["summary"] for r in changes], deploy_events()))
     check(all(" live " in r["body"]["payload"]["summary"] for r in changes),
           "pagerduty: change events only for deploys that went live: %s"
           % [r["body"]["payload"]["summary"] for r in changes if " live " not in r["body"]["payload"]["summary"]][:3])

@@ -80,7 +80,8 @@ expect_in "$tmp/q" '"provider":"pane"'
 serve_stop && ok || bad "pane serve exited $? after SIGTERM"
 
 # 4. no queue source: the collector's numbers are stored (through the
-#    self-scrape), once, labelled provider="pane"
+#    self-scrape), once, labelled provider="pane", service="pane" and
+#    environment="production" (no receivers.default_labels here)
 cat >"$tmp/pane2.yaml" <<'Y'
 store:
   self_metrics_interval: 1s
@@ -96,6 +97,9 @@ for _ in $(seq 1 600); do
 done
 [ "$(value)" = 3 ] && ok || bad "without a source the queue's numbers are not stored: $(cat "$tmp/q"; tail -5 "$tmp/log2")"
 expect_in "$tmp/q" '"provider":"pane"'
+# the three standard labels: pane's own series are not "unlabelled"
+expect_in "$tmp/q" '"service":"pane"'
+expect_in "$tmp/q" '"environment":"production"'
 q 'count by (queue, state) (pane_queue_jobs) > 1'
 grep -qF '"result":[]' "$tmp/q" && ok || bad "without a source a queue series is stored twice: $(cat "$tmp/q")"
 # (a self-scrape may land while the collector is setting a tick's gauges:
