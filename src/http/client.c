@@ -50,9 +50,9 @@ struct pane_http_client {
 	CURL *curl;
 	struct pane_http_client_opts o;
 	char *user_agent;
-	char *proxy_url, *ca_file;     /* copies of the options' */
-	struct pane_http_ratelimit rl; /* last seen */
-	int64_t last_request_ns;       /* monotonic, for requests_per_minute */
+	char *proxy_url, *no_proxy, *ca_file; /* copies of the options' */
+	struct pane_http_ratelimit rl;        /* last seen */
+	int64_t last_request_ns;              /* monotonic, for requests_per_minute */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -85,8 +85,10 @@ struct pane_http_client *pane_http_client_new(const struct pane_http_client_opts
 	c->user_agent = pane_xstrdup(c->o.user_agent ? c->o.user_agent : "pane/" PANE_VERSION);
 	c->o.user_agent = c->user_agent;
 	c->proxy_url = c->o.proxy_url ? pane_xstrdup(c->o.proxy_url) : NULL;
+	c->no_proxy = c->o.no_proxy ? pane_xstrdup(c->o.no_proxy) : NULL;
 	c->ca_file = c->o.ca_file ? pane_xstrdup(c->o.ca_file) : NULL;
 	c->o.proxy_url = c->proxy_url;
+	c->o.no_proxy = c->no_proxy;
 	c->o.ca_file = c->ca_file;
 	c->curl = curl_easy_init();
 	if (!c->curl) {
@@ -104,6 +106,7 @@ void pane_http_client_free(struct pane_http_client *c)
 	curl_easy_cleanup(c->curl);
 	free(c->user_agent);
 	free(c->proxy_url);
+	free(c->no_proxy);
 	free(c->ca_file);
 	free(c);
 }
@@ -464,8 +467,15 @@ static int send_once(struct pane_http_client *c, const struct pane_http_request 
 		curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
 		curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	}
-	if (c->o.proxy_url)
+	if (c->o.proxy_url) {
 		curl_easy_setopt(h, CURLOPT_PROXY, c->o.proxy_url);
+		if (c->o.no_proxy)
+			curl_easy_setopt(h, CURLOPT_NOPROXY, c->o.no_proxy);
+	} else if (c->o.no_env_proxy) {
+		curl_easy_setopt(h, CURLOPT_PROXY, ""); /* "": no proxy, the environment's ignored */
+	}
+	if (c->o.http1_only)
+		curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	if (c->o.ca_file)
 		curl_easy_setopt(h, CURLOPT_CAINFO, c->o.ca_file);
 	if (c->o.insecure_skip_verify) {

@@ -76,11 +76,15 @@ struct pane_http_client_opts {
 	void (*on_attempt)(void *arg, int rc, long status);
 	void *on_attempt_arg;
 	/* Transport settings (the notifiers' http_config). The strings are
-	 * copied. Defaults: no redirects followed, libcurl's proxy choice, the
+	 * copied. Defaults: no redirects followed, libcurl's proxy choice (the
+	 * proxy environment variables), HTTP/2 where TLS offers it, the
 	 * system's CAs with full verification. */
 	bool follow_redirects;     /* follow up to 10 redirects (http/https only); credentials
 	                              are not sent on to another host */
 	const char *proxy_url;     /* http://, https:// or socks5:// proxy */
+	const char *no_proxy;      /* with proxy_url: hosts reached directly (curl's NOPROXY list) */
+	bool no_env_proxy;         /* without proxy_url: no proxy, whatever the environment says */
+	bool http1_only;           /* never HTTP/2 */
 	const char *ca_file;       /* PEM bundle to verify servers with instead of the system's */
 	bool insecure_skip_verify; /* no TLS certificate or host name check */
 };

@@ -14,7 +14,8 @@
  * them (a Slack action needs type, text and url or name, a url drops the
  * message-action keys; PagerDuty details are merged under its four default
  * details). http_config keeps only what http/client.h can do for a notifier
- * (redirects, bearer/authorization/basic credentials, proxy, CA file,
+ * (redirects, bearer/authorization/basic credentials, proxy with no_proxy or from
+ * the environment, HTTP/2 or not, CA file,
  * skipping verification); the rest of Prometheus' HTTPClientConfig is
  * refused by name. Secrets (api_url, routing_key, bearer_token,
  * credentials, password) must be ${VAR} inline in pane.yaml and are masked
@@ -467,12 +468,13 @@ static int only_keys(struct rd *r, const struct pane_cfg_node *n, const char *wh
  * too. */
 static int http_node(struct rd *r, const struct pane_cfg_node *n, struct pane_am_http *h)
 {
-	static const char *const known[] = {"follow_redirects", "bearer_token", "bearer_token_file", "authorization",
-	                                    "basic_auth",       "proxy_url",    "tls_config",        NULL};
+	static const char *const known[] = {
+	    "follow_redirects",       "bearer_token", "bearer_token_file", "authorization", "basic_auth", "proxy_url",
+	    "proxy_from_environment", "no_proxy",     "enable_http2",      "tls_config",    NULL};
 	if (only_keys(r, n, "http_config", known,
 	              "follow_redirects, bearer_token(_file), authorization: {type, credentials(_file)}, "
-	              "basic_auth: {username, password(_file)}, proxy_url, tls_config: {ca_file, "
-	              "insecure_skip_verify}") < 0 ||
+	              "basic_auth: {username, password(_file)}, proxy_url, no_proxy, proxy_from_environment, "
+	              "enable_http2, tls_config: {ca_file, insecure_skip_verify}") < 0 ||
 	    one_of(r, n, "bearer_token") < 0)
 		return PANE_EINVAL;
 	const struct pane_cfg_node *bt = NULL, *az = NULL, *ba = NULL;
@@ -523,6 +525,12 @@ static int http_node(struct rd *r, const struct pane_cfg_node *n, struct pane_am
 			}
 			if (rc == 0 && !h->basic_user)
 				h->basic_user = pane_xstrdup("");
+		} else if (!strcmp(k, "no_proxy")) {
+			rc = str(r, it, &h->no_proxy);
+		} else if (!strcmp(k, "proxy_from_environment")) {
+			rc = boolean(r, it, &h->proxy_from_environment);
+		} else if (!strcmp(k, "enable_http2")) {
+			rc = boolean(r, it, &h->enable_http2);
 		} else if (!strcmp(k, "proxy_url")) {
 			rc = str(r, it, &h->proxy_url);
 			if (rc == 0 && strncmp(h->proxy_url, "http://", 7) && strncmp(h->proxy_url, "https://", 8) &&
@@ -550,6 +558,16 @@ static int http_node(struct rd *r, const struct pane_cfg_node *n, struct pane_am
 		if (rc < 0)
 			return rc;
 	}
+	/* Prometheus' HTTPClientConfig.Validate on the proxy keys */
+	if (h->proxy_from_environment && h->proxy_url)
+		return bad(r, pane_cfg_get(n, "proxy_url"),
+		           "if proxy_from_environment is configured, proxy_url must not be configured");
+	if (h->proxy_from_environment && h->no_proxy)
+		return bad(r, pane_cfg_get(n, "no_proxy"),
+		           "if proxy_from_environment is configured, no_proxy must not be configured");
+	if (h->no_proxy && !h->proxy_url)
+		return bad(r, pane_cfg_get(n, "no_proxy"),
+		           "if no_proxy is configured, proxy_url must also be configured");
 	if (bt && az)
 		return bad(r, az, "authorization is not compatible with bearer_token");
 	if (ba && (bt || az))
@@ -665,6 +683,7 @@ static int slack_node(struct rd *r, const struct pane_cfg_node *n, struct pane_a
 	if (want(r, n, PANE_CFG_MAP) < 0)
 		return PANE_EINVAL;
 	s->http.follow_redirects = true;
+	s->http.enable_http2 = true;
 	for (size_t i = 0; i < n->n_items; i++) {
 		const struct pane_cfg_node *it = n->items[i];
 		const char *k = it->key;
@@ -816,6 +835,7 @@ static int pagerduty_node(struct rd *r, const struct pane_cfg_node *n, struct pa
 		return PANE_EINVAL;
 	p->send_resolved = true;
 	p->http.follow_redirects = true;
+	p->http.enable_http2 = true;
 	for (size_t i = 0; i < n->n_items; i++) {
 		const struct pane_cfg_node *it = n->items[i];
 		const char *k = it->key;
@@ -869,6 +889,7 @@ static int webhook_node(struct rd *r, const struct pane_cfg_node *n, struct pane
 		return PANE_EINVAL;
 	w->send_resolved = true;
 	w->http.follow_redirects = true;
+	w->http.enable_http2 = true;
 	if (one_of(r, n, "url") < 0)
 		return PANE_EINVAL;
 	for (size_t i = 0; i < n->n_items; i++) {
@@ -1547,6 +1568,9 @@ void pane_am_http_copy(struct pane_am_http *dst, const struct pane_am_http *src)
 	                             .basic_user = dupn(src->basic_user),
 	                             .basic_pass = dupn(src->basic_pass),
 	                             .proxy_url = dupn(src->proxy_url),
+	                             .no_proxy = dupn(src->no_proxy),
+	                             .proxy_from_environment = src->proxy_from_environment,
+	                             .enable_http2 = src->enable_http2,
 	                             .ca_file = dupn(src->ca_file),
 	                             .insecure_skip_verify = src->insecure_skip_verify};
 }
@@ -1554,7 +1578,7 @@ void pane_am_http_copy(struct pane_am_http *dst, const struct pane_am_http *src)
 void pane_am_http_release(struct pane_am_http *h)
 {
 	free(h->auth_type), free(h->auth_credentials), free(h->basic_user), free(h->basic_pass);
-	free(h->proxy_url), free(h->ca_file);
+	free(h->proxy_url), free(h->no_proxy), free(h->ca_file);
 	memset(h, 0, sizeof *h);
 }
 

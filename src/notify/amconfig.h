@@ -49,6 +49,9 @@ struct pane_am_http {
 	char *auth_credentials; /* bearer_token or authorization.credentials; NULL: none */
 	char *basic_user, *basic_pass;
 	char *proxy_url;
+	char *no_proxy;              /* with proxy_url: hosts reached directly */
+	bool proxy_from_environment; /* without proxy_url: HTTP(S)_PROXY/NO_PROXY (else no proxy) */
+	bool enable_http2;           /* default true, as Alertmanager's */
 	char *ca_file;
 	bool insecure_skip_verify;
 };

@@ -356,17 +356,21 @@ static struct integ *integ_new(struct notify *nt, const char *receiver, const ch
 	in->rkey = pane_buf_detach(&b, NULL);
 	pthread_mutex_init(&in->mu, NULL);
 	pthread_cond_init(&in->cv, NULL);
-	in->http =
-	    pane_http_client_new(&(struct pane_http_client_opts){.timeout_ms = 10000,
-	                                                         .connect_timeout_ms = 3000,
-	                                                         .max_retries = -1,
-	                                                         .cancel = integ_cancel,
-	                                                         .cancel_arg = in,
-	                                                         .max_body = 1 << 20,
-	                                                         .follow_redirects = h ? h->follow_redirects : false,
-	                                                         .proxy_url = h ? h->proxy_url : NULL,
-	                                                         .ca_file = h ? h->ca_file : NULL,
-	                                                         .insecure_skip_verify = h && h->insecure_skip_verify});
+	in->http = pane_http_client_new(
+	    &(struct pane_http_client_opts){.timeout_ms = 10000,
+	                                    .connect_timeout_ms = 3000,
+	                                    .max_retries = -1,
+	                                    .cancel = integ_cancel,
+	                                    .cancel_arg = in,
+	                                    .max_body = 1 << 20,
+	                                    .follow_redirects = h ? h->follow_redirects : false,
+	                                    .proxy_url = h ? h->proxy_url : NULL,
+	                                    .no_proxy = h ? h->no_proxy : NULL,
+	                                    /* Alertmanager's: the environment's proxy only when asked */
+	                                    .no_env_proxy = h && !h->proxy_from_environment,
+	                                    .http1_only = h && !h->enable_http2,
+	                                    .ca_file = h ? h->ca_file : NULL,
+	                                    .insecure_skip_verify = h && h->insecure_skip_verify});
 	if (h && h->auth_credentials) {
 		struct pane_buf a;
 		pane_buf_init(&a, PANE_BUF_NOLIMIT);

@@ -373,6 +373,8 @@ static const char extras_yaml[] =
     "            follow_redirects: false\n"
     "            authorization: {credentials: \"${SLACK_TOKEN}\"}\n"
     "            proxy_url: http://proxy:3128\n"
+    "            no_proxy: 127.0.0.1,.internal\n"
+    "            enable_http2: false\n"
     "            tls_config: {insecure_skip_verify: true}\n"
     "      pagerduty_configs:\n"
     "        - routing_key: ${PD_KEY}\n"
@@ -386,7 +388,8 @@ static const char extras_yaml[] =
     "          images:\n"
     "            - {src: 'http://img/{{ .Status }}.png', alt: graph}\n"
     "          http_config:\n"
-    "            basic_auth: {username: pd, password: \"${PD_PASS}\"}\n";
+    "            basic_auth: {username: pd, password: \"${PD_PASS}\"}\n"
+    "            proxy_from_environment: true\n";
 
 static void test_extras(void **state)
 {
@@ -405,8 +408,14 @@ static void test_extras(void **state)
 	assert_string_equal(sc->http.auth_type, "Bearer");
 	assert_string_equal(sc->http.auth_credentials, "tok-secret-1");
 	assert_string_equal(sc->http.proxy_url, "http://proxy:3128");
+	assert_string_equal(sc->http.no_proxy, "127.0.0.1,.internal");
+	assert_false(sc->http.enable_http2);
+	assert_false(sc->http.proxy_from_environment);
 	assert_true(sc->http.insecure_skip_verify);
-	assert_true(pc->http.follow_redirects); /* Alertmanager's default */
+	assert_true(pc->http.follow_redirects); /* Alertmanager's defaults */
+	assert_true(pc->http.enable_http2);
+	assert_true(pc->http.proxy_from_environment);
+	assert_null(pc->http.proxy_url);
 	assert_string_equal(pc->http.basic_user, "pd");
 	assert_string_equal(pc->http.basic_pass, "pass-secret-2");
 	/* the printed configuration masks every secret */
@@ -547,6 +556,11 @@ static void test_extras(void **state)
 	     "not compatible"},
 	    {"          http_config: {bearer_token: literal}\n", "a secret"},
 	    {"          http_config: {proxy_url: ftp://x}\n", "proxy_url"},
+	    {"          http_config: {proxy_from_environment: true, proxy_url: http://p:1}\n",
+	     "if proxy_from_environment is configured, proxy_url must not be configured"},
+	    {"          http_config: {no_proxy: localhost}\n", "if no_proxy is configured, proxy_url must also be"},
+	    {"          http_config: {enable_http2: sometimes}\n", "enable_http2"},
+	    {"          http_config: {proxy_connect_header: {a: [b]}}\n", "proxy_connect_header: http_config key"},
 	    {"          fields: [{title: x}]\n", "missing value in Slack field"},
 	    {"          fields: [{title: x, value: y, color: z}]\n", "slack_configs.fields key"},
 	    {"          actions: [{type: button, text: x}]\n", "missing name or url"},
