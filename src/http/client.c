@@ -50,9 +50,9 @@ struct pane_http_client {
 	CURL *curl;
 	struct pane_http_client_opts o;
 	char *user_agent;
-	char *proxy_url, *no_proxy, *ca_file; /* copies of the options' */
-	struct pane_http_ratelimit rl;        /* last seen */
-	int64_t last_request_ns;              /* monotonic, for requests_per_minute */
+	char *proxy_url, *no_proxy, *ca_file, *cert_file, *key_file; /* copies of the options' */
+	struct pane_http_ratelimit rl;                               /* last seen */
+	int64_t last_request_ns;                                     /* monotonic, for requests_per_minute */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -87,9 +87,13 @@ struct pane_http_client *pane_http_client_new(const struct pane_http_client_opts
 	c->proxy_url = c->o.proxy_url ? pane_xstrdup(c->o.proxy_url) : NULL;
 	c->no_proxy = c->o.no_proxy ? pane_xstrdup(c->o.no_proxy) : NULL;
 	c->ca_file = c->o.ca_file ? pane_xstrdup(c->o.ca_file) : NULL;
+	c->cert_file = c->o.cert_file ? pane_xstrdup(c->o.cert_file) : NULL;
+	c->key_file = c->o.key_file ? pane_xstrdup(c->o.key_file) : NULL;
 	c->o.proxy_url = c->proxy_url;
 	c->o.no_proxy = c->no_proxy;
 	c->o.ca_file = c->ca_file;
+	c->o.cert_file = c->cert_file;
+	c->o.key_file = c->key_file;
 	c->curl = curl_easy_init();
 	if (!c->curl) {
 		fprintf(stderr, "pane: curl_easy_init failed (out of memory)\n");
@@ -108,6 +112,8 @@ void pane_http_client_free(struct pane_http_client *c)
 	free(c->proxy_url);
 	free(c->no_proxy);
 	free(c->ca_file);
+	free(c->cert_file);
+	free(c->key_file);
 	free(c);
 }
 
@@ -295,6 +301,17 @@ struct xfer {
 	size_t header_bytes;
 };
 
+/* CURLOPT_SSLVERSION from TLS 1.x minor versions (10..13; 0: libcurl's) */
+static long tls_versions(int min, int max)
+{
+	static const long lo[] = {CURL_SSLVERSION_TLSv1_0, CURL_SSLVERSION_TLSv1_1, CURL_SSLVERSION_TLSv1_2,
+	                          CURL_SSLVERSION_TLSv1_3};
+	static const long hi[] = {CURL_SSLVERSION_MAX_TLSv1_0, CURL_SSLVERSION_MAX_TLSv1_1, CURL_SSLVERSION_MAX_TLSv1_2,
+	                          CURL_SSLVERSION_MAX_TLSv1_3};
+	long v = min >= 10 && min <= 13 ? lo[min - 10] : CURL_SSLVERSION_DEFAULT;
+	return v | (max >= 10 && max <= 13 ? hi[max - 10] : CURL_SSLVERSION_MAX_DEFAULT);
+}
+
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *arg)
 {
 	struct xfer *x = arg;
@@ -478,6 +495,12 @@ static int send_once(struct pane_http_client *c, const struct pane_http_request 
 		curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	if (c->o.ca_file)
 		curl_easy_setopt(h, CURLOPT_CAINFO, c->o.ca_file);
+	if (c->o.cert_file) {
+		curl_easy_setopt(h, CURLOPT_SSLCERT, c->o.cert_file);
+		curl_easy_setopt(h, CURLOPT_SSLKEY, c->o.key_file);
+	}
+	if (c->o.tls_min_version || c->o.tls_max_version)
+		curl_easy_setopt(h, CURLOPT_SSLVERSION, tls_versions(c->o.tls_min_version, c->o.tls_max_version));
 	if (c->o.insecure_skip_verify) {
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);

@@ -86,6 +86,10 @@ struct pane_http_client_opts {
 	bool no_env_proxy;         /* without proxy_url: no proxy, whatever the environment says */
 	bool http1_only;           /* never HTTP/2 */
 	const char *ca_file;       /* PEM bundle to verify servers with instead of the system's */
+	const char *cert_file;     /* PEM client certificate (with key_file) */
+	const char *key_file;      /* PEM key of cert_file, not encrypted */
+	int tls_min_version;       /* 10, 11, 12 or 13 (TLS 1.x); 0: libcurl's */
+	int tls_max_version;       /* likewise; 0: the newest */
 	bool insecure_skip_verify; /* no TLS certificate or host name check */
 };
 

@@ -15,7 +15,7 @@
  * message-action keys; PagerDuty details are merged under its four default
  * details). http_config keeps only what http/client.h can do for a notifier
  * (redirects, bearer/authorization/basic credentials, proxy with no_proxy or from
- * the environment, HTTP/2 or not, CA file,
+ * the environment, HTTP/2 or not, CA file, client certificate, TLS versions,
  * skipping verification); the rest of Prometheus' HTTPClientConfig is
  * refused by name. Secrets (api_url, routing_key, bearer_token,
  * credentials, password) must be ${VAR} inline in pane.yaml and are masked
@@ -462,6 +462,66 @@ static int only_keys(struct rd *r, const struct pane_cfg_node *n, const char *wh
 	return 0;
 }
 
+/* A file named in tls_config: relative to the configuration file, and
+ * readable when it loads. */
+static int tls_file(struct rd *r, const struct pane_cfg_node *a, const char *what, char **dst)
+{
+	char *name = NULL;
+	if (str(r, a, &name) < 0)
+		return PANE_EINVAL;
+	free(*dst);
+	*dst = config_path(r, name);
+	free(name);
+	FILE *fp = fopen(*dst, "rb");
+	if (!fp)
+		return bad(r, a, "cannot read %s %s", what, *dst);
+	fclose(fp);
+	return 0;
+}
+
+/* TLS10..TLS13 as 10..13 */
+static int tls_version(struct rd *r, const struct pane_cfg_node *a, int *dst)
+{
+	static const char *const names[] = {"TLS10", "TLS11", "TLS12", "TLS13"};
+	for (int i = 0; i < 4; i++)
+		if (a->kind == PANE_CFG_SCALAR && a->value && !strcmp(a->value, names[i])) {
+			*dst = 10 + i;
+			return 0;
+		}
+	return bad(r, a, "expected one of TLS10, TLS11, TLS12, TLS13");
+}
+
+/* tls_config: a CA, a client certificate and the TLS versions; Prometheus'
+ * rules (a certificate needs its key and the other way round, max_version
+ * at or above min_version) */
+static int tls_node(struct rd *r, const struct pane_cfg_node *n, struct pane_am_http *h)
+{
+	static const char *const tk[] = {"ca_file",     "cert_file",   "key_file", "insecure_skip_verify",
+	                                 "min_version", "max_version", NULL};
+	if (only_keys(r, n, "http_config.tls_config", tk,
+	              "ca_file, cert_file, key_file, insecure_skip_verify, min_version, max_version") < 0)
+		return PANE_EINVAL;
+	for (size_t j = 0; j < n->n_items; j++) {
+		const struct pane_cfg_node *a = n->items[j];
+		int rc = !strcmp(a->key, "insecure_skip_verify") ? boolean(r, a, &h->insecure_skip_verify)
+		         : !strcmp(a->key, "ca_file")            ? tls_file(r, a, "CA file", &h->ca_file)
+		         : !strcmp(a->key, "cert_file")          ? tls_file(r, a, "certificate file", &h->cert_file)
+		         : !strcmp(a->key, "key_file")           ? tls_file(r, a, "key file", &h->key_file)
+		         : !strcmp(a->key, "min_version")        ? tls_version(r, a, &h->tls_min_version)
+		                                                 : tls_version(r, a, &h->tls_max_version);
+		if (rc < 0)
+			return rc;
+	}
+	if (h->cert_file && !h->key_file)
+		return bad(r, n,
+		           "exactly one of key or key_file must be configured when a client certificate is configured");
+	if (h->key_file && !h->cert_file)
+		return bad(r, n, "exactly one of cert or cert_file must be configured when a client key is configured");
+	if (h->tls_min_version && h->tls_max_version && h->tls_max_version < h->tls_min_version)
+		return bad(r, n, "max_version must be greater than or equal to min_version");
+	return 0;
+}
+
 /* http_config: what pane's HTTP client (http/client.h) can do for a
  * notifier; oauth2, client certificates, ... are refused by name. The
  * combinations Prometheus' HTTPClientConfig.Validate refuses are refused
@@ -474,7 +534,8 @@ static int http_node(struct rd *r, const struct pane_cfg_node *n, struct pane_am
 	if (only_keys(r, n, "http_config", known,
 	              "follow_redirects, bearer_token(_file), authorization: {type, credentials(_file)}, "
 	              "basic_auth: {username, password(_file)}, proxy_url, no_proxy, proxy_from_environment, "
-	              "enable_http2, tls_config: {ca_file, insecure_skip_verify}") < 0 ||
+	              "enable_http2, tls_config: {ca_file, cert_file, key_file, insecure_skip_verify, min_version, "
+	              "max_version}") < 0 ||
 	    one_of(r, n, "bearer_token") < 0)
 		return PANE_EINVAL;
 	const struct pane_cfg_node *bt = NULL, *az = NULL, *ba = NULL;
@@ -537,23 +598,7 @@ static int http_node(struct rd *r, const struct pane_cfg_node *n, struct pane_am
 			    strncmp(h->proxy_url, "socks5://", 9))
 				rc = bad(r, it, "proxy_url must be an http://, https:// or socks5:// URL");
 		} else { /* tls_config */
-			static const char *const tk[] = {"ca_file", "insecure_skip_verify", NULL};
-			rc = only_keys(r, it, "http_config.tls_config", tk, "ca_file, insecure_skip_verify");
-			for (size_t j = 0; rc == 0 && j < it->n_items; j++) {
-				const struct pane_cfg_node *a = it->items[j];
-				if (!strcmp(a->key, "insecure_skip_verify")) {
-					rc = boolean(r, a, &h->insecure_skip_verify);
-				} else if ((rc = str(r, a, &h->ca_file)) == 0) {
-					char *path = config_path(r, h->ca_file);
-					free(h->ca_file);
-					h->ca_file = path;
-					FILE *fp = fopen(path, "rb");
-					if (!fp)
-						rc = bad(r, a, "cannot read CA file %s", path);
-					else
-						fclose(fp);
-				}
-			}
+			rc = tls_node(r, it, h);
 		}
 		if (rc < 0)
 			return rc;
@@ -1572,13 +1617,17 @@ void pane_am_http_copy(struct pane_am_http *dst, const struct pane_am_http *src)
 	                             .proxy_from_environment = src->proxy_from_environment,
 	                             .enable_http2 = src->enable_http2,
 	                             .ca_file = dupn(src->ca_file),
+	                             .cert_file = dupn(src->cert_file),
+	                             .key_file = dupn(src->key_file),
+	                             .tls_min_version = src->tls_min_version,
+	                             .tls_max_version = src->tls_max_version,
 	                             .insecure_skip_verify = src->insecure_skip_verify};
 }
 
 void pane_am_http_release(struct pane_am_http *h)
 {
 	free(h->auth_type), free(h->auth_credentials), free(h->basic_user), free(h->basic_pass);
-	free(h->proxy_url), free(h->no_proxy), free(h->ca_file);
+	free(h->proxy_url), free(h->no_proxy), free(h->ca_file), free(h->cert_file), free(h->key_file);
 	memset(h, 0, sizeof *h);
 }
 

@@ -53,6 +53,9 @@ struct pane_am_http {
 	bool proxy_from_environment; /* without proxy_url: HTTP(S)_PROXY/NO_PROXY (else no proxy) */
 	bool enable_http2;           /* default true, as Alertmanager's */
 	char *ca_file;
+	char *cert_file, *key_file; /* a client certificate: both or neither */
+	int tls_min_version;        /* 10..13 for TLS10..TLS13; 0: not set */
+	int tls_max_version;
 	bool insecure_skip_verify;
 };
 

@@ -370,6 +370,10 @@ static struct integ *integ_new(struct notify *nt, const char *receiver, const ch
 	                                    .no_env_proxy = h && !h->proxy_from_environment,
 	                                    .http1_only = h && !h->enable_http2,
 	                                    .ca_file = h ? h->ca_file : NULL,
+	                                    .cert_file = h ? h->cert_file : NULL,
+	                                    .key_file = h ? h->key_file : NULL,
+	                                    .tls_min_version = h ? h->tls_min_version : 0,
+	                                    .tls_max_version = h ? h->tls_max_version : 0,
 	                                    .insecure_skip_verify = h && h->insecure_skip_verify});
 	if (h && h->auth_credentials) {
 		struct pane_buf a;

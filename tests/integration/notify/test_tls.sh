@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# test_tls.sh - the notifiers' tls_config end to end: an HTTPS webhook
+# target that demands a client certificate signed by a test CA and TLS 1.3
+# (Python's ssl module; certificates made with the openssl CLI), and three
+# webhook receivers:
+#   mtls      ca_file + cert_file + key_file (+ min_version TLS12): delivered,
+#             and the target saw the client certificate's name
+#   nocert    ca_file only: the handshake fails, nothing is delivered
+#   tls12     the client certificate but max_version TLS12: refused by a
+#             TLS 1.3-only target, nothing is delivered
+. "${PANE_SOURCE_ROOT:?run through meson test}/tests/support/checks.sh"
+unset DATABASE_URL
+command -v openssl >/dev/null || { echo "openssl missing: run scripts/install-deps.sh"; exit 77; }
+trap 'rm -rf "$tmp"; [ -n "$pid" ] && kill "$pid" 2>/dev/null; [ -n "$tpid" ] && kill "$tpid" 2>/dev/null' EXIT
+wait_for() {
+  local n=$(($1 * 10)); shift
+  for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done
+  return 1
+}
+cd "$tmp" || exit 1
+# a CA, the target's certificate for 127.0.0.1, a client certificate
+ossl() { openssl "$@" >>"$tmp/openssl.log" 2>&1 || { echo "openssl $1 failed: $(tail -3 "$tmp/openssl.log")"; exit 1; }; }
+ossl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=pane-test-ca
+ossl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj /CN=127.0.0.1
+printf 'subjectAltName=IP:127.0.0.1\n' >srv.ext
+ossl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 -extfile srv.ext
+ossl req -newkey rsa:2048 -nodes -keyout cli.key -out cli.csr -subj /CN=pane-notifier
+ossl x509 -req -in cli.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out cli.pem -days 2
+ok
+
+tp=$(free_port)
+cat >target.py <<'R'
+import json, ssl, sys, threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+seen, lock = [], threading.Lock()
+class H(BaseHTTPRequestHandler):
+    def log_message(self, *a):
+        pass
+    def do_GET(self):
+        with lock:
+            data = json.dumps(seen).encode()
+        self.send_response(200); self.send_header("Content-Length", str(len(data))); self.end_headers()
+        self.wfile.write(data)
+    def do_POST(self):
+        json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+        cn = dict(x[0] for x in self.connection.getpeercert()["subject"]).get("commonName")
+        with lock:
+            seen.append({"path": self.path, "cn": cn, "tls": self.connection.version()})
+        self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+ctx.load_cert_chain("srv.pem", "srv.key")
+ctx.load_verify_locations("ca.pem")
+ctx.verify_mode = ssl.CERT_REQUIRED
+srv = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H)
+srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+srv.serve_forever()
+R
+python3 target.py "$tp" >target.log 2>&1 &
+tpid=$!
+seen() { curl -fsS --cacert ca.pem --cert cli.pem --key cli.key "https://127.0.0.1:$tp/_seen"; }
+wait_for 10 seen -o /dev/null && ok || bad "the TLS target did not start: $(tail -3 target.log)"
+
+cat >pane.yaml <<Y
+alerting:
+  route:
+    receiver: hooks
+    group_by: [alertname]
+    group_wait: 1s
+  receivers:
+    - name: hooks
+      webhook_configs:
+        - url: https://127.0.0.1:$tp/mtls
+          http_config:
+            tls_config: {ca_file: ca.pem, cert_file: cli.pem, key_file: cli.key, min_version: TLS12}
+        - url: https://127.0.0.1:$tp/nocert
+          http_config:
+            tls_config: {ca_file: ca.pem}
+        - url: https://127.0.0.1:$tp/tls12
+          http_config:
+            tls_config: {ca_file: ca.pem, cert_file: cli.pem, key_file: cli.key, max_version: TLS12}
+Y
+serve_start "$tmp/serve.log" /healthz --config "$tmp/pane.yaml" --data-dir "$tmp/data" ||
+  bad "pane did not start: $(tail -5 "$tmp/serve.log")"
+code=$(curl -s -o /dev/null -w '%{http_code}' -XPOST "$u/api/v2/alerts" -H 'Content-Type: application/json' \
+  -d '[{"labels":{"alertname":"TlsCheck","severity":"page"}}]')
+[ "$code" = 200 ] && ok || bad "POST /api/v2/alerts answered $code"
+one() { [ "$(seen | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" -ge 1 ]; }
+wait_for 30 one && ok || bad "the mTLS receiver delivered nothing: $(seen); $(tail -5 "$tmp/serve.log")"
+# the two that cannot connect tried and failed (counted per attempt)
+failed() { curl -fsS "$u/metrics" | awk '/^pane_notifications_failed_total/ { s += $NF } END { exit !(s >= 2) }'; }
+wait_for 30 failed && ok || bad "the receivers without a usable TLS setup did not fail: $(grep failed_total "$tmp/serve.log"; curl -fsS "$u/metrics" | grep notifications_failed)"
+seen >seen.json
+python3 - seen.json <<'P' && ok || bad "only the receiver with the client certificate and TLS 1.3 may deliver: $(cat seen.json)"
+import json, sys
+seen = json.load(open(sys.argv[1]))
+if [s["path"] for s in seen] != ["/mtls"] or seen[0]["cn"] != "pane-notifier" or seen[0]["tls"] != "TLSv1.3":
+    print(seen); sys.exit(1)
+P
+serve_stop || bad "pane serve did not stop cleanly"
+finish
