@@ -3,7 +3,8 @@ a threaded loopback HTTP server that takes JSON POSTs, checks each one against
 the provider's documented contract, records what arrived and can misbehave.
 
 Test control (never part of a provider's contract):
-  GET  /_received          JSON list of {"path", "body", "status", "t"} for every
+  GET  /_received          JSON list of {"path", "body", "status", "t", "target",
+                           "auth", "ua" (and over TLS "cn", "tls")} for every
                            request that passed the contract check and was accepted
   GET  /_requests          every request, including refused and faulted ones
   POST /_faults            {"faults": [{"kind": "status"|"hang", "status": 429,
@@ -12,7 +13,8 @@ Test control (never part of a provider's contract):
   POST /_reset             forget everything (received, requests, faults)
 
 Faults can also be given at start: --fault 429:2 (two 429s with Retry-After 1),
---fault 500:3, --fault hang:1. A "down" receiver is simply a fake not running.
+--fault 500:3, --fault hang:1. --tls CERT KEY CLIENT_CA serves HTTPS and demands
+a client certificate signed by CLIENT_CA (--tls13: TLS 1.3 only). A "down" receiver is simply a fake not running.
 Every accepted request prints one line "received PATH SUMMARY" on stdout.
 """
 import json
@@ -108,7 +110,15 @@ def make_handler(state, provider):
                 with state.lock:
                     state.faults = json.loads(raw or b"{}").get("faults", [])
                 return self.answer(200, "{}")
-            rec = {"path": path, "t": time.time()}
+            # how it came: the request target as sent (a proxy sees the
+            # absolute URL), the credentials, and over TLS the client
+            # certificate's name and the protocol version
+            rec = {"path": path, "t": time.time(), "target": self.path,
+                   "auth": self.headers.get("Authorization"), "ua": self.headers.get("User-Agent", "")}
+            if hasattr(self.connection, "version"):
+                cert = self.connection.getpeercert() or {}
+                rec["cn"] = dict(x[0] for x in cert.get("subject", ())).get("commonName")
+                rec["tls"] = self.connection.version()
             fault = state.take_fault()
             if fault:
                 rec["fault"] = fault["kind"]
@@ -146,17 +156,33 @@ def make_handler(state, provider):
 
 def main(provider, argv):
     if len(argv) < 2:
-        sys.exit("usage: %s PORT [--fault 429:2|500:3|hang:1]..." % argv[0])
+        sys.exit("usage: %s PORT [--fault 429:2|500:3|hang:1]... [--tls CERT KEY CLIENT_CA [--tls13]]" % argv[0])
     state = State()
+    tls, tls13 = None, False
     i = 2
     while i < len(argv):
         if argv[i] == "--fault" and i + 1 < len(argv):
             state.faults.append(parse_fault(argv[i + 1]))
             i += 2
+        elif argv[i] == "--tls" and i + 3 < len(argv):
+            tls = argv[i + 1:i + 4]
+            i += 4
+        elif argv[i] == "--tls13":
+            tls13 = True
+            i += 1
         else:
             sys.exit("unknown option %s" % argv[i])
     srv = ThreadingHTTPServer(("127.0.0.1", int(argv[1])), make_handler(state, provider))
     srv.daemon_threads = True
+    if tls:  # HTTPS that demands a client certificate signed by CLIENT_CA
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        if tls13:
+            ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+        ctx.load_cert_chain(tls[0], tls[1])
+        ctx.load_verify_locations(tls[2])
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     print("listening on 127.0.0.1:%d" % srv.server_address[1], flush=True)
     try:
         srv.serve_forever()

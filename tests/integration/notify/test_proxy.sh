@@ -7,9 +7,10 @@
 #   env        proxy_from_environment: true: through the environment's proxy
 #   explicit   proxy_url: through that proxy (enable_http2: false is taken)
 #   bypassed   proxy_url with the target's host in no_proxy: direct
-# The proxy answers proxied requests itself (it sees their absolute URL) and
-# records every request's path; the "env" and "explicit" targets are a port
-# nothing listens on, so only the proxy can deliver them.
+# The proxy (the webhook fake) answers proxied requests itself and records
+# each request's target (a proxied one is an absolute URL); the "env" and
+# "explicit" targets are a port nothing listens on, so only the proxy can
+# deliver them.
 . "${PANE_SOURCE_ROOT:?run through meson test}/tests/support/checks.sh"
 unset DATABASE_URL
 trap 'rm -rf "$tmp"; [ -n "$pid" ] && kill "$pid" 2>/dev/null; [ -n "$ppid_" ] && kill "$ppid_" 2>/dev/null' EXIT
@@ -19,29 +20,11 @@ wait_for() {
   return 1
 }
 pp=$(free_port); dead=$(free_port)
-cat >"$tmp/proxy.py" <<'R'
-import json, sys, threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-seen, lock = [], threading.Lock()
-class H(BaseHTTPRequestHandler):
-    def log_message(self, *a):
-        pass
-    def do_GET(self):
-        with lock:
-            data = json.dumps(seen).encode()
-        self.send_response(200); self.send_header("Content-Length", str(len(data))); self.end_headers()
-        self.wfile.write(data)
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        json.loads(body)
-        with lock:
-            seen.append(self.path)
-        self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
-ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-R
-python3 "$tmp/proxy.py" "$pp" >"$tmp/proxy.log" 2>&1 &
+# the proxy: the webhook fake, which checks each body and records the
+# request target (absolute for a proxied request)
+python3 "$PANE_SOURCE_ROOT/tests/fakes/webhook_fake.py" "$pp" >"$tmp/proxy.log" 2>&1 &
 ppid_=$!
-seen() { curl --noproxy '*' -fsS "http://127.0.0.1:$pp/_seen"; }
+seen() { curl --noproxy '*' -fsS "http://127.0.0.1:$pp/_received"; }
 wait_for 10 seen -o /dev/null && ok || bad "the proxy did not start"
 
 cat >"$tmp/pane.yaml" <<Y
@@ -77,8 +60,9 @@ python3 - "$tmp/seen.json" "$dead" <<'P' && ok || bad "the receivers did not tak
 import json, sys
 seen, dead = json.load(open(sys.argv[1])), sys.argv[2]
 want = sorted(["/direct", "http://127.0.0.1:%s/env" % dead, "http://127.0.0.1:%s/explicit" % dead, "/bypassed"])
-if sorted(seen) != want:
-    print("seen %r, want %r" % (sorted(seen), want)); sys.exit(1)
+got = sorted(r["target"] for r in seen)
+if got != want:
+    print("seen %r, want %r" % (got, want)); sys.exit(1)
 P
 kill -TERM "$pid"; wait "$pid" && ok || bad "pane serve did not stop cleanly"
 pid=

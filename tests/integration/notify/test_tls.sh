@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_tls.sh - the notifiers' tls_config end to end: an HTTPS webhook
-# target that demands a client certificate signed by a test CA and TLS 1.3
-# (Python's ssl module; certificates made with the openssl CLI), and three
+# target (the webhook fake with --tls --tls13) that demands a client
+# certificate signed by a test CA and TLS 1.3 (certificates made with the
+# openssl CLI), and three
 # webhook receivers:
 #   mtls      ca_file + cert_file + key_file (+ min_version TLS12): delivered,
 #             and the target saw the client certificate's name
@@ -29,36 +30,9 @@ ossl x509 -req -in cli.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out cli.pem
 ok
 
 tp=$(free_port)
-cat >target.py <<'R'
-import json, ssl, sys, threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-seen, lock = [], threading.Lock()
-class H(BaseHTTPRequestHandler):
-    def log_message(self, *a):
-        pass
-    def do_GET(self):
-        with lock:
-            data = json.dumps(seen).encode()
-        self.send_response(200); self.send_header("Content-Length", str(len(data))); self.end_headers()
-        self.wfile.write(data)
-    def do_POST(self):
-        json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
-        cn = dict(x[0] for x in self.connection.getpeercert()["subject"]).get("commonName")
-        with lock:
-            seen.append({"path": self.path, "cn": cn, "tls": self.connection.version()})
-        self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.minimum_version = ssl.TLSVersion.TLSv1_3
-ctx.load_cert_chain("srv.pem", "srv.key")
-ctx.load_verify_locations("ca.pem")
-ctx.verify_mode = ssl.CERT_REQUIRED
-srv = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H)
-srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-srv.serve_forever()
-R
-python3 target.py "$tp" >target.log 2>&1 &
+python3 "$PANE_SOURCE_ROOT/tests/fakes/webhook_fake.py" "$tp" --tls srv.pem srv.key ca.pem --tls13 >target.log 2>&1 &
 tpid=$!
-seen() { curl -fsS --cacert ca.pem --cert cli.pem --key cli.key "https://127.0.0.1:$tp/_seen"; }
+seen() { curl -fsS --cacert ca.pem --cert cli.pem --key cli.key "https://127.0.0.1:$tp/_received"; }
 wait_for 10 seen -o /dev/null && ok || bad "the TLS target did not start: $(tail -3 target.log)"
 
 cat >pane.yaml <<Y
