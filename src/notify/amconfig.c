@@ -14,7 +14,7 @@
  * them (a Slack action needs type, text and url or name, a url drops the
  * message-action keys; PagerDuty details are merged under its four default
  * details). http_config keeps only what http/client.h can do for a notifier
- * (redirects, bearer/authorization/basic credentials, proxy with no_proxy or from
+ * (redirects, bearer/authorization/basic/oauth2 credentials, proxy with no_proxy or from
  * the environment, HTTP/2 or not, CA file, client certificate, TLS versions,
  * skipping verification); the rest of Prometheus' HTTPClientConfig is
  * refused by name. Secrets (api_url, routing_key, bearer_token,
@@ -45,6 +45,7 @@
 #include "base/regex.h"
 #include "base/str.h"
 #include "config/config.h"
+#include "http/client.h"
 
 /* ---- reading the tree ---- */
 
@@ -522,6 +523,75 @@ static int tls_node(struct rd *r, const struct pane_cfg_node *n, struct pane_am_
 	return 0;
 }
 
+/* oauth2: a token from token_url by the client credentials grant, sent as
+ * the Authorization of every notification (src/notify/integ.c). Its own
+ * tls_config and proxy_url are refused: the token request goes the way of
+ * the notifications. */
+static int oauth2_node(struct rd *r, const struct pane_cfg_node *n, struct pane_am_http *h)
+{
+	static const char *const ok[] = {
+	    "client_id", "client_secret", "client_secret_file", "scopes", "token_url", "endpoint_params", NULL};
+	if (only_keys(r, n, "http_config.oauth2", ok,
+	              "client_id, client_secret(_file), scopes, token_url, endpoint_params") < 0 ||
+	    one_of(r, n, "client_secret") < 0)
+		return PANE_EINVAL;
+	struct pane_am_oauth2 *o = h->oauth2 = pane_xcalloc(1, sizeof *o);
+	struct pane_buf params;
+	pane_buf_init(&params, PANE_BUF_NOLIMIT);
+	pane_buf_adds(&params, "");
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < n->n_items; i++) {
+		const struct pane_cfg_node *it = n->items[i];
+		const char *k = it->key;
+		if (!strcmp(k, "client_id")) {
+			rc = str(r, it, &o->client_id);
+		} else if (!strcmp(k, "client_secret")) {
+			rc = secret(r, it) < 0 ? PANE_EINVAL : str(r, it, &o->client_secret);
+		} else if (!strcmp(k, "client_secret_file")) {
+			rc = secret_file(r, it, &o->client_secret);
+		} else if (!strcmp(k, "token_url")) {
+			rc = str(r, it, &o->token_url);
+			if (rc == 0 && strncmp(o->token_url, "http://", 7) && strncmp(o->token_url, "https://", 8))
+				rc = bad(r, it, "token_url must be an http:// or https:// URL");
+		} else if (!strcmp(k, "scopes")) {
+			char **v = NULL;
+			size_t nv = 0;
+			rc = strlist(r, it, &v, &nv);
+			if (rc == 0 && nv) { /* one scope parameter, space-separated (RFC 6749 3.3) */
+				struct pane_buf sc;
+				pane_buf_init(&sc, PANE_BUF_NOLIMIT);
+				for (size_t j = 0; j < nv; j++)
+					pane_buf_addf(&sc, "%s%s", j ? " " : "", v[j]);
+				pane_buf_adds(&params, "&scope=");
+				pane_http_url_encode(&params, sc.data, sc.len);
+				pane_buf_release(&sc);
+			}
+			strlist_free(v, nv);
+		} else { /* endpoint_params */
+			rc = want(r, it, PANE_CFG_MAP);
+			for (size_t j = 0; rc == 0 && j < it->n_items; j++) {
+				const struct pane_cfg_node *p = it->items[j];
+				if (p->kind != PANE_CFG_SCALAR) {
+					rc = bad(r, p, "expected a value");
+					break;
+				}
+				pane_buf_addc(&params, '&');
+				pane_http_url_encode(&params, p->key, strlen(p->key));
+				pane_buf_addc(&params, '=');
+				pane_http_url_encode(&params, p->value, strlen(p->value));
+			}
+		}
+	}
+	o->params = pane_buf_detach(&params, NULL);
+	if (rc < 0)
+		return rc;
+	if (!o->client_id || !*o->client_id)
+		return bad(r, n, "oauth2 client_id must be configured");
+	if (!o->token_url || !*o->token_url)
+		return bad(r, n, "oauth2 token_url must be configured");
+	return 0;
+}
+
 /* http_config: what pane's HTTP client (http/client.h) can do for a
  * notifier; oauth2, client certificates, ... are refused by name. The
  * combinations Prometheus' HTTPClientConfig.Validate refuses are refused
@@ -529,16 +599,17 @@ static int tls_node(struct rd *r, const struct pane_cfg_node *n, struct pane_am_
 static int http_node(struct rd *r, const struct pane_cfg_node *n, struct pane_am_http *h)
 {
 	static const char *const known[] = {
-	    "follow_redirects",       "bearer_token", "bearer_token_file", "authorization", "basic_auth", "proxy_url",
-	    "proxy_from_environment", "no_proxy",     "enable_http2",      "tls_config",    NULL};
+	    "follow_redirects", "bearer_token",           "bearer_token_file", "authorization", "basic_auth", "oauth2",
+	    "proxy_url",        "proxy_from_environment", "no_proxy",          "enable_http2",  "tls_config", NULL};
 	if (only_keys(r, n, "http_config", known,
 	              "follow_redirects, bearer_token(_file), authorization: {type, credentials(_file)}, "
-	              "basic_auth: {username, password(_file)}, proxy_url, no_proxy, proxy_from_environment, "
+	              "basic_auth: {username, password(_file)}, oauth2: {client_id, client_secret(_file), scopes, "
+	              "token_url, endpoint_params}, proxy_url, no_proxy, proxy_from_environment, "
 	              "enable_http2, tls_config: {ca_file, cert_file, key_file, insecure_skip_verify, min_version, "
 	              "max_version}") < 0 ||
 	    one_of(r, n, "bearer_token") < 0)
 		return PANE_EINVAL;
-	const struct pane_cfg_node *bt = NULL, *az = NULL, *ba = NULL;
+	const struct pane_cfg_node *bt = NULL, *az = NULL, *ba = NULL, *oa = NULL;
 	for (size_t i = 0; i < n->n_items; i++) {
 		const struct pane_cfg_node *it = n->items[i];
 		const char *k = it->key;
@@ -586,6 +657,9 @@ static int http_node(struct rd *r, const struct pane_cfg_node *n, struct pane_am
 			}
 			if (rc == 0 && !h->basic_user)
 				h->basic_user = pane_xstrdup("");
+		} else if (!strcmp(k, "oauth2")) {
+			oa = it;
+			rc = oauth2_node(r, it, h);
 		} else if (!strcmp(k, "no_proxy")) {
 			rc = str(r, it, &h->no_proxy);
 		} else if (!strcmp(k, "proxy_from_environment")) {
@@ -615,8 +689,10 @@ static int http_node(struct rd *r, const struct pane_cfg_node *n, struct pane_am
 		           "if no_proxy is configured, proxy_url must also be configured");
 	if (bt && az)
 		return bad(r, az, "authorization is not compatible with bearer_token");
-	if (ba && (bt || az))
-		return bad(r, ba, "at most one of basic_auth, bearer_token and authorization must be configured");
+	if ((ba != NULL) + (bt != NULL) + (az != NULL) + (oa != NULL) > 1)
+		return bad(r, oa ? oa : ba,
+		           "at most one of basic_auth, oauth2, bearer_token & bearer_token_file, authorization must be "
+		           "configured");
 	if (az && !h->auth_credentials)
 		return bad(r, az, "authorization needs credentials");
 	if (h->auth_credentials && !h->auth_type)
@@ -1276,7 +1352,7 @@ static bool secret_key(const char *k)
 {
 	return !strcmp(k, "api_url") || !strcmp(k, "routing_key") || !strcmp(k, "service_key") ||
 	       !strcmp(k, "slack_api_url") || !strcmp(k, "bearer_token") || !strcmp(k, "credentials") ||
-	       !strcmp(k, "password");
+	       !strcmp(k, "password") || !strcmp(k, "client_secret");
 }
 
 /* a scalar YAML reads back as the same value without quotes (so booleans
@@ -1622,12 +1698,24 @@ void pane_am_http_copy(struct pane_am_http *dst, const struct pane_am_http *src)
 	                             .tls_min_version = src->tls_min_version,
 	                             .tls_max_version = src->tls_max_version,
 	                             .insecure_skip_verify = src->insecure_skip_verify};
+	if (src->oauth2) {
+		dst->oauth2 = pane_xcalloc(1, sizeof *dst->oauth2);
+		*dst->oauth2 = (struct pane_am_oauth2){.client_id = dupn(src->oauth2->client_id),
+		                                       .client_secret = dupn(src->oauth2->client_secret),
+		                                       .token_url = dupn(src->oauth2->token_url),
+		                                       .params = dupn(src->oauth2->params)};
+	}
 }
 
 void pane_am_http_release(struct pane_am_http *h)
 {
 	free(h->auth_type), free(h->auth_credentials), free(h->basic_user), free(h->basic_pass);
 	free(h->proxy_url), free(h->no_proxy), free(h->ca_file), free(h->cert_file), free(h->key_file);
+	if (h->oauth2) {
+		free(h->oauth2->client_id), free(h->oauth2->client_secret), free(h->oauth2->token_url);
+		free(h->oauth2->params);
+		free(h->oauth2);
+	}
 	memset(h, 0, sizeof *h);
 }
 

@@ -43,11 +43,18 @@ struct pane_am_route {
  * honours; everything else is refused when the config loads. Secrets
  * (bearer, credentials, basic password) are plain text here and masked
  * wherever the configuration is printed. */
+/* http_config.oauth2: the client credentials grant (RFC 6749 4.4) */
+struct pane_am_oauth2 {
+	char *client_id, *client_secret, *token_url;
+	char *params; /* "&scope=a%20b&k=v": scopes and endpoint_params, form-encoded; "" when none */
+};
+
 struct pane_am_http {
 	bool follow_redirects;  /* default true, as Alertmanager's */
 	char *auth_type;        /* authorization.type ("Bearer" when credentials come alone) */
 	char *auth_credentials; /* bearer_token or authorization.credentials; NULL: none */
 	char *basic_user, *basic_pass;
+	struct pane_am_oauth2 *oauth2; /* NULL: none */
 	char *proxy_url;
 	char *no_proxy;              /* with proxy_url: hosts reached directly */
 	bool proxy_from_environment; /* without proxy_url: HTTP(S)_PROXY/NO_PROXY (else no proxy) */

@@ -178,29 +178,38 @@ static int deliver(struct integ *in, const char *url, const char *body, int64_t 
 {
 	struct notify *nt = in->nt;
 	int64_t deadline = pane_wall_ms() + give_up_ms;
-	/* "Expect:" off: no 100-continue round trip before each body */
-	const char *const hdrs[] = {"Content-Type: application/json", "Expect:", in->auth, NULL};
 	for (int attempt = 1;; attempt++) {
 		struct pane_http_response r;
 		pane_http_response_init(&r);
 		struct pane_err err = {0};
-		int rc = pane_http_client_do(in->http,
-		                             &(struct pane_http_request){.method = "POST",
-		                                                         .url = url,
-		                                                         .headers = hdrs,
-		                                                         .body = body,
-		                                                         .body_len = strlen(body),
-		                                                         .basic_user = in->basic_user,
-		                                                         .basic_pass = in->basic_pass},
-		                             &r, &err);
+		/* "Expect:" off: no 100-continue round trip before each body */
+		const char *hdrs[] = {"Content-Type: application/json", "Expect:", in->auth, NULL};
+		int rc = 0;
+		bool no_token = in->oauth.token_url && !(hdrs[2] = pane_notify_oauth2_auth(in, &err));
+		if (no_token)
+			rc = err.code ? err.code : PANE_EIO; /* a failed attempt like any other */
+		if (rc == 0)
+			rc = pane_http_client_do(in->http,
+			                         &(struct pane_http_request){.method = "POST",
+			                                                     .url = url,
+			                                                     .headers = hdrs,
+			                                                     .body = body,
+			                                                     .body_len = strlen(body),
+			                                                     .basic_user = in->basic_user,
+			                                                     .basic_pass = in->basic_pass},
+			                         &r, &err);
 		long status = r.status;
 		int64_t ra = r.retry_after_ms;
 		pane_http_response_release(&r);
 		if (rc == 0)
 			return 0;
+		if (rc == PANE_EPERM && in->oauth_auth) { /* a revoked token: the next attempt asks for another */
+			free(in->oauth_auth);
+			in->oauth_auth = NULL;
+		}
 		if (rc == PANE_ECANCELED)
 			return rc;
-		const char *reason = reason_of(rc, status);
+		const char *reason = no_token ? "oauth2" : reason_of(rc, status);
 		stat_failed(nt, in->receiver, reason);
 		bool retry = status == 0 || status == 429 || status >= 500 || rc == PANE_ETIMEDOUT;
 		int64_t wait = pane_http_backoff_ms(attempt, 200, 30000, pane_random_u64());
@@ -385,6 +394,11 @@ static struct integ *integ_new(struct notify *nt, const char *receiver, const ch
 		in->basic_user = pane_xstrdup(h->basic_user);
 		in->basic_pass = dupn(h->basic_pass);
 	}
+	if (h && h->oauth2)
+		in->oauth = (struct pane_am_oauth2){.client_id = dupn(h->oauth2->client_id),
+		                                    .client_secret = dupn(h->oauth2->client_secret),
+		                                    .token_url = dupn(h->oauth2->token_url),
+		                                    .params = dupn(h->oauth2->params)};
 	char l[512];
 	snprintf(l, sizeof l, "receiver=\"%s\",integration=\"%s\"", receiver, kind);
 	in->sent = pane_stats_counter(nt->stats, "pane_notifications_total", l,
@@ -408,6 +422,7 @@ void pane_notify_integ_free(struct integ *in)
 	pane_am_slack_release(&in->slack);
 	pane_am_pagerduty_release(&in->pd);
 	free(in->auth), free(in->basic_user), free(in->basic_pass);
+	pane_notify_oauth2_release(in);
 	free(in->url);
 	free(in->receiver);
 	free(in->rkey);

@@ -102,6 +102,11 @@ struct integ {
 	struct pane_http_client *http;
 	char *auth;                    /* "Authorization: <type> <credentials>" (http_config) or NULL */
 	char *basic_user, *basic_pass; /* http_config.basic_auth or NULL */
+	/* http_config.oauth2 (oauth2.c; the integration's thread only) */
+	struct pane_am_oauth2 oauth; /* a copy; token_url NULL: none */
+	char *oauth_auth;            /* "Authorization: <type> <token>" while the token is valid */
+	int64_t oauth_expiry_ms;     /* wall ms; 0: does not expire */
+	int oauth_style;             /* 0: not known yet; 1: credentials as HTTP Basic; 2: in the form */
 	struct pane_stat *sent;
 };
 
@@ -188,6 +193,12 @@ void pane_notify_integs_build(struct notify *nt, const struct pane_am_config *c,
 void pane_notify_integs_start(struct integ **v, size_t n);
 /* Stops and joins the thread, drops what is queued. */
 void pane_notify_integ_free(struct integ *in);
+/* oauth2.c: the Authorization line for the next request of an integration
+ * with http_config.oauth2, fetching a token when it has none or it expires
+ * within 10 s (the integration's thread). NULL with err set when none could
+ * be had. */
+const char *pane_notify_oauth2_auth(struct integ *in, struct pane_err *err);
+void pane_notify_oauth2_release(struct integ *in);
 /* Queues json (an array of postable alerts) for every Alertmanager forwarded to. nt->mu held. */
 void pane_notify_forward(struct notify *nt, const char *json);
 

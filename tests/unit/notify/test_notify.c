@@ -544,7 +544,15 @@ static void test_extras(void **state)
 	static const struct {
 		const char *item, *want;
 	} refused[] = {
-	    {"          http_config: {oauth2: {client_id: x}}\n", "oauth2: http_config key not supported"},
+	    {"          http_config: {oauth2: {client_id: x}}\n", "oauth2 token_url must be configured"},
+	    {"          http_config: {oauth2: {token_url: 'http://t/token'}}\n", "oauth2 client_id must be configured"},
+	    {"          http_config: {oauth2: {client_id: x, token_url: ftp://t}}\n", "token_url must be an http"},
+	    {"          http_config: {oauth2: {client_id: x, token_url: 'http://t', tls_config: {}}}\n",
+	     "tls_config: http_config.oauth2 key not supported"},
+	    {"          http_config: {oauth2: {client_id: x, token_url: 'http://t', client_secret: literal}}\n",
+	     "a secret"},
+	    {"          http_config: {basic_auth: {username: u}, oauth2: {client_id: x, token_url: 'http://t'}}\n",
+	     "at most one of basic_auth, oauth2"},
 	    {"          http_config: {bearer_token_file: /nonexistent/token}\n", "cannot read /nonexistent/token"},
 	    {"          http_config: {bearer_token: \"${SLACK_TOKEN}\", bearer_token_file: /x}\n",
 	     "at most one of bearer_token and bearer_token_file"},
@@ -652,7 +660,8 @@ static void test_extras(void **state)
 	} wh_refused[] = {
 	    {"        - url: http://x\n          url_file: /x\n", "at most one of url and url_file"},
 	    {"        - send_resolved: true\n", "url or url_file is required"},
-	    {"        - url: http://x\n          http_config: {oauth2: {client_id: x}}\n", "oauth2: http_config key"},
+	    {"        - url: http://x\n          http_config: {proxy_connect_header: {a: [b]}}\n",
+	     "proxy_connect_header: http_config key"},
 	    {"        - url: http://x\n          http_config: {bearer_token: literal}\n", "a secret"},
 	    {"        - url: http://x\n          headers: {a: b}\n", "webhook_configs key not supported"},
 	};
