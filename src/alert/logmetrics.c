@@ -7,9 +7,10 @@
  * and event; each log-metric definition (a stream selector, an optional
  * substring or regex the line must contain, labels to keep) adds one to the
  * counter of the kept label set, and every event adds one to
- * pane_events_total{kind, provider, service, project, level, status}. A thread
- * writes all counters as samples at aligned ticks (multiples of
- * log_metrics_interval), every tick, so the series never go stale.
+ * pane_events_total{kind, provider, service, environment, project, level,
+ * status}. A thread writes all counters as samples at aligned ticks
+ * (multiples of log_metrics_interval), every tick, so the series never go
+ * stale.
  *
  * Counters start at pane's start: a label set seen for the first time gets a
  * 0 sample at the tick before the one that first carries its count (the
@@ -291,7 +292,8 @@ static int write_events(void *ctx, const struct pane_event *e, size_t n, struct 
 {
 	(void)err;
 	struct pane_logmetrics *lm = ctx;
-	static const char *const copy[] = {PANE_LABEL_PROVIDER, PANE_LABEL_SERVICE, "project", "level", "status"};
+	static const char *const copy[] = {
+	    PANE_LABEL_PROVIDER, PANE_LABEL_SERVICE, PANE_LABEL_ENVIRONMENT, "project", "level", "status"};
 	for (size_t i = 0; i < n; i++) {
 		struct pane_labels ls;
 		pane_labels_init(&ls);

@@ -3,7 +3,7 @@
 # with Loki's JSON push API become counters defined under rules.log_metrics
 # (selector + substring or regex, labels kept), provider events from the
 # Render and Sentry sources (loopback fakes) become
-# pane_events_total{kind, provider, service, project, level, status}, both
+# pane_events_total{kind, provider, service, environment, project, level, status}, both
 # are written back as samples, and rules on them fire (/api/v1/alerts).
 # Also: bad log_metrics definitions stop start-up with file:line, and a
 # reload that breaks them is refused.

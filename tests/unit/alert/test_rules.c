@@ -455,6 +455,7 @@ static void test_log_metrics(void **state)
 	pane_labels_init(&ev);
 	pane_labels_set(&ev, "provider", "render"), pane_labels_set(&ev, "service", "api");
 	pane_labels_set(&ev, "status", "build_failed"), pane_labels_set(&ev, "deploy_id", "d1");
+	pane_labels_set(&ev, "environment", "prod");
 	struct pane_event e[] = {
 	    {.kind = "deploy", .labels = &ev, .title = "x", .dedup_key = "d1:build_failed"},
 	    {.kind = "deploy", .labels = &ev, .title = "x", .dedup_key = "d1:build_failed"}, /* replayed */
@@ -468,8 +469,8 @@ static void test_log_metrics(void **state)
 	assert_true(lm_has(&r, "t_total{service=\"api\"} 1000 0")); /* first seen: 0 at the tick before */
 	assert_true(lm_has(&r, "t_total{service=\"api\"} 2000 2"));
 	assert_true(lm_has(&r, "r_total{} 2000 2"));
-	assert_true(lm_has(&r, "pane_events_total{kind=\"deploy\", provider=\"render\", service=\"api\", "
-	                       "status=\"build_failed\"} 2000 2"));
+	assert_true(lm_has(&r, "pane_events_total{environment=\"prod\", kind=\"deploy\", provider=\"render\", "
+	                       "service=\"api\", status=\"build_failed\"} 2000 2"));
 	assert_int_equal(r.n, 6);
 	r.n = 0;
 	assert_int_equal(sink.ops->write_logs(sink.ctx, l, 1, &err), 0);
