@@ -119,7 +119,7 @@ export function Unlabelled({ route }: { route: Route }) {
       )}
       {rows.length > 0 && (
         <div class="msg warn" data-testid="unlabelled-summary">
-          ▲ {rows.length > MAX_NAMES ? `${fmtNum(rows.length)} metric names` : rows.length === 1 ? '1 metric name' : `${rows.length} metric names`} have series without a standard
+          ▲ {rows.length === 1 ? '1 metric name has' : `${fmtNum(rows.length)} metric names have`} series without a standard
           label: {STANDARD.map((l, i) => (
             <span>
               {i ? ' · ' : ''}
