@@ -24,6 +24,7 @@ Hooks (one line each in the fakes' main()):
         (the demo app polls it to learn how to behave), and runs the timeline
   story.attach_sentry(state, sentry, PROJECTS)   adds project `api`, runs the timeline
 """
+import hashlib
 import os
 import threading
 import time
@@ -57,6 +58,11 @@ class Clock:
     def when(self, cycle, offset):
         """Wall time of offset (speed-1 seconds) into cycle."""
         return self.t0 + (cycle * CYCLE + offset) / self.speed
+
+
+def sha(text):
+    """A commit id as git shows them (40 hex digits), the same for the same text."""
+    return hashlib.sha1(text.encode()).hexdigest()
 
 
 def bad_version(cycle):
@@ -169,10 +175,10 @@ def attach_render(state, render):
                                            "deployStatus": "succeeded", "status": 2})
 
     def deploy_bad(c):
-        deploy("checkout: new discount engine (%s)" % bad_version(c), "new_commit", "%040x" % (0xbad0 + c))
+        deploy("checkout: new discount engine (%s)" % bad_version(c), "new_commit", sha("release %s" % bad_version(c)))
 
     def rollback(c):
-        deploy("Rollback to %s" % GOOD_VERSION, "rollback", "%040x" % 0x1400)
+        deploy("Rollback to %s" % GOOD_VERSION, "rollback", sha("release %s" % GOOD_VERSION))
 
     steps = [(DEPLOY_START, deploy_bad), (DEPLOY_UPDATE, advance), (DEPLOY_LIVE, advance),
              (ROLLBACK_START, rollback), (ROLLBACK_LIVE - 15.0, advance), (ROLLBACK_LIVE, advance)]

@@ -48,8 +48,12 @@ export function deploysOf(evs: PaneEvent[]): Deploy[] {
   return [...by.values()].sort((a, b) => b.ts - a.ts);
 }
 
+// a deploy that only ended in the window (first === 'deactivated') is no
+// deploy there: the newer one that replaced it has its own marker
+export const deployedIn = (d: Deploy) => d.first !== 'deactivated';
+
 export function markersOf(ds: Deploy[]): Marker[] {
-  return ds.map((d) => ({
+  return ds.filter(deployedIn).map((d) => ({
     id: d.id,
     ts: d.ts,
     failed: FAILED.test(d.status),

@@ -99,9 +99,14 @@ await step('index', async () => {
 
 // ---- Overview ----
 await step('overview', async () => {
+  // svc-0 also sends its own metrics (provider "app"): still one row, with both providers
+  await push(`console_app_probe{provider="app",service="svc-0",environment="demo"} 1 ${now - 60e3}\n`, 'count(last_over_time(console_app_probe[10m]))', 1);
   requests.length = 0;
   await page.goto(`${base}/#/overview?${win}`);
   await page.waitForSelector('tr[data-service="svc-0"]');
+  await page.waitForFunction(() => [...document.querySelectorAll('tr[data-service="svc-0"] .tag')].some((e) => e.textContent === 'app'));
+  const svc0 = await page.$$eval('tr[data-service="svc-0"]', (rs) => rs.map((r) => [...r.querySelectorAll('.tag')].map((t) => t.textContent)));
+  expect(svc0.length === 1 && svc0[0].join(',') === 'app,render', 'svc-0 is one row with the providers app and render: ' + JSON.stringify(svc0));
   await page.waitForFunction(() => [...document.querySelectorAll('tr[data-service="svc-0"] .num')].some((e) => e.textContent !== '—'));
   const sp = await inked('tr[data-service="svc-0"] canvas.spark');
   expect(sp > 20, 'overview sparklines of svc-0 are drawn (' + sp + ' px)');
@@ -112,11 +117,19 @@ await step('overview', async () => {
   await shot('overview');
 });
 
-// svc-0's deploys in the window: deploy id -> its first event's time
+// svc-0's deploys in the window: deploy id -> its first event's time (and,
+// in ended, the ids whose first event there is their deactivation: they only
+// ended in the window, and get no marker)
+const ended = new Set();
 async function deploysNow() {
   const evs = await api(`/api/v1/events?kind=deploy&limit=1000&start=${from / 1000}&end=${now / 1000}&selector=${encodeURIComponent('{service="svc-0"}')}`);
   const first = new Map();
-  for (const e of evs.data.events) if (!first.has(e.labels.deploy_id) || e.ts < first.get(e.labels.deploy_id)) first.set(e.labels.deploy_id, e.ts);
+  for (const e of evs.data.events)
+    if (!first.has(e.labels.deploy_id) || e.ts < first.get(e.labels.deploy_id)) {
+      first.set(e.labels.deploy_id, e.ts);
+      if (e.labels.status === 'deactivated') ended.add(e.labels.deploy_id);
+      else ended.delete(e.labels.deploy_id);
+    }
   return first;
 }
 
@@ -141,7 +154,8 @@ await step('service', async () => {
   });
   const after = await deploysNow();
   expect(before.size > 0, 'the demo has deploys of svc-0');
-  for (const id of before.keys()) expect(got.m.some((m) => m.id === id), 'a marker for deploy ' + id);
+  for (const id of before.keys()) if (!ended.has(id)) expect(got.m.some((m) => m.id === id), 'a marker for deploy ' + id);
+  for (const id of ended) expect(!got.m.some((m) => m.id === id), 'no marker for deploy ' + id + ', which only ended in the window');
   for (const m of got.m) {
     expect(after.has(m.id) && after.get(m.id) === m.ts, `marker ${m.id} at ${m.ts} is a deploy's time (${after.get(m.id)})`);
     const x = ((m.ts - from) / (now - from)) * got.w;

@@ -3,6 +3,8 @@
 // story sped up.
 //   PANE_URL   the demo's pane
 //   PANE_TMP   a scratch directory (the browser profile goes there)
+//   PANE_DEMO_SHOTS  optional: a directory for screenshots of the incident
+//              (the service page, "What changed", the Overview) to look at
 // While ServiceErrorRatioHigh fires for api: the api service's chart shows the
 // bad deploy's marker and the alert's band; "What changed" over the spike
 // lists the deploy first. The story repeats, so a cycle whose alert resolved
@@ -15,6 +17,10 @@ import path from 'node:path';
 const base = process.env.PANE_URL;
 const tmp = process.env.PANE_TMP || fs.mkdtempSync('/tmp/pane-demo-browser-');
 const ALERT = 'ServiceErrorRatioHigh';
+const shots = process.env.PANE_DEMO_SHOTS;
+const shot = async (page, name) => {
+  if (shots) await page.screenshot({ path: path.join(shots, name + '.png') });
+};
 
 async function api(p) {
   const r = await fetch(base + p);
@@ -92,11 +98,19 @@ for (let attempt = 0; attempt < 4 && !result; attempt++) {
       { polling: 200 },
     );
     const g = await got.jsonValue();
+    await shot(page, 'demo-service');
     // what changed over the spike: from the deploy's start to the alert
     await page.goto(`${base}/#/changes?service=api&from=${dep.start - 1e3}&to=${active + 1e3}`);
     await page.waitForSelector('.changes-list li');
     const items = await page.$$eval('.changes-list li', (ls) => ls.map((l) => l.textContent));
     result = { bands: g.bands, markers: g.markers, first: items[0], items };
+    await shot(page, 'demo-changes');
+    if (shots) {
+      await page.goto(`${base}/#/?from=${from}&to=${to}`);
+      await page.waitForSelector('[data-testid="services"] tbody tr, table tbody tr');
+      await pause(1500); // the rest of the page's queries (a picture only, nothing is asserted)
+      await shot(page, 'demo-overview');
+    }
   } catch (e) {
     last = e.message.split('\n')[0];
   }

@@ -3,17 +3,21 @@
 // that carry deploy markers; Sentry issues, queues and Supabase health below.
 import { api, ApiError, events, PaneEvent, Series } from '../api';
 import { align, Sparkline, PALETTE } from '../chart';
-import { alerts, deploys, Deploy, FAILED, key, last, overview, Panel } from '../data';
+import { alerts, deployedIn, deploys, Deploy, FAILED, key, last, overview, Panel } from '../data';
 import { href, Route } from '../route';
 import { ago, fmtNum, rangeOf, stepFor } from '../time';
 import { Empty, ErrorBox, Section, Status, useData, CopyLink } from '../ui';
 
+// one row per service and environment, whichever providers its series come
+// from (Render's metrics, the app's own, ...): each number is taken from the
+// first of them that has it
 interface Row {
-  provider: string;
+  providers: string[];
   service: string;
   environment: string;
-  k: string;
+  ks: string[]; // the (provider, service, environment) keys of the panels' series
 }
+const pick = (m: Map<string, Series>, row: Row) => row.ks.map((k) => m.get(k)).find((x) => x);
 
 function byKey(p: Panel | undefined): Map<string, Series> {
   const m = new Map<string, Series>();
@@ -46,7 +50,11 @@ export function Overview({ route }: { route: Route }) {
   for (const s of d.services?.result || []) {
     const m = s.metric;
     if (!m.service || m.service === m.provider) continue; // the provider's own account-level series
-    svcs.set(key(m), { provider: m.provider || '', service: m.service, environment: m.environment || '', k: key(m) });
+    const rk = `${m.service}/${m.environment || ''}`;
+    const row = svcs.get(rk) || { providers: [], service: m.service, environment: m.environment || '', ks: [] };
+    if (m.provider && !row.providers.includes(m.provider)) row.providers.push(m.provider);
+    row.ks.push(key(m));
+    svcs.set(rk, row);
   }
   const req = byKey(d.requests),
     err = byKey(d.errors),
@@ -55,11 +63,13 @@ export function Overview({ route }: { route: Route }) {
     mem = byKey(d.mem);
   const lastDeploy = new Map<string, Deploy>();
   const deployTimes = new Map<string, number[]>();
-  for (const x of dep.data || []) {
+  for (const x of (dep.data || []).filter(deployedIn)) {
     if (!lastDeploy.has(x.service)) lastDeploy.set(x.service, x);
     deployTimes.set(x.service, [...(deployTimes.get(x.service) || []), x.ts]);
   }
-  const rows = [...svcs.values()].sort((a, b) => a.provider.localeCompare(b.provider) || a.service.localeCompare(b.service, undefined, { numeric: true }));
+  const rows = [...svcs.values()]
+    .map((row) => ({ ...row, providers: row.providers.sort() }))
+    .sort((a, b) => a.service.localeCompare(b.service, undefined, { numeric: true }) || a.environment.localeCompare(b.environment));
 
   const firing = (al.data || []).filter((a) => a.state === 'firing');
   const pending = (al.data || []).filter((a) => a.state === 'pending');
@@ -135,14 +145,16 @@ export function Overview({ route }: { route: Route }) {
               )}
               {rows.map((row) => {
                 const dl = lastDeploy.get(row.service);
-                const e = last(err.get(row.k));
+                const e = last(pick(err, row));
                 const mk = deployTimes.get(row.service);
                 const sp = { from: r.from, to: r.to, step, markers: mk };
                 return (
                   <tr data-service={row.service}>
                     <td>
                       <a href={href('service', row.service, { env: row.environment })}>{row.service}</a> <span class="muted">{row.environment}</span>{' '}
-                      <span class="tag">{row.provider}</span>
+                      {row.providers.map((p) => (
+                        <span class="tag">{p}</span>
+                      ))}
                     </td>
                     <td>
                       {dl ? (
@@ -157,25 +169,25 @@ export function Overview({ route }: { route: Route }) {
                       )}
                     </td>
                     <td class="r">
-                      <Spark s={req.get(row.k)} {...sp} color={PALETTE[0]} />
+                      <Spark s={pick(req, row)} {...sp} color={PALETTE[0]} />
                     </td>
                     <td class="r">
                       {e !== null && e > 0.01 ? (
                         <Status level={e > 0.05 ? 'bad' : 'warn'}>
-                          <Spark s={err.get(row.k)} {...sp} unit="%" color={PALETTE[5]} />
+                          <Spark s={pick(err, row)} {...sp} unit="%" color={PALETTE[5]} />
                         </Status>
                       ) : (
-                        <Spark s={err.get(row.k)} {...sp} unit="%" />
+                        <Spark s={pick(err, row)} {...sp} unit="%" />
                       )}
                     </td>
                     <td class="r">
-                      <Spark s={p95.get(row.k)} {...sp} unit="s" />
+                      <Spark s={pick(p95, row)} {...sp} unit="s" />
                     </td>
                     <td class="r">
-                      <Spark s={cpu.get(row.k)} {...sp} unit="%" />
+                      <Spark s={pick(cpu, row)} {...sp} unit="%" />
                     </td>
                     <td class="r">
-                      <Spark s={mem.get(row.k)} {...sp} unit="%" />
+                      <Spark s={pick(mem, row)} {...sp} unit="%" />
                     </td>
                   </tr>
                 );
