@@ -5,7 +5,7 @@
 import { api, events, PaneEvent, qs } from '../api';
 import { alerts, deploysOf, FAILED } from '../data';
 import { href, Route } from '../route';
-import { clock, dateTime, fmtNum, rangeOf } from '../time';
+import { ago, clock, dateTime, fmtNum, rangeOf } from '../time';
 import { CopyLink, Empty, ErrorBox, Section, Status, useData } from '../ui';
 
 interface Template {
@@ -60,7 +60,7 @@ export function Changes({ route }: { route: Route }) {
         <CopyLink />
       </div>
       <p class="muted">
-        Window {dateTime(r.from)} – {clock(r.to)} compared with the {Math.round(len / 60e3)} min before it ({clock(prev)} – {clock(r.from)}). Drag over any chart to pick a
+        Window {dateTime(r.from)} – {clock(r.to)} compared with the {ago(r.from, r.to)} before it ({clock(prev)} – {clock(r.from)}). Drag over any chart to pick a
         window; {service ? <a href={href('changes', '', { service: undefined })}>all services</a> : 'choose a service on its page to narrow this'}.
       </p>
       <Section title="1 · Deploys and releases">
@@ -148,7 +148,10 @@ export function Changes({ route }: { route: Route }) {
                   .join(',')}}`;
                 return (
                   <tr>
-                    <td class="why nowrap">score {fmtNum(s.score)}</td>
+                    <td class="why nowrap" title={`|median(W) − median(W′)| / (MAD(W′) + ε) = ${s.score}`}>
+                      {/* a series flat before (MAD 0) scores in the millions: past 999 the number says nothing more */}
+                      score {s.score > 999 ? '>999' : fmtNum(s.score)}
+                    </td>
                     <td>
                       <a href={href('explore', '', { q, from: String(prev), to: String(r.to) }, false)}>
                         <code>{q}</code>
