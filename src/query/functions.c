@@ -390,6 +390,7 @@ struct fill {
 	enum pq_fn f;
 	size_t nsteps, maxn;
 	atomic_size_t next;
+	atomic_bool late; /* the query's time is up: both threads stop claiming */
 };
 
 /* Computes series i's column of f->m (st, sv: maxn + 1 each; resets too,
@@ -441,9 +442,15 @@ static void fill_series(struct fill *fl, size_t i, int64_t *st, double *sv, uint
 	}
 }
 
-static void fill_claims(struct fill *fl, int64_t *st, double *sv, uint32_t *resets)
+/* watch: the query's thread, which looks at the clock between claims
+ * (pq_check_time's longjmp must wait until the helper is done). */
+static void fill_claims(struct fill *fl, int64_t *st, double *sv, uint32_t *resets, bool watch)
 {
 	for (;;) {
+		if (watch && pane_mono_ns() > fl->ev->deadline)
+			atomic_store(&fl->late, true);
+		if (atomic_load(&fl->late))
+			return;
 		size_t i0 = atomic_fetch_add(&fl->next, FILL_CLAIM);
 		if (i0 >= fl->c->n)
 			return;
@@ -461,7 +468,7 @@ static void *fill_helper(void *arg)
 	double *sv = pane_xmalloc((fl->maxn + 1) * sizeof *sv);
 	bool counter = fl->f == F_RATE || fl->f == F_INCREASE;
 	uint32_t *resets = counter ? pane_xmalloc((fl->maxn + 1) * sizeof *resets) : NULL;
-	fill_claims(fl, st, sv, resets);
+	fill_claims(fl, st, sv, resets, false);
 	free(st);
 	free(sv);
 	free(resets);
@@ -471,9 +478,10 @@ static void *fill_helper(void *arg)
 /* Computes m for every top-level step, series by series; false (and m->off)
  * when the table would take more than a quarter of what the query's budget
  * has left, so a query that fit before still fits. A big table is shared
- * with a helper thread (struct fill); the query's time limit is then
- * checked once both are done (pq_check_time may leave by longjmp, never
- * while the helper writes into the table). */
+ * with a helper thread (struct fill); the query's thread looks at the
+ * clock between claims and fails the query only once the helper is done
+ * (pq_ev_fail leaves by longjmp, never while the helper writes into the
+ * table). */
 static bool memo_fill(struct ev *ev, struct rmemo *m)
 {
 	enum pq_fn f = m->call->func->id;
@@ -507,10 +515,13 @@ static bool memo_fill(struct ev *ev, struct rmemo *m)
 		m->m[i] = f == F_LAST_OVER_TIME ? c->series[i].m : pq_drop_name(ev, c->series[i].m);
 	struct fill fl = {.ev = ev, .m = m, .c = c, .marg = marg, .vs = vs, .f = f, .nsteps = nsteps, .maxn = maxn};
 	atomic_init(&fl.next, 0);
+	atomic_init(&fl.late, false);
 	pthread_t helper;
 	if (cells >= FILL_PAR_CELLS && c->n >= 2 * FILL_CLAIM && pthread_create(&helper, NULL, fill_helper, &fl) == 0) {
-		fill_claims(&fl, st, sv, resets);
+		fill_claims(&fl, st, sv, resets, true);
 		pthread_join(helper, NULL);
+		if (atomic_load(&fl.late))
+			pq_ev_fail(ev, PANE_QERR_TIMEOUT, PANE_ETIMEDOUT, "query timed out in expression evaluation");
 		for (size_t i = 0; i < c->n; i++)
 			pq_check_time(ev);
 	} else
