@@ -43,10 +43,18 @@ if command -v victoria-metrics >/dev/null; then
   victoria-metrics -storageDataPath="$tmp/vm" -retentionPeriod=100y -httpListenAddr=127.0.0.1:$vport \
     -search.disableCache -search.latencyOffset=0s >"$tmp/vm.log" 2>&1 & pids+=($!)
 fi
-python3 - "$pport" "$qport" "$hours" "$reps" "$series" "$vport" "$tmp/data.om" "$mode" <<'PY'
-import json, statistics, sys, time, urllib.parse, urllib.request
+python3 - "$pport" "$qport" "$hours" "$reps" "$series" "$vport" "$tmp/data.om" "$mode" "${pids[1]}" <<'PY'
+import json, os, statistics, sys, time, urllib.parse, urllib.request
 pport, qport, hours, reps, series = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
-vport, datafile, mode = sys.argv[6], sys.argv[7], sys.argv[8]
+vport, datafile, mode, qpid = sys.argv[6], sys.argv[7], sys.argv[8], sys.argv[9]
+def cpu_ms():
+    # pane's user + system time (all its threads, /proc/PID/stat), in ms
+    f = open("/proc/%s/stat" % qpid).read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) * 1000.0 / os.sysconf("SC_CLK_TCK")
+def rss_mb():
+    for line in open("/proc/%s/status" % qpid):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024.0
 T0 = 1700000000
 start, end, step = T0 + 3600, T0 + int(hours * 3600), 60
 def ready(url):
@@ -91,15 +99,18 @@ def run(port, q):
         data = json.loads(r.read())
     return time.perf_counter() - t, data
 print("%s series x2, %.0f h of 15 s samples; range queries over %.0f h at step 60 s; median of %d; pane: %s" % (series, hours, hours - 1, reps, "pane serve over its store" if mode == "store" else "engine over the in-memory reader"))
-print("%-80s %9s %9s %9s %7s" % ("query", "pane ms", "prom ms", "vm ms", "pane/prom"))
+print("%-80s %9s %9s %9s %7s %7s %9s" % ("query", "pane ms", "prom ms", "vm ms", "pane/prom", "pane/vm", "pane cpu"))
 ratios, vratios = [], []
 for q in queries:
     run(pport, q); run(qport, q)  # warm up
     if vport != "0":
         run(vport, q)
-    pt, qt, vt = [], [], []
+    pt, qt, vt, cpu = [], [], [], 0.0
     for _ in range(reps):
-        a, da = run(qport, q); b, db = run(pport, q)
+        c0 = cpu_ms()
+        a, da = run(qport, q)
+        cpu += cpu_ms() - c0
+        b, db = run(pport, q)
         qt.append(a); pt.append(b)
         if vport != "0":
             vt.append(run(vport, q)[0])
@@ -109,8 +120,9 @@ for q in queries:
     ratios.append(mq / mp)
     if vt:
         vratios.append(mq / mv)
-    print("%-80s %9.1f %9.1f %9.1f %7.2f%s" % (q[:80], mq, mp, mv, mq / mp, "" if same else "  (answers differ!)"))
+    print("%-80s %9.1f %9.1f %9.1f %7.2f %7.2f %9.1f%s" % (q[:80], mq, mp, mv, mq / mp, mq / mv if vt else float("nan"), cpu / reps, "" if same else "  (answers differ!)"))
 print("median ratio pane/prometheus: %.2f" % statistics.median(ratios))
 if vratios:
     print("median ratio pane/victoriametrics: %.2f" % statistics.median(vratios))
+print("pane cpu: ms of user + system time per query (/proc, 10 ms ticks); pane RSS after: %.1f MB" % rss_mb())
 PY

@@ -13,11 +13,16 @@
  * series by series (memo_fill: each series' samples walked once, in order,
  * avg_over_time four windows at a time), and each step reads its row
  * (memo_step); range_value is the one computation of a window either way.
+ * A big table (FILL_PAR_CELLS) is filled by the query's thread and one
+ * helper thread, claiming series from a counter: each column is computed
+ * the same way by whichever thread, so the answer is the same bits.
  */
 #include "query/eval_internal.h"
 
 #include <ctype.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -369,9 +374,114 @@ static void avg_over_time_lanes(const struct mseries *w, double *out)
 		out[l] = isinf(mean[l]) ? mean[l] : mean[l] + c[l];
 }
 
+/* memo_fill's shared state: the series are claimed FILL_CLAIM at a time
+ * by the query's thread and, for a big table, one helper thread. Each
+ * series' column is computed by exactly the same operations whoever
+ * computes it, and only its own cells and hints are written, so the table
+ * is the same bytes either way. */
+#define FILL_CLAIM 16
+#define FILL_PAR_CELLS 65536 /* smaller tables: one thread (a thread costs ~50 us) */
+
+struct fill {
+	struct ev *ev;
+	struct rmemo *m;
+	struct cache *c;
+	struct pq_node *marg, *vs;
+	enum pq_fn f;
+	size_t nsteps, maxn;
+	atomic_size_t next;
+	atomic_bool late; /* the query's time is up: both threads stop claiming */
+};
+
+/* Computes series i's column of f->m (st, sv: maxn + 1 each; resets too,
+ * for rate and increase). Reads ev, never allocates from it. */
+static void fill_series(struct fill *fl, size_t i, int64_t *st, double *sv, uint32_t *resets)
+{
+	struct ev *ev = fl->ev;
+	struct rmemo *m = fl->m;
+	struct cache *c = fl->c;
+	struct pq_node *marg = fl->marg, *vs = fl->vs;
+	enum pq_fn f = fl->f;
+	size_t nsteps = fl->nsteps;
+	const struct mseries *cs = &c->series[i];
+	if (resets) {
+		resets[0] = 0;
+		for (size_t j = 0; j < cs->n; j++)
+			resets[j + 1] = resets[j] + (j > 0 && cs->v[j] < cs->v[j - 1]);
+	}
+	int64_t t = ev->start;
+	size_t k = 0;
+	if (f == F_AVG_OVER_TIME && !c->stale[i]) /* windows point into the cache */
+		for (; k + AVG_LANES <= nsteps; k += AVG_LANES) {
+			struct mseries w[AVG_LANES];
+			double out[AVG_LANES];
+			for (int l = 0; l < AVG_LANES; l++, t += ev->step) {
+				int64_t ref = pq_at_time(ev, vs, t) - vs->offset;
+				if (!pq_slice(ev, c, i, ref - marg->range, ref, &w[l], NULL, NULL))
+					w[l].n = 0;
+			}
+			avg_over_time_lanes(w, out);
+			for (int l = 0; l < AVG_LANES; l++) {
+				m->has[(k + l) * c->n + i] = w[l].n > 0;
+				m->v[(k + l) * c->n + i] = w[l].n > 0 ? out[l] : 0;
+			}
+		}
+	for (; k < nsteps; k++, t += ev->step) {
+		int64_t ref = pq_at_time(ev, vs, t) - vs->offset;
+		struct mseries w;
+		double out = 0;
+		bool ok = pq_slice(ev, c, i, ref - marg->range, ref, &w, st, sv);
+		bool no_resets = false;
+		if (ok && resets && w.v >= cs->v && w.v < cs->v + cs->n) { /* not a copy */
+			size_t a = (size_t)(w.v - cs->v);
+			no_resets = resets[a + w.n] == resets[a + 1];
+		}
+		ok = ok && range_value(ev, f, &w, marg->range, ref, t, 0, 0, no_resets, &out);
+		m->has[k * c->n + i] = ok;
+		m->v[k * c->n + i] = out;
+	}
+}
+
+/* watch: the query's thread, which looks at the clock between claims
+ * (pq_check_time's longjmp must wait until the helper is done). */
+static void fill_claims(struct fill *fl, int64_t *st, double *sv, uint32_t *resets, bool watch)
+{
+	for (;;) {
+		if (watch && pane_mono_ns() > fl->ev->deadline)
+			atomic_store(&fl->late, true);
+		if (atomic_load(&fl->late))
+			return;
+		size_t i0 = atomic_fetch_add(&fl->next, FILL_CLAIM);
+		if (i0 >= fl->c->n)
+			return;
+		for (size_t i = i0; i < i0 + FILL_CLAIM && i < fl->c->n; i++)
+			fill_series(fl, i, st, sv, resets);
+	}
+}
+
+/* The helper thread: its own scratch (malloc: the query's arenas are the
+ * query thread's). */
+static void *fill_helper(void *arg)
+{
+	struct fill *fl = arg;
+	int64_t *st = pane_xmalloc((fl->maxn + 1) * sizeof *st);
+	double *sv = pane_xmalloc((fl->maxn + 1) * sizeof *sv);
+	bool counter = fl->f == F_RATE || fl->f == F_INCREASE;
+	uint32_t *resets = counter ? pane_xmalloc((fl->maxn + 1) * sizeof *resets) : NULL;
+	fill_claims(fl, st, sv, resets, false);
+	free(st);
+	free(sv);
+	free(resets);
+	return NULL;
+}
+
 /* Computes m for every top-level step, series by series; false (and m->off)
  * when the table would take more than a quarter of what the query's budget
- * has left, so a query that fit before still fits. */
+ * has left, so a query that fit before still fits. A big table is shared
+ * with a helper thread (struct fill); the query's thread looks at the
+ * clock between claims and fails the query only once the helper is done
+ * (pq_ev_fail leaves by longjmp, never while the helper writes into the
+ * table). */
 static bool memo_fill(struct ev *ev, struct rmemo *m)
 {
 	enum pq_fn f = m->call->func->id;
@@ -401,47 +511,24 @@ static bool memo_fill(struct ev *ev, struct rmemo *m)
 	 * predecessor, so a window without one skips extrapolated()'s scan */
 	bool counter = f == F_RATE || f == F_INCREASE;
 	uint32_t *resets = counter ? pq_qalloc(ev, (maxn + 1) * sizeof *resets) : NULL;
-	for (size_t i = 0; i < c->n; i++) {
-		const struct mseries *cs = &c->series[i];
-		m->m[i] = f == F_LAST_OVER_TIME ? cs->m : pq_drop_name(ev, cs->m);
-		if (counter) {
-			resets[0] = 0;
-			for (size_t j = 0; j < cs->n; j++)
-				resets[j + 1] = resets[j] + (j > 0 && cs->v[j] < cs->v[j - 1]);
+	for (size_t i = 0; i < c->n; i++)
+		m->m[i] = f == F_LAST_OVER_TIME ? c->series[i].m : pq_drop_name(ev, c->series[i].m);
+	struct fill fl = {.ev = ev, .m = m, .c = c, .marg = marg, .vs = vs, .f = f, .nsteps = nsteps, .maxn = maxn};
+	atomic_init(&fl.next, 0);
+	atomic_init(&fl.late, false);
+	pthread_t helper;
+	if (cells >= FILL_PAR_CELLS && c->n >= 2 * FILL_CLAIM && pthread_create(&helper, NULL, fill_helper, &fl) == 0) {
+		fill_claims(&fl, st, sv, resets, true);
+		pthread_join(helper, NULL);
+		if (atomic_load(&fl.late))
+			pq_ev_fail(ev, PANE_QERR_TIMEOUT, PANE_ETIMEDOUT, "query timed out in expression evaluation");
+		for (size_t i = 0; i < c->n; i++)
+			pq_check_time(ev);
+	} else
+		for (size_t i = 0; i < c->n; i++) {
+			fill_series(&fl, i, st, sv, resets);
+			pq_check_time(ev);
 		}
-		int64_t t = ev->start;
-		size_t k = 0;
-		if (f == F_AVG_OVER_TIME && !c->stale[i]) /* windows point into the cache */
-			for (; k + AVG_LANES <= nsteps; k += AVG_LANES) {
-				struct mseries w[AVG_LANES];
-				double out[AVG_LANES];
-				for (int l = 0; l < AVG_LANES; l++, t += ev->step) {
-					int64_t ref = pq_at_time(ev, vs, t) - vs->offset;
-					if (!pq_slice(ev, c, i, ref - marg->range, ref, &w[l], NULL, NULL))
-						w[l].n = 0;
-				}
-				avg_over_time_lanes(w, out);
-				for (int l = 0; l < AVG_LANES; l++) {
-					m->has[(k + l) * c->n + i] = w[l].n > 0;
-					m->v[(k + l) * c->n + i] = w[l].n > 0 ? out[l] : 0;
-				}
-			}
-		for (; k < nsteps; k++, t += ev->step) {
-			int64_t ref = pq_at_time(ev, vs, t) - vs->offset;
-			struct mseries w;
-			double out = 0;
-			bool ok = pq_slice(ev, c, i, ref - marg->range, ref, &w, st, sv);
-			bool no_resets = false;
-			if (ok && counter && w.v >= cs->v && w.v < cs->v + cs->n) { /* not a copy */
-				size_t a = (size_t)(w.v - cs->v);
-				no_resets = resets[a + w.n] == resets[a + 1];
-			}
-			ok = ok && range_value(ev, f, &w, marg->range, ref, t, 0, 0, no_resets, &out);
-			m->has[k * c->n + i] = ok;
-			m->v[k * c->n + i] = out;
-		}
-		pq_check_time(ev);
-	}
 	struct pmap seen;
 	pq_pmap_init(ev, &seen, c->n);
 	m->distinct = true;

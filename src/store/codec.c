@@ -109,8 +109,12 @@ struct rd {
 	bool bad;
 };
 
-static uint64_t rd_uv(struct rd *r)
+static inline uint64_t rd_uv(struct rd *r)
 {
+	/* one byte (a regular interval's timestamps, small increments): what
+	 * pane_uvarint_get gives, without the call */
+	if (r->off < r->len && r->p[r->off] < 0x80 && !r->bad)
+		return r->p[r->off++];
 	uint64_t v = 0;
 	size_t k = r->bad ? 0 : pane_uvarint_get(r->p + r->off, r->len - r->off, &v);
 	if (!k) {

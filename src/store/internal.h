@@ -76,6 +76,7 @@
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/map.h"
+#include "store/bufpool.h"
 #include "store/codec.h"
 #include "store/hstream.h"
 #include "store/index.h"
@@ -91,6 +92,8 @@
 #define HBLK (4 + PANE_HS_BLOCK) /* head-file block: index + 1 of the previous block, then stream bytes */
 #define HW_MAX (64u << 10)       /* head-file blocks buffered before one write */
 #define HCOMPACT_MIN 4096        /* dead head-file blocks before compaction is considered */
+#define SAMPLES_BLOCK (1u << 20) /* bytes per block of st->samples */
+#define SAMPLES_KEEP (32u << 20) /* bytes of idle blocks st->samples keeps (RSS that stays) */
 
 enum { REC_SERIES = 1, REC_SAMPLES = 2 };
 
@@ -164,6 +167,8 @@ struct pane_store {
 	/* select.c: idle readers (connection, statements, files, buffers), reused by selects */
 	struct ps_reader *readers;
 	size_t nreaders;
+	struct pane_bufpool *samples; /* blocks for the samples of big selects (bufpool.h) */
+	struct pane_workers *workers; /* helper threads of big selects (workers.h), made at the first */
 	/* store.c */
 	struct pane_store_counters c;
 	struct pane_buf rec; /* scratch: WAL record being built */

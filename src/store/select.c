@@ -21,6 +21,18 @@
  * of a small select's cost (the rules benchmark runs a thousand per
  * round, bench/README.md).
  *
+ * A select of many series over hours (PAR_MIN_SERIES, PAR_MIN_RANGE) is
+ * read by the caller and the store's helper threads (workers.h) at once:
+ * each claims a few series at a time and reads them with a reader of its
+ * own (its own read transaction) into its own part of the set's memory.
+ * Then the caller walks the series in their order and keeps them exactly
+ * as one thread would have (the max_samples limit of each series depends
+ * on the series before it: one a helper cut at a tighter limit, or did not
+ * read, is read again), so answers and errors do not depend on who read
+ * what. A big set's samples go into blocks of st->samples (bufpool.h):
+ * memory already faulted in by an earlier select, not fresh pages from
+ * malloc that free hands back to the system.
+ *
  * Invariants:
  *   (1) Every series' samples come out ascending by timestamp, one per
  *       timestamp (the last written wins), within [mint, maxt].
@@ -38,15 +50,19 @@
  *       st->parts_gen, so a reader in use forgets them when it is given
  *       back. Readers, idle or not, are touched under st->mu only while
  *       in st->readers; close frees them (no select may run then).
+ *   (6) A set's series, their order, samples and a select's error are
+ *       the same however many threads read it (select_impl's step 3).
  *
  * Thread context: any thread; st->mu for the snapshot and to take and
- * give back a reader.
+ * give back a reader; a helper of st->workers reads a share of one
+ * select's series while the caller reads the rest.
  */
 #include "store/internal.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,10 +70,28 @@
 
 #include "base/arena.h"
 #include "base/mem.h"
+#include "store/workers.h"
+
+/* Sample bytes of a set that come from its arena; the rest from blocks
+ * of st->samples (a select of a few samples never holds a block). */
+#define SAMPLES_POOL_FROM (256u << 10)
+
+#define PAR_MAX 4 /* threads reading one select's series: the caller and up to 3 helpers */
+
+/* The memory one thread of a select copies samples into. */
+struct set_mem {
+	struct pane_arena arena; /* the first samples, series too big for a block (mem[0]: and the labels) */
+	void **blocks;           /* taken from the pool, given back by set_free */
+	size_t nblocks, capblocks;
+	char *cur; /* free part of the newest block */
+	size_t left;
+	size_t sample_bytes; /* copied so far */
+};
 
 struct set_impl {
 	struct pane_series_set set;
-	struct pane_arena mem; /* every series' labels, label strings and samples */
+	struct pane_bufpool *pool;   /* st->samples */
+	struct set_mem mem[PAR_MAX]; /* [0]: the caller's; [k]: helper k's (an arena is one thread's) */
 };
 
 static void set_free(struct pane_series_set *set)
@@ -65,9 +99,43 @@ static void set_free(struct pane_series_set *set)
 	if (!set)
 		return;
 	struct set_impl *si = set->impl;
-	pane_arena_release(&si->mem);
+	for (size_t k = 0; k < PAR_MAX; k++) {
+		struct set_mem *m = &si->mem[k];
+		for (size_t i = 0; i < m->nblocks; i++)
+			pane_bufpool_give(si->pool, m->blocks[i]);
+		free(m->blocks);
+		pane_arena_release(&m->arena);
+	}
 	free(set->series);
 	free(si);
+}
+
+/* Room for n samples of one series in m (contents undefined): in its
+ * arena while the set is small, else in a block of pool (the store's),
+ * whose pages are still mapped from an earlier select (bufpool.h). */
+static void set_samples(struct pane_bufpool *pool, struct set_mem *m, size_t n, int64_t **ts, double **v)
+{
+	size_t bytes = pane_mul_size(n, sizeof **ts + sizeof **v);
+	size_t block = pane_bufpool_block(pool);
+	if (m->sample_bytes < SAMPLES_POOL_FROM || bytes > block) {
+		*ts = pane_arena_alloc_uninit(&m->arena, n * sizeof **ts);
+		*v = pane_arena_alloc_uninit(&m->arena, n * sizeof **v);
+	} else {
+		if (bytes > m->left) {
+			if (m->nblocks == m->capblocks) {
+				m->capblocks = m->capblocks ? m->capblocks * 2 : 16;
+				m->blocks = pane_xrealloc(m->blocks, pane_mul_size(m->capblocks, sizeof *m->blocks));
+			}
+			m->cur = pane_bufpool_take(pool);
+			m->blocks[m->nblocks++] = m->cur;
+			m->left = block;
+		}
+		*ts = (int64_t *)m->cur;
+		*v = (double *)(m->cur + n * sizeof **ts);
+		m->cur += bytes;
+		m->left -= bytes;
+	}
+	m->sample_bytes += bytes;
 }
 
 struct collect {
@@ -77,6 +145,7 @@ struct collect {
 	int64_t mint, maxt;
 	size_t limit; /* 0: none; past it samples are dropped and over set */
 	bool over;
+	size_t added; /* samples in [mint, maxt] offered, the dropped ones too */
 };
 
 /* Arrays start small and double: a query over many series with a sample
@@ -86,6 +155,7 @@ static void collect_add(struct collect *c, int64_t t, double v)
 {
 	if (t < c->mint || t > c->maxt)
 		return;
+	c->added++;
 	if (c->limit && c->n >= c->limit) {
 		c->over = true;
 		return;
@@ -123,6 +193,7 @@ static void collect_add_sorted(struct collect *c, const int64_t *ts, const doubl
 			hi = mid;
 	}
 	size_t m = lo - a;
+	c->added += m;
 	if (c->limit && m > c->limit - (c->n < c->limit ? c->n : c->limit)) {
 		m = c->n < c->limit ? c->limit - c->n : 0;
 		c->over = true;
@@ -626,6 +697,188 @@ static int read_tier_series(struct pane_store *st, struct rpart *rp, size_t nrp,
 	return 0;
 }
 
+/* One select's series read by up to PAR_MAX threads (the caller and
+ * helpers of st->workers, workers.h): each claims CLAIM series at a time
+ * from next and reads them with its own reader (connection, files,
+ * buffers) into its own part of the set's memory. The caller then walks
+ * the series in order as a single thread would have (select_impl), so
+ * the answer and the errors are the same whoever read what. */
+#define CLAIM 4
+#define PAR_MIN_SERIES 16             /* fewer series: read by the caller alone */
+#define PAR_MIN_RANGE (3600 * 1000LL) /* a shorter range: likewise (a rule's select, a few samples each) */
+
+struct sres { /* one series as a thread read it */
+	int64_t *ts;
+	double *v;
+	size_t n, added; /* samples kept; offered in range (collect) */
+	bool over;       /* the thread's limit cut it: ts, v are not kept */
+	bool done;
+};
+
+struct sel_job {
+	struct pane_store *st;
+	struct set_impl *si;
+	const struct snap *sn;
+	size_t cnt;
+	const int64_t *days; /* the partitions in range */
+	size_t ndays;
+	int64_t mint, maxt, step;
+	enum pane_tier_agg agg;
+	bool tier;
+	size_t max_samples;
+	struct sres *res;    /* cnt */
+	atomic_size_t next;  /* the first series not claimed */
+	atomic_size_t total; /* samples kept so far, for the threads' limits */
+	atomic_size_t stop;  /* claims end here (an error, or past max_samples) */
+};
+
+struct sel_part { /* one thread's share */
+	struct sel_job *job;
+	unsigned k; /* its memory: job->si->mem[k] */
+	struct ps_reader *r;
+	struct rpart *rp;
+	size_t nrp;
+	bool txn;
+	struct ts_cache tc;
+	struct pane_workers_task task;
+};
+
+/* The samples a series may collect with total kept before it (invariant
+ * 2): 0 is no limit. */
+static size_t limit_after(size_t max_samples, size_t total)
+{
+	size_t left = total < max_samples ? max_samples - total : 0;
+	return max_samples && left < SIZE_MAX / 4 ? left * 2 + 64 : 0;
+}
+
+/* Opens p's view: one read transaction over the days in range, their
+ * files and statements in p->r. */
+static void part_open(struct sel_part *p)
+{
+	struct sel_job *j = p->job;
+	struct ps_reader *r = p->r;
+	p->rp = pane_xcalloc(j->ndays + 1, sizeof *p->rp);
+	p->nrp = 0;
+	if (j->ndays && j->cnt) {
+		sqlite3_reset(r->begin);
+		p->txn = sqlite3_step(r->begin) == SQLITE_DONE; /* one consistent view for the thread's series */
+	}
+	for (size_t i = 0; i < j->ndays && j->cnt; i++) {
+		/* a day dropped by retention meanwhile is simply skipped */
+		const struct rday *d = reader_day(j->st, r, j->days[i], j->tier);
+		if (d)
+			p->rp[p->nrp++] =
+			    (struct rpart){.day = j->days[i], .fd = d->fd, .q = j->tier ? d->tier : d->seg};
+	}
+	p->tc = (struct ts_cache){.ts = r->ts, .dummy = r->dummy, .tdummy = r->tdummy, .u = r->u, .blob = &r->blob};
+}
+
+static void part_close(struct sel_part *p)
+{
+	for (size_t i = 0; i < TSC_SLOTS; i++)
+		free(p->tc.slot[i].ts);
+	for (size_t i = 0; i < p->nrp; i++)
+		sqlite3_reset(p->rp[i].q);
+	if (p->txn) {
+		sqlite3_reset(p->r->commit);
+		sqlite3_step(p->r->commit);
+		sqlite3_reset(p->r->commit);
+	}
+	free(p->rp);
+}
+
+/* Reads series i with p's reader into c (the reader's collect buffers,
+ * which stay the reader's). */
+static int part_read(struct sel_part *p, size_t i, size_t limit, struct collect *c, struct pane_err *err)
+{
+	struct sel_job *j = p->job;
+	struct ps_reader *r = p->r;
+	*c = (struct collect){
+	    .ts = r->cts, .v = r->cv, .cap = r->ccap, .mint = j->mint, .maxt = j->maxt, .limit = limit};
+	int rc = j->step ? read_tier_series(j->st, p->rp, p->nrp, &j->sn[i], j->step, j->agg, c, &p->tc, r->vbuf,
+	                                    &r->scratch, err)
+	                 : read_series(j->st, p->rp, p->nrp, &j->sn[i], c, &p->tc, r->vbuf, &r->scratch, err);
+	r->cts = c->ts;
+	r->cv = c->v;
+	r->ccap = c->cap;
+	return rc;
+}
+
+/* Keeps what part_read collected of series i: a copy in p's memory. */
+static void part_keep(struct sel_part *p, size_t i, const struct collect *c)
+{
+	struct sres *x = &p->job->res[i];
+	*x = (struct sres){.n = c->n, .added = c->added, .over = c->over, .done = true};
+	if (c->n && !c->over) {
+		set_samples(p->job->si->pool, &p->job->si->mem[p->k], c->n, &x->ts, &x->v);
+		memcpy(x->ts, c->ts, c->n * sizeof *x->ts);
+		memcpy(x->v, c->v, c->n * sizeof *x->v);
+	}
+}
+
+static void stop_at(struct sel_job *j, size_t i)
+{
+	size_t cur = atomic_load(&j->stop);
+	while (i < cur && !atomic_compare_exchange_weak(&j->stop, &cur, i))
+		;
+}
+
+/* Claims and reads series until none is left or the select stops. A
+ * series that fails is left undone: select_impl reads it again and
+ * reports the error as a single thread would. */
+static void part_run(struct sel_part *p)
+{
+	struct sel_job *j = p->job;
+	struct pane_err err = {0};
+	for (;;) {
+		size_t i0 = atomic_fetch_add(&j->next, CLAIM);
+		for (size_t i = i0; i < i0 + CLAIM; i++) {
+			if (i >= j->cnt || i >= atomic_load(&j->stop))
+				return;
+			struct collect c;
+			if (part_read(p, i, limit_after(j->max_samples, atomic_load(&j->total)), &c, &err) < 0) {
+				stop_at(j, i);
+				return;
+			}
+			part_keep(p, i, &c);
+			size_t total = atomic_fetch_add(&j->total, c.n) + c.n;
+			if (c.over || (j->max_samples && total > j->max_samples))
+				stop_at(j, i + 1); /* the select fails at or before here: bound the memory */
+		}
+	}
+}
+
+/* A helper's share (pane_workers_task): its own reader, taken only when
+ * series are left to claim. */
+static void part_help(void *arg)
+{
+	struct sel_part *p = arg;
+	struct sel_job *j = p->job;
+	if (atomic_load(&j->next) >= j->cnt)
+		return;
+	pthread_mutex_lock(&j->st->mu);
+	p->r = reader_take(j->st);
+	pthread_mutex_unlock(&j->st->mu);
+	if (!p->r) {
+		struct pane_err err = {0};
+		p->r = reader_new(j->st, &err);
+		if (!p->r)
+			return; /* the caller reads the series itself */
+	}
+	part_open(p);
+	part_run(p);
+	part_close(p);
+	reader_give_back(j->st, p->r);
+	p->r = NULL;
+}
+
+/* Helper threads for selects: one fewer than the CPUs, at most PAR_MAX - 1. */
+static unsigned helpers_wanted(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n <= 1 ? 0 : n - 1 >= PAR_MAX - 1 ? PAR_MAX - 1 : (unsigned)(n - 1);
+}
+
 static int select_impl(struct pane_store *st, const struct pane_matcher *m, size_t nm, int64_t mint, int64_t maxt,
                        size_t max_samples, int64_t step, enum pane_tier_agg agg, struct pane_series_set **out,
                        struct pane_err *err)
@@ -637,7 +890,9 @@ static int select_impl(struct pane_store *st, const struct pane_matcher *m, size
 	struct set_impl *si = pane_xcalloc(1, sizeof *si);
 	si->set.impl = si;
 	si->set.free = set_free;
-	pane_arena_init(&si->mem, 0);
+	si->pool = st->samples;
+	for (size_t k = 0; k < PAR_MAX; k++)
+		pane_arena_init(&si->mem[k].arena, 0);
 	/* 1. the snapshot, under the lock */
 	pthread_mutex_lock(&st->mu);
 	int rc = match_range(st, m, nm, mint, maxt, &set, err);
@@ -659,7 +914,8 @@ static int select_impl(struct pane_store *st, const struct pane_matcher *m, size
 		x->id = s->id;
 		x->nl = s->nl;
 		x->keylen = s->keylen;
-		x->key = pane_arena_alloc(&si->mem, (size_t)s->keylen + 1); /* the set's labels point into it */
+		x->key =
+		    pane_arena_alloc(&si->mem[0].arena, (size_t)s->keylen + 1); /* the set's labels point into it */
 		memcpy(x->key, s->key, (size_t)s->keylen + 1);
 		if (s->h.hs.n && !rc) {
 			struct pane_buf hb;
@@ -689,69 +945,83 @@ static int select_impl(struct pane_store *st, const struct pane_matcher *m, size
 		return rc;
 	}
 	int64_t d0 = ps_day_of(mint), d1 = ps_day_of(maxt);
-	struct rpart *rp = pane_xcalloc(st->nparts + 1, sizeof *rp);
-	size_t nrp = 0;
+	int64_t *days = pane_xcalloc(st->nparts + 1, sizeof *days);
+	size_t ndays = 0;
 	for (size_t i = 0; i < st->nparts; i++)
 		if (st->parts[i].day >= d0 && st->parts[i].day <= d1)
-			rp[nrp++] = (struct rpart){.day = st->parts[i].day, .fd = -1};
+			days[ndays++] = st->parts[i].day;
+	unsigned nhelp = 0;
+	if (cnt >= PAR_MIN_SERIES && ndays && maxt > mint && (uint64_t)maxt - (uint64_t)mint >= PAR_MIN_RANGE) {
+		if (!st->workers)
+			st->workers = pane_workers_new(helpers_wanted());
+		nhelp = pane_workers_count(st->workers);
+	}
 	struct ps_reader *r = reader_take(st);
 	pthread_mutex_unlock(&st->mu);
 	pane_bitmap_release(&set);
 
-	/* 2. segments, without the lock */
+	/* 2. segments, without the lock; shared with helpers when big enough */
+	struct sel_job job = {.st = st,
+	                      .si = si,
+	                      .sn = sn,
+	                      .cnt = cnt,
+	                      .days = days,
+	                      .ndays = ndays,
+	                      .mint = mint,
+	                      .maxt = maxt,
+	                      .step = step,
+	                      .agg = agg,
+	                      .tier = step && (st->o.tiers & (step == ps_tier_steps[0] ? 1u : 2u)),
+	                      .max_samples = max_samples,
+	                      .res = pane_xcalloc(cnt + 1, sizeof *job.res)};
+	atomic_init(&job.next, 0);
+	atomic_init(&job.total, 0);
+	atomic_init(&job.stop, cnt);
+	struct sel_part part[PAR_MAX] = {{0}};
 	if (!r)
 		r = reader_new(st, err);
 	if (!r) {
 		rc = PANE_EIO;
 		goto done;
 	}
-	bool txn = false;
-	if (nrp && cnt) {
-		sqlite3_reset(r->begin);
-		txn = sqlite3_step(r->begin) == SQLITE_DONE; /* one consistent view for the whole select */
+	part[0] = (struct sel_part){.job = &job, .r = r};
+	part_open(&part[0]);
+	for (unsigned k = 1; k <= nhelp; k++) {
+		part[k] = (struct sel_part){.job = &job, .k = k, .task = {.fn = part_help, .arg = &part[k]}};
+		pane_workers_offer(st->workers, &part[k].task);
 	}
-	bool tier = step && (st->o.tiers & (step == ps_tier_steps[0] ? 1u : 2u));
-	for (size_t i = 0; i < nrp && cnt; i++) {
-		/* a day dropped by retention meanwhile is simply skipped */
-		const struct rday *d = reader_day(st, r, rp[i].day, tier);
-		if (!d) {
-			rp[i--] = rp[--nrp];
-			continue;
-		}
-		rp[i].fd = d->fd;
-		rp[i].q = tier ? d->tier : d->seg;
-	}
-	if (!cnt)
-		nrp = 0;
+	part_run(&part[0]);
+	for (unsigned k = 1; k <= nhelp; k++)
+		pane_workers_retract(st->workers, &part[k].task);
+
+	/* 3. the series in order, as one thread reading them all would have
+	 * kept them: what a thread did not read, or cut at a limit lower than
+	 * this order gives, is read again here */
 	si->set.series = pane_xcalloc(cnt + 1, sizeof *si->set.series);
-	struct ts_cache tc = {.ts = r->ts, .dummy = r->dummy, .tdummy = r->tdummy, .u = r->u, .blob = &r->blob};
 	size_t total = 0;
 	for (size_t i = 0; i < cnt && !rc; i++) {
 		/* the samples still allowed are the most collected (twice that
 		 * before duplicates of head and segments are merged): a series
 		 * cannot allocate past max_samples before it is counted */
-		size_t left = max_samples - total;
-		struct collect c = {.ts = r->cts,
-		                    .v = r->cv,
-		                    .cap = r->ccap,
-		                    .mint = mint,
-		                    .maxt = maxt,
-		                    .limit = max_samples && left < SIZE_MAX / 4 ? left * 2 + 64 : 0};
-		rc = step ? read_tier_series(st, rp, nrp, &sn[i], step, agg, &c, &tc, r->vbuf, &r->scratch, err)
-		          : read_series(st, rp, nrp, &sn[i], &c, &tc, r->vbuf, &r->scratch, err);
-		r->cts = c.ts; /* the collect buffers stay the reader's; the set gets a copy */
-		r->cv = c.v;
-		r->ccap = c.cap;
-		if (rc < 0 || c.n == 0)
+		size_t limit = limit_after(max_samples, total);
+		struct sres *x = &job.res[i];
+		if (!x->done || (x->over && !(limit && x->added > limit))) {
+			struct collect c;
+			rc = part_read(&part[0], i, limit, &c, err);
+			if (rc < 0)
+				break;
+			part_keep(&part[0], i, &c);
+		}
+		if (x->n == 0)
 			continue;
-		total += c.n;
-		if (c.over || (max_samples && total > max_samples)) {
+		total += x->n;
+		if ((limit && x->added > limit) || (max_samples && total > max_samples)) {
 			rc = pane_err_set(err, PANE_ETOOBIG, "query would read more than %zu samples", max_samples);
 			pane_err_detail(err, "narrow the selector or the time range");
 			break;
 		}
 		size_t k = si->set.n++;
-		struct pane_label *lv = pane_arena_alloc(&si->mem, (sn[i].nl ? sn[i].nl : 1) * sizeof *lv);
+		struct pane_label *lv = pane_arena_alloc(&si->mem[0].arena, (sn[i].nl ? sn[i].nl : 1) * sizeof *lv);
 		const char *p = sn[i].key;
 		for (size_t j = 0; j < sn[i].nl; j++) {
 			lv[j].name = p;
@@ -759,30 +1029,19 @@ static int select_impl(struct pane_store *st, const struct pane_matcher *m, size
 			lv[j].value = p;
 			p += strlen(p) + 1;
 		}
-		int64_t *ts = pane_arena_alloc_uninit(&si->mem, pane_mul_size(c.n, sizeof *ts));
-		double *v = pane_arena_alloc_uninit(&si->mem, pane_mul_size(c.n, sizeof *v));
-		memcpy(ts, c.ts, c.n * sizeof *ts);
-		memcpy(v, c.v, c.n * sizeof *v);
 		struct pane_series *ps = &si->set.series[k];
 		ps->labels.v = lv;
 		ps->labels.n = ps->labels.cap = sn[i].nl;
 		ps->labels.owned = false;
-		ps->ts = ts;
-		ps->values = v;
-		ps->n = c.n;
+		ps->ts = x->ts;
+		ps->values = x->v;
+		ps->n = x->n;
 	}
-	for (size_t i = 0; i < TSC_SLOTS; i++)
-		free(tc.slot[i].ts);
-	for (size_t i = 0; i < nrp; i++)
-		sqlite3_reset(rp[i].q);
-	if (txn) {
-		sqlite3_reset(r->commit);
-		sqlite3_step(r->commit);
-		sqlite3_reset(r->commit);
-	}
+	part_close(&part[0]);
 done:
 	reader_give_back(st, r);
-	free(rp);
+	free(days);
+	free(job.res);
 	for (size_t i = 0; i < cnt; i++)
 		snap_release(&sn[i]);
 	free(sn);

@@ -20,6 +20,7 @@
  * store's only thread, started by open and joined by close.
  */
 #include "store/internal.h"
+#include "store/workers.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -135,6 +136,7 @@ struct pane_store *pane_store_open(const struct pane_store_opts *o, struct pane_
 	pane_map_init(&st->per_metric, NULL);
 	pane_buf_init(&st->rec, PANE_BUF_NOLIMIT);
 	st->ix = pane_index_new();
+	st->samples = pane_bufpool_new(SAMPLES_BLOCK, SAMPLES_KEEP);
 	register_stats(st);
 
 	snprintf(path, sizeof path, "%s/lock", st->dir);
@@ -631,7 +633,8 @@ void pane_store_close(struct pane_store *st)
 		pthread_join(st->hk_thread, NULL);
 		st->hk_running = false;
 	}
-	ps_readers_free(st); /* no select runs any more; theirs are the other connections to metrics.db */
+	pane_workers_free(st->workers); /* idle: no select runs any more */
+	ps_readers_free(st);            /* no select runs any more; theirs are the other connections to metrics.db */
 	if (st->db && st->wal_fd >= 0) {
 		pthread_mutex_lock(&st->mu);
 		if (ps_persist_all(st, &err) < 0 || ps_checkpoint(st, &err) < 0)
@@ -665,6 +668,7 @@ void pane_store_close(struct pane_store *st)
 	free(st->idtab);
 	pane_map_release(&st->per_metric);
 	pane_index_free(st->ix);
+	pane_bufpool_free(st->samples); /* blocks of sets still alive are freed when those are */
 	pane_buf_release(&st->rec);
 	pane_logdb_close(st->logs);
 	if (st->lock_fd >= 0)

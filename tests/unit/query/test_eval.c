@@ -580,6 +580,56 @@ static void test_check_range(void **state)
 	assert_non_null(strstr(err.msg, "exceeded maximum resolution of 11,000 points"));
 }
 
+/* A range function over many series and steps is computed by two threads
+ * (functions.c, memo_fill): every series must be the same bits as a query
+ * of that series alone (one thread), with resets and stale markers. */
+static void test_memo_threads_same_bits(void **state)
+{
+	(void)state;
+	enum { NS = 40, STEPS = 2400 };
+	struct pane_buf b;
+	pane_buf_init(&b, PANE_BUF_NOLIMIT);
+	for (int k = 0; k < NS; k++)
+		for (int i = 0; i <= STEPS; i++) {
+			int t = i * 15;
+			if ((i + k) % 301 == 7)
+				pane_buf_addf(&b, "p{k=\"%02d\"} stale %d\n", k, t);
+			else if ((i * 7 + k) % 13 != 0)
+				pane_buf_addf(&b, "p{k=\"%02d\"} %.17g %d\n", k,
+				              (i % (500 + k)) * (1.0 + k / 7.0) + sin(i * 0.1) * 0.01, t);
+		}
+	struct pane_err err = {0};
+	struct pt_memdb *mdb = pt_memdb_parse(b.data, &err);
+	pane_buf_release(&b);
+	assert_non_null(mdb);
+	static const char *fns[] = {"rate", "increase", "avg_over_time", "max_over_time", "changes", "deriv"};
+	for (size_t f = 0; f < sizeof fns / sizeof fns[0]; f++) {
+		char q[128];
+		snprintf(q, sizeof q, "%s(p[5m])", fns[f]);
+		struct pane_query_result all;
+		if (pane_query_exec(pt_memdb_reader(mdb), NULL, q, 0, STEPS * 15000LL, 15000, &all, NULL, &err) != 0)
+			fail_msg("%s: %s", q, err.msg);
+		assert_int_equal(all.n, NS);
+		for (size_t i = 0; i < all.n; i++) {
+			struct pane_query_result one;
+			snprintf(q, sizeof q, "%s(p{k=\"%02zu\"}[5m])", fns[f], i);
+			if (pane_query_exec(pt_memdb_reader(mdb), NULL, q, 0, STEPS * 15000LL, 15000, &one, NULL,
+			                    &err) != 0)
+				fail_msg("%s: %s", q, err.msg);
+			assert_int_equal(one.n, 1);
+			assert_int_equal(pane_labels_cmp(&one.series[0].labels, &all.series[i].labels), 0);
+			assert_int_equal(one.series[0].n, all.series[i].n);
+			assert_true(one.series[0].n > STEPS / 2);
+			assert_memory_equal(one.series[0].ts, all.series[i].ts, one.series[0].n * sizeof(int64_t));
+			assert_memory_equal(one.series[0].values, all.series[i].values,
+			                    one.series[0].n * sizeof(double));
+			pane_query_result_release(&one);
+		}
+		pane_query_result_release(&all);
+	}
+	pt_memdb_free(mdb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -593,6 +643,7 @@ int main(void)
 	    cmocka_unit_test(test_deep_chains),
 	    cmocka_unit_test(test_memory_bounded),
 	    cmocka_unit_test(test_check_range),
+	    cmocka_unit_test(test_memo_threads_same_bits),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1167,6 +1167,108 @@ static void select_memory_per_series(void **state)
 	free(dir);
 }
 
+/* A select of many series over hours is read by several threads
+ * (select.c): each series must come out exactly as a select of that
+ * series alone (always one thread) gives it, in the same order, with the
+ * same max_samples outcome, also while other selects run. */
+#define PAR_N 48
+#define PAR_STEPS (30 * 240) /* 30 h of 15 s samples: two days, windows persisted and heads */
+
+static struct pane_series_set *par_select(struct pane_store *st, const char *inst, int64_t mint, int64_t maxt,
+                                          size_t max_samples, int64_t step, int *rc)
+{
+	struct pane_matcher m[2] = {{"__name__", "p", PANE_MATCH_EQ}, {"inst", inst ? inst : "", PANE_MATCH_EQ}};
+	struct pane_series_set *set = NULL;
+	struct pane_err err = {0};
+	if (step)
+		*rc = pane_store_select_tier(st, step, PANE_AGG_AVG, m, inst ? 2 : 1, mint, maxt, max_samples, &set,
+		                             &err);
+	else {
+		struct pane_reader r = pane_store_reader(st);
+		*rc = r.ops->select(r.ctx, m, inst ? 2 : 1, mint, maxt, max_samples, &set, &err);
+	}
+	return set;
+}
+
+static void par_check(struct pane_store *st, int64_t mint, int64_t maxt, int64_t step)
+{
+	int rc;
+	struct pane_series_set *all = par_select(st, NULL, mint, maxt, 0, step, &rc);
+	assert_int_equal(rc, 0);
+	assert_int_equal(all->n, PAR_N);
+	size_t total = 0;
+	for (size_t i = 0; i < all->n; i++) {
+		const char *inst = all->series[i].labels.v[1].value;
+		char want[8];
+		snprintf(want, sizeof want, "%02zu", i);
+		assert_string_equal(inst, want); /* the same order */
+		struct pane_series_set *one = par_select(st, inst, mint, maxt, 0, step, &rc);
+		assert_int_equal(rc, 0);
+		assert_int_equal(one->n, 1);
+		assert_int_equal(one->series[0].n, all->series[i].n);
+		assert_true(all->series[i].n > 0);
+		assert_memory_equal(one->series[0].ts, all->series[i].ts, all->series[i].n * sizeof(int64_t));
+		assert_memory_equal(one->series[0].values, all->series[i].values, all->series[i].n * sizeof(double));
+		total += one->series[0].n;
+		one->free(one);
+	}
+	all->free(all);
+	/* max_samples: exactly enough passes, one fewer fails */
+	all = par_select(st, NULL, mint, maxt, total, step, &rc);
+	assert_int_equal(rc, 0);
+	all->free(all);
+	assert_null(par_select(st, NULL, mint, maxt, total - 1, step, &rc));
+	assert_int_equal(rc, PANE_ETOOBIG);
+	assert_null(par_select(st, NULL, mint, maxt, total / 3, step, &rc));
+	assert_int_equal(rc, PANE_ETOOBIG);
+}
+
+static void *par_thread(void *p)
+{
+	for (int k = 0; k < 4; k++)
+		par_check(p, T0 + 3600 * 1000LL, T0 + 29 * 3600 * 1000LL, 0);
+	return NULL;
+}
+
+static void parallel_select_same_as_one_by_one(void **state)
+{
+	(void)state;
+	char *dir = tmpdir();
+	struct pane_store *st = open_store(dir, NULL);
+	static char names[PAR_N][8];
+	static struct pane_label l[PAR_N][1];
+	static struct pane_labels ls[PAR_N];
+	static struct pane_sample batch[PAR_N * 20];
+	for (int i = 0; i < PAR_N; i++) {
+		snprintf(names[i], sizeof names[i], "%02d", i);
+		l[i][0] = (struct pane_label){"inst", names[i]};
+		ls[i] = (struct pane_labels){l[i], 1, 1, false};
+	}
+	for (int k = 0; k < PAR_STEPS; k += 20) {
+		size_t n = 0;
+		for (int j = k; j < k + 20; j++)
+			for (int i = 0; i < PAR_N; i++)
+				batch[n++] = (struct pane_sample){"p", &ls[i], T0 + j * 15000LL, val(i % 3, j + i)};
+		struct pane_err err = {0};
+		size_t acc = 0;
+		assert_int_equal(pane_store_write(st, batch, n, &acc, &err), 0);
+		assert_int_equal(acc, n);
+		if (k % 2400 == 0)
+			settle(st); /* windows past persisted as segments, the newest in heads */
+	}
+	par_check(st, T0, T0 + PAR_STEPS * 15000LL, 0);
+	par_check(st, T0 + 1234567, T0 + 20 * 3600 * 1000LL + 7, 0);
+	par_check(st, T0, T0 + PAR_STEPS * 15000LL, 300000);
+	pthread_t t[3];
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, par_thread, st), 0);
+	for (int i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+	pane_store_close(st);
+	rmrf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1183,6 +1285,7 @@ int main(void)
 	    cmocka_unit_test(window_roll_defers_persisting),
 	    cmocka_unit_test(checkpoint_with_long_heads),
 	    cmocka_unit_test(select_memory_per_series),
+	    cmocka_unit_test(parallel_select_same_as_one_by_one),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
