@@ -25,9 +25,9 @@ expect_in "$tmp/err" "run 'pane migrate' first"
 # several processes migrating at once: one does the work, the others find it done
 for i in 1 2 3 4; do "$bin" migrate >"$tmp/m$i" 2>&1 & done
 wait
-[ "$(cat "$tmp"/m? | grep -c 'migrated from version 0 to 6')" = 1 ] && ok || bad "concurrent migrate: $(cat "$tmp"/m?)"
+[ "$(cat "$tmp"/m? | grep -c 'migrated from version 0 to 7')" = 1 ] && ok || bad "concurrent migrate: $(cat "$tmp"/m?)"
 [ "$(cat "$tmp"/m? | grep -c 'up to date')" = 3 ] && ok || bad "concurrent migrate: $(cat "$tmp"/m?)"
-[ "$(count "SELECT count(*) FROM pane.schema_version")" = 6 ] && ok || bad "schema_version rows"
+[ "$(count "SELECT count(*) FROM pane.schema_version")" = 7 ] && ok || bad "schema_version rows"
 expect_status 0 "$bin" migrate
 expect_in "$tmp/out" "up to date"
 expect_status 2 "$bin" migrate --schema 'x;drop'

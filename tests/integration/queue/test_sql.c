@@ -455,8 +455,33 @@ static void claim_after_key(void **state)
 	free(url);
 }
 
+/* Migration 007: a claimed job's new version stays on the page of the
+ * version it replaces (pane.jobs keeps half of each page free), so a claim
+ * adds no page to the table. With fillfactor 80 three in four claimed
+ * versions moved to pages appended at the end (71 of 300 stayed, the table
+ * grew from 6 to 11 pages); the new version is a little wider (locked_by,
+ * started_at, lease_expires_at), so a few still move. */
+static void claim_keeps_the_page(void **state)
+{
+	char *url = qt_db("queue_sql_claim_page");
+	PGconn *c = qt_connect(url);
+	qt_num(c, "SELECT count(*) FROM pane.enqueue_many((SELECT jsonb_agg(jsonb_build_object('queue', 'p',"
+	          " 'payload', jsonb_build_object('n', g))) FROM generate_series(1, 300) g))");
+	free(qt_val(c, "CREATE TABLE before AS SELECT id, (ctid::text::point)[0]::int AS page FROM pane.jobs"));
+	long long pages = qt_num(c, "SELECT pg_relation_size('pane.jobs') / current_setting('block_size')::int");
+	assert_true(pages >= 3); /* several full pages, not one half-empty one */
+	assert_int_equal(qt_num(c, "SELECT count(*) FROM pane.claim_batch_after('w', 'p', 300, 30, NULL, NULL, NULL)"),
+	                 300);
+	assert_true(qt_num(c, "SELECT count(*) FROM pane.jobs j JOIN before b USING (id)"
+	                      " WHERE j.state = 'running' AND (j.ctid::text::point)[0]::int = b.page") >= 270);
+	assert_int_equal(qt_num(c, "SELECT pg_relation_size('pane.jobs') / current_setting('block_size')::int"), pages);
+	PQfinish(c);
+	free(url);
+}
+
 /* A database at version 5 with jobs in it is upgraded in place: the
- * migration adds the keyed claim and the jobs are claimed with it. */
+ * migrations add the keyed claim (006), with which the jobs are claimed,
+ * and the page room and generic plans of 007. */
 static void migrate_upgrades_in_place(void **state)
 {
 	char *url = qt_db("queue_sql_upgrade");
@@ -464,13 +489,24 @@ static void migrate_upgrades_in_place(void **state)
 	long long id = qt_num(c, "SELECT pane.enqueue('u')");
 	free(qt_val(
 	    c, "DROP FUNCTION pane.claim_batch_after(text, text, int, double precision, int, timestamptz, bigint)"));
-	free(qt_val(c, "DELETE FROM pane.schema_version WHERE version = 6"));
+	free(qt_val(c, "ALTER TABLE pane.jobs SET (fillfactor = 80)"));
+	free(qt_val(c, "ALTER INDEX pane.jobs_pkey RESET (fillfactor)"));
+	free(qt_val(c, "ALTER FUNCTION pane.complete_jobs(text, bigint[], int[], jsonb[]) RESET plan_cache_mode"));
+	free(qt_val(c, "DELETE FROM pane.schema_version WHERE version >= 6"));
 	struct pane_err err = {0};
 	int from = -1, to = -1;
 	assert_int_equal(pane_queue_migrate(c, NULL, &from, &to, &err), 0);
 	assert_int_equal(from, 5);
-	assert_int_equal(to, 6);
+	assert_int_equal(to, pane_queue_schema_version_latest());
 	assert_true(qt_num(c, "SELECT id FROM pane.claim_batch_after('w', 'u', 5, 30, NULL, NULL, NULL)") == id);
+	/* 007: half-empty pages for the table and its primary key, generic plans */
+	assert_int_equal(qt_num(c, "SELECT count(*) FROM pg_class WHERE oid IN ('pane.jobs'::regclass,"
+	                           " 'pane.jobs_pkey'::regclass) AND 'fillfactor=50' = ANY(reloptions)"),
+	                 2);
+	assert_int_equal(qt_num(c, "SELECT count(*) FROM pg_proc WHERE pronamespace = 'pane'::regnamespace"
+	                           " AND proname IN ('claim_batch_after', 'claim_batch', 'complete_jobs')"
+	                           " AND 'plan_cache_mode=force_generic_plan' = ANY(proconfig)"),
+	                 3);
 	PQfinish(c);
 	free(url);
 }
@@ -506,6 +542,7 @@ int main(void)
 	    cmocka_unit_test(fencing_and_rescue),
 	    cmocka_unit_test(concurrency_limit_and_retention),
 	    cmocka_unit_test(claim_after_key),
+	    cmocka_unit_test(claim_keeps_the_page),
 	    cmocka_unit_test(migrate_upgrades_in_place),
 	    cmocka_unit_test(migrate_is_idempotent_and_schema_configurable),
 	};
