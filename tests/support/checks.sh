@@ -21,6 +21,13 @@ expect_status() { # want cmd...  (stdout in $tmp/out, stderr in $tmp/err)
   "$@" >"$tmp/out" 2>"$tmp/err"; local got=$?
   if [ "$got" -eq "$want" ]; then ok; else bad "$* exited $got, want $want: $(head -3 "$tmp/err")"; fi
 }
+# wait_for SECONDS CMD...: runs CMD every 0.1 s until it succeeds (0) or
+# SECONDS have passed (1)
+wait_for() {
+  local n=$(($1 * 10)); shift
+  for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done
+  return 1
+}
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }

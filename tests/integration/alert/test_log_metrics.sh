@@ -30,7 +30,6 @@ python3 "$fakes/render_fake.py" "$rp" --services 2 >"$tmp/render.log" 2>&1 &
 fpids+=($!)
 python3 "$fakes/sentry_fake.py" "$sp" --issues 0 >"$tmp/sentry.log" 2>&1 &
 fpids+=($!)
-wait_for() { local n=$1; shift; for _ in $(seq 1 $((n * 20))); do "$@" && return 0; sleep 0.05; done; return 1; }
 wait_for 10 curl -fsS "http://127.0.0.1:$rp/__fake/ping" -o /dev/null && ok || bad "render fake did not start"
 wait_for 10 curl -fsS "http://127.0.0.1:$sp/__fake/ping" -o /dev/null && ok || bad "sentry fake did not start"
 

@@ -15,12 +15,6 @@ fakes="$PANE_SOURCE_ROOT/tests/fakes"
 fpids=()
 trap 'rm -rf "$tmp"; [ -n "$pid" ] && kill "$pid" 2>/dev/null; for p in "${fpids[@]}"; do kill "$p" 2>/dev/null; done' EXIT
 
-# wait_for SECONDS CMD...: polls CMD every 0.1 s until it succeeds
-wait_for() {
-  local n=$(($1 * 10)); shift
-  for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done
-  return 1
-}
 start_fake() { # name port -> pid in fpids
   python3 "$fakes/$1_fake.py" "$2" >>"$tmp/$1.log" 2>&1 &
   fpids+=($!)

@@ -14,11 +14,6 @@ unset DATABASE_URL
 fakes="$PANE_SOURCE_ROOT/tests/fakes"
 fpids=()
 trap 'rm -rf "$tmp"; [ -n "$pid" ] && kill "$pid" 2>/dev/null; for p in "${fpids[@]}"; do kill "$p" 2>/dev/null; done' EXIT
-wait_for() {
-  local n=$(($1 * 10)); shift
-  for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done
-  return 1
-}
 t1=$(free_port); t2=$(free_port); wp=$(free_port)
 python3 "$fakes/oauth2_fake.py" "$t1" "pane id" "s3cr&t" >"$tmp/t1.log" 2>&1 &
 fpids+=($!)

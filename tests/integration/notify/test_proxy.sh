@@ -14,11 +14,6 @@
 . "${PANE_SOURCE_ROOT:?run through meson test}/tests/support/checks.sh"
 unset DATABASE_URL
 trap 'rm -rf "$tmp"; [ -n "$pid" ] && kill "$pid" 2>/dev/null; [ -n "$ppid_" ] && kill "$ppid_" 2>/dev/null' EXIT
-wait_for() {
-  local n=$(($1 * 10)); shift
-  for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done
-  return 1
-}
 pp=$(free_port); dead=$(free_port)
 # the proxy: the webhook fake, which checks each body and records the
 # request target (absolute for a proxied request)

@@ -16,11 +16,6 @@ unset DATABASE_URL
 fakes="$PANE_SOURCE_ROOT/tests/fakes"
 fpids=()
 trap 'rm -rf "$tmp"; [ -n "$pid" ] && kill "$pid" 2>/dev/null; for p in "${fpids[@]}"; do kill "$p" 2>/dev/null; done' EXIT
-wait_for() {
-  local n=$(($1 * 10)); shift
-  for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done
-  return 1
-}
 command -v prometheus-alertmanager >/dev/null || { echo "prometheus-alertmanager not installed"; exit 77; }
 
 sp=$(free_port); amp=$(free_port); pp=$(free_port); rp=$(free_port)

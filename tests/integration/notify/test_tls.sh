@@ -13,11 +13,6 @@
 unset DATABASE_URL
 command -v openssl >/dev/null || { echo "openssl missing: run scripts/install-deps.sh"; exit 77; }
 trap 'rm -rf "$tmp"; [ -n "$pid" ] && kill "$pid" 2>/dev/null; [ -n "$tpid" ] && kill "$tpid" 2>/dev/null' EXIT
-wait_for() {
-  local n=$(($1 * 10)); shift
-  for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done
-  return 1
-}
 cd "$tmp" || exit 1
 # a CA, the target's certificate for 127.0.0.1, a client certificate
 ossl() { openssl "$@" >>"$tmp/openssl.log" 2>&1 || { echo "openssl $1 failed: $(tail -3 "$tmp/openssl.log")"; exit 1; }; }
