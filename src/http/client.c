@@ -51,8 +51,9 @@ struct pane_http_client {
 	struct pane_http_client_opts o;
 	char *user_agent;
 	char *proxy_url, *no_proxy, *ca_file, *cert_file, *key_file; /* copies of the options' */
-	struct pane_http_ratelimit rl;                               /* last seen */
-	int64_t last_request_ns;                                     /* monotonic, for requests_per_minute */
+	char *ca_pem, *cert_pem, *key_pem;
+	struct pane_http_ratelimit rl; /* last seen */
+	int64_t last_request_ns;       /* monotonic, for requests_per_minute */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -94,6 +95,12 @@ struct pane_http_client *pane_http_client_new(const struct pane_http_client_opts
 	c->o.ca_file = c->ca_file;
 	c->o.cert_file = c->cert_file;
 	c->o.key_file = c->key_file;
+	c->ca_pem = c->o.ca_pem ? pane_xstrdup(c->o.ca_pem) : NULL;
+	c->cert_pem = c->o.cert_pem ? pane_xstrdup(c->o.cert_pem) : NULL;
+	c->key_pem = c->o.key_pem ? pane_xstrdup(c->o.key_pem) : NULL;
+	c->o.ca_pem = c->ca_pem;
+	c->o.cert_pem = c->cert_pem;
+	c->o.key_pem = c->key_pem;
 	c->curl = curl_easy_init();
 	if (!c->curl) {
 		fprintf(stderr, "pane: curl_easy_init failed (out of memory)\n");
@@ -114,6 +121,7 @@ void pane_http_client_free(struct pane_http_client *c)
 	free(c->ca_file);
 	free(c->cert_file);
 	free(c->key_file);
+	free(c->ca_pem), free(c->cert_pem), free(c->key_pem);
 	free(c);
 }
 
@@ -300,6 +308,15 @@ struct xfer {
 	bool too_big;
 	size_t header_bytes;
 };
+
+/* PEM text for a *_BLOB option (libcurl copies it); NULL sets nothing */
+static void pem_blob(CURL *h, CURLoption opt, const char *pem)
+{
+	if (!pem)
+		return;
+	struct curl_blob b = {.data = (void *)pem, .len = strlen(pem), .flags = CURL_BLOB_COPY};
+	curl_easy_setopt(h, opt, &b);
+}
 
 /* CURLOPT_SSLVERSION from TLS 1.x minor versions (10..13; 0: libcurl's) */
 static long tls_versions(int min, int max)
@@ -499,6 +516,9 @@ static int send_once(struct pane_http_client *c, const struct pane_http_request 
 		curl_easy_setopt(h, CURLOPT_SSLCERT, c->o.cert_file);
 		curl_easy_setopt(h, CURLOPT_SSLKEY, c->o.key_file);
 	}
+	pem_blob(h, CURLOPT_CAINFO_BLOB, c->o.ca_pem);
+	pem_blob(h, CURLOPT_SSLCERT_BLOB, c->o.cert_pem);
+	pem_blob(h, CURLOPT_SSLKEY_BLOB, c->o.key_pem);
 	if (c->o.tls_min_version || c->o.tls_max_version)
 		curl_easy_setopt(h, CURLOPT_SSLVERSION, tls_versions(c->o.tls_min_version, c->o.tls_max_version));
 	if (c->o.insecure_skip_verify) {

@@ -497,10 +497,12 @@ static int tls_version(struct rd *r, const struct pane_cfg_node *a, int *dst)
  * at or above min_version) */
 static int tls_node(struct rd *r, const struct pane_cfg_node *n, struct pane_am_http *h)
 {
-	static const char *const tk[] = {"ca_file",     "cert_file",   "key_file", "insecure_skip_verify",
-	                                 "min_version", "max_version", NULL};
+	static const char *const tk[] = {
+	    "ca",          "ca_file",     "cert", "cert_file", "key", "key_file", "insecure_skip_verify",
+	    "min_version", "max_version", NULL};
 	if (only_keys(r, n, "http_config.tls_config", tk,
-	              "ca_file, cert_file, key_file, insecure_skip_verify, min_version, max_version") < 0)
+	              "ca(_file), cert(_file), key(_file), insecure_skip_verify, min_version, max_version") < 0 ||
+	    one_of(r, n, "ca") < 0 || one_of(r, n, "cert") < 0 || one_of(r, n, "key") < 0)
 		return PANE_EINVAL;
 	for (size_t j = 0; j < n->n_items; j++) {
 		const struct pane_cfg_node *a = n->items[j];
@@ -508,15 +510,18 @@ static int tls_node(struct rd *r, const struct pane_cfg_node *n, struct pane_am_
 		         : !strcmp(a->key, "ca_file")            ? tls_file(r, a, "CA file", &h->ca_file)
 		         : !strcmp(a->key, "cert_file")          ? tls_file(r, a, "certificate file", &h->cert_file)
 		         : !strcmp(a->key, "key_file")           ? tls_file(r, a, "key file", &h->key_file)
+		         : !strcmp(a->key, "ca")                 ? str(r, a, &h->ca)
+		         : !strcmp(a->key, "cert")               ? str(r, a, &h->cert)
+		         : !strcmp(a->key, "key")                ? (secret(r, a) < 0 ? PANE_EINVAL : str(r, a, &h->key))
 		         : !strcmp(a->key, "min_version")        ? tls_version(r, a, &h->tls_min_version)
 		                                                 : tls_version(r, a, &h->tls_max_version);
 		if (rc < 0)
 			return rc;
 	}
-	if (h->cert_file && !h->key_file)
+	if ((h->cert_file || h->cert) && !(h->key_file || h->key))
 		return bad(r, n,
 		           "exactly one of key or key_file must be configured when a client certificate is configured");
-	if (h->key_file && !h->cert_file)
+	if ((h->key_file || h->key) && !(h->cert_file || h->cert))
 		return bad(r, n, "exactly one of cert or cert_file must be configured when a client key is configured");
 	if (h->tls_min_version && h->tls_max_version && h->tls_max_version < h->tls_min_version)
 		return bad(r, n, "max_version must be greater than or equal to min_version");
@@ -1352,7 +1357,7 @@ static bool secret_key(const char *k)
 {
 	return !strcmp(k, "api_url") || !strcmp(k, "routing_key") || !strcmp(k, "service_key") ||
 	       !strcmp(k, "slack_api_url") || !strcmp(k, "bearer_token") || !strcmp(k, "credentials") ||
-	       !strcmp(k, "password") || !strcmp(k, "client_secret");
+	       !strcmp(k, "password") || !strcmp(k, "client_secret") || !strcmp(k, "key");
 }
 
 /* a scalar YAML reads back as the same value without quotes (so booleans
@@ -1695,6 +1700,9 @@ void pane_am_http_copy(struct pane_am_http *dst, const struct pane_am_http *src)
 	                             .ca_file = dupn(src->ca_file),
 	                             .cert_file = dupn(src->cert_file),
 	                             .key_file = dupn(src->key_file),
+	                             .ca = dupn(src->ca),
+	                             .cert = dupn(src->cert),
+	                             .key = dupn(src->key),
 	                             .tls_min_version = src->tls_min_version,
 	                             .tls_max_version = src->tls_max_version,
 	                             .insecure_skip_verify = src->insecure_skip_verify};
@@ -1711,6 +1719,7 @@ void pane_am_http_release(struct pane_am_http *h)
 {
 	free(h->auth_type), free(h->auth_credentials), free(h->basic_user), free(h->basic_pass);
 	free(h->proxy_url), free(h->no_proxy), free(h->ca_file), free(h->cert_file), free(h->key_file);
+	free(h->ca), free(h->cert), free(h->key);
 	if (h->oauth2) {
 		free(h->oauth2->client_id), free(h->oauth2->client_secret), free(h->oauth2->token_url);
 		free(h->oauth2->params);

@@ -61,6 +61,7 @@ struct pane_am_http {
 	bool enable_http2;           /* default true, as Alertmanager's */
 	char *ca_file;
 	char *cert_file, *key_file; /* a client certificate: both or neither */
+	char *ca, *cert, *key;      /* the same as PEM text (key: a secret) */
 	int tls_min_version;        /* 10..13 for TLS10..TLS13; 0: not set */
 	int tls_max_version;
 	bool insecure_skip_verify;

@@ -381,6 +381,9 @@ static struct integ *integ_new(struct notify *nt, const char *receiver, const ch
 	                                    .ca_file = h ? h->ca_file : NULL,
 	                                    .cert_file = h ? h->cert_file : NULL,
 	                                    .key_file = h ? h->key_file : NULL,
+	                                    .ca_pem = h ? h->ca : NULL,
+	                                    .cert_pem = h ? h->cert : NULL,
+	                                    .key_pem = h ? h->key : NULL,
 	                                    .tls_min_version = h ? h->tls_min_version : 0,
 	                                    .tls_max_version = h ? h->tls_max_version : 0,
 	                                    .insecure_skip_verify = h && h->insecure_skip_verify});

@@ -2,13 +2,13 @@
 # test_tls.sh - the notifiers' tls_config end to end: an HTTPS webhook
 # target (the webhook fake with --tls --tls13) that demands a client
 # certificate signed by a test CA and TLS 1.3 (certificates made with the
-# openssl CLI), and three
-# webhook receivers:
+# openssl CLI), and four webhook receivers:
 #   mtls      ca_file + cert_file + key_file (+ min_version TLS12): delivered,
 #             and the target saw the client certificate's name
 #   nocert    ca_file only: the handshake fails, nothing is delivered
 #   tls12     the client certificate but max_version TLS12: refused by a
 #             TLS 1.3-only target, nothing is delivered
+#   inline    ca, cert and key as PEM text (from the environment): delivered
 . "${PANE_SOURCE_ROOT:?run through meson test}/tests/support/checks.sh"
 unset DATABASE_URL
 command -v openssl >/dev/null || { echo "openssl missing: run scripts/install-deps.sh"; exit 77; }
@@ -48,14 +48,22 @@ alerting:
         - url: https://127.0.0.1:$tp/tls12
           http_config:
             tls_config: {ca_file: ca.pem, cert_file: cli.pem, key_file: cli.key, max_version: TLS12}
+        - url: https://127.0.0.1:$tp/inline
+          http_config:
+            tls_config:
+              ca: \${TLS_CA}
+              cert: \${TLS_CERT}
+              key: \${TLS_KEY}
 Y
+TLS_CA=$(cat ca.pem) TLS_CERT=$(cat cli.pem) TLS_KEY=$(cat cli.key)
+export TLS_CA TLS_CERT TLS_KEY
 serve_start "$tmp/serve.log" /healthz --config "$tmp/pane.yaml" --data-dir "$tmp/data" ||
   bad "pane did not start: $(tail -5 "$tmp/serve.log")"
 code=$(curl -s -o /dev/null -w '%{http_code}' -XPOST "$u/api/v2/alerts" -H 'Content-Type: application/json' \
   -d '[{"labels":{"alertname":"TlsCheck","severity":"page"}}]')
 [ "$code" = 200 ] && ok || bad "POST /api/v2/alerts answered $code"
-one() { [ "$(seen | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" -ge 1 ]; }
-wait_for 30 one && ok || bad "the mTLS receiver delivered nothing: $(seen); $(tail -5 "$tmp/serve.log")"
+two() { [ "$(seen | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" -ge 2 ]; }
+wait_for 30 two && ok || bad "the mTLS receivers did not both deliver: $(seen); $(tail -5 "$tmp/serve.log")"
 # the two that cannot connect tried and failed (counted per attempt)
 failed() { curl -fsS "$u/metrics" | awk '/^pane_notifications_failed_total/ { s += $NF } END { exit !(s >= 2) }'; }
 wait_for 30 failed && ok || bad "the receivers without a usable TLS setup did not fail: $(grep failed_total "$tmp/serve.log"; curl -fsS "$u/metrics" | grep notifications_failed)"
@@ -63,7 +71,7 @@ seen >seen.json
 python3 - seen.json <<'P' && ok || bad "only the receiver with the client certificate and TLS 1.3 may deliver: $(cat seen.json)"
 import json, sys
 seen = json.load(open(sys.argv[1]))
-if [s["path"] for s in seen] != ["/mtls"] or seen[0]["cn"] != "pane-notifier" or seen[0]["tls"] != "TLSv1.3":
+if sorted(s["path"] for s in seen) != ["/inline", "/mtls"] or any(s["cn"] != "pane-notifier" or s["tls"] != "TLSv1.3" for s in seen):
     print(seen); sys.exit(1)
 P
 serve_stop || bad "pane serve did not stop cleanly"

@@ -562,6 +562,8 @@ static void test_extras(void **state)
 	     "expected one of TLS10, TLS11, TLS12, TLS13"},
 	    {"          http_config: {tls_config: {cert_file: /etc/passwd}}\n", "exactly one of key or key_file"},
 	    {"          http_config: {tls_config: {key_file: /etc/passwd}}\n", "exactly one of cert or cert_file"},
+	    {"          http_config: {tls_config: {cert: x, key: literal}}\n", "a secret"},
+	    {"          http_config: {tls_config: {ca: x, ca_file: /etc/passwd}}\n", "at most one of ca and ca_file"},
 	    {"          http_config: {tls_config: {min_version: TLS13, max_version: TLS12}}\n",
 	     "max_version must be greater than or equal to min_version"},
 	    {"          http_config: {tls_config: {ca_file: /nonexistent/ca.pem}}\n", "cannot read CA file"},
