@@ -52,6 +52,7 @@ struct pane_http_client {
 	char *user_agent;
 	char *proxy_url, *no_proxy, *ca_file, *cert_file, *key_file; /* copies of the options' */
 	char *ca_pem, *cert_pem, *key_pem;
+	struct curl_slist *proxy_hl;   /* the options' proxy_headers */
 	struct pane_http_ratelimit rl; /* last seen */
 	int64_t last_request_ns;       /* monotonic, for requests_per_minute */
 };
@@ -98,6 +99,9 @@ struct pane_http_client *pane_http_client_new(const struct pane_http_client_opts
 	c->ca_pem = c->o.ca_pem ? pane_xstrdup(c->o.ca_pem) : NULL;
 	c->cert_pem = c->o.cert_pem ? pane_xstrdup(c->o.cert_pem) : NULL;
 	c->key_pem = c->o.key_pem ? pane_xstrdup(c->o.key_pem) : NULL;
+	for (const char *const *p = c->o.proxy_headers; p && *p; p++)
+		c->proxy_hl = curl_slist_append(c->proxy_hl, *p);
+	c->o.proxy_headers = NULL;
 	c->o.ca_pem = c->ca_pem;
 	c->o.cert_pem = c->cert_pem;
 	c->o.key_pem = c->key_pem;
@@ -122,6 +126,7 @@ void pane_http_client_free(struct pane_http_client *c)
 	free(c->cert_file);
 	free(c->key_file);
 	free(c->ca_pem), free(c->cert_pem), free(c->key_pem);
+	curl_slist_free_all(c->proxy_hl);
 	free(c);
 }
 
@@ -507,6 +512,10 @@ static int send_once(struct pane_http_client *c, const struct pane_http_request 
 			curl_easy_setopt(h, CURLOPT_NOPROXY, c->o.no_proxy);
 	} else if (c->o.no_env_proxy) {
 		curl_easy_setopt(h, CURLOPT_PROXY, ""); /* "": no proxy, the environment's ignored */
+	}
+	if (c->proxy_hl) { /* to the proxy only; the request's own headers never go there */
+		curl_easy_setopt(h, CURLOPT_HEADEROPT, (long)CURLHEADER_SEPARATE);
+		curl_easy_setopt(h, CURLOPT_PROXYHEADER, c->proxy_hl);
 	}
 	if (c->o.http1_only)
 		curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);

@@ -79,16 +79,18 @@ struct pane_http_client_opts {
 	 * copied. Defaults: no redirects followed, libcurl's proxy choice (the
 	 * proxy environment variables), HTTP/2 where TLS offers it, the
 	 * system's CAs with full verification. */
-	bool follow_redirects; /* follow up to 10 redirects (http/https only); credentials
-	                          are not sent on to another host */
-	const char *proxy_url; /* http://, https:// or socks5:// proxy */
-	const char *no_proxy;  /* with proxy_url: hosts reached directly (curl's NOPROXY list) */
-	bool no_env_proxy;     /* without proxy_url: no proxy, whatever the environment says */
-	bool http1_only;       /* never HTTP/2 */
-	const char *ca_file;   /* PEM bundle to verify servers with instead of the system's */
-	const char *cert_file; /* PEM client certificate (with key_file) */
-	const char *key_file;  /* PEM key of cert_file, not encrypted */
-	const char *ca_pem;    /* the same three as PEM text instead of files */
+	bool follow_redirects;            /* follow up to 10 redirects (http/https only); credentials
+	                                     are not sent on to another host */
+	const char *proxy_url;            /* http://, https:// or socks5:// proxy */
+	const char *no_proxy;             /* with proxy_url: hosts reached directly (curl's NOPROXY list) */
+	bool no_env_proxy;                /* without proxy_url: no proxy, whatever the environment says */
+	const char *const *proxy_headers; /* "Name: value" lines for the proxy only (its CONNECT),
+	                                     NULL-terminated; copied */
+	bool http1_only;                  /* never HTTP/2 */
+	const char *ca_file;              /* PEM bundle to verify servers with instead of the system's */
+	const char *cert_file;            /* PEM client certificate (with key_file) */
+	const char *key_file;             /* PEM key of cert_file, not encrypted */
+	const char *ca_pem;               /* the same three as PEM text instead of files */
 	const char *cert_pem;
 	const char *key_pem;
 	int tls_min_version;       /* 10, 11, 12 or 13 (TLS 1.x); 0: libcurl's */

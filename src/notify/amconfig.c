@@ -597,19 +597,61 @@ static int oauth2_node(struct rd *r, const struct pane_cfg_node *n, struct pane_
 	return 0;
 }
 
+/* proxy_connect_header: {Name: [secret, ...]} -> "Name: value" lines, sent
+ * to the proxy only (its CONNECT), never to the receiver */
+static int proxy_headers(struct rd *r, const struct pane_cfg_node *n, struct pane_am_http *h)
+{
+	if (want(r, n, PANE_CFG_MAP) < 0)
+		return PANE_EINVAL;
+	for (size_t i = 0; i < n->n_items; i++) {
+		const struct pane_cfg_node *it = n->items[i];
+		if (!*it->key || strpbrk(it->key, ": \t\r\n"))
+			return bad(r, it, "not a header name");
+		if (want(r, it, PANE_CFG_SEQ) < 0)
+			return PANE_EINVAL;
+		for (size_t j = 0; j < it->n_items; j++) {
+			const struct pane_cfg_node *v = it->items[j];
+			if (v->kind != PANE_CFG_SCALAR)
+				return bad(r, v, "expected a value");
+			if (secret(r, v) < 0)
+				return PANE_EINVAL;
+			if (strpbrk(v->value, "\r\n"))
+				return bad(r, v, "a header value cannot hold a line break");
+			struct pane_buf b;
+			pane_buf_init(&b, PANE_BUF_NOLIMIT);
+			pane_buf_addf(&b, "%s: %s", it->key, v->value);
+			h->proxy_headers =
+			    pane_xrealloc(h->proxy_headers, (h->n_proxy_headers + 2) * sizeof *h->proxy_headers);
+			h->proxy_headers[h->n_proxy_headers++] = pane_buf_detach(&b, NULL);
+			h->proxy_headers[h->n_proxy_headers] = NULL;
+		}
+	}
+	return 0;
+}
+
 /* http_config: what pane's HTTP client (http/client.h) can do for a
  * notifier; oauth2, client certificates, ... are refused by name. The
  * combinations Prometheus' HTTPClientConfig.Validate refuses are refused
  * too. */
 static int http_node(struct rd *r, const struct pane_cfg_node *n, struct pane_am_http *h)
 {
-	static const char *const known[] = {
-	    "follow_redirects", "bearer_token",           "bearer_token_file", "authorization", "basic_auth", "oauth2",
-	    "proxy_url",        "proxy_from_environment", "no_proxy",          "enable_http2",  "tls_config", NULL};
+	static const char *const known[] = {"follow_redirects",
+	                                    "bearer_token",
+	                                    "bearer_token_file",
+	                                    "authorization",
+	                                    "basic_auth",
+	                                    "oauth2",
+	                                    "proxy_url",
+	                                    "proxy_from_environment",
+	                                    "no_proxy",
+	                                    "proxy_connect_header",
+	                                    "enable_http2",
+	                                    "tls_config",
+	                                    NULL};
 	if (only_keys(r, n, "http_config", known,
 	              "follow_redirects, bearer_token(_file), authorization: {type, credentials(_file)}, "
 	              "basic_auth: {username, password(_file)}, oauth2: {client_id, client_secret(_file), scopes, "
-	              "token_url, endpoint_params}, proxy_url, no_proxy, proxy_from_environment, "
+	              "token_url, endpoint_params}, proxy_url, no_proxy, proxy_from_environment, proxy_connect_header, "
 	              "enable_http2, tls_config: {ca_file, cert_file, key_file, insecure_skip_verify, min_version, "
 	              "max_version}") < 0 ||
 	    one_of(r, n, "bearer_token") < 0)
@@ -665,6 +707,8 @@ static int http_node(struct rd *r, const struct pane_cfg_node *n, struct pane_am
 		} else if (!strcmp(k, "oauth2")) {
 			oa = it;
 			rc = oauth2_node(r, it, h);
+		} else if (!strcmp(k, "proxy_connect_header")) {
+			rc = proxy_headers(r, it, h);
 		} else if (!strcmp(k, "no_proxy")) {
 			rc = str(r, it, &h->no_proxy);
 		} else if (!strcmp(k, "proxy_from_environment")) {
@@ -689,6 +733,10 @@ static int http_node(struct rd *r, const struct pane_cfg_node *n, struct pane_am
 	if (h->proxy_from_environment && h->no_proxy)
 		return bad(r, pane_cfg_get(n, "no_proxy"),
 		           "if proxy_from_environment is configured, no_proxy must not be configured");
+	if (h->n_proxy_headers && !h->proxy_url && !h->proxy_from_environment)
+		return bad(r, pane_cfg_get(n, "proxy_connect_header"),
+		           "if proxy_connect_header is configured, proxy_url or proxy_from_environment must also be "
+		           "configured");
 	if (h->no_proxy && !h->proxy_url)
 		return bad(r, pane_cfg_get(n, "no_proxy"),
 		           "if no_proxy is configured, proxy_url must also be configured");
@@ -1372,7 +1420,8 @@ static bool plain_ok(const char *v)
 	return true;
 }
 
-static void yaml_emit(struct pane_buf *b, const struct pane_cfg_node *n, int indent, bool skip_pane_keys)
+/* masked: every value below is a secret (proxy_connect_header's) */
+static void yaml_emit(struct pane_buf *b, const struct pane_cfg_node *n, int indent, bool skip_pane_keys, bool masked)
 {
 	for (size_t i = 0; i < n->n_items; i++) {
 		const struct pane_cfg_node *it = n->items[i];
@@ -1386,8 +1435,9 @@ static void yaml_emit(struct pane_buf *b, const struct pane_cfg_node *n, int ind
 			pane_buf_adds(b, "-");
 		if (it->kind == PANE_CFG_SCALAR) {
 			pane_buf_addc(b, ' ');
-			if (n->kind == PANE_CFG_MAP && (secret_key(it->key) || /* a proxy's user:password@ */
-			                                (!strcmp(it->key, "proxy_url") && strchr(it->value, '@'))))
+			if (masked ||
+			    (n->kind == PANE_CFG_MAP && (secret_key(it->key) || /* a proxy's user:password@ */
+			                                 (!strcmp(it->key, "proxy_url") && strchr(it->value, '@')))))
 				pane_buf_adds(b, "<secret>");
 			else if (plain_ok(it->value))
 				pane_buf_adds(b, it->value);
@@ -1400,7 +1450,8 @@ static void yaml_emit(struct pane_buf *b, const struct pane_cfg_node *n, int ind
 			pane_buf_adds(b, it->kind == PANE_CFG_MAP ? " {}\n" : " []\n");
 		} else {
 			pane_buf_addc(b, '\n');
-			yaml_emit(b, it, indent + 2, false);
+			yaml_emit(b, it, indent + 2, false,
+			          masked || (n->kind == PANE_CFG_MAP && !strcmp(it->key, "proxy_connect_header")));
 		}
 	}
 }
@@ -1489,7 +1540,7 @@ static int am_body(struct rd *r, const struct pane_cfg_node *n, struct pane_am_c
 	if (rc == 0) {
 		struct pane_buf b;
 		pane_buf_init(&b, PANE_BUF_NOLIMIT);
-		yaml_emit(&b, n, 0, inline_);
+		yaml_emit(&b, n, 0, inline_, false);
 		c->original = pane_buf_detach(&b, NULL);
 	}
 	free(g.slack_api_url);
@@ -1686,6 +1737,17 @@ static char *dupn(const char *s)
 	return s ? pane_xstrdup(s) : NULL;
 }
 
+/* a NULL-terminated copy of n strings (NULL when n is 0) */
+static char **strv_dup(char *const *v, size_t n)
+{
+	if (!n)
+		return NULL;
+	char **d = pane_xcalloc(n + 1, sizeof *d);
+	for (size_t i = 0; i < n; i++)
+		d[i] = pane_xstrdup(v[i]);
+	return d;
+}
+
 void pane_am_http_copy(struct pane_am_http *dst, const struct pane_am_http *src)
 {
 	*dst = (struct pane_am_http){.follow_redirects = src->follow_redirects,
@@ -1701,6 +1763,8 @@ void pane_am_http_copy(struct pane_am_http *dst, const struct pane_am_http *src)
 	                             .cert_file = dupn(src->cert_file),
 	                             .key_file = dupn(src->key_file),
 	                             .ca = dupn(src->ca),
+	                             .proxy_headers = strv_dup(src->proxy_headers, src->n_proxy_headers),
+	                             .n_proxy_headers = src->n_proxy_headers,
 	                             .cert = dupn(src->cert),
 	                             .key = dupn(src->key),
 	                             .tls_min_version = src->tls_min_version,
@@ -1720,6 +1784,7 @@ void pane_am_http_release(struct pane_am_http *h)
 	free(h->auth_type), free(h->auth_credentials), free(h->basic_user), free(h->basic_pass);
 	free(h->proxy_url), free(h->no_proxy), free(h->ca_file), free(h->cert_file), free(h->key_file);
 	free(h->ca), free(h->cert), free(h->key);
+	strlist_free(h->proxy_headers, h->n_proxy_headers);
 	if (h->oauth2) {
 		free(h->oauth2->client_id), free(h->oauth2->client_secret), free(h->oauth2->token_url);
 		free(h->oauth2->params);

@@ -56,7 +56,9 @@ struct pane_am_http {
 	char *basic_user, *basic_pass;
 	struct pane_am_oauth2 *oauth2; /* NULL: none */
 	char *proxy_url;
-	char *no_proxy;              /* with proxy_url: hosts reached directly */
+	char *no_proxy;       /* with proxy_url: hosts reached directly */
+	char **proxy_headers; /* proxy_connect_header as "Name: value" lines, NULL-terminated */
+	size_t n_proxy_headers;
 	bool proxy_from_environment; /* without proxy_url: HTTP(S)_PROXY/NO_PROXY (else no proxy) */
 	bool enable_http2;           /* default true, as Alertmanager's */
 	char *ca_file;

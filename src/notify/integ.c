@@ -375,6 +375,7 @@ static struct integ *integ_new(struct notify *nt, const char *receiver, const ch
 	                                    .follow_redirects = h ? h->follow_redirects : false,
 	                                    .proxy_url = h ? h->proxy_url : NULL,
 	                                    .no_proxy = h ? h->no_proxy : NULL,
+	                                    .proxy_headers = h ? (const char *const *)h->proxy_headers : NULL,
 	                                    /* Alertmanager's: the environment's proxy only when asked */
 	                                    .no_env_proxy = h && !h->proxy_from_environment,
 	                                    .http1_only = h && !h->enable_http2,

@@ -577,7 +577,11 @@ static void test_extras(void **state)
 	     "if proxy_from_environment is configured, proxy_url must not be configured"},
 	    {"          http_config: {no_proxy: localhost}\n", "if no_proxy is configured, proxy_url must also be"},
 	    {"          http_config: {enable_http2: sometimes}\n", "enable_http2"},
-	    {"          http_config: {proxy_connect_header: {a: [b]}}\n", "proxy_connect_header: http_config key"},
+	    {"          http_config: {proxy_url: 'http://p:1', proxy_connect_header: {a: [b]}}\n", "a secret"},
+	    {"          http_config: {proxy_connect_header: {a: [\"${SLACK_TOKEN}\"]}}\n",
+	     "proxy_url or proxy_from_environment must also be configured"},
+	    {"          http_config: {proxy_url: 'http://p:1', proxy_connect_header: {'a b': [\"${SLACK_TOKEN}\"]}}\n",
+	     "not a header name"},
 	    {"          fields: [{title: x}]\n", "missing value in Slack field"},
 	    {"          fields: [{title: x, value: y, color: z}]\n", "slack_configs.fields key"},
 	    {"          actions: [{type: button, text: x}]\n", "missing name or url"},
@@ -662,8 +666,8 @@ static void test_extras(void **state)
 	} wh_refused[] = {
 	    {"        - url: http://x\n          url_file: /x\n", "at most one of url and url_file"},
 	    {"        - send_resolved: true\n", "url or url_file is required"},
-	    {"        - url: http://x\n          http_config: {proxy_connect_header: {a: [b]}}\n",
-	     "proxy_connect_header: http_config key"},
+	    {"        - url: http://x\n          http_config: {tls_config: {server_name: x}}\n",
+	     "server_name: http_config.tls_config key"},
 	    {"        - url: http://x\n          http_config: {bearer_token: literal}\n", "a secret"},
 	    {"        - url: http://x\n          headers: {a: b}\n", "webhook_configs key not supported"},
 	};
