@@ -5,7 +5,8 @@
  * first '/', '?', '#' or blank, a ':' before the last '@' starts the
  * password, which ends at that '@'. A key=value pair (conninfo, URL query)
  * whose key is password or sslpassword: the value ends at a blank, '&' or
- * ';', or is '...' quoted. Each is replaced by "***" with the rest moved.
+ * ';', or is '...' quoted. Each is replaced by "***" with the rest moved,
+ * and both passes run again until neither hides anything (idempotent).
  */
 #include "base/redact.h"
 
@@ -103,7 +104,18 @@ bool pane_redact(char *s, size_t cap)
 {
 	if (!s || !cap || !pane_redact_needed(s))
 		return false;
-	bool a = redact_userinfo(s, cap);
-	bool b = redact_keys(s, cap);
-	return a || b;
+	/* Until a pass hides nothing more, so redacting again changes nothing:
+	 * one shape's mask can reshape the other (a masked "password=a://"
+	 * value no longer ends a URL's authority at its '/', which then reaches
+	 * a later '@'). A pass that hides something turns a secret into the
+	 * mask, which no pass takes again; the bound is for safety. */
+	bool any = false;
+	for (int pass = 0; pass < 8; pass++) {
+		bool a = redact_userinfo(s, cap);
+		bool b = redact_keys(s, cap);
+		if (!a && !b)
+			break;
+		any = true;
+	}
+	return any;
 }
