@@ -50,8 +50,6 @@ struct pane_http_client {
 	CURL *curl;
 	struct pane_http_client_opts o;
 	char *user_agent;
-	char *proxy_url, *no_proxy, *ca_file, *cert_file, *key_file; /* copies of the options' */
-	char *ca_pem, *cert_pem, *key_pem;
 	struct curl_slist *proxy_hl;   /* the options' proxy_headers */
 	struct pane_http_ratelimit rl; /* last seen */
 	int64_t last_request_ns;       /* monotonic, for requests_per_minute */
@@ -62,6 +60,15 @@ static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void curl_init_once(void)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* The options' strings the client copies (opts' may go away after new). */
+#define OWN_STRINGS 8
+static void own_strings(struct pane_http_client_opts *o, const char **out[OWN_STRINGS])
+{
+	const char **v[OWN_STRINGS] = {&o->proxy_url, &o->no_proxy, &o->ca_file,  &o->cert_file,
+	                               &o->key_file,  &o->ca_pem,   &o->cert_pem, &o->key_pem};
+	memcpy(out, v, sizeof v);
 }
 
 struct pane_http_client *pane_http_client_new(const struct pane_http_client_opts *opts)
@@ -86,25 +93,14 @@ struct pane_http_client *pane_http_client_new(const struct pane_http_client_opts
 		c->o.max_body = 16u << 20;
 	c->user_agent = pane_xstrdup(c->o.user_agent ? c->o.user_agent : "pane/" PANE_VERSION);
 	c->o.user_agent = c->user_agent;
-	c->proxy_url = c->o.proxy_url ? pane_xstrdup(c->o.proxy_url) : NULL;
-	c->no_proxy = c->o.no_proxy ? pane_xstrdup(c->o.no_proxy) : NULL;
-	c->ca_file = c->o.ca_file ? pane_xstrdup(c->o.ca_file) : NULL;
-	c->cert_file = c->o.cert_file ? pane_xstrdup(c->o.cert_file) : NULL;
-	c->key_file = c->o.key_file ? pane_xstrdup(c->o.key_file) : NULL;
-	c->o.proxy_url = c->proxy_url;
-	c->o.no_proxy = c->no_proxy;
-	c->o.ca_file = c->ca_file;
-	c->o.cert_file = c->cert_file;
-	c->o.key_file = c->key_file;
-	c->ca_pem = c->o.ca_pem ? pane_xstrdup(c->o.ca_pem) : NULL;
-	c->cert_pem = c->o.cert_pem ? pane_xstrdup(c->o.cert_pem) : NULL;
-	c->key_pem = c->o.key_pem ? pane_xstrdup(c->o.key_pem) : NULL;
+	/* the client's own copies, in c->o itself (freed from there) */
+	const char **own[OWN_STRINGS];
+	own_strings(&c->o, own);
+	for (size_t i = 0; i < OWN_STRINGS; i++)
+		*own[i] = *own[i] ? pane_xstrdup(*own[i]) : NULL;
 	for (const char *const *p = c->o.proxy_headers; p && *p; p++)
 		c->proxy_hl = curl_slist_append(c->proxy_hl, *p);
 	c->o.proxy_headers = NULL;
-	c->o.ca_pem = c->ca_pem;
-	c->o.cert_pem = c->cert_pem;
-	c->o.key_pem = c->key_pem;
 	c->curl = curl_easy_init();
 	if (!c->curl) {
 		fprintf(stderr, "pane: curl_easy_init failed (out of memory)\n");
@@ -120,12 +116,10 @@ void pane_http_client_free(struct pane_http_client *c)
 		return;
 	curl_easy_cleanup(c->curl);
 	free(c->user_agent);
-	free(c->proxy_url);
-	free(c->no_proxy);
-	free(c->ca_file);
-	free(c->cert_file);
-	free(c->key_file);
-	free(c->ca_pem), free(c->cert_pem), free(c->key_pem);
+	const char **own[OWN_STRINGS];
+	own_strings(&c->o, own);
+	for (size_t i = 0; i < OWN_STRINGS; i++)
+		free((char *)*own[i]);
 	curl_slist_free_all(c->proxy_hl);
 	free(c);
 }

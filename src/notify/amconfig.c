@@ -630,9 +630,9 @@ static int proxy_headers(struct rd *r, const struct pane_cfg_node *n, struct pan
 }
 
 /* http_config: what pane's HTTP client (http/client.h) can do for a
- * notifier; oauth2, client certificates, ... are refused by name. The
- * combinations Prometheus' HTTPClientConfig.Validate refuses are refused
- * too. */
+ * notifier; the rest (tls_config's server_name and the *_ref keys) is
+ * refused by name. The combinations Prometheus' HTTPClientConfig.Validate
+ * refuses are refused too. */
 static int http_node(struct rd *r, const struct pane_cfg_node *n, struct pane_am_http *h)
 {
 	static const char *const known[] = {"follow_redirects",
@@ -652,8 +652,7 @@ static int http_node(struct rd *r, const struct pane_cfg_node *n, struct pane_am
 	              "follow_redirects, bearer_token(_file), authorization: {type, credentials(_file)}, "
 	              "basic_auth: {username, password(_file)}, oauth2: {client_id, client_secret(_file), scopes, "
 	              "token_url, endpoint_params}, proxy_url, no_proxy, proxy_from_environment, proxy_connect_header, "
-	              "enable_http2, tls_config: {ca_file, cert_file, key_file, insecure_skip_verify, min_version, "
-	              "max_version}") < 0 ||
+	              "enable_http2, tls_config") < 0 ||
 	    one_of(r, n, "bearer_token") < 0)
 		return PANE_EINVAL;
 	const struct pane_cfg_node *bt = NULL, *az = NULL, *ba = NULL, *oa = NULL;
@@ -1405,7 +1404,7 @@ static bool secret_key(const char *k)
 {
 	return !strcmp(k, "api_url") || !strcmp(k, "routing_key") || !strcmp(k, "service_key") ||
 	       !strcmp(k, "slack_api_url") || !strcmp(k, "bearer_token") || !strcmp(k, "credentials") ||
-	       !strcmp(k, "password") || !strcmp(k, "client_secret") || !strcmp(k, "key");
+	       !strcmp(k, "password") || !strcmp(k, "client_secret");
 }
 
 /* a scalar YAML reads back as the same value without quotes (so booleans
@@ -1420,8 +1419,10 @@ static bool plain_ok(const char *v)
 	return true;
 }
 
-/* masked: every value below is a secret (proxy_connect_header's) */
-static void yaml_emit(struct pane_buf *b, const struct pane_cfg_node *n, int indent, bool skip_pane_keys, bool masked)
+/* masked: every value below is a secret (proxy_connect_header's); tls:
+ * n is a tls_config, whose key (and only that "key") is a secret */
+static void yaml_emit(struct pane_buf *b, const struct pane_cfg_node *n, int indent, bool skip_pane_keys, bool masked,
+                      bool tls)
 {
 	for (size_t i = 0; i < n->n_items; i++) {
 		const struct pane_cfg_node *it = n->items[i];
@@ -1435,7 +1436,7 @@ static void yaml_emit(struct pane_buf *b, const struct pane_cfg_node *n, int ind
 			pane_buf_adds(b, "-");
 		if (it->kind == PANE_CFG_SCALAR) {
 			pane_buf_addc(b, ' ');
-			if (masked ||
+			if (masked || (tls && !strcmp(it->key, "key")) ||
 			    (n->kind == PANE_CFG_MAP && (secret_key(it->key) || /* a proxy's user:password@ */
 			                                 (!strcmp(it->key, "proxy_url") && strchr(it->value, '@')))))
 				pane_buf_adds(b, "<secret>");
@@ -1450,8 +1451,9 @@ static void yaml_emit(struct pane_buf *b, const struct pane_cfg_node *n, int ind
 			pane_buf_adds(b, it->kind == PANE_CFG_MAP ? " {}\n" : " []\n");
 		} else {
 			pane_buf_addc(b, '\n');
-			yaml_emit(b, it, indent + 2, false,
-			          masked || (n->kind == PANE_CFG_MAP && !strcmp(it->key, "proxy_connect_header")));
+			bool map = n->kind == PANE_CFG_MAP;
+			yaml_emit(b, it, indent + 2, false, masked || (map && !strcmp(it->key, "proxy_connect_header")),
+			          map && !strcmp(it->key, "tls_config"));
 		}
 	}
 }
@@ -1540,7 +1542,7 @@ static int am_body(struct rd *r, const struct pane_cfg_node *n, struct pane_am_c
 	if (rc == 0) {
 		struct pane_buf b;
 		pane_buf_init(&b, PANE_BUF_NOLIMIT);
-		yaml_emit(&b, n, 0, inline_, false);
+		yaml_emit(&b, n, 0, inline_, false, false);
 		c->original = pane_buf_detach(&b, NULL);
 	}
 	free(g.slack_api_url);
@@ -1770,13 +1772,27 @@ void pane_am_http_copy(struct pane_am_http *dst, const struct pane_am_http *src)
 	                             .tls_min_version = src->tls_min_version,
 	                             .tls_max_version = src->tls_max_version,
 	                             .insecure_skip_verify = src->insecure_skip_verify};
-	if (src->oauth2) {
-		dst->oauth2 = pane_xcalloc(1, sizeof *dst->oauth2);
-		*dst->oauth2 = (struct pane_am_oauth2){.client_id = dupn(src->oauth2->client_id),
-		                                       .client_secret = dupn(src->oauth2->client_secret),
-		                                       .token_url = dupn(src->oauth2->token_url),
-		                                       .params = dupn(src->oauth2->params)};
-	}
+	dst->oauth2 = pane_am_oauth2_dup(src->oauth2);
+}
+
+struct pane_am_oauth2 *pane_am_oauth2_dup(const struct pane_am_oauth2 *o)
+{
+	if (!o)
+		return NULL;
+	struct pane_am_oauth2 *d = pane_xcalloc(1, sizeof *d);
+	*d = (struct pane_am_oauth2){.client_id = dupn(o->client_id),
+	                             .client_secret = dupn(o->client_secret),
+	                             .token_url = dupn(o->token_url),
+	                             .params = dupn(o->params)};
+	return d;
+}
+
+void pane_am_oauth2_free(struct pane_am_oauth2 *o)
+{
+	if (!o)
+		return;
+	free(o->client_id), free(o->client_secret), free(o->token_url), free(o->params);
+	free(o);
 }
 
 void pane_am_http_release(struct pane_am_http *h)
@@ -1785,11 +1801,7 @@ void pane_am_http_release(struct pane_am_http *h)
 	free(h->proxy_url), free(h->no_proxy), free(h->ca_file), free(h->cert_file), free(h->key_file);
 	free(h->ca), free(h->cert), free(h->key);
 	strlist_free(h->proxy_headers, h->n_proxy_headers);
-	if (h->oauth2) {
-		free(h->oauth2->client_id), free(h->oauth2->client_secret), free(h->oauth2->token_url);
-		free(h->oauth2->params);
-		free(h->oauth2);
-	}
+	pane_am_oauth2_free(h->oauth2);
 	memset(h, 0, sizeof *h);
 }
 

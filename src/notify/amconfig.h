@@ -203,6 +203,9 @@ void pane_am_config_free(struct pane_am_config *c);
  * release leaves the struct zeroed. */
 void pane_am_http_copy(struct pane_am_http *dst, const struct pane_am_http *src);
 void pane_am_http_release(struct pane_am_http *h);
+/* A copy of o (NULL for NULL); pane_am_oauth2_free(NULL) is a no-op. */
+struct pane_am_oauth2 *pane_am_oauth2_dup(const struct pane_am_oauth2 *o);
+void pane_am_oauth2_free(struct pane_am_oauth2 *o);
 void pane_am_slack_copy(struct pane_am_slack *dst, const struct pane_am_slack *src);
 void pane_am_slack_release(struct pane_am_slack *s);
 void pane_am_pagerduty_copy(struct pane_am_pagerduty *dst, const struct pane_am_pagerduty *src);

@@ -185,7 +185,7 @@ static int deliver(struct integ *in, const char *url, const char *body, int64_t 
 		/* "Expect:" off: no 100-continue round trip before each body */
 		const char *hdrs[] = {"Content-Type: application/json", "Expect:", in->auth, NULL};
 		int rc = 0;
-		bool no_token = in->oauth.token_url && !(hdrs[2] = pane_notify_oauth2_auth(in, &err));
+		bool no_token = in->oauth && !(hdrs[2] = pane_notify_oauth2_auth(in, &err));
 		if (no_token)
 			rc = err.code ? err.code : PANE_EIO; /* a failed attempt like any other */
 		if (rc == 0)
@@ -398,11 +398,7 @@ static struct integ *integ_new(struct notify *nt, const char *receiver, const ch
 		in->basic_user = pane_xstrdup(h->basic_user);
 		in->basic_pass = dupn(h->basic_pass);
 	}
-	if (h && h->oauth2)
-		in->oauth = (struct pane_am_oauth2){.client_id = dupn(h->oauth2->client_id),
-		                                    .client_secret = dupn(h->oauth2->client_secret),
-		                                    .token_url = dupn(h->oauth2->token_url),
-		                                    .params = dupn(h->oauth2->params)};
+	in->oauth = h ? pane_am_oauth2_dup(h->oauth2) : NULL;
 	char l[512];
 	snprintf(l, sizeof l, "receiver=\"%s\",integration=\"%s\"", receiver, kind);
 	in->sent = pane_stats_counter(nt->stats, "pane_notifications_total", l,

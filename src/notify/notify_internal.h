@@ -103,10 +103,10 @@ struct integ {
 	char *auth;                    /* "Authorization: <type> <credentials>" (http_config) or NULL */
 	char *basic_user, *basic_pass; /* http_config.basic_auth or NULL */
 	/* http_config.oauth2 (oauth2.c; the integration's thread only) */
-	struct pane_am_oauth2 oauth; /* a copy; token_url NULL: none */
-	char *oauth_auth;            /* "Authorization: <type> <token>" while the token is valid */
-	int64_t oauth_expiry_ms;     /* wall ms; 0: does not expire */
-	int oauth_style;             /* 0: not known yet; 1: credentials as HTTP Basic; 2: in the form */
+	struct pane_am_oauth2 *oauth; /* a copy; NULL: none */
+	char *oauth_auth;             /* "Authorization: <type> <token>" while the token is valid */
+	int64_t oauth_expiry_ms;      /* wall ms; 0: does not expire */
+	int oauth_style;              /* 0: not known yet; 1: credentials as HTTP Basic; 2: in the form */
 	struct pane_stat *sent;
 };
 

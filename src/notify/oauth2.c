@@ -41,7 +41,7 @@ static char *form_escape(const char *s)
 /* One token request; 0 and the token in in->oauth_auth, or an error. */
 static int request_token(struct integ *in, int style, struct pane_err *err)
 {
-	const struct pane_am_oauth2 *o = &in->oauth;
+	const struct pane_am_oauth2 *o = in->oauth;
 	char *id = form_escape(o->client_id), *secret = form_escape(o->client_secret ? o->client_secret : "");
 	struct pane_buf body;
 	pane_buf_init(&body, PANE_BUF_NOLIMIT);
@@ -124,8 +124,8 @@ const char *pane_notify_oauth2_auth(struct integ *in, struct pane_err *err)
 
 void pane_notify_oauth2_release(struct integ *in)
 {
-	free(in->oauth.client_id), free(in->oauth.client_secret), free(in->oauth.token_url), free(in->oauth.params);
+	pane_am_oauth2_free(in->oauth);
 	free(in->oauth_auth);
-	memset(&in->oauth, 0, sizeof in->oauth);
+	in->oauth = NULL;
 	in->oauth_auth = NULL;
 }

@@ -30,6 +30,8 @@
 #define PANE_LABEL_PROVIDER "provider" /* supabase | render | sentry | postgres | pane | app */
 #define PANE_LABEL_SERVICE "service"
 #define PANE_LABEL_ENVIRONMENT "environment"
+/* the environment of what names none (the sources' default, pane's own series) */
+#define PANE_DEFAULT_ENVIRONMENT "production"
 #define PANE_LABEL_INSTANCE "instance"
 
 /* Bounds that keep hostile input from costing unbounded memory. */

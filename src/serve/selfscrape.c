@@ -175,7 +175,8 @@ int pane_serve_selfscrape_start(struct pane_host *h, struct pane_err *err)
 	pane_labels_init(&ss->defaults);
 	pane_labels_set(&ss->defaults, PANE_LABEL_SERVICE, "pane");
 	pane_labels_set(&ss->defaults, PANE_LABEL_ENVIRONMENT,
-	                env && env->kind == PANE_CFG_SCALAR && env->value && *env->value ? env->value : "production");
+	                env && env->kind == PANE_CFG_SCALAR && env->value && *env->value ? env->value
+	                                                                                 : PANE_DEFAULT_ENVIRONMENT);
 	pthread_mutex_init(&ss->mu, NULL);
 	pthread_cond_init(&ss->cv, NULL);
 	if (pthread_create(&ss->thread, NULL, selfscrape_main, ss) != 0) {

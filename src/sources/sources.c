@@ -159,7 +159,7 @@ static const struct pane_cfg_field common_fields[] = {
      "deadline of one request or statement", 100, 3600000},
     {"service", PANE_CFT_STRING, offsetof(struct pane_source_common, service), NULL, 0,
      "value of the service label (default: the instance name)", 0, 0},
-    {"environment", PANE_CFT_STRING, offsetof(struct pane_source_common, environment), "production", 0,
+    {"environment", PANE_CFT_STRING, offsetof(struct pane_source_common, environment), PANE_DEFAULT_ENVIRONMENT, 0,
      "value of the environment label", 0, 0},
     {NULL, 0, 0, NULL, 0, NULL, 0, 0},
 };

@@ -540,6 +540,19 @@ static void test_extras(void **state)
 	assert_null(strstr(c->original, "pw-3"));
 	pane_am_config_free(c);
 
+	/* tls_config's key is masked; another key named "key" (a PagerDuty detail) is not */
+	c = load(
+	    "alerting:\n  route:\n    receiver: a\n  receivers:\n    - name: a\n      slack_configs:\n"
+	    "        - api_url: ${SLACK_URL}\n          http_config: {tls_config: {cert: c, key: \"${SLACK_TOKEN}\"}}\n"
+	    "      pagerduty_configs:\n        - routing_key: ${PD_KEY}\n          details: {key: shown-4}\n",
+	    &err);
+	if (!c)
+		fail_msg("%s", err.msg);
+	assert_string_equal(c->receivers[0].slack[0].http.key, "tok-secret-1");
+	assert_null(strstr(c->original, "tok-secret-1"));
+	assert_non_null(strstr(c->original, "shown-4"));
+	pane_am_config_free(c);
+
 	/* refused: what pane's client cannot honour, by name with file:line, and Alertmanager's own checks */
 	static const struct {
 		const char *item, *want;
