@@ -465,8 +465,8 @@ static void test_deep_chains(void **state)
 {
 	(void)state;
 	static const char *const ops[] = {" + ", " and ", " unless ", " or "};
-#if defined(__SANITIZE_ADDRESS__)
-	size_t stack_kb = 8192; /* ASan's redzones make frames several times larger */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+	size_t stack_kb = 8192; /* ASan's redzones, TSan's shadow frames: frames several times larger */
 #else
 	size_t stack_kb = 2048;
 #endif
