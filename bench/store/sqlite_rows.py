@@ -30,7 +30,7 @@ for (name,) in src.execute("SELECT name FROM sqlite_master WHERE type='table' AN
     dst.executemany('INSERT OR REPLACE INTO "c_%s" VALUES (?,?,?,?,?,?)' % day,
                     [(r[0], r[1], r[2], r[3], r[4], data[r[6]:r[6] + r[7]]) for r in rows])
     dst.executemany('INSERT OR IGNORE INTO "t_%s" VALUES (?,?)' % day,
-                    [(r[4], data[r[4]:r[4] + r[5]]) for r in rows])
+                    [(r[4], data[r[4]:r[4] + r[5]]) for r in rows if r[5]])  # tlen 0: no column
 dst.commit()
 dst.execute("VACUUM")
 dst.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -259,6 +259,7 @@ int ps_part_append(struct pane_store *st, struct part *p, const struct pane_buf 
 int ps_persist_frozen(struct pane_store *st, struct series *s, struct pane_err *err);
 int ps_persist_series(struct pane_store *st, struct series *s, struct pane_err *err);
 int ps_drop_partition(struct pane_store *st, size_t i, struct pane_err *err);
+bool ps_ts_regular(const int64_t *ts, size_t n);
 
 /* tiers.c */
 size_t ps_make_buckets(const int64_t *ts, const double *v, size_t n, int64_t step, struct bucket *out);

@@ -171,6 +171,20 @@ static int ts_column(struct pane_store *st, struct part *p, const struct pane_bu
 	return rc;
 }
 
+/* Whether ts[0..n) (ascending) step evenly from ts[0] to ts[n-1]: such a
+ * column is not stored at all (tlen 0 in its s_ row); readers rebuild it
+ * from the row's mint, maxt and n (select.c, ts_regular). */
+bool ps_ts_regular(const int64_t *ts, size_t n)
+{
+	if (n < 3)
+		return true;
+	int64_t d = ts[1] - ts[0];
+	for (size_t i = 2; i < n; i++)
+		if (ts[i] - ts[i - 1] != d)
+			return false;
+	return true;
+}
+
 static void count_codec(struct pane_store *st, int codec)
 {
 	if (codec == PANE_CODEC_XOR || codec == PANE_CODEC_F64_ANS)
@@ -213,15 +227,21 @@ static int persist_one(struct pane_store *st, struct series *ser, struct head *s
 	}
 	if ((rc = ps_head_samples(st, ser->id, s, true, &ts, &v, err)) < 0)
 		goto out;
-	pane_column_encode_ts(ts, n, &raw);
-	pane_segment_pack(raw.data, raw.len, st->o.zstd_level, &tblob);
-	pane_buf_reset(&raw);
+	bool regular = ps_ts_regular(ts, n);
+	if (!regular) {
+		pane_column_encode_ts(ts, n, &raw);
+		pane_segment_pack(raw.data, raw.len, st->o.zstd_level, &tblob);
+		pane_buf_reset(&raw);
+	}
 	int codec = pane_column_encode_values(v, n, &raw);
 	if (codec >= 0)
 		count_codec(st, codec);
 	pane_segment_pack(raw.data, raw.len, st->o.zstd_level, &vblob);
-	if ((rc = ts_column(st, p, &tblob, &toff, err)) < 0 || (rc = ps_part_append(st, p, &vblob, &voff, err)) < 0)
+	if ((!regular && (rc = ts_column(st, p, &tblob, &toff, err)) < 0) ||
+	    (rc = ps_part_append(st, p, &vblob, &voff, err)) < 0)
 		goto out;
+	if (regular)
+		st->c.ts_regular++;
 	char sql[256];
 	snprintf(sql, sizeof sql,
 	         "INSERT INTO \"s_%" PRId64 "\"(sid, off, mint, maxt, n, len, crc, toff, tlen, tcrc) "
@@ -240,8 +260,8 @@ static int persist_one(struct pane_store *st, struct series *ser, struct head *s
 	sqlite3_bind_int64(ins, 6, (int64_t)vblob.len);
 	sqlite3_bind_int64(ins, 7, pane_crc32c(0, vblob.data, vblob.len));
 	sqlite3_bind_int64(ins, 8, (int64_t)toff);
-	sqlite3_bind_int64(ins, 9, (int64_t)tblob.len);
-	sqlite3_bind_int64(ins, 10, pane_crc32c(0, tblob.data, tblob.len));
+	sqlite3_bind_int64(ins, 9, (int64_t)tblob.len); /* 0: regular, no column (ps_ts_regular) */
+	sqlite3_bind_int64(ins, 10, regular ? 0 : pane_crc32c(0, tblob.data, tblob.len));
 	sqlite3_bind_int64(up, 1, (int64_t)s->seq);
 	sqlite3_bind_int64(up, 2, ser->id);
 	if (sqlite3_step(ins) != SQLITE_DONE || sqlite3_step(up) != SQLITE_DONE) {

@@ -43,7 +43,8 @@
  *       and logged; a day dropped by retention meanwhile is skipped.
  *   (4) Timestamp columns shared by many series are decoded once per
  *       select (ts_cache), never across selects (a day dropped and made
- *       again reuses offsets).
+ *       again reuses offsets). An evenly spaced column is not stored
+ *       (tlen 0): it is rebuilt from the segment's mint, maxt and n.
  *   (5) An idle reader holds statements and files of days in st->parts
  *       only: dropping a partition makes the idle readers forget every
  *       cached day before the DROP TABLE and the unlink, and bumps
@@ -306,6 +307,7 @@ struct ts_slot {
 
 struct ts_cache {
 	struct ts_slot slot[TSC_SLOTS];
+	struct ts_slot reg; /* an evenly spaced column, rebuilt (ts_regular) */
 	struct pane_unpacker *u;
 	int64_t *ts;           /* decode target */
 	double *dummy;         /* scratch for the values of a timestamp column */
@@ -328,6 +330,25 @@ static const struct ts_slot *ts_column_get(struct ts_cache *tc, int64_t day, int
 	sl->n = n;
 	sl->day = day;
 	sl->off = off;
+	return sl;
+}
+
+/* The timestamp column of a segment stored without one (tlen 0: evenly
+ * spaced, ps_ts_regular): n steps from mint to maxt; NULL when the row's
+ * range and count cannot be such a column (a damaged row). */
+static const struct ts_slot *ts_regular(struct ts_cache *tc, int64_t mint, int64_t maxt, int64_t n)
+{
+	if (n < 1 || n > PANE_CHUNK_MAX || maxt < mint || (n == 1) != (maxt == mint))
+		return NULL;
+	uint64_t span = (uint64_t)maxt - (uint64_t)mint, d = n > 1 ? span / (uint64_t)(n - 1) : 0;
+	if (n > 1 && d * (uint64_t)(n - 1) != span)
+		return NULL;
+	struct ts_slot *sl = &tc->reg;
+	if (!sl->ts)
+		sl->ts = pane_xmalloc(PANE_CHUNK_MAX * sizeof *sl->ts);
+	for (int64_t i = 0; i < n; i++) /* as cheap as a cache lookup next to the values' decoding */
+		sl->ts[i] = (int64_t)((uint64_t)mint + (uint64_t)i * d);
+	sl->n = (size_t)n;
 	return sl;
 }
 
@@ -507,7 +528,7 @@ static struct rday *reader_day(struct pane_store *st, struct ps_reader *r, int64
 			         day);
 		else
 			snprintf(sql, sizeof sql,
-			         "SELECT off, len, crc, toff, tlen, tcrc FROM \"s_%" PRId64
+			         "SELECT off, len, crc, toff, tlen, tcrc, mint, maxt, n FROM \"s_%" PRId64
 			         "\" WHERE sid = ? AND maxt >= ? AND mint <= ? ORDER BY mint",
 			         day);
 		if (sqlite3_prepare_v3(r->db, sql, -1, SQLITE_PREPARE_PERSISTENT, q, NULL) != SQLITE_OK) {
@@ -574,9 +595,12 @@ static int read_series(struct pane_store *st, struct rpart *rp, size_t nrp, cons
 		while (sqlite3_step(q) == SQLITE_ROW) {
 			int64_t off = sqlite3_column_int64(q, 0);
 			size_t nv = 0;
+			int64_t tlen = sqlite3_column_int64(q, 4);
 			const struct ts_slot *sl =
-			    ts_column_get(tc, rp[i].day, rp[i].fd, sqlite3_column_int64(q, 3),
-			                  sqlite3_column_int64(q, 4), (uint32_t)sqlite3_column_int64(q, 5), scratch);
+			    tlen == 0 ? ts_regular(tc, sqlite3_column_int64(q, 6), sqlite3_column_int64(q, 7),
+			                           sqlite3_column_int64(q, 8))
+			              : ts_column_get(tc, rp[i].day, rp[i].fd, sqlite3_column_int64(q, 3), tlen,
+			                              (uint32_t)sqlite3_column_int64(q, 5), scratch);
 			int rc = sl ? read_column(tc->u, rp[i].fd, off, sqlite3_column_int64(q, 1),
 			                          (uint32_t)sqlite3_column_int64(q, 2), tc->blob, scratch, tc->tdummy,
 			                          vbuf, &nv)
@@ -777,6 +801,7 @@ static void part_close(struct sel_part *p)
 {
 	for (size_t i = 0; i < TSC_SLOTS; i++)
 		free(p->tc.slot[i].ts);
+	free(p->tc.reg.ts);
 	for (size_t i = 0; i < p->nrp; i++)
 		sqlite3_reset(p->rp[i].q);
 	if (p->txn) {

@@ -107,7 +107,8 @@ struct pane_store_counters {
 	uint64_t series, samples, rejected_old, rejected_future, rejected_series, rejected_invalid;
 	uint64_t chunks_xor, chunks_dec, chunks_const; /* codec choices (measured per chunk); xor: a float
 	                                                * codec (XOR or F64_ANS), dec: a decimal one */
-	uint64_t segments, ts_shared;                  /* ts_shared: segments that reused another's timestamp column */
+	uint64_t segments, ts_shared, ts_regular;      /* ts_shared: segments that reused another's timestamp column;
+	                                                * ts_regular: that need none (evenly spaced) */
 	uint64_t wal_bytes, wal_cut_bytes, partitions_dropped;
 	uint64_t persist_inline; /* frozen heads a write had to persist (a second roll before housekeeping ran) */
 	uint64_t logs, events;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <fcntl.h>
+#include <sqlite3.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -84,6 +85,16 @@ static double val(int series, int i)
 	return series == 0 ? (double)(1000 + i * 3) : series == 1 ? (double)(i % 50) / 4.0 : sin(i) * 1e3;
 }
 
+/* write_many's timestamps: every 15 s, or (jitter) one scrape in seven
+ * late by 250 ms, so that the timestamp columns are stored (and shared)
+ * instead of rebuilt from a segment's range (ps_ts_regular) */
+static bool jitter;
+
+static int64_t tsof(int j)
+{
+	return T0 + j * 15000LL + (jitter && j % 7 == 3 ? 250 : 0);
+}
+
 static void write_many(struct pane_store *st, int n)
 {
 	struct pane_label l[3][1] = {{{"inst", "a"}}, {{"inst", "b"}}, {{"inst", "c"}}};
@@ -93,8 +104,7 @@ static void write_many(struct pane_store *st, int n)
 		size_t k = 0;
 		for (int j = i; j < i + 50 && j < n; j++)
 			for (int s = 0; s < 3; s++)
-				batch[k++] =
-				    (struct pane_sample){s == 2 ? "other" : "m", &ls[s], T0 + j * 15000LL, val(s, j)};
+				batch[k++] = (struct pane_sample){s == 2 ? "other" : "m", &ls[s], tsof(j), val(s, j)};
 		struct pane_err err = {0};
 		size_t acc = 0;
 		assert_int_equal(pane_store_write(st, batch, k, &acc, &err), 0);
@@ -121,7 +131,7 @@ static void check_many(struct pane_store *st, int n)
 		assert_string_equal(s->labels.v[1].value, want_inst[i]);
 		assert_int_equal(s->n, (size_t)n);
 		for (int j = 0; j < n; j++) {
-			assert_true(s->ts[j] == T0 + j * 15000LL);
+			assert_true(s->ts[j] == tsof(j));
 			double w = val(which[i], j);
 			assert_memory_equal(&s->values[j], &w, 8);
 		}
@@ -261,12 +271,14 @@ static void shared_timestamps_and_corrupt_segments(void **state)
 	(void)state;
 	char *dir = tmpdir();
 	struct pane_store *st = open_store(dir, NULL);
+	jitter = true;
 	write_many(st, 3000); /* three series with identical timestamps, 12.5 h: 6 h windows persisted */
 	settle(st);
 	struct pane_store_counters c;
 	pane_store_get_counters(st, &c);
 	assert_true(c.segments >= 6);
 	assert_true(c.ts_shared >= 4); /* the 2nd and 3rd series reuse the 1st's timestamp column */
+	assert_int_equal(c.ts_regular, 0);
 	assert_true(c.chunks_dec > 0 && c.chunks_xor > 0);
 	pane_store_close(st);
 	st = open_store(dir, NULL);
@@ -292,6 +304,109 @@ static void shared_timestamps_and_corrupt_segments(void **state)
 	assert_true(total < 9000);
 	assert_true(total > 0);
 	set->free(set);
+	pane_store_close(st);
+	jitter = false;
+	rmrf(dir);
+	free(dir);
+}
+
+/* Reads every sample of metric name into ts (cap n); returns how many. */
+static size_t read_ts(struct pane_store *st, const char *name, int64_t *ts, size_t cap)
+{
+	struct pane_reader r = pane_store_reader(st);
+	struct pane_matcher m = {"__name__", name, PANE_MATCH_EQ};
+	struct pane_series_set *set = NULL;
+	struct pane_err err = {0};
+	assert_int_equal(r.ops->select(r.ctx, &m, 1, 0, INT64_MAX, 0, &set, &err), 0);
+	size_t n = set->n ? set->series[0].n : 0;
+	for (size_t i = 0; i < n && i < cap; i++)
+		ts[i] = set->series[0].ts[i];
+	set->free(set);
+	return n;
+}
+
+/* Runs "UPDATE <the day's s_ table> SET <what>" on dir's metrics.db. */
+static void update_segments(const char *dir, const char *what)
+{
+	char path[4096], table[64] = "", sql[512];
+	snprintf(path, sizeof path, "%s/metrics.db", dir);
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE name LIKE 's\\_%' ESCAPE '\\'", -1, &q, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	snprintf(table, sizeof table, "%s", (const char *)sqlite3_column_text(q, 0));
+	assert_int_equal(sqlite3_step(q), SQLITE_DONE); /* one day */
+	sqlite3_finalize(q);
+	snprintf(sql, sizeof sql, "UPDATE \"%s\" SET %s", table, what);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+}
+
+static int64_t count_segments(const char *dir, const char *where)
+{
+	char path[4096], sql[512];
+	snprintf(path, sizeof path, "%s/metrics.db", dir);
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE name LIKE 's\\_%' ESCAPE '\\'", -1, &q, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM \"%s\" WHERE %s", (const char *)sqlite3_column_text(q, 0),
+	         where);
+	sqlite3_finalize(q);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	int64_t n = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	return n;
+}
+
+/* Evenly spaced timestamps are not stored (ps_ts_regular): segments of one
+ * sample, of two and of many read back exactly, next to an uneven one; a
+ * damaged row whose count does not fit its range is skipped, never misread. */
+static void evenly_spaced_timestamps(void **state)
+{
+	(void)state;
+	char *dir = tmpdir();
+	struct pane_store *st = open_store(dir, NULL);
+	put(st, "one", "a", T0, 1);
+	put(st, "two", "a", T0, 1);
+	put(st, "two", "a", T0 + 7, 2);
+	for (int j = 0; j < 400; j++) {
+		put(st, "even", "a", T0 + j * 15000LL, j);
+		put(st, "uneven", "a", T0 + j * 15000LL + (j == 200), j);
+	}
+	pane_store_close(st); /* persists the heads */
+	assert_int_equal(count_segments(dir, "tlen = 0"), 3);
+	assert_int_equal(count_segments(dir, "tlen > 0"), 1);
+	int64_t ts[400];
+	st = open_store(dir, NULL);
+	assert_int_equal(read_ts(st, "one", ts, 400), 1);
+	assert_true(ts[0] == T0);
+	assert_int_equal(read_ts(st, "two", ts, 400), 2);
+	assert_true(ts[0] == T0 && ts[1] == T0 + 7);
+	const char *names[] = {"even", "uneven"};
+	for (int k = 0; k < 2; k++) {
+		assert_int_equal(read_ts(st, names[k], ts, 400), 400);
+		for (int j = 0; j < 400; j++)
+			assert_true(ts[j] == T0 + j * 15000LL + (k == 1 && j == 200));
+	}
+	pane_store_close(st);
+	/* a count that does not fit the values, or a range that cannot hold it */
+	update_segments(dir, "n = n + 1 WHERE tlen = 0 AND n = 400");
+	update_segments(dir, "n = 2 WHERE tlen = 0 AND n = 1");
+	update_segments(dir, "n = 3 WHERE tlen = 0 AND n = 2"); /* 7 ms in two steps */
+	st = open_store(dir, NULL);
+	assert_int_equal(read_ts(st, "even", ts, 400), 0);
+	assert_int_equal(read_ts(st, "one", ts, 400), 0);
+	assert_int_equal(read_ts(st, "two", ts, 400), 0);
+	assert_int_equal(read_ts(st, "uneven", ts, 400), 400);
 	pane_store_close(st);
 	rmrf(dir);
 	free(dir);
@@ -1274,6 +1389,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(write_read_reopen),
 	    cmocka_unit_test(shared_timestamps_and_corrupt_segments),
+	    cmocka_unit_test(evenly_spaced_timestamps),
 	    cmocka_unit_test(reads_run_beside_writes),
 	    cmocka_unit_test(downsampled_tiers),
 	    cmocka_unit_test(wal_replay_cuts_torn_tail),
