@@ -317,9 +317,12 @@ static bool dec_scale(const double *v, size_t n, int *kout)
 	return true;
 }
 
-/* qtable: the frequency table as one log-scale byte a symbol (F64_ANS)
- * instead of exact varints (DEC_ANS); see ans_qtable. */
-static int ans_encode(const int64_t *m, size_t n, bool qtable, struct pane_buf *out);
+/* How a chunk's frequency table is sent (ans_qtable): exact varints, or a
+ * log-scale byte a symbol, flagged in the pred field (DEC_ANS), or implied
+ * by the codec (F64_ANS). */
+enum ans_table { ANS_TABLE_EXACT, ANS_TABLE_Q, ANS_TABLE_F64 };
+static int ans_encode(const int64_t *m, size_t n, enum ans_table table, struct pane_buf *out);
+static int ans_encode_smaller(const int64_t *m, size_t n, struct pane_buf *out);
 /* k: the decimal scale of the integers, or ANS_F64 when they are doubles'
  * ordered bit patterns (F64_ANS). */
 #define ANS_F64 99u
@@ -361,7 +364,7 @@ static int dec_encode(const double *v, const int64_t *m, size_t n, int k, int co
 	if (rc)
 		return PANE_ETOOBIG;
 	if (codec == PANE_CODEC_DEC_ANS)
-		return n < 2 ? PANE_EINVAL : ans_encode(m, n, false, out);
+		return n < 2 ? PANE_EINVAL : ans_encode_smaller(m, n, out);
 	if (pane_buf_grow(out, (n - 1) * 10) < 0)
 		return PANE_ETOOBIG;
 	uint8_t *w = (uint8_t *)out->data + out->len;
@@ -423,15 +426,19 @@ static int dec_decode(struct rd *r, double *v, size_t n, int codec)
  * The values are the decimal integers m of DEC_D1/D2 (same exceptions,
  * same k), but each increment d = m[i] - m[i-1] is first predicted (by 0,
  * by the previous increment, or by the mean of the last 8: the per-chunk
- * choice, by estimated size) and the zigzagged residual u is split into a
- * symbol and extra bits: u < 16 is its own symbol; above, the symbol holds
+ * choice, by estimated size) and the residual u (zigzagged; or as it is
+ * when no residual of the chunk is negative, as a counter's increments
+ * over a prediction of 0: zigzag would spend a bit a sample on the sign,
+ * 7-25% of a heavy-tailed counter's bytes) is split into a symbol and
+ * extra bits: u < 16 is its own symbol; above, the symbol holds
  * the bit length and the two bits after the leading one, the remaining bits
  * go raw. Symbols are coded by a static rANS coder whose frequency table
  * (12-bit precision) is in the chunk; a chunk's residuals are one
  * distribution, so this gets within a few percent of their order-0
  * entropy, which varint bytes under zstd do not (bench/README.md).
  *
- * Payload after the decimal header: pred, nsym, nsym x (symbol gap, freq-1),
+ * Payload after the decimal header: pred (| ANS_UNSIGNED: residuals not
+ * zigzagged; since 2026-12-03, older readers refuse such chunks), nsym, nsym x (symbol gap, freq-1),
  * (F64_ANS instead: the first symbol, then a byte q + 1 per used symbol
  * and the pair (0, n) for a run of n unused ones; see ans_qtable), rANS
  * byte count, rANS bytes, extra-bit byte count, extra bits (MSB first).
@@ -444,6 +451,8 @@ static int dec_decode(struct rd *r, double *v, size_t n, int codec)
 #define ANS_WIN 8
 
 enum { PRED_ZERO = 0, PRED_PREV = 1, PRED_MEAN = 2, PRED_COUNT = 3 };
+#define ANS_UNSIGNED 4u /* in the pred field: no residual is negative, none is zigzagged */
+#define ANS_QTABLE 8u   /* in the pred field (DEC_ANS): the table is quantised as F64_ANS's */
 
 static inline unsigned ans_sym(uint64_t u, int *nextra)
 {
@@ -481,20 +490,26 @@ static inline void pred_push(struct pred_state *ps, uint64_t d)
 }
 
 /* Residual symbols of m[0..n-1] under pred into u[1..n-1]; histogram and
- * extra-bit total out. */
-static void ans_residuals(const int64_t *m, size_t n, int pred, uint64_t *u, uint32_t *hist, uint64_t *extra)
+ * extra-bit total out. unsig: the residuals as they are (false when one is
+ * negative), else zigzagged. */
+static bool ans_residuals(const int64_t *m, size_t n, int pred, bool unsig, uint64_t *u, uint32_t *hist,
+                          uint64_t *extra)
 {
 	struct pred_state ps = {0};
 	memset(hist, 0, ANS_NSYM * sizeof *hist);
 	*extra = 0;
 	for (size_t i = 1; i < n; i++) {
 		uint64_t d = (uint64_t)m[i] - (uint64_t)m[i - 1];
-		u[i] = pane_zigzag((int64_t)(d - pred_next(pred, &ps)));
+		int64_t res = (int64_t)(d - pred_next(pred, &ps));
+		if (unsig && res < 0)
+			return false;
+		u[i] = unsig ? (uint64_t)res : pane_zigzag(res);
 		pred_push(&ps, d);
 		int ne;
 		hist[ans_sym(u[i], &ne)]++;
 		*extra += (uint64_t)ne;
 	}
+	return true;
 }
 
 static double ans_cost_bits(const uint32_t *hist, uint64_t extra, size_t total)
@@ -597,22 +612,27 @@ static void ans_qfix(uint32_t *f)
 	f[big] += (uint32_t)(ANS_M - total);
 }
 
-static int ans_encode(const int64_t *m, size_t n, bool qtable, struct pane_buf *out)
+static int ans_encode(const int64_t *m, size_t n, enum ans_table table, struct pane_buf *out)
 {
+	bool qtable = table != ANS_TABLE_EXACT;
 	uint64_t *u = pane_xmalloc(pane_mul_size(n, sizeof *u));
 	uint32_t hist[ANS_NSYM], f[ANS_NSYM], cum[ANS_NSYM + 1];
 	uint64_t extra;
 	int pred = PRED_ZERO;
+	bool unsig = false;
 	double best = INFINITY;
-	for (int p = PRED_ZERO; p < PRED_COUNT; p++) {
-		ans_residuals(m, n, p, u, hist, &extra);
-		double c = ans_cost_bits(hist, extra, n - 1);
-		if (c < best) {
-			best = c;
-			pred = p;
+	for (int p = PRED_ZERO; p < PRED_COUNT; p++)
+		for (int us = 0; us < 2; us++) {
+			if (!ans_residuals(m, n, p, us, u, hist, &extra))
+				continue;
+			double c = ans_cost_bits(hist, extra, n - 1);
+			if (c < best) {
+				best = c;
+				pred = p;
+				unsig = us;
+			}
 		}
-	}
-	ans_residuals(m, n, pred, u, hist, &extra);
+	ans_residuals(m, n, pred, unsig, u, hist, &extra);
 	ans_normalize(hist, n - 1, f);
 	uint8_t q[ANS_NSYM];
 	if (qtable) {
@@ -623,7 +643,7 @@ static int ans_encode(const int64_t *m, size_t n, bool qtable, struct pane_buf *
 			}
 		ans_qfix(f);
 	}
-	int rc = put_uv(out, (uint64_t)pred);
+	int rc = put_uv(out, (uint64_t)pred | (unsig ? ANS_UNSIGNED : 0) | (table == ANS_TABLE_Q ? ANS_QTABLE : 0));
 	unsigned nsym = 0;
 	cum[0] = 0;
 	for (int s = 0; s < ANS_NSYM; s++) {
@@ -698,6 +718,23 @@ static int ans_encode(const int64_t *m, size_t n, bool qtable, struct pane_buf *
 	return rc ? PANE_ETOOBIG : 0;
 }
 
+/* DEC_ANS: the chunk with whichever table makes it smaller (a handful of
+ * symbols: exact varints; a few dozen: a byte each, 3-5% of a counter's
+ * chunk). */
+static int ans_encode_smaller(const int64_t *m, size_t n, struct pane_buf *out)
+{
+	struct pane_buf q;
+	pane_buf_init(&q, PANE_BUF_NOLIMIT);
+	size_t start = out->len;
+	int rc = ans_encode(m, n, ANS_TABLE_EXACT, out);
+	if (!rc && ans_encode(m, n, ANS_TABLE_Q, &q) == 0 && q.len < out->len - start) {
+		out->len = start;
+		rc = pane_buf_add(out, q.data, q.len) < 0 ? PANE_ETOOBIG : 0;
+	}
+	pane_buf_release(&q);
+	return rc;
+}
+
 /* Fast MSB-first reader for the extra bits (bounds-checked). */
 struct xr {
 	const uint8_t *p;
@@ -732,9 +769,12 @@ static inline uint64_t xr_get(struct xr *r, int nbits)
 static int ans_decode(struct rd *r, double *v, size_t n, uint64_t m, unsigned k)
 {
 	uint64_t pred = rd_uv(r), nsym = rd_uv(r);
+	bool unsig = pred & ANS_UNSIGNED, qtable = k == ANS_F64 || (pred & ANS_QTABLE);
+	if (k == ANS_F64 && (pred & ANS_QTABLE))
+		return PANE_EINVAL; /* implied there, never flagged */
+	pred &= ~(uint64_t)(ANS_UNSIGNED | ANS_QTABLE);
 	if (r->bad || pred >= PRED_COUNT || nsym == 0 || nsym > ANS_NSYM)
 		return PANE_EINVAL;
-	bool qtable = k == ANS_F64;
 	uint32_t f[ANS_NSYM] = {0}, cum[ANS_NSYM];
 	uint8_t slot[ANS_M];
 	uint32_t total = 0;
@@ -806,7 +846,7 @@ static int ans_decode(struct rd *r, double *v, size_t n, uint64_t m, unsigned k)
 			int nbits = 4 + (int)(sym - 16) / 4;
 			u = ((uint64_t)(4 | ((sym - 16) & 3)) << (nbits - 2)) | xr_get(&xr, nbits - 2);
 		}
-		uint64_t d = (uint64_t)pane_unzigzag(u) + pred_next((int)pred, &ps);
+		uint64_t d = (unsig ? u : (uint64_t)pane_unzigzag(u)) + pred_next((int)pred, &ps);
 		pred_push(&ps, d);
 		m += d;
 		v[i] = f64 ? ordered_f64((int64_t)m) : (double)(int64_t)m / scale;
@@ -844,7 +884,7 @@ static int f64_encode(const double *v, size_t n, struct pane_buf *out)
 		m[i] = f64_ordered(v[i]);
 	int rc = put_uv(out, pane_zigzag(m[0]));
 	if (!rc)
-		rc = ans_encode(m, n, true, out);
+		rc = ans_encode(m, n, ANS_TABLE_F64, out);
 	free(m);
 	return rc ? PANE_ETOOBIG : 0;
 }
@@ -1043,9 +1083,12 @@ static int chunk_encode(const int64_t *ts, const double *v, size_t n, int force,
 			}
 			/* DEC_ANS's size is exact and zstd cannot shrink it: compare
 			 * with what zstd really makes of the best byte codec (runs
-			 * and repeats can take it far below its order-0 entropy) */
+			 * and repeats can take it far below its order-0 entropy; on
+			 * a small chunk its tables take it far above, so that bound
+			 * is no filter: a 380-sample walk is 111 bytes by order-0
+			 * entropy, 193 through zstd and 139 as DEC_ANS) */
 			pane_buf_reset(&t);
-			if (n > 1 && encode_values(v, m, k, n, PANE_CODEC_DEC_ANS, &t) == 0 && t.len * 8 < best) {
+			if (n > 1 && encode_values(v, m, k, n, PANE_CODEC_DEC_ANS, &t) == 0 && t.len < kept.len) {
 				size_t bound = ZSTD_compressBound(kept.len);
 				void *z = pane_xmalloc(bound);
 				size_t zl = ZSTD_compress(z, bound, kept.data, kept.len, 3);
