@@ -12,7 +12,8 @@
  *   CONST    all values bit-identical: 8 bytes.
  *   DEC_ANS  the decimal integers' increments, predicted (0, previous
  *            increment or mean of the last 8, chosen per chunk), as rANS-
- *            coded symbols plus raw bits: near the increments' entropy.
+ *            coded symbols plus raw bits (no sign bit when no residual is
+ *            negative, as a counter's): near the increments' entropy.
  *   F64_ANS  doubles without a decimal form: each mapped to an int64 in the
  *            doubles' order (sign-magnitude to two's complement), whose
  *            increments (~ step / ulp) go through DEC_ANS's coder.
