@@ -73,6 +73,7 @@ static int cmd_read(const char *dir, int repeat)
 	struct pane_reader r = pane_store_reader(st);
 	double ms[64];
 	size_t samples = 0, series = 0;
+	uint64_t sum = 0;
 	if (repeat > 64)
 		repeat = 64;
 	for (int k = 0; k < repeat; k++) {
@@ -86,12 +87,23 @@ static int cmd_read(const char *dir, int repeat)
 		ms[k] = (double)(pane_mono_ns() - t0) / 1e6;
 		samples = 0;
 		series = set->n;
-		for (size_t i = 0; i < set->n; i++)
+		sum = 0xcbf29ce484222325ull; /* FNV-1a over every timestamp and value's bits, in order */
+		for (size_t i = 0; i < set->n; i++) {
 			samples += set->series[i].n;
+			for (size_t j = 0; j < set->series[i].n; j++) {
+				uint64_t w[2] = {(uint64_t)set->series[i].ts[j], 0};
+				memcpy(&w[1], &set->series[i].values[j], 8);
+				const uint8_t *b = (const uint8_t *)w;
+				for (size_t x = 0; x < sizeof w; x++)
+					sum = (sum ^ b[x]) * 0x100000001b3ull;
+			}
+		}
 		set->free(set);
 	}
 	qsort(ms, (size_t)repeat, sizeof *ms, cmp_d);
-	printf("read_series %zu\nread_samples %zu\nread_ms_median %.1f\n", series, samples, ms[repeat / 2]);
+	/* the checksum: two stores of the same samples, written by any versions, read the same */
+	printf("read_series %zu\nread_samples %zu\nread_checksum %016" PRIx64 "\nread_ms_median %.1f\n", series,
+	       samples, sum, ms[repeat / 2]);
 	pane_store_close(st);
 	return 0;
 }

@@ -317,12 +317,12 @@ static bool dec_scale(const double *v, size_t n, int *kout)
 	return true;
 }
 
-/* How a chunk's frequency table is sent (ans_qtable): exact varints, or a
- * log-scale byte a symbol, flagged in the pred field (DEC_ANS), or implied
- * by the codec (F64_ANS). */
+/* How a chunk's frequency table is sent (ans_qtable): exact varints; for
+ * DEC_ANS (ANS_TABLE_Q) a log-scale byte a symbol instead when that makes
+ * the chunk smaller, flagged in the pred field; always the byte for
+ * F64_ANS (implied by the codec). */
 enum ans_table { ANS_TABLE_EXACT, ANS_TABLE_Q, ANS_TABLE_F64 };
 static int ans_encode(const int64_t *m, size_t n, enum ans_table table, struct pane_buf *out);
-static int ans_encode_smaller(const int64_t *m, size_t n, struct pane_buf *out);
 /* k: the decimal scale of the integers, or ANS_F64 when they are doubles'
  * ordered bit patterns (F64_ANS). */
 #define ANS_F64 99u
@@ -364,7 +364,7 @@ static int dec_encode(const double *v, const int64_t *m, size_t n, int k, int co
 	if (rc)
 		return PANE_ETOOBIG;
 	if (codec == PANE_CODEC_DEC_ANS)
-		return n < 2 ? PANE_EINVAL : ans_encode_smaller(m, n, out);
+		return n < 2 ? PANE_EINVAL : ans_encode(m, n, ANS_TABLE_Q, out);
 	if (pane_buf_grow(out, (n - 1) * 10) < 0)
 		return PANE_ETOOBIG;
 	uint8_t *w = (uint8_t *)out->data + out->len;
@@ -489,27 +489,40 @@ static inline void pred_push(struct pred_state *ps, uint64_t d)
 	ps->win[j] = d;
 }
 
-/* Residual symbols of m[0..n-1] under pred into u[1..n-1]; histogram and
- * extra-bit total out. unsig: the residuals as they are (false when one is
- * negative), else zigzagged. */
-static bool ans_residuals(const int64_t *m, size_t n, int pred, bool unsig, uint64_t *u, uint32_t *hist,
-                          uint64_t *extra)
+/* The residuals of m[0..n-1] under pred: their symbols' histograms and
+ * extra-bit totals, zigzagged (hs, xs) and as they are (hu, xu). Returns
+ * whether none is negative (else hu, xu are meaningless). */
+static bool ans_hists(const int64_t *m, size_t n, int pred, uint32_t *hs, uint64_t *xs, uint32_t *hu, uint64_t *xu)
 {
 	struct pred_state ps = {0};
-	memset(hist, 0, ANS_NSYM * sizeof *hist);
-	*extra = 0;
+	memset(hs, 0, ANS_NSYM * sizeof *hs);
+	memset(hu, 0, ANS_NSYM * sizeof *hu);
+	*xs = *xu = 0;
+	bool unsig = true;
 	for (size_t i = 1; i < n; i++) {
 		uint64_t d = (uint64_t)m[i] - (uint64_t)m[i - 1];
 		int64_t res = (int64_t)(d - pred_next(pred, &ps));
-		if (unsig && res < 0)
-			return false;
-		u[i] = unsig ? (uint64_t)res : pane_zigzag(res);
 		pred_push(&ps, d);
 		int ne;
-		hist[ans_sym(u[i], &ne)]++;
-		*extra += (uint64_t)ne;
+		hs[ans_sym(pane_zigzag(res), &ne)]++;
+		*xs += (uint64_t)ne;
+		unsig &= res >= 0;
+		hu[ans_sym((uint64_t)res, &ne)]++;
+		*xu += (uint64_t)ne;
 	}
-	return true;
+	return unsig;
+}
+
+/* The residuals' symbols of m under pred into u[1..n-1], zigzagged unless unsig. */
+static void ans_residuals(const int64_t *m, size_t n, int pred, bool unsig, uint64_t *u)
+{
+	struct pred_state ps = {0};
+	for (size_t i = 1; i < n; i++) {
+		uint64_t d = (uint64_t)m[i] - (uint64_t)m[i - 1];
+		int64_t res = (int64_t)(d - pred_next(pred, &ps));
+		pred_push(&ps, d);
+		u[i] = unsig ? (uint64_t)res : pane_zigzag(res);
+	}
 }
 
 static double ans_cost_bits(const uint32_t *hist, uint64_t extra, size_t total)
@@ -612,37 +625,74 @@ static void ans_qfix(uint32_t *f)
 	f[big] += (uint32_t)(ANS_M - total);
 }
 
+static int uv_len(uint64_t v)
+{
+	int n = 1;
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+/* Bytes of f sent exact (q NULL) or quantised as q, plus the symbols'
+ * bits under f: the size the two tables give a chunk, to choose. */
+static double ans_table_cost(const uint32_t *hist, const uint32_t *f, const uint8_t *q)
+{
+	double bits = 0;
+	int last = -1;
+	for (int s = 0; s < ANS_NSYM; s++) {
+		if (!f[s])
+			continue;
+		bits += (double)hist[s] * (ANS_BITS - log2((double)f[s]));
+		if (!q)
+			bits += 8.0 * (double)(uv_len((uint64_t)(s - last - 1)) + uv_len(f[s] - 1));
+		else
+			bits += 8.0 * (last >= 0 && s - last > 1 ? 3 : 1); /* a run of unused ones, then q + 1 */
+		last = s;
+	}
+	return bits;
+}
+
 static int ans_encode(const int64_t *m, size_t n, enum ans_table table, struct pane_buf *out)
 {
-	bool qtable = table != ANS_TABLE_EXACT;
 	uint64_t *u = pane_xmalloc(pane_mul_size(n, sizeof *u));
-	uint32_t hist[ANS_NSYM], f[ANS_NSYM], cum[ANS_NSYM + 1];
-	uint64_t extra;
+	uint32_t hist[ANS_NSYM], hu[ANS_NSYM], f[ANS_NSYM], cum[ANS_NSYM + 1];
+	uint64_t extra, xu;
 	int pred = PRED_ZERO;
 	bool unsig = false;
 	double best = INFINITY;
-	for (int p = PRED_ZERO; p < PRED_COUNT; p++)
-		for (int us = 0; us < 2; us++) {
-			if (!ans_residuals(m, n, p, us, u, hist, &extra))
-				continue;
-			double c = ans_cost_bits(hist, extra, n - 1);
-			if (c < best) {
-				best = c;
-				pred = p;
-				unsig = us;
-			}
+	for (int p = PRED_ZERO; p < PRED_COUNT; p++) {
+		bool us = ans_hists(m, n, p, hist, &extra, hu, &xu);
+		double c = ans_cost_bits(hist, extra, n - 1), cu = us ? ans_cost_bits(hu, xu, n - 1) : INFINITY;
+		if (c < best || cu < best) {
+			best = cu < c ? cu : c;
+			pred = p;
+			unsig = cu < c;
 		}
-	ans_residuals(m, n, pred, unsig, u, hist, &extra);
+	}
+	ans_residuals(m, n, pred, unsig, u);
+	memset(hist, 0, sizeof hist);
+	for (size_t i = 1; i < n; i++) {
+		int ne;
+		hist[ans_sym(u[i], &ne)]++;
+	}
 	ans_normalize(hist, n - 1, f);
 	uint8_t q[ANS_NSYM];
-	if (qtable) {
-		for (int s = 0; s < ANS_NSYM; s++)
-			if (f[s]) {
-				q[s] = ans_quant(f[s]);
-				f[s] = ans_dequant(q[s]);
-			}
-		ans_qfix(f);
+	uint32_t fq[ANS_NSYM];
+	if (table != ANS_TABLE_EXACT) {
+		for (int s = 0; s < ANS_NSYM; s++) {
+			q[s] = f[s] ? ans_quant(f[s]) : 0;
+			fq[s] = f[s] ? ans_dequant(q[s]) : 0;
+		}
+		ans_qfix(fq);
+		/* DEC_ANS: the quantised table only when the chunk comes out smaller */
+		if (table == ANS_TABLE_Q && ans_table_cost(hist, fq, q) >= ans_table_cost(hist, f, NULL))
+			table = ANS_TABLE_EXACT;
+		if (table != ANS_TABLE_EXACT)
+			memcpy(f, fq, sizeof f);
 	}
+	bool qtable = table != ANS_TABLE_EXACT;
 	int rc = put_uv(out, (uint64_t)pred | (unsig ? ANS_UNSIGNED : 0) | (table == ANS_TABLE_Q ? ANS_QTABLE : 0));
 	unsigned nsym = 0;
 	cum[0] = 0;
@@ -716,23 +766,6 @@ static int ans_encode(const int64_t *m, size_t n, enum ans_table table, struct p
 	pane_buf_release(&bits);
 	free(u);
 	return rc ? PANE_ETOOBIG : 0;
-}
-
-/* DEC_ANS: the chunk with whichever table makes it smaller (a handful of
- * symbols: exact varints; a few dozen: a byte each, 3-5% of a counter's
- * chunk). */
-static int ans_encode_smaller(const int64_t *m, size_t n, struct pane_buf *out)
-{
-	struct pane_buf q;
-	pane_buf_init(&q, PANE_BUF_NOLIMIT);
-	size_t start = out->len;
-	int rc = ans_encode(m, n, ANS_TABLE_EXACT, out);
-	if (!rc && ans_encode(m, n, ANS_TABLE_Q, &q) == 0 && q.len < out->len - start) {
-		out->len = start;
-		rc = pane_buf_add(out, q.data, q.len) < 0 ? PANE_ETOOBIG : 0;
-	}
-	pane_buf_release(&q);
-	return rc;
 }
 
 /* Fast MSB-first reader for the extra bits (bounds-checked). */
