@@ -424,9 +424,11 @@ static int dec_decode(struct rd *r, double *v, size_t n, int codec)
 /* ---------- DEC_ANS: decimal residuals through rANS ----------
  *
  * The values are the decimal integers m of DEC_D1/D2 (same exceptions,
- * same k), but each increment d = m[i] - m[i-1] is first predicted (by 0,
- * by the previous increment, or by the mean of the last 8: the per-chunk
- * choice, by estimated size) and the residual u (zigzagged; or as it is
+ * same k), but each increment d = m[i] - m[i-1], divided by the chunk's
+ * common factor g when there is one (memory counted in pages), is first
+ * predicted (by 0, by the previous increment, by the mean of the last 8, or
+ * as the step back to a base level: the per-chunk choice, by estimated
+ * size) and the residual u (zigzagged; or as it is
  * when no residual of the chunk is negative, as a counter's increments
  * over a prediction of 0: zigzag would spend a bit a sample on the sign,
  * 7-25% of a heavy-tailed counter's bytes) is split into a symbol and
@@ -438,7 +440,9 @@ static int dec_decode(struct rd *r, double *v, size_t n, int codec)
  * entropy, which varint bytes under zstd do not (bench/README.md).
  *
  * Payload after the decimal header: pred (| ANS_UNSIGNED: residuals not
- * zigzagged; since 2026-12-03, older readers refuse such chunks), nsym, nsym x (symbol gap, freq-1),
+ * zigzagged; | ANS_QTABLE: the table quantised; | ANS_GCD: increments in
+ * units of g; pred PRED_LEVEL; all since 2026-12-03, older readers refuse
+ * such chunks), g if ANS_GCD, the zigzagged base if PRED_LEVEL, nsym, nsym x (symbol gap, freq-1),
  * (F64_ANS instead: the first symbol, then a byte q + 1 per used symbol
  * and the pair (0, n) for a run of n unused ones; see ans_qtable), rANS
  * byte count, rANS bytes, extra-bit byte count, extra bits (MSB first).
@@ -450,9 +454,14 @@ static int dec_decode(struct rd *r, double *v, size_t n, int codec)
 #define ANS_NSYM 256
 #define ANS_WIN 8
 
-enum { PRED_ZERO = 0, PRED_PREV = 1, PRED_MEAN = 2, PRED_COUNT = 3 };
+/* PRED_LEVEL (since 2026-12-03): the value itself is predicted, as a base
+ * level sent in the chunk (a gauge drawn around a level: its increments
+ * have twice the spread of its values) */
+enum { PRED_ZERO = 0, PRED_PREV = 1, PRED_MEAN = 2, PRED_LEVEL = 3, PRED_COUNT = 4 };
 #define ANS_UNSIGNED 4u /* in the pred field: no residual is negative, none is zigzagged */
 #define ANS_QTABLE 8u   /* in the pred field (DEC_ANS): the table is quantised as F64_ANS's */
+#define ANS_GCD 16u     /* in the pred field: every increment is a multiple of g (sent next) */
+#define ANS_FLAGS (ANS_UNSIGNED | ANS_QTABLE | ANS_GCD)
 
 static inline unsigned ans_sym(uint64_t u, int *nextra)
 {
@@ -469,6 +478,7 @@ static inline unsigned ans_sym(uint64_t u, int *nextra)
  * predictor's state (previous increment, or the window's sum). */
 struct pred_state {
 	uint64_t prev, sum, win[ANS_WIN];
+	uint64_t level, base; /* PRED_LEVEL: the value so far and the base, relative to the first */
 	size_t i;
 };
 
@@ -477,24 +487,28 @@ static inline uint64_t pred_next(int pred, struct pred_state *ps)
 	switch (pred) {
 	case PRED_PREV: return ps->prev;
 	case PRED_MEAN: return (uint64_t)((int64_t)ps->sum / ANS_WIN);
+	case PRED_LEVEL: return ps->base - ps->level;
 	default: return 0;
 	}
 }
 
 static inline void pred_push(struct pred_state *ps, uint64_t d)
 {
+	ps->level += d;
 	ps->prev = d;
 	size_t j = ps->i++ % ANS_WIN;
 	ps->sum += d - ps->win[j];
 	ps->win[j] = d;
 }
 
-/* The residuals of m[0..n-1] under pred: their symbols' histograms and
+/* The residuals of m[0..n-1] under pred (base: PRED_LEVEL's, relative to
+ * m[0]): their symbols' histograms and
  * extra-bit totals, zigzagged (hs, xs) and as they are (hu, xu). Returns
  * whether none is negative (else hu, xu are meaningless). */
-static bool ans_hists(const int64_t *m, size_t n, int pred, uint32_t *hs, uint64_t *xs, uint32_t *hu, uint64_t *xu)
+static bool ans_hists(const int64_t *m, size_t n, int pred, uint64_t base, uint32_t *hs, uint64_t *xs, uint32_t *hu,
+                      uint64_t *xu)
 {
-	struct pred_state ps = {0};
+	struct pred_state ps = {.base = base};
 	memset(hs, 0, ANS_NSYM * sizeof *hs);
 	memset(hu, 0, ANS_NSYM * sizeof *hu);
 	*xs = *xu = 0;
@@ -514,9 +528,9 @@ static bool ans_hists(const int64_t *m, size_t n, int pred, uint32_t *hs, uint64
 }
 
 /* The residuals' symbols of m under pred into u[1..n-1], zigzagged unless unsig. */
-static void ans_residuals(const int64_t *m, size_t n, int pred, bool unsig, uint64_t *u)
+static void ans_residuals(const int64_t *m, size_t n, int pred, uint64_t base, bool unsig, uint64_t *u)
 {
-	struct pred_state ps = {0};
+	struct pred_state ps = {.base = base};
 	for (size_t i = 1; i < n; i++) {
 		uint64_t d = (uint64_t)m[i] - (uint64_t)m[i - 1];
 		int64_t res = (int64_t)(d - pred_next(pred, &ps));
@@ -654,24 +668,73 @@ static double ans_table_cost(const uint32_t *hist, const uint32_t *f, const uint
 	return bits;
 }
 
+static uint64_t gcd_u64(uint64_t a, uint64_t b)
+{
+	while (b) {
+		uint64_t t = a % b;
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The greatest common divisor of m's increments (memory counted in pages,
+ * disk bytes in sectors, prices in nickels), 1 when none or one is INT64_MIN. */
+static uint64_t ans_gcd(const int64_t *m, size_t n)
+{
+	uint64_t g = 0;
+	for (size_t i = 1; i < n && g != 1; i++) {
+		int64_t d = (int64_t)((uint64_t)m[i] - (uint64_t)m[i - 1]);
+		if (d == INT64_MIN)
+			return 1;
+		g = gcd_u64(g, (uint64_t)(d < 0 ? -d : d));
+	}
+	return g ? g : 1;
+}
+
 static int ans_encode(const int64_t *m, size_t n, enum ans_table table, struct pane_buf *out)
 {
 	uint64_t *u = pane_xmalloc(pane_mul_size(n, sizeof *u));
+	int64_t *r = pane_xmalloc(pane_mul_size(n, sizeof *r));
 	uint32_t hist[ANS_NSYM], hu[ANS_NSYM], f[ANS_NSYM], cum[ANS_NSYM + 1];
-	uint64_t extra, xu;
+	uint64_t extra, xu, g = ans_gcd(m, n);
+	/* r: the values relative to the first, in units of g */
+	r[0] = 0;
+	for (size_t i = 1; i < n; i++)
+		r[i] = (int64_t)((uint64_t)r[i - 1] +
+		                 (uint64_t)((int64_t)((uint64_t)m[i] - (uint64_t)m[i - 1]) / (int64_t)g));
+	/* PRED_LEVEL's candidate bases: the median (signed residuals) and the
+	 * minimum (none negative) */
+	memcpy(u, r, n * sizeof *r);
+	qsort(u, n, sizeof *u, cmp_i64);
+	struct {
+		int pred;
+		uint64_t base;
+	} cand[] = {{PRED_ZERO, 0}, {PRED_PREV, 0}, {PRED_MEAN, 0}, {PRED_LEVEL, u[n / 2]}, {PRED_LEVEL, u[0]}};
 	int pred = PRED_ZERO;
+	uint64_t base = 0;
 	bool unsig = false;
 	double best = INFINITY;
-	for (int p = PRED_ZERO; p < PRED_COUNT; p++) {
-		bool us = ans_hists(m, n, p, hist, &extra, hu, &xu);
-		double c = ans_cost_bits(hist, extra, n - 1), cu = us ? ans_cost_bits(hu, xu, n - 1) : INFINITY;
-		if (c < best || cu < best) {
-			best = cu < c ? cu : c;
-			pred = p;
-			unsig = cu < c;
+	for (size_t c = 0; c < sizeof cand / sizeof cand[0]; c++) {
+		bool us = ans_hists(r, n, cand[c].pred, cand[c].base, hist, &extra, hu, &xu);
+		double head = cand[c].pred == PRED_LEVEL ? 8.0 * uv_len(pane_zigzag((int64_t)cand[c].base)) : 0;
+		double cs = head + ans_cost_bits(hist, extra, n - 1);
+		double cu = us ? head + ans_cost_bits(hu, xu, n - 1) : INFINITY;
+		if (cs < best || cu < best) {
+			best = cu < cs ? cu : cs;
+			pred = cand[c].pred;
+			base = cand[c].base;
+			unsig = cu < cs;
 		}
 	}
-	ans_residuals(m, n, pred, unsig, u);
+	ans_residuals(r, n, pred, base, unsig, u);
+	free(r);
 	memset(hist, 0, sizeof hist);
 	for (size_t i = 1; i < n; i++) {
 		int ne;
@@ -693,7 +756,12 @@ static int ans_encode(const int64_t *m, size_t n, enum ans_table table, struct p
 			memcpy(f, fq, sizeof f);
 	}
 	bool qtable = table != ANS_TABLE_EXACT;
-	int rc = put_uv(out, (uint64_t)pred | (unsig ? ANS_UNSIGNED : 0) | (table == ANS_TABLE_Q ? ANS_QTABLE : 0));
+	int rc = put_uv(out, (uint64_t)pred | (unsig ? ANS_UNSIGNED : 0) | (table == ANS_TABLE_Q ? ANS_QTABLE : 0) |
+	                         (g > 1 ? ANS_GCD : 0));
+	if (g > 1)
+		rc |= put_uv(out, g);
+	if (pred == PRED_LEVEL)
+		rc |= put_uv(out, pane_zigzag((int64_t)base));
 	unsigned nsym = 0;
 	cum[0] = 0;
 	for (int s = 0; s < ANS_NSYM; s++) {
@@ -801,11 +869,17 @@ static inline uint64_t xr_get(struct xr *r, int nbits)
  * whose ordered bit patterns are m when k is ANS_F64). */
 static int ans_decode(struct rd *r, double *v, size_t n, uint64_t m, unsigned k)
 {
-	uint64_t pred = rd_uv(r), nsym = rd_uv(r);
+	uint64_t pred = rd_uv(r), g = pred & ANS_GCD ? rd_uv(r) : 1;
+	struct pred_state ps = {0};
+	if ((pred & ~(uint64_t)ANS_FLAGS) == PRED_LEVEL)
+		ps.base = (uint64_t)pane_unzigzag(rd_uv(r));
+	uint64_t nsym = rd_uv(r);
 	bool unsig = pred & ANS_UNSIGNED, qtable = k == ANS_F64 || (pred & ANS_QTABLE);
 	if (k == ANS_F64 && (pred & ANS_QTABLE))
 		return PANE_EINVAL; /* implied there, never flagged */
-	pred &= ~(uint64_t)(ANS_UNSIGNED | ANS_QTABLE);
+	if ((pred & ANS_GCD) && (g < 2 || g > INT64_MAX))
+		return PANE_EINVAL;
+	pred &= ~(uint64_t)ANS_FLAGS;
 	if (r->bad || pred >= PRED_COUNT || nsym == 0 || nsym > ANS_NSYM)
 		return PANE_EINVAL;
 	uint32_t f[ANS_NSYM] = {0}, cum[ANS_NSYM];
@@ -814,8 +888,10 @@ static int ans_decode(struct rd *r, double *v, size_t n, uint64_t m, unsigned k)
 	int64_t s = -1;
 	for (uint64_t j = 0; j < nsym && !qtable; j++) {
 		uint64_t gap = rd_uv(r), fr = rd_uv(r);
+		if (r->bad || gap >= ANS_NSYM) /* checked before it is added: a huge gap overflowed s */
+			return PANE_EINVAL;
 		s += (int64_t)gap + 1;
-		if (r->bad || gap >= ANS_NSYM || s >= ANS_NSYM || fr >= ANS_M || total + fr + 1 > ANS_M)
+		if (s >= ANS_NSYM || fr >= ANS_M || total + fr + 1 > ANS_M)
 			return PANE_EINVAL;
 		f[s] = (uint32_t)fr + 1;
 		total += f[s];
@@ -861,7 +937,6 @@ static int ans_decode(struct rd *r, double *v, size_t n, uint64_t m, unsigned k)
 	r->off += (size_t)xb;
 	uint32_t x = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
 	a += 4;
-	struct pred_state ps = {0};
 	bool f64 = k == ANS_F64;
 	double scale = f64 ? 1.0 : p10[k];
 	for (size_t i = 1; i < n; i++) {
@@ -881,7 +956,7 @@ static int ans_decode(struct rd *r, double *v, size_t n, uint64_t m, unsigned k)
 		}
 		uint64_t d = (unsig ? u : (uint64_t)pane_unzigzag(u)) + pred_next((int)pred, &ps);
 		pred_push(&ps, d);
-		m += d;
+		m += d * g;
 		v[i] = f64 ? ordered_f64((int64_t)m) : (double)(int64_t)m / scale;
 	}
 	if (xr.bad || x != ANS_L || a != aend)

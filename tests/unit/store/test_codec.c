@@ -348,6 +348,38 @@ static void dec_ans_counters_pay_no_sign(void **state)
 	}
 }
 
+/* Increments that share a factor (memory counted in 4 KiB pages) are coded
+ * in units of it, and values drawn around a level (a gauge of small
+ * integers) as distances from it: each chunk within 10% of its entropy
+ * (log2 of the range a sample) plus 64 bytes of headers and table. Both
+ * round-trip at every length, as do huge factors and both signs. */
+static void dec_ans_factor_and_level(void **state)
+{
+	(void)state;
+	enum { N = 1440 };
+	static int64_t ts[N];
+	static double pages[N], level[N], huge[N];
+	srand(13);
+	int64_t p = (6LL << 30) / 4096;
+	for (int i = 0; i < N; i++) {
+		ts[i] = 1700000000000 + i * 15000LL;
+		p += rand() % 601 - 300;
+		pages[i] = (double)(p * 4096);
+		level[i] = (double)(rand() % 11);
+		huge[i] = (double)((int64_t)(rand() % 2001 - 1000) * ((int64_t)1 << 40));
+	}
+	size_t sp = size_as(pages, N, PANE_CODEC_DEC_ANS), sl = size_as(level, N, PANE_CODEC_DEC_ANS);
+	double hp = N * log2(601) / 8, hl = N * log2(11) / 8;
+	if ((double)sp > hp * 1.1 + 64 || (double)sl > hl * 1.1 + 64)
+		fail_msg("pages %zu bytes (entropy %.0f), level %zu bytes (entropy %.0f)", sp, hp, sl, hl);
+	for (size_t n = 2; n <= N; n = n * 3 + 1) {
+		assert_int_equal(roundtrip(ts, pages, n, PANE_CODEC_DEC_ANS), PANE_CODEC_DEC_ANS);
+		assert_int_equal(roundtrip(ts, level, n, PANE_CODEC_DEC_ANS), PANE_CODEC_DEC_ANS);
+		assert_int_equal(roundtrip(ts, huge, n, PANE_CODEC_DEC_ANS), PANE_CODEC_DEC_ANS);
+		assert_int_equal(roundtrip(ts, huge, n, PANE_CODEC_F64_ANS), PANE_CODEC_F64_ANS);
+	}
+}
+
 /* A DEC_ANS chunk as pane wrote it before the unsigned residuals and the
  * quantised table (a375e7a) reads unchanged. */
 static void dec_ans_old_chunk_reads(void **state)
@@ -488,7 +520,7 @@ int main(void)
 	    cmocka_unit_test(columns_roundtrip),         cmocka_unit_test(garbage_is_refused),
 	    cmocka_unit_test(ans_corruption_is_refused), cmocka_unit_test(segments_pack_and_refuse_bad),
 	    cmocka_unit_test(crc_and_varints),           cmocka_unit_test(dec_ans_counters_pay_no_sign),
-	    cmocka_unit_test(dec_ans_old_chunk_reads),
+	    cmocka_unit_test(dec_ans_old_chunk_reads),   cmocka_unit_test(dec_ans_factor_and_level),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
