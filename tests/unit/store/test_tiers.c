@@ -138,6 +138,18 @@ static void edge_values(void **state)
 	b[0] = bucket(T0, 20, -1.25, 3.5, 17, 3.5);
 	b[0].last_ts = T0 + 300000 - 1;
 	roundtrip(b, 1, 300000);
+	/* a long blob that repeats itself is packed with zstd (tag 0x11) */
+	struct bucket *many = malloc(PANE_CHUNK_MAX * sizeof *many);
+	const double cyc[3] = {pane_bits_f64(0x4012345678abcdefull), 1.0 / 7, -2.5e-300};
+	for (size_t i = 0; i < PANE_CHUNK_MAX; i++)
+		many[i] = bucket(T0 + (int64_t)i * H, 240, cyc[i % 3], cyc[(i + 1) % 3], cyc[(i + 2) % 3], cyc[i % 3]);
+	struct pane_buf z;
+	pane_buf_init(&z, PANE_BUF_NOLIMIT);
+	assert_int_equal(ps_tier_encode(many, PANE_CHUNK_MAX, H, 3, &z), 0);
+	assert_int_equal((uint8_t)z.data[0], 0x11);
+	pane_buf_release(&z);
+	roundtrip(many, PANE_CHUNK_MAX, H);
+	free(many);
 	/* what ps_make_buckets refuses to produce is refused */
 	struct pane_buf blob;
 	pane_buf_init(&blob, PANE_BUF_NOLIMIT);
