@@ -641,7 +641,12 @@ static bool decode_v1(const uint8_t *p, size_t rem, int64_t *tb, double *vb, str
 			case 3: b->max = vb[i]; break;
 			case 4: b->sum = vb[i]; break;
 			case 5: b->last = vb[i]; break;
-			default: b->last_ts = b->t + (int64_t)vb[i]; break;
+			default:
+				/* from the bucket's start: whole and >= 0 in any blob pane wrote */
+				if (!(vb[i] >= 0 && vb[i] < 0x1p62) || b->t > INT64_MAX - (int64_t)vb[i])
+					return false;
+				b->last_ts = b->t + (int64_t)vb[i];
+				break;
 			}
 		}
 		p += cl;
