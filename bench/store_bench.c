@@ -15,6 +15,10 @@
  *                                      over the 5 minutes before the data's
  *                                      last 20; prints the median wall and CPU
  *                                      ms per round
+ *   store_bench tier DIR [REPEAT]      pane_store_select_tier (1 h, avg) of
+ *                                      every series from 1970 on, REPEAT
+ *                                      times (the blobs' decoding); prints
+ *                                      buckets and the median wall and CPU ms
  */
 #include <inttypes.h>
 #include <malloc.h>
@@ -113,6 +117,39 @@ static double cpu_ms(void)
 	struct timespec t;
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
 	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+static int cmd_tier(const char *dir, int repeat)
+{
+	struct pane_store *st = open_dir(dir, false);
+	double ms[64], cpu[64];
+	size_t buckets = 0;
+	if (repeat > 64)
+		repeat = 64;
+	if (repeat < 1)
+		repeat = 1;
+	for (int k = 0; k < repeat; k++) {
+		struct pane_series_set *set = NULL;
+		struct pane_err err = {0};
+		int64_t t0 = pane_mono_ns();
+		double c0 = cpu_ms();
+		if (pane_store_select_tier(st, 3600000, PANE_AGG_AVG, NULL, 0, 0, INT64_MAX, 0, &set, &err) < 0) {
+			fprintf(stderr, "store_bench: %s\n", err.msg);
+			return 1;
+		}
+		ms[k] = (double)(pane_mono_ns() - t0) / 1e6;
+		cpu[k] = cpu_ms() - c0;
+		buckets = 0;
+		for (size_t i = 0; i < set->n; i++)
+			buckets += set->series[i].n;
+		set->free(set);
+	}
+	qsort(ms, (size_t)repeat, sizeof *ms, cmp_d);
+	qsort(cpu, (size_t)repeat, sizeof *cpu, cmp_d);
+	printf("tier_buckets %zu\ntier_ms_median %.2f\ntier_cpu_ms_median %.2f\n", buckets, ms[repeat / 2],
+	       cpu[repeat / 2]);
+	pane_store_close(st);
+	return 0;
 }
 
 static int cmd_rules(const char *dir, int rounds)
@@ -251,9 +288,11 @@ int main(int argc, char **argv)
 		return cmd_live(argv[2], (int)strtol(argv[3], NULL, 10), (int)strtol(argv[4], NULL, 10));
 	if (argc == 3 && strcmp(argv[1], "bytes") == 0)
 		return cmd_bytes(argv[2]);
+	if (argc >= 3 && strcmp(argv[1], "tier") == 0)
+		return cmd_tier(argv[2], argc > 3 ? (int)strtol(argv[3], NULL, 10) : 5);
 	if (argc >= 3 && strcmp(argv[1], "rules") == 0)
 		return cmd_rules(argv[2], argc > 3 ? (int)strtol(argv[3], NULL, 10) : 5);
-	fprintf(stderr,
-	        "usage: store_bench read DIR [REPEAT] | live DIR SERIES SCRAPES | bytes DIR | rules DIR [ROUNDS]\n");
+	fprintf(stderr, "usage: store_bench read DIR [REPEAT] | live DIR SERIES SCRAPES | bytes DIR | rules DIR "
+	                "[ROUNDS] | tier DIR [REPEAT]\n");
 	return 2;
 }

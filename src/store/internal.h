@@ -268,6 +268,17 @@ int ps_persist_tier(struct pane_store *st, struct part *p, uint32_t sid, int64_t
                     const double *v, size_t n, struct pane_err *err);
 void ps_blist_add(struct bucket_list *l, const struct bucket *b);
 int ps_cmp_bucket(const void *a, const void *b);
+/* The tier blob of nb buckets (ps_make_buckets' invariants: starts ascend on
+ * the step's grid, counts whole and >= 1, t <= last_ts < t + step) in
+ * format 2, appended to out. 0 or PANE_EINVAL (invariants broken). */
+int ps_tier_encode(const struct bucket *b, size_t nb, int64_t step, int level, struct pane_buf *out);
+/* Decodes one tier blob (either format) of len bytes, appending its buckets
+ * to out; false, with out unchanged, when it is malformed. blob[0] is
+ * changed while it runs and restored. scratch, tb, vb: working space (tb,
+ * vb: PANE_CHUNK_MAX each). Bounded on any bytes. */
+bool ps_tier_decode_blob(struct pane_unpacker *u, uint8_t *blob, size_t len, struct pane_buf *scratch, int64_t *tb,
+                         double *vb, struct bucket_list *out);
+/* Reads (pread), checks (CRC) and decodes the tier blob at off of fd. */
 bool ps_tier_decode(struct pane_unpacker *u, int fd, int64_t off, int64_t len, uint32_t crc, struct pane_buf *scratch,
                     int64_t *tb, double *vb, struct bucket_list *out);
 double ps_bucket_value(const struct bucket *b, enum pane_tier_agg agg);
@@ -275,7 +286,5 @@ double ps_bucket_value(const struct bucket *b, enum pane_tier_agg agg);
 /* select.c */
 void ps_readers_forget_days(struct pane_store *st);
 void ps_readers_free(struct pane_store *st);
-bool ps_read_column_raw(struct pane_unpacker *u, int fd, int64_t off, int64_t len, uint32_t crc,
-                        struct pane_buf *scratch);
 
 #endif

@@ -282,19 +282,6 @@ static int read_column(struct pane_unpacker *u, int fd, int64_t off, int64_t len
 	return rc == PANE_EUNSUPPORTED ? rc : rc ? PANE_EINVAL : 0;
 }
 
-bool ps_read_column_raw(struct pane_unpacker *u, int fd, int64_t off, int64_t len, uint32_t crc,
-                        struct pane_buf *scratch)
-{
-	if (len <= 0 || len > SEG_RAW_MAX)
-		return false;
-	uint8_t *blob = pane_xmalloc((size_t)len);
-	bool good = pread(fd, blob, (size_t)len, off) == len && pane_crc32c(0, blob, (size_t)len) == crc;
-	pane_buf_reset(scratch);
-	good = good && pane_segment_unpack_with(u, blob, (size_t)len, SEG_RAW_MAX, scratch) == 0;
-	free(blob);
-	return good;
-}
-
 #define TSC_SLOTS 64
 
 /* A query's cache of decoded timestamp columns (shared columns repeat
