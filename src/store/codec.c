@@ -429,9 +429,9 @@ static int dec_decode(struct rd *r, double *v, size_t n, int codec)
  * predicted (by 0, by the previous increment, by the mean of the last 8, or
  * as the step back to a base level: the per-chunk choice, by estimated
  * size) and the residual u (zigzagged; or as it is
- * when no residual of the chunk is negative, as a counter's increments
- * over a prediction of 0: zigzag would spend a bit a sample on the sign,
- * 7-25% of a heavy-tailed counter's bytes) is split into a symbol and
+ * when no residual of the chunk is negative but a few listed apart, as a
+ * counter's increments over a prediction of 0 and its resets: zigzag would
+ * spend a bit a sample on the sign, 7-25% of a heavy-tailed counter's bytes) is split into a symbol and
  * extra bits: u < 16 is its own symbol; above, the symbol holds
  * the bit length and the two bits after the leading one, the remaining bits
  * go raw. Symbols are coded by a static rANS coder whose frequency table
@@ -441,8 +441,11 @@ static int dec_decode(struct rd *r, double *v, size_t n, int codec)
  *
  * Payload after the decimal header: pred (| ANS_UNSIGNED: residuals not
  * zigzagged; | ANS_QTABLE: the table quantised; | ANS_GCD: increments in
- * units of g; pred PRED_LEVEL; all since 2026-12-03, older readers refuse
- * such chunks), g if ANS_GCD, the zigzagged base if PRED_LEVEL, nsym, nsym x (symbol gap, freq-1),
+ * units of g; | ANS_EXC: negative residuals listed apart; pred PRED_LEVEL;
+ * all since 2026-12-03, older readers refuse such chunks), g if ANS_GCD,
+ * the zigzagged base if PRED_LEVEL, if ANS_EXC their count and (position
+ * minus the previous one, zigzagged residual) each (not coded as symbols),
+ * nsym, nsym x (symbol gap, freq-1),
  * (F64_ANS instead: the first symbol, then a byte q + 1 per used symbol
  * and the pair (0, n) for a run of n unused ones; see ans_qtable), rANS
  * byte count, rANS bytes, extra-bit byte count, extra bits (MSB first).
@@ -461,7 +464,9 @@ enum { PRED_ZERO = 0, PRED_PREV = 1, PRED_MEAN = 2, PRED_LEVEL = 3, PRED_COUNT =
 #define ANS_UNSIGNED 4u /* in the pred field: no residual is negative, none is zigzagged */
 #define ANS_QTABLE 8u   /* in the pred field (DEC_ANS): the table is quantised as F64_ANS's */
 #define ANS_GCD 16u     /* in the pred field: every increment is a multiple of g (sent next) */
-#define ANS_FLAGS (ANS_UNSIGNED | ANS_QTABLE | ANS_GCD)
+#define ANS_EXC 32u     /* with ANS_UNSIGNED: the few negative residuals (a counter's resets) listed apart */
+#define ANS_FLAGS (ANS_UNSIGNED | ANS_QTABLE | ANS_GCD | ANS_EXC)
+#define ANS_EXC_MAX 16 /* at most one residual in this many an exception */
 
 static inline unsigned ans_sym(uint64_t u, int *nextra)
 {
@@ -501,18 +506,29 @@ static inline void pred_push(struct pred_state *ps, uint64_t d)
 	ps->win[j] = d;
 }
 
+static int uv_len(uint64_t v)
+{
+	int n = 1;
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
 /* The residuals of m[0..n-1] under pred (base: PRED_LEVEL's, relative to
- * m[0]): their symbols' histograms and
- * extra-bit totals, zigzagged (hs, xs) and as they are (hu, xu). Returns
- * whether none is negative (else hu, xu are meaningless). */
-static bool ans_hists(const int64_t *m, size_t n, int pred, uint64_t base, uint32_t *hs, uint64_t *xs, uint32_t *hu,
-                      uint64_t *xu)
+ * m[0]): their symbols' histograms and extra-bit totals, zigzagged (hs, xs)
+ * and as they are (hu, xu: the negative ones left out, counted in *nneg,
+ * their cost as exceptions in *negbits). */
+static void ans_hists(const int64_t *m, size_t n, int pred, uint64_t base, uint32_t *hs, uint64_t *xs, uint32_t *hu,
+                      uint64_t *xu, size_t *nneg, double *negbits)
 {
 	struct pred_state ps = {.base = base};
 	memset(hs, 0, ANS_NSYM * sizeof *hs);
 	memset(hu, 0, ANS_NSYM * sizeof *hu);
 	*xs = *xu = 0;
-	bool unsig = true;
+	*nneg = 0;
+	*negbits = 0;
 	for (size_t i = 1; i < n; i++) {
 		uint64_t d = (uint64_t)m[i] - (uint64_t)m[i - 1];
 		int64_t res = (int64_t)(d - pred_next(pred, &ps));
@@ -520,11 +536,14 @@ static bool ans_hists(const int64_t *m, size_t n, int pred, uint64_t base, uint3
 		int ne;
 		hs[ans_sym(pane_zigzag(res), &ne)]++;
 		*xs += (uint64_t)ne;
-		unsig &= res >= 0;
+		if (res < 0) {
+			++*nneg;
+			*negbits += 8.0 * (2 + uv_len(pane_zigzag(res))); /* position (~2 bytes) and value */
+			continue;
+		}
 		hu[ans_sym((uint64_t)res, &ne)]++;
 		*xu += (uint64_t)ne;
 	}
-	return unsig;
 }
 
 /* The residuals' symbols of m under pred into u[1..n-1], zigzagged unless unsig. */
@@ -639,16 +658,6 @@ static void ans_qfix(uint32_t *f)
 	f[big] += (uint32_t)(ANS_M - total);
 }
 
-static int uv_len(uint64_t v)
-{
-	int n = 1;
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
-}
-
 /* Bytes of f sent exact (q NULL) or quantised as q, plus the symbols'
  * bits under f: the size the two tables give a chunk, to choose. */
 static double ans_table_cost(const uint32_t *hist, const uint32_t *f, const uint8_t *q)
@@ -722,10 +731,14 @@ static int ans_encode(const int64_t *m, size_t n, enum ans_table table, struct p
 	bool unsig = false;
 	double best = INFINITY;
 	for (size_t c = 0; c < sizeof cand / sizeof cand[0]; c++) {
-		bool us = ans_hists(r, n, cand[c].pred, cand[c].base, hist, &extra, hu, &xu);
+		size_t nneg;
+		double negbits;
+		ans_hists(r, n, cand[c].pred, cand[c].base, hist, &extra, hu, &xu, &nneg, &negbits);
 		double head = cand[c].pred == PRED_LEVEL ? 8.0 * uv_len(pane_zigzag((int64_t)cand[c].base)) : 0;
 		double cs = head + ans_cost_bits(hist, extra, n - 1);
-		double cu = us ? head + ans_cost_bits(hu, xu, n - 1) : INFINITY;
+		double cu = nneg <= (n - 1) / ANS_EXC_MAX
+		                ? head + ans_cost_bits(hu, xu, n - 1 - nneg) + negbits + (nneg ? 8.0 : 0)
+		                : INFINITY;
 		if (cs < best || cu < best) {
 			best = cu < cs ? cu : cs;
 			pred = cand[c].pred;
@@ -735,12 +748,18 @@ static int ans_encode(const int64_t *m, size_t n, enum ans_table table, struct p
 	}
 	ans_residuals(r, n, pred, base, unsig, u);
 	free(r);
+	/* unsigned: a negative residual (its top bit set) is an exception, not a symbol */
+#define ANS_IS_EXC(i) (unsig && (int64_t)u[i] < 0)
+	size_t nexc = 0;
 	memset(hist, 0, sizeof hist);
 	for (size_t i = 1; i < n; i++) {
 		int ne;
-		hist[ans_sym(u[i], &ne)]++;
+		if (ANS_IS_EXC(i))
+			nexc++;
+		else
+			hist[ans_sym(u[i], &ne)]++;
 	}
-	ans_normalize(hist, n - 1, f);
+	ans_normalize(hist, n - 1 - nexc, f);
 	uint8_t q[ANS_NSYM];
 	uint32_t fq[ANS_NSYM];
 	if (table != ANS_TABLE_EXACT) {
@@ -757,11 +776,19 @@ static int ans_encode(const int64_t *m, size_t n, enum ans_table table, struct p
 	}
 	bool qtable = table != ANS_TABLE_EXACT;
 	int rc = put_uv(out, (uint64_t)pred | (unsig ? ANS_UNSIGNED : 0) | (table == ANS_TABLE_Q ? ANS_QTABLE : 0) |
-	                         (g > 1 ? ANS_GCD : 0));
+	                         (g > 1 ? ANS_GCD : 0) | (nexc ? ANS_EXC : 0));
 	if (g > 1)
 		rc |= put_uv(out, g);
 	if (pred == PRED_LEVEL)
 		rc |= put_uv(out, pane_zigzag((int64_t)base));
+	if (nexc) { /* count, then (position - previous position, zigzagged residual) each */
+		rc |= put_uv(out, nexc);
+		for (size_t i = 1, prev = 0; i < n; i++)
+			if (ANS_IS_EXC(i)) {
+				rc |= put_uv(out, i - prev) | put_uv(out, pane_zigzag((int64_t)u[i]));
+				prev = i;
+			}
+	}
 	unsigned nsym = 0;
 	cum[0] = 0;
 	for (int s = 0; s < ANS_NSYM; s++) {
@@ -797,6 +824,8 @@ static int ans_encode(const int64_t *m, size_t n, enum ans_table table, struct p
 	uint8_t *e = pane_xmalloc(cap);
 	uint32_t x = ANS_L;
 	for (size_t i = n - 1; i >= 1; i--) {
+		if (ANS_IS_EXC(i))
+			continue;
 		int ne;
 		unsigned s = ans_sym(u[i], &ne);
 		uint32_t xmax = ((ANS_L >> ANS_BITS) << 8) * f[s];
@@ -824,9 +853,10 @@ static int ans_encode(const int64_t *m, size_t n, enum ans_table table, struct p
 	for (size_t i = 1; i < n; i++) {
 		int ne;
 		ans_sym(u[i], &ne);
-		if (ne)
+		if (ne && !ANS_IS_EXC(i))
 			bw_put(&w, u[i], ne);
 	}
+#undef ANS_IS_EXC
 	bw_end(&w);
 	rc |= w.rc;
 	rc |= put_uv(out, bits.len);
@@ -873,6 +903,18 @@ static int ans_decode(struct rd *r, double *v, size_t n, uint64_t m, unsigned k)
 	struct pred_state ps = {0};
 	if ((pred & ~(uint64_t)ANS_FLAGS) == PRED_LEVEL)
 		ps.base = (uint64_t)pane_unzigzag(rd_uv(r));
+	/* the exceptions: checked here, read again (exc) as the samples are */
+	uint64_t nexc = pred & ANS_EXC ? rd_uv(r) : 0;
+	struct rd exc = *r;
+	if ((pred & ANS_EXC) && (!(pred & ANS_UNSIGNED) || nexc == 0 || nexc > n - 1))
+		return PANE_EINVAL;
+	for (uint64_t e = 0, pos = 0; e < nexc; e++) {
+		uint64_t dp = rd_uv(r);
+		rd_uv(r);
+		if (r->bad || dp == 0 || dp > n - 1 - pos)
+			return PANE_EINVAL;
+		pos += dp;
+	}
 	uint64_t nsym = rd_uv(r);
 	bool unsig = pred & ANS_UNSIGNED, qtable = k == ANS_F64 || (pred & ANS_QTABLE);
 	if (k == ANS_F64 && (pred & ANS_QTABLE))
@@ -939,7 +981,16 @@ static int ans_decode(struct rd *r, double *v, size_t n, uint64_t m, unsigned k)
 	a += 4;
 	bool f64 = k == ANS_F64;
 	double scale = f64 ? 1.0 : p10[k];
+	uint64_t next = nexc ? rd_uv(&exc) : UINT64_MAX;
 	for (size_t i = 1; i < n; i++) {
+		if (i == next) {
+			uint64_t d = (uint64_t)pane_unzigzag(rd_uv(&exc)) + pred_next((int)pred, &ps);
+			pred_push(&ps, d);
+			m += d * g;
+			v[i] = f64 ? ordered_f64((int64_t)m) : (double)(int64_t)m / scale;
+			next = --nexc ? next + rd_uv(&exc) : UINT64_MAX;
+			continue;
+		}
 		unsigned sym = slot[x & (ANS_M - 1)];
 		x = f[sym] * (x >> ANS_BITS) + (x & (ANS_M - 1)) - cum[sym];
 		while (x < ANS_L) {

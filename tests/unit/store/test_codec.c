@@ -324,7 +324,7 @@ static void dec_ans_counters_pay_no_sign(void **state)
 	(void)state;
 	enum { N = 1440 };
 	static int64_t ts[N];
-	static double counter[N], walk[N];
+	static double counter[N], walk[N], reset[N];
 	srand(11);
 	for (int scale = 1; scale <= 1000; scale *= 10) {
 		int64_t c = 1000000, w = 1000000;
@@ -336,14 +336,23 @@ static void dec_ans_counters_pay_no_sign(void **state)
 			ts[i] = 1700000000000 + i * 15000LL;
 			counter[i] = (double)c;
 			walk[i] = (double)w;
+			reset[i] = (double)(i < 500    ? c
+			                    : i < 1000 ? c - counter[499]
+			                               : c - counter[999]); /* restarts */
 		}
 		size_t sc = size_as(counter, N, PANE_CODEC_DEC_ANS), sw = size_as(walk, N, PANE_CODEC_DEC_ANS);
 		if (sc + N / 8 * 9 / 10 > sw)
 			fail_msg("scale %d: counter %zu bytes, walk %zu: the counter should save ~%d", scale, sc, sw,
 			         N / 8);
+		/* two resets are two exceptions, not a sign bit a sample */
+		size_t sr = size_as(reset, N, PANE_CODEC_DEC_ANS);
+		if (sr > sc + 40)
+			fail_msg("scale %d: counter %zu bytes, with two resets %zu", scale, sc, sr);
 		for (size_t n = 2; n <= N; n = n * 3 + 1) {
 			assert_int_equal(roundtrip(ts, counter, n, PANE_CODEC_DEC_ANS), PANE_CODEC_DEC_ANS);
 			assert_int_equal(roundtrip(ts, walk, n, PANE_CODEC_DEC_ANS), PANE_CODEC_DEC_ANS);
+			assert_int_equal(roundtrip(ts, reset, n, PANE_CODEC_DEC_ANS), PANE_CODEC_DEC_ANS);
+			assert_int_equal(roundtrip(ts, reset, n, PANE_CODEC_F64_ANS), PANE_CODEC_F64_ANS);
 		}
 	}
 }
@@ -415,7 +424,7 @@ static void ans_corruption_is_refused_as(int codec)
 	srand(5);
 	for (int i = 0; i < N; i++) {
 		ts[i] = 1700000000000 + i * 15000LL;
-		c += (uint64_t)(rand() % 5000);
+		c = i == 300 ? 7 : c + (uint64_t)(rand() % 5000); /* a reset: an exception in DEC_ANS */
 		v[i] = i == 17 ? pane_stale_nan() : (double)c / 100.0;
 	}
 	struct pane_buf b;
