@@ -875,24 +875,27 @@ struct xr {
 	bool bad;
 };
 
+/* The next nbits (<= 64) bits, MSB first; 0 and r->bad past the end. The
+ * accumulator is refilled a byte at a time up to 57-64 bits, so a request
+ * of up to 32 bits is one shift and mask. */
 static inline uint64_t xr_get(struct xr *r, int nbits)
 {
-	uint64_t v = 0;
-	while (nbits > 0) {
-		if (!r->nacc) {
-			if (r->pos >= r->len) {
-				r->bad = true;
-				return 0;
-			}
-			r->acc = r->p[r->pos++];
-			r->nacc = 8;
-		}
-		int take = nbits < r->nacc ? nbits : r->nacc;
-		v = (v << take) | ((r->acc >> (r->nacc - take)) & ((1ull << take) - 1));
-		r->nacc -= take;
-		nbits -= take;
+	if (nbits > 32) {
+		uint64_t hi = xr_get(r, nbits - 32);
+		return hi << 32 | xr_get(r, 32);
 	}
-	return v;
+	if (r->nacc < nbits) {
+		while (r->nacc <= 56 && r->pos < r->len) {
+			r->acc = r->acc << 8 | r->p[r->pos++];
+			r->nacc += 8;
+		}
+		if (r->nacc < nbits) {
+			r->bad = true;
+			return 0;
+		}
+	}
+	r->nacc -= nbits;
+	return (r->acc >> r->nacc) & ((1ull << nbits) - 1);
 }
 
 /* Decodes n-1 increments after m0 into v (values m / 10^k, or the doubles
