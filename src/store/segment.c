@@ -64,7 +64,9 @@ int ps_day_folded(sqlite3 *db, int64_t day)
  * for writing, is cheap too (a schema change, no row rewritten) but leaves
  * days of both layouts at once, read with a UNION, and their newest
  * segments without tiers for the pane that wrote the rest. Legacy days
- * age out with retention. */
+ * age out with retention. alen and acrc default to 0 so that an earlier
+ * pane (a downgrade) can still add segments to a new day; their tiers,
+ * in a_ rows, are not read here (their samples are). */
 static int part_tables(struct pane_store *st, int64_t day, bool *legacy, struct pane_err *err)
 {
 	char sql[800];
@@ -82,7 +84,8 @@ static int part_tables(struct pane_store *st, int64_t day, bool *legacy, struct 
 		         "CREATE TABLE IF NOT EXISTS \"s_%" PRId64 "\"(sid INTEGER NOT NULL, off INTEGER NOT NULL, "
 		         "mint INTEGER NOT NULL, maxt INTEGER NOT NULL, n INTEGER NOT NULL, len INTEGER NOT NULL, "
 		         "crc INTEGER NOT NULL, toff INTEGER NOT NULL, tlen INTEGER NOT NULL, tcrc INTEGER NOT NULL, "
-		         "alen INTEGER NOT NULL, acrc INTEGER NOT NULL, PRIMARY KEY(sid, off)) WITHOUT ROWID",
+		         "alen INTEGER NOT NULL DEFAULT 0, acrc INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(sid, off)) "
+		         "WITHOUT ROWID",
 		         day);
 	int rc = ps_sql_exec(st, sql, err);
 	if (rc < 0)
