@@ -716,7 +716,8 @@ static int read_tier_series(struct pane_store *st, struct rpart *rp, size_t nrp,
 	}
 	free(raw.ts);
 	free(raw.v);
-	qsort(l.b, l.n, sizeof *l.b, ps_cmp_bucket);
+	if (l.n > 1) /* l.b is NULL when empty */
+		qsort(l.b, l.n, sizeof *l.b, ps_cmp_bucket);
 	for (size_t i = 0; i < l.n;) {
 		struct bucket acc = l.b[i++];
 		while (i < l.n && l.b[i].t == acc.t)
