@@ -18,7 +18,8 @@
  *   store_bench tier DIR [REPEAT]      pane_store_select_tier (1 h, avg) of
  *                                      every series from 1970 on, REPEAT
  *                                      times (the blobs' decoding); prints
- *                                      buckets and the median wall and CPU ms
+ *                                      buckets, a checksum of them (as read's)
+ *                                      and the median wall and CPU ms
  */
 #include <inttypes.h>
 #include <malloc.h>
@@ -71,6 +72,25 @@ static int cmp_d(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* FNV-1a over every timestamp and value's bits of set, in order: two
+ * stores of the same samples, written by any versions, read the same */
+static uint64_t set_checksum(const struct pane_series_set *set, size_t *samples)
+{
+	uint64_t sum = 0xcbf29ce484222325ull;
+	*samples = 0;
+	for (size_t i = 0; i < set->n; i++) {
+		*samples += set->series[i].n;
+		for (size_t j = 0; j < set->series[i].n; j++) {
+			uint64_t w[2] = {(uint64_t)set->series[i].ts[j], 0};
+			memcpy(&w[1], &set->series[i].values[j], 8);
+			const uint8_t *b = (const uint8_t *)w;
+			for (size_t x = 0; x < sizeof w; x++)
+				sum = (sum ^ b[x]) * 0x100000001b3ull;
+		}
+	}
+	return sum;
+}
+
 static int cmd_read(const char *dir, int repeat)
 {
 	struct pane_store *st = open_dir(dir, false);
@@ -89,24 +109,12 @@ static int cmd_read(const char *dir, int repeat)
 			return 1;
 		}
 		ms[k] = (double)(pane_mono_ns() - t0) / 1e6;
-		samples = 0;
 		series = set->n;
-		if (k == 0)
-			sum = 0xcbf29ce484222325ull; /* FNV-1a over every timestamp and value's bits, in order (once) */
-		for (size_t i = 0; i < set->n; i++) {
-			samples += set->series[i].n;
-			for (size_t j = 0; j < set->series[i].n && k == 0; j++) {
-				uint64_t w[2] = {(uint64_t)set->series[i].ts[j], 0};
-				memcpy(&w[1], &set->series[i].values[j], 8);
-				const uint8_t *b = (const uint8_t *)w;
-				for (size_t x = 0; x < sizeof w; x++)
-					sum = (sum ^ b[x]) * 0x100000001b3ull;
-			}
-		}
+		if (k == 0) /* once: outside the timing, and not per repetition */
+			sum = set_checksum(set, &samples);
 		set->free(set);
 	}
 	qsort(ms, (size_t)repeat, sizeof *ms, cmp_d);
-	/* the checksum: two stores of the same samples, written by any versions, read the same */
 	printf("read_series %zu\nread_samples %zu\nread_checksum %016" PRIx64 "\nread_ms_median %.1f\n", series,
 	       samples, sum, ms[repeat / 2]);
 	pane_store_close(st);
@@ -125,6 +133,7 @@ static int cmd_tier(const char *dir, int repeat)
 	struct pane_store *st = open_dir(dir, false);
 	double ms[64], cpu[64];
 	size_t buckets = 0;
+	uint64_t sum = 0;
 	if (repeat > 64)
 		repeat = 64;
 	if (repeat < 1)
@@ -140,15 +149,13 @@ static int cmd_tier(const char *dir, int repeat)
 		}
 		ms[k] = (double)(pane_mono_ns() - t0) / 1e6;
 		cpu[k] = cpu_ms() - c0;
-		buckets = 0;
-		for (size_t i = 0; i < set->n; i++)
-			buckets += set->series[i].n;
+		sum = set_checksum(set, &buckets);
 		set->free(set);
 	}
 	qsort(ms, (size_t)repeat, sizeof *ms, cmp_d);
 	qsort(cpu, (size_t)repeat, sizeof *cpu, cmp_d);
-	printf("tier_buckets %zu\ntier_ms_median %.2f\ntier_cpu_ms_median %.2f\n", buckets, ms[repeat / 2],
-	       cpu[repeat / 2]);
+	printf("tier_buckets %zu\ntier_checksum %016" PRIx64 "\ntier_ms_median %.2f\ntier_cpu_ms_median %.2f\n",
+	       buckets, sum, ms[repeat / 2], cpu[repeat / 2]);
 	pane_store_close(st);
 	return 0;
 }

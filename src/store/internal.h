@@ -27,7 +27,9 @@
  *     to the day's partition file chunks/d<DAY>.seg, and indexed by one row in
  *     metrics.db table "s_<DAY>". A timestamp column identical to one
  *     already in the day (series scraped together) is referenced through
- *     "t_<DAY>" instead of written again. The series' watermark pseq
+ *     "t_<DAY>" instead of written again. Its downsampled tiers follow
+ *     its value column in the file, indexed by the same row (tiers.c).
+ *     The series' watermark pseq
  *     (highest seq now in a segment) moves in the same transaction. No
  *     per-sample B-tree update ever happens.
  *   - Replay skips WAL samples whose seq <= the series' pseq, so nothing is
@@ -124,7 +126,8 @@ struct part {
 	int64_t day;
 	int fd;
 	uint64_t size;
-	bool dirty; /* written since the last fsync */
+	bool dirty;  /* written since the last fsync */
+	bool legacy; /* made by an earlier pane: tier blobs indexed by "a_<DAY>" rows (segment.c) */
 };
 
 struct pane_store {
@@ -185,6 +188,14 @@ struct pane_store {
 	pthread_t hk_thread;
 	uint32_t hk_cursor; /* next series of a batched persist before a checkpoint; 0 = none running */
 };
+
+/* A CRC32C as an index column holds it: signed 32 bits (a 4-byte SQLite
+ * integer; unsigned, half of them took 6). Readers take the low 32 bits of
+ * the column, so rows written either way read alike. */
+static inline int64_t ps_crc_col(uint32_t crc)
+{
+	return (int64_t)crc - ((int64_t)(crc >> 31) << 32);
+}
 
 static inline int64_t ps_day_of(int64_t ts)
 {
@@ -260,6 +271,13 @@ int ps_persist_frozen(struct pane_store *st, struct series *s, struct pane_err *
 int ps_persist_series(struct pane_store *st, struct series *s, struct pane_err *err);
 int ps_drop_partition(struct pane_store *st, size_t i, struct pane_err *err);
 bool ps_ts_regular(const int64_t *ts, size_t n);
+/* Whether day's s_ table, on connection db, has the columns of a segment's
+ * tier region (alen, acrc): 1, or 0 for a day made by an earlier pane (its
+ * tier blobs indexed by a_ rows), or PANE_EIO. */
+int ps_day_folded(sqlite3 *db, int64_t day);
+/* Tests only: new days are made in the layout of earlier panes (no alen,
+ * acrc; t_ and a_ tables), to test reading and writing such days. */
+extern bool ps_legacy_days;
 
 /* tiers.c */
 size_t ps_make_buckets(const int64_t *ts, const double *v, size_t n, int64_t step, struct bucket *out);
@@ -281,6 +299,20 @@ bool ps_tier_decode_blob(struct pane_unpacker *u, uint8_t *blob, size_t len, str
 /* Reads (pread), checks (CRC) and decodes the tier blob at off of fd. */
 bool ps_tier_decode(struct pane_unpacker *u, int fd, int64_t off, int64_t len, uint32_t crc, struct pane_buf *scratch,
                     int64_t *tb, double *vb, struct bucket_list *out);
+/* A segment's tier region (the top of tiers.c): a blob of the buckets of
+ * ts, v (n samples) for each step of tiers (PANE_TIER_* bits) that has any,
+ * appended to out (nothing when none has). 0 or PANE_EINVAL. */
+int ps_tier_region(const int64_t *ts, const double *v, size_t n, unsigned tiers, int level, struct pane_buf *out);
+/* Decodes the blob of step (ps_tier_steps) in a region of len bytes, if it
+ * has one, appending its buckets to out; false, with out unchanged, when
+ * the region or that blob is malformed. Changes region while it runs and
+ * restores it (ps_tier_decode_blob). Bounded on any bytes. */
+bool ps_tier_region_decode(struct pane_unpacker *u, uint8_t *region, size_t len, int64_t step, struct pane_buf *scratch,
+                           int64_t *tb, double *vb, struct bucket_list *out);
+/* Reads (pread), checks (CRC) and decodes (ps_tier_region_decode) the
+ * region at off of fd. */
+bool ps_tier_decode_region(struct pane_unpacker *u, int fd, int64_t off, int64_t len, uint32_t crc, int64_t step,
+                           struct pane_buf *scratch, int64_t *tb, double *vb, struct bucket_list *out);
 double ps_bucket_value(const struct bucket *b, enum pane_tier_agg agg);
 
 /* select.c */

@@ -7,16 +7,19 @@
  * file chunks/d<DAY>.seg, indexed by one row of "s_<DAY>" in metrics.db.
  * Series scraped together have identical timestamp columns: a column
  * already in the day (same hash, same bytes) is referenced through
- * "t_<DAY>" instead of written again. Flat files rather than SQLite rows,
+ * "t_<DAY>" instead of written again (the table is made with the day's
+ * first stored column: evenly spaced ones are not stored, so most days
+ * have none). The segment's tier blobs follow its value blob as one
+ * region, indexed by the same row (alen, acrc; tiers.c). Flat files rather than SQLite rows,
  * because rows of a few hundred bytes to a few KB leave pages partly
  * empty (+23%, bench/README.md). Retention drops a day whole.
  *
  * Invariants:
  *   (1) Partition files are only appended to; a blob's offset and length
  *       are in its index row with a CRC, so a torn append is never read.
- *   (2) A series' segment row, its tier rows (tiers.c) and its pseq move
- *       in one transaction (the caller commits); the head is emptied only
- *       after all of them succeed.
+ *   (2) A series' segment row (with its tier region, or its a_ rows in a
+ *       legacy day) and its pseq move in one transaction (the caller
+ *       commits); the head is emptied only after all of them succeed.
  *   (3) At most MAX_OPEN_PARTS files are open; one closed to make room is
  *       fdatasync'ed first when written.
  *
@@ -36,6 +39,72 @@
 #include "base/log.h"
 #include "base/mem.h"
 
+bool ps_legacy_days;
+
+int ps_day_folded(sqlite3 *db, int64_t day)
+{
+	char name[40];
+	snprintf(name, sizeof name, "s_%" PRId64, day);
+	sqlite3_stmt *q = NULL;
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM pragma_table_info(?) WHERE name = 'alen'", -1, &q, NULL) !=
+	    SQLITE_OK)
+		return PANE_EIO;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int(q, 0) > 0 : PANE_EIO;
+	sqlite3_finalize(q);
+	return rc;
+}
+
+/* The index tables of a day. A day made by an earlier pane keeps its layout
+ * (legacy: s_ rows without alen, acrc; tier blobs indexed by a_ rows), and
+ * so does what is written into it later (out of order, a backfill): such a
+ * day is read as it always was, by this pane and by the one that made it,
+ * and every day has one layout, so a reader runs one query a day. The
+ * alternative, ALTER TABLE ... ADD COLUMN alen when an old day is opened
+ * for writing, is cheap too (a schema change, no row rewritten) but leaves
+ * days of both layouts at once, read with a UNION, and their newest
+ * segments without tiers for the pane that wrote the rest. Legacy days
+ * age out with retention. alen and acrc default to 0 so that an earlier
+ * pane (a downgrade) can still add segments to a new day; their tiers,
+ * in a_ rows, are not read here (their samples are). */
+static int part_tables(struct pane_store *st, int64_t day, bool *legacy, struct pane_err *err)
+{
+	char sql[800];
+	if (ps_legacy_days)
+		snprintf(sql, sizeof sql,
+		         "CREATE TABLE IF NOT EXISTS \"s_%" PRId64 "\"(sid INTEGER NOT NULL, off INTEGER NOT NULL, "
+		         "mint INTEGER NOT NULL, maxt INTEGER NOT NULL, n INTEGER NOT NULL, len INTEGER NOT NULL, "
+		         "crc INTEGER NOT NULL, toff INTEGER NOT NULL, tlen INTEGER NOT NULL, tcrc INTEGER NOT NULL, "
+		         "PRIMARY KEY(sid, off)) WITHOUT ROWID;"
+		         "CREATE TABLE IF NOT EXISTS \"t_%" PRId64 "\"(hash INTEGER PRIMARY KEY, off INTEGER NOT NULL, "
+		         "len INTEGER NOT NULL)",
+		         day, day);
+	else
+		snprintf(sql, sizeof sql,
+		         "CREATE TABLE IF NOT EXISTS \"s_%" PRId64 "\"(sid INTEGER NOT NULL, off INTEGER NOT NULL, "
+		         "mint INTEGER NOT NULL, maxt INTEGER NOT NULL, n INTEGER NOT NULL, len INTEGER NOT NULL, "
+		         "crc INTEGER NOT NULL, toff INTEGER NOT NULL, tlen INTEGER NOT NULL, tcrc INTEGER NOT NULL, "
+		         "alen INTEGER NOT NULL DEFAULT 0, acrc INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(sid, off)) "
+		         "WITHOUT ROWID",
+		         day);
+	int rc = ps_sql_exec(st, sql, err);
+	if (rc < 0)
+		return rc;
+	int folded = ps_day_folded(st->db, day);
+	if (folded < 0)
+		return ps_sql_fail(st, err, "partition layout");
+	*legacy = !folded;
+	if (!*legacy)
+		return 0;
+	/* as an earlier pane made it (a day older still, from before tiers, has none) */
+	snprintf(sql, sizeof sql,
+	         "CREATE TABLE IF NOT EXISTS \"a_%" PRId64 "\"(sid INTEGER NOT NULL, step INTEGER NOT NULL, "
+	         "off INTEGER NOT NULL, len INTEGER NOT NULL, crc INTEGER NOT NULL, mint INTEGER NOT NULL, "
+	         "maxt INTEGER NOT NULL, PRIMARY KEY(sid, step, off)) WITHOUT ROWID",
+	         day);
+	return ps_sql_exec(st, sql, err);
+}
+
 struct part *ps_part_get(struct pane_store *st, int64_t day, bool create, struct pane_err *err)
 {
 	for (size_t i = 0; i < st->nparts; i++)
@@ -43,7 +112,7 @@ struct part *ps_part_get(struct pane_store *st, int64_t day, bool create, struct
 			return &st->parts[i];
 	if (!create)
 		return NULL;
-	char path[4096], sql[1024];
+	char path[4096];
 	snprintf(path, sizeof path, "%s/chunks/d%" PRId64 ".seg", st->dir, day);
 	int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (fd < 0) {
@@ -53,18 +122,8 @@ struct part *ps_part_get(struct pane_store *st, int64_t day, bool create, struct
 	struct stat sb;
 	fstat(fd, &sb);
 	close(fd); /* opened again on demand (part_fd) */
-	snprintf(sql, sizeof sql,
-	         "CREATE TABLE IF NOT EXISTS \"s_%" PRId64 "\"(sid INTEGER NOT NULL, off INTEGER NOT NULL, "
-	         "mint INTEGER NOT NULL, maxt INTEGER NOT NULL, n INTEGER NOT NULL, len INTEGER NOT NULL, "
-	         "crc INTEGER NOT NULL, toff INTEGER NOT NULL, tlen INTEGER NOT NULL, tcrc INTEGER NOT NULL, "
-	         "PRIMARY KEY(sid, off)) WITHOUT ROWID;"
-	         "CREATE TABLE IF NOT EXISTS \"t_%" PRId64 "\"(hash INTEGER PRIMARY KEY, off INTEGER NOT NULL, "
-	         "len INTEGER NOT NULL);"
-	         "CREATE TABLE IF NOT EXISTS \"a_%" PRId64 "\"(sid INTEGER NOT NULL, step INTEGER NOT NULL, "
-	         "off INTEGER NOT NULL, len INTEGER NOT NULL, crc INTEGER NOT NULL, mint INTEGER NOT NULL, "
-	         "maxt INTEGER NOT NULL, PRIMARY KEY(sid, step, off)) WITHOUT ROWID",
-	         day, day, day);
-	if (ps_sql_exec(st, sql, err) < 0)
+	bool legacy = false;
+	if (part_tables(st, day, &legacy, err) < 0)
 		return NULL;
 	st->parts = pane_xrealloc(st->parts, pane_mul_size(st->nparts + 1, sizeof *st->parts));
 	struct part *p = &st->parts[st->nparts++];
@@ -72,6 +131,7 @@ struct part *ps_part_get(struct pane_store *st, int64_t day, bool create, struct
 	p->fd = -1;
 	p->size = (uint64_t)sb.st_size;
 	p->dirty = false;
+	p->legacy = legacy;
 	return p;
 }
 
@@ -139,11 +199,21 @@ static int ts_column(struct pane_store *st, struct part *p, const struct pane_bu
 	char sql[200];
 	snprintf(sql, sizeof sql, "SELECT off, len FROM \"t_%" PRId64 "\" WHERE hash = ?", p->day);
 	sqlite3_stmt *q = NULL;
-	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
-		return ps_sql_fail(st, err, "timestamp columns");
-	sqlite3_bind_int64(q, 1, (int64_t)h);
+	int rc;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK) {
+		/* no t_ yet: it is made with the day's first stored column (most
+		 * days have none, every column evenly spaced); a failure for any
+		 * other reason only costs this column its sharing */
+		snprintf(sql, sizeof sql,
+		         "CREATE TABLE IF NOT EXISTS \"t_%" PRId64 "\"(hash INTEGER PRIMARY KEY, off INTEGER NOT NULL, "
+		         "len INTEGER NOT NULL)",
+		         p->day);
+		if ((rc = ps_sql_exec(st, sql, err)) < 0)
+			return rc;
+	}
 	bool found = false;
-	if (sqlite3_step(q) == SQLITE_ROW && (size_t)sqlite3_column_int64(q, 1) == blob->len) {
+	if (q && sqlite3_bind_int64(q, 1, (int64_t)h) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW &&
+	    (size_t)sqlite3_column_int64(q, 1) == blob->len) {
 		int64_t o = sqlite3_column_int64(q, 0);
 		uint8_t *tmp = pane_xmalloc(blob->len);
 		found = part_fd(st, p) >= 0 && pread(p->fd, tmp, blob->len, o) == (ssize_t)blob->len &&
@@ -157,7 +227,7 @@ static int ts_column(struct pane_store *st, struct part *p, const struct pane_bu
 		st->c.ts_shared++;
 		return 0;
 	}
-	int rc = ps_part_append(st, p, blob, off, err);
+	rc = ps_part_append(st, p, blob, off, err);
 	if (rc < 0)
 		return rc;
 	snprintf(sql, sizeof sql, "INSERT OR IGNORE INTO \"t_%" PRId64 "\"(hash, off, len) VALUES (?, ?, ?)", p->day);
@@ -237,6 +307,13 @@ static int persist_one(struct pane_store *st, struct series *ser, struct head *s
 	if (codec >= 0)
 		count_codec(st, codec);
 	pane_segment_pack(raw.data, raw.len, st->o.zstd_level, &vblob);
+	/* the tier region right after the value blob, written with it */
+	size_t vlen = vblob.len;
+	if (!p->legacy && (rc = ps_tier_region(ts, v, n, st->o.tiers, st->o.zstd_level, &vblob)) != 0) {
+		rc = pane_err_set(err, rc, "store: tier of series %u does not encode", ser->id);
+		goto out;
+	}
+	size_t alen = vblob.len - vlen;
 	if ((!regular && (rc = ts_column(st, p, &tblob, &toff, err)) < 0) ||
 	    (rc = ps_part_append(st, p, &vblob, &voff, err)) < 0)
 		goto out;
@@ -244,8 +321,10 @@ static int persist_one(struct pane_store *st, struct series *ser, struct head *s
 		st->c.ts_regular++;
 	char sql[256];
 	snprintf(sql, sizeof sql,
-	         "INSERT INTO \"s_%" PRId64 "\"(sid, off, mint, maxt, n, len, crc, toff, tlen, tcrc) "
-	         "VALUES (?,?,?,?,?,?,?,?,?,?)",
+	         p->legacy ? "INSERT INTO \"s_%" PRId64 "\"(sid, off, mint, maxt, n, len, crc, toff, tlen, tcrc) "
+	                     "VALUES (?,?,?,?,?,?,?,?,?,?)"
+	                   : "INSERT INTO \"s_%" PRId64 "\"(sid, off, mint, maxt, n, len, crc, toff, tlen, tcrc, "
+	                     "alen, acrc) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
 	         p->day);
 	if (sqlite3_prepare_v2(st->db, sql, -1, &ins, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(st->db, "UPDATE series SET pseq = ? WHERE id = ?", -1, &up, NULL) != SQLITE_OK) {
@@ -257,18 +336,22 @@ static int persist_one(struct pane_store *st, struct series *ser, struct head *s
 	sqlite3_bind_int64(ins, 3, ts[0]);
 	sqlite3_bind_int64(ins, 4, ts[n - 1]);
 	sqlite3_bind_int64(ins, 5, (int64_t)n);
-	sqlite3_bind_int64(ins, 6, (int64_t)vblob.len);
-	sqlite3_bind_int64(ins, 7, pane_crc32c(0, vblob.data, vblob.len));
+	sqlite3_bind_int64(ins, 6, (int64_t)vlen);
+	sqlite3_bind_int64(ins, 7, ps_crc_col(pane_crc32c(0, vblob.data, vlen)));
 	sqlite3_bind_int64(ins, 8, (int64_t)toff);
 	sqlite3_bind_int64(ins, 9, (int64_t)tblob.len); /* 0: regular, no column (ps_ts_regular) */
-	sqlite3_bind_int64(ins, 10, regular ? 0 : pane_crc32c(0, tblob.data, tblob.len));
+	sqlite3_bind_int64(ins, 10, regular ? 0 : ps_crc_col(pane_crc32c(0, tblob.data, tblob.len)));
+	if (!p->legacy) {
+		sqlite3_bind_int64(ins, 11, (int64_t)alen); /* 0: no tier stored, or no bucket (all stale) */
+		sqlite3_bind_int64(ins, 12, alen ? ps_crc_col(pane_crc32c(0, vblob.data + vlen, alen)) : 0);
+	}
 	sqlite3_bind_int64(up, 1, (int64_t)s->seq);
 	sqlite3_bind_int64(up, 2, ser->id);
 	if (sqlite3_step(ins) != SQLITE_DONE || sqlite3_step(up) != SQLITE_DONE) {
 		rc = ps_sql_fail(st, err, "segment index");
 		goto out;
 	}
-	for (size_t t = 0; t < sizeof ps_tier_steps / sizeof ps_tier_steps[0] && !rc; t++)
+	for (size_t t = 0; t < sizeof ps_tier_steps / sizeof ps_tier_steps[0] && !rc && p->legacy; t++)
 		if (st->o.tiers & (1u << t))
 			rc = ps_persist_tier(st, p, ser->id, ps_tier_steps[t], ts, v, n, err);
 	if (rc < 0)

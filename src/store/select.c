@@ -39,8 +39,10 @@
  *   (2) A select never allocates much past max_samples: a series' arrays
  *       stop growing at what is still allowed (twice that before merging
  *       duplicates), and the query fails with PANE_ETOOBIG.
- *   (3) A corrupt segment or tier blob (CRC, length, decode) is skipped
- *       and logged; a day dropped by retention meanwhile is skipped.
+ *   (3) A corrupt segment, tier blob or tier region (CRC, length, decode)
+ *       is skipped and logged; a day dropped by retention meanwhile is
+ *       skipped. A day's tiers are read from its s_ rows' regions, or from
+ *       its a_ rows when an earlier pane made the day (rday.folded).
  *   (4) Timestamp columns shared by many series are decoded once per
  *       select (ts_cache), never across selects (a day dropped and made
  *       again reuses offsets). An evenly spaced column is not stored
@@ -344,8 +346,9 @@ static const struct ts_slot *ts_regular(struct ts_cache *tc, int64_t mint, int64
 struct rday {
 	int64_t day;
 	int fd;
+	bool folded;        /* tier blobs in regions of s_ rows, not in a_ rows (known once tier is prepared) */
 	sqlite3_stmt *seg;  /* segments of a series in a range */
-	sqlite3_stmt *tier; /* tier rows of a series and step in a range */
+	sqlite3_stmt *tier; /* tier regions (or legacy a_ rows) of a series in a range */
 };
 
 #define READERS_IDLE 4
@@ -508,7 +511,20 @@ static struct rday *reader_day(struct pane_store *st, struct ps_reader *r, int64
 	sqlite3_stmt **q = tier ? &d->tier : &d->seg;
 	if (!*q) {
 		char sql[200];
+		int folded = tier ? ps_day_folded(r->db, day) : 0;
+		if (folded < 0)
+			return NULL;
 		if (tier)
+			d->folded = folded;
+		/* a folded day: the regions of segments with a sample in [?2, ?3]
+		 * (?3: the end of the last bucket asked for); a legacy day: the
+		 * blobs of step ?4 with a bucket start in [?2, ?3] (read_tier_series) */
+		if (tier && folded)
+			snprintf(sql, sizeof sql,
+			         "SELECT off + len, alen, acrc FROM \"s_%" PRId64
+			         "\" WHERE sid = ?1 AND maxt >= ?2 AND mint <= ?3 AND alen > 0",
+			         day);
+		else if (tier)
 			snprintf(sql, sizeof sql,
 			         "SELECT off, len, crc FROM \"a_%" PRId64
 			         "\" WHERE sid = ?1 AND step = ?4 AND maxt >= ?2 AND mint <= ?3",
@@ -540,6 +556,7 @@ struct snap {
 struct rpart {
 	int64_t day;
 	int fd;
+	bool folded; /* tier regions in s_ rows (rday) */
 	sqlite3_stmt *q;
 };
 
@@ -658,16 +675,24 @@ static int read_tier_series(struct pane_store *st, struct rpart *rp, size_t nrp,
 		free(raw.v);
 		return rc;
 	}
+	/* a segment has a bucket in [lo, maxt] when it has a sample in [lo, hi] */
+	int64_t rest = step - 1 - (c->maxt % step + step) % step; /* to the end of maxt's bucket */
+	int64_t hi = c->maxt > INT64_MAX - rest ? INT64_MAX : c->maxt + rest;
 	for (size_t i = 0; i < nrp; i++) {
 		sqlite3_stmt *q = rp[i].q;
 		sqlite3_reset(q);
 		sqlite3_bind_int64(q, 1, sn->id);
 		sqlite3_bind_int64(q, 2, lo);
-		sqlite3_bind_int64(q, 3, c->maxt);
-		sqlite3_bind_int64(q, 4, step);
+		sqlite3_bind_int64(q, 3, rp[i].folded ? hi : c->maxt);
+		if (!rp[i].folded)
+			sqlite3_bind_int64(q, 4, step);
 		while (sqlite3_step(q) == SQLITE_ROW) {
-			if (!ps_tier_decode(tc->u, rp[i].fd, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1),
-			                    (uint32_t)sqlite3_column_int64(q, 2), scratch, tc->tdummy, vbuf, &l))
+			int64_t off = sqlite3_column_int64(q, 0), len = sqlite3_column_int64(q, 1);
+			uint32_t crc = (uint32_t)sqlite3_column_int64(q, 2);
+			if (!(rp[i].folded
+			          ? ps_tier_decode_region(tc->u, rp[i].fd, off, len, crc, step, scratch, tc->tdummy,
+			                                  vbuf, &l)
+			          : ps_tier_decode(tc->u, rp[i].fd, off, len, crc, scratch, tc->tdummy, vbuf, &l)))
 				pane_log_limited(&st->lim, PANE_LOG_ERROR, "store",
 				                 "tier data of series %u at day %" PRId64 " is corrupt; skipped",
 				                 sn->id, rp[i].day);
@@ -691,7 +716,8 @@ static int read_tier_series(struct pane_store *st, struct rpart *rp, size_t nrp,
 	}
 	free(raw.ts);
 	free(raw.v);
-	qsort(l.b, l.n, sizeof *l.b, ps_cmp_bucket);
+	if (l.n > 1) /* l.b is NULL when empty */
+		qsort(l.b, l.n, sizeof *l.b, ps_cmp_bucket);
 	for (size_t i = 0; i < l.n;) {
 		struct bucket acc = l.b[i++];
 		while (i < l.n && l.b[i].t == acc.t)
@@ -778,8 +804,8 @@ static void part_open(struct sel_part *p)
 		/* a day dropped by retention meanwhile is simply skipped */
 		const struct rday *d = reader_day(j->st, r, j->days[i], j->tier);
 		if (d)
-			p->rp[p->nrp++] =
-			    (struct rpart){.day = j->days[i], .fd = d->fd, .q = j->tier ? d->tier : d->seg};
+			p->rp[p->nrp++] = (struct rpart){
+			    .day = j->days[i], .fd = d->fd, .folded = d->folded, .q = j->tier ? d->tier : d->seg};
 	}
 	p->tc = (struct ts_cache){.ts = r->ts, .dummy = r->dummy, .tdummy = r->tdummy, .u = r->u, .blob = &r->blob};
 }

@@ -4,9 +4,17 @@
  *
  * Idea: with each segment, per 5 min and/or 1 h bucket (store.tiers):
  * count, min, max, sum and last (with its timestamp) of the non-stale
- * samples, as one small blob in the day's partition file, indexed by a row
- * of "a_<DAY>". A 30-day chart then reads 720 buckets a series instead of
- * 172,800 samples. Windows are aligned to both steps, so a bucket is split
+ * samples, as one small blob a step. A 30-day chart then reads 720 buckets
+ * a series instead of 172,800 samples. A segment's blobs are its *tier
+ * region*, written right after its value blob and indexed by the segment's
+ * own s_ row (alen, acrc: the region's length and CRC32C; it starts at
+ * off + len): a row of its own per blob cost as much in metrics.db as the
+ * blob itself. The region is, per stored step with a bucket, an entry:
+ *   uvarint  len << 2 | k   (k: 0 = 5 min, 1 = 1 h; 2, 3: skipped, for later)
+ *   len bytes, the blob
+ * Days made by earlier panes keep their layout (segment.c): a blob each,
+ * indexed by a row of "a_<DAY>" (sid, step, off, len, crc and the first
+ * and last bucket's start); ps_persist_tier still writes those. Windows are aligned to both steps, so a bucket is split
  * only when out-of-order writes make a second segment for a window;
  * readers merge such partial buckets (ps_bucket_merge), and aggregate what
  * is still in heads on the fly.
@@ -54,6 +62,8 @@
  *   (4) Encoding is exact: every double (NaN payloads, -0.0, +-Inf)
  *       decodes to the same bits; arithmetic that predicts wraps or is
  *       done in separate IEEE steps, so any reader computes the same.
+ *   (5) A region is read only whole, after its CRC: an entry cut short
+ *       or a blob that does not decode refuses the whole region.
  *
  * Thread context: persisting under st->mu (segment.c); decoding without
  * it, on a select's own descriptors (select.c).
@@ -385,23 +395,39 @@ int ps_tier_encode(const struct bucket *b, size_t nb, int64_t step, int level, s
 	return rc;
 }
 
+/* The buckets of ts, v (n samples) for step, encoded as one blob appended
+ * to out; *nb gets the bucket count (0: nothing appended) and first, last
+ * the first and last bucket's start. */
+static int tier_blob(const int64_t *ts, const double *v, size_t n, int64_t step, int level, struct pane_buf *out,
+                     size_t *nb, int64_t *first, int64_t *last)
+{
+	struct bucket *b = pane_xmalloc(pane_mul_size(n ? n : 1, sizeof *b));
+	*nb = ps_make_buckets(ts, v, n, step, b);
+	int rc = *nb ? ps_tier_encode(b, *nb, step, level, out) : 0;
+	if (*nb) {
+		*first = b[0].t;
+		*last = b[*nb - 1].t;
+	}
+	free(b);
+	return rc;
+}
+
 int ps_persist_tier(struct pane_store *st, struct part *p, uint32_t sid, int64_t step, const int64_t *ts,
                     const double *v, size_t n, struct pane_err *err)
 {
-	struct bucket *b = pane_xmalloc(pane_mul_size(n ? n : 1, sizeof *b));
-	size_t nb = ps_make_buckets(ts, v, n, step, b);
-	if (!nb) {
-		free(b);
-		return 0;
-	}
 	struct pane_buf blob;
 	pane_buf_init(&blob, PANE_BUF_NOLIMIT);
-	int rc = ps_tier_encode(b, nb, step, st->o.zstd_level, &blob);
+	size_t nb = 0;
+	int64_t first = 0, last = 0;
+	int rc = tier_blob(ts, v, n, step, st->o.zstd_level, &blob, &nb, &first, &last);
 	if (rc)
 		rc = pane_err_set(err, rc, "store: tier of series %u does not encode", sid);
+	if (rc || !nb) {
+		pane_buf_release(&blob);
+		return rc;
+	}
 	uint64_t off = 0;
-	if (!rc)
-		rc = ps_part_append(st, p, &blob, &off, err);
+	rc = ps_part_append(st, p, &blob, &off, err);
 	sqlite3_stmt *q = NULL;
 	if (!rc) {
 		char sql[200];
@@ -416,17 +442,65 @@ int ps_persist_tier(struct pane_store *st, struct part *p, uint32_t sid, int64_t
 		sqlite3_bind_int64(q, 2, step);
 		sqlite3_bind_int64(q, 3, (int64_t)off);
 		sqlite3_bind_int64(q, 4, (int64_t)blob.len);
-		sqlite3_bind_int64(q, 5, pane_crc32c(0, blob.data, blob.len));
-		sqlite3_bind_int64(q, 6, b[0].t);
-		sqlite3_bind_int64(q, 7, b[nb - 1].t);
+		sqlite3_bind_int64(q, 5, ps_crc_col(pane_crc32c(0, blob.data, blob.len)));
+		sqlite3_bind_int64(q, 6, first);
+		sqlite3_bind_int64(q, 7, last);
 		if (sqlite3_step(q) != SQLITE_DONE)
 			rc = ps_sql_fail(st, err, "tier index");
 	}
 	sqlite3_finalize(q);
 	pane_buf_release(&blob);
-	free(b);
 	return rc;
 }
+
+/* ---------- a segment's tier region (see the top of the file) ---------- */
+
+enum { REGION_K_BITS = 2 }; /* an entry's uvarint: len << 2 | k; k 0 = 5 min, 1 = 1 h, 2 and 3 skipped */
+
+int ps_tier_region(const int64_t *ts, const double *v, size_t n, unsigned tiers, int level, struct pane_buf *out)
+{
+	struct pane_buf blob;
+	pane_buf_init(&blob, PANE_BUF_NOLIMIT);
+	int rc = 0;
+	for (unsigned k = 0; k < sizeof ps_tier_steps / sizeof ps_tier_steps[0] && !rc; k++) {
+		if (!(tiers & (1u << k)))
+			continue;
+		size_t nb = 0;
+		int64_t first, last;
+		pane_buf_reset(&blob);
+		rc = tier_blob(ts, v, n, ps_tier_steps[k], level, &blob, &nb, &first, &last);
+		if (!rc && nb) {
+			put_uv(out, (uint64_t)blob.len << REGION_K_BITS | k);
+			pane_buf_add(out, blob.data, blob.len);
+		}
+	}
+	pane_buf_release(&blob);
+	return rc;
+}
+
+bool ps_tier_region_decode(struct pane_unpacker *u, uint8_t *region, size_t len, int64_t step, struct pane_buf *scratch,
+                           int64_t *tb, double *vb, struct bucket_list *out)
+{
+	size_t first = out->n, at = 0;
+	uint64_t want = step == ps_tier_steps[0] ? 0 : step == ps_tier_steps[1] ? 1 : 4; /* 4: none */
+	while (at < len) {
+		uint64_t e;
+		size_t k = pane_uvarint_get(region + at, len - at, &e);
+		uint64_t bl = e >> REGION_K_BITS;
+		if (!k || !bl || bl > len - at - k)
+			goto bad;
+		at += k;
+		if ((e & ((1u << REGION_K_BITS) - 1)) == want &&
+		    !ps_tier_decode_blob(u, region + at, (size_t)bl, scratch, tb, vb, out))
+			goto bad;
+		at += (size_t)bl;
+	}
+	return true;
+bad:
+	out->n = first;
+	return false;
+}
+
 void ps_blist_add(struct bucket_list *l, const struct bucket *b)
 {
 	if (l->n == l->cap) {
@@ -684,19 +758,43 @@ bool ps_tier_decode_blob(struct pane_unpacker *u, uint8_t *blob, size_t len, str
 	return good;
 }
 
+/* The len bytes at off of fd if their CRC is crc: in small when they fit,
+ * else in a new allocation (the caller frees what is not small); NULL when
+ * unreadable or damaged. */
+static uint8_t *read_checked(int fd, int64_t off, int64_t len, uint32_t crc, uint8_t *small, size_t smallcap)
+{
+	if (len <= 0 || len > SEG_RAW_MAX)
+		return NULL;
+	uint8_t *p = len <= (int64_t)smallcap ? small : pane_xmalloc((size_t)len);
+	if (pread(fd, p, (size_t)len, off) == len && pane_crc32c(0, p, (size_t)len) == crc)
+		return p;
+	if (p != small)
+		free(p);
+	return NULL;
+}
+
 bool ps_tier_decode(struct pane_unpacker *u, int fd, int64_t off, int64_t len, uint32_t crc, struct pane_buf *scratch,
                     int64_t *tb, double *vb, struct bucket_list *out)
 {
-	if (len <= 0 || len > SEG_RAW_MAX)
-		return false;
 	uint8_t small[512];
-	uint8_t *blob = len <= (int64_t)sizeof small ? small : pane_xmalloc((size_t)len);
-	bool good = pread(fd, blob, (size_t)len, off) == len && pane_crc32c(0, blob, (size_t)len) == crc &&
-	            ps_tier_decode_blob(u, blob, (size_t)len, scratch, tb, vb, out);
+	uint8_t *blob = read_checked(fd, off, len, crc, small, sizeof small);
+	bool good = blob && ps_tier_decode_blob(u, blob, (size_t)len, scratch, tb, vb, out);
 	if (blob != small)
 		free(blob);
 	return good;
 }
+
+bool ps_tier_decode_region(struct pane_unpacker *u, int fd, int64_t off, int64_t len, uint32_t crc, int64_t step,
+                           struct pane_buf *scratch, int64_t *tb, double *vb, struct bucket_list *out)
+{
+	uint8_t small[1024];
+	uint8_t *region = read_checked(fd, off, len, crc, small, sizeof small);
+	bool good = region && ps_tier_region_decode(u, region, (size_t)len, step, scratch, tb, vb, out);
+	if (region != small)
+		free(region);
+	return good;
+}
+
 double ps_bucket_value(const struct bucket *b, enum pane_tier_agg agg)
 {
 	switch (agg) {

@@ -1,6 +1,7 @@
 /* replay_store_tier.c - fuzz_store_tier's seeds (tier blobs of both
- * formats, as pane wrote them: 1 h and 5 min, counters, gauges, floats) and
- * deterministic mutations in the normal test suite (replay.h). */
+ * formats, as pane wrote them: 1 h and 5 min, counters, gauges, floats;
+ * segments' tier regions) and deterministic mutations in the normal test
+ * suite (replay.h). */
 #include "replay.h"
 
 int main(void)

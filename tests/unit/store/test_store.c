@@ -24,6 +24,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "api/logs_api.h"
+#include "store/internal.h" /* ps_legacy_days */
 #include "store/store.h"
 
 #define T0 1700000000000LL /* 2023-11-14 22:13:20 UTC */
@@ -495,6 +496,15 @@ static void tiers_with(unsigned mask)
 	assert_int_equal(t->series[0].n, 1);
 	assert_true(t->series[0].ts[0] == (T0 + 7200000) / 3600000 * 3600000);
 	t->free(t);
+	/* a range that ends before the first sample of a stored bucket it holds
+	 * (the segment's first is 5 s into the hour): the bucket is in (from
+	 * raw samples it is not: none is in the range) */
+	int64_t h = (T0 + 7200000) / 3600000 * 3600000;
+	assert_int_equal(pane_store_select_tier(st, 3600000, PANE_AGG_COUNT, &m, 1, h, h, 0, &t, &err), 0);
+	assert_int_equal(t->n, mask & PANE_TIER_1H ? 1 : 0);
+	if (t->n)
+		assert_true(t->series[0].n == 1 && t->series[0].ts[0] == h && t->series[0].values[0] >= 200);
+	t->free(t);
 	pane_store_close(st);
 	rmrf(dir);
 	free(dir);
@@ -676,6 +686,216 @@ static void retention_drops_whole_days(void **state)
 	assert_true(set->series[0].ts[0] >= now - 3 * 86400000LL);
 	set->free(set);
 	pane_store_close(st);
+	rmrf(dir);
+	free(dir);
+}
+
+/* The first column of the first row sqlite answers on dir's metrics.db, or
+ * -1 when the statement does not prepare (a table that is not there). */
+static int64_t db_int(const char *dir, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int64_t db_int(const char *dir, const char *fmt, ...)
+{
+	char path[4096], sql[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof sql, fmt, ap);
+	va_end(ap);
+	snprintf(path, sizeof path, "%s/metrics.db", dir);
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	int64_t v = -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+		v = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	return v;
+}
+
+/* Whether day's s_ table has the tier region's columns (alen, acrc). */
+static bool day_folded(const char *dir, int64_t day)
+{
+	return db_int(dir, "SELECT count(*) FROM pragma_table_info('s_%lld') WHERE name IN ('alen', 'acrc')",
+	              (long long)day) == 2;
+}
+
+static bool table_exists(const char *dir, const char *kind, int64_t day)
+{
+	return db_int(dir, "SELECT count(*) FROM sqlite_master WHERE name = '%s_%lld'", kind, (long long)day) == 1;
+}
+
+#define DAY0 19675 /* T0's day; write_many's 12.5 h end in DAY0 + 1 */
+
+/* Days written by an earlier pane (the layout ps_legacy_days makes: no
+ * alen/acrc in s_, tier blobs indexed by a_ rows, a t_ table each) read
+ * after the upgrade, take writes out of order in that layout, and sit
+ * beside a new day whose tiers are folded into its segment rows. Both
+ * steps stored. */
+static void tiers_in_days_of_earlier_panes(void **state)
+{
+	(void)state;
+	char *dir = tmpdir();
+	struct pane_store_opts o;
+	pane_store_opts_default(&o);
+	o.retention_ms = 0;
+	o.tiers = PANE_TIER_5M | PANE_TIER_1H;
+	o.ooo_window_ms = 7 * 86400000LL;
+	ps_legacy_days = true;
+	struct pane_store *st = open_store(dir, &o);
+	write_many(st, 3000);
+	pane_store_close(st);
+	ps_legacy_days = false;
+	int64_t a_rows[2];
+	for (int d = 0; d < 2; d++) {
+		assert_false(day_folded(dir, DAY0 + d));
+		assert_true(table_exists(dir, "t", DAY0 + d));
+		assert_true(db_int(dir, "SELECT count(*) FROM a_%d WHERE step = 300000", DAY0 + d) > 0);
+		assert_true(db_int(dir, "SELECT count(*) FROM a_%d WHERE step = 3600000", DAY0 + d) > 0);
+		a_rows[d] = db_int(dir, "SELECT count(*) FROM a_%d", DAY0 + d);
+	}
+
+	/* upgraded: the old days read as they did */
+	st = open_store(dir, &o);
+	check_tiers(st, 300000);
+	check_tiers(st, 3600000);
+	/* out of order into both old days, and a new day two days on */
+	assert_int_equal(put(st, "m", "a", T0 + 10 * 15000LL + 7, 77.5), 1);
+	assert_int_equal(put(st, "m", "b", T0 + 2000 * 15000LL + 3, -1.25), 1);
+	for (int j = 0; j < 300; j++) {
+		assert_int_equal(put(st, "m", "a", T0 + 2 * 86400000LL + j * 15000LL, j), 1);
+		assert_int_equal(put(st, "other", "c", T0 + 2 * 86400000LL + j * 15000LL, j * 0.5), 1);
+	}
+	check_tiers(st, 300000);
+	check_tiers(st, 3600000);
+	pane_store_close(st);
+	for (int d = 0; d < 2; d++) { /* each day keeps its layout */
+		assert_false(day_folded(dir, DAY0 + d));
+		assert_true(db_int(dir, "SELECT count(*) FROM a_%d", DAY0 + d) > a_rows[d]);
+	}
+	assert_true(day_folded(dir, DAY0 + 2));
+	assert_false(table_exists(dir, "a", DAY0 + 2));
+	assert_false(table_exists(dir, "t", DAY0 + 2)); /* evenly spaced: no timestamp column stored */
+	assert_int_equal(db_int(dir, "SELECT count(*) FROM s_%d WHERE alen > 0", DAY0 + 2), 2);
+	st = open_store(dir, &o);
+	check_tiers(st, 300000);
+	check_tiers(st, 3600000);
+	pane_store_close(st);
+	rmrf(dir);
+	free(dir);
+}
+
+/* The buckets of every series of a tier select, summed. */
+static size_t tier_buckets(struct pane_store *st, int64_t step)
+{
+	struct pane_series_set *t = NULL;
+	struct pane_err err = {0};
+	assert_int_equal(pane_store_select_tier(st, step, PANE_AGG_COUNT, NULL, 0, 0, INT64_MAX, 0, &t, &err), 0);
+	size_t n = 0;
+	for (size_t i = 0; i < t->n; i++)
+		n += t->series[i].n;
+	t->free(t);
+	return n;
+}
+
+/* A tier region that fails its CRC is skipped, and logged; the segment's
+ * values, and the other regions, still read. */
+static void damaged_tier_region(void **state)
+{
+	(void)state;
+	char *dir = tmpdir();
+	struct pane_store_opts o;
+	pane_store_opts_default(&o);
+	o.retention_ms = 0;
+	o.tiers = PANE_TIER_5M | PANE_TIER_1H;
+	struct pane_store *st = open_store(dir, &o);
+	write_many(st, 3000);
+	pane_store_close(st);
+	assert_true(day_folded(dir, DAY0));
+	st = open_store(dir, &o);
+	size_t whole[2] = {tier_buckets(st, 300000), tier_buckets(st, 3600000)};
+	pane_store_close(st);
+	/* one byte in the middle of the first region of day DAY0 */
+	int64_t at = db_int(dir, "SELECT off + len + alen / 2 FROM s_%d WHERE alen > 0 ORDER BY off LIMIT 1", DAY0);
+	assert_true(at > 0);
+	char path[4096];
+	snprintf(path, sizeof path, "%s/chunks/d%d.seg", dir, DAY0);
+	int fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	unsigned char c;
+	assert_int_equal(pread(fd, &c, 1, at), 1);
+	c ^= 0x5a;
+	assert_int_equal(pwrite(fd, &c, 1, at), 1);
+	close(fd);
+
+	st = open_store(dir, &o);
+	char logpath[4200];
+	snprintf(logpath, sizeof logpath, "%s/stderr.log", dir);
+	int saved = dup(2), lf = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(saved >= 0 && lf >= 0);
+	dup2(lf, 2);
+	size_t now[2] = {tier_buckets(st, 300000), tier_buckets(st, 3600000)};
+	dup2(saved, 2);
+	close(saved);
+	close(lf);
+	for (int k = 0; k < 2; k++)
+		assert_true(now[k] > 0 && now[k] < whole[k]);
+	char log[4096] = "";
+	fd = open(logpath, O_RDONLY);
+	assert_true(read(fd, log, sizeof log - 1) > 0);
+	close(fd);
+	assert_non_null(strstr(log, "tier data of series"));
+	assert_non_null(strstr(log, "is corrupt; skipped"));
+	check_many(st, 3000); /* the values are untouched */
+	pane_store_close(st);
+	rmrf(dir);
+	free(dir);
+}
+
+/* Retention drops a day of either layout whole: its tables (s_, and the t_
+ * and a_ it has) and its file. */
+static void retention_drops_both_layouts(void **state)
+{
+	(void)state;
+	char *dir = tmpdir();
+	struct pane_store_opts o;
+	pane_store_opts_default(&o);
+	o.retention_ms = 0;
+	o.ooo_window_ms = 30 * 86400000LL;
+	int64_t now = T0 + 10 * 86400000LL, day_now = ps_day_of(now);
+	ps_legacy_days = true;
+	struct pane_store *st = open_store(dir, &o);
+	for (int d = 5; d >= 3; d--)
+		for (int j = 0; j < 4; j++)
+			assert_int_equal(put(st, "m", "a", now - d * 86400000LL + j * 1000, j), 1);
+	pane_store_close(st);
+	ps_legacy_days = false;
+	st = open_store(dir, &o);
+	for (int d = 2; d >= 0; d--)
+		for (int j = 0; j < 4; j++) /* unevenly spaced on day now - 2: a timestamp column (t_) */
+			assert_int_equal(put(st, "m", "a", now - d * 86400000LL + j * 1000 + (d == 2 && j == 2), j), 1);
+	pane_store_close(st);
+	for (int d = 0; d <= 5; d++) {
+		assert_int_equal(day_folded(dir, day_now - d), d <= 2);
+		assert_int_equal(table_exists(dir, "a", day_now - d), d > 2);
+		assert_int_equal(table_exists(dir, "t", day_now - d), d > 1);
+	}
+	o.retention_ms = 2 * 86400000LL;
+	st = open_store(dir, &o);
+	struct pane_err err = {0};
+	assert_int_equal(pane_store_maintain(st, now, &err), 0);
+	pane_store_close(st);
+	for (int d = 0; d <= 5; d++) {
+		bool kept = d <= 2;
+		char path[4096];
+		snprintf(path, sizeof path, "%s/chunks/d%lld.seg", dir, (long long)(day_now - d));
+		assert_int_equal(access(path, F_OK) == 0, kept);
+		assert_int_equal(table_exists(dir, "s", day_now - d), kept);
+		if (!kept)
+			assert_int_equal(db_int(dir, "SELECT count(*) FROM sqlite_master WHERE name GLOB '*_%lld'",
+			                        (long long)(day_now - d)),
+			                 0);
+	}
+	pane_store_close(open_store(dir, NULL));
 	rmrf(dir);
 	free(dir);
 }
@@ -1392,6 +1612,9 @@ int main(void)
 	    cmocka_unit_test(evenly_spaced_timestamps),
 	    cmocka_unit_test(reads_run_beside_writes),
 	    cmocka_unit_test(downsampled_tiers),
+	    cmocka_unit_test(tiers_in_days_of_earlier_panes),
+	    cmocka_unit_test(damaged_tier_region),
+	    cmocka_unit_test(retention_drops_both_layouts),
 	    cmocka_unit_test(wal_replay_cuts_torn_tail),
 	    cmocka_unit_test(out_of_order_and_cardinality),
 	    cmocka_unit_test(retention_drops_whole_days),

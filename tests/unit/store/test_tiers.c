@@ -1,7 +1,8 @@
 /* test_tiers.c - tier blobs (tiers.c): format 2 round-trips every bucket
  * bit for bit (edge values, gaps, one bucket, many), format 1 blobs still
- * decode, partial buckets of two blobs merge to the whole, and damaged
- * blobs are refused without touching the bucket list. */
+ * decode, partial buckets of two blobs merge to the whole, damaged
+ * blobs are refused without touching the bucket list, and a segment's
+ * tier region holds each stored step's blob. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -403,12 +404,101 @@ static void damaged_blobs(void **state)
 	pane_buf_release(&blob);
 }
 
+/* Decodes the blob of step in region (a copy) into l. */
+static bool decode_region(const struct pane_buf *region, int64_t step, struct bucket_list *l)
+{
+	uint8_t *p = malloc(region->len ? region->len : 1);
+	memcpy(p, region->data, region->len);
+	struct pane_buf scratch;
+	pane_buf_init(&scratch, PANE_BUF_NOLIMIT);
+	struct pane_unpacker *u = pane_unpacker_new();
+	bool good = ps_tier_region_decode(u, p, region->len, step, &scratch, tb, vb, l);
+	assert_memory_equal(p, region->data, region->len);
+	pane_unpacker_free(u);
+	pane_buf_release(&scratch);
+	free(p);
+	return good;
+}
+
+/* A segment's tier region: each stored step's blob found by its step,
+ * entries of unknown kinds skipped, no entry for a step without buckets;
+ * a region cut inside an entry, or damaged, is refused whole and leaves
+ * the list as it was. */
+static void regions(void **state)
+{
+	(void)state;
+	enum { N = 1440 };
+	static int64_t ts[N];
+	static double v[N];
+	for (int i = 0; i < N; i++) {
+		ts[i] = T0 + i * 15000LL + (i % 11 == 3 ? 40 : 0);
+		v[i] = i % 97 == 5 ? pane_stale_nan() : (double)(i * 7 % 1000) / 8;
+	}
+	struct bucket *want = malloc(N * sizeof *want);
+	struct pane_buf region;
+	pane_buf_init(&region, PANE_BUF_NOLIMIT);
+	pane_buf_addc(&region, 0x0a); /* an entry of kind 2 (a step this pane does not know), 2 bytes */
+	pane_buf_add(&region, "xy", 2);
+	assert_int_equal(ps_tier_region(ts, v, N, PANE_TIER_5M | PANE_TIER_1H, 3, &region), 0);
+	for (int k = 0; k < 2; k++) {
+		int64_t step = k ? H : 300000;
+		size_t nb = ps_make_buckets(ts, v, N, step, want);
+		struct bucket_list l = {0};
+		ps_blist_add(&l, &(struct bucket){.t = 42});
+		assert_true(decode_region(&region, step, &l));
+		assert_int_equal(l.n, nb + 1);
+		for (size_t i = 0; i < nb; i++)
+			assert_same_bucket(&l.b[i + 1], &want[i]);
+		free(l.b);
+	}
+	struct bucket_list l = {0};
+	assert_true(decode_region(&region, 60000, &l)); /* no blob of that step */
+	assert_int_equal(l.n, 0);
+	/* one step only; none; a segment all stale (no bucket) */
+	struct pane_buf one, none;
+	pane_buf_init(&one, PANE_BUF_NOLIMIT);
+	pane_buf_init(&none, PANE_BUF_NOLIMIT);
+	assert_int_equal(ps_tier_region(ts, v, N, PANE_TIER_1H, 3, &one), 0);
+	assert_true(decode_region(&one, 300000, &l) && l.n == 0);
+	assert_true(decode_region(&one, H, &l) && l.n == ps_make_buckets(ts, v, N, H, want));
+	assert_int_equal(ps_tier_region(ts, v, N, 0, 3, &none), 0);
+	assert_int_equal(none.len, 0);
+	for (int i = 0; i < N; i++)
+		v[i] = pane_stale_nan();
+	assert_int_equal(ps_tier_region(ts, v, N, PANE_TIER_5M | PANE_TIER_1H, 3, &none), 0);
+	assert_int_equal(none.len, 0);
+	/* cut: refused unless at an entry's end; damaged: refused or decoded,
+	 * never read past (ASan), the list as it was when refused */
+	l.n = 1;
+	for (size_t len = 0; len < one.len; len++) {
+		struct pane_buf p;
+		pane_buf_init(&p, PANE_BUF_NOLIMIT);
+		pane_buf_add(&p, one.data, len);
+		assert_int_equal(decode_region(&p, H, &l), len == 0);
+		assert_int_equal(l.n, 1);
+		pane_buf_release(&p);
+	}
+	for (size_t at = 0; at < one.len; at++)
+		for (int bit = 0; bit < 8; bit++) {
+			one.data[at] ^= (char)(1 << bit);
+			if (!decode_region(&one, H, &l))
+				assert_int_equal(l.n, 1);
+			l.n = 1;
+			one.data[at] ^= (char)(1 << bit);
+		}
+	free(l.b);
+	free(want);
+	pane_buf_release(&region);
+	pane_buf_release(&one);
+	pane_buf_release(&none);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(edge_values),           cmocka_unit_test(random_round_trips),
 	    cmocka_unit_test(format1_still_decodes), cmocka_unit_test(partial_buckets_merge),
-	    cmocka_unit_test(damaged_blobs),
+	    cmocka_unit_test(damaged_blobs),         cmocka_unit_test(regions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
