@@ -652,33 +652,26 @@ static int match_range(struct pane_store *st, const struct pane_matcher *m, size
 	return 0;
 }
 
-/* The buckets of one snapshot series: tier rows + its in-memory samples. */
+/* The buckets of one snapshot series that start in [floor(mint), maxt],
+ * each whole (with its samples after maxt): tier rows + its in-memory
+ * samples, or, for a tier not stored, its raw samples aggregated now. */
 static int read_tier_series(struct pane_store *st, struct rpart *rp, size_t nrp, const struct snap *sn, int64_t step,
                             enum pane_tier_agg agg, struct collect *c, struct ts_cache *tc, double *vbuf,
                             struct pane_buf *scratch, struct pane_err *err)
 {
 	struct bucket_list l = {0};
 	int64_t lo = c->mint / step * step - (c->mint % step < 0 ? step : 0);
-	unsigned bit = step == ps_tier_steps[0] ? 1u : 2u;
-	if (!(st->o.tiers & bit)) {
-		/* this tier is not stored: aggregate the raw samples (same answer, slower) */
-		struct collect raw = {.mint = lo, .maxt = c->maxt};
-		int rc = read_series(st, rp, nrp, sn, &raw, tc, vbuf, scratch, err);
-		if (rc == 0 && raw.n) {
-			struct bucket *b = pane_xmalloc(raw.n * sizeof *b);
-			size_t nb = ps_make_buckets(raw.ts, raw.v, raw.n, step, b);
-			for (size_t i = 0; i < nb; i++)
-				collect_add(c, b[i].t, ps_bucket_value(&b[i], agg));
-			free(b);
-		}
-		free(raw.ts);
-		free(raw.v);
-		return rc;
-	}
 	/* a segment has a bucket in [lo, maxt] when it has a sample in [lo, hi] */
 	int64_t rest = step - 1 - (c->maxt % step + step) % step; /* to the end of maxt's bucket */
 	int64_t hi = c->maxt > INT64_MAX - rest ? INT64_MAX : c->maxt + rest;
-	for (size_t i = 0; i < nrp; i++) {
+	unsigned bit = step == ps_tier_steps[0] ? 1u : 2u;
+	/* stored: the tier rows, then what is still in the head; not stored: the
+	 * raw samples (segments and head) of the same buckets, slower */
+	struct collect raw = {.mint = lo, .maxt = hi};
+	int rc = 0;
+	if (!(st->o.tiers & bit))
+		rc = read_series(st, rp, nrp, sn, &raw, tc, vbuf, scratch, err);
+	for (size_t i = 0; i < nrp && (st->o.tiers & bit); i++) {
 		sqlite3_stmt *q = rp[i].q;
 		sqlite3_reset(q);
 		sqlite3_bind_int64(q, 1, sn->id);
@@ -698,16 +691,12 @@ static int read_tier_series(struct pane_store *st, struct rpart *rp, size_t nrp,
 				                 sn->id, rp[i].day);
 		}
 	}
-	/* what is still in the head, aggregated now */
-	struct collect raw = {.mint = lo, .maxt = c->maxt};
-	if (collect_head(&raw, sn, tc->tdummy, vbuf) < 0) {
-		free(raw.ts);
-		free(raw.v);
-		free(l.b);
-		return pane_err_set(err, PANE_EIO, "store: the head of series %u does not decode", sn->id);
+	if (st->o.tiers & bit) { /* what is still in the head, aggregated now */
+		if (collect_head(&raw, sn, tc->tdummy, vbuf) < 0)
+			rc = pane_err_set(err, PANE_EIO, "store: the head of series %u does not decode", sn->id);
+		sort_dedup(&raw);
 	}
-	sort_dedup(&raw);
-	if (raw.n) {
+	if (rc == 0 && raw.n) {
 		struct bucket *b = pane_xmalloc(raw.n * sizeof *b);
 		size_t nb = ps_make_buckets(raw.ts, raw.v, raw.n, step, b);
 		for (size_t i = 0; i < nb; i++)
@@ -731,7 +720,7 @@ static int read_tier_series(struct pane_store *st, struct rpart *rp, size_t nrp,
 		}
 	}
 	free(l.b);
-	return 0;
+	return rc;
 }
 
 /* One select's series read by up to PAR_MAX threads (the caller and
