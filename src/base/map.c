@@ -54,6 +54,29 @@ uint64_t pane_hash_bytes(const void *data, size_t len, uint64_t seed)
 	return h;
 }
 
+uint64_t pane_hash_words(const void *data, size_t len, uint64_t seed)
+{
+	const unsigned char *p = data;
+	uint64_t h = seed ^ ((uint64_t)len * 0x9E3779B97F4A7C15ull), w;
+	for (; len >= 8; p += 8, len -= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+		h ^= h >> 29;
+	}
+	if (len) { /* the tail, zero-padded: the length, mixed in first, tells "a" from "a\0" */
+		w = 0;
+		memcpy(&w, p, len);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+		h ^= h >> 29;
+	}
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebull;
+	h ^= h >> 31;
+	return h;
+}
+
 void pane_map_init(struct pane_map *m, void (*free_value)(void *))
 {
 	m->slots = NULL;

@@ -55,6 +55,9 @@ bool pane_map_next(const struct pane_map *m, size_t *pos, const char **key, size
 
 /* The hash function, exposed for other tables that want the same property. */
 uint64_t pane_hash_bytes(const void *data, size_t len, uint64_t seed);
+/* The same property a word at a time (~8x faster on long keys), for hot
+ * in-memory tables; its values may change between versions: never store them. */
+uint64_t pane_hash_words(const void *data, size_t len, uint64_t seed);
 /* A random 64-bit value from the kernel (getrandom), for seeds and ids. */
 uint64_t pane_random_u64(void);
 

@@ -145,7 +145,7 @@ static const char *series_name(const struct series *s)
 
 static uint64_t key_hash(const struct pane_store *st, const void *key, size_t len)
 {
-	return pane_hash_bytes(key, len, st->idseed);
+	return pane_hash_words(key, len, st->idseed); /* per sample written: FNV's byte at a time was 8% of an import */
 }
 
 struct series *ps_by_key_get(const struct pane_store *st, const void *key, size_t len)

@@ -69,6 +69,35 @@ static void map_grows_and_iterates(void **state)
 	pane_map_release(&m);
 }
 
+/* pane_hash_words: every length and seed counts, the zero-padded tail does
+ * not alias, and one flipped input bit flips about half the output bits. */
+static void hash_words_mixes(void **state)
+{
+	(void)state;
+	unsigned char key[64];
+	for (size_t i = 0; i < sizeof key; i++)
+		key[i] = (unsigned char)(i * 37 + 11);
+	uint64_t seen[65];
+	for (size_t len = 0; len <= sizeof key; len++) {
+		seen[len] = pane_hash_words(key, len, 42);
+		for (size_t j = 0; j < len; j++)
+			assert_true(seen[len] != seen[j]);
+	}
+	assert_true(pane_hash_words("a", 1, 0) != pane_hash_words("a\0", 2, 0));
+	assert_true(pane_hash_words("ab", 2, 1) != pane_hash_words("ab", 2, 2));
+	int total = 0, flips = 0;
+	uint64_t h0 = pane_hash_words(key, 41, 7);
+	for (size_t bit = 0; bit < 41 * 8; bit++) {
+		key[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+		total += __builtin_popcountll(h0 ^ pane_hash_words(key, 41, 7));
+		flips++;
+		key[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+	}
+	double mean = (double)total / flips;
+	if (mean < 28 || mean > 36)
+		fail_msg("a flipped bit flips %.1f of 64 output bits on average", mean);
+}
+
 static void vec_push_remove(void **state)
 {
 	(void)state;
@@ -92,6 +121,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(map_basic),
 	    cmocka_unit_test(map_grows_and_iterates),
+	    cmocka_unit_test(hash_words_mixes),
 	    cmocka_unit_test(vec_push_remove),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
