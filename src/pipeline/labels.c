@@ -149,16 +149,23 @@ uint64_t pane_labels_hash(const struct pane_labels *ls)
 	return h;
 }
 
+/* Whether c may be in a name (first: at its start). Arithmetic, not
+ * isalpha/isdigit (a call a character, and locale-dependent): every
+ * sample's names go through here. */
+static inline bool name_char(unsigned char c, bool first, bool metric)
+{
+	if ((unsigned)((c | 0x20) - 'a') < 26 || c == '_' || (metric && c == ':'))
+		return true;
+	return !first && (unsigned)(c - '0') < 10;
+}
+
 static bool name_valid(const char *s, size_t len, bool metric)
 {
 	if (len == 0 || len > PANE_METRIC_NAME_MAX)
 		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		bool ok = isalpha(c) || c == '_' || (metric && c == ':') || (i > 0 && isdigit(c));
-		if (!ok || c >= 0x80)
+	for (size_t i = 0; i < len; i++)
+		if (!name_char((unsigned char)s[i], i == 0, metric))
 			return false;
-	}
 	return true;
 }
 
