@@ -44,6 +44,16 @@ char *pane_buf_detach(struct pane_buf *b, size_t *len_out);
 
 /* Make room for at least extra more bytes. 0 or PANE_ETOOBIG. */
 int pane_buf_grow(struct pane_buf *b, size_t extra);
+/* Bytes of v as an unsigned LEB128 varint (protobuf's, the store's). */
+static inline size_t pane_uvarint_len(uint64_t v)
+{
+	size_t n = 1;
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
 /* Appends; each returns 0 or PANE_ETOOBIG (buffer unchanged). */
 int pane_buf_add(struct pane_buf *b, const void *data, size_t len);
 int pane_buf_adds(struct pane_buf *b, const char *s);

@@ -37,6 +37,17 @@ uint64_t pane_random_u64(void)
 	return v;
 }
 
+/* splitmix64's finaliser: every output bit depends on every input bit */
+static uint64_t mix64(uint64_t h)
+{
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebull;
+	h ^= h >> 31;
+	return h;
+}
+
 uint64_t pane_hash_bytes(const void *data, size_t len, uint64_t seed)
 {
 	const unsigned char *p = data;
@@ -46,12 +57,7 @@ uint64_t pane_hash_bytes(const void *data, size_t len, uint64_t seed)
 		h *= 0x100000001b3ull;
 	}
 	/* final avalanche (splitmix64 finaliser) so low bits depend on all input */
-	h ^= h >> 30;
-	h *= 0xbf58476d1ce4e5b9ull;
-	h ^= h >> 27;
-	h *= 0x94d049bb133111ebull;
-	h ^= h >> 31;
-	return h;
+	return mix64(h);
 }
 
 uint64_t pane_hash_words(const void *data, size_t len, uint64_t seed)
@@ -69,12 +75,7 @@ uint64_t pane_hash_words(const void *data, size_t len, uint64_t seed)
 		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
 		h ^= h >> 29;
 	}
-	h ^= h >> 30;
-	h *= 0xbf58476d1ce4e5b9ull;
-	h ^= h >> 27;
-	h *= 0x94d049bb133111ebull;
-	h ^= h >> 31;
-	return h;
+	return mix64(h);
 }
 
 void pane_map_init(struct pane_map *m, void (*free_value)(void *))

@@ -73,16 +73,6 @@ void pb_string(struct pane_buf *b, unsigned field, const char *s)
 	pb_bytes(b, field, s, strlen(s));
 }
 
-static size_t varint_len(uint64_t v)
-{
-	size_t n = 1;
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
-}
-
 void pb_label(struct pane_buf *b, const char *name, const char *value)
 {
 	size_t nl = strlen(name), vl = strlen(value);
@@ -90,7 +80,7 @@ void pb_label(struct pane_buf *b, const char *name, const char *value)
 		return;
 	unsigned char *o = (unsigned char *)b->data + b->len;
 	*o++ = 1 << 3 | 2;
-	o = put_varint(o, 1 + varint_len(nl) + nl + 1 + varint_len(vl) + vl);
+	o = put_varint(o, 1 + pane_uvarint_len(nl) + nl + 1 + pane_uvarint_len(vl) + vl);
 	o = put_bytes(o, 1, name, nl);
 	o = put_bytes(o, 2, value, vl);
 	commit_to(b, o);
@@ -103,7 +93,7 @@ void pb_sample(struct pane_buf *b, double v, int64_t ts_ms)
 	unsigned char le[8];
 	for (int i = 0; i < 8; i++)
 		le[i] = (unsigned char)(bits >> (8 * i));
-	size_t n = 1 + 8 + (ts_ms ? 1 + varint_len((uint64_t)ts_ms) : 0);
+	size_t n = 1 + 8 + (ts_ms ? 1 + pane_uvarint_len((uint64_t)ts_ms) : 0);
 	if (pane_buf_grow(b, n + 12) < 0)
 		return;
 	unsigned char *o = (unsigned char *)b->data + b->len;

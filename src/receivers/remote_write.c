@@ -466,20 +466,10 @@ static void put_varint(struct pane_buf *b, uint64_t v)
 	pane_buf_add(b, tmp, n);
 }
 
-static size_t varint_len(uint64_t v)
-{
-	size_t n = 1;
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
-}
-
 static size_t label_len(const char *n, const char *v)
 {
 	size_t a = strlen(n), b = strlen(v);
-	return 1 + varint_len(a) + a + 1 + varint_len(b) + b;
+	return 1 + pane_uvarint_len(a) + a + 1 + pane_uvarint_len(b) + b;
 }
 
 static void put_label(struct pane_buf *b, const char *n, const char *v)
@@ -498,13 +488,13 @@ static void put_label(struct pane_buf *b, const char *n, const char *v)
 void pane_remote_write_encode(const struct pane_sample *s, size_t n, struct pane_buf *out)
 {
 	for (size_t i = 0; i < n; i++) {
-		size_t sl = 1 + 8 + 1 + varint_len((uint64_t)s[i].ts_ms);
-		size_t tl = 1 + varint_len(label_len("__name__", s[i].name)) + label_len("__name__", s[i].name);
+		size_t sl = 1 + 8 + 1 + pane_uvarint_len((uint64_t)s[i].ts_ms);
+		size_t tl = 1 + pane_uvarint_len(label_len("__name__", s[i].name)) + label_len("__name__", s[i].name);
 		for (size_t k = 0; k < s[i].labels->n; k++) {
 			size_t ll = label_len(s[i].labels->v[k].name, s[i].labels->v[k].value);
-			tl += 1 + varint_len(ll) + ll;
+			tl += 1 + pane_uvarint_len(ll) + ll;
 		}
-		tl += 1 + varint_len(sl) + sl;
+		tl += 1 + pane_uvarint_len(sl) + sl;
 		put_varint(out, (1 << 3) | 2);
 		put_varint(out, tl);
 		put_label(out, "__name__", s[i].name);

@@ -506,16 +506,6 @@ static inline void pred_push(struct pred_state *ps, uint64_t d)
 	ps->win[j] = d;
 }
 
-static int uv_len(uint64_t v)
-{
-	int n = 1;
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
-}
-
 /* The residuals of m[0..n-1] under pred (base: PRED_LEVEL's, relative to
  * m[0]): their symbols' histograms and extra-bit totals, zigzagged (hs, xs)
  * and as they are (hu, xu: the negative ones left out, counted in *nneg,
@@ -538,7 +528,8 @@ static void ans_hists(const int64_t *m, size_t n, int pred, uint64_t base, uint3
 		*xs += (uint64_t)ne;
 		if (res < 0) {
 			++*nneg;
-			*negbits += 8.0 * (2 + uv_len(pane_zigzag(res))); /* position (~2 bytes) and value */
+			*negbits +=
+			    8.0 * (double)(2 + pane_uvarint_len(pane_zigzag(res))); /* position (~2 bytes) and value */
 			continue;
 		}
 		if (*nneg > (n - 1) / ANS_EXC_MAX)
@@ -671,7 +662,7 @@ static double ans_table_cost(const uint32_t *hist, const uint32_t *f, const uint
 			continue;
 		bits += (double)hist[s] * (ANS_BITS - log2((double)f[s]));
 		if (!q)
-			bits += 8.0 * (double)(uv_len((uint64_t)(s - last - 1)) + uv_len(f[s] - 1));
+			bits += 8.0 * (double)(pane_uvarint_len((uint64_t)(s - last - 1)) + pane_uvarint_len(f[s] - 1));
 		else
 			bits += 8.0 * (last >= 0 && s - last > 1 ? 3 : 1); /* a run of unused ones, then q + 1 */
 		last = s;
@@ -732,7 +723,8 @@ static int ans_encode(const int64_t *m, size_t n, enum ans_table table, struct p
 		size_t nneg;
 		double negbits;
 		ans_hists(r, n, cand[c].pred, cand[c].base, hist, &extra, hu, &xu, &nneg, &negbits);
-		double head = cand[c].pred == PRED_LEVEL ? 8.0 * uv_len(pane_zigzag((int64_t)cand[c].base)) : 0;
+		double head =
+		    cand[c].pred == PRED_LEVEL ? 8.0 * (double)pane_uvarint_len(pane_zigzag((int64_t)cand[c].base)) : 0;
 		double cs = head + ans_cost_bits(hist, extra, n - 1);
 		double cu = nneg <= (n - 1) / ANS_EXC_MAX
 		                ? head + ans_cost_bits(hu, xu, n - 1 - nneg) + negbits + (nneg ? 8.0 : 0)
