@@ -326,46 +326,46 @@ static size_t read_ts(struct pane_store *st, const char *name, int64_t *ts, size
 	return n;
 }
 
-/* Runs "UPDATE <the day's s_ table> SET <what>" on dir's metrics.db. */
-static void update_segments(const char *dir, const char *what)
-{
-	char path[4096], table[64] = "", sql[512];
-	snprintf(path, sizeof path, "%s/metrics.db", dir);
-	sqlite3 *db = NULL;
-	sqlite3_stmt *q = NULL;
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	assert_int_equal(
-	    sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE name LIKE 's\\_%' ESCAPE '\\'", -1, &q, NULL),
-	    SQLITE_OK);
-	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	snprintf(table, sizeof table, "%s", (const char *)sqlite3_column_text(q, 0));
-	assert_int_equal(sqlite3_step(q), SQLITE_DONE); /* one day */
-	sqlite3_finalize(q);
-	snprintf(sql, sizeof sql, "UPDATE \"%s\" SET %s", table, what);
-	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_close(db), SQLITE_OK);
-}
-
-static int64_t count_segments(const char *dir, const char *where)
+/* The first column of the first row of a query (printf format) on dir's
+ * metrics.db, -1 when there is none. */
+static int64_t db_int(const char *dir, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int64_t db_int(const char *dir, const char *fmt, ...)
 {
 	char path[4096], sql[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof sql, fmt, ap);
+	va_end(ap);
 	snprintf(path, sizeof path, "%s/metrics.db", dir);
 	sqlite3 *db = NULL;
 	sqlite3_stmt *q = NULL;
 	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	assert_int_equal(
-	    sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE name LIKE 's\\_%' ESCAPE '\\'", -1, &q, NULL),
-	    SQLITE_OK);
-	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	snprintf(sql, sizeof sql, "SELECT count(*) FROM \"%s\" WHERE %s", (const char *)sqlite3_column_text(q, 0),
-	         where);
-	sqlite3_finalize(q);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	int64_t n = sqlite3_column_int64(q, 0);
+	int64_t v = -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+		v = sqlite3_column_int64(q, 0);
 	sqlite3_finalize(q);
 	assert_int_equal(sqlite3_close(db), SQLITE_OK);
-	return n;
+	return v;
+}
+
+/* The one day of dir's store. */
+static long long only_day(const char *dir)
+{
+	assert_int_equal(db_int(dir, "SELECT count(*) FROM sqlite_master WHERE name GLOB 's_*'"), 1);
+	return (long long)db_int(dir,
+	                         "SELECT CAST(substr(name, 3) AS INTEGER) FROM sqlite_master WHERE name GLOB 's_*'");
+}
+
+/* Runs "UPDATE <the one day's s_ table> SET <what>" on dir's metrics.db. */
+static void update_segments(const char *dir, const char *what)
+{
+	char path[4096], sql[512];
+	snprintf(path, sizeof path, "%s/metrics.db", dir);
+	snprintf(sql, sizeof sql, "UPDATE \"s_%lld\" SET %s", only_day(dir), what);
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
 }
 
 /* Evenly spaced timestamps are not stored (ps_ts_regular): segments of one
@@ -384,8 +384,8 @@ static void evenly_spaced_timestamps(void **state)
 		put(st, "uneven", "a", T0 + j * 15000LL + (j == 200), j);
 	}
 	pane_store_close(st); /* persists the heads */
-	assert_int_equal(count_segments(dir, "tlen = 0"), 3);
-	assert_int_equal(count_segments(dir, "tlen > 0"), 1);
+	assert_int_equal(db_int(dir, "SELECT count(*) FROM \"s_%lld\" WHERE tlen = 0", only_day(dir)), 3);
+	assert_int_equal(db_int(dir, "SELECT count(*) FROM \"s_%lld\" WHERE tlen > 0", only_day(dir)), 1);
 	int64_t ts[400];
 	st = open_store(dir, NULL);
 	assert_int_equal(read_ts(st, "one", ts, 400), 1);
@@ -699,26 +699,6 @@ static void retention_drops_whole_days(void **state)
 
 /* The first column of the first row sqlite answers on dir's metrics.db, or
  * -1 when the statement does not prepare (a table that is not there). */
-static int64_t db_int(const char *dir, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int64_t db_int(const char *dir, const char *fmt, ...)
-{
-	char path[4096], sql[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof sql, fmt, ap);
-	va_end(ap);
-	snprintf(path, sizeof path, "%s/metrics.db", dir);
-	sqlite3 *db = NULL;
-	sqlite3_stmt *q = NULL;
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	int64_t v = -1;
-	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
-		v = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
-	assert_int_equal(sqlite3_close(db), SQLITE_OK);
-	return v;
-}
-
 /* Whether day's s_ table has the tier region's columns (alen, acrc). */
 static bool day_folded(const char *dir, int64_t day)
 {
