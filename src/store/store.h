@@ -6,8 +6,9 @@
  *                partition: appended to, never rewritten; retention deletes
  *                the whole file);
  *   metrics.db   SQLite (WAL mode): the series catalog and, per day, the
- *                index of that day's segments and downsampled tiers (tables
- *                s_<DAY>, t_<DAY>, a_<DAY>, dropped with the day);
+ *                index of that day's segments and their downsampled tiers
+ *                (s_<DAY>; t_<DAY> for stored timestamp columns; a_<DAY> in
+ *                days of earlier panes; dropped with the day);
  *   wal          pane's own write-ahead log of acknowledged samples that
  *                are not yet in segments (CRC-checked records);
  *   head         the spilled blocks of in-memory heads (rebuilt from the
