@@ -65,7 +65,9 @@ static const struct pane_cfg_field store_fields[] = {
     {"log_retention_size", PANE_CFT_SIZE, offsetof(struct store_cfg, log_retention_bytes), "0", 0,
      "delete the oldest logs past this size; 0 = no limit", 0, 0},
     {"tiers", PANE_CFT_STRING, offsetof(struct store_cfg, tiers), "1h", 0,
-     "downsampled tiers stored with the data: none, 1h, 5m or 5m,1h (others are computed when read)", 0, 0},
+     "downsampled tiers stored with the data: none, 1h, 5m or 5m,1h (others are computed when read; no PromQL "
+     "query reads tiers yet)",
+     0, 0},
     /* read by serve/selfscrape.c (pane's own /metrics through the pipeline) */
     {"self_metrics_interval", PANE_CFT_DURATION, offsetof(struct store_cfg, self_interval_ms), "15s", 0,
      "copy pane's own counters into the store (provider=\"pane\") this often; 0 = off", 0, 0},
