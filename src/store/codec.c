@@ -428,13 +428,13 @@ static int dec_decode(struct rd *r, double *v, size_t n, int codec)
  * common factor g when there is one (memory counted in pages), is first
  * predicted (by 0, by the previous increment, by the mean of the last 8, or
  * as the step back to a base level: the per-chunk choice, by estimated
- * size) and the residual u (zigzagged; or as it is
- * when no residual of the chunk is negative but a few listed apart, as a
- * counter's increments over a prediction of 0 and its resets: zigzag would
- * spend a bit a sample on the sign, 7-25% of a heavy-tailed counter's bytes) is split into a symbol and
- * extra bits: u < 16 is its own symbol; above, the symbol holds
- * the bit length and the two bits after the leading one, the remaining bits
- * go raw. Symbols are coded by a static rANS coder whose frequency table
+ * size) and the residual u (zigzagged; or as it is when no residual of the
+ * chunk is negative but a few listed apart, as a counter's increments over
+ * a prediction of 0 and its resets: zigzag would spend a bit a sample on
+ * the sign, 7-25% of a heavy-tailed counter's bytes) is split into a symbol
+ * and extra bits: u < 16 is its own symbol; above, the symbol holds the bit
+ * length and the two bits after the leading one, the remaining bits go raw.
+ * Symbols are coded by a static rANS coder whose frequency table
  * (12-bit precision) is in the chunk; a chunk's residuals are one
  * distribution, so this gets within a few percent of their order-0
  * entropy, which varint bytes under zstd do not (bench/README.md).
