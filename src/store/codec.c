@@ -97,32 +97,10 @@ uint32_t pane_crc32c(uint32_t crc, const void *data, size_t len)
 
 /* ---------- small writers/readers ---------- */
 
-static int put_uv(struct pane_buf *b, uint64_t v)
+int pane_uvarint_add(struct pane_buf *b, uint64_t v)
 {
 	uint8_t tmp[10];
 	return pane_buf_add(b, tmp, pane_uvarint_put(tmp, v));
-}
-
-struct rd {
-	const uint8_t *p;
-	size_t len, off;
-	bool bad;
-};
-
-static inline uint64_t rd_uv(struct rd *r)
-{
-	/* one byte (a regular interval's timestamps, small increments): what
-	 * pane_uvarint_get gives, without the call */
-	if (r->off < r->len && r->p[r->off] < 0x80 && !r->bad)
-		return r->p[r->off++];
-	uint64_t v = 0;
-	size_t k = r->bad ? 0 : pane_uvarint_get(r->p + r->off, r->len - r->off, &v);
-	if (!k) {
-		r->bad = true;
-		return 0;
-	}
-	r->off += k;
-	return v;
 }
 
 /* ---------- Gorilla XOR bit stream ---------- */
@@ -253,17 +231,17 @@ static int xor_decode(struct br *r, double *v, size_t n)
 
 /* ---------- decimal scaling ---------- */
 
-static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
-#define MAX_K 15
+const double pane_p10[PANE_DEC_KMAX + 1] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                            1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
 #define M_LIMIT 9007199254740992.0 /* 2^53 */
 
-static bool dec_fits(double v, int k, int64_t *m)
+bool pane_dec_fits(double v, int k, int64_t *m)
 {
-	double s = v * p10[k];
+	double s = v * pane_p10[k];
 	if (!(fabs(s) < M_LIMIT))
 		return false;
 	int64_t x = (int64_t)lrint(s); /* any rounding will do: the round trip is checked below */
-	if (pane_f64_bits((double)x / p10[k]) != pane_f64_bits(v))
+	if (pane_f64_bits((double)x / pane_p10[k]) != pane_f64_bits(v))
 		return false;
 	*m = x;
 	return true;
@@ -274,21 +252,6 @@ static bool dec_fits(double v, int k, int64_t *m)
 static bool exceptional(double v)
 {
 	return !isfinite(v) || pane_f64_bits(v) == 0x8000000000000000ull;
-}
-
-/* A double's ordered integer (F64_ANS): its bit pattern as sign-magnitude,
- * turned into two's complement, so integer order is the doubles' order
- * (+0.0 is 0, -0.0 is -1) and a difference counts the doubles between two
- * values. A bijection on all 2^64 patterns (NaN payloads included). */
-static inline int64_t f64_ordered(double d)
-{
-	int64_t s = (int64_t)pane_f64_bits(d);
-	return s < 0 ? s ^ INT64_MAX : s;
-}
-
-static inline double ordered_f64(int64_t s)
-{
-	return pane_bits_f64((uint64_t)(s < 0 ? s ^ INT64_MAX : s));
 }
 
 /* Finds a common k so every non-exceptional value is m/10^k exactly; false
@@ -303,15 +266,15 @@ static bool dec_scale(const double *v, size_t n, int *kout)
 			exc++;
 			continue;
 		}
-		while (!dec_fits(v[i], k, &m)) {
-			if (++k > MAX_K)
+		while (!pane_dec_fits(v[i], k, &m)) {
+			if (++k > PANE_DEC_KMAX)
 				return false;
 		}
 	}
 	if (exc * 8 > n)
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (!exceptional(v[i]) && !dec_fits(v[i], k, &m))
+		if (!exceptional(v[i]) && !pane_dec_fits(v[i], k, &m))
 			return false;
 	*kout = k;
 	return true;
@@ -326,7 +289,7 @@ static int ans_encode(const int64_t *m, size_t n, enum ans_table table, struct p
 /* k: the decimal scale of the integers, or ANS_F64 when they are doubles'
  * ordered bit patterns (F64_ANS). */
 #define ANS_F64 99u
-static int ans_decode(struct rd *r, double *v, size_t n, uint64_t m, unsigned k);
+static int ans_decode(struct pane_rd *r, double *v, size_t n, uint64_t m, unsigned k);
 
 /* The decimal integers of v at scale k (an exception repeats the previous
  * m, a leading one is 0): computed once per chunk for every candidate. */
@@ -336,7 +299,7 @@ static void dec_ints(const double *v, size_t n, int k, int64_t *m)
 	for (size_t i = 0; i < n; i++) {
 		m[i] = prev;
 		if (!exceptional(v[i]))
-			dec_fits(v[i], k, &m[i]);
+			pane_dec_fits(v[i], k, &m[i]);
 		prev = m[i];
 	}
 }
@@ -347,11 +310,11 @@ static int dec_encode(const double *v, const int64_t *m, size_t n, int k, int co
 	size_t exc = 0, last = 0;
 	for (size_t i = 0; i < n; i++)
 		exc += exceptional(v[i]);
-	int rc = put_uv(out, exc);
+	int rc = pane_uvarint_add(out, exc);
 	for (size_t i = 0; i < n && !rc && exc; i++) {
 		if (!exceptional(v[i]))
 			continue;
-		rc |= put_uv(out, i - last);
+		rc |= pane_uvarint_add(out, i - last);
 		last = i;
 		uint64_t u = pane_f64_bits(v[i]);
 		uint8_t b[8];
@@ -359,8 +322,8 @@ static int dec_encode(const double *v, const int64_t *m, size_t n, int k, int co
 			b[j] = (uint8_t)(u >> (8 * j));
 		rc |= pane_buf_add(out, b, 8);
 	}
-	rc |= put_uv(out, (uint64_t)k);
-	rc |= put_uv(out, pane_zigzag(m[0]));
+	rc |= pane_uvarint_add(out, (uint64_t)k);
+	rc |= pane_uvarint_add(out, pane_zigzag(m[0]));
 	if (rc)
 		return PANE_ETOOBIG;
 	if (codec == PANE_CODEC_DEC_ANS)
@@ -378,40 +341,40 @@ static int dec_encode(const double *v, const int64_t *m, size_t n, int k, int co
 	return 0;
 }
 
-static int dec_decode(struct rd *r, double *v, size_t n, int codec)
+static int dec_decode(struct pane_rd *r, double *v, size_t n, int codec)
 {
 	bool dod = codec == PANE_CODEC_DEC_D2;
-	uint64_t exc = rd_uv(r);
+	uint64_t exc = pane_rd_uv(r);
 	if (r->bad || exc > n)
 		return PANE_EINVAL;
 	size_t exc_off = r->off, pos = 0;
 	for (uint64_t e = 0; e < exc; e++) { /* skip now, apply after the values */
-		uint64_t d = rd_uv(r);
+		uint64_t d = pane_rd_uv(r);
 		pos += (size_t)d;
 		if (r->bad || pos >= n || (e && d == 0) || r->len - r->off < 8)
 			return PANE_EINVAL;
 		r->off += 8;
 	}
-	uint64_t k = rd_uv(r);
-	if (k > MAX_K)
+	uint64_t k = pane_rd_uv(r);
+	if (k > PANE_DEC_KMAX)
 		return PANE_EINVAL;
-	uint64_t m = (uint64_t)pane_unzigzag(rd_uv(r)), pd = 0;
-	v[0] = (double)(int64_t)m / p10[k];
+	uint64_t m = (uint64_t)pane_unzigzag(pane_rd_uv(r)), pd = 0;
+	v[0] = (double)(int64_t)m / pane_p10[k];
 	if (!r->bad && codec == PANE_CODEC_DEC_ANS && (n < 2 || ans_decode(r, v, n, m, (unsigned)k) < 0))
 		return PANE_EINVAL;
 	for (size_t i = 1; i < n && !r->bad && codec != PANE_CODEC_DEC_ANS; i++) {
-		uint64_t x = (uint64_t)pane_unzigzag(rd_uv(r));
+		uint64_t x = (uint64_t)pane_unzigzag(pane_rd_uv(r));
 		uint64_t d = dod && i > 1 ? pd + x : x;
 		m += d;
 		pd = d;
-		v[i] = (double)(int64_t)m / p10[k];
+		v[i] = (double)(int64_t)m / pane_p10[k];
 	}
 	if (r->bad)
 		return PANE_EINVAL;
-	struct rd er = {.p = r->p, .len = r->len, .off = exc_off};
+	struct pane_rd er = {.p = r->p, .len = r->len, .off = exc_off};
 	pos = 0;
 	for (uint64_t e = 0; e < exc; e++) {
-		pos += (size_t)rd_uv(&er);
+		pos += (size_t)pane_rd_uv(&er);
 		uint64_t u = 0;
 		for (int j = 0; j < 8; j++)
 			u |= (uint64_t)er.p[er.off + (size_t)j] << (8 * j);
@@ -765,17 +728,19 @@ static int ans_encode(const int64_t *m, size_t n, enum ans_table table, struct p
 			memcpy(f, fq, sizeof f);
 	}
 	bool qtable = table != ANS_TABLE_EXACT;
-	int rc = put_uv(out, (uint64_t)pred | (unsig ? ANS_UNSIGNED : 0) | (table == ANS_TABLE_Q ? ANS_QTABLE : 0) |
-	                         (g > 1 ? ANS_GCD : 0) | (nexc ? ANS_EXC : 0));
+	int rc = pane_uvarint_add(out, (uint64_t)pred | (unsig ? ANS_UNSIGNED : 0) |
+	                                   (table == ANS_TABLE_Q ? ANS_QTABLE : 0) | (g > 1 ? ANS_GCD : 0) |
+	                                   (nexc ? ANS_EXC : 0));
 	if (g > 1)
-		rc |= put_uv(out, g);
+		rc |= pane_uvarint_add(out, g);
 	if (pred == PRED_LEVEL)
-		rc |= put_uv(out, pane_zigzag((int64_t)base));
+		rc |= pane_uvarint_add(out, pane_zigzag((int64_t)base));
 	if (nexc) { /* count, then (position - previous position, zigzagged residual) each */
-		rc |= put_uv(out, nexc);
+		rc |= pane_uvarint_add(out, nexc);
 		for (size_t i = 1, prev = 0; i < n; i++)
 			if (ANS_IS_EXC(i)) {
-				rc |= put_uv(out, i - prev) | put_uv(out, pane_zigzag((int64_t)u[i]));
+				rc |=
+				    pane_uvarint_add(out, i - prev) | pane_uvarint_add(out, pane_zigzag((int64_t)u[i]));
 				prev = i;
 			}
 	}
@@ -785,17 +750,17 @@ static int ans_encode(const int64_t *m, size_t n, enum ans_table table, struct p
 		nsym += f[s] > 0;
 		cum[s + 1] = cum[s] + f[s];
 	}
-	rc |= put_uv(out, nsym);
+	rc |= pane_uvarint_add(out, nsym);
 	int last = -1, first = -1;
 	for (int s = 0; s < ANS_NSYM; s++)
 		if (f[s]) {
 			first = first < 0 ? s : first;
 			if (!qtable)
-				rc |= put_uv(out, (uint64_t)(s - last - 1)) | put_uv(out, f[s] - 1);
+				rc |= pane_uvarint_add(out, (uint64_t)(s - last - 1)) | pane_uvarint_add(out, f[s] - 1);
 			last = s;
 		}
 	if (qtable) { /* from the first used symbol: q + 1 a used one, (0, n) for n unused ones */
-		rc |= put_uv(out, (uint64_t)first);
+		rc |= pane_uvarint_add(out, (uint64_t)first);
 		for (int s = first; s <= last;) {
 			int run = 0;
 			while (!f[s + run])
@@ -834,7 +799,7 @@ static int ans_encode(const int64_t *m, size_t n, enum ans_table table, struct p
 		e[i] = e[nb - 1 - i];
 		e[nb - 1 - i] = t;
 	}
-	rc |= put_uv(out, nb);
+	rc |= pane_uvarint_add(out, nb);
 	rc |= pane_buf_add(out, e, nb);
 	free(e);
 	struct pane_buf bits;
@@ -849,7 +814,7 @@ static int ans_encode(const int64_t *m, size_t n, enum ans_table table, struct p
 #undef ANS_IS_EXC
 	bw_end(&w);
 	rc |= w.rc;
-	rc |= put_uv(out, bits.len);
+	rc |= pane_uvarint_add(out, bits.len);
 	rc |= pane_buf_add(out, bits.data, bits.len);
 	pane_buf_release(&bits);
 	free(u);
@@ -890,25 +855,25 @@ static inline uint64_t xr_get(struct xr *r, int nbits)
 
 /* Decodes n-1 increments after m0 into v (values m / 10^k, or the doubles
  * whose ordered bit patterns are m when k is ANS_F64). */
-static int ans_decode(struct rd *r, double *v, size_t n, uint64_t m, unsigned k)
+static int ans_decode(struct pane_rd *r, double *v, size_t n, uint64_t m, unsigned k)
 {
-	uint64_t pred = rd_uv(r), g = pred & ANS_GCD ? rd_uv(r) : 1;
+	uint64_t pred = pane_rd_uv(r), g = pred & ANS_GCD ? pane_rd_uv(r) : 1;
 	struct pred_state ps = {0};
 	if ((pred & ~(uint64_t)ANS_FLAGS) == PRED_LEVEL)
-		ps.base = (uint64_t)pane_unzigzag(rd_uv(r));
+		ps.base = (uint64_t)pane_unzigzag(pane_rd_uv(r));
 	/* the exceptions: checked here, read again (exc) as the samples are */
-	uint64_t nexc = pred & ANS_EXC ? rd_uv(r) : 0;
-	struct rd exc = *r;
+	uint64_t nexc = pred & ANS_EXC ? pane_rd_uv(r) : 0;
+	struct pane_rd exc = *r;
 	if ((pred & ANS_EXC) && (!(pred & ANS_UNSIGNED) || nexc == 0 || nexc > n - 1))
 		return PANE_EINVAL;
 	for (uint64_t e = 0, pos = 0; e < nexc; e++) {
-		uint64_t dp = rd_uv(r);
-		rd_uv(r);
+		uint64_t dp = pane_rd_uv(r);
+		pane_rd_uv(r);
 		if (r->bad || dp == 0 || dp > n - 1 - pos)
 			return PANE_EINVAL;
 		pos += dp;
 	}
-	uint64_t nsym = rd_uv(r);
+	uint64_t nsym = pane_rd_uv(r);
 	bool unsig = pred & ANS_UNSIGNED, qtable = k == ANS_F64 || (pred & ANS_QTABLE);
 	if (k == ANS_F64 && (pred & ANS_QTABLE))
 		return PANE_EINVAL; /* implied there, never flagged */
@@ -922,7 +887,7 @@ static int ans_decode(struct rd *r, double *v, size_t n, uint64_t m, unsigned k)
 	uint32_t total = 0;
 	int64_t s = -1;
 	for (uint64_t j = 0; j < nsym && !qtable; j++) {
-		uint64_t gap = rd_uv(r), fr = rd_uv(r);
+		uint64_t gap = pane_rd_uv(r), fr = pane_rd_uv(r);
 		if (r->bad || gap >= ANS_NSYM) /* checked before it is added: a huge gap overflowed s */
 			return PANE_EINVAL;
 		s += (int64_t)gap + 1;
@@ -932,7 +897,7 @@ static int ans_decode(struct rd *r, double *v, size_t n, uint64_t m, unsigned k)
 		total += f[s];
 	}
 	if (qtable) {
-		uint64_t sym = rd_uv(r);
+		uint64_t sym = pane_rd_uv(r);
 		for (uint64_t used = 0; used < nsym;) {
 			if (r->bad || sym >= ANS_NSYM || r->off >= r->len)
 				return PANE_EINVAL;
@@ -960,12 +925,12 @@ static int ans_decode(struct rd *r, double *v, size_t n, uint64_t m, unsigned k)
 	}
 	if (total != ANS_M)
 		return PANE_EINVAL;
-	uint64_t nb = rd_uv(r);
+	uint64_t nb = pane_rd_uv(r);
 	if (r->bad || nb < 4 || nb > r->len - r->off)
 		return PANE_EINVAL;
 	const uint8_t *a = r->p + r->off, *aend = a + nb;
 	r->off += (size_t)nb;
-	uint64_t xb = rd_uv(r);
+	uint64_t xb = pane_rd_uv(r);
 	if (r->bad || xb > r->len - r->off)
 		return PANE_EINVAL;
 	struct xr xr = {.p = r->p + r->off, .len = (size_t)xb};
@@ -973,15 +938,15 @@ static int ans_decode(struct rd *r, double *v, size_t n, uint64_t m, unsigned k)
 	uint32_t x = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
 	a += 4;
 	bool f64 = k == ANS_F64;
-	double scale = f64 ? 1.0 : p10[k];
-	uint64_t next = nexc ? rd_uv(&exc) : UINT64_MAX;
+	double scale = f64 ? 1.0 : pane_p10[k];
+	uint64_t next = nexc ? pane_rd_uv(&exc) : UINT64_MAX;
 	for (size_t i = 1; i < n; i++) {
 		if (i == next) {
-			uint64_t d = (uint64_t)pane_unzigzag(rd_uv(&exc)) + pred_next((int)pred, &ps);
+			uint64_t d = (uint64_t)pane_unzigzag(pane_rd_uv(&exc)) + pred_next((int)pred, &ps);
 			pred_push(&ps, d);
 			m += d * g;
-			v[i] = f64 ? ordered_f64((int64_t)m) : (double)(int64_t)m / scale;
-			next = --nexc ? next + rd_uv(&exc) : UINT64_MAX;
+			v[i] = f64 ? pane_ordered_f64((int64_t)m) : (double)(int64_t)m / scale;
+			next = --nexc ? next + pane_rd_uv(&exc) : UINT64_MAX;
 			continue;
 		}
 		unsigned sym = slot[x & (ANS_M - 1)];
@@ -1001,7 +966,7 @@ static int ans_decode(struct rd *r, double *v, size_t n, uint64_t m, unsigned k)
 		uint64_t d = (unsig ? u : (uint64_t)pane_unzigzag(u)) + pred_next((int)pred, &ps);
 		pred_push(&ps, d);
 		m += d * g;
-		v[i] = f64 ? ordered_f64((int64_t)m) : (double)(int64_t)m / scale;
+		v[i] = f64 ? pane_ordered_f64((int64_t)m) : (double)(int64_t)m / scale;
 	}
 	if (xr.bad || x != ANS_L || a != aend)
 		return PANE_EINVAL;
@@ -1011,7 +976,7 @@ static int ans_decode(struct rd *r, double *v, size_t n, uint64_t m, unsigned k)
 /* ---------- F64_ANS: unrounded doubles as ordered integers through rANS ----------
  *
  * Doubles with no decimal form (ratios, averages, anything computed) are
- * mapped to their ordered integers (f64_ordered): the increment between two
+ * mapped to their ordered integers (pane_f64_ordered): the increment between two
  * samples is then the number of doubles between them, about step / ulp for
  * a random walk, which is the same kind of integer DEC_ANS codes, so the
  * same coder (predictor per chunk, rANS symbols of bit length + 2 bits,
@@ -1033,20 +998,20 @@ static int f64_encode(const double *v, size_t n, struct pane_buf *out)
 		return PANE_EINVAL;
 	int64_t *m = pane_xmalloc(pane_mul_size(n, sizeof *m));
 	for (size_t i = 0; i < n; i++)
-		m[i] = f64_ordered(v[i]);
-	int rc = put_uv(out, pane_zigzag(m[0]));
+		m[i] = pane_f64_ordered(v[i]);
+	int rc = pane_uvarint_add(out, pane_zigzag(m[0]));
 	if (!rc)
 		rc = ans_encode(m, n, ANS_TABLE_F64, out);
 	free(m);
 	return rc ? PANE_ETOOBIG : 0;
 }
 
-static int f64_decode(struct rd *r, double *v, size_t n)
+static int f64_decode(struct pane_rd *r, double *v, size_t n)
 {
-	uint64_t m = (uint64_t)pane_unzigzag(rd_uv(r));
+	uint64_t m = (uint64_t)pane_unzigzag(pane_rd_uv(r));
 	if (r->bad || n < 2)
 		return PANE_EINVAL;
-	v[0] = ordered_f64((int64_t)m);
+	v[0] = pane_ordered_f64((int64_t)m);
 	return ans_decode(r, v, n, m, ANS_F64);
 }
 
@@ -1070,22 +1035,22 @@ static double entropy_bits(const struct pane_buf *b)
 
 static void encode_ts(const int64_t *ts, size_t n, int mode, struct pane_buf *out)
 {
-	put_uv(out, pane_zigzag(ts[0]));
+	pane_uvarint_add(out, pane_zigzag(ts[0]));
 	if (mode == TS_GRID) {
 		/* step from the ends; samples are coded as deviations from t0 + i*step */
 		uint64_t span = (uint64_t)ts[n - 1] - (uint64_t)ts[0];
 		int64_t step = n > 1 ? (int64_t)span / (int64_t)(n - 1) : 0;
-		put_uv(out, pane_zigzag(step));
+		pane_uvarint_add(out, pane_zigzag(step));
 		for (size_t i = 1; i < n; i++) {
 			uint64_t grid = (uint64_t)ts[0] + (uint64_t)step * i;
-			put_uv(out, pane_zigzag((int64_t)((uint64_t)ts[i] - grid)));
+			pane_uvarint_add(out, pane_zigzag((int64_t)((uint64_t)ts[i] - grid)));
 		}
 		return;
 	}
 	uint64_t pd = 0;
 	for (size_t i = 1; i < n; i++) {
 		uint64_t d = (uint64_t)ts[i] - (uint64_t)ts[i - 1];
-		put_uv(out, pane_zigzag(i == 1 ? (int64_t)d : (int64_t)(d - pd)));
+		pane_uvarint_add(out, pane_zigzag(i == 1 ? (int64_t)d : (int64_t)(d - pd)));
 		pd = d;
 	}
 }
@@ -1106,7 +1071,7 @@ static int encode_values(const double *v, const int64_t *m, int k, size_t n, int
 		pane_buf_init(&bits, PANE_BUF_NOLIMIT);
 		int rc = xor_encode(v, n, &bits);
 		if (!rc)
-			rc = put_uv(out, bits.len);
+			rc = pane_uvarint_add(out, bits.len);
 		if (!rc)
 			rc = pane_buf_add(out, bits.data, bits.len);
 		pane_buf_release(&bits);
@@ -1197,7 +1162,7 @@ static int chunk_encode(const int64_t *ts, const double *v, size_t n, int force,
 	if (n == 0 || n > PANE_CHUNK_MAX)
 		return PANE_EINVAL;
 	size_t start = out->len;
-	int rc = put_uv(out, n);
+	int rc = pane_uvarint_add(out, n);
 	int codec = PANE_CODEC_CONST, k = 0;
 	int64_t *m = NULL;
 	struct pane_buf pre; /* the values already encoded by the choice, or empty */
@@ -1266,12 +1231,12 @@ static int chunk_encode(const int64_t *ts, const double *v, size_t n, int force,
 			encode_ts(ts, n, tm, &tb[tm]);
 		}
 		int tsmode = n > 2 && entropy_bits(&tb[1]) < entropy_bits(&tb[0]) ? TS_GRID : TS_DOD;
-		rc |= put_uv(out, tag | (uint64_t)tsmode << 4);
+		rc |= pane_uvarint_add(out, tag | (uint64_t)tsmode << 4);
 		rc |= pane_buf_add(out, tb[tsmode].data, tb[tsmode].len);
 		pane_buf_release(&tb[0]);
 		pane_buf_release(&tb[1]);
 	} else {
-		rc |= put_uv(out, tag);
+		rc |= pane_uvarint_add(out, tag);
 	}
 	if (!rc && v)
 		rc = pre.len ? pane_buf_add(out, pre.data, pre.len) : encode_values(v, m, k, n, codec, out);
@@ -1286,9 +1251,9 @@ static int chunk_encode(const int64_t *ts, const double *v, size_t n, int force,
 
 int pane_chunk_decode(const uint8_t *p, size_t len, int64_t *ts, double *v, size_t cap, size_t *n, size_t *used)
 {
-	struct rd r = {.p = p, .len = len};
-	uint64_t cnt = rd_uv(&r);
-	uint64_t tag = rd_uv(&r);
+	struct pane_rd r = {.p = p, .len = len};
+	uint64_t cnt = pane_rd_uv(&r);
+	uint64_t tag = pane_rd_uv(&r);
 	uint64_t codec = tag & 15, tsmode = (tag >> 4) & 3;
 	bool has_ts = !(tag & TAG_NO_TS), has_v = !(tag & TAG_NO_VALUES);
 	if (r.bad || cnt == 0 || cnt > PANE_CHUNK_MAX || cnt > cap || tsmode > TS_GRID || tag > 0xff ||
@@ -1304,15 +1269,15 @@ int pane_chunk_decode(const uint8_t *p, size_t len, int64_t *ts, double *v, size
 		memset(v, 0, cnt * sizeof *v);
 		codec = 99;
 	}
-	uint64_t t = has_ts ? (uint64_t)pane_unzigzag(rd_uv(&r)) : 0, pd = 0;
+	uint64_t t = has_ts ? (uint64_t)pane_unzigzag(pane_rd_uv(&r)) : 0, pd = 0;
 	ts[0] = (int64_t)t;
 	if (tsmode == TS_GRID) {
-		uint64_t step = (uint64_t)pane_unzigzag(rd_uv(&r));
+		uint64_t step = (uint64_t)pane_unzigzag(pane_rd_uv(&r));
 		for (size_t i = 1; i < cnt && !r.bad; i++)
-			ts[i] = (int64_t)(t + step * i + (uint64_t)pane_unzigzag(rd_uv(&r)));
+			ts[i] = (int64_t)(t + step * i + (uint64_t)pane_unzigzag(pane_rd_uv(&r)));
 	}
 	for (size_t i = 1; i < cnt && !r.bad && tsmode == TS_DOD; i++) {
-		uint64_t x = (uint64_t)pane_unzigzag(rd_uv(&r));
+		uint64_t x = (uint64_t)pane_unzigzag(pane_rd_uv(&r));
 		uint64_t d = i == 1 ? x : pd + x;
 		t += d;
 		pd = d;
@@ -1334,7 +1299,7 @@ int pane_chunk_decode(const uint8_t *p, size_t len, int64_t *ts, double *v, size
 		break;
 	}
 	case PANE_CODEC_XOR: {
-		uint64_t nb = rd_uv(&r);
+		uint64_t nb = pane_rd_uv(&r);
 		if (r.bad || nb > len - r.off)
 			return PANE_EINVAL;
 		struct br b = {.p = p + r.off, .nbits = (size_t)nb * 8};

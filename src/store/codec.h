@@ -32,6 +32,7 @@
 #ifndef PANE_STORE_CODEC_H
 #define PANE_STORE_CODEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -85,6 +86,37 @@ int pane_segment_unpack_with(struct pane_unpacker *u, const void *blob, size_t l
  * returns bytes read or 0 on malformed/short input. */
 size_t pane_uvarint_put(uint8_t *p, uint64_t v);
 size_t pane_uvarint_get(const uint8_t *p, size_t len, uint64_t *v);
+/* Appends v as a varint to b: 0 or PANE_ETOOBIG from the buffer. */
+int pane_uvarint_add(struct pane_buf *b, uint64_t v);
+
+/* A bounded reader of a payload: a read past len sets bad and gives 0. */
+struct pane_rd {
+	const uint8_t *p;
+	size_t len, off;
+	bool bad;
+};
+static inline uint64_t pane_rd_uv(struct pane_rd *r)
+{
+	/* one byte (a regular interval's timestamps, small increments): what
+	 * pane_uvarint_get gives, without the call */
+	if (r->off < r->len && r->p[r->off] < 0x80 && !r->bad)
+		return r->p[r->off++];
+	uint64_t v = 0;
+	size_t k = r->bad ? 0 : pane_uvarint_get(r->p + r->off, r->len - r->off, &v);
+	if (!k) {
+		r->bad = true;
+		return 0;
+	}
+	r->off += k;
+	return v;
+}
+
+/* Decimal forms: v == m / 10^k bit for bit, |m| < 2^53, k <= PANE_DEC_KMAX
+ * (pane_p10[k] is 10^k). */
+#define PANE_DEC_KMAX 15
+extern const double pane_p10[PANE_DEC_KMAX + 1];
+bool pane_dec_fits(double v, int k, int64_t *m);
+
 /* A double's bit pattern and back (bit-exact: NaN payloads, -0.0). */
 static inline uint64_t pane_f64_bits(double d)
 {
@@ -97,6 +129,19 @@ static inline double pane_bits_f64(uint64_t u)
 	double d;
 	memcpy(&d, &u, sizeof d);
 	return d;
+}
+/* A double's ordered integer: its bit pattern as sign-magnitude, turned
+ * into two's complement, so integer order is the doubles' order (+0.0 is
+ * 0, -0.0 is -1) and a difference counts the doubles between two values.
+ * A bijection on all 2^64 patterns (NaN payloads included). */
+static inline int64_t pane_f64_ordered(double d)
+{
+	int64_t s = (int64_t)pane_f64_bits(d);
+	return s < 0 ? s ^ INT64_MAX : s;
+}
+static inline double pane_ordered_f64(int64_t s)
+{
+	return pane_bits_f64((uint64_t)(s < 0 ? s ^ INT64_MAX : s));
 }
 static inline uint64_t pane_zigzag(int64_t v)
 {

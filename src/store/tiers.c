@@ -126,38 +126,20 @@ void ps_bucket_merge(struct bucket *a, const struct bucket *b)
 
 enum { V2_TAG = 0x10 };                /* blob[0]: V2_TAG + pane_segment_pack's header byte (0 raw, 1 zstd) */
 enum { STEP_5M, STEP_1H, STEP_OTHER }; /* step code; STEP_OTHER + step for any other step */
-#define DEC_KMAX 14                    /* decimal modes k = 0..14 */
+#define DEC_KMAX 14                    /* decimal modes k = 0..14 (pane_dec_fits) */
 #define MODE_F64 15                    /* the doubles' ordered bits */
 #define COUNT_MAX (1ull << 32)
 #define STEP_MAX (1ll << 40)
 
-static const double p10[DEC_KMAX + 1] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6, 1e7,
-                                         1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14};
-
-/* A double's bits mapped so that integer order follows the doubles' order
- * (sign-magnitude to offset binary): a bijection on all 2^64 patterns. */
+/* A double as its ordered integer (codec.h), wrapping arithmetic's type here. */
 static uint64_t ord_of(double v)
 {
-	uint64_t u = pane_f64_bits(v);
-	return u >> 63 ? ~u : u | 1ull << 63;
+	return (uint64_t)pane_f64_ordered(v);
 }
 
 static double ord_to(uint64_t x)
 {
-	return pane_bits_f64(x >> 63 ? x & ~(1ull << 63) : ~x);
-}
-
-/* m with v == m / 10^k bit for bit and |m| <= 2^53, if there is one. */
-static bool dec_of(double v, int k, int64_t *m)
-{
-	double s = v * p10[k];
-	if (!(fabs(s) <= 9007199254740992.0))
-		return false;
-	int64_t r = (int64_t)llround(s);
-	if (pane_f64_bits((double)r / p10[k]) != pane_f64_bits(v))
-		return false;
-	*m = r;
-	return true;
+	return pane_ordered_f64((int64_t)x);
 }
 
 /* The prediction of value column c (0 min, 1 max, 2 last, 3 sum; x[c]: the
@@ -194,12 +176,6 @@ static uint64_t zz(uint64_t d)
 static uint64_t unzz(uint64_t u)
 {
 	return (uint64_t)pane_unzigzag(u);
-}
-
-static void put_uv(struct pane_buf *o, uint64_t v)
-{
-	uint8_t t[10];
-	pane_buf_add(o, t, pane_uvarint_put(t, v));
 }
 
 static int bits_of(uint64_t v)
@@ -291,16 +267,16 @@ static bool to_ints(const struct bucket *b, size_t nb, int mode, uint64_t *const
 		}
 		int64_t m;
 		for (int c = 0; c < 3; c++) {
-			if (!dec_of(v[c], mode, &m))
+			if (!pane_dec_fits(v[c], mode, &m))
 				return false;
 			x[c][i] = (uint64_t)m;
 		}
-		double s = v[3] * p10[mode];
+		double s = v[3] * pane_p10[mode];
 		if (!(fabs(s) < 4.6e18))
 			return false;
 		m = (int64_t)llround(s);
 		x[3][i] = (uint64_t)m;
-		corr[i] = zz(ord_of(v[3]) - ord_of((double)m / p10[mode]));
+		corr[i] = zz(ord_of(v[3]) - ord_of((double)m / pane_p10[mode]));
 	}
 	return true;
 }
@@ -313,7 +289,7 @@ static int pick_mode(const struct bucket *b, size_t nb)
 	for (size_t i = 0; i < nb; i++) {
 		const double v[3] = {b[i].min, b[i].max, b[i].last};
 		for (int c = 0; c < 3; c++) {
-			while (k <= DEC_KMAX && !dec_of(v[c], k, &m))
+			while (k <= DEC_KMAX && !pane_dec_fits(v[c], k, &m))
 				k++;
 			if (k > DEC_KMAX)
 				return MODE_F64;
@@ -337,20 +313,20 @@ int ps_tier_encode(const struct bucket *b, size_t nb, int64_t step, int level, s
 	uint64_t *x[4] = {a, a + nb, a + 2 * nb, a + 3 * nb}, *corr = a + 4 * nb, *r = a + 5 * nb, *r1 = a + 6 * nb;
 
 	/* when: step, first bucket, gaps */
-	put_uv(&raw, step == ps_tier_steps[0]   ? STEP_5M
-	             : step == ps_tier_steps[1] ? STEP_1H
-	                                        : STEP_OTHER + (uint64_t)step);
-	put_uv(&raw, pane_zigzag(b[0].t / step));
-	put_uv(&raw, nb - 1);
+	pane_uvarint_add(&raw, step == ps_tier_steps[0]   ? STEP_5M
+	                       : step == ps_tier_steps[1] ? STEP_1H
+	                                                  : STEP_OTHER + (uint64_t)step);
+	pane_uvarint_add(&raw, pane_zigzag(b[0].t / step));
+	pane_uvarint_add(&raw, nb - 1);
 	for (size_t i = 1; i < nb; i++)
 		r[i - 1] = (uint64_t)((b[i].t - b[i - 1].t) / step - 1);
 	put_packed(&raw, r, nb - 1);
 	/* count, and the last sample's distance to the bucket's end: first, then changes */
-	put_uv(&raw, (uint64_t)b[0].count);
+	pane_uvarint_add(&raw, (uint64_t)b[0].count);
 	for (size_t i = 1; i < nb; i++)
 		r[i - 1] = zz((uint64_t)b[i].count - (uint64_t)b[i - 1].count);
 	put_packed(&raw, r, nb - 1);
-	put_uv(&raw, (uint64_t)(b[0].t + step - 1 - b[0].last_ts));
+	pane_uvarint_add(&raw, (uint64_t)(b[0].t + step - 1 - b[0].last_ts));
 	for (size_t i = 1; i < nb; i++)
 		r[i - 1] = zz((uint64_t)(b[i - 1].last_ts - b[i - 1].t) - (uint64_t)(b[i].last_ts - b[i].t));
 	put_packed(&raw, r, nb - 1);
@@ -369,7 +345,7 @@ int ps_tier_encode(const struct bucket *b, size_t nb, int64_t step, int level, s
 		for (int j = 0; j < 8; j++)
 			pane_buf_addc(&raw, (char)(x[0][0] >> (8 * j)));
 	} else {
-		put_uv(&raw, zz(x[0][0]));
+		pane_uvarint_add(&raw, zz(x[0][0]));
 	}
 	for (int c = 0; c < 4; c++) {
 		size_t from = c == 0 ? 1 : 0;
@@ -470,7 +446,7 @@ int ps_tier_region(const int64_t *ts, const double *v, size_t n, unsigned tiers,
 		pane_buf_reset(&blob);
 		rc = tier_blob(ts, v, n, ps_tier_steps[k], level, &blob, &nb, &first, &last);
 		if (!rc && nb) {
-			put_uv(out, (uint64_t)blob.len << REGION_K_BITS | k);
+			pane_uvarint_add(out, (uint64_t)blob.len << REGION_K_BITS | k);
 			pane_buf_add(out, blob.data, blob.len);
 		}
 	}
@@ -525,24 +501,7 @@ static void blist_reserve(struct bucket_list *l, size_t more)
 	l->b = pane_xrealloc(l->b, pane_mul_size(l->cap, sizeof *l->b));
 }
 
-/* A bounded reader of a v2 payload: any read past the end sets bad. */
-struct rd {
-	const uint8_t *p;
-	size_t len, off;
-	bool bad;
-};
-
-static uint64_t rd_uv(struct rd *r)
-{
-	uint64_t v = 0;
-	size_t k = r->bad ? 0 : pane_uvarint_get(r->p + r->off, r->len - r->off, &v);
-	if (!k)
-		r->bad = true;
-	r->off += k;
-	return v;
-}
-
-static unsigned rd_byte(struct rd *r)
+static unsigned rd_byte(struct pane_rd *r)
 {
 	if (r->bad || r->off >= r->len) {
 		r->bad = true;
@@ -552,7 +511,7 @@ static unsigned rd_byte(struct rd *r)
 }
 
 /* Reads a packed column (put_packed) of n values into v. */
-static void rd_packed(struct rd *r, uint64_t *v, size_t n)
+static void rd_packed(struct pane_rd *r, uint64_t *v, size_t n)
 {
 	unsigned h = rd_byte(r), hi = h & 0x7f, lo = h & 0x80 ? rd_byte(r) : hi;
 	if (r->bad || hi > 64 || lo > hi) {
@@ -589,9 +548,10 @@ static void rd_packed(struct rd *r, uint64_t *v, size_t n)
 
 /* decode_v2 once the step, the first bucket and the count are read. a: ten
  * integers a bucket. */
-static bool decode_v2_cols(struct rd *rp, int64_t step, int64_t idx, size_t nb, struct bucket_list *out, uint64_t *a)
+static bool decode_v2_cols(struct pane_rd *rp, int64_t step, int64_t idx, size_t nb, struct bucket_list *out,
+                           uint64_t *a)
 {
-	struct rd r = *rp;
+	struct pane_rd r = *rp;
 	blist_reserve(out, nb);
 	struct bucket *b = out->b + out->n;
 	out->n += nb;
@@ -611,7 +571,7 @@ static bool decode_v2_cols(struct rd *rp, int64_t step, int64_t idx, size_t nb, 
 			return false;
 		b[i].t = t;
 	}
-	uint64_t cnt = rd_uv(&r);
+	uint64_t cnt = pane_rd_uv(&r);
 	rd_packed(&r, g, nb - 1);
 	for (size_t i = 0; i < nb && !r.bad; i++) {
 		cnt += i ? unzz(g[i - 1]) : 0;
@@ -619,7 +579,7 @@ static bool decode_v2_cols(struct rd *rp, int64_t step, int64_t idx, size_t nb, 
 			return false;
 		b[i].count = (double)cnt;
 	}
-	uint64_t lead = rd_uv(&r);
+	uint64_t lead = pane_rd_uv(&r);
 	rd_packed(&r, g, nb - 1);
 	for (size_t i = 0; i < nb && !r.bad; i++) {
 		lead += i ? unzz(g[i - 1]) : 0;
@@ -636,7 +596,7 @@ static bool decode_v2_cols(struct rd *rp, int64_t step, int64_t idx, size_t nb, 
 		for (int j = 0; j < 8; j++)
 			base |= (uint64_t)rd_byte(&r) << (8 * j);
 	} else {
-		base = unzz(rd_uv(&r));
+		base = unzz(pane_rd_uv(&r));
 	}
 	rd_packed(&r, res[0], nb - 1);
 	for (int c = 1; c < 4; c++)
@@ -656,10 +616,10 @@ static bool decode_v2_cols(struct rd *rp, int64_t step, int64_t idx, size_t nb, 
 			b[i].last = ord_to(x[2][i]);
 			b[i].sum = ord_to(x[3][i]);
 		} else {
-			b[i].min = (double)(int64_t)x[0][i] / p10[mode];
-			b[i].max = (double)(int64_t)x[1][i] / p10[mode];
-			b[i].last = (double)(int64_t)x[2][i] / p10[mode];
-			b[i].sum = ord_to(ord_of((double)(int64_t)x[3][i] / p10[mode]) + unzz(corr[i]));
+			b[i].min = (double)(int64_t)x[0][i] / pane_p10[mode];
+			b[i].max = (double)(int64_t)x[1][i] / pane_p10[mode];
+			b[i].last = (double)(int64_t)x[2][i] / pane_p10[mode];
+			b[i].sum = ord_to(ord_of((double)(int64_t)x[3][i] / pane_p10[mode]) + unzz(corr[i]));
 		}
 	}
 	return true;
@@ -670,14 +630,14 @@ static bool decode_v2_cols(struct rd *rp, int64_t step, int64_t idx, size_t nb, 
  * caller resets it). */
 static bool decode_v2(const uint8_t *p, size_t len, struct bucket_list *out)
 {
-	struct rd r = {.p = p, .len = len};
-	uint64_t code = rd_uv(&r);
+	struct pane_rd r = {.p = p, .len = len};
+	uint64_t code = pane_rd_uv(&r);
 	int64_t step = code == STEP_5M                           ? ps_tier_steps[0]
 	               : code == STEP_1H                         ? ps_tier_steps[1]
 	               : code - STEP_OTHER <= (uint64_t)STEP_MAX ? (int64_t)(code - STEP_OTHER)
 	                                                         : 0;
-	int64_t idx = pane_unzigzag(rd_uv(&r));
-	uint64_t nb = rd_uv(&r) + 1;
+	int64_t idx = pane_unzigzag(pane_rd_uv(&r));
+	uint64_t nb = pane_rd_uv(&r) + 1;
 	if (r.bad || step <= 0 || nb > PANE_CHUNK_MAX || !nb)
 		return false;
 	uint64_t stack[10 * 64];

@@ -39,8 +39,7 @@
 
 void ps_rec_uv(struct pane_buf *b, uint64_t v)
 {
-	uint8_t t[10];
-	pane_buf_add(b, t, pane_uvarint_put(t, v));
+	pane_uvarint_add(b, v);
 }
 
 void ps_rec_begin(struct pane_buf *b, int type)
