@@ -296,9 +296,6 @@ int ps_tier_encode(const struct bucket *b, size_t nb, int64_t step, int level, s
  * vb: PANE_CHUNK_MAX each). Bounded on any bytes. */
 bool ps_tier_decode_blob(struct pane_unpacker *u, uint8_t *blob, size_t len, struct pane_buf *scratch, int64_t *tb,
                          double *vb, struct bucket_list *out);
-/* Reads (pread), checks (CRC) and decodes the tier blob at off of fd. */
-bool ps_tier_decode(struct pane_unpacker *u, int fd, int64_t off, int64_t len, uint32_t crc, struct pane_buf *scratch,
-                    int64_t *tb, double *vb, struct bucket_list *out);
 /* A segment's tier region (the top of tiers.c): a blob of the buckets of
  * ts, v (n samples) for each step of tiers (PANE_TIER_* bits) that has any,
  * appended to out (nothing when none has). 0 or PANE_EINVAL. */
@@ -309,10 +306,6 @@ int ps_tier_region(const int64_t *ts, const double *v, size_t n, unsigned tiers,
  * restores it (ps_tier_decode_blob). Bounded on any bytes. */
 bool ps_tier_region_decode(struct pane_unpacker *u, uint8_t *region, size_t len, int64_t step, struct pane_buf *scratch,
                            int64_t *tb, double *vb, struct bucket_list *out);
-/* Reads (pread), checks (CRC) and decodes (ps_tier_region_decode) the
- * region at off of fd. */
-bool ps_tier_decode_region(struct pane_unpacker *u, int fd, int64_t off, int64_t len, uint32_t crc, int64_t step,
-                           struct pane_buf *scratch, int64_t *tb, double *vb, struct bucket_list *out);
 double ps_bucket_value(const struct bucket *b, enum pane_tier_agg agg);
 
 /* select.c */

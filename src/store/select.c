@@ -255,10 +255,10 @@ static void sort_dedup(struct collect *c)
 	c->n = k;
 }
 
-/* Reads, checks and unpacks one column blob into scratch (blob: the
- * packed bytes' buffer, kept by the reader). */
-static bool read_packed(struct pane_unpacker *u, int fd, int64_t off, int64_t len, uint32_t crc, struct pane_buf *blob,
-                        struct pane_buf *scratch)
+/* Reads the len bytes at off of fd into blob (the reader's buffer for
+ * packed bytes) and checks their CRC: every blob a select reads, a column,
+ * a tier blob or a tier region, comes through here. */
+static bool read_checked(int fd, int64_t off, int64_t len, uint32_t crc, struct pane_buf *blob)
 {
 	if (len <= 0 || len > SEG_RAW_MAX)
 		return false;
@@ -266,9 +266,16 @@ static bool read_packed(struct pane_unpacker *u, int fd, int64_t off, int64_t le
 	if (pane_buf_grow(blob, (size_t)len) < 0)
 		return false;
 	uint8_t *p = (uint8_t *)blob->data;
+	return pread(fd, p, (size_t)len, off) == len && pane_crc32c(0, p, (size_t)len) == crc;
+}
+
+/* Reads, checks and unpacks one column blob into scratch. */
+static bool read_packed(struct pane_unpacker *u, int fd, int64_t off, int64_t len, uint32_t crc, struct pane_buf *blob,
+                        struct pane_buf *scratch)
+{
 	pane_buf_reset(scratch);
-	return pread(fd, p, (size_t)len, off) == len && pane_crc32c(0, p, (size_t)len) == crc &&
-	       pane_segment_unpack_with(u, p, (size_t)len, SEG_RAW_MAX, scratch) == 0;
+	return read_checked(fd, off, len, crc, blob) &&
+	       pane_segment_unpack_with(u, blob->data, (size_t)len, SEG_RAW_MAX, scratch) == 0;
 }
 
 /* read_packed, then decodes the column into ts, v (PANE_CHUNK_MAX each). */
@@ -682,10 +689,12 @@ static int read_tier_series(struct pane_store *st, struct rpart *rp, size_t nrp,
 		while (sqlite3_step(q) == SQLITE_ROW) {
 			int64_t off = sqlite3_column_int64(q, 0), len = sqlite3_column_int64(q, 1);
 			uint32_t crc = (uint32_t)sqlite3_column_int64(q, 2);
-			if (!(rp[i].folded
-			          ? ps_tier_decode_region(tc->u, rp[i].fd, off, len, crc, step, scratch, tc->tdummy,
-			                                  vbuf, &l)
-			          : ps_tier_decode(tc->u, rp[i].fd, off, len, crc, scratch, tc->tdummy, vbuf, &l)))
+			bool good = read_checked(rp[i].fd, off, len, crc, tc->blob); /* may move tc->blob's bytes */
+			uint8_t *p = (uint8_t *)tc->blob->data;
+			if (!good ||
+			    !(rp[i].folded
+			          ? ps_tier_region_decode(tc->u, p, (size_t)len, step, scratch, tc->tdummy, vbuf, &l)
+			          : ps_tier_decode_blob(tc->u, p, (size_t)len, scratch, tc->tdummy, vbuf, &l)))
 				pane_log_limited(&st->lim, PANE_LOG_ERROR, "store",
 				                 "tier data of series %u at day %" PRId64 " is corrupt; skipped",
 				                 sn->id, rp[i].day);

@@ -66,7 +66,7 @@
  *       or a blob that does not decode refuses the whole region.
  *
  * Thread context: persisting under st->mu (segment.c); decoding without
- * it, on a select's own descriptors (select.c).
+ * it, on bytes a select read and checked (select.c: tiers.c reads no file).
  */
 #include "store/internal.h"
 
@@ -75,7 +75,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "base/mem.h"
 
@@ -715,43 +714,6 @@ bool ps_tier_decode_blob(struct pane_unpacker *u, uint8_t *blob, size_t len, str
 	}
 	if (!good)
 		out->n = first;
-	return good;
-}
-
-/* The len bytes at off of fd if their CRC is crc: in small when they fit,
- * else in a new allocation (the caller frees what is not small); NULL when
- * unreadable or damaged. */
-static uint8_t *read_checked(int fd, int64_t off, int64_t len, uint32_t crc, uint8_t *small, size_t smallcap)
-{
-	if (len <= 0 || len > SEG_RAW_MAX)
-		return NULL;
-	uint8_t *p = len <= (int64_t)smallcap ? small : pane_xmalloc((size_t)len);
-	if (pread(fd, p, (size_t)len, off) == len && pane_crc32c(0, p, (size_t)len) == crc)
-		return p;
-	if (p != small)
-		free(p);
-	return NULL;
-}
-
-bool ps_tier_decode(struct pane_unpacker *u, int fd, int64_t off, int64_t len, uint32_t crc, struct pane_buf *scratch,
-                    int64_t *tb, double *vb, struct bucket_list *out)
-{
-	uint8_t small[512];
-	uint8_t *blob = read_checked(fd, off, len, crc, small, sizeof small);
-	bool good = blob && ps_tier_decode_blob(u, blob, (size_t)len, scratch, tb, vb, out);
-	if (blob != small)
-		free(blob);
-	return good;
-}
-
-bool ps_tier_decode_region(struct pane_unpacker *u, int fd, int64_t off, int64_t len, uint32_t crc, int64_t step,
-                           struct pane_buf *scratch, int64_t *tb, double *vb, struct bucket_list *out)
-{
-	uint8_t small[1024];
-	uint8_t *region = read_checked(fd, off, len, crc, small, sizeof small);
-	bool good = region && ps_tier_region_decode(u, region, (size_t)len, step, scratch, tb, vb, out);
-	if (region != small)
-		free(region);
 	return good;
 }
 
