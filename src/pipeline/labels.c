@@ -8,7 +8,6 @@
  */
 #include "pipeline/record.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -185,15 +184,14 @@ char *pane_name_sanitize(const char *s, size_t len, bool metric)
 {
 	if (len > PANE_METRIC_NAME_MAX)
 		len = PANE_METRIC_NAME_MAX;
-	bool lead_digit = len > 0 && isdigit((unsigned char)s[0]);
+	bool lead_digit = len > 0 && (unsigned)((unsigned char)s[0] - '0') < 10;
 	char *out = pane_xmalloc(len + 2);
 	size_t j = 0;
 	if (len == 0 || lead_digit)
 		out[j++] = '_';
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
-		bool ok = c < 0x80 && (isalnum(c) || c == '_' || (metric && c == ':'));
-		out[j++] = ok ? (char)c : '_';
+		out[j++] = name_char(c, false, metric) ? (char)c : '_';
 	}
 	out[j] = '\0';
 	return out;
