@@ -15,19 +15,23 @@
  * Invariants:
  *   (1) Head-file blocks are only appended (buffered in st->hw, written
  *       with one pwrite) and moved whole by compaction, which rewrites the
- *       live chains of heads and frozen heads contiguously.
+ *       live chains of heads and frozen heads contiguously into a new file
+ *       renamed over the old one. While a select's view is pinned
+ *       (st->hpins) the file is never truncated, so the blocks the view
+ *       maps never change.
  *   (2) A series has at most one frozen head, older (in seq and window)
  *       than its head (internal.h (1)); a second roll persists it first.
  *   (3) Decoding reads exactly the bytes of hnblk blocks plus the tail;
  *       a broken chain is PANE_EIO, never a crash.
  *
- * Thread context: caller holds st->mu. ps_head_map's mapping lives only for
- * one select's snapshot.
+ * Thread context: caller holds st->mu, except ps_head_view_fill and
+ * ps_head_unpin (a select's pinned view, read without the lock).
  */
 #include "store/internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,10 +113,6 @@ static int head_block(struct pane_store *st, uint32_t idx, uint8_t *out)
 		memcpy(out, st->hw.data + (size_t)(idx - st->hw_first) * HBLK, HBLK);
 		return 0;
 	}
-	if (st->hmap && ((size_t)idx + 1) * HBLK <= st->hmaplen) {
-		memcpy(out, st->hmap + (size_t)idx * HBLK, HBLK);
-		return 0;
-	}
 	for (size_t got = 0; got < HBLK;) {
 		ssize_t r = pread(st->head_fd, out + got, HBLK - got, (off_t)idx * HBLK + (off_t)got);
 		if (r < 0 && errno == EINTR)
@@ -124,62 +124,79 @@ static int head_block(struct pane_store *st, uint32_t idx, uint8_t *out)
 	return 0;
 }
 
-/* A select of many series maps the written part of the head file for the
- * snapshot instead of one pread per block (~2x faster); the mapping is
- * dropped at once, so its pages count in RSS only meanwhile (which is why
- * persisting and compaction, which run during ingestion, use pread).
- * Caller holds mu (no write, truncation or compaction meanwhile). */
-void ps_head_map(struct pane_store *st)
+/* Fills dst with the payloads of the hnblk blocks of the chain ending at
+ * hlast, oldest first: from the store's buffer and file (st, under mu) or
+ * from a pinned view (v, no lock). */
+static int chain_fill(struct pane_store *st, const struct ps_hview *v, uint32_t id, uint32_t hlast, uint32_t hnblk,
+                      uint8_t *dst, struct pane_err *err)
 {
-	uint32_t written = st->hw.len ? st->hw_first : st->hblocks;
-	size_t len = (size_t)written * HBLK;
-	if (st->hmap || len < 64 * HBLK)
-		return;
-	void *p = mmap(NULL, len, PROT_READ, MAP_SHARED, st->head_fd, 0);
-	if (p == MAP_FAILED)
-		return; /* pread still works */
-	st->hmap = p;
-	st->hmaplen = len;
-}
-
-void ps_head_unmap(struct pane_store *st)
-{
-	if (!st->hmap)
-		return;
-	munmap((void *)st->hmap, st->hmaplen);
-	st->hmap = NULL;
-	st->hmaplen = 0;
-}
-
-/* The stream bytes of a head's taken blocks (series id), in order, appended to out. */
-static int head_blocks(struct pane_store *st, uint32_t id, const struct head *s, struct pane_buf *out,
-                       struct pane_err *err)
-{
-	size_t base = out->len, need = (size_t)s->hnblk * PANE_HS_BLOCK;
+	uint32_t nblocks = st ? st->hblocks : (uint32_t)(v->len / HBLK);
 	uint8_t blk[HBLK];
-	/* room for the blocks (filled back to front) and the tail after them */
-	pane_buf_grow(out, need + PANE_HS_TAIL);
-	out->len += need;
-	out->data[out->len] = '\0';
-	uint32_t cur = s->hlast;
-	for (size_t i = s->hnblk; i-- > 0;) {
-		if (cur == 0 || cur > st->hblocks || head_block(st, cur - 1, blk) < 0)
+	uint32_t cur = hlast;
+	for (size_t i = hnblk; i-- > 0;) {
+		const uint8_t *b = blk;
+		bool bad = cur == 0 || cur > nblocks;
+		if (!bad && st)
+			bad = head_block(st, cur - 1, blk) < 0;
+		else if (!bad)
+			b = v->map + (size_t)(cur - 1) * HBLK;
+		if (bad)
 			return pane_err_set(err, PANE_EIO, "store: cannot read the head file (series %u): %s", id,
-			                    cur == 0 || cur > st->hblocks ? "broken chain" : strerror(errno));
-		memcpy(out->data + base + i * PANE_HS_BLOCK, blk + 4, PANE_HS_BLOCK);
-		cur = get_u32(blk);
+			                    cur == 0 || cur > nblocks ? "broken chain" : strerror(errno));
+		memcpy(dst + i * PANE_HS_BLOCK, b + 4, PANE_HS_BLOCK);
+		cur = get_u32(b);
 	}
 	return 0;
 }
 
-/* The head stream's bytes (taken blocks, then the tail) appended to out. */
+uint8_t *ps_head_bytes_begin(const struct head *h, struct pane_buf *out)
+{
+	size_t need = (size_t)h->hnblk * PANE_HS_BLOCK, tail = pane_hstream_tail_len(&h->hs);
+	pane_buf_grow(out, need + tail + 1);
+	uint8_t *dst = (uint8_t *)out->data + out->len;
+	memcpy(dst + need, h->hs.tail, tail);
+	out->len += need + tail;
+	out->data[out->len] = '\0';
+	return dst;
+}
+
 int ps_head_bytes(struct pane_store *st, uint32_t id, const struct head *s, struct pane_buf *out, struct pane_err *err)
 {
-	int rc = head_blocks(st, id, s, out, err);
-	if (rc < 0)
-		return rc;
-	pane_buf_add(out, s->hs.tail, pane_hstream_tail_len(&s->hs));
-	return 0;
+	uint8_t *dst = ps_head_bytes_begin(s, out);
+	return chain_fill(st, NULL, id, s->hlast, s->hnblk, dst, err);
+}
+
+bool ps_head_pin(struct pane_store *st, struct ps_hview *v)
+{
+	v->map = NULL;
+	v->len = 0;
+	ps_head_flush(st);
+	if (st->hw.len)
+		return false; /* blocks only in memory (a failed write): copy them under the lock */
+	if (st->hblocks) {
+		void *p = mmap(NULL, (size_t)st->hblocks * HBLK, PROT_READ, MAP_SHARED, st->head_fd, 0);
+		if (p == MAP_FAILED)
+			return false;
+		v->map = p;
+		v->len = (size_t)st->hblocks * HBLK;
+	}
+	atomic_fetch_add(&st->hpins, 1);
+	return true;
+}
+
+int ps_head_view_fill(const struct ps_hview *v, uint32_t id, uint32_t hlast, uint32_t hnblk, uint8_t *dst,
+                      struct pane_err *err)
+{
+	return chain_fill(NULL, v, id, hlast, hnblk, dst, err);
+}
+
+void ps_head_unpin(struct pane_store *st, struct ps_hview *v)
+{
+	if (v->map)
+		munmap((void *)v->map, v->len);
+	v->map = NULL;
+	v->len = 0;
+	atomic_fetch_sub(&st->hpins, 1);
 }
 
 /* Rewrites the head file with only the live chains (each contiguous) when
@@ -192,7 +209,9 @@ void ps_head_compact(struct pane_store *st)
 	ps_head_flush(st);
 	if (st->hw.len)
 		return;
-	if (st->hdead == st->hblocks) {
+	/* truncating reuses offsets a select's pinned view may still read:
+	 * then the file is replaced (an empty one renamed over it) instead */
+	if (st->hdead == st->hblocks && !atomic_load(&st->hpins)) {
 		if (ftruncate(st->head_fd, 0) == 0) {
 			st->hblocks = st->hdead = 0;
 			st->hcompact_min = HCOMPACT_MIN;
@@ -217,7 +236,7 @@ void ps_head_compact(struct pane_store *st)
 		if (!s || !s->hnblk)
 			continue;
 		pane_buf_reset(&bytes);
-		good = head_blocks(st, (uint32_t)id, s, &bytes, &err) == 0;
+		good = ps_head_bytes(st, (uint32_t)id, s, &bytes, &err) == 0;
 		for (size_t i = 0; i < s->hnblk && good; i++) {
 			uint8_t blk[HBLK];
 			put_u32(blk, i ? n : 0);

@@ -71,6 +71,7 @@
 #define PANE_STORE_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -85,7 +86,7 @@
 #include "store/logs.h"
 #include "store/store.h"
 
-#define SEG_TARGET PANE_CHUNK_MAX     /* samples; normally the window ends a segment first */
+#define SEG_TARGET PANE_CHUNK_MAX      /* samples; normally the window ends a segment first */
 #define WINDOW_MS (6 * 3600 * 1000LL) /* a segment holds one aligned window of a series */
 #define DAY_MS 86400000LL
 #define WAL_MAGIC "PANEWAL1"
@@ -161,8 +162,7 @@ struct pane_store {
 	uint32_t hw_first;       /* hw holds blocks [hw_first, hblocks) not yet written */
 	uint32_t hcompact_min;   /* dead blocks before a compaction is tried (grows on failure) */
 	struct pane_buf hw;
-	const uint8_t *hmap; /* the written part of the head file mapped, during bulk reads */
-	size_t hmaplen;
+	atomic_uint hpins; /* selects reading the head file through a pinned view (ps_head_pin) */
 	/* segment.c */
 	struct part *parts;
 	size_t nparts;
@@ -253,9 +253,24 @@ int ps_checkpoint(struct pane_store *st, struct pane_err *err);
 
 /* head.c */
 void ps_head_flush(struct pane_store *st);
-void ps_head_map(struct pane_store *st);
-void ps_head_unmap(struct pane_store *st);
+/* The head stream's bytes (taken blocks, then the tail) appended to out. */
 int ps_head_bytes(struct pane_store *st, uint32_t id, const struct head *s, struct pane_buf *out, struct pane_err *err);
+/* A select reads heads in two steps so that the lock is held only for the
+ * tails: under st->mu, ps_head_pin (false: copy with ps_head_bytes instead)
+ * and, per head, ps_head_bytes_begin, which appends room for its blocks and
+ * then its tail to out and returns where the blocks go; without the lock,
+ * ps_head_view_fill writes them there from the view, and ps_head_unpin ends
+ * it. A pinned file is never truncated: its blocks are only appended, and
+ * compaction renames a new file over it (the view keeps the old one). */
+struct ps_hview {
+	const uint8_t *map; /* the head file's blocks at the pin, mapped */
+	size_t len;
+};
+bool ps_head_pin(struct pane_store *st, struct ps_hview *v);
+uint8_t *ps_head_bytes_begin(const struct head *h, struct pane_buf *out);
+int ps_head_view_fill(const struct ps_hview *v, uint32_t id, uint32_t hlast, uint32_t hnblk, uint8_t *dst,
+                      struct pane_err *err);
+void ps_head_unpin(struct pane_store *st, struct ps_hview *v);
 void ps_head_compact(struct pane_store *st);
 int ps_head_samples(struct pane_store *st, uint32_t id, const struct head *s, bool sorted, int64_t **tsout,
                     double **vout, struct pane_err *err);

@@ -1351,6 +1351,70 @@ static void checkpoint_with_long_heads(void **state)
 	free(dir);
 }
 
+/* A select reads heads' blocks after the lock, through a pinned view of
+ * the head file (ps_head_pin): every head persisted and the file emptied
+ * meanwhile (compaction), then new blocks written, the view still reads
+ * the chains as they were. Truncating the file in place would hand the
+ * view the new blocks (or SIGBUS). */
+static void pinned_head_view_outlives_compaction(void **state)
+{
+	(void)state;
+	char *dir = tmpdir();
+	struct hs_model *mod = calloc(HS_SERIES, sizeof *mod);
+	struct pane_store_opts o;
+	pane_store_opts_default(&o);
+	o.retention_ms = 0;
+	o.max_future_ms = 0;
+	o.fsync = PANE_FSYNC_NEVER;
+	hs_rng = 7;
+	struct pane_store *st = open_store(dir, &o);
+	hs_write(st, mod, 0, 300, 0x1f);
+	struct ps_hview view;
+	struct pane_buf want[3], got[3];
+	uint32_t id[3] = {1, 2, HS_SERIES}, last[3], nblk[3];
+	pthread_mutex_lock(&st->mu);
+	assert_true(ps_head_pin(st, &view));
+	for (int i = 0; i < 3; i++) {
+		struct pane_err err = {0};
+		const struct head *h = &st->ser[id[i]]->h;
+		assert_true(h->hnblk > 10);
+		pane_buf_init(&want[i], PANE_BUF_NOLIMIT);
+		pane_buf_init(&got[i], PANE_BUF_NOLIMIT);
+		assert_int_equal(ps_head_bytes(st, id[i], h, &want[i], &err), 0);
+		ps_head_bytes_begin(h, &got[i]);
+		last[i] = h->hlast;
+		nblk[i] = h->hnblk;
+	}
+	pthread_mutex_unlock(&st->mu);
+	/* every series moves to the next window: all blocks die, the file is emptied */
+	hs_write(st, mod, 1440, 1, 0x1f);
+	settle(st);
+	assert_int_equal(file_size(dir, "head"), 0);
+	hs_write(st, mod, 1441, 200, 0x1f); /* new chains, from block 0 of the new file */
+	settle(st);
+	assert_true(file_size(dir, "head") > 0);
+	for (int i = 0; i < 3; i++) {
+		struct pane_err err = {0};
+		assert_int_equal(ps_head_view_fill(&view, id[i], last[i], nblk[i], (uint8_t *)got[i].data, &err), 0);
+		assert_int_equal(got[i].len, want[i].len);
+		assert_memory_equal(got[i].data, want[i].data, want[i].len);
+		pane_buf_release(&want[i]);
+		pane_buf_release(&got[i]);
+	}
+	struct pane_err err = {0};
+	assert_int_equal(ps_head_view_fill(&view, 1, (uint32_t)(view.len / HBLK) + 1, 1, NULL, &err), PANE_EIO);
+	ps_head_unpin(st, &view);
+	hs_check(st, mod);
+	pane_store_close(st);
+	for (int s = 0; s < HS_SERIES; s++) {
+		free(mod[s].ts);
+		free(mod[s].v);
+	}
+	free(mod);
+	rmrf(dir);
+	free(dir);
+}
+
 static void heads_spill_replay_and_compact(void **state)
 {
 	(void)state;
@@ -1608,6 +1672,7 @@ int main(void)
 	    cmocka_unit_test(many_days_big_batches_and_the_future),
 	    cmocka_unit_test(logs_and_events),
 	    cmocka_unit_test(heads_spill_replay_and_compact),
+	    cmocka_unit_test(pinned_head_view_outlives_compaction),
 	    cmocka_unit_test(window_roll_defers_persisting),
 	    cmocka_unit_test(checkpoint_with_long_heads),
 	    cmocka_unit_test(select_memory_per_series),
