@@ -86,7 +86,7 @@
 #include "store/logs.h"
 #include "store/store.h"
 
-#define SEG_TARGET PANE_CHUNK_MAX      /* samples; normally the window ends a segment first */
+#define SEG_TARGET PANE_CHUNK_MAX     /* samples; normally the window ends a segment first */
 #define WINDOW_MS (6 * 3600 * 1000LL) /* a segment holds one aligned window of a series */
 #define DAY_MS 86400000LL
 #define WAL_MAGIC "PANEWAL1"
