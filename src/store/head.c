@@ -183,11 +183,16 @@ int ps_head_bytes(struct pane_store *st, uint32_t id, const struct head *s, stru
 }
 
 /* Rewrites the head file with only the live chains (each contiguous) when
- * it is mostly dead; empties it when nothing lives. Failure is logged and
+ * it is mostly dead (ps_head_compact_due); empties it when nothing lives. Failure is logged and
  * leaves the old file in use. */
+bool ps_head_compact_due(const struct pane_store *st)
+{
+	return st->hdead >= st->hcompact_min && (uint64_t)st->hdead * 4 >= (uint64_t)st->hblocks * 3;
+}
+
 void ps_head_compact(struct pane_store *st)
 {
-	if (st->hdead < st->hcompact_min || (uint64_t)st->hdead * 4 < (uint64_t)st->hblocks * 3)
+	if (!ps_head_compact_due(st))
 		return;
 	ps_head_flush(st);
 	if (st->hw.len)

@@ -257,6 +257,8 @@ void ps_head_map(struct pane_store *st);
 void ps_head_unmap(struct pane_store *st);
 int ps_head_bytes(struct pane_store *st, uint32_t id, const struct head *s, struct pane_buf *out, struct pane_err *err);
 void ps_head_compact(struct pane_store *st);
+/* Whether ps_head_compact would rewrite the file now (enough dead blocks, mostly dead). */
+bool ps_head_compact_due(const struct pane_store *st);
 int ps_head_samples(struct pane_store *st, uint32_t id, const struct head *s, bool sorted, int64_t **tsout,
                     double **vout, struct pane_err *err);
 void ps_head_reset(struct pane_store *st, struct head *h);

@@ -319,11 +319,11 @@ static int write_batch(struct pane_store *st, const struct pane_sample *smp, siz
 		target[i] = s;
 		ok++;
 	}
-	/* 2. one WAL append: new series, then the samples */
+	/* 2. one WAL append: new series, then the samples (nothing to build without a WAL) */
 	pane_buf_reset(&st->rec);
 	pane_buf_add(&st->rec, series_recs.data, series_recs.len);
 	uint64_t seq0 = st->next_seq;
-	if (ok) {
+	if (ok && !st->o.no_wal) {
 		size_t start = st->rec.len;
 		ps_rec_begin(&st->rec, REC_SAMPLES);
 		ps_rec_uv(&st->rec, seq0);
@@ -364,8 +364,10 @@ static int write_batch(struct pane_store *st, const struct pane_sample *smp, siz
 		rc = ps_sync_parts(st, err);
 	if (!rc)
 		rc = ps_txn_commit(st, err);
-	/* checkpoints and compaction are the housekeeping thread's */
-	if (!rc && ((int64_t)st->wal_size > st->o.wal_max_bytes || st->hdead >= st->hcompact_min))
+	/* checkpoints and compaction are the housekeeping thread's; woken only
+	 * when one is due (a wake per write once the head file had many dead
+	 * blocks was a futex wake and a context switch per batch) */
+	if (!rc && ((int64_t)st->wal_size > st->o.wal_max_bytes || ps_head_compact_due(st)))
 		st->hk_wake = true;
 out:
 	if (st->hk_wake)
