@@ -650,6 +650,79 @@ static void out_of_order_and_cardinality(void **state)
 	free(dir);
 }
 
+/* pane_store_write_refs: refs are set for the series written (0 for a
+ * sample refused by a series limit), the same series gets the same ref
+ * wherever it comes in a batch, a ref given back skips resolving, an
+ * unknown one is resolved from the labels; what lands (and comes back
+ * after a WAL replay) is what pane_store_write stores. */
+static void write_by_refs(void **state)
+{
+	(void)state;
+	char *dir = tmpdir();
+	struct pane_store_opts o;
+	pane_store_opts_default(&o);
+	o.retention_ms = 0;
+	o.max_series_per_metric = 2;
+	o.max_series = 3;
+	struct pane_store *st = open_store(dir, &o);
+	struct pane_label l[4][1] = {{{"inst", "a"}}, {{"inst", "b"}}, {{"inst", "c"}}, {{"inst", "a"}}};
+	struct pane_labels ls[4] = {{l[0], 1, 1, false}, {l[1], 1, 1, false}, {l[2], 1, 1, false}, {l[3], 1, 1, false}};
+	struct pane_sample b1[5] = {{"m", &ls[0], T0, 1},
+	                            {"m", &ls[1], T0, 2},
+	                            {"m", &ls[2], T0, 3},
+	                            {"n", &ls[3], T0, 4},
+	                            {"m", &ls[0], T0 + 1000, 5}};
+	uint32_t refs[5] = {0};
+	size_t acc = 0;
+	struct pane_err err = {0};
+	assert_int_equal(pane_store_write_refs(st, b1, refs, 5, &acc, &err), 0);
+	assert_int_equal(acc, 4);
+	assert_true(refs[0] && refs[1] && refs[3]);
+	assert_int_equal(refs[2], 0); /* third series of m */
+	assert_int_equal(refs[4], refs[0]);
+	assert_true(refs[0] != refs[1] && refs[1] != refs[3] && refs[0] != refs[3]);
+	/* refs given back: the samples land in their series, whatever the
+	 * labels beside them say (the first has c's, a series refused: a ref
+	 * is trusted); an unknown ref is resolved from the labels */
+	uint32_t ra = refs[0], rb = refs[1], rn = refs[3];
+	struct pane_sample b2[4] = {{"m", &ls[2], T0 + 2000, 6},
+	                            {"m", &ls[1], T0 + 2000, 7},
+	                            {"n", &ls[3], T0 + 2000, 8},
+	                            {"m", &ls[1], T0 + 3000, 9}};
+	uint32_t refs2[4] = {ra, rb, rn, 99999};
+	assert_int_equal(pane_store_write_refs(st, b2, refs2, 4, &acc, &err), 0);
+	assert_int_equal(acc, 4);
+	assert_int_equal(refs2[3], rb);
+	/* no refs at all: pane_store_write */
+	struct pane_sample b3 = {"m", &ls[0], T0 + 4000, 10};
+	assert_int_equal(pane_store_write_refs(st, &b3, NULL, 1, &acc, &err), 0);
+	assert_int_equal(acc, 1);
+	struct pane_store_counters c;
+	pane_store_get_counters(st, &c);
+	assert_int_equal(c.series, 3);
+	assert_int_equal(c.rejected_series, 1);
+	pane_store_close(st);
+	/* after a replay of the WAL and a reopen, every sample where it belongs */
+	st = open_store(dir, &o);
+	struct pane_reader r = pane_store_reader(st);
+	struct pane_matcher m = {"__name__", "m|n", PANE_MATCH_RE};
+	struct pane_series_set *set;
+	assert_int_equal(r.ops->select(r.ctx, &m, 1, 0, INT64_MAX, 0, &set, &err), 0);
+	assert_int_equal(set->n, 3); /* {m,a} {m,b} {n,a} */
+	const double want_a[] = {1, 5, 6, 10}, want_b[] = {2, 7, 9}, want_n[] = {4, 8};
+	const double *want[] = {want_a, want_b, want_n};
+	const size_t nwant[] = {4, 3, 2};
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(set->series[i].n, nwant[i]);
+		for (size_t j = 0; j < nwant[i]; j++)
+			assert_true(set->series[i].values[j] == want[i][j]);
+	}
+	set->free(set);
+	pane_store_close(st);
+	rmrf(dir);
+	free(dir);
+}
+
 static void retention_drops_whole_days(void **state)
 {
 	(void)state;
@@ -1604,6 +1677,7 @@ int main(void)
 	    cmocka_unit_test(retention_drops_both_layouts),
 	    cmocka_unit_test(wal_replay_cuts_torn_tail),
 	    cmocka_unit_test(out_of_order_and_cardinality),
+	    cmocka_unit_test(write_by_refs),
 	    cmocka_unit_test(retention_drops_whole_days),
 	    cmocka_unit_test(many_days_big_batches_and_the_future),
 	    cmocka_unit_test(logs_and_events),
