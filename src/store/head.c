@@ -18,8 +18,9 @@
  *       live chains of heads and frozen heads contiguously.
  *   (2) A series has at most one frozen head, older (in seq and window)
  *       than its head (internal.h (1)); a second roll persists it first.
- *   (3) Decoding reads exactly the bytes of hnblk blocks plus the tail;
- *       a broken chain is PANE_EIO, never a crash.
+ *   (3) Decoding uses exactly the bytes of hnblk blocks plus the tail
+ *       (read in runs of neighbouring blocks, never past the file's
+ *       hblocks); a broken chain is PANE_EIO, never a crash.
  *
  * Thread context: caller holds st->mu. ps_head_map's mapping lives only for
  * one select's snapshot.
@@ -103,29 +104,8 @@ static void head_take(struct pane_store *st, struct head *h)
 		ps_head_flush(st);
 }
 
-static int head_block(struct pane_store *st, uint32_t idx, uint8_t *out)
-{
-	if (st->hw.len && idx >= st->hw_first && idx - st->hw_first < st->hw.len / HBLK) {
-		memcpy(out, st->hw.data + (size_t)(idx - st->hw_first) * HBLK, HBLK);
-		return 0;
-	}
-	if (st->hmap && ((size_t)idx + 1) * HBLK <= st->hmaplen) {
-		memcpy(out, st->hmap + (size_t)idx * HBLK, HBLK);
-		return 0;
-	}
-	for (size_t got = 0; got < HBLK;) {
-		ssize_t r = pread(st->head_fd, out + got, HBLK - got, (off_t)idx * HBLK + (off_t)got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return PANE_EIO;
-		got += (size_t)r;
-	}
-	return 0;
-}
-
 /* A select of many series maps the written part of the head file for the
- * snapshot instead of one pread per block (~2x faster); the mapping is
+ * snapshot instead of preads (~2x faster); the mapping is
  * dropped at once, so its pages count in RSS only meanwhile (which is why
  * persisting and compaction, which run during ingestion, use pread).
  * Caller holds mu (no write, truncation or compaction meanwhile). */
@@ -151,23 +131,77 @@ void ps_head_unmap(struct pane_store *st)
 	st->hmaplen = 0;
 }
 
-/* The stream bytes of a head's taken blocks (series id), in order, appended to out. */
+#define RUN_MAX 128 /* blocks read at once by head_blocks */
+
+/* Blocks [first, first + n) (all below st->hblocks) into out, n * HBLK
+ * bytes: those still in hw from there, the rest from the mapping or with
+ * one pread. 0, or PANE_EIO with errno set (0 for a file too short). */
+static int head_run(struct pane_store *st, uint32_t first, uint32_t n, uint8_t *out)
+{
+	uint32_t written = st->hw.len ? st->hw_first : st->hblocks, nf = 0;
+	if (first < written)
+		nf = written - first < n ? written - first : n;
+	if (nf && st->hmap && ((size_t)first + nf) * HBLK <= st->hmaplen) {
+		memcpy(out, st->hmap + (size_t)first * HBLK, (size_t)nf * HBLK);
+	} else {
+		for (size_t got = 0, want = (size_t)nf * HBLK; got < want;) {
+			ssize_t r = pread(st->head_fd, out + got, want - got, (off_t)first * HBLK + (off_t)got);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0) {
+				if (r == 0)
+					errno = 0;
+				return PANE_EIO;
+			}
+			got += (size_t)r;
+		}
+	}
+	if (nf < n) /* the rest is in hw (blocks [hw_first, hblocks)) */
+		memcpy(out + (size_t)nf * HBLK, st->hw.data + (size_t)(first + nf - st->hw_first) * HBLK,
+		       (size_t)(n - nf) * HBLK);
+	return 0;
+}
+
+/* The stream bytes of a head's taken blocks (series id), in order, appended to out.
+ * The chain is walked from its last block back, but read in runs: blocks
+ * written while one series was being written (a file loaded series by
+ * series, or the head file after compaction) lie one after another, so
+ * the run of blocks just before the current one is read at once, and used
+ * for as long as the chain stays in it. A run the chain leaves early makes
+ * the next one shorter (one block when the chain jumps every time), a run
+ * used whole the next one longer. */
 static int head_blocks(struct pane_store *st, uint32_t id, const struct head *s, struct pane_buf *out,
                        struct pane_err *err)
 {
 	size_t base = out->len, need = (size_t)s->hnblk * PANE_HS_BLOCK;
-	uint8_t blk[HBLK];
+	uint8_t run[RUN_MAX * HBLK];
 	/* room for the blocks (filled back to front) and the tail after them */
 	pane_buf_grow(out, need + PANE_HS_TAIL);
 	out->len += need;
 	out->data[out->len] = '\0';
-	uint32_t cur = s->hlast;
-	for (size_t i = s->hnblk; i-- > 0;) {
-		if (cur == 0 || cur > st->hblocks || head_block(st, cur - 1, blk) < 0)
+	uint32_t cur = s->hlast, spec = RUN_MAX;
+	for (size_t i = s->hnblk; i > 0;) {
+		if (cur == 0 || cur > st->hblocks)
+			return pane_err_set(err, PANE_EIO, "store: cannot read the head file (series %u): broken chain",
+			                    id);
+		/* the run of blocks ending at cur - 1: no more than the chain still needs */
+		uint32_t n = spec;
+		if (n > i)
+			n = (uint32_t)i;
+		if (n > cur)
+			n = cur;
+		uint32_t first = cur - n, used = 0;
+		if (head_run(st, first, n, run) < 0)
 			return pane_err_set(err, PANE_EIO, "store: cannot read the head file (series %u): %s", id,
-			                    cur == 0 || cur > st->hblocks ? "broken chain" : strerror(errno));
-		memcpy(out->data + base + i * PANE_HS_BLOCK, blk + 4, PANE_HS_BLOCK);
-		cur = get_u32(blk);
+			                    errno ? strerror(errno) : "short file");
+		while (i > 0 && cur > first && cur - 1 - first < n) {
+			const uint8_t *blk = run + (size_t)(cur - 1 - first) * HBLK;
+			memcpy(out->data + base + (i - 1) * PANE_HS_BLOCK, blk + 4, PANE_HS_BLOCK);
+			cur = get_u32(blk);
+			i--;
+			used++;
+		}
+		spec = used == n ? (2 * spec < RUN_MAX ? 2 * spec : RUN_MAX) : (used > 1 ? used : 1);
 	}
 	return 0;
 }
