@@ -10,6 +10,15 @@
  * This keeps memory at a constant ~2 MiB whatever the input size and lets
  * the whole thing run at memory-scan speed.
  *
+ * With a series cache (pane_promtext_parse_cached, promcache.h) a sample
+ * line is first cut at the end of its series text (series_len: the name,
+ * and the label set to its closing '}', quotes and escapes honoured); a
+ * text seen before delivers the cached name and labels and only the value
+ * and timestamp are parsed (parse_tail, the same code and errors as a full
+ * parse). A text is cached only after a full parse of the line succeeded
+ * and ended exactly where series_len ends it, so the cache can only repeat
+ * what the parser said about those bytes.
+ *
  * Metadata (# HELP/# TYPE/# UNIT), when the caller asks for it, collects
  * in up to META_BATCH fixed slots, one per family name, merged across
  * lines; full slots or the end of input hand them to the meta callback.
