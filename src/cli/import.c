@@ -5,10 +5,19 @@
  * Idea: import is a producer like any receiver. The file is read in blocks
  * of whole lines and parsed by the receivers' text parser
  * (receivers/promtext.h, the one that reads POST /api/v1/import/prometheus
- * and scrapes); samples and HELP/TYPE go through a pipeline whose primary
- * sink is the store, opened without per-batch fsync and closed (persisted,
- * synced) at the end. Bad lines are reported with their line number and
- * skipped; the exit status says whether any were.
+ * and scrapes); HELP/TYPE go through a pipeline whose primary sink is the
+ * store, opened without per-batch fsync and closed (persisted, synced) at
+ * the end. Bad lines are reported with their line number and skipped; the
+ * exit status says whether any were.
+ *
+ * Samples skip the pipeline (the store is its only sink here) for the
+ * store's write by reference: a file repeats each series text thousands of
+ * times, so the parser keeps a series cache (receivers/promcache.h) across
+ * blocks, and each cache entry keeps the store's reference of its series.
+ * A line of a known series is then a value and a timestamp parsed and a
+ * head append: no label parsing, sorting or series key built again. The
+ * cache is bounded (CACHE_MAX); past it lines are parsed and resolved as
+ * without it.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -23,11 +32,13 @@
 #include "base/signals.h"
 #include "cli/cli.h"
 #include "pipeline/pipeline.h"
+#include "receivers/promcache.h"
 #include "receivers/promtext.h"
 #include "store/store.h"
 
-#define BLOCK (8u << 20) /* bytes read at a time; a longer line is refused */
-#define BAD_LISTED 10    /* bad lines listed on stderr (all are counted) */
+#define BLOCK (8u << 20)      /* bytes read at a time; a longer line is refused */
+#define BAD_LISTED 10         /* bad lines listed on stderr (all are counted) */
+#define CACHE_MAX (64u << 20) /* bytes of series cache: ~200,000 series of ~300 B */
 
 static const char import_usage[] =
     "usage: pane import --format prometheus FILE [--data-dir DIR] [--label NAME=VALUE]... [--wal] [--tiers LIST]\n";
@@ -62,7 +73,11 @@ static void progress_show(struct progress *pg, int64_t done, uint64_t samples, b
 }
 
 struct import {
-	struct pane_pipeline *p;
+	struct pane_pipeline *p; /* HELP/TYPE */
+	struct pane_store *st;   /* samples (pane_store_write_refs) */
+	struct pane_promcache *cache;
+	uint32_t *refs; /* scratch: the refs of a batch */
+	size_t cap_refs;
 	const struct pane_labels *defaults; /* --label: filled in where a series lacks them */
 	const char *file;
 	struct progress pg;
@@ -71,11 +86,21 @@ struct import {
 	bool stopped; /* interrupted (SIGINT/SIGTERM) */
 };
 
-static int deliver(void *arg, const struct pane_sample *s, size_t n, struct pane_err *err)
+static int deliver(void *arg, const struct pane_sample *s, struct pane_promcache_entry *const *e, size_t n,
+                   struct pane_err *err)
 {
 	struct import *im = arg;
+	if (n > im->cap_refs) {
+		im->cap_refs = n;
+		im->refs = pane_xrealloc(im->refs, pane_mul_size(n, sizeof *im->refs));
+	}
+	for (size_t i = 0; i < n; i++)
+		im->refs[i] = e[i] ? (uint32_t)e[i]->ref : 0;
 	size_t acc = 0;
-	int rc = pane_pipeline_write_samples_counted(im->p, s, n, &acc, err);
+	int rc = pane_store_write_refs(im->st, s, im->refs, n, &acc, err);
+	for (size_t i = 0; i < n; i++)
+		if (e[i])
+			e[i]->ref = im->refs[i];
 	if (rc < 0)
 		return rc;
 	im->imported += acc;
@@ -119,7 +144,7 @@ static int import_block(struct import *im, const char *text, size_t len, uint64_
 	    .defaults = im->defaults,
 	};
 	struct pane_promtext_result res = {0};
-	int rc = pane_promtext_parse(text, len, &o, deliver, im, &res, err);
+	int rc = pane_promtext_parse_cached(text, len, &o, im->cache, deliver, im, &res, err);
 	if (rc < 0 || res.bad_lines == 0)
 		return rc;
 	if (res.bad_lines == 1) {
@@ -248,6 +273,8 @@ static int import_cmd(int argc, char **argv, struct pane_labels *defaults)
 	pane_signals_install();
 	im.p = pane_pipeline_new();
 	pane_pipeline_add_sink(im.p, pane_store_sink(st), PANE_SINK_PRIMARY);
+	im.st = st;
+	im.cache = pane_promcache_new(CACHE_MAX);
 	char *buf = pane_xmalloc(BLOCK);
 	size_t have = 0;
 	uint64_t lineno = 1;
@@ -302,6 +329,8 @@ static int import_cmd(int argc, char **argv, struct pane_labels *defaults)
 			break;
 	}
 	free(buf);
+	pane_promcache_free(im.cache);
+	free(im.refs);
 	pane_pipeline_free(im.p); /* the store's sink flushes at close */
 	progress_show(&im.pg, im.done, im.imported, true);
 	struct pane_store_counters cnt;

@@ -10,6 +10,15 @@
  * This keeps memory at a constant ~2 MiB whatever the input size and lets
  * the whole thing run at memory-scan speed.
  *
+ * With a series cache (pane_promtext_parse_cached, promcache.h) a sample
+ * line is first cut at the end of its series text (series_len: the name,
+ * and the label set to its closing '}', quotes and escapes honoured); a
+ * text seen before delivers the cached name and labels and only the value
+ * and timestamp are parsed (parse_tail, the same code and errors as a full
+ * parse). A text is cached only after a full parse of the line succeeded
+ * and ended exactly where series_len ends it, so the cache can only repeat
+ * what the parser said about those bytes.
+ *
  * Metadata (# HELP/# TYPE/# UNIT), when the caller asks for it, collects
  * in up to META_BATCH fixed slots, one per family name, merged across
  * lines; full slots or the end of input hand them to the meta callback.
@@ -32,11 +41,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/buf.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/utf8.h"
 #include "pipeline/pipeline.h"
+#include "receivers/promcache.h"
 
 #define BATCH 512
 #define POOL (BATCH * 16)
@@ -87,6 +98,7 @@ static void init_cls(void)
 struct parser {
 	const struct pane_promtext_opts *o;
 	pane_promtext_fn fn;
+	pane_promtext_cached_fn cfn; /* instead of fn, with a cache */
 	void *arg;
 	struct pane_promtext_result *res;
 	char *arena;
@@ -99,6 +111,11 @@ struct parser {
 	size_t extra_bytes;
 	struct meta_slot *meta; /* META_BATCH slots when opts->meta is set */
 	size_t n_meta;
+	/* the series cache (pane_promtext_parse_cached), else NULL */
+	struct pane_promcache *cache;
+	struct pane_promcache_entry **ents; /* BATCH: each sample's entry, or NULL */
+	struct pane_promcache_entry *last;  /* the entry of the last line that had one (until a batch ends) */
+	uint64_t last_hits;                 /* lines answered from last, for the cache's counters */
 };
 
 static int flush_meta(struct parser *ps, struct pane_err *err)
@@ -157,11 +174,17 @@ static int flush_batch(struct parser *ps, struct pane_err *err)
 {
 	int rc = 0;
 	if (ps->n)
-		rc = ps->fn(ps->arg, ps->samples, ps->n, err);
+		rc = ps->cfn ? ps->cfn(ps->arg, ps->samples, ps->ents, ps->n, err)
+		             : ps->fn(ps->arg, ps->samples, ps->n, err);
 	ps->res->samples += ps->n;
 	ps->n = 0;
 	ps->used = 0;
 	ps->pool_used = 0;
+	if (ps->cache) { /* nothing holds an entry now: the cache may be emptied */
+		pane_promcache_batch_end(ps->cache, ps->last_hits);
+		ps->last_hits = 0;
+		ps->last = NULL;
+	}
 	return rc;
 }
 
@@ -193,17 +216,51 @@ static int parse_float(const char *p, size_t len, double *out)
 		neg = p[0] == '-';
 		i = 1;
 	}
-	if (i < len && len - i <= 15) {
+	/* digits, or digits '.' digits, 15 digits at most: n and 10^k are exact
+	 * doubles, so n / 10^k is correctly rounded, the double strtod gives
+	 * (Clinger's fast path); anything else goes to strtod */
+	if (i < len && len - i <= 16) {
+		static const double p10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+		                             1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
 		uint64_t n = 0;
-		size_t j = i;
-		for (; j < len && p[j] >= '0' && p[j] <= '9'; j++)
-			n = n * 10 + (uint64_t)(p[j] - '0');
-		if (j == len && j > i) {
-			*out = neg ? -(double)n : (double)n;
+		size_t j = i, dot = 0;
+		for (; j < len; j++) {
+			unsigned d = (unsigned)(p[j] - '0');
+			if (d <= 9)
+				n = n * 10 + d;
+			else if (p[j] == '.' && !dot && j > i)
+				dot = j;
+			else
+				break;
+		}
+		if (j == len && dot + 1 != len && len - i - (dot != 0) <= 15) {
+			double v = dot ? (double)n / p10[len - 1 - dot] : (double)n;
+			*out = neg ? -v : v;
 			return 0;
 		}
 	}
 	return pane_str_to_double(pane_str_make(p, len), out) < 0 ? -1 : 0;
+}
+
+/* Integer milliseconds: plain digits (the common case) at once, anything
+ * else as pane_str_to_i64 reads it. */
+static int parse_ms(const char *p, size_t len, int64_t *out)
+{
+	if (len && len <= 18) {
+		uint64_t n = 0;
+		size_t j = 0;
+		for (; j < len; j++) {
+			unsigned d = (unsigned)(p[j] - '0');
+			if (d > 9)
+				break;
+			n = n * 10 + d;
+		}
+		if (j == len) {
+			*out = (int64_t)n;
+			return 0;
+		}
+	}
+	return pane_str_to_i64(pane_str_make(p, len), out);
 }
 
 /* Returns 1 at an OpenMetrics # EOF, 0 to go on, or a negative code from
@@ -288,6 +345,131 @@ static void sort_labels(struct pane_label *v, size_t n)
 	}
 }
 
+/* The rest of a sample line after its series text line[0..after):
+ * blanks, the value, an optional timestamp, an optional exemplar. False
+ * when the line is bad (counted and reported). */
+static bool parse_tail(struct parser *ps, const char *line, size_t len, size_t after, size_t lineno, double *value,
+                       int64_t *ts)
+{
+	const struct pane_promtext_opts *o = ps->o;
+	size_t vs = skip_ws(line, after, len);
+	if (vs == after || vs >= len) {
+		bad(ps, lineno, "expected a space before the value", line, len);
+		return false;
+	}
+	size_t i = vs;
+	while (i < len && line[i] != ' ' && line[i] != '\t')
+		i++;
+	if (parse_float(line + vs, i - vs, value) < 0) {
+		bad(ps, lineno, "bad sample value", line, len);
+		return false;
+	}
+	*ts = o->default_ts_ms;
+	i = skip_ws(line, i, len);
+	if (i < len && line[i] != '#') {
+		size_t ts0 = i;
+		while (i < len && line[i] != ' ' && line[i] != '\t')
+			i++;
+		double t;
+		if (o->openmetrics) {
+			if (parse_float(line + ts0, i - ts0, &t) < 0 || !isfinite(t) || fabs(t) > 9.2e15) {
+				bad(ps, lineno, "bad timestamp", line, len);
+				return false;
+			}
+			*ts = (int64_t)llround(t * 1000.0);
+		} else {
+			int64_t ms;
+			if (parse_ms(line + ts0, i - ts0, &ms) < 0) {
+				bad(ps, lineno, "bad timestamp (want integer milliseconds)", line, len);
+				return false;
+			}
+			*ts = ms;
+		}
+		i = skip_ws(line, i, len);
+	}
+	if (i < len && line[i] != '#') {
+		bad(ps, lineno, "unexpected text after the sample", line, len);
+		return false;
+	}
+	/* ' # {...} v [ts]' is an exemplar: deliberately ignored */
+	return true;
+}
+
+/* Length of a sample line's series text (promcache.h): the metric name,
+ * then, when blanks and a '{' follow, the label set to the first '}' out
+ * of quotes (escapes skipped). 0 when there is none or the set does not
+ * close. For a line parse_sample takes, this is where it finds the series
+ * to end; and it is decided by the text's own bytes, except that a text
+ * without a label set also needs the line not to go on with a name
+ * character or a '{' (same_end). */
+static size_t series_len(const char *line, size_t len)
+{
+	size_t i = 0;
+	while (i < len && cls[(unsigned char)line[i]])
+		i++;
+	size_t j = skip_ws(line, i, len);
+	if (j >= len || line[j] != '{')
+		return i;
+	for (j++; j < len; j++) {
+		if (line[j] == '}')
+			return j + 1;
+		if (line[j] == '"') {
+			for (j++; j < len && line[j] != '"'; j++)
+				if (line[j] == '\\')
+					j++;
+			if (j >= len)
+				return 0;
+		}
+	}
+	return 0;
+}
+
+/* Whether series_len(line, len) is kl, for a line whose first kl bytes are
+ * a cached series text. */
+static bool same_end(const char *line, size_t len, size_t kl)
+{
+	if (line[kl - 1] == '}') /* a label set: it closed within the text */
+		return true;
+	if (kl < len && cls[(unsigned char)line[kl]])
+		return false;
+	size_t j = skip_ws(line, kl, len);
+	return j >= len || line[j] != '{';
+}
+
+/* The cache entry of the line's series, or NULL. The previous line's
+ * entry is tried first: a file written series by series repeats it. */
+static struct pane_promcache_entry *cached(struct parser *ps, const char *line, size_t len)
+{
+	struct pane_promcache_entry *e = ps->last;
+	if (e && len >= e->text_len && memcmp(line, e->text, e->text_len) == 0 && same_end(line, len, e->text_len)) {
+		ps->last_hits++;
+		return e;
+	}
+	size_t kl = series_len(line, len);
+	if (!kl)
+		return NULL;
+	e = pane_promcache_get(ps->cache, line, kl);
+	if (e)
+		ps->last = e;
+	return e;
+}
+
+/* Adds a sample of a cached series (the line's first e->text_len bytes). */
+static int add_cached(struct parser *ps, struct pane_promcache_entry *e, const char *line, size_t len, size_t lineno,
+                      struct pane_err *err)
+{
+	double value;
+	int64_t ts;
+	if (!parse_tail(ps, line, len, e->text_len, lineno, &value, &ts))
+		return 0;
+	ps->samples[ps->n] = (struct pane_sample){.name = e->name, .labels = &e->labels, .ts_ms = ts, .value = value};
+	ps->ents[ps->n] = e;
+	ps->n++;
+	if (ps->o->max_samples && ps->res->samples + ps->n > ps->o->max_samples)
+		return pane_err_set(err, PANE_ETOOBIG, "more than %zu samples", ps->o->max_samples);
+	return 0;
+}
+
 /* Parses one sample line into the batch. Returns 0 (delivered or counted as
  * bad) or a negative code from the callback. */
 static int parse_sample(struct parser *ps, const char *line, size_t len, size_t lineno, struct pane_err *err)
@@ -303,6 +485,11 @@ static int parse_sample(struct parser *ps, const char *line, size_t len, size_t 
 		int rc = flush_batch(ps, err);
 		if (rc < 0)
 			return rc;
+	}
+	if (ps->cache) {
+		struct pane_promcache_entry *e = cached(ps, line, len);
+		if (e)
+			return add_cached(ps, e, line, len, lineno, err);
 	}
 	char *a = ps->arena + ps->used;
 	size_t au = 0;
@@ -432,48 +619,10 @@ static int parse_sample(struct parser *ps, const char *line, size_t len, size_t 
 		bad(ps, lineno, "no metric name (a label set alone needs __name__)", line, len);
 		return 0;
 	}
-	/* value */
-	size_t vs = skip_ws(line, i, len);
-	if (vs == after || vs >= len) {
-		bad(ps, lineno, "expected a space before the value", line, len);
-		return 0;
-	}
-	i = vs;
-	while (i < len && line[i] != ' ' && line[i] != '\t')
-		i++;
 	double value;
-	if (parse_float(line + vs, i - vs, &value) < 0) {
-		bad(ps, lineno, "bad sample value", line, len);
+	int64_t ts;
+	if (!parse_tail(ps, line, len, after, lineno, &value, &ts))
 		return 0;
-	}
-	int64_t ts = o->default_ts_ms;
-	i = skip_ws(line, i, len);
-	if (i < len && line[i] != '#') {
-		size_t ts0 = i;
-		while (i < len && line[i] != ' ' && line[i] != '\t')
-			i++;
-		double t;
-		if (o->openmetrics) {
-			if (parse_float(line + ts0, i - ts0, &t) < 0 || !isfinite(t) || fabs(t) > 9.2e15) {
-				bad(ps, lineno, "bad timestamp", line, len);
-				return 0;
-			}
-			ts = (int64_t)llround(t * 1000.0);
-		} else {
-			int64_t ms;
-			if (pane_str_to_i64(pane_str_make(line + ts0, i - ts0), &ms) < 0) {
-				bad(ps, lineno, "bad timestamp (want integer milliseconds)", line, len);
-				return 0;
-			}
-			ts = ms;
-		}
-		i = skip_ws(line, i, len);
-	}
-	if (i < len && line[i] != '#') {
-		bad(ps, lineno, "unexpected text after the sample", line, len);
-		return 0;
-	}
-	/* ' # {...} v [ts]' is an exemplar: deliberately ignored */
 	sort_labels(lv, nl);
 	for (size_t k = 1; k < nl; k++)
 		if (strcmp(lv[k - 1].name, lv[k].name) == 0) {
@@ -506,38 +655,50 @@ static int parse_sample(struct parser *ps, const char *line, size_t len, size_t 
 		}
 		sort_labels(lv, nl);
 	}
-	ps->used += au;
-	ps->pool_used += nl;
-	struct pane_labels *ls = &ps->lsets[ps->n];
-	ls->v = lv;
-	ls->n = nl;
-	ls->cap = nl;
-	ls->owned = false;
-	ps->samples[ps->n] = (struct pane_sample){.name = name, .labels = ls, .ts_ms = ts, .value = value};
+	/* a series seen for the first time: cached by its text, when it ends
+	 * where series_len finds it (the lookup of later lines) */
+	struct pane_promcache_entry *e = NULL;
+	if (ps->cache && series_len(line, len) == after)
+		e = pane_promcache_put(ps->cache, line, after, name, lv, nl);
+	if (e) {
+		ps->last = e;
+		ps->samples[ps->n] =
+		    (struct pane_sample){.name = e->name, .labels = &e->labels, .ts_ms = ts, .value = value};
+	} else {
+		ps->used += au;
+		ps->pool_used += nl;
+		struct pane_labels *ls = &ps->lsets[ps->n];
+		ls->v = lv;
+		ls->n = nl;
+		ls->cap = nl;
+		ls->owned = false;
+		ps->samples[ps->n] = (struct pane_sample){.name = name, .labels = ls, .ts_ms = ts, .value = value};
+	}
+	if (ps->ents)
+		ps->ents[ps->n] = e;
 	ps->n++;
 	if (o->max_samples && ps->res->samples + ps->n > o->max_samples)
 		return pane_err_set(err, PANE_ETOOBIG, "more than %zu samples", o->max_samples);
 	return 0;
 }
 
-int pane_promtext_parse(const char *text, size_t len, const struct pane_promtext_opts *opts, pane_promtext_fn fn,
-                        void *arg, struct pane_promtext_result *res, struct pane_err *err)
+/* Parses every line of text with ps set up by the caller; frees nothing. */
+static int parse_all(struct parser *ps, const char *text, size_t len, struct pane_err *err)
 {
+	const struct pane_promtext_opts *opts = ps->o;
 	init_cls();
-	memset(res, 0, sizeof *res);
-	struct parser ps = {.o = opts, .fn = fn, .arg = arg, .res = res};
 	if (opts->extra)
 		for (size_t i = 0; i < opts->extra->n; i++)
-			ps.extra_bytes += strlen(opts->extra->v[i].name) + strlen(opts->extra->v[i].value) + 2;
+			ps->extra_bytes += strlen(opts->extra->v[i].name) + strlen(opts->extra->v[i].value) + 2;
 	if (opts->defaults)
 		for (size_t i = 0; i < opts->defaults->n; i++)
-			ps.extra_bytes += strlen(opts->defaults->v[i].name) + strlen(opts->defaults->v[i].value) + 2;
-	ps.arena = pane_xmalloc(ARENA);
-	ps.pool = pane_xmalloc(POOL * sizeof *ps.pool);
-	ps.lsets = pane_xmalloc(BATCH * sizeof *ps.lsets);
-	ps.samples = pane_xmalloc(BATCH * sizeof *ps.samples);
+			ps->extra_bytes += strlen(opts->defaults->v[i].name) + strlen(opts->defaults->v[i].value) + 2;
+	ps->arena = pane_xmalloc(ARENA);
+	ps->pool = pane_xmalloc(POOL * sizeof *ps->pool);
+	ps->lsets = pane_xmalloc(BATCH * sizeof *ps->lsets);
+	ps->samples = pane_xmalloc(BATCH * sizeof *ps->samples);
 	if (opts->meta)
-		ps.meta = pane_xmalloc(META_BATCH * sizeof *ps.meta);
+		ps->meta = pane_xmalloc(META_BATCH * sizeof *ps->meta);
 	int rc = 0;
 	size_t lineno = 0;
 	const char *p = text, *end = text + len;
@@ -556,25 +717,67 @@ int pane_promtext_parse(const char *text, size_t len, const struct pane_promtext
 		if (ll == 0)
 			continue;
 		if (line[0] == '#') {
-			rc = parse_comment(&ps, line, ll, lineno, err);
+			rc = parse_comment(ps, line, ll, lineno, err);
 			if (rc != 0) {
 				rc = rc > 0 ? 0 : rc;
 				break;
 			}
 			continue;
 		}
-		rc = parse_sample(&ps, line, ll, lineno, err);
+		rc = parse_sample(ps, line, ll, lineno, err);
 		if (rc < 0)
 			break;
 	}
 	if (rc == 0)
-		rc = flush_batch(&ps, err);
-	if (rc == 0 && ps.meta)
-		rc = flush_meta(&ps, err);
-	free(ps.meta);
-	free(ps.arena);
-	free(ps.pool);
-	free(ps.lsets);
-	free(ps.samples);
+		rc = flush_batch(ps, err);
+	else if (ps->cache) /* stopped with a batch undelivered: nothing holds its entries either */
+		pane_promcache_batch_end(ps->cache, ps->last_hits);
+	if (rc == 0 && ps->meta)
+		rc = flush_meta(ps, err);
+	free(ps->meta);
+	free(ps->arena);
+	free(ps->pool);
+	free(ps->lsets);
+	free(ps->samples);
+	return rc;
+}
+
+int pane_promtext_parse(const char *text, size_t len, const struct pane_promtext_opts *opts, pane_promtext_fn fn,
+                        void *arg, struct pane_promtext_result *res, struct pane_err *err)
+{
+	memset(res, 0, sizeof *res);
+	struct parser ps = {.o = opts, .fn = fn, .arg = arg, .res = res};
+	return parse_all(&ps, text, len, err);
+}
+
+/* What decides the meaning of a series text besides its bytes, as bytes
+ * (pane_promcache_context): honor_labels, the extra labels, the defaults. */
+static void cache_context(const struct pane_promtext_opts *o, struct pane_buf *b)
+{
+	pane_buf_addc(b, o->honor_labels ? 'h' : '-');
+	const struct pane_labels *sets[2] = {o->extra, o->defaults};
+	for (size_t k = 0; k < 2; k++) {
+		for (size_t i = 0; sets[k] && i < sets[k]->n; i++) {
+			pane_buf_add(b, sets[k]->v[i].name, strlen(sets[k]->v[i].name) + 1);
+			pane_buf_add(b, sets[k]->v[i].value, strlen(sets[k]->v[i].value) + 1);
+		}
+		pane_buf_addc(b, '\x01');
+	}
+}
+
+int pane_promtext_parse_cached(const char *text, size_t len, const struct pane_promtext_opts *opts,
+                               struct pane_promcache *cache, pane_promtext_cached_fn fn, void *arg,
+                               struct pane_promtext_result *res, struct pane_err *err)
+{
+	memset(res, 0, sizeof *res);
+	struct pane_buf ctx;
+	pane_buf_init(&ctx, PANE_BUF_NOLIMIT);
+	cache_context(opts, &ctx);
+	pane_promcache_context(cache, ctx.data, ctx.len);
+	pane_buf_release(&ctx);
+	struct parser ps = {.o = opts, .cfn = fn, .arg = arg, .res = res, .cache = cache};
+	ps.ents = pane_xmalloc(BATCH * sizeof *ps.ents);
+	int rc = parse_all(&ps, text, len, err);
+	free(ps.ents);
 	return rc;
 }

@@ -64,6 +64,27 @@ struct pane_promtext_result {
 int pane_promtext_parse(const char *text, size_t len, const struct pane_promtext_opts *opts, pane_promtext_fn fn,
                         void *arg, struct pane_promtext_result *res, struct pane_err *err);
 
+struct pane_promcache;
+struct pane_promcache_entry;
+
+/* Receives a batch like pane_promtext_fn, and for each sample the cache
+ * entry of its series (e[i]; NULL when its series text is not cached): the
+ * sample's name and labels are the entry's, and the entry's ref is the
+ * callback's to read and set (promcache.h). Valid only during the call. */
+typedef int (*pane_promtext_cached_fn)(void *arg, const struct pane_sample *s, struct pane_promcache_entry *const *e,
+                                       size_t n, struct pane_err *err);
+
+/* pane_promtext_parse with a series cache kept across calls (promcache.h):
+ * a line whose series text (the bytes before the value) was parsed before
+ * skips parsing it again. What is delivered, counted and reported is what
+ * pane_promtext_parse delivers, counts and reports for the same text and
+ * opts (only where batches are cut may differ). The cache remembers what
+ * opts' extra, defaults and honor_labels made of each text: a call with
+ * other ones empties it first. */
+int pane_promtext_parse_cached(const char *text, size_t len, const struct pane_promtext_opts *opts,
+                               struct pane_promcache *cache, pane_promtext_cached_fn fn, void *arg,
+                               struct pane_promtext_result *res, struct pane_err *err);
+
 /* A pane_promtext_meta_fn for opts.meta with the struct pane_pipeline as
  * meta_arg: writes the batch through pane_pipeline_write_metadata (which
  * passes on only what changed). A failure is logged, rate-limited, and does

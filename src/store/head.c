@@ -21,8 +21,9 @@
  *       maps never change.
  *   (2) A series has at most one frozen head, older (in seq and window)
  *       than its head (internal.h (1)); a second roll persists it first.
- *   (3) Decoding reads exactly the bytes of hnblk blocks plus the tail;
- *       a broken chain is PANE_EIO, never a crash.
+ *   (3) Decoding uses exactly the bytes of hnblk blocks plus the tail
+ *       (read in runs of neighbouring blocks, never past the file's
+ *       hblocks); a broken chain is PANE_EIO, never a crash.
  *
  * Thread context: caller holds st->mu, except ps_head_view_fill and
  * ps_head_unpin (a select's pinned view, read without the lock).
@@ -107,44 +108,68 @@ static void head_take(struct pane_store *st, struct head *h)
 		ps_head_flush(st);
 }
 
-static int head_block(struct pane_store *st, uint32_t idx, uint8_t *out)
+#define RUN_MAX 128 /* blocks read at once by head_blocks */
+
+/* Blocks [first, first + n) (all below st->hblocks) into out, n * HBLK
+ * bytes: those still in hw from there, the rest with one pread. 0, or
+ * PANE_EIO with errno set (0 for a file too short). */
+static int head_run(struct pane_store *st, uint32_t first, uint32_t n, uint8_t *out)
 {
-	if (st->hw.len && idx >= st->hw_first && idx - st->hw_first < st->hw.len / HBLK) {
-		memcpy(out, st->hw.data + (size_t)(idx - st->hw_first) * HBLK, HBLK);
-		return 0;
-	}
-	for (size_t got = 0; got < HBLK;) {
-		ssize_t r = pread(st->head_fd, out + got, HBLK - got, (off_t)idx * HBLK + (off_t)got);
+	uint32_t written = st->hw.len ? st->hw_first : st->hblocks, nf = 0;
+	if (first < written)
+		nf = written - first < n ? written - first : n;
+	for (size_t got = 0, want = (size_t)nf * HBLK; got < want;) {
+		ssize_t r = pread(st->head_fd, out + got, want - got, (off_t)first * HBLK + (off_t)got);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0)
+		if (r <= 0) {
+			if (r == 0)
+				errno = 0;
 			return PANE_EIO;
+		}
 		got += (size_t)r;
 	}
+	if (nf < n) /* the rest is in hw (blocks [hw_first, hblocks)) */
+		memcpy(out + (size_t)nf * HBLK, st->hw.data + (size_t)(first + nf - st->hw_first) * HBLK,
+		       (size_t)(n - nf) * HBLK);
 	return 0;
 }
 
-/* Fills dst with the payloads of the hnblk blocks of the chain ending at
- * hlast, oldest first: from the store's buffer and file (st, under mu) or
- * from a pinned view (v, no lock). */
-static int chain_fill(struct pane_store *st, const struct ps_hview *v, uint32_t id, uint32_t hlast, uint32_t hnblk,
-                      uint8_t *dst, struct pane_err *err)
+/* The payloads of the hnblk blocks of the chain ending at hlast (series
+ * id) into dst, oldest first. The chain is walked from its last block back,
+ * but read in runs: blocks written while one series was being written (a
+ * file loaded series by series, or the head file after compaction) lie one
+ * after another, so the run of blocks just before the current one is read
+ * at once, and used for as long as the chain stays in it. A run the chain
+ * leaves early makes the next one shorter (one block when the chain jumps
+ * every time), a run used whole the next one longer. */
+static int head_blocks(struct pane_store *st, uint32_t id, uint32_t hlast, uint32_t hnblk, uint8_t *dst,
+                       struct pane_err *err)
 {
-	uint32_t nblocks = st ? st->hblocks : (uint32_t)(v->len / HBLK);
-	uint8_t blk[HBLK];
-	uint32_t cur = hlast;
-	for (size_t i = hnblk; i-- > 0;) {
-		const uint8_t *b = blk;
-		bool bad = cur == 0 || cur > nblocks;
-		if (!bad && st)
-			bad = head_block(st, cur - 1, blk) < 0;
-		else if (!bad)
-			b = v->map + (size_t)(cur - 1) * HBLK;
-		if (bad)
+	uint8_t run[RUN_MAX * HBLK];
+	uint32_t cur = hlast, spec = RUN_MAX;
+	for (size_t i = hnblk; i > 0;) {
+		if (cur == 0 || cur > st->hblocks)
+			return pane_err_set(err, PANE_EIO, "store: cannot read the head file (series %u): broken chain",
+			                    id);
+		/* the run of blocks ending at cur - 1: no more than the chain still needs */
+		uint32_t n = spec;
+		if (n > i)
+			n = (uint32_t)i;
+		if (n > cur)
+			n = cur;
+		uint32_t first = cur - n, used = 0;
+		if (head_run(st, first, n, run) < 0)
 			return pane_err_set(err, PANE_EIO, "store: cannot read the head file (series %u): %s", id,
-			                    cur == 0 || cur > nblocks ? "broken chain" : strerror(errno));
-		memcpy(dst + i * PANE_HS_BLOCK, b + 4, PANE_HS_BLOCK);
-		cur = get_u32(b);
+			                    errno ? strerror(errno) : "short file");
+		while (i > 0 && cur > first && cur - 1 - first < n) {
+			const uint8_t *blk = run + (size_t)(cur - 1 - first) * HBLK;
+			memcpy(dst + (i - 1) * PANE_HS_BLOCK, blk + 4, PANE_HS_BLOCK);
+			cur = get_u32(blk);
+			i--;
+			used++;
+		}
+		spec = used == n ? (2 * spec < RUN_MAX ? 2 * spec : RUN_MAX) : (used > 1 ? used : 1);
 	}
 	return 0;
 }
@@ -163,7 +188,7 @@ uint8_t *ps_head_bytes_begin(const struct head *h, struct pane_buf *out)
 int ps_head_bytes(struct pane_store *st, uint32_t id, const struct head *s, struct pane_buf *out, struct pane_err *err)
 {
 	uint8_t *dst = ps_head_bytes_begin(s, out);
-	return chain_fill(st, NULL, id, s->hlast, s->hnblk, dst, err);
+	return head_blocks(st, id, s->hlast, s->hnblk, dst, err);
 }
 
 bool ps_head_pin(struct pane_store *st, struct ps_hview *v)
@@ -187,7 +212,16 @@ bool ps_head_pin(struct pane_store *st, struct ps_hview *v)
 int ps_head_view_fill(const struct ps_hview *v, uint32_t id, uint32_t hlast, uint32_t hnblk, uint8_t *dst,
                       struct pane_err *err)
 {
-	return chain_fill(NULL, v, id, hlast, hnblk, dst, err);
+	uint32_t nblocks = (uint32_t)(v->len / HBLK), cur = hlast;
+	for (size_t i = hnblk; i-- > 0;) {
+		if (cur == 0 || cur > nblocks)
+			return pane_err_set(err, PANE_EIO, "store: cannot read the head file (series %u): broken chain",
+			                    id);
+		const uint8_t *b = v->map + (size_t)(cur - 1) * HBLK;
+		memcpy(dst + i * PANE_HS_BLOCK, b + 4, PANE_HS_BLOCK);
+		cur = get_u32(b);
+	}
+	return 0;
 }
 
 void ps_head_unpin(struct pane_store *st, struct ps_hview *v)
@@ -200,11 +234,16 @@ void ps_head_unpin(struct pane_store *st, struct ps_hview *v)
 }
 
 /* Rewrites the head file with only the live chains (each contiguous) when
- * it is mostly dead; empties it when nothing lives. Failure is logged and
+ * it is mostly dead (ps_head_compact_due); empties it when nothing lives. Failure is logged and
  * leaves the old file in use. */
+bool ps_head_compact_due(const struct pane_store *st)
+{
+	return st->hdead >= st->hcompact_min && (uint64_t)st->hdead * 4 >= (uint64_t)st->hblocks * 3;
+}
+
 void ps_head_compact(struct pane_store *st)
 {
-	if (st->hdead < st->hcompact_min || (uint64_t)st->hdead * 4 < (uint64_t)st->hblocks * 3)
+	if (!ps_head_compact_due(st))
 		return;
 	ps_head_flush(st);
 	if (st->hw.len)

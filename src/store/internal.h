@@ -272,6 +272,8 @@ int ps_head_view_fill(const struct ps_hview *v, uint32_t id, uint32_t hlast, uin
                       struct pane_err *err);
 void ps_head_unpin(struct pane_store *st, struct ps_hview *v);
 void ps_head_compact(struct pane_store *st);
+/* Whether ps_head_compact would rewrite the file now (enough dead blocks, mostly dead). */
+bool ps_head_compact_due(const struct pane_store *st);
 int ps_head_samples(struct pane_store *st, uint32_t id, const struct head *s, bool sorted, int64_t **tsout,
                     double **vout, struct pane_err *err);
 void ps_head_reset(struct pane_store *st, struct head *h);

@@ -244,17 +244,17 @@ static struct series *resolve(struct pane_store *st, const struct pane_sample *s
 
 #define WRITE_BATCH_MAX 100000 /* samples per WAL record (keeps records far below WAL_REC_MAX) */
 
-static int write_batch(struct pane_store *st, const struct pane_sample *smp, size_t n, size_t *accepted,
+static int write_batch(struct pane_store *st, const struct pane_sample *smp, uint32_t *refs, size_t n, size_t *accepted,
                        struct pane_err *err);
 
-int pane_store_write(struct pane_store *st, const struct pane_sample *smp, size_t n, size_t *accepted,
-                     struct pane_err *err)
+int pane_store_write_refs(struct pane_store *st, const struct pane_sample *smp, uint32_t *refs, size_t n,
+                          size_t *accepted, struct pane_err *err)
 {
 	size_t total = 0;
 	int rc = 0;
 	for (size_t off = 0; off < n && rc == 0; off += WRITE_BATCH_MAX) {
 		size_t part = 0, k = n - off < WRITE_BATCH_MAX ? n - off : WRITE_BATCH_MAX;
-		rc = write_batch(st, smp + off, k, &part, err);
+		rc = write_batch(st, smp + off, refs ? refs + off : NULL, k, &part, err);
 		total += part;
 	}
 	if (accepted)
@@ -262,7 +262,20 @@ int pane_store_write(struct pane_store *st, const struct pane_sample *smp, size_
 	return rc;
 }
 
-static int write_batch(struct pane_store *st, const struct pane_sample *smp, size_t n, size_t *accepted,
+int pane_store_write(struct pane_store *st, const struct pane_sample *smp, size_t n, size_t *accepted,
+                     struct pane_err *err)
+{
+	return pane_store_write_refs(st, smp, NULL, n, accepted, err);
+}
+
+/* The series of a ref from pane_store_write_refs, or NULL for 0 or a
+ * number this store never gave out. */
+static struct series *by_ref(const struct pane_store *st, uint32_t ref)
+{
+	return ref && ref < st->nser ? st->ser[ref] : NULL;
+}
+
+static int write_batch(struct pane_store *st, const struct pane_sample *smp, uint32_t *refs, size_t n, size_t *accepted,
                        struct pane_err *err)
 {
 	size_t ok = 0;
@@ -285,13 +298,20 @@ static int write_batch(struct pane_store *st, const struct pane_sample *smp, siz
 		/* records are borrowed for the call: same pointers, same series */
 		if (i > 0 && target[i - 1] && smp[i].name == smp[i - 1].name && smp[i].labels == smp[i - 1].labels) {
 			s = target[i - 1];
+		} else if (refs && (s = by_ref(st, refs[i])) != NULL) {
+			if (s->unlogged) /* as resolve() does */
+				ps_wal_series_rec(&series_recs, s);
 		} else {
 			if (!smp[i].name || !pane_metric_name_valid(smp[i].name, strlen(smp[i].name))) {
 				st->c.rejected_invalid++;
+				if (refs)
+					refs[i] = 0;
 				continue;
 			}
 			s = resolve(st, &smp[i], &key, &series_recs, &rejected, err);
 		}
+		if (refs)
+			refs[i] = s ? s->id : 0;
 		if (!s) {
 			if (rejected) {
 				st->c.rejected_series++;
@@ -323,11 +343,11 @@ static int write_batch(struct pane_store *st, const struct pane_sample *smp, siz
 		target[i] = s;
 		ok++;
 	}
-	/* 2. one WAL append: new series, then the samples */
+	/* 2. one WAL append: new series, then the samples (nothing to build without a WAL) */
 	pane_buf_reset(&st->rec);
 	pane_buf_add(&st->rec, series_recs.data, series_recs.len);
 	uint64_t seq0 = st->next_seq;
-	if (ok) {
+	if (ok && !st->o.no_wal) {
 		size_t start = st->rec.len;
 		ps_rec_begin(&st->rec, REC_SAMPLES);
 		ps_rec_uv(&st->rec, seq0);
@@ -368,8 +388,10 @@ static int write_batch(struct pane_store *st, const struct pane_sample *smp, siz
 		rc = ps_sync_parts(st, err);
 	if (!rc)
 		rc = ps_txn_commit(st, err);
-	/* checkpoints and compaction are the housekeeping thread's */
-	if (!rc && ((int64_t)st->wal_size > st->o.wal_max_bytes || st->hdead >= st->hcompact_min))
+	/* checkpoints and compaction are the housekeeping thread's; woken only
+	 * when one is due (a wake per write once the head file had many dead
+	 * blocks was a futex wake and a context switch per batch) */
+	if (!rc && ((int64_t)st->wal_size > st->o.wal_max_bytes || ps_head_compact_due(st)))
 		st->hk_wake = true;
 out:
 	if (st->hk_wake)

@@ -93,6 +93,17 @@ void pane_store_close(struct pane_store *st);
  * the samples taken. */
 int pane_store_write(struct pane_store *st, const struct pane_sample *s, size_t n, size_t *accepted,
                      struct pane_err *err);
+/* pane_store_write for writers that meet the same series again and again
+ * (`pane import`, through its series cache): refs[i] is sample i's series
+ * as this store named it on an earlier call, or 0. A 0 is resolved from
+ * s[i]'s name and labels as pane_store_write does, and refs[i] is set to
+ * the series (0 when the sample had none: rejected before, or by, a series
+ * limit); the caller keeps it for the next sample of the same series. A
+ * nonzero ref is trusted: it must have been set by this store, open since,
+ * for the same name and labels (refs stay valid while the store is open).
+ * refs may be NULL (= pane_store_write). */
+int pane_store_write_refs(struct pane_store *st, const struct pane_sample *s, uint32_t *refs, size_t n,
+                          size_t *accepted, struct pane_err *err);
 /* fdatasync the WAL and commit. */
 int pane_store_flush(struct pane_store *st, struct pane_err *err);
 /* Housekeeping, every minute or so: retention (age, size), WAL checkpoint. */

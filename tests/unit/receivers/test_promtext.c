@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/mem.h"
+#include "base/str.h"
 #include "base/utf8.h"
 #include "receivers/promtext.h"
 
@@ -229,6 +231,78 @@ static void utf8(void **state)
 	assert_false(pane_utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
 }
 
+/* Values and timestamps are read exactly as strtod and pane_str_to_i64 read
+ * them, whatever shortcut the parser takes for plain decimals and digits. */
+struct nums {
+	size_t n;
+	double v[4096];
+	int64_t ts[4096];
+};
+
+static int collect_nums(void *arg, const struct pane_sample *s, size_t n, struct pane_err *err)
+{
+	(void)err;
+	struct nums *g = arg;
+	for (size_t i = 0; i < n; i++) {
+		g->v[g->n] = s[i].value;
+		g->ts[g->n++] = s[i].ts_ms;
+	}
+	return 0;
+}
+
+static void numbers_as_strtod_reads_them(void **state)
+{
+	(void)state;
+	uint64_t rng = 0x9e3779b97f4a7c15ull;
+	static const char chars[] = "0123456789012345678901234567890123456789.-+e";
+	static struct nums g;
+	char num[4096][32], ts[4096][32], line[128];
+	for (int round = 0; round < 40; round++) {
+		struct pane_buf b;
+		pane_buf_init(&b, PANE_BUF_NOLIMIT);
+		for (int k = 0; k < 4096; k++) {
+			for (int w = 0; w < 2; w++) {
+				char *o = w ? ts[k] : num[k];
+				rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+				size_t len = 1 + rng % 21, i = 0;
+				/* mostly decimals of every length and shape, some junk */
+				for (; i < len; i++) {
+					rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+					o[i] = (rng >> 8) % 10 < 8 || w ? (char)('0' + (rng >> 16) % 10)
+					                                : chars[(rng >> 16) % (sizeof chars - 1)];
+				}
+				if (!w && rng % 3 == 0 && len > 2)
+					o[1 + (rng >> 24) % (len - 2)] = '.';
+				if (rng % 11 == 0)
+					o[0] = rng % 2 ? '-' : '+';
+				o[i] = '\0';
+			}
+			snprintf(line, sizeof line, "m %s %s\n", num[k], ts[k]);
+			pane_buf_add(&b, line, strlen(line));
+		}
+		struct pane_promtext_result r;
+		struct pane_promtext_opts o = {0};
+		g.n = 0;
+		assert_int_equal(pane_promtext_parse(b.data, b.len, &o, collect_nums, &g, &r, NULL), 0);
+		size_t at = 0;
+		for (int k = 0; k < 4096; k++) {
+			double want;
+			int64_t wts;
+			bool good = pane_str_to_double(pane_str_make(num[k], strlen(num[k])), &want) == 0 &&
+			            pane_str_to_i64(pane_str_make(ts[k], strlen(ts[k])), &wts) == 0;
+			if (!good)
+				continue;
+			assert_true(at < g.n);
+			if (memcmp(&g.v[at], &want, 8) != 0 || g.ts[at] != wts)
+				fail_msg("'%s %s' read as %.17g %lld, strtod: %.17g %lld", num[k], ts[k], g.v[at],
+				         (long long)g.ts[at], want, (long long)wts);
+			at++;
+		}
+		assert_int_equal(at, g.n);
+		pane_buf_release(&b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -239,6 +313,7 @@ int main(void)
 	    cmocka_unit_test(extra_labels_and_limits),
 	    cmocka_unit_test(large_input_in_batches),
 	    cmocka_unit_test(utf8),
+	    cmocka_unit_test(numbers_as_strtod_reads_them),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -650,6 +650,79 @@ static void out_of_order_and_cardinality(void **state)
 	free(dir);
 }
 
+/* pane_store_write_refs: refs are set for the series written (0 for a
+ * sample refused by a series limit), the same series gets the same ref
+ * wherever it comes in a batch, a ref given back skips resolving, an
+ * unknown one is resolved from the labels; what lands (and comes back
+ * after a WAL replay) is what pane_store_write stores. */
+static void write_by_refs(void **state)
+{
+	(void)state;
+	char *dir = tmpdir();
+	struct pane_store_opts o;
+	pane_store_opts_default(&o);
+	o.retention_ms = 0;
+	o.max_series_per_metric = 2;
+	o.max_series = 3;
+	struct pane_store *st = open_store(dir, &o);
+	struct pane_label l[4][1] = {{{"inst", "a"}}, {{"inst", "b"}}, {{"inst", "c"}}, {{"inst", "a"}}};
+	struct pane_labels ls[4] = {{l[0], 1, 1, false}, {l[1], 1, 1, false}, {l[2], 1, 1, false}, {l[3], 1, 1, false}};
+	struct pane_sample b1[5] = {{"m", &ls[0], T0, 1},
+	                            {"m", &ls[1], T0, 2},
+	                            {"m", &ls[2], T0, 3},
+	                            {"n", &ls[3], T0, 4},
+	                            {"m", &ls[0], T0 + 1000, 5}};
+	uint32_t refs[5] = {0};
+	size_t acc = 0;
+	struct pane_err err = {0};
+	assert_int_equal(pane_store_write_refs(st, b1, refs, 5, &acc, &err), 0);
+	assert_int_equal(acc, 4);
+	assert_true(refs[0] && refs[1] && refs[3]);
+	assert_int_equal(refs[2], 0); /* third series of m */
+	assert_int_equal(refs[4], refs[0]);
+	assert_true(refs[0] != refs[1] && refs[1] != refs[3] && refs[0] != refs[3]);
+	/* refs given back: the samples land in their series, whatever the
+	 * labels beside them say (the first has c's, a series refused: a ref
+	 * is trusted); an unknown ref is resolved from the labels */
+	uint32_t ra = refs[0], rb = refs[1], rn = refs[3];
+	struct pane_sample b2[4] = {{"m", &ls[2], T0 + 2000, 6},
+	                            {"m", &ls[1], T0 + 2000, 7},
+	                            {"n", &ls[3], T0 + 2000, 8},
+	                            {"m", &ls[1], T0 + 3000, 9}};
+	uint32_t refs2[4] = {ra, rb, rn, 99999};
+	assert_int_equal(pane_store_write_refs(st, b2, refs2, 4, &acc, &err), 0);
+	assert_int_equal(acc, 4);
+	assert_int_equal(refs2[3], rb);
+	/* no refs at all: pane_store_write */
+	struct pane_sample b3 = {"m", &ls[0], T0 + 4000, 10};
+	assert_int_equal(pane_store_write_refs(st, &b3, NULL, 1, &acc, &err), 0);
+	assert_int_equal(acc, 1);
+	struct pane_store_counters c;
+	pane_store_get_counters(st, &c);
+	assert_int_equal(c.series, 3);
+	assert_int_equal(c.rejected_series, 1);
+	pane_store_close(st);
+	/* after a replay of the WAL and a reopen, every sample where it belongs */
+	st = open_store(dir, &o);
+	struct pane_reader r = pane_store_reader(st);
+	struct pane_matcher m = {"__name__", "m|n", PANE_MATCH_RE};
+	struct pane_series_set *set;
+	assert_int_equal(r.ops->select(r.ctx, &m, 1, 0, INT64_MAX, 0, &set, &err), 0);
+	assert_int_equal(set->n, 3); /* {m,a} {m,b} {n,a} */
+	const double want_a[] = {1, 5, 6, 10}, want_b[] = {2, 7, 9}, want_n[] = {4, 8};
+	const double *want[] = {want_a, want_b, want_n};
+	const size_t nwant[] = {4, 3, 2};
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(set->series[i].n, nwant[i]);
+		for (size_t j = 0; j < nwant[i]; j++)
+			assert_true(set->series[i].values[j] == want[i][j]);
+	}
+	set->free(set);
+	pane_store_close(st);
+	rmrf(dir);
+	free(dir);
+}
+
 static void retention_drops_whole_days(void **state)
 {
 	(void)state;
@@ -1504,6 +1577,112 @@ static void heads_spill_replay_and_compact(void **state)
  * instant query's count(x)) held 4 KiB per series (the first block of a
  * series' sample arrays); now its arrays are as large as its samples. The
  * heap in use is read from the allocator itself (mallinfo2), not RSS. */
+/* Heads whose head-file blocks lie one after another (a series written
+ * alone) and heads whose chains jump (series written in turns), with runs
+ * of blocks that cross from the written file into the unwritten buffer:
+ * read back exactly, as heads (select) and after persisting (close). */
+/* Heads whose head-file blocks lie one after another (a series written
+ * alone) and heads whose chains jump (series written in turns): read back
+ * exactly, as heads (select) and after persisting (close); and a head
+ * persisted within the write that made it (two window rolls in one
+ * batch), its blocks partly written to the file, partly still buffered. */
+static void head_block_runs(void **state)
+{
+	(void)state;
+	char *dir = tmpdir();
+	struct pane_store_opts o;
+	pane_store_opts_default(&o);
+	o.retention_ms = 0;
+	o.max_future_ms = 0;
+	o.fsync = PANE_FSYNC_NEVER;
+	struct pane_store *st = open_store(dir, &o);
+	enum { N = 3700 };
+	static double want[3][N];
+	static int64_t wts[3][N];
+	size_t have[3] = {0};
+	struct pane_label l[3][1] = {{{"s", "a"}}, {{"s", "b"}}, {{"s", "c"}}};
+	struct pane_labels ls[3] = {{l[0], 1, 1, false}, {l[1], 1, 1, false}, {l[2], 1, 1, false}};
+	uint64_t rng = 7;
+	struct pane_sample b[300];
+	/* a alone, b alone (contiguous chains, ~9 B a sample: some 500 blocks
+	 * each, past the 64 KiB the head file buffers), then all three in turns */
+	for (int phase = 0; phase < 3; phase++) {
+		for (int done = 0; done < (phase < 2 ? 3000 : 700); done += 300 / (phase < 2 ? 1 : 3)) {
+			size_t k = 0;
+			for (int j = 0; j < (phase < 2 ? 300 : 100); j++)
+				for (int sr = 0; sr < 3; sr++) {
+					if (phase < 2 && sr != phase)
+						continue;
+					rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+					double v = (double)(rng >> 11) / 9007199254740992.0 * 1e6;
+					int64_t t = TW + (int64_t)have[sr] * 1000;
+					want[sr][have[sr]] = v;
+					wts[sr][have[sr]++] = t;
+					b[k++] = (struct pane_sample){"runs", &ls[sr], t, v};
+				}
+			struct pane_err err = {0};
+			size_t acc = 0;
+			assert_int_equal(pane_store_write(st, b, k, &acc, &err), 0);
+			assert_int_equal(acc, k);
+		}
+	}
+	assert_true(file_size(dir, "head") > 0);
+	/* one batch: e (~600 blocks) then d (~450) in the next window; the
+	 * file buffer is written out at 1,000 blocks, in the middle of d's
+	 * chain; d then rolls twice, so its frozen head is persisted inline */
+	static struct pane_sample big[4096 + 3000 + 20];
+	size_t k = 0;
+	for (int j = 0; j < 4000; j++) {
+		rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+		big[k++] = (struct pane_sample){"runs2", &ls[0], TW + 4000000 + j * 1000LL, (double)(rng >> 11) / 7.0};
+	}
+	static double dv[3020];
+	static int64_t dts[3020];
+	for (int j = 0; j < 3020; j++) {
+		rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+		dv[j] = (double)(rng >> 11) / 3.0;
+		dts[j] = j < 3000 ? TW + 6 * 3600000LL + j * 1000LL : TW + (j < 3010 ? 12 : 18) * 3600000LL + j;
+		big[k++] = (struct pane_sample){"runs2", &ls[1], dts[j], dv[j]};
+	}
+	struct pane_err werr = {0};
+	size_t wacc = 0;
+	assert_int_equal(pane_store_write(st, big, k, &wacc, &werr), 0);
+	assert_int_equal(wacc, k);
+	struct pane_store_counters c;
+	pane_store_get_counters(st, &c);
+	assert_true(c.persist_inline >= 1);
+	for (int pass = 0; pass < 2; pass++) {
+		struct pane_reader r = pane_store_reader(st);
+		struct pane_matcher m = {"__name__", "runs", PANE_MATCH_EQ};
+		struct pane_series_set *set = NULL;
+		struct pane_err err = {0};
+		assert_int_equal(r.ops->select(r.ctx, &m, 1, INT64_MIN, INT64_MAX, 0, &set, &err), 0);
+		assert_int_equal(set->n, 3);
+		for (size_t sr = 0; sr < 3; sr++) {
+			assert_int_equal(set->series[sr].n, have[sr]);
+			for (size_t j = 0; j < have[sr]; j++) {
+				assert_true(set->series[sr].ts[j] == wts[sr][j]);
+				assert_memory_equal(&set->series[sr].values[j], &want[sr][j], 8);
+			}
+		}
+		set->free(set);
+		struct pane_matcher m2[] = {{"__name__", "runs2", PANE_MATCH_EQ}, {"s", "b", PANE_MATCH_EQ}};
+		assert_int_equal(r.ops->select(r.ctx, m2, 2, INT64_MIN, INT64_MAX, 0, &set, &err), 0);
+		assert_int_equal(set->n, 1);
+		assert_int_equal(set->series[0].n, 3020);
+		for (size_t j = 0; j < 3020; j++) {
+			assert_true(set->series[0].ts[j] == dts[j]);
+			assert_memory_equal(&set->series[0].values[j], &dv[j], 8);
+		}
+		set->free(set);
+		pane_store_close(st); /* persists every head: read back through pread */
+		st = open_store(dir, &o);
+	}
+	pane_store_close(st);
+	rmrf(dir);
+	free(dir);
+}
+
 static void select_memory_per_series(void **state)
 {
 	(void)state;
@@ -1668,11 +1847,13 @@ int main(void)
 	    cmocka_unit_test(retention_drops_both_layouts),
 	    cmocka_unit_test(wal_replay_cuts_torn_tail),
 	    cmocka_unit_test(out_of_order_and_cardinality),
+	    cmocka_unit_test(write_by_refs),
 	    cmocka_unit_test(retention_drops_whole_days),
 	    cmocka_unit_test(many_days_big_batches_and_the_future),
 	    cmocka_unit_test(logs_and_events),
 	    cmocka_unit_test(heads_spill_replay_and_compact),
 	    cmocka_unit_test(pinned_head_view_outlives_compaction),
+	    cmocka_unit_test(head_block_runs),
 	    cmocka_unit_test(window_roll_defers_persisting),
 	    cmocka_unit_test(checkpoint_with_long_heads),
 	    cmocka_unit_test(select_memory_per_series),
