@@ -327,6 +327,9 @@ double ps_bucket_value(const struct bucket *b, enum pane_tier_agg agg);
 
 /* select.c */
 void ps_readers_forget_days(struct pane_store *st);
+/* Tests only: called by every select right after its snapshot, without
+ * the lock (to persist heads between the snapshot and the reads). */
+extern void (*ps_test_after_snapshot)(struct pane_store *st);
 void ps_readers_free(struct pane_store *st);
 
 #endif

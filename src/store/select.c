@@ -43,7 +43,11 @@
  *   (3) A corrupt segment, tier blob or tier region (CRC, length, decode)
  *       is skipped and logged; a day dropped by retention meanwhile is
  *       skipped. A day's tiers are read from its s_ rows' regions, or from
- *       its a_ rows when an earlier pane made the day (rday.folded).
+ *       its a_ rows when an earlier pane made the day (rday.folded), and
+ *       only from segments persisted before the snapshot (at offsets below
+ *       the day file's size then, rpart.size): the snapshot's heads have
+ *       the samples of any persisted since, and buckets, unlike samples,
+ *       cannot be merged by timestamp.
  *   (4) Timestamp columns shared by many series are decoded once per
  *       select (ts_cache), never across selects (a day dropped and made
  *       again reuses offsets). An evenly spaced column is not stored
@@ -75,6 +79,8 @@
 #include "base/arena.h"
 #include "base/mem.h"
 #include "store/workers.h"
+
+void (*ps_test_after_snapshot)(struct pane_store *st);
 
 /* Sample bytes of a set that come from its arena; the rest from blocks
  * of st->samples (a select of a few samples never holds a block). */
@@ -530,12 +536,12 @@ static struct rday *reader_day(struct pane_store *st, struct ps_reader *r, int64
 		if (tier && folded)
 			snprintf(sql, sizeof sql,
 			         "SELECT off + len, alen, acrc FROM \"s_%" PRId64
-			         "\" WHERE sid = ?1 AND maxt >= ?2 AND mint <= ?3 AND alen > 0",
+			         "\" WHERE sid = ?1 AND maxt >= ?2 AND mint <= ?3 AND alen > 0 AND off < ?5",
 			         day);
 		else if (tier)
 			snprintf(sql, sizeof sql,
 			         "SELECT off, len, crc FROM \"a_%" PRId64
-			         "\" WHERE sid = ?1 AND step = ?4 AND maxt >= ?2 AND mint <= ?3",
+			         "\" WHERE sid = ?1 AND step = ?4 AND maxt >= ?2 AND mint <= ?3 AND off < ?5",
 			         day);
 		else
 			snprintf(sql, sizeof sql,
@@ -565,7 +571,8 @@ struct snap {
 struct rpart {
 	int64_t day;
 	int fd;
-	bool folded; /* tier regions in s_ rows (rday) */
+	uint64_t size; /* the day file's size at the snapshot: a segment at or past it is newer (tiers) */
+	bool folded;   /* tier regions in s_ rows (rday) */
 	sqlite3_stmt *q;
 };
 
@@ -688,6 +695,10 @@ static int read_tier_series(struct pane_store *st, struct rpart *rp, size_t nrp,
 		sqlite3_bind_int64(q, 3, rp[i].folded ? hi : c->maxt);
 		if (!rp[i].folded)
 			sqlite3_bind_int64(q, 4, step);
+		/* only what was persisted before the snapshot: a segment persisted
+		 * since holds samples the snapshot's heads hold too, and buckets,
+		 * unlike samples, cannot be told apart to drop one of the two */
+		sqlite3_bind_int64(q, 5, (int64_t)rp[i].size);
 		while (sqlite3_step(q) == SQLITE_ROW) {
 			int64_t off = sqlite3_column_int64(q, 0), len = sqlite3_column_int64(q, 1);
 			uint32_t crc = (uint32_t)sqlite3_column_int64(q, 2);
@@ -757,7 +768,8 @@ struct sel_job {
 	struct set_impl *si;
 	const struct snap *sn;
 	size_t cnt;
-	const int64_t *days; /* the partitions in range */
+	const int64_t *days;   /* the partitions in range */
+	const uint64_t *sizes; /* their files' sizes at the snapshot */
 	size_t ndays;
 	int64_t mint, maxt, step;
 	enum pane_tier_agg agg;
@@ -804,8 +816,11 @@ static void part_open(struct sel_part *p)
 		/* a day dropped by retention meanwhile is simply skipped */
 		const struct rday *d = reader_day(j->st, r, j->days[i], j->tier);
 		if (d)
-			p->rp[p->nrp++] = (struct rpart){
-			    .day = j->days[i], .fd = d->fd, .folded = d->folded, .q = j->tier ? d->tier : d->seg};
+			p->rp[p->nrp++] = (struct rpart){.day = j->days[i],
+			                                 .fd = d->fd,
+			                                 .size = j->sizes[i],
+			                                 .folded = d->folded,
+			                                 .q = j->tier ? d->tier : d->seg};
 	}
 	p->tc = (struct ts_cache){.ts = r->ts, .dummy = r->dummy, .tdummy = r->tdummy, .u = r->u, .blob = &r->blob};
 }
@@ -997,10 +1012,13 @@ static int select_impl(struct pane_store *st, const struct pane_matcher *m, size
 	}
 	int64_t d0 = ps_day_of(mint), d1 = ps_day_of(maxt);
 	int64_t *days = pane_xcalloc(st->nparts + 1, sizeof *days);
+	uint64_t *sizes = pane_xcalloc(st->nparts + 1, sizeof *sizes);
 	size_t ndays = 0;
 	for (size_t i = 0; i < st->nparts; i++)
-		if (st->parts[i].day >= d0 && st->parts[i].day <= d1)
+		if (st->parts[i].day >= d0 && st->parts[i].day <= d1) {
+			sizes[ndays] = st->parts[i].size;
 			days[ndays++] = st->parts[i].day;
+		}
 	unsigned nhelp = 0;
 	if (cnt >= PAR_MIN_SERIES && ndays && maxt > mint && (uint64_t)maxt - (uint64_t)mint >= PAR_MIN_RANGE) {
 		if (!st->workers)
@@ -1009,6 +1027,8 @@ static int select_impl(struct pane_store *st, const struct pane_matcher *m, size
 	}
 	struct ps_reader *r = reader_take(st);
 	pthread_mutex_unlock(&st->mu);
+	if (ps_test_after_snapshot)
+		ps_test_after_snapshot(st);
 	pane_bitmap_release(&set);
 	/* the heads' blocks, from the pinned view, without the lock */
 	if (pinned) {
@@ -1027,6 +1047,7 @@ static int select_impl(struct pane_store *st, const struct pane_matcher *m, size
 	                      .sn = sn,
 	                      .cnt = cnt,
 	                      .days = days,
+	                      .sizes = sizes,
 	                      .ndays = ndays,
 	                      .mint = mint,
 	                      .maxt = maxt,
@@ -1104,6 +1125,7 @@ static int select_impl(struct pane_store *st, const struct pane_matcher *m, size
 done:
 	reader_give_back(st, r);
 	free(days);
+	free(sizes);
 	free(job.res);
 	for (size_t i = 0; i < cnt; i++)
 		snap_release(&sn[i]);

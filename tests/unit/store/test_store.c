@@ -413,6 +413,60 @@ static void evenly_spaced_timestamps(void **state)
 	free(dir);
 }
 
+static void persist_now(struct pane_store *st)
+{
+	struct pane_err err = {0};
+	pthread_mutex_lock(&st->mu);
+	int rc = ps_persist_all(st, &err);
+	pthread_mutex_unlock(&st->mu);
+	assert_int_equal(rc, 0);
+}
+
+/* A tier select whose snapshot holds a head that is persisted before the
+ * select reads the day's segments: the new segment's buckets repeat the
+ * head's, and are left out (it was not there at the snapshot). */
+static void tier_select_beside_a_persist(void **state)
+{
+	(void)state;
+	char *dir = tmpdir();
+	const int64_t t0 = 1700006400000LL;            /* on the hour, a window's start */
+	struct pane_store *st = open_store(dir, NULL); /* the 1 h tier stored */
+	put(st, "before", "a", t0 + 7 * 3600000, 1);   /* the day's file exists at the snapshot */
+	persist_now(st);
+	double sum = 0;
+	for (int k = 0; k < 240; k++) { /* one hour, all in the head */
+		put(st, "race", "a", t0 + k * 15000LL, k);
+		sum += k;
+	}
+	struct pane_store_counters c0, c1;
+	pane_store_get_counters(st, &c0);
+	for (int agg = PANE_AGG_SUM; agg <= PANE_AGG_COUNT; agg++) {
+		struct pane_series_set *t = NULL;
+		struct pane_err err = {0};
+		ps_test_after_snapshot = persist_now;
+		int rc =
+		    pane_store_select_tier(st, 3600000, (enum pane_tier_agg)agg, NULL, 0, 0, INT64_MAX, 0, &t, &err);
+		ps_test_after_snapshot = NULL;
+		assert_int_equal(rc, 0);
+		assert_int_equal(t->n, 2);
+		assert_int_equal(t->series[1].n, 1);
+		assert_int_equal(t->series[1].ts[0], t0);
+		assert_true(t->series[1].values[0] == (agg == PANE_AGG_SUM ? sum : 240));
+		t->free(t);
+	}
+	pane_store_get_counters(st, &c1);
+	assert_int_equal(c1.segments, c0.segments + 1); /* the head was persisted meanwhile */
+	/* and read from the segment once it was there before the snapshot */
+	struct pane_series_set *t = NULL;
+	struct pane_err err = {0};
+	assert_int_equal(pane_store_select_tier(st, 3600000, PANE_AGG_COUNT, NULL, 0, 0, INT64_MAX, 0, &t, &err), 0);
+	assert_true(t->n == 2 && t->series[1].n == 1 && t->series[1].values[0] == 240);
+	t->free(t);
+	pane_store_close(st);
+	rmrf(dir);
+	free(dir);
+}
+
 /* The tiers agree with aggregating the raw samples, for data in segments and
  * in memory alike. */
 static void check_tiers(struct pane_store *st, int64_t step)
@@ -1842,6 +1896,7 @@ int main(void)
 	    cmocka_unit_test(evenly_spaced_timestamps),
 	    cmocka_unit_test(reads_run_beside_writes),
 	    cmocka_unit_test(downsampled_tiers),
+	    cmocka_unit_test(tier_select_beside_a_persist),
 	    cmocka_unit_test(tiers_in_days_of_earlier_panes),
 	    cmocka_unit_test(damaged_tier_region),
 	    cmocka_unit_test(retention_drops_both_layouts),
