@@ -267,6 +267,27 @@ static void long_lines(void **state)
 /* Texts that mean the same series are separate entries, each with the
  * series' ref; texts that differ only past a prefix are never confused;
  * many entries of one shape all come back as themselves. */
+/* count texts x{i="0"} ... of one shape put (ref i + 1), then each found
+ * as itself (probing, table growth, collisions) */
+static void put_and_find(struct pane_promcache *c, int count)
+{
+	char t[64];
+	for (int i = 0; i < count; i++) {
+		int n = snprintf(t, sizeof t, "x{i=\"%d\"}", i);
+		struct pane_label li = {"i", t + 5};
+		struct pane_promcache_entry *e = pane_promcache_put(c, t, (size_t)n, "x", &li, 1);
+		assert_non_null(e);
+		e->ref = (uint64_t)i + 1;
+	}
+	for (int i = 0; i < count; i++) {
+		int n = snprintf(t, sizeof t, "x{i=\"%d\"}", i);
+		struct pane_promcache_entry *e = pane_promcache_get(c, t, (size_t)n);
+		assert_non_null(e);
+		assert_int_equal(e->ref, (uint64_t)i + 1);
+		assert_memory_equal(e->text, t, (size_t)n);
+	}
+}
+
 static void whole_text_decides(void **state)
 {
 	(void)state;
@@ -287,21 +308,7 @@ static void whole_text_decides(void **state)
 	assert_string_equal(e2->labels.v[0].name, "a");
 	assert_string_equal(e2->labels.v[1].value, "2");
 	/* 100,000 texts of one shape (probing, table growth) */
-	char t[64];
-	for (int i = 0; i < 100000; i++) {
-		int n = snprintf(t, sizeof t, "x{i=\"%d\"}", i);
-		struct pane_label li = {"i", t + 5};
-		struct pane_promcache_entry *e = pane_promcache_put(c, t, (size_t)n, "x", &li, 1);
-		assert_non_null(e);
-		e->ref = (uint64_t)i + 1;
-	}
-	for (int i = 0; i < 100000; i++) {
-		int n = snprintf(t, sizeof t, "x{i=\"%d\"}", i);
-		struct pane_promcache_entry *e = pane_promcache_get(c, t, (size_t)n);
-		assert_non_null(e);
-		assert_int_equal(e->ref, (uint64_t)i + 1);
-		assert_memory_equal(e->text, t, (size_t)n);
-	}
+	put_and_find(c, 100000);
 	assert_ptr_equal(pane_promcache_get(c, "m{a=\"1\",b=\"2\"}", 14), e1);
 	struct pane_promcache_stats st;
 	pane_promcache_get_stats(c, &st);
@@ -317,20 +324,7 @@ static void collisions(void **state)
 	(void)state;
 	pane_promcache_hash_mask = 0;
 	struct pane_promcache *c = pane_promcache_new(8u << 20);
-	char t[64];
-	for (int i = 0; i < 2000; i++) {
-		int n = snprintf(t, sizeof t, "x{i=\"%d\"}", i);
-		struct pane_label li = {"i", t + 5};
-		struct pane_promcache_entry *e = pane_promcache_put(c, t, (size_t)n, "x", &li, 1);
-		assert_non_null(e);
-		e->ref = (uint64_t)i + 1;
-	}
-	for (int i = 0; i < 2000; i++) {
-		int n = snprintf(t, sizeof t, "x{i=\"%d\"}", i);
-		struct pane_promcache_entry *e = pane_promcache_get(c, t, (size_t)n);
-		assert_non_null(e);
-		assert_int_equal(e->ref, (uint64_t)i + 1);
-	}
+	put_and_find(c, 2000);
 	assert_null(pane_promcache_get(c, "x{i=\"2000\"}", 11));
 	assert_null(pane_promcache_get(c, "x{i=\"1\"", 7));
 	pane_promcache_free(c);

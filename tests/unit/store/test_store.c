@@ -1180,6 +1180,25 @@ struct hs_model {
 
 static uint64_t hs_rng = 88172645463325252ull;
 
+/* The options of the head tests: nothing dropped or refused for its age,
+ * no fsync. */
+static void hs_opts(struct pane_store_opts *o)
+{
+	pane_store_opts_default(o);
+	o->retention_ms = 0;
+	o->max_future_ms = 0;
+	o->fsync = PANE_FSYNC_NEVER;
+}
+
+static void hs_model_free(struct hs_model *mod)
+{
+	for (int s = 0; s < HS_SERIES; s++) {
+		free(mod[s].ts);
+		free(mod[s].v);
+	}
+	free(mod);
+}
+
 static uint64_t hs_rand(void)
 {
 	hs_rng ^= hs_rng << 13;
@@ -1489,10 +1508,7 @@ static void pinned_head_view_outlives_compaction(void **state)
 	char *dir = tmpdir();
 	struct hs_model *mod = calloc(HS_SERIES, sizeof *mod);
 	struct pane_store_opts o;
-	pane_store_opts_default(&o);
-	o.retention_ms = 0;
-	o.max_future_ms = 0;
-	o.fsync = PANE_FSYNC_NEVER;
+	hs_opts(&o);
 	hs_rng = 7;
 	struct pane_store *st = open_store(dir, &o);
 	hs_write(st, mod, 0, 300, 0x1f);
@@ -1533,11 +1549,7 @@ static void pinned_head_view_outlives_compaction(void **state)
 	ps_head_unpin(st, &view);
 	hs_check(st, mod);
 	pane_store_close(st);
-	for (int s = 0; s < HS_SERIES; s++) {
-		free(mod[s].ts);
-		free(mod[s].v);
-	}
-	free(mod);
+	hs_model_free(mod);
 	rmrf(dir);
 	free(dir);
 }
@@ -1548,11 +1560,8 @@ static void heads_spill_replay_and_compact(void **state)
 	char *dir = tmpdir();
 	struct hs_model *mod = calloc(HS_SERIES, sizeof *mod);
 	struct pane_store_opts o;
-	pane_store_opts_default(&o);
-	o.retention_ms = 0;
-	o.max_future_ms = 0;
+	hs_opts(&o);
 	o.ooo_window_ms = 3600000;
-	o.fsync = PANE_FSYNC_NEVER;
 	/* 1. 300 scrapes in one window: heads only, most of them in the head file */
 	hs_rng = 1;
 	pid_t pid = fork();
@@ -1618,11 +1627,7 @@ static void heads_spill_replay_and_compact(void **state)
 	st = open_store(dir, &o);
 	hs_check(st, mod);
 	pane_store_close(st);
-	for (int s = 0; s < HS_SERIES; s++) {
-		free(mod[s].ts);
-		free(mod[s].v);
-	}
-	free(mod);
+	hs_model_free(mod);
 	rmrf(dir);
 	free(dir);
 }
@@ -1645,10 +1650,7 @@ static void head_block_runs(void **state)
 	(void)state;
 	char *dir = tmpdir();
 	struct pane_store_opts o;
-	pane_store_opts_default(&o);
-	o.retention_ms = 0;
-	o.max_future_ms = 0;
-	o.fsync = PANE_FSYNC_NEVER;
+	hs_opts(&o);
 	struct pane_store *st = open_store(dir, &o);
 	enum { N = 3700 };
 	static double want[3][N];
