@@ -959,8 +959,10 @@ static int select_impl(struct pane_store *st, const struct pane_matcher *m, size
 		cnt++;
 	struct snap *sn = pane_xcalloc(cnt + 1, sizeof *sn);
 	size_t k0 = 0;
+	/* pinned at the first head with blocks (a select of heads that are
+	 * all tail, or of none, maps nothing); -1: not tried yet */
 	struct ps_hview view;
-	bool pinned = ps_head_pin(st, &view);
+	int pinned = -1;
 	for (int64_t i = pane_bitmap_next(&set, 1); i >= 0; i = pane_bitmap_next(&set, (uint32_t)i + 1)) {
 		struct series *s = st->ser[i];
 		struct snap *x = &sn[k0++];
@@ -970,10 +972,12 @@ static int select_impl(struct pane_store *st, const struct pane_matcher *m, size
 		x->key =
 		    pane_arena_alloc(&si->mem[0].arena, (size_t)s->keylen + 1); /* the set's labels point into it */
 		memcpy(x->key, s->key, (size_t)s->keylen + 1);
+		if (pinned < 0 && ((s->h.hs.n && s->h.hnblk) || (s->fz && s->fz->hs.n && s->fz->hnblk)))
+			pinned = ps_head_pin(st, &view);
 		if (s->h.hs.n && !rc) {
 			struct pane_buf hb;
 			pane_buf_init(&hb, PANE_BUF_NOLIMIT);
-			if (pinned) {
+			if (pinned > 0) {
 				ps_head_bytes_begin(&s->h, &hb);
 				x->hlast = s->h.hlast;
 				x->hnblk = s->h.hnblk;
@@ -987,7 +991,7 @@ static int select_impl(struct pane_store *st, const struct pane_matcher *m, size
 		if (s->fz && s->fz->hs.n && !rc) {
 			struct pane_buf hb;
 			pane_buf_init(&hb, PANE_BUF_NOLIMIT);
-			if (pinned) {
+			if (pinned > 0) {
 				ps_head_bytes_begin(s->fz, &hb);
 				x->flast = s->fz->hlast;
 				x->fnblk = s->fz->hnblk;
@@ -1000,7 +1004,7 @@ static int select_impl(struct pane_store *st, const struct pane_matcher *m, size
 		}
 	}
 	if (rc < 0) {
-		if (pinned)
+		if (pinned > 0)
 			ps_head_unpin(st, &view);
 		pthread_mutex_unlock(&st->mu);
 		pane_bitmap_release(&set);
@@ -1031,7 +1035,7 @@ static int select_impl(struct pane_store *st, const struct pane_matcher *m, size
 		ps_test_after_snapshot(st);
 	pane_bitmap_release(&set);
 	/* the heads' blocks, from the pinned view, without the lock */
-	if (pinned) {
+	if (pinned > 0) {
 		for (size_t i = 0; i < cnt && !rc; i++) {
 			if (sn[i].hnblk)
 				rc = ps_head_view_fill(&view, sn[i].id, sn[i].hlast, sn[i].hnblk, sn[i].hbytes, err);
