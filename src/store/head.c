@@ -44,7 +44,10 @@
 /* The head file.
  * Full blocks of head streams leave memory for DATA_DIR/store/head: fixed
  * blocks of HBLK bytes, each naming the series' previous block, so a
- * series keeps only its last block's index and the count. The file is
+ * series keeps only its last block's index and the count. Each block also
+ * carries its anchor (hstream.h: where its first sample starts and the
+ * decoder's state before it), so a select of a head's last minutes walks
+ * the chain back only to the block they start in and decodes from there. The file is
  * truncated on open and rebuilt by WAL replay (the WAL is what is durable),
  * so it is never fsync'ed. Blocks are only appended (buffered in hw and
  * written with one pwrite); a persisted head's blocks become dead, and the
@@ -61,6 +64,26 @@ static void put_u32(uint8_t *p, uint32_t v)
 static uint32_t get_u32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* A block's anchor (hstream.h) as HANC bytes after its link (native byte
+ * order: the head file never outlives the process' store). */
+static void put_anchor(uint8_t *p, const struct pane_hs_anchor *a)
+{
+	memcpy(p, &a->t, 8);
+	memcpy(p + 8, &a->dt, 8);
+	memcpy(p + 16, &a->v, 8);
+	memcpy(p + 24, &a->idx, 4);
+	memcpy(p + 28, &a->bit, 2);
+}
+
+static void get_anchor(const uint8_t *p, struct pane_hs_anchor *a)
+{
+	memcpy(&a->t, p, 8);
+	memcpy(&a->dt, p + 8, 8);
+	memcpy(&a->v, p + 16, 8);
+	memcpy(&a->idx, p + 24, 4);
+	memcpy(&a->bit, p + 28, 2);
 }
 
 /* Writes the buffered blocks; on failure they stay buffered (logged). */
@@ -97,8 +120,10 @@ void ps_head_flush(struct pane_store *st)
 static void head_take(struct pane_store *st, struct head *h)
 {
 	uint8_t blk[HBLK];
+	struct pane_hs_anchor a;
 	put_u32(blk, h->hlast);
-	pane_hstream_take(&h->hs, blk + 4);
+	pane_hstream_take(&h->hs, blk + HPAY, &a);
+	put_anchor(blk + 4, &a);
 	if (!st->hw.len)
 		st->hw_first = st->hblocks;
 	pane_buf_add(&st->hw, blk, HBLK);
@@ -143,8 +168,8 @@ static int head_run(struct pane_store *st, uint32_t first, uint32_t n, uint8_t *
  * at once, and used for as long as the chain stays in it. A run the chain
  * leaves early makes the next one shorter (one block when the chain jumps
  * every time), a run used whole the next one longer. */
-static int head_blocks(struct pane_store *st, uint32_t id, uint32_t hlast, uint32_t hnblk, uint8_t *dst,
-                       struct pane_err *err)
+static int head_blocks(struct pane_store *st, uint32_t id, uint32_t hlast, uint32_t hnblk, size_t from, size_t each,
+                       uint8_t *dst, struct pane_err *err)
 {
 	uint8_t run[RUN_MAX * HBLK];
 	uint32_t cur = hlast, spec = RUN_MAX;
@@ -164,7 +189,7 @@ static int head_blocks(struct pane_store *st, uint32_t id, uint32_t hlast, uint3
 			                    errno ? strerror(errno) : "short file");
 		while (i > 0 && cur > first && cur - 1 - first < n) {
 			const uint8_t *blk = run + (size_t)(cur - 1 - first) * HBLK;
-			memcpy(dst + (i - 1) * PANE_HS_BLOCK, blk + 4, PANE_HS_BLOCK);
+			memcpy(dst + (i - 1) * each, blk + from, each);
 			cur = get_u32(blk);
 			i--;
 			used++;
@@ -188,7 +213,7 @@ uint8_t *ps_head_bytes_begin(const struct head *h, struct pane_buf *out)
 int ps_head_bytes(struct pane_store *st, uint32_t id, const struct head *s, struct pane_buf *out, struct pane_err *err)
 {
 	uint8_t *dst = ps_head_bytes_begin(s, out);
-	return head_blocks(st, id, s->hlast, s->hnblk, dst, err);
+	return head_blocks(st, id, s->hlast, s->hnblk, HPAY, PANE_HS_BLOCK, dst, err);
 }
 
 bool ps_head_pin(struct pane_store *st, struct ps_hview *v)
@@ -209,8 +234,8 @@ bool ps_head_pin(struct pane_store *st, struct ps_hview *v)
 	return true;
 }
 
-int ps_head_view_fill(const struct ps_hview *v, uint32_t id, uint32_t hlast, uint32_t hnblk, uint8_t *dst,
-                      struct pane_err *err)
+int ps_head_view_fill(const struct ps_hview *v, uint32_t id, uint32_t hlast, uint32_t hnblk, int64_t mint, uint8_t *dst,
+                      uint32_t *from, struct pane_hs_anchor *a, struct pane_err *err)
 {
 	uint32_t nblocks = (uint32_t)(v->len / HBLK), cur = hlast;
 	for (size_t i = hnblk; i-- > 0;) {
@@ -218,10 +243,18 @@ int ps_head_view_fill(const struct ps_hview *v, uint32_t id, uint32_t hlast, uin
 			return pane_err_set(err, PANE_EIO, "store: cannot read the head file (series %u): broken chain",
 			                    id);
 		const uint8_t *b = v->map + (size_t)(cur - 1) * HBLK;
-		memcpy(dst + i * PANE_HS_BLOCK, b + 4, PANE_HS_BLOCK);
+		memcpy(dst + i * PANE_HS_BLOCK, b + HPAY, PANE_HS_BLOCK);
+		get_anchor(b + 4, a);
+		/* every sample before the anchor's is at or before its t, before mint */
+		if (a->idx == 0 || a->t < mint) {
+			if (i == 0 && a->idx != 0)
+				break; /* the chain's first block must start the stream */
+			*from = (uint32_t)i;
+			return 0;
+		}
 		cur = get_u32(b);
 	}
-	return 0;
+	return pane_err_set(err, PANE_EIO, "store: cannot read the head file (series %u): broken chain", id);
 }
 
 void ps_head_unpin(struct pane_store *st, struct ps_hview *v)
@@ -275,11 +308,12 @@ void ps_head_compact(struct pane_store *st)
 		if (!s || !s->hnblk)
 			continue;
 		pane_buf_reset(&bytes);
-		good = ps_head_bytes(st, (uint32_t)id, s, &bytes, &err) == 0;
+		pane_buf_grow(&bytes, (size_t)s->hnblk * (HBLK - 4));
+		good = head_blocks(st, (uint32_t)id, s->hlast, s->hnblk, 4, HBLK - 4, (uint8_t *)bytes.data, &err) == 0;
 		for (size_t i = 0; i < s->hnblk && good; i++) {
 			uint8_t blk[HBLK];
 			put_u32(blk, i ? n : 0);
-			memcpy(blk + 4, bytes.data + i * PANE_HS_BLOCK, PANE_HS_BLOCK);
+			memcpy(blk + 4, bytes.data + i * (HBLK - 4), HBLK - 4); /* the anchor and the stream bytes */
 			pane_buf_add(&out, blk, HBLK);
 			n++;
 		}

@@ -99,6 +99,10 @@ void pane_hstream_init(struct pane_hstream *h)
 void pane_hstream_append(struct pane_hstream *h, int64_t ts, double v)
 {
 	uint64_t vb = pane_f64_bits(v);
+	if (!h->anchored) { /* the first sample that starts in the tail's first block */
+		h->anc = (struct pane_hs_anchor){.t = h->t, .dt = h->dt, .v = h->v, .idx = h->n, .bit = h->nbits};
+		h->anchored = true;
+	}
 	if (h->n == 0) {
 		put(h, (uint64_t)ts, 64);
 		put(h, vb, 64);
@@ -134,8 +138,10 @@ void pane_hstream_append(struct pane_hstream *h, int64_t ts, double v)
 	h->n++;
 }
 
-void pane_hstream_take(struct pane_hstream *h, uint8_t *out)
+void pane_hstream_take(struct pane_hstream *h, uint8_t *out, struct pane_hs_anchor *a)
 {
+	*a = h->anc;
+	h->anchored = false;
 	memcpy(out, h->tail, PANE_HS_BLOCK);
 	size_t rest = pane_hstream_tail_len(h) - PANE_HS_BLOCK;
 	memmove(h->tail, h->tail + PANE_HS_BLOCK, rest);
@@ -206,24 +212,35 @@ static inline __attribute__((always_inline)) int get_class(struct rd *r, unsigne
 	return 0;
 }
 
-int pane_hstream_decode(const uint8_t *p, size_t len, size_t n, int64_t *ts, double *v)
+/* Decodes n samples from bit `bit` of p[0..len): the stream's first
+ * sample (absolute) when from is NULL, else samples that follow the state
+ * from. */
+static int decode(const uint8_t *p, size_t len, unsigned bit, const struct pane_hs_anchor *from, size_t n, int64_t *ts,
+                  double *v)
 {
 	if (n == 0)
 		return 0;
-	if (len > UINT64_MAX / 8)
+	if (len > UINT64_MAX / 8 || bit >= 8 * (uint64_t)len)
 		return PANE_EINVAL;
-	struct rd r = {p, len, 0, (uint64_t)len * 8};
-	uint64_t t, vb, x;
-	if (get(&r, 64, &t) < 0 || get(&r, 64, &vb) < 0)
-		return PANE_EINVAL;
-	uint64_t dt = 0;
+	struct rd r = {p, len, bit, (uint64_t)len * 8};
+	uint64_t t, vb, x, dt = 0;
+	size_t i = 0;
+	if (from) {
+		t = (uint64_t)from->t;
+		dt = (uint64_t)from->dt;
+		vb = from->v;
+	} else {
+		if (get(&r, 64, &t) < 0 || get(&r, 64, &vb) < 0)
+			return PANE_EINVAL;
+		ts[0] = (int64_t)t;
+		v[0] = pane_bits_f64(vb);
+		i = 1;
+	}
 	/* the last decimal form decoded (1 integer, 2 cents) and its m: the
 	 * next delta of the same form starts from it without recomputing */
 	unsigned mc = 0;
 	int64_t mm = 0;
-	ts[0] = (int64_t)t;
-	v[0] = pane_bits_f64(vb);
-	for (size_t i = 1; i < n; i++) {
+	for (; i < n; i++) {
 		unsigned c;
 		/* fast path: a sample whose codes all lie in the next 56 bits is
 		 * parsed from one load (nothing changes until it is known to fit) */
@@ -307,4 +324,15 @@ int pane_hstream_decode(const uint8_t *p, size_t len, size_t n, int64_t *ts, dou
 		v[i] = pane_bits_f64(vb);
 	}
 	return 0;
+}
+
+int pane_hstream_decode(const uint8_t *p, size_t len, size_t n, int64_t *ts, double *v)
+{
+	return decode(p, len, 0, NULL, n, ts, v);
+}
+
+int pane_hstream_decode_from(const uint8_t *p, size_t len, const struct pane_hs_anchor *a, size_t n, int64_t *ts,
+                             double *v)
+{
+	return decode(p, len, a->bit, a->idx ? a : NULL, n, ts, v);
 }

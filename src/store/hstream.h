@@ -22,6 +22,9 @@
  *                '110' the same for m/100 (value == (double)m / 100 exactly)
  *                '111' XOR with the previous bits: 6 bits of leading zeros,
  *                      6 bits of (meaningful length - 1), the meaningful bits
+ * Each full block has an anchor (struct pane_hs_anchor, handed out with the
+ * block): the first sample that starts in it and the decoder's state
+ * before that sample, so decoding can start at any block.
  * Every value is bit-exact (NaN payloads, the stale marker, -0.0, +-Inf):
  * the decimal forms are only chosen when they round-trip, decided by the
  * same functions on both sides. Timestamps may go backwards (out-of-order
@@ -43,7 +46,21 @@
 #define PANE_HS_SAMPLE_MAX 19
 #define PANE_HS_TAIL (PANE_HS_BLOCK + PANE_HS_SAMPLE_MAX + 1)
 
+/* Where decoding can start inside a block: sample idx begins at bit bit of
+ * the block, and t, dt, v are the decoder's state before it (the previous
+ * sample's timestamp, timestamp delta and value bits; unused for idx 0,
+ * the stream's first sample, which is absolute). Every full block has one:
+ * a sample is at most PANE_HS_SAMPLE_MAX bytes, a block longer. */
+struct pane_hs_anchor {
+	int64_t t, dt;
+	uint64_t v;
+	uint32_t idx;
+	uint16_t bit;
+};
+
 struct pane_hstream {
+	struct pane_hs_anchor anc; /* of the tail's first block, once a sample starts in it */
+	bool anchored;
 	int64_t t;      /* last timestamp */
 	int64_t dt;     /* last timestamp delta */
 	uint64_t v;     /* last value's bits */
@@ -63,8 +80,8 @@ static inline bool pane_hstream_full(const struct pane_hstream *h)
 /* Appends one sample. The tail must not be full (pane_hstream_full). */
 void pane_hstream_append(struct pane_hstream *h, int64_t ts, double v);
 /* Moves the first PANE_HS_BLOCK bytes of the tail to out (which must hold
- * PANE_HS_BLOCK bytes). Only when full. */
-void pane_hstream_take(struct pane_hstream *h, uint8_t *out);
+ * PANE_HS_BLOCK bytes), and their block's anchor to a. Only when full. */
+void pane_hstream_take(struct pane_hstream *h, uint8_t *out, struct pane_hs_anchor *a);
 /* Bytes of the tail that hold data ((nbits + 7) / 8). */
 static inline size_t pane_hstream_tail_len(const struct pane_hstream *h)
 {
@@ -75,5 +92,9 @@ static inline size_t pane_hstream_tail_len(const struct pane_hstream *h)
  * order, then the tail) into ts and v. 0, or PANE_EINVAL when the bytes end
  * early or are malformed (never reads past len). */
 int pane_hstream_decode(const uint8_t *p, size_t len, size_t n, int64_t *ts, double *v);
+/* The same from an anchor: p[0..len) starts with the anchor's block, and n
+ * samples (the stream's n - a->idx last ones) are decoded into ts and v. */
+int pane_hstream_decode_from(const uint8_t *p, size_t len, const struct pane_hs_anchor *a, size_t n, int64_t *ts,
+                             double *v);
 
 #endif

@@ -92,11 +92,13 @@
 #define WAL_MAGIC "PANEWAL1"
 #define WAL_REC_MAX (64u << 20)
 #define SEG_RAW_MAX (8u << 20)
-#define HBLK (4 + PANE_HS_BLOCK) /* head-file block: index + 1 of the previous block, then stream bytes */
-#define HW_MAX (64u << 10)       /* head-file blocks buffered before one write */
-#define HCOMPACT_MIN 4096        /* dead head-file blocks before compaction is considered */
-#define SAMPLES_BLOCK (1u << 20) /* bytes per block of st->samples */
-#define SAMPLES_KEEP (32u << 20) /* bytes of idle blocks st->samples keeps (RSS that stays) */
+#define HANC 30                         /* a head-file block's anchor (hstream.h), serialized */
+#define HPAY (4 + HANC)                 /* where a head-file block's stream bytes start */
+#define HBLK (4 + HANC + PANE_HS_BLOCK) /* head-file block: index + 1 of the previous block, anchor, stream bytes */
+#define HW_MAX (64u << 10)              /* head-file blocks buffered before one write */
+#define HCOMPACT_MIN 4096               /* dead head-file blocks before compaction is considered */
+#define SAMPLES_BLOCK (1u << 20)        /* bytes per block of st->samples */
+#define SAMPLES_KEEP (32u << 20)        /* bytes of idle blocks st->samples keeps (RSS that stays) */
 
 enum { REC_SERIES = 1, REC_SAMPLES = 2 };
 
@@ -268,8 +270,14 @@ struct ps_hview {
 };
 bool ps_head_pin(struct pane_store *st, struct ps_hview *v);
 uint8_t *ps_head_bytes_begin(const struct head *h, struct pane_buf *out);
-int ps_head_view_fill(const struct ps_hview *v, uint32_t id, uint32_t hlast, uint32_t hnblk, uint8_t *dst,
-                      struct pane_err *err);
+/* Writes the blocks of the chain (hlast, hnblk) a decode of samples from
+ * mint on needs to their places in dst (block i at i * PANE_HS_BLOCK):
+ * from the newest whose anchor's previous sample is before mint (mint
+ * INT64_MIN: all), which goes to *from, its anchor to *a. Walking back
+ * from the chain's last block, so a query of the last minutes of a long
+ * head copies and decodes only those. */
+int ps_head_view_fill(const struct ps_hview *v, uint32_t id, uint32_t hlast, uint32_t hnblk, int64_t mint, uint8_t *dst,
+                      uint32_t *from, struct pane_hs_anchor *a, struct pane_err *err);
 void ps_head_unpin(struct pane_store *st, struct ps_hview *v);
 void ps_head_compact(struct pane_store *st);
 /* Whether ps_head_compact would rewrite the file now (enough dead blocks, mostly dead). */

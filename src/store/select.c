@@ -6,7 +6,8 @@
  * matched series' labels, the tails of their heads and frozen heads, and
  * where their blocks are in the head file, pinned: ps_head_pin; the blocks
  * themselves are copied after the lock, so it is held ~0.3 ms, not ~9,
- * for 1,000 full 6 h heads) and then reads segments through its own read-only SQLite
+ * for 1,000 full 6 h heads, and only back to the block whose anchor the
+ * range starts after, ps_head_view_fill) and then reads segments through its own read-only SQLite
  * connection (one transaction: one consistent view) and its own file
  * descriptors, without the lock: queries run in parallel with each other
  * and with ingestion. A segment persisted after the snapshot repeats
@@ -563,6 +564,9 @@ struct snap {
 	uint16_t nl;
 	uint32_t keylen, hn, hlen, fn, flen;
 	uint32_t hlast, hnblk, flast, fnblk; /* the heads' block chains, read after the lock (ps_head_pin) */
+	bool hsorted, fsorted;               /* no sample older than one before it: decodes may start at an anchor */
+	uint32_t hfrom, ffrom; /* the first block copied and decoded, and its anchor (ps_head_view_fill) */
+	struct pane_hs_anchor hanc, fanc;
 	char *key;
 	uint8_t *hbytes; /* the head stream's bytes (hstream.h), hn samples */
 	uint8_t *fbytes; /* the frozen head's, fn samples */
@@ -582,11 +586,19 @@ static void snap_release(struct snap *sn)
 	free(sn->fbytes);
 }
 
-static int collect_stream(struct collect *c, const uint8_t *p, size_t len, size_t n, int64_t *tbuf, double *vbuf)
+/* A head's samples from block `from` (anchor a) on; from 0: all of them. */
+static int collect_stream(struct collect *c, const uint8_t *p, size_t len, size_t n, uint32_t from,
+                          const struct pane_hs_anchor *a, int64_t *tbuf, double *vbuf)
 {
 	if (!n)
 		return 0;
-	if (n > PANE_CHUNK_MAX || pane_hstream_decode(p, len, n, tbuf, vbuf) < 0)
+	size_t skip = (size_t)from * PANE_HS_BLOCK;
+	if (from && (skip >= len || a->idx >= n))
+		return PANE_EIO;
+	if (from)
+		n -= a->idx;
+	if (n > PANE_CHUNK_MAX || (from ? pane_hstream_decode_from(p + skip, len - skip, a, n, tbuf, vbuf)
+	                                : pane_hstream_decode(p, len, n, tbuf, vbuf)) < 0)
 		return PANE_EIO;
 	for (size_t i = 0; i < n; i++)
 		collect_add(c, tbuf[i], vbuf[i]);
@@ -597,9 +609,9 @@ static int collect_stream(struct collect *c, const uint8_t *p, size_t len, size_
  * vbuf: PANE_CHUNK_MAX each). */
 static int collect_head(struct collect *c, const struct snap *sn, int64_t *tbuf, double *vbuf)
 {
-	if (collect_stream(c, sn->fbytes, sn->flen, sn->fn, tbuf, vbuf) < 0)
+	if (collect_stream(c, sn->fbytes, sn->flen, sn->fn, sn->ffrom, &sn->fanc, tbuf, vbuf) < 0)
 		return PANE_EIO;
-	return collect_stream(c, sn->hbytes, sn->hlen, sn->hn, tbuf, vbuf);
+	return collect_stream(c, sn->hbytes, sn->hlen, sn->hn, sn->hfrom, &sn->hanc, tbuf, vbuf);
 }
 
 /* All samples of one snapshot series in [mint, maxt]. */
@@ -981,6 +993,7 @@ static int select_impl(struct pane_store *st, const struct pane_matcher *m, size
 				ps_head_bytes_begin(&s->h, &hb);
 				x->hlast = s->h.hlast;
 				x->hnblk = s->h.hnblk;
+				x->hsorted = !s->h.unsorted;
 			} else {
 				rc = ps_head_bytes(st, s->id, &s->h, &hb, err);
 			}
@@ -995,6 +1008,7 @@ static int select_impl(struct pane_store *st, const struct pane_matcher *m, size
 				ps_head_bytes_begin(s->fz, &hb);
 				x->flast = s->fz->hlast;
 				x->fnblk = s->fz->hnblk;
+				x->fsorted = !s->fz->unsorted;
 			} else {
 				rc = ps_head_bytes(st, s->id, s->fz, &hb, err);
 			}
@@ -1036,11 +1050,18 @@ static int select_impl(struct pane_store *st, const struct pane_matcher *m, size
 	pane_bitmap_release(&set);
 	/* the heads' blocks, from the pinned view, without the lock */
 	if (pinned > 0) {
+		/* from the block the range needs (a tier's whole first bucket) */
+		int64_t from = mint;
+		if (step && mint > INT64_MIN + step)
+			from = mint / step * step - (mint % step < 0 ? step : 0);
 		for (size_t i = 0; i < cnt && !rc; i++) {
-			if (sn[i].hnblk)
-				rc = ps_head_view_fill(&view, sn[i].id, sn[i].hlast, sn[i].hnblk, sn[i].hbytes, err);
-			if (sn[i].fnblk && !rc)
-				rc = ps_head_view_fill(&view, sn[i].id, sn[i].flast, sn[i].fnblk, sn[i].fbytes, err);
+			struct snap *x = &sn[i];
+			if (x->hnblk)
+				rc = ps_head_view_fill(&view, x->id, x->hlast, x->hnblk, x->hsorted ? from : INT64_MIN,
+				                       x->hbytes, &x->hfrom, &x->hanc, err);
+			if (x->fnblk && !rc)
+				rc = ps_head_view_fill(&view, x->id, x->flast, x->fnblk, x->fsorted ? from : INT64_MIN,
+				                       x->fbytes, &x->ffrom, &x->fanc, err);
 		}
 		ps_head_unpin(st, &view);
 	}

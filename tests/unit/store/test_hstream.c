@@ -22,10 +22,11 @@ static size_t roundtrip(const int64_t *ts, const double *v, size_t n)
 	struct pane_hstream h;
 	pane_hstream_init(&h);
 	uint8_t *bytes = malloc(n * PANE_HS_SAMPLE_MAX + PANE_HS_TAIL);
-	size_t len = 0;
+	struct pane_hs_anchor *anc = calloc(n + 1, sizeof *anc);
+	size_t len = 0, nanc = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (pane_hstream_full(&h)) {
-			pane_hstream_take(&h, bytes + len);
+			pane_hstream_take(&h, bytes + len, &anc[nanc++]);
 			len += PANE_HS_BLOCK;
 		}
 		assert_true(h.nbits < PANE_HS_BLOCK * 8);
@@ -43,6 +44,25 @@ static size_t roundtrip(const int64_t *ts, const double *v, size_t n)
 		assert_true(ts2[i] == ts[i]);
 		assert_true(pane_f64_bits(v2[i]) == pane_f64_bits(v[i]));
 	}
+	/* from the anchor of every taken block: the samples from its idx on,
+	 * the state before it being the previous sample's */
+	for (size_t k = 0; k < nanc; k++) {
+		const struct pane_hs_anchor *a = &anc[k];
+		assert_true(a->idx < n && a->bit < PANE_HS_BLOCK * 8);
+		assert_true(k == 0 ? a->idx == 0 && a->bit == 0 : a->idx > anc[k - 1].idx);
+		if (a->idx) {
+			assert_true(a->t == ts[a->idx - 1]);
+			assert_true(a->v == pane_f64_bits(v[a->idx - 1]));
+		}
+		size_t off = k * PANE_HS_BLOCK, m = n - a->idx;
+		assert_int_equal(pane_hstream_decode_from(bytes + off, len - off, a, m, ts2, v2), 0);
+		for (size_t i = 0; i < m; i++) {
+			assert_true(ts2[i] == ts[a->idx + i]);
+			assert_true(pane_f64_bits(v2[i]) == pane_f64_bits(v[a->idx + i]));
+		}
+		assert_int_equal(pane_hstream_decode_from(bytes + off, len - off - 1, a, m, ts2, v2), PANE_EINVAL);
+	}
+	free(anc);
 	/* the last sample needs its last byte: one byte short is refused */
 	if (n) {
 		uint8_t *cut = malloc(len);
