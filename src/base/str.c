@@ -86,8 +86,42 @@ int pane_str_to_i64(struct pane_str s, int64_t *out)
 	return 0;
 }
 
+const double pane_p10[PANE_P10_MAX + 1] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                           1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+
+/* [+-]digits[.digits] with 15 digits at most: n and 10^k are exact
+ * doubles, so n / 10^k is correctly rounded, the double strtod gives
+ * (Clinger's fast path). False for anything else. */
+static bool plain_decimal(struct pane_str s, double *out)
+{
+	size_t i = 0, len = s.len;
+	bool neg = len && s.p[0] == '-';
+	if (len && (s.p[0] == '-' || s.p[0] == '+'))
+		i = 1;
+	if (i >= len || len - i > PANE_P10_MAX + 1)
+		return false;
+	uint64_t n = 0;
+	size_t dot = 0;
+	for (size_t j = i; j < len; j++) {
+		unsigned d = (unsigned)(s.p[j] - '0');
+		if (d <= 9)
+			n = n * 10 + d;
+		else if (s.p[j] == '.' && !dot && j > i)
+			dot = j;
+		else
+			return false;
+	}
+	if (dot + 1 == len || len - i - (dot != 0) > PANE_P10_MAX)
+		return false;
+	double v = dot ? (double)n / pane_p10[len - 1 - dot] : (double)n;
+	*out = neg ? -v : v;
+	return true;
+}
+
 int pane_str_to_double(struct pane_str s, double *out)
 {
+	if (plain_decimal(s, out))
+		return 0;
 	char tmp[64];
 	if (s.len == 0 || s.len >= sizeof tmp)
 		return PANE_EINVAL;

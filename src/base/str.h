@@ -56,8 +56,14 @@ char *pane_str_dup(struct pane_str s);
  * overflow). */
 int pane_str_to_i64(struct pane_str s, int64_t *out);
 int pane_str_to_u64(struct pane_str s, uint64_t *out);
-/* Accepts what strtod accepts plus "Inf", "+Inf", "-Inf", "NaN" in any case. */
+/* Accepts what strtod accepts plus "Inf", "+Inf", "-Inf", "NaN" in any case.
+ * Plain decimals of up to 15 digits ([+-]digits[.digits]) are read without
+ * strtod, to the same double. */
 int pane_str_to_double(struct pane_str s, double *out);
+
+/* 10^k as exact doubles, k <= PANE_P10_MAX. */
+#define PANE_P10_MAX 15
+extern const double pane_p10[PANE_P10_MAX + 1];
 
 /* Case-insensitive ASCII comparison of two C strings. */
 bool pane_streq_nocase(const char *a, const char *b);

@@ -210,57 +210,7 @@ static int parse_float(const char *p, size_t len, double *out)
 {
 	if (len == 0 || len > 63)
 		return -1;
-	size_t i = 0;
-	bool neg = false;
-	if (p[0] == '-' || p[0] == '+') {
-		neg = p[0] == '-';
-		i = 1;
-	}
-	/* digits, or digits '.' digits, 15 digits at most: n and 10^k are exact
-	 * doubles, so n / 10^k is correctly rounded, the double strtod gives
-	 * (Clinger's fast path); anything else goes to strtod */
-	if (i < len && len - i <= 16) {
-		static const double p10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-		                             1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
-		uint64_t n = 0;
-		size_t j = i, dot = 0;
-		for (; j < len; j++) {
-			unsigned d = (unsigned)(p[j] - '0');
-			if (d <= 9)
-				n = n * 10 + d;
-			else if (p[j] == '.' && !dot && j > i)
-				dot = j;
-			else
-				break;
-		}
-		if (j == len && dot + 1 != len && len - i - (dot != 0) <= 15) {
-			double v = dot ? (double)n / p10[len - 1 - dot] : (double)n;
-			*out = neg ? -v : v;
-			return 0;
-		}
-	}
 	return pane_str_to_double(pane_str_make(p, len), out) < 0 ? -1 : 0;
-}
-
-/* Integer milliseconds: plain digits (the common case) at once, anything
- * else as pane_str_to_i64 reads it. */
-static int parse_ms(const char *p, size_t len, int64_t *out)
-{
-	if (len && len <= 18) {
-		uint64_t n = 0;
-		size_t j = 0;
-		for (; j < len; j++) {
-			unsigned d = (unsigned)(p[j] - '0');
-			if (d > 9)
-				break;
-			n = n * 10 + d;
-		}
-		if (j == len) {
-			*out = (int64_t)n;
-			return 0;
-		}
-	}
-	return pane_str_to_i64(pane_str_make(p, len), out);
 }
 
 /* Returns 1 at an OpenMetrics # EOF, 0 to go on, or a negative code from
@@ -379,7 +329,7 @@ static bool parse_tail(struct parser *ps, const char *line, size_t len, size_t a
 			*ts = (int64_t)llround(t * 1000.0);
 		} else {
 			int64_t ms;
-			if (parse_ms(line + ts0, i - ts0, &ms) < 0) {
+			if (pane_str_to_i64(pane_str_make(line + ts0, i - ts0), &ms) < 0) {
 				bad(ps, lineno, "bad timestamp (want integer milliseconds)", line, len);
 				return false;
 			}

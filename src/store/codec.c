@@ -231,8 +231,6 @@ static int xor_decode(struct br *r, double *v, size_t n)
 
 /* ---------- decimal scaling ---------- */
 
-const double pane_p10[PANE_DEC_KMAX + 1] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                            1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
 #define M_LIMIT 9007199254740992.0 /* 2^53 */
 
 bool pane_dec_fits(double v, int k, int64_t *m)

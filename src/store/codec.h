@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/str.h"
 
 #define PANE_CHUNK_MAX 4096
 
@@ -113,8 +114,7 @@ static inline uint64_t pane_rd_uv(struct pane_rd *r)
 
 /* Decimal forms: v == m / 10^k bit for bit, |m| < 2^53, k <= PANE_DEC_KMAX
  * (pane_p10[k] is 10^k). */
-#define PANE_DEC_KMAX 15
-extern const double pane_p10[PANE_DEC_KMAX + 1];
+#define PANE_DEC_KMAX PANE_P10_MAX
 bool pane_dec_fits(double v, int k, int64_t *m);
 
 /* A double's bit pattern and back (bit-exact: NaN payloads, -0.0). */
