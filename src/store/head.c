@@ -266,14 +266,14 @@ void ps_head_unpin(struct pane_store *st, struct ps_hview *v)
 	atomic_fetch_sub(&st->hpins, 1);
 }
 
-/* Rewrites the head file with only the live chains (each contiguous) when
- * it is mostly dead (ps_head_compact_due); empties it when nothing lives. Failure is logged and
- * leaves the old file in use. */
 bool ps_head_compact_due(const struct pane_store *st)
 {
 	return st->hdead >= st->hcompact_min && (uint64_t)st->hdead * 4 >= (uint64_t)st->hblocks * 3;
 }
 
+/* Rewrites the head file with only the live chains (each contiguous) when
+ * it is mostly dead (ps_head_compact_due); empties it when nothing lives.
+ * Failure is logged and leaves the old file in use. */
 void ps_head_compact(struct pane_store *st)
 {
 	if (!ps_head_compact_due(st))

@@ -558,18 +558,25 @@ static struct rday *reader_day(struct pane_store *st, struct ps_reader *r, int64
 	return d;
 }
 
+/* A head (or frozen head) as snapshotted: its stream's bytes (hstream.h),
+ * n samples; with a pinned view, the tail under the lock and the blocks
+ * after it (snap_head_fill), from block `from` (anchor anc) on. */
+struct snap_head {
+	uint32_t n, len;
+	uint32_t last, nblk; /* its block chain, read after the lock (ps_head_pin) */
+	bool sorted;         /* no sample older than one before it: a decode may start at an anchor */
+	uint32_t from;
+	struct pane_hs_anchor anc;
+	uint8_t *bytes;
+};
+
 /* One matched series as snapshotted under the lock (see the top of the file). */
 struct snap {
 	uint32_t id;
 	uint16_t nl;
-	uint32_t keylen, hn, hlen, fn, flen;
-	uint32_t hlast, hnblk, flast, fnblk; /* the heads' block chains, read after the lock (ps_head_pin) */
-	bool hsorted, fsorted;               /* no sample older than one before it: decodes may start at an anchor */
-	uint32_t hfrom, ffrom; /* the first block copied and decoded, and its anchor (ps_head_view_fill) */
-	struct pane_hs_anchor hanc, fanc;
+	uint32_t keylen;
 	char *key;
-	uint8_t *hbytes; /* the head stream's bytes (hstream.h), hn samples */
-	uint8_t *fbytes; /* the frozen head's, fn samples */
+	struct snap_head h, fz;
 };
 
 struct rpart {
@@ -582,23 +589,56 @@ struct rpart {
 
 static void snap_release(struct snap *sn)
 {
-	free(sn->hbytes);
-	free(sn->fbytes);
+	free(sn->h.bytes);
+	free(sn->fz.bytes);
 }
 
-/* A head's samples from block `from` (anchor a) on; from 0: all of them. */
-static int collect_stream(struct collect *c, const uint8_t *p, size_t len, size_t n, uint32_t from,
-                          const struct pane_hs_anchor *a, int64_t *tbuf, double *vbuf)
+/* Under the lock: head h of series id into x, whole (copied now), or only
+ * its tail and chain when the head file is pinned. */
+static int snap_head_take(struct pane_store *st, uint32_t id, const struct head *h, bool pinned, struct snap_head *x,
+                          struct pane_err *err)
 {
+	struct pane_buf b;
+	pane_buf_init(&b, PANE_BUF_NOLIMIT);
+	int rc = 0;
+	if (pinned) {
+		ps_head_bytes_begin(h, &b);
+		x->last = h->hlast;
+		x->nblk = h->hnblk;
+		x->sorted = !h->unsorted;
+	} else {
+		rc = ps_head_bytes(st, id, h, &b, err);
+	}
+	x->n = h->hs.n;
+	x->len = (uint32_t)b.len;
+	x->bytes = b.cap ? (uint8_t *)b.data : NULL; /* ownership moves to the snapshot */
+	return rc;
+}
+
+/* Without the lock: the blocks of x a read from mint on needs, from the view. */
+static int snap_head_fill(const struct ps_hview *v, uint32_t id, int64_t mint, struct snap_head *x,
+                          struct pane_err *err)
+{
+	if (!x->nblk)
+		return 0;
+	return ps_head_view_fill(v, id, x->last, x->nblk, x->sorted ? mint : INT64_MIN, x->bytes, &x->from, &x->anc,
+	                         err);
+}
+
+/* A snapshotted head's samples from its block `from` on (0: all of them). */
+static int collect_stream(struct collect *c, const struct snap_head *x, int64_t *tbuf, double *vbuf)
+{
+	size_t n = x->n;
 	if (!n)
 		return 0;
-	size_t skip = (size_t)from * PANE_HS_BLOCK;
-	if (from && (skip >= len || a->idx >= n))
+	size_t skip = (size_t)x->from * PANE_HS_BLOCK;
+	if (x->from && (skip >= x->len || x->anc.idx >= n))
 		return PANE_EIO;
-	if (from)
-		n -= a->idx;
-	if (n > PANE_CHUNK_MAX || (from ? pane_hstream_decode_from(p + skip, len - skip, a, n, tbuf, vbuf)
-	                                : pane_hstream_decode(p, len, n, tbuf, vbuf)) < 0)
+	if (x->from)
+		n -= x->anc.idx;
+	if (n > PANE_CHUNK_MAX ||
+	    (x->from ? pane_hstream_decode_from(x->bytes + skip, x->len - skip, &x->anc, n, tbuf, vbuf)
+	             : pane_hstream_decode(x->bytes, x->len, n, tbuf, vbuf)) < 0)
 		return PANE_EIO;
 	for (size_t i = 0; i < n; i++)
 		collect_add(c, tbuf[i], vbuf[i]);
@@ -609,9 +649,9 @@ static int collect_stream(struct collect *c, const uint8_t *p, size_t len, size_
  * vbuf: PANE_CHUNK_MAX each). */
 static int collect_head(struct collect *c, const struct snap *sn, int64_t *tbuf, double *vbuf)
 {
-	if (collect_stream(c, sn->fbytes, sn->flen, sn->fn, sn->ffrom, &sn->fanc, tbuf, vbuf) < 0)
+	if (collect_stream(c, &sn->fz, tbuf, vbuf) < 0)
 		return PANE_EIO;
-	return collect_stream(c, sn->hbytes, sn->hlen, sn->hn, sn->hfrom, &sn->hanc, tbuf, vbuf);
+	return collect_stream(c, &sn->h, tbuf, vbuf);
 }
 
 /* All samples of one snapshot series in [mint, maxt]. */
@@ -986,36 +1026,10 @@ static int select_impl(struct pane_store *st, const struct pane_matcher *m, size
 		memcpy(x->key, s->key, (size_t)s->keylen + 1);
 		if (pinned < 0 && ((s->h.hs.n && s->h.hnblk) || (s->fz && s->fz->hs.n && s->fz->hnblk)))
 			pinned = ps_head_pin(st, &view);
-		if (s->h.hs.n && !rc) {
-			struct pane_buf hb;
-			pane_buf_init(&hb, PANE_BUF_NOLIMIT);
-			if (pinned > 0) {
-				ps_head_bytes_begin(&s->h, &hb);
-				x->hlast = s->h.hlast;
-				x->hnblk = s->h.hnblk;
-				x->hsorted = !s->h.unsorted;
-			} else {
-				rc = ps_head_bytes(st, s->id, &s->h, &hb, err);
-			}
-			x->hn = s->h.hs.n;
-			x->hlen = (uint32_t)hb.len;
-			x->hbytes = hb.cap ? (uint8_t *)hb.data : NULL; /* ownership moves to the snapshot */
-		}
-		if (s->fz && s->fz->hs.n && !rc) {
-			struct pane_buf hb;
-			pane_buf_init(&hb, PANE_BUF_NOLIMIT);
-			if (pinned > 0) {
-				ps_head_bytes_begin(s->fz, &hb);
-				x->flast = s->fz->hlast;
-				x->fnblk = s->fz->hnblk;
-				x->fsorted = !s->fz->unsorted;
-			} else {
-				rc = ps_head_bytes(st, s->id, s->fz, &hb, err);
-			}
-			x->fn = s->fz->hs.n;
-			x->flen = (uint32_t)hb.len;
-			x->fbytes = hb.cap ? (uint8_t *)hb.data : NULL;
-		}
+		if (s->h.hs.n && !rc)
+			rc = snap_head_take(st, s->id, &s->h, pinned > 0, &x->h, err);
+		if (s->fz && s->fz->hs.n && !rc)
+			rc = snap_head_take(st, s->id, s->fz, pinned > 0, &x->fz, err);
 	}
 	if (rc < 0) {
 		if (pinned > 0)
@@ -1050,18 +1064,11 @@ static int select_impl(struct pane_store *st, const struct pane_matcher *m, size
 	pane_bitmap_release(&set);
 	/* the heads' blocks, from the pinned view, without the lock */
 	if (pinned > 0) {
-		/* from the block the range needs (a tier's whole first bucket) */
-		int64_t from = mint;
-		if (step && mint > INT64_MIN + step)
-			from = mint / step * step - (mint % step < 0 ? step : 0);
+		/* from the block the range needs (mint is a tier's first bucket already) */
 		for (size_t i = 0; i < cnt && !rc; i++) {
-			struct snap *x = &sn[i];
-			if (x->hnblk)
-				rc = ps_head_view_fill(&view, x->id, x->hlast, x->hnblk, x->hsorted ? from : INT64_MIN,
-				                       x->hbytes, &x->hfrom, &x->hanc, err);
-			if (x->fnblk && !rc)
-				rc = ps_head_view_fill(&view, x->id, x->flast, x->fnblk, x->fsorted ? from : INT64_MIN,
-				                       x->fbytes, &x->ffrom, &x->fanc, err);
+			rc = snap_head_fill(&view, sn[i].id, mint, &sn[i].h, err);
+			if (!rc)
+				rc = snap_head_fill(&view, sn[i].id, mint, &sn[i].fz, err);
 		}
 		ps_head_unpin(st, &view);
 	}
