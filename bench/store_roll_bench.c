@@ -1,10 +1,10 @@
 /*
  * store_roll_bench.c - StatsD datagrams lost while the store rolls every
- * series into a new 6 h window at once (issue #23).
+ * series into a new window (WINDOW_MS, 12 h) at once (issue #23).
  *
  * Idea: StatsD's aggregator holds its lock across the store write of a
  * flush, and its listener thread cannot take a datagram meanwhile; the
- * socket buffer absorbs only so much. A flush that lands in a new 6 h
+ * socket buffer absorbs only so much. A flush that lands in a new
  * window for every series is the worst store write there is (each head
  * becomes a segment), so the datagrams sent during it, against those the
  * aggregator counted, measure what that write costs the listener.
@@ -12,7 +12,7 @@
  * Steps: a store and a pipeline in a temporary directory; a StatsD
  * listener on a loopback port (its own flush is pushed past the run);
  * `series` gauges fed straight into the aggregator and flushed `fill`
- * times, 10 s apart, at the end of an aligned 6 h window (fake
+ * times, 10 s apart, at the end of an aligned window (fake
  * timestamps); then a sender thread sends counter datagrams at a fixed
  * rate for `secs` seconds while the main thread flushes once at the start
  * of the next window (the roll), then once more in the same window (a
@@ -34,9 +34,8 @@
 #include "base/err.h"
 #include "pipeline/pipeline.h"
 #include "receivers/statsd.h"
+#include "store/internal.h" /* WINDOW_MS */
 #include "store/store.h"
-
-#define WINDOW_MS (6 * 3600 * 1000LL)
 
 struct sender {
 	int port;

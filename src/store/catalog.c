@@ -9,6 +9,14 @@
  * entry. The catalog table "series(id, key, pseq)" makes ids survive a
  * restart; a row is added in the transaction of the write that created
  * the series and kept (re-added) if that transaction fails to commit.
+ * A row's key is stored front-coded against the key of the series made
+ * just before it (the previous id), which usually shares its name and
+ * most labels: CAT_FRONT, the shared length as a varint, then the rest
+ * (a histogram's bucket: 8 bytes, not 60). Every CAT_RESTART-th id is
+ * stored whole, so a row lost to damage costs at most the rows coded
+ * after it up to the next one. A key that starts with a byte up to
+ * CAT_LIT gets CAT_LIT in front; any other key is stored as it is (as
+ * every pane before 2026-12-04 stored all of them).
  *
  * Invariants:
  *   (1) Series are never removed from a running store; ids are dense from
@@ -47,6 +55,10 @@ int ps_sql_exec(struct pane_store *st, const char *sql, struct pane_err *err)
 }
 
 static int catalog_row(struct pane_store *st, const struct series *s, struct pane_err *err);
+
+#define CAT_FRONT 0x01 /* front-coded against the key of the previous id */
+#define CAT_LIT 0x02   /* the key follows as it is */
+#define CAT_RESTART 16 /* ids stored whole: every 16th */
 
 int ps_txn_begin(struct pane_store *st, struct pane_err *err)
 {
@@ -246,17 +258,42 @@ int ps_load_catalog(struct pane_store *st, struct pane_err *err)
 	sqlite3_stmt *q = NULL;
 	if (sqlite3_prepare_v2(st->db, "SELECT id, key, pseq FROM series ORDER BY id", -1, &q, NULL) != SQLITE_OK)
 		return ps_sql_fail(st, err, "read catalog");
+	char *full = NULL; /* a front-coded key, whole */
+	const struct series *prev = NULL;
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		uint32_t id = (uint32_t)sqlite3_column_int64(q, 0);
-		const char *key = sqlite3_column_blob(q, 1);
-		int kl = sqlite3_column_bytes(q, 1);
-		struct series *s = ps_series_make(id, key ? key : "", (size_t)kl);
+		const uint8_t *key = sqlite3_column_blob(q, 1);
+		size_t kl = (size_t)sqlite3_column_bytes(q, 1);
+		if (kl && key[0] == CAT_FRONT) {
+			uint64_t shared = 0;
+			size_t h = pane_uvarint_get(key + 1, kl - 1, &shared);
+			if (!h || !prev || prev->id != id - 1 || shared > prev->keylen) {
+				pane_log_limited(
+				    &st->lim, PANE_LOG_ERROR, "store",
+				    "catalog row of series %u is front-coded against a series that is not there; "
+				    "its samples cannot be read",
+				    id);
+				continue;
+			}
+			size_t rest = kl - 1 - h;
+			full = pane_xrealloc(full, (size_t)shared + rest + 1);
+			memcpy(full, prev->key, (size_t)shared);
+			memcpy(full + shared, key + 1 + h, rest);
+			key = (const uint8_t *)full;
+			kl = (size_t)shared + rest;
+		} else if (kl && key[0] == CAT_LIT) {
+			key++;
+			kl--;
+		}
+		struct series *s = ps_series_make(id, key ? (const char *)key : "", kl);
 		s->pseq = (uint64_t)sqlite3_column_int64(q, 2);
 		if (s->pseq >= st->next_seq)
 			st->next_seq = s->pseq + 1;
 		ps_series_register(st, s);
+		prev = s;
 	}
 	sqlite3_finalize(q);
+	free(full);
 	/* partitions and each series' time range */
 	if (sqlite3_prepare_v2(st->db,
 	                       "SELECT name FROM sqlite_master WHERE type='table' AND name LIKE 's\\_%' ESCAPE '\\'",
@@ -313,10 +350,32 @@ static int catalog_row(struct pane_store *st, const struct series *s, struct pan
 	if (sqlite3_prepare_v2(st->db, "INSERT OR IGNORE INTO series(id, key, pseq) VALUES (?, ?, 0)", -1, &q, NULL) !=
 	    SQLITE_OK)
 		return ps_sql_fail(st, err, "prepare");
+	/* front-coded against the previous id's key (see the top): its row is
+	 * committed before this one or in the same transaction (cat_redo) */
+	const struct series *prev =
+	    s->id % CAT_RESTART && s->id > 1 && s->id - 1 < st->nser ? st->ser[s->id - 1] : NULL;
+	size_t shared = 0;
+	while (prev && shared < prev->keylen && shared < s->keylen && prev->key[shared] == s->key[shared])
+		shared++;
+	uint8_t head[1 + 10];
+	size_t hl = 0;
+	if (shared >= 4) {
+		head[0] = CAT_FRONT;
+		hl = 1 + pane_uvarint_put(head + 1, shared);
+	} else {
+		shared = 0;
+		if (s->keylen && (uint8_t)s->key[0] <= CAT_LIT)
+			head[hl++] = CAT_LIT;
+	}
+	size_t rl = hl + s->keylen - shared;
+	uint8_t *row = pane_xmalloc(rl);
+	memcpy(row, head, hl);
+	memcpy(row + hl, s->key + shared, s->keylen - shared);
 	sqlite3_bind_int64(q, 1, s->id);
-	sqlite3_bind_blob(q, 2, s->key, (int)s->keylen, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 2, row, (int)rl, SQLITE_STATIC);
 	int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : ps_sql_fail(st, err, "add series");
 	sqlite3_finalize(q);
+	free(row);
 	return rc;
 }
 

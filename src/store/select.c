@@ -6,7 +6,7 @@
  * matched series' labels, the tails of their heads and frozen heads, and
  * where their blocks are in the head file, pinned: ps_head_pin; the blocks
  * themselves are copied after the lock, so it is held ~0.3 ms, not ~9,
- * for 1,000 full 6 h heads, and only back to the block whose anchor the
+ * for 1,000 6 h heads, and only back to the block whose anchor the
  * range starts after, ps_head_view_fill) and then reads segments through its own read-only SQLite
  * connection (one transaction: one consistent view) and its own file
  * descriptors, without the lock: queries run in parallel with each other

@@ -100,6 +100,37 @@ static void register_stats(struct pane_store *st)
 
 static void *hk_main(void *arg);
 
+/* The store's format, in metrics.db's PRAGMA user_version: 2 since catalog
+ * keys are front-coded (catalog.c) and chunks hold up to 8,192 samples
+ * (codec.h); 0 before. A pane reads every format up to its own, marks an
+ * older store with its own (what it writes from now on), and refuses a
+ * newer one, whose rows it would misread. */
+#define STORE_FORMAT 2
+
+static int check_format(struct pane_store *st, struct pane_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	int v = -1;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW)
+		v = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	if (v < 0)
+		return ps_sql_fail(st, err, "store format");
+	if (v > STORE_FORMAT) {
+		pane_err_set(err, PANE_EINVAL,
+		             "store: %s was written by a newer pane (store format %d; this pane reads up to %d)",
+		             st->dir, v, STORE_FORMAT);
+		pane_err_detail(err, "run that pane (or a newer one) on it, or use another --data-dir");
+		return PANE_EINVAL;
+	}
+	if (v == STORE_FORMAT)
+		return 0;
+	char sql[64];
+	snprintf(sql, sizeof sql, "PRAGMA user_version=%d", STORE_FORMAT);
+	return ps_sql_exec(st, sql, err);
+}
+
 struct pane_store *pane_store_open(const struct pane_store_opts *o, struct pane_err *err)
 {
 	if (!o->dir || !*o->dir) {
@@ -165,7 +196,8 @@ struct pane_store *pane_store_open(const struct pane_store_opts *o, struct pane_
 	    ps_sql_exec(
 	        st,
 	        "CREATE TABLE IF NOT EXISTS series(id INTEGER PRIMARY KEY, key BLOB NOT NULL, pseq INTEGER NOT NULL)",
-	        err) < 0)
+	        err) < 0 ||
+	    check_format(st, err) < 0)
 		goto fail;
 	if (ps_load_catalog(st, err) < 0)
 		goto fail;

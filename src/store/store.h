@@ -19,7 +19,7 @@
  * Writes: a sample batch is acknowledged once it is in the WAL (written
  * with write(2), so it survives kill -9; fdatasync per batch or per
  * interval, see fsync), then lands in an in-memory head per series; a
- * background housekeeping thread persists each 6 h window of a series as a
+ * background housekeeping thread persists each 12 h window of a series as a
  * segment (codec.h) once the series moves on. The files and their
  * invariants: internal.h.
  * Reads go through the query engine's seam (reader.h).
