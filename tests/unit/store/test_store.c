@@ -708,11 +708,6 @@ static void out_of_order_and_cardinality(void **state)
 	free(dir);
 }
 
-/* pane_store_write_refs: refs are set for the series written (0 for a
- * sample refused by a series limit), the same series gets the same ref
- * wherever it comes in a batch, a ref given back skips resolving, an
- * unknown one is resolved from the labels; what lands (and comes back
- * after a WAL replay) is what pane_store_write stores. */
 /* Catalog rows are front-coded against the previous id's key, every 16th
  * stored whole: the labels come back exact after a reopen, a key that
  * starts with a control byte too; a row lost to damage loses only the rows
@@ -777,6 +772,11 @@ static void catalog_keys_front_coded(void **state)
 	free(dir);
 }
 
+/* pane_store_write_refs: refs are set for the series written (0 for a
+ * sample refused by a series limit), the same series gets the same ref
+ * wherever it comes in a batch, a ref given back skips resolving, an
+ * unknown one is resolved from the labels; what lands (and comes back
+ * after a WAL replay) is what pane_store_write stores. */
 static void write_by_refs(void **state)
 {
 	(void)state;
