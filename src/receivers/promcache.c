@@ -3,16 +3,18 @@
  *
  * Idea: an open-addressing table of entry pointers (hash kept in the entry,
  * the text compared in full on a hash match) over entries carved one after
- * another out of 64 KiB blocks: an entry is one piece of a block (header,
- * label array, text, strings), so the cache costs no allocation per entry,
- * no pointer-chasing free, and emptying it is freeing a handful of blocks.
+ * another out of an arena (base/arena.h): an entry is one piece of it
+ * (header, label array, text, strings), so the cache costs no allocation
+ * per entry, no pointer-chasing free, and emptying it is releasing the
+ * arena. The arena's chunks count against a budget whose limit is the
+ * bound less the table.
  * Entries are never removed one by one: a cache that no longer fits is
  * emptied whole, or stops growing (promcache.h, invariant 2); both keep
  * the code free of eviction lists and the memory bound exact.
  *
  * Invariants:
- *   (1) bytes = blocks * BLOCK + table slots * sizeof pointer, and never
- *       exceeds max_bytes after a put.
+ *   (1) bytes = the arena's chunks (budget.used) + table slots * sizeof
+ *       pointer, and never exceeds max_bytes after a put.
  *   (2) The table is at most half full, so a probe ends at an empty slot.
  *   (3) want_clear is set only by a refused put and acted on only in
  *       pane_promcache_batch_end (or a context change), when no entry is
@@ -23,10 +25,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/arena.h"
 #include "base/map.h"
 #include "base/mem.h"
 
-#define BLOCK (64u << 10)
+#define ENTRY_MAX (64u << 10) /* bytes of one entry; a larger one is not cached */
 #define TAB_MIN 1024
 
 struct entry {
@@ -35,11 +38,11 @@ struct entry {
 };
 
 struct pane_promcache {
-	size_t max_bytes, bytes;
+	size_t max_bytes;
 	struct entry **tab; /* cap slots, NULL = empty */
 	size_t cap, n;
-	char **blocks; /* blocks[nblocks - 1] is being filled */
-	size_t nblocks, capblocks, used;
+	struct pane_arena entries;
+	struct pane_arena_budget budget; /* the arena's chunks; limit: max_bytes less the table */
 	uint64_t seed;
 	char *ctx; /* the context (pane_promcache_context), NULL before the first */
 	size_t ctxlen;
@@ -54,19 +57,22 @@ struct pane_promcache *pane_promcache_new(size_t max_bytes)
 	struct pane_promcache *c = pane_xcalloc(1, sizeof *c);
 	c->max_bytes = max_bytes;
 	c->seed = pane_random_u64();
+	c->budget.limit = max_bytes;
+	pane_arena_init_budget(&c->entries, &c->budget);
 	return c;
+}
+
+static size_t tab_bytes(const struct pane_promcache *c)
+{
+	return c->cap * sizeof *c->tab;
 }
 
 static void clear(struct pane_promcache *c)
 {
-	for (size_t i = 0; i < c->nblocks; i++)
-		free(c->blocks[i]);
-	c->nblocks = 0;
-	c->used = BLOCK;
+	pane_arena_release(&c->entries);
 	if (c->cap)
-		memset(c->tab, 0, c->cap * sizeof *c->tab);
+		memset(c->tab, 0, tab_bytes(c));
 	c->n = 0;
-	c->bytes = c->cap * sizeof *c->tab;
 	c->hits_since = c->puts_since = 0;
 	c->want_clear = c->frozen = false;
 	c->st.clears++;
@@ -76,9 +82,7 @@ void pane_promcache_free(struct pane_promcache *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->nblocks; i++)
-		free(c->blocks[i]);
-	free(c->blocks);
+	pane_arena_release(&c->entries);
 	free(c->tab);
 	free(c->ctx);
 	free(c);
@@ -150,8 +154,7 @@ static bool tab_room(struct pane_promcache *c)
 	if ((c->n + 1) * 2 <= c->cap)
 		return true;
 	size_t nc = c->cap ? 2 * c->cap : TAB_MIN;
-	size_t nbytes = c->bytes - c->cap * sizeof *c->tab + nc * sizeof *c->tab;
-	if (nbytes > c->max_bytes)
+	if (c->budget.used + nc * sizeof *c->tab > c->max_bytes)
 		return false;
 	struct entry **nt = pane_xcalloc(nc, sizeof *nt);
 	for (size_t i = 0; i < c->cap; i++)
@@ -160,27 +163,8 @@ static bool tab_room(struct pane_promcache *c)
 	free(c->tab);
 	c->tab = nt;
 	c->cap = nc;
-	c->bytes = nbytes;
+	c->budget.limit = c->max_bytes - tab_bytes(c);
 	return true;
-}
-
-/* size bytes (a multiple of 8) out of the blocks, or NULL past the bound. */
-static char *carve(struct pane_promcache *c, size_t size)
-{
-	if (!c->nblocks || c->used + size > BLOCK) {
-		if (c->bytes + BLOCK > c->max_bytes)
-			return NULL;
-		if (c->nblocks == c->capblocks) {
-			c->capblocks = c->capblocks ? 2 * c->capblocks : 16;
-			c->blocks = pane_xrealloc(c->blocks, pane_mul_size(c->capblocks, sizeof *c->blocks));
-		}
-		c->blocks[c->nblocks++] = pane_xmalloc(BLOCK);
-		c->bytes += BLOCK;
-		c->used = 0;
-	}
-	char *p = c->blocks[c->nblocks - 1] + c->used;
-	c->used += size;
-	return p;
 }
 
 struct pane_promcache_entry *pane_promcache_put(struct pane_promcache *c, const char *text, size_t len,
@@ -195,12 +179,11 @@ struct pane_promcache_entry *pane_promcache_put(struct pane_promcache *c, const 
 	size_t size = fixed + len + strlen(name) + 1;
 	for (size_t i = 0; i < n; i++)
 		size += strlen(labels[i].name) + strlen(labels[i].value) + 2;
-	size = (size + 7) & ~(size_t)7;
-	if (size > BLOCK)
+	if (size > ENTRY_MAX)
 		return refuse(c, false);
 	if (!tab_room(c))
 		return refuse(c, true);
-	char *p = carve(c, size);
+	char *p = pane_arena_alloc_uninit(&c->entries, size);
 	if (!p)
 		return refuse(c, true);
 	struct entry *e = (struct entry *)p;
@@ -246,5 +229,5 @@ void pane_promcache_get_stats(const struct pane_promcache *c, struct pane_promca
 {
 	*out = c->st;
 	out->entries = c->n;
-	out->bytes = c->bytes;
+	out->bytes = c->budget.used + tab_bytes(c);
 }
