@@ -314,6 +314,13 @@ static int persist_one(struct pane_store *st, struct series *ser, struct head *s
 		goto out;
 	}
 	size_t alen = vblob.len - vlen;
+	if (alen > vlen) {
+		/* a region larger than the samples it sums up (a constant, a
+		 * counter that steps evenly) saves a reader nothing: none is kept,
+		 * and a tier read aggregates the samples (select.c) */
+		pane_buf_truncate(&vblob, vlen);
+		alen = 0;
+	}
 	if ((!regular && (rc = ts_column(st, p, &tblob, &toff, err)) < 0) ||
 	    (rc = ps_part_append(st, p, &vblob, &voff, err)) < 0)
 		goto out;
@@ -342,7 +349,8 @@ static int persist_one(struct pane_store *st, struct series *ser, struct head *s
 	sqlite3_bind_int64(ins, 9, (int64_t)tblob.len); /* 0: regular, no column (ps_ts_regular) */
 	sqlite3_bind_int64(ins, 10, regular ? 0 : ps_crc_col(pane_crc32c(0, tblob.data, tblob.len)));
 	if (!p->legacy) {
-		sqlite3_bind_int64(ins, 11, (int64_t)alen); /* 0: no tier stored, or no bucket (all stale) */
+		sqlite3_bind_int64(ins, 11,
+		                   (int64_t)alen); /* 0: none (no tier stored, no bucket, or larger than the values) */
 		sqlite3_bind_int64(ins, 12, alen ? ps_crc_col(pane_crc32c(0, vblob.data + vlen, alen)) : 0);
 	}
 	sqlite3_bind_int64(up, 1, (int64_t)s->seq);

@@ -43,8 +43,9 @@
  *       duplicates), and the query fails with PANE_ETOOBIG.
  *   (3) A corrupt segment, tier blob or tier region (CRC, length, decode)
  *       is skipped and logged; a day dropped by retention meanwhile is
- *       skipped. A day's tiers are read from its s_ rows' regions, or from
- *       its a_ rows when an earlier pane made the day (rday.folded), and
+ *       skipped. A day's tiers are read from its s_ rows' regions (a
+ *       segment without one, alen 0, is aggregated from its samples), or
+ *       from its a_ rows when an earlier pane made the day (rday.folded), and
  *       only from segments persisted before the snapshot (at offsets below
  *       the day file's size then, rpart.size): the snapshot's heads have
  *       the samples of any persisted since, and buckets, unlike samples,
@@ -531,13 +532,15 @@ static struct rday *reader_day(struct pane_store *st, struct ps_reader *r, int64
 			return NULL;
 		if (tier)
 			d->folded = folded;
-		/* a folded day: the regions of segments with a sample in [?2, ?3]
-		 * (?3: the end of the last bucket asked for); a legacy day: the
-		 * blobs of step ?4 with a bucket start in [?2, ?3] (read_tier_series) */
+		/* a folded day: the segments with a sample in [?2, ?3] (?3: the
+		 * end of the last bucket asked for), as the segment query's
+		 * columns and then their regions' (alen 0: none, the samples are
+		 * aggregated); a legacy day: the blobs of step ?4 with a bucket
+		 * start in [?2, ?3] (read_tier_series) */
 		if (tier && folded)
 			snprintf(sql, sizeof sql,
-			         "SELECT off + len, alen, acrc FROM \"s_%" PRId64
-			         "\" WHERE sid = ?1 AND maxt >= ?2 AND mint <= ?3 AND alen > 0 AND off < ?5",
+			         "SELECT off, len, crc, toff, tlen, tcrc, mint, maxt, n, alen, acrc FROM \"s_%" PRId64
+			         "\" WHERE sid = ?1 AND maxt >= ?2 AND mint <= ?3 AND off < ?5",
 			         day);
 		else if (tier)
 			snprintf(sql, sizeof sql,
@@ -654,6 +657,39 @@ static int collect_head(struct collect *c, const struct snap *sn, int64_t *tbuf,
 	return collect_stream(c, &sn->h, tbuf, vbuf);
 }
 
+/* The samples of the segment in q's current row (columns off, len, crc,
+ * toff, tlen, tcrc, mint, maxt, n) into c; a segment that does not read
+ * is logged and skipped. */
+static void read_row(struct pane_store *st, const struct rpart *rp, sqlite3_stmt *q, uint32_t id, struct collect *c,
+                     struct ts_cache *tc, double *vbuf, struct pane_buf *scratch)
+{
+	int64_t off = sqlite3_column_int64(q, 0);
+	size_t nv = 0;
+	int64_t tlen = sqlite3_column_int64(q, 4);
+	const struct ts_slot *sl = tlen == 0 ? ts_regular(tc, sqlite3_column_int64(q, 6), sqlite3_column_int64(q, 7),
+	                                                  sqlite3_column_int64(q, 8))
+	                                     : ts_column_get(tc, rp->day, rp->fd, sqlite3_column_int64(q, 3), tlen,
+	                                                     (uint32_t)sqlite3_column_int64(q, 5), scratch);
+	int rc = sl ? read_column(tc->u, rp->fd, off, sqlite3_column_int64(q, 1), (uint32_t)sqlite3_column_int64(q, 2),
+	                          tc->blob, scratch, tc->tdummy, vbuf, &nv)
+	            : PANE_EINVAL;
+	if (rc == PANE_EUNSUPPORTED) {
+		pane_log_limited(&st->lim, PANE_LOG_ERROR, "store",
+		                 "segment of series %u at day %" PRId64 " offset %" PRId64
+		                 " uses a value codec this pane does not know (written by a newer"
+		                 " version?); skipped: run the newer pane on this data directory",
+		                 id, rp->day, off);
+		return;
+	}
+	if (rc != 0 || nv != sl->n) {
+		pane_log_limited(&st->lim, PANE_LOG_ERROR, "store",
+		                 "segment of series %u at day %" PRId64 " offset %" PRId64 " is corrupt; skipped", id,
+		                 rp->day, off);
+		return;
+	}
+	collect_add_sorted(c, sl->ts, vbuf, nv);
+}
+
 /* All samples of one snapshot series in [mint, maxt]. */
 static int read_series(struct pane_store *st, struct rpart *rp, size_t nrp, const struct snap *sn, struct collect *c,
                        struct ts_cache *tc, double *vbuf, struct pane_buf *scratch, struct pane_err *err)
@@ -664,36 +700,8 @@ static int read_series(struct pane_store *st, struct rpart *rp, size_t nrp, cons
 		sqlite3_bind_int64(q, 1, sn->id);
 		sqlite3_bind_int64(q, 2, c->mint);
 		sqlite3_bind_int64(q, 3, c->maxt);
-		while (sqlite3_step(q) == SQLITE_ROW) {
-			int64_t off = sqlite3_column_int64(q, 0);
-			size_t nv = 0;
-			int64_t tlen = sqlite3_column_int64(q, 4);
-			const struct ts_slot *sl =
-			    tlen == 0 ? ts_regular(tc, sqlite3_column_int64(q, 6), sqlite3_column_int64(q, 7),
-			                           sqlite3_column_int64(q, 8))
-			              : ts_column_get(tc, rp[i].day, rp[i].fd, sqlite3_column_int64(q, 3), tlen,
-			                              (uint32_t)sqlite3_column_int64(q, 5), scratch);
-			int rc = sl ? read_column(tc->u, rp[i].fd, off, sqlite3_column_int64(q, 1),
-			                          (uint32_t)sqlite3_column_int64(q, 2), tc->blob, scratch, tc->tdummy,
-			                          vbuf, &nv)
-			            : PANE_EINVAL;
-			if (rc == PANE_EUNSUPPORTED) {
-				pane_log_limited(&st->lim, PANE_LOG_ERROR, "store",
-				                 "segment of series %u at day %" PRId64 " offset %" PRId64
-				                 " uses a value codec this pane does not know (written by a newer"
-				                 " version?); skipped: run the newer pane on this data directory",
-				                 sn->id, rp[i].day, off);
-				continue;
-			}
-			if (rc != 0 || nv != sl->n) {
-				pane_log_limited(&st->lim, PANE_LOG_ERROR, "store",
-				                 "segment of series %u at day %" PRId64 " offset %" PRId64
-				                 " is corrupt; skipped",
-				                 sn->id, rp[i].day, off);
-				continue;
-			}
-			collect_add_sorted(c, sl->ts, vbuf, nv);
-		}
+		while (sqlite3_step(q) == SQLITE_ROW)
+			read_row(st, &rp[i], q, sn->id, c, tc, vbuf, scratch);
 	}
 	if (collect_head(c, sn, tc->tdummy, vbuf) < 0)
 		return pane_err_set(err, PANE_EIO, "store: the head of series %u does not decode", sn->id);
@@ -752,8 +760,17 @@ static int read_tier_series(struct pane_store *st, struct rpart *rp, size_t nrp,
 		 * unlike samples, cannot be told apart to drop one of the two */
 		sqlite3_bind_int64(q, 5, (int64_t)rp[i].size);
 		while (sqlite3_step(q) == SQLITE_ROW) {
-			int64_t off = sqlite3_column_int64(q, 0), len = sqlite3_column_int64(q, 1);
-			uint32_t crc = (uint32_t)sqlite3_column_int64(q, 2);
+			if (rp[i].folded && sqlite3_column_int64(q, 9) == 0) {
+				/* no region (segment.c keeps none where it would not be
+				 * much smaller than the samples): aggregated with the head */
+				read_row(st, &rp[i], q, sn->id, &raw, tc, vbuf, scratch);
+				continue;
+			}
+			bool f = rp[i].folded;
+			int64_t off =
+			    f ? sqlite3_column_int64(q, 0) + sqlite3_column_int64(q, 1) : sqlite3_column_int64(q, 0);
+			int64_t len = sqlite3_column_int64(q, f ? 9 : 1);
+			uint32_t crc = (uint32_t)sqlite3_column_int64(q, f ? 10 : 2);
 			bool good = read_checked(rp[i].fd, off, len, crc, tc->blob); /* may move tc->blob's bytes */
 			uint8_t *p = (uint8_t *)tc->blob->data;
 			if (!good ||
@@ -765,7 +782,7 @@ static int read_tier_series(struct pane_store *st, struct rpart *rp, size_t nrp,
 				                 sn->id, rp[i].day);
 		}
 	}
-	if (st->o.tiers & bit) { /* what is still in the head, aggregated now */
+	if (st->o.tiers & bit) { /* what is still in the head (and segments without a region), aggregated now */
 		if (collect_head(&raw, sn, tc->tdummy, vbuf) < 0)
 			rc = pane_err_set(err, PANE_EIO, "store: the head of series %u does not decode", sn->id);
 		sort_dedup(&raw);

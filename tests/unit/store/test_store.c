@@ -188,7 +188,9 @@ static void write_read_reopen(void **state)
 	(void)state;
 	char *dir = tmpdir();
 	struct pane_store *st = open_store(dir, NULL);
-	write_many(st, 3000); /* heads, pending chunks and segments */
+	write_many(st, 3000); /* T0's window and most of the next: heads and frozen heads */
+	check_many(st, 3000);
+	settle(st); /* the frozen heads become segments (unless housekeeping got there first) */
 	check_many(st, 3000);
 	struct pane_store_counters c;
 	pane_store_get_counters(st, &c);
@@ -945,7 +947,7 @@ static void tiers_in_days_of_earlier_panes(void **state)
 	assert_int_equal(put(st, "m", "b", T0 + 2000 * 15000LL + 3, -1.25), 1);
 	for (int j = 0; j < 300; j++) {
 		assert_int_equal(put(st, "m", "a", T0 + 2 * 86400000LL + j * 15000LL, j), 1);
-		assert_int_equal(put(st, "other", "c", T0 + 2 * 86400000LL + j * 15000LL, j * 0.5), 1);
+		assert_int_equal(put(st, "other", "c", T0 + 2 * 86400000LL + j * 15000LL, sin(j) * 100), 1);
 	}
 	check_tiers(st, 300000);
 	check_tiers(st, 3600000);
@@ -957,7 +959,10 @@ static void tiers_in_days_of_earlier_panes(void **state)
 	assert_true(day_folded(dir, DAY0 + 2));
 	assert_false(table_exists(dir, "a", DAY0 + 2));
 	assert_false(table_exists(dir, "t", DAY0 + 2)); /* evenly spaced: no timestamp column stored */
-	assert_int_equal(db_int(dir, "SELECT count(*) FROM s_%d WHERE alen > 0", DAY0 + 2), 2);
+	/* m's even steps code in fewer bytes than its region would take: it keeps
+	 * none, and its buckets are aggregated from its samples (check_tiers) */
+	assert_int_equal(db_int(dir, "SELECT count(*) FROM s_%d WHERE alen > 0", DAY0 + 2), 1);
+	assert_int_equal(db_int(dir, "SELECT count(*) FROM s_%d WHERE alen = 0", DAY0 + 2), 1);
 	st = open_store(dir, &o);
 	check_tiers(st, 300000);
 	check_tiers(st, 3600000);
