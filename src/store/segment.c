@@ -349,8 +349,8 @@ static int persist_one(struct pane_store *st, struct series *ser, struct head *s
 	sqlite3_bind_int64(ins, 9, (int64_t)tblob.len); /* 0: regular, no column (ps_ts_regular) */
 	sqlite3_bind_int64(ins, 10, regular ? 0 : ps_crc_col(pane_crc32c(0, tblob.data, tblob.len)));
 	if (!p->legacy) {
-		sqlite3_bind_int64(ins, 11,
-		                   (int64_t)alen); /* 0: none (no tier stored, no bucket, or larger than the values) */
+		/* alen 0: no region (no tier stored, no bucket, or larger than the values) */
+		sqlite3_bind_int64(ins, 11, (int64_t)alen);
 		sqlite3_bind_int64(ins, 12, alen ? ps_crc_col(pane_crc32c(0, vblob.data + vlen, alen)) : 0);
 	}
 	sqlite3_bind_int64(up, 1, (int64_t)s->seq);

@@ -10,12 +10,17 @@
  * own s_ row (alen, acrc: the region's length and CRC32C; it starts at
  * off + len): a row of its own per blob cost as much in metrics.db as the
  * blob itself. A region larger than the value blob (a constant, a counter
- * that steps evenly) is not kept (alen 0): a reader aggregates the samples. The region is, per stored step with a
- * bucket, an entry: uvarint  len << 2 | k   (k: 0 = 5 min, 1 = 1 h; 2, 3: skipped, for later) len bytes, the blob Days
- * made by earlier panes keep their layout (segment.c): a blob each, indexed by a row of "a_<DAY>" (sid, step, off, len,
- * crc and the first and last bucket's start); ps_persist_tier still writes those. Windows are aligned to both steps, so
- * a bucket is split only when out-of-order writes make a second segment for a window; readers merge such partial
- * buckets (ps_bucket_merge), and aggregate what is still in heads on the fly.
+ * that steps evenly) is not kept (alen 0): a reader aggregates the
+ * samples. The region is, per stored step with a bucket, an entry:
+ *   uvarint  len << 2 | k   (k: 0 = 5 min, 1 = 1 h; 2, 3: skipped, for later)
+ *   len bytes, the blob
+ * Days made by earlier panes keep their layout (segment.c): a blob each,
+ * indexed by a row of "a_<DAY>" (sid, step, off, len, crc and the first
+ * and last bucket's start); ps_persist_tier still writes those. Windows
+ * are aligned to both steps, so a bucket is split only when out-of-order
+ * writes make a second segment for a window; readers merge such partial
+ * buckets (ps_bucket_merge), and aggregate what is still in heads on the
+ * fly.
  *
  * The blob (format 2; a 1 h blob of a regular series is 25-70 bytes): a
  * tag byte 0x10 + pane_segment_pack's header byte (0x10 raw, 0x11 zstd,
