@@ -1,6 +1,6 @@
 /*
  * store_roll_bench.c - StatsD datagrams lost while the store rolls every
- * series into a new window (WINDOW_MS, 12 h) at once (issue #23).
+ * series into a new window (PANE_STORE_WINDOW_MS, 12 h) at once (issue #23).
  *
  * Idea: StatsD's aggregator holds its lock across the store write of a
  * flush, and its listener thread cannot take a datagram meanwhile; the
@@ -34,7 +34,6 @@
 #include "base/err.h"
 #include "pipeline/pipeline.h"
 #include "receivers/statsd.h"
-#include "store/internal.h" /* WINDOW_MS */
 #include "store/store.h"
 
 struct sender {
@@ -104,7 +103,7 @@ int main(int argc, char **argv)
 
 	/* the window that ends just before the current one starts */
 	int64_t now = pane_wall_ms();
-	int64_t w1 = now / WINDOW_MS * WINDOW_MS, t = w1 - fill * 10000;
+	int64_t w1 = now / PANE_STORE_WINDOW_MS * PANE_STORE_WINDOW_MS, t = w1 - fill * 10000;
 	char line[64];
 	for (long k = 0; k < fill; k++, t += 10000) {
 		for (long i = 0; i < nser; i++) {

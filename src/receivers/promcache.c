@@ -29,7 +29,6 @@
 #include "base/map.h"
 #include "base/mem.h"
 
-#define ENTRY_MAX (64u << 10) /* bytes of one entry; a larger one is not cached */
 #define TAB_MIN 1024
 
 struct entry {
@@ -179,8 +178,6 @@ struct pane_promcache_entry *pane_promcache_put(struct pane_promcache *c, const 
 	size_t size = fixed + len + strlen(name) + 1;
 	for (size_t i = 0; i < n; i++)
 		size += strlen(labels[i].name) + strlen(labels[i].value) + 2;
-	if (size > ENTRY_MAX)
-		return refuse(c, false);
 	if (!tab_room(c))
 		return refuse(c, true);
 	char *p = pane_arena_alloc_uninit(&c->entries, size);

@@ -91,7 +91,7 @@
  * longer segments amortise each chunk's frequency table, rANS state, index
  * row and tier region (3-8% fewer bytes, bench/README.md "Fifth pass"); a
  * query of recent samples decodes a head from an anchor, not whole. */
-#define WINDOW_MS (12 * 3600 * 1000LL)
+#define WINDOW_MS PANE_STORE_WINDOW_MS
 #define DAY_MS 86400000LL
 #define WAL_MAGIC "PANEWAL1"
 #define WAL_REC_MAX (64u << 20)

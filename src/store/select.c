@@ -761,8 +761,8 @@ static int read_tier_series(struct pane_store *st, struct rpart *rp, size_t nrp,
 		sqlite3_bind_int64(q, 5, (int64_t)rp[i].size);
 		while (sqlite3_step(q) == SQLITE_ROW) {
 			if (rp[i].folded && sqlite3_column_int64(q, 9) == 0) {
-				/* no region (segment.c keeps none where it would not be
-				 * much smaller than the samples): aggregated with the head */
+				/* no region (segment.c keeps none larger than the
+				 * values): the samples, aggregated with the head's */
 				read_row(st, &rp[i], q, sn->id, &raw, tc, vbuf, scratch);
 				continue;
 			}

@@ -47,6 +47,10 @@
 #include "pipeline/sink.h"
 #include "pipeline/reader.h"
 
+/* The aligned window a segment holds of a series (internal.h, WINDOW_MS):
+ * a write that moves every series into the next one rolls them all. */
+#define PANE_STORE_WINDOW_MS (12 * 3600 * 1000LL)
+
 struct pane_store;
 struct pane_stats;
 struct pane_host;
