@@ -1,6 +1,6 @@
 /*
  * store_roll_bench.c - StatsD datagrams lost while the store rolls every
- * series into a new window (PANE_STORE_WINDOW_MS, 12 h) at once (issue #23).
+ * series into a new window (PANE_STORE_WINDOW_MS, 24 h) at once (issue #23).
  *
  * Idea: StatsD's aggregator holds its lock across the store write of a
  * flush, and its listener thread cannot take a datagram meanwhile; the

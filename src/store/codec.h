@@ -40,7 +40,7 @@
 #include "base/buf.h"
 #include "base/str.h"
 
-/* A store window (12 h) in one chunk down to 5.3 s scrapes. A pane from
+/* A store window (24 h) in one chunk down to 10.5 s scrapes. A pane from
  * before 2026-12-04 (4,096) skips a longer chunk as corrupt, logged. */
 #define PANE_CHUNK_MAX 8192
 

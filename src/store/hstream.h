@@ -1,7 +1,7 @@
 /*
  * hstream.h - a series' head as one bit stream, encoded sample by sample.
  *
- * The head of a series (the samples of its current 12 h window not yet in a
+ * The head of a series (the samples of its current 24 h window not yet in a
  * segment) is kept compressed from the first sample on instead of as raw
  * arrays: a timestamp costs ~1 byte (delta-of-delta), a counter value ~2
  * bytes (integer or 1/100 deltas), anything else a Gorilla XOR. The stream

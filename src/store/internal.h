@@ -5,7 +5,7 @@
  *   - Every accepted batch is one CRC-checked WAL record written with one
  *     write(2) before the call returns (kill -9 safe; fdatasync per policy).
  *     Each sample gets a global sequence number (seq) in WAL order.
- *   - Per series, a *head*: every sample of its current 12 h window not yet
+ *   - Per series, a *head*: every sample of its current 24 h window not yet
  *     in a segment, encoded as it arrives into one bit stream (hstream.h,
  *     ~3 B per sample). Out-of-order samples are appended as they come
  *     (the series is flagged unsorted) and sorted, stably, when decoded.
@@ -14,7 +14,7 @@
  *     which is truncated on open and rebuilt by WAL replay. It holds
  *     nothing the WAL does not, so it is never fsync'ed and a kill -9
  *     loses nothing.
- *   - When the series moves to the next aligned 12 h window (or the head
+ *   - When the series moves to the next aligned 24 h window (or the head
  *     holds SEG_TARGET samples), the write only *freezes* the head (moves
  *     the struct aside, O(1)) and queues it; the store's housekeeping
  *     thread persists frozen heads a few at a time, taking the lock per
@@ -57,8 +57,8 @@
  *       head is always persisted first.
  *   (2) Everything in struct pane_store is guarded by st->mu; a select
  *       holds it only to snapshot, then reads segments on its own.
- *   (3) A head (and a frozen head) holds samples of one 12 h window only (so
- *       of one UTC day, the partition), at most SEG_TARGET of them.
+ *   (3) A head (and a frozen head) holds samples of one window only (a UTC
+ *       day, the partition), at most SEG_TARGET of them.
  *   (4) A head is its hnblk blocks in the head file (a chain from
  *       hlast backwards, each block naming its predecessor), then hs.tail;
  *       blocks are never rewritten in place, only moved whole by compaction.
@@ -87,10 +87,11 @@
 #include "store/store.h"
 
 #define SEG_TARGET PANE_CHUNK_MAX /* samples; normally the window ends a segment first */
-/* A segment holds one aligned window of a series. 12 h rather than 6: fewer,
- * longer segments amortise each chunk's frequency table, rANS state, index
- * row and tier region (3-8% fewer bytes, bench/README.md "Fifth pass"); a
- * query of recent samples decodes a head from an anchor, not whole. */
+/* A segment holds one aligned window of a series: a UTC day (24 h rather
+ * than 12 or 6). Fewer, longer segments amortise each chunk's frequency
+ * table, rANS state, index row and tier region (bench/README.md "Fifth
+ * pass", "Sixth pass"); a query of recent samples decodes a head from an
+ * anchor, not whole. */
 #define WINDOW_MS PANE_STORE_WINDOW_MS
 #define DAY_MS 86400000LL
 #define WAL_MAGIC "PANEWAL1"

@@ -19,7 +19,7 @@
  * Writes: a sample batch is acknowledged once it is in the WAL (written
  * with write(2), so it survives kill -9; fdatasync per batch or per
  * interval, see fsync), then lands in an in-memory head per series; a
- * background housekeeping thread persists each 12 h window of a series as a
+ * background housekeeping thread persists each day (24 h window) of a series as a
  * segment (codec.h) once the series moves on. The files and their
  * invariants: internal.h.
  * Reads go through the query engine's seam (reader.h).
@@ -49,7 +49,7 @@
 
 /* The aligned window a segment holds of a series (internal.h, WINDOW_MS):
  * a write that moves every series into the next one rolls them all. */
-#define PANE_STORE_WINDOW_MS (12 * 3600 * 1000LL)
+#define PANE_STORE_WINDOW_MS (24 * 3600 * 1000LL) /* a UTC day (12 h or 6 h in earlier panes) */
 
 struct pane_store;
 struct pane_stats;
