@@ -105,7 +105,9 @@
 #define SAMPLES_BLOCK (1u << 20)        /* bytes per block of st->samples */
 #define SAMPLES_KEEP (32u << 20)        /* bytes of idle blocks st->samples keeps (RSS that stays) */
 
-enum { REC_SERIES = 1, REC_SAMPLES = 2 };
+/* WAL record types (wal.c). REC_HEAD (since store format 3): a head as its
+ * encoded stream, what a checkpoint writes. */
+enum { REC_SERIES = 1, REC_SAMPLES = 2, REC_HEAD = 3 };
 
 /* A head: samples of one window not in a segment yet. */
 struct head {
@@ -260,7 +262,12 @@ int ps_checkpoint(struct pane_store *st, struct pane_err *err);
 
 /* head.c */
 void ps_head_flush(struct pane_store *st);
-/* The head stream's bytes (taken blocks, then the tail) appended to out. */
+/* How many bytes the head's stream has (taken blocks, then the tail). */
+static inline size_t ps_head_stream_len(const struct head *h)
+{
+	return (size_t)h->hnblk * PANE_HS_BLOCK + pane_hstream_tail_len(&h->hs);
+}
+/* The head stream's bytes appended to out. */
 int ps_head_bytes(struct pane_store *st, uint32_t id, const struct head *s, struct pane_buf *out, struct pane_err *err);
 /* A select reads heads in two steps so that the lock is held only for the
  * tails: under st->mu, ps_head_pin (false: copy with ps_head_bytes instead)

@@ -100,12 +100,13 @@ static void register_stats(struct pane_store *st)
 
 static void *hk_main(void *arg);
 
-/* The store's format, in metrics.db's PRAGMA user_version: 2 since catalog
- * keys are front-coded (catalog.c) and chunks hold up to 8,192 samples
- * (codec.h); 0 before. A pane reads every format up to its own, marks an
- * older store with its own (what it writes from now on), and refuses a
- * newer one, whose rows it would misread. */
-#define STORE_FORMAT 2
+/* The store's format, in metrics.db's PRAGMA user_version: 3 since a WAL
+ * checkpoint keeps heads as their encoded streams (REC_HEAD, wal.c); 2
+ * since catalog keys are front-coded (catalog.c) and chunks hold up to 8,192
+ * samples (codec.h); 0 before. A pane reads every format up to its own,
+ * marks an older store with its own (what it writes from now on), and
+ * refuses a newer one, whose rows or WAL records it would misread. */
+#define STORE_FORMAT 3
 
 static int check_format(struct pane_store *st, struct pane_err *err)
 {

@@ -4,8 +4,12 @@
  * Idea: every accepted batch is one record (length, CRC-32C, type, body)
  * appended with one write(2) before the write returns, so what a caller
  * was told is stored survives kill -9; fdatasync follows the fsync policy.
- * A record is REC_SERIES (a new series' id and key) or REC_SAMPLES (the
- * first seq, then id, zigzag ts, value bits per sample, seqs consecutive).
+ * A record is REC_SERIES (a new series' id and key), REC_SAMPLES (the
+ * first seq, then id, zigzag ts, value bits per sample, seqs consecutive)
+ * or REC_HEAD (the first seq, the series id, the sample count, then the
+ * head's encoded stream, hstream.h: a checkpoint's, ~1-3 bytes a sample
+ * where REC_SAMPLES takes ~16, so heads ~8x as long fit the WAL's limit
+ * before a checkpoint must persist them early as short segments).
  * Replay stops at the first torn or corrupt record and cuts the file
  * there: a crash can only tear the last write. A checkpoint replaces the
  * WAL (write to wal.tmp, fsync, rename, fsync the directory) with one
@@ -124,6 +128,40 @@ void ps_wal_series_rec(struct pane_buf *walrec, const struct series *s)
 }
 
 /* Applies one WAL record during replay. */
+/* Adds sample (ts, v) numbered seq to series sid's head unless a segment
+ * has it already. */
+static int replay_sample(struct pane_store *st, uint64_t sid, uint64_t seq, int64_t ts, double v, struct pane_err *err)
+{
+	if (sid >= st->nser || !st->ser[sid])
+		return PANE_EINVAL;
+	struct series *s = st->ser[sid];
+	if (seq > s->pseq) {
+		int rc = ps_head_add(st, s, ts, v, seq, err);
+		if (rc < 0)
+			return rc;
+	}
+	if (seq >= st->next_seq)
+		st->next_seq = seq + 1;
+	return 0;
+}
+
+/* A REC_HEAD body: seq, series id, n (1..SEG_TARGET), then the stream. */
+static int replay_head(struct pane_store *st, const uint8_t *p, size_t len, struct pane_err *err)
+{
+	struct pane_rd r = {p, len, 0, false};
+	uint64_t seq = pane_rd_uv(&r), sid = pane_rd_uv(&r), n = pane_rd_uv(&r);
+	if (r.bad || n == 0 || n > SEG_TARGET || seq > UINT64_MAX - n)
+		return PANE_EINVAL;
+	int64_t *ts = pane_xmalloc((size_t)n * sizeof *ts);
+	double *v = pane_xmalloc((size_t)n * sizeof *v);
+	int rc = pane_hstream_decode(p + r.off, len - r.off, (size_t)n, ts, v) < 0 ? PANE_EINVAL : 0;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = replay_sample(st, sid, seq + i, ts[i], v[i], err);
+	free(ts);
+	free(v);
+	return rc;
+}
+
 static int replay_record(struct pane_store *st, const uint8_t *p, size_t len, struct pane_err *err)
 {
 	if (len < 1)
@@ -146,6 +184,8 @@ static int replay_record(struct pane_store *st, const uint8_t *p, size_t len, st
 		ps_series_register(st, s);
 		return ps_catalog_insert(st, s, err);
 	}
+	if (p[0] == REC_HEAD)
+		return replay_head(st, p + off, len - off, err);
 	if (p[0] != REC_SAMPLES)
 		return PANE_EINVAL;
 	uint64_t seq;
@@ -163,17 +203,9 @@ static int replay_record(struct pane_store *st, const uint8_t *p, size_t len, st
 		double v;
 		memcpy(&v, p + off, 8);
 		off += 8;
-		if (sid >= st->nser || !st->ser[sid])
-			return PANE_EINVAL;
-		struct series *s = st->ser[sid];
-		if (seq > s->pseq) {
-			int rc = ps_head_add(st, s, pane_unzigzag(zt), v, seq, err);
-			if (rc < 0)
-				return rc;
-		}
-		if (seq >= st->next_seq)
-			st->next_seq = seq + 1;
-		seq++;
+		int rc = replay_sample(st, sid, seq++, pane_unzigzag(zt), v, err);
+		if (rc < 0)
+			return rc;
 	}
 	return 0;
 }
@@ -263,23 +295,21 @@ int ps_replay_wal(struct pane_store *st, const char *path, struct pane_err *err)
 }
 
 /* True when a checkpoint now would persist every head first (their
- * samples would make the new WAL itself larger than half its limit).
- * Caller holds mu. The estimate is an upper bound of what ps_checkpoint
- * writes: per sample a series id (1 byte below 128 series, up to 4 above),
- * a zigzag millisecond timestamp (7 bytes until the year 6400) and 8 bytes
- * of value; per head a record header and its first seq (at most 24 bytes);
- * the magic. At 14 bytes a sample, a checkpoint could leave a WAL a few
- * percent over half (store_test_store's checkpoint_with_long_heads saw it). */
+ * streams would make the new WAL itself larger than half its limit).
+ * Caller holds mu. What ps_checkpoint writes, at most: per head its
+ * stream and a record's header, seq, id and count (38 bytes); the magic. */
 bool ps_checkpoint_would_persist(struct pane_store *st)
 {
-	uint64_t unpersisted = 0, heads = 0;
-	for (size_t id = 1; id < st->nser; id++)
-		if (st->ser[id]) {
-			size_t n = st->ser[id]->h.hs.n + (st->ser[id]->fz ? st->ser[id]->fz->hs.n : 0);
-			unpersisted += n;
-			heads += n ? 2 : 0;
-		}
-	uint64_t bytes = 8 + heads * 24 + unpersisted * (16 + (st->nser > 128 ? 3 : 0));
+	uint64_t bytes = 8;
+	for (size_t id = 1; id < st->nser; id++) {
+		const struct series *s = st->ser[id];
+		if (!s)
+			continue;
+		if (s->h.hs.n)
+			bytes += 38 + ps_head_stream_len(&s->h);
+		if (s->fz && s->fz->hs.n)
+			bytes += 38 + ps_head_stream_len(s->fz);
+	}
 	return (int64_t)bytes > st->o.wal_max_bytes / 2;
 }
 
@@ -307,35 +337,37 @@ int ps_checkpoint(struct pane_store *st, struct pane_err *err)
 	struct pane_buf b;
 	pane_buf_init(&b, PANE_BUF_NOLIMIT);
 	pane_buf_add(&b, WAL_MAGIC, 8);
-	uint64_t seq = st->next_seq;
+	uint64_t seq = st->next_seq, size = 0;
 	/* the frozen head of a series before its current one, so their seqs keep their order */
 	for (size_t k = 2; k < 2 * st->nser && rc == 0; k++) {
+		if (b.len >= (1u << 20)) { /* written as it goes: no second copy of every head in memory */
+			if (ps_write_all(fd, b.data, b.len) < 0) {
+				rc = pane_err_set(err, PANE_EIO, "store: cannot write %s: %s", tmp, strerror(errno));
+				break;
+			}
+			size += b.len;
+			pane_buf_reset(&b);
+		}
 		struct series *s = st->ser[k / 2];
 		struct head *h = !s ? NULL : k % 2 ? &s->h : s->fz;
 		if (!h || !h->hs.n)
 			continue;
-		int64_t *ts;
-		double *v;
-		/* arrival order: replay appends them again as they came */
-		if ((rc = ps_head_samples(st, s->id, h, false, &ts, &v, err)) < 0)
-			break;
+		/* the stream in arrival order: replay appends the samples again as they came */
 		size_t start = b.len;
-		ps_rec_begin(&b, REC_SAMPLES);
+		ps_rec_begin(&b, REC_HEAD);
 		ps_rec_uv(&b, seq);
-		for (size_t i = 0; i < h->hs.n; i++) {
-			ps_rec_uv(&b, s->id);
-			ps_rec_uv(&b, pane_zigzag(ts[i]));
-			pane_buf_add(&b, &v[i], 8);
-			seq++;
-		}
+		ps_rec_uv(&b, s->id);
+		ps_rec_uv(&b, h->hs.n);
+		if ((rc = ps_head_bytes(st, s->id, h, &b, err)) < 0)
+			break;
 		ps_rec_end(&b, start);
+		seq += h->hs.n;
 		/* the new seqs are above every pseq: the head's watermark follows them */
 		h->seq = seq - 1;
-		free(ts);
-		free(v);
 	}
 	if (!rc && (ps_write_all(fd, b.data, b.len) < 0 || fdatasync(fd) < 0))
 		rc = pane_err_set(err, PANE_EIO, "store: cannot write %s: %s", tmp, strerror(errno));
+	size += b.len;
 	if (!rc && rename(tmp, path) < 0)
 		rc = pane_err_set(err, PANE_EIO, "store: cannot replace the WAL: %s", strerror(errno));
 	if (rc) {
@@ -352,8 +384,8 @@ int ps_checkpoint(struct pane_store *st, struct pane_err *err)
 	close(st->wal_fd);
 	st->wal_fd = fd;
 	lseek(fd, 0, SEEK_END);
-	st->wal_size = b.len;
-	st->c.wal_bytes = b.len;
+	st->wal_size = size;
+	st->c.wal_bytes = size;
 	st->wal_unsynced = false;
 	st->next_seq = seq;
 	pane_buf_release(&b);
