@@ -4,6 +4,10 @@
  *   store_bench read DIR [REPEAT]      select every series over all time,
  *                                      REPEAT times; prints samples, series
  *                                      and the median wall ms
+ *   store_bench hours DIR [REPEAT]     every series over each whole hour of
+ *                                      the data in turn (a look at a past
+ *                                      hour); prints the hours, the sum of
+ *                                      their median wall ms and the slowest
  *   store_bench live DIR SERIES SCRAPES
  *                                      ingests like a live daemon (one batch per
  *                                      scrape of SERIES series, 15 s apart) and
@@ -117,6 +121,65 @@ static int cmd_read(const char *dir, int repeat)
 	qsort(ms, (size_t)repeat, sizeof *ms, cmp_d);
 	printf("read_series %zu\nread_samples %zu\nread_checksum %016" PRIx64 "\nread_ms_median %.1f\n", series,
 	       samples, sum, ms[repeat / 2]);
+	pane_store_close(st);
+	return 0;
+}
+
+/* The first and last timestamps of everything in the store behind r. */
+static int data_span(struct pane_reader r, int64_t *first, int64_t *last)
+{
+	struct pane_series_set *set = NULL;
+	struct pane_err err = {0};
+	if (r.ops->select(r.ctx, NULL, 0, INT64_MIN, INT64_MAX, 0, &set, &err) < 0) {
+		fprintf(stderr, "store_bench: %s\n", err.msg);
+		return -1;
+	}
+	*first = INT64_MAX;
+	*last = INT64_MIN;
+	for (size_t i = 0; i < set->n; i++) {
+		const struct pane_series *ps = &set->series[i];
+		if (ps->n && ps->ts[0] < *first)
+			*first = ps->ts[0];
+		if (ps->n && ps->ts[ps->n - 1] > *last)
+			*last = ps->ts[ps->n - 1];
+	}
+	set->free(set);
+	return *first <= *last ? 0 : -1;
+}
+
+static int cmd_hours(const char *dir, int repeat)
+{
+	struct pane_store *st = open_dir(dir, false);
+	struct pane_reader r = pane_store_reader(st);
+	int64_t first, last;
+	if (data_span(r, &first, &last) < 0)
+		return 1;
+	if (repeat > 64)
+		repeat = 64;
+	if (repeat < 1)
+		repeat = 1;
+	double total = 0, worst = 0;
+	size_t samples = 0, hours = 0;
+	for (int64_t h = (first + 3599999) / 3600000 * 3600000; h + 3600000 <= last + 1; h += 3600000, hours++) {
+		double ms[64];
+		for (int k = 0; k < repeat; k++) {
+			struct pane_series_set *set = NULL;
+			struct pane_err err = {0};
+			int64_t t0 = pane_mono_ns();
+			if (r.ops->select(r.ctx, NULL, 0, h, h + 3599999, 0, &set, &err) < 0) {
+				fprintf(stderr, "store_bench: %s\n", err.msg);
+				return 1;
+			}
+			ms[k] = (double)(pane_mono_ns() - t0) / 1e6;
+			for (size_t i = 0; k == 0 && i < set->n; i++)
+				samples += set->series[i].n;
+			set->free(set);
+		}
+		qsort(ms, (size_t)repeat, sizeof *ms, cmp_d);
+		total += ms[repeat / 2];
+		worst = ms[repeat / 2] > worst ? ms[repeat / 2] : worst;
+	}
+	printf("hours %zu\nhours_samples %zu\nhours_ms_sum %.1f\nhours_ms_worst %.1f\n", hours, samples, total, worst);
 	pane_store_close(st);
 	return 0;
 }
@@ -293,6 +356,8 @@ int main(int argc, char **argv)
 {
 	if (argc >= 3 && strcmp(argv[1], "read") == 0)
 		return cmd_read(argv[2], argc > 3 ? (int)strtol(argv[3], NULL, 10) : 5);
+	if (argc >= 3 && strcmp(argv[1], "hours") == 0)
+		return cmd_hours(argv[2], argc > 3 ? (int)strtol(argv[3], NULL, 10) : 5);
 	if (argc == 5 && strcmp(argv[1], "live") == 0)
 		return cmd_live(argv[2], (int)strtol(argv[3], NULL, 10), (int)strtol(argv[4], NULL, 10));
 	if (argc == 3 && strcmp(argv[1], "bytes") == 0)
@@ -301,7 +366,7 @@ int main(int argc, char **argv)
 		return cmd_tier(argv[2], argc > 3 ? (int)strtol(argv[3], NULL, 10) : 5);
 	if (argc >= 3 && strcmp(argv[1], "rules") == 0)
 		return cmd_rules(argv[2], argc > 3 ? (int)strtol(argv[3], NULL, 10) : 5);
-	fprintf(stderr, "usage: store_bench read DIR [REPEAT] | live DIR SERIES SCRAPES | bytes DIR | rules DIR "
-	                "[ROUNDS] | tier DIR [REPEAT]\n");
+	fprintf(stderr, "usage: store_bench read DIR [REPEAT] | hours DIR [REPEAT] | live DIR SERIES SCRAPES | bytes "
+	                "DIR | rules DIR [ROUNDS] | tier DIR [REPEAT]\n");
 	return 2;
 }

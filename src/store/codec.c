@@ -287,7 +287,7 @@ static int ans_encode(const int64_t *m, size_t n, enum ans_table table, struct p
 /* k: the decimal scale of the integers, or ANS_F64 when they are doubles'
  * ordered bit patterns (F64_ANS). */
 #define ANS_F64 99u
-static int ans_decode(struct pane_rd *r, double *v, size_t n, uint64_t m, unsigned k);
+static int ans_decode(struct pane_rd *r, double *v, size_t n, size_t want, uint64_t m, unsigned k);
 
 /* The decimal integers of v at scale k (an exception repeats the previous
  * m, a leading one is 0): computed once per chunk for every candidate. */
@@ -339,7 +339,8 @@ static int dec_encode(const double *v, const int64_t *m, size_t n, int k, int co
 	return 0;
 }
 
-static int dec_decode(struct pane_rd *r, double *v, size_t n, int codec)
+/* v[0..want) of n values (all of them when want >= n). */
+static int dec_decode(struct pane_rd *r, double *v, size_t n, size_t want, int codec)
 {
 	bool dod = codec == PANE_CODEC_DEC_D2;
 	uint64_t exc = pane_rd_uv(r);
@@ -358,9 +359,10 @@ static int dec_decode(struct pane_rd *r, double *v, size_t n, int codec)
 		return PANE_EINVAL;
 	uint64_t m = (uint64_t)pane_unzigzag(pane_rd_uv(r)), pd = 0;
 	v[0] = (double)(int64_t)m / pane_p10[k];
-	if (!r->bad && codec == PANE_CODEC_DEC_ANS && (n < 2 || ans_decode(r, v, n, m, (unsigned)k) < 0))
+	if (!r->bad && codec == PANE_CODEC_DEC_ANS && (n < 2 || ans_decode(r, v, n, want, m, (unsigned)k) < 0))
 		return PANE_EINVAL;
-	for (size_t i = 1; i < n && !r->bad && codec != PANE_CODEC_DEC_ANS; i++) {
+	size_t end = want < n ? want : n;
+	for (size_t i = 1; i < end && !r->bad && codec != PANE_CODEC_DEC_ANS; i++) {
 		uint64_t x = (uint64_t)pane_unzigzag(pane_rd_uv(r));
 		uint64_t d = dod && i > 1 ? pd + x : x;
 		m += d;
@@ -377,7 +379,8 @@ static int dec_decode(struct pane_rd *r, double *v, size_t n, int codec)
 		for (int j = 0; j < 8; j++)
 			u |= (uint64_t)er.p[er.off + (size_t)j] << (8 * j);
 		er.off += 8;
-		v[pos] = pane_bits_f64(u);
+		if (pos < end)
+			v[pos] = pane_bits_f64(u);
 	}
 	return 0;
 }
@@ -852,8 +855,10 @@ static inline uint64_t xr_get(struct xr *r, int nbits)
 }
 
 /* Decodes n-1 increments after m0 into v (values m / 10^k, or the doubles
- * whose ordered bit patterns are m when k is ANS_F64). */
-static int ans_decode(struct pane_rd *r, double *v, size_t n, uint64_t m, unsigned k)
+ * whose ordered bit patterns are m when k is ANS_F64); only v[0..want) when
+ * want < n (then the coder's end state is not reached, so not checked: the
+ * blob's CRC stands for it). */
+static int ans_decode(struct pane_rd *r, double *v, size_t n, size_t want, uint64_t m, unsigned k)
 {
 	uint64_t pred = pane_rd_uv(r), g = pred & ANS_GCD ? pane_rd_uv(r) : 1;
 	struct pred_state ps = {0};
@@ -938,7 +943,8 @@ static int ans_decode(struct pane_rd *r, double *v, size_t n, uint64_t m, unsign
 	bool f64 = k == ANS_F64;
 	double scale = f64 ? 1.0 : pane_p10[k];
 	uint64_t next = nexc ? pane_rd_uv(&exc) : UINT64_MAX;
-	for (size_t i = 1; i < n; i++) {
+	size_t end = want < n ? want : n;
+	for (size_t i = 1; i < end; i++) {
 		if (i == next) {
 			uint64_t d = (uint64_t)pane_unzigzag(pane_rd_uv(&exc)) + pred_next((int)pred, &ps);
 			pred_push(&ps, d);
@@ -966,7 +972,7 @@ static int ans_decode(struct pane_rd *r, double *v, size_t n, uint64_t m, unsign
 		m += d * g;
 		v[i] = f64 ? pane_ordered_f64((int64_t)m) : (double)(int64_t)m / scale;
 	}
-	if (xr.bad || x != ANS_L || a != aend)
+	if (xr.bad || (end == n && (x != ANS_L || a != aend)))
 		return PANE_EINVAL;
 	return 0;
 }
@@ -1004,13 +1010,13 @@ static int f64_encode(const double *v, size_t n, struct pane_buf *out)
 	return rc ? PANE_ETOOBIG : 0;
 }
 
-static int f64_decode(struct pane_rd *r, double *v, size_t n)
+static int f64_decode(struct pane_rd *r, double *v, size_t n, size_t want)
 {
 	uint64_t m = (uint64_t)pane_unzigzag(pane_rd_uv(r));
 	if (r->bad || n < 2)
 		return PANE_EINVAL;
 	v[0] = pane_ordered_f64((int64_t)m);
-	return ans_decode(r, v, n, m, ANS_F64);
+	return ans_decode(r, v, n, want, m, ANS_F64);
 }
 
 /* ---------- chunks ---------- */
@@ -1249,6 +1255,12 @@ static int chunk_encode(const int64_t *ts, const double *v, size_t n, int force,
 
 int pane_chunk_decode(const uint8_t *p, size_t len, int64_t *ts, double *v, size_t cap, size_t *n, size_t *used)
 {
+	return pane_chunk_decode_prefix(p, len, ts, v, cap, SIZE_MAX, n, used);
+}
+
+int pane_chunk_decode_prefix(const uint8_t *p, size_t len, int64_t *ts, double *v, size_t cap, size_t want, size_t *n,
+                             size_t *used)
+{
 	struct pane_rd r = {.p = p, .len = len};
 	uint64_t cnt = pane_rd_uv(&r);
 	uint64_t tag = pane_rd_uv(&r);
@@ -1259,8 +1271,10 @@ int pane_chunk_decode(const uint8_t *p, size_t len, int64_t *ts, double *v, size
 		return PANE_EINVAL;
 	if (has_v && codec > PANE_CODEC_F64_ANS)
 		return PANE_EUNSUPPORTED; /* a newer pane's codec (or damage) */
+	/* a chunk with timestamps (not a value column) is decoded whole */
+	size_t end = want < cnt && !has_ts ? (want ? want : 1) : (size_t)cnt;
 	if (!has_ts) {
-		memset(ts, 0, cnt * sizeof *ts);
+		memset(ts, 0, end * sizeof *ts);
 		tsmode = 2; /* skip both timestamp decoders */
 	}
 	if (!has_v) {
@@ -1292,7 +1306,7 @@ int pane_chunk_decode(const uint8_t *p, size_t len, int64_t *ts, double *v, size
 		for (int i = 0; i < 8; i++)
 			u |= (uint64_t)p[r.off + (size_t)i] << (8 * i);
 		r.off += 8;
-		for (size_t i = 0; i < cnt; i++)
+		for (size_t i = 0; i < end; i++)
 			v[i] = pane_bits_f64(u);
 		break;
 	}
@@ -1301,14 +1315,14 @@ int pane_chunk_decode(const uint8_t *p, size_t len, int64_t *ts, double *v, size
 		if (r.bad || nb > len - r.off)
 			return PANE_EINVAL;
 		struct br b = {.p = p + r.off, .nbits = (size_t)nb * 8};
-		rc = xor_decode(&b, v, cnt);
+		rc = xor_decode(&b, v, end);
 		r.off += (size_t)nb;
 		break;
 	}
 	case PANE_CODEC_DEC_D1:
 	case PANE_CODEC_DEC_D2:
-	case PANE_CODEC_DEC_ANS: rc = dec_decode(&r, v, cnt, (int)codec); break;
-	case PANE_CODEC_F64_ANS: rc = f64_decode(&r, v, cnt); break;
+	case PANE_CODEC_DEC_ANS: rc = dec_decode(&r, v, cnt, end, (int)codec); break;
+	case PANE_CODEC_F64_ANS: rc = f64_decode(&r, v, cnt, end); break;
 	default: /* no values in this column chunk */ break;
 	}
 	if (rc || r.bad)

@@ -71,6 +71,12 @@ int pane_column_encode_values_as(const double *v, size_t n, int force, struct pa
  * PANE_EUNSUPPORTED for a value codec id this binary does not know (a newer
  * pane wrote it, or the byte is damaged). */
 int pane_chunk_decode(const uint8_t *p, size_t len, int64_t *ts, double *v, size_t cap, size_t *n, size_t *used);
+/* The same, decoding at least the first want values (v[0..min(want, *n)))
+ * and only those of a value column chunk; *n is the chunk's count. A query
+ * that ends inside a segment stops decoding there. *used is the chunk's end
+ * only when all of it was decoded. */
+int pane_chunk_decode_prefix(const uint8_t *p, size_t len, int64_t *ts, double *v, size_t cap, size_t want, size_t *n,
+                             size_t *used);
 
 /* Segment: wraps concatenated chunks (raw) into a blob, zstd when it pays.
  * level: zstd level. */

@@ -287,16 +287,18 @@ static bool read_packed(struct pane_unpacker *u, int fd, int64_t off, int64_t le
 	       pane_segment_unpack_with(u, blob->data, (size_t)len, SEG_RAW_MAX, scratch) == 0;
 }
 
-/* read_packed, then decodes the column into ts, v (PANE_CHUNK_MAX each). */
-/* 0, PANE_EINVAL (unreadable, CRC, damaged) or PANE_EUNSUPPORTED (a codec
+/* read_packed, then decodes the column into ts, v (PANE_CHUNK_MAX each):
+ * *n samples, of which (a value column) only the first want are decoded.
+ * 0, PANE_EINVAL (unreadable, CRC, damaged) or PANE_EUNSUPPORTED (a codec
  * this binary does not know). */
 static int read_column(struct pane_unpacker *u, int fd, int64_t off, int64_t len, uint32_t crc, struct pane_buf *blob,
-                       struct pane_buf *scratch, int64_t *ts, double *v, size_t *n)
+                       struct pane_buf *scratch, size_t want, int64_t *ts, double *v, size_t *n)
 {
 	size_t used;
 	if (!read_packed(u, fd, off, len, crc, blob, scratch))
 		return PANE_EINVAL;
-	int rc = pane_chunk_decode((const uint8_t *)scratch->data, scratch->len, ts, v, PANE_CHUNK_MAX, n, &used);
+	int rc = pane_chunk_decode_prefix((const uint8_t *)scratch->data, scratch->len, ts, v, PANE_CHUNK_MAX, want, n,
+	                                  &used);
 	return rc == PANE_EUNSUPPORTED ? rc : rc ? PANE_EINVAL : 0;
 }
 
@@ -328,7 +330,7 @@ static const struct ts_slot *ts_column_get(struct ts_cache *tc, int64_t day, int
 	if (sl->ts && sl->day == day && sl->off == off)
 		return sl;
 	size_t n = 0;
-	if (read_column(tc->u, fd, off, len, crc, tc->blob, scratch, tc->ts, tc->dummy, &n) != 0)
+	if (read_column(tc->u, fd, off, len, crc, tc->blob, scratch, SIZE_MAX, tc->ts, tc->dummy, &n) != 0)
 		return NULL;
 	sl->ts = pane_xrealloc(sl->ts, (n ? n : 1) * sizeof *sl->ts);
 	memcpy(sl->ts, tc->ts, n * sizeof *sl->ts);
@@ -670,8 +672,20 @@ static void read_row(struct pane_store *st, const struct rpart *rp, sqlite3_stmt
 	                                                  sqlite3_column_int64(q, 8))
 	                                     : ts_column_get(tc, rp->day, rp->fd, sqlite3_column_int64(q, 3), tlen,
 	                                                     (uint32_t)sqlite3_column_int64(q, 5), scratch);
+	/* the values up to the last timestamp in range: a look at a past hour
+	 * decodes its day's segment only that far */
+	size_t want = 0;
+	for (size_t lo = 0, hi = sl ? sl->n : 0; lo < hi;) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (sl->ts[mid] <= c->maxt)
+			lo = want = mid + 1;
+		else
+			hi = mid;
+	}
+	if (sl && !want)
+		return; /* all after the range (the row's own mint said otherwise: out-of-order merges) */
 	int rc = sl ? read_column(tc->u, rp->fd, off, sqlite3_column_int64(q, 1), (uint32_t)sqlite3_column_int64(q, 2),
-	                          tc->blob, scratch, tc->tdummy, vbuf, &nv)
+	                          tc->blob, scratch, want, tc->tdummy, vbuf, &nv)
 	            : PANE_EINVAL;
 	if (rc == PANE_EUNSUPPORTED) {
 		pane_log_limited(&st->lim, PANE_LOG_ERROR, "store",
@@ -687,7 +701,7 @@ static void read_row(struct pane_store *st, const struct rpart *rp, sqlite3_stmt
 		                 rp->day, off);
 		return;
 	}
-	collect_add_sorted(c, sl->ts, vbuf, nv);
+	collect_add_sorted(c, sl->ts, vbuf, want);
 }
 
 /* All samples of one snapshot series in [mint, maxt]. */

@@ -127,7 +127,6 @@ void ps_wal_series_rec(struct pane_buf *walrec, const struct series *s)
 	ps_rec_end(walrec, start);
 }
 
-/* Applies one WAL record during replay. */
 /* Adds sample (ts, v) numbered seq to series sid's head unless a segment
  * has it already. */
 static int replay_sample(struct pane_store *st, uint64_t sid, uint64_t seq, int64_t ts, double v, struct pane_err *err)
@@ -162,6 +161,7 @@ static int replay_head(struct pane_store *st, const uint8_t *p, size_t len, stru
 	return rc;
 }
 
+/* Applies one WAL record during replay. */
 static int replay_record(struct pane_store *st, const uint8_t *p, size_t len, struct pane_err *err)
 {
 	if (len < 1)

@@ -1,5 +1,6 @@
-/* fuzz_store_chunk.c - the chunk decoder and segment unpacker never read out
- * of bounds or crash on arbitrary bytes; what decodes re-encodes exactly. */
+/* fuzz_store_chunk.c - the chunk decoder (whole and prefix) and segment
+ * unpacker never read out of bounds or crash on arbitrary bytes; what
+ * decodes re-encodes exactly, and its prefixes decode the same. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -23,6 +24,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				__builtin_trap();
 		}
 		pane_buf_release(&b);
+		/* a prefix of what decodes whole decodes to the same values */
+		size_t want = size ? 1 + data[size - 1] % n : 1, n3, u3;
+		if (pane_chunk_decode_prefix(data, size, ts2, v2, PANE_CHUNK_MAX, want, &n3, &u3) != 0 || n3 != n ||
+		    memcmp(v, v2, want * sizeof *v) != 0)
+			__builtin_trap();
+	} else {
+		/* a prefix of what does not decode never reads out of bounds either */
+		size_t n3, u3;
+		pane_chunk_decode_prefix(data, size, ts2, v2, PANE_CHUNK_MAX, size ? 1 + data[0] : 1, &n3, &u3);
 	}
 	struct pane_buf out;
 	pane_buf_init(&out, PANE_BUF_NOLIMIT);

@@ -444,6 +444,77 @@ static void ans_corruption_is_refused_as(int codec)
 	pane_buf_release(&b);
 }
 
+/* pane_chunk_decode_prefix: for every value codec, the first want values
+ * of a value column are the whole decode's, bit for bit, whatever want is
+ * (an exception, a reset, a stale marker before and after it); *n is the
+ * chunk's count; a chunk with timestamps is decoded whole. */
+static void prefix_decodes_the_same(void **state)
+{
+	(void)state;
+	enum { N = 900 };
+	static double sets[4][N];
+	srand(21);
+	uint64_t c = 1000;
+	double w = 37.25;
+	for (int i = 0; i < N; i++) {
+		c = i == 300 ? 7 : c + (uint64_t)(rand() % 5000); /* a counter's reset */
+		sets[0][i] = i == 17 || i == 611 ? pane_stale_nan() : (double)c / 100.0;
+		sets[1][i] = (double)(1000 + 3 * i);
+		sets[2][i] = 42.5;
+		w = fabs(w + gauss() * 0.37);
+		sets[3][i] = w;
+	}
+	const int codecs[] = {PANE_CODEC_XOR,     PANE_CODEC_DEC_D1, PANE_CODEC_DEC_D2,
+	                      PANE_CODEC_DEC_ANS, PANE_CODEC_CONST,  PANE_CODEC_F64_ANS};
+	static int64_t ts[PANE_CHUNK_MAX];
+	static double all[PANE_CHUNK_MAX], part[PANE_CHUNK_MAX];
+	unsigned tried = 0; /* the codecs that took some set */
+	for (size_t si = 0; si < 4; si++)
+		for (size_t ci = 0; ci < sizeof codecs / sizeof codecs[0]; ci++) {
+			struct pane_buf b;
+			pane_buf_init(&b, PANE_BUF_NOLIMIT);
+			if (pane_column_encode_values_as(sets[si], N, codecs[ci], &b) != codecs[ci]) {
+				pane_buf_release(&b); /* the codec cannot hold these values (checked elsewhere) */
+				continue;
+			}
+			tried |= 1u << codecs[ci];
+			size_t n = 0, used = 0;
+			assert_int_equal(
+			    pane_chunk_decode((const uint8_t *)b.data, b.len, ts, all, PANE_CHUNK_MAX, &n, &used), 0);
+			assert_int_equal(n, N);
+			const size_t wants[] = {1, 2, 17, 18, 299, 300, 301, 612, N - 1, N, N + 5};
+			for (size_t wi = 0; wi < sizeof wants / sizeof wants[0]; wi++) {
+				memset(part, 0xa5, sizeof part);
+				size_t n2 = 0;
+				assert_int_equal(pane_chunk_decode_prefix((const uint8_t *)b.data, b.len, ts, part,
+				                                          PANE_CHUNK_MAX, wants[wi], &n2, &used),
+				                 0);
+				assert_int_equal(n2, N);
+				size_t k = wants[wi] < N ? wants[wi] : N;
+				assert_memory_equal(part, all, k * sizeof *part);
+			}
+			pane_buf_release(&b);
+		}
+	assert_int_equal(tried, (1u << PANE_CODEC_XOR) | (1u << PANE_CODEC_DEC_D1) | (1u << PANE_CODEC_DEC_D2) |
+	                            (1u << PANE_CODEC_CONST) | (1u << PANE_CODEC_DEC_ANS) | (1u << PANE_CODEC_F64_ANS));
+	/* with timestamps in the chunk: all of it, whatever want says */
+	double v[N];
+	for (int i = 0; i < N; i++) {
+		ts[i] = 1700000000000 + i * 15000LL;
+		v[i] = sets[0][i];
+	}
+	struct pane_buf b;
+	pane_buf_init(&b, PANE_BUF_NOLIMIT);
+	assert_true(pane_chunk_encode(ts, v, N, -1, &b) >= 0);
+	size_t n = 0, used = 0;
+	assert_int_equal(
+	    pane_chunk_decode_prefix((const uint8_t *)b.data, b.len, ts, part, PANE_CHUNK_MAX, 3, &n, &used), 0);
+	assert_int_equal(n, N);
+	assert_int_equal(used, b.len);
+	assert_memory_equal(part, v, sizeof v);
+	pane_buf_release(&b);
+}
+
 static void ans_corruption_is_refused(void **state)
 {
 	(void)state;
@@ -524,12 +595,19 @@ static void crc_and_varints(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(edge_values_all_codecs),    cmocka_unit_test(decimals_pick_decimal_codec),
-	    cmocka_unit_test(floats_pick_f64_ans),       cmocka_unit_test(timestamps_irregular_and_extreme),
-	    cmocka_unit_test(columns_roundtrip),         cmocka_unit_test(garbage_is_refused),
-	    cmocka_unit_test(ans_corruption_is_refused), cmocka_unit_test(segments_pack_and_refuse_bad),
-	    cmocka_unit_test(crc_and_varints),           cmocka_unit_test(dec_ans_counters_pay_no_sign),
-	    cmocka_unit_test(dec_ans_old_chunk_reads),   cmocka_unit_test(dec_ans_factor_and_level),
+	    cmocka_unit_test(prefix_decodes_the_same),
+	    cmocka_unit_test(edge_values_all_codecs),
+	    cmocka_unit_test(decimals_pick_decimal_codec),
+	    cmocka_unit_test(floats_pick_f64_ans),
+	    cmocka_unit_test(timestamps_irregular_and_extreme),
+	    cmocka_unit_test(columns_roundtrip),
+	    cmocka_unit_test(garbage_is_refused),
+	    cmocka_unit_test(ans_corruption_is_refused),
+	    cmocka_unit_test(segments_pack_and_refuse_bad),
+	    cmocka_unit_test(crc_and_varints),
+	    cmocka_unit_test(dec_ans_counters_pay_no_sign),
+	    cmocka_unit_test(dec_ans_old_chunk_reads),
+	    cmocka_unit_test(dec_ans_factor_and_level),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
