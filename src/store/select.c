@@ -683,7 +683,7 @@ static void read_row(struct pane_store *st, const struct rpart *rp, sqlite3_stmt
 			hi = mid;
 	}
 	if (sl && !want)
-		return; /* all after the range (the row's own mint said otherwise: out-of-order merges) */
+		return; /* every sample after the range: nothing to add */
 	int rc = sl ? read_column(tc->u, rp->fd, off, sqlite3_column_int64(q, 1), (uint32_t)sqlite3_column_int64(q, 2),
 	                          tc->blob, scratch, want, tc->tdummy, vbuf, &nv)
 	            : PANE_EINVAL;
