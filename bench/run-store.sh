@@ -13,7 +13,8 @@
 # and prints bytes/sample on disk (everything in the data directory after a
 # clean shutdown), ingest CPU seconds, peak RSS, and the time to read every
 # sample back (pane: in-process select of all series; VictoriaMetrics:
-# /api/v1/export of all series, which includes JSON encoding - see the note).
+# /api/v1/export of all series, which includes JSON encoding - see the note)
+# and, pane only, every series one past hour at a time (store_bench hours).
 # Then, per shape of bench/store/shapes.py (regular timestamps, uniform and
 # heavy-tailed increments, arbitrary floats, counter resets, sparse series,
 # mostly-empty histograms, a second fleet history), bytes/sample for pane
@@ -72,6 +73,10 @@ rows=$(python3 "$root/bench/store/sqlite_rows.py" "$work/pane-notiers/store" "$w
 "$sb" read "$work/pane/store" 5 >"$work/pane.read"
 pane_read=$(awk '/read_ms_median/ {print $2}' "$work/pane.read")
 pane_read_n=$(awk '/read_samples/ {print $2}' "$work/pane.read")
+"$sb" hours "$work/pane/store" 5 >"$work/pane.hours"
+pane_hours=$(awk '/hours_ms_sum/ {print $2}' "$work/pane.hours")
+pane_hours_worst=$(awk '/hours_ms_worst/ {print $2}' "$work/pane.hours")
+pane_hours_n=$(awk '/^hours / {print $2}' "$work/pane.hours")
 "$sb" live "$work/pane-live" 10000 480 >"$work/pane.live"
 pane_live=$(awk '/^bytes_per_active_series/ {print $2}' "$work/pane.live")
 pane_heap=$(awk '/^heap_bytes_per_active_series/ {print $2}' "$work/pane.live")
@@ -126,6 +131,7 @@ printf '%-34s %14s %14s %14s\n' "peak RSS during ingest (KB)" "$pane_rss" "$prom
 printf '%-34s %14s %14s %14s\n' "peak RSS / series (bytes)" "$(per_series $pane_rss)" "$(per_series $prom_rss)" "$(per_series $vm_rss)"
 printf '%-34s %14s %14s %14s\n' "read all samples (ms, median)" "$pane_read" "" "$vm_read"
 echo "pane read returned $pane_read_n samples; VictoriaMetrics' read is /api/v1/export incl. JSON + parsing"
+echo "pane, one past hour at a time (store_bench hours): $pane_hours_n hours, $pane_hours ms in all, the slowest $pane_hours_worst ms"
 echo "pane live ingest, 10000 series x 480 scrapes: $pane_live bytes of RSS ($pane_heap bytes of heap) per active series"
 echo "pane segments as SQLite rows instead of files: $rows"
 
