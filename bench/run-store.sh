@@ -20,7 +20,7 @@
 # mostly-empty histograms, a second fleet history), bytes/sample for pane
 # (default config, tiers included) and VictoriaMetrics, both everything on
 # disk after a clean shutdown, next to the shape's entropy floor (shapes.py
-# says how it is estimated). Prometheus runs on the first data set only.
+# says how it is estimated), and Prometheus' promtool blocks of the same.
 # Uses the build in ${PANE_BUILD_DIR:-build}. Runs take a few minutes.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -136,7 +136,7 @@ echo "pane live ingest, 10000 series x 480 scrapes: $pane_live bytes of RSS ($pa
 echo "pane segments as SQLite rows instead of files: $rows"
 
 [ $shapes -eq 1 ] || exit 0
-# ---- per shape: pane (default config) and VictoriaMetrics, everything on disk
+# ---- per shape: pane (default config), VictoriaMetrics and Prometheus, everything on disk
 vm_store() { # FILE DIR -> "everything without-cache" bytes after a clean shutdown
   local port pid
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -152,24 +152,28 @@ vm_store() { # FILE DIR -> "everything without-cache" bytes after a clean shutdo
 python3 "$root/bench/store/shapes.py" "$work/shapes" --hours "$hours" >"$work/shapes.txt"
 echo
 echo "per shape (bytes/sample; everything on disk after a clean shutdown; floor: bench/store/shapes.py)"
-printf '%-10s %8s %9s %9s %9s %9s %9s %8s %8s %8s\n' shape series samples pane "pane-seg" vm "vm-nocache" floor "pane/vm" "pane/fl"
-tot_s=0; tot_p=0; tot_v=0; tot_f=0
+printf '%-10s %8s %9s %9s %9s %9s %9s %9s %8s %8s %8s\n' shape series samples pane "pane-seg" vm "vm-nocache" prom floor "pane/vm" "pane/fl"
+tot_s=0; tot_p=0; tot_v=0; tot_f=0; tot_r=0
 while read -r name nser nsamp fbits; do
   f="$work/shapes/$name.prom"
   "$pane" import --format prometheus "$f" --data-dir "$work/p-$name" >/dev/null </dev/null
   pb=$(du -sb "$work/p-$name" | cut -f1)  # everything under the data dir
   ps=$(cat "$work/p-$name/store/chunks/"*.seg | wc -c)
   read -r vb vn < <(vm_store "$f" "$work/vm-$name" </dev/null)
-  rm -rf "$work/p-$name" "$work/vm-$name" "$f" "$work/shapes/$name.om"
-  python3 - "$name" "$nser" "$nsamp" "$fbits" "$pb" "$ps" "$vb" "$vn" <<'PY'
+  promtool tsdb create-blocks-from openmetrics "$work/shapes/$name.om" "$work/pr-$name" >/dev/null 2>"$work/pr-$name.log" </dev/null ||
+    { cat "$work/pr-$name.log"; exit 1; }
+  rb=$(du -sb "$work/pr-$name" | cut -f1)
+  rm -rf "$work/p-$name" "$work/vm-$name" "$work/pr-$name" "$f" "$work/shapes/$name.om"
+  python3 - "$name" "$nser" "$nsamp" "$fbits" "$pb" "$ps" "$vb" "$vn" "$rb" <<'PY'
 import sys
-name, ser, n, fb, pb, ps, vb, vn = sys.argv[1], *map(float, sys.argv[2:])
+name, ser, n, fb, pb, ps, vb, vn, rb = sys.argv[1], *map(float, sys.argv[2:])
 fl = fb / 8 / n
-print("%-10s %8d %9d %9.3f %9.3f %9.3f %9.3f %8.3f %8.2f %8.2f" % (
-    name, ser, n, pb / n, ps / n, vb / n, vn / n, fl, pb / vb, pb / (fb / 8) if fb else float("inf")))
+print("%-10s %8d %9d %9.3f %9.3f %9.3f %9.3f %9.3f %8.3f %8.2f %8.2f" % (
+    name, ser, n, pb / n, ps / n, vb / n, vn / n, rb / n, fl, pb / vb, pb / (fb / 8) if fb else float("inf")))
 PY
-  tot_s=$((tot_s + nsamp)); tot_p=$((tot_p + pb)); tot_v=$((tot_v + vb)); tot_f=$(python3 -c "print(int($tot_f + $fbits / 8))")
+  tot_s=$((tot_s + nsamp)); tot_p=$((tot_p + pb)); tot_v=$((tot_v + vb)); tot_r=$((tot_r + rb)); tot_f=$(python3 -c "print(int($tot_f + $fbits / 8))")
 done <"$work/shapes.txt"
-python3 -c "print('%-10s %8s %9d %9.3f %9s %9.3f %9s %8.3f %8.2f %8.2f' % ('total', '', $tot_s, $tot_p / $tot_s, '', $tot_v / $tot_s, '', $tot_f / $tot_s, $tot_p / $tot_v, $tot_p / $tot_f))"
-echo "columns: pane-seg = pane's partition files only (segments and tier blobs, no SQLite); vm-nocache = VictoriaMetrics without cache/"
+python3 -c "print('%-10s %8s %9d %9.3f %9s %9.3f %9s %9.3f %8.3f %8.2f %8.2f' % ('total', '', $tot_s, $tot_p / $tot_s, '', $tot_v / $tot_s, '', $tot_r / $tot_s, $tot_f / $tot_s, $tot_p / $tot_v, $tot_p / $tot_f))"
+echo "columns: pane-seg = pane's partition files only (segments and tier blobs, no SQLite); vm-nocache = VictoriaMetrics without cache/;"
+echo "  prom = Prometheus 2.42's promtool tsdb create-blocks-from openmetrics (uncompacted 2 h blocks, as for the day above)"
 echo "ratios: pane/vm and pane/floor, everything on disk (goal: pane/vm <= 0.90 and pane/floor <= 1.20)"
