@@ -144,7 +144,11 @@ static int data_span(struct pane_reader r, int64_t *first, int64_t *last)
 			*last = ps->ts[ps->n - 1];
 	}
 	set->free(set);
-	return *first <= *last ? 0 : -1;
+	if (*first > *last) {
+		fprintf(stderr, "store_bench: the store holds no samples\n");
+		return -1;
+	}
+	return 0;
 }
 
 static int cmd_hours(const char *dir, int repeat)
@@ -230,15 +234,9 @@ static int cmd_rules(const char *dir, int rounds)
 	struct pane_reader r = pane_store_reader(st);
 	struct pane_series_set *set = NULL;
 	struct pane_err err = {0};
-	if (r.ops->select(r.ctx, NULL, 0, INT64_MIN, INT64_MAX, 0, &set, &err) < 0) {
-		fprintf(stderr, "store_bench: %s\n", err.msg);
+	int64_t first, last;
+	if (data_span(r, &first, &last) < 0)
 		return 1;
-	}
-	int64_t last = INT64_MIN;
-	for (size_t i = 0; i < set->n; i++)
-		if (set->series[i].n && set->series[i].ts[set->series[i].n - 1] > last)
-			last = set->series[i].ts[set->series[i].n - 1];
-	set->free(set);
 	int64_t t1 = last - 20 * 60000, t0 = t1 - 5 * 60000;
 	double ms[64], cpu[64];
 	size_t samples = 0;

@@ -357,19 +357,19 @@ static int catalog_row(struct pane_store *st, const struct series *s, struct pan
 	size_t shared = 0;
 	while (prev && shared < prev->keylen && shared < s->keylen && prev->key[shared] == s->key[shared])
 		shared++;
-	uint8_t head[1 + 10];
+	uint8_t hdr[1 + 10]; /* CAT_FRONT and the shared length, or CAT_LIT, or nothing */
 	size_t hl = 0;
 	if (shared >= 4) {
-		head[0] = CAT_FRONT;
-		hl = 1 + pane_uvarint_put(head + 1, shared);
+		hdr[0] = CAT_FRONT;
+		hl = 1 + pane_uvarint_put(hdr + 1, shared);
 	} else {
 		shared = 0;
 		if (s->keylen && (uint8_t)s->key[0] <= CAT_LIT)
-			head[hl++] = CAT_LIT;
+			hdr[hl++] = CAT_LIT;
 	}
 	size_t rl = hl + s->keylen - shared;
 	uint8_t *row = pane_xmalloc(rl);
-	memcpy(row, head, hl);
+	memcpy(row, hdr, hl);
 	memcpy(row + hl, s->key + shared, s->keylen - shared);
 	sqlite3_bind_int64(q, 1, s->id);
 	sqlite3_bind_blob(q, 2, row, (int)rl, SQLITE_STATIC);

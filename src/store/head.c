@@ -201,11 +201,11 @@ static int head_blocks(struct pane_store *st, uint32_t id, uint32_t hlast, uint3
 
 uint8_t *ps_head_bytes_begin(const struct head *h, struct pane_buf *out)
 {
-	size_t need = (size_t)h->hnblk * PANE_HS_BLOCK, tail = pane_hstream_tail_len(&h->hs);
-	pane_buf_grow(out, ps_head_stream_len(h) + 1);
+	size_t len = ps_head_stream_len(h), tail = pane_hstream_tail_len(&h->hs);
+	pane_buf_grow(out, len + 1);
 	uint8_t *dst = (uint8_t *)out->data + out->len;
-	memcpy(dst + need, h->hs.tail, tail);
-	out->len += need + tail;
+	memcpy(dst + len - tail, h->hs.tail, tail); /* the blocks go before it */
+	out->len += len;
 	out->data[out->len] = '\0';
 	return dst;
 }
